@@ -1,0 +1,51 @@
+namespace OpenMosix.Checkpoint.Image;
+
+/// <summary>One line of /proc/PID/maps and how to rebuild it.</summary>
+public sealed class MemoryRegion
+{
+    public required ulong Start { get; init; }
+    public required ulong End { get; init; }
+    public required MemoryProtection Protection { get; init; }
+    public required RegionKind Kind { get; init; }
+    public bool Shared { get; init; }
+    /// <summary>The name column of /proc/PID/maps: a path, "[heap]", "[stack]", "[vdso]", or empty.</summary>
+    public string Name { get; init; } = "";
+    /// <summary>For file-backed mappings: offset in the file, device and inode at dump time.</summary>
+    public ulong FileOffset { get; init; }
+    public ulong Device { get; init; }
+    public ulong Inode { get; init; }
+
+    public ulong Length => End - Start;
+}
+
+[Flags]
+public enum MemoryProtection
+{
+    None = 0,
+    Read = 1,
+    Write = 2,
+    Execute = 4,
+}
+
+public enum RegionKind
+{
+    /// <summary>Private anonymous memory: contents travel as pages.</summary>
+    Anonymous,
+    /// <summary>The brk heap: rebuilt with brk() so that the program can keep growing and trimming it.</summary>
+    Heap,
+    /// <summary>The main thread's stack: mapped MAP_GROWSDOWN.</summary>
+    Stack,
+    /// <summary>Private file mapping: touched pages travel, the rest is re-read from the file on restore.</summary>
+    FilePrivate,
+    /// <summary>Kernel-provided [vdso], [vvar], [vvar_vclock]: moved with mremap, never copied.</summary>
+    Vdso,
+    Vvar,
+    VvarVclock,
+    /// <summary>[vsyscall]: fixed by the kernel, nothing to do.</summary>
+    Vsyscall,
+    /// <summary>PROT_NONE reservations and guard pages: mapped, no contents.</summary>
+    Reserved,
+}
+
+/// <summary>A run of consecutive pages of memory contents. Zero pages are never stored.</summary>
+public readonly record struct PageRun(ulong Address, ReadOnlyMemory<byte> Data);

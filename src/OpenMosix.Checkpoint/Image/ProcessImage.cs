@@ -1,0 +1,112 @@
+namespace OpenMosix.Checkpoint.Image;
+
+/// <summary>
+/// Everything needed to rebuild one single-threaded process, except its memory contents, which travel after this
+/// metadata as a stream of <see cref="PageRun"/>s so that an image never has to be held whole in memory.
+/// </summary>
+public sealed class ProcessImage
+{
+    public required ImageOrigin Origin { get; init; }
+    public required CpuState Cpu { get; init; }
+    public required SignalState Signals { get; init; }
+    public required ProcessAttributes Attributes { get; init; }
+    public IntervalTimers Timers { get; init; } = new();
+    public RseqRegistration? Rseq { get; init; }
+    public List<MemoryRegion> Regions { get; init; } = [];
+    public List<FileDescriptorRecord> Files { get; init; } = [];
+
+    /// <summary>Bytes of page contents that follow the metadata (sum of all page runs).</summary>
+    public ulong StoredPageBytes { get; set; }
+}
+
+/// <summary>Where and what the image was taken from; also what a restoring node must match.</summary>
+public sealed class ImageOrigin
+{
+    public required int Pid { get; init; }
+    public required string Command { get; init; }
+    public string ExecutablePath { get; init; } = "";
+    public List<string> Arguments { get; init; } = [];
+    public string Hostname { get; init; } = "";
+    /// <summary>uname -r and -v: vdso/vvar layout and syscall behaviour must match on restore.</summary>
+    public string KernelRelease { get; init; } = "";
+    public string KernelVersion { get; init; } = "";
+    /// <summary>CPU feature flags from /proc/cpuinfo that glibc keys its ifunc choice on (sorted, space-separated).</summary>
+    public string CpuFeatures { get; init; } = "";
+    public DateTimeOffset TakenAt { get; init; }
+}
+
+public sealed class CpuState
+{
+    /// <summary>struct user_regs_struct (27 × 8 bytes), already adjusted for syscall restart.</summary>
+    public required byte[] GeneralRegisters { get; init; }
+    /// <summary>PTRACE_GETREGSET NT_X86_XSTATE as returned by the kernel (FPU, SSE, AVX, AVX-512 as present).</summary>
+    public required byte[] ExtendedState { get; init; }
+}
+
+public sealed class SignalState
+{
+    public ulong BlockedMask { get; init; }
+    /// <summary>Index 0 is signal 1. Default actions are stored too so that the array is always 64 long.</summary>
+    public required SignalAction[] Actions { get; init; }
+    public List<PendingSignal> Pending { get; init; } = [];
+}
+
+/// <summary>The kernel's struct sigaction for x86_64 rt_sigaction.</summary>
+public readonly record struct SignalAction(ulong Handler, ulong Flags, ulong Restorer, ulong Mask);
+
+/// <summary>A queued signal: the raw 128-byte siginfo, and whether it was process-wide (shared) or thread-private.</summary>
+public sealed record PendingSignal(bool Shared, byte[] SigInfo)
+{
+    public int Number => BitConverter.ToInt32(SigInfo, 0);
+}
+
+/// <summary>Remaining time and interval of ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF, in microseconds.</summary>
+public sealed class IntervalTimers
+{
+    public TimerValue Real { get; init; }
+    public TimerValue Virtual { get; init; }
+    public TimerValue Profiling { get; init; }
+}
+
+public readonly record struct TimerValue(long IntervalMicroseconds, long ValueMicroseconds)
+{
+    public bool IsArmed => ValueMicroseconds != 0;
+}
+
+public sealed record RseqRegistration(ulong Address, uint Length, uint Signature, uint Flags);
+
+public sealed class ProcessAttributes
+{
+    public string WorkingDirectory { get; init; } = "/";
+    public uint Umask { get; init; }
+    public ulong Personality { get; init; }
+    public Credentials Credentials { get; init; } = new();
+    /// <summary>RLIMIT_* in kernel order (16 entries): soft, hard; ulong.MaxValue is RLIM_INFINITY.</summary>
+    public List<ResourceLimit> Limits { get; init; } = [];
+    public ulong StartBrk { get; init; }
+    public ulong Brk { get; init; }
+    public ulong StartStack { get; init; }
+    /// <summary>Raw /proc/PID/auxv: the program's own copy lives on its stack and is restored with it.</summary>
+    public byte[] Auxv { get; init; } = [];
+    /// <summary>Address of glibc's cached thread id in the TCB, if it held the PID (to fix when the PID changes).</summary>
+    public ulong CachedTidAddress { get; init; }
+    public ulong RobustListHead { get; init; }
+    public ulong RobustListLength { get; init; }
+    /// <summary>Parent death signal (PR_GET_PDEATHSIG) and the dumpable flag.</summary>
+    public int ParentDeathSignal { get; init; }
+}
+
+public sealed class Credentials
+{
+    public uint Uid { get; init; }
+    public uint EffectiveUid { get; init; }
+    public uint SavedUid { get; init; }
+    public uint FilesystemUid { get; init; }
+    public uint Gid { get; init; }
+    public uint EffectiveGid { get; init; }
+    public uint SavedGid { get; init; }
+    public uint FilesystemGid { get; init; }
+    public List<uint> Groups { get; init; } = [];
+}
+
+public readonly record struct ResourceLimit(ulong Soft, ulong Hard);
