@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Bench.Checkpoint;
+
+/// <summary>
+/// The least any checkpoint or restore of these bytes can cost on this machine: copying them out of the target
+/// with process_vm_readv, and writing them with plain write(2) calls.
+/// </summary>
+internal static unsafe class Floors
+{
+    private const int Chunk = 16 << 20;
+
+    /// <summary>Reads every touched byte of the target with process_vm_readv, 16 MiB per call.</summary>
+    public static TimeSpan RawRead(BenchTarget target)
+    {
+        var buffer = (byte*)NativeMemory.AlignedAlloc(Chunk, 4096);
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            ForEachChunk(target, buffer, static (_, _) => { });
+            return watch.Elapsed;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    /// <summary>Writes the same bytes to <paramref name="path"/> in 16 MiB writes; only the writes are timed.</summary>
+    public static TimeSpan RawWrite(BenchTarget target, string path)
+    {
+        var buffer = (byte*)NativeMemory.AlignedAlloc(Chunk, 4096);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+            var writing = new Stopwatch();
+            ForEachChunk(target, buffer, (data, length) =>
+            {
+                writing.Start();
+                file.Write(new ReadOnlySpan<byte>(data, length));
+                writing.Stop();
+            });
+            return writing.Elapsed;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    private delegate void ChunkAction(byte* data, int length);
+
+    private static void ForEachChunk(BenchTarget target, byte* buffer, ChunkAction action)
+    {
+        var start = target.Address;
+        for (var offset = 0UL; offset < target.TouchedBytes; offset += Chunk)
+        {
+            var length = (int)Math.Min(Chunk, target.TouchedBytes - offset);
+            ProcessMemory.Read(target.Pid, start + offset, new Span<byte>(buffer, length));
+            action(buffer, length);
+        }
+    }
+}
