@@ -60,6 +60,7 @@ public sealed class ImageReader : IImageSource, IDisposable
             throw Corrupt.At(_position, $"metadata is not a valid process description ({e.Message})");
         }
         if (image is null) throw Corrupt.At(_position, "metadata is empty");
+        _payloadLength = 0;
         _regions = MetadataValidator.Validate(image);
         return image;
     }
