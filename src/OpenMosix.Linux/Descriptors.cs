@@ -33,6 +33,25 @@ public static class Descriptors
         return handle;
     }
 
+    /// <summary>write(2) until everything is written (works on pipes, which .NET's RandomAccess refuses).</summary>
+    public static unsafe void WriteAll(SafeFileHandle fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            for (var done = 0; done < data.Length;)
+            {
+                var n = Sys.Write(fd, p + done, (nuint)(data.Length - done));
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR) continue;
+                    throw new SyscallException("write", errno);
+                }
+                done += (int)n;
+            }
+        }
+    }
+
     /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {

@@ -46,8 +46,8 @@ internal static class CantMoveAnalyzer
             reasons.Add($"maps SysV shared memory at {range} (key 0x{m.Name[5..13]})");
         else if (m.Shared && m.Write)
             reasons.Add($"has a writable shared mapping at {range} ({(m.Name.Length == 0 ? "anonymous" : m.Name)})");
-        else if (m.Shared && (m.Read || m.Execute))
-            reasons.Add($"has a shared mapping at {range} ({(m.Name.Length == 0 ? "anonymous" : m.Name)})");
+        else if (m.Shared && (m.Inode == 0 || m.IsDeletedFile || !m.Name.StartsWith('/')))
+            reasons.Add($"has a shared mapping of {(m.Name.Length == 0 ? "anonymous memory" : m.Name)} at {range}");
     }
 
     private static string? DescriptorReason(int pid, int fd, string target, ref SocketTable? sockets)

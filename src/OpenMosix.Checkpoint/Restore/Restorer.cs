@@ -169,8 +169,10 @@ internal sealed class Restorer(ILogger logger)
                 {
                     if (r.Kind is RegionKind.Vdso or RegionKind.Vvar or RegionKind.VvarVclock or RegionKind.Vsyscall) continue;
                     if (r.Kind == RegionKind.Heap && r.Start >= image.Attributes.StartBrk && r.End <= heapEnd && image.Attributes.Brk > image.Attributes.StartBrk) continue;
-                    long prot = r.Kind == RegionKind.Reserved ? (long)r.Protection : ProtRead | ProtWrite;
-                    long flags = MapPrivate | MapFixed | (r.Kind == RegionKind.Stack ? MapGrowsDown : 0);
+                    // A read-only shared file mapping is mapped shared again: its contents are the file's.
+                    var sharedFile = r.Shared && r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;
+                    long prot = r.Kind == RegionKind.Reserved || sharedFile ? (long)r.Protection : ProtRead | ProtWrite;
+                    long flags = (sharedFile ? MapShared : MapPrivate) | MapFixed | (r.Kind == RegionKind.Stack ? MapGrowsDown : 0);
                     long fd = -1;
                     if (r.Kind == RegionKind.FilePrivate && !r.AllPagesStored)
                     {
@@ -209,6 +211,7 @@ internal sealed class Restorer(ILogger logger)
             {
                 if (r.Kind is RegionKind.Vdso or RegionKind.Vvar or RegionKind.VvarVclock or RegionKind.Vsyscall or RegionKind.Reserved) continue;
                 if (r.Protection == (MemoryProtection.Read | MemoryProtection.Write)) continue;
+                if (r.Shared && r.Kind == RegionKind.FilePrivate && !r.AllPagesStored) continue; // mapped with its protection
                 injector.Call($"mprotect of {r.Start:x}-{r.End:x}", Mprotect, (long)r.Start, (long)r.Length, (long)r.Protection);
             }
         }

@@ -10,7 +10,7 @@ internal static class SyscallNumbers
         RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34;
 
     public const long ProtRead = 1, ProtWrite = 2, ProtExec = 4;
-    public const long MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100,
+    public const long MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100,
         MapFixedNoReplace = 0x100000;
     public const long MremapMayMove = 1, MremapFixed = 2;
     public const long AtFdCwd = -100;
