@@ -9,11 +9,11 @@ internal static class Report
 
     public static void Print(TextWriter output, IReadOnlyList<SizeResult> rows, bool markdown)
     {
-        var header = new[] { "touched", "raw read", "dump→null", "ratio", "raw write", "dump→file", "ratio", "restore", "ratio", "image/touched" };
+        var header = new[] { "touched", "raw read", "dump→discard", "dump→null", "ratio", "raw write", "dump→file", "ratio", "restore", "ratio", "image/touched" };
         var lines = rows.Select(r => new[]
         {
             $"{r.MiB} MiB",
-            Ms(r.RawRead), Ms(r.DumpToNull), Ratio(r.DumpToNull, r.RawRead, DumpGoal),
+            Ms(r.RawRead), Ms(r.DumpEngineOnly), Ms(r.DumpToNull), Ratio(r.DumpToNull, r.RawRead, DumpGoal),
             Ms(r.RawWrite), Ms(r.DumpToFile), Ratio(r.DumpToFile, r.RawRead + r.RawWrite, DumpGoal),
             Ms(r.Restore), Ratio(r.Restore, r.RawWrite, RestoreGoal),
             Size((double)r.ImageBytes / r.TouchedBytes),

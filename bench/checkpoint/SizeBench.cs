@@ -9,6 +9,7 @@ internal sealed record SizeResult(
     int MiB,
     TimeSpan RawRead,
     TimeSpan RawWrite,
+    TimeSpan DumpEngineOnly,
     TimeSpan DumpToNull,
     TimeSpan DumpToFile,
     TimeSpan Restore,
@@ -24,6 +25,7 @@ internal static class SizeBench
         var floorFile = Path.Combine(options.Scratch, $"bench-{mib}.raw");
         var rawRead = new List<TimeSpan>();
         var rawWrite = new List<TimeSpan>();
+        var engineOnly = new List<TimeSpan>();
         var toNull = new List<TimeSpan>();
         var toFile = new List<TimeSpan>();
         var restore = new List<TimeSpan>();
@@ -36,6 +38,7 @@ internal static class SizeBench
             for (var rep = 0; rep < options.Repetitions(mib); rep++)
             {
                 rawRead.Add(Floors.RawRead(target));
+                engineOnly.Add(engine.Checkpoint(target.Pid, new DiscardSink(), new DumpOptions(AfterDump.Resume)).Frozen);
                 toNull.Add(Dump(engine, target.Pid, "/dev/null"));
                 rawWrite.Add(Floors.RawWrite(target, floorFile));
                 toFile.Add(Dump(engine, target.Pid, image));
@@ -45,7 +48,7 @@ internal static class SizeBench
         }
         File.Delete(image);
         File.Delete(floorFile);
-        return new SizeResult(mib, Median(rawRead), Median(rawWrite), Median(toNull), Median(toFile), Median(restore), imageBytes, touched);
+        return new SizeResult(mib, Median(rawRead), Median(rawWrite), Median(engineOnly), Median(toNull), Median(toFile), Median(restore), imageBytes, touched);
     }
 
     private static TimeSpan Dump(CheckpointEngine engine, int pid, string path)
