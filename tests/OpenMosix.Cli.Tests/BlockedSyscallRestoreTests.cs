@@ -44,7 +44,9 @@ public sealed class BlockedSyscallRestoreTests
         }));
         var random = TestSeed.Create();
         using var dir = new TempDirectory("pipewriter");
-        using var original = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "pipewriter", "32"), pumpStdout: false);
+        var command = CompiledProgramRestoreTests.Target(dir.Path, "pipewriter", "32");
+        TestLog.Line("$ " + command);
+        using var original = RunningProcess.Start(command, pumpStdout: false);
         original.CloseStdin();
 
         // Read the first megabyte, then stop reading: the pipe fills and pipewriter blocks in write().

@@ -30,8 +30,11 @@ public sealed class ValidImageFixture : IAsyncLifetime
     }
 }
 
-/// <summary>Damaged images are refused by om restore with one line on stderr, before any process runs.</summary>
-public sealed class CorruptImageTests(ValidImageFixture valid) : IClassFixture<ValidImageFixture>
+/// <summary>
+/// Image files as a user handles them: `om image info` describes one, and damaged images are refused by om restore
+/// with one line on stderr, before any process runs.
+/// </summary>
+public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<ValidImageFixture>
 {
     /// <summary>Byte offset of the format version in the image header (after the 8-byte magic).</summary>
     private const int VersionOffset = 8;
@@ -39,14 +42,35 @@ public sealed class CorruptImageTests(ValidImageFixture valid) : IClassFixture<V
     public static TheoryData<string> Damages => ["flipped middle byte", "truncated to half", "unknown version", "random garbage", "empty file"];
 
     [Fact]
-    public async Task Unmodified_image_restores_and_runs_to_completion()
+    public async Task Image_of_a_process_left_running_restores_and_continues_from_the_checkpoint()
     {
+        var reference = await ReferenceCache.GetAsync("sleeper 40 50", () => CheckpointFlow.RunUninterruptedAsync(new Scenario
+        {
+            Key = "sleeper 40 50",
+            Command = dir => CompiledProgramRestoreTests.Target(dir, "sleeper", "40", "50"),
+            Ready = _ => true,
+            ReadyDescription = "",
+        }));
         using var dir = new TempDirectory("valid-restore");
         using var restored = OmCli.StartRestore(valid.ImagePath, dir.Path);
         restored.CloseStdin();
         var status = await restored.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(status == 0, $"om restore of the unmodified image exited {status}: {restored.StderrText}");
-        Assert.EndsWith("sleeper done ticks=40\n", restored.StdoutText, StringComparison.Ordinal);
+
+        // The copy starts where the image was taken: what it prints is the rest of the reference, from a line start.
+        var rest = restored.StdoutBytes;
+        var expected = reference.Stdout;
+        Assert.True(rest.Length > 0 && rest.Length < expected.Length && expected.AsSpan().EndsWith(rest) &&
+                    expected[expected.Length - rest.Length - 1] == (byte)'\n',
+            $"the restored copy should print a tail of the reference output, printed: {restored.StdoutText}");
+    }
+
+    [Fact]
+    public async Task Image_info_names_the_checkpointed_command()
+    {
+        var info = await OmCli.ImageInfoAsync(valid.ImagePath);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains("sleeper", info.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
