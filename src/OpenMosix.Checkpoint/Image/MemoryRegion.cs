@@ -14,6 +14,14 @@ public sealed class MemoryRegion
     public ulong FileOffset { get; init; }
     public ulong Device { get; init; }
     public ulong Inode { get; init; }
+    /// <summary>For file-backed mappings: the file's size and mtime (ns) at dump time, checked before remapping it.</summary>
+    public long FileSize { get; init; }
+    public long FileModifiedNanoseconds { get; init; }
+    /// <summary>
+    /// For file-backed mappings: every page travelled because the file could not be trusted (deleted or replaced);
+    /// the region is then rebuilt as anonymous memory. When false, only pages the process changed travel.
+    /// </summary>
+    public bool AllPagesStored { get; init; }
 
     public ulong Length => End - Start;
 }

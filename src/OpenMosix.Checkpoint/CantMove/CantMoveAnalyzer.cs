@@ -1,0 +1,118 @@
+using System.Globalization;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Checkpoint.CantMove;
+
+/// <summary>
+/// Everything the engine cannot rebuild in another process, found by reading /proc only: the process is not
+/// touched (no ptrace), so a refusal leaves it exactly as it was.
+/// </summary>
+internal static class CantMoveAnalyzer
+{
+    public static CantMoveReport Analyze(int pid)
+    {
+        ProcFs.RequireProcess(pid);
+        var reasons = new List<string>();
+        var stat = ProcFs.ReadStat(pid);
+        if (stat.IsKernelThread) return new CantMoveReport(pid, ["is a kernel thread"]);
+        if (stat.State is 'Z' or 'X') return new CantMoveReport(pid, ["is a zombie (already exited)"]);
+        if (pid == Environment.ProcessId) return new CantMoveReport(pid, ["is the checkpointing process itself"]);
+
+        var status = ProcFs.ReadStatus(pid);
+        if (status.Threads > 1) reasons.Add($"has {status.Threads} threads (only single-threaded processes can move)");
+        if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
+        foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
+
+        foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons);
+
+        SocketTable? sockets = null;
+        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        {
+            var reason = DescriptorReason(pid, fd, target, ref sockets);
+            if (reason is not null) reasons.Add(reason);
+        }
+
+        var timers = ProcFs.ReadTimers(pid).Split('\n').Count(l => l.StartsWith("ID:", StringComparison.Ordinal));
+        if (timers > 0) reasons.Add($"has {timers} POSIX timer{(timers == 1 ? "" : "s")} (timer_create)");
+        return new CantMoveReport(pid, reasons);
+    }
+
+    private static void AddMappingReason(MapsEntry m, List<string> reasons)
+    {
+        var range = $"{m.Start:x}-{m.End:x}";
+        if (m.Name.StartsWith("/SYSV", StringComparison.Ordinal))
+            reasons.Add($"maps SysV shared memory at {range} (key 0x{m.Name[5..13]})");
+        else if (m.Shared && m.Write)
+            reasons.Add($"has a writable shared mapping at {range} ({(m.Name.Length == 0 ? "anonymous" : m.Name)})");
+        else if (m.Shared && (m.Inode == 0 || m.IsDeletedFile || !m.Name.StartsWith('/')))
+            reasons.Add($"has a shared mapping of {(m.Name.Length == 0 ? "anonymous memory" : m.Name)} at {range}");
+    }
+
+    private static string? DescriptorReason(int pid, int fd, string target, ref SocketTable? sockets)
+    {
+        if (target.StartsWith("socket:", StringComparison.Ordinal))
+        {
+            sockets ??= SocketTable.Read();
+            return $"fd {fd} is a {sockets.Describe(target)} ({target})";
+        }
+        if (target.StartsWith("anon_inode:", StringComparison.Ordinal))
+            return $"fd {fd} is {AnonInodeName(target)} ({target})";
+        if (target.StartsWith("pipe:", StringComparison.Ordinal))
+            return fd <= 2 ? null : $"fd {fd} is a pipe ({target}); only fds 0-2 may be pipes";
+        if (target.EndsWith(" (deleted)", StringComparison.Ordinal))
+            return $"fd {fd} is a deleted file ({target})";
+        if (!target.StartsWith('/')) return $"fd {fd} is an unsupported kind of file ({target})";
+        if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) return null; // closed meanwhile
+        return st!.Type switch
+        {
+            FileType.Regular or FileType.Directory => null,
+            FileType.Fifo => fd <= 2 ? null : $"fd {fd} is a FIFO ({target}); only fds 0-2 may be pipes",
+            FileType.CharacterDevice when DescriptorClassifier.IsTerminal(target) || DescriptorClassifier.IsSafeCharDevice(target) => null,
+            FileType.CharacterDevice or FileType.BlockDevice => $"fd {fd} is a device ({target})",
+            FileType.Socket => $"fd {fd} is a socket ({target})",
+            _ => $"fd {fd} is an unsupported kind of file ({target})",
+        };
+    }
+
+    private static string AnonInodeName(string target) => target["anon_inode:".Length..].Trim('[', ']') switch
+    {
+        "eventpoll" => "an epoll instance",
+        "eventfd" => "an eventfd",
+        "timerfd" => "a timerfd",
+        "signalfd" => "a signalfd",
+        "inotify" => "an inotify instance",
+        "io_uring" => "an io_uring",
+        "pidfd" => "a pidfd",
+        "userfaultfd" => "a userfaultfd",
+        "fanotify" => "a fanotify instance",
+        var other => $"a kernel object ({other})",
+    };
+
+    private static List<int> FindTracees(int pid)
+    {
+        var result = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var other) || other == pid) continue;
+            try
+            {
+                foreach (var line in File.ReadLines($"{dir}/status"))
+                {
+                    if (!line.StartsWith("TracerPid:", StringComparison.Ordinal)) continue;
+                    if (int.Parse(line.AsSpan(10).Trim(), CultureInfo.InvariantCulture) == pid) result.Add(other);
+                    break;
+                }
+            }
+            catch (IOException)
+            {
+                // gone while we looked
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return result;
+    }
+}

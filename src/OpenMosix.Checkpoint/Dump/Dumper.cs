@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Tracing;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
+
+namespace OpenMosix.Checkpoint.Dump;
+
+/// <summary>
+/// Freezes a process, reads all of its state into a <see cref="ProcessImage"/> and its pages into a sink, then
+/// kills it, resumes it, or keeps it frozen. Runs on the tracer thread. On any failure the process is resumed
+/// exactly where it was (its registers and signal mask put back) unless it is already gone.
+/// </summary>
+internal sealed class Dumper(ILogger logger)
+{
+    private const int ScratchSize = 4096, SigactionSize = 32, ItimervalOffset = 2048, ItimervalSize = 32;
+
+    public DumpResult Dump(int pid, IImageSink sink, DumpOptions options, Action<int> keptFrozen)
+    {
+        var total = Stopwatch.StartNew();
+        var isOurChild = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
+        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD);
+        var attachToStopped = total.Elapsed;
+        var frozen = Stopwatch.StartNew();
+        var original = Ptrace.GetRegs(pid);
+        var originalMask = Ptrace.GetSignalMask(pid);
+        ProcessImage image;
+        ulong pageBytes;
+        try
+        {
+            (image, pageBytes) = Read(pid, sink, options, original, originalMask);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Checkpoint of {Pid} failed, resuming it: {Error}", pid, e.Message);
+            TryResume(pid, original, originalMask);
+            throw;
+        }
+
+        switch (options.After)
+        {
+            case AfterDump.Kill:
+                Signals.Kill(pid, Signals.SIGKILL);
+                WaitUntilDead(pid, isOurChild);
+                break;
+            case AfterDump.Resume:
+                Resume(pid, original, originalMask);
+                break;
+            case AfterDump.KeepFrozen:
+                Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
+                Ptrace.SetSignalMask(pid, originalMask);
+                keptFrozen(pid);
+                break;
+        }
+        var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed);
+        logger.LogInformation("Checkpointed {Pid}: {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
+            pid, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
+        return result;
+    }
+
+    private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask)
+    {
+        var tasks = ProcFs.ReadTasks(pid);
+        if (tasks.Count != 1)
+            throw new CantMoveException(new CantMoveReport(pid, [$"has {tasks.Count} threads (only single-threaded processes can move)"]));
+        var xstate = Ptrace.GetExtendedState(pid);
+        var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
+            .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
+        var rseq = Ptrace.GetRseqConfiguration(pid);
+        var robust = RobustList.Get(pid);
+        var stat = ProcFs.ReadStat(pid);
+        var status = ProcFs.ReadStatus(pid);
+        var uname = SystemInfo.Uname();
+
+        // Signals that arrive while we inject stay pending (and are delivered on resume) instead of stopping us.
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var maps = ProcFs.ReadMaps(pid);
+        var regions = maps.Select(m => RegionBuilder.Build(pid, m)).ToList();
+        var syscallAt = ProcessInspector.FindSyscallInstruction(pid, regions);
+        if (syscallAt == 0) throw new InjectionException($"process {pid} has no syscall instruction in its code to inject through");
+        var injector = new SyscallInjector(pid, syscallAt, original);
+
+        var scratch = (ulong)injector.Call("mmap of a scratch page", Mmap, 0, ScratchSize, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        var raw = new byte[ScratchSize];
+        ulong brk;
+        try
+        {
+            brk = (ulong)injector.Call("brk(0)", Brk, 0);
+            var withAction = status.SigCgt | status.SigIgn;
+            for (var sig = 1; sig <= 64; sig++)
+            {
+                if (sig is Signals.SIGKILL or Signals.SIGSTOP || (withAction & (1UL << (sig - 1))) == 0) continue;
+                injector.Call($"rt_sigaction({sig})", RtSigaction, sig, 0, (long)scratch + SigactionSize * (sig - 1), 8);
+            }
+            for (var which = 0; which < 3; which++)
+                injector.Call($"getitimer({which})", Getitimer, which, (long)scratch + ItimervalOffset + ItimervalSize * which);
+            ProcessMemory.Read(pid, scratch, raw);
+        }
+        finally
+        {
+            injector.Raw(Munmap, (long)scratch, ScratchSize);
+        }
+
+        var image = new ProcessImage
+        {
+            Origin = new ImageOrigin
+            {
+                Pid = pid, Command = ProcFs.ReadComm(pid), ExecutablePath = SafeExe(pid), Arguments = ProcFs.ReadCommandLine(pid),
+                Hostname = uname.NodeName, KernelRelease = uname.Release, KernelVersion = uname.Version,
+                CpuFeatures = ProcessInspector.ReadCpuFeatures(), TakenAt = DateTimeOffset.UtcNow,
+            },
+            Cpu = new CpuState { GeneralRegisters = SyscallRestart.Fix(original, sameProcess: false).ToBytes(), ExtendedState = xstate },
+            Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending },
+            Timers = new IntervalTimers { Real = DecodeTimer(raw, 0), Virtual = DecodeTimer(raw, 1), Profiling = DecodeTimer(raw, 2) },
+            Rseq = rseq is { } r ? new RseqRegistration(r.AbiPointer, r.AbiSize, r.Signature, r.Flags) : null,
+            Attributes = new ProcessAttributes
+            {
+                WorkingDirectory = ProcFs.ReadWorkingDirectory(pid),
+                Umask = status.Umask ?? 0x12, // 022, the usual default, on kernels without a Umask line
+                Personality = ProcFs.ReadPersonality(pid),
+                Credentials = ProcessInspector.ReadCredentials(status),
+                Limits = ProcessInspector.ReadLimits(pid),
+                StartBrk = stat.StartBrk,
+                Brk = brk,
+                StartStack = stat.StartStack,
+                Auxv = ProcFs.ReadAuxv(pid),
+                CachedTidAddress = ProcessInspector.FindCachedTid(pid, original.fs_base),
+                RobustListHead = robust.Head,
+                RobustListLength = robust.Length,
+            },
+            // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
+            Regions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))],
+            Files = ProcessInspector.ReadFiles(pid),
+        };
+        sink.WriteMetadata(image);
+        using (var copier = new MemoryCopier(pid))
+        {
+            foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
+            image.StoredPageBytes = copier.StoredBytes;
+        }
+        sink.Complete();
+        return (image, image.StoredPageBytes);
+    }
+
+    private static string SafeExe(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadExecutable(pid);
+        }
+        catch (ProcessAccessException)
+        {
+            return "";
+        }
+    }
+
+    private static SignalAction[] DecodeActions(byte[] raw, ulong withAction)
+    {
+        var actions = new SignalAction[64];
+        for (var sig = 1; sig <= 64; sig++)
+        {
+            if ((withAction & (1UL << (sig - 1))) == 0 || sig is Signals.SIGKILL or Signals.SIGSTOP) continue;
+            var s = raw.AsSpan(SigactionSize * (sig - 1), SigactionSize);
+            actions[sig - 1] = new SignalAction(
+                BinaryPrimitives.ReadUInt64LittleEndian(s), BinaryPrimitives.ReadUInt64LittleEndian(s[8..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(s[16..]), BinaryPrimitives.ReadUInt64LittleEndian(s[24..]));
+        }
+        return actions;
+    }
+
+    private static TimerValue DecodeTimer(byte[] raw, int which)
+    {
+        var at = ItimervalOffset + ItimervalSize * which;
+        long Micro(int field) => BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(at + field)) * 1_000_000
+                                 + BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(at + field + 8));
+        return new TimerValue(Micro(0), Micro(16));
+    }
+
+    private static void Resume(int pid, UserRegs original, ulong mask)
+    {
+        Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
+        Ptrace.SetSignalMask(pid, mask);
+        Ptrace.Detach(pid);
+    }
+
+    private void TryResume(int pid, UserRegs original, ulong mask)
+    {
+        try
+        {
+            Resume(pid, original, mask);
+        }
+        catch (Exception e) when (e is SyscallException or TraceeGoneException)
+        {
+            logger.LogWarning("Could not resume {Pid}: {Error}", pid, e.Message);
+        }
+    }
+
+    // Our own child is left as a zombie for its owner to reap; anyone else's is reaped from the ptrace side.
+    private static void WaitUntilDead(int pid, bool isOurChild)
+    {
+        if (isOurChild)
+        {
+            Waiting.WaitForExitWithoutReaping(pid);
+            return;
+        }
+        while (true)
+        {
+            var status = Waiting.WaitPid(pid);
+            if (!status.Stopped) return;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Checkpoint.Dump;
+
+/// <summary>State of a frozen process that can be read without running anything inside it.</summary>
+internal static class ProcessInspector
+{
+    // glibc 2.36 keeps the thread id in struct pthread at this offset from the thread pointer (fs_base).
+    private const ulong GlibcTidOffset = 0x2d0;
+    private static readonly byte[] SyscallOpcode = [0x0f, 0x05];
+
+    public static List<FileDescriptorRecord> ReadFiles(int pid)
+    {
+        var files = new List<FileDescriptorRecord>();
+        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        {
+            if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
+            var kind = target.StartsWith("pipe:", StringComparison.Ordinal) ? FileKind.Pipe : DescriptorClassifier.KindOf(target, st!.Type);
+            if (kind is null || target.EndsWith(" (deleted)", StringComparison.Ordinal))
+                throw new CantMoveException(new CantMoveReport(pid, [$"fd {fd} cannot be moved ({target})"]));
+            var info = ProcFs.ReadFdInfo(pid, fd);
+            files.Add(new FileDescriptorRecord
+            {
+                Fd = fd, Kind = kind.Value, Path = target, Flags = info.Flags, Offset = info.Position,
+                CloseOnExec = info.CloseOnExec, Device = st!.Device, Inode = st.Inode,
+                Size = kind == FileKind.RegularFile ? st.Size : 0,
+            });
+        }
+        return files;
+    }
+
+    public static List<ResourceLimit> ReadLimits(int pid)
+    {
+        var limits = new List<ResourceLimit>(ResourceLimits.Count);
+        for (var i = 0; i < ResourceLimits.Count; i++)
+        {
+            var l = ResourceLimits.Get(pid, i);
+            limits.Add(new ResourceLimit(l.Current, l.Maximum));
+        }
+        return limits;
+    }
+
+    public static Credentials ReadCredentials(ProcStatus status) => new()
+    {
+        Uid = status.Uid[0], EffectiveUid = status.Uid[1], SavedUid = status.Uid[2], FilesystemUid = status.Uid[3],
+        Gid = status.Gid[0], EffectiveGid = status.Gid[1], SavedGid = status.Gid[2], FilesystemGid = status.Gid[3],
+        Groups = [.. status.Groups],
+    };
+
+    /// <summary>The address of glibc's cached tid if it holds the pid (so that it can be fixed on a new pid).</summary>
+    public static ulong FindCachedTid(int pid, ulong fsBase)
+    {
+        if (fsBase == 0) return 0;
+        Span<byte> value = stackalloc byte[4];
+        try
+        {
+            ProcessMemory.Read(pid, fsBase + GlibcTidOffset, value);
+        }
+        catch (SyscallException)
+        {
+            return 0;
+        }
+        return BinaryPrimitives.ReadInt32LittleEndian(value) == pid ? fsBase + GlibcTidOffset : 0;
+    }
+
+    /// <summary>The address of a `syscall` instruction (0f 05) in the process's own code, used for injection.</summary>
+    public static ulong FindSyscallInstruction(int pid, IEnumerable<MemoryRegion> regions)
+    {
+        var buffer = new byte[64 * 1024];
+        foreach (var r in regions.Where(r => r.Protection.HasFlag(MemoryProtection.Execute) && r.Protection.HasFlag(MemoryProtection.Read)
+                                             && r.Kind is RegionKind.FilePrivate or RegionKind.Anonymous))
+        {
+            for (var at = r.Start; at < r.End; at += (ulong)buffer.Length - 1)
+            {
+                var length = (int)Math.Min((ulong)buffer.Length, r.End - at);
+                try
+                {
+                    ProcessMemory.Read(pid, at, buffer.AsSpan(0, length));
+                }
+                catch (SyscallException)
+                {
+                    break;
+                }
+                var index = buffer.AsSpan(0, length).IndexOf(SyscallOpcode);
+                if (index >= 0) return at + (ulong)index;
+            }
+        }
+        return 0;
+    }
+
+    public static string ReadCpuFeatures()
+    {
+        foreach (var line in File.ReadLines("/proc/cpuinfo"))
+        {
+            if (!line.StartsWith("flags", StringComparison.Ordinal)) continue;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            return string.Join(' ', line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+        }
+        return "";
+    }
+}

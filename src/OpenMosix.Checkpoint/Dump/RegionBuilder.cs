@@ -1,0 +1,46 @@
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Checkpoint.Dump;
+
+/// <summary>Turns /proc/PID/maps lines into image regions and decides how each one travels.</summary>
+internal static class RegionBuilder
+{
+    public static MemoryRegion Build(int pid, MapsEntry m)
+    {
+        var protection = (m.Read ? MemoryProtection.Read : 0) | (m.Write ? MemoryProtection.Write : 0) | (m.Execute ? MemoryProtection.Execute : 0);
+        var kind = m.Name switch
+        {
+            "[heap]" => RegionKind.Heap,
+            "[stack]" => RegionKind.Stack,
+            "[vdso]" => RegionKind.Vdso,
+            "[vvar]" => RegionKind.Vvar,
+            "[vvar_vclock]" => RegionKind.VvarVclock,
+            "[vsyscall]" => RegionKind.Vsyscall,
+            _ when protection == MemoryProtection.None => RegionKind.Reserved,
+            _ when m.Inode != 0 => RegionKind.FilePrivate,
+            _ => RegionKind.Anonymous,
+        };
+        if (kind != RegionKind.FilePrivate)
+            return new MemoryRegion { Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = m.Shared, Name = m.Name };
+
+        // The path can be trusted for the untouched pages only if it still names the very file that is mapped.
+        var trusted = !m.IsDeletedFile
+            && FileStatus.TryOf($"/proc/{pid}/map_files/{m.Start:x}-{m.End:x}", out var mapped, out _)
+            && FileStatus.TryOf(m.Name, out var onDisk, out _)
+            && mapped!.Device == onDisk!.Device && mapped.Inode == onDisk.Inode;
+        var file = trusted ? FileStatus.Of(m.Name) : null;
+        return new MemoryRegion
+        {
+            Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = m.Shared, Name = m.Name,
+            FileOffset = m.Offset, Device = m.Device, Inode = m.Inode,
+            FileSize = file?.Size ?? 0, FileModifiedNanoseconds = file?.ModifiedNanoseconds ?? 0,
+            AllPagesStored = !trusted,
+        };
+    }
+
+    /// <summary>Regions whose pages travel in the image (kernel mappings and reservations have no contents).</summary>
+    public static bool HasContents(MemoryRegion r) =>
+        r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate;
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// Starts the stub with posix_spawn: from the tracer thread with ADDR_NO_RANDOMIZE set on that thread only (the
+/// personality is per task and inherited by the child), and RLIMIT_STACK briefly raised so the stub's mmap base
+/// lies far below the usual library addresses. When asked and possible it gets the image's original PID by
+/// writing PID-1 to ns_last_pid under flock right before the spawn.
+/// </summary>
+internal static class StubSpawner
+{
+    private const string LastPidPath = "/proc/sys/kernel/ns_last_pid";
+    private const ulong BigStack = 16UL << 30;
+    private static readonly Lock SpawnLock = new();
+
+    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger)
+    {
+        // Executing a file that is open for writing fails (ETXTBSY): reopen the memfd read-only, drop the writer.
+        string path;
+        using (var writable = Descriptors.CreateMemoryFile("om-restore-stub", elf))
+        {
+            path = $"/proc/{Environment.ProcessId}/fd/{writable.DangerousGetHandle()}";
+            using var readOnly = Descriptors.Open(path, 0);
+            writable.Dispose();
+            path = $"/proc/{Environment.ProcessId}/fd/{readOnly.DangerousGetHandle()}";
+            return SpawnLocked(path, descriptors, wantedPid, logger);
+        }
+    }
+
+    private static int SpawnLocked(string path, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger)
+    {
+        lock (SpawnLock)
+        {
+            var persona = ThreadPersonality.Get();
+            ThreadPersonality.Set(persona | ThreadPersonality.AddrNoRandomize);
+            var stack = ResourceLimits.Get(0, ResourceLimits.RLIMIT_STACK);
+            var big = stack;
+            big.Current = Math.Min(BigStack, stack.Maximum);
+            ResourceLimits.Set(0, ResourceLimits.RLIMIT_STACK, big);
+            try
+            {
+                var request = new SpawnRequest(path, ["om-restore"]) { Environment = [], Descriptors = descriptors };
+                return wantedPid > 1 ? SpawnWithPid(request, wantedPid, logger) : ProcessSpawner.Spawn(request);
+            }
+            finally
+            {
+                ResourceLimits.Set(0, ResourceLimits.RLIMIT_STACK, stack);
+                ThreadPersonality.Set(persona);
+            }
+        }
+    }
+
+    // The kernel hands out ns_last_pid+1 to the next fork in this PID namespace; the flock keeps other restorers
+    // (and CRIU-style tools, which lock the same file) out. Anything else that forks in between wins the race;
+    // then the stub simply gets another PID, which the caller checks and reports.
+    private static int SpawnWithPid(SpawnRequest request, int wantedPid, ILogger logger)
+    {
+        try
+        {
+            using var lastPid = Descriptors.Open(LastPidPath, 2 /* O_RDWR */);
+            Descriptors.LockExclusive(lastPid);
+            RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes((wantedPid - 1).ToString(CultureInfo.InvariantCulture)), 0);
+            return ProcessSpawner.Spawn(request);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+        {
+            logger.LogInformation("Cannot ask for PID {Pid} ({Error}); taking any PID", wantedPid, e.Message);
+            return ProcessSpawner.Spawn(request);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using OpenMosix.Linux;
+
+namespace OpenMosix.Checkpoint.Tracing;
+
+/// <summary>PTRACE_SEIZE + PTRACE_INTERRUPT until the tracee sits in a ptrace event stop.</summary>
+internal static class Freezer
+{
+    /// <summary>Seizes and stops <paramref name="pid"/>. Signals that race with the stop are delivered, not lost.</summary>
+    public static void SeizeAndStop(int pid, int options)
+    {
+        Ptrace.Seize(pid, options);
+        try
+        {
+            Ptrace.Interrupt(pid);
+            WaitForEventStop(pid);
+        }
+        catch
+        {
+            try { Ptrace.Detach(pid); } catch (SyscallException) { }
+            throw;
+        }
+    }
+
+    public static void WaitForEventStop(int pid)
+    {
+        while (true)
+        {
+            var status = Waiting.WaitPid(pid);
+            if (!status.Stopped) throw new TraceeGoneException(pid, status);
+            if (status.PtraceEvent == Ptrace.EventStop) return;
+            // A signal-delivery-stop: pass the signal on and ask again.
+            var signal = status.StopSignal;
+            Ptrace.Continue(pid, signal == (Signals.SIGTRAP | 0x80) ? 0 : signal);
+            Ptrace.Interrupt(pid);
+        }
+    }
+}
+
+/// <summary>The traced process exited or was killed while the engine worked on it.</summary>
+public sealed class TraceeGoneException(int pid, WaitStatus status)
+    : Exception($"process {pid} {(status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by signal {status.TermSignal}")} while being traced")
+{
+    public int Pid { get; } = pid;
+    public WaitStatus Status { get; } = status;
+}

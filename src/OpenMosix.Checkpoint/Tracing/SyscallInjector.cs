@@ -1,0 +1,55 @@
+using OpenMosix.Linux;
+
+namespace OpenMosix.Checkpoint.Tracing;
+
+/// <summary>
+/// Runs system calls inside a stopped tracee: point rip at an existing `syscall` instruction, load the number and
+/// arguments, and step its entry and exit stops (PTRACE_O_TRACESYSGOOD). orig_rax is always -1 on the register set
+/// written, so the kernel never mistakes the injection for a syscall to restart. Nothing is written into the code.
+/// </summary>
+internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserRegs template)
+{
+    private UserRegs _template = template;
+
+    public int Pid { get; } = pid;
+    public ulong SyscallInstruction { get; set; } = syscallInstruction;
+
+    /// <summary>Runs the call and returns its raw result (negative errno on failure).</summary>
+    public long Raw(long number, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0)
+    {
+        var regs = _template;
+        regs.rip = SyscallInstruction;
+        regs.rax = (ulong)number;
+        regs.orig_rax = ulong.MaxValue;
+        regs.rdi = (ulong)a1;
+        regs.rsi = (ulong)a2;
+        regs.rdx = (ulong)a3;
+        regs.r10 = (ulong)a4;
+        regs.r8 = (ulong)a5;
+        regs.r9 = (ulong)a6;
+        Ptrace.SetRegs(Pid, regs);
+        for (var phase = 0; phase < 2; phase++)
+        {
+            Ptrace.Syscall(Pid);
+            var status = Waiting.WaitPid(Pid);
+            if (!status.Stopped) throw new TraceeGoneException(Pid, status);
+            if (status.StopSignal != (Signals.SIGTRAP | 0x80))
+                throw new InjectionException($"injected syscall {number} in process {Pid}: unexpected stop ({status})");
+        }
+        return (long)Ptrace.GetRegs(Pid).rax;
+    }
+
+    /// <summary>Runs the call and throws <see cref="InjectionException"/> with <paramref name="what"/> on failure.</summary>
+    public long Call(string what, long number, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0)
+    {
+        var r = Raw(number, a1, a2, a3, a4, a5, a6);
+        if (r < 0 && r > -4096) throw new InjectionException($"{what} in process {Pid} failed: {Errno.Name((int)-r)}", (int)-r);
+        return r;
+    }
+}
+
+/// <summary>A system call run inside the tracee failed.</summary>
+public sealed class InjectionException(string message, int errno = 0) : Exception(message)
+{
+    public int ErrorNumber { get; } = errno;
+}

@@ -1,0 +1,18 @@
+namespace OpenMosix.Checkpoint.Tracing;
+
+/// <summary>x86_64 system call numbers used by injection.</summary>
+internal static class SyscallNumbers
+{
+    public const long Read = 0, Close = 3, Lseek = 8, Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12,
+        RtSigaction = 13, Mremap = 25, Getitimer = 36, Setitimer = 38, Nanosleep = 35, Chdir = 80, Umask = 95,
+        Setgroups = 116, Setresuid = 117, Setresgid = 119, RtSigqueueinfo = 129, Personality = 135, Prctl = 157,
+        SetTidAddress = 218, RestartSyscall = 219, SetRobustList = 273, Openat = 257, Dup3 = 292,
+        RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34;
+
+    public const long ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+    public const long MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100,
+        MapFixedNoReplace = 0x100000;
+    public const long MremapMayMove = 1, MremapFixed = 2;
+    public const long AtFdCwd = -100;
+    public const long PrSetPdeathsig = 1, PrSetDumpable = 4, PrSetName = 15;
+}

@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux.Interop;
+
+namespace OpenMosix.Linux;
+
+/// <summary>Descriptor helpers that .NET does not offer: pipes without FileStream, memfd, flock.</summary>
+public static class Descriptors
+{
+    /// <summary>A close-on-exec pipe: (read end, write end).</summary>
+    public static unsafe (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
+    {
+        var fds = stackalloc int[2];
+        if (Sys.Pipe2(fds, Sys.O_CLOEXEC) < 0) throw SyscallException.FromLastError("pipe2");
+        return (new SafeFileHandle(fds[0], true), new SafeFileHandle(fds[1], true));
+    }
+
+    /// <summary>An anonymous in-memory file (close-on-exec) holding <paramref name="contents"/>.</summary>
+    public static unsafe SafeFileHandle CreateMemoryFile(string name, ReadOnlySpan<byte> contents)
+    {
+        var fd = Sys.MemfdCreate(name, Sys.MFD_CLOEXEC);
+        if (fd < 0) throw SyscallException.FromLastError("memfd_create");
+        var handle = new SafeFileHandle(fd, true);
+        fixed (byte* p = contents)
+        {
+            for (var done = 0; done < contents.Length;)
+            {
+                var n = Sys.Write(handle, p + done, (nuint)(contents.Length - done));
+                if (n < 0) throw SyscallException.FromLastError("write(memfd)");
+                done += (int)n;
+            }
+        }
+        return handle;
+    }
+
+    /// <summary>write(2) until everything is written (works on pipes, which .NET's RandomAccess refuses).</summary>
+    public static unsafe void WriteAll(SafeFileHandle fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            for (var done = 0; done < data.Length;)
+            {
+                var n = Sys.Write(fd, p + done, (nuint)(data.Length - done));
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR) continue;
+                    throw new SyscallException("write", errno);
+                }
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
+    public static SafeFileHandle Open(string path, int flags, int mode = 0)
+    {
+        var fd = Sys.Open(path, flags | Sys.O_CLOEXEC, mode);
+        if (fd < 0) throw new SyscallException("open", Marshal.GetLastPInvokeError(), path);
+        return new SafeFileHandle(fd, true);
+    }
+
+    public static void LockExclusive(SafeFileHandle file)
+    {
+        if (Sys.Flock(file, Sys.LOCK_EX) < 0) throw SyscallException.FromLastError("flock(LOCK_EX)");
+    }
+
+    public static void Unlock(SafeFileHandle file)
+    {
+        if (Sys.Flock(file, Sys.LOCK_UN) < 0) throw SyscallException.FromLastError("flock(LOCK_UN)");
+    }
+}

@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace OpenMosix.Linux.Interop;
+
+internal static partial class Sys
+{
+    [LibraryImport(Libraries.Libc, EntryPoint = "waitpid", SetLastError = true)]
+    internal static partial int Waitpid(int pid, out int status, int options);
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+
+namespace OpenMosix.Linux.Proc;
+
+/// <summary>Readers for /proc/PID files. A vanished process becomes a <see cref="ProcessAccessException"/>.</summary>
+public static class ProcFs
+{
+    public static string Path(int pid, string file) => $"/proc/{pid}/{file}";
+
+    public static string ReadText(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText(Path(pid, file));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ProcessAccessException(pid, "no such process");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ProcessAccessException(pid, "permission denied");
+        }
+        catch (IOException e) when (e.HResult == Errno.ESRCH)
+        {
+            throw new ProcessAccessException(pid, "no such process");
+        }
+    }
+
+    public static byte[] ReadBytes(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllBytes(Path(pid, file));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ProcessAccessException(pid, "no such process");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ProcessAccessException(pid, "permission denied");
+        }
+    }
+
+    /// <summary>Checks that the process exists and can be inspected; throws a one-line error otherwise.</summary>
+    public static void RequireProcess(int pid)
+    {
+        if (pid <= 0) throw new ProcessAccessException(pid, "not a valid process id");
+        if (!Directory.Exists($"/proc/{pid}")) throw new ProcessAccessException(pid, "no such process");
+        _ = ReadText(pid, "stat");
+    }
+
+    public static List<MapsEntry> ReadMaps(int pid) => MapsParser.Parse(ReadText(pid, "maps"));
+    public static ProcStatus ReadStatus(int pid) => ProcStatus.Parse(ReadText(pid, "status"));
+    public static ProcStat ReadStat(int pid) => ProcStat.Parse(ReadText(pid, "stat"));
+    public static FdInfo ReadFdInfo(int pid, int fd) => FdInfo.Parse(ReadText(pid, $"fdinfo/{fd}"));
+    public static string ReadComm(int pid) => ReadText(pid, "comm").TrimEnd('\n');
+    public static ulong ReadPersonality(int pid) => ulong.Parse(ReadText(pid, "personality").Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    public static byte[] ReadAuxv(int pid) => ReadBytes(pid, "auxv");
+    public static string ReadWorkingDirectory(int pid) => ReadLink(pid, "cwd");
+    public static string ReadExecutable(int pid) => ReadLink(pid, "exe");
+
+    public static List<string> ReadCommandLine(int pid) =>
+        [.. ReadText(pid, "cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries)];
+
+    /// <summary>The thread ids of the process (/proc/PID/task).</summary>
+    public static List<int> ReadTasks(int pid) => ListNumbers(pid, "task");
+
+    /// <summary>Open descriptors and what they point at (readlink of /proc/PID/fd/N).</summary>
+    public static List<(int Fd, string Target)> ReadDescriptors(int pid)
+    {
+        var result = new List<(int, string)>();
+        foreach (var fd in ListNumbers(pid, "fd"))
+        {
+            string target;
+            try
+            {
+                target = ReadLink(pid, $"fd/{fd}");
+            }
+            catch (ProcessAccessException) when (Directory.Exists($"/proc/{pid}"))
+            {
+                continue; // closed while we looked
+            }
+            result.Add((fd, target));
+        }
+        return result;
+    }
+
+    /// <summary>POSIX timers (timer_create) of the process; empty when it has none.</summary>
+    public static string ReadTimers(int pid)
+    {
+        try
+        {
+            return ReadText(pid, "timers");
+        }
+        catch (ProcessAccessException) when (Directory.Exists($"/proc/{pid}"))
+        {
+            return "";
+        }
+    }
+
+    public static string ReadLink(int pid, string file)
+    {
+        var info = new FileInfo(Path(pid, file));
+        try
+        {
+            return info.LinkTarget ?? throw new ProcessAccessException(pid, $"{file} is not a link");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ProcessAccessException(pid, "no such process");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ProcessAccessException(pid, "permission denied");
+        }
+        catch (IOException e) when (e.HResult == Errno.ENOENT || e.HResult == Errno.ESRCH)
+        {
+            throw new ProcessAccessException(pid, $"{file} vanished");
+        }
+    }
+
+    private static List<int> ListNumbers(int pid, string dir)
+    {
+        try
+        {
+            return [.. Directory.EnumerateFileSystemEntries(Path(pid, dir))
+                .Select(p => int.Parse(System.IO.Path.GetFileName(p), CultureInfo.InvariantCulture)).Order()];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new ProcessAccessException(pid, "no such process");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ProcessAccessException(pid, "permission denied");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using OpenMosix.Linux.Interop;
+
+namespace OpenMosix.Linux;
+
+/// <summary>What to start with posix_spawn.</summary>
+public sealed record SpawnRequest(string Path, IReadOnlyList<string> Arguments)
+{
+    /// <summary>"NAME=value" entries; null inherits this process's environment.</summary>
+    public IReadOnlyList<string>? Environment { get; init; }
+    /// <summary>Child descriptor number → descriptor of this process it gets (dup2). Every other descriptor is closed.</summary>
+    public IReadOnlyDictionary<int, int> Descriptors { get; init; } = new Dictionary<int, int>();
+    public string? WorkingDirectory { get; init; }
+    /// <summary>Put the child in a process group of its own (so that terminal signals to ours do not reach it).</summary>
+    public bool NewProcessGroup { get; init; }
+}
+
+/// <summary>
+/// posix_spawn (vfork+exec inside glibc): the only safe way to start a child from .NET. The child gets default
+/// signal dispositions and an empty signal mask, whatever the runtime's threads had (it ignores SIGPIPE).
+/// </summary>
+public static class ProcessSpawner
+{
+    private const int ActionsSize = 256, AttributesSize = 512, SigSetSize = 128;
+
+    public static unsafe int Spawn(SpawnRequest request)
+    {
+        var actions = NativeMemory.AllocZeroed(ActionsSize);
+        var attributes = NativeMemory.AllocZeroed(AttributesSize);
+        var strings = new List<nint>();
+        try
+        {
+            Check(Sys.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
+            Check(Sys.PosixSpawnAttrInit(attributes), "posix_spawnattr_init");
+            try
+            {
+                AddDescriptorActions(actions, request.Descriptors);
+                if (request.WorkingDirectory is { } cwd)
+                    Check(Sys.PosixSpawnFileActionsAddChdir(actions, cwd), "posix_spawn_file_actions_addchdir_np");
+
+                var empty = stackalloc byte[SigSetSize];
+                new Span<byte>(empty, SigSetSize).Clear();
+                var defaults = stackalloc byte[SigSetSize];
+                new Span<byte>(defaults, SigSetSize).Clear();
+                for (var sig = 1; sig <= 64; sig++)
+                    if (sig != Signals.SIGKILL && sig != Signals.SIGSTOP) defaults[(sig - 1) / 8] |= (byte)(1 << ((sig - 1) % 8));
+                Check(Sys.PosixSpawnAttrSetSigMask(attributes, empty), "posix_spawnattr_setsigmask");
+                Check(Sys.PosixSpawnAttrSetSigDefault(attributes, defaults), "posix_spawnattr_setsigdefault");
+                var flags = (short)(Sys.POSIX_SPAWN_SETSIGMASK | Sys.POSIX_SPAWN_SETSIGDEF);
+                if (request.NewProcessGroup)
+                {
+                    flags |= Sys.POSIX_SPAWN_SETPGROUP;
+                    Check(Sys.PosixSpawnAttrSetPgroup(attributes, 0), "posix_spawnattr_setpgroup");
+                }
+                Check(Sys.PosixSpawnAttrSetFlags(attributes, flags), "posix_spawnattr_setflags");
+
+                var path = Utf8(request.Path, strings);
+                var argv = NullTerminated(request.Arguments, strings);
+                var environment = request.Environment ?? CurrentEnvironment();
+                var envp = NullTerminated(environment, strings);
+                var error = Sys.PosixSpawn(out var pid, (byte*)path, actions, attributes, (byte**)argv, (byte**)envp);
+                if (error != 0) throw new SyscallException("posix_spawn", error, request.Path);
+                return pid;
+            }
+            finally
+            {
+                Sys.PosixSpawnFileActionsDestroy(actions);
+                Sys.PosixSpawnAttrDestroy(attributes);
+            }
+        }
+        finally
+        {
+            foreach (var p in strings) NativeMemory.Free((void*)p);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attributes);
+        }
+    }
+
+    // Sources are first parked above every number involved, so a target never overwrites a source still needed
+    // (e.g. 3→1 and 1→3); dup2 from the parked copy also clears close-on-exec. closefrom drops everything else.
+    private static unsafe void AddDescriptorActions(void* actions, IReadOnlyDictionary<int, int> map)
+    {
+        var pairs = map.OrderBy(kv => kv.Key).ToArray();
+        var highest = pairs.Length == 0 ? 2 : Math.Max(pairs.Max(p => p.Key), pairs.Max(p => p.Value));
+        var park = highest + 1;
+        for (var i = 0; i < pairs.Length; i++)
+            Check(Sys.PosixSpawnFileActionsAddDup2(actions, pairs[i].Value, park + i), "posix_spawn_file_actions_adddup2");
+        for (var i = 0; i < pairs.Length; i++)
+            Check(Sys.PosixSpawnFileActionsAddDup2(actions, park + i, pairs[i].Key), "posix_spawn_file_actions_adddup2");
+        var keepBelow = pairs.Length == 0 ? 0 : pairs.Max(p => p.Key) + 1;
+        Check(Sys.PosixSpawnFileActionsAddCloseFrom(actions, keepBelow), "posix_spawn_file_actions_addclosefrom_np");
+    }
+
+    private static string[] CurrentEnvironment()
+    {
+        var result = new List<string>();
+        foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+            result.Add($"{e.Key}={e.Value}");
+        return [.. result];
+    }
+
+    private static unsafe nint Utf8(string s, List<nint> owned)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(s);
+        var p = (byte*)NativeMemory.Alloc((nuint)bytes + 1);
+        Encoding.UTF8.GetBytes(s, new Span<byte>(p, bytes));
+        p[bytes] = 0;
+        owned.Add((nint)p);
+        return (nint)p;
+    }
+
+    private static unsafe nint NullTerminated(IReadOnlyList<string> items, List<nint> owned)
+    {
+        var array = (nint*)NativeMemory.AllocZeroed((nuint)(items.Count + 1), (nuint)sizeof(nint));
+        owned.Add((nint)array);
+        for (var i = 0; i < items.Count; i++) array[i] = Utf8(items[i], owned);
+        return (nint)array;
+    }
+
+    private static void Check(int error, string call)
+    {
+        if (error != 0) throw new SyscallException(call, error);
+    }
+}

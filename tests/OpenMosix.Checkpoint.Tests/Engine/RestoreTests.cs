@@ -1,0 +1,127 @@
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+public sealed class RestoreTests
+{
+    private static void KillAfterLinesThenRestore(string program, string[] arguments, int afterLines)
+    {
+        using var dir = new TempDirectory();
+        using var reference = ChildProcess.StartToFile(program, arguments, dir.File("expected"));
+        using var child = ChildProcess.StartToFile(program, arguments, dir.File("out"));
+        Poll.UntilLines(dir.File("out"), afterLines, Patience);
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        var dump = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        Assert.Equal(9, child.WaitForExit(Patience).Signal);
+        Assert.Equal(image.PageBytes, dump.PageBytes);
+
+        var restored = engine.Restore(image, new RestoreOptions());
+        Assert.Equal(child.Pid, restored.OriginalPid);
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Counter_restored_after_kill_finishes_with_identical_output() =>
+        KillAfterLinesThenRestore(TestPrograms.Locate("counter"), ["60"], 10);
+
+    [Fact]
+    public void Heap_that_grows_and_trims_keeps_working_after_restore() =>
+        KillAfterLinesThenRestore(TestPrograms.Locate("eng_heap"), ["60"], 25);
+
+    [Fact]
+    public void Python_interpreter_restored_mid_run_prints_the_same_lines()
+    {
+        const string script = "import hashlib,time\nh=hashlib.sha256()\nfor i in range(50):\n h.update(str(i).encode())\n print(i,h.hexdigest()[:16],flush=True)\n time.sleep(0.02)\n";
+        KillAfterLinesThenRestore("/usr/bin/python3", ["-c", script], 12);
+    }
+
+    [Fact]
+    public void Restored_process_gets_its_original_pid_when_it_is_free()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 3, Patience);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions());
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.True(restored.SamePidAsOriginal, $"restored as {restored.Pid}, original {restored.OriginalPid}");
+        Assert.Equal(20, Poll.CountLines(dir.File("out")));
+    }
+
+    [Fact]
+    public void Process_checkpointed_inside_nanosleep_sleeps_again_and_wakes_normally()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_sleeper"), ["400"], dir.File("out"));
+        UntilBlockedIn(child.Pid, 35, 230);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions { TryOriginalPid = false });
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal("sleeping 400 ms\nwoke up: 0\n", File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Process_blocked_reading_a_pipe_continues_on_the_pipe_it_is_given()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("eng_piperead");
+        var input = "alpha\nbeta\ngamma\ndelta\nepsilon\n";
+        var (refRead, refWrite) = Pipe();
+        using (refRead)
+        using (var reference = ChildProcess.StartToFile(program, [], dir.File("expected"), refRead))
+        {
+            WriteAll(refWrite, input);
+            refWrite.Dispose();
+            Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        }
+
+        var (read, write) = Pipe();
+        using var child = ChildProcess.StartToFile(program, [], dir.File("out"), read);
+        WriteAll(write, "alpha\nbeta\n");
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        UntilBlockedIn(child.Pid, 0);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }));
+        read.Dispose();
+        WriteAll(write, "gamma\ndelta\nepsilon\n");
+        write.Dispose();
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Resumed_original_keeps_running_identically()
+    {
+        using var dir = new TempDirectory();
+        var counter = TestPrograms.Locate("counter");
+        using var reference = ChildProcess.StartToFile(counter, ["40"], dir.File("expected"));
+        using var child = ChildProcess.StartToFile(counter, ["40"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 8, Patience);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        var dump = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+        Assert.True(image.Completed);
+        Assert.True(dump.RegionCount > 5);
+        Assert.Equal(0, child.WaitForExit(Patience).Code);
+        Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+}

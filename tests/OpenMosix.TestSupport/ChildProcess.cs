@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux;
+
+namespace OpenMosix.TestSupport;
+
+/// <summary>How a child ended: exit code, or the signal that killed it.</summary>
+public readonly record struct ChildExit(int Code, int Signal)
+{
+    public override string ToString() => Signal != 0 ? $"killed by signal {Signal}" : $"exited {Code}";
+}
+
+/// <summary>
+/// A child started with posix_spawn (never Process.Start, whose SIGCHLD handling must not meet a tracee). Its
+/// stdio goes to files or pipes chosen by the test. Disposing kills it if it still runs.
+/// </summary>
+public sealed class ChildProcess : IDisposable
+{
+    private ChildExit? _exit;
+
+    private ChildProcess(int pid) => Pid = pid;
+
+    public int Pid { get; }
+
+    /// <summary>Starts <paramref name="path"/> with stdin from /dev/null (or <paramref name="stdin"/>), stdout and
+    /// stderr to the given handles (or /dev/null).</summary>
+    public static ChildProcess Start(string path, IReadOnlyList<string> arguments, SafeFileHandle? stdin = null,
+        SafeFileHandle? stdout = null, SafeFileHandle? stderr = null, string? workingDirectory = null)
+    {
+        using var devNull = Descriptors.Open("/dev/null", 2);
+        var map = new Dictionary<int, int>
+        {
+            [0] = (int)(stdin ?? devNull).DangerousGetHandle(),
+            [1] = (int)(stdout ?? devNull).DangerousGetHandle(),
+            [2] = (int)(stderr ?? devNull).DangerousGetHandle(),
+        };
+        var pid = ProcessSpawner.Spawn(new SpawnRequest(path, [path, .. arguments])
+        {
+            Descriptors = map,
+            WorkingDirectory = workingDirectory,
+            NewProcessGroup = true,
+        });
+        return new ChildProcess(pid);
+    }
+
+    /// <summary>Starts with stdout (and stderr) appended to <paramref name="outputFile"/>.</summary>
+    public static ChildProcess StartToFile(string path, IReadOnlyList<string> arguments, string outputFile, SafeFileHandle? stdin = null)
+    {
+        using var output = File.OpenHandle(outputFile, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
+        return Start(path, arguments, stdin, output, output);
+    }
+
+    /// <summary>Waits for the exit (bounded) and reaps the child.</summary>
+    public ChildExit WaitForExit(TimeSpan timeout)
+    {
+        if (_exit is { } done) return done;
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = Waiting.WaitPid(Pid, Waiting.WNOHANG | Waiting.WALL);
+            if (status.Raw != -1 && !status.Stopped)
+            {
+                _exit = status.Exited ? new ChildExit(status.ExitCode, 0) : new ChildExit(0, status.TermSignal);
+                return _exit.Value;
+            }
+            if (deadline.Elapsed > timeout) throw new TimeoutException($"process {Pid} did not exit within {timeout.TotalSeconds:F0} s");
+            Thread.Sleep(5);
+        }
+    }
+
+    public bool HasExited
+    {
+        get
+        {
+            if (_exit is not null) return true;
+            var stat = $"/proc/{Pid}/stat";
+            return !File.Exists(stat) || File.ReadAllText(stat).Split(' ')[2] is "Z" or "X";
+        }
+    }
+
+    public void Kill()
+    {
+        if (_exit is null && Signals.Exists(Pid)) Signals.Kill(Pid, Signals.SIGKILL);
+    }
+
+    public void Dispose()
+    {
+        if (_exit is not null) return;
+        try
+        {
+            Kill();
+            WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is SyscallException or TimeoutException or ProcessAccessException)
+        {
+            // already reaped elsewhere
+        }
+    }
+}
