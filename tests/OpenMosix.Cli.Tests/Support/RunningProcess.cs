@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace OpenMosix.Cli.Tests.Support;
 
 /// <summary>
-/// A child of the test with stdin, stdout and stderr as pipes. Output is pumped into memory as it arrives unless the
+/// A child of the test with stdin, stdout and stderr as pipes and no other inherited descriptors. Output is pumped into memory as it arrives unless the
 /// test asked to read stdout itself (to leave a pipe full on purpose). Disposing kills and reaps whatever is left.
 /// </summary>
 internal sealed class RunningProcess : IDisposable
@@ -42,7 +42,8 @@ internal sealed class RunningProcess : IDisposable
 
     public static RunningProcess Start(ProcessSpec spec, bool pumpStdout = true)
     {
-        var info = new ProcessStartInfo(spec.FileName)
+        // Through cleanexec: descriptors the test runner leaked without close-on-exec would make every target unmovable.
+        var info = new ProcessStartInfo(TestPaths.Program("cleanexec"))
         {
             WorkingDirectory = spec.WorkingDirectory,
             UseShellExecute = false,
@@ -50,6 +51,7 @@ internal sealed class RunningProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        info.ArgumentList.Add(spec.FileName);
         foreach (var argument in spec.Arguments) info.ArgumentList.Add(argument);
         info.Environment["LC_ALL"] = "C";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {spec}");
