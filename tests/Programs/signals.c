@@ -39,11 +39,14 @@ int main(int argc, char **argv) {
   install(SIGUSR2, on_usr2, SA_RESTART);
 
   // SIGUSR2 blocked and raised: it stays pending until the very end.
+  // SIGALRM is blocked too and only let through inside sigsuspend(waiting), so no tick can slip in between the
+  // check of the count and the wait; waiting keeps SIGUSR2 blocked.
   sigset_t blocked, waiting;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGUSR2);
   sigaddset(&blocked, SIGALRM);
-  sigprocmask(SIG_BLOCK, &blocked, &waiting);
+  sigprocmask(SIG_BLOCK, &blocked, NULL);
+  sigprocmask(SIG_BLOCK, NULL, &waiting);
   sigdelset(&waiting, SIGALRM);
   raise(SIGUSR2);
   printf("usr2 blocked pending=%d handled=%d\n", is_pending(SIGUSR2), (int)usr2s);

@@ -1,0 +1,75 @@
+using OpenMosix.Cli.Tests.Support;
+
+namespace OpenMosix.Cli.Tests;
+
+/// <summary>
+/// Processes the engine cannot move are refused with a reason and left untouched: they finish exactly as if
+/// nothing had happened.
+/// </summary>
+public sealed class CantMoveTests
+{
+    public static TheoryData<string, string> Unmovable => new()
+    {
+        { "threaded", "thread" },
+        { "sharedmap", "shared" },
+        { "tcpclient", "socket" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unmovable))]
+    public async Task Checkpoint_refuses_an_unmovable_process_with_its_reason_and_leaves_it_running(string program, string keyword)
+    {
+        var reference = await ReferenceCache.GetAsync($"{program} 40 50", () => CheckpointFlow.RunUninterruptedAsync(Plain(program)));
+        using var dir = new TempDirectory(program);
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, program, "40", "50"));
+        process.CloseStdin();
+        await process.WaitForStdoutLinesAsync(3, TimeSpan.FromSeconds(20));
+
+        var image = dir.File("process.omimg");
+        var refused = await OmCli.CheckpointAsync(process.Pid, image, kill: true);
+        Assert.True(refused.ExitCode != 0, $"checkpoint of {program} should be refused: {refused}");
+        var reason = refused.Stderr.TrimEnd('\n');
+        Assert.True(reason.Length > 0 && !reason.Contains('\n'), $"the refusal should be one line on stderr: {refused}");
+        Assert.Contains(keyword, reason, StringComparison.OrdinalIgnoreCase);
+        Assert.False(process.HasExited, $"{program} must keep running after a refused checkpoint --kill");
+
+        var status = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        new ProgramOutcome(process.StdoutBytes, status, new Dictionary<string, byte[]>()).ShouldMatch(reference);
+    }
+
+    [Theory]
+    [MemberData(nameof(Unmovable))]
+    public async Task Cantmove_names_the_reason_and_exits_1_for_an_unmovable_process(string program, string keyword)
+    {
+        using var dir = new TempDirectory(program);
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, program, "40", "50"));
+        process.CloseStdin();
+        await process.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));
+
+        var report = await OmCli.CantMoveAsync(process.Pid);
+        Assert.True(report.ExitCode == 1, report.ToString());
+        Assert.Contains(keyword, report.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Cantmove_exits_0_for_a_plain_single_threaded_process()
+    {
+        using var dir = new TempDirectory("plain");
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "sleeper", "40", "50"));
+        process.CloseStdin();
+        await process.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));
+
+        var report = await OmCli.CantMoveAsync(process.Pid);
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    private static Scenario Plain(string program) => new()
+    {
+        Key = $"{program} 40 50",
+        Command = dir => CompiledProgramRestoreTests.Target(dir, program, "40", "50"),
+        Ready = _ => true,
+        ReadyDescription = "",
+    };
+}

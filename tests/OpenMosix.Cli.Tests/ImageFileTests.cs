@@ -1,0 +1,118 @@
+using OpenMosix.Cli.Tests.Support;
+
+namespace OpenMosix.Cli.Tests;
+
+/// <summary>A valid image of a running sleeper, taken once for the class (the sleeper is left to finish).</summary>
+public sealed class ValidImageFixture : IAsyncLifetime
+{
+    private readonly TempDirectory dir = new("valid-image");
+
+    public string ImagePath => dir.File("valid.omimg");
+
+    public byte[] Bytes { get; private set; } = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "sleeper", "40", "50"));
+        process.CloseStdin();
+        await process.WaitForStdoutLinesAsync(3, TimeSpan.FromSeconds(20));
+        var checkpoint = await OmCli.CheckpointAsync(process.Pid, ImagePath, kill: false);
+        if (checkpoint.ExitCode != 0) throw new InvalidOperationException("could not take the valid image: " + checkpoint);
+        var status = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        if (status != 0) throw new InvalidOperationException($"sleeper ended with {status} after a checkpoint without --kill");
+        Bytes = await File.ReadAllBytesAsync(ImagePath);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        dir.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Image files as a user handles them: `om image info` describes one, and damaged images are refused by om restore
+/// with one line on stderr, before any process runs.
+/// </summary>
+public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<ValidImageFixture>
+{
+    /// <summary>Byte offset of the format version in the image header (after the 8-byte magic).</summary>
+    private const int VersionOffset = 8;
+
+    public static TheoryData<string> Damages => ["flipped middle byte", "truncated to half", "unknown version", "random garbage", "empty file"];
+
+    [Fact]
+    public async Task Image_of_a_process_left_running_restores_and_continues_from_the_checkpoint()
+    {
+        var reference = await ReferenceCache.GetAsync("sleeper 40 50", () => CheckpointFlow.RunUninterruptedAsync(new Scenario
+        {
+            Key = "sleeper 40 50",
+            Command = dir => CompiledProgramRestoreTests.Target(dir, "sleeper", "40", "50"),
+            Ready = _ => true,
+            ReadyDescription = "",
+        }));
+        using var dir = new TempDirectory("valid-restore");
+        using var restored = OmCli.StartRestore(valid.ImagePath, dir.Path);
+        restored.CloseStdin();
+        var status = await restored.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(status == 0, $"om restore of the unmodified image exited {status}: {restored.StderrText}");
+
+        // The copy starts where the image was taken: what it prints is the rest of the reference, from a line start.
+        var rest = restored.StdoutBytes;
+        var expected = reference.Stdout;
+        Assert.True(rest.Length > 0 && rest.Length < expected.Length && expected.AsSpan().EndsWith(rest) &&
+                    expected[expected.Length - rest.Length - 1] == (byte)'\n',
+            $"the restored copy should print a tail of the reference output, printed: {restored.StdoutText}");
+    }
+
+    [Fact]
+    public async Task Image_info_names_the_checkpointed_command()
+    {
+        var info = await OmCli.ImageInfoAsync(valid.ImagePath);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains("sleeper", info.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Damages))]
+    public async Task Restore_rejects_a_damaged_image_with_one_line_and_starts_nothing(string damage)
+    {
+        using var dir = new TempDirectory("corrupt");
+        var path = dir.File("damaged.omimg");
+        await File.WriteAllBytesAsync(path, Damage(valid.Bytes, damage), TestContext.Current.CancellationToken);
+
+        using var restore = OmCli.StartRestore(path, dir.Path);
+        restore.CloseStdin();
+        var status = await restore.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var error = restore.StderrText.TrimEnd('\n');
+        TestLog.Line($"om restore of an image with {damage}: exit {status}, stderr: {error}");
+
+        Assert.True(status != 0, $"om restore accepted an image with {damage}");
+        Assert.True(error.Length > 0 && !error.Contains('\n'), $"expected one line on stderr, got: {restore.StderrText}");
+        Assert.True(restore.StdoutLength == 0, $"the damaged image's process ran and printed: {restore.StdoutText}");
+    }
+
+    private static byte[] Damage(byte[] image, string damage)
+    {
+        var bytes = (byte[])image.Clone();
+        switch (damage)
+        {
+            case "flipped middle byte":
+                bytes[bytes.Length / 2] ^= 0xff;
+                return bytes;
+            case "truncated to half":
+                return bytes[..(bytes.Length / 2)];
+            case "unknown version":
+                bytes[VersionOffset] ^= 0x7f;
+                return bytes;
+            case "random garbage":
+                var garbage = new byte[64 * 1024];
+                new Random(0x6a7ba6e).NextBytes(garbage);
+                return garbage;
+            case "empty file":
+                return [];
+            default:
+                throw new ArgumentOutOfRangeException(nameof(damage), damage, "unknown kind of damage");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace OpenMosix.Cli.Tests.Support;
+
+/// <summary>
+/// A child of the test with stdin, stdout and stderr as pipes and no other inherited descriptors. Output is pumped into memory as it arrives unless the
+/// test asked to read stdout itself (to leave a pipe full on purpose). Disposing kills and reaps whatever is left.
+/// </summary>
+internal sealed class RunningProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly OutputPump? stdout;
+    private readonly OutputPump stderr;
+
+    private RunningProcess(Process process, bool pumpStdout)
+    {
+        this.process = process;
+        stdout = pumpStdout ? new OutputPump(process.StandardOutput.BaseStream) : null;
+        stderr = new OutputPump(process.StandardError.BaseStream);
+    }
+
+    public int Pid => process.Id;
+
+    public Stream Stdin => process.StandardInput.BaseStream;
+
+    /// <summary>The raw stdout pipe, for tests that started the process with pumpStdout: false.</summary>
+    public Stream StdoutPipe => process.StandardOutput.BaseStream;
+
+    public bool HasExited => process.HasExited;
+
+    public long StdoutLength => Pumped.Length;
+
+    public int StdoutLines => Pumped.Lines;
+
+    public byte[] StdoutBytes => Pumped.Snapshot();
+
+    public string StdoutText => Pumped.Text;
+
+    public string StderrText => stderr.Text;
+
+    private OutputPump Pumped => stdout ?? throw new InvalidOperationException("stdout is read by the test, not pumped");
+
+    public static RunningProcess Start(ProcessSpec spec, bool pumpStdout = true)
+    {
+        // Through cleanexec: descriptors the test runner leaked without close-on-exec would make every target unmovable.
+        var info = new ProcessStartInfo(TestPaths.Program("cleanexec"))
+        {
+            WorkingDirectory = spec.WorkingDirectory,
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(spec.FileName);
+        foreach (var argument in spec.Arguments) info.ArgumentList.Add(argument);
+        info.Environment["LC_ALL"] = "C";
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {spec}");
+        var running = new RunningProcess(process, pumpStdout);
+        if (spec.Stdin is { } input)
+        {
+            running.Stdin.Write(input);
+            running.CloseStdin();
+        }
+        return running;
+    }
+
+    public void CloseStdin() => process.StandardInput.Close();
+
+    public Task WaitForStdoutAsync(long bytes, TimeSpan timeout) =>
+        Wait.UntilAsync(() => StdoutLength >= bytes || (HasExited && stdout!.Finished), timeout, $"pid {Pid} printed {bytes} bytes");
+
+    public Task WaitForStdoutLinesAsync(int lines, TimeSpan timeout) =>
+        Wait.UntilAsync(() => Pumped.Lines >= lines || (HasExited && stdout!.Finished), timeout, $"pid {Pid} printed {lines} lines");
+
+    /// <summary>Waits for the exit and for the end of its output; returns the shell-style status (128+N for signal N).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+            if (stdout is not null) await stdout.Completion.WaitAsync(limit.Token);
+            await stderr.Completion.WaitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"pid {Pid} did not finish within {timeout.TotalSeconds:0} s; stderr: {StderrText}");
+        }
+        return process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+}
