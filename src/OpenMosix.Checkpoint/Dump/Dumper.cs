@@ -64,6 +64,7 @@ internal sealed class Dumper(ILogger logger)
 
     private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask)
     {
+        var phase = Stopwatch.StartNew();
         var tasks = ProcFs.ReadTasks(pid);
         if (tasks.Count != 1)
             throw new CantMoveException(new CantMoveReport(pid, [$"has {tasks.Count} threads (only single-threaded processes can move)"]));
@@ -136,11 +137,14 @@ internal sealed class Dumper(ILogger logger)
             Regions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))],
             Files = ProcessInspector.ReadFiles(pid),
         };
+        logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
+        phase.Restart();
         sink.WriteMetadata(image);
         using (var copier = new MemoryCopier(pid))
         {
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
             image.StoredPageBytes = copier.StoredBytes;
+            logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);
         }
         sink.Complete();
         return (image, image.StoredPageBytes);

@@ -1,0 +1,43 @@
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+public sealed class StateTests
+{
+    [Fact]
+    public void Signal_handlers_blocked_mask_pending_signals_and_timers_survive_restore()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("eng_signals");
+        var (refRead, refWrite) = Pipe();
+        using (refRead)
+        using (var reference = ChildProcess.StartToFile(program, [], dir.File("expected"), refRead))
+        {
+            WriteAll(refWrite, "go\n");
+            refWrite.Dispose();
+            Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        }
+
+        var (read, write) = Pipe();
+        using var child = ChildProcess.StartToFile(program, [], dir.File("out"), read);
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        UntilBlockedIn(child.Pid, 0);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.Equal(3, image.Metadata.Signals.Pending.Count);
+        Assert.True(image.Metadata.Timers.Real.IsArmed);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }));
+        read.Dispose();
+        WriteAll(write, "go\n");
+        write.Dispose();
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        var expected = File.ReadAllText(dir.File("expected"));
+        Assert.Contains("usr2 blocked 1, usr2 pending 1, rt pending 1, timer armed 1", expected, StringComparison.Ordinal);
+        Assert.Equal(expected, File.ReadAllText(dir.File("out")));
+    }
+}
