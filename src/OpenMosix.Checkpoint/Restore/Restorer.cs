@@ -28,6 +28,7 @@ internal sealed class Restorer(ILogger logger)
         var total = Stopwatch.StartNew();
         var image = source.ReadMetadata();
         Validate(image);
+        WarnOnKernelDifference(image);
         var originalPid = image.Origin.Pid;
         var descriptors = options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 };
 
@@ -91,9 +92,15 @@ internal sealed class Restorer(ILogger logger)
         if (image.Signals.Actions.Length != 64) throw new CorruptImageException("image must hold 64 signal actions");
         for (var i = 1; i < image.Regions.Count; i++)
             if (image.Regions[i].Start < image.Regions[i - 1].End) throw new CorruptImageException("image regions overlap or are out of order");
+    }
+
+    // A different kernel is not refused outright: the vdso/vvar sizes are the hard check (done when moving them).
+    private void WarnOnKernelDifference(ProcessImage image)
+    {
         var kernel = SystemInfo.Uname();
         if (image.Origin.KernelRelease.Length > 0 && image.Origin.KernelRelease != kernel.Release)
-            throw new RestoreException($"image was taken on kernel {image.Origin.KernelRelease}, this is {kernel.Release}: vdso layout and syscall behaviour may differ");
+            logger.LogWarning("Image was taken on kernel {ImageKernel}, this is {Kernel}: vdso layout and syscall behaviour may differ",
+                image.Origin.KernelRelease, kernel.Release);
     }
 
     private static ulong PageAlign(ulong value) => (value + 0xfff) & ~0xfffUL;
