@@ -142,4 +142,18 @@ public sealed class ProcParserTests
         var e = Assert.Throws<ProcessAccessException>(() => ProcFs.ReadStatus(int.MaxValue - 1));
         Assert.Equal($"process {int.MaxValue - 1}: no such process", e.Message);
     }
+
+    [Fact]
+    public void Limits_table_gives_sixteen_limits_with_unlimited_as_the_maximum_value()
+    {
+        const string text =
+            "Limit                     Soft Limit           Hard Limit           Units     \n" +
+            "Max cpu time              unlimited            unlimited            seconds   \n" +
+            "Max open files            1024                 524288               files     \n";
+        Assert.Equal([(ulong.MaxValue, ulong.MaxValue), (1024UL, 524288UL)], LimitsParser.Parse(text));
+        var own = ProcFs.ReadLimits(Environment.ProcessId);
+        Assert.Equal(ResourceLimits.Count, own.Count);
+        var nofile = ResourceLimits.Get(Environment.ProcessId, ResourceLimits.RLIMIT_NOFILE);
+        Assert.Equal((nofile.Current, nofile.Maximum), own[ResourceLimits.RLIMIT_NOFILE]);
+    }
 }

@@ -36,13 +36,10 @@ internal static class ProcessInspector
 
     public static List<ResourceLimit> ReadLimits(int pid)
     {
-        var limits = new List<ResourceLimit>(ResourceLimits.Count);
-        for (var i = 0; i < ResourceLimits.Count; i++)
-        {
-            var l = ResourceLimits.Get(pid, i);
-            limits.Add(new ResourceLimit(l.Current, l.Maximum));
-        }
-        return limits;
+        var limits = ProcFs.ReadLimits(pid);
+        if (limits.Count != ResourceLimits.Count)
+            throw new FormatException($"/proc/{pid}/limits lists {limits.Count} limits, expected {ResourceLimits.Count}");
+        return [.. limits.Select(l => new ResourceLimit(l.Soft, l.Hard))];
     }
 
     public static Credentials ReadCredentials(ProcStatus status) => new()

@@ -53,6 +53,7 @@ internal sealed class Restorer(ILogger logger)
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
             var build = new Build(pid, image, injector, trampoline, space, logger);
             build.ReplaceStubAddressSpace(brkSegment);
+            build.AssumeFilesystemIdentity();
             build.MapRegions();
             var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)]);
             while (source.ReadNextPageRun() is { } run)
@@ -280,7 +281,16 @@ internal sealed class Restorer(ILogger logger)
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(rl, a.Limits[i].Soft);
                 BinaryPrimitives.WriteUInt64LittleEndian(rl[8..], a.Limits[i].Hard);
-                injector.Call($"prlimit({i})", Prlimit64, 0, i, (long)Put(rl), 0);
+                if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -Errno.EPERM)
+                {
+                    // Raising a hard limit needs CAP_SYS_RESOURCE: keep this node's hard limit, cap the soft one.
+                    var here = ResourceLimits.Get(pid, i);
+                    var soft = Math.Min(a.Limits[i].Soft, here.Maximum);
+                    logger.LogWarning("Limit {Resource}: hard {Hard} cannot be raised here, kept {Here}", i, a.Limits[i].Hard, here.Maximum);
+                    BinaryPrimitives.WriteUInt64LittleEndian(rl, soft);
+                    BinaryPrimitives.WriteUInt64LittleEndian(rl[8..], here.Maximum);
+                    injector.Call($"prlimit({i})", Prlimit64, 0, i, (long)Put(rl), 0);
+                }
             }
             injector.Call("personality", Personality, (long)a.Personality);
             var comm = Encoding.UTF8.GetBytes(image.Origin.Command);
@@ -309,13 +319,30 @@ internal sealed class Restorer(ILogger logger)
             }
         }
 
+        /// <summary>
+        /// Files are opened (mapped files, descriptors, the working directory) with the process's own filesystem
+        /// identity, so an image can never open what its process could not: fsuid/fsgid and groups come first.
+        /// </summary>
+        public void AssumeFilesystemIdentity()
+        {
+            var c = image.Attributes.Credentials;
+            SetGroups(c);
+            injector.Raw(Setfsgid, c.FilesystemGid);
+            injector.Raw(Setfsuid, c.FilesystemUid);
+        }
+
+        private void SetGroups(Credentials c)
+        {
+            var groups = new byte[c.Groups.Count * 4];
+            for (var i = 0; i < c.Groups.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(groups.AsSpan(i * 4), c.Groups[i]);
+            injector.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));
+        }
+
         /// <summary>Last, because it can only take privilege away: groups, then gids, then uids.</summary>
         public void RestoreCredentials()
         {
             var c = image.Attributes.Credentials;
-            var groups = new byte[c.Groups.Count * 4];
-            for (var i = 0; i < c.Groups.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(groups.AsSpan(i * 4), c.Groups[i]);
-            injector.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));
+            SetGroups(c);
             injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
             injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
             // Changing ids clears the dumpable flag; the original was dumpable, or it could not have been dumped.

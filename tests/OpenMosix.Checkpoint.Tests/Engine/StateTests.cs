@@ -40,4 +40,34 @@ public sealed class StateTests
         Assert.Contains("usr2 blocked 1, usr2 pending 1, rt pending 1, timer armed 1", expected, StringComparison.Ordinal);
         Assert.Equal(expected, File.ReadAllText(dir.File("out")));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Process_of_another_user_is_restored_with_that_users_identity_and_working_directory()
+    {
+        using var dir = new TempDirectory();
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ff);
+        File.WriteAllText(dir.File("out"), "");
+        File.SetUnixFileMode(dir.File("out"), (UnixFileMode)0x1b6);
+        var counter = TestPrograms.Locate("counter");
+        using var output = File.OpenHandle(dir.File("out"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        using var child = ChildProcess.Start("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", counter, "40"],
+            stdout: output, workingDirectory: dir.Path);
+        Poll.UntilLines(dir.File("out"), 5, Patience);
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.Equal(65534u, image.Metadata.Attributes.Credentials.EffectiveUid);
+
+        var restored = engine.Restore(image, new RestoreOptions());
+        var status = OpenMosix.Linux.Proc.ProcFs.ReadStatus(restored.Pid);
+        Assert.Equal([65534u, 65534, 65534, 65534], status.Uid);
+        Assert.Equal([65534u, 65534, 65534, 65534], status.Gid);
+        Assert.Empty(status.Groups);
+        Assert.Equal(dir.Path, OpenMosix.Linux.Proc.ProcFs.ReadWorkingDirectory(restored.Pid));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(40, Poll.CountLines(dir.File("out")));
+    }
 }
