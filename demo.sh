@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The openMosix.NET demo: a real, unmodified program (python3) is frozen mid-run, written to an image and killed;
+# a new process is rebuilt from the image and carries on. Its complete output is then compared with an
+# uninterrupted run of the same program.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/build.sh
+om="$PWD/artifacts/bin/om"
+work=$(mktemp -d /tmp/om-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+cat > "$work/primes.py" <<'PY'
+import sys, time
+# Counts primes below growing limits, printing as it goes; about 4 seconds in all.
+def primes_below(n):
+    sieve = bytearray([1]) * n
+    sieve[0:2] = b"\x00\x00"
+    for i in range(2, int(n ** 0.5) + 1):
+        if sieve[i]:
+            sieve[i * i::i] = bytearray(len(range(i * i, n, i)))
+    return sum(sieve)
+for step in range(1, 41):
+    limit = step * 50_000
+    print(f"step {step:2d}: {primes_below(limit):6d} primes below {limit}", flush=True)
+    time.sleep(0.08)
+print("done", flush=True)
+PY
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say "reference: an uninterrupted run"
+python3 "$work/primes.py" > "$work/reference.txt"
+echo "$(wc -l < "$work/reference.txt") lines"
+
+say "start the same program; its output goes to a file, shown here as it grows"
+python3 "$work/primes.py" > "$work/run.txt" &
+pid=$!
+tail -n +1 -f "$work/run.txt" &
+tailer=$!
+until [ "$(wc -l < "$work/run.txt")" -ge 12 ]; do sleep 0.05; done
+
+say "checkpoint PID $pid mid-run, then kill it"
+"$om" checkpoint "$pid" -o "$work/primes.omimg" --kill
+wait "$pid" 2>/dev/null || true
+"$om" image info "$work/primes.omimg" | head -n 12
+
+say "restore the image into a new process: the output file continues where it stopped"
+"$om" restore "$work/primes.omimg"
+kill "$tailer" 2>/dev/null || true
+
+say "compare with the uninterrupted run"
+if cmp -s "$work/reference.txt" "$work/run.txt"; then
+  echo "identical: $(wc -l < "$work/run.txt") lines, sha256 $(sha256sum < "$work/run.txt" | cut -c1-16)"
+else
+  diff "$work/reference.txt" "$work/run.txt" | head -n 20
+  echo "DIFFERENT"; exit 1
+fi
