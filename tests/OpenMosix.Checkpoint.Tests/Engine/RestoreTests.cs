@@ -166,4 +166,28 @@ public sealed class RestoreTests
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
+
+    [Fact]
+    public void Writer_blocked_on_a_full_pipe_continues_into_the_pipe_it_is_given_without_losing_bytes()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("pipewriter");
+        using (var reference = ChildProcess.StartToFile(program, ["2"], dir.File("expected")))
+            Assert.Equal(0, reference.WaitForExit(Patience).Code);
+
+        var (read, write) = Pipe();
+        using var child = ChildProcess.Start(program, ["2"], stdout: write);
+        UntilBlockedIn(child.Pid, 1);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [1] = (int)write.DangerousGetHandle() }));
+        write.Dispose();
+        using var received = new MemoryStream();
+        using (var stream = new FileStream(read, FileAccess.Read)) stream.CopyTo(received);
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(File.ReadAllBytes(dir.File("expected")), received.ToArray());
+    }
 }
