@@ -51,10 +51,12 @@ internal sealed class Restorer(ILogger logger)
                 throw new RestoreException($"restore stub {pid} stopped at 0x{regs.rip:x}, outside its code at 0x{trampoline:x}");
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
+            var stubReady = total.Elapsed;
             var build = new Build(pid, image, injector, trampoline, space, logger);
             build.ReplaceStubAddressSpace(brkSegment);
             build.AssumeFilesystemIdentity();
             build.MapRegions();
+            var layoutReady = total.Elapsed;
             var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)]);
             while (source.ReadNextPageRun() is { } run)
             {
@@ -62,6 +64,7 @@ internal sealed class Restorer(ILogger logger)
                 options.BytesRestored?.Report(writer.Written);
             }
             writer.Flush();
+            var pagesWritten = total.Elapsed;
             build.ProtectRegions();
             build.RestoreFiles(descriptors);
             build.RestoreProcessState(pid != originalPid);
@@ -71,6 +74,8 @@ internal sealed class Restorer(ILogger logger)
             Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
             Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
             Ptrace.Detach(pid);
+            logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms, layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
+                originalPid, stubReady.TotalMilliseconds, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
             logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
                 originalPid, pid, writer.Written / 1048576.0, total.Elapsed.TotalMilliseconds);
             return new RestoredProcess(pid, pid == originalPid, originalPid, total.Elapsed);

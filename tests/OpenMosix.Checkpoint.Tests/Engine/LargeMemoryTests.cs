@@ -20,13 +20,21 @@ public sealed class LargeMemoryTests(ITestOutputHelper output)
         UntilBlockedIn(child.Pid, 0);
         var ready = File.ReadAllText(dir.File("out")).Trim().Split(' ')[1];
 
-        using var engine = new CheckpointEngine(new TestOutputLoggerFactory(output.WriteLine));
+        using var engine = new CheckpointEngine(new TestOutputLoggerFactory(output.WriteLine, Microsoft.Extensions.Logging.LogLevel.Information));
         var warmup = new InMemoryImage();
         engine.Checkpoint(child.Pid, warmup, new DumpOptions(AfterDump.Resume));
-        var raw = TimeRawRead(child.Pid, warmup);
+        // Best of three for both, interleaved, so that one scheduling hiccup on a 2-core box does not decide.
+        var raw = TimeSpan.MaxValue;
+        var engineOnly = TimeSpan.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var r = TimeRawRead(child.Pid, warmup);
+            if (r < raw) raw = r;
+            // Engine cost alone: a sink that keeps nothing.
+            var e = engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.Resume)).Total;
+            if (e < engineOnly) engineOnly = e;
+        }
 
-        // Engine cost alone (a sink that keeps nothing), against the raw read of the same pages.
-        var engineOnly = engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.Resume));
         var image = new InMemoryImage();
         var dump = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
         child.WaitForExit(Patience);
@@ -39,7 +47,7 @@ public sealed class LargeMemoryTests(ITestOutputHelper output)
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
         Assert.Equal($"ready {ready}\nafter {ready} hello\n", File.ReadAllText(dir.File("out")));
 
-        output.WriteLine($"engine-only dump {engineOnly.Total.TotalMilliseconds:F1} ms vs raw process_vm_readv {raw.TotalMilliseconds:F1} ms: ratio {engineOnly.Total / raw:F2}");
+        output.WriteLine($"engine-only dump {engineOnly.TotalMilliseconds:F1} ms vs raw process_vm_readv {raw.TotalMilliseconds:F1} ms (best of 3): ratio {engineOnly / raw:F2}");
         output.WriteLine($"{dump.PageBytes / 1048576.0:F1} MiB stored into memory; " +
                          $"dump total {dump.Total.TotalMilliseconds:F1} ms (frozen {dump.Frozen.TotalMilliseconds:F1} ms, " +
                          $"attach {dump.AttachToStopped.TotalMilliseconds:F2} ms); restore {restored.Total.TotalMilliseconds:F1} ms");
