@@ -110,9 +110,15 @@ internal sealed class Dumper(ILogger logger)
         {
             Origin = new ImageOrigin
             {
-                Pid = pid, Command = ProcFs.ReadComm(pid), ExecutablePath = SafeExe(pid), Arguments = ProcFs.ReadCommandLine(pid),
-                Hostname = uname.NodeName, KernelRelease = uname.Release, KernelVersion = uname.Version,
-                CpuFeatures = ProcessInspector.ReadCpuFeatures(), TakenAt = DateTimeOffset.UtcNow,
+                Pid = pid,
+                Command = ProcFs.ReadComm(pid),
+                ExecutablePath = SafeExe(pid),
+                Arguments = ProcFs.ReadCommandLine(pid),
+                Hostname = uname.NodeName,
+                KernelRelease = uname.Release,
+                KernelVersion = uname.Version,
+                CpuFeatures = ProcessInspector.ReadCpuFeatures(),
+                TakenAt = DateTimeOffset.UtcNow,
             },
             Cpu = new CpuState { GeneralRegisters = SyscallRestart.Fix(original, sameProcess: false).ToBytes(), ExtendedState = xstate },
             Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending },

@@ -26,8 +26,14 @@ internal static class ProcessInspector
             var info = ProcFs.ReadFdInfo(pid, fd);
             files.Add(new FileDescriptorRecord
             {
-                Fd = fd, Kind = kind.Value, Path = target, Flags = info.Flags, Offset = info.Position,
-                CloseOnExec = info.CloseOnExec, Device = st!.Device, Inode = st.Inode,
+                Fd = fd,
+                Kind = kind.Value,
+                Path = target,
+                Flags = info.Flags,
+                Offset = info.Position,
+                CloseOnExec = info.CloseOnExec,
+                Device = st!.Device,
+                Inode = st.Inode,
                 Size = kind == FileKind.RegularFile ? st.Size : 0,
             });
         }
@@ -44,8 +50,14 @@ internal static class ProcessInspector
 
     public static Credentials ReadCredentials(ProcStatus status) => new()
     {
-        Uid = status.Uid[0], EffectiveUid = status.Uid[1], SavedUid = status.Uid[2], FilesystemUid = status.Uid[3],
-        Gid = status.Gid[0], EffectiveGid = status.Gid[1], SavedGid = status.Gid[2], FilesystemGid = status.Gid[3],
+        Uid = status.Uid[0],
+        EffectiveUid = status.Uid[1],
+        SavedUid = status.Uid[2],
+        FilesystemUid = status.Uid[3],
+        Gid = status.Gid[0],
+        EffectiveGid = status.Gid[1],
+        SavedGid = status.Gid[2],
+        FilesystemGid = status.Gid[3],
         Groups = [.. status.Groups],
     };
 
