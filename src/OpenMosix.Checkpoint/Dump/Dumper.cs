@@ -27,6 +27,8 @@ internal sealed class Dumper(ILogger logger)
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
+        // Inside sigsuspend/ppoll/pselect the kernel answers with the real mask (saved_sigmask), and re-executing the
+        // call on resume installs its temporary mask again: nothing special to do here.
         var originalMask = Ptrace.GetSignalMask(pid);
         ProcessImage image;
         ulong pageBytes;

@@ -70,4 +70,38 @@ public sealed class StateTests
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
         Assert.Equal(40, Poll.CountLines(dir.File("out")));
     }
+
+    [Theory]
+    [InlineData(AfterDump.Resume)]
+    [InlineData(AfterDump.Kill)]
+    public void Process_frozen_inside_sigsuspend_keeps_its_real_mask_after_the_signal(AfterDump after)
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_sigsuspend"), [], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        UntilBlockedIn(child.Pid, 130);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(after));
+        Assert.Equal(1UL << (OpenMosix.Linux.Signals.SIGUSR1 - 1), image.Metadata.Signals.BlockedMask);
+
+        int pid;
+        Func<ExitStatus> wait;
+        if (after == AfterDump.Kill)
+        {
+            child.WaitForExit(Patience);
+            var restored = engine.Restore(image, new RestoreOptions { TryOriginalPid = false });
+            pid = restored.Pid;
+            wait = () => engine.WaitForExit(restored);
+        }
+        else
+        {
+            pid = child.Pid;
+            wait = () => child.WaitForExit(Patience) is var e ? new ExitStatus(e.Code, e.Signal) : default;
+        }
+        UntilBlockedIn(pid, 130);
+        OpenMosix.Linux.Signals.Kill(pid, OpenMosix.Linux.Signals.SIGUSR1);
+        Assert.Equal(new ExitStatus(0, 0), wait());
+        Assert.Equal("waiting\nhandled\nblocked after: 1\n", File.ReadAllText(dir.File("out")));
+    }
 }
