@@ -25,6 +25,7 @@ internal sealed class Restorer(ILogger logger)
         var image = source.ReadMetadata();
         Validate(image);
         WarnOnKernelDifference(image);
+        CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;
         var descriptors = options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 };
 
@@ -45,6 +46,7 @@ internal sealed class Restorer(ILogger logger)
             var regs = Ptrace.GetRegs(pid);
             if (regs.rip < trampoline || regs.rip >= trampoline + 0x1000)
                 throw new RestoreException($"restore stub {pid} stopped at 0x{regs.rip:x}, outside its code at 0x{trampoline:x}");
+            CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
             var stubReady = total.Elapsed;
