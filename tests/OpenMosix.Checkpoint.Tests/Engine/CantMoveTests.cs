@@ -12,6 +12,10 @@ public sealed class CantMoveTests
     [InlineData("thread", "has 2 threads")]
     [InlineData("tcp", "fd 3 is a TCP socket (socket:[")]
     [InlineData("shared", "has a writable shared mapping at ")]
+    [InlineData("pipe", "fd 3 is a pipe (pipe:[")]
+    [InlineData("deleted", "fd 3 is a deleted file (/tmp/eng_unmovable.")]
+    [InlineData("eventfd", "fd 3 is an eventfd (anon_inode:[eventfd])")]
+    [InlineData("timer", "has 1 POSIX timer (timer_create)")]
     public void Unmovable_process_is_refused_with_a_precise_reason_and_left_unharmed(string what, string reason)
     {
         using var dir = new TempDirectory();
