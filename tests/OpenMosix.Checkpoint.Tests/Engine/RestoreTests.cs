@@ -190,4 +190,27 @@ public sealed class RestoreTests
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
         Assert.Equal(File.ReadAllBytes(dir.File("expected")), received.ToArray());
     }
+
+    [Fact]
+    public void Process_restored_under_a_new_pid_finds_itself_through_glibcs_cached_thread_id()
+    {
+        using var dir = new TempDirectory();
+        var (read, write) = Pipe();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_tid"), [], dir.File("out"), read);
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        UntilBlockedIn(child.Pid, 0);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.NotEqual(0UL, image.Metadata.Attributes.CachedTidAddress);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }, TryOriginalPid: false));
+        read.Dispose();
+        Assert.NotEqual(restored.OriginalPid, restored.Pid);
+        WriteAll(write, "go\n");
+        write.Dispose();
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal("ready\nsetschedparam: 0\ncached tid is pid: 1\n", File.ReadAllText(dir.File("out")));
+    }
 }
