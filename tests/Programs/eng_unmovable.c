@@ -30,8 +30,8 @@ int main(int argc, char **argv) {
     if (p == MAP_FAILED) return 2;
     p[0] = 1;
   } else if (!strcmp(what, "pipe")) {
-    int p[2];
-    if (pipe(p) || p[0] != 3) return 2;
+    int p[2];  // only the read end stays: its other end is not this process's to take along
+    if (pipe(p) || p[0] != 3 || close(p[1])) return 2;
   } else if (!strcmp(what, "deleted")) {
     char path[] = "/tmp/eng_unmovable.XXXXXX";
     int fd = mkstemp(path);

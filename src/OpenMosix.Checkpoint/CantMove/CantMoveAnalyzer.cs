@@ -28,9 +28,11 @@ internal static class CantMoveAnalyzer
         foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons);
 
         SocketTable? sockets = null;
-        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        var descriptors = ProcFs.ReadDescriptors(pid);
+        var internalPipes = InternalPipes.Find(pid, descriptors);
+        foreach (var (fd, target) in descriptors)
         {
-            var reason = DescriptorReason(pid, fd, target, ref sockets);
+            var reason = DescriptorReason(pid, fd, target, internalPipes, ref sockets);
             if (reason is not null) reasons.Add(reason);
         }
 
@@ -50,7 +52,7 @@ internal static class CantMoveAnalyzer
             reasons.Add($"has a shared mapping of {(m.Name.Length == 0 ? "anonymous memory" : m.Name)} at {range}");
     }
 
-    private static string? DescriptorReason(int pid, int fd, string target, ref SocketTable? sockets)
+    private static string? DescriptorReason(int pid, int fd, string target, HashSet<string> internalPipes, ref SocketTable? sockets)
     {
         if (target.StartsWith("socket:", StringComparison.Ordinal))
         {
@@ -60,7 +62,8 @@ internal static class CantMoveAnalyzer
         if (target.StartsWith("anon_inode:", StringComparison.Ordinal))
             return $"fd {fd} is {AnonInodeName(target)} ({target})";
         if (target.StartsWith("pipe:", StringComparison.Ordinal))
-            return fd <= 2 ? null : $"fd {fd} is a pipe ({target}); only fds 0-2 may be pipes";
+            return fd <= 2 || internalPipes.Contains(target) ? null
+                : $"fd {fd} is a pipe ({target}) whose other end this process does not hold; only fds 0-2 may be such pipes";
         if (target.EndsWith(" (deleted)", StringComparison.Ordinal))
             return $"fd {fd} is a deleted file ({target})";
         if (!target.StartsWith('/')) return $"fd {fd} is an unsupported kind of file ({target})";

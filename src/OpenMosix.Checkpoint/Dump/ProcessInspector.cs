@@ -17,10 +17,14 @@ internal static class ProcessInspector
     public static List<FileDescriptorRecord> ReadFiles(int pid)
     {
         var files = new List<FileDescriptorRecord>();
-        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        var descriptors = ProcFs.ReadDescriptors(pid);
+        var internalPipes = InternalPipes.Find(pid, descriptors);
+        var peeked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (fd, target) in descriptors.OrderBy(d => d.Fd))
         {
             if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
-            var kind = target.StartsWith("pipe:", StringComparison.Ordinal) ? FileKind.Pipe : DescriptorClassifier.KindOf(target, st!.Type);
+            var kind = !target.StartsWith("pipe:", StringComparison.Ordinal) ? DescriptorClassifier.KindOf(target, st!.Type)
+                : internalPipes.Contains(target) ? FileKind.InternalPipe : FileKind.Pipe;
             if (kind is null || target.EndsWith(" (deleted)", StringComparison.Ordinal))
                 throw new CantMoveException(new CantMoveReport(pid, [$"fd {fd} cannot be moved ({target})"]));
             var info = ProcFs.ReadFdInfo(pid, fd);
@@ -35,9 +39,19 @@ internal static class ProcessInspector
                 Device = st!.Device,
                 Inode = st.Inode,
                 Size = kind == FileKind.RegularFile ? st.Size : 0,
+                PipeContents = kind == FileKind.InternalPipe && !InternalPipes.IsWriteEnd(info.Flags) && peeked.Add(target)
+                    ? PeekPipe(pid, fd) : [],
             });
         }
         return files;
+    }
+
+    /// <summary>The bytes waiting in a pipe the process holds, copied without taking them out of it.</summary>
+    private static byte[] PeekPipe(int pid, int fd)
+    {
+        using var process = PidFd.Open(pid);
+        using var readEnd = process.GetFd(fd);
+        return PipePeek.BufferedBytes(readEnd);
     }
 
     public static List<ResourceLimit> ReadLimits(int pid)

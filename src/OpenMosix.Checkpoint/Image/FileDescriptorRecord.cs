@@ -15,6 +15,11 @@ public sealed class FileDescriptorRecord
     public ulong Device { get; init; }
     public ulong Inode { get; init; }
     public long Size { get; init; }
+    /// <summary>
+    /// For a pipe whose both ends the process holds (<see cref="FileKind.InternalPipe"/>): the bytes buffered in it
+    /// at dump time, carried once, on the record of its lowest read-end descriptor.
+    /// </summary>
+    public byte[] PipeContents { get; init; } = [];
 }
 
 public enum FileKind
@@ -25,6 +30,11 @@ public enum FileKind
     Terminal,
     /// <summary>A pipe or FIFO: attached to the restorer's stdio of the same number.</summary>
     Pipe,
+    /// <summary>
+    /// A pipe whose read and write ends are both held by the process itself (a self-pipe, as xz and event loops
+    /// use for signals): rebuilt as a new pipe with the same buffered bytes, on any descriptor numbers.
+    /// </summary>
+    InternalPipe,
     /// <summary>/dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full: reopened by path.</summary>
     SafeCharDevice,
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
@@ -136,8 +137,10 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     {
         foreach (var fd in inherited.Keys.Where(fd => image.Files.All(f => f.Fd != fd)))
             injector.Raw(Close, fd);
+        RestoreInternalPipes();
         foreach (var f in image.Files)
         {
+            if (f.Kind == FileKind.InternalPipe) continue;
             if (f.Kind is FileKind.Pipe or FileKind.Terminal && inherited.ContainsKey(f.Fd)) continue;
             if (f.Kind == FileKind.Pipe)
                 throw new RestoreException($"fd {f.Fd} was a pipe ({f.Path}) and no descriptor was given to stand in for it");
@@ -158,6 +161,48 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             }
         }
     }
+
+    /// <summary>
+    /// Rebuilds each pipe the process held both ends of: a new pipe, its ends moved above every descriptor number
+    /// the image uses (so no dup3 can clobber an end still needed), duplicated onto the saved numbers with their
+    /// flags, and refilled with the bytes that were buffered in it.
+    /// </summary>
+    private void RestoreInternalPipes()
+    {
+        var pipes = image.Files.Where(f => f.Kind == FileKind.InternalPipe).GroupBy(f => f.Path, StringComparer.Ordinal).ToList();
+        if (pipes.Count == 0) return;
+        var above = image.Files.Max(f => f.Fd) + 1;
+        Span<byte> ends = stackalloc byte[8];
+        foreach (var pipe in pipes)
+        {
+            var at = Put(new byte[8]);
+            injector.Call($"pipe2 for {pipe.Key}", Pipe2, (long)at, 0);
+            ProcessMemory.Read(pid, at, ends);
+            var (read, write) = (BinaryPrimitives.ReadInt32LittleEndian(ends), BinaryPrimitives.ReadInt32LittleEndian(ends[4..]));
+            var readHigh = injector.Call("fcntl(F_DUPFD_CLOEXEC)", Fcntl, read, FDupFdCloexec, above);
+            var writeHigh = injector.Call("fcntl(F_DUPFD_CLOEXEC)", Fcntl, write, FDupFdCloexec, above);
+            injector.Raw(Close, read);
+            injector.Raw(Close, write);
+            foreach (var f in pipe)
+            {
+                var end = InternalPipes.IsWriteEnd(f.Flags) ? writeHigh : readHigh;
+                injector.Call($"dup3 to fd {f.Fd}", Dup3, end, f.Fd, f.CloseOnExec ? Restorer.O_CLOEXEC : 0);
+                injector.Call($"fcntl(F_SETFL) of fd {f.Fd}", Fcntl, f.Fd, FSetFl, f.Flags & StatusFlags);
+            }
+            var contents = pipe.SelectMany(f => f.PipeContents).ToArray();
+            if (contents.Length > 0)
+            {
+                using var process = PidFd.Open(pid);
+                using var writeEnd = process.GetFd((int)writeHigh);
+                Descriptors.WriteAll(writeEnd, contents);
+            }
+            injector.Raw(Close, readHigh);
+            injector.Raw(Close, writeHigh);
+        }
+    }
+
+    /// <summary>The open-file status flags F_SETFL can change: O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_ASYNC.</summary>
+    private const long StatusFlags = 0x400 | 0x800 | 0x4000 | 0x40000 | 0x2000;
 
     public void RestoreProcessState(bool pidChanged)
     {

@@ -20,6 +20,7 @@ public sealed class ProgramRoundTripTests
     [InlineData("filemap", "{dir}/input.bin 40 20", 5)]
     [InlineData("heapsum", "16 20", 3)]
     [InlineData("killself", "20 30", 5)]
+    [InlineData("selfpipe", "60", 7)]
     [InlineData("signals", "40 25", 8)]
     [InlineData("sleeper", "20 40", 4)]
     public void Restored_target_ends_exactly_like_an_uninterrupted_run(string program, string arguments, int afterLines)
