@@ -6,6 +6,9 @@ using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 
 namespace OpenMosix.Checkpoint.Tests.Engine;
 
+// Counts this process's children to prove a failed restore leaves no stub behind: no other test may start or reap
+// children meanwhile, so this class runs alone.
+[Collection(ProcessTreeSensitive.Name)]
 public sealed class FileMappingTests
 {
     private static byte[] Contents(int seed)
