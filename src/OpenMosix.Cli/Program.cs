@@ -1,4 +1,4 @@
-using System.CommandLine;
+using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli;
 
@@ -6,7 +6,7 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("openMosix.NET: one cluster out of many Linux machines.");
-        return root.Parse(args).Invoke();
+        var invokedAs = InvokedName.Read();
+        return CommandLine.Run(CommandCatalog.ArgumentsFor(invokedAs, args));
     }
 }

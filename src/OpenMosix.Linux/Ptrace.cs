@@ -97,7 +97,7 @@ public static class Ptrace
         var buffer = new byte[SigInfoSize * 32];
         fixed (byte* p = buffer)
         {
-            for (ulong offset = 0; ; )
+            for (ulong offset = 0; ;)
             {
                 var args = new PeekSigInfoArgs { Offset = offset, Flags = shared ? PEEKSIGINFO_SHARED : 0, Count = 32 };
                 var n = Sys.Ptrace(PTRACE_PEEKSIGINFO, pid, (nint)(&args), (nint)p);

@@ -32,7 +32,7 @@ public static class TestPrograms
             if (!File.Exists(path) && Environment.GetEnvironmentVariable("OM_TEST_PROGRAMS") is not { Length: > 0 })
             {
                 using var make = Process.Start(new ProcessStartInfo("make", ["-s", "-C", Path.Combine(RepositoryRoot, "tests", "Programs")])
-                    { RedirectStandardOutput = true, RedirectStandardError = true })!;
+                { RedirectStandardOutput = true, RedirectStandardError = true })!;
                 var errors = make.StandardError.ReadToEnd();
                 make.WaitForExit();
                 if (make.ExitCode != 0) throw new InvalidOperationException($"building test programs failed: {errors}");

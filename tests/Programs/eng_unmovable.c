@@ -1,5 +1,5 @@
 // Holds one thing the engine cannot move, prints "ready", then waits for stdin to close.
-// usage: eng_unmovable thread|tcp|shared
+// usage: eng_unmovable thread|tcp|shared|pipe|deleted|eventfd|timer
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
@@ -25,6 +29,18 @@ int main(int argc, char **argv) {
     char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return 2;
     p[0] = 1;
+  } else if (!strcmp(what, "pipe")) {
+    int p[2];
+    if (pipe(p) || p[0] != 3) return 2;
+  } else if (!strcmp(what, "deleted")) {
+    char path[] = "/tmp/eng_unmovable.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd != 3 || unlink(path)) return 2;
+  } else if (!strcmp(what, "eventfd")) {
+    if (eventfd(0, 0) != 3) return 2;
+  } else if (!strcmp(what, "timer")) {
+    timer_t t;
+    if (timer_create(CLOCK_MONOTONIC, NULL, &t)) return 2;
   } else {
     return 2;
   }

@@ -27,6 +27,8 @@ internal sealed class Dumper(ILogger logger)
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
+        // Inside sigsuspend/ppoll/pselect the kernel answers with the real mask (saved_sigmask), and re-executing the
+        // call on resume installs its temporary mask again: nothing special to do here.
         var originalMask = Ptrace.GetSignalMask(pid);
         ProcessImage image;
         ulong pageBytes;
@@ -64,6 +66,7 @@ internal sealed class Dumper(ILogger logger)
 
     private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask)
     {
+        var phase = Stopwatch.StartNew();
         var tasks = ProcFs.ReadTasks(pid);
         if (tasks.Count != 1)
             throw new CantMoveException(new CantMoveReport(pid, [$"has {tasks.Count} threads (only single-threaded processes can move)"]));
@@ -109,9 +112,15 @@ internal sealed class Dumper(ILogger logger)
         {
             Origin = new ImageOrigin
             {
-                Pid = pid, Command = ProcFs.ReadComm(pid), ExecutablePath = SafeExe(pid), Arguments = ProcFs.ReadCommandLine(pid),
-                Hostname = uname.NodeName, KernelRelease = uname.Release, KernelVersion = uname.Version,
-                CpuFeatures = ProcessInspector.ReadCpuFeatures(), TakenAt = DateTimeOffset.UtcNow,
+                Pid = pid,
+                Command = ProcFs.ReadComm(pid),
+                ExecutablePath = SafeExe(pid),
+                Arguments = ProcFs.ReadCommandLine(pid),
+                Hostname = uname.NodeName,
+                KernelRelease = uname.Release,
+                KernelVersion = uname.Version,
+                CpuFeatures = ProcessInspector.ReadCpuFeatures(),
+                TakenAt = DateTimeOffset.UtcNow,
             },
             Cpu = new CpuState { GeneralRegisters = SyscallRestart.Fix(original, sameProcess: false).ToBytes(), ExtendedState = xstate },
             Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending },
@@ -136,11 +145,14 @@ internal sealed class Dumper(ILogger logger)
             Regions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))],
             Files = ProcessInspector.ReadFiles(pid),
         };
+        logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
+        phase.Restart();
         sink.WriteMetadata(image);
         using (var copier = new MemoryCopier(pid))
         {
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
             image.StoredPageBytes = copier.StoredBytes;
+            logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);
         }
         sink.Complete();
         return (image, image.StoredPageBytes);

@@ -26,8 +26,14 @@ internal static class ProcessInspector
             var info = ProcFs.ReadFdInfo(pid, fd);
             files.Add(new FileDescriptorRecord
             {
-                Fd = fd, Kind = kind.Value, Path = target, Flags = info.Flags, Offset = info.Position,
-                CloseOnExec = info.CloseOnExec, Device = st!.Device, Inode = st.Inode,
+                Fd = fd,
+                Kind = kind.Value,
+                Path = target,
+                Flags = info.Flags,
+                Offset = info.Position,
+                CloseOnExec = info.CloseOnExec,
+                Device = st!.Device,
+                Inode = st.Inode,
                 Size = kind == FileKind.RegularFile ? st.Size : 0,
             });
         }
@@ -36,19 +42,22 @@ internal static class ProcessInspector
 
     public static List<ResourceLimit> ReadLimits(int pid)
     {
-        var limits = new List<ResourceLimit>(ResourceLimits.Count);
-        for (var i = 0; i < ResourceLimits.Count; i++)
-        {
-            var l = ResourceLimits.Get(pid, i);
-            limits.Add(new ResourceLimit(l.Current, l.Maximum));
-        }
-        return limits;
+        var limits = ProcFs.ReadLimits(pid);
+        if (limits.Count != ResourceLimits.Count)
+            throw new FormatException($"/proc/{pid}/limits lists {limits.Count} limits, expected {ResourceLimits.Count}");
+        return [.. limits.Select(l => new ResourceLimit(l.Soft, l.Hard))];
     }
 
     public static Credentials ReadCredentials(ProcStatus status) => new()
     {
-        Uid = status.Uid[0], EffectiveUid = status.Uid[1], SavedUid = status.Uid[2], FilesystemUid = status.Uid[3],
-        Gid = status.Gid[0], EffectiveGid = status.Gid[1], SavedGid = status.Gid[2], FilesystemGid = status.Gid[3],
+        Uid = status.Uid[0],
+        EffectiveUid = status.Uid[1],
+        SavedUid = status.Uid[2],
+        FilesystemUid = status.Uid[3],
+        Gid = status.Gid[0],
+        EffectiveGid = status.Gid[1],
+        SavedGid = status.Gid[2],
+        FilesystemGid = status.Gid[3],
         Groups = [.. status.Groups],
     };
 

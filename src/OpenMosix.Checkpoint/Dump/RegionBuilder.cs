@@ -33,9 +33,17 @@ internal static class RegionBuilder
         var file = trusted ? FileStatus.Of(m.Name) : null;
         return new MemoryRegion
         {
-            Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = m.Shared, Name = m.Name,
-            FileOffset = m.Offset, Device = m.Device, Inode = m.Inode,
-            FileSize = file?.Size ?? 0, FileModifiedNanoseconds = file?.ModifiedNanoseconds ?? 0,
+            Start = m.Start,
+            End = m.End,
+            Protection = protection,
+            Kind = kind,
+            Shared = m.Shared,
+            Name = m.Name,
+            FileOffset = m.Offset,
+            Device = m.Device,
+            Inode = m.Inode,
+            FileSize = file?.Size ?? 0,
+            FileModifiedNanoseconds = file?.ModifiedNanoseconds ?? 0,
             AllPagesStored = !trusted,
         };
     }

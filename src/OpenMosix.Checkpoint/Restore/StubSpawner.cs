@@ -55,16 +55,26 @@ internal static class StubSpawner
     }
 
     // The kernel hands out ns_last_pid+1 to the next fork in this PID namespace; the flock keeps other restorers
-    // (and CRIU-style tools, which lock the same file) out. Anything else that forks in between wins the race;
-    // then the stub simply gets another PID, which the caller checks and reports.
+    // (and CRIU-style tools, which lock the same file) out. Anything else that forks in between wins the race:
+    // the stub that got another PID is killed and the attempt repeated a few times; then any PID will do, which the
+    // caller checks and reports.
+    private const int PidAttempts = 5;
+
     private static int SpawnWithPid(SpawnRequest request, int wantedPid, ILogger logger)
     {
         try
         {
             using var lastPid = Descriptors.Open(LastPidPath, 2 /* O_RDWR */);
             Descriptors.LockExclusive(lastPid);
-            RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes((wantedPid - 1).ToString(CultureInfo.InvariantCulture)), 0);
-            return ProcessSpawner.Spawn(request);
+            for (var attempt = 1; ; attempt++)
+            {
+                RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes((wantedPid - 1).ToString(CultureInfo.InvariantCulture)), 0);
+                var pid = ProcessSpawner.Spawn(request);
+                if (pid == wantedPid || attempt == PidAttempts || Signals.Exists(wantedPid)) return pid;
+                logger.LogDebug("Stub got PID {Pid} instead of {Wanted} (attempt {Attempt}); retrying", pid, wantedPid, attempt);
+                Signals.Kill(pid, Signals.SIGKILL);
+                Waiting.WaitPid(pid);
+            }
         }
         catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
         {

@@ -57,6 +57,7 @@ public static class ProcFs
     public static FdInfo ReadFdInfo(int pid, int fd) => FdInfo.Parse(ReadText(pid, $"fdinfo/{fd}"));
     public static string ReadComm(int pid) => ReadText(pid, "comm").TrimEnd('\n');
     public static ulong ReadPersonality(int pid) => ulong.Parse(ReadText(pid, "personality").Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    public static List<(ulong Soft, ulong Hard)> ReadLimits(int pid) => LimitsParser.Parse(ReadText(pid, "limits"));
     public static byte[] ReadAuxv(int pid) => ReadBytes(pid, "auxv");
     public static string ReadWorkingDirectory(int pid) => ReadLink(pid, "cwd");
     public static string ReadExecutable(int pid) => ReadLink(pid, "exe");

@@ -124,4 +124,93 @@ public sealed class RestoreTests
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
+
+    [Fact]
+    public void Process_kept_frozen_stays_stopped_and_runs_on_identically_when_the_engine_lets_go()
+    {
+        using var dir = new TempDirectory();
+        var counter = TestPrograms.Locate("counter");
+        using var reference = ChildProcess.StartToFile(counter, ["30"], dir.File("expected"));
+        using var child = ChildProcess.StartToFile(counter, ["30"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 5, Patience);
+        using (var engine = new CheckpointEngine())
+        {
+            engine.Checkpoint(child.Pid, new InMemoryImage(), new DumpOptions(AfterDump.KeepFrozen));
+            var lines = Poll.CountLines(dir.File("out"));
+            Assert.Equal('t', OpenMosix.Linux.Proc.ProcFs.ReadStat(child.Pid).State);
+            Assert.Equal(lines, Poll.CountLines(dir.File("out")));
+        }
+        Assert.Equal(0, child.WaitForExit(Patience).Code);
+        Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Process_that_is_not_our_child_is_checkpointed_killed_and_restored()
+    {
+        using var dir = new TempDirectory();
+        var counter = TestPrograms.Locate("counter");
+        using var reference = ChildProcess.StartToFile(counter, ["40"], dir.File("expected"));
+        using var shell = ChildProcess.StartToFile("/bin/sh", ["-c", $"\"{counter}\" 40 & echo $! > \"{dir.File("pid")}\"; wait"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 5, Patience);
+        var pid = int.Parse(File.ReadAllText(dir.File("pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(pid, image, new DumpOptions(AfterDump.Kill));
+        shell.WaitForExit(Patience); // its `wait` reaped the killed counter
+        Assert.False(OpenMosix.Linux.Signals.Exists(pid));
+
+        var restored = engine.Restore(image, new RestoreOptions());
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(0, reference.WaitForExit(Patience).Code);
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Writer_blocked_on_a_full_pipe_continues_into_the_pipe_it_is_given_without_losing_bytes()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("pipewriter");
+        using (var reference = ChildProcess.StartToFile(program, ["2"], dir.File("expected")))
+            Assert.Equal(0, reference.WaitForExit(Patience).Code);
+
+        var (read, write) = Pipe();
+        using var child = ChildProcess.Start(program, ["2"], stdout: write);
+        UntilBlockedIn(child.Pid, 1);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [1] = (int)write.DangerousGetHandle() }));
+        write.Dispose();
+        using var received = new MemoryStream();
+        using (var stream = new FileStream(read, FileAccess.Read)) stream.CopyTo(received);
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(File.ReadAllBytes(dir.File("expected")), received.ToArray());
+    }
+
+    [Fact]
+    public void Process_restored_under_a_new_pid_finds_itself_through_glibcs_cached_thread_id()
+    {
+        using var dir = new TempDirectory();
+        var (read, write) = Pipe();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_tid"), [], dir.File("out"), read);
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        UntilBlockedIn(child.Pid, 0);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.NotEqual(0UL, image.Metadata.Attributes.CachedTidAddress);
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }, TryOriginalPid: false));
+        read.Dispose();
+        Assert.NotEqual(restored.OriginalPid, restored.Pid);
+        WriteAll(write, "go\n");
+        write.Dispose();
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal("ready\nsetschedparam: 0\ncached tid is pid: 1\n", File.ReadAllText(dir.File("out")));
+    }
 }

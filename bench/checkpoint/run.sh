@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# bench/checkpoint: dump and restore times for processes with 64 MB, 512 MB and 2 GB of touched memory, next to the
+# floor (a raw process_vm_readv and a raw write of the same bytes). Usage: bench/checkpoint/run.sh [--sizes 64,512,2048]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/../../artifacts/bench"
+mkdir -p "$out"
+gcc -O2 -Wall -Wextra -Werror -o "$out/touchmem" "$here/touchmem.c"
+dotnet run -c Release --project "$here/OpenMosix.Bench.Checkpoint.csproj" -- --target "$out/touchmem" --scratch "$out" "$@"

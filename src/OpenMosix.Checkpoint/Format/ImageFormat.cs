@@ -1,0 +1,53 @@
+namespace OpenMosix.Checkpoint.Format;
+
+/// <summary>
+/// Layout of an openMosix.NET process image (all integers little-endian):
+/// <code>
+/// file header   magic "OMXIMAGE" | u32 version | u32 flags | u64 reserved | u64 xxhash64(previous 24 bytes)
+/// section       u32 type | u32 codec | u32 raw length | u32 stored length | u64 xxhash3(payload) | u64 xxhash64(previous 24 bytes)
+///               payload (stored length bytes)
+/// sections      Metadata (JSON of ProcessImage), then any number of Pages, then End; nothing after End.
+/// Pages payload runs of: u64 address | u64 length | length bytes of page contents
+/// End payload   u64 page sections | u64 page bytes | u64 xxhash64 over the checksums of every Pages section
+/// </code>
+/// Every length is bounded before anything is allocated, so a hostile image cannot make a reader allocate or loop.
+/// </summary>
+public static class ImageFormat
+{
+    public static ReadOnlySpan<byte> Magic => "OMXIMAGE"u8;
+    public const uint Version = 1;
+    public const int FileHeaderSize = 32;
+    public const int SectionHeaderSize = 32;
+    public const int RunHeaderSize = 16;
+    public const int PageSize = 4096;
+
+    /// <summary>Largest metadata JSON accepted (a process with thousands of mappings and fds stays far below).</summary>
+    public const int MaxMetadataBytes = 64 << 20;
+    /// <summary>Largest raw Pages payload: one run of up to 16 MiB plus its header, or a batch of small runs.</summary>
+    public const int MaxPagesPayload = (16 << 20) + RunHeaderSize;
+    public const int EndPayloadSize = 24;
+
+    /// <summary>Highest user-space address on x86_64 with 4-level page tables.</summary>
+    public const ulong UserSpaceEnd = 0x0000_8000_0000_0000;
+}
+
+public enum SectionType : uint
+{
+    Metadata = 1,
+    Pages = 2,
+    End = 3,
+}
+
+public enum SectionCodec : uint
+{
+    Raw = 0,
+    Lz4 = 1,
+}
+
+[Flags]
+public enum ImageFlags : uint
+{
+    None = 0,
+    /// <summary>The writer tried LZ4 on each section (a section is stored raw when that is smaller).</summary>
+    Compressed = 1,
+}

@@ -1,0 +1,70 @@
+using OpenMosix.Checkpoint.Image;
+
+namespace OpenMosix.Checkpoint.Format;
+
+/// <summary>
+/// Checks that decoded metadata describes a process the restorer can rebuild at all: sizes the kernel fixes,
+/// sane counts, and regions that are page-aligned, ascending, disjoint and in user space.
+/// </summary>
+internal static class MetadataValidator
+{
+    private const int UserRegsSize = 27 * 8;
+    private const int SigInfoSize = 128;
+    private const int MaxRegions = 1 << 16;
+    private const int MaxFiles = 1 << 16;
+    private const int MaxPendingSignals = 1 << 12;
+    private const int MaxExtendedState = 1 << 16;
+    private const ulong VsyscallPage = 0xffff_ffff_ff60_0000;
+
+    public static RegionIndex Validate(ProcessImage image)
+    {
+        Require(image.Cpu.GeneralRegisters.Length == UserRegsSize, $"general registers are {image.Cpu.GeneralRegisters.Length} bytes, not {UserRegsSize}");
+        Require(image.Cpu.ExtendedState.Length is >= 512 and <= MaxExtendedState, $"extended state of {image.Cpu.ExtendedState.Length} bytes");
+        Require(image.Signals.Actions.Length == 64, $"{image.Signals.Actions.Length} signal actions instead of 64");
+        Require(image.Signals.Pending.Count <= MaxPendingSignals, $"{image.Signals.Pending.Count} pending signals");
+        foreach (var pending in image.Signals.Pending)
+            Require(pending.SigInfo.Length == SigInfoSize && pending.Number is >= 1 and <= 64, "a pending signal is malformed");
+        Require(image.Regions.Count is > 0 and <= MaxRegions, $"{image.Regions.Count} memory regions");
+        Require(image.Files.Count <= MaxFiles, $"{image.Files.Count} file descriptors");
+        Require(image.Attributes.Limits.Count <= 64, $"{image.Attributes.Limits.Count} resource limits");
+        foreach (var file in image.Files)
+            Require(file.Fd >= 0 && file.Offset >= 0, $"file descriptor {file.Fd} at offset {file.Offset}");
+
+        var previousEnd = 0UL;
+        foreach (var region in image.Regions)
+        {
+            var name = region.Name.Length > 0 ? region.Name : "anonymous";
+            Require(region.Start % ImageFormat.PageSize == 0 && region.End % ImageFormat.PageSize == 0 && region.Start < region.End,
+                $"region 0x{region.Start:x}-0x{region.End:x} ({name}) is not a page-aligned range");
+            Require(region.Start >= previousEnd, $"region 0x{region.Start:x} ({name}) overlaps the one before it");
+            Require(region.End <= ImageFormat.UserSpaceEnd || (region.Kind == RegionKind.Vsyscall && region.Start == VsyscallPage),
+                $"region 0x{region.Start:x}-0x{region.End:x} ({name}) is outside user space");
+            previousEnd = region.End;
+        }
+        return new RegionIndex(image.Regions);
+    }
+
+    private static void Require(bool condition, string reason)
+    {
+        if (!condition) throw new CorruptImageException($"corrupt image metadata: {reason}");
+    }
+}
+
+/// <summary>Finds the region of an address quickly; page runs arrive ascending, so a cursor does most lookups.</summary>
+internal sealed class RegionIndex(IReadOnlyList<MemoryRegion> regions)
+{
+    private int _cursor;
+
+    public bool HoldsContents(ulong address, ulong length)
+    {
+        var end = address + length;
+        if (end < address) return false;
+        while (_cursor < regions.Count && regions[_cursor].End <= address) _cursor++;
+        if (_cursor == regions.Count) return false;
+        var region = regions[_cursor];
+        return address >= region.Start && end <= region.End && CarriesContents(region.Kind);
+    }
+
+    private static bool CarriesContents(RegionKind kind) =>
+        kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate;
+}

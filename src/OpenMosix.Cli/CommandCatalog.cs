@@ -1,0 +1,34 @@
+using System.CommandLine;
+using OpenMosix.Cli.Commands;
+using OpenMosix.Cli.Infrastructure;
+
+namespace OpenMosix.Cli;
+
+/// <summary>Every `om` subcommand, and the classic openMosix program names that select one through argv[0].</summary>
+internal static class CommandCatalog
+{
+    /// <summary>
+    /// Classic name → the words of `om` it stands for (a `mosrun` link runs `om run`). A name is listed only once its
+    /// command exists (mosrun, migrate, mosctl, mosmon, mps, mtop, setpe, showmap and omdiscd arrive with the daemon).
+    /// </summary>
+    private static readonly Dictionary<string, string[]> ClassicNames = new(StringComparer.Ordinal);
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("openMosix.NET: one cluster out of many Linux machines; `om COMMAND --help` tells more.")
+        {
+            CheckpointCommand.Create(),
+            RestoreCommand.Create(),
+            CantMoveCommand.Create(),
+            ImageCommand.Create(),
+        };
+        root.Add(GlobalOptions.Debug);
+        return root;
+    }
+
+    /// <summary>The arguments as `om` sees them: a classic name's subcommand words go in front.</summary>
+    public static string[] ArgumentsFor(string invokedAs, string[] args) =>
+        ClassicNames.TryGetValue(invokedAs, out var words) ? [.. words, .. args] : args;
+
+    public static IReadOnlyCollection<string> ClassicProgramNames => ClassicNames.Keys;
+}
