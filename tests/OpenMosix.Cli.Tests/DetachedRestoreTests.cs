@@ -31,11 +31,18 @@ public sealed class DetachedRestoreTests
         Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
         await original.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
-        // Returns long before the ~1.8 s of sleeping left, and without waiting for the process.
-        var detached = await OmCli.RunAsync(["restore", image, "--detach"], dir.Path);
-        Assert.True(detached.ExitCode == 0, detached.ToString());
+        // Returns long before the ~1.8 s of sleeping left; the process keeps om's stdin/stderr pipes, so only om's
+        // own exit is awaited, then the PID it printed.
+        TestLog.Line($"$ om restore {image} --detach");
+        using var om = RunningProcess.Start(new ProcessSpec(TestPaths.Om, ["restore", image, "--detach"], dir.Path));
+        om.CloseStdin();
+        var status = await om.WaitForExitAsync(TimeSpan.FromSeconds(30), untilOutputEnds: false);
+        Assert.True(status == 0, $"om restore --detach exited {status}: {om.StderrText}");
         Assert.False(File.ReadAllText(output).EndsWith("sleeper done ticks=40\n", StringComparison.Ordinal),
             "om restore --detach waited for the process to finish");
+        await om.WaitForStdoutLinesAsync(1, TimeSpan.FromSeconds(10));
+        Assert.True(int.TryParse(om.StdoutText.Trim(), out var pid) && pid > 0, $"om restore --detach should print the PID, printed: {om.StdoutText}");
+        TestLog.Line($"detached process is pid {pid}");
 
         await Wait.UntilAsync(() => File.ReadAllBytes(output).AsSpan().EndsWith(Encoding.ASCII.GetBytes("sleeper done ticks=40\n")),
             TimeSpan.FromSeconds(30), "the detached process finished writing out.txt");
