@@ -22,7 +22,7 @@ public sealed class DebianProgramRestoreTests
     {
         Key = "python3 -u compute.py",
         Prepare = dir => File.WriteAllText(Path.Combine(dir, "compute.py"), PythonScript),
-        Command = dir => new ProcessSpec(TestPaths.System("python3"), ["-u", "compute.py"], dir),
+        Command = dir => new ProcessSpec(TestPaths.Installed("python3"), ["-u", "compute.py"], dir),
         Ready = PrintedLines(3),
         ReadyDescription = "python printed three blocks",
         MaxExtraDelay = TimeSpan.FromMilliseconds(700),
@@ -32,7 +32,7 @@ public sealed class DebianProgramRestoreTests
     public Task Bc_computing_pi_prints_the_same_digits_after_restore() => CheckpointFlow.RunAsync(new Scenario
     {
         Key = "bc -l <<< scale=2500; 4*a(1)",
-        Command = dir => new ProcessSpec(TestPaths.System("bc"), ["-l"], dir, Encoding.ASCII.GetBytes("scale=2500; 4*a(1)\n")),
+        Command = dir => new ProcessSpec(TestPaths.Installed("bc"), ["-l"], dir, Encoding.ASCII.GetBytes("scale=2500; 4*a(1)\n")),
         Ready = UsedCpu(TimeSpan.FromMilliseconds(300)),
         ReadyDescription = "bc has computed for 300 ms of CPU",
         MaxExtraDelay = TimeSpan.FromMilliseconds(900),
@@ -43,7 +43,7 @@ public sealed class DebianProgramRestoreTests
     {
         Key = "xz -T1 -6 -k input.txt(3MB text)",
         Prepare = dir => InputFiles.WriteText(Path.Combine(dir, "input.txt"), 3_000_000, 61),
-        Command = dir => new ProcessSpec(TestPaths.System("xz"), ["-T1", "-6", "-k", "input.txt"], dir),
+        Command = dir => new ProcessSpec(TestPaths.Installed("xz"), ["-T1", "-6", "-k", "input.txt"], dir),
         Ready = process => ProcFs.BytesRead(process.Pid) > 0 && ProcFs.CpuTicks(process.Pid) >= 30,
         ReadyDescription = "xz has read input and compressed for 300 ms of CPU",
         MaxExtraDelay = TimeSpan.FromMilliseconds(1000),
@@ -55,7 +55,7 @@ public sealed class DebianProgramRestoreTests
     {
         Key = "gzip -9 -k input.txt(40MB text)",
         Prepare = dir => InputFiles.WriteText(Path.Combine(dir, "input.txt"), 40_000_000, 62),
-        Command = dir => new ProcessSpec(TestPaths.System("gzip"), ["-9", "-k", "input.txt"], dir),
+        Command = dir => new ProcessSpec(TestPaths.Installed("gzip"), ["-9", "-k", "input.txt"], dir),
         Ready = ReadBytes(4 << 20),
         ReadyDescription = "gzip has read 4 MB",
         MaxExtraDelay = TimeSpan.FromMilliseconds(500),
@@ -66,7 +66,7 @@ public sealed class DebianProgramRestoreTests
     public Task Sha256sum_of_a_large_file_prints_the_same_digest_after_restore() => CheckpointFlow.RunAsync(new Scenario
     {
         Key = "sha256sum large.bin(300MB)",
-        Command = dir => new ProcessSpec(TestPaths.System("sha256sum"), [InputFiles.LargeFile], dir),
+        Command = dir => new ProcessSpec(TestPaths.Installed("sha256sum"), [InputFiles.LargeFile], dir),
         Ready = ReadBytes(24 << 20),
         ReadyDescription = "sha256sum has read 24 MB",
         MaxExtraDelay = TimeSpan.FromMilliseconds(250),

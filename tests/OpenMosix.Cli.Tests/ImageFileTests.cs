@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using OpenMosix.Cli.Tests.Support;
 
 namespace OpenMosix.Cli.Tests;
@@ -36,8 +38,8 @@ public sealed class ValidImageFixture : IAsyncLifetime
 /// </summary>
 public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<ValidImageFixture>
 {
-    /// <summary>Byte offset of the format version in the image header (after the 8-byte magic).</summary>
-    private const int VersionOffset = 8;
+    // The file header: magic "OMXIMAGE" | u32 version | u32 flags | u64 reserved | u64 xxhash64 of the first 24 bytes.
+    private const int VersionOffset = 8, HeaderChecksumOffset = 24;
 
     public static TheoryData<string> Damages => ["flipped middle byte", "truncated to half", "unknown version", "random garbage", "empty file"];
 
@@ -90,6 +92,7 @@ public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<Vali
         Assert.True(status != 0, $"om restore accepted an image with {damage}");
         Assert.True(error.Length > 0 && !error.Contains('\n'), $"expected one line on stderr, got: {restore.StderrText}");
         Assert.True(restore.StdoutLength == 0, $"the damaged image's process ran and printed: {restore.StdoutText}");
+        if (damage == "unknown version") Assert.Contains("version", error, StringComparison.OrdinalIgnoreCase);
     }
 
     private static byte[] Damage(byte[] image, string damage)
@@ -103,7 +106,9 @@ public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<Vali
             case "truncated to half":
                 return bytes[..(bytes.Length / 2)];
             case "unknown version":
-                bytes[VersionOffset] ^= 0x7f;
+                // A well-formed header from a future format: only the version check can refuse it.
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(VersionOffset), 99);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(HeaderChecksumOffset), XxHash64.HashToUInt64(bytes.AsSpan(0, HeaderChecksumOffset)));
                 return bytes;
             case "random garbage":
                 var garbage = new byte[64 * 1024];

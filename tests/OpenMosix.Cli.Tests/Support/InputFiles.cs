@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace OpenMosix.Cli.Tests.Support;
@@ -19,7 +20,7 @@ internal static class InputFiles
         var state = seed | 1;
         for (long written = 0; written < size; written += block.Length)
         {
-            var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(block.AsSpan());
+            var words = MemoryMarshal.Cast<byte, ulong>(block.AsSpan());
             for (var i = 0; i < words.Length; i++)
             {
                 state ^= state << 13;
@@ -75,7 +76,7 @@ internal static class InputFiles
     /// <summary>`tool -dc path` (xz, gzip): the decompressed bytes, so a restored compressor's output is checked as data too.</summary>
     public static byte[] Decompress(string tool, string path)
     {
-        var info = new ProcessStartInfo(TestPaths.System(tool)) { RedirectStandardOutput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(TestPaths.Installed(tool)) { RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add("-dc");
         info.ArgumentList.Add(path);
         using var process = Process.Start(info)!;

@@ -27,9 +27,5 @@ internal sealed record ProgramOutcome(byte[] Stdout, int ExitStatus, IReadOnlyDi
                $"  expected: {Excerpt(expected)}\n  actual:   {Excerpt(actual)}";
     }
 
-    private static int FirstDifference(byte[] a, byte[] b)
-    {
-        var common = a.AsSpan().CommonPrefixLength(b);
-        return common;
-    }
+    private static int FirstDifference(byte[] a, byte[] b) => a.AsSpan().CommonPrefixLength(b);
 }

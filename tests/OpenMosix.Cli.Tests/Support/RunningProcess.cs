@@ -72,16 +72,22 @@ internal sealed class RunningProcess : IDisposable
     public Task WaitForStdoutLinesAsync(int lines, TimeSpan timeout) =>
         Wait.UntilAsync(() => Pumped.Lines >= lines || (HasExited && stdout!.Finished), timeout, $"pid {Pid} printed {lines} lines");
 
-    /// <summary>Waits for the exit and for the end of its output; returns the shell-style status (128+N for signal N).</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    /// <summary>
+    /// Waits for the exit and, unless <paramref name="untilOutputEnds"/> is false, for the end of its output (which
+    /// a process it handed its pipes to may keep open); returns the shell-style status (128+N for signal N).
+    /// </summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, bool untilOutputEnds = true)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         limit.CancelAfter(timeout);
         try
         {
             await process.WaitForExitAsync(limit.Token);
-            if (stdout is not null) await stdout.Completion.WaitAsync(limit.Token);
-            await stderr.Completion.WaitAsync(limit.Token);
+            if (untilOutputEnds)
+            {
+                if (stdout is not null) await stdout.Completion.WaitAsync(limit.Token);
+                await stderr.Completion.WaitAsync(limit.Token);
+            }
         }
         catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
         {

@@ -29,7 +29,8 @@ internal sealed record Scenario
     /// <summary>Files the program writes, relative to the run directory, compared byte for byte with the reference.</summary>
     public Func<string, IReadOnlyDictionary<string, byte[]>>? CollectFiles { get; init; }
 
-    public TimeSpan RunTimeout { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>Every target finishes in seconds; a restored copy that hangs must not hold the suite for long.</summary>
+    public TimeSpan RunTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public static Func<RunningProcess, bool> PrintedBytes(long bytes) => process => process.StdoutLength >= bytes;
 

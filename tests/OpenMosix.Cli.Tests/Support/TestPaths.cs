@@ -23,7 +23,7 @@ internal static class TestPaths
     }
 
     /// <summary>A Debian program by absolute path, so that version managers' shims (pyenv) never stand in between.</summary>
-    public static string System(string name)
+    public static string Installed(string name)
     {
         foreach (var dir in new[] { "/usr/bin", "/bin" })
         {
