@@ -151,6 +151,7 @@ internal sealed class Dumper(ILogger logger)
         using (var copier = new MemoryCopier(pid))
         {
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
+            copier.Finish();
             image.StoredPageBytes = copier.StoredBytes;
             logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Image;
@@ -18,13 +19,17 @@ internal sealed class MemoryCopier : IDisposable
     private const int ChunkPages = 4096;
 
     private readonly int _pid;
-    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(ChunkPages * PageSize, pinned: true);
+    private readonly ChunkBuffers _buffers = ChunkBuffers.Rent();
     private readonly ulong[] _entries = new ulong[ChunkPages];
     private readonly IoVec[] _local = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly IoVec[] _remote = new IoVec[ProcessMemory.MaxIoVecs];
-    private readonly (ulong Address, int Offset, int Length)[] _runs = new (ulong, int, int)[ChunkPages];
     private readonly SafeFileHandle _pagemap;
     private SafeFileHandle? _mem;
+    private byte[] _buffer = [];
+    private (ulong Address, int Offset, int Length)[] _runs = [];
+    private int _current;
+    /// <summary>The other buffer's runs on their way to the sink, on a second core, while this one is gathered.</summary>
+    private Task? _emitting;
 
     public MemoryCopier(int pid)
     {
@@ -35,17 +40,41 @@ internal sealed class MemoryCopier : IDisposable
     public ulong StoredBytes { get; private set; }
     public ulong ScannedBytes { get; private set; }
 
+    /// <summary>
+    /// Copies a region's touched pages to the sink. Gathering chunk N+1 overlaps with hashing and writing chunk N
+    /// (the process is frozen, so the second core is free); the sink still sees runs one at a time, in order.
+    /// Call <see cref="Finish"/> after the last region.
+    /// </summary>
     public void Copy(MemoryRegion region, IImageSink sink, IProgress<ulong>? progress)
     {
         for (var chunk = region.Start; chunk < region.End; chunk += (ulong)ChunkPages * PageSize)
         {
+            _buffer = _buffers.Data[_current];
+            _runs = _buffers.Runs[_current];
             var pages = (int)Math.Min(ChunkPages, (region.End - chunk) / PageSize);
             var runCount = SelectRuns(region, chunk, pages);
             if (runCount == 0) continue;
             Gather(region, runCount);
-            Emit(sink, runCount);
-            progress?.Report(StoredBytes);
+            WaitForEmission();
+            var (buffer, runs) = (_buffer, _runs);
+            _emitting = Task.Factory.StartNew(() =>
+            {
+                Emit(sink, buffer, runs, runCount);
+                progress?.Report(StoredBytes);
+            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            _current ^= 1;
         }
+    }
+
+    /// <summary>Waits until every gathered page has reached the sink (rethrowing what the sink threw).</summary>
+    public void Finish() => WaitForEmission();
+
+    private void WaitForEmission()
+    {
+        if (_emitting is null) return;
+        var emitting = _emitting;
+        _emitting = null;
+        emitting.GetAwaiter().GetResult();
     }
 
     private int SelectRuns(MemoryRegion region, ulong chunk, int pages)
@@ -136,12 +165,12 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
-    private void Emit(IImageSink sink, int runCount)
+    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount)
     {
         for (var r = 0; r < runCount; r++)
         {
-            var (address, offset, length) = _runs[r];
-            var data = _buffer.AsSpan(offset, length);
+            var (address, offset, length) = runs[r];
+            var data = buffer.AsSpan(offset, length);
             for (var p = 0; p < length;)
             {
                 if (IsZeroPage(data.Slice(p, PageSize)))
@@ -161,7 +190,44 @@ internal sealed class MemoryCopier : IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            // A failed dump must not hand buffers back while a sink call still reads from them.
+            _emitting?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Already reported through Finish, or the dump is being abandoned for another error.
+        }
+        ChunkBuffers.Return(_buffers);
         _pagemap.Dispose();
         _mem?.Dispose();
+    }
+}
+
+/// <summary>
+/// Two 16 MiB pinned chunk buffers with their run tables, pooled so that a dump does not pay for faulting in 32 MiB
+/// of fresh memory each time (engines in one process may dump at the same time: each rents its own pair).
+/// </summary>
+internal sealed class ChunkBuffers
+{
+    private const int ChunkBytes = 4096 * 4096;
+    private static readonly ConcurrentBag<ChunkBuffers> Pool = [];
+
+    private ChunkBuffers()
+    {
+        Data = [GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true), GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true)];
+        Runs = [new (ulong, int, int)[4096], new (ulong, int, int)[4096]];
+    }
+
+    public byte[][] Data { get; }
+    public (ulong Address, int Offset, int Length)[][] Runs { get; }
+
+    public static ChunkBuffers Rent() => Pool.TryTake(out var buffers) ? buffers : new ChunkBuffers();
+
+    /// <summary>Keeps at most two pairs (64 MiB) for reuse; more concurrent dumps than that allocate their own.</summary>
+    public static void Return(ChunkBuffers buffers)
+    {
+        if (Pool.Count < 2) Pool.Add(buffers);
     }
 }
