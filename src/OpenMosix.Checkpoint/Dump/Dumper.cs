@@ -71,8 +71,6 @@ internal sealed class Dumper(ILogger logger)
         if (tasks.Count != 1)
             throw new CantMoveException(new CantMoveReport(pid, [$"has {tasks.Count} threads (only single-threaded processes can move)"]));
         var xstate = Ptrace.GetExtendedState(pid);
-        var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
-            .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
         var rseq = Ptrace.GetRseqConfiguration(pid);
         var robust = RobustList.Get(pid);
         var stat = ProcFs.ReadStat(pid);
@@ -107,6 +105,10 @@ internal sealed class Dumper(ILogger logger)
         {
             injector.Raw(Munmap, (long)scratch, ScratchSize);
         }
+        // Pending signals are read only now: a timer that expired while we injected has queued its signal (held by
+        // the all-blocked mask), and getitimer above then reported it as due. Read earlier, both would be lost.
+        var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
+            .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
 
         var image = new ProcessImage
         {
@@ -190,7 +192,11 @@ internal sealed class Dumper(ILogger logger)
         var at = ItimervalOffset + ItimervalSize * which;
         long Micro(int field) => BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(at + field)) * 1_000_000
                                  + BinaryPrimitives.ReadInt64LittleEndian(raw.AsSpan(at + field + 8));
-        return new TimerValue(Micro(0), Micro(16));
+        var (interval, value) = (Micro(0), Micro(16));
+        // A periodic ITIMER_REAL that has fired is re-armed by the kernel only when its SIGALRM is dequeued; until
+        // then getitimer reports 0 left. That state is "due now", not "disarmed": it restarts with a full period.
+        if (value == 0 && interval > 0) value = interval;
+        return new TimerValue(interval, value);
     }
 
     private static void Resume(int pid, UserRegs original, ulong mask)
