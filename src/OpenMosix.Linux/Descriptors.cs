@@ -52,6 +52,13 @@ public static class Descriptors
         }
     }
 
+    /// <summary>Bytes waiting to be read in a pipe (ioctl FIONREAD).</summary>
+    public static int BytesQueued(SafeFileHandle pipe)
+    {
+        if (Sys.Ioctl(pipe, Sys.FIONREAD, out var bytes) < 0) throw SyscallException.FromLastError("ioctl(FIONREAD)");
+        return bytes;
+    }
+
     /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {

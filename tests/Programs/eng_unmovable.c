@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
     p[0] = 1;
   } else if (!strcmp(what, "pipe")) {
     int p[2];
-    if (pipe(p) || p[0] != 3) return 2;
+    if (pipe(p) || p[0] != 3 || write(p[1], "bytes", 5) != 5) return 2;
   } else if (!strcmp(what, "deleted")) {
     char path[] = "/tmp/eng_unmovable.XXXXXX";
     int fd = mkstemp(path);

@@ -28,9 +28,13 @@ internal static class CantMoveAnalyzer
         foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons);
 
         SocketTable? sockets = null;
-        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        var descriptors = ProcFs.ReadDescriptors(pid);
+        var privatePipes = PrivatePipes.Find(pid, descriptors);
+        foreach (var (fd, target) in descriptors)
         {
-            var reason = DescriptorReason(pid, fd, target, ref sockets);
+            var reason = PrivatePipes.Inode(target) is { } inode && privatePipes.Contains(inode)
+                ? PrivatePipeReason(pid, fd)
+                : DescriptorReason(pid, fd, target, ref sockets);
             if (reason is not null) reasons.Add(reason);
         }
 
@@ -74,6 +78,20 @@ internal static class CantMoveAnalyzer
             FileType.Socket => $"fd {fd} is a socket ({target})",
             _ => $"fd {fd} is an unsupported kind of file ({target})",
         };
+    }
+
+    private static string? PrivatePipeReason(int pid, int fd)
+    {
+        int queued;
+        try
+        {
+            queued = PrivatePipes.BytesQueued(pid, fd);
+        }
+        catch (SyscallException e)
+        {
+            return $"fd {fd} is a pipe whose contents cannot be checked ({e.Message})";
+        }
+        return queued > 0 ? $"fd {fd} is a pipe holding {queued} unread bytes" : null;
     }
 
     private static string AnonInodeName(string target) => target["anon_inode:".Length..].Trim('[', ']') switch

@@ -17,7 +17,9 @@ internal static class ProcessInspector
     public static List<FileDescriptorRecord> ReadFiles(int pid)
     {
         var files = new List<FileDescriptorRecord>();
-        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        var descriptors = ProcFs.ReadDescriptors(pid);
+        var privatePipes = PrivatePipes.Find(pid, descriptors);
+        foreach (var (fd, target) in descriptors)
         {
             if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
             var kind = target.StartsWith("pipe:", StringComparison.Ordinal) ? FileKind.Pipe : DescriptorClassifier.KindOf(target, st!.Type);
@@ -35,6 +37,7 @@ internal static class ProcessInspector
                 Device = st!.Device,
                 Inode = st.Inode,
                 Size = kind == FileKind.RegularFile ? st.Size : 0,
+                PrivatePipe = PrivatePipes.Inode(target) is { } pipe && privatePipes.Contains(pipe),
             });
         }
         return files;

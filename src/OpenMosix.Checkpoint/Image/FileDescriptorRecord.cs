@@ -15,6 +15,11 @@ public sealed class FileDescriptorRecord
     public ulong Device { get; init; }
     public ulong Inode { get; init; }
     public long Size { get; init; }
+    /// <summary>
+    /// A pipe whose read and write ends are both held by this process (a self-pipe, e.g. for signal wake-ups):
+    /// rebuilt as a new empty pipe; <see cref="Inode"/> pairs its ends.
+    /// </summary>
+    public bool PrivatePipe { get; init; }
 }
 
 public enum FileKind

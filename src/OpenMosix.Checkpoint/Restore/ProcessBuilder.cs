@@ -136,8 +136,10 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     {
         foreach (var fd in inherited.Keys.Where(fd => image.Files.All(f => f.Fd != fd)))
             injector.Raw(Close, fd);
+        RebuildPrivatePipes();
         foreach (var f in image.Files)
         {
+            if (f.PrivatePipe) continue;
             if (f.Kind is FileKind.Pipe or FileKind.Terminal && inherited.ContainsKey(f.Fd)) continue;
             if (f.Kind == FileKind.Pipe)
                 throw new RestoreException($"fd {f.Fd} was a pipe ({f.Path}) and no descriptor was given to stand in for it");
@@ -156,6 +158,30 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
                     logger.LogWarning("File {Path} (fd {Fd}) is {Size} bytes now, {Was} at checkpoint", f.Path, f.Fd, st.Size, f.Size);
                 injector.Call($"lseek of fd {f.Fd}", Lseek, f.Fd, f.Offset, 0);
             }
+        }
+    }
+
+    // Each self-pipe becomes a new pipe; its two ends are first parked above every image descriptor so that no
+    // dup3 onto a target can close an end still needed, then placed with their flags.
+    private void RebuildPrivatePipes()
+    {
+        const int F_DUPFD_CLOEXEC = 1030, F_SETFL = 4, O_ACCMODE = 3, O_WRONLY = 1, O_NONBLOCK = 0x800;
+        var park = image.Files.Count == 0 ? 3 : image.Files.Max(f => f.Fd) + 1;
+        Span<byte> fds = stackalloc byte[8];
+        foreach (var ends in image.Files.Where(f => f.PrivatePipe).GroupBy(f => f.Inode))
+        {
+            injector.Call("pipe2", Pipe2, (long)Put(new byte[8]), Restorer.O_CLOEXEC);
+            ProcessMemory.Read(pid, _data, fds);
+            var created = new[] { BinaryPrimitives.ReadInt32LittleEndian(fds), BinaryPrimitives.ReadInt32LittleEndian(fds[4..]) };
+            var parked = created.Select(fd => injector.Call("fcntl(F_DUPFD_CLOEXEC)", Fcntl, fd, F_DUPFD_CLOEXEC, park)).ToArray();
+            foreach (var fd in created) injector.Raw(Close, fd);
+            foreach (var f in ends)
+            {
+                var source = parked[(f.Flags & O_ACCMODE) == O_WRONLY ? 1 : 0];
+                injector.Call($"dup3 of a pipe end to fd {f.Fd}", Dup3, source, f.Fd, f.CloseOnExec ? Restorer.O_CLOEXEC : 0);
+                if ((f.Flags & O_NONBLOCK) != 0) injector.Call($"fcntl(F_SETFL) of fd {f.Fd}", Fcntl, f.Fd, F_SETFL, O_NONBLOCK);
+            }
+            foreach (var fd in parked) injector.Raw(Close, fd);
         }
     }
 

@@ -12,7 +12,7 @@ public sealed class CantMoveTests
     [InlineData("thread", "has 2 threads")]
     [InlineData("tcp", "fd 3 is a TCP socket (socket:[")]
     [InlineData("shared", "has a writable shared mapping at ")]
-    [InlineData("pipe", "fd 3 is a pipe (pipe:[")]
+    [InlineData("pipe", "fd 3 is a pipe holding 5 unread bytes")]
     [InlineData("deleted", "fd 3 is a deleted file (/tmp/eng_unmovable.")]
     [InlineData("eventfd", "fd 3 is an eventfd (anon_inode:[eventfd])")]
     [InlineData("timer", "has 1 POSIX timer (timer_create)")]
