@@ -18,7 +18,6 @@ namespace OpenMosix.Checkpoint.Dump;
 internal sealed class Dumper(ILogger logger)
 {
     private const int ScratchSize = 4096, SigactionSize = 32, ItimervalOffset = 2048, ItimervalSize = 32;
-    private byte[]? _copyBuffer;
 
     public DumpResult Dump(int pid, IImageSink sink, DumpOptions options, Action<int> keptFrozen)
     {
@@ -149,7 +148,7 @@ internal sealed class Dumper(ILogger logger)
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
         phase.Restart();
         sink.WriteMetadata(image);
-        using (var copier = new MemoryCopier(pid, _copyBuffer ??= GC.AllocateUninitializedArray<byte>(MemoryCopier.BufferSize, pinned: true)))
+        using (var copier = new MemoryCopier(pid))
         {
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
             image.StoredPageBytes = copier.StoredBytes;

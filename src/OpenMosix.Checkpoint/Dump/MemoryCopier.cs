@@ -18,10 +18,7 @@ internal sealed class MemoryCopier : IDisposable
     private const int ChunkPages = 4096;
 
     private readonly int _pid;
-    /// <summary>The size of the gather buffer a copier needs (it is reused across dumps: fresh memory costs page faults).</summary>
-    public const int BufferSize = ChunkPages * PageSize;
-
-    private readonly byte[] _buffer;
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(ChunkPages * PageSize, pinned: true);
     private readonly ulong[] _entries = new ulong[ChunkPages];
     private readonly IoVec[] _local = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly IoVec[] _remote = new IoVec[ProcessMemory.MaxIoVecs];
@@ -29,11 +26,9 @@ internal sealed class MemoryCopier : IDisposable
     private readonly SafeFileHandle _pagemap;
     private SafeFileHandle? _mem;
 
-    public MemoryCopier(int pid, byte[] pinnedBuffer)
+    public MemoryCopier(int pid)
     {
-        if (pinnedBuffer.Length < BufferSize) throw new ArgumentException($"buffer must hold {BufferSize} bytes", nameof(pinnedBuffer));
         _pid = pid;
-        _buffer = pinnedBuffer;
         _pagemap = Pagemap.Open(pid);
     }
 

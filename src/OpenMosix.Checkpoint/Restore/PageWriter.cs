@@ -8,14 +8,11 @@ namespace OpenMosix.Checkpoint.Restore;
 /// Writes page runs into the process being restored with process_vm_writev: small runs are staged in one reused
 /// 16 MB buffer and written up to 1024 iovecs per call; big runs go straight from the source's buffer.
 /// </summary>
-internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, byte[] pinnedStaging, Action<ulong, ulong>? prefault = null)
+internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, Action<ulong, ulong>? prefault = null)
 {
-    /// <summary>Size of the staging buffer a writer needs (reused across restores: fresh memory costs page faults).</summary>
-    public const int StagingSize = 16 << 20;
-    private const int DirectThreshold = 1 << 20;
+    private const int StagingSize = 16 << 20, DirectThreshold = 1 << 20;
 
-    private readonly byte[] _staging = pinnedStaging.Length >= StagingSize ? pinnedStaging
-        : throw new ArgumentException($"staging buffer must hold {StagingSize} bytes", nameof(pinnedStaging));
+    private readonly byte[] _staging = GC.AllocateUninitializedArray<byte>(StagingSize, pinned: true);
     private readonly IoVec[] _local = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly IoVec[] _remote = new IoVec[ProcessMemory.MaxIoVecs];
     private int _count, _used;

@@ -17,7 +17,6 @@ namespace OpenMosix.Checkpoint.Restore;
 internal sealed class Restorer(ILogger logger)
 {
     internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
-    private byte[]? _staging;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
 
     public RestoredProcess Restore(IImageSource source, RestoreOptions options)
@@ -57,7 +56,6 @@ internal sealed class Restorer(ILogger logger)
             build.MapRegions();
             var layoutReady = total.Elapsed;
             var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)],
-                _staging ??= GC.AllocateUninitializedArray<byte>(PageWriter.StagingSize, pinned: true),
                 (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
             while (source.ReadNextPageRun() is { } run)
             {
