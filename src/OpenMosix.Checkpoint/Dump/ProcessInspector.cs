@@ -116,7 +116,12 @@ internal static class ProcessInspector
         return 0;
     }
 
-    public static string ReadCpuFeatures()
+    // /proc/cpuinfo is slow to generate (the kernel samples every CPU's frequency) and never changes: read it once.
+    private static readonly Lazy<string> CpuFeatures = new(ReadCpuFeaturesUncached);
+
+    public static string ReadCpuFeatures() => CpuFeatures.Value;
+
+    private static string ReadCpuFeaturesUncached()
     {
         foreach (var line in File.ReadLines("/proc/cpuinfo"))
         {

@@ -8,7 +8,7 @@ namespace OpenMosix.Checkpoint.Restore;
 /// Writes page runs into the process being restored with process_vm_writev: small runs are staged in one reused
 /// 16 MB buffer and written up to 1024 iovecs per call; big runs go straight from the source's buffer.
 /// </summary>
-internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions)
+internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, Action<ulong, ulong>? prefault = null)
 {
     private const int StagingSize = 16 << 20, DirectThreshold = 1 << 20;
 
@@ -26,6 +26,7 @@ internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions)
         if (run.Data.Length >= DirectThreshold)
         {
             Flush();
+            prefault?.Invoke(run.Address, (ulong)run.Data.Length);
             using var pin = run.Data.Pin();
             var l = new IoVec((nint)pin.Pointer, (nuint)run.Data.Length);
             var r = new IoVec((nint)run.Address, (nuint)run.Data.Length);

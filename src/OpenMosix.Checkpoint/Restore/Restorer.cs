@@ -55,7 +55,8 @@ internal sealed class Restorer(ILogger logger)
             build.AssumeFilesystemIdentity();
             build.MapRegions();
             var layoutReady = total.Elapsed;
-            var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)]);
+            var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)],
+                (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
             while (source.ReadNextPageRun() is { } run)
             {
                 writer.Add(run);

@@ -12,7 +12,7 @@ namespace OpenMosix.Checkpoint.Tests.Engine;
 public sealed class ProgramRoundTripTests
 {
     [Theory]
-    [InlineData("avxmath", "12 300000", 3)]
+    [InlineData("avxmath", "24 10000000", 3)]
     [InlineData("clockwatch", "25 20", 5)]
     [InlineData("cwdumask", "{dir} 20 30", 5)]
     [InlineData("exitcode", "7 20 30", 5)]

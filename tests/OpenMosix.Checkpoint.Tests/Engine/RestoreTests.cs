@@ -1,4 +1,5 @@
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 
@@ -212,5 +213,28 @@ public sealed class RestoreTests
         write.Dispose();
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
         Assert.Equal("ready\nsetschedparam: 0\ncached tid is pid: 1\n", File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void Self_pipe_is_rebuilt_as_a_working_pipe_with_its_flags()
+    {
+        using var dir = new TempDirectory();
+        var (read, write) = Pipe();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_selfpipe"), [], dir.File("out"), read);
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        UntilBlockedIn(child.Pid, 0);
+        using var engine = new CheckpointEngine();
+        Assert.True(engine.AnalyzeCantMove(child.Pid).CanMove);
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.Equal(2, image.Metadata.Files.Count(f => f.Kind == FileKind.InternalPipe));
+
+        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }));
+        read.Dispose();
+        WriteAll(write, "go\n");
+        write.Dispose();
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal("ready\nselfpipe ok nonblock=1 cloexec=1\n", File.ReadAllText(dir.File("out")));
     }
 }
