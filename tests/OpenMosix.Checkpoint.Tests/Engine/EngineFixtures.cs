@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 
@@ -23,4 +24,38 @@ internal static class EngineFixtures
     }
 
     public static (SafeFileHandle Read, SafeFileHandle Write) Pipe() => Descriptors.CreatePipe();
+
+    /// <summary>
+    /// Waits, at most <paramref name="timeout"/>, for a restored process to end. One that hangs is killed and the test
+    /// fails, instead of the whole suite waiting forever on it.
+    /// </summary>
+    public static ExitStatus WaitForExitWithin(this CheckpointEngine engine, RestoredProcess restored, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!HasEnded(restored.Pid))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Signals.Kill(restored.Pid, Signals.SIGKILL);
+                engine.WaitForExit(restored);
+                throw new TimeoutException($"restored process {restored.Pid} did not end within {timeout.TotalSeconds:F0} s (killed)");
+            }
+            Thread.Sleep(10);
+        }
+        return engine.WaitForExit(restored);
+    }
+
+    /// <summary>Exited and waiting to be reaped (a zombie), or already gone.</summary>
+    private static bool HasEnded(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
 }

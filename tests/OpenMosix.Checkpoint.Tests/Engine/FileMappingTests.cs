@@ -40,7 +40,7 @@ public sealed class FileMappingTests
         Assert.True(stored < mappings.Sum(m => (long)m.Length), "every page of the file mappings was stored");
 
         var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(Contents(31), File.ReadAllBytes(dir.File("data.bin")));
     }
 
@@ -68,7 +68,7 @@ public sealed class FileMappingTests
         Assert.All(MappingsOf(image, dir.File("data.bin")), m => Assert.True(m.AllPagesStored));
 
         var restored = engine.Restore(image, new RestoreOptions());
-        var exit = engine.WaitForExit(restored);
+        var exit = engine.WaitForExitWithin(restored, Patience);
         Assert.Equal(reference.WaitForExit(Patience).Code, exit.Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }

@@ -44,7 +44,7 @@ public sealed class LargeMemoryTests(ITestOutputHelper output)
         read.Dispose();
         WriteAll(write, "hello\n");
         write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal($"ready {ready}\nafter {ready} hello\n", File.ReadAllText(dir.File("out")));
 
         output.WriteLine($"engine-only dump {engineOnly.TotalMilliseconds:F1} ms vs raw process_vm_readv {raw.TotalMilliseconds:F1} ms (best of 3): ratio {engineOnly / raw:F2}");

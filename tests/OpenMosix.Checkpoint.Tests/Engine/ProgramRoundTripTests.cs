@@ -46,7 +46,7 @@ public sealed class ProgramRoundTripTests
         Assert.Equal(9, child.WaitForExit(Patience).Signal);
 
         var restored = engine.Restore(image, new RestoreOptions());
-        var exit = engine.WaitForExit(restored);
+        var exit = engine.WaitForExitWithin(restored, Patience);
         var expected = reference.WaitForExit(Patience);
         Assert.Equal((expected.Code, expected.Signal), (exit.Code, exit.Signal));
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));

@@ -22,7 +22,7 @@ public sealed class RestoreTests
 
         var restored = engine.Restore(image, new RestoreOptions());
         Assert.Equal(child.Pid, restored.OriginalPid);
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
@@ -54,7 +54,7 @@ public sealed class RestoreTests
         child.WaitForExit(Patience);
 
         var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.True(restored.SamePidAsOriginal, $"restored as {restored.Pid}, original {restored.OriginalPid}");
         Assert.Equal(20, Poll.CountLines(dir.File("out")));
     }
@@ -71,7 +71,7 @@ public sealed class RestoreTests
         child.WaitForExit(Patience);
 
         var restored = engine.Restore(image, new RestoreOptions { TryOriginalPid = false });
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal("sleeping 400 ms\nwoke up: 0\n", File.ReadAllText(dir.File("out")));
     }
 
@@ -104,7 +104,7 @@ public sealed class RestoreTests
         read.Dispose();
         WriteAll(write, "gamma\ndelta\nepsilon\n");
         write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
 
@@ -163,7 +163,7 @@ public sealed class RestoreTests
         Assert.False(OpenMosix.Linux.Signals.Exists(pid));
 
         var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
@@ -188,7 +188,7 @@ public sealed class RestoreTests
         write.Dispose();
         using var received = new MemoryStream();
         using (var stream = new FileStream(read, FileAccess.Read)) stream.CopyTo(received);
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(File.ReadAllBytes(dir.File("expected")), received.ToArray());
     }
 
@@ -211,7 +211,7 @@ public sealed class RestoreTests
         Assert.NotEqual(restored.OriginalPid, restored.Pid);
         WriteAll(write, "go\n");
         write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal("ready\nsetschedparam: 0\ncached tid is pid: 1\n", File.ReadAllText(dir.File("out")));
     }
 
@@ -234,7 +234,7 @@ public sealed class RestoreTests
         read.Dispose();
         WriteAll(write, "go\n");
         write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal("ready\nselfpipe ok nonblock=1 cloexec=1\n", File.ReadAllText(dir.File("out")));
     }
 }

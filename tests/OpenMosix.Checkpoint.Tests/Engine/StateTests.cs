@@ -35,7 +35,7 @@ public sealed class StateTests
         read.Dispose();
         WriteAll(write, "go\n");
         write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         var expected = File.ReadAllText(dir.File("expected"));
         Assert.Contains("usr2 blocked 1, usr2 pending 1, rt pending 1, timer armed 1", expected, StringComparison.Ordinal);
         Assert.Equal(expected, File.ReadAllText(dir.File("out")));
@@ -67,7 +67,7 @@ public sealed class StateTests
         Assert.Equal([65534u, 65534, 65534, 65534], status.Gid);
         Assert.Empty(status.Groups);
         Assert.Equal(dir.Path, OpenMosix.Linux.Proc.ProcFs.ReadWorkingDirectory(restored.Pid));
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExit(restored));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(40, Poll.CountLines(dir.File("out")));
     }
 
@@ -92,7 +92,7 @@ public sealed class StateTests
             child.WaitForExit(Patience);
             var restored = engine.Restore(image, new RestoreOptions { TryOriginalPid = false });
             pid = restored.Pid;
-            wait = () => engine.WaitForExit(restored);
+            wait = () => engine.WaitForExitWithin(restored, Patience);
         }
         else
         {
