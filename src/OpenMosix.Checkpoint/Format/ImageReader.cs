@@ -10,16 +10,16 @@ namespace OpenMosix.Checkpoint.Format;
 /// Reads an image from any stream, front to back. Everything is checked as it arrives: checksums, bounds, and that
 /// every page run lies, ascending and page-aligned, inside a region of the metadata that carries contents. Any
 /// damage is a <see cref="CorruptImageException"/>; a reader never allocates more than the format's limits.
+/// While the caller consumes one pages section, the next is read, checked and decompressed on another core.
 /// </summary>
 public sealed class ImageReader : IImageSource, IDisposable
 {
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
-    private readonly byte[] _sectionHeader = new byte[ImageFormat.SectionHeaderSize];
     private readonly XxHash64 _sectionChecksums = new();
-    private byte[] _stored = [];
-    private byte[] _payload = [];
-    private int _payloadLength;
+    private LoadedSection _current = new();
+    private LoadedSection _spare = new();
+    private Task<LoadedSection>? _next;
     private int _runOffset;
     private long _position;
     private RegionIndex? _regions;
@@ -47,20 +47,20 @@ public sealed class ImageReader : IImageSource, IDisposable
     {
         if (_regions is not null) throw new InvalidOperationException("metadata already read");
         ReadFileHeader();
-        var header = ReadSection();
-        if (header.Type != SectionType.Metadata)
-            throw Corrupt.At(_position, $"expected the metadata section first, found {header.Type}");
+        var section = Load(_current);
+        if (section.Header.Type != SectionType.Metadata)
+            throw Corrupt.At(section.Start, $"expected the metadata section first, found {section.Header.Type}");
         ProcessImage? image;
         try
         {
-            image = JsonSerializer.Deserialize(_payload.AsSpan(0, _payloadLength), ImageJsonContext.Default.ProcessImage);
+            image = JsonSerializer.Deserialize(section.Payload.AsSpan(0, section.Length), ImageJsonContext.Default.ProcessImage);
         }
         catch (JsonException e)
         {
-            throw Corrupt.At(_position, $"metadata is not a valid process description ({e.Message})");
+            throw Corrupt.At(section.Start, $"metadata is not a valid process description ({e.Message})");
         }
-        if (image is null) throw Corrupt.At(_position, "metadata is empty");
-        _payloadLength = 0;
+        if (image is null) throw Corrupt.At(section.Start, "metadata is empty");
+        section.Length = 0;
         _regions = MetadataValidator.Validate(image);
         return image;
     }
@@ -70,19 +70,22 @@ public sealed class ImageReader : IImageSource, IDisposable
         if (_regions is null) throw new InvalidOperationException("read the metadata first");
         while (!_ended)
         {
-            if (_runOffset < _payloadLength) return NextRunInSection();
-            var header = ReadSection();
-            switch (header.Type)
+            if (_runOffset < _current.Length) return NextRunInSection();
+            var section = TakeNextSection();
+            _runOffset = 0;
+            switch (section.Header.Type)
             {
                 case SectionType.Pages:
-                    NotePagesSection(header.PayloadHash);
-                    if (_payloadLength == 0) throw Corrupt.At(_position, "empty pages section");
+                    NotePagesSection(section.Header.PayloadHash);
+                    if (section.Length == 0) throw Corrupt.At(section.Start, "empty pages section");
+                    var spare = _spare;
+                    _next = Task.Run(() => Load(spare));
                     break;
                 case SectionType.End:
-                    CheckEnd();
+                    CheckEnd(section);
                     return null;
                 default:
-                    throw Corrupt.At(_position, $"unexpected {header.Type} section among the pages");
+                    throw Corrupt.At(section.Start, $"unexpected {section.Header.Type} section among the pages");
             }
         }
         return null;
@@ -90,7 +93,33 @@ public sealed class ImageReader : IImageSource, IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            _next?.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A read-ahead that failed: the caller has stopped reading, so there is no one left to tell.
+        }
         if (!_leaveOpen) _stream.Dispose();
+    }
+
+    /// <summary>The section after the current one: the read-ahead's result, or read now.</summary>
+    private LoadedSection TakeNextSection()
+    {
+        LoadedSection next;
+        if (_next is { } pending)
+        {
+            _next = null;
+            next = pending.GetAwaiter().GetResult();
+        }
+        else
+        {
+            next = Load(_spare);
+        }
+        _spare = _current;
+        _current = next;
+        return next;
     }
 
     private void NotePagesSection(ulong payloadHash)
@@ -103,24 +132,26 @@ public sealed class ImageReader : IImageSource, IDisposable
 
     private PageRun NextRunInSection()
     {
-        var at = _position - _payloadLength + _runOffset;
-        if (_payloadLength - _runOffset < ImageFormat.RunHeaderSize) throw Corrupt.At(at, "page run header cut short");
-        var address = BinaryPrimitives.ReadUInt64LittleEndian(_payload.AsSpan(_runOffset));
-        var length = BinaryPrimitives.ReadUInt64LittleEndian(_payload.AsSpan(_runOffset + 8));
+        var payload = _current.Payload;
+        var length = _current.Length;
+        var at = _current.PayloadStart + _runOffset;
+        if (length - _runOffset < ImageFormat.RunHeaderSize) throw Corrupt.At(at, "page run header cut short");
+        var address = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(_runOffset));
+        var runLength = BinaryPrimitives.ReadUInt64LittleEndian(payload.AsSpan(_runOffset + 8));
         var start = _runOffset + ImageFormat.RunHeaderSize;
-        if (length == 0 || length % ImageFormat.PageSize != 0 || address % ImageFormat.PageSize != 0)
-            throw Corrupt.At(at, $"page run 0x{address:x}+{length} is not page-aligned");
-        if (length > (ulong)(_payloadLength - start))
-            throw Corrupt.At(at, $"page run 0x{address:x}+{length} runs past its section");
+        if (runLength == 0 || runLength % ImageFormat.PageSize != 0 || address % ImageFormat.PageSize != 0)
+            throw Corrupt.At(at, $"page run 0x{address:x}+{runLength} is not page-aligned");
+        if (runLength > (ulong)(length - start))
+            throw Corrupt.At(at, $"page run 0x{address:x}+{runLength} runs past its section");
         if (address < _nextAddress)
             throw Corrupt.At(at, $"page run 0x{address:x} overlaps or precedes the previous run (ends 0x{_nextAddress:x})");
-        if (!_regions!.HoldsContents(address, length))
-            throw Corrupt.At(at, $"page run 0x{address:x}+{length} lies outside every region that carries contents");
-        _nextAddress = address + length;
-        _runOffset = start + (int)length;
-        _pageBytes += length;
+        if (!_regions!.HoldsContents(address, runLength))
+            throw Corrupt.At(at, $"page run 0x{address:x}+{runLength} lies outside every region that carries contents");
+        _nextAddress = address + runLength;
+        _runOffset = start + (int)runLength;
+        _pageBytes += runLength;
         _pageRuns++;
-        return new PageRun(address, _payload.AsMemory(start, (int)length));
+        return new PageRun(address, payload.AsMemory(start, (int)runLength));
     }
 
     private void ReadFileHeader()
@@ -139,47 +170,51 @@ public sealed class ImageReader : IImageSource, IDisposable
         _position = header.Length;
     }
 
-    /// <summary>Reads one section whole into <see cref="_payload"/>, checked and decompressed.</summary>
-    private SectionHeader ReadSection()
+    /// <summary>
+    /// Reads the next section whole into <paramref name="into"/>, checked and decompressed. Only one load runs at a
+    /// time (the read-ahead is awaited before the next one starts), so the stream and position are never shared.
+    /// </summary>
+    private LoadedSection Load(LoadedSection into)
     {
         var at = _position;
-        ReadExactly(_sectionHeader, "a section header");
-        var header = SectionHeader.Parse(_sectionHeader, at);
-        EnsureCapacity(ref _stored, header.StoredLength);
-        ReadExactly(_stored.AsSpan(0, header.StoredLength), $"{header.StoredLength} bytes of a {header.Type} section");
-        var stored = _stored.AsSpan(0, header.StoredLength);
+        ReadExactly(into.HeaderBytes, "a section header");
+        var header = SectionHeader.Parse(into.HeaderBytes, at);
+        EnsureCapacity(ref into.Stored, header.StoredLength);
+        ReadExactly(into.Stored.AsSpan(0, header.StoredLength), $"{header.StoredLength} bytes of a {header.Type} section");
+        var stored = into.Stored.AsSpan(0, header.StoredLength);
         if (XxHash3.HashToUInt64(stored) != header.PayloadHash)
             throw Corrupt.At(at, $"{header.Type} section checksum mismatch");
         if (header.Codec == SectionCodec.Lz4)
         {
-            EnsureCapacity(ref _payload, header.RawLength);
-            var decoded = LZ4Codec.Decode(stored, _payload.AsSpan(0, header.RawLength));
+            EnsureCapacity(ref into.Payload, header.RawLength);
+            var decoded = LZ4Codec.Decode(stored, into.Payload.AsSpan(0, header.RawLength));
             if (decoded != header.RawLength) throw Corrupt.At(at, $"{header.Type} section does not decompress to its stated size");
         }
         else
         {
-            (_payload, _stored) = (_stored, _payload);
+            (into.Payload, into.Stored) = (into.Stored, into.Payload);
         }
-        _payloadLength = header.RawLength;
-        _runOffset = 0;
-        return header;
+        into.Header = header;
+        into.Length = header.RawLength;
+        into.Start = at;
+        into.PayloadStart = at + ImageFormat.SectionHeaderSize;
+        return into;
     }
 
-    private void CheckEnd()
+    private void CheckEnd(LoadedSection end)
     {
-        var at = _position - _payloadLength;
-        if (_payloadLength != ImageFormat.EndPayloadSize) throw Corrupt.At(at, "end section has the wrong size");
-        var sections = BinaryPrimitives.ReadUInt64LittleEndian(_payload);
-        var bytes = BinaryPrimitives.ReadUInt64LittleEndian(_payload.AsSpan(8));
-        var checksums = BinaryPrimitives.ReadUInt64LittleEndian(_payload.AsSpan(16));
+        if (end.Length != ImageFormat.EndPayloadSize) throw Corrupt.At(end.Start, "end section has the wrong size");
+        var sections = BinaryPrimitives.ReadUInt64LittleEndian(end.Payload);
+        var bytes = BinaryPrimitives.ReadUInt64LittleEndian(end.Payload.AsSpan(8));
+        var checksums = BinaryPrimitives.ReadUInt64LittleEndian(end.Payload.AsSpan(16));
         if (sections != _pageSections || bytes != _pageBytes)
-            throw Corrupt.At(at, $"end section counts {sections} page sections / {bytes} bytes, the image held {_pageSections} / {_pageBytes}");
+            throw Corrupt.At(end.Start, $"end section counts {sections} page sections / {bytes} bytes, the image held {_pageSections} / {_pageBytes}");
         if (checksums != _sectionChecksums.GetCurrentHashAsUInt64())
-            throw Corrupt.At(at, "page sections were reordered, dropped or replaced");
+            throw Corrupt.At(end.Start, "page sections were reordered, dropped or replaced");
         Span<byte> probe = stackalloc byte[1];
         if (_stream.Read(probe) != 0) throw Corrupt.At(_position, "data after the end section");
         _ended = true;
-        _payloadLength = 0;
+        end.Length = 0;
     }
 
     private void ReadExactly(Span<byte> destination, string what)
@@ -192,5 +227,17 @@ public sealed class ImageReader : IImageSource, IDisposable
     private static void EnsureCapacity(ref byte[] buffer, int length)
     {
         if (buffer.Length < length) buffer = new byte[Math.Max(length, Math.Min(buffer.Length * 2, ImageFormat.MaxPagesPayload))];
+    }
+
+    /// <summary>One section's bytes; the reader keeps two, one being consumed and one being read ahead.</summary>
+    private sealed class LoadedSection
+    {
+        public readonly byte[] HeaderBytes = new byte[ImageFormat.SectionHeaderSize];
+        public byte[] Stored = [];
+        public byte[] Payload = [];
+        public SectionHeader Header;
+        public int Length;
+        public long Start;
+        public long PayloadStart;
     }
 }
