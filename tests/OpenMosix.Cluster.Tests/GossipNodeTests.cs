@@ -81,7 +81,7 @@ public sealed class GossipNodeTests
     [Fact]
     public void Dead_entries_stay_visible_but_are_not_gossiped_onward()
     {
-        var a = Node(1, 2);
+        var a = Node(1, 2, 4);
         var b = Node(2, 3);
         var c = Node(3, 2);
         Assert.Null(Send(a, b, Start));
