@@ -148,6 +148,10 @@ public sealed class GossipNode
         {
             if (entry.Version <= known.Vector.Version)
                 return;
+            // A heartbeat (same measurements, higher version) is not news: only real changes jump the queue, or at
+            // a few hundred nodes the heartbeats of everyone would crowd a change out of the 18-entry window.
+            if (!SameMeasurements(known.Vector, entry))
+                known.TimesSent = 0;
             known.Vector = entry;
             known.LastUpdate = now;
         }
@@ -161,15 +165,26 @@ public sealed class GossipNode
     private List<LoadVector> FreshestWindow(DateTimeOffset now)
     {
         var window = new List<LoadVector>(GossipCodec.MaxEntries) { _self };
-        // Dead entries stay in the table for status but are not spread as news.
-        window.AddRange(_table.Values
+        // News first: the changes this node has passed on least often, newest arrivals breaking ties, so a change
+        // spreads like a rumour; heartbeats ride along in the remaining room. Dead entries stay in the table for
+        // status but are not spread.
+        var chosen = _table.Values
             .Where(entry => StateFor(now - entry.LastUpdate) != NodeState.Dead)
-            .OrderByDescending(entry => entry.LastUpdate)
+            .OrderBy(entry => entry.TimesSent)
+            .ThenByDescending(entry => entry.LastUpdate)
             .ThenBy(entry => entry.Vector.NodeId)
             .Take(GossipCodec.MaxEntries - 1)
-            .Select(entry => entry.Vector with { State = StateFor(now - entry.LastUpdate) }));
+            .ToList();
+        foreach (var entry in chosen)
+        {
+            entry.TimesSent++;
+            window.Add(entry.Vector with { State = StateFor(now - entry.LastUpdate) });
+        }
         return window;
     }
+
+    private static bool SameMeasurements(LoadVector a, LoadVector b) =>
+        a with { Version = 0, State = NodeState.Alive } == b with { Version = 0, State = NodeState.Alive };
 
     private List<ushort> PickTargets()
     {
@@ -193,5 +208,7 @@ public sealed class GossipNode
     {
         public LoadVector Vector { get; set; } = vector;
         public DateTimeOffset LastUpdate { get; set; } = lastUpdate;
+        /// <summary>Rounds this version went out in; reset when a newer version arrives.</summary>
+        public int TimesSent { get; set; }
     }
 }
