@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -62,9 +63,9 @@ public static class GossipCodec
 
     /// <summary>Decodes and authenticates a packet; never throws, whatever the bytes.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> data, ReadOnlySpan<byte> key, ReplayGuard guard,
-        out GossipPacket packet, out RejectReason reason)
+        [MaybeNullWhen(false)] out GossipPacket packet, out RejectReason reason)
     {
-        packet = null!;
+        packet = null;
         if (!TryValidate(data, key, out reason))
             return false;
         var count = BinaryPrimitives.ReadUInt16LittleEndian(data[23..]);

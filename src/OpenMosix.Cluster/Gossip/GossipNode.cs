@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 
 namespace OpenMosix.Cluster.Gossip;
 
@@ -113,7 +114,7 @@ public sealed class GossipNode
         return rows;
     }
 
-    public bool TryGetPeer(ushort id, DateTimeOffset now, out PeerStatus status)
+    public bool TryGetPeer(ushort id, DateTimeOffset now, [MaybeNullWhen(false)] out PeerStatus status)
     {
         if (id == Id)
         {
@@ -126,7 +127,7 @@ public sealed class GossipNode
             status = new PeerStatus(entry.Vector with { State = StateFor(age) }, age);
             return true;
         }
-        status = null!;
+        status = null;
         return false;
     }
 

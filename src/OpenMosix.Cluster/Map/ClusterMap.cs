@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -31,14 +32,14 @@ public sealed class ClusterMap
 
     public int Count => _byId.Count;
 
-    public bool TryGetNode(ushort id, out ClusterNode node) => _byId.TryGetValue(id, out node!);
+    public bool TryGetNode(ushort id, [MaybeNullWhen(false)] out ClusterNode node) => _byId.TryGetValue(id, out node);
 
     /// <summary>Finds the node owning an address, primary or alias (IPv4-mapped IPv6 is treated as IPv4).</summary>
-    public bool TryGetNodeByAddress(IPAddress address, out ClusterNode node)
+    public bool TryGetNodeByAddress(IPAddress address, [MaybeNullWhen(false)] out ClusterNode node)
     {
         if (_byAddress.TryGetValue(Normalise(address), out var id))
-            return _byId.TryGetValue(id, out node!);
-        node = null!;
+            return _byId.TryGetValue(id, out node);
+        node = null;
         return false;
     }
 
