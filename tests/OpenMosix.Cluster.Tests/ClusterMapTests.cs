@@ -130,4 +130,17 @@ public sealed class ClusterMapTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Crlf_line_endings_and_an_empty_file_are_accepted()
+    {
+        var map = ClusterMap.Parse("1 10.0.0.1 2\r\n# note\r\n2 ALIAS 10.0.0.9\r\n", "w.map");
+        Assert.Equal(2, map.Count);
+        Assert.True(map.TryGetNodeByAddress(IPAddress.Parse("10.0.0.9"), out var aliased));
+        Assert.Equal(2, aliased.Id);
+
+        var empty = ClusterMap.Parse("# nothing yet\n\n", "e.map");
+        Assert.Equal(0, empty.Count);
+        Assert.Equal("", empty.ToText());
+    }
 }

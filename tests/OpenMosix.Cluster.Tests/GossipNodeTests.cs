@@ -144,6 +144,23 @@ public sealed class GossipNodeTests
         Assert.Empty(Node(7).OnTick(Start));
     }
 
+    [Fact]
+    public void A_node_that_knows_more_peers_than_fit_sends_one_full_packet_led_by_itself()
+    {
+        var peers = Enumerable.Range(2, 100).Select(i => (ushort)i).ToArray();
+        var hub = Node(1, peers);
+        foreach (var peer in peers)
+            Assert.Null(Send(Node(peer, 1), hub, Start));
+
+        var (destination, packet) = hub.OnTick(Start.AddSeconds(1))[0];
+        var receiver = Node(destination, 1);
+        Assert.Equal(GossipCodec.MaxPacketSize - (GossipCodec.MaxPacketSize - GossipCodec.HeaderSize - GossipCodec.MacSize) % GossipCodec.EntrySize, packet.Length);
+        Assert.Null(receiver.OnPacket(Start.AddSeconds(1), packet));
+        Assert.Equal(GossipCodec.MaxEntries, receiver.Peers(Start.AddSeconds(1)).Count(p => p.NodeId != destination));
+        Assert.True(receiver.TryGetPeer(1, Start.AddSeconds(1), out var hubSeen));
+        Assert.Equal(hub.Self.Version, hubSeen.Vector.Version);
+    }
+
     private static byte[] Corrupt(byte[] packet)
     {
         var copy = (byte[])packet.Clone();
