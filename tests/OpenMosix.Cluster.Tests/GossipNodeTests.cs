@@ -161,6 +161,26 @@ public sealed class GossipNodeTests
         Assert.Equal(hub.Self.Version, hubSeen.Vector.Version);
     }
 
+    [Fact]
+    public void Hearing_from_a_node_directly_refreshes_it_even_without_a_newer_version()
+    {
+        var a = Node(1, 2, 3);
+        var b = Node(2, 3);
+        var c = Node(3, 2);
+        var sent = a.OnTick(Start);
+        Assert.Null(c.OnPacket(Start, sent.Single(p => p.Destination == 3).Packet));
+        var relayTime = Start.AddSeconds(3);
+        Assert.Null(Send(c, b, relayTime));
+
+        // a's own packet of the same round arrives late, after the relay already delivered that version.
+        var lateArrival = relayTime + Options.SuspectAfter - TimeSpan.FromSeconds(1);
+        Assert.Null(b.OnPacket(lateArrival, sent.Single(p => p.Destination == 2).Packet));
+
+        Assert.True(b.TryGetPeer(1, lateArrival, out var direct));
+        Assert.Equal(TimeSpan.Zero, direct.Age);
+        Assert.Equal(NodeState.Alive, b.Peers(lateArrival + Options.SuspectAfter - TimeSpan.FromTicks(1)).Single(p => p.NodeId == 1).State);
+    }
+
     private static byte[] Corrupt(byte[] packet)
     {
         var copy = (byte[])packet.Clone();
