@@ -1,6 +1,7 @@
 using System.Text;
 using OpenMosix.Cli.Tests.Support;
 using static OpenMosix.Cli.Tests.Support.Scenario;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -43,7 +44,7 @@ public sealed class BlockedSyscallRestoreTests
             ReadyDescription = "",
         }));
         var random = TestSeed.Create();
-        using var dir = new TempDirectory("pipewriter");
+        using var dir = new TempDirectory("om-e2e-" + "pipewriter");
         var command = CompiledProgramRestoreTests.Target(dir.Path, "pipewriter", "32");
         TestLog.Line("$ " + command);
         using var original = RunningProcess.Start(command, pumpStdout: false);

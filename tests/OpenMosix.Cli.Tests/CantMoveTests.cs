@@ -1,4 +1,5 @@
 using OpenMosix.Cli.Tests.Support;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -20,7 +21,7 @@ public sealed class CantMoveTests
     public async Task Checkpoint_refuses_an_unmovable_process_with_its_reason_and_leaves_it_running(string program, string keyword)
     {
         var reference = await ReferenceCache.GetAsync($"{program} 40 50", () => CheckpointFlow.RunUninterruptedAsync(Plain(program)));
-        using var dir = new TempDirectory(program);
+        using var dir = new TempDirectory("om-e2e-" + program);
         using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, program, "40", "50"));
         process.CloseStdin();
         await process.WaitForStdoutLinesAsync(3, TimeSpan.FromSeconds(20));
@@ -41,7 +42,7 @@ public sealed class CantMoveTests
     [MemberData(nameof(Unmovable))]
     public async Task Cantmove_names_the_reason_and_exits_1_for_an_unmovable_process(string program, string keyword)
     {
-        using var dir = new TempDirectory(program);
+        using var dir = new TempDirectory("om-e2e-" + program);
         using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, program, "40", "50"));
         process.CloseStdin();
         await process.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));
@@ -55,7 +56,7 @@ public sealed class CantMoveTests
     [Fact]
     public async Task Cantmove_exits_0_for_a_plain_single_threaded_process()
     {
-        using var dir = new TempDirectory("plain");
+        using var dir = new TempDirectory("om-e2e-" + "plain");
         using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "sleeper", "40", "50"));
         process.CloseStdin();
         await process.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));

@@ -1,5 +1,6 @@
 using System.Text;
 using OpenMosix.Cli.Tests.Support;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -19,7 +20,7 @@ public sealed class DetachedRestoreTests
         };
         var reference = await ReferenceCache.GetAsync(scenario.Key, () => CheckpointFlow.RunUninterruptedAsync(scenario));
         var expected = reference.Files["out.txt"];
-        using var dir = new TempDirectory("detach");
+        using var dir = new TempDirectory("om-e2e-" + "detach");
         var output = dir.File("out.txt");
         using var original = RunningProcess.Start(scenario.Command(dir.Path));
         original.CloseStdin();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using OpenMosix.Cli.Tests.Support;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -53,7 +54,7 @@ public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<Vali
             Ready = _ => true,
             ReadyDescription = "",
         }));
-        using var dir = new TempDirectory("valid-restore");
+        using var dir = new TempDirectory("om-e2e-" + "valid-restore");
         using var restored = OmCli.StartRestore(valid.ImagePath, dir.Path);
         restored.CloseStdin();
         var status = await restored.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -79,7 +80,7 @@ public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<Vali
     [MemberData(nameof(Damages))]
     public async Task Restore_rejects_a_damaged_image_with_one_line_and_starts_nothing(string damage)
     {
-        using var dir = new TempDirectory("corrupt");
+        using var dir = new TempDirectory("om-e2e-" + "corrupt");
         var path = dir.File("damaged.omimg");
         await File.WriteAllBytesAsync(path, Damage(valid.Bytes, damage), TestContext.Current.CancellationToken);
 

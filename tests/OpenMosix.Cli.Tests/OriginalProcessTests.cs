@@ -1,4 +1,5 @@
 using OpenMosix.Cli.Tests.Support;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -17,7 +18,7 @@ public sealed class OriginalProcessTests
         };
         var reference = await ReferenceCache.GetAsync(scenario.Key, () => CheckpointFlow.RunUninterruptedAsync(scenario));
         var random = TestSeed.Create();
-        using var dir = new TempDirectory("resume");
+        using var dir = new TempDirectory("om-e2e-" + "resume");
         using var process = RunningProcess.Start(scenario.Command(dir.Path));
         process.CloseStdin();
         await Wait.UntilAsync(() => scenario.Ready(process), TimeSpan.FromSeconds(20), scenario.ReadyDescription);

@@ -1,4 +1,5 @@
 using OpenMosix.Cli.Tests.Support;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
@@ -19,7 +20,7 @@ public sealed class RepeatedCheckpointTests
             ReadyDescription = "",
         }));
         var random = TestSeed.Create();
-        using var dir = new TempDirectory("generations");
+        using var dir = new TempDirectory("om-e2e-" + "generations");
         var output = new List<byte>();
 
         // Generation 0 is the original; generation k runs under the k-th `om restore`, whose child it is.

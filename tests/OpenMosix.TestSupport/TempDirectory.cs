@@ -12,15 +12,19 @@ public sealed class TempDirectory : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Creates (if needed) a directory inside this one and returns its path.</summary>
+    public string Subdirectory(string name) => Directory.CreateDirectory(File(name)).FullName;
+
     public void Dispose()
     {
         try
         {
             Directory.Delete(Path, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // a process under test may still hold a file open; /tmp is cleaned eventually
+            // A process under test may still hold a file open, or a restored process may have made files as
+            // another user; /tmp is cleaned eventually.
         }
     }
 }

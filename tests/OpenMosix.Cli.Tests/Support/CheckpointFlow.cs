@@ -1,3 +1,5 @@
+using OpenMosix.TestSupport;
+
 namespace OpenMosix.Cli.Tests.Support;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal static class CheckpointFlow
     {
         var reference = await ReferenceCache.GetAsync(scenario.Key, () => RunUninterruptedAsync(scenario));
         var random = TestSeed.Create();
-        using var dir = new TempDirectory(Label(scenario));
+        using var dir = new TempDirectory("om-e2e-" + Label(scenario));
         scenario.Prepare?.Invoke(dir.Path);
 
         var command = scenario.Command(dir.Path);
@@ -50,7 +52,7 @@ internal static class CheckpointFlow
     /// <summary>One run of the scenario with no checkpoint: what every checkpointed run is compared against.</summary>
     public static async Task<ProgramOutcome> RunUninterruptedAsync(Scenario scenario)
     {
-        using var dir = new TempDirectory(Label(scenario) + "-ref");
+        using var dir = new TempDirectory("om-e2e-" + Label(scenario) + "-ref");
         scenario.Prepare?.Invoke(dir.Path);
         using var process = RunningProcess.Start(scenario.Command(dir.Path));
         if (scenario.AfterStart is { } feed) await feed(process);
