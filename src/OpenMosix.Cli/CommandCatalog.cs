@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenMosix.Cli.Commands;
+using OpenMosix.Cli.Commands.Cluster;
 using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli;
@@ -9,9 +10,15 @@ internal static class CommandCatalog
 {
     /// <summary>
     /// Classic name → the words of `om` it stands for (a `mosrun` link runs `om run`). A name is listed only once its
-    /// command exists (mosrun, migrate, mosctl, mosmon, mps, mtop, setpe, showmap and omdiscd arrive with the daemon).
+    /// command exists (mosrun, migrate, mosmon, mps and mtop arrive with migration).
     /// </summary>
-    private static readonly Dictionary<string, string[]> ClassicNames = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string[]> ClassicNames = new(StringComparer.Ordinal)
+    {
+        ["omd"] = ["daemon"],
+        ["mosctl"] = ["mosctl"],
+        ["setpe"] = ["setpe"],
+        ["showmap"] = ["showmap"],
+    };
 
     public static RootCommand Build()
     {
@@ -21,6 +28,12 @@ internal static class CommandCatalog
             RestoreCommand.Create(),
             CantMoveCommand.Create(),
             ImageCommand.Create(),
+            DaemonCommand.Create(),
+            StatusCommand.Create(),
+            MosctlCommand.Create(),
+            SetpeCommand.Create(),
+            ShowmapCommand.Create(),
+            KeygenCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;

@@ -10,6 +10,7 @@ internal static class ErrorMessages
     public static string Describe(Exception e) => e switch
     {
         UsageException u => u.Message,
+        OpenMosix.Admin.AdminException a => a.Message,
         CantMoveException c => c.Message,
         CorruptImageException c => c.Message,
         SyscallException s => s.Message,

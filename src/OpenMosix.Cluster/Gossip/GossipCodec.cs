@@ -24,7 +24,7 @@ public static class GossipCodec
 
     /// <summary>
     /// Entry: node u16 | state u8 | flags u8 | address 16 (IPv4 as IPv4-mapped IPv6) | load f64 | speed u32 |
-    /// cpus u16 | capacity u32 | total u64 | free u64 | version u64 | reserved u16 (zero).
+    /// cpus u16 | capacity u32 | total u64 | free u64 | version u64 | utilization u16 (thousandths, at most 1000).
     /// </summary>
     public const int EntrySize = 64;
 
@@ -152,7 +152,7 @@ public static class GossipCodec
         BinaryPrimitives.WriteUInt64LittleEndian(span[38..], entry.TotalMemory);
         BinaryPrimitives.WriteUInt64LittleEndian(span[46..], entry.FreeMemory);
         BinaryPrimitives.WriteUInt64LittleEndian(span[54..], entry.Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[62..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[62..], Math.Min(entry.Utilization, LoadVector.FullUtilization));
     }
 
     private static bool TryReadEntry(ReadOnlySpan<byte> span, out LoadVector entry)
@@ -165,7 +165,7 @@ public static class GossipCodec
         var total = BinaryPrimitives.ReadUInt64LittleEndian(span[38..]);
         var free = BinaryPrimitives.ReadUInt64LittleEndian(span[46..]);
         if (nodeId == 0 || state > NodeState.Dead || (flags & ~KnownFlags) != 0 || !double.IsFinite(load) || load < 0
-            || free > total || BinaryPrimitives.ReadUInt16LittleEndian(span[62..]) != 0)
+            || free > total || BinaryPrimitives.ReadUInt16LittleEndian(span[62..]) > LoadVector.FullUtilization)
             return false;
         var address = new IPAddress(span.Slice(4, 16));
         if (address.IsIPv4MappedToIPv6)
@@ -175,7 +175,10 @@ public static class GossipCodec
             BinaryPrimitives.ReadUInt16LittleEndian(span[32..]),
             BinaryPrimitives.ReadUInt32LittleEndian(span[34..]),
             total, free, flags,
-            BinaryPrimitives.ReadUInt64LittleEndian(span[54..]));
+            BinaryPrimitives.ReadUInt64LittleEndian(span[54..]))
+        {
+            Utilization = BinaryPrimitives.ReadUInt16LittleEndian(span[62..]),
+        };
         return true;
     }
 }

@@ -42,4 +42,8 @@ public sealed record LoadVector(
     ulong Version)
 {
     public const uint ReferenceSpeed = 10000;
+    public const ushort FullUtilization = 1000;
+
+    /// <summary>Share of the node's CPU capacity in use, in thousandths (0-1000): `mosctl getutil`.</summary>
+    public ushort Utilization { get; init; }
 }

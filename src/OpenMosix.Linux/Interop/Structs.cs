@@ -43,3 +43,11 @@ internal struct PeekSigInfoArgs
     public uint Flags;
     public int Count;
 }
+
+/// <summary>struct timespec.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}

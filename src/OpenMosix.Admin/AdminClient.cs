@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Serialization.Metadata;
+
+namespace OpenMosix.Admin;
+
+/// <summary>
+/// Talks HTTP+JSON to omd over its unix socket. The daemon learns who is calling from the socket itself
+/// (SO_PEERCRED), so the client sends no credentials.
+/// </summary>
+public sealed class AdminClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public AdminClient(string? socketPath = null, TimeSpan? timeout = null)
+    {
+        SocketPath = socketPath ?? AdminPaths.Socket;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = ConnectAsync,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+        };
+        _http = new HttpClient(handler)
+        {
+            BaseAddress = new Uri("http://omd/"),
+            Timeout = timeout ?? TimeSpan.FromSeconds(10),
+        };
+    }
+
+    public string SocketPath { get; }
+
+    public Task<Health> HealthAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/health", AdminJsonContext.Default.Health, cancel);
+
+    public Task<ClusterView> NodesAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/nodes", AdminJsonContext.Default.ClusterView, cancel);
+
+    public Task<NodeRow> NodeAsync(int id, CancellationToken cancel = default) =>
+        GetAsync($"v1/nodes/{id}", AdminJsonContext.Default.NodeRow, cancel);
+
+    public Task<MapView> MapAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/map", AdminJsonContext.Default.MapView, cancel);
+
+    public Task<GossipStats> GossipStatsAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/stats/gossip", AdminJsonContext.Default.GossipStats, cancel);
+
+    public Task<MapChange> LoadMapAsync(MapUpload map, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Put, "v1/map", JsonContent.Create(map, AdminJsonContext.Default.MapUpload),
+            AdminJsonContext.Default.MapChange, cancel);
+
+    public Task<MapChange> LeaveClusterAsync(CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Delete, "v1/map", null, AdminJsonContext.Default.MapChange, cancel);
+
+    public Task<SpeedSetting> SetSpeedAsync(long speed, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Put, "v1/speed", JsonContent.Create(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
+            AdminJsonContext.Default.SpeedSetting, cancel);
+
+    public void Dispose() => _http.Dispose();
+
+    private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancel) =>
+        SendAsync(HttpMethod.Get, path, null, type, cancel);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type,
+        CancellationToken cancel)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancel).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException socket)
+        {
+            throw Unreachable(socket, e);
+        }
+        catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
+        {
+            throw new AdminException($"omd at {SocketPath} did not answer within {_http.Timeout.TotalSeconds:0.#} s", 0, e);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw new AdminException(await ErrorTextAsync(response, cancel).ConfigureAwait(false), (int)response.StatusCode);
+            return await response.Content.ReadFromJsonAsync(type, cancel).ConfigureAwait(false)
+                ?? throw new AdminException($"omd sent an empty answer to {method} /{path}", (int)response.StatusCode);
+        }
+    }
+
+    private AdminException Unreachable(SocketException socket, Exception e) => socket.SocketErrorCode switch
+    {
+        SocketError.AddressNotAvailable or SocketError.ConnectionRefused =>
+            new AdminException($"omd is not running (nothing listens on {SocketPath})", 0, e),
+        SocketError.AccessDenied => new AdminException($"permission denied on {SocketPath}", 0, e),
+        _ => new AdminException($"cannot reach omd at {SocketPath}: {socket.Message}", 0, e),
+    };
+
+    private static async Task<string> ErrorTextAsync(HttpResponseMessage response, CancellationToken cancel)
+    {
+        try
+        {
+            var reply = await response.Content.ReadFromJsonAsync(AdminJsonContext.Default.ErrorReply, cancel)
+                .ConfigureAwait(false);
+            if (reply is { Error.Length: > 0 })
+                return reply.Error;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not one of ours: fall through to the status line.
+        }
+        return $"omd answered {(int)response.StatusCode} {response.ReasonPhrase}";
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancel)
+    {
+        if (!File.Exists(SocketPath))
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancel).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace OpenMosix.Admin;
+
+/// <summary>Source-generated JSON for the admin API (NativeAOT has no reflection serializer).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(NodeRow))]
+[JsonSerializable(typeof(ClusterView))]
+[JsonSerializable(typeof(MapView))]
+[JsonSerializable(typeof(MapUpload))]
+[JsonSerializable(typeof(MapChange))]
+[JsonSerializable(typeof(SpeedSetting))]
+[JsonSerializable(typeof(Health))]
+[JsonSerializable(typeof(GossipStats))]
+[JsonSerializable(typeof(ErrorReply))]
+public sealed partial class AdminJsonContext : JsonSerializerContext;

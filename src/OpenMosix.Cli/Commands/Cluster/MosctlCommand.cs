@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using OpenMosix.Admin;
+using OpenMosix.Cli.Infrastructure;
+
+namespace OpenMosix.Cli.Commands.Cluster;
+
+/// <summary>The classic mosctl verbs that read or set a node's figures. NODE defaults to this node.</summary>
+internal static class MosctlCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("mosctl",
+            "Query and set this node's openMosix figures, as the classic mosctl did. Also run as `mosctl`.")
+        {
+            Query("getload", "Print a node's load (run queue per reference CPU; 1.00 = one job per reference CPU).",
+                n => n.Load.ToString("0.00", CultureInfo.InvariantCulture)),
+            Query("getspeed", "Print a node's speed (10000 = the reference CPU).",
+                n => n.Speed.ToString(CultureInfo.InvariantCulture)),
+            Query("getmem", "Print a node's total memory in bytes (its cgroup limit when it has one).",
+                n => n.TotalMemory.ToString(CultureInfo.InvariantCulture)),
+            Query("getfree", "Print a node's free memory in bytes.",
+                n => n.FreeMemory.ToString(CultureInfo.InvariantCulture)),
+            Query("getutil", "Print a node's CPU utilisation in percent of its capacity.",
+                n => n.Utilization.ToString("0%", CultureInfo.InvariantCulture)),
+            Query("status", "Print a node's state: alive, suspect, dead or unknown (never heard from).", n => n.State),
+            IsUp(),
+            Whois(),
+            SetSpeed(),
+        };
+        return command;
+    }
+
+    private static Argument<int?> NodeArgument() => new("NODE")
+    {
+        Description = "Node id (default: this node).",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private static Command Query(string name, string description, Func<NodeRow, string> show)
+    {
+        var node = NodeArgument();
+        var command = new Command(name, description) { node };
+        command.SetAction(parse =>
+        {
+            var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
+            Console.WriteLine(row.AgeMs < 0 && name != "status" ? "unknown" : show(row));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command IsUp()
+    {
+        var node = NodeArgument();
+        var command = new Command("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.") { node };
+        command.SetAction(parse =>
+        {
+            var up = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node)).State == "alive";
+            Console.WriteLine(up ? "yes" : "no");
+            return up ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Whois()
+    {
+        var what = new Argument<string?>("NODE|ADDRESS")
+        {
+            Description = "A node id (prints its address) or an address or host name (prints its node id); none: this node's id.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("whois", "Translate between node ids and addresses using the map in use.") { what };
+        command.SetAction(parse =>
+        {
+            var view = AdminCall.Run(c => c.NodesAsync());
+            var query = parse.GetValue(what);
+            if (query is null)
+            {
+                Console.WriteLine(view.Self.ToString(CultureInfo.InvariantCulture));
+                return 0;
+            }
+            if (int.TryParse(query, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                Console.WriteLine(Find(view, id).Address);
+                return 0;
+            }
+            var addresses = IPAddress.TryParse(query, out var parsed) ? [parsed] : Resolve(query);
+            var map = AdminCall.Run(c => c.MapAsync());
+            var match = map.Nodes.FirstOrDefault(n =>
+                addresses.Any(a => a.ToString() == n.Address || n.Aliases.Contains(a.ToString())));
+            if (match is null) throw new UsageException($"{query} is not an address of any node in the map");
+            Console.WriteLine(match.Id.ToString(CultureInfo.InvariantCulture));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SetSpeed()
+    {
+        var speed = new Argument<long>("SPEED") { Description = "The speed to announce (10000 = the reference CPU)." };
+        var command = new Command("setspeed", "Override this node's calibrated speed (root only).") { speed };
+        command.SetAction(parse =>
+        {
+            var value = parse.GetValue(speed);
+            if (value is < 1 or > 10_000_000) throw new UsageException("speed must be between 1 and 10000000");
+            AdminCall.Run(c => c.SetSpeedAsync(value));
+            return 0;
+        });
+        return command;
+    }
+
+    private static NodeRow Find(ClusterView view, int? id)
+    {
+        var wanted = id ?? view.Self;
+        if (wanted is < 1 or > 65535) throw new UsageException($"{wanted} is not a node id (1-65535)");
+        return view.Nodes.FirstOrDefault(n => n.Id == wanted)
+            ?? throw new UsageException($"node {wanted} is not in the map");
+    }
+
+    private static IPAddress[] Resolve(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            throw new UsageException($"cannot resolve {host}");
+        }
+    }
+}

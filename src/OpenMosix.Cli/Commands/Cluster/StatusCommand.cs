@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Cli.Infrastructure;
+
+namespace OpenMosix.Cli.Commands.Cluster;
+
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var json = GlobalOptions.Json();
+        var command = new Command("status",
+            "Show every node of the cluster as this node's omd knows it: state, load, speed, CPUs, memory, flags and " +
+            "how old the information is. `*` marks this node. The JSON form is documented in docs/omd.md.")
+        {
+            json,
+        };
+        command.SetAction(parse =>
+        {
+            var view = AdminCall.Run(c => c.NodesAsync());
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(view, AdminJsonContext.Default.ClusterView));
+                return 0;
+            }
+            if (view.Mode == "off")
+                Console.WriteLine($"node {view.Self} ({view.Address}) is not in a cluster: load a map with `setpe -w -f FILE` or run omdiscd");
+            Console.Write(Format(view));
+            return 0;
+        });
+        return command;
+    }
+
+    public static string Format(ClusterView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var table = new TextTable("NODE", "ADDRESS", "STATE", "LOAD", "SPEED", "CPUS", "CAPACITY", "FREE/TOTAL", "UTIL", "FLAGS", "AGE");
+        foreach (var node in view.Nodes)
+        {
+            var known = node.AgeMs >= 0;
+            table.Add(
+                node.Id.ToString(CultureInfo.InvariantCulture) + (node.IsSelf ? "*" : ""),
+                node.Address,
+                node.State,
+                known ? node.Load.ToString("0.00", CultureInfo.InvariantCulture) : "-",
+                known ? node.Speed.ToString(CultureInfo.InvariantCulture) : "-",
+                known ? node.Cpus.ToString(CultureInfo.InvariantCulture) : "-",
+                known ? node.Capacity.ToString(CultureInfo.InvariantCulture) : "-",
+                known ? $"{Units.Bytes(node.FreeMemory)}/{Units.Bytes(node.TotalMemory)}" : "-",
+                known ? node.Utilization.ToString("0%", CultureInfo.InvariantCulture) : "-",
+                node.Flags.Count == 0 ? "-" : string.Join(',', node.Flags),
+                Units.Age(node.AgeMs));
+        }
+        return table.ToString();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Cluster.Map;
+using OpenMosix.Daemon.Gossip;
+using OpenMosix.Daemon.Measurement;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Admin;
+
+/// <summary>
+/// The admin API's routes. Reading is open to every local user; changing the map or the speed needs root.
+/// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
+/// </summary>
+public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt)
+{
+    public HttpResponse Handle(HttpRequest request, PeerCredentials caller)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var segments = request.Path.Trim('/').Split('/');
+        if (segments.Length < 2 || segments[0] != "v1")
+            return HttpResponse.Error(404, $"no such API path: {request.Path}");
+        try
+        {
+            return (request.Method, segments[1], segments.Length) switch
+            {
+                ("GET", "health", 2) => Health(),
+                ("GET", "nodes", 2) => HttpResponse.Json(cluster.View(DateTimeOffset.UtcNow), AdminJsonContext.Default.ClusterView),
+                ("GET", "nodes", 3) => Node(segments[2]),
+                ("GET", "map", 2) => HttpResponse.Json(cluster.Map(), AdminJsonContext.Default.MapView),
+                ("PUT", "map", 2) => RootOnly(caller, "load a map") ?? LoadMap(request.Body),
+                ("DELETE", "map", 2) => RootOnly(caller, "take this node out of the cluster")
+                    ?? HttpResponse.Json(cluster.Leave(DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange),
+                ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
+                ("GET", "stats", 3) when segments[2] == "gossip" =>
+                    HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
+                (_, "health" or "nodes" or "map" or "speed" or "stats", _) =>
+                    HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
+                _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
+            };
+        }
+        catch (JsonException e)
+        {
+            return HttpResponse.Error(400, $"request body is not the expected JSON: {e.Message}");
+        }
+    }
+
+    private HttpResponse Health()
+    {
+        var identity = cluster.Identity;
+        var health = new Health(identity.Id, identity.Address.ToString(), cluster.InCluster ? "map" : "off",
+            Environment.ProcessId, (long)(DateTimeOffset.UtcNow - startedAt).TotalMilliseconds);
+        return HttpResponse.Json(health, AdminJsonContext.Default.Health);
+    }
+
+    private HttpResponse Node(string text)
+    {
+        if (!ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id == 0)
+            return HttpResponse.Error(400, $"'{text}' is not a node id (1-65535)");
+        var row = cluster.View(DateTimeOffset.UtcNow).Nodes.FirstOrDefault(n => n.Id == id);
+        return row is null
+            ? HttpResponse.Error(404, $"node {id} is not in the map")
+            : HttpResponse.Json(row, AdminJsonContext.Default.NodeRow);
+    }
+
+    private HttpResponse LoadMap(byte[] body)
+    {
+        var upload = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MapUpload);
+        if (upload is null) return HttpResponse.Error(400, "empty map upload");
+        ClusterMap map;
+        try
+        {
+            map = ClusterMap.Parse(upload.Text ?? "", string.IsNullOrEmpty(upload.Name) ? "map" : upload.Name);
+        }
+        catch (MapFileException e)
+        {
+            return HttpResponse.Error(422, e.Message);
+        }
+        var source = string.IsNullOrEmpty(upload.Source) ? "setpe" : upload.Source;
+        return HttpResponse.Json(cluster.LoadMap(map, source, DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange);
+    }
+
+    private HttpResponse SetSpeed(byte[] body)
+    {
+        var setting = JsonSerializer.Deserialize(body, AdminJsonContext.Default.SpeedSetting);
+        if (setting is null || setting.Speed is < 1 or > 10_000_000)
+            return HttpResponse.Error(400, "speed must be between 1 and 10000000");
+        sampler.Resources = sampler.Resources with { Speed = (uint)setting.Speed };
+        return HttpResponse.Json(setting, AdminJsonContext.Default.SpeedSetting);
+    }
+
+    private static HttpResponse? RootOnly(PeerCredentials caller, string what) =>
+        caller.IsRoot ? null : HttpResponse.Error(403, $"only root may {what} (you are uid {caller.Uid})");
+}

@@ -1,0 +1,129 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Admin;
+
+/// <summary>
+/// The admin API on a unix socket. Anyone may connect and read (the socket is 0666, like /proc/hpc was readable);
+/// each route checks the caller's uid, which the kernel reports (SO_PEERCRED), before changing anything.
+/// One request per connection; a slow or silent client is cut off after <see cref="RequestTimeout"/>.
+/// </summary>
+public sealed partial class AdminServer(string socketPath, AdminRoutes routes, ILogger logger) : IDisposable
+{
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+    private bool _bound;
+
+    /// <summary>Claims the socket path; refuses if another omd answers there, removes a stale file otherwise.</summary>
+    public void Bind()
+    {
+        var directory = Path.GetDirectoryName(socketPath);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        if (File.Exists(socketPath))
+        {
+            if (SomeoneListens(socketPath))
+                throw new InvalidOperationException($"another omd is already running (it answers on {socketPath})");
+            File.Delete(socketPath);
+        }
+        _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        _bound = true;
+        File.SetUnixFileMode(socketPath, (UnixFileMode)0b110_110_110);
+        _listener.Listen(64);
+        LogListening(logger, socketPath);
+    }
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        var connections = new List<Task>();
+        while (!cancel.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(cancel).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            connections.RemoveAll(t => t.IsCompleted);
+            connections.Add(ServeAsync(client, cancel));
+        }
+        await Task.WhenAll(connections).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        if (_bound)
+        {
+            try
+            {
+                File.Delete(socketPath);
+            }
+            catch (IOException)
+            {
+                // Best effort: a stale socket is detected and replaced at the next start.
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket client, CancellationToken cancel)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(RequestTimeout);
+        await using var stream = new NetworkStream(client, ownsSocket: true);
+        HttpResponse response;
+        try
+        {
+            var caller = PeerCredentials.Of(client);
+            var request = await HttpRequestReader.ReadAsync(stream, timeout.Token).ConfigureAwait(false);
+            response = routes.Handle(request, caller);
+            LogRequest(logger, request.Method, request.Path, caller.Uid, caller.Pid, response.Status);
+        }
+        catch (BadRequestException e)
+        {
+            response = HttpResponse.Error(e.Status, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            return;
+        }
+        try
+        {
+            await stream.WriteAsync(response.Encode(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            // The client went away; nothing to tell it.
+        }
+    }
+
+    private static bool SomeoneListens(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "admin API listening on {Path}")]
+    private static partial void LogListening(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} by uid {Uid} (pid {Pid}): {Status}")]
+    private static partial void LogRequest(ILogger logger, string method, string path, uint uid, int pid, int status);
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using OpenMosix.Cluster.Gossip;
+
+namespace OpenMosix.Daemon.Config;
+
+/// <summary>
+/// Everything omd can be told in /etc/openmosix/omd.toml. Each property documents its key and default; docs/omd.md
+/// lists the same. A missing file means all defaults; an unknown key is an error (a typo must not pass silently).
+/// </summary>
+public sealed record OmdConfig
+{
+    public const string DefaultPath = "/etc/openmosix/omd.toml";
+
+    /// <summary>node.id: this node's id, 1-65535; 0 = the map entry whose address is one of this machine's.</summary>
+    public ushort NodeId { get; init; }
+    /// <summary>node.address: the address peers reach this node at; empty = from the map, else the first IPv4.</summary>
+    public IPAddress? Address { get; init; }
+
+    /// <summary>paths.map: the cluster map read at start (absent: wait for setpe or omdiscd).</summary>
+    public string MapPath { get; init; } = "/etc/openmosix.map";
+    /// <summary>paths.key: the shared cluster key that authenticates gossip (at least 16 bytes).</summary>
+    public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";
+    /// <summary>paths.socket: the admin API socket.</summary>
+    public string SocketPath { get; init; } = OpenMosix.Admin.AdminPaths.DefaultSocket;
+
+    /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
+    public int GossipPort { get; init; } = 5723;
+    /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>
+    public GossipOptions Gossip { get; init; } = new();
+
+    /// <summary>load.half_life_ms: how fast the load average forgets (like the kernel's 1-minute average, but faster).</summary>
+    public TimeSpan LoadHalfLife { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>speed.override: a fixed speed instead of calibrating (0 = calibrate).</summary>
+    public uint SpeedOverride { get; init; }
+    /// <summary>speed.calibration_ms: CPU time spent measuring speed at start.</summary>
+    public TimeSpan Calibration { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>log.level: trace, debug, information, warning, error.</summary>
+    public string LogLevel { get; init; } = "information";
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using OpenMosix.Cluster.Gossip;
+
+namespace OpenMosix.Daemon.Config;
+
+/// <summary>Reads omd.toml into an <see cref="OmdConfig"/>, checking every key's type and range.</summary>
+public static class OmdConfigLoader
+{
+    private static readonly string[] LogLevels = ["trace", "debug", "information", "warning", "error"];
+
+    /// <summary>Loads <paramref name="path"/>; a missing file is only an error when the user named it.</summary>
+    public static OmdConfig Load(string? path)
+    {
+        var file = path ?? OmdConfig.DefaultPath;
+        if (!File.Exists(file))
+            return path is null ? new OmdConfig() : throw new ConfigException($"{file}: no such file");
+        return Parse(File.ReadAllText(file), file);
+    }
+
+    public static OmdConfig Parse(string text, string fileName)
+    {
+        var values = TomlSubset.Parse(text, fileName);
+        var reader = new Reader(values, fileName);
+        var defaults = new OmdConfig();
+        var gossip = new GossipOptions
+        {
+            Interval = reader.Milliseconds("gossip.interval_ms", defaults.Gossip.Interval, 10, 60_000),
+            Fanout = (int)reader.Integer("gossip.fanout", defaults.Gossip.Fanout, 1, 64),
+            SuspectAfter = reader.Milliseconds("gossip.suspect_after_ms", defaults.Gossip.SuspectAfter, 50, 86_400_000),
+            DeadAfter = reader.Milliseconds("gossip.dead_after_ms", defaults.Gossip.DeadAfter, 100, 86_400_000),
+            ReplayWindow = reader.Milliseconds("gossip.replay_window_ms", defaults.Gossip.ReplayWindow, 1000, 86_400_000),
+        };
+        if (gossip.DeadAfter <= gossip.SuspectAfter)
+            throw new ConfigException($"{fileName}: gossip.dead_after_ms must be greater than gossip.suspect_after_ms");
+        var config = new OmdConfig
+        {
+            NodeId = (ushort)reader.Integer("node.id", 0, 0, ushort.MaxValue),
+            Address = reader.Address("node.address"),
+            MapPath = reader.PathNear("paths.map", defaults.MapPath),
+            KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
+            SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
+            GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
+            Gossip = gossip,
+            LoadHalfLife = reader.Milliseconds("load.half_life_ms", defaults.LoadHalfLife, 100, 600_000),
+            SpeedOverride = (uint)reader.Integer("speed.override", 0, 0, 10_000_000),
+            Calibration = reader.Milliseconds("speed.calibration_ms", defaults.Calibration, 10, 5_000),
+            LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
+        };
+        reader.RejectUnknown();
+        return config;
+    }
+
+    private sealed class Reader(IReadOnlyDictionary<string, (object Value, int Line)> values, string fileName)
+    {
+        private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+        public long Integer(string key, long fallback, long min, long max)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not long number) throw Error(line, $"{key} must be an integer");
+            if (number < min || number > max) throw Error(line, $"{key} must be between {min} and {max}");
+            return number;
+        }
+
+        public TimeSpan Milliseconds(string key, TimeSpan fallback, long min, long max) =>
+            TimeSpan.FromMilliseconds(Integer(key, (long)fallback.TotalMilliseconds, min, max));
+
+        public string Text(string key, string fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not string text || text.Length == 0) throw Error(line, $"{key} must be a non-empty string");
+            return text;
+        }
+
+        /// <summary>A path; a relative one is taken relative to the configuration file, not the working directory.</summary>
+        public string PathNear(string key, string fallback)
+        {
+            var text = Text(key, fallback);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(fileName));
+            return Path.IsPathRooted(text) || directory is null ? text : Path.GetFullPath(Path.Join(directory, text));
+        }
+
+        public string Choice(string key, string fallback, string[] choices)
+        {
+            var text = Text(key, fallback);
+            if (!choices.Contains(text, StringComparer.Ordinal))
+                throw Error(values[key].Line, $"{key} must be one of {string.Join(", ", choices)}");
+            return text;
+        }
+
+        public IPAddress? Address(string key)
+        {
+            if (!TryGet(key, out var value, out var line)) return null;
+            if (value is not string text) throw Error(line, $"{key} must be a quoted address");
+            if (text.Length == 0) return null;
+            if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                throw Error(line, $"{key}: '{text}' is not an IPv4 address");
+            return address;
+        }
+
+        public void RejectUnknown()
+        {
+            foreach (var (key, (_, line)) in values)
+                if (!_used.Contains(key))
+                    throw Error(line, $"unknown key '{key}' (see docs/omd.md for the keys omd knows)");
+        }
+
+        private bool TryGet(string key, out object value, out int line)
+        {
+            _used.Add(key);
+            if (values.TryGetValue(key, out var entry))
+            {
+                (value, line) = entry;
+                return true;
+            }
+            (value, line) = (null!, 0);
+            return false;
+        }
+
+        private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {reason}");
+    }
+}

@@ -1,0 +1,211 @@
+using System.Collections.Immutable;
+using System.Net;
+using OpenMosix.Admin;
+using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Map;
+using OpenMosix.Daemon.Measurement;
+
+namespace OpenMosix.Daemon.Gossip;
+
+/// <summary>
+/// The daemon's knowledge of the cluster: the map in use, this node's identity, and the gossip state. Every member
+/// takes one lock; the gossip loop, the receive loop and the admin API call in from their own threads.
+/// </summary>
+public sealed class ClusterState
+{
+    private readonly Lock _gate = new();
+    private readonly byte[] _key;
+    private readonly GossipOptions _options;
+    private readonly Func<IReadOnlyList<IPAddress>> _localAddresses;
+    private readonly ushort _configuredId;
+    private readonly IPAddress? _configuredAddress;
+    private readonly Dictionary<string, long> _dropped = new(StringComparer.Ordinal);
+    private ClusterMap _map = ClusterMap.Empty;
+    private string _mapSource = "none";
+    private GossipNode _node;
+    private LoadVector _measured;
+    private long _sent, _received, _bytesSent, _bytesReceived;
+
+    public ClusterState(ReadOnlySpan<byte> key, GossipOptions options, ushort configuredId, IPAddress? configuredAddress,
+        Func<IReadOnlyList<IPAddress>> localAddresses, LoadVector initial, DateTimeOffset now)
+    {
+        _key = key.ToArray();
+        _options = options;
+        _configuredId = configuredId;
+        _configuredAddress = configuredAddress;
+        _localAddresses = localAddresses;
+        var identity = NodeIdentity.Resolve(configuredId, configuredAddress, _map, localAddresses());
+        _measured = initial with { NodeId = identity.Id, Address = identity.Address };
+        _node = NewNode(identity, now);
+    }
+
+    public NodeIdentity Identity
+    {
+        get
+        {
+            lock (_gate) return new NodeIdentity(_node.Id, _measured.Address);
+        }
+    }
+
+    /// <summary>In a cluster means: a map is loaded and it lists this node.</summary>
+    public bool InCluster
+    {
+        get
+        {
+            lock (_gate) return _map.TryGetNode(_node.Id, out _);
+        }
+    }
+
+    /// <summary>Replaces the map (setpe -w, omdiscd, start-up) and tells gossip which peers came and went.</summary>
+    public MapChange LoadMap(ClusterMap map, string source, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var diff = _map.Diff(map);
+            _map = map;
+            _mapSource = source;
+            var identity = NodeIdentity.Resolve(_configuredId, _configuredAddress, map, _localAddresses());
+            if (identity.Id != _node.Id || !identity.Address.Equals(_measured.Address))
+            {
+                _measured = _measured with { NodeId = identity.Id, Address = identity.Address };
+                _node = NewNode(identity, now);
+            }
+            foreach (var id in diff.Removed) _node.RemovePeer(id);
+            foreach (var node in map.Nodes) _node.AddPeer(node.Id);
+            return new MapChange([.. diff.Added.Select(i => (int)i)], [.. diff.Removed.Select(i => (int)i)],
+                [.. diff.Changed.Select(i => (int)i)]);
+        }
+    }
+
+    /// <summary>setpe -off: forget the map; peers stop hearing from us and declare us dead in their own time.</summary>
+    public MapChange Leave(DateTimeOffset now) => LoadMap(ClusterMap.Empty, "none", now);
+
+    public MapView Map()
+    {
+        lock (_gate)
+        {
+            var nodes = _map.Nodes
+                .Select(n => new MapNode(n.Id, n.Address.ToString(), [.. n.Aliases.Select(a => a.ToString())]))
+                .ToList();
+            return new MapView(_mapSource, _map.ToText(), nodes);
+        }
+    }
+
+    /// <summary>Publishes a new local reading; only a real change bumps the version gossip spreads as news.</summary>
+    public void UpdateSelf(LocalSample sample, NodeResources resources, NodeFlags flags)
+    {
+        lock (_gate)
+        {
+            var vector = _measured with
+            {
+                Load = Math.Round(sample.Load, 2),
+                Speed = resources.Speed,
+                Cpus = (ushort)resources.Cpus,
+                Capacity = resources.Capacity,
+                TotalMemory = sample.TotalMemory,
+                // Free memory to the nearest MiB: a page here and there is not news worth spreading.
+                FreeMemory = sample.FreeMemory >> 20 << 20,
+                Flags = flags,
+                // In steps of 5 %: finer wobble would make every heartbeat look like news.
+                Utilization = (ushort)(Math.Round(sample.Utilization * 20) * 50),
+            };
+            if (vector == _measured) return;
+            _measured = vector;
+            _node.UpdateSelf(vector);
+        }
+    }
+
+    /// <summary>One gossip round: the datagrams to send, addressed by the map.</summary>
+    public IReadOnlyList<(IPAddress To, byte[] Packet)> Tick(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (!_map.TryGetNode(_node.Id, out _)) return [];
+            var packets = new List<(IPAddress, byte[])>();
+            foreach (var (destination, packet) in _node.OnTick(now))
+            {
+                if (!_map.TryGetNode(destination, out var node)) continue;
+                packets.Add((node.Address, packet));
+                _sent++;
+                _bytesSent += packet.Length;
+            }
+            return packets;
+        }
+    }
+
+    /// <summary>A datagram arrived: only map members may speak, then the codec authenticates it.</summary>
+    public void Receive(IPAddress from, ReadOnlySpan<byte> datagram, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            _received++;
+            _bytesReceived += datagram.Length;
+            if (!_map.TryGetNode(_node.Id, out _))
+            {
+                Count("not-in-cluster");
+                return;
+            }
+            if (!_map.TryGetNodeByAddress(from, out _))
+            {
+                Count("unknown-sender");
+                return;
+            }
+            _node.OnPacket(now, datagram);
+        }
+    }
+
+    public ClusterView View(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var inCluster = _map.TryGetNode(_node.Id, out _);
+            var rows = new List<NodeRow>();
+            foreach (var peer in _node.Peers(now))
+            {
+                var isSelf = peer.Vector.NodeId == _node.Id;
+                if (!isSelf && !_map.TryGetNode(peer.Vector.NodeId, out _)) continue;
+                rows.Add(ToRow(peer, isSelf));
+            }
+            // Map nodes never heard from are listed too: an administrator wants to see who is missing.
+            foreach (var node in _map.Nodes)
+                if (rows.All(r => r.Id != node.Id))
+                    rows.Add(new NodeRow(node.Id, node.Address.ToString(), "unknown", 0, 0, 0, 0, 0, 0, 0, [], -1, false));
+            rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return new ClusterView(_node.Id, _measured.Address.ToString(), inCluster ? "map" : "off", rows);
+        }
+    }
+
+    public GossipStats Stats()
+    {
+        lock (_gate)
+        {
+            var rejected = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (reason, count) in _node.RejectedCounts)
+                rejected[Kebab(reason.ToString())] = count;
+            foreach (var (reason, count) in _dropped)
+                rejected[reason] = count;
+            return new GossipStats(_sent, _received, _bytesSent, _bytesReceived, rejected,
+                (long)_options.SuspectAfter.TotalMilliseconds, (long)_options.DeadAfter.TotalMilliseconds);
+        }
+    }
+
+    private NodeRow ToRow(PeerStatus peer, bool isSelf)
+    {
+        var v = peer.Vector;
+        return new NodeRow(v.NodeId, v.Address.ToString(), v.State.ToString().ToLowerInvariant(), v.Load, v.Speed, v.Cpus,
+            v.Capacity, (long)v.TotalMemory, (long)v.FreeMemory, v.Utilization / (double)LoadVector.FullUtilization,
+            FlagNames(v.Flags), (long)peer.Age.TotalMilliseconds, isSelf);
+    }
+
+    private static ImmutableArray<string> FlagNames(NodeFlags flags) =>
+        [.. Enum.GetValues<NodeFlags>().Where(f => f != NodeFlags.None && flags.HasFlag(f)).Select(f => Kebab(f.ToString()))];
+
+    private static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
+
+    private void Count(string reason) => _dropped[reason] = _dropped.GetValueOrDefault(reason) + 1;
+
+    private GossipNode NewNode(NodeIdentity identity, DateTimeOffset now) =>
+        new(_measured with { NodeId = identity.Id, Address = identity.Address }, _map.Nodes.Select(n => n.Id), _key,
+            _options, new Random(), now);
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Daemon.Measurement;
+
+namespace OpenMosix.Daemon.Gossip;
+
+/// <summary>
+/// Moves gossip over UDP: every interval it samples the node, asks <see cref="ClusterState"/> for a round and sends
+/// it; meanwhile it hands every datagram received to the state. Datagrams of any size are read whole so an
+/// oversized one is counted as such rather than truncated into something that might parse.
+/// </summary>
+public sealed partial class GossipTransport(
+    ClusterState state,
+    LocalSampler sampler,
+    Func<Cluster.Gossip.NodeFlags> flags,
+    int port,
+    TimeSpan interval,
+    ILogger logger) : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+
+    /// <summary>
+    /// Binds to this node's own address when the machine has it, so datagrams leave from the address the map
+    /// knows (and several nodes can share one machine on loopback addresses); otherwise to every address.
+    /// </summary>
+    public void Bind(IPAddress own, IReadOnlyList<IPAddress> localAddresses)
+    {
+        var address = IPAddress.IsLoopback(own) || localAddresses.Contains(own) ? own : IPAddress.Any;
+        _socket.Bind(new IPEndPoint(address, port));
+        LogListening(logger, address.ToString(), port);
+    }
+
+    public Task RunAsync(CancellationToken cancel) => Task.WhenAll(SendLoopAsync(cancel), ReceiveLoopAsync(cancel));
+
+    public void Dispose() => _socket.Dispose();
+
+    private async Task SendLoopAsync(CancellationToken cancel)
+    {
+        using var timer = new PeriodicTimer(interval);
+        do
+        {
+            try
+            {
+                state.UpdateSelf(sampler.Sample(), sampler.Resources, flags());
+                foreach (var (to, packet) in state.Tick(DateTimeOffset.UtcNow))
+                    await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(to, port), cancel).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                // An unreachable peer must not stop the round for the others.
+                LogSendFailed(logger, e.SocketErrorCode.ToString());
+            }
+        }
+        while (await NextTick(timer, cancel).ConfigureAwait(false));
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancel)
+    {
+        var buffer = new byte[65536];
+        var from = new IPEndPoint(IPAddress.Any, 0);
+        while (!cancel.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cancel).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+            {
+                continue;
+            }
+            var sender = ((IPEndPoint)result.RemoteEndPoint).Address;
+            state.Receive(sender, buffer.AsSpan(0, result.ReceivedBytes), DateTimeOffset.UtcNow);
+        }
+    }
+
+    private static async Task<bool> NextTick(PeriodicTimer timer, CancellationToken cancel)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "gossip listening on UDP {Address}:{Port}")]
+    private static partial void LogListening(ILogger logger, string address, int port);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "gossip send failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, string error);
+}

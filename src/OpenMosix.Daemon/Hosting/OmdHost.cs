@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Map;
+using OpenMosix.Daemon.Admin;
+using OpenMosix.Daemon.Config;
+using OpenMosix.Daemon.Gossip;
+using OpenMosix.Daemon.Measurement;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Hosting;
+
+/// <summary>
+/// omd's life: read the key and the map, measure the node, open the admin socket and the gossip port, serve until
+/// cancelled (SIGTERM), then close both and remove the socket. Start-up errors are thrown before anything is opened.
+/// </summary>
+public static partial class OmdHost
+{
+    public static async Task RunAsync(OmdConfig config, ILoggerFactory loggers, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var logger = loggers.CreateLogger("omd");
+        var startedAt = DateTimeOffset.UtcNow;
+
+        var key = ClusterKey.Read(config.KeyPath);
+        if (ClusterKey.IsReadableByOthers(config.KeyPath))
+            LogKeyExposed(logger, config.KeyPath);
+        var map = File.Exists(config.MapPath) ? ClusterMap.Load(config.MapPath) : null;
+
+        var cgroup = CgroupV1.OfSelf();
+        var speed = config.SpeedOverride != 0 ? config.SpeedOverride : SpeedCalibrator.Measure(config.Calibration);
+        var resources = LocalSampler.Discover(cgroup, speed);
+        var sampler = new LocalSampler(cgroup, resources, config.LoadHalfLife);
+        var first = sampler.Sample();
+        var initial = new LoadVector(0, IPAddress.Any, NodeState.Alive, first.Load, resources.Speed, (ushort)resources.Cpus,
+            resources.Capacity, first.TotalMemory, first.FreeMemory, NodeFlags.None, 0);
+        var cluster = new ClusterState(key, config.Gossip, config.NodeId, config.Address, NodeIdentity.LocalAddresses,
+            initial, startedAt);
+        if (map is not null)
+            cluster.LoadMap(map, config.MapPath, startedAt);
+
+        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt), logger);
+        using var gossip = new GossipTransport(cluster, sampler, () => NodeFlags.None, config.GossipPort,
+            config.Gossip.Interval, logger);
+        var identity = cluster.Identity;
+        gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
+        admin.Bind();
+        LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
+            resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
+        if (!cluster.InCluster)
+            LogNotInCluster(logger, config.MapPath);
+
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel)).ConfigureAwait(false);
+        LogStopped(logger);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]
+    private static partial void LogStarted(ILogger logger, ushort node, string address, uint speed, double cpus, uint capacity,
+        ulong memoryMiB, int mapNodes);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
+    private static partial void LogNotInCluster(ILogger logger, string mapPath);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the cluster key {Path} is readable by other users; chmod 600 it")]
+    private static partial void LogKeyExposed(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "omd stopped")]
+    private static partial void LogStopped(ILogger logger);
+}
