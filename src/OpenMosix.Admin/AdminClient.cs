@@ -45,17 +45,25 @@ public sealed class AdminClient : IDisposable
         GetAsync("v1/stats/gossip", AdminJsonContext.Default.GossipStats, cancel);
 
     public Task<MapChange> LoadMapAsync(MapUpload map, CancellationToken cancel = default) =>
-        SendAsync(HttpMethod.Put, "v1/map", JsonContent.Create(map, AdminJsonContext.Default.MapUpload),
+        SendAsync(HttpMethod.Put, "v1/map", Json(map, AdminJsonContext.Default.MapUpload),
             AdminJsonContext.Default.MapChange, cancel);
 
     public Task<MapChange> LeaveClusterAsync(CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Delete, "v1/map", null, AdminJsonContext.Default.MapChange, cancel);
 
     public Task<SpeedSetting> SetSpeedAsync(long speed, CancellationToken cancel = default) =>
-        SendAsync(HttpMethod.Put, "v1/speed", JsonContent.Create(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
+        SendAsync(HttpMethod.Put, "v1/speed", Json(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
             AdminJsonContext.Default.SpeedSetting, cancel);
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>A JSON body with a Content-Length: omd reads bounded bodies and refuses chunked ones.</summary>
+    private static ByteArrayContent Json<T>(T value, JsonTypeInfo<T> type)
+    {
+        var content = new ByteArrayContent(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
+    }
 
     private Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancel) =>
         SendAsync(HttpMethod.Get, path, null, type, cancel);

@@ -18,6 +18,7 @@ internal static class CommandCatalog
         ["mosctl"] = ["mosctl"],
         ["setpe"] = ["setpe"],
         ["showmap"] = ["showmap"],
+        ["omdiscd"] = ["discover"],
     };
 
     public static RootCommand Build()
@@ -34,6 +35,7 @@ internal static class CommandCatalog
             SetpeCommand.Create(),
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
+            DiscoverCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;

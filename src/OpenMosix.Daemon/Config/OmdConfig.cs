@@ -36,6 +36,14 @@ public sealed record OmdConfig
     /// <summary>speed.calibration_ms: CPU time spent measuring speed at start.</summary>
     public TimeSpan Calibration { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>discovery.group, discovery.port: where omdiscd announces (every node of a cluster must agree).</summary>
+    public IPAddress DiscoveryGroup { get; init; } = IPAddress.Parse("239.255.77.23");
+    public int DiscoveryPort { get; init; } = 5724;
+    /// <summary>discovery.interval_ms: how often omdiscd announces this node.</summary>
+    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>discovery.forget_after_ms: a node silent this long leaves the discovered map.</summary>
+    public TimeSpan DiscoveryForgetAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 }

@@ -44,6 +44,10 @@ public static class OmdConfigLoader
             LoadHalfLife = reader.Milliseconds("load.half_life_ms", defaults.LoadHalfLife, 100, 600_000),
             SpeedOverride = (uint)reader.Integer("speed.override", 0, 0, 10_000_000),
             Calibration = reader.Milliseconds("speed.calibration_ms", defaults.Calibration, 10, 5_000),
+            DiscoveryGroup = reader.Multicast("discovery.group") ?? defaults.DiscoveryGroup,
+            DiscoveryPort = (int)reader.Integer("discovery.port", defaults.DiscoveryPort, 1, 65535),
+            DiscoveryInterval = reader.Milliseconds("discovery.interval_ms", defaults.DiscoveryInterval, 50, 600_000),
+            DiscoveryForgetAfter = reader.Milliseconds("discovery.forget_after_ms", defaults.DiscoveryForgetAfter, 100, 86_400_000),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
         };
         reader.RejectUnknown();
@@ -95,6 +99,14 @@ public static class OmdConfigLoader
             if (text.Length == 0) return null;
             if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
                 throw Error(line, $"{key}: '{text}' is not an IPv4 address");
+            return address;
+        }
+
+        public IPAddress? Multicast(string key)
+        {
+            var address = Address(key);
+            if (address is not null && (address.GetAddressBytes()[0] & 0xF0) != 0xE0)
+                throw Error(values[key].Line, $"{key}: {address} is not a multicast address (224.0.0.0/4)");
             return address;
         }
 
