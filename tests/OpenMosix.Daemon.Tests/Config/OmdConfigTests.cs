@@ -1,0 +1,101 @@
+using OpenMosix.Daemon.Config;
+
+namespace OpenMosix.Daemon.Tests.Config;
+
+public sealed class OmdConfigTests
+{
+    [Fact]
+    public void A_missing_default_file_means_every_default()
+    {
+        var config = OmdConfigLoader.Load(null);
+        Assert.Equal(new OmdConfig(), config with { });
+        Assert.Equal(5723, config.GossipPort);
+        Assert.Equal(TimeSpan.FromSeconds(10), config.Gossip.DeadAfter);
+    }
+
+    [Fact]
+    public void A_named_file_that_does_not_exist_is_an_error()
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Load("/nonexistent/omd.toml"));
+        Assert.Contains("/nonexistent/omd.toml: no such file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_documented_key_is_read()
+    {
+        const string text = """
+            # a full file
+            [node]
+            id = 7
+            address = "10.1.2.3"
+            [paths]
+            map = "/etc/om.map"
+            key = "/etc/om.key"   # trailing comment
+            socket = "/run/om.sock"
+            [gossip]
+            port = 6000
+            interval_ms = 500
+            fanout = 4
+            suspect_after_ms = 2_000
+            dead_after_ms = 5000
+            replay_window_ms = 10000
+            [load]
+            half_life_ms = 2000
+            [speed]
+            override = 15000
+            calibration_ms = 50
+            [discovery]
+            group = "239.1.2.3"
+            port = 6001
+            interval_ms = 300
+            forget_after_ms = 3000
+            [log]
+            level = "debug"
+            """;
+        var config = OmdConfigLoader.Parse(text, "/etc/openmosix/omd.toml");
+        Assert.Equal(7, config.NodeId);
+        Assert.Equal("10.1.2.3", config.Address!.ToString());
+        Assert.Equal(("/etc/om.map", "/etc/om.key", "/run/om.sock"), (config.MapPath, config.KeyPath, config.SocketPath));
+        Assert.Equal(6000, config.GossipPort);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.Gossip.Interval);
+        Assert.Equal(4, config.Gossip.Fanout);
+        Assert.Equal(TimeSpan.FromSeconds(2), config.Gossip.SuspectAfter);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Gossip.DeadAfter);
+        Assert.Equal(TimeSpan.FromSeconds(10), config.Gossip.ReplayWindow);
+        Assert.Equal(TimeSpan.FromSeconds(2), config.LoadHalfLife);
+        Assert.Equal(15000u, config.SpeedOverride);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), config.Calibration);
+        Assert.Equal("239.1.2.3", config.DiscoveryGroup.ToString());
+        Assert.Equal(6001, config.DiscoveryPort);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), config.DiscoveryInterval);
+        Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
+        Assert.Equal("debug", config.LogLevel);
+    }
+
+    [Fact]
+    public void Relative_paths_are_taken_relative_to_the_config_file()
+    {
+        var config = OmdConfigLoader.Parse("[paths]\nmap = \"cluster.map\"\n", "/srv/lab/n1/omd.toml");
+        Assert.Equal("/srv/lab/n1/cluster.map", config.MapPath);
+    }
+
+    [Theory]
+    [InlineData("[gossip]\nintervall_ms = 5\n", ":2: unknown key 'gossip.intervall_ms'")]
+    [InlineData("[gossip]\nport = \"x\"\n", ":2: gossip.port must be an integer")]
+    [InlineData("[gossip]\nport = 70000\n", ":2: gossip.port must be between 1 and 65535")]
+    [InlineData("[gossip]\nsuspect_after_ms = 5000\ndead_after_ms = 4000\n", "dead_after_ms must be greater")]
+    [InlineData("[node]\naddress = \"not-an-ip\"\n", ":2: node.address: 'not-an-ip' is not an IPv4 address")]
+    [InlineData("[discovery]\ngroup = \"10.0.0.1\"\n", "is not a multicast address")]
+    [InlineData("[log]\nlevel = \"loud\"\n", ":2: log.level must be one of")]
+    [InlineData("[node\nid = 1\n", ":1: a table header is written [name]")]
+    [InlineData("id 1\n", ":1: expected `key = value`")]
+    [InlineData("[node]\nid = 1\nid = 2\n", ":3: 'node.id' is set twice")]
+    [InlineData("[paths]\nmap = \"open\n", ":2: a string is not closed")]
+    [InlineData("[paths]\nmap = bare\n", ":2: 'bare' is not a string, number or boolean")]
+    public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));
+        Assert.StartsWith("omd.toml", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}

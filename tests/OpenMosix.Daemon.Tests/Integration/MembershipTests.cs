@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Integration;
+
+public sealed class MembershipTests
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void Every_node_sees_every_other_node_alive()
+    {
+        using var cluster = new LoopbackCluster(4);
+        cluster.Start(1, 2, 3, 4);
+        foreach (var observer in new[] { 1, 2, 3, 4 })
+            Poll.Until(() => cluster.View(observer).Nodes.Count(n => n.State == "alive") == 4, Settle,
+                $"node {observer} to see 4 nodes alive");
+        var view = cluster.View(2);
+        Assert.Equal(2, view.Self);
+        Assert.Equal("map", view.Mode);
+        Assert.All(view.Nodes, n => Assert.Equal(10000, n.Speed));
+        Assert.Single(view.Nodes, n => n.IsSelf);
+    }
+
+    [Fact]
+    public void A_node_killed_with_sigkill_is_seen_dead_by_all_within_the_bound_and_alive_after_restart()
+    {
+        using var cluster = new LoopbackCluster(3);
+        cluster.Start(1, 2, 3);
+        foreach (var observer in new[] { 1, 2 })
+            Poll.Until(() => cluster.StateSeenBy(observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive");
+
+        var clock = Stopwatch.StartNew();
+        cluster.Kill(3);
+        // The bound: dead_after since the last news from node 3, which can be up to a round older than the kill.
+        var bound = LoopbackCluster.DeadAfter + LoopbackCluster.Interval * 2 + TimeSpan.FromMilliseconds(500);
+        foreach (var observer in new[] { 1, 2 })
+            Poll.Until(() => cluster.StateSeenBy(observer, 3) == "dead", bound + TimeSpan.FromSeconds(5),
+                $"node {observer} to see node 3 dead");
+        var detection = clock.Elapsed;
+        Assert.True(detection <= bound, $"node 3 was declared dead after {detection.TotalMilliseconds:F0} ms, bound {bound.TotalMilliseconds:F0} ms");
+        Assert.True(detection >= LoopbackCluster.SuspectAfter,
+            $"declared dead after only {detection.TotalMilliseconds:F0} ms: faster than the suspect time means it was not aging");
+
+        cluster.Start(3);
+        foreach (var observer in new[] { 1, 2 })
+            Poll.Until(() => cluster.StateSeenBy(observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive again");
+    }
+
+    [Fact]
+    public void A_map_loaded_live_adds_and_removes_nodes()
+    {
+        using var cluster = new LoopbackCluster(3);
+        cluster.Start(1, 2, 3, 4);
+        Poll.Until(() => cluster.View(1).Nodes.Count(n => n.State == "alive") == 3, Settle, "3 nodes alive");
+        Assert.DoesNotContain(cluster.View(1).Nodes, n => n.Id == 4);
+
+        var newer = cluster.WriteMap([1, 2, 4], Path.Join(cluster.Directory, "newer.map"));
+        foreach (var id in new[] { 1, 2, 3, 4 })
+        {
+            var loaded = cluster.Om(id, "setpe", "-w", "-f", newer);
+            Assert.True(loaded.ExitCode == 0, loaded.ToString());
+            if (id == 1) Assert.Contains("1 added, 1 removed", loaded.Stdout, StringComparison.Ordinal);
+        }
+
+        Poll.Until(() => cluster.StateSeenBy(1, 4) == "alive" && cluster.StateSeenBy(2, 4) == "alive", Settle,
+            "nodes 1 and 2 to see node 4 alive");
+        Assert.DoesNotContain(cluster.View(1).Nodes, n => n.Id == 3);
+        Assert.Equal("off", cluster.View(3).Mode);
+        var printed = cluster.Om(2, "setpe", "-r");
+        Assert.Equal(0, printed.ExitCode);
+        Assert.Contains($"4 {cluster.Address(4)} 1", printed.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Setpe_off_takes_a_node_out_and_the_others_see_it_die()
+    {
+        using var cluster = new LoopbackCluster(2);
+        cluster.Start(1, 2);
+        Poll.Until(() => cluster.StateSeenBy(1, 2) == "alive", Settle, "node 1 to see node 2 alive");
+        var off = cluster.Om(2, "setpe", "-off");
+        Assert.True(off.ExitCode == 0, off.ToString());
+        Assert.Equal("off", cluster.View(2).Mode);
+        Poll.Until(() => cluster.StateSeenBy(1, 2) == "dead", Settle, "node 1 to see node 2 dead");
+    }
+}
