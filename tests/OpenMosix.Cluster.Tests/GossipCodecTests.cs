@@ -15,7 +15,10 @@ public sealed class GossipCodecTests
 
     internal static LoadVector Vector(ushort id, ulong version = 1) => new(
         id, id % 2 == 0 ? IPAddress.Parse($"10.0.{id >> 8}.{id & 255}") : IPAddress.Parse($"fd00::{id:x}"),
-        NodeState.Alive, 0.75 + id, 12_500, 8, 80_000, 16UL << 30, 3UL << 30, NodeFlags.Stay | NodeFlags.Quiet, version);
+        NodeState.Alive, 0.75 + id, 12_500, 8, 80_000, 16UL << 30, 3UL << 30, NodeFlags.Stay | NodeFlags.Quiet, version)
+    {
+        Utilization = (ushort)(id % 1001),
+    };
 
     private static byte[] Packet(ulong sequence = 7, int entries = 3, DateTimeOffset? at = null) =>
         GossipCodec.Encode(5, sequence, at ?? Now, [.. Enumerable.Range(1, entries).Select(i => Vector((ushort)i, (ulong)i * 10))], Key);
@@ -61,7 +64,8 @@ public sealed class GossipCodecTests
         Assert.Equal(RejectReason.Stale, Reject(Packet(at: Now.AddSeconds(31))));
         Assert.Equal(RejectReason.BadEntry, Reject(Resign(Mutate(good, GossipCodec.HeaderSize + 2, 3))));
         Assert.Equal(RejectReason.BadEntry, Reject(Resign(Mutate(good, GossipCodec.HeaderSize + 3, 0x10))));
-        Assert.Equal(RejectReason.BadEntry, Reject(Resign(Mutate(good, GossipCodec.HeaderSize + 63, 1))));
+        // Utilization above 1000 thousandths (0x10 in the high byte is 4096).
+        Assert.Equal(RejectReason.BadEntry, Reject(Resign(Mutate(good, GossipCodec.HeaderSize + 63, 0x10))));
         Assert.Equal(RejectReason.BadEntry, Reject(Resign(Mutate(good, GossipCodec.HeaderSize, 0, 0))));
         var nanLoad = (byte[])good.Clone();
         BinaryPrimitives.WriteDoubleLittleEndian(nanLoad.AsSpan(GossipCodec.HeaderSize + 20), double.NaN);

@@ -28,3 +28,6 @@ internal static class ErrorMessages
 
 /// <summary>The command line was understood but its values make no sense (a PID of 0, say).</summary>
 internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>A command ran but could not do what was asked (a node that is not in the map, say): exit status 1.</summary>
+internal sealed class CommandFailedException(string message) : Exception(message);

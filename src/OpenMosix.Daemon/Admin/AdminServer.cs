@@ -26,7 +26,7 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         if (File.Exists(socketPath))
         {
             if (SomeoneListens(socketPath))
-                throw new InvalidOperationException($"another omd is already running (it answers on {socketPath})");
+                throw new Hosting.DaemonStartException($"another omd is already running (it answers on {socketPath})");
             File.Delete(socketPath);
         }
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));

@@ -27,7 +27,14 @@ public sealed partial class GossipTransport(
     public void Bind(IPAddress own, IReadOnlyList<IPAddress> localAddresses)
     {
         var address = IPAddress.IsLoopback(own) || localAddresses.Contains(own) ? own : IPAddress.Any;
-        _socket.Bind(new IPEndPoint(address, port));
+        try
+        {
+            _socket.Bind(new IPEndPoint(address, port));
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable)
+        {
+            throw new Hosting.DaemonStartException($"cannot listen for gossip on UDP {address}:{port}: {e.Message} (gossip.port)", e);
+        }
         LogListening(logger, address.ToString(), port);
     }
 

@@ -44,8 +44,9 @@ public static partial class OmdHost
         using var gossip = new GossipTransport(cluster, sampler, () => NodeFlags.None, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
-        gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
+        // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
+        gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
         if (!cluster.InCluster)

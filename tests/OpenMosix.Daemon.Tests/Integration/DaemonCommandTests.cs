@@ -82,7 +82,7 @@ public sealed class DaemonCommandTests
     }
 
     [Theory]
-    [InlineData("[gossip]\nport = 0\n", "bad.toml:2: gossip.port must be between 1 and 65535")]
+    [InlineData("[gossip]\nport = 0\n", "bad.toml:4: gossip.port must be between 1 and 65535")]
     [InlineData("[paths]\nkey = \"/nonexistent/key\"\n", "no cluster key at /nonexistent/key: create one with `om keygen")]
     [InlineData("MAP", "bad.map:2: ")]
     public void A_bad_configuration_key_or_map_stops_the_daemon_with_one_line(string config, string expected)

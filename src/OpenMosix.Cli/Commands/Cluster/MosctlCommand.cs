@@ -90,7 +90,7 @@ internal static class MosctlCommand
             var map = AdminCall.Run(c => c.MapAsync());
             var match = map.Nodes.FirstOrDefault(n =>
                 addresses.Any(a => a.ToString() == n.Address || n.Aliases.Contains(a.ToString())));
-            if (match is null) throw new UsageException($"{query} is not an address of any node in the map");
+            if (match is null) throw new CommandFailedException($"{query} is not an address of any node in the map");
             Console.WriteLine(match.Id.ToString(CultureInfo.InvariantCulture));
             return 0;
         });
@@ -116,7 +116,7 @@ internal static class MosctlCommand
         var wanted = id ?? view.Self;
         if (wanted is < 1 or > 65535) throw new UsageException($"{wanted} is not a node id (1-65535)");
         return view.Nodes.FirstOrDefault(n => n.Id == wanted)
-            ?? throw new UsageException($"node {wanted} is not in the map");
+            ?? throw new CommandFailedException($"node {wanted} is not in the map");
     }
 
     private static IPAddress[] Resolve(string host)
@@ -127,7 +127,7 @@ internal static class MosctlCommand
         }
         catch (System.Net.Sockets.SocketException)
         {
-            throw new UsageException($"cannot resolve {host}");
+            throw new CommandFailedException($"cannot resolve {host}");
         }
     }
 }
