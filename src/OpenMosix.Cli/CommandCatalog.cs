@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenMosix.Cli.Commands;
+using OpenMosix.Cli.Commands.Lab;
 using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli;
@@ -21,6 +22,7 @@ internal static class CommandCatalog
             RestoreCommand.Create(),
             CantMoveCommand.Create(),
             ImageCommand.Create(),
+            LabCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;
