@@ -1,0 +1,16 @@
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests.Support;
+
+/// <summary>Reaping children the test started with posix_spawn (not through Process).</summary>
+internal static class Children
+{
+    /// <summary>Waits (bounded) until the child has ended, reaps it, and says how.</summary>
+    public static WaitStatus Reap(int pid, TimeSpan timeout)
+    {
+        WaitStatus status = default;
+        Poll.Until(() => (status = Waiting.WaitPid(pid, Waiting.WNOHANG)).Raw != -1, timeout, $"child {pid} to end");
+        return status;
+    }
+}
