@@ -9,7 +9,7 @@ public sealed record PendingDaemon(int Node, int Pid, string Socket, string Log)
 
 /// <summary>
 /// Waits until every node's daemon accepts connections on its socket. A daemon that exits first fails the wait at once,
-/// with the last line of its log, instead of leaving the user to wait out the timeout.
+/// with the end of its log, instead of leaving the user to wait out the timeout.
 /// </summary>
 public static class DaemonReadiness
 {
@@ -71,12 +71,13 @@ public static class DaemonReadiness
         }
     }
 
+    // Two lines: a failing om prints its reason, then a hint; the reason is the part worth reading.
     private static string LastLogLine(string log)
     {
         try
         {
-            var last = File.ReadLines(log).LastOrDefault(l => l.Trim().Length > 0);
-            return last is null ? $"{log} is empty" : $"last line of {log}: {last.Trim()}";
+            var last = File.ReadLines(log).Where(l => l.Trim().Length > 0).TakeLast(2).Select(l => l.Trim()).ToList();
+            return last.Count == 0 ? $"{log} is empty" : $"end of {log}: {string.Join(" | ", last)}";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -81,6 +81,17 @@ public sealed class LabLifecycleTests
         lab.Exec(1, "ping", "-c1", "-W1", lab.Address(2)).Succeeded();
     }
 
+    [Fact]
+    public void With_discovery_the_node_configs_name_no_map_and_status_says_discovery()
+    {
+        using var lab = new TestLab(2, "--discovery");
+
+        var config = File.ReadAllText(lab.Layout.NodeConfigFile(1));
+        Assert.DoesNotContain("map =", config);
+        Assert.Contains($"key = \"{lab.Layout.KeyFile}\"", config);
+        Assert.True(lab.Status.Discovery);
+    }
+
     [Theory]
     [InlineData("lab up --nodes 3 --cpus 0.5,0.5 --no-daemon --name NAME", "--cpus has 2 values for 3 nodes")]
     [InlineData("lab up --nodes 2 --mem 1X --no-daemon --name NAME", "--mem: '1X'")]

@@ -41,7 +41,7 @@ public sealed class NodeDaemonLaunchTests
     }
 
     [Fact]
-    public void A_daemon_that_exits_before_its_socket_is_ready_fails_the_wait_with_its_last_log_line()
+    public void A_daemon_that_exits_before_its_socket_is_ready_fails_the_wait_with_the_end_of_its_log()
     {
         using var lab = new TestLab(1);
         var layout = lab.Layout;
