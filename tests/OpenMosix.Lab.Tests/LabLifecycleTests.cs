@@ -18,16 +18,25 @@ public sealed class LabLifecycleTests
         Poll.Until(() => LabInspector.IsInNode(layout, 1, inNode), ProcessTimeout, "the sleeper to enter node 1");
         // Entered with `ip netns exec`, so in the node's network but in none of its cgroups: down must find it too.
         using var netnsOnly = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", $"{lab.Name}-2", "sleep", "600"]))!;
-        var netnsFile = layout.NetnsFile(2);
-        Poll.Until(() => HostProbe.NamespaceOf(netnsOnly.Id, "net") == HostProbe.NamespaceOfFile(netnsFile), ProcessTimeout,
-            "ip netns exec to enter node 2");
+        try
+        {
+            var netnsFile = layout.NetnsFile(2);
+            Poll.Until(() => HostProbe.NamespaceOf(netnsOnly.Id, "net") == HostProbe.NamespaceOfFile(netnsFile), ProcessTimeout,
+                "ip netns exec to enter node 2");
 
-        var down = lab.Down().Succeeded();
+            var down = lab.Down().Succeeded();
 
-        Assert.Contains("removed", down.Stdout);
-        Assert.Equal(Signals.SIGKILL, Children.Reap(inNode, ProcessTimeout).TermSignal);
-        Assert.True(netnsOnly.WaitForExit(ProcessTimeout), "the process in node 2's network namespace survived down");
-        HostProbe.AssertNothingLeft(lab.Name);
+            Assert.Contains("removed", down.Stdout);
+            Assert.Equal(Signals.SIGKILL, Children.Reap(inNode, ProcessTimeout).TermSignal);
+            Assert.True(netnsOnly.WaitForExit(ProcessTimeout), "the process in node 2's network namespace survived down");
+            HostProbe.AssertNothingLeft(lab.Name);
+        }
+        finally
+        {
+            // Only reached alive when down failed to kill them; the test must not leak them either way.
+            if (!netnsOnly.HasExited) netnsOnly.Kill();
+            Children.KillIfRunning(inNode);
+        }
         var again = lab.Down().Succeeded();
         Assert.Contains("nothing to remove", again.Stdout);
     }
@@ -44,10 +53,17 @@ public sealed class LabLifecycleTests
         if (stateFile == "missing") File.Delete(layout.StateFile);
         else File.WriteAllText(layout.StateFile, "{\"name\": \"half a fi");
 
-        lab.Down().Succeeded();
+        try
+        {
+            lab.Down().Succeeded();
 
-        Assert.True(sleeper.WaitForExit(ProcessTimeout), "the process left in node 2 survived down");
-        HostProbe.AssertNothingLeft(lab.Name);
+            Assert.True(sleeper.WaitForExit(ProcessTimeout), "the process left in node 2 survived down");
+            HostProbe.AssertNothingLeft(lab.Name);
+        }
+        finally
+        {
+            if (!sleeper.HasExited) sleeper.Kill();
+        }
     }
 
     [Fact]

@@ -25,19 +25,26 @@ public sealed class NodeDaemonLaunchTests
         var log = layout.NodeDaemonLog(2);
         var pid = NodeProcessLauncher.Start(layout, 2, Om.Path, ["python3", "-c", ListeningDaemon], log);
 
-        DaemonReadiness.WaitAll([new PendingDaemon(2, pid, layout.NodeHostSocket(2), log)], TimeSpan.FromSeconds(20));
+        try
+        {
+            DaemonReadiness.WaitAll([new PendingDaemon(2, pid, layout.NodeHostSocket(2), log)], TimeSpan.FromSeconds(20));
 
-        Assert.True(LabInspector.IsInNode(layout, 2, pid), "the daemon is not in node 2's cgroups");
-        Assert.Equal(HostProbe.NamespaceOfFile(layout.NetnsFile(2)), HostProbe.NamespaceOf(pid, "net"));
-        // Its own session, so that the terminal `om lab up` ran in can close without a SIGHUP reaching it.
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var session = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3];
-        Assert.Equal($"{pid}", session);
-        Assert.Equal("listening\n", File.ReadAllText(log));
+            Assert.True(LabInspector.IsInNode(layout, 2, pid), "the daemon is not in node 2's cgroups");
+            Assert.Equal(HostProbe.NamespaceOfFile(layout.NetnsFile(2)), HostProbe.NamespaceOf(pid, "net"));
+            // Its own session, so that the terminal `om lab up` ran in can close without a SIGHUP reaching it.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var session = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3];
+            Assert.Equal($"{pid}", session);
+            Assert.Equal("listening\n", File.ReadAllText(log));
 
-        lab.Down().Succeeded();
-        Assert.True(Children.Reap(pid, TimeSpan.FromSeconds(10)).TermSignal == Signals.SIGKILL, "down did not kill the daemon");
-        HostProbe.AssertNothingLeft(lab.Name);
+            lab.Down().Succeeded();
+            Assert.True(Children.Reap(pid, TimeSpan.FromSeconds(10)).TermSignal == Signals.SIGKILL, "down did not kill the daemon");
+            HostProbe.AssertNothingLeft(lab.Name);
+        }
+        finally
+        {
+            Children.KillIfRunning(pid);
+        }
     }
 
     [Fact]

@@ -13,4 +13,19 @@ internal static class Children
         Poll.Until(() => (status = Waiting.WaitPid(pid, Waiting.WNOHANG)).Raw != -1, timeout, $"child {pid} to end");
         return status;
     }
+
+    /// <summary>Kills and reaps the child if it is still running; a child already reaped is left alone (its PID is no longer ours).</summary>
+    public static void KillIfRunning(int pid)
+    {
+        try
+        {
+            if (Waiting.WaitPid(pid, Waiting.WNOHANG).Raw != -1) return;
+        }
+        catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+        {
+            return;
+        }
+        Signals.Kill(pid, Signals.SIGKILL);
+        Waiting.WaitPid(pid, 0);
+    }
 }
