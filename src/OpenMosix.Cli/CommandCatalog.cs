@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
+using OpenMosix.Cli.Commands.Lab;
 using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli;
@@ -36,6 +37,7 @@ internal static class CommandCatalog
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
             DiscoverCommand.Create(),
+            LabCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -14,6 +13,8 @@ public sealed record SpawnRequest(string Path, IReadOnlyList<string> Arguments)
     public string? WorkingDirectory { get; init; }
     /// <summary>Put the child in a process group of its own (so that terminal signals to ours do not reach it).</summary>
     public bool NewProcessGroup { get; init; }
+    /// <summary>Start the child as the leader of a new session (setsid), detached from our controlling terminal.</summary>
+    public bool NewSession { get; init; }
 }
 
 /// <summary>
@@ -53,12 +54,13 @@ public static class ProcessSpawner
                     flags |= Sys.POSIX_SPAWN_SETPGROUP;
                     Check(Sys.PosixSpawnAttrSetPgroup(attributes, 0), "posix_spawnattr_setpgroup");
                 }
+                if (request.NewSession) flags |= Sys.POSIX_SPAWN_SETSID;
                 Check(Sys.PosixSpawnAttrSetFlags(attributes, flags), "posix_spawnattr_setflags");
 
-                var path = Utf8(request.Path, strings);
-                var argv = NullTerminated(request.Arguments, strings);
-                var environment = request.Environment ?? CurrentEnvironment();
-                var envp = NullTerminated(environment, strings);
+                var path = NativeStrings.Utf8(request.Path, strings);
+                var argv = NativeStrings.NullTerminated(request.Arguments, strings);
+                var environment = request.Environment ?? NativeStrings.CurrentEnvironment();
+                var envp = NativeStrings.NullTerminated(environment, strings);
                 var error = Sys.PosixSpawn(out var pid, (byte*)path, actions, attributes, (byte**)argv, (byte**)envp);
                 if (error != 0) throw new SyscallException("posix_spawn", error, request.Path);
                 return pid;
@@ -71,7 +73,7 @@ public static class ProcessSpawner
         }
         finally
         {
-            foreach (var p in strings) NativeMemory.Free((void*)p);
+            NativeStrings.Free(strings);
             NativeMemory.Free(actions);
             NativeMemory.Free(attributes);
         }
@@ -90,32 +92,6 @@ public static class ProcessSpawner
             Check(Sys.PosixSpawnFileActionsAddDup2(actions, park + i, pairs[i].Key), "posix_spawn_file_actions_adddup2");
         var keepBelow = pairs.Length == 0 ? 0 : pairs.Max(p => p.Key) + 1;
         Check(Sys.PosixSpawnFileActionsAddCloseFrom(actions, keepBelow), "posix_spawn_file_actions_addclosefrom_np");
-    }
-
-    private static string[] CurrentEnvironment()
-    {
-        var result = new List<string>();
-        foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
-            result.Add($"{e.Key}={e.Value}");
-        return [.. result];
-    }
-
-    private static unsafe nint Utf8(string s, List<nint> owned)
-    {
-        var bytes = Encoding.UTF8.GetByteCount(s);
-        var p = (byte*)NativeMemory.Alloc((nuint)bytes + 1);
-        Encoding.UTF8.GetBytes(s, new Span<byte>(p, bytes));
-        p[bytes] = 0;
-        owned.Add((nint)p);
-        return (nint)p;
-    }
-
-    private static unsafe nint NullTerminated(IReadOnlyList<string> items, List<nint> owned)
-    {
-        var array = (nint*)NativeMemory.AllocZeroed((nuint)(items.Count + 1), (nuint)sizeof(nint));
-        owned.Add((nint)array);
-        for (var i = 0; i < items.Count; i++) array[i] = Utf8(items[i], owned);
-        return (nint)array;
     }
 
     private static void Check(int error, string call)

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Cli.Infrastructure;
+using OpenMosix.Lab;
+using OpenMosix.Lab.State;
+
+namespace OpenMosix.Cli.Commands.Lab;
+
+internal static class LabStatusCommand
+{
+    public static Command Create()
+    {
+        var json = GlobalOptions.Json();
+        var name = LabOptions.Name();
+        var command = new Command("status", "Show each node of a lab: address, network namespace, CPU quota, memory limit, daemons.")
+        {
+            json, name,
+        };
+        command.SetAction(parse => Run(LabName.Parse(parse.GetRequiredValue(name)), parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(LabName name, bool json)
+    {
+        var status = LabInspector.Inspect(new LabLayout(name));
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(status, LabJsonContext.Default.LabStatus));
+            return 0;
+        }
+        Console.WriteLine($"lab {status.Name}: {status.Subnet} on bridge {status.Bridge}, {(status.Discovery ? "discovery" : "map")}, " +
+            $"created {status.Created.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
+        var rows = new List<string[]> { new[] { "NODE", "ADDRESS", "NETNS", "CPUS", "MEMORY", "DAEMON", "DISCOVERY" } };
+        rows.AddRange(status.Nodes.Select(n => new[]
+        {
+            n.Id.ToString(CultureInfo.InvariantCulture),
+            n.Address,
+            n.NetnsPresent ? "yes" : "missing",
+            n.Cpus is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-",
+            n.MemoryLimitBytes is { } m ? Bytes(m) : "-",
+            Process(n.DaemonPid, n.DaemonAlive, n.DaemonSocketReady ? ", ready" : ""),
+            Process(n.DiscoverPid, n.DiscoverAlive, ""),
+        }));
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+            Console.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        return 0;
+    }
+
+    private static string Process(int? pid, bool alive, string extra) =>
+        pid is { } p ? $"{p} ({(alive ? "alive" : "dead")}{extra})" : "-";
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30}G",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.#", CultureInfo.InvariantCulture) + "M",
+        _ => bytes.ToString(CultureInfo.InvariantCulture),
+    };
+}

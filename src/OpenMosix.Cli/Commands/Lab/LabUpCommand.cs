@@ -1,0 +1,46 @@
+using System.CommandLine;
+using OpenMosix.Cli.Infrastructure;
+using OpenMosix.Lab;
+
+namespace OpenMosix.Cli.Commands.Lab;
+
+internal static class LabUpCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<int>("--nodes", "-n") { Description = "How many nodes.", Required = true };
+        var cpus = new Option<string?>("--cpus")
+        {
+            Description = "CPUs per node as a CFS quota, one per node or one for all (e.g. 0.5,0.5,1); default: the machine's CPUs shared equally.",
+        };
+        var memory = new Option<string?>("--mem") { Description = "Memory limit per node, one per node or one for all (e.g. 1G,1G,2G); default: none." };
+        var name = LabOptions.Name();
+        var discovery = new Option<bool>("--discovery") { Description = "No map file: nodes find each other by multicast (om discover in each node)." };
+        var noDaemon = new Option<bool>("--no-daemon") { Description = "Build the nodes but start no daemon in them." };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Seconds to wait for every node's daemon to accept connections.",
+            DefaultValueFactory = _ => 30,
+        };
+        var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
+        {
+            nodes, cpus, memory, name, discovery, noDaemon, timeout,
+        };
+        command.SetAction(parse => Run(parse, parse.GetValue(nodes), parse.GetValue(cpus), parse.GetValue(memory),
+            parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout)
+    {
+        if (timeout is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, not {timeout}");
+        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, TimeSpan.FromSeconds(timeout));
+        var omPath = Environment.ProcessPath ?? throw new InvalidOperationException("the path of the running om is unknown");
+        using var loggers = CommandLine.Loggers(parse);
+        var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));
+        Console.WriteLine($"lab {state.Name} up: {state.Nodes.Count} nodes, 10.77.{state.Subnet}.1-{state.Nodes.Count} on bridge {spec.Name.Bridge}" +
+            (noDaemon ? ", no daemons" : discovery ? ", omd and discovery running" : ", omd running"));
+        Console.WriteLine($"enter a node with `om lab exec{(name == LabName.Default ? "" : $" --name {name}")} 1 -- CMD`");
+        return 0;
+    }
+}

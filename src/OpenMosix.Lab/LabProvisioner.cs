@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using OpenMosix.Lab.Host;
+using OpenMosix.Lab.State;
+
+namespace OpenMosix.Lab;
+
+/// <summary>
+/// `om lab up`: builds every node (network namespace on the lab's bridge, mount namespace, cgroups, omd config), then
+/// starts the daemons and waits until each accepts connections. Either the whole lab comes up, or whatever was built
+/// is removed again and the error says which step failed.
+/// </summary>
+public static class LabProvisioner
+{
+    public static LabState Up(LabSpec spec, string omPath, ILogger logger)
+    {
+        if (!Environment.IsPrivilegedProcess) throw new LabException("lab up: the lab needs root (namespaces, cgroups, links)");
+        NodeCgroups.RequireControllers();
+        var layout = new LabLayout(spec.Name);
+        using var labLock = LabLock.Acquire();
+
+        // A name in use is refused, never silently reused: what is there may be someone's running lab.
+        var existing = LabInventory.Take(layout);
+        if (!existing.IsEmpty)
+            throw new LabException($"lab {spec.Name} already exists ({existing.Describe()}); `om lab down --name {spec.Name}` removes it");
+
+        var subnet = SubnetAllocator.Allocate(spec.Name);
+        var nodes = spec.Nodes.Select((r, i) => new NodeState(i + 1, SubnetAllocator.Address(subnet, i + 1), r.Cpus, r.MemoryLimitBytes)).ToList();
+        var state = new LabState(spec.Name.Value, subnet, spec.Discovery, DateTimeOffset.UtcNow, nodes);
+        logger.LogDebug("Lab {Lab}: {Nodes} nodes on 10.77.{Subnet}.0/24", spec.Name, nodes.Count, subnet);
+        try
+        {
+            // The state goes first, so that even a crash half-way leaves a lab that `down` recognises by its files.
+            LabStateStore.Save(layout, state);
+            Build(layout, state);
+            if (spec.StartDaemons) state = StartDaemons(layout, state, omPath, spec.ReadyTimeout, logger);
+            return state;
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Lab {Lab} failed to come up; removing what was built", spec.Name);
+            try
+            {
+                LabTeardown.Remove(layout, logger);
+            }
+            catch (LabException cleanup)
+            {
+                logger.LogWarning("Cleaning up after the failed start left something behind: {Problem}", cleanup.Message);
+            }
+            throw;
+        }
+    }
+
+    private static void Build(LabLayout layout, LabState state)
+    {
+        foreach (var node in state.Nodes) Directory.CreateDirectory(layout.NodeHostRunDirectory(node.Id));
+        NodeFiles.WriteShared(layout, state);
+        foreach (var node in state.Nodes) NodeFiles.WriteNodeConfig(layout, state, node);
+
+        IpRoute.AddBridge(layout.Name.Bridge, $"{SubnetAllocator.BridgeAddress(state.Subnet)}/24");
+        MountNamespaces.PrepareHolder(layout.MountNamespaceDirectory);
+        foreach (var node in state.Nodes)
+        {
+            var netns = layout.Name.NetworkNamespace(node.Id);
+            IpRoute.AddNetworkNamespace(netns);
+            IpRoute.AddNodeLink(netns, layout.Name.HostVeth(node.Id), layout.Name.Bridge, $"{node.Address}/24");
+            MountNamespaces.Create(layout.MountNamespaceFile(node.Id), layout.NodeHostRunDirectory(node.Id), LabLayout.NodeRunDirectory);
+            NodeCgroups.Of(layout, node.Id).Create(node.Cpus, node.MemoryLimitBytes);
+        }
+    }
+
+    private static LabState StartDaemons(LabLayout layout, LabState state, string omPath, TimeSpan timeout, ILogger logger)
+    {
+        var pending = new List<PendingDaemon>();
+        var nodes = new List<NodeState>();
+        foreach (var node in state.Nodes)
+        {
+            var daemonLog = layout.NodeDaemonLog(node.Id);
+            var daemon = NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DaemonCommand(layout, node.Id, omPath), daemonLog);
+            int? discover = state.Discovery
+                ? NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DiscoverCommand(omPath), layout.NodeDiscoverLog(node.Id))
+                : null;
+            logger.LogDebug("Node {Node}: daemon PID {Daemon}, discovery PID {Discover}", node.Id, daemon, discover);
+            nodes.Add(node with { DaemonPid = daemon, DiscoverPid = discover });
+            pending.Add(new PendingDaemon(node.Id, daemon, layout.NodeHostSocket(node.Id), daemonLog));
+        }
+        state = state with { Nodes = nodes };
+        LabStateStore.Save(layout, state);
+        DaemonReadiness.WaitAll(pending, timeout);
+        return state;
+    }
+}

@@ -1,0 +1,18 @@
+namespace OpenMosix.Lab;
+
+/// <summary>`om lab status`: the lab as it is now (read from the kernel, not only from the state file).</summary>
+public sealed record LabStatus(string Name, string Subnet, string Bridge, bool Discovery, DateTimeOffset Created, IReadOnlyList<NodeStatus> Nodes);
+
+/// <summary>One node: its address, whether its namespace exists, its cgroup limits, and its daemons.</summary>
+public sealed record NodeStatus(
+    int Id,
+    string Address,
+    bool NetnsPresent,
+    long? CpuQuotaMicroseconds,
+    double? Cpus,
+    long? MemoryLimitBytes,
+    int? DaemonPid,
+    bool DaemonAlive,
+    bool DaemonSocketReady,
+    int? DiscoverPid,
+    bool DiscoverAlive);

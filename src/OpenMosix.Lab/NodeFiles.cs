@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using OpenMosix.Lab.State;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Lab;
+
+/// <summary>The files omd reads in a lab: the shared map and key, and each node's omd.toml.</summary>
+public static class NodeFiles
+{
+    public const int KeyBytes = 32;
+    private const int WriteOnlyCreateExclusive = 1 | 0x40 | 0x80;
+
+    public static void WriteShared(LabLayout layout, LabState state)
+    {
+        // Classic map format: node ids 1..N on consecutive addresses from 10.77.K.1, as one range line.
+        File.WriteAllText(layout.MapFile,
+            $"# openMosix map of lab {state.Name}: node-id address count\n1 {SubnetAllocator.Address(state.Subnet, 1)} {state.Nodes.Count}\n");
+        // Created 0600 and exclusive, so the key is never readable by others, not even for a moment.
+        using var handle = Descriptors.Open(layout.KeyFile, WriteOnlyCreateExclusive, Convert.ToInt32("600", 8));
+        using var key = new FileStream(handle, FileAccess.Write, 0);
+        key.Write(RandomNumberGenerator.GetBytes(KeyBytes));
+    }
+
+    public static void WriteNodeConfig(LabLayout layout, LabState state, NodeState node) =>
+        File.WriteAllText(layout.NodeConfigFile(node.Id), NodeConfig(layout, state, node));
+
+    public static string NodeConfig(LabLayout layout, LabState state, NodeState node)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# omd of node {node.Id} in lab {state.Name}, written by `om lab up`\n");
+        text.Append("[node]\n");
+        text.Append(CultureInfo.InvariantCulture, $"id = {node.Id}\n");
+        text.Append(CultureInfo.InvariantCulture, $"address = \"{node.Address}\"\n");
+        text.Append("[paths]\n");
+        // With discovery the nodes find each other by multicast, as with omdiscd and no map.
+        if (!state.Discovery) text.Append(CultureInfo.InvariantCulture, $"map = \"{layout.MapFile}\"\n");
+        text.Append(CultureInfo.InvariantCulture, $"key = \"{layout.KeyFile}\"\n");
+        text.Append(CultureInfo.InvariantCulture, $"socket = \"{LabLayout.NodeRunDirectory}/{LabLayout.SocketFileName}\"\n");
+        text.Append("[gossip]\n");
+        text.Append("interval_ms = 1000\n");
+        text.Append("suspect_after_ms = 3000\n");
+        text.Append("dead_after_ms = 6000\n");
+        return text.ToString();
+    }
+}

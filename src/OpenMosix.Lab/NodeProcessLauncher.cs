@@ -1,0 +1,40 @@
+using OpenMosix.Linux;
+
+namespace OpenMosix.Lab;
+
+/// <summary>
+/// Starts a long-lived program (omd, omdiscd) inside a node, detached: a session of its own, stdin /dev/null, stdout and
+/// stderr appended to a log. It goes in through `om lab exec`, so it is a process of the node in every respect, and the
+/// PID returned is the program's own (exec and nsenter replace themselves, they do not fork).
+/// </summary>
+public static class NodeProcessLauncher
+{
+    private const int ReadOnly = 0, WriteOnlyCreateAppend = 1 | 0x40 | 0x400;
+
+    public static int Start(LabLayout layout, int node, string omPath, IReadOnlyList<string> command, string logPath)
+    {
+        NodeEntry.RequireNode(layout, node);
+        using var stdin = Descriptors.Open("/dev/null", ReadOnly);
+        using var log = Descriptors.Open(logPath, WriteOnlyCreateAppend, Convert.ToInt32("644", 8));
+        var arguments = new List<string> { omPath, "lab", "exec", "--name", layout.Name.Value, $"{node}", "--" };
+        arguments.AddRange(command);
+        return ProcessSpawner.Spawn(new SpawnRequest(omPath, arguments)
+        {
+            Descriptors = new Dictionary<int, int>
+            {
+                [0] = (int)stdin.DangerousGetHandle(),
+                [1] = (int)log.DangerousGetHandle(),
+                [2] = (int)log.DangerousGetHandle(),
+            },
+            NewSession = true,
+            WorkingDirectory = "/",
+        });
+    }
+
+    /// <summary>`om daemon --config NODE/omd.toml`.</summary>
+    public static IReadOnlyList<string> DaemonCommand(LabLayout layout, int node, string omPath) =>
+        [omPath, "daemon", "--config", layout.NodeConfigFile(node)];
+
+    /// <summary>`om discover -n -i eth0`: multicast discovery on the node's only interface, in the foreground.</summary>
+    public static IReadOnlyList<string> DiscoverCommand(string omPath) => [omPath, "discover", "-n", "-i", "eth0"];
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using OpenMosix.Lab.State;
+
+namespace OpenMosix.Lab.Tests.Support;
+
+/// <summary>A lab with a name no other test uses, removed again when the test ends (whatever happened).</summary>
+internal sealed class TestLab : IDisposable
+{
+    public TestLab(int nodes, params string[] extraUpArguments)
+    {
+        Name = UniqueName();
+        Om.Run(["lab", "up", "--name", Name, "--nodes", $"{nodes}", "--no-daemon", .. extraUpArguments]).Succeeded();
+        Status = ReadStatus();
+    }
+
+    public string Name { get; }
+    public LabStatus Status { get; private set; }
+    public LabLayout Layout => new(LabName.Parse(Name));
+    public string Address(int node) => Status.Nodes.Single(n => n.Id == node).Address;
+
+    public LabStatus ReadStatus()
+    {
+        var json = Om.Run("lab", "status", "--json", "--name", Name).Succeeded().Stdout;
+        return Status = JsonSerializer.Deserialize(json, LabJsonContext.Default.LabStatus)!;
+    }
+
+    public OmResult Exec(int node, params string[] command) => Om.Exec(Name, node, command);
+
+    public OmResult Down() => Om.Run("lab", "down", "--name", Name);
+
+    public void Dispose() => Down();
+
+    /// <summary>"t" and 7 random characters: unique among concurrent test runs, and short enough for interface names.</summary>
+    public static string UniqueName() => "t" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..7];
+}
