@@ -213,8 +213,11 @@ public sealed class GossipNode
         : a.LastUpdate != b.LastUpdate ? a.LastUpdate > b.LastUpdate
         : a.Vector.NodeId < b.Vector.NodeId;
 
+    // Field by field rather than comparing copies: this runs for every entry of every packet received.
     private static bool SameMeasurements(LoadVector a, LoadVector b) =>
-        a with { Version = 0, State = NodeState.Alive } == b with { Version = 0, State = NodeState.Alive };
+        a.Load.Equals(b.Load) && a.Speed == b.Speed && a.Cpus == b.Cpus && a.Capacity == b.Capacity
+        && a.TotalMemory == b.TotalMemory && a.FreeMemory == b.FreeMemory && a.Flags == b.Flags
+        && a.NodeId == b.NodeId && a.Address.Equals(b.Address);
 
     private List<ushort> PickTargets()
     {
