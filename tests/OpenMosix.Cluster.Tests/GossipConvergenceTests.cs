@@ -60,22 +60,8 @@ public sealed class GossipConvergenceTests(ITestOutputHelper output)
         return int.MaxValue;
     }
 
-    /// <summary>
-    /// Every node heartbeats every round, but one 1200-byte packet carries only 18 vectors, so fanout 3 delivers
-    /// about 54 vectors per node per round. Above roughly 4 × 54 ≈ 200 nodes the default 4 s / 10 s timeouts would
-    /// call live nodes suspect or dead before their heartbeats could reach everyone; the timeouts must grow with
-    /// the cluster, as they do here.
-    /// </summary>
-    internal static GossipOptions OptionsFor(int size)
-    {
-        var roundsToCoverEveryone = Math.Max(1, size / (3 * GossipCodec.MaxEntries));
-        var defaults = new GossipOptions();
-        return defaults with
-        {
-            SuspectAfter = defaults.SuspectAfter * roundsToCoverEveryone,
-            DeadAfter = defaults.DeadAfter * roundsToCoverEveryone,
-        };
-    }
+    /// <summary>One 1200-byte packet carries only 18 vectors, so the timeouts must grow with the cluster.</summary>
+    internal static GossipOptions OptionsFor(int size) => new GossipOptions().ScaledFor(size);
 
     private static DateTimeOffset RunRound(Dictionary<ushort, GossipNode> nodes, DateTimeOffset now)
     {

@@ -167,9 +167,7 @@ public static class GossipCodec
         if (nodeId == 0 || state > NodeState.Dead || (flags & ~KnownFlags) != 0 || !double.IsFinite(load) || load < 0
             || free > total || BinaryPrimitives.ReadUInt16LittleEndian(span[62..]) > LoadVector.FullUtilization)
             return false;
-        var address = new IPAddress(span.Slice(4, 16));
-        if (address.IsIPv4MappedToIPv6)
-            address = address.MapToIPv4();
+        var address = ReadAddress(span.Slice(4, 16));
         entry = new LoadVector(nodeId, address, state, load,
             BinaryPrimitives.ReadUInt32LittleEndian(span[28..]),
             BinaryPrimitives.ReadUInt16LittleEndian(span[32..]),
@@ -180,5 +178,12 @@ public static class GossipCodec
             Utilization = BinaryPrimitives.ReadUInt16LittleEndian(span[62..]),
         };
         return true;
+    }
+
+    private static IPAddress ReadAddress(ReadOnlySpan<byte> bytes)
+    {
+        // An IPv4-mapped address (::ffff:a.b.c.d) becomes a plain IPv4 address directly, without an IPv6 detour.
+        ReadOnlySpan<byte> mappedPrefix = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF];
+        return bytes.StartsWith(mappedPrefix) ? new IPAddress(bytes[12..]) : new IPAddress(bytes);
     }
 }

@@ -14,6 +14,70 @@ public sealed record GossipOptions
     /// <summary>How far a packet's timestamp may be from the local clock, either way.</summary>
     public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the whole cluster may run, on average, before one live node is wrongly suspected by one peer. The
+    /// scaled timeouts are chosen against this horizon.
+    /// </summary>
+    public static readonly TimeSpan FalseSuspicionHorizon = TimeSpan.FromDays(365);
+
+    /// <summary>
+    /// Safety factor over the refresh model below: the simulator measured entries slightly staler than the model
+    /// predicts (about 10 % at 512 nodes), because a relayed vector is not always newer than the one the receiver has.
+    /// </summary>
+    public const double RefreshModelMargin = 1.25;
+
+    /// <summary>
+    /// The options for a cluster of <paramref name="nodeCount"/> nodes: the configured timeouts are minimums, raised
+    /// (both by the same factor) so that a live node is not suspected within <see cref="FalseSuspicionHorizon"/>.
+    /// A node learns that a peer is alive only when a newer vector of it arrives, and a round delivers only about
+    /// fanout × (MaxEntries − 1) vectors to each node, so beyond a few dozen nodes an entry's age is roughly
+    /// exponential with a mean of N / (fanout × 17) rounds and the suspect timeout must grow like N log N.
+    /// Pure; the daemon calls it whenever the node count changes. See docs/gossip.md.
+    /// </summary>
+    public GossipOptions ScaledFor(int nodeCount)
+    {
+        Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
+        var needed = RequiredSuspectAfter(nodeCount);
+        if (needed <= SuspectAfter)
+            return this;
+        var factor = needed / SuspectAfter;
+        return this with { SuspectAfter = needed, DeadAfter = DeadAfter * factor };
+    }
+
+    /// <summary>
+    /// Probability that, in one round, a given node receives at least one vector of a given other node: each of the
+    /// other N − 1 nodes sends to it with probability fanout / (N − 1) and includes that vector with probability
+    /// min(1, (MaxEntries − 1) / (N − 2)); the node itself always leads its own packets.
+    /// </summary>
+    public double RefreshProbabilityPerRound(int nodeCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodeCount, 1);
+        if (nodeCount <= Fanout + 1)
+            return 1.0;
+        var others = nodeCount - 1;
+        var reach = (double)Fanout / others;
+        var relayed = Math.Min(1.0, (GossipCodec.MaxEntries - 1.0) / Math.Max(1, others - 1));
+        var missed = (1 - reach) * Math.Pow(1 - (reach * relayed), others - 1);
+        return 1 - missed;
+    }
+
+    /// <summary>
+    /// The smallest suspect timeout that keeps the expected number of false suspicions in the cluster below one per
+    /// <see cref="FalseSuspicionHorizon"/>: with N(N − 1) ordered pairs and q = <see cref="RefreshProbabilityPerRound"/>,
+    /// a pair goes g rounds unrefreshed with probability (1 − q)^g, so g = ln(N(N − 1) · rounds per horizon) / −ln(1 − q),
+    /// times <see cref="RefreshModelMargin"/>.
+    /// </summary>
+    public TimeSpan RequiredSuspectAfter(int nodeCount)
+    {
+        var q = RefreshProbabilityPerRound(nodeCount);
+        if (q >= 1.0)
+            return TimeSpan.Zero;
+        var pairRounds = (double)nodeCount * (nodeCount - 1) * (FalseSuspicionHorizon / Interval);
+        var rounds = Math.Log(pairRounds) / -Math.Log(1 - q) * RefreshModelMargin;
+        return Interval * Math.Ceiling(rounds);
+    }
+
     public void Validate()
     {
         if (Interval <= TimeSpan.Zero)
