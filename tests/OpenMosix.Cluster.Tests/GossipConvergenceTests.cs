@@ -31,7 +31,6 @@ public sealed class GossipConvergenceTests(ITestOutputHelper output)
         var bound = (int)Math.Ceiling(RoundsPerDoubling * Math.Log2(size));
         output.WriteLine($"N={size}: worst {worst} rounds, bound {bound}, {watch.Elapsed.TotalMilliseconds:F0} ms");
         Assert.InRange(worst, 1, bound);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
     }
 
     private static int RoundsToSpreadOneChange(int size, int seed)

@@ -10,7 +10,7 @@ namespace OpenMosix.Cluster.Gossip;
 /// </summary>
 public sealed class GossipNode
 {
-    private readonly GossipOptions _options;
+    private GossipOptions _options;
     private readonly byte[] _key;
     private readonly Random _random;
     private readonly ReplayGuard _guard;
@@ -48,6 +48,20 @@ public sealed class GossipNode
     }
 
     public ushort Id => _self.NodeId;
+
+    /// <summary>The timing in force (suspect and dead times, fanout).</summary>
+    public GossipOptions Options => _options;
+
+    /// <summary>
+    /// Changes the timing, e.g. to <see cref="GossipOptions.ScaledFor"/> the new node count after a map reload.
+    /// States are derived from ages on demand, so the new times apply at once; the replay window stays as built.
+    /// </summary>
+    public void UseTiming(GossipOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
     public LoadVector Self => _self;
 
     /// <summary>Makes a node a gossip target even before anything was heard from it.</summary>

@@ -72,6 +72,8 @@ public sealed class ClusterState
             }
             foreach (var id in diff.Removed) _node.RemovePeer(id);
             foreach (var node in map.Nodes) _node.AddPeer(node.Id);
+            // Larger clusters refresh each entry less often; the configured times are minimums (docs/gossip.md).
+            _node.UseTiming(_options.ScaledFor(Math.Max(1, map.Count)));
             return new MapChange([.. diff.Added.Select(i => (int)i)], [.. diff.Removed.Select(i => (int)i)],
                 [.. diff.Changed.Select(i => (int)i)]);
         }
@@ -185,7 +187,7 @@ public sealed class ClusterState
             foreach (var (reason, count) in _dropped)
                 rejected[reason] = count;
             return new GossipStats(_sent, _received, _bytesSent, _bytesReceived, rejected,
-                (long)_options.SuspectAfter.TotalMilliseconds, (long)_options.DeadAfter.TotalMilliseconds);
+                (long)_node.Options.SuspectAfter.TotalMilliseconds, (long)_node.Options.DeadAfter.TotalMilliseconds);
         }
     }
 
@@ -207,5 +209,5 @@ public sealed class ClusterState
 
     private GossipNode NewNode(NodeIdentity identity, DateTimeOffset now) =>
         new(_measured with { NodeId = identity.Id, Address = identity.Address }, _map.Nodes.Select(n => n.Id), _key,
-            _options, new Random(), now);
+            _options.ScaledFor(Math.Max(1, _map.Count)), new Random(), now);
 }
