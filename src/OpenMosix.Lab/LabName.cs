@@ -34,12 +34,10 @@ public sealed partial record LabName
     public string NetworkNamespace(int node) => $"{Value}-{node}";
     public string CgroupGroup => CgroupPrefix + Value;
 
-    /// <summary>Node number of a host-side veth of this lab, found by name alone (after a crash there is no state).</summary>
+    /// <summary>Whether a link is a host-side veth of this lab, found by name alone (after a crash there is no state).</summary>
     public bool IsHostVeth(string link) => NodeSuffix(link, $"{Value}v") > 0;
 
     public bool IsNetworkNamespace(string netns) => NodeSuffix(netns, $"{Value}-") > 0;
-
-    public int NodeOfNetworkNamespace(string netns) => NodeSuffix(netns, $"{Value}-");
 
     public override string ToString() => Value;
 
