@@ -23,7 +23,7 @@ public sealed record LabInventory(
         var name = layout.Name;
         var links = IpRoute.HostLinks().Where(l => l == name.Bridge || name.IsHostVeth(l)).Order(StringComparer.Ordinal).ToList();
         var netns = IpRoute.NetworkNamespaces().Where(name.IsNetworkNamespace).Order(StringComparer.Ordinal).ToList();
-        var cgroups = new[] { layout.CpuCgroupGroup, layout.MemoryCgroupGroup }.Where(System.IO.Directory.Exists).ToList();
+        var cgroups = new[] { layout.CpuCgroupGroup, layout.MemoryCgroupGroup, layout.CpuacctCgroupGroup }.Where(System.IO.Directory.Exists).ToList();
         var mounts = MountTable.MountPoints().Where(m => m == layout.Root || m.StartsWith(layout.Root + "/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
         return new LabInventory(layout, System.IO.Directory.Exists(layout.Root), netns, links, cgroups, mounts, LabProcesses.Find(layout));
@@ -35,7 +35,7 @@ public sealed record LabInventory(
         var names = new SortedSet<string>(StringComparer.Ordinal);
         if (System.IO.Directory.Exists(LabLayout.LabsRoot))
             foreach (var dir in System.IO.Directory.EnumerateDirectories(LabLayout.LabsRoot)) names.Add(Path.GetFileName(dir));
-        foreach (var root in new[] { LabLayout.CgroupCpuRoot, LabLayout.CgroupMemoryRoot })
+        foreach (var root in new[] { LabLayout.CgroupCpuRoot, LabLayout.CgroupMemoryRoot, LabLayout.CgroupCpuacctRoot })
             if (System.IO.Directory.Exists(root))
                 foreach (var dir in System.IO.Directory.EnumerateDirectories(root, LabName.CgroupPrefix + "*"))
                     names.Add(Path.GetFileName(dir)[LabName.CgroupPrefix.Length..]);

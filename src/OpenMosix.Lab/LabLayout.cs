@@ -7,6 +7,8 @@ public sealed class LabLayout(LabName name)
     public const string NetnsRoot = "/run/netns";
     public const string CgroupCpuRoot = "/sys/fs/cgroup/cpu";
     public const string CgroupMemoryRoot = "/sys/fs/cgroup/memory";
+    /// <summary>cpuacct: where omd reads how much CPU time its node used (its utilisation).</summary>
+    public const string CgroupCpuacctRoot = "/sys/fs/cgroup/cpuacct";
     /// <summary>Inside a node: the directory of the daemon's socket, bound to the node's run directory on the host.</summary>
     public const string NodeRunDirectory = "/run/openmosix";
     public const string SocketFileName = "omd.sock";
@@ -30,6 +32,8 @@ public sealed class LabLayout(LabName name)
 
     public string CpuCgroupGroup => Path.Combine(CgroupCpuRoot, Name.CgroupGroup);
     public string MemoryCgroupGroup => Path.Combine(CgroupMemoryRoot, Name.CgroupGroup);
+    public string CpuacctCgroupGroup => Path.Combine(CgroupCpuacctRoot, Name.CgroupGroup);
     public string CpuCgroup(int node) => Path.Combine(CpuCgroupGroup, $"n{node}");
     public string MemoryCgroup(int node) => Path.Combine(MemoryCgroupGroup, $"n{node}");
+    public string CpuacctCgroup(int node) => Path.Combine(CpuacctCgroupGroup, $"n{node}");
 }

@@ -77,7 +77,7 @@ public static class LabProvisioner
             var daemonLog = layout.NodeDaemonLog(node.Id);
             var daemon = NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DaemonCommand(layout, node.Id, omPath), daemonLog);
             int? discover = state.Discovery
-                ? NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DiscoverCommand(omPath), layout.NodeDiscoverLog(node.Id))
+                ? NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DiscoverCommand(layout, node.Id, omPath), layout.NodeDiscoverLog(node.Id))
                 : null;
             logger.LogDebug("Node {Node}: daemon PID {Daemon}, discovery PID {Discover}", node.Id, daemon, discover);
             nodes.Add(node with { DaemonPid = daemon, DiscoverPid = discover });
@@ -85,7 +85,9 @@ public static class LabProvisioner
         }
         state = state with { Nodes = nodes };
         LabStateStore.Save(layout, state);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         DaemonReadiness.WaitAll(pending, timeout);
+        ClusterReadiness.WaitAllAlive(pending, state.Nodes.Count, timeout - clock.Elapsed);
         return state;
     }
 }

@@ -37,6 +37,7 @@ public static class LabTeardown
         {
             failures.AddRange(NodeCgroups.RemoveTree(layout.CpuCgroupGroup));
             failures.AddRange(NodeCgroups.RemoveTree(layout.MemoryCgroupGroup));
+            failures.AddRange(NodeCgroups.RemoveTree(layout.CpuacctCgroupGroup));
         }
 
         // Only once nothing is mounted below it: a recursive delete must never walk into a bind of a host directory.

@@ -34,14 +34,19 @@ public static class NodeFiles
         text.Append(CultureInfo.InvariantCulture, $"id = {node.Id}\n");
         text.Append(CultureInfo.InvariantCulture, $"address = \"{node.Address}\"\n");
         text.Append("[paths]\n");
-        // With discovery the nodes find each other by multicast, as with omdiscd and no map.
-        if (!state.Discovery) text.Append(CultureInfo.InvariantCulture, $"map = \"{layout.MapFile}\"\n");
+        // With discovery the nodes find each other by multicast, as with omdiscd and no map ("" = none, so that a
+        // host's own /etc/openmosix.map never leaks into a lab node).
+        text.Append(CultureInfo.InvariantCulture, $"map = \"{(state.Discovery ? "" : layout.MapFile)}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"key = \"{layout.KeyFile}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"socket = \"{LabLayout.NodeRunDirectory}/{LabLayout.SocketFileName}\"\n");
         text.Append("[gossip]\n");
         text.Append("interval_ms = 1000\n");
         text.Append("suspect_after_ms = 3000\n");
         text.Append("dead_after_ms = 6000\n");
+        // A lab is for watching nodes come and go: announce twice a second, forget a node silent for 4 s.
+        text.Append("[discovery]\n");
+        text.Append("interval_ms = 500\n");
+        text.Append("forget_after_ms = 4000\n");
         return text.ToString();
     }
 }

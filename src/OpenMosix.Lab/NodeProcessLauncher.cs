@@ -35,6 +35,8 @@ public static class NodeProcessLauncher
     public static IReadOnlyList<string> DaemonCommand(LabLayout layout, int node, string omPath) =>
         [omPath, "daemon", "--config", layout.NodeConfigFile(node)];
 
-    /// <summary>`om discover -n -i eth0`: multicast discovery on the node's only interface, in the foreground.</summary>
-    public static IReadOnlyList<string> DiscoverCommand(string omPath) => [omPath, "discover", "-n", "-i", "eth0"];
+    /// <summary>`om discover -n -i eth0 --config NODE/omd.toml`: multicast discovery on the node's only interface, in
+    /// the foreground, with the node's key and socket.</summary>
+    public static IReadOnlyList<string> DiscoverCommand(LabLayout layout, int node, string omPath) =>
+        [omPath, "discover", "-n", "-i", "eth0", "--config", layout.NodeConfigFile(node)];
 }

@@ -16,7 +16,7 @@ public sealed record OmdConfig
     /// <summary>node.address: the address peers reach this node at; empty = from the map, else the first IPv4.</summary>
     public IPAddress? Address { get; init; }
 
-    /// <summary>paths.map: the cluster map read at start (absent: wait for setpe or omdiscd).</summary>
+    /// <summary>paths.map: the cluster map read at start (absent, or "": wait for setpe or omdiscd).</summary>
     public string MapPath { get; init; } = "/etc/openmosix.map";
     /// <summary>paths.key: the shared cluster key that authenticates gossip (at least 16 bytes).</summary>
     public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";

@@ -36,7 +36,7 @@ public static class OmdConfigLoader
         {
             NodeId = (ushort)reader.Integer("node.id", 0, 0, ushort.MaxValue),
             Address = reader.Address("node.address"),
-            MapPath = reader.PathNear("paths.map", defaults.MapPath),
+            MapPath = reader.PathNear("paths.map", defaults.MapPath, allowEmpty: true),
             KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
             SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
@@ -77,8 +77,9 @@ public static class OmdConfigLoader
         }
 
         /// <summary>A path; a relative one is taken relative to the configuration file, not the working directory.</summary>
-        public string PathNear(string key, string fallback)
+        public string PathNear(string key, string fallback, bool allowEmpty = false)
         {
+            if (allowEmpty && TryGet(key, out var value, out _) && value is "") return "";
             var text = Text(key, fallback);
             var directory = Path.GetDirectoryName(Path.GetFullPath(fileName));
             return Path.IsPathRooted(text) || directory is null ? text : Path.GetFullPath(Path.Join(directory, text));

@@ -2,27 +2,25 @@ namespace OpenMosix.Daemon.Measurement;
 
 /// <summary>
 /// An exponentially decaying average of the run queue, sampled at irregular times: each sample pulls the average
-/// toward itself by how much time passed relative to the half-life. Pure; the caller supplies the clock.
+/// toward itself by how much time passed relative to the half-life. It starts at zero at time zero, like the
+/// kernel's, so the bustle of start-up (omd's own calibration) does not read as lasting load. Pure; the caller
+/// supplies the clock.
 /// </summary>
 public sealed class LoadAverage(TimeSpan halfLife)
 {
     private double _value;
-    private TimeSpan? _last;
+    private TimeSpan _last;
 
     public double Value => _value;
 
     public double Add(double sample, TimeSpan at)
     {
-        if (_last is not { } last)
+        if (at > _last)
         {
-            _value = sample;
-        }
-        else if (at > last)
-        {
-            var keep = Math.Pow(0.5, (at - last).TotalSeconds / halfLife.TotalSeconds);
+            var keep = Math.Pow(0.5, (at - _last).TotalSeconds / halfLife.TotalSeconds);
             _value = _value * keep + sample * (1 - keep);
+            _last = at;
         }
-        _last = at;
         return _value;
     }
 }

@@ -15,6 +15,7 @@ public static class LabProcesses
         var found = new HashSet<int>();
         found.UnionWith(NodeCgroups.ProcessesUnder(layout.CpuCgroupGroup));
         found.UnionWith(NodeCgroups.ProcessesUnder(layout.MemoryCgroupGroup));
+        found.UnionWith(NodeCgroups.ProcessesUnder(layout.CpuacctCgroupGroup));
 
         var namespaces = NamespaceInodes(layout);
         if (namespaces.Count > 0)

@@ -3,17 +3,26 @@ using System.Globalization;
 namespace OpenMosix.Lab.Host;
 
 /// <summary>
-/// A node's cgroup v1 pair: cpu (CFS quota over a 100 ms period) and memory (hard limit). Both live under omlab-NAME in
-/// each hierarchy, so that everything of one lab can be found, and emptied, by name.
+/// A node's cgroup v1 groups: cpu (CFS quota over a 100 ms period), memory (hard limit) and cpuacct (CPU time used,
+/// which omd reports as utilisation; on machines where cpu and cpuacct are mounted together it is the same group).
+/// All live under omlab-NAME in each hierarchy, so that everything of one lab can be found, and emptied, by name.
 /// </summary>
-public sealed class NodeCgroups(string cpuDirectory, string memoryDirectory)
+public sealed class NodeCgroups(string cpuDirectory, string memoryDirectory, string cpuacctDirectory)
 {
     public const long PeriodMicroseconds = 100_000;
 
     public string CpuDirectory { get; } = cpuDirectory;
     public string MemoryDirectory { get; } = memoryDirectory;
 
-    public static NodeCgroups Of(LabLayout layout, int node) => new(layout.CpuCgroup(node), layout.MemoryCgroup(node));
+    public string CpuacctDirectory { get; } = cpuacctDirectory;
+
+    public static NodeCgroups Of(LabLayout layout, int node) =>
+        new(layout.CpuCgroup(node), layout.MemoryCgroup(node), layout.CpuacctCgroup(node));
+
+    private bool SeparateCpuacct => Directory.Exists(LabLayout.CgroupCpuacctRoot)
+        && Path.GetFullPath(LabLayout.CgroupCpuacctRoot) != Path.GetFullPath(LabLayout.CgroupCpuRoot)
+        && File.Exists(Path.Combine(LabLayout.CgroupCpuacctRoot, "cgroup.procs"))
+        && !File.Exists(Path.Combine(LabLayout.CgroupCpuRoot, "cpuacct.usage"));
 
     /// <summary>The lab needs the v1 cpu and memory controllers; says so in one line when they are missing.</summary>
     public static void RequireControllers()
@@ -27,6 +36,7 @@ public sealed class NodeCgroups(string cpuDirectory, string memoryDirectory)
     {
         Directory.CreateDirectory(CpuDirectory);
         Directory.CreateDirectory(MemoryDirectory);
+        if (SeparateCpuacct) Directory.CreateDirectory(CpuacctDirectory);
         var quota = (long)Math.Round(cpus * PeriodMicroseconds);
         Write(CpuDirectory, "cpu.cfs_period_us", PeriodMicroseconds);
         Write(CpuDirectory, "cpu.cfs_quota_us", quota);
@@ -38,6 +48,7 @@ public sealed class NodeCgroups(string cpuDirectory, string memoryDirectory)
     {
         Write(CpuDirectory, "cgroup.procs", pid);
         Write(MemoryDirectory, "cgroup.procs", pid);
+        if (Directory.Exists(CpuacctDirectory)) Write(CpuacctDirectory, "cgroup.procs", pid);
     }
 
     public long? CpuQuotaMicroseconds => ReadNumber(CpuDirectory, "cpu.cfs_quota_us");

@@ -5,17 +5,25 @@ namespace OpenMosix.Daemon.Tests.Measurement;
 public sealed class LoadAverageTests
 {
     [Fact]
-    public void The_first_sample_is_the_average()
+    public void The_average_starts_at_zero_so_a_busy_start_is_not_taken_for_load()
     {
         var average = new LoadAverage(TimeSpan.FromSeconds(4));
-        Assert.Equal(3, average.Add(3, TimeSpan.Zero));
+        Assert.Equal(0, average.Add(3, TimeSpan.Zero));
+        Assert.Equal(1.5, average.Add(3, TimeSpan.FromSeconds(4)), 6);
+    }
+
+    [Fact]
+    public void A_sample_from_the_past_changes_nothing()
+    {
+        var average = new LoadAverage(TimeSpan.FromSeconds(1));
+        var now = average.Add(8, TimeSpan.FromSeconds(1));
+        Assert.Equal(now, average.Add(100, TimeSpan.FromSeconds(0.5)));
     }
 
     [Fact]
     public void After_one_half_life_the_average_has_moved_half_way()
     {
         var average = new LoadAverage(TimeSpan.FromSeconds(4));
-        average.Add(0, TimeSpan.Zero);
         Assert.Equal(1.0, average.Add(2, TimeSpan.FromSeconds(4)), 6);
     }
 
@@ -23,8 +31,7 @@ public sealed class LoadAverageTests
     public void Many_small_steps_decay_like_one_big_one()
     {
         var stepped = new LoadAverage(TimeSpan.FromSeconds(2));
-        stepped.Add(4, TimeSpan.Zero);
-        for (var ms = 250; ms <= 6000; ms += 250) stepped.Add(0, TimeSpan.FromMilliseconds(ms));
-        Assert.Equal(4 * Math.Pow(0.5, 3), stepped.Value, 6);
+        for (var ms = 250; ms <= 6000; ms += 250) stepped.Add(4, TimeSpan.FromMilliseconds(ms));
+        Assert.Equal(4 * (1 - Math.Pow(0.5, 3)), stepped.Value, 6);
     }
 }

@@ -7,11 +7,22 @@ namespace OpenMosix.Lab.Tests.Support;
 internal sealed class TestLab : IDisposable
 {
     public TestLab(int nodes, params string[] extraUpArguments)
+        : this(nodes, withDaemons: false, extraUpArguments)
+    {
+    }
+
+    private TestLab(int nodes, bool withDaemons, string[] extraUpArguments)
     {
         Name = UniqueName();
-        Om.Run(["lab", "up", "--name", Name, "--nodes", $"{nodes}", "--no-daemon", .. extraUpArguments]).Succeeded();
+        string[] daemons = withDaemons ? [] : ["--no-daemon"];
+        var up = Om.Run(["lab", "up", "--name", Name, "--nodes", $"{nodes}", .. daemons, .. extraUpArguments]);
+        if (up.ExitCode != 0) Down();
+        up.Succeeded();
         Status = ReadStatus();
     }
+
+    /// <summary>A lab with omd (and with --discovery also omdiscd) running in every node.</summary>
+    public static TestLab WithDaemons(int nodes, params string[] extraUpArguments) => new(nodes, withDaemons: true, extraUpArguments);
 
     public string Name { get; }
     public LabStatus Status { get; private set; }
