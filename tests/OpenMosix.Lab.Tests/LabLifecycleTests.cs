@@ -103,7 +103,8 @@ public sealed class LabLifecycleTests
         using var lab = new TestLab(2, "--discovery");
 
         var config = File.ReadAllText(lab.Layout.NodeConfigFile(1));
-        Assert.DoesNotContain("map =", config);
+        // An empty map path: no map at all, not even the host's /etc/openmosix.map.
+        Assert.Contains("map = \"\"\n", config);
         Assert.Contains($"key = \"{lab.Layout.KeyFile}\"", config);
         Assert.True(lab.Status.Discovery);
     }
