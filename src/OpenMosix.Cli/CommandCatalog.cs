@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
 using OpenMosix.Cli.Commands.Lab;
@@ -22,10 +23,16 @@ internal static class CommandCatalog
         ["omdiscd"] = ["discover"],
     };
 
-    public static RootCommand Build()
+    /// <summary>
+    /// The command tree. Its root is named "om" whatever name started us: a RootCommand would take argv[0], and
+    /// through a link called mosctl its name would collide with the mosctl subcommand.
+    /// </summary>
+    public static Command Build()
     {
-        var root = new RootCommand("openMosix.NET: one cluster out of many Linux machines; `om COMMAND --help` tells more.")
+        var root = new Command("om", "openMosix.NET: one cluster out of many Linux machines; `om COMMAND --help` tells more.")
         {
+            new HelpOption { Recursive = true },
+            new VersionOption(),
             CheckpointCommand.Create(),
             RestoreCommand.Create(),
             CantMoveCommand.Create(),

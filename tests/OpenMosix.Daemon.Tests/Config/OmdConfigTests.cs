@@ -73,6 +73,13 @@ public sealed class OmdConfigTests
     }
 
     [Fact]
+    public void The_shipped_example_configuration_states_exactly_the_defaults()
+    {
+        var example = Path.Join(OpenMosix.TestSupport.TestPrograms.RepositoryRoot, "packaging", "omd.toml.example");
+        Assert.Equal(new OmdConfig(), OmdConfigLoader.Load(example));
+    }
+
+    [Fact]
     public void Relative_paths_are_taken_relative_to_the_config_file()
     {
         var config = OmdConfigLoader.Parse("[paths]\nmap = \"cluster.map\"\n", "/srv/lab/n1/omd.toml");

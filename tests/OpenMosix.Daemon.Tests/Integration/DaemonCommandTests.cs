@@ -114,6 +114,37 @@ public sealed class DaemonCommandTests
         Assert.StartsWith($"om: {dir.File("bad.map")}:2:", bad.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("omd", "daemon")]
+    [InlineData("omdiscd", "discover")]
+    [InlineData("mosctl", "mosctl")]
+    [InlineData("setpe", "setpe")]
+    [InlineData("showmap", "showmap")]
+    public void A_classic_name_runs_its_om_command(string classic, string command)
+    {
+        using var dir = new TempDirectory();
+        var link = dir.File(classic);
+        File.CreateSymbolicLink(link, OmBinary.Path);
+        var viaLink = CommandRun.Run(link, ["--help"]);
+        var viaOm = CommandRun.Run(OmBinary.Path, [command, "--help"]);
+        Assert.Equal(0, viaLink.ExitCode);
+        // Same help text, apart from the program name in the usage line.
+        Assert.Equal(Describe(viaOm.Stdout), Describe(viaLink.Stdout));
+        Assert.False(string.IsNullOrWhiteSpace(Describe(viaLink.Stdout)));
+
+        static string Describe(string help) => help.Split("Usage:")[0].Trim();
+    }
+
+    [Fact]
+    public void Setpe_through_its_classic_name_checks_a_map()
+    {
+        using var dir = new TempDirectory();
+        File.CreateSymbolicLink(dir.File("setpe"), OmBinary.Path);
+        File.WriteAllText(dir.File("m"), "1 10.0.0.1 3\n");
+        var run = CommandRun.Run(dir.File("setpe"), ["-c", "-f", dir.File("m")]);
+        Assert.Equal((0, $"{dir.File("m")}: valid map of 3 nodes\n"), (run.ExitCode, run.Stdout));
+    }
+
     [Fact]
     public void Commands_without_a_running_daemon_say_so_in_one_line()
     {
