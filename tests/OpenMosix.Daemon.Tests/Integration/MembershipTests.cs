@@ -73,6 +73,33 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void A_malformed_map_or_garbage_on_the_admin_socket_is_refused_and_the_daemon_keeps_its_map_and_serving()
+    {
+        using var cluster = new LoopbackCluster(2);
+        cluster.Start(1, 2);
+        var bad = Path.Join(cluster.Directory, "bad.map");
+        File.WriteAllText(bad, "1 10.0.0.1 2\n2 10.0.0.9 1\n");
+        var load = cluster.Om(1, "setpe", "-w", "-f", bad);
+        Assert.Equal(1, load.ExitCode);
+        Assert.Equal($"om: {bad}:2: node id 2 is already defined\n", load.Stderr);
+
+        foreach (var garbage in new[] { "GARBAGE\r\n\r\n", "PUT /v1/map HTTP/1.1\r\nContent-Length: 5\r\n\r\n{{{{{", "\0\0\0" })
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
+                System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(cluster.SocketPath(1)));
+            socket.Send(System.Text.Encoding.ASCII.GetBytes(garbage));
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            var reply = new byte[4096];
+            var n = socket.Receive(reply);
+            Assert.StartsWith("HTTP/1.1 4", System.Text.Encoding.ASCII.GetString(reply, 0, n), StringComparison.Ordinal);
+        }
+
+        Assert.Equal([1, 2], cluster.View(1).Nodes.Select(n => n.Id));
+        Poll.Until(() => cluster.StateSeenBy(1, 2) == "alive", Settle, "node 1 to still see node 2 alive");
+    }
+
+    [Fact]
     public void Setpe_off_takes_a_node_out_and_the_others_see_it_die()
     {
         using var cluster = new LoopbackCluster(2);
