@@ -6,6 +6,7 @@ using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Engine;
 
@@ -59,7 +60,45 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() => _restorer.Restore(source, options));
+        return _tracer.Run(() =>
+        {
+            var restored = _restorer.Restore(source, options);
+            if (options.KeepFrozen) _frozen.Add(restored.Pid);
+            return restored;
+        });
+    }
+
+    /// <summary>
+    /// Lets a process kept frozen (by a checkpoint or a restore with KeepFrozen) run on exactly where it was, and
+    /// lets go of it.
+    /// </summary>
+    public void Thaw(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _tracer.Run(() =>
+        {
+            if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
+            Ptrace.Detach(pid);
+            return 0;
+        });
+    }
+
+    /// <summary>Kills a process kept frozen (a restored copy whose migration was called off) and reaps it if it is ours.</summary>
+    public void KillFrozen(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _tracer.Run(() =>
+        {
+            _frozen.Remove(pid);
+            var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
+            Signals.Kill(pid, Signals.SIGKILL);
+            if (ours)
+                while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
+                {
+                    // ptrace stops may still be reported before the exit
+                }
+            return 0;
+        });
     }
 
     /// <summary>Waits for a restored process (a child of this process) to end, and reaps it.</summary>

@@ -1,3 +1,5 @@
+using OpenMosix.Checkpoint.Image;
+
 namespace OpenMosix.Checkpoint.Engine;
 
 // The public surface of the checkpoint engine (class CheckpointEngine : IDisposable, which owns the tracer thread):
@@ -36,7 +38,18 @@ public sealed record DumpResult(
 public sealed record RestoreOptions(
     IReadOnlyDictionary<int, int>? InheritedDescriptors = null,
     bool TryOriginalPid = true,
-    IProgress<ulong>? BytesRestored = null);
+    IProgress<ulong>? BytesRestored = null)
+{
+    /// <summary>
+    /// Chooses the inherited descriptors once the image's metadata is known (a migration target creates one relay
+    /// pipe per descriptor the image needs); takes precedence over <see cref="InheritedDescriptors"/>.
+    /// </summary>
+    public Func<ProcessImage, IReadOnlyDictionary<int, int>>? DescriptorsFor { get; init; }
+
+    /// <summary>Leave the rebuilt process stopped under the engine's seize until <c>Thaw</c> (or a kill): a migration
+    /// target lets it run only once the home node has committed.</summary>
+    public bool KeepFrozen { get; init; }
+}
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total);
 

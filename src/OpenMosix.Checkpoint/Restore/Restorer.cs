@@ -27,7 +27,8 @@ internal sealed class Restorer(ILogger logger)
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;
-        var descriptors = options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 };
+        var descriptors = options.DescriptorsFor?.Invoke(image)
+            ?? (options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 });
 
         var space = new AddressSpace();
         foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
@@ -72,7 +73,7 @@ internal sealed class Restorer(ILogger logger)
             Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
             Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
             Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-            Ptrace.Detach(pid);
+            if (!options.KeepFrozen) Ptrace.Detach(pid);
             logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms, layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
                 originalPid, stubReady.TotalMilliseconds, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
             logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",

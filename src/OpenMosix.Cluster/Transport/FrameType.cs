@@ -1,0 +1,18 @@
+namespace OpenMosix.Cluster.Transport;
+
+/// <summary>What a frame on a node link carries.</summary>
+public enum FrameType : byte
+{
+    /// <summary>A JSON control message (requests, answers, signals, exit).</summary>
+    Control = 1,
+    /// <summary>A piece of a process image.</summary>
+    Image = 2,
+    /// <summary>The image is complete.</summary>
+    ImageEnd = 3,
+    /// <summary>Bytes for or from a descriptor of a migrated process: payload = fd u8, then the bytes.</summary>
+    Stdio = 4,
+    /// <summary>A descriptor reached end of file (payload = fd u8).</summary>
+    StdioEnd = 5,
+}
+
+public readonly record struct Frame(FrameType Type, byte[] Payload);
