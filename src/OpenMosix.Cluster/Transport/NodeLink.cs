@@ -148,6 +148,10 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
+    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel) =>
+        await _stream.WriteAsync(bytes, cancel).ConfigureAwait(false);
+
     public void Dispose()
     {
         _stream.Dispose();

@@ -1,0 +1,131 @@
+using OpenMosix.Cluster.Transport;
+
+namespace OpenMosix.Daemon.Migration;
+
+/// <summary>
+/// Writes an image into a node link as Image frames of up to 1 MiB, and ImageEnd when disposed after
+/// <see cref="Complete"/>. The dumper writes from the tracer thread, so writes block until the frame is sent: the
+/// network's pace is the dump's pace, and no more than one frame is ever buffered.
+/// </summary>
+public sealed class LinkImageWriteStream(NodeLink link) : Stream
+{
+    private const int FrameBytes = 1 << 20;
+    private readonly MemoryStream _pending = new(FrameBytes);
+    private bool _completed;
+
+    public long BytesSent { get; private set; }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesSent + _pending.Length; set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            var room = FrameBytes - (int)_pending.Length;
+            var take = Math.Min(room, buffer.Length);
+            _pending.Write(buffer[..take]);
+            buffer = buffer[take..];
+            if (_pending.Length == FrameBytes) SendPending();
+        }
+    }
+
+    public override void Flush()
+    {
+        if (_pending.Length > 0) SendPending();
+    }
+
+    /// <summary>Sends what is left and the end marker: the receiver's reader sees end of stream.</summary>
+    public void Complete()
+    {
+        if (_completed) return;
+        Flush();
+        link.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty).GetAwaiter().GetResult();
+        _completed = true;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _pending.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private void SendPending()
+    {
+        var frame = _pending.ToArray();
+        link.SendAsync(FrameType.Image, frame).GetAwaiter().GetResult();
+        BytesSent += frame.Length;
+        _pending.SetLength(0);
+    }
+}
+
+/// <summary>
+/// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd. Any other
+/// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd.
+/// </summary>
+public sealed class LinkImageReadStream(NodeLink link) : Stream
+{
+    private byte[] _current = [];
+    private int _offset;
+    private bool _ended;
+
+    public long BytesReceived { get; private set; }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesReceived; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        while (_offset == _current.Length)
+        {
+            if (_ended) return 0;
+            var frame = link.ReceiveAsync().GetAwaiter().GetResult()
+                ?? throw new LinkException($"node {link.PeerNode} closed the link in the middle of an image");
+            switch (frame.Type)
+            {
+                case FrameType.Image:
+                    _current = frame.Payload;
+                    _offset = 0;
+                    break;
+                case FrameType.ImageEnd:
+                    _ended = true;
+                    break;
+                default:
+                    throw new LinkException($"node {link.PeerNode} sent a {frame.Type} frame in the middle of an image");
+            }
+        }
+        var n = Math.Min(buffer.Length, _current.Length - _offset);
+        _current.AsSpan(_offset, n).CopyTo(buffer);
+        _offset += n;
+        BytesReceived += n;
+        return n;
+    }
+
+    /// <summary>Reads and drops the rest of the image (so the link is at the next frame after a refusal).</summary>
+    public void Drain()
+    {
+        var scratch = new byte[65536];
+        while (Read(scratch) > 0)
+        {
+        }
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

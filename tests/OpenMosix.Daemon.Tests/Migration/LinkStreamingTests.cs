@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+public sealed class LinkStreamingTests
+{
+    private static readonly byte[] Key = [.. Enumerable.Range(7, 32).Select(i => (byte)i)];
+
+    [Fact]
+    public async Task A_process_streamed_over_a_node_link_is_rebuilt_as_it_arrives_and_its_output_continues_exactly()
+    {
+        const int Lines = 150;
+        using var dir = new TempDirectory();
+        var before = dir.File("before.out");
+        var after = dir.File("after.out");
+        using var original = ChildProcess.StartToFile(TestPrograms.Locate("counter"), [$"{Lines}"], before);
+        Poll.Until(() => Poll.CountLines(before) >= 10, TimeSpan.FromSeconds(10), "the counter to print 10 lines");
+
+        var (sending, receiving) = await LinkPair();
+        using var source = new CheckpointEngine();
+        using var target = new CheckpointEngine();
+        using var output = File.OpenHandle(after, FileMode.Create, FileAccess.Write);
+        using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read);
+
+        var dump = Task.Run(() =>
+        {
+            using var wire = new LinkImageWriteStream(sending);
+            using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
+                source.Checkpoint(original.Pid, writer, new DumpOptions(AfterDump.KeepFrozen));
+            wire.Complete();
+            return wire.BytesSent;
+        }, TestContext.Current.CancellationToken);
+        var restore = Task.Run(() =>
+        {
+            var wire = new LinkImageReadStream(receiving);
+            using var reader = new ImageReader(wire, leaveOpen: true);
+            var options = new RestoreOptions(TryOriginalPid: false)
+            {
+                KeepFrozen = true,
+                DescriptorsFor = image => new Dictionary<int, int>
+                {
+                    [0] = (int)devNull.DangerousGetHandle(),
+                    [1] = (int)output.DangerousGetHandle(),
+                    [2] = (int)output.DangerousGetHandle(),
+                },
+            };
+            return (target.Restore(reader, options), wire.BytesReceived);
+        }, TestContext.Current.CancellationToken);
+
+        var sent = await dump;
+        var (restored, received) = await restore;
+        Assert.Equal(sent, received);
+        Assert.NotEqual(original.Pid, restored.Pid);
+
+        // Only one copy may ever run: the original dies before the copy is let go.
+        var printedBefore = Poll.CountLines(before);
+        source.KillFrozen(original.Pid);
+        Assert.False(Signals.Exists(original.Pid), "the original still exists after KillFrozen (the engine reaps its own children)");
+        target.Thaw(restored.Pid);
+        Assert.Equal(new ExitStatus(0, 0), target.WaitForExit(restored));
+
+        // Its stdout is a regular file: the copy reopened it by path at the frozen offset and wrote on where the
+        // original stopped, so the file holds the uninterrupted sequence, and nothing went to the relay descriptor.
+        Assert.InRange(printedBefore, 10, Lines - 1);
+        Assert.Equal(Expected(Lines), File.ReadAllLines(before));
+        Assert.Equal(0, new FileInfo(after).Length);
+    }
+
+    [Fact]
+    public async Task A_process_writing_to_a_pipe_continues_into_the_descriptor_the_target_chooses_for_it()
+    {
+        const int Lines = 120;
+        var (homeRead, homeWrite) = Descriptors.CreatePipe();
+        var (relayRead, relayWrite) = Descriptors.CreatePipe();
+        using var original = ChildProcess.Start(TestPrograms.Locate("counter"), [$"{Lines}"], stdout: homeWrite);
+        homeWrite.Dispose();
+        var homeLines = new List<string>();
+        using var homeReader = new StreamReader(new FileStream(homeRead, FileAccess.Read));
+        while (homeLines.Count < 10) homeLines.Add(homeReader.ReadLine()!);
+
+        var (sending, receiving) = await LinkPair();
+        using var source = new CheckpointEngine();
+        using var target = new CheckpointEngine();
+        var dump = Task.Run(() =>
+        {
+            using var wire = new LinkImageWriteStream(sending);
+            using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
+                source.Checkpoint(original.Pid, writer, new DumpOptions(AfterDump.KeepFrozen));
+            wire.Complete();
+        }, TestContext.Current.CancellationToken);
+        var restore = Task.Run(() =>
+        {
+            using var reader = new ImageReader(new LinkImageReadStream(receiving), leaveOpen: true);
+            return target.Restore(reader, new RestoreOptions(TryOriginalPid: false)
+            {
+                KeepFrozen = true,
+                DescriptorsFor = image => new Dictionary<int, int> { [1] = (int)relayWrite.DangerousGetHandle() },
+            });
+        }, TestContext.Current.CancellationToken);
+        await dump;
+        var restored = await restore;
+        relayWrite.Dispose();
+        source.KillFrozen(original.Pid);
+        // What the original wrote before the freeze is still in the home pipe: read it all.
+        string? line;
+        while ((line = homeReader.ReadLine()) is not null) homeLines.Add(line);
+        target.Thaw(restored.Pid);
+        using var relayReader = new StreamReader(new FileStream(relayRead, FileAccess.Read));
+        var relayed = relayReader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(new ExitStatus(0, 0), target.WaitForExit(restored));
+        Assert.Equal(Expected(Lines), homeLines.Concat(relayed));
+    }
+
+    private static string[] Expected(int lines)
+    {
+        var sum = 1469598103934665603UL;
+        var result = new string[lines];
+        for (var i = 0; i < lines; i++)
+        {
+            sum = (sum ^ (ulong)i) * 1099511628211UL;
+            result[i] = $"{i} {sum:x16}";
+        }
+        return result;
+    }
+
+    private static async Task<(NodeLink Client, NodeLink Server)> LinkPair()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var accept = Task.Run(async () =>
+            await NodeLink.AcceptAsync(await listener.AcceptAsync(), 2, Key, CancellationToken.None));
+        var client = await NodeLink.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, 1, Key, TestContext.Current.CancellationToken);
+        return (client, await accept);
+    }
+}
