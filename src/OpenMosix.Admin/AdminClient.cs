@@ -55,6 +55,21 @@ public sealed class AdminClient : IDisposable
         SendAsync(HttpMethod.Put, "v1/speed", Json(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
             AdminJsonContext.Default.SpeedSetting, cancel);
 
+    /// <summary>Makes the calling process a managed process of this node (`om run` before it execs the program).</summary>
+    public Task<ProcessRow> RegisterSelfAsync(RunRequest placement, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, "v1/procs", Json(placement, AdminJsonContext.Default.RunRequest),
+            AdminJsonContext.Default.ProcessRow, cancel);
+
+    public Task<ProcessList> ProcessesAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/procs", AdminJsonContext.Default.ProcessList, cancel);
+
+    public Task<ProcessRow> ProcessAsync(int pid, CancellationToken cancel = default) =>
+        GetAsync($"v1/procs/{pid}", AdminJsonContext.Default.ProcessRow, cancel);
+
+    public Task<MigrationResult> MigrateAsync(int pid, string target, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target), AdminJsonContext.Default.MigrateRequest),
+            AdminJsonContext.Default.MigrationResult, cancel);
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>A JSON body with a Content-Length: omd reads bounded bodies and refuses chunked ones.</summary>

@@ -13,4 +13,9 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(Health))]
 [JsonSerializable(typeof(GossipStats))]
 [JsonSerializable(typeof(ErrorReply))]
+[JsonSerializable(typeof(ProcessRow))]
+[JsonSerializable(typeof(ProcessList))]
+[JsonSerializable(typeof(MigrateRequest))]
+[JsonSerializable(typeof(RunRequest))]
+[JsonSerializable(typeof(MigrationResult))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

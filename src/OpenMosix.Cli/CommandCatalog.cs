@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
+using OpenMosix.Cli.Commands.Processes;
 using OpenMosix.Cli.Commands.Lab;
 using OpenMosix.Cli.Infrastructure;
 
@@ -21,6 +22,12 @@ internal static class CommandCatalog
         ["setpe"] = ["setpe"],
         ["showmap"] = ["showmap"],
         ["omdiscd"] = ["discover"],
+        ["mosrun"] = ["run"],
+        ["runhome"] = ["run", "--home"],
+        ["runon"] = ["run", "--on"],
+        ["nomig"] = ["run", "--lock"],
+        ["migrate"] = ["migrate"],
+        ["mps"] = ["ps"],
     };
 
     /// <summary>
@@ -44,6 +51,10 @@ internal static class CommandCatalog
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
             DiscoverCommand.Create(),
+            RunCommand.Create(),
+            MigrateCommand.Create(),
+            PsCommand.Create(),
+            WhereCommand.Create(),
             LabCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
@@ -52,7 +63,45 @@ internal static class CommandCatalog
 
     /// <summary>The arguments as `om` sees them: a classic name's subcommand words go in front.</summary>
     public static string[] ArgumentsFor(string invokedAs, string[] args) =>
-        ClassicNames.TryGetValue(invokedAs, out var words) ? [.. words, .. args] : args;
+        ProgramAfterRun(ClassicNames.TryGetValue(invokedAs, out var words) ? [.. words, .. args] : args);
+
+    /// <summary>
+    /// `om run ls -l`: everything from the program name on belongs to the program, not to om, as with `nice` or
+    /// `mosrun`; a `--` is put before it unless the user wrote one.
+    /// </summary>
+    private static string[] ProgramAfterRun(string[] args)
+    {
+        var run = Array.IndexOf(args, "run");
+        if (run < 0 || args.Take(run).Any(a => !a.StartsWith('-'))) return args;
+        var result = new List<string>(args[..(run + 1)]);
+        for (var i = run + 1; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--") return [.. result, .. args[i..]];
+            if (RunOptionsWithValue.Contains(arg) && i + 1 < args.Length)
+            {
+                result.AddRange([arg, args[++i]]);
+                continue;
+            }
+            if (!arg.StartsWith('-')) return [.. result, "--", .. args[i..]];
+            result.AddRange(ClassicRunOption(arg, args, ref i));
+        }
+        return [.. result];
+    }
+
+    private static readonly HashSet<string> RunOptionsWithValue = ["--on", "--among"];
+
+    /// <summary>mosrun's classic placement flags: -h, -NODE, -j LIST, -F, -L, -l.</summary>
+    private static string[] ClassicRunOption(string arg, string[] args, ref int i) => arg switch
+    {
+        "-h" => ["--home"],
+        "-F" => ["--fallback"],
+        "-L" => ["--lock"],
+        "-l" => ["--unlock"],
+        "-j" when i + 1 < args.Length => ["--among", args[++i]],
+        _ when arg.Length > 1 && arg[1..].All(char.IsAsciiDigit) => ["--on", arg[1..]],
+        _ => [arg],
+    };
 
     public static IReadOnlyCollection<string> ClassicProgramNames => ClassicNames.Keys;
 }

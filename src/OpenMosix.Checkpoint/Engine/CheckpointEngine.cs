@@ -22,6 +22,7 @@ public sealed class CheckpointEngine : IDisposable
     private readonly Dumper _dumper;
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
+    private readonly HashSet<int> _deputies = [];
     private bool _disposed;
 
     public CheckpointEngine(ILoggerFactory? loggers = null)
@@ -83,6 +84,34 @@ public sealed class CheckpointEngine : IDisposable
         });
     }
 
+    /// <summary>
+    /// A process kept frozen after its checkpoint becomes a deputy: it stays stopped under the seize, keeps its PID,
+    /// parent and descriptors, and ends only through <see cref="EndDeputy"/> (or SIGKILL). Signals sent to it stay
+    /// pending (visible in /proc/PID/status) and are blocked when it ends, so they cannot change its exit status.
+    /// </summary>
+    public void MakeDeputy(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _tracer.Run(() =>
+        {
+            if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
+            _deputies.Add(pid);
+            return 0;
+        });
+    }
+
+    /// <summary>The deputy exits with exactly <paramref name="status"/> (exit code, or death by that signal).</summary>
+    public void EndDeputy(int pid, ExitStatus status)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _tracer.Run(() =>
+        {
+            if (!_deputies.Remove(pid)) throw new InvalidOperationException($"process {pid} is not a deputy of this engine");
+            DeputyExit.End(pid, status);
+            return 0;
+        });
+    }
+
     /// <summary>Kills a process kept frozen (a restored copy whose migration was called off) and reaps it if it is ours.</summary>
     public void KillFrozen(int pid)
     {
@@ -127,6 +156,11 @@ public sealed class CheckpointEngine : IDisposable
                 }
             }
             _frozen.Clear();
+            // A deputy let go would run again at home while its copy runs remotely: it ends with the engine
+            // (its copy ends when the node link closes).
+            foreach (var pid in _deputies)
+                Signals.Kill(pid, Signals.SIGKILL);
+            _deputies.Clear();
         });
         _tracer.Dispose();
     }

@@ -4,6 +4,8 @@ using OpenMosix.Admin;
 using OpenMosix.Cluster.Map;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
@@ -12,7 +14,8 @@ namespace OpenMosix.Daemon.Admin;
 /// The admin API's routes. Reading is open to every local user; changing the map or the speed needs root.
 /// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
 /// </summary>
-public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt)
+public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
+    ProcessRegistry processes, HomeMigration migration)
 {
     public HttpResponse Handle(HttpRequest request, PeerCredentials caller)
     {
@@ -32,9 +35,13 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("DELETE", "map", 2) => RootOnly(caller, "take this node out of the cluster")
                     ?? HttpResponse.Json(cluster.Leave(DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange),
                 ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
+                ("POST", "procs", 2) => Register(caller, request.Body),
+                ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
+                ("GET", "procs", 3) => Process(segments[2]),
+                ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };
@@ -87,6 +94,56 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             return HttpResponse.Error(400, "speed must be between 1 and 10000000");
         sampler.Resources = sampler.Resources with { Speed = (uint)setting.Speed };
         return HttpResponse.Json(setting, AdminJsonContext.Default.SpeedSetting);
+    }
+
+    private HttpResponse Register(PeerCredentials caller, byte[] body)
+    {
+        var placement = body.Length == 0 ? null : JsonSerializer.Deserialize(body, AdminJsonContext.Default.RunRequest);
+        // The caller registers itself: the kernel vouches for its PID and uid, so nobody can adopt another's process.
+        try
+        {
+            var process = processes.Register(caller.Pid, caller.Uid);
+            if (placement is not null) migration.PlaceAfterExec(process, placement);
+            return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);
+        }
+        catch (InvalidOperationException e)
+        {
+            return HttpResponse.Error(409, e.Message);
+        }
+    }
+
+    private HttpResponse Process(string text)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        return processes.Find(pid) is { } process
+            ? HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow)
+            : HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
+    }
+
+    private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
+        if (request is null) return HttpResponse.Error(400, "empty migration request");
+        if (processes.Find(pid) is not { } process || process.State == ProcessState.Guest)
+            return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
+        if (!caller.IsRoot && caller.Uid != process.Uid)
+            return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
+        try
+        {
+            var result = migration.MoveAsync(process, request.Target, CancellationToken.None).GetAwaiter().GetResult();
+            return HttpResponse.Json(result, AdminJsonContext.Default.MigrationResult);
+        }
+        catch (ArgumentException e)
+        {
+            return HttpResponse.Error(400, e.Message);
+        }
+        catch (MigrationException e)
+        {
+            return HttpResponse.Error(409, e.Message);
+        }
     }
 
     private static HttpResponse? RootOnly(PeerCredentials caller, string what) =>

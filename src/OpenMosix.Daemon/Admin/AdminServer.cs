@@ -82,7 +82,8 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         {
             var caller = PeerCredentials.Of(client);
             var request = await HttpRequestReader.ReadAsync(stream, timeout.Token).ConfigureAwait(false);
-            response = routes.Handle(request, caller);
+            // A route may block (a migration takes as long as its image takes to travel): not on a pool thread.
+            response = await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
             LogRequest(logger, request.Method, request.Path, caller.Uid, caller.Pid, response.Status);
         }
         catch (BadRequestException e)
@@ -99,7 +100,10 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
         try
         {
-            await stream.WriteAsync(response.Encode(), timeout.Token).ConfigureAwait(false);
+            // A fresh bound for the answer: a migration may have taken longer than the request's own bound.
+            using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            writing.CancelAfter(RequestTimeout);
+            await stream.WriteAsync(response.Encode(), writing.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {

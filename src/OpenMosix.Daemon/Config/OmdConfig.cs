@@ -44,6 +44,9 @@ public sealed record OmdConfig
     /// <summary>discovery.forget_after_ms: a node silent this long leaves the discovered map.</summary>
     public TimeSpan DiscoveryForgetAfter { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>migration.port: TCP port for node links (migrations and the stdio/signal relay of moved processes).</summary>
+    public int MigrationPort { get; init; } = 5725;
+
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 }

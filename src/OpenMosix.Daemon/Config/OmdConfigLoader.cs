@@ -48,6 +48,7 @@ public static class OmdConfigLoader
             DiscoveryPort = (int)reader.Integer("discovery.port", defaults.DiscoveryPort, 1, 65535),
             DiscoveryInterval = reader.Milliseconds("discovery.interval_ms", defaults.DiscoveryInterval, 50, 600_000),
             DiscoveryForgetAfter = reader.Milliseconds("discovery.forget_after_ms", defaults.DiscoveryForgetAfter, 100, 86_400_000),
+            MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
         };
         reader.RejectUnknown();

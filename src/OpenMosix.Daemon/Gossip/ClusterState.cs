@@ -39,6 +39,15 @@ public sealed class ClusterState
         _node = NewNode(identity, now);
     }
 
+    /// <summary>This node's own vector as last measured.</summary>
+    public LoadVector Self
+    {
+        get
+        {
+            lock (_gate) return _measured;
+        }
+    }
+
     public NodeIdentity Identity
     {
         get
@@ -81,6 +90,12 @@ public sealed class ClusterState
 
     /// <summary>setpe -off: forget the map; peers stop hearing from us and declare us dead in their own time.</summary>
     public MapChange Leave(DateTimeOffset now) => LoadMap(ClusterMap.Empty, "none", now);
+
+    /// <summary>The address a node is reached at, from the map in use.</summary>
+    public IPAddress? AddressOf(ushort node)
+    {
+        lock (_gate) return _map.TryGetNode(node, out var entry) ? entry.Address : null;
+    }
 
     public MapView Map()
     {

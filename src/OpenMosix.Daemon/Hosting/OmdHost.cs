@@ -6,6 +6,9 @@ using OpenMosix.Daemon.Admin;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Hosting;
@@ -40,19 +43,33 @@ public static partial class OmdHost
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
 
-        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt), logger);
+        using var engine = new CheckpointEngine(loggers);
+        using var deputies = new EngineDeputies(engine);
+        var processes = new ProcessRegistry(cluster.Identity.Id);
+        var migration = new HomeMigration(engine, deputies, processes, () => cluster.Identity.Id,
+            node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
+            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"));
+        migration.Start();
+        using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
+            (link, stop) => new GuestSession(link, engine, processes, () => cluster.Self.FreeMemory, loggers.CreateLogger("guest")).RunAsync(stop),
+            logger);
+        using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
+            (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
+        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration), logger);
         using var gossip = new GossipTransport(cluster, sampler, () => NodeFlags.None, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
+        links.Bind(IPAddress.IsLoopback(identity.Address) || NodeIdentity.LocalAddresses().Contains(identity.Address)
+            ? identity.Address : IPAddress.Any);
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel)).ConfigureAwait(false);
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel)).ConfigureAwait(false);
         LogStopped(logger);
     }
 

@@ -49,6 +49,8 @@ public sealed class OmdConfigTests
             port = 6001
             interval_ms = 300
             forget_after_ms = 3000
+            [migration]
+            port = 6002
             [log]
             level = "debug"
             """;
@@ -69,6 +71,7 @@ public sealed class OmdConfigTests
         Assert.Equal(6001, config.DiscoveryPort);
         Assert.Equal(TimeSpan.FromMilliseconds(300), config.DiscoveryInterval);
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
+        Assert.Equal(6002, config.MigrationPort);
         Assert.Equal("debug", config.LogLevel);
     }
 

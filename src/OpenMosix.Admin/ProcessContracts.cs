@@ -1,0 +1,32 @@
+namespace OpenMosix.Admin;
+
+/// <summary>
+/// A managed process as `om ps` shows it. Home and Where are node ids; State: home (running at home), migrating,
+/// remote (running on Where, the deputy at home), lost (its node died), guest (running here for another home).
+/// </summary>
+public sealed record ProcessRow(
+    int Pid,
+    int Uid,
+    int Home,
+    int Where,
+    string State,
+    int Migrations,
+    bool Locked,
+    IReadOnlyList<string> CantMove,
+    double CpuSeconds,
+    long MemoryBytes,
+    string Command,
+    int RemotePid);
+
+public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
+
+/// <summary>
+/// How `om run` wants its process placed: On (a node id), or Among (a list to pick the least loaded from), with
+/// Fallback to any node when those are unavailable; Home keeps it home; Lock keeps the balancer from moving it.
+/// </summary>
+public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock);
+
+/// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node).</summary>
+public sealed record MigrateRequest(string Target);
+
+public sealed record MigrationResult(int Pid, int From, int To, long ImageBytes, long FrozenMs, int RemotePid);

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using OpenMosix.Admin;
+using OpenMosix.Cli.Infrastructure;
+
+namespace OpenMosix.Cli.Commands.Processes;
+
+internal static class MigrateCommand
+{
+    public static Command Create()
+    {
+        var pid = new Argument<int>("PID") { Description = "A process started with `om run` (mosrun) on this node." };
+        var target = new Argument<string>("NODE") { Description = "A node id, home (bring it back), or balance (the least loaded node)." };
+        var command = new Command("migrate",
+            "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
+            "Root may move any managed process, a user only their own. Also run as `migrate`.")
+        {
+            pid, target,
+        };
+        command.SetAction(parse =>
+        {
+            using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
+            var result = omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!).GetAwaiter().GetResult();
+            Console.Error.WriteLine($"process {result.Pid} moved from node {result.From} to node {result.To} " +
+                $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms)");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration;
+
+/// <summary>
+/// The target side of one migration, and then of the guest's whole stay: accept or refuse the offer, restore the
+/// image as it streams in (frozen), let it run when home commits, relay its stdio, forward signals from home, and
+/// report its exit. If home goes away, the guest is killed: a process without its home has no one to answer to.
+/// </summary>
+public sealed partial class GuestSession(
+    NodeLink link,
+    CheckpointEngine engine,
+    ProcessRegistry registry,
+    Func<ulong> freeMemory,
+    ILogger logger)
+{
+    public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        using var pipes = new RelayPipes();
+        var offer = await ControlMessage.ReceiveAsync(link, AnswerTimeout, "offer").ConfigureAwait(false);
+        if (Refusal(offer) is { } reason)
+        {
+            LogRefused(logger, offer.Pid, offer.HomeNode, reason);
+            await ControlMessage.SendAsync(link, new ControlMessage("refuse") { Reason = reason }, cancel).ConfigureAwait(false);
+            return;
+        }
+        await ControlMessage.SendAsync(link, new ControlMessage("accept"), cancel).ConfigureAwait(false);
+
+        RestoredProcess restored;
+        try
+        {
+            restored = await Blocking.Run(() =>
+            {
+                using var reader = new ImageReader(new LinkImageReadStream(link), leaveOpen: true);
+                return engine.Restore(reader, new RestoreOptions { KeepFrozen = true, DescriptorsFor = pipes.Create });
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRestoreFailed(logger, offer.Pid, offer.HomeNode, e.Message);
+            if (e is not LinkException)
+                await ControlMessage.SendAsync(link, new ControlMessage("failed") { Reason = e.Message }, cancel).ConfigureAwait(false);
+            return;
+        }
+        pipes.CloseGuestEnds();
+        await ControlMessage.SendAsync(link, new ControlMessage("restored")
+        {
+            RemotePid = restored.Pid,
+            RelayedOutputs = [.. pipes.Outputs.Keys.Order()],
+            RelaysInput = pipes.Input is not null,
+        }, cancel).ConfigureAwait(false);
+
+        ControlMessage decision;
+        try
+        {
+            decision = await ControlMessage.ReceiveAsync(link, AnswerTimeout, "commit", "abort").ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            decision = new ControlMessage("abort") { Reason = e.Message };
+        }
+        if (decision.Kind != "commit")
+        {
+            LogAborted(logger, offer.Pid, offer.HomeNode, decision.Reason ?? "home called it off");
+            engine.KillFrozen(restored.Pid);
+            return;
+        }
+        var guest = registry.AddGuest(restored.Pid, (uint)offer.Uid, (ushort)offer.HomeNode, offer.Command ?? "?", offer.Pid);
+        engine.Thaw(restored.Pid);
+        LogRunning(logger, offer.Pid, offer.HomeNode, restored.Pid);
+        try
+        {
+            await ControlMessage.SendAsync(link, new ControlMessage("running"), cancel).ConfigureAwait(false);
+            await RelayAsync(restored, pipes, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            registry.RemoveGuest(guest.Pid);
+        }
+    }
+
+    private string? Refusal(ControlMessage offer)
+    {
+        var here = SystemInfo.Uname();
+        var kernel = $"{here.Release} {here.Version}";
+        if (offer.Kernel != kernel)
+            return $"kernel differs: home runs '{offer.Kernel}', this node '{kernel}'";
+        var free = freeMemory();
+        if ((ulong)offer.MemoryBytes > free)
+            return $"not enough memory: the process needs {offer.MemoryBytes >> 20} MiB, this node has {free >> 20} MiB free";
+        return null;
+    }
+
+    private async Task RelayAsync(RestoredProcess restored, RelayPipes pipes, CancellationToken cancel)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var outputs = pipes.Outputs.Select(o => PumpOutputAsync(o.Key, o.Value, stop.Token)).ToList();
+        var exit = Blocking.Run(() => engine.WaitForExit(restored));
+        var fromHome = ListenToHomeAsync(restored.Pid, pipes, stop.Token);
+
+        var first = await Task.WhenAny(exit, fromHome).ConfigureAwait(false);
+        if (first == fromHome && !exit.IsCompleted)
+        {
+            // Home is gone (or broke the protocol): the guest must not live on alone.
+            LogHomeLost(logger, restored.Pid, link.PeerNode, fromHome.Exception?.GetBaseException().Message ?? "link closed");
+            Signals.Kill(restored.Pid, Signals.SIGKILL);
+            await exit.ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+        var status = await exit.ConfigureAwait(false);
+        // Everything the guest wrote goes home before its exit status does.
+        await Task.WhenAll(outputs).ConfigureAwait(false);
+        LogExited(logger, restored.Pid, status.ToString());
+        try
+        {
+            await ControlMessage.SendAsync(link, new ControlMessage("exit") { Code = status.Code, Signal = status.Signal }, cancel)
+                .ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            LogHomeLost(logger, restored.Pid, link.PeerNode, e.Message);
+        }
+        await stop.CancelAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reads one output pipe of the guest on a thread of its own (a pipe read blocks) and sends it home.</summary>
+    private Task PumpOutputAsync(int fd, Microsoft.Win32.SafeHandles.SafeFileHandle pipe, CancellationToken cancel) => Blocking.Run(() =>
+    {
+        using var stream = new FileStream(pipe, FileAccess.Read, 0, isAsync: false);
+        var buffer = new byte[65536 + 1];
+        buffer[0] = (byte)fd;
+        int n;
+        while ((n = stream.Read(buffer, 1, buffer.Length - 1)) > 0)
+            link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+        link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
+        return 0;
+    });
+
+    private async Task ListenToHomeAsync(int guestPid, RelayPipes pipes, CancellationToken cancel)
+    {
+        var input = pipes.Input is { } handle ? new FileStream(handle, FileAccess.Write, 0, isAsync: false) : null;
+        try
+        {
+            while (await link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
+            {
+                switch (frame.Type)
+                {
+                    case FrameType.Stdio when input is not null && frame.Payload.Length > 1 && frame.Payload[0] == 0:
+                        try
+                        {
+                            input.Write(frame.Payload, 1, frame.Payload.Length - 1);
+                        }
+                        catch (IOException)
+                        {
+                            // The guest closed its stdin: what home reads next has nowhere to go, as at home.
+                        }
+                        break;
+                    case FrameType.StdioEnd when input is not null:
+                        await input.DisposeAsync().ConfigureAwait(false);
+                        input = null;
+                        break;
+                    case FrameType.Control:
+                        var message = ControlMessage.Parse(frame, link.PeerNode, "signal");
+                        if (message.Signal is > 0 and < 65) Signals.Kill(guestPid, message.Signal);
+                        break;
+                    default:
+                        throw new LinkException($"node {link.PeerNode} sent an unexpected {frame.Type} frame to a guest");
+                }
+            }
+        }
+        finally
+        {
+            if (input is not null) await input.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "refused process {Pid} of node {Home}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "restoring process {Pid} of node {Home} failed: {Reason}")]
+    private static partial void LogRestoreFailed(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "migration of process {Pid} from node {Home} called off: {Reason}")]
+    private static partial void LogAborted(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} runs here as {Guest}")]
+    private static partial void LogRunning(ILogger logger, int pid, int home, int guest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} is gone ({Reason}); killing it")]
+    private static partial void LogHomeLost(ILogger logger, int guest, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {Status}")]
+    private static partial void LogExited(ILogger logger, int guest, string status);
+}

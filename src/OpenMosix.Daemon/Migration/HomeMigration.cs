@@ -1,0 +1,361 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Admin;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Migration;
+
+/// <summary>
+/// The home side: moves a managed process to another node and then stands in for it. Until the target reports the
+/// copy running, the original is only frozen, and any failure lets it run on where it was. After that the original
+/// is the deputy: its descriptors relay the copy's stdio, signals sent to it are forwarded, and it ends with the
+/// copy's exit status. If the copy's node dies, the process is reported lost and the deputy ends as if SIGKILLed.
+/// </summary>
+public sealed partial class HomeMigration(
+    CheckpointEngine engine,
+    IDeputyHost deputies,
+    ProcessRegistry registry,
+    Func<ushort> selfNode,
+    Func<ushort, IPEndPoint?> endpointOf,
+    Func<ClusterView> viewOf,
+    byte[] key,
+    ILogger logger)
+{
+    private readonly Dictionary<int, (NodeLink Link, ManagedProcess Process)> _relays = [];
+    private readonly Lock _gate = new();
+
+    public void Start()
+    {
+        deputies.SignalArrived += (pid, signal) =>
+        {
+            if (Relay(pid) is { } link)
+                _ = ControlMessage.SendAsync(link, new ControlMessage("signal") { Signal = signal });
+        };
+        deputies.DeputyDied += pid =>
+        {
+            // SIGKILL at home: the copy dies with it (closing the link tells the target so).
+            if (Relay(pid) is { } link) link.Dispose();
+        };
+    }
+
+    /// <summary>
+    /// `om run --on/--among/--lock`: records the lock now and, once the process has exec'd its program (om registers
+    /// before it execs), moves it where asked. A node that is not alive is skipped for the least loaded one only with
+    /// --fallback; otherwise the process stays home and the log says why.
+    /// </summary>
+    public void PlaceAfterExec(ManagedProcess process, RunRequest placement)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        ArgumentNullException.ThrowIfNull(placement);
+        registry.Update(process, p => p.Locked = placement.Lock);
+        if (placement.Home || (placement.On == 0 && placement.Among.Count == 0)) return;
+        _ = Task.Run(async () =>
+        {
+            var om = ReadExecutable(process.Pid);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (ReadExecutable(process.Pid) == om && clock.Elapsed < TimeSpan.FromSeconds(10))
+                await Task.Delay(5).ConfigureAwait(false);
+            var view = viewOf();
+            ushort? target = placement.On != 0
+                ? (Placement.IsAlive(view, placement.On) ? (ushort)placement.On : null)
+                : Placement.LeastLoaded(view, placement.Among);
+            if (target is null && placement.Fallback) target = Placement.LeastLoaded(view);
+            if (target is null || target == selfNode())
+            {
+                LogPlacementSkipped(logger, process.Pid, "the requested nodes are not available");
+                return;
+            }
+            try
+            {
+                await MigrateAsync(process, target.Value, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException)
+            {
+                LogPlacementSkipped(logger, process.Pid, e.Message);
+            }
+        });
+    }
+
+    private static string? ReadExecutable(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadExecutable(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Moves a process to <paramref name="target"/>: a node id, "home", or "balance" (the least loaded other alive
+    /// node, until the balancer decides). Throws <see cref="ArgumentException"/> for a target that makes no sense.
+    /// </summary>
+    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        ArgumentNullException.ThrowIfNull(target);
+        var view = viewOf();
+        ushort node;
+        if (target == "home") node = process.Home;
+        else if (target == "balance")
+            node = Placement.LeastLoaded(view) ?? throw new MigrationException("no other node is alive to balance to");
+        else if (!ushort.TryParse(target, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out node) || node == 0)
+            throw new ArgumentException($"'{target}' is not a node id, home or balance");
+        if (node == process.Where)
+            throw new MigrationException($"process {process.Pid} already runs on node {node}");
+        if (view.Nodes.FirstOrDefault(n => n.Id == node) is not { } entry)
+            throw new MigrationException($"node {node} is not in the map");
+        if (entry.State != "alive")
+            throw new MigrationException($"node {node} is {entry.State}");
+        if (node == selfNode()) throw new MigrationException($"bringing process {process.Pid} home is not available yet");
+        return MigrateAsync(process, node, cancel);
+    }
+
+    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (target == selfNode()) throw new MigrationException($"process {process.Pid} is already home");
+        if (process.State != ProcessState.Home)
+            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");
+        var report = engine.AnalyzeCantMove(process.Pid);
+        registry.Update(process, p => p.CantMove = report.Reasons);
+        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}");
+        var endpoint = endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
+
+        NodeLink link;
+        try
+        {
+            link = await NodeLink.ConnectAsync(endpoint, selfNode(), key, cancel).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            throw new MigrationException($"node {target}: {e.Message}", e);
+        }
+        var keepLink = false;
+        try
+        {
+            var result = await MoveAsync(process, target, link, cancel).ConfigureAwait(false);
+            keepLink = true;
+            return result;
+        }
+        finally
+        {
+            if (!keepLink) await link.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<MigrationResult> MoveAsync(ManagedProcess process, ushort target, NodeLink link, CancellationToken cancel)
+    {
+        var pid = process.Pid;
+        registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(pid));
+        var uname = SystemInfo.Uname();
+        await ControlMessage.SendAsync(link, new ControlMessage("offer")
+        {
+            Pid = pid,
+            Uid = (int)process.Uid,
+            HomeNode = selfNode(),
+            Command = process.Command,
+            Kernel = $"{uname.Release} {uname.Version}",
+            MemoryBytes = ResidentBytes(pid),
+        }, cancel).ConfigureAwait(false);
+        var answer = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "accept", "refuse").ConfigureAwait(false);
+        if (answer.Kind == "refuse") throw new MigrationException($"node {target} refused process {pid}: {answer.Reason}");
+
+        registry.Update(process, p => p.State = ProcessState.Migrating);
+        var frozenAt = System.Diagnostics.Stopwatch.StartNew();
+        long bytes;
+        try
+        {
+            bytes = await Blocking.Run(() =>
+            {
+                using var wire = new LinkImageWriteStream(link);
+                using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
+                    engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen));
+                wire.Complete();
+                return wire.BytesSent;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The dumper resumed the process before rethrowing.
+            registry.Update(process, p => p.State = ProcessState.Home);
+            throw new MigrationException($"checkpoint of process {pid} failed: {e.Message}", e);
+        }
+
+        ControlMessage running;
+        ControlMessage restored;
+        try
+        {
+            restored = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "restored", "failed").ConfigureAwait(false);
+            if (restored.Kind == "failed") throw new MigrationException($"node {target} could not restore process {pid}: {restored.Reason}");
+            await ControlMessage.SendAsync(link, new ControlMessage("commit"), cancel).ConfigureAwait(false);
+            running = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "running").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LinkException or MigrationException)
+        {
+            engine.Thaw(pid);
+            registry.Update(process, p => p.State = ProcessState.Home);
+            LogCalledOff(logger, pid, target, e.Message);
+            throw e as MigrationException ?? new MigrationException($"node {target}: {e.Message}", e);
+        }
+        var frozen = frozenAt.Elapsed;
+
+        var descriptors = OpenDescriptors(pid, restored);
+        deputies.MakeDeputy(pid);
+        registry.Update(process, p =>
+        {
+            p.State = ProcessState.Remote;
+            p.Where = target;
+            p.Migrations++;
+            p.RemotePid = restored.RemotePid;
+        });
+        lock (_gate) _relays[pid] = (link, process);
+        _ = Task.Run(() => RelayAsync(process, link, descriptors), CancellationToken.None);
+        LogMoved(logger, pid, target, restored.RemotePid, bytes >> 20, frozen.TotalMilliseconds);
+        return new MigrationResult(pid, selfNode(), target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid);
+    }
+
+    /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
+    private static Dictionary<int, SafeFileHandle> OpenDescriptors(int pid, ControlMessage restored)
+    {
+        var handles = new Dictionary<int, SafeFileHandle>();
+        using var pidfd = PidFd.Open(pid);
+        foreach (var fd in restored.RelayedOutputs ?? []) handles[fd] = pidfd.GetFd(fd);
+        if (restored.RelaysInput) handles[0] = pidfd.GetFd(0);
+        return handles;
+    }
+
+    private async Task RelayAsync(ManagedProcess process, NodeLink link, Dictionary<int, SafeFileHandle> descriptors)
+    {
+        var pid = process.Pid;
+        using var stop = new CancellationTokenSource();
+        var input = descriptors.Remove(0, out var stdin) ? PumpInputAsync(stdin, link, stop.Token) : Task.CompletedTask;
+        var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
+        ExitStatus? status = null;
+        string? lost = null;
+        try
+        {
+            while (await link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type == FrameType.Stdio && frame.Payload.Length > 1 && outputs.TryGetValue(frame.Payload[0], out var output))
+                {
+                    try
+                    {
+                        output.Write(frame.Payload, 1, frame.Payload.Length - 1);
+                    }
+                    catch (IOException)
+                    {
+                        // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
+                    }
+                }
+                else if (frame.Type == FrameType.Control)
+                {
+                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit");
+                    status = new ExitStatus(message.Code, message.Signal);
+                    break;
+                }
+            }
+            lost ??= status is null ? "the link closed without an exit status" : null;
+        }
+        catch (LinkException e)
+        {
+            lost = e.Message;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
+            lock (_gate) _relays.Remove(pid);
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+        if (status is { } done)
+        {
+            LogRemoteExit(logger, pid, done.ToString());
+            registry.Update(process, p => p.State = ProcessState.Home);
+            TryEnd(pid, done);
+            registry.Forget(pid);
+        }
+        else
+        {
+            LogLost(logger, pid, process.Where, lost ?? "unknown");
+            registry.Update(process, p => p.State = ProcessState.Lost);
+            TryEnd(pid, new ExitStatus(0, Signals.SIGKILL));
+        }
+        await input.ConfigureAwait(false);
+    }
+
+    private void TryEnd(int pid, ExitStatus status)
+    {
+        try
+        {
+            deputies.EndDeputy(pid, status);
+        }
+        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException)
+        {
+            // The deputy is already gone (killed at home): nothing is left to end.
+            LogDeputyGone(logger, pid, e.Message);
+        }
+    }
+
+    /// <summary>Reads the deputy's stdin on a thread of its own (a terminal or pipe read blocks) and sends it on.</summary>
+    private static Task PumpInputAsync(SafeFileHandle stdin, NodeLink link, CancellationToken cancel) => Blocking.Run(() =>
+    {
+        using var stream = new FileStream(stdin, FileAccess.Read, 0, isAsync: false);
+        var buffer = new byte[65536 + 1];
+        try
+        {
+            int n;
+            while (!cancel.IsCancellationRequested && (n = stream.Read(buffer, 1, buffer.Length - 1)) > 0)
+            {
+                buffer[0] = 0;
+                link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+            }
+            if (!cancel.IsCancellationRequested)
+                link.SendAsync(FrameType.StdioEnd, new byte[] { 0 }, cancel).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is LinkException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The relay ended; input that nobody will read is left where it is.
+        }
+        return 0;
+    });
+
+    private NodeLink? Relay(int pid)
+    {
+        lock (_gate) return _relays.TryGetValue(pid, out var relay) ? relay.Link : null;
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines(ProcFs.Path(pid, "status")))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB, frozen {FrozenMs:F0} ms")]
+    private static partial void LogMoved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "migration of process {Pid} to node {Node} called off, it runs on here: {Reason}")]
+    private static partial void LogCalledOff(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} ended on its remote node: {Status}")]
+    private static partial void LogRemoteExit(ILogger logger, int pid, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "process {Pid} lost: node {Node} is gone ({Reason}); its deputy ends as if killed")]
+    private static partial void LogLost(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} starts at home: {Reason}")]
+    private static partial void LogPlacementSkipped(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
+    private static partial void LogDeputyGone(ILogger logger, int pid, string reason);
+}

@@ -1,0 +1,28 @@
+using OpenMosix.Admin;
+
+namespace OpenMosix.Daemon.Migration;
+
+/// <summary>
+/// Choosing a node until the balancer exists: the alive node (other than this one) with the lowest load per
+/// capacity, optionally among a given list. Pure.
+/// </summary>
+public static class Placement
+{
+    public static ushort? LeastLoaded(ClusterView view, IReadOnlyCollection<int>? among = null)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var best = view.Nodes
+            .Where(n => n.State == "alive" && !n.IsSelf && n.Capacity > 0 && (among is null || among.Count == 0 || among.Contains(n.Id)))
+            .OrderBy(n => n.Load)
+            .ThenByDescending(n => n.Capacity)
+            .ThenBy(n => n.Id)
+            .FirstOrDefault();
+        return best is null ? null : (ushort)best.Id;
+    }
+
+    public static bool IsAlive(ClusterView view, int node)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        return view.Nodes.Any(n => n.Id == node && n.State == "alive");
+    }
+}

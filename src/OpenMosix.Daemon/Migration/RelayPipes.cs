@@ -1,0 +1,56 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration;
+
+/// <summary>
+/// On the target, one pipe per descriptor of the image that was a pipe or terminal at home: the guest gets one end
+/// under the original number, omd keeps the other and relays it over the link. Descriptor 0 is input (omd writes
+/// what home reads from the original stdin); every other one is output (omd reads what the guest writes).
+/// </summary>
+public sealed class RelayPipes : IDisposable
+{
+    private readonly List<SafeFileHandle> _guestEnds = [];
+
+    public SafeFileHandle? Input { get; private set; }
+    public Dictionary<int, SafeFileHandle> Outputs { get; } = [];
+
+    /// <summary>Creates the pipes for <paramref name="image"/>; returns image fd → the guest's end, for the restorer.</summary>
+    public IReadOnlyDictionary<int, int> Create(ProcessImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var inherited = new Dictionary<int, int>();
+        foreach (var file in image.Files.Where(f => f.Kind is FileKind.Pipe or FileKind.Terminal))
+        {
+            var (read, write) = Descriptors.CreatePipe();
+            if (file.Fd == 0)
+            {
+                Input = write;
+                _guestEnds.Add(read);
+                inherited[file.Fd] = (int)read.DangerousGetHandle();
+            }
+            else
+            {
+                Outputs[file.Fd] = read;
+                _guestEnds.Add(write);
+                inherited[file.Fd] = (int)write.DangerousGetHandle();
+            }
+        }
+        return inherited;
+    }
+
+    /// <summary>Once the guest holds its ends, omd closes its copies, so that the guest's exit ends the outputs.</summary>
+    public void CloseGuestEnds()
+    {
+        foreach (var end in _guestEnds) end.Dispose();
+        _guestEnds.Clear();
+    }
+
+    public void Dispose()
+    {
+        CloseGuestEnds();
+        Input?.Dispose();
+        foreach (var output in Outputs.Values) output.Dispose();
+    }
+}

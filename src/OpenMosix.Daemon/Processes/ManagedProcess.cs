@@ -1,0 +1,21 @@
+namespace OpenMosix.Daemon.Processes;
+
+/// <summary>
+/// A process omd manages: started by `om run` here (home), or restored here for another node (guest). Mutable
+/// fields change under the registry's lock only.
+/// </summary>
+public sealed class ManagedProcess(int pid, uint uid, ushort home, string command)
+{
+    public int Pid { get; } = pid;
+    public uint Uid { get; } = uid;
+    public ushort Home { get; } = home;
+    /// <summary>The command line; re-read while the process is here (om run registers before it execs the program).</summary>
+    public string Command { get; set; } = command;
+    public ushort Where { get; set; } = home;
+    public ProcessState State { get; set; } = ProcessState.Home;
+    public int Migrations { get; set; }
+    public bool Locked { get; set; }
+    /// <summary>The PID of the copy on <see cref="Where"/> (or of this guest here).</summary>
+    public int RemotePid { get; set; }
+    public IReadOnlyList<string> CantMove { get; set; } = [];
+}

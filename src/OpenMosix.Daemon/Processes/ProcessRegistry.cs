@@ -1,0 +1,127 @@
+using System.Globalization;
+using OpenMosix.Admin;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Processes;
+
+/// <summary>
+/// Every managed process of this node, home ones by their home PID and guests by their local PID. A home process
+/// that is gone (it exited while at home) is forgotten the next time the registry is read.
+/// </summary>
+public sealed class ProcessRegistry(ushort self)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, ManagedProcess> _home = [];
+    private readonly Dictionary<int, ManagedProcess> _guests = [];
+
+    public ushort Self { get; set; } = self;
+
+    public ManagedProcess Register(int pid, uint uid)
+    {
+        var command = CommandOf(pid);
+        lock (_gate)
+        {
+            if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)
+                throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
+            var process = new ManagedProcess(pid, uid, Self, command);
+            _home[pid] = process;
+            return process;
+        }
+    }
+
+    public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid)
+    {
+        lock (_gate)
+        {
+            var guest = new ManagedProcess(pid, uid, home, command) { State = ProcessState.Guest, Where = Self, RemotePid = homePid };
+            _guests[pid] = guest;
+            return guest;
+        }
+    }
+
+    public void RemoveGuest(int pid)
+    {
+        lock (_gate) _guests.Remove(pid);
+    }
+
+    public void Forget(int pid)
+    {
+        lock (_gate) _home.Remove(pid);
+    }
+
+    public ManagedProcess? Find(int pid)
+    {
+        lock (_gate)
+        {
+            Prune();
+            return _home.GetValueOrDefault(pid) ?? _guests.GetValueOrDefault(pid);
+        }
+    }
+
+    public void Update(ManagedProcess process, Action<ManagedProcess> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate) change(process);
+    }
+
+    public ProcessList List()
+    {
+        lock (_gate)
+        {
+            Prune();
+            var rows = _home.Values.Concat(_guests.Values).OrderBy(p => p.Pid).Select(Row).ToList();
+            return new ProcessList(Self, rows);
+        }
+    }
+
+    public ProcessRow Row(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var local = process.State is ProcessState.Home or ProcessState.Guest ? process.Pid : 0;
+        if (process.State == ProcessState.Home) process.Command = CommandOf(process.Pid);
+        var (cpu, memory) = local != 0 ? Usage(local) : (0, 0);
+        return new ProcessRow(process.Pid, (int)process.Uid, process.Home, process.Where,
+            process.State.ToString().ToLowerInvariant(), process.Migrations, process.Locked, process.CantMove, cpu, memory,
+            process.Command, process.RemotePid);
+    }
+
+    private void Prune()
+    {
+        foreach (var pid in _home.Where(p => p.Value.State == ProcessState.Home && !Signals.Exists(p.Key)).Select(p => p.Key).ToList())
+            _home.Remove(pid);
+        foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
+            _guests.Remove(pid);
+    }
+
+    public static string CommandOf(int pid)
+    {
+        try
+        {
+            var words = ProcFs.ReadCommandLine(pid);
+            return words.Count > 0 ? string.Join(' ', words) : ProcFs.ReadComm(pid);
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException)
+        {
+            return "?";
+        }
+    }
+
+    private static (double CpuSeconds, long MemoryBytes) Usage(int pid)
+    {
+        try
+        {
+            var stat = ProcFs.ReadStat(pid);
+            var ticks = stat.Number(14) + stat.Number(15);
+            long rss = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            return (ticks / 100.0, rss);
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return (0, 0);
+        }
+    }
+}

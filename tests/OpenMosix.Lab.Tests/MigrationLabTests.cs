@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>A 3-node lab with omd in every node, shared by the migration tests (each uses its own processes).</summary>
+public sealed class MigrationLab : IDisposable
+{
+    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15");
+
+    public void Dispose() => Lab.Dispose();
+}
+
+/// <summary>Issue #5 end to end: real programs started with `om run` in node 1 and moved while they run.</summary>
+public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<MigrationLab>
+{
+    private readonly TestLab _lab = fixture.Lab;
+
+    [Fact]
+    public void A_program_moved_to_another_node_keeps_writing_to_the_same_pipe_and_its_parent_gets_its_exit_status()
+    {
+        using var run = Managed(1, TestPrograms.Locate("exitcode"), "3", "60", "40");
+        run.WaitForLines(5);
+        Migrate(1, run.Pid, "2");
+        Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+        Assert.Equal(new ChildExit(3, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(Enumerable.Range(0, 60).Select(i => $"tick {i}"), run.Lines().Where(l => l.StartsWith("tick", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_program_that_kills_itself_remotely_dies_of_the_same_signal_at_home()
+    {
+        using var run = Managed(1, TestPrograms.Locate("killself"), "40", "40");
+        run.WaitForLines(3);
+        Migrate(1, run.Pid, "3");
+        Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void Om_ps_shows_a_moved_process_remote_at_home_and_as_a_guest_where_it_runs()
+    {
+        using var run = Managed(1, TestPrograms.Locate("sleeper"), "200", "50");
+        run.WaitForLines(2);
+        Migrate(1, run.Pid, "2");
+        var home = Processes(1).Processes.Single(p => p.Pid == run.Pid);
+        Assert.Equal(("remote", 1, 2, 1), (home.State, home.Home, home.Where, home.Migrations));
+        var guest = Processes(2).Processes.Single(p => p.RemotePid == run.Pid);
+        Assert.Equal(("guest", 1), (guest.State, guest.Home));
+        Signals.Kill(run.Pid, Signals.SIGKILL);
+        Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(10)));
+        Poll.Until(() => Processes(2).Processes.All(p => p.RemotePid != run.Pid), TimeSpan.FromSeconds(10),
+            "the guest to die with its deputy");
+    }
+
+    [Fact]
+    public void A_process_that_cannot_move_is_refused_with_its_reasons_and_runs_on_untouched()
+    {
+        using var run = Managed(1, TestPrograms.Locate("threaded"));
+        run.WaitForLines(1);
+        var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("cannot move", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("threads", refused.Stderr, StringComparison.Ordinal);
+        Assert.False(run.Process.HasExited);
+        Assert.Equal("1", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+    }
+
+    [Fact]
+    public void A_move_to_a_node_whose_daemon_is_down_fails_clearly_and_the_process_runs_on_at_home()
+    {
+        using var run = Managed(1, TestPrograms.Locate("counter"), "400");
+        run.WaitForLines(3);
+        var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "9");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal("om: node 9 is not in the map\n", refused.Stderr);
+        var before = run.Lines().Count;
+        run.WaitForLines(before + 3);
+        Assert.Equal("home", Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+    }
+
+    [Fact]
+    public void A_user_cannot_move_another_users_process()
+    {
+        using var run = Managed(1, TestPrograms.Locate("counter"), "400");
+        run.WaitForLines(2);
+        var attempt = _lab.Exec(1, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Om.Path, "migrate", $"{run.Pid}", "2");
+        Assert.Equal(1, attempt.ExitCode);
+        Assert.Contains("only its owner or root may move it", attempt.Stderr, StringComparison.Ordinal);
+        Assert.Equal("home", Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+    }
+
+    private void Migrate(int node, int pid, string target) =>
+        _lab.Exec(node, Om.Path, "migrate", $"{pid}", target).Succeeded();
+
+    private ProcessList Processes(int node) =>
+        JsonSerializer.Deserialize(_lab.Exec(node, Om.Path, "ps", "--json").Succeeded().Stdout, AdminJsonContext.Default.ProcessList)!;
+
+    /// <summary>`om lab exec NODE -- om run PROGRAM ARGS` as a child of the test, stdout into a file the test reads.</summary>
+    private ManagedRun Managed(int node, string program, params string[] arguments)
+    {
+        var output = Path.Combine(_lab.Layout.NodeDirectory(node), $"run-{Guid.NewGuid():N}.out");
+        // A pipe, not the file itself: a file would be reopened by path on the other node, a pipe must be relayed.
+        var (read, write) = Descriptors.CreatePipe();
+        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", _lab.Name, $"{node}", "--", Om.Path, "run", program, .. arguments],
+            stdout: write);
+        write.Dispose();
+        return new ManagedRun(process, read, output);
+    }
+
+    internal sealed class ManagedRun : IDisposable
+    {
+        private readonly List<string> _lines = [];
+        private readonly Thread _reader;
+
+        public ManagedRun(ChildProcess process, Microsoft.Win32.SafeHandles.SafeFileHandle stdout, string copy)
+        {
+            Process = process;
+            _reader = new Thread(() =>
+            {
+                using var reader = new StreamReader(new FileStream(stdout, FileAccess.Read));
+                while (reader.ReadLine() is { } line)
+                {
+                    lock (_lines) _lines.Add(line);
+                    File.AppendAllText(copy, line + "\n");
+                }
+            }) { IsBackground = true };
+            _reader.Start();
+        }
+
+        public ChildProcess Process { get; }
+        public int Pid => Process.Pid;
+
+        public IReadOnlyList<string> Lines()
+        {
+            if (Process.HasExited) _reader.Join(TimeSpan.FromSeconds(10));
+            lock (_lines) return [.. _lines];
+        }
+
+        public void WaitForLines(int count) =>
+            Poll.Until(() => Lines().Count >= count, TimeSpan.FromSeconds(20), $"{count} lines from process {Pid}");
+
+        public void Dispose() => Process.Dispose();
+    }
+}
