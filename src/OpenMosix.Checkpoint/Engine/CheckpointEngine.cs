@@ -112,6 +112,30 @@ public sealed class CheckpointEngine : IDisposable
         });
     }
 
+    /// <summary>
+    /// Collects a deputy that died at home (SIGKILL): as its tracer the engine hears of the death first, and the
+    /// parent's wait() sees it only once the engine has. Returns false while the deputy is still alive.
+    /// </summary>
+    public bool ReapDeputy(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tracer.Run(() =>
+        {
+            if (!_deputies.Contains(pid)) return true;
+            try
+            {
+                var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
+                if (status.Raw == -1 || status.Stopped) return false;
+            }
+            catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+            {
+                // Already collected.
+            }
+            _deputies.Remove(pid);
+            return true;
+        });
+    }
+
     /// <summary>Kills a process kept frozen (a restored copy whose migration was called off) and reaps it if it is ours.</summary>
     public void KillFrozen(int pid)
     {

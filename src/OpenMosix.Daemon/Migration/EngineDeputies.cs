@@ -49,6 +49,7 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
             var pending = Pending(pid);
             if (pending is null)
             {
+                if (!_engine.ReapDeputy(pid)) continue;
                 lock (_gate) _forwarded.Remove(pid);
                 DeputyDied?.Invoke(pid);
                 continue;
