@@ -41,6 +41,39 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
     }
 
     [Fact]
+    public void A_signal_sent_to_the_home_pid_reaches_the_remote_copy_and_its_death_is_mirrored()
+    {
+        using var run = Managed(1, TestPrograms.Locate("sleeper"), "400", "50");
+        run.WaitForLines(2);
+        Migrate(1, run.Pid, "2");
+        var printed = run.Lines().Count;
+        run.WaitForLines(printed + 2);
+        // Plain kill(1) of the PID the shell knows: the copy on node 2 must get it and die of it.
+        Signals.Kill(run.Pid, Signals.SIGTERM);
+        Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(20)));
+        Poll.Until(() => Processes(2).Processes.All(p => p.RemotePid != run.Pid), TimeSpan.FromSeconds(10), "the copy to be gone");
+    }
+
+    [Fact]
+    public void A_program_reading_a_pipe_keeps_reading_it_after_the_move()
+    {
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        using var run = Managed(1, [TestPrograms.Locate("pipereader")], stdinRead);
+        stdinRead.Dispose();
+        using var feed = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write)) { AutoFlush = true };
+        for (var i = 0; i < 50; i++) feed.WriteLine($"line {i}");
+        run.WaitForLines(50);
+        Migrate(1, run.Pid, "3");
+        for (var i = 50; i < 100; i++) feed.WriteLine($"line {i}");
+        feed.Close();
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(20)));
+        var lines = run.Lines();
+        Assert.Equal(101, lines.Count);
+        Assert.Contains("LINE 99", lines[99], StringComparison.Ordinal);
+        Assert.StartsWith("pipereader done lines=100 ", lines[100], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Om_ps_shows_a_moved_process_remote_at_home_and_as_a_guest_where_it_runs()
     {
         using var run = Managed(1, TestPrograms.Locate("sleeper"), "200", "50");
@@ -100,13 +133,15 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         JsonSerializer.Deserialize(_lab.Exec(node, Om.Path, "ps", "--json").Succeeded().Stdout, AdminJsonContext.Default.ProcessList)!;
 
     /// <summary>`om lab exec NODE -- om run PROGRAM ARGS` as a child of the test, stdout into a file the test reads.</summary>
-    private ManagedRun Managed(int node, string program, params string[] arguments)
+    private ManagedRun Managed(int node, string program, params string[] arguments) => Managed(node, [program, .. arguments], null);
+
+    private ManagedRun Managed(int node, string[] command, Microsoft.Win32.SafeHandles.SafeFileHandle? stdin)
     {
         var output = Path.Combine(_lab.Layout.NodeDirectory(node), $"run-{Guid.NewGuid():N}.out");
         // A pipe, not the file itself: a file would be reopened by path on the other node, a pipe must be relayed.
         var (read, write) = Descriptors.CreatePipe();
-        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", _lab.Name, $"{node}", "--", Om.Path, "run", program, .. arguments],
-            stdout: write);
+        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", _lab.Name, $"{node}", "--", Om.Path, "run", .. command],
+            stdin: stdin, stdout: write);
         write.Dispose();
         return new ManagedRun(process, read, output);
     }

@@ -106,8 +106,9 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _tracer.Run(() =>
         {
-            if (!_deputies.Remove(pid)) throw new InvalidOperationException($"process {pid} is not a deputy of this engine");
+            if (!_deputies.Contains(pid)) throw new InvalidOperationException($"process {pid} is not a deputy of this engine");
             DeputyExit.End(pid, status);
+            _deputies.Remove(pid);
             return 0;
         });
     }

@@ -18,6 +18,9 @@ internal static class DeputyExit
 
     public static void End(int pid, ExitStatus status)
     {
+        // Signals sent to the deputy are pending on it; unblocked, the first resume (even of an injected syscall)
+        // would deliver one instead of running the call.
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
         var regs = Ptrace.GetRegs(pid);
         if (!status.Signaled)
         {

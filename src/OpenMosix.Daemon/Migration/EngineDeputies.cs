@@ -34,8 +34,9 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void EndDeputy(int pid, ExitStatus status)
     {
-        lock (_gate) _forwarded.Remove(pid);
+        // Watched until it has ended: if ending it fails and it is killed instead, the poll still collects it.
         _engine.EndDeputy(pid, status);
+        lock (_gate) _forwarded.Remove(pid);
     }
 
     public void Dispose() => _timer.Dispose();

@@ -298,10 +298,12 @@ public sealed partial class HomeMigration(
         {
             deputies.EndDeputy(pid, status);
         }
-        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException)
+        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException
+                                       or Checkpoint.Tracing.InjectionException or Checkpoint.Tracing.TraceeGoneException)
         {
-            // The deputy is already gone (killed at home): nothing is left to end.
+            // Gone already (killed at home), or it cannot be driven: it must not hang its parent, so it dies.
             LogDeputyGone(logger, pid, e.Message);
+            if (Signals.Exists(pid)) Signals.Kill(pid, Signals.SIGKILL);
         }
     }
 
