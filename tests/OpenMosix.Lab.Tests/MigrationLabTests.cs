@@ -10,7 +10,8 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>A 3-node lab with omd in every node, shared by the migration tests (each uses its own processes).</summary>
 public sealed class MigrationLab : IDisposable
 {
-    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15");
+    // Node 3 is small (256 MiB): a node that must refuse a big process for want of memory.
+    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,256M");
 
     public void Dispose() => Lab.Dispose();
 }
@@ -72,6 +73,34 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         Assert.Contains("LINE 99", lines[99], StringComparison.Ordinal);
         Assert.StartsWith("pipereader done lines=100 ", lines[100], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_memory_of_a_moved_process_arrives_intact()
+    {
+        using var run = Managed(1, TestPrograms.Locate("memticker"), "200", "40", "50");
+        run.WaitForLines(3);
+        var moved = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();
+        Assert.Matches(@"moved from node 1 to node 2 \(\d+\.\d MiB, frozen \d+ ms\)", moved.Stderr);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(ReferenceSum(200), run.Lines()[^1]);
+    }
+
+    [Fact]
+    public void A_node_without_room_for_the_process_refuses_it_and_the_process_runs_on_at_home()
+    {
+        using var run = Managed(1, TestPrograms.Locate("memticker"), "400", "60", "50");
+        run.WaitForLines(2);
+        var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "3");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("node 3 refused", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("not enough memory", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(ReferenceSum(400), run.Lines()[^1]);
+    }
+
+    /// <summary>What memticker prints at the end for MB megabytes, from a run that never moved.</summary>
+    internal static string ReferenceSum(int mb) =>
+        CommandRun.Run(TestPrograms.Locate("memticker"), [$"{mb}", "0"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
 
     [Fact]
     public void Om_ps_shows_a_moved_process_remote_at_home_and_as_a_guest_where_it_runs()

@@ -187,6 +187,8 @@ public sealed partial class HomeMigration(
         {
             // The dumper resumed the process before rethrowing.
             registry.Update(process, p => p.State = ProcessState.Home);
+            if (e is LinkException || e.InnerException is LinkException)
+                throw new MigrationException($"node {target} failed during the transfer ({e.Message}); process {pid} runs on here", e);
             throw new MigrationException($"checkpoint of process {pid} failed: {e.Message}", e);
         }
 

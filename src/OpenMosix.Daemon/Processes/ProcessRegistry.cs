@@ -88,7 +88,7 @@ public sealed class ProcessRegistry(ushort self)
 
     private void Prune()
     {
-        foreach (var pid in _home.Where(p => p.Value.State == ProcessState.Home && !Signals.Exists(p.Key)).Select(p => p.Key).ToList())
+        foreach (var pid in _home.Where(p => p.Value.State is ProcessState.Home or ProcessState.Lost && !Signals.Exists(p.Key)).Select(p => p.Key).ToList())
             _home.Remove(pid);
         foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
             _guests.Remove(pid);
