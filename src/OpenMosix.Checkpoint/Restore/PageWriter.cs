@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
@@ -19,6 +20,10 @@ internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, A
     private int _regionHint;
 
     public ulong Written { get; private set; }
+    /// <summary>Time spent faulting in the target's pages and copying into them, for the restore's phase log.</summary>
+    public TimeSpan PrefaultTime => Stopwatch.GetElapsedTime(0, _prefaultTicks);
+    public TimeSpan WriteTime => Stopwatch.GetElapsedTime(0, _writeTicks);
+    private long _prefaultTicks, _writeTicks;
 
     public unsafe void Add(PageRun run)
     {
@@ -26,11 +31,15 @@ internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, A
         if (run.Data.Length >= DirectThreshold)
         {
             Flush();
+            var t0 = Stopwatch.GetTimestamp();
             prefault?.Invoke(run.Address, (ulong)run.Data.Length);
+            var t1 = Stopwatch.GetTimestamp();
             using var pin = run.Data.Pin();
             var l = new IoVec((nint)pin.Pointer, (nuint)run.Data.Length);
             var r = new IoVec((nint)run.Address, (nuint)run.Data.Length);
             Expect(ProcessMemory.WriteV(pid, new ReadOnlySpan<IoVec>(in l), new ReadOnlySpan<IoVec>(in r)), run.Data.Length, run.Address);
+            _prefaultTicks += t1 - t0;
+            _writeTicks += Stopwatch.GetTimestamp() - t1;
             Written += (ulong)run.Data.Length;
             return;
         }

@@ -57,13 +57,16 @@ internal sealed class Restorer(ILogger logger)
             var layoutReady = total.Elapsed;
             var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)],
                 (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
-            while (source.ReadNextPageRun() is { } run)
+            var reading = TimeSpan.Zero;
+            while (Timed(source.ReadNextPageRun, ref reading) is { } run)
             {
                 writer.Add(run);
                 options.BytesRestored?.Report(writer.Written);
             }
             writer.Flush();
             var pagesWritten = total.Elapsed;
+            logger.LogDebug("Restore of {OriginalPid}: page phase {Pages:F2} ms: waiting for the image {Reading:F2} ms, prefault {Prefault:F2} ms, process_vm_writev {Write:F2} ms",
+                originalPid, (pagesWritten - layoutReady).TotalMilliseconds, reading.TotalMilliseconds, writer.PrefaultTime.TotalMilliseconds, writer.WriteTime.TotalMilliseconds);
             build.ProtectRegions();
             build.RestoreFiles(descriptors);
             build.RestoreProcessState(pid != originalPid);
@@ -106,6 +109,14 @@ internal sealed class Restorer(ILogger logger)
         if (image.Origin.KernelRelease.Length > 0 && image.Origin.KernelRelease != kernel.Release)
             logger.LogWarning("Image was taken on kernel {ImageKernel}, this is {Kernel}: vdso layout and syscall behaviour may differ",
                 image.Origin.KernelRelease, kernel.Release);
+    }
+
+    private static T Timed<T>(Func<T> step, ref TimeSpan spent)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var result = step();
+        spent += Stopwatch.GetElapsedTime(start);
+        return result;
     }
 
     internal static ulong PageAlign(ulong value) => (value + 0xfff) & ~0xfffUL;
