@@ -40,15 +40,28 @@ internal static class SizeBench
                 rawRead.Add(Floors.RawRead(target));
                 engineOnly.Add(engine.Checkpoint(target.Pid, new DiscardSink(), new DumpOptions(AfterDump.Resume)).Frozen);
                 toNull.Add(Dump(engine, target.Pid, "/dev/null"));
+                PrepareMemory(options, touched, floorFile);
                 rawWrite.Add(Floors.RawWrite(target, floorFile));
                 toFile.Add(Dump(engine, target.Pid, image));
                 imageBytes = new FileInfo(image).Length;
+                PrepareMemory(options, touched, floorFile);
                 restore.Add(Restore(engine, image));
             }
         }
         File.Delete(image);
         File.Delete(floorFile);
         return new SizeResult(mib, Median(rawRead), Median(rawWrite), Median(engineOnly), Median(toNull), Median(toFile), Median(restore), imageBytes, touched);
+    }
+
+    /// <summary>
+    /// Both sides of the restore ratio allocate as many fresh pages as the target touched: give both the same kind.
+    /// The floor file is deleted first, or its truncation would hand the write pages freed a moment ago.
+    /// </summary>
+    private static void PrepareMemory(BenchOptions options, ulong bytes, string floorFile)
+    {
+        File.Delete(floorFile);
+        if (options.ColdMemory) MemoryTemperature.Cool();
+        else MemoryTemperature.Warm(bytes);
     }
 
     private static TimeSpan Dump(CheckpointEngine engine, int pid, string path)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # bench/checkpoint: dump and restore times for processes with 64 MB, 512 MB and 2 GB of touched memory, next to the
-# floor (a raw process_vm_readv and a raw write of the same bytes). Usage: bench/checkpoint/run.sh [--sizes 64,512,2048]
+# floor (a raw process_vm_readv and a raw write of the same bytes).
+# Usage: bench/checkpoint/run.sh [--sizes 64,512,2048] [--markdown] [--cold-memory]
+# --cold-memory: raw write and restore both start from memory left free long enough for the hypervisor to reclaim it
+# (free page reporting); by default both reuse memory freed just before (see MemoryTemperature.cs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../../artifacts/bench"

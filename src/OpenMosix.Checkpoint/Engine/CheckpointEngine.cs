@@ -33,6 +33,13 @@ public sealed class CheckpointEngine : IDisposable
         _restorer = new Restorer(factory.CreateLogger<Restorer>());
     }
 
+    /// <summary>Restores fill anonymous memory with UFFDIO_COPY where possible; off forces process_vm_writev (tests).</summary>
+    internal bool FillPagesWithUserFaults
+    {
+        get => _restorer.FillWithUserFaults;
+        set => _restorer.FillWithUserFaults = value;
+    }
+
     /// <summary>Why the process cannot be moved, found from /proc without touching it.</summary>
     public CantMoveReport AnalyzeCantMove(int pid)
     {

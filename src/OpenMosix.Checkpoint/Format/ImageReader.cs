@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text.Json;
@@ -28,6 +29,7 @@ public sealed class ImageReader : IImageSource, IDisposable
     private ulong _pageBytes;
     private ulong _pageRuns;
     private bool _ended;
+    private bool _disposed;
 
     public ImageReader(Stream stream, bool leaveOpen = false)
     {
@@ -62,6 +64,9 @@ public sealed class ImageReader : IImageSource, IDisposable
         if (image is null) throw Corrupt.At(section.Start, "metadata is empty");
         section.Length = 0;
         _regions = MetadataValidator.Validate(image);
+        // The first pages section is read while the caller prepares for it (a restore spawns and lays out its process).
+        var spare = _spare;
+        _next = Task.Run(() => Load(spare));
         return image;
     }
 
@@ -91,8 +96,11 @@ public sealed class ImageReader : IImageSource, IDisposable
         return null;
     }
 
+    /// <summary>Page runs handed out before must not be used after this: their buffers go back to the pool.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         try
         {
             _next?.Wait();
@@ -101,6 +109,9 @@ public sealed class ImageReader : IImageSource, IDisposable
         {
             // A read-ahead that failed: the caller has stopped reading, so there is no one left to tell.
         }
+        _next = null;
+        _current.ReturnBuffers();
+        _spare.ReturnBuffers();
         if (!_leaveOpen) _stream.Dispose();
     }
 
@@ -184,15 +195,12 @@ public sealed class ImageReader : IImageSource, IDisposable
         var stored = into.Stored.AsSpan(0, header.StoredLength);
         if (XxHash3.HashToUInt64(stored) != header.PayloadHash)
             throw Corrupt.At(at, $"{header.Type} section checksum mismatch");
-        if (header.Codec == SectionCodec.Lz4)
+        into.Compressed = header.Codec == SectionCodec.Lz4;
+        if (into.Compressed)
         {
-            EnsureCapacity(ref into.Payload, header.RawLength);
-            var decoded = LZ4Codec.Decode(stored, into.Payload.AsSpan(0, header.RawLength));
+            EnsureCapacity(ref into.Decoded, header.RawLength);
+            var decoded = LZ4Codec.Decode(stored, into.Decoded.AsSpan(0, header.RawLength));
             if (decoded != header.RawLength) throw Corrupt.At(at, $"{header.Type} section does not decompress to its stated size");
-        }
-        else
-        {
-            (into.Payload, into.Stored) = (into.Stored, into.Payload);
         }
         into.Header = header;
         into.Length = header.RawLength;
@@ -224,20 +232,38 @@ public sealed class ImageReader : IImageSource, IDisposable
         _position += got;
     }
 
+    // Section buffers come from the shared pool: a restore or verify of a large image reuses the 16 MB buffers of the
+    // previous one instead of faulting in fresh memory (which on a VM with free page reporting may cost a host fault
+    // per page). Only [0, length) of a buffer is ever read, and always after being filled.
     private static void EnsureCapacity(ref byte[] buffer, int length)
     {
-        if (buffer.Length < length) buffer = new byte[Math.Max(length, Math.Min(buffer.Length * 2, ImageFormat.MaxPagesPayload))];
+        if (buffer.Length >= length) return;
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, ImageFormat.MaxPagesPayload));
     }
 
-    /// <summary>One section's bytes; the reader keeps two, one being consumed and one being read ahead.</summary>
+    /// <summary>
+    /// One section's bytes; the reader keeps two, one being consumed and one being read ahead. Each keeps its buffers
+    /// from section to section: a raw section is used where it was read, a compressed one is decoded beside it.
+    /// </summary>
     private sealed class LoadedSection
     {
         public readonly byte[] HeaderBytes = new byte[ImageFormat.SectionHeaderSize];
         public byte[] Stored = [];
-        public byte[] Payload = [];
+        public byte[] Decoded = [];
+        public bool Compressed;
+        public byte[] Payload => Compressed ? Decoded : Stored;
         public SectionHeader Header;
         public int Length;
         public long Start;
         public long PayloadStart;
+
+        public void ReturnBuffers()
+        {
+            if (Stored.Length > 0) ArrayPool<byte>.Shared.Return(Stored);
+            if (Decoded.Length > 0) ArrayPool<byte>.Shared.Return(Decoded);
+            Stored = Decoded = [];
+            Length = 0;
+        }
     }
 }

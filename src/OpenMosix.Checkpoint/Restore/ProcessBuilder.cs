@@ -91,7 +91,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
                 long prot = r.Kind == RegionKind.Reserved || sharedFile ? (long)r.Protection : ProtRead | ProtWrite;
                 long flags = (sharedFile ? MapShared : MapPrivate) | MapFixed | (r.Kind == RegionKind.Stack ? MapGrowsDown : 0);
                 long fd = -1;
-                if (r.Kind == RegionKind.FilePrivate && !r.AllPagesStored)
+                if (MappedFromFile(r))
                 {
                     if (!openFiles.TryGetValue(r.Name, out fd))
                     {
@@ -113,6 +113,9 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             foreach (var fd in openFiles.Values) injector.Raw(Close, fd);
         }
     }
+
+    /// <summary>A private file mapping whose untouched pages come from the file again; all else is anonymous memory.</summary>
+    public static bool MappedFromFile(MemoryRegion r) => r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;
 
     private static void CheckUnchanged(MemoryRegion r)
     {

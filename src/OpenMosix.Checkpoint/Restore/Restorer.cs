@@ -19,6 +19,9 @@ internal sealed class Restorer(ILogger logger)
     internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
 
+    /// <summary>Fill anonymous memory with UFFDIO_COPY where the kernel allows it (off: process_vm_writev only).</summary>
+    internal bool FillWithUserFaults { get; set; } = true;
+
     public RestoredProcess Restore(IImageSource source, RestoreOptions options)
     {
         var total = Stopwatch.StartNew();
@@ -56,14 +59,25 @@ internal sealed class Restorer(ILogger logger)
             build.AssumeFilesystemIdentity();
             build.MapRegions();
             var layoutReady = total.Elapsed;
-            var writer = new PageWriter(pid, [.. image.Regions.Where(RegionBuilder.HasContents)],
-                (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
-            while (source.ReadNextPageRun() is { } run)
+            var withContents = image.Regions.Where(RegionBuilder.HasContents).ToList();
+            ulong pageBytes;
+            using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, withContents.Where(r => !ProcessBuilder.MappedFromFile(r)), logger) : null)
             {
-                writer.Add(run);
-                options.BytesRestored?.Report(writer.Written);
+                var writer = new PageWriter(pid, withContents, userFaults,
+                    (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
+                var reading = TimeSpan.Zero;
+                while (Timed(source.ReadNextPageRun, ref reading) is { } run)
+                {
+                    writer.Add(run);
+                    options.BytesRestored?.Report(writer.Written);
+                }
+                writer.Flush();
+                userFaults?.Release();
+                pageBytes = writer.Written;
+                logger.LogDebug("Restore of {OriginalPid}: page phase {Pages:F2} ms ({How}): waiting for the image {Reading:F2} ms, prefault {Prefault:F2} ms, writing {Write:F2} ms",
+                    originalPid, (total.Elapsed - layoutReady).TotalMilliseconds, userFaults is null ? "process_vm_writev" : "UFFDIO_COPY",
+                    reading.TotalMilliseconds, writer.PrefaultTime.TotalMilliseconds, writer.WriteTime.TotalMilliseconds);
             }
-            writer.Flush();
             var pagesWritten = total.Elapsed;
             build.ProtectRegions();
             build.RestoreFiles(descriptors);
@@ -77,7 +91,7 @@ internal sealed class Restorer(ILogger logger)
             logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms, layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
                 originalPid, stubReady.TotalMilliseconds, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
             logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
-                originalPid, pid, writer.Written / 1048576.0, total.Elapsed.TotalMilliseconds);
+                originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
             return new RestoredProcess(pid, pid == originalPid, originalPid, total.Elapsed);
         }
         catch
@@ -107,6 +121,14 @@ internal sealed class Restorer(ILogger logger)
         if (image.Origin.KernelRelease.Length > 0 && image.Origin.KernelRelease != kernel.Release)
             logger.LogWarning("Image was taken on kernel {ImageKernel}, this is {Kernel}: vdso layout and syscall behaviour may differ",
                 image.Origin.KernelRelease, kernel.Release);
+    }
+
+    private static T Timed<T>(Func<T> step, ref TimeSpan spent)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var result = step();
+        spent += Stopwatch.GetElapsedTime(start);
+        return result;
     }
 
     internal static ulong PageAlign(ulong value) => (value + 0xfff) & ~0xfffUL;

@@ -51,3 +51,40 @@ public struct TimeSpec
     public long Seconds;
     public long Nanoseconds;
 }
+
+/// <summary>struct uffdio_api.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioApi
+{
+    public ulong Api;
+    public ulong Features;
+    public ulong Ioctls;
+}
+
+/// <summary>struct uffdio_range.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioRange
+{
+    public ulong Start;
+    public ulong Length;
+}
+
+/// <summary>struct uffdio_register.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioRegister
+{
+    public UffdioRange Range;
+    public ulong Mode;
+    public ulong Ioctls;
+}
+
+/// <summary>struct uffdio_copy.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioCopy
+{
+    public ulong Destination;
+    public ulong Source;
+    public ulong Length;
+    public ulong Mode;
+    public long Copied;
+}

@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux.Interop;
+
+namespace OpenMosix.Linux;
+
+/// <summary>
+/// A userfaultfd, possibly of another process (created inside it and duplicated here with pidfd_getfd: every
+/// operation acts on the address space the descriptor was created in). Used to fill that process's missing anonymous
+/// pages with UFFDIO_COPY, which allocates each page and copies into it in one pass: unlike faulting the pages in
+/// and then writing them with process_vm_writev, nothing is zero-filled first and no get_user_pages walk is needed.
+/// </summary>
+public sealed class UserFaultFd : IDisposable
+{
+    /// <summary>userfaultfd(2) flag: only faults from user mode are handled; a kernel access to a missing page of a
+    /// registered range (e.g. process_vm_writev) fails with EFAULT instead of waiting for a handler.</summary>
+    public const int UserModeOnly = 1;
+
+    private const ulong Api = 0xAA;
+    private const nuint UffdioApiRequest = 0xc018aa3f, UffdioRegisterRequest = 0xc020aa00,
+        UffdioUnregisterRequest = 0x8010aa01, UffdioCopyRequest = 0xc028aa03;
+    private const ulong RegisterModeMissing = 1, CopyModeDontWake = 1;
+
+    private readonly SafeFileHandle _fd;
+
+    private UserFaultFd(SafeFileHandle fd) => _fd = fd;
+
+    /// <summary>Takes ownership of <paramref name="fd"/>, a fresh userfaultfd, and completes its API handshake.</summary>
+    public static unsafe UserFaultFd Adopt(SafeFileHandle fd)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        var api = new UffdioApi { Api = Api };
+        if (Sys.Ioctl(fd, UffdioApiRequest, &api) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            fd.Dispose();
+            throw new SyscallException("ioctl(UFFDIO_API)", errno);
+        }
+        return new UserFaultFd(fd);
+    }
+
+    /// <summary>Registers [start, start+length) for missing-page handling, which is what lets UFFDIO_COPY fill it.</summary>
+    public unsafe void RegisterMissing(ulong start, ulong length)
+    {
+        var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeMissing };
+        if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+    }
+
+    public unsafe void Unregister(ulong start, ulong length)
+    {
+        var range = new UffdioRange { Start = start, Length = length };
+        if (Sys.Ioctl(_fd, UffdioUnregisterRequest, &range) < 0)
+            throw new SyscallException("ioctl(UFFDIO_UNREGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+    }
+
+    /// <summary>
+    /// Fills the missing pages at <paramref name="destination"/> with <paramref name="source"/> (whole pages). The
+    /// kernel may stop early with EAGAIN when the address space changes under it; the rest is then copied again.
+    /// </summary>
+    public unsafe void Copy(ulong destination, ReadOnlySpan<byte> source)
+    {
+        fixed (byte* data = source)
+        {
+            var done = 0UL;
+            while (done < (ulong)source.Length)
+            {
+                var copy = new UffdioCopy
+                {
+                    Destination = destination + done,
+                    Source = (ulong)(data + done),
+                    Length = (ulong)source.Length - done,
+                    Mode = CopyModeDontWake,
+                };
+                if (Sys.Ioctl(_fd, UffdioCopyRequest, &copy) == 0)
+                    return;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EAGAIN || copy.Copied < 0)
+                    throw new SyscallException("ioctl(UFFDIO_COPY)", errno, $"0x{destination + done:x}+{(ulong)source.Length - done}");
+                done += (ulong)copy.Copied;
+            }
+        }
+    }
+
+    public void Dispose() => _fd.Dispose();
+}
