@@ -22,7 +22,7 @@ public sealed class CheckpointEngine : IDisposable
     private readonly Dumper _dumper;
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
-    private readonly HashSet<int> _deputies = [];
+    private readonly DeputyKeeper _deputies;
     private bool _disposed;
 
     public CheckpointEngine(ILoggerFactory? loggers = null)
@@ -31,6 +31,8 @@ public sealed class CheckpointEngine : IDisposable
         _logger = factory.CreateLogger<CheckpointEngine>();
         _dumper = new Dumper(factory.CreateLogger<Dumper>());
         _restorer = new Restorer(factory.CreateLogger<Restorer>());
+        _deputies = new DeputyKeeper(factory.CreateLogger<DeputyKeeper>());
+        _tracer.Idle = WatchDeputies;
     }
 
     /// <summary>Restores fill anonymous memory with UFFDIO_COPY where possible; off forces process_vm_writev (tests).</summary>
@@ -91,10 +93,23 @@ public sealed class CheckpointEngine : IDisposable
         });
     }
 
+    /// <summary>Raised on the tracer thread for every signal sent to a deputy (kept from it) for forwarding.</summary>
+    public event Action<int, int>? DeputySignal
+    {
+        add => _deputies.SignalArrived += value;
+        remove => _deputies.SignalArrived -= value;
+    }
+
+    /// <summary>Raised on the tracer thread when a deputy died at home (SIGKILL), already collected.</summary>
+    public event Action<int, ExitStatus>? DeputyDied
+    {
+        add => _deputies.Died += value;
+        remove => _deputies.Died -= value;
+    }
+
     /// <summary>
-    /// A process kept frozen after its checkpoint becomes a deputy: it stays stopped under the seize, keeps its PID,
-    /// parent and descriptors, and ends only through <see cref="EndDeputy"/> (or SIGKILL). Signals sent to it stay
-    /// pending (visible in /proc/PID/status) and are blocked when it ends, so they cannot change its exit status.
+    /// A process kept frozen after its checkpoint becomes a deputy: emptied of its memory, parked, its PID, parent
+    /// and descriptors kept; signals sent to it are reported through <see cref="DeputySignal"/> instead of acting.
     /// </summary>
     public void MakeDeputy(int pid)
     {
@@ -102,7 +117,7 @@ public sealed class CheckpointEngine : IDisposable
         _tracer.Run(() =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
-            _deputies.Add(pid);
+            _deputies.Make(pid);
             return 0;
         });
     }
@@ -113,34 +128,8 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _tracer.Run(() =>
         {
-            if (!_deputies.Contains(pid)) throw new InvalidOperationException($"process {pid} is not a deputy of this engine");
-            DeputyExit.End(pid, status);
-            _deputies.Remove(pid);
+            _deputies.End(pid, status);
             return 0;
-        });
-    }
-
-    /// <summary>
-    /// Collects a deputy that died at home (SIGKILL): as its tracer the engine hears of the death first, and the
-    /// parent's wait() sees it only once the engine has. Returns false while the deputy is still alive.
-    /// </summary>
-    public bool ReapDeputy(int pid)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _tracer.Run(() =>
-        {
-            if (!_deputies.Contains(pid)) return true;
-            try
-            {
-                var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
-                if (status.Raw == -1 || status.Stopped) return false;
-            }
-            catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
-            {
-                // Already collected.
-            }
-            _deputies.Remove(pid);
-            return true;
         });
     }
 
@@ -170,6 +159,18 @@ public sealed class CheckpointEngine : IDisposable
         return status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal);
     }
 
+    private void WatchDeputies()
+    {
+        try
+        {
+            _deputies.Watch();
+        }
+        catch (Exception e) when (e is SyscallException or InvalidOperationException)
+        {
+            _logger.LogWarning("Watching deputies failed: {Error}", e.Message);
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
@@ -190,9 +191,11 @@ public sealed class CheckpointEngine : IDisposable
             _frozen.Clear();
             // A deputy let go would run again at home while its copy runs remotely: it ends with the engine
             // (its copy ends when the node link closes).
-            foreach (var pid in _deputies)
+            foreach (var pid in _deputies.All.ToList())
+            {
                 Signals.Kill(pid, Signals.SIGKILL);
-            _deputies.Clear();
+                _deputies.Forget(pid);
+            }
         });
         _tracer.Dispose();
     }

@@ -16,6 +16,8 @@ internal static class StubElf
     private const int HeaderSize = 64, ProgramHeaderSize = 56, CodeOffset = HeaderSize + 2 * ProgramHeaderSize;
     /// <summary>Offset of the `syscall` instruction of the entry loop.</summary>
     public const ulong SyscallOffset = CodeOffset + 5;
+    /// <summary>Offset of the entry of the `pause` loop.</summary>
+    public const ulong EntryOffset = CodeOffset;
 
     // entry: mov eax, 34 (pause); syscall; jmp entry
     private static readonly byte[] Code = [0xb8, 0x22, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7];
@@ -45,6 +47,10 @@ internal static class StubElf
         Code.CopyTo(f.AsSpan(CodeOffset));
         return f;
     }
+
+    /// <summary>Writes the `pause` loop into an already mapped, writable trampoline of another process (a deputy).</summary>
+    public static void WriteCode(int pid, ulong trampoline) =>
+        OpenMosix.Linux.ProcessMemory.Write(pid, trampoline + CodeOffset, Code);
 
     private static void WriteLoad(Span<byte> ph, uint flags, ulong address, ulong fileSize, ulong memorySize)
     {

@@ -33,6 +33,12 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
             Ptrace.Syscall(Pid);
             var status = Waiting.WaitPid(Pid);
             if (!status.Stopped) throw new TraceeGoneException(Pid, status);
+            // A PTRACE_INTERRUPT that was still pending surfaces as an event stop: not this call's business.
+            if (status.PtraceEvent == Ptrace.EventStop && status.StopSignal == Signals.SIGTRAP)
+            {
+                phase--;
+                continue;
+            }
             if (status.StopSignal != (Signals.SIGTRAP | 0x80))
                 throw new InjectionException($"injected syscall {number} in process {Pid}: unexpected stop ({status})");
         }

@@ -52,15 +52,35 @@ internal sealed class TracerThread : IDisposable
         return true;
     });
 
+    /// <summary>Runs on the tracer thread whenever no work has come for <see cref="IdleInterval"/> (deputy watch).</summary>
+    public Action? Idle { get; set; }
+
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(20);
+
     private void Loop()
     {
-        foreach (var work in _queue.GetConsumingEnumerable()) work();
+        while (true)
+        {
+            Action? work;
+            try
+            {
+                if (_queue.IsCompleted) break;
+                if (!_queue.TryTake(out work, IdleInterval)) work = Idle;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                break;
+            }
+            work?.Invoke();
+        }
     }
 
     public void Dispose()
     {
         _queue.CompleteAdding();
-        if (!IsCurrent) _thread.Join();
+        // Disposed from its own thread (an event handler's continuation): the loop ends by itself after this work.
+        if (IsCurrent) return;
+        _thread.Join();
         _queue.Dispose();
     }
 }

@@ -98,6 +98,12 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         {
             return;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not a bad request: the caller still gets one line, the log gets the details.
+            LogFailed(logger, e.ToString());
+            response = HttpResponse.Error(500, $"omd failed: {e.GetType().Name}: {e.Message}");
+        }
         try
         {
             // A fresh bound for the answer: a migration may have taken longer than the request's own bound.
@@ -127,6 +133,9 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
 
     [LoggerMessage(Level = LogLevel.Information, Message = "admin API listening on {Path}")]
     private static partial void LogListening(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "admin request failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} by uid {Uid} (pid {Pid}): {Status}")]
     private static partial void LogRequest(ILogger logger, string method, string path, uint uid, int pid, int status);

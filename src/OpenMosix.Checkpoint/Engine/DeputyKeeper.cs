@@ -1,0 +1,188 @@
+using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Checkpoint.Tracing;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
+
+namespace OpenMosix.Checkpoint.Engine;
+
+/// <summary>
+/// Keeps deputies: original processes whose copy runs on another node. A deputy is emptied (every mapping but a
+/// one-segment trampoline and the vdso is unmapped, so it holds almost no memory), keeps its PID, parent and
+/// descriptors, and waits in a `pause` loop with every signal unblocked, so each signal sent to it stops it for
+/// its tracer: the keeper reports it for forwarding and suppresses it here. Stop signals also stop the deputy
+/// (so a shell sees its job stopped) until SIGCONT. Everything runs on the tracer thread.
+/// </summary>
+internal sealed class DeputyKeeper(ILogger logger)
+{
+    private const int SigactionSize = 32;
+    private const ulong ExitGroupCall = 231;
+    private const long RseqFlagUnregister = 1;
+    private const int ItimervalSize = 32;
+    private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
+    private readonly Dictionary<int, ulong> _trampolines = [];
+
+    public event Action<int, int>? SignalArrived;
+    public event Action<int, ExitStatus>? Died;
+
+    public bool IsDeputy(int pid) => _trampolines.ContainsKey(pid);
+
+    public IReadOnlyCollection<int> All => _trampolines.Keys;
+
+    /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy.</summary>
+    public void Make(int pid)
+    {
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var regs = Ptrace.GetRegs(pid);
+        var maps = ProcFs.ReadMaps(pid);
+        var syscall = ProcessInspector.FindSyscallInstruction(pid, maps.Select(m => RegionBuilder.Build(pid, m)));
+        if (syscall == 0) throw new InjectionException($"process {pid} has no syscall instruction to inject through");
+        var space = new AddressSpace();
+        foreach (var m in maps) space.Reserve(m.Start, m.End);
+        var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, 1UL << 46);
+        if (trampoline == 0) throw new RestoreException($"no free room in process {pid} for its deputy trampoline");
+
+        var injector = new SyscallInjector(pid, syscall, regs);
+        var mapped = (ulong)injector.Call("mmap of the deputy trampoline", Mmap, (long)trampoline, (long)StubElf.TrampolineSize,
+            ProtRead | ProtWrite | ProtExec, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
+        if (mapped != trampoline) throw new RestoreException($"the deputy trampoline landed at 0x{mapped:x}, not 0x{trampoline:x}");
+        StubElf.WriteCode(pid, trampoline);
+        injector.SyscallInstruction = trampoline + StubElf.SyscallOffset;
+        // The kernel reads the rseq area on every return to user mode and kills the process (SIGSEGV) once it is
+        // unmapped: unregister it first. The robust list and clear_child_tid are only touched at exit, tolerantly.
+        if (Ptrace.GetRseqConfiguration(pid) is { AbiPointer: not 0 } rseq)
+            injector.Call("rseq unregistration", Rseq, (long)rseq.AbiPointer, rseq.AbiSize, RseqFlagUnregister, rseq.Signature);
+        // Interval timers live in the kernel, not in the memory given back: left running they would keep signalling
+        // the deputy, and each SIGALRM would be forwarded to a copy whose own restored timer already fires.
+        var zero = trampoline + StubElf.DataOffset;
+        ProcessMemory.Write(pid, zero, new byte[ItimervalSize]);
+        for (var which = 0; which < 3; which++)
+            injector.Call($"setitimer({which}, off)", Setitimer, which, (long)zero, 0);
+        foreach (var m in maps)
+        {
+            if (Restorer.SpecialNames.Contains(m.Name) || m.Name == "[vsyscall]") continue;
+            injector.Call($"munmap of {m.Start:x}-{m.End:x}", Munmap, (long)m.Start, (long)m.Length);
+        }
+        _trampolines[pid] = trampoline;
+        Park(pid, trampoline, regs);
+        logger.LogInformation("Process {Pid} is a deputy now: {Mappings} mappings released", pid, maps.Count);
+    }
+
+    /// <summary>Looks at every deputy once without blocking: signals to forward, stops, deaths.</summary>
+    public void Watch()
+    {
+        foreach (var pid in _trampolines.Keys.ToList())
+        {
+            WaitStatus status;
+            try
+            {
+                status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
+            }
+            catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+            {
+                _trampolines.Remove(pid);
+                Died?.Invoke(pid, new ExitStatus(0, Signals.SIGKILL));
+                continue;
+            }
+            if (status.Raw == -1) continue;
+            if (!status.Stopped)
+            {
+                _trampolines.Remove(pid);
+                Died?.Invoke(pid, status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+                continue;
+            }
+            HandleStop(pid, status);
+        }
+    }
+
+    /// <summary>Ends the deputy with exactly <paramref name="status"/>, as its parent will see it.</summary>
+    public void End(int pid, ExitStatus status)
+    {
+        var trampoline = Stop(pid);
+        // Every signal blocked: one pending would be delivered on the first resume instead of running the call.
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var regs = Ptrace.GetRegs(pid);
+        _trampolines.Remove(pid);
+        if (!status.Signaled)
+        {
+            regs.rip = trampoline + StubElf.SyscallOffset;
+            regs.rax = ExitGroupCall;
+            regs.orig_rax = ulong.MaxValue;
+            regs.rdi = (ulong)status.Code;
+            Ptrace.SetRegs(pid, regs);
+            Ptrace.Detach(pid);
+            return;
+        }
+        var signal = status.Signal;
+        if (signal != Signals.SIGKILL)
+        {
+            // The program's own handler must not run: its copy already died of this signal elsewhere.
+            var action = trampoline + StubElf.DataOffset;
+            ProcessMemory.Write(pid, action, new byte[SigactionSize]);
+            new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs)
+                .Call($"rt_sigaction({signal}, SIG_DFL)", RtSigaction, signal, (long)action, 0, 8);
+        }
+        Ptrace.SetSignalMask(pid, ulong.MaxValue & ~(1UL << (signal - 1)));
+        // PTRACE_DETACH passes a signal on only from a signal-delivery-stop; this is an event stop: send it.
+        Ptrace.Detach(pid);
+        Signals.Kill(pid, signal);
+    }
+
+    /// <summary>Stops a parked deputy for work on it (signals that race in are reported, not delivered).</summary>
+    public ulong Stop(int pid)
+    {
+        if (!_trampolines.TryGetValue(pid, out var trampoline))
+            throw new InvalidOperationException($"process {pid} is not a deputy");
+        Ptrace.Interrupt(pid);
+        while (true)
+        {
+            var status = Waiting.WaitPid(pid, Waiting.WALL);
+            if (!status.Stopped)
+            {
+                _trampolines.Remove(pid);
+                throw new TraceeGoneException(pid, status);
+            }
+            if (status.PtraceEvent == Ptrace.EventStop && !StopSignals.Contains(status.StopSignal)) return trampoline;
+            if (status.PtraceEvent == Ptrace.EventStop)
+            {
+                // In group-stop: an interrupt on a group-stopped tracee reports the same stop; it is ours now.
+                return trampoline;
+            }
+            SignalArrived?.Invoke(pid, status.StopSignal);
+            Ptrace.Continue(pid, 0);
+            Ptrace.Interrupt(pid);
+        }
+    }
+
+    /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
+    public void Forget(int pid) => _trampolines.Remove(pid);
+
+    public ulong TrampolineOf(int pid) => _trampolines[pid];
+
+    private void HandleStop(int pid, WaitStatus status)
+    {
+        var signal = status.StopSignal;
+        if (status.PtraceEvent == Ptrace.EventStop)
+        {
+            // Group-stop (a stop signal we let through): stay stopped, but hear SIGCONT. Anything else: back to pause.
+            if (StopSignals.Contains(signal)) Ptrace.Listen(pid);
+            else Ptrace.Continue(pid, 0);
+            return;
+        }
+        SignalArrived?.Invoke(pid, signal);
+        // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
+        Ptrace.Continue(pid, StopSignals.Contains(signal) ? signal : 0);
+    }
+
+    private static void Park(int pid, ulong trampoline, UserRegs template)
+    {
+        var regs = template;
+        regs.rip = trampoline + StubElf.EntryOffset;
+        regs.orig_rax = ulong.MaxValue;
+        Ptrace.SetRegs(pid, regs);
+        Ptrace.SetSignalMask(pid, 0);
+        Ptrace.Continue(pid, 0);
+    }
+}

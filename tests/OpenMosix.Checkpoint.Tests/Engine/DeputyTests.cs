@@ -1,0 +1,105 @@
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>An image sink that keeps nothing: these tests care about what happens to the original.</summary>
+internal sealed class NullSink : IImageSink
+{
+    public void WriteMetadata(ProcessImage image) { }
+    public void WritePages(ulong address, ReadOnlySpan<byte> data) { }
+    public void Complete() { }
+}
+
+public sealed class DeputyTests
+{
+    private static (ChildProcess Child, string Output) Start(TempDirectory dir, string program, params string[] arguments)
+    {
+        var output = dir.File("out");
+        var child = ChildProcess.StartToFile(TestPrograms.Locate(program), arguments, output);
+        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        return (child, output);
+    }
+
+    private static long Rss(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+
+    [Fact]
+    public void A_deputy_gives_back_its_memory_keeps_its_pid_and_ends_with_the_exit_code_it_is_given()
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "memticker", "256", "1000", "20");
+        using var engine = new CheckpointEngine();
+        Assert.True(Rss(child.Pid) > 250L << 20);
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+        Assert.InRange(Rss(child.Pid), 0, 2L << 20);
+        engine.EndDeputy(child.Pid, new ExitStatus(3, 0));
+        Assert.Equal(new ChildExit(3, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    [Theory]
+    [InlineData(15)]
+    [InlineData(6)]
+    [InlineData(9)]
+    public void A_deputy_ended_with_a_signal_dies_of_that_signal_even_if_the_program_handles_it(int signal)
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "signals", "400", "25");
+        using var engine = new CheckpointEngine();
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, signal));
+        Assert.Equal(new ChildExit(0, signal), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    [Fact]
+    public async Task Signals_sent_to_a_deputy_are_reported_and_kept_from_it_and_sigkill_is_reported_as_its_death()
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "sleeper", "1000", "20");
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        var died = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.DeputyDied += (pid, status) => died.TrySetResult(status);
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        Signals.Kill(child.Pid, Signals.SIGTERM);
+        Poll.Until(() => { lock (signals) return signals.Contains(Signals.SIGTERM); }, EngineFixtures.Patience, "SIGTERM to be reported");
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
+        Poll.Until(() => { lock (signals) return signals.Contains(Signals.SIGUSR1); }, EngineFixtures.Patience, "SIGUSR1 to be reported");
+        Assert.False(child.HasExited, "a deputy must not act on the signals sent to it");
+
+        Signals.Kill(child.Pid, Signals.SIGKILL);
+        // Here the test is the deputy's parent as well as its tracer's process: the engine collects the death.
+        Assert.Equal(new ExitStatus(0, Signals.SIGKILL), await died.Task.WaitAsync(EngineFixtures.Patience, TestContext.Current.CancellationToken));
+        Assert.False(Signals.Exists(child.Pid));
+    }
+
+    [Fact]
+    public void A_stop_signal_is_reported_and_stops_the_deputy_and_sigcont_resumes_it()
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "sleeper", "1000", "20");
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        Signals.Kill(child.Pid, Signals.SIGTSTP);
+        Poll.Until(() => { lock (signals) return signals.Contains(Signals.SIGTSTP); }, EngineFixtures.Patience, "SIGTSTP to be reported");
+        // In group-stop under ptrace the kernel shows a tracing stop; a SIGCONT must still get through.
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "t", EngineFixtures.Patience, "the deputy to stop");
+        Signals.Kill(child.Pid, Signals.SIGCONT);
+        Poll.Until(() => { lock (signals) return signals.Contains(Signals.SIGCONT); }, EngineFixtures.Patience, "SIGCONT to be reported");
+        lock (signals) Assert.Contains(Signals.SIGTSTP, signals);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+}
