@@ -133,6 +133,35 @@ public sealed class CheckpointEngine : IDisposable
         });
     }
 
+    /// <summary>
+    /// Brings a moved process home: rebuilds <paramref name="source"/> (the image of its copy) into its deputy, so
+    /// its PID, parent and descriptors never changed. On failure the deputy stays a deputy and the error is rethrown.
+    /// </summary>
+    public RestoredProcess RestoreInto(int deputyPid, IImageSource source, RestoreOptions options)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        return _tracer.Run(() =>
+        {
+            var trampoline = _deputies.Stop(deputyPid);
+            var newTrampoline = trampoline;
+            try
+            {
+                var restored = _restorer.RestoreInto(deputyPid, trampoline, source, options, out newTrampoline);
+                _deputies.Forget(deputyPid);
+                if (options.KeepFrozen) _frozen.Add(deputyPid);
+                return restored;
+            }
+            catch (Exception e) when (e is not TraceeGoneException)
+            {
+                _logger.LogWarning("Restore into deputy {Pid} failed, it stays a deputy: {Error}", deputyPid, e.Message);
+                _deputies.Repark(deputyPid, newTrampoline);
+                throw;
+            }
+        });
+    }
+
     /// <summary>Kills a process kept frozen (a restored copy whose migration was called off) and reaps it if it is ours.</summary>
     public void KillFrozen(int pid)
     {

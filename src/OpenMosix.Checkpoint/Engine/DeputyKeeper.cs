@@ -56,6 +56,10 @@ internal sealed class DeputyKeeper(ILogger logger)
             injector.Call("rseq unregistration", Rseq, (long)rseq.AbiPointer, rseq.AbiSize, RseqFlagUnregister, rseq.Signature);
         // Interval timers live in the kernel, not in the memory given back: left running they would keep signalling
         // the deputy, and each SIGALRM would be forwarded to a copy whose own restored timer already fires.
+        // The break back at its start while the heap still exists (the kernel shrinks a break only through its
+        // mapping): a restore into this deputy then finds it where a fresh stub has it.
+        var startBrk = ProcFs.ReadStat(pid).StartBrk;
+        if (startBrk != 0) injector.Raw(Brk, (long)startBrk);
         var zero = trampoline + StubElf.DataOffset;
         ProcessMemory.Write(pid, zero, new byte[ItimervalSize]);
         for (var which = 0; which < 3; which++)
@@ -154,6 +158,24 @@ internal sealed class DeputyKeeper(ILogger logger)
             Ptrace.Continue(pid, 0);
             Ptrace.Interrupt(pid);
         }
+    }
+
+    /// <summary>
+    /// After a failed restore into the deputy: whatever was mapped goes again, and it waits in the pause loop of
+    /// <paramref name="trampoline"/> (the one the restore set up), a deputy as before.
+    /// </summary>
+    public void Repark(int pid, ulong trampoline)
+    {
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var regs = Ptrace.GetRegs(pid);
+        var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
+        foreach (var m in ProcFs.ReadMaps(pid))
+        {
+            if (Restorer.SpecialNames.Contains(m.Name) || m.Name == "[vsyscall]") continue;
+            ProcessBuilder.UnmapOutside(injector, m, trampoline);
+        }
+        _trampolines[pid] = trampoline;
+        Park(pid, trampoline, regs);
     }
 
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>

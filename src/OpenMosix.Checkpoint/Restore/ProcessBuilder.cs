@@ -25,9 +25,8 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
         var stub = ProcFs.ReadMaps(pid);
         foreach (var m in stub)
         {
-            if (m.Start >= trampoline && m.End <= trampoline + StubElf.TrampolineSize) continue;
             if (Restorer.SpecialNames.Contains(m.Name) || m.Name == "[vsyscall]") continue;
-            injector.Call($"munmap of stub mapping {m.Start:x}-{m.End:x}", Munmap, (long)m.Start, (long)m.Length);
+            UnmapOutside(injector, m, trampoline);
         }
         MoveSpecialMappings([.. stub.Where(m => Restorer.SpecialNames.Contains(m.Name))]);
 
@@ -42,6 +41,23 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
                 if (end != image.Attributes.Brk) throw new RestoreException($"brk(0x{image.Attributes.Brk:x}) gave 0x{end:x}: the heap cannot be rebuilt");
             }
         }
+    }
+
+    /// <summary>
+    /// Unmaps the parts of <paramref name="m"/> outside the trampoline segment. A trampoline mapped next to another
+    /// anonymous RWX mapping (a deputy's old one) is merged with it into one VMA, so whole-mapping munmaps would
+    /// take the trampoline along.
+    /// </summary>
+    internal static void UnmapOutside(SyscallInjector injector, MapsEntry m, ulong trampoline)
+    {
+        var end = trampoline + StubElf.TrampolineSize;
+        if (m.End <= trampoline || m.Start >= end)
+        {
+            injector.Call($"munmap of {m.Start:x}-{m.End:x}", Munmap, (long)m.Start, (long)m.Length);
+            return;
+        }
+        if (m.Start < trampoline) injector.Call($"munmap of {m.Start:x}-{trampoline:x}", Munmap, (long)m.Start, (long)(trampoline - m.Start));
+        if (m.End > end) injector.Call($"munmap of {end:x}-{m.End:x}", Munmap, (long)end, (long)(m.End - end));
     }
 
     // vdso and vvar are moved whole with mremap (the kernel then updates its own record of the vdso), first to

@@ -54,44 +54,10 @@ internal sealed class Restorer(ILogger logger)
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
             var stubReady = total.Elapsed;
+            logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms", originalPid, stubReady.TotalMilliseconds);
             var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
             build.ReplaceStubAddressSpace(brkSegment);
-            build.AssumeFilesystemIdentity();
-            build.MapRegions();
-            var layoutReady = total.Elapsed;
-            var withContents = image.Regions.Where(RegionBuilder.HasContents).ToList();
-            ulong pageBytes;
-            using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, withContents.Where(r => !ProcessBuilder.MappedFromFile(r)), logger) : null)
-            {
-                var writer = new PageWriter(pid, withContents, userFaults,
-                    (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
-                var reading = TimeSpan.Zero;
-                while (Timed(source.ReadNextPageRun, ref reading) is { } run)
-                {
-                    writer.Add(run);
-                    options.BytesRestored?.Report(writer.Written);
-                }
-                writer.Flush();
-                userFaults?.Release();
-                pageBytes = writer.Written;
-                logger.LogDebug("Restore of {OriginalPid}: page phase {Pages:F2} ms ({How}): waiting for the image {Reading:F2} ms, prefault {Prefault:F2} ms, writing {Write:F2} ms",
-                    originalPid, (total.Elapsed - layoutReady).TotalMilliseconds, userFaults is null ? "process_vm_writev" : "UFFDIO_COPY",
-                    reading.TotalMilliseconds, writer.PrefaultTime.TotalMilliseconds, writer.WriteTime.TotalMilliseconds);
-            }
-            var pagesWritten = total.Elapsed;
-            build.ProtectRegions();
-            build.RestoreFiles(descriptors);
-            build.RestoreProcessState(pid != originalPid);
-            build.RestoreCredentials();
-            build.DropTrampoline();
-            Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
-            Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
-            Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-            if (!options.KeepFrozen) Ptrace.Detach(pid);
-            logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms, layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
-                originalPid, stubReady.TotalMilliseconds, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
-            logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
-                originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
+            Rebuild(pid, image, source, options, injector, build, descriptors, total);
             return new RestoredProcess(pid, pid == originalPid, originalPid, total.Elapsed);
         }
         catch
@@ -103,6 +69,99 @@ internal sealed class Restorer(ILogger logger)
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Everything after the address space was emptied, shared by a fresh stub and a deputy: map and fill the
+    /// regions, files, process state, credentials, registers; then let it go (unless kept frozen).
+    /// </summary>
+    private void Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options, SyscallInjector injector,
+        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total)
+    {
+        var originalPid = image.Origin.Pid;
+        build.AssumeFilesystemIdentity();
+        build.MapRegions();
+        var layoutReady = total.Elapsed;
+        var withContents = image.Regions.Where(RegionBuilder.HasContents).ToList();
+        ulong pageBytes;
+        using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, withContents.Where(r => !ProcessBuilder.MappedFromFile(r)), logger) : null)
+        {
+            var writer = new PageWriter(pid, withContents, userFaults,
+                (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
+            var reading = TimeSpan.Zero;
+            while (Timed(source.ReadNextPageRun, ref reading) is { } run)
+            {
+                writer.Add(run);
+                options.BytesRestored?.Report(writer.Written);
+            }
+            writer.Flush();
+            userFaults?.Release();
+            pageBytes = writer.Written;
+            logger.LogDebug("Restore of {OriginalPid}: page phase {Pages:F2} ms ({How}): waiting for the image {Reading:F2} ms, prefault {Prefault:F2} ms, writing {Write:F2} ms",
+                originalPid, (total.Elapsed - layoutReady).TotalMilliseconds, userFaults is null ? "process_vm_writev" : "UFFDIO_COPY",
+                reading.TotalMilliseconds, writer.PrefaultTime.TotalMilliseconds, writer.WriteTime.TotalMilliseconds);
+        }
+        var pagesWritten = total.Elapsed;
+        build.ProtectRegions();
+        build.RestoreFiles(descriptors);
+        build.RestoreProcessState(pid != originalPid);
+        build.RestoreCredentials();
+        build.DropTrampoline();
+        Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
+        Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
+        Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
+        if (!options.KeepFrozen) Ptrace.Detach(pid);
+        logger.LogDebug("Restore of {OriginalPid}: layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
+            originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+        logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
+            originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Rebuilds an image into an existing, stopped deputy (its original process: same PID, same parent) that waits
+    /// in the pause loop of <paramref name="deputyTrampoline"/>. Its descriptors stand in for the image's pipes and
+    /// terminals; descriptors the image does not have are closed. A failure before the deputy's address space is
+    /// touched leaves it a deputy; <paramref name="newTrampoline"/> tells the caller which trampoline it has then.
+    /// </summary>
+    public RestoredProcess RestoreInto(int pid, ulong deputyTrampoline, IImageSource source, RestoreOptions options, out ulong newTrampoline)
+    {
+        var total = Stopwatch.StartNew();
+        newTrampoline = deputyTrampoline;
+        var image = source.ReadMetadata();
+        Validate(image);
+        CpuCompatibility.Check(image);
+
+        var space = new AddressSpace();
+        foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
+        foreach (var m in OpenMosix.Linux.Proc.ProcFs.ReadMaps(pid)) space.Reserve(m.Start, m.End);
+        var startBrk = image.Attributes.StartBrk;
+        var brkSegment = startBrk >= 0x20000 && startBrk % 4096 == 0 ? startBrk : 0;
+        if (brkSegment != 0) space.Reserve(brkSegment - 0x1000, PageAlign(Math.Max(image.Attributes.Brk, startBrk)) + (2 << 20));
+        var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, brkSegment != 0 ? brkSegment - 0x1000 : 1UL << 46);
+        if (trampoline == 0) throw new RestoreException("no free address below the image's heap for the restore trampoline");
+        space.Reserve(trampoline, trampoline + StubElf.TrampolineSize);
+
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var regs = Ptrace.GetRegs(pid);
+        var injector = new SyscallInjector(pid, deputyTrampoline + StubElf.SyscallOffset, regs);
+        var mapped = (ulong)injector.Call("mmap of the restore trampoline", Mmap, (long)trampoline, (long)StubElf.TrampolineSize,
+            ProtRead | ProtWrite | ProtExec, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
+        if (mapped != trampoline) throw new RestoreException($"the restore trampoline landed at 0x{mapped:x}, not 0x{trampoline:x}");
+        StubElf.WriteCode(pid, trampoline);
+        newTrampoline = trampoline;
+        injector.SyscallInstruction = trampoline + StubElf.SyscallOffset;
+        CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
+        // The deputy's break was put back at its start when it became a deputy, as a fresh stub's is.
+        var ownStart = OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).StartBrk;
+        if (brkSegment != 0 && ownStart != startBrk)
+            throw new RestoreException($"deputy {pid} has its break at 0x{ownStart:x}, the image at 0x{startBrk:x}");
+
+        var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
+        build.ReplaceStubAddressSpace(brkSegment);
+        var own = OpenMosix.Linux.Proc.ProcFs.ReadDescriptors(pid).ToDictionary(d => d.Fd, d => d.Fd);
+        // The copy had another PID where it ran: Rebuild fixes what caches it (glibc's tid) since pid differs.
+        Rebuild(pid, image, source, options, injector, build, own, total);
+        return new RestoredProcess(pid, image.Origin.Pid == pid, image.Origin.Pid, total.Elapsed);
     }
 
     private static void Validate(ProcessImage image)

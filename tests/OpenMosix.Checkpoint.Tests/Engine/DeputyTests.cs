@@ -102,4 +102,60 @@ public sealed class DeputyTests
         engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
     }
+
+    [Fact]
+    public void A_process_that_ran_elsewhere_is_restored_into_its_deputy_and_finishes_there_with_its_pid_and_parent()
+    {
+        const int Lines = 150;
+        using var dir = new TempDirectory();
+        var (child, output) = Start(dir, "counter", $"{Lines}");
+        using var home = new CheckpointEngine();
+        using var away = new CheckpointEngine();
+
+        var outbound = new InMemoryImage();
+        home.Checkpoint(child.Pid, outbound, new DumpOptions(AfterDump.KeepFrozen));
+        var copy = away.Restore(outbound, new RestoreOptions(TryOriginalPid: false) { KeepFrozen = true });
+        home.MakeDeputy(child.Pid);
+        away.Thaw(copy.Pid);
+        var printedAway = Poll.CountLines(output);
+        Poll.Until(() => Poll.CountLines(output) >= printedAway + 10, EngineFixtures.Patience, "the copy to print on");
+
+        var inbound = new InMemoryImage();
+        away.Checkpoint(copy.Pid, inbound, new DumpOptions(AfterDump.KeepFrozen));
+        away.KillFrozen(copy.Pid);
+        var back = home.RestoreInto(child.Pid, inbound, new RestoreOptions());
+        Assert.Equal(child.Pid, back.Pid);
+
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+        var expected = new List<string>();
+        var sum = 1469598103934665603UL;
+        for (var i = 0; i < Lines; i++)
+        {
+            sum = (sum ^ (ulong)i) * 1099511628211UL;
+            expected.Add($"{i} {sum:x16}");
+        }
+        Assert.Equal(expected, File.ReadAllLines(output));
+    }
+
+    [Fact]
+    public void A_restore_into_a_deputy_that_fails_leaves_it_a_deputy_that_can_still_be_ended()
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "sleeper", "1000", "20");
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+        // The image of another program: its heap starts elsewhere, which the restore finds only after it has
+        // set up its trampoline in the deputy, so the deputy must be put back as it was.
+        using var otherDir = new TempDirectory();
+        var (other, _) = Start(otherDir, "memticker", "4", "1000", "20");
+        var broken = new InMemoryImage();
+        engine.Checkpoint(other.Pid, broken, new DumpOptions(AfterDump.Resume));
+        Assert.Throws<OpenMosix.Checkpoint.Restore.RestoreException>(() => engine.RestoreInto(child.Pid, broken, new RestoreOptions()));
+
+        Assert.False(child.HasExited);
+        engine.EndDeputy(child.Pid, new ExitStatus(7, 0));
+        Assert.Equal(new ChildExit(7, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
 }
