@@ -53,6 +53,21 @@ public static class Descriptors
     }
 
     /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
+    /// <summary>One read(2) of at most <paramref name="buffer"/>.Length bytes; 0 at end of file. Retries EINTR.</summary>
+    public static unsafe int Read(SafeFileHandle fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Sys.Read(fd, p, (nuint)buffer.Length);
+                if (n >= 0) return (int)n;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR) throw new SyscallException("read", errno);
+            }
+        }
+    }
+
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {
         var fd = Sys.Open(path, flags | Sys.O_CLOEXEC, mode);

@@ -23,6 +23,7 @@ public sealed class CheckpointEngine : IDisposable
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
     private readonly DeputyKeeper _deputies;
+    private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
     private bool _disposed;
 
     public CheckpointEngine(ILoggerFactory? loggers = null)
@@ -176,6 +177,7 @@ public sealed class CheckpointEngine : IDisposable
                 {
                     // ptrace stops may still be reported before the exit
                 }
+            if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(new ExitStatus(0, Signals.SIGKILL));
             return 0;
         });
     }
@@ -188,10 +190,47 @@ public sealed class CheckpointEngine : IDisposable
         return status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal);
     }
 
+    /// <summary>
+    /// Completes when <paramref name="pid"/> (a child of this process: a restored guest) has ended, and reaps it.
+    /// The reaping waitpid runs on the tracer thread between its work, never beside it: a waitpid on another thread
+    /// would take the ptrace stops of a checkpoint of the same process away from the tracer.
+    /// </summary>
+    public Task<ExitStatus> WhenExited(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tracer.Run(() =>
+        {
+            if (!_exitWatches.TryGetValue(pid, out var watch))
+                _exitWatches[pid] = watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return watch.Task;
+        });
+    }
+
+    private void WatchExits()
+    {
+        foreach (var (pid, watch) in _exitWatches.ToList())
+        {
+            if (_frozen.Contains(pid)) continue;
+            try
+            {
+                var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
+                if (status.Raw == -1 || status.Stopped) continue;
+                _exitWatches.Remove(pid);
+                watch.TrySetResult(status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+            }
+            catch (SyscallException e)
+            {
+                _exitWatches.Remove(pid);
+                watch.TrySetException(e);
+            }
+        }
+    }
+
     private void WatchDeputies()
     {
         try
         {
+            WatchExits();
             _deputies.Watch();
         }
         catch (Exception e) when (e is SyscallException or InvalidOperationException)

@@ -31,6 +31,9 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void EndDeputy(int pid, ExitStatus status) => _engine.EndDeputy(pid, status);
 
+    public RestoredProcess RestoreInto(int pid, OpenMosix.Checkpoint.Image.IImageSource source) =>
+        _engine.RestoreInto(pid, source, new RestoreOptions());
+
     public void Dispose()
     {
         _events.Writer.TryComplete();

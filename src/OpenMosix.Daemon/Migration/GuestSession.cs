@@ -21,6 +21,7 @@ public sealed partial class GuestSession(
     ILogger logger)
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+    private volatile bool _wentHome;
 
     public async Task RunAsync(CancellationToken cancel)
     {
@@ -103,10 +104,17 @@ public sealed partial class GuestSession(
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var outputs = pipes.Outputs.Select(o => PumpOutputAsync(o.Key, o.Value, stop.Token)).ToList();
-        var exit = Blocking.Run(() => engine.WaitForExit(restored));
+        var exit = engine.WhenExited(restored.Pid);
         var fromHome = ListenToHomeAsync(restored.Pid, pipes, stop.Token);
 
         var first = await Task.WhenAny(exit, fromHome).ConfigureAwait(false);
+        if (_wentHome)
+        {
+            // It went home: its copy here is gone, and its exit is none of home's business.
+            LogWentHome(logger, restored.Pid, link.PeerNode);
+            await stop.CancelAsync().ConfigureAwait(false);
+            return;
+        }
         if (first == fromHome && !exit.IsCompleted)
         {
             // Home is gone (or broke the protocol): the guest must not live on alone.
@@ -145,7 +153,8 @@ public sealed partial class GuestSession(
         return 0;
     });
 
-    private async Task ListenToHomeAsync(int guestPid, RelayPipes pipes, CancellationToken cancel)
+    /// <summary>Frames from home until the link ends; true when the process went home (its copy here is gone).</summary>
+    private async Task<bool> ListenToHomeAsync(int guestPid, RelayPipes pipes, CancellationToken cancel)
     {
         var input = pipes.Input is { } handle ? new FileStream(handle, FileAccess.Write, 0, isAsync: false) : null;
         try
@@ -169,19 +178,77 @@ public sealed partial class GuestSession(
                         input = null;
                         break;
                     case FrameType.Control:
-                        var message = ControlMessage.Parse(frame, link.PeerNode, "signal");
-                        if (message.Signal is > 0 and < 65) Signals.Kill(guestPid, message.Signal);
+                        var message = ControlMessage.Parse(frame, link.PeerNode, "signal", "come-home");
+                        if (message.Kind == "signal" && message.Signal is > 0 and < 65) Signals.Kill(guestPid, message.Signal);
+                        if (message.Kind == "come-home" && await SendHomeAsync(guestPid, cancel).ConfigureAwait(false)) return true;
                         break;
                     default:
                         throw new LinkException($"node {link.PeerNode} sent an unexpected {frame.Type} frame to a guest");
                 }
             }
+            return false;
         }
         finally
         {
             if (input is not null) await input.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Home wants the process back: freeze it, stream its image home, and wait for the verdict. "home": the copy
+    /// here dies (it runs at home now); "stay", a failure, or a lost link: it runs on here as before.
+    /// </summary>
+    private async Task<bool> SendHomeAsync(int guestPid, CancellationToken cancel)
+    {
+        await ControlMessage.SendAsync(link, new ControlMessage("image-follows"), cancel).ConfigureAwait(false);
+        try
+        {
+            await Blocking.Run(() =>
+            {
+                using var wire = new LinkImageWriteStream(link);
+                using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
+                    engine.Checkpoint(guestPid, writer, new DumpOptions(AfterDump.KeepFrozen));
+                wire.Complete();
+                return 0;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogSendHomeFailed(logger, guestPid, e.Message);
+            return false;
+        }
+        ControlMessage verdict;
+        while (true)
+        {
+            var frame = await link.ReceiveAsync(cancel).ConfigureAwait(false);
+            if (frame is null)
+            {
+                engine.Thaw(guestPid);
+                return false;
+            }
+            if (frame.Value.Type != FrameType.Control) continue;
+            verdict = ControlMessage.Parse(frame.Value, link.PeerNode, "home", "stay");
+            break;
+        }
+        if (verdict.Kind == "home")
+        {
+            _wentHome = true;
+            engine.KillFrozen(guestPid);
+            return true;
+        }
+        LogStays(logger, guestPid, verdict.Reason ?? "home could not take it");
+        engine.Thaw(guestPid);
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} went home to node {Home}")]
+    private static partial void LogWentHome(ILogger logger, int guest, int home);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} could not be sent home: {Reason}")]
+    private static partial void LogSendHomeFailed(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} stays here: {Reason}")]
+    private static partial void LogStays(ILogger logger, int guest, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "refused process {Pid} of node {Home}: {Reason}")]
     private static partial void LogRefused(ILogger logger, int pid, int home, string reason);

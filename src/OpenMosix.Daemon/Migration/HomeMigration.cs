@@ -27,7 +27,15 @@ public sealed partial class HomeMigration(
     byte[] key,
     ILogger logger)
 {
-    private readonly Dictionary<int, (NodeLink Link, ManagedProcess Process)> _relays = [];
+    private readonly Dictionary<int, RelayState> _relays = [];
+
+    /// <summary>One moved process's link, and a pending request to bring it home.</summary>
+    private sealed class RelayState(NodeLink link, ManagedProcess process)
+    {
+        public NodeLink Link { get; } = link;
+        public ManagedProcess Process { get; } = process;
+        public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
+    }
     private readonly Lock _gate = new();
 
     public void Start()
@@ -115,8 +123,19 @@ public sealed partial class HomeMigration(
             throw new MigrationException($"node {node} is not in the map");
         if (entry.State != "alive")
             throw new MigrationException($"node {node} is {entry.State}");
-        if (node == selfNode()) throw new MigrationException($"bringing process {process.Pid} home is not available yet");
+        if (node == selfNode()) return BringHomeAsync(process);
+        if (process.State == ProcessState.Remote)
+            return ViaHomeAsync(process, node, cancel);
         return MigrateAsync(process, node, cancel);
+    }
+
+    /// <summary>From one remote node to another: home first (a moment at home, frozen), then out again.</summary>
+    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel)
+    {
+        var from = process.Where;
+        await BringHomeAsync(process).ConfigureAwait(false);
+        var result = await MigrateAsync(process, node, cancel).ConfigureAwait(false);
+        return result with { From = from };
     }
 
     public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel)
@@ -219,7 +238,7 @@ public sealed partial class HomeMigration(
             p.Migrations++;
             p.RemotePid = restored.RemotePid;
         });
-        lock (_gate) _relays[pid] = (link, process);
+        lock (_gate) _relays[pid] = new RelayState(link, process);
         _ = Task.Run(() => RelayAsync(process, link, descriptors), CancellationToken.None);
         LogMoved(logger, pid, target, restored.RemotePid, bytes >> 20, frozen.TotalMilliseconds);
         return new MigrationResult(pid, selfNode(), target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid);
@@ -238,34 +257,50 @@ public sealed partial class HomeMigration(
     private async Task RelayAsync(ManagedProcess process, NodeLink link, Dictionary<int, SafeFileHandle> descriptors)
     {
         var pid = process.Pid;
-        using var stop = new CancellationTokenSource();
-        var input = descriptors.Remove(0, out var stdin) ? PumpInputAsync(stdin, link, stop.Token) : Task.CompletedTask;
+        var inputStop = new CancellationTokenSource();
+        descriptors.Remove(0, out var stdin);
+        var input = stdin is not null ? PumpInputAsync(stdin, link, inputStop.Token) : Task.CompletedTask;
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
+        void Write(Frame frame)
+        {
+            if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
+            try
+            {
+                output.Write(frame.Payload, 1, frame.Payload.Length - 1);
+            }
+            catch (IOException)
+            {
+                // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
+            }
+        }
         ExitStatus? status = null;
         string? lost = null;
+        var cameHome = false;
         try
         {
             while (await link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
-                if (frame.Type == FrameType.Stdio && frame.Payload.Length > 1 && outputs.TryGetValue(frame.Payload[0], out var output))
+                if (frame.Type == FrameType.Control)
                 {
-                    try
+                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit", "image-follows");
+                    if (message.Kind == "exit")
                     {
-                        output.Write(frame.Payload, 1, frame.Payload.Length - 1);
+                        status = new ExitStatus(message.Code, message.Signal);
+                        break;
                     }
-                    catch (IOException)
-                    {
-                        // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
-                    }
+                    // The input must stop before the process runs here again, or this relay would steal its input.
+                    await inputStop.CancelAsync().ConfigureAwait(false);
+                    await input.ConfigureAwait(false);
+                    cameHome = await ReceiveHomeAsync(process, link, Write).ConfigureAwait(false);
+                    if (cameHome) break;
+                    inputStop.Dispose();
+                    inputStop = new CancellationTokenSource();
+                    input = stdin is not null ? PumpInputAsync(stdin, link, inputStop.Token) : Task.CompletedTask;
+                    continue;
                 }
-                else if (frame.Type == FrameType.Control)
-                {
-                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit");
-                    status = new ExitStatus(message.Code, message.Signal);
-                    break;
-                }
+                Write(frame);
             }
-            lost ??= status is null ? "the link closed without an exit status" : null;
+            lost ??= status is null && !cameHome ? "the link closed without an exit status" : null;
         }
         catch (LinkException e)
         {
@@ -273,11 +308,17 @@ public sealed partial class HomeMigration(
         }
         finally
         {
-            await stop.CancelAsync().ConfigureAwait(false);
+            await inputStop.CancelAsync().ConfigureAwait(false);
+            await input.ConfigureAwait(false);
+            inputStop.Dispose();
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
-            lock (_gate) _relays.Remove(pid);
+            stdin?.Dispose();
+            RelayState? relay;
+            lock (_gate) _relays.Remove(pid, out relay);
+            if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {pid} did not come home: {lost ?? "it ended first"}"));
             await link.DisposeAsync().ConfigureAwait(false);
         }
+        if (cameHome) return;
         if (status is { } done)
         {
             LogRemoteExit(logger, pid, done.ToString());
@@ -291,7 +332,52 @@ public sealed partial class HomeMigration(
             registry.Update(process, p => p.State = ProcessState.Lost);
             TryEnd(pid, new ExitStatus(0, Signals.SIGKILL));
         }
-        await input.ConfigureAwait(false);
+    }
+
+    /// <summary>The remote node streams the image back: rebuild it into the deputy, then tell it "home" or "stay".</summary>
+    private async Task<bool> ReceiveHomeAsync(ManagedProcess process, NodeLink link, Action<Frame> stdio)
+    {
+        var pid = process.Pid;
+        var from = process.Where;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        RelayState? relay;
+        lock (_gate) _relays.TryGetValue(pid, out relay);
+        try
+        {
+            var bytes = await Blocking.Run(() =>
+            {
+                var wire = new LinkImageReadStream(link, stdio);
+                using (var reader = new ImageReader(wire, leaveOpen: true))
+                    deputies.RestoreInto(pid, reader);
+                return wire.BytesReceived;
+            }).ConfigureAwait(false);
+            await ControlMessage.SendAsync(link, new ControlMessage("home")).ConfigureAwait(false);
+            registry.Update(process, p =>
+            {
+                p.State = ProcessState.Home;
+                p.Where = selfNode();
+                p.Migrations++;
+                p.RemotePid = 0;
+            });
+            LogCameHome(logger, pid, from, bytes >> 20, clock.Elapsed.TotalMilliseconds);
+            relay?.Homecoming?.TrySetResult(new MigrationResult(pid, from, selfNode(), bytes, (long)clock.Elapsed.TotalMilliseconds, pid));
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not LinkException)
+        {
+            LogNotHome(logger, pid, e.Message);
+            await ControlMessage.SendAsync(link, new ControlMessage("stay") { Reason = e.Message }).ConfigureAwait(false);
+            registry.Update(process, p => p.State = ProcessState.Remote);
+            lock (_gate)
+            {
+                if (relay is not null)
+                {
+                    relay.Homecoming?.TrySetException(new MigrationException($"process {pid} could not come home and runs on at node {from}: {e.Message}", e));
+                    relay.Homecoming = null;
+                }
+            }
+            return false;
+        }
     }
 
     private void TryEnd(int pid, ExitStatus status)
@@ -309,23 +395,30 @@ public sealed partial class HomeMigration(
         }
     }
 
-    /// <summary>Reads the deputy's stdin on a thread of its own (a terminal or pipe read blocks) and sends it on.</summary>
+    /// <summary>
+    /// Reads the deputy's stdin on a thread of its own and sends it on. It waits with poll and reads only what is
+    /// there, so it can stop between reads (before the process comes home) without O_NONBLOCK on a shared description.
+    /// </summary>
     private static Task PumpInputAsync(SafeFileHandle stdin, NodeLink link, CancellationToken cancel) => Blocking.Run(() =>
     {
-        using var stream = new FileStream(stdin, FileAccess.Read, 0, isAsync: false);
         var buffer = new byte[65536 + 1];
         try
         {
-            int n;
-            while (!cancel.IsCancellationRequested && (n = stream.Read(buffer, 1, buffer.Length - 1)) > 0)
+            while (!cancel.IsCancellationRequested)
             {
+                if (!Readiness.WaitReadable(stdin, TimeSpan.FromMilliseconds(100))) continue;
+                if (cancel.IsCancellationRequested) break;
+                var n = Descriptors.Read(stdin, buffer.AsSpan(1));
+                if (n == 0)
+                {
+                    link.SendAsync(FrameType.StdioEnd, new byte[] { 0 }, cancel).GetAwaiter().GetResult();
+                    break;
+                }
                 buffer[0] = 0;
                 link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
             }
-            if (!cancel.IsCancellationRequested)
-                link.SendAsync(FrameType.StdioEnd, new byte[] { 0 }, cancel).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is LinkException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is LinkException or IOException or OperationCanceledException or ObjectDisposedException or SyscallException)
         {
             // The relay ended; input that nobody will read is left where it is.
         }
@@ -335,6 +428,33 @@ public sealed partial class HomeMigration(
     private NodeLink? Relay(int pid)
     {
         lock (_gate) return _relays.TryGetValue(pid, out var relay) ? relay.Link : null;
+    }
+
+    /// <summary>
+    /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
+    /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
+    /// </summary>
+    public async Task<MigrationResult> BringHomeAsync(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        RelayState? relay;
+        var homecoming = new TaskCompletionSource<MigrationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (!_relays.TryGetValue(process.Pid, out relay)) throw new MigrationException($"process {process.Pid} is not away from home");
+            if (relay.Homecoming is not null) throw new MigrationException($"process {process.Pid} is already on its way home");
+            relay.Homecoming = homecoming;
+        }
+        registry.Update(process, p => p.State = ProcessState.Migrating);
+        try
+        {
+            await ControlMessage.SendAsync(relay.Link, new ControlMessage("come-home")).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            throw new MigrationException($"node {process.Where}: {e.Message}", e);
+        }
+        return await homecoming.Task.WaitAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
     }
 
     private static long ResidentBytes(int pid)
@@ -359,6 +479,12 @@ public sealed partial class HomeMigration(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} starts at home: {Reason}")]
     private static partial void LogPlacementSkipped(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home from node {Node}: {MiB} MiB, frozen {FrozenMs:F0} ms")]
+    private static partial void LogCameHome(ILogger logger, int pid, int node, long mib, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} could not come home, it runs on where it was: {Reason}")]
+    private static partial void LogNotHome(ILogger logger, int pid, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
     private static partial void LogDeputyGone(ILogger logger, int pid, string reason);

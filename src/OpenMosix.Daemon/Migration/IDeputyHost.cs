@@ -14,6 +14,9 @@ public interface IDeputyHost
     /// <summary>The deputy exits with exactly <paramref name="status"/>, so its parent's wait() sees the truth.</summary>
     void EndDeputy(int pid, ExitStatus status);
 
+    /// <summary>Rebuilds the process into its deputy (it came home); on failure it stays a deputy.</summary>
+    RestoredProcess RestoreInto(int pid, OpenMosix.Checkpoint.Image.IImageSource source);
+
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, int>? SignalArrived;
 

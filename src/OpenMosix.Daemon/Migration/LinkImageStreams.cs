@@ -72,7 +72,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 /// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd. Any other
 /// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd.
 /// </summary>
-public sealed class LinkImageReadStream(NodeLink link) : Stream
+public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = null) : Stream
 {
     private byte[] _current = [];
     private int _offset;
@@ -103,6 +103,10 @@ public sealed class LinkImageReadStream(NodeLink link) : Stream
                     break;
                 case FrameType.ImageEnd:
                     _ended = true;
+                    break;
+                case FrameType.Stdio or FrameType.StdioEnd when stdio is not null:
+                    // Output the process wrote just before it froze travels beside its image.
+                    stdio(frame);
                     break;
                 default:
                     throw new LinkException($"node {link.PeerNode} sent a {frame.Type} frame in the middle of an image");

@@ -88,3 +88,12 @@ internal struct UffdioCopy
     public ulong Mode;
     public long Copied;
 }
+
+/// <summary>struct pollfd.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short ReturnedEvents;
+}

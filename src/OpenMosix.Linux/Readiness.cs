@@ -1,0 +1,25 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux.Interop;
+
+namespace OpenMosix.Linux;
+
+public static class Readiness
+{
+    /// <summary>
+    /// Waits at most <paramref name="timeout"/> for <paramref name="fd"/> to have data or end of file (poll), so a
+    /// reader can stop between reads without setting O_NONBLOCK on a description it shares with someone else.
+    /// </summary>
+    public static unsafe bool WaitReadable(SafeFileHandle fd, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        var entry = new PollFd { Fd = (int)fd.DangerousGetHandle(), Events = Sys.POLLIN };
+        var result = Sys.Poll(&entry, 1, (int)timeout.TotalMilliseconds);
+        if (result < 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno == Errno.EINTR) return false;
+            throw new SyscallException("poll", errno);
+        }
+        return result > 0;
+    }
+}
