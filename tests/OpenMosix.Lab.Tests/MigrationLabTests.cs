@@ -103,6 +103,45 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         CommandRun.Run(TestPrograms.Locate("memticker"), [$"{mb}", "0"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
 
     [Fact]
+    public void A_program_moved_back_and_forth_fifty_times_and_across_all_nodes_prints_exactly_what_it_would_have()
+    {
+        using var run = Managed(1, TestPrograms.Locate("counter"), "1500");
+        run.WaitForLines(5);
+        var targets = Enumerable.Range(0, 25).SelectMany(_ => new[] { "2", "home" }).Concat(["2", "3", "home", "3", "2", "home"]).ToList();
+        foreach (var target in targets)
+            Migrate(1, run.Pid, target);
+        Assert.Equal(targets.Count + 2, Processes(1).Processes.Single(p => p.Pid == run.Pid).Migrations);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(CounterLines(1500), run.Lines());
+    }
+
+    [Fact]
+    public void A_python_program_moved_away_and_back_finishes_with_the_output_of_an_uninterrupted_run()
+    {
+        const string Script = "import time\nfor i in range(120):\n    print(i, i * i % 9973, flush=True)\n    time.sleep(0.02)\n";
+        var reference = CommandRun.Run("/usr/bin/python3", ["-c", Script]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        using var run = Managed(1, "/usr/bin/python3", "-c", Script);
+        run.WaitForLines(10);
+        Migrate(1, run.Pid, "3");
+        run.WaitForLines(run.Lines().Count + 10);
+        Migrate(1, run.Pid, "home");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(reference, run.Lines());
+    }
+
+    private static List<string> CounterLines(int count)
+    {
+        var lines = new List<string>();
+        var sum = 1469598103934665603UL;
+        for (var i = 0; i < count; i++)
+        {
+            sum = (sum ^ (ulong)i) * 1099511628211UL;
+            lines.Add($"{i} {sum:x16}");
+        }
+        return lines;
+    }
+
+    [Fact]
     public void Om_ps_shows_a_moved_process_remote_at_home_and_as_a_guest_where_it_runs()
     {
         using var run = Managed(1, TestPrograms.Locate("sleeper"), "200", "50");
