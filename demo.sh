@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The openMosix.NET demo: a real, unmodified program (python3) is frozen mid-run, written to an image and killed;
-# a new process is rebuilt from the image and carries on. Its complete output is then compared with an
-# uninterrupted run of the same program.
+# The openMosix.NET demo, in two parts.
+# 1. Checkpoint/restore: a real, unmodified program (python3) is frozen mid-run, written to an image and killed; a
+#    new process is rebuilt from the image and carries on; its output is compared with an uninterrupted run.
+# 2. Migration: a 3-node cluster comes up on this machine (`om lab`), the same program is started in node 1 with
+#    `om run` and moved to node 2, to node 3 and home again while it runs; its output keeps coming to this
+#    terminal, its PID never changes, and `wait` gets its exit status. Needs root (namespaces, cgroups, ptrace).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/build.sh
@@ -54,3 +57,27 @@ else
   diff "$work/reference.txt" "$work/run.txt" | head -n 20
   echo "DIFFERENT"; exit 1
 fi
+
+say "part 2: a 3-node cluster on this machine"
+lab=omdemo
+"$om" lab down --name "$lab" > /dev/null 2>&1 || true
+trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
+"$om" lab up --name "$lab" --nodes 3 --cpus 0.5,0.5,0.5
+"$om" lab exec --name "$lab" 1 -- "$om" status
+
+say "start the program in node 1 with om run; its output comes to this terminal"
+"$om" lab exec --name "$lab" 1 -- "$om" run /usr/bin/python3 "$work/primes.py" &
+pid=$!
+sleep 0.8
+for target in 2 3 home; do
+  sleep 0.6
+  say "move PID $pid to node $target while it runs"
+  "$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" "$target"
+  "$om" lab exec --name "$lab" 1 -- "$om" ps
+done
+set +e
+wait "$pid"
+status=$?
+set -e
+say "the program finished at home: exit status $status, PID $pid all along"
+
