@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/migration: how long a migrating process is frozen (stopped at home → running on the target) for processes
+# of 64 MiB, 512 MiB and 2 GiB, next to the floor: a plain TCP copy of the same bytes between the same two lab
+# nodes, measured alternately in the same run. Also the cost of being managed: a CPU-bound program under `om run`
+# against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
+# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--markdown]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+om=${OM_BIN:-$root/artifacts/bin/om}
+programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
+sizes=64,512,2048; rounds=3; markdown=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --markdown) markdown=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
+make -s -C "$root/tests/Programs"
+lab=benchmig
+"$om" lab down --name "$lab" > /dev/null 2>&1 || true
+trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
+"$om" lab up --name "$lab" --nodes 2 --cpus 1,1 > /dev/null
+target=$("$om" lab status --name "$lab" --json | python3 -c 'import json,sys; print([n["address"] for n in json.load(sys.stdin)["nodes"] if n["id"]==2][0])')
+"$om" lab exec --name "$lab" 2 -- python3 "$here/tcpcopy.py" recv 7777 > /dev/null &
+sleep 0.5
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+rows=()
+for mib in ${sizes//,/ }; do
+  freezes=(); copies=()
+  for round in $(seq "$rounds"); do
+    out=$(mktemp)
+    "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" "$mib" 100000 100 > "$out" &
+    runner=$!
+    until grep -q ready "$out" 2>/dev/null; do sleep 0.05; done
+    pid=$runner
+    moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 2>&1)
+    ms=$(sed -n 's/.*frozen \([0-9]*\) ms.*/\1/p' <<< "$moved")
+    [ -n "$ms" ] || { echo "migration failed: $moved" >&2; exit 1; }
+    freezes+=("$(awk -v m="$ms" 'BEGIN{print m/1000}')")
+    kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
+    copies+=("$("$om" lab exec --name "$lab" 1 -- python3 "$here/tcpcopy.py" send "$target" 7777 "$mib")")
+  done
+  f=$(printf '%s\n' "${freezes[@]}" | median); c=$(printf '%s\n' "${copies[@]}" | median)
+  rows+=("$mib MiB|$f|$c|$(awk -v f="$f" -v c="$c" 'BEGIN{printf "%.2f", f/c}')")
+done
+
+# Managed but never moved: the same CPU-bound run (memticker 1 MiB, 0 ticks, is cheap; the checksum loop of a
+# 512 MiB one is CPU-bound), plainly and under om run, interleaved.
+plain=(); managed=()
+for round in $(seq "$rounds"); do
+  s=$(date +%s.%N); "$om" lab exec --name "$lab" 1 -- "$programs/memticker" 512 0 > /dev/null; e=$(date +%s.%N)
+  plain+=("$(awk -v s="$s" -v e="$e" 'BEGIN{print e-s}')")
+  s=$(date +%s.%N); "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" 512 0 > /dev/null; e=$(date +%s.%N)
+  managed+=("$(awk -v s="$s" -v e="$e" 'BEGIN{print e-s}')")
+done
+p=$(printf '%s\n' "${plain[@]}" | median); m=$(printf '%s\n' "${managed[@]}" | median)
+
+if [ "$markdown" = 1 ]; then
+  echo "| process | frozen (s, median of $rounds) | TCP copy of the same bytes (s) | frozen ÷ copy |"
+  echo "|---|---:|---:|---:|"
+  for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; echo "| $a | $b | $c | $d |"; done
+  echo
+  echo "Managed but not moved (memticker 512 MiB, CPU-bound checksum): plain $p s, under om run $m s: $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')×. Load average at the end: $(load)."
+else
+  printf '%-10s %12s %12s %8s\n' process frozen_s copy_s ratio
+  for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; printf '%-10s %12s %12s %8s\n' "$a" "$b" "$c" "$d"; done
+  echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}'); load $(load)"
+fi
