@@ -12,7 +12,7 @@ internal static class ConvergenceBench
 {
     private const double ChangedLoad = 42.0;
 
-    public static ConvergenceResult Run(int size, int seed, bool deaths)
+    public static ConvergenceResult Run(int size, int seed, bool deaths, bool warm = false)
     {
         var options = new GossipOptions().ScaledFor(size);
         var simulation = new GossipSimulation(size, seed, options);
@@ -36,8 +36,18 @@ internal static class ConvergenceBench
         }
         var limit = (int)(options.DeadAfter / options.Interval) * 4;
 
-        // Everyone starts knowing only the map: rounds until every node holds an entry for every other one.
-        var membership = RoundsUntil(() => simulation.Ids.All(id => simulation.CountKnowing(id, _ => true) == size - 1), limit);
+        // Cold: everyone starts knowing only the map, and membership is measured: rounds until every node holds an
+        // entry for every other one. Warm: the cluster starts in steady state (membership reported as 0).
+        int membership;
+        if (warm)
+        {
+            simulation.WarmStart();
+            membership = 0;
+        }
+        else
+        {
+            membership = RoundsUntil(() => simulation.Ids.All(id => simulation.CountKnowing(id, _ => true) == size - 1), limit);
+        }
 
         var (packets, bytes, start) = (simulation.Traffic.PacketsSent, simulation.Traffic.BytesSent, simulation.Round);
         var origin = (ushort)(size / 2 + 1);

@@ -15,14 +15,14 @@ foreach (var size in options.Sizes)
     foreach (var seed in Enumerable.Range(1, options.Seeds))
     {
         Console.Error.WriteLine($"bench/cluster: {size} nodes, seed {seed}");
-        results.Add(ConvergenceBench.Run(size, seed, options.Deaths));
+        results.Add(ConvergenceBench.Run(size, seed, options.Deaths, options.Warm));
     }
 }
 ConvergenceReport.Print(Console.Out, results, options.Markdown);
 return 0;
 
 internal sealed record BenchOptions(IReadOnlyList<int> Sizes, int Seeds, bool Deaths, bool Markdown,
-    IReadOnlyList<int> LabSizes, TimeSpan IdleWindow, bool LabOnly)
+    IReadOnlyList<int> LabSizes, TimeSpan IdleWindow, bool LabOnly, bool Warm)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -33,6 +33,7 @@ internal sealed record BenchOptions(IReadOnlyList<int> Sizes, int Seeds, bool De
         var labSizes = new List<int>();
         var idle = TimeSpan.FromSeconds(30);
         var labOnly = false;
+        var warm = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -40,6 +41,7 @@ internal sealed record BenchOptions(IReadOnlyList<int> Sizes, int Seeds, bool De
                 case "--sizes": sizes = [.. args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--seeds": seeds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--no-deaths": deaths = false; break;
+                case "--warm": warm = true; break;
                 case "--markdown": markdown = true; break;
                 case "--lab": labSizes = [2, 4, 8]; break;
                 case "--lab-only": labSizes = labSizes.Count > 0 ? labSizes : [2, 4, 8]; labOnly = true; break;
@@ -48,6 +50,6 @@ internal sealed record BenchOptions(IReadOnlyList<int> Sizes, int Seeds, bool De
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
-        return new BenchOptions(sizes, seeds, deaths, markdown, labSizes, idle, labOnly);
+        return new BenchOptions(sizes, seeds, deaths, markdown, labSizes, idle, labOnly, warm);
     }
 }

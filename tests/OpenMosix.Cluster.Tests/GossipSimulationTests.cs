@@ -98,3 +98,26 @@ public sealed class GossipSimulationTests(ITestOutputHelper output)
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
+
+public sealed class GossipWarmStartTests
+{
+    [Fact]
+    public void In_a_warm_cluster_a_change_reaches_every_node_within_a_logarithmic_number_of_rounds_and_no_one_is_suspected()
+    {
+        const int Size = 200;
+        var options = new OpenMosix.Cluster.Gossip.GossipOptions().ScaledFor(Size);
+        var simulation = new OpenMosix.Cluster.Gossip.Simulation.GossipSimulation(Size, seed: 7, options);
+        simulation.WarmStart();
+        Assert.All(simulation.Ids, id => Assert.Equal(Size - 1, simulation.CountKnowing(id, _ => true)));
+
+        simulation.ChangeLoad(100, 42.0);
+        var rounds = 0;
+        while (simulation.CountKnowing(100, s => s.Vector.Load == 42.0) < Size - 1)
+        {
+            simulation.RunRound();
+            Assert.True(++rounds <= 2 * Math.Log2(Size), $"the change had not reached every node after {rounds} rounds");
+        }
+        Assert.True(simulation.StalestLiveEntry() < options.SuspectAfter);
+        Assert.All(simulation.Ids, id => Assert.Equal(0, simulation.CountKnowing(id, s => s.State != OpenMosix.Cluster.Gossip.NodeState.Alive)));
+    }
+}

@@ -71,6 +71,25 @@ public sealed class GossipNode
             _targets.Insert(~_targets.BinarySearch(id), id);
     }
 
+    /// <summary>
+    /// Enters vectors as if heard at <paramref name="now"/> and already passed on many times: a steady state, not
+    /// news. For simulations that start from a cluster in long operation (instead of paying ~N/4 rounds of
+    /// membership first); the caller may share one vector instance among many nodes, as nothing mutates them.
+    /// </summary>
+    public void Seed(IEnumerable<LoadVector> vectors, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        foreach (var vector in vectors)
+        {
+            if (vector.NodeId == Id || vector.NodeId == 0 || _table.ContainsKey(vector.NodeId)) continue;
+            _table[vector.NodeId] = new PeerEntry(vector, now) { TimesSent = SeededTimesSent };
+            AddPeer(vector.NodeId);
+        }
+    }
+
+    /// <summary>Seeded entries count as sent this often: far behind any real change in the news-first window.</summary>
+    private const int SeededTimesSent = 1 << 20;
+
     /// <summary>Forgets a node (e.g. removed from the map).</summary>
     public void RemovePeer(ushort id)
     {
