@@ -129,6 +129,82 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         Assert.Equal(reference, run.Lines());
     }
 
+    [Fact]
+    public void A_one_gigabyte_process_leaves_a_deputy_of_under_two_megabytes_at_home()
+    {
+        using var run = Managed(1, TestPrograms.Locate("memticker"), "1024", "100", "50");
+        run.WaitForLines(2);
+        Assert.True(Rss(run.Pid) > 1000L << 20);
+        Migrate(1, run.Pid, "2");
+        Assert.InRange(Rss(run.Pid), 0, 2L << 20);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(ReferenceSum(1024), run.Lines()[^1]);
+    }
+
+    [Fact]
+    public void A_guest_runs_with_its_owners_credentials_never_more()
+    {
+        using var run = Managed(1, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Om.Path, "run", TestPrograms.Locate("sleeper"), "300", "50"], null);
+        run.WaitForLines(2);
+        Migrate(1, run.Pid, "2");
+        var guest = Processes(2).Processes.Single(p => p.RemotePid == run.Pid);
+        var ids = File.ReadLines($"/proc/{guest.Pid}/status").Where(l => l.StartsWith("Uid:", StringComparison.Ordinal) || l.StartsWith("Gid:", StringComparison.Ordinal))
+            .Select(l => l.Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1).Distinct().Single()).ToList();
+        Assert.Equal(["65534", "65534"], ids);
+        Assert.Equal(65534, guest.Uid);
+        Signals.Kill(run.Pid, Signals.SIGTERM);
+        Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+
+    [Theory]
+    [InlineData("xz", 400_000, "-T1", "-6", "-c")]
+    [InlineData("gzip", 3_000_000, "-9", "-c")]
+    public void A_compressor_moved_mid_file_writes_the_same_bytes_as_an_uninterrupted_run(string program, int lines, params string[] options)
+    {
+        var input = Path.Combine(_lab.Layout.NodeDirectory(1), $"input-{program}");
+        var random = new Random(5);
+        using (var file = File.Create(input))
+            for (var i = 0; i < lines; i++) file.Write(System.Text.Encoding.ASCII.GetBytes($"{i} {random.Next(1000)} openMosix\n"));
+        var output = input + ".out";
+        using var run = Managed(1, ["sh", "-c", $"exec {Om.Path} run /usr/bin/{program} {string.Join(' ', options)} {input} > {output}"], null);
+        Poll.Until(() => File.Exists(output) && new FileInfo(output).Length > 0 || run.Process.HasExited, TimeSpan.FromSeconds(20), "the compressor to start writing");
+        Assert.False(run.Process.HasExited, "the compressor finished before it could be moved; give it a larger input");
+        Migrate(1, run.Pid, "3");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        var expected = RunToBytes($"/usr/bin/{program}", [.. options, input]);
+        Assert.Equal(expected, File.ReadAllBytes(output));
+    }
+
+    [Fact]
+    public void The_middle_of_a_pipeline_moves_and_the_pipeline_produces_what_it_would_have()
+    {
+        var output = Path.Combine(_lab.Layout.NodeDirectory(1), $"pipeline-{Guid.NewGuid():N}.out");
+        const string Producer = "i=0; while [ $i -lt 400 ]; do echo \"line $i\"; i=$((i+1)); sleep 0.01; done";
+        var reference = CommandRun.Run("sh", ["-c", $"{Producer} | {TestPrograms.Locate("pipereader")}"]).Stdout;
+        using var run = Managed(1, ["sh", "-c", $"{Producer} | {Om.Path} run {TestPrograms.Locate("pipereader")} | cat > {output}"], null);
+        ProcessRow? filter = null;
+        Poll.Until(() => (filter = Processes(1).Processes.FirstOrDefault(p => p.Command.Contains("pipereader", StringComparison.Ordinal)
+            && !p.Command.Contains(" run ", StringComparison.Ordinal))) is not null, TimeSpan.FromSeconds(20), "the filter to start");
+        Poll.Until(() => File.Exists(output) && new FileInfo(output).Length > 0, TimeSpan.FromSeconds(20), "output from the filter");
+        Migrate(1, filter!.Pid, "2");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(reference, File.ReadAllText(output));
+    }
+
+    private static byte[] RunToBytes(string program, string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        using var bytes = new MemoryStream();
+        process.StandardOutput.BaseStream.CopyTo(bytes);
+        process.WaitForExit();
+        return bytes.ToArray();
+    }
+
+    private static long Rss(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+
     private static List<string> CounterLines(int count)
     {
         var lines = new List<string>();
