@@ -191,6 +191,37 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         Assert.Equal(reference, File.ReadAllText(output));
     }
 
+    [Fact]
+    public void A_node_without_the_programs_files_refuses_it_and_it_runs_on_at_home()
+    {
+        // /run/openmosix is each node's own: a program copied there exists in node 1 only.
+        var copy = Path.Combine(_lab.Layout.NodeHostRunDirectory(1), $"sleeper-{Guid.NewGuid():N}");
+        File.Copy(TestPrograms.Locate("sleeper"), copy);
+        File.SetUnixFileMode(copy, (UnixFileMode)0b111_101_101);
+        var inNode = $"/run/openmosix/{Path.GetFileName(copy)}";
+        using var run = Managed(1, inNode, "60", "50");
+        run.WaitForLines(2);
+        var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"node 2 refused process {run.Pid}: {inNode} does not exist on this node", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.StartsWith("sleeper done ticks=60", run.Lines()[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bc_moved_in_the_middle_of_a_long_calculation_prints_the_same_digits()
+    {
+        const string Program = "scale=2000; for (i = 1; i <= 8; i++) { print i, \": \", a(1/i), \"\\n\" }";
+        var reference = CommandRun.Run("/usr/bin/bc", ["-l"], stdin: Program + "\n").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"calc-{Guid.NewGuid():N}.bc");
+        File.WriteAllText(script, Program + "\nquit\n");
+        using var run = Managed(1, "/usr/bin/bc", "-l", script);
+        run.WaitForLines(1);
+        Migrate(1, run.Pid, "2");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(reference, run.Lines());
+    }
+
     private static byte[] RunToBytes(string program, string[] arguments)
     {
         var info = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true };

@@ -10,6 +10,8 @@ namespace OpenMosix.Daemon.Migration;
 /// frozen) or <c>failed</c>; home → target <c>commit</c> (or <c>abort</c>); target → home <c>running</c>. Then the
 /// link relays: Stdio frames both ways, <c>signal</c> home → target, <c>exit</c> target → home.
 /// </summary>
+public sealed record FileFingerprint(string Path, long Size);
+
 public sealed record ControlMessage(string Kind)
 {
     public int Pid { get; init; }
@@ -21,6 +23,9 @@ public sealed record ControlMessage(string Kind)
     public int RemotePid { get; init; }
     public IReadOnlyList<int>? RelayedOutputs { get; init; }
     public bool RelaysInput { get; init; }
+    /// <summary>Files the process runs from (its program and mapped libraries) with their sizes: the target must
+    /// have the same ones at the same paths.</summary>
+    public IReadOnlyList<FileFingerprint>? Files { get; init; }
     public int Signal { get; init; }
     public int Code { get; init; }
     public string? Reason { get; init; }
@@ -70,4 +75,5 @@ public sealed record ControlMessage(string Kind)
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
 [JsonSerializable(typeof(ControlMessage))]
+[JsonSerializable(typeof(FileFingerprint))]
 internal sealed partial class MigrationJsonContext : JsonSerializerContext;

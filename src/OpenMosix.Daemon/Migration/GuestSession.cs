@@ -94,6 +94,12 @@ public sealed partial class GuestSession(
         var kernel = $"{here.Release} {here.Version}";
         if (offer.Kernel != kernel)
             return $"kernel differs: home runs '{offer.Kernel}', this node '{kernel}'";
+        foreach (var file in offer.Files ?? [])
+        {
+            var local = new FileInfo(file.Path);
+            if (!local.Exists) return $"{file.Path} does not exist on this node";
+            if (local.Length != file.Size) return $"{file.Path} differs on this node ({local.Length} bytes, {file.Size} at home)";
+        }
         var free = freeMemory();
         if ((ulong)offer.MemoryBytes > free)
             return $"not enough memory: the process needs {offer.MemoryBytes >> 20} MiB, this node has {free >> 20} MiB free";

@@ -184,6 +184,7 @@ public sealed partial class HomeMigration(
             Command = process.Command,
             Kernel = $"{uname.Release} {uname.Version}",
             MemoryBytes = ResidentBytes(pid),
+            Files = MappedFiles(pid),
         }, cancel).ConfigureAwait(false);
         var answer = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "accept", "refuse").ConfigureAwait(false);
         if (answer.Kind == "refuse") throw new MigrationException($"node {target} refused process {pid}: {answer.Reason}");
@@ -455,6 +456,24 @@ public sealed partial class HomeMigration(
             throw new MigrationException($"node {process.Where}: {e.Message}", e);
         }
         return await homecoming.Task.WaitAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+    }
+
+    /// <summary>The program and the files it maps (libraries, data), as the target must find them.</summary>
+    private static List<FileFingerprint> MappedFiles(int pid)
+    {
+        var files = new List<FileFingerprint>();
+        foreach (var path in ProcFs.ReadMaps(pid).Where(m => m.IsFileBacked && !m.IsDeletedFile).Select(m => m.Name).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                files.Add(new FileFingerprint(path, new FileInfo(path).Length));
+            }
+            catch (IOException)
+            {
+                // Gone since it was mapped: the cantmove analysis reports deleted files.
+            }
+        }
+        return files;
     }
 
     private static long ResidentBytes(int pid)
