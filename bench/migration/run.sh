@@ -61,14 +61,45 @@ for round in $(seq "$rounds"); do
 done
 p=$(printf '%s\n' "${plain[@]}" | median); m=$(printf '%s\n' "${managed[@]}" | median)
 
+# The same work at home and after a move, each timed by the program itself (benchprog): stdout throughput through
+# the relay, and a CPU-bound loop, interleaved.
+prog=$(mktemp /tmp/benchprog.XXXXXX)
+cc -O2 -o "$prog" "$here/benchprog.c"
+phase() { # phase MODE N MOVE(0|1) -> seconds of the work phase
+  local err; err=$(mktemp)
+  # stdout a pipe (as to a consumer at home), not /dev/null, which a moved process would reopen by path
+  "$om" lab exec --name "$lab" 1 -- "$om" run "$prog" "$1" "$2" 400 2> "$err" > >(cat > /dev/null) &
+  local runner=$!
+  until grep -q ready "$err" 2>/dev/null; do sleep 0.02; done
+  if [ "$3" = 1 ]; then "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 2> /dev/null; fi
+  wait "$runner"
+  sed -n 's/^elapsed //p' "$err"; rm -f "$err"
+}
+wl=(); wm=(); cl=(); cm=()
+for round in $(seq "$rounds"); do
+  wl+=("$(phase write 512 0)"); wm+=("$(phase write 512 1)")
+  cl+=("$(phase spin 1500 0)"); cm+=("$(phase spin 1500 1)")
+done
+rm -f "$prog"
+wlm=$(printf '%s\n' "${wl[@]}" | median); wmm=$(printf '%s\n' "${wm[@]}" | median)
+clm=$(printf '%s\n' "${cl[@]}" | median); cmm=$(printf '%s\n' "${cm[@]}" | median)
+
 if [ "$markdown" = 1 ]; then
   echo "| process | frozen (s, median of $rounds) | TCP copy of the same bytes (s) | frozen ÷ copy |"
   echo "|---|---:|---:|---:|"
   for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; echo "| $a | $b | $c | $d |"; done
   echo
-  echo "Managed but not moved (memticker 512 MiB, CPU-bound checksum): plain $p s, under om run $m s: $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')×. Load average at the end: $(load)."
+  echo "Managed but not moved (memticker 512 MiB, CPU-bound checksum): plain $p s, under om run $m s: $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')×."
+  echo
+  echo "| after a move to node 2 | at home (s) | moved (s) | moved ÷ home |"
+  echo "|---|---:|---:|---:|"
+  echo "| 512 MiB to stdout (relayed home) | $wlm | $wmm | $(awk -v a="$wlm" -v b="$wmm" 'BEGIN{printf "%.2f", b/a}') |"
+  echo "| CPU-bound loop | $clm | $cmm | $(awk -v a="$clm" -v b="$cmm" 'BEGIN{printf "%.3f", b/a}') |"
+  echo
+  echo "Load average at the end: $(load)."
 else
   printf '%-10s %12s %12s %8s\n' process frozen_s copy_s ratio
   for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; printf '%-10s %12s %12s %8s\n' "$a" "$b" "$c" "$d"; done
-  echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}'); load $(load)"
+  echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
+  echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s; load $(load)"
 fi
