@@ -68,6 +68,14 @@ public static class Descriptors
         }
     }
 
+    /// <summary>A second descriptor (close-on-exec) for the same open file description.</summary>
+    public static SafeFileHandle Duplicate(SafeFileHandle fd)
+    {
+        var copy = Sys.Fcntl(fd, Sys.F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) throw SyscallException.FromLastError("fcntl(F_DUPFD_CLOEXEC)");
+        return new SafeFileHandle(copy, ownsHandle: true);
+    }
+
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {
         var fd = Sys.Open(path, flags | Sys.O_CLOEXEC, mode);

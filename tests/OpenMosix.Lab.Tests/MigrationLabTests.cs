@@ -222,6 +222,34 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
         Assert.Equal(reference, run.Lines());
     }
 
+    [Fact]
+    public void An_interactive_program_in_a_terminal_keeps_answering_while_it_runs_on_another_node()
+    {
+        var session = $"om{Guid.NewGuid():N}"[..12];
+        string Screen() => CommandRun.Run("tmux", ["capture-pane", "-t", session, "-p"]).Stdout;
+        void Type(string keys) => CommandRun.Run("tmux", ["send-keys", "-t", session, keys, "Enter"]);
+        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+            $"{Om.Path} lab exec --name {_lab.Name} 1 -- {Om.Path} run /usr/bin/bc -l; echo EXITED $?; sleep 60"]);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        try
+        {
+            Type("2+2");
+            Poll.Until(() => Screen().Split('\n').Any(l => l.Trim() == "4"), TimeSpan.FromSeconds(20), "bc to answer 4 at home");
+            var bc = Processes(1).Processes.Single(p => p.Command.Contains("/usr/bin/bc", StringComparison.Ordinal) && p.State == "home");
+            Migrate(1, bc.Pid, "2");
+            Type("3*7");
+            // bc block-buffers its output unless it sees a terminal: an answer per line shows the copy got one.
+            Poll.Until(() => Screen().Split('\n').Any(l => l.Trim() == "21"), TimeSpan.FromSeconds(20), "bc to answer 21 from node 2");
+            Assert.Equal("remote", Processes(1).Processes.Single(p => p.Pid == bc.Pid).State);
+            Type("quit");
+            Poll.Until(() => Screen().Contains("EXITED 0", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "bc to quit with status 0");
+        }
+        finally
+        {
+            CommandRun.Run("tmux", ["kill-session", "-t", session]);
+        }
+    }
+
     private static byte[] RunToBytes(string program, string[] arguments)
     {
         var info = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true };

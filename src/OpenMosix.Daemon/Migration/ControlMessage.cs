@@ -26,6 +26,9 @@ public sealed record ControlMessage(string Kind)
     /// <summary>Files the process runs from (its program and mapped libraries) with their sizes: the target must
     /// have the same ones at the same paths.</summary>
     public IReadOnlyList<FileFingerprint>? Files { get; init; }
+    /// <summary>The home terminal's modes (struct termios) and size, when the process's stdio was a terminal.</summary>
+    public byte[]? TerminalModes { get; init; }
+    public byte[]? TerminalSize { get; init; }
     public int Signal { get; init; }
     public int Code { get; init; }
     public string? Reason { get; init; }

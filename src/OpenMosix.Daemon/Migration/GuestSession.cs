@@ -25,8 +25,8 @@ public sealed partial class GuestSession(
 
     public async Task RunAsync(CancellationToken cancel)
     {
-        using var pipes = new RelayPipes();
         var offer = await ControlMessage.ReceiveAsync(link, AnswerTimeout, "offer").ConfigureAwait(false);
+        using var pipes = new RelayPipes(offer.TerminalModes, offer.TerminalSize);
         if (Refusal(offer) is { } reason)
         {
             LogRefused(logger, offer.Pid, offer.HomeNode, reason);
@@ -152,9 +152,21 @@ public sealed partial class GuestSession(
         using var stream = new FileStream(pipe, FileAccess.Read, 0, isAsync: false);
         var buffer = new byte[65536 + 1];
         buffer[0] = (byte)fd;
-        int n;
-        while ((n = stream.Read(buffer, 1, buffer.Length - 1)) > 0)
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = stream.Read(buffer, 1, buffer.Length - 1);
+            }
+            catch (IOException)
+            {
+                // A pseudo-terminal's master reads EIO, not end of file, once the last slave is closed.
+                n = 0;
+            }
+            if (n == 0) break;
             link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+        }
         link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
         return 0;
     });

@@ -176,6 +176,7 @@ public sealed partial class HomeMigration(
         var pid = process.Pid;
         registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(pid));
         var uname = SystemInfo.Uname();
+        var terminal = TerminalOf(pid);
         await ControlMessage.SendAsync(link, new ControlMessage("offer")
         {
             Pid = pid,
@@ -185,6 +186,8 @@ public sealed partial class HomeMigration(
             Kernel = $"{uname.Release} {uname.Version}",
             MemoryBytes = ResidentBytes(pid),
             Files = MappedFiles(pid),
+            TerminalModes = terminal.Modes,
+            TerminalSize = terminal.Size,
         }, cancel).ConfigureAwait(false);
         var answer = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "accept", "refuse").ConfigureAwait(false);
         if (answer.Kind == "refuse") throw new MigrationException($"node {target} refused process {pid}: {answer.Reason}");
@@ -456,6 +459,25 @@ public sealed partial class HomeMigration(
             throw new MigrationException($"node {process.Where}: {e.Message}", e);
         }
         return await homecoming.Task.WaitAsync(TimeSpan.FromMinutes(10)).ConfigureAwait(false);
+    }
+
+    /// <summary>The modes and size of the terminal on the process's stdio, if one of 0-2 is a terminal.</summary>
+    private static (byte[]? Modes, byte[]? Size) TerminalOf(int pid)
+    {
+        try
+        {
+            using var pidfd = PidFd.Open(pid);
+            foreach (var fd in new[] { 0, 1, 2 })
+            {
+                using var copy = pidfd.GetFd(fd);
+                if (Terminal.ReadModes(copy) is { } modes) return (modes, Terminal.ReadSize(copy));
+            }
+        }
+        catch (SyscallException)
+        {
+            // No such descriptor: no terminal to imitate.
+        }
+        return (null, null);
     }
 
     /// <summary>The program and the files it maps (libraries, data), as the target must find them.</summary>

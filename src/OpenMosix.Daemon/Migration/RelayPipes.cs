@@ -5,11 +5,13 @@ using OpenMosix.Linux;
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// On the target, one pipe per descriptor of the image that was a pipe or terminal at home: the guest gets one end
-/// under the original number, omd keeps the other and relays it over the link. Descriptor 0 is input (omd writes
-/// what home reads from the original stdin); every other one is output (omd reads what the guest writes).
+/// On the target, one pipe per descriptor of the image that was a pipe at home: the guest gets one end under the
+/// original number, omd keeps the other and relays it over the link. Descriptor 0 is input (omd writes what home
+/// reads from the original stdin); every other one is output (omd reads what the guest writes). Descriptors that
+/// were a terminal all get the slave of one pseudo-terminal with the home terminal's size and modes, so the program
+/// still sees a terminal (isatty, line buffering); omd relays its master.
 /// </summary>
-public sealed class RelayPipes : IDisposable
+public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSize = null) : IDisposable
 {
     private readonly List<SafeFileHandle> _guestEnds = [];
 
@@ -21,7 +23,18 @@ public sealed class RelayPipes : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         var inherited = new Dictionary<int, int>();
-        foreach (var file in image.Files.Where(f => f.Kind is FileKind.Pipe or FileKind.Terminal))
+        if (image.Files.Any(f => f.Kind == FileKind.Terminal))
+        {
+            var (master, slave) = Terminal.OpenPseudoTerminal(terminalModes, terminalSize);
+            _guestEnds.Add(slave);
+            var terminalFds = image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).Order().ToList();
+            foreach (var fd in terminalFds) inherited[fd] = (int)slave.DangerousGetHandle();
+            if (terminalFds.Contains(0)) Input = Descriptors.Duplicate(master);
+            var output = terminalFds.FirstOrDefault(fd => fd != 0, -1);
+            if (output >= 0) Outputs[output] = master;
+            else master.Dispose();
+        }
+        foreach (var file in image.Files.Where(f => f.Kind is FileKind.Pipe))
         {
             var (read, write) = Descriptors.CreatePipe();
             if (file.Fd == 0)

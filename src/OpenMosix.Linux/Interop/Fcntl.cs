@@ -4,7 +4,7 @@ namespace OpenMosix.Linux.Interop;
 
 internal static partial class Sys
 {
-    internal const int F_SETFL = 4, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+    internal const int F_DUPFD_CLOEXEC = 1030, F_SETFL = 4, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 
     // fcntl is variadic in C; an int third argument passes the same way on x86_64.
     [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
