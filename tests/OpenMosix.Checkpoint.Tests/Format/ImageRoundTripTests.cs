@@ -89,6 +89,37 @@ public sealed class ImageRoundTripTests
     }
 
     [Fact]
+    public void Readers_one_after_another_each_return_their_own_pages_though_they_reuse_section_buffers()
+    {
+        // The big image fills whole 16 MB section buffers; the small ones reuse them and must never see its bytes.
+        var bigRuns = SampleImages.Runs(seed: 11, heapPages: 6000);
+        var big = SampleImages.Write(SampleImages.Metadata(heapPages: 6000), bigRuns);
+        var smallRuns = SampleImages.Runs(seed: 12);
+        var small = SampleImages.Write(SampleImages.Metadata(), smallRuns, compress: true);
+
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(Pages(bigRuns), Pages(SampleImages.Read(new MemoryStream(big)).Runs));
+            Assert.Equal(Pages(smallRuns), Pages(SampleImages.Read(new MemoryStream(small)).Runs));
+        }
+    }
+
+    [Fact]
+    public void A_reader_closed_after_the_metadata_alone_ends_its_read_ahead_quietly()
+    {
+        var bytes = SampleImages.Write(SampleImages.Metadata(heapPages: 6000), SampleImages.Runs(seed: 13, heapPages: 6000));
+        var truncated = bytes.AsSpan(0, bytes.Length / 2).ToArray();
+
+        foreach (var image in new[] { bytes, truncated })
+        {
+            using var stream = new MemoryStream(image);
+            var reader = new ImageReader(stream);
+            Assert.Equal(4242, reader.ReadMetadata().Origin.Pid);
+            reader.Dispose();
+        }
+    }
+
+    [Fact]
     public void The_writer_refuses_unaligned_and_descending_runs()
     {
         using var writer = new ImageWriter(new MemoryStream());
