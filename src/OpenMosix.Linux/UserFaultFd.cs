@@ -18,18 +18,23 @@ public sealed class UserFaultFd : IDisposable
 
     private const ulong Api = 0xAA;
     private const nuint UffdioApiRequest = 0xc018aa3f, UffdioRegisterRequest = 0xc020aa00,
-        UffdioUnregisterRequest = 0x8010aa01, UffdioCopyRequest = 0xc028aa03;
-    private const ulong RegisterModeMissing = 1, CopyModeDontWake = 1;
+        UffdioUnregisterRequest = 0x8010aa01, UffdioCopyRequest = 0xc028aa03, UffdioWriteProtectRequest = 0xc018aa06;
+    private const ulong RegisterModeMissing = 1, RegisterModeWriteProtect = 2, CopyModeDontWake = 1, WriteProtectModeOn = 1;
+
+    /// <summary>UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_WP_ASYNC (Linux 6.4/6.7): the kernel itself resolves
+    /// write-protect faults and only records that the page was written, which PAGEMAP_SCAN then reports. Pages not
+    /// populated yet are protected too, so a first write to them is recorded as well.</summary>
+    public const ulong AsyncWriteTracking = (1UL << 13) | (1UL << 15);
 
     private readonly SafeFileHandle _fd;
 
     private UserFaultFd(SafeFileHandle fd) => _fd = fd;
 
     /// <summary>Takes ownership of <paramref name="fd"/>, a fresh userfaultfd, and completes its API handshake.</summary>
-    public static unsafe UserFaultFd Adopt(SafeFileHandle fd)
+    public static unsafe UserFaultFd Adopt(SafeFileHandle fd, ulong features = 0)
     {
         ArgumentNullException.ThrowIfNull(fd);
-        var api = new UffdioApi { Api = Api };
+        var api = new UffdioApi { Api = Api, Features = features };
         if (Sys.Ioctl(fd, UffdioApiRequest, &api) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -45,6 +50,23 @@ public sealed class UserFaultFd : IDisposable
         var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeMissing };
         if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
             throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+    }
+
+    /// <summary>Registers [start, start+length) for write protection (with <see cref="AsyncWriteTracking"/>: any kind
+    /// of memory).</summary>
+    public unsafe void RegisterWriteProtect(ulong start, ulong length)
+    {
+        var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeWriteProtect };
+        if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"write-protect range 0x{start:x}+{length}");
+    }
+
+    /// <summary>Write-protects a registered range: from now on a write to any of its pages is recorded.</summary>
+    public unsafe void WriteProtect(ulong start, ulong length)
+    {
+        var protect = new UffdioWriteProtect { Range = new UffdioRange { Start = start, Length = length }, Mode = WriteProtectModeOn };
+        if (Sys.Ioctl(_fd, UffdioWriteProtectRequest, &protect) < 0)
+            throw new SyscallException("ioctl(UFFDIO_WRITEPROTECT)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
     }
 
     public unsafe void Unregister(ulong start, ulong length)

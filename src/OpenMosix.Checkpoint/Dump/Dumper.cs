@@ -110,6 +110,9 @@ internal sealed class Dumper(ILogger logger)
         var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
             .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
 
+        // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
+        List<MemoryRegion> finalRegions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))];
+        var precopied = options.Precopy?.PlanFinal(finalRegions) ?? [];
         var image = new ProcessImage
         {
             Origin = new ImageOrigin
@@ -143,16 +146,20 @@ internal sealed class Dumper(ILogger logger)
                 RobustListHead = robust.Head,
                 RobustListLength = robust.Length,
             },
-            // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
-            Regions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))],
+            Regions = finalRegions,
             Files = ProcessInspector.ReadFiles(pid),
+            Precopy = options.Precopy?.Delta(precopied.Keys),
         };
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
         phase.Restart();
         sink.WriteMetadata(image);
         using (var copier = new MemoryCopier(pid))
         {
-            foreach (var region in image.Regions.Where(RegionBuilder.HasContents)) copier.Copy(region, sink, options.BytesWritten);
+            foreach (var region in image.Regions.Where(RegionBuilder.HasContents))
+            {
+                if (precopied.TryGetValue(region.Start, out var changed)) copier.CopyRanges(region, changed, sink);
+                else copier.Copy(region, sink, options.BytesWritten);
+            }
             copier.Finish();
             image.StoredPageBytes = copier.StoredBytes;
             logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);

@@ -45,7 +45,7 @@ internal sealed class MemoryCopier : IDisposable
     /// (the process is frozen, so the second core is free); the sink still sees runs one at a time, in order.
     /// Call <see cref="Finish"/> after the last region.
     /// </summary>
-    public void Copy(MemoryRegion region, IImageSink sink, IProgress<ulong>? progress)
+    public void Copy(MemoryRegion region, IImageSink sink, IProgress<ulong>? progress, Action<ulong, int>? stored = null)
     {
         for (var chunk = region.Start; chunk < region.End; chunk += (ulong)ChunkPages * PageSize)
         {
@@ -59,8 +59,53 @@ internal sealed class MemoryCopier : IDisposable
             var (buffer, runs) = (_buffer, _runs);
             _emitting = Task.Factory.StartNew(() =>
             {
-                Emit(sink, buffer, runs, runCount);
+                Emit(sink, buffer, runs, runCount, stored);
                 progress?.Report(StoredBytes);
+            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            _current ^= 1;
+        }
+    }
+
+    /// <summary>
+    /// Copies exactly the given ascending page ranges of a region, zero pages included: in a pre-copy they replace
+    /// what the target already holds, so a page that became zero must travel too.
+    /// </summary>
+    public void CopyRanges(MemoryRegion region, IReadOnlyList<(ulong Start, ulong End)> ranges, IImageSink sink, Action<ulong, int>? stored = null)
+    {
+        var next = 0;
+        var done = 0UL;
+        while (next < ranges.Count)
+        {
+            _buffer = _buffers.Data[_current];
+            _runs = _buffers.Runs[_current];
+            int runCount = 0, offset = 0;
+            while (next < ranges.Count && runCount < _runs.Length && offset < _buffer.Length)
+            {
+                var (start, end) = ranges[next];
+                if (start < region.Start || end > region.End || start >= end)
+                    throw new ArgumentException($"range 0x{start:x}-0x{end:x} is outside region 0x{region.Start:x}-0x{region.End:x}");
+                var take = (int)Math.Min((ulong)(_buffer.Length - offset), end - start - done);
+                _runs[runCount++] = (start + done, offset, take);
+                offset += take;
+                done += (ulong)take;
+                if (start + done == end)
+                {
+                    next++;
+                    done = 0;
+                }
+            }
+            Gather(region, runCount);
+            WaitForEmission();
+            var (buffer, runs, count) = (_buffer, _runs, runCount);
+            _emitting = Task.Factory.StartNew(() =>
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    var (address, at, length) = runs[r];
+                    sink.WritePages(address, buffer.AsSpan(at, length));
+                    StoredBytes += (ulong)length;
+                    stored?.Invoke(address, length);
+                }
             }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             _current ^= 1;
         }
@@ -165,7 +210,7 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
-    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount)
+    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored)
     {
         for (var r = 0; r < runCount; r++)
         {
@@ -182,6 +227,7 @@ internal sealed class MemoryCopier : IDisposable
                 while (p < length && !IsZeroPage(data.Slice(p, PageSize))) p += PageSize;
                 sink.WritePages(address + (ulong)start, data[start..p]);
                 StoredBytes += (ulong)(p - start);
+                stored?.Invoke(address + (ulong)start, p - start);
             }
         }
     }

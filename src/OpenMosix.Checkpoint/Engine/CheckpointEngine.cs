@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Checkpoint.Tracing;
@@ -63,6 +64,76 @@ public sealed class CheckpointEngine : IDisposable
         var report = CantMoveAnalyzer.Analyze(pid);
         if (!report.CanMove) throw new CantMoveException(report);
         return _tracer.Run(() => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
+    }
+
+    /// <summary>
+    /// Starts a pre-copy of a running process (the home side of a live migration): one short stop to set up write
+    /// tracking, then it runs on while <see cref="PrecopySession.WriteRound"/> copies its memory. Null when this
+    /// kernel cannot track writes. Refuses with <see cref="CantMoveException"/> as a checkpoint would.
+    /// </summary>
+    public PrecopySession? StartPrecopy(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var report = CantMoveAnalyzer.Analyze(pid);
+        if (!report.CanMove) throw new CantMoveException(report);
+        return _tracer.Run(() => PrecopySession.Start(pid, _logger));
+    }
+
+    /// <summary>The target side of a pre-copy: a stub laid out from round 1 and filled with its pages.</summary>
+    public PrecopyTarget BeginPrecopyRestore(ImageReader round, RestoreOptions options)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(round);
+        ArgumentNullException.ThrowIfNull(options);
+        return _tracer.Run(() => _restorer.BeginPrecopy(round, options));
+    }
+
+    /// <summary>A later pre-copy round into the stub.</summary>
+    public void ContinuePrecopyRestore(PrecopyTarget target, ImageReader round)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(round);
+        _tracer.Run(() =>
+        {
+            _restorer.ContinuePrecopy(target, round);
+            return 0;
+        });
+    }
+
+    /// <summary>Completes a pre-copied process from the final image (the checkpoint taken with the session).</summary>
+    public RestoredProcess FinishPrecopyRestore(PrecopyTarget target, IImageSource source, RestoreOptions options)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        return _tracer.Run(() =>
+        {
+            try
+            {
+                var restored = _restorer.FinishPrecopy(target, source, options);
+                if (options.KeepFrozen) _frozen.Add(restored.Pid);
+                return restored;
+            }
+            catch
+            {
+                Restorer.AbandonPrecopy(target);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>Kills the stub of a pre-copy that will not be completed (no-op once completed).</summary>
+    public void AbandonPrecopyRestore(PrecopyTarget target)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(target);
+        _tracer.Run(() =>
+        {
+            Restorer.AbandonPrecopy(target);
+            return 0;
+        });
     }
 
     /// <summary>Rebuilds the process of an image as a new process (with its original PID when that is free).</summary>

@@ -19,7 +19,11 @@ public enum AfterDump
     KeepFrozen,
 }
 
-public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<ulong>? BytesWritten = null);
+public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<ulong>? BytesWritten = null)
+{
+    /// <summary>The pre-copy this checkpoint completes: regions the target already holds carry only their changes.</summary>
+    public Dump.PrecopySession? Precopy { get; init; }
+}
 
 public sealed record DumpResult(
     int Pid,

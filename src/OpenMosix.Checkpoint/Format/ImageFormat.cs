@@ -7,6 +7,7 @@ namespace OpenMosix.Checkpoint.Format;
 /// section       u32 type | u32 codec | u32 raw length | u32 stored length | u64 xxhash3(payload) | u64 xxhash64(previous 24 bytes)
 ///               payload (stored length bytes)
 /// sections      Metadata (JSON of ProcessImage), then any number of Pages, then End; nothing after End.
+///               A pre-copy round has Layout (JSON of PrecopyLayout) in place of Metadata.
 /// Pages payload runs of: u64 address | u64 length | length bytes of page contents
 /// End payload   u64 page sections | u64 page bytes | u64 xxhash64 over the checksums of every Pages section
 /// </code>
@@ -36,6 +37,7 @@ public enum SectionType : uint
     Metadata = 1,
     Pages = 2,
     End = 3,
+    Layout = 4,
 }
 
 public enum SectionCodec : uint

@@ -13,4 +13,5 @@ namespace OpenMosix.Checkpoint.Format;
     UseStringEnumConverter = true,
     WriteIndented = false)]
 [JsonSerializable(typeof(ProcessImage))]
+[JsonSerializable(typeof(PrecopyLayout))]
 internal sealed partial class ImageJsonContext : JsonSerializerContext;

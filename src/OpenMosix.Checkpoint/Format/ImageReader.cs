@@ -47,27 +47,47 @@ public sealed class ImageReader : IImageSource, IDisposable
 
     public ProcessImage ReadMetadata()
     {
+        var image = ReadFirstSection(SectionType.Metadata, ImageJsonContext.Default.ProcessImage, "a valid process description");
+        _regions = MetadataValidator.Validate(image);
+        StartReadAhead();
+        return image;
+    }
+
+    /// <summary>Reads the layout of a pre-copy round; its page runs must lie in the layout's tracked ranges.</summary>
+    public PrecopyLayout ReadLayout()
+    {
+        var layout = ReadFirstSection(SectionType.Layout, ImageJsonContext.Default.PrecopyLayout, "a valid pre-copy layout");
+        _regions = MetadataValidator.Validate(layout);
+        StartReadAhead();
+        return layout;
+    }
+
+    private T ReadFirstSection<T>(SectionType type, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, string what) where T : class
+    {
         if (_regions is not null) throw new InvalidOperationException("metadata already read");
         ReadFileHeader();
         var section = Load(_current);
-        if (section.Header.Type != SectionType.Metadata)
-            throw Corrupt.At(section.Start, $"expected the metadata section first, found {section.Header.Type}");
-        ProcessImage? image;
+        if (section.Header.Type != type)
+            throw Corrupt.At(section.Start, $"expected the {type.ToString().ToLowerInvariant()} section first, found {section.Header.Type}");
+        T? value;
         try
         {
-            image = JsonSerializer.Deserialize(section.Payload.AsSpan(0, section.Length), ImageJsonContext.Default.ProcessImage);
+            value = JsonSerializer.Deserialize(section.Payload.AsSpan(0, section.Length), json);
         }
         catch (JsonException e)
         {
-            throw Corrupt.At(section.Start, $"metadata is not a valid process description ({e.Message})");
+            throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is not {what} ({e.Message})");
         }
-        if (image is null) throw Corrupt.At(section.Start, "metadata is empty");
+        if (value is null) throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is empty");
         section.Length = 0;
-        _regions = MetadataValidator.Validate(image);
-        // The first pages section is read while the caller prepares for it (a restore spawns and lays out its process).
+        return value;
+    }
+
+    // The first pages section is read while the caller prepares for it (a restore spawns and lays out its process).
+    private void StartReadAhead()
+    {
         var spare = _spare;
         _next = Task.Run(() => Load(spare));
-        return image;
     }
 
     public PageRun? ReadNextPageRun()

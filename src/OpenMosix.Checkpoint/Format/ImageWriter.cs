@@ -61,6 +61,18 @@ public sealed class ImageWriter : IImageSink, IDisposable
         _metadataWritten = true;
     }
 
+    /// <summary>Starts a pre-copy round: the layout takes the place of the metadata.</summary>
+    public void WriteLayout(PrecopyLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        if (_metadataWritten) throw new InvalidOperationException("metadata already written");
+        var json = JsonSerializer.SerializeToUtf8Bytes(layout, ImageJsonContext.Default.PrecopyLayout);
+        if (json.Length > ImageFormat.MaxMetadataBytes)
+            throw new InvalidOperationException($"layout of {json.Length} bytes exceeds the format's limit");
+        WriteSection(SectionType.Layout, json);
+        _metadataWritten = true;
+    }
+
     public void WritePages(ulong address, ReadOnlySpan<byte> data)
     {
         if (!_metadataWritten || _completed) throw new InvalidOperationException("pages must come after metadata and before completion");

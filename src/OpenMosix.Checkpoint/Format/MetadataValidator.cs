@@ -44,6 +44,34 @@ internal static class MetadataValidator
         return new RegionIndex(image.Regions);
     }
 
+    /// <summary>A pre-copy layout: its regions as for an image, and tracked ranges that are ascending, disjoint and
+    /// each inside one region; page runs may fall only in those.</summary>
+    public static RegionIndex Validate(PrecopyLayout layout)
+    {
+        Require(layout.Regions.Count is > 0 and <= MaxRegions, $"{layout.Regions.Count} memory regions");
+        Require(layout.Tracked.Count <= layout.Regions.Count, $"{layout.Tracked.Count} tracked ranges");
+        Require(layout.Files.Count <= MaxFiles, $"{layout.Files.Count} file descriptors");
+        var previousEnd = 0UL;
+        foreach (var region in layout.Regions)
+        {
+            Require(region.Start % ImageFormat.PageSize == 0 && region.End % ImageFormat.PageSize == 0 && region.Start < region.End && region.Start >= previousEnd,
+                $"layout region 0x{region.Start:x}-0x{region.End:x} is not a page-aligned range above the one before it");
+            previousEnd = region.End;
+        }
+        previousEnd = 0;
+        var tracked = new List<MemoryRegion>();
+        foreach (var range in layout.Tracked)
+        {
+            Require(range.Start % ImageFormat.PageSize == 0 && range.End % ImageFormat.PageSize == 0 && range.Start < range.End && range.Start >= previousEnd,
+                $"tracked range 0x{range.Start:x}-0x{range.End:x} is not a page-aligned range above the one before it");
+            Require(layout.Regions.Any(r => r.Start <= range.Start && range.End <= r.End && r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack),
+                $"tracked range 0x{range.Start:x}-0x{range.End:x} is not inside an anonymous region");
+            previousEnd = range.End;
+            tracked.Add(new MemoryRegion { Start = range.Start, End = range.End, Protection = MemoryProtection.Read | MemoryProtection.Write, Kind = RegionKind.Anonymous });
+        }
+        return new RegionIndex(tracked);
+    }
+
     private static void Require(bool condition, string reason)
     {
         if (!condition) throw new CorruptImageException($"corrupt image metadata: {reason}");

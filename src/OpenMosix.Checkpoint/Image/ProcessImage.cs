@@ -15,6 +15,9 @@ public sealed class ProcessImage
     public List<MemoryRegion> Regions { get; init; } = [];
     public List<FileDescriptorRecord> Files { get; init; } = [];
 
+    /// <summary>Set when this image completes a pre-copy: it can only be restored over the pre-copied process.</summary>
+    public PrecopyDelta? Precopy { get; init; }
+
     /// <summary>Bytes of page contents that follow the metadata (sum of all page runs).</summary>
     public ulong StoredPageBytes { get; set; }
 }

@@ -92,7 +92,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
         if ((ulong)r != to) throw new RestoreException($"mremap of {name} to 0x{to:x} landed at 0x{r:x}");
     }
 
-    public void MapRegions()
+    public void MapRegions(Func<MemoryRegion, bool>? keep = null)
     {
         var heapEnd = Restorer.PageAlign(image.Attributes.Brk);
         var openFiles = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -101,6 +101,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             foreach (var r in image.Regions)
             {
                 if (r.Kind is RegionKind.Vdso or RegionKind.Vvar or RegionKind.VvarVclock or RegionKind.Vsyscall) continue;
+                if (keep?.Invoke(r) == true) continue;
                 if (r.Kind == RegionKind.Heap && r.Start >= image.Attributes.StartBrk && r.End <= heapEnd && image.Attributes.Brk > image.Attributes.StartBrk) continue;
                 // A read-only shared file mapping is mapped shared again: its contents are the file's.
                 var sharedFile = r.Shared && r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;
@@ -129,6 +130,10 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             foreach (var fd in openFiles.Values) injector.Raw(Close, fd);
         }
     }
+
+    /// <summary>Whether the break of the image holds <paramref name="r"/>: rebuilt with brk(), never mapped.</summary>
+    public bool IsBrkHeap(MemoryRegion r) =>
+        r.Kind == RegionKind.Heap && r.Start >= image.Attributes.StartBrk && r.End <= Restorer.PageAlign(image.Attributes.Brk) && image.Attributes.Brk > image.Attributes.StartBrk;
 
     /// <summary>A private file mapping whose untouched pages come from the file again; all else is anonymous memory.</summary>
     public static bool MappedFromFile(MemoryRegion r) => r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;

@@ -14,7 +14,7 @@ namespace OpenMosix.Checkpoint.Restore;
 /// stub, move vdso/vvar, rebuild the break, map every region, fill it, reopen files, restore signals, timers,
 /// limits and identity, credentials last, then registers, and let it go. Runs on the tracer thread.
 /// </summary>
-internal sealed class Restorer(ILogger logger)
+internal sealed partial class Restorer(ILogger logger)
 {
     internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
@@ -27,14 +27,40 @@ internal sealed class Restorer(ILogger logger)
         var total = Stopwatch.StartNew();
         var image = source.ReadMetadata();
         Validate(image);
+        if (image.Precopy is not null)
+            throw new RestoreException("this image completes a pre-copy and holds only what changed: it can only be restored over the pre-copied process");
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;
         var descriptors = options.DescriptorsFor?.Invoke(image)
             ?? (options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 });
 
+        var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(originalPid) ? originalPid : 0, total);
+        try
+        {
+            CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
+            Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total);
+            return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed);
+        }
+        catch
+        {
+            KillStub(stub.Pid);
+            throw;
+        }
+    }
+
+    private sealed record Stub(int Pid, SyscallInjector Injector, ProcessBuilder Builder, ulong Trampoline);
+
+    /// <summary>
+    /// Spawns a stub for <paramref name="image"/>'s layout (its break where the image's heap starts, a trampoline
+    /// where the image has nothing), seizes it, and empties its address space down to the trampoline, with vdso and
+    /// vvar moved to the image's addresses. A failure kills the stub.
+    /// </summary>
+    private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
+        IEnumerable<MemoryRegion>? alsoTaken = null)
+    {
         var space = new AddressSpace();
-        foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
+        foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
         var startBrk = image.Attributes.StartBrk;
         var brkSegment = startBrk >= 0x20000 && startBrk % 4096 == 0 ? startBrk : 0;
         if (brkSegment != 0) space.Reserve(brkSegment - 0x1000, PageAlign(Math.Max(image.Attributes.Brk, startBrk)) + (2 << 20));
@@ -42,7 +68,6 @@ internal sealed class Restorer(ILogger logger)
         if (trampoline == 0) throw new RestoreException("no free address below the image's heap for the restore trampoline");
         space.Reserve(trampoline, trampoline + StubElf.TrampolineSize);
 
-        var wantedPid = options.TryOriginalPid && !Signals.Exists(originalPid) ? originalPid : 0;
         var pid = StubSpawner.Spawn(StubElf.Build(trampoline, brkSegment), descriptors, wantedPid, logger);
         try
         {
@@ -50,24 +75,26 @@ internal sealed class Restorer(ILogger logger)
             var regs = Ptrace.GetRegs(pid);
             if (regs.rip < trampoline || regs.rip >= trampoline + 0x1000)
                 throw new RestoreException($"restore stub {pid} stopped at 0x{regs.rip:x}, outside its code at 0x{trampoline:x}");
-            CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
-            var stubReady = total.Elapsed;
-            logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms", originalPid, stubReady.TotalMilliseconds);
+            logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms", image.Origin.Pid, total.Elapsed.TotalMilliseconds);
             var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
             build.ReplaceStubAddressSpace(brkSegment);
-            Rebuild(pid, image, source, options, injector, build, descriptors, total);
-            return new RestoredProcess(pid, pid == originalPid, originalPid, total.Elapsed);
+            return new Stub(pid, injector, build, trampoline);
         }
         catch
         {
-            Signals.Kill(pid, Signals.SIGKILL);
-            while (Waiting.WaitPid(pid).Stopped)
-            {
-                // the SIGKILL is on its way; ptrace stops may still be reported before the exit
-            }
+            KillStub(pid);
             throw;
+        }
+    }
+
+    private static void KillStub(int pid)
+    {
+        Signals.Kill(pid, Signals.SIGKILL);
+        while (Waiting.WaitPid(pid).Stopped)
+        {
+            // the SIGKILL is on its way; ptrace stops may still be reported before the exit
         }
     }
 
@@ -76,15 +103,18 @@ internal sealed class Restorer(ILogger logger)
     /// regions, files, process state, credentials, registers; then let it go (unless kept frozen).
     /// </summary>
     private void Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options, SyscallInjector injector,
-        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total)
+        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, IReadOnlySet<ulong>? kept = null)
     {
         var originalPid = image.Origin.Pid;
+        bool Kept(MemoryRegion r) => kept?.Contains(r.Start) == true;
         build.AssumeFilesystemIdentity();
-        build.MapRegions();
+        build.MapRegions(Kept);
         var layoutReady = total.Elapsed;
         var withContents = image.Regions.Where(RegionBuilder.HasContents).ToList();
         ulong pageBytes;
-        using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, withContents.Where(r => !ProcessBuilder.MappedFromFile(r)), logger) : null)
+        // Pre-copied regions already hold their pages: what arrives for them overwrites, which UFFDIO_COPY cannot.
+        var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && !Kept(r));
+        using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
         {
             var writer = new PageWriter(pid, withContents, userFaults,
                 (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));

@@ -97,3 +97,38 @@ public struct PollFd
     public short Events;
     public short ReturnedEvents;
 }
+
+/// <summary>struct uffdio_writeprotect.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioWriteProtect
+{
+    public UffdioRange Range;
+    public ulong Mode;
+}
+
+/// <summary>struct pm_scan_arg (PAGEMAP_SCAN, Linux 6.7).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PmScanArg
+{
+    public ulong Size;
+    public ulong Flags;
+    public ulong Start;
+    public ulong End;
+    public ulong WalkEnd;
+    public ulong Vector;
+    public ulong VectorLength;
+    public ulong MaxPages;
+    public ulong CategoryInverted;
+    public ulong CategoryMask;
+    public ulong CategoryAnyOfMask;
+    public ulong ReturnMask;
+}
+
+/// <summary>struct page_region: one range of pages of the same categories, as PAGEMAP_SCAN reports them.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct PageRegion
+{
+    public ulong Start;
+    public ulong End;
+    public ulong Categories;
+}

@@ -24,6 +24,49 @@ public static class Pagemap
         }
     }
 
+    private const nuint PagemapScanRequest = 0xc0606610;
+    private const ulong ScanWriteProtectMatching = 1, ScanCheckWriteTracking = 2;
+    /// <summary>PAGE_IS_* categories of PAGEMAP_SCAN.</summary>
+    public const ulong CategoryWritten = 1 << 1, CategoryPresent = 1 << 3, CategorySwapped = 1 << 4;
+
+    /// <summary>
+    /// PAGEMAP_SCAN (Linux 6.7) over [start, end): appends the ranges of pages written since they were last
+    /// write-protected, and write-protects them again in the same walk, so a write that races with the scan is
+    /// reported by the next one. Every page must be under asynchronous write tracking (userfaultfd WP_ASYNC);
+    /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
+    /// </summary>
+    public static unsafe bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        const int batch = 512;
+        var regions = stackalloc Interop.PageRegion[batch];
+        while (start < end)
+        {
+            var scan = new Interop.PmScanArg
+            {
+                Size = (ulong)sizeof(Interop.PmScanArg),
+                Flags = ScanWriteProtectMatching | ScanCheckWriteTracking,
+                Start = start,
+                End = end,
+                Vector = (ulong)regions,
+                VectorLength = batch,
+                CategoryMask = CategoryWritten,
+                ReturnMask = CategoryWritten,
+            };
+            var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
+            if (n < 0)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Errno.EPERM) return false;
+                throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
+            }
+            for (var i = 0; i < n; i++) written.Add((regions[i].Start, regions[i].End));
+            if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
+            start = scan.WalkEnd;
+        }
+        return true;
+    }
+
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>
     public static bool IsPrivateData(ulong entry) => (entry & Swapped) != 0 || ((entry & Present) != 0 && (entry & FileOrSharedAnon) == 0);
 

@@ -1,0 +1,34 @@
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Tracing;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// The target side of a pre-copy: a restore stub laid out like the process at home, its tracked regions mapped and
+/// filled round by round while the process still runs there. The final image completes it into the process.
+/// </summary>
+public sealed class PrecopyTarget
+{
+    internal PrecopyTarget(int pid, PrecopyLayout layout, SyscallInjector injector, ulong trampoline, IReadOnlyDictionary<int, int> descriptors,
+        List<MemoryRegion> tracked)
+    {
+        Pid = pid;
+        Layout = layout;
+        Injector = injector;
+        Trampoline = trampoline;
+        Descriptors = descriptors;
+        Tracked = tracked;
+    }
+
+    /// <summary>The stub's PID (the process's PID here once completed).</summary>
+    public int Pid { get; }
+    public int Rounds { get; internal set; } = 1;
+    public ulong BytesWritten { get; internal set; }
+    internal PrecopyLayout Layout { get; }
+    internal SyscallInjector Injector { get; }
+    internal ulong Trampoline { get; }
+    internal IReadOnlyDictionary<int, int> Descriptors { get; }
+    /// <summary>The regions filled so far, as mapped in the stub.</summary>
+    internal List<MemoryRegion> Tracked { get; }
+    internal bool Finished { get; set; }
+}

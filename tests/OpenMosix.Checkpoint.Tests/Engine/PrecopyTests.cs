@@ -1,0 +1,116 @@
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>
+/// Pre-copy: a running process's memory is copied in rounds while it runs on (write tracking with userfaultfd
+/// WP_ASYNC and PAGEMAP_SCAN), and the final checkpoint carries only what changed since. The rebuilt process must
+/// be exactly the one an uninterrupted run gives, even when the process rewrote, discarded, grew and replaced its
+/// memory between the rounds (churner does all of that every tick).
+/// </summary>
+public sealed class PrecopyTests
+{
+    [Fact]
+    public void A_process_changing_its_memory_during_the_rounds_finishes_exactly_like_an_uninterrupted_run()
+    {
+        using var dir = new TempDirectory();
+        var churner = TestPrograms.Locate("churner");
+        string[] arguments = ["24", "60", "15"];
+        using var reference = ChildProcess.StartToFile(churner, arguments, dir.File("expected"));
+        using var child = ChildProcess.StartToFile(churner, arguments, dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 4, Patience);
+
+        using var engine = new CheckpointEngine();
+        using var session = engine.StartPrecopy(child.Pid);
+        Assert.NotNull(session);
+        PrecopyTarget? target = null;
+        var lines = Poll.CountLines(dir.File("out"));
+        for (var round = 1; round <= 3; round++)
+        {
+            using var stream = new MemoryStream();
+            using (var writer = new ImageWriter(stream, new ImageWriterOptions(LeaveOpen: true))) session.WriteRound(writer);
+            stream.Position = 0;
+            using var reader = new ImageReader(stream);
+            if (target is null) target = engine.BeginPrecopyRestore(reader, new RestoreOptions(TryOriginalPid: false));
+            else engine.ContinuePrecopyRestore(target, reader);
+            // The process runs on between rounds and changes more of its memory.
+            lines += 3;
+            Poll.UntilLines(dir.File("out"), lines, Patience);
+        }
+        Assert.Equal(3, target!.Rounds);
+        Assert.True(Signals.Exists(child.Pid), "the original ran on through the rounds");
+
+        var final = new MemoryStream();
+        using (var writer = new ImageWriter(final, new ImageWriterOptions(LeaveOpen: true)))
+            engine.Checkpoint(child.Pid, writer, new DumpOptions(AfterDump.Kill) { Precopy = session });
+        Assert.Equal(9, child.WaitForExit(Patience).Signal);
+        // The final image holds far less than the process's memory: only what changed since the last round.
+        Assert.True(final.Length < 12 << 20, $"final image of {final.Length} bytes for a 24 MiB process");
+        final.Position = 0;
+        using var finalReader = new ImageReader(final);
+        var restored = engine.FinishPrecopyRestore(target, finalReader, new RestoreOptions(TryOriginalPid: false));
+        Assert.Equal(target.Pid, restored.Pid);
+
+        var exit = engine.WaitForExitWithin(restored, Patience);
+        Assert.Equal(new ExitStatus(0, 0), exit);
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void A_process_whose_pre_copy_is_abandoned_runs_on_untouched_and_leaves_no_tracking_behind()
+    {
+        using var dir = new TempDirectory();
+        var churner = TestPrograms.Locate("churner");
+        string[] arguments = ["8", "40", "10"];
+        using var reference = ChildProcess.StartToFile(churner, arguments, dir.File("expected"));
+        using var child = ChildProcess.StartToFile(churner, arguments, dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 3, Patience);
+
+        using var engine = new CheckpointEngine();
+        PrecopyTarget target;
+        using (var session = engine.StartPrecopy(child.Pid))
+        {
+            Assert.NotNull(session);
+            using var stream = new MemoryStream();
+            using (var writer = new ImageWriter(stream, new ImageWriterOptions(LeaveOpen: true))) session.WriteRound(writer);
+            stream.Position = 0;
+            using var reader = new ImageReader(stream);
+            target = engine.BeginPrecopyRestore(reader, new RestoreOptions(TryOriginalPid: false));
+            Assert.Contains(File.ReadLines($"/proc/{child.Pid}/smaps"), l => l.StartsWith("VmFlags:", StringComparison.Ordinal) && l.Split(' ').Contains("uw"));
+        }
+        engine.AbandonPrecopyRestore(target);
+        Assert.False(Signals.Exists(target.Pid) && !File.ReadAllText($"/proc/{target.Pid}/stat").Contains(") Z", StringComparison.Ordinal), "the stub is gone");
+        Assert.DoesNotContain(File.ReadLines($"/proc/{child.Pid}/smaps"), l => l.StartsWith("VmFlags:", StringComparison.Ordinal) && l.Split(' ').Contains("uw"));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
+
+    [Fact]
+    public void A_final_image_of_a_pre_copy_is_refused_by_a_plain_restore()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("churner"), ["4", "200", "10"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        using var engine = new CheckpointEngine();
+        using var session = engine.StartPrecopy(child.Pid);
+        Assert.NotNull(session);
+        using (var round = new ImageWriter(Stream.Null)) session.WriteRound(round);
+        var final = new MemoryStream();
+        using (var writer = new ImageWriter(final, new ImageWriterOptions(LeaveOpen: true)))
+            engine.Checkpoint(child.Pid, writer, new DumpOptions(AfterDump.Resume) { Precopy = session });
+        final.Position = 0;
+        using var reader = new ImageReader(final);
+        var e = Assert.Throws<RestoreException>(() => engine.Restore(reader, new RestoreOptions(TryOriginalPid: false)));
+        Assert.Contains("pre-copy", e.Message, StringComparison.Ordinal);
+        Assert.True(Signals.Exists(child.Pid));
+        child.Kill();
+    }
+}
