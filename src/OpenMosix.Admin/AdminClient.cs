@@ -66,8 +66,8 @@ public sealed class AdminClient : IDisposable
     public Task<ProcessRow> ProcessAsync(int pid, CancellationToken cancel = default) =>
         GetAsync($"v1/procs/{pid}", AdminJsonContext.Default.ProcessRow, cancel);
 
-    public Task<MigrationResult> MigrateAsync(int pid, string target, CancellationToken cancel = default) =>
-        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target), AdminJsonContext.Default.MigrateRequest),
+    public Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy = null, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy), AdminJsonContext.Default.MigrateRequest),
             AdminJsonContext.Default.MigrationResult, cancel);
 
     public void Dispose() => _http.Dispose();

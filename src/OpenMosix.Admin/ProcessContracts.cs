@@ -26,7 +26,17 @@ public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 /// </summary>
 public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock);
 
-/// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node).</summary>
-public sealed record MigrateRequest(string Target);
+/// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node). Precopy null: as omd
+/// is configured (migration.precopy); false: freeze first and copy everything while frozen.</summary>
+public sealed record MigrateRequest(string Target, bool? Precopy = null);
 
-public sealed record MigrationResult(int Pid, int From, int To, long ImageBytes, long FrozenMs, int RemotePid);
+/// <summary>
+/// A move done: ImageBytes crossed the link while the process was frozen (FrozenMs); with pre-copy, PrecopyBytes
+/// went before in PrecopyRounds rounds while it ran on, and TotalMs is the whole move.
+/// </summary>
+public sealed record MigrationResult(int Pid, int From, int To, long ImageBytes, long FrozenMs, int RemotePid)
+{
+    public int PrecopyRounds { get; init; }
+    public long PrecopyBytes { get; init; }
+    public long TotalMs { get; init; }
+}

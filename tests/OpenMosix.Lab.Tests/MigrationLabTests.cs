@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text.Json;
 using OpenMosix.Admin;
@@ -75,14 +76,47 @@ public sealed class MigrationLabTests(MigrationLab fixture) : IClassFixture<Migr
     }
 
     [Fact]
-    public void The_memory_of_a_moved_process_arrives_intact()
+    public void The_memory_of_a_moved_process_arrives_intact_without_pre_copy()
+    {
+        using var run = Managed(1, TestPrograms.Locate("memticker"), "200", "40", "50");
+        run.WaitForLines(3);
+        var moved = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2", "--no-precopy").Succeeded();
+        var frozen = Regex.Match(moved.Stderr, @"moved from node 1 to node 2 \((\d+\.\d) MiB, frozen \d+ ms\)");
+        Assert.True(frozen.Success, moved.Stderr);
+        Assert.True(double.Parse(frozen.Groups[1].Value, CultureInfo.InvariantCulture) >= 200, "all of it travels frozen");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(ReferenceSum(200), run.Lines()[^1]);
+    }
+
+    [Fact]
+    public void A_pre_copied_process_is_frozen_only_for_what_it_changed_and_its_memory_arrives_intact()
     {
         using var run = Managed(1, TestPrograms.Locate("memticker"), "200", "40", "50");
         run.WaitForLines(3);
         var moved = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();
-        Assert.Matches(@"moved from node 1 to node 2 \(\d+\.\d MiB, frozen \d+ ms\)", moved.Stderr);
+        var match = Regex.Match(moved.Stderr, @"\((\d+\.\d) MiB, frozen \d+ ms, after \d pre-copy rounds? of (\d+\.\d) MiB while it ran");
+        Assert.True(match.Success, moved.Stderr);
+        Assert.True(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) < 20, $"little travels frozen: {moved.Stderr}");
+        Assert.True(double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) >= 200, $"the rest went before: {moved.Stderr}");
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(ReferenceSum(200), run.Lines()[^1]);
+    }
+
+    [Fact]
+    public void A_process_rewriting_discarding_and_remapping_its_memory_during_the_pre_copy_finishes_like_an_uninterrupted_run()
+    {
+        string[] arguments = ["96", "150", "10"];
+        var reference = CommandRun.Run(TestPrograms.Locate("churner"), arguments).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        using var run = Managed(1, TestPrograms.Locate("churner"), arguments);
+        run.WaitForLines(5);
+        var moved = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();
+        Assert.Contains("pre-copy round", moved.Stderr, StringComparison.Ordinal);
+        run.WaitForLines(run.Lines().Count + 10);
+        Migrate(1, run.Pid, "home");
+        run.WaitForLines(run.Lines().Count + 10);
+        Migrate(1, run.Pid, "3");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(reference, run.Lines());
     }
 
     [Fact]

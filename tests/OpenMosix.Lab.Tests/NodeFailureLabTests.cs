@@ -7,14 +7,18 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>Migration when a node dies: each test gets a lab of its own, since it kills a node.</summary>
 public sealed class NodeFailureLabTests
 {
-    [Fact]
-    public async Task A_target_node_that_dies_during_the_transfer_leaves_the_process_running_at_home()
+    /// <summary>With pre-copy the node dies while the process still runs (round 1); without, while it is frozen.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_target_node_that_dies_during_the_transfer_leaves_the_process_running_at_home(bool precopy)
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15");
         using var run = Start(lab, TestPrograms.Locate("memticker"), "1500", "100", "50");
         run.WaitForLines(2);
         var targetDaemon = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
-        var migrate = Task.Run(() => lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2"), TestContext.Current.CancellationToken);
+        string[] command = precopy ? [Om.Path, "migrate", $"{run.Pid}", "2"] : [Om.Path, "migrate", $"{run.Pid}", "2", "--no-precopy"];
+        var migrate = Task.Run(() => lab.Exec(1, command), TestContext.Current.CancellationToken);
         // The restore on node 2 has begun once its omd has a child (the stub it fills): crash the node then.
         Poll.Until(() => ChildrenOf(targetDaemon).Any() || migrate.IsCompleted, TimeSpan.FromSeconds(30), "node 2 to start restoring");
         Assert.False(migrate.IsCompleted, "the transfer finished before the node could be crashed");

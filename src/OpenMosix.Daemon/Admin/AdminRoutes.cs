@@ -133,7 +133,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
         try
         {
-            var result = migration.MoveAsync(process, request.Target, CancellationToken.None).GetAwaiter().GetResult();
+            var result = migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy).GetAwaiter().GetResult();
             return HttpResponse.Json(result, AdminJsonContext.Default.MigrationResult);
         }
         catch (ArgumentException e)

@@ -46,6 +46,10 @@ public sealed record OmdConfig
 
     /// <summary>migration.port: TCP port for node links (migrations and the stdio/signal relay of moved processes).</summary>
     public int MigrationPort { get; init; } = 5725;
+    /// <summary>migration.precopy: copy a process's memory while it runs and freeze it only for what changed since.</summary>
+    public bool Precopy { get; init; } = true;
+    /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
+    public int PrecopyRounds { get; init; } = 4;
 
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";

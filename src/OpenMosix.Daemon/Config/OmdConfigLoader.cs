@@ -49,6 +49,8 @@ public static class OmdConfigLoader
             DiscoveryInterval = reader.Milliseconds("discovery.interval_ms", defaults.DiscoveryInterval, 50, 600_000),
             DiscoveryForgetAfter = reader.Milliseconds("discovery.forget_after_ms", defaults.DiscoveryForgetAfter, 100, 86_400_000),
             MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
+            Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
+            PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
         };
         reader.RejectUnknown();
@@ -65,6 +67,13 @@ public static class OmdConfigLoader
             if (value is not long number) throw Error(line, $"{key} must be an integer");
             if (number < min || number > max) throw Error(line, $"{key} must be between {min} and {max}");
             return number;
+        }
+
+        public bool Boolean(string key, bool fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not bool flag) throw Error(line, $"{key} must be true or false");
+            return flag;
         }
 
         public TimeSpan Milliseconds(string key, TimeSpan fallback, long min, long max) =>

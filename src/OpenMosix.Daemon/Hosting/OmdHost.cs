@@ -48,7 +48,11 @@ public static partial class OmdHost
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migration = new HomeMigration(engine, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
-            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"));
+            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"))
+        {
+            Precopy = config.Precopy,
+            PrecopyRounds = config.PrecopyRounds,
+        };
         migration.Start();
         using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
             (link, stop) => new GuestSession(link, engine, processes, () => cluster.Self.FreeMemory, loggers.CreateLogger("guest")).RunAsync(stop),

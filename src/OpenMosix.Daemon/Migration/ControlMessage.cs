@@ -6,7 +6,8 @@ namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
 /// The control messages of a migration link, in order: home → target <c>offer</c>; target → home <c>accept</c> or
-/// <c>refuse</c>; home streams the image (Image frames, ImageEnd); target → home <c>restored</c> (the copy exists,
+/// <c>refuse</c>; with pre-copy, rounds of home → target <c>precopy</c> and a round image (Image frames, ImageEnd),
+/// each answered <c>precopied</c> (or <c>failed</c>); home → target <c>final</c> and the image; target → home <c>restored</c> (the copy exists,
 /// frozen) or <c>failed</c>; home → target <c>commit</c> (or <c>abort</c>); target → home <c>running</c>. Then the
 /// link relays: Stdio frames both ways, <c>signal</c> home → target, <c>exit</c> target → home.
 /// </summary>
@@ -30,6 +31,8 @@ public sealed record ControlMessage(string Kind)
     public byte[]? TerminalModes { get; init; }
     public byte[]? TerminalSize { get; init; }
     public int Signal { get; init; }
+    /// <summary>The number of a pre-copy round (precopy).</summary>
+    public int Round { get; init; }
     public int Code { get; init; }
     public string? Reason { get; init; }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
@@ -36,16 +37,30 @@ public sealed partial class GuestSession(
         await ControlMessage.SendAsync(link, new ControlMessage("accept"), cancel).ConfigureAwait(false);
 
         RestoredProcess restored;
+        PrecopyTarget? precopied = null;
+        var options = new RestoreOptions { KeepFrozen = true, DescriptorsFor = pipes.Create };
         try
         {
+            while ((await ControlMessage.ReceiveAsync(link, AnswerTimeout, "precopy", "final").ConfigureAwait(false)).Kind == "precopy")
+            {
+                precopied = await Blocking.Run(() =>
+                {
+                    using var round = new ImageReader(new LinkImageReadStream(link), leaveOpen: true);
+                    if (precopied is null) return engine.BeginPrecopyRestore(round, options);
+                    engine.ContinuePrecopyRestore(precopied, round);
+                    return precopied;
+                }).ConfigureAwait(false);
+                await ControlMessage.SendAsync(link, new ControlMessage("precopied"), cancel).ConfigureAwait(false);
+            }
             restored = await Blocking.Run(() =>
             {
                 using var reader = new ImageReader(new LinkImageReadStream(link), leaveOpen: true);
-                return engine.Restore(reader, new RestoreOptions { KeepFrozen = true, DescriptorsFor = pipes.Create });
+                return precopied is null ? engine.Restore(reader, options) : engine.FinishPrecopyRestore(precopied, reader, options);
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            if (precopied is not null) engine.AbandonPrecopyRestore(precopied);
             LogRestoreFailed(logger, offer.Pid, offer.HomeNode, e.Message);
             if (e is not LinkException)
                 await ControlMessage.SendAsync(link, new ControlMessage("failed") { Reason = e.Message }, cancel).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Admin;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Cluster.Transport;
@@ -28,6 +29,11 @@ public sealed partial class HomeMigration(
     ILogger logger)
 {
     private readonly Dictionary<int, RelayState> _relays = [];
+
+    /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
+    public bool Precopy { get; init; } = true;
+    /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
+    public int PrecopyRounds { get; init; } = 4;
 
     /// <summary>One moved process's link, and a pending request to bring it home.</summary>
     private sealed class RelayState(NodeLink link, ManagedProcess process)
@@ -106,7 +112,7 @@ public sealed partial class HomeMigration(
     /// Moves a process to <paramref name="target"/>: a node id, "home", or "balance" (the least loaded other alive
     /// node, until the balancer decides). Throws <see cref="ArgumentException"/> for a target that makes no sense.
     /// </summary>
-    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel)
+    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         ArgumentNullException.ThrowIfNull(target);
@@ -125,20 +131,20 @@ public sealed partial class HomeMigration(
             throw new MigrationException($"node {node} is {entry.State}");
         if (node == selfNode()) return BringHomeAsync(process);
         if (process.State == ProcessState.Remote)
-            return ViaHomeAsync(process, node, cancel);
-        return MigrateAsync(process, node, cancel);
+            return ViaHomeAsync(process, node, cancel, precopy);
+        return MigrateAsync(process, node, cancel, precopy);
     }
 
     /// <summary>From one remote node to another: home first (a moment at home, frozen), then out again.</summary>
-    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel)
+    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy)
     {
         var from = process.Where;
         await BringHomeAsync(process).ConfigureAwait(false);
-        var result = await MigrateAsync(process, node, cancel).ConfigureAwait(false);
+        var result = await MigrateAsync(process, node, cancel, precopy).ConfigureAwait(false);
         return result with { From = from };
     }
 
-    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel)
+    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         if (target == selfNode()) throw new MigrationException($"process {process.Pid} is already home");
@@ -161,7 +167,7 @@ public sealed partial class HomeMigration(
         var keepLink = false;
         try
         {
-            var result = await MoveAsync(process, target, link, cancel).ConfigureAwait(false);
+            var result = await MoveAsync(process, target, link, precopy ?? Precopy, cancel).ConfigureAwait(false);
             keepLink = true;
             return result;
         }
@@ -171,7 +177,7 @@ public sealed partial class HomeMigration(
         }
     }
 
-    private async Task<MigrationResult> MoveAsync(ManagedProcess process, ushort target, NodeLink link, CancellationToken cancel)
+    private async Task<MigrationResult> MoveAsync(ManagedProcess process, ushort target, NodeLink link, bool precopy, CancellationToken cancel)
     {
         var pid = process.Pid;
         registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(pid));
@@ -193,27 +199,37 @@ public sealed partial class HomeMigration(
         if (answer.Kind == "refuse") throw new MigrationException($"node {target} refused process {pid}: {answer.Reason}");
 
         registry.Update(process, p => p.State = ProcessState.Migrating);
-        var frozenAt = System.Diagnostics.Stopwatch.StartNew();
+        var whole = System.Diagnostics.Stopwatch.StartNew();
+        PrecopySession? session = null;
+        var (rounds, precopied) = (0, 0L);
+        System.Diagnostics.Stopwatch frozenAt;
         long bytes;
         try
         {
+            if (precopy) (session, rounds, precopied) = await PrecopyAsync(pid, target, link, cancel).ConfigureAwait(false);
+            await ControlMessage.SendAsync(link, new ControlMessage("final"), cancel).ConfigureAwait(false);
+            frozenAt = System.Diagnostics.Stopwatch.StartNew();
             bytes = await Blocking.Run(() =>
             {
                 using var wire = new LinkImageWriteStream(link);
                 using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
-                    engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen));
+                    engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = session });
                 wire.Complete();
                 return wire.BytesSent;
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The dumper resumed the process before rethrowing.
+            // The dumper resumed the process before rethrowing (a pre-copy never stopped it for longer than a call).
+            session?.Dispose();
             registry.Update(process, p => p.State = ProcessState.Home);
+            if (e is MigrationException) throw;
             if (e is LinkException || e.InnerException is LinkException)
                 throw new MigrationException($"node {target} failed during the transfer ({e.Message}); process {pid} runs on here", e);
             throw new MigrationException($"checkpoint of process {pid} failed: {e.Message}", e);
         }
+        // The frozen process changes nothing more: the write tracking has done its work.
+        session?.Dispose();
 
         ControlMessage running;
         ControlMessage restored;
@@ -244,9 +260,59 @@ public sealed partial class HomeMigration(
         });
         lock (_gate) _relays[pid] = new RelayState(link, process);
         _ = Task.Run(() => RelayAsync(process, link, descriptors), CancellationToken.None);
-        LogMoved(logger, pid, target, restored.RemotePid, bytes >> 20, frozen.TotalMilliseconds);
-        return new MigrationResult(pid, selfNode(), target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid);
+        LogMoved(logger, pid, target, restored.RemotePid, bytes >> 20, frozen.TotalMilliseconds, rounds, precopied >> 20);
+        return new MigrationResult(pid, selfNode(), target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid)
+        {
+            PrecopyRounds = rounds,
+            PrecopyBytes = precopied,
+            TotalMs = (long)whole.Elapsed.TotalMilliseconds,
+        };
     }
+
+    /// <summary>
+    /// Copies the process's memory to the target in rounds while it runs on: everything first, then what it wrote
+    /// meanwhile, until that stops shrinking, drops under <see cref="SmallEnough"/>, or the rounds run out. Each
+    /// round is an image of its own on the link, acknowledged by the target. A kernel without write tracking
+    /// means no pre-copy (the whole image then goes frozen); a refusal or failure of the target ends the migration
+    /// with the process untouched.
+    /// </summary>
+    private async Task<(PrecopySession? Session, int Rounds, long Bytes)> PrecopyAsync(int pid, ushort target, NodeLink link, CancellationToken cancel)
+    {
+        var session = await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
+        if (session is null) return (null, 0, 0);
+        try
+        {
+            var total = 0L;
+            var previous = long.MaxValue;
+            for (var round = 1; round <= PrecopyRounds; round++)
+            {
+                await ControlMessage.SendAsync(link, new ControlMessage("precopy") { Round = round }, cancel).ConfigureAwait(false);
+                var sent = await Blocking.Run(() =>
+                {
+                    using var wire = new LinkImageWriteStream(link);
+                    using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
+                        session.WriteRound(writer);
+                    wire.Complete();
+                    return wire.BytesSent;
+                }).ConfigureAwait(false);
+                var answer = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "precopied", "failed").ConfigureAwait(false);
+                if (answer.Kind == "failed") throw new MigrationException($"node {target} could not take the pre-copy of process {pid}: {answer.Reason}");
+                total += sent;
+                // Stop once what is left is small, or no longer shrinking: another round would not shorten the freeze.
+                if (sent < SmallEnough || (round > 1 && sent > previous / 2)) break;
+                previous = sent;
+            }
+            return (session, session.Rounds, total);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A round that copied less than this ends the pre-copy: the freeze takes the rest in a few ms.</summary>
+    private const long SmallEnough = 4 << 20;
 
     /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
     private static Dictionary<int, SafeFileHandle> OpenDescriptors(int pid, ControlMessage restored)
@@ -506,8 +572,8 @@ public sealed partial class HomeMigration(
         return 0;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB, frozen {FrozenMs:F0} ms")]
-    private static partial void LogMoved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB frozen {FrozenMs:F0} ms, after {Rounds} pre-copy rounds of {PrecopiedMiB} MiB")]
+    private static partial void LogMoved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs, int rounds, long precopiedMiB);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "migration of process {Pid} to node {Node} called off, it runs on here: {Reason}")]
     private static partial void LogCalledOff(ILogger logger, int pid, int node, string reason);

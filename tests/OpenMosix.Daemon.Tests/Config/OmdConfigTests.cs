@@ -51,6 +51,8 @@ public sealed class OmdConfigTests
             forget_after_ms = 3000
             [migration]
             port = 6002
+            precopy = false
+            precopy_rounds = 2
             [log]
             level = "debug"
             """;
@@ -72,6 +74,7 @@ public sealed class OmdConfigTests
         Assert.Equal(TimeSpan.FromMilliseconds(300), config.DiscoveryInterval);
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
         Assert.Equal(6002, config.MigrationPort);
+        Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
         Assert.Equal("debug", config.LogLevel);
     }
 
@@ -97,6 +100,7 @@ public sealed class OmdConfigTests
     [InlineData("[node]\naddress = \"not-an-ip\"\n", ":2: node.address: 'not-an-ip' is not an IPv4 address")]
     [InlineData("[discovery]\ngroup = \"10.0.0.1\"\n", "is not a multicast address")]
     [InlineData("[log]\nlevel = \"loud\"\n", ":2: log.level must be one of")]
+    [InlineData("[migration]\nprecopy = 1\n", ":2: migration.precopy must be true or false")]
     [InlineData("[node\nid = 1\n", ":1: a table header is written [name]")]
     [InlineData("id 1\n", ":1: expected `key = value`")]
     [InlineData("[node]\nid = 1\nid = 2\n", ":3: 'node.id' is set twice")]

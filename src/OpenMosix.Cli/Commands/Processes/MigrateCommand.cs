@@ -10,18 +10,27 @@ internal static class MigrateCommand
     {
         var pid = new Argument<int>("PID") { Description = "A process started with `om run` (mosrun) on this node." };
         var target = new Argument<string>("NODE") { Description = "A node id, home (bring it back), or balance (the least loaded node)." };
+        var noPrecopy = new Option<bool>("--no-precopy")
+        {
+            Description = "Freeze the process first and copy all of its memory frozen, instead of copying it while it runs " +
+                          "and freezing it only for what changed meanwhile (the default, migration.precopy in omd.toml).",
+        };
         var command = new Command("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
             "Root may move any managed process, a user only their own. Also run as `migrate`.")
         {
-            pid, target,
+            pid, target, noPrecopy,
         };
         command.SetAction(parse =>
         {
             using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
-            var result = omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!).GetAwaiter().GetResult();
+            var result = omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!, parse.GetValue(noPrecopy) ? false : null)
+                .GetAwaiter().GetResult();
+            var precopied = result.PrecopyRounds > 0
+                ? $", after {result.PrecopyRounds} pre-copy round{(result.PrecopyRounds == 1 ? "" : "s")} of {result.PrecopyBytes / 1048576.0:0.0} MiB while it ran, {result.TotalMs} ms in all"
+                : "";
             Console.Error.WriteLine($"process {result.Pid} moved from node {result.From} to node {result.To} " +
-                $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms)");
+                $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms{precopied})");
             return 0;
         });
         return command;
