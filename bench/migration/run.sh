@@ -29,26 +29,44 @@ target=$("$om" lab status --name "$lab" --json | python3 -c 'import json,sys; pr
 sleep 0.5
 load() { cut -d' ' -f1 /proc/loadavg; }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# move PROGRAM MIB [--no-precopy] -> "frozen_s total_s frozen_mib": starts PROGRAM MIB under om run on node 1, waits
+# until it has touched its memory, moves it to node 2, and kills it.
+move() {
+  local out runner pid moved
+  out=$(mktemp)
+  "$om" lab exec --name "$lab" 1 -- "$om" run "$1" "$2" 100000 100 > "$out" &
+  runner=$!
+  until grep -q ready "$out" 2>/dev/null; do sleep 0.05; done
+  pid=$runner
+  moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 ${3:-} 2>&1)
+  kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
+  python3 - "$moved" <<'PY'
+import re, sys
+m = re.search(r"\(([0-9.]+) MiB, frozen ([0-9]+) ms(?:, after \d+ pre-copy rounds? of [0-9.]+ MiB while it ran, ([0-9]+) ms in all)?\)", sys.argv[1])
+if not m: sys.exit("migration failed: " + sys.argv[1])
+frozen = int(m.group(2)) / 1000
+print(frozen, int(m.group(3)) / 1000 if m.group(3) else frozen, m.group(1))
+PY
+}
+
+dirtier=$(mktemp /tmp/dirtier.XXXXXX)
+cc -O2 -o "$dirtier" "$here/dirtier.c"
 rows=()
 for mib in ${sizes//,/ }; do
-  freezes=(); copies=()
+  pf=(); pt=(); nf=(); copies=(); dirty=(); dtotal=()
   for round in $(seq "$rounds"); do
-    out=$(mktemp)
-    "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" "$mib" 100000 100 > "$out" &
-    runner=$!
-    until grep -q ready "$out" 2>/dev/null; do sleep 0.05; done
-    pid=$runner
-    moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 2>&1)
-    ms=$(sed -n 's/.*frozen \([0-9]*\) ms.*/\1/p' <<< "$moved")
-    [ -n "$ms" ] || { echo "migration failed: $moved" >&2; exit 1; }
-    freezes+=("$(awk -v m="$ms" 'BEGIN{print m/1000}')")
-    kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
+    read -r f t _ <<< "$(move "$programs/memticker" "$mib")"; pf+=("$f"); pt+=("$t")
+    read -r f _ _ <<< "$(move "$programs/memticker" "$mib" --no-precopy)"; nf+=("$f")
+    read -r f t _ <<< "$(move "$dirtier" "$mib")"; dirty+=("$f"); dtotal+=("$t")
     copies+=("$("$om" lab exec --name "$lab" 1 -- python3 "$here/tcpcopy.py" send "$target" 7777 "$mib")")
   done
-  f=$(printf '%s\n' "${freezes[@]}" | median); c=$(printf '%s\n' "${copies[@]}" | median)
-  rows+=("$mib MiB|$f|$c|$(awk -v f="$f" -v c="$c" 'BEGIN{printf "%.2f", f/c}')")
+  c=$(printf '%s\n' "${copies[@]}" | median)
+  m() { printf '%s\n' "$@" | median; }
+  rows+=("$mib MiB|$c|$(m "${pf[@]}")|$(m "${pt[@]}")|$(m "${nf[@]}")|$(m "${dirty[@]}")|$(m "${dtotal[@]}")")
 done
+rm -f "$dirtier"
 
 # Managed but never moved: the same CPU-bound run (memticker 1 MiB, 0 ticks, is cheap; the checksum loop of a
 # 512 MiB one is CPU-bound), plainly and under om run, interleaved.
@@ -85,9 +103,12 @@ wlm=$(printf '%s\n' "${wl[@]}" | median); wmm=$(printf '%s\n' "${wm[@]}" | media
 clm=$(printf '%s\n' "${cl[@]}" | median); cmm=$(printf '%s\n' "${cm[@]}" | median)
 
 if [ "$markdown" = 1 ]; then
-  echo "| process | frozen (s, median of $rounds) | TCP copy of the same bytes (s) | frozen ÷ copy |"
-  echo "|---|---:|---:|---:|"
-  for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; echo "| $a | $b | $c | $d |"; done
+  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing: frozen (s) | ÷ copy | whole move (s) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r a c pf pt nf df dt <<< "$r"
+    echo "| $a | $c | $pf | $(ratio "$pf" "$c") | $pt | $(ratio "$pt" "$c") | $nf | $(ratio "$nf" "$c") | $df | $(ratio "$df" "$c") | $dt |"
+  done
   echo
   echo "Managed but not moved (memticker 512 MiB, CPU-bound checksum): plain $p s, under om run $m s: $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')×."
   echo
@@ -98,8 +119,12 @@ if [ "$markdown" = 1 ]; then
   echo
   echo "Load average at the end: $(load)."
 else
-  printf '%-10s %12s %12s %8s\n' process frozen_s copy_s ratio
-  for r in "${rows[@]}"; do IFS='|' read -r a b c d <<< "$r"; printf '%-10s %12s %12s %8s\n' "$a" "$b" "$c" "$d"; done
+  printf '%-9s %8s %10s %10s %10s %10s %10s\n' memory copy_s pre_frozen pre_whole nopre_froz dirty_froz dirty_whole
+  for r in "${rows[@]}"; do
+    IFS='|' read -r a c pf pt nf df dt <<< "$r"
+    printf '%-9s %8s %10s %10s %10s %10s %10s   frozen/copy %s (no pre-copy %s, always writing %s)\n' "$a" "$c" "$pf" "$pt" "$nf" "$df" "$dt" \
+      "$(ratio "$pf" "$c")" "$(ratio "$nf" "$c")" "$(ratio "$df" "$c")"
+  done
   echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
   echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s; load $(load)"
 fi

@@ -209,6 +209,16 @@ public sealed class PrecopySession : IDisposable
         return stored;
     }
 
+    /// <summary>Bytes written since the last round began: what the next round (or the freeze) would have to send.</summary>
+    public ulong PendingBytes()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var written = new List<(ulong Start, ulong End)>();
+        foreach (var region in _regions.Where(r => !r.Lost))
+            if (!Pagemap.PeekWritten(_pagemap, region.Region.Start, region.Region.End, written)) return ulong.MaxValue;
+        return written.Aggregate(0UL, (sum, range) => sum + (range.End - range.Start));
+    }
+
     /// <summary>
     /// For the final checkpoint, with the process frozen and its final regions read: which tracked regions the
     /// target holds already (same range, still tracked), and for each the pages to send again: written since the

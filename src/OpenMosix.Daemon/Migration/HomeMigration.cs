@@ -299,7 +299,9 @@ public sealed partial class HomeMigration(
                 if (answer.Kind == "failed") throw new MigrationException($"node {target} could not take the pre-copy of process {pid}: {answer.Reason}");
                 total += sent;
                 // Stop once what is left is small, or no longer shrinking: another round would not shorten the freeze.
-                if (sent < SmallEnough || (round > 1 && sent > previous / 2)) break;
+                // What is left is known without copying it: the pages written since this round began.
+                var pending = (long)Math.Min(session.PendingBytes(), long.MaxValue);
+                if (sent < SmallEnough || pending < SmallEnough || pending > sent / 2 || (round > 1 && sent > previous / 2)) break;
                 previous = sent;
             }
             return (session, session.Rounds, total);

@@ -35,7 +35,14 @@ public static class Pagemap
     /// reported by the next one. Every page must be under asynchronous write tracking (userfaultfd WP_ASYNC);
     /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
     /// </summary>
-    public static unsafe bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written)
+    public static bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
+        ScanWritten(pagemap, start, end, written, protectAgain: true);
+
+    /// <summary>As <see cref="TakeWritten"/>, but only looks: the pages stay recorded as written.</summary>
+    public static bool PeekWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
+        ScanWritten(pagemap, start, end, written, protectAgain: false);
+
+    private static unsafe bool ScanWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written, bool protectAgain)
     {
         ArgumentNullException.ThrowIfNull(written);
         const int batch = 512;
@@ -45,7 +52,7 @@ public static class Pagemap
             var scan = new Interop.PmScanArg
             {
                 Size = (ulong)sizeof(Interop.PmScanArg),
-                Flags = ScanWriteProtectMatching | ScanCheckWriteTracking,
+                Flags = (protectAgain ? ScanWriteProtectMatching : 0) | ScanCheckWriteTracking,
                 Start = start,
                 End = end,
                 Vector = (ulong)regions,
