@@ -39,6 +39,7 @@ internal sealed class Dumper(ILogger logger)
         catch (Exception e)
         {
             logger.LogWarning("Checkpoint of {Pid} failed, resuming it: {Error}", pid, e.Message);
+            logger.LogDebug(e, "Checkpoint of {Pid} failed", pid);
             TryResume(pid, original, originalMask);
             throw;
         }

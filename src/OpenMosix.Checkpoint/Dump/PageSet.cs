@@ -8,10 +8,12 @@ internal sealed class PageSet(MemoryRegion region)
     private const int PageSize = 4096;
     private readonly ulong[] _bits = new ulong[(region.Length / PageSize + 63) / 64];
 
-    public void Add(ulong address, int length)
+    public void Add(ulong address, ulong length)
     {
+        if (address < region.Start || address + length > region.End)
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+{length} is outside 0x{region.Start:x}-0x{region.End:x}");
         var first = (address - region.Start) / PageSize;
-        var end = (address + (ulong)length - region.Start + PageSize - 1) / PageSize;
+        var end = (address + length - region.Start + PageSize - 1) / PageSize;
         for (var page = first; page < end; page++) _bits[page / 64] |= 1UL << (int)(page % 64);
     }
 

@@ -237,7 +237,7 @@ public sealed class PrecopySession : IDisposable
             var resend = new PageSet(region);
             var written = new List<(ulong Start, ulong End)>();
             if (!Pagemap.TakeWritten(_pagemap, region.Start, region.End, written)) continue;
-            foreach (var (start, end) in written) resend.Add(start, (int)(end - start));
+            foreach (var (start, end) in written) resend.Add(start, end - start);
             for (var chunk = region.Start; chunk < region.End; chunk += (ulong)entries.Length * Pagemap.PageSize)
             {
                 var count = (int)Math.Min((ulong)entries.Length, (region.End - chunk) / Pagemap.PageSize);
@@ -271,7 +271,7 @@ public sealed class PrecopySession : IDisposable
         /// <summary>No longer tracked (unmapped or replaced while the rounds ran): the final image sends it whole.</summary>
         public bool Lost { get; set; }
 
-        public void MarkSent(ulong address, int length) => Sent.Add(address, length);
+        public void MarkSent(ulong address, int length) => Sent.Add(address, (ulong)length);
     }
 
     public void Dispose()
