@@ -22,4 +22,14 @@ public static class Readiness
         }
         return result > 0;
     }
+
+    /// <summary>Whether the other end is gone for good (POLLHUP): a terminal hung up, a pipe with no writer left.</summary>
+    public static unsafe bool IsHungUp(SafeFileHandle fd)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        var entry = new PollFd { Fd = (int)fd.DangerousGetHandle(), Events = Sys.POLLIN };
+        return Sys.Poll(&entry, 1, 0) > 0 && (entry.ReturnedEvents & PollHangUp) != 0;
+    }
+
+    private const short PollHangUp = 0x10;
 }

@@ -9,12 +9,59 @@ namespace OpenMosix.Linux;
 /// </summary>
 public static class Terminal
 {
-    private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
-        TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
+    private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
+        TIOCPKT = 0x5420, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
     public const int TermiosSize = 60, WinsizeSize = 8;
     private const int ReadWrite = 2, NoControllingTerminal = 0x100, CloseOnExec = 0x80000;
-    // c_oflag at offset 4, c_lflag at offset 12 of struct termios.
-    private const uint OPOST = 1, ECHO = 8;
+    // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
+    private const int LocalFlags = 12, EndOfFileCharacter = 17 + 4;
+    private const uint EXTPROC = 0x10000;
+
+    /// <summary>The status byte a master in packet mode reads when the slave's modes changed (with EXTPROC set).</summary>
+    public const byte PacketModesChanged = 0x40;
+
+    /// <summary>The character that ends input in canonical mode (VEOF, usually ^D) of <paramref name="modes"/>.</summary>
+    public static byte EndOfFile(byte[] modes)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        return modes.Length == TermiosSize ? modes[EndOfFileCharacter] : (byte)4;
+    }
+
+    /// <summary>Whether EXTPROC ("external processing") is set: the line discipline leaves echo, editing and signals
+    /// to someone else (here the home terminal) and hands input over as it comes.</summary>
+    public static bool HasExternalProcessing(byte[] modes)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        return (BitConverter.ToUInt32(modes, LocalFlags) & EXTPROC) != 0;
+    }
+
+    /// <summary><paramref name="modes"/> with EXTPROC set or cleared.</summary>
+    public static byte[] WithExternalProcessing(byte[] modes, bool on)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        var copy = (byte[])modes.Clone();
+        var flags = BitConverter.ToUInt32(copy, LocalFlags);
+        BitConverter.TryWriteBytes(copy.AsSpan(LocalFlags), on ? flags | EXTPROC : flags & ~EXTPROC);
+        return copy;
+    }
+
+    /// <summary>Sets the modes of a terminal (of a pseudo-terminal's slave, through its master), after pending output
+    /// is written (as tcsetattr TCSADRAIN).</summary>
+    public static unsafe void WriteModes(SafeFileHandle tty, byte[] modes)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        if (modes.Length != TermiosSize) throw new ArgumentException($"terminal modes are {TermiosSize} bytes, not {modes.Length}", nameof(modes));
+        fixed (byte* p = modes)
+            if (Sys.Ioctl(tty, TCSETSW, p) != 0) throw SyscallException.FromLastError("ioctl(TCSETSW)");
+    }
+
+    public static unsafe void WriteSize(SafeFileHandle tty, byte[] size)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        if (size.Length != WinsizeSize) throw new ArgumentException($"a window size is {WinsizeSize} bytes, not {size.Length}", nameof(size));
+        fixed (byte* p = size)
+            if (Sys.Ioctl(tty, TIOCSWINSZ, p) != 0) throw SyscallException.FromLastError("ioctl(TIOCSWINSZ)");
+    }
 
     public static unsafe byte[]? ReadModes(SafeFileHandle tty)
     {
@@ -32,8 +79,10 @@ public static class Terminal
 
     /// <summary>
     /// A new pseudo-terminal pair (master, slave). The slave gets <paramref name="modes"/> and <paramref name="size"/>
-    /// from home, but without echo and output processing: the home terminal, which the relay writes into, already
-    /// echoes what is typed and translates line ends; doing it twice would double both.
+    /// from home, plus EXTPROC: the home terminal, which the relay reads from, already echoes, edits lines and turns
+    /// ^C into signals, so the slave must pass input on untouched. The master is in packet mode, where (with
+    /// EXTPROC) every change of the slave's modes is reported (<see cref="PacketModesChanged"/>), so the relay can
+    /// carry it to the home terminal as the program meant it.
     /// </summary>
     public static unsafe (SafeFileHandle Master, SafeFileHandle Slave) OpenPseudoTerminal(byte[]? modes, byte[]? size)
     {
@@ -45,16 +94,11 @@ public static class Terminal
             uint number;
             if (Sys.Ioctl(master, TIOCGPTN, &number) != 0) throw SyscallException.FromLastError("ioctl(TIOCGPTN)");
             var slave = Descriptors.Open($"/dev/pts/{number}", ReadWrite | NoControllingTerminal | CloseOnExec);
-            if (modes is { Length: TermiosSize })
-            {
-                var quiet = (byte[])modes.Clone();
-                fixed (byte* p = quiet)
-                {
-                    *(uint*)(p + 4) &= ~OPOST;
-                    *(uint*)(p + 12) &= ~ECHO;
+            if ((modes is { Length: TermiosSize } ? modes : ReadModes(slave)) is { } initial)
+                fixed (byte* p = WithExternalProcessing(initial, on: true))
                     if (Sys.Ioctl(slave, TCSETS, p) != 0) throw SyscallException.FromLastError("ioctl(TCSETS)");
-                }
-            }
+            var packet = 1;
+            if (Sys.Ioctl(master, TIOCPKT, &packet) != 0) throw SyscallException.FromLastError("ioctl(TIOCPKT)");
             if (size is { Length: WinsizeSize })
                 fixed (byte* p = size)
                     if (Sys.Ioctl(slave, TIOCSWINSZ, p) != 0) throw SyscallException.FromLastError("ioctl(TIOCSWINSZ)");

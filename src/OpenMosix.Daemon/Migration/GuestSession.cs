@@ -124,7 +124,9 @@ public sealed partial class GuestSession(
     private async Task RelayAsync(RestoredProcess restored, RelayPipes pipes, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var outputs = pipes.Outputs.Select(o => PumpOutputAsync(o.Key, o.Value, stop.Token)).ToList();
+        var outputs = pipes.Outputs.Select(o => o.Key == pipes.TerminalOutput
+            ? PumpTerminalAsync(o.Key, o.Value, stop.Token)
+            : PumpOutputAsync(o.Key, o.Value, stop.Token)).ToList();
         var exit = engine.WhenExited(restored.Pid);
         var fromHome = ListenToHomeAsync(restored.Pid, pipes, stop.Token);
 
@@ -186,6 +188,47 @@ public sealed partial class GuestSession(
         return 0;
     });
 
+    /// <summary>
+    /// Reads the pseudo-terminal's master, in packet mode: data goes home as output; a report that the program
+    /// changed its terminal's modes sends the new modes home, where they are applied to the real terminal (echo,
+    /// line editing and ^C happen there). EXTPROC, which a program building its modes from scratch may clear, is set
+    /// again, so the slave never starts echoing or editing itself.
+    /// </summary>
+    private Task PumpTerminalAsync(int fd, Microsoft.Win32.SafeHandles.SafeFileHandle master, CancellationToken cancel) => Blocking.Run(() =>
+    {
+        var buffer = new byte[65536 + 1];
+        byte[]? sent = null;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = Descriptors.Read(master, buffer);
+            }
+            catch (SyscallException)
+            {
+                // EIO once the last slave is closed: the guest is gone.
+                n = 0;
+            }
+            if (n == 0) break;
+            if (buffer[0] == 0)
+            {
+                if (n == 1) continue;
+                buffer[0] = (byte)fd;
+                link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n), cancel).GetAwaiter().GetResult();
+                continue;
+            }
+            if ((buffer[0] & Terminal.PacketModesChanged) == 0 || Terminal.ReadModes(master) is not { } modes) continue;
+            if (!Terminal.HasExternalProcessing(modes)) Terminal.WriteModes(master, Terminal.WithExternalProcessing(modes, on: true));
+            var meant = Terminal.WithExternalProcessing(modes, on: false);
+            if (sent is not null && sent.AsSpan().SequenceEqual(meant)) continue;
+            sent = meant;
+            ControlMessage.SendAsync(link, new ControlMessage("terminal-modes") { TerminalModes = meant }, cancel).GetAwaiter().GetResult();
+        }
+        link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
+        return 0;
+    });
+
     /// <summary>Frames from home until the link ends; true when the process went home (its copy here is gone).</summary>
     private async Task<bool> ListenToHomeAsync(int guestPid, RelayPipes pipes, CancellationToken cancel)
     {
@@ -212,6 +255,9 @@ public sealed partial class GuestSession(
                         break;
                     case FrameType.Control:
                         var message = ControlMessage.Parse(frame, link.PeerNode, "signal", "come-home");
+                        // A resize at home: the guest's terminal takes the new size before the guest hears of it.
+                        if (message.TerminalSize is { Length: Terminal.WinsizeSize } size && pipes.TerminalMaster is { } master)
+                            Terminal.WriteSize(master, size);
                         if (message.Kind == "signal" && message.Signal is > 0 and < 65) Signals.Kill(guestPid, message.Signal);
                         if (message.Kind == "come-home" && await SendHomeAsync(guestPid, cancel).ConfigureAwait(false)) return true;
                         break;

@@ -40,6 +40,8 @@ public sealed partial class HomeMigration(
     {
         public NodeLink Link { get; } = link;
         public ManagedProcess Process { get; } = process;
+        /// <summary>The process's terminal at home, if its stdio is one: takes the modes the copy sets, gives its size.</summary>
+        public SafeFileHandle? Terminal { get; init; }
         public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
     }
     private readonly Lock _gate = new();
@@ -48,8 +50,12 @@ public sealed partial class HomeMigration(
     {
         deputies.SignalArrived += (pid, signal) =>
         {
-            if (Relay(pid) is { } link)
-                _ = ControlMessage.SendAsync(link, new ControlMessage("signal") { Signal = signal });
+            RelayState? relay;
+            lock (_gate) _relays.TryGetValue(pid, out relay);
+            if (relay is null) return;
+            // A window size change: the copy's terminal must have the new size when the copy asks for it.
+            var size = signal == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
+            _ = ControlMessage.SendAsync(relay.Link, new ControlMessage("signal") { Signal = signal, TerminalSize = size });
         };
         deputies.DeputyDied += pid =>
         {
@@ -258,7 +264,8 @@ public sealed partial class HomeMigration(
             p.Migrations++;
             p.RemotePid = restored.RemotePid;
         });
-        lock (_gate) _relays[pid] = new RelayState(link, process);
+        var homeTerminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
+        lock (_gate) _relays[pid] = new RelayState(link, process) { Terminal = homeTerminal };
         _ = Task.Run(() => RelayAsync(process, link, descriptors), CancellationToken.None);
         LogMoved(logger, pid, target, restored.RemotePid, bytes >> 20, frozen.TotalMilliseconds, rounds, precopied >> 20);
         return new MigrationResult(pid, selfNode(), target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid)
@@ -354,11 +361,16 @@ public sealed partial class HomeMigration(
             {
                 if (frame.Type == FrameType.Control)
                 {
-                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit", "image-follows");
+                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit", "image-follows", "terminal-modes");
                     if (message.Kind == "exit")
                     {
                         status = new ExitStatus(message.Code, message.Signal);
                         break;
+                    }
+                    if (message.Kind == "terminal-modes")
+                    {
+                        ApplyTerminalModes(pid, message.TerminalModes);
+                        continue;
                     }
                     // The input must stop before the process runs here again, or this relay would steal its input.
                     await inputStop.CancelAsync().ConfigureAwait(false);
@@ -452,6 +464,22 @@ public sealed partial class HomeMigration(
         }
     }
 
+    /// <summary>The copy changed its terminal's modes: the real terminal, here, takes them, as if it had done so at home.</summary>
+    private void ApplyTerminalModes(int pid, byte[]? modes)
+    {
+        RelayState? relay;
+        lock (_gate) _relays.TryGetValue(pid, out relay);
+        if (modes is not { Length: Terminal.TermiosSize } || relay?.Terminal is not { IsClosed: false } terminal) return;
+        try
+        {
+            Terminal.WriteModes(terminal, modes);
+        }
+        catch (SyscallException e)
+        {
+            LogTerminalModes(logger, pid, e.Message);
+        }
+    }
+
     private void TryEnd(int pid, ExitStatus status)
     {
         try
@@ -481,6 +509,15 @@ public sealed partial class HomeMigration(
                 if (!Readiness.WaitReadable(stdin, TimeSpan.FromMilliseconds(100))) continue;
                 if (cancel.IsCancellationRequested) break;
                 var n = Descriptors.Read(stdin, buffer.AsSpan(1));
+                // ^D on a terminal is an end of input for one read, not for good: the copy's terminal gets its EOF
+                // character (with EXTPROC that is one empty read there too) and the terminal stays in use.
+                if (n == 0 && !Readiness.IsHungUp(stdin) && Terminal.ReadModes(stdin) is { } modes)
+                {
+                    buffer[0] = 0;
+                    buffer[1] = Terminal.EndOfFile(modes);
+                    link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, 2), cancel).GetAwaiter().GetResult();
+                    continue;
+                }
                 if (n == 0)
                 {
                     link.SendAsync(FrameType.StdioEnd, new byte[] { 0 }, cancel).GetAwaiter().GetResult();
@@ -594,6 +631,9 @@ public sealed partial class HomeMigration(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} could not come home, it runs on where it was: {Reason}")]
     private static partial void LogNotHome(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: its terminal at home refused the modes set remotely: {Reason}")]
+    private static partial void LogTerminalModes(ILogger logger, int pid, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
     private static partial void LogDeputyGone(ILogger logger, int pid, string reason);

@@ -17,6 +17,10 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
 
     public SafeFileHandle? Input { get; private set; }
     public Dictionary<int, SafeFileHandle> Outputs { get; } = [];
+    /// <summary>The output descriptor that is the pseudo-terminal's master (in packet mode), if the guest has one.</summary>
+    public int? TerminalOutput { get; private set; }
+    /// <summary>The pseudo-terminal's master, to set its size and modes (owned by <see cref="Outputs"/>).</summary>
+    public SafeFileHandle? TerminalMaster => TerminalOutput is { } fd ? Outputs[fd] : null;
 
     /// <summary>Creates the pipes for <paramref name="image"/>; returns image fd → the guest's end, for the restorer.</summary>
     public IReadOnlyDictionary<int, int> Create(ProcessImage image)
@@ -31,8 +35,15 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
             foreach (var fd in terminalFds) inherited[fd] = (int)slave.DangerousGetHandle();
             if (terminalFds.Contains(0)) Input = Descriptors.Duplicate(master);
             var output = terminalFds.FirstOrDefault(fd => fd != 0, -1);
-            if (output >= 0) Outputs[output] = master;
-            else master.Dispose();
+            if (output >= 0)
+            {
+                Outputs[output] = master;
+                TerminalOutput = output;
+            }
+            else
+            {
+                master.Dispose();
+            }
         }
         foreach (var file in image.Files.Where(f => f.Kind is FileKind.Pipe))
         {
