@@ -29,6 +29,16 @@ target=$("$om" lab status --name "$lab" --json | python3 -c 'import json,sys; pr
 sleep 0.5
 load() { cut -d' ' -f1 /proc/loadavg; }
 
+# wait_ready FILE PID: until the program started in the background prints "ready"; fails if it dies first or takes
+# more than two minutes (a lab taken down under the benchmark must not leave it waiting forever).
+wait_ready() {
+  local tries=0
+  until grep -q ready "$1" 2>/dev/null; do
+    kill -0 "$2" 2>/dev/null || { echo "benchmark target exited before it was ready" >&2; exit 1; }
+    tries=$((tries + 1)); [ "$tries" -lt 2400 ] || { echo "benchmark target not ready after 2 minutes" >&2; exit 1; }
+    sleep 0.05
+  done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # move PROGRAM MIB [--no-precopy] -> "frozen_s total_s frozen_mib": starts PROGRAM MIB under om run on node 1, waits
@@ -38,7 +48,7 @@ move() {
   out=$(mktemp)
   "$om" lab exec --name "$lab" 1 -- "$om" run "$1" "$2" 100000 100 > "$out" &
   runner=$!
-  until grep -q ready "$out" 2>/dev/null; do sleep 0.05; done
+  wait_ready "$out" "$runner"
   pid=$runner
   moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 ${3:-} 2>&1)
   kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
@@ -88,7 +98,7 @@ phase() { # phase MODE N MOVE(0|1) -> seconds of the work phase
   # stdout a pipe (as to a consumer at home), not /dev/null, which a moved process would reopen by path
   "$om" lab exec --name "$lab" 1 -- "$om" run "$prog" "$1" "$2" 400 2> "$err" > >(cat > /dev/null) &
   local runner=$!
-  until grep -q ready "$err" 2>/dev/null; do sleep 0.02; done
+  wait_ready "$err" "$runner"
   if [ "$3" = 1 ]; then "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 2> /dev/null; fi
   wait "$runner"
   sed -n 's/^elapsed //p' "$err"; rm -f "$err"

@@ -5,7 +5,7 @@ public static class Errno
 {
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, E2BIG = 7, EBADF = 9, ECHILD = 10,
         EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENFILE = 23,
-        EMFILE = 24, ENOSPC = 28, ESPIPE = 29, EROFS = 30, ERANGE = 34, ENOSYS = 38, EOVERFLOW = 75;
+        EMFILE = 24, ENOTTY = 25, ENOSPC = 28, ESPIPE = 29, EROFS = 30, ERANGE = 34, ENOSYS = 38, EOVERFLOW = 75;
 
     private static readonly Dictionary<int, string> Names = new()
     {
@@ -32,7 +32,7 @@ public static class Errno
         [EINVAL] = "EINVAL",
         [ENFILE] = "ENFILE",
         [EMFILE] = "EMFILE",
-        [25] = "ENOTTY",
+        [ENOTTY] = "ENOTTY",
         [26] = "ETXTBSY",
         [27] = "EFBIG",
         [ENOSPC] = "ENOSPC",

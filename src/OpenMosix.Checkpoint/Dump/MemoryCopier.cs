@@ -10,13 +10,16 @@ namespace OpenMosix.Checkpoint.Dump;
 
 /// <summary>
 /// Copies the touched pages of a frozen process to a sink: pagemap picks the pages (so the image is about RSS,
-/// not VSZ), process_vm_readv gathers them into one reused 16 MB buffer with up to 1024 iovecs per call, all-zero
-/// pages are dropped, and the non-zero runs go to the sink straight from the buffer.
+/// not VSZ), process_vm_readv gathers them into reused chunk buffers with up to 1024 iovecs per call, and the runs go
+/// to the sink straight from the buffer. In anonymous memory PAGEMAP_SCAN leaves out pages mapped to the shared
+/// zero page (read, never written), so nothing is scanned for zeros; where it is missing, the pagemap entries are
+/// read and all-zero pages are dropped by looking at them.
 /// </summary>
 internal sealed class MemoryCopier : IDisposable
 {
     private const int PageSize = Pagemap.PageSize;
-    private const int ChunkPages = 4096;
+    // 4 MiB: the last chunk's hashing and writing, which nothing overlaps, stays short.
+    private const int ChunkPages = 1024;
 
     private readonly int _pid;
     private readonly ChunkBuffers _buffers = ChunkBuffers.Rent();
@@ -24,6 +27,8 @@ internal sealed class MemoryCopier : IDisposable
     private readonly IoVec[] _local = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly IoVec[] _remote = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly SafeFileHandle _pagemap;
+    private readonly List<(ulong Start, ulong End)> _touched = [];
+    private bool _noScan;
     private SafeFileHandle? _mem;
     private byte[] _buffer = [];
     private (ulong Address, int Offset, int Length)[] _runs = [];
@@ -52,14 +57,17 @@ internal sealed class MemoryCopier : IDisposable
             _buffer = _buffers.Data[_current];
             _runs = _buffers.Runs[_current];
             var pages = (int)Math.Min(ChunkPages, (region.End - chunk) / PageSize);
-            var runCount = SelectRuns(region, chunk, pages);
+            var scanned = region.Kind != RegionKind.FilePrivate && !_noScan;
+            var runCount = scanned ? ScanRuns(chunk, pages) : -1;
+            scanned = runCount >= 0;
+            if (!scanned) runCount = SelectRuns(region, chunk, pages);
             if (runCount == 0) continue;
             Gather(region, runCount);
             WaitForEmission();
             var (buffer, runs) = (_buffer, _runs);
             _emitting = Task.Factory.StartNew(() =>
             {
-                Emit(sink, buffer, runs, runCount, stored);
+                Emit(sink, buffer, runs, runCount, stored, dropZeroPages: !scanned);
                 progress?.Report(StoredBytes);
             }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             _current ^= 1;
@@ -120,6 +128,25 @@ internal sealed class MemoryCopier : IDisposable
         var emitting = _emitting;
         _emitting = null;
         emitting.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs of data pages of a chunk of anonymous memory, from PAGEMAP_SCAN; -1 if this kernel lacks it.</summary>
+    private int ScanRuns(ulong chunk, int pages)
+    {
+        _touched.Clear();
+        if (!Pagemap.TryScanTouched(_pagemap, chunk, chunk + (ulong)pages * PageSize, _touched))
+        {
+            _noScan = true;
+            return -1;
+        }
+        var offset = 0;
+        for (var i = 0; i < _touched.Count; i++)
+        {
+            var (start, end) = _touched[i];
+            _runs[i] = (start, offset, (int)(end - start));
+            offset += (int)(end - start);
+        }
+        return _touched.Count;
     }
 
     private int SelectRuns(MemoryRegion region, ulong chunk, int pages)
@@ -210,12 +237,20 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
-    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored)
+    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored,
+        bool dropZeroPages)
     {
         for (var r = 0; r < runCount; r++)
         {
             var (address, offset, length) = runs[r];
             var data = buffer.AsSpan(offset, length);
+            if (!dropZeroPages)
+            {
+                sink.WritePages(address, data);
+                StoredBytes += (ulong)length;
+                stored?.Invoke(address, length);
+                continue;
+            }
             for (var p = 0; p < length;)
             {
                 if (IsZeroPage(data.Slice(p, PageSize)))

@@ -74,6 +74,50 @@ public static class Pagemap
         return true;
     }
 
+    private const ulong CategoryZeroPfn = 1 << 5;
+
+    /// <summary>
+    /// PAGEMAP_SCAN (Linux 6.7) over [start, end): appends the ranges of pages that hold data, present or swapped,
+    /// except those mapped to the kernel's shared zero page (read but never written). False when this kernel has no
+    /// PAGEMAP_SCAN: read the entries instead.
+    /// </summary>
+    public static unsafe bool TryScanTouched(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> touched)
+    {
+        ArgumentNullException.ThrowIfNull(touched);
+        const int batch = 512;
+        var regions = stackalloc Interop.PageRegion[batch];
+        while (start < end)
+        {
+            var scan = new Interop.PmScanArg
+            {
+                Size = (ulong)sizeof(Interop.PmScanArg),
+                Start = start,
+                End = end,
+                Vector = (ulong)regions,
+                VectorLength = batch,
+                CategoryInverted = CategoryZeroPfn,
+                CategoryMask = CategoryZeroPfn,
+                CategoryAnyOfMask = CategoryPresent | CategorySwapped,
+                ReturnMask = CategoryPresent | CategorySwapped,
+            };
+            var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
+            if (n < 0)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno is Errno.ENOTTY or Errno.EINVAL) return false;
+                throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
+            }
+            for (var i = 0; i < n; i++)
+            {
+                if (touched.Count > 0 && touched[^1].End == regions[i].Start) touched[^1] = (touched[^1].Start, regions[i].End);
+                else touched.Add((regions[i].Start, regions[i].End));
+            }
+            if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
+            start = scan.WalkEnd;
+        }
+        return true;
+    }
+
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>
     public static bool IsPrivateData(ulong entry) => (entry & Swapped) != 0 || ((entry & Present) != 0 && (entry & FileOrSharedAnon) == 0);
 
