@@ -56,6 +56,7 @@ internal static class CommandCatalog
             PsCommand.Create(),
             WhereCommand.Create(),
             LabCommand.Create(),
+            SimCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;

@@ -153,3 +153,19 @@ public sealed class BalancerTests
         Assert.Equal(first, cluster.Decide(1));
     }
 }
+
+public sealed class OvercommitTests
+{
+    [Fact]
+    public void An_overcommitted_node_ushers_until_what_it_holds_fits_with_room_to_spare()
+    {
+        const ulong GiB = 1UL << 30;
+        // 12 GiB of processes on a 4 GiB node: 8 GiB over, and 0.4 GiB to keep free.
+        var cluster = new Cluster().Node(1, memory: 4 * GiB).Node(2, memory: 16 * GiB).Node(3, memory: 16 * GiB)
+            .Jobs(1, 24, demand: 0.1, memory: GiB / 2);
+        var ushered = cluster.Decide(1);
+        Assert.All(ushered, d => Assert.Equal(MoveReason.Memory, d.Reason));
+        var left = cluster.Processes.Count(p => ushered.All(d => d.Pid != p.Pid));
+        Assert.Equal(7, left);
+    }
+}

@@ -19,7 +19,7 @@ internal sealed class Cluster(BalancerOptions? options = null)
 
     public Cluster Node(ushort id, double speed = 10000, int cpus = 1, ulong memory = 4 * GiB, NodeControls controls = NodeControls.None)
     {
-        _nodes.Add(new NodeView(id, speed, cpus, 0, memory, memory, controls));
+        _nodes.Add(new NodeView(id, speed, cpus, 0, (long)memory, memory, controls));
         return this;
     }
 
@@ -41,7 +41,7 @@ internal sealed class Cluster(BalancerOptions? options = null)
     {
         var here = _processes.Where(p => p.Node == n.Id).ToList();
         var used = here.Aggregate(0UL, (sum, p) => sum + p.MemoryBytes);
-        return n with { Load = here.Sum(p => Math.Min(p.Demand, 1)), FreeMemory = n.TotalMemory > used ? n.TotalMemory - used : 0 };
+        return n with { Load = here.Sum(p => Math.Min(p.Demand, 1)), FreeMemory = (long)n.TotalMemory - (long)used };
     })];
 
     public IReadOnlyList<Decision> Decide(ushort node) => Balancer.Decide(node, Views(), _processes, Options);

@@ -9,4 +9,5 @@ internal sealed record CantMoveJson(int Pid, bool CanMove, IReadOnlyList<string>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CantMoveJson))]
 [JsonSerializable(typeof(ImageInfo))]
+[JsonSerializable(typeof(List<OpenMosix.Simulator.SimulationReport>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
