@@ -169,6 +169,8 @@ public sealed class Simulation
             var pressure = node.MemoryTotal - node.MemoryUsed < node.MemoryTotal * _balancer.UsherBelowFreeFraction;
             if (node.Jobs.Count <= node.Cpus && !pressure) continue;
             SampleWindow(node, window);
+            // Memory pressure with no room anywhere in sight (the whole cluster over-committed) has nothing to decide.
+            if (pressure && !AnyRoom(node, window)) pressure = false;
             if (!pressure && !AnyFaster(node, window)) continue;
             _rounds++;
             var views = new List<NodeView>(window.Count + 1) { ViewOf(node) };
@@ -185,6 +187,14 @@ public sealed class Simulation
         var here = LoadMath.Rate(node.View(0), node.Jobs.Count);
         foreach (var other in window)
             if (LoadMath.Rate(other.View(0), other.Jobs.Count + other.Incoming + 1) > here * (1 + _balancer.Margin)) return true;
+        return false;
+    }
+
+    private bool AnyRoom(SimNode node, List<SimNode> window)
+    {
+        var smallest = node.Jobs.Min(j => j.Memory);
+        foreach (var other in window)
+            if (other.MemoryTotal - other.MemoryUsed - other.IncomingMemory - smallest >= other.MemoryTotal * _balancer.KeepFreeFraction) return true;
         return false;
     }
 
