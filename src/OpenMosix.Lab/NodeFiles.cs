@@ -47,6 +47,8 @@ public static class NodeFiles
         text.Append("[discovery]\n");
         text.Append("interval_ms = 500\n");
         text.Append("forget_after_ms = 4000\n");
+        text.Append("[balance]\n");
+        text.Append(CultureInfo.InvariantCulture, $"enabled = {(state.Balance ? "true" : "false")}\n");
         return text.ToString();
     }
 }

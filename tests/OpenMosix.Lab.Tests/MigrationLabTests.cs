@@ -12,7 +12,8 @@ namespace OpenMosix.Lab.Tests;
 public sealed class MigrationLab : IDisposable
 {
     // Node 3 is small (256 MiB): a node that must refuse a big process for want of memory.
-    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,256M");
+    // No automatic balancing: these tests move processes themselves and must find them where they put them.
+    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,256M", "--no-balance");
 
     public void Dispose() => Lab.Dispose();
 }

@@ -13,7 +13,7 @@ public sealed class NodeFailureLabTests
     [InlineData(false)]
     public async Task A_target_node_that_dies_during_the_transfer_leaves_the_process_running_at_home(bool precopy)
     {
-        using var lab = TestLab.WithDaemons(2, "--timeout", "15");
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         using var run = Start(lab, TestPrograms.Locate("memticker"), "1500", "100", "50");
         run.WaitForLines(2);
         var targetDaemon = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
@@ -35,7 +35,7 @@ public sealed class NodeFailureLabTests
     [Fact]
     public void When_the_node_running_a_process_dies_home_reports_it_lost_and_the_deputy_dies_as_if_killed()
     {
-        using var lab = TestLab.WithDaemons(2, "--timeout", "15");
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         using var run = Start(lab, TestPrograms.Locate("sleeper"), "400", "50");
         run.WaitForLines(2);
         lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();

@@ -51,6 +51,11 @@ public sealed record OmdConfig
     /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
+    /// <summary>balance.enabled: move processes to where they run fastest, and away from a node short of memory.</summary>
+    public bool Balance { get; init; } = true;
+    /// <summary>balance.interval_ms: how often the balancer decides.</summary>
+    public TimeSpan BalanceInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 }

@@ -51,6 +51,8 @@ public static class OmdConfigLoader
             MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
             Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
+            Balance = reader.Boolean("balance.enabled", defaults.Balance),
+            BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
         };
         reader.RejectUnknown();

@@ -6,6 +6,7 @@ using OpenMosix.Daemon.Admin;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
+using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Checkpoint.Engine;
@@ -73,7 +74,11 @@ public static partial class OmdHost
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel)).ConfigureAwait(false);
+        var balancing = config.Balance
+            ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
+                new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")).RunAsync(config.BalanceInterval, cancel)
+            : Task.CompletedTask;
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }
 

@@ -65,6 +65,16 @@ public sealed class ProcessRegistry(ushort self)
         lock (_gate) change(process);
     }
 
+    /// <summary>This node's own processes that run here now (not away, not moving).</summary>
+    public IReadOnlyList<ManagedProcess> RunningAtHome()
+    {
+        lock (_gate)
+        {
+            Prune();
+            return [.. _home.Values.Where(p => p.State == ProcessState.Home)];
+        }
+    }
+
     public ProcessList List()
     {
         lock (_gate)

@@ -6,7 +6,10 @@ public sealed record LabState(
     int Subnet,
     bool Discovery,
     DateTimeOffset Created,
-    IReadOnlyList<NodeState> Nodes);
+    IReadOnlyList<NodeState> Nodes)
+{
+    public bool Balance { get; init; } = true;
+}
 
 /// <summary>One node: its address, its resource limits, and the daemons started in it.</summary>
 public sealed record NodeState(int Id, string Address, double Cpus, long? MemoryLimitBytes)

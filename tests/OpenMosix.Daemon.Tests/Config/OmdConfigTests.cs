@@ -53,6 +53,9 @@ public sealed class OmdConfigTests
             port = 6002
             precopy = false
             precopy_rounds = 2
+            [balance]
+            enabled = false
+            interval_ms = 250
             [log]
             level = "debug"
             """;
@@ -75,6 +78,7 @@ public sealed class OmdConfigTests
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
+        Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
         Assert.Equal("debug", config.LogLevel);
     }
 
