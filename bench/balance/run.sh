@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/balance: makespan of CPU-bound jobs started on one node of a 4-node lab, with omd balancing and without,
+# next to the ideal (total work / total capacity), measured in the same run; then the simulator at 1,000 and 10,000
+# nodes against none/random/roundrobin. Needs root (the lab).
+# usage: bench/balance/run.sh [--jobs 16] [--seconds 5] [--markdown]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+om=${OM_BIN:-$root/artifacts/bin/om}
+jobs=16; seconds=5; markdown=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --jobs) jobs=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --markdown) markdown=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
+make -s -C "$root/tests/Programs"
+spinner=$root/tests/Programs/build/spinner
+lab=benchbal
+trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
+
+# makespan CPUS BALANCE(1|0) -> seconds until all JOBS spinners of SECONDS CPU each, started on node 1, are done
+makespan() {
+  "$om" lab down --name "$lab" > /dev/null 2>&1 || true
+  local flags=(); [ "$2" = 1 ] || flags=(--no-balance)
+  "$om" lab up --name "$lab" --nodes 4 --cpus "$1" "${flags[@]}" > /dev/null
+  local start end pids=()
+  start=$(date +%s.%N)
+  for _ in $(seq "$jobs"); do
+    "$om" lab exec --name "$lab" 1 -- "$om" run "$spinner" "$seconds" > /dev/null &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  end=$(date +%s.%N)
+  awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}'
+}
+ideal() { awk -v j="$jobs" -v s="$seconds" -v c="$1" 'BEGIN{n=split(c,a,","); t=0; for(i=1;i<=n;i++) t+=a[i]; printf "%.1f", j*s/t}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+
+rows=()
+for cpus in 0.5,0.5,0.5,0.5 0.25,0.5,0.5,0.75; do
+  with=$(makespan "$cpus" 1); without=$(makespan "$cpus" 0); best=$(ideal "$cpus")
+  rows+=("$cpus|$best|$with|$(ratio "$with" "$best")|$without|$(ratio "$without" "$best")")
+done
+
+sim1=$("$om" sim --nodes 1000 --jobs "10000,len=uniform:30-90,mem=uniform:16-256,on=first:100" --speeds uniform:5000-20000)
+sim2=$("$om" sim --nodes 10000 --jobs "100000,len=uniform:30-90,mem=uniform:16-256,on=first:1000" --speeds uniform:5000-20000)
+
+if [ "$markdown" = 1 ]; then
+  echo "Lab, 4 nodes, $jobs jobs of ${seconds} s of CPU each started on node 1:"
+  echo
+  echo "| CPU quotas | ideal (s) | balancing (s) | ÷ ideal | no balancing (s) | ÷ ideal |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for r in "${rows[@]}"; do IFS='|' read -r a b c d e f <<< "$r"; echo "| $a | $b | $c | $d | $e | $f |"; done
+  echo
+  echo '```'; echo "$sim1"; echo; echo "$sim2"; echo '```'
+else
+  printf '%-20s %8s %10s %7s %12s %7s\n' quotas ideal_s balanced_s ratio unbalanced_s ratio
+  for r in "${rows[@]}"; do IFS='|' read -r a b c d e f <<< "$r"; printf '%-20s %8s %10s %7s %12s %7s\n' "$a" "$b" "$c" "$d" "$e" "$f"; done
+  echo "$sim1"; echo "$sim2"
+fi
