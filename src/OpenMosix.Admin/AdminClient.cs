@@ -51,6 +51,13 @@ public sealed class AdminClient : IDisposable
     public Task<MapChange> LeaveClusterAsync(CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Delete, "v1/map", null, AdminJsonContext.Default.MapChange, cancel);
 
+    public Task<NodeSwitchList> SetSwitchAsync(string name, bool on, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, "v1/switches", Json(new SwitchChange(name, on), AdminJsonContext.Default.SwitchChange),
+            AdminJsonContext.Default.NodeSwitchList, cancel);
+
+    public Task<NodeSwitchList> SwitchesAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/switches", AdminJsonContext.Default.NodeSwitchList, cancel);
+
     public Task<SpeedSetting> SetSpeedAsync(long speed, CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Put, "v1/speed", Json(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
             AdminJsonContext.Default.SpeedSetting, cancel);

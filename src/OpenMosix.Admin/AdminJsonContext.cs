@@ -16,6 +16,8 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ProcessRow))]
 [JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(MigrateRequest))]
+[JsonSerializable(typeof(SwitchChange))]
+[JsonSerializable(typeof(NodeSwitchList))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

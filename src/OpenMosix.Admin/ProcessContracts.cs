@@ -26,6 +26,11 @@ public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 /// </summary>
 public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock);
 
+/// <summary>A mosctl switch of this node (block, quiet, stay, lstay) turned on or off; the answer lists those on.</summary>
+public sealed record SwitchChange(string Name, bool On);
+
+public sealed record NodeSwitchList(IReadOnlyList<string> On);
+
 /// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node). Precopy null: as omd
 /// is configured (migration.precopy); false: freeze first and copy everything while frozen.</summary>
 public sealed record MigrateRequest(string Target, bool? Precopy = null);

@@ -34,4 +34,56 @@ public sealed class BalancingLabTests
             foreach (var job in jobs) job.Dispose();
         }
     }
+
+    [Fact]
+    public void A_blocked_node_refuses_processes_and_its_peers_see_it_blocked_until_noblock()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var job = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]);
+        Poll.Until(() => Processes(lab, 1).Any(p => p.Pid == job.Pid), TimeSpan.FromSeconds(20), "the job to be registered");
+        Assert.Equal("switches: block\n", lab.Exec(2, Om.Path, "mosctl", "block").Succeeded().Stdout);
+        Poll.Until(() => Node(lab, 1, 2).Flags.Contains("blocked"), TimeSpan.FromSeconds(10), "node 1 to see node 2 blocked");
+
+        var refused = lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("node 2 refused", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("blocked", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, Processes(lab, 1).Single(p => p.Pid == job.Pid).Where);
+
+        lab.Exec(2, Om.Path, "mosctl", "noblock").Succeeded();
+        lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2").Succeeded();
+        Assert.Equal(2, Processes(lab, 1).Single(p => p.Pid == job.Pid).Where);
+    }
+
+    [Fact]
+    public void Stay_keeps_jobs_home_until_nostay_lets_the_balancer_move_them()
+    {
+        using var lab = TestLab.WithDaemons(2, "--cpus", "0.5,0.5", "--timeout", "15");
+        lab.Exec(1, Om.Path, "mosctl", "stay").Succeeded();
+        var jobs = Enumerable.Range(0, 4)
+            .Select(_ => ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]))
+            .ToList();
+        try
+        {
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 4, TimeSpan.FromSeconds(20), "the jobs to be registered");
+            // Long enough for the balancer to have moved some (it does within seconds without stay: see above).
+            Thread.Sleep(TimeSpan.FromSeconds(8));
+            Assert.All(Processes(lab, 1).Where(p => p.Command.Contains("spinner", StringComparison.Ordinal)), p => Assert.Equal(1, p.Where));
+            Assert.DoesNotContain("balancer: moving process", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+
+            lab.Exec(1, Om.Path, "mosctl", "nostay").Succeeded();
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Where == 2) == 2, TimeSpan.FromSeconds(60), "two jobs on node 2 after nostay");
+        }
+        finally
+        {
+            foreach (var job in jobs) job.Dispose();
+        }
+    }
+
+    private static IReadOnlyList<ProcessRow> Processes(TestLab lab, int node) =>
+        JsonSerializer.Deserialize(lab.Exec(node, Om.Path, "ps", "--json").Succeeded().Stdout, AdminJsonContext.Default.ProcessList)!.Processes;
+
+    private static NodeRow Node(TestLab lab, int from, int id) =>
+        JsonSerializer.Deserialize(lab.Exec(from, Om.Path, "status", "--json").Succeeded().Stdout, AdminJsonContext.Default.ClusterView)!
+            .Nodes.Single(n => n.Id == id);
 }

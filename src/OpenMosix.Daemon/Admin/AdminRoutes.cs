@@ -15,8 +15,10 @@ namespace OpenMosix.Daemon.Admin;
 /// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
 /// </summary>
 public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
-    ProcessRegistry processes, HomeMigration migration)
+    ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null)
 {
+    private readonly Balancing.NodeSwitches _switches = switches ?? new Balancing.NodeSwitches();
+
     public HttpResponse Handle(HttpRequest request, PeerCredentials caller)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -35,13 +37,15 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("DELETE", "map", 2) => RootOnly(caller, "take this node out of the cluster")
                     ?? HttpResponse.Json(cluster.Leave(DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange),
                 ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
+                ("GET", "switches", 2) => HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList),
+                ("POST", "switches", 2) => RootOnly(caller, "change this node's switches") ?? SetSwitch(request.Body),
                 ("POST", "procs", 2) => Register(caller, request.Body),
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };
@@ -85,6 +89,26 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         }
         var source = string.IsNullOrEmpty(upload.Source) ? "setpe" : upload.Source;
         return HttpResponse.Json(cluster.LoadMap(map, source, DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange);
+    }
+
+    private static readonly Dictionary<string, OpenMosix.Cluster.Gossip.NodeFlags> Switches = new(StringComparer.Ordinal)
+    {
+        ["block"] = OpenMosix.Cluster.Gossip.NodeFlags.Blocked,
+        ["quiet"] = OpenMosix.Cluster.Gossip.NodeFlags.Quiet,
+        ["stay"] = OpenMosix.Cluster.Gossip.NodeFlags.Stay,
+        ["lstay"] = OpenMosix.Cluster.Gossip.NodeFlags.LocalStay,
+    };
+
+    private NodeSwitchList SwitchList() =>
+        new([.. Switches.Where(s => _switches.Current.HasFlag(s.Value)).Select(s => s.Key)]);
+
+    private HttpResponse SetSwitch(byte[] body)
+    {
+        var change = JsonSerializer.Deserialize(body, AdminJsonContext.Default.SwitchChange);
+        if (change is null || !Switches.TryGetValue(change.Name ?? "", out var flag))
+            return HttpResponse.Error(400, $"no such switch '{change?.Name}' (block, quiet, stay, lstay)");
+        _switches.Set(flag, change.On);
+        return HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList);
     }
 
     private HttpResponse SetSpeed(byte[] body)

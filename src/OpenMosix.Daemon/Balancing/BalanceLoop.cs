@@ -35,6 +35,9 @@ public sealed partial class BalanceLoop(
     private readonly RecentMoves _recent = new(loadHalfLife);
     private readonly Lock _gate = new();
 
+    /// <summary>This node's mosctl switches: stay and lstay keep its processes here, block and quiet are gossiped.</summary>
+    public NodeSwitches Switches { get; init; } = new();
+
     private sealed class Measured(DemandEstimator estimator, double cpuSeconds, TimeSpan at, TimeSpan started)
     {
         public DemandEstimator Estimator { get; } = estimator;
@@ -73,7 +76,8 @@ public sealed partial class BalanceLoop(
     {
         var now = _clock.Elapsed;
         var me = self();
-        var nodes = _recent.Adjust([.. view().Nodes.Select(ClusterViews.ToView)], now);
+        var own = Switches.Current;
+        var nodes = _recent.Adjust([.. view().Nodes.Select(ClusterViews.ToView).Select(n => n.Id == me ? n with { Controls = n.Controls | ClusterViews.Controls(own) } : n)], now);
         var processes = new List<ProcessView>();
         var byPid = new Dictionary<int, ManagedProcess>();
         lock (_gate)

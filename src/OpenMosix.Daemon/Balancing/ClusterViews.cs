@@ -10,6 +10,12 @@ namespace OpenMosix.Daemon.Balancing;
 /// </summary>
 public static class ClusterViews
 {
+    public static NodeControls Controls(OpenMosix.Cluster.Gossip.NodeFlags flags) =>
+        (flags.HasFlag(OpenMosix.Cluster.Gossip.NodeFlags.Blocked) ? NodeControls.Blocked : 0)
+        | (flags.HasFlag(OpenMosix.Cluster.Gossip.NodeFlags.Quiet) ? NodeControls.Quiet : 0)
+        | (flags.HasFlag(OpenMosix.Cluster.Gossip.NodeFlags.Stay) ? NodeControls.Stay : 0)
+        | (flags.HasFlag(OpenMosix.Cluster.Gossip.NodeFlags.LocalStay) ? NodeControls.LocalStay : 0);
+
     public static NodeView ToView(NodeRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
@@ -18,6 +24,8 @@ public static class ClusterViews
         var controls = NodeControls.None;
         if (row.Flags.Contains("blocked")) controls |= NodeControls.Blocked;
         if (row.Flags.Contains("quiet")) controls |= NodeControls.Quiet;
+        if (row.Flags.Contains("stay")) controls |= NodeControls.Stay;
+        if (row.Flags.Contains("local-stay")) controls |= NodeControls.LocalStay;
         return new NodeView((ushort)row.Id, (double)capacity / cpus, cpus, row.Load * capacity / LoadMath.ReferenceSpeed,
             row.FreeMemory, (ulong)Math.Max(0, row.TotalMemory), controls, row.State == "alive");
     }

@@ -45,6 +45,7 @@ public static partial class OmdHost
             cluster.LoadMap(map, config.MapPath, startedAt);
 
         using var engine = new CheckpointEngine(loggers);
+        var switches = new NodeSwitches();
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migration = new HomeMigration(engine, deputies, processes, () => cluster.Identity.Id,
@@ -56,12 +57,15 @@ public static partial class OmdHost
         };
         migration.Start();
         using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
-            (link, stop) => new GuestSession(link, engine, processes, () => cluster.Self.FreeMemory, loggers.CreateLogger("guest")).RunAsync(stop),
+            (link, stop) => new GuestSession(link, engine, processes, () => cluster.Self.FreeMemory, loggers.CreateLogger("guest"))
+            {
+                Blocked = () => switches.Blocked,
+            }.RunAsync(stop),
             logger);
         using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
-        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration), logger);
-        using var gossip = new GossipTransport(cluster, sampler, () => NodeFlags.None, config.GossipPort,
+        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches), logger);
+        using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
@@ -76,7 +80,8 @@ public static partial class OmdHost
 
         var balancing = config.Balance
             ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
-                new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")).RunAsync(config.BalanceInterval, cancel)
+                new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches }
+                .RunAsync(config.BalanceInterval, cancel)
             : Task.CompletedTask;
         await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);

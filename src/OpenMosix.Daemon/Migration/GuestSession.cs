@@ -22,6 +22,9 @@ public sealed partial class GuestSession(
     ILogger logger)
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether this node is blocked (mosctl block): it then refuses every process offered to it.</summary>
+    public Func<bool> Blocked { get; init; } = () => false;
     private volatile bool _wentHome;
 
     public async Task RunAsync(CancellationToken cancel)
@@ -105,6 +108,7 @@ public sealed partial class GuestSession(
 
     private string? Refusal(ControlMessage offer)
     {
+        if (Blocked()) return "this node is blocked (mosctl block): it takes no processes";
         var here = SystemInfo.Uname();
         var kernel = $"{here.Release} {here.Version}";
         if (offer.Kernel != kernel)

@@ -28,6 +28,14 @@ internal static class MosctlCommand
             IsUp(),
             Whois(),
             SetSpeed(),
+            Switch("block", "block", true, "Take no processes from other nodes (root only); they are refused, and the balancer sends none."),
+            Switch("noblock", "block", false, "Take processes from other nodes again (root only)."),
+            Switch("quiet", "quiet", true, "Mark this node quiet (root only): other nodes send it no work."),
+            Switch("noquiet", "quiet", false, "End quiet (root only)."),
+            Switch("stay", "stay", true, "Keep every process running here from moving by itself (root only); om migrate still moves them."),
+            Switch("nostay", "stay", false, "Let processes running here move by themselves again (root only)."),
+            Switch("lstay", "lstay", true, "Keep this node's own processes from moving by themselves (root only)."),
+            Switch("nolstay", "lstay", false, "Let this node's own processes move by themselves again (root only)."),
         };
         return command;
     }
@@ -92,6 +100,18 @@ internal static class MosctlCommand
                 addresses.Any(a => a.ToString() == n.Address || n.Aliases.Contains(a.ToString())));
             if (match is null) throw new CommandFailedException($"{query} is not an address of any node in the map");
             Console.WriteLine(match.Id.ToString(CultureInfo.InvariantCulture));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Switch(string verb, string name, bool on, string description)
+    {
+        var command = new Command(verb, description);
+        command.SetAction(_ =>
+        {
+            var now = AdminCall.Run(c => c.SetSwitchAsync(name, on));
+            Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}");
             return 0;
         });
         return command;
