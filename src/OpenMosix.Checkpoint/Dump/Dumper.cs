@@ -140,6 +140,7 @@ internal sealed class Dumper(ILogger logger)
                 Credentials = ProcessInspector.ReadCredentials(status),
                 Limits = ProcessInspector.ReadLimits(pid),
                 StartBrk = stat.StartBrk,
+                Nice = stat.Nice,
                 Brk = brk,
                 StartStack = stat.StartStack,
                 Auxv = ProcFs.ReadAuxv(pid),

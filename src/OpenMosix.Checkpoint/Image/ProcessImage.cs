@@ -95,6 +95,8 @@ public sealed class ProcessAttributes
     public ulong CachedTidAddress { get; init; }
     public ulong RobustListHead { get; init; }
     public ulong RobustListLength { get; init; }
+    /// <summary>The nice value; restored so that the process gets the same share of a CPU wherever it runs.</summary>
+    public int Nice { get; init; }
     /// <summary>Parent death signal (PR_GET_PDEATHSIG) and the dumpable flag.</summary>
     public int ParentDeathSignal { get; init; }
 }

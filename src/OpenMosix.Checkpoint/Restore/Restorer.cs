@@ -137,6 +137,8 @@ internal sealed partial class Restorer(ILogger logger)
         build.RestoreProcessState(pid != originalPid);
         build.RestoreCredentials();
         build.DropTrampoline();
+        // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
+        Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));
         Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
         Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));

@@ -10,6 +10,7 @@ using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Hosting;
@@ -26,6 +27,16 @@ public static partial class OmdHost
         ArgumentNullException.ThrowIfNull(loggers);
         var logger = loggers.CreateLogger("omd");
         var startedAt = DateTimeOffset.UtcNow;
+        // A node crowded with the CPU-bound jobs omd is about to move away must not starve the moves themselves.
+        // Processes omd restores take their own nice value back (it travels in their image).
+        try
+        {
+            Niceness.SetForThisProcess(DaemonNice);
+        }
+        catch (SyscallException e)
+        {
+            LogNiceRefused(logger, DaemonNice, e.Message);
+        }
 
         var key = ClusterKey.Read(config.KeyPath);
         if (ClusterKey.IsReadableByOthers(config.KeyPath))
@@ -98,6 +109,12 @@ public static partial class OmdHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the cluster key {Path} is readable by other users; chmod 600 it")]
     private static partial void LogKeyExposed(ILogger logger, string path);
+
+    /// <summary>omd's own nice value: ahead of the jobs on its node.</summary>
+    public const int DaemonNice = -10;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "omd keeps its priority (nice {Nice} refused: {Reason}); moves from a busy node will be slow")]
+    private static partial void LogNiceRefused(ILogger logger, int nice, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "omd stopped")]
     private static partial void LogStopped(ILogger logger);

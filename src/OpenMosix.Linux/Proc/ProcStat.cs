@@ -16,6 +16,8 @@ public sealed class ProcStat
     public ulong Flags => Number(9);
     public ulong StartStack => Number(28);
     public ulong StartBrk => Number(47);
+    /// <summary>The nice value, -20 (first) to 19 (last).</summary>
+    public int Nice => (int)(long)Number(19);
     public int ExitSignalField => (int)Number(38);
 
     /// <summary>PF_KTHREAD: a kernel thread, nothing to checkpoint.</summary>

@@ -72,6 +72,25 @@ public sealed class StateTests
     }
 
     [Theory]
+    [InlineData(7)]
+    [InlineData(-5)]
+    public void A_process_keeps_its_nice_value_whatever_the_restorer_runs_at(int nice)
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile("/usr/bin/nice", ["-n", $"{nice}", TestPrograms.Locate("counter"), "30"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 3, Patience);
+        Assert.Equal(nice, OpenMosix.Linux.Proc.ProcFs.ReadStat(child.Pid).Nice);
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        var restored = engine.Restore(image, new RestoreOptions(TryOriginalPid: false));
+        Assert.Equal(nice, OpenMosix.Linux.Proc.ProcFs.ReadStat(restored.Pid).Nice);
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
+    }
+
+    [Theory]
     [InlineData(AfterDump.Resume)]
     [InlineData(AfterDump.Kill)]
     public void Process_frozen_inside_sigsuspend_keeps_its_real_mask_after_the_signal(AfterDump after)
