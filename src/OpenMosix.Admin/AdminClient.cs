@@ -55,6 +55,9 @@ public sealed class AdminClient : IDisposable
         SendAsync(HttpMethod.Post, "v1/switches", Json(new SwitchChange(name, on), AdminJsonContext.Default.SwitchChange),
             AdminJsonContext.Default.NodeSwitchList, cancel);
 
+    public Task<BringResult> BringAsync(CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, "v1/bring", null, AdminJsonContext.Default.BringResult, cancel);
+
     public Task<NodeSwitchList> SwitchesAsync(CancellationToken cancel = default) =>
         GetAsync("v1/switches", AdminJsonContext.Default.NodeSwitchList, cancel);
 

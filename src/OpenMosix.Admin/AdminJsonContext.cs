@@ -18,6 +18,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(MigrateRequest))]
 [JsonSerializable(typeof(SwitchChange))]
 [JsonSerializable(typeof(NodeSwitchList))]
+[JsonSerializable(typeof(BringResult))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -31,6 +31,9 @@ public sealed record SwitchChange(string Name, bool On);
 
 public sealed record NodeSwitchList(IReadOnlyList<string> On);
 
+/// <summary>What `mosctl bring` did: the processes that came home, and those that could not (with why).</summary>
+public sealed record BringResult(IReadOnlyList<int> Brought, IReadOnlyList<string> Failed, IReadOnlyList<string> SwitchesOn);
+
 /// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node). Precopy null: as omd
 /// is configured (migration.precopy); false: freeze first and copy everything while frozen.</summary>
 public sealed record MigrateRequest(string Target, bool? Precopy = null);

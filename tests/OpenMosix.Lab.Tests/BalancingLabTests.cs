@@ -80,6 +80,29 @@ public sealed class BalancingLabTests
         }
     }
 
+    [Fact]
+    public void Bring_calls_every_process_home_and_keeps_them_there()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        var jobs = Enumerable.Range(0, 2)
+            .Select(_ => ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]))
+            .ToList();
+        try
+        {
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 2, TimeSpan.FromSeconds(20), "the jobs to be registered");
+            foreach (var job in jobs) lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2").Succeeded();
+            Assert.All(jobs, job => Assert.Equal(2, Processes(lab, 1).Single(p => p.Pid == job.Pid).Where));
+
+            Assert.Equal("brought 2 processes home; switches: lstay\n", lab.Exec(1, Om.Path, "mosctl", "bring").Succeeded().Stdout);
+            Assert.All(jobs, job => Assert.Equal(1, Processes(lab, 1).Single(p => p.Pid == job.Pid).Where));
+            Assert.All(jobs, job => Assert.True(Signals.Exists(job.Pid)));
+        }
+        finally
+        {
+            foreach (var job in jobs) job.Dispose();
+        }
+    }
+
     private static IReadOnlyList<ProcessRow> Processes(TestLab lab, int node) =>
         JsonSerializer.Deserialize(lab.Exec(node, Om.Path, "ps", "--json").Succeeded().Stdout, AdminJsonContext.Default.ProcessList)!.Processes;
 

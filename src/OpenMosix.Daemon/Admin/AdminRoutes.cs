@@ -39,13 +39,14 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
                 ("GET", "switches", 2) => HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList),
                 ("POST", "switches", 2) => RootOnly(caller, "change this node's switches") ?? SetSwitch(request.Body),
+                ("POST", "bring", 2) => RootOnly(caller, "bring this node's processes home") ?? Bring(),
                 ("POST", "procs", 2) => Register(caller, request.Body),
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };
@@ -109,6 +110,30 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             return HttpResponse.Error(400, $"no such switch '{change?.Name}' (block, quiet, stay, lstay)");
         _switches.Set(flag, change.On);
         return HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList);
+    }
+
+    /// <summary>
+    /// mosctl bring: lstay first (so the balancer sends nothing out again), then every own process away comes home,
+    /// one after the other; one that cannot come home runs on where it is and is reported.
+    /// </summary>
+    private HttpResponse Bring()
+    {
+        _switches.Set(OpenMosix.Cluster.Gossip.NodeFlags.LocalStay, true);
+        var brought = new List<int>();
+        var failed = new List<string>();
+        foreach (var process in processes.Away())
+        {
+            try
+            {
+                migration.BringHomeAsync(process).GetAwaiter().GetResult();
+                brought.Add(process.Pid);
+            }
+            catch (Exception e) when (e is MigrationException or TimeoutException)
+            {
+                failed.Add($"{process.Pid}: {e.Message}");
+            }
+        }
+        return HttpResponse.Json(new BringResult(brought, failed, SwitchList().On), AdminJsonContext.Default.BringResult);
     }
 
     private HttpResponse SetSpeed(byte[] body)

@@ -65,6 +65,12 @@ public sealed class ProcessRegistry(ushort self)
         lock (_gate) change(process);
     }
 
+    /// <summary>This node's own processes that run on other nodes now.</summary>
+    public IReadOnlyList<ManagedProcess> Away()
+    {
+        lock (_gate) return [.. _home.Values.Where(p => p.State == ProcessState.Remote)];
+    }
+
     /// <summary>This node's own processes that run here now (not away, not moving).</summary>
     public IReadOnlyList<ManagedProcess> RunningAtHome()
     {

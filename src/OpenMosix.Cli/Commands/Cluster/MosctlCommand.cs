@@ -36,6 +36,7 @@ internal static class MosctlCommand
             Switch("nostay", "stay", false, "Let processes running here move by themselves again (root only)."),
             Switch("lstay", "lstay", true, "Keep this node's own processes from moving by themselves (root only)."),
             Switch("nolstay", "lstay", false, "Let this node's own processes move by themselves again (root only)."),
+            Bring(),
         };
         return command;
     }
@@ -113,6 +114,20 @@ internal static class MosctlCommand
             var now = AdminCall.Run(c => c.SetSwitchAsync(name, on));
             Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}");
             return 0;
+        });
+        return command;
+    }
+
+    private static Command Bring()
+    {
+        var command = new Command("bring",
+            "Bring every process of this node that runs elsewhere home, and keep them home (lstay) until nolstay (root only).");
+        command.SetAction(_ =>
+        {
+            var result = AdminCall.Run(c => c.BringAsync());
+            Console.WriteLine($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home; switches: {string.Join(' ', result.SwitchesOn)}");
+            foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not brought home: {failure}");
+            return result.Failed.Count == 0 ? 0 : 1;
         });
         return command;
     }
