@@ -28,8 +28,7 @@ internal sealed partial class Restorer
         var tracked = layout.Regions.Where(r => trackedRanges.Contains(new AddressRange(r.Start, r.End))).ToList();
         if (tracked.Count != trackedRanges.Count) throw new CorruptImageException("corrupt pre-copy layout: a tracked range is not one whole region");
         var image = LayoutImage(layout, tracked);
-        var descriptors = options.DescriptorsFor?.Invoke(image)
-            ?? (options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 });
+        var descriptors = InheritedDescriptors(options, image);
         var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(layout.Pid) ? layout.Pid : 0, total, layout.Regions);
         try
         {

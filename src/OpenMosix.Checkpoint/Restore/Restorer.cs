@@ -32,8 +32,7 @@ internal sealed partial class Restorer(ILogger logger)
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;
-        var descriptors = options.DescriptorsFor?.Invoke(image)
-            ?? (options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 });
+        var descriptors = InheritedDescriptors(options, image);
 
         var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(originalPid) ? originalPid : 0, total);
         try
@@ -48,6 +47,11 @@ internal sealed partial class Restorer(ILogger logger)
             throw;
         }
     }
+
+    /// <summary>What the new process inherits: the options' choice for this image, else the restorer's own 0, 1, 2.</summary>
+    private static IReadOnlyDictionary<int, int> InheritedDescriptors(RestoreOptions options, ProcessImage image) =>
+        options.DescriptorsFor?.Invoke(image)
+        ?? (options.InheritedDescriptors is { Count: > 0 } given ? given : new Dictionary<int, int> { [0] = 0, [1] = 1, [2] = 2 });
 
     private sealed record Stub(int Pid, SyscallInjector Injector, ProcessBuilder Builder, ulong Trampoline);
 

@@ -165,15 +165,13 @@ public sealed partial class BalanceLoop(
     {
         try
         {
-            foreach (var line in File.ReadLines(ProcFs.Path(pid, "status")))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return ulong.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            return (ulong)ProcFs.ReadResidentBytes(pid);
         }
         catch (IOException)
         {
             // Gone meanwhile: nothing to move.
+            return 0;
         }
-        return 0;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "balancer: moving process {Pid} to node {Node} ({Reason}, expected gain {Gain:F1} s)")]

@@ -286,14 +286,8 @@ public sealed partial class GuestSession(
         await ControlMessage.SendAsync(link, new ControlMessage("image-follows"), cancel).ConfigureAwait(false);
         try
         {
-            await Blocking.Run(() =>
-            {
-                using var wire = new LinkImageWriteStream(link);
-                using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
-                    engine.Checkpoint(guestPid, writer, new DumpOptions(AfterDump.KeepFrozen));
-                wire.Complete();
-                return 0;
-            }).ConfigureAwait(false);
+            await LinkImageWriteStream.SendAsync(link,
+                writer => engine.Checkpoint(guestPid, writer, new DumpOptions(AfterDump.KeepFrozen))).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

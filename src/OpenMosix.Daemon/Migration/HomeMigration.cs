@@ -196,7 +196,7 @@ public sealed partial class HomeMigration(
             HomeNode = selfNode(),
             Command = process.Command,
             Kernel = $"{uname.Release} {uname.Version}",
-            MemoryBytes = ResidentBytes(pid),
+            MemoryBytes = ProcFs.ReadResidentBytes(pid),
             Files = MappedFiles(pid),
             TerminalModes = terminal.Modes,
             TerminalSize = terminal.Size,
@@ -215,14 +215,8 @@ public sealed partial class HomeMigration(
             if (precopy) (session, rounds, precopied) = await PrecopyAsync(pid, target, link, cancel).ConfigureAwait(false);
             await ControlMessage.SendAsync(link, new ControlMessage("final"), cancel).ConfigureAwait(false);
             frozenAt = System.Diagnostics.Stopwatch.StartNew();
-            bytes = await Blocking.Run(() =>
-            {
-                using var wire = new LinkImageWriteStream(link);
-                using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
-                    engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = session });
-                wire.Complete();
-                return wire.BytesSent;
-            }).ConfigureAwait(false);
+            bytes = await LinkImageWriteStream.SendAsync(link,
+                writer => engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = session })).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -294,14 +288,7 @@ public sealed partial class HomeMigration(
             for (var round = 1; round <= PrecopyRounds; round++)
             {
                 await ControlMessage.SendAsync(link, new ControlMessage("precopy") { Round = round }, cancel).ConfigureAwait(false);
-                var sent = await Blocking.Run(() =>
-                {
-                    using var wire = new LinkImageWriteStream(link);
-                    using (var writer = new ImageWriter(wire, new ImageWriterOptions(LeaveOpen: true)))
-                        session.WriteRound(writer);
-                    wire.Complete();
-                    return wire.BytesSent;
-                }).ConfigureAwait(false);
+                var sent = await LinkImageWriteStream.SendAsync(link, writer => session.WriteRound(writer)).ConfigureAwait(false);
                 var answer = await ControlMessage.ReceiveAsync(link, GuestSession.AnswerTimeout, "precopied", "failed").ConfigureAwait(false);
                 if (answer.Kind == "failed") throw new MigrationException($"node {target} could not take the pre-copy of process {pid}: {answer.Reason}");
                 total += sent;
@@ -601,14 +588,6 @@ public sealed partial class HomeMigration(
             }
         }
         return files;
-    }
-
-    private static long ResidentBytes(int pid)
-    {
-        foreach (var line in File.ReadLines(ProcFs.Path(pid, "status")))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-        return 0;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB frozen {FrozenMs:F0} ms, after {Rounds} pre-copy rounds of {PrecopiedMiB} MiB")]

@@ -129,11 +129,7 @@ public sealed class ProcessRegistry(ushort self)
         {
             var stat = ProcFs.ReadStat(pid);
             var ticks = stat.Number(14) + stat.Number(15);
-            long rss = 0;
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    rss = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            return (ticks / 100.0, rss);
+            return (ticks / 100.0, ProcFs.ReadResidentBytes(pid));
         }
         catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
         {

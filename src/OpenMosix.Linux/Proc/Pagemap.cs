@@ -36,43 +36,11 @@ public static class Pagemap
     /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
     /// </summary>
     public static bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        ScanWritten(pagemap, start, end, written, protectAgain: true);
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), Errno.EPERM) == 0;
 
     /// <summary>As <see cref="TakeWritten"/>, but only looks: the pages stay recorded as written.</summary>
     public static bool PeekWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        ScanWritten(pagemap, start, end, written, protectAgain: false);
-
-    private static unsafe bool ScanWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written, bool protectAgain)
-    {
-        ArgumentNullException.ThrowIfNull(written);
-        const int batch = 512;
-        var regions = stackalloc Interop.PageRegion[batch];
-        while (start < end)
-        {
-            var scan = new Interop.PmScanArg
-            {
-                Size = (ulong)sizeof(Interop.PmScanArg),
-                Flags = (protectAgain ? ScanWriteProtectMatching : 0) | ScanCheckWriteTracking,
-                Start = start,
-                End = end,
-                Vector = (ulong)regions,
-                VectorLength = batch,
-                CategoryMask = CategoryWritten,
-                ReturnMask = CategoryWritten,
-            };
-            var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
-            if (n < 0)
-            {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno == Errno.EPERM) return false;
-                throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
-            }
-            for (var i = 0; i < n; i++) written.Add((regions[i].Start, regions[i].End));
-            if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
-            start = scan.WalkEnd;
-        }
-        return true;
-    }
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), Errno.EPERM) == 0;
 
     private const ulong CategoryZeroPfn = 1 << 5;
 
@@ -81,41 +49,58 @@ public static class Pagemap
     /// except those mapped to the kernel's shared zero page (read but never written). False when this kernel has no
     /// PAGEMAP_SCAN: read the entries instead.
     /// </summary>
-    public static unsafe bool TryScanTouched(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> touched)
+    public static bool TryScanTouched(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> touched) =>
+        Scan(pagemap, start, end, touched, new Interop.PmScanArg
+        {
+            CategoryInverted = CategoryZeroPfn,
+            CategoryMask = CategoryZeroPfn,
+            CategoryAnyOfMask = CategoryPresent | CategorySwapped,
+            ReturnMask = CategoryPresent | CategorySwapped,
+        }, Errno.ENOTTY, Errno.EINVAL) == 0;
+
+    private static Interop.PmScanArg WrittenQuery(bool protectAgain) => new()
     {
-        ArgumentNullException.ThrowIfNull(touched);
+        Flags = (protectAgain ? ScanWriteProtectMatching : 0) | ScanCheckWriteTracking,
+        CategoryMask = CategoryWritten,
+        ReturnMask = CategoryWritten,
+    };
+
+    /// <summary>
+    /// The PAGEMAP_SCAN walk shared by every query: batches of regions until the whole range is walked, appended to
+    /// <paramref name="ranges"/> with adjacent ones joined. Returns 0, or one of the <paramref name="expected"/>
+    /// errnos the caller knows how to read (EPERM: a page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN);
+    /// any other failure throws.
+    /// </summary>
+    private static unsafe int Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
+        Interop.PmScanArg query, params ReadOnlySpan<int> expected)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
         const int batch = 512;
         var regions = stackalloc Interop.PageRegion[batch];
         while (start < end)
         {
-            var scan = new Interop.PmScanArg
-            {
-                Size = (ulong)sizeof(Interop.PmScanArg),
-                Start = start,
-                End = end,
-                Vector = (ulong)regions,
-                VectorLength = batch,
-                CategoryInverted = CategoryZeroPfn,
-                CategoryMask = CategoryZeroPfn,
-                CategoryAnyOfMask = CategoryPresent | CategorySwapped,
-                ReturnMask = CategoryPresent | CategorySwapped,
-            };
+            var scan = query;
+            scan.Size = (ulong)sizeof(Interop.PmScanArg);
+            scan.Start = start;
+            scan.End = end;
+            scan.Vector = (ulong)regions;
+            scan.VectorLength = batch;
             var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
             if (n < 0)
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno is Errno.ENOTTY or Errno.EINVAL) return false;
+                if (expected.Contains(errno)) return errno;
                 throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
             }
             for (var i = 0; i < n; i++)
             {
-                if (touched.Count > 0 && touched[^1].End == regions[i].Start) touched[^1] = (touched[^1].Start, regions[i].End);
-                else touched.Add((regions[i].Start, regions[i].End));
+                if (ranges.Count > 0 && ranges[^1].End == regions[i].Start) ranges[^1] = (ranges[^1].Start, regions[i].End);
+                else ranges.Add((regions[i].Start, regions[i].End));
             }
             if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
             start = scan.WalkEnd;
         }
-        return true;
+        return 0;
     }
 
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>

@@ -55,6 +55,15 @@ public static class ProcFs
     public static ProcStatus ReadStatus(int pid) => ProcStatus.Parse(ReadText(pid, "status"));
     public static ProcStat ReadStat(int pid) => ProcStat.Parse(ReadText(pid, "stat"));
     public static FdInfo ReadFdInfo(int pid, int fd) => FdInfo.Parse(ReadText(pid, $"fdinfo/{fd}"));
+    /// <summary>VmRSS of /proc/PID/status in bytes (0 for a process without memory, such as a zombie).</summary>
+    public static long ReadResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines(Path(pid, "status")))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
     public static string ReadComm(int pid) => ReadText(pid, "comm").TrimEnd('\n');
     public static ulong ReadPersonality(int pid) => ulong.Parse(ReadText(pid, "personality").Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
     public static List<(ulong Soft, ulong Hard)> ReadLimits(int pid) => LimitsParser.Parse(ReadText(pid, "limits"));
