@@ -62,7 +62,8 @@ say "part 2: a 3-node cluster on this machine"
 lab=omdemo
 "$om" lab down --name "$lab" > /dev/null 2>&1 || true
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
-"$om" lab up --name "$lab" --nodes 3 --cpus 0.5,0.5,0.5
+# Moves here are made by hand, so the nodes do not balance on their own (om lab up balances by default).
+"$om" lab up --name "$lab" --nodes 3 --cpus 0.5,0.5,0.5 --no-balance
 "$om" lab exec --name "$lab" 1 -- "$om" status
 
 say "start the program in node 1 with om run; its output comes to this terminal"
