@@ -58,6 +58,9 @@ public sealed class AdminClient : IDisposable
     public Task<BringResult> BringAsync(CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, "v1/bring", null, AdminJsonContext.Default.BringResult, cancel);
 
+    public Task<ExpelResult> ExpelAsync(CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, "v1/expel", null, AdminJsonContext.Default.ExpelResult, cancel);
+
     public Task<NodeSwitchList> SwitchesAsync(CancellationToken cancel = default) =>
         GetAsync("v1/switches", AdminJsonContext.Default.NodeSwitchList, cancel);
 

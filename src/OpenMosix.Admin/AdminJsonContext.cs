@@ -19,6 +19,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(SwitchChange))]
 [JsonSerializable(typeof(NodeSwitchList))]
 [JsonSerializable(typeof(BringResult))]
+[JsonSerializable(typeof(ExpelResult))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

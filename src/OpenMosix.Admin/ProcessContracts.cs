@@ -32,6 +32,9 @@ public sealed record SwitchChange(string Name, bool On);
 public sealed record NodeSwitchList(IReadOnlyList<string> On);
 
 /// <summary>What `mosctl bring` did: the processes that came home, and those that could not (with why).</summary>
+/// <summary>mosctl expel: the guests (their PIDs here) that went home, those that could not, and the switches now on.</summary>
+public sealed record ExpelResult(IReadOnlyList<int> Expelled, IReadOnlyList<string> Failed, IReadOnlyList<string> SwitchesOn);
+
 public sealed record BringResult(IReadOnlyList<int> Brought, IReadOnlyList<string> Failed, IReadOnlyList<string> SwitchesOn);
 
 /// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node). Precopy null: as omd

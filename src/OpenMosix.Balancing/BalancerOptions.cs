@@ -21,6 +21,9 @@ public sealed record BalancerOptions
     public int MaxInPerRound { get; init; } = 1;
     /// <summary>Ushering starts when a node's free memory falls below this fraction of its total.</summary>
     public double UsherBelowFreeFraction { get; init; } = 0.10;
+    /// <summary>Ushering looks this far ahead: memory that processes are growing by (at their measured rate) over this
+    /// time counts as used already, so a node filling fast starts ushering early enough for the moves to finish.</summary>
+    public TimeSpan UsherLookahead { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>A node accepts a guest only if it keeps at least this fraction of its memory free afterwards.</summary>
     public double KeepFreeFraction { get; init; } = 0.10;
 }

@@ -136,6 +136,38 @@ public sealed class BalancerTests
     }
 
     [Fact]
+    public void A_node_filling_fast_ushers_before_it_is_short_and_one_steady_at_the_same_level_does_not()
+    {
+        const ulong MiB = 1UL << 20;
+        // 1 GiB nodes; node 1 holds 5 x 160 MiB (224 MiB free, above the 10% threshold) ...
+        Cluster Filling(double growth) => new Cluster().Node(1, memory: 1024 * MiB).Node(2, memory: 1024 * MiB).Node(3, memory: 1024 * MiB)
+            .Jobs(1, 5, demand: 0.1, memory: 160 * MiB).With(p => p with { MemoryGrowth = growth });
+        Assert.Empty(Filling(0).Decide(1));
+        // ... but each grows by 40 MiB/s: in the 2 s lookahead 400 MiB more, more than it has.
+        var filling = Filling(40.0 * MiB);
+        var ushered = filling.Decide(1);
+        Assert.NotEmpty(ushered);
+        Assert.All(ushered, d => Assert.Equal(MoveReason.Memory, d.Reason));
+        var projectedFree = 224.0 * MiB - 400.0 * MiB + ushered.Count * 240.0 * MiB;
+        Assert.True(projectedFree >= 0.1 * 1024 * MiB, $"after {ushered.Count} moves node 1 would have {projectedFree / MiB:F0} MiB in 2 s");
+        // Each target is left room for the growth too: no node gets more than (1024 - 102) / 240 = 3 of them.
+        Assert.All(ushered.GroupBy(d => d.To), g => Assert.True(g.Count() <= 3));
+    }
+
+    [Fact]
+    public void A_guest_that_passes_home_on_its_way_goes_on_only_when_home_has_room_for_it_meanwhile()
+    {
+        const ulong MiB = 1UL << 20;
+        // Node 2 is short of memory with a guest of node 1; node 3 has room. Node 1 is full, then not.
+        Cluster Short(ulong homeUsed) => new Cluster().Node(1, memory: 1024 * MiB).Node(2, memory: 1024 * MiB).Node(3, memory: 4096 * MiB)
+            .Jobs(1, 1, demand: 0.1, memory: homeUsed).Jobs(2, 1, demand: 0.1, memory: 600 * MiB, home: 1).Jobs(2, 1, demand: 0.1, memory: 400 * MiB)
+            .With(p => p with { PassesHome = p.Home != p.Node });
+        Assert.DoesNotContain(Short(800 * MiB).Decide(2), d => d.Pid == 1001);
+        var moved = Assert.Single(Short(100 * MiB).Decide(2), d => d.Pid == 1001);
+        Assert.Equal((ushort)3, moved.To);
+    }
+
+    [Fact]
     public void No_node_is_sent_a_guest_it_cannot_hold()
     {
         const ulong GiB = 1UL << 30;

@@ -103,6 +103,64 @@ public sealed class BalancingLabTests
         }
     }
 
+    [Fact]
+    public void Expel_sends_every_guest_home_and_blocks_the_node()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        var jobs = Enumerable.Range(0, 2)
+            .Select(_ => ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]))
+            .ToList();
+        try
+        {
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 2, TimeSpan.FromSeconds(20), "the jobs to be registered");
+            foreach (var job in jobs) lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2").Succeeded();
+            Assert.Equal(2, Processes(lab, 2).Count(p => p.State == "guest"));
+
+            Assert.Equal("sent 2 guests home; switches: block\n", lab.Exec(2, Om.Path, "mosctl", "expel").Succeeded().Stdout);
+            Assert.All(jobs, job => Assert.Equal(1, Processes(lab, 1).Single(p => p.Pid == job.Pid).Where));
+            Assert.DoesNotContain(Processes(lab, 2), p => p.State == "guest");
+            Assert.All(jobs, job => Assert.True(Signals.Exists(job.Pid)));
+            var refused = lab.Exec(1, Om.Path, "migrate", $"{jobs[0].Pid}", "2");
+            Assert.Contains("blocked", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var job in jobs) job.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_busy_node_asks_the_home_of_its_guests_to_move_them_on_to_an_idle_node()
+    {
+        using var lab = TestLab.WithDaemons(3, "--cpus", "0.5,0.5,0.5", "--timeout", "15");
+        // Node 1 keeps its processes where they are sent (lstay) and takes none back (block): only node 2 decides.
+        lab.Exec(1, Om.Path, "mosctl", "lstay").Succeeded();
+        lab.Exec(1, Om.Path, "mosctl", "block").Succeeded();
+        lab.Exec(2, Om.Path, "mosctl", "lstay").Succeeded();
+        var guests = Enumerable.Range(0, 2)
+            .Select(_ => ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]))
+            .ToList();
+        var locals = Enumerable.Range(0, 2)
+            .Select(_ => ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "2", "--", Om.Path, "run", TestPrograms.Locate("spinner"), "120"]))
+            .ToList();
+        try
+        {
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 2, TimeSpan.FromSeconds(20), "node 1's jobs to be registered");
+            foreach (var job in guests) lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2").Succeeded();
+
+            Poll.Until(() => Processes(lab, 1).Count(p => p.Where == 3) >= 1, TimeSpan.FromSeconds(60), "a guest of node 2 to be moved on to node 3");
+            var log = File.ReadAllText(lab.Layout.NodeDaemonLog(2));
+            Assert.Contains("balancer: asking home to move guest", log, StringComparison.Ordinal);
+            Assert.Contains("node 2 asks to move it to node 3", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+            Assert.All(Processes(lab, 2).Where(p => p.Home == 2), p => Assert.Equal(2, p.Where));
+            Assert.All(guests.Concat(locals), job => Assert.True(Signals.Exists(job.Pid)));
+        }
+        finally
+        {
+            foreach (var job in guests.Concat(locals)) job.Dispose();
+        }
+    }
+
     private static IReadOnlyList<ProcessRow> Processes(TestLab lab, int node) =>
         JsonSerializer.Deserialize(lab.Exec(node, Om.Path, "ps", "--json").Succeeded().Stdout, AdminJsonContext.Default.ProcessList)!.Processes;
 

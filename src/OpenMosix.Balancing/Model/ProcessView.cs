@@ -13,4 +13,9 @@ public sealed record ProcessView(int Pid, ushort Node, ushort Home, double Deman
     public TimeSpan SinceLastMove { get; init; } = TimeSpan.MaxValue;
     /// <summary>Nodes that refused it (handshake mismatch, missing files): never chosen for it.</summary>
     public IReadOnlySet<ushort> Refused { get; init; } = new HashSet<ushort>();
+    /// <summary>A guest whose move to a third node passes through its home (omd brings it home, then sends it out):
+    /// such a move also needs room at home for the moment it is there.</summary>
+    public bool PassesHome { get; init; }
+    /// <summary>How fast its memory grows, in bytes per second (0 when steady or shrinking): ushering looks ahead.</summary>
+    public double MemoryGrowth { get; init; }
 }

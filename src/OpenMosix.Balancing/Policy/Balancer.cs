@@ -38,20 +38,28 @@ public static class Balancer
         return round.Decisions;
     }
 
-    /// <summary>Short of memory: the biggest processes go first, each where the most memory stays free after it.</summary>
+    /// <summary>
+    /// Short of memory, now or within the lookahead at the rate its processes grow: the biggest processes go first,
+    /// each where the most memory stays free after it (its growth included), until what is left here is enough.
+    /// </summary>
     private static void Usher(Round round, List<ProcessView> movable)
     {
         var here = round.Here;
+        var ahead = round.Options.UsherLookahead.TotalSeconds;
         var threshold = here.View.TotalMemory * round.Options.UsherBelowFreeFraction;
-        foreach (var p in movable.OrderByDescending(p => p.MemoryBytes).ThenBy(p => p.Pid))
+        var projected = here.Free - ahead * movable.Sum(p => p.MemoryGrowth);
+        foreach (var p in movable.OrderByDescending(p => p.MemoryBytes + ahead * p.MemoryGrowth).ThenBy(p => p.Pid))
         {
-            if (here.Free >= threshold) break;
-            var target = round.Targets(p)
-                .OrderByDescending(t => (double)t.Free - p.MemoryBytes - t.View.TotalMemory * round.Options.KeepFreeFraction)
+            if (projected >= threshold) break;
+            var need = p.MemoryBytes + ahead * p.MemoryGrowth;
+            var target = round.Targets(p, need)
+                .OrderByDescending(t => t.Free - need - t.View.TotalMemory * round.Options.KeepFreeFraction)
                 .ThenBy(t => LoadMath.Normalized(t.View, t.Load))
                 .ThenBy(t => t.View.Id)
                 .FirstOrDefault();
-            if (target is not null) round.Move(p, target, MoveReason.Memory);
+            if (target is null) continue;
+            round.Move(p, target, MoveReason.Memory, need: need);
+            projected += need;
         }
     }
 
@@ -121,24 +129,27 @@ public static class Balancer
             Decisions.Add(decision);
         }
 
-        public void Move(ProcessView p, Working to, MoveReason reason, double gain = 0)
+        public void Move(ProcessView p, Working to, MoveReason reason, double gain = 0, double? need = null)
         {
             var demand = Math.Clamp(p.Demand, 0, 1);
             Here.Load -= demand;
             Here.Free += p.MemoryBytes;
             to.Load += demand;
-            to.Free -= p.MemoryBytes;
+            to.Free -= need ?? p.MemoryBytes;
             to.In++;
             Add(new Decision(p.Pid, self, to.View.Id, reason, gain));
         }
 
         /// <summary>Nodes that may take <paramref name="p"/>: alive, telling their load, not blocked, not one that
-        /// refused it, and left with enough free memory after it.</summary>
-        public IEnumerable<Working> Targets(ProcessView p) =>
+        /// refused it, and left with enough free memory after it (<paramref name="need"/>: its size, or more when it grows).</summary>
+        public IEnumerable<Working> Targets(ProcessView p, double? need = null) =>
             nodes.Values.Where(t => t.View.Id != self && t.View.Alive
                                     && (t.View.Controls & (NodeControls.Blocked | NodeControls.Quiet | NodeControls.Expel)) == 0
                                     && !p.Refused.Contains(t.View.Id)
-                                    && t.Free - p.MemoryBytes >= t.View.TotalMemory * Options.KeepFreeFraction);
+                                    && Fits(t, need ?? p.MemoryBytes)
+                                    && (!p.PassesHome || t.View.Id == p.Home || (nodes.TryGetValue(p.Home, out var home) && home.View.Alive && Fits(home, need ?? p.MemoryBytes))));
+
+        private bool Fits(Working node, double bytes) => node.Free - bytes >= node.View.TotalMemory * Options.KeepFreeFraction;
 
         /// <summary>Where an expelled guest goes: home when home is alive, else the node with the most room.</summary>
         public Working? HomeOrRoomFor(ProcessView p)

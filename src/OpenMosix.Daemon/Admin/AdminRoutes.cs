@@ -15,7 +15,7 @@ namespace OpenMosix.Daemon.Admin;
 /// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
 /// </summary>
 public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
-    ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null)
+    ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null, GuestDirectory? guests = null)
 {
     private readonly Balancing.NodeSwitches _switches = switches ?? new Balancing.NodeSwitches();
 
@@ -40,13 +40,14 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("GET", "switches", 2) => HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList),
                 ("POST", "switches", 2) => RootOnly(caller, "change this node's switches") ?? SetSwitch(request.Body),
                 ("POST", "bring", 2) => RootOnly(caller, "bring this node's processes home") ?? Bring(),
+                ("POST", "expel", 2) => RootOnly(caller, "expel this node's guests") ?? Expel(),
                 ("POST", "procs", 2) => Register(caller, request.Body),
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };
@@ -134,6 +135,26 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             }
         }
         return HttpResponse.Json(new BringResult(brought, failed, SwitchList().On), AdminJsonContext.Default.BringResult);
+    }
+
+    /// <summary>
+    /// mosctl expel: block first (so no guest arrives meanwhile), then every guest is sent home, one after the other;
+    /// one whose home cannot take it runs on here and is reported.
+    /// </summary>
+    private HttpResponse Expel()
+    {
+        _switches.Set(OpenMosix.Cluster.Gossip.NodeFlags.Blocked, true);
+        var expelled = new List<int>();
+        var failed = new List<string>();
+        foreach (var guest in processes.Guests())
+        {
+            var outcome = guests is null
+                ? "this node keeps no directory of its guests"
+                : guests.RequestMoveAsync(guest.Pid, guest.Home, "expel").WaitAsync(TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
+            if (outcome is null) expelled.Add(guest.Pid);
+            else failed.Add($"{guest.Pid} (process {guest.RemotePid} of node {guest.Home}): {outcome}");
+        }
+        return HttpResponse.Json(new ExpelResult(expelled, failed, SwitchList().On), AdminJsonContext.Default.ExpelResult);
     }
 
     private HttpResponse SetSpeed(byte[] body)

@@ -67,15 +67,19 @@ public static partial class OmdHost
             PrecopyRounds = config.PrecopyRounds,
         };
         migration.Start();
+        var guests = new GuestDirectory();
+        var reservations = new MemoryReservations();
         using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
-            (link, stop) => new GuestSession(link, engine, processes, () => cluster.Self.FreeMemory, loggers.CreateLogger("guest"))
+            (link, stop) => new GuestSession(link, engine, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
+                Directory = guests,
+                Reservations = reservations,
             }.RunAsync(stop),
             logger);
         using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
-        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches), logger);
+        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, guests), logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
@@ -91,7 +95,7 @@ public static partial class OmdHost
 
         var balancing = config.Balance
             ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
-                new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches }
+                sampler.ReadMemory, guests, new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches }
                 .RunAsync(config.BalanceInterval, cancel)
             : Task.CompletedTask;
         await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);

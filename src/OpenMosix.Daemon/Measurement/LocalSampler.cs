@@ -31,7 +31,7 @@ public sealed class LocalSampler
         var now = _clock.Elapsed;
         var queue = _average.Add(CountRunnable(), now);
         var referenceCpus = Resources.Capacity / (double)LoadVector.ReferenceSpeed;
-        var (total, free) = Memory();
+        var (total, free) = ReadMemory();
         return new LocalSample(queue, queue / referenceCpus, Utilization(now), total, free);
     }
 
@@ -88,7 +88,8 @@ public sealed class LocalSampler
         return tid;
     }
 
-    private (ulong Total, ulong Free) Memory()
+    /// <summary>This node's memory now: its total (the cgroup limit when lower) and what is free of it.</summary>
+    public (ulong Total, ulong Free) ReadMemory()
     {
         var info = MemInfo.Read();
         if (_cgroup.MemoryLimit() is { } limit && limit < info.Total)

@@ -9,7 +9,10 @@ namespace OpenMosix.Daemon.Migration;
 /// <c>refuse</c>; with pre-copy, rounds of home → target <c>precopy</c> and a round image (Image frames, ImageEnd),
 /// each answered <c>precopied</c> (or <c>failed</c>); home → target <c>final</c> and the image; target → home <c>restored</c> (the copy exists,
 /// frozen) or <c>failed</c>; home → target <c>commit</c> (or <c>abort</c>); target → home <c>running</c>. Then the
-/// link relays: Stdio frames both ways, <c>signal</c> home → target, <c>exit</c> target → home.
+/// link relays: Stdio frames both ways, <c>signal</c> home → target, <c>exit</c> target → home. While it relays, the
+/// node the process runs on may ask home to move it on (<c>move</c>, to <see cref="ControlMessage.Target"/>: home or
+/// another node), because it balances load, is short of memory or expels its guests; home answers <c>move-failed</c>
+/// when it could not, or carries the move out (<c>come-home</c>, ...).
 /// </summary>
 public sealed record FileFingerprint(string Path, long Size);
 
@@ -34,6 +37,8 @@ public sealed record ControlMessage(string Kind)
     /// <summary>The number of a pre-copy round (precopy).</summary>
     public int Round { get; init; }
     public int Code { get; init; }
+    /// <summary>Where the process should go (move): a node id; home's own id brings it home.</summary>
+    public int Target { get; init; }
     public string? Reason { get; init; }
 
     public static Task SendAsync(NodeLink link, ControlMessage message, CancellationToken cancel = default)

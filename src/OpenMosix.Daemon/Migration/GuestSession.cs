@@ -25,7 +25,16 @@ public sealed partial class GuestSession(
 
     /// <summary>Whether this node is blocked (mosctl block): it then refuses every process offered to it.</summary>
     public Func<bool> Blocked { get; init; } = () => false;
+
+    /// <summary>Where this node's balancer and mosctl expel find the guest to ask its home to move it on.</summary>
+    public GuestDirectory? Directory { get; init; }
+
+    /// <summary>Memory promised to guests on their way here: an offer is weighed against what is left of it.</summary>
+    public MemoryReservations? Reservations { get; init; }
+
     private volatile bool _wentHome;
+    private readonly Lock _moveGate = new();
+    private TaskCompletionSource<string?>? _moveRequest;
 
     public async Task RunAsync(CancellationToken cancel)
     {
@@ -37,6 +46,7 @@ public sealed partial class GuestSession(
             await ControlMessage.SendAsync(link, new ControlMessage("refuse") { Reason = reason }, cancel).ConfigureAwait(false);
             return;
         }
+        using var reservation = Reservations?.Reserve(offer.MemoryBytes);
         await ControlMessage.SendAsync(link, new ControlMessage("accept"), cancel).ConfigureAwait(false);
 
         RestoredProcess restored;
@@ -93,8 +103,11 @@ public sealed partial class GuestSession(
             return;
         }
         var guest = registry.AddGuest(restored.Pid, (uint)offer.Uid, (ushort)offer.HomeNode, offer.Command ?? "?", offer.Pid);
+        Directory?.Add(restored.Pid, this);
         engine.Thaw(restored.Pid);
         LogRunning(logger, offer.Pid, offer.HomeNode, restored.Pid);
+        // Its memory now shows in this node's own measurement, soon enough for the next offer.
+        reservation?.Keep(MemoryReservations.UntilMeasured);
         try
         {
             await ControlMessage.SendAsync(link, new ControlMessage("running"), cancel).ConfigureAwait(false);
@@ -102,7 +115,9 @@ public sealed partial class GuestSession(
         }
         finally
         {
+            Directory?.Remove(guest.Pid);
             registry.RemoveGuest(guest.Pid);
+            EndMoveRequest(null);
         }
     }
 
@@ -119,9 +134,11 @@ public sealed partial class GuestSession(
             if (!local.Exists) return $"{file.Path} does not exist on this node";
             if (local.Length != file.Size) return $"{file.Path} differs on this node ({local.Length} bytes, {file.Size} at home)";
         }
-        var free = freeMemory();
-        if ((ulong)offer.MemoryBytes > free)
-            return $"not enough memory: the process needs {offer.MemoryBytes >> 20} MiB, this node has {free >> 20} MiB free";
+        var reserved = Reservations?.Reserved ?? 0;
+        var free = (long)Math.Min(freeMemory(), long.MaxValue) - reserved;
+        if (offer.MemoryBytes > free)
+            return $"not enough memory: the process needs {offer.MemoryBytes >> 20} MiB, this node has {Math.Max(0, free) >> 20} MiB free"
+                   + (reserved > 0 ? $" after {reserved >> 20} MiB promised to guests on their way" : "");
         return null;
     }
 
@@ -258,7 +275,13 @@ public sealed partial class GuestSession(
                         input = null;
                         break;
                     case FrameType.Control:
-                        var message = ControlMessage.Parse(frame, link.PeerNode, "signal", "come-home");
+                        var message = ControlMessage.Parse(frame, link.PeerNode, "signal", "come-home", "move-failed");
+                        if (message.Kind == "move-failed")
+                        {
+                            LogMoveRefused(logger, guestPid, link.PeerNode, message.Reason ?? "no reason given");
+                            EndMoveRequest(message.Reason ?? "home could not move it");
+                            break;
+                        }
                         // A resize at home: the guest's terminal takes the new size before the guest hears of it.
                         if (message.TerminalSize is { Length: Terminal.WinsizeSize } size && pipes.TerminalMaster is { } master)
                             Terminal.WriteSize(master, size);
@@ -275,6 +298,40 @@ public sealed partial class GuestSession(
         {
             if (input is not null) await input.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Asks home to move the guest to <paramref name="target"/>; completes with null when the guest has left, or with
+    /// why it stays. One request at a time: a second one while the first is open is turned down at once.
+    /// </summary>
+    public async Task<string?> RequestMoveAsync(ushort target, string reason)
+    {
+        TaskCompletionSource<string?> request;
+        lock (_moveGate)
+        {
+            if (_moveRequest is not null) return "a move of it is already under way";
+            request = _moveRequest = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        try
+        {
+            await ControlMessage.SendAsync(link, new ControlMessage("move") { Target = target, Reason = reason }).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            EndMoveRequest(e.Message);
+        }
+        return await request.Task.ConfigureAwait(false);
+    }
+
+    private void EndMoveRequest(string? outcome)
+    {
+        TaskCompletionSource<string?>? request;
+        lock (_moveGate)
+        {
+            request = _moveRequest;
+            _moveRequest = null;
+        }
+        request?.TrySetResult(outcome);
     }
 
     /// <summary>
@@ -320,6 +377,9 @@ public sealed partial class GuestSession(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} went home to node {Home}")]
     private static partial void LogWentHome(ILogger logger, int guest, int home);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} did not move it on: {Reason}")]
+    private static partial void LogMoveRefused(ILogger logger, int guest, int home, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} could not be sent home: {Reason}")]
     private static partial void LogSendHomeFailed(ILogger logger, int guest, string reason);

@@ -348,7 +348,7 @@ public sealed partial class HomeMigration(
             {
                 if (frame.Type == FrameType.Control)
                 {
-                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit", "image-follows", "terminal-modes");
+                    var message = ControlMessage.Parse(frame, link.PeerNode, "exit", "image-follows", "terminal-modes", "move");
                     if (message.Kind == "exit")
                     {
                         status = new ExitStatus(message.Code, message.Signal);
@@ -357,6 +357,12 @@ public sealed partial class HomeMigration(
                     if (message.Kind == "terminal-modes")
                     {
                         ApplyTerminalModes(pid, message.TerminalModes);
+                        continue;
+                    }
+                    if (message.Kind == "move")
+                    {
+                        // On a task of its own: bringing it home needs this loop to receive the image.
+                        _ = MoveOnRequestAsync(process, link, (ushort)Math.Clamp(message.Target, 0, ushort.MaxValue), message.Reason);
                         continue;
                     }
                     // The input must stop before the process runs here again, or this relay would steal its input.
@@ -402,6 +408,37 @@ public sealed partial class HomeMigration(
             LogLost(logger, pid, process.Where, lost ?? "unknown");
             registry.Update(process, p => p.State = ProcessState.Lost);
             TryEnd(pid, new ExitStatus(0, Signals.SIGKILL));
+        }
+    }
+
+    /// <summary>
+    /// The node the process runs on asks to move it on (it balances, is short of memory, or expels its guests): home
+    /// brings it back, then sends it out again when the target is another node. If it cannot leave that node, the
+    /// node hears why; if it came home but the target would not take it, it runs on at home.
+    /// </summary>
+    private async Task MoveOnRequestAsync(ManagedProcess process, NodeLink link, ushort target, string? reason)
+    {
+        var from = process.Where;
+        LogMoveRequested(logger, process.Pid, from, target, reason ?? "no reason given");
+        try
+        {
+            if (process.State != ProcessState.Remote)
+                throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
+            if (target == selfNode() || target == 0) await BringHomeAsync(process).ConfigureAwait(false);
+            else await MoveAsync(process, target.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MigrationException or ArgumentException or TimeoutException or LinkException)
+        {
+            LogMoveOnFailed(logger, process.Pid, target, e.Message);
+            if (process.State != ProcessState.Remote || process.Where != from) return;
+            try
+            {
+                await ControlMessage.SendAsync(link, new ControlMessage("move-failed") { Reason = e.Message }).ConfigureAwait(false);
+            }
+            catch (LinkException)
+            {
+                // The relay ended meanwhile: the guest's session ends with it.
+            }
         }
     }
 
@@ -607,6 +644,12 @@ public sealed partial class HomeMigration(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home from node {Node}: {MiB} MiB, frozen {FrozenMs:F0} ms")]
     private static partial void LogCameHome(ILogger logger, int pid, int node, long mib, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: node {Node} asks to move it to node {Target} ({Reason})")]
+    private static partial void LogMoveRequested(ILogger logger, int pid, int node, int target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} not moved on to node {Target}: {Reason}")]
+    private static partial void LogMoveOnFailed(ILogger logger, int pid, int target, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} could not come home, it runs on where it was: {Reason}")]
     private static partial void LogNotHome(ILogger logger, int pid, string reason);

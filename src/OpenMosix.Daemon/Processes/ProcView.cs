@@ -99,12 +99,16 @@ public sealed partial class ProcView : IDisposable
             if (_written.TryGetValue(path, out var known) && known == text && File.Exists(path)) return;
             _written[path] = text;
         }
-        File.WriteAllText(path, text);
+        // Written aside and renamed into place: a write in place would first show an empty or half-written file,
+        // which the watcher would take for a request from the owner (move to '', or back to where it was).
+        var aside = Path.Join(directory, "." + name + ".new");
+        File.WriteAllText(aside, text);
         if (name is "where" or "lock")
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            Chown(path, uid);
+            File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            Chown(aside, uid);
         }
+        File.Move(aside, path, overwrite: true);
     }
 
     private void OnWritten(string path)

@@ -71,6 +71,16 @@ public sealed class ProcessRegistry(ushort self)
         lock (_gate) return [.. _home.Values.Where(p => p.State == ProcessState.Remote)];
     }
 
+    /// <summary>Other nodes' processes running here now.</summary>
+    public IReadOnlyList<ManagedProcess> Guests()
+    {
+        lock (_gate)
+        {
+            Prune();
+            return [.. _guests.Values];
+        }
+    }
+
     /// <summary>This node's own processes that run here now (not away, not moving).</summary>
     public IReadOnlyList<ManagedProcess> RunningAtHome()
     {

@@ -40,7 +40,13 @@ public sealed class NodeCgroups(string cpuDirectory, string memoryDirectory, str
         var quota = (long)Math.Round(cpus * PeriodMicroseconds);
         Write(CpuDirectory, "cpu.cfs_period_us", PeriodMicroseconds);
         Write(CpuDirectory, "cpu.cfs_quota_us", quota);
-        if (memoryLimitBytes is { } limit) Write(MemoryDirectory, "memory.limit_in_bytes", limit);
+        if (memoryLimitBytes is { } limit)
+        {
+            Write(MemoryDirectory, "memory.limit_in_bytes", limit);
+            // A node out of memory behaves the same on a machine with swap as on one without: its processes are
+            // killed, never swapped (a swapping node would hide what ushering is for).
+            Write(MemoryDirectory, "memory.swappiness", 0);
+        }
     }
 
     /// <summary>Moves a whole process (all its threads) into both groups.</summary>

@@ -37,6 +37,7 @@ internal static class MosctlCommand
             Switch("lstay", "lstay", true, "Keep this node's own processes from moving by themselves (root only)."),
             Switch("nolstay", "lstay", false, "Let this node's own processes move by themselves again (root only)."),
             Bring(),
+            Expel(),
         };
         return command;
     }
@@ -127,6 +128,20 @@ internal static class MosctlCommand
             var result = AdminCall.Run(c => c.BringAsync());
             Console.WriteLine($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home; switches: {string.Join(' ', result.SwitchesOn)}");
             foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not brought home: {failure}");
+            return result.Failed.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Expel()
+    {
+        var command = new Command("expel",
+            "Send every guest (process of another node running here) home, and take no more (block) until noblock (root only).");
+        command.SetAction(_ =>
+        {
+            var result = AdminCall.Run(c => c.ExpelAsync());
+            Console.WriteLine($"sent {result.Expelled.Count} guest{(result.Expelled.Count == 1 ? "" : "s")} home; switches: {string.Join(' ', result.SwitchesOn)}");
+            foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not expelled: {failure}");
             return result.Failed.Count == 0 ? 0 : 1;
         });
         return command;

@@ -1,0 +1,42 @@
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>Memory ushering in a lab of four nodes of 1 GiB each (no swap: a node out of memory kills).</summary>
+public sealed class UsheringLabTests
+{
+    private const int Jobs = 5, MiB = 400, Rate = 40, HoldSeconds = 4;
+
+    [Fact]
+    public void Processes_filling_one_node_are_ushered_away_and_all_finish_where_without_balancing_the_oom_killer_takes_some()
+    {
+        var ushered = RunOnNodeOne(balance: true, out var log);
+        Assert.All(ushered, r => Assert.Equal((new ChildExit(0, 0), $"ok {MiB} MiB\n"), r));
+        Assert.Contains("(memory, ", log, StringComparison.Ordinal);
+
+        var unbalanced = RunOnNodeOne(balance: false, out _);
+        Assert.Contains(unbalanced, r => r.Exit.Signal == 9);
+    }
+
+    /// <summary>Five processes of 400 MiB (2,000 MiB in all) growing at once on node 1, each waited for.</summary>
+    private static List<(ChildExit Exit, string Output)> RunOnNodeOne(bool balance, out string log)
+    {
+        string[] options = balance ? ["--mem", "1G", "--timeout", "15"] : ["--mem", "1G", "--timeout", "15", "--no-balance"];
+        using var lab = TestLab.WithDaemons(4, options);
+        var outputs = Enumerable.Range(0, Jobs).Select(i => Path.Combine(lab.Layout.Root, $"memgrow-{i}.out")).ToList();
+        var jobs = outputs.Select(output => ChildProcess.StartToFile(Om.Path,
+            ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("memgrow"), $"{MiB}", $"{Rate}", $"{HoldSeconds}"],
+            output)).ToList();
+        try
+        {
+            var results = jobs.Select((job, i) => (job.WaitForExit(TimeSpan.FromSeconds(90)), File.ReadAllText(outputs[i]))).ToList();
+            log = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+            return results;
+        }
+        finally
+        {
+            foreach (var job in jobs) job.Dispose();
+        }
+    }
+}
