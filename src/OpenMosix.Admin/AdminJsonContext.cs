@@ -21,4 +21,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(BringResult))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
+[JsonSerializable(typeof(TuneList))]
+[JsonSerializable(typeof(DecaySetting))]
+[JsonSerializable(typeof(DecayChange))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

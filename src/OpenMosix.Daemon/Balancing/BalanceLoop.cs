@@ -152,7 +152,7 @@ public sealed partial class BalanceLoop(
         }
         if (!_measured.TryGetValue(pid, out var measured))
         {
-            _measured[pid] = new Measured(new DemandEstimator(DecayMode.Fast), cpu, now, now);
+            _measured[pid] = new Measured(NewEstimator(pid), cpu, now, now);
             return null;
         }
         measured.Estimator.Add(TimeSpan.FromSeconds(cpu - measured.CpuSeconds), now - measured.At);
