@@ -24,6 +24,19 @@ public sealed class TunablesTests
     }
 
     [Fact]
+    public void Every_tunable_gettune_prints_is_documented_in_balancing_md_and_omd_md()
+    {
+        var docs = Path.Join(OpenMosix.TestSupport.TestPrograms.RepositoryRoot, "docs");
+        var balancing = File.ReadAllText(Path.Join(docs, "balancing.md"));
+        var omd = File.ReadAllText(Path.Join(docs, "omd.md"));
+        foreach (var t in Tunables.Of(new OmdConfig(), DecayRates.Default).Tunables)
+        {
+            Assert.Contains($"| `{t.Name}` | {t.Value} |", balancing, StringComparison.Ordinal);
+            Assert.Contains($"| `balance.{t.Name}` | {t.Value} |", omd, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Gettune_shows_the_half_lives_in_effect_not_those_omd_started_with()
     {
         var printed = Tunables.Of(new OmdConfig(), new DecayRates(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2))).Tunables;
