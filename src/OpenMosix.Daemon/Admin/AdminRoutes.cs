@@ -180,8 +180,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         // The caller registers itself: the kernel vouches for its PID and uid, so nobody can adopt another's process.
         try
         {
-            var process = processes.Register(caller.Pid, caller.Uid);
-            processes.Update(process, p => (p.Decay, p.Hint) = (decay, hint));
+            var process = processes.Register(caller.Pid, caller.Uid, decay, hint);
             if (placement is not null) migration.PlaceAfterExec(process, placement);
             return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);
         }
