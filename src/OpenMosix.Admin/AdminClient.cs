@@ -64,6 +64,16 @@ public sealed class AdminClient : IDisposable
     public Task<NodeSwitchList> SwitchesAsync(CancellationToken cancel = default) =>
         GetAsync("v1/switches", AdminJsonContext.Default.NodeSwitchList, cancel);
 
+    public Task<TuneList> TuneAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/tune", AdminJsonContext.Default.TuneList, cancel);
+
+    public Task<DecaySetting> DecayAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/decay", AdminJsonContext.Default.DecaySetting, cancel);
+
+    public Task<DecaySetting> SetDecayAsync(double slowSeconds, double fastSeconds, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, "v1/decay", Json(new DecayChange(slowSeconds, fastSeconds), AdminJsonContext.Default.DecayChange),
+            AdminJsonContext.Default.DecaySetting, cancel);
+
     public Task<SpeedSetting> SetSpeedAsync(long speed, CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Put, "v1/speed", Json(new SpeedSetting(speed), AdminJsonContext.Default.SpeedSetting),
             AdminJsonContext.Default.SpeedSetting, cancel);

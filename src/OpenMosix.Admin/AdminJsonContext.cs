@@ -22,4 +22,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ExpelResult))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
+[JsonSerializable(typeof(TuneList))]
+[JsonSerializable(typeof(DecaySetting))]
+[JsonSerializable(typeof(DecayChange))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

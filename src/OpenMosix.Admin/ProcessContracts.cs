@@ -23,8 +23,11 @@ public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 /// <summary>
 /// How `om run` wants its process placed: On (a node id), or Among (a list to pick the least loaded from), with
 /// Fallback to any node when those are unavailable; Home keeps it home; Lock keeps the balancer from moving it.
+/// Decay: "slow", "fast" or "none" (mosrun -s / -f / -n; null: the node's default). Hint: "cpu" or "io" (mosrun -c /
+/// -i; null: measured).
 /// </summary>
-public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock);
+public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock,
+    string? Decay = null, string? Hint = null);
 
 /// <summary>A mosctl switch of this node (block, quiet, stay, lstay) turned on or off; the answer lists those on.</summary>
 public sealed record SwitchChange(string Name, bool On);

@@ -92,13 +92,19 @@ internal static class CommandCatalog
 
     private static readonly HashSet<string> RunOptionsWithValue = ["--on", "--among"];
 
-    /// <summary>mosrun's classic placement flags: -h, -NODE, -j LIST, -F, -L, -l.</summary>
+    /// <summary>mosrun's classic flags: placement -h, -NODE, -j LIST, -F, -L, -l; hints -c (cpujob), -i (iojob);
+    /// decay -n (none), -s (slow), -f (fast).</summary>
     private static string[] ClassicRunOption(string arg, string[] args, ref int i) => arg switch
     {
         "-h" => ["--home"],
         "-F" => ["--fallback"],
         "-L" => ["--lock"],
         "-l" => ["--unlock"],
+        "-c" => ["--cpujob"],
+        "-i" => ["--iojob"],
+        "-n" => ["--nodecay"],
+        "-s" => ["--slow-decay"],
+        "-f" => ["--fast-decay"],
         "-j" when i + 1 < args.Length => ["--among", args[++i]],
         _ when arg.Length > 1 && arg[1..].All(char.IsAsciiDigit) => ["--on", arg[1..]],
         _ => [arg],

@@ -25,16 +25,33 @@ public enum JobHint
 /// A process's CPU demand (0..1 of a CPU) from samples of its CPU time: an exponentially decaying average with the
 /// half-life of the decay mode, or the lifetime average without decay. Pure: fed by omd (from /proc) or the simulator.
 /// </summary>
-public sealed class DemandEstimator(DecayMode decay = DecayMode.Slow, JobHint hint = JobHint.Measured)
+public sealed class DemandEstimator
 {
-    public static readonly TimeSpan SlowHalfLife = TimeSpan.FromSeconds(60), FastHalfLife = TimeSpan.FromSeconds(4);
-
+    private readonly Func<DecayRates> _rates;
     private double _average;
     private double _cpuTotal, _wallTotal;
     private bool _sampled;
 
-    public DecayMode Decay { get; set; } = decay;
-    public JobHint Hint { get; set; } = hint;
+    /// <summary>An estimator with fixed half-lives (<see cref="DecayRates.Default"/> unless given).</summary>
+    public DemandEstimator(DecayMode decay = DecayMode.Slow, JobHint hint = JobHint.Measured, DecayRates? rates = null)
+        : this(decay, hint, () => rates ?? DecayRates.Default)
+    {
+    }
+
+    /// <summary>
+    /// An estimator that asks <paramref name="rates"/> for the half-lives at every sample, so that a node-wide change
+    /// (mosctl setdecay) reaches processes already measured from their next sample on, without restarting them.
+    /// </summary>
+    public DemandEstimator(DecayMode decay, JobHint hint, Func<DecayRates> rates)
+    {
+        ArgumentNullException.ThrowIfNull(rates);
+        _rates = rates;
+        Decay = decay;
+        Hint = hint;
+    }
+
+    public DecayMode Decay { get; set; }
+    public JobHint Hint { get; set; }
 
     /// <summary>Adds a sample: <paramref name="cpu"/> of CPU time used over <paramref name="wall"/> of wall time.</summary>
     public void Add(TimeSpan cpu, TimeSpan wall)
@@ -49,8 +66,7 @@ public sealed class DemandEstimator(DecayMode decay = DecayMode.Slow, JobHint hi
             _sampled = true;
             return;
         }
-        var halfLife = Decay == DecayMode.Fast ? FastHalfLife : SlowHalfLife;
-        var keep = Math.Pow(0.5, wall / halfLife);
+        var keep = Math.Pow(0.5, wall / _rates().HalfLife(Decay));
         _average = _average * keep + use * (1 - keep);
     }
 

@@ -15,9 +15,12 @@ namespace OpenMosix.Daemon.Admin;
 /// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
 /// </summary>
 public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
-    ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null, GuestDirectory? guests = null)
+    ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null,
+    Config.OmdConfig? config = null, Balancing.DecaySettings? decay = null, GuestDirectory? guests = null)
 {
     private readonly Balancing.NodeSwitches _switches = switches ?? new Balancing.NodeSwitches();
+    private readonly Config.OmdConfig _config = config ?? new Config.OmdConfig();
+    private readonly Balancing.DecaySettings _decay = decay ?? new Balancing.DecaySettings(config?.Decay ?? OpenMosix.Balancing.Demand.DecayRates.Default);
 
     public HttpResponse Handle(HttpRequest request, PeerCredentials caller)
     {
@@ -39,6 +42,9 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
                 ("GET", "switches", 2) => HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList),
                 ("POST", "switches", 2) => RootOnly(caller, "change this node's switches") ?? SetSwitch(request.Body),
+                ("GET", "tune", 2) => HttpResponse.Json(Balancing.Tunables.Of(_config, _decay.Rates), AdminJsonContext.Default.TuneList),
+                ("GET", "decay", 2) => HttpResponse.Json(DecayNow(), AdminJsonContext.Default.DecaySetting),
+                ("POST", "decay", 2) => RootOnly(caller, "change the decay half-lives") ?? SetDecay(request.Body),
                 ("POST", "bring", 2) => RootOnly(caller, "bring this node's processes home") ?? Bring(),
                 ("POST", "expel", 2) => RootOnly(caller, "expel this node's guests") ?? Expel(),
                 ("POST", "procs", 2) => Register(caller, request.Body),
@@ -47,7 +53,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel" or "tune" or "decay", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };
@@ -137,6 +143,25 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         return HttpResponse.Json(new BringResult(brought, failed, SwitchList().On), AdminJsonContext.Default.BringResult);
     }
 
+    private DecaySetting DecayNow()
+    {
+        var rates = _decay.Rates;
+        return new DecaySetting(rates.Slow.TotalSeconds, rates.Fast.TotalSeconds, Balancing.JobOptions.Name(Balancing.DecaySettings.DefaultMode));
+    }
+
+    /// <summary>mosctl setdecay: new half-lives for this node, in memory only (omd.toml's apply again at the next start).</summary>
+    private HttpResponse SetDecay(byte[] body)
+    {
+        var change = JsonSerializer.Deserialize(body, AdminJsonContext.Default.DecayChange);
+        if (change is null) return HttpResponse.Error(400, "empty decay change");
+        // JSON has no NaN or infinity; clamping keeps an absurd number from overflowing TimeSpan, and Problem refuses it.
+        static TimeSpan Seconds(double s) => TimeSpan.FromSeconds(Math.Clamp(s, -1e9, 1e9));
+        var rates = new OpenMosix.Balancing.Demand.DecayRates(Seconds(change.SlowSeconds), Seconds(change.FastSeconds));
+        if (rates.Problem() is { } problem) return HttpResponse.Error(400, problem);
+        _decay.Set(rates);
+        return HttpResponse.Json(DecayNow(), AdminJsonContext.Default.DecaySetting);
+    }
+
     /// <summary>
     /// mosctl expel: block first (so no guest arrives meanwhile), then every guest is sent home, one after the other;
     /// one whose home cannot take it runs on here and is reported.
@@ -169,10 +194,14 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
     private HttpResponse Register(PeerCredentials caller, byte[] body)
     {
         var placement = body.Length == 0 ? null : JsonSerializer.Deserialize(body, AdminJsonContext.Default.RunRequest);
+        if (!Balancing.JobOptions.TryParseDecay(placement?.Decay, out var decay))
+            return HttpResponse.Error(400, $"no such decay '{placement?.Decay}' (slow, fast, none)");
+        if (!Balancing.JobOptions.TryParseHint(placement?.Hint, out var hint))
+            return HttpResponse.Error(400, $"no such job hint '{placement?.Hint}' (cpu, io)");
         // The caller registers itself: the kernel vouches for its PID and uid, so nobody can adopt another's process.
         try
         {
-            var process = processes.Register(caller.Pid, caller.Uid);
+            var process = processes.Register(caller.Pid, caller.Uid, decay, hint);
             if (placement is not null) migration.PlaceAfterExec(process, placement);
             return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);
         }

@@ -215,7 +215,7 @@ public sealed partial class BalanceLoop(
         }
         if (!_measured.TryGetValue(pid, out var measured))
         {
-            var first = new Measured(new DemandEstimator(DecayMode.Fast), cpu, now, now);
+            var first = new Measured(NewEstimator(pid), cpu, now, now);
             first.Measure(ResidentBytes(pid), now);
             _measured[pid] = first;
             return null;

@@ -1,4 +1,6 @@
 using System.Net;
+using OpenMosix.Balancing;
+using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
 
 namespace OpenMosix.Daemon.Config;
@@ -55,6 +57,12 @@ public sealed record OmdConfig
     public bool Balance { get; init; } = true;
     /// <summary>balance.interval_ms: how often the balancer decides.</summary>
     public TimeSpan BalanceInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>balance.margin, cost_factor, link_mb_per_second, move_overhead_ms, min_demand, cooldown_ms,
+    /// max_out_per_round, max_in_per_round, usher_below_free_percent, keep_free_percent (docs/balancing.md).</summary>
+    public BalancerOptions Balancer { get; init; } = new();
+    /// <summary>balance.slow_half_life_ms, balance.fast_half_life_ms: how fast a process's CPU demand forgets its past
+    /// (the half-lives at start; mosctl setdecay changes them while omd runs).</summary>
+    public DecayRates Decay { get; init; } = DecayRates.Default;
 
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";

@@ -1,4 +1,6 @@
 using System.Net;
+using OpenMosix.Balancing;
+using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
 
 namespace OpenMosix.Daemon.Config;
@@ -53,10 +55,48 @@ public static class OmdConfigLoader
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             Balance = reader.Boolean("balance.enabled", defaults.Balance),
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
+            Balancer = Balancer(reader, defaults.Balancer, fileName),
+            Decay = Decay(reader, defaults.Decay, fileName),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
         };
         reader.RejectUnknown();
         return config;
+    }
+
+    /// <summary>The balancer's tunables ([balance]); ranges keep each one meaningful, not merely parseable.</summary>
+    private static BalancerOptions Balancer(Reader reader, BalancerOptions defaults, string fileName)
+    {
+        var options = new BalancerOptions
+        {
+            Margin = reader.Real("balance.margin", defaults.Margin, 0, 10),
+            CostFactor = reader.Real("balance.cost_factor", defaults.CostFactor, 0, 1000),
+            // Megabytes (10^6 bytes) per second, as `om sim --bandwidth`: bytes per second are unreadable at LAN speeds.
+            LinkBytesPerSecond = reader.Real("balance.link_mb_per_second", defaults.LinkBytesPerSecond / 1e6, 0.001, 1e6) * 1e6,
+            MoveOverheadSeconds = reader.Milliseconds("balance.move_overhead_ms", TimeSpan.FromSeconds(defaults.MoveOverheadSeconds), 0, 600_000).TotalSeconds,
+            MinDemand = reader.Real("balance.min_demand", defaults.MinDemand, 0, 1),
+            Cooldown = reader.Milliseconds("balance.cooldown_ms", defaults.Cooldown, 0, 86_400_000),
+            MaxOutPerRound = (int)reader.Integer("balance.max_out_per_round", defaults.MaxOutPerRound, 1, 1000),
+            MaxInPerRound = (int)reader.Integer("balance.max_in_per_round", defaults.MaxInPerRound, 1, 1000),
+            UsherBelowFreeFraction = reader.Real("balance.usher_below_free_percent", defaults.UsherBelowFreeFraction * 100, 0, 90) / 100,
+            KeepFreeFraction = reader.Real("balance.keep_free_percent", defaults.KeepFreeFraction * 100, 0, 90) / 100,
+            UsherLookahead = reader.Milliseconds("balance.usher_lookahead_ms", defaults.UsherLookahead, 0, 600_000),
+        };
+        // A guest that left its new node below the ushering mark would be ushered on at once: ping-pong.
+        if (options.KeepFreeFraction < options.UsherBelowFreeFraction)
+            throw new ConfigException($"{fileName}: balance.keep_free_percent must not be below balance.usher_below_free_percent");
+        return options;
+    }
+
+    private static DecayRates Decay(Reader reader, DecayRates defaults, string fileName)
+    {
+        var min = (long)DecayRates.Shortest.TotalMilliseconds;
+        var max = (long)DecayRates.Longest.TotalMilliseconds;
+        var rates = new DecayRates(
+            reader.Milliseconds("balance.slow_half_life_ms", defaults.Slow, min, max),
+            reader.Milliseconds("balance.fast_half_life_ms", defaults.Fast, min, max));
+        if (rates.Fast > rates.Slow)
+            throw new ConfigException($"{fileName}: balance.fast_half_life_ms must not be greater than balance.slow_half_life_ms");
+        return rates;
     }
 
     private sealed class Reader(IReadOnlyDictionary<string, (object Value, int Line)> values, string fileName)
@@ -68,6 +108,21 @@ public static class OmdConfigLoader
             if (!TryGet(key, out var value, out var line)) return fallback;
             if (value is not long number) throw Error(line, $"{key} must be an integer");
             if (number < min || number > max) throw Error(line, $"{key} must be between {min} and {max}");
+            return number;
+        }
+
+        /// <summary>A number; an integer is taken as one too (cost_factor = 2 means 2.0).</summary>
+        public double Real(string key, double fallback, double min, double max)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            var number = value switch
+            {
+                long integer => integer,
+                double real => real,
+                _ => throw Error(line, $"{key} must be a number"),
+            };
+            if (number < min || number > max)
+                throw Error(line, FormattableString.Invariant($"{key} must be between {min} and {max}"));
             return number;
         }
 

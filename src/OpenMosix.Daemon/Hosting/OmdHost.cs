@@ -57,6 +57,7 @@ public static partial class OmdHost
 
         using var engine = new CheckpointEngine(loggers);
         var switches = new NodeSwitches();
+        var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migration = new HomeMigration(engine, deputies, processes, () => cluster.Identity.Id,
@@ -79,7 +80,7 @@ public static partial class OmdHost
             logger);
         using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
-        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, guests), logger);
+        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests), logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
@@ -95,7 +96,7 @@ public static partial class OmdHost
 
         var balancing = config.Balance
             ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
-                sampler.ReadMemory, guests, new OpenMosix.Balancing.BalancerOptions(), config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches }
+                sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
                 .RunAsync(config.BalanceInterval, cancel)
             : Task.CompletedTask;
         await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);

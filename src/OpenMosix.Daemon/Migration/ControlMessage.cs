@@ -34,6 +34,9 @@ public sealed record ControlMessage(string Kind)
     public byte[]? TerminalModes { get; init; }
     public byte[]? TerminalSize { get; init; }
     public int Signal { get; init; }
+    /// <summary>The process's decay mode and job hint (offer), so the node it runs on measures it as home did.</summary>
+    public string? Decay { get; init; }
+    public string? Hint { get; init; }
     /// <summary>The number of a pre-copy round (precopy).</summary>
     public int Round { get; init; }
     public int Code { get; init; }

@@ -102,7 +102,10 @@ public sealed partial class GuestSession(
             engine.KillFrozen(restored.Pid);
             return;
         }
-        var guest = registry.AddGuest(restored.Pid, (uint)offer.Uid, (ushort)offer.HomeNode, offer.Command ?? "?", offer.Pid);
+        // A home that sends what this node does not know: the guest is measured with this node's defaults.
+        var guest = registry.AddGuest(restored.Pid, (uint)offer.Uid, (ushort)offer.HomeNode, offer.Command ?? "?", offer.Pid,
+            Balancing.JobOptions.TryParseDecay(offer.Decay, out var decay) ? decay : null,
+            Balancing.JobOptions.TryParseHint(offer.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
         Directory?.Add(restored.Pid, this);
         engine.Thaw(restored.Pid);
         LogRunning(logger, offer.Pid, offer.HomeNode, restored.Pid);

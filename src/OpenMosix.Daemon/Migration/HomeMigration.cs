@@ -197,6 +197,8 @@ public sealed partial class HomeMigration(
             Command = process.Command,
             Kernel = $"{uname.Release} {uname.Version}",
             MemoryBytes = ProcFs.ReadResidentBytes(pid),
+            Decay = process.Decay is { } decay ? Balancing.JobOptions.Name(decay) : null,
+            Hint = process.Hint == OpenMosix.Balancing.Demand.JobHint.Measured ? null : process.Hint.ToString().ToLowerInvariant(),
             Files = MappedFiles(pid),
             TerminalModes = terminal.Modes,
             TerminalSize = terminal.Size,

@@ -1,3 +1,5 @@
+using OpenMosix.Balancing.Demand;
+
 namespace OpenMosix.Daemon.Processes;
 
 /// <summary>
@@ -18,4 +20,9 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     /// <summary>The PID of the copy on <see cref="Where"/> (or of this guest here).</summary>
     public int RemotePid { get; set; }
     public IReadOnlyList<string> CantMove { get; set; } = [];
+    /// <summary>How the balancer forgets its past CPU use (om run --slow-decay / --fast-decay / --nodecay); null: the
+    /// node's default (<see cref="Balancing.DecaySettings.DefaultMode"/>).</summary>
+    public DecayMode? Decay { get; set; }
+    /// <summary>What the user said it is (om run --cpujob / --iojob), trusted over the measurement.</summary>
+    public JobHint Hint { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenMosix.Admin;
+using OpenMosix.Balancing.Demand;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
@@ -17,24 +18,29 @@ public sealed class ProcessRegistry(ushort self)
 
     public ushort Self { get; set; } = self;
 
-    public ManagedProcess Register(int pid, uint uid)
+    /// <summary>A new home process; its decay and hint are set before the balancer can see it (it reads them once,
+    /// when it starts measuring the process).</summary>
+    public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
         var command = CommandOf(pid);
         lock (_gate)
         {
             if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
-            var process = new ManagedProcess(pid, uid, Self, command);
+            var process = new ManagedProcess(pid, uid, Self, command) { Decay = decay, Hint = hint };
             _home[pid] = process;
             return process;
         }
     }
 
-    public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid)
+    public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
         lock (_gate)
         {
-            var guest = new ManagedProcess(pid, uid, home, command) { State = ProcessState.Guest, Where = Self, RemotePid = homePid };
+            var guest = new ManagedProcess(pid, uid, home, command)
+            {
+                State = ProcessState.Guest, Where = Self, RemotePid = homePid, Decay = decay, Hint = hint,
+            };
             _guests[pid] = guest;
             return guest;
         }

@@ -56,6 +56,18 @@ public sealed class OmdConfigTests
             [balance]
             enabled = false
             interval_ms = 250
+            margin = 0.3
+            cost_factor = 3
+            link_mb_per_second = 12.5
+            move_overhead_ms = 20
+            min_demand = 0.5
+            cooldown_ms = 10000
+            max_out_per_round = 4
+            max_in_per_round = 3
+            usher_below_free_percent = 5
+            keep_free_percent = 7.5
+            slow_half_life_ms = 30000
+            fast_half_life_ms = 1500
             [log]
             level = "debug"
             """;
@@ -79,7 +91,29 @@ public sealed class OmdConfigTests
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
         Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
+        Assert.Equal(new OpenMosix.Balancing.BalancerOptions
+        {
+            Margin = 0.3,
+            CostFactor = 3,
+            LinkBytesPerSecond = 12.5e6,
+            MoveOverheadSeconds = 0.02,
+            MinDemand = 0.5,
+            Cooldown = TimeSpan.FromSeconds(10),
+            MaxOutPerRound = 4,
+            MaxInPerRound = 3,
+            UsherBelowFreeFraction = 0.05,
+            KeepFreeFraction = 0.075,
+        }, config.Balancer);
+        Assert.Equal(new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1.5)), config.Decay);
         Assert.Equal("debug", config.LogLevel);
+    }
+
+    [Fact]
+    public void Balancer_tunables_left_out_keep_the_policy_defaults()
+    {
+        var config = OmdConfigLoader.Parse("[balance]\nmargin = 0.2\n", "omd.toml");
+        Assert.Equal(new OpenMosix.Balancing.BalancerOptions { Margin = 0.2 }, config.Balancer);
+        Assert.Equal(OpenMosix.Balancing.Demand.DecayRates.Default, config.Decay);
     }
 
     [Fact]
@@ -110,6 +144,22 @@ public sealed class OmdConfigTests
     [InlineData("[node]\nid = 1\nid = 2\n", ":3: 'node.id' is set twice")]
     [InlineData("[paths]\nmap = \"open\n", ":2: a string is not closed")]
     [InlineData("[paths]\nmap = bare\n", ":2: 'bare' is not a string, number or boolean")]
+    [InlineData("[balance]\nmargin = -0.1\n", ":2: balance.margin must be between 0 and 10")]
+    [InlineData("[balance]\nmargin = \"high\"\n", ":2: balance.margin must be a number")]
+    [InlineData("[balance]\ncost_factor = true\n", ":2: balance.cost_factor must be a number")]
+    [InlineData("[balance]\nlink_mb_per_second = 0\n", ":2: balance.link_mb_per_second must be between 0.001 and 1000000")]
+    [InlineData("[balance]\nmove_overhead_ms = 0.5\n", ":2: balance.move_overhead_ms must be an integer")]
+    [InlineData("[balance]\nmin_demand = 1.5\n", ":2: balance.min_demand must be between 0 and 1")]
+    [InlineData("[balance]\ncooldown_ms = -1\n", ":2: balance.cooldown_ms must be between 0 and 86400000")]
+    [InlineData("[balance]\nmax_out_per_round = 0\n", ":2: balance.max_out_per_round must be between 1 and 1000")]
+    [InlineData("[balance]\nmax_in_per_round = 0\n", ":2: balance.max_in_per_round must be between 1 and 1000")]
+    [InlineData("[balance]\nusher_below_free_percent = 95\n", ":2: balance.usher_below_free_percent must be between 0 and 90")]
+    [InlineData("[balance]\nkeep_free_percent = -5\n", ":2: balance.keep_free_percent must be between 0 and 90")]
+    [InlineData("[balance]\nusher_below_free_percent = 20\nkeep_free_percent = 10\n", ": balance.keep_free_percent must not be below balance.usher_below_free_percent")]
+    [InlineData("[balance]\nslow_half_life_ms = 50\n", ":2: balance.slow_half_life_ms must be between 100 and 86400000")]
+    [InlineData("[balance]\nfast_half_life_ms = 0\n", ":2: balance.fast_half_life_ms must be between 100 and 86400000")]
+    [InlineData("[balance]\nslow_half_life_ms = 2000\n", ": balance.fast_half_life_ms must not be greater than balance.slow_half_life_ms")]
+    [InlineData("[balance]\nlink_bytes_per_second = 1e8\n", ":2: unknown key 'balance.link_bytes_per_second'")]
     public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)
     {
         var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));

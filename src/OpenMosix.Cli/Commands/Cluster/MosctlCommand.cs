@@ -38,6 +38,9 @@ internal static class MosctlCommand
             Switch("nolstay", "lstay", false, "Let this node's own processes move by themselves again (root only)."),
             Bring(),
             Expel(),
+            GetTune(),
+            GetDecay(),
+            SetDecay(),
         };
         return command;
     }
@@ -131,6 +134,70 @@ internal static class MosctlCommand
             return result.Failed.Count == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    private static Command GetTune()
+    {
+        var command = new Command("gettune",
+            "Print every balancer tunable in effect on this node, one per line: its omd.toml name ([balance]), value and unit.");
+        command.SetAction(_ =>
+        {
+            var tunables = AdminCall.Run(c => c.TuneAsync()).Tunables;
+            var nameWidth = tunables.Max(t => t.Name.Length);
+            var valueWidth = tunables.Max(t => t.Value.Length);
+            foreach (var t in tunables)
+                Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command GetDecay()
+    {
+        var command = new Command("getdecay",
+            "Print the half-lives of slow and fast CPU-demand decay on this node, and the decay of processes started without -s/-f/-n.");
+        command.SetAction(_ =>
+        {
+            PrintDecay(AdminCall.Run(c => c.DecayAsync()));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SetDecay()
+    {
+        var slow = new Argument<string>("SLOW") { Description = "Half-life of slow decay, in seconds (0.1-86400; omd.toml: 60)." };
+        var fast = new Argument<string>("FAST") { Description = "Half-life of fast decay, in seconds (0.1-86400, at most SLOW; omd.toml: 4)." };
+        var command = new Command("setdecay",
+            "Change the half-lives of slow and fast CPU-demand decay on this node until omd restarts (root only); " +
+            "processes already measured use them from their next sample on. Example: setdecay 60 4.")
+        {
+            slow, fast,
+        };
+        command.SetAction(parse =>
+        {
+            var slowSeconds = Seconds(parse.GetValue(slow)!);
+            var fastSeconds = Seconds(parse.GetValue(fast)!);
+            var rates = new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(slowSeconds), TimeSpan.FromSeconds(fastSeconds));
+            if (rates.Problem() is { } problem) throw new UsageException(problem);
+            PrintDecay(AdminCall.Run(c => c.SetDecayAsync(slowSeconds, fastSeconds)));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A half-life argument: a plain decimal number of seconds (clamped so TimeSpan cannot overflow; the
+    /// range check that follows refuses what was clamped).</summary>
+    private static double Seconds(string text) =>
+        double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
+            ? Math.Clamp(value, -1e9, 1e9)
+            : throw new UsageException($"'{text}' is not a number of seconds");
+
+    private static void PrintDecay(DecaySetting decay)
+    {
+        Console.WriteLine($"slow     {decay.SlowSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+        Console.WriteLine($"fast     {decay.FastSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+        Console.WriteLine($"default  {decay.DefaultMode}");
     }
 
     private static Command Expel()

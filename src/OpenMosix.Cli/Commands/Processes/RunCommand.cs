@@ -21,19 +21,26 @@ internal static class RunCommand
         var home = new Option<bool>("--home") { Description = "Start it here, at home (classic: -h, runhome)." };
         var locked = new Option<bool>("--lock") { Description = "Never move it automatically (classic: -L, nomig)." };
         var unlocked = new Option<bool>("--unlock") { Description = "Allow automatic moves (the default; classic: -l)." };
+        var cpujob = new Option<bool>("--cpujob") { Description = "Treat it as using a whole CPU, whatever is measured (classic: -c)." };
+        var iojob = new Option<bool>("--iojob") { Description = "Treat it as using no CPU: never moved for load (classic: -i)." };
+        var nodecay = new Option<bool>("--nodecay") { Description = "Judge its CPU use by its lifetime average (classic: -n)." };
+        var slowDecay = new Option<bool>("--slow-decay") { Description = "Judge its CPU use by about a minute of history (classic: -s; mosctl getdecay)." };
+        var fastDecay = new Option<bool>("--fast-decay") { Description = "Judge its CPU use by a few seconds of history (the default; classic: -f)." };
         var command = new Command("run",
             "Run a program as a process openMosix manages (it may then be migrated). The program replaces om: the shell's " +
-            "child is the program itself, with om's PID. Also run as `mosrun` (with its classic -h -NODE -j -F -L -l), " +
+            "child is the program itself, with om's PID. Also run as `mosrun` (with its classic -h -NODE -j -F -L -l -c -i -n -s -f), " +
             "`runhome`, `runon NODE` and `nomig`.")
         {
-            on, among, fallback, home, locked, unlocked, program,
+            on, among, fallback, home, locked, unlocked, cpujob, iojob, nodecay, slowDecay, fastDecay, program,
         };
         command.SetAction(parse =>
         {
             var words = parse.GetValue(program)!;
+            var hint = OneOf(parse, ("--cpujob", cpujob, "cpu"), ("--iojob", iojob, "io"));
+            var decay = OneOf(parse, ("--slow-decay", slowDecay, "slow"), ("--fast-decay", fastDecay, "fast"), ("--nodecay", nodecay, "none"));
             var path = ResolveProgram(words[0]);
             var placement = new RunRequest(parse.GetValue(on) ?? 0, ParseNodes(parse.GetValue(among)), parse.GetValue(fallback),
-                parse.GetValue(home), parse.GetValue(locked) && !parse.GetValue(unlocked));
+                parse.GetValue(home), parse.GetValue(locked) && !parse.GetValue(unlocked), decay, hint);
             if (placement.Home && (placement.On != 0 || placement.Among.Count > 0))
                 throw new UsageException("--home and --on/--among contradict each other");
             using (var omd = new AdminClient())
@@ -42,6 +49,18 @@ internal static class RunCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The value of the one flag given among mutually exclusive ones (null for none); two given is a usage error.</summary>
+    private static string? OneOf(ParseResult parse, params (string Name, Option<bool> Flag, string Value)[] choices)
+    {
+        var given = choices.Where(c => parse.GetValue(c.Flag)).ToList();
+        return given.Count switch
+        {
+            0 => null,
+            1 => given[0].Value,
+            _ => throw new UsageException($"{string.Join(" and ", given.Select(c => c.Name))} contradict each other"),
+        };
     }
 
     /// <summary>"2-4,7" → 2, 3, 4, 7.</summary>
