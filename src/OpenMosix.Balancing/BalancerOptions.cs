@@ -19,6 +19,9 @@ public sealed record BalancerOptions
     /// <summary>At most this many load moves leave a node per round, and at most this many arrive at one.</summary>
     public int MaxOutPerRound { get; init; } = 2;
     public int MaxInPerRound { get; init; } = 1;
+    /// <summary>A process started on a node with no CPU free for it starts on the node where it runs fastest instead
+    /// (<see cref="Policy.StartPlacement"/>), rather than waiting to be measured and moved.</summary>
+    public bool PlaceAtStart { get; init; } = true;
     /// <summary>Ushering starts when a node's free memory falls below this fraction of its total.</summary>
     public double UsherBelowFreeFraction { get; init; } = 0.10;
     /// <summary>Ushering looks this far ahead: memory that processes are growing by (at their measured rate) over this

@@ -26,7 +26,8 @@ public sealed class UsheringLabTests
         using var lab = TestLab.WithDaemons(4, options);
         var outputs = Enumerable.Range(0, Jobs).Select(i => Path.Combine(lab.Layout.Root, $"memgrow-{i}.out")).ToList();
         var jobs = outputs.Select(output => ChildProcess.StartToFile(Om.Path,
-            ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("memgrow"), $"{MiB}", $"{Rate}", $"{HoldSeconds}"],
+            // --iojob: they mostly sleep, and are never moved for load (nor started elsewhere): only memory moves them.
+            ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", "--iojob", TestPrograms.Locate("memgrow"), $"{MiB}", $"{Rate}", $"{HoldSeconds}"],
             output)).ToList();
         try
         {

@@ -97,6 +97,8 @@ public static class Balancer
             }
             if (best is null) continue;
             var cost = options.MoveOverheadSeconds + p.MemoryBytes / options.LinkBytesPerSecond;
+            // Through home on its way: two moves, and the time at home between them.
+            if (p.PassesHome && best.View.Id != p.Home) cost *= 2;
             var saved = p.Age.TotalSeconds * (1 - rateHere / bestRate);
             if (saved <= options.CostFactor * cost) continue;
             round.Move(p, best, MoveReason.Load, saved);

@@ -22,6 +22,9 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
     private readonly Config.OmdConfig _config = config ?? new Config.OmdConfig();
     private readonly Balancing.DecaySettings _decay = decay ?? new Balancing.DecaySettings(config?.Decay ?? OpenMosix.Balancing.Demand.DecayRates.Default);
 
+    /// <summary>A process registered without a placement of its own: the balancer may start it elsewhere.</summary>
+    public Action<ManagedProcess>? Started { get; init; }
+
     public HttpResponse Handle(HttpRequest request, PeerCredentials caller)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -203,6 +206,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         {
             var process = processes.Register(caller.Pid, caller.Uid, decay, hint);
             if (placement is not null) migration.PlaceAfterExec(process, placement);
+            if (placement is null || (!placement.Home && placement.On == 0 && placement.Among.Count == 0)) Started?.Invoke(process);
             return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);
         }
         catch (InvalidOperationException e)

@@ -38,6 +38,7 @@ public sealed partial class BalanceLoop(
     private readonly Dictionary<int, ulong> _moving = [];
     private readonly RecentMoves _recent = new(loadHalfLife);
     private readonly Lock _gate = new();
+    private readonly Lock _placing = new();
     private double _growthHere;
 
     /// <summary>This node's mosctl switches: stay and lstay keep its processes here, block and quiet are gossiped.</summary>
@@ -100,6 +101,71 @@ public sealed partial class BalanceLoop(
         }
     }
 
+    /// <summary>
+    /// The cluster as the balancer sees it: the gossiped views with recent moves to them that the averages do not show
+    /// yet, and this node with its switches and its figures fresh, not as last gossiped: its memory (what moves under
+    /// way take away counts as free) and its load, <paramref name="hereLoad"/>, the demand of the managed processes
+    /// here now. The gossiped average lags by seconds, both after a burst of starts and after moves out; processes
+    /// not started by om run are not in it (docs/balancing.md).
+    /// </summary>
+    private IReadOnlyList<NodeView> Views(ushort me, TimeSpan now, double hereLoad)
+    {
+        var own = Switches.Current;
+        var (total, free) = localMemory();
+        var here = (long)Math.Min(free + Leaving(), long.MaxValue);
+        return _recent.Adjust([.. view().Nodes.Select(ClusterViews.ToView)], now)
+            .Select(n => n.Id == me
+                ? n with { Controls = n.Controls | ClusterViews.Controls(own), FreeMemory = here, TotalMemory = total, Load = hereLoad }
+                : n)
+            .ToList();
+    }
+
+    /// <summary>
+    /// A process just registered (om run, no placement asked for): if this node has no CPU free for it, it starts
+    /// where it runs fastest (<see cref="StartPlacement"/>), moved as soon as it has exec'd its program. This node's
+    /// load is counted fresh (its managed processes here now): the decaying average lags a burst of starts by seconds.
+    /// Placements are decided one at a time, each counted before the next, so a burst is spread, not sent to one node.
+    /// </summary>
+    public void Started(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (process.Locked || process.Hint == JobHint.Io) return;
+        ushort to;
+        RecentMoves.Move move;
+        lock (_placing)
+        {
+            var now = _clock.Elapsed;
+            var me = self();
+            int here;
+            lock (_gate)
+                here = registry.RunningAtHome().Count(p => p.Pid != process.Pid && !_moving.ContainsKey(p.Pid)) + registry.Guests().Count;
+            if (StartPlacement.Choose(me, Views(me, now, here), options) is not { } chosen) return;
+            to = chosen;
+            move = _recent.Add(to, 1);
+            lock (_gate) _moving[process.Pid] = 0;
+        }
+        LogPlaced(logger, process.Pid, to);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await HomeMigration.WaitForExecAsync(process).ConfigureAwait(false);
+                // Just started, it is small: one short freeze moves it; pre-copy rounds would only add to the wait.
+                await migration.MigrateAsync(process, to, CancellationToken.None, precopy: false).ConfigureAwait(false);
+                move.Landed(_clock.Elapsed);
+            }
+            catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException or ArgumentException)
+            {
+                move.Failed();
+                LogMoveFailed(logger, process.Pid, to, e.Message);
+            }
+            finally
+            {
+                lock (_gate) _moving.Remove(process.Pid);
+            }
+        });
+    }
+
     /// <summary>This node's free memory, counting what moves under way will free, is below the ushering threshold.</summary>
     private bool ShortOfMemory()
     {
@@ -117,20 +183,21 @@ public sealed partial class BalanceLoop(
     {
         var now = _clock.Elapsed;
         var me = self();
-        var own = Switches.Current;
-        var (total, free) = localMemory();
-        // This node's own figures fresh, not as last gossiped; memory that moves under way take away counts as free.
-        var here = (long)Math.Min(free + Leaving(), long.MaxValue);
-        var nodes = _recent.Adjust([.. view().Nodes.Select(ClusterViews.ToView)
-            .Select(n => n.Id == me ? n with { Controls = n.Controls | ClusterViews.Controls(own), FreeMemory = here, TotalMemory = total } : n)], now);
         var processes = new List<ProcessView>();
+        var unmeasured = 0;
         var byPid = new Dictionary<int, ManagedProcess>();
         lock (_gate)
         {
             foreach (var gone in _measured.Keys.Where(pid => !Signals.Exists(pid)).ToList()) _measured.Remove(gone);
             foreach (var process in registry.RunningAtHome().Concat(registry.Guests()))
             {
-                if (_moving.ContainsKey(process.Pid) || Sample(process.Pid, now) is not { } measured) continue;
+                if (_moving.ContainsKey(process.Pid)) continue;
+                if (Sample(process.Pid, now, arrived: process.State == ProcessState.Guest) is not { } measured)
+                {
+                    // Just started: taken for CPU-bound until measured, as placement at start takes it.
+                    unmeasured++;
+                    continue;
+                }
                 byPid[process.Pid] = process;
                 processes.Add(new ProcessView(process.Pid, me, process.State == ProcessState.Guest ? process.Home : me,
                     measured.Estimator.Demand, now - measured.Started, measured.Measure(ResidentBytes(process.Pid), now))
@@ -146,6 +213,7 @@ public sealed partial class BalanceLoop(
         }
         Volatile.Write(ref _growthHere, processes.Sum(p => p.MemoryGrowth));
         if (processes.Count == 0) return [];
+        var nodes = Views(me, now, processes.Sum(p => Math.Min(p.Demand, 1)) + unmeasured);
         var decisions = Balancer.Decide(me, nodes, processes, options);
         foreach (var decision in decisions.Where(d => d.From == me && byPid.ContainsKey(d.Pid)))
         {
@@ -158,7 +226,7 @@ public sealed partial class BalanceLoop(
     private void Start(ManagedProcess process, Decision decision, double demand, ulong memory, TimeSpan now)
     {
         lock (_gate) _moving[process.Pid] = memory;
-        _recent.Add(decision.From, decision.To, Math.Min(demand, 1), now);
+        var move = _recent.Add(decision.To, Math.Min(demand, 1));
         var reason = decision.Reason.ToString().ToLowerInvariant();
         var guest = process.State == ProcessState.Guest;
         LogDecided(logger, guest ? "asking home to move guest" : "moving process", process.Pid, decision.To, reason, decision.Gain);
@@ -179,6 +247,8 @@ public sealed partial class BalanceLoop(
             }
             finally
             {
+                if (failure is null) move.Landed(_clock.Elapsed);
+                else move.Failed();
                 lock (_gate)
                 {
                     _moving.Remove(process.Pid);
@@ -200,7 +270,7 @@ public sealed partial class BalanceLoop(
     /// it ran plus the time it waited runnable for a CPU (/proc/PID/schedstat). CPU time alone would call a CPU-bound
     /// process sharing an over-committed node with fifteen others a sixteenth of a CPU, and it would never move.
     /// </summary>
-    private Measured? Sample(int pid, TimeSpan now)
+    private Measured? Sample(int pid, TimeSpan now, bool arrived)
     {
         double cpu;
         try
@@ -215,7 +285,8 @@ public sealed partial class BalanceLoop(
         }
         if (!_measured.TryGetValue(pid, out var measured))
         {
-            var first = new Measured(NewEstimator(pid), cpu, now, now);
+            // A guest has just been moved here: the cooldown counts from its arrival, or nodes would pass it on at once.
+            var first = new Measured(NewEstimator(pid), cpu, now, now) { LastMove = arrived ? now : null };
             first.Measure(ResidentBytes(pid), now);
             _measured[pid] = first;
             return null;
@@ -241,6 +312,9 @@ public sealed partial class BalanceLoop(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "balancer: {Action} {Pid} to node {Node} ({Reason}, expected gain {Gain:F1} s)")]
     private static partial void LogDecided(ILogger logger, string action, int pid, int node, string reason, double gain);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "balancer: process {Pid} starts on node {Node} (no CPU free here)")]
+    private static partial void LogPlaced(ILogger logger, int pid, int node);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "balancer: process {Pid} did not move to node {Node}: {Reason}")]
     private static partial void LogMoveFailed(ILogger logger, int pid, int node, string reason);

@@ -4,17 +4,34 @@ namespace OpenMosix.Daemon.Balancing;
 
 /// <summary>
 /// The gossiped load is a decaying average (half-life load.half_life_ms), so a move shows in it only gradually: right
-/// after sending a process away, the target still looks idle and this node still looks busy. Each move is remembered
-/// with the part of it the average cannot show yet (its demand × 0.5^(age / half-life)) and added to the views, so
-/// the next rounds do not send the same node the same room twice.
+/// after sending a process away, the target still looks idle. Each move is remembered with the part of it the
+/// target's average cannot show yet and added to its view, so the next rounds do not send the same node the same room
+/// twice: the whole demand while the move is under way (the process is not there yet), then demand × 0.5^(time since
+/// it landed / half-life). This node's own load is counted fresh by the caller, so only targets are adjusted.
 /// </summary>
 public sealed class RecentMoves(TimeSpan halfLife)
 {
-    private readonly List<(ushort From, ushort To, double Demand, TimeSpan At)> _moves = [];
+    private readonly List<Move> _moves = [];
 
-    public void Add(ushort from, ushort to, double demand, TimeSpan at)
+    /// <summary>One move: under way until <see cref="Landed"/> or <see cref="Failed"/> is called.</summary>
+    public sealed class Move(ushort to, double demand)
     {
-        lock (_moves) _moves.Add((from, to, demand, at));
+        public ushort To { get; } = to;
+        public double Demand { get; } = demand;
+        public TimeSpan? LandedAt { get; private set; }
+        public bool Gone { get; private set; }
+
+        public void Landed(TimeSpan at) => LandedAt = at;
+
+        /// <summary>It did not happen: the target gets nothing.</summary>
+        public void Failed() => Gone = true;
+    }
+
+    public Move Add(ushort to, double demand)
+    {
+        var move = new Move(to, demand);
+        lock (_moves) _moves.Add(move);
+        return move;
     }
 
     public IReadOnlyList<NodeView> Adjust(IReadOnlyList<NodeView> nodes, TimeSpan now)
@@ -23,12 +40,11 @@ public sealed class RecentMoves(TimeSpan halfLife)
         var shift = new Dictionary<ushort, double>();
         lock (_moves)
         {
-            _moves.RemoveAll(m => now - m.At > halfLife * 6);
-            foreach (var (from, to, demand, at) in _moves)
+            _moves.RemoveAll(m => m.Gone || (m.LandedAt is { } landed && now - landed > halfLife * 6));
+            foreach (var move in _moves)
             {
-                var unseen = demand * Math.Pow(0.5, (now - at) / halfLife);
-                shift[from] = shift.GetValueOrDefault(from) - unseen;
-                shift[to] = shift.GetValueOrDefault(to) + unseen;
+                var unseen = move.LandedAt is { } landed ? move.Demand * Math.Pow(0.5, (now - landed) / halfLife) : move.Demand;
+                shift[move.To] = shift.GetValueOrDefault(move.To) + unseen;
             }
         }
         return [.. nodes.Select(n => shift.TryGetValue(n.Id, out var d) ? n with { Load = Math.Max(0, n.Load + d) } : n)];

@@ -20,6 +20,7 @@ public static class Tunables
         [
             new("enabled", config.Balance ? "true" : "false", ""),
             new("interval_ms", Number(config.BalanceInterval.TotalMilliseconds), "ms"),
+            new("place_at_start", b.PlaceAtStart ? "true" : "false", ""),
             new("margin", Number(b.Margin), "fraction"),
             new("cost_factor", Number(b.CostFactor), "times"),
             new("link_mb_per_second", Number(b.LinkBytesPerSecond / 1e6), "MB/s"),

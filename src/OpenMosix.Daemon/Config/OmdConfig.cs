@@ -31,7 +31,7 @@ public sealed record OmdConfig
     public GossipOptions Gossip { get; init; } = new();
 
     /// <summary>load.half_life_ms: how fast the load average forgets (like the kernel's 1-minute average, but faster).</summary>
-    public TimeSpan LoadHalfLife { get; init; } = TimeSpan.FromSeconds(4);
+    public TimeSpan LoadHalfLife { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>speed.override: a fixed speed instead of calibrating (0 = calibrate).</summary>
     public uint SpeedOverride { get; init; }

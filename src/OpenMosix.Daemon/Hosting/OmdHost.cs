@@ -80,7 +80,13 @@ public static partial class OmdHost
             logger);
         using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
-        using var admin = new AdminServer(config.SocketPath, new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests), logger);
+        var balancer = config.Balance
+            ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
+                sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
+            : null;
+        using var admin = new AdminServer(config.SocketPath,
+            new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests) { Started = balancer is null ? null : balancer.Started },
+            logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
@@ -94,11 +100,7 @@ public static partial class OmdHost
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
-        var balancing = config.Balance
-            ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
-                sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
-                .RunAsync(config.BalanceInterval, cancel)
-            : Task.CompletedTask;
+        var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
         await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }

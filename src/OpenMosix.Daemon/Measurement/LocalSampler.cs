@@ -21,8 +21,11 @@ public sealed class LocalSampler
     {
         _cgroup = cgroup;
         Resources = resources;
-        _average = new LoadAverage(halfLife);
+        _average = new LoadAverage(halfLife, halfLife < RiseHalfLife ? halfLife : RiseHalfLife);
     }
+
+    /// <summary>How fast the gossiped load follows a rise (load.half_life_ms is how fast it follows a fall).</summary>
+    public static readonly TimeSpan RiseHalfLife = TimeSpan.FromMilliseconds(500);
 
     public NodeResources Resources { get; set; }
 

@@ -77,10 +77,7 @@ public sealed partial class HomeMigration(
         if (placement.Home || (placement.On == 0 && placement.Among.Count == 0)) return;
         _ = Task.Run(async () =>
         {
-            var om = ReadExecutable(process.Pid);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (ReadExecutable(process.Pid) == om && clock.Elapsed < TimeSpan.FromSeconds(10))
-                await Task.Delay(5).ConfigureAwait(false);
+            await WaitForExecAsync(process).ConfigureAwait(false);
             var view = viewOf();
             ushort? target = placement.On != 0
                 ? (Placement.IsAlive(view, placement.On) ? (ushort)placement.On : null)
@@ -102,16 +99,15 @@ public sealed partial class HomeMigration(
         });
     }
 
-    private static string? ReadExecutable(int pid)
+    /// <summary>Until the process (registered by om run, which then execs) runs its program: moving om itself would
+    /// be pointless. Compared with what it ran when it registered (om cannot have exec'd before its registration was
+    /// answered); gives up after 10 s (a program that never execs is moved as it is).</summary>
+    public static async Task WaitForExecAsync(ManagedProcess process)
     {
-        try
-        {
-            return ProcFs.ReadExecutable(pid);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessAccessException)
-        {
-            return null;
-        }
+        ArgumentNullException.ThrowIfNull(process);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (process.RegisteredExecutable is { } om && ProcessRegistry.ExecutableOf(process.Pid) == om && clock.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(5).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -23,11 +23,12 @@ public sealed class ProcessRegistry(ushort self)
     public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
         var command = CommandOf(pid);
+        var executable = ExecutableOf(pid);
         lock (_gate)
         {
             if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
-            var process = new ManagedProcess(pid, uid, Self, command) { Decay = decay, Hint = hint };
+            var process = new ManagedProcess(pid, uid, Self, command) { Decay = decay, Hint = hint, RegisteredExecutable = executable };
             _home[pid] = process;
             return process;
         }
@@ -124,6 +125,18 @@ public sealed class ProcessRegistry(ushort self)
             _home.Remove(pid);
         foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
             _guests.Remove(pid);
+    }
+
+    public static string? ExecutableOf(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadExecutable(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessAccessException)
+        {
+            return null;
+        }
     }
 
     public static string CommandOf(int pid)

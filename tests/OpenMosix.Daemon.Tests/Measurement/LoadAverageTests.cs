@@ -21,6 +21,16 @@ public sealed class LoadAverageTests
     }
 
     [Fact]
+    public void With_a_shorter_rise_half_life_new_load_shows_at_once_and_fades_slowly()
+    {
+        var average = new LoadAverage(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(0.5));
+        // Two rise half-lives in one second: three quarters of the way.
+        Assert.Equal(3.0, average.Add(4, TimeSpan.FromSeconds(1)), 6);
+        // Idle for one (fall) half-life: half of it is still there.
+        Assert.Equal(1.5, average.Add(0, TimeSpan.FromSeconds(5)), 6);
+    }
+
+    [Fact]
     public void After_one_half_life_the_average_has_moved_half_way()
     {
         var average = new LoadAverage(TimeSpan.FromSeconds(4));
