@@ -5,6 +5,8 @@
 # 2. Migration: a 3-node cluster comes up on this machine (`om lab`), the same program is started in node 1 with
 #    `om run` and moved to node 2, to node 3 and home again while it runs; its output keeps coming to this
 #    terminal, its PID never changes, and `wait` gets its exit status. Needs root (namespaces, cgroups, ptrace).
+# 3. Load balancing: 8 CPU-bound python3 jobs are started on node 1 of 4 nodes of half a CPU each, once with the
+#    nodes balancing and once without; the cluster spreads them by itself, and the speed-up is measured.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/build.sh
@@ -81,4 +83,35 @@ wait "$pid"
 status=$?
 set -e
 say "the program finished at home: exit status $status, PID $pid all along"
+
+say "part 3: load balancing - 8 CPU-bound jobs started on node 1 of 4 nodes of half a CPU each"
+cat > "$work/burn.py" <<'PY'
+import time
+# Burns 2.5 s of CPU time (its own clock: the same work wherever it runs, however shared).
+while time.process_time() < 2.5:
+    sum(i * i for i in range(10_000))
+PY
+# run_jobs BALANCE(1|0): starts the jobs on node 1, shows where they run once, prints the seconds until all are done.
+run_jobs() {
+  local flags=(); [ "$1" = 1 ] || flags=(--no-balance)
+  "$om" lab down --name "$lab" > /dev/null 2>&1 || true
+  "$om" lab up --name "$lab" --nodes 4 --cpus 0.5,0.5,0.5,0.5 "${flags[@]}" > /dev/null
+  local start pids=()
+  start=$(date +%s.%N)
+  for _ in 1 2 3 4 5 6 7 8; do
+    "$om" lab exec --name "$lab" 1 -- "$om" run /usr/bin/python3 "$work/burn.py" &
+    pids+=($!)
+  done
+  sleep 3
+  "$om" lab exec --name "$lab" 1 -- "$om" ps >&2
+  wait "${pids[@]}"
+  awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'
+}
+say "without balancing: all eight share node 1's half CPU"
+without=$(run_jobs 0)
+echo "all done in $without s"
+say "with balancing: omd starts them where there is CPU free, and keeps the load even"
+with=$(run_jobs 1)
+echo "all done in $with s"
+say "speed-up: $(awk -v a="$without" -v b="$with" 'BEGIN { printf "%.2fx", a / b }') (ideal: 4x; 8 x 2.5 s of CPU over 2 CPUs is 10 s)"
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # bench/balance: makespan of CPU-bound jobs started on one node of a 4-node lab, with omd balancing and without,
 # next to the ideal (total work / total capacity), measured in the same run; then the simulator at 1,000 and 10,000
-# nodes against none/random/roundrobin. Needs root (the lab).
-# usage: bench/balance/run.sh [--jobs 16] [--seconds 5] [--markdown]
+# nodes against none/random/roundrobin; and memory: processes growing on one node of 1 GiB nodes, with ushering and
+# without (how many the OOM killer took). Needs root (the lab).
+# usage: bench/balance/run.sh [--jobs 16] [--seconds 5] [--hogs 5] [--hog-mib 400] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
-jobs=16; seconds=5; markdown=0
+jobs=16; seconds=5; markdown=0; hogs=5; hog_mib=400
 while [ $# -gt 0 ]; do
   case "$1" in
     --jobs) jobs=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --hogs) hogs=$2; shift 2 ;;
+    --hog-mib) hog_mib=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -19,6 +22,9 @@ done
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 make -s -C "$root/tests/Programs"
 spinner=$root/tests/Programs/build/spinner
+memgrow=$root/tests/Programs/build/memgrow
+# Every job does the same work: rounds counted at a rate measured once, here, before the lab is up.
+rate=$("$spinner" --rate)
 lab=benchbal
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
 
@@ -30,12 +36,29 @@ makespan() {
   local start end pids=()
   start=$(date +%s.%N)
   for _ in $(seq "$jobs"); do
-    "$om" lab exec --name "$lab" 1 -- "$om" run "$spinner" "$seconds" > /dev/null &
+    "$om" lab exec --name "$lab" 1 -- "$om" run "$spinner" "$seconds" "$rate" > /dev/null &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}'
+}
+# memory BALANCE(1|0) -> "finished killed peak_MiB_per_node": HOGS memgrow processes of HOG_MIB growing at 40 MiB/s
+# on node 1 of four 1 GiB nodes (started as iojobs: only memory moves them), held 4 s, checked, counted.
+memory() {
+  "$om" lab down --name "$lab" > /dev/null 2>&1 || true
+  local flags=(); [ "$1" = 1 ] || flags=(--no-balance)
+  "$om" lab up --name "$lab" --nodes 4 --mem 1G "${flags[@]}" > /dev/null
+  local pids=() ok=0 killed=0 peaks=()
+  for _ in $(seq "$hogs"); do
+    "$om" lab exec --name "$lab" 1 -- "$om" run --iojob "$memgrow" "$hog_mib" 40 4 > /dev/null 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do
+    if wait "$p"; then ok=$((ok + 1)); else [ $? -eq 137 ] && killed=$((killed + 1)); fi
+  done
+  for n in 1 2 3 4; do peaks+=($(( $(cat /sys/fs/cgroup/memory/omlab-$lab/n$n/memory.max_usage_in_bytes) >> 20 ))); done
+  echo "$ok $killed $(IFS=/; echo "${peaks[*]}")"
 }
 ideal() { awk -v j="$jobs" -v s="$seconds" -v c="$1" 'BEGIN{n=split(c,a,","); t=0; for(i=1;i<=n;i++) t+=a[i]; printf "%.1f", j*s/t}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
@@ -45,6 +68,10 @@ for cpus in 0.5,0.5,0.5,0.5 0.25,0.5,0.5,0.75; do
   with=$(makespan "$cpus" 1); without=$(makespan "$cpus" 0); best=$(ideal "$cpus")
   rows+=("$cpus|$best|$with|$(ratio "$with" "$best")|$without|$(ratio "$without" "$best")")
 done
+
+read -r mem_ok mem_killed mem_peaks <<< "$(memory 1)"
+read -r nomem_ok nomem_killed nomem_peaks <<< "$(memory 0)"
+swap=$(awk 'NR > 1 { used += $4 } END { print used + 0 }' /proc/swaps)
 
 sim1=$("$om" sim --nodes 1000 --jobs "10000,len=uniform:30-90,mem=uniform:16-256,on=first:100" --speeds uniform:5000-20000)
 sim2=$("$om" sim --nodes 10000 --jobs "100000,len=uniform:30-90,mem=uniform:16-256,on=first:1000" --speeds uniform:5000-20000)
@@ -57,8 +84,19 @@ if [ "$markdown" = 1 ]; then
   for r in "${rows[@]}"; do IFS='|' read -r a b c d e f <<< "$r"; echo "| $a | $b | $c | $d | $e | $f |"; done
   echo
   echo '```'; echo "$sim1"; echo; echo "$sim2"; echo '```'
+  echo
+  echo "Lab, memory: $hogs processes growing to $hog_mib MiB at 40 MiB/s on node 1 of four 1 GiB nodes:"
+  echo
+  echo "| | finished | killed (OOM) | peak memory per node (MiB) |"
+  echo "|---|---:|---:|---|"
+  echo "| ushering | $mem_ok | $mem_killed | $mem_peaks |"
+  echo "| no balancing | $nomem_ok | $nomem_killed | $nomem_peaks |"
+  echo
+  echo "Swap in use at the end: $swap KiB (lab nodes have memory.swappiness 0)."
 else
   printf '%-20s %8s %10s %7s %12s %7s\n' quotas ideal_s balanced_s ratio unbalanced_s ratio
   for r in "${rows[@]}"; do IFS='|' read -r a b c d e f <<< "$r"; printf '%-20s %8s %10s %7s %12s %7s\n' "$a" "$b" "$c" "$d" "$e" "$f"; done
   echo "$sim1"; echo "$sim2"
+  printf 'memory: %s processes of %s MiB on node 1 of 4 x 1 GiB: ushering %s finished, %s killed, peaks %s MiB; no balancing %s finished, %s killed, peaks %s MiB; swap used %s KiB\n' \
+    "$hogs" "$hog_mib" "$mem_ok" "$mem_killed" "$mem_peaks" "$nomem_ok" "$nomem_killed" "$nomem_peaks" "$swap"
 fi

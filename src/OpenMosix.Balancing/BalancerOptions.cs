@@ -19,6 +19,10 @@ public sealed record BalancerOptions
     /// <summary>At most this many load moves leave a node per round, and at most this many arrive at one.</summary>
     public int MaxOutPerRound { get; init; } = 2;
     public int MaxInPerRound { get; init; } = 1;
+    /// <summary>At most this many of the balancer's moves (placements, load, ushering) run at once from a node; the
+    /// others wait their turn running. Moves share the node's CPU and its tracer thread: a dozen at once freeze each
+    /// process for seconds, a couple at a time for a fraction of a second each.</summary>
+    public int MaxConcurrentMoves { get; init; } = 2;
     /// <summary>A process started on a node with no CPU free for it starts on the node where it runs fastest instead
     /// (<see cref="Policy.StartPlacement"/>), rather than waiting to be measured and moved.</summary>
     public bool PlaceAtStart { get; init; } = true;

@@ -1,8 +1,12 @@
-// CPU-bound work for balancing tests: spins until it has used SECONDS of CPU time (its own CPU clock, so it needs
-// the same work wherever it runs, however fast), prints "spinner done", and exits 0.
-// usage: spinner [SECONDS=30]
+// CPU-bound work for balancing tests: a fixed amount of work, worth SECONDS of CPU, then prints "spinner done" and
+// exits 0. The work is counted in rounds, RATE rounds per second of CPU: given (so that many jobs do exactly the
+// same work; `spinner --rate` measures it over a second, alone), or measured over a tenth of a second at the start.
+// It counts rounds, not CPU time: a process's CPU clock starts again from zero in the new process that a migration
+// restores, so counting CPU time would make every move cost the work done before it.
+// usage: spinner [SECONDS=30 [RATE]] | spinner --rate
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double cpu_seconds(void) {
@@ -11,13 +15,37 @@ static double cpu_seconds(void) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static volatile unsigned long sink;
+
+static void round_of_work(void) {
+  unsigned long x = sink;
+  // Each step depends on the last (no closed form for the compiler to find).
+  for (int i = 0; i < 100000; i++) x = x * 6364136223846793005ul + (unsigned long)i;
+  sink = x;
+}
+
+// Rounds per second of CPU, measured over `sample` seconds of this process's CPU time.
+static double measure_rate(double sample) {
+  double start = cpu_seconds();
+  unsigned long rounds = 0;
+  while (cpu_seconds() - start < sample) {
+    round_of_work();
+    rounds++;
+  }
+  return rounds / (cpu_seconds() - start);
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--rate") == 0) {
+    printf("%.0f\n", measure_rate(1.0));
+    return 0;
+  }
   double seconds = argc > 1 ? atof(argv[1]) : 30;
-  volatile unsigned long x = 0;
   printf("spinner start\n");
   fflush(stdout);
-  while (cpu_seconds() < seconds)
-    for (int i = 0; i < 1000000; i++) x += (unsigned long)i * 2654435761u;
+  double rate = argc > 2 ? atof(argv[2]) : measure_rate(0.1);
+  unsigned long total = (unsigned long)(rate * seconds);
+  for (unsigned long done = 0; done < total; done++) round_of_work();
   printf("spinner done\n");
   return 0;
 }

@@ -39,6 +39,7 @@ public sealed partial class BalanceLoop(
     private readonly RecentMoves _recent = new(loadHalfLife);
     private readonly Lock _gate = new();
     private readonly Lock _placing = new();
+    private readonly SemaphoreSlim _turns = new(Math.Max(1, options.MaxConcurrentMoves));
     private double _growthHere;
 
     /// <summary>This node's mosctl switches: stay and lstay keep its processes here, block and quiet are gossiped.</summary>
@@ -150,8 +151,16 @@ public sealed partial class BalanceLoop(
             try
             {
                 await HomeMigration.WaitForExecAsync(process).ConfigureAwait(false);
-                // Just started, it is small: one short freeze moves it; pre-copy rounds would only add to the wait.
-                await migration.MigrateAsync(process, to, CancellationToken.None, precopy: false).ConfigureAwait(false);
+                await _turns.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    // Just started, it is small: one short freeze moves it; pre-copy rounds would only add to the wait.
+                    await migration.MigrateAsync(process, to, CancellationToken.None, precopy: false).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _turns.Release();
+                }
                 move.Landed(_clock.Elapsed);
             }
             catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException or ArgumentException)
@@ -218,12 +227,12 @@ public sealed partial class BalanceLoop(
         foreach (var decision in decisions.Where(d => d.From == me && byPid.ContainsKey(d.Pid)))
         {
             var process = processes.First(p => p.Pid == decision.Pid);
-            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes, now);
+            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes);
         }
         return decisions;
     }
 
-    private void Start(ManagedProcess process, Decision decision, double demand, ulong memory, TimeSpan now)
+    private void Start(ManagedProcess process, Decision decision, double demand, ulong memory)
     {
         lock (_gate) _moving[process.Pid] = memory;
         var move = _recent.Add(decision.To, Math.Min(demand, 1));
@@ -233,6 +242,7 @@ public sealed partial class BalanceLoop(
         _ = Task.Run(async () =>
         {
             string? failure = null;
+            await _turns.WaitAsync().ConfigureAwait(false);
             try
             {
                 if (guest) failure = await guests.RequestMoveAsync(process.Pid, decision.To, reason).ConfigureAwait(false);
@@ -247,6 +257,7 @@ public sealed partial class BalanceLoop(
             }
             finally
             {
+                _turns.Release();
                 if (failure is null) move.Landed(_clock.Elapsed);
                 else move.Failed();
                 lock (_gate)

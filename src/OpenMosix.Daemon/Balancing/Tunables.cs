@@ -29,6 +29,7 @@ public static class Tunables
             new("cooldown_ms", Number(b.Cooldown.TotalMilliseconds), "ms"),
             new("max_out_per_round", Number(b.MaxOutPerRound), "processes"),
             new("max_in_per_round", Number(b.MaxInPerRound), "processes"),
+            new("max_concurrent_moves", Number(b.MaxConcurrentMoves), "processes"),
             new("usher_below_free_percent", Number(b.UsherBelowFreeFraction * 100), "%"),
             new("keep_free_percent", Number(b.KeepFreeFraction * 100), "%"),
             new("usher_lookahead_ms", Number(b.UsherLookahead.TotalMilliseconds), "ms"),

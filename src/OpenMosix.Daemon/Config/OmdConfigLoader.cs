@@ -77,6 +77,7 @@ public static class OmdConfigLoader
             Cooldown = reader.Milliseconds("balance.cooldown_ms", defaults.Cooldown, 0, 86_400_000),
             MaxOutPerRound = (int)reader.Integer("balance.max_out_per_round", defaults.MaxOutPerRound, 1, 1000),
             MaxInPerRound = (int)reader.Integer("balance.max_in_per_round", defaults.MaxInPerRound, 1, 1000),
+            MaxConcurrentMoves = (int)reader.Integer("balance.max_concurrent_moves", defaults.MaxConcurrentMoves, 1, 1000),
             UsherBelowFreeFraction = reader.Real("balance.usher_below_free_percent", defaults.UsherBelowFreeFraction * 100, 0, 90) / 100,
             KeepFreeFraction = reader.Real("balance.keep_free_percent", defaults.KeepFreeFraction * 100, 0, 90) / 100,
             UsherLookahead = reader.Milliseconds("balance.usher_lookahead_ms", defaults.UsherLookahead, 0, 600_000),

@@ -15,7 +15,7 @@ public sealed class TuneCommandTests
         var run = cluster.Om(1, "mosctl", "gettune");
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = run.Stdout.TrimEnd().Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
-        Assert.Equal(16, lines.Count);
+        Assert.Equal(17, lines.Count);
         Assert.Contains("margin 0.3 fraction", lines);
         Assert.Contains("link_mb_per_second 12.5 MB/s", lines);
         Assert.Contains("cooldown_ms 8000 ms", lines);
