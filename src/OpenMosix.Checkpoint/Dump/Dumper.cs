@@ -40,7 +40,7 @@ internal sealed class Dumper(ILogger logger)
         {
             logger.LogWarning("Checkpoint of {Pid} failed, resuming it: {Error}", pid, e.Message);
             logger.LogDebug(e, "Checkpoint of {Pid} failed", pid);
-            TryResume(pid, original, originalMask);
+            TryResume(pid, original, originalMask, isOurChild);
             throw;
         }
 
@@ -215,13 +215,19 @@ internal sealed class Dumper(ILogger logger)
         Ptrace.Detach(pid);
     }
 
-    private void TryResume(int pid, UserRegs original, ulong mask)
+    private void TryResume(int pid, UserRegs original, ulong mask, bool isOurChild)
     {
         try
         {
             Resume(pid, original, mask);
         }
-        catch (Exception e) when (e is SyscallException or TraceeGoneException)
+        catch (Exception e) when (KilledTracee.Is(e))
+        {
+            logger.LogWarning("Process {Pid} was killed while frozen for its checkpoint", pid);
+            if (!KilledTracee.Release(pid, isOurChild, KilledTracee.Patience))
+                logger.LogWarning("Process {Pid} answered as killed but did not exit", pid);
+        }
+        catch (SyscallException e)
         {
             logger.LogWarning("Could not resume {Pid}: {Error}", pid, e.Message);
         }

@@ -97,9 +97,19 @@ public sealed class PrecopySession : IDisposable
         }
         finally
         {
-            Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
-            Ptrace.SetSignalMask(pid, mask);
-            Ptrace.Detach(pid);
+            try
+            {
+                Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
+                Ptrace.SetSignalMask(pid, mask);
+                Ptrace.Detach(pid);
+            }
+            catch (Exception e) when (KilledTracee.Is(e))
+            {
+                // Killed while stopped for the set-up: its parent must still see it die.
+                descriptor?.Dispose();
+                KilledTracee.Release(pid, KilledTracee.IsOurChild(pid), KilledTracee.Patience);
+                throw;
+            }
         }
         var stopped = clock.Elapsed;
         if (descriptor is null)

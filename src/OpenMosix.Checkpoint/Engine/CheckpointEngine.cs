@@ -160,7 +160,7 @@ public sealed class CheckpointEngine : IDisposable
         _tracer.Run(() =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
-            Ptrace.Detach(pid);
+            KilledTracee.Detach(pid, _logger);
             return 0;
         });
     }
@@ -320,7 +320,7 @@ public sealed class CheckpointEngine : IDisposable
             {
                 try
                 {
-                    Ptrace.Detach(pid);
+                    KilledTracee.Detach(pid, _logger);
                 }
                 catch (SyscallException e)
                 {
