@@ -86,11 +86,21 @@ say "the program finished at home: exit status $status, PID $pid all along"
 
 say "part 3: load balancing - 8 CPU-bound jobs started on node 1 of 4 nodes of half a CPU each"
 cat > "$work/burn.py" <<'PY'
-import time
-# Burns 2.5 s of CPU time (its own clock: the same work wherever it runs, however shared).
-while time.process_time() < 2.5:
+import sys, time
+# Does a fixed number of rounds: the same work wherever it runs. (Its CPU clock would not do: it starts from zero
+# again on the node a process moves to.) With --rate it prints how many rounds one CPU does in a second.
+def round_():
     sum(i * i for i in range(10_000))
+if sys.argv[1] == "--rate":
+    start, n = time.monotonic(), 0
+    while time.monotonic() - start < 1:
+        round_(); n += 1
+    print(n)
+else:
+    for _ in range(int(sys.argv[1])):
+        round_()
 PY
+rounds=$(( $(python3 "$work/burn.py" --rate) * 5 / 2 ))   # 2.5 s of CPU each
 # run_jobs BALANCE(1|0): starts the jobs on node 1, shows where they run once, prints the seconds until all are done.
 run_jobs() {
   local flags=(); [ "$1" = 1 ] || flags=(--no-balance)
@@ -99,7 +109,7 @@ run_jobs() {
   local start pids=()
   start=$(date +%s.%N)
   for _ in 1 2 3 4 5 6 7 8; do
-    "$om" lab exec --name "$lab" 1 -- "$om" run /usr/bin/python3 "$work/burn.py" &
+    "$om" lab exec --name "$lab" 1 -- "$om" run /usr/bin/python3 "$work/burn.py" "$rounds" &
     pids+=($!)
   done
   sleep 3
