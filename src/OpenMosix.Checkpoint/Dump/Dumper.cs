@@ -223,9 +223,7 @@ internal sealed class Dumper(ILogger logger)
         }
         catch (Exception e) when (KilledTracee.Is(e))
         {
-            logger.LogWarning("Process {Pid} was killed while frozen for its checkpoint", pid);
-            if (!KilledTracee.Release(pid, isOurChild, KilledTracee.Patience))
-                logger.LogWarning("Process {Pid} answered as killed but did not exit", pid);
+            KilledTracee.Release(pid, isOurChild, logger);
         }
         catch (SyscallException e)
         {

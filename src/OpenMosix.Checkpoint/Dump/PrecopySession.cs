@@ -107,7 +107,7 @@ public sealed class PrecopySession : IDisposable
             {
                 // Killed while stopped for the set-up: its parent must still see it die.
                 descriptor?.Dispose();
-                KilledTracee.Release(pid, KilledTracee.IsOurChild(pid), KilledTracee.Patience);
+                KilledTracee.Release(pid, KilledTracee.IsOurChild(pid), logger);
                 throw;
             }
         }

@@ -12,7 +12,7 @@ namespace OpenMosix.Checkpoint.Tracing;
 internal static class KilledTracee
 {
     /// <summary>How long a killed tracee is given to exit before the tracer thread moves on.</summary>
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether <paramref name="error"/> from a ptrace request means the stopped tracee was killed.</summary>
     public static bool Is(Exception error) =>
@@ -40,20 +40,25 @@ internal static class KilledTracee
         }
         catch (SyscallException e) when (Is(e))
         {
-            logger.LogWarning("Process {Pid} was killed while frozen", pid);
-            if (!Release(pid, IsOurChild(pid), Patience)) logger.LogWarning("Process {Pid} answered as killed but did not exit", pid);
+            Release(pid, IsOurChild(pid), logger);
         }
     }
 
     /// <summary>
-    /// Collects the killed tracee's exit as its tracer, which hands it on to its parent. Our own child needs nothing:
-    /// its parent is omd itself, and whatever spawned it reaps it. Gives up after <paramref name="patience"/> (a process
-    /// that answered ESRCH without dying is not ours to wait for) and says whether the exit was collected.
+    /// Collects the killed tracee's exit as its tracer, which hands it on to its parent, and logs it. Our own child
+    /// needs nothing: its parent is omd itself, and whatever spawned it reaps it. Gives up after <see cref="Patience"/>
+    /// (a process that answered ESRCH without dying is not ours to wait for).
     /// </summary>
-    public static bool Release(int pid, bool isOurChild, TimeSpan patience)
+    public static void Release(int pid, bool isOurChild, ILogger logger)
+    {
+        logger.LogWarning("Process {Pid} was killed while frozen", pid);
+        if (!Collect(pid, isOurChild)) logger.LogWarning("Process {Pid} answered as killed but did not exit", pid);
+    }
+
+    private static bool Collect(int pid, bool isOurChild)
     {
         if (isOurChild) return true;
-        var deadline = DateTime.UtcNow + patience;
+        var deadline = DateTime.UtcNow + Patience;
         try
         {
             while (true)
