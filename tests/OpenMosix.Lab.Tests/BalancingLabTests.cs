@@ -28,7 +28,7 @@ public sealed class BalancingLabTests
             Poll.Until(() => Spread() is var s && s.Count == 4 && s.Values.All(n => n == 2), TimeSpan.FromSeconds(60),
                 "two jobs on each of the four nodes");
             // Most start elsewhere at once (node 1 has no CPU free for them), the balancer evens out the rest.
-            Assert.Contains("starts on node", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+            lab.WaitForDaemonLog(1, "starts on node");
         }
         finally
         {
@@ -150,9 +150,8 @@ public sealed class BalancingLabTests
             foreach (var job in guests) lab.Exec(1, Om.Path, "migrate", $"{job.Pid}", "2").Succeeded();
 
             Poll.Until(() => Processes(lab, 1).Count(p => p.Where == 3) >= 1, TimeSpan.FromSeconds(60), "a guest of node 2 to be moved on to node 3");
-            var log = File.ReadAllText(lab.Layout.NodeDaemonLog(2));
-            Assert.Contains("balancer: asking home to move guest", log, StringComparison.Ordinal);
-            Assert.Contains("node 2 asks to move it to node 3", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+            lab.WaitForDaemonLog(2, "balancer: asking home to move guest");
+            lab.WaitForDaemonLog(1, "node 2 asks to move it to node 3");
             Assert.All(Processes(lab, 2).Where(p => p.Home == 2), p => Assert.Equal(2, p.Where));
             Assert.All(guests.Concat(locals), job => Assert.True(Signals.Exists(job.Pid)));
         }

@@ -41,7 +41,7 @@ public sealed class NodeFailureLabTests
         lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();
         CrashNode(lab, 2);
         Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"process {run.Pid} lost: node 2 is gone", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+        lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
     }
 
     private static MigrationLabTests.ManagedRun Start(TestLab lab, string program, params string[] arguments)

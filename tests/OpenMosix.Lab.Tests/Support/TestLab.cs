@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OpenMosix.Lab.State;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests.Support;
 
@@ -36,6 +37,23 @@ internal sealed class TestLab : IDisposable
     }
 
     public OmResult Exec(int node, params string[] command) => Om.Exec(Name, node, command);
+
+    /// <summary>
+    /// Waits until a node's omd has logged <paramref name="text"/>. omd's console logger writes from a queue of its
+    /// own, so a line can reach the file a moment after what it reports is already visible to a test.
+    /// </summary>
+    public void WaitForDaemonLog(int node, string text, TimeSpan? timeout = null)
+    {
+        var path = Layout.NodeDaemonLog(node);
+        Poll.Until(() => File.Exists(path) && ReadShared(path).Contains(text, StringComparison.Ordinal),
+            timeout ?? TimeSpan.FromSeconds(10), $"node {node}'s omd to log \"{text}\"");
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
 
     public OmResult Down() => Om.Run("lab", "down", "--name", Name);
 
