@@ -13,9 +13,10 @@ namespace OpenMosix.Checkpoint.Dump;
 /// <summary>
 /// Freezes a process, reads all of its state into a <see cref="ProcessImage"/> and its pages into a sink, then
 /// kills it, resumes it, or keeps it frozen. Runs on the tracer thread. On any failure the process is resumed
-/// exactly where it was (its registers and signal mask put back) unless it is already gone.
+/// exactly where it was (its registers and signal mask put back) unless it is already gone. The pages are copied
+/// <see cref="TracerThread.Aside{T}">aside</see>: the tracer thread serves brief work for other processes meanwhile.
 /// </summary>
-internal sealed class Dumper(ILogger logger)
+internal sealed class Dumper(ILogger logger, TracerThread tracer)
 {
     private const int ScratchSize = 4096, SigactionSize = 32, ItimervalOffset = 2048, ItimervalSize = 32;
 
@@ -154,9 +155,11 @@ internal sealed class Dumper(ILogger logger)
         };
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
         phase.Restart();
-        sink.WriteMetadata(image);
-        using (var copier = new MemoryCopier(pid))
+        // No ptrace from here on: the process stays stopped whoever reads its memory.
+        tracer.Aside(() =>
         {
+            sink.WriteMetadata(image);
+            using var copier = new MemoryCopier(pid);
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents))
             {
                 if (precopied.TryGetValue(region.Start, out var changed)) copier.CopyRanges(region, changed, sink);
@@ -165,8 +168,9 @@ internal sealed class Dumper(ILogger logger)
             copier.Finish();
             image.StoredPageBytes = copier.StoredBytes;
             logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);
-        }
-        sink.Complete();
+            sink.Complete();
+            return true;
+        });
         return (image, image.StoredPageBytes);
     }
 

@@ -23,6 +23,9 @@ public sealed class CheckpointEngine : IDisposable
     private readonly Dumper _dumper;
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
+    // Processes a checkpoint is under way for: brief work and the idle watch, which run while its pages are copied,
+    // leave them alone (a waitpid there would take its exit from the dump).
+    private readonly HashSet<int> _checkpointing = [];
     private readonly DeputyKeeper _deputies;
     private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
     private bool _disposed;
@@ -31,7 +34,7 @@ public sealed class CheckpointEngine : IDisposable
     {
         var factory = loggers ?? NullLoggerFactory.Instance;
         _logger = factory.CreateLogger<CheckpointEngine>();
-        _dumper = new Dumper(factory.CreateLogger<Dumper>());
+        _dumper = new Dumper(factory.CreateLogger<Dumper>(), _tracer);
         _restorer = new Restorer(factory.CreateLogger<Restorer>());
         _deputies = new DeputyKeeper(factory.CreateLogger<DeputyKeeper>());
         _tracer.Idle = WatchDeputies;
@@ -63,7 +66,18 @@ public sealed class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var report = CantMoveAnalyzer.Analyze(pid);
         if (!report.CanMove) throw new CantMoveException(report);
-        return _tracer.Run(() => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
+        return _tracer.Run(() =>
+        {
+            _checkpointing.Add(pid);
+            try
+            {
+                return _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen));
+            }
+            finally
+            {
+                _checkpointing.Remove(pid);
+            }
+        });
     }
 
     /// <summary>
@@ -157,7 +171,7 @@ public sealed class CheckpointEngine : IDisposable
     public void Thaw(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.Run(() =>
+        _tracer.RunBrief(() =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             KilledTracee.Detach(pid, _logger);
@@ -186,7 +200,7 @@ public sealed class CheckpointEngine : IDisposable
     public void MakeDeputy(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.Run(() =>
+        _tracer.RunBrief(() =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             _deputies.Make(pid);
@@ -198,7 +212,7 @@ public sealed class CheckpointEngine : IDisposable
     public void EndDeputy(int pid, ExitStatus status)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.Run(() =>
+        _tracer.RunBrief(() =>
         {
             _deputies.End(pid, status);
             return 0;
@@ -238,7 +252,7 @@ public sealed class CheckpointEngine : IDisposable
     public void KillFrozen(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.Run(() =>
+        _tracer.RunBrief(() =>
         {
             _frozen.Remove(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
@@ -269,7 +283,7 @@ public sealed class CheckpointEngine : IDisposable
     public Task<ExitStatus> WhenExited(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _tracer.Run(() =>
+        return _tracer.RunBrief(() =>
         {
             if (!_exitWatches.TryGetValue(pid, out var watch))
                 _exitWatches[pid] = watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -281,7 +295,7 @@ public sealed class CheckpointEngine : IDisposable
     {
         foreach (var (pid, watch) in _exitWatches.ToList())
         {
-            if (_frozen.Contains(pid)) continue;
+            if (_frozen.Contains(pid) || _checkpointing.Contains(pid)) continue;
             try
             {
                 var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);

@@ -7,26 +7,114 @@ namespace OpenMosix.Checkpoint.Tracing;
 /// The one thread that issues every ptrace request and waitpid for the engine's tracees (ptrace binds a tracee to
 /// the thread that attached it). Work is queued to it and the caller blocks for the result.
 /// </summary>
+/// <remarks>
+/// Brief work (a few ptrace calls: thaw a process, turn one into a deputy, end one) has a queue of its own, served
+/// first and also while a long job copies pages <see cref="Aside{T}">aside</see>. Without that, the commit of one
+/// move waited for the whole page copy of the next: a process ushered off a node short of memory kept holding its
+/// memory there for seconds after its copy was running elsewhere.
+/// </remarks>
 internal sealed class TracerThread : IDisposable
 {
-    private readonly BlockingCollection<Action> _queue = new();
+    private readonly BlockingCollection<Action> _brief = new();
+    private readonly BlockingCollection<Action> _long = new();
+    private readonly BlockingCollection<Action>[] _both;
     private readonly Thread _thread;
 
     public TracerThread()
     {
+        _both = [_brief, _long];
         _thread = new Thread(Loop) { IsBackground = true, Name = "om-tracer" };
         _thread.Start();
     }
 
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
-    public T Run<T>(Func<T> work)
+    /// <summary>Runs <paramref name="work"/> on the tracer thread, after the work queued before it.</summary>
+    public T Run<T>(Func<T> work) => Enqueue(_long, work);
+
+    public void Run(Action work) => Run(() =>
+    {
+        work();
+        return true;
+    });
+
+    /// <summary>
+    /// Runs short work (milliseconds: no page copying, no waiting on anything but its own tracee) ahead of long work,
+    /// also while a long job's pages are copied aside. It must not touch a process another job is in the middle of.
+    /// </summary>
+    public T RunBrief<T>(Func<T> work) => Enqueue(_brief, work);
+
+    public void RunBrief(Action work) => RunBrief(() =>
+    {
+        work();
+        return true;
+    });
+
+    /// <summary>
+    /// Called on the tracer thread by a long job: runs <paramref name="work"/>, which must make no ptrace request and
+    /// no waitpid (copying a frozen process's pages with process_vm_readv, writing them to a link), on a thread of its
+    /// own, and meanwhile serves brief work and the idle watch here. Returns when <paramref name="work"/> has.
+    /// </summary>
+    public T Aside<T>(Func<T> work)
+    {
+        if (!IsCurrent) throw new InvalidOperationException("Aside is for a job running on the tracer thread");
+        T? result = default;
+        ExceptionDispatchInfo? failure = null;
+        using var done = new ManualResetEventSlim();
+        var helper = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                done.Set();
+            }
+        }) { IsBackground = true, Name = "om-tracer-aside" };
+        helper.Start();
+        while (!done.IsSet)
+        {
+            Action? brief;
+            try
+            {
+                if (_brief.IsCompleted)
+                {
+                    // Disposing: finish the long job, nothing else.
+                    done.Wait();
+                    break;
+                }
+                if (!_brief.TryTake(out brief, IdleInterval)) brief = done.IsSet ? null : Idle;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // Disposing: finish the long job, nothing else.
+                done.Wait();
+                break;
+            }
+            brief?.Invoke();
+        }
+        helper.Join();
+        failure?.Throw();
+        return result!;
+    }
+
+    /// <summary>Runs on the tracer thread whenever no work has come for <see cref="IdleInterval"/> (deputy watch).</summary>
+    public Action? Idle { get; set; }
+
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(20);
+
+    private T Enqueue<T>(BlockingCollection<Action> queue, Func<T> work)
     {
         if (IsCurrent) return work();
         T? result = default;
         ExceptionDispatchInfo? failure = null;
         using var done = new ManualResetEventSlim();
-        _queue.Add(() =>
+        queue.Add(() =>
         {
             try
             {
@@ -46,17 +134,6 @@ internal sealed class TracerThread : IDisposable
         return result!;
     }
 
-    public void Run(Action work) => Run(() =>
-    {
-        work();
-        return true;
-    });
-
-    /// <summary>Runs on the tracer thread whenever no work has come for <see cref="IdleInterval"/> (deputy watch).</summary>
-    public Action? Idle { get; set; }
-
-    public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(20);
-
     private void Loop()
     {
         while (true)
@@ -64,11 +141,13 @@ internal sealed class TracerThread : IDisposable
             Action? work;
             try
             {
-                if (_queue.IsCompleted) break;
-                if (!_queue.TryTake(out work, IdleInterval)) work = Idle;
+                if (_brief.IsCompleted && _long.IsCompleted) break;
+                // Brief work first: TryTakeFromAny tries the collections in order.
+                if (BlockingCollection<Action>.TryTakeFromAny(_both, out work, IdleInterval) < 0) work = Idle;
             }
-            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ArgumentException)
             {
+                // ArgumentException: every collection is marked complete for adding and empty (disposing).
                 break;
             }
             work?.Invoke();
@@ -77,10 +156,12 @@ internal sealed class TracerThread : IDisposable
 
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _brief.CompleteAdding();
+        _long.CompleteAdding();
         // Disposed from its own thread (an event handler's continuation): the loop ends by itself after this work.
         if (IsCurrent) return;
         _thread.Join();
-        _queue.Dispose();
+        _brief.Dispose();
+        _long.Dispose();
     }
 }

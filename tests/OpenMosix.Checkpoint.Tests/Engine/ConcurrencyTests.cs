@@ -1,0 +1,88 @@
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>What the engine does for one process while it copies another's pages (a node ushering several at once).</summary>
+public sealed class ConcurrencyTests
+{
+    /// <summary>Holds the checkpoint at its first page run until let go, as a slow link to a busy node would.</summary>
+    private sealed class StalledSink : IImageSink
+    {
+        public ManualResetEventSlim Reached { get; } = new();
+        public ManualResetEventSlim Go { get; } = new();
+
+        public void WriteMetadata(ProcessImage image) { }
+
+        public void WritePages(ulong address, ReadOnlySpan<byte> data)
+        {
+            Reached.Set();
+            if (!Go.Wait(EngineFixtures.Patience * 2)) throw new IOException("the test never let the copy go on");
+        }
+
+        public void Complete() { }
+    }
+
+    private static ChildProcess Start(TempDirectory dir, string name)
+    {
+        var output = dir.File(name);
+        var child = ChildProcess.StartToFile(TestPrograms.Locate("memticker"), ["64", "1000", "20"], output);
+        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, $"{name}'s first lines");
+        return child;
+    }
+
+    [Fact]
+    public async Task A_frozen_process_becomes_a_deputy_and_gives_back_its_memory_while_another_checkpoint_is_copying_pages()
+    {
+        using var dir = new TempDirectory();
+        using var first = Start(dir, "first");
+        using var second = Start(dir, "second");
+        using var engine = new CheckpointEngine();
+        engine.Checkpoint(first.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+
+        var sink = new StalledSink();
+        var stalled = Task.Run(() => engine.Checkpoint(second.Pid, sink, new DumpOptions(AfterDump.Resume)), TestContext.Current.CancellationToken);
+        Assert.True(sink.Reached.Wait(EngineFixtures.Patience, TestContext.Current.CancellationToken), "the second checkpoint never reached its pages");
+
+        // Before, this waited behind the whole page copy of the second process: here that copy is stalled until after.
+        var deputy = Task.Run(() => engine.MakeDeputy(first.Pid), TestContext.Current.CancellationToken);
+        var madeFirst = await Task.WhenAny(deputy, Task.Delay(EngineFixtures.Patience, TestContext.Current.CancellationToken)) == deputy;
+        sink.Go.Set();
+        var result = await stalled;
+        await deputy;
+
+        Assert.True(madeFirst, "the deputy was made only after the other checkpoint's page copy ended");
+        Assert.InRange(DeputyRss(first.Pid), 0, 2L << 20);
+        Assert.True(result.PageBytes >= 64UL << 20);
+        Assert.False(second.HasExited);
+        engine.EndDeputy(first.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), first.WaitForExit(EngineFixtures.Patience));
+    }
+
+    [Fact]
+    public void A_checkpoint_that_fails_while_copying_pages_aside_resumes_the_process_and_reports_the_error()
+    {
+        using var dir = new TempDirectory();
+        using var child = Start(dir, "child");
+        using var engine = new CheckpointEngine();
+        var failing = new FailAfterMetadata();
+        var error = Assert.Throws<IOException>(() => engine.Checkpoint(child.Pid, failing, new DumpOptions(AfterDump.KeepFrozen)));
+        Assert.Equal("link lost (simulated)", error.Message);
+        var lines = Poll.CountLines(dir.File("child"));
+        Poll.Until(() => Poll.CountLines(dir.File("child")) > lines, EngineFixtures.Patience, "the process to tick again");
+        Assert.Throws<InvalidOperationException>(() => engine.MakeDeputy(child.Pid));
+    }
+
+    private sealed class FailAfterMetadata : IImageSink
+    {
+        public void WriteMetadata(ProcessImage image) { }
+        public void WritePages(ulong address, ReadOnlySpan<byte> data) => throw new IOException("link lost (simulated)");
+        public void Complete() { }
+    }
+
+    private static long DeputyRss(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+}
