@@ -45,20 +45,30 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             throw;
         }
 
-        switch (options.After)
+        try
         {
-            case AfterDump.Kill:
-                Signals.Kill(pid, Signals.SIGKILL);
-                WaitUntilDead(pid, isOurChild);
-                break;
-            case AfterDump.Resume:
-                Resume(pid, original, originalMask);
-                break;
-            case AfterDump.KeepFrozen:
-                Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
-                Ptrace.SetSignalMask(pid, originalMask);
-                keptFrozen(pid);
-                break;
+            switch (options.After)
+            {
+                case AfterDump.Kill:
+                    Signals.Kill(pid, Signals.SIGKILL);
+                    WaitUntilDead(pid, isOurChild);
+                    break;
+                case AfterDump.Resume:
+                    Resume(pid, original, originalMask);
+                    break;
+                case AfterDump.KeepFrozen:
+                    Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
+                    Ptrace.SetSignalMask(pid, originalMask);
+                    keptFrozen(pid);
+                    break;
+            }
+        }
+        catch (Exception e) when (options.After != AfterDump.Kill && KilledTracee.Is(e))
+        {
+            // Killed between its last page and now (the OOM killer on a full node): its image is complete, but there
+            // is no process left to resume or keep; its parent gets its death.
+            KilledTracee.Release(pid, isOurChild, logger);
+            throw new TraceeGoneException(pid, $"process {pid} was killed while frozen for its checkpoint");
         }
         var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed);
         logger.LogInformation("Checkpointed {Pid}: {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",

@@ -23,9 +23,6 @@ public sealed class CheckpointEngine : IDisposable
     private readonly Dumper _dumper;
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
-    // Processes a checkpoint is under way for: brief work and the idle watch, which run while its pages are copied,
-    // leave them alone (a waitpid there would take its exit from the dump).
-    private readonly HashSet<int> _checkpointing = [];
     private readonly DeputyKeeper _deputies;
     private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
     private bool _disposed;
@@ -35,7 +32,7 @@ public sealed class CheckpointEngine : IDisposable
         var factory = loggers ?? NullLoggerFactory.Instance;
         _logger = factory.CreateLogger<CheckpointEngine>();
         _dumper = new Dumper(factory.CreateLogger<Dumper>(), _tracer);
-        _restorer = new Restorer(factory.CreateLogger<Restorer>());
+        _restorer = new Restorer(factory.CreateLogger<Restorer>(), _tracer);
         _deputies = new DeputyKeeper(factory.CreateLogger<DeputyKeeper>());
         _tracer.Idle = WatchDeputies;
     }
@@ -68,15 +65,10 @@ public sealed class CheckpointEngine : IDisposable
         if (!report.CanMove) throw new CantMoveException(report);
         return _tracer.Run(() =>
         {
-            _checkpointing.Add(pid);
-            try
-            {
-                return _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen));
-            }
-            finally
-            {
-                _checkpointing.Remove(pid);
-            }
+            // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
+            // take its exit from the dump).
+            using var busy = _tracer.Busy(pid);
+            return _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen));
         });
     }
 
@@ -90,7 +82,11 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var report = CantMoveAnalyzer.Analyze(pid);
         if (!report.CanMove) throw new CantMoveException(report);
-        return _tracer.Run(() => PrecopySession.Start(pid, _logger));
+        return _tracer.Run(() =>
+        {
+            using var busy = _tracer.Busy(pid);
+            return PrecopySession.Start(pid, _logger);
+        });
     }
 
     /// <summary>The target side of a pre-copy: a stub laid out from round 1 and filled with its pages.</summary>
@@ -171,7 +167,7 @@ public sealed class CheckpointEngine : IDisposable
     public void Thaw(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.RunBrief(() =>
+        _tracer.RunBrief(pid, () =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             KilledTracee.Detach(pid, _logger);
@@ -200,10 +196,20 @@ public sealed class CheckpointEngine : IDisposable
     public void MakeDeputy(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.RunBrief(() =>
+        _tracer.RunBrief(pid, () =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
-            _deputies.Make(pid);
+            try
+            {
+                _deputies.Make(pid);
+            }
+            catch (Exception e) when (KilledTracee.Is(e))
+            {
+                // Killed while it waited frozen for its copy to start (the OOM killer on a full node): there is no
+                // deputy to make, and its parent must get its death.
+                KilledTracee.Release(pid, KilledTracee.IsOurChild(pid), _logger);
+                throw new TraceeGoneException(pid, $"process {pid} was killed while frozen for its move");
+            }
             return 0;
         });
     }
@@ -212,7 +218,7 @@ public sealed class CheckpointEngine : IDisposable
     public void EndDeputy(int pid, ExitStatus status)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.RunBrief(() =>
+        _tracer.RunBrief(pid, () =>
         {
             _deputies.End(pid, status);
             return 0;
@@ -230,6 +236,8 @@ public sealed class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         return _tracer.Run(() =>
         {
+            // Its pages are filled between brief work for other processes; what is for this one waits (EndDeputy).
+            using var busy = _tracer.Busy(deputyPid);
             var trampoline = _deputies.Stop(deputyPid);
             var newTrampoline = trampoline;
             try
@@ -252,7 +260,7 @@ public sealed class CheckpointEngine : IDisposable
     public void KillFrozen(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.RunBrief(() =>
+        _tracer.RunBrief(pid, () =>
         {
             _frozen.Remove(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
@@ -283,7 +291,7 @@ public sealed class CheckpointEngine : IDisposable
     public Task<ExitStatus> WhenExited(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _tracer.RunBrief(() =>
+        return _tracer.RunBrief(pid, () =>
         {
             if (!_exitWatches.TryGetValue(pid, out var watch))
                 _exitWatches[pid] = watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -295,7 +303,7 @@ public sealed class CheckpointEngine : IDisposable
     {
         foreach (var (pid, watch) in _exitWatches.ToList())
         {
-            if (_frozen.Contains(pid) || _checkpointing.Contains(pid)) continue;
+            if (_frozen.Contains(pid) || _tracer.IsBusy(pid)) continue;
             try
             {
                 var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);

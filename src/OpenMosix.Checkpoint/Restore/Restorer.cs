@@ -14,7 +14,7 @@ namespace OpenMosix.Checkpoint.Restore;
 /// stub, move vdso/vvar, rebuild the break, map every region, fill it, reopen files, restore signals, timers,
 /// limits and identity, credentials last, then registers, and let it go. Runs on the tracer thread.
 /// </summary>
-internal sealed partial class Restorer(ILogger logger)
+internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 {
     internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
@@ -127,6 +127,8 @@ internal sealed partial class Restorer(ILogger logger)
             {
                 writer.Add(run);
                 options.BytesRestored?.Report(writer.Written);
+                // A restore takes seconds: meanwhile other processes are let run, turned into deputies, ended.
+                tracer.ServeBrief();
             }
             writer.Flush();
             userFaults?.Release();

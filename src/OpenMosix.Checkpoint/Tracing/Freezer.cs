@@ -37,9 +37,16 @@ internal static class Freezer
 }
 
 /// <summary>The traced process exited or was killed while the engine worked on it.</summary>
-public sealed class TraceeGoneException(int pid, WaitStatus status)
-    : Exception($"process {pid} {(status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by signal {status.TermSignal}")} while being traced")
+public sealed class TraceeGoneException : Exception
 {
-    public int Pid { get; } = pid;
-    public WaitStatus Status { get; } = status;
+    public TraceeGoneException(int pid, WaitStatus status)
+        : base($"process {pid} {(status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by signal {status.TermSignal}")} while being traced") =>
+        Pid = pid;
+
+    /// <summary>Found gone by a request answered with ESRCH, its end already handed to its parent.</summary>
+    public TraceeGoneException(int pid, string message)
+        : base(message) =>
+        Pid = pid;
+
+    public int Pid { get; }
 }

@@ -18,6 +18,7 @@ internal sealed class TracerThread : IDisposable
     private readonly BlockingCollection<Action> _brief = new();
     private readonly BlockingCollection<Action> _long = new();
     private readonly BlockingCollection<Action>[] _both;
+    private readonly HashSet<int> _busy = [];
     private readonly Thread _thread;
 
     public TracerThread()
@@ -39,16 +40,76 @@ internal sealed class TracerThread : IDisposable
     });
 
     /// <summary>
-    /// Runs short work (milliseconds: no page copying, no waiting on anything but its own tracee) ahead of long work,
-    /// also while a long job's pages are copied aside. It must not touch a process another job is in the middle of.
+    /// Runs short work on process <paramref name="pid"/> (milliseconds: no page copying, no waiting on anything but
+    /// that process) ahead of long work, also while a long job copies pages (<see cref="Aside{T}"/>,
+    /// <see cref="ServeBrief"/>). While a long job has <paramref name="pid"/> <see cref="Busy">busy</see>, the work
+    /// waits until that job has ended.
     /// </summary>
-    public T RunBrief<T>(Func<T> work) => Enqueue(_brief, work);
+    public T RunBrief<T>(int pid, Func<T> work)
+    {
+        if (IsCurrent) return work();
+        T? result = default;
+        ExceptionDispatchInfo? failure = null;
+        using var done = new ManualResetEventSlim();
+        Action? run = null;
+        run = () =>
+        {
+            if (_busy.Contains(pid) && !_long.IsAddingCompleted)
+            {
+                // After the job that has it busy: the main loop takes long work only between jobs.
+                _long.Add(run!);
+                return;
+            }
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                done.Set();
+            }
+        };
+        _brief.Add(run);
+        done.Wait();
+        failure?.Throw();
+        return result!;
+    }
 
-    public void RunBrief(Action work) => RunBrief(() =>
+    public void RunBrief(int pid, Action work) => RunBrief(pid, () =>
     {
         work();
         return true;
     });
+
+    /// <summary>Marks <paramref name="pid"/> as worked on by the long job running now, until disposed.</summary>
+    public IDisposable Busy(int pid)
+    {
+        if (!IsCurrent) throw new InvalidOperationException("Busy is for a job running on the tracer thread");
+        _busy.Add(pid);
+        return new BusyMark(this, pid);
+    }
+
+    /// <summary>Whether a long job is working on <paramref name="pid"/> (tracer thread only).</summary>
+    public bool IsBusy(int pid) => _busy.Contains(pid);
+
+    private sealed class BusyMark(TracerThread tracer, int pid) : IDisposable
+    {
+        public void Dispose() => tracer._busy.Remove(pid);
+    }
+
+    /// <summary>
+    /// Called on the tracer thread by a long job between steps (a restore between page runs): runs the brief work
+    /// queued by now, then returns.
+    /// </summary>
+    public void ServeBrief()
+    {
+        if (!IsCurrent) throw new InvalidOperationException("ServeBrief is for a job running on the tracer thread");
+        for (var waiting = _brief.Count; waiting > 0 && _brief.TryTake(out var brief); waiting--) brief();
+    }
 
     /// <summary>
     /// Called on the tracer thread by a long job: runs <paramref name="work"/>, which must make no ptrace request and
