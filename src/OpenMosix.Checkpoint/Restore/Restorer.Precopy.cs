@@ -125,11 +125,7 @@ internal sealed partial class Restorer
         using var userFaults = useUserFaults ? UserFaultPages.TryOpen(pid, injector, tracked, logger) : null;
         var writer = new PageWriter(pid, tracked, userFaults,
             (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
-        while (round.ReadNextPageRun() is { } run)
-        {
-            writer.Add(run);
-            tracer.ServeBrief();
-        }
+        tracer.Pipe(round.ReadNextPageRun, writer.Add);
         writer.Flush();
         userFaults?.Release();
         return writer.Written;

@@ -123,13 +123,13 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             var writer = new PageWriter(pid, withContents, userFaults,
                 (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
             var reading = TimeSpan.Zero;
-            while (Timed(source.ReadNextPageRun, ref reading) is { } run)
+            // A restore takes seconds, mostly waiting for the sender: meanwhile other processes are let run, turned
+            // into deputies, ended (a target taking two processes at once would otherwise hold the first frozen).
+            tracer.Pipe(() => Timed(source.ReadNextPageRun, ref reading), run =>
             {
                 writer.Add(run);
                 options.BytesRestored?.Report(writer.Written);
-                // A restore takes seconds: meanwhile other processes are let run, turned into deputies, ended.
-                tracer.ServeBrief();
-            }
+            });
             writer.Flush();
             userFaults?.Release();
             pageBytes = writer.Written;

@@ -1,4 +1,5 @@
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
@@ -59,6 +60,58 @@ public sealed class ConcurrencyTests
         Assert.False(second.HasExited);
         engine.EndDeputy(first.Pid, new ExitStatus(0, 0));
         Assert.Equal(new ChildExit(0, 0), first.WaitForExit(EngineFixtures.Patience));
+    }
+
+    /// <summary>Holds a restore before its first page run until let go, as a slow sender would.</summary>
+    private sealed class StalledSource(IImageSource inner) : IImageSource
+    {
+        private bool _first = true;
+        public ManualResetEventSlim Reached { get; } = new();
+        public ManualResetEventSlim Go { get; } = new();
+
+        public ProcessImage ReadMetadata() => inner.ReadMetadata();
+
+        public PageRun? ReadNextPageRun()
+        {
+            if (_first)
+            {
+                _first = false;
+                Reached.Set();
+                if (!Go.Wait(EngineFixtures.Patience * 2)) throw new IOException("the test never let the restore go on");
+            }
+            return inner.ReadNextPageRun();
+        }
+    }
+
+    [Fact]
+    public async Task A_frozen_process_is_let_run_on_while_a_restore_waits_for_the_pages_of_another()
+    {
+        using var dir = new TempDirectory();
+        using var first = Start(dir, "first");
+        using var second = Start(dir, "second");
+        using var engine = new CheckpointEngine();
+        engine.Checkpoint(first.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        var image = new MemoryStream();
+        using (var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true)))
+            engine.Checkpoint(second.Pid, writer, new DumpOptions(AfterDump.Resume));
+        image.Position = 0;
+
+        using var reader = new ImageReader(image);
+        var source = new StalledSource(reader);
+        var restoring = Task.Run(() => engine.Restore(source, new RestoreOptions(TryOriginalPid: false)), TestContext.Current.CancellationToken);
+        Assert.True(source.Reached.Wait(EngineFixtures.Patience, TestContext.Current.CancellationToken), "the restore never reached its pages");
+
+        var thaw = Task.Run(() => engine.Thaw(first.Pid), TestContext.Current.CancellationToken);
+        var thawedFirst = await Task.WhenAny(thaw, Task.Delay(EngineFixtures.Patience, TestContext.Current.CancellationToken)) == thaw;
+        source.Go.Set();
+        var restored = await restoring;
+        await thaw;
+
+        Assert.True(thawedFirst, "the frozen process was let go only after the other restore ended");
+        var lines = Poll.CountLines(dir.File("first"));
+        Poll.Until(() => Poll.CountLines(dir.File("first")) > lines, EngineFixtures.Patience, "the thawed process to tick again");
+        Signals.Kill(restored.Pid, Signals.SIGKILL);
+        Assert.Equal(Signals.SIGKILL, engine.WaitForExitWithin(restored, EngineFixtures.Patience).Signal);
     }
 
     [Fact]
