@@ -21,7 +21,7 @@ public sealed class PrecopyTests
     {
         using var dir = new TempDirectory();
         var churner = TestPrograms.Locate("churner");
-        string[] arguments = ["24", "60", "15"];
+        string[] arguments = ["24", "200", "15"]; // 3 s: it must outlive the rounds on a loaded machine
         using var reference = ChildProcess.StartToFile(churner, arguments, dir.File("expected"));
         using var child = ChildProcess.StartToFile(churner, arguments, dir.File("out"));
         Poll.UntilLines(dir.File("out"), 4, Patience);
@@ -68,7 +68,7 @@ public sealed class PrecopyTests
     {
         using var dir = new TempDirectory();
         var churner = TestPrograms.Locate("churner");
-        string[] arguments = ["8", "40", "10"];
+        string[] arguments = ["8", "150", "10"]; // 1.5 s: it must outlive the round on a loaded machine
         using var reference = ChildProcess.StartToFile(churner, arguments, dir.File("expected"));
         using var child = ChildProcess.StartToFile(churner, arguments, dir.File("out"));
         Poll.UntilLines(dir.File("out"), 3, Patience);
