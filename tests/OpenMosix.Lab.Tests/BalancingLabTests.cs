@@ -131,6 +131,28 @@ public sealed class BalancingLabTests
     }
 
     [Fact]
+    public void A_guest_whose_home_has_no_room_for_it_is_not_brought_home_and_runs_on_where_it_is()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance", "--mem", "1G");
+        using var guest = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", TestPrograms.Locate("memticker"), "300", "600", "100"]);
+        Poll.Until(() => Processes(lab, 1).Any(p => p.Pid == guest.Pid), TimeSpan.FromSeconds(20), "the job to be registered");
+        lab.Exec(1, Om.Path, "migrate", $"{guest.Pid}", "2", "--no-precopy").Succeeded();
+        // Home fills up while it is away: 650 MiB more leaves less than its 300 MiB and the 10% kept free.
+        using var hog = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", TestPrograms.Locate("memticker"), "650", "600", "100"]);
+        Poll.Until(() => File.ReadAllText(Path.Combine(lab.Layout.MemoryCgroup(1), "memory.usage_in_bytes")) is var used
+                         && long.Parse(used.Trim(), System.Globalization.CultureInfo.InvariantCulture) > 650L << 20,
+            TimeSpan.FromSeconds(30), "node 1 to fill up");
+
+        var expel = lab.Exec(2, Om.Path, "mosctl", "expel");
+        Assert.Equal(1, expel.ExitCode);
+        Assert.Contains($"om: not expelled: ", expel.Stderr, StringComparison.Ordinal);
+        Assert.Contains("home (node 1) has no room for its 3", expel.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, Processes(lab, 1).Single(p => p.Pid == guest.Pid).Where);
+        Assert.Single(Processes(lab, 2), p => p.State == "guest");
+        Assert.True(Signals.Exists(guest.Pid));
+    }
+
+    [Fact]
     public void A_busy_node_asks_the_home_of_its_guests_to_move_them_on_to_an_idle_node()
     {
         using var lab = TestLab.WithDaemons(3, "--cpus", "0.5,0.5,0.5", "--timeout", "15");

@@ -66,6 +66,8 @@ public static partial class OmdHost
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
+            LocalMemory = sampler.ReadMemory,
+            KeepFreeFraction = config.Balancer.KeepFreeFraction,
         };
         migration.Start();
         var guests = new GuestDirectory();

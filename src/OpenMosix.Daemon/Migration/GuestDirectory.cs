@@ -21,6 +21,6 @@ public sealed class GuestDirectory
     /// </summary>
     public Task<string?> RequestMoveAsync(int guestPid, ushort target, string reason) =>
         _sessions.TryGetValue(guestPid, out var session)
-            ? session.RequestMoveAsync(target, reason)
+            ? session.RequestMoveAsync(guestPid, target, reason)
             : Task.FromResult<string?>($"process {guestPid} is not a guest here");
 }

@@ -6,6 +6,7 @@ using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Migration;
 
@@ -307,8 +308,17 @@ public sealed partial class GuestSession(
     /// Asks home to move the guest to <paramref name="target"/>; completes with null when the guest has left, or with
     /// why it stays. One request at a time: a second one while the first is open is turned down at once.
     /// </summary>
-    public async Task<string?> RequestMoveAsync(ushort target, string reason)
+    public async Task<string?> RequestMoveAsync(int guestPid, ushort target, string reason)
     {
+        long resident;
+        try
+        {
+            resident = ProcFs.ReadResidentBytes(guestPid);
+        }
+        catch (IOException)
+        {
+            resident = 0; // gone meanwhile: home finds that out itself
+        }
         TaskCompletionSource<string?> request;
         lock (_moveGate)
         {
@@ -317,7 +327,7 @@ public sealed partial class GuestSession(
         }
         try
         {
-            await ControlMessage.SendAsync(link, new ControlMessage("move") { Target = target, Reason = reason }).ConfigureAwait(false);
+            await ControlMessage.SendAsync(link, new ControlMessage("move") { Target = target, Reason = reason, MemoryBytes = resident }).ConfigureAwait(false);
         }
         catch (LinkException e)
         {

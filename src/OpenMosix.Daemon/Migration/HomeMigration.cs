@@ -35,6 +35,12 @@ public sealed partial class HomeMigration(
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
+    /// <summary>This node's memory (total, free) now; with it, a process is brought home on its way to another node
+    /// only if it fits here, keeping <see cref="KeepFreeFraction"/> free.</summary>
+    public Func<(ulong Total, ulong Free)>? LocalMemory { get; init; }
+
+    public double KeepFreeFraction { get; init; } = 0.10;
+
     /// <summary>One moved process's link, and a pending request to bring it home.</summary>
     private sealed class RelayState(NodeLink link, ManagedProcess process)
     {
@@ -373,7 +379,8 @@ public sealed partial class HomeMigration(
                     if (message.Kind == "move")
                     {
                         // On a task of its own: bringing it home needs this loop to receive the image.
-                        _ = MoveOnRequestAsync(process, link, (ushort)Math.Clamp(message.Target, 0, ushort.MaxValue), message.Reason);
+                        _ = MoveOnRequestAsync(process, link, (ushort)Math.Clamp(message.Target, 0, ushort.MaxValue), message.Reason,
+                            (ulong)Math.Max(0, message.MemoryBytes));
                         continue;
                     }
                     // The input must stop before the process runs here again, or this relay would steal its input.
@@ -427,7 +434,7 @@ public sealed partial class HomeMigration(
     /// brings it back, then sends it out again when the target is another node. If it cannot leave that node, the
     /// node hears why; if it came home but the target would not take it, it runs on at home.
     /// </summary>
-    private async Task MoveOnRequestAsync(ManagedProcess process, NodeLink link, ushort target, string? reason)
+    private async Task MoveOnRequestAsync(ManagedProcess process, NodeLink link, ushort target, string? reason, ulong memory)
     {
         var from = process.Where;
         LogMoveRequested(logger, process.Pid, from, target, reason ?? "no reason given");
@@ -435,6 +442,10 @@ public sealed partial class HomeMigration(
         {
             if (process.State != ProcessState.Remote)
                 throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}");
+            // It passes through here: on a node short of memory (often the one it was ushered from) the kernel would
+            // kill it, or its deputy, while it is rebuilt. The gossiped figure the asking node went by may be old.
+            if (LocalMemory?.Invoke() is var (total, free) && free < memory + total * KeepFreeFraction)
+                throw new MigrationException($"home (node {selfNode()}) has no room for its {memory >> 20} MiB on the way ({free >> 20} MiB free)");
             if (target == selfNode() || target == 0) await BringHomeAsync(process).ConfigureAwait(false);
             else await MoveAsync(process, target.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None).ConfigureAwait(false);
         }
