@@ -135,6 +135,7 @@ internal sealed class TracerThread : IDisposable
             finally
             {
                 done.Set();
+                Wake();
             }
         }) { IsBackground = true, Name = "om-tracer-aside" };
         helper.Start();
@@ -218,6 +219,19 @@ internal sealed class TracerThread : IDisposable
             producer.Join();
         }
         failure?.Throw();
+    }
+
+    /// <summary>Ends the tracer thread's wait for brief work at once (a no-op item): the long job it serves can go on.</summary>
+    private void Wake()
+    {
+        try
+        {
+            _brief.Add(static () => { });
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Disposing: the wait ends by itself.
+        }
     }
 
     /// <summary>Runs on the tracer thread whenever no work has come for <see cref="IdleInterval"/> (deputy watch).</summary>
