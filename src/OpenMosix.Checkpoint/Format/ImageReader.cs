@@ -136,12 +136,24 @@ public sealed class ImageReader : IImageSource, IDisposable
     }
 
     /// <summary>The section after the current one: the read-ahead's result, or read now.</summary>
+    /// <summary>
+    /// How a reader waits for the next section being read in the background (by default it just blocks): a restore
+    /// waits serving other work on its thread meanwhile, since a slow sender can keep it waiting for seconds.
+    /// </summary>
+    public Action<Task>? WaitForSection { get; set; }
+
     private LoadedSection TakeNextSection()
     {
         LoadedSection next;
+        if (_next is null && WaitForSection is not null)
+        {
+            var spare = _spare;
+            _next = Task.Run(() => Load(spare));
+        }
         if (_next is { } pending)
         {
             _next = null;
+            WaitForSection?.Invoke(pending);
             next = pending.GetAwaiter().GetResult();
         }
         else

@@ -125,7 +125,12 @@ internal sealed partial class Restorer
         using var userFaults = useUserFaults ? UserFaultPages.TryOpen(pid, injector, tracked, logger) : null;
         var writer = new PageWriter(pid, tracked, userFaults,
             (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
-        tracer.Pipe(round.ReadNextPageRun, writer.Add);
+        using var serving = ServeBriefWhileWaiting(round);
+        while (round.ReadNextPageRun() is { } run)
+        {
+            writer.Add(run);
+            tracer.ServeBrief();
+        }
         writer.Flush();
         userFaults?.Release();
         return writer.Written;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
@@ -125,11 +126,13 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             var reading = TimeSpan.Zero;
             // A restore takes seconds, mostly waiting for the sender: meanwhile other processes are let run, turned
             // into deputies, ended (a target taking two processes at once would otherwise hold the first frozen).
-            tracer.Pipe(() => Timed(source.ReadNextPageRun, ref reading), run =>
+            using var serving = ServeBriefWhileWaiting(source);
+            while (Timed(source.ReadNextPageRun, ref reading) is { } run)
             {
                 writer.Add(run);
                 options.BytesRestored?.Report(writer.Written);
-            });
+                tracer.ServeBrief();
+            }
             writer.Flush();
             userFaults?.Release();
             pageBytes = writer.Written;
@@ -218,6 +221,19 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         if (image.Origin.KernelRelease.Length > 0 && image.Origin.KernelRelease != kernel.Release)
             logger.LogWarning("Image was taken on kernel {ImageKernel}, this is {Kernel}: vdso layout and syscall behaviour may differ",
                 image.Origin.KernelRelease, kernel.Release);
+    }
+
+    /// <summary>Until disposed, an image read from a link waits for its sections serving brief tracer work.</summary>
+    private IDisposable? ServeBriefWhileWaiting(IImageSource source)
+    {
+        if (source is not ImageReader reader) return null;
+        reader.WaitForSection = tracer.WaitServingBrief;
+        return new Restoring(reader);
+    }
+
+    private sealed class Restoring(ImageReader reader) : IDisposable
+    {
+        public void Dispose() => reader.WaitForSection = null;
     }
 
     private static T Timed<T>(Func<T> step, ref TimeSpan spent)

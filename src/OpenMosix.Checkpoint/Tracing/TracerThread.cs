@@ -166,59 +166,15 @@ internal sealed class TracerThread : IDisposable
     }
 
     /// <summary>
-    /// Called on the tracer thread by a long job: takes items from <paramref name="produce"/> (reading the next page
-    /// run of an image from a link, which waits on the sender) on a thread of its own, one at a time, and hands each
-    /// to <paramref name="consume"/> here (writing it into the process, which may need ptrace); while it waits for the
-    /// next one, brief work is served. An item is consumed before the next is produced: what
-    /// <paramref name="produce"/> returns may be valid only until its next call. Stops at null or at the first error.
+    /// Called on the tracer thread by a long job that must wait for <paramref name="pending"/> (a restore waiting for
+    /// the next section of its image to arrive from the sender): serves brief work until it completes.
     /// </summary>
-    public void Pipe<T>(Func<T?> produce, Action<T> consume) where T : struct
+    public void WaitServingBrief(Task pending)
     {
-        if (!IsCurrent) throw new InvalidOperationException("Pipe is for a job running on the tracer thread");
-        using var ready = new SemaphoreSlim(0);
-        using var taken = new SemaphoreSlim(0);
-        T? item = null;
-        var stop = false;
-        ExceptionDispatchInfo? failure = null;
-        var producer = new Thread(() =>
-        {
-            try
-            {
-                while (!Volatile.Read(ref stop))
-                {
-                    item = produce();
-                    ready.Release();
-                    if (item is null) return;
-                    taken.Wait();
-                }
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-                item = null;
-                ready.Release();
-            }
-        }) { IsBackground = true, Name = "om-tracer-pipe" };
-        producer.Start();
-        try
-        {
-            while (true)
-            {
-                ServeBrief();
-                if (!ready.Wait(IdleInterval)) continue;
-                if (item is not { } next) break;
-                consume(next);
-                taken.Release();
-            }
-        }
-        finally
-        {
-            // On an error here the producer may wait for its item to be taken: let it go, and it stops.
-            Volatile.Write(ref stop, true);
-            taken.Release();
-            producer.Join();
-        }
-        failure?.Throw();
+        ArgumentNullException.ThrowIfNull(pending);
+        if (!IsCurrent) throw new InvalidOperationException("WaitServingBrief is for a job running on the tracer thread");
+        do ServeBrief();
+        while (!pending.IsCompleted && !((IAsyncResult)pending).AsyncWaitHandle.WaitOne(IdleInterval));
     }
 
     /// <summary>Ends the tracer thread's wait for brief work at once (a no-op item): the long job it serves can go on.</summary>

@@ -62,25 +62,35 @@ public sealed class ConcurrencyTests
         Assert.Equal(new ChildExit(0, 0), first.WaitForExit(EngineFixtures.Patience));
     }
 
-    /// <summary>Holds a restore before its first page run until let go, as a slow sender would.</summary>
-    private sealed class StalledSource(IImageSource inner) : IImageSource
+    /// <summary>An image arriving from a sender that stalls half-way through its pages until let go.</summary>
+    private sealed class StalledStream(byte[] image) : Stream
     {
-        private bool _first = true;
+        private long _position;
         public ManualResetEventSlim Reached { get; } = new();
         public ManualResetEventSlim Go { get; } = new();
 
-        public ProcessImage ReadMetadata() => inner.ReadMetadata();
-
-        public PageRun? ReadNextPageRun()
+        public override int Read(byte[] buffer, int offset, int count)
         {
-            if (_first)
+            if (_position >= image.Length / 2 && !Go.IsSet)
             {
-                _first = false;
                 Reached.Set();
-                if (!Go.Wait(EngineFixtures.Patience * 2)) throw new IOException("the test never let the restore go on");
+                if (!Go.Wait(EngineFixtures.Patience * 2)) throw new IOException("the test never let the sender go on");
             }
-            return inner.ReadNextPageRun();
+            var n = (int)Math.Min(count, Math.Max(0, Math.Min(image.Length, image.Length / 2 > _position && !Go.IsSet ? image.Length / 2 : image.Length) - _position));
+            Array.Copy(image, _position, buffer, offset, n);
+            _position += n;
+            return n;
         }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
@@ -96,9 +106,9 @@ public sealed class ConcurrencyTests
             engine.Checkpoint(second.Pid, writer, new DumpOptions(AfterDump.Resume));
         image.Position = 0;
 
-        using var reader = new ImageReader(image);
-        var source = new StalledSource(reader);
-        var restoring = Task.Run(() => engine.Restore(source, new RestoreOptions(TryOriginalPid: false)), TestContext.Current.CancellationToken);
+        var source = new StalledStream(image.ToArray());
+        using var reader = new ImageReader(source);
+        var restoring = Task.Run(() => engine.Restore(reader, new RestoreOptions(TryOriginalPid: false)), TestContext.Current.CancellationToken);
         Assert.True(source.Reached.Wait(EngineFixtures.Patience, TestContext.Current.CancellationToken), "the restore never reached its pages");
 
         var thaw = Task.Run(() => engine.Thaw(first.Pid), TestContext.Current.CancellationToken);
