@@ -31,7 +31,7 @@ internal sealed class TracerThread : IDisposable
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
     /// <summary>Runs <paramref name="work"/> on the tracer thread, after the work queued before it.</summary>
-    public T Run<T>(Func<T> work) => Enqueue(_long, work);
+    public T Run<T>(Func<T> work) => Enqueue(_long, work, busyPid: null);
 
     public void Run(Action work) => Run(() =>
     {
@@ -45,39 +45,7 @@ internal sealed class TracerThread : IDisposable
     /// <see cref="ServeBrief"/>). While a long job has <paramref name="pid"/> <see cref="Busy">busy</see>, the work
     /// waits until that job has ended.
     /// </summary>
-    public T RunBrief<T>(int pid, Func<T> work)
-    {
-        if (IsCurrent) return work();
-        T? result = default;
-        ExceptionDispatchInfo? failure = null;
-        using var done = new ManualResetEventSlim();
-        Action? run = null;
-        run = () =>
-        {
-            if (_busy.Contains(pid) && !_long.IsAddingCompleted)
-            {
-                // After the job that has it busy: the main loop takes long work only between jobs.
-                _long.Add(run!);
-                return;
-            }
-            try
-            {
-                result = work();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-            finally
-            {
-                done.Set();
-            }
-        };
-        _brief.Add(run);
-        done.Wait();
-        failure?.Throw();
-        return result!;
-    }
+    public T RunBrief<T>(int pid, Func<T> work) => Enqueue(_brief, work, pid);
 
     public void RunBrief(int pid, Action work) => RunBrief(pid, () =>
     {
@@ -119,24 +87,13 @@ internal sealed class TracerThread : IDisposable
     public T Aside<T>(Func<T> work)
     {
         if (!IsCurrent) throw new InvalidOperationException("Aside is for a job running on the tracer thread");
-        T? result = default;
-        ExceptionDispatchInfo? failure = null;
+        var outcome = new Outcome<T>();
         using var done = new ManualResetEventSlim();
         var helper = new Thread(() =>
         {
-            try
-            {
-                result = work();
-            }
-            catch (Exception e)
-            {
-                failure = ExceptionDispatchInfo.Capture(e);
-            }
-            finally
-            {
-                done.Set();
-                Wake();
-            }
+            outcome.Run(work);
+            done.Set();
+            Wake();
         }) { IsBackground = true, Name = "om-tracer-aside" };
         helper.Start();
         while (!done.IsSet)
@@ -161,8 +118,7 @@ internal sealed class TracerThread : IDisposable
             brief?.Invoke();
         }
         helper.Join();
-        failure?.Throw();
-        return result!;
+        return outcome.Result();
     }
 
     /// <summary>
@@ -195,30 +151,53 @@ internal sealed class TracerThread : IDisposable
 
     public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(20);
 
-    private T Enqueue<T>(BlockingCollection<Action> queue, Func<T> work)
+    /// <summary>Queues <paramref name="work"/> and waits for it; work on a <paramref name="busyPid"/> that a long
+    /// job has busy goes back to the long queue, to run after that job.</summary>
+    private T Enqueue<T>(BlockingCollection<Action> queue, Func<T> work, int? busyPid)
     {
         if (IsCurrent) return work();
-        T? result = default;
-        ExceptionDispatchInfo? failure = null;
+        var outcome = new Outcome<T>();
         using var done = new ManualResetEventSlim();
-        queue.Add(() =>
+        Action? run = null;
+        run = () =>
+        {
+            if (busyPid is { } pid && _busy.Contains(pid) && !_long.IsAddingCompleted)
+            {
+                // After the job that has it busy: the main loop takes long work only between jobs.
+                _long.Add(run!);
+                return;
+            }
+            outcome.Run(work);
+            done.Set();
+        };
+        queue.Add(run);
+        done.Wait();
+        return outcome.Result();
+    }
+
+    /// <summary>What work run on one thread gave, or threw, handed to the thread that waited for it.</summary>
+    private sealed class Outcome<T>
+    {
+        private T? _result;
+        private ExceptionDispatchInfo? _failure;
+
+        public void Run(Func<T> work)
         {
             try
             {
-                result = work();
+                _result = work();
             }
             catch (Exception e)
             {
-                failure = ExceptionDispatchInfo.Capture(e);
+                _failure = ExceptionDispatchInfo.Capture(e);
             }
-            finally
-            {
-                done.Set();
-            }
-        });
-        done.Wait();
-        failure?.Throw();
-        return result!;
+        }
+
+        public T Result()
+        {
+            _failure?.Throw();
+            return _result!;
+        }
     }
 
     private void Loop()

@@ -253,21 +253,20 @@ public sealed partial class HomeMigration(
         }
         var frozen = frozenAt.Elapsed;
 
-        Dictionary<int, SafeFileHandle>? descriptors = null;
         try
         {
-            descriptors = OpenDescriptors(pid, restored);
             deputies.MakeDeputy(pid);
         }
-        catch (Exception e) when (e is Checkpoint.Tracing.TraceeGoneException or SyscallException)
+        catch (Checkpoint.Tracing.TraceeGoneException e)
         {
             // Killed at home while it waited frozen (the OOM killer on the node it is leaving): it is dead to its
             // parent, so its copy must not live on; closing the link (the caller does) ends it on the target.
-            foreach (var handle in descriptors?.Values ?? Enumerable.Empty<SafeFileHandle>()) handle.Dispose();
             registry.Update(process, p => p.State = ProcessState.Home);
             registry.Forget(pid);
             throw new MigrationException($"process {pid} was killed at home before its move to node {target} completed; its copy there is ended", e);
         }
+        // A deputy keeps its descriptors: the relay takes them from it.
+        var descriptors = OpenDescriptors(pid, restored);
         registry.Update(process, p =>
         {
             p.State = ProcessState.Remote;

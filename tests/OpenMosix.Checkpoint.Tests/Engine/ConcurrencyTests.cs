@@ -55,7 +55,7 @@ public sealed class ConcurrencyTests
         await deputy;
 
         Assert.True(madeFirst, "the deputy was made only after the other checkpoint's page copy ended");
-        Assert.InRange(DeputyRss(first.Pid), 0, 2L << 20);
+        Assert.InRange(DeputyTests.Rss(first.Pid), 0, 2L << 20);
         Assert.True(result.PageBytes >= 64UL << 20);
         Assert.False(second.HasExited);
         engine.EndDeputy(first.Pid, new ExitStatus(0, 0));
@@ -71,12 +71,13 @@ public sealed class ConcurrencyTests
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            if (_position >= image.Length / 2 && !Go.IsSet)
+            if (!Go.IsSet && _position >= image.Length / 2)
             {
                 Reached.Set();
                 if (!Go.Wait(EngineFixtures.Patience * 2)) throw new IOException("the test never let the sender go on");
             }
-            var n = (int)Math.Min(count, Math.Max(0, Math.Min(image.Length, image.Length / 2 > _position && !Go.IsSet ? image.Length / 2 : image.Length) - _position));
+            var end = Go.IsSet ? image.Length : image.Length / 2;
+            var n = (int)Math.Min(count, end - _position);
             Array.Copy(image, _position, buffer, offset, n);
             _position += n;
             return n;
@@ -144,8 +145,4 @@ public sealed class ConcurrencyTests
         public void WritePages(ulong address, ReadOnlySpan<byte> data) => throw new IOException("link lost (simulated)");
         public void Complete() { }
     }
-
-    private static long DeputyRss(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 }

@@ -23,7 +23,7 @@ public sealed class DeputyTests
         return (child, output);
     }
 
-    private static long Rss(int pid) =>
+    internal static long Rss(int pid) =>
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 

@@ -71,6 +71,13 @@ public sealed class RollbackTests
         return (shell, int.Parse(File.ReadAllText(dir.File("pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The shell's wait returned, with the status of a process killed by SIGKILL.</summary>
+    private static void AssertShellSawItKilled(ChildProcess shell, TempDirectory dir)
+    {
+        Assert.Equal(new ChildExit(0, 0), shell.WaitForExit(Patience));
+        Assert.Equal("status 137", File.ReadAllLines(dir.File("shell"))[^1]);
+    }
+
     [Fact]
     public void A_process_killed_while_frozen_for_its_checkpoint_is_handed_to_its_parent_whose_wait_returns()
     {
@@ -81,8 +88,7 @@ public sealed class RollbackTests
         using var engine = new CheckpointEngine();
         Assert.Throws<IOException>(() => engine.Checkpoint(pid, new KillingSink(pid), new DumpOptions(AfterDump.KeepFrozen)));
 
-        Assert.Equal(new ChildExit(0, 0), shell.WaitForExit(Patience));
-        Assert.Equal("status 137", File.ReadAllLines(dir.File("shell"))[^1]);
+        AssertShellSawItKilled(shell, dir);
     }
 
     [Fact]
@@ -96,8 +102,7 @@ public sealed class RollbackTests
         var e = Assert.Throws<TraceeGoneException>(() => engine.Checkpoint(pid, new KillingAtTheEndSink(pid), new DumpOptions(AfterDump.KeepFrozen)));
         Assert.Equal($"process {pid} was killed while frozen for its checkpoint", e.Message);
 
-        Assert.Equal(new ChildExit(0, 0), shell.WaitForExit(Patience));
-        Assert.Equal("status 137", File.ReadAllLines(dir.File("shell"))[^1]);
+        AssertShellSawItKilled(shell, dir);
     }
 
     [Fact]
@@ -113,8 +118,7 @@ public sealed class RollbackTests
         var e = Assert.Throws<TraceeGoneException>(() => engine.MakeDeputy(pid));
         Assert.Equal($"process {pid} was killed while frozen for its move", e.Message);
 
-        Assert.Equal(new ChildExit(0, 0), shell.WaitForExit(Patience));
-        Assert.Equal("status 137", File.ReadAllLines(dir.File("shell"))[^1]);
+        AssertShellSawItKilled(shell, dir);
     }
 
     [Fact]
