@@ -19,7 +19,8 @@ public static class Pagemap
         for (var done = 0; done < bytes.Length;)
         {
             var n = RandomAccess.Read(pagemap, bytes[done..], offset + done);
-            if (n <= 0) throw new IOException($"short read of pagemap at 0x{address:x}");
+            if (n == 0) throw Gone($"read at 0x{address:x}");
+            if (n < 0) throw new IOException($"short read of pagemap at 0x{address:x}");
             done += n;
         }
     }
@@ -98,6 +99,7 @@ public static class Pagemap
             {
                 var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                 if (expected.Contains(errno)) return errno;
+                if (errno == Errno.ESRCH) throw Gone($"PAGEMAP_SCAN of 0x{start:x}-0x{end:x}");
                 throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
             }
             for (var i = 0; i < n; i++)
@@ -111,6 +113,9 @@ public static class Pagemap
         }
         return 0;
     }
+
+    private static AddressSpaceGoneException Gone(string what) =>
+        new($"pagemap {what}: the address space the handle was opened on is gone (the process executed a new program or exited)");
 
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>
     public static bool IsPrivateData(ulong entry) => (entry & Swapped) != 0 || ((entry & Present) != 0 && (entry & FileOrSharedAnon) == 0);
