@@ -204,7 +204,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         // The caller registers itself: the kernel vouches for its PID and uid, so nobody can adopt another's process.
         try
         {
-            var process = processes.Register(caller.Pid, caller.Uid, decay, hint);
+            var process = processes.Register(caller.Pid, caller.Uid, decay, hint, execsNext: true);
             if (placement is not null) migration.PlaceAfterExec(process, placement);
             if (placement is null || (!placement.Home && placement.On == 0 && placement.Among.Count == 0)) Started?.Invoke(process);
             return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);

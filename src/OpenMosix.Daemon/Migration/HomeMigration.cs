@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
@@ -105,9 +106,35 @@ public sealed class HomeMigration
         return result with { From = from };
     }
 
+    /// <summary>
+    /// Moves a process at home to <paramref name="target"/>. A process om run registered is moved once it runs its
+    /// program (moving om itself would be pointless); one that executes a new program while its pre-copy runs is
+    /// tried once more, since the rounds copied an address space that is gone and the process runs on unharmed.
+    /// </summary>
     public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
+        await WaitForExecAsync(process).ConfigureAwait(false);
+        try
+        {
+            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+        }
+        catch (MigrationException e) when (Replaced(e))
+        {
+            HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
+            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+        }
+    }
+
+    private static bool Replaced(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is ProcessReplacedException) return true;
+        return false;
+    }
+
+    private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy)
+    {
         if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home");
         if (process.State != ProcessState.Home)
             throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");

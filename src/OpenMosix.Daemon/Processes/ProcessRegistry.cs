@@ -19,11 +19,12 @@ public sealed class ProcessRegistry(ushort self)
     public ushort Self { get; set; } = self;
 
     /// <summary>A new home process; its decay and hint are set before the balancer can see it (it reads them once,
-    /// when it starts measuring the process).</summary>
-    public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
+    /// when it starts measuring the process). <paramref name="execsNext"/>: om run registers itself and then execs
+    /// the program; what it runs now is recorded, so that moves wait for the exec.</summary>
+    public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured, bool execsNext = false)
     {
         var command = CommandOf(pid);
-        var executable = ExecutableOf(pid);
+        var executable = execsNext ? ExecutableOf(pid) : null;
         lock (_gate)
         {
             if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)

@@ -25,8 +25,17 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public IPrecopyRounds? StartPrecopy(int pid) => null;
 
+    /// <summary>The next checkpoint finds that the process executed a new program meanwhile.</summary>
+    public bool ReplacedOnce { get; set; }
+
     public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
     {
+        if (ReplacedOnce)
+        {
+            ReplacedOnce = false;
+            Calls.Enqueue($"replaced {pid}");
+            throw new Checkpoint.Dump.ProcessReplacedException(pid, new IOException("pagemap: the address space is gone"));
+        }
         Calls.Enqueue($"checkpoint {pid}");
         image.Write("image"u8);
     }

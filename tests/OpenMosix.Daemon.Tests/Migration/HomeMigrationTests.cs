@@ -112,12 +112,34 @@ public sealed class HomeMigrationTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_process_that_executes_a_new_program_during_its_move_is_moved_on_a_second_try()
+    {
+        _engine.ReplacedOnce = true;
+        var (process, target) = await MoveAsync(relayedOutputs: [], firstTryVoided: true);
+        await using (target)
+        {
+            Assert.Equal([$"replaced {_child.Pid}", $"checkpoint {_child.Pid}", $"make-deputy {_child.Pid}"], _engine.Calls);
+            Assert.Equal(ProcessState.Remote, process.State);
+        }
+    }
+
     /// <summary>A migration to node 2 through to the copy running; returns the target's end of the relay.</summary>
-    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs)
+    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false)
     {
         var process = _registry.Register(_child.Pid, 0);
         var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
-        var target = await LinkPairs.AcceptAsync(_listener, 2);
+        if (firstTryVoided)
+        {
+            // Home gives the first link up after its final image failed, and starts over on a new one.
+            await using var first = await LinkPairs.AcceptAsync(_listener, 2);
+            await MessageWire.ReceiveAsync<Offer>(first, Answer);
+            await MessageWire.SendAsync(first, new Accept(), TestContext.Current.CancellationToken);
+            while (await first.ReceiveAsync(TestContext.Current.CancellationToken) is not null)
+            {
+            }
+        }
+        var target = await LinkPairs.AcceptAsync(_listener, 2).WaitAsync(Answer, TestContext.Current.CancellationToken);
         await TakeImageAsync(target);
         await MessageWire.SendAsync(target, new Restored(4242, relayedOutputs, RelaysInput: false), TestContext.Current.CancellationToken);
         await MessageWire.ReceiveAsync<Commit>(target, Answer);

@@ -8,6 +8,9 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB frozen {FrozenMs:F0} ms, after {Rounds} pre-copy rounds of {PrecopiedMiB} MiB")]
     public static partial void Moved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs, int rounds, long precopiedMiB);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} executed a new program while its move to node {Node} began; moving it again")]
+    public static partial void ExecutedDuringMove(ILogger logger, int pid, int node);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "migration of process {Pid} to node {Node} called off, it runs on here: {Reason}")]
     public static partial void CalledOff(ILogger logger, int pid, int node, string reason);
 
