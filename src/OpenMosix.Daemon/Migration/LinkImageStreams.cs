@@ -17,16 +17,41 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 
     /// <summary>
     /// Sends one whole image on the link on a blocking thread: <paramref name="write"/> writes it (a checkpoint, a
-    /// pre-copy round), then the end marker follows. Returns the bytes sent.
+    /// pre-copy round), then the end marker follows. Returns the bytes sent. When <paramref name="write"/> fails the
+    /// end marker still follows, so the receiver reads a truncated image (which the format refuses) and then the
+    /// next message, instead of taking that message for the middle of an image.
     /// </summary>
     public static Task<long> SendAsync(NodeLink link, Action<Stream> write) => Blocking.Run(() =>
     {
         ArgumentNullException.ThrowIfNull(write);
         using var wire = new LinkImageWriteStream(link);
-        write(wire);
+        try
+        {
+            write(wire);
+        }
+        catch (Exception e) when (e is not LinkException)
+        {
+            wire.Abandon();
+            throw;
+        }
         wire.Complete();
         return wire.BytesSent;
     });
+
+    /// <summary>Ends an image that will not be completed: only the end marker goes, if the link still takes it.</summary>
+    private void Abandon()
+    {
+        try
+        {
+            _pending.SetLength(0);
+            link.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty).GetAwaiter().GetResult();
+            _completed = true;
+        }
+        catch (LinkException)
+        {
+            // The link is gone as well: the receiver learns that from the link itself.
+        }
+    }
 
     public override bool CanRead => false;
     public override bool CanSeek => false;

@@ -17,6 +17,8 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     /// <summary>The process a restore "rebuilds": its exit is the copy's.</summary>
     public ChildProcess? Copy { get; set; }
     public string? RestoreFails { get; set; }
+    /// <summary>Checkpoints fail after writing part of the image (and leave the process running, as the dumper does).</summary>
+    public string? CheckpointFails { get; set; }
 
     public event Action<int, int>? SignalArrived;
     public event Action<int>? DeputyDied;
@@ -35,6 +37,12 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
             ReplacedOnce = false;
             Calls.Enqueue($"replaced {pid}");
             throw new Checkpoint.Dump.ProcessReplacedException(pid, new IOException("pagemap: the address space is gone"));
+        }
+        if (CheckpointFails is { } why)
+        {
+            Calls.Enqueue($"checkpoint-failed {pid}");
+            image.Write("partial"u8);
+            throw new InvalidOperationException(why);
         }
         Calls.Enqueue($"checkpoint {pid}");
         image.Write("image"u8);

@@ -113,6 +113,36 @@ public sealed class GuestSessionTests
         }
     }
 
+    [Fact]
+    public async Task A_guest_whose_checkpoint_fails_on_its_way_home_ends_the_image_and_runs_on_when_home_says_stay()
+    {
+        using var copy = ChildProcess.Start("/bin/sleep", ["30"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { Copy = copy };
+            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await CommitAsync(home);
+            engine.CheckpointFails = "injected failure";
+
+            await MessageWire.SendAsync(home, new ComeHome(), TestContext.Current.CancellationToken);
+            await MessageWire.ReceiveAsync<ImageFollows>(home, Answer);
+            // The image ends though it is incomplete, so that what follows is read as messages again.
+            Frame? frame;
+            do frame = await home.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken);
+            while (frame is { Type: FrameType.Image });
+            Assert.Equal(FrameType.ImageEnd, frame?.Type);
+            await MessageWire.SendAsync(home, new Stay("truncated image"), TestContext.Current.CancellationToken);
+
+            // It still relays: a signal from home reaches it, and its end reaches home.
+            await MessageWire.SendAsync(home, new ForwardSignal(Signals.SIGTERM), TestContext.Current.CancellationToken);
+            Assert.Equal(new Exited(0, Signals.SIGTERM), await MessageWire.ReceiveAsync<Exited>(home, Answer));
+            await run;
+            Assert.Equal(["restore", $"thaw {copy.Pid}", $"checkpoint-failed {copy.Pid}"], engine.Calls);
+        }
+    }
+
     private static async Task SendOfferAndImageAsync(NodeLink home)
     {
         await MessageWire.SendAsync(home, OfferOf(), TestContext.Current.CancellationToken);

@@ -16,15 +16,28 @@ internal static class SendHome
         CancellationToken cancel)
     {
         await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
+        var frozen = false;
         try
         {
-            await LinkImageWriteStream.SendAsync(talk.Link, image => engine.CheckpointFrozen(guestPid, image)).ConfigureAwait(false);
+            await LinkImageWriteStream.SendAsync(talk.Link, image =>
+            {
+                engine.CheckpointFrozen(guestPid, image);
+                frozen = true;
+            }).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            // The link is gone: the relay ends with it, and so does the guest.
+            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            if (frozen) engine.Thaw(guestPid);
+            talk.ReturnAbandoned();
+            return false;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The checkpoint failed and let the process run on. The image was ended all the same, so home reads a
+            // truncated image, refuses it and answers "stay", which is read below like any verdict.
             GuestLog.SendHomeFailed(logger, guestPid, e.Message);
-            talk.ReturnAbandoned();
-            return false;
         }
         MigrationMessage verdict;
         while (true)
@@ -32,7 +45,7 @@ internal static class SendHome
             var frame = await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false);
             if (frame is null)
             {
-                engine.Thaw(guestPid);
+                if (frozen) engine.Thaw(guestPid);
                 return false;
             }
             // Input home read before it froze the process has nowhere to go now.
@@ -40,14 +53,14 @@ internal static class SendHome
             verdict = talk.Read(frame.Value);
             break;
         }
-        if (verdict is WelcomeHome)
+        if (verdict is WelcomeHome && frozen)
         {
             leaving();
             engine.KillFrozen(guestPid);
             return true;
         }
-        GuestLog.Stays(logger, guestPid, ((Stay)verdict).Reason);
-        engine.Thaw(guestPid);
+        GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
+        if (frozen) engine.Thaw(guestPid);
         return false;
     }
 }
