@@ -13,7 +13,7 @@ internal static class CommandCatalog
 {
     /// <summary>
     /// Classic name → the words of `om` it stands for (a `mosrun` link runs `om run`). A name is listed only once its
-    /// command exists (mosrun, migrate, mosmon, mps and mtop arrive with migration).
+    /// command exists; packaging/install.sh links every one of them and docs/cli.md lists them.
     /// </summary>
     private static readonly Dictionary<string, string[]> ClassicNames = new(StringComparer.Ordinal)
     {
@@ -26,6 +26,11 @@ internal static class CommandCatalog
         ["runhome"] = ["run", "--home"],
         ["runon"] = ["run", "--on"],
         ["nomig"] = ["run", "--lock"],
+        ["cpujob"] = ["run", "--cpujob"],
+        ["iojob"] = ["run", "--iojob"],
+        ["nodecay"] = ["run", "--nodecay"],
+        ["slowdecay"] = ["run", "--slow-decay"],
+        ["fastdecay"] = ["run", "--fast-decay"],
         ["migrate"] = ["migrate"],
         ["mps"] = ["ps"],
     };
@@ -62,53 +67,14 @@ internal static class CommandCatalog
         return root;
     }
 
+    /// <summary>The `om` words a classic name stands for, without its options: "run" for runhome, "mosctl" for mosctl.</summary>
+    public static string? CommandWordsOf(string invokedAs) =>
+        ClassicNames.TryGetValue(invokedAs, out var words) ? string.Join(' ', words.TakeWhile(w => !w.StartsWith('-'))) : null;
+
     /// <summary>The arguments as `om` sees them: a classic name's subcommand words go in front.</summary>
-    public static string[] ArgumentsFor(string invokedAs, string[] args) =>
-        ProgramAfterRun(ClassicNames.TryGetValue(invokedAs, out var words) ? [.. words, .. args] : args);
-
-    /// <summary>
-    /// `om run ls -l`: everything from the program name on belongs to the program, not to om, as with `nice` or
-    /// `mosrun`; a `--` is put before it unless the user wrote one.
-    /// </summary>
-    private static string[] ProgramAfterRun(string[] args)
-    {
-        var run = Array.IndexOf(args, "run");
-        if (run < 0 || args.Take(run).Any(a => !a.StartsWith('-'))) return args;
-        var result = new List<string>(args[..(run + 1)]);
-        for (var i = run + 1; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (arg == "--") return [.. result, .. args[i..]];
-            if (RunOptionsWithValue.Contains(arg) && i + 1 < args.Length)
-            {
-                result.AddRange([arg, args[++i]]);
-                continue;
-            }
-            if (!arg.StartsWith('-')) return [.. result, "--", .. args[i..]];
-            result.AddRange(ClassicRunOption(arg, args, ref i));
-        }
-        return [.. result];
-    }
-
-    private static readonly HashSet<string> RunOptionsWithValue = ["--on", "--among"];
-
-    /// <summary>mosrun's classic flags: placement -h, -NODE, -j LIST, -F, -L, -l; hints -c (cpujob), -i (iojob);
-    /// decay -n (none), -s (slow), -f (fast).</summary>
-    private static string[] ClassicRunOption(string arg, string[] args, ref int i) => arg switch
-    {
-        "-h" => ["--home"],
-        "-F" => ["--fallback"],
-        "-L" => ["--lock"],
-        "-l" => ["--unlock"],
-        "-c" => ["--cpujob"],
-        "-i" => ["--iojob"],
-        "-n" => ["--nodecay"],
-        "-s" => ["--slow-decay"],
-        "-f" => ["--fast-decay"],
-        "-j" when i + 1 < args.Length => ["--among", args[++i]],
-        _ when arg.Length > 1 && arg[1..].All(char.IsAsciiDigit) => ["--on", arg[1..]],
-        _ => [arg],
-    };
+    public static string[] ArgumentsFor(string invokedAs, string[] args, Command root) =>
+        RunArguments.ProgramAfterRun(ClassicNames.TryGetValue(invokedAs, out var words) ? [.. words, .. args] : args,
+            ClassicNames.ContainsKey(invokedAs) ? invokedAs : "run", root);
 
     public static IReadOnlyCollection<string> ClassicProgramNames => ClassicNames.Keys;
 }

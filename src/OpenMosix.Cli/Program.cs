@@ -4,9 +4,5 @@ namespace OpenMosix.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        var invokedAs = InvokedName.Read();
-        return CommandLine.Run(CommandCatalog.ArgumentsFor(invokedAs, args));
-    }
+    private static int Main(string[] args) => CommandLine.Run(InvokedName.Read(), args);
 }

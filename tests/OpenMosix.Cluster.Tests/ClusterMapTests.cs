@@ -57,17 +57,39 @@ public sealed class ClusterMapTests
     [InlineData("65530 10.0.0.1 7", 1, "runs past 65535")]
     [InlineData("1 10.0.0.300 1", 1, "'10.0.0.300' is not an IPv4 or IPv6 address")]
     [InlineData("1 10.1 1", 1, "'10.1' is not an IPv4 or IPv6 address")]
-    [InlineData("1 host.example 1", 1, "is not an IPv4 or IPv6 address")]
+    [InlineData("1 host.example 1", 1, "host name 'host.example' does not resolve")]
+    [InlineData("1 under_score 1", 1, "'under_score' is not an IPv4 or IPv6 address or a host name")]
+    [InlineData("1 -node 1", 1, "'-node' is not an IPv4 or IPv6 address or a host name")]
+    [InlineData("1 010.000.000.001 1", 1, "'010.000.000.001' has an octet with a leading zero ('010')")]
+    [InlineData("1 10.0.0.01 1", 1, "'10.0.0.01' has an octet with a leading zero ('01')")]
+    [InlineData("1 0x0a.0.0.1 1", 1, "'0x0a.0.0.1' is not an IPv4 or IPv6 address")]
+    [InlineData("1 10.0.0.1.5 1", 1, "'10.0.0.1.5' is not an IPv4 or IPv6 address")]
+    [InlineData("+1 10.0.0.1 1", 1, "node id '+1' is not a number")]
+    [InlineData(" -1 10.0.0.1 1", 1, "node id '-1' is not a number")]
+    [InlineData("1 10.0.0.1 +2", 1, "count '+2' is not a number")]
+    [InlineData("99999999999 10.0.0.1 1", 1, "node id 99999999999 is outside 1-65535")]
+    [InlineData("1 10.0.0.1 99999999999", 1, "range of 99999999999 nodes from id 1 runs past 65535")]
+    [InlineData("1 0.0.0.0 1", 1, "'0.0.0.0' is the unspecified address, not a node's address")]
+    [InlineData("1 :: 1", 1, "'::' is the unspecified address, not a node's address")]
+    [InlineData("1 255.255.255.255 1", 1, "'255.255.255.255' is the broadcast address, not a node's address")]
+    [InlineData("1 255.255.255.250 6", 1, "node 6's address 255.255.255.255 is the broadcast address, not a node's address")]
+    [InlineData("1 224.0.0.1 1", 1, "'224.0.0.1' is a multicast address, not a node's address")]
+    [InlineData("1 239.255.255.250 1", 1, "'239.255.255.250' is a multicast address, not a node's address")]
+    [InlineData("1 223.255.255.255 2", 1, "node 2's address 224.0.0.0 is a multicast address, not a node's address")]
+    [InlineData("1 ff02::1 1", 1, "'ff02::1' is a multicast address, not a node's address")]
+    [InlineData("1 10.0.0.1 1\n1 ALIAS 230.1.2.3", 2, "'230.1.2.3' is a multicast address, not a node's address")]
     [InlineData("1 fd00::1 2", 1, "IPv6 address may only be given with count 1")]
     [InlineData("1 255.255.255.250 7", 1, "overflows 255.255.255.255")]
     [InlineData("1 10.0.0.1 3\n\n3 10.0.1.1 1", 3, "node id 3 is already defined")]
     [InlineData("1 10.0.0.1 3\n5 10.0.0.2 1", 2, "address 10.0.0.2 already belongs to node 2")]
     [InlineData("1 10.0.0.1 1\n1 ALIAS 10.0.0.1", 2, "address 10.0.0.1 already belongs to node 1")]
     [InlineData("1 10.0.0.1 1\n2 ALIAS 10.0.0.9", 2, "ALIAS for node 2, which no earlier line defines")]
-    [InlineData("1 10.0.0.1 1\n1 ALIAS bogus", 2, "'bogus' is not an IPv4 or IPv6 address")]
+    [InlineData("1 10.0.0.1 1\n1 ALIAS bogus", 2, "host name 'bogus' does not resolve")]
+    [InlineData("1 everyone 1", 1, "'everyone' resolves to 255.255.255.255, which is the broadcast address, not a node's address")]
+    [InlineData("1 10.0.0.1 1\n1 ALIAS group", 2, "'group' resolves to ff05::2, which is a multicast address, not a node's address")]
     public void Bad_lines_are_refused_with_file_line_and_reason(string text, int line, string reason)
     {
-        var error = Assert.Throws<MapFileException>(() => ClusterMap.Parse(text, "cluster.map"));
+        var error = Assert.Throws<MapFileException>(() => ClusterMap.Parse(text, "cluster.map", FakeHosts.Resolve));
 
         Assert.Equal("cluster.map", error.File);
         Assert.Equal(line, error.Line);
@@ -142,5 +164,37 @@ public sealed class ClusterMapTests
         var empty = ClusterMap.Parse("# nothing yet\n\n", "e.map");
         Assert.Equal(0, empty.Count);
         Assert.Equal("", empty.ToText());
+    }
+
+    [Fact]
+    public void Host_names_are_resolved_when_the_map_is_read_and_it_keeps_their_addresses()
+    {
+        var map = ClusterMap.Parse("1 node1 3\n6 node6.example.org 1\n2 ALIAS gateway\n", "names.map", FakeHosts.Resolve);
+
+        Assert.Equal("1 10.0.0.1 3\n6 fd00::6 1\n2 ALIAS 192.168.0.1\n", map.ToText());
+    }
+
+    [Fact]
+    public void Localhost_resolves_through_the_system_resolver_to_its_ipv4_address()
+    {
+        var map = ClusterMap.Parse("1 localhost 1", "local.map");
+
+        Assert.True(map.TryGetNode(1, out var node));
+        Assert.Equal(IPAddress.Loopback, node.Address);
+    }
+
+    /// <summary>A resolver with a few fixed names: tests must not depend on the machine's DNS.</summary>
+    private static class FakeHosts
+    {
+        private static readonly Dictionary<string, IPAddress> Names = new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["node1"] = IPAddress.Parse("10.0.0.1"),
+            ["node6.example.org"] = IPAddress.Parse("fd00::6"),
+            ["gateway"] = IPAddress.Parse("192.168.0.1"),
+            ["everyone"] = IPAddress.Broadcast,
+            ["group"] = IPAddress.Parse("ff05::2"),
+        };
+
+        public static IPAddress? Resolve(string name) => Names.GetValueOrDefault(name);
     }
 }

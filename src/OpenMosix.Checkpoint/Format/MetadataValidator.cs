@@ -4,7 +4,7 @@ namespace OpenMosix.Checkpoint.Format;
 
 /// <summary>
 /// Checks that decoded metadata describes a process the restorer can rebuild at all: sizes the kernel fixes,
-/// sane counts, and regions that are page-aligned, ascending, disjoint and in user space.
+/// no nulls, sane counts, and regions that are page-aligned, ascending, disjoint and in user space.
 /// </summary>
 internal static class MetadataValidator
 {
@@ -18,6 +18,7 @@ internal static class MetadataValidator
 
     public static RegionIndex Validate(ProcessImage image)
     {
+        MetadataPresence.Check(image);
         Require(image.Cpu.GeneralRegisters.Length == UserRegsSize, $"general registers are {image.Cpu.GeneralRegisters.Length} bytes, not {UserRegsSize}");
         Require(image.Cpu.ExtendedState.Length is >= 512 and <= MaxExtendedState, $"extended state of {image.Cpu.ExtendedState.Length} bytes");
         Require(image.Signals.Actions.Length == 64, $"{image.Signals.Actions.Length} signal actions instead of 64");
@@ -48,6 +49,7 @@ internal static class MetadataValidator
     /// each inside one region; page runs may fall only in those.</summary>
     public static RegionIndex Validate(PrecopyLayout layout)
     {
+        MetadataPresence.Check(layout);
         Require(layout.Regions.Count is > 0 and <= MaxRegions, $"{layout.Regions.Count} memory regions");
         Require(layout.Tracked.Count <= layout.Regions.Count, $"{layout.Tracked.Count} tracked ranges");
         Require(layout.Files.Count <= MaxFiles, $"{layout.Files.Count} file descriptors");
@@ -72,7 +74,7 @@ internal static class MetadataValidator
         return new RegionIndex(tracked);
     }
 
-    private static void Require(bool condition, string reason)
+    public static void Require(bool condition, string reason)
     {
         if (!condition) throw new CorruptImageException($"corrupt image metadata: {reason}");
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Cli.Infrastructure;
@@ -17,16 +18,21 @@ internal static class CheckpointCommand
         };
         var kill = new Option<bool>("--kill") { Description = "Kill the process once its image is complete (it keeps running otherwise)." };
         var compress = new Option<bool>("--compress") { Description = "Compress the image with LZ4." };
+        var json = new Option<bool>("--json") { Description = "Print what was done as JSON on stdout instead of the line on stderr (not with -o -)." };
         var command = new Command("checkpoint", "Freeze a running process, write its image, then let it run on (or kill it).")
         {
-            pid, output, kill, compress,
+            pid, output, kill, compress, json,
         };
-        command.SetAction(parse => Run(parse, Pids.Check(parse.GetValue(pid)), parse.GetRequiredValue(output),
-            parse.GetValue(kill), parse.GetValue(compress)));
+        command.SetAction(parse =>
+        {
+            var target = parse.GetRequiredValue(output);
+            if (parse.GetValue(json) && target == "-") throw new UsageException("--json and -o - both need standard output");
+            return Run(parse, Pids.Check(parse.GetValue(pid)), target, parse.GetValue(kill), parse.GetValue(compress), parse.GetValue(json));
+        });
         return command;
     }
 
-    private static int Run(ParseResult parse, int pid, string output, bool kill, bool compress)
+    private static int Run(ParseResult parse, int pid, string output, bool kill, bool compress, bool json)
     {
         using var loggers = CommandLine.Loggers(parse);
         using var engine = new CheckpointEngine(loggers);
@@ -42,6 +48,13 @@ internal static class CheckpointCommand
         {
             if (!toStdout) File.Delete(output);
             throw;
+        }
+        if (json)
+        {
+            var done = new CheckpointJson(pid, toStdout ? null : output, result.RegionCount, result.FileCount, result.PageBytes,
+                result.Frozen.TotalMilliseconds, kill);
+            Console.WriteLine(JsonSerializer.Serialize(done, CliJsonContext.Default.CheckpointJson));
+            return 0;
         }
         Console.Error.WriteLine(
             $"om: checkpointed PID {pid}: {result.RegionCount} regions, {result.FileCount} descriptors, " +

@@ -5,9 +5,21 @@ namespace OpenMosix.Cli.Infrastructure;
 
 internal sealed record CantMoveJson(int Pid, bool CanMove, IReadOnlyList<string> Reasons);
 
+/// <summary>mosctl isup --json.</summary>
+internal sealed record NodeUpJson(int Node, bool Up);
+
+/// <summary>mosctl whois --json: the node asked about, by id or address.</summary>
+internal sealed record WhoisJson(int Node, string Address);
+
+/// <summary>om checkpoint --json: what the stderr line says, as data.</summary>
+internal sealed record CheckpointJson(int Pid, string? Output, int Regions, int Descriptors, ulong PageBytes, double FrozenMs, bool Killed);
+
 /// <summary>Source-generated JSON for everything `om --json` prints (NativeAOT has no reflection serializer).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CantMoveJson))]
+[JsonSerializable(typeof(NodeUpJson))]
+[JsonSerializable(typeof(WhoisJson))]
+[JsonSerializable(typeof(CheckpointJson))]
 [JsonSerializable(typeof(ImageInfo))]
 [JsonSerializable(typeof(List<OpenMosix.Simulator.SimulationReport>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

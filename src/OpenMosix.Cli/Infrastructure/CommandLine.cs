@@ -8,20 +8,32 @@ internal static class CommandLine
 {
     public const int UsageError = 2;
 
-    public static int Run(string[] args)
+    public static int Run(string invokedAs, string[] commandLine)
     {
         var root = CommandCatalog.Build();
+        var usageName = CommandCatalog.CommandWordsOf(invokedAs) is null ? "om" : invokedAs;
+        string[] args;
+        try
+        {
+            args = CommandCatalog.ArgumentsFor(invokedAs, commandLine, root);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"om: {e.Message}");
+            return UsageError;
+        }
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !WantsHelp(args))
         {
             foreach (var error in parse.Errors) Console.Error.WriteLine($"om: {error.Message}");
-            Console.Error.WriteLine("om: see `om --help`");
+            Console.Error.WriteLine($"om: see `{usageName} --help`");
             return UsageError;
         }
         var debug = parse.GetValue(GlobalOptions.Debug);
+        var help = ClassicHelp.For(invokedAs);
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = help?.Output ?? Console.Out });
         }
         catch (Exception e) when (!debug)
         {
@@ -33,6 +45,10 @@ internal static class CommandLine
             Console.Error.WriteLine($"om: {ErrorMessages.Describe(e)}");
             Console.Error.WriteLine(e);
             return ErrorMessages.ExitCodeFor(e);
+        }
+        finally
+        {
+            help?.Flush();
         }
     }
 

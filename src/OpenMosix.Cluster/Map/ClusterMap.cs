@@ -37,16 +37,21 @@ public sealed class ClusterMap
     /// <summary>Finds the node owning an address, primary or alias (IPv4-mapped IPv6 is treated as IPv4).</summary>
     public bool TryGetNodeByAddress(IPAddress address, [MaybeNullWhen(false)] out ClusterNode node)
     {
-        if (_byAddress.TryGetValue(Normalise(address), out var id))
+        if (_byAddress.TryGetValue(MapFields.Normalise(address), out var id))
             return _byId.TryGetValue(id, out node);
         node = null;
         return false;
     }
 
-    public static ClusterMap Load(string path) => Parse(File.ReadAllText(path), path);
+    /// <summary>Reads a map file; host names in it are resolved by <paramref name="resolve"/> (default: the system
+    /// resolver).</summary>
+    public static ClusterMap Load(string path, MapHostResolver? resolve = null) => Parse(File.ReadAllText(path), path, resolve);
 
-    public static ClusterMap Parse(string text, string fileName)
+    /// <summary>Reads map text; host names in it are resolved by <paramref name="resolve"/> (default: the system
+    /// resolver), once, here: the map holds addresses.</summary>
+    public static ClusterMap Parse(string text, string fileName, MapHostResolver? resolve = null)
     {
+        resolve ??= MapHostNames.ResolveWithDns;
         var primaries = new SortedDictionary<ushort, IPAddress>();
         var aliases = new Dictionary<ushort, List<IPAddress>>();
         var owners = new Dictionary<IPAddress, ushort>();
@@ -66,11 +71,11 @@ public sealed class ClusterMap
 
             if (fields.Length != 3)
                 throw Fail($"expected 'first-node-id address count' or 'node-id ALIAS address', found {fields.Length} fields");
-            var firstId = ParseNodeId(fields[0], Fail);
+            var firstId = MapFields.NodeId(fields[0], Fail);
 
             if (string.Equals(fields[1], AliasKeyword, StringComparison.OrdinalIgnoreCase))
             {
-                var alias = ParseAddress(fields[2], Fail);
+                var alias = MapFields.Address(fields[2], resolve, Fail);
                 if (!primaries.ContainsKey(firstId))
                     throw Fail($"ALIAS for node {firstId}, which no earlier line defines");
                 Claim(owners, alias, firstId, Fail);
@@ -80,9 +85,8 @@ public sealed class ClusterMap
                 continue;
             }
 
-            var start = ParseAddress(fields[1], Fail);
-            if (!uint.TryParse(fields[2], out var count))
-                throw Fail($"count '{fields[2]}' is not a number");
+            var count = MapFields.Count(fields[2], firstId, Fail);
+            var start = MapFields.Address(fields[1], resolve, Fail);
             if (count < 1)
                 throw Fail("count must be at least 1");
             if (firstId + (long)count - 1 > MaxNodeId)
@@ -96,6 +100,7 @@ public sealed class ClusterMap
             {
                 var id = (ushort)(firstId + offset);
                 var address = offset == 0 ? start : FromUInt32(ToUInt32(start) + offset);
+                if (offset > 0) MapFields.Usable(address, $"node {id}'s address {address}", Fail);
                 if (primaries.ContainsKey(id))
                     throw Fail($"node id {id} is already defined");
                 Claim(owners, address, id, Fail);
@@ -161,31 +166,6 @@ public sealed class ClusterMap
             throw fail($"address {address} already belongs to node {owner}");
         owners[address] = id;
     }
-
-    private static ushort ParseNodeId(string field, Func<string, MapFileException> fail)
-    {
-        if (!uint.TryParse(field, out var id))
-            throw fail($"node id '{field}' is not a number");
-        if (id is 0 or > MaxNodeId)
-            throw fail($"node id {id} is outside 1-{MaxNodeId}");
-        return (ushort)id;
-    }
-
-    private static IPAddress ParseAddress(string field, Func<string, MapFileException> fail)
-    {
-        // IPAddress.TryParse accepts shorthand like "10" or "10.1"; a map must spell addresses out in full.
-        var looksIPv4 = field.Count(c => c == '.') == 3;
-        if (!IPAddress.TryParse(field, out var address)
-            || (address.AddressFamily == AddressFamily.InterNetwork && !looksIPv4)
-            || (address.AddressFamily == AddressFamily.InterNetworkV6 && !field.Contains(':', StringComparison.Ordinal)))
-            throw fail($"'{field}' is not an IPv4 or IPv6 address");
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
-            throw fail($"'{field}' carries a scope id, which a map cannot use");
-        return Normalise(address);
-    }
-
-    private static IPAddress Normalise(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static uint ToUInt32(IPAddress address)
     {

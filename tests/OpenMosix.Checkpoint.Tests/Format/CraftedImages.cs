@@ -15,7 +15,10 @@ internal static class CraftedImages
     public static byte[] Build(ProcessImage image, params byte[][] pagePayloads) =>
         Build(JsonSerializer.SerializeToUtf8Bytes(image, ImageJsonContext.Default.ProcessImage), pagePayloads);
 
-    public static byte[] Build(byte[] metadataJson, params byte[][] pagePayloads)
+    public static byte[] Build(byte[] metadataJson, params byte[][] pagePayloads) => Build(SectionType.Metadata, metadataJson, pagePayloads);
+
+    /// <summary>An image whose first section is <paramref name="type"/> (metadata, or a pre-copy round's layout).</summary>
+    public static byte[] Build(SectionType type, byte[] json, params byte[][] pagePayloads)
     {
         var o = new MemoryStream();
         var header = new byte[ImageFormat.FileHeaderSize];
@@ -23,7 +26,7 @@ internal static class CraftedImages
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), ImageFormat.Version);
         BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(24), XxHash64.HashToUInt64(header.AsSpan(0, 24)));
         o.Write(header);
-        Section(o, SectionType.Metadata, metadataJson);
+        Section(o, type, json);
         var checksums = new XxHash64();
         ulong bytes = 0;
         foreach (var payload in pagePayloads)

@@ -22,10 +22,14 @@ internal static class Om
 
     public static string Path => OmBinary.Path;
 
-    public static OmResult Run(params string[] arguments)
+    public static OmResult Run(params string[] arguments) => RunIn(null, arguments);
+
+    /// <summary>Runs om in <paramref name="workingDirectory"/> (null: the test's own).</summary>
+    public static OmResult RunIn(string? workingDirectory, params string[] arguments)
     {
         var info = new ProcessStartInfo(Path)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

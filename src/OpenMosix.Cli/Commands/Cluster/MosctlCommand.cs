@@ -54,11 +54,13 @@ internal static class MosctlCommand
     private static Command Query(string name, string description, Func<NodeRow, string> show)
     {
         var node = NodeArgument();
-        var command = new Command(name, description) { node };
+        var json = GlobalOptions.Json();
+        var command = new Command(name, description + " --json prints the node's whole row, as in `om status --json`.") { node, json };
         command.SetAction(parse =>
         {
             var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
-            Console.WriteLine(row.AgeMs < 0 && name != "status" ? "unknown" : show(row));
+            JsonOutput.Print(parse, json, row, AdminJsonContext.Default.NodeRow,
+                () => Console.WriteLine(row.AgeMs < 0 && name != "status" ? "unknown" : show(row)));
             return 0;
         });
         return command;
@@ -67,11 +69,13 @@ internal static class MosctlCommand
     private static Command IsUp()
     {
         var node = NodeArgument();
-        var command = new Command("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.") { node };
+        var json = GlobalOptions.Json();
+        var command = new Command("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.") { node, json };
         command.SetAction(parse =>
         {
-            var up = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node)).State == "alive";
-            Console.WriteLine(up ? "yes" : "no");
+            var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
+            var up = row.State == "alive";
+            JsonOutput.Print(parse, json, new NodeUpJson(row.Id, up), CliJsonContext.Default.NodeUpJson, () => Console.WriteLine(up ? "yes" : "no"));
             return up ? 0 : 1;
         });
         return command;
@@ -84,19 +88,28 @@ internal static class MosctlCommand
             Description = "A node id (prints its address) or an address or host name (prints its node id); none: this node's id.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("whois", "Translate between node ids and addresses using the map in use.") { what };
+        var json = GlobalOptions.Json();
+        var command = new Command("whois",
+            "Translate between node ids and addresses using the map in use. --json prints the node's id and address, whichever was asked.")
+        {
+            what, json,
+        };
         command.SetAction(parse =>
         {
             var view = AdminCall.Run(c => c.NodesAsync());
             var query = parse.GetValue(what);
             if (query is null)
             {
-                Console.WriteLine(view.Self.ToString(CultureInfo.InvariantCulture));
+                var self = Find(view, view.Self);
+                JsonOutput.Print(parse, json, new WhoisJson(self.Id, self.Address), CliJsonContext.Default.WhoisJson,
+                    () => Console.WriteLine(view.Self.ToString(CultureInfo.InvariantCulture)));
                 return 0;
             }
             if (int.TryParse(query, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
-                Console.WriteLine(Find(view, id).Address);
+                var row = Find(view, id);
+                JsonOutput.Print(parse, json, new WhoisJson(row.Id, row.Address), CliJsonContext.Default.WhoisJson,
+                    () => Console.WriteLine(row.Address));
                 return 0;
             }
             var addresses = IPAddress.TryParse(query, out var parsed) ? [parsed] : Resolve(query);
@@ -104,7 +117,8 @@ internal static class MosctlCommand
             var match = map.Nodes.FirstOrDefault(n =>
                 addresses.Any(a => a.ToString() == n.Address || n.Aliases.Contains(a.ToString())));
             if (match is null) throw new CommandFailedException($"{query} is not an address of any node in the map");
-            Console.WriteLine(match.Id.ToString(CultureInfo.InvariantCulture));
+            JsonOutput.Print(parse, json, new WhoisJson(match.Id, match.Address), CliJsonContext.Default.WhoisJson,
+                () => Console.WriteLine(match.Id.ToString(CultureInfo.InvariantCulture)));
             return 0;
         });
         return command;
@@ -112,11 +126,13 @@ internal static class MosctlCommand
 
     private static Command Switch(string verb, string name, bool on, string description)
     {
-        var command = new Command(verb, description);
-        command.SetAction(_ =>
+        var json = GlobalOptions.Json();
+        var command = new Command(verb, description) { json };
+        command.SetAction(parse =>
         {
             var now = AdminCall.Run(c => c.SetSwitchAsync(name, on));
-            Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}");
+            JsonOutput.Print(parse, json, now, AdminJsonContext.Default.NodeSwitchList,
+                () => Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}"));
             return 0;
         });
         return command;
@@ -126,11 +142,16 @@ internal static class MosctlCommand
     {
         var command = new Command("bring",
             "Bring every process of this node that runs elsewhere home, and keep them home (lstay) until nolstay (root only).");
-        command.SetAction(_ =>
+        var json = GlobalOptions.Json();
+        command.Add(json);
+        command.SetAction(parse =>
         {
             var result = AdminCall.Run(c => c.BringAsync());
-            Console.WriteLine($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home; switches: {string.Join(' ', result.SwitchesOn)}");
-            foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not brought home: {failure}");
+            JsonOutput.Print(parse, json, result, AdminJsonContext.Default.BringResult, () =>
+            {
+                Console.WriteLine($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home; switches: {string.Join(' ', result.SwitchesOn)}");
+                foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not brought home: {failure}");
+            });
             return result.Failed.Count == 0 ? 0 : 1;
         });
         return command;
@@ -140,13 +161,19 @@ internal static class MosctlCommand
     {
         var command = new Command("gettune",
             "Print every balancer tunable in effect on this node, one per line: its omd.toml name ([balance]), value and unit.");
-        command.SetAction(_ =>
+        var json = GlobalOptions.Json();
+        command.Add(json);
+        command.SetAction(parse =>
         {
-            var tunables = AdminCall.Run(c => c.TuneAsync()).Tunables;
-            var nameWidth = tunables.Max(t => t.Name.Length);
-            var valueWidth = tunables.Max(t => t.Value.Length);
-            foreach (var t in tunables)
-                Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
+            var list = AdminCall.Run(c => c.TuneAsync());
+            JsonOutput.Print(parse, json, list, AdminJsonContext.Default.TuneList, () =>
+            {
+                var tunables = list.Tunables;
+                var nameWidth = tunables.Max(t => t.Name.Length);
+                var valueWidth = tunables.Max(t => t.Value.Length);
+                foreach (var t in tunables)
+                    Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
+            });
             return 0;
         });
         return command;
@@ -156,9 +183,11 @@ internal static class MosctlCommand
     {
         var command = new Command("getdecay",
             "Print the half-lives of slow and fast CPU-demand decay on this node, and the decay of processes started without -s/-f/-n.");
-        command.SetAction(_ =>
+        var json = GlobalOptions.Json();
+        command.Add(json);
+        command.SetAction(parse =>
         {
-            PrintDecay(AdminCall.Run(c => c.DecayAsync()));
+            PrintDecay(parse, json, AdminCall.Run(c => c.DecayAsync()));
             return 0;
         });
         return command;
@@ -174,13 +203,15 @@ internal static class MosctlCommand
         {
             slow, fast,
         };
+        var json = GlobalOptions.Json();
+        command.Add(json);
         command.SetAction(parse =>
         {
             var slowSeconds = Seconds(parse.GetValue(slow)!);
             var fastSeconds = Seconds(parse.GetValue(fast)!);
             var rates = new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(slowSeconds), TimeSpan.FromSeconds(fastSeconds));
             if (rates.Problem() is { } problem) throw new UsageException(problem);
-            PrintDecay(AdminCall.Run(c => c.SetDecayAsync(slowSeconds, fastSeconds)));
+            PrintDecay(parse, json, AdminCall.Run(c => c.SetDecayAsync(slowSeconds, fastSeconds)));
             return 0;
         });
         return command;
@@ -193,22 +224,28 @@ internal static class MosctlCommand
             ? Math.Clamp(value, -1e9, 1e9)
             : throw new UsageException($"'{text}' is not a number of seconds");
 
-    private static void PrintDecay(DecaySetting decay)
-    {
-        Console.WriteLine($"slow     {decay.SlowSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
-        Console.WriteLine($"fast     {decay.FastSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
-        Console.WriteLine($"default  {decay.DefaultMode}");
-    }
+    private static void PrintDecay(ParseResult parse, Option<bool> json, DecaySetting decay) =>
+        JsonOutput.Print(parse, json, decay, AdminJsonContext.Default.DecaySetting, () =>
+        {
+            Console.WriteLine($"slow     {decay.SlowSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+            Console.WriteLine($"fast     {decay.FastSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+            Console.WriteLine($"default  {decay.DefaultMode}");
+        });
 
     private static Command Expel()
     {
         var command = new Command("expel",
             "Send every guest (process of another node running here) home, and take no more (block) until noblock (root only).");
-        command.SetAction(_ =>
+        var json = GlobalOptions.Json();
+        command.Add(json);
+        command.SetAction(parse =>
         {
             var result = AdminCall.Run(c => c.ExpelAsync());
-            Console.WriteLine($"sent {result.Expelled.Count} guest{(result.Expelled.Count == 1 ? "" : "s")} home; switches: {string.Join(' ', result.SwitchesOn)}");
-            foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not expelled: {failure}");
+            JsonOutput.Print(parse, json, result, AdminJsonContext.Default.ExpelResult, () =>
+            {
+                Console.WriteLine($"sent {result.Expelled.Count} guest{(result.Expelled.Count == 1 ? "" : "s")} home; switches: {string.Join(' ', result.SwitchesOn)}");
+                foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not expelled: {failure}");
+            });
             return result.Failed.Count == 0 ? 0 : 1;
         });
         return command;
@@ -217,12 +254,14 @@ internal static class MosctlCommand
     private static Command SetSpeed()
     {
         var speed = new Argument<long>("SPEED") { Description = "The speed to announce (10000 = the reference CPU)." };
-        var command = new Command("setspeed", "Override this node's calibrated speed (root only).") { speed };
+        var json = GlobalOptions.Json();
+        var command = new Command("setspeed", "Override this node's calibrated speed (root only); --json prints the speed now announced.") { speed, json };
         command.SetAction(parse =>
         {
             var value = parse.GetValue(speed);
             if (value is < 1 or > 10_000_000) throw new UsageException("speed must be between 1 and 10000000");
-            AdminCall.Run(c => c.SetSpeedAsync(value));
+            var now = AdminCall.Run(c => c.SetSpeedAsync(value));
+            JsonOutput.Print(parse, json, now, AdminJsonContext.Default.SpeedSetting, () => { });
             return 0;
         });
         return command;

@@ -21,11 +21,18 @@ internal static class MigrateCommand
         {
             pid, target, noPrecopy,
         };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." };
+        command.Add(json);
         command.SetAction(parse =>
         {
             using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
             var result = omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!, parse.GetValue(noPrecopy) ? false : null)
                 .GetAwaiter().GetResult();
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(result, AdminJsonContext.Default.MigrationResult));
+                return 0;
+            }
             var precopied = result.PrecopyRounds > 0
                 ? $", after {result.PrecopyRounds} pre-copy round{(result.PrecopyRounds == 1 ? "" : "s")} of {result.PrecopyBytes / 1048576.0:0.0} MiB while it ran, {result.TotalMs} ms in all"
                 : "";
