@@ -135,8 +135,8 @@ public sealed partial class HomeMigration(
             throw new MigrationException($"process {process.Pid} already runs on node {node}");
         if (view.Nodes.FirstOrDefault(n => n.Id == node) is not { } entry)
             throw new MigrationException($"node {node} is not in the map");
-        if (entry.State != "alive")
-            throw new MigrationException($"node {node} is {entry.State}");
+        if (entry.State != NodeLiveness.Alive)
+            throw new MigrationException($"node {node} is {entry.State.Name()}");
         if (node == selfNode()) return BringHomeAsync(process);
         if (process.State == ProcessState.Remote)
             return ViaHomeAsync(process, node, cancel, precopy);

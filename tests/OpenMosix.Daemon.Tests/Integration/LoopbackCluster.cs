@@ -94,7 +94,7 @@ public sealed class LoopbackCluster : IDisposable
     }
 
     public string? StateSeenBy(int observer, int node) =>
-        View(observer).Nodes.FirstOrDefault(n => n.Id == node)?.State;
+        View(observer).Nodes.FirstOrDefault(n => n.Id == node)?.State.Name();
 
     /// <summary>Runs om as a user would on node <paramref name="id"/> (OM_SOCKET points at its omd).</summary>
     public CommandResult Om(int id, params string[] arguments) =>

@@ -24,7 +24,7 @@ internal static class MosctlCommand
                 n => n.FreeMemory.ToString(CultureInfo.InvariantCulture)),
             Query("getutil", "Print a node's CPU utilisation in percent of its capacity.",
                 n => n.Utilization.ToString("0%", CultureInfo.InvariantCulture)),
-            Query("status", "Print a node's state: alive, suspect, dead or unknown (never heard from).", n => n.State),
+            Query("status", "Print a node's state: alive, suspect, dead or unknown (never heard from).", n => n.State.Name()),
             IsUp(),
             Whois(),
             SetSpeed(),
@@ -70,7 +70,7 @@ internal static class MosctlCommand
         var command = new Command("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.") { node };
         command.SetAction(parse =>
         {
-            var up = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node)).State == "alive";
+            var up = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node)).State == NodeLiveness.Alive;
             Console.WriteLine(up ? "yes" : "no");
             return up ? 0 : 1;
         });
