@@ -21,7 +21,7 @@ public static class OmdConfigLoader
 
     public static OmdConfig Parse(string text, string fileName)
     {
-        var values = TomlSubset.Parse(text, fileName);
+        var values = TomlKeys.Parse(text, fileName);
         var reader = new Reader(values, fileName);
         var defaults = new OmdConfig();
         var gossip = new GossipOptions
