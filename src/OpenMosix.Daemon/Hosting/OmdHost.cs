@@ -86,7 +86,7 @@ public static partial class OmdHost
             ? new BalanceLoop(migration, processes, engine, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
             : null;
-        using var admin = new KestrelAdminServer(config.SocketPath,
+        using var admin = new AdminServer(config.SocketPath,
             new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests) { Started = balancer is null ? null : balancer.Started },
             logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
