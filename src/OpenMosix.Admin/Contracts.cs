@@ -4,7 +4,7 @@ namespace OpenMosix.Admin;
 public sealed record NodeRow(
     int Id,
     string Address,
-    string State,
+    NodeLiveness State,
     double Load,
     long Speed,
     int Cpus,

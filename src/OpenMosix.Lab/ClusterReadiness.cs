@@ -38,7 +38,7 @@ public static class ClusterReadiness
         try
         {
             using var client = new AdminClient(socket, TimeSpan.FromSeconds(2));
-            return client.NodesAsync().GetAwaiter().GetResult().Nodes.Count(n => n.State == "alive");
+            return client.NodesAsync().GetAwaiter().GetResult().Nodes.Count(n => n.State == NodeLiveness.Alive);
         }
         catch (AdminException)
         {

@@ -39,6 +39,8 @@ public static class NodeFiles
         text.Append(CultureInfo.InvariantCulture, $"map = \"{(state.Discovery ? "" : layout.MapFile)}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"key = \"{layout.KeyFile}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"socket = \"{LabLayout.NodeRunDirectory}/{LabLayout.SocketFileName}\"\n");
+        // Each node keeps its mosctl switches apart from the host's /var/lib/openmosix and from the other nodes.
+        text.Append(CultureInfo.InvariantCulture, $"state_dir = \"{Path.Combine(layout.NodeDirectory(node.Id), "state")}\"\n");
         text.Append("[gossip]\n");
         text.Append("interval_ms = 1000\n");
         text.Append("suspect_after_ms = 3000\n");

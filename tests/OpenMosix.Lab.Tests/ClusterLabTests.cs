@@ -26,7 +26,7 @@ public sealed class ClusterLabTests
         {
             var view = Status(lab, node);
             Assert.Equal((node, "map"), (view.Self, view.Mode));
-            Assert.Equal([1, 2, 3, 4], view.Nodes.Where(n => n.State == "alive").Select(n => n.Id));
+            Assert.Equal([1, 2, 3, 4], view.Nodes.Where(n => n.State == NodeLiveness.Alive).Select(n => n.Id));
             // The quota of 0.5 CPU shows in what the node announces.
             Assert.All(view.Nodes, n => Assert.Equal(1, n.Cpus));
             Assert.All(view.Nodes, n => Assert.InRange(n.Capacity, n.Speed * 0.45, n.Speed * 0.55));
@@ -44,7 +44,7 @@ public sealed class ClusterLabTests
         using var restarted = StartInNode(lab, 3, "daemon", "--config", lab.Layout.NodeConfigFile(3));
         foreach (var observer in new[] { 1, 2, 4 })
             Poll.Until(() => StateOf(lab, observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive again");
-        Poll.Until(() => Status(lab, 3).Nodes.Count(n => n.State == "alive") == 4, Settle, "the restarted node 3 to see all alive");
+        Poll.Until(() => Status(lab, 3).Nodes.Count(n => n.State == NodeLiveness.Alive) == 4, Settle, "the restarted node 3 to see all alive");
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class ClusterLabTests
     {
         using var lab = TestLab.WithDaemons(4, "--discovery", "--timeout", "15");
         foreach (var node in new[] { 1, 2, 3, 4 })
-            Assert.Equal([1, 2, 3, 4], Status(lab, node).Nodes.Where(n => n.State == "alive").Select(n => n.Id));
+            Assert.Equal([1, 2, 3, 4], Status(lab, node).Nodes.Where(n => n.State == NodeLiveness.Alive).Select(n => n.Id));
         Assert.Equal("omdiscd", Map(lab, 1).Source);
 
         var leaving = lab.Status.Nodes.Single(n => n.Id == 4);
@@ -78,7 +78,7 @@ public sealed class ClusterLabTests
             AdminJsonContext.Default.MapView)!;
 
     private static string? StateOf(TestLab lab, int observer, int node) =>
-        Status(lab, observer).Nodes.FirstOrDefault(n => n.Id == node)?.State;
+        Status(lab, observer).Nodes.FirstOrDefault(n => n.Id == node)?.State.Name();
 
     /// <summary>Starts `om ARGS` inside a node as a long-running child of the test (killed on dispose, and by `lab down`).</summary>
     private static ChildProcess StartInNode(TestLab lab, int node, params string[] arguments) =>

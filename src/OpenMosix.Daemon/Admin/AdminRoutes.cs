@@ -102,21 +102,12 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         return HttpResponse.Json(cluster.LoadMap(map, source, DateTimeOffset.UtcNow), AdminJsonContext.Default.MapChange);
     }
 
-    private static readonly Dictionary<string, OpenMosix.Cluster.Gossip.NodeFlags> Switches = new(StringComparer.Ordinal)
-    {
-        ["block"] = OpenMosix.Cluster.Gossip.NodeFlags.Blocked,
-        ["quiet"] = OpenMosix.Cluster.Gossip.NodeFlags.Quiet,
-        ["stay"] = OpenMosix.Cluster.Gossip.NodeFlags.Stay,
-        ["lstay"] = OpenMosix.Cluster.Gossip.NodeFlags.LocalStay,
-    };
-
-    private NodeSwitchList SwitchList() =>
-        new([.. Switches.Where(s => _switches.Current.HasFlag(s.Value)).Select(s => s.Key)]);
+    private NodeSwitchList SwitchList() => new(_switches.OnNames());
 
     private HttpResponse SetSwitch(byte[] body)
     {
         var change = JsonSerializer.Deserialize(body, AdminJsonContext.Default.SwitchChange);
-        if (change is null || !Switches.TryGetValue(change.Name ?? "", out var flag))
+        if (change is null || !Balancing.NodeSwitches.Names.TryGetValue(change.Name ?? "", out var flag))
             return HttpResponse.Error(400, $"no such switch '{change?.Name}' (block, quiet, stay, lstay)");
         _switches.Set(flag, change.On);
         return HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList);
@@ -129,20 +120,18 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
     private HttpResponse Bring()
     {
         _switches.Set(OpenMosix.Cluster.Gossip.NodeFlags.LocalStay, true);
-        var brought = new List<int>();
-        var failed = new List<string>();
-        foreach (var process in processes.Away())
+        var (brought, failed) = OneByOne(processes.Away(), p => $"{p.Pid}", process =>
         {
             try
             {
                 migration.BringHomeAsync(process).GetAwaiter().GetResult();
-                brought.Add(process.Pid);
+                return null;
             }
             catch (Exception e) when (e is MigrationException or TimeoutException)
             {
-                failed.Add($"{process.Pid}: {e.Message}");
+                return e.Message;
             }
-        }
+        });
         return HttpResponse.Json(new BringResult(brought, failed, SwitchList().On), AdminJsonContext.Default.BringResult);
     }
 
@@ -172,17 +161,25 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
     private HttpResponse Expel()
     {
         _switches.Set(OpenMosix.Cluster.Gossip.NodeFlags.Blocked, true);
-        var expelled = new List<int>();
-        var failed = new List<string>();
-        foreach (var guest in processes.Guests())
-        {
-            var outcome = guests is null
+        var (expelled, failed) = OneByOne(processes.Guests(), g => $"{g.Pid} (process {g.RemotePid} of node {g.Home})",
+            guest => guests is null
                 ? "this node keeps no directory of its guests"
-                : guests.RequestMoveAsync(guest.Pid, guest.Home, "expel").WaitAsync(TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
-            if (outcome is null) expelled.Add(guest.Pid);
-            else failed.Add($"{guest.Pid} (process {guest.RemotePid} of node {guest.Home}): {outcome}");
-        }
+                : guests.RequestMoveAsync(guest.Pid, guest.Home, "expel").WaitAsync(TimeSpan.FromMinutes(10)).GetAwaiter().GetResult());
         return HttpResponse.Json(new ExpelResult(expelled, failed, SwitchList().On), AdminJsonContext.Default.ExpelResult);
+    }
+
+    /// <summary>Moves each in turn; <paramref name="move"/> answers null when it moved, else why not ("WHO: why").</summary>
+    private static (List<int> Moved, List<string> Failed) OneByOne(IEnumerable<ManagedProcess> items,
+        Func<ManagedProcess, string> who, Func<ManagedProcess, string?> move)
+    {
+        var moved = new List<int>();
+        var failed = new List<string>();
+        foreach (var item in items)
+        {
+            if (move(item) is { } why) failed.Add($"{who(item)}: {why}");
+            else moved.Add(item.Pid);
+        }
+        return (moved, failed);
     }
 
     private HttpResponse SetSpeed(byte[] body)

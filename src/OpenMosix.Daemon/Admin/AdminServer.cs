@@ -7,11 +7,15 @@ namespace OpenMosix.Daemon.Admin;
 /// <summary>
 /// The admin API on a unix socket. Anyone may connect and read (the socket is 0666, like /proc/hpc was readable);
 /// each route checks the caller's uid, which the kernel reports (SO_PEERCRED), before changing anything.
-/// One request per connection; a slow or silent client is cut off after <see cref="RequestTimeout"/>.
+/// One request per connection, at most <see cref="MaxConnections"/> at once; a slow or silent client is cut off
+/// after <see cref="RequestTimeout"/>.
 /// </summary>
 public sealed partial class AdminServer(string socketPath, AdminRoutes routes, ILogger logger) : IDisposable
 {
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections served at once; each holds at most one request, cut off after <see cref="RequestTimeout"/>.</summary>
+    public const int MaxConnections = 64;
 
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private bool _bound;
@@ -38,20 +42,22 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
 
     public async Task RunAsync(CancellationToken cancel)
     {
+        using var slots = new SemaphoreSlim(MaxConnections);
         var connections = new List<Task>();
-        while (!cancel.IsCancellationRequested)
+        try
         {
-            Socket client;
-            try
+            while (true)
             {
-                client = await _listener.AcceptAsync(cancel).ConfigureAwait(false);
+                // A free slot first, then accept: connections past the bound wait in the kernel's backlog, costing omd nothing.
+                await slots.WaitAsync(cancel).ConfigureAwait(false);
+                var client = await _listener.AcceptAsync(cancel).ConfigureAwait(false);
+                connections.RemoveAll(t => t.IsCompleted);
+                connections.Add(ServeAndFreeAsync(client, slots, cancel));
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(ServeAsync(client, cancel));
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the connections in hand finish below.
         }
         await Task.WhenAll(connections).ConfigureAwait(false);
     }
@@ -69,6 +75,18 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
             {
                 // Best effort: a stale socket is detected and replaced at the next start.
             }
+        }
+    }
+
+    private async Task ServeAndFreeAsync(Socket client, SemaphoreSlim slots, CancellationToken cancel)
+    {
+        try
+        {
+            await ServeAsync(client, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 

@@ -4,14 +4,15 @@ using System.Text;
 namespace OpenMosix.Daemon.Admin;
 
 /// <summary>
-/// Reads one HTTP/1.1 request with hard bounds: the head may not exceed <see cref="MaxHeadBytes"/>, a body needs a
-/// Content-Length of at most <see cref="MaxBodyBytes"/> (no chunked encoding). Anything else is a 4xx, not a hang
-/// or an allocation a caller controls.
+/// Reads one HTTP/1.1 request with hard bounds: the head may not exceed <see cref="MaxHeadBytes"/> nor hold more than
+/// <see cref="MaxHeaders"/> header lines, a body needs a Content-Length of at most <see cref="MaxBodyBytes"/> (no
+/// chunked encoding). Anything else is a 4xx, not a hang or an allocation a caller controls.
 /// </summary>
 public static class HttpRequestReader
 {
     public const int MaxHeadBytes = 16 * 1024;
     public const int MaxBodyBytes = 1024 * 1024;
+    public const int MaxHeaders = 64;
 
     public static async Task<HttpRequest> ReadAsync(Stream stream, CancellationToken cancel)
     {
@@ -30,6 +31,7 @@ public static class HttpRequestReader
         if (requestLine.Length != 3 || !requestLine[2].StartsWith("HTTP/1.", StringComparison.Ordinal)
             || requestLine[1].Length == 0 || requestLine[1][0] != '/')
             throw new BadRequestException(400, "malformed request line");
+        if (head.Length - 1 > MaxHeaders) throw new BadRequestException(431, $"more than {MaxHeaders} header lines");
         var length = 0;
         foreach (var line in head.Skip(1))
         {

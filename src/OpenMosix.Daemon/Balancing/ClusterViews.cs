@@ -27,6 +27,6 @@ public static class ClusterViews
         if (row.Flags.Contains("stay")) controls |= NodeControls.Stay;
         if (row.Flags.Contains("local-stay")) controls |= NodeControls.LocalStay;
         return new NodeView((ushort)row.Id, (double)capacity / cpus, cpus, row.Load * capacity / LoadMath.ReferenceSpeed,
-            row.FreeMemory, (ulong)Math.Max(0, row.TotalMemory), controls, row.State == "alive");
+            row.FreeMemory, (ulong)Math.Max(0, row.TotalMemory), controls, row.State == NodeLiveness.Alive);
     }
 }

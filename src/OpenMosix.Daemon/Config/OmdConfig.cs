@@ -24,6 +24,8 @@ public sealed record OmdConfig
     public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";
     /// <summary>paths.socket: the admin API socket.</summary>
     public string SocketPath { get; init; } = OpenMosix.Admin.AdminPaths.DefaultSocket;
+    /// <summary>paths.state_dir: what omd keeps across restarts (the mosctl switches), created 0700 when first needed.</summary>
+    public string StateDirectory { get; init; } = "/var/lib/openmosix";
 
     /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
     public int GossipPort { get; init; } = 5723;

@@ -21,7 +21,7 @@ public static class OmdConfigLoader
 
     public static OmdConfig Parse(string text, string fileName)
     {
-        var values = TomlSubset.Parse(text, fileName);
+        var values = TomlKeys.Parse(text, fileName);
         var reader = new Reader(values, fileName);
         var defaults = new OmdConfig();
         var gossip = new GossipOptions
@@ -41,6 +41,7 @@ public static class OmdConfigLoader
             MapPath = reader.PathNear("paths.map", defaults.MapPath, allowEmpty: true),
             KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
             SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
+            StateDirectory = reader.PathNear("paths.state_dir", defaults.StateDirectory),
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
             LoadHalfLife = reader.Milliseconds("load.half_life_ms", defaults.LoadHalfLife, 100, 600_000),

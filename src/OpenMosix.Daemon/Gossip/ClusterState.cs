@@ -186,7 +186,7 @@ public sealed class ClusterState
             // Map nodes never heard from are listed too: an administrator wants to see who is missing.
             foreach (var node in _map.Nodes)
                 if (rows.All(r => r.Id != node.Id))
-                    rows.Add(new NodeRow(node.Id, node.Address.ToString(), "unknown", 0, 0, 0, 0, 0, 0, 0, [], -1, false));
+                    rows.Add(new NodeRow(node.Id, node.Address.ToString(), NodeLiveness.Unknown, 0, 0, 0, 0, 0, 0, 0, [], -1, false));
             rows.Sort((a, b) => a.Id.CompareTo(b.Id));
             return new ClusterView(_node.Id, _measured.Address.ToString(), inCluster ? "map" : "off", rows);
         }
@@ -209,10 +209,18 @@ public sealed class ClusterState
     private NodeRow ToRow(PeerStatus peer, bool isSelf)
     {
         var v = peer.Vector;
-        return new NodeRow(v.NodeId, v.Address.ToString(), v.State.ToString().ToLowerInvariant(), v.Load, v.Speed, v.Cpus,
+        return new NodeRow(v.NodeId, v.Address.ToString(), Liveness(v.State), v.Load, v.Speed, v.Cpus,
             v.Capacity, (long)v.TotalMemory, (long)v.FreeMemory, v.Utilization / (double)LoadVector.FullUtilization,
             FlagNames(v.Flags), (long)peer.Age.TotalMilliseconds, isSelf);
     }
+
+    private static NodeLiveness Liveness(NodeState state) => state switch
+    {
+        NodeState.Alive => NodeLiveness.Alive,
+        NodeState.Suspect => NodeLiveness.Suspect,
+        NodeState.Dead => NodeLiveness.Dead,
+        _ => NodeLiveness.Unknown,
+    };
 
     private static ImmutableArray<string> FlagNames(NodeFlags flags) =>
         [.. Enum.GetValues<NodeFlags>().Where(f => f != NodeFlags.None && flags.HasFlag(f)).Select(f => Kebab(f.ToString()))];

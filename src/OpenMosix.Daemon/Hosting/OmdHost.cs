@@ -57,7 +57,7 @@ public static partial class OmdHost
             cluster.LoadMap(map, config.MapPath, startedAt);
 
         using var engine = new CheckpointEngine(loggers);
-        var switches = new NodeSwitches();
+        var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);

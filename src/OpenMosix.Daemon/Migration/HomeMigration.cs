@@ -90,7 +90,7 @@ public sealed class HomeMigration
         if (view.Nodes.FirstOrDefault(n => n.Id == node) is not { } entry)
             throw new MigrationException($"node {node} is not in the map");
         if (!Placement.IsAlive(view, node))
-            throw new MigrationException($"node {node} is {entry.State}");
+            throw new MigrationException($"node {node} is {entry.State.Name()}");
         if (node == _home.Self) return BringHomeAsync(process);
         if (process.State == ProcessState.Remote)
             return ViaHomeAsync(process, node, cancel, precopy);

@@ -12,7 +12,7 @@ public static class Placement
     {
         ArgumentNullException.ThrowIfNull(view);
         var best = view.Nodes
-            .Where(n => n.State == "alive" && !n.IsSelf && n.Capacity > 0 && (among is null || among.Count == 0 || among.Contains(n.Id)))
+            .Where(n => n.State == NodeLiveness.Alive && !n.IsSelf && n.Capacity > 0 && (among is null || among.Count == 0 || among.Contains(n.Id)))
             .OrderBy(n => n.Load)
             .ThenByDescending(n => n.Capacity)
             .ThenBy(n => n.Id)
@@ -23,6 +23,6 @@ public static class Placement
     public static bool IsAlive(ClusterView view, int node)
     {
         ArgumentNullException.ThrowIfNull(view);
-        return view.Nodes.Any(n => n.Id == node && n.State == "alive");
+        return view.Nodes.Any(n => n.Id == node && n.State == NodeLiveness.Alive);
     }
 }

@@ -44,6 +44,15 @@ public sealed class HttpRequestReaderTests
         var error = await Assert.ThrowsAsync<BadRequestException>(() => Read(raw));
         Assert.Equal(431, error.Status);
     }
+
+    [Fact]
+    public async Task More_header_lines_than_the_bound_are_refused_even_in_a_small_head()
+    {
+        var headers = string.Concat(Enumerable.Range(0, HttpRequestReader.MaxHeaders + 1).Select(i => $"X-{i}: 1\r\n"));
+        var error = await Assert.ThrowsAsync<BadRequestException>(() => Read($"GET /v1/nodes HTTP/1.1\r\n{headers}\r\n"));
+        Assert.Equal(431, error.Status);
+        Assert.Equal("GET", (await Read($"GET /v1/nodes HTTP/1.1\r\n{headers[(headers.IndexOf('\n') + 1)..]}\r\n")).Method);
+    }
 }
 
 /// <summary>Hands out its text one piece per read, as a socket does when data trickles in.</summary>

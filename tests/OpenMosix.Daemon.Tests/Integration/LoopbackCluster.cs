@@ -39,6 +39,7 @@ public sealed class LoopbackCluster : IDisposable
                 map = "{MapPath}"
                 key = "{KeyPath}"
                 socket = "{SocketPath(id)}"
+                state_dir = "{StateDirectory(id)}"
                 [gossip]
                 port = {GossipPort}
                 interval_ms = {(int)Interval.TotalMilliseconds}
@@ -60,6 +61,7 @@ public sealed class LoopbackCluster : IDisposable
     public string ConfigPath(int id) => _dir.File($"n{id}.toml");
     public string SocketPath(int id) => _dir.File($"n{id}.sock");
     public string LogPath(int id) => _dir.File($"n{id}.log");
+    public string StateDirectory(int id) => _dir.File($"n{id}.state");
 
     /// <summary>Writes a map of the given node ids (one line each).</summary>
     public string WriteMap(IEnumerable<int> ids, string? path = null)
@@ -94,7 +96,7 @@ public sealed class LoopbackCluster : IDisposable
     }
 
     public string? StateSeenBy(int observer, int node) =>
-        View(observer).Nodes.FirstOrDefault(n => n.Id == node)?.State;
+        View(observer).Nodes.FirstOrDefault(n => n.Id == node)?.State.Name();
 
     /// <summary>Runs om as a user would on node <paramref name="id"/> (OM_SOCKET points at its omd).</summary>
     public CommandResult Om(int id, params string[] arguments) =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenMosix.TestSupport;
+using OpenMosix.Admin;
 
 namespace OpenMosix.Daemon.Tests.Integration;
 
@@ -13,7 +14,7 @@ public sealed class MembershipTests
         using var cluster = new LoopbackCluster(4);
         cluster.Start(1, 2, 3, 4);
         foreach (var observer in new[] { 1, 2, 3, 4 })
-            Poll.Until(() => cluster.View(observer).Nodes.Count(n => n.State == "alive") == 4, Settle,
+            Poll.Until(() => cluster.View(observer).Nodes.Count(n => n.State == NodeLiveness.Alive) == 4, Settle,
                 $"node {observer} to see 4 nodes alive");
         var view = cluster.View(2);
         Assert.Equal(2, view.Self);
@@ -52,7 +53,7 @@ public sealed class MembershipTests
     {
         using var cluster = new LoopbackCluster(3);
         cluster.Start(1, 2, 3, 4);
-        Poll.Until(() => cluster.View(1).Nodes.Count(n => n.State == "alive") == 3, Settle, "3 nodes alive");
+        Poll.Until(() => cluster.View(1).Nodes.Count(n => n.State == NodeLiveness.Alive) == 3, Settle, "3 nodes alive");
         Assert.DoesNotContain(cluster.View(1).Nodes, n => n.Id == 4);
 
         var newer = cluster.WriteMap([1, 2, 4], Path.Join(cluster.Directory, "newer.map"));

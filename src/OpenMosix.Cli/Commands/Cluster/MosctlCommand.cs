@@ -24,7 +24,7 @@ internal static class MosctlCommand
                 n => n.FreeMemory.ToString(CultureInfo.InvariantCulture)),
             Query("getutil", "Print a node's CPU utilisation in percent of its capacity.",
                 n => n.Utilization.ToString("0%", CultureInfo.InvariantCulture)),
-            Query("status", "Print a node's state: alive, suspect, dead or unknown (never heard from).", n => n.State),
+            Query("status", "Print a node's state: alive, suspect, dead or unknown (never heard from).", n => n.State.Name()),
             IsUp(),
             Whois(),
             SetSpeed(),
@@ -74,7 +74,7 @@ internal static class MosctlCommand
         command.SetAction(parse =>
         {
             var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
-            var up = row.State == "alive";
+            var up = row.State == NodeLiveness.Alive;
             JsonOutput.Print(parse, json, new NodeUpJson(row.Id, up), CliJsonContext.Default.NodeUpJson, () => Console.WriteLine(up ? "yes" : "no"));
             return up ? 0 : 1;
         });

@@ -43,7 +43,7 @@ internal static class StatusCommand
             table.Add(
                 node.Id.ToString(CultureInfo.InvariantCulture) + (node.IsSelf ? "*" : ""),
                 node.Address,
-                node.State,
+                node.State.Name(),
                 known ? node.Load.ToString("0.00", CultureInfo.InvariantCulture) : "-",
                 known ? node.Speed.ToString(CultureInfo.InvariantCulture) : "-",
                 known ? node.Cpus.ToString(CultureInfo.InvariantCulture) : "-",

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Cluster.Gossip;
+
+namespace OpenMosix.Daemon.Balancing;
+
+/// <summary>
+/// Where the mosctl switches outlive omd: STATE_DIR/switches.json, {"version": 1, "on": ["block", "stay"]}.
+/// Written whole to a temporary file and renamed over the old one (0600), so a crash leaves the old or the new file,
+/// never half of one. A file that cannot be read or understood costs one warning and the switches start off: it must
+/// never keep omd from starting.
+/// </summary>
+public sealed partial class SwitchFile(string directory, ILogger logger)
+{
+    public const string FileName = "switches.json";
+    public const int CurrentVersion = 1;
+
+    public string Path { get; } = System.IO.Path.Join(directory, FileName);
+
+    public NodeFlags Load()
+    {
+        try
+        {
+            if (!File.Exists(Path)) return NodeFlags.None;
+            var saved = JsonSerializer.Deserialize(File.ReadAllBytes(Path), SwitchFileJsonContext.Default.SavedSwitches)
+                ?? throw new JsonException("the file holds null");
+            if (saved.Version != CurrentVersion)
+                throw new JsonException($"version {saved.Version} is not {CurrentVersion}");
+            var flags = NodeFlags.None;
+            foreach (var name in saved.On ?? [])
+                flags |= NodeSwitches.Names.TryGetValue(name, out var flag) ? flag : throw new JsonException($"no switch '{name}'");
+            return flags;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            LogUnreadable(logger, Path, OneLine(e.Message));
+            return NodeFlags.None;
+        }
+    }
+
+    public void Save(NodeFlags flags)
+    {
+        var temporary = Path + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var saved = new SavedSwitches(CurrentVersion, NodeSwitches.NamesOf(flags));
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            };
+            using (var file = new FileStream(temporary, options))
+            {
+                JsonSerializer.Serialize(file, saved, SwitchFileJsonContext.Default.SavedSwitches);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, Path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogUnsaved(logger, Path, OneLine(e.Message));
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "switches start off: {Path} is unreadable ({Reason})")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "switches not saved to {Path} ({Reason}); they last until omd stops")]
+    private static partial void LogUnsaved(ILogger logger, string path, string reason);
+}
+
+/// <summary>The saved form of the switches: their mosctl names, under a version for later changes of shape.</summary>
+public sealed record SavedSwitches(int Version, IReadOnlyList<string>? On);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(SavedSwitches))]
+internal sealed partial class SwitchFileJsonContext : JsonSerializerContext;
