@@ -43,7 +43,7 @@ public static class Descriptors
                 var n = Sys.Write(fd, p + done, (nuint)(data.Length - done));
                 if (n < 0)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
+                    var errno = Errno.Last;
                     if (errno == Errno.EINTR) continue;
                     throw new SyscallException("write", errno);
                 }
@@ -62,7 +62,7 @@ public static class Descriptors
             {
                 var n = Sys.Read(fd, p, (nuint)buffer.Length);
                 if (n >= 0) return (int)n;
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = Errno.Last;
                 if (errno != Errno.EINTR) throw new SyscallException("read", errno);
             }
         }
@@ -79,7 +79,7 @@ public static class Descriptors
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {
         var fd = Sys.Open(path, flags | Sys.O_CLOEXEC, mode);
-        if (fd < 0) throw new SyscallException("open", Marshal.GetLastPInvokeError(), path);
+        if (fd < 0) throw new SyscallException("open", Errno.Last, path);
         return new SafeFileHandle(fd, true);
     }
 

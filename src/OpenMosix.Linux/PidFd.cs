@@ -16,7 +16,7 @@ public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
         var fd = Sys.PidfdOpen(pid, 0);
         if (fd < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
             throw new SyscallException("pidfd_open", errno, $"pid {pid}");
         }
@@ -29,14 +29,14 @@ public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
     public SafeFileHandle GetFd(int targetFd)
     {
         var fd = Sys.PidfdGetfd(this, targetFd, 0);
-        if (fd < 0) throw new SyscallException("pidfd_getfd", Marshal.GetLastPInvokeError(), $"pid {Pid} fd {targetFd}");
+        if (fd < 0) throw new SyscallException("pidfd_getfd", Errno.Last, $"pid {Pid} fd {targetFd}");
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
     public void SendSignal(int signal)
     {
         if (Sys.PidfdSendSignal(this, signal, 0, 0) < 0)
-            throw new SyscallException("pidfd_send_signal", Marshal.GetLastPInvokeError(), $"pid {Pid}");
+            throw new SyscallException("pidfd_send_signal", Errno.Last, $"pid {Pid}");
     }
 
     protected override bool ReleaseHandle() => Sys.Close((int)handle) == 0;

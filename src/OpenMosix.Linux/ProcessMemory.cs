@@ -17,7 +17,7 @@ public static class ProcessMemory
         fixed (IoVec* r = remote)
         {
             var n = Sys.ProcessVmReadv(pid, l, (nuint)local.Length, r, (nuint)remote.Length, 0);
-            if (n < 0) throw new SyscallException("process_vm_readv", Marshal.GetLastPInvokeError(), $"pid {pid}");
+            if (n < 0) throw new SyscallException("process_vm_readv", Errno.Last, $"pid {pid}");
             return n;
         }
     }
@@ -28,7 +28,7 @@ public static class ProcessMemory
         fixed (IoVec* r = remote)
         {
             var n = Sys.ProcessVmWritev(pid, l, (nuint)local.Length, r, (nuint)remote.Length, 0);
-            if (n < 0) throw new SyscallException("process_vm_writev", Marshal.GetLastPInvokeError(), $"pid {pid}");
+            if (n < 0) throw new SyscallException("process_vm_writev", Errno.Last, $"pid {pid}");
             return n;
         }
     }
@@ -60,7 +60,7 @@ public static class ProcessMemory
     public static SafeFileHandle OpenMemFile(int pid)
     {
         var fd = Sys.Open($"/proc/{pid}/mem", Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
-        if (fd < 0) throw new SyscallException("open(/proc/PID/mem)", Marshal.GetLastPInvokeError(), $"pid {pid}");
+        if (fd < 0) throw new SyscallException("open(/proc/PID/mem)", Errno.Last, $"pid {pid}");
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
@@ -70,7 +70,7 @@ public static class ProcessMemory
         fixed (byte* p = buffer)
         {
             var n = Sys.Pread(mem, p, (nuint)buffer.Length, (long)address);
-            if (n < 0) throw new SyscallException("pread(/proc/PID/mem)", Marshal.GetLastPInvokeError(), $"address 0x{address:x}");
+            if (n < 0) throw new SyscallException("pread(/proc/PID/mem)", Errno.Last, $"address 0x{address:x}");
             return n;
         }
     }

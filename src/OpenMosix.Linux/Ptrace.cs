@@ -24,7 +24,7 @@ public static class Ptrace
     {
         if (result < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             throw new SyscallException($"ptrace({request})", errno, $"pid {pid}");
         }
     }
@@ -33,7 +33,7 @@ public static class Ptrace
     {
         if (Sys.Ptrace(PTRACE_SEIZE, pid, 0, options) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
             if (errno == Errno.EPERM) throw new ProcessAccessException(pid, "permission denied (already traced, or not ours to trace)");
             throw new SyscallException("ptrace(PTRACE_SEIZE)", errno, $"pid {pid}");

@@ -12,7 +12,7 @@ public static class ResourceLimits
     {
         RLimit old;
         if (Sys.Prlimit(pid, resource, null, &old) < 0)
-            throw new SyscallException("prlimit", Marshal.GetLastPInvokeError(), $"pid {pid} resource {resource}");
+            throw new SyscallException("prlimit", Errno.Last, $"pid {pid} resource {resource}");
         return old;
     }
 
@@ -21,7 +21,7 @@ public static class ResourceLimits
     {
         RLimit old;
         if (Sys.Prlimit(pid, resource, &value, &old) < 0)
-            throw new SyscallException("prlimit", Marshal.GetLastPInvokeError(), $"pid {pid} resource {resource}");
+            throw new SyscallException("prlimit", Errno.Last, $"pid {pid} resource {resource}");
         return old;
     }
 }

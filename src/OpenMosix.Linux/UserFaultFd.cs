@@ -37,7 +37,7 @@ public sealed class UserFaultFd : IDisposable
         var api = new UffdioApi { Api = Api, Features = features };
         if (Sys.Ioctl(fd, UffdioApiRequest, &api) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             fd.Dispose();
             throw new SyscallException("ioctl(UFFDIO_API)", errno);
         }
@@ -49,7 +49,7 @@ public sealed class UserFaultFd : IDisposable
     {
         var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeMissing };
         if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
-            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     /// <summary>Registers [start, start+length) for write protection (with <see cref="AsyncWriteTracking"/>: any kind
@@ -58,7 +58,7 @@ public sealed class UserFaultFd : IDisposable
     {
         var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeWriteProtect };
         if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
-            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"write-protect range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Errno.Last, $"write-protect range 0x{start:x}+{length}");
     }
 
     /// <summary>Write-protects a registered range: from now on a write to any of its pages is recorded.</summary>
@@ -66,14 +66,14 @@ public sealed class UserFaultFd : IDisposable
     {
         var protect = new UffdioWriteProtect { Range = new UffdioRange { Start = start, Length = length }, Mode = WriteProtectModeOn };
         if (Sys.Ioctl(_fd, UffdioWriteProtectRequest, &protect) < 0)
-            throw new SyscallException("ioctl(UFFDIO_WRITEPROTECT)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_WRITEPROTECT)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     public unsafe void Unregister(ulong start, ulong length)
     {
         var range = new UffdioRange { Start = start, Length = length };
         if (Sys.Ioctl(_fd, UffdioUnregisterRequest, &range) < 0)
-            throw new SyscallException("ioctl(UFFDIO_UNREGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_UNREGISTER)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public sealed class UserFaultFd : IDisposable
                 };
                 if (Sys.Ioctl(_fd, UffdioCopyRequest, &copy) == 0)
                     return;
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = Errno.Last;
                 if (errno != Errno.EAGAIN || copy.Copied < 0)
                     throw new SyscallException("ioctl(UFFDIO_COPY)", errno, $"0x{destination + done:x}+{(ulong)source.Length - done}");
                 done += (ulong)copy.Copied;

@@ -86,7 +86,7 @@ public sealed class PrecopySession : IDisposable
             }
             else
             {
-                refused = Errno.Name((int)-created);
+                refused = Errno.FromNegated(created).Name();
             }
             files = ProcessInspector.ReadFiles(pid);
         }
@@ -139,7 +139,7 @@ public sealed class PrecopySession : IDisposable
                     tracking.WriteProtect(region.Start, region.Length);
                     tracked.Add(new TrackedRegion(region));
                 }
-                catch (SyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOENT or Errno.ENOMEM or Errno.EBUSY)
+                catch (SyscallException e) when (e.Error is Errno.EINVAL or Errno.ENOENT or Errno.ENOMEM or Errno.EBUSY)
                 {
                     // Changed since its maps line was read: the final checkpoint carries it whole.
                     logger.LogDebug("Pre-copy of {Pid}: region {Start:x}-{End:x} not tracked: {Error}", pid, region.Start, region.End, e.Message);

@@ -84,7 +84,7 @@ internal sealed class DeputyKeeper(ILogger logger)
             {
                 status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
             }
-            catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+            catch (SyscallException e) when (e.Error == Errno.ECHILD)
             {
                 _trampolines.Remove(pid);
                 Died?.Invoke(pid, new ExitStatus(0, Signals.SIGKILL));

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.CantMove;
@@ -141,7 +140,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     private static void CheckUnchanged(MemoryRegion r)
     {
         if (!FileStatus.TryOf(r.Name, out var st, out var errno))
-            throw new RestoreException($"mapped file {r.Name} is missing here ({Errno.Name(errno)})");
+            throw new RestoreException($"mapped file {r.Name} is missing here ({errno.Name()})");
         if (st!.Size != r.FileSize || st.ModifiedNanoseconds != r.FileModifiedNanoseconds)
             throw new RestoreException($"mapped file {r.Name} changed since the checkpoint (size {st.Size}, was {r.FileSize})");
     }
@@ -171,7 +170,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             var flags = f.Flags & ~(Restorer.O_CREAT | Restorer.O_EXCL | Restorer.O_NOCTTY | Restorer.O_TRUNC);
             var opened = injector.Raw(Openat, AtFdCwd, (long)PutString(f.Path), flags, 0);
             if (opened < 0)
-                throw new RestoreException($"cannot reopen fd {f.Fd} ({f.Path}): {Errno.Name((int)-opened)} ({Marshal.GetPInvokeErrorMessage((int)-opened)})");
+                throw new RestoreException($"cannot reopen fd {f.Fd} ({f.Path}): {Errno.FromNegated(opened).Describe()}");
             if (opened != f.Fd)
             {
                 injector.Call($"dup3 to fd {f.Fd}", Dup3, opened, f.Fd, f.CloseOnExec ? Restorer.O_CLOEXEC : 0);
@@ -258,7 +257,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
         {
             BinaryPrimitives.WriteUInt64LittleEndian(rl, a.Limits[i].Soft);
             BinaryPrimitives.WriteUInt64LittleEndian(rl[8..], a.Limits[i].Hard);
-            if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -Errno.EPERM)
+            if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -(long)Errno.EPERM)
             {
                 // Raising a hard limit needs CAP_SYS_RESOURCE: keep this node's hard limit, cap the soft one.
                 var here = ResourceLimits.Get(pid, i);

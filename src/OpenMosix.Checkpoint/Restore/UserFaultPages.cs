@@ -36,7 +36,7 @@ internal sealed class UserFaultPages : IDisposable
         var inStub = injector.Raw(Userfaultfd, OCloexec | ONonblock | UserFaultFd.UserModeOnly);
         if (inStub < 0)
         {
-            logger.LogInformation("userfaultfd refused in the restore stub ({Error}): pages are written with process_vm_writev", Errno.Name((int)-inStub));
+            logger.LogInformation("userfaultfd refused in the restore stub ({Error}): pages are written with process_vm_writev", Errno.FromNegated(inStub).Name());
             return null;
         }
         UserFaultFd? fd = null;

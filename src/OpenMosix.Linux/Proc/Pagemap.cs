@@ -36,11 +36,11 @@ public static class Pagemap
     /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
     /// </summary>
     public static bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), Errno.EPERM) == 0;
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), Errno.EPERM);
 
     /// <summary>As <see cref="TakeWritten"/>, but only looks: the pages stay recorded as written.</summary>
     public static bool PeekWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), Errno.EPERM) == 0;
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), Errno.EPERM);
 
     private const ulong CategoryZeroPfn = 1 << 5;
 
@@ -56,7 +56,7 @@ public static class Pagemap
             CategoryMask = CategoryZeroPfn,
             CategoryAnyOfMask = CategoryPresent | CategorySwapped,
             ReturnMask = CategoryPresent | CategorySwapped,
-        }, Errno.ENOTTY, Errno.EINVAL) == 0;
+        }, Errno.ENOTTY, Errno.EINVAL);
 
     private static Interop.PmScanArg WrittenQuery(bool protectAgain) => new()
     {
@@ -67,12 +67,12 @@ public static class Pagemap
 
     /// <summary>
     /// The PAGEMAP_SCAN walk shared by every query: batches of regions until the whole range is walked, appended to
-    /// <paramref name="ranges"/> with adjacent ones joined. Returns 0, or one of the <paramref name="expected"/>
+    /// <paramref name="ranges"/> with adjacent ones joined. Returns true, or false for one of the <paramref name="expected"/>
     /// errnos the caller knows how to read (EPERM: a page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN);
     /// any other failure throws.
     /// </summary>
-    private static unsafe int Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
-        Interop.PmScanArg query, params ReadOnlySpan<int> expected)
+    private static unsafe bool Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
+        Interop.PmScanArg query, params ReadOnlySpan<Errno> expected)
     {
         ArgumentNullException.ThrowIfNull(ranges);
         const int batch = 512;
@@ -88,8 +88,8 @@ public static class Pagemap
             var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
             if (n < 0)
             {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (expected.Contains(errno)) return errno;
+                var errno = Errno.Last;
+                if (expected.Contains(errno)) return false;
                 throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
             }
             for (var i = 0; i < n; i++)
@@ -100,7 +100,7 @@ public static class Pagemap
             if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
             start = scan.WalkEnd;
         }
-        return 0;
+        return true;
     }
 
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>

@@ -21,7 +21,7 @@ public static class ProcFs
         {
             throw new ProcessAccessException(pid, "permission denied");
         }
-        catch (IOException e) when (e.HResult == Errno.ESRCH)
+        catch (IOException e) when ((Errno)e.HResult == Errno.ESRCH)
         {
             throw new ProcessAccessException(pid, "no such process");
         }
@@ -125,7 +125,7 @@ public static class ProcFs
         {
             throw new ProcessAccessException(pid, "permission denied");
         }
-        catch (IOException e) when (e.HResult == Errno.ENOENT || e.HResult == Errno.ESRCH)
+        catch (IOException e) when ((Errno)e.HResult is Errno.ENOENT or Errno.ESRCH)
         {
             throw new ProcessAccessException(pid, $"{file} vanished");
         }
