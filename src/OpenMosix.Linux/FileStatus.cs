@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -15,11 +14,6 @@ public static class Signals
         if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
         if (errno == Errno.EPERM) throw new ProcessAccessException(pid, "permission denied");
         throw new SyscallException("kill", errno, $"pid {pid}");
-    }
-
-    public static void TgKill(int tgid, int tid, int signal)
-    {
-        if (Sys.Tgkill(tgid, tid, signal) != 0) throw new SyscallException("tgkill", Errno.Last, $"pid {tgid} tid {tid}");
     }
 
     /// <summary>True when the process exists (kill with signal 0 succeeds or is refused for permission only).</summary>

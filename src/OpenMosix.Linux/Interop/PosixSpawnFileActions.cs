@@ -14,9 +14,6 @@ internal static partial class Sys
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawn_file_actions_adddup2")]
     internal static unsafe partial Errno PosixSpawnFileActionsAddDup2(void* actions, int fd, int newFd);
 
-    [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
-    internal static unsafe partial Errno PosixSpawnFileActionsAddOpen(void* actions, int fd, string path, int flags, int mode);
-
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
     internal static unsafe partial Errno PosixSpawnFileActionsAddCloseFrom(void* actions, int from);
 
