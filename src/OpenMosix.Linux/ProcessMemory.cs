@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -57,12 +56,8 @@ public static class ProcessMemory
     }
 
     /// <summary>Opens /proc/PID/mem, which (unlike process_vm_readv) also reads pages without PROT_READ.</summary>
-    public static SafeFileHandle OpenMemFile(int pid)
-    {
-        var fd = Sys.Open($"/proc/{pid}/mem", Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
-        if (fd < 0) throw new SyscallException("open(/proc/PID/mem)", Errno.Last, $"pid {pid}");
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
+    public static SafeFileHandle OpenMemFile(int pid) =>
+        Sys.Open($"/proc/{pid}/mem", OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0).OrThrow("open(/proc/PID/mem)", $"pid {pid}");
 
     /// <summary>pread on /proc/PID/mem; returns bytes read.</summary>
     public static unsafe long ReadMemFile(SafeFileHandle mem, ulong address, Span<byte> buffer)

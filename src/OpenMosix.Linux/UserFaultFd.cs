@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -14,7 +13,10 @@ public sealed class UserFaultFd : IDisposable
 {
     /// <summary>userfaultfd(2) flag: only faults from user mode are handled; a kernel access to a missing page of a
     /// registered range (e.g. process_vm_writev) fails with EFAULT instead of waiting for a handler.</summary>
-    public const int UserModeOnly = 1;
+    private const int UserModeOnly = 1;
+
+    /// <summary>The userfaultfd(2) flags every descriptor of ours is made with: close-on-exec, non-blocking, user mode only.</summary>
+    public const long FlagsForNew = (long)(OpenFlags.CloseOnExec | OpenFlags.NonBlock) | UserModeOnly;
 
     private const ulong Api = 0xAA;
     private const nuint UffdioApiRequest = 0xc018aa3f, UffdioRegisterRequest = 0xc020aa00,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.TestSupport;
 
@@ -27,7 +28,7 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess Start(string path, IReadOnlyList<string> arguments, SafeFileHandle? stdin = null,
         SafeFileHandle? stdout = null, SafeFileHandle? stderr = null, string? workingDirectory = null)
     {
-        using var devNull = Descriptors.Open("/dev/null", 2);
+        using var devNull = Descriptors.Open("/dev/null", OpenFlags.ReadWrite);
         var map = new Dictionary<int, int>
         {
             [0] = (int)(stdin ?? devNull).DangerousGetHandle(),

@@ -71,7 +71,7 @@ public sealed class PrecopySession : IDisposable
             var injector = new SyscallInjector(pid, syscallAt, original);
             brk = (ulong)injector.Call("brk(0)", Brk, 0);
             // User-mode-only is what an unprivileged process may create, and write tracking needs nothing more.
-            var created = injector.Raw(Userfaultfd, OCloexec | ONonblock | UserFaultFd.UserModeOnly);
+            var created = injector.Raw(Userfaultfd, UserFaultFd.FlagsForNew);
             if (created >= 0)
             {
                 try
@@ -162,8 +162,6 @@ public sealed class PrecopySession : IDisposable
             throw;
         }
     }
-
-    private const long OCloexec = 0x80000, ONonblock = 0x800;
 
     /// <summary>Private anonymous memory the process can read: where nearly all of a big process's bytes are.</summary>
     private static bool Trackable(MemoryRegion r) =>

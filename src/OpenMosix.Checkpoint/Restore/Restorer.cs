@@ -17,7 +17,6 @@ namespace OpenMosix.Checkpoint.Restore;
 /// </summary>
 internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 {
-    internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
 
     /// <summary>Fill anonymous memory with UFFDIO_COPY where the kernel allows it (off: process_vm_writev only).</summary>
