@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
@@ -222,17 +220,16 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 image.Origin.KernelRelease, kernel.Release);
     }
 
-    /// <summary>Until disposed, an image read from a link waits for its sections serving brief tracer work.</summary>
-    private IDisposable? ServeBriefWhileWaiting(IImageSource source)
+    /// <summary>Until disposed, the source waits for its page runs serving brief tracer work.</summary>
+    private Restoring ServeBriefWhileWaiting(IImageSource source)
     {
-        if (source is not ImageReader reader) return null;
-        reader.WaitForSection = tracer.WaitServingBrief;
-        return new Restoring(reader);
+        source.WaitForSection = tracer.WaitServingBrief;
+        return new Restoring(source);
     }
 
-    private sealed class Restoring(ImageReader reader) : IDisposable
+    private sealed class Restoring(IImageSource source) : IDisposable
     {
-        public void Dispose() => reader.WaitForSection = null;
+        public void Dispose() => source.WaitForSection = null;
     }
 
     private static T Timed<T>(Func<T> step, ref TimeSpan spent)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Cli.Infrastructure;
