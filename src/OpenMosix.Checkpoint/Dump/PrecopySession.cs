@@ -179,16 +179,10 @@ public sealed class PrecopySession : IDisposable
         var clock = Stopwatch.StartNew();
         Rounds++;
         var live = _regions.Where(r => !r.Lost).ToList();
-        writer.WriteLayout(new PrecopyLayout
+        writer.WriteLayout(_initial with
         {
-            Pid = Pid,
-            Command = _initial.Command,
             Round = Rounds,
-            StartBrk = _initial.StartBrk,
-            Brk = _initial.Brk,
-            Regions = _initial.Regions,
             Tracked = [.. live.Select(r => new AddressRange(r.Region.Start, r.Region.End))],
-            Files = _initial.Files,
         });
         ulong stored;
         using (var copier = new MemoryCopier(Pid))
