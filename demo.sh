@@ -9,6 +9,7 @@
 #    nodes balancing and once without; the cluster spreads them by itself, and the speed-up is measured.
 set -euo pipefail
 cd "$(dirname "$0")"
+source scripts/close-inherited-fds.sh
 bash scripts/build.sh
 om="$PWD/artifacts/bin/om"
 work=$(mktemp -d /tmp/om-demo.XXXXXX)

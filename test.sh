@@ -3,6 +3,7 @@
 # A run that hangs is stopped after 20 minutes (and fails) rather than eating all of CI's time.
 set -uo pipefail
 cd "$(dirname "$0")"
+source scripts/close-inherited-fds.sh
 bash scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 export OM_BIN="$PWD/artifacts/bin/om"

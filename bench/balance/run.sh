@@ -10,6 +10,7 @@
 # usage: bench/balance/run.sh [--jobs 16] [--seconds 5] [--repeat 3] [--hogs 5] [--hog-mib 400] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 jobs=16; seconds=5; repeat=3; markdown=0; hogs=5; hog_mib=400

@@ -6,6 +6,7 @@
 # (free page reporting); by default both reuse memory freed just before (see MemoryTemperature.cs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/close-inherited-fds.sh"
 out="$here/../../artifacts/bench"
 mkdir -p "$out"
 # Images and floor files go to tmpfs: on a disk, dirty-page writeback throttling lands on whichever writer crosses

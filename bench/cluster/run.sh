@@ -5,4 +5,5 @@
 # Usage: bench/cluster/run.sh [--sizes 4,8,16] [--seeds 3] [--markdown] [--lab | --lab-only] [--lab-sizes 2,4,8] [--idle-seconds 30]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../../scripts/close-inherited-fds.sh"
 exec dotnet run -c Release --project "$here/OpenMosix.Bench.Cluster.csproj" -- "$@"

@@ -24,9 +24,11 @@ public sealed class ChildProcess : IDisposable
     public int Pid { get; }
 
     /// <summary>Starts <paramref name="path"/> with stdin from /dev/null (or <paramref name="stdin"/>), stdout and
-    /// stderr to the given handles (or /dev/null).</summary>
+    /// stderr to the given handles (or /dev/null), and no other descriptor but those of <paramref name="inherited"/>
+    /// (child descriptor number → handle).</summary>
     public static ChildProcess Start(string path, IReadOnlyList<string> arguments, SafeFileHandle? stdin = null,
-        SafeFileHandle? stdout = null, SafeFileHandle? stderr = null, string? workingDirectory = null)
+        SafeFileHandle? stdout = null, SafeFileHandle? stderr = null, string? workingDirectory = null,
+        IReadOnlyDictionary<int, SafeFileHandle>? inherited = null)
     {
         using var devNull = Descriptors.Open("/dev/null", OpenFlags.ReadWrite);
         var map = new Dictionary<int, int>
@@ -35,6 +37,7 @@ public sealed class ChildProcess : IDisposable
             [1] = (int)(stdout ?? devNull).DangerousGetHandle(),
             [2] = (int)(stderr ?? devNull).DangerousGetHandle(),
         };
+        foreach (var (number, handle) in inherited ?? new Dictionary<int, SafeFileHandle>()) map[number] = (int)handle.DangerousGetHandle();
         var pid = ProcessSpawner.Spawn(new SpawnRequest(path, [path, .. arguments])
         {
             Descriptors = map,
@@ -45,10 +48,11 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts with stdout (and stderr) appended to <paramref name="outputFile"/>.</summary>
-    public static ChildProcess StartToFile(string path, IReadOnlyList<string> arguments, string outputFile, SafeFileHandle? stdin = null)
+    public static ChildProcess StartToFile(string path, IReadOnlyList<string> arguments, string outputFile, SafeFileHandle? stdin = null,
+        IReadOnlyDictionary<int, SafeFileHandle>? inherited = null)
     {
         using var output = File.OpenHandle(outputFile, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
-        return Start(path, arguments, stdin, output, output);
+        return Start(path, arguments, stdin, output, output, inherited: inherited);
     }
 
     /// <summary>Waits for the exit (bounded) and reaps the child.</summary>

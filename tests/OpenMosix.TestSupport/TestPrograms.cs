@@ -20,8 +20,6 @@ public static class TestPrograms
     public static string Directory =>
         Environment.GetEnvironmentVariable("OM_TEST_PROGRAMS") is { Length: > 0 } dir ? dir : Path.Combine(RepositoryRoot, "tests", "Programs", "build");
 
-    public static string Path_(string name) => Locate(name);
-
     /// <summary>The full path of test program <paramref name="name"/>.</summary>
     public static string Locate(string name)
     {

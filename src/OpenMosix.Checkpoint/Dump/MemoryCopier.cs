@@ -12,8 +12,9 @@ namespace OpenMosix.Checkpoint.Dump;
 /// Copies the touched pages of a frozen process to a sink: pagemap picks the pages (so the image is about RSS,
 /// not VSZ), process_vm_readv gathers them into reused chunk buffers with up to 1024 iovecs per call, and the runs go
 /// to the sink straight from the buffer. In anonymous memory PAGEMAP_SCAN leaves out pages mapped to the shared
-/// zero page (read, never written), so nothing is scanned for zeros; where it is missing, the pagemap entries are
-/// read and all-zero pages are dropped by looking at them.
+/// zero page (read, never written), so small pages are not scanned for zeros; transparent huge pages are, since a
+/// kernel that does not use its huge zero page allocates them zero-filled on a read fault. Where PAGEMAP_SCAN is
+/// missing, the pagemap entries are read and all-zero pages are dropped by looking at them.
 /// </summary>
 internal sealed class MemoryCopier : IDisposable
 {
@@ -58,16 +59,20 @@ internal sealed class MemoryCopier : IDisposable
             _runs = _buffers.Runs[_current];
             var pages = (int)Math.Min(ChunkPages, (region.End - chunk) / PageSize);
             var scanned = region.Kind != RegionKind.FilePrivate && !_noScan;
-            var runCount = scanned ? ScanRuns(chunk, pages) : -1;
+            var anyHuge = false;
+            var runCount = scanned ? ScanRuns(chunk, pages, out anyHuge) : -1;
             scanned = runCount >= 0;
             if (!scanned) runCount = SelectRuns(region, chunk, pages);
             if (runCount == 0) continue;
+            // Without the scan every page is looked at; with it only chunks holding huge pages, which may be all
+            // zeros though not the huge zero page. A data page fails the test at its first non-zero word.
+            var dropZeroPages = !scanned || anyHuge;
             Gather(region, runCount);
             WaitForEmission();
             var (buffer, runs) = (_buffer, _runs);
             _emitting = Task.Factory.StartNew(() =>
             {
-                Emit(sink, buffer, runs, runCount, stored, dropZeroPages: !scanned);
+                Emit(sink, buffer, runs, runCount, stored, dropZeroPages);
                 progress?.Report(StoredBytes);
             }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             _current ^= 1;
@@ -131,10 +136,10 @@ internal sealed class MemoryCopier : IDisposable
     }
 
     /// <summary>Runs of data pages of a chunk of anonymous memory, from PAGEMAP_SCAN; -1 if this kernel lacks it.</summary>
-    private int ScanRuns(ulong chunk, int pages)
+    private int ScanRuns(ulong chunk, int pages, out bool anyHuge)
     {
         _touched.Clear();
-        if (!Pagemap.TryScanTouched(_pagemap, chunk, chunk + (ulong)pages * PageSize, _touched))
+        if (!Pagemap.TryScanTouched(_pagemap, chunk, chunk + (ulong)pages * PageSize, _touched, out anyHuge))
         {
             _noScan = true;
             return -1;

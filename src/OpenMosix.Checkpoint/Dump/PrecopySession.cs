@@ -176,6 +176,11 @@ public sealed class PrecopySession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(writer);
+        return Guarded(() => WriteRoundOf(writer));
+    }
+
+    private ulong WriteRoundOf(ImageWriter writer)
+    {
         var clock = Stopwatch.StartNew();
         Rounds++;
         var live = _regions.Where(r => !r.Lost).ToList();
@@ -215,6 +220,11 @@ public sealed class PrecopySession : IDisposable
     public ulong PendingBytes()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        return Guarded(PendingBytesNow);
+    }
+
+    private ulong PendingBytesNow()
+    {
         var written = new List<(ulong Start, ulong End)>();
         foreach (var region in _regions.Where(r => !r.Lost))
             if (!Pagemap.PeekWritten(_pagemap, region.Region.Start, region.Region.End, written)) return ulong.MaxValue;
@@ -229,6 +239,24 @@ public sealed class PrecopySession : IDisposable
     internal Dictionary<ulong, List<(ulong Start, ulong End)>> PlanFinal(IReadOnlyList<MemoryRegion> finalRegions)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        return Guarded(() => PlanFinalOf(finalRegions));
+    }
+
+    /// <summary>An exec since the session began leaves its pagemap handle on an address space that is gone.</summary>
+    private T Guarded<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (AddressSpaceGoneException e)
+        {
+            throw new ProcessReplacedException(Pid, e);
+        }
+    }
+
+    private Dictionary<ulong, List<(ulong Start, ulong End)>> PlanFinalOf(IReadOnlyList<MemoryRegion> finalRegions)
+    {
         var plan = new Dictionary<ulong, List<(ulong Start, ulong End)>>();
         var entries = new ulong[4096];
         foreach (var tracked in _regions.Where(r => !r.Lost))

@@ -8,6 +8,7 @@ using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
 using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
@@ -60,7 +61,8 @@ public static partial class OmdHost
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
-        var migration = new HomeMigration(engine, deputies, processes, () => cluster.Identity.Id,
+        var migrating = new EngineMigration(engine);
+        var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"))
         {
@@ -73,7 +75,7 @@ public static partial class OmdHost
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
         using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
-            (link, stop) => new GuestSession(link, engine, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
+            (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
                 Directory = guests,

@@ -32,8 +32,11 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void EndDeputy(int pid, ExitStatus status) => _engine.EndDeputy(pid, status);
 
-    public RestoredProcess RestoreInto(int pid, OpenMosix.Checkpoint.Image.IImageSource source) =>
-        _engine.RestoreInto(pid, source, new RestoreOptions());
+    public RestoredProcess RestoreInto(int pid, Stream image)
+    {
+        using var reader = new OpenMosix.Checkpoint.Format.ImageReader(image, leaveOpen: true);
+        return _engine.RestoreInto(pid, reader, new RestoreOptions());
+    }
 
     public void Dispose()
     {

@@ -16,7 +16,7 @@ public interface IDeputyHost
     void EndDeputy(int pid, ExitStatus status);
 
     /// <summary>Rebuilds the process into its deputy (it came home); on failure it stays a deputy.</summary>
-    RestoredProcess RestoreInto(int pid, OpenMosix.Checkpoint.Image.IImageSource source);
+    RestoredProcess RestoreInto(int pid, Stream image);
 
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, int>? SignalArrived;

@@ -16,15 +16,14 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     public long BytesSent { get; private set; }
 
     /// <summary>
-    /// Sends one whole image on the link on a blocking thread: <paramref name="write"/> fills an image writer (a
-    /// checkpoint, a pre-copy round), then the end marker follows. Returns the bytes sent.
+    /// Sends one whole image on the link on a blocking thread: <paramref name="write"/> writes it (a checkpoint, a
+    /// pre-copy round), then the end marker follows. Returns the bytes sent.
     /// </summary>
-    public static Task<long> SendAsync(NodeLink link, Action<OpenMosix.Checkpoint.Format.ImageWriter> write) => Blocking.Run(() =>
+    public static Task<long> SendAsync(NodeLink link, Action<Stream> write) => Blocking.Run(() =>
     {
         ArgumentNullException.ThrowIfNull(write);
         using var wire = new LinkImageWriteStream(link);
-        using (var writer = new OpenMosix.Checkpoint.Format.ImageWriter(wire, new OpenMosix.Checkpoint.Format.ImageWriterOptions(LeaveOpen: true)))
-            write(writer);
+        write(wire);
         wire.Complete();
         return wire.BytesSent;
     });

@@ -19,7 +19,8 @@ public static class Pagemap
         for (var done = 0; done < bytes.Length;)
         {
             var n = RandomAccess.Read(pagemap, bytes[done..], offset + done);
-            if (n <= 0) throw new IOException($"short read of pagemap at 0x{address:x}");
+            if (n == 0) throw Gone($"read at 0x{address:x}");
+            if (n < 0) throw new IOException($"short read of pagemap at 0x{address:x}");
             done += n;
         }
     }
@@ -27,7 +28,7 @@ public static class Pagemap
     private const nuint PagemapScanRequest = 0xc0606610;
     private const ulong ScanWriteProtectMatching = 1, ScanCheckWriteTracking = 2;
     /// <summary>PAGE_IS_* categories of PAGEMAP_SCAN.</summary>
-    public const ulong CategoryWritten = 1 << 1, CategoryPresent = 1 << 3, CategorySwapped = 1 << 4;
+    public const ulong CategoryWritten = 1 << 1, CategoryPresent = 1 << 3, CategorySwapped = 1 << 4, CategoryHuge = 1 << 6;
 
     /// <summary>
     /// PAGEMAP_SCAN (Linux 6.7) over [start, end): appends the ranges of pages written since they were last
@@ -36,27 +37,34 @@ public static class Pagemap
     /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
     /// </summary>
     public static bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), Errno.EPERM);
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), out _, Errno.EPERM);
 
     /// <summary>As <see cref="TakeWritten"/>, but only looks: the pages stay recorded as written.</summary>
     public static bool PeekWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), Errno.EPERM);
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), out _, Errno.EPERM);
 
     private const ulong CategoryZeroPfn = 1 << 5;
 
     /// <summary>
     /// PAGEMAP_SCAN (Linux 6.7) over [start, end): appends the ranges of pages that hold data, present or swapped,
-    /// except those mapped to the kernel's shared zero page (read but never written). False when this kernel has no
-    /// PAGEMAP_SCAN: read the entries instead.
+    /// except those mapped to the kernel's shared zero page or huge zero page (read but never written).
+    /// <paramref name="anyHuge"/> tells whether some of them are transparent huge pages: where the kernel does not
+    /// use its huge zero page (use_zero_page off), a read fault in such memory allocates a real, all-zero huge page,
+    /// which only a look at its bytes tells from data. False when this kernel has no PAGEMAP_SCAN: read the entries
+    /// instead.
     /// </summary>
-    public static bool TryScanTouched(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> touched) =>
-        Scan(pagemap, start, end, touched, new Interop.PmScanArg
+    public static bool TryScanTouched(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> touched, out bool anyHuge)
+    {
+        var found = Scan(pagemap, start, end, touched, new Interop.PmScanArg
         {
             CategoryInverted = CategoryZeroPfn,
             CategoryMask = CategoryZeroPfn,
             CategoryAnyOfMask = CategoryPresent | CategorySwapped,
-            ReturnMask = CategoryPresent | CategorySwapped,
-        }, Errno.ENOTTY, Errno.EINVAL);
+            ReturnMask = CategoryPresent | CategorySwapped | CategoryHuge,
+        }, out var seen, Errno.ENOTTY, Errno.EINVAL);
+        anyHuge = (seen & CategoryHuge) != 0;
+        return found;
+    }
 
     private static Interop.PmScanArg WrittenQuery(bool protectAgain) => new()
     {
@@ -67,14 +75,15 @@ public static class Pagemap
 
     /// <summary>
     /// The PAGEMAP_SCAN walk shared by every query: batches of regions until the whole range is walked, appended to
-    /// <paramref name="ranges"/> with adjacent ones joined. Returns true, or false for one of the <paramref name="expected"/>
-    /// errnos the caller knows how to read (EPERM: a page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN);
-    /// any other failure throws.
+    /// <paramref name="ranges"/> with adjacent ones joined; <paramref name="categories"/> is every category seen.
+    /// Returns true, or false for one of the <paramref name="expected"/> errnos the caller knows how to read (EPERM: a
+    /// page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN); any other failure throws.
     /// </summary>
     private static unsafe bool Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
-        Interop.PmScanArg query, params ReadOnlySpan<Errno> expected)
+        Interop.PmScanArg query, out ulong categories, params ReadOnlySpan<Errno> expected)
     {
         ArgumentNullException.ThrowIfNull(ranges);
+        categories = 0;
         const int batch = 512;
         var regions = stackalloc Interop.PageRegion[batch];
         while (start < end)
@@ -90,10 +99,12 @@ public static class Pagemap
             {
                 var errno = Errno.Last;
                 if (expected.Contains(errno)) return false;
+                if (errno == Errno.ESRCH) throw Gone($"PAGEMAP_SCAN of 0x{start:x}-0x{end:x}");
                 throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
             }
             for (var i = 0; i < n; i++)
             {
+                categories |= regions[i].Categories;
                 if (ranges.Count > 0 && ranges[^1].End == regions[i].Start) ranges[^1] = (ranges[^1].Start, regions[i].End);
                 else ranges.Add((regions[i].Start, regions[i].End));
             }
@@ -102,6 +113,9 @@ public static class Pagemap
         }
         return true;
     }
+
+    private static AddressSpaceGoneException Gone(string what) =>
+        new($"pagemap {what}: the address space the handle was opened on is gone (the process executed a new program or exited)");
 
     /// <summary>A page the process has its own copy of: anonymous and present, or swapped out.</summary>
     public static bool IsPrivateData(ulong entry) => (entry & Swapped) != 0 || ((entry & Present) != 0 && (entry & FileOrSharedAnon) == 0);

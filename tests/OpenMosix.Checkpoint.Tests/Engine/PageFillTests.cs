@@ -80,32 +80,3 @@ public sealed class PageFillTests
         Assert.Equal($"ready {ready}\nafter {ready} hello\n", File.ReadAllText(dir.File("out")));
     }
 }
-
-/// <summary>Pages a process only read are mapped to the kernel's zero page: they hold nothing and do not travel.</summary>
-public sealed class ZeroPageTests
-{
-    [Fact]
-    public void Memory_that_was_only_read_is_left_out_of_the_image_and_reads_as_zeros_after_restore()
-    {
-        using var dir = new TempDirectory();
-        var (read, write) = Pipe();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("readmostly"), ["64", "4"], dir.File("out"), read);
-        Poll.UntilLines(dir.File("out"), 1, Patience);
-        UntilBlockedIn(child.Pid, 0);
-        var expected = CommandRun.Run("/bin/sh", ["-c", $"echo go | {TestPrograms.Locate("readmostly")} 64 4"]).Stdout;
-
-        using var engine = new CheckpointEngine();
-        var image = new InMemoryImage();
-        var dumped = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
-        child.WaitForExit(Patience);
-        // The 4 MiB written travel, plus a little of libc and the stack; the 60 MiB only read do not.
-        Assert.InRange(dumped.PageBytes, 4UL << 20, 6UL << 20);
-
-        var restored = engine.Restore(image, new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }, TryOriginalPid: false));
-        read.Dispose();
-        WriteAll(write, "go\n");
-        write.Dispose();
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
-        Assert.Equal(expected, File.ReadAllText(dir.File("out")));
-    }
-}

@@ -20,9 +20,7 @@ internal static class Om
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    public static string Path => Environment.GetEnvironmentVariable("OM_BIN") is { Length: > 0 } bin
-        ? bin
-        : System.IO.Path.Combine(TestPrograms.RepositoryRoot, "artifacts", "bin", "om");
+    public static string Path => OmBinary.Path;
 
     public static OmResult Run(params string[] arguments)
     {

@@ -1,0 +1,70 @@
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
+
+namespace OpenMosix.Daemon.Migration.Engine;
+
+/// <summary>The migration's engine calls on the real <see cref="CheckpointEngine"/>: images read and written in the image format.</summary>
+public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
+{
+    public CantMoveReport AnalyzeCantMove(int pid) => engine.AnalyzeCantMove(pid);
+
+    public IPrecopyRounds? StartPrecopy(int pid) => engine.StartPrecopy(pid) is { } session ? new Rounds(session) : null;
+
+    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
+    {
+        using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session });
+    }
+
+    public void Thaw(int pid) => engine.Thaw(pid);
+
+    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor) =>
+        new Incoming(engine, new RestoreOptions { KeepFrozen = true, DescriptorsFor = descriptorsFor });
+
+    public void KillFrozen(int pid) => engine.KillFrozen(pid);
+
+    public Task<ExitStatus> WhenExited(int pid) => engine.WhenExited(pid);
+
+    private sealed class Rounds(PrecopySession session) : IPrecopyRounds
+    {
+        public PrecopySession Session { get; } = session;
+        int IPrecopyRounds.Rounds => Session.Rounds;
+
+        public void WriteRound(Stream image)
+        {
+            using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
+            Session.WriteRound(writer);
+        }
+
+        public ulong PendingBytes() => Session.PendingBytes();
+
+        public void Dispose() => Session.Dispose();
+    }
+
+    private sealed class Incoming(CheckpointEngine engine, RestoreOptions options) : IIncomingProcess
+    {
+        private PrecopyTarget? _stub;
+
+        public void TakeRound(Stream round)
+        {
+            using var reader = new ImageReader(round, leaveOpen: true);
+            if (_stub is null) _stub = engine.BeginPrecopyRestore(reader, options);
+            else engine.ContinuePrecopyRestore(_stub, reader);
+        }
+
+        public RestoredProcess Finish(Stream image)
+        {
+            using var reader = new ImageReader(image, leaveOpen: true);
+            return _stub is null ? engine.Restore(reader, options) : engine.FinishPrecopyRestore(_stub, reader, options);
+        }
+
+        public void Abandon()
+        {
+            if (_stub is not null) engine.AbandonPrecopyRestore(_stub);
+        }
+    }
+}

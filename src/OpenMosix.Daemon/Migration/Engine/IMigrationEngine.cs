@@ -1,0 +1,56 @@
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
+
+namespace OpenMosix.Daemon.Migration.Engine;
+
+/// <summary>
+/// What the two ends of a migration ask of the checkpoint engine, with images as plain streams (the link's). Behind
+/// it is <see cref="CheckpointEngine"/> (ptrace, root); tests put a fake behind it to drive the protocol alone.
+/// </summary>
+public interface IMigrationEngine
+{
+    CantMoveReport AnalyzeCantMove(int pid);
+
+    /// <summary>Starts copying a running process's memory in rounds; null when this kernel cannot track writes.</summary>
+    IPrecopyRounds? StartPrecopy(int pid);
+
+    /// <summary>Writes the image of <paramref name="pid"/> and keeps it frozen (on failure it runs on and the error
+    /// is rethrown). With <paramref name="precopy"/>, only what changed since its last round.</summary>
+    void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null);
+
+    /// <summary>Lets a process kept frozen run on where it is.</summary>
+    void Thaw(int pid);
+
+    /// <summary>Rebuilds an incoming process, frozen, from pre-copy rounds (if any) and its final image.</summary>
+    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor);
+
+    /// <summary>Kills a process kept frozen (a copy not committed, or one that went home).</summary>
+    void KillFrozen(int pid);
+
+    /// <summary>Completes when a restored process has ended.</summary>
+    Task<ExitStatus> WhenExited(int pid);
+}
+
+/// <summary>The pre-copy of one running process at home.</summary>
+public interface IPrecopyRounds : IDisposable
+{
+    int Rounds { get; }
+
+    void WriteRound(Stream image);
+
+    /// <summary>Bytes written since the last round began: what the next round, or the freeze, would send.</summary>
+    ulong PendingBytes();
+}
+
+/// <summary>One process being rebuilt on the target.</summary>
+public interface IIncomingProcess
+{
+    void TakeRound(Stream round);
+
+    RestoredProcess Finish(Stream image);
+
+    /// <summary>Drops what the rounds built (no-op once finished).</summary>
+    void Abandon();
+}

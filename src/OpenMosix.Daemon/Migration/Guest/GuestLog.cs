@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>What the guest side of migrations logs.</summary>
+internal static partial class GuestLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "refused process {Pid} of node {Home}: {Reason}")]
+    public static partial void Refused(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "restoring process {Pid} of node {Home} failed: {Reason}")]
+    public static partial void RestoreFailed(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "migration of process {Pid} from node {Home} called off: {Reason}")]
+    public static partial void Aborted(ILogger logger, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} runs here as {Guest}")]
+    public static partial void Running(ILogger logger, int pid, int home, int guest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} is gone ({Reason}); killing it")]
+    public static partial void HomeLost(ILogger logger, int guest, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {Status}")]
+    public static partial void Exited(ILogger logger, int guest, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} went home to node {Home}")]
+    public static partial void WentHome(ILogger logger, int guest, int home);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} did not move it on: {Reason}")]
+    public static partial void MoveRefused(ILogger logger, int guest, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} could not be sent home: {Reason}")]
+    public static partial void SendHomeFailed(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} stays here: {Reason}")]
+    public static partial void Stays(ILogger logger, int guest, string reason);
+}

@@ -1,0 +1,79 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>Each reads one output of the guest on a thread of its own (a pipe read blocks) and sends it home.</summary>
+internal static class OutputPumps
+{
+    public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel) => Blocking.Run(() =>
+    {
+        if (terminal) PumpTerminal(fd, output, talk, cancel);
+        else PumpPipe(fd, output, talk.Link, cancel);
+        talk.Link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
+        return 0;
+    });
+
+    private static void PumpPipe(int fd, SafeFileHandle pipe, NodeLink link, CancellationToken cancel)
+    {
+        using var stream = new FileStream(pipe, FileAccess.Read, 0, isAsync: false);
+        var buffer = new byte[65536 + 1];
+        buffer[0] = (byte)fd;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = stream.Read(buffer, 1, buffer.Length - 1);
+            }
+            catch (IOException)
+            {
+                // A pseudo-terminal's master reads EIO, not end of file, once the last slave is closed.
+                n = 0;
+            }
+            if (n == 0) return;
+            link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>
+    /// Reads the pseudo-terminal's master, in packet mode: data goes home as output; a report that the program
+    /// changed its terminal's modes sends the new modes home, where they are applied to the real terminal (echo,
+    /// line editing and ^C happen there). EXTPROC, which a program building its modes from scratch may clear, is set
+    /// again, so the slave never starts echoing or editing itself.
+    /// </summary>
+    private static void PumpTerminal(int fd, SafeFileHandle master, Conversation talk, CancellationToken cancel)
+    {
+        var buffer = new byte[65536 + 1];
+        byte[]? sent = null;
+        while (true)
+        {
+            int n;
+            try
+            {
+                n = Descriptors.Read(master, buffer);
+            }
+            catch (SyscallException)
+            {
+                // EIO once the last slave is closed: the guest is gone.
+                n = 0;
+            }
+            if (n == 0) return;
+            if (buffer[0] == 0)
+            {
+                if (n == 1) continue;
+                buffer[0] = (byte)fd;
+                talk.Link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n), cancel).GetAwaiter().GetResult();
+                continue;
+            }
+            if ((buffer[0] & Terminal.PacketModesChanged) == 0 || Terminal.ReadModes(master) is not { } modes) continue;
+            if (!Terminal.HasExternalProcessing(modes)) Terminal.WriteModes(master, Terminal.WithExternalProcessing(modes, on: true));
+            var meant = Terminal.WithExternalProcessing(modes, on: false);
+            if (sent is not null && sent.AsSpan().SequenceEqual(meant)) continue;
+            sent = meant;
+            talk.SendAsync(new TerminalModesChanged(meant), cancel).GetAwaiter().GetResult();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace OpenMosix.Daemon.Migration.Home;
+
+/// <summary>What the home side of migrations logs.</summary>
+internal static partial class HomeLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB frozen {FrozenMs:F0} ms, after {Rounds} pre-copy rounds of {PrecopiedMiB} MiB")]
+    public static partial void Moved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs, int rounds, long precopiedMiB);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "migration of process {Pid} to node {Node} called off, it runs on here: {Reason}")]
+    public static partial void CalledOff(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} ended on its remote node: {Status}")]
+    public static partial void RemoteExit(ILogger logger, int pid, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "process {Pid} lost: node {Node} is gone ({Reason}); its deputy ends as if killed")]
+    public static partial void Lost(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} starts at home: {Reason}")]
+    public static partial void PlacementSkipped(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home from node {Node}: {MiB} MiB, frozen {FrozenMs:F0} ms")]
+    public static partial void CameHome(ILogger logger, int pid, int node, long mib, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: node {Node} asks to move it to node {Target} ({Reason})")]
+    public static partial void MoveRequested(ILogger logger, int pid, int node, int target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} not moved on to node {Target}: {Reason}")]
+    public static partial void MoveOnFailed(ILogger logger, int pid, int target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} could not come home, it runs on where it was: {Reason}")]
+    public static partial void NotHome(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: its terminal at home refused the modes set remotely: {Reason}")]
+    public static partial void TerminalModes(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
+    public static partial void DeputyGone(ILogger logger, int pid, string reason);
+}

@@ -1,0 +1,166 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration.Home;
+
+/// <summary>
+/// Home stands in for a process that runs elsewhere: the deputy's descriptors relay the copy's stdio, the copy's
+/// terminal modes reach the real terminal, requests to move it on and its trip home are handed on, and the deputy
+/// ends with the copy's exit status. If the link breaks first, the process is lost and the deputy ends as if SIGKILLed.
+/// </summary>
+internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversation talk, ReturnTrip trip, MoveOnRequests moveOn)
+{
+    private int Pid => process.Pid;
+
+    /// <summary>The copy runs on <paramref name="target"/>: the process is now remote, and its relay starts.</summary>
+    public static void Begin(HomeSide home, ManagedProcess process, ushort target, Conversation talk, Restored restored,
+        ReturnTrip trip, MoveOnRequests moveOn)
+    {
+        // A deputy keeps its descriptors: the relay takes them from it.
+        var descriptors = OpenDescriptors(process.Pid, restored);
+        home.Registry.Update(process, p =>
+        {
+            p.State = ProcessState.Remote;
+            p.Where = target;
+            p.Migrations++;
+            p.RemotePid = restored.RemotePid;
+        });
+        var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
+        home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
+        var relay = new HomeRelay(home, process, talk, trip, moveOn);
+        _ = Task.Run(() => relay.RunAsync(descriptors), CancellationToken.None);
+    }
+
+    /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
+    private static Dictionary<int, SafeFileHandle> OpenDescriptors(int pid, Restored restored)
+    {
+        var handles = new Dictionary<int, SafeFileHandle>();
+        using var pidfd = PidFd.Open(pid);
+        foreach (var fd in restored.RelayedOutputs) handles[fd] = pidfd.GetFd(fd);
+        if (restored.RelaysInput) handles[0] = pidfd.GetFd(0);
+        return handles;
+    }
+
+    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors)
+    {
+        descriptors.Remove(0, out var stdin);
+        var inputStop = new CancellationTokenSource();
+        var input = InputPump.Start(stdin, talk.Link, inputStop.Token);
+        var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
+        void Write(Frame frame)
+        {
+            if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
+            try
+            {
+                output.Write(frame.Payload, 1, frame.Payload.Length - 1);
+            }
+            catch (IOException)
+            {
+                // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
+            }
+        }
+        ExitStatus? status = null;
+        string? lost = null;
+        var cameHome = false;
+        try
+        {
+            while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type != FrameType.Control)
+                {
+                    Write(frame);
+                    continue;
+                }
+                switch (talk.Read(frame))
+                {
+                    case Exited exited:
+                        status = new ExitStatus(exited.Code, exited.Signal);
+                        break;
+                    case TerminalModesChanged changed:
+                        ApplyTerminalModes(changed.Modes);
+                        break;
+                    case MoveRequest request:
+                        // On a task of its own: bringing it home needs this loop to receive the image.
+                        _ = moveOn.HandleAsync(process, talk, request);
+                        break;
+                    case ImageFollows:
+                        // The input must stop before the process runs here again, or this relay would steal its input.
+                        await inputStop.CancelAsync().ConfigureAwait(false);
+                        await input.ConfigureAwait(false);
+                        cameHome = await trip.ReceiveHomeAsync(process, talk, Write).ConfigureAwait(false);
+                        if (cameHome) break;
+                        inputStop.Dispose();
+                        inputStop = new CancellationTokenSource();
+                        input = InputPump.Start(stdin, talk.Link, inputStop.Token);
+                        break;
+                }
+            }
+            lost = status is null && !cameHome ? "the link closed without an exit status" : null;
+        }
+        catch (LinkException e)
+        {
+            lost = e.Message;
+        }
+        finally
+        {
+            await inputStop.CancelAsync().ConfigureAwait(false);
+            await input.ConfigureAwait(false);
+            inputStop.Dispose();
+            foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
+            stdin?.Dispose();
+            var relay = home.Relays.Remove(Pid);
+            if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {lost ?? "it ended first"}"));
+            await talk.Link.DisposeAsync().ConfigureAwait(false);
+        }
+        if (!cameHome) End(status, lost);
+    }
+
+    /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
+    private void End(ExitStatus? status, string? lost)
+    {
+        if (status is { } done)
+        {
+            HomeLog.RemoteExit(home.Logger, Pid, done.ToString());
+            home.Registry.Update(process, p => p.State = ProcessState.Home);
+            TryEnd(done);
+            home.Registry.Forget(Pid);
+            return;
+        }
+        HomeLog.Lost(home.Logger, Pid, process.Where, lost ?? "unknown");
+        home.Registry.Update(process, p => p.State = ProcessState.Lost);
+        TryEnd(new ExitStatus(0, Signals.SIGKILL));
+    }
+
+    private void TryEnd(ExitStatus status)
+    {
+        try
+        {
+            home.Deputies.EndDeputy(Pid, status);
+        }
+        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException
+                                       or Checkpoint.Tracing.InjectionException or Checkpoint.Tracing.TraceeGoneException)
+        {
+            // Gone already (killed at home), or it cannot be driven: it must not hang its parent, so it dies.
+            HomeLog.DeputyGone(home.Logger, Pid, e.Message);
+            if (Signals.Exists(Pid)) Signals.Kill(Pid, Signals.SIGKILL);
+        }
+    }
+
+    /// <summary>The copy changed its terminal's modes: the real terminal, here, takes them, as if it had done so at home.</summary>
+    private void ApplyTerminalModes(byte[] modes)
+    {
+        if (home.Relays.Find(Pid)?.Terminal is not { IsClosed: false } terminal) return;
+        try
+        {
+            Terminal.WriteModes(terminal, modes);
+        }
+        catch (SyscallException e)
+        {
+            HomeLog.TerminalModes(home.Logger, Pid, e.Message);
+        }
+    }
+}

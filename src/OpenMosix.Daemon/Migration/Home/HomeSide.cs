@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Daemon.Processes;
+
+namespace OpenMosix.Daemon.Migration.Home;
+
+/// <summary>What every part of the home side works with: the engine, the deputies, the registry, the relays.</summary>
+internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, ProcessRegistry registry, Func<ushort> selfNode, ILogger logger)
+{
+    /// <summary>How long the other end may take to answer a step of the protocol.</summary>
+    public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    public IMigrationEngine Engine { get; } = engine;
+    public IDeputyHost Deputies { get; } = deputies;
+    public ProcessRegistry Registry { get; } = registry;
+    public ILogger Logger { get; } = logger;
+    public RelayTable Relays { get; } = new();
+    public ushort Self => selfNode();
+}

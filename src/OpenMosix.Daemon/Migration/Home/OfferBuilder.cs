@@ -1,0 +1,59 @@
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Migration.Home;
+
+/// <summary>The offer for a process at home: what the target needs to weigh it and to give it the same surroundings.</summary>
+internal static class OfferBuilder
+{
+    public static Offer For(ManagedProcess process, ushort homeNode)
+    {
+        var pid = process.Pid;
+        var uname = SystemInfo.Uname();
+        var (modes, size) = TerminalOf(pid);
+        return new Offer(pid, (int)process.Uid, homeNode, process.Command, $"{uname.Release} {uname.Version}",
+            ProcFs.ReadResidentBytes(pid), MappedFiles(pid),
+            Decay: process.Decay is { } decay ? Balancing.JobOptions.Name(decay) : null,
+            Hint: process.Hint == OpenMosix.Balancing.Demand.JobHint.Measured ? null : process.Hint.ToString().ToLowerInvariant(),
+            TerminalModes: modes, TerminalSize: size);
+    }
+
+    /// <summary>The modes and size of the terminal on the process's stdio, if one of 0-2 is a terminal.</summary>
+    private static (byte[]? Modes, byte[]? Size) TerminalOf(int pid)
+    {
+        try
+        {
+            using var pidfd = PidFd.Open(pid);
+            foreach (var fd in new[] { 0, 1, 2 })
+            {
+                using var copy = pidfd.GetFd(fd);
+                if (Terminal.ReadModes(copy) is { } modes) return (modes, Terminal.ReadSize(copy));
+            }
+        }
+        catch (SyscallException)
+        {
+            // No such descriptor: no terminal to imitate.
+        }
+        return (null, null);
+    }
+
+    /// <summary>The program and the files it maps (libraries, data), as the target must find them.</summary>
+    private static List<FileFingerprint> MappedFiles(int pid)
+    {
+        var files = new List<FileFingerprint>();
+        foreach (var path in ProcFs.ReadMaps(pid).Where(m => m.IsFileBacked && !m.IsDeletedFile).Select(m => m.Name).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                files.Add(new FileFingerprint(path, new FileInfo(path).Length));
+            }
+            catch (IOException)
+            {
+                // Gone since it was mapped: the cantmove analysis reports deleted files.
+            }
+        }
+        return files;
+    }
+}

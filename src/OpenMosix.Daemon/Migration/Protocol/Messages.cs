@@ -1,0 +1,147 @@
+using System.Text.Json.Serialization;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration.Protocol;
+
+/// <summary>
+/// One control message of a migration link. Each kind is a type of its own with only its fields; on the wire it is
+/// JSON with a "kind" first. <see cref="MigrationSteps"/> says who sends which kind when. A message whose fields are
+/// out of range is a protocol error like a malformed one: <see cref="Problem"/> says what is wrong.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Offer), "offer")]
+[JsonDerivedType(typeof(Accept), "accept")]
+[JsonDerivedType(typeof(Refuse), "refuse")]
+[JsonDerivedType(typeof(PrecopyRound), "precopy")]
+[JsonDerivedType(typeof(RoundTaken), "precopied")]
+[JsonDerivedType(typeof(Final), "final")]
+[JsonDerivedType(typeof(Restored), "restored")]
+[JsonDerivedType(typeof(Failed), "failed")]
+[JsonDerivedType(typeof(Commit), "commit")]
+[JsonDerivedType(typeof(Abort), "abort")]
+[JsonDerivedType(typeof(Running), "running")]
+[JsonDerivedType(typeof(ForwardSignal), "signal")]
+[JsonDerivedType(typeof(Exited), "exit")]
+[JsonDerivedType(typeof(MoveRequest), "move")]
+[JsonDerivedType(typeof(MoveFailed), "move-failed")]
+[JsonDerivedType(typeof(ComeHome), "come-home")]
+[JsonDerivedType(typeof(ImageFollows), "image-follows")]
+[JsonDerivedType(typeof(WelcomeHome), "home")]
+[JsonDerivedType(typeof(Stay), "stay")]
+[JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
+public abstract record MigrationMessage
+{
+    /// <summary>Why the fields make no sense, or null.</summary>
+    public virtual string? Problem() => null;
+
+    private protected static string? Check(bool ok, string problem) => ok ? null : problem;
+
+    private protected static bool IsNode(int node) => node is > 0 and <= ushort.MaxValue;
+
+    private protected static bool IsModes(byte[]? modes) => modes is null or { Length: Terminal.TermiosSize };
+
+    private protected static bool IsSize(byte[]? size) => size is null or { Length: Terminal.WinsizeSize };
+}
+
+/// <summary>A file the process runs from (its program, a mapped library) with its size: the target must have the same one.</summary>
+public sealed record FileFingerprint(string Path, long Size);
+
+/// <summary>Home → target: a process to take, and what it needs there. The terminal fields are there when its stdio
+/// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults.</summary>
+public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, string Kernel, long MemoryBytes,
+    IReadOnlyList<FileFingerprint> Files, string? Decay = null, string? Hint = null,
+    byte[]? TerminalModes = null, byte[]? TerminalSize = null) : MigrationMessage
+{
+    public const int MaxFiles = 2048;
+
+    public override string? Problem() =>
+        Check(Pid > 0, "pid must be positive")
+        ?? Check(IsNode(HomeNode), "home node out of range")
+        ?? Check(MemoryBytes >= 0, "memory must not be negative")
+        ?? Check(Files.Count <= MaxFiles, $"more than {MaxFiles} files")
+        ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length");
+}
+
+public sealed record Accept : MigrationMessage;
+
+public sealed record Refuse(string Reason) : MigrationMessage;
+
+/// <summary>Home → target: a pre-copy round's image follows (Image frames, ImageEnd).</summary>
+public sealed record PrecopyRound(int Round) : MigrationMessage
+{
+    public override string? Problem() => Check(Round > 0, "round must be positive");
+}
+
+/// <summary>Target → home: the pre-copy round is in.</summary>
+public sealed record RoundTaken : MigrationMessage;
+
+/// <summary>Home → target: the final image follows; the process is frozen at home.</summary>
+public sealed record Final : MigrationMessage;
+
+/// <summary>Target → home: the copy exists, frozen, and relays these descriptors.</summary>
+public sealed record Restored(int RemotePid, IReadOnlyList<int> RelayedOutputs, bool RelaysInput) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(RemotePid > 0, "pid must be positive")
+        ?? Check(RelayedOutputs.Count <= 1024 && RelayedOutputs.All(fd => fd is > 0 and < 1024), "relayed descriptors out of range");
+}
+
+/// <summary>Target → home: a pre-copy round or the restore failed.</summary>
+public sealed record Failed(string Reason) : MigrationMessage;
+
+public sealed record Commit : MigrationMessage;
+
+public sealed record Abort(string Reason) : MigrationMessage;
+
+/// <summary>Target → home: the copy runs; the link relays from now on.</summary>
+public sealed record Running : MigrationMessage;
+
+/// <summary>Home → target: a signal sent to the deputy, for the copy; with SIGWINCH the terminal's new size.</summary>
+public sealed record ForwardSignal(int Signal, byte[]? TerminalSize = null) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(Signal is > 0 and < 65, "signal out of range") ?? Check(IsSize(TerminalSize), "terminal size of the wrong length");
+}
+
+/// <summary>Target → home: the copy ended so (after all its output).</summary>
+public sealed record Exited(int Code, int Signal) : MigrationMessage
+{
+    public override string? Problem() => Check(Code is >= 0 and < 256 && Signal is >= 0 and < 65, "exit status out of range");
+}
+
+/// <summary>Target → home: please move the process on to <see cref="Target"/> (home's own id: bring it home).</summary>
+public sealed record MoveRequest(int Target, string Reason, long MemoryBytes) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(Target is >= 0 and <= ushort.MaxValue, "target node out of range") ?? Check(MemoryBytes >= 0, "memory must not be negative");
+}
+
+/// <summary>Home → target: the move asked for did not happen; the process stays.</summary>
+public sealed record MoveFailed(string Reason) : MigrationMessage;
+
+/// <summary>Home → target: send the process home.</summary>
+public sealed record ComeHome : MigrationMessage;
+
+/// <summary>Target → home: the process is frozen and its image follows.</summary>
+public sealed record ImageFollows : MigrationMessage;
+
+/// <summary>Home → target: the process runs at home now; its copy there ends.</summary>
+public sealed record WelcomeHome : MigrationMessage;
+
+/// <summary>Home → target: it could not be rebuilt at home; it runs on there.</summary>
+public sealed record Stay(string Reason) : MigrationMessage;
+
+/// <summary>Target → home: the copy set its terminal's modes (struct termios), for the real terminal at home.</summary>
+public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage
+{
+    public override string? Problem() => Check(Modes.Length == Terminal.TermiosSize, "terminal modes of the wrong length");
+}
+
+// Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(MigrationMessage))]
+internal sealed partial class MigrationJsonContext : JsonSerializerContext;

@@ -1,0 +1,79 @@
+namespace OpenMosix.Daemon.Migration.Protocol;
+
+/// <summary>Where a migration link is in its conversation; both ends follow the same steps.</summary>
+public enum MigrationPhase
+{
+    /// <summary>Nothing said yet: home offers.</summary>
+    Start,
+    /// <summary>The target weighs the offer.</summary>
+    Offered,
+    /// <summary>The target takes it: home sends pre-copy rounds or the final image.</summary>
+    Accepted,
+    /// <summary>A pre-copy round is on its way or being taken in.</summary>
+    Precopying,
+    /// <summary>The final image (the process frozen at home) is on its way or being restored.</summary>
+    Final,
+    /// <summary>The copy exists, frozen: home commits or calls it off.</summary>
+    Restored,
+    /// <summary>Home committed: the target lets the copy run.</summary>
+    Committed,
+    /// <summary>The copy runs; stdio, signals, terminal modes and move requests travel.</summary>
+    Relaying,
+    /// <summary>The copy is frozen and its image travels home; home says whether it took it.</summary>
+    Returning,
+    /// <summary>Refused, failed, called off, exited or home again: the link has nothing more to say.</summary>
+    Ended,
+}
+
+/// <summary>Which end of a migration link.</summary>
+public enum Side
+{
+    Home,
+    Guest,
+}
+
+/// <summary>
+/// The order of a migration's control messages, in one table: in which phase which end may send which kind, and
+/// the phase that follows. Images travel in Precopying, Final and Returning; stdio while Relaying (not in here: they
+/// are frames of their own). A link that closes, at any step, ends it; what that means is up to each end.
+/// </summary>
+public static class MigrationSteps
+{
+    private static readonly (MigrationPhase From, Side Sender, Type Message, MigrationPhase To)[] Steps =
+    [
+        (MigrationPhase.Start, Side.Home, typeof(Offer), MigrationPhase.Offered),
+        (MigrationPhase.Offered, Side.Guest, typeof(Accept), MigrationPhase.Accepted),
+        (MigrationPhase.Offered, Side.Guest, typeof(Refuse), MigrationPhase.Ended),
+        (MigrationPhase.Accepted, Side.Home, typeof(PrecopyRound), MigrationPhase.Precopying),
+        (MigrationPhase.Precopying, Side.Guest, typeof(RoundTaken), MigrationPhase.Accepted),
+        (MigrationPhase.Precopying, Side.Guest, typeof(Failed), MigrationPhase.Ended),
+        (MigrationPhase.Accepted, Side.Home, typeof(Final), MigrationPhase.Final),
+        (MigrationPhase.Final, Side.Guest, typeof(Restored), MigrationPhase.Restored),
+        (MigrationPhase.Final, Side.Guest, typeof(Failed), MigrationPhase.Ended),
+        (MigrationPhase.Restored, Side.Home, typeof(Commit), MigrationPhase.Committed),
+        (MigrationPhase.Restored, Side.Home, typeof(Abort), MigrationPhase.Ended),
+        (MigrationPhase.Committed, Side.Guest, typeof(Running), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
+        (MigrationPhase.Relaying, Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+        (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
+        (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
+    ];
+
+    /// <summary>The kinds <paramref name="sender"/> may send in <paramref name="phase"/>.</summary>
+    public static Type[] Allowed(MigrationPhase phase, Side sender) =>
+        [.. Steps.Where(s => s.From == phase && s.Sender == sender).Select(s => s.Message)];
+
+    /// <summary>The phase after <paramref name="sender"/> sent <paramref name="message"/> in <paramref name="phase"/>;
+    /// null when that message has no place there.</summary>
+    public static MigrationPhase? After(MigrationPhase phase, Side sender, Type message)
+    {
+        foreach (var step in Steps)
+            if (step.From == phase && step.Sender == sender && step.Message == message) return step.To;
+        return null;
+    }
+}

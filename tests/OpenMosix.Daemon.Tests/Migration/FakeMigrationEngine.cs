@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+/// <summary>
+/// The engine calls of both ends, without ptrace: images are a few bytes, the "restored" copy is a real child the
+/// test started, and every call is recorded ("thaw 123") for the test to check what was done to the process.
+/// </summary>
+internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
+{
+    public ConcurrentQueue<string> Calls { get; } = new();
+    /// <summary>The process a restore "rebuilds": its exit is the copy's.</summary>
+    public ChildProcess? Copy { get; set; }
+    public string? RestoreFails { get; set; }
+
+    public event Action<int, int>? SignalArrived;
+    public event Action<int>? DeputyDied;
+
+    public CantMoveReport AnalyzeCantMove(int pid) => new(pid, []);
+
+    public IPrecopyRounds? StartPrecopy(int pid) => null;
+
+    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
+    {
+        Calls.Enqueue($"checkpoint {pid}");
+        image.Write("image"u8);
+    }
+
+    public void Thaw(int pid) => Calls.Enqueue($"thaw {pid}");
+
+    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor) => new Incoming(this);
+
+    public void KillFrozen(int pid) => Calls.Enqueue($"kill-frozen {pid}");
+
+    public Task<ExitStatus> WhenExited(int pid) => Task.Run(() =>
+    {
+        var exit = Copy!.WaitForExit(TimeSpan.FromSeconds(60));
+        return new ExitStatus(exit.Code, exit.Signal);
+    });
+
+    public void MakeDeputy(int pid) => Calls.Enqueue($"make-deputy {pid}");
+
+    public void EndDeputy(int pid, ExitStatus status) => Calls.Enqueue($"end-deputy {pid} {status}");
+
+    public RestoredProcess RestoreInto(int pid, Stream image)
+    {
+        image.CopyTo(Stream.Null);
+        Calls.Enqueue($"restore-into {pid}");
+        return new RestoredProcess(pid, true, pid, TimeSpan.Zero);
+    }
+
+    public void RaiseSignal(int pid, int signal) => SignalArrived?.Invoke(pid, signal);
+
+    public void RaiseDied(int pid) => DeputyDied?.Invoke(pid);
+
+    private sealed class Incoming(FakeMigrationEngine engine) : IIncomingProcess
+    {
+        public void TakeRound(Stream round) => round.CopyTo(Stream.Null);
+
+        public RestoredProcess Finish(Stream image)
+        {
+            image.CopyTo(Stream.Null);
+            if (engine.RestoreFails is { } why) throw new InvalidOperationException(why);
+            engine.Calls.Enqueue("restore");
+            return new RestoredProcess(engine.Copy!.Pid, false, 42, TimeSpan.Zero);
+        }
+
+        public void Abandon() => engine.Calls.Enqueue("abandon");
+    }
+}

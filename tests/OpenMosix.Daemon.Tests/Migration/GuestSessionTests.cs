@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+/// <summary>A guest session driven over a real link pair on loopback, the test speaking for home.</summary>
+public sealed class GuestSessionTests
+{
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(20);
+
+    private static Offer OfferOf(long memory = 1 << 20, IReadOnlyList<FileFingerprint>? files = null)
+    {
+        var uname = SystemInfo.Uname();
+        return new Offer(42, 0, 1, "sleep 30", $"{uname.Release} {uname.Version}", memory, files ?? []);
+    }
+
+    [Theory]
+    [InlineData("blocked", "this node is blocked")]
+    [InlineData("memory", "not enough memory: the process needs 100 MiB, this node has 1 MiB free")]
+    [InlineData("file", "differs on this node (4 bytes, 5 at home)")]
+    public async Task A_guest_refuses_an_offer_it_cannot_take(string why, string expected)
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("lib.so");
+        await File.WriteAllTextAsync(file, "1234", TestContext.Current.CancellationToken);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine();
+            var session = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1 << 20, NullLogger.Instance) { Blocked = () => why == "blocked" };
+            var run = session.RunAsync(TestContext.Current.CancellationToken);
+            await MessageWire.SendAsync(home, why switch
+            {
+                "memory" => OfferOf(memory: 100 << 20),
+                "file" => OfferOf(files: [new FileFingerprint(file, 5)]),
+                _ => OfferOf(),
+            }, TestContext.Current.CancellationToken);
+            var refuse = await MessageWire.ReceiveAsync<Refuse>(home, Answer);
+            Assert.Contains(expected, refuse.Reason, StringComparison.Ordinal);
+            await run;
+            Assert.Equal(MigrationPhase.Ended, session.Phase);
+            Assert.Empty(engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_restore_is_reported_home_and_nothing_runs()
+    {
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { RestoreFails = "no such library" };
+            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await SendOfferAndImageAsync(home);
+            var failed = await MessageWire.ReceiveAsync<Failed>(home, Answer);
+            Assert.Equal("no such library", failed.Reason);
+            await run;
+            Assert.Equal(["abandon"], engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task A_committed_guest_runs_reports_its_exit_and_leaves_the_registry()
+    {
+        using var copy = ChildProcess.Start("/bin/sh", ["-c", "exit 3"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { Copy = copy };
+            var registry = new ProcessRegistry(2);
+            var run = new GuestSession(guest, engine, registry, () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await CommitAsync(home);
+            var exited = await MessageWire.ReceiveAsync<Exited>(home, Answer);
+            Assert.Equal(new Exited(3, 0), exited);
+            await run;
+            Assert.Equal(["restore", $"thaw {copy.Pid}"], engine.Calls);
+            Assert.Empty(registry.Guests());
+        }
+    }
+
+    [Fact]
+    public async Task A_move_home_could_not_make_reaches_the_caller_of_RequestMoveAsync()
+    {
+        using var copy = ChildProcess.Start("/bin/sleep", ["30"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { Copy = copy };
+            var session = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance);
+            var run = session.RunAsync(TestContext.Current.CancellationToken);
+            await CommitAsync(home);
+
+            var request = session.RequestMoveAsync(copy.Pid, 5, "load");
+            var asked = await MessageWire.ReceiveAsync<MoveRequest>(home, Answer);
+            Assert.Equal((5, "load"), (asked.Target, asked.Reason));
+            Assert.Equal("a move of it is already under way", await session.RequestMoveAsync(copy.Pid, 5, "again"));
+            await MessageWire.SendAsync(home, new MoveFailed("node 5 is full"), TestContext.Current.CancellationToken);
+            Assert.Equal("node 5 is full", await request);
+
+            // Home goes away: the guest must not live on alone.
+            home.Dispose();
+            await run;
+            Assert.Equal(Signals.SIGKILL, copy.WaitForExit(Answer).Signal);
+        }
+    }
+
+    private static async Task SendOfferAndImageAsync(NodeLink home)
+    {
+        await MessageWire.SendAsync(home, OfferOf(), TestContext.Current.CancellationToken);
+        await MessageWire.ReceiveAsync<Accept>(home, Answer);
+        await MessageWire.SendAsync(home, new Final(), TestContext.Current.CancellationToken);
+        await home.SendAsync(FrameType.Image, "image"u8.ToArray(), TestContext.Current.CancellationToken);
+        await home.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
+    }
+
+    private static async Task CommitAsync(NodeLink home)
+    {
+        await SendOfferAndImageAsync(home);
+        await MessageWire.ReceiveAsync<Restored>(home, Answer);
+        await MessageWire.SendAsync(home, new Commit(), TestContext.Current.CancellationToken);
+        await MessageWire.ReceiveAsync<Running>(home, Answer);
+    }
+}

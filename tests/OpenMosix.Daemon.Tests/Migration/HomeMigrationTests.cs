@@ -1,0 +1,141 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Admin;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+/// <summary>The home side moving a real (idle) child to node 2, the test speaking for node 2 over loopback.</summary>
+public sealed class HomeMigrationTests : IDisposable
+{
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(20);
+    private readonly Socket _listener = LinkPairs.Listen();
+    private readonly FakeMigrationEngine _engine = new();
+    private readonly ProcessRegistry _registry = new(1);
+    private readonly ChildProcess _child;
+    private readonly SafeFileHandle _stdoutRead;
+    private readonly HomeMigration _home;
+
+    public HomeMigrationTests()
+    {
+        var (read, write) = Descriptors.CreatePipe();
+        _stdoutRead = read;
+        using (write) _child = ChildProcess.Start("/bin/sleep", ["60"], stdout: write);
+        _home = new HomeMigration(_engine, _engine, _registry, () => 1, node => node == 2 ? LinkPairs.Endpoint(_listener) : null,
+            () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Key, NullLogger.Instance) { Precopy = false };
+        _home.Start();
+    }
+
+    public void Dispose()
+    {
+        _child.Dispose();
+        _stdoutRead.Dispose();
+        _listener.Dispose();
+    }
+
+    [Fact]
+    public async Task A_refusing_target_leaves_the_process_at_home_untouched()
+    {
+        var process = _registry.Register(_child.Pid, 0);
+        var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
+        await using var target = await LinkPairs.AcceptAsync(_listener, 2);
+        var offer = await MessageWire.ReceiveAsync<Offer>(target, Answer);
+        Assert.Equal((_child.Pid, 1), (offer.Pid, offer.HomeNode));
+        await MessageWire.SendAsync(target, new Refuse("blocked"), TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => move);
+        Assert.Equal($"node 2 refused process {_child.Pid}: blocked", error.Message);
+        Assert.Equal(ProcessState.Home, process.State);
+        Assert.Empty(_engine.Calls);
+    }
+
+    [Fact]
+    public async Task A_target_that_fails_to_restore_lets_the_frozen_process_run_on_at_home()
+    {
+        var process = _registry.Register(_child.Pid, 0);
+        var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
+        await using var target = await LinkPairs.AcceptAsync(_listener, 2);
+        await TakeImageAsync(target);
+        await MessageWire.SendAsync(target, new Failed("out of memory"), TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => move);
+        Assert.Equal($"node 2 could not restore process {_child.Pid}: out of memory", error.Message);
+        Assert.Equal(ProcessState.Home, process.State);
+        Assert.Equal([$"checkpoint {_child.Pid}", $"thaw {_child.Pid}"], _engine.Calls);
+    }
+
+    [Fact]
+    public async Task A_moved_process_relays_its_output_and_ends_with_the_exit_status_of_its_copy()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: [1]);
+        await using (target)
+        {
+            await target.SendAsync(FrameType.Stdio, new byte[] { 1, (byte)'h', (byte)'i' }, TestContext.Current.CancellationToken);
+            var buffer = new byte[2];
+            Assert.Equal(2, Descriptors.Read(_stdoutRead, buffer));
+            Assert.Equal("hi"u8.ToArray(), buffer);
+
+            _engine.RaiseSignal(_child.Pid, Signals.SIGTERM);
+            Assert.Equal(new ForwardSignal(Signals.SIGTERM), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+
+            await MessageWire.SendAsync(target, new Exited(7, 0), TestContext.Current.CancellationToken);
+            Poll.Until(() => _registry.Find(_child.Pid) is null, Answer, "the process to be forgotten");
+            Assert.Contains($"end-deputy {_child.Pid} exited with code 7", _engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task A_link_closing_mid_relay_marks_the_process_lost_and_its_deputy_killed()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: []);
+        target.Dispose();
+        Poll.Until(() => process.State == ProcessState.Lost, Answer, "the process to be lost");
+        Assert.Contains($"end-deputy {_child.Pid} killed by signal {Signals.SIGKILL}", _engine.Calls);
+    }
+
+    [Fact]
+    public async Task A_move_on_request_home_cannot_carry_out_is_answered_move_failed()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: []);
+        await using (target)
+        {
+            await MessageWire.SendAsync(target, new MoveRequest(9, "load", 0), TestContext.Current.CancellationToken);
+            var failed = await MessageWire.ReceiveAsync<MoveFailed>(target, Answer);
+            Assert.Equal("node 9 is not in the map", failed.Reason);
+            Assert.Equal(ProcessState.Remote, process.State);
+        }
+    }
+
+    /// <summary>A migration to node 2 through to the copy running; returns the target's end of the relay.</summary>
+    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs)
+    {
+        var process = _registry.Register(_child.Pid, 0);
+        var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
+        var target = await LinkPairs.AcceptAsync(_listener, 2);
+        await TakeImageAsync(target);
+        await MessageWire.SendAsync(target, new Restored(4242, relayedOutputs, RelaysInput: false), TestContext.Current.CancellationToken);
+        await MessageWire.ReceiveAsync<Commit>(target, Answer);
+        await MessageWire.SendAsync(target, new Running(), TestContext.Current.CancellationToken);
+        var result = await move;
+        Assert.Equal((1, 2, 4242), (result.From, result.To, result.RemotePid));
+        Assert.Equal((ProcessState.Remote, (ushort)2), (process.State, process.Where));
+        Assert.Contains($"make-deputy {_child.Pid}", _engine.Calls);
+        return (process, target);
+    }
+
+    private static async Task TakeImageAsync(NodeLink target)
+    {
+        await MessageWire.ReceiveAsync<Offer>(target, Answer);
+        await MessageWire.SendAsync(target, new Accept(), TestContext.Current.CancellationToken);
+        await MessageWire.ReceiveAsync<Final>(target, Answer);
+        while (await target.ReceiveAsync(TestContext.Current.CancellationToken) is { Type: FrameType.Image })
+        {
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenMosix.Cluster.Transport;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+/// <summary>Node links on loopback: a connected pair, or a listener that takes one link as the other node.</summary>
+internal static class LinkPairs
+{
+    public static readonly byte[] Key = [.. Enumerable.Range(11, 32).Select(i => (byte)i)];
+
+    /// <summary>Node 1 (home) connected to node 2 (guest).</summary>
+    public static async Task<(NodeLink Home, NodeLink Guest)> ConnectAsync()
+    {
+        using var listener = Listen();
+        var accepted = AcceptAsync(listener, 2);
+        var home = await NodeLink.ConnectAsync(Endpoint(listener), 1, Key, TestContext.Current.CancellationToken);
+        return (home, await accepted);
+    }
+
+    public static Socket Listen()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Listen(4);
+        return socket;
+    }
+
+    public static IPEndPoint Endpoint(Socket listener) => (IPEndPoint)listener.LocalEndPoint!;
+
+    public static async Task<NodeLink> AcceptAsync(Socket listener, ushort self)
+    {
+        var socket = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+        return await NodeLink.AcceptAsync(socket, self, Key, TestContext.Current.CancellationToken);
+    }
+}

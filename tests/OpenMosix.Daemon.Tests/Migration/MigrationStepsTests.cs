@@ -1,0 +1,59 @@
+using OpenMosix.Daemon.Migration.Protocol;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+public sealed class MigrationStepsTests
+{
+    [Fact]
+    public void A_migration_with_pre_copy_runs_offer_to_relay_then_goes_home()
+    {
+        var phase = MigrationPhase.Start;
+        foreach (var (sender, message, expected) in new (Side, Type, MigrationPhase)[]
+                 {
+                     (Side.Home, typeof(Offer), MigrationPhase.Offered),
+                     (Side.Guest, typeof(Accept), MigrationPhase.Accepted),
+                     (Side.Home, typeof(PrecopyRound), MigrationPhase.Precopying),
+                     (Side.Guest, typeof(RoundTaken), MigrationPhase.Accepted),
+                     (Side.Home, typeof(Final), MigrationPhase.Final),
+                     (Side.Guest, typeof(Restored), MigrationPhase.Restored),
+                     (Side.Home, typeof(Commit), MigrationPhase.Committed),
+                     (Side.Guest, typeof(Running), MigrationPhase.Relaying),
+                     (Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
+                     (Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+                     (Side.Home, typeof(Stay), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+                     (Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
+                 })
+        {
+            phase = MigrationSteps.After(phase, sender, message) ?? throw new Xunit.Sdk.XunitException($"{message.Name} refused in {phase}");
+            Assert.Equal(expected, phase);
+        }
+    }
+
+    [Fact]
+    public void Only_the_answers_of_a_step_are_expected_from_the_other_end()
+    {
+        Assert.Equal([typeof(Accept), typeof(Refuse)], MigrationSteps.Allowed(MigrationPhase.Offered, Side.Guest));
+        Assert.Equal([typeof(Restored), typeof(Failed)], MigrationSteps.Allowed(MigrationPhase.Final, Side.Guest));
+        Assert.Equal([typeof(WelcomeHome), typeof(Stay)], MigrationSteps.Allowed(MigrationPhase.Returning, Side.Home));
+        Assert.Empty(MigrationSteps.Allowed(MigrationPhase.Ended, Side.Home));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Offered, Side.Home, typeof(Commit)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(Exited)));
+    }
+
+    [Fact]
+    public async Task Sending_out_of_turn_is_refused_before_anything_goes_out()
+    {
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var talk = new Conversation(guest, Side.Guest, MigrationPhase.Returning);
+            var error = await Assert.ThrowsAsync<OpenMosix.Cluster.Transport.LinkException>(() => talk.SendAsync(new MoveRequest(3, "load", 0), TestContext.Current.CancellationToken));
+            Assert.Equal("'move' cannot be sent while the migration is returning", error.Message);
+            Assert.Equal(MigrationPhase.Returning, talk.Phase);
+        }
+    }
+}

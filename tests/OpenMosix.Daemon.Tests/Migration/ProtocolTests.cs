@@ -1,0 +1,82 @@
+using System.Text;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Tests.Migration;
+
+public sealed class ProtocolTests
+{
+    private static readonly MigrationMessage[] OneOfEach =
+    [
+        new Offer(42, 1000, 1, "counter 5", "6.8.0 #1", 1 << 20, [new FileFingerprint("/bin/true", 123)], "slow", "cpu",
+            new byte[Terminal.TermiosSize], new byte[Terminal.WinsizeSize]),
+        new Accept(), new Refuse("blocked"), new PrecopyRound(2), new RoundTaken(), new Final(),
+        new Restored(4242, [1, 2], RelaysInput: true), new Failed("no memory"), new Commit(), new Abort("changed its mind"),
+        new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
+        new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ImageFollows(), new WelcomeHome(),
+        new Stay("restore failed"), new TerminalModesChanged(new byte[Terminal.TermiosSize]),
+    ];
+
+    [Fact]
+    public void Every_message_kind_survives_a_round_trip_with_its_kind_first()
+    {
+        var kinds = OneOfEach.Select(m => m.GetType()).Distinct().ToList();
+        Assert.Equal(typeof(MigrationMessage).Assembly.GetTypes().Count(t => t.IsSubclassOf(typeof(MigrationMessage))), kinds.Count);
+        foreach (var message in OneOfEach)
+        {
+            var wire = MessageWire.Encode(message);
+            Assert.StartsWith($"{{\"kind\":\"{MessageWire.KindOf(message.GetType())}\"", Encoding.UTF8.GetString(wire), StringComparison.Ordinal);
+            var back = MessageWire.Parse(new Frame(FrameType.Control, wire), 7, message.GetType());
+            Assert.IsType(message.GetType(), back);
+            Assert.Equal(wire, MessageWire.Encode(back));
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"kind\":\"accept\"", "malformed control message")]
+    [InlineData("not json", "malformed control message")]
+    [InlineData("{\"kind\":\"teleport\"}", "malformed control message")]
+    [InlineData("{\"reason\":\"x\"}", "malformed control message")]
+    [InlineData("{\"kind\":\"refuse\"}", "malformed control message")]
+    [InlineData("{\"kind\":\"refuse\",\"reason\":null}", "malformed control message")]
+    [InlineData("{\"kind\":\"accept\",\"pid\":3}", "malformed control message")]
+    [InlineData("{\"kind\":\"commit\"}", "sent 'commit' where accept or refuse was due")]
+    [InlineData("{\"kind\":\"signal\",\"signal\":99}", "sent a bad 'signal': signal out of range")]
+    [InlineData("{\"kind\":\"terminal-modes\",\"modes\":\"AAAA\"}", "sent a bad 'terminal-modes'")]
+    public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
+    {
+        var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
+            ? new[] { typeof(Accept), typeof(Refuse) }
+            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged)];
+        var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
+        Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Another_frame_type_where_a_message_was_due_is_a_protocol_error()
+    {
+        var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Stdio, [1, 2]), 3, typeof(Running)));
+        Assert.Equal("node 3 sent a Stdio frame where running was due", error.Message);
+    }
+
+    [Fact]
+    public void An_oversized_message_is_neither_sent_nor_read()
+    {
+        var huge = new Refuse(new string('x', MessageWire.MaxBytes));
+        Assert.Contains("over the limit", Assert.Throws<LinkException>(() => MessageWire.Encode(huge)).Message, StringComparison.Ordinal);
+        var payload = Encoding.UTF8.GetBytes($"{{\"kind\":\"refuse\",\"reason\":\"{huge.Reason}\"}}");
+        var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, payload), 3, typeof(Refuse)));
+        Assert.Contains($"at most {MessageWire.MaxBytes}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_offer_with_fields_out_of_range_is_refused_as_bad()
+    {
+        var offer = (Offer)OneOfEach[0] with { HomeNode = 70000 };
+        var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, MessageWire.Encode(offer)), 3, typeof(Offer)));
+        Assert.Equal("node 3 sent a bad 'offer': home node out of range", error.Message);
+    }
+}
