@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Bench.Checkpoint;

@@ -61,9 +61,6 @@ public sealed class AdminClient : IDisposable
     public Task<ExpelResult> ExpelAsync(CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, "v1/expel", null, AdminJsonContext.Default.ExpelResult, cancel);
 
-    public Task<NodeSwitchList> SwitchesAsync(CancellationToken cancel = default) =>
-        GetAsync("v1/switches", AdminJsonContext.Default.NodeSwitchList, cancel);
-
     public Task<TuneList> TuneAsync(CancellationToken cancel = default) =>
         GetAsync("v1/tune", AdminJsonContext.Default.TuneList, cancel);
 

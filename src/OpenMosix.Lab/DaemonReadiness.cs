@@ -64,7 +64,7 @@ public static class DaemonReadiness
             how = status.Raw == -1 ? "" : status.Exited ? $"exited with status {status.ExitCode}" : $"was killed by signal {status.TermSignal}";
             return status.Raw != -1;
         }
-        catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+        catch (SyscallException e) when (e.Error == Errno.ECHILD)
         {
             how = "exited";
             return !Signals.Exists(pid);

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Lab;
 
@@ -9,7 +10,7 @@ namespace OpenMosix.Lab;
 /// </summary>
 public sealed class LabLock : IDisposable
 {
-    private const int ReadWriteCreate = 2 | 0x40;
+    private const OpenFlags ReadWriteCreate = OpenFlags.ReadWrite | OpenFlags.Create;
     private readonly SafeFileHandle _file;
 
     private LabLock(SafeFileHandle file) => _file = file;

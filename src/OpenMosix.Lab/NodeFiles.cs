@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using OpenMosix.Lab.State;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Lab;
 
@@ -10,7 +11,7 @@ namespace OpenMosix.Lab;
 public static class NodeFiles
 {
     public const int KeyBytes = 32;
-    private const int WriteOnlyCreateExclusive = 1 | 0x40 | 0x80;
+    private const OpenFlags WriteOnlyCreateExclusive = OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive;
 
     public static void WriteShared(LabLayout layout, LabState state)
     {

@@ -1,4 +1,5 @@
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Lab;
 
@@ -9,12 +10,12 @@ namespace OpenMosix.Lab;
 /// </summary>
 public static class NodeProcessLauncher
 {
-    private const int ReadOnly = 0, WriteOnlyCreateAppend = 1 | 0x40 | 0x400;
+    private const OpenFlags WriteOnlyCreateAppend = OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Append;
 
     public static int Start(LabLayout layout, int node, string omPath, IReadOnlyList<string> command, string logPath)
     {
         NodeEntry.RequireNode(layout, node);
-        using var stdin = Descriptors.Open("/dev/null", ReadOnly);
+        using var stdin = Descriptors.Open("/dev/null", OpenFlags.ReadOnly);
         using var log = Descriptors.Open(logPath, WriteOnlyCreateAppend, Convert.ToInt32("644", 8));
         var arguments = new List<string> { omPath, "lab", "exec", "--name", layout.Name.Value, $"{node}", "--" };
         arguments.AddRange(command);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -11,16 +10,14 @@ public static class Descriptors
     public static unsafe (SafeFileHandle Read, SafeFileHandle Write) CreatePipe()
     {
         var fds = stackalloc int[2];
-        if (Sys.Pipe2(fds, Sys.O_CLOEXEC) < 0) throw SyscallException.FromLastError("pipe2");
+        if (Sys.Pipe2(fds, OpenFlags.CloseOnExec) < 0) throw SyscallException.FromLastError("pipe2");
         return (new SafeFileHandle(fds[0], true), new SafeFileHandle(fds[1], true));
     }
 
     /// <summary>An anonymous in-memory file (close-on-exec) holding <paramref name="contents"/>.</summary>
     public static unsafe SafeFileHandle CreateMemoryFile(string name, ReadOnlySpan<byte> contents)
     {
-        var fd = Sys.MemfdCreate(name, Sys.MFD_CLOEXEC);
-        if (fd < 0) throw SyscallException.FromLastError("memfd_create");
-        var handle = new SafeFileHandle(fd, true);
+        var handle = Sys.MemfdCreate(name, Sys.MFD_CLOEXEC).OrThrow("memfd_create");
         fixed (byte* p = contents)
         {
             for (var done = 0; done < contents.Length;)
@@ -43,7 +40,7 @@ public static class Descriptors
                 var n = Sys.Write(fd, p + done, (nuint)(data.Length - done));
                 if (n < 0)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
+                    var errno = Errno.Last;
                     if (errno == Errno.EINTR) continue;
                     throw new SyscallException("write", errno);
                 }
@@ -52,7 +49,6 @@ public static class Descriptors
         }
     }
 
-    /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
     /// <summary>One read(2) of at most <paramref name="buffer"/>.Length bytes; 0 at end of file. Retries EINTR.</summary>
     public static unsafe int Read(SafeFileHandle fd, Span<byte> buffer)
     {
@@ -62,34 +58,22 @@ public static class Descriptors
             {
                 var n = Sys.Read(fd, p, (nuint)buffer.Length);
                 if (n >= 0) return (int)n;
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = Errno.Last;
                 if (errno != Errno.EINTR) throw new SyscallException("read", errno);
             }
         }
     }
 
     /// <summary>A second descriptor (close-on-exec) for the same open file description.</summary>
-    public static SafeFileHandle Duplicate(SafeFileHandle fd)
-    {
-        var copy = Sys.Fcntl(fd, Sys.F_DUPFD_CLOEXEC, 0);
-        if (copy < 0) throw SyscallException.FromLastError("fcntl(F_DUPFD_CLOEXEC)");
-        return new SafeFileHandle(copy, ownsHandle: true);
-    }
+    public static SafeFileHandle Duplicate(SafeFileHandle fd) =>
+        Sys.FcntlDuplicate(fd, Sys.F_DUPFD_CLOEXEC, 0).OrThrow("fcntl(F_DUPFD_CLOEXEC)");
 
-    public static SafeFileHandle Open(string path, int flags, int mode = 0)
-    {
-        var fd = Sys.Open(path, flags | Sys.O_CLOEXEC, mode);
-        if (fd < 0) throw new SyscallException("open", Marshal.GetLastPInvokeError(), path);
-        return new SafeFileHandle(fd, true);
-    }
+    /// <summary>Opens a file with raw open(2) flags (close-on-exec added).</summary>
+    public static SafeFileHandle Open(string path, OpenFlags flags, int mode = 0) =>
+        Sys.Open(path, flags | OpenFlags.CloseOnExec, mode).OrThrow("open", path);
 
     public static void LockExclusive(SafeFileHandle file)
     {
         if (Sys.Flock(file, Sys.LOCK_EX) < 0) throw SyscallException.FromLastError("flock(LOCK_EX)");
-    }
-
-    public static void Unlock(SafeFileHandle file)
-    {
-        if (Sys.Flock(file, Sys.LOCK_UN) < 0) throw SyscallException.FromLastError("flock(LOCK_UN)");
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -31,7 +30,7 @@ public static class ExecReplacement
             var argv = NativeStrings.NullTerminated(arguments, owned);
             var envp = NativeStrings.NullTerminated(environment ?? NativeStrings.CurrentEnvironment(), owned);
             Sys.Execve((byte*)file, (byte**)argv, (byte**)envp);
-            throw new SyscallException("execve", Marshal.GetLastPInvokeError(), path);
+            throw new SyscallException("execve", Errno.Last, path);
         }
         finally
         {

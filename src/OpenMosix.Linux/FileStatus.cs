@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -26,11 +25,11 @@ public sealed record FileStatus(ulong Device, ulong Inode, uint Mode, ulong RawD
     public static FileStatus Of(string path) =>
         TryOf(path, out var status, out var errno) ? status! : throw new SyscallException("stat", errno, path);
 
-    public static bool TryOf(string path, out FileStatus? status, out int errno)
+    public static bool TryOf(string path, out FileStatus? status, out Errno errno)
     {
         if (Sys.Stat(path, out var b) < 0)
         {
-            errno = Marshal.GetLastPInvokeError();
+            errno = Errno.Last;
             status = null;
             return false;
         }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -12,7 +11,7 @@ public static class Niceness
     public static void Set(int tid, int nice)
     {
         if (Sys.SetPriority(PrioProcess, (uint)tid, nice) != 0)
-            throw new SyscallException("setpriority", Marshal.GetLastPInvokeError(), $"thread {tid} to nice {nice}");
+            throw new SyscallException("setpriority", Errno.Last, $"thread {tid} to nice {nice}");
     }
 
     /// <summary>Sets the nice value of every thread of this process (threads created later inherit their creator's).</summary>
@@ -25,7 +24,7 @@ public static class Niceness
                 {
                     Set(tid, nice);
                 }
-                catch (SyscallException e) when (e.ErrorNumber == Errno.ESRCH)
+                catch (SyscallException e) when (e.Error == Errno.ESRCH)
                 {
                     // The thread ended meanwhile.
                 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -7,36 +6,32 @@ namespace OpenMosix.Linux;
 /// <summary>A pidfd: a stable handle on a process that cannot be confused with a later process of the same PID.</summary>
 public sealed class PidFd : SafeHandleZeroOrMinusOneIsInvalid
 {
-    private PidFd() : base(ownsHandle: true) { }
+    /// <summary>For the interop marshaller, which makes the handle an import returns; use <see cref="Open"/>.</summary>
+    public PidFd() : base(ownsHandle: true) { }
 
-    public int Pid { get; private init; }
+    public int Pid { get; private set; }
 
     public static PidFd Open(int pid)
     {
-        var fd = Sys.PidfdOpen(pid, 0);
-        if (fd < 0)
+        var handle = Sys.PidfdOpen(pid, 0);
+        if (handle.IsInvalid && Errno.Last == Errno.ESRCH)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
-            throw new SyscallException("pidfd_open", errno, $"pid {pid}");
+            handle.Dispose();
+            throw new ProcessAccessException(pid, "no such process");
         }
-        var handle = new PidFd { Pid = pid };
-        handle.SetHandle(fd);
+        _ = handle.OrThrow("pidfd_open", $"pid {pid}");
+        handle.Pid = pid;
         return handle;
     }
 
     /// <summary>Duplicates the process's descriptor <paramref name="targetFd"/> into this process (close-on-exec).</summary>
-    public SafeFileHandle GetFd(int targetFd)
-    {
-        var fd = Sys.PidfdGetfd(this, targetFd, 0);
-        if (fd < 0) throw new SyscallException("pidfd_getfd", Marshal.GetLastPInvokeError(), $"pid {Pid} fd {targetFd}");
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
+    public SafeFileHandle GetFd(int targetFd) =>
+        Sys.PidfdGetfd(this, targetFd, 0).OrThrow("pidfd_getfd", $"pid {Pid} fd {targetFd}");
 
     public void SendSignal(int signal)
     {
         if (Sys.PidfdSendSignal(this, signal, 0, 0) < 0)
-            throw new SyscallException("pidfd_send_signal", Marshal.GetLastPInvokeError(), $"pid {Pid}");
+            throw new SyscallException("pidfd_send_signal", Errno.Last, $"pid {Pid}");
     }
 
     protected override bool ReleaseHandle() => Sys.Close((int)handle) == 0;

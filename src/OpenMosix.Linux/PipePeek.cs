@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -20,7 +19,7 @@ public static class PipePeek
             var copied = Sys.Tee(readEnd, ourWrite, MaxPipeBytes, Sys.SPLICE_F_NONBLOCK);
             if (copied < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = Errno.Last;
                 if (errno == Errno.EAGAIN) return []; // empty
                 throw new SyscallException("tee", errno, "peeking into a pipe");
             }

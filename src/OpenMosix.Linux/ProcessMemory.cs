@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -11,58 +10,48 @@ public static class ProcessMemory
     public const int MaxIoVecs = 1024;
 
     /// <summary>Scatter/gather read; returns bytes read (may be short at an unreadable page).</summary>
-    public static unsafe long ReadV(int pid, ReadOnlySpan<IoVec> local, ReadOnlySpan<IoVec> remote)
-    {
-        fixed (IoVec* l = local)
-        fixed (IoVec* r = remote)
-        {
-            var n = Sys.ProcessVmReadv(pid, l, (nuint)local.Length, r, (nuint)remote.Length, 0);
-            if (n < 0) throw new SyscallException("process_vm_readv", Marshal.GetLastPInvokeError(), $"pid {pid}");
-            return n;
-        }
-    }
+    public static unsafe long ReadV(int pid, ReadOnlySpan<IoVec> local, ReadOnlySpan<IoVec> remote) =>
+        Transfer(&Sys.ProcessVmReadv, "process_vm_readv", pid, local, remote);
 
-    public static unsafe long WriteV(int pid, ReadOnlySpan<IoVec> local, ReadOnlySpan<IoVec> remote)
-    {
-        fixed (IoVec* l = local)
-        fixed (IoVec* r = remote)
-        {
-            var n = Sys.ProcessVmWritev(pid, l, (nuint)local.Length, r, (nuint)remote.Length, 0);
-            if (n < 0) throw new SyscallException("process_vm_writev", Marshal.GetLastPInvokeError(), $"pid {pid}");
-            return n;
-        }
-    }
+    public static unsafe long WriteV(int pid, ReadOnlySpan<IoVec> local, ReadOnlySpan<IoVec> remote) =>
+        Transfer(&Sys.ProcessVmWritev, "process_vm_writev", pid, local, remote);
 
     /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes at <paramref name="address"/>, or throws.</summary>
-    public static unsafe void Read(int pid, ulong address, Span<byte> buffer)
+    public static unsafe void Read(int pid, ulong address, Span<byte> buffer) =>
+        TransferAll(&Sys.ProcessVmReadv, "process_vm_readv", "short read", pid, address, buffer);
+
+    public static unsafe void Write(int pid, ulong address, ReadOnlySpan<byte> data) =>
+        TransferAll(&Sys.ProcessVmWritev, "process_vm_writev", "short write", pid, address, data);
+
+    private static unsafe long Transfer(delegate*<int, IoVec*, nuint, IoVec*, nuint, nuint, nint> call, string name, int pid,
+        ReadOnlySpan<IoVec> local, ReadOnlySpan<IoVec> remote)
     {
-        fixed (byte* p = buffer)
+        fixed (IoVec* l = local)
+        fixed (IoVec* r = remote)
         {
-            var l = new IoVec((nint)p, (nuint)buffer.Length);
-            var r = new IoVec((nint)address, (nuint)buffer.Length);
-            var n = ReadV(pid, new ReadOnlySpan<IoVec>(in l), new ReadOnlySpan<IoVec>(in r));
-            if (n != buffer.Length) throw new SyscallException("process_vm_readv", Errno.EFAULT, $"pid {pid}: short read at 0x{address:x}");
+            var n = call(pid, l, (nuint)local.Length, r, (nuint)remote.Length, 0);
+            if (n < 0) throw new SyscallException(name, Errno.Last, $"pid {pid}");
+            return n;
         }
     }
 
-    public static unsafe void Write(int pid, ulong address, ReadOnlySpan<byte> data)
+    /// <summary>One contiguous range, all of it or an EFAULT. For a read the kernel writes <paramref name="local"/>: it is
+    /// read-only here only because both directions share this code.</summary>
+    private static unsafe void TransferAll(delegate*<int, IoVec*, nuint, IoVec*, nuint, nuint, nint> call, string name, string shortly,
+        int pid, ulong address, ReadOnlySpan<byte> local)
     {
-        fixed (byte* p = data)
+        fixed (byte* p = local)
         {
-            var l = new IoVec((nint)p, (nuint)data.Length);
-            var r = new IoVec((nint)address, (nuint)data.Length);
-            var n = WriteV(pid, new ReadOnlySpan<IoVec>(in l), new ReadOnlySpan<IoVec>(in r));
-            if (n != data.Length) throw new SyscallException("process_vm_writev", Errno.EFAULT, $"pid {pid}: short write at 0x{address:x}");
+            var l = new IoVec((nint)p, (nuint)local.Length);
+            var r = new IoVec((nint)address, (nuint)local.Length);
+            var n = Transfer(call, name, pid, new ReadOnlySpan<IoVec>(in l), new ReadOnlySpan<IoVec>(in r));
+            if (n != local.Length) throw new SyscallException(name, Errno.EFAULT, $"pid {pid}: {shortly} at 0x{address:x}");
         }
     }
 
     /// <summary>Opens /proc/PID/mem, which (unlike process_vm_readv) also reads pages without PROT_READ.</summary>
-    public static SafeFileHandle OpenMemFile(int pid)
-    {
-        var fd = Sys.Open($"/proc/{pid}/mem", Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
-        if (fd < 0) throw new SyscallException("open(/proc/PID/mem)", Marshal.GetLastPInvokeError(), $"pid {pid}");
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
+    public static SafeFileHandle OpenMemFile(int pid) =>
+        Sys.Open($"/proc/{pid}/mem", OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0).OrThrow("open(/proc/PID/mem)", $"pid {pid}");
 
     /// <summary>pread on /proc/PID/mem; returns bytes read.</summary>
     public static unsafe long ReadMemFile(SafeFileHandle mem, ulong address, Span<byte> buffer)
@@ -70,7 +59,7 @@ public static class ProcessMemory
         fixed (byte* p = buffer)
         {
             var n = Sys.Pread(mem, p, (nuint)buffer.Length, (long)address);
-            if (n < 0) throw new SyscallException("pread(/proc/PID/mem)", Marshal.GetLastPInvokeError(), $"address 0x{address:x}");
+            if (n < 0) throw new SyscallException("pread(/proc/PID/mem)", Errno.Last, $"address 0x{address:x}");
             return n;
         }
     }

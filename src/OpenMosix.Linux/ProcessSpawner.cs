@@ -94,7 +94,7 @@ public static class ProcessSpawner
         Check(Sys.PosixSpawnFileActionsAddCloseFrom(actions, keepBelow), "posix_spawn_file_actions_addclosefrom_np");
     }
 
-    private static void Check(int error, string call)
+    private static void Check(Errno error, string call)
     {
         if (error != 0) throw new SyscallException(call, error);
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -10,7 +9,7 @@ namespace OpenMosix.Linux;
 public static class Ptrace
 {
     private const long PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
-        PTRACE_SYSCALL = 24, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
+        PTRACE_SYSCALL = 24, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
         PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a,
         PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
 
@@ -24,7 +23,7 @@ public static class Ptrace
     {
         if (result < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             throw new SyscallException($"ptrace({request})", errno, $"pid {pid}");
         }
     }
@@ -33,7 +32,7 @@ public static class Ptrace
     {
         if (Sys.Ptrace(PTRACE_SEIZE, pid, 0, options) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
             if (errno == Errno.EPERM) throw new ProcessAccessException(pid, "permission denied (already traced, or not ours to trace)");
             throw new SyscallException("ptrace(PTRACE_SEIZE)", errno, $"pid {pid}");
@@ -43,7 +42,6 @@ public static class Ptrace
     public static void Interrupt(int pid) => Check(Sys.Ptrace(PTRACE_INTERRUPT, pid, 0, 0), "PTRACE_INTERRUPT", pid);
     /// <summary>Leaves a tracee in group-stop stopped, but lets SIGCONT and other notifications through.</summary>
     public static void Listen(int pid) => Check(Sys.Ptrace(PTRACE_LISTEN, pid, 0, 0), "PTRACE_LISTEN", pid);
-    public static void SetOptions(int pid, int options) => Check(Sys.Ptrace(PTRACE_SETOPTIONS, pid, 0, options), "PTRACE_SETOPTIONS", pid);
     public static void Continue(int pid, int signal = 0) => Check(Sys.Ptrace(PTRACE_CONT, pid, 0, signal), "PTRACE_CONT", pid);
     public static void Syscall(int pid, int signal = 0) => Check(Sys.Ptrace(PTRACE_SYSCALL, pid, 0, signal), "PTRACE_SYSCALL", pid);
     public static void Detach(int pid, int signal = 0) => Check(Sys.Ptrace(PTRACE_DETACH, pid, 0, signal), "PTRACE_DETACH", pid);

@@ -16,7 +16,7 @@ public static class Readiness
         var result = Sys.Poll(&entry, 1, (int)timeout.TotalMilliseconds);
         if (result < 0)
         {
-            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno == Errno.EINTR) return false;
             throw new SyscallException("poll", errno);
         }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -12,7 +11,7 @@ public static class ResourceLimits
     {
         RLimit old;
         if (Sys.Prlimit(pid, resource, null, &old) < 0)
-            throw new SyscallException("prlimit", Marshal.GetLastPInvokeError(), $"pid {pid} resource {resource}");
+            throw new SyscallException("prlimit", Errno.Last, $"pid {pid} resource {resource}");
         return old;
     }
 
@@ -21,7 +20,7 @@ public static class ResourceLimits
     {
         RLimit old;
         if (Sys.Prlimit(pid, resource, &value, &old) < 0)
-            throw new SyscallException("prlimit", Marshal.GetLastPInvokeError(), $"pid {pid} resource {resource}");
+            throw new SyscallException("prlimit", Errno.Last, $"pid {pid} resource {resource}");
         return old;
     }
 }

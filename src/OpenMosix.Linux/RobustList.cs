@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -10,7 +9,7 @@ public static class RobustList
     {
         ulong head, length;
         if (Sys.GetRobustList(pid, &head, &length) < 0)
-            throw new SyscallException("get_robust_list", Marshal.GetLastPInvokeError(), $"pid {pid}");
+            throw new SyscallException("get_robust_list", Errno.Last, $"pid {pid}");
         return (head, length);
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -11,17 +10,12 @@ public static class Signals
     public static void Kill(int pid, int signal)
     {
         if (Sys.Kill(pid, signal) == 0) return;
-        var errno = Marshal.GetLastPInvokeError();
+        var errno = Errno.Last;
         if (errno == Errno.ESRCH) throw new ProcessAccessException(pid, "no such process");
         if (errno == Errno.EPERM) throw new ProcessAccessException(pid, "permission denied");
         throw new SyscallException("kill", errno, $"pid {pid}");
     }
 
-    public static void TgKill(int tgid, int tid, int signal)
-    {
-        if (Sys.Tgkill(tgid, tid, signal) != 0) throw new SyscallException("tgkill", Marshal.GetLastPInvokeError(), $"pid {tgid} tid {tid}");
-    }
-
     /// <summary>True when the process exists (kill with signal 0 succeeds or is refused for permission only).</summary>
-    public static bool Exists(int pid) => Sys.Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == Errno.EPERM;
+    public static bool Exists(int pid) => Sys.Kill(pid, 0) == 0 || Errno.Last == Errno.EPERM;
 }

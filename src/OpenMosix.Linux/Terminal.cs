@@ -12,7 +12,6 @@ public static class Terminal
     private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
         TIOCPKT = 0x5420, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
     public const int TermiosSize = 60, WinsizeSize = 8;
-    private const int ReadWrite = 2, NoControllingTerminal = 0x100, CloseOnExec = 0x80000;
     // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
     private const int LocalFlags = 12, EndOfFileCharacter = 17 + 4;
     private const uint EXTPROC = 0x10000;
@@ -86,14 +85,14 @@ public static class Terminal
     /// </summary>
     public static unsafe (SafeFileHandle Master, SafeFileHandle Slave) OpenPseudoTerminal(byte[]? modes, byte[]? size)
     {
-        var master = Descriptors.Open("/dev/ptmx", ReadWrite | NoControllingTerminal | CloseOnExec);
+        var master = Descriptors.Open("/dev/ptmx", OpenFlags.ReadWrite | OpenFlags.NoControllingTerminal);
         try
         {
             var unlock = 0;
             if (Sys.Ioctl(master, TIOCSPTLCK, &unlock) != 0) throw SyscallException.FromLastError("ioctl(TIOCSPTLCK)");
             uint number;
             if (Sys.Ioctl(master, TIOCGPTN, &number) != 0) throw SyscallException.FromLastError("ioctl(TIOCGPTN)");
-            var slave = Descriptors.Open($"/dev/pts/{number}", ReadWrite | NoControllingTerminal | CloseOnExec);
+            var slave = Descriptors.Open($"/dev/pts/{number}", OpenFlags.ReadWrite | OpenFlags.NoControllingTerminal);
             if ((modes is { Length: TermiosSize } ? modes : ReadModes(slave)) is { } initial)
                 fixed (byte* p = WithExternalProcessing(initial, on: true))
                     if (Sys.Ioctl(slave, TCSETS, p) != 0) throw SyscallException.FromLastError("ioctl(TCSETS)");

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
 
@@ -14,7 +13,10 @@ public sealed class UserFaultFd : IDisposable
 {
     /// <summary>userfaultfd(2) flag: only faults from user mode are handled; a kernel access to a missing page of a
     /// registered range (e.g. process_vm_writev) fails with EFAULT instead of waiting for a handler.</summary>
-    public const int UserModeOnly = 1;
+    private const int UserModeOnly = 1;
+
+    /// <summary>The userfaultfd(2) flags every descriptor of ours is made with: close-on-exec, non-blocking, user mode only.</summary>
+    public const long FlagsForNew = (long)(OpenFlags.CloseOnExec | OpenFlags.NonBlock) | UserModeOnly;
 
     private const ulong Api = 0xAA;
     private const nuint UffdioApiRequest = 0xc018aa3f, UffdioRegisterRequest = 0xc020aa00,
@@ -37,7 +39,7 @@ public sealed class UserFaultFd : IDisposable
         var api = new UffdioApi { Api = Api, Features = features };
         if (Sys.Ioctl(fd, UffdioApiRequest, &api) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             fd.Dispose();
             throw new SyscallException("ioctl(UFFDIO_API)", errno);
         }
@@ -49,7 +51,7 @@ public sealed class UserFaultFd : IDisposable
     {
         var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeMissing };
         if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
-            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     /// <summary>Registers [start, start+length) for write protection (with <see cref="AsyncWriteTracking"/>: any kind
@@ -58,7 +60,7 @@ public sealed class UserFaultFd : IDisposable
     {
         var register = new UffdioRegister { Range = new UffdioRange { Start = start, Length = length }, Mode = RegisterModeWriteProtect };
         if (Sys.Ioctl(_fd, UffdioRegisterRequest, &register) < 0)
-            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Marshal.GetLastPInvokeError(), $"write-protect range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_REGISTER)", Errno.Last, $"write-protect range 0x{start:x}+{length}");
     }
 
     /// <summary>Write-protects a registered range: from now on a write to any of its pages is recorded.</summary>
@@ -66,14 +68,14 @@ public sealed class UserFaultFd : IDisposable
     {
         var protect = new UffdioWriteProtect { Range = new UffdioRange { Start = start, Length = length }, Mode = WriteProtectModeOn };
         if (Sys.Ioctl(_fd, UffdioWriteProtectRequest, &protect) < 0)
-            throw new SyscallException("ioctl(UFFDIO_WRITEPROTECT)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_WRITEPROTECT)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     public unsafe void Unregister(ulong start, ulong length)
     {
         var range = new UffdioRange { Start = start, Length = length };
         if (Sys.Ioctl(_fd, UffdioUnregisterRequest, &range) < 0)
-            throw new SyscallException("ioctl(UFFDIO_UNREGISTER)", Marshal.GetLastPInvokeError(), $"range 0x{start:x}+{length}");
+            throw new SyscallException("ioctl(UFFDIO_UNREGISTER)", Errno.Last, $"range 0x{start:x}+{length}");
     }
 
     /// <summary>
@@ -96,7 +98,7 @@ public sealed class UserFaultFd : IDisposable
                 };
                 if (Sys.Ioctl(_fd, UffdioCopyRequest, &copy) == 0)
                     return;
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = Errno.Last;
                 if (errno != Errno.EAGAIN || copy.Copied < 0)
                     throw new SyscallException("ioctl(UFFDIO_COPY)", errno, $"0x{destination + done:x}+{(ulong)source.Length - done}");
                 done += (ulong)copy.Copied;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
@@ -16,7 +15,7 @@ public static class Waiting
             var r = Sys.Waitpid(pid, out var status, options);
             if (r > 0) return new WaitStatus(status);
             if (r == 0) return new WaitStatus(-1);
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno != Errno.EINTR) throw new SyscallException("waitpid", errno, $"pid {pid}");
         }
     }
@@ -27,7 +26,7 @@ public static class Waiting
         var info = stackalloc byte[128];
         while (Sys.Waitid(P_PID, pid, info, WEXITED | WNOWAIT | WALL) < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
+            var errno = Errno.Last;
             if (errno != Errno.EINTR) throw new SyscallException("waitid(WNOWAIT)", errno, $"pid {pid}");
         }
     }

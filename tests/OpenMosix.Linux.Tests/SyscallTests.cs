@@ -12,7 +12,7 @@ public sealed class SyscallTests
     {
         var e = Assert.Throws<SyscallException>(() => FileStatus.Of("/definitely/not/here"));
         Assert.Equal("stat", e.Syscall);
-        Assert.Equal(Errno.ENOENT, e.ErrorNumber);
+        Assert.Equal(Errno.ENOENT, e.Error);
         Assert.Contains("stat failed: ENOENT (", e.Message, StringComparison.Ordinal);
     }
 
@@ -41,7 +41,7 @@ public sealed class SyscallTests
     public void Spawning_a_missing_program_fails_with_enoent()
     {
         var e = Assert.Throws<SyscallException>(() => ProcessSpawner.Spawn(new SpawnRequest("/no/such/program", ["x"])));
-        Assert.Equal(Errno.ENOENT, e.ErrorNumber);
+        Assert.Equal(Errno.ENOENT, e.Error);
         Assert.Contains("posix_spawn", e.Message, StringComparison.Ordinal);
     }
 

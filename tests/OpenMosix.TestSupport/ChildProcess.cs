@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.TestSupport;
 
@@ -29,7 +30,7 @@ public sealed class ChildProcess : IDisposable
         SafeFileHandle? stdout = null, SafeFileHandle? stderr = null, string? workingDirectory = null,
         IReadOnlyDictionary<int, SafeFileHandle>? inherited = null)
     {
-        using var devNull = Descriptors.Open("/dev/null", 2);
+        using var devNull = Descriptors.Open("/dev/null", OpenFlags.ReadWrite);
         var map = new Dictionary<int, int>
         {
             [0] = (int)(stdin ?? devNull).DangerousGetHandle(),

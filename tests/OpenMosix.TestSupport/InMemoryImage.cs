@@ -38,5 +38,8 @@ public sealed class InMemoryImage : IImageSink, IImageSource
         return Metadata;
     }
 
+    /// <summary>Never used: every run is in memory already.</summary>
+    public Action<Task>? WaitForSection { get; set; }
+
     public PageRun? ReadNextPageRun() => _next < _runs.Count ? new PageRun(_runs[_next].Address, _runs[_next++].Data) : null;
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 

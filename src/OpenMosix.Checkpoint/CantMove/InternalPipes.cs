@@ -1,3 +1,4 @@
+using OpenMosix.Linux.Interop;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.CantMove;
@@ -8,8 +9,6 @@ namespace OpenMosix.Checkpoint.CantMove;
 /// </summary>
 internal static class InternalPipes
 {
-    private const int AccessModeMask = 3, WriteOnly = 1, ReadWrite = 2;
-
     public static HashSet<string> Find(int pid, IEnumerable<(int Fd, string Target)> descriptors)
     {
         var reads = new HashSet<string>(StringComparer.Ordinal);
@@ -17,21 +16,21 @@ internal static class InternalPipes
         foreach (var (fd, target) in descriptors)
         {
             if (!target.StartsWith("pipe:", StringComparison.Ordinal)) continue;
-            int mode;
+            OpenFlags mode;
             try
             {
-                mode = ProcFs.ReadFdInfo(pid, fd).Flags & AccessModeMask;
+                mode = (OpenFlags)ProcFs.ReadFdInfo(pid, fd).Flags & OpenFlags.AccessModeMask;
             }
             catch (IOException)
             {
                 continue; // closed meanwhile
             }
-            if (mode is WriteOnly or ReadWrite) writes.Add(target);
-            if (mode != WriteOnly) reads.Add(target);
+            if (mode is OpenFlags.WriteOnly or OpenFlags.ReadWrite) writes.Add(target);
+            if (mode != OpenFlags.WriteOnly) reads.Add(target);
         }
         reads.IntersectWith(writes);
         return reads;
     }
 
-    public static bool IsWriteEnd(int flags) => (flags & AccessModeMask) == WriteOnly;
+    public static bool IsWriteEnd(int flags) => ((OpenFlags)flags & OpenFlags.AccessModeMask) == OpenFlags.WriteOnly;
 }

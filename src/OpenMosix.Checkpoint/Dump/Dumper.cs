@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;

@@ -217,7 +217,7 @@ internal sealed class MemoryCopier : IDisposable
         {
             return ProcessMemory.ReadV(_pid, _local.AsSpan(0, count), _remote.AsSpan(0, count));
         }
-        catch (SyscallException e) when (e.ErrorNumber == Errno.EFAULT)
+        catch (SyscallException e) when (e.Error == Errno.EFAULT)
         {
             return 0;
         }

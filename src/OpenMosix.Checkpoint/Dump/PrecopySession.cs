@@ -71,7 +71,7 @@ public sealed class PrecopySession : IDisposable
             var injector = new SyscallInjector(pid, syscallAt, original);
             brk = (ulong)injector.Call("brk(0)", Brk, 0);
             // User-mode-only is what an unprivileged process may create, and write tracking needs nothing more.
-            var created = injector.Raw(Userfaultfd, OCloexec | ONonblock | UserFaultFd.UserModeOnly);
+            var created = injector.Raw(Userfaultfd, UserFaultFd.FlagsForNew);
             if (created >= 0)
             {
                 try
@@ -86,7 +86,7 @@ public sealed class PrecopySession : IDisposable
             }
             else
             {
-                refused = Errno.Name((int)-created);
+                refused = Errno.FromNegated(created).Name();
             }
             files = ProcessInspector.ReadFiles(pid);
         }
@@ -139,7 +139,7 @@ public sealed class PrecopySession : IDisposable
                     tracking.WriteProtect(region.Start, region.Length);
                     tracked.Add(new TrackedRegion(region));
                 }
-                catch (SyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOENT or Errno.ENOMEM or Errno.EBUSY)
+                catch (SyscallException e) when (e.Error is Errno.EINVAL or Errno.ENOENT or Errno.ENOMEM or Errno.EBUSY)
                 {
                     // Changed since its maps line was read: the final checkpoint carries it whole.
                     logger.LogDebug("Pre-copy of {Pid}: region {Start:x}-{End:x} not tracked: {Error}", pid, region.Start, region.End, e.Message);
@@ -163,8 +163,6 @@ public sealed class PrecopySession : IDisposable
         }
     }
 
-    private const long OCloexec = 0x80000, ONonblock = 0x800;
-
     /// <summary>Private anonymous memory the process can read: where nearly all of a big process's bytes are.</summary>
     private static bool Trackable(MemoryRegion r) =>
         r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack && !r.Shared && r.Protection.HasFlag(MemoryProtection.Read);
@@ -186,16 +184,10 @@ public sealed class PrecopySession : IDisposable
         var clock = Stopwatch.StartNew();
         Rounds++;
         var live = _regions.Where(r => !r.Lost).ToList();
-        writer.WriteLayout(new PrecopyLayout
+        writer.WriteLayout(_initial with
         {
-            Pid = Pid,
-            Command = _initial.Command,
             Round = Rounds,
-            StartBrk = _initial.StartBrk,
-            Brk = _initial.Brk,
-            Regions = _initial.Regions,
             Tracked = [.. live.Select(r => new AddressRange(r.Region.Start, r.Region.End))],
-            Files = _initial.Files,
         });
         ulong stored;
         using (var copier = new MemoryCopier(Pid))

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using OpenMosix.Checkpoint.CantMove;
-using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;

@@ -104,11 +104,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(round);
-        _tracer.Run(() =>
-        {
-            _restorer.ContinuePrecopy(target, round);
-            return 0;
-        });
+        _tracer.Run(() => _restorer.ContinuePrecopy(target, round));
     }
 
     /// <summary>Completes a pre-copied process from the final image (the checkpoint taken with the session).</summary>
@@ -122,9 +118,7 @@ public sealed class CheckpointEngine : IDisposable
         {
             try
             {
-                var restored = _restorer.FinishPrecopy(target, source, options);
-                if (options.KeepFrozen) _frozen.Add(restored.Pid);
-                return restored;
+                return KeptFrozenIfAsked(_restorer.FinishPrecopy(target, source, options), options);
             }
             catch
             {
@@ -139,11 +133,7 @@ public sealed class CheckpointEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(target);
-        _tracer.Run(() =>
-        {
-            Restorer.AbandonPrecopy(target);
-            return 0;
-        });
+        _tracer.Run(() => Restorer.AbandonPrecopy(target));
     }
 
     /// <summary>Rebuilds the process of an image as a new process (with its original PID when that is free).</summary>
@@ -152,12 +142,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() =>
-        {
-            var restored = _restorer.Restore(source, options);
-            if (options.KeepFrozen) _frozen.Add(restored.Pid);
-            return restored;
-        });
+        return _tracer.Run(() => KeptFrozenIfAsked(_restorer.Restore(source, options), options));
     }
 
     /// <summary>
@@ -171,7 +156,6 @@ public sealed class CheckpointEngine : IDisposable
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             KilledTracee.Detach(pid, _logger);
-            return 0;
         });
     }
 
@@ -210,7 +194,6 @@ public sealed class CheckpointEngine : IDisposable
                 KilledTracee.Release(pid, KilledTracee.IsOurChild(pid), _logger);
                 throw new TraceeGoneException(pid, $"process {pid} was killed while frozen for its move");
             }
-            return 0;
         });
     }
 
@@ -218,11 +201,7 @@ public sealed class CheckpointEngine : IDisposable
     public void EndDeputy(int pid, ExitStatus status)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _tracer.RunBrief(pid, () =>
-        {
-            _deputies.End(pid, status);
-            return 0;
-        });
+        _tracer.RunBrief(pid, () => _deputies.End(pid, status));
     }
 
     /// <summary>
@@ -244,8 +223,7 @@ public sealed class CheckpointEngine : IDisposable
             {
                 var restored = _restorer.RestoreInto(deputyPid, trampoline, source, options, out newTrampoline);
                 _deputies.Forget(deputyPid);
-                if (options.KeepFrozen) _frozen.Add(deputyPid);
-                return restored;
+                return KeptFrozenIfAsked(restored, options);
             }
             catch (Exception e) when (e is not TraceeGoneException)
             {
@@ -254,6 +232,13 @@ public sealed class CheckpointEngine : IDisposable
                 throw;
             }
         });
+    }
+
+    /// <summary>A process restored with <see cref="RestoreOptions.KeepFrozen"/> waits for <see cref="Thaw"/> or <see cref="KillFrozen"/>.</summary>
+    private RestoredProcess KeptFrozenIfAsked(RestoredProcess restored, RestoreOptions options)
+    {
+        if (options.KeepFrozen) _frozen.Add(restored.Pid);
+        return restored;
     }
 
     /// <summary>Kills a process kept frozen (a restored copy whose migration was called off) and reaps it if it is ours.</summary>
@@ -271,7 +256,6 @@ public sealed class CheckpointEngine : IDisposable
                     // ptrace stops may still be reported before the exit
                 }
             if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(new ExitStatus(0, Signals.SIGKILL));
-            return 0;
         });
     }
 

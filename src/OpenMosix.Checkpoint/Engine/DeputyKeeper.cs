@@ -27,8 +27,6 @@ internal sealed class DeputyKeeper(ILogger logger)
     public event Action<int, int>? SignalArrived;
     public event Action<int, ExitStatus>? Died;
 
-    public bool IsDeputy(int pid) => _trampolines.ContainsKey(pid);
-
     public IReadOnlyCollection<int> All => _trampolines.Keys;
 
     /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy.</summary>
@@ -84,7 +82,7 @@ internal sealed class DeputyKeeper(ILogger logger)
             {
                 status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
             }
-            catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+            catch (SyscallException e) when (e.Error == Errno.ECHILD)
             {
                 _trampolines.Remove(pid);
                 Died?.Invoke(pid, new ExitStatus(0, Signals.SIGKILL));
@@ -180,8 +178,6 @@ internal sealed class DeputyKeeper(ILogger logger)
 
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
     public void Forget(int pid) => _trampolines.Remove(pid);
-
-    public ulong TrampolineOf(int pid) => _trampolines[pid];
 
     private void HandleStop(int pid, WaitStatus status)
     {

@@ -135,10 +135,7 @@ public sealed class ImageReader : IImageSource, IDisposable
         if (!_leaveOpen) _stream.Dispose();
     }
 
-    /// <summary>
-    /// How a reader waits for the next section being read in the background (by default it just blocks): a restore
-    /// waits serving other work on its thread meanwhile, since a slow sender can keep it waiting for seconds.
-    /// </summary>
+    /// <inheritdoc/>
     public Action<Task>? WaitForSection { get; set; }
 
     /// <summary>The section after the current one: the read-ahead's result, or read now.</summary>

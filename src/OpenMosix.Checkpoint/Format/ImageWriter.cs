@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using K4os.Compression.LZ4;
 using OpenMosix.Checkpoint.Image;
 
@@ -53,23 +54,24 @@ public sealed class ImageWriter : IImageSink, IDisposable
     public void WriteMetadata(ProcessImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (_metadataWritten) throw new InvalidOperationException("metadata already written");
-        var json = JsonSerializer.SerializeToUtf8Bytes(image, ImageJsonContext.Default.ProcessImage);
-        if (json.Length > ImageFormat.MaxMetadataBytes)
-            throw new InvalidOperationException($"metadata of {json.Length} bytes exceeds the format's limit");
-        WriteSection(SectionType.Metadata, json);
-        _metadataWritten = true;
+        WriteFirstSection(SectionType.Metadata, image, ImageJsonContext.Default.ProcessImage, "metadata");
     }
 
     /// <summary>Starts a pre-copy round: the layout takes the place of the metadata.</summary>
     public void WriteLayout(PrecopyLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
+        WriteFirstSection(SectionType.Layout, layout, ImageJsonContext.Default.PrecopyLayout, "layout");
+    }
+
+    /// <summary>The section that opens an image (metadata) or a pre-copy round (layout), as JSON.</summary>
+    private void WriteFirstSection<T>(SectionType type, T value, JsonTypeInfo<T> info, string what)
+    {
         if (_metadataWritten) throw new InvalidOperationException("metadata already written");
-        var json = JsonSerializer.SerializeToUtf8Bytes(layout, ImageJsonContext.Default.PrecopyLayout);
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, info);
         if (json.Length > ImageFormat.MaxMetadataBytes)
-            throw new InvalidOperationException($"layout of {json.Length} bytes exceeds the format's limit");
-        WriteSection(SectionType.Layout, json);
+            throw new InvalidOperationException($"{what} of {json.Length} bytes exceeds the format's limit");
+        WriteSection(type, json);
         _metadataWritten = true;
     }
 

@@ -20,6 +20,13 @@ public interface IImageSource
     ProcessImage ReadMetadata();
     /// <summary>Next page run, or null at the end. The data is valid until the next call.</summary>
     PageRun? ReadNextPageRun();
+
+    /// <summary>
+    /// How <see cref="ReadNextPageRun"/> waits for data still on its way (null: it just blocks). A restore sets it to
+    /// serve other work on its thread meanwhile, since a slow sender can keep it waiting for seconds; a source that
+    /// never waits may ignore it.
+    /// </summary>
+    Action<Task>? WaitForSection { get; set; }
 }
 
 /// <summary>The image is damaged, truncated, from an unknown version, or inconsistent; nothing was restored.</summary>

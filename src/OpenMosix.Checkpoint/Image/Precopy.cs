@@ -11,7 +11,7 @@ public readonly record struct AddressRange(ulong Start, ulong End)
 /// stub with the same address space and start filling it while the process still runs at home) and the regions
 /// whose pages travel in rounds. Round 1 carries every touched page of them, later rounds the pages written since.
 /// </summary>
-public sealed class PrecopyLayout
+public sealed record PrecopyLayout
 {
     public required int Pid { get; init; }
     public required string Command { get; init; }

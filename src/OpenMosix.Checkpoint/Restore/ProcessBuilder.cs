@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.CantMove;
@@ -7,6 +6,7 @@ using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
@@ -141,7 +141,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     private static void CheckUnchanged(MemoryRegion r)
     {
         if (!FileStatus.TryOf(r.Name, out var st, out var errno))
-            throw new RestoreException($"mapped file {r.Name} is missing here ({Errno.Name(errno)})");
+            throw new RestoreException($"mapped file {r.Name} is missing here ({errno.Name()})");
         if (st!.Size != r.FileSize || st.ModifiedNanoseconds != r.FileModifiedNanoseconds)
             throw new RestoreException($"mapped file {r.Name} changed since the checkpoint (size {st.Size}, was {r.FileSize})");
     }
@@ -168,13 +168,13 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             if (f.Kind is FileKind.Pipe or FileKind.Terminal && inherited.ContainsKey(f.Fd)) continue;
             if (f.Kind == FileKind.Pipe)
                 throw new RestoreException($"fd {f.Fd} was a pipe ({f.Path}) and no descriptor was given to stand in for it");
-            var flags = f.Flags & ~(Restorer.O_CREAT | Restorer.O_EXCL | Restorer.O_NOCTTY | Restorer.O_TRUNC);
+            var flags = f.Flags & ~(int)(OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoControllingTerminal | OpenFlags.Truncate);
             var opened = injector.Raw(Openat, AtFdCwd, (long)PutString(f.Path), flags, 0);
             if (opened < 0)
-                throw new RestoreException($"cannot reopen fd {f.Fd} ({f.Path}): {Errno.Name((int)-opened)} ({Marshal.GetPInvokeErrorMessage((int)-opened)})");
+                throw new RestoreException($"cannot reopen fd {f.Fd} ({f.Path}): {Errno.FromNegated(opened).Describe()}");
             if (opened != f.Fd)
             {
-                injector.Call($"dup3 to fd {f.Fd}", Dup3, opened, f.Fd, f.CloseOnExec ? Restorer.O_CLOEXEC : 0);
+                injector.Call($"dup3 to fd {f.Fd}", Dup3, opened, f.Fd, f.CloseOnExec ? (long)OpenFlags.CloseOnExec : 0);
                 injector.Raw(Close, opened);
             }
             if (f.Kind == FileKind.RegularFile)
@@ -210,7 +210,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
             foreach (var f in pipe)
             {
                 var end = InternalPipes.IsWriteEnd(f.Flags) ? writeHigh : readHigh;
-                injector.Call($"dup3 to fd {f.Fd}", Dup3, end, f.Fd, f.CloseOnExec ? Restorer.O_CLOEXEC : 0);
+                injector.Call($"dup3 to fd {f.Fd}", Dup3, end, f.Fd, f.CloseOnExec ? (long)OpenFlags.CloseOnExec : 0);
                 injector.Call($"fcntl(F_SETFL) of fd {f.Fd}", Fcntl, f.Fd, FSetFl, f.Flags & StatusFlags);
             }
             var contents = pipe.SelectMany(f => f.PipeContents).ToArray();
@@ -226,7 +226,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     }
 
     /// <summary>The open-file status flags F_SETFL can change: O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_ASYNC.</summary>
-    private const long StatusFlags = 0x400 | 0x800 | 0x4000 | 0x40000 | 0x2000;
+    private const long StatusFlags = (long)(OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Direct | OpenFlags.NoAccessTime | OpenFlags.Async);
 
     public void RestoreProcessState(bool pidChanged)
     {
@@ -258,7 +258,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
         {
             BinaryPrimitives.WriteUInt64LittleEndian(rl, a.Limits[i].Soft);
             BinaryPrimitives.WriteUInt64LittleEndian(rl[8..], a.Limits[i].Hard);
-            if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -Errno.EPERM)
+            if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -(long)Errno.EPERM)
             {
                 // Raising a hard limit needs CAP_SYS_RESOURCE: keep this node's hard limit, cap the soft one.
                 var here = ResourceLimits.Get(pid, i);

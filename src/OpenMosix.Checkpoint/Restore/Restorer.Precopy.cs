@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;

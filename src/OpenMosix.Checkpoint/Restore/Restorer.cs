@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
@@ -17,7 +15,6 @@ namespace OpenMosix.Checkpoint.Restore;
 /// </summary>
 internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 {
-    internal const int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
 
     /// <summary>Fill anonymous memory with UFFDIO_COPY where the kernel allows it (off: process_vm_writev only).</summary>
@@ -66,12 +63,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
-        var startBrk = image.Attributes.StartBrk;
-        var brkSegment = startBrk >= 0x20000 && startBrk % 4096 == 0 ? startBrk : 0;
-        if (brkSegment != 0) space.Reserve(brkSegment - 0x1000, PageAlign(Math.Max(image.Attributes.Brk, startBrk)) + (2 << 20));
-        var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, brkSegment != 0 ? brkSegment - 0x1000 : 1UL << 46);
-        if (trampoline == 0) throw new RestoreException("no free address below the image's heap for the restore trampoline");
-        space.Reserve(trampoline, trampoline + StubElf.TrampolineSize);
+        var (brkSegment, trampoline) = PlaceTrampoline(space, image);
 
         var pid = StubSpawner.Spawn(StubElf.Build(trampoline, brkSegment), descriptors, wantedPid, logger);
         try
@@ -92,6 +84,22 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             KillStub(pid);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reserves in <paramref name="space"/> the room the image's break grows in (when its heap starts where a break
+    /// can be rebuilt: then that start is the returned segment, else 0) and a free place below it for the restore
+    /// trampoline.
+    /// </summary>
+    private static (ulong BrkSegment, ulong Trampoline) PlaceTrampoline(AddressSpace space, ProcessImage image)
+    {
+        var startBrk = image.Attributes.StartBrk;
+        var brkSegment = startBrk >= 0x20000 && startBrk % 4096 == 0 ? startBrk : 0;
+        if (brkSegment != 0) space.Reserve(brkSegment - 0x1000, PageAlign(Math.Max(image.Attributes.Brk, startBrk)) + (2 << 20));
+        var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, brkSegment != 0 ? brkSegment - 0x1000 : 1UL << 46);
+        if (trampoline == 0) throw new RestoreException("no free address below the image's heap for the restore trampoline");
+        space.Reserve(trampoline, trampoline + StubElf.TrampolineSize);
+        return (brkSegment, trampoline);
     }
 
     private static void KillStub(int pid)
@@ -175,12 +183,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var space = new AddressSpace();
         foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
         foreach (var m in OpenMosix.Linux.Proc.ProcFs.ReadMaps(pid)) space.Reserve(m.Start, m.End);
-        var startBrk = image.Attributes.StartBrk;
-        var brkSegment = startBrk >= 0x20000 && startBrk % 4096 == 0 ? startBrk : 0;
-        if (brkSegment != 0) space.Reserve(brkSegment - 0x1000, PageAlign(Math.Max(image.Attributes.Brk, startBrk)) + (2 << 20));
-        var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, brkSegment != 0 ? brkSegment - 0x1000 : 1UL << 46);
-        if (trampoline == 0) throw new RestoreException("no free address below the image's heap for the restore trampoline");
-        space.Reserve(trampoline, trampoline + StubElf.TrampolineSize);
+        var (brkSegment, trampoline) = PlaceTrampoline(space, image);
 
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
         var regs = Ptrace.GetRegs(pid);
@@ -194,8 +197,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
         // The deputy's break was put back at its start when it became a deputy, as a fresh stub's is.
         var ownStart = OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).StartBrk;
-        if (brkSegment != 0 && ownStart != startBrk)
-            throw new RestoreException($"deputy {pid} has its break at 0x{ownStart:x}, the image at 0x{startBrk:x}");
+        if (brkSegment != 0 && ownStart != brkSegment)
+            throw new RestoreException($"deputy {pid} has its break at 0x{ownStart:x}, the image at 0x{brkSegment:x}");
 
         var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
         build.ReplaceStubAddressSpace(brkSegment);
@@ -223,17 +226,16 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 image.Origin.KernelRelease, kernel.Release);
     }
 
-    /// <summary>Until disposed, an image read from a link waits for its sections serving brief tracer work.</summary>
-    private IDisposable? ServeBriefWhileWaiting(IImageSource source)
+    /// <summary>Until disposed, the source waits for its page runs serving brief tracer work.</summary>
+    private Restoring ServeBriefWhileWaiting(IImageSource source)
     {
-        if (source is not ImageReader reader) return null;
-        reader.WaitForSection = tracer.WaitServingBrief;
-        return new Restoring(reader);
+        source.WaitForSection = tracer.WaitServingBrief;
+        return new Restoring(source);
     }
 
-    private sealed class Restoring(ImageReader reader) : IDisposable
+    private sealed class Restoring(IImageSource source) : IDisposable
     {
-        public void Dispose() => reader.WaitForSection = null;
+        public void Dispose() => source.WaitForSection = null;
     }
 
     private static T Timed<T>(Func<T> step, ref TimeSpan spent)

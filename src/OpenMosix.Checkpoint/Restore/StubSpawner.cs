@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Checkpoint.Restore;
 
@@ -24,7 +25,7 @@ internal static class StubSpawner
         using (var writable = Descriptors.CreateMemoryFile("om-restore-stub", elf))
         {
             path = $"/proc/{Environment.ProcessId}/fd/{writable.DangerousGetHandle()}";
-            using var readOnly = Descriptors.Open(path, 0);
+            using var readOnly = Descriptors.Open(path, OpenFlags.ReadOnly);
             writable.Dispose();
             path = $"/proc/{Environment.ProcessId}/fd/{readOnly.DangerousGetHandle()}";
             return SpawnLocked(path, descriptors, wantedPid, logger);
@@ -64,7 +65,7 @@ internal static class StubSpawner
     {
         try
         {
-            using var lastPid = Descriptors.Open(LastPidPath, 2 /* O_RDWR */);
+            using var lastPid = Descriptors.Open(LastPidPath, OpenFlags.ReadWrite);
             Descriptors.LockExclusive(lastPid);
             for (var attempt = 1; ; attempt++)
             {

@@ -16,8 +16,6 @@ namespace OpenMosix.Checkpoint.Restore;
 /// </summary>
 internal sealed class UserFaultPages : IDisposable
 {
-    private const long OCloexec = 0x80000, ONonblock = 0x800;
-
     private readonly UserFaultFd _fd;
     private readonly HashSet<MemoryRegion> _registered;
 
@@ -33,10 +31,10 @@ internal sealed class UserFaultPages : IDisposable
     {
         // UserModeOnly: a kernel-mode access to a missing registered page (a stray process_vm_writev) fails with
         // EFAULT instead of waiting for a fault handler that would never answer.
-        var inStub = injector.Raw(Userfaultfd, OCloexec | ONonblock | UserFaultFd.UserModeOnly);
+        var inStub = injector.Raw(Userfaultfd, UserFaultFd.FlagsForNew);
         if (inStub < 0)
         {
-            logger.LogInformation("userfaultfd refused in the restore stub ({Error}): pages are written with process_vm_writev", Errno.Name((int)-inStub));
+            logger.LogInformation("userfaultfd refused in the restore stub ({Error}): pages are written with process_vm_writev", Errno.FromNegated(inStub).Name());
             return null;
         }
         UserFaultFd? fd = null;

@@ -16,7 +16,7 @@ internal static class KilledTracee
 
     /// <summary>Whether <paramref name="error"/> from a ptrace request means the stopped tracee was killed.</summary>
     public static bool Is(Exception error) =>
-        error is TraceeGoneException || error is SyscallException { ErrorNumber: Errno.ESRCH };
+        error is TraceeGoneException || error is SyscallException { Error: Errno.ESRCH };
 
     /// <summary>Whether <paramref name="pid"/> is a child of omd itself (a stub it spawned), even as a zombie.</summary>
     public static bool IsOurChild(int pid)
@@ -71,7 +71,7 @@ internal static class KilledTracee
                 if (status.Raw == -1) Thread.Sleep(5);
             }
         }
-        catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+        catch (SyscallException e) when (e.Error == Errno.ECHILD)
         {
             return true; // collected already (TraceeGoneException), or never traced by us
         }

@@ -49,13 +49,13 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
     public long Call(string what, long number, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0)
     {
         var r = Raw(number, a1, a2, a3, a4, a5, a6);
-        if (r < 0 && r > -4096) throw new InjectionException($"{what} in process {Pid} failed: {Errno.Name((int)-r)}", (int)-r);
+        if (r < 0 && r > -4096) throw new InjectionException($"{what} in process {Pid} failed: {Errno.FromNegated(r).Name()}", Errno.FromNegated(r));
         return r;
     }
 }
 
 /// <summary>A system call run inside the tracee failed.</summary>
-public sealed class InjectionException(string message, int errno = 0) : Exception(message)
+public sealed class InjectionException(string message, Errno error = 0) : Exception(message)
 {
-    public int ErrorNumber { get; } = errno;
+    public Errno Error { get; } = error;
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Cli.Infrastructure;

@@ -1,4 +1,4 @@
-using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;
 

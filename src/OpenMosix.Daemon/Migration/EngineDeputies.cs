@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 
 namespace OpenMosix.Daemon.Migration;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Guest;

@@ -1,4 +1,5 @@
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 
 namespace OpenMosix.Daemon.Migration;
 

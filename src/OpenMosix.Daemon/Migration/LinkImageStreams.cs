@@ -157,15 +157,6 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
         return n;
     }
 
-    /// <summary>Reads and drops the rest of the image (so the link is at the next frame after a refusal).</summary>
-    public void Drain()
-    {
-        var scratch = new byte[65536];
-        while (Read(scratch) > 0)
-        {
-        }
-    }
-
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

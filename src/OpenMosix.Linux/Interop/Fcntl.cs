@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenMosix.Linux.Interop;
 
@@ -9,4 +10,8 @@ internal static partial class Sys
     // fcntl is variadic in C; an int third argument passes the same way on x86_64.
     [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int Fcntl(SafeHandle fd, int command, int argument);
+
+    /// <summary>The commands that make a new descriptor (F_DUPFD_CLOEXEC): it, or an invalid handle (-1) on failure.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
+    internal static partial SafeFileHandle FcntlDuplicate(SafeHandle fd, int command, int lowest);
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenMosix.Linux.Interop;
 
@@ -6,6 +7,7 @@ internal static partial class Sys
 {
     internal const uint MFD_CLOEXEC = 1;
 
+    /// <summary>An invalid handle (-1) when the call fails.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int MemfdCreate(string name, uint flags);
+    internal static partial SafeFileHandle MemfdCreate(string name, uint flags);
 }

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenMosix.Linux.Interop;
 
 internal static partial class Sys
 {
-    internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_CLOEXEC = 0x80000;
-
+    /// <summary>An invalid handle (-1) when the call fails.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int Open(string path, int flags, int mode);
+    internal static partial SafeFileHandle Open(string path, OpenFlags flags, int mode);
 }

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace OpenMosix.Linux.Interop;
 
 internal static partial class Sys
 {
+    /// <summary>An invalid handle (-1) when the call fails.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "pidfd_getfd", SetLastError = true)]
-    internal static partial int PidfdGetfd(SafeHandle pidfd, int targetFd, uint flags);
+    internal static partial SafeFileHandle PidfdGetfd(SafeHandle pidfd, int targetFd, uint flags);
 }

@@ -9,20 +9,20 @@ internal static partial class Sys
 
     // posix_spawnattr_t is 336 bytes in glibc; callers allocate more to be safe.
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_init")]
-    internal static unsafe partial int PosixSpawnAttrInit(void* attributes);
+    internal static unsafe partial Errno PosixSpawnAttrInit(void* attributes);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_destroy")]
-    internal static unsafe partial int PosixSpawnAttrDestroy(void* attributes);
+    internal static unsafe partial Errno PosixSpawnAttrDestroy(void* attributes);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_setflags")]
-    internal static unsafe partial int PosixSpawnAttrSetFlags(void* attributes, short flags);
+    internal static unsafe partial Errno PosixSpawnAttrSetFlags(void* attributes, short flags);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_setsigmask")]
-    internal static unsafe partial int PosixSpawnAttrSetSigMask(void* attributes, byte* sigset);
+    internal static unsafe partial Errno PosixSpawnAttrSetSigMask(void* attributes, byte* sigset);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_setsigdefault")]
-    internal static unsafe partial int PosixSpawnAttrSetSigDefault(void* attributes, byte* sigset);
+    internal static unsafe partial Errno PosixSpawnAttrSetSigDefault(void* attributes, byte* sigset);
 
     [LibraryImport(Libraries.Libc, EntryPoint = "posix_spawnattr_setpgroup")]
-    internal static unsafe partial int PosixSpawnAttrSetPgroup(void* attributes, int pgroup);
+    internal static unsafe partial Errno PosixSpawnAttrSetPgroup(void* attributes, int pgroup);
 }

@@ -8,5 +8,5 @@ internal static partial class Sys
 
     /// <summary>Returns the error number itself (0 on success); it does not set errno.</summary>
     [LibraryImport(Libraries.Libc, EntryPoint = "pthread_sigmask")]
-    internal static unsafe partial int PthreadSigmask(int how, byte* set, byte* oldSet);
+    internal static unsafe partial Errno PthreadSigmask(int how, byte* set, byte* oldSet);
 }

@@ -42,8 +42,6 @@ public sealed class CgroupV1
         return new CgroupV1(directories, atRoot);
     }
 
-    public string? DirectoryOf(string controller) => _directories.GetValueOrDefault(controller);
-
     /// <summary>CPUs' worth of time the group may use (quota / period), or null without a quota.</summary>
     public double? CpuLimit()
     {

@@ -1,12 +1,12 @@
 using System.Globalization;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux.Proc;
 
 /// <summary>/proc/PID/fdinfo/N: position, open flags (octal), mount id, inode.</summary>
 public sealed record FdInfo(long Position, int Flags, int MountId, ulong Inode)
 {
-    public const int O_CLOEXEC = 0x80000;
-    public bool CloseOnExec => (Flags & O_CLOEXEC) != 0;
+    public bool CloseOnExec => ((OpenFlags)Flags).HasFlag(OpenFlags.CloseOnExec);
 
     public static FdInfo Parse(string text)
     {

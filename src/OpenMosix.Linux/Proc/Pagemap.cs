@@ -37,11 +37,11 @@ public static class Pagemap
     /// false means some part of the range is not (it was unmapped and mapped again, say): nothing can be said of it.
     /// </summary>
     public static bool TakeWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), out _, Errno.EPERM) == 0;
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: true), out _, Errno.EPERM);
 
     /// <summary>As <see cref="TakeWritten"/>, but only looks: the pages stay recorded as written.</summary>
     public static bool PeekWritten(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> written) =>
-        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), out _, Errno.EPERM) == 0;
+        Scan(pagemap, start, end, written, WrittenQuery(protectAgain: false), out _, Errno.EPERM);
 
     private const ulong CategoryZeroPfn = 1 << 5;
 
@@ -61,7 +61,7 @@ public static class Pagemap
             CategoryMask = CategoryZeroPfn,
             CategoryAnyOfMask = CategoryPresent | CategorySwapped,
             ReturnMask = CategoryPresent | CategorySwapped | CategoryHuge,
-        }, out var seen, Errno.ENOTTY, Errno.EINVAL) == 0;
+        }, out var seen, Errno.ENOTTY, Errno.EINVAL);
         anyHuge = (seen & CategoryHuge) != 0;
         return found;
     }
@@ -75,12 +75,12 @@ public static class Pagemap
 
     /// <summary>
     /// The PAGEMAP_SCAN walk shared by every query: batches of regions until the whole range is walked, appended to
-    /// <paramref name="ranges"/> with adjacent ones joined; <paramref name="categories"/> is every category seen. Returns 0, or one of the <paramref name="expected"/>
-    /// errnos the caller knows how to read (EPERM: a page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN);
-    /// any other failure throws.
+    /// <paramref name="ranges"/> with adjacent ones joined; <paramref name="categories"/> is every category seen.
+    /// Returns true, or false for one of the <paramref name="expected"/> errnos the caller knows how to read (EPERM: a
+    /// page not under write tracking; ENOTTY/EINVAL: no PAGEMAP_SCAN); any other failure throws.
     /// </summary>
-    private static unsafe int Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
-        Interop.PmScanArg query, out ulong categories, params ReadOnlySpan<int> expected)
+    private static unsafe bool Scan(SafeFileHandle pagemap, ulong start, ulong end, List<(ulong Start, ulong End)> ranges,
+        Interop.PmScanArg query, out ulong categories, params ReadOnlySpan<Errno> expected)
     {
         ArgumentNullException.ThrowIfNull(ranges);
         categories = 0;
@@ -97,8 +97,8 @@ public static class Pagemap
             var n = Interop.Sys.Ioctl(pagemap, PagemapScanRequest, &scan);
             if (n < 0)
             {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (expected.Contains(errno)) return errno;
+                var errno = Errno.Last;
+                if (expected.Contains(errno)) return false;
                 if (errno == Errno.ESRCH) throw Gone($"PAGEMAP_SCAN of 0x{start:x}-0x{end:x}");
                 throw new SyscallException("ioctl(PAGEMAP_SCAN)", errno, $"range 0x{start:x}-0x{end:x}");
             }
@@ -111,7 +111,7 @@ public static class Pagemap
             if (scan.WalkEnd <= start) throw new SyscallException("ioctl(PAGEMAP_SCAN)", Errno.EIO, $"no progress at 0x{start:x}");
             start = scan.WalkEnd;
         }
-        return 0;
+        return true;
     }
 
     private static AddressSpaceGoneException Gone(string what) =>

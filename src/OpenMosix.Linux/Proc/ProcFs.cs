@@ -7,31 +7,15 @@ public static class ProcFs
 {
     public static string Path(int pid, string file) => $"/proc/{pid}/{file}";
 
-    public static string ReadText(int pid, string file)
-    {
-        try
-        {
-            return File.ReadAllText(Path(pid, file));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ProcessAccessException(pid, "no such process");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new ProcessAccessException(pid, "permission denied");
-        }
-        catch (IOException e) when (e.HResult == Errno.ESRCH)
-        {
-            throw new ProcessAccessException(pid, "no such process");
-        }
-    }
+    public static string ReadText(int pid, string file) => Read(pid, file, File.ReadAllText);
 
-    public static byte[] ReadBytes(int pid, string file)
+    public static byte[] ReadBytes(int pid, string file) => Read(pid, file, File.ReadAllBytes);
+
+    private static T Read<T>(int pid, string file, Func<string, T> read)
     {
         try
         {
-            return File.ReadAllBytes(Path(pid, file));
+            return read(Path(pid, file));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -40,6 +24,10 @@ public static class ProcFs
         catch (UnauthorizedAccessException)
         {
             throw new ProcessAccessException(pid, "permission denied");
+        }
+        catch (IOException e) when ((Errno)e.HResult == Errno.ESRCH)
+        {
+            throw new ProcessAccessException(pid, "no such process");
         }
     }
 
@@ -125,7 +113,7 @@ public static class ProcFs
         {
             throw new ProcessAccessException(pid, "permission denied");
         }
-        catch (IOException e) when (e.HResult == Errno.ENOENT || e.HResult == Errno.ESRCH)
+        catch (IOException e) when ((Errno)e.HResult is Errno.ENOENT or Errno.ESRCH)
         {
             throw new ProcessAccessException(pid, $"{file} vanished");
         }

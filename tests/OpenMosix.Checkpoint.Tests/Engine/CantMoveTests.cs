@@ -1,3 +1,5 @@
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;

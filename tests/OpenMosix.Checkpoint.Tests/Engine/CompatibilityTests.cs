@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
@@ -12,6 +13,7 @@ public sealed class CompatibilityTests
     {
         public ProcessImage ReadMetadata() => metadata;
         public PageRun? ReadNextPageRun() => null;
+        public Action<Task>? WaitForSection { get; set; }
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 

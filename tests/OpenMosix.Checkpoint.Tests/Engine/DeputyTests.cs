@@ -1,5 +1,7 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 

@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
@@ -96,6 +97,7 @@ public sealed class FileMappingTests
     {
         private bool _sent;
         public ProcessImage ReadMetadata() => metadata;
+        public Action<Task>? WaitForSection { get; set; }
 
         public PageRun? ReadNextPageRun()
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.TestSupport;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 using OpenMosix.TestSupport;

@@ -1,4 +1,6 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 

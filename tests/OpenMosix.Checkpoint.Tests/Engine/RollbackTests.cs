@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;

@@ -1,5 +1,7 @@
 using System.Globalization;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 

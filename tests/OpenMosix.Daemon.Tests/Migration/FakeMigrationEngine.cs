@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.TestSupport;

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Linux;

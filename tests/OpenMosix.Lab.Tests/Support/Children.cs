@@ -21,7 +21,7 @@ internal static class Children
         {
             if (Waiting.WaitPid(pid, Waiting.WNOHANG).Raw != -1) return;
         }
-        catch (SyscallException e) when (e.ErrorNumber == Errno.ECHILD)
+        catch (SyscallException e) when (e.Error == Errno.ECHILD)
         {
             return;
         }

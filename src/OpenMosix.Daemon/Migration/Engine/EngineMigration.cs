@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;

@@ -1,5 +1,7 @@
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
 
 namespace OpenMosix.Daemon.Migration.Engine;
 

@@ -1,0 +1,27 @@
+namespace OpenMosix.Checkpoint.Dump;
+
+/// <summary>What happens to the original process once its image is complete.</summary>
+public enum AfterDump
+{
+    /// <summary>Let it run on as if nothing happened.</summary>
+    Resume,
+    /// <summary>Kill it (SIGKILL) once the image is complete; on any failure before that it resumes instead.</summary>
+    Kill,
+    /// <summary>Keep it frozen under the engine's ptrace seize (migration: becomes the deputy).</summary>
+    KeepFrozen,
+}
+
+public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<ulong>? BytesWritten = null)
+{
+    /// <summary>The pre-copy this checkpoint completes: regions the target already holds carry only their changes.</summary>
+    public PrecopySession? Precopy { get; init; }
+}
+
+public sealed record DumpResult(
+    int Pid,
+    int RegionCount,
+    int FileCount,
+    ulong PageBytes,
+    TimeSpan AttachToStopped,
+    TimeSpan Frozen,
+    TimeSpan Total);

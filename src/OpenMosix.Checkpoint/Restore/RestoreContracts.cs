@@ -1,0 +1,26 @@
+using OpenMosix.Checkpoint.Image;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// How the restored process gets the descriptors that cannot be reopened by path (pipes, terminals):
+/// image fd number → a descriptor of the restoring process that the new process inherits under that number.
+/// Empty means: 0, 1, 2 of the restoring process for image fds 0, 1, 2.
+/// </summary>
+public sealed record RestoreOptions(
+    IReadOnlyDictionary<int, int>? InheritedDescriptors = null,
+    bool TryOriginalPid = true,
+    IProgress<ulong>? BytesRestored = null)
+{
+    /// <summary>
+    /// Chooses the inherited descriptors once the image's metadata is known (a migration target creates one relay
+    /// pipe per descriptor the image needs); takes precedence over <see cref="InheritedDescriptors"/>.
+    /// </summary>
+    public Func<ProcessImage, IReadOnlyDictionary<int, int>>? DescriptorsFor { get; init; }
+
+    /// <summary>Leave the rebuilt process stopped under the engine's seize until <c>Thaw</c> (or a kill): a migration
+    /// target lets it run only once the home node has committed.</summary>
+    public bool KeepFrozen { get; init; }
+}
+
+public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total);
