@@ -95,8 +95,9 @@ public sealed class HomeMigrationTests : IDisposable
     {
         var (process, target) = await MoveAsync(relayedOutputs: []);
         target.Dispose();
+        // The process is marked lost just before its deputy is ended: wait for both.
         Poll.Until(() => process.State == ProcessState.Lost, Answer, "the process to be lost");
-        Assert.Contains($"end-deputy {_child.Pid} killed by signal {Signals.SIGKILL}", _engine.Calls);
+        Poll.Until(() => _engine.Calls.Contains($"end-deputy {_child.Pid} killed by signal {Signals.SIGKILL}"), Answer, "its deputy to be ended as killed");
     }
 
     [Fact]
