@@ -58,7 +58,7 @@ public sealed class HomeMigration
             if (_home.Relays.Find(pid) is not { } relay) return;
             // A window size change: the copy's terminal must have the new size when the copy asks for it.
             var size = signal == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
-            _ = relay.Talk.SendAsync(new ForwardSignal(signal, size));
+            relay.Forward(signal, size);
         };
         // SIGKILL at home: the copy dies with it (closing the link tells the target so).
         _home.Deputies.DeputyDied += pid => _home.Relays.Find(pid)?.Talk.Link.Dispose();

@@ -66,9 +66,13 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public void EndDeputy(int pid, ExitStatus status) => Calls.Enqueue($"end-deputy {pid} {status}");
 
+    /// <summary>Rebuilding a process into its deputy fails (it stays where it runs).</summary>
+    public string? RestoreIntoFails { get; set; }
+
     public RestoredProcess RestoreInto(int pid, Stream image)
     {
         image.CopyTo(Stream.Null);
+        if (RestoreIntoFails is { } why) throw new InvalidOperationException(why);
         Calls.Enqueue($"restore-into {pid}");
         return new RestoredProcess(pid, true, pid, TimeSpan.Zero);
     }

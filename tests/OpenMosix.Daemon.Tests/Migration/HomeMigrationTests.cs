@@ -125,6 +125,40 @@ public sealed class HomeMigrationTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_signal_sent_while_the_process_is_on_its_way_home_reaches_it_where_it_ends_up(bool cameHome)
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: []);
+        await using (target)
+        {
+            if (!cameHome) _engine.RestoreIntoFails = "no room";
+            var homecoming = _home.BringHomeAsync(process);
+            await MessageWire.ReceiveAsync<ComeHome>(target, Answer);
+            // The deputy is sent SIGTERM while the copy freezes: nothing may reach the target now.
+            _engine.RaiseSignal(_child.Pid, Signals.SIGTERM);
+            await MessageWire.SendAsync(target, new ImageFollows(), TestContext.Current.CancellationToken);
+            await target.SendAsync(FrameType.Image, "image"u8.ToArray(), TestContext.Current.CancellationToken);
+            await target.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
+            if (cameHome)
+            {
+                await MessageWire.ReceiveAsync<WelcomeHome>(target, Answer);
+                await homecoming;
+                // Home now: the signal goes to the process itself (here, the real child standing for it).
+                Assert.Equal(Signals.SIGTERM, _child.WaitForExit(Answer).Signal);
+            }
+            else
+            {
+                await MessageWire.ReceiveAsync<Stay>(target, Answer);
+                await Assert.ThrowsAsync<MigrationException>(() => homecoming);
+                // It stays there: the signal follows it.
+                Assert.Equal(new ForwardSignal(Signals.SIGTERM), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+                Assert.False(_child.HasExited);
+            }
+        }
+    }
+
     /// <summary>A migration to node 2 through to the copy running; returns the target's end of the relay.</summary>
     private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false)
     {

@@ -72,8 +72,17 @@ internal static class OutputPumps
             if (!Terminal.HasExternalProcessing(modes)) Terminal.WriteModes(master, Terminal.WithExternalProcessing(modes, on: true));
             var meant = Terminal.WithExternalProcessing(modes, on: false);
             if (sent is not null && sent.AsSpan().SequenceEqual(meant)) continue;
-            sent = meant;
-            talk.SendAsync(new TerminalModesChanged(meant), cancel).GetAwaiter().GetResult();
+            try
+            {
+                talk.SendAsync(new TerminalModesChanged(meant), cancel).GetAwaiter().GetResult();
+                sent = meant;
+            }
+            catch (LinkException) when (talk.Phase == MigrationPhase.Returning)
+            {
+                // Its image is on the way home (the program changed its modes just before it froze): the conversation
+                // holds the message back, as it would land in the middle of the image. If it stays, the next change
+                // carries the modes again.
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Admin;
+using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
 
@@ -13,6 +14,50 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
     /// <summary>The process's terminal at home, if its stdio is one: takes the modes the copy sets, gives its size.</summary>
     public SafeFileHandle? Terminal { get; init; }
     public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
+
+    private readonly List<(int Signal, byte[]? Size)> _held = [];
+
+    /// <summary>
+    /// Forwards a signal sent to the deputy, unless the process is on its way home: from the moment it is asked
+    /// for, a signal is held back (it would meet the copy frozen, or land in the middle of its image) until the
+    /// trip ends, and then goes to wherever the process runs (<see cref="ReleaseHeld"/>).
+    /// </summary>
+    public void Forward(int signal, byte[]? size)
+    {
+        lock (_held)
+        {
+            if (Homecoming is not null || Talk.Phase != MigrationPhase.Relaying)
+            {
+                _held.Add((signal, size));
+                return;
+            }
+        }
+        try
+        {
+            _ = Talk.SendAsync(new ForwardSignal(signal, size));
+        }
+        catch (LinkException)
+        {
+            // Turned out of turn at the last moment, or the link is gone: the relay's end settles the process.
+            lock (_held) _held.Add((signal, size));
+        }
+    }
+
+    /// <summary>After the trip home: held signals go to the process here (it came home) or on to its copy (it stays).</summary>
+    public void ReleaseHeld(bool cameHome)
+    {
+        List<(int Signal, byte[]? Size)> held;
+        lock (_held)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+        foreach (var (signal, size) in held)
+        {
+            if (cameHome) Linux.Signals.Kill(Process.Pid, signal);
+            else Forward(signal, size);
+        }
+    }
 }
 
 /// <summary>The processes of this node that run elsewhere, by PID, each with its relay.</summary>

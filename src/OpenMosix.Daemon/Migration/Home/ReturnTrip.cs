@@ -58,6 +58,7 @@ internal sealed class ReturnTrip(HomeSide home)
             });
             HomeLog.CameHome(home.Logger, pid, from, bytes >> 20, clock.Elapsed.TotalMilliseconds);
             relay?.Homecoming?.TrySetResult(new MigrationResult(pid, from, home.Self, bytes, (long)clock.Elapsed.TotalMilliseconds, pid));
+            relay?.ReleaseHeld(cameHome: true);
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException and not LinkException)
@@ -66,7 +67,10 @@ internal sealed class ReturnTrip(HomeSide home)
             await talk.SendAsync(new Stay(e.Message)).ConfigureAwait(false);
             home.Registry.Update(process, p => p.State = ProcessState.Remote);
             if (relay is not null)
+            {
                 home.Relays.FailHomecoming(relay, new MigrationException($"process {pid} could not come home and runs on at node {from}: {e.Message}", e));
+                relay.ReleaseHeld(cameHome: false);
+            }
             return false;
         }
     }
