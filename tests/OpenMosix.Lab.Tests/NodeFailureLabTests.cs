@@ -44,12 +44,12 @@ public sealed class NodeFailureLabTests
         lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
     }
 
-    private static MigrationLabTests.ManagedRun Start(TestLab lab, string program, params string[] arguments)
+    private static ManagedRun Start(TestLab lab, string program, params string[] arguments)
     {
         var (read, write) = Descriptors.CreatePipe();
         var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", program, .. arguments], stdout: write);
         write.Dispose();
-        return new MigrationLabTests.ManagedRun(process, read, Path.Combine(lab.Layout.NodeDirectory(1), $"run-{Guid.NewGuid():N}.out"));
+        return new ManagedRun(process, read, Path.Combine(lab.Layout.NodeDirectory(1), $"run-{Guid.NewGuid():N}.out"));
     }
 
     /// <summary>A node crash as its peers see it: every process of the node killed at once.</summary>
