@@ -108,8 +108,9 @@ public sealed class HomeMigration
 
     /// <summary>
     /// Moves a process at home to <paramref name="target"/>. A process om run registered is moved once it runs its
-    /// program (moving om itself would be pointless); one that executes a new program while its pre-copy runs is
-    /// tried once more, since the rounds copied an address space that is gone and the process runs on unharmed.
+    /// program (moving om itself would be pointless); one whose address space went away under the copy (it executed
+    /// a new program while its pre-copy ran: the kernel answers ESRCH on the old pagemap handle) is tried once more,
+    /// since what was copied is void and the process runs on unharmed.
     /// </summary>
     public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
     {
@@ -129,7 +130,7 @@ public sealed class HomeMigration
     private static bool Replaced(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
-            if (e is ProcessReplacedException) return true;
+            if (e is ProcessReplacedException or Linux.Proc.AddressSpaceGoneException) return true;
         return false;
     }
 
