@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
 using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands;
 

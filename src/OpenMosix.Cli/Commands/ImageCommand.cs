@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
-using System.CommandLine;
 using System.Text.Json;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands;
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Daemon.Measurement;
 
 namespace OpenMosix.Daemon.Gossip;

@@ -1,8 +1,6 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Cluster;
 

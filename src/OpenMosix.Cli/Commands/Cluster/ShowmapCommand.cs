@@ -1,8 +1,6 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Cluster.Map;
 
 namespace OpenMosix.Cli.Commands.Cluster;

@@ -1,8 +1,6 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Cluster;
 

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Lab;
 using OpenMosix.Lab.State;
 

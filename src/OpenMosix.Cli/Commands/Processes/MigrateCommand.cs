@@ -1,6 +1,4 @@
-using System.CommandLine;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Processes;
 

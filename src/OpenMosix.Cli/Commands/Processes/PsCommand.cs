@@ -1,9 +1,7 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using OpenMosix.Admin;
 using OpenMosix.Cli.Commands.Cluster;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Processes;
 
