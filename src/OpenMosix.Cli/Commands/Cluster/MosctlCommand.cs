@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json.Serialization.Metadata;
 using OpenMosix.Admin;
 
 namespace OpenMosix.Cli.Commands.Cluster;
@@ -121,27 +122,31 @@ internal static class MosctlCommand
             now => Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}"));
 
     private static Command Bring() =>
-        ResultCommand.Create("bring",
+        MoveAll("bring",
             "Bring every process of this node that runs elsewhere home, and keep them home (lstay) until nolstay (root only).",
-            [], AdminJsonContext.Default.BringResult, _ => AdminCall.Run(c => c.BringAsync()),
-            result => PrintMoved($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home",
-                result.SwitchesOn, result.Failed, "not brought home"),
-            result => result.Failed.Count == 0 ? 0 : 1);
+            AdminJsonContext.Default.BringResult, c => c.BringAsync(),
+            r => ($"brought {r.Brought.Count} process{(r.Brought.Count == 1 ? "" : "es")} home", r.SwitchesOn, r.Failed), "not brought home");
 
     private static Command Expel() =>
-        ResultCommand.Create("expel",
+        MoveAll("expel",
             "Send every guest (process of another node running here) home, and take no more (block) until noblock (root only).",
-            [], AdminJsonContext.Default.ExpelResult, _ => AdminCall.Run(c => c.ExpelAsync()),
-            result => PrintMoved($"sent {result.Expelled.Count} guest{(result.Expelled.Count == 1 ? "" : "s")} home",
-                result.SwitchesOn, result.Failed, "not expelled"),
-            result => result.Failed.Count == 0 ? 0 : 1);
+            AdminJsonContext.Default.ExpelResult, c => c.ExpelAsync(),
+            r => ($"sent {r.Expelled.Count} guest{(r.Expelled.Count == 1 ? "" : "s")} home", r.SwitchesOn, r.Failed), "not expelled");
 
-    /// <summary>bring and expel answer alike: what moved and the switches now on, then one line per process that did not.</summary>
-    private static void PrintMoved(string moved, IReadOnlyList<string> switchesOn, IReadOnlyList<string> failed, string failure)
-    {
-        Console.WriteLine($"{moved}; switches: {string.Join(' ', switchesOn)}");
-        foreach (var reason in failed) Console.Error.WriteLine($"om: {failure}: {reason}");
-    }
+    /// <summary>
+    /// bring and expel answer alike: what moved and the switches now on, then one line per process that did not move;
+    /// any such process makes the exit status 1.
+    /// </summary>
+    private static Command MoveAll<T>(string verb, string description, JsonTypeInfo<T> type, Func<AdminClient, Task<T>> call,
+        Func<T, (string Moved, IReadOnlyList<string> SwitchesOn, IReadOnlyList<string> Failed)> report, string failure) =>
+        ResultCommand.Create(verb, description, [], type, _ => AdminCall.Run(call),
+            result =>
+            {
+                var (moved, switchesOn, failed) = report(result);
+                Console.WriteLine($"{moved}; switches: {string.Join(' ', switchesOn)}");
+                foreach (var reason in failed) Console.Error.WriteLine($"om: {failure}: {reason}");
+            },
+            result => report(result).Failed.Count == 0 ? 0 : 1);
 
     private static Command GetTune() =>
         ResultCommand.Create("gettune",
