@@ -1,10 +1,8 @@
-using System.CommandLine;
 using System.CommandLine.Help;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
 using OpenMosix.Cli.Commands.Processes;
 using OpenMosix.Cli.Commands.Lab;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli;
 

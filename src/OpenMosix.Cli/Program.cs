@@ -1,5 +1,3 @@
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli;
 
 internal static class Program

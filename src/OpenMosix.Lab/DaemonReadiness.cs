@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Sockets;
+using OpenMosix.Admin;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Lab;
@@ -21,7 +21,7 @@ public static class DaemonReadiness
         {
             foreach (var daemon in pending.ToArray())
             {
-                if (Accepts(daemon.Socket))
+                if (SocketProbe.Accepts(daemon.Socket))
                 {
                     pending.Remove(daemon);
                     continue;
@@ -37,21 +37,6 @@ public static class DaemonReadiness
                     $"{(pending.Count > 1 ? $" ({pending.Count} nodes waiting)" : "")}; {LastLogLine(first.Log)}");
             }
             Thread.Sleep(20);
-        }
-    }
-
-    public static bool Accepts(string socketPath)
-    {
-        if (!File.Exists(socketPath)) return false;
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

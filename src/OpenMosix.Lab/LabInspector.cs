@@ -1,3 +1,4 @@
+using OpenMosix.Admin;
 using OpenMosix.Lab.Host;
 using OpenMosix.Lab.State;
 
@@ -27,7 +28,7 @@ public static class LabInspector
                 limit is { } l && l < UnlimitedMemory ? l : null,
                 node.DaemonPid,
                 node.DaemonPid is { } d && IsInNode(layout, node.Id, d),
-                DaemonReadiness.Accepts(layout.NodeHostSocket(node.Id)),
+                SocketProbe.Accepts(layout.NodeHostSocket(node.Id)),
                 node.DiscoverPid,
                 node.DiscoverPid is { } p && IsInNode(layout, node.Id, p));
         }).ToList();

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using System.Text.Json;
 using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands;
 
@@ -10,22 +7,19 @@ internal static class CantMoveCommand
     public static Command Create()
     {
         var pid = new Argument<int>("PID") { Description = "The process to examine; it is not stopped or changed." };
-        var json = GlobalOptions.Json();
-        var command = new Command("cantmove",
-            "Print why a process cannot be checkpointed or migrated, one reason per line. Exit status 0: it can move; 1: it cannot.")
-        {
-            pid, json,
-        };
-        command.SetAction(parse =>
-        {
-            using var engine = new CheckpointEngine();
-            var report = engine.AnalyzeCantMove(Pids.Check(parse.GetValue(pid)));
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new CantMoveJson(report.Pid, report.CanMove, [.. report.Reasons]), CliJsonContext.Default.CantMoveJson));
-            else
+        return ResultCommand.Create("cantmove",
+            "Print why a process cannot be checkpointed or migrated, one reason per line. Exit status 0: it can move; 1: it cannot.",
+            [pid], CliJsonContext.Default.CantMoveJson,
+            parse =>
+            {
+                using var engine = new CheckpointEngine();
+                var report = engine.AnalyzeCantMove(Pids.Check(parse.GetValue(pid)));
+                return new CantMoveJson(report.Pid, report.CanMove, [.. report.Reasons]);
+            },
+            report =>
+            {
                 foreach (var reason in report.Reasons) Console.WriteLine(reason);
-            return report.CanMove ? 0 : 1;
-        });
-        return command;
+            },
+            report => report.CanMove ? 0 : 1);
     }
 }

@@ -1,9 +1,7 @@
-using System.CommandLine;
 using System.Text.Json;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands;
 

@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
-using System.CommandLine;
-using System.Text.Json;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands;
 
@@ -12,22 +9,14 @@ internal static class ImageCommand
     public static Command Create()
     {
         var path = new Argument<string>("IMAGE") { Description = "The image file to read." };
-        var json = GlobalOptions.Json();
-        var info = new Command("info", "Check an image from end to end and describe it: process, registers, memory regions, descriptors.")
-        {
-            path, json,
-        };
-        info.SetAction(parse =>
-        {
-            var file = parse.GetRequiredValue(path);
-            var summary = ImageVerifier.VerifyFile(file);
-            var view = ImageInfo.From(file, summary);
-            if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(view, CliJsonContext.Default.ImageInfo));
-            else
-                ImageInfoText.Write(Console.Out, view);
-            return 0;
-        });
+        var info = ResultCommand.Create("info", "Check an image from end to end and describe it: process, registers, memory regions, descriptors.",
+            [path], CliJsonContext.Default.ImageInfo,
+            parse =>
+            {
+                var file = parse.GetRequiredValue(path);
+                return ImageInfo.From(file, ImageVerifier.VerifyFile(file));
+            },
+            view => ImageInfoText.Write(Console.Out, view));
         return new Command("image", "Work with checkpoint images.") { info };
     }
 }

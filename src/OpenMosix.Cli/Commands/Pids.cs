@@ -1,5 +1,3 @@
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands;
 
 internal static class Pids

@@ -1,9 +1,7 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Cli.Commands;

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Simulator;
 using OpenMosix.Simulator.Engine;
 using OpenMosix.Simulator.Specs;

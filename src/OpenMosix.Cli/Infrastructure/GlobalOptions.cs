@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace OpenMosix.Cli.Infrastructure;
 
 internal static class GlobalOptions

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
+using OpenMosix.Admin;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
@@ -29,7 +29,7 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         if (File.Exists(socketPath))
         {
-            if (SomeoneListens(socketPath))
+            if (SocketProbe.Accepts(socketPath))
                 throw new Hosting.DaemonStartException($"another omd is already running (it answers on {socketPath})");
             File.Delete(socketPath);
         }
@@ -132,20 +132,6 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
             // The client went away; nothing to tell it.
-        }
-    }
-
-    private static bool SomeoneListens(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Cluster.Gossip;
 
 namespace OpenMosix.Daemon.Balancing;

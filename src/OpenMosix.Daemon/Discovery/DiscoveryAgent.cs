@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
 using OpenMosix.Cluster.Discovery;
+using OpenMosix.Daemon.Hosting;
 
 namespace OpenMosix.Daemon.Discovery;
 
@@ -41,7 +41,7 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
             LogStarted(logger, self.Node, self.Address, options.Group.ToString(), options.Port,
                 string.Join(',', interfaces.Select(i => i.Name)));
             await Task.WhenAll(AnnounceLoopAsync(senders, (ushort)self.Node, selfAddress, cancel),
-                ReceiveLoopAsync(receiver, cancel)).ConfigureAwait(false);
+                UdpLoops.ReceiveAsync(receiver, 2048, (_, datagram) => Receive(datagram), cancel)).ConfigureAwait(false);
         }
         finally
         {
@@ -108,7 +108,7 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
             if (text is not null && await PushAsync(text, cancel).ConfigureAwait(false))
                 lastPush = now;
         }
-        while (await NextAsync(timer, cancel).ConfigureAwait(false));
+        while (await UdpLoops.NextTickAsync(timer, cancel).ConfigureAwait(false));
     }
 
     private async Task<bool> PushAsync(string text, CancellationToken cancel)
@@ -132,33 +132,18 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
         }
     }
 
-    private async Task ReceiveLoopAsync(Socket receiver, CancellationToken cancel)
+    private void Receive(ReadOnlySpan<byte> datagram)
     {
-        var buffer = new byte[2048];
-        var any = new IPEndPoint(IPAddress.Any, 0);
-        while (!cancel.IsCancellationRequested)
+        var now = DateTimeOffset.UtcNow;
+        lock (_gate)
         {
-            SocketReceiveFromResult result;
-            try
+            if (!Announcement.TryDecode(datagram, key, now, options.ForgetAfter, out var announcement, out var reason))
             {
-                result = await receiver.ReceiveFromAsync(buffer, SocketFlags.None, any, cancel).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
                 return;
             }
-            var now = DateTimeOffset.UtcNow;
-            lock (_gate)
-            {
-                if (!Announcement.TryDecode(buffer.AsSpan(0, result.ReceivedBytes), key, now, options.ForgetAfter,
-                        out var announcement, out var reason))
-                {
-                    _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
-                    continue;
-                }
-                if (_nodes!.Observe(announcement!.NodeId, announcement.Address, now))
-                    _dirty = true;
-            }
+            if (_nodes!.Observe(announcement!.NodeId, announcement.Address, now))
+                _dirty = true;
         }
     }
 
@@ -178,18 +163,6 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
         socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, nic.Address.GetAddressBytes());
         socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, options.Ttl);
         return socket;
-    }
-
-    private static async Task<bool> NextAsync(PeriodicTimer timer, CancellationToken cancel)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
+using OpenMosix.Daemon.Hosting;
 using OpenMosix.Daemon.Measurement;
 
 namespace OpenMosix.Daemon.Gossip;
@@ -33,7 +33,7 @@ public sealed partial class GossipTransport(
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AddressNotAvailable)
         {
-            throw new Hosting.DaemonStartException($"cannot listen for gossip on UDP {address}:{port}: {e.Message} (gossip.port)", e);
+            throw new DaemonStartException($"cannot listen for gossip on UDP {address}:{port}: {e.Message} (gossip.port)", e);
         }
         LogListening(logger, address.ToString(), port);
     }
@@ -59,44 +59,11 @@ public sealed partial class GossipTransport(
                 LogSendFailed(logger, e.SocketErrorCode.ToString());
             }
         }
-        while (await NextTick(timer, cancel).ConfigureAwait(false));
+        while (await UdpLoops.NextTickAsync(timer, cancel).ConfigureAwait(false));
     }
 
-    private async Task ReceiveLoopAsync(CancellationToken cancel)
-    {
-        var buffer = new byte[65536];
-        var from = new IPEndPoint(IPAddress.Any, 0);
-        while (!cancel.IsCancellationRequested)
-        {
-            SocketReceiveFromResult result;
-            try
-            {
-                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cancel).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
-            {
-                continue;
-            }
-            var sender = ((IPEndPoint)result.RemoteEndPoint).Address;
-            state.Receive(sender, buffer.AsSpan(0, result.ReceivedBytes), DateTimeOffset.UtcNow);
-        }
-    }
-
-    private static async Task<bool> NextTick(PeriodicTimer timer, CancellationToken cancel)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    private Task ReceiveLoopAsync(CancellationToken cancel) =>
+        UdpLoops.ReceiveAsync(_socket, 65536, (from, datagram) => state.Receive(from.Address, datagram, DateTimeOffset.UtcNow), cancel);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gossip listening on UDP {Address}:{Port}")]
     private static partial void LogListening(ILogger logger, string address, int port);

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Cluster.Gossip;
 using OpenMosix.Cluster.Map;
 using OpenMosix.Daemon.Admin;

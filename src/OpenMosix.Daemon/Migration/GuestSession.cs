@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;

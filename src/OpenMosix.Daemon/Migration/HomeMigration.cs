@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
 using OpenMosix.Daemon.Migration.Protocol;

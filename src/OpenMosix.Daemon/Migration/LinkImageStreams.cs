@@ -1,5 +1,3 @@
-using OpenMosix.Cluster.Transport;
-
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
-using OpenMosix.Cluster.Transport;
 
 namespace OpenMosix.Daemon.Migration;
 

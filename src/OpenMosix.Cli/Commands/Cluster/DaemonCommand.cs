@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Hosting;
 

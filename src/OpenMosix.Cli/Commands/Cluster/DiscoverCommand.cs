@@ -1,7 +1,5 @@
-using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Discovery;
 using OpenMosix.Daemon.Hosting;

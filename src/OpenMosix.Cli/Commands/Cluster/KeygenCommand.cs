@@ -1,4 +1,3 @@
-using System.CommandLine;
 using OpenMosix.Daemon.Hosting;
 
 namespace OpenMosix.Cli.Commands.Cluster;

@@ -1,8 +1,7 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Text.Json.Serialization.Metadata;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Cluster;
 
@@ -54,31 +53,24 @@ internal static class MosctlCommand
     private static Command Query(string name, string description, Func<NodeRow, string> show)
     {
         var node = NodeArgument();
-        var json = GlobalOptions.Json();
-        var command = new Command(name, description + " --json prints the node's whole row, as in `om status --json`.") { node, json };
-        command.SetAction(parse =>
-        {
-            var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
-            JsonOutput.Print(parse, json, row, AdminJsonContext.Default.NodeRow,
-                () => Console.WriteLine(row.AgeMs < 0 && name != "status" ? "unknown" : show(row)));
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create(name, description + " --json prints the node's whole row, as in `om status --json`.",
+            [node], AdminJsonContext.Default.NodeRow,
+            parse => Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node)),
+            row => Console.WriteLine(row.AgeMs < 0 && name != "status" ? "unknown" : show(row)));
     }
 
     private static Command IsUp()
     {
         var node = NodeArgument();
-        var json = GlobalOptions.Json();
-        var command = new Command("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.") { node, json };
-        command.SetAction(parse =>
-        {
-            var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
-            var up = row.State == NodeLiveness.Alive;
-            JsonOutput.Print(parse, json, new NodeUpJson(row.Id, up), CliJsonContext.Default.NodeUpJson, () => Console.WriteLine(up ? "yes" : "no"));
-            return up ? 0 : 1;
-        });
-        return command;
+        return ResultCommand.Create("isup", "Print yes and exit 0 when a node is alive, else print no and exit 1.",
+            [node], CliJsonContext.Default.NodeUpJson,
+            parse =>
+            {
+                var row = Find(AdminCall.Run(c => c.NodesAsync()), parse.GetValue(node));
+                return new NodeUpJson(row.Id, row.State == NodeLiveness.Alive);
+            },
+            answer => Console.WriteLine(answer.Up ? "yes" : "no"),
+            answer => answer.Up ? 0 : 1);
     }
 
     private static Command Whois()
@@ -124,49 +116,43 @@ internal static class MosctlCommand
         return command;
     }
 
-    private static Command Switch(string verb, string name, bool on, string description)
-    {
-        var json = GlobalOptions.Json();
-        var command = new Command(verb, description) { json };
-        command.SetAction(parse =>
-        {
-            var now = AdminCall.Run(c => c.SetSwitchAsync(name, on));
-            JsonOutput.Print(parse, json, now, AdminJsonContext.Default.NodeSwitchList,
-                () => Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}"));
-            return 0;
-        });
-        return command;
-    }
+    private static Command Switch(string verb, string name, bool on, string description) =>
+        ResultCommand.Create(verb, description, [], AdminJsonContext.Default.NodeSwitchList,
+            _ => AdminCall.Run(c => c.SetSwitchAsync(name, on)),
+            now => Console.WriteLine(now.On.Count == 0 ? "switches: none" : $"switches: {string.Join(' ', now.On)}"));
 
-    private static Command Bring()
-    {
-        var command = new Command("bring",
-            "Bring every process of this node that runs elsewhere home, and keep them home (lstay) until nolstay (root only).");
-        var json = GlobalOptions.Json();
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            var result = AdminCall.Run(c => c.BringAsync());
-            JsonOutput.Print(parse, json, result, AdminJsonContext.Default.BringResult, () =>
+    private static Command Bring() =>
+        MoveAll("bring",
+            "Bring every process of this node that runs elsewhere home, and keep them home (lstay) until nolstay (root only).",
+            AdminJsonContext.Default.BringResult, c => c.BringAsync(),
+            r => ($"brought {r.Brought.Count} process{(r.Brought.Count == 1 ? "" : "es")} home", r.SwitchesOn, r.Failed), "not brought home");
+
+    private static Command Expel() =>
+        MoveAll("expel",
+            "Send every guest (process of another node running here) home, and take no more (block) until noblock (root only).",
+            AdminJsonContext.Default.ExpelResult, c => c.ExpelAsync(),
+            r => ($"sent {r.Expelled.Count} guest{(r.Expelled.Count == 1 ? "" : "s")} home", r.SwitchesOn, r.Failed), "not expelled");
+
+    /// <summary>
+    /// bring and expel answer alike: what moved and the switches now on, then one line per process that did not move;
+    /// any such process makes the exit status 1.
+    /// </summary>
+    private static Command MoveAll<T>(string verb, string description, JsonTypeInfo<T> type, Func<AdminClient, Task<T>> call,
+        Func<T, (string Moved, IReadOnlyList<string> SwitchesOn, IReadOnlyList<string> Failed)> report, string failure) =>
+        ResultCommand.Create(verb, description, [], type, _ => AdminCall.Run(call),
+            result =>
             {
-                Console.WriteLine($"brought {result.Brought.Count} process{(result.Brought.Count == 1 ? "" : "es")} home; switches: {string.Join(' ', result.SwitchesOn)}");
-                foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not brought home: {failure}");
-            });
-            return result.Failed.Count == 0 ? 0 : 1;
-        });
-        return command;
-    }
+                var (moved, switchesOn, failed) = report(result);
+                Console.WriteLine($"{moved}; switches: {string.Join(' ', switchesOn)}");
+                foreach (var reason in failed) Console.Error.WriteLine($"om: {failure}: {reason}");
+            },
+            result => report(result).Failed.Count == 0 ? 0 : 1);
 
-    private static Command GetTune()
-    {
-        var command = new Command("gettune",
-            "Print every balancer tunable in effect on this node, one per line: its omd.toml name ([balance]), value and unit.");
-        var json = GlobalOptions.Json();
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            var list = AdminCall.Run(c => c.TuneAsync());
-            JsonOutput.Print(parse, json, list, AdminJsonContext.Default.TuneList, () =>
+    private static Command GetTune() =>
+        ResultCommand.Create("gettune",
+            "Print every balancer tunable in effect on this node, one per line: its omd.toml name ([balance]), value and unit.",
+            [], AdminJsonContext.Default.TuneList, _ => AdminCall.Run(c => c.TuneAsync()),
+            list =>
             {
                 var tunables = list.Tunables;
                 var nameWidth = tunables.Max(t => t.Name.Length);
@@ -174,47 +160,29 @@ internal static class MosctlCommand
                 foreach (var t in tunables)
                     Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
             });
-            return 0;
-        });
-        return command;
-    }
 
-    private static Command GetDecay()
-    {
-        var command = new Command("getdecay",
-            "Print the half-lives of slow and fast CPU-demand decay on this node, and the decay of processes started without -s/-f/-n.");
-        var json = GlobalOptions.Json();
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            PrintDecay(parse, json, AdminCall.Run(c => c.DecayAsync()));
-            return 0;
-        });
-        return command;
-    }
+    private static Command GetDecay() =>
+        ResultCommand.Create("getdecay",
+            "Print the half-lives of slow and fast CPU-demand decay on this node, and the decay of processes started without -s/-f/-n.",
+            [], AdminJsonContext.Default.DecaySetting, _ => AdminCall.Run(c => c.DecayAsync()), PrintDecay);
 
     private static Command SetDecay()
     {
         var slow = new Argument<string>("SLOW") { Description = "Half-life of slow decay, in seconds (0.1-86400; omd.toml: 60)." };
         var fast = new Argument<string>("FAST") { Description = "Half-life of fast decay, in seconds (0.1-86400, at most SLOW; omd.toml: 4)." };
-        var command = new Command("setdecay",
+        return ResultCommand.Create("setdecay",
             "Change the half-lives of slow and fast CPU-demand decay on this node until omd restarts (root only); " +
-            "processes already measured use them from their next sample on. Example: setdecay 60 4.")
-        {
-            slow, fast,
-        };
-        var json = GlobalOptions.Json();
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            var slowSeconds = Seconds(parse.GetValue(slow)!);
-            var fastSeconds = Seconds(parse.GetValue(fast)!);
-            var rates = new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(slowSeconds), TimeSpan.FromSeconds(fastSeconds));
-            if (rates.Problem() is { } problem) throw new UsageException(problem);
-            PrintDecay(parse, json, AdminCall.Run(c => c.SetDecayAsync(slowSeconds, fastSeconds)));
-            return 0;
-        });
-        return command;
+            "processes already measured use them from their next sample on. Example: setdecay 60 4.",
+            [slow, fast], AdminJsonContext.Default.DecaySetting,
+            parse =>
+            {
+                var slowSeconds = Seconds(parse.GetValue(slow)!);
+                var fastSeconds = Seconds(parse.GetValue(fast)!);
+                var rates = new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(slowSeconds), TimeSpan.FromSeconds(fastSeconds));
+                if (rates.Problem() is { } problem) throw new UsageException(problem);
+                return AdminCall.Run(c => c.SetDecayAsync(slowSeconds, fastSeconds));
+            },
+            PrintDecay);
     }
 
     /// <summary>A half-life argument: a plain decimal number of seconds (clamped so TimeSpan cannot overflow; the
@@ -224,47 +192,25 @@ internal static class MosctlCommand
             ? Math.Clamp(value, -1e9, 1e9)
             : throw new UsageException($"'{text}' is not a number of seconds");
 
-    private static void PrintDecay(ParseResult parse, Option<bool> json, DecaySetting decay) =>
-        JsonOutput.Print(parse, json, decay, AdminJsonContext.Default.DecaySetting, () =>
-        {
-            Console.WriteLine($"slow     {decay.SlowSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
-            Console.WriteLine($"fast     {decay.FastSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
-            Console.WriteLine($"default  {decay.DefaultMode}");
-        });
-
-    private static Command Expel()
+    private static void PrintDecay(DecaySetting decay)
     {
-        var command = new Command("expel",
-            "Send every guest (process of another node running here) home, and take no more (block) until noblock (root only).");
-        var json = GlobalOptions.Json();
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            var result = AdminCall.Run(c => c.ExpelAsync());
-            JsonOutput.Print(parse, json, result, AdminJsonContext.Default.ExpelResult, () =>
-            {
-                Console.WriteLine($"sent {result.Expelled.Count} guest{(result.Expelled.Count == 1 ? "" : "s")} home; switches: {string.Join(' ', result.SwitchesOn)}");
-                foreach (var failure in result.Failed) Console.Error.WriteLine($"om: not expelled: {failure}");
-            });
-            return result.Failed.Count == 0 ? 0 : 1;
-        });
-        return command;
+        Console.WriteLine($"slow     {decay.SlowSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+        Console.WriteLine($"fast     {decay.FastSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+        Console.WriteLine($"default  {decay.DefaultMode}");
     }
 
     private static Command SetSpeed()
     {
         var speed = new Argument<long>("SPEED") { Description = "The speed to announce (10000 = the reference CPU)." };
-        var json = GlobalOptions.Json();
-        var command = new Command("setspeed", "Override this node's calibrated speed (root only); --json prints the speed now announced.") { speed, json };
-        command.SetAction(parse =>
-        {
-            var value = parse.GetValue(speed);
-            if (value is < 1 or > 10_000_000) throw new UsageException("speed must be between 1 and 10000000");
-            var now = AdminCall.Run(c => c.SetSpeedAsync(value));
-            JsonOutput.Print(parse, json, now, AdminJsonContext.Default.SpeedSetting, () => { });
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create("setspeed", "Override this node's calibrated speed (root only); --json prints the speed now announced.",
+            [speed], AdminJsonContext.Default.SpeedSetting,
+            parse =>
+            {
+                var value = parse.GetValue(speed);
+                if (value is < 1 or > 10_000_000) throw new UsageException("speed must be between 1 and 10000000");
+                return AdminCall.Run(c => c.SetSpeedAsync(value));
+            },
+            _ => { });
     }
 
     private static NodeRow Find(ClusterView view, int? id)

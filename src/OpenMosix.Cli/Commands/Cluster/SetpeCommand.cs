@@ -1,6 +1,4 @@
-using System.CommandLine;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Cluster.Map;
 
 namespace OpenMosix.Cli.Commands.Cluster;

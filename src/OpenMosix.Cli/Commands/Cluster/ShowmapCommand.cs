@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Cluster.Map;
 
 namespace OpenMosix.Cli.Commands.Cluster;
@@ -12,32 +9,24 @@ internal static class ShowmapCommand
     public static Command Create()
     {
         var file = new Option<string?>("-f", "--file") { Description = "Show this map file instead of the one omd uses." };
-        var json = GlobalOptions.Json();
-        var command = new Command("showmap", "Print the cluster map as a table: node id, address, aliases. Also run as `showmap`.")
+        return ResultCommand.Create("showmap", "Print the cluster map as a table: node id, address, aliases. Also run as `showmap`.",
+            [file], AdminJsonContext.Default.MapView,
+            parse => parse.GetValue(file) is { } path ? FromFile(path) : AdminCall.Run(c => c.MapAsync()),
+            Print);
+    }
+
+    private static void Print(MapView view)
+    {
+        if (view.Nodes.Count == 0)
         {
-            file, json,
-        };
-        command.SetAction(parse =>
-        {
-            var view = parse.GetValue(file) is { } path ? FromFile(path) : AdminCall.Run(c => c.MapAsync());
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(view, AdminJsonContext.Default.MapView));
-                return 0;
-            }
-            if (view.Nodes.Count == 0)
-            {
-                Console.WriteLine("no map loaded");
-                return 0;
-            }
-            var table = new TextTable("NODE", "ADDRESS", "ALIASES");
-            foreach (var node in view.Nodes)
-                table.Add(node.Id.ToString(CultureInfo.InvariantCulture), node.Address,
-                    node.Aliases.Count == 0 ? "-" : string.Join(',', node.Aliases));
-            Console.Write(table.ToString());
-            return 0;
-        });
-        return command;
+            Console.WriteLine("no map loaded");
+            return;
+        }
+        var table = new TextTable("NODE", "ADDRESS", "ALIASES");
+        foreach (var node in view.Nodes)
+            table.Add(node.Id.ToString(CultureInfo.InvariantCulture), node.Address,
+                node.Aliases.Count == 0 ? "-" : string.Join(',', node.Aliases));
+        Console.Write(table.ToString());
     }
 
     private static MapView FromFile(string path)

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Cluster;
 
@@ -10,27 +7,17 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var json = GlobalOptions.Json();
-        var command = new Command("status",
+        return ResultCommand.Create("status",
             "Show every node of the cluster as this node's omd knows it: state, load, speed, CPUs, memory, flags and " +
-            "how old the information is. `*` marks this node. The JSON form is documented in docs/omd.md.")
-        {
-            json,
-        };
-        command.SetAction(parse =>
-        {
-            var view = AdminCall.Run(c => c.NodesAsync());
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(view, AdminJsonContext.Default.ClusterView));
-                return 0;
-            }
-            if (view.Mode == "off")
-                Console.WriteLine($"node {view.Self} ({view.Address}) is not in a cluster: load a map with `setpe -w -f FILE` or run omdiscd");
-            Console.Write(Format(view));
-            return 0;
-        });
-        return command;
+            "how old the information is. `*` marks this node. The JSON form is documented in docs/omd.md.",
+            [], AdminJsonContext.Default.ClusterView, _ => AdminCall.Run(c => c.NodesAsync()), Print);
+    }
+
+    private static void Print(ClusterView view)
+    {
+        if (view.Mode == "off")
+            Console.WriteLine($"node {view.Self} ({view.Address}) is not in a cluster: load a map with `setpe -w -f FILE` or run omdiscd");
+        Console.Write(Format(view));
     }
 
     public static string Format(ClusterView view)

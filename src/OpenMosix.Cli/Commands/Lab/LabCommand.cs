@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace OpenMosix.Cli.Commands.Lab;
 
 /// <summary>`om lab`: a real multi-node cluster on one machine, in network and mount namespaces and cgroups.</summary>

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using OpenMosix.Lab;
 
 namespace OpenMosix.Cli.Commands.Lab;

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Lab;
 using OpenMosix.Lab.State;
 
@@ -31,20 +29,17 @@ internal static class LabStatusCommand
         }
         Console.WriteLine($"lab {status.Name}: {status.Subnet} on bridge {status.Bridge}, {(status.Discovery ? "discovery" : "map")}, " +
             $"created {status.Created.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
-        var rows = new List<string[]> { new[] { "NODE", "ADDRESS", "NETNS", "CPUS", "MEMORY", "DAEMON", "DISCOVERY" } };
-        rows.AddRange(status.Nodes.Select(n => new[]
-        {
-            n.Id.ToString(CultureInfo.InvariantCulture),
-            n.Address,
-            n.NetnsPresent ? "yes" : "missing",
-            n.Cpus is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-",
-            n.MemoryLimitBytes is { } m ? Bytes(m) : "-",
-            Process(n.DaemonPid, n.DaemonAlive, n.DaemonSocketReady ? ", ready" : ""),
-            Process(n.DiscoverPid, n.DiscoverAlive, ""),
-        }));
-        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
-        foreach (var row in rows)
-            Console.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        var table = new TextTable("NODE", "ADDRESS", "NETNS", "CPUS", "MEMORY", "DAEMON", "DISCOVERY");
+        foreach (var n in status.Nodes)
+            table.Add(
+                n.Id.ToString(CultureInfo.InvariantCulture),
+                n.Address,
+                n.NetnsPresent ? "yes" : "missing",
+                n.Cpus is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-",
+                n.MemoryLimitBytes is { } m ? Bytes(m) : "-",
+                Process(n.DaemonPid, n.DaemonAlive, n.DaemonSocketReady ? ", ready" : ""),
+                Process(n.DiscoverPid, n.DiscoverAlive, ""));
+        Console.Write(table.ToString());
         return 0;
     }
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Lab;
 
 namespace OpenMosix.Cli.Commands.Lab;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Processes;
 
@@ -15,31 +13,26 @@ internal static class MigrateCommand
             Description = "Freeze the process first and copy all of its memory frozen, instead of copying it while it runs " +
                           "and freezing it only for what changed meanwhile (the default, migration.precopy in omd.toml).",
         };
-        var command = new Command("migrate",
+        return ResultCommand.Create("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
-            "Root may move any managed process, a user only their own. Also run as `migrate`.")
-        {
-            pid, target, noPrecopy,
-        };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." };
-        command.Add(json);
-        command.SetAction(parse =>
-        {
-            using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
-            var result = omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!, parse.GetValue(noPrecopy) ? false : null)
-                .GetAwaiter().GetResult();
-            if (parse.GetValue(json))
+            "Root may move any managed process, a user only their own. Also run as `migrate`.",
+            [pid, target, noPrecopy], AdminJsonContext.Default.MigrationResult,
+            parse =>
             {
-                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(result, AdminJsonContext.Default.MigrationResult));
-                return 0;
-            }
-            var precopied = result.PrecopyRounds > 0
-                ? $", after {result.PrecopyRounds} pre-copy round{(result.PrecopyRounds == 1 ? "" : "s")} of {result.PrecopyBytes / 1048576.0:0.0} MiB while it ran, {result.TotalMs} ms in all"
-                : "";
-            Console.Error.WriteLine($"process {result.Pid} moved from node {result.From} to node {result.To} " +
-                $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms{precopied})");
-            return 0;
-        });
-        return command;
+                using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
+                return omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!, parse.GetValue(noPrecopy) ? false : null)
+                    .GetAwaiter().GetResult();
+            },
+            Print,
+            json: new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." });
+    }
+
+    private static void Print(MigrationResult result)
+    {
+        var precopied = result.PrecopyRounds > 0
+            ? $", after {result.PrecopyRounds} pre-copy round{(result.PrecopyRounds == 1 ? "" : "s")} of {result.PrecopyBytes / 1048576.0:0.0} MiB while it ran, {result.TotalMs} ms in all"
+            : "";
+        Console.Error.WriteLine($"process {result.Pid} moved from node {result.From} to node {result.To} " +
+            $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms{precopied})");
     }
 }

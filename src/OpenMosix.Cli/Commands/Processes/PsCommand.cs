@@ -1,9 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Commands.Cluster;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Processes;
 
@@ -11,40 +7,29 @@ internal static class PsCommand
 {
     public static Command Create()
     {
-        var json = GlobalOptions.Json();
-        var command = new Command("ps",
+        return ResultCommand.Create("ps",
             "List the processes openMosix manages on this node: home processes (wherever they run now) and guests " +
-            "running here for other nodes. Also run as `mps`.")
-        {
-            json,
-        };
-        command.SetAction(parse =>
-        {
-            using var omd = new AdminClient();
-            var list = omd.ProcessesAsync().GetAwaiter().GetResult();
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(list, AdminJsonContext.Default.ProcessList));
-                return 0;
-            }
-            var table = new TextTable("PID", "USER", "HOME", "WHERE", "STATE", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
-            foreach (var p in list.Processes)
-                table.Add(
-                    p.Pid.ToString(CultureInfo.InvariantCulture),
-                    UserName(p.Uid),
-                    p.Home.ToString(CultureInfo.InvariantCulture),
-                    p.Where.ToString(CultureInfo.InvariantCulture),
-                    p.State,
-                    p.Migrations.ToString(CultureInfo.InvariantCulture),
-                    p.Locked ? "yes" : "no",
-                    p.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture),
-                    p.MemoryBytes > 0 ? Units.Bytes(p.MemoryBytes) : "-",
-                    p.CantMove.Count == 0 ? "-" : string.Join("; ", p.CantMove),
-                    p.Command);
-            Console.Write(table.ToString());
-            return 0;
-        });
-        return command;
+            "running here for other nodes. Also run as `mps`.",
+            [], AdminJsonContext.Default.ProcessList, _ => AdminCall.Run(c => c.ProcessesAsync()), Print);
+    }
+
+    private static void Print(ProcessList list)
+    {
+        var table = new TextTable("PID", "USER", "HOME", "WHERE", "STATE", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
+        foreach (var p in list.Processes)
+            table.Add(
+                p.Pid.ToString(CultureInfo.InvariantCulture),
+                UserName(p.Uid),
+                p.Home.ToString(CultureInfo.InvariantCulture),
+                p.Where.ToString(CultureInfo.InvariantCulture),
+                p.State,
+                p.Migrations.ToString(CultureInfo.InvariantCulture),
+                p.Locked ? "yes" : "no",
+                p.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture),
+                p.MemoryBytes > 0 ? Units.Bytes(p.MemoryBytes) : "-",
+                p.CantMove.Count == 0 ? "-" : string.Join("; ", p.CantMove),
+                p.Command);
+        Console.Write(table.ToString());
     }
 
     private static string UserName(int uid)

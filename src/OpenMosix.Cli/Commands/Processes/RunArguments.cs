@@ -1,6 +1,3 @@
-using System.CommandLine;
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands.Processes;
 
 /// <summary>

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Cli.Commands.Processes;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OpenMosix.Daemon.Migration.Guest;
 
 /// <summary>What the guest side of migrations logs.</summary>

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Linux;

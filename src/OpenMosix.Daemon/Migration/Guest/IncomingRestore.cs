@@ -1,5 +1,4 @@
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 

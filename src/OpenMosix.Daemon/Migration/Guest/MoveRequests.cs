@@ -1,4 +1,3 @@
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Linux.Proc;
 

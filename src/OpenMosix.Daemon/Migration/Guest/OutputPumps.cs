@@ -1,5 +1,4 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Linux;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OpenMosix.Daemon.Migration.Home;
 
 /// <summary>What the home side of migrations logs.</summary>

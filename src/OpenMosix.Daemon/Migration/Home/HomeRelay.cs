@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;

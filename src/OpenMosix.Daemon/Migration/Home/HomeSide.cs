@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Processes;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
 

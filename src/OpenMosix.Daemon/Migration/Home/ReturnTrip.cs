@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OpenMosix.Admin;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OpenMosix.Admin;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;

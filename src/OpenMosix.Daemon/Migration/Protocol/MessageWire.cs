@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using OpenMosix.Cluster.Transport;
 
 namespace OpenMosix.Daemon.Migration.Protocol;
 

@@ -1,6 +1,6 @@
 using OpenMosix.Admin;
 
-namespace OpenMosix.Cli.Commands.Cluster;
+namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>Runs one admin API call to the local omd from a synchronous command action.</summary>
 internal static class AdminCall

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OpenMosix.Cli.Commands.Cluster;
+namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>Human-sized numbers for tables.</summary>
 internal static class Units

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OpenMosix.Cli.Commands.Cluster;
+namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>Left-aligned columns sized to their widest cell; the last column is not padded.</summary>
 internal sealed class TextTable(params string[] headers)
