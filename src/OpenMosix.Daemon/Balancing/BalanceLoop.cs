@@ -4,8 +4,8 @@ using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Balancing.Model;
 using OpenMosix.Balancing.Policy;
-using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
@@ -21,9 +21,9 @@ namespace OpenMosix.Daemon.Balancing;
 /// rounds this node's memory is watched more often: when it runs short, ushering does not wait for the next round.
 /// </summary>
 public sealed partial class BalanceLoop(
-    HomeMigration migration,
+    IProcessMover migration,
     ProcessRegistry registry,
-    CheckpointEngine engine,
+    IMigrationEngine engine,
     Func<ushort> self,
     Func<ClusterView> view,
     Func<(ulong Total, ulong Free)> localMemory,

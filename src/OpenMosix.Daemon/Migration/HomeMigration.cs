@@ -16,7 +16,7 @@ namespace OpenMosix.Daemon.Migration;
 /// with the copy's exit status, or as if SIGKILLed when the copy's node dies. It brings the process home, or on to
 /// another node, when asked (<see cref="ReturnTrip"/>, <see cref="MoveOnRequests"/>).
 /// </summary>
-public sealed class HomeMigration
+public sealed class HomeMigration : Balancing.IProcessMover
 {
     private readonly HomeSide _home;
     private readonly Func<ushort, IPEndPoint?> _endpointOf;

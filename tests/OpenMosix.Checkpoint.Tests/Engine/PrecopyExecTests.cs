@@ -29,14 +29,14 @@ public sealed class PrecopyExecTests
             WriteRound(session);
 
             WriteAll(write, "go\n");
-            Poll.Until(() => ExecutableOf(child.Pid) == "/usr/bin/sleep", Patience, $"process {child.Pid} to exec sleep");
+            Poll.Until(() => ExecutableOf(child.Pid)?.EndsWith("/sleep", StringComparison.Ordinal) == true, Patience, $"process {child.Pid} to exec sleep");
 
             var voided = Assert.Throws<ProcessReplacedException>(() => WriteRound(session));
             Assert.Equal(child.Pid, voided.Pid);
             Assert.Throws<ProcessReplacedException>(() => session.PendingBytes());
         }
         Assert.False(child.HasExited, "the process runs on after its pre-copy was voided");
-        Assert.Equal("/usr/bin/sleep", ExecutableOf(child.Pid));
+        Assert.EndsWith("/sleep", ExecutableOf(child.Pid), StringComparison.Ordinal);
     }
 
     private static void WriteRound(PrecopySession session)

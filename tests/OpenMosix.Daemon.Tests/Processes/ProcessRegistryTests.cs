@@ -1,0 +1,80 @@
+using OpenMosix.Admin;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Processes;
+
+/// <summary>The registry of managed processes, with real processes of the test (no root, no lab).</summary>
+public sealed class ProcessRegistryTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void A_registered_process_is_listed_at_home_with_its_command_line()
+    {
+        using var child = ChildProcess.Start("/bin/sleep", ["31"]);
+        var registry = new ProcessRegistry(3);
+        var process = registry.Register(child.Pid, 1000);
+
+        var row = registry.List().Processes.Single();
+        Assert.Equal((child.Pid, 1000, 3, 3, "home", "/bin/sleep 31"), (row.Pid, row.Uid, row.Home, row.Where, row.State, row.Command));
+        Assert.Same(process, registry.Find(child.Pid));
+        Assert.Equal([process], registry.RunningAtHome());
+    }
+
+    [Fact]
+    public void A_process_away_is_not_running_at_home_and_cannot_be_registered_again()
+    {
+        using var child = ChildProcess.Start("/bin/sleep", ["32"]);
+        var registry = new ProcessRegistry(1);
+        var process = registry.Register(child.Pid, 0);
+        registry.Update(process, p => (p.State, p.Where) = (ProcessState.Remote, 2));
+
+        Assert.Empty(registry.RunningAtHome());
+        Assert.Equal([process], registry.Away());
+        var refused = Assert.Throws<InvalidOperationException>(() => registry.Register(child.Pid, 0));
+        Assert.Equal($"process {child.Pid} is already managed and remote", refused.Message);
+    }
+
+    [Fact]
+    public void A_process_that_ended_at_home_is_dropped_but_one_away_is_kept()
+    {
+        using var ended = ChildProcess.Start("/bin/true", []);
+        using var away = ChildProcess.Start("/bin/true", []);
+        var registry = new ProcessRegistry(1);
+        registry.Register(ended.Pid, 0);
+        // A deputy stands for a process away; while it is away its pid at home is not the process's life.
+        registry.Update(registry.Register(away.Pid, 0), p => p.State = ProcessState.Remote);
+        ended.WaitForExit(Patience);
+        away.WaitForExit(Patience);
+
+        Assert.Null(registry.Find(ended.Pid));
+        Assert.NotNull(registry.Find(away.Pid));
+    }
+
+    [Fact]
+    public void Guests_are_kept_apart_from_the_nodes_own_processes_and_leave_when_removed()
+    {
+        using var child = ChildProcess.Start("/bin/sleep", ["33"]);
+        var registry = new ProcessRegistry(2);
+        var guest = registry.AddGuest(child.Pid, 1000, home: 1, "sleep 33", homePid: 4242);
+
+        Assert.Empty(registry.RunningAtHome());
+        Assert.Equal([guest], registry.Guests());
+        var row = registry.List().Processes.Single();
+        Assert.Equal(("guest", 1, 2, 4242), (row.State, row.Home, row.Where, row.RemotePid));
+        registry.RemoveGuest(child.Pid);
+        Assert.Empty(registry.Guests());
+        Assert.Null(registry.Find(child.Pid));
+    }
+
+    [Fact]
+    public void Only_om_runs_registration_waits_for_an_exec()
+    {
+        using var child = ChildProcess.Start("/bin/sleep", ["34"]);
+        var registry = new ProcessRegistry(1);
+        Assert.Null(registry.Register(child.Pid, 0).RegisteredExecutable);
+        registry.Forget(child.Pid);
+        Assert.Equal(new FileInfo($"/proc/{child.Pid}/exe").LinkTarget, registry.Register(child.Pid, 0, execsNext: true).RegisteredExecutable);
+    }
+}
