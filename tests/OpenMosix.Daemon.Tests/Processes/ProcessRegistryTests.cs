@@ -13,6 +13,8 @@ public sealed class ProcessRegistryTests
     public void A_registered_process_is_listed_at_home_with_its_command_line()
     {
         using var child = ChildProcess.Start("/bin/sleep", ["31"]);
+        // Until its exec is through, the kernel shows no command line for it.
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/cmdline").Contains("31", StringComparison.Ordinal), Patience, "sleep to run");
         var registry = new ProcessRegistry(3);
         var process = registry.Register(child.Pid, 1000);
 
@@ -72,6 +74,7 @@ public sealed class ProcessRegistryTests
     public void Only_om_runs_registration_waits_for_an_exec()
     {
         using var child = ChildProcess.Start("/bin/sleep", ["34"]);
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/cmdline").Contains("34", StringComparison.Ordinal), Patience, "sleep to run");
         var registry = new ProcessRegistry(1);
         Assert.Null(registry.Register(child.Pid, 0).RegisteredExecutable);
         registry.Forget(child.Pid);
