@@ -16,6 +16,20 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
     public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
 
     private readonly List<(int Signal, byte[]? Size)> _held = [];
+    private bool _returning;
+
+    /// <summary>
+    /// Asks the copy's node to send the process home. Under the same lock as <see cref="Forward"/>, so that no signal
+    /// is put on the link after this request: it would reach the copy frozen, or in the middle of its image.
+    /// </summary>
+    public Task AskHomeAsync()
+    {
+        lock (_held)
+        {
+            _returning = true;
+            return Talk.SendAsync(new ComeHome());
+        }
+    }
 
     /// <summary>
     /// Forwards a signal sent to the deputy, unless the process is on its way home: from the moment it is asked
@@ -26,20 +40,19 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
     {
         lock (_held)
         {
-            if (Homecoming is not null || Talk.Phase != MigrationPhase.Relaying)
+            if (_returning || Talk.Phase != MigrationPhase.Relaying)
             {
                 _held.Add((signal, size));
                 return;
             }
-        }
-        try
-        {
-            _ = Talk.SendAsync(new ForwardSignal(signal, size));
-        }
-        catch (LinkException)
-        {
-            // Turned out of turn at the last moment, or the link is gone: the relay's end settles the process.
-            lock (_held) _held.Add((signal, size));
+            try
+            {
+                _ = Talk.SendAsync(new ForwardSignal(signal, size));
+            }
+            catch (LinkException)
+            {
+                // The link is gone: the relay's end settles the process.
+            }
         }
     }
 
@@ -51,6 +64,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
         {
             held = [.. _held];
             _held.Clear();
+            _returning = false;
         }
         foreach (var (signal, size) in held)
         {

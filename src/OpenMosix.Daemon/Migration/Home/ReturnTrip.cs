@@ -23,7 +23,7 @@ internal sealed class ReturnTrip(HomeSide home)
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         try
         {
-            await relay.Talk.SendAsync(new ComeHome()).ConfigureAwait(false);
+            await relay.AskHomeAsync().ConfigureAwait(false);
         }
         catch (LinkException e)
         {
