@@ -68,8 +68,19 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
         }
         foreach (var (signal, size) in held)
         {
-            if (cameHome) Linux.Signals.Kill(Process.Pid, signal);
-            else Forward(signal, size);
+            if (!cameHome)
+            {
+                Forward(signal, size);
+                continue;
+            }
+            try
+            {
+                Linux.Signals.Kill(Process.Pid, signal);
+            }
+            catch (Linux.ProcessAccessException)
+            {
+                // It ended at home meanwhile: its parent hears of that, as of any process.
+            }
         }
     }
 }
