@@ -11,9 +11,11 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>A 3-node lab with omd in every node, shared by the migration tests (each uses its own processes).</summary>
 public sealed class MigrationLab : IDisposable
 {
-    // Node 3 is small (256 MiB): a node that must refuse a big process for want of memory.
+    // Node 3 is small (384 MiB): a node that must refuse a big process (400 MiB) for want of memory. Not smaller: omd
+    // itself takes 100-135 MB there while it moves processes (image buffers), and in a 256 MiB node its GC heap (limited
+    // to 3/4 of the node) once ran out in the middle of a restore.
     // No automatic balancing: these tests move processes themselves and must find them where they put them.
-    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,256M", "--no-balance");
+    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,384M", "--no-balance");
 
     public const string Collection = "migration lab";
 
