@@ -312,6 +312,12 @@ internal sealed class ChunkBuffers
     public static ChunkBuffers Rent() => Pool.TryTake(out var buffers) ? buffers : new ChunkBuffers();
 
     /// <summary>Keeps at most two pairs (64 MiB) for reuse; more concurrent dumps than that allocate their own.</summary>
+    /// <summary>Drops the pairs kept for reuse (the engine's idle trim); pairs rented now come back as usual.</summary>
+    public static void Clear() => Pool.Clear();
+
+    /// <summary>How many pairs are kept for reuse now.</summary>
+    public static int Kept => Pool.Count;
+
     public static void Return(ChunkBuffers buffers)
     {
         if (Pool.Count < 2) Pool.Add(buffers);

@@ -63,7 +63,7 @@ public sealed class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var report = CantMoveAnalyzer.Analyze(pid);
         if (!report.CanMove) throw new CantMoveException(report);
-        return _tracer.Run(() =>
+        return Long(() =>
         {
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
             // take its exit from the dump).
@@ -82,7 +82,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var report = CantMoveAnalyzer.Analyze(pid);
         if (!report.CanMove) throw new CantMoveException(report);
-        return _tracer.Run(() =>
+        return Long(() =>
         {
             using var busy = _tracer.Busy(pid);
             return PrecopySession.Start(pid, _logger);
@@ -95,7 +95,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(round);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() => _restorer.BeginPrecopy(round, options));
+        return Long(() => _restorer.BeginPrecopy(round, options));
     }
 
     /// <summary>A later pre-copy round into the stub.</summary>
@@ -104,7 +104,11 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(round);
-        _tracer.Run(() => _restorer.ContinuePrecopy(target, round));
+        Long(() =>
+        {
+            _restorer.ContinuePrecopy(target, round);
+            return 0;
+        });
     }
 
     /// <summary>Completes a pre-copied process from the final image (the checkpoint taken with the session).</summary>
@@ -114,7 +118,7 @@ public sealed class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() =>
+        return Long(() =>
         {
             try
             {
@@ -142,7 +146,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() => KeptFrozenIfAsked(_restorer.Restore(source, options), options));
+        return Long(() => KeptFrozenIfAsked(_restorer.Restore(source, options), options));
     }
 
     /// <summary>
@@ -213,7 +217,7 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return _tracer.Run(() =>
+        return Long(() =>
         {
             // Its pages are filled between brief work for other processes; what is for this one waits (EndDeputy).
             using var busy = _tracer.Busy(deputyPid);
@@ -316,10 +320,41 @@ public sealed class CheckpointEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// After this long without a checkpoint or restore, give back the memory they leave behind (<see cref="IdleTrim"/>);
+    /// null (the default) never trims. omd sets it; a one-shot `om checkpoint` has no use for it.
+    /// </summary>
+    public TimeSpan? TrimWhenIdle
+    {
+        get => _trimAfter;
+        init
+        {
+            _trimAfter = value;
+            _trim = value is { } quiet ? new IdleTrim(quiet) : null;
+        }
+    }
+
+    private readonly TimeSpan? _trimAfter;
+    private readonly IdleTrim? _trim;
+
+    /// <summary>Long work on the tracer thread (a checkpoint, a restore, a pre-copy round), then the idle trim's clock.</summary>
+    private T Long<T>(Func<T> work)
+    {
+        try
+        {
+            return _tracer.Run(work);
+        }
+        finally
+        {
+            _trim?.AfterWork();
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _trim?.Dispose();
         _tracer.Run(() =>
         {
             foreach (var pid in _frozen)

@@ -55,7 +55,7 @@ public static partial class OmdHost
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
 
-        using var engine = new CheckpointEngine(loggers);
+        using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
