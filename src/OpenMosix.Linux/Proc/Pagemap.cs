@@ -20,7 +20,6 @@ public static class Pagemap
         {
             var n = RandomAccess.Read(pagemap, bytes[done..], offset + done);
             if (n == 0) throw Gone($"read at 0x{address:x}");
-            if (n < 0) throw new IOException($"short read of pagemap at 0x{address:x}");
             done += n;
         }
     }
