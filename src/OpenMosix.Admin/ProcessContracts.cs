@@ -3,6 +3,7 @@ namespace OpenMosix.Admin;
 /// <summary>
 /// A managed process as `om ps` shows it. Home and Where are node ids; State: home (running at home), migrating,
 /// remote (running on Where, the deputy at home), lost (its node died), guest (running here for another home).
+/// ParentPid: the managed process that forked it (0 for one started with om run, and for guests).
 /// </summary>
 public sealed record ProcessRow(
     int Pid,
@@ -16,7 +17,8 @@ public sealed record ProcessRow(
     double CpuSeconds,
     long MemoryBytes,
     string Command,
-    int RemotePid);
+    int RemotePid,
+    int ParentPid = 0);
 
 public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 

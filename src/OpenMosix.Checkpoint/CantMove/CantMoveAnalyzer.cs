@@ -23,6 +23,7 @@ internal static class CantMoveAnalyzer
         if (status.Threads > 1) reasons.Add($"has {status.Threads} threads (only single-threaded processes can move)");
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
+        if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
 
         foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons);
 
@@ -39,6 +40,16 @@ internal static class CantMoveAnalyzer
         if (timers > 0) reasons.Add($"has {timers} POSIX timer{(timers == 1 ? "" : "s")} (timer_create)");
         return new CantMoveReport(pid, reasons);
     }
+
+    /// <summary>A process with children cannot leave them: away from them it would get ECHILD from wait and never see
+    /// their SIGCHLD (a moved child keeps its parent, since its deputy stays at home; a moved parent would not). Zombies
+    /// count: their status is still to be collected.</summary>
+    public static string? ChildrenReason(IReadOnlyList<int> children) => children.Count switch
+    {
+        0 => null,
+        1 => $"has a child process ({children[0]}) that it has not waited for; it can move once the child has been waited for",
+        _ => $"has {children.Count} child processes ({string.Join(", ", children.Take(5))}{(children.Count > 5 ? ", ..." : "")}) that it has not waited for; it can move once they have been waited for",
+    };
 
     private static void AddMappingReason(MapsEntry m, List<string> reasons)
     {

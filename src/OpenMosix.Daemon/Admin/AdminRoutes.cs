@@ -202,6 +202,7 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
         try
         {
             var process = processes.Register(caller.Pid, caller.Uid, decay, hint, execsNext: true);
+            processes.Update(process, p => p.Request = placement);
             if (placement is not null) migration.PlaceAfterExec(process, placement);
             if (placement is null || (!placement.Home && placement.On == 0 && placement.Among.Count == 0)) Started?.Invoke(process);
             return HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow);

@@ -121,7 +121,8 @@ public sealed partial class BalanceLoop(
     }
 
     /// <summary>
-    /// A process just registered (om run, no placement asked for): if this node has no CPU free for it, it starts
+    /// A process just registered (om run, no placement asked for), or a managed process's child that exec'd a program
+    /// worth moving (<see cref="ExecPlacement"/>): if this node has no CPU free for it, it starts
     /// where it runs fastest (<see cref="StartPlacement"/>), moved as soon as it has exec'd its program. This node's
     /// load is counted fresh (its managed processes here now): the decaying average lags a burst of starts by seconds.
     /// Placements are decided one at a time, each counted before the next, so a burst is spread, not sent to one node.
@@ -138,7 +139,8 @@ public sealed partial class BalanceLoop(
             var me = self();
             int here;
             lock (_gate)
-                here = registry.RunningAtHome().Count(p => p.Pid != process.Pid && !_moving.ContainsKey(p.Pid)) + registry.Guests().Count;
+                here = registry.RunningAtHome().Concat(registry.Guests())
+                    .Count(p => p.Pid != process.Pid && !_moving.ContainsKey(p.Pid) && Runnable(p.Pid));
             if (StartPlacement.Choose(me, Views(me, now, here), options) is not { } chosen) return;
             to = chosen;
             move = _recent.Add(to, 1);
@@ -154,7 +156,9 @@ public sealed partial class BalanceLoop(
                 try
                 {
                     // Just started, it is small: one short freeze moves it; pre-copy rounds would only add to the wait.
+                    var took = Stopwatch.StartNew();
                     await migration.MigrateAsync(process, to, CancellationToken.None, precopy: false).ConfigureAwait(false);
+                    lock (_gate) _smallMoveCost = _smallMoveCost * 0.7 + took.Elapsed * 0.3;
                 }
                 finally
                 {
@@ -172,6 +176,32 @@ public sealed partial class BalanceLoop(
                 lock (_gate) _moving.Remove(process.Pid);
             }
         });
+    }
+
+    /// <summary>What moving a process just started has cost lately (an average of the last placements; 50 ms before
+    /// the first): the yardstick for whether a short-lived program is worth moving (<see cref="ExecPlacementTiming"/>).</summary>
+    public TimeSpan SmallMoveCost
+    {
+        get
+        {
+            lock (_gate) return _smallMoveCost;
+        }
+    }
+
+    private TimeSpan _smallMoveCost = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Running or waiting for a CPU (or in an uninterruptible wait), as opposed to sleeping: a shell waiting
+    /// for its jobs is no load.</summary>
+    private static bool Runnable(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadStat(pid).State is 'R' or 'D';
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>This node's free memory, counting what moves under way will free, is below the ushering threshold.</summary>

@@ -87,6 +87,14 @@ public static partial class OmdHost
             ? new BalanceLoop(migration, processes, migrating, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
             : null;
+        var execPlacement = balancer is null ? null : new ExecPlacement(processes, balancer.Started, migration.PlaceAfterExec,
+            () => balancer.SmallMoveCost, MonotonicClock.Now, loggers.CreateLogger("placement"));
+        using var descendants = new DescendantTracker(processes, loggers.CreateLogger("processes"))
+        {
+            Execed = execPlacement is null ? null : execPlacement.Execed,
+            Ended = execPlacement is null ? null : execPlacement.Ended,
+        };
+        descendants.Start();
         using var admin = new AdminServer(config.SocketPath,
             new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests) { Started = balancer is null ? null : balancer.Started },
             logger);

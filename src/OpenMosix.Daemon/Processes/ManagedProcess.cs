@@ -1,9 +1,11 @@
+using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
 
 namespace OpenMosix.Daemon.Processes;
 
 /// <summary>
-/// A process omd manages: started by `om run` here (home), or restored here for another node (guest). Mutable
+/// A process omd manages: started by `om run` here (home), forked by a managed process here (home, its settings
+/// inherited from its parent), or restored here for another node (guest). Mutable
 /// fields change under the registry's lock only.
 /// </summary>
 public sealed class ManagedProcess(int pid, uint uid, ushort home, string command)
@@ -27,4 +29,12 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     public DecayMode? Decay { get; set; }
     /// <summary>What the user said it is (om run --cpujob / --iojob), trusted over the measurement.</summary>
     public JobHint Hint { get; set; }
+    /// <summary>The managed process that forked it (0: it registered itself with om run).</summary>
+    public int ParentPid { get; init; }
+    /// <summary>Where om run asked it to run (--on, --among, --fallback, --home); its descendants inherit it.</summary>
+    public RunRequest? Request { get; set; }
+    /// <summary>The program it runs since its last exec (null before any exec seen by omd).</summary>
+    public string? Program { get; set; }
+    /// <summary>When it last exec'd, on the kernel's monotonic clock: its program's lifetime is measured from there.</summary>
+    public TimeSpan? ExecutedAt { get; set; }
 }

@@ -35,6 +35,54 @@ public sealed class ProcessRegistry(ushort self)
         }
     }
 
+    /// <summary>
+    /// A process just forked by a managed process of this node (home or guest): managed from birth, with its parent's
+    /// lock, decay, job hint and placement wishes, as openMosix children inherited theirs. Its home is this node: a
+    /// guest's child is born here, and its deputy would stay here with its parent. Null when the parent is not managed
+    /// here, or is a deputy (it cannot fork), or the child is gone already.
+    /// </summary>
+    public ManagedProcess? RegisterChild(int pid, int parentPid)
+    {
+        ManagedProcess? parent;
+        lock (_gate)
+            parent = _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
+                : _guests.GetValueOrDefault(parentPid);
+        if (parent is null || UidOf(pid) is not { } uid) return null;
+        lock (_gate)
+        {
+            // A PID held by a deputy cannot be handed out again; any other entry under it is a dead process's.
+            if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost)) return null;
+            var child = new ManagedProcess(pid, uid, Self, parent.Command)
+            {
+                ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
+                Program = parent.Program,
+            };
+            _home[pid] = child;
+            return child;
+        }
+    }
+
+    /// <summary>The process of this node managed under <paramref name="pid"/>, without looking for dead ones (the
+    /// event path: the kernel says when they die).</summary>
+    public ManagedProcess? FindHome(int pid)
+    {
+        lock (_gate) return _home.GetValueOrDefault(pid);
+    }
+
+    /// <summary>Every home PID managed here, in any state.</summary>
+    public IReadOnlyCollection<int> HomePids()
+    {
+        lock (_gate) return [.. _home.Keys];
+    }
+
+    /// <summary>Forgets a home process that ended at home; one away or moving is the migration's to forget.</summary>
+    public void ForgetEnded(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        lock (_gate)
+            if (process.State == ProcessState.Home && _home.GetValueOrDefault(process.Pid) == process) _home.Remove(process.Pid);
+    }
+
     public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
         lock (_gate)
@@ -117,7 +165,7 @@ public sealed class ProcessRegistry(ushort self)
         var (cpu, memory) = local != 0 ? Usage(local) : (0, 0);
         return new ProcessRow(process.Pid, (int)process.Uid, process.Home, process.Where,
             process.State.ToString().ToLowerInvariant(), process.Migrations, process.Locked, process.CantMove, cpu, memory,
-            process.Command, process.RemotePid);
+            process.Command, process.RemotePid, process.ParentPid);
     }
 
     private void Prune()
@@ -126,6 +174,18 @@ public sealed class ProcessRegistry(ushort self)
             _home.Remove(pid);
         foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
             _guests.Remove(pid);
+    }
+
+    private static uint? UidOf(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadStatus(pid).Uid[0];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessAccessException or FormatException)
+        {
+            return null;
+        }
     }
 
     public static string? ExecutableOf(int pid)

@@ -132,3 +132,13 @@ public struct PageRegion
     public ulong End;
     public ulong Categories;
 }
+
+/// <summary>struct sockaddr_nl.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SockAddrNetlink
+{
+    public ushort Family;
+    public ushort Pad;
+    public uint PortId;
+    public uint Groups;
+}

@@ -65,6 +65,28 @@ public static class ProcFs
     /// <summary>The thread ids of the process (/proc/PID/task).</summary>
     public static List<int> ReadTasks(int pid) => ListNumbers(pid, "task");
 
+    /// <summary>The processes whose parent it is, zombies not yet waited for included (the children of each of its
+    /// threads, /proc/PID/task/TID/children). Empty for a process gone meanwhile.</summary>
+    public static List<int> ReadChildren(int pid)
+    {
+        var children = new List<int>();
+        foreach (var task in ReadTasks(pid))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(Path(pid, $"task/{task}/children"));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            {
+                continue; // the thread ended while we looked
+            }
+            foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var child)) children.Add(child);
+        }
+        return children;
+    }
+
     /// <summary>Open descriptors and what they point at (readlink of /proc/PID/fd/N).</summary>
     public static List<(int Fd, string Target)> ReadDescriptors(int pid)
     {

@@ -1,0 +1,73 @@
+using OpenMosix.Admin;
+using OpenMosix.Balancing.Demand;
+using OpenMosix.Balancing.Policy;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Balancing;
+
+/// <summary>
+/// Placement at exec for the descendants of managed processes: a child that execs a program is sent where it runs
+/// fastest while its image is tiny, so `make -j` and job launchers spread at once instead of waiting to be measured.
+/// When depends on the program's history on this node (<see cref="ExecPlacementTiming"/>): long-lived programs go at
+/// once, short-lived ones stay, unknown ones go once they have outlived a few move costs. Where: the wishes inherited
+/// from om run (--on, --among) if any, else the start placement of the balancer (only where this node has no CPU
+/// free). om run's own process is placed by its registration, not here.
+/// </summary>
+public sealed partial class ExecPlacement(ProcessRegistry registry, Action<ManagedProcess> placeByLoad,
+    Action<ManagedProcess, RunRequest> placeAsAsked, Func<TimeSpan> moveCost, Func<TimeSpan> now, ILogger logger)
+{
+    private readonly ProgramLifetimes _lifetimes = new();
+    private readonly Lock _gate = new();
+
+    /// <summary>A managed process's program ended after running <paramref name="lifetime"/>.</summary>
+    public void Ended(string program, TimeSpan lifetime)
+    {
+        lock (_gate) _lifetimes.Record(program, lifetime);
+    }
+
+    public TimeSpan? Typical(string program)
+    {
+        lock (_gate) return _lifetimes.Typical(program);
+    }
+
+    /// <summary>A managed process exec'd (or was found): decides whether and when it is placed.</summary>
+    public void Execed(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (process.ParentPid == 0 || process.Locked || process.Hint == JobHint.Io
+            || process.Request is { Home: true } || process.Program is not { } program) return;
+        var timing = ExecPlacementTiming.Decide(Typical(program), moveCost());
+        if (timing.Never)
+        {
+            LogTooShort(logger, process.Pid, program);
+            return;
+        }
+        var wait = timing.After - (process.ExecutedAt is { } at ? now() - at : TimeSpan.Zero);
+        _ = Task.Run(async () =>
+        {
+            if (wait > TimeSpan.Zero) await Task.Delay(wait).ConfigureAwait(false);
+            // Still the same process, still here, still running the same program, and wanting a CPU.
+            if (registry.FindHome(process.Pid) != process || process.State != ProcessState.Home || process.Program != program
+                || process.Locked || !WantsCpu(process)) return;
+            if (process.Request is { } asked && (asked.On != 0 || asked.Among.Count > 0)) placeAsAsked(process, asked);
+            else placeByLoad(process);
+        });
+    }
+
+    private bool WantsCpu(ManagedProcess process)
+    {
+        try
+        {
+            return process.ExecutedAt is { } at && ExecPlacementTiming.WantsCpu(SchedStat.Read(process.Pid).Wanting, now() - at);
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return false; // gone
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid} stays: {Program} usually ends too soon to repay a move")]
+    private static partial void LogTooShort(ILogger logger, int pid, string program);
+}

@@ -1,0 +1,154 @@
+using OpenMosix.Linux;
+using OpenMosix.Linux.Events;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Processes;
+
+/// <summary>
+/// Fork-and-forget: every process forked by a managed process of this node is managed from birth, at any depth and
+/// after any exec (<see cref="ProcessRegistry.RegisterChild"/>). omd learns of forks, execs and exits from the kernel's
+/// process connector as they happen, at no cost to the processes; it reads them on a thread of its own. A fork is
+/// reported before the child can run, so a child's own forks always come after it is known. When the kernel drops
+/// events (a burst faster than omd reads), and where the connector cannot be had, /proc is read instead: the
+/// descendants of managed processes found there are registered (every half second without the connector).
+/// </summary>
+public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger logger) : IDisposable
+{
+    private static readonly TimeSpan ScanInterval = TimeSpan.FromMilliseconds(500);
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
+
+    /// <summary>A managed process of this node ran execve (or, without the connector, was found).</summary>
+    public Action<ManagedProcess>? Execed { get; init; }
+
+    /// <summary>A managed process of this node ended: its program and how long it ran since its exec.</summary>
+    public Action<string, TimeSpan>? Ended { get; init; }
+
+    /// <summary>Whether the kernel's events are read (false: /proc is scanned).</summary>
+    public bool Connected { get; private set; }
+
+    public void Start()
+    {
+        ProcessEventSource? source = null;
+        try
+        {
+            source = ProcessEventSource.Open();
+            Connected = true;
+        }
+        catch (SyscallException e)
+        {
+            LogNoConnector(logger, e.Message);
+        }
+        _thread = new Thread(() => Run(source)) { Name = "omd process events", IsBackground = true };
+        _thread.Start();
+    }
+
+    private void Run(ProcessEventSource? source)
+    {
+        var events = new List<ProcessEvent>();
+        using (source)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    if (source is null)
+                    {
+                        _stop.Token.WaitHandle.WaitOne(ScanInterval);
+                        Rescan();
+                        continue;
+                    }
+                    events.Clear();
+                    source.Receive(events, ScanInterval);
+                    foreach (var e in events) Handle(e);
+                }
+                catch (Exception e) when (e is IOException or SyscallException or ProcessAccessException or UnauthorizedAccessException)
+                {
+                    LogEventFailed(logger, e.Message);
+                }
+            }
+        }
+    }
+
+    /// <summary>Applies one event (public for tests that feed events by hand).</summary>
+    public void Handle(ProcessEvent e)
+    {
+        switch (e.Kind)
+        {
+            case ProcessEventKind.Fork:
+                if (registry.RegisterChild(e.Pid, e.ParentPid) is { } child)
+                {
+                    registry.Update(child, c => c.ExecutedAt = e.Timestamp);
+                    LogChild(logger, e.Pid, e.ParentPid);
+                }
+                break;
+            case ProcessEventKind.Exec:
+                if (registry.FindHome(e.Pid) is { State: ProcessState.Home } execed)
+                {
+                    var program = ProcessRegistry.ExecutableOf(e.Pid);
+                    registry.Update(execed, p =>
+                    {
+                        p.Program = program;
+                        p.ExecutedAt = e.Timestamp;
+                        p.Command = ProcessRegistry.CommandOf(e.Pid);
+                    });
+                    if (program is not null) Execed?.Invoke(execed);
+                }
+                break;
+            case ProcessEventKind.Exit:
+                if (registry.FindHome(e.Pid) is { } ended)
+                {
+                    if (ended.Program is { } program && ended.ExecutedAt is { } start && e.Timestamp > start)
+                        Ended?.Invoke(program, e.Timestamp - start);
+                    registry.ForgetEnded(ended);
+                }
+                break;
+            case ProcessEventKind.Lost:
+                LogLost(logger);
+                Rescan();
+                break;
+        }
+    }
+
+    /// <summary>Registers the descendants of managed processes that /proc shows and the registry does not have.</summary>
+    public int Rescan()
+    {
+        var known = registry.HomePids().ToHashSet();
+        foreach (var guest in registry.Guests()) known.Add(guest.Pid);
+        var registered = 0;
+        foreach (var (pid, parent) in ProcessTable.Descendants(ProcessTable.ReadParents(), known))
+        {
+            if (registry.RegisterChild(pid, parent) is not { } child) continue;
+            registered++;
+            var program = ProcessRegistry.ExecutableOf(pid);
+            // When it exec'd is not known: its age is counted from now, which may take a sleeper for CPU-bound.
+            var found = MonotonicClock.Now();
+            registry.Update(child, c =>
+            {
+                c.Program = program;
+                c.ExecutedAt = found;
+            });
+            if (program is not null) Execed?.Invoke(child);
+        }
+        return registered;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(2));
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no process events from the kernel ({Reason}): descendants of managed processes are found by reading /proc every half second")]
+    private static partial void LogNoConnector(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process events: {Reason}")]
+    private static partial void LogEventFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "the kernel dropped process events; reading /proc for the descendants of managed processes")]
+    private static partial void LogLost(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid}, forked by managed process {Parent}, is managed")]
+    private static partial void LogChild(ILogger logger, int pid, int parent);
+}

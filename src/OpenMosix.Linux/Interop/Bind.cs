@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace OpenMosix.Linux.Interop;
+
+internal static partial class Sys
+{
+    [LibraryImport(Libraries.Libc, EntryPoint = "bind", SetLastError = true)]
+    internal static unsafe partial int Bind(SafeHandle socket, SockAddrNetlink* address, uint length);
+}

@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace OpenMosix.Linux.Interop;
+
+internal static partial class Sys
+{
+    [LibraryImport(Libraries.Libc, EntryPoint = "send", SetLastError = true)]
+    internal static unsafe partial nint Send(SafeHandle socket, byte* buffer, nuint length, int flags);
+}
