@@ -1,0 +1,99 @@
+using OpenMosix.Admin;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>Four nodes of half a CPU each, with omd: shared by the fork-and-forget tests, one at a time.</summary>
+public sealed class ForkLab : IDisposable
+{
+    internal TestLab Lab { get; } = TestLab.WithDaemons(4, "--cpus", "0.5,0.5,0.5,0.5", "--timeout", "15");
+
+    public void Dispose() => Lab.Dispose();
+}
+
+/// <summary>
+/// Fork-and-forget, as openMosix users knew it: what a managed process forks is managed from birth, spreads over the
+/// cluster by itself, and its parent waits for it as if nothing had moved.
+/// </summary>
+public sealed class ForkAndForgetLabTests(ForkLab fixture) : IClassFixture<ForkLab>
+{
+    private TestLab Lab => fixture.Lab;
+    private static string Spinner => TestPrograms.Locate("spinner");
+
+    private IReadOnlyList<ProcessRow> ChildrenOf(int parent) => Lab.Processes(1).Processes.Where(p => p.ParentPid == parent).ToList();
+
+    [Fact]
+    public void Background_jobs_of_a_managed_shell_are_managed_from_birth_spread_and_waited_for_with_their_statuses()
+    {
+        // The last job is killed by the shell once they have spread: its status must be the signal's, as at home.
+        var script = $$"""
+            for i in 1 2 3 4 5 6; do {{Spinner}} 4 > /dev/null & pids+=($!); done
+            while [ ! -e {{Marker("spread")}} ]; do sleep 0.1; done
+            kill -TERM ${pids[5]}
+            for p in "${pids[@]}"; do wait $p; echo "status $?"; done
+            """;
+        using var shell = Lab.Managed(1, "bash", "-c", script);
+        Poll.Until(() => ChildrenOf(shell.Pid).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 6,
+            TimeSpan.FromSeconds(20), "the six jobs to be managed as children of the shell");
+        Poll.Until(() => ChildrenOf(shell.Pid).Select(p => p.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30),
+            "the jobs to run on at least three nodes");
+        File.WriteAllText(Marker("spread"), "");
+        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+        Assert.Equal([.. Enumerable.Repeat("status 0", 5), "status 143"], shell.Lines());
+        Lab.WaitForDaemonLog(1, "starts on node");
+        Poll.Until(() => ChildrenOf(shell.Pid).Count == 0, TimeSpan.FromSeconds(10), "no deputy left behind");
+    }
+
+    [Fact]
+    public void Children_inherit_their_parents_lock_and_are_not_placed_away()
+    {
+        using var shell = Lab.Managed(1, "--lock", "--cpujob", "bash", "-c", $"{Spinner} 30 > /dev/null & {Spinner} 30 > /dev/null & wait");
+        try
+        {
+            Poll.Until(() => ChildrenOf(shell.Pid).Count == 2, TimeSpan.FromSeconds(20), "both children to be managed");
+            Assert.All(ChildrenOf(shell.Pid), child =>
+            {
+                Assert.True(child.Locked, $"child {child.Pid} is not locked");
+                Assert.Equal(1, child.Where);
+            });
+        }
+        finally
+        {
+            Lab.Exec(1, "pkill", "-KILL", "-P", $"{shell.Pid}");
+        }
+    }
+
+    [Fact]
+    public void A_parent_with_children_refuses_to_move_naming_them_and_runs_on()
+    {
+        using var shell = Lab.Managed(1, "--lock", "bash", "-c", $"{Spinner} 2 > /dev/null & wait $!; echo \"child $?\"");
+        Poll.Until(() => ChildrenOf(shell.Pid).Count == 1, TimeSpan.FromSeconds(20), "the child to be managed");
+        var child = ChildrenOf(shell.Pid)[0].Pid;
+        var refused = Lab.Exec(1, Om.Path, "migrate", $"{shell.Pid}", "2");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"child process ({child})", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(60)).Code);
+        Assert.Equal(["child 0"], shell.Lines());
+    }
+
+    [Fact]
+    public void Killing_the_parent_while_its_children_run_remotely_leaves_no_deputy_behind()
+    {
+        using var shell = Lab.Managed(1, "bash", "-c", $"for i in 1 2 3 4; do {Spinner} 3 > /dev/null & done; wait");
+        Poll.Until(() => ChildrenOf(shell.Pid).Count(p => p.State == "remote") >= 2, TimeSpan.FromSeconds(30), "children to run remotely");
+        var children = ChildrenOf(shell.Pid).Select(p => p.Pid).ToList();
+        shell.Process.Kill();
+        shell.Process.WaitForExit(TimeSpan.FromSeconds(10));
+        // Orphaned, the deputies go on relaying until their copies end; then nothing of them may stay.
+        Poll.Until(() => !Lab.Processes(1).Processes.Any(p => children.Contains(p.Pid)), TimeSpan.FromSeconds(60),
+            "the orphaned children to finish and be forgotten");
+        Poll.Until(() => children.All(pid => !Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(10), "no zombie left");
+        foreach (var node in new[] { 2, 3, 4 })
+            Assert.DoesNotContain(Lab.Processes(node).Processes, p => p.State == "guest");
+    }
+
+    private readonly string _markers = Path.Combine(Path.GetTempPath(), $"om-fork-{Guid.NewGuid():N}");
+
+    private string Marker(string name) => $"{_markers}-{name}";
+}
