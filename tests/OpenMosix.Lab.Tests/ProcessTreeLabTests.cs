@@ -1,0 +1,90 @@
+using OpenMosix.Admin;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// Real programs that run process trees, started with om run on node 1 of four: make -j, xargs -P and python3's
+/// multiprocessing give the same results as without openMosix, whatever of their tree moved.
+/// </summary>
+public sealed class ProcessTreeLabTests(ForkLab fixture) : IClassFixture<ForkLab>
+{
+    private TestLab Lab => fixture.Lab;
+
+    /// <summary>Runs <paramref name="run"/> to its end, noting whether any managed process of node 1 whose command
+    /// contains <paramref name="command"/> was seen running on another node meanwhile.</summary>
+    private bool SeenAway(ManagedRun run, string command)
+    {
+        var seen = false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.Process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            seen |= Lab.Processes(1).Processes.Any(p => p.State == "remote" && p.Command.Contains(command, StringComparison.Ordinal));
+            Thread.Sleep(100);
+        }
+        return seen;
+    }
+
+    [Fact]
+    public void Make_j4_spreads_its_compilers_and_builds_the_same_objects_as_a_plain_make()
+    {
+        using var work = new TempDirectory("om-make");
+        var generator = Path.Combine(TestPrograms.RepositoryRoot, "bench", "trees", "gen-sources.sh");
+        foreach (var tree in new[] { "plain", "managed" })
+            Assert.Equal(0, CommandRun.Run("bash", [generator, work.File(tree), "6", "120"]).ExitCode);
+        var plain = CommandRun.Run("make", ["-s", "-j4", "-C", work.File("plain")]);
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+
+        using var make = Lab.Managed(1, "make", "-s", "-j4", "-C", work.File("managed"));
+        Assert.True(SeenAway(make, "cc1"), "no compiler ran away from node 1");
+        Assert.Equal(0, make.Process.WaitForExit(TimeSpan.FromSeconds(30)).Code);
+        foreach (var file in Directory.GetFiles(work.File("plain"), "*.o").Select(Path.GetFileName))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(work.File("plain"), file!)), File.ReadAllBytes(Path.Combine(work.File("managed"), file!)));
+        Assert.Equal(CommandRun.Run(work.File("plain/program"), []).Stdout, CommandRun.Run(work.File("managed/program"), []).Stdout);
+    }
+
+    [Fact]
+    public void Xargs_P_jobs_spread_and_every_one_reports_back()
+    {
+        using var xargs = Lab.Managed(1, "bash", "-c", $"echo 3 3 3 3 3 3 | xargs -P 6 -n 1 {TestPrograms.Locate("spinner")}");
+        Assert.True(SeenAway(xargs, "spinner"), "no job ran away from node 1");
+        Assert.Equal(0, xargs.Process.WaitForExit(TimeSpan.FromSeconds(30)).Code);
+        Assert.Equal(6, xargs.Lines().Count(line => line == "spinner done"));
+        Assert.Equal(6, xargs.Lines().Count(line => line.StartsWith("spinner start", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Python_multiprocessing_workers_are_managed_and_the_pool_gives_the_right_answer()
+    {
+        const string program = """
+            import multiprocessing as mp
+            def work(n):
+                s = 0
+                for i in range(n):
+                    s = (s * 31 + i) % 1000003
+                return s
+            if __name__ == '__main__':
+                with mp.Pool(3) as pool:
+                    print(sum(pool.map(work, [200000 + k for k in range(9)])))
+            """;
+        using var python = Lab.Managed(1, "/usr/bin/python3", "-c", program);
+        var workers = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!python.Process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            workers = Math.Max(workers, Lab.Processes(1).Processes.Count(p => p.ParentPid == python.Pid));
+            Thread.Sleep(100);
+        }
+        Assert.Equal(0, python.Process.WaitForExit(TimeSpan.FromSeconds(30)).Code);
+        Assert.True(workers >= 3, $"{workers} workers seen managed");
+        Assert.Equal([$"{Enumerable.Range(0, 9).Sum(k => Work(200000 + k))}"], python.Lines());
+    }
+
+    private static long Work(int n)
+    {
+        long s = 0;
+        for (var i = 0; i < n; i++) s = (s * 31 + i) % 1000003;
+        return s;
+    }
+}
