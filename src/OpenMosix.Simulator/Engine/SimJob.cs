@@ -6,8 +6,13 @@ internal sealed class SimJob(int id, double work, double memory, double arrival,
     /// <summary>Seconds on the reference CPU.</summary>
     public double Work { get; } = work;
     public double Memory { get; } = memory;
-    public double Arrival { get; } = arrival;
+    /// <summary>When it is born (infinity while a tree's child waits for its turn).</summary>
+    public double Arrival { get; set; } = arrival;
     public int Home { get; set; } = home;
+    /// <summary>Which tree it belongs to (its parent's index), or -1 for an independent job.</summary>
+    public int Tree { get; init; } = -1;
+    /// <summary>The program it runs: placement learns lifetimes per program.</summary>
+    public string Program { get; init; } = "";
     /// <summary>The node it runs on, or -1 while it travels.</summary>
     public int Node { get; set; } = -1;
     /// <summary>Work left when it last joined a node.</summary>
