@@ -5,7 +5,10 @@ internal sealed class SimJob(int id, double work, double memory, double arrival,
     public int Id { get; } = id;
     /// <summary>Seconds on the reference CPU.</summary>
     public double Work { get; } = work;
-    public double Memory { get; } = memory;
+    /// <summary>What it uses where it runs: its full size, or a tiny image just after exec (a tree's child waiting
+    /// at its birth node for its placement, which has not grown yet).</summary>
+    public double Memory { get; set; } = memory;
+    public double FullMemory { get; } = memory;
     /// <summary>When it is born (infinity while a tree's child waits for its turn).</summary>
     public double Arrival { get; set; } = arrival;
     public int Home { get; set; } = home;

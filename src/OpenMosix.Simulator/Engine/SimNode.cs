@@ -59,6 +59,14 @@ internal sealed class SimNode(int id, double speed, int cpus, double memory)
         _finishing.Enqueue((job, job.Epoch), job.Target);
     }
 
+    /// <summary>A job here grows (or shrinks) to <paramref name="memory"/>: the rate may change with it.</summary>
+    public void Resize(SimJob job, double memory, double now)
+    {
+        Advance(now);
+        MemoryUsed += memory - job.Memory;
+        job.Memory = memory;
+    }
+
     public void Leave(SimJob job, double now)
     {
         Advance(now);

@@ -9,11 +9,14 @@ namespace OpenMosix.Simulator.Engine;
 /// parent's node has learnt of the program's lifetimes, and <see cref="StartPlacement"/> where, over the node and a
 /// window of others, with the moves under way counted, so a burst spreads. A node sends at most the balancer's
 /// MaxConcurrentMoves placements at a time (omd's tracer is one per node); the rest run at home until their turn,
-/// and each is decided afresh when it comes.
+/// and each is decided afresh when it comes. A child holds only a tiny image (<see cref="SmallImage"/>) while it
+/// waits at its birth node for the decision; once it is placed, or left where it is, it takes its full size (it
+/// runs there, and grows).
 /// </summary>
 public sealed partial class Simulation
 {
     private readonly ProgramLifetimes?[] _lifetimes;
+    private const double SmallImage = 1 << 20;
     private long _placements;
 
     private ProgramLifetimes LifetimesOf(SimNode node) => _lifetimes[node.Id - 1] ??= new ProgramLifetimes();
@@ -33,6 +36,9 @@ public sealed partial class Simulation
             case ExecTiming.AfterProbation:
                 Schedule(_now + verdict.Wait.TotalSeconds, new Event(Kind.Probation, job.Id, job.Epoch));
                 break;
+            default:
+                Grow(node, job);
+                break;
         }
     }
 
@@ -49,7 +55,11 @@ public sealed partial class Simulation
         {
             var job = entry.Job;
             if (job.Done || job.Node != node.Id || job.Epoch != entry.Epoch) continue;
-            if (PlacementTarget(node) is not { } target) continue;
+            if (PlacementTarget(node) is not { } target)
+            {
+                Grow(node, job);
+                continue;
+            }
             node.Leave(job, _now);
             Reschedule(node);
             _placements++;
@@ -57,6 +67,14 @@ public sealed partial class Simulation
             Send(job, target, _options.SmallMoveSeconds);
             Schedule(_now + _options.SmallMoveSeconds, new Event(Kind.PlacementDone, node.Id, 0));
         }
+    }
+
+    /// <summary>It stays where it runs: it grows to its full size there.</summary>
+    private void Grow(SimNode node, SimJob job)
+    {
+        if (job.Memory >= job.FullMemory) return;
+        node.Resize(job, job.FullMemory, _now);
+        Reschedule(node);
     }
 
     private void PlacementDone(SimNode node)

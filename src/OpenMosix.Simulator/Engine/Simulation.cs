@@ -113,8 +113,13 @@ public sealed partial class Simulation
             return;
         }
         job.Home = node.Id;
-        Join(node, job);
-        if (job.Tree >= 0 && _options.Policy == PlacementPolicy.OpenMosix && _options.PlaceAtExec) ConsiderPlacing(node, job);
+        if (job.Tree >= 0 && _options.Policy == PlacementPolicy.OpenMosix && _options.PlaceAtExec)
+        {
+            job.Memory = Math.Min(job.FullMemory, SmallImage);
+            Join(node, job);
+            ConsiderPlacing(node, job);
+        }
+        else Join(node, job);
     }
 
     private SimNode? NextRoundRobin()
@@ -220,6 +225,8 @@ public sealed partial class Simulation
     /// there meanwhile so no other decision takes it for idle.</summary>
     private void Send(SimJob job, SimNode to, double seconds)
     {
+        // Where it goes it grows to its full size: count that there from the start.
+        job.Memory = job.FullMemory;
         job.LastMove = _now;
         to.Incoming++;
         to.IncomingMemory += job.Memory;
