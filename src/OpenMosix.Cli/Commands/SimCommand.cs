@@ -43,7 +43,7 @@ internal static class SimCommand
         };
         var policy = new Option<string>("--policy")
         {
-            Description = "openmosix (start where they arrive, then the balancer), none (stay where they arrive), random or " +
+            Description = "openmosix (start where they arrive, then the balancer; the children of --tree are placed at exec), none (stay where they arrive), random or " +
                           "roundrobin (placed once on arrival), or all (each of them, side by side).",
             DefaultValueFactory = _ => "all",
         };

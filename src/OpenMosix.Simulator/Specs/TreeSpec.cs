@@ -51,7 +51,7 @@ public sealed record TreeSpec(TreeKind Kind, int Children, int Parallel, Distrib
                 ("len", _) => spec with { Length = Distribution.Parse(value, "tree len") },
                 ("mem", _) => spec with { MemoryMiB = Distribution.Parse(value, "tree mem") },
                 ("parents", _) => spec with { Parents = Positive(value, "parents") },
-                ("j", TreeKind.Make) => spec with { Parallel = Positive(value, "j") },
+                ("j", TreeKind.Make) => spec with { Parallel = Positive(value, "jobs at a time (j)") },
                 ("link", TreeKind.Make) => spec with { Link = Distribution.Parse(value, "tree link") },
                 _ => throw new FormatException($"tree: unknown or malformed '{part}' for {kind}"),
             };
