@@ -17,6 +17,14 @@ public sealed record SimulationOptions
 {
     public int Nodes { get; init; } = 100;
     public JobSpec Jobs { get; init; } = JobSpec.Parse("1000");
+    /// <summary>Process trees instead of <see cref="Jobs"/> (null: independent jobs).</summary>
+    public TreeSpec? Trees { get; init; }
+    /// <summary>What moving a small process (a child placed at exec, its image still tiny) costs, from freeze to
+    /// running again, in seconds; it is also the move cost placement weighs.</summary>
+    public double SmallMoveSeconds { get; init; } = 0.04;
+    /// <summary>openmosix places the children of trees as they are born (<see cref="OpenMosix.Balancing.Policy.ExecPlacement"/>);
+    /// off, the balancer alone moves them.</summary>
+    public bool PlaceAtExec { get; init; } = true;
     public SpeedSpec Speeds { get; init; } = SpeedSpec.Parse("10000");
     public PlacementPolicy Policy { get; init; } = PlacementPolicy.OpenMosix;
     public int Seed { get; init; } = 1;
@@ -34,8 +42,9 @@ public sealed record SimulationOptions
 }
 
 /// <summary>What a run produced. Ideal is the lower bound: all work over all capacity, or the longest job on the
-/// fastest node from its arrival, whichever is later. Slowdown is a job's response time over its time alone on the
-/// fastest node.</summary>
+/// fastest node from its arrival (for trees: the longest tree's critical path), whichever is later. Slowdown is a job's
+/// response time over its time alone on the fastest node. Migrations are the balancer's moves; placements, children
+/// placed as they are born.</summary>
 public sealed record SimulationReport(
     string Policy,
     int Nodes,
@@ -45,6 +54,7 @@ public sealed record SimulationReport(
     double MeanSlowdown,
     long Migrations,
     double MigrationsPerJob,
+    long Placements,
     double GigabytesMoved,
     int JobsLost,
     double OvercommittedNodeSeconds,

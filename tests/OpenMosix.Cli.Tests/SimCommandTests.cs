@@ -25,4 +25,24 @@ public sealed class SimCommandTests
         Assert.NotEqual(0, result.ExitCode);
         Assert.Equal("om: jobs len: unknown distribution 'gauss' (use a number, uniform:A-B or exp:MEAN)\n", result.Stderr);
     }
+
+    [Fact]
+    public async Task Om_sim_runs_a_make_tree_and_reports_its_placements_and_its_ratio_to_the_ideal()
+    {
+        var result = await OmCli.RunAsync(["sim", "--nodes", "16", "--tree", "make:200,j=16", "--policy", "openmosix", "--json"]);
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var report = Assert.Single(json.RootElement.EnumerateArray().ToList());
+        Assert.Equal(201, report.GetProperty("jobs").GetInt32());
+        Assert.True(report.GetProperty("placements").GetInt64() > 0);
+        Assert.InRange(report.GetProperty("makespanOverIdeal").GetDouble(), 1.0, 1.5);
+    }
+
+    [Fact]
+    public async Task Jobs_and_a_tree_together_are_refused_in_one_line()
+    {
+        var result = await OmCli.RunAsync(["sim", "--jobs", "10", "--tree", "fork:10"]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal("om: --jobs and --tree exclude each other\n", result.Stderr);
+    }
 }

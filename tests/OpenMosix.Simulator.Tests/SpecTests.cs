@@ -39,4 +39,33 @@ public sealed class SpecTests
         Assert.Throws<FormatException>(() => SpeedSpec.Parse("fast"));
         Assert.Throws<FormatException>(() => SpeedSpec.Parse("-5"));
     }
+
+    [Fact]
+    public void A_tree_spec_reads_fork_and_make_with_their_defaults()
+    {
+        var fork = TreeSpec.Parse("fork:100,parents=10,len=exp:60");
+        Assert.Equal((TreeKind.Fork, 100, 100, 10), (fork.Kind, fork.Children, fork.Parallel, fork.Parents));
+        Assert.Equal(new Distribution("exp", 60), fork.Length);
+        Assert.Null(fork.Link);
+        Assert.Equal(1000, fork.Processes);
+        var make = TreeSpec.Parse("make:500,j=8,link=uniform:3-6");
+        Assert.Equal((TreeKind.Make, 500, 8, 1), (make.Kind, make.Children, make.Parallel, make.Parents));
+        Assert.Equal(new Distribution("uniform", 0.2, 3), make.Length);
+        Assert.Equal(new Distribution("uniform", 3, 6), make.Link);
+        Assert.Equal(501, make.Processes);
+        Assert.Equal(16, TreeSpec.Parse("make:5").Parallel);
+    }
+
+    [Theory]
+    [InlineData("spawn:3", "is not fork:K or make:M")]
+    [InlineData("fork", "not a positive number of children")]
+    [InlineData("make:0", "not a positive number of compile jobs")]
+    [InlineData("fork:10,j=4", "unknown or malformed 'j=4' for fork")]
+    [InlineData("make:10,parents=x", "'x' is not a positive number of parents")]
+    [InlineData("make:10,link", "is not key=value")]
+    public void A_malformed_tree_spec_is_refused_with_the_reason(string text, string reason)
+    {
+        var e = Assert.Throws<FormatException>(() => TreeSpec.Parse(text));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+    }
 }

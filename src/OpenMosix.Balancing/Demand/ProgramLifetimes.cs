@@ -1,55 +1,55 @@
 namespace OpenMosix.Balancing.Demand;
 
 /// <summary>
-/// How long each program ran, from exec to exit, over its last runs on this node: what MOSIX learned to tell a
-/// compiler pass that ends in a second from a solver that runs for an hour before either has used any CPU. The
-/// typical lifetime is the median of the last <see cref="RunsKept"/> runs (one odd run does not swing it). At most
-/// <see cref="ProgramsKept"/> programs are remembered; the one unused longest is forgotten first. Pure.
+/// How long each program's processes lived, from exec to exit, for <see cref="Policy.ExecPlacement"/>: what MOSIX
+/// learned to tell a compiler pass that ends in a second from a solver that runs for an hour before either has used
+/// any CPU. The last <see cref="Kept"/> lifetimes of each program, and their median once it has run
+/// <see cref="KnownAfter"/> times (the median, because one run in a hundred on a huge input must not make every short
+/// run look worth moving). At most <see cref="ProgramsKept"/> programs are remembered (a daemon runs for months); the
+/// one used least recently is forgotten first. Pure.
 /// </summary>
-public sealed class ProgramLifetimes
+public sealed class ProgramLifetimes(int knownAfter = 3, int kept = 16, int programsKept = 1024)
 {
-    public const int RunsKept = 15, ProgramsKept = 1024;
-    private readonly Dictionary<string, LinkedListNode<Entry>> _byProgram = new(StringComparer.Ordinal);
-    private readonly LinkedList<Entry> _recentFirst = new();
+    private readonly Dictionary<string, LinkedListNode<(string Program, Queue<TimeSpan> Runs)>> _byProgram = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Program, Queue<TimeSpan> Runs)> _recentFirst = new();
 
-    private sealed class Entry(string program)
-    {
-        public string Program { get; } = program;
-        public Queue<TimeSpan> Runs { get; } = new();
-    }
+    public int KnownAfter { get; } = knownAfter >= 1 ? knownAfter : throw new ArgumentOutOfRangeException(nameof(knownAfter));
+    public int Kept { get; } = kept >= knownAfter ? kept : throw new ArgumentOutOfRangeException(nameof(kept));
+    public int ProgramsKept { get; } = programsKept >= 1 ? programsKept : throw new ArgumentOutOfRangeException(nameof(programsKept));
 
+    /// <summary>How many programs are remembered.</summary>
     public int Count => _byProgram.Count;
 
     public void Record(string program, TimeSpan lifetime)
     {
         ArgumentNullException.ThrowIfNull(program);
-        if (lifetime < TimeSpan.Zero) return;
-        if (!_byProgram.TryGetValue(program, out var node))
+        if (_byProgram.TryGetValue(program, out var node))
+        {
+            _recentFirst.Remove(node);
+            _recentFirst.AddFirst(node);
+        }
+        else
         {
             if (_byProgram.Count >= ProgramsKept && _recentFirst.Last is { } oldest)
             {
                 _byProgram.Remove(oldest.Value.Program);
                 _recentFirst.RemoveLast();
             }
-            node = _recentFirst.AddFirst(new Entry(program));
+            node = _recentFirst.AddFirst((program, new Queue<TimeSpan>(Kept)));
             _byProgram[program] = node;
         }
-        else
-        {
-            _recentFirst.Remove(node);
-            _recentFirst.AddFirst(node);
-        }
         var runs = node.Value.Runs;
-        if (runs.Count == RunsKept) runs.Dequeue();
-        runs.Enqueue(lifetime);
+        if (runs.Count == Kept) runs.Dequeue();
+        runs.Enqueue(lifetime < TimeSpan.Zero ? TimeSpan.Zero : lifetime);
     }
 
-    /// <summary>The median lifetime of its last runs; null for a program not seen to end yet.</summary>
+    /// <summary>The median of the program's recent lifetimes, or null while it has run fewer than KnownAfter times.</summary>
     public TimeSpan? Typical(string program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        if (!_byProgram.TryGetValue(program, out var node)) return null;
+        if (!_byProgram.TryGetValue(program, out var node) || node.Value.Runs.Count < KnownAfter) return null;
         var sorted = node.Value.Runs.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }

@@ -17,7 +17,24 @@ internal static class SimCommand
             Description = "COUNT[,len=DIST][,mem=DIST][,at=0|poisson:RATE][,on=random|NODE|first:K]: job count, length in " +
                           "reference-CPU seconds, memory in MiB (DIST: X, uniform:A-B or exp:MEAN), arrival (all at once, or " +
                           "RATE per second), and the node(s) they start on. Default: 1000,len=uniform:30-90,mem=uniform:16-256,at=0,on=random.",
-            DefaultValueFactory = _ => "1000",
+        };
+        var tree = new Option<string>("--tree")
+        {
+            Description = "Process trees instead of --jobs, parent t on node t and its children born there: " +
+                          "fork:K[,parents=P][,len=DIST][,mem=DIST] (each parent forks K CPU-bound children at once and waits; " +
+                          "default len=uniform:30-90,mem=uniform:16-256) or make:M[,j=N][,link=DIST][,parents=P][,len=DIST][,mem=DIST] " +
+                          "(each driver keeps N of its M compile jobs running, then runs a link job; default j=16,link=5," +
+                          "len=uniform:0.2-3,mem=uniform:16-128). P defaults to 1.",
+        };
+        var smallMove = new Option<double>("--small-move-ms")
+        {
+            Description = "What moving a small process (a child placed at exec) costs, freeze to running again, in ms; a node " +
+                          "sends at most two at a time, and an unknown program is placed after a probation of twice this.",
+            DefaultValueFactory = _ => 40,
+        };
+        var noExecPlacement = new Option<bool>("--no-exec-placement")
+        {
+            Description = "openmosix leaves the children of --tree where they are born and lets the balancer alone move them (for comparison).",
         };
         var speeds = new Option<string>("--speeds")
         {
@@ -26,7 +43,7 @@ internal static class SimCommand
         };
         var policy = new Option<string>("--policy")
         {
-            Description = "openmosix (start where they arrive, then the balancer), none (stay where they arrive), random or " +
+            Description = "openmosix (start where they arrive, then the balancer; the children of --tree are placed at exec), none (stay where they arrive), random or " +
                           "roundrobin (placed once on arrival), or all (each of them, side by side).",
             DefaultValueFactory = _ => "all",
         };
@@ -40,9 +57,10 @@ internal static class SimCommand
         var json = GlobalOptions.Json();
         var command = new Command("sim",
             "Simulate a cluster: N virtual nodes in virtual time, the real balancing policy (the one omd runs) against none, " +
-            "random and round-robin placement; reports makespan against the ideal, mean slowdown, migrations and bytes moved.")
+            "random and round-robin placement, for independent jobs or process trees (fork-and-forget, make -jN); reports " +
+            "makespan against the ideal, mean slowdown, migrations, children placed at exec and bytes moved.")
         {
-            nodes, jobs, speeds, policy, seed, cpus, memory, bandwidth, failures, window, json,
+            nodes, jobs, tree, smallMove, noExecPlacement, speeds, policy, seed, cpus, memory, bandwidth, failures, window, json,
         };
         command.SetAction(parse =>
         {
@@ -71,7 +89,14 @@ internal static class SimCommand
         SimulationOptions Options(ParseResult parse) => new()
         {
             Nodes = Positive(parse.GetValue(nodes), "--nodes", 65535),
-            Jobs = JobSpec.Parse(parse.GetValue(jobs)!),
+            Jobs = JobSpec.Parse(parse.GetValue(jobs) is { } spec
+                ? parse.GetValue(tree) is null ? spec : throw new ArgumentException("--jobs and --tree exclude each other")
+                : "1000"),
+            Trees = parse.GetValue(tree) is { } trees ? TreeSpec.Parse(trees) : null,
+            SmallMoveSeconds = parse.GetValue(smallMove) is var ms && ms >= 0 && ms <= 600_000
+                ? ms / 1000
+                : throw new ArgumentException("--small-move-ms must be between 0 and 600000"),
+            PlaceAtExec = !parse.GetValue(noExecPlacement),
             Speeds = SpeedSpec.Parse(parse.GetValue(speeds)!),
             Seed = parse.GetValue(seed),
             Cpus = Positive(parse.GetValue(cpus), "--cpus", 4096),
@@ -88,8 +113,11 @@ internal static class SimCommand
     private static void Print(SimulationOptions options, List<SimulationReport> reports)
     {
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine($"{options.Nodes} nodes, {options.Jobs.Count} jobs, seed {options.Seed}; ideal makespan {reports[0].Ideal.ToString("F1", c)} s");
-        var rows = new List<string[]> { new[] { "POLICY", "MAKESPAN", "÷IDEAL", "SLOWDOWN", "MIGRATIONS", "PER JOB", "GB MOVED", "LOST", "OVERCOMMIT", "WALL" } };
+        var what = options.Trees is { } t
+            ? $"{t.Parents} {(t.Kind == TreeKind.Fork ? "fork-and-forget parents" : "make drivers")}, {reports[0].Jobs} processes"
+            : $"{options.Jobs.Count} jobs";
+        Console.WriteLine($"{options.Nodes} nodes, {what}, seed {options.Seed}; ideal makespan {reports[0].Ideal.ToString("F1", c)} s");
+        var rows = new List<string[]> { new[] { "POLICY", "MAKESPAN", "÷IDEAL", "SLOWDOWN", "MIGRATIONS", "PER JOB", "PLACED", "GB MOVED", "LOST", "OVERCOMMIT", "WALL" } };
         rows.AddRange(reports.Select(r => new[]
         {
             r.Policy,
@@ -98,6 +126,7 @@ internal static class SimCommand
             r.MeanSlowdown.ToString("F2", c),
             r.Migrations.ToString(c),
             r.MigrationsPerJob.ToString("F2", c),
+            r.Placements.ToString(c),
             r.GigabytesMoved.ToString("F1", c),
             r.JobsLost.ToString(c),
             r.OvercommittedNodeSeconds.ToString("F0", c) + " s",

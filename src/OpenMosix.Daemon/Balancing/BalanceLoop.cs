@@ -122,7 +122,7 @@ public sealed partial class BalanceLoop(
 
     /// <summary>
     /// A process just registered (om run, no placement asked for), or a managed process's child that exec'd a program
-    /// worth moving (<see cref="ExecPlacement"/>): if this node has no CPU free for it, it starts
+    /// worth moving (<see cref="ChildPlacement"/>): if this node has no CPU free for it, it starts
     /// where it runs fastest (<see cref="StartPlacement"/>), moved as soon as it has exec'd its program. This node's
     /// load is counted fresh (its managed processes here now): the decaying average lags a burst of starts by seconds.
     /// Placements are decided one at a time, each counted before the next, so a burst is spread, not sent to one node.
@@ -179,7 +179,7 @@ public sealed partial class BalanceLoop(
     }
 
     /// <summary>What moving a process just started has cost lately (an average of the last placements; 50 ms before
-    /// the first): the yardstick for whether a short-lived program is worth moving (<see cref="ExecPlacementTiming"/>).</summary>
+    /// the first): the yardstick for whether a short-lived program is worth moving (<see cref="ExecPlacement"/>).</summary>
     public TimeSpan SmallMoveCost
     {
         get

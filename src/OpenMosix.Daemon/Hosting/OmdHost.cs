@@ -87,8 +87,8 @@ public static partial class OmdHost
             ? new BalanceLoop(migration, processes, migrating, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
             : null;
-        var execPlacement = balancer is null ? null : new ExecPlacement(processes, balancer.Started, migration.PlaceAfterExec,
-            () => balancer.SmallMoveCost, MonotonicClock.Now, loggers.CreateLogger("placement"));
+        var execPlacement = balancer is null ? null : new ChildPlacement(processes, balancer.Started, migration.PlaceAfterExec,
+            () => balancer.SmallMoveCost, MonotonicClock.Now, config.Balancer, loggers.CreateLogger("placement"));
         using var descendants = new DescendantTracker(processes, loggers.CreateLogger("processes"))
         {
             Execed = execPlacement is null ? null : execPlacement.Execed,

@@ -25,6 +25,10 @@ internal sealed class SimNode(int id, double speed, int cpus, double memory)
     /// <summary>Bumped on every change: completion events carry it, and stale ones are dropped.</summary>
     public int Version { get; private set; }
     public double OvercommittedSeconds { get; private set; }
+    /// <summary>Newborn processes waiting here for a free move slot to be placed (with their epoch when queued).</summary>
+    public Queue<(SimJob Job, int Epoch)> Placing { get; } = new();
+    /// <summary>Placements under way from here: at most the balancer's MaxConcurrentMoves at once.</summary>
+    public int PlacementsUnderWay { get; set; }
 
     public bool Overcommitted => MemoryUsed > MemoryTotal;
 
@@ -53,6 +57,14 @@ internal sealed class SimNode(int id, double speed, int cpus, double memory)
         Jobs.Add(job);
         MemoryUsed += job.Memory;
         _finishing.Enqueue((job, job.Epoch), job.Target);
+    }
+
+    /// <summary>A job here grows (or shrinks) to <paramref name="memory"/>: the rate may change with it.</summary>
+    public void Resize(SimJob job, double memory, double now)
+    {
+        Advance(now);
+        MemoryUsed += memory - job.Memory;
+        job.Memory = memory;
     }
 
     public void Leave(SimJob job, double now)

@@ -1,24 +1,27 @@
 using System.Diagnostics;
 using OpenMosix.Balancing;
+using OpenMosix.Balancing.Demand;
 using OpenMosix.Balancing.Model;
 using OpenMosix.Balancing.Policy;
 
 namespace OpenMosix.Simulator.Engine;
 
 /// <summary>
-/// A discrete-event run: job arrivals, completions under processor sharing, balancer rounds every tick (openmosix),
-/// moves that take their image's time on the link (the job makes no progress meanwhile), and node failures. Every
-/// random choice comes from one generator seeded by the options: the same options give the same report.
+/// A discrete-event run: job arrivals (or births in process trees), completions under processor sharing, balancer
+/// rounds every tick (openmosix), placement of newborn children (Simulation.Placement.cs), moves that take their
+/// image's time on the link (the job makes no progress meanwhile), and node failures. Every random choice comes from
+/// one generator seeded by the options: the same options give the same report.
 /// </summary>
-public sealed class Simulation
+public sealed partial class Simulation
 {
     private const double MiB = 1 << 20;
-    private enum Kind { Arrival, Completion, Tick, MoveArrives, Failure }
+    private enum Kind { Arrival, Completion, Tick, MoveArrives, Failure, Probation, PlacementDone }
     private readonly record struct Event(Kind Kind, int Subject, int Version);
 
     private readonly SimulationOptions _options;
     private readonly Random _random;
     private readonly SimNode[] _nodes;
+    private readonly Workload _workload;
     private readonly SimJob[] _jobs;
     private readonly PriorityQueue<Event, (double Time, long Order)> _events = new();
     private readonly BalancerOptions _balancer;
@@ -34,35 +37,23 @@ public sealed class Simulation
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Nodes < 1) throw new ArgumentException("a simulation needs at least one node");
-        if (options.Jobs.Origin == "node" && options.Jobs.OriginValue > options.Nodes)
-            throw new ArgumentException($"jobs start on node {options.Jobs.OriginValue}, but there are {options.Nodes} nodes");
         _options = options;
         _random = new Random(options.Seed);
         _balancer = options.Balancer with { LinkBytesPerSecond = options.BandwidthMBps * 1e6 };
         _nodes = [.. Enumerable.Range(0, options.Nodes).Select(i => new SimNode(i + 1, options.Speeds.For(i, _random), options.Cpus, options.NodeMemoryMiB * MiB))];
-        _jobs = new SimJob[options.Jobs.Count];
-        var arrival = 0.0;
-        for (var j = 0; j < _jobs.Length; j++)
-        {
-            if (options.Jobs.ArrivalRate > 0) arrival += -Math.Log(1 - _random.NextDouble()) / options.Jobs.ArrivalRate;
-            var work = Math.Max(0.001, options.Jobs.Length.Draw(_random));
-            var memory = Math.Max(1, options.Jobs.MemoryMiB.Draw(_random)) * MiB;
-            _jobs[j] = new SimJob(j, work, memory, arrival, OriginOf(j));
-        }
+        _workload = options.Trees is { } trees
+            ? new TreeWorkload(trees, options.Nodes, _random)
+            : new FlatWorkload(options.Jobs, options.Nodes, _random);
+        _jobs = _workload.Jobs;
+        _lifetimes = new ProgramLifetimes?[_nodes.Length];
     }
-
-    private int OriginOf(int job) => _options.Jobs.Origin switch
-    {
-        "node" => _options.Jobs.OriginValue,
-        "first" => 1 + job % Math.Min(_options.Jobs.OriginValue, _options.Nodes),
-        _ => 1 + _random.Next(_options.Nodes),
-    };
 
     public SimulationReport Run()
     {
         var wall = Stopwatch.StartNew();
-        var ideal = Ideal();
-        foreach (var job in _jobs) Schedule(job.Arrival, new Event(Kind.Arrival, job.Id, 0));
+        var fastest = _nodes.Max(n => n.Speed) / LoadMath.ReferenceSpeed;
+        var ideal = _workload.Ideal(_nodes.Sum(n => n.Speed * n.Cpus) / LoadMath.ReferenceSpeed, fastest);
+        foreach (var job in _workload.Initial()) Schedule(job.Arrival, new Event(Kind.Arrival, job.Id, 0));
         _open = _jobs.Length;
         if (_options.Policy == PlacementPolicy.OpenMosix) Schedule(_options.TickSeconds, new Event(Kind.Tick, 0, 0));
         foreach (var node in Pick(_options.Failures))
@@ -78,10 +69,11 @@ public sealed class Simulation
                 case Kind.Tick: Balance(); Schedule(_now + _options.TickSeconds, e); break;
                 case Kind.MoveArrives: Land(_jobs[e.Subject], e.Version); break;
                 case Kind.Failure: Fail(_nodes[e.Subject - 1]); break;
+                case Kind.Probation: Probation(_jobs[e.Subject], e.Version); break;
+                case Kind.PlacementDone: PlacementDone(_nodes[e.Subject - 1]); break;
             }
         }
         var finished = _jobs.Where(j => j.Finish >= 0).ToList();
-        var fastest = _nodes.Max(n => n.Speed) / LoadMath.ReferenceSpeed;
         return new SimulationReport(
             _options.Policy.ToString().ToLowerInvariant(),
             _nodes.Length,
@@ -91,6 +83,7 @@ public sealed class Simulation
             finished.Count == 0 ? 0 : finished.Average(j => (j.Finish - j.Arrival) / (j.Work / fastest)),
             _migrations,
             (double)_migrations / _jobs.Length,
+            _placements,
             _bytesMoved / 1e9,
             _jobs.Count(j => j.Lost),
             _nodes.Sum(n => n.OvercommittedSeconds),
@@ -98,17 +91,16 @@ public sealed class Simulation
             wall.Elapsed.TotalSeconds);
     }
 
-    private double Ideal()
-    {
-        var capacity = _nodes.Sum(n => n.Speed * n.Cpus) / LoadMath.ReferenceSpeed;
-        var fastest = _nodes.Max(n => n.Speed) / LoadMath.ReferenceSpeed;
-        return Math.Max(_jobs.Min(j => j.Arrival) + _jobs.Sum(j => j.Work) / capacity, _jobs.Max(j => j.Arrival + j.Work / fastest));
-    }
-
     private void Schedule(double time, Event e) => _events.Enqueue(e, (time, _order++));
 
     private void Arrive(SimJob job)
     {
+        // A child is forked by its parent: nobody forks it once the parent's node is dead.
+        if (job.Tree >= 0 && !_nodes[job.Home - 1].Alive)
+        {
+            Lose(job);
+            return;
+        }
         var node = _options.Policy switch
         {
             PlacementPolicy.Random => AliveOrNull(1 + _random.Next(_nodes.Length)),
@@ -121,7 +113,13 @@ public sealed class Simulation
             return;
         }
         job.Home = node.Id;
-        Join(node, job);
+        if (job.Tree >= 0 && _options.Policy == PlacementPolicy.OpenMosix && _options.PlaceAtExec)
+        {
+            job.Memory = Math.Min(job.FullMemory, SmallImage);
+            Join(node, job);
+            ConsiderPlacing(node, job);
+        }
+        else Join(node, job);
     }
 
     private SimNode? NextRoundRobin()
@@ -154,6 +152,7 @@ public sealed class Simulation
         {
             job.Finish = _now;
             _open--;
+            Ended(job);
         }
         Reschedule(node);
     }
@@ -217,13 +216,21 @@ public sealed class Simulation
     {
         from.Leave(job, _now);
         Reschedule(from);
+        _migrations++;
+        _bytesMoved += job.Memory;
+        Send(job, to, _balancer.MoveOverheadSeconds + job.Memory / _balancer.LinkBytesPerSecond);
+    }
+
+    /// <summary>A job that has left its node arrives at <paramref name="to"/> after <paramref name="seconds"/>, counted
+    /// there meanwhile so no other decision takes it for idle.</summary>
+    private void Send(SimJob job, SimNode to, double seconds)
+    {
+        // Where it goes it grows to its full size: count that there from the start.
+        job.Memory = job.FullMemory;
         job.LastMove = _now;
         to.Incoming++;
         to.IncomingMemory += job.Memory;
-        _migrations++;
-        _bytesMoved += job.Memory;
-        var transfer = _balancer.MoveOverheadSeconds + job.Memory / _balancer.LinkBytesPerSecond;
-        Schedule(_now + transfer, new Event(Kind.MoveArrives, job.Id, to.Id));
+        Schedule(_now + seconds, new Event(Kind.MoveArrives, job.Id, to.Id));
     }
 
     private void Land(SimJob job, int to)
@@ -246,6 +253,7 @@ public sealed class Simulation
     {
         if (!node.Alive) return;
         var victims = node.Jobs.ToList();
+        node.Placing.Clear();
         foreach (var job in victims) node.Leave(job, _now);
         node.Fail(_now);
         foreach (var job in victims) Lose(job);
@@ -266,6 +274,14 @@ public sealed class Simulation
         if (job.Done) return;
         job.Lost = true;
         _open--;
+        Ended(job);
+    }
+
+    /// <summary>A job finished or was lost: the children its tree forks now are born at once.</summary>
+    private void Ended(SimJob job)
+    {
+        if (job.Finish >= 0 && job.Tree >= 0) LifetimesOf(_nodes[job.Home - 1]).Record(job.Program, TimeSpan.FromSeconds(job.Work));
+        foreach (var born in _workload.After(job, _now)) Schedule(_now, new Event(Kind.Arrival, born.Id, 0));
     }
 
     private IEnumerable<SimNode> Pick(int count) => _nodes.OrderBy(_ => _random.Next()).Take(Math.Min(count, _nodes.Length)).ToList();

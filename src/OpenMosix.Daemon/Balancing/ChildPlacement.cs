@@ -1,4 +1,5 @@
 using OpenMosix.Admin;
+using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Balancing.Policy;
 using OpenMosix.Daemon.Processes;
@@ -10,13 +11,15 @@ namespace OpenMosix.Daemon.Balancing;
 /// <summary>
 /// Placement at exec for the descendants of managed processes: a child that execs a program is sent where it runs
 /// fastest while its image is tiny, so `make -j` and job launchers spread at once instead of waiting to be measured.
-/// When depends on the program's history on this node (<see cref="ExecPlacementTiming"/>): long-lived programs go at
-/// once, short-lived ones stay, unknown ones go once they have outlived a few move costs. Where: the wishes inherited
+/// When depends on the program's history on this node (<see cref="ExecPlacement"/>, the rule om sim uses too):
+/// long-lived programs go at once (after a glance that tells a CPU-bound run from a sleeper), short-lived ones stay,
+/// unknown ones go once they have outlived their move's cost; each only if it wanted a CPU most of the time since its
+/// exec (a sleeping process gains nothing from a faster node). Where: the wishes inherited
 /// from om run (--on, --among) if any, else the start placement of the balancer (only where this node has no CPU
 /// free). om run's own process is placed by its registration, not here.
 /// </summary>
-public sealed partial class ExecPlacement(ProcessRegistry registry, Action<ManagedProcess> placeByLoad,
-    Action<ManagedProcess, RunRequest> placeAsAsked, Func<TimeSpan> moveCost, Func<TimeSpan> now, ILogger logger)
+public sealed partial class ChildPlacement(ProcessRegistry registry, Action<ManagedProcess> placeByLoad,
+    Action<ManagedProcess, RunRequest> placeAsAsked, Func<TimeSpan> moveCost, Func<TimeSpan> now, BalancerOptions options, ILogger logger)
 {
     private readonly ProgramLifetimes _lifetimes = new();
     private readonly Lock _gate = new();
@@ -38,13 +41,14 @@ public sealed partial class ExecPlacement(ProcessRegistry registry, Action<Manag
         ArgumentNullException.ThrowIfNull(process);
         if (process.ParentPid == 0 || process.Locked || process.Hint == JobHint.Io
             || process.Request is { Home: true } || process.Program is not { } program) return;
-        var timing = ExecPlacementTiming.Decide(Typical(program), moveCost());
-        if (timing.Never)
+        var age = process.ExecutedAt is { } at ? now() - at : TimeSpan.Zero;
+        var verdict = ExecPlacement.Decide(Typical(program), age, moveCost(), options);
+        if (verdict.Timing == ExecTiming.Never)
         {
             LogTooShort(logger, process.Pid, program);
             return;
         }
-        var wait = timing.After - (process.ExecutedAt is { } at ? now() - at : TimeSpan.Zero);
+        var wait = verdict.Timing == ExecTiming.Now ? ExecPlacement.Glance - age : verdict.Wait;
         _ = Task.Run(async () =>
         {
             if (wait > TimeSpan.Zero) await Task.Delay(wait).ConfigureAwait(false);
@@ -60,7 +64,7 @@ public sealed partial class ExecPlacement(ProcessRegistry registry, Action<Manag
     {
         try
         {
-            return process.ExecutedAt is { } at && ExecPlacementTiming.WantsCpu(SchedStat.Read(process.Pid).Wanting, now() - at);
+            return process.ExecutedAt is { } at && ExecPlacement.WantsCpu(SchedStat.Read(process.Pid).Wanting, now() - at);
         }
         catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
         {
