@@ -7,18 +7,30 @@ internal static class PsCommand
 {
     public static Command Create()
     {
+        var tree = new Option<bool>("--tree", "-f")
+        {
+            Description = "Show each managed child under the managed process that forked it, its command indented (as ps f).",
+        };
+        var asTree = false;
         return ResultCommand.Create("ps",
-            "List the processes openMosix manages on this node: home processes (wherever they run now) and guests " +
-            "running here for other nodes. Also run as `mps`.",
-            [], AdminJsonContext.Default.ProcessList, _ => AdminCall.Run(c => c.ProcessesAsync()), Print);
+            "List the processes openMosix manages on this node: home processes (wherever they run now), with the managed " +
+            "process that forked each (PPID; 0 for one started with om run), and guests running here for other nodes. " +
+            "Also run as `mps`.",
+            [tree], AdminJsonContext.Default.ProcessList, parse =>
+            {
+                asTree = parse.GetValue(tree);
+                return AdminCall.Run(c => c.ProcessesAsync());
+            }, list => Print(list, asTree));
     }
 
-    private static void Print(ProcessList list)
+    private static void Print(ProcessList list, bool asTree)
     {
-        var table = new TextTable("PID", "USER", "HOME", "WHERE", "STATE", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
-        foreach (var p in list.Processes)
+        var table = new TextTable("PID", "PPID", "USER", "HOME", "WHERE", "STATE", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
+        var rows = asTree ? ProcessTreeOrder.Order(list.Processes) : [.. list.Processes.Select(p => (p, 0))];
+        foreach (var (p, depth) in rows)
             table.Add(
                 p.Pid.ToString(CultureInfo.InvariantCulture),
+                p.ParentPid.ToString(CultureInfo.InvariantCulture),
                 UserName(p.Uid),
                 p.Home.ToString(CultureInfo.InvariantCulture),
                 p.Where.ToString(CultureInfo.InvariantCulture),
@@ -28,7 +40,7 @@ internal static class PsCommand
                 p.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture),
                 p.MemoryBytes > 0 ? Units.Bytes(p.MemoryBytes) : "-",
                 p.CantMove.Count == 0 ? "-" : string.Join("; ", p.CantMove),
-                p.Command);
+                depth == 0 ? p.Command : new string(' ', 2 * depth - 2) + "\\_ " + p.Command);
         Console.Write(table.ToString());
     }
 
