@@ -25,7 +25,24 @@ public sealed class ChildrenCantMoveTests
         return (parent, child);
     }
 
-    private static void StopAll(ChildProcess parent) => Signals.Kill(-parent.Pid, Signals.SIGKILL);
+    /// <summary>Runs <paramref name="test"/> on such a parent and its child, then kills both (the whole group).</summary>
+    private static void WithParent(string background, Action<ChildProcess, int, string> test)
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        var (parent, child) = StartParent(background, output);
+        using (parent)
+        {
+            try
+            {
+                test(parent, child, output);
+            }
+            finally
+            {
+                Signals.Kill(-parent.Pid, Signals.SIGKILL);
+            }
+        }
+    }
 
     private static void AssertRunsOnUntouched(ChildProcess parent, string output, int child)
     {
@@ -40,46 +57,28 @@ public sealed class ChildrenCantMoveTests
     [Fact]
     public void A_process_with_a_running_child_is_refused_naming_the_child_and_runs_on_untouched()
     {
-        using var dir = new TempDirectory();
-        var (parent, child) = StartParent("/bin/sleep 60", dir.File("out"));
-        using (parent)
+        WithParent("/bin/sleep 60", (parent, child, output) =>
         {
-            try
-            {
-                using var engine = new CheckpointEngine();
-                var reason = $"has a child process ({child}) that it has not waited for; it can move once the child has been waited for";
-                Assert.Contains(reason, engine.AnalyzeCantMove(parent.Pid).Reasons);
-                var refused = Assert.Throws<CantMoveException>(() => engine.Checkpoint(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
-                Assert.Contains(reason, refused.Report.Reasons);
-                AssertRunsOnUntouched(parent, dir.File("out"), child);
-            }
-            finally
-            {
-                StopAll(parent);
-            }
-        }
+            using var engine = new CheckpointEngine();
+            var reason = $"has a child process ({child}) that it has not waited for; it can move once the child has been waited for";
+            Assert.Contains(reason, engine.AnalyzeCantMove(parent.Pid).Reasons);
+            var refused = Assert.Throws<CantMoveException>(() => engine.Checkpoint(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
+            Assert.Contains(reason, refused.Report.Reasons);
+            AssertRunsOnUntouched(parent, output, child);
+        });
     }
 
     [Fact]
     public void A_process_whose_child_has_exited_but_not_been_waited_for_is_refused()
     {
-        using var dir = new TempDirectory();
-        var (parent, child) = StartParent("/bin/true", dir.File("out"));
-        using (parent)
+        WithParent("/bin/true", (parent, child, output) =>
         {
-            try
-            {
-                Poll.Until(() => ProcFs.ReadStat(child).State == 'Z', Patience, "the child to be a zombie");
-                using var engine = new CheckpointEngine();
-                Assert.Contains(engine.AnalyzeCantMove(parent.Pid).Reasons, r => r.StartsWith($"has a child process ({child})", StringComparison.Ordinal));
-                Assert.Throws<CantMoveException>(() => engine.Checkpoint(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
-                AssertRunsOnUntouched(parent, dir.File("out"), child);
-            }
-            finally
-            {
-                StopAll(parent);
-            }
-        }
+            Poll.Until(() => ProcFs.ReadStat(child).State == 'Z', Patience, "the child to be a zombie");
+            using var engine = new CheckpointEngine();
+            Assert.Contains(engine.AnalyzeCantMove(parent.Pid).Reasons, r => r.StartsWith($"has a child process ({child})", StringComparison.Ordinal));
+            Assert.Throws<CantMoveException>(() => engine.Checkpoint(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
+            AssertRunsOnUntouched(parent, output, child);
+        });
     }
 
     [Fact]
@@ -87,26 +86,17 @@ public sealed class ChildrenCantMoveTests
     {
         // The analysis cannot be made to miss a child on cue, so the dumper is run alone, as after an analysis that
         // came just before the fork: its own check, made while the process is frozen, must catch the child.
-        using var dir = new TempDirectory();
-        var (parent, child) = StartParent("/bin/sleep 60", dir.File("out"));
-        using (parent)
+        WithParent("/bin/sleep 60", (parent, child, output) =>
         {
-            try
-            {
-                using var tracer = new TracerThread();
-                var dumper = new Dumper(NullLogger.Instance, tracer);
-                var kept = new List<int>();
-                var refused = Assert.Throws<CantMoveException>(() =>
-                    tracer.Run(() => dumper.Dump(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill), kept.Add)));
-                Assert.Equal([CantMoveAnalyzer.ChildrenReason([child])!], refused.Report.Reasons);
-                Assert.Empty(kept);
-                AssertRunsOnUntouched(parent, dir.File("out"), child);
-            }
-            finally
-            {
-                StopAll(parent);
-            }
-        }
+            using var tracer = new TracerThread();
+            var dumper = new Dumper(NullLogger.Instance, tracer);
+            var kept = new List<int>();
+            var refused = Assert.Throws<CantMoveException>(() =>
+                tracer.Run(() => dumper.Dump(parent.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill), kept.Add)));
+            Assert.Equal([CantMoveAnalyzer.ChildrenReason([child])!], refused.Report.Reasons);
+            Assert.Empty(kept);
+            AssertRunsOnUntouched(parent, output, child);
+        });
     }
 
     [Fact]

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Events;
@@ -10,87 +8,66 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Daemon.Tests.Processes;
 
 /// <summary>Descendants of managed processes found in /proc (after lost events) and from the kernel's own events.</summary>
-public sealed class DescendantDiscoveryTests
+public sealed class DescendantDiscoveryTests() : RecordingTrackerTests(2)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private readonly ProcessRegistry _registry = new(2);
-    private readonly ConcurrentQueue<ManagedProcess> _execed = new();
-    private readonly ConcurrentQueue<(string Program, TimeSpan Lifetime)> _ended = new();
-
-    private DescendantTracker Tracker() => new(_registry, NullLogger.Instance)
-    {
-        Execed = _execed.Enqueue,
-        Ended = (program, lifetime) => _ended.Enqueue((program, lifetime)),
-    };
-
     private static string? ExecutableOf(int pid) => ProcessRegistry.ExecutableOf(pid);
 
-    /// <summary>A shell with a sleeping child and a child shell, whose own child sleeps: three descendants.</summary>
-    private static (ChildProcess Shell, List<(int Pid, int Parent)> Descendants) StartShellWithGrandchildren()
+    /// <summary>Runs <paramref name="test"/> on a shell with a sleeping child and a child shell whose own child
+    /// sleeps (three descendants, each with its parent), then kills them all (the whole group).</summary>
+    private static void WithShellTree(Action<ChildProcess, List<(int Pid, int Parent)>> test)
     {
-        var shell = ChildProcess.Start("/bin/sh", ["-c", "/bin/sleep 60 & /bin/sh -c '/bin/sleep 61 & wait' & wait"]);
-        List<(int Pid, int Parent)> found = [];
-        Poll.Until(() =>
+        using var shell = ChildProcess.Start("/bin/sh", ["-c", "/bin/sleep 60 & /bin/sh -c '/bin/sleep 61 & wait' & wait"]);
+        try
         {
-            found = ProcessTable.Descendants(ProcessTable.ReadParents(), new HashSet<int> { shell.Pid });
-            var parents = found.Select(f => f.Parent).ToHashSet();
-            return found.Count == 3 && found.Where(f => !parents.Contains(f.Pid)).All(f => ExecutableOf(f.Pid)?.EndsWith("/sleep", StringComparison.Ordinal) == true);
-        }, Patience, "a shell with a child, a child shell and a grandchild, all sleeping");
-        return (shell, found);
+            List<(int Pid, int Parent)> found = [];
+            Poll.Until(() =>
+            {
+                found = ProcessTable.Descendants(ProcessTable.ReadParents(), new HashSet<int> { shell.Pid });
+                var parents = found.Select(f => f.Parent).ToHashSet();
+                return found.Count == 3 && found.Where(f => !parents.Contains(f.Pid)).All(f => ExecutableOf(f.Pid)?.EndsWith("/sleep", StringComparison.Ordinal) == true);
+            }, Patience, "a shell with a child, a child shell and a grandchild, all sleeping");
+            test(shell, found);
+        }
+        finally
+        {
+            Signals.Kill(-shell.Pid, Signals.SIGKILL);
+        }
     }
-
-    private static void KillGroup(ChildProcess shell) => Signals.Kill(-shell.Pid, Signals.SIGKILL);
 
     [Fact]
     public void A_rescan_registers_children_and_grandchildren_of_a_managed_process_parents_first()
     {
-        var (shell, descendants) = StartShellWithGrandchildren();
-        using (shell)
+        WithShellTree((shell, descendants) =>
         {
-            try
-            {
-                var root = _registry.Register(shell.Pid, 0);
-                _registry.Update(root, p => p.Locked = true);
-                using var tracker = Tracker();
-                var before = MonotonicClock.Now();
+            var root = Registry.Register(shell.Pid, 0);
+            Registry.Update(root, p => p.Locked = true);
+            using var tracker = Tracker();
+            var before = MonotonicClock.Now();
 
-                Assert.Equal(3, tracker.Rescan());
+            Assert.Equal(3, tracker.Rescan());
 
-                foreach (var (pid, parent) in descendants)
-                {
-                    var found = _registry.FindHome(pid);
-                    Assert.NotNull(found);
-                    Assert.Equal((parent, true, ExecutableOf(pid)), (found.ParentPid, found.Locked, found.Program));
-                    Assert.InRange(found.ExecutedAt!.Value, before, MonotonicClock.Now());
-                }
-                Assert.Equal(descendants.Select(d => d.Pid).Order(), _execed.Select(p => p.Pid).Order());
-                Assert.Equal(0, tracker.Rescan());
-            }
-            finally
+            foreach (var (pid, parent) in descendants)
             {
-                KillGroup(shell);
+                var found = Registry.FindHome(pid);
+                Assert.NotNull(found);
+                Assert.Equal((parent, true, ExecutableOf(pid)), (found.ParentPid, found.Locked, found.Program));
+                Assert.InRange(found.ExecutedAt!.Value, before, MonotonicClock.Now());
             }
-        }
+            Assert.Equal(descendants.Select(d => d.Pid).Order(), Execed.Select(p => p.Pid).Order());
+            Assert.Equal(0, tracker.Rescan());
+        });
     }
 
     [Fact]
     public void Lost_events_make_the_tracker_look_at_proc()
     {
-        var (shell, descendants) = StartShellWithGrandchildren();
-        using (shell)
+        WithShellTree((shell, descendants) =>
         {
-            try
-            {
-                _registry.Register(shell.Pid, 0);
-                using var tracker = Tracker();
-                tracker.Handle(new ProcessEvent(ProcessEventKind.Lost, 0, 0, TimeSpan.Zero));
-                Assert.All(descendants, d => Assert.Equal(d.Parent, _registry.FindHome(d.Pid)?.ParentPid));
-            }
-            finally
-            {
-                KillGroup(shell);
-            }
-        }
+            Registry.Register(shell.Pid, 0);
+            using var tracker = Tracker();
+            tracker.Handle(new ProcessEvent(ProcessEventKind.Lost, 0, 0, TimeSpan.Zero));
+            Assert.All(descendants, d => Assert.Equal(d.Parent, Registry.FindHome(d.Pid)?.ParentPid));
+        });
     }
 
     [Fact]
@@ -99,7 +76,7 @@ public sealed class DescendantDiscoveryTests
         using var sleep = ChildProcess.Start("/bin/sleep", ["62"]);
         using var tracker = Tracker();
         Assert.Equal(0, tracker.Rescan());
-        Assert.Empty(_registry.HomePids());
+        Assert.Empty(Registry.HomePids());
     }
 
     [Fact]
@@ -111,7 +88,7 @@ public sealed class DescendantDiscoveryTests
             // The shell forks only once it reads a line: by then it is managed and the tracker listens.
             using var shell = ChildProcess.Start("/bin/sh", ["-c", "read line; /bin/sleep 63; exit 0"], stdin: read);
             read.Dispose();
-            _registry.Register(shell.Pid, 0);
+            Registry.Register(shell.Pid, 0);
             using var tracker = Tracker();
             tracker.Start();
             Assert.True(tracker.Connected);
@@ -119,14 +96,14 @@ public sealed class DescendantDiscoveryTests
             Descriptors.WriteAll(write, Encoding.ASCII.GetBytes("go\n"));
             var child = 0;
             Poll.Until(() => ProcFs.ReadChildren(shell.Pid) is [var only] && (child = only) > 0
-                && _registry.FindHome(only)?.Program?.EndsWith("/sleep", StringComparison.Ordinal) == true, Patience, "the shell's child to be managed and exec sleep");
+                && Registry.FindHome(only)?.Program?.EndsWith("/sleep", StringComparison.Ordinal) == true, Patience, "the shell's child to be managed and exec sleep");
 
-            var managed = _registry.FindHome(child)!;
+            var managed = Registry.FindHome(child)!;
             Assert.Equal((shell.Pid, ProcessState.Home, "/bin/sleep 63"), (managed.ParentPid, managed.State, managed.Command));
-            Poll.Until(() => _execed.Any(p => p.Pid == child), Patience, "the exec to be passed on");
+            Poll.Until(() => Execed.Any(p => p.Pid == child), Patience, "the exec to be passed on");
             Signals.Kill(child, Signals.SIGKILL);
-            Poll.Until(() => _registry.FindHome(child) is null, Patience, "the child's exit to be seen");
-            var (program, lifetime) = Assert.Single(_ended);
+            Poll.Until(() => Registry.FindHome(child) is null, Patience, "the child's exit to be seen");
+            var (program, lifetime) = Assert.Single(Ended);
             Assert.Equal(managed.Program, program);
             Assert.True(lifetime > TimeSpan.Zero && lifetime < Patience * 2, $"lifetime {lifetime}");
             Assert.Equal(new ChildExit(0, 0), shell.WaitForExit(Patience));

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Processes;
@@ -11,19 +9,9 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Daemon.Tests.Processes;
 
 /// <summary>Fork-and-forget with a real registry and real processes: events fed by hand, then the kernel's own.</summary>
-public sealed class DescendantTrackerTests
+public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Born = TimeSpan.FromSeconds(1000), Execd = TimeSpan.FromSeconds(1001);
-    private readonly ProcessRegistry _registry = new(4);
-    private readonly ConcurrentQueue<ManagedProcess> _execed = new();
-    private readonly ConcurrentQueue<(string Program, TimeSpan Lifetime)> _ended = new();
-
-    private DescendantTracker Tracker() => new(_registry, NullLogger.Instance)
-    {
-        Execed = _execed.Enqueue,
-        Ended = (program, lifetime) => _ended.Enqueue((program, lifetime)),
-    };
 
     private static ChildProcess StartSleep(string seconds)
     {
@@ -35,8 +23,8 @@ public sealed class DescendantTrackerTests
     /// <summary>A managed parent with settings of its own to hand down.</summary>
     private ManagedProcess RegisterParent(int pid)
     {
-        var parent = _registry.Register(pid, 0, DecayMode.Fast, JobHint.Cpu);
-        _registry.Update(parent, p =>
+        var parent = Registry.Register(pid, 0, DecayMode.Fast, JobHint.Cpu);
+        Registry.Update(parent, p =>
         {
             p.Locked = true;
             p.Request = new RunRequest(0, [2, 3], Fallback: true, Home: false, Lock: true);
@@ -54,12 +42,12 @@ public sealed class DescendantTrackerTests
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, childProcess.Pid, parentProcess.Pid, Born));
 
-        var child = _registry.FindHome(childProcess.Pid);
+        var child = Registry.FindHome(childProcess.Pid);
         Assert.NotNull(child);
         Assert.Equal((parentProcess.Pid, true, DecayMode.Fast, JobHint.Cpu, parent.Request, parent.Command, (ushort)4, ProcessState.Home, Born),
             (child.ParentPid, child.Locked, child.Decay, child.Hint, child.Request, child.Command, child.Home, child.State, child.ExecutedAt));
-        Assert.Equal(parentProcess.Pid, _registry.Row(child).ParentPid);
-        Assert.Empty(_execed);
+        Assert.Equal(parentProcess.Pid, Registry.Row(child).ParentPid);
+        Assert.Empty(Execed);
     }
 
     [Fact]
@@ -69,8 +57,8 @@ public sealed class DescendantTrackerTests
         using var childProcess = StartSleep("74");
         using var tracker = Tracker();
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, childProcess.Pid, parentProcess.Pid, Born));
-        Assert.Null(_registry.FindHome(childProcess.Pid));
-        Assert.Empty(_registry.HomePids());
+        Assert.Null(Registry.FindHome(childProcess.Pid));
+        Assert.Empty(Registry.HomePids());
     }
 
     [Fact]
@@ -80,15 +68,15 @@ public sealed class DescendantTrackerTests
         using var guest = StartSleep("76");
         using var first = StartSleep("77");
         using var second = StartSleep("78");
-        _registry.Update(_registry.Register(away.Pid, 0), p => (p.State, p.Where) = (ProcessState.Remote, 2));
-        _registry.AddGuest(guest.Pid, 0, home: 1, "guest", homePid: 900, DecayMode.None, JobHint.Io);
+        Registry.Update(Registry.Register(away.Pid, 0), p => (p.State, p.Where) = (ProcessState.Remote, 2));
+        Registry.AddGuest(guest.Pid, 0, home: 1, "guest", homePid: 900, DecayMode.None, JobHint.Io);
         using var tracker = Tracker();
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, first.Pid, away.Pid, Born));
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, second.Pid, guest.Pid, Born));
 
-        Assert.Null(_registry.FindHome(first.Pid));
-        var child = _registry.FindHome(second.Pid);
+        Assert.Null(Registry.FindHome(first.Pid));
+        var child = Registry.FindHome(second.Pid);
         Assert.NotNull(child);
         Assert.Equal(((ushort)4, guest.Pid, DecayMode.None, JobHint.Io), (child.Home, child.ParentPid, child.Decay, child.Hint));
     }
@@ -102,7 +90,7 @@ public sealed class DescendantTrackerTests
         RegisterParent(parentProcess.Pid);
         using var tracker = Tracker();
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, gone.Pid, parentProcess.Pid, Born));
-        Assert.Null(_registry.FindHome(gone.Pid));
+        Assert.Null(Registry.FindHome(gone.Pid));
     }
 
     [Fact]
@@ -116,9 +104,9 @@ public sealed class DescendantTrackerTests
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exec, childProcess.Pid, 0, Execd));
 
-        var child = _registry.FindHome(childProcess.Pid)!;
+        var child = Registry.FindHome(childProcess.Pid)!;
         Assert.Equal((new FileInfo($"/proc/{childProcess.Pid}/exe").LinkTarget, "/bin/sleep 81", Execd), (child.Program, child.Command, child.ExecutedAt));
-        Assert.Equal([child], _execed);
+        Assert.Equal([child], Execed);
     }
 
     [Fact]
@@ -126,16 +114,16 @@ public sealed class DescendantTrackerTests
     {
         using var moving = StartSleep("82");
         using var stranger = StartSleep("83");
-        var process = _registry.Register(moving.Pid, 0);
-        _registry.Update(process, p => p.State = ProcessState.Migrating);
+        var process = Registry.Register(moving.Pid, 0);
+        Registry.Update(process, p => p.State = ProcessState.Migrating);
         using var tracker = Tracker();
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exec, moving.Pid, 0, Execd));
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exec, stranger.Pid, 0, Execd));
 
         Assert.Null(process.Program);
-        Assert.Null(_registry.FindHome(stranger.Pid));
-        Assert.Empty(_execed);
+        Assert.Null(Registry.FindHome(stranger.Pid));
+        Assert.Empty(Execed);
     }
 
     [Fact]
@@ -147,34 +135,34 @@ public sealed class DescendantTrackerTests
         using var tracker = Tracker();
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, childProcess.Pid, parentProcess.Pid, Born));
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exec, childProcess.Pid, 0, Execd));
-        var program = _registry.FindHome(childProcess.Pid)!.Program!;
+        var program = Registry.FindHome(childProcess.Pid)!.Program!;
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exit, childProcess.Pid, parentProcess.Pid, Execd + TimeSpan.FromSeconds(2.5)));
 
-        Assert.Equal([(program, TimeSpan.FromSeconds(2.5))], _ended);
-        Assert.Null(_registry.FindHome(childProcess.Pid));
-        Assert.NotNull(_registry.FindHome(parentProcess.Pid));
+        Assert.Equal([(program, TimeSpan.FromSeconds(2.5))], Ended);
+        Assert.Null(Registry.FindHome(childProcess.Pid));
+        Assert.NotNull(Registry.FindHome(parentProcess.Pid));
     }
 
     [Fact]
     public void An_exit_without_an_exec_seen_is_forgotten_without_a_lifetime()
     {
         using var sleep = StartSleep("86");
-        _registry.Register(sleep.Pid, 0);
+        Registry.Register(sleep.Pid, 0);
         using var tracker = Tracker();
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exit, sleep.Pid, 1, Execd));
-        Assert.Empty(_ended);
-        Assert.Null(_registry.FindHome(sleep.Pid));
+        Assert.Empty(Ended);
+        Assert.Null(Registry.FindHome(sleep.Pid));
     }
 
     [Fact]
     public void An_exit_of_a_process_away_leaves_it_to_the_migration()
     {
         using var sleep = StartSleep("87");
-        var process = _registry.Register(sleep.Pid, 0);
-        _registry.Update(process, p => (p.State, p.Where) = (ProcessState.Remote, 2));
+        var process = Registry.Register(sleep.Pid, 0);
+        Registry.Update(process, p => (p.State, p.Where) = (ProcessState.Remote, 2));
         using var tracker = Tracker();
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exit, sleep.Pid, 1, Execd));
-        Assert.Same(process, _registry.FindHome(sleep.Pid));
+        Assert.Same(process, Registry.FindHome(sleep.Pid));
     }
 }
