@@ -40,4 +40,17 @@ public sealed class ExecPlacementTests
         Assert.Equal(Ms(120), ExecPlacement.Decide(null, TimeSpan.Zero, Ms(60), Options).Wait);
         Assert.Equal(Ms(120), ExecPlacement.Decide(null, TimeSpan.Zero, MoveCost, Options with { CostFactor = 3 }).Wait);
     }
+
+    [Theory]
+    [InlineData(100, 100, true)]
+    [InlineData(50, 100, true)]
+    [InlineData(49, 100, false)]
+    [InlineData(0, 100, false)]
+    [InlineData(180, 100, true)] // waiting on a crowded node counts as wanting
+    [InlineData(0, 0, false)]
+    [InlineData(5, 0, false)] // no age yet: nothing is known
+    public void A_process_wants_a_cpu_when_it_ran_or_waited_to_run_at_least_half_its_age(double wantingMs, double ageMs, bool wants)
+    {
+        Assert.Equal(wants, ExecPlacement.WantsCpu(Ms(wantingMs), Ms(ageMs)));
+    }
 }

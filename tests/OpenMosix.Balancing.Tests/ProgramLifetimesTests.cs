@@ -44,4 +44,51 @@ public sealed class ProgramLifetimesTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProgramLifetimes(knownAfter: 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ProgramLifetimes(knownAfter: 5, kept: 4));
     }
+
+    private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
+
+    [Fact]
+    public void Programs_are_told_apart_by_their_exact_path()
+    {
+        var lifetimes = new ProgramLifetimes(knownAfter: 1);
+        lifetimes.Record("/usr/bin/cc", Ms(1000));
+        lifetimes.Record("/usr/bin/CC", Ms(3));
+        Assert.Equal((Ms(1000), Ms(3), 2), (lifetimes.Typical("/usr/bin/cc"), lifetimes.Typical("/usr/bin/CC"), lifetimes.Count));
+    }
+
+    [Fact]
+    public void The_program_unused_longest_is_forgotten_when_a_new_one_comes_past_the_limit()
+    {
+        var lifetimes = new ProgramLifetimes(knownAfter: 1, programsKept: 4);
+        for (var i = 0; i < 4; i++) lifetimes.Record($"/bin/p{i}", Ms(i + 1));
+        // p0 ran again lately, so p1 is now the one unused longest.
+        lifetimes.Record("/bin/p0", Ms(1));
+        lifetimes.Record("/bin/new", Ms(9));
+        Assert.Equal(4, lifetimes.Count);
+        Assert.Null(lifetimes.Typical("/bin/p1"));
+        Assert.Equal(Ms(1), lifetimes.Typical("/bin/p0"));
+        Assert.Equal(Ms(3), lifetimes.Typical("/bin/p2"));
+        Assert.Equal(Ms(9), lifetimes.Typical("/bin/new"));
+        lifetimes.Record("/bin/newer", Ms(9));
+        Assert.Null(lifetimes.Typical("/bin/p2"));
+    }
+
+    [Fact]
+    public void Asking_for_a_typical_lifetime_does_not_count_as_a_use()
+    {
+        var lifetimes = new ProgramLifetimes(knownAfter: 1, programsKept: 2);
+        lifetimes.Record("/bin/a", Ms(1));
+        lifetimes.Record("/bin/b", Ms(1));
+        Assert.NotNull(lifetimes.Typical("/bin/a"));
+        lifetimes.Record("/bin/c", Ms(1));
+        Assert.Null(lifetimes.Typical("/bin/a"));
+    }
+
+    [Fact]
+    public void A_negative_lifetime_counts_as_zero()
+    {
+        var lifetimes = new ProgramLifetimes(knownAfter: 1);
+        lifetimes.Record("p", Ms(-5));
+        Assert.Equal(TimeSpan.Zero, lifetimes.Typical("p"));
+    }
 }

@@ -11,19 +11,38 @@ namespace OpenMosix.Linux.Events;
 /// </summary>
 public static class InitialNetworkNamespace
 {
-    private const string Initial = "/proc/1/ns/net";
+    private const string OfInit = "/proc/1/ns/net", OfKthreadd = "/proc/2/ns/net";
 
-    public static bool IsCurrent()
+    /// <summary>PID 1's namespace; where root may not look at PID 1 (an init that is not dumpable, as in some
+    /// sandboxes: its link then reads as none), that of kthreadd, PID 2, whose kernel threads all live in the initial
+    /// network namespace.</summary>
+    private static string Initial() => Target(OfInit) is null && IsKthreadd() ? OfKthreadd : OfInit;
+
+    private static string? Target(string link)
     {
         try
         {
-            return new FileInfo("/proc/thread-self/ns/net").LinkTarget == new FileInfo(Initial).LinkTarget;
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsKthreadd()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/2/comm") == "kthreadd\n";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
     }
+
+    public static bool IsCurrent() => Target("/proc/thread-self/ns/net") is { } current && current == Target(Initial());
 
     public static T Run<T>(Func<T> work)
     {
@@ -36,7 +55,8 @@ public static class InitialNetworkNamespace
         {
             try
             {
-                using var target = Sys.Open(Initial, OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0).OrThrow("open", Initial);
+                var initial = Initial();
+                using var target = Sys.Open(initial, OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0).OrThrow("open", initial);
                 if (Sys.Setns(target, Sys.CLONE_NEWNET) != 0) throw SyscallException.FromLastError("setns");
                 result = work();
             }

@@ -32,7 +32,10 @@ public sealed class ProcessEventSource : IDisposable
             // A bigger queue rides out a burst of forks while omd is busy elsewhere; refused, the default is kept.
             var size = ReceiveBuffer;
             _ = Sys.Setsockopt(socket, Sys.SOL_SOCKET, Sys.SO_RCVBUFFORCE, &size, sizeof(int));
-            Subscribe(socket);
+            // The plain request first (every kernel takes it), then the filtered one, which kernels before 6.6
+            // ignore: they deliver every kind of event, which the parser skips.
+            Subscribe(socket, filtered: false);
+            Subscribe(socket, filtered: true);
             return new ProcessEventSource(socket);
         }
         catch
@@ -42,18 +45,18 @@ public sealed class ProcessEventSource : IDisposable
         }
     }
 
-    private static unsafe void Subscribe(SafeFileHandle socket)
+    private static unsafe void Subscribe(SafeFileHandle socket, bool filtered)
     {
-        Span<byte> message = stackalloc byte[16 + 20 + 8];
+        Span<byte> message = stackalloc byte[16 + 20 + (filtered ? 8 : 4)];
         message.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(message[4..], 3); // NLMSG_DONE: the connector's requests are single
         var connector = message[16..];
         BinaryPrimitives.WriteUInt32LittleEndian(connector, 1); // CN_IDX_PROC
         BinaryPrimitives.WriteUInt32LittleEndian(connector[4..], 1); // CN_VAL_PROC
-        BinaryPrimitives.WriteUInt16LittleEndian(connector[16..], 8); // struct proc_input
+        BinaryPrimitives.WriteUInt16LittleEndian(connector[16..], (ushort)(filtered ? 8 : 4)); // struct proc_input, or the op alone
         BinaryPrimitives.WriteUInt32LittleEndian(connector[20..], ListenOperation);
-        BinaryPrimitives.WriteUInt32LittleEndian(connector[24..], Wanted);
+        if (filtered) BinaryPrimitives.WriteUInt32LittleEndian(connector[24..], Wanted);
         fixed (byte* bytes = message)
         {
             if (Sys.Send(socket, bytes, (nuint)message.Length, 0) < 0) throw SyscallException.FromLastError("send");

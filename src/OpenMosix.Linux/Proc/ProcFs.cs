@@ -70,7 +70,16 @@ public static class ProcFs
     public static List<int> ReadChildren(int pid)
     {
         var children = new List<int>();
-        foreach (var task in ReadTasks(pid))
+        List<int> tasks;
+        try
+        {
+            tasks = ReadTasks(pid);
+        }
+        catch (ProcessAccessException) when (!Directory.Exists($"/proc/{pid}"))
+        {
+            return children;
+        }
+        foreach (var task in tasks)
         {
             string text;
             try
