@@ -9,7 +9,7 @@ namespace OpenMosix.Linux;
 /// </summary>
 public static class Terminal
 {
-    private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414,
+    private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TIOCGWINSZ = 0x5413, FIONREAD = 0x541B, TIOCSWINSZ = 0x5414,
         TIOCPKT = 0x5420, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
     public const int TermiosSize = 60, WinsizeSize = 8;
     // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
@@ -67,6 +67,15 @@ public static class Terminal
         var modes = new byte[TermiosSize];
         fixed (byte* p = modes)
             return Sys.Ioctl(tty, TCGETS, p) == 0 ? modes : null;
+    }
+
+    /// <summary>How many bytes a read would return now (FIONREAD; in canonical mode whole lines only). A reader that
+    /// shares the terminal with others reads no more than that, so it never blocks on input someone else took.</summary>
+    public static unsafe int QueuedInput(SafeFileHandle tty)
+    {
+        int queued;
+        if (Sys.Ioctl(tty, FIONREAD, &queued) != 0) throw SyscallException.FromLastError("ioctl(FIONREAD)");
+        return queued;
     }
 
     public static unsafe byte[]? ReadSize(SafeFileHandle tty)

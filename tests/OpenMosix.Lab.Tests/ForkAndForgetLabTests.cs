@@ -9,14 +9,20 @@ public sealed class ForkLab : IDisposable
 {
     internal TestLab Lab { get; } = TestLab.WithDaemons(4, "--cpus", "0.5,0.5,0.5,0.5", "--timeout", "15");
 
+    public const string Collection = "fork lab";
+
     public void Dispose() => Lab.Dispose();
 }
+
+[CollectionDefinition(ForkLab.Collection)]
+public sealed class ForkLabCollection : ICollectionFixture<ForkLab>;
 
 /// <summary>
 /// Fork-and-forget, as openMosix users knew it: what a managed process forks is managed from birth, spreads over the
 /// cluster by itself, and its parent waits for it as if nothing had moved.
 /// </summary>
-public sealed class ForkAndForgetLabTests(ForkLab fixture) : IClassFixture<ForkLab>
+[Collection(ForkLab.Collection)]
+public sealed class ForkAndForgetLabTests(ForkLab fixture)
 {
     private TestLab Lab => fixture.Lab;
     private static string Spinner => TestPrograms.Locate("spinner");

@@ -13,6 +13,9 @@ public sealed class ProcStat
     public string Comm => _fields[2];
     public char State => _fields[3][0];
     public int PPid => (int)Number(4);
+    public int ProcessGroup => (int)Number(5);
+    /// <summary>The foreground process group of its controlling terminal (-1: it has none).</summary>
+    public int TerminalForegroundGroup => (int)(long)Number(8);
     public ulong Flags => Number(9);
     public ulong StartStack => Number(28);
     public ulong StartBrk => Number(47);

@@ -48,7 +48,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     {
         descriptors.Remove(0, out var stdin);
         var inputStop = new CancellationTokenSource();
-        var input = InputPump.Start(stdin, talk.Link, inputStop.Token);
+        var input = InputPump.Start(stdin, Pid, talk.Link, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
         void Write(Frame frame)
         {
@@ -94,7 +94,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                         if (cameHome) break;
                         inputStop.Dispose();
                         inputStop = new CancellationTokenSource();
-                        input = InputPump.Start(stdin, talk.Link, inputStop.Token);
+                        input = InputPump.Start(stdin, Pid, talk.Link, inputStop.Token);
                         break;
                 }
             }
