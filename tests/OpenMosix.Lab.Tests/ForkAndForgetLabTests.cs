@@ -99,6 +99,28 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
             Assert.DoesNotContain(Lab.Processes(node).Processes, p => p.State == "guest");
     }
 
+    [Fact]
+    public void A_process_running_away_from_home_forks_managed_children_that_are_placed_and_waited_for()
+    {
+        var rate = CommandRun.Run(Spinner, ["--rate"]).Stdout.Trim();
+        // Builtins only at first (no fork), so that the shell is on node 2 before its children are born.
+        var script = $$"""
+            x=0; while [ $x -lt 100000 ]; do x=$((x+1)); done
+            for i in 1 2 3 4; do {{Spinner}} 8 {{rate}} > /dev/null & pids+=($!); done
+            for p in "${pids[@]}"; do wait $p; echo "status $?"; done
+            """;
+        using var shell = Lab.Managed(1, "--on", "2", "bash", "-c", script);
+        Poll.Until(() => Lab.Processes(1).Processes.Any(p => p.Pid == shell.Pid && p.State == "remote" && p.Where == 2),
+            TimeSpan.FromSeconds(20), "the shell to run on node 2");
+        var guest = Lab.Processes(2).Processes.Single(p => p.State == "guest" && p.RemotePid == shell.Pid).Pid;
+        IReadOnlyList<ProcessRow> Children() => [.. Lab.Processes(2).Processes.Where(p => p.ParentPid == guest)];
+        Poll.Until(() => Children().Count == 4, TimeSpan.FromSeconds(20), "node 2 to manage the four children born there");
+        Poll.Until(() => Children().Any(c => c.State == "remote" && c.Where != 2), TimeSpan.FromSeconds(30),
+            "node 2 to place some of them on other nodes");
+        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+        Assert.Equal(Enumerable.Repeat("status 0", 4), shell.Lines());
+    }
+
     private readonly string _markers = Path.Combine(Path.GetTempPath(), $"om-fork-{Guid.NewGuid():N}");
 
     private string Marker(string name) => $"{_markers}-{name}";
