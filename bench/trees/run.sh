@@ -8,12 +8,13 @@
 #     and without, alternated, the median of each.
 # Goal (issue #13): 1 and 2 at most 1.25x, 3 at most 1.05x. Needs root (the lab).
 # usage: bench/trees/run.sh [--seconds 6] [--units 16] [--functions 150] [--make-jobs 8] [--loop 10000] [--repeat 3]
+#                           [--parts 123]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
-seconds=6; units=16; functions=150; make_jobs=8; loop=10000; repeat=3
+seconds=6; units=16; functions=150; make_jobs=8; loop=10000; repeat=3; parts=123
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     --make-jobs) make_jobs=$2; shift 2 ;;
     --loop) loop=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
+    --parts) parts=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +42,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(
 lab_up() { "$om" lab down --name "$lab" > /dev/null 2>&1 || true; "$om" lab up --name "$lab" "$@" > /dev/null; }
 in_node() { "$om" lab exec --name "$lab" 1 -- "$@"; }
 
+if [[ $parts == *1* ]]; then
 jobs_script="for i in 1 2 3 4 5 6 7 8; do $spinner $seconds $rate > /dev/null & done; wait"
 echo "== 1. eight CPU jobs forked by one shell ($seconds s of CPU each at $rate rounds/s)"
 lab_up --nodes 4 --cpus 0.5
@@ -47,6 +50,9 @@ start=$(now); bash -c "$jobs_script"; direct=$(since "$start")
 start=$(now); in_node "$om" run bash -c "$jobs_script"; managed=$(since "$start")
 echo "straight on this machine: ${direct} s   om run on node 1 of 4 x 0.5 CPU: ${managed} s   ratio $(ratio "$managed" "$direct")"
 
+fi
+
+if [[ $parts == *2* ]]; then
 echo "== 2. make -j$make_jobs of $units generated units of $functions functions"
 bash "$here/gen-sources.sh" "$work/plain" "$units" "$functions"
 bash "$here/gen-sources.sh" "$work/managed" "$units" "$functions"
@@ -55,6 +61,9 @@ start=$(now); in_node "$om" run make -s -j"$make_jobs" -C "$work/managed"; manag
 for o in "$work"/plain/*.o; do cmp -s "$o" "$work/managed/$(basename "$o")" || { echo "objects differ: $(basename "$o")" >&2; exit 1; }; done
 echo "straight on this machine: ${direct} s   om run on node 1 of 4 x 0.5 CPU: ${managed} s   ratio $(ratio "$managed" "$direct")   objects identical"
 
+fi
+
+if [[ $parts == *3* ]]; then
 echo "== 3. $loop x fork+exec+wait of /bin/true, one node with all CPUs, median of $repeat"
 lab_up --nodes 1
 loop_script="for ((i = 0; i < $loop; i++)); do /bin/true; done"
@@ -65,3 +74,4 @@ for _ in $(seq "$repeat"); do
 done
 p=$(median "${plain[@]}"); m=$(median "${managed[@]}")
 echo "without om run: ${plain[*]} s (median $p)   under om run: ${managed[*]} s (median $m)   ratio $(ratio "$m" "$p")"
+fi

@@ -86,11 +86,11 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 if (registry.FindHome(e.Pid) is { State: ProcessState.Home } execed)
                 {
                     var program = ProcessRegistry.ExecutableOf(e.Pid);
+                    // Its command line is read when it is listed (om ps), not here: see RegisterChild.
                     registry.Update(execed, p =>
                     {
                         p.Program = program;
                         p.ExecutedAt = e.Timestamp;
-                        p.Command = ProcessRegistry.CommandOf(e.Pid);
                     });
                     if (program is not null) Execed?.Invoke(execed);
                 }

@@ -39,7 +39,7 @@ public sealed class ProcessRegistry(ushort self)
     /// A process just forked by a managed process of this node (home or guest): managed from birth, with its parent's
     /// lock, decay, job hint and placement wishes, as openMosix children inherited theirs. Its home is this node: a
     /// guest's child is born here, and its deputy would stay here with its parent. Null when the parent is not managed
-    /// here, or is a deputy (it cannot fork), or the child is gone already.
+    /// here, or is a deputy (it cannot fork).
     /// </summary>
     public ManagedProcess? RegisterChild(int pid, int parentPid)
     {
@@ -47,12 +47,14 @@ public sealed class ProcessRegistry(ushort self)
         lock (_gate)
             parent = _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
                 : _guests.GetValueOrDefault(parentPid);
-        if (parent is null || UidOf(pid) is not { } uid) return null;
+        // Nothing is read from /proc here: reading a child's cmdline takes its mm lock, which its exec needs, and a
+        // fork loop under om run would pay for it. A child has its parent's uid and command line until it execs.
+        if (parent is null) return null;
         lock (_gate)
         {
             // A PID held by a deputy cannot be handed out again; any other entry under it is a dead process's.
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost)) return null;
-            var child = new ManagedProcess(pid, uid, Self, parent.Command)
+            var child = new ManagedProcess(pid, parent.Uid, Self, parent.Command)
             {
                 ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
                 Program = parent.Program,
@@ -174,18 +176,6 @@ public sealed class ProcessRegistry(ushort self)
             _home.Remove(pid);
         foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
             _guests.Remove(pid);
-    }
-
-    private static uint? UidOf(int pid)
-    {
-        try
-        {
-            return ProcFs.ReadStatus(pid).Uid[0];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessAccessException or FormatException)
-        {
-            return null;
-        }
     }
 
     public static string? ExecutableOf(int pid)

@@ -99,7 +99,7 @@ public sealed class DescendantDiscoveryTests() : RecordingTrackerTests(2)
                 && Registry.FindHome(only)?.Program?.EndsWith("/sleep", StringComparison.Ordinal) == true, Patience, "the shell's child to be managed and exec sleep");
 
             var managed = Registry.FindHome(child)!;
-            Assert.Equal((shell.Pid, ProcessState.Home, "/bin/sleep 63"), (managed.ParentPid, managed.State, managed.Command));
+            Assert.Equal((shell.Pid, ProcessState.Home, "/bin/sleep 63"), (managed.ParentPid, managed.State, Registry.Row(managed).Command));
             Poll.Until(() => Execed.Any(p => p.Pid == child), Patience, "the exec to be passed on");
             Signals.Kill(child, Signals.SIGKILL);
             Poll.Until(() => Registry.FindHome(child) is null, Patience, "the child's exit to be seen");

@@ -82,19 +82,21 @@ public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
     }
 
     [Fact]
-    public void A_child_that_is_already_gone_is_not_registered()
+    public void A_child_that_is_already_gone_when_its_fork_is_read_is_not_listed()
     {
         using var parentProcess = StartSleep("79");
         var gone = ChildProcess.Start("/bin/true", []);
         gone.WaitForExit(Patience);
         RegisterParent(parentProcess.Pid);
         using var tracker = Tracker();
+        // Registered from the event alone (nothing is read from /proc at a fork), and dropped once seen gone.
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, gone.Pid, parentProcess.Pid, Born));
+        Assert.DoesNotContain(Registry.List().Processes, p => p.Pid == gone.Pid);
         Assert.Null(Registry.FindHome(gone.Pid));
     }
 
     [Fact]
-    public void An_exec_of_a_managed_process_records_its_program_and_command_and_is_passed_on()
+    public void An_exec_of_a_managed_process_records_its_program_and_is_passed_on_and_its_command_is_read_when_listed()
     {
         using var parentProcess = StartSleep("80");
         using var childProcess = StartSleep("81");
@@ -105,7 +107,8 @@ public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
         tracker.Handle(new ProcessEvent(ProcessEventKind.Exec, childProcess.Pid, 0, Execd));
 
         var child = Registry.FindHome(childProcess.Pid)!;
-        Assert.Equal((new FileInfo($"/proc/{childProcess.Pid}/exe").LinkTarget, "/bin/sleep 81", Execd), (child.Program, child.Command, child.ExecutedAt));
+        Assert.Equal((new FileInfo($"/proc/{childProcess.Pid}/exe").LinkTarget, Execd), (child.Program, child.ExecutedAt));
+        Assert.Equal("/bin/sleep 81", Registry.Row(child).Command);
         Assert.Equal([child], Execed);
     }
 
