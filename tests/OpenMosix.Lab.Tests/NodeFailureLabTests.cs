@@ -44,6 +44,20 @@ public sealed class NodeFailureLabTests
         lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
     }
 
+    [Fact]
+    public void When_the_node_running_a_child_dies_its_parent_at_home_sees_it_killed_by_sigkill()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var shell = Start(lab, "bash", "-c", $"{TestPrograms.Locate("sleeper")} 400 50 > /dev/null & wait $!; echo \"child $?\"");
+        Poll.Until(() => lab.Processes(1).Processes.Any(p => p.ParentPid == shell.Pid), TimeSpan.FromSeconds(20), "the child to be managed");
+        var child = lab.Processes(1).Processes.Single(p => p.ParentPid == shell.Pid).Pid;
+        lab.Exec(1, Om.Path, "migrate", $"{child}", "2").Succeeded();
+        CrashNode(lab, 2);
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["child 137"], shell.Lines());
+        lab.WaitForDaemonLog(1, $"process {child} lost: node 2 is gone");
+    }
+
     private static ManagedRun Start(TestLab lab, string program, params string[] arguments)
     {
         var (read, write) = Descriptors.CreatePipe();
