@@ -86,6 +86,13 @@ public sealed class AdminClient : IDisposable
     public Task<ProcessRow> ProcessAsync(int pid, CancellationToken cancel = default) =>
         GetAsync($"v1/procs/{pid}", AdminJsonContext.Default.ProcessRow, cancel);
 
+    public Task<ProcessList> AdoptAsync(int pid, bool tree, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/adopt", Json(new AdoptRequest(tree), AdminJsonContext.Default.AdoptRequest),
+            AdminJsonContext.Default.ProcessList, cancel);
+
+    public Task<ProcessRow> ReleaseAsync(int pid, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/release", null, AdminJsonContext.Default.ProcessRow, cancel);
+
     public Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy = null, CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy), AdminJsonContext.Default.MigrateRequest),
             AdminJsonContext.Default.MigrationResult, cancel);

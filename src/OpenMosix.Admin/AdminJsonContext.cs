@@ -16,6 +16,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ProcessRow))]
 [JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(MigrateRequest))]
+[JsonSerializable(typeof(AdoptRequest))]
 [JsonSerializable(typeof(SwitchChange))]
 [JsonSerializable(typeof(NodeSwitchList))]
 [JsonSerializable(typeof(BringResult))]

@@ -3,7 +3,8 @@ namespace OpenMosix.Admin;
 /// <summary>
 /// A managed process as `om ps` shows it. Home and Where are node ids; State: home (running at home), migrating,
 /// remote (running on Where, the deputy at home), lost (its node died), guest (running here for another home).
-/// ParentPid: the managed process that forked it (0 for one started with om run, and for guests).
+/// ParentPid: the managed process that forked it (0 for one started with om run, and for guests). Origin: how it came to
+/// be managed: run (om run), child (forked by a managed process), adopted (om adopt, migrate of any PID), guest.
 /// </summary>
 public sealed record ProcessRow(
     int Pid,
@@ -18,7 +19,8 @@ public sealed record ProcessRow(
     long MemoryBytes,
     string Command,
     int RemotePid,
-    int ParentPid = 0);
+    int ParentPid = 0,
+    string Origin = "");
 
 public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 
@@ -30,6 +32,9 @@ public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 /// </summary>
 public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock,
     string? Decay = null, string? Hint = null);
+
+/// <summary>om adopt: the process, and with Tree its descendants too.</summary>
+public sealed record AdoptRequest(bool Tree);
 
 /// <summary>A mosctl switch of this node (block, quiet, stay, lstay) turned on or off; the answer lists those on.</summary>
 public sealed record SwitchChange(string Name, bool On);

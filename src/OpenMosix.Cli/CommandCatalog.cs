@@ -56,6 +56,8 @@ internal static class CommandCatalog
             DiscoverCommand.Create(),
             RunCommand.Create(),
             MigrateCommand.Create(),
+            AdoptCommand.Create(),
+            ReleaseCommand.Create(),
             PsCommand.Create(),
             WhereCommand.Create(),
             LabCommand.Create(),

@@ -14,7 +14,7 @@ namespace OpenMosix.Daemon.Admin;
 /// The admin API's routes. Reading is open to every local user; changing the map or the speed needs root.
 /// Every answer is JSON; errors are {"error": "one line"} with a 4xx status.
 /// </summary>
-public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
+public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
     ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null,
     Config.OmdConfig? config = null, Balancing.DecaySettings? decay = null, GuestDirectory? guests = null)
 {
@@ -54,6 +54,8 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
+                ("POST", "procs", 4) when segments[3] == "adopt" => Adopt(segments[2], request.Body, caller),
+                ("POST", "procs", 4) when segments[3] == "release" => Release(segments[2], caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
                 (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel" or "tune" or "decay", _) =>
@@ -228,8 +230,17 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             return HttpResponse.Error(400, $"'{text}' is not a PID");
         var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
         if (request is null) return HttpResponse.Error(400, "empty migration request");
-        if (processes.Find(pid) is not { } process || process.State == ProcessState.Guest)
-            return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
+        var adoptedNow = false;
+        var process = processes.Find(pid);
+        if (process is { State: ProcessState.Guest })
+            return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
+        if (process is null)
+        {
+            // Any process may move, as in openMosix: one not managed yet is adopted on the spot.
+            if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
+            process = processes.Adopt(pid, OwnerOf(pid));
+            adoptedNow = true;
+        }
         if (!caller.IsRoot && caller.Uid != process.Uid)
             return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
         try
@@ -237,13 +248,11 @@ public sealed class AdminRoutes(ClusterState cluster, LocalSampler sampler, Date
             var result = migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy).GetAwaiter().GetResult();
             return HttpResponse.Json(result, AdminJsonContext.Default.MigrationResult);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or MigrationException)
         {
-            return HttpResponse.Error(400, e.Message);
-        }
-        catch (MigrationException e)
-        {
-            return HttpResponse.Error(409, e.Message);
+            // A process adopted only to be moved is given back as it was when the move does not happen.
+            if (adoptedNow) processes.ForgetEnded(process);
+            return HttpResponse.Error(e is ArgumentException ? 400 : 409, e.Message);
         }
     }
 

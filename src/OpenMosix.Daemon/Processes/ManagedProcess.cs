@@ -37,4 +37,7 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     public string? Program { get; set; }
     /// <summary>When it last exec'd, on the kernel's monotonic clock: its program's lifetime is measured from there.</summary>
     public TimeSpan? ExecutedAt { get; set; }
+    /// <summary>Taken by omd while it ran (om adopt, migrate of any PID), not started with om run nor forked by a
+    /// managed process: om release gives it back.</summary>
+    public bool Adopted { get; init; }
 }

@@ -36,6 +36,25 @@ public sealed class ProcessRegistry(ushort self)
     }
 
     /// <summary>
+    /// A running process omd takes as it is (om adopt, migrate of any PID; <see cref="AdoptionCheck"/> first), with the
+    /// node's defaults. With <paramref name="parentPid"/> it is adopted as part of a tree, under that process.
+    /// </summary>
+    public ManagedProcess Adopt(int pid, uint uid, int parentPid = 0)
+    {
+        var command = CommandOf(pid);
+        var program = ExecutableOf(pid);
+        lock (_gate)
+        {
+            if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost))
+                throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
+            if (_guests.ContainsKey(pid)) throw new InvalidOperationException($"process {pid} runs here for another node");
+            var process = new ManagedProcess(pid, uid, Self, command) { Adopted = true, ParentPid = parentPid, Program = program };
+            _home[pid] = process;
+            return process;
+        }
+    }
+
+    /// <summary>
     /// A process just forked by a managed process of this node (home or guest): managed from birth, with its parent's
     /// lock, decay, job hint and placement wishes, as openMosix children inherited theirs. Its home is this node: a
     /// guest's child is born here, and its deputy would stay here with its parent. Null when the parent is not managed
@@ -167,8 +186,11 @@ public sealed class ProcessRegistry(ushort self)
         var (cpu, memory) = local != 0 ? Usage(local) : (0, 0);
         return new ProcessRow(process.Pid, (int)process.Uid, process.Home, process.Where,
             process.State.ToString().ToLowerInvariant(), process.Migrations, process.Locked, process.CantMove, cpu, memory,
-            process.Command, process.RemotePid, process.ParentPid);
+            process.Command, process.RemotePid, process.ParentPid, Origin(process));
     }
+
+    private static string Origin(ManagedProcess process) =>
+        process.State == ProcessState.Guest ? "guest" : process.Adopted ? "adopted" : process.ParentPid != 0 ? "child" : "run";
 
     private void Prune()
     {

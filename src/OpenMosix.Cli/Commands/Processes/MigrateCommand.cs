@@ -6,7 +6,7 @@ internal static class MigrateCommand
 {
     public static Command Create()
     {
-        var pid = new Argument<int>("PID") { Description = "A process started with `om run` (mosrun) on this node." };
+        var pid = new Argument<int>("PID") { Description = "A process of this node: one managed by openMosix, or any other, which is adopted on the spot (yours, or any as root)." };
         var target = new Argument<string>("NODE") { Description = "A node id, home (bring it back), or balance (the least loaded node)." };
         var noPrecopy = new Option<bool>("--no-precopy")
         {
@@ -15,7 +15,7 @@ internal static class MigrateCommand
         };
         return ResultCommand.Create("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
-            "Root may move any managed process, a user only their own. Also run as `migrate`.",
+            "Root may move any process, a user only their own; a process not managed yet is adopted (see `om adopt`). Also run as `migrate`.",
             [pid, target, noPrecopy], AdminJsonContext.Default.MigrationResult,
             parse =>
             {

@@ -14,7 +14,8 @@ internal static class PsCommand
         var asTree = false;
         return ResultCommand.Create("ps",
             "List the processes openMosix manages on this node: home processes (wherever they run now), with the managed " +
-            "process that forked each (PPID; 0 for one started with om run), and guests running here for other nodes. " +
+            "process that forked each (PPID; 0 for one started with om run), how each came to be managed (ORIGIN: run, " +
+            "child, adopted; guest for those running here for other nodes). " +
             "Also run as `mps`.",
             [tree], AdminJsonContext.Default.ProcessList, parse =>
             {
@@ -25,7 +26,7 @@ internal static class PsCommand
 
     private static void Print(ProcessList list, bool asTree)
     {
-        var table = new TextTable("PID", "PPID", "USER", "HOME", "WHERE", "STATE", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
+        var table = new TextTable("PID", "PPID", "USER", "HOME", "WHERE", "STATE", "ORIGIN", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
         var rows = asTree ? ProcessTreeOrder.Order(list.Processes) : [.. list.Processes.Select(p => (p, 0))];
         foreach (var (p, depth) in rows)
             table.Add(
@@ -35,6 +36,7 @@ internal static class PsCommand
                 p.Home.ToString(CultureInfo.InvariantCulture),
                 p.Where.ToString(CultureInfo.InvariantCulture),
                 p.State,
+                p.Origin.Length == 0 ? "-" : p.Origin,
                 p.Migrations.ToString(CultureInfo.InvariantCulture),
                 p.Locked ? "yes" : "no",
                 p.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture),

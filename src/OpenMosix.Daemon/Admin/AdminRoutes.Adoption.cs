@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Daemon.Admin;
+
+/// <summary>om adopt and om release: any running process of this node handed to openMosix and given back.</summary>
+public sealed partial class AdminRoutes
+{
+    private HttpResponse Adopt(string text, byte[] body, PeerCredentials caller)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        var request = body.Length == 0 ? new AdoptRequest(false) : JsonSerializer.Deserialize(body, AdminJsonContext.Default.AdoptRequest);
+        if (request is null) return HttpResponse.Error(400, "empty adoption request");
+        if (processes.Find(pid) is { } known)
+            return HttpResponse.Error(409, $"process {pid} is already managed ({(known.State == ProcessState.Guest ? "a guest" : known.State.ToString().ToLowerInvariant())})");
+        if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
+        var adopted = new List<ManagedProcess> { processes.Adopt(pid, OwnerOf(pid)) };
+        if (request.Tree)
+        {
+            var managed = new HashSet<int> { pid };
+            foreach (var (child, parent) in ProcessTable.Descendants(ProcessTable.ReadParents(), managed))
+            {
+                // A descendant that is already managed, or may not be adopted, is left as it is.
+                if (processes.Find(child) is not null || AdoptionCheck.Refusal(child, caller.Uid) is not null) continue;
+                adopted.Add(processes.Adopt(child, OwnerOf(child), parent));
+            }
+        }
+        return HttpResponse.Json(new ProcessList(processes.Self, [.. adopted.Select(processes.Row)]), AdminJsonContext.Default.ProcessList);
+    }
+
+    private HttpResponse Release(string text, PeerCredentials caller)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (processes.Find(pid) is not { } process || process.State == ProcessState.Guest)
+            return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node");
+        if (!caller.IsRoot && caller.Uid != process.Uid)
+            return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may release it");
+        if (process.State == ProcessState.Migrating) return HttpResponse.Error(409, $"process {pid} is moving; release it once it has arrived");
+        if (process.State == ProcessState.Remote)
+        {
+            // Given back where it started: a process omd no longer manages cannot run on another node.
+            try
+            {
+                migration.MoveAsync(process, "home", CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (MigrationException e)
+            {
+                return HttpResponse.Error(409, $"process {pid} could not come home to be released: {e.Message}");
+            }
+        }
+        var row = processes.Row(process);
+        processes.ForgetEnded(process);
+        return HttpResponse.Json(row with { State = "released" }, AdminJsonContext.Default.ProcessRow);
+    }
+
+    private static int RefusalStatus(string refusal) =>
+        refusal.EndsWith("does not exist", StringComparison.Ordinal) ? 404 : refusal.Contains("only its owner", StringComparison.Ordinal) ? 403 : 409;
+
+    private static uint OwnerOf(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadStatus(pid).Uid[0];
+        }
+        catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new InvalidOperationException($"process {pid} ended while it was adopted", e);
+        }
+    }
+}

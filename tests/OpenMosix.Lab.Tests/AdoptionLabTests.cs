@@ -1,0 +1,98 @@
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// Every process a candidate, as in openMosix: processes started plainly (not with om run) are adopted by `migrate`
+/// or `om adopt`, move with the same transparency, and are given back by `om release`.
+/// </summary>
+[Collection(ForkLab.Collection)]
+public sealed class AdoptionLabTests(ForkLab fixture)
+{
+    private TestLab Lab => fixture.Lab;
+
+    /// <summary>`om lab exec 1 -- bash -c SCRIPT`, not managed, its stdout a pipe the test reads.</summary>
+    private ManagedRun Plain(string script)
+    {
+        var (read, write) = Descriptors.CreatePipe();
+        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", Lab.Name, "1", "--", "bash", "-c", script], stdout: write);
+        write.Dispose();
+        return new ManagedRun(process, read, Path.Combine(Lab.Layout.NodeDirectory(1), $"plain-{Guid.NewGuid():N}.out"));
+    }
+
+    /// <summary>The child of <paramref name="parent"/> running <paramref name="program"/> (om lab exec runs helpers of
+    /// its own before it becomes the shell).</summary>
+    private static int ChildRunning(int parent, string program)
+    {
+        int? Find() => ProcFs.ReadChildren(parent).Cast<int?>().FirstOrDefault(c =>
+        {
+            try
+            {
+                return ProcFs.ReadCommandLine(c.GetValueOrDefault()) is [var first, ..] && first == program;
+            }
+            catch (ProcessAccessException)
+            {
+                return false;
+            }
+        });
+        Poll.Until(() => Find() is not null, TimeSpan.FromSeconds(10), $"process {parent}'s child {program}");
+        return Find()!.Value;
+    }
+
+    [Fact]
+    public void A_program_started_plainly_moves_with_migrate_and_back_and_its_shell_sees_its_output_and_status()
+    {
+        var spinner = TestPrograms.Locate("spinner");
+        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
+        using var shell = Plain($"{spinner} 6 {rate}; echo \"status $?\"");
+        var job = ChildRunning(shell.Pid, spinner);
+        Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == job);
+
+        Lab.Migrate(1, job, "2");
+        var row = Lab.Processes(1).Processes.Single(p => p.Pid == job);
+        Assert.Equal(("remote", 2, "adopted"), (row.State, row.Where, row.Origin));
+        Lab.Migrate(1, job, "home");
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(["spinner start", "spinner done", "status 0"], shell.Lines().Select(l => l.Split(' ', 3) is [var a, var b, ..] ? $"{a} {b}" : l));
+    }
+
+    [Fact]
+    public void Adopt_tree_takes_a_plain_shell_and_its_jobs_and_release_gives_each_back_untraced()
+    {
+        using var shell = Plain("/bin/sleep 40 & /bin/sleep 41 & wait");
+        ChildRunning(shell.Pid, "/bin/sleep");
+        Poll.Until(() => ProcFs.ReadChildren(shell.Pid).Count(c => ProcFs.ReadComm(c) == "sleep") == 2, TimeSpan.FromSeconds(10), "the shell's two jobs");
+        var adopted = Lab.Exec(1, Om.Path, "adopt", "--tree", $"{shell.Pid}").Succeeded().Stdout;
+        Assert.Equal(3, adopted.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var rows = Lab.Processes(1).Processes.Where(p => p.Pid == shell.Pid || p.ParentPid == shell.Pid).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal("adopted", r.Origin));
+        try
+        {
+            foreach (var row in rows)
+                Assert.StartsWith($"released {row.Pid}", Lab.Exec(1, Om.Path, "release", $"{row.Pid}").Succeeded().Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain(Lab.Processes(1).Processes, p => rows.Any(r => r.Pid == p.Pid));
+            Assert.All(rows, r => Assert.Equal(0, ProcFs.ReadStatus(r.Pid).TracerPid));
+        }
+        finally
+        {
+            foreach (var child in ProcFs.ReadChildren(shell.Pid)) Signals.Kill(child, Signals.SIGKILL);
+        }
+        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(20)).Signal);
+    }
+
+    [Theory]
+    [InlineData("adopt", "1", "om: process 1 is init")]
+    [InlineData("migrate", "2", "om: process 2 is a kernel thread")]
+    [InlineData("adopt", "3999999", "om: process 3999999 does not exist")]
+    public void Processes_that_may_not_be_adopted_are_refused_in_one_line(string command, string pid, string error)
+    {
+        string[] arguments = command == "migrate" ? [Om.Path, command, pid, "2"] : [Om.Path, command, pid];
+        var refused = Lab.Exec(1, arguments);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Equal(error + "\n", refused.Stderr);
+    }
+}
