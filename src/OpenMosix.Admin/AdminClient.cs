@@ -64,6 +64,12 @@ public sealed class AdminClient : IDisposable
     public Task<TuneList> TuneAsync(CancellationToken cancel = default) =>
         GetAsync("v1/tune", AdminJsonContext.Default.TuneList, cancel);
 
+    public Task<ManageView> ManageAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/manage", AdminJsonContext.Default.ManageView, cancel);
+
+    public Task<ManageView> SetManageAsync(ManageView policy, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Put, "v1/manage", Json(policy, AdminJsonContext.Default.ManageView), AdminJsonContext.Default.ManageView, cancel);
+
     public Task<DecaySetting> DecayAsync(CancellationToken cancel = default) =>
         GetAsync("v1/decay", AdminJsonContext.Default.DecaySetting, cancel);
 

@@ -17,6 +17,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(MigrateRequest))]
 [JsonSerializable(typeof(AdoptRequest))]
+[JsonSerializable(typeof(ManageView))]
 [JsonSerializable(typeof(SwitchChange))]
 [JsonSerializable(typeof(NodeSwitchList))]
 [JsonSerializable(typeof(BringResult))]

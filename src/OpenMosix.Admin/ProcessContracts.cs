@@ -33,6 +33,9 @@ public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback, bool Home, bool Lock,
     string? Decay = null, string? Hint = null);
 
+/// <summary>mosctl manage: omd.toml [manage] in effect: users (names, uids, "*"), cgroup rules, program patterns.</summary>
+public sealed record ManageView(IReadOnlyList<string> Users, IReadOnlyList<string> Cgroups, IReadOnlyList<string> Programs);
+
 /// <summary>om adopt: the process, and with Tree its descendants too.</summary>
 public sealed record AdoptRequest(bool Tree);
 

@@ -84,6 +84,28 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(20)).Signal);
     }
 
+    [Fact]
+    public void With_a_manage_rule_for_a_user_the_jobs_that_user_starts_plainly_spread_by_themselves()
+    {
+        var spinner = TestPrograms.Locate("spinner");
+        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
+        Lab.Exec(1, Om.Path, "mosctl", "manage", "--users", "nobody").Succeeded();
+        try
+        {
+            using var shell = Plain($"exec runuser -u nobody -- bash -c 'for i in 1 2 3 4 5 6 7 8; do {spinner} 4 {rate} > /dev/null & done; wait; echo all done'");
+            IReadOnlyList<Admin.ProcessRow> Jobs() =>
+                [.. Lab.Processes(1).Processes.Where(p => p.Uid == 65534 && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
+            Poll.Until(() => Jobs().Count == 8, TimeSpan.FromSeconds(20), "the user's eight jobs to be managed");
+            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
+            Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+            Assert.Equal(["all done"], shell.Lines());
+        }
+        finally
+        {
+            Lab.Exec(1, Om.Path, "mosctl", "manage", "--users", "").Succeeded();
+        }
+    }
+
     [Theory]
     [InlineData("adopt", "1", "om: process 1 is init")]
     [InlineData("migrate", "2", "om: process 2 is a kernel thread")]

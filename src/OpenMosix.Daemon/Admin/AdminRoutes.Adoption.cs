@@ -8,9 +8,33 @@ using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Admin;
 
-/// <summary>om adopt and om release: any running process of this node handed to openMosix and given back.</summary>
+/// <summary>om adopt and om release: any running process of this node handed to openMosix and given back; mosctl
+/// manage: which are handed over by themselves.</summary>
 public sealed partial class AdminRoutes
 {
+    private readonly ManageSettings _manage = manage ?? new ManageSettings(ManagePolicy.None);
+
+    private ManageView ManageNow()
+    {
+        var policy = _manage.Current;
+        return new ManageView(policy.Users, policy.Cgroups, policy.Programs);
+    }
+
+    private HttpResponse SetManage(byte[] body)
+    {
+        if (JsonSerializer.Deserialize(body, AdminJsonContext.Default.ManageView) is not { } view)
+            return HttpResponse.Error(400, "empty [manage] policy");
+        try
+        {
+            _manage.Current = new ManagePolicy(view.Users ?? [], view.Cgroups ?? [], view.Programs ?? [], UserDatabase.UidOf);
+        }
+        catch (ArgumentException e)
+        {
+            return HttpResponse.Error(400, e.Message.Split(" (Parameter", 2)[0]);
+        }
+        return HttpResponse.Json(ManageNow(), AdminJsonContext.Default.ManageView);
+    }
+
     private HttpResponse Adopt(string text, byte[] body, PeerCredentials caller)
     {
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)

@@ -16,7 +16,8 @@ namespace OpenMosix.Daemon.Admin;
 /// </summary>
 public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampler, DateTimeOffset startedAt,
     ProcessRegistry processes, HomeMigration migration, Balancing.NodeSwitches? switches = null,
-    Config.OmdConfig? config = null, Balancing.DecaySettings? decay = null, GuestDirectory? guests = null)
+    Config.OmdConfig? config = null, Balancing.DecaySettings? decay = null, GuestDirectory? guests = null,
+    ManageSettings? manage = null)
 {
     private readonly Balancing.NodeSwitches _switches = switches ?? new Balancing.NodeSwitches();
     private readonly Config.OmdConfig _config = config ?? new Config.OmdConfig();
@@ -51,6 +52,8 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
                 ("POST", "bring", 2) => RootOnly(caller, "bring this node's processes home") ?? Bring(),
                 ("POST", "expel", 2) => RootOnly(caller, "expel this node's guests") ?? Expel(),
                 ("POST", "procs", 2) => Register(caller, request.Body),
+                ("GET", "manage", 2) => HttpResponse.Json(ManageNow(), AdminJsonContext.Default.ManageView),
+                ("PUT", "manage", 2) => RootOnly(caller, "change which processes are managed") ?? SetManage(request.Body),
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
@@ -58,7 +61,7 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
                 ("POST", "procs", 4) when segments[3] == "release" => Release(segments[2], caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
-                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel" or "tune" or "decay", _) =>
+                (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel" or "tune" or "decay" or "manage", _) =>
                     HttpResponse.Error(405, $"{request.Method} is not allowed on {request.Path}"),
                 _ => HttpResponse.Error(404, $"no such API path: {request.Path}"),
             };

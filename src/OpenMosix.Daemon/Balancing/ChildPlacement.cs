@@ -16,7 +16,8 @@ namespace OpenMosix.Daemon.Balancing;
 /// unknown ones go once they have outlived their move's cost; each only if it wanted a CPU most of the time since its
 /// exec (a sleeping process gains nothing from a faster node). Where: the wishes inherited
 /// from om run (--on, --among) if any, else the start placement of the balancer (only where this node has no CPU
-/// free). om run's own process is placed by its registration, not here.
+/// free). om run's own process is placed by its registration, not here; processes adopted at their exec by the
+/// [manage] policy are placed here like children.
 /// </summary>
 public sealed partial class ChildPlacement(ProcessRegistry registry, Action<ManagedProcess> placeByLoad,
     Action<ManagedProcess, RunRequest> placeAsAsked, Func<TimeSpan> moveCost, Func<TimeSpan> now, BalancerOptions options, ILogger logger)
@@ -39,7 +40,7 @@ public sealed partial class ChildPlacement(ProcessRegistry registry, Action<Mana
     public void Execed(ManagedProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        if (process.ParentPid == 0 || process.Locked || process.Hint == JobHint.Io
+        if ((process.ParentPid == 0 && !process.Adopted) || process.Locked || process.Hint == JobHint.Io
             || process.Request is { Home: true } || process.Program is not { } program) return;
         var age = process.ExecutedAt is { } at ? now() - at : TimeSpan.Zero;
         var verdict = ExecPlacement.Decide(Typical(program), age, moveCost(), options);

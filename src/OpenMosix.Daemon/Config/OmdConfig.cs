@@ -68,4 +68,9 @@ public sealed record OmdConfig
 
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
+
+    /// <summary>[manage]: candidates from birth (<see cref="Processes.ManagePolicy"/>).</summary>
+    public IReadOnlyList<string> ManageUsers { get; init; } = [];
+    public IReadOnlyList<string> ManageCgroups { get; init; } = [];
+    public IReadOnlyList<string> ManagePrograms { get; init; } = [];
 }

@@ -59,6 +59,9 @@ public static class OmdConfigLoader
             Balancer = Balancer(reader, defaults.Balancer, fileName),
             Decay = Decay(reader, defaults.Decay, fileName),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
+            ManageUsers = reader.TextList("manage.users"),
+            ManageCgroups = reader.TextList("manage.cgroups"),
+            ManagePrograms = reader.TextList("manage.programs"),
         };
         reader.RejectUnknown();
         return config;
@@ -138,6 +141,15 @@ public static class OmdConfigLoader
 
         public TimeSpan Milliseconds(string key, TimeSpan fallback, long min, long max) =>
             TimeSpan.FromMilliseconds(Integer(key, (long)fallback.TotalMilliseconds, min, max));
+
+        /// <summary>An array of non-empty strings; absent: empty.</summary>
+        public IReadOnlyList<string> TextList(string key)
+        {
+            if (!TryGet(key, out var value, out var line)) return [];
+            if (value is not Tomlyn.Model.TomlArray array || array.Any(item => item is not string { Length: > 0 }))
+                throw Error(line, $"{key} must be an array of non-empty strings");
+            return [.. array.Cast<string>()];
+        }
 
         public string Text(string key, string fallback)
         {

@@ -89,14 +89,25 @@ public static partial class OmdHost
             : null;
         var execPlacement = balancer is null ? null : new ChildPlacement(processes, balancer.Started, migration.PlaceAfterExec,
             () => balancer.SmallMoveCost, MonotonicClock.Now, config.Balancer, loggers.CreateLogger("placement"));
+        ManagePolicy policy;
+        try
+        {
+            policy = new ManagePolicy(config.ManageUsers, config.ManageCgroups, config.ManagePrograms, UserDatabase.UidOf);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DaemonStartException($"[manage] users: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+        var manage = new ManageSettings(policy);
         using var descendants = new DescendantTracker(processes, loggers.CreateLogger("processes"))
         {
+            Policy = () => manage.Current,
             Execed = execPlacement is null ? null : execPlacement.Execed,
             Ended = execPlacement is null ? null : execPlacement.Ended,
         };
         descendants.Start();
         using var admin = new AdminServer(config.SocketPath,
-            new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests) { Started = balancer is null ? null : balancer.Started },
+            new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests, manage) { Started = balancer is null ? null : balancer.Started },
             logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);

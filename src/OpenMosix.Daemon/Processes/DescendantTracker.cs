@@ -24,6 +24,10 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
     /// <summary>A managed process of this node ended: its program and how long it ran since its exec.</summary>
     public Action<string, TimeSpan>? Ended { get; init; }
 
+    /// <summary>omd.toml [manage] as it is now (mosctl manage changes it): unmanaged processes that exec a program
+    /// matching it are adopted.</summary>
+    public Func<ManagePolicy> Policy { get; init; } = () => ManagePolicy.None;
+
     /// <summary>Whether the kernel's events are read (false: /proc is scanned).</summary>
     public bool Connected { get; private set; }
 
@@ -83,6 +87,11 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 }
                 break;
             case ProcessEventKind.Exec:
+                if (registry.FindHome(e.Pid) is null && Policy() is { IsEmpty: false } policy)
+                {
+                    AdoptIfCandidate(e, policy);
+                    break;
+                }
                 if (registry.FindHome(e.Pid) is { State: ProcessState.Home } execed)
                 {
                     var program = ProcessRegistry.ExecutableOf(e.Pid);
@@ -107,6 +116,52 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 LogLost(logger);
                 Rescan();
                 break;
+        }
+    }
+
+    /// <summary>An exec of a process not managed yet: adopted if the [manage] policy names it. Its uid and program
+    /// are read (no mm lock); its cgroups only if a cgroup rule must decide.</summary>
+    private void AdoptIfCandidate(ProcessEvent e, ManagePolicy policy)
+    {
+        uint uid;
+        try
+        {
+            uid = ProcFs.ReadStatus(e.Pid).Uid[0];
+        }
+        catch (Exception x) when (x is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            return; // gone already
+        }
+        var program = ProcessRegistry.ExecutableOf(e.Pid);
+        if (!policy.Matches(uid, program, () => CgroupsOf(e.Pid)) || AdoptionCheck.Refusal(e.Pid, 0) is not null) return;
+        ManagedProcess adopted;
+        try
+        {
+            adopted = registry.Adopt(e.Pid, uid, readCommand: false);
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+        registry.Update(adopted, p =>
+        {
+            p.Program = program;
+            p.ExecutedAt = e.Timestamp;
+        });
+        LogAdopted(logger, e.Pid, program ?? "?");
+        if (program is not null) Execed?.Invoke(adopted);
+    }
+
+    private static IReadOnlyList<string> CgroupsOf(int pid)
+    {
+        try
+        {
+            return [.. ProcFs.ReadText(pid, "cgroup").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => line.Split(':', 3)).Where(f => f.Length == 3).Select(f => f[2])];
+        }
+        catch (ProcessAccessException)
+        {
+            return [];
         }
     }
 
@@ -148,6 +203,9 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "the kernel dropped process events; reading /proc for the descendants of managed processes")]
     private static partial void LogLost(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid} ({Program}) adopted: [manage] names it")]
+    private static partial void LogAdopted(ILogger logger, int pid, string program);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid}, forked by managed process {Parent}, is managed")]
     private static partial void LogChild(ILogger logger, int pid, int parent);

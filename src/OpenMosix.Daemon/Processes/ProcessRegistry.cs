@@ -39,9 +39,11 @@ public sealed class ProcessRegistry(ushort self)
     /// A running process omd takes as it is (om adopt, migrate of any PID; <see cref="AdoptionCheck"/> first), with the
     /// node's defaults. With <paramref name="parentPid"/> it is adopted as part of a tree, under that process.
     /// </summary>
-    public ManagedProcess Adopt(int pid, uint uid, int parentPid = 0)
+    public ManagedProcess Adopt(int pid, uint uid, int parentPid = 0, bool readCommand = true)
     {
-        var command = CommandOf(pid);
+        // Without readCommand (adopted at its exec, by policy) its command line is read when it is listed: see
+        // RegisterChild for why not now.
+        var command = readCommand ? CommandOf(pid) : "?";
         var program = ExecutableOf(pid);
         lock (_gate)
         {

@@ -40,6 +40,7 @@ internal static class MosctlCommand
             GetTune(),
             GetDecay(),
             SetDecay(),
+            Manage(),
         };
         return command;
     }
@@ -160,6 +161,35 @@ internal static class MosctlCommand
                 foreach (var t in tunables)
                     Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
             });
+
+    private static Command Manage()
+    {
+        static Option<string?> List(string name, string what) => new(name) { Description = $"{what}, comma-separated (\"\" clears them)." };
+        var users = List("--users", "Users whose processes are all candidates: names or uids; * for every regular user (uid 1000-65533)");
+        var cgroups = List("--cgroups", "Cgroups whose processes are candidates: a path prefix (/batch) or a path segment (user.slice)");
+        var programs = List("--programs", "Programs whose processes are candidates: paths, * and ? as wildcards");
+        static IReadOnlyList<string> Split(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return ResultCommand.Create("manage",
+            "Show which processes this node hands to openMosix by themselves when they exec a program ([manage] in " +
+            "omd.toml), as openMosix made every process a candidate; with options, replace those lists until omd restarts " +
+            "(root only). Root's and system users' processes are candidates only when named.",
+            [users, cgroups, programs], AdminJsonContext.Default.ManageView,
+            parse => AdminCall.Run(async c =>
+            {
+                var now = await c.ManageAsync().ConfigureAwait(false);
+                if (parse.GetValue(users) is null && parse.GetValue(cgroups) is null && parse.GetValue(programs) is null) return now;
+                return await c.SetManageAsync(new ManageView(
+                    parse.GetValue(users) is { } u ? Split(u) : now.Users,
+                    parse.GetValue(cgroups) is { } g ? Split(g) : now.Cgroups,
+                    parse.GetValue(programs) is { } p ? Split(p) : now.Programs)).ConfigureAwait(false);
+            }),
+            view =>
+            {
+                Console.WriteLine($"users:    {(view.Users.Count == 0 ? "-" : string.Join(", ", view.Users))}");
+                Console.WriteLine($"cgroups:  {(view.Cgroups.Count == 0 ? "-" : string.Join(", ", view.Cgroups))}");
+                Console.WriteLine($"programs: {(view.Programs.Count == 0 ? "-" : string.Join(", ", view.Programs))}");
+            });
+    }
 
     private static Command GetDecay() =>
         ResultCommand.Create("getdecay",

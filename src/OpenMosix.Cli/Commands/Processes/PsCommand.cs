@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenMosix.Admin;
+using OpenMosix.Linux;
 
 namespace OpenMosix.Cli.Commands.Processes;
 
@@ -32,7 +33,7 @@ internal static class PsCommand
             table.Add(
                 p.Pid.ToString(CultureInfo.InvariantCulture),
                 p.ParentPid.ToString(CultureInfo.InvariantCulture),
-                UserName(p.Uid),
+                UserDatabase.NameOf((uint)p.Uid),
                 p.Home.ToString(CultureInfo.InvariantCulture),
                 p.Where.ToString(CultureInfo.InvariantCulture),
                 p.State,
@@ -44,15 +45,5 @@ internal static class PsCommand
                 p.CantMove.Count == 0 ? "-" : string.Join("; ", p.CantMove),
                 depth == 0 ? p.Command : new string(' ', 2 * depth - 2) + "\\_ " + p.Command);
         Console.Write(table.ToString());
-    }
-
-    private static string UserName(int uid)
-    {
-        foreach (var line in File.ReadLines("/etc/passwd"))
-        {
-            var fields = line.Split(':');
-            if (fields.Length > 2 && fields[2] == uid.ToString(CultureInfo.InvariantCulture)) return fields[0];
-        }
-        return uid.ToString(CultureInfo.InvariantCulture);
     }
 }
