@@ -19,6 +19,9 @@ public sealed record FileStatus(ulong Device, ulong Inode, uint Mode, ulong RawD
         _ => FileType.Other,
     };
 
+    /// <summary>The owner's uid (of /proc/PID: the process's effective uid).</summary>
+    public uint Owner { get; init; }
+
     public uint RawDeviceMajor => (uint)(((RawDevice >> 8) & 0xfff) | ((RawDevice >> 32) & ~0xfffUL));
     public uint RawDeviceMinor => (uint)((RawDevice & 0xff) | ((RawDevice >> 12) & ~0xffUL));
 
@@ -34,7 +37,10 @@ public sealed record FileStatus(ulong Device, ulong Inode, uint Mode, ulong RawD
             return false;
         }
         errno = 0;
-        status = new FileStatus(b.Device, b.Inode, b.Mode, b.RawDevice, b.Size, b.ModifySeconds * 1_000_000_000 + b.ModifyNanoseconds);
+        status = new FileStatus(b.Device, b.Inode, b.Mode, b.RawDevice, b.Size, b.ModifySeconds * 1_000_000_000 + b.ModifyNanoseconds)
+        {
+            Owner = b.Uid,
+        };
         return true;
     }
 }
