@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Integration;
@@ -82,6 +83,27 @@ public sealed class JsonCommandTests
         {
             managed.Kill();
         }
+    }
+
+    [Fact]
+    public void Ps_all_lists_unmanaged_processes_too_and_adopt_and_release_change_what_they_are()
+    {
+        using var cluster = new LoopbackCluster(1);
+        cluster.Start(1);
+        using var sleeper = ChildProcess.Start("/bin/sleep", ["61"]);
+        JsonElement RowOf(int pid) => Json(cluster.Om(1, "ps", "--all", "--json")).GetProperty("processes").EnumerateArray()
+            .Single(r => r.GetProperty("pid").GetInt32() == pid);
+        Poll.Until(() => ProcFs.ReadCommandLine(sleeper.Pid).Contains("61"), TimeSpan.FromSeconds(10), "sleep to run");
+
+        var unmanaged = RowOf(sleeper.Pid);
+        Assert.Equal(("unmanaged", "unmanaged", Environment.ProcessId), (unmanaged.GetProperty("state").GetString(),
+            unmanaged.GetProperty("origin").GetString(), unmanaged.GetProperty("parentPid").GetInt32()));
+        Assert.DoesNotContain(Json(cluster.Om(1, "ps", "--json")).GetProperty("processes").EnumerateArray(), r => r.GetProperty("pid").GetInt32() == sleeper.Pid);
+
+        Assert.Equal(0, cluster.Om(1, "adopt", $"{sleeper.Pid}").ExitCode);
+        Assert.Equal(("home", "adopted"), (RowOf(sleeper.Pid).GetProperty("state").GetString(), RowOf(sleeper.Pid).GetProperty("origin").GetString()));
+        Assert.Equal(0, cluster.Om(1, "release", $"{sleeper.Pid}").ExitCode);
+        Assert.Equal("unmanaged", RowOf(sleeper.Pid).GetProperty("origin").GetString());
     }
 
     private static JsonElement Json(CommandResult run)

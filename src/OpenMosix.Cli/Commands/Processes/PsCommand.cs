@@ -12,16 +12,21 @@ internal static class PsCommand
         {
             Description = "Show each managed child under the managed process that forked it, its command indented (as ps f).",
         };
+        var all = new Option<bool>("--all", "-a")
+        {
+            Description = "Also list the processes openMosix does not manage (STATE and ORIGIN unmanaged), read from /proc here.",
+        };
         var asTree = false;
         return ResultCommand.Create("ps",
             "List the processes openMosix manages on this node: home processes (wherever they run now), with the managed " +
             "process that forked each (PPID; 0 for one started with om run), how each came to be managed (ORIGIN: run, " +
             "child, adopted; guest for those running here for other nodes). " +
             "Also run as `mps`.",
-            [tree], AdminJsonContext.Default.ProcessList, parse =>
+            [tree, all], AdminJsonContext.Default.ProcessList, parse =>
             {
                 asTree = parse.GetValue(tree);
-                return AdminCall.Run(c => c.ProcessesAsync());
+                var list = AdminCall.Run(c => c.ProcessesAsync());
+                return parse.GetValue(all) ? UnmanagedRows.With(list) : list;
             }, list => Print(list, asTree));
     }
 

@@ -1,0 +1,43 @@
+using OpenMosix.Admin;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Cli.Commands.Processes;
+
+/// <summary>
+/// `om ps --all`: the processes of this node that openMosix does not manage, read from /proc here (om runs on the
+/// node it asks), as rows with ORIGIN and STATE "unmanaged", so mps shows every process as openMosix's did. Kernel
+/// threads are left out; in `om lab` the nodes share the machine's PID namespace, so every node lists them all.
+/// </summary>
+internal static class UnmanagedRows
+{
+    public static ProcessList With(ProcessList managed)
+    {
+        var known = managed.Processes.Select(p => p.Pid).ToHashSet();
+        var rows = new List<ProcessRow>(managed.Processes);
+        foreach (var (pid, parent) in ProcessTable.ReadParents())
+        {
+            if (known.Contains(pid) || Row(pid, parent, managed.Self) is not { } row) continue;
+            rows.Add(row);
+        }
+        return managed with { Processes = [.. rows.OrderBy(r => r.Pid)] };
+    }
+
+    private static ProcessRow? Row(int pid, int parent, int self)
+    {
+        try
+        {
+            var stat = ProcFs.ReadStat(pid);
+            if (stat.IsKernelThread) return null;
+            var words = ProcFs.ReadCommandLine(pid);
+            var command = words.Count > 0 ? string.Join(' ', words) : $"[{stat.Comm}]";
+            var cpu = (stat.Number(14) + stat.Number(15)) / 100.0;
+            return new ProcessRow(pid, (int)ProcFs.ReadStatus(pid).Uid[0], self, self, "unmanaged", 0, false, [], cpu,
+                ProcFs.ReadResidentBytes(pid), command, 0, parent, "unmanaged");
+        }
+        catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null; // gone while listed
+        }
+    }
+}
