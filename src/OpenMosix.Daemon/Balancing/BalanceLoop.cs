@@ -315,11 +315,9 @@ public sealed partial class BalanceLoop(
         double cpu;
         try
         {
-            var fields = File.ReadAllText(ProcFs.Path(pid, "schedstat")).Split(' ');
-            cpu = (double.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture)
-                   + double.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture)) / 1e9;
+            cpu = SchedStat.Read(pid).Wanting.TotalSeconds;
         }
-        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        catch (Exception e) when (e is IOException or FormatException or ProcessAccessException or UnauthorizedAccessException)
         {
             return null;
         }
