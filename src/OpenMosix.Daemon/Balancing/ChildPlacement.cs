@@ -36,29 +36,38 @@ public sealed partial class ChildPlacement(ProcessRegistry registry, Action<Mana
         lock (_gate) return _lifetimes.Typical(program);
     }
 
-    /// <summary>A managed process exec'd (or was found): decides whether and when it is placed.</summary>
-    public void Execed(ManagedProcess process)
+    /// <summary>A managed process exec'd (or was found): decides whether and when it is placed, and schedules it.
+    /// Returns the decision (null: not a process placed at exec: om run's own, locked, an I/O job, kept home).</summary>
+    public ExecVerdict? Execed(ManagedProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
         if ((process.ParentPid == 0 && !process.Adopted) || process.Locked || process.Hint == JobHint.Io
-            || process.Request is { Home: true } || process.Program is not { } program) return;
+            || process.Request is { Home: true } || process.Program is not { } program) return null;
         var age = process.ExecutedAt is { } at ? now() - at : TimeSpan.Zero;
         var verdict = ExecPlacement.Decide(Typical(program), age, moveCost(), options);
         if (verdict.Timing == ExecTiming.Never)
         {
             LogTooShort(logger, process.Pid, program);
-            return;
+            return verdict;
         }
         var wait = verdict.Timing == ExecTiming.Now ? ExecPlacement.Glance - age : verdict.Wait;
         _ = Task.Run(async () =>
         {
             if (wait > TimeSpan.Zero) await Task.Delay(wait).ConfigureAwait(false);
-            // Still the same process, still here, still running the same program, and wanting a CPU.
-            if (registry.FindHome(process.Pid) != process || process.State != ProcessState.Home || process.Program != program
-                || process.Locked || !WantsCpu(process)) return;
+            if (!StillWorthPlacing(process, program)) return;
             if (process.Request is { } asked && (asked.On != 0 || asked.Among.Count > 0)) placeAsAsked(process, asked);
             else placeByLoad(process);
         });
+        return verdict;
+    }
+
+    /// <summary>When its wait is over: still the same process, still here, still running the same program, not
+    /// locked meanwhile, and wanting a CPU (ran or waited to run) at least half the time since its exec.</summary>
+    public bool StillWorthPlacing(ManagedProcess process, string program)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return registry.FindHome(process.Pid) == process && process.State == ProcessState.Home && process.Program == program
+               && !process.Locked && WantsCpu(process);
     }
 
     private bool WantsCpu(ManagedProcess process)

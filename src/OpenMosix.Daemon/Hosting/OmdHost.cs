@@ -102,7 +102,7 @@ public static partial class OmdHost
         using var descendants = new DescendantTracker(processes, loggers.CreateLogger("processes"))
         {
             Policy = () => manage.Current,
-            Execed = execPlacement is null ? null : execPlacement.Execed,
+            Execed = execPlacement is null ? null : process => execPlacement.Execed(process),
             Ended = execPlacement is null ? null : execPlacement.Ended,
         };
         descendants.Start();
