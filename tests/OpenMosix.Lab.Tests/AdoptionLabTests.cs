@@ -106,6 +106,29 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         }
     }
 
+    [Fact]
+    public void With_a_manage_rule_for_a_cgroup_the_jobs_started_plainly_in_it_spread_by_themselves()
+    {
+        var spinner = TestPrograms.Locate("spinner");
+        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
+        // Every process of node 1 is in its cgroup /omlab-LAB/n1 (cgroup v1 here, as a systemd slice would be).
+        Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", $"/omlab-{Lab.Name}/n1").Succeeded();
+        try
+        {
+            using var shell = Plain($"for i in 1 2 3 4 5 6; do {spinner} 4 {rate} > /dev/null & done; wait; echo all done");
+            IReadOnlyList<Admin.ProcessRow> Jobs() =>
+                [.. Lab.Processes(1).Processes.Where(p => p.Origin is "adopted" or "child" && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
+            Poll.Until(() => Jobs().Count == 6, TimeSpan.FromSeconds(20), "the six jobs to be managed (adopted, or children of the adopted shell)");
+            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
+            Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+            Assert.Equal(["all done"], shell.Lines());
+        }
+        finally
+        {
+            Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
+        }
+    }
+
     [Theory]
     [InlineData("adopt", "1", "om: process 1 is init")]
     [InlineData("migrate", "2", "om: process 2 is a kernel thread")]

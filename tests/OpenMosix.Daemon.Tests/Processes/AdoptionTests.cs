@@ -78,4 +78,28 @@ public sealed class AdoptionTests
         var inside = ProcFs.ReadChildren(unshare.Pid).Single();
         Assert.StartsWith($"process {inside} is in another pid namespace", AdoptionCheck.Refusal(inside, 0), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_process_that_forks_and_execs_all_the_time_can_be_adopted_and_released_again_and_again()
+    {
+        using var busy = Start("/bin/bash", "-c", "while :; do /bin/true; done");
+        var registry = new ProcessRegistry(1);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Null(AdoptionCheck.Refusal(busy.Pid, 0));
+            var adopted = registry.Adopt(busy.Pid, 0);
+            Assert.Equal("adopted", registry.Row(adopted).Origin);
+            registry.ForgetEnded(adopted);
+            Assert.Null(registry.FindHome(busy.Pid));
+        }
+    }
+
+    [Fact]
+    public void A_process_adopted_while_it_execs_is_listed_with_the_program_it_runs_afterwards()
+    {
+        var registry = new ProcessRegistry(1);
+        using var execer = ChildProcess.Start("/bin/sh", ["-c", "sleep 0.05; exec /bin/sleep 65"]);
+        var adopted = registry.Adopt(execer.Pid, 0);
+        Poll.Until(() => registry.Row(adopted).Command == "/bin/sleep 65", Patience, "the row to show the program it exec'd");
+    }
 }
