@@ -106,12 +106,12 @@ internal static class CantMoveAnalyzer
     private static List<int> FindTracees(int pid)
     {
         var result = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var other in ProcessTable.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var other) || other == pid) continue;
+            if (other == pid) continue;
             try
             {
-                foreach (var line in File.ReadLines($"{dir}/status"))
+                foreach (var line in File.ReadLines($"/proc/{other}/status"))
                 {
                     if (!line.StartsWith("TracerPid:", StringComparison.Ordinal)) continue;
                     if (int.Parse(line.AsSpan(10).Trim(), CultureInfo.InvariantCulture) == pid) result.Add(other);

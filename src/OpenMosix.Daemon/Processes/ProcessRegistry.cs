@@ -218,8 +218,7 @@ public sealed class ProcessRegistry(ushort self)
     {
         try
         {
-            var words = ProcFs.ReadCommandLine(pid);
-            return words.Count > 0 ? string.Join(' ', words) : ProcFs.ReadComm(pid);
+            return ProcFs.ReadCommand(pid);
         }
         catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException)
         {
@@ -231,9 +230,7 @@ public sealed class ProcessRegistry(ushort self)
     {
         try
         {
-            var stat = ProcFs.ReadStat(pid);
-            var ticks = stat.Number(14) + stat.Number(15);
-            return (ticks / 100.0, ProcFs.ReadResidentBytes(pid));
+            return (ProcFs.ReadStat(pid).CpuSeconds, ProcFs.ReadResidentBytes(pid));
         }
         catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
         {

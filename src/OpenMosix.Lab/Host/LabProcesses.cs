@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Lab.Host;
 
@@ -19,7 +20,7 @@ public static class LabProcesses
 
         var namespaces = NamespaceInodes(layout);
         if (namespaces.Count > 0)
-            foreach (var pid in AllPids())
+            foreach (var pid in ProcessTable.Pids())
                 if (InAny(pid, "net", namespaces) || InAny(pid, "mnt", namespaces)) found.Add(pid);
         // `om lab down` run from inside a node must not kill itself half-way.
         found.Remove(Environment.ProcessId);
@@ -66,12 +67,6 @@ public static class LabProcesses
         // Only a file that still is an nsfs mount names a namespace: nsfs is the file system of /proc/self/ns/*.
         var nsfs = FileStatus.Of("/proc/self/ns/net").Device;
         if (FileStatus.TryOf(nsFile, out var status, out _) && status!.Device == nsfs) inodes.Add(status.Inode);
-    }
-
-    private static IEnumerable<int> AllPids()
-    {
-        foreach (var entry in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) yield return pid;
     }
 
     private static bool InAny(int pid, string kind, HashSet<ulong> inodes)

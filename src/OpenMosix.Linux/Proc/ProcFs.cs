@@ -59,6 +59,13 @@ public static class ProcFs
     public static string ReadWorkingDirectory(int pid) => ReadLink(pid, "cwd");
     public static string ReadExecutable(int pid) => ReadLink(pid, "exe");
 
+    /// <summary>Its command line as one string, or its name (comm) when it has none (a zombie).</summary>
+    public static string ReadCommand(int pid)
+    {
+        var words = ReadCommandLine(pid);
+        return words.Count > 0 ? string.Join(' ', words) : ReadComm(pid);
+    }
+
     public static List<string> ReadCommandLine(int pid) =>
         [.. ReadText(pid, "cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries)];
 

@@ -21,6 +21,8 @@ public sealed class ProcStat
     public ulong StartBrk => Number(47);
     /// <summary>The nice value, -20 (first) to 19 (last).</summary>
     public int Nice => (int)(long)Number(19);
+    /// <summary>User and system time, in seconds (utime + stime, in clock ticks of 1/100 s).</summary>
+    public double CpuSeconds => (Number(14) + Number(15)) / 100.0;
     public int ExitSignalField => (int)Number(38);
 
     /// <summary>PF_KTHREAD: a kernel thread, nothing to checkpoint.</summary>

@@ -5,15 +5,21 @@ namespace OpenMosix.Linux.Proc;
 /// <summary>Every process of this PID namespace and its parent, read from /proc/*/stat.</summary>
 public static class ProcessTable
 {
+    /// <summary>The PIDs of every process now (the numeric entries of /proc).</summary>
+    public static IEnumerable<int> Pids()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) yield return pid;
+    }
+
     public static Dictionary<int, int> ReadParents()
     {
         var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             try
             {
-                parents[pid] = ProcStat.Parse(File.ReadAllText($"{dir}/stat")).PPid;
+                parents[pid] = ProcStat.Parse(File.ReadAllText($"/proc/{pid}/stat")).PPid;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
             {

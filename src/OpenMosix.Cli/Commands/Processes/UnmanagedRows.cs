@@ -29,11 +29,8 @@ internal static class UnmanagedRows
         {
             var stat = ProcFs.ReadStat(pid);
             if (stat.IsKernelThread) return null;
-            var words = ProcFs.ReadCommandLine(pid);
-            var command = words.Count > 0 ? string.Join(' ', words) : $"[{stat.Comm}]";
-            var cpu = (stat.Number(14) + stat.Number(15)) / 100.0;
-            return new ProcessRow(pid, (int)ProcFs.ReadStatus(pid).Uid[0], self, self, "unmanaged", 0, false, [], cpu,
-                ProcFs.ReadResidentBytes(pid), command, 0, parent, "unmanaged");
+            return new ProcessRow(pid, (int)ProcFs.ReadStatus(pid).Uid[0], self, self, "unmanaged", 0, false, [], stat.CpuSeconds,
+                ProcFs.ReadResidentBytes(pid), ProcFs.ReadCommand(pid), 0, parent, "unmanaged");
         }
         catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
         {
