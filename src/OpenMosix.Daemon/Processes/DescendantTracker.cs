@@ -169,8 +169,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
     {
         try
         {
-            return [.. ProcFs.ReadText(pid, "cgroup").Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(line => line.Split(':', 3)).Where(f => f.Length == 3).Select(f => f[2])];
+            return [.. CgroupV1.Entries(ProcFs.ReadText(pid, "cgroup")).Select(e => e.Path)];
         }
         catch (ProcessAccessException)
         {

@@ -27,19 +27,27 @@ public sealed class CgroupV1
     {
         var directories = new Dictionary<string, string>(StringComparer.Ordinal);
         var atRoot = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var line in procCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var (controllers, path) in Entries(procCgroup))
         {
-            var parts = line.Split(':', 3);
-            if (parts.Length != 3 || parts[1].Length == 0) continue;
-            foreach (var controller in parts[1].Split(','))
+            if (controllers.Length == 0) continue;
+            foreach (var controller in controllers.Split(','))
             {
-                var mount = FindMount(root, controller, parts[1]);
+                var mount = FindMount(root, controller, controllers);
                 if (mount is null) continue;
-                directories[controller] = Path.Join(mount, parts[2]);
-                if (parts[2] == "/") atRoot.Add(controller);
+                directories[controller] = Path.Join(mount, path);
+                if (path == "/") atRoot.Add(controller);
             }
         }
         return new CgroupV1(directories, atRoot);
+    }
+
+    /// <summary>The lines of /proc/PID/cgroup ("id:controllers:path"): the controllers ("" for the v2 hierarchy and
+    /// for named v1 ones, "name=..." there) and the path in that hierarchy.</summary>
+    public static IEnumerable<(string Controllers, string Path)> Entries(string procCgroup)
+    {
+        ArgumentNullException.ThrowIfNull(procCgroup);
+        foreach (var line in procCgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            if (line.Split(':', 3) is [_, var controllers, var path]) yield return (controllers, path);
     }
 
     /// <summary>CPUs' worth of time the group may use (quota / period), or null without a quota.</summary>
