@@ -44,15 +44,29 @@ public sealed partial class AdminRoutes
         if (processes.Find(pid) is { } known)
             return HttpResponse.Error(409, $"process {pid} is already managed ({(known.State == ProcessState.Guest ? "a guest" : known.State.ToString().ToLowerInvariant())})");
         if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
-        var adopted = new List<ManagedProcess> { processes.Adopt(pid, OwnerOf(pid)) };
+        List<ManagedProcess> adopted;
+        try
+        {
+            adopted = [processes.Adopt(pid)];
+        }
+        catch (InvalidOperationException e)
+        {
+            return HttpResponse.Error(409, e.Message);
+        }
         if (request.Tree)
         {
             var managed = new HashSet<int> { pid };
             foreach (var (child, parent) in ProcessTable.Descendants(ProcessTable.ReadParents(), managed))
             {
-                // A descendant that is already managed, or may not be adopted, is left as it is.
+                // A descendant that is already managed, may not be adopted, or ended meanwhile, is left as it is.
                 if (processes.Find(child) is not null || AdoptionCheck.Refusal(child, caller.Uid) is not null) continue;
-                adopted.Add(processes.Adopt(child, OwnerOf(child), parent));
+                try
+                {
+                    adopted.Add(processes.Adopt(child, parent));
+                }
+                catch (InvalidOperationException)
+                {
+                }
             }
         }
         return HttpResponse.Json(new ProcessList(processes.Self, [.. adopted.Select(processes.Row)]), AdminJsonContext.Default.ProcessList);
@@ -86,16 +100,4 @@ public sealed partial class AdminRoutes
 
     private static int RefusalStatus(string refusal) =>
         refusal.EndsWith("does not exist", StringComparison.Ordinal) ? 404 : refusal.Contains("only its owner", StringComparison.Ordinal) ? 403 : 409;
-
-    private static uint OwnerOf(int pid)
-    {
-        try
-        {
-            return ProcFs.ReadStatus(pid).Uid[0];
-        }
-        catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
-        {
-            throw new InvalidOperationException($"process {pid} ended while it was adopted", e);
-        }
-    }
 }

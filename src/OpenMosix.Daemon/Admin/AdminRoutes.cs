@@ -241,7 +241,14 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
         {
             // Any process may move, as in openMosix: one not managed yet is adopted on the spot.
             if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
-            process = processes.Adopt(pid, OwnerOf(pid));
+            try
+            {
+                process = processes.Adopt(pid);
+            }
+            catch (InvalidOperationException e)
+            {
+                return HttpResponse.Error(409, e.Message);
+            }
             adoptedNow = true;
         }
         if (!caller.IsRoot && caller.Uid != process.Uid)

@@ -88,12 +88,9 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 }
                 break;
             case ProcessEventKind.Exec:
-                if (registry.FindHome(e.Pid) is null && !Policy().IsEmpty)
-                {
-                    AdoptIfCandidate(e);
-                    break;
-                }
-                if (registry.FindHome(e.Pid) is { State: ProcessState.Home } execed)
+                var execed = registry.FindHome(e.Pid);
+                if (execed is null && !Policy().IsEmpty) AdoptIfCandidate(e);
+                if (execed is { State: ProcessState.Home })
                 {
                     var program = ProcessRegistry.ExecutableOf(e.Pid);
                     // Its command line is read when it is listed (om ps), not here: see RegisterChild.
@@ -149,9 +146,9 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
             ManagedProcess adopted;
             try
             {
-                adopted = registry.Adopt(e.Pid, ProcFs.ReadStatus(e.Pid).Uid[0], readCommand: false);
+                adopted = registry.Adopt(e.Pid, readCommand: false);
             }
-            catch (Exception x) when (x is InvalidOperationException or ProcessAccessException or IOException or FormatException)
+            catch (InvalidOperationException)
             {
                 continue; // managed meanwhile, or gone
             }

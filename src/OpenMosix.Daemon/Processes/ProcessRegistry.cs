@@ -37,10 +37,20 @@ public sealed class ProcessRegistry(ushort self)
 
     /// <summary>
     /// A running process omd takes as it is (om adopt, migrate of any PID; <see cref="AdoptionCheck"/> first), with the
-    /// node's defaults. With <paramref name="parentPid"/> it is adopted as part of a tree, under that process.
+    /// node's defaults and its own (real) uid. With <paramref name="parentPid"/> it is adopted as part of a tree, under
+    /// that process. Throws <see cref="InvalidOperationException"/> when it is managed already or has ended.
     /// </summary>
-    public ManagedProcess Adopt(int pid, uint uid, int parentPid = 0, bool readCommand = true)
+    public ManagedProcess Adopt(int pid, int parentPid = 0, bool readCommand = true)
     {
+        uint uid;
+        try
+        {
+            uid = ProcFs.ReadStatus(pid).Uid[0];
+        }
+        catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new InvalidOperationException($"process {pid} ended while it was adopted", e);
+        }
         // Without readCommand (adopted at its exec, by policy) its command line is read when it is listed: see
         // RegisterChild for why not now.
         var command = readCommand ? CommandOf(pid) : "?";

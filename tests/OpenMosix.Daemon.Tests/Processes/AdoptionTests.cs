@@ -22,10 +22,10 @@ public sealed class AdoptionTests
         using var sleeper = Start("/bin/sleep", "60");
         Assert.Null(AdoptionCheck.Refusal(sleeper.Pid, 0));
         var registry = new ProcessRegistry(1);
-        var adopted = registry.Adopt(sleeper.Pid, 0);
+        var adopted = registry.Adopt(sleeper.Pid);
         Assert.Equal(("adopted", "/bin/sleep 60"), (registry.Row(adopted).Origin, registry.Row(adopted).Command));
         registry.Update(adopted, p => p.State = ProcessState.Remote);
-        var again = Assert.Throws<InvalidOperationException>(() => registry.Adopt(sleeper.Pid, 0));
+        var again = Assert.Throws<InvalidOperationException>(() => registry.Adopt(sleeper.Pid));
         Assert.Equal($"process {sleeper.Pid} is already managed and remote", again.Message);
     }
 
@@ -87,7 +87,7 @@ public sealed class AdoptionTests
         for (var i = 0; i < 50; i++)
         {
             Assert.Null(AdoptionCheck.Refusal(busy.Pid, 0));
-            var adopted = registry.Adopt(busy.Pid, 0);
+            var adopted = registry.Adopt(busy.Pid);
             Assert.Equal("adopted", registry.Row(adopted).Origin);
             registry.ForgetEnded(adopted);
             Assert.Null(registry.FindHome(busy.Pid));
@@ -99,7 +99,7 @@ public sealed class AdoptionTests
     {
         var registry = new ProcessRegistry(1);
         using var execer = ChildProcess.Start("/bin/sh", ["-c", "sleep 0.05; exec /bin/sleep 65"]);
-        var adopted = registry.Adopt(execer.Pid, 0);
+        var adopted = registry.Adopt(execer.Pid);
         Poll.Until(() => registry.Row(adopted).Command == "/bin/sleep 65", Patience, "the row to show the program it exec'd");
     }
 }
