@@ -15,13 +15,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     private TestLab Lab => fixture.Lab;
 
     /// <summary>`om lab exec 1 -- bash -c SCRIPT`, not managed, its stdout a pipe the test reads.</summary>
-    private ManagedRun Plain(string script)
-    {
-        var (read, write) = Descriptors.CreatePipe();
-        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", Lab.Name, "1", "--", "bash", "-c", script], stdout: write);
-        write.Dispose();
-        return new ManagedRun(process, read, Path.Combine(Lab.Layout.NodeDirectory(1), $"plain-{Guid.NewGuid():N}.out"));
-    }
+    private ManagedRun Plain(string script) => Lab.InNode(1, ["bash", "-c", script]);
 
     /// <summary>The child of <paramref name="parent"/> running <paramref name="program"/> (om lab exec runs helpers of
     /// its own before it becomes the shell).</summary>

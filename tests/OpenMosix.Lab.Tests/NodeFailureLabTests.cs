@@ -58,13 +58,7 @@ public sealed class NodeFailureLabTests
         lab.WaitForDaemonLog(1, $"process {child} lost: node 2 is gone");
     }
 
-    private static ManagedRun Start(TestLab lab, string program, params string[] arguments)
-    {
-        var (read, write) = Descriptors.CreatePipe();
-        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", program, .. arguments], stdout: write);
-        write.Dispose();
-        return new ManagedRun(process, read, Path.Combine(lab.Layout.NodeDirectory(1), $"run-{Guid.NewGuid():N}.out"));
-    }
+    private static ManagedRun Start(TestLab lab, string program, params string[] arguments) => lab.Managed(1, program, arguments);
 
     /// <summary>A node crash as its peers see it: every process of the node killed at once.</summary>
     private static void CrashNode(TestLab lab, int node)

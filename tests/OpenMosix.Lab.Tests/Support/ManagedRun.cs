@@ -17,13 +17,17 @@ internal static class MigrationLabCommands
     /// <summary>`om lab exec NODE -- om run PROGRAM ARGS` as a child of the test, stdout into a file the test reads.</summary>
     public static ManagedRun Managed(this TestLab lab, int node, string program, params string[] arguments) => lab.Managed(node, [program, .. arguments], null);
 
-    public static ManagedRun Managed(this TestLab lab, int node, string[] command, Microsoft.Win32.SafeHandles.SafeFileHandle? stdin)
+    public static ManagedRun Managed(this TestLab lab, int node, string[] command, Microsoft.Win32.SafeHandles.SafeFileHandle? stdin) =>
+        lab.InNode(node, [Om.Path, "run", .. command], stdin);
+
+    /// <summary>`om lab exec NODE -- COMMAND` (not managed unless COMMAND says so) as a child of the test, stdout into a
+    /// file the test reads.</summary>
+    public static ManagedRun InNode(this TestLab lab, int node, string[] command, Microsoft.Win32.SafeHandles.SafeFileHandle? stdin = null)
     {
         var output = Path.Combine(lab.Layout.NodeDirectory(node), $"run-{Guid.NewGuid():N}.out");
         // A pipe, not the file itself: a file would be reopened by path on the other node, a pipe must be relayed.
         var (read, write) = Descriptors.CreatePipe();
-        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, $"{node}", "--", Om.Path, "run", .. command],
-            stdin: stdin, stdout: write);
+        var process = ChildProcess.Start(Om.Path, ["lab", "exec", "--name", lab.Name, $"{node}", "--", .. command], stdin: stdin, stdout: write);
         write.Dispose();
         return new ManagedRun(process, read, output);
     }
