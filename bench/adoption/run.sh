@@ -23,15 +23,10 @@ done
 make -s -C "$root/tests/Programs"
 spinner=$root/tests/Programs/build/spinner
 lab=benchadopt
+source "$here/../common.sh"
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
 
-now() { date +%s.%N; }
-since() { awk -v s="$1" -v e="$(now)" 'BEGIN{printf "%.2f", e-s}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-in_node() { "$om" lab exec --name "$lab" 1 -- "$@"; }
 move_ms() { in_node "$om" migrate --json "$1" 2 | sed -n 's/.*"totalMs": *\([0-9]*\).*/\1/p'; }
-lab_up() { "$om" lab down --name "$lab" > /dev/null 2>&1 || true; "$om" lab up --name "$lab" "$@" > /dev/null; }
 
 echo "== 1. $loop x fork+exec+wait of /bin/true, one node with all CPUs, median of $repeat"
 lab_up --nodes 1

@@ -33,14 +33,9 @@ spinner=$root/tests/Programs/build/spinner
 rate=$("$spinner" --rate)
 lab=benchtree
 work=$(mktemp -d /tmp/om-bench-trees.XXXXXX)
+source "$here/../common.sh"
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
-since() { awk -v s="$1" -v e="$(now)" 'BEGIN{printf "%.2f", e-s}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-lab_up() { "$om" lab down --name "$lab" > /dev/null 2>&1 || true; "$om" lab up --name "$lab" "$@" > /dev/null; }
-in_node() { "$om" lab exec --name "$lab" 1 -- "$@"; }
 
 if [[ $parts == *1* ]]; then
 jobs_script="for i in 1 2 3 4 5 6 7 8; do $spinner $seconds $rate > /dev/null & done; wait"
