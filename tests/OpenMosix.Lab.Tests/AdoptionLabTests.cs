@@ -91,7 +91,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
                 [.. Lab.Processes(1).Processes.Where(p => p.Uid == 65534 && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
             Poll.Until(() => Jobs().Count == 8, TimeSpan.FromSeconds(20), "the user's eight jobs to be managed");
             Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
-            Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
             Assert.Equal(["all done"], shell.Lines());
         }
         finally
@@ -114,12 +114,28 @@ public sealed class AdoptionLabTests(ForkLab fixture)
                 [.. Lab.Processes(1).Processes.Where(p => p.Origin is "adopted" or "child" && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
             Poll.Until(() => Jobs().Count == 6, TimeSpan.FromSeconds(20), "the six jobs to be managed (adopted, or children of the adopted shell)");
             Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
-            Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
             Assert.Equal(["all done"], shell.Lines());
         }
         finally
         {
             Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
+        }
+    }
+
+    /// <summary>Waits for the shell; if it does not end, the failure says where every process of the lab stood and
+    /// what node 1's omd last warned about, so a run that cannot be repeated still shows its cause.</summary>
+    private ChildExit WaitOrExplain(ManagedRun shell, TimeSpan timeout)
+    {
+        try
+        {
+            return shell.Process.WaitForExit(timeout);
+        }
+        catch (TimeoutException e)
+        {
+            var where = string.Join('\n', Enumerable.Range(1, 4).Select(n => $"node {n}:\n{Lab.Exec(n, Om.Path, "ps", "--tree").Stdout}"));
+            var warnings = File.ReadLines(Lab.Layout.NodeDaemonLog(1)).Where(l => l.Contains("warn", StringComparison.Ordinal)).TakeLast(15);
+            throw new TimeoutException($"{e.Message}\n{where}\nnode 1's last warnings:\n{string.Join('\n', warnings)}", e);
         }
     }
 
