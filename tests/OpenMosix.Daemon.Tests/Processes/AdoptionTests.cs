@@ -1,4 +1,5 @@
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
@@ -65,8 +66,15 @@ public sealed class AdoptionTests
     public void A_process_traced_by_someone_else_is_refused()
     {
         using var strace = Start("/usr/bin/strace", "-o", "/dev/null", "/bin/sleep", "63");
-        Poll.Until(() => ProcFs.ReadChildren(strace.Pid).Any(c => ProcFs.ReadStatus(c).TracerPid == strace.Pid), Patience, "strace to trace sleep");
-        var traced = ProcFs.ReadChildren(strace.Pid).Single();
+        // strace forks short-lived traced children of its own at start to probe ptrace features: wait for the one
+        // that runs sleep, not just any traced child.
+        int TracedSleep() => ProcFs.ReadChildren(strace.Pid).FirstOrDefault(c =>
+        {
+            try { return string.Join(' ', ProcFs.ReadCommandLine(c)) == "/bin/sleep 63" && ProcFs.ReadStatus(c).TracerPid == strace.Pid; }
+            catch (ProcessAccessException) { return false; }
+        });
+        Poll.Until(() => TracedSleep() != 0, Patience, "strace to trace sleep");
+        var traced = TracedSleep();
         Assert.Equal($"process {traced} is traced by process {strace.Pid}", AdoptionCheck.Refusal(traced, 0));
     }
 
