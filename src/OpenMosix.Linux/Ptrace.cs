@@ -11,10 +11,10 @@ public static class Ptrace
     private const long PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
         PTRACE_SYSCALL = 24, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
         PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a,
-        PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
+        PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201;
 
-    public const int O_TRACESYSGOOD = 1, O_EXITKILL = 0x100000;
-    public const int EventStop = 128;
+    public const int O_TRACESYSGOOD = 1, O_TRACECLONE = 8, O_EXITKILL = 0x100000;
+    public const int EventStop = 128, EventClone = 3;
     private const int NT_X86_XSTATE = 0x202;
     private const uint PEEKSIGINFO_SHARED = 1;
     public const int SigInfoSize = 128;
@@ -46,6 +46,16 @@ public static class Ptrace
     public static void Syscall(int pid, int signal = 0) => Check(Sys.Ptrace(PTRACE_SYSCALL, pid, 0, signal), "PTRACE_SYSCALL", pid);
     public static void Detach(int pid, int signal = 0) => Check(Sys.Ptrace(PTRACE_DETACH, pid, 0, signal), "PTRACE_DETACH", pid);
     public static void Kill(int pid) => Check(Sys.Ptrace(PTRACE_KILL, pid, 0, 0), "PTRACE_KILL", pid);
+
+    public static void SetOptions(int pid, int options) => Check(Sys.Ptrace(PTRACE_SETOPTIONS, pid, 0, options), "PTRACE_SETOPTIONS", pid);
+
+    /// <summary>The message of the last ptrace event stop: for PTRACE_EVENT_CLONE, the new thread's id.</summary>
+    public static unsafe ulong GetEventMessage(int pid)
+    {
+        ulong message;
+        Check(Sys.Ptrace(PTRACE_GETEVENTMSG, pid, 0, (nint)(&message)), "PTRACE_GETEVENTMSG", pid);
+        return message;
+    }
 
     public static unsafe UserRegs GetRegs(int pid)
     {

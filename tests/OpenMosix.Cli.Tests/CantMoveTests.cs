@@ -11,7 +11,6 @@ public sealed class CantMoveTests
 {
     public static TheoryData<string, string> Unmovable => new()
     {
-        { "threaded", "thread" },
         { "sharedmap", "shared" },
         { "tcpclient", "socket" },
     };

@@ -20,6 +20,16 @@ public sealed class CompiledProgramRestoreTests
     });
 
     [Fact]
+    public Task A_program_with_two_worker_threads_finishes_with_the_same_sums_after_restore() => CheckpointFlow.RunAsync(new Scenario
+    {
+        Key = "threaded 40 50",
+        Command = dir => Target(dir, "threaded", "40", "50"),
+        Ready = PrintedLines(3),
+        ReadyDescription = "threaded printed three ticks while its workers compute",
+        MaxExtraDelay = TimeSpan.FromMilliseconds(1000),
+    });
+
+    [Fact]
     public Task Vector_registers_live_across_the_checkpoint_give_identical_results() => CheckpointFlow.RunAsync(new Scenario
     {
         Key = "avxmath 60",

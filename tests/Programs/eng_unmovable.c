@@ -1,5 +1,6 @@
 // Holds one thing the engine cannot move, prints "ready", then waits for stdin to close.
-// usage: eng_unmovable thread|tcp|shared|pipe|deleted|eventfd|timer
+// usage: eng_unmovable mainexit|tcp|shared|pipe|deleted|eventfd|timer
+// mainexit: the main thread ends (pthread_exit) and a second thread waits for stdin instead.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,13 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
+static void wait_for_stdin_to_close(void) {
+  char c;
+  while (read(0, &c, 1) > 0) {}
+}
+
+static void *waiter(void *arg) { (void)arg; wait_for_stdin_to_close(); exit(0); }
 
 int main(int argc, char **argv) {
-  const char *what = argc > 1 ? argv[1] : "thread";
-  if (!strcmp(what, "thread")) {
+  const char *what = argc > 1 ? argv[1] : "mainexit";
+  if (!strcmp(what, "mainexit")) {
     pthread_t t;
-    if (pthread_create(&t, NULL, idle, NULL)) return 2;
+    if (pthread_create(&t, NULL, waiter, NULL)) return 2;
+    printf("ready\n");
+    fflush(stdout);
+    pthread_exit(NULL);
   } else if (!strcmp(what, "tcp")) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -46,7 +55,6 @@ int main(int argc, char **argv) {
   }
   printf("ready\n");
   fflush(stdout);
-  char c;
-  while (read(0, &c, 1) > 0) {}
+  wait_for_stdin_to_close();
   return 0;
 }

@@ -16,12 +16,13 @@ internal static class CantMoveAnalyzer
         var reasons = new List<string>();
         var stat = ProcFs.ReadStat(pid);
         if (stat.IsKernelThread) return new CantMoveReport(pid, ["is a kernel thread"]);
-        if (stat.State is 'Z' or 'X') return new CantMoveReport(pid, ["is a zombie (already exited)"]);
+        if (stat.State is 'Z' or 'X')
+            return new CantMoveReport(pid, [ProcFs.ReadTasks(pid).Count > 1 ? "its main thread has exited while other threads run on" : "is a zombie (already exited)"]);
         if (pid == Environment.ProcessId) return new CantMoveReport(pid, ["is the checkpointing process itself"]);
 
         var status = ProcFs.ReadStatus(pid);
-        if (status.Threads > 1) reasons.Add($"has {status.Threads} threads (only single-threaded processes can move)");
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
+        if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
         if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
 
@@ -50,6 +51,24 @@ internal static class CantMoveAnalyzer
         1 => $"has a child process ({children[0]}) that it has not waited for; it can move once the child has been waited for",
         _ => $"has {children.Count} child processes ({string.Join(", ", children.Take(5))}{(children.Count > 5 ? ", ..." : "")}) that it has not waited for; it can move once they have been waited for",
     };
+
+    /// <summary>Threads move with their process, except one traced by someone else. (A process whose main thread has
+    /// ended, pthread_exit in main, shows as a zombie above: a process is rebuilt around its main thread.)</summary>
+    private static void AddThreadReasons(int pid, List<string> reasons)
+    {
+        foreach (var tid in ProcFs.ReadTasks(pid))
+        {
+            try
+            {
+                if (tid != pid && ProcStatus.Parse(ProcFs.ReadText(pid, $"task/{tid}/status")).TracerPid is var by and not 0)
+                    reasons.Add($"its thread {tid} is being traced by process {by}");
+            }
+            catch (ProcessAccessException)
+            {
+                // the thread ended while we looked
+            }
+        }
+    }
 
     private static void AddMappingReason(MapsEntry m, List<string> reasons)
     {

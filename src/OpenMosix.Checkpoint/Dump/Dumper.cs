@@ -18,16 +18,26 @@ namespace OpenMosix.Checkpoint.Dump;
 /// </summary>
 internal sealed class Dumper(ILogger logger, TracerThread tracer)
 {
-    private const int ScratchSize = 4096, SigactionSize = 32, ItimervalOffset = 2048, ItimervalSize = 32;
+    private const int ScratchSize = 4096, SigactionSize = 32, ItimervalOffset = 2048, ItimervalSize = 32, ThreadAnswersOffset = 3072;
 
     public DumpResult Dump(int pid, IImageSink sink, DumpOptions options, Action<int> keptFrozen)
     {
         var total = Stopwatch.StartNew();
         var isOurChild = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
-        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD);
+        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD);
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
+        List<ThreadStateReader.Frozen> others;
+        try
+        {
+            others = [.. threads.Skip(1).Select(t => new ThreadStateReader.Frozen(t, Ptrace.GetRegs(t), Ptrace.GetSignalMask(t)))];
+        }
+        catch
+        {
+            foreach (var tid in threads) ThreadGroup.TryDetach(tid);
+            throw;
+        }
         // Inside sigsuspend/ppoll/pselect the kernel answers with the real mask (saved_sigmask), and re-executing the
         // call on resume installs its temporary mask again: nothing special to do here.
         var originalMask = Ptrace.GetSignalMask(pid);
@@ -38,12 +48,14 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             // Checked again now that it cannot fork any more: a child born since the analysis would be left behind.
             if (CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
                 throw new CantMoveException(new CantMoveReport(pid, [children]));
-            (image, pageBytes) = Read(pid, sink, options, original, originalMask);
+            (image, pageBytes) = Read(pid, sink, options, original, originalMask, others);
         }
         catch (Exception e)
         {
             logger.LogWarning("Checkpoint of {Pid} failed, resuming it: {Error}", pid, e.Message);
             logger.LogDebug(e, "Checkpoint of {Pid} failed", pid);
+            // The other threads first: once the main thread runs again, any of them may be asked to exit.
+            foreach (var thread in others) TryResume(thread.Tid, thread.Registers, thread.Mask, isOurChild: false);
             TryResume(pid, original, originalMask, isOurChild);
             throw;
         }
@@ -54,14 +66,19 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             {
                 case AfterDump.Kill:
                     Signals.Kill(pid, Signals.SIGKILL);
+                    ThreadGroup.CollectKilledThreads(others.Select(t => t.Tid));
                     WaitUntilDead(pid, isOurChild);
                     break;
                 case AfterDump.Resume:
+                    foreach (var thread in others) Resume(thread.Tid, thread.Registers, thread.Mask);
                     Resume(pid, original, originalMask);
                     break;
                 case AfterDump.KeepFrozen:
-                    Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
-                    Ptrace.SetSignalMask(pid, originalMask);
+                    foreach (var thread in others.Prepend(new ThreadStateReader.Frozen(pid, original, originalMask)))
+                    {
+                        Ptrace.SetRegs(thread.Tid, SyscallRestart.Fix(thread.Registers, sameProcess: true));
+                        Ptrace.SetSignalMask(thread.Tid, thread.Mask);
+                    }
                     keptFrozen(pid);
                     break;
             }
@@ -74,17 +91,15 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             throw new TraceeGoneException(pid, $"process {pid} was killed while frozen for its checkpoint");
         }
         var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed);
-        logger.LogInformation("Checkpointed {Pid}: {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
-            pid, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
+        logger.LogInformation("Checkpointed {Pid}: {Threads} threads, {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
+            pid, 1 + image.Threads.Count, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
         return result;
     }
 
-    private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask)
+    private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask,
+        List<ThreadStateReader.Frozen> others)
     {
         var phase = Stopwatch.StartNew();
-        var tasks = ProcFs.ReadTasks(pid);
-        if (tasks.Count != 1)
-            throw new CantMoveException(new CantMoveReport(pid, [$"has {tasks.Count} threads (only single-threaded processes can move)"]));
         var xstate = Ptrace.GetExtendedState(pid);
         var rseq = Ptrace.GetRseqConfiguration(pid);
         var robust = RobustList.Get(pid);
@@ -94,6 +109,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
 
         // Signals that arrive while we inject stay pending (and are delivered on resume) instead of stopping us.
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        foreach (var thread in others) Ptrace.SetSignalMask(thread.Tid, ulong.MaxValue);
         var maps = ProcFs.ReadMaps(pid);
         var regions = maps.Select(m => RegionBuilder.Build(pid, m)).ToList();
         var syscallAt = ProcessInspector.FindSyscallInstruction(pid, regions);
@@ -103,6 +119,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         var scratch = (ulong)injector.Call("mmap of a scratch page", Mmap, 0, ScratchSize, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
         var raw = new byte[ScratchSize];
         ulong brk;
+        ThreadSettings mainSettings;
+        var settings = new Dictionary<int, ThreadSettings>();
         try
         {
             brk = (ulong)injector.Call("brk(0)", Brk, 0);
@@ -115,6 +133,10 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             for (var which = 0; which < 3; which++)
                 injector.Call($"getitimer({which})", Getitimer, which, (long)scratch + ItimervalOffset + ItimervalSize * which);
             ProcessMemory.Read(pid, scratch, raw);
+            var answers = scratch + ThreadAnswersOffset;
+            mainSettings = ThreadStateReader.ReadSettings(pid, pid, injector, answers, main: true);
+            foreach (var thread in others)
+                settings[thread.Tid] = ThreadStateReader.ReadSettings(pid, thread.Tid, new SyscallInjector(thread.Tid, syscallAt, thread.Registers), answers, main: false);
         }
         finally
         {
@@ -124,6 +146,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // the all-blocked mask), and getitimer above then reported it as due. Read earlier, both would be lost.
         var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
             .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
+        List<ThreadImage> threads = [.. others.Select(t => ThreadStateReader.Read(pid, t, settings[t.Tid]))];
 
         // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
         List<MemoryRegion> finalRegions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))];
@@ -164,6 +187,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             },
             Regions = finalRegions,
             Files = ProcessInspector.ReadFiles(pid),
+            MainThread = mainSettings,
+            Threads = threads,
             Precopy = options.Precopy?.Delta(precopied.Keys),
         };
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);

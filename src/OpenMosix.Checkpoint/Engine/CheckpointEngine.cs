@@ -12,7 +12,7 @@ using OpenMosix.Linux.Proc;
 namespace OpenMosix.Checkpoint.Engine;
 
 /// <summary>
-/// Checkpoint and restore of single-threaded processes, from outside, with ptrace. Owns the tracer thread: every
+/// Checkpoint and restore of processes and all their threads, from outside, with ptrace. Owns the tracer thread: every
 /// ptrace request and waitpid for a tracee runs there. Processes kept frozen stay seized until the engine is
 /// disposed, which lets them run on.
 /// </summary>
@@ -159,6 +159,7 @@ public sealed class CheckpointEngine : IDisposable
         _tracer.RunBrief(pid, () =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
+            ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
         });
     }
@@ -253,7 +254,9 @@ public sealed class CheckpointEngine : IDisposable
         {
             _frozen.Remove(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
+            var threads = ThreadGroup.OtherThreads(pid);
             Signals.Kill(pid, Signals.SIGKILL);
+            ThreadGroup.CollectKilledThreads(threads);
             if (ours)
                 while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
                 {
@@ -361,6 +364,7 @@ public sealed class CheckpointEngine : IDisposable
             {
                 try
                 {
+                    ThreadGroup.DetachOthers(pid);
                     KilledTracee.Detach(pid, _logger);
                 }
                 catch (SyscallException e)

@@ -18,7 +18,7 @@ namespace OpenMosix.Checkpoint.Engine;
 internal sealed class DeputyKeeper(ILogger logger)
 {
     private const int SigactionSize = 32;
-    private const ulong ExitGroupCall = 231;
+    private const ulong ExitGroupCall = 231, ExitCall = 60;
     private const long RseqFlagUnregister = 1;
     private const int ItimervalSize = 32;
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
@@ -37,6 +37,7 @@ internal sealed class DeputyKeeper(ILogger logger)
         var maps = ProcFs.ReadMaps(pid);
         var syscall = ProcessInspector.FindSyscallInstruction(pid, maps.Select(m => RegionBuilder.Build(pid, m)));
         if (syscall == 0) throw new InjectionException($"process {pid} has no syscall instruction to inject through");
+        EndOtherThreads(pid, syscall);
         var space = new AddressSpace();
         foreach (var m in maps) space.Reserve(m.Start, m.End);
         var trampoline = space.FindFree(StubElf.TrampolineSize, 0x100000, 1UL << 46);
@@ -192,6 +193,27 @@ internal sealed class DeputyKeeper(ILogger logger)
         SignalArrived?.Invoke(pid, signal);
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
         Ptrace.Continue(pid, StopSignals.Contains(signal) ? signal : 0);
+    }
+
+    /// <summary>
+    /// A deputy is one thread: every other thread runs exit() (only itself ends; its copy runs elsewhere). A thread
+    /// id left free this way is what the thread gets back when the process comes home.
+    /// </summary>
+    private static void EndOtherThreads(int pid, ulong syscall)
+    {
+        foreach (var tid in ThreadGroup.OtherThreads(pid))
+        {
+            Ptrace.SetSignalMask(tid, ulong.MaxValue);
+            var regs = Ptrace.GetRegs(tid);
+            regs.rip = syscall;
+            regs.rax = ExitCall;
+            regs.orig_rax = ulong.MaxValue;
+            regs.rdi = 0;
+            Ptrace.SetRegs(tid, regs);
+            Ptrace.Continue(tid);
+            // A stop still queued (an interrupt from the freeze) comes out first: let it go on to its exit.
+            while (Waiting.WaitPid(tid, Waiting.WALL).Stopped) Ptrace.Continue(tid);
+        }
     }
 
     private static void Park(int pid, ulong trampoline, UserRegs template)

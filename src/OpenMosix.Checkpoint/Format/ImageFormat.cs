@@ -16,7 +16,8 @@ namespace OpenMosix.Checkpoint.Format;
 public static class ImageFormat
 {
     public static ReadOnlySpan<byte> Magic => "OMXIMAGE"u8;
-    public const uint Version = 1;
+    /// <summary>2: every thread of the process (version 1 held one). Older images are refused, not half read.</summary>
+    public const uint Version = 2;
     public const int FileHeaderSize = 32;
     public const int SectionHeaderSize = 32;
     public const int RunHeaderSize = 16;

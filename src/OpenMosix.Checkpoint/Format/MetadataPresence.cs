@@ -38,6 +38,16 @@ internal static class MetadataPresence
         Present(image.Attributes.Auxv, "Attributes.Auxv");
 
         Present(image.Timers, "Timers");
+        Present(image.MainThread, "MainThread");
+        Present(image.MainThread.Name, "MainThread.Name");
+        Each(image.Threads, "Threads", (thread, path) =>
+        {
+            Present(thread.GeneralRegisters, path + ".GeneralRegisters");
+            Present(thread.ExtendedState, path + ".ExtendedState");
+            Each(thread.Pending, path + ".Pending", (pending, at) => Present(pending.SigInfo, at + ".SigInfo"));
+            Present(thread.Settings, path + ".Settings");
+            Present(thread.Settings.Name, path + ".Settings.Name");
+        });
         Regions(image.Regions, "Regions");
         Files(image.Files, "Files");
         if (image.Precopy is { } precopy) Present(precopy.Kept, "Precopy.Kept");

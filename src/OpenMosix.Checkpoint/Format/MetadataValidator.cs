@@ -14,6 +14,8 @@ internal static class MetadataValidator
     private const int MaxFiles = 1 << 16;
     private const int MaxPendingSignals = 1 << 12;
     private const int MaxExtendedState = 1 << 16;
+    /// <summary>The kernel's own limit on ids (PID_MAX_LIMIT); a comm is at most 15 bytes, 64 leaves room for UTF-16.</summary>
+    private const int MaxThreads = 1 << 22, MaxThreadName = 64;
     private const ulong VsyscallPage = 0xffff_ffff_ff60_0000;
 
     public static RegionIndex Validate(ProcessImage image)
@@ -25,6 +27,20 @@ internal static class MetadataValidator
         Require(image.Signals.Pending.Count <= MaxPendingSignals, $"{image.Signals.Pending.Count} pending signals");
         foreach (var pending in image.Signals.Pending)
             Require(pending.SigInfo.Length == SigInfoSize && pending.Number is >= 1 and <= 64, "a pending signal is malformed");
+        Require(image.Threads.Count < MaxThreads, $"{image.Threads.Count} threads");
+        Require(image.MainThread.Name.Length <= MaxThreadName, "the main thread's name is too long");
+        var tids = new HashSet<int> { image.Origin.Pid };
+        foreach (var thread in image.Threads)
+        {
+            Require(thread.Tid > 0 && tids.Add(thread.Tid), $"thread id {thread.Tid} is not positive or not unique");
+            Require(thread.GeneralRegisters.Length == UserRegsSize, $"thread {thread.Tid}: general registers are {thread.GeneralRegisters.Length} bytes");
+            Require(thread.ExtendedState.Length == image.Cpu.ExtendedState.Length, $"thread {thread.Tid}: extended state of {thread.ExtendedState.Length} bytes");
+            Require(thread.Pending.Count <= MaxPendingSignals, $"thread {thread.Tid}: {thread.Pending.Count} pending signals");
+            foreach (var pending in thread.Pending)
+                Require(pending.SigInfo.Length == SigInfoSize && pending.Number is >= 1 and <= 64, $"thread {thread.Tid}: a pending signal is malformed");
+            Require(thread.Settings.Name.Length <= MaxThreadName, $"thread {thread.Tid}: its name is too long");
+            Require(thread.Nice is >= -20 and <= 19, $"thread {thread.Tid}: nice {thread.Nice}");
+        }
         Require(image.Regions.Count is > 0 and <= MaxRegions, $"{image.Regions.Count} memory regions");
         Require(image.Files.Count <= MaxFiles, $"{image.Files.Count} file descriptors");
         Require(image.Attributes.Limits.Count <= 64, $"{image.Attributes.Limits.Count} resource limits");

@@ -1,7 +1,7 @@
 namespace OpenMosix.Checkpoint.Image;
 
 /// <summary>
-/// Everything needed to rebuild one single-threaded process, except its memory contents, which travel after this
+/// Everything needed to rebuild one process and all its threads, except its memory contents, which travel after this
 /// metadata as a stream of <see cref="PageRun"/>s so that an image never has to be held whole in memory.
 /// </summary>
 public sealed class ProcessImage
@@ -14,6 +14,10 @@ public sealed class ProcessImage
     public RseqRegistration? Rseq { get; init; }
     public List<MemoryRegion> Regions { get; init; } = [];
     public List<FileDescriptorRecord> Files { get; init; } = [];
+    /// <summary>The main thread's settings that have no place above (alternate stack, clear_child_tid, scheduling class).</summary>
+    public ThreadSettings MainThread { get; init; } = new();
+    /// <summary>Every thread but the main one, in the order of /proc/PID/task.</summary>
+    public List<ThreadImage> Threads { get; init; } = [];
 
     /// <summary>Set when this image completes a pre-copy: it can only be restored over the pre-copied process.</summary>
     public PrecopyDelta? Precopy { get; init; }

@@ -16,7 +16,7 @@ namespace OpenMosix.Checkpoint.Restore;
 /// One restore in progress: the stub's pid, its injector and the image. Each step is a batch of syscalls injected
 /// into the stub; the order of the steps is the Restorer's.
 /// </summary>
-internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjector injector, ulong trampoline, AddressSpace space, ILogger logger)
+internal sealed partial class ProcessBuilder(int pid, ProcessImage image, SyscallInjector injector, ulong trampoline, AddressSpace space, ILogger logger)
 {
     private readonly ulong _data = trampoline + StubElf.DataOffset;
 
@@ -228,7 +228,7 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     /// <summary>The open-file status flags F_SETFL can change: O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_ASYNC.</summary>
     private const long StatusFlags = (long)(OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Direct | OpenFlags.NoAccessTime | OpenFlags.Async);
 
-    public void RestoreProcessState(bool pidChanged)
+    public void RestoreProcessState()
     {
         var a = image.Attributes;
         Span<byte> sa = stackalloc byte[32];
@@ -275,18 +275,10 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
         injector.Call("umask", Umask, a.Umask);
         if (injector.Raw(Chdir, (long)PutString(a.WorkingDirectory)) < 0)
             logger.LogWarning("Working directory {Cwd} does not exist here; the process starts in /", a.WorkingDirectory);
-        if (a.RobustListHead != 0) injector.Call("set_robust_list", SetRobustList, (long)a.RobustListHead, (long)a.RobustListLength);
-        if (image.Rseq is { } rseq) injector.Call("rseq", Rseq, (long)rseq.Address, rseq.Length, 0, rseq.Signature);
-        if (a.CachedTidAddress != 0)
-        {
-            injector.Call("set_tid_address", SetTidAddress, (long)a.CachedTidAddress);
-            if (pidChanged)
-            {
-                Span<byte> tid = stackalloc byte[4];
-                BinaryPrimitives.WriteInt32LittleEndian(tid, pid);
-                ProcessMemory.Write(pid, a.CachedTidAddress, tid);
-            }
-        }
+        var main = image.MainThread;
+        RestoreRegistrations(injector, pid, image.Origin.Pid, image.Rseq, a.RobustListHead, a.RobustListLength,
+            main.ClearChildTid != 0 ? main.ClearChildTid : a.CachedTidAddress, a.CachedTidAddress);
+        RestoreSettings(injector.WithoutStack(), main);
         foreach (var p in image.Signals.Pending)
         {
             if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
@@ -303,23 +295,23 @@ internal sealed class ProcessBuilder(int pid, ProcessImage image, SyscallInjecto
     public void AssumeFilesystemIdentity()
     {
         var c = image.Attributes.Credentials;
-        SetGroups(c);
+        SetGroups(injector, c);
         injector.Raw(Setfsgid, c.FilesystemGid);
         injector.Raw(Setfsuid, c.FilesystemUid);
     }
 
-    private void SetGroups(Credentials c)
+    private void SetGroups(SyscallInjector inThread, Credentials c)
     {
         var groups = new byte[c.Groups.Count * 4];
         for (var i = 0; i < c.Groups.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(groups.AsSpan(i * 4), c.Groups[i]);
-        injector.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));
+        inThread.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));
     }
 
     /// <summary>Last, because it can only take privilege away: groups, then gids, then uids.</summary>
     public void RestoreCredentials()
     {
         var c = image.Attributes.Credentials;
-        SetGroups(c);
+        SetGroups(injector, c);
         injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
         injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
         // Changing ids clears the dumpable flag; the original was dumpable, or it could not have been dumped.

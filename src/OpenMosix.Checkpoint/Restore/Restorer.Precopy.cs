@@ -107,7 +107,7 @@ internal sealed partial class Restorer
         }
 
         var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
-        Rebuild(pid, image, source, options, injector, builder, target.Descriptors, total, kept);
+        Rebuild(pid, image, source, options, injector, builder, target.Descriptors, total, StubTraceOptions, kept);
         target.Finished = true;
         logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze",
             image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0);

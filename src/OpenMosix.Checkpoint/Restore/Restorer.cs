@@ -16,6 +16,8 @@ namespace OpenMosix.Checkpoint.Restore;
 internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 {
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
+    /// <summary>A stub dies with its tracer: half a process must never run on.</summary>
+    private const int StubTraceOptions = Ptrace.O_TRACESYSGOOD | Ptrace.O_EXITKILL;
 
     /// <summary>Fill anonymous memory with UFFDIO_COPY where the kernel allows it (off: process_vm_writev only).</summary>
     internal bool FillWithUserFaults { get; set; } = true;
@@ -36,7 +38,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         try
         {
             CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
-            Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total);
+            Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions);
             return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed);
         }
         catch
@@ -68,7 +70,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var pid = StubSpawner.Spawn(StubElf.Build(trampoline, brkSegment), descriptors, wantedPid, logger);
         try
         {
-            Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD | Ptrace.O_EXITKILL);
+            Freezer.SeizeAndStop(pid, StubTraceOptions);
             var regs = Ptrace.GetRegs(pid);
             if (regs.rip < trampoline || regs.rip >= trampoline + 0x1000)
                 throw new RestoreException($"restore stub {pid} stopped at 0x{regs.rip:x}, outside its code at 0x{trampoline:x}");
@@ -104,7 +106,9 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 
     private static void KillStub(int pid)
     {
+        var threads = ThreadGroup.OtherThreads(pid);
         Signals.Kill(pid, Signals.SIGKILL);
+        ThreadGroup.CollectKilledThreads(threads);
         while (Waiting.WaitPid(pid).Stopped)
         {
             // the SIGKILL is on its way; ptrace stops may still be reported before the exit
@@ -116,7 +120,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// regions, files, process state, credentials, registers; then let it go (unless kept frozen).
     /// </summary>
     private void Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options, SyscallInjector injector,
-        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, IReadOnlySet<ulong>? kept = null)
+        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions, IReadOnlySet<ulong>? kept = null)
     {
         var originalPid = image.Origin.Pid;
         bool Kept(MemoryRegion r) => kept?.Contains(r.Start) == true;
@@ -151,15 +155,31 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var pagesWritten = total.Elapsed;
         build.ProtectRegions();
         build.RestoreFiles(descriptors);
-        build.RestoreProcessState(pid != originalPid);
+        build.RestoreProcessState();
+        // Threads are made while the process is still privileged: asking for their old ids needs CAP_CHECKPOINT_RESTORE.
+        var threads = build.CreateThreads(traceOptions);
+        foreach (var thread in threads) build.RestoreThreadState(thread);
+        foreach (var thread in threads) build.RestoreThreadCredentials(thread);
         build.RestoreCredentials();
         build.DropTrampoline();
         // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
         Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));
+        foreach (var thread in threads)
+        {
+            var t = thread.Image;
+            Niceness.Set(thread.Tid, Math.Clamp(t.Nice, -20, 19));
+            Ptrace.SetExtendedState(thread.Tid, t.ExtendedState);
+            Ptrace.SetSignalMask(thread.Tid, t.BlockedMask);
+            Ptrace.SetRegs(thread.Tid, UserRegs.FromBytes(t.GeneralRegisters));
+        }
         Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
         Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-        if (!options.KeepFrozen) Ptrace.Detach(pid);
+        if (!options.KeepFrozen)
+        {
+            foreach (var thread in threads) Ptrace.Detach(thread.Tid);
+            Ptrace.Detach(pid);
+        }
         logger.LogDebug("Restore of {OriginalPid}: layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
             originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
@@ -204,7 +224,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         build.ReplaceStubAddressSpace(brkSegment);
         var own = OpenMosix.Linux.Proc.ProcFs.ReadDescriptors(pid).ToDictionary(d => d.Fd, d => d.Fd);
         // The copy had another PID where it ran: Rebuild fixes what caches it (glibc's tid) since pid differs.
-        Rebuild(pid, image, source, options, injector, build, own, total);
+        Rebuild(pid, image, source, options, injector, build, own, total, Ptrace.O_TRACESYSGOOD);
         return new RestoredProcess(pid, image.Origin.Pid == pid, image.Origin.Pid, total.Elapsed);
     }
 

@@ -13,6 +13,19 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
 
     public int Pid { get; } = pid;
     public ulong SyscallInstruction { get; set; } = syscallInstruction;
+    /// <summary>The thread the last injected clone created (reported by its PTRACE_EVENT_CLONE stop).</summary>
+    public int LastCloned { get; private set; }
+
+    /// <summary>
+    /// The same injector with a stack pointer of 0 in its calls: a call that depends on where the thread's stack is
+    /// (sigaltstack refuses to change the stack a thread runs on) then never finds it inside the stack it sets.
+    /// </summary>
+    public SyscallInjector WithoutStack()
+    {
+        var regs = _template;
+        regs.rsp = 0;
+        return new SyscallInjector(Pid, SyscallInstruction, regs);
+    }
 
     /// <summary>Runs the call and returns its raw result (negative errno on failure).</summary>
     public long Raw(long number, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, long a6 = 0)
@@ -36,6 +49,13 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
             // A PTRACE_INTERRUPT that was still pending surfaces as an event stop: not this call's business.
             if (status.PtraceEvent == Ptrace.EventStop && status.StopSignal == Signals.SIGTRAP)
             {
+                phase--;
+                continue;
+            }
+            // An injected clone of a thread, with PTRACE_O_TRACECLONE: the new thread's id, between entry and exit.
+            if (status.PtraceEvent == Ptrace.EventClone)
+            {
+                LastCloned = (int)Ptrace.GetEventMessage(Pid);
                 phase--;
                 continue;
             }

@@ -8,6 +8,8 @@ internal static class SyscallNumbers
         Setgroups = 116, Setresuid = 117, Setresgid = 119, Setfsuid = 122, Setfsgid = 123, RtSigqueueinfo = 129, Personality = 135, Prctl = 157,
         SetTidAddress = 218, RestartSyscall = 219, SetRobustList = 273, Openat = 257, Dup3 = 292, Pipe2 = 293, Fcntl = 72,
         RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34, Madvise = 28, Userfaultfd = 323;
+    // Threads: their creation on restore and what only a thread can say or set of itself.
+    public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186;
     public const long MadvPopulateWrite = 23;
 
     public const long FDupFdCloexec = 1030, FSetFl = 4;

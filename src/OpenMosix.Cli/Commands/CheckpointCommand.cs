@@ -9,7 +9,7 @@ internal static class CheckpointCommand
 {
     public static Command Create()
     {
-        var pid = new Argument<int>("PID") { Description = "The process to checkpoint (single-threaded)." };
+        var pid = new Argument<int>("PID") { Description = "The process to checkpoint (with all its threads)." };
         var output = new Option<string>("--output", "-o")
         {
             Description = "Where to write the image; `-` writes it to standard output (for a pipe).",

@@ -72,6 +72,15 @@ public static class ProcFs
     /// <summary>The thread ids of the process (/proc/PID/task).</summary>
     public static List<int> ReadTasks(int pid) => ListNumbers(pid, "task");
 
+    /// <summary>Whether thread <paramref name="tid"/> of process <paramref name="pid"/> is still there (a zombie counts).</summary>
+    public static bool TaskExists(int pid, int tid) => Directory.Exists(Path(pid, $"task/{tid}"));
+
+    /// <summary>/proc/PID/task/TID/stat: a thread's own state, nice value and scheduling policy.</summary>
+    public static ProcStat ReadTaskStat(int pid, int tid) => ProcStat.Parse(ReadText(pid, $"task/{tid}/stat"));
+
+    /// <summary>A thread's name (/proc/PID/task/TID/comm).</summary>
+    public static string ReadTaskComm(int pid, int tid) => ReadText(pid, $"task/{tid}/comm").TrimEnd('\n');
+
     /// <summary>The processes whose parent it is, zombies not yet waited for included (the children of each of its
     /// threads, /proc/PID/task/TID/children). Empty for a process gone meanwhile.</summary>
     public static List<int> ReadChildren(int pid)

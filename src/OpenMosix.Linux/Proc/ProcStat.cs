@@ -24,6 +24,9 @@ public sealed class ProcStat
     /// <summary>User and system time, in seconds (utime + stime, in clock ticks of 1/100 s).</summary>
     public double CpuSeconds => (Number(14) + Number(15)) / 100.0;
     public int ExitSignalField => (int)Number(38);
+    /// <summary>Real-time priority (1-99 under SCHED_FIFO/RR, else 0) and scheduling policy (SCHED_*).</summary>
+    public int RealtimePriority => (int)Number(40);
+    public int Policy => (int)Number(41);
 
     /// <summary>PF_KTHREAD: a kernel thread, nothing to checkpoint.</summary>
     public bool IsKernelThread => (Flags & 0x00200000) != 0;

@@ -11,7 +11,7 @@ namespace OpenMosix.Checkpoint.Tests.Engine;
 public sealed class CantMoveTests
 {
     [Theory]
-    [InlineData("thread", "has 2 threads")]
+    [InlineData("mainexit", "its main thread has exited while other threads run on")]
     [InlineData("tcp", "fd 3 is a TCP socket (socket:[")]
     [InlineData("shared", "has a writable shared mapping at ")]
     [InlineData("pipe", "fd 3 is a pipe (pipe:[")]

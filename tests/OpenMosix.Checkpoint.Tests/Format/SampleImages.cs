@@ -28,6 +28,16 @@ internal static class SampleImages
             new MemoryRegion { Start = StackStart, End = StackStart + (ulong)stackPages * 4096, Protection = MemoryProtection.Read | MemoryProtection.Write, Kind = RegionKind.Stack, Name = "[stack]" },
         ],
         Files = [new FileDescriptorRecord { Fd = 3, Kind = FileKind.RegularFile, Path = "/tmp/data", Flags = 2, Offset = 8192 }],
+        MainThread = new ThreadSettings { AlternateStack = new AlternateStack(0x7f00_0001_0000, 0x2000, 0), ClearChildTid = 0x7f00_0000_12d0 },
+        Threads =
+        [
+            new ThreadImage
+            {
+                Tid = 4243, GeneralRegisters = Filled(27 * 8, 3), ExtendedState = Filled(2432, 5), BlockedMask = 1UL << 9,
+                Pending = [new PendingSignal(false, SigInfo(10))], Nice = 5,
+                Settings = new ThreadSettings { Name = "worker", SchedulingPolicy = 3 },
+            },
+        ],
     };
 
     /// <summary>Pseudo-random page runs inside the heap and stack: a mix of small and large runs.</summary>

@@ -1,0 +1,135 @@
+using System.Buffers.Binary;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Tracing;
+using OpenMosix.Linux;
+using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// The threads of a restore: each one recreated by a clone3 injected into the main thread (with its old id where
+/// that is free, which needs CAP_CHECKPOINT_RESTORE: so before the credentials drop), stopped at birth by
+/// PTRACE_O_TRACECLONE, then given what only a thread can set for itself by calls injected into it.
+/// </summary>
+internal sealed partial class ProcessBuilder
+{
+    private const long CloneVm = 0x100, CloneFs = 0x200, CloneFiles = 0x400, CloneSighand = 0x800, CloneThread = 0x10000, CloneSysvsem = 0x40000;
+    private const long CloneThreadFlags = CloneVm | CloneFs | CloneFiles | CloneSighand | CloneThread | CloneSysvsem;
+    private const int CloneArgsSize = 88, SetTidOffset = 64, SetTidSizeOffset = 72;
+    private const int SsAutoDisarm = unchecked((int)0x80000000);
+
+    /// <summary>A thread recreated in the restored process: stopped, every signal blocked, with the injector that drives it.</summary>
+    public sealed record RestoredThread(ThreadImage Image, int Tid, SyscallInjector Injector);
+
+    /// <param name="traceOptions">the ptrace options the main thread was seized with; new threads inherit them.</param>
+    public List<RestoredThread> CreateThreads(int traceOptions)
+    {
+        if (image.Threads.Count == 0) return [];
+        Ptrace.SetOptions(pid, traceOptions | Ptrace.O_TRACECLONE);
+        var created = new List<RestoredThread>(image.Threads.Count);
+        foreach (var thread in image.Threads)
+        {
+            var tid = Clone(thread.Tid);
+            Freezer.WaitForEventStop(tid);
+            Ptrace.SetSignalMask(tid, ulong.MaxValue);
+            created.Add(new RestoredThread(thread, tid, new SyscallInjector(tid, injector.SyscallInstruction, Ptrace.GetRegs(tid)).WithoutStack()));
+        }
+        return created;
+    }
+
+    /// <summary>clone3 of a thread sharing everything; with its old id when free, else with the id the kernel gives.</summary>
+    private int Clone(int wantedTid)
+    {
+        Span<byte> args = stackalloc byte[CloneArgsSize + 8];
+        args.Clear();
+        BinaryPrimitives.WriteInt64LittleEndian(args, CloneThreadFlags);
+        BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidOffset..], _data + CloneArgsSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
+        BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], wantedTid);
+        ProcessMemory.Write(pid, _data, args);
+        var tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
+        if (tid < 0)
+        {
+            // EEXIST: the id is taken here; EPERM: no CAP_CHECKPOINT_RESTORE. Either way any id will do.
+            args[SetTidOffset..].Clear();
+            ProcessMemory.Write(pid, _data, args[..CloneArgsSize]);
+            tid = injector.Call("clone3 of a thread", Clone3, (long)_data, CloneArgsSize);
+        }
+        if (tid != injector.LastCloned) throw new RestoreException($"clone3 returned thread {tid}, but ptrace reported {injector.LastCloned}");
+        return (int)tid;
+    }
+
+    /// <summary>Everything of a recreated thread that is set from inside it, and its private pending signals.</summary>
+    public void RestoreThreadState(RestoredThread thread)
+    {
+        var t = thread.Image;
+        RestoreRegistrations(thread.Injector, thread.Tid, t.Tid, t.Rseq, t.RobustListHead, t.RobustListLength,
+            t.Settings.ClearChildTid != 0 ? t.Settings.ClearChildTid : t.CachedTidAddress, t.CachedTidAddress);
+        RestoreSettings(thread.Injector, t.Settings);
+        foreach (var p in t.Pending)
+        {
+            if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
+            injector.Call($"rt_tgsigqueueinfo({p.Number}) for thread {thread.Tid}", RtTgsigqueueinfo, pid, thread.Tid, p.Number, (long)Put(p.SigInfo));
+        }
+    }
+
+    /// <summary>
+    /// rseq, the robust futex list and clear_child_tid belong to a thread and are registered by it; glibc's cached
+    /// tid and the owner ids in robust mutexes it holds follow a tid that changed.
+    /// </summary>
+    private void RestoreRegistrations(SyscallInjector inThread, int tid, int oldTid, RseqRegistration? rseq,
+        ulong robustHead, ulong robustLength, ulong clearChildTid, ulong cachedTidAddress)
+    {
+        if (robustHead != 0) inThread.Call("set_robust_list", SetRobustList, (long)robustHead, (long)robustLength);
+        if (rseq is { } r) inThread.Call("rseq", Rseq, (long)r.Address, r.Length, 0, r.Signature);
+        if (clearChildTid != 0) inThread.Call("set_tid_address", SetTidAddress, (long)clearChildTid);
+        if (tid == oldTid) return;
+        if (cachedTidAddress != 0)
+        {
+            Span<byte> value = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(value, tid);
+            ProcessMemory.Write(pid, cachedTidAddress, value);
+        }
+        if (robustHead != 0)
+        {
+            var retargeted = RobustFutexes.Retarget(pid, robustHead, oldTid, tid);
+            if (retargeted > 0) logger.LogDebug("{Count} robust mutexes held by thread {Old} now name it {New}", retargeted, oldTid, tid);
+        }
+    }
+
+    /// <summary>The alternate signal stack, the name and the scheduling class: a thread sets them for itself.</summary>
+    private void RestoreSettings(SyscallInjector inThread, ThreadSettings settings)
+    {
+        if (settings.AlternateStack is { } stack)
+        {
+            Span<byte> ss = stackalloc byte[24];
+            BinaryPrimitives.WriteUInt64LittleEndian(ss, stack.Base);
+            BinaryPrimitives.WriteInt32LittleEndian(ss[8..], stack.Flags & SsAutoDisarm);
+            BinaryPrimitives.WriteUInt64LittleEndian(ss[16..], stack.Size);
+            inThread.Call("sigaltstack", Sigaltstack, (long)Put(ss), 0);
+        }
+        if (settings.Name.Length > 0)
+        {
+            var name = Encoding.UTF8.GetBytes(settings.Name);
+            inThread.Call("prctl(PR_SET_NAME)", Prctl, PrSetName, (long)PutString(Encoding.UTF8.GetString(name, 0, Math.Min(name.Length, 15))));
+        }
+        if (settings.SchedulingPolicy != 0)
+        {
+            Span<byte> param = stackalloc byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(param, settings.RealtimePriority);
+            if (inThread.Raw(SchedSetscheduler, 0, settings.SchedulingPolicy, (long)Put(param)) is var r and < 0)
+                logger.LogWarning("Scheduling policy {Policy} of thread {Tid} cannot be set here ({Error}); it runs as SCHED_OTHER", settings.SchedulingPolicy, inThread.Pid, Errno.FromNegated(r).Name());
+        }
+    }
+
+    /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all): every thread drops.</summary>
+    public void RestoreThreadCredentials(RestoredThread thread)
+    {
+        var c = image.Attributes.Credentials;
+        SetGroups(thread.Injector, c);
+        thread.Injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
+        thread.Injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
+    }
+}
