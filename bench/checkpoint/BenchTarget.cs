@@ -21,12 +21,14 @@ internal sealed class BenchTarget : IDisposable
     /// <summary>Where the touched bytes start in the target (touchmem prints it).</summary>
     public ulong Address { get; }
 
-    public static BenchTarget Start(string program, int mib, string scratch)
+    /// <param name="threads">threads in all (1: the main thread alone); the others idle in pause() or spin when <paramref name="busy"/>.</param>
+    public static BenchTarget Start(string program, int mib, string scratch, int threads = 1, bool busy = false)
     {
-        var log = Path.Combine(scratch, $"touchmem-{mib}-{Environment.ProcessId}.out");
+        var log = Path.Combine(scratch, $"touchmem-{mib}-{threads}-{Environment.ProcessId}.out");
         using (var output = File.Create(log)) { }
         using var handle = File.OpenHandle(log, FileMode.Open, FileAccess.Write);
-        var pid = ProcessSpawner.Spawn(new SpawnRequest(program, [program, mib.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var pid = ProcessSpawner.Spawn(new SpawnRequest(program, [program, mib.ToString(invariant), threads.ToString(invariant), busy ? "busy" : "idle"])
         {
             Descriptors = new Dictionary<int, int> { [1] = (int)handle.DangerousGetHandle(), [2] = 2 },
         });

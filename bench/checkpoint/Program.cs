@@ -6,6 +6,16 @@ using OpenMosix.Bench.Checkpoint;
 // because on this VM the cost of fresh memory varies up to 2x with the hypervisor reclaiming free pages.
 var options = BenchOptions.Parse(args);
 var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+if (options.Threads > 1)
+{
+    foreach (var mib in options.SizesMiB)
+    {
+        Console.Error.WriteLine($"bench/checkpoint: {mib} MiB, {options.Threads} threads against 1, {options.Repetitions(mib)} repetitions");
+        ThreadBench.Run(options, mib, options.Threads, options.Busy, Console.Out);
+    }
+    Console.WriteLine($"load average: {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after");
+    return 0;
+}
 var rows = new List<SizeResult>();
 foreach (var mib in options.SizesMiB)
 {
@@ -19,7 +29,7 @@ Console.WriteLine(options.ColdMemory
 Console.WriteLine($"load average: {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after");
 return 0;
 
-internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList<int> SizesMiB, bool Markdown, bool ColdMemory)
+internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList<int> SizesMiB, bool Markdown, bool ColdMemory, int Threads, bool Busy)
 {
     public int Repetitions(int mib) => mib <= 64 ? 9 : 5;
 
@@ -29,6 +39,8 @@ internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList
         var sizes = new List<int> { 64, 512, 2048 };
         var markdown = false;
         var cold = false;
+        var threads = 1;
+        var busy = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -38,11 +50,13 @@ internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList
                 case "--sizes": sizes = [.. args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; break;
                 case "--markdown": markdown = true; break;
                 case "--cold-memory": cold = true; break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--busy": busy = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         return new BenchOptions(
             target ?? throw new ArgumentException("--target TOUCHMEM is required"),
-            scratch ?? Path.GetTempPath(), sizes, markdown, cold);
+            scratch ?? Path.GetTempPath(), sizes, markdown, cold, threads, busy);
     }
 }

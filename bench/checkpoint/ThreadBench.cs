@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Bench.Checkpoint;
+
+/// <summary>Freeze, dump and restore of one process: medians over the repetitions.</summary>
+internal sealed record ThreadCosts(TimeSpan Freeze, TimeSpan Dump, TimeSpan Restore);
+
+/// <summary>
+/// A process with many threads against one with a single thread and the same memory: the time to stop it (every
+/// thread seized and interrupted), the time it stays frozen for its dump, and the time to rebuild it (every thread
+/// cloned and set up). The two targets alternate repetition by repetition, so noise falls on both alike.
+/// </summary>
+internal static class ThreadBench
+{
+    private const double Goal = 1.2;
+
+    public static void Run(BenchOptions options, int mib, int threads, bool busy, TextWriter output)
+    {
+        var image = Path.Combine(options.Scratch, $"threads-{mib}.omimg");
+        var single = new List<(TimeSpan, TimeSpan, TimeSpan)>();
+        var many = new List<(TimeSpan, TimeSpan, TimeSpan)>();
+        using var engine = new CheckpointEngine();
+        using (var one = BenchTarget.Start(options.Target, mib, options.Scratch))
+        using (var all = BenchTarget.Start(options.Target, mib, options.Scratch, threads, busy))
+        {
+            for (var rep = 0; rep < options.Repetitions(mib); rep++)
+            {
+                single.Add(Measure(engine, one.Pid, image));
+                many.Add(Measure(engine, all.Pid, image));
+            }
+        }
+        File.Delete(image);
+        var (f1, d1, r1) = Medians(single);
+        var (fn, dn, rn) = Medians(many);
+        output.WriteLine($"{mib} MiB, {threads} {(busy ? "busy" : "idle")} threads against 1 (medians of {single.Count}):");
+        output.WriteLine($"  freeze   {Ms(f1),10}  {Ms(fn),10}  ratio {Ratio(fn, f1)}");
+        output.WriteLine($"  dump     {Ms(d1),10}  {Ms(dn),10}  ratio {Ratio(dn, d1)}");
+        output.WriteLine($"  restore  {Ms(r1),10}  {Ms(rn),10}  ratio {Ratio(rn, r1)}");
+        output.WriteLine($"  (freeze: attach until every thread is stopped; dump: frozen time, image to a tmpfs file; goal ≤ {Goal} for dump and restore)");
+    }
+
+    private static (TimeSpan Freeze, TimeSpan Dump, TimeSpan Restore) Measure(CheckpointEngine engine, int pid, string path)
+    {
+        DumpResult dumped;
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        using (var writer = new ImageWriter(file, new ImageWriterOptions()))
+            dumped = engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.Resume));
+        var watch = Stopwatch.StartNew();
+        RestoredProcess restored;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
+        using (var reader = new ImageReader(file))
+            restored = engine.Restore(reader, new RestoreOptions(TryOriginalPid: false));
+        var restore = watch.Elapsed;
+        Signals.Kill(restored.Pid, Signals.SIGKILL);
+        engine.WaitForExit(restored);
+        return (dumped.AttachToStopped, dumped.Frozen, restore);
+    }
+
+    private static (TimeSpan, TimeSpan, TimeSpan) Medians(List<(TimeSpan F, TimeSpan D, TimeSpan R)> runs) =>
+        (Median(runs.Select(r => r.F)), Median(runs.Select(r => r.D)), Median(runs.Select(r => r.R)));
+
+    private static TimeSpan Median(IEnumerable<TimeSpan> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Ratio(TimeSpan cost, TimeSpan floor)
+    {
+        var ratio = cost / floor;
+        return ratio.ToString("F2", CultureInfo.InvariantCulture) + (ratio <= Goal ? "" : " ✗");
+    }
+}
