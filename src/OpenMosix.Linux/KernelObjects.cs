@@ -50,13 +50,6 @@ public static class KernelObjects
         return seals >= 0 ? seals : throw SyscallException.FromLastError("fcntl(F_GET_SEALS)");
     }
 
-    /// <summary>stat(2) of an open descriptor.</summary>
-    public static FileStatus Status(SafeFileHandle fd)
-    {
-        if (Sys.Fstat(fd, out var b) < 0) throw SyscallException.FromLastError("fstat");
-        return new FileStatus(b.Device, b.Inode, b.Mode, b.RawDevice, b.Size, b.ModifySeconds * 1_000_000_000 + b.ModifyNanoseconds);
-    }
-
     /// <summary>
     /// The ranges of a file below <paramref name="size"/> that hold data (SEEK_DATA/SEEK_HOLE): a sparse memfd of
     /// terabytes with a few pages written is read as those pages only.
