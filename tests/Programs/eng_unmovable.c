@@ -1,5 +1,5 @@
 // Holds one thing the engine cannot move, prints "ready", then waits for stdin to close.
-// usage: eng_unmovable mainexit|tcp|shared|pipe|deleted|eventfd|timer
+// usage: eng_unmovable mainexit|tcp|shared|pipe|deleted|inotify|io_uring|epollclosed|memfdmap|timer
 // mainexit: the main thread ends (pthread_exit) and a second thread waits for stdin instead.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -10,7 +10,10 @@
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,8 +48,20 @@ int main(int argc, char **argv) {
     char path[] = "/tmp/eng_unmovable.XXXXXX";
     int fd = mkstemp(path);
     if (fd != 3 || unlink(path)) return 2;
-  } else if (!strcmp(what, "eventfd")) {
-    if (eventfd(0, 0) != 3) return 2;
+  } else if (!strcmp(what, "inotify")) {
+    int in = inotify_init1(0);
+    if (in != 3 || inotify_add_watch(in, "/tmp", IN_CREATE) < 0 || inotify_add_watch(in, "/", IN_DELETE) < 0) return 2;
+  } else if (!strcmp(what, "io_uring")) {
+    char params[120] = { 0 };  // struct io_uring_params
+    if (syscall(SYS_io_uring_setup, 4, params) != 3) return 2;
+  } else if (!strcmp(what, "epollclosed")) {
+    // fd 5 (a duplicate of the eventfd at fd 4) is registered, then closed: the eventfd stays in the set under 5.
+    int ep = epoll_create1(0), e = eventfd(0, 0), d = dup(e);
+    struct epoll_event ev = { .events = EPOLLIN };
+    if (ep != 3 || d != 5 || epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev) || close(d)) return 2;
+  } else if (!strcmp(what, "memfdmap")) {
+    int m = memfd_create("gone", 0);  // mapped shared, then its only descriptor closed
+    if (m != 3 || ftruncate(m, 4096) || mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0) == MAP_FAILED || close(m)) return 2;
   } else if (!strcmp(what, "timer")) {
     timer_t t;
     if (timer_create(CLOCK_MONOTONIC, NULL, &t)) return 2;

@@ -26,16 +26,19 @@ internal static class CantMoveAnalyzer
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
         if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
 
-        foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons);
-
         SocketTable? sockets = null;
         var descriptors = ProcFs.ReadDescriptors(pid);
+        var memfds = HeldMemfds.Find(pid, descriptors);
+        foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons, memfds);
+
         var internalPipes = InternalPipes.Find(pid, descriptors);
         foreach (var (fd, target) in descriptors)
         {
             var reason = DescriptorReason(pid, fd, target, internalPipes, ref sockets);
             if (reason is not null) reasons.Add(reason);
         }
+        if (memfds.Bytes > KernelObjectReasons.MaxMemfdBytes)
+            reasons.Add($"holds memfds with {memfds.Bytes >> 20} MiB of data (at most {KernelObjectReasons.MaxMemfdBytes >> 20} MiB of memfd contents travel)");
 
         var timers = ProcFs.ReadTimers(pid).Split('\n').Count(l => l.StartsWith("ID:", StringComparison.Ordinal));
         if (timers > 0) reasons.Add($"has {timers} POSIX timer{(timers == 1 ? "" : "s")} (timer_create)");
@@ -70,10 +73,15 @@ internal static class CantMoveAnalyzer
         }
     }
 
-    private static void AddMappingReason(MapsEntry m, List<string> reasons)
+    private static void AddMappingReason(MapsEntry m, List<string> reasons, HeldMemfds memfds)
     {
         var range = $"{m.Start:x}-{m.End:x}";
-        if (m.Name.StartsWith("/SYSV", StringComparison.Ordinal))
+        if (HeldMemfds.IsMemfdMapping(m) && m.Shared)
+        {
+            if (!memfds.Holds(m.Device, m.Inode))
+                reasons.Add($"has a shared mapping of {m.Name} at {range} but no descriptor of that memfd (only memfds the process holds open are mapped again)");
+        }
+        else if (m.Name.StartsWith("/SYSV", StringComparison.Ordinal))
             reasons.Add($"maps SysV shared memory at {range} (key 0x{m.Name[5..13]})");
         else if (m.Shared && m.Write)
             reasons.Add($"has a writable shared mapping at {range} ({(m.Name.Length == 0 ? "anonymous" : m.Name)})");
@@ -88,11 +96,14 @@ internal static class CantMoveAnalyzer
             sockets ??= SocketTable.Read();
             return $"fd {fd} is a {sockets.Describe(target)} ({target})";
         }
-        if (target.StartsWith("anon_inode:", StringComparison.Ordinal))
-            return $"fd {fd} is {AnonInodeName(target)} ({target})";
+        if (target.StartsWith(KernelObjectReasons.AnonPrefix, StringComparison.Ordinal))
+            return KernelObjectReasons.AnonReason(pid, fd, target);
         if (target.StartsWith("pipe:", StringComparison.Ordinal))
             return fd <= 2 || internalPipes.Contains(target) ? null
                 : $"fd {fd} is a pipe ({target}) whose other end this process does not hold; only fds 0-2 may be such pipes";
+        if (target.StartsWith("/memfd:", StringComparison.Ordinal) && FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var memfd, out _)
+            && KernelObjectReasons.IsMemfd(target, memfd!))
+            return null;
         if (target.EndsWith(" (deleted)", StringComparison.Ordinal))
             return $"fd {fd} is a deleted file ({target})";
         if (!target.StartsWith('/')) return $"fd {fd} is an unsupported kind of file ({target})";
@@ -107,20 +118,6 @@ internal static class CantMoveAnalyzer
             _ => $"fd {fd} is an unsupported kind of file ({target})",
         };
     }
-
-    private static string AnonInodeName(string target) => target["anon_inode:".Length..].Trim('[', ']') switch
-    {
-        "eventpoll" => "an epoll instance",
-        "eventfd" => "an eventfd",
-        "timerfd" => "a timerfd",
-        "signalfd" => "a signalfd",
-        "inotify" => "an inotify instance",
-        "io_uring" => "an io_uring",
-        "pidfd" => "a pidfd",
-        "userfaultfd" => "a userfaultfd",
-        "fanotify" => "a fanotify instance",
-        var other => $"a kernel object ({other})",
-    };
 
     private static List<int> FindTracees(int pid)
     {

@@ -19,15 +19,17 @@ internal static class ProcessInspector
         var descriptors = ProcFs.ReadDescriptors(pid);
         var internalPipes = InternalPipes.Find(pid, descriptors);
         var peeked = new HashSet<string>(StringComparer.Ordinal);
+        var kernelObjects = new KernelObjectReader(pid);
         foreach (var (fd, target) in descriptors.OrderBy(d => d.Fd))
         {
             if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
-            var kind = !target.StartsWith("pipe:", StringComparison.Ordinal) ? DescriptorClassifier.KindOf(target, st!.Type)
-                : internalPipes.Contains(target) ? FileKind.InternalPipe : FileKind.Pipe;
-            if (kind is null || target.EndsWith(" (deleted)", StringComparison.Ordinal))
+            var kernelObject = kernelObjects.KindOf(fd, target, st!);
+            var kind = kernelObject ?? (!target.StartsWith("pipe:", StringComparison.Ordinal) ? DescriptorClassifier.KindOf(target, st!.Type)
+                : internalPipes.Contains(target) ? FileKind.InternalPipe : FileKind.Pipe);
+            if (kind is null || (kernelObject is null && target.EndsWith(" (deleted)", StringComparison.Ordinal)))
                 throw new CantMoveException(new CantMoveReport(pid, [$"fd {fd} cannot be moved ({target})"]));
             var info = ProcFs.ReadFdInfo(pid, fd);
-            files.Add(new FileDescriptorRecord
+            var record = new FileDescriptorRecord
             {
                 Fd = fd,
                 Kind = kind.Value,
@@ -40,7 +42,8 @@ internal static class ProcessInspector
                 Size = kind == FileKind.RegularFile ? st.Size : 0,
                 PipeContents = kind == FileKind.InternalPipe && !InternalPipes.IsWriteEnd(info.Flags) && peeked.Add(target)
                     ? PeekPipe(pid, fd) : [],
-            });
+            };
+            files.Add(kernelObject is null ? record : kernelObjects.Read(record, st!, files));
         }
         return files;
     }

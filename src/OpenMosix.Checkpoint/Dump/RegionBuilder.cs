@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
@@ -18,10 +19,17 @@ internal static class RegionBuilder
             "[vvar]" => RegionKind.Vvar,
             "[vvar_vclock]" => RegionKind.VvarVclock,
             "[vsyscall]" => RegionKind.Vsyscall,
+            _ when m.Shared && HeldMemfds.IsMemfdMapping(m) => RegionKind.SharedMemfd,
             _ when protection == MemoryProtection.None => RegionKind.Reserved,
             _ when m.Inode != 0 => RegionKind.FilePrivate,
             _ => RegionKind.Anonymous,
         };
+        if (kind == RegionKind.SharedMemfd)
+            return new MemoryRegion
+            {
+                Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = true, Name = m.Name,
+                FileOffset = m.Offset, Device = m.Device, Inode = m.Inode,
+            };
         if (kind != RegionKind.FilePrivate)
             return new MemoryRegion { Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = m.Shared, Name = m.Name };
 

@@ -69,6 +69,12 @@ internal static class MetadataPresence
         {
             Present(file.Path, at + ".Path");
             Present(file.PipeContents, at + ".PipeContents");
+            if (file.Epoll is { } epoll) Each(epoll.Registrations, at + ".Epoll.Registrations", (_, _) => { });
+            if (file.Memfd is { } memfd)
+            {
+                Present(memfd.Name, at + ".Memfd.Name");
+                Each(memfd.Contents, at + ".Memfd.Contents", (extent, e) => Present(extent.Data, e + ".Data"));
+            }
         });
 
     private static void Each<T>(List<T> items, string path, Action<T, string> check) where T : class

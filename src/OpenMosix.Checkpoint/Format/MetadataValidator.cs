@@ -46,6 +46,7 @@ internal static class MetadataValidator
         Require(image.Attributes.Limits.Count <= 64, $"{image.Attributes.Limits.Count} resource limits");
         foreach (var file in image.Files)
             Require(file.Fd >= 0 && file.Offset >= 0, $"file descriptor {file.Fd} at offset {file.Offset}");
+        KernelObjectValidator.Validate(image);
 
         var previousEnd = 0UL;
         foreach (var region in image.Regions)

@@ -20,6 +20,16 @@ public sealed class FileDescriptorRecord
     /// at dump time, carried once, on the record of its lowest read-end descriptor.
     /// </summary>
     public byte[] PipeContents { get; init; } = [];
+    /// <summary>
+    /// For eventfd, timerfd, signalfd, epoll and memfd descriptors: the lowest other descriptor of the process that
+    /// shares this one's open file description (it was dup'ed); this one is then rebuilt as a duplicate of that one.
+    /// </summary>
+    public int? DuplicateOf { get; init; }
+    public EventFdRecord? EventFd { get; init; }
+    public TimerFdRecord? TimerFd { get; init; }
+    public SignalFdRecord? SignalFd { get; init; }
+    public EpollRecord? Epoll { get; init; }
+    public MemfdRecord? Memfd { get; init; }
 }
 
 public enum FileKind
@@ -37,4 +47,14 @@ public enum FileKind
     InternalPipe,
     /// <summary>/dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full: reopened by path.</summary>
     SafeCharDevice,
+    /// <summary>anon_inode:[eventfd]: rebuilt with eventfd2 and its counter (<see cref="FileDescriptorRecord.EventFd"/>).</summary>
+    EventFd,
+    /// <summary>anon_inode:[timerfd]: rebuilt with timerfd_create, re-armed, unread expirations kept.</summary>
+    TimerFd,
+    /// <summary>anon_inode:[signalfd]: rebuilt with signalfd4 on its mask.</summary>
+    SignalFd,
+    /// <summary>anon_inode:[eventpoll]: rebuilt after every other descriptor, its registrations replayed.</summary>
+    Epoll,
+    /// <summary>/memfd:NAME (deleted): a new memfd with the same name, contents, size, offset and seals.</summary>
+    Memfd,
 }

@@ -53,6 +53,12 @@ public enum RegionKind
     Vsyscall,
     /// <summary>PROT_NONE reservations and guard pages: mapped, no contents.</summary>
     Reserved,
+    /// <summary>
+    /// A shared mapping of a memfd the process holds a descriptor of (<see cref="MemoryRegion.Device"/> and
+    /// <see cref="MemoryRegion.Inode"/> name it): no pages travel, the memfd's contents do; on restore it is mapped
+    /// MAP_SHARED from the rebuilt memfd, so two mappings of one memfd share their memory again.
+    /// </summary>
+    SharedMemfd,
 }
 
 /// <summary>A run of consecutive pages of memory contents. Zero pages are never stored.</summary>

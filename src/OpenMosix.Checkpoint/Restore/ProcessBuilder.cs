@@ -164,7 +164,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         RestoreInternalPipes();
         foreach (var f in image.Files)
         {
-            if (f.Kind == FileKind.InternalPipe) continue;
+            if (f.Kind == FileKind.InternalPipe || KernelObjectDescriptors.Handles(f.Kind)) continue;
             if (f.Kind is FileKind.Pipe or FileKind.Terminal && inherited.ContainsKey(f.Fd)) continue;
             if (f.Kind == FileKind.Pipe)
                 throw new RestoreException($"fd {f.Fd} was a pipe ({f.Path}) and no descriptor was given to stand in for it");
@@ -184,6 +184,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
                 injector.Call($"lseek of fd {f.Fd}", Lseek, f.Fd, f.Offset, 0);
             }
         }
+        new KernelObjectDescriptors(pid, image, injector, _data, logger).Restore();
     }
 
     /// <summary>

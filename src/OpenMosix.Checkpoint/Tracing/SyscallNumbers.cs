@@ -7,12 +7,14 @@ internal static class SyscallNumbers
         RtSigaction = 13, Mremap = 25, Getitimer = 36, Setitimer = 38, Nanosleep = 35, Chdir = 80, Umask = 95,
         Setgroups = 116, Setresuid = 117, Setresgid = 119, Setfsuid = 122, Setfsgid = 123, RtSigqueueinfo = 129, Personality = 135, Prctl = 157,
         SetTidAddress = 218, RestartSyscall = 219, SetRobustList = 273, Openat = 257, Dup3 = 292, Pipe2 = 293, Fcntl = 72,
-        RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34, Madvise = 28, Userfaultfd = 323;
+        RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34, Madvise = 28, Userfaultfd = 323,
+        Ftruncate = 77, Fchmod = 91, EpollCtl = 233, TimerfdCreate = 283, TimerfdSettime = 286, Signalfd4 = 289, Eventfd2 = 290,
+        EpollCreate1 = 291, MemfdCreate = 319;
     // Threads: their creation on restore and what only a thread can say or set of itself.
     public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186;
     public const long MadvPopulateWrite = 23;
 
-    public const long FDupFdCloexec = 1030, FSetFl = 4;
+    public const long FDupFdCloexec = 1030, FSetFd = 2, FSetFl = 4;
 
     public const long ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     public const long MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100,

@@ -16,7 +16,10 @@ public sealed class CantMoveTests
     [InlineData("shared", "has a writable shared mapping at ")]
     [InlineData("pipe", "fd 3 is a pipe (pipe:[")]
     [InlineData("deleted", "fd 3 is a deleted file (/tmp/eng_unmovable.")]
-    [InlineData("eventfd", "fd 3 is an eventfd (anon_inode:[eventfd])")]
+    [InlineData("inotify", "fd 3 is an inotify instance watching 2 paths (anon_inode:inotify; watches are not re-added on restore)")]
+    [InlineData("io_uring", "fd 3 is an io_uring (anon_inode:[io_uring])")]
+    [InlineData("epollclosed", "fd 3 is an epoll instance watching fd 5, which is closed (the watched file stays registered through a duplicate)")]
+    [InlineData("memfdmap", "has a shared mapping of /memfd:gone (deleted) at ")]
     [InlineData("timer", "has 1 POSIX timer (timer_create)")]
     public void Unmovable_process_is_refused_with_a_precise_reason_and_left_unharmed(string what, string reason)
     {
