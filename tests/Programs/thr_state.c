@@ -1,5 +1,6 @@
 // Per-thread kernel and glibc state that a restore must give back to each thread, checked by each thread itself
-// every round: its own signal mask, its own sigaltstack (and a handler that really runs on it), its name (comm),
+// every round: its own signal mask, its own pending signals (a real-time one carrying the round number, taken and
+// queued again each round, and SIGUSR1 kept pending for good in odd threads), its own sigaltstack (and a handler that really runs on it), its name (comm),
 // its nice value, its scheduling policy (SCHED_BATCH on one thread, SCHED_IDLE on another), its __thread
 // variables, and glibc's cached TID (which must match the kernel's gettid, even if the TID changed: pthread_kill
 // on itself must work, and an error-checking mutex held across the round's sleep must unlock).
@@ -73,14 +74,44 @@ static unsigned long long mask_bits(const sigset_t *set) {
   return bits;
 }
 
-static void check_comm(const char *expected) {
-  char path[64], comm[32] = "";
-  snprintf(path, sizeof path, "/proc/self/task/%d/comm", kernel_tid());
+// The line of /proc/self/task/TID/FILE that starts with KEY (the whole first line if KEY is empty), without "\n".
+static void read_task_line(const char *file_name, const char *key, char *line, size_t size) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/%s", kernel_tid(), file_name);
   FILE *file = fopen(path, "r");
-  if (!file || !fgets(comm, sizeof comm, file)) fail("%s: cannot read %s", expected, path);
+  if (!file) fail("cannot open %s", path);
+  int found = 0;
+  while (!found && fgets(line, (int)size, file)) found = strncmp(line, key, strlen(key)) == 0;
   fclose(file);
-  comm[strcspn(comm, "\n")] = 0;
+  if (!found) fail("no %s line in %s", key, path);
+  line[strcspn(line, "\n")] = 0;
+}
+
+static void check_comm(const char *expected) {
+  char comm[32];
+  read_task_line("comm", "", comm, sizeof comm);
   if (strcmp(comm, expected) != 0) fail("%s: comm is now %s", expected, comm);
+}
+
+// Signals pending for this thread alone (not the process), from the kernel's own view.
+static unsigned long long thread_pending(void) {
+  char line[128];
+  read_task_line("status", "SigPnd:", line, sizeof line);
+  return strtoull(line + strlen("SigPnd:"), NULL, 16);
+}
+
+// Takes the thread's queued real-time signal (which must carry the previous round) and queues the next one.
+static void cycle_queued_signal(int index, const char *name, int round) {
+  int number = SIGRTMIN + 3 + index;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, number);
+  siginfo_t info;
+  struct timespec now = { 0, 0 };
+  int got = sigtimedwait(&set, &info, &now);
+  if (got != number || info.si_code != SI_QUEUE || info.si_value.sival_int != round - 1)
+    fail("%s: queued signal %d came as %d code %d value %d in round %d", name, number, got, info.si_code, info.si_value.sival_int, round);
+  check_rc(pthread_sigqueue(pthread_self(), number, (union sigval){ .sival_int = round }), "pthread_sigqueue");
 }
 
 static void set_up(int index, const char *name) {
@@ -95,6 +126,9 @@ static void set_up(int index, const char *name) {
   if (sched_setscheduler(0, policies[index], &param) != 0) fail("%s: sched_setscheduler: %s", name, strerror(errno));
   if (setpriority(PRIO_PROCESS, (id_t)kernel_tid(), index + 1) != 0) fail("%s: setpriority: %s", name, strerror(errno));
   for (int i = 0; i < 8; i++) tls_pattern[i] = mix(MIX_SEED, (uint64_t)(index * 8 + i));
+  // Both stay pending for this thread only (both are blocked here): a restore must give them back to this thread.
+  if (index & 1) check_rc(pthread_kill(pthread_self(), SIGUSR1), "pthread_kill(SIGUSR1)");
+  check_rc(pthread_sigqueue(pthread_self(), SIGRTMIN + 3 + index, (union sigval){ .sival_int = 0 }), "pthread_sigqueue");
 }
 
 static void check_state(int index, const char *name, int round) {
@@ -102,6 +136,10 @@ static void check_state(int index, const char *name, int round) {
   check_rc(pthread_sigmask(SIG_BLOCK, NULL, &mask), "pthread_sigmask");
   expected_mask(index, &wanted);
   if (mask_bits(&mask) != mask_bits(&wanted)) fail("%s: mask %llx, set %llx", name, mask_bits(&mask), mask_bits(&wanted));
+  unsigned long long pending = thread_pending();
+  unsigned long long expected_pending = (index & 1 ? 1ULL << (SIGUSR1 - 1) : 0) | 1ULL << (SIGRTMIN + 3 + index - 1);
+  if (pending != expected_pending) fail("%s: pending %llx, expected %llx", name, pending, expected_pending);
+  cycle_queued_signal(index, name, round);
   stack_t alt;
   if (sigaltstack(NULL, &alt) != 0 || alt.ss_sp != alt_base || alt.ss_size != ALT_STACK_SIZE || alt.ss_flags != 0)
     fail("%s: sigaltstack is now %p+%zu flags %d, set %p+%d", name, alt.ss_sp, alt.ss_size, alt.ss_flags, (void *)alt_base, ALT_STACK_SIZE);
@@ -118,7 +156,7 @@ static void check_state(int index, const char *name, int round) {
     if (tls_pattern[i] != mix(MIX_SEED, (uint64_t)(index * 8 + i))) fail("%s: __thread array changed", name);
   if (++rounds_seen != round) fail("%s: __thread counter is %d in round %d", name, rounds_seen, round);
   check_cached_tid(name);
-  snprintf(reports[index], sizeof reports[index], "%s:mask=%llx:nice=%d:%s:tls=%d:alt=%d", name, mask_bits(&mask), nice,
+  snprintf(reports[index], sizeof reports[index], "%s:mask=%llx:pend=%llx:nice=%d:%s:tls=%d:alt=%d", name, mask_bits(&mask), pending, nice,
            policy_name(policy), rounds_seen, probe_runs);
 }
 
