@@ -101,7 +101,7 @@ public sealed class ThreadTests
         Poll.UntilLines(dir.File("out"), 5, Patience);
         UntilThreads(child.Pid, 5);
         var before = NamedThreads(child.Pid);
-        Assert.Equal(["thr_state", "state-0", "state-1", "state-2", "state-3"], before.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["state-0", "state-1", "state-2", "state-3", "thr_state"], before.Select(t => t.Name).Order(StringComparer.Ordinal));
 
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();

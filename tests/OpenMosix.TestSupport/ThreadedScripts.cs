@@ -1,11 +1,11 @@
-namespace OpenMosix.Checkpoint.Tests.Engine;
+namespace OpenMosix.TestSupport;
 
 /// <summary>
-/// Small multithreaded programs for the interpreters and VMs of <see cref="ThreadedProgramTests"/>. Each takes ROUNDS
-/// and a pause in ms, lets its worker threads compute in lock step with the main thread, and prints one
-/// "round N ..." line per round: the output depends on nothing but the arguments.
+/// Small multithreaded programs for interpreters and VMs, used by the checkpoint and migration tests of threaded
+/// processes (issue #14). Each takes ROUNDS and a pause in ms, lets its worker threads compute in lock step with the
+/// main thread, and prints one "round N ..." line per round: the output depends on nothing but the arguments.
 /// </summary>
-internal static class ThreadedScripts
+public static class ThreadedScripts
 {
     /// <summary>python3 -c SCRIPT ROUNDS MS: three threads, each chaining SHA-256 over its own state.</summary>
     public const string Python = """
