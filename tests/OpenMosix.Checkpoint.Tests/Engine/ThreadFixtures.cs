@@ -35,27 +35,40 @@ internal static class ThreadFixtures
     }
 
     /// <summary>
-    /// Starts <paramref name="program"/> twice with the same arguments, one run undisturbed; the other is checkpointed
-    /// (and killed) once it has printed <paramref name="afterLines"/> lines and runs at least
-    /// <paramref name="threads"/> threads, then restored. Both must end with exit code 0 and the same output.
+    /// Starts <paramref name="program"/> twice with the same arguments; <paramref name="disturb"/> acts on the second
+    /// run (given the process and its output file) and sees it to its end. Both runs must end with exit code 0 and the
+    /// same output.
     /// </summary>
-    public static void KillThenRestore(string program, IReadOnlyList<string> arguments, int afterLines, int threads)
+    public static void RunDisturbedBesideUndisturbed(string program, IReadOnlyList<string> arguments, Action<ChildProcess, string> disturb)
     {
         using var dir = new TempDirectory();
         using var reference = ChildProcess.StartToFile(program, arguments, dir.File("expected"));
         using var child = ChildProcess.StartToFile(program, arguments, dir.File("out"));
-        Poll.UntilLines(dir.File("out"), afterLines, Patience);
-        UntilThreads(child.Pid, threads);
+        disturb(child, dir.File("out"));
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+    }
 
+    /// <summary>The second run is checkpointed (and killed) once it has printed <paramref name="afterLines"/> lines and
+    /// runs at least <paramref name="threads"/> threads, then restored.</summary>
+    public static void KillThenRestore(string program, IReadOnlyList<string> arguments, int afterLines, int threads) =>
+        RunDisturbedBesideUndisturbed(program, arguments, (child, output) =>
+        {
+            Poll.UntilLines(output, afterLines, Patience);
+            UntilThreads(child.Pid, threads);
+            CheckpointKillAndRestore(child, Patience);
+        });
+
+    /// <summary>Checkpoints <paramref name="child"/> with <see cref="AfterDump.Kill"/>, restores it and waits (at most
+    /// <paramref name="patience"/>) for the restored copy to exit with code 0.</summary>
+    public static void CheckpointKillAndRestore(ChildProcess child, TimeSpan patience)
+    {
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
         engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
         Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
-
         var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
-        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, patience));
     }
 
     /// <summary>Checkpoints <paramref name="pid"/> with <see cref="AfterDump.Resume"/> and returns the image.</summary>

@@ -30,68 +30,50 @@ public sealed class ThreadTests
     [InlineData("thr_blocking", "40 50 0", 8, 10)]
     [InlineData("thr_state", "40 50", 8, 5)]
     [InlineData("thr_robust", "30 50", 13, 3)]
-    public void Resumed_multithreaded_target_keeps_every_thread_working(string program, string arguments, int afterLines, int threads)
-    {
-        using var dir = new TempDirectory();
-        var path = TestPrograms.Locate(program);
-        using var reference = ChildProcess.StartToFile(path, arguments.Split(' '), dir.File("expected"));
-        using var child = ChildProcess.StartToFile(path, arguments.Split(' '), dir.File("out"));
-        Poll.UntilLines(dir.File("out"), afterLines, Patience);
-        UntilThreads(child.Pid, threads);
-
-        using var engine = new CheckpointEngine();
-        engine.CheckpointAndResume(child.Pid);
-        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
-        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
-    }
-
-    [Fact]
-    public void Threads_being_created_and_exiting_survive_repeated_checkpoints_with_resume()
-    {
-        using var dir = new TempDirectory();
-        var churn = TestPrograms.Locate("thr_churn");
-        string[] arguments = ["60", "20"];
-        using var reference = ChildProcess.StartToFile(churn, arguments, dir.File("expected"));
-        using var child = ChildProcess.StartToFile(churn, arguments, dir.File("out"));
-        using var engine = new CheckpointEngine();
-        for (var round = 5; round <= 40; round += 5)
+    public void Resumed_multithreaded_target_keeps_every_thread_working(string program, string arguments, int afterLines, int threads) =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate(program), arguments.Split(' '), (child, output) =>
         {
-            Poll.UntilLines(dir.File("out"), round, Patience);
+            Poll.UntilLines(output, afterLines, Patience);
+            UntilThreads(child.Pid, threads);
+            using var engine = new CheckpointEngine();
             engine.CheckpointAndResume(child.Pid);
-        }
-        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
-        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
-    }
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
 
     [Fact]
-    public void Restored_multithreaded_process_can_be_checkpointed_and_restored_again()
-    {
-        using var dir = new TempDirectory();
-        var state = TestPrograms.Locate("thr_state");
-        string[] arguments = ["50", "40"];
-        using var reference = ChildProcess.StartToFile(state, arguments, dir.File("expected"));
-        using var child = ChildProcess.StartToFile(state, arguments, dir.File("out"));
-        Poll.UntilLines(dir.File("out"), 8, Patience);
-        UntilThreads(child.Pid, 5);
-        using var engine = new CheckpointEngine();
-        var first = new InMemoryImage();
-        engine.Checkpoint(child.Pid, first, new DumpOptions(AfterDump.Kill));
-        Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
+    public void Threads_being_created_and_exiting_survive_repeated_checkpoints_with_resume() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_churn"), ["60", "20"], (child, output) =>
+        {
+            using var engine = new CheckpointEngine();
+            for (var round = 5; round <= 40; round += 5)
+            {
+                Poll.UntilLines(output, round, Patience);
+                engine.CheckpointAndResume(child.Pid);
+            }
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
 
-        var once = engine.Restore(first, new RestoreOptions());
-        Poll.UntilLines(dir.File("out"), 20, Patience);
-        UntilThreads(once.Pid, 5);
-        var second = new InMemoryImage();
-        engine.Checkpoint(once.Pid, second, new DumpOptions(AfterDump.Kill));
-        Assert.Equal(new ExitStatus(0, 9), engine.WaitForExitWithin(once, Patience));
+    [Fact]
+    public void Restored_multithreaded_process_can_be_checkpointed_and_restored_again() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_state"), ["50", "40"], (child, output) =>
+        {
+            Poll.UntilLines(output, 8, Patience);
+            UntilThreads(child.Pid, 5);
+            using var engine = new CheckpointEngine();
+            var first = new InMemoryImage();
+            engine.Checkpoint(child.Pid, first, new DumpOptions(AfterDump.Kill));
+            Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
 
-        var twice = engine.Restore(second, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(twice, Patience));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
-        Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
-    }
+            var once = engine.Restore(first, new RestoreOptions());
+            Poll.UntilLines(output, 20, Patience);
+            UntilThreads(once.Pid, 5);
+            var second = new InMemoryImage();
+            engine.Checkpoint(once.Pid, second, new DumpOptions(AfterDump.Kill));
+            Assert.Equal(new ExitStatus(0, 9), engine.WaitForExitWithin(once, Patience));
+
+            var twice = engine.Restore(second, new RestoreOptions());
+            Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(twice, Patience));
+        });
 
     [Fact]
     public void Restored_threads_get_back_their_ids_and_names_when_the_ids_are_free()

@@ -120,13 +120,7 @@ public sealed class ThreadedProgramTests
         Poll.Until(() => child.HasExited || ready(child, runDir), LongPatience, $"{Path.GetFileName(program)} to be ready for its checkpoint");
         Assert.False(child.HasExited, $"{program} ended before it could be checkpointed: {File.ReadAllText(Path.Combine(runDir, "stdout"))}");
 
-        using var engine = new CheckpointEngine();
-        var image = new InMemoryImage();
-        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
-        Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
-
-        var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, LongPatience));
+        CheckpointKillAndRestore(child, LongPatience);
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(LongPatience));
         foreach (var name in outputs.Prepend("stdout"))
             Assert.True(File.ReadAllBytes(Path.Combine(referenceDir, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(runDir, name))),
