@@ -1,0 +1,125 @@
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+using static OpenMosix.Checkpoint.Tests.Engine.ThreadFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>
+/// Issue #14: multithreaded processes are frozen whole and come back with every thread. The thr_* targets check
+/// their own per-thread state every round and print what each thread did, so a restored run that lost or mixed up
+/// any thread's state cannot print what an uninterrupted run prints.
+/// </summary>
+public sealed class ThreadTests
+{
+    [Theory]
+    [InlineData("thr_blocking", "40 50 0", 8, 10)]
+    [InlineData("thr_blocking", "40 50 1", 8, 11)]
+    [InlineData("thr_churn", "40 20", 10, 2)]
+    [InlineData("thr_state", "40 50", 8, 5)]
+    [InlineData("thr_robust", "30 50", 3, 3)]   // the holder holds the robust mutex, the waiter is in timedlock
+    [InlineData("thr_robust", "30 50", 13, 3)]  // the dier holds it (robust list) and will die with it
+    [InlineData("thr_compute", "4 32 20 50", 5, 5)]
+    [InlineData("threaded", "40 50", 5, 3)]
+    public void Restored_multithreaded_target_ends_exactly_like_an_uninterrupted_run(string program, string arguments, int afterLines, int threads) =>
+        KillThenRestore(TestPrograms.Locate(program), arguments.Split(' '), afterLines, threads);
+
+    [Theory]
+    [InlineData("thr_blocking", "40 50 0", 8, 10)]
+    [InlineData("thr_state", "40 50", 8, 5)]
+    [InlineData("thr_robust", "30 50", 13, 3)]
+    public void Resumed_multithreaded_target_keeps_every_thread_working(string program, string arguments, int afterLines, int threads) =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate(program), arguments.Split(' '), (child, output) =>
+        {
+            Poll.UntilLines(output, afterLines, Patience);
+            UntilThreads(child.Pid, threads);
+            using var engine = new CheckpointEngine();
+            engine.CheckpointAndResume(child.Pid);
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
+
+    [Fact]
+    public void Threads_being_created_and_exiting_survive_repeated_checkpoints_with_resume() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_churn"), ["60", "20"], (child, output) =>
+        {
+            using var engine = new CheckpointEngine();
+            for (var round = 5; round <= 40; round += 5)
+            {
+                Poll.UntilLines(output, round, Patience);
+                engine.CheckpointAndResume(child.Pid);
+            }
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
+
+    [Fact]
+    public void Restored_multithreaded_process_can_be_checkpointed_and_restored_again() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_state"), ["50", "40"], (child, output) =>
+        {
+            Poll.UntilLines(output, 8, Patience);
+            UntilThreads(child.Pid, 5);
+            using var engine = new CheckpointEngine();
+            var first = new InMemoryImage();
+            engine.Checkpoint(child.Pid, first, new DumpOptions(AfterDump.Kill));
+            Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
+
+            var once = engine.Restore(first, new RestoreOptions());
+            Poll.UntilLines(output, 20, Patience);
+            UntilThreads(once.Pid, 5);
+            var second = new InMemoryImage();
+            engine.Checkpoint(once.Pid, second, new DumpOptions(AfterDump.Kill));
+            Assert.Equal(new ExitStatus(0, 9), engine.WaitForExitWithin(once, Patience));
+
+            var twice = engine.Restore(second, new RestoreOptions());
+            Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(twice, Patience));
+        });
+
+    [Fact]
+    public void Restored_threads_get_back_their_ids_and_names_when_the_ids_are_free()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("thr_state"), ["40", "50"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 5, Patience);
+        UntilThreads(child.Pid, 5);
+        var before = NamedThreads(child.Pid);
+        Assert.Equal(["state-0", "state-1", "state-2", "state-3", "thr_state"], before.Select(t => t.Name).Order(StringComparer.Ordinal));
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
+        Assert.Equal(5, ThreadsIn(image.Metadata));
+
+        var restored = engine.Restore(image, new RestoreOptions());
+        Assert.True(restored.SamePidAsOriginal, $"restored as {restored.Pid}, original {restored.OriginalPid}");
+        Assert.Equal(before, NamedThreads(restored.Pid));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
+        Assert.EndsWith("thr_state done threads=4 rounds=40\n", File.ReadAllText(dir.File("out")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Image_of_a_four_thread_process_holds_four_thread_records()
+    {
+        using var dir = new TempDirectory();
+        // The main thread and three workers.
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("thr_compute"), ["3", "8", "400", "50"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        UntilThreads(child.Pid, 4);
+        using var engine = new CheckpointEngine();
+        var image = engine.CheckpointAndResume(child.Pid);
+        Assert.Equal(4, ThreadsIn(image.Metadata));
+        Assert.Equal(4, ThreadCount(child.Pid));
+    }
+
+    [Fact]
+    public void Multithreaded_process_is_not_refused_for_its_threads()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("thr_state"), ["100", "50"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        using var engine = new CheckpointEngine();
+        var report = engine.AnalyzeCantMove(child.Pid);
+        Assert.True(report.CanMove, string.Join("; ", report.Reasons));
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+using static OpenMosix.Checkpoint.Tests.Engine.ThreadFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>
+/// Issue #14 with real multithreaded Debian programs: each is run twice from the same input, one run undisturbed, the
+/// other checkpointed (and killed) while several of its threads exist, then restored; both must end with exit code 0
+/// and write the same bytes. A program that is not installed is skipped, saying so.
+/// </summary>
+public sealed class ThreadedProgramTests
+{
+    private static readonly TimeSpan LongPatience = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public void Zstd_compressing_with_four_worker_threads_restored_mid_file_writes_the_same_bytes()
+    {
+        var zstd = Installed("/usr/bin/zstd");
+        using var dir = new TempDirectory();
+        var input = dir.File("input.txt");
+        WriteCompressibleText(input, 6 << 20);
+        // -B1M cuts the input into 1 MiB jobs, so that all four workers compress at once.
+        RoundTrip(dir, zstd, run => ["-T4", "-19", "-B1M", "-q", "-f", input, "-o", Path.Combine(run, "out.zst")],
+            (child, run) => ThreadCount(child.Pid) >= 3 && File.Exists(Path.Combine(run, "out.zst")) && new FileInfo(Path.Combine(run, "out.zst")).Length > 0,
+            "out.zst");
+    }
+
+    [Fact]
+    public void Sort_restored_while_its_two_sorting_threads_run_writes_the_same_sorted_file()
+    {
+        var sort = Installed("/usr/bin/sort");
+        using var dir = new TempDirectory();
+        var input = dir.File("input.txt");
+        var random = new Random(7);
+        using (var file = new StreamWriter(input, false, Encoding.ASCII))
+            for (var i = 0; i < 4_000_000; i++) file.Write($"{random.Next(1_000_000_000):D9} line {i}\n");
+        // More input than its 50 MB buffer: it sorts in chunks (two threads each) into temporary files, then merges.
+        RoundTrip(dir, sort, run => ["--parallel=2", "-S", "50M", "-T", run, "-o", Path.Combine(run, "sorted.txt"), input],
+            (child, _) => ThreadCount(child.Pid) >= 2, "sorted.txt");
+    }
+
+    [Fact]
+    public void Python_with_three_hashing_threads_restored_mid_run_prints_the_same_lines()
+    {
+        var python = Installed("/usr/bin/python3");
+        using var dir = new TempDirectory();
+        RoundTrip(dir, python, _ => ["-c", ThreadedScripts.Python, "60", "30"], (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 4);
+    }
+
+    [Fact]
+    public void Node_with_timers_and_a_worker_thread_restored_mid_run_prints_the_same_lines()
+    {
+        var node = Installed("/usr/bin/node");
+        using var dir = new TempDirectory();
+        var script = dir.File("rounds.js");
+        File.WriteAllText(script, ThreadedScripts.Node);
+        RoundTrip(dir, node, _ => [script, "60", "30"], (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) > 1);
+    }
+
+    [Fact]
+    public void Java_with_three_worker_threads_restored_mid_run_prints_the_same_lines()
+    {
+        var java = Installed("/usr/bin/java");
+        using var dir = new TempDirectory();
+        var source = dir.File("Rounds.java");
+        File.WriteAllText(source, ThreadedScripts.Java);
+        // Compiled once if javac is there, else run as a single-file source program (compiled at each start).
+        string[] program = [source];
+        if (File.Exists("/usr/bin/javac"))
+        {
+            using var javac = ChildProcess.StartToFile("/usr/bin/javac", ["-d", dir.Path, source], dir.File("javac.log"));
+            Assert.True(javac.WaitForExit(LongPatience) == new ChildExit(0, 0), File.ReadAllText(dir.File("javac.log")));
+            program = ["-cp", dir.Path, "Rounds"];
+        }
+        // No hsperfdata: that file is a writable shared mapping, which cannot move.
+        RoundTrip(dir, java, _ => ["-XX:-UsePerfData", .. program, "60", "30"], (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 4);
+    }
+
+    private static string Installed(string path)
+    {
+        Assert.SkipUnless(File.Exists(path), $"{path} is not installed here");
+        return path;
+    }
+
+    private static bool AtRound(string run, int round) =>
+        File.Exists(Path.Combine(run, "stdout")) && Poll.CountLines(Path.Combine(run, "stdout")) >= round;
+
+    /// <summary>Lines of numbers and words from a small vocabulary: compressible, the same bytes on every run.</summary>
+    private static void WriteCompressibleText(string path, int bytes)
+    {
+        string[] words = ["open", "mosix", "cluster", "node", "deputy", "thread", "page", "image", "restore", "freeze"];
+        var random = new Random(5);
+        using var file = new StreamWriter(path, false, Encoding.ASCII);
+        var line = new StringBuilder();
+        for (long written = 0, i = 0; written < bytes; written += line.Length, i++)
+        {
+            line.Clear().Append(i).Append(' ').Append(random.Next(100_000));
+            for (var w = 0; w < 6; w++) line.Append(' ').Append(words[random.Next(words.Length)]);
+            line.Append('\n');
+            file.Write(line);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="program"/> in two directories under <paramref name="dir"/> ("reference" and "run"; its
+    /// stdout and stderr go to "stdout" there); checkpoints the second once <paramref name="ready"/> says so, restores
+    /// it, and compares stdout and <paramref name="outputs"/> of both.
+    /// </summary>
+    private static void RoundTrip(TempDirectory dir, string program, Func<string, string[]> arguments, Func<ChildProcess, string, bool> ready, params string[] outputs)
+    {
+        var referenceDir = dir.Subdirectory("reference");
+        var runDir = dir.Subdirectory("run");
+        using var reference = ChildProcess.StartToFile(program, arguments(referenceDir), Path.Combine(referenceDir, "stdout"));
+        using var child = ChildProcess.StartToFile(program, arguments(runDir), Path.Combine(runDir, "stdout"));
+        Poll.Until(() => child.HasExited || ready(child, runDir), LongPatience, $"{Path.GetFileName(program)} to be ready for its checkpoint");
+        Assert.False(child.HasExited, $"{program} ended before it could be checkpointed: {File.ReadAllText(Path.Combine(runDir, "stdout"))}");
+
+        CheckpointKillAndRestore(child, LongPatience);
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(LongPatience));
+        foreach (var name in outputs.Prepend("stdout"))
+            Assert.True(File.ReadAllBytes(Path.Combine(referenceDir, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(runDir, name))),
+                $"{name} differs from the uninterrupted run's");
+    }
+}

@@ -1,0 +1,81 @@
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>Issue #14 end to end: multithreaded programs started with `om run` in node 1 and moved while all their
+/// threads run; every thread must keep working wherever the process is, and its deputy must end as it does.</summary>
+[Collection(MigrationLab.Collection)]
+public sealed class ThreadMigrationLabTests(MigrationLab fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly TestLab _lab = fixture.Lab;
+
+    [Theory]
+    [InlineData("thr_blocking", "100 50 0")]
+    [InlineData("thr_state", "100 50")]
+    [InlineData("thr_robust", "60 50")]
+    public void A_threaded_program_moved_away_and_back_home_prints_exactly_what_it_would_have(string program, string arguments)
+    {
+        var path = TestPrograms.Locate(program);
+        var reference = Lines(CommandRun.Run(path, arguments.Split(' ')).Stdout);
+        using var run = _lab.Managed(1, [path, .. arguments.Split(' ')], null);
+        MoveAwayAndBack(run, "2");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
+        Assert.Equal(reference, run.Lines());
+    }
+
+    [Fact]
+    public void Node_with_a_worker_thread_moved_away_and_back_home_prints_exactly_what_it_would_have()
+    {
+        Assert.SkipUnless(File.Exists("/usr/bin/node"), "/usr/bin/node is not installed here");
+        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"rounds-{Guid.NewGuid():N}.js");
+        File.WriteAllText(script, ThreadedScripts.Node);
+        string[] command = ["/usr/bin/node", script, "80", "40"];
+        var reference = Lines(CommandRun.Run(command[0], command[1..]).Stdout);
+        using var run = _lab.Managed(1, command, null);
+        MoveAwayAndBack(run, "2");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
+        Assert.Equal(reference, run.Lines());
+    }
+
+    /// <summary>Killed from home (the deputy's PID passes the signal on) or on the node where it runs: either way the
+    /// parent at home sees the process die of that signal, and no copy is left behind.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_threaded_process_killed_by_a_signal_while_away_has_its_deputy_die_of_that_signal(bool atHome)
+    {
+        using var run = _lab.Managed(1, TestPrograms.Locate("thr_blocking"), "400", "50", "0");
+        run.WaitForLines(3);
+        _lab.Migrate(1, run.Pid, "2");
+        run.WaitForLines(run.Lines().Count + 3);
+        var guest = _lab.Processes(2).Processes.Single(p => p.RemotePid == run.Pid);
+        Assert.True(Threads(guest.Pid) >= 10, $"the guest runs {Threads(guest.Pid)} threads");
+        var signal = atHome ? Signals.SIGTERM : Signals.SIGKILL;
+        Signals.Kill(atHome ? run.Pid : guest.Pid, signal);
+        Assert.Equal(new ChildExit(0, signal), run.Process.WaitForExit(TimeSpan.FromSeconds(20)));
+        Poll.Until(() => _lab.Processes(2).Processes.All(p => p.RemotePid != run.Pid), TimeSpan.FromSeconds(10), "the copy to be gone");
+    }
+
+    /// <summary>Moves the process to <paramref name="away"/> once it has run a while, lets it run there, and brings it
+    /// home, checking that it really ran away with all its threads.</summary>
+    private void MoveAwayAndBack(ManagedRun run, string away)
+    {
+        run.WaitForLines(5);
+        var threadsAtHome = Threads(run.Pid);
+        Assert.True(threadsAtHome > 1, $"{run.Pid} runs {threadsAtHome} thread before the move");
+        _lab.Migrate(1, run.Pid, away);
+        Assert.Equal(away, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+        var guest = _lab.Processes(int.Parse(away, System.Globalization.CultureInfo.InvariantCulture)).Processes.Single(p => p.RemotePid == run.Pid);
+        Assert.True(Threads(guest.Pid) > 1, $"the guest {guest.Pid} runs {Threads(guest.Pid)} thread");
+        run.WaitForLines(run.Lines().Count + 10);
+        _lab.Migrate(1, run.Pid, "home");
+        run.WaitForLines(run.Lines().Count + 5);
+    }
+
+    private static int Threads(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStatus(pid).Threads;
+
+    private static List<string> Lines(string text) => [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+}
