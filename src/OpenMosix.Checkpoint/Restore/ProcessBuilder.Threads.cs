@@ -71,7 +71,9 @@ internal sealed partial class ProcessBuilder
         foreach (var p in t.Pending)
         {
             if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
-            injector.Call($"rt_tgsigqueueinfo({p.Number}) for thread {thread.Tid}", RtTgsigqueueinfo, pid, thread.Tid, p.Number, (long)Put(p.SigInfo));
+            // Queued by the thread itself: the kernel lets only the target thread queue a signal that claims to come
+            // from kill() or tgkill() (si_code SI_USER, SI_TKILL).
+            thread.Injector.Call($"rt_tgsigqueueinfo({p.Number}) for thread {thread.Tid}", RtTgsigqueueinfo, pid, thread.Tid, p.Number, (long)Put(p.SigInfo));
         }
     }
 

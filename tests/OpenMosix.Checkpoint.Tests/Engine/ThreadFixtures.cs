@@ -20,19 +20,8 @@ internal static class ThreadFixtures
     public static void UntilThreads(int pid, int threads) =>
         Poll.Until(() => ThreadCount(pid) >= threads, Patience, $"process {pid} to run {threads} threads");
 
-    /// <summary>
-    /// How many threads an image holds: the main thread plus one record per other thread. Read by name because the
-    /// engine that records them is being written (issue #14); the lead may rename the property, or replace this with
-    /// <c>1 + image.Threads.Count</c> once it exists.
-    /// </summary>
-    public static int ThreadsIn(ProcessImage image)
-    {
-        var property = typeof(ProcessImage).GetProperty("Threads")
-            ?? throw new Xunit.Sdk.XunitException("ProcessImage has no Threads property yet: the engine records no per-thread state (issue #14)");
-        var records = property.GetValue(image) as ICollection
-            ?? throw new Xunit.Sdk.XunitException($"ProcessImage.Threads is a {property.PropertyType.Name}, not a collection");
-        return 1 + records.Count;
-    }
+    /// <summary>How many threads an image holds: the main thread plus one record per other thread.</summary>
+    public static int ThreadsIn(ProcessImage image) => 1 + image.Threads.Count;
 
     /// <summary>
     /// Starts <paramref name="program"/> twice with the same arguments; <paramref name="disturb"/> acts on the second
