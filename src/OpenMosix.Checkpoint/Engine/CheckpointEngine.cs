@@ -159,9 +159,31 @@ public sealed class CheckpointEngine : IDisposable
         _tracer.RunBrief(pid, () =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
+            Finish(pid);
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
         });
+    }
+
+    /// <summary>
+    /// A restored copy kept frozen gets its other threads now (see <see cref="RestoreOptions.WaitForOriginalThreadIds"/>).
+    /// If that fails it cannot run as the program it was: it is killed, and the failure is the caller's.
+    /// </summary>
+    private void Finish(int pid)
+    {
+        if (_restorer.TakeDeferred(pid) is not { } finish) return;
+        try
+        {
+            finish.Run(detach: false);
+        }
+        catch (Exception e) when (e is SyscallException or InjectionException or RestoreException or TraceeGoneException)
+        {
+            _logger.LogWarning("Threads of restored process {Pid} could not be made, it is killed: {Error}", pid, e.Message);
+            var threads = ThreadGroup.OtherThreads(pid);
+            Signals.Kill(pid, Signals.SIGKILL);
+            ThreadGroup.CollectKilledThreads(threads);
+            throw new RestoreException($"the threads of process {pid} could not be made: {e.Message}");
+        }
     }
 
     /// <summary>Raised on the tracer thread for every signal sent to a deputy (kept from it) for forwarding.</summary>
@@ -253,6 +275,7 @@ public sealed class CheckpointEngine : IDisposable
         _tracer.RunBrief(pid, () =>
         {
             _frozen.Remove(pid);
+            _restorer.TakeDeferred(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
             var threads = ThreadGroup.OtherThreads(pid);
             Signals.Kill(pid, Signals.SIGKILL);
@@ -364,10 +387,11 @@ public sealed class CheckpointEngine : IDisposable
             {
                 try
                 {
+                    Finish(pid);
                     ThreadGroup.DetachOthers(pid);
                     KilledTracee.Detach(pid, _logger);
                 }
-                catch (SyscallException e)
+                catch (Exception e) when (e is SyscallException or RestoreException)
                 {
                     _logger.LogWarning("Could not let frozen process {Pid} run on: {Error}", pid, e.Message);
                 }

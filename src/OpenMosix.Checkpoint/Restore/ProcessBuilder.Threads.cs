@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;
@@ -24,14 +25,15 @@ internal sealed partial class ProcessBuilder
     public sealed record RestoredThread(ThreadImage Image, int Tid, SyscallInjector Injector);
 
     /// <param name="traceOptions">the ptrace options the main thread was seized with; new threads inherit them.</param>
-    public List<RestoredThread> CreateThreads(int traceOptions)
+    /// <param name="waitUntil">until when a thread waits for its old id while the original process still holds it.</param>
+    public List<RestoredThread> CreateThreads(int traceOptions, DateTime waitUntil)
     {
         if (image.Threads.Count == 0) return [];
         Ptrace.SetOptions(pid, traceOptions | Ptrace.O_TRACECLONE);
         var created = new List<RestoredThread>(image.Threads.Count);
         foreach (var thread in image.Threads)
         {
-            var tid = Clone(thread.Tid);
+            var tid = Clone(thread.Tid, waitUntil);
             Freezer.WaitForEventStop(tid);
             Ptrace.SetSignalMask(tid, ulong.MaxValue);
             created.Add(new RestoredThread(thread, tid, new SyscallInjector(tid, injector.SyscallInstruction, Ptrace.GetRegs(tid)).WithoutStack()));
@@ -40,7 +42,7 @@ internal sealed partial class ProcessBuilder
     }
 
     /// <summary>clone3 of a thread sharing everything; with its old id when free, else with the id the kernel gives.</summary>
-    private int Clone(int wantedTid)
+    private int Clone(int wantedTid, DateTime waitUntil)
     {
         Span<byte> args = stackalloc byte[CloneArgsSize + 8];
         args.Clear();
@@ -50,6 +52,11 @@ internal sealed partial class ProcessBuilder
         BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], wantedTid);
         ProcessMemory.Write(pid, _data, args);
         var tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
+        while (tid == -(long)Errno.EEXIST && DateTime.UtcNow < waitUntil && HeldByOriginal(wantedTid))
+        {
+            Thread.Sleep(1);
+            tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
+        }
         if (tid < 0)
         {
             // EEXIST: the id is taken here; EPERM: no CAP_CHECKPOINT_RESTORE. Either way any id will do.
@@ -59,6 +66,19 @@ internal sealed partial class ProcessBuilder
         }
         if (tid != injector.LastCloned) throw new RestoreException($"clone3 returned thread {tid}, but ptrace reported {injector.LastCloned}");
         return (int)tid;
+    }
+
+    /// <summary>Whether <paramref name="tid"/> is a thread of the process the image was taken from (or already free).</summary>
+    private bool HeldByOriginal(int tid)
+    {
+        try
+        {
+            return ProcFs.ReadStatus(tid).Tgid == image.Origin.Pid;
+        }
+        catch (ProcessAccessException)
+        {
+            return true; // gone meanwhile: try again
+        }
     }
 
     /// <summary>Everything of a recreated thread that is set from inside it, and its private pending signals.</summary>

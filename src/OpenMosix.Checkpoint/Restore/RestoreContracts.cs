@@ -21,6 +21,13 @@ public sealed record RestoreOptions(
     /// <summary>Leave the rebuilt process stopped under the engine's seize until <c>Thaw</c> (or a kill): a migration
     /// target lets it run only once the home node has committed.</summary>
     public bool KeepFrozen { get; init; }
+
+    /// <summary>
+    /// How long a thread may wait for its old id while a thread of the process the image was taken from still holds
+    /// it (a migration between nodes that share one PID namespace: the original gives its ids back as it becomes a
+    /// deputy). Zero: a taken id is given up at once, and the thread gets a new one.
+    /// </summary>
+    public TimeSpan WaitForOriginalThreadIds { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total);

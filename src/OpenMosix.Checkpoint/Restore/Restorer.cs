@@ -16,6 +16,12 @@ namespace OpenMosix.Checkpoint.Restore;
 internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 {
     internal static readonly string[] SpecialNames = ["[vvar]", "[vvar_vclock]", "[vdso]"];
+    /// <summary>Processes restored frozen whose threads are made when they are let go (<see cref="TakeDeferred"/>).</summary>
+    private readonly Dictionary<int, ThreadFinish> _deferred = [];
+
+    /// <summary>The rest of the restore of a process kept frozen, to run before it is let go; null when nothing is left.</summary>
+    internal ThreadFinish? TakeDeferred(int pid) => _deferred.Remove(pid, out var finish) ? finish : null;
+
     /// <summary>A stub dies with its tracer: half a process must never run on.</summary>
     private const int StubTraceOptions = Ptrace.O_TRACESYSGOOD | Ptrace.O_EXITKILL;
 
@@ -156,30 +162,11 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         build.ProtectRegions();
         build.RestoreFiles(descriptors);
         build.RestoreProcessState();
-        // Threads are made while the process is still privileged: asking for their old ids needs CAP_CHECKPOINT_RESTORE.
-        var threads = build.CreateThreads(traceOptions);
-        foreach (var thread in threads) build.RestoreThreadState(thread);
-        foreach (var thread in threads) build.RestoreThreadCredentials(thread);
-        build.RestoreCredentials();
-        build.DropTrampoline();
-        // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
-        Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));
-        foreach (var thread in threads)
-        {
-            var t = thread.Image;
-            Niceness.Set(thread.Tid, Math.Clamp(t.Nice, -20, 19));
-            Ptrace.SetExtendedState(thread.Tid, t.ExtendedState);
-            Ptrace.SetSignalMask(thread.Tid, t.BlockedMask);
-            Ptrace.SetRegs(thread.Tid, UserRegs.FromBytes(t.GeneralRegisters));
-        }
-        Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
-        Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
-        Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-        if (!options.KeepFrozen)
-        {
-            foreach (var thread in threads) Ptrace.Detach(thread.Tid);
-            Ptrace.Detach(pid);
-        }
+        var finish = new ThreadFinish(pid, image, build, traceOptions, options.WaitForOriginalThreadIds, logger);
+        // A copy kept frozen gets its threads only when it is let go: by then the original may have given their ids
+        // back (in one PID namespace, as in a lab, the home node's frozen process holds them until it is a deputy).
+        if (options.KeepFrozen && image.Threads.Count > 0) _deferred[pid] = finish;
+        else finish.Run(detach: !options.KeepFrozen);
         logger.LogDebug("Restore of {OriginalPid}: layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
             originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",

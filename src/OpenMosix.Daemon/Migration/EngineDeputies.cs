@@ -35,8 +35,14 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     public RestoredProcess RestoreInto(int pid, Stream image)
     {
         using var reader = new OpenMosix.Checkpoint.Format.ImageReader(image, leaveOpen: true);
-        return _engine.RestoreInto(pid, reader, new RestoreOptions());
+        return _engine.RestoreInto(pid, reader, new RestoreOptions
+        {
+            KeepFrozen = true,
+            WaitForOriginalThreadIds = Engine.EngineMigration.ThreadIdPatience,
+        });
     }
+
+    public void LetRun(int pid) => _engine.Thaw(pid);
 
     public void Dispose()
     {

@@ -74,7 +74,10 @@ public sealed class GuestSession
         reservation?.Keep(MemoryReservations.UntilMeasured);
         try
         {
+            // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
+            // threads take here where both share one PID namespace.
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
+            Run(offer, restored);
             await new GuestRelay(_engine, _talk, pipes, _moves, _logger).RunAsync(restored.Pid, cancel).ConfigureAwait(false);
         }
         finally
@@ -112,8 +115,20 @@ public sealed class GuestSession
             Balancing.JobOptions.TryParseDecay(offer.Decay, out var decay) ? decay : null,
             Balancing.JobOptions.TryParseHint(offer.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
         Directory?.Add(restored.Pid, this);
-        _engine.Thaw(restored.Pid);
-        GuestLog.Running(_logger, offer.Pid, offer.HomeNode, restored.Pid);
         return guest;
+    }
+
+    /// <summary>Lets the committed copy go. One that cannot (its threads could not be made) is dead: the relay reports it.</summary>
+    private void Run(Offer offer, RestoredProcess restored)
+    {
+        try
+        {
+            _engine.Thaw(restored.Pid);
+            GuestLog.Running(_logger, offer.Pid, offer.HomeNode, restored.Pid);
+        }
+        catch (Checkpoint.Restore.RestoreException e)
+        {
+            GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, e.Message);
+        }
     }
 }

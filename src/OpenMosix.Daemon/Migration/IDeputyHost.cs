@@ -15,8 +15,12 @@ public interface IDeputyHost
     /// <summary>The deputy exits with exactly <paramref name="status"/>, so its parent's wait() sees the truth.</summary>
     void EndDeputy(int pid, ExitStatus status);
 
-    /// <summary>Rebuilds the process into its deputy (it came home); on failure it stays a deputy.</summary>
+    /// <summary>Rebuilds the process into its deputy (it came home), kept stopped until <see cref="LetRun"/>; on
+    /// failure it stays a deputy.</summary>
     RestoredProcess RestoreInto(int pid, Stream image);
+
+    /// <summary>The process that came home runs: its threads are made now, once its copy gave their ids back.</summary>
+    void LetRun(int pid);
 
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, int>? SignalArrived;

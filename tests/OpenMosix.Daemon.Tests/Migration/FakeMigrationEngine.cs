@@ -77,6 +77,8 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
         return new RestoredProcess(pid, true, pid, TimeSpan.Zero);
     }
 
+    public void LetRun(int pid) => Calls.Enqueue($"let-run {pid}");
+
     public void RaiseSignal(int pid, int signal) => SignalArrived?.Invoke(pid, signal);
 
     public void RaiseDied(int pid) => DeputyDied?.Invoke(pid);

@@ -32,6 +32,19 @@ internal sealed class ReturnTrip(HomeSide home)
         return await homecoming.Task.WaitAsync(Limit).ConfigureAwait(false);
     }
 
+    /// <summary>The process rebuilt at home runs; one whose threads cannot be made is dead, and its parent sees it killed.</summary>
+    private void LetRun(int pid)
+    {
+        try
+        {
+            home.Deputies.LetRun(pid);
+        }
+        catch (Checkpoint.Restore.RestoreException e)
+        {
+            HomeLog.NotHome(home.Logger, pid, e.Message);
+        }
+    }
+
     /// <summary>The image arrives (after image-follows): rebuild it into the deputy, then tell its node. True when it is home.</summary>
     public async Task<bool> ReceiveHomeAsync(ManagedProcess process, Conversation talk, Action<Frame> stdio)
     {
@@ -47,7 +60,15 @@ internal sealed class ReturnTrip(HomeSide home)
                 home.Deputies.RestoreInto(pid, wire);
                 return wire.BytesReceived;
             }).ConfigureAwait(false);
-            await talk.SendAsync(new WelcomeHome()).ConfigureAwait(false);
+            try
+            {
+                await talk.SendAsync(new WelcomeHome()).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Its copy ends on hearing the welcome, which gives back the ids its threads take here.
+                LetRun(pid);
+            }
             home.Registry.Update(process, p =>
             {
                 p.State = ProcessState.Home;

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// The end of a restore, once memory, files and process-wide state are in: the other threads are made (while the
+/// process is still privileged: asking for their old ids needs CAP_CHECKPOINT_RESTORE) and set up, every thread
+/// drops to the image's credentials, the trampoline goes, and each thread gets its registers back.
+/// </summary>
+internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder build, int traceOptions, TimeSpan waitForOriginalIds, ILogger logger)
+{
+    /// <param name="detach">let every thread run; false leaves them stopped under the engine's seize.</param>
+    public void Run(bool detach)
+    {
+        var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
+        foreach (var thread in threads) build.RestoreThreadState(thread);
+        foreach (var thread in threads) build.RestoreThreadCredentials(thread);
+        build.RestoreCredentials();
+        build.DropTrampoline();
+        // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
+        Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));
+        foreach (var thread in threads)
+        {
+            var t = thread.Image;
+            Niceness.Set(thread.Tid, Math.Clamp(t.Nice, -20, 19));
+            Ptrace.SetExtendedState(thread.Tid, t.ExtendedState);
+            Ptrace.SetSignalMask(thread.Tid, t.BlockedMask);
+            Ptrace.SetRegs(thread.Tid, UserRegs.FromBytes(t.GeneralRegisters));
+        }
+        Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
+        Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
+        Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
+        var moved = threads.Count(t => t.Tid != t.Image.Tid);
+        if (moved > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, moved, threads.Count);
+        if (!detach) return;
+        foreach (var thread in threads) Ptrace.Detach(thread.Tid);
+        Ptrace.Detach(pid);
+    }
+}
