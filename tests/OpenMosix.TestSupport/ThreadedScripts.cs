@@ -108,4 +108,37 @@ public static class ThreadedScripts
             }
         }
         """;
+    /// <summary>A .NET console program (dotnet Rounds.dll ROUNDS MS): each round, four thread-pool tasks hash their
+    /// own buffer; the runtime adds its own threads (GC, tiered JIT, finalizer, timers).</summary>
+    public const string DotnetProgram = """
+        using System.Security.Cryptography;
+
+        var rounds = int.Parse(args[0]);
+        var pause = int.Parse(args[1]);
+        for (var round = 1; round <= rounds; round++)
+        {
+            var sums = await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+            {
+                var data = new byte[1 << 16];
+                for (var i = 0; i < data.Length; i++) data[i] = (byte)(i * (worker + 1) + round);
+                for (var i = 0; i < 100; i++) data = SHA256.HashData(data);
+                return Convert.ToHexString(data)[..16];
+            })));
+            Console.WriteLine($"round {round} {string.Join(' ', sums)}");
+            await Task.Delay(pause);
+        }
+        Console.WriteLine("done");
+        """;
+
+    /// <summary>The project file for <see cref="DotnetProgram"/>: a plain console program, no packages to restore.</summary>
+    public const string DotnetProject = """
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <AssemblyName>Rounds</AssemblyName>
+          </PropertyGroup>
+        </Project>
+        """;
 }

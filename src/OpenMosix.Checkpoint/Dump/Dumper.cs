@@ -120,6 +120,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         var raw = new byte[ScratchSize];
         ulong brk;
         ThreadSettings mainSettings;
+        int membarriers;
         var settings = new Dictionary<int, ThreadSettings>();
         try
         {
@@ -133,6 +134,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             for (var which = 0; which < 3; which++)
                 injector.Call($"getitimer({which})", Getitimer, which, (long)scratch + ItimervalOffset + ItimervalSize * which);
             ProcessMemory.Read(pid, scratch, raw);
+            membarriers = MembarrierProbe.Registrations(injector);
             var answers = scratch + ThreadAnswersOffset;
             mainSettings = ThreadStateReader.ReadSettings(pid, pid, injector, answers, main: true);
             foreach (var thread in others)
@@ -182,6 +184,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 StartStack = stat.StartStack,
                 Auxv = ProcFs.ReadAuxv(pid),
                 CachedTidAddress = ProcessInspector.FindCachedTid(pid, original.fs_base),
+                MembarrierRegistrations = membarriers,
                 RobustListHead = robust.Head,
                 RobustListLength = robust.Length,
             },

@@ -101,6 +101,8 @@ public sealed class ProcessAttributes
     public ulong RobustListLength { get; init; }
     /// <summary>The nice value; restored so that the process gets the same share of a CPU wherever it runs.</summary>
     public int Nice { get; init; }
+    /// <summary>The membarrier(2) MEMBARRIER_CMD_REGISTER_* commands the process had issued (a bit mask).</summary>
+    public int MembarrierRegistrations { get; init; }
     /// <summary>Parent death signal (PR_GET_PDEATHSIG) and the dumpable flag.</summary>
     public int ParentDeathSignal { get; init; }
 }

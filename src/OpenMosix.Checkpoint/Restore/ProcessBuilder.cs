@@ -276,6 +276,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         injector.Call("umask", Umask, a.Umask);
         if (injector.Raw(Chdir, (long)PutString(a.WorkingDirectory)) < 0)
             logger.LogWarning("Working directory {Cwd} does not exist here; the process starts in /", a.WorkingDirectory);
+        MembarrierProbe.Register(injector, a.MembarrierRegistrations);
         var main = image.MainThread;
         RestoreRegistrations(injector, pid, image.Origin.Pid, image.Rseq, a.RobustListHead, a.RobustListLength,
             main.ClearChildTid != 0 ? main.ClearChildTid : a.CachedTidAddress, a.CachedTidAddress);

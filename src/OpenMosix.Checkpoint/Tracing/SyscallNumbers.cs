@@ -11,7 +11,7 @@ internal static class SyscallNumbers
         Ftruncate = 77, Fchmod = 91, EpollCtl = 233, TimerfdCreate = 283, TimerfdSettime = 286, Signalfd4 = 289, Eventfd2 = 290,
         EpollCreate1 = 291, MemfdCreate = 319;
     // Threads: their creation on restore and what only a thread can say or set of itself.
-    public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186;
+    public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186, Membarrier = 324;
     public const long MadvPopulateWrite = 23;
 
     public const long FDupFdCloexec = 1030, FSetFd = 2, FSetFl = 4;
