@@ -3,19 +3,21 @@
 # of 64 MiB, 512 MiB and 2 GiB, next to the floor: a plain TCP copy of the same bytes between the same two lab
 # nodes, measured alternately in the same run. Also the cost of being managed: a CPU-bound program under `om run`
 # against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
-# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--markdown]
+# Also a process of 16 busy threads against one of a single thread with the same memory, moved alternately.
+# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-sizes=64,512,2048; rounds=3; markdown=0
+sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
+    --thread-mib) thread_mib=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,14 +46,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # move PROGRAM MIB [--no-precopy] -> "frozen_s total_s frozen_mib": starts PROGRAM MIB under om run on node 1, waits
 # until it has touched its memory, moves it to node 2, and kills it.
-move() {
-  local out runner pid moved
+move() { move_command "${3:-}" "$1" "$2" 100000 100; }
+# move_command MIGRATE_OPTION PROGRAM ARGS...: the same for any program that prints "ready" once it is set up.
+move_command() {
+  local option=$1 out runner pid moved
+  shift
   out=$(mktemp)
-  "$om" lab exec --name "$lab" 1 -- "$om" run "$1" "$2" 100000 100 > "$out" &
+  "$om" lab exec --name "$lab" 1 -- "$om" run "$@" > "$out" &
   runner=$!
   wait_ready "$out" "$runner"
   pid=$runner
-  moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 ${3:-} 2>&1)
+  moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 $option 2>&1)
   kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
   python3 - "$moved" <<'PY'
 import re, sys
@@ -89,6 +94,19 @@ for round in $(seq "$rounds"); do
   managed+=("$(awk -v s="$s" -v e="$e" 'BEGIN{print e-s}')")
 done
 p=$(printf '%s\n' "${plain[@]}" | median); m=$(printf '%s\n' "${managed[@]}" | median)
+
+# Threads: touchmem with 16 threads spinning on their own stacks against touchmem alone, the same memory, moved
+# alternately (pre-copy on): what freezing, saving and recreating 15 more threads adds to the frozen time.
+touch=$(mktemp /tmp/touchmem.XXXXXX)
+cc -O2 -pthread -o "$touch" "$root/bench/checkpoint/touchmem.c"
+t1=(); t16=(); w1=(); w16=()
+for round in $(seq "$rounds"); do
+  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 1 busy)"; t1+=("$f"); w1+=("$t")
+  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 16 busy)"; t16+=("$f"); w16+=("$t")
+done
+rm -f "$touch"
+t1m=$(printf '%s\n' "${t1[@]}" | median); t16m=$(printf '%s\n' "${t16[@]}" | median)
+w1m=$(printf '%s\n' "${w1[@]}" | median); w16m=$(printf '%s\n' "${w16[@]}" | median)
 
 # The same work at home and after a move, each timed by the program itself (benchprog): stdout throughput through
 # the relay, and a CPU-bound loop, interleaved.
@@ -128,6 +146,11 @@ if [ "$markdown" = 1 ]; then
   echo "| 512 MiB to stdout (relayed home) | $wlm | $wmm | $(awk -v a="$wlm" -v b="$wmm" 'BEGIN{printf "%.2f", b/a}') |"
   echo "| CPU-bound loop | $clm | $cmm | $(awk -v a="$clm" -v b="$cmm" 'BEGIN{printf "%.3f", b/a}') |"
   echo
+  echo "| $thread_mib MiB, moved with pre-copy | 1 thread (s) | 16 busy threads (s) | 16 ÷ 1 |"
+  echo "|---|---:|---:|---:|"
+  echo "| frozen | $t1m | $t16m | $(ratio "$t16m" "$t1m") |"
+  echo "| whole move | $w1m | $w16m | $(ratio "$w16m" "$w1m") |"
+  echo
   echo "Load average at the end: $(load)."
 else
   printf '%-9s %8s %10s %10s %10s %10s %10s\n' memory copy_s pre_frozen pre_whole nopre_froz dirty_froz dirty_whole
@@ -137,5 +160,6 @@ else
       "$(ratio "$pf" "$c")" "$(ratio "$nf" "$c")" "$(ratio "$df" "$c")"
   done
   echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
-  echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s; load $(load)"
+  echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s"
+  echo "threads, $thread_mib MiB: frozen 1 thread ${t1m}s, 16 busy threads ${t16m}s, ratio $(ratio "$t16m" "$t1m"); whole move ${w1m}s vs ${w16m}s; load $(load)"
 fi
