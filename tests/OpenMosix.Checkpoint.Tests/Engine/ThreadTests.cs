@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Restore;
@@ -121,5 +122,25 @@ public sealed class ThreadTests
         using var engine = new CheckpointEngine();
         var report = engine.AnalyzeCantMove(child.Pid);
         Assert.True(report.CanMove, string.Join("; ", report.Reasons));
+    }
+    [Fact]
+    public void A_process_one_of_whose_threads_someone_else_traces_is_refused_naming_that_thread_and_runs_on()
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("threaded"), ["200", "20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 1, Patience);
+        var worker = OpenMosix.Linux.Proc.ProcFs.ReadTasks(child.Pid).First(t => t != child.Pid);
+        // strace -p on a thread id attaches to that thread alone.
+        using var strace = ChildProcess.StartToFile("/usr/bin/strace", ["-o", "/dev/null", "-p", $"{worker}"], dir.File("strace"));
+        Poll.Until(() => OpenMosix.Linux.Proc.ProcStatus.Parse(File.ReadAllText($"/proc/{child.Pid}/task/{worker}/status")).TracerPid == strace.Pid,
+            Patience, "strace to trace the worker thread");
+
+        using var engine = new CheckpointEngine();
+        var reason = $"its thread {worker} is being traced by process {strace.Pid}";
+        Assert.Contains(reason, engine.AnalyzeCantMove(child.Pid).Reasons);
+        var refused = Assert.Throws<CantMoveException>(() => engine.Checkpoint(child.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
+        Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, OpenMosix.Linux.Proc.ProcFs.ReadStatus(child.Pid).TracerPid);
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(TimeSpan.FromSeconds(60)));
     }
 }
