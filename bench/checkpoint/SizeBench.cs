@@ -75,7 +75,7 @@ internal static class SizeBench
     }
 
     /// <summary>From opening the image to the rebuilt process being ready to run; the process is then killed.</summary>
-    private static TimeSpan Restore(CheckpointEngine engine, string path)
+    internal static TimeSpan Restore(CheckpointEngine engine, string path)
     {
         var watch = Stopwatch.StartNew();
         RestoredProcess restored;

@@ -55,14 +55,7 @@ internal static class ThreadBench
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         using (var writer = new ImageWriter(file, new ImageWriterOptions()))
             dumped = engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.Resume));
-        var watch = Stopwatch.StartNew();
-        RestoredProcess restored;
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
-        using (var reader = new ImageReader(file))
-            restored = engine.Restore(reader, new RestoreOptions(TryOriginalPid: false));
-        var restore = watch.Elapsed;
-        Signals.Kill(restored.Pid, Signals.SIGKILL);
-        engine.WaitForExit(restored);
+        var restore = SizeBench.Restore(engine, path);
         return (dumped.AttachToStopped, dumped.Frozen, restore);
     }
 
