@@ -35,6 +35,7 @@ public sealed class CheckpointEngine : IDisposable
         _restorer = new Restorer(factory.CreateLogger<Restorer>(), _tracer);
         _deputies = new DeputyKeeper(factory.CreateLogger<DeputyKeeper>());
         _tracer.Idle = WatchDeputies;
+        _tracer.IdleWanted = () => _exitWatches.Count > 0 || _deputies.All.Count > 0;
     }
 
     /// <summary>Restores fill anonymous memory with UFFDIO_COPY where possible; off forces process_vm_writev (tests).</summary>

@@ -149,6 +149,9 @@ internal sealed class TracerThread : IDisposable
     /// <summary>Runs on the tracer thread whenever no work has come for <see cref="IdleInterval"/> (deputy watch).</summary>
     public Action? Idle { get; set; }
 
+    /// <summary>Whether <see cref="Idle"/> has anything to watch now; asked on the tracer thread before each wait.</summary>
+    public Func<bool>? IdleWanted { get; set; }
+
     public static readonly TimeSpan IdleInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Queues <paramref name="work"/> and waits for it; work on a <paramref name="busyPid"/> that a long
@@ -208,8 +211,10 @@ internal sealed class TracerThread : IDisposable
             try
             {
                 if (_brief.IsCompleted && _long.IsCompleted) break;
-                // Brief work first: TryTakeFromAny tries the collections in order.
-                if (BlockingCollection<Action>.TryTakeFromAny(_both, out work, IdleInterval) < 0) work = Idle;
+                // Brief work first: TryTakeFromAny tries the collections in order. With nothing to watch, the thread
+                // sleeps until work comes (an idle omd must not wake 50 times a second for nothing).
+                var wait = IdleWanted?.Invoke() == false ? Timeout.InfiniteTimeSpan : IdleInterval;
+                if (BlockingCollection<Action>.TryTakeFromAny(_both, out work, wait) < 0) work = Idle;
             }
             catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ArgumentException)
             {
