@@ -1,0 +1,107 @@
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>
+/// Writable MAP_SHARED mappings of regular files (the JVM's hsperfdata): sharedfile keeps counters in one, and is
+/// checkpointed, killed and restored with its file gone (a node that never had it), left as it was, or holding other
+/// bytes (a shared filesystem someone wrote to); each time its output and its file end as an uninterrupted run's.
+/// </summary>
+public sealed class SharedFileTests
+{
+    public enum FileAtRestore { Deleted, LeftInPlace, OverwrittenWithOtherBytes }
+
+    [Theory]
+    [InlineData(FileAtRestore.Deleted)]
+    [InlineData(FileAtRestore.LeftInPlace)]
+    [InlineData(FileAtRestore.OverwrittenWithOtherBytes)]
+    public void Process_with_a_writable_shared_file_mapping_restored_ends_like_an_uninterrupted_run_and_its_file_too(FileAtRestore file)
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("sharedfile");
+        var expected = dir.File("expected/counters");
+        var path = dir.File("perf/counters");
+        using var reference = ChildProcess.StartToFile(program, [expected, "30", "20"], dir.File("expected.out"));
+        using var child = ChildProcess.StartToFile(program, [path, "30", "20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 5, Patience);
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
+        var region = Assert.Single(image.Metadata.Regions, r => r.Kind == RegionKind.SharedFile);
+        Assert.Equal(path, region.Name);
+        Assert.Equal(40000, region.FileSize);
+        // Only the file's pages that hold data travel: none beyond its end (page 9 is its last), no hole.
+        var stored = image.Runs.Where(r => r.Address >= region.Start && r.Address < region.End).ToList();
+        Assert.All(stored, r => Assert.True(r.Address + (ulong)r.Data.Length <= region.Start + 10 * 4096));
+        Assert.InRange(stored.Sum(r => r.Data.Length), 3 * 4096, 4 * 4096);
+
+        switch (file)
+        {
+            case FileAtRestore.Deleted:
+                Directory.Delete(dir.File("perf"), recursive: true);
+                break;
+            case FileAtRestore.OverwrittenWithOtherBytes:
+                File.WriteAllBytes(path, [.. Enumerable.Range(0, 40000).Select(i => (byte)(i * 7 + 1))]);
+                break;
+        }
+        var restored = engine.Restore(image, new RestoreOptions());
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(File.ReadAllText(dir.File("expected.out")), File.ReadAllText(dir.File("out")));
+        Assert.Equal(File.ReadAllBytes(expected), File.ReadAllBytes(path));
+        if (file == FileAtRestore.Deleted)
+        {
+            Assert.Equal(0x180u, FileStatus.Of(path).Mode & 0xfff);
+            Assert.Equal(0x1edu, FileStatus.Of(dir.File("perf")).Mode & 0xfff);
+        }
+    }
+
+    [Fact]
+    public void Writable_shared_file_mapping_of_a_file_another_process_maps_is_refused_naming_that_process()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("sharedfile");
+        var path = dir.File("perf/counters");
+        using var writer = ChildProcess.StartToFile(program, [path, "400", "20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        using var watcher = ChildProcess.StartToFile(program, [path, "400", "20", "watch"], dir.File("watch.out"));
+        Poll.UntilLines(dir.File("watch.out"), 1, Patience);
+
+        using var engine = new CheckpointEngine();
+        var report = engine.AnalyzeCantMove(writer.Pid);
+        Assert.Contains(report.Reasons, r => r.StartsWith("has a writable shared mapping at ", StringComparison.Ordinal)
+                                             && r.EndsWith($" ({path}) that process {watcher.Pid} also uses", StringComparison.Ordinal));
+        Assert.Throws<CantMoveException>(() => engine.Checkpoint(writer.Pid, new InMemoryImage(), new DumpOptions(AfterDump.Kill)));
+        Assert.False(writer.HasExited);
+        writer.Kill();
+        watcher.Kill();
+    }
+
+    [Fact]
+    public void Writable_shared_file_mapping_of_a_file_another_process_holds_open_is_refused_naming_that_process()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("perf/counters");
+        using var writer = ChildProcess.StartToFile(TestPrograms.Locate("sharedfile"), [path, "400", "20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        using var holder = ChildProcess.StartToFile("/bin/sh", ["-c", "exec 3<\"$0\"; echo open; exec sleep 60", path], dir.File("holder.out"));
+        Poll.UntilLines(dir.File("holder.out"), 1, Patience);
+        Poll.Until(() => File.Exists($"/proc/{holder.Pid}/fd/3") && File.ReadAllText($"/proc/{holder.Pid}/comm").StartsWith("sleep", StringComparison.Ordinal),
+            Patience, "the holder to be sleep with the file open");
+
+        using var engine = new CheckpointEngine();
+        var report = engine.AnalyzeCantMove(writer.Pid);
+        Assert.Contains(report.Reasons, r => r.EndsWith($" ({path}) that process {holder.Pid} also uses", StringComparison.Ordinal));
+        writer.Kill();
+        holder.Kill();
+    }
+}
