@@ -1,6 +1,7 @@
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
@@ -63,6 +64,43 @@ public sealed class SharedFileTests
             Assert.Equal(0x180u, FileStatus.Of(path).Mode & 0xfff);
             Assert.Equal(0x1edu, FileStatus.Of(dir.File("perf")).Mode & 0xfff);
         }
+    }
+
+    /// <summary>Pre-copy rounds track private anonymous memory only: the shared file's pages all come in the final
+    /// image, and the file is made again when the stub is completed.</summary>
+    [Fact]
+    public void Pre_copied_process_with_a_writable_shared_file_mapping_gets_its_file_back_from_the_final_image()
+    {
+        using var dir = new TempDirectory();
+        var program = TestPrograms.Locate("sharedfile");
+        var expected = dir.File("expected/counters");
+        var path = dir.File("perf/counters");
+        using var reference = ChildProcess.StartToFile(program, [expected, "40", "20"], dir.File("expected.out"));
+        using var child = ChildProcess.StartToFile(program, [path, "40", "20"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 3, Patience);
+
+        using var engine = new CheckpointEngine();
+        using var session = engine.StartPrecopy(child.Pid);
+        Assert.NotNull(session);
+        using var round = new MemoryStream();
+        using (var writer = new ImageWriter(round, new ImageWriterOptions(LeaveOpen: true))) session.WriteRound(writer);
+        round.Position = 0;
+        using var roundReader = new ImageReader(round);
+        var target = engine.BeginPrecopyRestore(roundReader, new RestoreOptions(TryOriginalPid: false));
+        Assert.DoesNotContain(target.Tracked, r => r.Kind == RegionKind.SharedFile);
+
+        var final = new InMemoryImage();
+        engine.Checkpoint(child.Pid, final, new DumpOptions(AfterDump.Kill) { Precopy = session });
+        Assert.Equal(9, child.WaitForExit(Patience).Signal);
+        var region = Assert.Single(final.Metadata.Regions, r => r.Kind == RegionKind.SharedFile);
+        Assert.Contains(final.Runs, r => r.Address == region.Start);
+        Directory.Delete(dir.File("perf"), recursive: true);
+        var restored = engine.FinishPrecopyRestore(target, final, new RestoreOptions(TryOriginalPid: false));
+
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(File.ReadAllText(dir.File("expected.out")), File.ReadAllText(dir.File("out")));
+        Assert.Equal(File.ReadAllBytes(expected), File.ReadAllBytes(path));
     }
 
     [Fact]
