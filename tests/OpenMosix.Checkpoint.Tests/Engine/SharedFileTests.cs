@@ -26,12 +26,9 @@ public sealed class SharedFileTests
     public void Process_with_a_writable_shared_file_mapping_restored_ends_like_an_uninterrupted_run_and_its_file_too(FileAtRestore file)
     {
         using var dir = new TempDirectory();
-        var program = TestPrograms.Locate("sharedfile");
-        var expected = dir.File("expected/counters");
-        var path = dir.File("perf/counters");
-        using var reference = ChildProcess.StartToFile(program, [expected, "30", "20"], dir.File("expected.out"));
-        using var child = ChildProcess.StartToFile(program, [path, "30", "20"], dir.File("out"));
-        Poll.UntilLines(dir.File("out"), 5, Patience);
+        using var runs = StartBesideReference(dir, "30", 5);
+        var (reference, child) = (runs.Reference, runs.Child);
+        var path = dir.File(Counters);
 
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
@@ -54,11 +51,7 @@ public sealed class SharedFileTests
                 File.WriteAllBytes(path, [.. Enumerable.Range(0, 40000).Select(i => (byte)(i * 7 + 1))]);
                 break;
         }
-        var restored = engine.Restore(image, new RestoreOptions());
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
-        Assert.Equal(File.ReadAllText(dir.File("expected.out")), File.ReadAllText(dir.File("out")));
-        Assert.Equal(File.ReadAllBytes(expected), File.ReadAllBytes(path));
+        EndsLikeReference(engine, engine.Restore(image, new RestoreOptions()), reference, dir);
         if (file == FileAtRestore.Deleted)
         {
             Assert.Equal(0x180u, FileStatus.Of(path).Mode & 0xfff);
@@ -72,12 +65,8 @@ public sealed class SharedFileTests
     public void Pre_copied_process_with_a_writable_shared_file_mapping_gets_its_file_back_from_the_final_image()
     {
         using var dir = new TempDirectory();
-        var program = TestPrograms.Locate("sharedfile");
-        var expected = dir.File("expected/counters");
-        var path = dir.File("perf/counters");
-        using var reference = ChildProcess.StartToFile(program, [expected, "40", "20"], dir.File("expected.out"));
-        using var child = ChildProcess.StartToFile(program, [path, "40", "20"], dir.File("out"));
-        Poll.UntilLines(dir.File("out"), 3, Patience);
+        using var runs = StartBesideReference(dir, "40", 3);
+        var (reference, child) = (runs.Reference, runs.Child);
 
         using var engine = new CheckpointEngine();
         using var session = engine.StartPrecopy(child.Pid);
@@ -95,12 +84,38 @@ public sealed class SharedFileTests
         var region = Assert.Single(final.Metadata.Regions, r => r.Kind == RegionKind.SharedFile);
         Assert.Contains(final.Runs, r => r.Address == region.Start);
         Directory.Delete(dir.File("perf"), recursive: true);
-        var restored = engine.FinishPrecopyRestore(target, final, new RestoreOptions(TryOriginalPid: false));
+        EndsLikeReference(engine, engine.FinishPrecopyRestore(target, final, new RestoreOptions(TryOriginalPid: false)), reference, dir);
+    }
 
+    private const string Counters = "perf/counters", ReferenceCounters = "expected/counters";
+
+    /// <summary>sharedfile twice for ROUNDS rounds: an undisturbed reference on its own file, and the run to disturb on
+    /// <see cref="Counters"/>, once that has printed <paramref name="lines"/> lines.</summary>
+    private static Runs StartBesideReference(TempDirectory dir, string rounds, int lines)
+    {
+        var program = TestPrograms.Locate("sharedfile");
+        var runs = new Runs(ChildProcess.StartToFile(program, [dir.File(ReferenceCounters), rounds, "20"], dir.File("expected.out")),
+            ChildProcess.StartToFile(program, [dir.File(Counters), rounds, "20"], dir.File("out")));
+        Poll.UntilLines(dir.File("out"), lines, Patience);
+        return runs;
+    }
+
+    private sealed record Runs(ChildProcess Reference, ChildProcess Child) : IDisposable
+    {
+        public void Dispose()
+        {
+            Child.Dispose();
+            Reference.Dispose();
+        }
+    }
+
+    /// <summary>The restored run ends with code 0, printing what the reference printed and leaving the same file.</summary>
+    private static void EndsLikeReference(CheckpointEngine engine, RestoredProcess restored, ChildProcess reference, TempDirectory dir)
+    {
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected.out")), File.ReadAllText(dir.File("out")));
-        Assert.Equal(File.ReadAllBytes(expected), File.ReadAllBytes(path));
+        Assert.Equal(File.ReadAllBytes(dir.File(ReferenceCounters)), File.ReadAllBytes(dir.File(Counters)));
     }
 
     [Fact]
