@@ -22,6 +22,9 @@ public sealed record FileStatus(ulong Device, ulong Inode, uint Mode, ulong RawD
     /// <summary>The owner's uid (of /proc/PID: the process's effective uid).</summary>
     public uint Owner { get; init; }
 
+    /// <summary>How many names (hard links) the file has.</summary>
+    public ulong Links { get; init; }
+
     public uint RawDeviceMajor => (uint)(((RawDevice >> 8) & 0xfff) | ((RawDevice >> 32) & ~0xfffUL));
     public uint RawDeviceMinor => (uint)((RawDevice & 0xff) | ((RawDevice >> 12) & ~0xffUL));
 
@@ -40,6 +43,7 @@ public sealed record FileStatus(ulong Device, ulong Inode, uint Mode, ulong RawD
         status = new FileStatus(b.Device, b.Inode, b.Mode, b.RawDevice, b.Size, b.ModifySeconds * 1_000_000_000 + b.ModifyNanoseconds)
         {
             Owner = b.Uid,
+            Links = b.LinkCount,
         };
         return true;
     }

@@ -29,7 +29,13 @@ internal static class CantMoveAnalyzer
         SocketTable? sockets = null;
         var descriptors = ProcFs.ReadDescriptors(pid);
         var memfds = HeldMemfds.Find(pid, descriptors);
-        foreach (var m in ProcFs.ReadMaps(pid)) AddMappingReason(m, reasons, memfds);
+        var sharedFiles = new List<MapsEntry>();
+        foreach (var m in ProcFs.ReadMaps(pid))
+        {
+            if (SharedFileMappings.IsCandidate(m)) sharedFiles.Add(m);
+            else AddMappingReason(m, reasons, memfds);
+        }
+        SharedFileMappings.AddReasons(pid, sharedFiles, reasons);
 
         var internalPipes = InternalPipes.Find(pid, descriptors);
         foreach (var (fd, target) in descriptors)

@@ -14,7 +14,8 @@ namespace OpenMosix.Checkpoint.Dump;
 /// to the sink straight from the buffer. In anonymous memory PAGEMAP_SCAN leaves out pages mapped to the shared
 /// zero page (read, never written), so small pages are not scanned for zeros; transparent huge pages are, since a
 /// kernel that does not use its huge zero page allocates them zero-filled on a read fault. Where PAGEMAP_SCAN is
-/// missing, the pagemap entries are read and all-zero pages are dropped by looking at them.
+/// missing, the pagemap entries are read and all-zero pages are dropped by looking at them. A writable shared file
+/// mapping is read whole up to the file's end (zero pages dropped), as the file may not exist where it is restored.
 /// </summary>
 internal sealed class MemoryCopier : IDisposable
 {
@@ -53,12 +54,14 @@ internal sealed class MemoryCopier : IDisposable
     /// </summary>
     public void Copy(MemoryRegion region, IImageSink sink, IProgress<ulong>? progress, Action<ulong, int>? stored = null)
     {
-        for (var chunk = region.Start; chunk < region.End; chunk += (ulong)ChunkPages * PageSize)
+        var end = RegionBuilder.ContentsEnd(region);
+        for (var chunk = region.Start; chunk < end; chunk += (ulong)ChunkPages * PageSize)
         {
             _buffer = _buffers.Data[_current];
             _runs = _buffers.Runs[_current];
-            var pages = (int)Math.Min(ChunkPages, (region.End - chunk) / PageSize);
-            var scanned = region.Kind != RegionKind.FilePrivate && !_noScan;
+            var pages = (int)Math.Min(ChunkPages, (end - chunk) / PageSize);
+            // A shared file's pages are the file's whether or not this process touched them: all are looked at.
+            var scanned = region.Kind is not (RegionKind.FilePrivate or RegionKind.SharedFile) && !_noScan;
             var anyHuge = false;
             var runCount = scanned ? ScanRuns(chunk, pages, out anyHuge) : -1;
             scanned = runCount >= 0;
@@ -158,7 +161,7 @@ internal sealed class MemoryCopier : IDisposable
     {
         var entries = _entries.AsSpan(0, pages);
         Pagemap.Read(_pagemap, chunk, entries);
-        var everyPage = region.Kind == RegionKind.FilePrivate && region.AllPagesStored;
+        var everyPage = region.Kind == RegionKind.FilePrivate && region.AllPagesStored || region.Kind == RegionKind.SharedFile;
         var privateOnly = region.Kind == RegionKind.FilePrivate && !region.AllPagesStored;
         int runs = 0, offset = 0;
         for (var i = 0; i < pages;)

@@ -20,6 +20,7 @@ internal static class RegionBuilder
             "[vvar_vclock]" => RegionKind.VvarVclock,
             "[vsyscall]" => RegionKind.Vsyscall,
             _ when m.Shared && HeldMemfds.IsMemfdMapping(m) => RegionKind.SharedMemfd,
+            _ when SharedFileMappings.IsCandidate(m) => RegionKind.SharedFile,
             _ when protection == MemoryProtection.None => RegionKind.Reserved,
             _ when m.Inode != 0 => RegionKind.FilePrivate,
             _ => RegionKind.Anonymous,
@@ -29,6 +30,13 @@ internal static class RegionBuilder
             {
                 Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = true, Name = m.Name,
                 FileOffset = m.Offset, Device = m.Device, Inode = m.Inode,
+            };
+        if (kind == RegionKind.SharedFile)
+            return new MemoryRegion
+            {
+                Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = true, Name = m.Name,
+                FileOffset = m.Offset, Device = m.Device, Inode = m.Inode,
+                FileSize = (SharedFileMappings.MappedFile(pid, m) ?? throw new IOException($"the file mapped at {m.Start:x}-{m.End:x} ({m.Name}) is gone")).Size,
             };
         if (kind != RegionKind.FilePrivate)
             return new MemoryRegion { Start = m.Start, End = m.End, Protection = protection, Kind = kind, Shared = m.Shared, Name = m.Name };
@@ -58,5 +66,17 @@ internal static class RegionBuilder
 
     /// <summary>Regions whose pages travel in the image (kernel mappings and reservations have no contents).</summary>
     public static bool HasContents(MemoryRegion r) =>
-        r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate;
+        r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate or RegionKind.SharedFile;
+
+    /// <summary>
+    /// The part of a <see cref="RegionKind.SharedFile"/> region inside its file, page-rounded: the process cannot read
+    /// or write beyond the file's end (SIGBUS), so nothing there travels. Other regions are whole.
+    /// </summary>
+    public static ulong ContentsEnd(MemoryRegion r)
+    {
+        if (r.Kind != RegionKind.SharedFile) return r.End;
+        if (r.FileSize <= 0 || (ulong)r.FileSize <= r.FileOffset) return r.Start;
+        var inFile = ((ulong)r.FileSize - r.FileOffset + 0xfff) & ~0xfffUL;
+        return inFile >= r.Length ? r.End : r.Start + inFile;
+    }
 }

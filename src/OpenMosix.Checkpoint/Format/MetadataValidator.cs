@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Image;
 
 namespace OpenMosix.Checkpoint.Format;
@@ -57,6 +58,7 @@ internal static class MetadataValidator
             Require(region.Start >= previousEnd, $"region 0x{region.Start:x} ({name}) overlaps the one before it");
             Require(region.End <= ImageFormat.UserSpaceEnd || (region.Kind == RegionKind.Vsyscall && region.Start == VsyscallPage),
                 $"region 0x{region.Start:x}-0x{region.End:x} ({name}) is outside user space");
+            if (region.Kind == RegionKind.SharedFile) ValidateSharedFile(region);
             previousEnd = region.End;
         }
         return new RegionIndex(image.Regions);
@@ -91,6 +93,21 @@ internal static class MetadataValidator
         return new RegionIndex(tracked);
     }
 
+    /// <summary>The file is opened, created and written at its path on restore: an absolute name with no NUL and no
+    /// dot components, a page-aligned offset, a size a file can have, and a mapping that was writable.</summary>
+    private static void ValidateSharedFile(MemoryRegion region)
+    {
+        var at = $"shared file mapping 0x{region.Start:x}-0x{region.End:x}";
+        Require(region.Shared && region.Protection.HasFlag(MemoryProtection.Write), $"{at} is not shared and writable");
+        Require(region.Name.Length > 1 && region.Name[0] == '/' && !region.Name.EndsWith('/') && !region.Name.Contains('\0', StringComparison.Ordinal)
+                && !region.Name.Split('/').Any(part => part is "." or ".."), $"{at} names no absolute file path ({region.Name})");
+        Require(region.FileOffset % ImageFormat.PageSize == 0 && region.FileOffset < MaxFileSize, $"{at} has file offset {region.FileOffset}");
+        Require(region.FileSize is >= 0 and < (long)MaxFileSize, $"{at} has file size {region.FileSize}");
+    }
+
+    /// <summary>The largest file ext4 or XFS hold is below 2^63; a mapping's file beyond 2^56 bytes is not real.</summary>
+    private const ulong MaxFileSize = 1UL << 56;
+
     public static void Require(bool condition, string reason)
     {
         if (!condition) throw new CorruptImageException($"corrupt image metadata: {reason}");
@@ -109,9 +126,7 @@ internal sealed class RegionIndex(IReadOnlyList<MemoryRegion> regions)
         while (_cursor < regions.Count && regions[_cursor].End <= address) _cursor++;
         if (_cursor == regions.Count) return false;
         var region = regions[_cursor];
-        return address >= region.Start && end <= region.End && CarriesContents(region.Kind);
+        // A shared file's pages lie inside the file: beyond its end the restored mapping has no page to write.
+        return address >= region.Start && end <= RegionBuilder.ContentsEnd(region) && RegionBuilder.HasContents(region);
     }
-
-    private static bool CarriesContents(RegionKind kind) =>
-        kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate;
 }

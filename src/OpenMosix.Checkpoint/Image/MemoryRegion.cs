@@ -14,7 +14,8 @@ public sealed class MemoryRegion
     public ulong FileOffset { get; init; }
     public ulong Device { get; init; }
     public ulong Inode { get; init; }
-    /// <summary>For file-backed mappings: the file's size and mtime (ns) at dump time, checked before remapping it.</summary>
+    /// <summary>For file-backed mappings: the file's size and mtime (ns) at dump time, checked before remapping it (for
+    /// <see cref="RegionKind.SharedFile"/> the size only, the least the file is grown to).</summary>
     public long FileSize { get; init; }
     public long FileModifiedNanoseconds { get; init; }
     /// <summary>
@@ -59,6 +60,14 @@ public enum RegionKind
     /// MAP_SHARED from the rebuilt memfd, so two mappings of one memfd share their memory again.
     /// </summary>
     SharedMemfd,
+    /// <summary>
+    /// A writable shared mapping of a regular file no other process used (the JVM's hsperfdata): every page of the
+    /// file's part the mapping covers travels (zero pages left out), with the file's size in
+    /// <see cref="MemoryRegion.FileSize"/> and the mapping's offset in <see cref="MemoryRegion.FileOffset"/>. On restore
+    /// the file is opened or created at <see cref="MemoryRegion.Name"/>, grown to that size, its mapped part cleared,
+    /// mapped MAP_SHARED again and filled, so the file holds what the process saw.
+    /// </summary>
+    SharedFile,
 }
 
 /// <summary>A run of consecutive pages of memory contents. Zero pages are never stored.</summary>

@@ -96,6 +96,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
     {
         var heapEnd = Restorer.PageAlign(image.Attributes.Brk);
         var openFiles = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sharedFiles = new Dictionary<string, SharedFile>(StringComparer.Ordinal);
         try
         {
             foreach (var r in image.Regions)
@@ -103,6 +104,11 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
                 if (r.Kind is RegionKind.Vdso or RegionKind.Vvar or RegionKind.VvarVclock or RegionKind.Vsyscall) continue;
                 if (keep?.Invoke(r) == true) continue;
                 if (r.Kind == RegionKind.Heap && r.Start >= image.Attributes.StartBrk && r.End <= heapEnd && image.Attributes.Brk > image.Attributes.StartBrk) continue;
+                if (r.Kind == RegionKind.SharedFile)
+                {
+                    MapSharedFile(r, sharedFiles);
+                    continue;
+                }
                 // A read-only shared file mapping is mapped shared again: its contents are the file's.
                 var sharedFile = r.Shared && r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;
                 long prot = r.Kind == RegionKind.Reserved || sharedFile ? (long)r.Protection : ProtRead | ProtWrite;
@@ -127,7 +133,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         }
         finally
         {
-            foreach (var fd in openFiles.Values) injector.Raw(Close, fd);
+            foreach (var fd in openFiles.Values.Concat(sharedFiles.Values.Select(f => f.Fd))) injector.Raw(Close, fd);
         }
     }
 

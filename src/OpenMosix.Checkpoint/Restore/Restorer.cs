@@ -136,7 +136,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var withContents = image.Regions.Where(RegionBuilder.HasContents).ToList();
         ulong pageBytes;
         // Pre-copied regions already hold their pages: what arrives for them overwrites, which UFFDIO_COPY cannot.
-        var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && !Kept(r));
+        // UFFDIO_COPY fills anonymous memory only: a shared file's pages are written through its mapping.
+        var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && r.Kind != RegionKind.SharedFile && !Kept(r));
         using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
         {
             var writer = new PageWriter(pid, withContents, userFaults,

@@ -16,6 +16,7 @@ public enum OpenFlags
     NonBlock = 0x800,
     Async = 0x2000,
     Direct = 0x4000,
+    NoFollow = 0x20000,
     NoAccessTime = 0x40000,
     CloseOnExec = 0x80000,
 }

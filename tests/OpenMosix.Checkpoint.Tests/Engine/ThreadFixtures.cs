@@ -49,14 +49,17 @@ internal static class ThreadFixtures
         });
 
     /// <summary>Checkpoints <paramref name="child"/> with <see cref="AfterDump.Kill"/>, restores it and waits (at most
-    /// <paramref name="patience"/>) for the restored copy to exit with code 0.</summary>
-    public static void CheckpointKillAndRestore(ChildProcess child, TimeSpan patience)
+    /// <paramref name="patience"/>) for the restored copy to exit with code 0. <paramref name="around"/>, if given, is
+    /// called between the kill and the restore, and what it returns once the copy runs, before it is waited for.</summary>
+    public static void CheckpointKillAndRestore(ChildProcess child, TimeSpan patience, Func<ProcessImage, Action<RestoredProcess>>? around = null)
     {
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
         engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
         Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
+        var running = around?.Invoke(image.Metadata);
         var restored = engine.Restore(image, new RestoreOptions());
+        running?.Invoke(restored);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, patience));
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
@@ -65,20 +66,44 @@ public sealed class ThreadedProgramTests
     [Fact]
     public void Java_with_three_worker_threads_restored_mid_run_prints_the_same_lines()
     {
-        var java = Installed("/usr/bin/java");
         using var dir = new TempDirectory();
+        // No hsperfdata here (the next test keeps it).
+        RoundTrip(dir, Installed("/usr/bin/java"), _ => ["-XX:-UsePerfData", .. JavaProgram(dir), "60", "30"],
+            (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 4);
+    }
+
+    /// <summary>
+    /// A JVM started normally maps its perf-data file /tmp/hsperfdata_USER/PID shared and writable. It is deleted
+    /// before the restore, as on a node that never had it: the restore makes it again under the same name (the home
+    /// PID), where jps and jstat find it, and the JVM deletes it by that name when it exits.
+    /// </summary>
+    [Fact]
+    public void Java_with_its_hsperfdata_file_restored_mid_run_prints_the_same_lines_and_removes_the_file_it_got_back()
+    {
+        using var dir = new TempDirectory();
+        string? perfData = null;
+        RoundTrip(dir, Installed("/usr/bin/java"), _ => [.. JavaProgram(dir), "60", "30"],
+            (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 4, [], image =>
+            {
+                var region = Assert.Single(image.Regions, r => r.Kind == RegionKind.SharedFile);
+                perfData = region.Name;
+                Assert.Equal($"hsperfdata_{Environment.UserName}/{image.Origin.Pid}", Path.GetRelativePath(Path.GetTempPath(), perfData));
+                File.Delete(perfData);
+                return _ => Assert.True(File.Exists(perfData), $"{perfData} was not made again");
+            });
+        Assert.False(File.Exists(perfData), $"{perfData} outlived its JVM");
+    }
+
+    /// <summary>Rounds.java compiled once into <paramref name="dir"/> if javac is there, else run as a single-file
+    /// source program (compiled at each start): the arguments that run it.</summary>
+    private static string[] JavaProgram(TempDirectory dir)
+    {
         var source = dir.File("Rounds.java");
         File.WriteAllText(source, ThreadedScripts.Java);
-        // Compiled once if javac is there, else run as a single-file source program (compiled at each start).
-        string[] program = [source];
-        if (File.Exists("/usr/bin/javac"))
-        {
-            using var javac = ChildProcess.StartToFile("/usr/bin/javac", ["-d", dir.Path, source], dir.File("javac.log"));
-            Assert.True(javac.WaitForExit(LongPatience) == new ChildExit(0, 0), File.ReadAllText(dir.File("javac.log")));
-            program = ["-cp", dir.Path, "Rounds"];
-        }
-        // No hsperfdata: that file is a writable shared mapping, which cannot move.
-        RoundTrip(dir, java, _ => ["-XX:-UsePerfData", .. program, "60", "30"], (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 4);
+        if (!File.Exists("/usr/bin/javac")) return [source];
+        using var javac = ChildProcess.StartToFile("/usr/bin/javac", ["-d", dir.Path, source], dir.File("javac.log"));
+        Assert.True(javac.WaitForExit(LongPatience) == new ChildExit(0, 0), File.ReadAllText(dir.File("javac.log")));
+        return ["-cp", dir.Path, "Rounds"];
     }
 
     [Fact]
@@ -127,7 +152,12 @@ public sealed class ThreadedProgramTests
     /// stdout and stderr go to "stdout" there); checkpoints the second once <paramref name="ready"/> says so, restores
     /// it, and compares stdout and <paramref name="outputs"/> of both.
     /// </summary>
-    private static void RoundTrip(TempDirectory dir, string program, Func<string, string[]> arguments, Func<ChildProcess, string, bool> ready, params string[] outputs)
+    private static void RoundTrip(TempDirectory dir, string program, Func<string, string[]> arguments, Func<ChildProcess, string, bool> ready, params string[] outputs) =>
+        RoundTrip(dir, program, arguments, ready, outputs, null);
+
+    /// <summary>As above; <paramref name="around"/> sees the image before the restore and the copy as it runs.</summary>
+    private static void RoundTrip(TempDirectory dir, string program, Func<string, string[]> arguments, Func<ChildProcess, string, bool> ready,
+        string[] outputs, Func<ProcessImage, Action<RestoredProcess>>? around)
     {
         var referenceDir = dir.Subdirectory("reference");
         var runDir = dir.Subdirectory("run");
@@ -136,7 +166,7 @@ public sealed class ThreadedProgramTests
         Poll.Until(() => child.HasExited || ready(child, runDir), LongPatience, $"{Path.GetFileName(program)} to be ready for its checkpoint");
         Assert.False(child.HasExited, $"{program} ended before it could be checkpointed: {File.ReadAllText(Path.Combine(runDir, "stdout"))}");
 
-        CheckpointKillAndRestore(child, LongPatience);
+        CheckpointKillAndRestore(child, LongPatience, around);
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(LongPatience));
         foreach (var name in outputs.Prepend("stdout"))
             Assert.True(File.ReadAllBytes(Path.Combine(referenceDir, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(runDir, name))),

@@ -39,11 +39,14 @@ internal static class OfferBuilder
         return (null, null);
     }
 
-    /// <summary>The program and the files it maps (libraries, data), as the target must find them.</summary>
+    /// <summary>The program and the files it maps (libraries, data), as the target must find them. A file mapped shared
+    /// and writable (a JVM's hsperfdata) is not one: it travels in the image and is made again at the target.</summary>
     private static List<FileFingerprint> MappedFiles(int pid)
     {
         var files = new List<FileFingerprint>();
-        foreach (var path in ProcFs.ReadMaps(pid).Where(m => m.IsFileBacked && !m.IsDeletedFile).Select(m => m.Name).Distinct(StringComparer.Ordinal))
+        var maps = ProcFs.ReadMaps(pid);
+        var travelling = maps.Where(m => m.Shared && m.Write).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in maps.Where(m => m.IsFileBacked && !m.IsDeletedFile && !travelling.Contains(m.Name)).Select(m => m.Name).Distinct(StringComparer.Ordinal))
         {
             try
             {
