@@ -11,9 +11,20 @@ public sealed record LabState(
     public bool Balance { get; init; } = true;
 }
 
-/// <summary>One node: its address, its resource limits, and the daemons started in it.</summary>
+/// <summary>
+/// One node: its address, its resource limits, the daemons started in it, and the faults injected into it (`om lab
+/// kill`, `cut`, `netem`, `restart`), so that status shows what a test or benchmark did to the node.
+/// </summary>
 public sealed record NodeState(int Id, string Address, double Cpus, long? MemoryLimitBytes)
 {
     public int? DaemonPid { get; init; }
     public int? DiscoverPid { get; init; }
+    /// <summary>Crashed by `om lab kill`: no process runs in it and its network is cut, until `om lab revive`.</summary>
+    public bool Killed { get; init; }
+    /// <summary>Partitioned by `om lab cut` until `om lab heal`.</summary>
+    public bool Cut { get; init; }
+    /// <summary>The delay and loss `om lab netem` put on the node's link; null when there is none.</summary>
+    public NetemSettings? Netem { get; init; }
+    /// <summary>How many times `om lab restart` and `om lab revive` started the node's omd again.</summary>
+    public int DaemonRestarts { get; init; }
 }
