@@ -35,7 +35,8 @@ public static class LabInspector
                 node.Killed,
                 ports.TryGetValue(layout.Name.HostVeth(node.Id), out var port) && port == "disabled",
                 node.Netem,
-                node.DaemonRestarts);
+                node.DaemonRestarts,
+                node.Revivals);
         }).ToList();
         return new LabStatus(state.Name, $"{SubnetAllocator.Address(state.Subnet, 0)}/24", layout.Name.Bridge, state.Discovery, state.Created, nodes);
     }

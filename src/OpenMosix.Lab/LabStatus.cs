@@ -5,7 +5,7 @@ public sealed record LabStatus(string Name, string Subnet, string Bridge, bool D
 
 /// <summary>
 /// One node: its address, whether its namespace exists, its cgroup limits, its daemons, and the faults injected into
-/// it (killed, network cut as the bridge shows it, netem, how often omd was started again).
+/// it (killed, network cut as the bridge shows it, netem, how often omd was restarted and the node revived).
 /// </summary>
 public sealed record NodeStatus(
     int Id,
@@ -22,4 +22,5 @@ public sealed record NodeStatus(
     bool Killed,
     bool NetworkCut,
     State.NetemSettings? Netem,
-    int DaemonRestarts);
+    int DaemonRestarts,
+    int Revivals);

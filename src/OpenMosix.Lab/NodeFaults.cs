@@ -73,13 +73,9 @@ public static class NodeFaults
             if (survivors.Count > 0)
                 throw new LabException($"lab {layout.Name}: node {node}: {survivors.Count} processes still alive after {KillTimeout.TotalSeconds:F0} s");
             BridgePort.Enable(layout.Name.HostVeth(node));
-            var revived = current with { Killed = false, Cut = false };
+            var revived = current with { Killed = false, Cut = false, Revivals = current.Revivals + 1 };
             // A node that never had an omd (--no-daemon) comes back without one.
-            if (current.DaemonPid is not null)
-            {
-                (revived, daemon) = NodeDaemons.Start(layout, revived, omPath, state.Discovery);
-                revived = revived with { DaemonRestarts = current.DaemonRestarts + 1 };
-            }
+            if (current.DaemonPid is not null) (revived, daemon) = NodeDaemons.Start(layout, revived, omPath, state.Discovery);
             Save(layout, state, revived);
         }
         if (daemon is not null) DaemonReadiness.WaitAll([daemon], readyTimeout);

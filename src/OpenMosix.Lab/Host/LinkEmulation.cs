@@ -13,7 +13,16 @@ public static class LinkEmulation
     public static void Apply(string netns, string hostVeth, NetemSettings settings)
     {
         Replace(["qdisc", "replace", "dev", hostVeth, "root", .. settings.TcArguments()], hostVeth);
-        Replace(["-n", netns, "qdisc", "replace", "dev", "eth0", "root", .. settings.TcArguments()], $"eth0 in {netns}");
+        try
+        {
+            Replace(["-n", netns, "qdisc", "replace", "dev", "eth0", "root", .. settings.TcArguments()], $"eth0 in {netns}");
+        }
+        catch (LabException)
+        {
+            // Never half a netem: one direction shaped and the other not would be a link no test asked for.
+            Clear(netns, hostVeth);
+            throw;
+        }
     }
 
     /// <summary>Back to the default queue on both ends; an end that has no netem left is fine.</summary>

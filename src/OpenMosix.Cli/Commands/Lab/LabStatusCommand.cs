@@ -47,7 +47,7 @@ internal static class LabStatusCommand
     private static string Process(int? pid, bool alive, string extra) =>
         pid is { } p ? $"{p} ({(alive ? "alive" : "dead")}{extra})" : "-";
 
-    /// <summary>What `om lab kill`, `cut`, `netem` and `restart` did to the node, "-" when nothing.</summary>
+    /// <summary>What `om lab kill`, `cut`, `netem`, `restart` and `revive` did to the node, "-" when nothing.</summary>
     private static string Faults(NodeStatus n)
     {
         var faults = new List<string>();
@@ -55,6 +55,7 @@ internal static class LabStatusCommand
         else if (n.NetworkCut) faults.Add("cut");
         if (n.Netem is { } netem) faults.Add($"netem {netem}");
         if (n.DaemonRestarts > 0) faults.Add($"omd restarted {n.DaemonRestarts}x");
+        if (n.Revivals > 0) faults.Add($"revived {n.Revivals}x");
         return faults.Count == 0 ? "-" : string.Join("; ", faults);
     }
 
