@@ -4,6 +4,14 @@ using OpenMosix.Linux;
 
 namespace OpenMosix.Lab;
 
+/// <summary>How a stop went: nothing was running, the process ended on SIGTERM, or it had to be SIGKILLed.</summary>
+public enum DaemonStop
+{
+    NotRunning,
+    Terminated,
+    Killed,
+}
+
 /// <summary>
 /// Starting and stopping a node's omd (and omdiscd), the one way `up`, `restart` and `revive` all use: the node's own
 /// omd.toml, entered through `om lab exec` so it runs in the node's namespaces and cgroups, its output appended to the
@@ -31,17 +39,17 @@ public static class NodeDaemons
     }
 
     /// <summary>
-    /// SIGTERM, then waits up to <see cref="StopGrace"/> for the process to be gone, then SIGKILL. Returns whether it
-    /// had to be killed. A PID no longer in the node (exited, or reused by something else) is left alone.
+    /// SIGTERM, then waits up to <see cref="StopGrace"/> for the process to be gone, then SIGKILL. A PID no longer in
+    /// the node (exited, or reused by something else) is left alone.
     /// </summary>
-    public static bool Stop(LabLayout layout, int node, int pid)
+    public static DaemonStop Stop(LabLayout layout, int node, int pid)
     {
-        if (!IsRunningInNode(layout, node, pid)) return false;
+        if (!IsRunningInNode(layout, node, pid)) return DaemonStop.NotRunning;
         Signal(pid, Signals.SIGTERM);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (clock.Elapsed < StopGrace)
         {
-            if (!IsRunningInNode(layout, node, pid)) return false;
+            if (!IsRunningInNode(layout, node, pid)) return DaemonStop.Terminated;
             Thread.Sleep(20);
         }
         Signal(pid, Signals.SIGKILL);
@@ -52,7 +60,7 @@ public static class NodeDaemons
                 throw new LabException($"node {node}: omd (PID {pid}) is still there {StopGrace.TotalSeconds:F0} s after SIGKILL");
             Thread.Sleep(20);
         }
-        return true;
+        return DaemonStop.Killed;
     }
 
     // A zombie has finished running: it no longer holds the node's socket or ports, only its parent has yet to reap it.

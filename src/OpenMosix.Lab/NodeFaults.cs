@@ -3,8 +3,8 @@ using OpenMosix.Lab.State;
 
 namespace OpenMosix.Lab;
 
-/// <summary>What `om lab restart` did: the omd it stopped (if one ran), whether SIGTERM was not enough, and the new one.</summary>
-public sealed record RestartReport(int? StoppedPid, bool StopNeededSigkill, int StartedPid);
+/// <summary>What `om lab restart` did: the omd it stopped and how, and the new one.</summary>
+public sealed record RestartReport(int OldPid, DaemonStop Stop, int StartedPid);
 
 /// <summary>What `om lab kill` did: how many processes of the node it killed.</summary>
 public sealed record KillReport(int Processes);
@@ -29,10 +29,10 @@ public static class NodeFaults
             var (state, current) = Load(layout, node);
             if (current.Killed) throw WrongState(layout, node, "is killed; `om lab revive {0}` brings it back");
             if (current.DaemonPid is not { } old) throw WrongState(layout, node, "has no omd to restart (the lab was made with --no-daemon)");
-            var sigkill = NodeDaemons.Stop(layout, node, old);
+            var stop = NodeDaemons.Stop(layout, node, old);
             (var started, daemon) = NodeDaemons.Start(layout, current, omPath, withDiscovery: false);
             Save(layout, state, started with { DaemonRestarts = current.DaemonRestarts + 1 });
-            report = new RestartReport(old, sigkill, daemon.Pid);
+            report = new RestartReport(old, stop, daemon.Pid);
         }
         DaemonReadiness.WaitAll([daemon], readyTimeout);
         return report;

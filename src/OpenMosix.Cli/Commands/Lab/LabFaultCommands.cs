@@ -15,9 +15,12 @@ internal static class LabFaultCommands
         (layout, node, timeout) =>
         {
             var report = NodeFaults.Restart(layout, node, LabOptions.OmPath(), timeout);
-            var stopped = report.StoppedPid is not { } old ? "omd was not running"
-                : report.StopNeededSigkill ? $"omd {old} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed"
-                : $"omd {old} stopped";
+            var stopped = report.Stop switch
+            {
+                DaemonStop.NotRunning => $"omd {report.OldPid} was not running",
+                DaemonStop.Killed => $"omd {report.OldPid} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed",
+                _ => $"omd {report.OldPid} stopped",
+            };
             Console.WriteLine($"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
         });
 
