@@ -14,6 +14,7 @@ public static class LabInspector
     {
         var state = LabStateStore.Load(layout);
         var netns = IpRoute.NetworkNamespaces().ToHashSet(StringComparer.Ordinal);
+        var ports = BridgePort.States();
         var nodes = state.Nodes.Select(node =>
         {
             var cgroups = NodeCgroups.Of(layout, node.Id);
@@ -30,7 +31,12 @@ public static class LabInspector
                 node.DaemonPid is { } d && IsInNode(layout, node.Id, d),
                 SocketProbe.Accepts(layout.NodeHostSocket(node.Id)),
                 node.DiscoverPid,
-                node.DiscoverPid is { } p && IsInNode(layout, node.Id, p));
+                node.DiscoverPid is { } p && IsInNode(layout, node.Id, p),
+                node.Killed,
+                ports.TryGetValue(layout.Name.HostVeth(node.Id), out var port) && port == "disabled",
+                node.Netem,
+                node.DaemonRestarts,
+                node.Revivals);
         }).ToList();
         return new LabStatus(state.Name, $"{SubnetAllocator.Address(state.Subnet, 0)}/24", layout.Name.Bridge, state.Discovery, state.Created, nodes);
     }

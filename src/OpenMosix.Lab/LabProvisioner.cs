@@ -74,14 +74,10 @@ public static class LabProvisioner
         var nodes = new List<NodeState>();
         foreach (var node in state.Nodes)
         {
-            var daemonLog = layout.NodeDaemonLog(node.Id);
-            var daemon = NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DaemonCommand(layout, node.Id, omPath), daemonLog);
-            int? discover = state.Discovery
-                ? NodeProcessLauncher.Start(layout, node.Id, omPath, NodeProcessLauncher.DiscoverCommand(layout, node.Id, omPath), layout.NodeDiscoverLog(node.Id))
-                : null;
-            logger.LogDebug("Node {Node}: daemon PID {Daemon}, discovery PID {Discover}", node.Id, daemon, discover);
-            nodes.Add(node with { DaemonPid = daemon, DiscoverPid = discover });
-            pending.Add(new PendingDaemon(node.Id, daemon, layout.NodeHostSocket(node.Id), daemonLog));
+            var (started, daemon) = NodeDaemons.Start(layout, node, omPath, state.Discovery);
+            logger.LogDebug("Node {Node}: daemon PID {Daemon}, discovery PID {Discover}", node.Id, started.DaemonPid, started.DiscoverPid);
+            nodes.Add(started);
+            pending.Add(daemon);
         }
         state = state with { Nodes = nodes };
         LabStateStore.Save(layout, state);

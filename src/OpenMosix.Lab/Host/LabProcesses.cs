@@ -11,14 +11,25 @@ namespace OpenMosix.Lab.Host;
 /// </summary>
 public static class LabProcesses
 {
-    public static IReadOnlySet<int> Find(LabLayout layout)
+    public static IReadOnlySet<int> Find(LabLayout layout) =>
+        Find([layout.CpuCgroupGroup, layout.MemoryCgroupGroup, layout.CpuacctCgroupGroup], NamespaceInodes(layout));
+
+    /// <summary>
+    /// Every process of one node: in its cgroups, or in its network or mount namespace. All nodes share the host's PID
+    /// namespace, so membership is the only thing that tells a node's processes from the others'.
+    /// </summary>
+    public static IReadOnlySet<int> FindInNode(LabLayout layout, int node)
+    {
+        var namespaces = new HashSet<ulong>();
+        AddInode(layout.NetnsFile(node), namespaces);
+        AddInode(layout.MountNamespaceFile(node), namespaces);
+        return Find([layout.CpuCgroup(node), layout.MemoryCgroup(node), layout.CpuacctCgroup(node)], namespaces);
+    }
+
+    private static HashSet<int> Find(IEnumerable<string> cgroups, HashSet<ulong> namespaces)
     {
         var found = new HashSet<int>();
-        found.UnionWith(NodeCgroups.ProcessesUnder(layout.CpuCgroupGroup));
-        found.UnionWith(NodeCgroups.ProcessesUnder(layout.MemoryCgroupGroup));
-        found.UnionWith(NodeCgroups.ProcessesUnder(layout.CpuacctCgroupGroup));
-
-        var namespaces = NamespaceInodes(layout);
+        foreach (var cgroup in cgroups) found.UnionWith(NodeCgroups.ProcessesUnder(cgroup));
         if (namespaces.Count > 0)
             foreach (var pid in ProcessTable.Pids())
                 if (InAny(pid, "net", namespaces) || InAny(pid, "mnt", namespaces)) found.Add(pid);
@@ -28,12 +39,19 @@ public static class LabProcesses
     }
 
     /// <summary>SIGKILLs every process of the lab until none is left, within <paramref name="timeout"/>; returns what survived.</summary>
-    public static IReadOnlySet<int> KillAll(LabLayout layout, TimeSpan timeout)
+    public static IReadOnlySet<int> KillAll(LabLayout layout, TimeSpan timeout) => KillUntilNone(() => Find(layout), timeout);
+
+    /// <summary>The same for one node: its processes die, the other nodes' are untouched.</summary>
+    public static IReadOnlySet<int> KillAllInNode(LabLayout layout, int node, TimeSpan timeout) =>
+        KillUntilNone(() => FindInNode(layout, node), timeout);
+
+    // Listed again after each round: a process may fork between the listing and its SIGKILL.
+    private static IReadOnlySet<int> KillUntilNone(Func<IReadOnlySet<int>> find, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var alive = Find(layout);
+            var alive = find();
             if (alive.Count == 0 || clock.Elapsed > timeout) return alive;
             foreach (var pid in alive)
             {

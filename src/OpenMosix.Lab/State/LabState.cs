@@ -11,9 +11,22 @@ public sealed record LabState(
     public bool Balance { get; init; } = true;
 }
 
-/// <summary>One node: its address, its resource limits, and the daemons started in it.</summary>
+/// <summary>
+/// One node: its address, its resource limits, the daemons started in it, and the faults injected into it (`om lab
+/// kill`, `cut`, `netem`, `restart`), so that status shows what a test or benchmark did to the node.
+/// </summary>
 public sealed record NodeState(int Id, string Address, double Cpus, long? MemoryLimitBytes)
 {
     public int? DaemonPid { get; init; }
     public int? DiscoverPid { get; init; }
+    /// <summary>Crashed by `om lab kill`: no process runs in it and its network is cut, until `om lab revive`.</summary>
+    public bool Killed { get; init; }
+    /// <summary>Partitioned by `om lab cut` until `om lab heal`.</summary>
+    public bool Cut { get; init; }
+    /// <summary>The delay and loss `om lab netem` put on the node's link; null when there is none.</summary>
+    public NetemSettings? Netem { get; init; }
+    /// <summary>How many times `om lab restart` restarted the node's omd.</summary>
+    public int DaemonRestarts { get; init; }
+    /// <summary>How many times `om lab revive` brought the node back after `om lab kill`.</summary>
+    public int Revivals { get; init; }
 }

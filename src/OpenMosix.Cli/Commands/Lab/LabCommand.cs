@@ -9,5 +9,11 @@ internal static class LabCommand
         LabExecCommand.Create(),
         LabStatusCommand.Create(),
         LabDownCommand.Create(),
+        LabFaultCommands.Restart(),
+        LabFaultCommands.Kill(),
+        LabFaultCommands.Revive(),
+        LabFaultCommands.Cut(),
+        LabFaultCommands.Heal(),
+        LabNetemCommand.Create(),
     };
 }

@@ -29,7 +29,7 @@ internal static class LabStatusCommand
         }
         Console.WriteLine($"lab {status.Name}: {status.Subnet} on bridge {status.Bridge}, {(status.Discovery ? "discovery" : "map")}, " +
             $"created {status.Created.ToLocalTime():yyyy-MM-dd HH:mm:ss}");
-        var table = new TextTable("NODE", "ADDRESS", "NETNS", "CPUS", "MEMORY", "DAEMON", "DISCOVERY");
+        var table = new TextTable("NODE", "ADDRESS", "NETNS", "CPUS", "MEMORY", "DAEMON", "DISCOVERY", "FAULTS");
         foreach (var n in status.Nodes)
             table.Add(
                 n.Id.ToString(CultureInfo.InvariantCulture),
@@ -38,13 +38,26 @@ internal static class LabStatusCommand
                 n.Cpus is { } c ? c.ToString("0.###", CultureInfo.InvariantCulture) : "-",
                 n.MemoryLimitBytes is { } m ? Bytes(m) : "-",
                 Process(n.DaemonPid, n.DaemonAlive, n.DaemonSocketReady ? ", ready" : ""),
-                Process(n.DiscoverPid, n.DiscoverAlive, ""));
+                Process(n.DiscoverPid, n.DiscoverAlive, ""),
+                Faults(n));
         Console.Write(table.ToString());
         return 0;
     }
 
     private static string Process(int? pid, bool alive, string extra) =>
         pid is { } p ? $"{p} ({(alive ? "alive" : "dead")}{extra})" : "-";
+
+    /// <summary>What `om lab kill`, `cut`, `netem`, `restart` and `revive` did to the node, "-" when nothing.</summary>
+    private static string Faults(NodeStatus n)
+    {
+        var faults = new List<string>();
+        if (n.Killed) faults.Add("killed");
+        else if (n.NetworkCut) faults.Add("cut");
+        if (n.Netem is { } netem) faults.Add($"netem {netem}");
+        if (n.DaemonRestarts > 0) faults.Add($"omd restarted {n.DaemonRestarts}x");
+        if (n.Revivals > 0) faults.Add($"revived {n.Revivals}x");
+        return faults.Count == 0 ? "-" : string.Join("; ", faults);
+    }
 
     private static string Bytes(long bytes) => bytes switch
     {

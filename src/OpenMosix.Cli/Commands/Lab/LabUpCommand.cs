@@ -16,11 +16,7 @@ internal static class LabUpCommand
         var discovery = new Option<bool>("--discovery") { Description = "No map file: nodes find each other by multicast (om discover in each node)." };
         var noDaemon = new Option<bool>("--no-daemon") { Description = "Build the nodes but start no daemon in them." };
         var noBalance = new Option<bool>("--no-balance") { Description = "The nodes' omd do not balance load on their own: processes move only when told (om migrate)." };
-        var timeout = new Option<double>("--timeout")
-        {
-            Description = "Seconds to wait for every node's daemon to accept connections.",
-            DefaultValueFactory = _ => 30,
-        };
+        var timeout = LabOptions.Timeout("Seconds to wait for every node's daemon to accept connections.");
         var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
         {
             nodes, cpus, memory, name, discovery, noDaemon, noBalance, timeout,
@@ -32,9 +28,8 @@ internal static class LabUpCommand
 
     private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout, bool noBalance)
     {
-        if (timeout is <= 0 or > 3600) throw new UsageException($"--timeout must be between 0 and 3600 seconds, not {timeout}");
-        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, TimeSpan.FromSeconds(timeout)) { Balance = !noBalance };
-        var omPath = Environment.ProcessPath ?? throw new InvalidOperationException("the path of the running om is unknown");
+        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance };
+        var omPath = LabOptions.OmPath();
         using var loggers = CommandLine.Loggers(parse);
         var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));
         Console.WriteLine($"lab {state.Name} up: {state.Nodes.Count} nodes, 10.77.{state.Subnet}.1-{state.Nodes.Count} on bridge {spec.Name.Bridge}" +

@@ -1,0 +1,92 @@
+using OpenMosix.Lab;
+
+namespace OpenMosix.Cli.Commands.Lab;
+
+/// <summary>
+/// `om lab restart | kill | revive | cut | heal NODE`: the faults tests and benchmarks inject into one node. Each is
+/// a NODE argument and --name, restart and revive also --timeout for the new omd; the work is in NodeFaults.
+/// </summary>
+internal static class LabFaultCommands
+{
+    private const string TimeoutDescription = "Seconds to wait for the new omd to accept connections on its socket.";
+
+    public static Command Restart() => WithTimeout("restart",
+        "Stop the node's omd with SIGTERM (SIGKILL if it is not gone within 10 s) and start it again as `up` does; waits until it accepts connections.",
+        (layout, node, timeout) =>
+        {
+            var report = NodeFaults.Restart(layout, node, LabOptions.OmPath(), timeout);
+            var stopped = report.Stop switch
+            {
+                DaemonStop.NotRunning => $"omd {report.OldPid} was not running",
+                DaemonStop.Killed => $"omd {report.OldPid} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed",
+                _ => $"omd {report.OldPid} stopped",
+            };
+            Console.WriteLine($"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
+        });
+
+    public static Command Kill() => Simple("kill",
+        "Crash the node: its network cut and every process in it (its cgroups and namespaces) killed with SIGKILL at once, as if it lost power.",
+        (layout, node) =>
+        {
+            var report = NodeFaults.Kill(layout, node);
+            Console.WriteLine($"node {node} killed: {report.Processes} processes, network cut; `om lab revive {node}` brings it back");
+        });
+
+    public static Command Revive() => WithTimeout("revive",
+        "Bring a killed node back, empty: its network reconnected and omd started fresh; waits until omd accepts connections.",
+        (layout, node, timeout) =>
+        {
+            var daemon = NodeFaults.Revive(layout, node, LabOptions.OmPath(), timeout);
+            Console.WriteLine($"node {node} revived: network up, " +
+                (daemon is { } pid ? $"omd {pid} accepting connections" : "no omd (the lab was made with --no-daemon)"));
+        });
+
+    public static Command Cut() => Simple("cut",
+        "Partition the node: its network cut off from the others and the host, while its processes run on.",
+        (layout, node) =>
+        {
+            NodeFaults.Cut(layout, node);
+            Console.WriteLine($"node {node} cut off; `om lab heal {node}` reconnects it");
+        });
+
+    public static Command Heal() => Simple("heal", "End a partition made with `om lab cut`: the node's network reconnected.",
+        (layout, node) =>
+        {
+            NodeFaults.Heal(layout, node);
+            Console.WriteLine($"node {node} reconnected");
+        });
+
+    /// <summary>NODE must at least be a node number; whether the lab has it is the lab's to say.</summary>
+    public static int ValidNode(int node) =>
+        node > 0 ? node : throw new UsageException($"NODE must be a node number (1 or more), not {node}");
+
+    private static Command Simple(string verb, string description, Action<LabLayout, int> act)
+    {
+        var node = LabOptions.Node("The node (1..N).");
+        var name = LabOptions.Name();
+        var command = new Command(verb, description) { node, name };
+        command.SetAction(parse =>
+        {
+            var valid = ValidNode(parse.GetValue(node));
+            act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command WithTimeout(string verb, string description, Action<LabLayout, int, TimeSpan> act)
+    {
+        var node = LabOptions.Node("The node (1..N).");
+        var name = LabOptions.Name();
+        var timeout = LabOptions.Timeout(TimeoutDescription);
+        var command = new Command(verb, description) { node, name, timeout };
+        command.SetAction(parse =>
+        {
+            var valid = ValidNode(parse.GetValue(node));
+            var wait = LabOptions.ValidTimeout(parse.GetValue(timeout));
+            act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, wait);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// `om lab restart | kill | revive | cut | heal | netem`: the faults of issue #17 injected into node 2 of a 2-node lab
+/// of its own per test (each leaves its lab changed). The lab's omd.toml: one gossip round a second, dead after 6 s.
+/// </summary>
+public sealed class LabFaultTests
+{
+    private static readonly TimeSpan DeadBound = TimeSpan.FromSeconds(6 + 2 + 1);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public void Restart_replaces_omd_which_rejoins_the_cluster_while_a_plain_process_of_the_node_runs_on()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var sleeper = NodeProbe.StartSleeper(lab, 2);
+        var old = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
+
+        var restart = Fault(lab, "restart", 2).Succeeded();
+
+        var node = lab.ReadStatus().Nodes.Single(n => n.Id == 2);
+        Assert.NotEqual(old, node.DaemonPid);
+        Assert.True(node is { DaemonAlive: true, DaemonSocketReady: true, DaemonRestarts: 1, Killed: false }, restart.ToString());
+        Assert.Equal($"node 2: omd {old} stopped; omd {node.DaemonPid} started and accepting connections\n", restart.Stdout);
+        Assert.False(Signals.Exists(old) && LabInspector.IsInNode(lab.Layout, 2, old), $"the old omd {old} still runs");
+        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive" && NodeProbe.StateSeen(lab, 2, 1) == "alive", Settle,
+            "nodes 1 and 2 to see each other alive after the restart");
+        Assert.False(sleeper.HasExited, "the plain process of node 2 ended with its omd");
+    }
+
+    [Fact]
+    public void Kill_removes_every_process_of_the_node_and_only_those_and_the_other_node_sees_it_dead_in_time()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var victim = NodeProbe.StartSleeper(lab, 2);
+        using var bystander = NodeProbe.StartSleeper(lab, 1);
+        var survivors = NodeProbe.CgroupProcesses(lab, 1);
+        var clock = Stopwatch.StartNew();
+
+        var kill = Fault(lab, "kill", 2).Succeeded();
+
+        Assert.Equal(new ChildExit(0, Signals.SIGKILL), victim.WaitForExit(TimeSpan.FromSeconds(10)));
+        Assert.Empty(NodeProbe.CgroupProcesses(lab, 2));
+        Assert.Equal(survivors, NodeProbe.CgroupProcesses(lab, 1));
+        Assert.False(bystander.HasExited, "node 1's process died with node 2");
+        Assert.StartsWith("node 2 killed: 2 processes, network cut", kill.Stdout, StringComparison.Ordinal);
+        var status = lab.ReadStatus().Nodes;
+        Assert.True(status.Single(n => n.Id == 2) is { Killed: true, NetworkCut: true, DaemonAlive: false }, kill.ToString());
+        Assert.True(status.Single(n => n.Id == 1) is { Killed: false, NetworkCut: false, DaemonAlive: true, DaemonSocketReady: true });
+        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "dead", DeadBound + TimeSpan.FromSeconds(10), "node 1 to see node 2 dead");
+        Assert.True(clock.Elapsed <= DeadBound, $"node 1 saw node 2 dead after {clock.Elapsed.TotalSeconds:F1} s; the bound is {DeadBound.TotalSeconds:F0} s");
+        Assert.False(NodeProbe.Pings(lab, 1, 2), "a killed node answers ping");
+    }
+
+    [Fact]
+    public void Revive_brings_a_killed_node_back_empty_with_a_fresh_omd_the_cluster_sees_alive()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var victim = NodeProbe.StartSleeper(lab, 2);
+        Fault(lab, "kill", 2).Succeeded();
+        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) is "suspect" or "dead", Settle, "node 1 to miss node 2");
+
+        var revive = Fault(lab, "revive", 2).Succeeded();
+
+        var node = lab.ReadStatus().Nodes.Single(n => n.Id == 2);
+        Assert.True(node is { Killed: false, NetworkCut: false, DaemonAlive: true, DaemonSocketReady: true, Revivals: 1 }, revive.ToString());
+        Assert.Equal($"node 2 revived: network up, omd {node.DaemonPid} accepting connections\n", revive.Stdout);
+        Assert.Equal([node.DaemonPid!.Value], NodeProbe.CgroupProcesses(lab, 2));
+        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive" && NodeProbe.StateSeen(lab, 2, 1) == "alive", Settle,
+            "nodes 1 and 2 to see each other alive after the revival");
+        Assert.True(NodeProbe.Pings(lab, 1, 2), "node 1 cannot ping the revived node 2");
+    }
+
+    [Fact]
+    public void Cut_leaves_the_node_running_but_unreachable_and_heal_reconnects_it()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var sleeper = NodeProbe.StartSleeper(lab, 2);
+        Assert.True(NodeProbe.Connects(lab, 1, 2), "node 1 cannot reach node 2's omd before the cut");
+
+        Fault(lab, "cut", 2).Succeeded();
+
+        Assert.False(NodeProbe.Pings(lab, 1, 2), "node 1 pings node 2 through the cut");
+        Assert.False(NodeProbe.Connects(lab, 1, 2), "node 1 connects to node 2's omd through the cut");
+        Assert.False(NodeProbe.Connects(lab, 2, 1), "node 2 connects to node 1's omd through the cut");
+        Assert.False(sleeper.HasExited, "node 2's process ended with the cut");
+        Assert.True(lab.ReadStatus().Nodes.Single(n => n.Id == 2) is { NetworkCut: true, Killed: false, DaemonAlive: true, DaemonSocketReady: true });
+
+        Fault(lab, "heal", 2).Succeeded();
+
+        Poll.Until(() => NodeProbe.Pings(lab, 1, 2), Settle, "node 1 to ping node 2 again");
+        Assert.True(NodeProbe.Connects(lab, 1, 2), "node 1 cannot reach node 2's omd after the heal");
+        Assert.False(lab.ReadStatus().Nodes.Single(n => n.Id == 2).NetworkCut);
+        Assert.False(sleeper.HasExited, "node 2's process ended with the heal");
+    }
+
+    [Fact]
+    public void Netem_delays_every_packet_of_the_node_both_ways_and_clear_removes_it()
+    {
+        Assert.SkipUnless(NodeProbe.KernelHasNetem(), "this kernel has no sch_netem");
+        using var lab = new TestLab(2);
+        Assert.True(NodeProbe.RoundTripMilliseconds(lab, 1, 2) < 20, "the lab is slow before any netem");
+
+        Fault(lab, "netem", 2, "--delay", "50").Succeeded();
+
+        // 50 ms each way: a round trip to node 2 takes at least 100 ms more.
+        Assert.InRange(NodeProbe.RoundTripMilliseconds(lab, 1, 2), 100, 1000);
+        Assert.Equal(new State.NetemSettings(0, 50), lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+
+        Fault(lab, "netem", 2, "--clear").Succeeded();
+
+        Assert.True(NodeProbe.RoundTripMilliseconds(lab, 1, 2) < 20, "the delay outlived --clear");
+        Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+    }
+
+    [Fact]
+    public void Netem_on_a_kernel_without_it_is_refused_in_one_line_and_changes_nothing()
+    {
+        Assert.SkipWhen(NodeProbe.KernelHasNetem(), "this kernel has sch_netem");
+        using var lab = new TestLab(2);
+
+        var netem = Fault(lab, "netem", 2, "--delay", "50", "--loss", "1");
+
+        Assert.Equal((1, "om: lab netem: this kernel has no netem queueing discipline (sch_netem, CONFIG_NET_SCH_NETEM); " +
+            "delay and loss cannot be emulated here\n"), (netem.ExitCode, netem.Stderr));
+        Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+        Assert.DoesNotContain("netem", CommandRun.Run("tc", ["qdisc", "show", "dev", lab.Layout.Name.HostVeth(2)]).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_fault_refuses_a_missing_node_or_one_in_the_wrong_state_in_one_line()
+    {
+        using var lab = new TestLab(2);
+        var prefix = $"om: lab {lab.Name}: node 2";
+
+        Refused(Fault(lab, "kill", 3), $"om: lab {lab.Name} has no node 3 (its nodes are 1-2)");
+        Refused(Fault(lab, "revive", 2), $"{prefix} is not killed; `om lab restart 2` restarts its omd");
+        Refused(Fault(lab, "heal", 2), $"{prefix} is not cut off; `om lab cut 2` cuts it");
+        Refused(Fault(lab, "restart", 2), $"{prefix} has no omd to restart (the lab was made with --no-daemon)");
+        Fault(lab, "cut", 2).Succeeded();
+        Refused(Fault(lab, "cut", 2), $"{prefix} is cut off already; `om lab heal 2` reconnects it");
+        Fault(lab, "kill", 2).Succeeded();
+        Refused(Fault(lab, "kill", 2), $"{prefix} is already killed; `om lab revive 2` brings it back");
+        Refused(Fault(lab, "heal", 2), $"{prefix} is killed; `om lab revive 2` brings it back");
+        Refused(Fault(lab, "restart", 2), $"{prefix} is killed; `om lab revive 2` brings it back");
+
+        Assert.Equal("node 2 revived: network up, no omd (the lab was made with --no-daemon)\n", Fault(lab, "revive", 2).Succeeded().Stdout);
+        Assert.True(lab.ReadStatus().Nodes.Single(n => n.Id == 2) is { Killed: false, NetworkCut: false, Revivals: 1 });
+    }
+
+    private static OmResult Fault(TestLab lab, string verb, int node, params string[] options) =>
+        Om.Run(["lab", verb, "--name", lab.Name, $"{node}", .. options]);
+
+    private static void Refused(OmResult result, string line) => Assert.Equal((1, line + "\n"), (result.ExitCode, result.Stderr));
+}
