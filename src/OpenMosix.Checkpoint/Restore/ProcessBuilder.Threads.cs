@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Tracing;
 using OpenMosix.Linux;
@@ -18,7 +19,8 @@ internal sealed partial class ProcessBuilder
 {
     private const long CloneVm = 0x100, CloneFs = 0x200, CloneFiles = 0x400, CloneSighand = 0x800, CloneThread = 0x10000, CloneSysvsem = 0x40000;
     private const long CloneThreadFlags = CloneVm | CloneFs | CloneFiles | CloneSighand | CloneThread | CloneSysvsem;
-    private const int CloneArgsSize = 88, SetTidOffset = 64, SetTidSizeOffset = 72;
+    private const long CloneChildCleartid = 0x200000;
+    private const int CloneArgsSize = 88, ChildTidOffset = 16, SetTidOffset = 64, SetTidSizeOffset = 72;
     private const int SsAutoDisarm = unchecked((int)0x80000000);
 
     /// <summary>A thread recreated in the restored process: stopped, every signal blocked, with the injector that drives it.</summary>
@@ -33,7 +35,7 @@ internal sealed partial class ProcessBuilder
         var created = new List<RestoredThread>(image.Threads.Count);
         foreach (var thread in image.Threads)
         {
-            var tid = Clone(thread.Tid, waitUntil);
+            var tid = Clone(thread.Tid, ClearChildTid(thread), waitUntil);
             Freezer.WaitForEventStop(tid);
             Ptrace.SetSignalMask(tid, ulong.MaxValue);
             created.Add(new RestoredThread(thread, tid, new SyscallInjector(tid, injector.SyscallInstruction, Ptrace.GetRegs(tid)).WithoutStack()));
@@ -42,11 +44,13 @@ internal sealed partial class ProcessBuilder
     }
 
     /// <summary>clone3 of a thread sharing everything; with its old id when free, else with the id the kernel gives.</summary>
-    private int Clone(int wantedTid, DateTime waitUntil)
+    /// <param name="clearChildTid">its clear_child_tid, set by the clone itself (CLONE_CHILD_CLEARTID) to save a call.</param>
+    private int Clone(int wantedTid, ulong clearChildTid, DateTime waitUntil)
     {
         Span<byte> args = stackalloc byte[CloneArgsSize + 8];
         args.Clear();
-        BinaryPrimitives.WriteInt64LittleEndian(args, CloneThreadFlags);
+        BinaryPrimitives.WriteInt64LittleEndian(args, CloneThreadFlags | (clearChildTid != 0 ? CloneChildCleartid : 0));
+        BinaryPrimitives.WriteUInt64LittleEndian(args[ChildTidOffset..], clearChildTid);
         BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidOffset..], _data + CloneArgsSize);
         BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
         BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], wantedTid);
@@ -85,9 +89,9 @@ internal sealed partial class ProcessBuilder
     public void RestoreThreadState(RestoredThread thread)
     {
         var t = thread.Image;
-        RestoreRegistrations(thread.Injector, thread.Tid, t.Tid, t.Rseq, t.RobustListHead, t.RobustListLength,
-            t.Settings.ClearChildTid != 0 ? t.Settings.ClearChildTid : t.CachedTidAddress, t.CachedTidAddress);
-        RestoreSettings(thread.Injector, t.Settings);
+        // clear_child_tid was set by the clone.
+        RestoreRegistrations(thread.Injector, thread.Tid, t.Tid, t.Rseq, t.RobustListHead, t.RobustListLength, 0, t.CachedTidAddress);
+        RestoreSettings(thread.Injector, t.Settings, inheritedName: MainThreadName);
         foreach (var p in t.Pending)
         {
             if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
@@ -121,8 +125,19 @@ internal sealed partial class ProcessBuilder
         }
     }
 
+    private static ulong ClearChildTid(ThreadImage t) => t.Settings.ClearChildTid != 0 ? t.Settings.ClearChildTid : t.CachedTidAddress;
+
+    /// <summary>The main thread's name as restored, which a thread it clones starts with.</summary>
+    private string MainThreadName => TruncatedName(image.Origin.Command);
+
+    private static string TruncatedName(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name);
+        return Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 15));
+    }
+
     /// <summary>The alternate signal stack, the name and the scheduling class: a thread sets them for itself.</summary>
-    private void RestoreSettings(SyscallInjector inThread, ThreadSettings settings)
+    private void RestoreSettings(SyscallInjector inThread, ThreadSettings settings, string? inheritedName = null)
     {
         if (settings.AlternateStack is { } stack)
         {
@@ -132,11 +147,8 @@ internal sealed partial class ProcessBuilder
             BinaryPrimitives.WriteUInt64LittleEndian(ss[16..], stack.Size);
             inThread.Call("sigaltstack", Sigaltstack, (long)Put(ss), 0);
         }
-        if (settings.Name.Length > 0)
-        {
-            var name = Encoding.UTF8.GetBytes(settings.Name);
-            inThread.Call("prctl(PR_SET_NAME)", Prctl, PrSetName, (long)PutString(Encoding.UTF8.GetString(name, 0, Math.Min(name.Length, 15))));
-        }
+        if (settings.Name.Length > 0 && TruncatedName(settings.Name) != inheritedName)
+            inThread.Call("prctl(PR_SET_NAME)", Prctl, PrSetName, (long)PutString(TruncatedName(settings.Name)));
         if (settings.SchedulingPolicy != 0)
         {
             Span<byte> param = stackalloc byte[4];
@@ -150,6 +162,12 @@ internal sealed partial class ProcessBuilder
     public void RestoreThreadCredentials(RestoredThread thread)
     {
         var c = image.Attributes.Credentials;
+        // A thread cloned by a main thread that already had them (a process restored by its own user, root's by root).
+        if (ProcessInspector.ReadCredentials(ProcFs.ReadStatus(thread.Tid)) is var now
+            && now.Uid == c.Uid && now.EffectiveUid == c.EffectiveUid && now.SavedUid == c.SavedUid
+            && now.Gid == c.Gid && now.EffectiveGid == c.EffectiveGid && now.SavedGid == c.SavedGid
+            && now.FilesystemUid == c.EffectiveUid && now.FilesystemGid == c.EffectiveGid && now.Groups.SequenceEqual(c.Groups))
+            return;
         SetGroups(thread.Injector, c);
         thread.Injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
         thread.Injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);

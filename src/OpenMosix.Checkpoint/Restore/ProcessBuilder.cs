@@ -277,8 +277,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
             }
         }
         injector.Call("personality", Personality, (long)a.Personality);
-        var comm = Encoding.UTF8.GetBytes(image.Origin.Command);
-        injector.Call("prctl(PR_SET_NAME)", Prctl, PrSetName, (long)PutString(Encoding.UTF8.GetString(comm, 0, Math.Min(comm.Length, 15))));
+        injector.Call("prctl(PR_SET_NAME)", Prctl, PrSetName, (long)PutString(MainThreadName));
         injector.Call("umask", Umask, a.Umask);
         if (injector.Raw(Chdir, (long)PutString(a.WorkingDirectory)) < 0)
             logger.LogWarning("Working directory {Cwd} does not exist here; the process starts in /", a.WorkingDirectory);
