@@ -54,6 +54,9 @@ internal sealed partial class ProcessBuilder
         BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidOffset..], _data + CloneArgsSize);
         BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
         BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], wantedTid);
+        // An id in use here (the original still runs beside its copy) is not asked for when there is no waiting for it.
+        var taken = DateTime.UtcNow >= waitUntil && Directory.Exists($"/proc/{wantedTid}");
+        if (taken) args[SetTidOffset..].Clear();
         ProcessMemory.Write(pid, _data, args);
         var tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
         while (tid == -(long)Errno.EEXIST && DateTime.UtcNow < waitUntil && HeldByOriginal(wantedTid))
