@@ -30,6 +30,16 @@ public sealed class CompiledProgramRestoreTests
     });
 
     [Fact]
+    public Task Anonymous_shared_memory_only_this_process_maps_comes_back_shared_with_its_contents() => CheckpointFlow.RunAsync(new Scenario
+    {
+        Key = "sharedmap 40 50",
+        Command = dir => Target(dir, "sharedmap", "40", "50"),
+        Ready = PrintedLines(3),
+        ReadyDescription = "sharedmap updated its shared memory three times",
+        MaxExtraDelay = TimeSpan.FromMilliseconds(1000),
+    });
+
+    [Fact]
     public Task Vector_registers_live_across_the_checkpoint_give_identical_results() => CheckpointFlow.RunAsync(new Scenario
     {
         Key = "avxmath 60",

@@ -311,12 +311,12 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_process_that_cannot_move_is_refused_with_its_reasons_and_runs_on_untouched()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("sharedmap"), "200", "50");
+        using var run = _lab.Managed(1, TestPrograms.Locate("sharedmap"), "200", "50", "-", "share");
         run.WaitForLines(1);
         var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("cannot move", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("writable shared mapping", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("also maps", refused.Stderr, StringComparison.Ordinal);
         Assert.False(run.Process.HasExited);
         Assert.Equal("1", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
     }

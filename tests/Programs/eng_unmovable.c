@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -38,9 +40,17 @@ int main(int argc, char **argv) {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (s != 3 || bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 1)) return 2;
   } else if (!strcmp(what, "shared")) {
+    // Anonymous shared memory travels when only this process maps it: a forked child maps it too.
     char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return 2;
     p[0] = 1;
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) return 2;
+    if (child == 0) {
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(0);
+      for (;;) pause();
+    }
   } else if (!strcmp(what, "pipe")) {
     int p[2];  // only the read end stays: its other end is not this process's to take along
     if (pipe(p) || p[0] != 3 || close(p[1])) return 2;

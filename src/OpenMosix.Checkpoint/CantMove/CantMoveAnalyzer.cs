@@ -30,12 +30,15 @@ internal static class CantMoveAnalyzer
         var descriptors = ProcFs.ReadDescriptors(pid);
         var memfds = HeldMemfds.Find(pid, descriptors);
         var sharedFiles = new List<MapsEntry>();
+        var sharedAnonymous = new List<MapsEntry>();
         foreach (var m in ProcFs.ReadMaps(pid))
         {
             if (SharedFileMappings.IsCandidate(m)) sharedFiles.Add(m);
+            else if (SharedAnonymousMappings.IsMapping(m)) sharedAnonymous.Add(m);
             else AddMappingReason(m, reasons, memfds);
         }
         SharedFileMappings.AddReasons(pid, sharedFiles, reasons);
+        SharedAnonymousMappings.AddReasons(pid, sharedAnonymous, reasons);
 
         var internalPipes = InternalPipes.Find(pid, descriptors);
         foreach (var (fd, target) in descriptors)

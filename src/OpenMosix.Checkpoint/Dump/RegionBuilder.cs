@@ -21,6 +21,7 @@ internal static class RegionBuilder
             "[vsyscall]" => RegionKind.Vsyscall,
             _ when m.Shared && HeldMemfds.IsMemfdMapping(m) => RegionKind.SharedMemfd,
             _ when SharedFileMappings.IsCandidate(m) => RegionKind.SharedFile,
+            _ when SharedAnonymousMappings.IsMapping(m) => RegionKind.SharedAnonymous,
             _ when protection == MemoryProtection.None => RegionKind.Reserved,
             _ when m.Inode != 0 => RegionKind.FilePrivate,
             _ => RegionKind.Anonymous,
@@ -66,7 +67,8 @@ internal static class RegionBuilder
 
     /// <summary>Regions whose pages travel in the image (kernel mappings and reservations have no contents).</summary>
     public static bool HasContents(MemoryRegion r) =>
-        r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate or RegionKind.SharedFile;
+        r.Kind is RegionKind.Anonymous or RegionKind.Heap or RegionKind.Stack or RegionKind.FilePrivate or RegionKind.SharedFile
+            or RegionKind.SharedAnonymous;
 
     /// <summary>
     /// The part of a <see cref="RegionKind.SharedFile"/> region inside its file, page-rounded: the process cannot read

@@ -59,6 +59,7 @@ internal static class MetadataValidator
             Require(region.End <= ImageFormat.UserSpaceEnd || (region.Kind == RegionKind.Vsyscall && region.Start == VsyscallPage),
                 $"region 0x{region.Start:x}-0x{region.End:x} ({name}) is outside user space");
             if (region.Kind == RegionKind.SharedFile) ValidateSharedFile(region);
+            Require(region.Kind != RegionKind.SharedAnonymous || region.Shared, $"region 0x{region.Start:x} is shared anonymous memory but not shared");
             previousEnd = region.End;
         }
         return new RegionIndex(image.Regions);

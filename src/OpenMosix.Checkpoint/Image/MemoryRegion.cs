@@ -68,6 +68,9 @@ public enum RegionKind
     /// mapped MAP_SHARED again and filled, so the file holds what the process saw.
     /// </summary>
     SharedFile,
+    /// <summary>Anonymous shared memory (MAP_SHARED|MAP_ANONYMOUS) that only this process maps: its pages travel, and
+    /// it is mapped shared and anonymous again, so that the process's threads (and children it forks later) share it.</summary>
+    SharedAnonymous,
 }
 
 /// <summary>A run of consecutive pages of memory contents. Zero pages are never stored.</summary>

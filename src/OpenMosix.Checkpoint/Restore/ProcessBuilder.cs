@@ -112,7 +112,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
                 // A read-only shared file mapping is mapped shared again: its contents are the file's.
                 var sharedFile = r.Shared && r.Kind == RegionKind.FilePrivate && !r.AllPagesStored;
                 long prot = r.Kind == RegionKind.Reserved || sharedFile ? (long)r.Protection : ProtRead | ProtWrite;
-                long flags = (sharedFile ? MapShared : MapPrivate) | MapFixed | (r.Kind == RegionKind.Stack ? MapGrowsDown : 0);
+                long flags = (sharedFile || r.Kind == RegionKind.SharedAnonymous ? MapShared : MapPrivate) | MapFixed | (r.Kind == RegionKind.Stack ? MapGrowsDown : 0);
                 long fd = -1;
                 if (MappedFromFile(r))
                 {

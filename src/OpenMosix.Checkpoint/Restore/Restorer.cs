@@ -137,7 +137,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         ulong pageBytes;
         // Pre-copied regions already hold their pages: what arrives for them overwrites, which UFFDIO_COPY cannot.
         // UFFDIO_COPY fills anonymous memory only: a shared file's pages are written through its mapping.
-        var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && r.Kind != RegionKind.SharedFile && !Kept(r));
+        // UFFDIO_COPY fills private anonymous memory only: shared memory (a file's, or anonymous) is written through.
+        var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && r.Kind is not (RegionKind.SharedFile or RegionKind.SharedAnonymous) && !Kept(r));
         using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
         {
             var writer = new PageWriter(pid, withContents, userFaults,

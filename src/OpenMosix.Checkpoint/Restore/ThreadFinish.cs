@@ -18,6 +18,14 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
+        var moved = threads.Where(t => t.Tid != t.Image.Tid).ToDictionary(t => t.Image.Tid, t => t.Tid);
+        if (moved.Count > 0)
+        {
+            // Where a thread's id changed, the main thread's did most likely too: both are searched for.
+            if (pid != image.Origin.Pid) moved[image.Origin.Pid] = pid;
+            var renamedMutexes = HeldMutexes.Retarget(pid, image.Regions, moved);
+            logger.LogDebug("Process {Pid}: {Mutexes} held mutexes renamed for {Moved} changed thread ids", pid, renamedMutexes, moved.Count);
+        }
         var set = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadCredentials(thread);
         build.RestoreCredentials();
@@ -37,8 +45,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
         Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-        var moved = threads.Count(t => t.Tid != t.Image.Tid);
-        if (moved > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, moved, threads.Count);
+        var renamed = threads.Count(t => t.Tid != t.Image.Tid);
+        if (renamed > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, renamed, threads.Count);
         if (!detach) return;
         foreach (var thread in threads) Ptrace.Detach(thread.Tid);
         Ptrace.Detach(pid);

@@ -13,7 +13,7 @@ public sealed class CantMoveTests
     [Theory]
     [InlineData("mainexit", "its main thread has exited while other threads run on")]
     [InlineData("tcp", "fd 3 is a TCP socket (socket:[")]
-    [InlineData("shared", "has a writable shared mapping at ")]
+    [InlineData("shared", "has shared memory at ")]
     [InlineData("pipe", "fd 3 is a pipe (pipe:[")]
     [InlineData("deleted", "fd 3 is a deleted file (/tmp/eng_unmovable.")]
     [InlineData("inotify", "fd 3 is an inotify instance watching 2 paths (anon_inode:inotify; watches are not re-added on restore)")]

@@ -143,4 +143,22 @@ public sealed class ThreadTests
         Assert.Equal(0, OpenMosix.Linux.Proc.ProcFs.ReadStatus(child.Pid).TracerPid);
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(TimeSpan.FromSeconds(60)));
     }
+    /// <summary>Restored beside its running original, every thread id is taken: the copy's threads get new ones, and
+    /// the error-checking mutex a thread of thr_state holds across its sleep still unlocks (its owner id follows).</summary>
+    [Fact]
+    public void A_copy_restored_beside_its_running_original_gets_new_thread_ids_and_still_unlocks_what_its_threads_hold() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_state"), ["40", "50"], (child, output) =>
+        {
+            Poll.UntilLines(output, 8, Patience);
+            UntilThreads(child.Pid, 5);
+            using var engine = new CheckpointEngine();
+            var image = engine.CheckpointAndResume(child.Pid);
+            // Both write the same bytes at the same offsets of the output file: it ends as one run would leave it.
+            var copy = engine.Restore(image, new RestoreOptions());
+            var copyThreads = OpenMosix.Linux.Proc.ProcFs.ReadTasks(copy.Pid);
+            Assert.Equal(5, copyThreads.Count);
+            Assert.Empty(copyThreads.Intersect(image.Metadata.Threads.Select(t => t.Tid)));
+            Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(copy, Patience));
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
 }
