@@ -40,6 +40,24 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
         Assert.Equal(reference, run.Lines());
     }
 
+    /// <summary>A JVM (19 threads or so, its perf-data file mapped shared and writable) moved away and back.</summary>
+    [Fact]
+    public void A_java_program_moved_away_and_back_home_prints_exactly_what_it_would_have()
+    {
+        Assert.SkipUnless(File.Exists("/usr/bin/java") && File.Exists("/usr/bin/javac"), "java and javac are not installed here");
+        var dir = Path.Combine(_lab.Layout.NodeDirectory(1), $"java-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var source = Path.Combine(dir, "Rounds.java");
+        File.WriteAllText(source, ThreadedScripts.Java);
+        Assert.Equal(0, CommandRun.Run("/usr/bin/javac", ["-d", dir, source]).ExitCode);
+        string[] command = ["/usr/bin/java", "-cp", dir, "Rounds", "80", "40"];
+        var reference = Lines(CommandRun.Run(command[0], command[1..]).Stdout);
+        using var run = _lab.Managed(1, command, null);
+        MoveAwayAndBack(run, "2");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
+        Assert.Equal(reference, run.Lines());
+    }
+
     /// <summary>Killed from home (the deputy's PID passes the signal on) or on the node where it runs: either way the
     /// parent at home sees the process die of that signal, and no copy is left behind.</summary>
     [Theory]

@@ -23,7 +23,11 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
     public DumpResult Dump(int pid, IImageSink sink, DumpOptions options, Action<int> keptFrozen)
     {
         var total = Stopwatch.StartNew();
-        var isOurChild = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
+        var stat = ProcFs.ReadStat(pid);
+        var isOurChild = stat.PPid == Environment.ProcessId;
+        // A main thread that has ended cannot be stopped (nor rebuilt around): refused before any seize.
+        if (stat.State is 'Z' or 'X' && ProcFs.ReadTasks(pid).Count > 1)
+            throw new CantMoveException(new CantMoveReport(pid, ["its main thread has exited while other threads run on"]));
         var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD);
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();

@@ -28,6 +28,8 @@ public sealed class CantMoveTests
         using var child = ChildProcess.StartToFile(TestPrograms.Locate("eng_unmovable"), [what], dir.File("out"), read);
         read.Dispose();
         Poll.UntilLines(dir.File("out"), 1, Patience);
+        // mainexit prints before its main thread ends: the reason exists once that thread is a zombie.
+        if (what == "mainexit") Poll.Until(() => ProcFs.ReadStat(child.Pid).State == 'Z', Patience, "the main thread to end");
 
         using var engine = new CheckpointEngine();
         var report = engine.AnalyzeCantMove(child.Pid);
