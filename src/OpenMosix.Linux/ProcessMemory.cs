@@ -20,6 +20,20 @@ public static class ProcessMemory
     public static unsafe void Read(int pid, ulong address, Span<byte> buffer) =>
         TransferAll(&Sys.ProcessVmReadv, "process_vm_readv", "short read", pid, address, buffer);
 
+    /// <summary>Like <see cref="Read"/>, but false where the memory cannot be read (unmapped, or the process gone).</summary>
+    public static bool TryRead(int pid, ulong address, Span<byte> buffer)
+    {
+        try
+        {
+            Read(pid, address, buffer);
+            return true;
+        }
+        catch (SyscallException)
+        {
+            return false;
+        }
+    }
+
     public static unsafe void Write(int pid, ulong address, ReadOnlySpan<byte> data) =>
         TransferAll(&Sys.ProcessVmWritev, "process_vm_writev", "short write", pid, address, data);
 

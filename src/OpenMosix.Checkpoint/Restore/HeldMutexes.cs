@@ -32,7 +32,7 @@ internal static class HeldMutexes
             for (var at = region.Start; at < region.End; at += ChunkSize)
             {
                 var length = (int)Math.Min((ulong)buffer.Length, region.End - at);
-                if (!TryRead(pid, at, buffer.AsSpan(0, length))) continue;
+                if (!ProcessMemory.TryRead(pid, at, buffer.AsSpan(0, length))) continue;
                 fixes += Scan(pid, at, buffer.AsSpan(0, length), Math.Min(length, ChunkSize), moved);
             }
         }
@@ -90,18 +90,5 @@ internal static class HeldMutexes
         }
         // Error-checking, recursive and adaptive mutexes: 1 locked, 2 locked with waiters.
         return lockWord is 1 or 2 && (kind & KindMask) != 0;
-    }
-
-    private static bool TryRead(int pid, ulong address, Span<byte> buffer)
-    {
-        try
-        {
-            ProcessMemory.Read(pid, address, buffer);
-            return true;
-        }
-        catch (SyscallException)
-        {
-            return false;
-        }
     }
 }

@@ -16,11 +16,12 @@ internal static class RobustFutexes
     /// <summary>The kernel walks at most this many entries (ROBUST_LIST_LIMIT); so do we.</summary>
     private const int Limit = 2048;
 
-    /// <summary>Rewrites the mutexes on the list at <paramref name="head"/> held by <paramref name="oldTid"/>; returns how many.</summary>
+    /// <summary>Rewrites the mutexes on the list at <paramref name="head"/> held by <paramref name="oldTid"/>; returns how many.
+    /// A list the process corrupted itself is its own business: the walk just stops.</summary>
     public static int Retarget(int pid, ulong head, int oldTid, int newTid)
     {
         Span<byte> listHead = stackalloc byte[24];
-        if (!TryRead(pid, head, listHead)) return 0;
+        if (!ProcessMemory.TryRead(pid, head, listHead)) return 0;
         var next = BinaryPrimitives.ReadUInt64LittleEndian(listHead);
         var futexOffset = BinaryPrimitives.ReadInt64LittleEndian(listHead[8..]);
         var pending = BinaryPrimitives.ReadUInt64LittleEndian(listHead[16..]);
@@ -29,7 +30,7 @@ internal static class RobustFutexes
         for (var i = 0; next != head && next != 0 && i < Limit; i++)
         {
             if (Rewrite(pid, next, futexOffset, oldTid, newTid)) count++;
-            if (!TryRead(pid, next, word)) break;
+            if (!ProcessMemory.TryRead(pid, next, word)) break;
             next = BinaryPrimitives.ReadUInt64LittleEndian(word);
         }
         // A lock or unlock in progress when the thread stopped: its mutex is named here, maybe not on the list yet.
@@ -41,30 +42,16 @@ internal static class RobustFutexes
     {
         var futex = (ulong)((long)entry + futexOffset);
         Span<byte> value = stackalloc byte[4];
-        if (!TryRead(pid, futex, value)) return false;
+        if (!ProcessMemory.TryRead(pid, futex, value)) return false;
         var word = BinaryPrimitives.ReadUInt32LittleEndian(value);
         if ((word & TidMask) != (uint)oldTid) return false;
         BinaryPrimitives.WriteUInt32LittleEndian(value, (word & ~TidMask) | (uint)newTid);
         ProcessMemory.Write(pid, futex, value);
-        if (TryRead(pid, futex + OwnerOffset, value) && BinaryPrimitives.ReadInt32LittleEndian(value) == oldTid)
+        if (ProcessMemory.TryRead(pid, futex + OwnerOffset, value) && BinaryPrimitives.ReadInt32LittleEndian(value) == oldTid)
         {
             BinaryPrimitives.WriteInt32LittleEndian(value, newTid);
             ProcessMemory.Write(pid, futex + OwnerOffset, value);
         }
         return true;
-    }
-
-    // A list the process corrupted itself is its own business: the walk just stops.
-    private static bool TryRead(int pid, ulong address, Span<byte> buffer)
-    {
-        try
-        {
-            ProcessMemory.Read(pid, address, buffer);
-            return true;
-        }
-        catch (SyscallException)
-        {
-            return false;
-        }
     }
 }
