@@ -3,21 +3,23 @@
 # of 64 MiB, 512 MiB and 2 GiB, next to the floor: a plain TCP copy of the same bytes between the same two lab
 # nodes, measured alternately in the same run. Also the cost of being managed: a CPU-bound program under `om run`
 # against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
-# Also a process of 16 busy threads against one of a single thread with the same memory, moved alternately.
-# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--markdown]
+# Also a process of 16 threads (idle, or spinning with --busy-threads) against one of a single thread with the same
+# memory, moved alternately.
+# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--busy-threads] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256
+sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256; thread_mode=idle
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
     --thread-mib) thread_mib=$2; shift 2 ;;
+    --busy-threads) thread_mode=busy; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -95,14 +97,15 @@ for round in $(seq "$rounds"); do
 done
 p=$(printf '%s\n' "${plain[@]}" | median); m=$(printf '%s\n' "${managed[@]}" | median)
 
-# Threads: touchmem with 16 threads spinning on their own stacks against touchmem alone, the same memory, moved
-# alternately (pre-copy on): what freezing, saving and recreating 15 more threads adds to the frozen time.
+# Threads: touchmem with 16 threads (idle in pause(), or spinning on their own stacks) against touchmem alone, the same
+# memory, moved alternately (pre-copy on): what freezing, saving and recreating 15 more threads adds to the frozen
+# time. Spinning threads share the node's one CPU with its omd, which then works slower: not the engine's cost alone.
 touch=$(mktemp /tmp/touchmem.XXXXXX)
 cc -O2 -pthread -o "$touch" "$root/bench/checkpoint/touchmem.c"
 t1=(); t16=(); w1=(); w16=()
 for round in $(seq "$rounds"); do
-  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 1 busy)"; t1+=("$f"); w1+=("$t")
-  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 16 busy)"; t16+=("$f"); w16+=("$t")
+  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 1 "$thread_mode")"; t1+=("$f"); w1+=("$t")
+  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 16 "$thread_mode")"; t16+=("$f"); w16+=("$t")
 done
 rm -f "$touch"
 t1m=$(printf '%s\n' "${t1[@]}" | median); t16m=$(printf '%s\n' "${t16[@]}" | median)
@@ -146,7 +149,7 @@ if [ "$markdown" = 1 ]; then
   echo "| 512 MiB to stdout (relayed home) | $wlm | $wmm | $(awk -v a="$wlm" -v b="$wmm" 'BEGIN{printf "%.2f", b/a}') |"
   echo "| CPU-bound loop | $clm | $cmm | $(awk -v a="$clm" -v b="$cmm" 'BEGIN{printf "%.3f", b/a}') |"
   echo
-  echo "| $thread_mib MiB, moved with pre-copy | 1 thread (s) | 16 busy threads (s) | 16 ÷ 1 |"
+  echo "| $thread_mib MiB, moved with pre-copy | 1 thread (s) | 16 $thread_mode threads (s) | 16 ÷ 1 |"
   echo "|---|---:|---:|---:|"
   echo "| frozen | $t1m | $t16m | $(ratio "$t16m" "$t1m") |"
   echo "| whole move | $w1m | $w16m | $(ratio "$w16m" "$w1m") |"
@@ -161,5 +164,5 @@ else
   done
   echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
   echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s"
-  echo "threads, $thread_mib MiB: frozen 1 thread ${t1m}s, 16 busy threads ${t16m}s, ratio $(ratio "$t16m" "$t1m"); whole move ${w1m}s vs ${w16m}s; load $(load)"
+  echo "threads, $thread_mib MiB: frozen 1 thread ${t1m}s, 16 $thread_mode threads ${t16m}s, ratio $(ratio "$t16m" "$t1m"); whole move ${w1m}s vs ${w16m}s; load $(load)"
 fi
