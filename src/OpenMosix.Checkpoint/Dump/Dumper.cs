@@ -125,7 +125,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         ulong brk;
         ThreadSettings mainSettings;
         int membarriers;
-        var settings = new Dictionary<int, ThreadSettings>();
+        var settings = new Dictionary<int, (ThreadSettings, int)>();
         try
         {
             brk = (ulong)injector.Call("brk(0)", Brk, 0);
@@ -140,7 +140,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             ProcessMemory.Read(pid, scratch, raw);
             membarriers = MembarrierProbe.Registrations(injector);
             var answers = scratch + ThreadAnswersOffset;
-            mainSettings = ThreadStateReader.ReadSettings(pid, pid, injector, answers, main: true);
+            mainSettings = ThreadStateReader.ReadSettings(pid, pid, injector, answers, main: true).Settings;
             foreach (var thread in others)
                 settings[thread.Tid] = ThreadStateReader.ReadSettings(pid, thread.Tid, new SyscallInjector(thread.Tid, syscallAt, thread.Registers), answers, main: false);
         }
@@ -152,7 +152,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // the all-blocked mask), and getitimer above then reported it as due. Read earlier, both would be lost.
         var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
             .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
-        List<ThreadImage> threads = [.. others.Select(t => ThreadStateReader.Read(pid, t, settings[t.Tid]))];
+        List<ThreadImage> threads = [.. others.Select(t => ThreadStateReader.Read(t, settings[t.Tid]))];
 
         // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
         List<MemoryRegion> finalRegions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))];

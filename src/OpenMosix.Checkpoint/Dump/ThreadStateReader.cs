@@ -21,7 +21,7 @@ internal static class ThreadStateReader
     public sealed record Frozen(int Tid, UserRegs Registers, ulong Mask);
 
     /// <param name="scratch">40 bytes of writable memory in the process for the answers.</param>
-    public static ThreadSettings ReadSettings(int pid, int tid, SyscallInjector injector, ulong scratch, bool main)
+    public static (ThreadSettings Settings, int Nice) ReadSettings(int pid, int tid, SyscallInjector injector, ulong scratch, bool main)
     {
         injector.Call($"sigaltstack of thread {tid}", Sigaltstack, 0, (long)scratch);
         // PR_GET_TID_ADDRESS exists with CONFIG_CHECKPOINT_RESTORE; without it, glibc's cached tid is the address.
@@ -30,7 +30,7 @@ internal static class ThreadStateReader
         ProcessMemory.Read(pid, scratch, raw);
         var flags = BinaryPrimitives.ReadInt32LittleEndian(raw[8..]);
         var stat = ProcFs.ReadTaskStat(pid, tid);
-        return new ThreadSettings
+        return (new ThreadSettings
         {
             Name = main ? "" : ProcFs.ReadTaskComm(pid, tid),
             AlternateStack = (flags & SsDisable) != 0 ? null
@@ -38,11 +38,11 @@ internal static class ThreadStateReader
             ClearChildTid = tidAddress == 0 ? BinaryPrimitives.ReadUInt64LittleEndian(raw[TidAddressOffset..]) : 0,
             SchedulingPolicy = stat.Policy,
             RealtimePriority = stat.RealtimePriority,
-        };
+        }, stat.Nice);
     }
 
     /// <summary>The rest of a thread other than the main one; read after every injection (its pending signals last).</summary>
-    public static ThreadImage Read(int pid, Frozen thread, ThreadSettings settings)
+    public static ThreadImage Read(Frozen thread, (ThreadSettings Settings, int Nice) own)
     {
         var tid = thread.Tid;
         var robust = RobustList.Get(tid);
@@ -57,8 +57,8 @@ internal static class ThreadStateReader
             RobustListHead = robust.Head,
             RobustListLength = robust.Length,
             CachedTidAddress = ProcessInspector.FindCachedTid(tid, thread.Registers.fs_base),
-            Nice = ProcFs.ReadTaskStat(pid, tid).Nice,
-            Settings = settings,
+            Nice = own.Nice,
+            Settings = own.Settings,
         };
     }
 }
