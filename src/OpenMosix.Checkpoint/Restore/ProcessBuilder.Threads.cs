@@ -106,7 +106,7 @@ internal sealed partial class ProcessBuilder
 
     /// <summary>
     /// rseq, the robust futex list and clear_child_tid belong to a thread and are registered by it; glibc's cached
-    /// tid and the owner ids in robust mutexes it holds follow a tid that changed.
+    /// tid follows a tid that changed (the robust mutexes it holds follow once every thread exists: <see cref="ThreadFinish"/>).
     /// </summary>
     private void RestoreRegistrations(SyscallInjector inThread, int tid, int oldTid, RseqRegistration? rseq,
         ulong robustHead, ulong robustLength, ulong clearChildTid, ulong cachedTidAddress)
@@ -120,11 +120,6 @@ internal sealed partial class ProcessBuilder
             Span<byte> value = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(value, tid);
             ProcessMemory.Write(pid, cachedTidAddress, value);
-        }
-        if (robustHead != 0)
-        {
-            var retargeted = RobustFutexes.Retarget(pid, robustHead, oldTid, tid);
-            if (retargeted > 0) logger.LogDebug("{Count} robust mutexes held by thread {Old} now name it {New}", retargeted, oldTid, tid);
         }
     }
 

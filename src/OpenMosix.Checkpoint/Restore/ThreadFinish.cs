@@ -18,6 +18,9 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
+        var robust = RobustFutexes.Retarget(pid, [new(image.Attributes.RobustListHead, image.Origin.Pid, pid),
+            .. threads.Select(t => new RobustFutexes.Owner(t.Image.RobustListHead, t.Image.Tid, t.Tid))]);
+        if (robust > 0) logger.LogDebug("Process {Pid}: {Count} robust mutexes renamed for changed thread ids", pid, robust);
         var moved = threads.Where(t => t.Tid != t.Image.Tid).ToDictionary(t => t.Image.Tid, t => t.Tid);
         if (moved.Count > 0)
         {
