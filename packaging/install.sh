@@ -17,7 +17,7 @@ for argument in "$@"; do
 done
 [ -x "$root/artifacts/bin/om" ] || { echo "install.sh: build first: scripts/build.sh" >&2; exit 1; }
 install -D -m 0755 "$root/artifacts/bin/om" "$bin/om"
-for name in omd omdiscd mosctl setpe showmap mosrun runhome runon nomig cpujob iojob nodecay slowdecay fastdecay migrate mps; do ln -sf om "$bin/$name"; done
+for name in omd omdiscd mosctl setpe showmap mosrun runhome runon nomig cpujob iojob nodecay slowdecay fastdecay migrate mps mosmon; do ln -sf om "$bin/$name"; done
 install -D -m 0644 "$root/packaging/systemd/omd.service" "$etc/systemd/system/omd.service"
 install -D -m 0644 "$root/packaging/systemd/omdiscd.service" "$etc/systemd/system/omdiscd.service"
 config=$etc/openmosix/omd.toml

@@ -3,6 +3,7 @@ using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
 using OpenMosix.Cli.Commands.Processes;
 using OpenMosix.Cli.Commands.Lab;
+using OpenMosix.Cli.Commands.Monitor;
 
 namespace OpenMosix.Cli;
 
@@ -31,6 +32,7 @@ internal static class CommandCatalog
         ["fastdecay"] = ["run", "--fast-decay"],
         ["migrate"] = ["migrate"],
         ["mps"] = ["ps"],
+        ["mosmon"] = ["mon"],
     };
 
     /// <summary>
@@ -49,6 +51,7 @@ internal static class CommandCatalog
             ImageCommand.Create(),
             DaemonCommand.Create(),
             StatusCommand.Create(),
+            MonCommand.Create(),
             MosctlCommand.Create(),
             SetpeCommand.Create(),
             ShowmapCommand.Create(),

@@ -96,6 +96,23 @@ public sealed partial class ClassicNameTests : IDisposable
         Assert.Equal((2, $"om: {contradiction}\n"), (run.ExitCode, run.Stderr));
     }
 
+    [Theory]
+    [InlineData("mosmon")]
+    [InlineData("mosmon", "--mode", "mem")]
+    public void Mosmon_without_a_terminal_says_to_use_once_or_json_in_one_line_and_exits_2(params string[] words)
+    {
+        // CommandRun gives it pipes, not a terminal: the full screen cannot be drawn there.
+        var run = Run(words[0], words[1..]);
+        Assert.Equal((2, "om: mosmon draws on a terminal; for scripts use --once or --json\n"), (run.ExitCode, run.Stderr));
+    }
+
+    [Fact]
+    public void Mosmon_refuses_an_unknown_mode_and_a_silly_interval_in_one_line()
+    {
+        Assert.Equal((2, "om: unknown mode 'cpu': load, speed, mem or util\n"), (Run("mosmon", "--mode", "cpu") is var a ? (a.ExitCode, a.Stderr) : default));
+        Assert.Equal((2, "om: --interval 0: give 0.1 to 3600 seconds\n"), (Run("mosmon", "-i", "0") is var b ? (b.ExitCode, b.Stderr) : default));
+    }
+
     private const string Usage = "[-h|-NODE|-jLIST] [-F] [-l|-L|-k] [-c|-i] [-n|-s|-f] COMMAND [ARG...]";
 
     private Dictionary<string, string> NoDaemon => new() { ["OM_SOCKET"] = _dir.File("none.sock") };
