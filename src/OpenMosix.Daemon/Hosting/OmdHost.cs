@@ -81,8 +81,6 @@ public static partial class OmdHost
                 Reservations = reservations,
             }.RunAsync(stop),
             logger);
-        using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
-            (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
         var balancer = config.Balance
             ? new BalanceLoop(migration, processes, migrating, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
@@ -106,9 +104,11 @@ public static partial class OmdHost
             Ended = execPlacement is null ? null : execPlacement.Ended,
         };
         descendants.Start();
-        using var admin = new AdminServer(config.SocketPath,
-            new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests, manage) { Started = balancer is null ? null : balancer.Started },
-            logger);
+        var routes = new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests, manage)
+        {
+            Started = balancer is null ? null : balancer.Started,
+        };
+        using var admin = new AdminServer(config.SocketPath, routes, logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
             config.Gossip.Interval, logger);
         var identity = cluster.Identity;
@@ -117,13 +117,21 @@ public static partial class OmdHost
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
         links.Bind(IPAddress.IsLoopback(identity.Address) || NodeIdentity.LocalAddresses().Contains(identity.Address)
             ? identity.Address : IPAddress.Any);
+        // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.
+        var runDirectory = Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix";
+        using var procView = new ProcView(Path.Join(runDirectory, "proc"), processes,
+            (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"))
+        {
+            MoveGuest = (pid, target) => guests.RequestMoveAsync(pid, target, "migrate file"),
+        };
+        using var hpc = new HpcTree(Path.Join(runDirectory, "hpc"), cluster, sampler, switches, decay, routes, loggers.CreateLogger("hpc"));
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }
 
