@@ -55,6 +55,12 @@ public sealed class HpcTreeLabTests
         File.WriteAllText(Path.Join(proc1, "migrate"), "2\n");
         Poll.Until(() => File.ReadAllText(Path.Join(proc1, "where")) == "2\n", Patience, "writing 2 to migrate to move the process to node 2");
         Assert.Equal("2", lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+        // mps at home shows what the copy uses where it runs, its CPU time counted over the move.
+        ProcessRow Row() => lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
+        var before = Row().CpuSeconds;
+        Poll.Until(() => Row() is { State: "remote", CpuPercent: > 10, MemoryBytes: > 0 } row && row.CpuSeconds > before + 1, Patience,
+            "om ps at home to show the spinner's CPU use and memory on node 2");
+        var away = Row().CpuSeconds;
 
         // On node 2 the guest has files of its own, naming its home and its PID there.
         string? guest = null;
@@ -65,6 +71,7 @@ public sealed class HpcTreeLabTests
         File.WriteAllText(Path.Join(guest!, "migrate"), "home\n");
         Poll.Until(() => File.ReadAllText(Path.Join(proc1, "where")) == "1\n", Patience, "writing home to the guest's migrate file to send it home");
         Assert.Equal("1", lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+        Assert.True(Row().CpuSeconds >= away, $"CPU time went back from {away} s to {Row().CpuSeconds} s on the way home");
     }
 
     private static IReadOnlyList<string> SelfFlags(TestLab lab, int node) =>

@@ -193,12 +193,26 @@ public sealed class ProcessRegistry(ushort self)
     public ProcessRow Row(ManagedProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        var local = process.State is ProcessState.Home or ProcessState.Guest ? process.Pid : 0;
         if (process.State == ProcessState.Home) process.Command = CommandOf(process.Pid);
-        var (cpu, memory) = local != 0 ? Usage(local) : (0, 0);
+        // The process's own counters are read here, where it or its deputy lives; what its copies used on other
+        // nodes is added, so its CPU time keeps counting over moves. A copy away shows what it reported last.
+        var (cpu, memory) = Usage(process.Pid);
+        double percent;
+        if (process.State is ProcessState.Remote or ProcessState.Migrating)
+        {
+            cpu += process.StayCpuSeconds;
+            memory = process.RemoteResidentBytes;
+            percent = process.RemoteCpu.Percent;
+        }
+        else
+        {
+            process.LocalCpu.Add(cpu, MonotonicClock.Now());
+            percent = process.LocalCpu.Percent;
+        }
+        if (process.State != ProcessState.Guest) cpu += process.AwayCpuSeconds;
         return new ProcessRow(process.Pid, (int)process.Uid, process.Home, process.Where,
             process.State.ToString().ToLowerInvariant(), process.Migrations, process.Locked, process.CantMove, cpu, memory,
-            process.Command, process.RemotePid, process.ParentPid, Origin(process));
+            process.Command, process.RemotePid, process.ParentPid, Origin(process), percent);
     }
 
     private static string Origin(ManagedProcess process) =>

@@ -29,6 +29,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(WelcomeHome), "home")]
 [JsonDerivedType(typeof(Stay), "stay")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
+[JsonDerivedType(typeof(Usage), "usage")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -135,6 +136,14 @@ public sealed record Stay(string Reason) : MigrationMessage;
 public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage
 {
     public override string? Problem() => Check(Modes.Length == Terminal.TermiosSize, "terminal modes of the wrong length");
+}
+
+/// <summary>Target → home, about once a second: the copy's CPU time on this node so far and its resident memory, for
+/// `om ps` at home (a copy's counters start at zero on every node: home adds up the stays).</summary>
+public sealed record Usage(double CpuSeconds, long ResidentBytes) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(double.IsFinite(CpuSeconds) && CpuSeconds >= 0 && CpuSeconds < 1e12 && ResidentBytes >= 0, "usage out of range");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.
