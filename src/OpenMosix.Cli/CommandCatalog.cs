@@ -56,6 +56,7 @@ internal static class CommandCatalog
             SetpeCommand.Create(),
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
+            KeyCommand.Create(),
             DiscoverCommand.Create(),
             RunCommand.Create(),
             MigrateCommand.Create(),

@@ -20,8 +20,10 @@ public sealed record OmdConfig
 
     /// <summary>paths.map: the cluster map read at start (absent, or "": wait for setpe or omdiscd).</summary>
     public string MapPath { get; init; } = "/etc/openmosix.map";
-    /// <summary>paths.key: the shared cluster key that authenticates gossip (at least 16 bytes).</summary>
+    /// <summary>paths.key: the cluster keyring that encrypts and authenticates gossip and discovery (docs/gossip.md).</summary>
     public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";
+    /// <summary>paths.tls_dir: this node's certificate and key and the cluster CAs (node.crt, node.key, ca.crt).</summary>
+    public string TlsDirectory { get; init; } = "/etc/openmosix/tls";
     /// <summary>paths.socket: the admin API socket.</summary>
     public string SocketPath { get; init; } = OpenMosix.Admin.AdminPaths.DefaultSocket;
     /// <summary>paths.state_dir: what omd keeps across restarts (the mosctl switches), created 0700 when first needed.</summary>
@@ -31,6 +33,11 @@ public sealed record OmdConfig
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>
     public GossipOptions Gossip { get; init; } = new();
+    /// <summary>
+    /// gossip.origin_signatures: "required" (every node signs its own entries with its certificate's key and only
+    /// signed entries are taken), "off", or "auto" (required when tls_dir holds node.crt, off otherwise).
+    /// </summary>
+    public string OriginSignatures { get; init; } = "auto";
 
     /// <summary>load.half_life_ms: how fast the load average forgets (like the kernel's 1-minute average, but faster).</summary>
     public TimeSpan LoadHalfLife { get; init; } = TimeSpan.FromSeconds(1);

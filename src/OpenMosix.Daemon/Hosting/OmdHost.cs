@@ -38,9 +38,18 @@ public static partial class OmdHost
             LogNiceRefused(logger, DaemonNice, e.Message);
         }
 
-        var key = ClusterKey.Read(config.KeyPath);
-        if (ClusterKey.IsReadableByOthers(config.KeyPath))
-            LogKeyExposed(logger, config.KeyPath);
+        var keyring = new KeyringWatcher(config.KeyPath, logger);
+        // Node links keep authenticating with one secret read at start, the ring's oldest (a key file of the first
+        // format is that secret), until they move to TLS; gossip and discovery follow the ring as it rotates.
+        var key = keyring.Current.Secrets[0].Secret.ToArray();
+        using var origins = OriginKeysLoader.Load(config.TlsDirectory, config.OriginSignatures, () => DateTimeOffset.UtcNow);
+        var nodeId = config.NodeId;
+        if (origins is not null)
+        {
+            if (nodeId != 0 && nodeId != origins.OwnNode)
+                throw new DaemonStartException($"{config.TlsDirectory}/node.crt names node {origins.OwnNode}, but node.id is {nodeId}");
+            nodeId = origins.OwnNode;
+        }
         var map = File.Exists(config.MapPath) ? ClusterMap.Load(config.MapPath) : null;
 
         var cgroup = CgroupV1.OfSelf();
@@ -50,7 +59,7 @@ public static partial class OmdHost
         var first = sampler.Sample();
         var initial = new LoadVector(0, IPAddress.Any, NodeState.Alive, first.Load, resources.Speed, (ushort)resources.Cpus,
             resources.Capacity, first.TotalMemory, first.FreeMemory, NodeFlags.None, 0);
-        var cluster = new ClusterState(key, config.Gossip, config.NodeId, config.Address, NodeIdentity.LocalAddresses,
+        var cluster = new ClusterState(keyring.Current, origins, config.Gossip, nodeId, config.Address, NodeIdentity.LocalAddresses,
             initial, startedAt);
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
@@ -110,7 +119,14 @@ public static partial class OmdHost
         };
         using var admin = new AdminServer(config.SocketPath, routes, logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
-            config.Gossip.Interval, logger);
+            config.Gossip.Interval, logger) { Keys = keyring };
+        // SIGHUP rereads the keyring (the file is also watched); without a handler it would end omd.
+        using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP,
+            context =>
+            {
+                context.Cancel = true;
+                keyring.RequestReload();
+            });
         var identity = cluster.Identity;
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
@@ -127,6 +143,8 @@ public static partial class OmdHost
         using var hpc = new HpcTree(Path.Join(runDirectory, "hpc"), cluster, sampler, switches, decay, routes, loggers.CreateLogger("hpc"));
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
+        LogGossipSecurity(logger, string.Join(',', keyring.Current.Secrets.Select(s => s.Id)),
+            origins is null ? "unsigned (no certificate)" : "signed by origin (required)");
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
@@ -144,8 +162,8 @@ public static partial class OmdHost
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the cluster key {Path} is readable by other users; chmod 600 it")]
-    private static partial void LogKeyExposed(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "gossip encrypted under keys {Ids}; entries {Signing}")]
+    private static partial void LogGossipSecurity(ILogger logger, string ids, string signing);
 
     /// <summary>omd's own nice value: ahead of the jobs on its node.</summary>
     public const int DaemonNice = -10;

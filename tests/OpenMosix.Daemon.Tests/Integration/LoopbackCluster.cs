@@ -26,7 +26,7 @@ public sealed class LoopbackCluster : IDisposable
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101);
         _subnet = Random.Shared.Next(1, 250 * 250);
         GossipPort = FreeUdpPort();
-        File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        OpenMosix.Daemon.Hosting.KeyringFile.Create(KeyPath, DateTimeOffset.UtcNow);
         WriteMap(Enumerable.Range(1, mapNodes));
         for (var id = 1; id <= 8; id++)
         {
@@ -38,6 +38,7 @@ public sealed class LoopbackCluster : IDisposable
                 [paths]
                 map = "{MapPath}"
                 key = "{KeyPath}"
+                tls_dir = "{TlsDirectory(id)}"
                 socket = "{SocketPath(id)}"
                 state_dir = "{StateDirectory(id)}"
                 [gossip]
@@ -62,6 +63,8 @@ public sealed class LoopbackCluster : IDisposable
     public string SocketPath(int id) => _dir.File($"n{id}.sock");
     public string LogPath(int id) => _dir.File($"n{id}.log");
     public string StateDirectory(int id) => _dir.File($"n{id}.state");
+    /// <summary>Empty unless a test puts certificates there: the nodes gossip unsigned by default.</summary>
+    public string TlsDirectory(int id) => _dir.File($"n{id}.tls");
 
     /// <summary>Writes a map of the given node ids (one line each).</summary>
     public string WriteMap(IEnumerable<int> ids, string? path = null)
