@@ -10,6 +10,7 @@ namespace OpenMosix.Cli.Tests;
 public sealed class UserImageTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private const UnixFileMode WorldReadable = (UnixFileMode)0b110_100_100;
 
     [Fact]
     public Task A_normal_user_checkpoints_and_restores_their_own_process_which_finishes_as_if_never_stopped() =>
@@ -35,13 +36,10 @@ public sealed class UserImageTests
     {
         using var dir = new TempDirectory("om-e2e-mode");
         var image = dir.File("process.omimg");
-        await File.WriteAllTextAsync(image, "an older image", TestContext.Current.CancellationToken);
-        File.SetUnixFileMode(image, (UnixFileMode)0b110_100_100);
-        using var sleeper = await StartSleeperAsync(dir.Path, asTestUser: false);
+        await WriteOlderImageAsync(image);
 
-        var checkpoint = await OmCli.CheckpointAsync(sleeper.Pid, image, kill: false);
+        await CheckpointSleeperAsync(dir.Path, image, ofTestUser: false);
 
-        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
         Assert.Equal("0:0 600", OwnerAndMode(image));
         Assert.Equal(["process.omimg"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
@@ -51,11 +49,9 @@ public sealed class UserImageTests
     {
         using var dir = new TempDirectory("om-e2e-owner");
         var image = dir.File("process.omimg");
-        using var sleeper = await StartSleeperAsync(dir.Path, asTestUser: true);
 
-        var checkpoint = await OmCli.CheckpointAsync(sleeper.Pid, image, kill: false);
+        await CheckpointSleeperAsync(dir.Path, image, ofTestUser: true);
 
-        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
         Assert.Equal($"{TestUser.Uid}:{TestUser.Gid} 600", OwnerAndMode(image));
     }
 
@@ -65,10 +61,8 @@ public sealed class UserImageTests
         using var dir = new TempDirectory("om-e2e-foreign");
         TestUser.Own(dir.Path);
         var image = dir.File("root.omimg");
-        using var sleeper = await StartSleeperAsync(dir.Path, asTestUser: false);
-        var checkpoint = await OmCli.CheckpointAsync(sleeper.Pid, image, kill: false);
-        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
-        File.SetUnixFileMode(image, (UnixFileMode)0b110_100_100);
+        await CheckpointSleeperAsync(dir.Path, image, ofTestUser: false);
+        File.SetUnixFileMode(image, WorldReadable);
 
         var restore = await OmCli.RunAsync(["restore", image], dir.Path, asTestUser: true);
 
@@ -83,7 +77,7 @@ public sealed class UserImageTests
     {
         using var dir = new TempDirectory("om-e2e-failed");
         var image = dir.File("process.omimg");
-        await File.WriteAllTextAsync(image, "an older image", TestContext.Current.CancellationToken);
+        await WriteOlderImageAsync(image);
         using var unmovable = RunningProcess.Start(new ProcessSpec(TestPaths.Program("eng_unmovable"), ["tcp"], dir.Path));
         await unmovable.WaitForStdoutLinesAsync(1, Bound);
 
@@ -94,12 +88,20 @@ public sealed class UserImageTests
         Assert.Equal(["process.omimg"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 
-    private static async Task<RunningProcess> StartSleeperAsync(string dir, bool asTestUser)
+    /// <summary>Checkpoints a running sleeper (root's or the test user's) into <paramref name="image"/>, leaving it running.</summary>
+    private static async Task CheckpointSleeperAsync(string dir, string image, bool ofTestUser)
     {
-        var sleeper = RunningProcess.Start(OmCli.AsUser(CompiledProgramRestoreTests.Target(dir, "sleeper", "400", "50"), asTestUser));
+        using var sleeper = RunningProcess.Start(OmCli.AsUser(CompiledProgramRestoreTests.Target(dir, "sleeper", "400", "50"), ofTestUser));
         sleeper.CloseStdin();
         await sleeper.WaitForStdoutLinesAsync(2, Bound);
-        return sleeper;
+        var checkpoint = await OmCli.CheckpointAsync(sleeper.Pid, image, kill: false);
+        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
+    }
+
+    private static async Task WriteOlderImageAsync(string image)
+    {
+        await File.WriteAllTextAsync(image, "an older image", TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(image, WorldReadable);
     }
 
     private static string OwnerAndMode(string path)
