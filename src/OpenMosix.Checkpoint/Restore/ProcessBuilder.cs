@@ -307,8 +307,11 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         injector.Raw(Setfsuid, c.FilesystemUid);
     }
 
+    /// <summary>Skipped when the thread has those groups already (a process restored by its own user, who may not
+    /// call setgroups at all).</summary>
     private void SetGroups(SyscallInjector inThread, Credentials c)
     {
+        if (CallerCredentials.SameGroups(ProcFs.ReadStatus(inThread.Pid).Groups, c.Groups)) return;
         var groups = new byte[c.Groups.Count * 4];
         for (var i = 0; i < c.Groups.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(groups.AsSpan(i * 4), c.Groups[i]);
         inThread.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));

@@ -35,6 +35,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         Validate(image);
         if (image.Precopy is not null)
             throw new RestoreException("this image completes a pre-copy and holds only what changed: it can only be restored over the pre-copied process");
+        CallerCredentials.RequireRestorable(image.Attributes.Credentials);
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;

@@ -13,6 +13,9 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     public int Pid { get; } = pid;
     public uint Uid { get; } = uid;
     public ushort Home { get; } = home;
+    /// <summary>Its start time (/proc/PID/stat field 22) when it was registered: a later process under the same PID has
+    /// another, and is not this one (0: it had ended before it could be read).</summary>
+    public ulong StartTime { get; init; }
     /// <summary>The command line; re-read while the process is here (om run registers before it execs the program).</summary>
     public string Command { get; set; } = command;
     public ushort Where { get; set; } = home;
