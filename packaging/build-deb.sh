@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Builds artifacts/openmosix_VERSION_amd64.deb from artifacts/bin/om (scripts/build.sh builds it): install.sh stages
+# Builds artifacts/openmosix_VERSION_amd64.deb (DEB_DIR chooses another directory) from artifacts/bin/om (OM_BIN
+# chooses another; scripts/build.sh builds it) and prints its path: install.sh stages
 # everything under a temporary DESTDIR with PREFIX=/usr, and dpkg-deb packs it. dpkg then owns the files, so the
 # install record of install.sh is left out; /etc/openmosix/omd.toml and /etc/init.d/openmosix are conffiles.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v dpkg-deb > /dev/null || { echo "build-deb.sh: dpkg-deb is missing (apt-get install dpkg)" >&2; exit 1; }
-[ -x "$root/artifacts/bin/om" ] || { echo "build-deb.sh: build first: scripts/build.sh" >&2; exit 1; }
-version=$("$root/artifacts/bin/om" --version)
+om=${OM_BIN:-$root/artifacts/bin/om}
+[ -x "$om" ] || { echo "build-deb.sh: build first: scripts/build.sh" >&2; exit 1; }
+version=$("$om" --version)
 version=${version%%+*}
 stage=$(mktemp -d)
 chmod 0755 "$stage" # the package's "./": mktemp's 0700 would be /'s mode
 trap 'rm -rf "$stage"' EXIT
-DESTDIR=$stage PREFIX=/usr ETC=/etc "$root/packaging/install.sh" > /dev/null
+OM_BIN=$om DESTDIR=$stage PREFIX=/usr ETC=/etc "$root/packaging/install.sh" > /dev/null
 rm -r "$stage/usr/share/openmosix"
 mkdir -m 0755 "$stage/DEBIAN"
 cat > "$stage/DEBIAN/control" <<CONTROL
@@ -41,7 +43,8 @@ if [ ! -e /etc/openmosix/cluster.key ]; then
 fi
 POSTINST
 chmod 0755 "$stage/DEBIAN/postinst"
-mkdir -p "$root/artifacts"
-deb=$root/artifacts/openmosix_${version}_amd64.deb
+out=${DEB_DIR:-$root/artifacts}
+mkdir -p "$out"
+deb=$out/openmosix_${version}_amd64.deb
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" > /dev/null
 echo "$deb"

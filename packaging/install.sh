@@ -6,6 +6,7 @@
 #           (a directory systemd reads for /usr and /usr/local alike; the units name the binaries under PREFIX)
 #   ETC     (default /etc) omd.toml and the init script
 #   DESTDIR (default empty) stages everything under DESTDIR, for packages; the installed files still name PREFIX and ETC
+#   OM_BIN  (default artifacts/bin/om) the om binary to install
 # --manage-logins (off by default): every process of every login session becomes an openMosix candidate, as in
 # openMosix, by the [manage] rule cgroups = ["user.slice"] in omd.toml (systemd puts login sessions there).
 # --uninstall: removes what an earlier run with the same PREFIX and DESTDIR installed, as recorded in
@@ -32,13 +33,13 @@ if [ "$uninstall" = 1 ]; then
   # Files and links first (the record itself among them), then the directories the install created, deepest first,
   # each only once empty.
   for path in "${recorded[@]}"; do [[ $path == */ ]] || rm -f -- "$dest$path"; done
-  for path in "${recorded[@]}"; do [[ $path == */ ]] && echo "${#path} $path"; done | sort -rn | cut -d' ' -f2- |
+  for path in "${recorded[@]}"; do if [[ $path == */ ]]; then echo "${#path} $path"; fi; done | sort -rn | cut -d' ' -f2- |
     while IFS= read -r dir; do rmdir -- "$dest$dir" 2>/dev/null || true; done
   echo "removed openMosix from $dest$prefix; $dest$etc/openmosix (omd.toml, cluster key) is left in place"
   exit 0
 fi
 
-om=$root/artifacts/bin/om
+om=${OM_BIN:-$root/artifacts/bin/om}
 [ -x "$om" ] || { echo "install.sh: build first: scripts/build.sh" >&2; exit 1; }
 installed=()
 [ -f "$dest$manifest" ] && mapfile -t installed < "$dest$manifest"

@@ -8,8 +8,14 @@ internal static class CompletionCommand
 {
     public static Command Create()
     {
+        string[] shells = ["bash", "zsh", "fish"];
         var shell = new Argument<string>("SHELL") { Description = "bash, zsh or fish." };
-        shell.AcceptOnlyFromAmong("bash", "zsh", "fish");
+        shell.CompletionSources.Add(shells);
+        shell.Validators.Add(result =>
+        {
+            if (!shells.Contains(result.GetValueOrDefault<string>()))
+                result.AddError($"no completion for shell '{result.GetValueOrDefault<string>()}': bash, zsh or fish");
+        });
         var command = new Command("completion",
             "Print the shell completion script for om and its classic names. bash: `source <(om completion bash)`, or save it " +
             "as /usr/share/bash-completion/completions/om; zsh: save it as _om in a directory of $fpath; fish: save it as " +
