@@ -70,23 +70,6 @@ public sealed class PackagingTests : IDisposable
         Assert.StartsWith("install.sh: nothing to uninstall", uninstall.Stderr, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("sh")]
-    [InlineData("bash")]
-    public void The_init_script_parses(string shell)
-    {
-        var check = CommandRun.Run(shell, ["-n", Path.Join(TestPrograms.RepositoryRoot, "packaging", "init.d", "openmosix")]);
-        Assert.True(check.ExitCode == 0, check.ToString());
-    }
-
-    [Fact]
-    public void The_init_script_without_a_command_prints_its_usage()
-    {
-        var run = CommandRun.Run("sh", [Path.Join(TestPrograms.RepositoryRoot, "packaging", "init.d", "openmosix")]);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("start|stop|restart|status", run.Stderr, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void Build_deb_makes_a_package_holding_om_its_classic_names_and_the_man_pages()
     {
