@@ -68,6 +68,26 @@ public sealed partial class ManPageTests
         Assert.True(missing.Count == 0, "no page names: " + string.Join(", ", missing));
     }
 
+    /// <summary>Each command with a page of its own, and that page.</summary>
+    public static TheoryData<string, string> CommandsWithPages() => new()
+    {
+        { "run", "mosrun.1" }, { "migrate", "migrate.1" }, { "ps", "mps.1" }, { "where", "mps.1" },
+        { "mosctl manage", "mosctl.8" }, { "setpe", "setpe.8" }, { "showmap", "showmap.8" },
+        { "daemon", "omd.8" }, { "discover", "omdiscd.8" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CommandsWithPages))]
+    public void The_page_of_a_command_names_every_option_it_has(string command, string page)
+    {
+        Assert.SkipUnless(ManPage.GroffInstalled, "groff is not installed (apt-get install groff)");
+        var text = ManPage.PlainText(Path.Join(ManPage.Directory, page));
+
+        var missing = OmCommandTree.Options(command.Split(' ')).Where(option => !Regex.IsMatch(text, $@"(^|[\s(\[|]){Regex.Escape(option)}\b")).ToList();
+
+        Assert.True(missing.Count == 0, $"{page} does not name these options of om {command}: {string.Join(", ", missing)}");
+    }
+
     [Fact]
     public void Omd_toml_5_describes_every_key_of_the_example_configuration()
     {

@@ -22,6 +22,19 @@ internal static class OmCommandTree
             .Select(line => line.Trim().Split(' ')[0])];
     }
 
+    /// <summary>The options of a command as its help lists them, each by its long spelling ("--tree" for "-f, --tree";
+    /// "-off" where there is no long one).</summary>
+    public static IReadOnlyList<string> Options(params string[] path)
+    {
+        var help = CommandRun.Run(TestPaths.Om, [.. path, "--help"]);
+        Assert.True(help.ExitCode == 0, help.ToString());
+        return [.. help.Stdout.Split('\n')
+            .SkipWhile(line => line != "Options:").Skip(1)
+            .TakeWhile(line => line.Trim().Length > 0)
+            .Select(line => line.Trim().Split("  ")[0].Split(' ').Select(w => w.TrimEnd(',')).Where(w => w.StartsWith('-')).ToList())
+            .Select(spellings => spellings.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) ?? spellings[^1])];
+    }
+
     /// <summary>Classic name → the om words it stands for ("runhome" → ["run", "--home"]).</summary>
     public static IReadOnlyDictionary<string, string[]> ClassicNames()
     {
