@@ -12,27 +12,23 @@ internal static class OmCommandTree
     public static IReadOnlyList<string> Paths() => [.. Below([])];
 
     /// <summary>The commands directly below a path ("" for om itself).</summary>
-    public static IReadOnlyList<string> Children(params string[] path)
-    {
-        var help = CommandRun.Run(TestPaths.Om, [.. path, "--help"]);
-        Assert.True(help.ExitCode == 0, help.ToString());
-        return [.. help.Stdout.Split('\n')
-            .SkipWhile(line => line != "Commands:").Skip(1)
-            .TakeWhile(line => line.Trim().Length > 0)
-            .Select(line => line.Trim().Split(' ')[0])];
-    }
+    public static IReadOnlyList<string> Children(params string[] path) =>
+        [.. HelpSection("Commands:", path).Select(line => line.Split(' ')[0])];
 
     /// <summary>The options of a command as its help lists them, each by its long spelling ("--tree" for "-f, --tree";
     /// "-off" where there is no long one).</summary>
-    public static IReadOnlyList<string> Options(params string[] path)
+    public static IReadOnlyList<string> Options(params string[] path) =>
+        [.. HelpSection("Options:", path)
+            .Select(line => line.Split("  ")[0].Split(' ').Select(w => w.TrimEnd(',')).Where(w => w.StartsWith('-')).ToList())
+            .Select(spellings => spellings.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) ?? spellings[^1])];
+
+    /// <summary>The lines of one section of `om PATH --help`, trimmed.</summary>
+    private static IEnumerable<string> HelpSection(string heading, string[] path)
     {
         var help = CommandRun.Run(TestPaths.Om, [.. path, "--help"]);
         Assert.True(help.ExitCode == 0, help.ToString());
-        return [.. help.Stdout.Split('\n')
-            .SkipWhile(line => line != "Options:").Skip(1)
-            .TakeWhile(line => line.Trim().Length > 0)
-            .Select(line => line.Trim().Split("  ")[0].Split(' ').Select(w => w.TrimEnd(',')).Where(w => w.StartsWith('-')).ToList())
-            .Select(spellings => spellings.FirstOrDefault(w => w.StartsWith("--", StringComparison.Ordinal)) ?? spellings[^1])];
+        return help.Stdout.Split('\n').SkipWhile(line => line != heading).Skip(1)
+            .TakeWhile(line => line.Trim().Length > 0).Select(line => line.Trim());
     }
 
     /// <summary>Classic name → the om words it stands for ("runhome" → ["run", "--home"]).</summary>
