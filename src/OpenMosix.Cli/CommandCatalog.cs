@@ -1,6 +1,7 @@
 using System.CommandLine.Help;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
+using OpenMosix.Cli.Commands.Completion;
 using OpenMosix.Cli.Commands.Processes;
 using OpenMosix.Cli.Commands.Lab;
 using OpenMosix.Cli.Commands.Monitor;
@@ -66,6 +67,9 @@ internal static class CommandCatalog
             WhereCommand.Create(),
             LabCommand.Create(),
             SimCommand.Create(),
+            CompletionCommand.Create(),
+            CompleteCommand.Create(),
+            ClassicNamesCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;
@@ -81,4 +85,7 @@ internal static class CommandCatalog
             ClassicNames.ContainsKey(invokedAs) ? invokedAs : "run", root);
 
     public static IReadOnlyCollection<string> ClassicProgramNames => ClassicNames.Keys;
+
+    /// <summary>All the `om` words a classic name stands for, options included ("run --home" for runhome); none for om.</summary>
+    public static IReadOnlyList<string> ClassicWords(string invokedAs) => ClassicNames.GetValueOrDefault(invokedAs) ?? [];
 }
