@@ -67,6 +67,7 @@ public static partial class OmdHost
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
+            AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
         };
@@ -79,6 +80,7 @@ public static partial class OmdHost
                 Blocked = () => switches.Blocked,
                 Directory = guests,
                 Reservations = reservations,
+                Policy = config.Guests,
             }.RunAsync(stop),
             logger);
         using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
