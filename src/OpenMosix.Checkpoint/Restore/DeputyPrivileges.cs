@@ -28,7 +28,7 @@ internal static class DeputyPrivileges
                 throw new RestoreException($"the image gives {who} capabilities process {pid} does not have (permitted {p.Permitted:x} against {have.Permitted:x}, bounding {p.Bounding:x} against {have.Bounding:x})");
             if (have.NoNewPrivs && !p.NoNewPrivs)
                 throw new RestoreException($"the image clears no_new_privs of {who}, which process {pid} has");
-            if (filters.Count > p.SeccompFilters.Count || filters.Where((f, i) => !f.Instructions.AsSpan().SequenceEqual(p.SeccompFilters[i].Program)).Any())
+            if (!ProcessBuilder.Begins(filters, p.SeccompFilters))
                 throw new RestoreException($"the image leaves out seccomp filters {who} of process {pid} runs under");
         }
     }

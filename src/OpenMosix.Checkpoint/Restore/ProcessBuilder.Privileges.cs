@@ -125,10 +125,14 @@ internal sealed partial class ProcessBuilder
     private List<SeccompFilter> MissingFilters(int tid, List<SeccompFilter> want)
     {
         var have = TaskPrivileges.Read(pid, tid).SeccompMode == 2 ? Ptrace.GetSeccompFilters(tid) : [];
-        if (have.Count > want.Count || have.Where((f, i) => !f.Instructions.AsSpan().SequenceEqual(want[i].Program) || f.Log != want[i].Log).Any())
+        if (!Begins(have, want))
             throw new RestoreException($"thread {tid} already runs under {have.Count} seccomp filters here that do not begin the image's {want.Count}");
         return want[have.Count..];
     }
+
+    /// <summary>Whether the filters a thread runs under here are the first of <paramref name="want"/>.</summary>
+    internal static bool Begins(List<SeccompProgram> have, List<SeccompFilter> want) =>
+        have.Count <= want.Count && have.Select((f, i) => f.Log == want[i].Log && f.Instructions.AsSpan().SequenceEqual(want[i].Program)).All(same => same);
 
     private static bool SameFilters(List<SeccompFilter> a, List<SeccompFilter> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.Log == p.Second.Log && p.First.Program.AsSpan().SequenceEqual(p.Second.Program));

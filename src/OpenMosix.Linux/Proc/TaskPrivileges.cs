@@ -17,12 +17,7 @@ public sealed record TaskPrivileges(ulong Inheritable, ulong Permitted, ulong Ef
     public static TaskPrivileges Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0) fields[line[..colon]] = line[(colon + 1)..].Trim();
-        }
+        var fields = ProcStatus.Fields(text);
         string Get(string key) => fields.TryGetValue(key, out var v) ? v : throw new FormatException($"/proc/PID/status has no '{key}' line");
         ulong Mask(string key) => ulong.Parse(Get(key), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
         int Int(string key, int fallback) => fields.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
