@@ -48,7 +48,12 @@ internal static class PrivilegeReasons
             if (!p.NoNewPrivs && !p.HasEffective(TaskPrivileges.CapSysAdmin))
                 reasons.Add($"{who} runs under seccomp filters installed with CAP_SYS_ADMIN, which it no longer has and has no no_new_privs: they could not be installed again");
         }
-        if (filtered && TaskPrivileges.Read(Environment.ProcessId, Environment.ProcessId).SeccompMode != 0)
+        if (!filtered) return;
+        // Reading filters (PTRACE_SECCOMP_GET_FILTER) and suspending them (PTRACE_O_SUSPEND_SECCOMP) need CAP_SYS_ADMIN
+        // and a tracer outside seccomp.
+        if (!Environment.IsPrivilegedProcess)
+            reasons.Add("runs under seccomp filters, which only root can read and install again");
+        else if (TaskPrivileges.Read(Environment.ProcessId, Environment.ProcessId).SeccompMode != 0)
             reasons.Add("runs under seccomp filters, and omd runs under seccomp itself: the kernel lets it neither read nor suspend them");
     }
 
