@@ -50,6 +50,10 @@ public static class NodeFiles
         text.Append("[discovery]\n");
         text.Append("interval_ms = 500\n");
         text.Append("forget_after_ms = 4000\n");
+        // A lab is root's cluster on one machine: its tests and the demo move root's processes and nobody's.
+        text.Append("[migration]\n");
+        text.Append("guest_uids = \"1-4294967294\"\n");
+        text.Append("allow_root_guests = true\n");
         text.Append("[balance]\n");
         text.Append(CultureInfo.InvariantCulture, $"enabled = {(state.Balance ? "true" : "false")}\n");
         return text.ToString();

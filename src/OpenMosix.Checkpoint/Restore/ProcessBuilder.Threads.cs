@@ -156,18 +156,7 @@ internal sealed partial class ProcessBuilder
         }
     }
 
-    /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all): every thread drops.</summary>
-    public void RestoreThreadCredentials(RestoredThread thread)
-    {
-        var c = image.Attributes.Credentials;
-        // A thread cloned by a main thread that already had them (a process restored by its own user, root's by root).
-        if (ProcessInspector.ReadCredentials(ProcFs.ReadStatus(thread.Tid)) is var now
-            && now.Uid == c.Uid && now.EffectiveUid == c.EffectiveUid && now.SavedUid == c.SavedUid
-            && now.Gid == c.Gid && now.EffectiveGid == c.EffectiveGid && now.SavedGid == c.SavedGid
-            && now.FilesystemUid == c.EffectiveUid && now.FilesystemGid == c.EffectiveGid && now.Groups.SequenceEqual(c.Groups))
-            return;
-        SetGroups(thread.Injector, c);
-        thread.Injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
-        thread.Injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
-    }
+    /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all), as do capabilities,
+    /// securebits and no_new_privs: every thread drops to its own.</summary>
+    public void RestoreThreadCredentials(RestoredThread thread) => DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges);
 }

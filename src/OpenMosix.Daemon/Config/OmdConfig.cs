@@ -2,6 +2,7 @@ using System.Net;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Daemon.Migration.Guest;
 
 namespace OpenMosix.Daemon.Config;
 
@@ -61,6 +62,11 @@ public sealed record OmdConfig
     public bool Precopy { get; init; } = true;
     /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
     public int PrecopyRounds { get; init; } = 4;
+
+    /// <summary>migration.guest_uids (default "1000-60000"), migration.guest_uids_from.N (node N's own list) and
+    /// migration.allow_root_guests (default false): whose processes other nodes may send here, and whether root's move
+    /// at all, here or from here (<see cref="GuestPolicy"/>).</summary>
+    public GuestPolicy Guests { get; init; } = GuestPolicy.Default;
 
     /// <summary>balance.enabled: move processes to where they run fastest, and away from a node short of memory.</summary>
     public bool Balance { get; init; } = true;

@@ -2,6 +2,7 @@ using System.Net;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Daemon.Migration.Guest;
 
 namespace OpenMosix.Daemon.Config;
 
@@ -56,6 +57,7 @@ public static class OmdConfigLoader
             MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
             Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
+            Guests = Guests(reader, defaults.Guests),
             Balance = reader.Boolean("balance.enabled", defaults.Balance),
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
             Balancer = Balancer(reader, defaults.Balancer, fileName),
@@ -93,6 +95,20 @@ public static class OmdConfigLoader
         if (options.KeepFreeFraction < options.UsherBelowFreeFraction)
             throw new ConfigException($"{fileName}: balance.keep_free_percent must not be below balance.usher_below_free_percent");
         return options;
+    }
+
+    private static GuestPolicy Guests(Reader reader, GuestPolicy defaults)
+    {
+        const string From = "migration.guest_uids_from.";
+        var byNode = new Dictionary<ushort, UidRanges>();
+        foreach (var key in reader.KeysUnder(From))
+        {
+            if (!ushort.TryParse(key[From.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var node) || node == 0)
+                throw reader.ErrorAt(key, $"{key}: '{key[From.Length..]}' is not a node id (1-65535)");
+            byNode[node] = reader.Uids(key, defaults.Uids);
+        }
+        return new GuestPolicy(reader.Uids("migration.guest_uids", defaults.Uids), byNode,
+            reader.Boolean("migration.allow_root_guests", defaults.AllowRoot));
     }
 
     private static DecayRates Decay(Reader reader, DecayRates defaults, string fileName)
@@ -152,6 +168,19 @@ public static class OmdConfigLoader
                 throw Error(line, $"{key} must be an array of non-empty strings");
             return [.. array.Cast<string>()];
         }
+
+        /// <summary>A list of uids and ranges, "1000-60000,65534"; "" is none.</summary>
+        public UidRanges Uids(string key, UidRanges fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not string text) throw Error(line, $"{key} must be a quoted list of uids like \"1000-60000\"");
+            return UidRanges.TryParse(text, out var problem) ?? throw Error(line, $"{key}: {problem}");
+        }
+
+        /// <summary>The keys of the file that begin with <paramref name="prefix"/> (a table's own keys).</summary>
+        public IEnumerable<string> KeysUnder(string prefix) => [.. values.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+        public ConfigException ErrorAt(string key, string reason) => Error(values.TryGetValue(key, out var entry) ? entry.Line : 0, reason);
 
         public string Text(string key, string fallback)
         {

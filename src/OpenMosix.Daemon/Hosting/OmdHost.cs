@@ -76,6 +76,7 @@ public static partial class OmdHost
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
+            AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
         };
@@ -88,6 +89,7 @@ public static partial class OmdHost
                 Blocked = () => switches.Blocked,
                 Directory = guests,
                 Reservations = reservations,
+                Policy = config.Guests,
             }.RunAsync(stop),
             logger);
         var balancer = config.Balance

@@ -40,6 +40,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
     public bool Precopy { get; init; } = true;
+    /// <summary>Whether root's processes (a uid 0, or capabilities) may leave this node (migration.allow_root_guests).</summary>
+    public bool AllowRoot { get; init; }
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
@@ -138,6 +140,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
         if (process.State != ProcessState.Home)
             throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");
         var report = _home.Engine.AnalyzeCantMove(process.Pid);
+        if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
+            report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
         _home.Registry.Update(process, p => p.CantMove = report.Reasons);
         if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}");
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");

@@ -48,10 +48,11 @@ public abstract record MigrationMessage
 public sealed record FileFingerprint(string Path, long Size);
 
 /// <summary>Home → target: a process to take, and what it needs there. The terminal fields are there when its stdio
-/// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults.</summary>
+/// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults. Owner says whose it
+/// is: the target refuses an offer without one, and an image whose credentials are not exactly these.</summary>
 public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, string Kernel, long MemoryBytes,
     IReadOnlyList<FileFingerprint> Files, string? Decay = null, string? Hint = null,
-    byte[]? TerminalModes = null, byte[]? TerminalSize = null) : MigrationMessage
+    byte[]? TerminalModes = null, byte[]? TerminalSize = null, ProcessOwner? Owner = null) : MigrationMessage
 {
     public const int MaxFiles = 2048;
 
@@ -60,7 +61,8 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
         ?? Check(IsNode(HomeNode), "home node out of range")
         ?? Check(MemoryBytes >= 0, "memory must not be negative")
         ?? Check(Files.Count <= MaxFiles, $"more than {MaxFiles} files")
-        ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length");
+        ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length")
+        ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups");
 }
 
 public sealed record Accept : MigrationMessage;
