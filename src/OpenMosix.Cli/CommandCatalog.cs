@@ -53,6 +53,7 @@ internal static class CommandCatalog
             SetpeCommand.Create(),
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
+            CaCommand.Create(),
             DiscoverCommand.Create(),
             RunCommand.Create(),
             MigrateCommand.Create(),

@@ -40,6 +40,7 @@ public static class OmdConfigLoader
             Address = reader.Address("node.address"),
             MapPath = reader.PathNear("paths.map", defaults.MapPath, allowEmpty: true),
             KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
+            TlsDirectory = reader.PathNear("paths.tls_dir", defaults.TlsDirectory),
             SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
             StateDirectory = reader.PathNear("paths.state_dir", defaults.StateDirectory),
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),

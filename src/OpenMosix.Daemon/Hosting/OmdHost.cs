@@ -54,6 +54,8 @@ public static partial class OmdHost
             initial, startedAt);
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
+        using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
+        var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
 
         using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
@@ -63,7 +65,7 @@ public static partial class OmdHost
         var migrating = new EngineMigration(engine);
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
-            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"))
+            () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
@@ -73,7 +75,7 @@ public static partial class OmdHost
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
-        using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
+        using var listener = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, links,
             (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
@@ -115,17 +117,21 @@ public static partial class OmdHost
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
-        links.Bind(IPAddress.IsLoopback(identity.Address) || NodeIdentity.LocalAddresses().Contains(identity.Address)
-            ? identity.Address : IPAddress.Any);
+        listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }
+
+    /// <summary>This node's own address when it is one of this machine's: links are bound to it, so that they leave
+    /// from the address the map and this node's certificate give (the peers check both).</summary>
+    private static IPAddress? LinkSourceAddress(IPAddress address) =>
+        IPAddress.IsLoopback(address) || NodeIdentity.LocalAddresses().Contains(address) ? address : null;
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]

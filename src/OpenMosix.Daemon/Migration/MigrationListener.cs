@@ -4,10 +4,11 @@ using System.Net.Sockets;
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// Accepts node links from other omds (TCP, <c>migration.port</c>) and hands each to a guest session. A peer that
-/// fails the handshake is logged and dropped; it never reaches the session code.
+/// Accepts node links from other omds (TLS over TCP, <c>migration.port</c>) and hands each to a guest session. A peer
+/// that fails the handshake (its certificate, its node id, its address) is logged in one line and dropped; it never
+/// reaches the session code.
 /// </summary>
-public sealed partial class MigrationListener(int port, Func<ushort> selfNode, byte[] key,
+public sealed partial class MigrationListener(int port, Func<ushort> selfNode, LinkSecurity security,
     Func<NodeLink, CancellationToken, Task> serve, ILogger logger) : IDisposable
 {
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -51,13 +52,14 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, b
     private async Task ServeOneAsync(Socket socket, CancellationToken cancel)
     {
         NodeLink link;
+        var peer = socket.RemoteEndPoint?.ToString() ?? "?";
         try
         {
-            link = await NodeLink.AcceptAsync(socket, selfNode(), key, cancel).ConfigureAwait(false);
+            link = await NodeLink.AcceptAsync(socket, selfNode(), security, cancel).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LinkException or SocketException or IOException)
         {
-            LogRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", e.Message);
+            LogRejected(logger, peer, e.Message);
             socket.Dispose();
             return;
         }
