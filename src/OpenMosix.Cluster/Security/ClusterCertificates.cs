@@ -55,7 +55,7 @@ public static class ClusterCertificates
         var names = new SubjectAlternativeNameBuilder();
         names.AddUri(NodeNames.Uri(node));
         names.AddIpAddress(address);
-        request.CertificateExtensions.Add(names.Build(true));
+        request.CertificateExtensions.Add(names.Build(false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         var notAfter = now + NodeValidity;

@@ -25,12 +25,12 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private static ReadOnlySpan<byte> Magic => "OMNL"u8;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly SslStream _stream;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly byte[] _header = new byte[HeaderSize];
     private readonly byte[] _sendHeader = new byte[HeaderSize];
 
-    private NodeLink(SslStream stream, ushort peer, IPAddress remote)
+    private NodeLink(Stream stream, ushort peer, IPAddress remote)
     {
         _stream = stream;
         PeerNode = peer;
@@ -188,6 +188,17 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         {
             throw new LinkException($"link to node {PeerNode} broke: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The same framing over a plain TCP socket, unauthenticated and in clear: only for bench/link, which measures
+    /// what TLS costs against it.
+    /// </summary>
+    internal static NodeLink Unsecured(Socket socket, ushort peer)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        socket.NoDelay = true;
+        return new NodeLink(new NetworkStream(socket, ownsSocket: true), peer, ((IPEndPoint)socket.RemoteEndPoint!).Address);
     }
 
     /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
