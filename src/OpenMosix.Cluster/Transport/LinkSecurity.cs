@@ -15,6 +15,10 @@ namespace OpenMosix.Cluster.Transport;
 public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAddress?> addressOf)
 {
     private readonly Func<ushort, IPAddress?> _addressOf = addressOf;
+    // AES-128-GCM first: the suite every TLS 1.3 peer has, and the fastest of them with AES-NI (bench/link).
+    private static readonly CipherSuitesPolicy? Suites = OperatingSystem.IsWindows()
+        ? null
+        : new([TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384]);
     private readonly SslStreamCertificateContext _own = SslStreamCertificateContext.Create(credentials.Certificate, null, offline: true);
 
     public NodeCredentials Credentials { get; } = credentials;
@@ -27,6 +31,7 @@ public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAdd
         TargetHost = NodeNames.CommonName(check.Expected ?? 0),
         ClientCertificateContext = _own,
         EnabledSslProtocols = SslProtocols.Tls13,
+        CipherSuitesPolicy = Suites,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         CertificateChainPolicy = Credentials.Trust.Policy(),
         RemoteCertificateValidationCallback = (_, certificate, _, _) => check.Accepts(certificate as X509Certificate2),
@@ -37,6 +42,7 @@ public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAdd
         ServerCertificateContext = _own,
         ClientCertificateRequired = true,
         EnabledSslProtocols = SslProtocols.Tls13,
+        CipherSuitesPolicy = Suites,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         CertificateChainPolicy = Credentials.Trust.Policy(),
         RemoteCertificateValidationCallback = (_, certificate, _, _) => check.Accepts(certificate as X509Certificate2),

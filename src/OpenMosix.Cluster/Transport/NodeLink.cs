@@ -22,6 +22,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private const int HelloSize = 4 + 1 + 2, HeaderSize = 5;
     /// <summary>Smaller frames go out as one TLS record with their header; larger ones are not copied for it.</summary>
     private const int CoalesceBelow = 16 * 1024;
+    /// <summary>Bytes of TLS records gathered for one read or write of the socket.</summary>
+    private const int SocketBuffer = 256 * 1024;
     private static ReadOnlySpan<byte> Magic => "OMNL"u8;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
@@ -63,7 +65,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException($"cannot connect to {who}: {e.Message}", e);
             }
-            tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            var wire = Wire(socket);
+            tls = new SslStream(wire);
             var check = security.Check(endpoint, peerNode);
             try
             {
@@ -73,7 +76,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException(check.Problem is { } problem ? $"link to {who} refused: {problem}" : $"TLS with {who} failed: {e.Message}", e);
             }
-            await tls.WriteAsync(Hello(selfNode), timeout.Token).ConfigureAwait(false);
+            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
             // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
             // shows here, as an alert or a hang-up instead of its hello.
             var claimed = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
@@ -100,7 +103,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         socket.NoDelay = true;
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         var from = remote.ToString();
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        var wire = Wire(socket);
+        var tls = new SslStream(wire);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(HandshakeTimeout);
         try
@@ -117,7 +121,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             var claimed = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
-            await tls.WriteAsync(Hello(selfNode), timeout.Token).ConfigureAwait(false);
+            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
             return new NodeLink(tls, check.Node, remote.Address);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
@@ -152,6 +156,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
                 await _stream.WriteAsync(_sendHeader, cancel).ConfigureAwait(false);
                 await _stream.WriteAsync(payload, cancel).ConfigureAwait(false);
             }
+            await _stream.FlushAsync(cancel).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -202,8 +207,11 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
-    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel) =>
+    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel)
+    {
         await _stream.WriteAsync(bytes, cancel).ConfigureAwait(false);
+        await _stream.FlushAsync(cancel).ConfigureAwait(false);
+    }
 
     public void Dispose()
     {
@@ -221,6 +229,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     {
         header[0] = (byte)type;
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)length);
+    }
+
+    /// <summary>The first message after the handshake, and from it on writes are batched (and flushed per frame).</summary>
+    private static async Task SayHello(SslStream tls, BufferedDuplexStream wire, ushort node, CancellationToken cancel)
+    {
+        wire.BufferWrites = true;
+        await tls.WriteAsync(Hello(node), cancel).ConfigureAwait(false);
+        await tls.FlushAsync(cancel).ConfigureAwait(false);
     }
 
     private static byte[] Hello(ushort node)
@@ -248,6 +264,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             throw new LinkException($"{from} speaks node protocol version {hello[4]}, this node {ProtocolVersion}");
         return BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5));
     }
+
+    private static BufferedDuplexStream Wire(Socket socket) => new(new NetworkStream(socket, ownsSocket: true), SocketBuffer);
 
     private static void Close(SslStream? tls, Socket socket)
     {
