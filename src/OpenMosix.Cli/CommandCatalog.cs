@@ -58,6 +58,7 @@ internal static class CommandCatalog
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
             KeyCommand.Create(),
+            CaCommand.Create(),
             DiscoverCommand.Create(),
             RunCommand.Create(),
             MigrateCommand.Create(),

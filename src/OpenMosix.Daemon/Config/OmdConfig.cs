@@ -23,8 +23,8 @@ public sealed record OmdConfig
     public string MapPath { get; init; } = "/etc/openmosix.map";
     /// <summary>paths.key: the cluster keyring that encrypts and authenticates gossip and discovery (docs/gossip.md).</summary>
     public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";
-    /// <summary>paths.tls_dir: this node's certificate and key and the cluster CAs (node.crt, node.key, ca.crt).</summary>
-    public string TlsDirectory { get; init; } = "/etc/openmosix/tls";
+    /// <summary>paths.tls_dir: node.crt, node.key (0600) and ca.crt, this node's identity on node links (om ca).</summary>
+    public string TlsDirectory { get; init; } = OpenMosix.Cluster.Security.TlsFiles.DefaultDirectory;
     /// <summary>paths.socket: the admin API socket.</summary>
     public string SocketPath { get; init; } = OpenMosix.Admin.AdminPaths.DefaultSocket;
     /// <summary>paths.state_dir: what omd keeps across restarts (the mosctl switches), created 0700 when first needed.</summary>

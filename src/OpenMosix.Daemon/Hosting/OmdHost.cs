@@ -39,9 +39,7 @@ public static partial class OmdHost
         }
 
         var keyring = new KeyringWatcher(config.KeyPath, logger);
-        // Node links keep authenticating with one secret read at start, the ring's oldest (a key file of the first
-        // format is that secret), until they move to TLS; gossip and discovery follow the ring as it rotates.
-        var key = keyring.Current.Secrets[0].Secret.ToArray();
+        // Gossip and discovery follow the ring as it rotates; node links authenticate with certificates (NodeTls).
         using var origins = OriginKeysLoader.Load(config.TlsDirectory, config.OriginSignatures, () => DateTimeOffset.UtcNow);
         var nodeId = config.NodeId;
         if (origins is not null)
@@ -63,6 +61,8 @@ public static partial class OmdHost
             initial, startedAt);
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
+        using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
+        var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
 
         using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
@@ -72,7 +72,7 @@ public static partial class OmdHost
         var migrating = new EngineMigration(engine);
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
-            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"))
+            () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
@@ -83,7 +83,7 @@ public static partial class OmdHost
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
-        using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
+        using var listener = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, links,
             (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
@@ -133,8 +133,7 @@ public static partial class OmdHost
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
-        links.Bind(IPAddress.IsLoopback(identity.Address) || NodeIdentity.LocalAddresses().Contains(identity.Address)
-            ? identity.Address : IPAddress.Any);
+        listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
         // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.
         var runDirectory = Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix";
         using var procView = new ProcView(Path.Join(runDirectory, "proc"), processes,
@@ -151,9 +150,14 @@ public static partial class OmdHost
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }
+
+    /// <summary>This node's own address when it is one of this machine's: links are bound to it, so that they leave
+    /// from the address the map and this node's certificate give (the peers check both).</summary>
+    private static IPAddress? LinkSourceAddress(IPAddress address) =>
+        IPAddress.IsLoopback(address) || NodeIdentity.LocalAddresses().Contains(address) ? address : null;
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]

@@ -21,18 +21,18 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private readonly HomeSide _home;
     private readonly Func<ushort, IPEndPoint?> _endpointOf;
     private readonly Func<ClusterView> _viewOf;
-    private readonly byte[] _key;
+    private readonly LinkSecurity _security;
     private readonly RunPlacement _placement;
     private readonly ReturnTrip _trip;
     private readonly MoveOnRequests _moveOn;
 
     public HomeMigration(IMigrationEngine engine, IDeputyHost deputies, ProcessRegistry registry, Func<ushort> selfNode,
-        Func<ushort, IPEndPoint?> endpointOf, Func<ClusterView> viewOf, byte[] key, ILogger logger)
+        Func<ushort, IPEndPoint?> endpointOf, Func<ClusterView> viewOf, LinkSecurity security, ILogger logger)
     {
         _home = new HomeSide(engine, deputies, registry, selfNode, logger);
         _endpointOf = endpointOf;
         _viewOf = viewOf;
-        _key = key;
+        _security = security;
         _placement = new RunPlacement(registry, selfNode, viewOf, (process, target) => MigrateAsync(process, target, CancellationToken.None), logger);
         _trip = new ReturnTrip(_home);
         _moveOn = new MoveOnRequests(_home, BringHomeAsync, (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
@@ -149,10 +149,11 @@ public sealed class HomeMigration : Balancing.IProcessMover
         NodeLink link;
         try
         {
-            link = await NodeLink.ConnectAsync(endpoint, _home.Self, _key, cancel).ConfigureAwait(false);
+            link = await NodeLink.ConnectAsync(endpoint, _home.Self, target, _security, cancel).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
+            HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
         var keepLink = false;

@@ -4,13 +4,14 @@ using System.Net.Sockets;
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// Accepts node links from other omds (TCP, <c>migration.port</c>) and hands each to a guest session. A peer that
-/// fails the handshake is logged and dropped; it never reaches the session code. Handshakes are bounded: at most
-/// <see cref="MaxHandshakes"/> at once, each within <see cref="HandshakeTimeout"/>; past the bound the oldest
-/// handshake gives way to the new connection (<see cref="Hosting.ConnectionSlots"/>), so a flood of idle connections
-/// costs omd sixteen sockets and never keeps a real peer, which completes its handshake in a round trip, out.
+/// Accepts node links from other omds (TLS over TCP, <c>migration.port</c>) and hands each to a guest session. A peer
+/// that fails the handshake (its certificate, its node id, its address) is logged in one line and dropped; it never
+/// reaches the session code. Handshakes are bounded: at most <see cref="MaxHandshakes"/> at once, each within
+/// <see cref="HandshakeTimeout"/>; past the bound the oldest handshake gives way to the new connection
+/// (<see cref="Hosting.ConnectionSlots"/>), so a flood of idle connections costs omd sixteen sockets and never keeps a
+/// real peer, which completes its handshake in a round trip, out.
 /// </summary>
-public sealed partial class MigrationListener(int port, Func<ushort> selfNode, byte[] key,
+public sealed partial class MigrationListener(int port, Func<ushort> selfNode, LinkSecurity security,
     Func<NodeLink, CancellationToken, Task> serve, ILogger logger) : IDisposable
 {
     /// <summary>Handshakes in progress at once: connections whose peer has not yet proved it belongs to the cluster.</summary>
@@ -72,7 +73,7 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, b
         {
             try
             {
-                link = await NodeLink.AcceptAsync(socket, selfNode(), key, handshake.Token).ConfigureAwait(false);
+                link = await NodeLink.AcceptAsync(socket, selfNode(), security, handshake.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is LinkException or SocketException or IOException or OperationCanceledException)
             {
