@@ -45,7 +45,8 @@ public static partial class OmdHost
         if (origins is not null)
         {
             if (nodeId != 0 && nodeId != origins.OwnNode)
-                throw new DaemonStartException($"{config.TlsDirectory}/node.crt names node {origins.OwnNode}, but node.id is {nodeId}");
+                throw new DaemonStartException($"{Path.Join(config.TlsDirectory, "node.crt")} is for node {origins.OwnNode}, but this is node {nodeId}: " +
+                    $"`om ca issue {nodeId} --address {config.Address?.ToString() ?? "ADDRESS"}` makes one for it");
             nodeId = origins.OwnNode;
         }
         var map = File.Exists(config.MapPath) ? ClusterMap.Load(config.MapPath) : null;

@@ -25,11 +25,17 @@ public static class OriginKeysLoader
             return null;
         var keyPath = Path.Join(directory, "node.key");
         var authorityPath = Path.Join(directory, "ca.crt");
-        foreach (var needed in new[] { certificatePath, keyPath, authorityPath })
-            if (!File.Exists(needed))
-                throw new ConfigException($"gossip.origin_signatures = {mode} needs {needed}: issue this node's certificate with `om ca issue`");
-        if ((File.GetUnixFileMode(keyPath) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
-            throw new ConfigException($"{keyPath} is open to group or others: chmod 600 {keyPath}");
+        try
+        {
+            // The same refusals, in the same words, as the node links' own loading of these files (NodeTls).
+            OpenMosix.Cluster.Security.TlsFiles.ReadText(certificatePath, "certificate");
+            OpenMosix.Cluster.Security.TlsFiles.ReadKey(keyPath);
+            OpenMosix.Cluster.Security.TlsFiles.ReadText(authorityPath, "certificate");
+        }
+        catch (OpenMosix.Cluster.Security.CertificateSetupException e)
+        {
+            throw new ConfigException($"{e.Message} (paths.tls_dir)");
+        }
         try
         {
             var authorities = new X509Certificate2Collection();

@@ -30,9 +30,7 @@ public sealed class LinkHandshakeBoundTests
             Poll.Until(() => idle.Count(Closed) >= idle.Count - MigrationListener.MaxHandshakes, MigrationListener.HandshakeTimeout,
                 $"omd to hold at most {MigrationListener.MaxHandshakes} idle connections");
 
-            // Links authenticate with the keyring's oldest secret, as omd reads it at start.
-            var ring = OpenMosix.Cluster.Keys.KeyringText.Parse(await File.ReadAllBytesAsync(cluster.KeyPath, TestContext.Current.CancellationToken));
-            await using var link = await NodeLink.ConnectAsync(endpoint, 2, ring.Secrets[0].Secret.ToArray(), TestContext.Current.CancellationToken);
+            await using var link = await NodeLink.ConnectAsync(endpoint, 2, 1, cluster.Links(2), TestContext.Current.CancellationToken);
 
             Assert.Equal(1, link.PeerNode);
         }

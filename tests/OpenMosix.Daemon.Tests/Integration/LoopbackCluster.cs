@@ -1,3 +1,4 @@
+using OpenMosix.Cluster.Transport;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -66,6 +67,14 @@ public sealed class LoopbackCluster : IDisposable
     public string LogPath(int id) => _dir.File($"n{id}.log");
     public string StateDirectory(int id) => _dir.File($"n{id}.state");
     public string TlsDirectory(int id) => _dir.File($"n{id}.tls");
+
+    /// <summary>What node <paramref name="id"/> of this cluster presents and trusts on node links.</summary>
+    public LinkSecurity Links(int id) =>
+        new(_pki.Node((ushort)id, Address(id)), node => node is >= 1 and <= 8 ? Address(node) : null) { LocalAddress = () => Address(id) };
+
+    /// <summary>gossip.origin_signatures for node <paramref name="id"/> (every node has a certificate, so "auto" signs).</summary>
+    public void SetOriginSignatures(int id, string mode) =>
+        File.WriteAllText(ConfigPath(id), File.ReadAllText(ConfigPath(id)).Replace("[gossip]\n", $"[gossip]\norigin_signatures = \"{mode}\"\n", StringComparison.Ordinal));
 
     /// <summary>Writes a map of the given node ids (one line each).</summary>
     public string WriteMap(IEnumerable<int> ids, string? path = null)
