@@ -57,7 +57,8 @@ public sealed record Announcement(ushort NodeId, IPAddress Address, DateTimeOffs
             reason = "bad-node";
             return false;
         }
-        if (Math.Abs(unixMs - now.ToUnixTimeMilliseconds()) > window.TotalMilliseconds)
+        // In double: a long subtraction wraps for a timestamp near long.MinValue, and Math.Abs of the result can overflow.
+        if (Math.Abs((double)unixMs - now.ToUnixTimeMilliseconds()) > window.TotalMilliseconds)
         {
             reason = "stale";
             return false;

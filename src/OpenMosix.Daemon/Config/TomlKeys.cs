@@ -15,7 +15,16 @@ public static class TomlKeys
     public static IReadOnlyDictionary<string, (object Value, int Line)> Parse(string text, string fileName)
     {
         // The syntax parser validates the whole document (duplicate keys included) and says where the first error is.
-        var syntax = SyntaxParser.Parse(text, fileName, validate: true);
+        DocumentSyntax syntax;
+        try
+        {
+            syntax = SyntaxParser.Parse(text, fileName, validate: true);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "utf32")
+        {
+            // Tomlyn's lexer fails while describing an escape that names no character instead of reporting it.
+            throw new ConfigException($"{fileName}: a \\u or \\U escape names no Unicode character (a surrogate, or beyond U+10FFFF)");
+        }
         if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error) is { } error)
             throw new ConfigException($"{fileName}:{error.Span.Start.Line + 1}: {error.Message.ReplaceLineEndings(" ")}");
         var metadata = new TomlMetadataStore();
