@@ -76,7 +76,10 @@ public sealed class ImageReader : IImageSource, IDisposable
         }
         catch (JsonException e)
         {
-            throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is not {what} ({e.Message})");
+            // The parser's message may quote the offending text, line breaks and all: one line, and not a page of it.
+            var why = e.Message.ReplaceLineEndings(" ");
+            if (why.Length > 240) why = why[..240] + "...";
+            throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is not {what} ({why})");
         }
         if (value is null) throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is empty");
         section.Length = 0;

@@ -22,8 +22,9 @@ public static class TomlKeys
         }
         catch (ArgumentOutOfRangeException e) when (e.ParamName == "utf32")
         {
-            // Tomlyn's lexer fails while describing an escape that names no character instead of reporting it.
-            throw new ConfigException($"{fileName}: a \\u or \\U escape names no Unicode character (a surrogate, or beyond U+10FFFF)");
+            // Tomlyn's lexer fails while describing a backslash escape cut short by the end of the text (the "character"
+            // it names is end-of-file, which no string can show) instead of reporting it.
+            throw new ConfigException($"{fileName}: a string's backslash escape is cut short by the end of the file");
         }
         if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error) is { } error)
             throw new ConfigException($"{fileName}:{error.Span.Start.Line + 1}: {error.Message.ReplaceLineEndings(" ")}");

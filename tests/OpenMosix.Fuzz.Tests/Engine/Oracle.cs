@@ -20,12 +20,12 @@ public static class Oracle
         return null;
     }
 
-    /// <summary>The class of a refusal for the run's summary: its type and message up to the first digit or quote.</summary>
+    /// <summary>The class of a refusal for the run's summary: its type and message with numbers and quoted text
+    /// blanked, cut at 70 characters.</summary>
     public static string Kind(Exception error)
     {
-        var message = error.Message;
-        var cut = message.IndexOfAny(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '\'', '(', ':']);
-        return $"{error.GetType().Name}: {(cut > 0 ? message[..cut] : message)}".TrimEnd();
+        var message = System.Text.RegularExpressions.Regex.Replace(error.Message, @"'[^']*'|\([^)]*\)|0x[0-9a-f]+|[0-9]+", "#");
+        return $"{error.GetType().Name}: {(message.Length > 70 ? message[..70] : message)}";
     }
 
     public static string Hex(byte[] data, int limit = 4096)

@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Checkpoint.Format;
+using OpenMosix.Checkpoint.Image;
+using OpenMosix.Cluster.Discovery;
+using OpenMosix.Daemon.Admin;
+using OpenMosix.Daemon.Config;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Fuzz.Tests.Engine;
+using OpenMosix.Fuzz.Tests.Targets;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Fuzz.Tests;
+
+/// <summary>What fuzzing found, each as the smallest input that showed it and as the corpus file it came from.</summary>
+[Collection(FuzzCollection.Name)]
+public sealed class RegressionTests
+{
+    [Fact]
+    public void An_announcement_dated_long_MinValue_plus_now_is_stale_not_an_overflow()
+    {
+        var packet = new Announcement(3, IPAddress.Parse("10.77.1.3"), ClusterKey.Now).Encode(ClusterKey.Key);
+        BinaryPrimitives.WriteInt64LittleEndian(packet.AsSpan(23), long.MinValue + ClusterKey.Now.ToUnixTimeMilliseconds());
+        packet = ClusterKey.Resign(packet, 16);
+
+        Assert.False(Announcement.TryDecode(packet, ClusterKey.Key, ClusterKey.Now, ClusterKey.Window, out _, out var reason));
+        Assert.Equal("stale", reason);
+        AssertHandled("announcement", "crash-clock-overflow.bin");
+    }
+
+    [Theory]
+    [InlineData("\"\\")]
+    [InlineData("address = \"\\")]
+    public void A_file_that_ends_inside_an_escape_is_a_one_line_config_error(string text)
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse($"[node]\n{text}", "/etc/openmosix/omd.toml"));
+        Assert.Equal("/etc/openmosix/omd.toml: a string's backslash escape is cut short by the end of the file", error.Message);
+        AssertHandled("config", "crash-bad-unicode-escape.toml");
+    }
+
+    [Theory]
+    [InlineData("{\"on\":0,\"among\":null,\"fallback\":false,\"home\":false,\"lock\":false}")]
+    [InlineData("{\"on\":0,\"fallback\":false,\"home\":false,\"lock\":false}")]
+    public void A_run_request_without_its_node_list_is_bad_json_not_a_null_for_the_route(string body)
+    {
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(body, AdminJsonContext.Default.RunRequest));
+        AssertHandled("admin-json", "crash-null-among.json");
+    }
+
+    [Fact]
+    public void A_route_answers_json_that_quotes_a_line_break_with_a_one_line_error()
+    {
+        // Only the JSON is read before the answer, so the route needs none of omd's state.
+        var routes = new AdminRoutes(null!, null!, DateTimeOffset.UtcNow, null!, null!);
+        var body = Encoding.UTF8.GetBytes("{\"speed\": tr\nue}");
+
+        var response = routes.Handle(new HttpRequest("PUT", "/v1/speed", body), new PeerCredentials(1, 0, 0));
+
+        Assert.Equal(400, response.Status);
+        var error = JsonSerializer.Deserialize(response.Body, AdminJsonContext.Default.ErrorReply)!.Error;
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void A_manage_policy_with_a_null_entry_is_refused_before_it_meets_a_process()
+    {
+        Assert.Throws<ArgumentException>(() => new ManagePolicy(["*"], [null!], [], _ => null));
+        Assert.Throws<ArgumentException>(() => new ManagePolicy([], [], ["python3*", null!], _ => null));
+    }
+
+    [Fact]
+    public void Image_metadata_whose_json_error_quotes_a_line_break_is_refused_on_one_line()
+    {
+        var image = ImageSections.Split(Corpus.Load("image").Single(c => c.Name == "valid-process.omi").Data)!;
+        ImageSections.SetPayload(image.Sections[0], Encoding.UTF8.GetBytes("{\"Origin\": tr\nue}"), compress: false);
+
+        var error = Assert.Throws<CorruptImageException>(() => ImageVerifier.Verify(new MemoryStream(image.Seal())));
+
+        Assert.DoesNotContain('\n', error.Message);
+        AssertHandled("image", "crash-json-error-quotes-line-breaks.omi");
+    }
+
+    private static void AssertHandled(string target, string file)
+    {
+        using var fuzz = FuzzTargets.Create(target);
+        var input = Corpus.Load(target).Single(c => c.Name == file).Data;
+        if (FuzzRunner.Replay(fuzz, input, FuzzSettings.FromEnvironment(), out _) is { } finding) Assert.Fail($"{target}/{file}: {finding}");
+    }
+}
