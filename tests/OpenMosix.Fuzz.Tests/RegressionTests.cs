@@ -42,6 +42,17 @@ public sealed class RegressionTests
     }
 
     [Theory]
+    [InlineData("nan")]
+    [InlineData("+nan")]
+    [InlineData("-nan")]
+    public void A_tunable_given_as_nan_is_refused_like_one_out_of_range(string value)
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse($"[balance]\nmargin = {value}\n", "omd.toml"));
+        Assert.Equal("omd.toml:2: balance.margin must be between 0 and 10", error.Message);
+        AssertHandled("config", "crash-nan-tunable.toml");
+    }
+
+    [Theory]
     [InlineData("{\"on\":0,\"among\":null,\"fallback\":false,\"home\":false,\"lock\":false}")]
     [InlineData("{\"on\":0,\"fallback\":false,\"home\":false,\"lock\":false}")]
     public void A_run_request_without_its_node_list_is_bad_json_not_a_null_for_the_route(string body)

@@ -127,7 +127,8 @@ public static class OmdConfigLoader
                 double real => real,
                 _ => throw Error(line, $"{key} must be a number"),
             };
-            if (number < min || number > max)
+            // Written so that nan (which TOML allows) fails it too: every comparison with NaN is false.
+            if (!(number >= min && number <= max))
                 throw Error(line, FormattableString.Invariant($"{key} must be between {min} and {max}"));
             return number;
         }
