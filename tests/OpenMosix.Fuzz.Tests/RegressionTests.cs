@@ -94,6 +94,31 @@ public sealed class RegressionTests
         AssertHandled("image", "crash-json-error-quotes-line-breaks.omi");
     }
 
+    [Fact]
+    public void A_compressed_section_claiming_more_than_lz4_can_expand_is_refused_before_allocating()
+    {
+        var input = Corpus.Load("image").Single(c => c.Name == "crash-lz4-claims-32-mib.omi").Data;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var error = Assert.Throws<CorruptImageException>(() => ImageVerifier.Verify(new MemoryStream(input)));
+
+        Assert.Contains("LZ4 expands at most 255 times", error.Message, StringComparison.Ordinal);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the refusal allocated a megabyte or more");
+    }
+
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(1 << 20)]
+    [InlineData(ImageFormat.MaxPagesPayload)]
+    public void Zeros_the_writer_compresses_stay_within_the_lz4_bound(int length)
+    {
+        var raw = new byte[length];
+        var stored = new byte[K4os.Compression.LZ4.LZ4Codec.MaximumOutputSize(length)];
+        var storedLength = K4os.Compression.LZ4.LZ4Codec.Encode(raw, stored);
+
+        Assert.InRange(length, 0, (long)storedLength * 255 + 255);
+    }
+
     private static void AssertHandled(string target, string file)
     {
         using var fuzz = FuzzTargets.Create(target);
