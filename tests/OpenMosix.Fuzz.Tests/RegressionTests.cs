@@ -106,6 +106,27 @@ public sealed class RegressionTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the refusal allocated a megabyte or more");
     }
 
+    [Fact]
+    public void An_image_file_whose_section_claims_more_than_the_file_holds_is_refused_before_allocating()
+    {
+        var input = Corpus.Load("image").Single(c => c.Name == "crash-raw-section-claims-54-mib.omi").Data;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var error = Assert.Throws<CorruptImageException>(() => ImageVerifier.Verify(new MemoryStream(input)));
+
+        Assert.StartsWith($"image truncated at byte {input.Length}", error.Message, StringComparison.Ordinal);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the refusal allocated a megabyte or more");
+    }
+
+    [Theory]
+    [InlineData("[node]\naddress = \"\\n10.77.3.2\"\n", "omd.toml:2: node.address: '\\n10.77.3.2' is not an IPv4 address")]
+    [InlineData("[node]\n\"a\\nb\" = 1\n", "omd.toml:2: unknown key 'node.a\\nb' (see docs/omd.md for the keys omd knows)")]
+    public void A_config_value_or_key_with_a_line_break_is_shown_escaped_in_a_one_line_error(string text, string message)
+    {
+        Assert.Equal(message, Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml")).Message);
+        AssertHandled("config", "crash-line-break-in-address.toml");
+    }
+
     [Theory]
     [InlineData(4096)]
     [InlineData(1 << 20)]

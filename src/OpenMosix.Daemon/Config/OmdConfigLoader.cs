@@ -182,7 +182,7 @@ public static class OmdConfigLoader
             if (value is not string text) throw Error(line, $"{key} must be a quoted address");
             if (text.Length == 0) return null;
             if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-                throw Error(line, $"{key}: '{text}' is not an IPv4 address");
+                throw Error(line, $"{key}: '{Shown(text)}' is not an IPv4 address");
             return address;
         }
 
@@ -198,7 +198,7 @@ public static class OmdConfigLoader
         {
             foreach (var (key, (_, line)) in values)
                 if (!_used.Contains(key))
-                    throw Error(line, $"unknown key '{key}' (see docs/omd.md for the keys omd knows)");
+                    throw Error(line, $"unknown key '{Shown(key)}' (see docs/omd.md for the keys omd knows)");
         }
 
         private bool TryGet(string key, out object value, out int line)
@@ -214,5 +214,9 @@ public static class OmdConfigLoader
         }
 
         private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {reason}");
+
+        /// <summary>A string or quoted key from the file as it can be shown in a one-line error: "\n" escapes
+        /// stand for its line breaks, as they were written.</summary>
+        private static string Shown(string text) => text.ReplaceLineEndings("\\n");
     }
 }
