@@ -107,6 +107,18 @@ internal sealed class ImageSections
         SetPayload(end, payloadEnd, compress: false);
     }
 
+    /// <summary>A section's header as its fields and payload say (the header checksum is left for <see cref="Seal"/>).</summary>
+    public static byte[] HeaderOf(Section section)
+    {
+        var header = new byte[Header];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, section.Type);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), section.Codec);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), section.RawLength);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), section.Stored.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(16), XxHash3.HashToUInt64(section.Stored));
+        return header;
+    }
+
     /// <summary>The image again, every header and payload checksum correct for what it now holds.</summary>
     public byte[] Seal()
     {
@@ -114,19 +126,10 @@ internal sealed class ImageSections
         var fileHeader = FileHeader.ToArray();
         BinaryPrimitives.WriteUInt64LittleEndian(fileHeader.AsSpan(24), XxHash64.HashToUInt64(fileHeader.AsSpan(0, 24)));
         output.Write(fileHeader);
-        Span<byte> header = stackalloc byte[Header];
         foreach (var section in Sections)
         {
-            if (section.RawHeader is { } raw) raw.CopyTo(header);
-            else
-            {
-                BinaryPrimitives.WriteUInt32LittleEndian(header, section.Type);
-                BinaryPrimitives.WriteUInt32LittleEndian(header[4..], section.Codec);
-                BinaryPrimitives.WriteInt32LittleEndian(header[8..], section.RawLength);
-                BinaryPrimitives.WriteInt32LittleEndian(header[12..], section.Stored.Length);
-                BinaryPrimitives.WriteUInt64LittleEndian(header[16..], XxHash3.HashToUInt64(section.Stored));
-            }
-            BinaryPrimitives.WriteUInt64LittleEndian(header[24..], XxHash64.HashToUInt64(header[..24]));
+            var header = section.RawHeader ?? HeaderOf(section);
+            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(24), XxHash64.HashToUInt64(header.AsSpan(0, 24)));
             output.Write(header);
             output.Write(section.Stored);
         }

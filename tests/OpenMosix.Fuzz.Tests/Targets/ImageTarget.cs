@@ -47,12 +47,7 @@ public sealed class ImageTarget : FuzzTarget
         {
             case 1:
                 // A header field at a limit, with only the header's own checksum made right.
-                var header = new byte[ImageFormat.SectionHeaderSize];
-                BinaryPrimitives.WriteUInt32LittleEndian(header, section.Type);
-                BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), section.Codec);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), section.RawLength);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(12), section.Stored.Length);
-                BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(16), System.IO.Hashing.XxHash3.HashToUInt64(section.Stored));
+                var header = ImageSections.HeaderOf(section);
                 var mutated = mutator.Mutate(header, []);
                 Array.Resize(ref mutated, ImageFormat.SectionHeaderSize);
                 section.RawHeader = mutated;
