@@ -41,6 +41,17 @@ public sealed class RegressionTests
         AssertHandled("config", "crash-bad-unicode-escape.toml");
     }
 
+    [Fact]
+    public void Arrays_nested_past_the_parsers_depth_are_a_config_error()
+    {
+        var text = "[manage]\nusers = " + new string('[', 100) + new string(']', 100) + "\n";
+
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));
+
+        Assert.StartsWith("omd.toml:", error.Message, StringComparison.Ordinal);
+        AssertHandled("config", "crash-deep-arrays.toml");
+    }
+
     [Theory]
     [InlineData("nan")]
     [InlineData("+nan")]

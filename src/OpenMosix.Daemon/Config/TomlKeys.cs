@@ -26,6 +26,11 @@ public static class TomlKeys
             // it names is end-of-file, which no string can show) instead of reporting it.
             throw new ConfigException($"{fileName}: a string's backslash escape is cut short by the end of the file");
         }
+        catch (TomlException e)
+        {
+            // What it throws rather than reports: arrays nested past its depth limit.
+            throw Syntax(e, fileName);
+        }
         if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error) is { } error)
             throw new ConfigException($"{fileName}:{error.Span.Start.Line + 1}: {error.Message.ReplaceLineEndings(" ")}");
         var metadata = new TomlMetadataStore();
@@ -45,7 +50,7 @@ public static class TomlKeys
         }
         catch (TomlException e)
         {
-            throw new ConfigException($"{fileName}:{e.Line ?? 0}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
+            throw Syntax(e, fileName);
         }
         var values = new Dictionary<string, (object, int)>(StringComparer.Ordinal);
         Flatten(root, "", metadata, values);
@@ -69,6 +74,9 @@ public static class TomlKeys
             values[full] = (value, line);
         }
     }
+
+    private static ConfigException Syntax(TomlException e, string fileName) =>
+        new($"{fileName}:{e.Line ?? 0}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
 
     private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 }
