@@ -52,6 +52,15 @@ public sealed class RegressionTests
         AssertHandled("config", "crash-deep-arrays.toml");
     }
 
+    [Fact]
+    public void A_path_holding_a_nul_is_a_config_error()
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse("[paths]\nmap = \"/etc/x\\u0000y\"\n", "omd.toml"));
+
+        Assert.Equal("omd.toml:2: paths.map holds a NUL character, which no path can", error.Message);
+        AssertHandled("config", "crash-nul-in-path.toml");
+    }
+
     [Theory]
     [InlineData("nan")]
     [InlineData("+nan")]

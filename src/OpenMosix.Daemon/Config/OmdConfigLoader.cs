@@ -164,6 +164,8 @@ public static class OmdConfigLoader
         {
             if (allowEmpty && TryGet(key, out var value, out _) && value is "") return "";
             var text = Text(key, fallback);
+            // Path.GetFullPath throws on a NUL; only a value from the file can hold one (a "\u0000" escape).
+            if (text.Contains('\0', StringComparison.Ordinal)) throw Error(values[key].Line, $"{key} holds a NUL character, which no path can");
             var directory = Path.GetDirectoryName(Path.GetFullPath(fileName));
             return Path.IsPathRooted(text) || directory is null ? text : Path.GetFullPath(Path.Join(directory, text));
         }
