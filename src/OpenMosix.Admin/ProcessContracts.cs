@@ -20,7 +20,8 @@ public sealed record ProcessRow(
     string Command,
     int RemotePid,
     int ParentPid = 0,
-    string Origin = "");
+    string Origin = "",
+    double CpuPercent = 0);
 
 public sealed record ProcessList(int Self, IReadOnlyList<ProcessRow> Processes);
 

@@ -1,8 +1,10 @@
 using System.CommandLine.Help;
 using OpenMosix.Cli.Commands;
 using OpenMosix.Cli.Commands.Cluster;
+using OpenMosix.Cli.Commands.Completion;
 using OpenMosix.Cli.Commands.Processes;
 using OpenMosix.Cli.Commands.Lab;
+using OpenMosix.Cli.Commands.Monitor;
 
 namespace OpenMosix.Cli;
 
@@ -31,6 +33,7 @@ internal static class CommandCatalog
         ["fastdecay"] = ["run", "--fast-decay"],
         ["migrate"] = ["migrate"],
         ["mps"] = ["ps"],
+        ["mosmon"] = ["mon"],
     };
 
     /// <summary>
@@ -49,10 +52,13 @@ internal static class CommandCatalog
             ImageCommand.Create(),
             DaemonCommand.Create(),
             StatusCommand.Create(),
+            MonCommand.Create(),
             MosctlCommand.Create(),
             SetpeCommand.Create(),
             ShowmapCommand.Create(),
             KeygenCommand.Create(),
+            KeyCommand.Create(),
+            CaCommand.Create(),
             DiscoverCommand.Create(),
             RunCommand.Create(),
             MigrateCommand.Create(),
@@ -62,6 +68,9 @@ internal static class CommandCatalog
             WhereCommand.Create(),
             LabCommand.Create(),
             SimCommand.Create(),
+            CompletionCommand.Create(),
+            CompleteCommand.Create(),
+            ClassicNamesCommand.Create(),
         };
         root.Add(GlobalOptions.Debug);
         return root;
@@ -77,4 +86,7 @@ internal static class CommandCatalog
             ClassicNames.ContainsKey(invokedAs) ? invokedAs : "run", root);
 
     public static IReadOnlyCollection<string> ClassicProgramNames => ClassicNames.Keys;
+
+    /// <summary>All the `om` words a classic name stands for, options included ("run --home" for runhome); none for om.</summary>
+    public static IReadOnlyList<string> ClassicWords(string invokedAs) => ClassicNames.GetValueOrDefault(invokedAs) ?? [];
 }

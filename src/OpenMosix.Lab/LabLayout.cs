@@ -18,6 +18,8 @@ public sealed class LabLayout(LabName name)
     public string StateFile => Path.Combine(Root, "state.json");
     public string MapFile => Path.Combine(Root, "cluster.map");
     public string KeyFile => Path.Combine(Root, "cluster.key");
+    /// <summary>The lab's own cluster CA (ca.key, ca.crt): each lab trusts only itself.</summary>
+    public string CaDirectory => Path.Combine(Root, "ca");
     /// <summary>A private bind mount of its own that holds the nodes' mount namespace files (nsfs cannot be bound onto a shared mount).</summary>
     public string MountNamespaceDirectory => Path.Combine(Root, "ns");
     public string MountNamespaceFile(int node) => Path.Combine(MountNamespaceDirectory, $"n{node}.mnt");
@@ -27,6 +29,8 @@ public sealed class LabLayout(LabName name)
     public string NodeHostRunDirectory(int node) => Path.Combine(NodeDirectory(node), "run");
     public string NodeHostSocket(int node) => Path.Combine(NodeHostRunDirectory(node), SocketFileName);
     public string NodeConfigFile(int node) => Path.Combine(NodeDirectory(node), "omd.toml");
+    /// <summary>A node's paths.tls_dir: its node.key, node.crt for its id and lab address, and the lab's ca.crt.</summary>
+    public string NodeTlsDirectory(int node) => Path.Combine(NodeDirectory(node), "tls");
     public string NodeDaemonLog(int node) => Path.Combine(NodeDirectory(node), "omd.log");
     public string NodeDiscoverLog(int node) => Path.Combine(NodeDirectory(node), "discover.log");
 

@@ -1,13 +1,15 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using OpenMosix.Cluster.Security;
 using OpenMosix.Lab.State;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Lab;
 
-/// <summary>The files omd reads in a lab: the shared map and key, and each node's omd.toml.</summary>
+/// <summary>The files omd reads in a lab: the shared map and key, the lab's CA and each node's certificate, and each node's omd.toml.</summary>
 public static class NodeFiles
 {
     public const int KeyBytes = 32;
@@ -22,6 +24,19 @@ public static class NodeFiles
         using var handle = Descriptors.Open(layout.KeyFile, WriteOnlyCreateExclusive, Convert.ToInt32("600", 8));
         using var key = new FileStream(handle, FileAccess.Write, 0);
         key.Write(RandomNumberGenerator.GetBytes(KeyBytes));
+        WriteCertificates(layout, state);
+    }
+
+    /// <summary>A CA of the lab's own and a certificate per node for its id and lab address: every lab runs its links over mutual TLS.</summary>
+    private static void WriteCertificates(LabLayout layout, LabState state)
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var ca = CertificateAuthority.Init(layout.CaDirectory, now);
+        foreach (var node in state.Nodes)
+        {
+            using var issued = CertificateAuthority.Issue(layout.CaDirectory, (ushort)node.Id, IPAddress.Parse(node.Address),
+                layout.NodeTlsDirectory(node.Id), now);
+        }
     }
 
     public static void WriteNodeConfig(LabLayout layout, LabState state, NodeState node) =>
@@ -39,6 +54,7 @@ public static class NodeFiles
         // host's own /etc/openmosix.map never leaks into a lab node).
         text.Append(CultureInfo.InvariantCulture, $"map = \"{(state.Discovery ? "" : layout.MapFile)}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"key = \"{layout.KeyFile}\"\n");
+        text.Append(CultureInfo.InvariantCulture, $"tls_dir = \"{layout.NodeTlsDirectory(node.Id)}\"\n");
         text.Append(CultureInfo.InvariantCulture, $"socket = \"{LabLayout.NodeRunDirectory}/{LabLayout.SocketFileName}\"\n");
         // Each node keeps its mosctl switches apart from the host's /var/lib/openmosix and from the other nodes.
         text.Append(CultureInfo.InvariantCulture, $"state_dir = \"{Path.Combine(layout.NodeDirectory(node.Id), "state")}\"\n");
@@ -50,6 +66,10 @@ public static class NodeFiles
         text.Append("[discovery]\n");
         text.Append("interval_ms = 500\n");
         text.Append("forget_after_ms = 4000\n");
+        // A lab is root's cluster on one machine: its tests and the demo move root's processes and nobody's.
+        text.Append("[migration]\n");
+        text.Append("guest_uids = \"1-4294967294\"\n");
+        text.Append("allow_root_guests = true\n");
         text.Append("[balance]\n");
         text.Append(CultureInfo.InvariantCulture, $"enabled = {(state.Balance ? "true" : "false")}\n");
         return text.ToString();

@@ -6,7 +6,7 @@ namespace OpenMosix.Linux;
 /// ptrace requests on one tracee. ptrace is per thread: every call for a tracee must come from the thread that
 /// seized it (the engine's tracer thread).
 /// </summary>
-public static class Ptrace
+public static partial class Ptrace
 {
     private const long PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
         PTRACE_SYSCALL = 24, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
@@ -14,6 +14,9 @@ public static class Ptrace
         PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201;
 
     public const int O_TRACESYSGOOD = 1, O_TRACECLONE = 8, O_EXITKILL = 0x100000;
+    /// <summary>The tracee's seccomp filters do not apply while it is traced with this (root, CONFIG_CHECKPOINT_RESTORE,
+    /// and a tracer not under seccomp itself): calls injected into it are not filtered.</summary>
+    public const int O_SUSPEND_SECCOMP = 0x200000;
     public const int EventStop = 128, EventClone = 3;
     private const int NT_X86_XSTATE = 0x202;
     private const uint PEEKSIGINFO_SHARED = 1;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using OpenMosix.Cli.Tests.Support;
 using OpenMosix.TestSupport;
 
@@ -9,7 +8,7 @@ namespace OpenMosix.Cli.Tests;
 /// speaks under its own name, takes its classic flags, and refuses what it does not know before running anything.
 /// None of these command lines reaches a daemon (OM_SOCKET names a socket nobody listens on).
 /// </summary>
-public sealed partial class ClassicNameTests : IDisposable
+public sealed class ClassicNameTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
@@ -96,6 +95,23 @@ public sealed partial class ClassicNameTests : IDisposable
         Assert.Equal((2, $"om: {contradiction}\n"), (run.ExitCode, run.Stderr));
     }
 
+    [Theory]
+    [InlineData("mosmon")]
+    [InlineData("mosmon", "--mode", "mem")]
+    public void Mosmon_without_a_terminal_says_to_use_once_or_json_in_one_line_and_exits_2(params string[] words)
+    {
+        // CommandRun gives it pipes, not a terminal: the full screen cannot be drawn there.
+        var run = Run(words[0], words[1..]);
+        Assert.Equal((2, "om: mosmon draws on a terminal; for scripts use --once or --json\n"), (run.ExitCode, run.Stderr));
+    }
+
+    [Fact]
+    public void Mosmon_refuses_an_unknown_mode_and_a_silly_interval_in_one_line()
+    {
+        Assert.Equal((2, "om: unknown mode 'cpu': load, speed, mem or util\n"), (Run("mosmon", "--mode", "cpu") is var a ? (a.ExitCode, a.Stderr) : default));
+        Assert.Equal((2, "om: --interval 0: give 0.1 to 3600 seconds\n"), (Run("mosmon", "-i", "0") is var b ? (b.ExitCode, b.Stderr) : default));
+    }
+
     private const string Usage = "[-h|-NODE|-jLIST] [-F] [-l|-L|-k] [-c|-i] [-n|-s|-f] COMMAND [ARG...]";
 
     private Dictionary<string, string> NoDaemon => new() { ["OM_SOCKET"] = _dir.File("none.sock") };
@@ -107,15 +123,6 @@ public sealed partial class ClassicNameTests : IDisposable
         return CommandRun.Run(link, arguments, NoDaemon);
     }
 
-    /// <summary>The names packaging/install.sh links to om.</summary>
-    private static IEnumerable<string> InstallScriptNames()
-    {
-        var script = File.ReadAllText(Path.Join(TestPrograms.RepositoryRoot, "packaging", "install.sh"));
-        var names = InstallLoop().Match(script);
-        Assert.True(names.Success, "packaging/install.sh has no `for name in ...; do ln -sf om` loop");
-        return names.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-    }
-
-    [GeneratedRegex(@"for name in ([a-z ]+); do ln -sf om")]
-    private static partial Regex InstallLoop();
+    /// <summary>The names packaging/install.sh links to om: those om itself lists (PackagingTests checks the links).</summary>
+    private static IEnumerable<string> InstallScriptNames() => OmCommandTree.ClassicNames().Keys;
 }

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Keys;
 
 namespace OpenMosix.Cluster.Tests;
 
 /// <summary>N gossip nodes on an in-memory, lossless network in virtual time (one round per interval).</summary>
 public sealed class GossipConvergenceTests(ITestOutputHelper output)
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(7, 32).Select(i => (byte)i)];
+    private static readonly PacketKeys Keys = TestKeys.Gossip((1, 7));
     private static readonly DateTimeOffset Start = new(2026, 11, 25, 4, 0, 0, TimeSpan.Zero);
 
     /// <summary>Observed worst case over seeds 1-3: N=16 → 4, N=64 → 5, N=256 → 19 rounds (bound 12, 18, 24).</summary>
@@ -40,7 +41,7 @@ public sealed class GossipConvergenceTests(ITestOutputHelper output)
         var nodes = ids.ToDictionary(id => id, id => new GossipNode(
             new LoadVector(id, IPAddress.Parse($"10.2.{id >> 8}.{id & 255}"), NodeState.Alive, 1.0,
                 LoadVector.ReferenceSpeed, 2, 20_000, 4UL << 30, 2UL << 30, NodeFlags.None, 0),
-            ids, Key, OptionsFor(size), random, Start));
+            ids, Keys, OptionsFor(size), random, Start));
         var now = Start;
         for (var round = 0; round < WarmUpRounds; round++)
             now = RunRound(nodes, now);

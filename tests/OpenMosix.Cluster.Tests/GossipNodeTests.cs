@@ -1,11 +1,12 @@
 using System.Net;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Keys;
 
 namespace OpenMosix.Cluster.Tests;
 
 public sealed class GossipNodeTests
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(100, 32).Select(i => (byte)i)];
+    private static readonly PacketKeys Keys = TestKeys.Gossip((1, 100));
     private static readonly DateTimeOffset Start = new(2026, 11, 25, 4, 0, 0, TimeSpan.Zero);
     private static readonly GossipOptions Options = new();
 
@@ -14,7 +15,7 @@ public sealed class GossipNodeTests
         8UL << 30, 4UL << 30, NodeFlags.None, 0);
 
     private static GossipNode Node(ushort id, params ushort[] peers) =>
-        new(Measurements(id), peers, Key, Options, new Random(id), Start);
+        new(Measurements(id), peers, Keys, Options, new Random(id), Start);
 
     /// <summary>Delivers everything <paramref name="from"/> sends this round to <paramref name="to"/>.</summary>
     private static RejectReason? Send(GossipNode from, GossipNode to, DateTimeOffset now)
@@ -154,7 +155,7 @@ public sealed class GossipNodeTests
 
         var (destination, packet) = hub.OnTick(Start.AddSeconds(1))[0];
         var receiver = Node(destination, 1);
-        Assert.Equal(GossipCodec.MaxPacketSize - (GossipCodec.MaxPacketSize - GossipCodec.HeaderSize - GossipCodec.MacSize) % GossipCodec.EntrySize, packet.Length);
+        Assert.Equal(GossipCodec.Overhead + GossipCodec.MaxEntries * GossipCodec.EntrySize, packet.Length);
         Assert.Null(receiver.OnPacket(Start.AddSeconds(1), packet));
         Assert.Equal(GossipCodec.MaxEntries, receiver.Peers(Start.AddSeconds(1)).Count(p => p.NodeId != destination));
         Assert.True(receiver.TryGetPeer(1, Start.AddSeconds(1), out var hubSeen));

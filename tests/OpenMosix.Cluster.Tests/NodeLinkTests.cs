@@ -1,63 +1,154 @@
 using System.Net;
 using System.Net.Sockets;
 using OpenMosix.Cluster.Transport;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cluster.Tests;
 
-public sealed class NodeLinkTests
+/// <summary>Node links between two nodes of one process on loopback: node 3 dials node 7, both at 127.0.0.1 in the map.</summary>
+public sealed class NodeLinkTests : IDisposable
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+    private static readonly IPAddress Here = IPAddress.Loopback;
+    private readonly TestPki _pki = new();
+    private readonly Socket _listener = LinkSockets.Listen();
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Two_nodes_with_the_key_learn_each_others_id_and_exchange_frames_both_ways()
+    public async Task Two_nodes_with_certificates_of_the_cluster_CA_learn_each_others_id_and_exchange_frames_both_ways()
     {
-        using var listener = Listen();
-        var serverSide = AcceptOne(listener, 7, Key);
-        await using var client = await NodeLink.ConnectAsync(Endpoint(listener), 3, Key, TestContext.Current.CancellationToken);
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        await using var client = await Dial(7, _pki.Links(3, Here, Everyone));
         await using var server = await serverSide;
         Assert.Equal((7, 3), (client.PeerNode, server.PeerNode));
 
         var big = new byte[NodeLink.MaxPayload];
         Random.Shared.NextBytes(big);
-        await client.SendAsync(FrameType.Control, "{\"kind\":\"offer\"}"u8.ToArray(), TestContext.Current.CancellationToken);
-        await client.SendAsync(FrameType.Image, big, TestContext.Current.CancellationToken);
-        await server.SendAsync(FrameType.Stdio, new byte[] { 1, (byte)'x' }, TestContext.Current.CancellationToken);
+        await client.SendAsync(FrameType.Control, "{\"kind\":\"offer\"}"u8.ToArray(), Cancel);
+        await client.SendAsync(FrameType.Image, big, Cancel);
+        await server.SendAsync(FrameType.Stdio, new byte[] { 1, (byte)'x' }, Cancel);
 
-        var control = await server.ReceiveAsync(TestContext.Current.CancellationToken);
-        var image = await server.ReceiveAsync(TestContext.Current.CancellationToken);
-        var stdio = await client.ReceiveAsync(TestContext.Current.CancellationToken);
+        var control = await server.ReceiveAsync(Cancel);
+        var image = await server.ReceiveAsync(Cancel);
+        var stdio = await client.ReceiveAsync(Cancel);
         Assert.Equal(FrameType.Control, control!.Value.Type);
         Assert.Equal(big, image!.Value.Payload);
         Assert.Equal(new byte[] { 1, (byte)'x' }, stdio!.Value.Payload);
     }
 
     [Fact]
-    public async Task A_client_without_the_key_is_refused_and_a_server_without_it_is_not_trusted()
+    public async Task A_client_whose_certificate_comes_from_another_CA_is_refused_with_the_reason()
     {
-        using var listener = Listen();
-        var serverSide = AcceptOne(listener, 7, Key);
-        var wrong = new byte[32];
-        var error = await Assert.ThrowsAsync<LinkException>(() => NodeLink.ConnectAsync(Endpoint(listener), 3, wrong, TestContext.Current.CancellationToken));
-        Assert.Contains("does not hold this cluster's key", error.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAnyAsync<Exception>(() => serverSide);
-
-        using var impostor = Listen();
-        var impostorSide = AcceptOne(impostor, 9, wrong);
-        var refused = await Assert.ThrowsAsync<LinkException>(() => NodeLink.ConnectAsync(Endpoint(impostor), 3, Key, TestContext.Current.CancellationToken));
-        Assert.Contains("does not hold this cluster's key", refused.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAnyAsync<Exception>(() => impostorSide);
+        using var foreign = new TestPki();
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        await Assert.ThrowsAsync<LinkException>(() => Dial(7, foreign.Links(3, Here, Everyone, trusted: [foreign.Ca, _pki.Ca])));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => serverSide);
+        Assert.Contains("node 3: its certificate (issued by", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("is not signed by a CA this node trusts", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Garbage_instead_of_a_hello_is_refused()
+    public async Task A_server_whose_certificate_comes_from_another_CA_is_not_trusted()
     {
-        using var listener = Listen();
-        var serverSide = AcceptOne(listener, 7, Key);
+        using var foreign = new TestPki();
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, foreign.Links(7, Here, Everyone, trusted: [foreign.Ca, _pki.Ca]));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => Dial(7, _pki.Links(3, Here, Everyone)));
+        Assert.StartsWith($"link to node 7 at {Endpoint} refused: node 7: its certificate", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("not signed by a CA this node trusts", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Exception>(() => serverSide);
+    }
+
+    [Fact]
+    public async Task A_server_with_a_certificate_for_another_node_id_is_refused_by_the_node_that_dialled()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 8, _pki.Links(8, Here, Everyone));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => Dial(7, _pki.Links(3, Here, Everyone)));
+        Assert.Equal($"link to node 7 at {Endpoint} refused: node 8: its certificate is for node 8, not node 7", refused.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => serverSide);
+    }
+
+    [Fact]
+    public async Task A_client_claiming_another_node_id_than_its_certificate_names_is_refused()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        var client = NodeLink.ConnectAsync(Endpoint, 4, 7, _pki.Links(3, Here, Everyone), Cancel);
+        var refused = await Assert.ThrowsAsync<LinkException>(() => serverSide);
+        Assert.Equal("node 3: it claims to be node 4", refused.Message);
+        await Assert.ThrowsAsync<LinkException>(() => client);
+    }
+
+    [Fact]
+    public async Task A_client_connecting_from_another_address_than_its_node_has_in_the_map_is_refused()
+    {
+        var elsewhere = IPAddress.Parse("127.0.0.2");
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        var client = new LinkSecurity(_pki.Node(3, elsewhere), Everyone) { LocalAddress = () => elsewhere };
+        await Assert.ThrowsAsync<LinkException>(() => Dial(7, client));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => serverSide);
+        Assert.Equal("node 3: it connects from 127.0.0.2, but node 3 is at 127.0.0.1 in the map", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_certificate_bound_to_another_address_than_the_node_has_in_the_map_is_refused()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, IPAddress.Parse("10.9.9.7"), Everyone));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => Dial(7, _pki.Links(3, Here, Everyone)));
+        Assert.EndsWith("node 7: its certificate for node 7 is bound to 10.9.9.7, not to 127.0.0.1", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Exception>(() => serverSide);
+    }
+
+    [Fact]
+    public async Task A_node_that_is_not_in_the_map_is_refused()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, node => node == 7 ? Here : null));
+        await Assert.ThrowsAsync<LinkException>(() => Dial(7, _pki.Links(3, Here, Everyone)));
+        var refused = await Assert.ThrowsAsync<LinkException>(() => serverSide);
+        Assert.Equal("node 3: its certificate is for node 3, which is not in the map", refused.Message);
+    }
+
+    [Fact]
+    public async Task During_a_CA_rotation_a_node_certified_by_the_old_CA_and_one_certified_by_the_new_CA_link_both_ways()
+    {
+        using var next = new TestPki();
+        var cas = new[] { _pki.Ca, next.Ca };
+        var oldNode = _pki.Links(3, Here, Everyone, trusted: cas);
+        var newNode = next.Links(7, Here, Everyone, trusted: cas);
+
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, newNode);
+        await using (var client = await Dial(7, oldNode))
+        await using (var server = await serverSide)
+            Assert.Equal((7, 3), (client.PeerNode, server.PeerNode));
+
+        serverSide = LinkSockets.AcceptOne(_listener, 3, oldNode);
+        await using (var client = await NodeLink.ConnectAsync(Endpoint, 7, 3, newNode, Cancel))
+        await using (var server = await serverSide)
+            Assert.Equal((3, 7), (client.PeerNode, server.PeerNode));
+    }
+
+    [Fact]
+    public async Task Frames_cross_the_wire_encrypted()
+    {
+        var marker = "openMosix process memory, not for the wire"u8.ToArray();
+        using var tap = new WireTap(Endpoint);
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        await using var client = await NodeLink.ConnectAsync(tap.Endpoint, 3, 7, _pki.Links(3, Here, Everyone), Cancel);
+        await using var server = await serverSide;
+        var image = Enumerable.Repeat(marker, 1000).SelectMany(b => b).ToArray();
+        await client.SendAsync(FrameType.Image, image, Cancel);
+        Assert.Equal(image, (await server.ReceiveAsync(Cancel))!.Value.Payload);
+        Assert.True(tap.Seen.Length > image.Length, "everything went through the tap");
+        Assert.Equal(-1, tap.Seen.AsSpan().IndexOf(marker));
+    }
+
+    [Fact]
+    public async Task Garbage_instead_of_a_TLS_handshake_is_refused()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
         using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await raw.ConnectAsync(Endpoint(listener), TestContext.Current.CancellationToken);
-        await raw.SendAsync(new byte[23], TestContext.Current.CancellationToken);
+        await raw.ConnectAsync(Endpoint, Cancel);
+        await raw.SendAsync("OMNL\u0001\u0003\0 and more of an old hello"u8.ToArray(), Cancel);
         var error = await Assert.ThrowsAsync<LinkException>(() => serverSide);
-        Assert.Contains("does not speak the openMosix node protocol", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("TLS failed: ", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,12 +161,12 @@ public sealed class NodeLinkTests
                      ([2, 10, 0, 0, 0, 1, 2], "in the middle of a frame"),
                  })
         {
-            using var listener = Listen();
-            var serverSide = AcceptOne(listener, 7, Key);
-            var client = await NodeLink.ConnectAsync(Endpoint(listener), 3, Key, TestContext.Current.CancellationToken);
+            var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+            var client = await Dial(7, _pki.Links(3, Here, Everyone));
             await using var server = await serverSide;
-            await RawWrite(client, header);
-            var error = await Assert.ThrowsAsync<LinkException>(() => server.ReceiveAsync(TestContext.Current.CancellationToken));
+            await client.WriteRawAsync(header, Cancel);
+            client.Dispose();
+            var error = await Assert.ThrowsAsync<LinkException>(() => server.ReceiveAsync(Cancel));
             Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         }
     }
@@ -83,44 +174,25 @@ public sealed class NodeLinkTests
     [Fact]
     public async Task A_link_closed_between_frames_ends_cleanly()
     {
-        using var listener = Listen();
-        var serverSide = AcceptOne(listener, 7, Key);
-        var client = await NodeLink.ConnectAsync(Endpoint(listener), 3, Key, TestContext.Current.CancellationToken);
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        var client = await Dial(7, _pki.Links(3, Here, Everyone));
         await using var server = await serverSide;
-        await client.SendAsync(FrameType.Control, new byte[] { 1 }, TestContext.Current.CancellationToken);
+        await client.SendAsync(FrameType.Control, new byte[] { 1 }, Cancel);
         client.Dispose();
-        Assert.NotNull(await server.ReceiveAsync(TestContext.Current.CancellationToken));
-        Assert.Null(await server.ReceiveAsync(TestContext.Current.CancellationToken));
+        Assert.NotNull(await server.ReceiveAsync(Cancel));
+        Assert.Null(await server.ReceiveAsync(Cancel));
     }
 
-    // A peer that breaks the framing after a good handshake: raw bytes, then it hangs up.
-    private static async Task RawWrite(NodeLink link, byte[] bytes)
+    public void Dispose()
     {
-        await link.WriteRawAsync(bytes, TestContext.Current.CancellationToken);
-        link.Dispose();
+        _listener.Dispose();
+        _pki.Dispose();
     }
 
-    private static Socket Listen()
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        socket.Listen(4);
-        return socket;
-    }
+    private static IPAddress? Everyone(ushort node) => Here;
 
-    private static IPEndPoint Endpoint(Socket listener) => (IPEndPoint)listener.LocalEndPoint!;
+    private IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndPoint!;
 
-    private static async Task<NodeLink> AcceptOne(Socket listener, ushort self, byte[] key)
-    {
-        var socket = await listener.AcceptAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            return await NodeLink.AcceptAsync(socket, self, key, TestContext.Current.CancellationToken);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    private Task<NodeLink> Dial(ushort node, LinkSecurity security) =>
+        NodeLink.ConnectAsync(Endpoint, 3, node, security, Cancel);
 }

@@ -1,11 +1,8 @@
-using System.Buffers.Binary;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using OpenMosix.Admin;
 using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Image;
-using OpenMosix.Cluster.Discovery;
 using OpenMosix.Daemon.Admin;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Processes;
@@ -19,18 +16,6 @@ namespace OpenMosix.Fuzz.Tests;
 [Collection(FuzzCollection.Name)]
 public sealed class RegressionTests
 {
-    [Fact]
-    public void An_announcement_dated_long_MinValue_plus_now_is_stale_not_an_overflow()
-    {
-        var packet = new Announcement(3, IPAddress.Parse("10.77.1.3"), ClusterKey.Now).Encode(ClusterKey.Key);
-        BinaryPrimitives.WriteInt64LittleEndian(packet.AsSpan(23), long.MinValue + ClusterKey.Now.ToUnixTimeMilliseconds());
-        packet = ClusterKey.Resign(packet, 16);
-
-        Assert.False(Announcement.TryDecode(packet, ClusterKey.Key, ClusterKey.Now, ClusterKey.Window, out _, out var reason));
-        Assert.Equal("stale", reason);
-        AssertHandled("announcement", "crash-clock-overflow.bin");
-    }
-
     [Theory]
     [InlineData("\"\\")]
     [InlineData("address = \"\\")]

@@ -25,6 +25,7 @@ internal static class CantMoveAnalyzer
         if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
         if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
+        PrivilegeReasons.Add(pid, reasons);
 
         SocketTable? sockets = null;
         var descriptors = ProcFs.ReadDescriptors(pid);

@@ -28,7 +28,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // A main thread that has ended cannot be stopped (nor rebuilt around): refused before any seize.
         if (stat.State is 'Z' or 'X' && ProcFs.ReadTasks(pid).Count > 1)
             throw new CantMoveException(new CantMoveReport(pid, ["its main thread has exited while other threads run on"]));
-        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD);
+        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
@@ -125,6 +125,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         ulong brk;
         ThreadSettings mainSettings;
         int membarriers;
+        int dumpable;
         var settings = new Dictionary<int, (ThreadSettings, int)>();
         try
         {
@@ -139,6 +140,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 injector.Call($"getitimer({which})", Getitimer, which, (long)scratch + ItimervalOffset + ItimervalSize * which);
             ProcessMemory.Read(pid, scratch, raw);
             membarriers = MembarrierProbe.Registrations(injector);
+            // 2 (SUID_DUMP_ROOT, set by the kernel on a setuid exec) cannot be set by prctl: 0 is as strict for ptrace.
+            dumpable = injector.Call("prctl(PR_GET_DUMPABLE)", Prctl, PrGetDumpable) == 1 ? 1 : 0;
             var answers = scratch + ThreadAnswersOffset;
             mainSettings = ThreadStateReader.ReadSettings(pid, pid, injector, answers, main: true).Settings;
             foreach (var thread in others)
@@ -189,6 +192,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 Auxv = ProcFs.ReadAuxv(pid),
                 CachedTidAddress = ProcessInspector.FindCachedTid(pid, original.fs_base),
                 MembarrierRegistrations = membarriers,
+                Dumpable = dumpable,
                 RobustListHead = robust.Head,
                 RobustListLength = robust.Length,
             },

@@ -54,7 +54,7 @@ public sealed class PrecopySession : IDisposable
     internal static PrecopySession? Start(int pid, ILogger logger)
     {
         var clock = Stopwatch.StartNew();
-        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD);
+        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
         var original = Ptrace.GetRegs(pid);
         var mask = Ptrace.GetSignalMask(pid);
         SafeFileHandle? descriptor = null;

@@ -9,7 +9,7 @@ namespace OpenMosix.Checkpoint.Dump;
 
 /// <summary>
 /// Reads one stopped thread's own state: what ptrace and /proc show of it, and what only the thread itself can
-/// report (its alternate signal stack, its clear_child_tid), by calls injected into it.
+/// report (its alternate signal stack, its clear_child_tid, its securebits), by calls injected into it.
 /// </summary>
 internal static class ThreadStateReader
 {
@@ -38,6 +38,7 @@ internal static class ThreadStateReader
             ClearChildTid = tidAddress == 0 ? BinaryPrimitives.ReadUInt64LittleEndian(raw[TidAddressOffset..]) : 0,
             SchedulingPolicy = stat.Policy,
             RealtimePriority = stat.RealtimePriority,
+            Privileges = PrivilegeReader.Read(pid, tid, injector),
         }, stat.Nice);
     }
 

@@ -16,8 +16,9 @@ namespace OpenMosix.Checkpoint.Format;
 public static class ImageFormat
 {
     public static ReadOnlySpan<byte> Magic => "OMXIMAGE"u8;
-    /// <summary>2: every thread of the process (version 1 held one). Older images are refused, not half read.</summary>
-    public const uint Version = 2;
+    /// <summary>3: each thread's capabilities, securebits, no_new_privs and seccomp filters, and the dumpable flag (2
+    /// had every thread, 1 one). Older images are refused, not half read: restored, they would lose those limits.</summary>
+    public const uint Version = 3;
     public const int FileHeaderSize = 32;
     public const int SectionHeaderSize = 32;
     public const int RunHeaderSize = 16;

@@ -207,8 +207,8 @@ public sealed class ImageReader : IImageSource, IDisposable
         var version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
         if (BinaryPrimitives.ReadUInt64LittleEndian(header[24..]) != XxHash64.HashToUInt64(header[..24]))
             throw Corrupt.At(0, "file header checksum mismatch");
-        if (version == 1)
-            throw new CorruptImageException($"image format version 1 is from before threads were saved (this om reads version {ImageFormat.Version}): take the checkpoint again");
+        if (version is 1 or 2)
+            throw new CorruptImageException($"image format version {version} is from before {(version == 1 ? "threads" : "privilege limits")} were saved (this om reads version {ImageFormat.Version}): take the checkpoint again");
         if (version != ImageFormat.Version)
             throw new CorruptImageException($"unsupported image format version {version} (this om reads version {ImageFormat.Version})");
         Flags = (ImageFlags)BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);

@@ -40,6 +40,7 @@ internal static class MetadataPresence
         Present(image.Timers, "Timers");
         Present(image.MainThread, "MainThread");
         Present(image.MainThread.Name, "MainThread.Name");
+        Privileges(image.MainThread.Privileges, "MainThread.Privileges");
         Each(image.Threads, "Threads", (thread, path) =>
         {
             Present(thread.GeneralRegisters, path + ".GeneralRegisters");
@@ -47,6 +48,7 @@ internal static class MetadataPresence
             Each(thread.Pending, path + ".Pending", (pending, at) => Present(pending.SigInfo, at + ".SigInfo"));
             Present(thread.Settings, path + ".Settings");
             Present(thread.Settings.Name, path + ".Settings.Name");
+            Privileges(thread.Settings.Privileges, path + ".Settings.Privileges");
         });
         Regions(image.Regions, "Regions");
         Files(image.Files, "Files");
@@ -59,6 +61,12 @@ internal static class MetadataPresence
         Regions(layout.Regions, "layout.Regions");
         Present(layout.Tracked, "layout.Tracked");
         Files(layout.Files, "layout.Files");
+    }
+
+    private static void Privileges(Privileges privileges, string path)
+    {
+        Present(privileges, path);
+        Each(privileges.SeccompFilters, path + ".SeccompFilters", (filter, at) => Present(filter.Program, at + ".Program"));
     }
 
     private static void Regions(List<MemoryRegion> regions, string path) =>

@@ -48,6 +48,7 @@ internal static class MetadataValidator
         foreach (var file in image.Files)
             Require(file.Fd >= 0 && file.Offset >= 0, $"file descriptor {file.Fd} at offset {file.Offset}");
         KernelObjectValidator.Validate(image);
+        PrivilegeValidator.Validate(image);
 
         var previousEnd = 0UL;
         foreach (var region in image.Regions)

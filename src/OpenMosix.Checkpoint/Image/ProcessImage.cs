@@ -103,8 +103,10 @@ public sealed class ProcessAttributes
     public int Nice { get; init; }
     /// <summary>The membarrier(2) MEMBARRIER_CMD_REGISTER_* commands the process had issued (a bit mask).</summary>
     public int MembarrierRegistrations { get; init; }
-    /// <summary>Parent death signal (PR_GET_PDEATHSIG) and the dumpable flag.</summary>
+    /// <summary>Parent death signal (PR_GET_PDEATHSIG).</summary>
     public int ParentDeathSignal { get; init; }
+    /// <summary>PR_GET_DUMPABLE (version 3): 0 keeps its memory and /proc files from its own uid; restored as it was.</summary>
+    public int Dumpable { get; init; }
 }
 
 public sealed class Credentials

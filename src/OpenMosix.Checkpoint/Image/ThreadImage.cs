@@ -37,6 +37,8 @@ public sealed class ThreadSettings
     /// <summary>SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5; and the real-time priority for FIFO/RR.</summary>
     public int SchedulingPolicy { get; init; }
     public int RealtimePriority { get; init; }
+    /// <summary>Its capabilities, securebits, no_new_privs and seccomp filters (version 3).</summary>
+    public Privileges Privileges { get; init; } = new();
 }
 
 /// <summary>A stack_t: where signal handlers that ask for it run. Flags hold SS_AUTODISARM as set; SS_ONSTACK is not kept.</summary>

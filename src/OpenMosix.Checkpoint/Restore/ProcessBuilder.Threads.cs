@@ -106,7 +106,7 @@ internal sealed partial class ProcessBuilder
 
     /// <summary>
     /// rseq, the robust futex list and clear_child_tid belong to a thread and are registered by it; glibc's cached
-    /// tid and the owner ids in robust mutexes it holds follow a tid that changed.
+    /// tid follows a tid that changed (the robust mutexes it holds follow once every thread exists: <see cref="ThreadFinish"/>).
     /// </summary>
     private void RestoreRegistrations(SyscallInjector inThread, int tid, int oldTid, RseqRegistration? rseq,
         ulong robustHead, ulong robustLength, ulong clearChildTid, ulong cachedTidAddress)
@@ -120,11 +120,6 @@ internal sealed partial class ProcessBuilder
             Span<byte> value = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(value, tid);
             ProcessMemory.Write(pid, cachedTidAddress, value);
-        }
-        if (robustHead != 0)
-        {
-            var retargeted = RobustFutexes.Retarget(pid, robustHead, oldTid, tid);
-            if (retargeted > 0) logger.LogDebug("{Count} robust mutexes held by thread {Old} now name it {New}", retargeted, oldTid, tid);
         }
     }
 
@@ -161,18 +156,7 @@ internal sealed partial class ProcessBuilder
         }
     }
 
-    /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all): every thread drops.</summary>
-    public void RestoreThreadCredentials(RestoredThread thread)
-    {
-        var c = image.Attributes.Credentials;
-        // A thread cloned by a main thread that already had them (a process restored by its own user, root's by root).
-        if (ProcessInspector.ReadCredentials(ProcFs.ReadStatus(thread.Tid)) is var now
-            && now.Uid == c.Uid && now.EffectiveUid == c.EffectiveUid && now.SavedUid == c.SavedUid
-            && now.Gid == c.Gid && now.EffectiveGid == c.EffectiveGid && now.SavedGid == c.SavedGid
-            && now.FilesystemUid == c.EffectiveUid && now.FilesystemGid == c.EffectiveGid && now.Groups.SequenceEqual(c.Groups))
-            return;
-        SetGroups(thread.Injector, c);
-        thread.Injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
-        thread.Injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
-    }
+    /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all), as do capabilities,
+    /// securebits and no_new_privs: every thread drops to its own.</summary>
+    public void RestoreThreadCredentials(RestoredThread thread) => DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges);
 }

@@ -307,23 +307,24 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         injector.Raw(Setfsuid, c.FilesystemUid);
     }
 
+    /// <summary>Skipped when the thread has those groups already (a process restored by its own user, who may not
+    /// call setgroups at all).</summary>
     private void SetGroups(SyscallInjector inThread, Credentials c)
     {
+        if (CallerCredentials.SameGroups(ProcFs.ReadStatus(inThread.Pid).Groups, c.Groups)) return;
         var groups = new byte[c.Groups.Count * 4];
         for (var i = 0; i < c.Groups.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(groups.AsSpan(i * 4), c.Groups[i]);
         inThread.Call("setgroups", Setgroups, c.Groups.Count, c.Groups.Count == 0 ? 0 : (long)Put(groups));
     }
 
-    /// <summary>Last, because it can only take privilege away: groups, then gids, then uids.</summary>
-    public void RestoreCredentials()
-    {
-        var c = image.Attributes.Credentials;
-        SetGroups(injector, c);
-        injector.Call("setresgid", Setresgid, c.Gid, c.EffectiveGid, c.SavedGid);
-        injector.Call("setresuid", Setresuid, c.Uid, c.EffectiveUid, c.SavedUid);
-        // Changing ids clears the dumpable flag; the original was dumpable, or it could not have been dumped.
-        injector.Call("prctl(PR_SET_DUMPABLE)", Prctl, PrSetDumpable, 1);
-    }
+    /// <summary>Last, because it can only take privilege away: groups, gids, uids, then capabilities and the rest.</summary>
+    public void RestoreCredentials() => DropTo(injector, pid, image.MainThread.Privileges);
+
+    /// <summary>
+    /// The dumpable flag as it was, once nothing more is read through /proc as the process's user: changing ids
+    /// reset it, and forcing it to 1 would let a process that made itself non-dumpable be read by its uid.
+    /// </summary>
+    public void RestoreDumpable() => injector.Call("prctl(PR_SET_DUMPABLE)", Prctl, PrSetDumpable, image.Attributes.Dumpable);
 
     public void DropTrampoline()
     {

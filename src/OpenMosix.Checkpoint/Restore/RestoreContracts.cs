@@ -18,6 +18,13 @@ public sealed record RestoreOptions(
     /// </summary>
     public Func<ProcessImage, IReadOnlyDictionary<int, int>>? DescriptorsFor { get; init; }
 
+    /// <summary>
+    /// Why the restoring side refuses an image, or null to go on: asked once its metadata is read and checked, before
+    /// anything is built of it (a migration target checks the image's owner against the offer and its guest policy).
+    /// A refusal is an <see cref="ImageRefusedException"/>.
+    /// </summary>
+    public Func<ProcessImage, string?>? Refusal { get; init; }
+
     /// <summary>Leave the rebuilt process stopped under the engine's seize until <c>Thaw</c> (or a kill): a migration
     /// target lets it run only once the home node has committed.</summary>
     public bool KeepFrozen { get; init; }

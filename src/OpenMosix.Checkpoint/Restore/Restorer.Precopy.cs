@@ -66,7 +66,7 @@ internal sealed partial class Restorer
     {
         var total = Stopwatch.StartNew();
         var image = source.ReadMetadata();
-        Validate(image);
+        Validate(image, options);
         if (image.Precopy is not { } delta) throw new RestoreException("the final image of a pre-copy does not say what the rounds carried");
         if (image.Origin.Pid != target.Layout.Pid) throw new RestoreException($"the final image is of process {image.Origin.Pid}, the pre-copy of {target.Layout.Pid}");
         CpuCompatibility.Check(image);

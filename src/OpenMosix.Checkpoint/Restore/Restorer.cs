@@ -32,9 +32,10 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     {
         var total = Stopwatch.StartNew();
         var image = source.ReadMetadata();
-        Validate(image);
+        Validate(image, options);
         if (image.Precopy is not null)
             throw new RestoreException("this image completes a pre-copy and holds only what changed: it can only be restored over the pre-copied process");
+        CallerCredentials.RequireRestorable(image.Attributes.Credentials);
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
         var originalPid = image.Origin.Pid;
@@ -186,8 +187,9 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var total = Stopwatch.StartNew();
         newTrampoline = deputyTrampoline;
         var image = source.ReadMetadata();
-        Validate(image);
+        Validate(image, options);
         CpuCompatibility.Check(image);
+        DeputyPrivileges.Check(pid, image);
 
         var space = new AddressSpace();
         foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
@@ -217,8 +219,9 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         return new RestoredProcess(pid, image.Origin.Pid == pid, image.Origin.Pid, total.Elapsed);
     }
 
-    private static void Validate(ProcessImage image)
+    private static void Validate(ProcessImage image, RestoreOptions options)
     {
+        if (options.Refusal?.Invoke(image) is { } refused) throw new ImageRefusedException(refused);
         if (image.Cpu.GeneralRegisters.Length != UserRegs.Size)
             throw new CorruptImageException($"image registers are {image.Cpu.GeneralRegisters.Length} bytes, expected {UserRegs.Size}");
         if (image.Signals.Actions.Length != 64) throw new CorruptImageException("image must hold 64 signal actions");

@@ -16,42 +16,62 @@ internal static class RobustFutexes
     /// <summary>The kernel walks at most this many entries (ROBUST_LIST_LIMIT); so do we.</summary>
     private const int Limit = 2048;
 
-    /// <summary>Rewrites the mutexes on the list at <paramref name="head"/> held by <paramref name="oldTid"/>; returns how many.
-    /// A list the process corrupted itself is its own business: the walk just stops.</summary>
-    public static int Retarget(int pid, ulong head, int oldTid, int newTid)
+    /// <summary>A robust list to retarget: the thread's list head, its id in the image and its id now.</summary>
+    public readonly record struct Owner(ulong Head, int OldTid, int NewTid);
+
+    private readonly record struct Rewrite(ulong Futex, uint Word, bool Owner, int NewTid);
+
+    /// <summary>
+    /// Rewrites the mutexes on the lists of <paramref name="owners"/> that name their owner's old id; returns how many.
+    /// Every rewrite is decided on the memory as restored before any is made: ids can form chains (a thread given
+    /// the old id of another, which got a third), and a list also names the mutex its thread was about to lock
+    /// (held by someone else), so rewriting one list before reading the next would rename a mutex twice.
+    /// A list the process corrupted itself is its own business: the walk just stops.
+    /// </summary>
+    public static int Retarget(int pid, IEnumerable<Owner> owners)
+    {
+        var rewrites = new Dictionary<ulong, Rewrite>();
+        foreach (var owner in owners.Where(o => o.Head != 0 && o.OldTid != o.NewTid))
+            Plan(pid, owner, rewrites);
+        Span<byte> value = stackalloc byte[4];
+        foreach (var r in rewrites.Values)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(value, r.Word);
+            ProcessMemory.Write(pid, r.Futex, value);
+            if (!r.Owner) continue;
+            BinaryPrimitives.WriteInt32LittleEndian(value, r.NewTid);
+            ProcessMemory.Write(pid, r.Futex + OwnerOffset, value);
+        }
+        return rewrites.Count;
+    }
+
+    private static void Plan(int pid, Owner owner, Dictionary<ulong, Rewrite> rewrites)
     {
         Span<byte> listHead = stackalloc byte[24];
-        if (!ProcessMemory.TryRead(pid, head, listHead)) return 0;
+        if (!ProcessMemory.TryRead(pid, owner.Head, listHead)) return;
         var next = BinaryPrimitives.ReadUInt64LittleEndian(listHead);
         var futexOffset = BinaryPrimitives.ReadInt64LittleEndian(listHead[8..]);
         var pending = BinaryPrimitives.ReadUInt64LittleEndian(listHead[16..]);
-        var count = 0;
         Span<byte> word = stackalloc byte[8];
-        for (var i = 0; next != head && next != 0 && i < Limit; i++)
+        for (var i = 0; next != owner.Head && next != 0 && i < Limit; i++)
         {
-            if (Rewrite(pid, next, futexOffset, oldTid, newTid)) count++;
+            PlanOne(pid, next, futexOffset, owner, rewrites);
             if (!ProcessMemory.TryRead(pid, next, word)) break;
             next = BinaryPrimitives.ReadUInt64LittleEndian(word);
         }
-        // A lock or unlock in progress when the thread stopped: its mutex is named here, maybe not on the list yet.
-        if (pending != 0 && Rewrite(pid, pending, futexOffset, oldTid, newTid)) count++;
-        return count;
+        // A lock or unlock in progress when the thread stopped: its mutex is named here, maybe not on the list yet
+        // (and maybe held by another thread: then its word names that thread, not this one, and is left alone).
+        if (pending != 0) PlanOne(pid, pending, futexOffset, owner, rewrites);
     }
 
-    private static bool Rewrite(int pid, ulong entry, long futexOffset, int oldTid, int newTid)
+    private static void PlanOne(int pid, ulong entry, long futexOffset, Owner owner, Dictionary<ulong, Rewrite> rewrites)
     {
         var futex = (ulong)((long)entry + futexOffset);
         Span<byte> value = stackalloc byte[4];
-        if (!ProcessMemory.TryRead(pid, futex, value)) return false;
+        if (rewrites.ContainsKey(futex) || !ProcessMemory.TryRead(pid, futex, value)) return;
         var word = BinaryPrimitives.ReadUInt32LittleEndian(value);
-        if ((word & TidMask) != (uint)oldTid) return false;
-        BinaryPrimitives.WriteUInt32LittleEndian(value, (word & ~TidMask) | (uint)newTid);
-        ProcessMemory.Write(pid, futex, value);
-        if (ProcessMemory.TryRead(pid, futex + OwnerOffset, value) && BinaryPrimitives.ReadInt32LittleEndian(value) == oldTid)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(value, newTid);
-            ProcessMemory.Write(pid, futex + OwnerOffset, value);
-        }
-        return true;
+        if ((word & TidMask) != (uint)owner.OldTid) return;
+        var ownerNamed = ProcessMemory.TryRead(pid, futex + OwnerOffset, value) && BinaryPrimitives.ReadInt32LittleEndian(value) == owner.OldTid;
+        rewrites[futex] = new Rewrite(futex, (word & ~TidMask) | (uint)owner.NewTid, ownerNamed, owner.NewTid);
     }
 }

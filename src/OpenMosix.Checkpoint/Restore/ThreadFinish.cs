@@ -15,9 +15,13 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
     public void Run(bool detach)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        SuspendSeccomp();
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
+        var robust = RobustFutexes.Retarget(pid, [new(image.Attributes.RobustListHead, image.Origin.Pid, pid),
+            .. threads.Select(t => new RobustFutexes.Owner(t.Image.RobustListHead, t.Image.Tid, t.Tid))]);
+        if (robust > 0) logger.LogDebug("Process {Pid}: {Count} robust mutexes renamed for changed thread ids", pid, robust);
         var moved = threads.Where(t => t.Tid != t.Image.Tid).ToDictionary(t => t.Image.Tid, t => t.Tid);
         if (moved.Count > 0)
         {
@@ -29,6 +33,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         var set = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadCredentials(thread);
         build.RestoreCredentials();
+        build.RestoreSeccomp(threads);
+        build.RestoreDumpable();
         logger.LogDebug("Process {Pid}: {Threads} threads made in {Made:F2} ms, set up in {Set:F2} ms, credentials in {Credentials:F2} ms",
             pid, threads.Count, made.TotalMilliseconds, (set - made).TotalMilliseconds, (clock.Elapsed - set).TotalMilliseconds);
         build.DropTrampoline();
@@ -50,5 +56,24 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         if (!detach) return;
         foreach (var thread in threads) Ptrace.Detach(thread.Tid);
         Ptrace.Detach(pid);
+    }
+
+    /// <summary>
+    /// A process with seccomp filters gets them last, but a few calls are still injected after them (the dumpable
+    /// flag, the trampoline's unmapping) and a filter may forbid those: its filters are suspended while it is traced
+    /// (threads cloned from here on inherit the option). That needs a root restorer not under seccomp itself.
+    /// </summary>
+    private void SuspendSeccomp()
+    {
+        if (image.MainThread.Privileges.SeccompFilters.Count == 0 && image.Threads.All(t => t.Settings.Privileges.SeccompFilters.Count == 0)) return;
+        traceOptions |= Ptrace.O_SUSPEND_SECCOMP;
+        try
+        {
+            Ptrace.SetOptions(pid, traceOptions);
+        }
+        catch (SyscallException e)
+        {
+            throw new RestoreException($"the process runs under seccomp filters, which only a root restorer not under seccomp itself can install again ({e.Message})");
+        }
     }
 }

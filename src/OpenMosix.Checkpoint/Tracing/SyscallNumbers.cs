@@ -22,4 +22,9 @@ internal static class SyscallNumbers
     public const long MremapMayMove = 1, MremapFixed = 2;
     public const long AtFdCwd = -100;
     public const long PrSetPdeathsig = 1, PrSetDumpable = 4, PrSetName = 15;
+    // Privileges: capabilities, securebits, no_new_privs, seccomp.
+    public const long Capset = 126, Seccomp = 317;
+    public const long PrGetDumpable = 3, PrCapbsetDrop = 24, PrGetSecurebits = 27, PrSetSecurebits = 28, PrSetNoNewPrivs = 38, PrCapAmbient = 47;
+    public const long PrCapAmbientRaise = 2, PrCapAmbientClearAll = 4;
+    public const long SeccompSetModeFilter = 1, SeccompFilterFlagTsync = 1, SeccompFilterFlagLog = 2;
 }

@@ -37,16 +37,12 @@ internal static class CheckpointCommand
         using var engine = new CheckpointEngine(loggers);
         var toStdout = output == "-";
         DumpResult result;
-        try
+        using (var file = toStdout ? null : ImageFileTarget.Create(output, pid))
         {
-            using var stream = toStdout ? Console.OpenStandardOutput() : new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 0);
-            using var writer = new ImageWriter(stream, new ImageWriterOptions(Compress: compress));
-            result = engine.Checkpoint(pid, writer, new DumpOptions(kill ? AfterDump.Kill : AfterDump.Resume));
-        }
-        catch
-        {
-            if (!toStdout) File.Delete(output);
-            throw;
+            using var stream = file?.Stream ?? Console.OpenStandardOutput();
+            using (var writer = new ImageWriter(stream, new ImageWriterOptions(Compress: compress, LeaveOpen: true)))
+                result = engine.Checkpoint(pid, writer, new DumpOptions(kill ? AfterDump.Kill : AfterDump.Resume));
+            file?.Commit();
         }
         if (json)
         {

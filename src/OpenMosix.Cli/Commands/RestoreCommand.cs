@@ -42,8 +42,7 @@ internal static class RestoreCommand
             using var reader = new ImageReader(file);
             restored = engine.Restore(reader, new RestoreOptions());
         }
-        if (!restored.SamePidAsOriginal)
-            Console.Error.WriteLine($"om: PID {restored.OriginalPid} is taken here; the process runs as PID {restored.Pid}");
+        if (!restored.SamePidAsOriginal) Console.Error.WriteLine(PidChanged(restored));
         if (detach)
         {
             Console.WriteLine(restored.Pid);
@@ -52,6 +51,13 @@ internal static class RestoreCommand
         using var forwarding = ForwardSignals(restored.Pid);
         return engine.WaitForExit(restored).ShellCode;
     }
+
+    /// <summary>Why the process has a new PID: another process holds its old one, or asking for a PID needs privilege
+    /// (CAP_CHECKPOINT_RESTORE, for ns_last_pid) that a normal user's om has not.</summary>
+    private static string PidChanged(RestoredProcess restored) =>
+        Signals.Exists(restored.OriginalPid) || Environment.IsPrivilegedProcess
+            ? $"om: PID {restored.OriginalPid} is taken here; the process runs as PID {restored.Pid}"
+            : $"om: PID {restored.OriginalPid} can only be asked for by root (CAP_CHECKPOINT_RESTORE); the process runs as PID {restored.Pid}";
 
     /// <summary>
     /// While om waits, it stands in for the restored process: a SIGTERM sent to om is passed on. Terminal signals

@@ -1,5 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using OpenMosix.Cluster.Gossip.Origins;
+using OpenMosix.Cluster.Keys;
 
 namespace OpenMosix.Cluster.Gossip;
 
@@ -10,8 +13,14 @@ namespace OpenMosix.Cluster.Gossip;
 /// </summary>
 public sealed class GossipNode
 {
+    /// <summary>A signing node sends its certificate every this many rounds (docs/gossip.md, origin signatures).</summary>
+    public const int CertificateEveryRounds = 4;
+
     private GossipOptions _options;
-    private readonly byte[] _key;
+    private PacketKeys _keys;
+    private readonly IOriginKeys? _origins;
+    /// <summary>Random per run, part of every nonce: see docs/gossip.md (nonces).</summary>
+    private readonly ushort _salt = (ushort)RandomNumberGenerator.GetInt32(ushort.MaxValue + 1);
     private readonly Random _random;
     private readonly ReplayGuard _guard;
     private readonly Dictionary<ushort, PeerEntry> _table = [];
@@ -21,26 +30,36 @@ public sealed class GossipNode
     private readonly long[] _rejected = new long[Enum.GetValues<RejectReason>().Length];
     private DateTimeOffset _now;
     private ulong _sequence;
+    private long _round;
     private LoadVector _self;
+    private byte[]? _selfSignature;
+    private ulong _signedVersion;
 
     /// <param name="self">This node's first vector; its version is replaced.</param>
     /// <param name="peers">Node ids to gossip to before anything was heard (usually every node of the map).</param>
-    public GossipNode(LoadVector self, IEnumerable<ushort> peers, ReadOnlySpan<byte> key, GossipOptions options,
-        Random random, DateTimeOffset now)
+    /// <param name="keys">The keyring's gossip keys; the node does not own them (see <see cref="UseKeys"/>).</param>
+    /// <param name="origins">When given, this node signs its own entries and accepts only entries signed by their
+    /// origin; when null, entries go unsigned and signatures are not checked.</param>
+    public GossipNode(LoadVector self, IEnumerable<ushort> peers, PacketKeys keys, GossipOptions options,
+        Random random, DateTimeOffset now, IOriginKeys? origins = null)
     {
         ArgumentNullException.ThrowIfNull(self);
+        ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (key.Length < GossipCodec.MinKeySize)
-            throw new ArgumentException($"the cluster key must be at least {GossipCodec.MinKeySize} bytes", nameof(key));
+        if (origins is not null && origins.OwnNode != self.NodeId)
+            throw new ArgumentException($"the certificate names node {origins.OwnNode}, this node is {self.NodeId}", nameof(origins));
+        if (origins is not null && GossipCodec.SignedEntriesBeside(origins.OwnCertificate.Length) < 1)
+            throw new ArgumentException($"a {origins.OwnCertificate.Length}-byte certificate leaves no room in a gossip packet", nameof(origins));
         _options = options;
-        _key = key.ToArray();
+        _keys = keys;
+        _origins = origins;
         _random = random;
         _now = now;
         _guard = new ReplayGuard(options.ReplayWindow, () => _now);
         // Start sequence and version from the wall clock so a restarted node is not taken for a replayer and its
         // new vectors are not outranked by the ones the cluster remembers from before the restart.
-        var epoch = (ulong)Math.Max(0, now.ToUnixTimeMilliseconds()) << 10;
+        var epoch = ClockVersion(now);
         _sequence = epoch;
         _self = self with { State = NodeState.Alive, Version = epoch };
         foreach (var peer in peers)
@@ -48,6 +67,19 @@ public sealed class GossipNode
     }
 
     public ushort Id => _self.NodeId;
+
+    /// <summary>Whether this node signs its entries and requires signatures on everyone's.</summary>
+    public bool SignsOrigins => _origins is not null;
+
+    /// <summary>
+    /// Sends under, and accepts, the keys of a new keyring from now on (a rotation). Sequences and the replay guard
+    /// carry on: they belong to the senders, not to keys. The caller keeps owning the keys and disposes the old ones.
+    /// </summary>
+    public void UseKeys(PacketKeys keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _keys = keys;
+    }
 
     /// <summary>The timing in force (suspect and dead times, fanout).</summary>
     public GossipOptions Options => _options;
@@ -103,19 +135,41 @@ public sealed class GossipNode
     public void UpdateSelf(LoadVector vector)
     {
         ArgumentNullException.ThrowIfNull(vector);
-        _self = vector with { NodeId = Id, State = NodeState.Alive, Version = _self.Version + 1 };
+        _self = vector with { NodeId = Id, State = NodeState.Alive, Version = NextVersion() };
     }
+
+    /// <summary>
+    /// A version for a new vector of this node: above the last, and never below the clock's (unix ms × 1024), so a
+    /// restarted node starts above everything its previous run sent and a version claimed ahead of the clock is
+    /// overtaken once the clock gets there. At unix ms × 1024 a u64 lasts until the year 2540: it never wraps.
+    /// </summary>
+    private ulong NextVersion() => Math.Max(_self.Version + 1, ClockVersion(_now));
+
+    private static ulong ClockVersion(DateTimeOffset time) => (ulong)Math.Max(0, time.ToUnixTimeMilliseconds()) << 10;
+
+    /// <summary>
+    /// The highest version any honest node can have sent by <paramref name="now"/>: its clock (within the replay
+    /// window of ours) plus the bumps within one millisecond. Anything above is refused, so no entry can push a
+    /// version to the end of its range.
+    /// </summary>
+    private ulong VersionCeiling(DateTimeOffset now) => ClockVersion(now + _guard.Window) | 0x3FF;
 
     /// <summary>One gossip round: a heartbeat, then the freshest entries to <c>fanout</c> random peers.</summary>
     public IReadOnlyList<(ushort Destination, byte[] Packet)> OnTick(DateTimeOffset now)
     {
         _now = now;
-        _self = _self with { Version = _self.Version + 1 };
-        var entries = FreshestWindow(now);
+        _self = _self with { Version = NextVersion() };
+        var certificate = _origins is not null && _round++ % CertificateEveryRounds == 0
+            ? _origins.OwnCertificate.Span : [];
+        var capacity = _origins is null ? GossipCodec.MaxEntries : GossipCodec.SignedEntriesBeside(certificate.Length);
+        var window = FreshestWindow(now, capacity);
+        var entries = window.ConvertAll(w => w.Vector);
+        var signatures = _origins is null ? null : window.ConvertAll(w => w.Signature!);
         var targets = PickTargets();
         var packets = new List<(ushort, byte[])>(targets.Count);
         foreach (var target in targets)
-            packets.Add((target, GossipCodec.Encode(Id, ++_sequence, now, entries, _key)));
+            packets.Add((target, GossipCodec.Encode(new PacketHeader(Id, _salt, ++_sequence), now, entries, signatures,
+                certificate, _keys)));
         return packets;
     }
 
@@ -123,19 +177,61 @@ public sealed class GossipNode
     public RejectReason? OnPacket(DateTimeOffset now, ReadOnlySpan<byte> data)
     {
         _now = now;
-        if (!GossipCodec.TryDecode(data, _key, _guard, out var packet, out var reason))
+        if (!GossipCodec.TryDecode(data, _keys, _guard, out var packet, out var reason))
+            return Count(reason);
+        if (_origins is not null && !packet.IsSigned)
+            return Count(RejectReason.Unsigned);
+        if (_origins is not null && packet.Certificate is { } certificate && !_origins.Learn(packet.Sender, certificate))
+            return Count(RejectReason.BadCertificate);
+        var ceiling = VersionCeiling(now);
+        var vouched = _origins is null;
+        for (var i = 0; i < packet.Entries.Length; i++)
         {
-            _rejected[(int)reason]++;
-            return reason;
+            var entry = packet.Entries[i];
+            var signature = packet.IsSigned ? packet.Signatures[i] : null;
+            if (entry.Version > ceiling)
+            {
+                Count(RejectReason.FutureVersion);
+                continue;
+            }
+            if (_origins is not null)
+            {
+                // Only what would change something is worth an ECDSA check, except the sender's own entry: it proves
+                // the sender alive below.
+                var fromSender = entry.NodeId == packet.Sender;
+                if (!fromSender && !IsNewer(entry))
+                    continue;
+                if (!_origins.Knows(entry.NodeId))
+                {
+                    Count(RejectReason.UnknownOrigin);
+                    continue;
+                }
+                if (!_origins.Verify(entry.NodeId, GossipEntryCodec.SignedBytes(entry), signature))
+                {
+                    Count(RejectReason.BadSignature);
+                    continue;
+                }
+                vouched |= fromSender;
+            }
+            Merge(entry, signature, now);
         }
-        foreach (var entry in packet.Entries)
-            Merge(entry, now);
-        // Hearing from a node directly proves it is alive, whatever its entry says.
-        if (packet.Sender != Id && _table.TryGetValue(packet.Sender, out var sender))
+        // Hearing from a node directly proves it is alive, whatever its entry says; with origin signatures, only
+        // when the packet carries the sender's own signed entry (the sender id in the header is any key holder's word).
+        if (vouched && packet.Sender != Id && _table.TryGetValue(packet.Sender, out var sender))
             sender.LastUpdate = now;
         AddPeer(packet.Sender);
         return null;
     }
+
+    private RejectReason Count(RejectReason reason)
+    {
+        _rejected[(int)reason]++;
+        return reason;
+    }
+
+    private bool IsNewer(LoadVector entry) =>
+        entry.NodeId == Id ? entry.Version >= _self.Version
+        : !_table.TryGetValue(entry.NodeId, out var known) || entry.Version > known.Vector.Version;
 
     /// <summary>The current view, self included, in node id order, with states as of <paramref name="now"/>.</summary>
     public IReadOnlyList<PeerStatus> Peers(DateTimeOffset now)
@@ -182,7 +278,7 @@ public sealed class GossipNode
     public ImmutableDictionary<RejectReason, long> RejectedCounts =>
         Enum.GetValues<RejectReason>().ToImmutableDictionary(reason => reason, reason => _rejected[(int)reason]);
 
-    private void Merge(LoadVector entry, DateTimeOffset now)
+    private void Merge(LoadVector entry, byte[]? signature, DateTimeOffset now)
     {
         if (entry.NodeId == Id)
         {
@@ -200,27 +296,28 @@ public sealed class GossipNode
             if (!SameMeasurements(known.Vector, entry))
                 known.TimesSent = 0;
             known.Vector = entry;
+            known.Signature = signature;
             known.LastUpdate = now;
         }
         else
         {
-            _table[entry.NodeId] = new PeerEntry(entry, now);
+            _table[entry.NodeId] = new PeerEntry(entry, now) { Signature = signature };
             AddPeer(entry.NodeId);
         }
     }
 
-    private List<LoadVector> FreshestWindow(DateTimeOffset now)
+    private List<(LoadVector Vector, byte[]? Signature)> FreshestWindow(DateTimeOffset now, int capacity)
     {
-        var window = new List<LoadVector>(GossipCodec.MaxEntries) { _self };
+        var window = new List<(LoadVector, byte[]?)>(capacity) { (_self, SelfSignature()) };
         // News first: the changes this node has passed on least often, newest arrivals breaking ties, so a change
         // spreads like a rumour; heartbeats ride along in the remaining room. Dead entries stay in the table for
         // status but are not spread. One pass keeping the best few (not a sort of the table): at 10,000 peers this
         // runs every second on every node.
-        var chosen = new PeerEntry[GossipCodec.MaxEntries - 1];
+        var chosen = new PeerEntry[capacity - 1];
         var count = 0;
         foreach (var entry in _table.Values)
         {
-            if (StateFor(now - entry.LastUpdate) == NodeState.Dead)
+            if (StateFor(now - entry.LastUpdate) == NodeState.Dead || (_origins is not null && entry.Signature is null))
                 continue;
             if (count == chosen.Length && !SendsBefore(entry, chosen[count - 1]))
                 continue;
@@ -236,9 +333,22 @@ public sealed class GossipNode
         {
             var entry = chosen[i];
             entry.TimesSent++;
-            window.Add(entry.Vector with { State = StateFor(now - entry.LastUpdate) });
+            window.Add((entry.Vector with { State = StateFor(now - entry.LastUpdate) }, entry.Signature));
         }
         return window;
+    }
+
+    /// <summary>This node's signature of its current vector, made once per version.</summary>
+    private byte[]? SelfSignature()
+    {
+        if (_origins is null)
+            return null;
+        if (_selfSignature is null || _signedVersion != _self.Version)
+        {
+            _selfSignature = _origins.Sign(GossipEntryCodec.SignedBytes(_self));
+            _signedVersion = _self.Version;
+        }
+        return _selfSignature;
     }
 
     private static bool SendsBefore(PeerEntry a, PeerEntry b) =>
@@ -276,6 +386,8 @@ public sealed class GossipNode
     {
         public LoadVector Vector { get; set; } = vector;
         public DateTimeOffset LastUpdate { get; set; } = lastUpdate;
+        /// <summary>The origin's signature of <see cref="Vector"/>, relayed with it; null when unsigned.</summary>
+        public byte[]? Signature { get; set; }
         /// <summary>Rounds this version went out in; reset when a newer version arrives.</summary>
         public int TimesSent { get; set; }
     }

@@ -15,6 +15,20 @@ public sealed record GossipOptions
     public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Entries one packet carries on average, the sender's own included: <see cref="GossipCodec.MaxEntries"/>
+    /// unsigned, fewer with origin signatures (<see cref="SignedWindow"/>). Only the timeout scaling reads it.
+    /// </summary>
+    public int WindowEntries { get; init; } = GossipCodec.MaxEntries;
+
+    /// <summary>
+    /// The average window of a signing node whose certificate has <paramref name="certificateLength"/> bytes: full
+    /// signed packets, and a smaller one every <see cref="GossipNode.CertificateEveryRounds"/> rounds.
+    /// </summary>
+    public static int SignedWindow(int certificateLength) =>
+        Math.Max(2, ((GossipNode.CertificateEveryRounds - 1) * GossipCodec.MaxSignedEntries
+            + GossipCodec.SignedEntriesBeside(certificateLength)) / GossipNode.CertificateEveryRounds);
+
+    /// <summary>
     /// How long the whole cluster may run, on average, before one live node is wrongly suspected by one peer. The
     /// scaled timeouts are chosen against this horizon.
     /// </summary>
@@ -30,7 +44,7 @@ public sealed record GossipOptions
     /// The options for a cluster of <paramref name="nodeCount"/> nodes: the configured timeouts are minimums, raised
     /// (both by the same factor) so that a live node is not suspected within <see cref="FalseSuspicionHorizon"/>.
     /// A node learns that a peer is alive only when a newer vector of it arrives, and a round delivers only about
-    /// fanout × (MaxEntries − 1) vectors to each node, so beyond a few dozen nodes an entry's age is roughly
+    /// fanout × (WindowEntries − 1) vectors to each node, so beyond a few dozen nodes an entry's age is roughly
     /// exponential with a mean of N / (fanout × 17) rounds and the suspect timeout must grow like N log N.
     /// Pure; the daemon calls it whenever the node count changes. See docs/gossip.md.
     /// </summary>
@@ -48,7 +62,7 @@ public sealed record GossipOptions
     /// <summary>
     /// Probability that, in one round, a given node receives at least one vector of a given other node: each of the
     /// other N − 1 nodes sends to it with probability fanout / (N − 1) and includes that vector with probability
-    /// min(1, (MaxEntries − 1) / (N − 2)); the node itself always leads its own packets.
+    /// min(1, (WindowEntries − 1) / (N − 2)); the node itself always leads its own packets.
     /// </summary>
     public double RefreshProbabilityPerRound(int nodeCount)
     {
@@ -57,7 +71,7 @@ public sealed record GossipOptions
             return 1.0;
         var others = nodeCount - 1;
         var reach = (double)Fanout / others;
-        var relayed = Math.Min(1.0, (GossipCodec.MaxEntries - 1.0) / Math.Max(1, others - 1));
+        var relayed = Math.Min(1.0, (WindowEntries - 1.0) / Math.Max(1, others - 1));
         var missed = (1 - reach) * Math.Pow(1 - (reach * relayed), others - 1);
         return 1 - missed;
     }
@@ -86,6 +100,8 @@ public sealed record GossipOptions
             throw new ArgumentOutOfRangeException(nameof(Fanout), "fanout must be at least 1");
         if (SuspectAfter <= TimeSpan.Zero || DeadAfter <= SuspectAfter)
             throw new ArgumentOutOfRangeException(nameof(DeadAfter), "need 0 < SuspectAfter < DeadAfter");
+        if (WindowEntries < 2 || WindowEntries > GossipCodec.MaxEntries)
+            throw new ArgumentOutOfRangeException(nameof(WindowEntries), $"a window holds 2 to {GossipCodec.MaxEntries} entries");
         if (ReplayWindow <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(ReplayWindow), "the replay window must be positive");
     }

@@ -1,124 +1,171 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using System.Security.Authentication;
 
 namespace OpenMosix.Cluster.Transport;
 
 /// <summary>
-/// A TCP connection between two omds that both proved they hold the cluster key, carrying frames
-/// (<c>type u8 | length u32 | payload</c>, at most <see cref="MaxPayload"/> bytes). The handshake: the client sends
-/// "OMNL", version, its node id and a fresh nonce; the server answers the same with its own nonce and an HMAC over
-/// both hellos; the client answers with its HMAC. Either side that sees a wrong MAC hangs up, so a node without the
-/// key learns nothing and can send nothing. Writes are serialised; one reader at a time.
+/// A TLS 1.3 connection between two omds that authenticated each other with their node certificates
+/// (<see cref="LinkSecurity"/>), carrying frames (<c>type u8 | length u32 | payload</c>, at most
+/// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends "OMNL", the protocol version and its
+/// node id, and the server answers the same; each side refuses a peer whose claimed id is not the one its
+/// certificate names. Everything after the TCP handshake is encrypted and authenticated by TLS, so nobody on the path
+/// reads a process's memory or slips a frame in. Writes are serialised; one reader at a time.
 /// </summary>
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    public const byte ProtocolVersion = 1;
-    private const int HelloSize = 4 + 1 + 2 + 16, MacSize = 32;
+    public const byte ProtocolVersion = 2;
+    private const int HelloSize = 4 + 1 + 2, HeaderSize = 5;
+    /// <summary>Smaller frames go out as one TLS record with their header; larger ones are not copied for it.</summary>
+    private const int CoalesceBelow = 16 * 1024;
+    /// <summary>Bytes of TLS records gathered for one read or write of the socket.</summary>
+    private const int SocketBuffer = 256 * 1024;
     private static ReadOnlySpan<byte> Magic => "OMNL"u8;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly byte[] _header = new byte[5];
+    private readonly byte[] _header = new byte[HeaderSize];
+    private readonly byte[] _sendHeader = new byte[HeaderSize];
 
-    private NodeLink(Socket socket, ushort peer)
+    private NodeLink(Stream stream, ushort peer, IPAddress remote)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         PeerNode = peer;
-        RemoteAddress = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+        RemoteAddress = remote;
     }
 
-    /// <summary>The node id the other side claimed (and proved it belongs to the cluster).</summary>
+    /// <summary>The other node's id: named by its certificate, claimed in its hello, and at its address in the map.</summary>
     public ushort PeerNode { get; }
     public IPAddress RemoteAddress { get; }
 
-    public static async Task<NodeLink> ConnectAsync(IPEndPoint endpoint, ushort selfNode, byte[] key, CancellationToken cancel)
+    /// <summary>Connects to node <paramref name="peerNode"/> at <paramref name="endpoint"/>; refused unless it proves to be that node.</summary>
+    public static async Task<NodeLink> ConnectAsync(IPEndPoint endpoint, ushort selfNode, ushort peerNode, LinkSecurity security,
+        CancellationToken cancel)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(security);
+        var who = $"node {peerNode} at {endpoint}";
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? tls = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(HandshakeTimeout);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(HandshakeTimeout);
             try
             {
+                if (security.LocalAddress() is { } local) socket.Bind(new IPEndPoint(local, 0));
                 await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
-                throw new LinkException($"cannot connect to {endpoint}: {e.Message}", e);
+                throw new LinkException($"cannot connect to {who}: {e.Message}", e);
             }
-            var client = Hello(selfNode);
-            await socket.SendAsync(client, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            var reply = await ReceiveExactly(socket, HelloSize + MacSize, timeout.Token).ConfigureAwait(false);
-            var server = reply.AsSpan(0, HelloSize).ToArray();
-            var peer = CheckHello(server, endpoint.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(reply.AsSpan(HelloSize), Mac(key, "server", client, server)))
-                throw new LinkException($"{endpoint} does not hold this cluster's key");
-            await socket.SendAsync(Mac(key, "client", client, server), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            return new NodeLink(socket, peer);
+            var wire = Wire(socket);
+            tls = new SslStream(wire);
+            var check = security.Check(endpoint, peerNode);
+            try
+            {
+                await tls.AuthenticateAsClientAsync(security.ClientOptions(check), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException)
+            {
+                throw new LinkException(check.Problem is { } problem ? $"link to {who} refused: {problem}" : $"TLS with {who} failed: {e.Message}", e);
+            }
+            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
+            // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
+            // shows here, as an alert or a hang-up instead of its hello.
+            var claimed = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
+            if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
+            return new NodeLink(tls, peerNode, endpoint.Address);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            socket.Dispose();
-            throw new LinkException($"{endpoint} did not complete the handshake within {HandshakeTimeout.TotalSeconds:F0} s");
+            Close(tls, socket);
+            throw new LinkException($"{who} did not complete the handshake within {HandshakeTimeout.TotalSeconds:F0} s");
         }
         catch
         {
-            socket.Dispose();
+            Close(tls, socket);
             throw;
         }
     }
 
-    /// <summary>Runs the server side of the handshake on an accepted socket.</summary>
-    public static async Task<NodeLink> AcceptAsync(Socket socket, ushort selfNode, byte[] key, CancellationToken cancel)
+    /// <summary>Runs the server side of the handshake on an accepted socket (which the link then owns, or which is closed).</summary>
+    public static async Task<NodeLink> AcceptAsync(Socket socket, ushort selfNode, LinkSecurity security, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(security);
         socket.NoDelay = true;
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        var from = remote.ToString();
+        var wire = Wire(socket);
+        var tls = new SslStream(wire);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(HandshakeTimeout);
-        var from = socket.RemoteEndPoint?.ToString() ?? "a peer";
         try
         {
-            var client = await ReceiveExactly(socket, HelloSize, timeout.Token).ConfigureAwait(false);
-            var peer = CheckHello(client, from);
-            var server = Hello(selfNode);
-            await socket.SendAsync((byte[])[.. server, .. Mac(key, "server", client, server)], SocketFlags.None, timeout.Token)
-                .ConfigureAwait(false);
-            var proof = await ReceiveExactly(socket, MacSize, timeout.Token).ConfigureAwait(false);
-            if (!CryptographicOperations.FixedTimeEquals(proof, Mac(key, "client", client, server)))
-                throw new LinkException($"{from} does not hold this cluster's key");
-            return new NodeLink(socket, peer);
+            var check = security.Check(remote, expected: null);
+            try
+            {
+                await tls.AuthenticateAsServerAsync(security.ServerOptions(check), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException)
+            {
+                throw new LinkException(check.Problem ?? $"TLS failed: {e.Message}", e);
+            }
+            var claimed = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
+            if (claimed != check.Node)
+                throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
+            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
+            return new NodeLink(tls, check.Node, remote.Address);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
+            await tls.DisposeAsync().ConfigureAwait(false);
             throw new LinkException($"{from} did not complete the handshake within {HandshakeTimeout.TotalSeconds:F0} s");
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
     public async Task SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel = default)
     {
         if (payload.Length > MaxPayload) throw new ArgumentException($"a frame carries at most {MaxPayload} bytes");
-        var header = new byte[5];
-        header[0] = (byte)type;
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)payload.Length);
         await _writeLock.WaitAsync(cancel).ConfigureAwait(false);
+        byte[]? joined = null;
         try
         {
-            await _stream.WriteAsync(header, cancel).ConfigureAwait(false);
-            if (payload.Length > 0) await _stream.WriteAsync(payload, cancel).ConfigureAwait(false);
+            if (payload.Length < CoalesceBelow)
+            {
+                joined = ArrayPool<byte>.Shared.Rent(HeaderSize + payload.Length);
+                WriteHeader(joined, type, payload.Length);
+                payload.Span.CopyTo(joined.AsSpan(HeaderSize));
+                await _stream.WriteAsync(joined.AsMemory(0, HeaderSize + payload.Length), cancel).ConfigureAwait(false);
+            }
+            else
+            {
+                WriteHeader(_sendHeader, type, payload.Length);
+                await _stream.WriteAsync(_sendHeader, cancel).ConfigureAwait(false);
+                await _stream.WriteAsync(payload, cancel).ConfigureAwait(false);
+            }
+            await _stream.FlushAsync(cancel).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             throw new LinkException($"link to node {PeerNode} broke: {e.Message}", e);
         }
         finally
         {
             _writeLock.Release();
+            if (joined is not null) ArrayPool<byte>.Shared.Return(joined);
         }
     }
 
@@ -142,15 +189,29 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         {
             throw new LinkException($"link to node {PeerNode} closed in the middle of a frame", e);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             throw new LinkException($"link to node {PeerNode} broke: {e.Message}", e);
         }
     }
 
+    /// <summary>
+    /// The same framing over a plain TCP socket, unauthenticated and in clear: only for bench/link, which measures
+    /// what TLS costs against it.
+    /// </summary>
+    internal static NodeLink Unsecured(Socket socket, ushort peer)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        socket.NoDelay = true;
+        return new NodeLink(new NetworkStream(socket, ownsSocket: true), peer, ((IPEndPoint)socket.RemoteEndPoint!).Address);
+    }
+
     /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
-    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel) =>
+    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel)
+    {
         await _stream.WriteAsync(bytes, cancel).ConfigureAwait(false);
+        await _stream.FlushAsync(cancel).ConfigureAwait(false);
+    }
 
     public void Dispose()
     {
@@ -164,38 +225,51 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    private static void WriteHeader(byte[] header, FrameType type, int length)
+    {
+        header[0] = (byte)type;
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)length);
+    }
+
+    /// <summary>The first message after the handshake, and from it on writes are batched (and flushed per frame).</summary>
+    private static async Task SayHello(SslStream tls, BufferedDuplexStream wire, ushort node, CancellationToken cancel)
+    {
+        wire.BufferWrites = true;
+        await tls.WriteAsync(Hello(node), cancel).ConfigureAwait(false);
+        await tls.FlushAsync(cancel).ConfigureAwait(false);
+    }
+
     private static byte[] Hello(ushort node)
     {
         var hello = new byte[HelloSize];
         Magic.CopyTo(hello);
         hello[4] = ProtocolVersion;
         BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(5), node);
-        RandomNumberGenerator.Fill(hello.AsSpan(7));
         return hello;
     }
 
-    private static ushort CheckHello(ReadOnlySpan<byte> hello, string from)
+    private static async Task<ushort> ReadHello(SslStream tls, string from, string hungUp, CancellationToken cancel)
     {
-        if (!hello[..4].SequenceEqual(Magic)) throw new LinkException($"{from} does not speak the openMosix node protocol");
+        var hello = new byte[HelloSize];
+        try
+        {
+            await tls.ReadExactlyAsync(hello, cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or AuthenticationException)
+        {
+            throw new LinkException(hungUp, e);
+        }
+        if (!hello.AsSpan(0, 4).SequenceEqual(Magic)) throw new LinkException($"{from} does not speak the openMosix node protocol");
         if (hello[4] != ProtocolVersion)
             throw new LinkException($"{from} speaks node protocol version {hello[4]}, this node {ProtocolVersion}");
-        var node = BinaryPrimitives.ReadUInt16LittleEndian(hello[5..]);
-        return node != 0 ? node : throw new LinkException($"{from} claims node id 0");
+        return BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5));
     }
 
-    private static byte[] Mac(byte[] key, string role, byte[] client, byte[] server) =>
-        HMACSHA256.HashData(key, (byte[])[.. System.Text.Encoding.ASCII.GetBytes(role), .. client, .. server]);
+    private static BufferedDuplexStream Wire(Socket socket) => new(new NetworkStream(socket, ownsSocket: true), SocketBuffer);
 
-    private static async Task<byte[]> ReceiveExactly(Socket socket, int count, CancellationToken cancel)
+    private static void Close(SslStream? tls, Socket socket)
     {
-        var buffer = new byte[count];
-        var filled = 0;
-        while (filled < count)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, cancel).ConfigureAwait(false);
-            if (n == 0) throw new LinkException("the peer hung up during the handshake");
-            filled += n;
-        }
-        return buffer;
+        if (tls is not null) tls.Dispose();
+        else socket.Dispose();
     }
 }

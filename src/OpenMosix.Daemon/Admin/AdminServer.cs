@@ -7,16 +7,28 @@ namespace OpenMosix.Daemon.Admin;
 /// <summary>
 /// The admin API on a unix socket. Anyone may connect and read (the socket is 0666, like /proc/hpc was readable);
 /// each route checks the caller's uid, which the kernel reports (SO_PEERCRED), before changing anything.
-/// One request per connection, at most <see cref="MaxConnections"/> at once; a slow or silent client is cut off
-/// after <see cref="RequestTimeout"/>.
+/// One request per connection, at most <see cref="MaxConnections"/> held at once (<see cref="Hosting.ConnectionSlots"/>:
+/// clients that stall give way to new ones); a request must arrive within <see cref="ReadTimeout"/>. Reading and
+/// writing hold no thread. Routes that read run on the thread pool; those that may block for long (a migration takes
+/// as long as its image takes to travel) on threads of their own, at most <see cref="MaxBlockingRoutes"/> at once,
+/// the others waiting their turn without a thread.
 /// </summary>
 public sealed partial class AdminServer(string socketPath, AdminRoutes routes, ILogger logger) : IDisposable
 {
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long a client has to send its whole request: a real one sends it at once.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Connections served at once; each holds at most one request, cut off after <see cref="RequestTimeout"/>.</summary>
+    /// <summary>How long a client has to take its answer.</summary>
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections held at once (reading, waiting for their route, or being answered).</summary>
     public const int MaxConnections = 64;
 
+    /// <summary>Routes that change something (migrations among them) running at once.</summary>
+    public const int MaxBlockingRoutes = 8;
+
+    private readonly Hosting.ConnectionSlots _connections = new(MaxConnections);
+    private readonly SemaphoreSlim _blockingRoutes = new(MaxBlockingRoutes);
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private bool _bound;
 
@@ -42,17 +54,16 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
 
     public async Task RunAsync(CancellationToken cancel)
     {
-        using var slots = new SemaphoreSlim(MaxConnections);
         var connections = new List<Task>();
         try
         {
             while (true)
             {
-                // A free slot first, then accept: connections past the bound wait in the kernel's backlog, costing omd nothing.
-                await slots.WaitAsync(cancel).ConfigureAwait(false);
+                // Room first, then accept: past the bound, connections wait in the kernel's backlog, costing omd nothing.
+                await _connections.WaitForRoomAsync(cancel).ConfigureAwait(false);
                 var client = await _listener.AcceptAsync(cancel).ConfigureAwait(false);
                 connections.RemoveAll(t => t.IsCompleted);
-                connections.Add(ServeAndFreeAsync(client, slots, cancel));
+                connections.Add(ServeAsync(client, _connections.Admit(ReadTimeout, cancel), cancel));
             }
         }
         catch (OperationCanceledException)
@@ -65,6 +76,7 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
     public void Dispose()
     {
         _listener.Dispose();
+        _blockingRoutes.Dispose();
         if (_bound)
         {
             try
@@ -78,30 +90,17 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
     }
 
-    private async Task ServeAndFreeAsync(Socket client, SemaphoreSlim slots, CancellationToken cancel)
+    private async Task ServeAsync(Socket client, Hosting.ConnectionSlots.Slot reading, CancellationToken cancel)
     {
-        try
-        {
-            await ServeAsync(client, cancel).ConfigureAwait(false);
-        }
-        finally
-        {
-            slots.Release();
-        }
-    }
-
-    private async Task ServeAsync(Socket client, CancellationToken cancel)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        timeout.CancelAfter(RequestTimeout);
+        using var held = reading;
         await using var stream = new NetworkStream(client, ownsSocket: true);
         HttpResponse response;
         try
         {
             var caller = PeerCredentials.Of(client);
-            var request = await HttpRequestReader.ReadAsync(stream, timeout.Token).ConfigureAwait(false);
-            // A route may block (a migration takes as long as its image takes to travel): not on a pool thread.
-            response = await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
+            var request = await HttpRequestReader.ReadAsync(stream, reading.Token).ConfigureAwait(false);
+            reading.Settled();
+            response = await RouteAsync(request, caller, cancel).ConfigureAwait(false);
             LogRequest(logger, request.Method, request.Path, caller.Uid, caller.Pid, response.Status);
         }
         catch (BadRequestException e)
@@ -110,7 +109,7 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
         catch (OperationCanceledException)
         {
-            return;
+            return; // too slow, made to give way, or omd stops: the client gets no answer
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
@@ -124,14 +123,28 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
         try
         {
-            // A fresh bound for the answer: a migration may have taken longer than the request's own bound.
             using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            writing.CancelAfter(RequestTimeout);
+            writing.CancelAfter(WriteTimeout);
             await stream.WriteAsync(response.Encode(), writing.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
             // The client went away; nothing to tell it.
+        }
+    }
+
+    private async Task<HttpResponse> RouteAsync(HttpRequest request, PeerCredentials caller, CancellationToken cancel)
+    {
+        if (request.Method == "GET") return await Task.Run(() => routes.Handle(request, caller), cancel).ConfigureAwait(false);
+        await _blockingRoutes.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            // A route may block for long: not on a pool thread.
+            return await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _blockingRoutes.Release();
         }
     }
 

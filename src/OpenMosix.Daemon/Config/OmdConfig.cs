@@ -2,6 +2,7 @@ using System.Net;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Daemon.Migration.Guest;
 
 namespace OpenMosix.Daemon.Config;
 
@@ -20,8 +21,10 @@ public sealed record OmdConfig
 
     /// <summary>paths.map: the cluster map read at start (absent, or "": wait for setpe or omdiscd).</summary>
     public string MapPath { get; init; } = "/etc/openmosix.map";
-    /// <summary>paths.key: the shared cluster key that authenticates gossip (at least 16 bytes).</summary>
+    /// <summary>paths.key: the cluster keyring that encrypts and authenticates gossip and discovery (docs/gossip.md).</summary>
     public string KeyPath { get; init; } = "/etc/openmosix/cluster.key";
+    /// <summary>paths.tls_dir: node.crt, node.key (0600) and ca.crt, this node's identity on node links (om ca).</summary>
+    public string TlsDirectory { get; init; } = OpenMosix.Cluster.Security.TlsFiles.DefaultDirectory;
     /// <summary>paths.socket: the admin API socket.</summary>
     public string SocketPath { get; init; } = OpenMosix.Admin.AdminPaths.DefaultSocket;
     /// <summary>paths.state_dir: what omd keeps across restarts (the mosctl switches), created 0700 when first needed.</summary>
@@ -31,6 +34,11 @@ public sealed record OmdConfig
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>
     public GossipOptions Gossip { get; init; } = new();
+    /// <summary>
+    /// gossip.origin_signatures: "required" (every node signs its own entries with its certificate's key and only
+    /// signed entries are taken), "off", or "auto" (required when tls_dir holds node.crt, off otherwise).
+    /// </summary>
+    public string OriginSignatures { get; init; } = "auto";
 
     /// <summary>load.half_life_ms: how fast the load average forgets (like the kernel's 1-minute average, but faster).</summary>
     public TimeSpan LoadHalfLife { get; init; } = TimeSpan.FromSeconds(1);
@@ -54,6 +62,11 @@ public sealed record OmdConfig
     public bool Precopy { get; init; } = true;
     /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
     public int PrecopyRounds { get; init; } = 4;
+
+    /// <summary>migration.guest_uids (default "1000-60000"), migration.guest_uids_from.N (node N's own list) and
+    /// migration.allow_root_guests (default false): whose processes other nodes may send here, and whether root's move
+    /// at all, here or from here (<see cref="GuestPolicy"/>).</summary>
+    public GuestPolicy Guests { get; init; } = GuestPolicy.Default;
 
     /// <summary>balance.enabled: move processes to where they run fastest, and away from a node short of memory.</summary>
     public bool Balance { get; init; } = true;

@@ -2,6 +2,7 @@ using System.Net;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Daemon.Migration.Guest;
 
 namespace OpenMosix.Daemon.Config;
 
@@ -40,10 +41,12 @@ public static class OmdConfigLoader
             Address = reader.Address("node.address"),
             MapPath = reader.PathNear("paths.map", defaults.MapPath, allowEmpty: true),
             KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
+            TlsDirectory = reader.PathNear("paths.tls_dir", defaults.TlsDirectory),
             SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
             StateDirectory = reader.PathNear("paths.state_dir", defaults.StateDirectory),
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
+            OriginSignatures = reader.Choice("gossip.origin_signatures", defaults.OriginSignatures, ["auto", "required", "off"]),
             LoadHalfLife = reader.Milliseconds("load.half_life_ms", defaults.LoadHalfLife, 100, 600_000),
             SpeedOverride = (uint)reader.Integer("speed.override", 0, 0, 10_000_000),
             Calibration = reader.Milliseconds("speed.calibration_ms", defaults.Calibration, 10, 5_000),
@@ -54,6 +57,7 @@ public static class OmdConfigLoader
             MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
             Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
+            Guests = Guests(reader, defaults.Guests),
             Balance = reader.Boolean("balance.enabled", defaults.Balance),
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
             Balancer = Balancer(reader, defaults.Balancer, fileName),
@@ -91,6 +95,20 @@ public static class OmdConfigLoader
         if (options.KeepFreeFraction < options.UsherBelowFreeFraction)
             throw new ConfigException($"{fileName}: balance.keep_free_percent must not be below balance.usher_below_free_percent");
         return options;
+    }
+
+    private static GuestPolicy Guests(Reader reader, GuestPolicy defaults)
+    {
+        const string From = "migration.guest_uids_from.";
+        var byNode = new Dictionary<ushort, UidRanges>();
+        foreach (var key in reader.KeysUnder(From))
+        {
+            if (!ushort.TryParse(key[From.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var node) || node == 0)
+                throw reader.ErrorAt(key, $"{key}: '{key[From.Length..]}' is not a node id (1-65535)");
+            byNode[node] = reader.Uids(key, defaults.Uids);
+        }
+        return new GuestPolicy(reader.Uids("migration.guest_uids", defaults.Uids), byNode,
+            reader.Boolean("migration.allow_root_guests", defaults.AllowRoot));
     }
 
     private static DecayRates Decay(Reader reader, DecayRates defaults, string fileName)
@@ -151,6 +169,19 @@ public static class OmdConfigLoader
                 throw Error(line, $"{key} must be an array of non-empty strings");
             return [.. array.Cast<string>()];
         }
+
+        /// <summary>A list of uids and ranges, "1000-60000,65534"; "" is none.</summary>
+        public UidRanges Uids(string key, UidRanges fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not string text) throw Error(line, $"{key} must be a quoted list of uids like \"1000-60000\"");
+            return UidRanges.TryParse(text, out var problem) ?? throw Error(line, $"{key}: {problem}");
+        }
+
+        /// <summary>The keys of the file that begin with <paramref name="prefix"/> (a table's own keys).</summary>
+        public IEnumerable<string> KeysUnder(string prefix) => [.. values.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+
+        public ConfigException ErrorAt(string key, string reason) => Error(values.TryGetValue(key, out var entry) ? entry.Line : 0, reason);
 
         public string Text(string key, string fallback)
         {

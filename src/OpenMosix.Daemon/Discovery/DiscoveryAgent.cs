@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using OpenMosix.Admin;
 using OpenMosix.Cluster.Discovery;
+using OpenMosix.Cluster.Gossip.Origins;
+using OpenMosix.Cluster.Keys;
 using OpenMosix.Daemon.Hosting;
 
 namespace OpenMosix.Daemon.Discovery;
@@ -10,14 +12,23 @@ namespace OpenMosix.Daemon.Discovery;
 /// omdiscd: finds the nodes of a cluster without a map. It learns this node's id and address from the local omd,
 /// multicasts them on each chosen interface every interval, listens for everyone else's, and keeps omd's map equal
 /// to the nodes heard recently (loading it whenever it changes, and every few seconds in case omd restarted).
+/// Announcements are encrypted under the keyring (reloaded when it rotates) and, with <paramref name="origins"/>,
+/// signed by the node they announce: then only announcements signed by their node are taken.
 /// </summary>
-public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key, AdminClient omd, ILogger logger)
+public sealed partial class DiscoveryAgent(DiscoveryOptions options, KeyringWatcher keyring, IOriginKeys? origins,
+    AdminClient omd, ILogger logger) : IDisposable
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _rejected = new(StringComparer.Ordinal);
     private DiscoveredNodes? _nodes;
     private bool _dirty = true;
+    private PacketKeys _keys = PacketKeys.ForDiscovery(keyring.Current);
+
+    public void Dispose()
+    {
+        lock (_gate) _keys.Dispose();
+    }
 
     public IReadOnlyDictionary<string, long> Rejected
     {
@@ -83,7 +94,16 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
         do
         {
             var now = DateTimeOffset.UtcNow;
-            var packet = new Announcement(id, address, now).Encode(key);
+            byte[] packet;
+            lock (_gate)
+            {
+                if (keyring.Poll())
+                {
+                    _keys.Dispose();
+                    _keys = PacketKeys.ForDiscovery(keyring.Current);
+                }
+                packet = new Announcement(id, address, now).Encode(_keys, origins);
+            }
             foreach (var sender in senders)
             {
                 try
@@ -137,7 +157,7 @@ public sealed partial class DiscoveryAgent(DiscoveryOptions options, byte[] key,
         var now = DateTimeOffset.UtcNow;
         lock (_gate)
         {
-            if (!Announcement.TryDecode(datagram, key, now, options.ForgetAfter, out var announcement, out var reason))
+            if (!Announcement.TryDecode(datagram, _keys, origins, now, options.ForgetAfter, out var announcement, out var reason))
             {
                 _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
                 return;

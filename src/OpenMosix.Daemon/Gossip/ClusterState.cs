@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using System.Net;
 using OpenMosix.Admin;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Gossip.Origins;
+using OpenMosix.Cluster.Keys;
 using OpenMosix.Cluster.Map;
 using OpenMosix.Daemon.Measurement;
 
@@ -14,8 +16,9 @@ namespace OpenMosix.Daemon.Gossip;
 public sealed class ClusterState
 {
     private readonly Lock _gate = new();
-    private readonly byte[] _key;
+    private readonly IOriginKeys? _origins;
     private readonly GossipOptions _options;
+    private PacketKeys _keys;
     private readonly Func<IReadOnlyList<IPAddress>> _localAddresses;
     private readonly ushort _configuredId;
     private readonly IPAddress? _configuredAddress;
@@ -26,17 +29,43 @@ public sealed class ClusterState
     private LoadVector _measured;
     private long _sent, _received, _bytesSent, _bytesReceived;
 
-    public ClusterState(ReadOnlySpan<byte> key, GossipOptions options, ushort configuredId, IPAddress? configuredAddress,
+    /// <param name="origins">This node's origin keys: its entries are signed and only signed entries taken; null for
+    /// unsigned gossip. The certificate's node must be <paramref name="configuredId"/>.</param>
+    public ClusterState(Keyring keyring, IOriginKeys? origins, GossipOptions options, ushort configuredId, IPAddress? configuredAddress,
         Func<IReadOnlyList<IPAddress>> localAddresses, LoadVector initial, DateTimeOffset now)
     {
-        _key = key.ToArray();
-        _options = options;
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = PacketKeys.ForGossip(keyring);
+        _origins = origins;
+        // Signed entries are twice as large, so fewer fit a packet and entries refresh less often (docs/gossip.md).
+        _options = origins is null ? options : options with { WindowEntries = GossipOptions.SignedWindow(origins.OwnCertificate.Length) };
         _configuredId = configuredId;
         _configuredAddress = configuredAddress;
         _localAddresses = localAddresses;
         var identity = NodeIdentity.Resolve(configuredId, configuredAddress, _map, localAddresses());
         _measured = initial with { NodeId = identity.Id, Address = identity.Address };
         _node = NewNode(identity, now);
+    }
+
+    /// <summary>Sends under the new ring's newest active key and accepts all of its keys from now on.</summary>
+    public void UseKeyring(Keyring keyring)
+    {
+        var keys = PacketKeys.ForGossip(keyring);
+        lock (_gate)
+        {
+            _node.UseKeys(keys);
+            (_keys, keys) = (keys, _keys);
+        }
+        keys.Dispose();
+    }
+
+    /// <summary>Whether gossip entries are signed by their origin.</summary>
+    public bool SignsOrigins
+    {
+        get
+        {
+            lock (_gate) return _node.SignsOrigins;
+        }
     }
 
     /// <summary>This node's own vector as last measured.</summary>
@@ -231,6 +260,6 @@ public sealed class ClusterState
     private void Count(string reason) => _dropped[reason] = _dropped.GetValueOrDefault(reason) + 1;
 
     private GossipNode NewNode(NodeIdentity identity, DateTimeOffset now) =>
-        new(_measured with { NodeId = identity.Id, Address = identity.Address }, _map.Nodes.Select(n => n.Id), _key,
-            _options.ScaledFor(Math.Max(1, _map.Count)), new Random(), now);
+        new(_measured with { NodeId = identity.Id, Address = identity.Address }, _map.Nodes.Select(n => n.Id), _keys,
+            _options.ScaledFor(Math.Max(1, _map.Count)), new Random(), now, _origins);
 }

@@ -20,6 +20,9 @@ public sealed partial class GossipTransport(
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
 
+    /// <summary>Watches the keyring file: a rotated ring is taken at the next round, without a restart.</summary>
+    public KeyringWatcher? Keys { get; init; }
+
     /// <summary>
     /// Binds to this node's own address when the machine has it, so datagrams leave from the address the map
     /// knows (and several nodes can share one machine on loopback addresses); otherwise to every address.
@@ -49,6 +52,8 @@ public sealed partial class GossipTransport(
         {
             try
             {
+                if (Keys?.Poll() == true)
+                    state.UseKeyring(Keys.Current);
                 state.UpdateSelf(sampler.Sample(), sampler.Resources, flags());
                 foreach (var (to, packet) in state.Tick(DateTimeOffset.UtcNow))
                     await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(to, port), cancel).ConfigureAwait(false);

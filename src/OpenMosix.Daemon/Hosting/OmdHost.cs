@@ -38,9 +38,16 @@ public static partial class OmdHost
             LogNiceRefused(logger, DaemonNice, e.Message);
         }
 
-        var key = ClusterKey.Read(config.KeyPath);
-        if (ClusterKey.IsReadableByOthers(config.KeyPath))
-            LogKeyExposed(logger, config.KeyPath);
+        var keyring = new KeyringWatcher(config.KeyPath, logger);
+        // Gossip and discovery follow the ring as it rotates; node links authenticate with certificates (NodeTls).
+        using var origins = OriginKeysLoader.Load(config.TlsDirectory, config.OriginSignatures, () => DateTimeOffset.UtcNow);
+        var nodeId = config.NodeId;
+        if (origins is not null)
+        {
+            if (nodeId != 0 && nodeId != origins.OwnNode)
+                throw new DaemonStartException($"{config.TlsDirectory}/node.crt names node {origins.OwnNode}, but node.id is {nodeId}");
+            nodeId = origins.OwnNode;
+        }
         var map = File.Exists(config.MapPath) ? ClusterMap.Load(config.MapPath) : null;
 
         var cgroup = CgroupV1.OfSelf();
@@ -50,10 +57,12 @@ public static partial class OmdHost
         var first = sampler.Sample();
         var initial = new LoadVector(0, IPAddress.Any, NodeState.Alive, first.Load, resources.Speed, (ushort)resources.Cpus,
             resources.Capacity, first.TotalMemory, first.FreeMemory, NodeFlags.None, 0);
-        var cluster = new ClusterState(key, config.Gossip, config.NodeId, config.Address, NodeIdentity.LocalAddresses,
+        var cluster = new ClusterState(keyring.Current, origins, config.Gossip, nodeId, config.Address, NodeIdentity.LocalAddresses,
             initial, startedAt);
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
+        using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
+        var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
 
         using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
@@ -63,26 +72,26 @@ public static partial class OmdHost
         var migrating = new EngineMigration(engine);
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
-            () => cluster.View(DateTimeOffset.UtcNow), key, loggers.CreateLogger("migration"))
+            () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
         {
             Precopy = config.Precopy,
             PrecopyRounds = config.PrecopyRounds,
+            AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
         };
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
-        using var links = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, key,
+        using var listener = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, links,
             (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
                 Directory = guests,
                 Reservations = reservations,
+                Policy = config.Guests,
             }.RunAsync(stop),
             logger);
-        using var procView = new ProcView(Path.Join(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", "proc"), processes,
-            (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"));
         var balancer = config.Balance
             ? new BalanceLoop(migration, processes, migrating, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
@@ -106,26 +115,49 @@ public static partial class OmdHost
             Ended = execPlacement is null ? null : execPlacement.Ended,
         };
         descendants.Start();
-        using var admin = new AdminServer(config.SocketPath,
-            new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests, manage) { Started = balancer is null ? null : balancer.Started },
-            logger);
+        var routes = new AdminRoutes(cluster, sampler, startedAt, processes, migration, switches, config, decay, guests, manage)
+        {
+            Started = balancer is null ? null : balancer.Started,
+        };
+        using var admin = new AdminServer(config.SocketPath, routes, logger);
         using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
-            config.Gossip.Interval, logger);
+            config.Gossip.Interval, logger) { Keys = keyring };
+        // SIGHUP rereads the keyring (the file is also watched); without a handler it would end omd.
+        using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP,
+            context =>
+            {
+                context.Cancel = true;
+                keyring.RequestReload();
+            });
         var identity = cluster.Identity;
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
-        links.Bind(IPAddress.IsLoopback(identity.Address) || NodeIdentity.LocalAddresses().Contains(identity.Address)
-            ? identity.Address : IPAddress.Any);
+        listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
+        // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.
+        var runDirectory = Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix";
+        using var procView = new ProcView(Path.Join(runDirectory, "proc"), processes,
+            (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"))
+        {
+            MoveGuest = (pid, target) => guests.RequestMoveAsync(pid, target, "migrate file"),
+        };
+        using var hpc = new HpcTree(Path.Join(runDirectory, "hpc"), cluster, sampler, switches, decay, routes, loggers.CreateLogger("hpc"));
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
+        LogGossipSecurity(logger, string.Join(',', keyring.Current.Secrets.Select(s => s.Id)),
+            origins is null ? "unsigned (no certificate)" : "signed by origin (required)");
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), links.RunAsync(cancel), procView.RunAsync(cancel), balancing).ConfigureAwait(false);
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
         LogStopped(logger);
     }
+
+    /// <summary>This node's own address when it is one of this machine's: links are bound to it, so that they leave
+    /// from the address the map and this node's certificate give (the peers check both).</summary>
+    private static IPAddress? LinkSourceAddress(IPAddress address) =>
+        IPAddress.IsLoopback(address) || NodeIdentity.LocalAddresses().Contains(address) ? address : null;
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]
@@ -136,8 +168,8 @@ public static partial class OmdHost
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the cluster key {Path} is readable by other users; chmod 600 it")]
-    private static partial void LogKeyExposed(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "gossip encrypted under keys {Ids}; entries {Signing}")]
+    private static partial void LogGossipSecurity(ILogger logger, string ids, string signing);
 
     /// <summary>omd's own nice value: ahead of the jobs on its node.</summary>
     public const int DaemonNice = -10;

@@ -35,6 +35,9 @@ public sealed class GuestSession
     /// <summary>Whether this node is blocked (mosctl block): it then refuses every process offered to it.</summary>
     public Func<bool> Blocked { get; init; } = () => false;
 
+    /// <summary>Which owners' processes this node takes from which home (omd.toml [migration]).</summary>
+    public GuestPolicy Policy { get; init; } = GuestPolicy.Default;
+
     /// <summary>Where this node's balancer and mosctl expel find the guest to ask its home to move it on.</summary>
     public GuestDirectory? Directory { get; init; }
 
@@ -48,7 +51,7 @@ public sealed class GuestSession
     {
         var offer = (Offer)await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false);
         using var pipes = new RelayPipes(offer.TerminalModes, offer.TerminalSize);
-        if (OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0) is { } reason)
+        if ((Policy.Refusal((ushort)offer.HomeNode, offer.Owner) ?? OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0)) is { } reason)
         {
             GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, reason);
             await _talk.SendAsync(new Refuse(reason), cancel).ConfigureAwait(false);
@@ -57,8 +60,12 @@ public sealed class GuestSession
         using var reservation = Reservations?.Reserve(offer.MemoryBytes);
         await _talk.SendAsync(new Accept(), cancel).ConfigureAwait(false);
 
-        var restored = await IncomingRestore.RunAsync(_engine, _talk, pipes,
-            why => GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why), cancel).ConfigureAwait(false);
+        var restored = await IncomingRestore.RunAsync(_engine, _talk, pipes, image => GuestAdmission.ImageRefusal(offer.Owner!, image),
+            (why, refused) =>
+            {
+                if (refused) GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, why);
+                else GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why);
+            }, cancel).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
         await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null), cancel).ConfigureAwait(false);

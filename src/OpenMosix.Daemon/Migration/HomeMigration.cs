@@ -21,18 +21,18 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private readonly HomeSide _home;
     private readonly Func<ushort, IPEndPoint?> _endpointOf;
     private readonly Func<ClusterView> _viewOf;
-    private readonly byte[] _key;
+    private readonly LinkSecurity _security;
     private readonly RunPlacement _placement;
     private readonly ReturnTrip _trip;
     private readonly MoveOnRequests _moveOn;
 
     public HomeMigration(IMigrationEngine engine, IDeputyHost deputies, ProcessRegistry registry, Func<ushort> selfNode,
-        Func<ushort, IPEndPoint?> endpointOf, Func<ClusterView> viewOf, byte[] key, ILogger logger)
+        Func<ushort, IPEndPoint?> endpointOf, Func<ClusterView> viewOf, LinkSecurity security, ILogger logger)
     {
         _home = new HomeSide(engine, deputies, registry, selfNode, logger);
         _endpointOf = endpointOf;
         _viewOf = viewOf;
-        _key = key;
+        _security = security;
         _placement = new RunPlacement(registry, selfNode, viewOf, (process, target) => MigrateAsync(process, target, CancellationToken.None), logger);
         _trip = new ReturnTrip(_home);
         _moveOn = new MoveOnRequests(_home, BringHomeAsync, (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
@@ -40,6 +40,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
     public bool Precopy { get; init; } = true;
+    /// <summary>Whether root's processes (a uid 0, or capabilities) may leave this node (migration.allow_root_guests).</summary>
+    public bool AllowRoot { get; init; }
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
@@ -138,6 +140,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
         if (process.State != ProcessState.Home)
             throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");
         var report = _home.Engine.AnalyzeCantMove(process.Pid);
+        if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
+            report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
         _home.Registry.Update(process, p => p.CantMove = report.Reasons);
         if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}");
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
@@ -145,10 +149,11 @@ public sealed class HomeMigration : Balancing.IProcessMover
         NodeLink link;
         try
         {
-            link = await NodeLink.ConnectAsync(endpoint, _home.Self, _key, cancel).ConfigureAwait(false);
+            link = await NodeLink.ConnectAsync(endpoint, _home.Self, target, _security, cancel).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
+            HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
         var keepLink = false;

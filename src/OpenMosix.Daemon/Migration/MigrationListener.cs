@@ -4,13 +4,28 @@ using System.Net.Sockets;
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// Accepts node links from other omds (TCP, <c>migration.port</c>) and hands each to a guest session. A peer that
-/// fails the handshake is logged and dropped; it never reaches the session code.
+/// Accepts node links from other omds (TLS over TCP, <c>migration.port</c>) and hands each to a guest session. A peer
+/// that fails the handshake (its certificate, its node id, its address) is logged in one line and dropped; it never
+/// reaches the session code. Handshakes are bounded: at most <see cref="MaxHandshakes"/> at once, each within
+/// <see cref="HandshakeTimeout"/>; past the bound the oldest handshake gives way to the new connection
+/// (<see cref="Hosting.ConnectionSlots"/>), so a flood of idle connections costs omd sixteen sockets and never keeps a
+/// real peer, which completes its handshake in a round trip, out.
 /// </summary>
-public sealed partial class MigrationListener(int port, Func<ushort> selfNode, byte[] key,
+public sealed partial class MigrationListener(int port, Func<ushort> selfNode, LinkSecurity security,
     Func<NodeLink, CancellationToken, Task> serve, ILogger logger) : IDisposable
 {
+    /// <summary>Handshakes in progress at once: connections whose peer has not yet proved it belongs to the cluster.</summary>
+    public const int MaxHandshakes = 16;
+
+    /// <summary>How long a peer has to complete its handshake (a few messages that cross a LAN in milliseconds).</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan GaveWayLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly Hosting.ConnectionSlots _handshakes = new(MaxHandshakes);
+    private long _gaveWayLogged;
+    private DateTime _gaveWayLoggedAt;
 
     public void Bind(IPAddress address)
     {
@@ -40,26 +55,40 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, b
             {
                 break;
             }
+            var handshake = _handshakes.Admit(HandshakeTimeout, cancel);
+            LogGivingWay();
             sessions.RemoveAll(t => t.IsCompleted);
-            sessions.Add(Task.Run(() => ServeOneAsync(socket, cancel), CancellationToken.None));
+            sessions.Add(Task.Run(() => ServeOneAsync(socket, handshake, cancel), CancellationToken.None));
         }
         await Task.WhenAll(sessions).ConfigureAwait(false);
     }
 
     public void Dispose() => _listener.Dispose();
 
-    private async Task ServeOneAsync(Socket socket, CancellationToken cancel)
+    private async Task ServeOneAsync(Socket socket, Hosting.ConnectionSlots.Slot handshake, CancellationToken cancel)
     {
         NodeLink link;
-        try
+        var peer = socket.RemoteEndPoint?.ToString() ?? "?";
+        using (handshake)
         {
-            link = await NodeLink.AcceptAsync(socket, selfNode(), key, cancel).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is LinkException or SocketException or IOException)
-        {
-            LogRejected(logger, socket.RemoteEndPoint?.ToString() ?? "?", e.Message);
-            socket.Dispose();
-            return;
+            try
+            {
+                link = await NodeLink.AcceptAsync(socket, selfNode(), security, handshake.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LinkException or SocketException or IOException or OperationCanceledException)
+            {
+                // Too slow, or gave way: one debug line each (a flood is summed up by LogGivingWay).
+                if (e is OperationCanceledException)
+                {
+                    if (!cancel.IsCancellationRequested) LogHandshakeCut(logger, peer, HandshakeTimeout.TotalSeconds);
+                }
+                else
+                {
+                    LogRejected(logger, peer, e.Message);
+                }
+                socket.Dispose();
+                return;
+            }
         }
         await using (link)
         {
@@ -73,6 +102,21 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, b
             }
         }
     }
+
+    /// <summary>One line per burst of handshakes that gave way, not one per connection of a flood.</summary>
+    private void LogGivingWay()
+    {
+        var gaveWay = _handshakes.GaveWay;
+        if (gaveWay == _gaveWayLogged || DateTime.UtcNow - _gaveWayLoggedAt < GaveWayLogInterval) return;
+        LogGaveWay(logger, gaveWay - _gaveWayLogged, MaxHandshakes);
+        (_gaveWayLogged, _gaveWayLoggedAt) = (gaveWay, DateTime.UtcNow);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "node link from {Peer} cut: no handshake within {Seconds} s, or it gave way to newer connections")]
+    private static partial void LogHandshakeCut(ILogger logger, string peer, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} node link connections dropped unauthenticated: more than {Max} handshakes at once")]
+    private static partial void LogGaveWay(ILogger logger, long count, int max);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "migrations accepted on TCP {Address}:{Port}")]
     private static partial void LogListening(ILogger logger, string address, int port);

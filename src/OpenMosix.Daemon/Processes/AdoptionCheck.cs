@@ -34,20 +34,8 @@ public static class AdoptionCheck
         if (status.TracerPid != 0 && status.TracerPid != Environment.ProcessId)
             return $"process {pid} is traced by process {status.TracerPid}";
         foreach (var kind in new[] { "pid", "user" })
-            if (Namespace(pid, kind) is { } theirs && theirs != Namespace(Environment.ProcessId, kind))
+            if (Namespaces.OtherThanOurs(pid, kind) is { } theirs)
                 return $"process {pid} is in another {kind} namespace ({theirs})";
         return null;
-    }
-
-    private static string? Namespace(int pid, string kind)
-    {
-        try
-        {
-            return new FileInfo($"/proc/{pid}/ns/{kind}").LinkTarget;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

@@ -103,7 +103,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 }
                 break;
             case ProcessEventKind.Exit:
-                if (registry.FindHome(e.Pid) is { } ended)
+                if (registry.FindExited(e.Pid) is { } ended)
                 {
                     if (ended.Program is { } program && ended.ExecutedAt is { } start && e.Timestamp > start)
                         Ended?.Invoke(program, e.Timestamp - start);

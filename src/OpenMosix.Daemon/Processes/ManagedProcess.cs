@@ -13,6 +13,9 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     public int Pid { get; } = pid;
     public uint Uid { get; } = uid;
     public ushort Home { get; } = home;
+    /// <summary>Its start time (/proc/PID/stat field 22) when it was registered: a later process under the same PID has
+    /// another, and is not this one (0: it had ended before it could be read).</summary>
+    public ulong StartTime { get; init; }
     /// <summary>The command line; re-read while the process is here (om run registers before it execs the program).</summary>
     public string Command { get; set; } = command;
     public ushort Where { get; set; } = home;
@@ -40,4 +43,21 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     /// <summary>Taken by omd while it ran (om adopt, migrate of any PID), not started with om run nor forked by a
     /// managed process: om release gives it back.</summary>
     public bool Adopted { get; init; }
+    /// <summary>CPU seconds its copies used on other nodes in stays that ended (a copy's counters start at zero on every node).</summary>
+    public double AwayCpuSeconds { get; set; }
+    /// <summary>What its copy reported last in the stay under way: CPU seconds there, resident bytes, and its CPU use.</summary>
+    public double StayCpuSeconds { get; set; }
+    public long RemoteResidentBytes { get; set; }
+    public CpuRate RemoteCpu { get; } = new();
+    /// <summary>Its CPU use while here, from the samples `om ps` and the files take.</summary>
+    public CpuRate LocalCpu { get; } = new();
+
+    /// <summary>The stay away is over (home again, or on its way elsewhere through home): its CPU time is kept.</summary>
+    public void EndStay()
+    {
+        AwayCpuSeconds += StayCpuSeconds;
+        StayCpuSeconds = 0;
+        RemoteResidentBytes = 0;
+        RemoteCpu.Reset();
+    }
 }

@@ -1,65 +1,55 @@
 using System.Globalization;
+using OpenMosix.Daemon.Admin;
 
 namespace OpenMosix.Daemon.Processes;
 
 /// <summary>
 /// The classic per-process files, under /run/openmosix/proc/PID/ (next to omd's socket): <c>where</c> (node id),
-/// <c>lock</c> (1/0), <c>cantmove</c> (reasons, one per line), <c>nmigs</c>. Each belongs to the process's owner,
-/// who may write a node id (or "home") to <c>where</c> to move it, and 0/1 to <c>lock</c>. omd rewrites the true
-/// values after acting, so a refused request reads back unchanged (the reason is in omd's log).
+/// <c>lock</c> (1/0), <c>cantmove</c> (reasons, one per line), <c>nmigs</c>, and <c>migrate</c>, which reads 0 and
+/// takes a node id (or "home") to move the process, as openMosix's /proc/PID/migrate did. A guest (a process whose
+/// home is another node) has a directory too, with <c>home</c> (its node) and <c>homepid</c> (its PID there); writing
+/// a node id to its <c>migrate</c> sends it on. Each home process's files belong to its owner, who may write a node
+/// id to <c>where</c> or <c>migrate</c> and 0/1 to <c>lock</c>; a guest's are root's. omd rewrites the true values
+/// after acting, so a refused request reads back unchanged (the reason is in omd's log).
 /// </summary>
 public sealed partial class ProcView : IDisposable
 {
-    private readonly string _root;
     private readonly ProcessRegistry _registry;
     private readonly Func<ManagedProcess, string, Task> _move;
     private readonly ILogger _logger;
-    private readonly FileSystemWatcher _watcher;
-    private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
+    private readonly WatchedFiles _files;
+
+    /// <summary>Sends a guest on (to its home or another node); answers why not, or null. Null: guests cannot be moved from here.</summary>
+    public Func<int, ushort, Task<string?>>? MoveGuest { get; init; }
 
     public ProcView(string root, ProcessRegistry registry, Func<ManagedProcess, string, Task> move, ILogger logger)
     {
-        _root = root;
         _registry = registry;
         _move = move;
         _logger = logger;
-        Directory.CreateDirectory(root);
-        _watcher = new FileSystemWatcher(root)
-        {
-            IncludeSubdirectories = true,
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        _watcher.Changed += (_, e) => OnWritten(e.FullPath);
-        _watcher.EnableRaisingEvents = true;
+        _files = new WatchedFiles(root, OnRequest);
     }
 
     /// <summary>Brings the files in line with the registry: new processes appear, gone ones disappear.</summary>
     public void Refresh()
     {
-        var list = _registry.List();
         var live = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var row in list.Processes.Where(p => p.State != "guest"))
+        foreach (var row in _registry.List().Processes)
         {
-            var directory = Path.Join(_root, row.Pid.ToString(CultureInfo.InvariantCulture));
-            live.Add(directory);
-            Directory.CreateDirectory(directory);
-            Write(directory, "where", row.Where.ToString(CultureInfo.InvariantCulture), row.Uid);
-            Write(directory, "lock", row.Locked ? "1" : "0", row.Uid);
-            Write(directory, "nmigs", row.Migrations.ToString(CultureInfo.InvariantCulture), row.Uid);
-            Write(directory, "cantmove", string.Join('\n', row.CantMove), row.Uid);
+            var pid = row.Pid.ToString(CultureInfo.InvariantCulture);
+            live.Add(pid);
+            var guest = row.State == "guest";
+            int? owner = guest ? null : row.Uid;
+            _files.Write($"{pid}/where", row.Where.ToString(CultureInfo.InvariantCulture), owner);
+            _files.Write($"{pid}/lock", row.Locked ? "1" : "0", owner);
+            _files.Write($"{pid}/migrate", "0", owner);
+            _files.Write($"{pid}/nmigs", row.Migrations.ToString(CultureInfo.InvariantCulture));
+            _files.Write($"{pid}/cantmove", string.Join('\n', row.CantMove));
+            if (!guest) continue;
+            _files.Write($"{pid}/home", row.Home.ToString(CultureInfo.InvariantCulture));
+            _files.Write($"{pid}/homepid", row.RemotePid.ToString(CultureInfo.InvariantCulture));
         }
-        foreach (var directory in Directory.EnumerateDirectories(_root).Where(d => !live.Contains(d)))
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Someone holds it open; the next refresh tries again.
-            }
-        }
+        _files.Prune("", live);
     }
 
     public async Task RunAsync(CancellationToken cancel)
@@ -76,74 +66,29 @@ public sealed partial class ProcView : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _watcher.Dispose();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
-    }
+    public void Dispose() => _files.Dispose();
 
-    private void Write(string directory, string name, string value, int uid)
+    private void OnRequest(string path, string request)
     {
-        var path = Path.Join(directory, name);
-        var text = value + "\n";
-        lock (_gate)
-        {
-            if (_written.TryGetValue(path, out var known) && known == text && File.Exists(path)) return;
-            _written[path] = text;
-        }
-        // Written aside and renamed into place: a write in place would first show an empty or half-written file,
-        // which the watcher would take for a request from the owner (move to '', or back to where it was).
-        var aside = Path.Join(directory, "." + name + ".new");
-        File.WriteAllText(aside, text);
-        if (name is "where" or "lock")
-        {
-            File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            Chown(aside, uid);
-        }
-        File.Move(aside, path, overwrite: true);
-    }
-
-    private void OnWritten(string path)
-    {
-        var name = Path.GetFileName(path);
-        if (name is not ("where" or "lock")) return;
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return;
-        }
-        lock (_gate)
-        {
-            if (_written.TryGetValue(path, out var known) && known == text) return;
-            _written.Remove(path);
-        }
-        if (!int.TryParse(Path.GetFileName(Path.GetDirectoryName(path)), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+        var parts = path.Split('/');
+        if (parts.Length != 2 || parts[1] is not ("where" or "lock" or "migrate")
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             || _registry.Find(pid) is not { } process)
             return;
-        var request = text.Trim();
-        if (name == "lock")
+        if (parts[1] == "lock")
         {
             if (request is "0" or "1") _registry.Update(process, p => p.Locked = request == "1");
             else LogBadWrite(_logger, path, request);
             Refresh();
             return;
         }
+        if (parts[1] == "migrate" && request == "0") return;
         _ = Task.Run(async () =>
         {
             try
             {
-                await _move(process, request == "0" ? "home" : request).ConfigureAwait(false);
+                if (process.State == ProcessState.Guest) await SendGuestOn(process, request).ConfigureAwait(false);
+                else await _move(process, request == "0" ? "home" : request).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -153,21 +98,19 @@ public sealed partial class ProcView : IDisposable
         });
     }
 
-    private static void Chown(string path, int uid)
+    private async Task SendGuestOn(ManagedProcess guest, string request)
     {
-        try
-        {
-            Linux.FileOwnership.Change(path, uid, -1);
-        }
-        catch (Linux.SyscallException)
-        {
-            // Not fatal: root can still write it.
-        }
+        ushort target;
+        if (request is "home" or "0") target = guest.Home;
+        else if (!ushort.TryParse(request, NumberStyles.None, CultureInfo.InvariantCulture, out target) || target == 0)
+            throw new ArgumentException($"'{request}' is not a node id or \"home\"");
+        if (MoveGuest is null) throw new InvalidOperationException("this node keeps no directory of its guests");
+        if (await MoveGuest(guest.Pid, target).ConfigureAwait(false) is { } why) throw new InvalidOperationException(why);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: '{Value}' is not 0 or 1")]
     private static partial void LogBadWrite(ILogger logger, string path, string value);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: move to '{Target}' written to its where file refused: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: move to '{Target}' written to its where or migrate file refused: {Reason}")]
     private static partial void LogMoveRefused(ILogger logger, int pid, string target, string reason);
 }

@@ -7,11 +7,15 @@ using OpenMosix.Linux.Proc;
 namespace OpenMosix.Daemon.Processes;
 
 /// <summary>
-/// Every managed process of this node, home ones by their home PID and guests by their local PID. A home process
-/// that is gone (it exited while at home) is forgotten the next time the registry is read.
+/// Every managed process of this node, home ones by their home PID and guests by their local PID. Each entry holds
+/// its process's start time too: a PID is handed out again once its process is reaped (pid_max may be 32768), and an
+/// entry whose PID now names another process is that of a process that ended, never the new one's (which would
+/// inherit its owner, lock and placement). A process that ended at home is forgotten the next time the registry is
+/// read. <paramref name="startTimeOf"/> reads a PID's start time (null: no such process); tests inject their own.
 /// </summary>
-public sealed class ProcessRegistry(ushort self)
+public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf = null)
 {
+    private readonly Func<int, ulong?> _startTimeOf = startTimeOf ?? StartTimeOf;
     private readonly Lock _gate = new();
     private readonly Dictionary<int, ManagedProcess> _home = [];
     private readonly Dictionary<int, ManagedProcess> _guests = [];
@@ -25,11 +29,15 @@ public sealed class ProcessRegistry(ushort self)
     {
         var command = CommandOf(pid);
         var executable = execsNext ? ExecutableOf(pid) : null;
+        var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
             if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
-            var process = new ManagedProcess(pid, uid, Self, command) { Decay = decay, Hint = hint, RegisteredExecutable = executable };
+            var process = new ManagedProcess(pid, uid, Self, command)
+            {
+                StartTime = started, Decay = decay, Hint = hint, RegisteredExecutable = executable,
+            };
             _home[pid] = process;
             return process;
         }
@@ -55,12 +63,16 @@ public sealed class ProcessRegistry(ushort self)
         // RegisterChild for why not now.
         var command = readCommand ? CommandOf(pid) : "?";
         var program = ExecutableOf(pid);
+        var started = _startTimeOf(pid) ?? throw new InvalidOperationException($"process {pid} ended while it was adopted");
         lock (_gate)
         {
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost))
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
-            if (_guests.ContainsKey(pid)) throw new InvalidOperationException($"process {pid} runs here for another node");
-            var process = new ManagedProcess(pid, uid, Self, command) { Adopted = true, ParentPid = parentPid, Program = program };
+            if (_guests.TryGetValue(pid, out var guest) && IsCurrent(guest)) throw new InvalidOperationException($"process {pid} runs here for another node");
+            var process = new ManagedProcess(pid, uid, Self, command)
+            {
+                StartTime = started, Adopted = true, ParentPid = parentPid, Program = program,
+            };
             _home[pid] = process;
             return process;
         }
@@ -78,16 +90,18 @@ public sealed class ProcessRegistry(ushort self)
         lock (_gate)
             parent = _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
                 : _guests.GetValueOrDefault(parentPid);
-        // Nothing is read from /proc here: reading a child's cmdline takes its mm lock, which its exec needs, and a
-        // fork loop under om run would pay for it. A child has its parent's uid and command line until it execs.
-        if (parent is null) return null;
+        // Only the start times are read from /proc here (stat takes no mm lock): reading a child's cmdline takes its
+        // mm lock, which its exec needs, and a fork loop under om run would pay for it. A child has its parent's uid
+        // and command line until it execs. A parent entry whose PID now names another process is a dead one's.
+        if (parent is null || !IsCurrent(parent)) return null;
+        var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
             // A PID held by a deputy cannot be handed out again; any other entry under it is a dead process's.
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost)) return null;
             var child = new ManagedProcess(pid, parent.Uid, Self, parent.Command)
             {
-                ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
+                StartTime = started, ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
                 Program = parent.Program,
             };
             _home[pid] = child;
@@ -95,9 +109,23 @@ public sealed class ProcessRegistry(ushort self)
         }
     }
 
-    /// <summary>The process of this node managed under <paramref name="pid"/>, without looking for dead ones (the
-    /// event path: the kernel says when they die).</summary>
+    /// <summary>The process of this node managed under <paramref name="pid"/> (the event path: the kernel says when
+    /// they die, so other entries are not looked at). An entry of a process that ended while at home, whose PID now
+    /// names another process, is forgotten instead.</summary>
     public ManagedProcess? FindHome(int pid)
+    {
+        lock (_gate)
+        {
+            if (_home.GetValueOrDefault(pid) is not { } process) return null;
+            if (process.State is not (ProcessState.Home or ProcessState.Lost) || IsCurrent(process)) return process;
+            _home.Remove(pid);
+            return null;
+        }
+    }
+
+    /// <summary>The entry under <paramref name="pid"/> as it is, for the kernel's news that its process exited (it may
+    /// be reaped already, its start time unreadable).</summary>
+    public ManagedProcess? FindExited(int pid)
     {
         lock (_gate) return _home.GetValueOrDefault(pid);
     }
@@ -118,11 +146,12 @@ public sealed class ProcessRegistry(ushort self)
 
     public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
+        var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
             var guest = new ManagedProcess(pid, uid, home, command)
             {
-                State = ProcessState.Guest, Where = Self, RemotePid = homePid, Decay = decay, Hint = hint,
+                StartTime = started, State = ProcessState.Guest, Where = Self, RemotePid = homePid, Decay = decay, Hint = hint,
             };
             _guests[pid] = guest;
             return guest;
@@ -193,23 +222,54 @@ public sealed class ProcessRegistry(ushort self)
     public ProcessRow Row(ManagedProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        var local = process.State is ProcessState.Home or ProcessState.Guest ? process.Pid : 0;
         if (process.State == ProcessState.Home) process.Command = CommandOf(process.Pid);
-        var (cpu, memory) = local != 0 ? Usage(local) : (0, 0);
+        // The process's own counters are read here, where it or its deputy lives; what its copies used on other
+        // nodes is added, so its CPU time keeps counting over moves. A copy away shows what it reported last.
+        var (cpu, memory) = Usage(process.Pid);
+        double percent;
+        if (process.State is ProcessState.Remote or ProcessState.Migrating)
+        {
+            cpu += process.StayCpuSeconds;
+            memory = process.RemoteResidentBytes;
+            percent = process.RemoteCpu.Percent;
+        }
+        else
+        {
+            process.LocalCpu.Add(cpu, MonotonicClock.Now());
+            percent = process.LocalCpu.Percent;
+        }
+        if (process.State != ProcessState.Guest) cpu += process.AwayCpuSeconds;
         return new ProcessRow(process.Pid, (int)process.Uid, process.Home, process.Where,
             process.State.ToString().ToLowerInvariant(), process.Migrations, process.Locked, process.CantMove, cpu, memory,
-            process.Command, process.RemotePid, process.ParentPid, Origin(process));
+            process.Command, process.RemotePid, process.ParentPid, Origin(process), percent);
     }
 
     private static string Origin(ManagedProcess process) =>
         process.State == ProcessState.Guest ? "guest" : process.Adopted ? "adopted" : process.ParentPid != 0 ? "child" : "run";
 
+    /// <summary>Ended processes are dropped: those at home (away ones have a deputy holding their PID) and guests.</summary>
     private void Prune()
     {
-        foreach (var pid in _home.Where(p => p.Value.State is ProcessState.Home or ProcessState.Lost && !Signals.Exists(p.Key)).Select(p => p.Key).ToList())
+        foreach (var pid in _home.Where(p => p.Value.State is ProcessState.Home or ProcessState.Lost && !IsCurrent(p.Value)).Select(p => p.Key).ToList())
             _home.Remove(pid);
-        foreach (var pid in _guests.Keys.Where(pid => !Signals.Exists(pid)).ToList())
+        foreach (var pid in _guests.Where(p => !IsCurrent(p.Value)).Select(p => p.Key).ToList())
             _guests.Remove(pid);
+    }
+
+    /// <summary>Its PID still names it: a process runs under it, started when it did.</summary>
+    private bool IsCurrent(ManagedProcess process) => _startTimeOf(process.Pid) is { } started && started == process.StartTime;
+
+    /// <summary>The start time of the process under <paramref name="pid"/> (/proc/PID/stat field 22), null if none.</summary>
+    public static ulong? StartTimeOf(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadStat(pid).StartTime;
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
     }
 
     public static string? ExecutableOf(int pid)

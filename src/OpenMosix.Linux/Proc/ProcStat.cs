@@ -17,6 +17,9 @@ public sealed class ProcStat
     /// <summary>The foreground process group of its controlling terminal (-1: it has none).</summary>
     public int TerminalForegroundGroup => (int)(long)Number(8);
     public ulong Flags => Number(9);
+    /// <summary>When the process started, in clock ticks after boot: with the PID, it names one process for good
+    /// (a PID is handed out again once its process is reaped).</summary>
+    public ulong StartTime => Number(22);
     public ulong StartStack => Number(28);
     public ulong StartBrk => Number(47);
     /// <summary>The nice value, -20 (first) to 19 (last).</summary>

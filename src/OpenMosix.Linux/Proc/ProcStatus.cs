@@ -9,12 +9,7 @@ public sealed record ProcStatus(
 {
     public static ProcStatus Parse(string text)
     {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0) fields[line[..colon]] = line[(colon + 1)..].Trim();
-        }
+        var fields = Fields(text);
         string Get(string key) => fields.TryGetValue(key, out var v) ? v : throw new FormatException($"/proc/PID/status has no '{key}' line");
         uint[] Ids(string key) => [.. Get(key).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries).Select(s => uint.Parse(s, CultureInfo.InvariantCulture))];
         ulong Mask(string key) => ulong.Parse(Get(key), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
@@ -28,5 +23,17 @@ public sealed record ProcStatus(
             Int("Tgid"), Int("PPid"), Int("TracerPid"), uid, gid,
             fields.TryGetValue("Groups", out var g) ? [.. g.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => uint.Parse(x, CultureInfo.InvariantCulture))] : [],
             Int("Threads"), Mask("SigPnd"), Mask("ShdPnd"), Mask("SigBlk"), Mask("SigIgn"), Mask("SigCgt"));
+    }
+
+    /// <summary>Each "Key:\tvalue" line of a status file, the value trimmed.</summary>
+    internal static Dictionary<string, string> Fields(string text)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0) fields[line[..colon]] = line[(colon + 1)..].Trim();
+        }
+        return fields;
     }
 }

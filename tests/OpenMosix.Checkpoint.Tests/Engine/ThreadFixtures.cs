@@ -45,13 +45,19 @@ internal static class ThreadFixtures
         {
             Poll.UntilLines(output, afterLines, Patience);
             UntilThreads(child.Pid, threads);
-            CheckpointKillAndRestore(child, Patience);
+            var restoredExit = CheckpointKillAndRestoreEndingWith(child, Patience);
+            // The program says on stderr (into the same file) which of its checks failed: show it with the exit.
+            Assert.True(restoredExit == new ExitStatus(0, 0), $"restored copy {restoredExit}; it printed:\n{File.ReadAllText(output)}");
         });
 
     /// <summary>Checkpoints <paramref name="child"/> with <see cref="AfterDump.Kill"/>, restores it and waits (at most
     /// <paramref name="patience"/>) for the restored copy to exit with code 0. <paramref name="around"/>, if given, is
     /// called between the kill and the restore, and what it returns once the copy runs, before it is waited for.</summary>
-    public static void CheckpointKillAndRestore(ChildProcess child, TimeSpan patience, Func<ProcessImage, Action<RestoredProcess>>? around = null)
+    public static void CheckpointKillAndRestore(ChildProcess child, TimeSpan patience, Func<ProcessImage, Action<RestoredProcess>>? around = null) =>
+        Assert.Equal(new ExitStatus(0, 0), CheckpointKillAndRestoreEndingWith(child, patience, around));
+
+    /// <summary>As <see cref="CheckpointKillAndRestore"/>, returning how the restored copy ended.</summary>
+    public static ExitStatus CheckpointKillAndRestoreEndingWith(ChildProcess child, TimeSpan patience, Func<ProcessImage, Action<RestoredProcess>>? around = null)
     {
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
@@ -60,7 +66,7 @@ internal static class ThreadFixtures
         var running = around?.Invoke(image.Metadata);
         var restored = engine.Restore(image, new RestoreOptions());
         running?.Invoke(restored);
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, patience));
+        return engine.WaitForExitWithin(restored, patience);
     }
 
     /// <summary>Checkpoints <paramref name="pid"/> with <see cref="AfterDump.Resume"/> and returns the image.</summary>

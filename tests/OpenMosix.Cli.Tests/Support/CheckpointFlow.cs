@@ -19,8 +19,9 @@ internal static class CheckpointFlow
         var random = TestSeed.Create();
         using var dir = new TempDirectory("om-e2e-" + Label(scenario));
         scenario.Prepare?.Invoke(dir.Path);
+        if (scenario.AsTestUser) TestUser.Own(dir.Path);
 
-        var command = scenario.Command(dir.Path);
+        var command = OmCli.AsUser(scenario.Command(dir.Path), scenario.AsTestUser);
         TestLog.Line("$ " + command);
         using var original = RunningProcess.Start(command);
         if (scenario.AfterStart is { } feed) await feed(original);
@@ -31,18 +32,19 @@ internal static class CheckpointFlow
         Assert.False(original.HasExited, $"{command} finished before it could be checkpointed; its scenario's delays are too long");
 
         var image = dir.File("process.omimg");
-        var checkpoint = await OmCli.CheckpointAsync(original.Pid, image, kill: true);
+        var checkpoint = await OmCli.CheckpointAsync(original.Pid, image, kill: true, scenario.AsTestUser);
         Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
         var originalStatus = await original.WaitForExitAsync(ReapTimeout);
         Assert.True(originalStatus == 128 + 9, $"the original should be killed (SIGKILL) by --kill, but its status is {originalStatus}");
         var before = original.StdoutBytes;
         TestLog.Line($"original printed {before.Length} bytes before the checkpoint");
 
-        using var restored = OmCli.StartRestore(image, dir.Path);
+        using var restored = OmCli.StartRestore(image, dir.Path, asTestUser: scenario.AsTestUser);
         if (scenario.AfterRestore is { } resume) await resume(restored);
         else restored.CloseStdin();
         var status = await restored.WaitForExitAsync(scenario.RunTimeout);
         if (restored.StderrText.Length > 0) TestLog.Line("om restore stderr: " + restored.StderrText.TrimEnd());
+        scenario.CheckRestoreStderr?.Invoke(restored.StderrText);
 
         var outcome = new ProgramOutcome([.. before, .. restored.StdoutBytes], status, Collect(scenario, dir.Path));
         outcome.ShouldMatch(reference);

@@ -29,6 +29,13 @@ internal sealed record Scenario
     /// <summary>Files the program writes, relative to the run directory, compared byte for byte with the reference.</summary>
     public Func<string, IReadOnlyDictionary<string, byte[]>>? CollectFiles { get; init; }
 
+    /// <summary>The program, om checkpoint and om restore all run as <see cref="OpenMosix.TestSupport.TestUser"/>, in a
+    /// directory of theirs (the reference run stays root's: the output is the same).</summary>
+    public bool AsTestUser { get; init; }
+
+    /// <summary>Checks what om restore said on stderr.</summary>
+    public Action<string>? CheckRestoreStderr { get; init; }
+
     /// <summary>Every target finishes in seconds; a restored copy that hangs must not hold the suite for long.</summary>
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -51,6 +51,6 @@ public sealed class InstallManageLoginsTests
         using var scratch = new TempDirectory("om-install");
         var run = Install(scratch, "--manage-everything");
         Assert.Equal(2, run.ExitCode);
-        Assert.Equal("install.sh: unknown argument --manage-everything (only --manage-logins)\n", run.Stderr);
+        Assert.Equal("install.sh: unknown argument --manage-everything (only --manage-logins, --uninstall)\n", run.Stderr);
     }
 }

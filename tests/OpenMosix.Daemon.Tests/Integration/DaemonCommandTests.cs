@@ -85,11 +85,14 @@ public sealed class DaemonCommandTests
     [InlineData("[gossip]\nport = 0\n", "bad.toml:4: gossip.port must be between 1 and 65535")]
     [InlineData("[paths]\nkey = \"/nonexistent/key\"\n", "no cluster key at /nonexistent/key: create one with `om keygen")]
     [InlineData("MAP", "bad.map:2: ")]
+    [InlineData("LOOSE", "is open to group or others (mode 644): chmod 600 ")]
     public void A_bad_configuration_key_or_map_stops_the_daemon_with_one_line(string config, string expected)
     {
         using var dir = new TempDirectory();
         var key = dir.File("k");
         File.WriteAllBytes(key, new byte[32]);
+        File.SetUnixFileMode(key, config == "LOOSE" ? (UnixFileMode)0b110_100_100 : UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (config == "LOOSE") config = "";
         File.WriteAllText(dir.File("bad.map"), "1 127.0.0.1 1\n2 nonsense 1\n");
         var text = config == "MAP"
             ? $"[paths]\nkey = \"{key}\"\nmap = \"{dir.File("bad.map")}\"\nsocket = \"{dir.File("s")}\"\n"

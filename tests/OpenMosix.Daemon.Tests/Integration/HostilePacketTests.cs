@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using OpenMosix.Admin;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Cluster.Keys;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Integration;
@@ -14,15 +15,16 @@ public sealed class HostilePacketTests
         using var cluster = new LoopbackCluster(3);
         cluster.Start(1, 2);
         Poll.Until(() => cluster.StateSeenBy(1, 2) == "alive", TimeSpan.FromSeconds(10), "node 1 to see node 2 alive");
-        var key = File.ReadAllBytes(cluster.KeyPath);
+        using var keys = PacketKeys.ForGossip(KeyringText.Parse(File.ReadAllBytes(cluster.KeyPath)));
+        using var foreign = PacketKeys.ForGossip(Keyring.Fresh(1, DateTimeOffset.UtcNow));
         var target = new IPEndPoint(cluster.Address(1), cluster.GossipPort);
         // Node 3 is in the map but not running: its address may speak, so its packets reach the codec.
         using var member = Bound(cluster.Address(3));
         using var stranger = Bound(IPAddress.Parse("127.0.0.1"));
         var vector = new LoadVector(3, cluster.Address(3), NodeState.Alive, 0.5, 10000, 1, 10000, 1 << 30, 1 << 29, NodeFlags.None, 1);
-        var valid = GossipCodec.Encode(3, 42, DateTimeOffset.UtcNow, [vector], key);
-        var forged = GossipCodec.Encode(3, 43, DateTimeOffset.UtcNow, [vector], new byte[32]);
-        var stale = GossipCodec.Encode(3, 44, DateTimeOffset.UtcNow.AddHours(-1), [vector], key);
+        var valid = GossipCodec.Encode(new PacketHeader(3, 1, 42), DateTimeOffset.UtcNow, [vector], null, [], keys);
+        var forged = GossipCodec.Encode(new PacketHeader(3, 1, 43), DateTimeOffset.UtcNow, [vector], null, [], foreign);
+        var stale = GossipCodec.Encode(new PacketHeader(3, 1, 44), DateTimeOffset.UtcNow.AddHours(-1), [vector], null, [], keys);
 
         member.SendTo(System.Text.Encoding.ASCII.GetBytes(new string('x', 200)), target);
         member.SendTo(valid[..30], target);

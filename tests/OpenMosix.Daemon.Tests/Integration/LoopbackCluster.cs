@@ -8,7 +8,7 @@ namespace OpenMosix.Daemon.Tests.Integration;
 
 /// <summary>
 /// Real omd processes (the om binary) on loopback addresses 127.B.C.i of one machine, each with its own config,
-/// admin socket and log, sharing a key and a map. B.C and the gossip port are random so that clusters of parallel
+/// admin socket, log and node certificate, sharing a key, a CA and a map. B.C and the gossip port are random so that clusters of parallel
 /// tests never hear each other. Gossip runs fast (250 ms rounds, suspect after 1.5 s, dead after 3 s).
 /// </summary>
 public sealed class LoopbackCluster : IDisposable
@@ -19,6 +19,7 @@ public sealed class LoopbackCluster : IDisposable
 
     private readonly TempDirectory _dir = new("om-cluster");
     private readonly Dictionary<int, ChildProcess> _daemons = [];
+    private readonly TestPki _pki = new();
     private readonly int _subnet;
 
     public LoopbackCluster(int mapNodes, int? speedOverride = 10000)
@@ -26,10 +27,11 @@ public sealed class LoopbackCluster : IDisposable
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0b111_101_101);
         _subnet = Random.Shared.Next(1, 250 * 250);
         GossipPort = FreeUdpPort();
-        File.WriteAllBytes(KeyPath, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        OpenMosix.Daemon.Hosting.KeyringFile.Create(KeyPath, DateTimeOffset.UtcNow);
         WriteMap(Enumerable.Range(1, mapNodes));
         for (var id = 1; id <= 8; id++)
         {
+            _pki.WriteNode(TlsDirectory(id), (ushort)id, Address(id));
             var speed = speedOverride is { } s ? $"[speed]\noverride = {s}\n" : "";
             File.WriteAllText(ConfigPath(id), $"""
                 [node]
@@ -38,6 +40,7 @@ public sealed class LoopbackCluster : IDisposable
                 [paths]
                 map = "{MapPath}"
                 key = "{KeyPath}"
+                tls_dir = "{TlsDirectory(id)}"
                 socket = "{SocketPath(id)}"
                 state_dir = "{StateDirectory(id)}"
                 [gossip]
@@ -62,6 +65,7 @@ public sealed class LoopbackCluster : IDisposable
     public string SocketPath(int id) => _dir.File($"n{id}.sock");
     public string LogPath(int id) => _dir.File($"n{id}.log");
     public string StateDirectory(int id) => _dir.File($"n{id}.state");
+    public string TlsDirectory(int id) => _dir.File($"n{id}.tls");
 
     /// <summary>Writes a map of the given node ids (one line each).</summary>
     public string WriteMap(IEnumerable<int> ids, string? path = null)
@@ -108,6 +112,7 @@ public sealed class LoopbackCluster : IDisposable
     {
         foreach (var daemon in _daemons.Values) daemon.Dispose();
         _dir.Dispose();
+        _pki.Dispose();
     }
 
     private bool Answers(int id)

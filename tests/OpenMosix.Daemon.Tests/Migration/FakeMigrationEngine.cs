@@ -19,6 +19,8 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     /// <summary>The process a restore "rebuilds": its exit is the copy's.</summary>
     public ChildProcess? Copy { get; set; }
     public string? RestoreFails { get; set; }
+    /// <summary>The metadata the final image "carries", shown to the target's refusal check as a real restore does.</summary>
+    public ProcessImage? ImageMetadata { get; set; }
     /// <summary>Checkpoints fail after writing part of the image (and leave the process running, as the dumper does).</summary>
     public string? CheckpointFails { get; set; }
 
@@ -52,7 +54,7 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public void Thaw(int pid) => Calls.Enqueue($"thaw {pid}");
 
-    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor) => new Incoming(this);
+    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) => new Incoming(this, refusal);
 
     public void KillFrozen(int pid) => Calls.Enqueue($"kill-frozen {pid}");
 
@@ -83,13 +85,14 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public void RaiseDied(int pid) => DeputyDied?.Invoke(pid);
 
-    private sealed class Incoming(FakeMigrationEngine engine) : IIncomingProcess
+    private sealed class Incoming(FakeMigrationEngine engine, Func<ProcessImage, string?> refusal) : IIncomingProcess
     {
         public void TakeRound(Stream round) => round.CopyTo(Stream.Null);
 
         public RestoredProcess Finish(Stream image)
         {
             image.CopyTo(Stream.Null);
+            if (engine.ImageMetadata is { } metadata && refusal(metadata) is { } refused) throw new ImageRefusedException(refused);
             if (engine.RestoreFails is { } why) throw new InvalidOperationException(why);
             engine.Calls.Enqueue("restore");
             return new RestoredProcess(engine.Copy!.Pid, false, 42, TimeSpan.Zero);

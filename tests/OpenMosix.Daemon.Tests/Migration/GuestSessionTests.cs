@@ -16,7 +16,8 @@ public sealed class GuestSessionTests
     private static Offer OfferOf(long memory = 1 << 20, IReadOnlyList<FileFingerprint>? files = null)
     {
         var uname = SystemInfo.Uname();
-        return new Offer(42, 0, 1, "sleep 30", $"{uname.Release} {uname.Version}", memory, files ?? []);
+        return new Offer(42, 1000, 1, "sleep 30", $"{uname.Release} {uname.Version}", memory, files ?? [],
+            Owner: new ProcessOwner(1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, [1000], false));
     }
 
     [Theory]
@@ -46,6 +47,40 @@ public sealed class GuestSessionTests
             await run;
             Assert.Equal(MigrationPhase.Ended, session.Phase);
             Assert.Empty(engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task A_root_process_is_refused_at_its_offer_by_default()
+    {
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine();
+            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await MessageWire.SendAsync(home, OfferOf() with { Uid = 0, Owner = new ProcessOwner(0, 0, 0, 0, 0, 0, 0, 0, [], true) }, TestContext.Current.CancellationToken);
+            var refuse = await MessageWire.ReceiveAsync<Refuse>(home, Answer);
+            Assert.Contains("this node takes root processes only with migration.allow_root_guests = true", refuse.Reason, StringComparison.Ordinal);
+            await run;
+            Assert.Empty(engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task An_image_claiming_uid_0_from_an_offer_of_uid_1000_is_refused_and_home_told_why()
+    {
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { ImageMetadata = GuestPolicyTests.ImageOf(0) };
+            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await SendOfferAndImageAsync(home);
+            var failed = await MessageWire.ReceiveAsync<Failed>(home, Answer);
+            Assert.StartsWith("refused: the image's credentials (uid 0/0/0/0", failed.Reason, StringComparison.Ordinal);
+            await run;
+            Assert.Equal(["abandon"], engine.Calls);
         }
     }
 

@@ -28,7 +28,7 @@ public sealed class HomeMigrationTests : IDisposable
         _stdoutRead = read;
         using (write) _child = ChildProcess.Start("/bin/sleep", ["60"], stdout: write);
         _home = new HomeMigration(_engine, _engine, _registry, () => 1, node => node == 2 ? LinkPairs.Endpoint(_listener) : null,
-            () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Key, NullLogger.Instance) { Precopy = false };
+            () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Security(1), NullLogger.Instance) { Precopy = false, AllowRoot = true };
         _home.Start();
     }
 

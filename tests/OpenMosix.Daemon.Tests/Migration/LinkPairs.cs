@@ -1,20 +1,28 @@
 using System.Net;
 using System.Net.Sockets;
 using OpenMosix.Cluster.Transport;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Migration;
 
-/// <summary>Node links on loopback: a connected pair, or a listener that takes one link as the other node.</summary>
+/// <summary>
+/// Node links on loopback: a connected pair, or a listener that takes one link as the other node. Nodes 1 and 2 are
+/// both at 127.0.0.1, with certificates of one test CA.
+/// </summary>
 internal static class LinkPairs
 {
-    public static readonly byte[] Key = [.. Enumerable.Range(11, 32).Select(i => (byte)i)];
+    private static readonly TestPki Pki = new();
+    private static readonly Func<ushort, IPAddress?> Map = _ => IPAddress.Loopback;
+
+    /// <summary>How node <paramref name="node"/> authenticates its links.</summary>
+    public static LinkSecurity Security(ushort node) => Pki.Links(node, IPAddress.Loopback, Map);
 
     /// <summary>Node 1 (home) connected to node 2 (guest).</summary>
     public static async Task<(NodeLink Home, NodeLink Guest)> ConnectAsync()
     {
         using var listener = Listen();
         var accepted = AcceptAsync(listener, 2);
-        var home = await NodeLink.ConnectAsync(Endpoint(listener), 1, Key, TestContext.Current.CancellationToken);
+        var home = await NodeLink.ConnectAsync(Endpoint(listener), 1, 2, Security(1), TestContext.Current.CancellationToken);
         return (home, await accepted);
     }
 
@@ -31,6 +39,6 @@ internal static class LinkPairs
     public static async Task<NodeLink> AcceptAsync(Socket listener, ushort self)
     {
         var socket = await listener.AcceptAsync(TestContext.Current.CancellationToken);
-        return await NodeLink.AcceptAsync(socket, self, Key, TestContext.Current.CancellationToken);
+        return await NodeLink.AcceptAsync(socket, self, Security(self), TestContext.Current.CancellationToken);
     }
 }

@@ -13,8 +13,6 @@ namespace OpenMosix.Daemon.Tests.Migration;
 
 public sealed class LinkStreamingTests
 {
-    private static readonly byte[] Key = [.. Enumerable.Range(7, 32).Select(i => (byte)i)];
-
     [Fact]
     public async Task A_process_streamed_over_a_node_link_is_rebuilt_as_it_arrives_and_its_output_continues_exactly()
     {
@@ -25,7 +23,7 @@ public sealed class LinkStreamingTests
         using var original = ChildProcess.StartToFile(TestPrograms.Locate("counter"), [$"{Lines}"], before);
         Poll.Until(() => Poll.CountLines(before) >= 10, TimeSpan.FromSeconds(10), "the counter to print 10 lines");
 
-        var (sending, receiving) = await LinkPair();
+        var (sending, receiving) = await LinkPairs.ConnectAsync();
         using var source = new CheckpointEngine();
         using var target = new CheckpointEngine();
         using var output = File.OpenHandle(after, FileMode.Create, FileAccess.Write);
@@ -87,7 +85,7 @@ public sealed class LinkStreamingTests
         using var homeReader = new StreamReader(new FileStream(homeRead, FileAccess.Read));
         while (homeLines.Count < 10) homeLines.Add(homeReader.ReadLine()!);
 
-        var (sending, receiving) = await LinkPair();
+        var (sending, receiving) = await LinkPairs.ConnectAsync();
         using var source = new CheckpointEngine();
         using var target = new CheckpointEngine();
         var dump = Task.Run(() =>
@@ -130,16 +128,5 @@ public sealed class LinkStreamingTests
             result[i] = $"{i} {sum:x16}";
         }
         return result;
-    }
-
-    private static async Task<(NodeLink Client, NodeLink Server)> LinkPair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var accept = Task.Run(async () =>
-            await NodeLink.AcceptAsync(await listener.AcceptAsync(), 2, Key, CancellationToken.None));
-        var client = await NodeLink.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, 1, Key, TestContext.Current.CancellationToken);
-        return (client, await accept);
     }
 }

@@ -15,7 +15,7 @@ public sealed class ProtocolTests
         new Restored(4242, [1, 2], RelaysInput: true), new Failed("no memory"), new Commit(), new Abort("changed its mind"),
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ImageFollows(), new WelcomeHome(),
-        new Stay("restore failed"), new TerminalModesChanged(new byte[Terminal.TermiosSize]),
+        new Stay("restore failed"), new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20),
     ];
 
     [Fact]
@@ -44,11 +44,12 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"commit\"}", "sent 'commit' where accept or refuse was due")]
     [InlineData("{\"kind\":\"signal\",\"signal\":99}", "sent a bad 'signal': signal out of range")]
     [InlineData("{\"kind\":\"terminal-modes\",\"modes\":\"AAAA\"}", "sent a bad 'terminal-modes'")]
+    [InlineData("{\"kind\":\"usage\",\"cpuSeconds\":-1,\"residentBytes\":0}", "sent a bad 'usage': usage out of range")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
-            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged)];
+            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

@@ -1,4 +1,5 @@
 using OpenMosix.Admin;
+using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.TestSupport;
 
@@ -79,5 +80,61 @@ public sealed class ProcessRegistryTests
         Assert.Null(registry.Register(child.Pid, 0).RegisteredExecutable);
         registry.Forget(child.Pid);
         Assert.Equal(new FileInfo($"/proc/{child.Pid}/exe").LinkTarget, registry.Register(child.Pid, 0, execsNext: true).RegisteredExecutable);
+    }
+
+    [Fact]
+    public void An_entry_whose_pid_now_names_another_process_is_forgotten_and_lends_that_process_nothing()
+    {
+        // Past pid_max: no real process answers under these PIDs, only the start times given here.
+        const int Pid = 5_000_001, Child = 5_000_002;
+        var started = new Dictionary<int, ulong> { [Pid] = 100 };
+        var registry = new ProcessRegistry(1, pid => started.TryGetValue(pid, out var t) ? t : null);
+        var old = registry.Register(Pid, 1000);
+        registry.Update(old, p => (p.Locked, p.Decay) = (true, DecayMode.Slow));
+        Assert.Same(old, registry.FindHome(Pid));
+
+        started[Pid] = 250;
+        started[Child] = 260;
+
+        Assert.Null(registry.RegisterChild(Child, Pid));
+        Assert.Null(registry.Find(Pid));
+        Assert.Null(registry.FindHome(Pid));
+        Assert.Empty(registry.List().Processes);
+        var fresh = registry.Register(Pid, 2000);
+        Assert.Equal((2000u, false, (DecayMode?)null), (fresh.Uid, fresh.Locked, fresh.Decay));
+    }
+
+    [Fact]
+    public void A_guest_whose_pid_now_names_another_process_is_no_longer_a_guest()
+    {
+        const int Pid = 5_000_003;
+        var started = new Dictionary<int, ulong> { [Pid] = 100 };
+        var registry = new ProcessRegistry(2, pid => started.TryGetValue(pid, out var t) ? t : null);
+        registry.AddGuest(Pid, 1000, home: 1, "sleep 1", homePid: 77);
+
+        started[Pid] = 101;
+
+        Assert.Empty(registry.Guests());
+        Assert.Null(registry.Find(Pid));
+    }
+
+    [Fact]
+    public void A_pid_the_kernel_hands_out_again_does_not_inherit_the_ended_processs_owner_or_lock()
+    {
+        var registry = new ProcessRegistry(1);
+        int pid;
+        using (var ended = ChildProcess.Start("/bin/sleep", ["35"]))
+        {
+            pid = ended.Pid;
+            registry.Update(registry.Register(pid, 1000), p => p.Locked = true);
+            ended.Kill();
+            ended.WaitForExit(Patience);
+        }
+
+        using var recycled = PidRecycling.StartAs(pid, "/bin/sleep", ["36"]);
+
+        Assert.Null(registry.Find(pid));
+        Assert.Null(registry.FindHome(pid));
+        Assert.Null(registry.RegisterChild(pid + 1, pid));
     }
 }

@@ -4,15 +4,17 @@ using System.Net.Sockets;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Fuzz.Tests.Engine;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Fuzz.Tests.Targets;
 
 /// <summary>
-/// A node link on loopback: after a real handshake the peer writes the input as raw bytes and closes; this side reads
+/// A node link on loopback: after a real (TLS, test CA) handshake the peer writes the input as raw bytes and closes; this side reads
 /// frames until the end, each Control frame parsed as a migration message. Refusal: <see cref="LinkException"/>.
 /// </summary>
 public sealed class LinkFrameTarget : FuzzTarget
 {
+    private static readonly TestPki Pki = new();
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
 
     public LinkFrameTarget()
@@ -55,7 +57,7 @@ public sealed class LinkFrameTarget : FuzzTarget
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var accepted = AcceptAsync(stop.Token);
-        await using var peer = await NodeLink.ConnectAsync((IPEndPoint)_listener.LocalEndPoint!, 1, ClusterKey.Key, stop.Token);
+        await using var peer = await NodeLink.ConnectAsync((IPEndPoint)_listener.LocalEndPoint!, 1, 2, Pki.Links(1, IPAddress.Loopback, _ => IPAddress.Loopback), stop.Token);
         var link = await accepted;
         var writing = WriteAndCloseAsync(peer, input, stop.Token);
         try
@@ -74,7 +76,7 @@ public sealed class LinkFrameTarget : FuzzTarget
     private async Task<NodeLink> AcceptAsync(CancellationToken cancel)
     {
         var socket = await _listener.AcceptAsync(cancel);
-        return await NodeLink.AcceptAsync(socket, 2, ClusterKey.Key, cancel);
+        return await NodeLink.AcceptAsync(socket, 2, Pki.Links(2, IPAddress.Loopback, _ => IPAddress.Loopback), cancel);
     }
 
     /// <summary>The peer's side: it may find the link closed under it once this side has refused a frame.</summary>

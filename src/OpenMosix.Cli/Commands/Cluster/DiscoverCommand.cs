@@ -28,7 +28,8 @@ internal static class DiscoverCommand
         command.SetAction(parse =>
         {
             var settings = OmdConfigLoader.Load(parse.GetValue(config));
-            var key = ClusterKey.Read(settings.KeyPath);
+            // Read now so a missing or loose key file fails in the user's terminal, not later in a log file.
+            KeyringFile.Read(settings.KeyPath);
             var names = (parse.GetValue(interfaces) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var hops = parse.GetValue(ttl);
             if (hops is < 1 or > 255) throw new UsageException("the TTL must be between 1 and 255");
@@ -58,7 +59,10 @@ internal static class DiscoverCommand
                     o.UseUtcTimestamp = true;
                 }));
             using var omd = new AdminClient(settings.SocketPath);
-            new DiscoveryAgent(options, key, omd, loggers.CreateLogger("omdiscd")).RunAsync(stop.Token).GetAwaiter().GetResult();
+            var logger = loggers.CreateLogger("omdiscd");
+            using var origins = OriginKeysLoader.Load(settings.TlsDirectory, settings.OriginSignatures, () => DateTimeOffset.UtcNow);
+            using var agent = new DiscoveryAgent(options, new KeyringWatcher(settings.KeyPath, logger), origins, omd, logger);
+            agent.RunAsync(stop.Token).GetAwaiter().GetResult();
             return 0;
         });
         return command;

@@ -32,7 +32,7 @@ internal static class PsCommand
 
     private static void Print(ProcessList list, bool asTree)
     {
-        var table = new TextTable("PID", "PPID", "USER", "HOME", "WHERE", "STATE", "ORIGIN", "NMIGS", "LOCK", "CPU", "MEM", "CANTMOVE", "COMMAND");
+        var table = new TextTable("PID", "PPID", "USER", "HOME", "WHERE", "STATE", "ORIGIN", "NMIGS", "LOCK", "%CPU", "CPU", "MEM", "CANTMOVE", "COMMAND");
         var rows = asTree ? ProcessTreeOrder.Order(list.Processes) : [.. list.Processes.Select(p => (p, 0))];
         foreach (var (p, depth) in rows)
             table.Add(
@@ -45,6 +45,7 @@ internal static class PsCommand
                 p.Origin.Length == 0 ? "-" : p.Origin,
                 p.Migrations.ToString(CultureInfo.InvariantCulture),
                 p.Locked ? "yes" : "no",
+                p.CpuPercent.ToString("0.0", CultureInfo.InvariantCulture),
                 p.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture),
                 p.MemoryBytes > 0 ? Units.Bytes(p.MemoryBytes) : "-",
                 p.CantMove.Count == 0 ? "-" : string.Join("; ", p.CantMove),

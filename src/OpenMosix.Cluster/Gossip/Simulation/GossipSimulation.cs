@@ -1,16 +1,20 @@
 using System.Net;
+using OpenMosix.Cluster.Keys;
 
 namespace OpenMosix.Cluster.Gossip.Simulation;
 
 /// <summary>
-/// N real <see cref="GossipNode"/>s exchanging real, authenticated packets over a simulated network in virtual
+/// N real <see cref="GossipNode"/>s exchanging real, encrypted and authenticated (unsigned) packets over a simulated network in virtual
 /// time: nothing sleeps and nothing touches a socket, so thousands of nodes run many rounds in seconds. The same
 /// seed, options and sequence of calls give exactly the same run. Node ids are 1..N; nodes can crash (they stop
 /// ticking and everything sent to them is lost), restart with a fresh state as a restarted daemon would, and join.
 /// </summary>
 public sealed class GossipSimulation
 {
-    private static readonly byte[] ClusterKey = [.. "openMosix.NET gossip simulation key"u8];
+    private static readonly Keyring SimulationKeys = KeyringText.Parse("openMosix.NET gossip simulation key"u8);
+
+    /// <summary>One AES-GCM context per simulation: the contexts are not thread-safe and tests run simulations in parallel.</summary>
+    private readonly PacketKeys _keys = PacketKeys.ForGossip(SimulationKeys);
 
     private readonly SimulatedNode?[] _nodes = new SimulatedNode?[ushort.MaxValue + 1];
     private readonly List<ushort> _ids = [];
@@ -170,7 +174,7 @@ public sealed class GossipSimulation
         var random = new Random(unchecked((_seed * 1_000_003) + (id * 65_599) + generation));
         var phase = previous?.Phase
             ?? (_network.RandomPhases ? TimeSpan.FromTicks(_random.NextInt64(_options.Interval.Ticks)) : TimeSpan.Zero);
-        _nodes[id] = new SimulatedNode(new GossipNode(measurements, map, ClusterKey, _options, random, Now), phase, generation);
+        _nodes[id] = new SimulatedNode(new GossipNode(measurements, map, _keys, _options, random, Now), phase, generation);
         if (previous is null)
             _ids.Add(id);
     }

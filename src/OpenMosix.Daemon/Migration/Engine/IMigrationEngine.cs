@@ -23,8 +23,10 @@ public interface IMigrationEngine
     /// <summary>Lets a process kept frozen run on where it is.</summary>
     void Thaw(int pid);
 
-    /// <summary>Rebuilds an incoming process, frozen, from pre-copy rounds (if any) and its final image.</summary>
-    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor);
+    /// <summary>Rebuilds an incoming process, frozen, from pre-copy rounds (if any) and its final image; an image
+    /// <paramref name="refusal"/> finds fault with is refused before anything is built of it
+    /// (<see cref="ImageRefusedException"/>).</summary>
+    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal);
 
     /// <summary>Kills a process kept frozen (a copy not committed, or one that went home).</summary>
     void KillFrozen(int pid);

@@ -12,7 +12,13 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, RelayPipes pipes, MoveRequests moves, ILogger logger)
 {
+    /// <summary>How often home hears the copy's CPU time and memory.</summary>
+    public static readonly TimeSpan UsageInterval = TimeSpan.FromSeconds(1);
+
     private volatile bool _wentHome;
+    // Usage reports are control messages of the Relaying phase: none may slip in while the image goes home.
+    private readonly SemaphoreSlim _reports = new(1, 1);
+    private bool _returning;
     private ushort HomeNode => talk.Link.PeerNode;
 
     public async Task RunAsync(int guestPid, CancellationToken cancel)
@@ -21,6 +27,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token)).ToList();
         var exit = engine.WhenExited(guestPid);
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
+        using var stopReports = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        var reports = ReportUsageAsync(guestPid, stopReports.Token);
 
         var first = await Task.WhenAny(exit, fromHome).ConfigureAwait(false);
         if (_wentHome)
@@ -40,7 +48,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             return;
         }
         var status = await exit.ConfigureAwait(false);
-        // Everything the guest wrote goes home before its exit status does.
+        // Everything the guest wrote goes home before its exit status does, and nothing after it.
+        await stopReports.CancelAsync().ConfigureAwait(false);
+        await reports.ConfigureAwait(false);
         await Task.WhenAll(outputs).ConfigureAwait(false);
         GuestLog.Exited(logger, guestPid, status.ToString());
         try
@@ -107,9 +117,59 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 Signals.Kill(guestPid, signal.Signal);
                 return false;
             case ComeHome:
-                return await SendHome.RunAsync(engine, talk, guestPid, () => _wentHome = true, logger, cancel).ConfigureAwait(false);
+                await SetReturningAsync(true, cancel).ConfigureAwait(false);
+                var wentHome = await SendHome.RunAsync(engine, talk, guestPid, () => _wentHome = true, logger, cancel).ConfigureAwait(false);
+                if (!wentHome) await SetReturningAsync(false, cancel).ConfigureAwait(false);
+                return wentHome;
             default:
                 return false;
+        }
+    }
+
+    private async Task SetReturningAsync(bool returning, CancellationToken cancel)
+    {
+        await _reports.WaitAsync(cancel).ConfigureAwait(false);
+        _returning = returning;
+        _reports.Release();
+    }
+
+    /// <summary>The copy's CPU time and resident memory, to home every <see cref="UsageInterval"/> until it ends.</summary>
+    private async Task ReportUsageAsync(int guestPid, CancellationToken cancel)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(UsageInterval);
+            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
+            {
+                double cpu;
+                long resident;
+                try
+                {
+                    cpu = OpenMosix.Linux.Proc.ProcFs.ReadStat(guestPid).CpuSeconds;
+                    resident = OpenMosix.Linux.Proc.ProcFs.ReadResidentBytes(guestPid);
+                }
+                catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+                {
+                    return; // it ended: its exit status says the rest
+                }
+                await _reports.WaitAsync(cancel).ConfigureAwait(false);
+                try
+                {
+                    if (!_returning) await talk.SendAsync(new Usage(cpu, resident), cancel).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _reports.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stay is over.
+        }
+        catch (LinkException)
+        {
+            // Home is gone: the relay finds out and ends the guest.
         }
     }
 }

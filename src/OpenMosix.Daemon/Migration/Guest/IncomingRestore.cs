@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
@@ -10,11 +11,11 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal static class IncomingRestore
 {
-    /// <summary>The restored copy, frozen; null when it failed (logged, and home told).</summary>
+    /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
-        Action<string> failed, CancellationToken cancel)
+        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel)
     {
-        var incoming = engine.Receive(pipes.Create);
+        var incoming = engine.Receive(pipes.Create, refusal);
         try
         {
             while (await talk.ReceiveAsync(GuestSession.AnswerTimeout).ConfigureAwait(false) is PrecopyRound)
@@ -31,8 +32,9 @@ internal static class IncomingRestore
         catch (Exception e) when (e is not OperationCanceledException)
         {
             incoming.Abandon();
-            failed(e.Message);
-            if (e is not LinkException) await talk.SendAsync(new Failed(e.Message), cancel).ConfigureAwait(false);
+            var refused = e is ImageRefusedException;
+            failed(e.Message, refused);
+            if (e is not LinkException) await talk.SendAsync(new Failed(refused ? $"refused: {e.Message}" : e.Message), cancel).ConfigureAwait(false);
             return null;
         }
     }

@@ -82,6 +82,14 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     case TerminalModesChanged changed:
                         ApplyTerminalModes(changed.Modes);
                         break;
+                    case Usage usage:
+                        home.Registry.Update(process, p =>
+                        {
+                            p.StayCpuSeconds = usage.CpuSeconds;
+                            p.RemoteResidentBytes = usage.ResidentBytes;
+                            p.RemoteCpu.Add(usage.CpuSeconds, MonotonicClock.Now());
+                        });
+                        break;
                     case MoveRequest request:
                         // On a task of its own: bringing it home needs this loop to receive the image.
                         _ = moveOn.HandleAsync(process, talk, request);
@@ -91,7 +99,11 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                         await inputStop.CancelAsync().ConfigureAwait(false);
                         await input.ConfigureAwait(false);
                         cameHome = await trip.ReceiveHomeAsync(process, talk, Write).ConfigureAwait(false);
-                        if (cameHome) break;
+                        if (cameHome)
+                        {
+                            home.Registry.Update(process, p => p.EndStay());
+                            break;
+                        }
                         inputStop.Dispose();
                         inputStop = new CancellationTokenSource();
                         input = InputPump.Start(stdin, Pid, talk.Link, inputStop.Token);

@@ -17,7 +17,7 @@ internal static class OfferBuilder
             ProcFs.ReadResidentBytes(pid), MappedFiles(pid),
             Decay: process.Decay is { } decay ? Balancing.JobOptions.Name(decay) : null,
             Hint: process.Hint == OpenMosix.Balancing.Demand.JobHint.Measured ? null : process.Hint.ToString().ToLowerInvariant(),
-            TerminalModes: modes, TerminalSize: size);
+            TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid));
     }
 
     /// <summary>The modes and size of the terminal on the process's stdio, if one of 0-2 is a terminal.</summary>

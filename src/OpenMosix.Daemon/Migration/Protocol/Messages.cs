@@ -29,6 +29,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(WelcomeHome), "home")]
 [JsonDerivedType(typeof(Stay), "stay")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
+[JsonDerivedType(typeof(Usage), "usage")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -47,10 +48,11 @@ public abstract record MigrationMessage
 public sealed record FileFingerprint(string Path, long Size);
 
 /// <summary>Home → target: a process to take, and what it needs there. The terminal fields are there when its stdio
-/// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults.</summary>
+/// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults. Owner says whose it
+/// is: the target refuses an offer without one, and an image whose credentials are not exactly these.</summary>
 public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, string Kernel, long MemoryBytes,
     IReadOnlyList<FileFingerprint> Files, string? Decay = null, string? Hint = null,
-    byte[]? TerminalModes = null, byte[]? TerminalSize = null) : MigrationMessage
+    byte[]? TerminalModes = null, byte[]? TerminalSize = null, ProcessOwner? Owner = null) : MigrationMessage
 {
     public const int MaxFiles = 2048;
 
@@ -59,7 +61,8 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
         ?? Check(IsNode(HomeNode), "home node out of range")
         ?? Check(MemoryBytes >= 0, "memory must not be negative")
         ?? Check(Files.Count <= MaxFiles, $"more than {MaxFiles} files")
-        ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length");
+        ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length")
+        ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups");
 }
 
 public sealed record Accept : MigrationMessage;
@@ -135,6 +138,14 @@ public sealed record Stay(string Reason) : MigrationMessage;
 public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage
 {
     public override string? Problem() => Check(Modes.Length == Terminal.TermiosSize, "terminal modes of the wrong length");
+}
+
+/// <summary>Target → home, about once a second: the copy's CPU time on this node so far and its resident memory, for
+/// `om ps` at home (a copy's counters start at zero on every node: home adds up the stays).</summary>
+public sealed record Usage(double CpuSeconds, long ResidentBytes) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(double.IsFinite(CpuSeconds) && CpuSeconds >= 0 && CpuSeconds < 1e12 && ResidentBytes >= 0, "usage out of range");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

@@ -17,7 +17,7 @@ public enum MigrationPhase
     Restored,
     /// <summary>Home committed: the target lets the copy run.</summary>
     Committed,
-    /// <summary>The copy runs; stdio, signals, terminal modes and move requests travel.</summary>
+    /// <summary>The copy runs; stdio, signals, terminal modes, move requests and its usage travel.</summary>
     Relaying,
     /// <summary>The copy is frozen and its image travels home; home says whether it took it.</summary>
     Returning,
@@ -58,6 +58,7 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),

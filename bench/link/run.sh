@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# bench/link: node link throughput over loopback, mutual TLS 1.3 (what omd runs) against the same framing over plain
+# TCP, side by side in ABBA order; prints both and the ratio (goal: TLS at most 1.10 times the plain time).
+# Usage: bench/link/run.sh [--mib 512] [--frame-kib 1024] [--rounds 2] [--markdown]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dotnet run -c Release --project "$here/OpenMosix.Bench.Link.csproj" -- "$@"

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// The TLS file tests read and set Unix file modes.
+[assembly: SupportedOSPlatform("linux")]
