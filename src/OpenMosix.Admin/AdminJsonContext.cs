@@ -2,8 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace OpenMosix.Admin;
 
-/// <summary>Source-generated JSON for the admin API (NativeAOT has no reflection serializer).</summary>
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+/// <summary>
+/// Source-generated JSON for the admin API (NativeAOT has no reflection serializer). Strict: a field left out or null
+/// where the contract has no null is a JsonException (HTTP 400), not a null a route would follow into a 500.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(NodeRow))]
 [JsonSerializable(typeof(ClusterView))]
 [JsonSerializable(typeof(MapView))]

@@ -76,7 +76,10 @@ public sealed class ImageReader : IImageSource, IDisposable
         }
         catch (JsonException e)
         {
-            throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is not {what} ({e.Message})");
+            // The parser's message may quote the offending text, line breaks and all: one line, and not a page of it.
+            var why = e.Message.ReplaceLineEndings(" ");
+            if (why.Length > 240) why = why[..240] + "...";
+            throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is not {what} ({why})");
         }
         if (value is null) throw Corrupt.At(section.Start, $"{type.ToString().ToLowerInvariant()} is empty");
         section.Length = 0;
@@ -221,6 +224,9 @@ public sealed class ImageReader : IImageSource, IDisposable
         var at = _position;
         ReadExactly(into.HeaderBytes, "a section header");
         var header = SectionHeader.Parse(into.HeaderBytes, at);
+        // A file tells how much is left: a section claiming more is refused before its buffer (up to 64 MiB) is taken.
+        if (_stream.CanSeek && header.StoredLength > _stream.Length - _stream.Position)
+            throw Corrupt.Truncated(_position + _stream.Length - _stream.Position, $"{header.StoredLength} bytes of a {header.Type} section");
         EnsureCapacity(ref into.Stored, header.StoredLength);
         ReadExactly(into.Stored.AsSpan(0, header.StoredLength), $"{header.StoredLength} bytes of a {header.Type} section");
         var stored = into.Stored.AsSpan(0, header.StoredLength);

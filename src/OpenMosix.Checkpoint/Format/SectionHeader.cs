@@ -16,6 +16,9 @@ internal readonly record struct SectionHeader(SectionType Type, SectionCodec Cod
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], XxHash64.HashToUInt64(destination[..24]));
     }
 
+    /// <summary>LZ4 block format's best case: each further byte of a match length adds 255 bytes of output.</summary>
+    private const int MaxLz4Ratio = 255;
+
     /// <summary>Decodes and bounds-checks a section header read at <paramref name="offset"/>.</summary>
     public static SectionHeader Parse(ReadOnlySpan<byte> source, long offset)
     {
@@ -39,6 +42,10 @@ internal readonly record struct SectionHeader(SectionType Type, SectionCodec Cod
             throw Corrupt.At(offset, $"{type} section claims {raw} bytes (limit {limit})");
         if (stored < 0 || (codec == SectionCodec.Raw ? stored != raw : stored > raw))
             throw Corrupt.At(offset, $"{type} section stored length {stored} does not fit raw length {raw}");
+        // Refused before its buffer is allocated: otherwise a few hundred bytes claiming 32 MiB of metadata make the
+        // reader allocate 64 MiB (the pool rounds up) only to find they do not decompress to it.
+        if (codec == SectionCodec.Lz4 && raw > (long)stored * MaxLz4Ratio + MaxLz4Ratio)
+            throw Corrupt.At(offset, $"{type} section claims {raw} bytes from {stored} compressed (LZ4 expands at most {MaxLz4Ratio} times)");
         return new SectionHeader(type, codec, raw, stored, hash);
     }
 }

@@ -68,7 +68,8 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
         }
         catch (JsonException e)
         {
-            return HttpResponse.Error(400, $"request body is not the expected JSON: {e.Message}");
+            // The message quotes the offending text, line breaks included; the caller prints one line.
+            return HttpResponse.Error(400, $"request body is not the expected JSON: {e.Message.ReplaceLineEndings(" ")}");
         }
     }
 

@@ -145,7 +145,8 @@ public static class OmdConfigLoader
                 double real => real,
                 _ => throw Error(line, $"{key} must be a number"),
             };
-            if (number < min || number > max)
+            // Written so that nan (which TOML allows) fails it too: every comparison with NaN is false.
+            if (!(number >= min && number <= max))
                 throw Error(line, FormattableString.Invariant($"{key} must be between {min} and {max}"));
             return number;
         }
@@ -194,6 +195,8 @@ public static class OmdConfigLoader
         {
             if (allowEmpty && TryGet(key, out var value, out _) && value is "") return "";
             var text = Text(key, fallback);
+            // Path.GetFullPath throws on a NUL; only a value from the file can hold one (a "\u0000" escape).
+            if (text.Contains('\0', StringComparison.Ordinal)) throw Error(values[key].Line, $"{key} holds a NUL character, which no path can");
             var directory = Path.GetDirectoryName(Path.GetFullPath(fileName));
             return Path.IsPathRooted(text) || directory is null ? text : Path.GetFullPath(Path.Join(directory, text));
         }
@@ -212,7 +215,7 @@ public static class OmdConfigLoader
             if (value is not string text) throw Error(line, $"{key} must be a quoted address");
             if (text.Length == 0) return null;
             if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-                throw Error(line, $"{key}: '{text}' is not an IPv4 address");
+                throw Error(line, $"{key}: '{Shown(text)}' is not an IPv4 address");
             return address;
         }
 
@@ -228,7 +231,7 @@ public static class OmdConfigLoader
         {
             foreach (var (key, (_, line)) in values)
                 if (!_used.Contains(key))
-                    throw Error(line, $"unknown key '{key}' (see docs/omd.md for the keys omd knows)");
+                    throw Error(line, $"unknown key '{Shown(key)}' (see docs/omd.md for the keys omd knows)");
         }
 
         private bool TryGet(string key, out object value, out int line)
@@ -244,5 +247,9 @@ public static class OmdConfigLoader
         }
 
         private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {reason}");
+
+        /// <summary>A string or quoted key from the file as it can be shown in a one-line error: "\n" escapes
+        /// stand for its line breaks, as they were written.</summary>
+        private static string Shown(string text) => text.ReplaceLineEndings("\\n");
     }
 }

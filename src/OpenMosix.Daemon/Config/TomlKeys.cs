@@ -15,7 +15,22 @@ public static class TomlKeys
     public static IReadOnlyDictionary<string, (object Value, int Line)> Parse(string text, string fileName)
     {
         // The syntax parser validates the whole document (duplicate keys included) and says where the first error is.
-        var syntax = SyntaxParser.Parse(text, fileName, validate: true);
+        DocumentSyntax syntax;
+        try
+        {
+            syntax = SyntaxParser.Parse(text, fileName, validate: true);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "utf32")
+        {
+            // Tomlyn's lexer fails while describing a backslash escape cut short by the end of the text (the "character"
+            // it names is end-of-file, which no string can show) instead of reporting it.
+            throw new ConfigException($"{fileName}: a string's backslash escape is cut short by the end of the file");
+        }
+        catch (TomlException e)
+        {
+            // What it throws rather than reports: arrays nested past its depth limit.
+            throw Syntax(e, fileName);
+        }
         if (syntax.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error) is { } error)
             throw new ConfigException($"{fileName}:{error.Span.Start.Line + 1}: {error.Message.ReplaceLineEndings(" ")}");
         var metadata = new TomlMetadataStore();
@@ -35,7 +50,7 @@ public static class TomlKeys
         }
         catch (TomlException e)
         {
-            throw new ConfigException($"{fileName}:{e.Line ?? 0}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
+            throw Syntax(e, fileName);
         }
         var values = new Dictionary<string, (object, int)>(StringComparer.Ordinal);
         Flatten(root, "", metadata, values);
@@ -59,6 +74,9 @@ public static class TomlKeys
             values[full] = (value, line);
         }
     }
+
+    private static ConfigException Syntax(TomlException e, string fileName) =>
+        new($"{fileName}:{e.Line ?? 0}: {Innermost(e).Message.ReplaceLineEndings(" ")}");
 
     private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 }

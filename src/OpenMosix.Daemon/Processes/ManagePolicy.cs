@@ -23,6 +23,9 @@ public sealed class ManagePolicy
         Users = users;
         Cgroups = cgroups ?? throw new ArgumentNullException(nameof(cgroups));
         Programs = programs ?? throw new ArgumentNullException(nameof(programs));
+        // A JSON list from `mosctl manage` may hold nulls: refused here, before Matches meets one on every exec.
+        if (users.Concat(cgroups).Concat(programs).Any(entry => entry is null))
+            throw new ArgumentException("a user, cgroup or program entry is null", nameof(users));
         _allRegularUsers = users.Contains("*");
         _uids = [];
         foreach (var user in users.Where(u => u != "*"))
