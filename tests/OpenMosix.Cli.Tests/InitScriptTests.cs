@@ -80,11 +80,19 @@ public sealed class InitScriptTests : IDisposable
         foreach (var name in new[] { "om", "omd", "mosctl" }) File.CreateSymbolicLink(Path.Join(bin, name), TestPaths.Om);
         foreach (var sub in new[] { "etc/default", "run", "state", "log" }) _dir.Subdirectory(sub);
         Assert.Equal(0, CommandRun.Run(TestPaths.Om, ["keygen", _dir.File("key")]).ExitCode);
+        // omd needs its node certificate (node links are mutual TLS): a CA and one for node 1, made by om ca.
+        var tls = _dir.Subdirectory("tls");
+        Assert.Equal(0, CommandRun.Run(TestPaths.Om, ["ca", "init", "--dir", tls]).ExitCode);
+        Assert.Equal(0, CommandRun.Run(TestPaths.Om, ["ca", "issue", "1", "--address", "127.0.0.1", "--dir", tls]).ExitCode);
         var port = Random.Shared.Next(20000, 30000);
         File.WriteAllText(_dir.File("omd.toml"), $"""
+            [node]
+            id = 1
+            address = "127.0.0.1"
             [paths]
             map = ""
             key = "{_dir.File("key")}"
+            tls_dir = "{tls}"
             socket = "{_dir.File("run/omd.sock")}"
             state_dir = "{_dir.File("state")}"
             [gossip]

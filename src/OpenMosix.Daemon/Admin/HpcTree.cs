@@ -66,19 +66,7 @@ public sealed partial class HpcTree : IDisposable
         _files.Write("decay/fast", _decay.Rates.Fast.TotalSeconds.ToString(CultureInfo.InvariantCulture));
     }
 
-    public async Task RunAsync(CancellationToken cancel)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
-        {
-            do Refresh();
-            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException)
-        {
-            // omd is stopping.
-        }
-    }
+    public Task RunAsync(CancellationToken cancel) => WatchedFiles.RefreshEverySecondAsync(Refresh, cancel);
 
     public void Dispose() => _files.Dispose();
 

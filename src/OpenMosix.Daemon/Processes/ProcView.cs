@@ -52,19 +52,7 @@ public sealed partial class ProcView : IDisposable
         _files.Prune("", live);
     }
 
-    public async Task RunAsync(CancellationToken cancel)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
-        {
-            do Refresh();
-            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException)
-        {
-            // omd is stopping.
-        }
-    }
+    public Task RunAsync(CancellationToken cancel) => WatchedFiles.RefreshEverySecondAsync(Refresh, cancel);
 
     public void Dispose() => _files.Dispose();
 

@@ -25,8 +25,8 @@ public sealed class CertificateOriginKeys : IOriginKeys, IDisposable
         _signer = own.GetECDsaPrivateKey() ?? throw new ArgumentException("the node certificate has no ECDSA private key", nameof(own));
         if (_signer.KeySize != 256)
             throw new ArgumentException($"the node key is ECDSA with {_signer.KeySize} bits; P-256 is needed", nameof(own));
-        OwnNode = NodeCertificate.NodeIdOf(own)
-            ?? throw new ArgumentException("the node certificate names no node (SAN urn:openmosix:node:N or CN openmosix-node-N)", nameof(own));
+        OwnNode = OpenMosix.Cluster.Security.NodeNames.NodeOf(own)
+            ?? throw new ArgumentException("the node certificate names no node (SAN urn:openmosix:node:N)", nameof(own));
         if (!IsValid(own, out var reason))
             throw new ArgumentException($"the node certificate is not valid: {reason}", nameof(own));
         OwnCertificate = own.RawData;
@@ -54,7 +54,7 @@ public sealed class CertificateOriginKeys : IOriginKeys, IDisposable
         }
         using (parsed)
         {
-            if (NodeCertificate.NodeIdOf(parsed) != node || !IsValid(parsed, out _) || parsed.GetECDsaPublicKey() is not { KeySize: 256 } key)
+            if (OpenMosix.Cluster.Security.NodeNames.NodeOf(parsed) != node || !IsValid(parsed, out _) || parsed.GetECDsaPublicKey() is not { KeySize: 256 } key)
                 return false;
             if (_known.Remove(node, out var replaced))
                 replaced.Key.Dispose();
