@@ -34,6 +34,7 @@ internal static class CommandCatalog
         ["migrate"] = ["migrate"],
         ["mps"] = ["ps"],
         ["mosmon"] = ["mon"],
+        ["mtop"] = ["top"],
     };
 
     /// <summary>
@@ -53,6 +54,7 @@ internal static class CommandCatalog
             DaemonCommand.Create(),
             StatusCommand.Create(),
             MonCommand.Create(),
+            TopCommand.Create(),
             MosctlCommand.Create(),
             SetpeCommand.Create(),
             ShowmapCommand.Create(),

@@ -98,11 +98,13 @@ public sealed class ClassicNameTests : IDisposable
     [Theory]
     [InlineData("mosmon")]
     [InlineData("mosmon", "--mode", "mem")]
-    public void Mosmon_without_a_terminal_says_to_use_once_or_json_in_one_line_and_exits_2(params string[] words)
+    [InlineData("mtop")]
+    [InlineData("mtop", "-d", "5")]
+    public void Mosmon_and_mtop_without_a_terminal_say_to_use_once_or_json_in_one_line_and_exit_2(params string[] words)
     {
-        // CommandRun gives it pipes, not a terminal: the full screen cannot be drawn there.
+        // CommandRun gives them pipes, not a terminal: the full screen cannot be drawn there.
         var run = Run(words[0], words[1..]);
-        Assert.Equal((2, "om: mosmon draws on a terminal; for scripts use --once or --json\n"), (run.ExitCode, run.Stderr));
+        Assert.Equal((2, $"om: {words[0]} draws on a terminal; for scripts use --once or --json\n"), (run.ExitCode, run.Stderr));
     }
 
     [Fact]

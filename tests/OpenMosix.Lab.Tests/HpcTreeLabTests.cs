@@ -61,6 +61,11 @@ public sealed class HpcTreeLabTests
         Poll.Until(() => Row() is { State: "remote", CpuPercent: > 10, MemoryBytes: > 0 } row && row.CpuSeconds > before + 1, Patience,
             "om ps at home to show the spinner's CPU use and memory on node 2");
         var away = Row().CpuSeconds;
+        // mtop at home lists it busiest first, on node 2, with the CPU its copy uses there.
+        Poll.Until(() => lab.Exec(1, Om.Path, "top", "--once").Succeeded().Stdout.Split('\n')
+                .FirstOrDefault(l => l.StartsWith($"{run.Pid} ", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                is [_, _, "1", "2", "remote", var cpu, ..] && double.Parse(cpu, CultureInfo.InvariantCulture) > 10,
+            Patience, "mtop at home to show the spinner on node 2, busy");
 
         // On node 2 the guest has files of its own, naming its home and its PID there.
         string? guest = null;

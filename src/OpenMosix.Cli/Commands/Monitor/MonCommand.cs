@@ -41,11 +41,24 @@ internal static class MonCommand
                 JsonOutput.Print(parse, json, view, AdminJsonContext.Default.ClusterView, () => PrintOnce(view, state));
                 return 0;
             }
-            new MonitorScreen(client, TimeSpan.FromSeconds(seconds)).Run(state);
+            LiveScreen<ClusterView, MonitorState>.EnsureTerminal("mosmon");
+            new LiveScreen<ClusterView, MonitorState>(() => client.NodesAsync().GetAwaiter().GetResult(),
+                (view, error, s, width, height) => MonitorFrame.Render(view, error, s, width, height, DateTime.Now),
+                Apply, TimeSpan.FromSeconds(seconds)).Run(state);
             return 0;
         });
         return command;
     }
+
+    /// <summary>The original's keys: l, s, m, u choose the bars, d shows or hides dead nodes; arrows scroll a wide cluster.</summary>
+    private static MonitorState Apply(MonitorState state, ConsoleKeyInfo key) => key.Key switch
+    {
+        ConsoleKey.LeftArrow => state with { FirstColumn = Math.Max(0, state.FirstColumn - 1) },
+        ConsoleKey.RightArrow => state with { FirstColumn = state.FirstColumn + 1 },
+        _ when char.ToLowerInvariant(key.KeyChar) == 'd' => state with { ShowDead = !state.ShowDead, FirstColumn = 0 },
+        _ when MonitorModes.FromKey(key.KeyChar) is { } mode => state with { Mode = mode },
+        _ => state,
+    };
 
     private static void PrintOnce(ClusterView view, MonitorState state)
     {

@@ -6,25 +6,31 @@ using OpenMosix.Cli.Infrastructure;
 namespace OpenMosix.Cli.Commands.Monitor;
 
 /// <summary>
-/// mosmon's full screen: the terminal's alternate screen, redrawn from omd's view every interval, at once on a key and
-/// when the terminal changes size; the screen the user had comes back on the way out, whatever ends the loop.
-/// Only escape sequences every terminal emulator (and ssh) carries: home, clear to end of line/screen, the alternate
-/// screen and the cursor's visibility.
+/// A full-screen live view (mosmon, mtop): the terminal's alternate screen, redrawn from what omd says every
+/// interval, at once on a key and when the terminal changes size; the screen the user had comes back on the way
+/// out, whatever ends the loop. Only escape sequences every terminal emulator (and ssh) carries: home, clear to end
+/// of line/screen, the alternate screen and the cursor's visibility. While omd does not answer, the last picture
+/// stays, with the reason.
 /// </summary>
-internal sealed class MonitorScreen(AdminClient client, TimeSpan interval)
+internal sealed class LiveScreen<TData, TState>(
+    Func<TData> ask,
+    Func<TData?, string?, TState, int, int, IReadOnlyList<string>> render,
+    Func<TState, ConsoleKeyInfo, TState> apply,
+    TimeSpan interval)
+    where TData : class
 {
     private const string Enter = "\e[?1049h\e[?25l", Leave = "\e[?25h\e[?1049l", Home = "\e[H", ClearLine = "\e[K", ClearBelow = "\e[J";
     private static readonly TimeSpan KeyPoll = TimeSpan.FromMilliseconds(50);
 
-    public static void EnsureTerminal()
+    /// <param name="name">the classic name, for the message when there is no terminal.</param>
+    public static void EnsureTerminal(string name)
     {
         if (Console.IsInputRedirected || Console.IsOutputRedirected)
-            throw new UsageException("mosmon draws on a terminal; for scripts use --once or --json");
+            throw new UsageException($"{name} draws on a terminal; for scripts use --once or --json");
     }
 
-    public void Run(MonitorState state)
+    public void Run(TState state)
     {
-        EnsureTerminal();
         var output = Console.Out;
         Console.OutputEncoding = Encoding.UTF8;
         Console.TreatControlCAsInput = true;
@@ -40,9 +46,9 @@ internal sealed class MonitorScreen(AdminClient client, TimeSpan interval)
         }
     }
 
-    private void Loop(MonitorState state, TextWriter output)
+    private void Loop(TState state, TextWriter output)
     {
-        ClusterView? view = null;
+        TData? data = null;
         string? error = null;
         var asked = Stopwatch.StartNew();
         var first = true;
@@ -51,34 +57,33 @@ internal sealed class MonitorScreen(AdminClient client, TimeSpan interval)
         {
             if (first || asked.Elapsed >= interval)
             {
-                (view, error) = Ask(view);
+                (data, error) = Ask(data);
                 asked.Restart();
-                Draw(view, error, state, output);
+                Draw(data, error, state, output);
                 first = false;
             }
             if (Console.KeyAvailable)
             {
                 var key = Console.ReadKey(intercept: true);
                 if (Quits(key)) return;
-                state = Apply(state, key);
-                Draw(view, error, state, output);
+                state = apply(state, key);
+                Draw(data, error, state, output);
                 continue;
             }
             if ((Console.WindowWidth, Console.WindowHeight) != size)
             {
                 size = (Console.WindowWidth, Console.WindowHeight);
-                Draw(view, error, state, output);
+                Draw(data, error, state, output);
             }
             Thread.Sleep(KeyPoll);
         }
     }
 
-    /// <summary>omd's view now; while it does not answer, the last view stays on screen with the reason beside it.</summary>
-    private (ClusterView?, string?) Ask(ClusterView? last)
+    private (TData?, string?) Ask(TData? last)
     {
         try
         {
-            return (client.NodesAsync().GetAwaiter().GetResult(), null);
+            return (ask(), null);
         }
         catch (Exception e) when (e is AdminException or IOException or TimeoutException or HttpRequestException or TaskCanceledException)
         {
@@ -86,9 +91,9 @@ internal sealed class MonitorScreen(AdminClient client, TimeSpan interval)
         }
     }
 
-    private static void Draw(ClusterView? view, string? error, MonitorState state, TextWriter output)
+    private void Draw(TData? data, string? error, TState state, TextWriter output)
     {
-        var lines = MonitorFrame.Render(view, error, state, Console.WindowWidth, Console.WindowHeight, DateTime.Now);
+        var lines = render(data, error, state, Console.WindowWidth, Console.WindowHeight);
         var screen = new StringBuilder(Home);
         for (var i = 0; i < lines.Count; i++)
         {
@@ -101,14 +106,4 @@ internal sealed class MonitorScreen(AdminClient client, TimeSpan interval)
 
     private static bool Quits(ConsoleKeyInfo key) =>
         key.KeyChar is 'q' or 'Q' || key.Key == ConsoleKey.Escape || (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control));
-
-    /// <summary>The original's keys: l, s, m, u choose the bars, d shows or hides dead nodes; arrows scroll a wide cluster.</summary>
-    public static MonitorState Apply(MonitorState state, ConsoleKeyInfo key) => key.Key switch
-    {
-        ConsoleKey.LeftArrow => state with { FirstColumn = Math.Max(0, state.FirstColumn - 1) },
-        ConsoleKey.RightArrow => state with { FirstColumn = state.FirstColumn + 1 },
-        _ when char.ToLowerInvariant(key.KeyChar) == 'd' => state with { ShowDead = !state.ShowDead, FirstColumn = 0 },
-        _ when MonitorModes.FromKey(key.KeyChar) is { } mode => state with { Mode = mode },
-        _ => state,
-    };
 }
