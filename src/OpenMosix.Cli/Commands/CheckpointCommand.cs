@@ -41,7 +41,8 @@ internal static class CheckpointCommand
         {
             using var stream = file?.Stream ?? Console.OpenStandardOutput();
             using (var writer = new ImageWriter(stream, new ImageWriterOptions(Compress: compress, LeaveOpen: true)))
-                result = engine.Checkpoint(pid, writer, new DumpOptions(kill ? AfterDump.Kill : AfterDump.Resume));
+            using (var progress = TerminalProgress.OnTerminal($"checkpoint of PID {pid}"))
+                result = engine.Checkpoint(pid, writer, new DumpOptions(kill ? AfterDump.Kill : AfterDump.Resume, progress));
             file?.Commit();
         }
         if (json)

@@ -33,14 +33,16 @@ internal static class RestoreCommand
             // half-built process is discarded.
             using var stdin = Console.OpenStandardInput();
             using var reader = new ImageReader(stdin, leaveOpen: true);
-            restored = engine.Restore(reader, new RestoreOptions());
+            using var progress = TerminalProgress.OnTerminal("restore");
+            restored = engine.Restore(reader, new RestoreOptions { BytesRestored = progress });
         }
         else
         {
             ImageVerifier.VerifyFile(path);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             using var reader = new ImageReader(file);
-            restored = engine.Restore(reader, new RestoreOptions());
+            using var progress = TerminalProgress.OnTerminal("restore");
+            restored = engine.Restore(reader, new RestoreOptions { BytesRestored = progress });
         }
         if (!restored.SamePidAsOriginal) Console.Error.WriteLine(PidChanged(restored));
         if (detach)

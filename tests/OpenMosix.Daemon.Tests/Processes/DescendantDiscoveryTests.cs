@@ -102,7 +102,10 @@ public sealed class DescendantDiscoveryTests() : RecordingTrackerTests(2)
             Assert.Equal((shell.Pid, ProcessState.Home, "/bin/sleep 63"), (managed.ParentPid, managed.State, Registry.Row(managed).Command));
             Poll.Until(() => Execed.Any(p => p.Pid == child), Patience, "the exec to be passed on");
             Signals.Kill(child, Signals.SIGKILL);
-            Poll.Until(() => Registry.FindHome(child) is null, Patience, "the child's exit to be seen");
+            // The exit event is what passes the lifetime on; a lookup may forget the entry before it (the PID no
+            // longer names the process it did), so the event is what is waited for.
+            Poll.Until(() => Ended.Count > 0, Patience, "the child's exit to be seen");
+            Poll.Until(() => Registry.FindHome(child) is null, Patience, "the child to leave the registry");
             var (program, lifetime) = Assert.Single(Ended);
             Assert.Equal(managed.Program, program);
             Assert.True(lifetime > TimeSpan.Zero && lifetime < Patience * 2, $"lifetime {lifetime}");
