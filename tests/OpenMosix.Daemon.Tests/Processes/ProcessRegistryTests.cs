@@ -1,6 +1,7 @@
 using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Processes;
@@ -123,13 +124,19 @@ public sealed class ProcessRegistryTests
     {
         var registry = new ProcessRegistry(1);
         int pid;
+        ulong started;
         using (var ended = ChildProcess.Start("/bin/sleep", ["35"]))
         {
             pid = ended.Pid;
+            started = ProcFs.ReadStat(pid).StartTime;
             registry.Update(registry.Register(pid, 1000), p => p.Locked = true);
             ended.Kill();
             ended.WaitForExit(Patience);
         }
+        // Start times count clock ticks (10 ms): the kernel hands a PID out again only after wrapping pid_max, long
+        // after; handing it out at once, as here, must wait for the next tick to be told apart.
+        Poll.Until(() => (ulong)(double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 100) > started + 1,
+            Patience, "the clock to pass the ended process's start tick");
 
         using var recycled = PidRecycling.StartAs(pid, "/bin/sleep", ["36"]);
 
