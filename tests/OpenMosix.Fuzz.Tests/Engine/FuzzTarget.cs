@@ -16,6 +16,9 @@ public abstract class FuzzTarget : IDisposable
     /// <summary>False where the refusal's message is not what the user sees (the caller rewrites it into one line).</summary>
     public virtual bool OneLineRefusals => true;
 
+    /// <summary>What one input may allocate when the target's format lets a few bytes stand for much (null: the run's limit).</summary>
+    public virtual long? AllocationLimit => null;
+
     /// <summary>Tokens worth inserting (keywords, separators, numbers at limits) for text formats.</summary>
     public virtual IReadOnlyList<byte[]> Dictionary => [];
 

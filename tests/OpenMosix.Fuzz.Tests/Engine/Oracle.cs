@@ -8,8 +8,9 @@ public static class Oracle
     public static string? Judge(FuzzTarget target, Outcome outcome, FuzzSettings settings)
     {
         if (outcome.TimedOut) return $"the input ran for more than {settings.InputTimeLimit.TotalSeconds:F0} s (a hang or a loop)";
-        if (outcome.Allocated > settings.AllocationLimit)
-            return $"the input allocated {outcome.Allocated >> 20} MiB (limit {settings.AllocationLimit >> 20} MiB)";
+        var limit = target.AllocationLimit ?? settings.AllocationLimit;
+        if (outcome.Allocated > limit)
+            return $"the input allocated {outcome.Allocated >> 20} MiB (limit {limit >> 20} MiB)";
         if (outcome.Error is not { } error) return null;
         if (error is PropertyViolation) return $"an accepted input broke a property: {error.Message}";
         if (!target.Refusals.Contains(error.GetType()))
