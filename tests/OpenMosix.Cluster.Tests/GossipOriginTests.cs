@@ -102,7 +102,7 @@ public sealed class GossipOriginTests : IDisposable
     {
         var one = Node(1, 2);
         var four = Origins(4);
-        using var strangerCa = new TestAuthority(Start, "someone else's CA");
+        using var strangerCa = new TestAuthority(Start);
         using var stranger = strangerCa.Origins(2, Start);
         var self = Measurements(2) with { Version = 1 };
 
