@@ -29,6 +29,12 @@ internal sealed class LiveScreen<TData, TState>(
             throw new UsageException($"{name} draws on a terminal; for scripts use --once or --json");
     }
 
+    /// <summary>The interval a person asked for with --interval, checked: 0.1 to 3600 seconds.</summary>
+    public static TimeSpan Interval(double seconds) =>
+        seconds is >= 0.1 and <= 3600
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new UsageException($"--interval {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}: give 0.1 to 3600 seconds");
+
     public void Run(TState state)
     {
         var output = Console.Out;

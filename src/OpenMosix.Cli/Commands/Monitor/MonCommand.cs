@@ -33,7 +33,7 @@ internal static class MonCommand
         {
             var state = new MonitorState(MonitorModes.Parse(parse.GetValue(mode)!), !parse.GetValue(hideDead));
             var seconds = parse.GetValue(interval);
-            if (!(seconds >= 0.1 && seconds <= 3600)) throw new UsageException($"--interval {seconds.ToString(CultureInfo.InvariantCulture)}: give 0.1 to 3600 seconds");
+            var every = LiveScreen<ClusterView, MonitorState>.Interval(seconds);
             using var client = new AdminClient();
             if (parse.GetValue(json) || parse.GetValue(once))
             {
@@ -44,7 +44,7 @@ internal static class MonCommand
             LiveScreen<ClusterView, MonitorState>.EnsureTerminal("mosmon");
             new LiveScreen<ClusterView, MonitorState>(() => client.NodesAsync().GetAwaiter().GetResult(),
                 (view, error, s, width, height) => MonitorFrame.Render(view, error, s, width, height, DateTime.Now),
-                Apply, TimeSpan.FromSeconds(seconds)).Run(state);
+                Apply, every).Run(state);
             return 0;
         });
         return command;

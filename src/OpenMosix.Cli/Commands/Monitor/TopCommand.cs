@@ -26,7 +26,7 @@ internal static class TopCommand
         command.SetAction(parse =>
         {
             var seconds = parse.GetValue(interval);
-            if (!(seconds >= 0.1 && seconds <= 3600)) throw new UsageException($"--interval {seconds.ToString(CultureInfo.InvariantCulture)}: give 0.1 to 3600 seconds");
+            var every = LiveScreen<ProcessList, TopState>.Interval(seconds);
             using var client = new AdminClient();
             if (parse.GetValue(json) || parse.GetValue(once))
             {
@@ -38,7 +38,7 @@ internal static class TopCommand
             new LiveScreen<ProcessList, TopState>(() => client.ProcessesAsync().GetAwaiter().GetResult(),
                 (list, error, state, width, height) => TopFrame.Render(list, error, state, width, height, DateTime.Now),
                 (state, key) => TopFrame.FromKey(key.KeyChar) is { } order ? state with { Order = order } : state,
-                TimeSpan.FromSeconds(seconds)).Run(new TopState());
+                every).Run(new TopState());
             return 0;
         });
         return command;
