@@ -1,0 +1,48 @@
+using System.Text.Json;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// `om migrate` with omd's real progress stream: on a terminal (script(1) gives om one inside the node) the move's
+/// steps show on one line of stderr, erased before the result; on a pipe om asks for none and prints the result alone.
+/// </summary>
+[Collection(MigrationLab.Collection)]
+public sealed class MigrationProgressLabTests(MigrationLab fixture)
+{
+    private readonly TestLab _lab = fixture.Lab;
+
+    [Fact]
+    public void A_move_watched_on_a_terminal_shows_its_progress_then_its_result_and_on_a_pipe_only_its_result()
+    {
+        using var run = _lab.Managed(1, TestPrograms.Locate("memticker"), "64", "200", "50");
+        run.WaitForLines(3);
+
+        var onTerminal = _lab.Exec(1, "/usr/bin/script", "-q", "-e", "-c", $"{Om.Path} migrate {run.Pid} 2", "/dev/null").Succeeded();
+        var screen = onTerminal.Stdout;
+        var shown = screen.IndexOf($"om: migration of PID {run.Pid}, ", StringComparison.Ordinal);
+        Assert.True(shown >= 0, $"no progress line on the terminal: {screen}");
+        Assert.Contains(" MiB/s", screen[shown..], StringComparison.Ordinal);
+        var erased = screen.IndexOf("\r\e[K", shown, StringComparison.Ordinal);
+        var result = screen.IndexOf($"process {run.Pid} moved from node 1 to node 2", StringComparison.Ordinal);
+        Assert.True(erased > shown && result > erased, $"the progress line was not erased before the result: {screen}");
+
+        var piped = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "3").Succeeded();
+        Assert.StartsWith($"process {run.Pid} moved from node 2 to node 3", Assert.Single(piped.Stderr.TrimEnd('\n').Split('\n')), StringComparison.Ordinal);
+        Assert.DoesNotContain("MiB/s", piped.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public void A_lab_fault_prints_the_node_and_what_was_done_as_json()
+    {
+        var slowed = JsonDocument.Parse(Om.Run("lab", "netem", "3", "--delay", "1", "--name", _lab.Name, "--json").Succeeded().Stdout).RootElement;
+        var cleared = JsonDocument.Parse(Om.Run("lab", "netem", "3", "--clear", "--name", _lab.Name, "--json").Succeeded().Stdout).RootElement;
+
+        Assert.Equal((3, "netem", 1.0), (slowed.GetProperty("node").GetInt32(), slowed.GetProperty("fault").GetString(),
+            slowed.GetProperty("netem").GetProperty("delayMilliseconds").GetDouble()));
+        Assert.False(cleared.TryGetProperty("netem", out _));
+    }
+}
