@@ -15,13 +15,7 @@ public sealed class ProgressTests
 
         var onTerminal = CommandRun.Run("/usr/bin/script", ["-q", "-e", "-c", $"{TestPaths.Om} checkpoint {child.Pid} -o {dir.File("a.img")}", "/dev/null"]);
         Assert.True(onTerminal.ExitCode == 0, onTerminal.ToString());
-        var screen = onTerminal.Stdout;
-        var shown = screen.IndexOf($"om: checkpoint of PID {child.Pid}: ", StringComparison.Ordinal);
-        Assert.True(shown >= 0, $"no progress line on the terminal: {screen}");
-        Assert.Contains(" MiB/s", screen[shown..], StringComparison.Ordinal);
-        var erased = screen.IndexOf("\r\e[K", shown, StringComparison.Ordinal);
-        var result = screen.IndexOf($"om: checkpointed PID {child.Pid}:", StringComparison.Ordinal);
-        Assert.True(erased > shown && result > erased, $"the progress line was not erased before the result: {screen}");
+        Assert.Null(TerminalScreen.ProgressErasedBeforeResult(onTerminal.Stdout, $"om: checkpoint of PID {child.Pid}: ", $"om: checkpointed PID {child.Pid}:"));
 
         var piped = CommandRun.Run(TestPaths.Om, ["checkpoint", $"{child.Pid}", "-o", dir.File("b.img")]);
         Assert.True(piped.ExitCode == 0, piped.ToString());
@@ -44,12 +38,8 @@ public sealed class ProgressTests
 
         var onTerminal = CommandRun.Run("/usr/bin/script", ["-q", "-e", "-c", $"{TestPaths.Om} migrate 4242 2", "/dev/null"], environment);
         Assert.True(onTerminal.ExitCode == 0, onTerminal.ToString());
-        var screen = onTerminal.Stdout;
-        var shown = screen.IndexOf("om: migration of PID 4242, pre-copy round 1: 32.0 MiB, ", StringComparison.Ordinal);
-        Assert.True(shown >= 0, $"no progress line on the terminal: {screen}");
-        var erased = screen.IndexOf("\r\e[K", shown, StringComparison.Ordinal);
-        var result = screen.IndexOf("process 4242 moved from node 1 to node 2", StringComparison.Ordinal);
-        Assert.True(erased > shown && result > erased, $"the progress line was not erased before the result: {screen}");
+        Assert.Null(TerminalScreen.ProgressErasedBeforeResult(onTerminal.Stdout, "om: migration of PID 4242, pre-copy round 1: 32.0 MiB, ",
+            "process 4242 moved from node 1 to node 2"));
 
         var piped = CommandRun.Run(TestPaths.Om, ["migrate", "4242", "2"], environment);
         Assert.True(piped.ExitCode == 0, piped.ToString());
