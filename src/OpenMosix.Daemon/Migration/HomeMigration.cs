@@ -74,7 +74,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Moves a process to <paramref name="target"/>: a node id, "home", or "balance" (the least loaded other alive
     /// node, until the balancer decides). Throws <see cref="ArgumentException"/> for a target that makes no sense.
     /// </summary>
-    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null)
+    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null,
+        IProgress<MigrationProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         ArgumentNullException.ThrowIfNull(target);
@@ -91,18 +92,21 @@ public sealed class HomeMigration : Balancing.IProcessMover
             throw new MigrationException($"node {node} is not in the map");
         if (!Placement.IsAlive(view, node))
             throw new MigrationException($"node {node} is {entry.State.Name()}");
+        if (node == _home.Self || process.State == ProcessState.Remote)
+            progress?.Report(new MigrationProgress(MigrationProgress.Home, 0, 0, 0));
         if (node == _home.Self) return BringHomeAsync(process);
         if (process.State == ProcessState.Remote)
-            return ViaHomeAsync(process, node, cancel, precopy);
-        return MigrateAsync(process, node, cancel, precopy);
+            return ViaHomeAsync(process, node, cancel, precopy, progress);
+        return MigrateAsync(process, node, cancel, precopy, progress);
     }
 
     /// <summary>From one remote node to another: home first (a moment at home, frozen), then out again.</summary>
-    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy)
+    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
         var from = process.Where;
         await BringHomeAsync(process).ConfigureAwait(false);
-        var result = await MigrateAsync(process, node, cancel, precopy).ConfigureAwait(false);
+        var result = await MigrateAsync(process, node, cancel, precopy, progress).ConfigureAwait(false);
         return result with { From = from };
     }
 
@@ -112,18 +116,24 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// a new program while its pre-copy ran: the kernel answers ESRCH on the old pagemap handle) is tried once more,
     /// since what was copied is void and the process runs on unharmed.
     /// </summary>
-    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
+    public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null) =>
+        MigrateAsync(process, target, cancel, precopy, null);
+
+    /// <inheritdoc cref="MigrateAsync(ManagedProcess, ushort, CancellationToken, bool?)"/>
+    /// <param name="progress">Hears how far the move has got (`om migrate` shows it on a terminal).</param>
+    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
         ArgumentNullException.ThrowIfNull(process);
         await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
-            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
         }
         catch (MigrationException e) when (Replaced(e))
         {
             HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
-            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
         }
     }
 
@@ -134,7 +144,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
         return false;
     }
 
-    private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy)
+    private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
         if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home");
         if (process.State != ProcessState.Home)
@@ -160,7 +171,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         try
         {
             var talk = new Conversation(link, Side.Home);
-            var (result, restored) = await new OutgoingMove(_home, process, target, talk)
+            var (result, restored) = await new OutgoingMove(_home, process, target, talk, progress)
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, cancel).ConfigureAwait(false);
             HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn);
             keepLink = true;
