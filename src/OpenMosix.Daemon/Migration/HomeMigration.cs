@@ -51,6 +51,9 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     public double KeepFreeFraction { get; init; } = 0.10;
 
+    /// <summary>Told of every move out and every trip home once it ends, moved or not (the dashboard's history).</summary>
+    public Action<MoveEnded>? MoveEnded { get; init; }
+
     public void Start()
     {
         _home.Deputies.SignalArrived += (pid, signal) =>
@@ -112,9 +115,14 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// a new program while its pre-copy ran: the kernel answers ESRCH on the old pagemap handle) is tried once more,
     /// since what was copied is void and the process runs on unharmed.
     /// </summary>
-    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
+    public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
+        return Reported(process, target, () => MigrateOnceOrTwiceAsync(process, target, cancel, precopy));
+    }
+
+    private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy)
+    {
         await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
@@ -178,7 +186,28 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
     /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
     /// </summary>
-    public Task<MigrationResult> BringHomeAsync(ManagedProcess process) => _trip.BringHomeAsync(process);
+    public Task<MigrationResult> BringHomeAsync(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process));
+    }
+
+    /// <summary>Runs a move and tells <see cref="MoveEnded"/> how it ended; a failure still reaches the caller.</summary>
+    private async Task<MigrationResult> Reported(ManagedProcess process, ushort target, Func<Task<MigrationResult>> move)
+    {
+        var (from, command) = (process.Where, process.Command);
+        try
+        {
+            var result = await move().ConfigureAwait(false);
+            MoveEnded?.Invoke(new(DateTimeOffset.UtcNow, process.Pid, command, result.From, result.To, result, null));
+            return result;
+        }
+        catch (Exception e) when (MoveEnded is not null && e is not OutOfMemoryException)
+        {
+            MoveEnded(new(DateTimeOffset.UtcNow, process.Pid, command, from, target, null, e.Message));
+            throw;
+        }
+    }
 
     /// <summary>Why a process of <paramref name="memory"/> bytes cannot pass through here now, or null.</summary>
     private string? NoRoomFor(ulong memory) =>
