@@ -95,4 +95,18 @@ public sealed class DashboardPageTests(ChromiumFixture chromium) : IClassFixture
         await Expect(page.Locator("#live")).ToHaveAttributeAsync("data-live", "live");
         Assert.True(await page.EvaluateAsync<bool>("() => window.notReloaded === true"));
     }
+
+    [Fact]
+    public async Task A_browser_without_server_sent_events_polls_and_still_sees_changes()
+    {
+        await using var world = await new DashboardWorld().StartAsync();
+        var page = await chromium.NewPageAsync();
+        await page.AddInitScriptAsync("delete window.EventSource;");
+        await page.GotoAsync(world.Url);
+        await Expect(page.Locator("#live")).ToHaveAttributeAsync("data-live", "polling");
+
+        world.Nodes.SetLoad(3, 1.25, 1UL << 30);
+
+        await Expect(page.Locator("[data-node-id=\"3\"] .load")).ToHaveTextAsync("1.25");
+    }
 }

@@ -23,6 +23,7 @@
   let historyVersion = -1;
   let self = 0;
   let lastNodes = [];
+  let polling = false;
 
   const authorized = (extra) => (token ? { ...extra, Authorization: `Bearer ${token}` } : { ...extra });
 
@@ -154,24 +155,37 @@
 
   // ---- processes ----
 
+  function makeProcessRow(pid) {
+    const row = element('tr', { 'data-pid': String(pid) });
+    for (let i = 0; i < 8; i++) row.append(element('td'));
+    row.addEventListener('dragstart', (event) => {
+      event.dataTransfer.setData('text/plain', String(pid));
+      event.dataTransfer.effectAllowed = 'move';
+    });
+    return row;
+  }
+
+  // Rows are kept and changed in place, never rebuilt: a row being dragged must stay the element the drag began on.
   function renderProcesses(list) {
     const body = $('#procs');
-    const rows = list.processes.map((p) => {
-      const row = element('tr', { 'data-pid': String(p.pid), 'data-state': p.state });
+    const wanted = new Set(list.processes.map((p) => String(p.pid)));
+    for (const row of [...body.children]) if (!wanted.has(row.dataset.pid)) row.remove();
+    let previous = null;
+    for (const p of list.processes) {
+      let row = body.querySelector(`tr[data-pid="${p.pid}"]`) ?? makeProcessRow(p.pid);
       const runsOn = p.state === 'guest' ? `node ${list.self} (guest of node ${p.home})` : `node ${p.where}`;
-      for (const text of [p.pid, p.command, `node ${p.home}`, runsOn, p.state, p.cpuPercent.toFixed(1), bytes(p.memoryBytes), p.migrations])
-        row.append(element('td', {}, String(text)));
+      const texts = [p.pid, p.command, `node ${p.home}`, runsOn, p.state, p.cpuPercent.toFixed(1), bytes(p.memoryBytes), p.migrations];
+      texts.forEach((text, i) => {
+        if (row.cells[i].textContent !== String(text)) row.cells[i].textContent = String(text);
+      });
+      row.dataset.state = p.state;
       // Only this node's own processes move from here; a guest is moved from its home node.
-      if (canMove && p.state !== 'guest') {
-        row.draggable = true;
-        row.addEventListener('dragstart', (event) => {
-          event.dataTransfer.setData('text/plain', String(p.pid));
-          event.dataTransfer.effectAllowed = 'move';
-        });
-      }
-      return row;
-    });
-    body.replaceChildren(...rows);
+      if (canMove && p.state !== 'guest') row.draggable = true;
+      else row.removeAttribute('draggable');
+      const expected = previous ? previous.nextElementSibling : body.firstElementChild;
+      if (expected !== row) body.insertBefore(row, expected);
+      previous = row;
+    }
   }
 
   function renderMigrations(migrations) {
@@ -226,6 +240,7 @@
   }
 
   function poll() {
+    polling = true;
     getJson('/api/snapshot')
       .then((snapshot) => { apply(snapshot); live('polling', 'updating every second'); })
       .catch(() => live('down', 'omd does not answer'))
@@ -238,7 +253,9 @@
     events.addEventListener('snapshot', (event) => { apply(JSON.parse(event.data)); live('live', 'live'); });
     events.addEventListener('error', () => {
       // A stream the browser gave up on (not one it is reconnecting) is replaced by polling.
-      if (events.readyState === EventSource.CLOSED) poll();
+      if (events.readyState === EventSource.CLOSED) {
+        if (!polling) poll();
+      }
       else live('down', 'reconnecting…');
     });
   }
