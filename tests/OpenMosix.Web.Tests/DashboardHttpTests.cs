@@ -131,6 +131,21 @@ public sealed class DashboardHttpTests : IAsyncLifetime
         Assert.Equal(0, _adminCalls);
     }
 
+    [Theory]
+    [InlineData("/", "rebound.example", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("/api/procs", "rebound.example", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("/api/procs", "localhost", HttpStatusCode.OK)]
+    [InlineData("/api/procs", "127.0.0.1", HttpStatusCode.OK)]
+    public async Task Only_requests_addressed_to_this_machine_are_answered(string path, string host, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = $"{host}:{new Uri(_world.Url).Port}";
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     private async Task<HttpResponseMessage> PostMoveAsync(string? token, string contentType, string? origin = null, string? site = null,
         string body = "{\"node\":2}")
     {

@@ -26,14 +26,14 @@ internal static class DashboardAssets
         foreach (var (route, resource, type) in Files)
         {
             var bytes = Read(resource);
-            endpoints.MapGet(route, context =>
+            endpoints.MapGet(route, HostCheck.Guard(context =>
             {
                 Secure(context.Response);
                 context.Response.ContentType = type;
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Response.ContentLength = bytes.Length;
                 return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
-            });
+            }));
         }
     }
 

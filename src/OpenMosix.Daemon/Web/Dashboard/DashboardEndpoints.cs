@@ -12,7 +12,8 @@ namespace OpenMosix.Daemon.Web.Dashboard;
 /// <summary>
 /// The web dashboard, openMosixview's successor: the page at /, its script and style, and its JSON under /api
 /// (cluster, procs, history, migrations, snapshot, session, an event stream, and root's drag-and-drop moves).
-/// Reading is open to whoever reaches the listener; moving needs root's token (<see cref="DashboardToken"/>).
+/// Reading is open to whoever reaches the listener by this machine's address or name (<see cref="HostCheck"/>);
+/// moving needs root's token (<see cref="DashboardToken"/>).
 /// </summary>
 public static class DashboardEndpoints
 {
@@ -22,15 +23,15 @@ public static class DashboardEndpoints
         ArgumentNullException.ThrowIfNull(sources);
         var json = DashboardJsonContext.Default;
         DashboardAssets.Map(endpoints);
-        endpoints.MapGet("/api/cluster", context => Json(context, sources.Cluster(), json.ClusterView));
-        endpoints.MapGet("/api/procs", context => Json(context, sources.Processes(), json.ProcessList));
-        endpoints.MapGet("/api/history", context => Json(context, sources.History.View(), json.HistoryView));
-        endpoints.MapGet("/api/migrations", context => Json(context, new MigrationList(sources.Migrations.Newest()), json.MigrationList));
-        endpoints.MapGet("/api/snapshot", context => Json(context, sources.Snapshot(), json.DashboardSnapshot));
-        endpoints.MapGet("/api/session", context =>
-            Json(context, new DashboardSession(sources.Token?.Accepts(context.Request.Headers.Authorization) == true), json.DashboardSession));
-        endpoints.MapGet("/api/events", context => StreamAsync(context, sources));
-        endpoints.MapPost("/api/procs/{pid}/migrate", context => MoveRoute.HandleAsync(context, sources));
+        endpoints.MapGet("/api/cluster", HostCheck.Guard(context => Json(context, sources.Cluster(), json.ClusterView)));
+        endpoints.MapGet("/api/procs", HostCheck.Guard(context => Json(context, sources.Processes(), json.ProcessList)));
+        endpoints.MapGet("/api/history", HostCheck.Guard(context => Json(context, sources.History.View(), json.HistoryView)));
+        endpoints.MapGet("/api/migrations", HostCheck.Guard(context => Json(context, new MigrationList(sources.Migrations.Newest()), json.MigrationList)));
+        endpoints.MapGet("/api/snapshot", HostCheck.Guard(context => Json(context, sources.Snapshot(), json.DashboardSnapshot)));
+        endpoints.MapGet("/api/session", HostCheck.Guard(context =>
+            Json(context, new DashboardSession(sources.Token?.Accepts(context.Request.Headers.Authorization) == true), json.DashboardSession)));
+        endpoints.MapGet("/api/events", HostCheck.Guard(context => StreamAsync(context, sources)));
+        endpoints.MapPost("/api/procs/{pid}/migrate", HostCheck.Guard(context => MoveRoute.HandleAsync(context, sources)));
         return endpoints;
     }
 
