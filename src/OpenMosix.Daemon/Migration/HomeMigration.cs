@@ -51,6 +51,9 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     public double KeepFreeFraction { get; init; } = 0.10;
 
+    /// <summary>Told of every move out and every trip home once it ends, moved or not (the dashboard's history).</summary>
+    public Action<MoveEnded>? MoveEnded { get; init; }
+
     public void Start()
     {
         _home.Deputies.SignalArrived += (pid, signal) =>
@@ -121,10 +124,16 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <inheritdoc cref="MigrateAsync(ManagedProcess, ushort, CancellationToken, bool?)"/>
     /// <param name="progress">Hears how far the move has got (`om migrate` shows it on a terminal).</param>
-    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+    public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
         IProgress<MigrationProgress>? progress)
     {
         ArgumentNullException.ThrowIfNull(process);
+        return Reported(process, target, () => MigrateOnceOrTwiceAsync(process, target, cancel, precopy, progress));
+    }
+
+    private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
+    {
         await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
@@ -189,7 +198,28 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
     /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
     /// </summary>
-    public Task<MigrationResult> BringHomeAsync(ManagedProcess process) => _trip.BringHomeAsync(process);
+    public Task<MigrationResult> BringHomeAsync(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process));
+    }
+
+    /// <summary>Runs a move and tells <see cref="MoveEnded"/> how it ended; a failure still reaches the caller.</summary>
+    private async Task<MigrationResult> Reported(ManagedProcess process, ushort target, Func<Task<MigrationResult>> move)
+    {
+        var (from, command) = (process.Where, process.Command);
+        try
+        {
+            var result = await move().ConfigureAwait(false);
+            MoveEnded?.Invoke(new(DateTimeOffset.UtcNow, process.Pid, command, result.From, result.To, result, null));
+            return result;
+        }
+        catch (Exception e) when (MoveEnded is not null && e is not OutOfMemoryException)
+        {
+            MoveEnded(new(DateTimeOffset.UtcNow, process.Pid, command, from, target, null, e.Message));
+            throw;
+        }
+    }
 
     /// <summary>Why a process of <paramref name="memory"/> bytes cannot pass through here now, or null.</summary>
     private string? NoRoomFor(ulong memory) =>
