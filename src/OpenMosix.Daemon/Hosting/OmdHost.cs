@@ -9,6 +9,8 @@ using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web;
+using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
@@ -71,6 +73,7 @@ public static partial class OmdHost
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migrating = new EngineMigration(engine);
+        var migrations = new MigrationCounters();
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
@@ -80,6 +83,7 @@ public static partial class OmdHost
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
+            Counters = migrations,
         };
         migration.Start();
         var guests = new GuestDirectory();
@@ -91,6 +95,7 @@ public static partial class OmdHost
                 Directory = guests,
                 Reservations = reservations,
                 Policy = config.Guests,
+                Counters = migrations,
             }.RunAsync(stop),
             logger);
         var balancer = config.Balance
@@ -151,7 +156,12 @@ public static partial class OmdHost
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
+        // Started beside the rest, never before it: omd is ready (its socket answers) whatever the listener does.
+        var sources = new WebSources(() => cluster.View(DateTimeOffset.UtcNow), processes, cluster.Stats, migrations, startedAt);
+        var web = config.WebListen is { } endpoint
+            ? Task.Run(() => new WebListener(endpoint, credentials.Certificate, loggers, routes => WebEndpoints.Map(routes, sources)).RunAsync(cancel))
+            : Task.CompletedTask;
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing, web).ConfigureAwait(false);
         LogStopped(logger);
     }
 
