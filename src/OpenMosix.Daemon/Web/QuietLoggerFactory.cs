@@ -2,14 +2,16 @@ namespace OpenMosix.Daemon.Web;
 
 /// <summary>
 /// omd's own loggers for the web listener, with ASP.NET Core's chatter (a line per request, "now listening", the
-/// hosting lifetime) held to warnings: omd logs what it does, not each scrape.
+/// hosting lifetime) held to warnings: omd logs what it does, not each scrape. The host's own "Hosting failed to
+/// start" (an error with a stack trace) is dropped: <see cref="WebListener"/> says why in one line.
 /// </summary>
 internal sealed class QuietLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
     public ILogger CreateLogger(string categoryName)
     {
         var logger = inner.CreateLogger(categoryName);
-        return categoryName.StartsWith("Microsoft.", StringComparison.Ordinal) ? new WarningsOnly(logger) : logger;
+        if (categoryName == "Microsoft.Extensions.Hosting.Internal.Host") return new AtLeast(logger, LogLevel.Critical);
+        return categoryName.StartsWith("Microsoft.", StringComparison.Ordinal) ? new AtLeast(logger, LogLevel.Warning) : logger;
     }
 
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
@@ -19,11 +21,11 @@ internal sealed class QuietLoggerFactory(ILoggerFactory inner) : ILoggerFactory
     {
     }
 
-    private sealed class WarningsOnly(ILogger logger) : ILogger
+    private sealed class AtLeast(ILogger logger, LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => logger.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && logger.IsEnabled(logLevel);
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logger.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
