@@ -3,16 +3,18 @@
 # script and the tests wait for), and its RSS once it has settled. One node alone on a loopback address of its own,
 # with ports of its own, so that it meets no other omd of this machine; started RUNS times, median and range printed.
 # Pass OM_BIN=... to measure another build of om, e.g. the one before a change, in the same conditions.
-# usage: bench/idle/ready.sh [--runs 7] [--settle 10]
+# --no-web: leave out omd.toml's [web] table, for builds older than web.listen.
+# usage: bench/idle/ready.sh [--runs 7] [--settle 10] [--no-web]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
-runs=7; settle=10
+runs=7; settle=10; web=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --settle) settle=$2; shift 2 ;;
+    --no-web) web=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -41,9 +43,8 @@ state_dir = "$dir/state"
 port = $base
 [migration]
 port = $((base + 2))
-[web]
-listen = "$address:$((base + 3))"
 TOML
+[ "$web" = 1 ] && printf '[web]\nlisten = "%s:%d"\n' "$address" $((base + 3)) >> "$dir/omd.toml"
 export OM_SOCKET=$dir/omd.sock
 times=()
 for _ in $(seq "$runs"); do
@@ -60,6 +61,12 @@ done
 "$om" daemon --config "$dir/omd.toml" > "$dir/omd.log" 2>&1 &
 pid=$!
 sleep "$settle"
-rss=$(awk '/VmRSS/{printf "%d", $2/1024}' /proc/"$pid"/status)
+rss() { awk '/VmRSS/{printf "%d", $2/1024}' /proc/"$pid"/status; }
+idle=$(rss)
+scraped=-
+if [ "$web" = 1 ]; then
+  for _ in $(seq 10); do curl -sf "http://$address:$((base + 3))/metrics" > /dev/null; done
+  scraped=$(rss)
+fi
 sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
-echo "start to ready, ms: median $(median "${times[@]}") (runs: $sorted); RSS after ${settle}s: $rss MiB; om $(stat -c %s "$om") bytes"
+echo "start to ready, ms: median $(median "${times[@]}") (runs: $sorted); RSS after ${settle}s: $idle MiB, after 10 scrapes of /metrics: $scraped MiB; om $(stat -c %s "$om") bytes"
