@@ -24,7 +24,8 @@ public sealed class MetricsLabTests
             Assert.Contains(lines, l => l.StartsWith($"openmosix_node_load{{node=\"{node}\"}} ", StringComparison.Ordinal));
         Assert.Contains("openmosix_migrations_total{direction=\"out\",result=\"moved\"} 0", lines);
 
-        using var run = lab.Managed(1, TestPrograms.Locate("spinner"), "600");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "6000", "50");
+        run.WaitForLines(2); // running its own program, its start-up descriptors closed
         lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "2").Succeeded();
         lines = Scrape().Split('\n');
         Assert.Contains("openmosix_migrations_total{direction=\"out\",result=\"moved\"} 1", lines);
