@@ -4,10 +4,10 @@ using System.Text;
 namespace OpenMosix.Daemon.Web.Metrics;
 
 /// <summary>
-/// Prometheus's text exposition format (version 0.0.4), written by hand rather than with prometheus-net: the library
-/// brings its own registry, default collectors and background adapters that omd has no use for (it holds its figures
-/// already: the cluster view, the process registry, the gossip and migration counters), and a scrape here is a few
-/// dozen lines read straight from them. docs/performance.md has the measurement behind the choice.
+/// Prometheus's text exposition format (version 0.0.4), written by hand rather than with prometheus-net: measured
+/// (docs/performance.md), the library adds 1.5 MB to om and 3 MiB to omd's RSS for the same page, starts default
+/// collectors in the background, and needs a dependency pinned by hand; omd holds its figures already (the cluster
+/// view, the process registry, the gossip and migration counters), and a scrape is a few dozen lines read from them.
 /// </summary>
 public sealed class ExpositionWriter(StringBuilder output)
 {
