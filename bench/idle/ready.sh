@@ -22,7 +22,8 @@ done
 source "$here/../common.sh"
 dir=$(mktemp -d /tmp/omready.XXXXXX)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+# Every step may fail (omd already gone) without keeping the directory: set -e holds inside the trap too.
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 address=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).1
 base=$((20000 + RANDOM % 20000))
 "$om" keygen "$dir/cluster.key" > /dev/null
