@@ -6,6 +6,7 @@ using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration;
@@ -53,6 +54,9 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <summary>Told of every move out and every trip home once it ends, moved or not (the dashboard's history).</summary>
     public Action<MoveEnded>? MoveEnded { get; init; }
+
+    /// <summary>Where this node's moves are counted as they end (/metrics).</summary>
+    public MigrationCounters Counters { get => _home.Counters; init => _home.Counters = value; }
 
     public void Start()
     {
@@ -134,15 +138,26 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
         IProgress<MigrationProgress>? progress)
     {
-        await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
-            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            await WaitForExecAsync(process).ConfigureAwait(false);
+            MigrationResult result;
+            try
+            {
+                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            }
+            catch (MigrationException e) when (Replaced(e))
+            {
+                HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
+                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            }
+            Counters.Moved(MigrationDirection.Out, TimeSpan.FromMilliseconds(result.FrozenMs));
+            return result;
         }
-        catch (MigrationException e) when (Replaced(e))
+        catch (Exception e)
         {
-            HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
-            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            Counters.Count(MigrationDirection.Out, e is MigrationException { Refused: true } ? MigrationOutcome.Refused : MigrationOutcome.Failed);
+            throw;
         }
     }
 
@@ -156,14 +171,14 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
         IProgress<MigrationProgress>? progress)
     {
-        if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home");
+        if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home") { Refused = true };
         if (process.State != ProcessState.Home)
-            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");
+            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home") { Refused = true };
         var report = _home.Engine.AnalyzeCantMove(process.Pid);
         if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
             report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
         _home.Registry.Update(process, p => p.CantMove = report.Reasons);
-        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}");
+        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}") { Refused = true };
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
 
         NodeLink link;

@@ -24,7 +24,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
         await talk.SendAsync(OfferBuilder.For(process, home.Self), cancel).ConfigureAwait(false);
         if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
-            throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}");
+            throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
