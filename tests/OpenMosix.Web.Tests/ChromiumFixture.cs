@@ -1,15 +1,13 @@
 using Microsoft.Playwright;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Web.Tests;
 
-/// <summary>
-/// One headless chromium per test class: Debian's own (/usr/bin/chromium, scripts/prereqs.sh installs it), never a
-/// browser Playwright would download; no network of its own (updates, sync, QUIC), since the tests talk to loopback.
-/// Each test gets a fresh context (its own sessionStorage).
-/// </summary>
+/// <summary>One headless chromium per test class, started as <see cref="ChromiumSettings"/> says; each test gets a fresh
+/// context (its own sessionStorage).</summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
-    public const string Executable = "/usr/bin/chromium";
+    public const string Executable = ChromiumSettings.Executable;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -24,8 +22,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
         {
             ExecutablePath = Executable,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
+            Args = ChromiumSettings.Arguments,
         });
     }
 
