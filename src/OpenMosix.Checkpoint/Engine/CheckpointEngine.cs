@@ -16,7 +16,7 @@ namespace OpenMosix.Checkpoint.Engine;
 /// ptrace request and waitpid for a tracee runs there. Processes kept frozen stay seized until the engine is
 /// disposed, which lets them run on.
 /// </summary>
-public sealed class CheckpointEngine : IDisposable
+public sealed partial class CheckpointEngine : IDisposable
 {
     private readonly TracerThread _tracer = new();
     private readonly ILogger _logger;
@@ -260,6 +260,15 @@ public sealed class CheckpointEngine : IDisposable
                 throw;
             }
         });
+    }
+
+    /// <summary>A process kept frozen gets a new pipe as its stdin; returns its write end (<see cref="InputReplacement"/>).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceInput(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tracer.RunBrief(pid, () => _frozen.Contains(pid)
+            ? InputReplacement.Replace(pid)
+            : throw new InvalidOperationException($"process {pid} is not kept frozen by this engine"));
     }
 
     /// <summary>A process restored with <see cref="RestoreOptions.KeepFrozen"/> waits for <see cref="Thaw"/> or <see cref="KillFrozen"/>.</summary>
