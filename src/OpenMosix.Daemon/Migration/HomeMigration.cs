@@ -35,7 +35,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _security = security;
         _placement = new RunPlacement(registry, selfNode, viewOf, (process, target) => MigrateAsync(process, target, CancellationToken.None), logger);
         _trip = new ReturnTrip(_home);
-        _moveOn = new MoveOnRequests(_home, BringHomeAsync, (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
+        _moveOn = new MoveOnRequests(_home, process => BringHomeAsync(process), (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
     }
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
@@ -91,7 +91,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
             throw new MigrationException($"node {node} is not in the map");
         if (!Placement.IsAlive(view, node))
             throw new MigrationException($"node {node} is {entry.State.Name()}");
-        if (node == _home.Self) return BringHomeAsync(process);
+        if (node == _home.Self) return BringHomeAsync(process, precopy);
         if (process.State == ProcessState.Remote)
             return ViaHomeAsync(process, node, cancel, precopy);
         return MigrateAsync(process, node, cancel, precopy);
@@ -101,7 +101,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy)
     {
         var from = process.Where;
-        await BringHomeAsync(process).ConfigureAwait(false);
+        await BringHomeAsync(process, precopy).ConfigureAwait(false);
         var result = await MigrateAsync(process, node, cancel, precopy).ConfigureAwait(false);
         return result with { From = from };
     }
@@ -175,10 +175,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
     }
 
     /// <summary>
-    /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
+    /// Brings a moved process home: its node pre-copies it while it runs on (unless <paramref name="precopy"/> or
+    /// migration.precopy says not to), freezes it and streams the rest of its image back, and it is rebuilt into its
     /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
     /// </summary>
-    public Task<MigrationResult> BringHomeAsync(ManagedProcess process) => _trip.BringHomeAsync(process);
+    public Task<MigrationResult> BringHomeAsync(ManagedProcess process, bool? precopy = null) =>
+        _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds);
 
     /// <summary>Why a process of <paramref name="memory"/> bytes cannot pass through here now, or null.</summary>
     private string? NoRoomFor(ulong memory) =>

@@ -33,6 +33,37 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public void A_pre_copied_trip_home_sends_rounds_while_relaying_and_ends_with_the_image_and_the_input_count()
+    {
+        var phase = MigrationPhase.Relaying;
+        foreach (var (sender, message, expected) in new (Side, Type, MigrationPhase)[]
+                 {
+                     (Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
+                     (Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
+                     (Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+                     (Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
+                     (Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
+                 })
+        {
+            phase = MigrationSteps.After(phase, sender, message) ?? throw new Xunit.Sdk.XunitException($"{message.Name} refused in {phase}");
+            Assert.Equal(expected, phase);
+        }
+    }
+
+    [Fact]
+    public void While_a_round_travels_home_only_home_speaks_and_a_stay_ends_the_trip()
+    {
+        Assert.Equal([typeof(RoundTaken), typeof(Stay)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
+        Assert.Empty(MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Guest));
+        Assert.Equal(MigrationPhase.Relaying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PrecopyRound)));
+    }
+
+    [Fact]
     public void Only_the_answers_of_a_step_are_expected_from_the_other_end()
     {
         Assert.Equal([typeof(Accept), typeof(Refuse)], MigrationSteps.Allowed(MigrationPhase.Offered, Side.Guest));

@@ -16,6 +16,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     public static readonly TimeSpan UsageInterval = TimeSpan.FromSeconds(1);
 
     private volatile bool _wentHome;
+    private readonly GuestInput _input = new(pipes.Input, pipes.InputIsTerminal);
     // Usage reports are control messages of the Relaying phase: none may slip in while the image goes home.
     private readonly SemaphoreSlim _reports = new(1, 1);
     private bool _returning;
@@ -67,26 +68,17 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>Frames from home until the link ends or the process went home.</summary>
     private async Task ListenToHomeAsync(int guestPid, CancellationToken cancel)
     {
-        var input = pipes.Input is { } handle ? new FileStream(handle, FileAccess.Write, 0, isAsync: false) : null;
         try
         {
             while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
             {
                 switch (frame.Type)
                 {
-                    case FrameType.Stdio when input is not null && frame.Payload.Length > 1 && frame.Payload[0] == 0:
-                        try
-                        {
-                            input.Write(frame.Payload, 1, frame.Payload.Length - 1);
-                        }
-                        catch (IOException)
-                        {
-                            // The guest closed its stdin: what home reads next has nowhere to go, as at home.
-                        }
+                    case FrameType.Stdio when _input.Open && frame.Payload.Length > 1 && frame.Payload[0] == 0:
+                        _input.Write(frame.Payload.AsSpan(1));
                         break;
-                    case FrameType.StdioEnd when input is not null:
-                        await input.DisposeAsync().ConfigureAwait(false);
-                        input = null;
+                    case FrameType.StdioEnd when _input.Open:
+                        _input.End();
                         break;
                     case FrameType.Control:
                         if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
@@ -98,7 +90,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         }
         finally
         {
-            if (input is not null) await input.DisposeAsync().ConfigureAwait(false);
+            _input.Dispose();
         }
     }
 
@@ -116,9 +108,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master) Terminal.WriteSize(master, size);
                 Signals.Kill(guestPid, signal.Signal);
                 return false;
-            case ComeHome:
+            case ComeHome request:
                 await SetReturningAsync(true, cancel).ConfigureAwait(false);
-                var wentHome = await SendHome.RunAsync(engine, talk, guestPid, () => _wentHome = true, logger, cancel).ConfigureAwait(false);
+                var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
                 if (!wentHome) await SetReturningAsync(false, cancel).ConfigureAwait(false);
                 return wentHome;
             default:
@@ -155,7 +147,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 await _reports.WaitAsync(cancel).ConfigureAwait(false);
                 try
                 {
-                    if (!_returning) await talk.SendAsync(new Usage(cpu, resident), cancel).ConfigureAwait(false);
+                    if (!_returning) await talk.SendAsync(new Usage(cpu, resident, _input.Read(guestPid)), cancel).ConfigureAwait(false);
                 }
                 finally
                 {
