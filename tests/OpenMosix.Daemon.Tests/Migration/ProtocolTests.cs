@@ -16,7 +16,7 @@ public sealed class ProtocolTests
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
-        new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300),
+        new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
     ];
 
     [Fact]

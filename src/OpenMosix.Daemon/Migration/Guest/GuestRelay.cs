@@ -17,6 +17,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
 
     private volatile bool _wentHome;
     private readonly GuestInput _input = new(pipes.Input, pipes.InputIsTerminal);
+    private CancellationToken _stopped;
     // Usage reports are control messages of the Relaying phase: none may slip in while the image goes home.
     private readonly SemaphoreSlim _reports = new(1, 1);
     private bool _returning;
@@ -25,6 +26,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     public async Task RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        _stopped = stop.Token;
+        _input.Progress = written => _ = ReportWrittenAsync(written);
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token)).ToList();
         var exit = engine.WhenExited(guestPid);
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
@@ -111,7 +114,12 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             case ComeHome request:
                 await SetReturningAsync(true, cancel).ConfigureAwait(false);
                 var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
-                if (!wentHome) await SetReturningAsync(false, cancel).ConfigureAwait(false);
+                if (!wentHome)
+                {
+                    await SetReturningAsync(false, cancel).ConfigureAwait(false);
+                    // What was written meanwhile went unreported: home would wait for it before relaying more.
+                    if (pipes.Input is not null) await ReportWrittenAsync(_input.Written).ConfigureAwait(false);
+                }
                 return wentHome;
             default:
                 return false;
@@ -123,6 +131,27 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         await _reports.WaitAsync(cancel).ConfigureAwait(false);
         _returning = returning;
         _reports.Release();
+    }
+
+    /// <summary>How much of its input was written into the copy's stdin, for home's window; not while it goes home.</summary>
+    private async Task ReportWrittenAsync(long written)
+    {
+        try
+        {
+            await _reports.WaitAsync(_stopped).ConfigureAwait(false);
+            try
+            {
+                if (!_returning) await talk.SendAsync(new InputWritten(written), _stopped).ConfigureAwait(false);
+            }
+            finally
+            {
+                _reports.Release();
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or LinkException or ObjectDisposedException)
+        {
+            // The stay is over, or home is gone: the relay finds out.
+        }
     }
 
     /// <summary>The copy's CPU time and resident memory, to home every <see cref="UsageInterval"/> until it ends.</summary>

@@ -104,10 +104,13 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             // The frozen process changes nothing more: the write tracking has done its work.
             session?.Dispose();
         }
+        // Counted with the copy frozen and nothing written from here on: input queued or still coming is dropped, and
+        // home has it.
+        input.Hold();
         try
         {
-            // Counted with the copy frozen and nothing written since: every input frame from here on is dropped.
-            await talk.SendAsync(new InputTaken(input.Written, frozen ? input.Unread(guestPid) : 0, input.Ended), cancel).ConfigureAwait(false);
+            var unread = frozen ? Math.Min(input.Unread(guestPid) ?? 0, input.Written) : 0;
+            await talk.SendAsync(new InputTaken(input.Written, unread, input.Ended), cancel).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
@@ -120,6 +123,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             if (frame is null)
             {
                 if (frozen) engine.Thaw(guestPid);
+                input.Resume();
                 return false;
             }
             // Input home read before it froze the process: home sends it again if the process stays, or puts it in
@@ -136,6 +140,8 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
         if (frozen) engine.Thaw(guestPid);
+        // Home sends again, after its verdict, what was dropped since the count.
+        input.Resume();
         return false;
     }
 
@@ -145,6 +151,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         GuestLog.SendHomeFailed(logger, guestPid, e.Message);
         if (frozen) engine.Thaw(guestPid);
         talk.ReturnAbandoned();
+        input.Resume();
         return false;
     }
 }

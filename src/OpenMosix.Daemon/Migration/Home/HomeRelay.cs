@@ -93,6 +93,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                         });
                         ledger?.Acknowledge(usage.InputRead);
                         break;
+                    case InputWritten written:
+                        ledger?.Delivered(written.Written);
+                        break;
                     case PrecopyRound:
                         await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);
                         break;

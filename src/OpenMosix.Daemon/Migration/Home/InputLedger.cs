@@ -7,11 +7,17 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// </summary>
 internal sealed class InputLedger
 {
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
     private readonly Queue<byte[]> _chunks = new();
     // Offset of the first chunk kept, and how much of it is known read.
     private long _base, _read;
     private long _sent;
+    // What the copy's node says it wrote into the copy's stdin: the window counts from there.
+    private long _written;
+
+    /// <summary>How much input may be relayed ahead of what the copy's node wrote into its stdin: what a trip home can
+    /// find queued on the link, in front of its messages, and what that node may have to hold.</summary>
+    public const long Window = 4 << 20;
 
     /// <summary>Bytes relayed so far this stay.</summary>
     public long Sent
@@ -36,9 +42,32 @@ internal sealed class InputLedger
 
     public void RecordEnd() => Ended = true;
 
-    /// <summary>The copy has read the first <paramref name="read"/> bytes: they will never be needed again.</summary>
+    /// <summary>The copy's node wrote the first <paramref name="written"/> bytes into its stdin: room for more.</summary>
+    public void Delivered(long written)
+    {
+        lock (_gate)
+        {
+            _written = Math.Max(_written, Math.Min(written, _sent));
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Waits at most <paramref name="wait"/> for the window to have room; false if it has none yet.</summary>
+    public bool WaitForRoom(TimeSpan wait)
+    {
+        lock (_gate)
+        {
+            if (_sent - _written < Window) return true;
+            Monitor.Wait(_gate, wait);
+            return _sent - _written < Window;
+        }
+    }
+
+    /// <summary>The copy has read the first <paramref name="read"/> bytes: they will never be needed again (and were
+    /// written, so they count for the window too).</summary>
     public void Acknowledge(long read)
     {
+        Delivered(read);
         lock (_gate)
         {
             while (_chunks.TryPeek(out var chunk) && _base + chunk.Length <= read)

@@ -51,6 +51,8 @@ internal static class InputPump
                     cancel.WaitHandle.WaitOne(BackgroundCheck);
                     continue;
                 }
+                // No more than a window ahead of what the copy's node has written: a trip home waits behind no more.
+                if (ledger is not null && !ledger.WaitForRoom(Wait)) continue;
                 if (!Readiness.WaitReadable(stdin, Wait)) continue;
                 if (cancel.IsCancellationRequested || (terminal && InBackground(deputy))) continue;
                 var limit = buffer.Length - 1;

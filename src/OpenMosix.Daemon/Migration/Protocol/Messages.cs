@@ -31,6 +31,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
 [JsonDerivedType(typeof(Usage), "usage")]
 [JsonDerivedType(typeof(InputTaken), "input-taken")]
+[JsonDerivedType(typeof(InputWritten), "input-written")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -134,6 +135,13 @@ public sealed record ComeHome(bool Precopy = false, int Rounds = 0) : MigrationM
 
 /// <summary>Target → home: the process is frozen and its image follows.</summary>
 public sealed record ImageFollows : MigrationMessage;
+
+/// <summary>Target → home, as the copy's stdin takes what home relays: how much was written into it so far. Home relays
+/// no more than a window ahead of it, so that the link never holds more input than a trip home can wait behind.</summary>
+public sealed record InputWritten(long Written) : MigrationMessage
+{
+    public override string? Problem() => Check(Written >= 0, "input count out of range");
+}
 
 /// <summary>
 /// Target → home, after the image of the trip home: how much of the input home relayed the target wrote into the

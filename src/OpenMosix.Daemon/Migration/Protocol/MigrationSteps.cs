@@ -61,6 +61,7 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
