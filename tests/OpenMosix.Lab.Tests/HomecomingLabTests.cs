@@ -37,6 +37,8 @@ public sealed class HomecomingLabTests(MigrationLab fixture)
             Assert.DoesNotContain(run.Lines(), l => l.StartsWith("slowreader done", StringComparison.Ordinal));
         }
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        // The case this is about happened: input was still unread in the copy's pipe when it came home.
+        Assert.Contains("of input its copy had not read", File.ReadAllText(_lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
         Assert.Equal($"slowreader done bytes={input.Length} hash={Fnv1a(input):x16}", run.Lines()[^1]);
     }
 
