@@ -19,7 +19,8 @@ public sealed partial class CheckpointEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(round);
-        return OnDeputy(deputyPid, trampoline => _restorer.BeginPrecopyInto(deputyPid, trampoline.Value, round, out trampoline.Value));
+        return OnDeputy(deputyPid, trampoline => _restorer.BeginPrecopyInto(deputyPid, trampoline.Value, round, out trampoline.Value),
+            (target, trampoline) => Parked(deputyPid, target, trampoline));
     }
 
     /// <summary>A later round of a trip home, into the deputy laid out by the first.</summary>
@@ -32,7 +33,7 @@ public sealed partial class CheckpointEngine
         {
             _restorer.ContinuePrecopy(target, round);
             return 0;
-        });
+        }, (none, trampoline) => Parked(target.Pid, none, trampoline));
     }
 
     /// <summary>Completes the process in its deputy from the final image of the trip home (kept frozen if asked).</summary>
@@ -42,23 +43,7 @@ public sealed partial class CheckpointEngine
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return Long(() =>
-        {
-            using var busy = _tracer.Busy(target.Pid);
-            var trampoline = _deputies.Stop(target.Pid);
-            try
-            {
-                var restored = _restorer.FinishPrecopy(target, source, options);
-                _deputies.Forget(target.Pid);
-                return KeptFrozenIfAsked(restored, options);
-            }
-            catch (Exception e) when (e is not TraceeGoneException)
-            {
-                _logger.LogWarning("Pre-copied restore into deputy {Pid} failed, it stays a deputy: {Error}", target.Pid, e.Message);
-                _deputies.Repark(target.Pid, trampoline);
-                throw;
-            }
-        });
+        return RebuildDeputy(target.Pid, options, _ => _restorer.FinishPrecopy(target, source, options));
     }
 
     /// <summary>A trip home called off between rounds: the deputy gives back what the rounds mapped.</summary>
@@ -74,24 +59,41 @@ public sealed partial class CheckpointEngine
     }
 
     /// <summary>
-    /// Work on a stopped deputy as long work: it is parked again afterwards in the trampoline the work leaves in
-    /// its box (a layout moves it), or emptied into a plain deputy there when the work fails.
+    /// Rebuilds the process into its stopped deputy (long work); on failure it stays a deputy, emptied again and
+    /// parked in the trampoline the work left in its box.
     /// </summary>
-    private T OnDeputy<T>(int pid, Func<StrongBox<ulong>, T> work) => Long(() =>
+    private RestoredProcess RebuildDeputy(int pid, RestoreOptions options, Func<StrongBox<ulong>, RestoredProcess> rebuild) =>
+        OnDeputy(pid, rebuild, (restored, _) =>
+        {
+            _deputies.Forget(pid);
+            return KeptFrozenIfAsked(restored, options);
+        });
+
+    /// <summary>
+    /// Work on a stopped deputy as long work, then <paramref name="done"/> with the trampoline the work left in its
+    /// box (a layout moves it); when the work fails, the deputy is emptied into a plain deputy parked there.
+    /// </summary>
+    private T OnDeputy<T>(int pid, Func<StrongBox<ulong>, T> work, Func<T, ulong, T> done) => Long(() =>
     {
+        // Its pages are filled between brief work for other processes; what is for this one waits (EndDeputy).
         using var busy = _tracer.Busy(pid);
         var trampoline = new StrongBox<ulong>(_deputies.Stop(pid));
         try
         {
-            var result = work(trampoline);
-            _deputies.Resume(pid, trampoline.Value);
-            return result;
+            return done(work(trampoline), trampoline.Value);
         }
         catch (Exception e) when (e is not TraceeGoneException)
         {
-            _logger.LogWarning("Pre-copy home into deputy {Pid} failed, it stays a deputy: {Error}", pid, e.Message);
+            _logger.LogWarning("Restore into deputy {Pid} failed, it stays a deputy: {Error}", pid, e.Message);
             _deputies.Repark(pid, trampoline.Value);
             throw;
         }
     });
+
+    /// <summary>Parks the deputy again between rounds, keeping what they built.</summary>
+    private T Parked<T>(int pid, T result, ulong trampoline)
+    {
+        _deputies.Resume(pid, trampoline);
+        return result;
+    }
 }

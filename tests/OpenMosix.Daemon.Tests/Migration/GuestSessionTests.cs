@@ -188,12 +188,7 @@ public sealed class GuestSessionTests
         await using (home)
         await using (guest)
         {
-            var engine = new FakeMigrationEngine { Copy = copy, TracksWrites = true };
-            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
-            await CommitAsync(home);
-
-            await MessageWire.SendAsync(home, new ComeHome(Precopy: true, Rounds: 4), TestContext.Current.CancellationToken);
-            Assert.Equal(new PrecopyRound(1), await MessageWire.ReceiveAsync<PrecopyRound>(home, Answer));
+            var (engine, run) = await PrecopyingHomeAsync(guest, home, copy);
             Assert.Equal("round", Encoding.ASCII.GetString(await ReadImageAsync(home)));
             Assert.DoesNotContain($"checkpoint {copy.Pid}", engine.Calls);
             await MessageWire.SendAsync(home, new RoundTaken(), TestContext.Current.CancellationToken);
@@ -214,12 +209,7 @@ public sealed class GuestSessionTests
         await using (home)
         await using (guest)
         {
-            var engine = new FakeMigrationEngine { Copy = copy, TracksWrites = true };
-            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
-            await CommitAsync(home);
-
-            await MessageWire.SendAsync(home, new ComeHome(Precopy: true, Rounds: 4), TestContext.Current.CancellationToken);
-            await MessageWire.ReceiveAsync<PrecopyRound>(home, Answer);
+            var (engine, run) = await PrecopyingHomeAsync(guest, home, copy);
             await ReadImageAsync(home);
             await MessageWire.SendAsync(home, new Stay("no room at home"), TestContext.Current.CancellationToken);
 
@@ -229,6 +219,18 @@ public sealed class GuestSessionTests
             await run;
             Assert.Equal(["restore", $"thaw {copy.Pid}", $"round 1 of {copy.Pid}", $"rounds done {copy.Pid}"], engine.Calls);
         }
+    }
+
+    /// <summary>A guest relaying <paramref name="copy"/> on a kernel that tracks writes, asked home with pre-copy: its
+    /// first round has begun (the round's image is next on the link).</summary>
+    private static async Task<(FakeMigrationEngine Engine, Task Run)> PrecopyingHomeAsync(NodeLink guest, NodeLink home, ChildProcess copy)
+    {
+        var engine = new FakeMigrationEngine { Copy = copy, TracksWrites = true };
+        var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+        await CommitAsync(home);
+        await MessageWire.SendAsync(home, new ComeHome(Precopy: true, Rounds: 4), TestContext.Current.CancellationToken);
+        Assert.Equal(new PrecopyRound(1), await MessageWire.ReceiveAsync<PrecopyRound>(home, Answer));
+        return (engine, run);
     }
 
     /// <summary>One image off the link, up to its end marker.</summary>

@@ -49,7 +49,21 @@ internal sealed class GuestInput : IDisposable
     /// <summary>Whether the end of input reached the copy (its pipe is closed).</summary>
     public bool Ended => _ended;
 
-    public void Write(ReadOnlySpan<byte> bytes) => Enqueue(bytes.ToArray());
+    /// <summary>Takes a frame of input from home (stdio for fd 0, or its end); false for any other frame.</summary>
+    public bool Take(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Stdio when Open && frame.Payload.Length > 1 && frame.Payload[0] == 0:
+                Enqueue(frame.Payload[1..]);
+                return true;
+            case FrameType.StdioEnd when Open:
+                End();
+                return true;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>End of input: the copy reads end of file once it has read the rest.</summary>
     public void End()

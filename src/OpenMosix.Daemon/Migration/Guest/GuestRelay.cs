@@ -75,20 +75,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         {
             while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
             {
-                switch (frame.Type)
-                {
-                    case FrameType.Stdio when _input.Open && frame.Payload.Length > 1 && frame.Payload[0] == 0:
-                        _input.Write(frame.Payload.AsSpan(1));
-                        break;
-                    case FrameType.StdioEnd when _input.Open:
-                        _input.End();
-                        break;
-                    case FrameType.Control:
-                        if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
-                        break;
-                    default:
-                        throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
-                }
+                if (_input.Take(frame)) continue;
+                if (frame.Type != FrameType.Control) throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
+                if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
             }
         }
         finally

@@ -59,19 +59,10 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         while (await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
         {
-            switch (frame.Type)
-            {
-                case FrameType.Stdio when input.Open && frame.Payload.Length > 1 && frame.Payload[0] == 0:
-                    input.Write(frame.Payload.AsSpan(1));
-                    break;
-                case FrameType.StdioEnd when input.Open:
-                    input.End();
-                    break;
-                case FrameType.Control:
-                    return talk.Read(frame) is Stay stay ? $"home took none of it: {stay.Reason}" : null;
-                default:
-                    throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
-            }
+            if (input.Take(frame)) continue;
+            if (frame.Type != FrameType.Control)
+                throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
+            return talk.Read(frame) is Stay stay ? $"home took none of it: {stay.Reason}" : null;
         }
         throw new LinkException($"node {talk.Link.PeerNode} closed the link during a pre-copy home");
     }
