@@ -18,7 +18,8 @@ internal static class PrecopyDriver
     /// <summary>The rounds; <paramref name="answer"/> waits for the other end's answer to one: null when it took the
     /// round, else why it did not (a <see cref="MigrationException"/> then).</summary>
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes)> RunAsync(
-        IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel)
+        IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
+        Home.MoveProgress? progress = null)
     {
         var session = await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
         if (session is null) return (null, 0, 0);
@@ -29,7 +30,9 @@ internal static class PrecopyDriver
             for (var round = 1; round <= maxRounds; round++)
             {
                 await talk.SendAsync(new PrecopyRound(round), cancel).ConfigureAwait(false);
-                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound).ConfigureAwait(false);
+                progress?.Enter(OpenMosix.Admin.MigrationProgress.Precopy, round);
+                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame).ConfigureAwait(false);
+                progress?.Done(sent);
                 if (await answer().ConfigureAwait(false) is { } refused) throw new MigrationException(refused);
                 total += sent;
                 // Stop once what is left is small, or no longer shrinking: another round would not shorten the freeze.

@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using OpenMosix.Admin;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Home;
@@ -30,6 +31,7 @@ internal sealed class ReturnTrip(HomeSide home)
         }
         catch (LinkException e)
         {
+            home.Counters.Count(MigrationDirection.Home, MigrationOutcome.Failed);
             throw new MigrationException($"node {process.Where}: {e.Message}", e);
         }
         return await homecoming.Task.WaitAsync(Limit).ConfigureAwait(false);
@@ -123,6 +125,7 @@ internal sealed class ReturnTrip(HomeSide home)
         });
         var bytes = wire.BytesReceived;
         HomeLog.CameHome(home.Logger, pid, from, bytes >> 20, clock.Elapsed.TotalMilliseconds);
+        home.Counters.Moved(MigrationDirection.Home, clock.Elapsed);
         relay?.Homecoming?.TrySetResult(new MigrationResult(pid, from, home.Self, bytes, (long)clock.Elapsed.TotalMilliseconds, pid)
         {
             PrecopyRounds = relay.Trip?.Rounds ?? 0,
@@ -197,6 +200,7 @@ internal sealed class ReturnTrip(HomeSide home)
     {
         var pid = process.Pid;
         HomeLog.NotHome(home.Logger, pid, why.Message);
+        home.Counters.Count(MigrationDirection.Home, MigrationOutcome.Failed);
         await talk.SendAsync(new Stay(why.Message)).ConfigureAwait(false);
         home.Deputies.AbandonRounds(pid);
         home.Registry.Update(process, p => p.State = ProcessState.Remote);

@@ -1,0 +1,45 @@
+using Microsoft.Playwright;
+
+namespace OpenMosix.Web.Tests;
+
+/// <summary>
+/// One headless chromium per test class: Debian's own (/usr/bin/chromium, scripts/prereqs.sh installs it), never a
+/// browser Playwright would download; no network of its own (updates, sync, QUIC), since the tests talk to loopback.
+/// Each test gets a fresh context (its own sessionStorage).
+/// </summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    public const string Executable = "/usr/bin/chromium";
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("chromium is not started");
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Executable)) return;
+        Assertions.SetDefaultExpectTimeout(10_000);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Executable,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A page of its own context; skips the test when chromium is not installed.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        Assert.SkipUnless(_browser is not null, $"{Executable} is not installed (apt-get install chromium)");
+        var context = await Browser.NewContextAsync();
+        return await context.NewPageAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+}
