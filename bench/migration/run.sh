@@ -5,14 +5,15 @@
 # against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
 # Also a process of 16 threads (idle, or spinning with --busy-threads) against one of a single thread with the same
 # memory, moved alternately.
-# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--busy-threads] [--markdown]
+# With --home, only the trip home: a process moved to node 2 is brought home with pre-copy and without, alternately.
+# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--busy-threads] [--home] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256; thread_mode=idle
+sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256; thread_mode=idle; home_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do
     --markdown) markdown=1; shift ;;
     --thread-mib) thread_mib=$2; shift 2 ;;
     --busy-threads) thread_mode=busy; shift ;;
+    --home) home_only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +51,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # move PROGRAM MIB [--no-precopy] -> "frozen_s total_s frozen_mib": starts PROGRAM MIB under om run on node 1, waits
 # until it has touched its memory, moves it to node 2, and kills it.
 move() { move_command "${3:-}" "$1" "$2" 100000 100; }
-# move_command MIGRATE_OPTION PROGRAM ARGS...: the same for any program that prints "ready" once it is set up.
+# move_command MIGRATE_OPTION PROGRAM ARGS...: the same for any program that prints "ready" once it is set up. With
+# HOME_TRIP=1 it is moved out first and the trip measured is the one back home.
 move_command() {
   local option=$1 out runner pid moved
   shift
@@ -58,7 +61,12 @@ move_command() {
   runner=$!
   wait_ready "$out" "$runner"
   pid=$runner
-  moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 $option 2>&1)
+  if [ "${HOME_TRIP:-0}" = 1 ]; then
+    "$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 --no-precopy > /dev/null 2>&1
+    moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" home $option 2>&1)
+  else
+    moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 $option 2>&1)
+  fi
   kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
   python3 - "$moved" <<'PY'
 import re, sys
@@ -68,6 +76,30 @@ frozen = int(m.group(2)) / 1000
 print(frozen, int(m.group(3)) / 1000 if m.group(3) else frozen, m.group(1))
 PY
 }
+
+# home_trip MIB [--no-precopy] -> "frozen_s total_s frozen_mib": memticker MIB under om run on node 1, moved to node
+# 2 (without pre-copy, the quicker way out), brought home with the option (that trip is the one measured), and killed.
+home_trip() { HOME_TRIP=1 move_command "${2:-}" "$programs/memticker" "$1" 100000 100; }
+
+if [ "$home_only" = 1 ]; then
+  [ "$markdown" = 1 ] && { echo "| memory | home, pre-copy: frozen (s) | frozen MiB | whole trip (s) | home, no pre-copy: frozen (s) | frozen MiB | frozen: pre-copy ÷ none |"; echo "|---|---:|---:|---:|---:|---:|---:|"; }
+  for mib in ${sizes//,/ }; do
+    pf=(); pt=(); pm=(); nf=(); nm=()
+    for round in $(seq "$rounds"); do
+      read -r f t fm <<< "$(home_trip "$mib")"; pf+=("$f"); pt+=("$t"); pm+=("$fm")
+      read -r f _ fm <<< "$(home_trip "$mib" --no-precopy)"; nf+=("$f"); nm+=("$fm")
+    done
+    m() { printf '%s\n' "$@" | median; }
+    a=$(m "${pf[@]}"); b=$(m "${nf[@]}")
+    if [ "$markdown" = 1 ]; then
+      echo "| $mib MiB | $a | $(m "${pm[@]}") | $(m "${pt[@]}") | $b | $(m "${nm[@]}") | $(ratio "$a" "$b") |"
+    else
+      echo "$mib MiB home: pre-copy frozen ${a}s ($(m "${pm[@]}") MiB frozen, whole trip $(m "${pt[@]}")s); no pre-copy frozen ${b}s ($(m "${nm[@]}") MiB); ratio $(ratio "$a" "$b")"
+    fi
+  done
+  echo "load $(load)"
+  exit 0
+fi
 
 dirtier=$(mktemp /tmp/dirtier.XXXXXX)
 cc -O2 -o "$dirtier" "$here/dirtier.c"

@@ -8,6 +8,15 @@ public static class PipePeek
 {
     /// <summary>Largest pipe the kernel allows by default (/proc/sys/fs/pipe-max-size).</summary>
     private const int MaxPipeBytes = 1 << 20;
+    private const nuint FIONREAD = 0x541B;
+
+    /// <summary>How many bytes sit in the pipe now, unread (FIONREAD; either end of the pipe answers).</summary>
+    public static unsafe int Unread(SafeFileHandle end)
+    {
+        int queued;
+        if (Sys.Ioctl(end, FIONREAD, &queued) != 0) throw SyscallException.FromLastError("ioctl(FIONREAD)");
+        return queued;
+    }
 
     public static unsafe byte[] BufferedBytes(SafeFileHandle readEnd)
     {

@@ -16,7 +16,7 @@ namespace OpenMosix.Checkpoint.Engine;
 /// ptrace request and waitpid for a tracee runs there. Processes kept frozen stay seized until the engine is
 /// disposed, which lets them run on.
 /// </summary>
-public sealed class CheckpointEngine : IDisposable
+public sealed partial class CheckpointEngine : IDisposable
 {
     private readonly TracerThread _tracer = new();
     private readonly ILogger _logger;
@@ -241,25 +241,16 @@ public sealed class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        return Long(() =>
-        {
-            // Its pages are filled between brief work for other processes; what is for this one waits (EndDeputy).
-            using var busy = _tracer.Busy(deputyPid);
-            var trampoline = _deputies.Stop(deputyPid);
-            var newTrampoline = trampoline;
-            try
-            {
-                var restored = _restorer.RestoreInto(deputyPid, trampoline, source, options, out newTrampoline);
-                _deputies.Forget(deputyPid);
-                return KeptFrozenIfAsked(restored, options);
-            }
-            catch (Exception e) when (e is not TraceeGoneException)
-            {
-                _logger.LogWarning("Restore into deputy {Pid} failed, it stays a deputy: {Error}", deputyPid, e.Message);
-                _deputies.Repark(deputyPid, newTrampoline);
-                throw;
-            }
-        });
+        return RebuildDeputy(deputyPid, options, trampoline => _restorer.RestoreInto(deputyPid, trampoline.Value, source, options, out trampoline.Value));
+    }
+
+    /// <summary>A process kept frozen gets a new pipe as its stdin; returns its write end (<see cref="InputReplacement"/>).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceInput(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tracer.RunBrief(pid, () => _frozen.Contains(pid)
+            ? InputReplacement.Replace(pid)
+            : throw new InvalidOperationException($"process {pid} is not kept frozen by this engine"));
     }
 
     /// <summary>A process restored with <see cref="RestoreOptions.KeepFrozen"/> waits for <see cref="Thaw"/> or <see cref="KillFrozen"/>.</summary>

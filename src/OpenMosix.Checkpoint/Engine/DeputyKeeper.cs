@@ -177,6 +177,16 @@ internal sealed class DeputyKeeper(ILogger logger)
         Park(pid, trampoline, regs);
     }
 
+    /// <summary>
+    /// Back to the pause loop of <paramref name="trampoline"/> after work on the deputy that keeps what it mapped
+    /// (a trip home pre-copied into it, between rounds): a deputy still, whose signals are reported as before.
+    /// </summary>
+    public void Resume(int pid, ulong trampoline)
+    {
+        _trampolines[pid] = trampoline;
+        Park(pid, trampoline, Ptrace.GetRegs(pid));
+    }
+
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
     public void Forget(int pid) => _trampolines.Remove(pid);
 

@@ -5,7 +5,8 @@ namespace OpenMosix.Checkpoint.Restore;
 
 /// <summary>
 /// The target side of a pre-copy: a restore stub laid out like the process at home, its tracked regions mapped and
-/// filled round by round while the process still runs there. The final image completes it into the process.
+/// filled round by round while the process still runs there (or its deputy at home, laid out the same way on a trip
+/// home). The final image completes it into the process.
 /// </summary>
 public sealed class PrecopyTarget
 {
@@ -31,4 +32,6 @@ public sealed class PrecopyTarget
     /// <summary>The regions filled so far, as mapped in the stub.</summary>
     internal List<MemoryRegion> Tracked { get; }
     internal bool Finished { get; set; }
+    /// <summary>Laid out in a deputy coming home, not in a stub: failing, it stays a deputy instead of being killed.</summary>
+    internal bool IntoDeputy { get; init; }
 }

@@ -233,7 +233,7 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
     }
 
     /// <summary>The open-file status flags F_SETFL can change: O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_ASYNC.</summary>
-    private const long StatusFlags = (long)(OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Direct | OpenFlags.NoAccessTime | OpenFlags.Async);
+    internal const long StatusFlags = (long)(OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Direct | OpenFlags.NoAccessTime | OpenFlags.Async);
 
     public void RestoreProcessState()
     {

@@ -22,10 +22,7 @@ internal sealed partial class Restorer
     {
         var total = Stopwatch.StartNew();
         var layout = round.ReadLayout();
-        if (layout.Round != 1) throw new RestoreException($"a pre-copy starts with round 1, not {layout.Round}");
-        var trackedRanges = layout.Tracked.ToHashSet();
-        var tracked = layout.Regions.Where(r => trackedRanges.Contains(new AddressRange(r.Start, r.End))).ToList();
-        if (tracked.Count != trackedRanges.Count) throw new CorruptImageException("corrupt pre-copy layout: a tracked range is not one whole region");
+        var tracked = TrackedRegions(layout);
         var image = LayoutImage(layout, tracked);
         var descriptors = InheritedDescriptors(options, image);
         var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(layout.Pid) ? layout.Pid : 0, total, layout.Regions);
@@ -42,6 +39,16 @@ internal sealed partial class Restorer
             KillStub(stub.Pid);
             throw;
         }
+    }
+
+    /// <summary>The regions round 1 tracks, each one whole region of its layout.</summary>
+    private static List<MemoryRegion> TrackedRegions(PrecopyLayout layout)
+    {
+        if (layout.Round != 1) throw new RestoreException($"a pre-copy starts with round 1, not {layout.Round}");
+        var trackedRanges = layout.Tracked.ToHashSet();
+        var tracked = layout.Regions.Where(r => trackedRanges.Contains(new AddressRange(r.Start, r.End))).ToList();
+        if (tracked.Count != trackedRanges.Count) throw new CorruptImageException("corrupt pre-copy layout: a tracked range is not one whole region");
+        return tracked;
     }
 
     /// <summary>A later round: the pages written at home since the round before, over what the stub holds.</summary>
@@ -70,6 +77,7 @@ internal sealed partial class Restorer
         if (image.Precopy is not { } delta) throw new RestoreException("the final image of a pre-copy does not say what the rounds carried");
         if (image.Origin.Pid != target.Layout.Pid) throw new RestoreException($"the final image is of process {image.Origin.Pid}, the pre-copy of {target.Layout.Pid}");
         CpuCompatibility.Check(image);
+        if (target.IntoDeputy) DeputyPrivileges.Check(target.Pid, image);
         var pid = target.Pid;
         var injector = target.Injector;
         CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
@@ -107,16 +115,18 @@ internal sealed partial class Restorer
         }
 
         var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
-        Rebuild(pid, image, source, options, injector, builder, target.Descriptors, total, StubTraceOptions, kept);
+        Rebuild(pid, image, source, options, injector, builder, target.Descriptors, total,
+            target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept);
         target.Finished = true;
         logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze",
             image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0);
         return new RestoredProcess(pid, pid == image.Origin.Pid, image.Origin.Pid, total.Elapsed);
     }
 
+    /// <summary>Kills the stub of a pre-copy that will not be completed; a deputy is the caller's to park again.</summary>
     public static void AbandonPrecopy(PrecopyTarget target)
     {
-        if (!target.Finished && Signals.Exists(target.Pid)) KillStub(target.Pid);
+        if (!target.Finished && !target.IntoDeputy && Signals.Exists(target.Pid)) KillStub(target.Pid);
     }
 
     private ulong FillRound(int pid, Tracing.SyscallInjector injector, ImageReader round, List<MemoryRegion> tracked, bool useUserFaults)

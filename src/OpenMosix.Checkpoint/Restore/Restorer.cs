@@ -176,49 +176,6 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>
-    /// Rebuilds an image into an existing, stopped deputy (its original process: same PID, same parent) that waits
-    /// in the pause loop of <paramref name="deputyTrampoline"/>. Its descriptors stand in for the image's pipes and
-    /// terminals; descriptors the image does not have are closed. A failure before the deputy's address space is
-    /// touched leaves it a deputy; <paramref name="newTrampoline"/> tells the caller which trampoline it has then.
-    /// </summary>
-    public RestoredProcess RestoreInto(int pid, ulong deputyTrampoline, IImageSource source, RestoreOptions options, out ulong newTrampoline)
-    {
-        var total = Stopwatch.StartNew();
-        newTrampoline = deputyTrampoline;
-        var image = source.ReadMetadata();
-        Validate(image, options);
-        CpuCompatibility.Check(image);
-        DeputyPrivileges.Check(pid, image);
-
-        var space = new AddressSpace();
-        foreach (var r in image.Regions) space.Reserve(r.Start, r.End);
-        foreach (var m in OpenMosix.Linux.Proc.ProcFs.ReadMaps(pid)) space.Reserve(m.Start, m.End);
-        var (brkSegment, trampoline) = PlaceTrampoline(space, image);
-
-        Ptrace.SetSignalMask(pid, ulong.MaxValue);
-        var regs = Ptrace.GetRegs(pid);
-        var injector = new SyscallInjector(pid, deputyTrampoline + StubElf.SyscallOffset, regs);
-        var mapped = (ulong)injector.Call("mmap of the restore trampoline", Mmap, (long)trampoline, (long)StubElf.TrampolineSize,
-            ProtRead | ProtWrite | ProtExec, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
-        if (mapped != trampoline) throw new RestoreException($"the restore trampoline landed at 0x{mapped:x}, not 0x{trampoline:x}");
-        StubElf.WriteCode(pid, trampoline);
-        newTrampoline = trampoline;
-        injector.SyscallInstruction = trampoline + StubElf.SyscallOffset;
-        CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
-        // The deputy's break was put back at its start when it became a deputy, as a fresh stub's is.
-        var ownStart = OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).StartBrk;
-        if (brkSegment != 0 && ownStart != brkSegment)
-            throw new RestoreException($"deputy {pid} has its break at 0x{ownStart:x}, the image at 0x{brkSegment:x}");
-
-        var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
-        build.ReplaceStubAddressSpace(brkSegment);
-        var own = OpenMosix.Linux.Proc.ProcFs.ReadDescriptors(pid).ToDictionary(d => d.Fd, d => d.Fd);
-        // The copy had another PID where it ran: Rebuild fixes what caches it (glibc's tid) since pid differs.
-        Rebuild(pid, image, source, options, injector, build, own, total, Ptrace.O_TRACESYSGOOD);
-        return new RestoredProcess(pid, image.Origin.Pid == pid, image.Origin.Pid, total.Elapsed);
-    }
-
     private static void Validate(ProcessImage image, RestoreOptions options)
     {
         if (options.Refusal?.Invoke(image) is { } refused) throw new ImageRefusedException(refused);

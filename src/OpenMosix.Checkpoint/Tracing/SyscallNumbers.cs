@@ -14,7 +14,7 @@ internal static class SyscallNumbers
     public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186, Membarrier = 324;
     public const long MadvPopulateWrite = 23;
 
-    public const long FDupFdCloexec = 1030, FSetFd = 2, FSetFl = 4;
+    public const long FDupFdCloexec = 1030, FSetFd = 2, FGetFl = 3, FSetFl = 4;
 
     public const long ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     public const long MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100,

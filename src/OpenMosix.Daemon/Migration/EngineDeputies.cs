@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Format;
 using OpenMosix.Checkpoint.Restore;
 
 namespace OpenMosix.Daemon.Migration;
@@ -13,6 +16,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     private readonly CheckpointEngine _engine;
     private readonly Channel<Action> _events = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _dispatcher;
+    // Trips home under way with pre-copy: the deputy laid out by their first round.
+    private readonly ConcurrentDictionary<int, PrecopyTarget> _rounds = new();
 
     public EngineDeputies(CheckpointEngine engine)
     {
@@ -30,17 +35,52 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void MakeDeputy(int pid) => _engine.MakeDeputy(pid);
 
-    public void EndDeputy(int pid, ExitStatus status) => _engine.EndDeputy(pid, status);
+    public void EndDeputy(int pid, ExitStatus status)
+    {
+        _rounds.TryRemove(pid, out _);
+        _engine.EndDeputy(pid, status);
+    }
 
     public RestoredProcess RestoreInto(int pid, Stream image)
     {
-        using var reader = new OpenMosix.Checkpoint.Format.ImageReader(image, leaveOpen: true);
-        return _engine.RestoreInto(pid, reader, new RestoreOptions
+        using var reader = new ImageReader(image, leaveOpen: true);
+        var options = new RestoreOptions
         {
             KeepFrozen = true,
             WaitForOriginalThreadIds = Engine.EngineMigration.ThreadIdPatience,
-        });
+        };
+        return _rounds.TryRemove(pid, out var rounds)
+            ? _engine.FinishPrecopyInto(rounds, reader, options)
+            : _engine.RestoreInto(pid, reader, options);
     }
+
+    public void TakeRound(int pid, Stream round)
+    {
+        using var reader = new ImageReader(round, leaveOpen: true);
+        if (_rounds.TryGetValue(pid, out var rounds))
+        {
+            try
+            {
+                _engine.ContinuePrecopyInto(rounds, reader);
+            }
+            catch
+            {
+                _rounds.TryRemove(pid, out _);
+                throw;
+            }
+        }
+        else
+        {
+            _rounds[pid] = _engine.BeginPrecopyInto(pid, reader);
+        }
+    }
+
+    public void AbandonRounds(int pid)
+    {
+        if (_rounds.TryRemove(pid, out var rounds)) _engine.AbandonPrecopyInto(rounds);
+    }
+
+    public SafeFileHandle ReplaceInput(int pid) => _engine.ReplaceInput(pid);
 
     public void LetRun(int pid) => _engine.Thaw(pid);
 

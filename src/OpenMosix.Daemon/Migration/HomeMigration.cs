@@ -36,7 +36,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _security = security;
         _placement = new RunPlacement(registry, selfNode, viewOf, (process, target) => MigrateAsync(process, target, CancellationToken.None), logger);
         _trip = new ReturnTrip(_home);
-        _moveOn = new MoveOnRequests(_home, BringHomeAsync, (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
+        _moveOn = new MoveOnRequests(_home, process => BringHomeAsync(process), (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
     }
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
@@ -101,7 +101,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
             throw new MigrationException($"node {node} is {entry.State.Name()}");
         if (node == _home.Self || process.State == ProcessState.Remote)
             progress?.Report(new MigrationProgress(MigrationProgress.Home, 0, 0, 0));
-        if (node == _home.Self) return BringHomeAsync(process);
+        if (node == _home.Self) return BringHomeAsync(process, precopy);
         if (process.State == ProcessState.Remote)
             return ViaHomeAsync(process, node, cancel, precopy, progress);
         return MigrateAsync(process, node, cancel, precopy, progress);
@@ -112,7 +112,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         IProgress<MigrationProgress>? progress)
     {
         var from = process.Where;
-        await BringHomeAsync(process).ConfigureAwait(false);
+        await BringHomeAsync(process, precopy).ConfigureAwait(false);
         var result = await MigrateAsync(process, node, cancel, precopy, progress).ConfigureAwait(false);
         return result with { From = from };
     }
@@ -210,13 +210,14 @@ public sealed class HomeMigration : Balancing.IProcessMover
     }
 
     /// <summary>
-    /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
+    /// Brings a moved process home: its node pre-copies it while it runs on (unless <paramref name="precopy"/> or
+    /// migration.precopy says not to), freezes it and streams the rest of its image back, and it is rebuilt into its
     /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
     /// </summary>
-    public Task<MigrationResult> BringHomeAsync(ManagedProcess process)
+    public Task<MigrationResult> BringHomeAsync(ManagedProcess process, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process));
+        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds));
     }
 
     /// <summary>Runs a move and tells <see cref="MoveEnded"/> how it ended; a failure still reaches the caller.</summary>

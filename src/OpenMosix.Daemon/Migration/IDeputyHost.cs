@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Restore;
 
@@ -15,9 +16,19 @@ public interface IDeputyHost
     /// <summary>The deputy exits with exactly <paramref name="status"/>, so its parent's wait() sees the truth.</summary>
     void EndDeputy(int pid, ExitStatus status);
 
-    /// <summary>Rebuilds the process into its deputy (it came home), kept stopped until <see cref="LetRun"/>; on
-    /// failure it stays a deputy.</summary>
+    /// <summary>Rebuilds the process into its deputy (it came home), kept stopped until <see cref="LetRun"/>, over the
+    /// pre-copy rounds it took if any; on failure it stays a deputy.</summary>
     RestoredProcess RestoreInto(int pid, Stream image);
+
+    /// <summary>A pre-copy round of the trip home while the copy runs on: the first lays the deputy out, each fills
+    /// it; a deputy still meanwhile. On failure it is a plain, emptied deputy again.</summary>
+    void TakeRound(int pid, Stream round);
+
+    /// <summary>The trip home is off: what its rounds built goes (nothing without rounds).</summary>
+    void AbandonRounds(int pid);
+
+    /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as its stdin; returns the write end.</summary>
+    SafeFileHandle ReplaceInput(int pid);
 
     /// <summary>The process that came home runs: its threads are made now, once its copy gave their ids back.</summary>
     void LetRun(int pid);

@@ -16,6 +16,8 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
     private readonly List<SafeFileHandle> _guestEnds = [];
 
     public SafeFileHandle? Input { get; private set; }
+    /// <summary>Whether <see cref="Input"/> is the pseudo-terminal's master rather than a pipe.</summary>
+    public bool InputIsTerminal { get; private set; }
     public Dictionary<int, SafeFileHandle> Outputs { get; } = [];
     /// <summary>The output descriptor that is the pseudo-terminal's master (in packet mode), if the guest has one.</summary>
     public int? TerminalOutput { get; private set; }
@@ -33,7 +35,11 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
             _guestEnds.Add(slave);
             var terminalFds = image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).Order().ToList();
             foreach (var fd in terminalFds) inherited[fd] = (int)slave.DangerousGetHandle();
-            if (terminalFds.Contains(0)) Input = Descriptors.Duplicate(master);
+            if (terminalFds.Contains(0))
+            {
+                Input = Descriptors.Duplicate(master);
+                InputIsTerminal = true;
+            }
             var output = terminalFds.FirstOrDefault(fd => fd != 0, -1);
             if (output >= 0)
             {

@@ -29,7 +29,10 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public CantMoveReport AnalyzeCantMove(int pid) => new(pid, []);
 
-    public IPrecopyRounds? StartPrecopy(int pid) => null;
+    /// <summary>Whether this "kernel" tracks writes: then a pre-copy copies a few bytes a round, and nothing is left after one.</summary>
+    public bool TracksWrites { get; set; }
+
+    public IPrecopyRounds? StartPrecopy(int pid) => TracksWrites ? new FakeRounds(this, pid) : null;
 
     /// <summary>The next checkpoint finds that the process executed a new program meanwhile.</summary>
     public bool ReplacedOnce { get; set; }
@@ -81,9 +84,48 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public void LetRun(int pid) => Calls.Enqueue($"let-run {pid}");
 
+    /// <summary>A pre-copy round of a trip home fails (home answers "stay" to it).</summary>
+    public string? TakeRoundFails { get; set; }
+
+    public void TakeRound(int pid, Stream round)
+    {
+        round.CopyTo(Stream.Null);
+        if (TakeRoundFails is { } why) throw new InvalidOperationException(why);
+        Calls.Enqueue($"take-round {pid}");
+    }
+
+    public void AbandonRounds(int pid) => Calls.Enqueue($"abandon-rounds {pid}");
+
+    /// <summary>The read end of the new stdin the process last rebuilt at home got.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? NewInput { get; private set; }
+
+    public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceInput(int pid)
+    {
+        var (read, write) = OpenMosix.Linux.Descriptors.CreatePipe();
+        NewInput = read;
+        Calls.Enqueue($"replace-input {pid}");
+        return write;
+    }
+
     public void RaiseSignal(int pid, int signal) => SignalArrived?.Invoke(pid, signal);
 
     public void RaiseDied(int pid) => DeputyDied?.Invoke(pid);
+
+    private sealed class FakeRounds(FakeMigrationEngine engine, int pid) : IPrecopyRounds
+    {
+        public int Rounds { get; private set; }
+
+        public void WriteRound(Stream image)
+        {
+            Rounds++;
+            engine.Calls.Enqueue($"round {Rounds} of {pid}");
+            image.Write("round"u8);
+        }
+
+        public ulong PendingBytes() => 0;
+
+        public void Dispose() => engine.Calls.Enqueue($"rounds done {pid}");
+    }
 
     private sealed class Incoming(FakeMigrationEngine engine, Func<ProcessImage, string?> refusal) : IIncomingProcess
     {

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration;
@@ -168,6 +169,7 @@ public sealed class GuestSessionTests
             do frame = await home.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken);
             while (frame is { Type: FrameType.Image });
             Assert.Equal(FrameType.ImageEnd, frame?.Type);
+            Assert.Equal(new InputTaken(0, 0, false), await MessageWire.ReceiveAsync<InputTaken>(home, Answer));
             await MessageWire.SendAsync(home, new Stay("truncated image"), TestContext.Current.CancellationToken);
 
             // It still relays: a signal from home reaches it, and its end reaches home.
@@ -176,6 +178,68 @@ public sealed class GuestSessionTests
             await run;
             Assert.Equal(["restore", $"thaw {copy.Pid}", $"checkpoint-failed {copy.Pid}"], engine.Calls);
         }
+    }
+
+    [Fact]
+    public async Task A_guest_asked_home_with_pre_copy_sends_a_round_while_it_runs_then_freezes_for_the_rest()
+    {
+        using var copy = ChildProcess.Start("/bin/sleep", ["30"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var (engine, run) = await PrecopyingHomeAsync(guest, home, copy);
+            Assert.Equal("round", Encoding.ASCII.GetString(await ReadImageAsync(home)));
+            Assert.DoesNotContain($"checkpoint {copy.Pid}", engine.Calls);
+            await MessageWire.SendAsync(home, new RoundTaken(), TestContext.Current.CancellationToken);
+            await MessageWire.ReceiveAsync<ImageFollows>(home, Answer);
+            Assert.Equal("image", Encoding.ASCII.GetString(await ReadImageAsync(home)));
+            await MessageWire.ReceiveAsync<InputTaken>(home, Answer);
+            await MessageWire.SendAsync(home, new WelcomeHome(), TestContext.Current.CancellationToken);
+            await run;
+            Assert.Equal(["restore", $"thaw {copy.Pid}", $"round 1 of {copy.Pid}", $"checkpoint {copy.Pid}", $"rounds done {copy.Pid}", $"kill-frozen {copy.Pid}"], engine.Calls);
+        }
+    }
+
+    [Fact]
+    public async Task A_guest_whose_round_home_refuses_runs_on_where_it_is_never_frozen()
+    {
+        using var copy = ChildProcess.Start("/bin/sleep", ["30"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var (engine, run) = await PrecopyingHomeAsync(guest, home, copy);
+            await ReadImageAsync(home);
+            await MessageWire.SendAsync(home, new Stay("no room at home"), TestContext.Current.CancellationToken);
+
+            // It still relays: a signal from home reaches it, and its end reaches home.
+            await MessageWire.SendAsync(home, new ForwardSignal(Signals.SIGTERM), TestContext.Current.CancellationToken);
+            Assert.Equal(new Exited(0, Signals.SIGTERM), await MessageWire.ReceiveAsync<Exited>(home, Answer));
+            await run;
+            Assert.Equal(["restore", $"thaw {copy.Pid}", $"round 1 of {copy.Pid}", $"rounds done {copy.Pid}"], engine.Calls);
+        }
+    }
+
+    /// <summary>A guest relaying <paramref name="copy"/> on a kernel that tracks writes, asked home with pre-copy: its
+    /// first round has begun (the round's image is next on the link).</summary>
+    private static async Task<(FakeMigrationEngine Engine, Task Run)> PrecopyingHomeAsync(NodeLink guest, NodeLink home, ChildProcess copy)
+    {
+        var engine = new FakeMigrationEngine { Copy = copy, TracksWrites = true };
+        var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+        await CommitAsync(home);
+        await MessageWire.SendAsync(home, new ComeHome(Precopy: true, Rounds: 4), TestContext.Current.CancellationToken);
+        Assert.Equal(new PrecopyRound(1), await MessageWire.ReceiveAsync<PrecopyRound>(home, Answer));
+        return (engine, run);
+    }
+
+    /// <summary>One image off the link, up to its end marker.</summary>
+    private static async Task<byte[]> ReadImageAsync(NodeLink home)
+    {
+        var image = new List<byte>();
+        while (await home.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken) is { Type: FrameType.Image } frame)
+            image.AddRange(frame.Payload);
+        return [.. image];
     }
 
     private static async Task SendOfferAndImageAsync(NodeLink home)

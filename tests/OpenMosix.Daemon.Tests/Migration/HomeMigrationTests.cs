@@ -20,13 +20,19 @@ public sealed class HomeMigrationTests : IDisposable
     private readonly ProcessRegistry _registry = new(1);
     private readonly ChildProcess _child;
     private readonly SafeFileHandle _stdoutRead;
+    // The child's stdin: what the test writes here home relays to the copy when the target relays input.
+    private readonly SafeFileHandle _stdinWrite;
     private readonly HomeMigration _home;
 
     public HomeMigrationTests()
     {
         var (read, write) = Descriptors.CreatePipe();
         _stdoutRead = read;
-        using (write) _child = ChildProcess.Start("/bin/sleep", ["60"], stdout: write);
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        _stdinWrite = stdinWrite;
+        using (write)
+        using (stdinRead)
+            _child = ChildProcess.Start("/bin/sleep", ["60"], stdin: stdinRead, stdout: write);
         _home = new HomeMigration(_engine, _engine, _registry, () => 1, node => node == 2 ? LinkPairs.Endpoint(_listener) : null,
             () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Security(1), NullLogger.Instance) { Precopy = false, AllowRoot = true };
         _home.Start();
@@ -36,6 +42,7 @@ public sealed class HomeMigrationTests : IDisposable
     {
         _child.Dispose();
         _stdoutRead.Dispose();
+        _stdinWrite.Dispose();
         _listener.Dispose();
     }
 
@@ -159,6 +166,7 @@ public sealed class HomeMigrationTests : IDisposable
             await MessageWire.SendAsync(target, new ImageFollows(), TestContext.Current.CancellationToken);
             await target.SendAsync(FrameType.Image, "image"u8.ToArray(), TestContext.Current.CancellationToken);
             await target.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
+            await MessageWire.SendAsync(target, new InputTaken(0, 0, false), TestContext.Current.CancellationToken);
             if (cameHome)
             {
                 await MessageWire.ReceiveAsync<WelcomeHome>(target, Answer);
@@ -177,8 +185,123 @@ public sealed class HomeMigrationTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Input_the_copy_left_unread_comes_first_on_the_stdin_of_the_process_back_home()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: [], relaysInput: true);
+        await using (target)
+        {
+            Descriptors.WriteAll(_stdinWrite, "abcdefghij"u8);
+            Assert.Equal("abcdefghij", await ReadInputAsync(target, 10));
+            var homecoming = _home.BringHomeAsync(process);
+            await MessageWire.ReceiveAsync<ComeHome>(target, Answer);
+            // The copy read "abcd"; "efghij" was still in its pipe when it froze.
+            await SendImageHomeAsync(target, new InputTaken(10, 6, Ended: false));
+            await MessageWire.ReceiveAsync<WelcomeHome>(target, Answer);
+            await homecoming;
+            Descriptors.WriteAll(_stdinWrite, "KLM"u8);
+            _stdinWrite.Dispose();
+            using var stdin = new StreamReader(new FileStream(_engine.NewInput!, FileAccess.Read));
+            Assert.Equal("efghijKLM", await stdin.ReadToEndAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken));
+            Assert.Equal([$"restore-into {_child.Pid}", $"replace-input {_child.Pid}", $"let-run {_child.Pid}"], _engine.Calls.Skip(2));
+        }
+    }
+
+    [Fact]
+    public async Task Input_the_copy_s_node_dropped_goes_to_it_again_when_it_cannot_come_home()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: [], relaysInput: true);
+        await using (target)
+        {
+            Descriptors.WriteAll(_stdinWrite, "abcdefghij"u8);
+            Assert.Equal("abcdefghij", await ReadInputAsync(target, 10));
+            _engine.RestoreIntoFails = "no room";
+            var homecoming = _home.BringHomeAsync(process);
+            await MessageWire.ReceiveAsync<ComeHome>(target, Answer);
+            // Its node wrote "abcd" into the copy's pipe and dropped the rest, which came while it was frozen.
+            await SendImageHomeAsync(target, new InputTaken(4, 0, Ended: false));
+            await MessageWire.ReceiveAsync<Stay>(target, Answer);
+            await Assert.ThrowsAsync<MigrationException>(() => homecoming);
+            Assert.Equal("efghij", await ReadInputAsync(target, 6));
+            // And the relay goes on after them.
+            Descriptors.WriteAll(_stdinWrite, "K"u8);
+            Assert.Equal("K", await ReadInputAsync(target, 1));
+            Assert.Equal(ProcessState.Remote, process.State);
+        }
+    }
+
+    [Fact]
+    public async Task A_pre_copied_trip_home_fills_the_deputy_round_by_round_then_takes_the_frozen_rest()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: []);
+        await using (target)
+        {
+            var homecoming = _home.BringHomeAsync(process, precopy: true);
+            Assert.True((await MessageWire.ReceiveAsync<ComeHome>(target, Answer)).Precopy);
+            await SendRoundAsync(target, 1);
+            await MessageWire.ReceiveAsync<RoundTaken>(target, Answer);
+            await SendImageHomeAsync(target, new InputTaken(0, 0, Ended: false));
+            await MessageWire.ReceiveAsync<WelcomeHome>(target, Answer);
+            var result = await homecoming;
+            Assert.Equal((1, 5L), (result.PrecopyRounds, result.PrecopyBytes));
+            Assert.Equal([$"take-round {_child.Pid}", $"restore-into {_child.Pid}", $"let-run {_child.Pid}"], _engine.Calls.Skip(2));
+            Assert.Equal(ProcessState.Home, process.State);
+        }
+    }
+
+    [Fact]
+    public async Task A_round_home_cannot_take_leaves_the_process_running_where_it_is()
+    {
+        var (process, target) = await MoveAsync(relayedOutputs: []);
+        await using (target)
+        {
+            _engine.TakeRoundFails = "no room";
+            var homecoming = _home.BringHomeAsync(process, precopy: true);
+            await MessageWire.ReceiveAsync<ComeHome>(target, Answer);
+            await SendRoundAsync(target, 1);
+            Assert.Equal(new Stay("no room"), await MessageWire.ReceiveAsync<Stay>(target, Answer));
+            var error = await Assert.ThrowsAsync<MigrationException>(() => homecoming);
+            Assert.Contains("runs on at node 2", error.Message, StringComparison.Ordinal);
+            Assert.Equal((ProcessState.Remote, (ushort)2), (process.State, process.Where));
+            Assert.Contains($"abandon-rounds {_child.Pid}", _engine.Calls);
+            // Still relayed: a signal to the deputy reaches the copy.
+            _engine.RaiseSignal(_child.Pid, Signals.SIGTERM);
+            Assert.Equal(new ForwardSignal(Signals.SIGTERM), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+        }
+    }
+
+    private static async Task SendRoundAsync(NodeLink target, int round)
+    {
+        await MessageWire.SendAsync(target, new PrecopyRound(round), TestContext.Current.CancellationToken);
+        await target.SendAsync(FrameType.Image, "round"u8.ToArray(), TestContext.Current.CancellationToken);
+        await target.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>What the copy's node sends on a trip home: image-follows, the image, how much input it took.</summary>
+    private static async Task SendImageHomeAsync(NodeLink target, InputTaken input)
+    {
+        await MessageWire.SendAsync(target, new ImageFollows(), TestContext.Current.CancellationToken);
+        await target.SendAsync(FrameType.Image, "image"u8.ToArray(), TestContext.Current.CancellationToken);
+        await target.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
+        await MessageWire.SendAsync(target, input, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary><paramref name="count"/> bytes of input relayed to the copy.</summary>
+    private static async Task<string> ReadInputAsync(NodeLink target, int count)
+    {
+        var input = new List<byte>();
+        while (input.Count < count)
+        {
+            var frame = await target.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken)
+                ?? throw new Xunit.Sdk.XunitException("the link closed");
+            Assert.Equal((FrameType.Stdio, (byte)0), (frame.Type, frame.Payload[0]));
+            input.AddRange(frame.Payload.Skip(1));
+        }
+        return System.Text.Encoding.ASCII.GetString([.. input]);
+    }
+
     /// <summary>A migration to node 2 through to the copy running; returns the target's end of the relay.</summary>
-    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false)
+    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false, bool relaysInput = false)
     {
         var process = _registry.Register(_child.Pid, 0);
         var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
@@ -194,7 +317,7 @@ public sealed class HomeMigrationTests : IDisposable
         }
         var target = await LinkPairs.AcceptAsync(_listener, 2).WaitAsync(Answer, TestContext.Current.CancellationToken);
         await TakeImageAsync(target);
-        await MessageWire.SendAsync(target, new Restored(4242, relayedOutputs, RelaysInput: false), TestContext.Current.CancellationToken);
+        await MessageWire.SendAsync(target, new Restored(4242, relayedOutputs, relaysInput), TestContext.Current.CancellationToken);
         await MessageWire.ReceiveAsync<Commit>(target, Answer);
         await MessageWire.SendAsync(target, new Running(), TestContext.Current.CancellationToken);
         var result = await move;

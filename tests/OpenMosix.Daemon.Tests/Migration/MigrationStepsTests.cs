@@ -7,9 +7,8 @@ public sealed class MigrationStepsTests
     [Fact]
     public void A_migration_with_pre_copy_runs_offer_to_relay_then_goes_home()
     {
-        var phase = MigrationPhase.Start;
-        foreach (var (sender, message, expected) in new (Side, Type, MigrationPhase)[]
-                 {
+        Walk(MigrationPhase.Start,
+                 [
                      (Side.Home, typeof(Offer), MigrationPhase.Offered),
                      (Side.Guest, typeof(Accept), MigrationPhase.Accepted),
                      (Side.Home, typeof(PrecopyRound), MigrationPhase.Precopying),
@@ -25,7 +24,39 @@ public sealed class MigrationStepsTests
                      (Side.Home, typeof(Stay), MigrationPhase.Relaying),
                      (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
                      (Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
-                 })
+                 ]);
+    }
+
+    [Fact]
+    public void A_pre_copied_trip_home_sends_rounds_while_relaying_and_ends_with_the_image_and_the_input_count()
+    {
+        Walk(MigrationPhase.Relaying,
+                 [
+                     (Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
+                     (Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
+                     (Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+                     (Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
+                     (Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
+                 ]);
+    }
+
+    [Fact]
+    public void While_a_round_travels_home_only_home_speaks_and_a_stay_ends_the_trip()
+    {
+        Assert.Equal([typeof(RoundTaken), typeof(Stay)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
+        Assert.Empty(MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Guest));
+        Assert.Equal(MigrationPhase.Relaying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PrecopyRound)));
+    }
+
+    /// <summary>Each message in turn from <paramref name="phase"/>, checking the phase after it.</summary>
+    private static void Walk(MigrationPhase phase, (Side Sender, Type Message, MigrationPhase Expected)[] steps)
+    {
+        foreach (var (sender, message, expected) in steps)
         {
             phase = MigrationSteps.After(phase, sender, message) ?? throw new Xunit.Sdk.XunitException($"{message.Name} refused in {phase}");
             Assert.Equal(expected, phase);

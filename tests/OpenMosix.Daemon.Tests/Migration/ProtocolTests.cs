@@ -14,8 +14,9 @@ public sealed class ProtocolTests
         new Accept(), new Refuse("blocked"), new PrecopyRound(2), new RoundTaken(), new Final(),
         new Restored(4242, [1, 2], RelaysInput: true), new Failed("no memory"), new Commit(), new Abort("changed its mind"),
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
-        new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ImageFollows(), new WelcomeHome(),
-        new Stay("restore failed"), new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20),
+        new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
+        new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
+        new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
     ];
 
     [Fact]
@@ -45,11 +46,12 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"signal\",\"signal\":99}", "sent a bad 'signal': signal out of range")]
     [InlineData("{\"kind\":\"terminal-modes\",\"modes\":\"AAAA\"}", "sent a bad 'terminal-modes'")]
     [InlineData("{\"kind\":\"usage\",\"cpuSeconds\":-1,\"residentBytes\":0}", "sent a bad 'usage': usage out of range")]
+    [InlineData("{\"kind\":\"input-taken\",\"written\":5,\"unread\":9,\"ended\":false}", "sent a bad 'input-taken': input counts out of range")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
-            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage)];
+            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

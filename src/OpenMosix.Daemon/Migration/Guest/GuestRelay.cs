@@ -16,6 +16,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     public static readonly TimeSpan UsageInterval = TimeSpan.FromSeconds(1);
 
     private volatile bool _wentHome;
+    private readonly GuestInput _input = new(pipes.Input, pipes.InputIsTerminal);
+    private CancellationToken _stopped;
     // Usage reports are control messages of the Relaying phase: none may slip in while the image goes home.
     private readonly SemaphoreSlim _reports = new(1, 1);
     private bool _returning;
@@ -24,6 +26,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     public async Task RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        _stopped = stop.Token;
+        _input.Progress = written => _ = ReportWrittenAsync(written);
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token)).ToList();
         var exit = engine.WhenExited(guestPid);
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
@@ -67,38 +71,18 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>Frames from home until the link ends or the process went home.</summary>
     private async Task ListenToHomeAsync(int guestPid, CancellationToken cancel)
     {
-        var input = pipes.Input is { } handle ? new FileStream(handle, FileAccess.Write, 0, isAsync: false) : null;
         try
         {
             while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
             {
-                switch (frame.Type)
-                {
-                    case FrameType.Stdio when input is not null && frame.Payload.Length > 1 && frame.Payload[0] == 0:
-                        try
-                        {
-                            input.Write(frame.Payload, 1, frame.Payload.Length - 1);
-                        }
-                        catch (IOException)
-                        {
-                            // The guest closed its stdin: what home reads next has nowhere to go, as at home.
-                        }
-                        break;
-                    case FrameType.StdioEnd when input is not null:
-                        await input.DisposeAsync().ConfigureAwait(false);
-                        input = null;
-                        break;
-                    case FrameType.Control:
-                        if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
-                        break;
-                    default:
-                        throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
-                }
+                if (_input.Take(frame)) continue;
+                if (frame.Type != FrameType.Control) throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
+                if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
             }
         }
         finally
         {
-            if (input is not null) await input.DisposeAsync().ConfigureAwait(false);
+            _input.Dispose();
         }
     }
 
@@ -116,10 +100,15 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master) Terminal.WriteSize(master, size);
                 Signals.Kill(guestPid, signal.Signal);
                 return false;
-            case ComeHome:
+            case ComeHome request:
                 await SetReturningAsync(true, cancel).ConfigureAwait(false);
-                var wentHome = await SendHome.RunAsync(engine, talk, guestPid, () => _wentHome = true, logger, cancel).ConfigureAwait(false);
-                if (!wentHome) await SetReturningAsync(false, cancel).ConfigureAwait(false);
+                var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
+                if (!wentHome)
+                {
+                    await SetReturningAsync(false, cancel).ConfigureAwait(false);
+                    // What was written meanwhile went unreported: home would wait for it before relaying more.
+                    if (pipes.Input is not null) await ReportWrittenAsync(_input.Written).ConfigureAwait(false);
+                }
                 return wentHome;
             default:
                 return false;
@@ -131,6 +120,27 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         await _reports.WaitAsync(cancel).ConfigureAwait(false);
         _returning = returning;
         _reports.Release();
+    }
+
+    /// <summary>How much of its input was written into the copy's stdin, for home's window; not while it goes home.</summary>
+    private async Task ReportWrittenAsync(long written)
+    {
+        try
+        {
+            await _reports.WaitAsync(_stopped).ConfigureAwait(false);
+            try
+            {
+                if (!_returning) await talk.SendAsync(new InputWritten(written), _stopped).ConfigureAwait(false);
+            }
+            finally
+            {
+                _reports.Release();
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or LinkException or ObjectDisposedException)
+        {
+            // The stay is over, or home is gone: the relay finds out.
+        }
     }
 
     /// <summary>The copy's CPU time and resident memory, to home every <see cref="UsageInterval"/> until it ends.</summary>
@@ -155,7 +165,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 await _reports.WaitAsync(cancel).ConfigureAwait(false);
                 try
                 {
-                    if (!_returning) await talk.SendAsync(new Usage(cpu, resident), cancel).ConfigureAwait(false);
+                    if (!_returning) await talk.SendAsync(new Usage(cpu, resident, _input.Read(guestPid)), cancel).ConfigureAwait(false);
                 }
                 finally
                 {

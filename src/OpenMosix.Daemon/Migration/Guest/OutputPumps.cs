@@ -76,9 +76,9 @@ internal static class OutputPumps
                 talk.SendAsync(new TerminalModesChanged(meant), cancel).GetAwaiter().GetResult();
                 sent = meant;
             }
-            catch (LinkException) when (talk.Phase == MigrationPhase.Returning)
+            catch (LinkException) when (talk.Phase is MigrationPhase.Returning or MigrationPhase.ReturnPrecopying)
             {
-                // Its image is on the way home (the program changed its modes just before it froze): the conversation
+                // Its image (or a pre-copy round) is on the way home: the conversation
                 // holds the message back, as it would land in the middle of the image. If it stays, the next change
                 // carries the modes again.
             }

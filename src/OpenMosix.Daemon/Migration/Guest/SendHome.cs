@@ -4,38 +4,108 @@ using OpenMosix.Daemon.Migration.Protocol;
 namespace OpenMosix.Daemon.Migration.Guest;
 
 /// <summary>
-/// Home wants the process back: freeze it, stream its image home, and wait for the verdict. "home": the copy here
-/// dies (it runs at home now); "stay", a failure, or a lost link: it runs on here as before.
+/// Home wants the process back: with pre-copy, rounds of its memory go home while it runs on here (home rebuilds
+/// them into its deputy); then it is frozen, its image (only what changed since the last round) streams home, and
+/// home hears how much of its input it read. The verdict: "home", the copy here dies (it runs at home now); "stay"
+/// (to a round or to the image), a failure, or a lost link: it runs on here as before.
 /// </summary>
-internal static class SendHome
+internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int guestPid, GuestInput input, ILogger logger)
 {
     /// <summary>True when the process went home; <paramref name="leaving"/> runs just before its copy here is killed.</summary>
-    public static async Task<bool> RunAsync(IMigrationEngine engine, Conversation talk, int guestPid, Action leaving, ILogger logger,
-        CancellationToken cancel)
+    public async Task<bool> RunAsync(ComeHome request, Action leaving, CancellationToken cancel)
     {
-        await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
+        IPrecopyRounds? session = null;
+        if (request.Precopy)
+        {
+            var (rounds, stays) = await PrecopyAsync(request.Rounds, cancel).ConfigureAwait(false);
+            if (stays) return false;
+            session = rounds;
+        }
+        return await FreezeAndSendAsync(session, leaving, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>The rounds; true in Stays when the trip is off (home refused a round, or the link failed).</summary>
+    private async Task<(IPrecopyRounds? Session, bool Stays)> PrecopyAsync(int maxRounds, CancellationToken cancel)
+    {
+        try
+        {
+            var (session, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel).ConfigureAwait(false);
+            return (session, false);
+        }
+        catch (MigrationException e)
+        {
+            GuestLog.Stays(logger, guestPid, e.Message);
+            return (null, true);
+        }
+        catch (LinkException e)
+        {
+            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            return (null, true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Its round could not be written (the copy exec'd or ended): home reads a truncated round and answers
+            // "stay", which must be heard before anything else is said. Before any round, it goes home frozen instead.
+            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            if (talk.Phase != MigrationPhase.ReturnPrecopying) return (null, false);
+            await AnswerAsync().ConfigureAwait(false);
+            return (null, true);
+        }
+    }
+
+    /// <summary>Home's answer to a round: null when taken, else why it stays. Input relayed meanwhile goes to the
+    /// copy, which runs on.</summary>
+    private async Task<string?> AnswerAsync()
+    {
+        while (await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+        {
+            if (input.Take(frame)) continue;
+            if (frame.Type != FrameType.Control)
+                throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
+            return talk.Read(frame) is Stay stay ? $"home took none of it: {stay.Reason}" : null;
+        }
+        throw new LinkException($"node {talk.Link.PeerNode} closed the link during a pre-copy home");
+    }
+
+    /// <summary>The image (over the rounds of <paramref name="session"/>, which ends with it), the input count, the verdict.</summary>
+    private async Task<bool> FreezeAndSendAsync(IPrecopyRounds? session, Action leaving, CancellationToken cancel)
+    {
         var frozen = false;
         try
         {
+            await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
             await LinkImageWriteStream.SendAsync(talk.Link, image =>
             {
-                engine.CheckpointFrozen(guestPid, image);
+                engine.CheckpointFrozen(guestPid, image, session);
                 frozen = true;
             }).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
-            // The link is gone: the relay ends with it, and so does the guest.
-            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
-            if (frozen) engine.Thaw(guestPid);
-            talk.ReturnAbandoned();
-            return false;
+            return Abandoned(frozen, e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The checkpoint failed and let the process run on. The image was ended all the same, so home reads a
             // truncated image, refuses it and answers "stay", which is read below like any verdict.
             GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+        }
+        finally
+        {
+            // The frozen process changes nothing more: the write tracking has done its work.
+            session?.Dispose();
+        }
+        // Counted with the copy frozen and nothing written from here on: input queued or still coming is dropped, and
+        // home has it.
+        input.Hold();
+        try
+        {
+            var unread = frozen ? Math.Min(input.Unread(guestPid) ?? 0, input.Written) : 0;
+            await talk.SendAsync(new InputTaken(input.Written, unread, input.Ended), cancel).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            return Abandoned(frozen, e);
         }
         MigrationMessage verdict;
         while (true)
@@ -44,9 +114,11 @@ internal static class SendHome
             if (frame is null)
             {
                 if (frozen) engine.Thaw(guestPid);
+                input.Resume();
                 return false;
             }
-            // Input home read before it froze the process has nowhere to go now.
+            // Input home read before it froze the process: home sends it again if the process stays, or puts it in
+            // front of its stdin at home.
             if (frame.Value.Type != FrameType.Control) continue;
             verdict = talk.Read(frame.Value);
             break;
@@ -59,6 +131,18 @@ internal static class SendHome
         }
         GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
         if (frozen) engine.Thaw(guestPid);
+        // Home sends again, after its verdict, what was dropped since the count.
+        input.Resume();
+        return false;
+    }
+
+    /// <summary>The link is gone: the relay ends with it, and so does the guest.</summary>
+    private bool Abandoned(bool frozen, LinkException e)
+    {
+        GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+        if (frozen) engine.Thaw(guestPid);
+        talk.ReturnAbandoned();
+        input.Resume();
         return false;
     }
 }

@@ -41,4 +41,13 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node link to node {Node} failed: {Reason}")]
     public static partial void LinkFailed(ILogger logger, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home with {Bytes} bytes of input its copy had not read: they come first on its new stdin")]
+    public static partial void InputPutBack(ILogger logger, int pid, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid}: feeding its stdin ended: {Reason}")]
+    public static partial void InputFeedEnded(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} came home, but the input its copy had not read could not be put back: {Reason}")]
+    public static partial void InputNotPutBack(ILogger logger, int pid, string reason);
 }

@@ -47,8 +47,10 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors)
     {
         descriptors.Remove(0, out var stdin);
+        // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
+        var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? new InputLedger() : null;
         var inputStop = new CancellationTokenSource();
-        var input = InputPump.Start(stdin, Pid, talk.Link, inputStop.Token);
+        var input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
         void Write(Frame frame)
         {
@@ -89,6 +91,13 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                             p.RemoteResidentBytes = usage.ResidentBytes;
                             p.RemoteCpu.Add(usage.CpuSeconds, MonotonicClock.Now());
                         });
+                        ledger?.Acknowledge(usage.InputRead);
+                        break;
+                    case InputWritten written:
+                        ledger?.Delivered(written.Written);
+                        break;
+                    case PrecopyRound:
+                        await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);
                         break;
                     case MoveRequest request:
                         // On a task of its own: bringing it home needs this loop to receive the image.
@@ -98,7 +107,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                         // The input must stop before the process runs here again, or this relay would steal its input.
                         await inputStop.CancelAsync().ConfigureAwait(false);
                         await input.ConfigureAwait(false);
-                        cameHome = await trip.ReceiveHomeAsync(process, talk, Write).ConfigureAwait(false);
+                        cameHome = await trip.ReceiveHomeAsync(process, talk, Write, ledger, stdin).ConfigureAwait(false);
                         if (cameHome)
                         {
                             home.Registry.Update(process, p => p.EndStay());
@@ -106,7 +115,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                         }
                         inputStop.Dispose();
                         inputStop = new CancellationTokenSource();
-                        input = InputPump.Start(stdin, Pid, talk.Link, inputStop.Token);
+                        input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
                         break;
                 }
             }

@@ -15,10 +15,11 @@ internal static class InputPump
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(100), BackgroundCheck = TimeSpan.FromMilliseconds(50);
 
-    public static Task Start(SafeFileHandle? stdin, int deputy, NodeLink link, CancellationToken cancel) =>
+    /// <summary>Pumps until cancelled or the end of input; what it sends of a pipe is kept in <paramref name="ledger"/>.</summary>
+    public static Task Start(SafeFileHandle? stdin, int deputy, NodeLink link, InputLedger? ledger, CancellationToken cancel) =>
         stdin is null ? Task.CompletedTask : Blocking.Run(() =>
         {
-            Pump(stdin, deputy, link, cancel);
+            Pump(stdin, deputy, link, ledger, cancel);
             return 0;
         });
 
@@ -37,7 +38,7 @@ internal static class InputPump
         }
     }
 
-    private static void Pump(SafeFileHandle stdin, int deputy, NodeLink link, CancellationToken cancel)
+    private static void Pump(SafeFileHandle stdin, int deputy, NodeLink link, InputLedger? ledger, CancellationToken cancel)
     {
         var buffer = new byte[65536 + 1];
         var terminal = Terminal.ReadModes(stdin) is not null;
@@ -50,6 +51,8 @@ internal static class InputPump
                     cancel.WaitHandle.WaitOne(BackgroundCheck);
                     continue;
                 }
+                // No more than a window ahead of what the copy's node has written: a trip home waits behind no more.
+                if (ledger is not null && !ledger.WaitForRoom(Wait)) continue;
                 if (!Readiness.WaitReadable(stdin, Wait)) continue;
                 if (cancel.IsCancellationRequested || (terminal && InBackground(deputy))) continue;
                 var limit = buffer.Length - 1;
@@ -72,10 +75,12 @@ internal static class InputPump
                 }
                 if (n == 0)
                 {
+                    ledger?.RecordEnd();
                     link.SendAsync(FrameType.StdioEnd, new byte[] { 0 }, cancel).GetAwaiter().GetResult();
                     break;
                 }
                 buffer[0] = 0;
+                ledger?.Record(buffer.AsSpan(1, n));
                 link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
             }
         }

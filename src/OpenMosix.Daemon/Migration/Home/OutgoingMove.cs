@@ -49,7 +49,10 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         {
             var (rounds, precopied) = (0, 0L);
             if (precopy)
-                (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, target, talk, precopyRounds, cancel, _progress).ConfigureAwait(false);
+                (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
+                    await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed
+                        ? $"node {target} could not take the pre-copy of process {Pid}: {failed.Reason}"
+                        : null, cancel, _progress).ConfigureAwait(false);
             await talk.SendAsync(new Final(), cancel).ConfigureAwait(false);
             var frozenAt = Stopwatch.StartNew();
             _progress.Enter(MigrationProgress.Frozen);

@@ -22,14 +22,18 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
     /// Asks the copy's node to send the process home. Under the same lock as <see cref="Forward"/>, so that no signal
     /// is put on the link after this request: it would reach the copy frozen, or in the middle of its image.
     /// </summary>
-    public Task AskHomeAsync()
+    public Task AskHomeAsync(ComeHome request)
     {
         lock (_held)
         {
             _returning = true;
-            return Talk.SendAsync(new ComeHome());
+            Trip = new TripHome();
+            return Talk.SendAsync(request);
         }
     }
+
+    /// <summary>The trip home under way: its clock and the pre-copy rounds taken so far.</summary>
+    public TripHome? Trip { get; private set; }
 
     /// <summary>
     /// Forwards a signal sent to the deputy, unless the process is on its way home: from the moment it is asked
@@ -83,6 +87,14 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
             }
         }
     }
+}
+
+/// <summary>A trip home as it goes: since when, and what its pre-copy rounds carried.</summary>
+internal sealed class TripHome
+{
+    public System.Diagnostics.Stopwatch Clock { get; } = System.Diagnostics.Stopwatch.StartNew();
+    public int Rounds { get; set; }
+    public long RoundBytes { get; set; }
 }
 
 /// <summary>The processes of this node that run elsewhere, by PID, each with its relay.</summary>

@@ -30,6 +30,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(Stay), "stay")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
 [JsonDerivedType(typeof(Usage), "usage")]
+[JsonDerivedType(typeof(InputTaken), "input-taken")]
+[JsonDerivedType(typeof(InputWritten), "input-written")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -122,11 +124,35 @@ public sealed record MoveRequest(int Target, string Reason, long MemoryBytes) : 
 /// <summary>Home → target: the move asked for did not happen; the process stays.</summary>
 public sealed record MoveFailed(string Reason) : MigrationMessage;
 
-/// <summary>Home → target: send the process home.</summary>
-public sealed record ComeHome : MigrationMessage;
+/// <summary>Home → target: send the process home; with pre-copy, in up to <see cref="Rounds"/> rounds while it runs on
+/// there, then frozen for what changed since.</summary>
+public sealed record ComeHome(bool Precopy = false, int Rounds = 0) : MigrationMessage
+{
+    public const int MaxRounds = 64;
+
+    public override string? Problem() => Check(Rounds is >= 0 and <= MaxRounds, "pre-copy rounds out of range");
+}
 
 /// <summary>Target → home: the process is frozen and its image follows.</summary>
 public sealed record ImageFollows : MigrationMessage;
+
+/// <summary>Target → home, as the copy's stdin takes what home relays: how much was written into it so far. Home relays
+/// no more than a window ahead of it, so that the link never holds more input than a trip home can wait behind.</summary>
+public sealed record InputWritten(long Written) : MigrationMessage
+{
+    public override string? Problem() => Check(Written >= 0, "input count out of range");
+}
+
+/// <summary>
+/// Target → home, after the image of the trip home: how much of the input home relayed the target wrote into the
+/// copy's stdin (every stdio frame after that count is dropped there), how much of it the frozen copy left unread, and
+/// whether the end of input reached it. Home puts back in front of the process's stdin what the copy did not read if it
+/// comes home, and sends again what the target dropped if it stays: each byte reaches the process once.
+/// </summary>
+public sealed record InputTaken(long Written, long Unread, bool Ended) : MigrationMessage
+{
+    public override string? Problem() => Check(Written >= 0 && Unread >= 0 && Unread <= Written, "input counts out of range");
+}
 
 /// <summary>Home → target: the process runs at home now; its copy there ends.</summary>
 public sealed record WelcomeHome : MigrationMessage;
@@ -141,11 +167,12 @@ public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage
 }
 
 /// <summary>Target → home, about once a second: the copy's CPU time on this node so far and its resident memory, for
-/// `om ps` at home (a copy's counters start at zero on every node: home adds up the stays).</summary>
-public sealed record Usage(double CpuSeconds, long ResidentBytes) : MigrationMessage
+/// `om ps` at home (a copy's counters start at zero on every node: home adds up the stays), and how much of the input
+/// home relayed the copy has read (home forgets what it kept of that input to put back should the copy come home).</summary>
+public sealed record Usage(double CpuSeconds, long ResidentBytes, long InputRead = 0) : MigrationMessage
 {
     public override string? Problem() =>
-        Check(double.IsFinite(CpuSeconds) && CpuSeconds >= 0 && CpuSeconds < 1e12 && ResidentBytes >= 0, "usage out of range");
+        Check(double.IsFinite(CpuSeconds) && CpuSeconds >= 0 && CpuSeconds < 1e12 && ResidentBytes >= 0 && InputRead >= 0, "usage out of range");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

@@ -21,6 +21,8 @@ public enum MigrationPhase
     Relaying,
     /// <summary>The copy is frozen and its image travels home; home says whether it took it.</summary>
     Returning,
+    /// <summary>A pre-copy round of the trip home travels while the copy runs on; home takes it or says it stays.</summary>
+    ReturnPrecopying,
     /// <summary>Refused, failed, called off, exited or home again: the link has nothing more to say.</summary>
     Ended,
 }
@@ -34,7 +36,7 @@ public enum Side
 
 /// <summary>
 /// The order of a migration's control messages, in one table: in which phase which end may send which kind, and
-/// the phase that follows. Images travel in Precopying, Final and Returning; stdio while Relaying (not in here: they
+/// the phase that follows. Images travel in Precopying, Final, ReturnPrecopying and Returning; stdio while Relaying (not in here: they
 /// are frames of their own). A link that closes, at any step, ends it; what that means is up to each end.
 /// </summary>
 public static class MigrationSteps
@@ -59,8 +61,13 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
+        (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
+        (MigrationPhase.Returning, Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
         (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
     ];

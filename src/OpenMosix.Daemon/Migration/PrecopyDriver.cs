@@ -1,21 +1,25 @@
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 
-namespace OpenMosix.Daemon.Migration.Home;
+namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// Copies the process's memory to the target in rounds while it runs on: everything first, then what it wrote
+/// Copies the process's memory to the other end in rounds while it runs on: everything first, then what it wrote
 /// meanwhile, until that stops shrinking, drops under <see cref="SmallEnough"/>, or the rounds run out. Each round is
-/// an image of its own on the link, acknowledged by the target. A kernel without write tracking means no pre-copy
-/// (the whole image then goes frozen); a failure of the target ends the migration with the process untouched.
+/// an image of its own on the link, acknowledged by the other end. A kernel without write tracking means no pre-copy
+/// (the whole image then goes frozen); a refusal of the other end ends the move with the process untouched. Home
+/// drives it on the way out, the node the copy runs on on the way home.
 /// </summary>
 internal static class PrecopyDriver
 {
     /// <summary>A round that copied less than this ends the pre-copy: the freeze takes the rest in a few ms.</summary>
     public const long SmallEnough = 4 << 20;
 
+    /// <summary>The rounds; <paramref name="answer"/> waits for the other end's answer to one: null when it took the
+    /// round, else why it did not (a <see cref="MigrationException"/> then).</summary>
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes)> RunAsync(
-        IMigrationEngine engine, int pid, ushort target, Conversation talk, int maxRounds, CancellationToken cancel, MoveProgress? progress = null)
+        IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
+        Home.MoveProgress? progress = null)
     {
         var session = await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
         if (session is null) return (null, 0, 0);
@@ -29,8 +33,7 @@ internal static class PrecopyDriver
                 progress?.Enter(OpenMosix.Admin.MigrationProgress.Precopy, round);
                 var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame).ConfigureAwait(false);
                 progress?.Done(sent);
-                if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed)
-                    throw new MigrationException($"node {target} could not take the pre-copy of process {pid}: {failed.Reason}");
+                if (await answer().ConfigureAwait(false) is { } refused) throw new MigrationException(refused);
                 total += sent;
                 // Stop once what is left is small, or no longer shrinking: another round would not shorten the freeze.
                 // What is left is known without copying it: the pages written since this round began.

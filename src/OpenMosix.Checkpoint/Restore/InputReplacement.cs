@@ -1,0 +1,60 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Tracing;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
+using OpenMosix.Linux.Proc;
+using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
+
+namespace OpenMosix.Checkpoint.Restore;
+
+/// <summary>
+/// Gives a process kept frozen a new pipe as its stdin (fd 0, with the old descriptor's status flags) and hands the
+/// write end to the caller. A process that comes home with input its copy had not read yet reads that input first,
+/// then the rest of its old stdin, through this pipe: nothing can be put back in front of bytes already in its old one.
+/// Its registers and signal mask are as they were afterwards.
+/// </summary>
+internal static class InputReplacement
+{
+    private const long PageSize = 4096;
+
+    public static SafeFileHandle Replace(int pid)
+    {
+        var regs = Ptrace.GetRegs(pid);
+        var mask = Ptrace.GetSignalMask(pid);
+        var syscall = ProcessInspector.FindSyscallInstruction(pid, ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m)));
+        if (syscall == 0) throw new InjectionException($"process {pid} has no syscall instruction to inject through");
+        // Every signal blocked: one pending would be delivered on the first resume instead of running the call.
+        Ptrace.SetSignalMask(pid, ulong.MaxValue);
+        var injector = new SyscallInjector(pid, syscall, regs);
+        try
+        {
+            var flags = injector.Call("fcntl(0, F_GETFL)", Fcntl, 0, FGetFl);
+            var page = injector.Call("mmap of a scratch page", Mmap, 0, PageSize, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+            try
+            {
+                injector.Call("pipe2 for a new stdin", Pipe2, page, (long)OpenFlags.CloseOnExec);
+                Span<byte> ends = stackalloc byte[8];
+                ProcessMemory.Read(pid, (ulong)page, ends);
+                var (read, write) = (BinaryPrimitives.ReadInt32LittleEndian(ends), BinaryPrimitives.ReadInt32LittleEndian(ends[4..]));
+                using var process = PidFd.Open(pid);
+                var feed = process.GetFd(write);
+                injector.Call("dup3 to fd 0", Dup3, read, 0, 0);
+                injector.Call("fcntl(0, F_SETFL)", Fcntl, 0, FSetFl, flags & ProcessBuilder.StatusFlags);
+                injector.Raw(Close, read);
+                injector.Raw(Close, write);
+                return feed;
+            }
+            finally
+            {
+                injector.Raw(Munmap, page, PageSize);
+            }
+        }
+        finally
+        {
+            Ptrace.SetRegs(pid, regs);
+            Ptrace.SetSignalMask(pid, mask);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>
+/// The copy's stdin on this node. What home relays is queued and written into it by a thread of its own, so that a
+/// copy that reads slowly never holds up the messages behind its input (a trip home would wait for it to read all the
+/// link holds). It counts what it wrote: what the copy has read is that less what still sits in its pipe, and home
+/// keeps the rest until it knows (<see cref="Protocol.InputTaken"/>); it writes at most one page after making sure
+/// the pipe has room, so it can be held at the copy's freeze. A terminal's queue cannot be told apart from what the
+/// program took: its input counts as read once written.
+/// </summary>
+internal sealed class GuestInput : IDisposable
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+    private const int Page = 4096;
+    private readonly object _gate = new();
+    private readonly Queue<byte[]?> _queue = new(); // null: the end of input
+    private readonly SafeFileHandle? _handle;
+    private readonly FileStatus? _pipe;
+    private readonly Task _writer;
+    private bool _held, _disposed, _writing;
+    private volatile bool _ended;
+    // A hold drops what was queued, the page being written included: home sends it again from the count on.
+    private int _epoch;
+    private long _written;
+
+    public GuestInput(SafeFileHandle? handle, bool terminal)
+    {
+        _handle = handle;
+        _pipe = handle is null || terminal ? null : FileStatus.Of($"/proc/self/fd/{handle.DangerousGetHandle()}");
+        Open = handle is not null;
+        _writer = handle is null ? Task.CompletedTask : Blocking.Run(WriteAll);
+    }
+
+    /// <summary>How often home hears how much was written: home relays no more than a window ahead of it.</summary>
+    public const long ProgressStep = 256 << 10;
+
+    /// <summary>Told, on the writer's thread, how much was written so far, every <see cref="ProgressStep"/> bytes.</summary>
+    public Action<long>? Progress { get; set; }
+
+    /// <summary>Whether there is an input to write to (false once its end was queued, or when it has none).</summary>
+    public bool Open { get; private set; }
+
+    /// <summary>Bytes written into the copy's stdin since it came here.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Whether the end of input reached the copy (its pipe is closed).</summary>
+    public bool Ended => _ended;
+
+    /// <summary>Takes a frame of input from home (stdio for fd 0, or its end); false for any other frame.</summary>
+    public bool Take(Frame frame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Stdio when Open && frame.Payload.Length > 1 && frame.Payload[0] == 0:
+                Enqueue(frame.Payload[1..]);
+                return true;
+            case FrameType.StdioEnd when Open:
+                End();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>End of input: the copy reads end of file once it has read the rest.</summary>
+    public void End()
+    {
+        Enqueue(null);
+        Open = false;
+    }
+
+    private void Enqueue(byte[]? bytes)
+    {
+        lock (_gate)
+        {
+            _queue.Enqueue(bytes);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// The copy froze for a trip home: nothing more is written (what is queued is dropped, home has it) and the
+    /// counts are final once this returns. <see cref="Resume"/> if it stays.
+    /// </summary>
+    public void Hold()
+    {
+        lock (_gate)
+        {
+            _held = true;
+            _epoch++;
+            _queue.Clear();
+            while (_writing) Monitor.Wait(_gate);
+        }
+    }
+
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            _held = false;
+            // An end of input dropped by the hold comes again.
+            Open = _handle is not null && !_ended;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Bytes the copy has not read yet: in its pipe, found through our write end or, once that is closed,
+    /// through the copy's own fd 0 if that is still the pipe. Zero for a terminal; null when it cannot be told (the
+    /// copy put another file on fd 0): never more is taken as read than was.</summary>
+    public long? Unread(int copy)
+    {
+        if (_pipe is null || _handle is null) return 0;
+        try
+        {
+            if (!_ended) return PipePeek.Unread(_handle);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed at the end of input just now: the copy's end tells.
+        }
+        try
+        {
+            using var pidfd = PidFd.Open(copy);
+            using var stdin = pidfd.GetFd(0);
+            var now = FileStatus.Of($"/proc/self/fd/{stdin.DangerousGetHandle()}");
+            return (now.Device, now.Inode) == (_pipe.Device, _pipe.Inode) ? PipePeek.Unread(stdin) : null;
+        }
+        catch (Exception e) when (e is SyscallException or ProcessAccessException or IOException)
+        {
+            // The copy closed its stdin, or is gone: nothing it could still read.
+            return 0;
+        }
+    }
+
+    /// <summary>Bytes the copy has read so far (a lower bound while it runs; 0 when it cannot be told).</summary>
+    public long Read(int copy)
+    {
+        var written = Written;
+        return Unread(copy) is { } unread ? Math.Max(0, written - unread) : 0;
+    }
+
+    private int WriteAll()
+    {
+        var reported = 0L;
+        byte[]? chunk = null;
+        var (offset, epoch) = (0, 0);
+        while (true)
+        {
+            lock (_gate)
+            {
+                _writing = false;
+                Monitor.PulseAll(_gate);
+                while (!_disposed && (_held || ((chunk is null || epoch != _epoch) && _queue.Count == 0))) Monitor.Wait(_gate);
+                if (_disposed) return 0;
+                if (chunk is null || epoch != _epoch)
+                {
+                    chunk = _queue.Dequeue();
+                    (offset, epoch) = (0, _epoch);
+                    if (chunk is null)
+                    {
+                        _ended = true;
+                        _handle!.Dispose();
+                        return 0;
+                    }
+                }
+                _writing = true;
+            }
+            // Outside the lock: a hold waits for this page, never for the copy to read.
+            if (!Readiness.WaitWritable(_handle!, Poll)) continue;
+            var n = Math.Min(Page, chunk.Length - offset);
+            try
+            {
+                Descriptors.WriteAll(_handle!, chunk.AsSpan(offset, n));
+            }
+            catch (SyscallException)
+            {
+                // The guest closed its stdin: what home sends has nowhere to go, as at home.
+            }
+            offset += n;
+            if (offset == chunk.Length) chunk = null;
+            var written = Interlocked.Add(ref _written, n);
+            if (written - reported >= ProgressStep)
+            {
+                reported = written;
+                Progress?.Invoke(written);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+        _writer.Wait(TimeSpan.FromSeconds(1));
+        if (!_ended) _handle?.Dispose();
+    }
+}
