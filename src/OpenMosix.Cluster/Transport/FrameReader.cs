@@ -70,6 +70,8 @@ internal sealed class FrameReader
                     _waitingForConsumer = false;
                 }
             }
+            // A link declared dead reads as ended (its socket was shut down): it did not end cleanly.
+            if (_deadReason() is { } dead) _failure = new LinkException(dead);
         }
         catch (LinkException e)
         {

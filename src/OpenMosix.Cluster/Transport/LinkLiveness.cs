@@ -4,7 +4,7 @@ namespace OpenMosix.Cluster.Transport;
 /// How a node link knows its peer is still there without waiting for TCP to give up (which takes minutes, or never
 /// comes: a powered-off node sends no reset). Each end sends a <see cref="FrameType.Heartbeat"/> when it has sent
 /// nothing for <see cref="HeartbeatInterval"/>; a link that has heard nothing for <see cref="Timeout"/> is dead, and so
-/// is one the failure detector holds dead (<see cref="DeclaredDead"/>) once it has missed two heartbeats. A dead link
+/// is one the failure detector holds dead (<see cref="DeclaredDead"/>) once it has missed three heartbeats. A dead link
 /// is closed: whatever waits on it, a relay, an answer, an image read or write on the tracer thread, fails at once
 /// with a <see cref="LinkException"/> saying why.
 /// </summary>
