@@ -37,6 +37,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private readonly FrameReader _reader;
     private readonly CancellationTokenSource _closing = new();
     private long _lastSent = Environment.TickCount64;
+    private long _heartbeatsSent;
+    private int _disposed;
     private string? _deadReason;
 
     private NodeLink(Stream stream, Socket socket, ushort peer, IPAddress remote, LinkLiveness? liveness)
@@ -57,6 +59,9 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
 
     /// <summary>The heartbeats and timeout this link keeps, or null for none.</summary>
     public LinkLiveness? Liveness { get; }
+
+    /// <summary>Heartbeats this end has sent so far.</summary>
+    public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
 
     /// <summary>When this end last began to send a frame (<see cref="Environment.TickCount64"/>).</summary>
     internal long LastSent => Volatile.Read(ref _lastSent);
@@ -219,6 +224,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         try
         {
             await WriteFrameAsync(FrameType.Heartbeat, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref _heartbeatsSent);
         }
         catch (LinkException)
         {
@@ -289,6 +295,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         // Closed by its owner: nothing to declare dead any more, and a send from now on says so.
         Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
         _closing.Cancel();

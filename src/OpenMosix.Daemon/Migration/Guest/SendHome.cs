@@ -25,9 +25,9 @@ internal static class SendHome
         }
         catch (LinkException e)
         {
-            // The link is gone: the relay ends with it, and so does the guest.
+            // The link is gone: the relay ends with it, and so does the guest, still frozen. Thawed, it would run for
+            // a moment beside the process home may have rebuilt from what it got (docs/reliability.md).
             GuestLog.SendHomeFailed(logger, guestPid, e.Message);
-            if (frozen) engine.Thaw(guestPid);
             talk.ReturnAbandoned();
             return false;
         }
@@ -41,11 +41,8 @@ internal static class SendHome
         while (true)
         {
             var frame = await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false);
-            if (frame is null)
-            {
-                if (frozen) engine.Thaw(guestPid);
-                return false;
-            }
+            // The link closed without a verdict: home may have it, so the copy stays frozen until the relay kills it.
+            if (frame is null) return false;
             // Input home read before it froze the process has nowhere to go now.
             if (frame.Value.Type != FrameType.Control) continue;
             verdict = talk.Read(frame.Value);

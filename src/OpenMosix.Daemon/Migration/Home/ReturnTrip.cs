@@ -64,6 +64,11 @@ internal sealed class ReturnTrip(HomeSide home)
             {
                 await talk.SendAsync(new WelcomeHome()).ConfigureAwait(false);
             }
+            catch (LinkException)
+            {
+                // Home has it whole: it runs here. Its copy there stays frozen and is killed when its node finds the
+                // link gone, so it never runs twice (docs/reliability.md).
+            }
             finally
             {
                 // Its copy ends on hearing the welcome, which gives back the ids its threads take here.
