@@ -20,9 +20,7 @@ public sealed class PartitionLabTests
     public void A_moved_process_survives_a_5_s_partition_and_its_piped_output_is_that_of_an_uninterrupted_run()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "300", "50");
-        run.WaitForLines(3);
-        lab.Migrate(1, run.Pid, "2");
+        using var run = MovedToNode2(lab, "300");
         var remote = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
         Assert.Equal(("remote", 2), (remote.State, remote.Where));
 
@@ -44,9 +42,7 @@ public sealed class PartitionLabTests
     public void A_partition_longer_than_the_timeout_loses_the_copy_at_home_in_time_and_leaves_no_copy_on_node_2()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "100000", "50");
-        run.WaitForLines(3);
-        lab.Migrate(1, run.Pid, "2");
+        using var run = MovedToNode2(lab, "100000");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
         Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
 
@@ -66,6 +62,15 @@ public sealed class PartitionLabTests
         Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive", TimeSpan.FromSeconds(20), "node 1 to see node 2 again");
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
         Assert.False(Signals.Exists(copy), $"the copy {copy} came back after the heal");
+    }
+
+    /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1 and moved to node 2.</summary>
+    private static ManagedRun MovedToNode2(TestLab lab, string ticks)
+    {
+        var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", ticks, "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        return run;
     }
 
     /// <summary>What memticker prints when nothing happens to it (the pause between ticks changes nothing printed).</summary>
