@@ -64,6 +64,36 @@ public sealed class PartitionLabTests
         Assert.False(Signals.Exists(copy), $"the copy {copy} came back after the heal");
     }
 
+    [Fact]
+    public async Task An_image_stalled_by_a_partition_ends_within_the_bound_keeps_the_process_at_home_and_frees_the_tracer()
+    {
+        using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
+        using var big = lab.Managed(1, TestPrograms.Locate("memticker"), "1500", "100", "50");
+        using var small = lab.Managed(1, TestPrograms.Locate("sleeper"), "400", "50");
+        big.WaitForLines(2);
+        small.WaitForLines(2);
+        var target = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
+        var migrate = Task.Run(() => lab.Exec(1, Om.Path, "migrate", $"{big.Pid}", "2", "--no-precopy"), TestContext.Current.CancellationToken);
+        // The image is on its way once node 2's omd has a child (the process it restores into): cut it off then.
+        Poll.Until(() => NodeFailureLabTests.ChildrenOf(target).Any() || migrate.IsCompleted, TimeSpan.FromSeconds(30), "node 2 to start restoring");
+        Assert.False(migrate.IsCompleted, "the transfer finished before node 2 could be cut off");
+        Fault(lab, "cut").Succeeded();
+        var clock = Stopwatch.StartNew();
+
+        // Home's tracer thread streams the frozen image into the stalled link: another move waits for it, and gets it
+        // once the link is declared dead, not when TCP gives up.
+        var other = lab.Exec(1, Om.Path, "migrate", $"{small.Pid}", "3");
+        var failed = await migrate;
+
+        Assert.True(clock.Elapsed <= LostBound, $"the stalled image held the tracer for {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
+        Assert.Equal(0, other.ExitCode);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.EndsWith($"process {big.Pid} runs on here\n", failed.Stderr, StringComparison.Ordinal);
+        Assert.Equal(new ChildExit(0, 0), big.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(Uninterrupted("1500", "100"), big.Lines());
+        Assert.Equal(new ChildExit(0, 0), small.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+    }
+
     /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1 and moved to node 2.</summary>
     private static ManagedRun MovedToNode2(TestLab lab, string ticks)
     {
