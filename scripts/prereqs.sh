@@ -12,6 +12,8 @@ for c in "${need_cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || missing+=("${p
 # clang and lld back the NativeAOT linker step of `om`.
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
+# The dashboard's browser tests drive Debian's chromium (tests/OpenMosix.Web.Tests); Playwright never fetches its own.
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 
 if ((${#missing[@]})); then
   echo "prereqs: installing ${missing[*]}" >&2

@@ -103,6 +103,25 @@ public sealed class AdminClient : IDisposable
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy), AdminJsonContext.Default.MigrateRequest),
             AdminJsonContext.Default.MigrationResult, cancel);
 
+    /// <summary>
+    /// A move that reports how far it has got to <paramref name="progress"/> while it runs. omd streams its progress
+    /// (<see cref="MigrationEvents"/>); the client's timeout bounds the wait for each event, not the whole move. An
+    /// omd that does not stream answers the result alone.
+    /// </summary>
+    public async Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy, IProgress<MigrationProgress> progress,
+        CancellationToken cancel = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/procs/{pid}/migrate")
+        {
+            Content = Json(new MigrateRequest(target, precopy, Progress: true), AdminJsonContext.Default.MigrateRequest),
+        };
+        using var response = await ExchangeAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
+        if (response.Content.Headers.ContentType?.MediaType != MigrationEvents.MediaType)
+            return await ResultAsync(response, AdminJsonContext.Default.MigrationResult, $"POST /v1/procs/{pid}/migrate", cancel).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
+        return await MigrationEvents.ReadAsync(body, progress, _http.Timeout, cancel).ConfigureAwait(false);
+    }
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>A JSON body with a Content-Length: omd reads bounded bodies and refuses chunked ones.</summary>
@@ -120,10 +139,16 @@ public sealed class AdminClient : IDisposable
         CancellationToken cancel)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        HttpResponseMessage response;
+        using var response = await ExchangeAsync(request, HttpCompletionOption.ResponseContentRead, cancel).ConfigureAwait(false);
+        return await ResultAsync(response, type, $"{method} /{path}", cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a request; a failure to reach omd or an answer that does not come in time is an AdminException.</summary>
+    private async Task<HttpResponseMessage> ExchangeAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancel)
+    {
         try
         {
-            response = await _http.SendAsync(request, cancel).ConfigureAwait(false);
+            return await _http.SendAsync(request, completion, cancel).ConfigureAwait(false);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException socket)
         {
@@ -133,13 +158,15 @@ public sealed class AdminClient : IDisposable
         {
             throw new AdminException($"omd at {SocketPath} did not answer within {_http.Timeout.TotalSeconds:0.#} s", 0, e);
         }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-                throw new AdminException(await ErrorTextAsync(response, cancel).ConfigureAwait(false), (int)response.StatusCode);
-            return await response.Content.ReadFromJsonAsync(type, cancel).ConfigureAwait(false)
-                ?? throw new AdminException($"omd sent an empty answer to {method} /{path}", (int)response.StatusCode);
-        }
+    }
+
+    /// <summary>The answer's body as <typeparamref name="T"/>, or its error as an AdminException.</summary>
+    private static async Task<T> ResultAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, string what, CancellationToken cancel)
+    {
+        if (!response.IsSuccessStatusCode)
+            throw new AdminException(await ErrorTextAsync(response, cancel).ConfigureAwait(false), (int)response.StatusCode);
+        return await response.Content.ReadFromJsonAsync(type, cancel).ConfigureAwait(false)
+            ?? throw new AdminException($"omd sent an empty answer to {what}", (int)response.StatusCode);
     }
 
     private AdminException Unreachable(SocketException socket, Exception e) => socket.SocketErrorCode switch

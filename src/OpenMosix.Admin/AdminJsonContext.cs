@@ -28,6 +28,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ExpelResult))]
 [JsonSerializable(typeof(RunRequest))]
 [JsonSerializable(typeof(MigrationResult))]
+[JsonSerializable(typeof(MigrationEvent))]
 [JsonSerializable(typeof(TuneList))]
 [JsonSerializable(typeof(DecaySetting))]
 [JsonSerializable(typeof(DecayChange))]

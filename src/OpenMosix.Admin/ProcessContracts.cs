@@ -52,8 +52,10 @@ public sealed record ExpelResult(IReadOnlyList<int> Expelled, IReadOnlyList<stri
 public sealed record BringResult(IReadOnlyList<int> Brought, IReadOnlyList<string> Failed, IReadOnlyList<string> SwitchesOn);
 
 /// <summary>Where to move a process: a node id, "home", or "balance" (the least loaded node). Precopy null: as omd
-/// is configured (migration.precopy); false: freeze first and copy everything while frozen.</summary>
-public sealed record MigrateRequest(string Target, bool? Precopy = null);
+/// is configured (migration.precopy); false: freeze first and copy everything while frozen. Progress: answer with
+/// a stream of <see cref="MigrationEvent"/> lines (<see cref="MigrationEvents"/>) instead of one result; an omd
+/// that predates it ignores it and answers the one result.</summary>
+public sealed record MigrateRequest(string Target, bool? Precopy = null, bool Progress = false);
 
 /// <summary>
 /// A move done: ImageBytes crossed the link while the process was frozen (FrozenMs); with pre-copy, PrecopyBytes

@@ -53,6 +53,7 @@ internal static class CommandCatalog
             ImageCommand.Create(),
             DaemonCommand.Create(),
             StatusCommand.Create(),
+            DashboardCommand.Create(),
             MonCommand.Create(),
             TopCommand.Create(),
             MosctlCommand.Create(),

@@ -15,13 +15,7 @@ public sealed class ProgressTests
 
         var onTerminal = CommandRun.Run("/usr/bin/script", ["-q", "-e", "-c", $"{TestPaths.Om} checkpoint {child.Pid} -o {dir.File("a.img")}", "/dev/null"]);
         Assert.True(onTerminal.ExitCode == 0, onTerminal.ToString());
-        var screen = onTerminal.Stdout;
-        var shown = screen.IndexOf($"om: checkpoint of PID {child.Pid}: ", StringComparison.Ordinal);
-        Assert.True(shown >= 0, $"no progress line on the terminal: {screen}");
-        Assert.Contains(" MiB/s", screen[shown..], StringComparison.Ordinal);
-        var erased = screen.IndexOf("\r\e[K", shown, StringComparison.Ordinal);
-        var result = screen.IndexOf($"om: checkpointed PID {child.Pid}:", StringComparison.Ordinal);
-        Assert.True(erased > shown && result > erased, $"the progress line was not erased before the result: {screen}");
+        Assert.Null(TerminalScreen.ProgressErasedBeforeResult(onTerminal.Stdout, $"om: checkpoint of PID {child.Pid}: ", $"om: checkpointed PID {child.Pid}:"));
 
         var piped = CommandRun.Run(TestPaths.Om, ["checkpoint", $"{child.Pid}", "-o", dir.File("b.img")]);
         Assert.True(piped.ExitCode == 0, piped.ToString());
@@ -29,4 +23,30 @@ public sealed class ProgressTests
         Assert.Single(piped.Stderr.TrimEnd('\n').Split('\n'));
         Assert.DoesNotContain("MiB/s", piped.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_migration_on_a_terminal_shows_omds_reports_of_the_move_then_erases_them_and_on_a_pipe_asks_for_none()
+    {
+        using var dir = new TempDirectory();
+        const string Result = """{"pid":4242,"from":1,"to":2,"imageBytes":3145728,"frozenMs":12,"remotePid":77,"precopyRounds":1,"precopyBytes":67108864,"totalMs":900}""";
+        using var omd = new FakeOmd(dir.File("omd.sock"), body => AsksForProgress(body)
+            ? [FakeOmd.StreamHead,
+               """{"progress":{"phase":"precopy","round":1,"bytes":33554432,"elapsedMs":100}}""" + "\n",
+               """{"result":""" + Result + "}\n"]
+            : [FakeOmd.Json(Result)]);
+        var environment = new Dictionary<string, string> { ["OM_SOCKET"] = omd.SocketPath };
+
+        var onTerminal = CommandRun.Run("/usr/bin/script", ["-q", "-e", "-c", $"{TestPaths.Om} migrate 4242 2", "/dev/null"], environment);
+        Assert.True(onTerminal.ExitCode == 0, onTerminal.ToString());
+        Assert.Null(TerminalScreen.ProgressErasedBeforeResult(onTerminal.Stdout, "om: migration of PID 4242, pre-copy round 1: 32.0 MiB, ",
+            "process 4242 moved from node 1 to node 2"));
+
+        var piped = CommandRun.Run(TestPaths.Om, ["migrate", "4242", "2"], environment);
+        Assert.True(piped.ExitCode == 0, piped.ToString());
+        Assert.Equal(["process 4242 moved from node 1 to node 2 (3.0 MiB, frozen 12 ms, after 1 pre-copy round of 64.0 MiB while it ran, 900 ms in all)"],
+            piped.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Equal([true, false], omd.Bodies.Select(AsksForProgress));
+    }
+
+    private static bool AsksForProgress(string body) => System.Text.RegularExpressions.Regex.IsMatch(body, "\"progress\":\\s*true");
 }

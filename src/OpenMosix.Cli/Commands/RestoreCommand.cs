@@ -12,17 +12,26 @@ internal static class RestoreCommand
     {
         var image = new Argument<string>("IMAGE") { Description = "The image file; `-` reads it from standard input." };
         var detach = new Option<bool>("--detach") { Description = "Print the new process's PID and return at once instead of waiting for it." };
+        var json = new Option<bool>("--json")
+        {
+            Description = "With --detach: print the new process's PID and the one it had as JSON (without --detach the process's own output has stdout).",
+        };
         var command = new Command("restore",
             "Rebuild a process from its image. Its terminal and pipe descriptors 0-2 become om's own; regular files are " +
             "reopened at their offsets. Waits for the process and exits with its status (128+N if killed by signal N).")
         {
-            image, detach,
+            image, detach, json,
         };
-        command.SetAction(parse => Run(parse, parse.GetRequiredValue(image), parse.GetValue(detach)));
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(json) && !parse.GetValue(detach))
+                throw new UsageException("--json needs --detach: a process om waits for writes to om's stdout itself");
+            return Run(parse, parse.GetRequiredValue(image), parse.GetValue(detach), json);
+        });
         return command;
     }
 
-    private static int Run(ParseResult parse, string path, bool detach)
+    private static int Run(ParseResult parse, string path, bool detach, Option<bool> json)
     {
         using var loggers = CommandLine.Loggers(parse);
         using var engine = new CheckpointEngine(loggers);
@@ -47,7 +56,8 @@ internal static class RestoreCommand
         if (!restored.SamePidAsOriginal) Console.Error.WriteLine(PidChanged(restored));
         if (detach)
         {
-            Console.WriteLine(restored.Pid);
+            JsonOutput.Print(parse, json, new RestoredJson(restored.Pid, restored.OriginalPid), CliJsonContext.Default.RestoredJson,
+                () => Console.WriteLine(restored.Pid));
             return 0;
         }
         using var forwarding = ForwardSignals(restored.Pid);

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using OpenMosix.Cli.Commands;
+using OpenMosix.Cli.Commands.Cluster;
+using OpenMosix.Cli.Commands.Lab;
 
 namespace OpenMosix.Cli.Infrastructure;
 
@@ -14,6 +16,9 @@ internal sealed record WhoisJson(int Node, string Address);
 /// <summary>om checkpoint --json: what the stderr line says, as data.</summary>
 internal sealed record CheckpointJson(int Pid, string? Output, int Regions, int Descriptors, ulong PageBytes, double FrozenMs, bool Killed);
 
+/// <summary>om restore --detach --json: the PID the process runs as now, and the one it had when its image was taken.</summary>
+internal sealed record RestoredJson(int Pid, int OriginalPid);
+
 /// <summary>Source-generated JSON for everything `om --json` prints (NativeAOT has no reflection serializer).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CantMoveJson))]
@@ -22,4 +27,10 @@ internal sealed record CheckpointJson(int Pid, string? Output, int Regions, int 
 [JsonSerializable(typeof(CheckpointJson))]
 [JsonSerializable(typeof(ImageInfo))]
 [JsonSerializable(typeof(List<OpenMosix.Simulator.SimulationReport>))]
+[JsonSerializable(typeof(RestoredJson))]
+[JsonSerializable(typeof(MapCheckJson))]
+[JsonSerializable(typeof(KeyringJson))]
+[JsonSerializable(typeof(CertificateJson))]
+[JsonSerializable(typeof(LabFaultJson))]
+[JsonSerializable(typeof(LabDownJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

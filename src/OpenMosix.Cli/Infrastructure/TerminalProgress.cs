@@ -4,7 +4,7 @@ using System.Globalization;
 namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>
-/// Bytes done and the rate, on one line of stderr rewritten in place, while a long checkpoint or restore runs: only
+/// Bytes done and the rate, on one line of stderr rewritten in place, while a long checkpoint, restore or migration runs: only
 /// when stderr is a terminal (a script reading stderr sees nothing of it), at most ten times a second, and erased
 /// once the work ends, so the result line stands alone. Reported from the engine's tracer thread: it only formats
 /// and writes, never waits.
@@ -23,7 +23,10 @@ internal sealed class TerminalProgress : IProgress<ulong>, IDisposable
     /// <summary>A progress line for <paramref name="what"/> when stderr is a terminal, else null (nothing shown).</summary>
     public static TerminalProgress? OnTerminal(string what) => Console.IsErrorRedirected ? null : new TerminalProgress(what);
 
-    public void Report(ulong value)
+    public void Report(ulong value) => Report(value, null);
+
+    /// <summary>Bytes done so far, and the stage the work is at (shown after what it is) when it has stages.</summary>
+    public void Report(ulong value, string? stage)
     {
         lock (_gate)
         {
@@ -32,7 +35,8 @@ internal sealed class TerminalProgress : IProgress<ulong>, IDisposable
             _shown = now;
             var mib = value / 1048576.0;
             var rate = now.TotalSeconds > 0 ? mib / now.TotalSeconds : 0;
-            Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r\e[Kom: {_what}: {mib:F1} MiB, {rate:F0} MiB/s"));
+            var what = stage is null ? _what : $"{_what}, {stage}";
+            Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r\e[Kom: {what}: {mib:F1} MiB, {rate:F0} MiB/s"));
             _drawn = true;
         }
     }

@@ -228,45 +228,6 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
             : HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
     }
 
-    private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
-    {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
-        var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
-        if (request is null) return HttpResponse.Error(400, "empty migration request");
-        var adoptedNow = false;
-        var process = processes.Find(pid);
-        if (process is { State: ProcessState.Guest })
-            return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
-        if (process is null)
-        {
-            // Any process may move, as in openMosix: one not managed yet is adopted on the spot.
-            if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
-            try
-            {
-                process = processes.Adopt(pid);
-            }
-            catch (InvalidOperationException e)
-            {
-                return HttpResponse.Error(409, e.Message);
-            }
-            adoptedNow = true;
-        }
-        if (!caller.IsRoot && caller.Uid != process.Uid)
-            return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
-        try
-        {
-            var result = migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy).GetAwaiter().GetResult();
-            return HttpResponse.Json(result, AdminJsonContext.Default.MigrationResult);
-        }
-        catch (Exception e) when (e is ArgumentException or MigrationException)
-        {
-            // A process adopted only to be moved is given back as it was when the move does not happen.
-            if (adoptedNow) processes.ForgetEnded(process);
-            return HttpResponse.Error(e is ArgumentException ? 400 : 409, e.Message);
-        }
-    }
-
     private static HttpResponse? RootOnly(PeerCredentials caller, string what) =>
         caller.IsRoot ? null : HttpResponse.Error(403, $"only root may {what} (you are uid {caller.Uid})");
 }

@@ -9,7 +9,7 @@ namespace OpenMosix.Daemon.Admin;
 /// each route checks the caller's uid, which the kernel reports (SO_PEERCRED), before changing anything.
 /// One request per connection, at most <see cref="MaxConnections"/> held at once (<see cref="Hosting.ConnectionSlots"/>:
 /// clients that stall give way to new ones); a request must arrive within <see cref="ReadTimeout"/>. Reading and
-/// writing hold no thread. Routes that read run on the thread pool; those that may block for long (a migration takes
+/// writing hold no thread; an answer streamed while its work runs (a move's progress) has the write bound per line. Routes that read run on the thread pool; those that may block for long (a migration takes
 /// as long as its image takes to travel) on threads of their own, at most <see cref="MaxBlockingRoutes"/> at once,
 /// the others waiting their turn without a thread.
 /// </summary>
@@ -100,8 +100,10 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
             var caller = PeerCredentials.Of(client);
             var request = await HttpRequestReader.ReadAsync(stream, reading.Token).ConfigureAwait(false);
             reading.Settled();
-            response = await RouteAsync(request, caller, cancel).ConfigureAwait(false);
-            LogRequest(logger, request.Method, request.Path, caller.Uid, caller.Pid, response.Status);
+            var routed = await RouteAsync(request, caller, stream, cancel).ConfigureAwait(false);
+            LogRequest(logger, request.Method, request.Path, caller.Uid, caller.Pid, routed?.Status ?? 200);
+            if (routed is null) return; // streamed: answered as it happened
+            response = routed;
         }
         catch (BadRequestException e)
         {
@@ -133,14 +135,19 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
     }
 
-    private async Task<HttpResponse> RouteAsync(HttpRequest request, PeerCredentials caller, CancellationToken cancel)
+    /// <summary>The route's answer, or null when the route answered while it ran (<see cref="StreamedAnswer"/>), which
+    /// holds its place among the blocking routes until its last line.</summary>
+    private async Task<HttpResponse?> RouteAsync(HttpRequest request, PeerCredentials caller, Stream stream, CancellationToken cancel)
     {
         if (request.Method == "GET") return await Task.Run(() => routes.Handle(request, caller), cancel).ConfigureAwait(false);
         await _blockingRoutes.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
             // A route may block for long: not on a pool thread.
-            return await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
+            var response = await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
+            if (response.Streamed is null) return response;
+            await StreamedAnswer.SendAsync(stream, response, WriteTimeout, e => LogFailed(logger, e.ToString()), cancel).ConfigureAwait(false);
+            return null;
         }
         finally
         {

@@ -84,6 +84,11 @@ public sealed record OmdConfig
     /// (the half-lives at start; mosctl setdecay changes them while omd runs).</summary>
     public DecayRates Decay { get; init; } = DecayRates.Default;
 
+    /// <summary>web.listen: where the web listener (/metrics, the dashboard) takes connections, "address:port";
+    /// "" = no listener. TLS with this node's certificate unless the address is a loopback one.</summary>
+    public IPEndPoint? WebListen { get; init; } = new(IPAddress.Loopback, DefaultWebPort);
+    public const int DefaultWebPort = 5726;
+
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 

@@ -64,6 +64,7 @@ public static class OmdConfigLoader
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
             Balancer = Balancer(reader, defaults.Balancer, fileName),
             Decay = Decay(reader, defaults.Decay, fileName),
+            WebListen = reader.Endpoint("web.listen", defaults.WebListen),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
             ManageUsers = reader.TextList("manage.users"),
             ManageCgroups = reader.TextList("manage.cgroups"),
@@ -221,6 +222,18 @@ public static class OmdConfigLoader
             if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
                 throw Error(line, $"{key}: '{Shown(text)}' is not an IPv4 address");
             return address;
+        }
+
+        /// <summary>"address:port" (an IPv6 address in brackets); "" = none.</summary>
+        public IPEndPoint? Endpoint(string key, IPEndPoint? fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not string text) throw Error(line, $"{key} must be a quoted \"address:port\" or \"\"");
+            if (text.Length == 0) return null;
+            // IPEndPoint.TryParse takes a bare address too (port 0): a listener needs its port said.
+            if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port == 0 || !text.EndsWith($":{endpoint.Port}", StringComparison.Ordinal))
+                throw Error(line, $"{key}: '{Shown(text)}' is not an address:port such as \"127.0.0.1:5726\" (port 1-65535)");
+            return endpoint;
         }
 
         public IPAddress? Multicast(string key)

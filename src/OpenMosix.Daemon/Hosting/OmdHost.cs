@@ -9,6 +9,9 @@ using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web;
+using OpenMosix.Daemon.Web.Dashboard;
+using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
@@ -77,6 +80,8 @@ public static partial class OmdHost
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migrating = new EngineMigration(engine);
+        var moves = new MigrationHistory();
+        var migrations = new MigrationCounters();
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
             node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
@@ -86,6 +91,8 @@ public static partial class OmdHost
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
+            MoveEnded = moves.Record,
+            Counters = migrations,
             Liveness = liveness,
         };
         migration.Start();
@@ -98,6 +105,7 @@ public static partial class OmdHost
                 Directory = guests,
                 Reservations = reservations,
                 Policy = config.Guests,
+                Counters = migrations,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
         var balancer = config.Balance
@@ -150,6 +158,9 @@ public static partial class OmdHost
             MoveGuest = (pid, target) => guests.RequestMoveAsync(pid, target, "migrate file"),
         };
         using var hpc = new HpcTree(Path.Join(runDirectory, "hpc"), cluster, sampler, switches, decay, routes, loggers.CreateLogger("hpc"));
+        // The web dashboard's sources (the web listener maps them); root's token for its moves is made anew each start.
+        using var dashboardToken = DashboardToken.Create(runDirectory);
+        var dashboard = DashboardSources.Of(cluster, processes, routes, new NodeHistory(), moves, dashboardToken);
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
         LogGossipSecurity(logger, string.Join(',', keyring.Current.Secrets.Select(s => s.Id)),
@@ -158,7 +169,14 @@ public static partial class OmdHost
             LogNotInCluster(logger, config.MapPath);
 
         var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel), balancing).ConfigureAwait(false);
+        // Started beside the rest, never before it: omd is ready (its socket answers) whatever the listener does.
+        var sources = new WebSources(() => cluster.View(DateTimeOffset.UtcNow), processes, cluster.Stats, migrations, startedAt);
+        var web = config.WebListen is { } endpoint
+            ? Task.Run(() => new WebListener(endpoint, credentials.Certificate, loggers,
+                routes => WebEndpoints.Map(routes.MapDashboard(dashboard), sources)).RunAsync(cancel))
+            : Task.CompletedTask;
+        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel),
+            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web).ConfigureAwait(false);
         LogStopped(logger);
     }
 

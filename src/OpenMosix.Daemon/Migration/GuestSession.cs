@@ -3,6 +3,7 @@ using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web.Metrics;
 
 namespace OpenMosix.Daemon.Migration;
 
@@ -44,6 +45,9 @@ public sealed class GuestSession
     /// <summary>Memory promised to guests on their way here: an offer is weighed against what is left of it.</summary>
     public MemoryReservations? Reservations { get; init; }
 
+    /// <summary>Where arrivals are counted (/metrics).</summary>
+    public MigrationCounters? Counters { get; init; }
+
     /// <summary>Where the conversation with home is (for tests and diagnostics).</summary>
     public MigrationPhase Phase => _talk.Phase;
 
@@ -54,6 +58,7 @@ public sealed class GuestSession
         if ((Policy.Refusal((ushort)offer.HomeNode, offer.Owner) ?? OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0)) is { } reason)
         {
             GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, reason);
+            Counters?.Count(MigrationDirection.In, MigrationOutcome.Refused);
             await _talk.SendAsync(new Refuse(reason), cancel).ConfigureAwait(false);
             return;
         }
@@ -65,6 +70,7 @@ public sealed class GuestSession
             {
                 if (refused) GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, why);
                 else GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why);
+                Counters?.Count(MigrationDirection.In, refused ? MigrationOutcome.Refused : MigrationOutcome.Failed);
             }, cancel).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
@@ -72,11 +78,13 @@ public sealed class GuestSession
         if (await DecisionAsync() is { } calledOff)
         {
             GuestLog.Aborted(_logger, offer.Pid, offer.HomeNode, calledOff);
+            Counters?.Count(MigrationDirection.In, MigrationOutcome.Failed);
             _engine.KillFrozen(restored.Pid);
             return;
         }
 
         var guest = Admit(offer, restored);
+        Counters?.Count(MigrationDirection.In, MigrationOutcome.Moved);
         // Its memory now shows in this node's own measurement, soon enough for the next offer.
         reservation?.Keep(MemoryReservations.UntilMeasured);
         try

@@ -6,6 +6,7 @@ using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration;
@@ -53,6 +54,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     public double KeepFreeFraction { get; init; } = 0.10;
 
+    /// <summary>Told of every move out and every trip home once it ends, moved or not (the dashboard's history).</summary>
+    public Action<MoveEnded>? MoveEnded { get; init; }
+
+    /// <summary>Where this node's moves are counted as they end (/metrics).</summary>
+    public MigrationCounters Counters { get => _home.Counters; init => _home.Counters = value; }
+
     public void Start()
     {
         _home.Deputies.SignalArrived += (pid, signal) =>
@@ -76,7 +83,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Moves a process to <paramref name="target"/>: a node id, "home", or "balance" (the least loaded other alive
     /// node, until the balancer decides). Throws <see cref="ArgumentException"/> for a target that makes no sense.
     /// </summary>
-    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null)
+    public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null,
+        IProgress<MigrationProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         ArgumentNullException.ThrowIfNull(target);
@@ -93,18 +101,21 @@ public sealed class HomeMigration : Balancing.IProcessMover
             throw new MigrationException($"node {node} is not in the map");
         if (!Placement.IsAlive(view, node))
             throw new MigrationException($"node {node} is {entry.State.Name()}");
+        if (node == _home.Self || process.State == ProcessState.Remote)
+            progress?.Report(new MigrationProgress(MigrationProgress.Home, 0, 0, 0));
         if (node == _home.Self) return BringHomeAsync(process);
         if (process.State == ProcessState.Remote)
-            return ViaHomeAsync(process, node, cancel, precopy);
-        return MigrateAsync(process, node, cancel, precopy);
+            return ViaHomeAsync(process, node, cancel, precopy, progress);
+        return MigrateAsync(process, node, cancel, precopy, progress);
     }
 
     /// <summary>From one remote node to another: home first (a moment at home, frozen), then out again.</summary>
-    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy)
+    private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
         var from = process.Where;
         await BringHomeAsync(process).ConfigureAwait(false);
-        var result = await MigrateAsync(process, node, cancel, precopy).ConfigureAwait(false);
+        var result = await MigrateAsync(process, node, cancel, precopy, progress).ConfigureAwait(false);
         return result with { From = from };
     }
 
@@ -114,18 +125,41 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// a new program while its pre-copy ran: the kernel answers ESRCH on the old pagemap handle) is tried once more,
     /// since what was copied is void and the process runs on unharmed.
     /// </summary>
-    public async Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null)
+    public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy = null) =>
+        MigrateAsync(process, target, cancel, precopy, null);
+
+    /// <inheritdoc cref="MigrateAsync(ManagedProcess, ushort, CancellationToken, bool?)"/>
+    /// <param name="progress">Hears how far the move has got (`om migrate` shows it on a terminal).</param>
+    public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
         ArgumentNullException.ThrowIfNull(process);
-        await WaitForExecAsync(process).ConfigureAwait(false);
+        return Reported(process, target, () => MigrateOnceOrTwiceAsync(process, target, cancel, precopy, progress));
+    }
+
+    private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
+    {
         try
         {
-            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+            await WaitForExecAsync(process).ConfigureAwait(false);
+            MigrationResult result;
+            try
+            {
+                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            }
+            catch (MigrationException e) when (Replaced(e))
+            {
+                HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
+                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            }
+            Counters.Moved(MigrationDirection.Out, TimeSpan.FromMilliseconds(result.FrozenMs));
+            return result;
         }
-        catch (MigrationException e) when (Replaced(e))
+        catch (Exception e)
         {
-            HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
-            return await MigrateOnceAsync(process, target, cancel, precopy).ConfigureAwait(false);
+            Counters.Count(MigrationDirection.Out, e is MigrationException { Refused: true } ? MigrationOutcome.Refused : MigrationOutcome.Failed);
+            throw;
         }
     }
 
@@ -136,16 +170,17 @@ public sealed class HomeMigration : Balancing.IProcessMover
         return false;
     }
 
-    private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy)
+    private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
+        IProgress<MigrationProgress>? progress)
     {
-        if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home");
+        if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home") { Refused = true };
         if (process.State != ProcessState.Home)
-            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home");
+            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home") { Refused = true };
         var report = _home.Engine.AnalyzeCantMove(process.Pid);
         if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
             report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
         _home.Registry.Update(process, p => p.CantMove = report.Reasons);
-        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}");
+        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}") { Refused = true };
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
 
         NodeLink link;
@@ -162,7 +197,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         try
         {
             var talk = new Conversation(link, Side.Home);
-            var (result, restored) = await new OutgoingMove(_home, process, target, talk)
+            var (result, restored) = await new OutgoingMove(_home, process, target, talk, progress)
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, cancel).ConfigureAwait(false);
             HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn);
             keepLink = true;
@@ -180,7 +215,28 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Brings a moved process home: its node freezes it and streams its image back, and it is rebuilt into its
     /// deputy (same PID, same parent, its own descriptors). If that fails it runs on where it was.
     /// </summary>
-    public Task<MigrationResult> BringHomeAsync(ManagedProcess process) => _trip.BringHomeAsync(process);
+    public Task<MigrationResult> BringHomeAsync(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process));
+    }
+
+    /// <summary>Runs a move and tells <see cref="MoveEnded"/> how it ended; a failure still reaches the caller.</summary>
+    private async Task<MigrationResult> Reported(ManagedProcess process, ushort target, Func<Task<MigrationResult>> move)
+    {
+        var (from, command) = (process.Where, process.Command);
+        try
+        {
+            var result = await move().ConfigureAwait(false);
+            MoveEnded?.Invoke(new(DateTimeOffset.UtcNow, process.Pid, command, result.From, result.To, result, null));
+            return result;
+        }
+        catch (Exception e) when (MoveEnded is not null && e is not OutOfMemoryException)
+        {
+            MoveEnded(new(DateTimeOffset.UtcNow, process.Pid, command, from, target, null, e.Message));
+            throw;
+        }
+    }
 
     /// <summary>Why a process of <paramref name="memory"/> bytes cannot pass through here now, or null.</summary>
     private string? NoRoomFor(ulong memory) =>

@@ -14,16 +14,20 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 
     public long BytesSent { get; private set; }
 
+    /// <summary>Called with <see cref="BytesSent"/> after each frame.</summary>
+    public Action<long>? FrameSent { get; init; }
+
     /// <summary>
     /// Sends one whole image on the link on a blocking thread: <paramref name="write"/> writes it (a checkpoint, a
     /// pre-copy round), then the end marker follows. Returns the bytes sent. When <paramref name="write"/> fails the
     /// end marker still follows, so the receiver reads a truncated image (which the format refuses) and then the
-    /// next message, instead of taking that message for the middle of an image.
+    /// next message, instead of taking that message for the middle of an image. <paramref name="sent"/> hears the
+    /// bytes sent so far after each frame (a move's progress).
     /// </summary>
-    public static Task<long> SendAsync(NodeLink link, Action<Stream> write) => Blocking.Run(() =>
+    public static Task<long> SendAsync(NodeLink link, Action<Stream> write, Action<long>? sent = null) => Blocking.Run(() =>
     {
         ArgumentNullException.ThrowIfNull(write);
-        using var wire = new LinkImageWriteStream(link);
+        using var wire = new LinkImageWriteStream(link) { FrameSent = sent };
         try
         {
             write(wire);
@@ -102,6 +106,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
         ImageDeadline.Send(link, FrameType.Image, frame);
         BytesSent += frame.Length;
         _pending.SetLength(0);
+        FrameSent?.Invoke(BytesSent);
     }
 }
 

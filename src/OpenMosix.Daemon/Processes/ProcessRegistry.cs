@@ -10,8 +10,9 @@ namespace OpenMosix.Daemon.Processes;
 /// Every managed process of this node, home ones by their home PID and guests by their local PID. Each entry holds
 /// its process's start time too: a PID is handed out again once its process is reaped (pid_max may be 32768), and an
 /// entry whose PID now names another process is that of a process that ended, never the new one's (which would
-/// inherit its owner, lock and placement). A process that ended at home is forgotten the next time the registry is
-/// read. <paramref name="startTimeOf"/> reads a PID's start time (null: no such process); tests inject their own.
+/// inherit its owner, lock and placement). A process that ended at home leaves the registry's lookups the next time
+/// it is read, but its entry is kept aside until the kernel's exit event for it (which may come later) has been
+/// handled, so what that event reports about it (its program's run time) is not lost. <paramref name="startTimeOf"/> reads a PID's start time (null: no such process); tests inject their own.
 /// </summary>
 public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf = null)
 {
@@ -19,6 +20,11 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     private readonly Lock _gate = new();
     private readonly Dictionary<int, ManagedProcess> _home = [];
     private readonly Dictionary<int, ManagedProcess> _guests = [];
+    private readonly Dictionary<int, (ManagedProcess Process, long SeenAt)> _ended = [];
+
+    /// <summary>How long an ended entry waits for its exit event: the proc connector may drop events under load
+    /// (it says so, and the tracker rescans), and then nothing else would ever take it.</summary>
+    public static readonly TimeSpan EndedKept = TimeSpan.FromSeconds(30);
 
     public ushort Self { get; set; } = self;
 
@@ -118,16 +124,17 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         {
             if (_home.GetValueOrDefault(pid) is not { } process) return null;
             if (process.State is not (ProcessState.Home or ProcessState.Lost) || IsCurrent(process)) return process;
-            _home.Remove(pid);
+            SetAside(pid, process);
             return null;
         }
     }
 
     /// <summary>The entry under <paramref name="pid"/> as it is, for the kernel's news that its process exited (it may
-    /// be reaped already, its start time unreadable).</summary>
+    /// be reaped already, its start time unreadable): one a lookup already found ended comes first, since a new
+    /// process registered under the PID since then is alive.</summary>
     public ManagedProcess? FindExited(int pid)
     {
-        lock (_gate) return _home.GetValueOrDefault(pid);
+        lock (_gate) return _ended.TryGetValue(pid, out var ended) ? ended.Process : _home.GetValueOrDefault(pid);
     }
 
     /// <summary>Every home PID managed here, in any state.</summary>
@@ -141,7 +148,10 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     {
         ArgumentNullException.ThrowIfNull(process);
         lock (_gate)
-            if (process.State == ProcessState.Home && _home.GetValueOrDefault(process.Pid) == process) _home.Remove(process.Pid);
+        {
+            if (_ended.TryGetValue(process.Pid, out var ended) && ended.Process == process) _ended.Remove(process.Pid);
+            else if (process.State == ProcessState.Home && _home.GetValueOrDefault(process.Pid) == process) _home.Remove(process.Pid);
+        }
     }
 
     public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
@@ -250,10 +260,20 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     /// <summary>Ended processes are dropped: those at home (away ones have a deputy holding their PID) and guests.</summary>
     private void Prune()
     {
-        foreach (var pid in _home.Where(p => p.Value.State is ProcessState.Home or ProcessState.Lost && !IsCurrent(p.Value)).Select(p => p.Key).ToList())
-            _home.Remove(pid);
+        foreach (var (pid, process) in _home.Where(p => p.Value.State is ProcessState.Home or ProcessState.Lost && !IsCurrent(p.Value)).ToList())
+            SetAside(pid, process);
+        var oldest = Environment.TickCount64 - (long)EndedKept.TotalMilliseconds;
+        foreach (var pid in _ended.Where(e => e.Value.SeenAt < oldest).Select(e => e.Key).ToList())
+            _ended.Remove(pid);
         foreach (var pid in _guests.Where(p => !IsCurrent(p.Value)).Select(p => p.Key).ToList())
             _guests.Remove(pid);
+    }
+
+    /// <summary>Out of the lookups, kept for its exit event (under the gate).</summary>
+    private void SetAside(int pid, ManagedProcess process)
+    {
+        _home.Remove(pid);
+        _ended[pid] = (process, Environment.TickCount64);
     }
 
     /// <summary>Its PID still names it: a process runs under it, started when it did.</summary>

@@ -5,7 +5,7 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Integration;
 
-/// <summary>`--json` on mosctl's verbs and om where, against a real omd (loopback, no lab).</summary>
+/// <summary>`--json` on mosctl's verbs, om where, ps and setpe, against a real omd (loopback, no lab).</summary>
 public sealed class JsonCommandTests
 {
     [Theory]
@@ -104,6 +104,20 @@ public sealed class JsonCommandTests
         Assert.Equal(("home", "adopted"), (RowOf(sleeper.Pid).GetProperty("state").GetString(), RowOf(sleeper.Pid).GetProperty("origin").GetString()));
         Assert.Equal(0, cluster.Om(1, "release", $"{sleeper.Pid}").ExitCode);
         Assert.Equal("unmanaged", RowOf(sleeper.Pid).GetProperty("origin").GetString());
+    }
+
+    [Fact]
+    public void Setpe_prints_the_map_in_use_and_each_change_to_it_as_json()
+    {
+        using var cluster = new LoopbackCluster(1);
+        cluster.Start(1);
+
+        Assert.Equal([1], Json(cluster.Om(1, "setpe", "-r", "--json")).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetInt32()));
+        var loaded = Json(cluster.Om(1, "setpe", "-w", "-f", cluster.WriteMap([1, 2], cluster.MapPath + ".two"), "--json"));
+        Assert.Equal([2], loaded.GetProperty("added").EnumerateArray().Select(n => n.GetInt32()));
+        Assert.Equal(0, loaded.GetProperty("removed").GetArrayLength());
+        var left = Json(cluster.Om(1, "setpe", "-off", "--json"));
+        Assert.Equal([1, 2], left.GetProperty("removed").EnumerateArray().Select(n => n.GetInt32()).Order());
     }
 
     private static JsonElement Json(CommandResult run)

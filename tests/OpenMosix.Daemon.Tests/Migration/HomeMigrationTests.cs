@@ -71,6 +71,24 @@ public sealed class HomeMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_move_reports_its_steps_and_bytes_to_whoever_asked_for_them()
+    {
+        var steps = new System.Collections.Concurrent.ConcurrentQueue<MigrationProgress>();
+        var process = _registry.Register(_child.Pid, 0);
+        var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken, null, new Recorder(steps));
+        await using var target = await LinkPairs.AcceptAsync(_listener, 2).WaitAsync(Answer, TestContext.Current.CancellationToken);
+        await TakeImageAsync(target);
+        await MessageWire.SendAsync(target, new Restored(4242, [], RelaysInput: false), TestContext.Current.CancellationToken);
+        await MessageWire.ReceiveAsync<Commit>(target, Answer);
+        await MessageWire.SendAsync(target, new Running(), TestContext.Current.CancellationToken);
+        var result = await move;
+
+        Assert.Equal([MigrationProgress.Frozen, MigrationProgress.Restoring], steps.Select(s => s.Phase).Distinct());
+        Assert.Equal(result.ImageBytes, steps.Last().Bytes);
+        Assert.True(steps.Zip(steps.Skip(1)).All(p => p.Second.Bytes >= p.First.Bytes), "the bytes sent went backwards");
+    }
+
+    [Fact]
     public async Task A_moved_process_relays_its_output_and_ends_with_the_exit_status_of_its_copy()
     {
         var (process, target) = await MoveAsync(relayedOutputs: [1]);
@@ -184,6 +202,11 @@ public sealed class HomeMigrationTests : IDisposable
         Assert.Equal((ProcessState.Remote, (ushort)2), (process.State, process.Where));
         Assert.Contains($"make-deputy {_child.Pid}", _engine.Calls);
         return (process, target);
+    }
+
+    private sealed class Recorder(System.Collections.Concurrent.ConcurrentQueue<MigrationProgress> steps) : IProgress<MigrationProgress>
+    {
+        public void Report(MigrationProgress value) => steps.Enqueue(value);
     }
 
     private static async Task TakeImageAsync(NodeLink target)

@@ -106,6 +106,28 @@ public sealed class ProcessRegistryTests
     }
 
     [Fact]
+    public void An_ended_entry_a_lookup_dropped_is_still_there_for_its_exit_event_and_a_new_process_under_its_pid_is_not()
+    {
+        const int Pid = 5_000_011;
+        var started = new Dictionary<int, ulong> { [Pid] = 100 };
+        var registry = new ProcessRegistry(1, pid => started.TryGetValue(pid, out var t) ? t : null);
+        var old = registry.Register(Pid, 1000);
+        registry.Update(old, p => p.Program = "/usr/bin/make");
+
+        started.Remove(Pid);
+        Assert.Null(registry.FindHome(Pid));
+        started[Pid] = 300;
+        var fresh = registry.Register(Pid, 2000);
+
+        Assert.Same(old, registry.FindExited(Pid));
+        registry.ForgetEnded(old);
+        Assert.Same(fresh, registry.FindHome(Pid));
+        Assert.Same(fresh, registry.FindExited(Pid));
+        registry.ForgetEnded(fresh);
+        Assert.Null(registry.FindExited(Pid));
+    }
+
+    [Fact]
     public void A_guest_whose_pid_now_names_another_process_is_no_longer_a_guest()
     {
         const int Pid = 5_000_003;

@@ -25,22 +25,22 @@ internal static class CaCommand
     private static Command Init()
     {
         var dir = Directory($"Where to write ca.key (mode 0600) and ca.crt (default {TlsFiles.DefaultDirectory}).");
-        var command = new Command("init",
+        return ResultCommand.Create("init",
             "Create a new cluster CA (ECDSA P-256, valid 10 years): ca.key, readable by root only, and ca.crt, which every " +
-            "node needs. Existing files are never overwritten. Keep ca.key on the machine that issues node certificates.")
-        {
-            dir,
-        };
-        command.SetAction(parse =>
-        {
-            var directory = parse.GetValue(dir)!;
-            using var ca = CertificateAuthority.Init(directory, DateTimeOffset.UtcNow);
-            Console.WriteLine($"wrote a new CA \"{ca.Subject}\" to {Path.Combine(directory, TlsFiles.CaCertificate)} " +
-                              $"(key {Path.Combine(directory, TlsFiles.CaKey)}, valid until {ca.NotAfter.ToUniversalTime():yyyy-MM-dd})");
-            return 0;
-        });
-        return command;
+            "node needs. Existing files are never overwritten. Keep ca.key on the machine that issues node certificates.",
+            [dir], CliJsonContext.Default.CertificateJson,
+            parse =>
+            {
+                var directory = parse.GetValue(dir)!;
+                using var ca = CertificateAuthority.Init(directory, DateTimeOffset.UtcNow);
+                return CertificateJson.Of(ca, Path.Combine(directory, TlsFiles.CaCertificate), Path.Combine(directory, TlsFiles.CaKey));
+            },
+            ca => Console.WriteLine($"wrote a new CA \"{ca.Subject}\" to {ca.Certificate} (key {ca.Key}, valid until {ca.NotAfter:yyyy-MM-dd})"),
+            json: Json("CA"));
     }
+
+    private static Option<bool> Json(string what) =>
+        new("--json") { Description = $"Print the {what} written as JSON: its subject, certificate and key files, and the end of its validity." };
 
     private static Command Issue()
     {
@@ -52,28 +52,24 @@ internal static class CaCommand
         };
         var dir = Directory($"The CA's directory: ca.key and ca.crt (default {TlsFiles.DefaultDirectory}).");
         var output = new Option<string?>("--out") { Description = "Where to write node.key (0600) and node.crt (default: the CA's directory)." };
-        var command = new Command("issue",
+        return ResultCommand.Create("issue",
             "Issue a certificate for one node (ECDSA P-256, valid 2 years), signed by the CA: node.key and node.crt, plus a " +
             "copy of ca.crt when the output directory has none. Copy the directory to the node (its omd reads paths.tls_dir). " +
-            "Existing files are never overwritten.")
-        {
-            node,
-            address,
-            dir,
-            output,
-        };
-        command.SetAction(parse =>
-        {
-            var id = NodeId(parse.GetValue(node)!);
-            var ip = Address(parse.GetValue(address)!);
-            var caDirectory = parse.GetValue(dir)!;
-            var outDirectory = parse.GetValue(output) ?? caDirectory;
-            using var issued = CertificateAuthority.Issue(caDirectory, id, ip, outDirectory, DateTimeOffset.UtcNow);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {Path.Combine(outDirectory, TlsFiles.NodeCertificate)} for node {id} at {ip} (key {Path.Combine(outDirectory, TlsFiles.NodeKey)}, valid until {issued.NotAfter.ToUniversalTime():yyyy-MM-dd})"));
-            return 0;
-        });
-        return command;
+            "Existing files are never overwritten.",
+            [node, address, dir, output], CliJsonContext.Default.CertificateJson,
+            parse =>
+            {
+                var id = NodeId(parse.GetValue(node)!);
+                var ip = Address(parse.GetValue(address)!);
+                var caDirectory = parse.GetValue(dir)!;
+                var outDirectory = parse.GetValue(output) ?? caDirectory;
+                using var issued = CertificateAuthority.Issue(caDirectory, id, ip, outDirectory, DateTimeOffset.UtcNow);
+                return CertificateJson.Of(issued, Path.Combine(outDirectory, TlsFiles.NodeCertificate), Path.Combine(outDirectory, TlsFiles.NodeKey))
+                    with { Node = id, Address = ip.ToString() };
+            },
+            cert => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {cert.Certificate} for node {cert.Node} at {cert.Address} (key {cert.Key}, valid until {cert.NotAfter:yyyy-MM-dd})")),
+            json: Json("node certificate"));
     }
 
     private static ushort NodeId(string text) =>
@@ -87,4 +83,17 @@ internal static class CaCommand
             && !ip.Equals(IPAddress.Any) && !ip.Equals(IPAddress.IPv6Any)
             ? ip
             : throw new UsageException($"'{text}' is not the IP address of a node");
+}
+
+/// <summary>om ca init|issue --json: the certificate written and where; Node and Address for a node's certificate.</summary>
+internal sealed record CertificateJson(string Subject, string Certificate, string Key, DateTimeOffset NotAfter)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Node { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Address { get; init; }
+
+    public static CertificateJson Of(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string path, string key) =>
+        new(certificate.Subject, path, key, new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero));
 }

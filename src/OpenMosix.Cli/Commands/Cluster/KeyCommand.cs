@@ -33,25 +33,26 @@ internal static class KeyCommand
             DefaultValueFactory = _ => "2m",
         };
         var retire = new Option<string?>("--retire-older-than") { Description = "Also drop keys created longer ago than this, e.g. 30d." };
-        var command = new Command("rotate",
+        return ResultCommand.Create("rotate",
             "Add a fresh key to the keyring (written to a new 0600 file renamed over the old). Copy the file to every node; " +
-            "running omds pick it up by themselves (or on SIGHUP), accept it at once and send under it once it is active.")
-        {
-            path, activate, retire,
-        };
-        command.SetAction(parse =>
-        {
-            var target = parse.GetValue(path)!;
-            var now = DateTimeOffset.UtcNow;
-            var delay = Duration(parse.GetValue(activate)!, "--activate-after");
-            var age = parse.GetValue(retire) is { } text ? Duration(text, "--retire-older-than") : (TimeSpan?)null;
-            var ring = KeyringFile.Rotate(target, now, delay, age);
-            var added = ring.Secrets[^1];
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"added key {added.Id} to {target}, sent under from {added.Active:yyyy-MM-ddTHH:mm:ssZ}; keys now {Ids(ring)}; copy the file to every node"));
-            return 0;
-        });
-        return command;
+            "running omds pick it up by themselves (or on SIGHUP), accept it at once and send under it once it is active.",
+            [path, activate, retire], CliJsonContext.Default.KeyringJson,
+            parse =>
+            {
+                var target = parse.GetValue(path)!;
+                var now = DateTimeOffset.UtcNow;
+                var delay = Duration(parse.GetValue(activate)!, "--activate-after");
+                var age = parse.GetValue(retire) is { } text ? Duration(text, "--retire-older-than") : (TimeSpan?)null;
+                var ring = KeyringFile.Rotate(target, now, delay, age);
+                return KeyringJson.Of(target, ring, now) with { Added = ring.Secrets[^1].Id };
+            },
+            ring =>
+            {
+                var added = ring.Keys.Single(k => k.Id == ring.Added);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"added key {added.Id} to {ring.Path}, sent under from {added.Active:yyyy-MM-ddTHH:mm:ssZ}; keys now {Ids(ring)}; copy the file to every node"));
+            },
+            json: Json("the keyring after the change, with the id of the key added"));
     }
 
     private static Command Retire()
@@ -62,39 +63,42 @@ internal static class KeyCommand
             Description = "Drop keys created longer ago than this (e.g. 7d); the key in use for sending always stays.",
             Required = true,
         };
-        var command = new Command("retire", "Drop old keys from the keyring, once every node sends under a newer one.")
-        {
-            path, olderThan,
-        };
-        command.SetAction(parse =>
-        {
-            var target = parse.GetValue(path)!;
-            var ring = KeyringFile.Retire(target, DateTimeOffset.UtcNow, Duration(parse.GetValue(olderThan)!, "--older-than"));
-            Console.WriteLine($"{target} now holds keys {Ids(ring)}; copy the file to every node");
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create("retire", "Drop old keys from the keyring, once every node sends under a newer one.",
+            [path, olderThan], CliJsonContext.Default.KeyringJson,
+            parse =>
+            {
+                var target = parse.GetValue(path)!;
+                var now = DateTimeOffset.UtcNow;
+                return KeyringJson.Of(target, KeyringFile.Retire(target, now, Duration(parse.GetValue(olderThan)!, "--older-than")), now);
+            },
+            ring => Console.WriteLine($"{ring.Path} now holds keys {Ids(ring)}; copy the file to every node"),
+            json: Json("the keyring after the change"));
     }
 
     private static Command List()
     {
         var path = PathArgument();
-        var command = new Command("list", "List the keyring's keys (ids and times, never the secrets).") { path };
-        command.SetAction(parse =>
-        {
-            var ring = KeyringFile.Read(parse.GetValue(path)!);
-            var now = DateTimeOffset.UtcNow;
-            var sending = ring.SendingAt(now).Id;
-            Console.WriteLine("ID     CREATED               ACTIVE");
-            foreach (var secret in ring.Secrets)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{secret.Id,-6} {secret.Created:yyyy-MM-ddTHH:mm:ssZ}  {secret.Active:yyyy-MM-ddTHH:mm:ssZ}{(secret.Id == sending ? "  (sending)" : "")}"));
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create("list", "List the keyring's keys (ids and times, never the secrets).",
+            [path], CliJsonContext.Default.KeyringJson,
+            parse =>
+            {
+                var target = parse.GetValue(path)!;
+                return KeyringJson.Of(target, KeyringFile.Read(target), DateTimeOffset.UtcNow);
+            },
+            ring =>
+            {
+                Console.WriteLine("ID     CREATED               ACTIVE");
+                foreach (var key in ring.Keys)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{key.Id,-6} {key.Created:yyyy-MM-ddTHH:mm:ssZ}  {key.Active:yyyy-MM-ddTHH:mm:ssZ}{(key.Id == ring.Sending ? "  (sending)" : "")}"));
+            },
+            json: Json("the keyring"));
     }
 
-    private static string Ids(Keyring ring) => string.Join(',', ring.Secrets.Select(s => s.Id));
+    private static Option<bool> Json(string what) =>
+        new("--json") { Description = $"Print {what} as JSON: its path, the key sent under now, and every key's id and times (never the secrets)." };
+
+    private static string Ids(KeyringJson ring) => string.Join(',', ring.Keys.Select(k => k.Id));
 
     /// <summary>A duration like 0, 45s, 10m, 2h or 30d.</summary>
     internal static TimeSpan Duration(string text, string option)
@@ -114,3 +118,15 @@ internal static class KeyCommand
         };
     }
 }
+
+/// <summary>om key list|rotate|retire --json: the keyring by its ids and times, never its secrets; Added after rotate.</summary>
+internal sealed record KeyringJson(string Path, int Sending, IReadOnlyList<KeyJson> Keys)
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Added { get; init; }
+
+    public static KeyringJson Of(string path, Keyring ring, DateTimeOffset now) =>
+        new(path, ring.SendingAt(now).Id, [.. ring.Secrets.Select(s => new KeyJson(s.Id, s.Created, s.Active))]);
+}
+
+internal sealed record KeyJson(int Id, DateTimeOffset Created, DateTimeOffset Active);

@@ -21,7 +21,8 @@ internal static class LabFaultCommands
                 DaemonStop.Killed => $"omd {report.OldPid} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed",
                 _ => $"omd {report.OldPid} stopped",
             };
-            Console.WriteLine($"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
+            return (new LabFaultJson(node, "restart") { OldDaemonPid = report.OldPid, Stop = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(report.Stop.ToString()), DaemonPid = report.StartedPid },
+                $"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
         });
 
     public static Command Kill() => Simple("kill",
@@ -29,7 +30,8 @@ internal static class LabFaultCommands
         (layout, node) =>
         {
             var report = NodeFaults.Kill(layout, node);
-            Console.WriteLine($"node {node} killed: {report.Processes} processes, network cut; `om lab revive {node}` brings it back");
+            return (new LabFaultJson(node, "kill") { Processes = report.Processes },
+                $"node {node} killed: {report.Processes} processes, network cut; `om lab revive {node}` brings it back");
         });
 
     public static Command Revive() => WithTimeout("revive",
@@ -37,7 +39,8 @@ internal static class LabFaultCommands
         (layout, node, timeout) =>
         {
             var daemon = NodeFaults.Revive(layout, node, LabOptions.OmPath(), timeout);
-            Console.WriteLine($"node {node} revived: network up, " +
+            return (new LabFaultJson(node, "revive") { DaemonPid = daemon },
+                $"node {node} revived: network up, " +
                 (daemon is { } pid ? $"omd {pid} accepting connections" : "no omd (the lab was made with --no-daemon)"));
         });
 
@@ -46,47 +49,50 @@ internal static class LabFaultCommands
         (layout, node) =>
         {
             NodeFaults.Cut(layout, node);
-            Console.WriteLine($"node {node} cut off; `om lab heal {node}` reconnects it");
+            return (new LabFaultJson(node, "cut"), $"node {node} cut off; `om lab heal {node}` reconnects it");
         });
 
     public static Command Heal() => Simple("heal", "End a partition made with `om lab cut`: the node's network reconnected.",
         (layout, node) =>
         {
             NodeFaults.Heal(layout, node);
-            Console.WriteLine($"node {node} reconnected");
+            return (new LabFaultJson(node, "heal"), $"node {node} reconnected");
         });
 
     /// <summary>NODE must at least be a node number; whether the lab has it is the lab's to say.</summary>
     public static int ValidNode(int node) =>
         node > 0 ? node : throw new UsageException($"NODE must be a node number (1 or more), not {node}");
 
-    private static Command Simple(string verb, string description, Action<LabLayout, int> act)
+    private static Command Simple(string verb, string description, Func<LabLayout, int, (LabFaultJson, string)> act)
     {
         var node = LabOptions.Node("The node (1..N).");
         var name = LabOptions.Name();
-        var command = new Command(verb, description) { node, name };
-        command.SetAction(parse =>
-        {
-            var valid = ValidNode(parse.GetValue(node));
-            act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid);
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create(verb, description, [node, name], CliJsonContext.Default.LabFaultJson,
+            parse =>
+            {
+                var valid = ValidNode(parse.GetValue(node));
+                return Done(act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid));
+            },
+            PrintDone);
     }
 
-    private static Command WithTimeout(string verb, string description, Action<LabLayout, int, TimeSpan> act)
+    private static Command WithTimeout(string verb, string description, Func<LabLayout, int, TimeSpan, (LabFaultJson, string)> act)
     {
         var node = LabOptions.Node("The node (1..N).");
         var name = LabOptions.Name();
         var timeout = LabOptions.Timeout(TimeoutDescription);
-        var command = new Command(verb, description) { node, name, timeout };
-        command.SetAction(parse =>
-        {
-            var valid = ValidNode(parse.GetValue(node));
-            var wait = LabOptions.ValidTimeout(parse.GetValue(timeout));
-            act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, wait);
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create(verb, description, [node, name, timeout], CliJsonContext.Default.LabFaultJson,
+            parse =>
+            {
+                var valid = ValidNode(parse.GetValue(node));
+                var wait = LabOptions.ValidTimeout(parse.GetValue(timeout));
+                return Done(act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, wait));
+            },
+            PrintDone);
     }
+
+    /// <summary>The fault's JSON, carrying the line its text form prints.</summary>
+    internal static LabFaultJson Done((LabFaultJson Json, string Text) done) => done.Json with { Text = done.Text };
+
+    internal static void PrintDone(LabFaultJson done) => Console.WriteLine(done.Text);
 }

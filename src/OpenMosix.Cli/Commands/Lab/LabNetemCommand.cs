@@ -13,19 +13,17 @@ internal static class LabNetemCommand
         var delay = new Option<double?>("--delay") { Description = "Milliseconds added to every packet in each direction (a round trip gets twice that)." };
         var clear = new Option<bool>("--clear") { Description = "Remove the delay and loss: the node's link back to normal." };
         var name = LabOptions.Name();
-        var command = new Command("netem", "Make a node's link slow and lossy with tc netem, in both directions, or (--clear) normal again.")
-        {
-            node, loss, delay, clear, name,
-        };
-        command.SetAction(parse =>
-        {
-            var valid = LabFaultCommands.ValidNode(parse.GetValue(node));
-            var settings = Settings(parse.GetValue(loss), parse.GetValue(delay), parse.GetValue(clear));
-            NodeFaults.Netem(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, settings);
-            Console.WriteLine(settings is null ? $"node {valid}: netem cleared" : $"node {valid}: netem {settings} each way");
-            return 0;
-        });
-        return command;
+        return ResultCommand.Create("netem", "Make a node's link slow and lossy with tc netem, in both directions, or (--clear) normal again.",
+            [node, loss, delay, clear, name], CliJsonContext.Default.LabFaultJson,
+            parse =>
+            {
+                var valid = LabFaultCommands.ValidNode(parse.GetValue(node));
+                var settings = Settings(parse.GetValue(loss), parse.GetValue(delay), parse.GetValue(clear));
+                NodeFaults.Netem(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, settings);
+                return LabFaultCommands.Done((new LabFaultJson(valid, "netem") { Netem = settings },
+                    settings is null ? $"node {valid}: netem cleared" : $"node {valid}: netem {settings} each way"));
+            },
+            LabFaultCommands.PrintDone);
     }
 
     /// <summary>The settings asked for, null for --clear; a contradiction or a value out of range is a usage error.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using OpenMosix.Lab;
+using OpenMosix.Lab.State;
 
 namespace OpenMosix.Cli.Commands.Lab;
 
@@ -17,21 +19,29 @@ internal static class LabUpCommand
         var noDaemon = new Option<bool>("--no-daemon") { Description = "Build the nodes but start no daemon in them." };
         var noBalance = new Option<bool>("--no-balance") { Description = "The nodes' omd do not balance load on their own: processes move only when told (om migrate)." };
         var timeout = LabOptions.Timeout("Seconds to wait for every node's daemon to accept connections.");
+        var json = new Option<bool>("--json") { Description = "Print the new lab as JSON, as `om lab status --json` does." };
         var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
         {
-            nodes, cpus, memory, name, discovery, noDaemon, noBalance, timeout,
+            nodes, cpus, memory, name, discovery, noDaemon, noBalance, timeout, json,
         };
         command.SetAction(parse => Run(parse, parse.GetValue(nodes), parse.GetValue(cpus), parse.GetValue(memory),
-            parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout), parse.GetValue(noBalance)));
+            parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout), parse.GetValue(noBalance),
+            parse.GetValue(json)));
         return command;
     }
 
-    private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout, bool noBalance)
+    private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout,
+        bool noBalance, bool json)
     {
         var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance };
         var omPath = LabOptions.OmPath();
         using var loggers = CommandLine.Loggers(parse);
         var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(LabInspector.Inspect(new LabLayout(spec.Name)), LabJsonContext.Default.LabStatus));
+            return 0;
+        }
         Console.WriteLine($"lab {state.Name} up: {state.Nodes.Count} nodes, 10.77.{state.Subnet}.1-{state.Nodes.Count} on bridge {spec.Name.Bridge}" +
             (noDaemon ? ", no daemons" : discovery ? ", omd and discovery running" : ", omd running"));
         Console.WriteLine($"enter a node with `om lab exec{(name == LabName.Default ? "" : $" --name {name}")} 1 -- CMD`");

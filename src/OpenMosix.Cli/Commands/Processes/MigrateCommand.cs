@@ -19,12 +19,31 @@ internal static class MigrateCommand
             [pid, target, noPrecopy], AdminJsonContext.Default.MigrationResult,
             parse =>
             {
+                var process = Pids.Check(parse.GetValue(pid));
+                var precopy = parse.GetValue(noPrecopy) ? false : (bool?)null;
+                // Without progress, the timeout bounds the whole move; with it, each wait for the next step.
                 using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
-                return omd.MigrateAsync(Pids.Check(parse.GetValue(pid)), parse.GetValue(target)!, parse.GetValue(noPrecopy) ? false : null)
-                    .GetAwaiter().GetResult();
+                using var line = TerminalProgress.OnTerminal($"migration of PID {process}");
+                var move = line is null
+                    ? omd.MigrateAsync(process, parse.GetValue(target)!, precopy)
+                    : omd.MigrateAsync(process, parse.GetValue(target)!, precopy, new MigrationLine(line));
+                return move.GetAwaiter().GetResult();
             },
             Print,
             json: new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." });
+    }
+
+    /// <summary>omd's reports of the move, on the terminal's progress line.</summary>
+    private sealed class MigrationLine(TerminalProgress line) : IProgress<MigrationProgress>
+    {
+        public void Report(MigrationProgress value) => line.Report((ulong)Math.Max(0, value.Bytes), value.Phase switch
+        {
+            MigrationProgress.Precopy => $"pre-copy round {value.Round}",
+            MigrationProgress.Frozen => "frozen",
+            MigrationProgress.Restoring => "restoring",
+            MigrationProgress.Home => "coming home first",
+            _ => value.Phase,
+        });
     }
 
     private static void Print(MigrationResult result)

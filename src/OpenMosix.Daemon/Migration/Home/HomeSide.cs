@@ -15,4 +15,6 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public ILogger Logger { get; } = logger;
     public RelayTable Relays { get; } = new();
     public ushort Self => selfNode();
+    /// <summary>Where moves are counted as they end (/metrics).</summary>
+    public Web.Metrics.MigrationCounters Counters { get; set; } = new();
 }

@@ -11,8 +11,11 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// rounds, the final image (frozen), commit. Until the target reports the copy running, the original is only
 /// frozen, and any failure lets it run on where it was. Then the original becomes the deputy.
 /// </summary>
-internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort target, Conversation talk)
+internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort target, Conversation talk,
+    IProgress<MigrationProgress>? progress = null)
 {
+    private readonly MoveProgress _progress = new(progress);
+
     private int Pid => process.Pid;
 
     /// <summary>The result for the caller, and what the target relays (for the relay to open at home).</summary>
@@ -21,11 +24,12 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
         await talk.SendAsync(OfferBuilder.For(process, home.Self), cancel).ConfigureAwait(false);
         if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
-            throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}");
+            throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
         var (session, rounds, precopied, bytes, frozenAt) = await SendImageAsync(precopy, precopyRounds, cancel).ConfigureAwait(false);
+        _progress.Enter(MigrationProgress.Restoring);
         var restored = await CommitAsync(cancel).ConfigureAwait(false);
         var frozen = frozenAt.Elapsed;
         BecomeDeputy();
@@ -45,10 +49,12 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         {
             var (rounds, precopied) = (0, 0L);
             if (precopy)
-                (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, target, talk, precopyRounds, cancel).ConfigureAwait(false);
+                (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, target, talk, precopyRounds, cancel, _progress).ConfigureAwait(false);
             await talk.SendAsync(new Final(), cancel).ConfigureAwait(false);
             var frozenAt = Stopwatch.StartNew();
-            var bytes = await LinkImageWriteStream.SendAsync(talk.Link, image => home.Engine.CheckpointFrozen(Pid, image, session)).ConfigureAwait(false);
+            _progress.Enter(MigrationProgress.Frozen);
+            var bytes = await LinkImageWriteStream.SendAsync(talk.Link, image => home.Engine.CheckpointFrozen(Pid, image, session), _progress.PerFrame).ConfigureAwait(false);
+            _progress.Done(bytes);
             return (session, rounds, precopied, bytes, frozenAt);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -15,7 +15,7 @@ internal static class PrecopyDriver
     public const long SmallEnough = 4 << 20;
 
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes)> RunAsync(
-        IMigrationEngine engine, int pid, ushort target, Conversation talk, int maxRounds, CancellationToken cancel)
+        IMigrationEngine engine, int pid, ushort target, Conversation talk, int maxRounds, CancellationToken cancel, MoveProgress? progress = null)
     {
         var session = await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
         if (session is null) return (null, 0, 0);
@@ -26,7 +26,9 @@ internal static class PrecopyDriver
             for (var round = 1; round <= maxRounds; round++)
             {
                 await talk.SendAsync(new PrecopyRound(round), cancel).ConfigureAwait(false);
-                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound).ConfigureAwait(false);
+                progress?.Enter(OpenMosix.Admin.MigrationProgress.Precopy, round);
+                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame).ConfigureAwait(false);
+                progress?.Done(sent);
                 if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed)
                     throw new MigrationException($"node {target} could not take the pre-copy of process {pid}: {failed.Reason}");
                 total += sent;

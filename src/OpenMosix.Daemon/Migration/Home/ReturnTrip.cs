@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OpenMosix.Admin;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Daemon.Processes;
+using OpenMosix.Daemon.Web.Metrics;
 
 namespace OpenMosix.Daemon.Migration.Home;
 
@@ -27,6 +28,7 @@ internal sealed class ReturnTrip(HomeSide home)
         }
         catch (LinkException e)
         {
+            home.Counters.Count(MigrationDirection.Home, MigrationOutcome.Failed);
             throw new MigrationException($"node {process.Where}: {e.Message}", e);
         }
         return await homecoming.Task.WaitAsync(Limit).ConfigureAwait(false);
@@ -82,6 +84,7 @@ internal sealed class ReturnTrip(HomeSide home)
                 p.RemotePid = 0;
             });
             HomeLog.CameHome(home.Logger, pid, from, bytes >> 20, clock.Elapsed.TotalMilliseconds);
+            home.Counters.Moved(MigrationDirection.Home, clock.Elapsed);
             relay?.Homecoming?.TrySetResult(new MigrationResult(pid, from, home.Self, bytes, (long)clock.Elapsed.TotalMilliseconds, pid));
             relay?.ReleaseHeld(cameHome: true);
             return true;
@@ -89,6 +92,7 @@ internal sealed class ReturnTrip(HomeSide home)
         catch (Exception e) when (e is not OutOfMemoryException and not LinkException)
         {
             HomeLog.NotHome(home.Logger, pid, e.Message);
+            home.Counters.Count(MigrationDirection.Home, MigrationOutcome.Failed);
             await talk.SendAsync(new Stay(e.Message)).ConfigureAwait(false);
             home.Registry.Update(process, p => p.State = ProcessState.Remote);
             if (relay is not null)

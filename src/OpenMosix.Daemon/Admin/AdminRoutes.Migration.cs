@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text.Json;
+using OpenMosix.Admin;
+using OpenMosix.Daemon.Migration;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+
+namespace OpenMosix.Daemon.Admin;
+
+/// <summary>
+/// om migrate: a process of this node moved now. A client that asks for progress gets the move's steps as they
+/// happen, one JSON line each, then its outcome (<see cref="MigrationEvents"/>); others get the outcome alone.
+/// </summary>
+public sealed partial class AdminRoutes
+{
+    private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
+        if (request is null) return HttpResponse.Error(400, "empty migration request");
+        var adoptedNow = false;
+        var process = processes.Find(pid);
+        if (process is { State: ProcessState.Guest })
+            return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
+        if (process is null)
+        {
+            // Any process may move, as in openMosix: one not managed yet is adopted on the spot.
+            if (AdoptionCheck.Refusal(pid, caller.Uid) is { } refusal) return HttpResponse.Error(RefusalStatus(refusal), refusal);
+            try
+            {
+                process = processes.Adopt(pid);
+            }
+            catch (InvalidOperationException e)
+            {
+                return HttpResponse.Error(409, e.Message);
+            }
+            adoptedNow = true;
+        }
+        if (!caller.IsRoot && caller.Uid != process.Uid)
+            return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
+        if (!request.Progress) return Answer(Move(process, request, adoptedNow, null));
+        return HttpResponse.Stream(MigrationEvents.MediaType,
+            send => MigrationEvents.Line(Move(process, request, adoptedNow, new ProgressLines(send))),
+            bug => MigrationEvents.Line(new MigrationEvent(Error: bug, Status: 500)));
+    }
+
+    /// <summary>The move's outcome: its result, or its error with the status a single answer gives it.</summary>
+    private MigrationEvent Move(ManagedProcess process, MigrateRequest request, bool adoptedNow, IProgress<MigrationProgress>? progress)
+    {
+        try
+        {
+            return new MigrationEvent(Result: migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy, progress)
+                .GetAwaiter().GetResult());
+        }
+        catch (Exception e) when (e is ArgumentException or MigrationException)
+        {
+            // A process adopted only to be moved is given back as it was when the move does not happen.
+            if (adoptedNow) processes.ForgetEnded(process);
+            return new MigrationEvent(Error: e.Message, Status: e is ArgumentException ? 400 : 409);
+        }
+    }
+
+    private static HttpResponse Answer(MigrationEvent outcome) => outcome.Result is { } result
+        ? HttpResponse.Json(result, AdminJsonContext.Default.MigrationResult)
+        : HttpResponse.Error(outcome.Status, outcome.Error ?? "the move failed");
+
+    /// <summary>Each step of a move as a line of the answer (the server keeps only the newest for a slow client).</summary>
+    private sealed class ProgressLines(Action<byte[]> send) : IProgress<MigrationProgress>
+    {
+        public void Report(MigrationProgress value) => send(MigrationEvents.Line(new MigrationEvent(Progress: value)));
+    }
+}
