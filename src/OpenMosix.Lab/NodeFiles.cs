@@ -61,7 +61,14 @@ public static class NodeFiles
         text.Append("[gossip]\n");
         text.Append("interval_ms = 1000\n");
         text.Append("suspect_after_ms = 3000\n");
-        text.Append("dead_after_ms = 6000\n");
+        // Dead after 9 s: a 5 s partition (om lab cut, then heal) must end before gossip gives up on the node, counting
+        // the round it may have missed before the cut and the one that brings it back (docs/reliability.md).
+        text.Append("dead_after_ms = 9000\n");
+        // Links hear each other twice a second and give up after 10 s: a 5 s partition is over, TCP's retransmission
+        // backing off included, before either end does.
+        text.Append("[liveness]\n");
+        text.Append("heartbeat_interval_ms = 500\n");
+        text.Append("link_timeout_ms = 10000\n");
         // A lab is for watching nodes come and go: announce twice a second, forget a node silent for 4 s.
         text.Append("[discovery]\n");
         text.Append("interval_ms = 500\n");

@@ -9,11 +9,11 @@ namespace OpenMosix.Lab.Tests;
 
 /// <summary>
 /// Labs with real omd (and omdiscd) in every node: the cluster layer of issue #4 end to end. The lab's omd.toml sets
-/// suspect after 3 s, dead after 6 s, one gossip round a second; omdiscd forgets a node silent for 4 s.
+/// suspect after 3 s, dead after 9 s, one gossip round a second; omdiscd forgets a node silent for 4 s.
 /// </summary>
 public sealed class ClusterLabTests
 {
-    private static readonly TimeSpan DeadAfter = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan DeadAfter = TimeSpan.FromSeconds(9);
     private static readonly TimeSpan Round = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
 

@@ -108,6 +108,6 @@ public sealed class FourNodeLabTests(FourNodeLab fixture) : IClassFixture<FourNo
         Assert.Contains($"map = \"{root}/cluster.map\"\n", config);
         Assert.Contains($"key = \"{root}/cluster.key\"\n", config);
         Assert.Contains("socket = \"/run/openmosix/omd.sock\"\n", config);
-        Assert.Contains("dead_after_ms = 6000\n", config);
+        Assert.Contains("dead_after_ms = 9000\n", config);
     }
 }

@@ -7,11 +7,11 @@ namespace OpenMosix.Lab.Tests;
 
 /// <summary>
 /// `om lab restart | kill | revive | cut | heal | netem`: the faults of issue #17 injected into node 2 of a 2-node lab
-/// of its own per test (each leaves its lab changed). The lab's omd.toml: one gossip round a second, dead after 6 s.
+/// of its own per test (each leaves its lab changed). The lab's omd.toml: one gossip round a second, dead after 9 s.
 /// </summary>
 public sealed class LabFaultTests
 {
-    private static readonly TimeSpan DeadBound = TimeSpan.FromSeconds(6 + 2 + 1);
+    private static readonly TimeSpan DeadBound = TimeSpan.FromSeconds(9 + 2 + 1);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class NodeFailureLabTests
             if (int.TryParse(line, out var pid)) Signals.Kill(pid, Signals.SIGKILL);
     }
 
-    private static IEnumerable<int> ChildrenOf(int parent)
+    internal static IEnumerable<int> ChildrenOf(int parent)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {

@@ -13,6 +13,9 @@ public enum FrameType : byte
     Stdio = 4,
     /// <summary>A descriptor reached end of file (payload = fd u8).</summary>
     StdioEnd = 5,
+    /// <summary>Nothing but a sign of life, sent when a link has had nothing else to send for a while (no payload);
+    /// the receiving link drops it (<see cref="LinkLiveness"/>).</summary>
+    Heartbeat = 6,
 }
 
 public readonly record struct Frame(FrameType Type, byte[] Payload);

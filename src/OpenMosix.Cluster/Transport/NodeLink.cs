@@ -13,12 +13,15 @@ namespace OpenMosix.Cluster.Transport;
 /// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends "OMNL", the protocol version and its
 /// node id, and the server answers the same; each side refuses a peer whose claimed id is not the one its
 /// certificate names. Everything after the TCP handshake is encrypted and authenticated by TLS, so nobody on the path
-/// reads a process's memory or slips a frame in. Writes are serialised; one reader at a time.
+/// reads a process's memory or slips a frame in. Writes are serialised; frames are read all the time
+/// (<see cref="FrameReader"/>) and taken by one consumer at a time. With <see cref="LinkLiveness"/> both ends send
+/// heartbeats and a silent link is declared dead and closed (<see cref="LinkWatchdog"/>).
 /// </summary>
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    public const byte ProtocolVersion = 2;
+    /// <summary>3: heartbeat frames (an end of version 2 would take one for a protocol error).</summary>
+    public const byte ProtocolVersion = 3;
     private const int HelloSize = 4 + 1 + 2, HeaderSize = 5;
     /// <summary>Smaller frames go out as one TLS record with their header; larger ones are not copied for it.</summary>
     private const int CoalesceBelow = 16 * 1024;
@@ -28,24 +31,44 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Stream _stream;
+    private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly byte[] _header = new byte[HeaderSize];
     private readonly byte[] _sendHeader = new byte[HeaderSize];
+    private readonly FrameReader _reader;
+    private readonly CancellationTokenSource _closing = new();
+    private long _lastSent = Environment.TickCount64;
+    private long _heartbeatsSent;
+    private int _disposed;
+    private string? _deadReason;
 
-    private NodeLink(Stream stream, ushort peer, IPAddress remote)
+    private NodeLink(Stream stream, Socket socket, ushort peer, IPAddress remote, LinkLiveness? liveness)
     {
         _stream = stream;
+        _socket = socket;
         PeerNode = peer;
         RemoteAddress = remote;
+        Liveness = liveness;
+        _reader = new FrameReader(stream, peer, () => Volatile.Read(ref _deadReason));
+        if (liveness is not null)
+            _ = Task.Run(() => LinkWatchdog.RunAsync(this, _reader, liveness, _closing.Token), CancellationToken.None);
     }
 
     /// <summary>The other node's id: named by its certificate, claimed in its hello, and at its address in the map.</summary>
     public ushort PeerNode { get; }
     public IPAddress RemoteAddress { get; }
 
+    /// <summary>The heartbeats and timeout this link keeps, or null for none.</summary>
+    public LinkLiveness? Liveness { get; }
+
+    /// <summary>Heartbeats this end has sent so far.</summary>
+    public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
+
+    /// <summary>When this end last began to send a frame (<see cref="Environment.TickCount64"/>).</summary>
+    internal long LastSent => Volatile.Read(ref _lastSent);
+
     /// <summary>Connects to node <paramref name="peerNode"/> at <paramref name="endpoint"/>; refused unless it proves to be that node.</summary>
     public static async Task<NodeLink> ConnectAsync(IPEndPoint endpoint, ushort selfNode, ushort peerNode, LinkSecurity security,
-        CancellationToken cancel)
+        CancellationToken cancel, LinkLiveness? liveness = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(security);
@@ -81,7 +104,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             // shows here, as an alert or a hang-up instead of its hello.
             var claimed = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
-            return new NodeLink(tls, peerNode, endpoint.Address);
+            return new NodeLink(tls, socket, peerNode, endpoint.Address, liveness);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
@@ -96,7 +119,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Runs the server side of the handshake on an accepted socket (which the link then owns, or which is closed).</summary>
-    public static async Task<NodeLink> AcceptAsync(Socket socket, ushort selfNode, LinkSecurity security, CancellationToken cancel)
+    public static async Task<NodeLink> AcceptAsync(Socket socket, ushort selfNode, LinkSecurity security, CancellationToken cancel,
+        LinkLiveness? liveness = null)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(security);
@@ -122,7 +146,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
             await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
-            return new NodeLink(tls, check.Node, remote.Address);
+            return new NodeLink(tls, socket, check.Node, remote.Address, liveness);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
@@ -139,7 +163,90 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     public async Task SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel = default)
     {
         if (payload.Length > MaxPayload) throw new ArgumentException($"a frame carries at most {MaxPayload} bytes");
+        if (Volatile.Read(ref _deadReason) is { } dead) throw new LinkException(dead);
         await _writeLock.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            await WriteFrameAsync(type, payload, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
+    public Task<Frame?> ReceiveAsync(CancellationToken cancel = default) => _reader.ReceiveAsync(cancel);
+
+    /// <summary>
+    /// Declares the link dead (its peer silent, its node dead, an image stalled) and closes it: every send and receive
+    /// in progress or to come fails with <paramref name="reason"/>. The first reason stays; later calls do nothing.
+    /// </summary>
+    public void Abandon(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _deadReason, reason, null) is not null) return;
+        Liveness?.Died?.Invoke(PeerNode, reason);
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: nothing is watching.
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Closed already.
+        }
+        _socket.Dispose();
+    }
+
+    /// <summary>A heartbeat, unless a frame is being sent (which says as much) or the link is dead.</summary>
+    internal void TrySendHeartbeat()
+    {
+        try
+        {
+            if (Volatile.Read(ref _deadReason) is not null || !_writeLock.Wait(0)) return;
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        _ = HeartbeatAsync();
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        try
+        {
+            await WriteFrameAsync(FrameType.Heartbeat, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref _heartbeatsSent);
+        }
+        catch (LinkException)
+        {
+            // The reader and the watchdog find out what became of the link.
+        }
+        finally
+        {
+            try
+            {
+                _writeLock.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed meanwhile.
+            }
+        }
+    }
+
+    /// <summary>One frame, under the write lock.</summary>
+    private async Task WriteFrameAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
+    {
+        Volatile.Write(ref _lastSent, Environment.TickCount64);
         byte[]? joined = null;
         try
         {
@@ -158,40 +265,13 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             }
             await _stream.FlushAsync(cancel).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
         {
-            throw new LinkException($"link to node {PeerNode} broke: {e.Message}", e);
+            throw new LinkException(Volatile.Read(ref _deadReason) ?? $"link to node {PeerNode} broke: {e.Message}", e);
         }
         finally
         {
-            _writeLock.Release();
             if (joined is not null) ArrayPool<byte>.Shared.Return(joined);
-        }
-    }
-
-    /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
-    public async Task<Frame?> ReceiveAsync(CancellationToken cancel = default)
-    {
-        try
-        {
-            var first = await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false);
-            if (first == 0) return null;
-            await _stream.ReadExactlyAsync(_header.AsMemory(1, 4), cancel).ConfigureAwait(false);
-            var type = (FrameType)_header[0];
-            if (!Enum.IsDefined(type)) throw new LinkException($"node {PeerNode} sent a frame of unknown type {_header[0]}");
-            var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
-            if (length > MaxPayload) throw new LinkException($"node {PeerNode} sent a frame of {length} bytes (at most {MaxPayload})");
-            var payload = new byte[length];
-            await _stream.ReadExactlyAsync(payload, cancel).ConfigureAwait(false);
-            return new Frame(type, payload);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new LinkException($"link to node {PeerNode} closed in the middle of a frame", e);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            throw new LinkException($"link to node {PeerNode} broke: {e.Message}", e);
         }
     }
 
@@ -203,7 +283,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(socket);
         socket.NoDelay = true;
-        return new NodeLink(new NetworkStream(socket, ownsSocket: true), peer, ((IPEndPoint)socket.RemoteEndPoint!).Address);
+        return new NodeLink(new NetworkStream(socket, ownsSocket: true), socket, peer, ((IPEndPoint)socket.RemoteEndPoint!).Address, liveness: null);
     }
 
     /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
@@ -215,8 +295,13 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        // Closed by its owner: nothing to declare dead any more, and a send from now on says so.
+        Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
+        _closing.Cancel();
         _stream.Dispose();
         _writeLock.Dispose();
+        _closing.Dispose();
     }
 
     public ValueTask DisposeAsync()

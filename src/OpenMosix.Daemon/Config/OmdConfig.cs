@@ -63,6 +63,11 @@ public sealed record OmdConfig
     /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
+    /// <summary>liveness.heartbeat_interval_ms: a node link with nothing to send for this long sends a heartbeat.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;
+    /// <summary>liveness.link_timeout_ms: a node link silent this long is dead (at least 3 heartbeat intervals; docs/reliability.md).</summary>
+    public TimeSpan LinkTimeout { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultTimeout;
+
     /// <summary>migration.guest_uids (default "1000-60000"), migration.guest_uids_from.N (node N's own list) and
     /// migration.allow_root_guests (default false): whose processes other nodes may send here, and whether root's move
     /// at all, here or from here (<see cref="GuestPolicy"/>).</summary>

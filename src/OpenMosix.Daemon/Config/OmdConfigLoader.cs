@@ -57,6 +57,8 @@ public static class OmdConfigLoader
             MigrationPort = (int)reader.Integer("migration.port", defaults.MigrationPort, 1, 65535),
             Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
+            HeartbeatInterval = reader.Milliseconds("liveness.heartbeat_interval_ms", defaults.HeartbeatInterval, 10, 60_000),
+            LinkTimeout = reader.Milliseconds("liveness.link_timeout_ms", defaults.LinkTimeout, 50, 3_600_000),
             Guests = Guests(reader, defaults.Guests),
             Balance = reader.Boolean("balance.enabled", defaults.Balance),
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),
@@ -69,6 +71,8 @@ public static class OmdConfigLoader
             ManagePrograms = reader.TextList("manage.programs"),
         };
         reader.RejectUnknown();
+        if (config.LinkTimeout < config.HeartbeatInterval * Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout)
+            throw new ConfigException($"{fileName}: liveness.link_timeout_ms must be at least {Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout} times liveness.heartbeat_interval_ms");
         return config;
     }
 

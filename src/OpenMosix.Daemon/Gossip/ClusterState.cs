@@ -200,6 +200,12 @@ public sealed class ClusterState
         }
     }
 
+    /// <summary>Whether gossip holds <paramref name="node"/> dead now; never a node it has not heard of (node links ask).</summary>
+    public bool HoldsDead(ushort node, DateTimeOffset now)
+    {
+        lock (_gate) return _node.TryGetPeer(node, now, out var peer) && peer.Vector.State == NodeState.Dead;
+    }
+
     public ClusterView View(DateTimeOffset now)
     {
         lock (_gate)

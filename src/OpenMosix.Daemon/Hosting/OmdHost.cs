@@ -68,6 +68,12 @@ public static partial class OmdHost
         using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
         var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
 
+        var linkLogger = loggers.CreateLogger("link");
+        var liveness = new LinkLiveness(config.HeartbeatInterval, config.LinkTimeout)
+        {
+            DeclaredDead = node => cluster.HoldsDead(node, DateTimeOffset.UtcNow),
+            Died = (node, reason) => LogLinkDead(linkLogger, node, reason),
+        };
         using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
         var decay = new DecaySettings(config.Decay);
@@ -87,6 +93,7 @@ public static partial class OmdHost
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
             MoveEnded = moves.Record,
             Counters = migrations,
+            Liveness = liveness,
         };
         migration.Start();
         var guests = new GuestDirectory();
@@ -100,7 +107,7 @@ public static partial class OmdHost
                 Policy = config.Guests,
                 Counters = migrations,
             }.RunAsync(stop),
-            logger);
+            logger) { Liveness = liveness };
         var balancer = config.Balance
             ? new BalanceLoop(migration, processes, migrating, () => cluster.Identity.Id, () => cluster.View(DateTimeOffset.UtcNow),
                 sampler.ReadMemory, guests, config.Balancer, config.LoadHalfLife, loggers.CreateLogger("balancer")) { Switches = switches, Decay = decay }
@@ -182,6 +189,9 @@ public static partial class OmdHost
         Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]
     private static partial void LogStarted(ILogger logger, ushort node, string address, uint speed, double cpus, uint capacity,
         ulong memoryMiB, int mapNodes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "link with node {Node} declared dead: {Reason}")]
+    private static partial void LogLinkDead(ILogger logger, ushort node, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]

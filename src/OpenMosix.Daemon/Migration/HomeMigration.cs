@@ -43,6 +43,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public bool Precopy { get; init; } = true;
     /// <summary>Whether root's processes (a uid 0, or capabilities) may leave this node (migration.allow_root_guests).</summary>
     public bool AllowRoot { get; init; }
+    /// <summary>Heartbeats and timeout of the links to targets ([liveness]); null: none.</summary>
+    public LinkLiveness? Liveness { get; init; }
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
@@ -184,7 +186,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         NodeLink link;
         try
         {
-            link = await NodeLink.ConnectAsync(endpoint, _home.Self, target, _security, cancel).ConfigureAwait(false);
+            link = await NodeLink.ConnectAsync(endpoint, _home.Self, target, _security, cancel, Liveness).ConfigureAwait(false);
         }
         catch (LinkException e)
         {

@@ -3,7 +3,8 @@ namespace OpenMosix.Daemon.Migration;
 /// <summary>
 /// Writes an image into a node link as Image frames of up to 1 MiB, and ImageEnd when disposed after
 /// <see cref="Complete"/>. The dumper writes from the tracer thread, so writes block until the frame is sent: the
-/// network's pace is the dump's pace, and no more than one frame is ever buffered.
+/// network's pace is the dump's pace, and no more than one frame is ever buffered. A frame the link cannot send within
+/// its timeout ends the link (<see cref="ImageDeadline"/>).
 /// </summary>
 public sealed class LinkImageWriteStream(NodeLink link) : Stream
 {
@@ -46,7 +47,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
         try
         {
             _pending.SetLength(0);
-            link.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty).GetAwaiter().GetResult();
+            ImageDeadline.Send(link, FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty);
             _completed = true;
         }
         catch (LinkException)
@@ -85,7 +86,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     {
         if (_completed) return;
         Flush();
-        link.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty).GetAwaiter().GetResult();
+        ImageDeadline.Send(link, FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty);
         _completed = true;
     }
 
@@ -102,7 +103,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     private void SendPending()
     {
         var frame = _pending.ToArray();
-        link.SendAsync(FrameType.Image, frame).GetAwaiter().GetResult();
+        ImageDeadline.Send(link, FrameType.Image, frame);
         BytesSent += frame.Length;
         _pending.SetLength(0);
         FrameSent?.Invoke(BytesSent);
@@ -111,7 +112,9 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 
 /// <summary>
 /// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd. Any other
-/// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd.
+/// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd. A frame that does
+/// not come within the link's timeout ends the link (<see cref="ImageDeadline"/>): a restore on the tracer thread
+/// never waits for ever.
 /// </summary>
 public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = null) : Stream
 {
@@ -134,7 +137,7 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
         while (_offset == _current.Length)
         {
             if (_ended) return 0;
-            var frame = link.ReceiveAsync().GetAwaiter().GetResult()
+            var frame = ImageDeadline.Receive(link)
                 ?? throw new LinkException($"node {link.PeerNode} closed the link in the middle of an image");
             switch (frame.Type)
             {

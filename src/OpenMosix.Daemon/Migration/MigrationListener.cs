@@ -22,6 +22,9 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, L
 
     private static readonly TimeSpan GaveWayLogInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>Heartbeats and timeout of accepted links ([liveness]); null: none.</summary>
+    public LinkLiveness? Liveness { get; init; }
+
     private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly Hosting.ConnectionSlots _handshakes = new(MaxHandshakes);
     private long _gaveWayLogged;
@@ -73,7 +76,7 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, L
         {
             try
             {
-                link = await NodeLink.AcceptAsync(socket, selfNode(), security, handshake.Token).ConfigureAwait(false);
+                link = await NodeLink.AcceptAsync(socket, selfNode(), security, handshake.Token, Liveness).ConfigureAwait(false);
             }
             catch (Exception e) when (e is LinkException or SocketException or IOException or OperationCanceledException)
             {

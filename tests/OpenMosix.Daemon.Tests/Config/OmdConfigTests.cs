@@ -53,6 +53,9 @@ public sealed class OmdConfigTests
             port = 6002
             precopy = false
             precopy_rounds = 2
+            [liveness]
+            heartbeat_interval_ms = 200
+            link_timeout_ms = 3000
             [balance]
             enabled = false
             interval_ms = 250
@@ -90,6 +93,7 @@ public sealed class OmdConfigTests
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
+        Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3)), (config.HeartbeatInterval, config.LinkTimeout));
         Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
         Assert.Equal(new OpenMosix.Balancing.BalancerOptions
         {
@@ -160,6 +164,10 @@ public sealed class OmdConfigTests
     [InlineData("[balance]\nfast_half_life_ms = 0\n", ":2: balance.fast_half_life_ms must be between 100 and 86400000")]
     [InlineData("[balance]\nslow_half_life_ms = 2000\n", ": balance.fast_half_life_ms must not be greater than balance.slow_half_life_ms")]
     [InlineData("[balance]\nlink_bytes_per_second = 1e8\n", ":2: unknown key 'balance.link_bytes_per_second'")]
+    [InlineData("[liveness]\nheartbeat_interval_ms = 0\n", ":2: liveness.heartbeat_interval_ms must be between 10 and 60000")]
+    [InlineData("[liveness]\nlink_timeout_ms = \"10s\"\n", ":2: liveness.link_timeout_ms must be an integer")]
+    [InlineData("[liveness]\nlink_timeout_ms = 2000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
+    [InlineData("[liveness]\nheartbeat_interval_ms = 5000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
     public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)
     {
         var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));

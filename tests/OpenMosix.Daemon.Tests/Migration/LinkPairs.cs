@@ -18,11 +18,11 @@ internal static class LinkPairs
     public static LinkSecurity Security(ushort node) => Pki.Links(node, IPAddress.Loopback, Map);
 
     /// <summary>Node 1 (home) connected to node 2 (guest).</summary>
-    public static async Task<(NodeLink Home, NodeLink Guest)> ConnectAsync()
+    public static async Task<(NodeLink Home, NodeLink Guest)> ConnectAsync(LinkLiveness? liveness = null)
     {
         using var listener = Listen();
-        var accepted = AcceptAsync(listener, 2);
-        var home = await NodeLink.ConnectAsync(Endpoint(listener), 1, 2, Security(1), TestContext.Current.CancellationToken);
+        var accepted = AcceptAsync(listener, 2, liveness);
+        var home = await NodeLink.ConnectAsync(Endpoint(listener), 1, 2, Security(1), TestContext.Current.CancellationToken, liveness);
         return (home, await accepted);
     }
 
@@ -36,9 +36,9 @@ internal static class LinkPairs
 
     public static IPEndPoint Endpoint(Socket listener) => (IPEndPoint)listener.LocalEndPoint!;
 
-    public static async Task<NodeLink> AcceptAsync(Socket listener, ushort self)
+    public static async Task<NodeLink> AcceptAsync(Socket listener, ushort self, LinkLiveness? liveness = null)
     {
         var socket = await listener.AcceptAsync(TestContext.Current.CancellationToken);
-        return await NodeLink.AcceptAsync(socket, self, Security(self), TestContext.Current.CancellationToken);
+        return await NodeLink.AcceptAsync(socket, self, Security(self), TestContext.Current.CancellationToken, liveness);
     }
 }

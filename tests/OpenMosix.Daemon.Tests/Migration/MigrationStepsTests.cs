@@ -75,6 +75,34 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public async Task Heartbeats_between_the_steps_of_every_phase_are_never_taken_for_a_message()
+    {
+        var (homeLink, guestLink) = await LinkPairs.ConnectAsync(new OpenMosix.Cluster.Transport.LinkLiveness(TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30)));
+        await using (homeLink)
+        await using (guestLink)
+        {
+            var home = new Conversation(homeLink, Side.Home);
+            var guest = new Conversation(guestLink, Side.Guest);
+            foreach (var message in new MigrationMessage[]
+                     {
+                         new Offer(10, 1000, 1, "sleep", "6.1", 0, []), new Accept(), new PrecopyRound(1), new RoundTaken(), new Final(),
+                         new Restored(20, [1], false), new Commit(), new Running(), new ForwardSignal(15), new Usage(1, 2),
+                         new ComeHome(), new ImageFollows(), new WelcomeHome(),
+                     })
+            {
+                var (from, to) = MigrationSteps.Allowed(home.Phase, Side.Home).Contains(message.GetType()) ? (home, guest) : (guest, home);
+                await from.SendAsync(message, TestContext.Current.CancellationToken);
+                // A heartbeat follows the message before the other end reads it.
+                var beats = from.Link.HeartbeatsSent;
+                OpenMosix.TestSupport.Poll.Until(() => from.Link.HeartbeatsSent > beats, TimeSpan.FromSeconds(10), "a heartbeat");
+                Assert.Equal(MessageWire.Encode(message), MessageWire.Encode(await to.ReceiveAsync(TimeSpan.FromSeconds(10))));
+                Assert.Equal(from.Phase, to.Phase);
+            }
+            Assert.Equal(MigrationPhase.Ended, home.Phase);
+        }
+    }
+
+    [Fact]
     public async Task Sending_out_of_turn_is_refused_before_anything_goes_out()
     {
         var (home, guest) = await LinkPairs.ConnectAsync();

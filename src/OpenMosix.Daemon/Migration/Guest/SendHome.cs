@@ -82,7 +82,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         catch (LinkException e)
         {
-            return Abandoned(frozen, e);
+            return Abandoned(e);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -105,18 +105,14 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         catch (LinkException e)
         {
-            return Abandoned(frozen, e);
+            return Abandoned(e);
         }
         MigrationMessage verdict;
         while (true)
         {
             var frame = await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false);
-            if (frame is null)
-            {
-                if (frozen) engine.Thaw(guestPid);
-                input.Resume();
-                return false;
-            }
+            // The link closed without a verdict: home may have it, so the copy stays frozen until the relay kills it.
+            if (frame is null) return false;
             // Input home read before it froze the process: home sends it again if the process stays, or puts it in
             // front of its stdin at home.
             if (frame.Value.Type != FrameType.Control) continue;
@@ -136,13 +132,14 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         return false;
     }
 
-    /// <summary>The link is gone: the relay ends with it, and so does the guest.</summary>
-    private bool Abandoned(bool frozen, LinkException e)
+    /// <summary>
+    /// The link is gone: the relay ends with it, and so does the guest, still frozen if it was. Thawed, it would run
+    /// for a moment beside the process home may have rebuilt from what it got (docs/reliability.md).
+    /// </summary>
+    private bool Abandoned(LinkException e)
     {
         GuestLog.SendHomeFailed(logger, guestPid, e.Message);
-        if (frozen) engine.Thaw(guestPid);
         talk.ReturnAbandoned();
-        input.Resume();
         return false;
     }
 }

@@ -99,17 +99,31 @@ internal sealed class ReturnTrip(HomeSide home)
             failure = e;
             await DrainAsync(wire).ConfigureAwait(false);
         }
-        var input = await InputTakenAsync(talk, stdio).ConfigureAwait(false);
+        InputTaken? input = null;
+        try
+        {
+            input = await InputTakenAsync(talk, stdio).ConfigureAwait(false);
+        }
+        catch (LinkException) when (failure is null)
+        {
+            // The image is here whole and the copy there stays frozen until its node kills it: the process runs
+            // here. How much input it read is unknown, so none is put back (docs/reliability.md).
+        }
         if (failure is not null)
         {
             await StayAsync(process, talk, relay, failure).ConfigureAwait(false);
-            await ResendAsync(talk, ledger, input).ConfigureAwait(false);
+            await ResendAsync(talk, ledger, input!).ConfigureAwait(false);
             return false;
         }
-        PutBackInput(pid, ledger, input, stdin);
+        if (input is not null) PutBackInput(pid, ledger, input, stdin);
         try
         {
             await talk.SendAsync(new WelcomeHome()).ConfigureAwait(false);
+        }
+        catch (LinkException)
+        {
+            // Home has it whole: it runs here. Its copy there stays frozen and is killed when its node finds the
+            // link gone, so it never runs twice (docs/reliability.md).
         }
         finally
         {

@@ -36,8 +36,11 @@ public enum Side
 
 /// <summary>
 /// The order of a migration's control messages, in one table: in which phase which end may send which kind, and
-/// the phase that follows. Images travel in Precopying, Final, ReturnPrecopying and Returning; stdio while Relaying (not in here: they
-/// are frames of their own). A link that closes, at any step, ends it; what that means is up to each end.
+/// the phase that follows. Images travel in Precopying, Final, ReturnPrecopying and Returning; stdio while Relaying
+/// (not in here: they are frames of their own). Heartbeats are not in here either: the link itself sends them in
+/// every phase when it has had nothing else to send, and drops them on arrival (<see cref="LinkLiveness"/>), so no
+/// step waits for one and none can be taken for a message. A link that closes or is declared dead, at any step, ends
+/// it; what that means is up to each end (docs/reliability.md).
 /// </summary>
 public static class MigrationSteps
 {

@@ -1,0 +1,122 @@
+using System.Buffers.Binary;
+using System.Threading.Channels;
+
+namespace OpenMosix.Cluster.Transport;
+
+/// <summary>
+/// Reads a link's frames all the time, whoever consumes them: heartbeats are dropped here, every other frame waits in
+/// a short queue for <see cref="ReceiveAsync"/>. Reading on regardless is what lets a link hear its peer while the
+/// code that owns it is busy elsewhere (sending an image, restoring one), so silence means the peer, never us. The
+/// queue is short so that a slow consumer (a relay writing to a full pipe) still holds the sender back as TCP would;
+/// while it is full the link is not silent: the peer has said plenty and waits for us.
+/// </summary>
+internal sealed class FrameReader
+{
+    /// <summary>Frames read ahead of the consumer (up to 1 MiB each).</summary>
+    private const int QueuedFrames = 2;
+    private const int HeaderSize = 5;
+
+    private readonly Stream _stream;
+    private readonly ushort _peer;
+    private readonly Func<string?> _deadReason;
+    private readonly byte[] _header = new byte[HeaderSize];
+    private readonly Channel<Frame> _frames = Channel.CreateBounded<Frame>(
+        new BoundedChannelOptions(QueuedFrames) { SingleReader = false, SingleWriter = true });
+    private long _lastHeard = Environment.TickCount64;
+    private volatile bool _waitingForConsumer;
+    private volatile LinkException? _failure;
+
+    /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
+    public FrameReader(Stream stream, ushort peer, Func<string?> deadReason)
+    {
+        _stream = stream;
+        _peer = peer;
+        _deadReason = deadReason;
+        _ = Task.Run(PumpAsync, CancellationToken.None);
+    }
+
+    /// <summary>How long nothing has come from the peer, in ms of <see cref="Environment.TickCount64"/>; zero while
+    /// the queue is full (we are not listening, the peer is not silent).</summary>
+    public long SilentFor(long now) => _waitingForConsumer ? 0 : now - Volatile.Read(ref _lastHeard);
+
+    /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
+    public async Task<Frame?> ReceiveAsync(CancellationToken cancel)
+    {
+        while (true)
+        {
+            if (_frames.Reader.TryRead(out var frame)) return frame;
+            if (!await _frames.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
+                return _failure is { } failure ? throw new LinkException(failure.Message, failure) : null;
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (await ReadFrameAsync().ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type == FrameType.Heartbeat) continue;
+                if (_frames.Writer.TryWrite(frame)) continue;
+                _waitingForConsumer = true;
+                try
+                {
+                    await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // What the peer sent meanwhile waits in the socket: the silence starts now, not when we stopped.
+                    Volatile.Write(ref _lastHeard, Environment.TickCount64);
+                    _waitingForConsumer = false;
+                }
+            }
+            // A link declared dead reads as ended (its socket was shut down): it did not end cleanly.
+            if (_deadReason() is { } dead) _failure = new LinkException(dead);
+        }
+        catch (LinkException e)
+        {
+            _failure = _deadReason() is { } dead ? new LinkException(dead, e) : e;
+        }
+        catch (EndOfStreamException e)
+        {
+            _failure = new LinkException(_deadReason() ?? $"link to node {_peer} closed in the middle of a frame", e);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
+                                       or System.Security.Authentication.AuthenticationException)
+        {
+            _failure = new LinkException(_deadReason() ?? $"link to node {_peer} broke: {e.Message}", e);
+        }
+        finally
+        {
+            _frames.Writer.TryComplete();
+        }
+    }
+
+    private async Task<Frame?> ReadFrameAsync()
+    {
+        if (await _stream.ReadAsync(_header.AsMemory(0, 1)).ConfigureAwait(false) == 0) return null;
+        Heard();
+        await ReadFullyAsync(_header.AsMemory(1, 4)).ConfigureAwait(false);
+        var type = (FrameType)_header[0];
+        if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
+        if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
+        var payload = new byte[length];
+        await ReadFullyAsync(payload).ConfigureAwait(false);
+        return new Frame(type, payload);
+    }
+
+    /// <summary>Every piece of a frame counts as a sign of life: a large frame on a slow path takes a while.</summary>
+    private async Task ReadFullyAsync(Memory<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = await _stream.ReadAsync(buffer).ConfigureAwait(false);
+            if (read == 0) throw new EndOfStreamException();
+            Heard();
+            buffer = buffer[read..];
+        }
+    }
+
+    private void Heard() => Volatile.Write(ref _lastHeard, Environment.TickCount64);
+}
