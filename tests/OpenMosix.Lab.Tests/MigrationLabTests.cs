@@ -176,7 +176,9 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_one_gigabyte_process_leaves_a_deputy_of_under_two_megabytes_at_home()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("memticker"), "1024", "100", "50");
+        // 15 s of ticks: a loaded machine may take seconds to touch the gigabyte and to pre-copy it, and the move
+        // must happen while the program still runs.
+        using var run = _lab.Managed(1, TestPrograms.Locate("memticker"), "1024", "300", "50");
         run.WaitForLines(2);
         Assert.True(Rss(run.Pid) > 1000L << 20);
         _lab.Migrate(1, run.Pid, "2");

@@ -19,6 +19,9 @@ internal sealed record CheckpointJson(int Pid, string? Output, int Regions, int 
 /// <summary>om restore --detach --json: the PID the process runs as now, and the one it had when its image was taken.</summary>
 internal sealed record RestoredJson(int Pid, int OriginalPid);
 
+/// <summary>om dashboard --json: the dashboard's URL with root's token, and the file the token was read from.</summary>
+internal sealed record DashboardJson(string Url, string TokenFile);
+
 /// <summary>Source-generated JSON for everything `om --json` prints (NativeAOT has no reflection serializer).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CantMoveJson))]
@@ -28,6 +31,7 @@ internal sealed record RestoredJson(int Pid, int OriginalPid);
 [JsonSerializable(typeof(ImageInfo))]
 [JsonSerializable(typeof(List<OpenMosix.Simulator.SimulationReport>))]
 [JsonSerializable(typeof(RestoredJson))]
+[JsonSerializable(typeof(DashboardJson))]
 [JsonSerializable(typeof(MapCheckJson))]
 [JsonSerializable(typeof(KeyringJson))]
 [JsonSerializable(typeof(CertificateJson))]

@@ -23,6 +23,9 @@ public sealed class DashboardCommandTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
             Assert.Equal("https://10.0.0.1:5726/#token=" + token,
                 cluster.Om(1, "dashboard", "--url", "https://10.0.0.1:5726/").Stdout.Trim());
+            using var json = System.Text.Json.JsonDocument.Parse(cluster.Om(1, "dashboard", "--json").Stdout);
+            Assert.Equal(($"http://127.0.0.1:5726/#token={token}", path),
+                (json.RootElement.GetProperty("url").GetString(), json.RootElement.GetProperty("tokenFile").GetString()));
 
             var env = new Dictionary<string, string> { ["OM_SOCKET"] = cluster.SocketPath(1) };
             var refused = CommandRun.Run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", OmBinary.Path, "dashboard"], env);

@@ -1,4 +1,5 @@
 using OpenMosix.Admin;
+using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Daemon.Web.Dashboard;
 
 namespace OpenMosix.Cli.Commands.Cluster;
@@ -18,6 +19,7 @@ internal static class DashboardCommand
             Description = $"Where omd's web listener is (default {DefaultUrl}; https://ADDRESS:PORT when it listens off loopback).",
             DefaultValueFactory = _ => DefaultUrl,
         };
+        var json = new Option<bool>("--json") { Description = "Print the URL and the token file it was read from as JSON." };
         var command = new Command("dashboard",
             "Print the URL of omd's web dashboard (openMosixview's successor) with root's token: opened in a browser, " +
             "it shows every node, its load and memory history, this node's processes and its migrations, and moves a " +
@@ -25,6 +27,7 @@ internal static class DashboardCommand
             "Only root may have it; the dashboard without it is read-only.")
         {
             url,
+            json,
         };
         command.SetAction(parse =>
         {
@@ -37,7 +40,8 @@ internal static class DashboardCommand
             var path = Path.Join(Path.GetDirectoryName(AdminPaths.Socket), DashboardToken.FileName);
             if (!File.Exists(path))
                 throw new CommandFailedException($"no dashboard token at {path}: is omd running?");
-            Console.WriteLine($"{address}/#token={File.ReadAllText(path).Trim()}");
+            var link = $"{address}/#token={File.ReadAllText(path).Trim()}";
+            JsonOutput.Print(parse, json, new DashboardJson(link, path), CliJsonContext.Default.DashboardJson, () => Console.WriteLine(link));
             return 0;
         });
         return command;
