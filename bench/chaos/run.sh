@@ -56,7 +56,7 @@ fault() { "$om" lab "$1" --name "$lab" "${@:2}" > /dev/null; }
 daemon_pid() { "$om" lab status --name "$lab" --json | python3 -c 'import json,sys; print([n.get("daemonPid", 0) for n in json.load(sys.stdin)["nodes"] if n["id"]==int(sys.argv[1])][0])' "$1"; }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 # until_true SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS.
-until_true() { local end; end=$(awk -v n="$(now)" -v s="$1" 'BEGIN{print n+s}'); shift
+until_true() { local end; end=$(awk -v n="$(now)" -v s="$1" 'BEGIN{printf "%.3f", n+s}'); shift
   until "$@"; do awk -v n="$(now)" -v e="$end" 'BEGIN{exit !(n>e)}' && return 1; sleep 0.1; done; }
 sees_alive() { # sees_alive OBSERVER NODE: OBSERVER's omd holds NODE alive
   "$om" lab exec --name "$lab" "$1" -- "$om" status --json 2>/dev/null | python3 -c '
@@ -64,13 +64,25 @@ import json, sys
 v = json.load(sys.stdin)
 sys.exit(0 if any(n["id"] == int(sys.argv[1]) and str(n["state"]).lower() == "alive" for n in v["nodes"]) else 1)' "$2" 2>/dev/null; }
 # healthy: both omd answer and each holds the other alive, so the next round starts from a whole cluster.
-healthy() { until_true 60 sees_alive 1 2 && until_true 30 sees_alive 2 1 || log "warning: the lab did not become whole again"; }
+healthy() { until_true 60 sees_alive 1 2 && until_true 30 sees_alive 2 1 || log "warning: the lab did not become whole again: $(states)"; }
+states() { local n; for n in 1 2; do printf 'node %s sees %s; ' "$n" "$("$om" lab exec --name "$lab" "$n" -- "$om" status --json 2>&1 |
+  python3 -c 'import json,sys; print(" ".join(f"{n[\"id\"]}:{n[\"state\"]}" for n in json.load(sys.stdin)["nodes"]))' 2>&1 | tail -1)"; done; }
 # strays: memticker processes left in node 2 once the run is over (a copy nobody answers for); killed after counting.
 strays() { local n=0 pid
   for pid in $(cat /sys/fs/cgroup/cpu/omlab-$lab/n2/cgroup.procs 2>/dev/null); do
     [ "$(cat /proc/$pid/comm 2>/dev/null)" = memticker ] && { n=$((n + 1)); kill -9 "$pid" 2>/dev/null || true; }
   done; echo "$n"; }
 children_of() { ps -o pid= --ppid "$1" 2>/dev/null | grep -q .; }
+
+# read_at_home FILE: a reader at home copying the named pipe $work/pipe into FILE. A named pipe, not >(cat): bash
+# would start that reader as a child of the program (which could then not move) and leave it a stray descriptor.
+read_at_home() { rm -f "$work/pipe"; mkfifo "$work/pipe"; cat "$work/pipe" > "$1" & reader=$!; }
+# reader_done: the reader has the last bytes (it ends once no writer is left; bounded, then stopped).
+reader_done() { until_true 5 eval '! kill -0 "$reader" 2>/dev/null' || kill "$reader" 2>/dev/null || true; wait "$reader" 2>/dev/null || true; }
+
+# watch_end PID: writes to $work/ended when PID ends (a zombie counts as ended), whatever the script is doing then.
+watch_end() { rm -f "$work/ended"
+  ( while [ -e "/proc/$1" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; do sleep 0.05; done; now > "$work/ended" ) & watcher=$!; }
 
 declare -A reference
 reference_of() { # reference_of MIB TICKS -> file with memticker's output when nothing happens to it
@@ -88,8 +100,9 @@ run_once() { # run_once KIND MIB TICKS
   out=$work/out; err=$work/err; rm -f "$out" "$err"; fault_start=; fault_end=
   ref=$(reference_of "$mib" "$ticks")
   started=$(now)
-  "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" "$mib" "$ticks" 50 > >(cat > "$out") 2> "$err" &
-  runner=$!
+  read_at_home "$out"
+  "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" "$mib" "$ticks" 50 > "$work/pipe" 2> "$err" &
+  runner=$!; watch_end "$runner"
   until_true 120 grep -q '^tick 2$' "$out" || { log "$kind: memticker not ticking"; }
   "fault_$kind" || true
   if [ -n "$fault_end" ]; then # recovery: the fault's end until the file grows again (or the run ends)
@@ -99,9 +112,9 @@ run_once() { # run_once KIND MIB TICKS
   fi
   bound=$(( ticks / 20 + 90 ))
   if ! until_true "$bound" eval '! kill -0 "$runner" 2>/dev/null'; then kill -9 "$runner" 2>/dev/null || true; status=hung; fi
-  ended=$(now)
   [ "$status" = hung ] || { wait "$runner" && status=0 || status=$?; }
-  sleep 0.2 # the reader's last bytes
+  wait "$watcher" 2>/dev/null || true; ended=$(cat "$work/ended")
+  reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
   if grep -q "process $runner lost" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
     lost=yes
@@ -118,13 +131,13 @@ move_to_2() { local try
     "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null 2>> "$err" && { sleep 1; return 0; }
     sleep 2
   done; log "the move to node 2 failed: $(tail -1 "$err")"; return 1; }
-cut_for() { fault cut 2; fault_start=$(now); sleep "$1"; fault heal 2; fault_end=$(now); }
+cut_for() { fault_start=$(now); fault cut 2; sleep "$1"; fault heal 2; fault_end=$(now); }
 fault_cut5() { move_to_2 && cut_for 5; }
 fault_cut15() { move_to_2 && cut_for 15; }
-fault_kill2() { move_to_2 || return 1; fault kill 2; fault_start=$(now); sleep 3; fault revive 2; fault_end=$(now); }
+fault_kill2() { move_to_2 || return 1; fault_start=$(now); fault kill 2; sleep 3; fault revive 2; fault_end=$(now); }
 fault_restart2() { move_to_2 || return 1; fault_start=$(now); fault restart 2; fault_end=$(now); }
 fault_restart1() { move_to_2 || return 1; fault_start=$(now); fault restart 1; fault_end=$(now); }
-fault_netem() { move_to_2 || return 1; fault netem 2 --loss 5 --delay 50; fault_start=$(now); sleep 5; fault netem 2 --clear; fault_end=$(now); }
+fault_netem() { move_to_2 || return 1; fault_start=$(now); fault netem 2 --loss 5 --delay 50; sleep 5; fault netem 2 --clear; fault_end=$(now); }
 # sigkill_during NODE [--no-precopy]: the move starts; once node 2's omd has a child (the process it restores into),
 # the image is on its way: the omd of NODE is SIGKILLed then, and started again.
 sigkill_during() { local node=$1 target victim mig
@@ -134,6 +147,7 @@ sigkill_during() { local node=$1 target victim mig
   kill -0 "$mig" 2>/dev/null || log "the move ended before omd could be killed"
   kill -9 "$victim"; fault_start=$(now)
   wait "$mig" 2>/dev/null || true
+  log "om migrate: $(tail -1 "$err")"
   fault restart "$node"; fault_end=$(now); }
 fault_sigkill1-pre() { sigkill_during 1; }
 fault_sigkill2-pre() { sigkill_during 2; }
@@ -142,12 +156,13 @@ fault_sigkill2-frozen() { sigkill_during 2 --no-precopy; }
 # fulldisk: a plain memticker (omd does not trace it, so `om checkpoint` may), checkpointed into the full tmpfs.
 fulldisk_once() { local ref status=0 identical=no lost=no pid started cp
   out=$work/out; rm -f "$out"; ref=$(reference_of 16 100); started=$(now)
-  "$om" lab exec --name "$lab" 1 -- "$programs/memticker" 16 100 50 > >(cat > "$out") & pid=$!
+  read_at_home "$out"
+  "$om" lab exec --name "$lab" 1 -- "$programs/memticker" 16 100 50 > "$work/pipe" & pid=$!
   until_true 60 grep -q '^tick 2$' "$out" || true
   cp=ok; "$om" lab exec --name "$lab" 1 -- "$om" checkpoint "$pid" -o "$full/image" > /dev/null 2> "$work/cperr" || cp=$(tail -1 "$work/cperr")
   log "fulldisk: checkpoint: $cp; left in the tmpfs: $(ls "$full" | wc -l) files"
   wait "$pid" && status=0 || status=$?
-  sleep 0.2
+  reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
   [ "$status" = 0 ] || lost=yes
   results+=("fulldisk|$identical|$status|$lost|-|-|0|$(since "$started")")
@@ -181,7 +196,7 @@ summary() { local kind=$1 n=0 same=0 gone=0 stray=0 rec=() det=() wall=() status
   done
   [ "$n" -gt 0 ] || return 0
   local mr=- md=-; [ "${#rec[@]}" -gt 0 ] && mr=$(median "${rec[@]}"); [ "${#det[@]}" -gt 0 ] && md=$(median "${det[@]}")
-  local st_list; st_list=$(printf '%s\n' "${statuses[@]}" | sort | uniq -c | awk '{printf "%s%s×%s", NR>1?", ":"", $1, $2}')
+  local st_list; st_list=$(printf '%s\n' "${statuses[@]}" | sort | uniq -c | awk '{printf "%s%s×%s", (NR > 1 ? ", " : ""), $1, $2}')
   if [ "$markdown" = 1 ]; then
     echo "| $kind | $n | $same | $gone | $st_list | $mr | $md | $stray | $(median "${wall[@]}") |"
   else
