@@ -51,7 +51,7 @@ trap cleanup EXIT
 mkdir -p "$full"; mount -t tmpfs -o size=4m chaosfull "$full"
 lab_up --nodes 2 --cpus 1,1 --no-balance --timeout 30
 labdir=/run/omlab/$lab
-log() { [ "$markdown" = 1 ] || echo "$*" >&2; }
+log() { echo "$*" >&2; } # per run, on stderr (the table goes to stdout)
 fault() { "$om" lab "$1" --name "$lab" "${@:2}" > /dev/null; }
 daemon_pid() { "$om" lab status --name "$lab" --json | python3 -c 'import json,sys; print([n.get("daemonPid", 0) for n in json.load(sys.stdin)["nodes"] if n["id"]==int(sys.argv[1])][0])' "$1"; }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
@@ -134,7 +134,10 @@ move_to_2() { local try
 cut_for() { fault_start=$(now); fault cut 2; sleep "$1"; fault heal 2; fault_end=$(now); }
 fault_cut5() { move_to_2 && cut_for 5; }
 fault_cut15() { move_to_2 && cut_for 15; }
-fault_kill2() { move_to_2 || return 1; fault_start=$(now); fault kill 2; sleep 3; fault revive 2; fault_end=$(now); }
+# kill2: revived only once home has given the copy up (or after 30 s): a node revived sooner answers the old link with
+# a reset, and 'lost after' would time the revive, not the crash's detection.
+fault_kill2() { move_to_2 || return 1; fault_start=$(now); fault kill 2
+  until_true 30 eval '! kill -0 "$runner" 2>/dev/null' || true; fault revive 2; fault_end=$(now); }
 fault_restart2() { move_to_2 || return 1; fault_start=$(now); fault restart 2; fault_end=$(now); }
 fault_restart1() { move_to_2 || return 1; fault_start=$(now); fault restart 1; fault_end=$(now); }
 fault_netem() { move_to_2 || return 1; fault_start=$(now); fault netem 2 --loss 5 --delay 50; sleep 5; fault netem 2 --clear; fault_end=$(now); }
