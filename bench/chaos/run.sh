@@ -3,11 +3,12 @@
 # (16 MiB, a tick every 50 ms; its stdout a pipe read at home into a file) started with `om run` on node 1 of a 2-node
 # lab, moved to node 2, the fault injected, then waited for (bounded). Per run: finished with output identical to an
 # uninterrupted run, exit status, lost (the deputy ended without the program's last line: omd said "lost", or it
-# died by a signal), seconds from the fault's end (heal, revive, omd started again) to the next line of output, and
-# wall time. Faults:
+# died by a signal) and how long after the fault, seconds from the fault's end (heal, revive, omd started again) to
+# the next line of output, memticker copies left on node 2 once the run is over, and wall time. A table per fault
+# (medians) at the end; the per-run lines go to stderr. Faults:
 #   cut5       om lab cut 2, 5 s, heal (shorter than the lab's 10 s link timeout)
 #   cut15      om lab cut 2, 15 s, heal (longer)
-#   kill2      om lab kill 2 (a crash of the copy's node), then om lab revive 2
+#   kill2      om lab kill 2 (a crash of the copy's node), om lab revive 2 once home gave the copy up
 #   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again)
 #   restart1   om lab restart 1 (home's omd)
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
