@@ -154,6 +154,11 @@ public sealed class AdminClient : IDisposable
         {
             throw Unreachable(socket, e);
         }
+        catch (HttpRequestException e)
+        {
+            // Reached, then cut off before a whole answer: omd stopped (or was killed) while it worked on this.
+            throw new AdminException($"omd at {SocketPath} closed the connection before it answered (was it stopped?)", 0, e);
+        }
         catch (TaskCanceledException e) when (!cancel.IsCancellationRequested)
         {
             throw new AdminException($"omd at {SocketPath} did not answer within {_http.Timeout.TotalSeconds:0.#} s", 0, e);

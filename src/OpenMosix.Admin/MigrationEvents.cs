@@ -28,6 +28,8 @@ public static class MigrationEvents
     /// an error line becomes an <see cref="AdminException"/>. A line must arrive within <paramref name="idle"/>; a
     /// stream that ends without an outcome means omd stopped in the middle of the move.
     /// </summary>
+    private const string StoppedMidMove = "omd closed the connection before the move ended (was it stopped?)";
+
     public static async Task<MigrationResult> ReadAsync(Stream stream, IProgress<MigrationProgress>? progress, TimeSpan idle,
         CancellationToken cancel)
     {
@@ -47,8 +49,12 @@ public static class MigrationEvents
                 {
                     throw new AdminException($"omd reported nothing on the move for {idle.TotalSeconds:0.#} s");
                 }
+                catch (IOException e)
+                {
+                    throw new AdminException(StoppedMidMove, 0, e);
+                }
             }
-            if (line is null) throw new AdminException("omd closed the connection before the move ended (was it stopped?)");
+            if (line is null) throw new AdminException(StoppedMidMove);
             if (line.Length == 0) continue;
             MigrationEvent? next;
             try

@@ -48,5 +48,22 @@ public sealed class ProgressTests
         Assert.Equal([true, false], omd.Bodies.Select(AsksForProgress));
     }
 
+    [Fact]
+    public void An_omd_that_stops_in_the_middle_of_a_migration_gets_one_line_saying_so_with_or_without_progress()
+    {
+        using var dir = new TempDirectory();
+        using var omd = new FakeOmd(dir.File("omd.sock"), body => AsksForProgress(body)
+            ? [FakeOmd.StreamHead, """{"progress":{"phase":"precopy","round":1,"bytes":33554432,"elapsedMs":100}}""" + "\n"]
+            : []);
+        var environment = new Dictionary<string, string> { ["OM_SOCKET"] = omd.SocketPath };
+
+        var piped = CommandRun.Run(TestPaths.Om, ["migrate", "4242", "2"], environment);
+        var onTerminal = CommandRun.Run("/usr/bin/script", ["-q", "-e", "-c", $"{TestPaths.Om} migrate 4242 2", "/dev/null"], environment);
+
+        Assert.Equal((1, $"om: omd at {omd.SocketPath} closed the connection before it answered (was it stopped?)\n"), (piped.ExitCode, piped.Stderr));
+        Assert.Equal(1, onTerminal.ExitCode);
+        Assert.EndsWith("om: omd closed the connection before the move ended (was it stopped?)\r\n", onTerminal.Stdout, StringComparison.Ordinal);
+    }
+
     private static bool AsksForProgress(string body) => System.Text.RegularExpressions.Regex.IsMatch(body, "\"progress\":\\s*true");
 }
