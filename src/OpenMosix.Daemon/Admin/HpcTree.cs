@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OpenMosix.Daemon.Admin;
 
 namespace OpenMosix.Daemon.Processes;
