@@ -1,5 +1,3 @@
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>CPU time consumed by the calling thread: a yardstick that neither other load nor a CPU quota distorts.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>Descriptor helpers that .NET does not offer: pipes without FileStream, memfd, flock.</summary>

@@ -1,5 +1,3 @@
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 public enum FileType { Other, Regular, Directory, CharacterDevice, BlockDevice, Fifo, Socket, Symlink }

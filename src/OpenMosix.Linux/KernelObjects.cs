@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>What a registration of an epoll instance still refers to, compared with the descriptor of its number.</summary>

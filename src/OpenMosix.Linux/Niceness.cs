@@ -1,5 +1,3 @@
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>Nice values. On Linux they belong to threads: PRIO_PROCESS with a thread id sets that one thread's.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>A pidfd: a stable handle on a process that cannot be confused with a later process of the same PID.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>Reads what sits in a pipe's buffer without taking it out (tee(2) into a pipe of our own).</summary>

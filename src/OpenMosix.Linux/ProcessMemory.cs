@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>Another process's memory: process_vm_readv/writev (many iovecs per call) and /proc/PID/mem.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
 

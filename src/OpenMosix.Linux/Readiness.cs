@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 public static class Readiness

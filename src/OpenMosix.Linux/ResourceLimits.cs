@@ -1,5 +1,3 @@
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 public static class ResourceLimits

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using System.Text;
-using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux;
 

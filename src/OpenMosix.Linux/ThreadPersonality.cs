@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Linux;
 
 /// <summary>

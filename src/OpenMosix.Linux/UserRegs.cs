@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OpenMosix.Linux;
 
 /// <summary>struct user_regs_struct of x86_64, in kernel order (27 × 8 bytes).</summary>

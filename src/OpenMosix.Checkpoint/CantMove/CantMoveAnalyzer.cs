@@ -1,6 +1,4 @@
 using System.Globalization;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.CantMove;
 

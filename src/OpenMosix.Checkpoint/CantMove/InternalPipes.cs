@@ -1,5 +1,4 @@
 using OpenMosix.Linux.Interop;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.CantMove;
 

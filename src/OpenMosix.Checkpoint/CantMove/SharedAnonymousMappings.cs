@@ -1,5 +1,4 @@
 using System.Globalization;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.CantMove;
 

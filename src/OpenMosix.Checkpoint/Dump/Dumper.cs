@@ -1,11 +1,5 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.CantMove;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Dump;

@@ -1,8 +1,5 @@
 using OpenMosix.Checkpoint.CantMove;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Dump;
 

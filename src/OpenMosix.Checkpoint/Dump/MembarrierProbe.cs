@@ -1,4 +1,3 @@
-using OpenMosix.Checkpoint.Tracing;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Dump;

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Dump;
 

@@ -1,5 +1,3 @@
-using OpenMosix.Checkpoint.Image;
-
 namespace OpenMosix.Checkpoint.Dump;
 
 /// <summary>A set of the pages of one region, one bit each (a 2 GiB region takes 64 KiB).</summary>

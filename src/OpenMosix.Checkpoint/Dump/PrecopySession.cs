@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Format;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Dump;

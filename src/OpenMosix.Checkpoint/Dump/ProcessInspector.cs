@@ -1,8 +1,4 @@
-using System.Buffers.Binary;
 using OpenMosix.Checkpoint.CantMove;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Dump;
 

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Dump;

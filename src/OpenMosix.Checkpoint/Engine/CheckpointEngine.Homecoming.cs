@@ -1,9 +1,6 @@
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Format;
-using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Checkpoint.Tracing;
 
 namespace OpenMosix.Checkpoint.Engine;
 

@@ -1,13 +1,8 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Format;
-using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Engine;
 

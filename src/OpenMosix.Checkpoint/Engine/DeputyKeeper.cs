@@ -1,9 +1,5 @@
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Restore;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Engine;

@@ -1,5 +1,3 @@
-using OpenMosix.Checkpoint.Image;
-
 namespace OpenMosix.Checkpoint.Format;
 
 /// <summary>Builds <see cref="CorruptImageException"/>s that say where in the image the damage is.</summary>

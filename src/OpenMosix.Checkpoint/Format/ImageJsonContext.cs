@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using OpenMosix.Checkpoint.Image;
 
 namespace OpenMosix.Checkpoint.Format;
 

@@ -1,5 +1,3 @@
-using OpenMosix.Checkpoint.Image;
-
 namespace OpenMosix.Checkpoint.Format;
 
 /// <summary>What a full pass over an image found; every check of <see cref="ImageReader"/> has passed.</summary>

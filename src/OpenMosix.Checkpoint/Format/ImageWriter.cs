@@ -1,9 +1,7 @@
-using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using K4os.Compression.LZ4;
-using OpenMosix.Checkpoint.Image;
 
 namespace OpenMosix.Checkpoint.Format;
 

@@ -1,6 +1,5 @@
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
 using static OpenMosix.Checkpoint.Format.MetadataValidator;
 
 namespace OpenMosix.Checkpoint.Format;

@@ -1,5 +1,3 @@
-using OpenMosix.Checkpoint.Image;
-
 namespace OpenMosix.Checkpoint.Format;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
 
 namespace OpenMosix.Checkpoint.Format;
 

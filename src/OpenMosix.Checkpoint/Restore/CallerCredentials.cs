@@ -1,6 +1,4 @@
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Checkpoint.Restore;
 

@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Checkpoint.Restore;
 

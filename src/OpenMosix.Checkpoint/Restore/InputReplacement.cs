@@ -1,10 +1,6 @@
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;

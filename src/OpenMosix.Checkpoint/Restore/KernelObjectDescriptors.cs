@@ -1,10 +1,5 @@
-using System.Buffers.Binary;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 

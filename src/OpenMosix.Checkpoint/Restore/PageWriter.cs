@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Checkpoint.Restore;

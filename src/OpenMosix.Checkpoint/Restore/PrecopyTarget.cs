@@ -1,6 +1,3 @@
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-
 namespace OpenMosix.Checkpoint.Restore;
 
 /// <summary>

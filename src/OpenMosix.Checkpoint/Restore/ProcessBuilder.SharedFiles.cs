@@ -1,6 +1,4 @@
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 

@@ -1,13 +1,7 @@
-using System.Buffers.Binary;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
-using OpenMosix.Linux.Proc;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;

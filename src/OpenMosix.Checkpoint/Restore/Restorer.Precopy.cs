@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Format;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;

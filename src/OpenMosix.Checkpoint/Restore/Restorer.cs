@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using OpenMosix.Checkpoint.Dump;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using OpenMosix.Linux;
-
 namespace OpenMosix.Checkpoint.Restore;
 
 /// <summary>

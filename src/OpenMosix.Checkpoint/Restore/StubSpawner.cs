@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Logging;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Checkpoint.Restore;

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
-
 namespace OpenMosix.Checkpoint.Restore;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OpenMosix.Checkpoint.Image;
-using OpenMosix.Checkpoint.Tracing;
-using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;

@@ -1,5 +1,3 @@
-using OpenMosix.Linux;
-
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>PTRACE_SEIZE + PTRACE_INTERRUPT until the tracee sits in a ptrace event stop.</summary>

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
-
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>

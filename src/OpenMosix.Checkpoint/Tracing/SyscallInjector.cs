@@ -1,5 +1,3 @@
-using OpenMosix.Linux;
-
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
-
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>

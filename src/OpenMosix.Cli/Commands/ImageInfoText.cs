@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OpenMosix.Cli.Commands;
 
 /// <summary>The human-readable form of `om image info`.</summary>

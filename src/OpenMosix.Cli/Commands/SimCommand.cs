@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using OpenMosix.Simulator;
 using OpenMosix.Simulator.Engine;

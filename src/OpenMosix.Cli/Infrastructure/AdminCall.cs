@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-
 namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>Runs one admin API call to the local omd from a synchronous command action.</summary>

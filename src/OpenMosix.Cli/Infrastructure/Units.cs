@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OpenMosix.Cli.Infrastructure;
 
 /// <summary>Human-sized numbers for tables.</summary>

@@ -1,9 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Migration;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Admin;

@@ -1,12 +1,8 @@
-using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Map;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
 using OpenMosix.Daemon.Migration;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
 

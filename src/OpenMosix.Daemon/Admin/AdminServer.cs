@@ -1,6 +1,4 @@
 using System.Net.Sockets;
-using OpenMosix.Admin;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
 

@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Gossip;
 using OpenMosix.Daemon.Measurement;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Admin;
 
@@ -15,74 +12,52 @@ namespace OpenMosix.Daemon.Admin;
 /// <c>decay/{slow,fast}</c> (half-lives in seconds). Files are root's: a write by root is carried out through the
 /// admin API's own routes, with their checks, and the true value is written back after it (a refusal is logged).
 /// </summary>
-public sealed partial class HpcTree : IDisposable
+public sealed partial class HpcTree(string root, ClusterState cluster, LocalSampler sampler, NodeSwitches switches,
+    DecaySettings decay, AdminRoutes routes, ILogger logger) : WatchedFileView(root)
 {
     private static readonly PeerCredentials Root = new(Environment.ProcessId, 0, 0);
-    private readonly ClusterState _cluster;
-    private readonly LocalSampler _sampler;
-    private readonly NodeSwitches _switches;
-    private readonly DecaySettings _decay;
-    private readonly AdminRoutes _routes;
-    private readonly ILogger _logger;
-    private readonly WatchedFiles _files;
 
-    public HpcTree(string root, ClusterState cluster, LocalSampler sampler, NodeSwitches switches, DecaySettings decay,
-        AdminRoutes routes, ILogger logger)
-    {
-        _cluster = cluster;
-        _sampler = sampler;
-        _switches = switches;
-        _decay = decay;
-        _routes = routes;
-        _logger = logger;
-        _files = new WatchedFiles(root, OnRequest);
-    }
-
-    public void Refresh()
+    public override void Refresh()
     {
         var nodes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var node in _cluster.View(DateTimeOffset.UtcNow).Nodes)
+        foreach (var node in cluster.View(DateTimeOffset.UtcNow).Nodes)
         {
             var id = Text(node.Id);
             nodes.Add(id);
             var known = node.AgeMs >= 0;
-            _files.Write($"nodes/{id}/status", node.State.Name());
-            _files.Write($"nodes/{id}/CPUs", known ? Text(node.Cpus) : "0");
-            _files.Write($"nodes/{id}/load", known ? node.Load.ToString("0.00", CultureInfo.InvariantCulture) : "0");
-            _files.Write($"nodes/{id}/speed", known ? Text(node.Speed) : "0");
+            Files.Write($"nodes/{id}/status", node.State.Name());
+            Files.Write($"nodes/{id}/CPUs", known ? Text(node.Cpus) : "0");
+            Files.Write($"nodes/{id}/load", known ? node.Load.ToString("0.00", CultureInfo.InvariantCulture) : "0");
+            Files.Write($"nodes/{id}/speed", known ? Text(node.Speed) : "0");
             // omd gossips what a node can still give (MemAvailable): mem and rmem both say it.
-            _files.Write($"nodes/{id}/mem", known ? Text(node.FreeMemory) : "0");
-            _files.Write($"nodes/{id}/rmem", known ? Text(node.FreeMemory) : "0");
-            _files.Write($"nodes/{id}/tmem", known ? Text(node.TotalMemory) : "0");
-            _files.Write($"nodes/{id}/util", known ? Text((long)Math.Round(node.Utilization * 100)) : "0");
+            Files.Write($"nodes/{id}/mem", known ? Text(node.FreeMemory) : "0");
+            Files.Write($"nodes/{id}/rmem", known ? Text(node.FreeMemory) : "0");
+            Files.Write($"nodes/{id}/tmem", known ? Text(node.TotalMemory) : "0");
+            Files.Write($"nodes/{id}/util", known ? Text((long)Math.Round(node.Utilization * 100)) : "0");
         }
-        _files.Prune("nodes", nodes);
-        var on = _switches.OnNames();
-        foreach (var name in NodeSwitches.Names.Keys) _files.Write($"admin/{name}", on.Contains(name) ? "1" : "0");
-        _files.Write("admin/speed", Text(_sampler.Resources.Speed));
-        _files.Write("admin/bring", "0");
-        _files.Write("admin/expel", "0");
-        _files.Write("decay/slow", _decay.Rates.Slow.TotalSeconds.ToString(CultureInfo.InvariantCulture));
-        _files.Write("decay/fast", _decay.Rates.Fast.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+        Files.Prune("nodes", nodes);
+        var on = switches.OnNames();
+        foreach (var name in NodeSwitches.Names.Keys) Files.Write($"admin/{name}", on.Contains(name) ? "1" : "0");
+        Files.Write("admin/speed", Text(sampler.Resources.Speed));
+        Files.Write("admin/bring", "0");
+        Files.Write("admin/expel", "0");
+        Files.Write("decay/slow", decay.Rates.Slow.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+        Files.Write("decay/fast", decay.Rates.Fast.TotalSeconds.ToString(CultureInfo.InvariantCulture));
     }
 
-    public Task RunAsync(CancellationToken cancel) => WatchedFiles.RefreshEverySecondAsync(Refresh, cancel);
-
-    public void Dispose() => _files.Dispose();
-
-    private void OnRequest(string path, string value)
+    protected override void OnRequest(string path, string value)
     {
         if (Request(path, value) is not { } request)
         {
-            LogRefused(_logger, path, value, "not a file that takes writes, or not a value it takes");
+            LogRefused(logger, path, value, "not a file that takes writes, or not a value it takes");
             Refresh();
             return;
         }
         // bring and expel move processes one after the other: not on the watcher's thread.
         _ = Task.Run(() =>
         {
-            var response = _routes.Handle(request, Root);
-            if (response.Status >= 400) LogRefused(_logger, path, value, ErrorOf(response));
+            var response = routes.Handle(request, Root);
+            if (response.Status >= 400) LogRefused(logger, path, value, ErrorOf(response));
             Refresh();
         });
     }
@@ -102,8 +77,8 @@ public sealed partial class HpcTree : IDisposable
                 new HttpRequest("PUT", "/v1/speed", JsonSerializer.SerializeToUtf8Bytes(new SpeedSetting((long)Math.Clamp(speed, -1, 1e12)), AdminJsonContext.Default.SpeedSetting)),
             ("decay", "slow" or "fast", _) when number is { } seconds => Post("decay", JsonSerializer.SerializeToUtf8Bytes(
                 parts[1] == "slow"
-                    ? new DecayChange(seconds, _decay.Rates.Fast.TotalSeconds)
-                    : new DecayChange(_decay.Rates.Slow.TotalSeconds, seconds), AdminJsonContext.Default.DecayChange)),
+                    ? new DecayChange(seconds, decay.Rates.Fast.TotalSeconds)
+                    : new DecayChange(decay.Rates.Slow.TotalSeconds, seconds), AdminJsonContext.Default.DecayChange)),
             _ => null,
         };
     }

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using OpenMosix.Admin;
 
 namespace OpenMosix.Daemon.Admin;
 

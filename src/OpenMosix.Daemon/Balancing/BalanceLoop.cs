@@ -1,13 +1,10 @@
 using System.Diagnostics;
-using OpenMosix.Admin;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Balancing.Model;
 using OpenMosix.Balancing.Policy;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Balancing;

@@ -1,9 +1,6 @@
-using OpenMosix.Admin;
 using OpenMosix.Balancing;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Balancing.Policy;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Balancing;

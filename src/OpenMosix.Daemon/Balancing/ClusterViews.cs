@@ -1,4 +1,3 @@
-using OpenMosix.Admin;
 using OpenMosix.Balancing.Model;
 
 namespace OpenMosix.Daemon.Balancing;

@@ -1,6 +1,3 @@
-using OpenMosix.Admin;
-using OpenMosix.Daemon.Processes;
-
 namespace OpenMosix.Daemon.Balancing;
 
 /// <summary>What the balancer asks of migration: move a process of this node elsewhere (HomeMigration does it).</summary>

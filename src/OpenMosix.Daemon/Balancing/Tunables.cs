@@ -1,5 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Config;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Discovery;
 using OpenMosix.Cluster.Gossip.Origins;
 using OpenMosix.Cluster.Keys;

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Net;
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Gossip;
 using OpenMosix.Cluster.Gossip.Origins;
 using OpenMosix.Cluster.Keys;

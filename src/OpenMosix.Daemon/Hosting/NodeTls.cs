@@ -1,4 +1,3 @@
-using System.Globalization;
 using OpenMosix.Cluster.Security;
 using OpenMosix.Daemon.Gossip;
 

@@ -8,12 +8,10 @@ using OpenMosix.Daemon.Measurement;
 using OpenMosix.Daemon.Balancing;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Web;
 using OpenMosix.Daemon.Web.Dashboard;
 using OpenMosix.Daemon.Web.Metrics;
 using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Hosting;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using OpenMosix.Cluster.Gossip;
 using OpenMosix.Linux.Proc;
 

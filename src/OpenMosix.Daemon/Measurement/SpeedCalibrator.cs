@@ -1,5 +1,4 @@
 using OpenMosix.Cluster.Gossip;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Measurement;
 

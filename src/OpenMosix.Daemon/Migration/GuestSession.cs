@@ -2,7 +2,6 @@ using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Web.Metrics;
 
 namespace OpenMosix.Daemon.Migration;

@@ -1,13 +1,9 @@
-using System.Globalization;
 using System.Net;
-using OpenMosix.Admin;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Web.Metrics;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration;
 

@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration;
 

@@ -1,4 +1,3 @@
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Processes;

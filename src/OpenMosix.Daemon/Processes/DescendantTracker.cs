@@ -1,4 +1,3 @@
-using OpenMosix.Linux;
 using OpenMosix.Linux.Events;
 using OpenMosix.Linux.Proc;
 

@@ -1,4 +1,3 @@
-using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
 
 namespace OpenMosix.Daemon.Processes;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OpenMosix.Daemon.Admin;
 
 namespace OpenMosix.Daemon.Processes;
@@ -12,61 +11,45 @@ namespace OpenMosix.Daemon.Processes;
 /// id to <c>where</c> or <c>migrate</c> and 0/1 to <c>lock</c>; a guest's are root's. omd rewrites the true values
 /// after acting, so a refused request reads back unchanged (the reason is in omd's log).
 /// </summary>
-public sealed partial class ProcView : IDisposable
+public sealed partial class ProcView(string root, ProcessRegistry registry, Func<ManagedProcess, string, Task> move, ILogger logger)
+    : WatchedFileView(root)
 {
-    private readonly ProcessRegistry _registry;
-    private readonly Func<ManagedProcess, string, Task> _move;
-    private readonly ILogger _logger;
-    private readonly WatchedFiles _files;
-
     /// <summary>Sends a guest on (to its home or another node); answers why not, or null. Null: guests cannot be moved from here.</summary>
     public Func<int, ushort, Task<string?>>? MoveGuest { get; init; }
 
-    public ProcView(string root, ProcessRegistry registry, Func<ManagedProcess, string, Task> move, ILogger logger)
-    {
-        _registry = registry;
-        _move = move;
-        _logger = logger;
-        _files = new WatchedFiles(root, OnRequest);
-    }
-
     /// <summary>Brings the files in line with the registry: new processes appear, gone ones disappear.</summary>
-    public void Refresh()
+    public override void Refresh()
     {
         var live = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var row in _registry.List().Processes)
+        foreach (var row in registry.List().Processes)
         {
             var pid = row.Pid.ToString(CultureInfo.InvariantCulture);
             live.Add(pid);
             var guest = row.State == "guest";
             int? owner = guest ? null : row.Uid;
-            _files.Write($"{pid}/where", row.Where.ToString(CultureInfo.InvariantCulture), owner);
-            _files.Write($"{pid}/lock", row.Locked ? "1" : "0", owner);
-            _files.Write($"{pid}/migrate", "0", owner);
-            _files.Write($"{pid}/nmigs", row.Migrations.ToString(CultureInfo.InvariantCulture));
-            _files.Write($"{pid}/cantmove", string.Join('\n', row.CantMove));
+            Files.Write($"{pid}/where", row.Where.ToString(CultureInfo.InvariantCulture), owner);
+            Files.Write($"{pid}/lock", row.Locked ? "1" : "0", owner);
+            Files.Write($"{pid}/migrate", "0", owner);
+            Files.Write($"{pid}/nmigs", row.Migrations.ToString(CultureInfo.InvariantCulture));
+            Files.Write($"{pid}/cantmove", string.Join('\n', row.CantMove));
             if (!guest) continue;
-            _files.Write($"{pid}/home", row.Home.ToString(CultureInfo.InvariantCulture));
-            _files.Write($"{pid}/homepid", row.RemotePid.ToString(CultureInfo.InvariantCulture));
+            Files.Write($"{pid}/home", row.Home.ToString(CultureInfo.InvariantCulture));
+            Files.Write($"{pid}/homepid", row.RemotePid.ToString(CultureInfo.InvariantCulture));
         }
-        _files.Prune("", live);
+        Files.Prune("", live);
     }
 
-    public Task RunAsync(CancellationToken cancel) => WatchedFiles.RefreshEverySecondAsync(Refresh, cancel);
-
-    public void Dispose() => _files.Dispose();
-
-    private void OnRequest(string path, string request)
+    protected override void OnRequest(string path, string request)
     {
         var parts = path.Split('/');
         if (parts.Length != 2 || parts[1] is not ("where" or "lock" or "migrate")
             || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-            || _registry.Find(pid) is not { } process)
+            || registry.Find(pid) is not { } process)
             return;
         if (parts[1] == "lock")
         {
-            if (request is "0" or "1") _registry.Update(process, p => p.Locked = request == "1");
-            else LogBadWrite(_logger, path, request);
+            if (request is "0" or "1") registry.Update(process, p => p.Locked = request == "1");
+            else LogBadWrite(logger, path, request);
             Refresh();
             return;
         }
@@ -76,11 +59,11 @@ public sealed partial class ProcView : IDisposable
             try
             {
                 if (process.State == ProcessState.Guest) await SendGuestOn(process, request).ConfigureAwait(false);
-                else await _move(process, request == "0" ? "home" : request).ConfigureAwait(false);
+                else await move(process, request == "0" ? "home" : request).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                LogMoveRefused(_logger, pid, request, e.Message);
+                LogMoveRefused(logger, pid, request, e.Message);
             }
             Refresh();
         });

@@ -1,7 +1,4 @@
-using System.Globalization;
-using OpenMosix.Admin;
 using OpenMosix.Balancing.Demand;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Processes;

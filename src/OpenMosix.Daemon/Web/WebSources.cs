@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Web.Metrics;
 
 namespace OpenMosix.Daemon.Web;

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux.Events;
 

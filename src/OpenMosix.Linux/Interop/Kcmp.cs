@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OpenMosix.Linux.Interop;
 
 /// <summary>struct kcmp_epoll_slot: which registration of epoll descriptor Epoll to compare against.</summary>

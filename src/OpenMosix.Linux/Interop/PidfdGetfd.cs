@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
-
 namespace OpenMosix.Linux.Interop;
 
 internal static partial class Sys

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OpenMosix.Linux.Interop;
 
 internal static partial class Sys

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace OpenMosix.Linux.Interop;
 
 /// <summary>struct stat of x86_64 (144 bytes).</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Linux.Proc;
 

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace OpenMosix.Linux.Proc;
 
 /// <summary>/proc/PID/pagemap: one 64-bit entry per virtual page.</summary>

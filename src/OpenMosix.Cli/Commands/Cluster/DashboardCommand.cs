@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 using OpenMosix.Daemon.Web.Dashboard;
 
 namespace OpenMosix.Cli.Commands.Cluster;

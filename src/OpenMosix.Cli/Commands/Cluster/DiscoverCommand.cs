@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Discovery;
 using OpenMosix.Daemon.Hosting;

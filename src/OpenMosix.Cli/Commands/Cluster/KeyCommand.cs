@@ -1,4 +1,3 @@
-using System.Globalization;
 using OpenMosix.Cluster.Keys;
 using OpenMosix.Daemon.Hosting;
 

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json.Serialization.Metadata;
-using OpenMosix.Admin;
 
 namespace OpenMosix.Cli.Commands.Cluster;
 

@@ -1,4 +1,3 @@
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Map;
 
 namespace OpenMosix.Cli.Commands.Cluster;

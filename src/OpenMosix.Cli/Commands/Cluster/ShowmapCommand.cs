@@ -1,5 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Map;
 
 namespace OpenMosix.Cli.Commands.Cluster;

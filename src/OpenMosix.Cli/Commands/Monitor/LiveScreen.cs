@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
 
 namespace OpenMosix.Cli.Commands.Monitor;
 

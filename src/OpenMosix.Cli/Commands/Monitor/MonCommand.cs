@@ -1,7 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands.Monitor;
 
 /// <summary>`om mon`, also run as mosmon: the cluster's nodes as live bars, the way openMosix's mosmon showed them.</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using OpenMosix.Admin;
 
 namespace OpenMosix.Cli.Commands.Monitor;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands.Monitor;
 
 /// <summary>What the bars of mosmon show; the original's keys choose: l, s, m, u.</summary>

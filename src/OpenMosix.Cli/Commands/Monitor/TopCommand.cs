@@ -1,7 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands.Monitor;
 
 /// <summary>`om top`, also run as mtop: top for openMosix, with the node each process runs on.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-using OpenMosix.Cli.Infrastructure;
-
 namespace OpenMosix.Cli.Commands.Monitor;
 
 /// <summary>How mtop orders its rows: the keys c, m, t, p, n choose.</summary>

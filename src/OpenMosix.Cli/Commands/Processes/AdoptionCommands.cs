@@ -1,6 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-
 namespace OpenMosix.Cli.Commands.Processes;
 
 /// <summary>om adopt and om release: a running process handed to openMosix, and given back.</summary>

@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-
 namespace OpenMosix.Cli.Commands.Processes;
 
 internal static class MigrateCommand

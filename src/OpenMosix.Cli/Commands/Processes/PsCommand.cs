@@ -1,5 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
 using OpenMosix.Linux;
 
 namespace OpenMosix.Cli.Commands.Processes;

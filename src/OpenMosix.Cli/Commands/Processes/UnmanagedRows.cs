@@ -1,4 +1,3 @@
-using OpenMosix.Admin;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using OpenMosix.Admin;
-
 namespace OpenMosix.Cli.Commands.Processes;
 
 internal static class WhereCommand

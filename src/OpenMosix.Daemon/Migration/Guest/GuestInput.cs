@@ -1,5 +1,4 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Guest;
 

@@ -1,7 +1,6 @@
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Guest;
 

@@ -1,5 +1,4 @@
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Guest;
 

@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Guest;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OpenMosix.Daemon.Migration.Guest;
 
 /// <summary>A set of uids written as ranges and single ids, "1000-60000,65534"; "" is none.</summary>

@@ -1,8 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

@@ -1,5 +1,4 @@
 using OpenMosix.Daemon.Migration.Engine;
-using OpenMosix.Daemon.Processes;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

@@ -1,5 +1,4 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Migration.Home;

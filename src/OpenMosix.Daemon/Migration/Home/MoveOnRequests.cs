@@ -1,6 +1,4 @@
-using System.Globalization;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OpenMosix.Admin;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

@@ -1,6 +1,4 @@
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Migration.Home;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

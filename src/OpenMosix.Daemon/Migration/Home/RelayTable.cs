@@ -1,8 +1,5 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Admin;
-using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

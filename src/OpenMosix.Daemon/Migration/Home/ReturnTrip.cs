@@ -1,9 +1,6 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Migration.Protocol;
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Web.Metrics;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Home;
 

@@ -1,7 +1,3 @@
-using OpenMosix.Admin;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
-
 namespace OpenMosix.Daemon.Migration.Home;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Migration.Protocol;
 

@@ -1,5 +1,4 @@
 using OpenMosix.Checkpoint.Image;
-using OpenMosix.Linux;
 using OpenMosix.Linux.Proc;
 
 namespace OpenMosix.Daemon.Migration.Protocol;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using OpenMosix.Admin;
 
 namespace OpenMosix.Daemon.Web.Dashboard;
 

@@ -1,8 +1,5 @@
-using OpenMosix.Admin;
 using OpenMosix.Daemon.Admin;
 using OpenMosix.Daemon.Gossip;
-using OpenMosix.Daemon.Processes;
-using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Web.Dashboard;
 

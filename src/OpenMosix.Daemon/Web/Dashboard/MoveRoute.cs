@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using OpenMosix.Admin;
 using AdminRequest = OpenMosix.Daemon.Admin.HttpRequest;
 
 namespace OpenMosix.Daemon.Web.Dashboard;

@@ -1,5 +1,3 @@
-using OpenMosix.Admin;
-
 namespace OpenMosix.Daemon.Web.Dashboard;
 
 /// <summary>One reading of a node for the dashboard's charts: when, its load, and the memory in use.</summary>

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text;
-using OpenMosix.Admin;
 using OpenMosix.Cluster.Gossip;
 
 namespace OpenMosix.Daemon.Web.Metrics;
