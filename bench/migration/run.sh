@@ -148,14 +148,20 @@ w1m=$(printf '%s\n' "${w1[@]}" | median); w16m=$(printf '%s\n' "${w16[@]}" | med
 prog=$(mktemp /tmp/benchprog.XXXXXX)
 cc -O2 -o "$prog" "$here/benchprog.c"
 phase() { # phase MODE N MOVE(0|1) -> seconds of the work phase
-  local err; err=$(mktemp)
-  # stdout a pipe (as to a consumer at home), not /dev/null, which a moved process would reopen by path
-  "$om" lab exec --name "$lab" 1 -- "$om" run "$prog" "$1" "$2" 400 2> "$err" > >(cat > /dev/null) &
+  local err fifo; err=$(mktemp); fifo=$(mktemp -u /tmp/benchout.XXXXXX); mkfifo "$fifo"
+  # stdout a pipe (as to a consumer at home), not /dev/null, which a moved process would reopen by path; a named
+  # pipe, not `> >(cat)`, whose descriptor bash leaves open in the program (a pipe on fd 63 cannot move)
+  cat "$fifo" > /dev/null &
+  local reader=$!
+  "$om" lab exec --name "$lab" 1 -- "$om" run "$prog" "$1" "$2" 400 2> "$err" > "$fifo" &
   local runner=$!
   wait_ready "$err" "$runner"
-  if [ "$3" = 1 ]; then "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 2> /dev/null; fi
-  wait "$runner"
-  sed -n 's/^elapsed //p' "$err"; rm -f "$err"
+  if [ "$3" = 1 ] && ! "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null; then
+    echo "bench/migration: the $1 phase's program did not move; its figure would be one of a run at home" >&2
+    exit 1
+  fi
+  wait "$runner"; wait "$reader"
+  sed -n 's/^elapsed //p' "$err"; rm -f "$err" "$fifo"
 }
 wl=(); wm=(); cl=(); cm=()
 for round in $(seq "$rounds"); do
