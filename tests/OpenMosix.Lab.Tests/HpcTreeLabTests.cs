@@ -49,6 +49,7 @@ public sealed class HpcTreeLabTests
                          && Decay(lab, 1).FastSeconds != 999, Patience, "an impossible fast half-life to be refused and read back unchanged");
 
         using var run = lab.Managed(1, TestPrograms.Locate("spinner"), "600");
+        run.WaitForLines(1); // running its own program: before that it is om run, whose start-up descriptors cannot move
         var proc1 = Path.Join(lab.Layout.NodeHostRunDirectory(1), "proc", $"{run.Pid}");
         Poll.Until(() => File.Exists(Path.Join(proc1, "migrate")), Patience, "the process's migrate file at home");
         Assert.Equal("0\n", File.ReadAllText(Path.Join(proc1, "migrate")));

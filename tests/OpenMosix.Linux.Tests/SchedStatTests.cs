@@ -39,7 +39,10 @@ public sealed class SchedStatTests
         var age = MonotonicClock.Now() - started;
 
         Assert.True(spinning.Wanting >= age / 2, $"spinner wanted {spinning.Wanting.TotalMilliseconds:F0} ms of {age.TotalMilliseconds:F0} ms");
-        Assert.True(sleeping.Wanting < age / 10, $"sleeper wanted {sleeping.Wanting.TotalMilliseconds:F0} ms of {age.TotalMilliseconds:F0} ms");
+        // Against the spinner, not the clock: on a loaded machine each of the sleeper's wakeups waits in the run queue
+        // (a CI run saw 139 ms of 732), but never for most of its life as the spinner does.
+        Assert.True(sleeping.Wanting < spinning.Wanting / 3,
+            $"sleeper wanted {sleeping.Wanting.TotalMilliseconds:F0} ms, spinner {spinning.Wanting.TotalMilliseconds:F0} ms, of {age.TotalMilliseconds:F0} ms");
         Assert.True(spinning.Running > TimeSpan.Zero);
     }
 
