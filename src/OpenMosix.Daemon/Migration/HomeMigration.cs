@@ -136,26 +136,15 @@ public sealed class HomeMigration : Balancing.IProcessMover
     private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
         IProgress<MigrationProgress>? progress)
     {
+        await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
-            await WaitForExecAsync(process).ConfigureAwait(false);
-            MigrationResult result;
-            try
-            {
-                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
-            }
-            catch (MigrationException e) when (Replaced(e))
-            {
-                HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
-                result = await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
-            }
-            Counters.Moved(MigrationDirection.Out, TimeSpan.FromMilliseconds(result.FrozenMs));
-            return result;
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (MigrationException e) when (Replaced(e))
         {
-            Counters.Count(MigrationDirection.Out, e is MigrationException { Refused: true } ? MigrationOutcome.Refused : MigrationOutcome.Failed);
-            throw;
+            HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
         }
     }
 
@@ -218,19 +207,26 @@ public sealed class HomeMigration : Balancing.IProcessMover
         return Reported(process, _home.Self, () => _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds));
     }
 
-    /// <summary>Runs a move and tells <see cref="MoveEnded"/> how it ended; a failure still reaches the caller.</summary>
+    /// <summary>
+    /// Runs a move and tells <see cref="MoveEnded"/> and, for a move out, <see cref="Counters"/> how it ended; a
+    /// failure still reaches the caller. Trips home are counted where they end (ReturnTrip), which also sees those
+    /// the copy's node starts.
+    /// </summary>
     private async Task<MigrationResult> Reported(ManagedProcess process, ushort target, Func<Task<MigrationResult>> move)
     {
         var (from, command) = (process.Where, process.Command);
+        var outward = target != _home.Self;
         try
         {
             var result = await move().ConfigureAwait(false);
+            if (outward) Counters.Moved(MigrationDirection.Out, TimeSpan.FromMilliseconds(result.FrozenMs));
             MoveEnded?.Invoke(new(DateTimeOffset.UtcNow, process.Pid, command, result.From, result.To, result, null));
             return result;
         }
-        catch (Exception e) when (MoveEnded is not null && e is not OutOfMemoryException)
+        catch (Exception e)
         {
-            MoveEnded(new(DateTimeOffset.UtcNow, process.Pid, command, from, target, null, e.Message));
+            if (outward) Counters.Count(MigrationDirection.Out, e is MigrationException { Refused: true } ? MigrationOutcome.Refused : MigrationOutcome.Failed);
+            if (e is not OutOfMemoryException) MoveEnded?.Invoke(new(DateTimeOffset.UtcNow, process.Pid, command, from, target, null, e.Message));
             throw;
         }
     }
