@@ -88,6 +88,15 @@ public sealed class AdoptionTests
     }
 
     [Fact]
+    public void A_process_of_another_user_namespace_is_refused()
+    {
+        // unshare --user execs sleep in the new namespace itself: same PID, same PID namespace, another user namespace.
+        using var inside = Start("/usr/bin/unshare", "--user", "/bin/sleep", "66");
+        Poll.Until(() => ProcFs.ReadCommandLine(inside.Pid) is ["/bin/sleep", "66"], Patience, "sleep to run in its user namespace");
+        Assert.StartsWith($"process {inside.Pid} is in another user namespace", AdoptionCheck.Refusal(inside.Pid, 0), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_process_that_forks_and_execs_all_the_time_can_be_adopted_and_released_again_and_again()
     {
         using var busy = Start("/bin/bash", "-c", "while :; do /bin/true; done");

@@ -9,7 +9,7 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Daemon.Tests.Processes;
 
 /// <summary>
-/// A move asked for while om run is still starting waits until its exec is complete. heavyexec stands for om run
+/// A move asked for while om run is still starting waits until its exec is complete. lateexec stands for om run
 /// just before its exec: a close-on-exec pipe end on fd 4 whose other end it does not hold (om's dup of a piped
 /// stdout), and an exec when the test writes a line to its stdin.
 /// </summary>
@@ -24,8 +24,8 @@ public sealed class OmStartupTests : IDisposable
         var (read, write) = Descriptors.CreatePipe();
         _go = write;
         using (read)
-            _starting = ChildProcess.Start(TestPrograms.Locate("heavyexec"), ["1", "/bin/sleep", "60"], stdin: read);
-        Poll.Until(() => Fd4().StartsWith("pipe:", StringComparison.Ordinal), Patience, "heavyexec to hold its pipe on fd 4");
+            _starting = ChildProcess.Start(TestPrograms.Locate("lateexec"), ["/bin/sleep", "60"], stdin: read);
+        Poll.Until(() => Fd4().StartsWith("pipe:", StringComparison.Ordinal), Patience, "lateexec to hold its pipe on fd 4");
     }
 
     public void Dispose()
@@ -52,7 +52,7 @@ public sealed class OmStartupTests : IDisposable
     public void Registration_records_oms_close_on_exec_descriptors_and_not_the_standard_ones()
     {
         var startup = OmStartup.Of(_starting.Pid)!;
-        Assert.Equal(TestPrograms.Locate("heavyexec"), startup.Executable);
+        Assert.Equal(TestPrograms.Locate("lateexec"), startup.Executable);
         Assert.Equal([(4, Fd4())], startup.CloseOnExec);
     }
 
