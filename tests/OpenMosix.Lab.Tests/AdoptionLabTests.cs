@@ -206,6 +206,40 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         }
     }
 
+    [Fact]
+    public void With_the_login_session_rule_of_install_sh_the_jobs_started_plainly_in_a_session_spread_by_themselves()
+    {
+        var spinner = TestPrograms.Locate("spinner");
+        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
+        // A login session as systemd makes it, under node 1's cgroup: user.slice/user-UID.slice/session-N.scope.
+        string[] levels = ["user.slice", "user-0.slice", "session-1.scope"];
+        var scopes = levels.Select((_, i) => Path.Combine([Lab.Layout.CpuCgroup(1), .. levels.Take(i + 1)])).ToList();
+        var loggedIn = Path.Combine(Path.GetTempPath(), $"om-adopt-login-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scopes[^1]);
+        // The rule install.sh --manage-logins writes.
+        Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "user.slice").Succeeded();
+        try
+        {
+            using var shell = Plain($"while [ ! -e {loggedIn} ]; do sleep 0.05; done; for i in 1 2 3 4 5 6; do {spinner} 4 {rate} > /dev/null & done; wait; echo all done");
+            // Once it is the shell: om lab exec joins node 1's cgroup itself before it becomes the shell.
+            Poll.Until(() => ProcFs.ReadCommandLine(shell.Pid) is ["bash", ..], TimeSpan.FromSeconds(10), "the shell to run");
+            File.WriteAllText(Path.Combine(scopes[^1], "cgroup.procs"), $"{shell.Pid}");
+            File.WriteAllText(loggedIn, "");
+            IReadOnlyList<Admin.ProcessRow> Jobs() =>
+                [.. Lab.Processes(1).Processes.Where(p => p.Origin == "adopted" && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
+            Poll.Until(() => Jobs().Count == 6, TimeSpan.FromSeconds(20), "the session's six jobs to be adopted");
+            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
+            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
+            Assert.Equal(["all done"], shell.Lines());
+        }
+        finally
+        {
+            Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
+            File.Delete(loggedIn);
+            foreach (var scope in Enumerable.Reverse(scopes)) Directory.Delete(scope);
+        }
+    }
+
     /// <summary>Waits for the shell; if it does not end, the failure says where every process of the lab stood and
     /// what node 1's omd last warned about, so a run that cannot be repeated still shows its cause.</summary>
     private ChildExit WaitOrExplain(ManagedRun shell, TimeSpan timeout)
