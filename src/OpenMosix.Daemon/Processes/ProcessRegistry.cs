@@ -151,6 +151,16 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         }
     }
 
+    /// <summary>Gives back a process adopted only to be moved when the move did not happen, with what it forked
+    /// meanwhile and is still here at home (managed from birth as its children): all are left as they were before.</summary>
+    public void GiveBack(ManagedProcess process)
+    {
+        ForgetEnded(process);
+        List<ManagedProcess> children;
+        lock (_gate) children = [.. _home.Values.Where(c => c.ParentPid == process.Pid && c.State == ProcessState.Home && !c.Adopted)];
+        foreach (var child in children) GiveBack(child);
+    }
+
     public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
     {
         var started = _startTimeOf(pid) ?? 0;

@@ -112,6 +112,22 @@ public sealed class AdoptionTests
     }
 
     [Fact]
+    public void A_process_given_back_after_a_move_that_did_not_happen_takes_what_it_forked_meanwhile_with_it()
+    {
+        using var shell = Start("/bin/sh", "-c", "/bin/sleep 67 & wait");
+        var registry = new ProcessRegistry(1);
+        var adopted = registry.Adopt(shell.Pid);
+        Poll.Until(() => ProcFs.ReadChildren(shell.Pid).Count == 1, Patience, "the shell's job");
+        var job = ProcFs.ReadChildren(shell.Pid).Single();
+        Assert.NotNull(registry.RegisterChild(job, shell.Pid));
+        using var other = Start("/bin/sleep", "68");
+        registry.Adopt(other.Pid);
+
+        registry.GiveBack(adopted);
+        Assert.Equal([other.Pid], registry.HomePids());
+    }
+
+    [Fact]
     public void A_process_adopted_while_it_execs_is_listed_with_the_program_it_runs_afterwards()
     {
         var registry = new ProcessRegistry(1);
