@@ -66,6 +66,12 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
+        // Home's answer to a checkpoint may cross its come-home: it changes nothing there.
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored), MigrationPhase.ReturnPrecopying),
+        (MigrationPhase.Returning, Side.Home, typeof(CheckpointStored), MigrationPhase.Returning),
         (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay), MigrationPhase.Relaying),
