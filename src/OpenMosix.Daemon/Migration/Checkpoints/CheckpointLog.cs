@@ -3,7 +3,7 @@ namespace OpenMosix.Daemon.Migration.Checkpoints;
 /// <summary>What home logs about the checkpoints of its processes and their restarts.</summary>
 internal static partial class CheckpointLog
 {
-    [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid}: checkpoint {Sequence} stored")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: checkpoint {Sequence} stored")]
     public static partial void Stored(ILogger logger, int pid, long sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: checkpoint {Sequence} refused: {Reason}")]
