@@ -52,6 +52,27 @@ public sealed class CheckpointRestartLabTests
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
+    [Fact]
+    public void A_checkpointed_process_brought_home_ends_its_checkpoints_and_runs_on_at_home_with_its_output_whole()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = MovedToNode2AndCheckpointed(lab, "400");
+
+        // The trip home waits for a checkpoint under way and ends the write tracking the checkpoints kept.
+        lab.Migrate(1, run.Pid, "home");
+        Assert.Equal(("home", 1), Where(lab, run.Pid));
+        Poll.Until(() => !File.Exists(CheckpointOf(lab, run.Pid)), TimeSpan.FromSeconds(10), "home to remove the checkpoint of the process back home");
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(Uninterrupted("16", "400"), run.Lines());
+    }
+
+    private static (string, int) Where(TestLab lab, int pid)
+    {
+        var process = lab.Processes(1).Processes.Single(p => p.Pid == pid);
+        return (process.State, process.Where);
+    }
+
     /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1, moved to node 2, and running there
     /// until home holds its second checkpoint (the first whole, the second merged into it).</summary>
     private static ManagedRun MovedToNode2AndCheckpointed(TestLab lab, string ticks)
