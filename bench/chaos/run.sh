@@ -129,6 +129,10 @@ run_once() { # run_once KIND MIB TICKS
     lost=yes
     [ -n "$fault_start" ] && detect=$(awk -v s="$fault_start" -v e="$ended" 'BEGIN{printf "%.2f", e-s}')
   fi
+  # CHAOS_LOGS=DIR keeps both omd logs of every run that lost its process, for a look at why.
+  if [ "$lost" = yes ] && [ -n "${CHAOS_LOGS:-}" ]; then
+    mkdir -p "$CHAOS_LOGS"; cp "$labdir/n1/omd.log" "$CHAOS_LOGS/$kind-$runner-n1.log"; cp "$labdir/n2/omd.log" "$CHAOS_LOGS/$kind-$runner-n2.log"
+  fi
   local stray; stray=$(strays)
   results+=("$kind|$identical|$status|$lost|$recovery|$detect|$stray|$(awk -v s="$started" -v e="$ended" 'BEGIN{printf "%.1f", e-s}')|$restarted")
   log "$kind: identical $identical, status $status, lost $lost, restarted after $restarted s, recovery $recovery s, lost after $detect s, strays $stray, lines $(lines "$out")/$(lines "$ref")"

@@ -5,14 +5,14 @@
 # `om run` on node 1 and on node 3 at once and both are moved to node 2 (2 CPUs: each job has one), so both run in
 # the same conditions but one is checkpointed. Reported per round: each job's wall time, the slowdown of the
 # checkpointed one, and the checkpoints its home stored. The first checkpoint is whole, the others incremental.
-# usage: bench/ckptcost/run.sh [--rounds 3] [--mb 64] [--ticks 3000]
+# usage: bench/ckptcost/run.sh [--rounds 3] [--mb 64] [--ticks 300000]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-rounds=3; mb=64; ticks=3000
+rounds=3; mb=64; ticks=300000
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
@@ -37,12 +37,13 @@ sed -i 's/^interval_ms = 5000$/interval_ms = 0/' "$labdir/n3/omd.toml"
 "$om" lab restart --name "$lab" 3 > /dev/null
 
 # job NODE OUT: churner started with om run on NODE, moved to node 2; prints its wall time in seconds when done.
-job() { local node=$1 out=$2 started pid
+job() { local node=$1 out=$2 started pid try
   started=$(now)
   "$om" lab exec --name "$lab" "$node" -- "$om" run "$programs/churner" "$mb" "$ticks" 0 > "$out" &
   pid=$!
   until grep -q . "$out" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  "$om" lab exec --name "$lab" "$node" -- "$om" migrate "$pid" 2 > /dev/null
+  # Retried: an omd just restarted may not know node 2 yet.
+  for try in $(seq 30); do "$om" lab exec --name "$lab" "$node" -- "$om" migrate "$pid" 2 > /dev/null 2>&1 && break; sleep 1; done
   wait "$pid"
   since "$started"
 }

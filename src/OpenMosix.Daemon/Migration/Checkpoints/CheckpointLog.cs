@@ -15,6 +15,9 @@ internal static partial class CheckpointLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} restarted here from checkpoint {Sequence} (node {Node} is gone: {Reason}); {Dropped} bytes of output it writes again dropped, {Input} bytes of input fed again")]
     public static partial void Restarted(ILogger logger, int pid, long sequence, int node, string reason, long dropped, long input);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: the output it writes after its restart no longer reaches its old output: {Reason}")]
+    public static partial void OutputEnded(ILogger logger, int pid, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "process {Pid} could not be restarted from its checkpoint: {Reason}")]
     public static partial void RestartFailed(ILogger logger, int pid, string reason);
 }

@@ -57,7 +57,15 @@ internal sealed class CheckpointRestart(HomeSide home)
             }
             var dropped = SkipDelivered(pid, keeper, stored.Record, stdio.Outputs);
             var fedAgain = FeedInputAgain(pid, stored.Record.InputRead, stdio);
-            home.Deputies.LetRun(pid);
+            try
+            {
+                home.Deputies.LetRun(pid);
+            }
+            catch (Checkpoint.Restore.RestoreException e)
+            {
+                // Its threads could not be made: it is dead, and its parent sees it killed, as after a trip home.
+                CheckpointLog.RestartFailed(home.Logger, pid, e.Message);
+            }
             home.Registry.Update(process, p =>
             {
                 p.EndStay();
@@ -104,7 +112,7 @@ internal sealed class CheckpointRestart(HomeSide home)
             try
             {
                 var pipe = home.Deputies.ReplaceOutput(pid, counted.Fd);
-                _ = OutputSkip.Start(pipe, Descriptors.Duplicate(output.SafeFileHandle), skip);
+                _ = OutputSkip.Start(pipe, Descriptors.Duplicate(output.SafeFileHandle), skip, home.Logger, pid);
                 dropped += skip;
             }
             catch (Exception e) when (e is InvalidOperationException or SyscallException or Checkpoint.Tracing.InjectionException)

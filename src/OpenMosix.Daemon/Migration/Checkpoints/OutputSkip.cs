@@ -9,7 +9,7 @@ namespace OpenMosix.Daemon.Migration.Checkpoints;
 /// </summary>
 internal static class OutputSkip
 {
-    public static Task Start(SafeFileHandle pipe, SafeFileHandle output, long skip) => Blocking.Run(() =>
+    public static Task Start(SafeFileHandle pipe, SafeFileHandle output, long skip, ILogger logger, int pid) => Blocking.Run(() =>
     {
         using (pipe)
         using (output)
@@ -25,9 +25,10 @@ internal static class OutputSkip
                     if (n > dropped) Descriptors.WriteAll(output, buffer.AsSpan(dropped, n - dropped));
                 }
             }
-            catch (SyscallException)
+            catch (SyscallException e)
             {
                 // The reader at home went away (EPIPE): the process would have had the same at home.
+                CheckpointLog.OutputEnded(logger, pid, e.Message);
             }
         }
         return 0;
