@@ -93,6 +93,14 @@ public static partial class OmdHost
             Counters = migrations,
             Liveness = liveness,
         };
+        try
+        {
+            migration.EnableCheckpoints(config.CheckpointInterval, config.CheckpointDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DaemonStartException($"checkpoint.dir {config.CheckpointDirectory}: {e.Message}");
+        }
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();

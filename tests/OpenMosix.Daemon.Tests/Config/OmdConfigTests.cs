@@ -168,6 +168,8 @@ public sealed class OmdConfigTests
     [InlineData("[liveness]\nlink_timeout_ms = \"10s\"\n", ":2: liveness.link_timeout_ms must be an integer")]
     [InlineData("[liveness]\nlink_timeout_ms = 2000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
     [InlineData("[liveness]\nheartbeat_interval_ms = 5000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
+    [InlineData("[checkpoint]\ninterval_ms = 500\n", ": checkpoint.interval_ms must be 0 (off) or at least 1000")]
+    [InlineData("[checkpoint]\ninterval_ms = -1\n", ":2: checkpoint.interval_ms must be between 0 and 86400000")]
     public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)
     {
         var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));
