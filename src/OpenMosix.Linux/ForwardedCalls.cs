@@ -93,12 +93,14 @@ public static class ForwardedCalls
         return r;
     }
 
-    /// <summary>A connection taken from a listening socket (close-on-exec here), or the negated errno in <paramref name="error"/>.</summary>
-    public static unsafe SafeFileHandle? Accept(SafeHandle socket, Span<byte> address, out int addressLength, out long error)
+    /// <summary>A connection taken from a listening socket (close-on-exec here; <paramref name="nonBlocking"/> as
+    /// accept4's SOCK_NONBLOCK), or the negated errno in <paramref name="error"/>.</summary>
+    public static unsafe SafeFileHandle? Accept(SafeHandle socket, bool nonBlocking, Span<byte> address, out int addressLength, out long error)
     {
         var length = (uint)address.Length;
         SafeFileHandle handle;
-        fixed (byte* a = address) handle = Sys.Accept4(socket, address.IsEmpty ? null : a, address.IsEmpty ? null : &length, (int)OpenFlags.CloseOnExec);
+        var flags = (int)OpenFlags.CloseOnExec | (nonBlocking ? ONonBlock : 0);
+        fixed (byte* a = address) handle = Sys.Accept4(socket, address.IsEmpty ? null : a, address.IsEmpty ? null : &length, flags);
         if (handle.IsInvalid)
         {
             error = -(long)Errno.Last;

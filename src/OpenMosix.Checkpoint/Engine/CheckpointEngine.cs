@@ -46,7 +46,7 @@ public sealed partial class CheckpointEngine : IDisposable
     public CantMoveReport AnalyzeCantMove(int pid, bool forwarding = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CantMoveAnalyzer.Analyze(pid, forwarding, _forwarding.OwnFilters(pid));
+        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid));
     }
 
     /// <summary>
@@ -59,6 +59,8 @@ public sealed partial class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
+        // A copy running here forwards what home left at home; nothing it opened here can be left behind.
+        if (_forwarding.IsGuest(pid)) options = options with { ForwardDescriptors = false };
         var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         if (options.Forwarded is null && _forwarding.Of(pid) is { } forwarded) options = options with { Forwarded = forwarded };
@@ -79,6 +81,7 @@ public sealed partial class CheckpointEngine : IDisposable
     public PrecopySession? StartPrecopy(int pid, bool forward = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        forward &= !_forwarding.IsGuest(pid);
         var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         return Long(() =>
@@ -255,7 +258,7 @@ public sealed partial class CheckpointEngine : IDisposable
     private RestoredProcess KeptFrozenIfAsked(RestoredProcess restored, RestoreOptions options)
     {
         if (options.KeepFrozen) _frozen.Add(restored.Pid);
-        _forwarding.Restored(restored);
+        _forwarding.Restored(restored, options.ForwardDescriptors);
         return restored;
     }
 

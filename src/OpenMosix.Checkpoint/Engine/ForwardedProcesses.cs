@@ -13,9 +13,10 @@ internal sealed class ForwardedProcesses
 {
     private readonly ConcurrentDictionary<int, (ulong StartTime, IReadOnlySet<int> Fds)> _byPid = new();
 
-    public void Restored(RestoredProcess restored)
+    /// <param name="target">restored as a migration target (a guest): it forwards what its home left there, and nothing else.</param>
+    public void Restored(RestoredProcess restored, bool target)
     {
-        if (restored.Forwarded.Count == 0) return;
+        if (!target) return;
         _byPid[restored.Pid] = (ProcFs.ReadStat(restored.Pid).StartTime, restored.Forwarded.ToHashSet());
     }
 
@@ -36,5 +37,8 @@ internal sealed class ForwardedProcesses
     }
 
     /// <summary>How many of the process's seccomp filters are omd's (its forwarding filter).</summary>
-    public int OwnFilters(int pid) => Of(pid) is null ? 0 : 1;
+    public int OwnFilters(int pid) => Of(pid) is { Count: > 0 } ? 1 : 0;
+
+    /// <summary>Whether <paramref name="pid"/> is a copy restored here as a migration target.</summary>
+    public bool IsGuest(int pid) => Of(pid) is not null;
 }

@@ -13,7 +13,8 @@ namespace OpenMosix.Checkpoint.Restore;
 internal sealed partial class ProcessBuilder
 {
     private const long SeccompFilterFlagNewListener = 8;
-    private const int RlimitNofile = 7, ReservedCount = 64, HighestReservedTop = 65536;
+    private const int RlimitNofile = 7, HighestReservedTop = 65536;
+    internal const int ReservedCount = 64;
 
     /// <summary>The first number of the range kept for descriptors forwarded after the move (accepted connections):
     /// the last <see cref="ReservedCount"/> numbers below the process's descriptor limit (at most 65536).</summary>

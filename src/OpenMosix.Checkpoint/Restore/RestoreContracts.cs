@@ -49,4 +49,10 @@ public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int Origin
 
     /// <summary>The seccomp listener of the process's forwarding filter (owned by the caller), when it has forwarded descriptors.</summary>
     public Microsoft.Win32.SafeHandles.SafeFileHandle? ForwardListener { get; init; }
+
+    /// <summary>The numbers [<see cref="ReservedFrom"/>, <see cref="ReservedTop"/>) the filter also hands over: for
+    /// descriptors forwarded after the move (accepted connections).</summary>
+    public int ReservedFrom { get; init; }
+
+    public int ReservedTop { get; init; }
 }

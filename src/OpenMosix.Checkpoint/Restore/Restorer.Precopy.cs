@@ -122,6 +122,8 @@ internal sealed partial class Restorer
         {
             Forwarded = forwarding.Fds,
             ForwardListener = forwarding.Listener,
+            ReservedFrom = ProcessBuilder.ReservedFrom(image),
+            ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
         };
     }
 

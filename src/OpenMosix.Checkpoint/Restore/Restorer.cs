@@ -48,6 +48,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             {
                 Forwarded = forwarding.Fds,
                 ForwardListener = forwarding.Listener,
+                ReservedFrom = ProcessBuilder.ReservedFrom(image),
+                ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
             };
         }
         catch

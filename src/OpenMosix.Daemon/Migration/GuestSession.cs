@@ -73,7 +73,11 @@ public sealed class GuestSession
             }, cancel).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
-        await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null), cancel).ConfigureAwait(false);
+        using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger);
+        await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null)
+        {
+            Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,
+        }, cancel).ConfigureAwait(false);
         if (await DecisionAsync() is { } calledOff)
         {
             GuestLog.Aborted(_logger, offer.Pid, offer.HomeNode, calledOff);
@@ -91,8 +95,9 @@ public sealed class GuestSession
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
             // threads take here where both share one PID namespace.
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
+            forwarder?.Start();
             Run(offer, restored);
-            await new GuestRelay(_engine, _talk, pipes, _moves, _logger).RunAsync(restored.Pid, cancel).ConfigureAwait(false);
+            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { Forwarder = forwarder }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
         }
         finally
         {

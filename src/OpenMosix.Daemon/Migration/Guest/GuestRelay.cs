@@ -22,6 +22,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     private bool _returning;
     private ushort HomeNode => talk.Link.PeerNode;
 
+    /// <summary>Serves the copy's calls on descriptors home kept (their results come in Forward frames).</summary>
+    public Forwarding.GuestForwarder? Forwarder { get; init; }
+
     public async Task RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -74,7 +77,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         {
             while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
             {
-                if (_input.Take(frame)) continue;
+                if (_input.Take(frame) || Forwarder?.Take(frame) == true) continue;
                 if (frame.Type != FrameType.Control) throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
                 if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
             }
@@ -101,7 +104,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 return false;
             case ComeHome request:
                 await SetReturningAsync(true, cancel).ConfigureAwait(false);
-                var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
+                var wentHome = await new SendHome(engine, talk, guestPid, _input, logger) { Forwarded = Forwarder }.RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
                 if (!wentHome)
                 {
                     await SetReturningAsync(false, cancel).ConfigureAwait(false);

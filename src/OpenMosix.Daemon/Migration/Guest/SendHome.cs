@@ -11,6 +11,9 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int guestPid, GuestInput input, ILogger logger)
 {
+    /// <summary>Takes the results of forwarded calls, which the copy goes on making while it is pre-copied home.</summary>
+    public Forwarding.GuestForwarder? Forwarded { get; init; }
+
     /// <summary>True when the process went home; <paramref name="leaving"/> runs just before its copy here is killed.</summary>
     public async Task<bool> RunAsync(ComeHome request, Action leaving, CancellationToken cancel)
     {
@@ -59,7 +62,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         while (await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
         {
-            if (input.Take(frame)) continue;
+            if (input.Take(frame) || Forwarded?.Take(frame) == true) continue;
             if (frame.Type != FrameType.Control)
                 throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
             return talk.Read(frame) is Stay stay ? $"home took none of it: {stay.Reason}" : null;
@@ -115,7 +118,11 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             if (frame is null) return false;
             // Input home read before it froze the process: home sends it again if the process stays, or puts it in
             // front of its stdin at home.
-            if (frame.Value.Type != FrameType.Control) continue;
+            if (frame.Value.Type != FrameType.Control)
+            {
+                Forwarded?.Take(frame.Value);
+                continue;
+            }
             verdict = talk.Read(frame.Value);
             break;
         }

@@ -29,7 +29,10 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
         home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
         var relay = new HomeRelay(home, process, talk, trip, moveOn);
-        _ = Task.Run(() => relay.RunAsync(descriptors), CancellationToken.None);
+        var forwarder = restored.Forwarded is { Count: > 0 } forwarded
+            ? Forwarding.HomeForwarder.Start(process.Pid, forwarded, talk.Link, home.Deputies.CloseDescriptor, home.Logger)
+            : null;
+        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder), CancellationToken.None);
     }
 
     /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
@@ -42,7 +45,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         return handles;
     }
 
-    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors)
+    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder)
     {
         descriptors.Remove(0, out var stdin);
         // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
@@ -52,6 +55,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
         void Write(Frame frame)
         {
+            if (forwarder?.Take(frame) == true) return;
             if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
             try
             {
@@ -129,6 +133,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             await input.ConfigureAwait(false);
             inputStop.Dispose();
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
+            forwarder?.Dispose();
             stdin?.Dispose();
             var relay = home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {lost ?? "it ended first"}"));
