@@ -12,6 +12,17 @@ internal sealed partial class GuestForwarder
     private readonly Dictionary<int, byte[]> _unread = [];
     // Bytes home wrote for a call that was interrupted before it returned: its restart does not write them twice.
     private readonly Dictionary<int, byte[]> _unreported = [];
+    // Reads on one fd one at a time: a read restarted after a signal must find what its interrupted self got.
+    private readonly Dictionary<int, SemaphoreSlim> _readers = [];
+
+    private SemaphoreSlim ReaderOf(int fd)
+    {
+        lock (_readers)
+        {
+            if (!_readers.TryGetValue(fd, out var gate)) _readers[fd] = gate = new SemaphoreSlim(1, 1);
+            return gate;
+        }
+    }
 
     private List<(ulong Address, ulong Length)> ReadIoVecs(ulong address, ulong count)
     {
@@ -29,6 +40,21 @@ internal sealed partial class GuestForwarder
     /// <summary>A read of at most one piece, from bytes kept for this fd first, scattered into the copy's buffers.</summary>
     private async Task<Outcome> ReadAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op, long offset = 0,
         int flags = 0, bool wantAddress = false, Func<ReadOnlyMemory<byte>, long, long>? afterwards = null)
+    {
+        var gate = ReaderOf(fd);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await ReadInOrderAsync(n, fd, vecs, op, offset, flags, wantAddress, afterwards).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<Outcome> ReadInOrderAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op, long offset,
+        int flags, bool wantAddress, Func<ReadOnlyMemory<byte>, long, long>? afterwards)
     {
         var want = (int)Math.Min(Total(vecs), ForwardWire.MaxData);
         if (want == 0 && op != ForwardOp.Receive) return new(0);
@@ -58,7 +84,9 @@ internal sealed partial class GuestForwarder
         }
         Scatter(vecs, data);
         var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
-        return new(result, keep && data.Length > 0 ? () => KeepUnread(fd, data) : null);
+        // Answered here, before the next read on this fd may look for bytes kept for it.
+        if (!SeccompListener.Answer(_listener, n.Id, result) && keep && data.Length > 0) KeepUnread(fd, data);
+        return Outcome.Done;
     }
 
     private void Scatter(List<(ulong Address, ulong Length)> vecs, ReadOnlySpan<byte> data)

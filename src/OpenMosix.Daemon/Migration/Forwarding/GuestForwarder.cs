@@ -70,6 +70,8 @@ internal sealed partial class GuestForwarder : IDisposable
     private readonly record struct Outcome(long Result, Action? Undelivered = null, bool Gone = false, bool Local = false)
     {
         public static readonly Outcome Interrupted = new(0, Gone: true);
+        /// <summary>Answered already by its handler.</summary>
+        public static readonly Outcome Done = new(0, Gone: true);
         public static readonly Outcome RunLocally = new(0, Local: true);
     }
 
