@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Seccomp;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Linux.Tests;
 
@@ -13,21 +14,10 @@ public sealed class ForwardingFilterTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private const string Child = """
-        import ctypes, os, sys
-        libc = ctypes.CDLL(None, use_errno=True)
-        prog = bytes.fromhex(sys.argv[1])
-        buf = ctypes.create_string_buffer(prog, len(prog))
-        class FProg(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-        fp = FProg(len(prog) // 8, ctypes.addressof(buf))
-        libc.syscall.restype = ctypes.c_long
-        if libc.prctl(38, 1, 0, 0, 0) != 0: sys.exit("no_new_privs failed")
-        listener = libc.syscall(317, 1, 8, ctypes.byref(fp))
-        if listener < 0: sys.exit("seccomp failed: %d" % ctypes.get_errno())
+    private const string Child = FilteredPython.Preamble + """
         r, w = os.pipe()
         os.dup2(w, 8)
-        print(listener, flush=True)
+        install_filter()
         sys.stdin.readline()
         print("local", os.write(8, b"local"), os.read(r, 100).decode(), flush=True)
         print("forwarded", os.write(7, b"abc"), flush=True)
@@ -41,11 +31,12 @@ public sealed class ForwardingFilterTests
     [Fact]
     public void Calls_on_forwarded_and_reserved_numbers_reach_the_supervisor_and_others_run_locally()
     {
-        var program = ForwardingFilter.Build([7, 3], reservedFrom: 100);
+        var program = ForwardingFilter.Build([7, 9], reservedFrom: 100);
         using var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
+            RedirectStandardError = true,
         })!;
         try
         {
@@ -111,6 +102,6 @@ public sealed class ForwardingFilterTests
     {
         var line = child.StandardOutput.ReadLineAsync();
         Assert.True(line.Wait(Patience), "the child said nothing");
-        return line.Result ?? throw new InvalidOperationException("the child ended early");
+        return line.Result ?? throw new InvalidOperationException($"the child ended early: {child.StandardError.ReadToEnd()}");
     }
 }

@@ -25,6 +25,16 @@ internal sealed partial class ProcessBuilder
         return Math.Max(top - ReservedCount, 3 + ReservedCount);
     }
 
+    /// <summary>A struct sock_fprog and its instructions in the data area, for seccomp(SECCOMP_SET_MODE_FILTER).</summary>
+    private ulong PutFilterProgram(byte[] instructions)
+    {
+        var program = new byte[16 + instructions.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(program, (ushort)(instructions.Length / Ptrace.SeccompInstructionSize));
+        BinaryPrimitives.WriteUInt64LittleEndian(program.AsSpan(8), _data + 16);
+        instructions.CopyTo(program, 16);
+        return Put(program);
+    }
+
     private void PlaceForwardedPlaceholder(FileDescriptorRecord f)
     {
         var opened = injector.Call($"open of /dev/null for forwarded fd {f.Fd}", Openat, AtFdCwd, (long)PutString("/dev/null"), (long)OpenFlags.ReadWrite, 0);
@@ -39,12 +49,7 @@ internal sealed partial class ProcessBuilder
     /// </summary>
     public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded)
     {
-        var filter = ForwardingFilter.Build(forwarded, ReservedFrom(image));
-        var program = new byte[16 + filter.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(program, (ushort)(filter.Length / Ptrace.SeccompInstructionSize));
-        BinaryPrimitives.WriteUInt64LittleEndian(program.AsSpan(8), _data + 16);
-        filter.CopyTo(program, 16);
-        var at = Put(program);
+        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image)));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

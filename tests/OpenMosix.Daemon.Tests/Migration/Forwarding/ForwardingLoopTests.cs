@@ -19,20 +19,9 @@ public sealed class ForwardingLoopTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private const int HugeWrite = 600_000;
 
-    private const string Child = """
-        import ctypes, os, signal, sys
-        libc = ctypes.CDLL(None, use_errno=True)
-        prog = bytes.fromhex(sys.argv[1])
-        buf = ctypes.create_string_buffer(prog, len(prog))
-        class FProg(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-        fp = FProg(len(prog) // 8, ctypes.addressof(buf))
-        libc.syscall.restype = ctypes.c_long
-        if libc.prctl(38, 1, 0, 0, 0) != 0: sys.exit("no_new_privs failed")
+    private const string Child = FilteredPython.Preamble + """
         signal.signal(signal.SIGUSR1, lambda *a: print("sig", flush=True))
-        listener = libc.syscall(317, 1, 8, ctypes.byref(fp))
-        if listener < 0: sys.exit("seccomp failed: %d" % ctypes.get_errno())
-        print(listener, flush=True)
+        install_filter()
         sys.stdin.readline()
         print("read1", os.read(7, 100).decode(), flush=True)
         print("read2", os.read(7, 100).decode(), flush=True)
