@@ -64,6 +64,43 @@ public sealed class ForwardingLabTests(MigrationLab fixture)
         Assert.Equal(string.Concat(Enumerable.Range(0, Rounds).Select(i => $"pipe {i}\n")), moved.Pipe);
     }
 
+    private const string Listener = """
+        import socket, sys
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+        s.listen(4)
+        print("listening", flush=True)
+        for i in range(3):
+            c, _ = s.accept()
+            line = c.makefile("rb").readline()
+            c.sendall(b"%d: " % i + line.upper())
+            c.close()
+            print("served", i, line.decode().strip(), flush=True)
+        """;
+
+    private const string Caller = """
+        import socket, sys
+        for i in range(3):
+            c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            c.sendall(b"call %d\n" % i)
+            print(c.makefile("rb").readline().decode().strip(), flush=True)
+        """;
+
+    [Fact]
+    public void A_listening_socket_moved_away_keeps_accepting_connections_that_arrive_at_home()
+    {
+        var port = Random.Shared.Next(20000, 40000);
+        using var server = _lab.Managed(1, "python3", "-c", Listener, $"{port}");
+        server.WaitForLines(1);
+        _lab.Migrate(1, server.Pid, "2");
+        using var caller = _lab.InNode(1, ["python3", "-c", Caller, $"{port}"]);
+        Assert.Equal(new ChildExit(0, 0), caller.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["0: CALL 0", "1: CALL 1", "2: CALL 2"], caller.Lines());
+        Assert.Equal(new ChildExit(0, 0), server.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["listening", "served 0 call 0", "served 1 call 1", "served 2 call 2"], server.Lines());
+    }
+
     private sealed record Conversation(IReadOnlyList<string> Output, string Pipe, IReadOnlyList<string> Server);
 
     private Conversation Converse(bool move)
