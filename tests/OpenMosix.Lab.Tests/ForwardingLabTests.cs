@@ -101,9 +101,19 @@ public sealed class ForwardingLabTests(MigrationLab fixture)
         Assert.Equal(["listening", "served 0 call 0", "served 1 call 1", "served 2 call 2"], server.Lines());
     }
 
+    [Fact]
+    public void A_program_brought_home_in_the_middle_of_its_conversation_goes_on_with_its_own_descriptors()
+    {
+        var reference = Converse(move: false);
+        var returned = Converse(move: true, comeHome: true);
+        Assert.Equal(reference.Output, returned.Output);
+        Assert.Equal(reference.Pipe, returned.Pipe);
+        Assert.Equal(reference.Server, returned.Server);
+    }
+
     private sealed record Conversation(IReadOnlyList<string> Output, string Pipe, IReadOnlyList<string> Server);
 
-    private Conversation Converse(bool move)
+    private Conversation Converse(bool move, bool comeHome = false)
     {
         var port = Random.Shared.Next(20000, 40000);
         using var server = _lab.InNode(1, ["python3", "-c", Server, $"{port}"]);
@@ -133,6 +143,12 @@ public sealed class ForwardingLabTests(MigrationLab fixture)
             {
                 _lab.Migrate(1, client.Pid, "2");
                 Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{client.Pid}").Succeeded().Stdout.Trim());
+            }
+            if (comeHome)
+            {
+                client.WaitForLines(16);
+                _lab.Migrate(1, client.Pid, "home");
+                Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == client.Pid).State);
             }
             Assert.Equal(new ChildExit(0, 0), client.Process.WaitForExit(TimeSpan.FromSeconds(60)));
             Assert.True(reader.Join(TimeSpan.FromSeconds(20)), "the pipe on fd 7 reaches end of file once the program closed it");

@@ -13,7 +13,7 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// </summary>
 internal sealed partial class GuestForwarder : IDisposable
 {
-    private const int ListenSliceMs = 250;
+    private const int ListenSliceMs = 250, HoldSliceMs = 10;
     private readonly int _pid;
     private readonly SafeFileHandle _listener;
     private readonly NodeLink _link;
@@ -24,6 +24,10 @@ internal sealed partial class GuestForwarder : IDisposable
     private readonly Thread _thread;
     private int _nextId;
     private volatile bool _stopped;
+    // While the copy is sent home: no new call is taken (each waits in the kernel and is restarted wherever the
+    // process runs next), and the image is taken only once the calls under way have their answers.
+    private volatile bool _holding;
+    private int _active;
 
     public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
     {
@@ -45,9 +49,16 @@ internal sealed partial class GuestForwarder : IDisposable
         {
             while (!_stopped)
             {
+                if (_holding)
+                {
+                    Thread.Sleep(HoldSliceMs);
+                    continue;
+                }
                 if (!ForwardedCalls.WaitReady(_listener, write: false, ListenSliceMs)) continue;
                 if (Readiness.IsHungUp(_listener)) return; // the copy has ended
-                if (SeccompListener.Receive(_listener) is { } notice) _ = Task.Run(() => HandleAsync(notice));
+                if (SeccompListener.Receive(_listener) is not { } notice) continue;
+                Interlocked.Increment(ref _active);
+                _ = Task.Run(() => HandleAsync(notice));
             }
         }
         catch (Exception e) when (e is SyscallException or ObjectDisposedException)
@@ -75,7 +86,35 @@ internal sealed partial class GuestForwarder : IDisposable
         public static readonly Outcome RunLocally = new(0, Local: true);
     }
 
+    /// <summary>
+    /// Before the copy is frozen to go home: takes no new call and waits (at most <paramref name="bound"/>) until the
+    /// calls under way are answered, so that none is carried out at home and then restarted there by the process.
+    /// False when one still waits (a read at home with nothing to read).
+    /// </summary>
+    public async Task<bool> QuiesceAsync(TimeSpan bound)
+    {
+        _holding = true;
+        var deadline = DateTime.UtcNow + bound;
+        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
+        return Volatile.Read(ref _active) == 0;
+    }
+
+    /// <summary>The copy stays here after all: its calls are taken again.</summary>
+    public void Resume() => _holding = false;
+
     private async Task HandleAsync(SeccompNotice notice)
+    {
+        try
+        {
+            await AnswerAsync(notice).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private async Task AnswerAsync(SeccompNotice notice)
     {
         Outcome outcome;
         try

@@ -14,6 +14,9 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     /// <summary>Takes the results of forwarded calls, which the copy goes on making while it is pre-copied home.</summary>
     public Forwarding.GuestForwarder? Forwarded { get; init; }
 
+    /// <summary>How long the trip home waits for forwarded calls under way (a read at home may wait for good).</summary>
+    private static readonly TimeSpan ForwardedCallPatience = TimeSpan.FromSeconds(2);
+
     /// <summary>True when the process went home; <paramref name="leaving"/> runs just before its copy here is killed.</summary>
     public async Task<bool> RunAsync(ComeHome request, Action leaving, CancellationToken cancel)
     {
@@ -74,6 +77,8 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     private async Task<bool> FreezeAndSendAsync(IPrecopyRounds? session, Action leaving, CancellationToken cancel)
     {
         var frozen = false;
+        if (Forwarded is not null && !await Forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false))
+            logger.LogWarning("Process {Pid} goes home while a forwarded call still waits at home", guestPid);
         try
         {
             await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
@@ -134,6 +139,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
         if (frozen) engine.Thaw(guestPid);
+        Forwarded?.Resume();
         // Home sends again, after its verdict, what was dropped since the count.
         input.Resume();
         return false;
