@@ -12,7 +12,8 @@ public static partial class Ptrace
     public const int SeccompInstructionSize = 8;
 
     /// <summary>
-    /// The seccomp filters a stopped thread runs under, oldest first (the kernel numbers them newest first). Needs
+    /// The seccomp filters a stopped thread runs under, oldest first (the kernel numbers them newest first), except
+    /// omd's own forwarding filter (<see cref="Seccomp.ForwardingFilter"/>), which is no part of the process. Needs
     /// CAP_SYS_ADMIN and a tracer that is not under seccomp itself.
     /// </summary>
     public static unsafe List<SeccompProgram> GetSeccompFilters(int tid)
@@ -31,6 +32,7 @@ public static partial class Ptrace
             BinaryPrimitives.WriteUInt64LittleEndian(metadata, (ulong)index);
             fixed (byte* m = metadata)
                 Check(Sys.Ptrace(PTRACE_SECCOMP_GET_METADATA, tid, metadata.Length, (nint)m), "PTRACE_SECCOMP_GET_METADATA", tid);
+            if (Seccomp.ForwardingFilter.IsForwardingFilter(program)) continue;
             newestFirst.Add(new SeccompProgram(program, (BinaryPrimitives.ReadUInt64LittleEndian(metadata[8..]) & SeccompFilterFlagLog) != 0));
         }
         newestFirst.Reverse();

@@ -39,8 +39,14 @@ public sealed class CantMoveTests
         new ProgramOutcome(process.StdoutBytes, status, new Dictionary<string, byte[]>()).ShouldMatch(reference);
     }
 
+    /// <summary>What a move cannot take along at all (a socket is forwarded through home instead).</summary>
+    public static TheoryData<string, string, string> Immovable => new()
+    {
+        { "sharedmap", "40 50 - share", "also maps" },
+    };
+
     [Theory]
-    [MemberData(nameof(Unmovable))]
+    [MemberData(nameof(Immovable))]
     public async Task Cantmove_names_the_reason_and_exits_1_for_an_unmovable_process(string program, string arguments, string keyword)
     {
         using var dir = new TempDirectory("om-e2e-" + program);
@@ -51,6 +57,20 @@ public sealed class CantMoveTests
         var report = await OmCli.CantMoveAsync(process.Pid);
         Assert.True(report.ExitCode == 1, report.ToString());
         Assert.Contains(keyword, report.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Cantmove_says_a_socket_is_forwarded_through_home_and_exits_0()
+    {
+        using var dir = new TempDirectory("om-e2e-tcpclient");
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "tcpclient", ["40", "50"]));
+        process.CloseStdin();
+        await process.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));
+
+        var report = await OmCli.CantMoveAsync(process.Pid);
+        Assert.True(report.ExitCode == 0, report.ToString());
+        Assert.Matches(@"fd \d+ \(socket:\[\d+\]\) is forwarded through home", report.Stdout);
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 

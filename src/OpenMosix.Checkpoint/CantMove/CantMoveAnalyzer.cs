@@ -8,7 +8,10 @@ namespace OpenMosix.Checkpoint.CantMove;
 /// </summary>
 internal static class CantMoveAnalyzer
 {
-    public static CantMoveReport Analyze(int pid)
+    /// <param name="forwarding">a migration's question: descriptors home can serve (<see cref="ForwardedDescriptors"/>)
+    /// are listed in the report's <c>Forwarded</c>, not refused.</param>
+    /// <param name="ownFilters">seccomp filters omd itself gave the process (its forwarding filter), which are not the process's.</param>
+    public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -23,7 +26,7 @@ internal static class CantMoveAnalyzer
         if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
         if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
-        PrivilegeReasons.Add(pid, reasons);
+        PrivilegeReasons.Add(pid, reasons, ownFilters);
 
         SocketTable? sockets = null;
         var descriptors = ProcFs.ReadDescriptors(pid);
@@ -40,17 +43,25 @@ internal static class CantMoveAnalyzer
         SharedAnonymousMappings.AddReasons(pid, sharedAnonymous, reasons);
 
         var internalPipes = InternalPipes.Find(pid, descriptors);
+        var forwarded = new List<string>();
         foreach (var (fd, target) in descriptors)
         {
+            if (forwarding && FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes))
+            {
+                forwarded.Add(ForwardedDescriptors.Describe(fd, target));
+                continue;
+            }
             var reason = DescriptorReason(pid, fd, target, internalPipes, ref sockets);
             if (reason is not null) reasons.Add(reason);
         }
+        if (forwarded.Count > Linux.Seccomp.ForwardingFilter.MaxForwarded)
+            reasons.Add($"has {forwarded.Count} descriptors to forward through home (at most {Linux.Seccomp.ForwardingFilter.MaxForwarded})");
         if (memfds.Bytes > KernelObjectReasons.MaxMemfdBytes)
             reasons.Add($"holds memfds with {memfds.Bytes >> 20} MiB of data (at most {KernelObjectReasons.MaxMemfdBytes >> 20} MiB of memfd contents travel)");
 
         var timers = ProcFs.ReadTimers(pid).Split('\n').Count(l => l.StartsWith("ID:", StringComparison.Ordinal));
         if (timers > 0) reasons.Add($"has {timers} POSIX timer{(timers == 1 ? "" : "s")} (timer_create)");
-        return new CantMoveReport(pid, reasons);
+        return new CantMoveReport(pid, reasons) { Forwarded = forwarded };
     }
 
     /// <summary>A process with children cannot leave them: away from them it would get ECHILD from wait and never see

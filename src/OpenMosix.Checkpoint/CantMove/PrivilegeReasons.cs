@@ -19,7 +19,8 @@ internal static class PrivilegeReasons
         ("net", "its network"), ("ipc", "its SysV IPC objects"), ("time", "its clocks"),
     ];
 
-    public static void Add(int pid, List<string> reasons)
+    /// <param name="ownFilters">filters omd gave the process itself (its forwarding filter): not the process's to keep.</param>
+    public static void Add(int pid, List<string> reasons, int ownFilters = 0)
     {
         foreach (var (kind, meaning) in RefusedNamespaces)
             if (Namespaces.OtherThanOurs(pid, kind) is { } theirs)
@@ -38,7 +39,7 @@ internal static class PrivilegeReasons
             }
             var who = tid == pid ? "it" : $"its thread {tid}";
             if (p.SeccompMode == 1) reasons.Add(StrictSeccomp(tid));
-            if (p.SeccompMode != 2) continue;
+            if (p.SeccompMode != 2 || p.SeccompFilters <= ownFilters) continue;
             filtered = true;
             // Filters are installed again once the thread has its own credentials back, which the kernel allows only
             // with no_new_privs or CAP_SYS_ADMIN: without either, the filter could only be installed looser (earlier).

@@ -15,6 +15,13 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
 {
     /// <summary>The pre-copy this checkpoint completes: regions the target already holds carry only their changes.</summary>
     public PrecopySession? Precopy { get; init; }
+
+    /// <summary>A migration: descriptors that cannot be recreated elsewhere are recorded as forwarded, to be served from
+    /// home, instead of refused.</summary>
+    public bool ForwardDescriptors { get; init; }
+
+    /// <summary>Descriptors forwarded already: a moved copy's placeholders, recorded as forwarded again.</summary>
+    public IReadOnlySet<int>? Forwarded { get; init; }
 }
 
 public sealed record DumpResult(

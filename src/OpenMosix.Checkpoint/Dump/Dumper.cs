@@ -191,7 +191,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 RobustListLength = robust.Length,
             },
             Regions = finalRegions,
-            Files = ProcessInspector.ReadFiles(pid),
+            Files = ProcessInspector.ReadFiles(pid, options.ForwardDescriptors, options.Forwarded),
             MainThread = mainSettings,
             Threads = threads,
             Precopy = options.Precopy?.Delta(precopied.Keys),

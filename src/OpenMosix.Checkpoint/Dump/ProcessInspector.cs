@@ -9,7 +9,9 @@ internal static class ProcessInspector
     private const ulong GlibcTidOffset = 0x2d0;
     private static readonly byte[] SyscallOpcode = [0x0f, 0x05];
 
-    public static List<FileDescriptorRecord> ReadFiles(int pid)
+    /// <param name="forward">a migration: descriptors home can serve become <see cref="FileKind.Forwarded"/> records.</param>
+    /// <param name="forwarded">descriptors forwarded already (a moved copy's placeholders): recorded as forwarded again.</param>
+    public static List<FileDescriptorRecord> ReadFiles(int pid, bool forward = false, IReadOnlySet<int>? forwarded = null)
     {
         var files = new List<FileDescriptorRecord>();
         var descriptors = ProcFs.ReadDescriptors(pid);
@@ -19,6 +21,11 @@ internal static class ProcessInspector
         foreach (var (fd, target) in descriptors.OrderBy(d => d.Fd))
         {
             if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
+            if (forwarded?.Contains(fd) == true || (forward && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes)))
+            {
+                files.Add(new FileDescriptorRecord { Fd = fd, Kind = FileKind.Forwarded, Path = target, CloseOnExec = ProcFs.ReadFdInfo(pid, fd).CloseOnExec });
+                continue;
+            }
             var kernelObject = kernelObjects.KindOf(fd, target, st!);
             var kind = kernelObject ?? (!target.StartsWith("pipe:", StringComparison.Ordinal) ? DescriptorClassifier.KindOf(target, st!.Type)
                 : internalPipes.Contains(target) ? FileKind.InternalPipe : FileKind.Pipe);

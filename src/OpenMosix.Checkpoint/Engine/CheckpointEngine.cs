@@ -20,6 +20,7 @@ public sealed partial class CheckpointEngine : IDisposable
     private readonly HashSet<int> _frozen = [];
     private readonly DeputyKeeper _deputies;
     private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
+    private readonly ForwardedProcesses _forwarding = new();
     private bool _disposed;
 
     public CheckpointEngine(ILoggerFactory? loggers = null)
@@ -41,10 +42,11 @@ public sealed partial class CheckpointEngine : IDisposable
     }
 
     /// <summary>Why the process cannot be moved, found from /proc without touching it.</summary>
-    public CantMoveReport AnalyzeCantMove(int pid)
+    /// <param name="forwarding">asked for a migration: descriptors home can serve are listed as forwarded, not refused.</param>
+    public CantMoveReport AnalyzeCantMove(int pid, bool forwarding = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CantMoveAnalyzer.Analyze(pid);
+        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid));
     }
 
     /// <summary>
@@ -57,8 +59,11 @@ public sealed partial class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
-        var report = CantMoveAnalyzer.Analyze(pid);
+        // A copy running here forwards what home left at home; nothing it opened here can be left behind.
+        if (_forwarding.IsGuest(pid)) options = options with { ForwardDescriptors = false };
+        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid));
         if (!report.CanMove) throw new CantMoveException(report);
+        if (options.Forwarded is null && _forwarding.Of(pid) is { } forwarded) options = options with { Forwarded = forwarded };
         return Long(() =>
         {
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
@@ -73,15 +78,16 @@ public sealed partial class CheckpointEngine : IDisposable
     /// tracking, then it runs on while <see cref="PrecopySession.WriteRound"/> copies its memory. Null when this
     /// kernel cannot track writes. Refuses with <see cref="CantMoveException"/> as a checkpoint would.
     /// </summary>
-    public PrecopySession? StartPrecopy(int pid)
+    public PrecopySession? StartPrecopy(int pid, bool forward = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var report = CantMoveAnalyzer.Analyze(pid);
+        forward &= !_forwarding.IsGuest(pid);
+        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         return Long(() =>
         {
             using var busy = _tracer.Busy(pid);
-            return PrecopySession.Start(pid, _logger);
+            return PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid));
         });
     }
 
@@ -262,6 +268,7 @@ public sealed partial class CheckpointEngine : IDisposable
     private RestoredProcess KeptFrozenIfAsked(RestoredProcess restored, RestoreOptions options)
     {
         if (options.KeepFrozen) _frozen.Add(restored.Pid);
+        _forwarding.Restored(restored, options.ForwardDescriptors);
         return restored;
     }
 

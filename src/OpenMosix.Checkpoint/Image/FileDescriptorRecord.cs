@@ -57,4 +57,10 @@ public enum FileKind
     Epoll,
     /// <summary>/memfd:NAME (deleted): a new memfd with the same name, contents, size, offset and seals.</summary>
     Memfd,
+    /// <summary>
+    /// A descriptor that cannot be recreated elsewhere (a socket, a pipe or FIFO on fd 3 and up whose other end the
+    /// process does not hold, a deleted file): it stays open at home in the deputy, the copy holds a placeholder under
+    /// its number, and its calls on it are carried out at home (docs/forwarding.md).
+    /// </summary>
+    Forwarded,
 }

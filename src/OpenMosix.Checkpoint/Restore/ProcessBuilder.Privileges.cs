@@ -134,11 +134,7 @@ internal sealed partial class ProcessBuilder
 
     private void InstallFilter(SyscallInjector inThread, int tid, SeccompFilter filter, long flags)
     {
-        var program = new byte[16 + filter.Program.Length];
-        BinaryPrimitives.WriteUInt16LittleEndian(program, (ushort)(filter.Program.Length / Ptrace.SeccompInstructionSize));
-        BinaryPrimitives.WriteUInt64LittleEndian(program.AsSpan(8), _data + 16);
-        filter.Program.CopyTo(program, 16);
-        var at = Put(program);
+        var at = PutFilterProgram(filter.Program);
         var result = inThread.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, flags | (filter.Log ? SeccompFilterFlagLog : 0), (long)at);
         if (result > 0) throw new RestoreException($"seccomp filter for all threads: thread {result} runs under other filters");
         if (result < 0) throw new RestoreException($"seccomp filter of thread {tid} cannot be installed: {Errno.FromNegated(result).Describe()}");

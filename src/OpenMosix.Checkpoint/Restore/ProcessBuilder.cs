@@ -157,13 +157,20 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         }
     }
 
-    public void RestoreFiles(IReadOnlyDictionary<int, int> inherited)
+    /// <param name="forward">a migration target: forwarded descriptors get a placeholder. Otherwise (a process coming
+    /// home into its deputy) the deputy's own descriptor stands in for each, and one it no longer has stays closed.</param>
+    public void RestoreFiles(IReadOnlyDictionary<int, int> inherited, bool forward = false)
     {
         foreach (var fd in inherited.Keys.Where(fd => image.Files.All(f => f.Fd != fd)))
             injector.Raw(Close, fd);
         RestoreInternalPipes();
         foreach (var f in image.Files)
         {
+            if (f.Kind == FileKind.Forwarded)
+            {
+                if (forward && !inherited.ContainsKey(f.Fd)) PlaceForwardedPlaceholder(f);
+                continue;
+            }
             if (f.Kind == FileKind.InternalPipe || KernelObjectDescriptors.Handles(f.Kind)) continue;
             if (f.Kind is FileKind.Pipe or FileKind.Terminal && inherited.ContainsKey(f.Fd)) continue;
             if (f.Kind == FileKind.Pipe)

@@ -33,6 +33,26 @@ public sealed record RestoreOptions(
     /// deputy). Zero: a taken id is given up at once, and the thread gets a new one.
     /// </summary>
     public TimeSpan WaitForOriginalThreadIds { get; init; }
+
+    /// <summary>
+    /// A migration target: descriptors the image records as forwarded get a placeholder (/dev/null) under their
+    /// number, and the process a seccomp filter that hands its calls on them to the restorer
+    /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.
+    /// </summary>
+    public bool ForwardDescriptors { get; init; }
 }
 
-public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total);
+public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)
+{
+    /// <summary>The descriptor numbers whose calls are carried out at home (empty: none).</summary>
+    public IReadOnlyList<int> Forwarded { get; init; } = [];
+
+    /// <summary>The seccomp listener of the process's forwarding filter (owned by the caller), when it has forwarded descriptors.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? ForwardListener { get; init; }
+
+    /// <summary>The numbers [<see cref="ReservedFrom"/>, <see cref="ReservedTop"/>) the filter also hands over: for
+    /// descriptors forwarded after the move (accepted connections).</summary>
+    public int ReservedFrom { get; init; }
+
+    public int ReservedTop { get; init; }
+}

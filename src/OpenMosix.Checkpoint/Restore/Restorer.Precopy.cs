@@ -112,12 +112,19 @@ internal sealed partial class Restorer
         }
 
         var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
-        Rebuild(pid, image, source, options, injector, builder, target.Descriptors, total,
-            target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept);
+        if (!target.IntoDeputy) RequireForwarding(image, options);
+        var forwarding = Rebuild(pid, image, source, target.IntoDeputy ? options with { ForwardDescriptors = false } : options, injector, builder,
+            target.Descriptors, total, target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept);
         target.Finished = true;
         logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze",
             image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0);
-        return new RestoredProcess(pid, pid == image.Origin.Pid, image.Origin.Pid, total.Elapsed);
+        return new RestoredProcess(pid, pid == image.Origin.Pid, image.Origin.Pid, total.Elapsed)
+        {
+            Forwarded = forwarding.Fds,
+            ForwardListener = forwarding.Listener,
+            ReservedFrom = ProcessBuilder.ReservedFrom(image),
+            ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
+        };
     }
 
     /// <summary>Kills the stub of a pre-copy that will not be completed; a deputy is the caller's to park again.</summary>

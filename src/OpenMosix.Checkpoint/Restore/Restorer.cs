@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.Diagnostics;
 using OpenMosix.Checkpoint.Dump;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
@@ -31,6 +32,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         Validate(image, options);
         if (image.Precopy is not null)
             throw new RestoreException("this image completes a pre-copy and holds only what changed: it can only be restored over the pre-copied process");
+        RequireForwarding(image, options);
         CallerCredentials.RequireRestorable(image.Attributes.Credentials);
         WarnOnKernelDifference(image);
         CpuCompatibility.Check(image);
@@ -41,8 +43,14 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         try
         {
             CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
-            Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions);
-            return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed);
+            var forwarding = Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions);
+            return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed)
+            {
+                Forwarded = forwarding.Fds,
+                ForwardListener = forwarding.Listener,
+                ReservedFrom = ProcessBuilder.ReservedFrom(image),
+                ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
+            };
         }
         catch
         {
@@ -122,8 +130,11 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// Everything after the address space was emptied, shared by a fresh stub and a deputy: map and fill the
     /// regions, files, process state, credentials, registers; then let it go (unless kept frozen).
     /// </summary>
-    private void Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options, SyscallInjector injector,
-        ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions, IReadOnlySet<ulong>? kept = null)
+    /// <returns>the forwarded descriptors and the listener of their filter (none when the image forwards nothing, or
+    /// when it is rebuilt into its deputy, which holds the real descriptors).</returns>
+    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
+        SyscallInjector injector, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions,
+        IReadOnlySet<ulong>? kept = null)
     {
         var originalPid = image.Origin.Pid;
         bool Kept(MemoryRegion r) => kept?.Contains(r.Start) == true;
@@ -159,8 +170,13 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         }
         var pagesWritten = total.Elapsed;
         build.ProtectRegions();
-        build.RestoreFiles(descriptors);
+        build.RestoreFiles(descriptors, options.ForwardDescriptors);
         build.RestoreProcessState();
+        var forwarded = options.ForwardDescriptors
+            ? image.Files.Where(f => f.Kind == FileKind.Forwarded && !descriptors.ContainsKey(f.Fd)).Select(f => f.Fd).ToList()
+            : [];
+        // Before the threads are made (they inherit it) and before the credentials drop (installing it needs CAP_SYS_ADMIN).
+        var listener = forwarded.Count > 0 ? build.InstallForwardingFilter(forwarded) : null;
         var finish = new ThreadFinish(pid, image, build, traceOptions, options.WaitForOriginalThreadIds, logger);
         // A copy kept frozen gets its threads only when it is let go: by then the original may have given their ids
         // back (in one PID namespace, as in a lab, the home node's frozen process holds them until it is a deputy).
@@ -170,6 +186,14 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
             originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
+        return (forwarded, listener);
+    }
+
+    /// <summary>Forwarded descriptors are served by a migration's home; a restore that is not a migration target has none to give.</summary>
+    private static void RequireForwarding(ProcessImage image, RestoreOptions options)
+    {
+        if (!options.ForwardDescriptors && image.Files.FirstOrDefault(f => f.Kind == FileKind.Forwarded) is { } f)
+            throw new RestoreException($"fd {f.Fd} ({f.Path}) was left at home to be forwarded, which only a migration target can serve");
     }
 
     private static void Validate(ProcessImage image, RestoreOptions options)

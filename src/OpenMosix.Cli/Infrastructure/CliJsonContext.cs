@@ -5,7 +5,7 @@ using OpenMosix.Cli.Commands.Lab;
 
 namespace OpenMosix.Cli.Infrastructure;
 
-internal sealed record CantMoveJson(int Pid, bool CanMove, IReadOnlyList<string> Reasons);
+internal sealed record CantMoveJson(int Pid, bool CanMove, IReadOnlyList<string> Reasons, IReadOnlyList<string> Forwarded);
 
 /// <summary>mosctl isup --json.</summary>
 internal sealed record NodeUpJson(int Node, bool Up);

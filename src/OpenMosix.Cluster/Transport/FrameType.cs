@@ -16,6 +16,9 @@ public enum FrameType : byte
     /// <summary>Nothing but a sign of life, sent when a link has had nothing else to send for a while (no payload);
     /// the receiving link drops it (<see cref="LinkLiveness"/>).</summary>
     Heartbeat = 6,
+    /// <summary>A call on a forwarded descriptor (copy's node → home) or its result (home → copy's node); binary,
+    /// see OpenMosix.Daemon.Migration.Forwarding.ForwardWire.</summary>
+    Forward = 7,
 }
 
 public readonly record struct Frame(FrameType Type, byte[] Payload);

@@ -86,6 +86,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void LetRun(int pid) => _engine.Thaw(pid);
 
+    public long CloseDescriptor(int pid, int fd) => _engine.CloseInDeputy(pid, fd);
+
     public void Dispose()
     {
         _events.Writer.TryComplete();

@@ -73,7 +73,11 @@ public sealed class GuestSession
             }, cancel).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
-        await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null), cancel).ConfigureAwait(false);
+        using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger);
+        await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null)
+        {
+            Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,
+        }, cancel).ConfigureAwait(false);
         var (calledOff, checkpointEvery) = await DecisionAsync().ConfigureAwait(false);
         if (calledOff is not null)
         {
@@ -92,8 +96,9 @@ public sealed class GuestSession
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
             // threads take here where both share one PID namespace.
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
+            forwarder?.Start();
             Run(offer, restored);
-            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
+            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery, Forwarder = forwarder }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
         }
         finally
         {

@@ -37,6 +37,9 @@ public interface IDeputyHost
     /// <summary>The process that came home runs: its threads are made now, once its copy gave their ids back.</summary>
     void LetRun(int pid);
 
+    /// <summary>Closes <paramref name="fd"/> in the deputy (its copy closed that forwarded descriptor); what close returned.</summary>
+    long CloseDescriptor(int pid, int fd) => 0;
+
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, int>? SignalArrived;
 

@@ -12,7 +12,7 @@ public sealed class ProtocolTests
         new Offer(42, 1000, 1, "counter 5", "6.8.0 #1", 1 << 20, [new FileFingerprint("/bin/true", 123)], "slow", "cpu",
             new byte[Terminal.TermiosSize], new byte[Terminal.WinsizeSize]),
         new Accept(), new Refuse("blocked"), new PrecopyRound(2), new RoundTaken(), new Final(),
-        new Restored(4242, [1, 2], RelaysInput: true), new Failed("no memory"), new Commit(), new Abort("changed its mind"),
+        new Restored(4242, [1, 2], RelaysInput: true), new Restored(4243, [1], RelaysInput: false) { Forwarded = [7, 9] }, new Failed("no memory"), new Commit(), new Abort("changed its mind"),
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),

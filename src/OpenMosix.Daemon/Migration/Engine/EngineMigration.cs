@@ -10,20 +10,21 @@ namespace OpenMosix.Daemon.Migration.Engine;
 /// <summary>The migration's engine calls on the real <see cref="CheckpointEngine"/>: images read and written in the image format.</summary>
 public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
 {
-    public CantMoveReport AnalyzeCantMove(int pid) => engine.AnalyzeCantMove(pid);
+    // A migration leaves what cannot travel at home and forwards it (docs/forwarding.md).
+    public CantMoveReport AnalyzeCantMove(int pid) => engine.AnalyzeCantMove(pid, forwarding: true);
 
-    public IPrecopyRounds? StartPrecopy(int pid) => engine.StartPrecopy(pid) is { } session ? new Rounds(session) : null;
+    public IPrecopyRounds? StartPrecopy(int pid) => engine.StartPrecopy(pid, forward: true) is { } session ? new Rounds(session) : null;
 
     public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
     {
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
-        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session });
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true });
     }
 
     public void Thaw(int pid) => engine.Thaw(pid);
 
     public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) =>
-        new Incoming(engine, new RestoreOptions { KeepFrozen = true, DescriptorsFor = descriptorsFor, Refusal = refusal, WaitForOriginalThreadIds = ThreadIdPatience });
+        new Incoming(engine, new RestoreOptions { KeepFrozen = true, ForwardDescriptors = true, DescriptorsFor = descriptorsFor, Refusal = refusal, WaitForOriginalThreadIds = ThreadIdPatience });
 
     /// <summary>How long a copy's threads wait for their ids while the original (in the same PID namespace) still holds them.</summary>
     internal static readonly TimeSpan ThreadIdPatience = TimeSpan.FromSeconds(2);

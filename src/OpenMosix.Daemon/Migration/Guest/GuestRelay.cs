@@ -26,6 +26,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
     public TimeSpan CheckpointEvery { get; init; }
 
+    /// <summary>Serves the copy's calls on descriptors home kept (their results come in Forward frames).</summary>
+    public Forwarding.GuestForwarder? Forwarder { get; init; }
+
     public async Task RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -87,7 +90,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         {
             while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
             {
-                if (_input.Take(frame)) continue;
+                if (_input.Take(frame) || Forwarder?.Take(frame) == true) continue;
                 if (frame.Type != FrameType.Control) throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
                 if (await OnMessageAsync(guestPid, talk.Read(frame), cancel).ConfigureAwait(false)) return;
             }
@@ -127,7 +130,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     private async Task<bool> ComeHomeAsync(int guestPid, ComeHome request, CancellationToken cancel)
     {
         await SetReturningAsync(true, cancel).ConfigureAwait(false);
-        var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
+        var wentHome = await new SendHome(engine, talk, guestPid, _input, logger) { Forwarded = Forwarder }.RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
         if (!wentHome)
         {
             await SetReturningAsync(false, cancel).ConfigureAwait(false);

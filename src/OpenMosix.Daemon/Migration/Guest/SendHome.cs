@@ -11,6 +11,12 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int guestPid, GuestInput input, ILogger logger)
 {
+    /// <summary>Takes the results of forwarded calls, which the copy goes on making while it is pre-copied home.</summary>
+    public Forwarding.GuestForwarder? Forwarded { get; init; }
+
+    /// <summary>How long the trip home waits for forwarded calls under way (a read at home may wait for good).</summary>
+    private static readonly TimeSpan ForwardedCallPatience = TimeSpan.FromSeconds(2);
+
     /// <summary>True when the process went home; <paramref name="leaving"/> runs just before its copy here is killed.</summary>
     public async Task<bool> RunAsync(ComeHome request, Action leaving, CancellationToken cancel)
     {
@@ -59,7 +65,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         while (await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
         {
-            if (input.Take(frame)) continue;
+            if (input.Take(frame) || Forwarded?.Take(frame) == true) continue;
             if (frame.Type != FrameType.Control)
                 throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
             var answer = talk.Read(frame);
@@ -74,6 +80,8 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     private async Task<bool> FreezeAndSendAsync(IPrecopyRounds? session, Action leaving, CancellationToken cancel)
     {
         var frozen = false;
+        if (Forwarded is not null && !await Forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false))
+            logger.LogWarning("Process {Pid} goes home while a forwarded call still waits at home", guestPid);
         try
         {
             await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
@@ -118,7 +126,11 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             if (frame is null) return false;
             // Input home read before it froze the process: home sends it again if the process stays, or puts it in
             // front of its stdin at home.
-            if (frame.Value.Type != FrameType.Control) continue;
+            if (frame.Value.Type != FrameType.Control)
+            {
+                Forwarded?.Take(frame.Value);
+                continue;
+            }
             verdict = talk.Read(frame.Value);
             if (verdict is not CheckpointStored) break;
         }
@@ -130,6 +142,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
         if (frozen) engine.Thaw(guestPid);
+        Forwarded?.Resume();
         // Home sends again, after its verdict, what was dropped since the count.
         input.Resume();
         return false;

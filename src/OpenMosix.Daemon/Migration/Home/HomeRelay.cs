@@ -32,7 +32,10 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
         home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
         var relay = new HomeRelay(home, process, talk, trip, moveOn);
-        _ = Task.Run(() => relay.RunAsync(descriptors), CancellationToken.None);
+        var forwarder = restored.Forwarded is { Count: > 0 } forwarded
+            ? Forwarding.HomeForwarder.Start(process.Pid, forwarded, talk.Link, home.Deputies.CloseDescriptor, home.Logger)
+            : null;
+        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder), CancellationToken.None);
     }
 
     /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
@@ -45,7 +48,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         return handles;
     }
 
-    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors)
+    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder)
     {
         descriptors.Remove(0, out var stdin);
         // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
@@ -56,6 +59,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) : null;
         void Write(Frame frame)
         {
+            if (forwarder?.Take(frame) == true) return;
             if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
             // Counted as delivered even when the reader is gone: the process wrote it, and will not need it again.
             checkpoints?.Delivered(frame.Payload[0], frame.Payload.Length - 1);
@@ -106,6 +110,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 restarted = await new CheckpointRestart(home).TryAsync(process, checkpoints, talk.Link, new CheckpointRestart.Stdio(stdin, ledger, outputs), lost).ConfigureAwait(false);
             if (checkpoints is not null) await checkpoints.ForgetAsync().ConfigureAwait(false);
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
+            forwarder?.Dispose();
             stdin?.Dispose();
             var relay = home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));

@@ -85,12 +85,17 @@ public sealed record RoundTaken : MigrationMessage;
 /// <summary>Home → target: the final image follows; the process is frozen at home.</summary>
 public sealed record Final : MigrationMessage;
 
-/// <summary>Target → home: the copy exists, frozen, and relays these descriptors.</summary>
+/// <summary>Target → home: the copy exists, frozen, and relays these descriptors; its calls on the
+/// <see cref="Forwarded"/> ones come home in Forward frames.</summary>
 public sealed record Restored(int RemotePid, IReadOnlyList<int> RelayedOutputs, bool RelaysInput) : MigrationMessage
 {
+    public IReadOnlyList<int>? Forwarded { get; init; }
+
     public override string? Problem() =>
         Check(RemotePid > 0, "pid must be positive")
-        ?? Check(RelayedOutputs.Count <= 1024 && RelayedOutputs.All(fd => fd is > 0 and < 1024), "relayed descriptors out of range");
+        ?? Check(RelayedOutputs.Count <= 1024 && RelayedOutputs.All(fd => fd is > 0 and < 1024), "relayed descriptors out of range")
+        ?? Check(Forwarded is null || (Forwarded.Count <= Linux.Seccomp.ForwardingFilter.MaxForwarded && Forwarded.All(fd => fd is >= 0 and < 1 << 20)),
+            "forwarded descriptors out of range");
 }
 
 /// <summary>Target → home: a pre-copy round or the restore failed.</summary>

@@ -1,0 +1,41 @@
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>What home is asked to do on a forwarded descriptor; the arguments of each are in <see cref="ForwardRequest"/>.</summary>
+public enum ForwardOp : byte
+{
+    /// <summary>read: A0 = count.</summary>
+    Read = 1,
+    /// <summary>write: the data.</summary>
+    Write = 2,
+    /// <summary>pread64: A0 = count, A1 = offset.</summary>
+    ReadAt = 3,
+    /// <summary>pwrite64: A1 = offset, the data.</summary>
+    WriteAt = 4,
+    /// <summary>lseek: A0 = offset, A1 = whence.</summary>
+    Seek = 5,
+    /// <summary>fcntl(F_GETFL).</summary>
+    GetFlags = 6,
+    /// <summary>fcntl(F_SETFL): A0 = flags.</summary>
+    SetFlags = 7,
+    /// <summary>close: home closes the descriptor (and the deputy's).</summary>
+    Close = 8,
+    /// <summary>fstat: the reply's data is the struct stat.</summary>
+    Status = 9,
+    /// <summary>sendto/sendmsg: A0 = flags, Address = the destination (may be empty), the data.</summary>
+    Send = 10,
+    /// <summary>recvfrom/recvmsg: A0 = count, A1 = flags, A2 = 1 to want the sender's address (the reply's Extra).</summary>
+    Receive = 11,
+    /// <summary>shutdown: A0 = how.</summary>
+    Shutdown = 12,
+    /// <summary>getsockopt: A0 = level, A1 = name, A2 = room; the reply's Extra is the value.</summary>
+    GetOption = 13,
+    /// <summary>setsockopt: A0 = level, A1 = name, the data is the value.</summary>
+    SetOption = 14,
+    /// <summary>getsockname: the reply's Extra is the address.</summary>
+    SocketName = 15,
+    /// <summary>getpeername: the reply's Extra is the address.</summary>
+    PeerName = 16,
+    /// <summary>accept4: A0 = flags, A1 = the number the connection gets in the copy (a forwarded descriptor from then
+    /// on); the reply's Extra is the peer's address.</summary>
+    Accept = 17,
+}

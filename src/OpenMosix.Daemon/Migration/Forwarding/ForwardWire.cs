@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>A call the copy made on a forwarded descriptor, for home to carry out.</summary>
+public sealed record ForwardRequest(uint Id, ForwardOp Op, int Fd, long A0 = 0, long A1 = 0, long A2 = 0)
+{
+    public ReadOnlyMemory<byte> Address { get; init; } = ReadOnlyMemory<byte>.Empty;
+    public ReadOnlyMemory<byte> Data { get; init; } = ReadOnlyMemory<byte>.Empty;
+}
+
+/// <summary>What the call returned (a negated errno for a failure), and what it gave back.</summary>
+public sealed record ForwardReply(uint Id, long Result)
+{
+    /// <summary>An address or an option value.</summary>
+    public ReadOnlyMemory<byte> Extra { get; init; } = ReadOnlyMemory<byte>.Empty;
+    /// <summary>Bytes read or received, or a struct stat.</summary>
+    public ReadOnlyMemory<byte> Data { get; init; } = ReadOnlyMemory<byte>.Empty;
+}
+
+/// <summary>
+/// Forward frames: binary, little-endian, one call or one result each. Calls are many and small and carry bytes,
+/// so they are not JSON control messages (no base64, no parse per call). A request is op u8, id u32, fd i32, three
+/// i64 arguments, address length u16, the address, then the data; a reply is id u32, result i64, extra length u16,
+/// the extra, then the data. Every length is checked against its bound before anything is taken from the frame.
+/// </summary>
+public static class ForwardWire
+{
+    /// <summary>The most data one call carries: a larger read is shortened, a larger write split.</summary>
+    public const int MaxData = 256 << 10;
+    /// <summary>The most an address (sockaddr_storage) or an option value may take.</summary>
+    public const int MaxExtra = 256;
+    private const int RequestHead = 1 + 4 + 4 + 24 + 2, ReplyHead = 4 + 8 + 2;
+
+    public static byte[] Encode(ForwardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Check(request.Address.Length <= MaxExtra && request.Data.Length <= MaxData, "request over its bounds");
+        var frame = new byte[RequestHead + request.Address.Length + request.Data.Length];
+        var s = frame.AsSpan();
+        s[0] = (byte)request.Op;
+        BinaryPrimitives.WriteUInt32LittleEndian(s[1..], request.Id);
+        BinaryPrimitives.WriteInt32LittleEndian(s[5..], request.Fd);
+        BinaryPrimitives.WriteInt64LittleEndian(s[9..], request.A0);
+        BinaryPrimitives.WriteInt64LittleEndian(s[17..], request.A1);
+        BinaryPrimitives.WriteInt64LittleEndian(s[25..], request.A2);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[33..], (ushort)request.Address.Length);
+        request.Address.Span.CopyTo(s[RequestHead..]);
+        request.Data.Span.CopyTo(s[(RequestHead + request.Address.Length)..]);
+        return frame;
+    }
+
+    public static ForwardRequest DecodeRequest(ReadOnlyMemory<byte> frame)
+    {
+        var s = frame.Span;
+        Check(s.Length >= RequestHead, $"a forwarded call of {s.Length} bytes is shorter than its header");
+        var op = (ForwardOp)s[0];
+        Check(Enum.IsDefined(op), $"unknown forwarded call {s[0]}");
+        var addressLength = BinaryPrimitives.ReadUInt16LittleEndian(s[33..]);
+        Check(addressLength <= MaxExtra && RequestHead + addressLength <= s.Length, $"a forwarded call's address of {addressLength} bytes");
+        var dataLength = s.Length - RequestHead - addressLength;
+        Check(dataLength <= MaxData, $"a forwarded call's data of {dataLength} bytes (at most {MaxData})");
+        return new ForwardRequest(BinaryPrimitives.ReadUInt32LittleEndian(s[1..]), op, BinaryPrimitives.ReadInt32LittleEndian(s[5..]),
+            BinaryPrimitives.ReadInt64LittleEndian(s[9..]), BinaryPrimitives.ReadInt64LittleEndian(s[17..]), BinaryPrimitives.ReadInt64LittleEndian(s[25..]))
+        {
+            Address = frame.Slice(RequestHead, addressLength),
+            Data = frame[(RequestHead + addressLength)..],
+        };
+    }
+
+    public static byte[] Encode(ForwardReply reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        Check(reply.Extra.Length <= MaxExtra && reply.Data.Length <= MaxData, "reply over its bounds");
+        var frame = new byte[ReplyHead + reply.Extra.Length + reply.Data.Length];
+        var s = frame.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(s, reply.Id);
+        BinaryPrimitives.WriteInt64LittleEndian(s[4..], reply.Result);
+        BinaryPrimitives.WriteUInt16LittleEndian(s[12..], (ushort)reply.Extra.Length);
+        reply.Extra.Span.CopyTo(s[ReplyHead..]);
+        reply.Data.Span.CopyTo(s[(ReplyHead + reply.Extra.Length)..]);
+        return frame;
+    }
+
+    public static ForwardReply DecodeReply(ReadOnlyMemory<byte> frame)
+    {
+        var s = frame.Span;
+        Check(s.Length >= ReplyHead, $"a forwarded result of {s.Length} bytes is shorter than its header");
+        var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(s[12..]);
+        Check(extraLength <= MaxExtra && ReplyHead + extraLength <= s.Length, $"a forwarded result's extra of {extraLength} bytes");
+        var dataLength = s.Length - ReplyHead - extraLength;
+        Check(dataLength <= MaxData, $"a forwarded result's data of {dataLength} bytes (at most {MaxData})");
+        var result = BinaryPrimitives.ReadInt64LittleEndian(s[4..]);
+        Check(result >= -4095 && (result <= MaxData || dataLength == 0), $"a forwarded result of {result}");
+        return new ForwardReply(BinaryPrimitives.ReadUInt32LittleEndian(s), result)
+        {
+            Extra = frame.Slice(ReplyHead, extraLength),
+            Data = frame[(ReplyHead + extraLength)..],
+        };
+    }
+
+    private static void Check(bool ok, string problem)
+    {
+        if (!ok) throw new LinkException(problem);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using OpenMosix.Linux.Seccomp;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>Reads and writes: the data moves between the copy's buffers (one or an iovec array) and home in pieces
+/// of at most <see cref="ForwardWire.MaxData"/>.</summary>
+internal sealed partial class GuestForwarder
+{
+    private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20;
+    // Bytes home read for a call that was interrupted before it returned them: the next read on that fd gets them.
+    private readonly Dictionary<int, byte[]> _unread = [];
+    // Bytes home wrote for a call that was interrupted before it returned: its restart does not write them twice.
+    private readonly Dictionary<int, byte[]> _unreported = [];
+    // Reads on one fd one at a time: a read restarted after a signal must find what its interrupted self got.
+    private readonly Dictionary<int, SemaphoreSlim> _readers = [];
+
+    private SemaphoreSlim ReaderOf(int fd)
+    {
+        lock (_readers)
+        {
+            if (!_readers.TryGetValue(fd, out var gate)) _readers[fd] = gate = new SemaphoreSlim(1, 1);
+            return gate;
+        }
+    }
+
+    private List<(ulong Address, ulong Length)> ReadIoVecs(ulong address, ulong count)
+    {
+        if (count > MaxIoVecs) throw new SyscallException("readv/writev", Errno.EINVAL);
+        var raw = new byte[(int)count * 16];
+        ProcessMemory.Read(_pid, address, raw);
+        var vecs = new List<(ulong, ulong)>((int)count);
+        for (var i = 0; i < (int)count; i++)
+            vecs.Add((BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(i * 16)), BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(i * 16 + 8))));
+        return vecs;
+    }
+
+    private static long Total(List<(ulong Address, ulong Length)> vecs) => (long)Math.Min(vecs.Aggregate(0UL, (sum, v) => sum + v.Length), long.MaxValue);
+
+    /// <summary>A read of at most one piece, from bytes kept for this fd first, scattered into the copy's buffers.</summary>
+    private async Task<Outcome> ReadAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op, long offset = 0,
+        int flags = 0, bool wantAddress = false, Func<ReadOnlyMemory<byte>, long, long>? afterwards = null)
+    {
+        var gate = ReaderOf(fd);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await ReadInOrderAsync(n, fd, vecs, op, offset, flags, wantAddress, afterwards).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<Outcome> ReadInOrderAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op, long offset,
+        int flags, bool wantAddress, Func<ReadOnlyMemory<byte>, long, long>? afterwards)
+    {
+        var want = (int)Math.Min(Total(vecs), ForwardWire.MaxData);
+        if (want == 0 && op != ForwardOp.Receive) return new(0);
+        var peek = (flags & ForwardedCalls.MsgPeek) != 0;
+        byte[] data;
+        var address = ReadOnlyMemory<byte>.Empty;
+        if (op != ForwardOp.ReadAt && !peek && TakeUnread(fd, want) is { } kept)
+        {
+            data = kept;
+        }
+        else
+        {
+            var request = op == ForwardOp.Receive
+                ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
+                : new ForwardRequest(0, op, fd, want, offset);
+            var reply = await CallAsync(request).ConfigureAwait(false);
+            if (reply.Result < 0) return new(reply.Result);
+            data = reply.Data.ToArray();
+            address = reply.Extra;
+            if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
+        }
+        var keep = op != ForwardOp.ReadAt && !peek;
+        if (!SeccompListener.IsValid(_listener, n.Id))
+        {
+            if (keep) KeepUnread(fd, data);
+            return Outcome.Interrupted;
+        }
+        Scatter(vecs, data);
+        var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
+        // Answered here, before the next read on this fd may look for bytes kept for it.
+        if (!SeccompListener.Answer(_listener, n.Id, result) && keep && data.Length > 0) KeepUnread(fd, data);
+        return Outcome.Done;
+    }
+
+    private void Scatter(List<(ulong Address, ulong Length)> vecs, ReadOnlySpan<byte> data)
+    {
+        foreach (var (address, length) in vecs)
+        {
+            if (data.IsEmpty) return;
+            var part = (int)Math.Min(length, (ulong)data.Length);
+            ProcessMemory.Write(_pid, address, data[..part]);
+            data = data[part..];
+        }
+    }
+
+    private byte[] Gather(List<(ulong Address, ulong Length)> vecs, long from, int count)
+    {
+        var data = new byte[count];
+        var at = 0;
+        var skip = (ulong)from;
+        foreach (var (address, length) in vecs)
+        {
+            if (at == count) break;
+            if (skip >= length)
+            {
+                skip -= length;
+                continue;
+            }
+            var part = (int)Math.Min(length - skip, (ulong)(count - at));
+            ProcessMemory.Read(_pid, address + skip, data.AsSpan(at, part));
+            at += part;
+            skip = 0;
+        }
+        return data;
+    }
+
+    /// <summary>A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does.</summary>
+    private async Task<Outcome> WriteAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
+        int flags = 0, ReadOnlyMemory<byte> address = default, long offset = 0)
+    {
+        var total = Total(vecs);
+        long done = 0;
+        var written = new List<byte>();
+        var first = true;
+        // An empty send still sends (an empty datagram); an empty write writes nothing.
+        while (done < total || (first && total == 0 && op == ForwardOp.Send))
+        {
+            first = false;
+            if (!SeccompListener.IsValid(_listener, n.Id)) return Interrupted(fd, written);
+            var piece = Gather(vecs, done, (int)Math.Min(total - done, ForwardWire.MaxData));
+            var already = TakeUnreported(fd, piece);
+            if (already > 0)
+            {
+                done += already;
+                continue;
+            }
+            var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + done) { Data = piece, Address = address };
+            var reply = await CallAsync(request).ConfigureAwait(false);
+            if (reply.Result < 0)
+            {
+                if (reply.Result == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
+                return done > 0 ? new(done) : new(reply.Result);
+            }
+            if (written.Count + reply.Result <= KeptWrittenLimit) written.AddRange(piece.AsSpan(0, (int)reply.Result));
+            done += reply.Result;
+            if (reply.Result < piece.Length || piece.Length == 0) break;
+        }
+        return new(done, done > 0 ? () => KeepUnreported(fd, [.. written]) : null);
+    }
+
+    private Outcome Interrupted(int fd, List<byte> written)
+    {
+        if (written.Count > 0) KeepUnreported(fd, [.. written]);
+        return Outcome.Interrupted;
+    }
+
+    private byte[]? TakeUnread(int fd, int want)
+    {
+        lock (_unread)
+        {
+            if (!_unread.Remove(fd, out var kept)) return null;
+            if (kept.Length > want) _unread[fd] = kept[want..];
+            return kept.Length > want ? kept[..want] : kept;
+        }
+    }
+
+    private void KeepUnread(int fd, byte[] data)
+    {
+        lock (_unread) _unread[fd] = _unread.Remove(fd, out var before) ? [.. data, .. before] : data;
+    }
+
+    private void KeepUnreported(int fd, byte[] written)
+    {
+        lock (_unreported) _unreported[fd] = written;
+    }
+
+    /// <summary>How much of <paramref name="piece"/> an interrupted call wrote already (its restart begins with it).</summary>
+    private int TakeUnreported(int fd, byte[] piece)
+    {
+        lock (_unreported)
+        {
+            if (!_unreported.Remove(fd, out var written)) return 0;
+            var n = Math.Min(written.Length, piece.Length);
+            if (!piece.AsSpan(0, n).SequenceEqual(written.AsSpan(0, n))) return 0;
+            if (written.Length > n) _unreported[fd] = written[n..];
+            return n;
+        }
+    }
+
+    private void ForgetKept(int fd)
+    {
+        lock (_unread) _unread.Remove(fd);
+        lock (_unreported) _unreported.Remove(fd);
+    }
+}

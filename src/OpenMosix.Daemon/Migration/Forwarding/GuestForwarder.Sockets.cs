@@ -1,0 +1,152 @@
+using System.Buffers.Binary;
+using OpenMosix.Linux.Interop;
+using OpenMosix.Linux.Seccomp;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// Socket calls: send and receive families (addresses carried both ways; descriptors passed in control messages are
+/// refused with EOPNOTSUPP), shutdown, options, names, and accept, whose connection becomes a forwarded descriptor
+/// of its own under a number of the reserved range, installed into the copy with SECCOMP_IOCTL_NOTIF_ADDFD.
+/// </summary>
+internal sealed partial class GuestForwarder
+{
+    private const int MsgHeaderSize = 56, SockCloexec = 0x80000;
+
+    private Task<Outcome> ServeSocketAsync(SeccompNotice n, int fd)
+    {
+        var a = n.Args;
+        return n.Nr switch
+        {
+            SyscallNr.Sendto => WriteAsync(n, fd, [(a[1], a[2])], ForwardOp.Send, (int)a[3], ReadAddress(a[4], a[5])),
+            SyscallNr.Recvfrom => ReadAsync(n, fd, [(a[1], a[2])], ForwardOp.Receive, flags: (int)a[3], wantAddress: a[4] != 0 && a[5] != 0,
+                afterwards: (address, received) => PutAddress(address.Span, a[4], a[5], received)),
+            SyscallNr.Sendmsg => SendMessageAsync(n, fd, a[1], (int)a[2]),
+            SyscallNr.Recvmsg => ReceiveMessageAsync(n, fd, a[1], (int)a[2]),
+            SyscallNr.Shutdown => SimpleAsync(new ForwardRequest(0, ForwardOp.Shutdown, fd, (long)a[1])),
+            SyscallNr.Getsockname or SyscallNr.Getpeername => NameAsync(fd, n.Nr == SyscallNr.Getpeername, a[1], a[2]),
+            SyscallNr.Getsockopt => GetOptionAsync(fd, (long)a[1], (long)a[2], a[3], a[4]),
+            SyscallNr.Setsockopt => SetOptionAsync(fd, (long)a[1], (long)a[2], a[3], a[4]),
+            SyscallNr.Accept => AcceptAsync(n, fd, a[1], a[2], 0),
+            SyscallNr.Accept4 => AcceptAsync(n, fd, a[1], a[2], (int)a[3]),
+            _ => Task.FromResult(Outcome.RunLocally),
+        };
+    }
+
+    private ReadOnlyMemory<byte> ReadAddress(ulong address, ulong length)
+    {
+        if (address == 0 || length == 0) return ReadOnlyMemory<byte>.Empty;
+        if (length > ForwardedCalls.MaxAddress) throw new SyscallException("sendto", Errno.EINVAL);
+        var bytes = new byte[(int)length];
+        ProcessMemory.Read(_pid, address, bytes);
+        return bytes;
+    }
+
+    /// <summary>Writes an address into the copy's buffer as the kernel does: truncated to its room, the full length
+    /// in its length word. Returns <paramref name="result"/>.</summary>
+    private long PutAddress(ReadOnlySpan<byte> address, ulong buffer, ulong lengthAt, long result)
+    {
+        if (buffer == 0 || lengthAt == 0) return result;
+        Span<byte> word = stackalloc byte[4];
+        ProcessMemory.Read(_pid, lengthAt, word);
+        var room = BinaryPrimitives.ReadInt32LittleEndian(word);
+        if (room < 0) throw new SyscallException("address", Errno.EINVAL);
+        ProcessMemory.Write(_pid, buffer, address[..Math.Min(room, address.Length)]);
+        BinaryPrimitives.WriteInt32LittleEndian(word, address.Length);
+        ProcessMemory.Write(_pid, lengthAt, word);
+        return result;
+    }
+
+    private readonly record struct MessageHeader(ulong Name, uint NameLength, ulong IoVecs, ulong IoVecCount, ulong ControlLength);
+
+    private MessageHeader ReadMessageHeader(ulong at)
+    {
+        var raw = new byte[MsgHeaderSize];
+        ProcessMemory.Read(_pid, at, raw);
+        return new MessageHeader(BinaryPrimitives.ReadUInt64LittleEndian(raw), BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(8)),
+            BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(16)), BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(24)),
+            BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(40)));
+    }
+
+    private Task<Outcome> SendMessageAsync(SeccompNotice n, int fd, ulong header, int flags)
+    {
+        var m = ReadMessageHeader(header);
+        // Descriptors (SCM_RIGHTS) and credentials cannot be passed through home.
+        if (m.ControlLength > 0) return Task.FromResult(new Outcome(-(long)Errno.EOPNOTSUPP));
+        return WriteAsync(n, fd, ReadIoVecs(m.IoVecs, m.IoVecCount), ForwardOp.Send, flags, ReadAddress(m.Name, m.NameLength));
+    }
+
+    private Task<Outcome> ReceiveMessageAsync(SeccompNotice n, int fd, ulong header, int flags)
+    {
+        var m = ReadMessageHeader(header);
+        return ReadAsync(n, fd, ReadIoVecs(m.IoVecs, m.IoVecCount), ForwardOp.Receive, flags: flags, wantAddress: m.Name != 0, afterwards: (address, received) =>
+        {
+            if (m.Name != 0) ProcessMemory.Write(_pid, m.Name, address.Span[..Math.Min((int)m.NameLength, address.Length)]);
+            Span<byte> fields = stackalloc byte[8];
+            BinaryPrimitives.WriteInt32LittleEndian(fields, m.Name != 0 ? address.Length : 0);
+            ProcessMemory.Write(_pid, header + 8, fields[..4]);
+            fields.Clear();
+            ProcessMemory.Write(_pid, header + 40, fields); // msg_controllen: no control messages
+            ProcessMemory.Write(_pid, header + 48, fields[..4]); // msg_flags
+            return received;
+        });
+    }
+
+    private async Task<Outcome> NameAsync(int fd, bool peer, ulong buffer, ulong lengthAt)
+    {
+        var reply = await CallAsync(new ForwardRequest(0, peer ? ForwardOp.PeerName : ForwardOp.SocketName, fd)).ConfigureAwait(false);
+        return new(reply.Result < 0 ? reply.Result : PutAddress(reply.Extra.Span, buffer, lengthAt, 0));
+    }
+
+    private async Task<Outcome> GetOptionAsync(int fd, long level, long name, ulong value, ulong lengthAt)
+    {
+        Span<byte> word = stackalloc byte[4];
+        ProcessMemory.Read(_pid, lengthAt, word);
+        var room = Math.Clamp(BinaryPrimitives.ReadInt32LittleEndian(word), 0, ForwardWire.MaxExtra);
+        var reply = await CallAsync(new ForwardRequest(0, ForwardOp.GetOption, fd, level, name, room)).ConfigureAwait(false);
+        return new(reply.Result < 0 ? reply.Result : PutAddress(reply.Extra.Span, value, lengthAt, reply.Result));
+    }
+
+    private async Task<Outcome> SetOptionAsync(int fd, long level, long name, ulong value, ulong length)
+    {
+        if (length > ForwardWire.MaxExtra) return new(-(long)Errno.EINVAL);
+        var bytes = new byte[(int)length];
+        if (length > 0) ProcessMemory.Read(_pid, value, bytes);
+        return new((await CallAsync(new ForwardRequest(0, ForwardOp.SetOption, fd, level, name) { Data = bytes }).ConfigureAwait(false)).Result);
+    }
+
+    /// <summary>
+    /// A connection accepted at home becomes a forwarded descriptor: it gets a free number of the reserved range
+    /// (which the filter hands over), held in the copy by a placeholder installed into the waiting call.
+    /// </summary>
+    private async Task<Outcome> AcceptAsync(SeccompNotice n, int fd, ulong address, ulong lengthAt, int flags)
+    {
+        var number = FreeReservedNumber();
+        if (number < 0) return new(-(long)Errno.EMFILE);
+        var reply = await CallAsync(new ForwardRequest(0, ForwardOp.Accept, fd, flags, number)).ConfigureAwait(false);
+        if (reply.Result < 0) return new(reply.Result);
+        try
+        {
+            using var placeholder = Descriptors.Open("/dev/null", OpenFlags.ReadWrite | OpenFlags.CloseOnExec);
+            SeccompListener.AddDescriptor(_listener, n.Id, placeholder, number, (flags & SockCloexec) != 0);
+        }
+        catch (SyscallException)
+        {
+            // The accept was interrupted: the connection is closed at home (the peer sees it closed).
+            _ = CallAsync(new ForwardRequest(0, ForwardOp.Close, number));
+            return Outcome.Interrupted;
+        }
+        lock (_open) _open.Add(number);
+        return new(PutAddress(reply.Extra.Span, address, lengthAt, number));
+    }
+
+    private int FreeReservedNumber()
+    {
+        lock (_open)
+        {
+            for (var number = _reservedTop - 1; number >= _reservedFrom; number--)
+                if (!_open.Contains(number) && !FileStatus.TryOf($"/proc/{_pid}/fd/{number}", out _, out _)) return number;
+        }
+        return -1;
+    }
+}

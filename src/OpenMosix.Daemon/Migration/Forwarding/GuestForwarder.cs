@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Linux.Seccomp;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// The copy's node's side of forwarded descriptors: a thread takes each call the forwarding filter hands over
+/// (SECCOMP_IOCTL_NOTIF_RECV), and a task per call reads its arguments from the copy's memory, sends it home,
+/// writes what home returned into the copy and answers the call. The copy's memory is touched only while its call
+/// still waits (SECCOMP_IOCTL_NOTIF_ID_VALID). Bytes home read for a call a signal interrupted are kept for the
+/// next read; bytes home wrote for one are not written again when the call is restarted.
+/// </summary>
+internal sealed partial class GuestForwarder : IDisposable
+{
+    private const int ListenSliceMs = 250, HoldSliceMs = 10;
+    private readonly int _pid;
+    private readonly SafeFileHandle _listener;
+    private readonly NodeLink _link;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<uint, (ForwardOp Op, TaskCompletionSource<ForwardReply> Done)> _pending = new();
+    private readonly HashSet<int> _open;
+    private readonly int _reservedFrom, _reservedTop;
+    private readonly Thread _thread;
+    private int _nextId;
+    private volatile bool _stopped;
+    // While the copy is sent home: no new call is taken (each waits in the kernel and is restarted wherever the
+    // process runs next), and the image is taken only once the calls under way have their answers.
+    private volatile bool _holding;
+    private int _active;
+
+    public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
+    {
+        _pid = pid;
+        _listener = listener;
+        _link = link;
+        _logger = logger;
+        _open = [.. forwarded];
+        _reservedFrom = reservedFrom;
+        _reservedTop = reservedTop;
+        _thread = new Thread(Listen) { IsBackground = true, Name = $"forwarding for {pid}" };
+    }
+
+    public void Start() => _thread.Start();
+
+    private void Listen()
+    {
+        try
+        {
+            while (!_stopped)
+            {
+                if (_holding)
+                {
+                    Thread.Sleep(HoldSliceMs);
+                    continue;
+                }
+                if (!ForwardedCalls.WaitReady(_listener, write: false, ListenSliceMs)) continue;
+                if (Readiness.IsHungUp(_listener)) return; // the copy has ended
+                if (SeccompListener.Receive(_listener) is not { } notice) continue;
+                Interlocked.Increment(ref _active);
+                _ = Task.Run(() => HandleAsync(notice));
+            }
+        }
+        catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+        {
+            if (!_stopped) _logger.LogWarning("Process {Pid}: forwarded calls are no longer served: {Reason}", _pid, e.Message);
+        }
+    }
+
+    /// <summary>A Forward frame from home (a result); false for any other frame.</summary>
+    public bool Take(Frame frame)
+    {
+        if (frame.Type != FrameType.Forward) return false;
+        var reply = ForwardWire.DecodeReply(frame.Payload);
+        if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
+        call.Done.TrySetResult(reply);
+        return true;
+    }
+
+    /// <summary>What a call is answered: a result, nothing (it is no longer waiting), or "let the kernel run it".</summary>
+    private readonly record struct Outcome(long Result, Action? Undelivered = null, bool Gone = false, bool Local = false)
+    {
+        public static readonly Outcome Interrupted = new(0, Gone: true);
+        /// <summary>Answered already by its handler.</summary>
+        public static readonly Outcome Done = new(0, Gone: true);
+        public static readonly Outcome RunLocally = new(0, Local: true);
+    }
+
+    /// <summary>
+    /// Before the copy is frozen to go home: takes no new call and waits (at most <paramref name="bound"/>) until the
+    /// calls under way are answered, so that none is carried out at home and then restarted there by the process.
+    /// False when one still waits (a read at home with nothing to read).
+    /// </summary>
+    public async Task<bool> QuiesceAsync(TimeSpan bound)
+    {
+        _holding = true;
+        var deadline = DateTime.UtcNow + bound;
+        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
+        return Volatile.Read(ref _active) == 0;
+    }
+
+    /// <summary>The copy stays here after all: its calls are taken again.</summary>
+    public void Resume() => _holding = false;
+
+    private async Task HandleAsync(SeccompNotice notice)
+    {
+        try
+        {
+            await AnswerAsync(notice).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private async Task AnswerAsync(SeccompNotice notice)
+    {
+        Outcome outcome;
+        try
+        {
+            outcome = await ServeAsync(notice).ConfigureAwait(false);
+        }
+        catch (SyscallException e) when (e.Error is Errno.EFAULT or Errno.ESRCH or Errno.EINVAL)
+        {
+            outcome = new Outcome(-(long)Errno.EFAULT);
+        }
+        try
+        {
+            if (outcome.Gone) return;
+            var answered = outcome.Local ? SeccompListener.Continue(_listener, notice.Id) : SeccompListener.Answer(_listener, notice.Id, outcome.Result);
+            if (!answered) outcome.Undelivered?.Invoke();
+        }
+        catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+        {
+            // The copy ended, or the stay did: nobody waits for this answer.
+        }
+    }
+
+    private Task<Outcome> ServeAsync(SeccompNotice n)
+    {
+        var fd = (int)(uint)n.Args[0];
+        bool open;
+        lock (_open) open = _open.Contains(fd);
+        if (!open)
+            return Task.FromResult(fd >= _reservedFrom && fd < _reservedTop ? Outcome.RunLocally : new Outcome(-(long)Errno.EBADF));
+        return n.Nr switch
+        {
+            SyscallNr.Read => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.Read),
+            SyscallNr.Readv => ReadAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Read),
+            SyscallNr.Pread64 => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.ReadAt, (long)n.Args[3]),
+            SyscallNr.Write => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.Write),
+            SyscallNr.Writev => WriteAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Write),
+            SyscallNr.Pwrite64 => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.WriteAt, offset: (long)n.Args[3]),
+            SyscallNr.Lseek => SimpleAsync(new ForwardRequest(0, ForwardOp.Seek, fd, (long)n.Args[1], (long)n.Args[2])),
+            SyscallNr.Fcntl => FcntlAsync(fd, (long)n.Args[1], (long)n.Args[2]),
+            SyscallNr.Close => CloseAsync(fd),
+            SyscallNr.Fstat => StatusAsync(fd, n.Args[1]),
+            SyscallNr.Newfstatat => ReadByte(n.Args[1]) == 0 && (n.Args[3] & AtEmptyPath) != 0 ? StatusAsync(fd, n.Args[2]) : Task.FromResult(Outcome.RunLocally),
+            _ => ServeSocketAsync(n, fd),
+        };
+    }
+
+    private const ulong AtEmptyPath = 0x1000;
+
+    private async Task<Outcome> SimpleAsync(ForwardRequest request) => new((await CallAsync(request).ConfigureAwait(false)).Result);
+
+    private Task<Outcome> FcntlAsync(int fd, long command, long argument) => command switch
+    {
+        ForwardedCalls.FGetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.GetFlags, fd)),
+        ForwardedCalls.FSetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.SetFlags, fd, argument)),
+        // close-on-exec belongs to the copy's own descriptor table: its placeholder holds it
+        ForwardedCalls.FGetFd or ForwardedCalls.FSetFd => Task.FromResult(Outcome.RunLocally),
+        _ => Task.FromResult(new Outcome(-(long)Errno.EINVAL)),
+    };
+
+    private async Task<Outcome> CloseAsync(int fd)
+    {
+        lock (_open) _open.Remove(fd);
+        ForgetKept(fd);
+        // The placeholder stays: its number must not be given to a file the program opens later, which the filter
+        // would still hand over.
+        return new((await CallAsync(new ForwardRequest(0, ForwardOp.Close, fd)).ConfigureAwait(false)).Result);
+    }
+
+    private async Task<Outcome> StatusAsync(int fd, ulong buffer)
+    {
+        var reply = await CallAsync(new ForwardRequest(0, ForwardOp.Status, fd)).ConfigureAwait(false);
+        if (reply.Result < 0) return new(reply.Result);
+        ProcessMemory.Write(_pid, buffer, reply.Data.Span);
+        return new(0);
+    }
+
+    /// <summary>Sends a call home and waits for its result; when the link is gone, the error the kernel would give.</summary>
+    private async Task<ForwardReply> CallAsync(ForwardRequest request)
+    {
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var done = new TaskCompletionSource<ForwardReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = (request.Op, done);
+        if (_stopped) Fail(id);
+        try
+        {
+            await _link.SendAsync(FrameType.Forward, ForwardWire.Encode(request with { Id = id })).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is LinkException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            Fail(id);
+        }
+        return await done.Task.ConfigureAwait(false);
+    }
+
+    private void Fail(uint id)
+    {
+        if (!_pending.TryRemove(id, out var call)) return;
+        var errno = call.Op is ForwardOp.Send or ForwardOp.Receive or ForwardOp.Accept or ForwardOp.Shutdown ? Errno.ECONNRESET : Errno.EIO;
+        call.Done.TrySetResult(new ForwardReply(id, -(long)errno));
+    }
+
+    private byte ReadByte(ulong address)
+    {
+        Span<byte> one = stackalloc byte[1];
+        ProcessMemory.Read(_pid, address, one);
+        return one[0];
+    }
+
+    /// <summary>The link is gone or the stay is over: calls still waiting fail as the kernel would fail them.</summary>
+    public void Dispose()
+    {
+        _stopped = true;
+        foreach (var id in _pending.Keys) Fail(id);
+        if (_thread.IsAlive) _thread.Join(ListenSliceMs * 4);
+        _listener.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.Win32.SafeHandles;
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// Carries out one forwarded call on home's duplicate of the descriptor and makes its reply. A call that would block
+/// (a read on an empty pipe, a receive, an accept, a write to a full pipe) waits for readiness in slices, so that it
+/// can be given up when the relay ends; on a descriptor the program made non-blocking it returns EAGAIN as at home.
+/// </summary>
+internal static class HomeCalls
+{
+    private const int WaitSliceMs = 200;
+    private const long EAgain = -(long)Errno.EAGAIN;
+    private const long NonBlock = 0x800;
+
+    /// <summary>The reply; for an accepted connection also its handle (<paramref name="accepted"/>).</summary>
+    public static ForwardReply Run(ForwardRequest call, SafeFileHandle fd, CancellationToken stop, out SafeFileHandle? accepted)
+    {
+        accepted = null;
+        var reply = new ForwardReply(call.Id, 0);
+        switch (call.Op)
+        {
+            case ForwardOp.Read:
+            {
+                var buffer = new byte[Count(call.A0)];
+                var n = Blocking(fd, write: false, dontWait: false, stop, () => ForwardedCalls.Read(fd, buffer));
+                return n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
+            }
+            case ForwardOp.ReadAt:
+            {
+                var buffer = new byte[Count(call.A0)];
+                var n = ForwardedCalls.ReadAt(fd, buffer, call.A1);
+                return n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
+            }
+            case ForwardOp.Write:
+                return reply with { Result = Blocking(fd, write: true, dontWait: false, stop, () => ForwardedCalls.Write(fd, call.Data.Span)) };
+            case ForwardOp.WriteAt:
+                return reply with { Result = ForwardedCalls.WriteAt(fd, call.Data.Span, call.A1) };
+            case ForwardOp.Seek:
+                return reply with { Result = ForwardedCalls.Seek(fd, call.A0, (int)call.A1) };
+            case ForwardOp.GetFlags:
+                return reply with { Result = ForwardedCalls.Control(fd, ForwardedCalls.FGetFl, 0) };
+            case ForwardOp.SetFlags:
+                return reply with { Result = ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, (int)call.A0) };
+            case ForwardOp.Status:
+            {
+                var stat = new byte[ForwardedCalls.StatSize];
+                var r = ForwardedCalls.Status(fd, stat);
+                return r < 0 ? reply with { Result = r } : reply with { Data = stat };
+            }
+            case ForwardOp.Send:
+            {
+                var flags = (int)call.A0 | ForwardedCalls.MsgNoSignal;
+                return reply with
+                {
+                    Result = Blocking(fd, write: true, dontWait: (flags & ForwardedCalls.MsgDontWait) != 0, stop,
+                        () => ForwardedCalls.Send(fd, call.Data.Span, flags | ForwardedCalls.MsgDontWait, call.Address.Span)),
+                };
+            }
+            case ForwardOp.Receive:
+            {
+                var buffer = new byte[Count(call.A0)];
+                var address = new byte[call.A2 != 0 ? ForwardedCalls.MaxAddress : 0];
+                var length = 0;
+                var flags = (int)call.A1;
+                var n = Blocking(fd, write: false, dontWait: (flags & ForwardedCalls.MsgDontWait) != 0, stop,
+                    () => ForwardedCalls.Receive(fd, buffer, flags | ForwardedCalls.MsgDontWait, address, out length));
+                return reply with
+                {
+                    Result = n,
+                    Data = n > 0 ? buffer.AsMemory(0, (int)Math.Min(n, buffer.Length)) : ReadOnlyMemory<byte>.Empty,
+                    Extra = n >= 0 ? address.AsMemory(0, Math.Min(length, address.Length)) : ReadOnlyMemory<byte>.Empty,
+                };
+            }
+            case ForwardOp.Shutdown:
+                return reply with { Result = ForwardedCalls.Shutdown(fd, (int)call.A0) };
+            case ForwardOp.GetOption:
+            {
+                var value = new byte[Math.Clamp(call.A2, 0, ForwardWire.MaxExtra)];
+                var r = ForwardedCalls.GetOption(fd, (int)call.A0, (int)call.A1, value, out var length);
+                return reply with { Result = r, Extra = value.AsMemory(0, Math.Min(length, value.Length)) };
+            }
+            case ForwardOp.SetOption:
+                return reply with { Result = ForwardedCalls.SetOption(fd, (int)call.A0, (int)call.A1, call.Data.Span) };
+            case ForwardOp.SocketName:
+            case ForwardOp.PeerName:
+            {
+                var address = new byte[ForwardedCalls.MaxAddress];
+                var r = ForwardedCalls.Name(fd, call.Op == ForwardOp.PeerName, address, out var length);
+                return reply with { Result = r, Extra = address.AsMemory(0, Math.Min(length, address.Length)) };
+            }
+            case ForwardOp.Accept:
+            {
+                var address = new byte[ForwardedCalls.MaxAddress];
+                var length = 0;
+                SafeFileHandle? connection = null;
+                var r = Blocking(fd, write: false, dontWait: ForwardedCalls.IsNonBlocking(fd), stop, () =>
+                {
+                    connection = ForwardedCalls.Accept(fd, (call.A0 & NonBlock) != 0, address, out length, out var error);
+                    return error;
+                });
+                accepted = connection;
+                return reply with { Result = r, Extra = r == 0 ? address.AsMemory(0, Math.Min(length, address.Length)) : ReadOnlyMemory<byte>.Empty };
+            }
+            default:
+                return reply with { Result = -(long)Errno.EINVAL };
+        }
+    }
+
+    private static int Count(long asked) => (int)Math.Clamp(asked, 0, ForwardWire.MaxData);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> as the program's blocking call would behave, without blocking for good: while it
+    /// would block, wait for readiness a slice at a time. A descriptor the program made non-blocking (or a call with
+    /// MSG_DONTWAIT) answers at once.
+    /// </summary>
+    private static long Blocking(SafeFileHandle fd, bool write, bool dontWait, CancellationToken stop, Func<long> call)
+    {
+        if (dontWait || ForwardedCalls.IsNonBlocking(fd)) return call();
+        while (true)
+        {
+            if (ForwardedCalls.WaitReady(fd, write, WaitSliceMs))
+            {
+                var result = call();
+                if (result != EAgain) return result;
+            }
+            if (stop.IsCancellationRequested) return -(long)Errno.EINTR;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Win32.SafeHandles;
+using System.Threading.Channels;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// One forwarded descriptor at home: its calls are carried out one after the other, in the order they came, on a
+/// thread of its own, so that a read waiting for data holds neither omd's other work nor the other descriptors.
+/// </summary>
+internal sealed class HomeDescriptor : IDisposable
+{
+    private readonly Channel<ForwardRequest> _calls = Channel.CreateUnbounded<ForwardRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SafeFileHandle _fd;
+    private readonly Func<ForwardRequest, SafeFileHandle, ForwardReply> _run;
+    private readonly Thread _thread;
+
+    public HomeDescriptor(int number, SafeFileHandle fd, Func<ForwardRequest, SafeFileHandle, ForwardReply> run)
+    {
+        _fd = fd;
+        _run = run;
+        _thread = new Thread(Serve) { IsBackground = true, Name = $"forwarded fd {number}" };
+        _thread.Start();
+    }
+
+    public bool Post(ForwardRequest call) => _calls.Writer.TryWrite(call);
+
+    private void Serve()
+    {
+        var reader = _calls.Reader;
+        try
+        {
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var call))
+                {
+                    _run(call, _fd);
+                    if (call.Op == ForwardOp.Close) return;
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The relay ended while a call was under way: nobody waits for its result any more.
+        }
+    }
+
+    /// <summary>No more calls: the thread ends after the one it is in (a waiting call gives up within its slice).</summary>
+    public void Dispose()
+    {
+        _calls.Writer.TryComplete();
+        _fd.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Buffers.Binary;
+
+namespace OpenMosix.Linux.Seccomp;
+
+/// <summary>
+/// The seccomp filter that hands a moved process's calls on forwarded descriptors to omd: SECCOMP_RET_USER_NOTIF for
+/// the calls in <see cref="Calls"/> whose first argument is a forwarded number, or any number at or above the reserved
+/// range (descriptors forwarded later, an accepted connection), and SECCOMP_RET_ALLOW for everything else, so local
+/// descriptors run at full speed. Its first instruction loads a marker constant (no effect on the verdict) by which
+/// omd knows its own filter among a process's filters: it is never part of the process's image.
+/// </summary>
+public static class ForwardingFilter
+{
+    /// <summary>"OMFW": loaded into the accumulator first, overwritten by the next load.</summary>
+    public const uint Marker = 0x4f4d4657;
+    public const int MaxForwarded = 200;
+
+    /// <summary>x86_64 calls whose first argument is a descriptor and that omd carries out at home.</summary>
+    public static readonly int[] Calls =
+    [
+        SyscallNr.Read, SyscallNr.Write, SyscallNr.Close, SyscallNr.Fstat, SyscallNr.Lseek, SyscallNr.Pread64, SyscallNr.Pwrite64,
+        SyscallNr.Readv, SyscallNr.Writev, SyscallNr.Fcntl, SyscallNr.Newfstatat,
+        SyscallNr.Accept, SyscallNr.Accept4, SyscallNr.Sendto, SyscallNr.Recvfrom, SyscallNr.Sendmsg, SyscallNr.Recvmsg,
+        SyscallNr.Shutdown, SyscallNr.Getsockname, SyscallNr.Getpeername, SyscallNr.Setsockopt, SyscallNr.Getsockopt,
+    ];
+
+    private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
+    private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
+    private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000;
+    private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16;
+
+    /// <summary>
+    /// The program (8-byte sock_filter instructions) for <paramref name="forwarded"/> descriptor numbers and, when
+    /// <paramref name="reservedFrom"/> is positive, every number from it up.
+    /// </summary>
+    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0)
+    {
+        ArgumentNullException.ThrowIfNull(forwarded);
+        if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
+        if (forwarded.Any(fd => fd < 0)) throw new ArgumentException("a descriptor number is negative", nameof(forwarded));
+        var program = new List<(ushort Code, byte Jt, byte Jf, uint K)>
+        {
+            (LdImm, 0, 0, Marker),
+            (LdWAbs, 0, 0, OffsetArch),
+        };
+        // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, ja allow, arg0 load,
+        // one jeq per fd, [jge reserved], allow, notify.
+        var fds = forwarded.Distinct().Order().ToList();
+        var callCount = Calls.Length;
+        var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
+        var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 1 : 0);
+        var notifyAt = allowAt + 1;
+        // index i (from the arch check at 0) jumps to t with offset t - i - 1
+        program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
+        program.Add((LdWAbs, 0, 0, OffsetNr));
+        program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
+        for (var c = 0; c < callCount; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)Calls[c]));
+        program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
+        program.Add((LdWAbs, 0, 0, OffsetArg0));
+        for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
+        if (reservedFrom > 0) program.Add((JgeK, Offset(checkFdAt + 1 + fds.Count, notifyAt), 0, (uint)reservedFrom));
+        program.Add((RetK, 0, 0, RetAllow));
+        program.Add((RetK, 0, 0, RetUserNotif));
+        var bytes = new byte[program.Count * 8];
+        for (var i = 0; i < program.Count; i++)
+        {
+            var (code, jt, jf, k) = program[i];
+            var at = bytes.AsSpan(i * 8);
+            BinaryPrimitives.WriteUInt16LittleEndian(at, code);
+            at[2] = jt;
+            at[3] = jf;
+            BinaryPrimitives.WriteUInt32LittleEndian(at[4..], k);
+        }
+        return bytes;
+    }
+
+    private static byte Offset(int from, int to)
+    {
+        var offset = to - from - 1;
+        if (offset is < 0 or > 255) throw new InvalidOperationException($"seccomp jump of {offset} instructions");
+        return (byte)offset;
+    }
+
+    /// <summary>Whether <paramref name="program"/> is a filter made by <see cref="Build"/>.</summary>
+    public static bool IsForwardingFilter(ReadOnlySpan<byte> program) =>
+        program.Length >= 8 && BinaryPrimitives.ReadUInt16LittleEndian(program) == LdImm && BinaryPrimitives.ReadUInt32LittleEndian(program[4..]) == Marker;
+}

@@ -1,0 +1,74 @@
+using System.Buffers.Binary;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration.Forwarding;
+using OpenMosix.Daemon.Migration.Protocol;
+
+namespace OpenMosix.Daemon.Tests.Migration.Forwarding;
+
+public sealed class ForwardWireTests
+{
+    [Fact]
+    public void A_request_with_an_address_and_data_survives_a_round_trip()
+    {
+        var sent = new ForwardRequest(7, ForwardOp.Send, 12, 0x4000, -3, long.MaxValue) { Address = new byte[] { 2, 0, 0x1f, 0x90 }, Data = "hello"u8.ToArray() };
+        var got = ForwardWire.DecodeRequest(ForwardWire.Encode(sent));
+        Assert.Equal((sent.Id, sent.Op, sent.Fd, sent.A0, sent.A1, sent.A2), (got.Id, got.Op, got.Fd, got.A0, got.A1, got.A2));
+        Assert.Equal(sent.Address.ToArray(), got.Address.ToArray());
+        Assert.Equal(sent.Data.ToArray(), got.Data.ToArray());
+    }
+
+    [Fact]
+    public void A_reply_with_extra_and_data_and_a_failed_reply_survive_a_round_trip()
+    {
+        var sent = new ForwardReply(9, 5) { Extra = new byte[16], Data = "abcde"u8.ToArray() };
+        var got = ForwardWire.DecodeReply(ForwardWire.Encode(sent));
+        Assert.Equal((9u, 5L), (got.Id, got.Result));
+        Assert.Equal(16, got.Extra.Length);
+        Assert.Equal(sent.Data.ToArray(), got.Data.ToArray());
+        Assert.Equal(-104L, ForwardWire.DecodeReply(ForwardWire.Encode(new ForwardReply(1, -104))).Result);
+    }
+
+    [Fact]
+    public void The_largest_piece_of_data_fits_a_frame_and_a_larger_one_is_refused_before_sending()
+    {
+        var largest = ForwardWire.Encode(new ForwardRequest(1, ForwardOp.Write, 3) { Data = new byte[ForwardWire.MaxData] });
+        Assert.True(largest.Length <= NodeLink.MaxPayload);
+        Assert.Throws<LinkException>(() => ForwardWire.Encode(new ForwardRequest(1, ForwardOp.Write, 3) { Data = new byte[ForwardWire.MaxData + 1] }));
+    }
+
+    public static TheoryData<string, byte[]> HostileRequests => new()
+    {
+        { "shorter than its header", new byte[10] },
+        { "unknown forwarded call", Request(op: 99) },
+        { "address of", Request(addressLength: 300) },
+        { "address of", Request(addressLength: 40, actualAddress: 10) },
+        { "data of", Request(extraData: ForwardWire.MaxData + 1) },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileRequests))]
+    public void A_malformed_request_is_refused_with_what_is_wrong(string problem, byte[] frame)
+    {
+        var e = Assert.Throws<LinkException>(() => ForwardWire.DecodeRequest(frame));
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reply_claiming_more_than_a_piece_or_an_errno_beyond_the_kernels_is_refused()
+    {
+        var frame = ForwardWire.Encode(new ForwardReply(1, 1) { Data = new byte[1] });
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(4), ForwardWire.MaxData + 1L);
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeReply(frame));
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(4), -5000);
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeReply(frame));
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeReply(new byte[13]));
+    }
+
+    private static byte[] Request(byte op = (byte)ForwardOp.Read, int addressLength = 0, int? actualAddress = null, int extraData = 0)
+    {
+        var frame = new byte[35 + (actualAddress ?? addressLength) + extraData];
+        frame[0] = op;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(33), (ushort)addressLength);
+        return frame;
+    }
+}
