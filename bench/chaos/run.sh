@@ -9,8 +9,8 @@
 #   cut5       om lab cut 2, 5 s, heal (shorter than the lab's 10 s link timeout)
 #   cut15      om lab cut 2, 15 s, heal (longer)
 #   kill2      om lab kill 2 (a crash of the copy's node), om lab revive 2 once home gave the copy up
-#   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again)
-#   restart1   om lab restart 1 (home's omd)
+#   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again: it sends its guest home first)
+#   restart1   om lab restart 1 (home's omd: it brings the process home first)
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
 #                                    (the process running), then started again with om lab restart
 #   sigkill1-frozen / sigkill2-frozen  the same during a move with --no-precopy (the process frozen, its image in flight)
@@ -117,7 +117,7 @@ run_once() { # run_once KIND MIB TICKS
   wait "$watcher" 2>/dev/null || true; ended=$(cat "$work/ended")
   reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
-  if grep -q "process $runner lost" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
+  if grep -qE "process $runner (lost|\(.*\) on node [0-9]+ lost at stop)" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
     lost=yes
     [ -n "$fault_start" ] && detect=$(awk -v s="$fault_start" -v e="$ended" 'BEGIN{printf "%.2f", e-s}')
   fi
