@@ -25,22 +25,9 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var saved = new SavedManaged(CurrentVersion, [.. registry.RunningAtHome().Select(Saved)]);
-        var temporary = Path + ".tmp";
         try
         {
-            Directory.CreateDirectory(directory);
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.Create,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var file = new FileStream(temporary, options))
-            {
-                JsonSerializer.Serialize(file, saved, ManagedStateJsonContext.Default.SavedManaged);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, Path, overwrite: true);
+            Config.PrivateFile.Replace(Path, file => JsonSerializer.Serialize(file, saved, ManagedStateJsonContext.Default.SavedManaged));
             LogSaved(logger, saved.Processes?.Count ?? 0, Path);
             return true;
         }
