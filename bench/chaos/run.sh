@@ -17,7 +17,8 @@
 #   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (skipped, with the reason, where the kernel has no sch_netem)
 #   fulldisk   om checkpoint into a 4 MiB tmpfs (ENOSPC) of a plain 16 MiB memticker on node 1: omd takes no
 #              checkpoints of its own yet (issue #17 part 2), so this is the checkpoint command's full disk
-# usage: bench/chaos/run.sh [--rounds 3] [--faults cut5,cut15,...] [--markdown]
+# usage: bench/chaos/run.sh [--rounds 3] [--faults cut5,cut15,...] [--markdown] [--lab NAME]
+# (--lab: the lab's name, benchchaos by default; a lab of that name is replaced, so two runs at once need two names)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
@@ -25,12 +26,13 @@ root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
 all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,netem,fulldisk
-faults=$all_faults; rounds=3; markdown=0
+faults=$all_faults; rounds=3; markdown=0; lab=benchchaos
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
+    --lab) lab=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -38,7 +40,6 @@ for f in ${faults//,/ }; do [[ ",$all_faults," == *",$f,"* ]] || { echo "unknown
 [ "$(id -u)" = 0 ] || { echo "bench/chaos needs root (it builds a lab)" >&2; exit 1; }
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 make -s -C "$root/tests/Programs"
-lab=benchchaos
 source "$here/../common.sh"
 work=$(mktemp -d /tmp/benchchaos.XXXXXX)
 full=$work/full
