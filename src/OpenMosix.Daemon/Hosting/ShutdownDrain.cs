@@ -16,6 +16,10 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
     /// the node's one tracer thread and its link are not shared too thinly for any of them to finish in time.</summary>
     public const int Concurrency = 4;
 
+    /// <summary>Tries per process: a trip that failed may go through a moment later (a request of the balancer's
+    /// was still under way, a link was being replaced), while the bound allows.</summary>
+    public const int Tries = 3;
+
     private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(100);
 
     public async Task RunAsync(TimeSpan bound, CancellationToken immediate)
@@ -30,20 +34,28 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         }
         LogDraining(logger, registry.Away().Count, registry.Guests().Count, bound.TotalSeconds);
         var moves = new Dictionary<ManagedProcess, Task<string?>>();
+        var tries = new Dictionary<ManagedProcess, int>();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(immediate);
         deadline.CancelAfter(bound);
         // Not disposed: a trip still under way when the drain gives up releases its slot later.
         var slots = new SemaphoreSlim(Concurrency);
         while (!deadline.IsCancellationRequested)
         {
-            foreach (var process in registry.Away().Where(p => !moves.ContainsKey(p)))
-                moves[process] = Throttled(slots, () => BringHomeAsync(process), deadline.Token);
-            foreach (var guest in registry.Guests().Where(g => !moves.ContainsKey(g)))
-                moves[guest] = Throttled(slots, () => SendHomeAsync(guest), deadline.Token);
+            foreach (var process in registry.Away())
+                Start(process, () => BringHomeAsync(process));
+            foreach (var guest in registry.Guests())
+                Start(guest, () => SendHomeAsync(guest));
             var open = moves.Values.Where(t => !t.IsCompleted).ToList();
             if (open.Count == 0 && !MovingOut(moves)) break;
             await Task.WhenAny([.. open, Task.Delay(LookAgain, deadline.Token)]).ConfigureAwait(false);
         }
+        void Start(ManagedProcess process, Func<Task<string?>> move)
+        {
+            if (moves.TryGetValue(process, out var last) && !(last.IsCompletedSuccessfully && last.Result is not null && tries[process] < Tries)) return;
+            tries[process] = tries.GetValueOrDefault(process) + 1;
+            moves[process] = Throttled(slots, move, deadline.Token);
+        }
+
         var why = immediate.IsCancellationRequested
             ? "omd was told to stop at once (a second SIGTERM or SIGINT)"
             : $"not moved within the drain's {bound.TotalSeconds:0.#} s (shutdown.drain_timeout_ms)";
@@ -90,6 +102,10 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         try
         {
             return await move().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return e.Message; // whatever went wrong, the process stays where it is: said once, at the end
         }
         finally
         {
