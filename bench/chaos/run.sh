@@ -8,7 +8,9 @@
 # (medians) at the end; the per-run lines go to stderr. Faults:
 #   cut5       om lab cut 2, 5 s, heal (shorter than the lab's 10 s link timeout)
 #   cut15      om lab cut 2, 15 s, heal (longer)
-#   kill2      om lab kill 2 (a crash of the copy's node), om lab revive 2 once home gave the copy up
+#   kill2      om lab kill 2 (a crash of the copy's node), om lab revive 2 once home restarted or gave up the copy
+# kill2 and cut15 wait for home's first checkpoint of the process before the fault; "restarted" counts the runs home
+# restarted from it, "restart after" times the fault's start to home's log line saying so.
 #   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again: it sends its guest home first)
 #   restart1   om lab restart 1 (home's omd: it brings the process home first)
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
@@ -82,6 +84,10 @@ read_at_home() { rm -f "$work/pipe"; mkfifo "$work/pipe"; cat "$work/pipe" > "$1
 # reader_done: the reader has the last bytes (it ends once no writer is left; bounded, then stopped).
 reader_done() { until_true 5 eval '! kill -0 "$reader" 2>/dev/null' || kill "$reader" 2>/dev/null || true; wait "$reader" 2>/dev/null || true; }
 
+# watch_restart PID: writes to $work/restarted when home's omd logs that it restarted PID from its checkpoint.
+watch_restart() { rm -f "$work/restarted"
+  ( while [ -e "/proc/$1" ] && ! grep -q "process $1 restarted here" "$labdir/n1/omd.log" 2>/dev/null; do sleep 0.1; done
+    grep -q "process $1 restarted here" "$labdir/n1/omd.log" 2>/dev/null && now > "$work/restarted" ) & restart_watcher=$!; }
 # watch_end PID: writes to $work/ended when PID ends (a zombie counts as ended), whatever the script is doing then.
 watch_end() { rm -f "$work/ended"
   ( while [ -e "/proc/$1" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; do sleep 0.05; done; now > "$work/ended" ) & watcher=$!; }
@@ -98,13 +104,13 @@ reference_of() { # reference_of MIB TICKS -> file with memticker's output when n
 # (when output may flow again; empty when nothing ends the fault).
 results=()
 run_once() { # run_once KIND MIB TICKS
-  local kind=$1 mib=$2 ticks=$3 started ref status=0 recovery=- detect=- lost=no identical=no before bound ended
+  local kind=$1 mib=$2 ticks=$3 started ref status=0 recovery=- detect=- lost=no identical=no before bound ended restarted=-
   out=$work/out; err=$work/err; rm -f "$out" "$err"; fault_start=; fault_end=
   ref=$(reference_of "$mib" "$ticks")
   started=$(now)
   read_at_home "$out"
   "$om" lab exec --name "$lab" 1 -- "$om" run "$programs/memticker" "$mib" "$ticks" 50 > "$work/pipe" 2> "$err" &
-  runner=$!; watch_end "$runner"
+  runner=$!; watch_end "$runner"; watch_restart "$runner"
   until_true 120 grep -q '^tick 2$' "$out" || { log "$kind: memticker not ticking"; }
   "fault_$kind" || true
   if [ -n "$fault_end" ]; then # recovery: the fault's end until the file grows again (or the run ends)
@@ -116,15 +122,21 @@ run_once() { # run_once KIND MIB TICKS
   if ! until_true "$bound" eval '! kill -0 "$runner" 2>/dev/null'; then kill -9 "$runner" 2>/dev/null || true; status=hung; fi
   [ "$status" = hung ] || { wait "$runner" && status=0 || status=$?; }
   wait "$watcher" 2>/dev/null || true; ended=$(cat "$work/ended")
+  wait "$restart_watcher" 2>/dev/null || true
+  [ -s "$work/restarted" ] && [ -n "$fault_start" ] && restarted=$(awk -v s="$fault_start" -v e="$(cat "$work/restarted")" 'BEGIN{printf "%.2f", e-s}')
   reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
   if grep -qE "process $runner (lost|\(.*\) on node [0-9]+ lost at stop)" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
     lost=yes
     [ -n "$fault_start" ] && detect=$(awk -v s="$fault_start" -v e="$ended" 'BEGIN{printf "%.2f", e-s}')
   fi
+  # CHAOS_LOGS=DIR keeps both omd logs of every run that lost its process, for a look at why.
+  if [ "$lost" = yes ] && [ -n "${CHAOS_LOGS:-}" ]; then
+    mkdir -p "$CHAOS_LOGS"; cp "$labdir/n1/omd.log" "$CHAOS_LOGS/$kind-$runner-n1.log"; cp "$labdir/n2/omd.log" "$CHAOS_LOGS/$kind-$runner-n2.log"
+  fi
   local stray; stray=$(strays)
-  results+=("$kind|$identical|$status|$lost|$recovery|$detect|$stray|$(awk -v s="$started" -v e="$ended" 'BEGIN{printf "%.1f", e-s}')")
-  log "$kind: identical $identical, status $status, lost $lost, recovery $recovery s, lost after $detect s, strays $stray, lines $(lines "$out")/$(lines "$ref")"
+  results+=("$kind|$identical|$status|$lost|$recovery|$detect|$stray|$(awk -v s="$started" -v e="$ended" 'BEGIN{printf "%.1f", e-s}')|$restarted")
+  log "$kind: identical $identical, status $status, lost $lost, restarted after $restarted s, recovery $recovery s, lost after $detect s, strays $stray, lines $(lines "$out")/$(lines "$ref")"
   healthy
 }
 
@@ -133,13 +145,16 @@ move_to_2() { local try
     "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null 2>> "$err" && { sleep 1; return 0; }
     sleep 2
   done; log "the move to node 2 failed: $(tail -1 "$err")"; return 1; }
+# move_checkpointed: moved to node 2 and running there until home holds its first checkpoint (bounded).
+move_checkpointed() { move_to_2 || return 1
+  until_true 30 test -e "$labdir/n1/state/checkpoints/$runner.ckpt" || log "no checkpoint of $runner at home after 30 s"; }
 cut_for() { fault_start=$(now); fault cut 2; sleep "$1"; fault heal 2; fault_end=$(now); }
 fault_cut5() { move_to_2 && cut_for 5; }
-fault_cut15() { move_to_2 && cut_for 15; }
+fault_cut15() { move_checkpointed && cut_for 15; }
 # kill2: revived only once home has given the copy up (or after 30 s): a node revived sooner answers the old link with
 # a reset, and 'lost after' would time the revive, not the crash's detection.
-fault_kill2() { move_to_2 || return 1; fault_start=$(now); fault kill 2
-  until_true 30 eval '! kill -0 "$runner" 2>/dev/null' || true; fault revive 2; fault_end=$(now); }
+fault_kill2() { move_checkpointed || return 1; fault_start=$(now); fault kill 2
+  until_true 30 eval '! kill -0 "$runner" 2>/dev/null || [ -s "$work/restarted" ]' || true; fault revive 2; fault_end=$(now); }
 fault_restart2() { move_to_2 || return 1; fault_start=$(now); fault restart 2; fault_end=$(now); }
 fault_restart1() { move_to_2 || return 1; fault_start=$(now); fault restart 1; fault_end=$(now); }
 fault_netem() { move_to_2 || return 1; fault_start=$(now); fault netem 2 --loss 5 --delay 50; sleep 5; fault netem 2 --clear; fault_end=$(now); }
@@ -183,7 +198,7 @@ for kind in ${faults//,/ }; do
   for round in $(seq "$rounds"); do
     case "$kind" in
       fulldisk) fulldisk_once ;;
-      cut15) run_once "$kind" 16 500 ;;
+      cut15|kill2) run_once "$kind" 16 500 ;;
       sigkill*) run_once "$kind" 512 300 ;;
       *) run_once "$kind" 16 300 ;;
     esac
@@ -192,27 +207,28 @@ done
 
 # Summary per fault: runs, identical, lost, median recovery (of the runs that recovered), median time to lost,
 # strays, median wall time.
-summary() { local kind=$1 n=0 same=0 gone=0 stray=0 rec=() det=() wall=() statuses=() r k i s l rc d st w
+summary() { local kind=$1 n=0 same=0 gone=0 stray=0 rec=() det=() wall=() statuses=() restarts=() r k i s l rc d st w rs
   for r in "${results[@]}"; do
-    IFS='|' read -r k i s l rc d st w <<< "$r"
+    IFS='|' read -r k i s l rc d st w rs <<< "$r"
     [ "$k" = "$kind" ] || continue
     n=$((n + 1)); [ "$i" = yes ] && same=$((same + 1)); [ "$l" = yes ] && gone=$((gone + 1)); stray=$((stray + st))
-    [ "$rc" = - ] || rec+=("$rc"); [ "$d" = - ] || det+=("$d"); wall+=("$w"); statuses+=("$s")
+    [ "$rc" = - ] || rec+=("$rc"); [ "$d" = - ] || det+=("$d"); wall+=("$w"); statuses+=("$s"); [ "${rs:--}" = - ] || restarts+=("$rs")
   done
   [ "$n" -gt 0 ] || return 0
-  local mr=- md=-; [ "${#rec[@]}" -gt 0 ] && mr=$(median "${rec[@]}"); [ "${#det[@]}" -gt 0 ] && md=$(median "${det[@]}")
+  local mr=- md=- mrs=-; [ "${#rec[@]}" -gt 0 ] && mr=$(median "${rec[@]}"); [ "${#det[@]}" -gt 0 ] && md=$(median "${det[@]}")
+  [ "${#restarts[@]}" -gt 0 ] && mrs=$(median "${restarts[@]}")
   local st_list; st_list=$(printf '%s\n' "${statuses[@]}" | sort | uniq -c | awk '{printf "%s%s×%s", (NR > 1 ? ", " : ""), $1, $2}')
   if [ "$markdown" = 1 ]; then
-    echo "| $kind | $n | $same | $gone | $st_list | $mr | $md | $stray | $(median "${wall[@]}") |"
+    echo "| $kind | $n | $same | $gone | ${#restarts[@]} | $mrs | $st_list | $mr | $md | $stray | $(median "${wall[@]}") |"
   else
-    printf '%-16s %4s %9s %4s  %-14s %10s %10s %6s %8s\n' "$kind" "$n" "$same" "$gone" "$st_list" "$mr" "$md" "$stray" "$(median "${wall[@]}")"
+    printf '%-16s %4s %9s %4s %9s %10s  %-14s %10s %10s %6s %8s\n' "$kind" "$n" "$same" "$gone" "${#restarts[@]}" "$mrs" "$st_list" "$mr" "$md" "$stray" "$(median "${wall[@]}")"
   fi
 }
 if [ "$markdown" = 1 ]; then
-  echo "| fault | runs | identical output, status 0 | lost | exit statuses | recovery (s, median) | lost after (s, median) | copies left on node 2 | wall (s, median) |"
-  echo "|---|---:|---:|---:|---|---:|---:|---:|---:|"
+  echo "| fault | runs | identical output, status 0 | lost | restarted | restart after (s, median) | exit statuses | recovery (s, median) | lost after (s, median) | copies left on node 2 | wall (s, median) |"
+  echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
 else
-  printf '%-16s %4s %9s %4s  %-14s %10s %10s %6s %8s\n' fault runs identical lost statuses recovery_s lost_after strays wall_s
+  printf '%-16s %4s %9s %4s %9s %10s  %-14s %10s %10s %6s %8s\n' fault runs identical lost restarted restart_s statuses recovery_s lost_after strays wall_s
 fi
 for kind in ${faults//,/ }; do summary "$kind"; done
 for s in "${skipped[@]}"; do echo; echo "Skipped $s."; done

@@ -14,6 +14,15 @@ public sealed class AdoptionLabTests(ForkLab fixture)
 {
     private TestLab Lab => fixture.Lab;
 
+    private static string Spinner => TestPrograms.Locate("spinner");
+    private static readonly Lazy<string> Rate = new(() => CommandRun.Run(Spinner, ["--rate"]).Stdout.Trim());
+
+    /// <summary>The shell's lines cut to their first two words (a spinner's lines go on with numbers that vary).</summary>
+    private static string[] FirstTwoWords(ManagedRun shell) => [.. shell.Lines().Select(l => l.Split(' ', 3) is [var a, var b, ..] ? $"{a} {b}" : l)];
+
+    /// <summary>A spinner worth <paramref name="seconds"/> of CPU, all of them at the same measured rate.</summary>
+    private static string Job(int seconds) => $"{Spinner} {seconds} {Rate.Value}";
+
     /// <summary>`om lab exec 1 -- bash -c SCRIPT`, not managed, its stdout a pipe the test reads.</summary>
     private ManagedRun Plain(string script) => Lab.InNode(1, ["bash", "-c", script]);
 
@@ -39,10 +48,8 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     [Fact]
     public void A_program_started_plainly_moves_with_migrate_and_back_and_its_shell_sees_its_output_and_status()
     {
-        var spinner = TestPrograms.Locate("spinner");
-        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
-        using var shell = Plain($"{spinner} 6 {rate}; echo \"status $?\"");
-        var job = ChildRunning(shell.Pid, spinner);
+        using var shell = Plain($"{Job(6)}; echo \"status $?\"");
+        var job = ChildRunning(shell.Pid, Spinner);
         Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == job);
 
         Lab.Migrate(1, job, "2");
@@ -50,7 +57,88 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Assert.Equal(("remote", 2, "adopted"), (row.State, row.Where, row.Origin));
         Lab.Migrate(1, job, "home");
         Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(["spinner start", "spinner done", "status 0"], shell.Lines().Select(l => l.Split(' ', 3) is [var a, var b, ..] ? $"{a} {b}" : l));
+        Assert.Equal(["spinner start", "spinner done", "status 0"], FirstTwoWords(shell));
+    }
+
+    [Fact]
+    public void Release_of_a_plain_process_away_brings_it_home_untraced_and_its_shell_sees_it_end_as_it_would_have()
+    {
+        using var shell = Plain($"{Job(6)}; echo \"status $?\"");
+        var job = ChildRunning(shell.Pid, Spinner);
+        Lab.Migrate(1, job, "2");
+
+        Assert.StartsWith($"released {job}", Lab.Exec(1, Om.Path, "release", $"{job}").Succeeded().Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == job);
+        Assert.Equal(0, ProcFs.ReadStatus(job).TracerPid);
+        Poll.Until(() => !Lab.Processes(2).Processes.Any(p => p.Home == 1 && p.RemotePid == job), TimeSpan.FromSeconds(10), "node 2 to hold nothing of it");
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(["spinner start", "spinner done", "status 0"], FirstTwoWords(shell));
+    }
+
+    /// <summary>`migrate PID 2` of a process that may be mid-fork, mid-exec or ending, until it has moved (true) or
+    /// has ended (false). Each refusal is one line, and leaves the process as it was: not managed, not traced.</summary>
+    private bool MovesOrIsGivenBack(int pid)
+    {
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            var run = Lab.Exec(1, Om.Path, "migrate", $"{pid}", "2");
+            if (run.ExitCode == 0) return true;
+            Assert.Matches("^om: [^\n]+\n$", run.Stderr);
+            Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == pid);
+            try
+            {
+                Assert.Equal(0, ProcFs.ReadStatus(pid).TracerPid);
+            }
+            catch (ProcessAccessException)
+            {
+                return false; // it ended
+            }
+        }
+        return false;
+    }
+
+    [Fact]
+    public void A_plain_process_that_execs_all_the_time_moves_or_is_given_back_and_its_shell_sees_it_end_as_it_would_have()
+    {
+        var chain = Path.Combine(Path.GetTempPath(), $"om-adopt-chain-{Guid.NewGuid():N}.sh");
+        File.WriteAllText(chain, """
+            i=$1
+            [ "$i" -ge 1500 ] && { echo "execs $i"; exit 7; }
+            exec /bin/sh "$0" $((i + 1))
+            """);
+        try
+        {
+            using var shell = Plain($"/bin/sh {chain} 0; echo \"status $?\"");
+            MovesOrIsGivenBack(ChildRunning(shell.Pid, "/bin/sh"));
+            Assert.Equal(new ChildExit(0, 0), WaitOrExplain(shell, TimeSpan.FromSeconds(60)));
+            Assert.Equal(["execs 1500", "status 7"], shell.Lines());
+        }
+        finally
+        {
+            File.Delete(chain);
+        }
+    }
+
+    [Fact]
+    public void A_plain_shell_that_forks_all_the_time_moves_or_is_given_back_and_ends_as_it_would_have()
+    {
+        using var shell = Plain("for i in $(seq 1500); do /bin/true; done; echo \"loops done\"");
+        Poll.Until(() => ProcFs.ReadChildren(shell.Pid).Count > 0, TimeSpan.FromSeconds(10), "the shell to fork");
+        MovesOrIsGivenBack(shell.Pid);
+        Assert.Equal(new ChildExit(0, 0), WaitOrExplain(shell, TimeSpan.FromSeconds(60)));
+        Assert.Equal(["loops done"], shell.Lines());
+    }
+
+    [Fact]
+    public void A_plain_process_that_ends_while_it_is_adopted_leaves_nothing_behind_and_its_shell_sees_its_status()
+    {
+        using var shell = Plain("/bin/sleep 0.5; echo \"status $?\"");
+        var job = ChildRunning(shell.Pid, "/bin/sleep");
+        MovesOrIsGivenBack(job);
+        Assert.Equal(new ChildExit(0, 0), WaitOrExplain(shell, TimeSpan.FromSeconds(30)));
+        Assert.Equal(["status 0"], shell.Lines());
+        Poll.Until(() => !Lab.Processes(1).Processes.Any(p => p.Pid == job) && !Lab.Processes(2).Processes.Any(p => p.Home == 1 && p.RemotePid == job),
+            TimeSpan.FromSeconds(10), "nodes 1 and 2 to hold nothing of it");
     }
 
     [Fact]
@@ -81,18 +169,11 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     [Fact]
     public void With_a_manage_rule_for_a_user_the_jobs_that_user_starts_plainly_spread_by_themselves()
     {
-        var spinner = TestPrograms.Locate("spinner");
-        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
         Lab.Exec(1, Om.Path, "mosctl", "manage", "--users", "nobody").Succeeded();
         try
         {
-            using var shell = Plain($"exec runuser -u nobody -- bash -c 'for i in 1 2 3 4 5 6 7 8; do {spinner} 4 {rate} > /dev/null & done; wait; echo all done'");
-            IReadOnlyList<Admin.ProcessRow> Jobs() =>
-                [.. Lab.Processes(1).Processes.Where(p => p.Uid == 65534 && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
-            Poll.Until(() => Jobs().Count == 8, TimeSpan.FromSeconds(20), "the user's eight jobs to be managed");
-            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
-            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
-            Assert.Equal(["all done"], shell.Lines());
+            using var shell = Plain($"exec runuser -u nobody -- bash -c 'for i in 1 2 3 4 5 6 7 8; do {Job(4)} > /dev/null & done; wait; echo all done'");
+            JobsSpreadAndEnd(shell, 8, p => p.Uid == 65534 && p.Command.StartsWith(Spinner, StringComparison.Ordinal), "the user's eight jobs to be managed");
         }
         finally
         {
@@ -103,24 +184,55 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     [Fact]
     public void With_a_manage_rule_for_a_cgroup_the_jobs_started_plainly_in_it_spread_by_themselves()
     {
-        var spinner = TestPrograms.Locate("spinner");
-        var rate = CommandRun.Run(spinner, ["--rate"]).Stdout.Trim();
         // Every process of node 1 is in its cgroup /omlab-LAB/n1 (cgroup v1 here, as a systemd slice would be).
         Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", $"/omlab-{Lab.Name}/n1").Succeeded();
         try
         {
-            using var shell = Plain($"for i in 1 2 3 4 5 6; do {spinner} 4 {rate} > /dev/null & done; wait; echo all done");
-            IReadOnlyList<Admin.ProcessRow> Jobs() =>
-                [.. Lab.Processes(1).Processes.Where(p => p.Origin is "adopted" or "child" && p.Command.StartsWith(spinner, StringComparison.Ordinal))];
-            Poll.Until(() => Jobs().Count == 6, TimeSpan.FromSeconds(20), "the six jobs to be managed (adopted, or children of the adopted shell)");
-            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
-            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
-            Assert.Equal(["all done"], shell.Lines());
+            using var shell = Plain($"for i in 1 2 3 4 5 6; do {Job(4)} > /dev/null & done; wait; echo all done");
+            JobsSpreadAndEnd(shell, 6, p => p.Origin is "adopted" or "child" && p.Command.StartsWith(Spinner, StringComparison.Ordinal), "the six jobs to be managed (adopted, or children of the adopted shell)");
         }
         finally
         {
             Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
         }
+    }
+
+    [Fact]
+    public void With_the_login_session_rule_of_install_sh_the_jobs_started_plainly_in_a_session_spread_by_themselves()
+    {
+        // A login session as systemd makes it, under node 1's cgroup: user.slice/user-UID.slice/session-N.scope.
+        string[] levels = ["user.slice", "user-0.slice", "session-1.scope"];
+        var scopes = levels.Select((_, i) => Path.Combine([Lab.Layout.CpuCgroup(1), .. levels.Take(i + 1)])).ToList();
+        var loggedIn = Path.Combine(Path.GetTempPath(), $"om-adopt-login-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scopes[^1]);
+        // The rule install.sh --manage-logins writes.
+        Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "user.slice").Succeeded();
+        try
+        {
+            using var shell = Plain($"while [ ! -e {loggedIn} ]; do sleep 0.05; done; for i in 1 2 3 4 5 6; do {Job(4)} > /dev/null & done; wait; echo all done");
+            // Once it is the shell: om lab exec joins node 1's cgroup itself before it becomes the shell.
+            Poll.Until(() => ProcFs.ReadCommandLine(shell.Pid) is ["bash", ..], TimeSpan.FromSeconds(10), "the shell to run");
+            File.WriteAllText(Path.Combine(scopes[^1], "cgroup.procs"), $"{shell.Pid}");
+            File.WriteAllText(loggedIn, "");
+            JobsSpreadAndEnd(shell, 6, p => p.Origin == "adopted" && p.Command.StartsWith(Spinner, StringComparison.Ordinal), "the session's six jobs to be adopted");
+        }
+        finally
+        {
+            Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
+            File.Delete(loggedIn);
+            foreach (var scope in Enumerable.Reverse(scopes)) Directory.Delete(scope);
+        }
+    }
+
+    /// <summary>The shell's <paramref name="count"/> jobs (<paramref name="isJob"/>) are managed (<paramref name="what"/>),
+    /// spread over three nodes or more by themselves, and the shell ends with "all done".</summary>
+    private void JobsSpreadAndEnd(ManagedRun shell, int count, Func<Admin.ProcessRow, bool> isJob, string what)
+    {
+        IReadOnlyList<Admin.ProcessRow> Jobs() => [.. Lab.Processes(1).Processes.Where(isJob)];
+        Poll.Until(() => Jobs().Count == count, TimeSpan.FromSeconds(20), what);
+        Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
+        Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
+        Assert.Equal(["all done"], shell.Lines());
     }
 
     /// <summary>Waits for the shell; if it does not end, the failure says where every process of the lab stood and

@@ -11,7 +11,8 @@ namespace OpenMosix.Checkpoint.Dump;
 /// the kernel resolves each first write itself and only records it), then copied in rounds while the process runs
 /// on: every touched page first, then the pages written since the previous round (PAGEMAP_SCAN, which protects
 /// them again in the same walk). The final checkpoint then carries only what changed after the last round, so the
-/// process is frozen for that and not for all of its memory. Disposing ends the tracking and leaves the process as
+/// process is frozen for that and not for all of its memory. A session may serve several final checkpoints in turn
+/// (periodic checkpoints of a process running away from home): each carries what changed since the one before. Disposing ends the tracking and leaves the process as
 /// it was: closing the userfaultfd drops every registration.
 /// </summary>
 public sealed class PrecopySession : IDisposable
@@ -258,7 +259,13 @@ public sealed class PrecopySession : IDisposable
         {
             var region = tracked.Region;
             var now = finalRegions.FirstOrDefault(f => f.Start == region.Start);
-            if (now is null || now.End != region.End || now.Kind != region.Kind || now.Shared) continue;
+            if (now is null || now.End != region.End || now.Kind != region.Kind || now.Shared)
+            {
+                // Sent whole in this image: a session kept for later checkpoints sends it whole from now on, as the
+                // other end's copy of it is gone with this image.
+                tracked.Lost = true;
+                continue;
+            }
             var resend = new PageSet(region);
             var written = new List<(ulong Start, ulong End)>();
             if (!Pagemap.TakeWritten(_pagemap, region.Start, region.End, written)) continue;
@@ -274,6 +281,9 @@ public sealed class PrecopySession : IDisposable
                 }
             }
             plan[region.Start] = resend.Runs();
+            // What this image carries counts as sent: a later checkpoint of the same session sends it again as zeros
+            // if it is discarded meanwhile.
+            foreach (var (start, end) in plan[region.Start]) tracked.Sent.Add(start, end - start);
         }
         return plan;
     }

@@ -243,10 +243,20 @@ public sealed partial class CheckpointEngine : IDisposable
     public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceInput(int pid)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _tracer.RunBrief(pid, () => _frozen.Contains(pid)
-            ? InputReplacement.Replace(pid)
-            : throw new InvalidOperationException($"process {pid} is not kept frozen by this engine"));
+        return OnFrozen(pid, () => InputReplacement.Replace(pid));
     }
+
+    /// <summary>A process kept frozen gets a new pipe as descriptor <paramref name="fd"/> (an output); returns its read end.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceOutput(int pid, int fd)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return OnFrozen(pid, () => InputReplacement.ReplaceOutput(pid, fd));
+    }
+
+    private Microsoft.Win32.SafeHandles.SafeFileHandle OnFrozen(int pid, Func<Microsoft.Win32.SafeHandles.SafeFileHandle> work) =>
+        _tracer.RunBrief(pid, () => _frozen.Contains(pid)
+            ? work()
+            : throw new InvalidOperationException($"process {pid} is not kept frozen by this engine"));
 
     /// <summary>A process restored with <see cref="RestoreOptions.KeepFrozen"/> waits for <see cref="Thaw"/> or <see cref="KillFrozen"/>.</summary>
     private RestoredProcess KeptFrozenIfAsked(RestoredProcess restored, RestoreOptions options)

@@ -63,6 +63,10 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>Heartbeats this end has sent so far.</summary>
     public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
 
+    /// <summary>How long the peer has sent nothing (zero while this end is not reading what it sent). A restart
+    /// after a partition waits until the peer, hearing as little, has surely given up its own end.</summary>
+    public TimeSpan Silence => TimeSpan.FromMilliseconds(_reader.SilentFor(Environment.TickCount64));
+
     /// <summary>When this end last began to send a frame (<see cref="Environment.TickCount64"/>).</summary>
     internal long LastSent => Volatile.Read(ref _lastSent);
 

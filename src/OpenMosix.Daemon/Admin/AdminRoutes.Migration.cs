@@ -52,7 +52,7 @@ public sealed partial class AdminRoutes
         catch (Exception e) when (e is ArgumentException or MigrationException)
         {
             // A process adopted only to be moved is given back as it was when the move does not happen.
-            if (adoptedNow) processes.ForgetEnded(process);
+            if (adoptedNow) processes.GiveBack(process);
             return new MigrationEvent(Error: e.Message, Status: e is ArgumentException ? 400 : 409);
         }
     }

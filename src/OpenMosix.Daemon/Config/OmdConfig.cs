@@ -30,6 +30,12 @@ public sealed record OmdConfig
     /// <summary>paths.state_dir: what omd keeps across restarts (the mosctl switches), created 0700 when first needed.</summary>
     public string StateDirectory { get; init; } = "/var/lib/openmosix";
 
+    /// <summary>checkpoint.interval_ms: how often a process of this node running away is checkpointed home (0 = never;
+    /// otherwise at least 1000). The default keeps the work lost to a crash of its node under 30 s.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>checkpoint.dir: where home keeps those checkpoints (0700); default state_dir/checkpoints.</summary>
+    public string CheckpointDirectory { get; init; } = "/var/lib/openmosix/checkpoints";
+
     /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>

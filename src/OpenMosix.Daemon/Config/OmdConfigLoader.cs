@@ -35,6 +35,7 @@ public static class OmdConfigLoader
         };
         if (gossip.DeadAfter <= gossip.SuspectAfter)
             throw new ConfigException($"{fileName}: gossip.dead_after_ms must be greater than gossip.suspect_after_ms");
+        var stateDirectory = reader.PathNear("paths.state_dir", defaults.StateDirectory);
         var config = new OmdConfig
         {
             NodeId = (ushort)reader.Integer("node.id", 0, 0, ushort.MaxValue),
@@ -43,7 +44,9 @@ public static class OmdConfigLoader
             KeyPath = reader.PathNear("paths.key", defaults.KeyPath),
             TlsDirectory = reader.PathNear("paths.tls_dir", defaults.TlsDirectory),
             SocketPath = reader.PathNear("paths.socket", defaults.SocketPath),
-            StateDirectory = reader.PathNear("paths.state_dir", defaults.StateDirectory),
+            StateDirectory = stateDirectory,
+            CheckpointInterval = reader.Milliseconds("checkpoint.interval_ms", defaults.CheckpointInterval, 0, 86_400_000),
+            CheckpointDirectory = reader.PathNear("checkpoint.dir", Path.Combine(stateDirectory, "checkpoints")),
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
             OriginSignatures = reader.Choice("gossip.origin_signatures", defaults.OriginSignatures, ["auto", "required", "off"]),
@@ -74,6 +77,8 @@ public static class OmdConfigLoader
         reader.RejectUnknown();
         if (config.LinkTimeout < config.HeartbeatInterval * Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout)
             throw new ConfigException($"{fileName}: liveness.link_timeout_ms must be at least {Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout} times liveness.heartbeat_interval_ms");
+        if (config.CheckpointInterval > TimeSpan.Zero && config.CheckpointInterval < TimeSpan.FromSeconds(1))
+            throw new ConfigException($"{fileName}: checkpoint.interval_ms must be 0 (off) or at least 1000");
         return config;
     }
 

@@ -101,6 +101,14 @@ public static partial class OmdHost
             Liveness = liveness,
             Gate = gate,
         };
+        try
+        {
+            migration.EnableCheckpoints(config.CheckpointInterval, config.CheckpointDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DaemonStartException($"checkpoint.dir {config.CheckpointDirectory}: {e.Message}");
+        }
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();

@@ -82,6 +82,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public SafeFileHandle ReplaceInput(int pid) => _engine.ReplaceInput(pid);
 
+    public SafeFileHandle ReplaceOutput(int pid, int fd) => _engine.ReplaceOutput(pid, fd);
+
     public void LetRun(int pid) => _engine.Thaw(pid);
 
     public void Dispose()

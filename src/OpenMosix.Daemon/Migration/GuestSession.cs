@@ -77,7 +77,8 @@ public sealed class GuestSession
         if (restored is null) return;
         pipes.CloseGuestEnds();
         await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null), cancel).ConfigureAwait(false);
-        if (await DecisionAsync() is { } calledOff)
+        var (calledOff, checkpointEvery) = await DecisionAsync().ConfigureAwait(false);
+        if (calledOff is not null)
         {
             GuestLog.Aborted(_logger, offer.Pid, offer.HomeNode, calledOff);
             Counters?.Count(MigrationDirection.In, MigrationOutcome.Failed);
@@ -95,7 +96,7 @@ public sealed class GuestSession
             // threads take here where both share one PID namespace.
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             Run(offer, restored);
-            await new GuestRelay(_engine, _talk, pipes, _moves, _logger).RunAsync(restored.Pid, cancel).ConfigureAwait(false);
+            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -111,16 +112,22 @@ public sealed class GuestSession
     /// </summary>
     public Task<string?> RequestMoveAsync(int guestPid, ushort target, string reason) => _moves.RequestAsync(guestPid, target, reason);
 
-    /// <summary>Null when home commits; otherwise why the migration was called off.</summary>
-    private async Task<string?> DecisionAsync()
+    /// <summary>When home commits, no reason and how often home wants the copy checkpointed; otherwise why the
+    /// migration was called off.</summary>
+    private async Task<(string? CalledOff, TimeSpan CheckpointEvery)> DecisionAsync()
     {
         try
         {
-            return await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false) is Abort abort ? abort.Reason : null;
+            return await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false) switch
+            {
+                Abort abort => (abort.Reason, TimeSpan.Zero),
+                Commit commit => (null, TimeSpan.FromMilliseconds(commit.CheckpointMs)),
+                _ => (null, TimeSpan.Zero),
+            };
         }
         catch (LinkException e)
         {
-            return e.Message;
+            return (e.Message, TimeSpan.Zero);
         }
     }
 

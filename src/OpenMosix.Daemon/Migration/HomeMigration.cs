@@ -58,6 +58,19 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// <summary>Where this node's moves are counted as they end (/metrics).</summary>
     public MigrationCounters Counters { get => _home.Counters; init => _home.Counters = value; }
 
+    /// <summary>
+    /// Processes of this node running away are checkpointed every <paramref name="interval"/> into
+    /// <paramref name="directory"/> and restarted here from there if their node dies (zero: neither).
+    /// </summary>
+    public void EnableCheckpoints(TimeSpan interval, string directory)
+    {
+        if (interval <= TimeSpan.Zero) return;
+        var store = new Checkpoints.CheckpointStore(directory);
+        store.Prepare();
+        _home.Checkpoints = store;
+        _home.CheckpointEvery = interval;
+    }
+
     public void Start()
     {
         _home.Deputies.SignalArrived += (pid, signal) =>

@@ -30,6 +30,10 @@ public interface IDeputyHost
     /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as its stdin; returns the write end.</summary>
     SafeFileHandle ReplaceInput(int pid);
 
+    /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as descriptor <paramref name="fd"/>, an
+    /// output; returns the read end.</summary>
+    SafeFileHandle ReplaceOutput(int pid, int fd) => throw new NotSupportedException("this deputy host cannot replace outputs");
+
     /// <summary>The process that came home runs: its threads are made now, once its copy gave their ids back.</summary>
     void LetRun(int pid);
 

@@ -114,9 +114,10 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 /// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd. Any other
 /// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd. A frame that does
 /// not come within the link's timeout ends the link (<see cref="ImageDeadline"/>): a restore on the tracer thread
-/// never waits for ever.
+/// never waits for ever. A periodic checkpoint travels while the process runs on, so the other end's control messages
+/// may come between its frames: <paramref name="control"/>, if given, takes them (to be handled after the image).
 /// </summary>
-public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = null) : Stream
+public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = null, Action<Frame>? control = null) : Stream
 {
     private byte[] _current = [];
     private int _offset;
@@ -151,6 +152,9 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
                 case FrameType.Stdio or FrameType.StdioEnd when stdio is not null:
                     // Output the process wrote just before it froze travels beside its image.
                     stdio(frame);
+                    break;
+                case FrameType.Control when control is not null:
+                    control(frame);
                     break;
                 default:
                     throw new LinkException($"node {link.PeerNode} sent a {frame.Type} frame in the middle of an image");

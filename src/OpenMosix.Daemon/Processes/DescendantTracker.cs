@@ -9,7 +9,8 @@ namespace OpenMosix.Daemon.Processes;
 /// process connector as they happen, at no cost to the processes; it reads them on a thread of its own. A fork is
 /// reported before the child can run, so a child's own forks always come after it is known. When the kernel drops
 /// events (a burst faster than omd reads), and where the connector cannot be had, /proc is read instead: the
-/// descendants of managed processes found there are registered (every half second without the connector).
+/// descendants of managed processes found there are registered (every half second without the connector), and without
+/// the connector the [manage] policy is asked about the processes each scan finds new (<see cref="ScanForPolicy"/>).
 /// </summary>
 public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger logger) : IDisposable
 {
@@ -59,6 +60,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                     {
                         _stop.Token.WaitHandle.WaitOne(ScanInterval);
                         Rescan();
+                        ScanForPolicy(MonotonicClock.Now());
                         continue;
                     }
                     events.Clear();
@@ -161,6 +163,43 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
         }
     }
 
+    private Dictionary<int, (ulong Start, string Comm)>? _scanned;
+
+    /// <summary>
+    /// Without the kernel's events, /proc is read for the [manage] policy instead: a process that was not there at the
+    /// last scan, or runs another program (its comm changed), is asked about like one that exec'd then, and adopted at
+    /// a later scan if it still runs and matches (half a second on, well past <see cref="AdoptionDelay"/>). Processes
+    /// there at the first scan are left alone, as the kernel's events leave those that were there before omd. Runs
+    /// on the event thread (and from tests).
+    /// </summary>
+    public void ScanForPolicy(TimeSpan now)
+    {
+        AdoptDue(now);
+        if (Policy().IsEmpty)
+        {
+            _scanned = null;
+            return;
+        }
+        var current = new Dictionary<int, (ulong, string)>();
+        foreach (var pid in ProcessTable.Pids())
+        {
+            ProcStat stat;
+            try
+            {
+                stat = ProcFs.ReadStat(pid);
+            }
+            catch (Exception e) when (e is ProcessAccessException or IOException or UnauthorizedAccessException or FormatException)
+            {
+                continue; // gone while we looked
+            }
+            if (stat.IsKernelThread) continue;
+            current[pid] = (stat.StartTime, stat.Comm);
+            if (_scanned is not null && (!_scanned.TryGetValue(pid, out var before) || before != current[pid]))
+                _pending.Enqueue(new ProcessEvent(ProcessEventKind.Exec, pid, 0, now));
+        }
+        _scanned = current;
+    }
+
     private static IReadOnlyList<string> CgroupsOf(int pid)
     {
         try
@@ -203,7 +242,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
         _stop.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "no process events from the kernel ({Reason}): descendants of managed processes are found by reading /proc every half second")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no process events from the kernel ({Reason}): descendants of managed processes, and processes [manage] names, are found by reading /proc every half second")]
     private static partial void LogNoConnector(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process events: {Reason}")]

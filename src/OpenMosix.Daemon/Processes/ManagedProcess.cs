@@ -24,8 +24,8 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     /// <summary>The PID of the copy on <see cref="Where"/> (or of this guest here).</summary>
     public int RemotePid { get; set; }
     public IReadOnlyList<string> CantMove { get; set; } = [];
-    /// <summary>The program it ran when it registered (om, which then execs the user's program).</summary>
-    public string? RegisteredExecutable { get; init; }
+    /// <summary>What it was when it registered (om run, which then execs the user's program); null for any other.</summary>
+    public OmStartup? Startup { get; init; }
     /// <summary>How the balancer forgets its past CPU use (om run --slow-decay / --fast-decay / --nodecay); null: the
     /// node's default (<see cref="Balancing.DecaySettings.DefaultMode"/>).</summary>
     public DecayMode? Decay { get; set; }

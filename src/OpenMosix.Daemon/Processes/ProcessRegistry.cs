@@ -27,11 +27,11 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
 
     /// <summary>A new home process; its decay and hint are set before the balancer can see it (it reads them once,
     /// when it starts measuring the process). <paramref name="execsNext"/>: om run registers itself and then execs
-    /// the program; what it runs now is recorded, so that moves wait for the exec.</summary>
+    /// the program; what it runs now and the descriptors its exec closes are recorded, so that moves wait for the exec.</summary>
     public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured, bool execsNext = false)
     {
         var command = CommandOf(pid);
-        var executable = execsNext ? ExecutableOf(pid) : null;
+        var startup = execsNext ? OmStartup.Of(pid) : null;
         var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
@@ -39,7 +39,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
             var process = new ManagedProcess(pid, uid, Self, command)
             {
-                StartTime = started, Decay = decay, Hint = hint, RegisteredExecutable = executable,
+                StartTime = started, Decay = decay, Hint = hint, Startup = startup,
             };
             _home[pid] = process;
             return process;
@@ -160,6 +160,16 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             if (_ended.TryGetValue(process.Pid, out var ended) && ended.Process == process) _ended.Remove(process.Pid);
             else if (process.State == ProcessState.Home && _home.GetValueOrDefault(process.Pid) == process) _home.Remove(process.Pid);
         }
+    }
+
+    /// <summary>Gives back a process adopted only to be moved when the move did not happen, with what it forked
+    /// meanwhile and is still here at home (managed from birth as its children): all are left as they were before.</summary>
+    public void GiveBack(ManagedProcess process)
+    {
+        ForgetEnded(process);
+        List<ManagedProcess> children;
+        lock (_gate) children = [.. _home.Values.Where(c => c.ParentPid == process.Pid && c.State == ProcessState.Home && !c.Adopted)];
+        foreach (var child in children) GiveBack(child);
     }
 
     public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)

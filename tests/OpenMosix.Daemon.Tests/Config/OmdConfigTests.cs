@@ -181,6 +181,8 @@ public sealed class OmdConfigTests
     [InlineData("[shutdown]\ndrain_timeout_ms = -1\n", ":2: shutdown.drain_timeout_ms must be between 0 and 3600000")]
     [InlineData("[shutdown]\ndrain_timeout_ms = \"60s\"\n", ":2: shutdown.drain_timeout_ms must be an integer")]
     [InlineData("[shutdown]\ndrain_ms = 100\n", ":2: unknown key 'shutdown.drain_ms'")]
+    [InlineData("[checkpoint]\ninterval_ms = 500\n", ": checkpoint.interval_ms must be 0 (off) or at least 1000")]
+    [InlineData("[checkpoint]\ninterval_ms = -1\n", ":2: checkpoint.interval_ms must be between 0 and 86400000")]
     public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)
     {
         var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse(text, "omd.toml"));

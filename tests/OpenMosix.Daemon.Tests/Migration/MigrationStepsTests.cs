@@ -47,10 +47,24 @@ public sealed class MigrationStepsTests
     [Fact]
     public void While_a_round_travels_home_only_home_speaks_and_a_stay_ends_the_trip()
     {
-        Assert.Equal([typeof(RoundTaken), typeof(Stay)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
+        // Besides, the answer to a checkpoint sent before home asked for the process, which changes nothing there.
+        Assert.Equal([typeof(RoundTaken), typeof(Stay), typeof(CheckpointStored)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
         Assert.Empty(MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Guest));
         Assert.Equal(MigrationPhase.Relaying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay)));
         Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PrecopyRound)));
+    }
+
+    [Fact]
+    public void A_checkpoint_travels_home_while_relaying_and_leaves_the_phase_as_it_was()
+    {
+        Walk(MigrationPhase.Relaying, [
+            (Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
+            (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+            (Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
+            (Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
+        ]);
+        Assert.Null(MigrationSteps.After(MigrationPhase.Returning, Side.Guest, typeof(CheckpointFollows)));
+        Assert.Equal(MigrationPhase.ReturnPrecopying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored)));
     }
 
     /// <summary>Each message in turn from <paramref name="phase"/>, checking the phase after it.</summary>
@@ -68,7 +82,7 @@ public sealed class MigrationStepsTests
     {
         Assert.Equal([typeof(Accept), typeof(Refuse)], MigrationSteps.Allowed(MigrationPhase.Offered, Side.Guest));
         Assert.Equal([typeof(Restored), typeof(Failed)], MigrationSteps.Allowed(MigrationPhase.Final, Side.Guest));
-        Assert.Equal([typeof(WelcomeHome), typeof(Stay)], MigrationSteps.Allowed(MigrationPhase.Returning, Side.Home));
+        Assert.Equal([typeof(WelcomeHome), typeof(Stay), typeof(CheckpointStored)], MigrationSteps.Allowed(MigrationPhase.Returning, Side.Home));
         Assert.Empty(MigrationSteps.Allowed(MigrationPhase.Ended, Side.Home));
         Assert.Null(MigrationSteps.After(MigrationPhase.Offered, Side.Home, typeof(Commit)));
         Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(Exited)));

@@ -17,6 +17,8 @@ public sealed class ProtocolTests
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
         new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
+        new Commit(CheckpointMs: 20000), new CheckpointFollows(3, Whole: true), new CheckpointStored(3), new CheckpointStored(4, "no space"),
+        new CheckpointCounts(3, [new OutputCount(1, 4096), new OutputCount(2, 0)], InputRead: 12),
     ];
 
     [Fact]
@@ -47,11 +49,14 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"terminal-modes\",\"modes\":\"AAAA\"}", "sent a bad 'terminal-modes'")]
     [InlineData("{\"kind\":\"usage\",\"cpuSeconds\":-1,\"residentBytes\":0}", "sent a bad 'usage': usage out of range")]
     [InlineData("{\"kind\":\"input-taken\",\"written\":5,\"unread\":9,\"ended\":false}", "sent a bad 'input-taken': input counts out of range")]
+    [InlineData("{\"kind\":\"checkpoint-counts\",\"sequence\":1,\"outputs\":[{\"fd\":1,\"bytes\":-5}],\"inputRead\":0}", "sent a bad 'checkpoint-counts': output counts out of range")]
+    [InlineData("{\"kind\":\"checkpoint\",\"sequence\":0,\"whole\":true}", "sent a bad 'checkpoint': checkpoint sequence must be positive")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
-            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken)];
+            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
+                typeof(CheckpointCounts), typeof(CheckpointFollows)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

@@ -88,6 +88,15 @@ public sealed class AdoptionTests
     }
 
     [Fact]
+    public void A_process_of_another_user_namespace_is_refused()
+    {
+        // unshare --user execs sleep in the new namespace itself: same PID, same PID namespace, another user namespace.
+        using var inside = Start("/usr/bin/unshare", "--user", "/bin/sleep", "66");
+        Poll.Until(() => ProcFs.ReadCommandLine(inside.Pid) is ["/bin/sleep", "66"], Patience, "sleep to run in its user namespace");
+        Assert.StartsWith($"process {inside.Pid} is in another user namespace", AdoptionCheck.Refusal(inside.Pid, 0), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_process_that_forks_and_execs_all_the_time_can_be_adopted_and_released_again_and_again()
     {
         using var busy = Start("/bin/bash", "-c", "while :; do /bin/true; done");
@@ -100,6 +109,22 @@ public sealed class AdoptionTests
             registry.ForgetEnded(adopted);
             Assert.Null(registry.FindHome(busy.Pid));
         }
+    }
+
+    [Fact]
+    public void A_process_given_back_after_a_move_that_did_not_happen_takes_what_it_forked_meanwhile_with_it()
+    {
+        using var shell = Start("/bin/sh", "-c", "/bin/sleep 67 & wait");
+        var registry = new ProcessRegistry(1);
+        var adopted = registry.Adopt(shell.Pid);
+        Poll.Until(() => ProcFs.ReadChildren(shell.Pid).Count == 1, Patience, "the shell's job");
+        var job = ProcFs.ReadChildren(shell.Pid).Single();
+        Assert.NotNull(registry.RegisterChild(job, shell.Pid));
+        using var other = Start("/bin/sleep", "68");
+        registry.Adopt(other.Pid);
+
+        registry.GiveBack(adopted);
+        Assert.Equal([other.Pid], registry.HomePids());
     }
 
     [Fact]

@@ -70,6 +70,33 @@ public sealed class ManageAdoptionTests
     }
 
     [Fact]
+    public void Without_the_kernels_events_a_process_a_scan_finds_new_is_adopted_by_a_later_scan_if_the_policy_names_it()
+    {
+        using var tracker = Tracker("*/sleep");
+        var first = MonotonicClock.Now();
+        tracker.ScanForPolicy(first);
+        using var sleeper = Sleep("94");
+        tracker.ScanForPolicy(first + DescendantTracker.AdoptionDelay);
+        Assert.Null(_registry.FindHome(sleeper.Pid));
+
+        tracker.ScanForPolicy(first + DescendantTracker.AdoptionDelay * 2);
+        Assert.Equal("adopted", _registry.Row(_registry.FindHome(sleeper.Pid)!).Origin);
+        Assert.Contains(_execed, p => p.Pid == sleeper.Pid);
+    }
+
+    [Fact]
+    public void Without_the_kernels_events_processes_there_before_the_first_scan_are_left_alone()
+    {
+        using var sleeper = Sleep("95");
+        using var tracker = Tracker("*/sleep");
+        var first = MonotonicClock.Now();
+        tracker.ScanForPolicy(first);
+        tracker.ScanForPolicy(first + DescendantTracker.AdoptionDelay);
+        tracker.ScanForPolicy(first + DescendantTracker.AdoptionDelay * 2);
+        Assert.Null(_registry.FindHome(sleeper.Pid));
+    }
+
+    [Fact]
     public void Without_a_policy_nothing_is_adopted()
     {
         using var sleeper = Sleep("93");

@@ -78,9 +78,9 @@ public sealed class ProcessRegistryTests
         using var child = ChildProcess.Start("/bin/sleep", ["34"]);
         Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/cmdline").Contains("34", StringComparison.Ordinal), Patience, "sleep to run");
         var registry = new ProcessRegistry(1);
-        Assert.Null(registry.Register(child.Pid, 0).RegisteredExecutable);
+        Assert.Null(registry.Register(child.Pid, 0).Startup);
         registry.Forget(child.Pid);
-        Assert.Equal(new FileInfo($"/proc/{child.Pid}/exe").LinkTarget, registry.Register(child.Pid, 0, execsNext: true).RegisteredExecutable);
+        Assert.Equal(new FileInfo($"/proc/{child.Pid}/exe").LinkTarget, registry.Register(child.Pid, 0, execsNext: true).Startup?.Executable);
     }
 
     [Fact]

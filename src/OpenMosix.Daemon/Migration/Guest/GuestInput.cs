@@ -19,7 +19,7 @@ internal sealed class GuestInput : IDisposable
     private readonly SafeFileHandle? _handle;
     private readonly FileStatus? _pipe;
     private readonly Task _writer;
-    private bool _held, _disposed, _writing;
+    private bool _held, _paused, _disposed, _writing;
     private volatile bool _ended;
     // A hold drops what was queued, the page being written included: home sends it again from the count on.
     private int _epoch;
@@ -95,6 +95,28 @@ internal sealed class GuestInput : IDisposable
         }
     }
 
+    /// <summary>
+    /// The copy froze for a checkpoint: the writer stops between pages, dropping nothing, so that what it wrote and
+    /// what sits in the pipe can be counted together; <see cref="Unpause"/> after.
+    /// </summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            _paused = true;
+            while (_writing) Monitor.Wait(_gate);
+        }
+    }
+
+    public void Unpause()
+    {
+        lock (_gate)
+        {
+            _paused = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
     public void Resume()
     {
         lock (_gate)
@@ -152,7 +174,7 @@ internal sealed class GuestInput : IDisposable
             {
                 _writing = false;
                 Monitor.PulseAll(_gate);
-                while (!_disposed && (_held || ((chunk is null || epoch != _epoch) && _queue.Count == 0))) Monitor.Wait(_gate);
+                while (!_disposed && (_held || _paused || ((chunk is null || epoch != _epoch) && _queue.Count == 0))) Monitor.Wait(_gate);
                 if (_disposed) return 0;
                 if (chunk is null || epoch != _epoch)
                 {

@@ -21,13 +21,23 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     private readonly SemaphoreSlim _reports = new(1, 1);
     private bool _returning;
     private ushort HomeNode => talk.Link.PeerNode;
+    private Checkpointer? _checkpoints;
+
+    /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
+    public TimeSpan CheckpointEvery { get; init; }
 
     public async Task RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         _stopped = stop.Token;
         _input.Progress = written => _ = ReportWrittenAsync(written);
-        var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token)).ToList();
+        // A terminal's output is not counted: what it shows is not replayed exactly once after a restart.
+        var counted = pipes.Outputs.Where(o => o.Key != pipes.TerminalOutput).ToDictionary(o => o.Key, o => (Pipe: o.Value, Counted: new PumpedBytes()));
+        var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
+            counted.TryGetValue(o.Key, out var c) ? c.Counted : null)).ToList();
+        using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger) : null;
+        var checkpoints = _checkpoints?.RunAsync(stopCheckpoints.Token) ?? Task.CompletedTask;
         var exit = engine.WhenExited(guestPid);
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
         using var stopReports = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
@@ -51,6 +61,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             return;
         }
         var status = await exit.ConfigureAwait(false);
+        // No checkpoint's frames may follow the exit status.
+        await stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        await checkpoints.ConfigureAwait(false);
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
@@ -99,19 +112,29 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master) Terminal.WriteSize(master, size);
                 Signals.Kill(guestPid, signal.Signal);
                 return false;
+            case CheckpointStored stored:
+                _checkpoints?.Answered(stored);
+                return false;
             case ComeHome request:
-                await SetReturningAsync(true, cancel).ConfigureAwait(false);
-                var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
-                if (!wentHome)
-                {
-                    await SetReturningAsync(false, cancel).ConfigureAwait(false);
-                    // What was written meanwhile went unreported: home would wait for it before relaying more.
-                    if (pipes.Input is not null) await ReportWrittenAsync(_input.Written).ConfigureAwait(false);
-                }
-                return wentHome;
+                using (_checkpoints is null ? null : await _checkpoints.PauseAsync(cancel).ConfigureAwait(false))
+                    return await ComeHomeAsync(guestPid, request, cancel).ConfigureAwait(false);
             default:
                 return false;
         }
+    }
+
+    /// <summary>Home asked for the process: true when it went home.</summary>
+    private async Task<bool> ComeHomeAsync(int guestPid, ComeHome request, CancellationToken cancel)
+    {
+        await SetReturningAsync(true, cancel).ConfigureAwait(false);
+        var wentHome = await new SendHome(engine, talk, guestPid, _input, logger).RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
+        if (!wentHome)
+        {
+            await SetReturningAsync(false, cancel).ConfigureAwait(false);
+            // What was written meanwhile went unreported: home would wait for it before relaying more.
+            if (pipes.Input is not null) await ReportWrittenAsync(_input.Written).ConfigureAwait(false);
+        }
+        return wentHome;
     }
 
     private async Task SetReturningAsync(bool returning, CancellationToken cancel)

@@ -6,33 +6,33 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// <summary>Each reads one output of the guest on a thread of its own (a pipe read blocks) and sends it home.</summary>
 internal static class OutputPumps
 {
-    public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel) => Blocking.Run(() =>
+    /// <summary>A pipe's pump counts what it takes in <paramref name="counted"/> (for checkpoints), if given.</summary>
+    public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel, PumpedBytes? counted = null) => Blocking.Run(() =>
     {
         if (terminal) PumpTerminal(fd, output, talk, cancel);
-        else PumpPipe(fd, output, talk.Link, cancel);
+        else PumpPipe(fd, output, counted ?? new PumpedBytes(), talk.Link, cancel);
         talk.Link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
         return 0;
     });
 
-    private static void PumpPipe(int fd, SafeFileHandle pipe, NodeLink link, CancellationToken cancel)
+    private static void PumpPipe(int fd, SafeFileHandle pipe, PumpedBytes counted, NodeLink link, CancellationToken cancel)
     {
-        using var stream = new FileStream(pipe, FileAccess.Read, 0, isAsync: false);
         var buffer = new byte[65536 + 1];
         buffer[0] = (byte)fd;
         while (true)
         {
-            int n;
+            int? n;
             try
             {
-                n = stream.Read(buffer, 1, buffer.Length - 1);
+                n = counted.Read(pipe, buffer.AsSpan(1));
             }
-            catch (IOException)
+            catch (SyscallException)
             {
-                // A pseudo-terminal's master reads EIO, not end of file, once the last slave is closed.
                 n = 0;
             }
+            if (n is null) continue;
             if (n == 0) return;
-            link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+            link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n.Value + 1), cancel).GetAwaiter().GetResult();
         }
     }
 

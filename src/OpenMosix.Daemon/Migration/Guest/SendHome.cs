@@ -62,7 +62,10 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             if (input.Take(frame)) continue;
             if (frame.Type != FrameType.Control)
                 throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame during a pre-copy home");
-            return talk.Read(frame) is Stay stay ? $"home took none of it: {stay.Reason}" : null;
+            var answer = talk.Read(frame);
+            // Home's answer to a checkpoint sent before it asked for the process: not about this round.
+            if (answer is CheckpointStored) continue;
+            return answer is Stay stay ? $"home took none of it: {stay.Reason}" : null;
         }
         throw new LinkException($"node {talk.Link.PeerNode} closed the link during a pre-copy home");
     }
@@ -117,7 +120,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             // front of its stdin at home.
             if (frame.Value.Type != FrameType.Control) continue;
             verdict = talk.Read(frame.Value);
-            break;
+            if (verdict is not CheckpointStored) break;
         }
         if (verdict is WelcomeHome && frozen)
         {

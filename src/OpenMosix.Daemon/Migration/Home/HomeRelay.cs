@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Daemon.Migration.Checkpoints;
 using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration.Home;
@@ -7,7 +8,9 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// <summary>
 /// Home stands in for a process that runs elsewhere: the deputy's descriptors relay the copy's stdio, the copy's
 /// terminal modes reach the real terminal, requests to move it on and its trip home are handed on, and the deputy
-/// ends with the copy's exit status. If the link breaks first, the process is lost and the deputy ends as if SIGKILLed.
+/// ends with the copy's exit status. The copy's periodic checkpoints are kept (<see cref="CheckpointKeeper"/>). If the
+/// link breaks first, the process restarts here from its last checkpoint; without one it is lost and the deputy ends
+/// as if SIGKILLed.
 /// </summary>
 internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversation talk, ReturnTrip trip, MoveOnRequests moveOn)
 {
@@ -50,9 +53,12 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var inputStop = new CancellationTokenSource();
         var input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
+        var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) : null;
         void Write(Frame frame)
         {
             if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
+            // Counted as delivered even when the reader is gone: the process wrote it, and will not need it again.
+            checkpoints?.Delivered(frame.Payload[0], frame.Payload.Length - 1);
             try
             {
                 output.Write(frame.Payload, 1, frame.Payload.Length - 1);
@@ -65,6 +71,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         ExitStatus? status = null;
         string? lost = null;
         var cameHome = false;
+        var restarted = false;
         try
         {
             while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
@@ -74,48 +81,15 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     Write(frame);
                     continue;
                 }
-                switch (talk.Read(frame))
+                var message = talk.Read(frame);
+                if (message is CheckpointFollows follows && checkpoints is not null)
                 {
-                    case Exited exited:
-                        status = new ExitStatus(exited.Code, exited.Signal);
-                        break;
-                    case TerminalModesChanged changed:
-                        ApplyTerminalModes(changed.Modes);
-                        break;
-                    case Usage usage:
-                        home.Registry.Update(process, p =>
-                        {
-                            p.StayCpuSeconds = usage.CpuSeconds;
-                            p.RemoteResidentBytes = usage.ResidentBytes;
-                            p.RemoteCpu.Add(usage.CpuSeconds, MonotonicClock.Now());
-                        });
-                        ledger?.Acknowledge(usage.InputRead);
-                        break;
-                    case InputWritten written:
-                        ledger?.Delivered(written.Written);
-                        break;
-                    case PrecopyRound:
-                        await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);
-                        break;
-                    case MoveRequest request:
-                        // On a task of its own: bringing it home needs this loop to receive the image.
-                        _ = moveOn.HandleAsync(process, talk, request);
-                        break;
-                    case ImageFollows:
-                        // The input must stop before the process runs here again, or this relay would steal its input.
-                        await inputStop.CancelAsync().ConfigureAwait(false);
-                        await input.ConfigureAwait(false);
-                        cameHome = await trip.ReceiveHomeAsync(process, talk, Write, ledger, stdin).ConfigureAwait(false);
-                        if (cameHome)
-                        {
-                            home.Registry.Update(process, p => p.EndStay());
-                            break;
-                        }
-                        inputStop.Dispose();
-                        inputStop = new CancellationTokenSource();
-                        input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
-                        break;
+                    // Control messages that came between the checkpoint's frames are handled after it, in order.
+                    foreach (var deferred in await checkpoints.ReceiveAsync(follows, Write).ConfigureAwait(false))
+                        await HandleAsync(talk.Read(deferred)).ConfigureAwait(false);
+                    continue;
                 }
+                await HandleAsync(message).ConfigureAwait(false);
             }
             lost = status is null && !cameHome ? "the link closed without an exit status" : null;
         }
@@ -128,13 +102,65 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             await inputStop.CancelAsync().ConfigureAwait(false);
             await input.ConfigureAwait(false);
             inputStop.Dispose();
+            if (lost is not null && checkpoints is not null)
+                restarted = await new CheckpointRestart(home).TryAsync(process, checkpoints, talk.Link, new CheckpointRestart.Stdio(stdin, ledger, outputs), lost).ConfigureAwait(false);
+            if (checkpoints is not null) await checkpoints.ForgetAsync().ConfigureAwait(false);
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
             stdin?.Dispose();
             var relay = home.Relays.Remove(Pid);
-            if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {lost ?? "it ended first"}"));
+            if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
-        if (!cameHome) End(status, lost);
+        if (!cameHome && !restarted) End(status, lost);
+
+        async Task HandleAsync(MigrationMessage message)
+        {
+            switch (message)
+            {
+                case Exited exited:
+                    status = new ExitStatus(exited.Code, exited.Signal);
+                    break;
+                case TerminalModesChanged changed:
+                    ApplyTerminalModes(changed.Modes);
+                    break;
+                case Usage usage:
+                    home.Registry.Update(process, p =>
+                    {
+                        p.StayCpuSeconds = usage.CpuSeconds;
+                        p.RemoteResidentBytes = usage.ResidentBytes;
+                        p.RemoteCpu.Add(usage.CpuSeconds, MonotonicClock.Now());
+                    });
+                    ledger?.Acknowledge(checkpoints?.ForgettableInput(usage.InputRead) ?? usage.InputRead);
+                    break;
+                case InputWritten written:
+                    ledger?.Delivered(written.Written);
+                    break;
+                case PrecopyRound:
+                    await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);
+                    break;
+                case MoveRequest request:
+                    // On a task of its own: bringing it home needs this loop to receive the image.
+                    _ = moveOn.HandleAsync(process, talk, request);
+                    break;
+                case ImageFollows:
+                    // The input must stop before the process runs here again, or this relay would steal its input.
+                    await inputStop.CancelAsync().ConfigureAwait(false);
+                    await input.ConfigureAwait(false);
+                    cameHome = await trip.ReceiveHomeAsync(process, talk, Write, ledger, stdin).ConfigureAwait(false);
+                    if (cameHome)
+                    {
+                        home.Registry.Update(process, p => p.EndStay());
+                        break;
+                    }
+                    inputStop.Dispose();
+                    inputStop = new CancellationTokenSource();
+                    input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+                    break;
+                case CheckpointCounts counts:
+                    checkpoints?.Counted(counts);
+                    break;
+            }
+        }
     }
 
     /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>

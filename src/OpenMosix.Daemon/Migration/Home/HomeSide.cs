@@ -16,4 +16,8 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public ushort Self => selfNode();
     /// <summary>Where moves are counted as they end (/metrics).</summary>
     public Web.Metrics.MigrationCounters Counters { get; set; } = new();
+    /// <summary>Where the checkpoints of processes running away are kept; null: none are taken.</summary>
+    public Checkpoints.CheckpointStore? Checkpoints { get; set; }
+    /// <summary>How often a process running away is checkpointed (checkpoint.interval_ms).</summary>
+    public TimeSpan CheckpointEvery { get; set; }
 }

@@ -81,7 +81,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         {
             var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             if (answer is Failed failed) throw new MigrationException($"node {target} could not restore process {Pid}: {failed.Reason}");
-            await talk.SendAsync(new Commit(), cancel).ConfigureAwait(false);
+            await talk.SendAsync(new Commit(home.Checkpoints is null ? 0 : (int)home.CheckpointEvery.TotalMilliseconds), cancel).ConfigureAwait(false);
             await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             return (Restored)answer;
         }

@@ -44,14 +44,15 @@ internal sealed class RunPlacement(ProcessRegistry registry, Func<ushort> selfNo
         return target;
     }
 
-    /// <summary>Until the process (registered by om run, which then execs) runs its program: moving om itself would
-    /// be pointless. Compared with what it ran when it registered (om cannot have exec'd before its registration was
-    /// answered); gives up after 10 s (a program that never execs is moved as it is).</summary>
+    /// <summary>Until the process (registered by om run, which then execs) runs its program and its exec has closed
+    /// om's own descriptors: moving om itself would be pointless, and om's are not the program's to move
+    /// (<see cref="OmStartup"/>). Compared with what it was when it registered (om cannot have exec'd before its
+    /// registration was answered); gives up after 10 s (a program that never execs is moved as it is).</summary>
     public static async Task WaitForExecAsync(ManagedProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (process.RegisteredExecutable is { } om && ProcessRegistry.ExecutableOf(process.Pid) == om && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (process.Startup is { } om && !om.IsLeftBehind(process.Pid) && clock.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(5).ConfigureAwait(false);
     }
 }

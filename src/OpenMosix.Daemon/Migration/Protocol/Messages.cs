@@ -31,6 +31,9 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(Usage), "usage")]
 [JsonDerivedType(typeof(InputTaken), "input-taken")]
 [JsonDerivedType(typeof(InputWritten), "input-written")]
+[JsonDerivedType(typeof(CheckpointFollows), "checkpoint")]
+[JsonDerivedType(typeof(CheckpointCounts), "checkpoint-counts")]
+[JsonDerivedType(typeof(CheckpointStored), "checkpoint-stored")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -93,7 +96,12 @@ public sealed record Restored(int RemotePid, IReadOnlyList<int> RelayedOutputs, 
 /// <summary>Target → home: a pre-copy round or the restore failed.</summary>
 public sealed record Failed(string Reason) : MigrationMessage;
 
-public sealed record Commit : MigrationMessage;
+/// <summary>Home → target: let the copy run; checkpoint it every <see cref="CheckpointMs"/> ms (0: never) and send the
+/// checkpoints home (docs/reliability.md).</summary>
+public sealed record Commit(int CheckpointMs = 0) : MigrationMessage
+{
+    public override string? Problem() => Check(CheckpointMs >= 0, "checkpoint interval must not be negative");
+}
 
 public sealed record Abort(string Reason) : MigrationMessage;
 
@@ -172,6 +180,40 @@ public sealed record Usage(double CpuSeconds, long ResidentBytes, long InputRead
 {
     public override string? Problem() =>
         Check(double.IsFinite(CpuSeconds) && CpuSeconds >= 0 && CpuSeconds < 1e12 && ResidentBytes >= 0 && InputRead >= 0, "usage out of range");
+}
+
+/// <summary>
+/// Target → home, while relaying: a checkpoint of the copy follows, taken by a brief freeze. <see cref="Whole"/>: a
+/// pre-copy round with every touched page first (write tracking starts anew), then the final image; otherwise only
+/// the final image, which carries the pages written since the last checkpoint. Its counts follow it
+/// (<see cref="CheckpointCounts"/>); control messages sent meanwhile by the target's other tasks may come between its
+/// frames.
+/// </summary>
+public sealed record CheckpointFollows(long Sequence, bool Whole) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>How many bytes the process had written to one relayed output when it was frozen for a checkpoint.</summary>
+public sealed record OutputCount(int Fd, long Bytes);
+
+/// <summary>
+/// Target → home, after a checkpoint's images: at the freeze, how many bytes the process had written to each relayed
+/// output this stay (read by the relay plus what sat in the pipe) and how much of its input it had read. A restart
+/// from this checkpoint writes again from those counts on, and reads again from that input on.
+/// </summary>
+public sealed record CheckpointCounts(long Sequence, IReadOnlyList<OutputCount> Outputs, long InputRead) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(Sequence > 0, "checkpoint sequence must be positive")
+        ?? Check(Outputs.Count <= 1024 && Outputs.All(o => o.Fd is > 0 and < 1024 && o.Bytes >= 0), "output counts out of range")
+        ?? Check(InputRead >= 0, "input count out of range");
+}
+
+/// <summary>Home → target: the checkpoint is kept (null reason), or refused with why (the next one is taken whole).</summary>
+public sealed record CheckpointStored(long Sequence, string? Refused = null) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

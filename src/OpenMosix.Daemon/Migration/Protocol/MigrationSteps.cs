@@ -66,6 +66,9 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay), MigrationPhase.Relaying),
@@ -73,6 +76,9 @@ public static class MigrationSteps
         (MigrationPhase.Returning, Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
         (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
+        // Home's answer to a checkpoint may cross its come-home: it changes nothing there.
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored), MigrationPhase.ReturnPrecopying),
+        (MigrationPhase.Returning, Side.Home, typeof(CheckpointStored), MigrationPhase.Returning),
     ];
 
     /// <summary>The kinds <paramref name="sender"/> may send in <paramref name="phase"/>.</summary>

@@ -1,0 +1,14 @@
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>What the periodic checkpoints of guests log.</summary>
+internal static partial class CheckpointLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "guest {Guest}: checkpoint {Sequence} sent home ({Kind}, {Bytes} bytes, frozen {FrozenMs:F1} ms)")]
+    public static partial void Sent(ILogger logger, int guest, long sequence, string kind, long bytes, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: checkpoint {Sequence} not kept: {Reason}; the next one is taken whole")]
+    public static partial void NotKept(ILogger logger, int guest, long sequence, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: no periodic checkpoints, this kernel cannot track its writes")]
+    public static partial void Unsupported(ILogger logger, int guest);
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Daemon.Migration.Protocol;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>
+/// Periodic checkpoints of a guest, sent home over its link while it runs (docs/reliability.md): the first one whole
+/// (a pre-copy round of every touched page while it runs, then a brief freeze for the rest), each later one only the
+/// pages written since (the same write tracking, kept between checkpoints). The final image is dumped into memory
+/// while the process is frozen and sent once it runs again, so the freeze lasts as long as the dump and not as the
+/// network; output and input are counted in the same freeze. One checkpoint at a time, and none during a trip home.
+/// </summary>
+internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, int guestPid, TimeSpan interval,
+    IReadOnlyDictionary<int, (SafeFileHandle Pipe, PumpedBytes Counted)> outputs, GuestInput? input, ILogger logger)
+{
+    /// <summary>How long home may take to store a checkpoint before the next one starts whole.</summary>
+    public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly SemaphoreSlim _imaging = new(1, 1);
+    private IPrecopyRounds? _session;
+    private long _sequence;
+    private volatile TaskCompletionSource<CheckpointStored>? _answer;
+    // Cancelled when a trip home wants the process: a checkpoint stops waiting for home's answer, which the relay
+    // would only read after the trip. Replaced under the imaging lock.
+    private CancellationTokenSource _pause = new();
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false))
+            {
+                await _imaging.WaitAsync(cancel).ConfigureAwait(false);
+                try
+                {
+                    if (!await TakeAsync(cancel).ConfigureAwait(false)) return;
+                }
+                finally
+                {
+                    _imaging.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stay is over.
+        }
+        catch (LinkException)
+        {
+            // Home is gone: the relay finds out.
+        }
+        finally
+        {
+            _session?.Dispose();
+        }
+    }
+
+    /// <summary>Home's answer to a checkpoint.</summary>
+    public void Answered(CheckpointStored stored)
+    {
+        if (stored.Sequence == Interlocked.Read(ref _sequence)) _answer?.TrySetResult(stored);
+    }
+
+    /// <summary>
+    /// A trip home takes the process's image now: no checkpoint until the returned handle is disposed, and the write
+    /// tracking ends (the trip starts its own; the next checkpoint is whole).
+    /// </summary>
+    public async Task<IDisposable> PauseAsync(CancellationToken cancel)
+    {
+        await _pause.CancelAsync().ConfigureAwait(false);
+        await _imaging.WaitAsync(cancel).ConfigureAwait(false);
+        _pause.Dispose();
+        _pause = new CancellationTokenSource();
+        _session?.Dispose();
+        _session = null;
+        return new Paused(_imaging);
+    }
+
+    /// <summary>One checkpoint; false when none can ever be taken (no write tracking on this kernel).</summary>
+    private async Task<bool> TakeAsync(CancellationToken cancel)
+    {
+        var whole = _session is null;
+        _session ??= await Blocking.Run(() => engine.StartPrecopy(guestPid)).ConfigureAwait(false);
+        if (_session is not { } session)
+        {
+            CheckpointLog.Unsupported(logger, guestPid);
+            return false;
+        }
+        var sequence = Interlocked.Increment(ref _sequence);
+        var answer = new TaskCompletionSource<CheckpointStored>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _answer = answer;
+        await talk.SendAsync(new CheckpointFollows(sequence, whole), cancel).ConfigureAwait(false);
+        var (bytes, frozen, counts, failure) = await SendImagesAsync(session, sequence, whole).ConfigureAwait(false);
+        if (counts is not null) await talk.SendAsync(counts, cancel).ConfigureAwait(false);
+        string? refused;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancel, _pause.Token);
+        try
+        {
+            refused = (await answer.Task.WaitAsync(AnswerTimeout, waiting.Token).ConfigureAwait(false)).Refused;
+        }
+        catch (TimeoutException)
+        {
+            refused = $"home did not answer within {AnswerTimeout.TotalSeconds:F0} s";
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            refused = "home asked for the process meanwhile";
+        }
+        refused ??= failure;
+        if (refused is not null)
+        {
+            CheckpointLog.NotKept(logger, guestPid, sequence, refused);
+            session.Dispose();
+            _session = null;
+            return true;
+        }
+        CheckpointLog.Sent(logger, guestPid, sequence, whole ? "whole" : "incremental", bytes, frozen.TotalMilliseconds);
+        return true;
+    }
+
+    /// <summary>
+    /// The round (if whole) and the final image on the link. A dump that fails sends an empty final image instead
+    /// (home refuses it, and no counts follow): home reads the same frames either way.
+    /// </summary>
+    private async Task<(long Bytes, TimeSpan Frozen, CheckpointCounts? Counts, string? Failure)> SendImagesAsync(
+        IPrecopyRounds session, long sequence, bool whole)
+    {
+        var bytes = 0L;
+        string? failure = null;
+        if (whole)
+        {
+            try
+            {
+                bytes += await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not LinkException and not OutOfMemoryException)
+            {
+                failure = e.Message;
+            }
+        }
+        using var image = new MemoryStream();
+        var frozen = TimeSpan.Zero;
+        CheckpointCounts? counts = null;
+        if (failure is null)
+        {
+            try
+            {
+                (frozen, counts) = await Blocking.Run(() => Freeze(session, image, sequence)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not LinkException and not OutOfMemoryException)
+            {
+                failure = e.Message;
+            }
+        }
+        bytes += await LinkImageWriteStream.SendAsync(talk.Link, wire =>
+        {
+            if (counts is not null) image.WriteTo(wire);
+        }).ConfigureAwait(false);
+        return (bytes, frozen, counts, failure);
+    }
+
+    /// <summary>The final image into memory and the counts, with the process frozen; it runs on once they are taken.</summary>
+    private (TimeSpan, CheckpointCounts) Freeze(IPrecopyRounds session, MemoryStream image, long sequence)
+    {
+        var clock = Stopwatch.StartNew();
+        engine.CheckpointFrozen(guestPid, image, session);
+        try
+        {
+            return (clock.Elapsed, Count(sequence));
+        }
+        finally
+        {
+            engine.Thaw(guestPid);
+        }
+    }
+
+    private CheckpointCounts Count(long sequence)
+    {
+        input?.Pause();
+        try
+        {
+            var written = outputs.Select(o => new OutputCount(o.Key, o.Value.Counted.Written(o.Value.Pipe))).ToList();
+            return new CheckpointCounts(sequence, written, input?.Read(guestPid) ?? 0);
+        }
+        finally
+        {
+            input?.Unpause();
+        }
+    }
+
+    private sealed class Paused(SemaphoreSlim imaging) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) imaging.Release();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>
+/// How much one output pump took out of its pipe. Each read is counted under a lock held across it, so a count taken
+/// with the process frozen for a checkpoint, plus what still sits in the pipe, is exactly what the process wrote:
+/// a restart from that checkpoint writes again from there on, and home drops what it delivered already.
+/// </summary>
+internal sealed class PumpedBytes
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+    private readonly Lock _gate = new();
+    private long _taken;
+
+    /// <summary>Reads what the pipe holds once it holds something (0 at end of file); null while it is still empty.</summary>
+    public int? Read(SafeFileHandle pipe, Span<byte> buffer)
+    {
+        // Waited for outside the lock, so a count is never held up by a process that writes nothing.
+        if (!Readiness.WaitReadable(pipe, Poll)) return null;
+        lock (_gate)
+        {
+            var n = Descriptors.Read(pipe, buffer);
+            _taken += n;
+            return n;
+        }
+    }
+
+    /// <summary>Everything the process wrote into the pipe so far: what was taken out and what is left in it.</summary>
+    public long Written(SafeFileHandle pipe)
+    {
+        lock (_gate) return _taken + PipePeek.Unread(pipe);
+    }
+}
