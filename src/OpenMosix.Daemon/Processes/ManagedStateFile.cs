@@ -87,7 +87,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
 
     private static SavedProcess Saved(ManagedProcess p) => new(p.Pid, p.StartTime, p.Uid, p.Command, p.Locked,
         p.Decay is { } decay ? JobOptions.Name(decay) : null, p.Hint == JobHint.Measured ? null : p.Hint.ToString().ToLowerInvariant(),
-        p.Request, p.Adopted, p.ParentPid, p.Program, p.RegisteredExecutable, p.Migrations, p.AwayCpuSeconds);
+        p.Request, p.Adopted, p.ParentPid, p.Program, p.Migrations, p.AwayCpuSeconds);
 
     private static ManagedProcess Process(SavedProcess s, ushort self)
     {
@@ -97,7 +97,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         return new ManagedProcess(s.Pid, s.Uid, self, s.Command ?? "?")
         {
             StartTime = s.StartTime, Locked = s.Locked, Decay = decay, Hint = hint, Request = s.Request, Adopted = s.Adopted,
-            ParentPid = s.ParentPid, Program = s.Program, RegisteredExecutable = s.RegisteredExecutable, Migrations = s.Migrations,
+            ParentPid = s.ParentPid, Program = s.Program, Migrations = s.Migrations,
             AwayCpuSeconds = s.AwayCpuSeconds,
         };
     }
@@ -119,7 +119,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
 
 /// <summary>One managed home process as the state file keeps it.</summary>
 public sealed record SavedProcess(int Pid, ulong StartTime, uint Uid, string? Command, bool Locked, string? Decay, string? Hint,
-    RunRequest? Request, bool Adopted, int ParentPid, string? Program, string? RegisteredExecutable, int Migrations, double AwayCpuSeconds);
+    RunRequest? Request, bool Adopted, int ParentPid, string? Program, int Migrations, double AwayCpuSeconds);
 
 /// <summary>The state file: its shape's version, and the processes.</summary>
 public sealed record SavedManaged(int Version, IReadOnlyList<SavedProcess?>? Processes);
