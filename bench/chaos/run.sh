@@ -11,15 +11,16 @@
 #   kill2      om lab kill 2 (a crash of the copy's node), om lab revive 2 once home restarted or gave up the copy
 # kill2 and cut15 wait for home's first checkpoint of the process before the fault; "restarted" counts the runs home
 # restarted from it, "restart after" times the fault's start to home's log line saying so.
-#   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again)
-#   restart1   om lab restart 1 (home's omd)
+#   restart2   om lab restart 2 (the copy's omd, SIGTERM and started again: it sends its guest home first)
+#   restart1   om lab restart 1 (home's omd: it brings the process home first)
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
 #                                    (the process running), then started again with om lab restart
 #   sigkill1-frozen / sigkill2-frozen  the same during a move with --no-precopy (the process frozen, its image in flight)
 #   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (skipped, with the reason, where the kernel has no sch_netem)
 #   fulldisk   om checkpoint into a 4 MiB tmpfs (ENOSPC) of a plain 16 MiB memticker on node 1: omd takes no
 #              checkpoints of its own yet (issue #17 part 2), so this is the checkpoint command's full disk
-# usage: bench/chaos/run.sh [--rounds 3] [--faults cut5,cut15,...] [--markdown]
+# usage: bench/chaos/run.sh [--rounds 3] [--faults cut5,cut15,...] [--markdown] [--lab NAME]
+# (--lab: the lab's name, benchchaos by default; a lab of that name is replaced, so two runs at once need two names)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
@@ -27,12 +28,13 @@ root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
 all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,netem,fulldisk
-faults=$all_faults; rounds=3; markdown=0
+faults=$all_faults; rounds=3; markdown=0; lab=benchchaos
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --faults) faults=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
+    --lab) lab=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +42,6 @@ for f in ${faults//,/ }; do [[ ",$all_faults," == *",$f,"* ]] || { echo "unknown
 [ "$(id -u)" = 0 ] || { echo "bench/chaos needs root (it builds a lab)" >&2; exit 1; }
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 make -s -C "$root/tests/Programs"
-lab=benchchaos
 source "$here/../common.sh"
 work=$(mktemp -d /tmp/benchchaos.XXXXXX)
 full=$work/full
@@ -125,7 +126,7 @@ run_once() { # run_once KIND MIB TICKS
   [ -s "$work/restarted" ] && [ -n "$fault_start" ] && restarted=$(awk -v s="$fault_start" -v e="$(cat "$work/restarted")" 'BEGIN{printf "%.2f", e-s}')
   reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
-  if grep -q "process $runner lost" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
+  if grep -qE "process $runner (lost|\(.*\) on node [0-9]+ lost at stop)" "$labdir/n1/omd.log" 2>/dev/null || { [ "$status" != 0 ] && ! grep -q '^memticker done' "$out"; }; then
     lost=yes
     [ -n "$fault_start" ] && detect=$(awk -v s="$fault_start" -v e="$ended" 'BEGIN{printf "%.2f", e-s}')
   fi

@@ -19,8 +19,11 @@ public enum DaemonStop
 /// </summary>
 public static class NodeDaemons
 {
-    /// <summary>How long omd gets to finish after SIGTERM before it is killed.</summary>
-    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    /// <summary>How long a lab node's omd may drain when it stops (its omd.toml's shutdown.drain_timeout_ms).</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(8);
+
+    /// <summary>How long omd gets to finish after SIGTERM before it is killed: its drain, and then its own stop.</summary>
+    public static readonly TimeSpan StopGrace = DrainTimeout + TimeSpan.FromSeconds(7);
 
     /// <summary>Starts omd in <paramref name="node"/>, and omdiscd too when <paramref name="withDiscovery"/>; returns the
     /// node with their PIDs and what to wait on for omd to be ready.</summary>

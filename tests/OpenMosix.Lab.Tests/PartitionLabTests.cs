@@ -104,7 +104,7 @@ public sealed class PartitionLabTests
     }
 
     /// <summary>What memticker prints when nothing happens to it (the pause between ticks changes nothing printed).</summary>
-    private static List<string> Uninterrupted(string megabytes, string ticks) =>
+    internal static List<string> Uninterrupted(string megabytes, string ticks) =>
         [.. CommandRun.Run(TestPrograms.Locate("memticker"), [megabytes, ticks, "0"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 
     private static OmResult Fault(TestLab lab, string verb) => Om.Run(["lab", verb, "--name", lab.Name, "2"]);

@@ -73,10 +73,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                     break;
                 case AfterDump.KeepFrozen:
                     foreach (var thread in others.Prepend(new ThreadStateReader.Frozen(pid, original, originalMask)))
-                    {
-                        Ptrace.SetRegs(thread.Tid, SyscallRestart.Fix(thread.Registers, sameProcess: true));
-                        Ptrace.SetSignalMask(thread.Tid, thread.Mask);
-                    }
+                        PutBack(thread.Tid, thread.Registers, thread.Mask);
                     keptFrozen(pid);
                     break;
             }
@@ -197,6 +194,12 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             Precopy = options.Precopy?.Delta(precopied.Keys),
         };
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
+        // Nothing more is injected: every thread gets its own registers and signal mask back now, still stopped, not
+        // only once its pages are out. The pages take long (seconds for a big process over a link), and a tracer that
+        // dies meanwhile (omd SIGKILLed) lets its tracees go as they are: with the injector's registers they ran on
+        // from the injected syscall and died of SIGSEGV; with their own they carry on where they were frozen.
+        foreach (var thread in others) PutBack(thread.Tid, thread.Registers, thread.Mask);
+        PutBack(pid, original, originalMask);
         phase.Restart();
         // No ptrace from here on: the process stays stopped whoever reads its memory.
         tracer.Aside(() =>
@@ -257,9 +260,15 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
 
     private static void Resume(int pid, UserRegs original, ulong mask)
     {
-        Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
-        Ptrace.SetSignalMask(pid, mask);
+        PutBack(pid, original, mask);
         Ptrace.Detach(pid);
+    }
+
+    /// <summary>A stopped thread's own registers (its interrupted syscall set to restart) and signal mask.</summary>
+    private static void PutBack(int tid, UserRegs original, ulong mask)
+    {
+        Ptrace.SetRegs(tid, SyscallRestart.Fix(original, sameProcess: true));
+        Ptrace.SetSignalMask(tid, mask);
     }
 
     private void TryResume(int pid, UserRegs original, ulong mask, bool isOurChild)

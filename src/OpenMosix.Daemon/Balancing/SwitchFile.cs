@@ -40,23 +40,10 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
 
     public void Save(NodeFlags flags)
     {
-        var temporary = Path + ".tmp";
         try
         {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var saved = new SavedSwitches(CurrentVersion, NodeSwitches.NamesOf(flags));
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.Create,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            };
-            using (var file = new FileStream(temporary, options))
-            {
-                JsonSerializer.Serialize(file, saved, SwitchFileJsonContext.Default.SavedSwitches);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, Path, overwrite: true);
+            Config.PrivateFile.Replace(Path, file => JsonSerializer.Serialize(file, saved, SwitchFileJsonContext.Default.SavedSwitches));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

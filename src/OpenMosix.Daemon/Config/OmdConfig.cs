@@ -95,6 +95,11 @@ public sealed record OmdConfig
     public IPEndPoint? WebListen { get; init; } = new(IPAddress.Loopback, DefaultWebPort);
     public const int DefaultWebPort = 5726;
 
+    /// <summary>shutdown.drain_timeout_ms: on SIGTERM or SIGINT, how long omd may spend bringing its own processes home
+    /// and sending its guests home before it stops (0 = no drain: they are lost). The service managers' stop waits
+    /// (omd.service TimeoutStopSec, the init script) exceed the default.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 

@@ -68,6 +68,7 @@ public static class OmdConfigLoader
             Balancer = Balancer(reader, defaults.Balancer, fileName),
             Decay = Decay(reader, defaults.Decay, fileName),
             WebListen = reader.Endpoint("web.listen", defaults.WebListen),
+            DrainTimeout = reader.Milliseconds("shutdown.drain_timeout_ms", defaults.DrainTimeout, 0, 3_600_000),
             LogLevel = reader.Choice("log.level", defaults.LogLevel, LogLevels),
             ManageUsers = reader.TextList("manage.users"),
             ManageCgroups = reader.TextList("manage.cgroups"),

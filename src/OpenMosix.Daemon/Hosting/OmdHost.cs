@@ -17,15 +17,21 @@ using OpenMosix.Linux.Proc;
 namespace OpenMosix.Daemon.Hosting;
 
 /// <summary>
-/// omd's life: read the key and the map, measure the node, open the admin socket and the gossip port, serve until
-/// cancelled (SIGTERM), then close both and remove the socket. Start-up errors are thrown before anything is opened.
+/// omd's life: read the key and the map, measure the node, open the admin socket and the gossip port, take back the
+/// processes the previous omd managed, serve until told to stop (SIGTERM), drain (<see cref="ShutdownDrain"/>), save
+/// the processes it manages for the next omd, then close everything and remove the socket. Start-up errors are thrown
+/// before anything is opened.
 /// </summary>
 public static partial class OmdHost
 {
-    public static async Task RunAsync(OmdConfig config, ILoggerFactory loggers, CancellationToken cancel)
+    public static async Task RunAsync(OmdConfig config, ILoggerFactory loggers, OmdShutdown shutdown)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
+        ArgumentNullException.ThrowIfNull(shutdown);
+        // The services stop once the drain is over, or at once on a second request.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Immediate);
+        var cancel = stopping.Token;
         var logger = loggers.CreateLogger("omd");
         var startedAt = DateTimeOffset.UtcNow;
         // A node crowded with the CPU-bound jobs omd is about to move away must not starve the moves themselves.
@@ -78,6 +84,7 @@ public static partial class OmdHost
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migrating = new EngineMigration(engine);
+        var gate = new StopGate();
         var moves = new MigrationHistory();
         var migrations = new MigrationCounters();
         var migration = new HomeMigration(migrating, deputies, processes, () => cluster.Identity.Id,
@@ -92,6 +99,7 @@ public static partial class OmdHost
             MoveEnded = moves.Record,
             Counters = migrations,
             Liveness = liveness,
+            Gate = gate,
         };
         try
         {
@@ -112,6 +120,7 @@ public static partial class OmdHost
                 Reservations = reservations,
                 Policy = config.Guests,
                 Counters = migrations,
+                Gate = gate,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
         var balancer = config.Balance
@@ -158,6 +167,9 @@ public static partial class OmdHost
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
         // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.
         var runDirectory = Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix";
+        var managedState = new ManagedStateFile(runDirectory, loggers.CreateLogger("processes"));
+        // Children they forked while no omd ran are found in /proc.
+        if (managedState.TakeBack(processes) > 0) descendants.Rescan();
         using var procView = new ProcView(Path.Join(runDirectory, "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"))
         {
@@ -174,15 +186,27 @@ public static partial class OmdHost
         if (!cluster.InCluster)
             LogNotInCluster(logger, config.MapPath);
 
-        var balancing = balancer?.RunAsync(config.BalanceInterval, cancel) ?? Task.CompletedTask;
+        // The balancer stops when the drain begins: it would only be refused.
+        using var balancingStop = CancellationTokenSource.CreateLinkedTokenSource(cancel, shutdown.Requested);
+        var balancing = balancer?.RunAsync(config.BalanceInterval, balancingStop.Token) ?? Task.CompletedTask;
         // Started beside the rest, never before it: omd is ready (its socket answers) whatever the listener does.
         var sources = new WebSources(() => cluster.View(DateTimeOffset.UtcNow), processes, cluster.Stats, migrations, startedAt);
         var web = config.WebListen is { } endpoint
             ? Task.Run(() => new WebListener(endpoint, credentials.Certificate, loggers,
                 routes => WebEndpoints.Map(routes.MapDashboard(dashboard), sources)).RunAsync(cancel))
             : Task.CompletedTask;
-        await Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel),
-            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web).ConfigureAwait(false);
+        var services = Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel),
+            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web);
+        await Task.WhenAny(services, Task.Delay(Timeout.Infinite, shutdown.Requested)).ConfigureAwait(false);
+        if (!services.IsCompleted)
+        {
+            // Everything still serves while the drain runs: the links it moves processes over, and `om ps`.
+            await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown"))
+                .RunAsync(config.DrainTimeout, shutdown.Immediate).ConfigureAwait(false);
+            managedState.Save(processes);
+            await stopping.CancelAsync().ConfigureAwait(false);
+        }
+        await services.ConfigureAwait(false);
         LogStopped(logger);
     }
 

@@ -35,6 +35,9 @@ public sealed class GuestSession
     /// <summary>Whether this node is blocked (mosctl block): it then refuses every process offered to it.</summary>
     public Func<bool> Blocked { get; init; } = () => false;
 
+    /// <summary>Closed while omd stops: every offer is refused then.</summary>
+    public StopGate? Gate { get; init; }
+
     /// <summary>Which owners' processes this node takes from which home (omd.toml [migration]).</summary>
     public GuestPolicy Policy { get; init; } = GuestPolicy.Default;
 
@@ -54,7 +57,7 @@ public sealed class GuestSession
     {
         var offer = (Offer)await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false);
         using var pipes = new RelayPipes(offer.TerminalModes, offer.TerminalSize);
-        if ((Policy.Refusal((ushort)offer.HomeNode, offer.Owner) ?? OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0)) is { } reason)
+        if ((Gate?.GuestRefusal() ?? Policy.Refusal((ushort)offer.HomeNode, offer.Owner) ?? OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0)) is { } reason)
         {
             GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, reason);
             Counters?.Count(MigrationDirection.In, MigrationOutcome.Refused);

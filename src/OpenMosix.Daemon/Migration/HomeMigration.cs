@@ -41,6 +41,8 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public bool AllowRoot { get; init; }
     /// <summary>Heartbeats and timeout of the links to targets ([liveness]); null: none.</summary>
     public LinkLiveness? Liveness { get; init; }
+    /// <summary>Closed while omd stops: no move out begins then (trips home still do).</summary>
+    public StopGate? Gate { get; init; }
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
 
@@ -172,6 +174,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         IProgress<MigrationProgress>? progress)
     {
         if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home") { Refused = true };
+        if (Gate?.OutwardRefusal(process.Pid) is { } stopping) throw new MigrationException(stopping) { Refused = true };
         if (process.State != ProcessState.Home)
             throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home") { Refused = true };
         var report = _home.Engine.AnalyzeCantMove(process.Pid);

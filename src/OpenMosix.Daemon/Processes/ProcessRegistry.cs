@@ -82,6 +82,17 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     }
 
     /// <summary>
+    /// A home process the previous omd of this node managed (its state file), taken back as it was: false when its PID
+    /// now names another process (not started when it was) or an entry holds it already.
+    /// </summary>
+    public bool TakeBack(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (process.State != ProcessState.Home || !IsCurrent(process)) return false;
+        lock (_gate) return _home.TryAdd(process.Pid, process);
+    }
+
+    /// <summary>
     /// A process just forked by a managed process of this node (home or guest): managed from birth, with its parent's
     /// lock, decay, job hint and placement wishes, as openMosix children inherited theirs. Its home is this node: a
     /// guest's child is born here, and its deputy would stay here with its parent. Null when the parent is not managed

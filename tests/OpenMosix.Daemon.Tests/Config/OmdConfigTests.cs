@@ -71,6 +71,8 @@ public sealed class OmdConfigTests
             keep_free_percent = 7.5
             slow_half_life_ms = 30000
             fast_half_life_ms = 1500
+            [shutdown]
+            drain_timeout_ms = 20000
             [log]
             level = "debug"
             """;
@@ -110,6 +112,14 @@ public sealed class OmdConfigTests
         }, config.Balancer);
         Assert.Equal(new OpenMosix.Balancing.Demand.DecayRates(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1.5)), config.Decay);
         Assert.Equal("debug", config.LogLevel);
+        Assert.Equal(TimeSpan.FromSeconds(20), config.DrainTimeout);
+    }
+
+    [Fact]
+    public void The_drain_takes_a_minute_by_default_and_zero_turns_it_off()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(1), new OmdConfig().DrainTimeout);
+        Assert.Equal(TimeSpan.Zero, OmdConfigLoader.Parse("[shutdown]\ndrain_timeout_ms = 0\n", "omd.toml").DrainTimeout);
     }
 
     [Fact]
@@ -168,6 +178,9 @@ public sealed class OmdConfigTests
     [InlineData("[liveness]\nlink_timeout_ms = \"10s\"\n", ":2: liveness.link_timeout_ms must be an integer")]
     [InlineData("[liveness]\nlink_timeout_ms = 2000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
     [InlineData("[liveness]\nheartbeat_interval_ms = 5000\n", ": liveness.link_timeout_ms must be at least 3 times liveness.heartbeat_interval_ms")]
+    [InlineData("[shutdown]\ndrain_timeout_ms = -1\n", ":2: shutdown.drain_timeout_ms must be between 0 and 3600000")]
+    [InlineData("[shutdown]\ndrain_timeout_ms = \"60s\"\n", ":2: shutdown.drain_timeout_ms must be an integer")]
+    [InlineData("[shutdown]\ndrain_ms = 100\n", ":2: unknown key 'shutdown.drain_ms'")]
     [InlineData("[checkpoint]\ninterval_ms = 500\n", ": checkpoint.interval_ms must be 0 (off) or at least 1000")]
     [InlineData("[checkpoint]\ninterval_ms = -1\n", ":2: checkpoint.interval_ms must be between 0 and 86400000")]
     public void A_bad_file_is_refused_with_its_line_and_reason(string text, string expected)

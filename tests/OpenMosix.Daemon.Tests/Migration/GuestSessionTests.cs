@@ -14,6 +14,13 @@ public sealed class GuestSessionTests
 {
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(20);
 
+    private static StopGate Gate(bool closed)
+    {
+        var gate = new StopGate();
+        if (closed) gate.Close();
+        return gate;
+    }
+
     private static Offer OfferOf(long memory = 1 << 20, IReadOnlyList<FileFingerprint>? files = null)
     {
         var uname = SystemInfo.Uname();
@@ -23,6 +30,7 @@ public sealed class GuestSessionTests
 
     [Theory]
     [InlineData("blocked", "this node is blocked")]
+    [InlineData("stopping", "omd on this node is stopping: it takes no processes")]
     [InlineData("memory", "not enough memory: the process needs 100 MiB, this node has 1 MiB free")]
     [InlineData("file", "differs on this node (4 bytes, 5 at home)")]
     public async Task A_guest_refuses_an_offer_it_cannot_take(string why, string expected)
@@ -35,7 +43,7 @@ public sealed class GuestSessionTests
         await using (guest)
         {
             var engine = new FakeMigrationEngine();
-            var session = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1 << 20, NullLogger.Instance) { Blocked = () => why == "blocked" };
+            var session = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1 << 20, NullLogger.Instance) { Blocked = () => why == "blocked", Gate = Gate(closed: why == "stopping") };
             var run = session.RunAsync(TestContext.Current.CancellationToken);
             await MessageWire.SendAsync(home, why switch
             {

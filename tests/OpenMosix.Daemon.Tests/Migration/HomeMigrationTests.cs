@@ -63,6 +63,22 @@ public sealed class HomeMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task While_omd_stops_no_move_out_begins_and_the_caller_is_told_why()
+    {
+        var gate = new StopGate();
+        var home = new HomeMigration(_engine, _engine, _registry, () => 1, node => node == 2 ? LinkPairs.Endpoint(_listener) : null,
+            () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Security(1), NullLogger.Instance) { Precopy = false, AllowRoot = true, Gate = gate };
+        var process = _registry.Register(_child.Pid, 0);
+        gate.Close();
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => home.MigrateAsync(process, 2, TestContext.Current.CancellationToken));
+        Assert.Equal($"omd is stopping: process {_child.Pid} stays home (no move out while it drains)", error.Message);
+        Assert.True(error.Refused);
+        Assert.Equal(ProcessState.Home, process.State);
+        Assert.Empty(_engine.Calls);
+    }
+
+    [Fact]
     public async Task A_target_that_fails_to_restore_lets_the_frozen_process_run_on_at_home()
     {
         var process = _registry.Register(_child.Pid, 0);

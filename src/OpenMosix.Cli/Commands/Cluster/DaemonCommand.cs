@@ -15,24 +15,25 @@ internal static class DaemonCommand
         };
         var command = new Command("daemon",
             "Run omd, the node daemon, in the foreground: it gossips this node's load with the cluster and serves the " +
-            "admin API that every other om command uses. Stops cleanly on SIGTERM or SIGINT. Also run as `omd`.")
+            "admin API that every other om command uses. On SIGTERM or SIGINT it first brings its processes home and sends " +
+            "its guests home (shutdown.drain_timeout_ms), then stops; a second signal stops it at once. Also run as `omd`.")
         {
             config,
         };
         command.SetAction(parse =>
         {
             var settings = OmdConfigLoader.Load(parse.GetValue(config));
-            using var stop = new CancellationTokenSource();
+            using var stop = new OmdShutdown();
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using (var loggers = Loggers(settings, parse.GetValue(GlobalOptions.Debug)))
-                OmdHost.RunAsync(settings, loggers, stop.Token).GetAwaiter().GetResult();
+                OmdHost.RunAsync(settings, loggers, stop).GetAwaiter().GetResult();
             return 0;
 
             void Stop(PosixSignalContext context)
             {
                 context.Cancel = true;
-                stop.Cancel();
+                stop.Request();
             }
         });
         return command;
