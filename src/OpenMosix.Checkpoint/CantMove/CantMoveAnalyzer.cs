@@ -8,7 +8,9 @@ namespace OpenMosix.Checkpoint.CantMove;
 /// </summary>
 internal static class CantMoveAnalyzer
 {
-    public static CantMoveReport Analyze(int pid)
+    /// <param name="treePipes">With a process tree's checkpoint: the pipes the tree holds both ends of (a child's
+    /// pipe to its sibling travels with them), and its children travel too.</param>
+    public static CantMoveReport Analyze(int pid, IReadOnlySet<string>? treePipes = null)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -22,7 +24,7 @@ internal static class CantMoveAnalyzer
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
         if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
-        if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
+        if (treePipes is null && ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
         PrivilegeReasons.Add(pid, reasons);
 
         SocketTable? sockets = null;
@@ -40,6 +42,7 @@ internal static class CantMoveAnalyzer
         SharedAnonymousMappings.AddReasons(pid, sharedAnonymous, reasons);
 
         var internalPipes = InternalPipes.Find(pid, descriptors);
+        if (treePipes is not null) internalPipes.UnionWith(treePipes);
         foreach (var (fd, target) in descriptors)
         {
             var reason = DescriptorReason(pid, fd, target, internalPipes, ref sockets);

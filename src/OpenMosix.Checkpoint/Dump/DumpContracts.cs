@@ -15,6 +15,9 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
 {
     /// <summary>The pre-copy this checkpoint completes: regions the target already holds carry only their changes.</summary>
     public PrecopySession? Precopy { get; init; }
+
+    /// <summary>A process tree's checkpoint: the process's children are checkpointed with it, not a reason to refuse.</summary>
+    public bool WithChildren { get; init; }
 }
 
 public sealed record DumpResult(

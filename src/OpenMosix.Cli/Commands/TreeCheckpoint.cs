@@ -1,0 +1,48 @@
+using System.Text.Json;
+using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Checkpoint.Tree;
+using OpenMosix.Linux.Proc;
+
+namespace OpenMosix.Cli.Commands;
+
+/// <summary>`om checkpoint --tree`: a process and its descendants into one directory; and the hint towards it.</summary>
+internal static class TreeCheckpoint
+{
+    public static int Run(ParseResult parse, int pid, string output, bool kill, bool compress, bool json)
+    {
+        using var loggers = CommandLine.Loggers(parse);
+        using var engine = new CheckpointEngine(loggers);
+        TreeDumpResult result;
+        using (var directory = TreeImageDirectory.Create(output, compress))
+            result = engine.CheckpointTree(pid, directory, new DumpOptions(kill ? AfterDump.Kill : AfterDump.Resume));
+        if (json)
+        {
+            var done = new TreeCheckpointJson(pid, output, result.Running, result.Exited, result.SharedPipes, result.PageBytes,
+                result.Frozen.TotalMilliseconds, kill);
+            Console.WriteLine(JsonSerializer.Serialize(done, CliJsonContext.Default.TreeCheckpointJson));
+            return 0;
+        }
+        Console.Error.WriteLine(
+            $"om: checkpointed the tree of PID {pid}: {result.Running} processes" +
+            (result.Exited > 0 ? $" and {result.Exited} exited child{(result.Exited == 1 ? "" : "ren")} not waited for" : "") +
+            $", {result.SharedPipes} shared pipe{(result.SharedPipes == 1 ? "" : "s")}, {result.PageBytes / 1048576.0:F1} MiB of pages, " +
+            $"frozen {result.Frozen.TotalMilliseconds:F1} ms" + (kill ? ", then killed" : "") + $" -> {output}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Without --tree a process with children is refused before anything else is looked at, in one line that names
+    /// them and says how to take them along.
+    /// </summary>
+    public static void RefuseChildren(int pid)
+    {
+        var children = ProcFs.ReadChildren(pid);
+        if (children.Count == 0) return;
+        var named = string.Join(", ", children.Take(8)) + (children.Count > 8 ? ", ..." : "");
+        throw new CantMoveException(new CantMoveReport(pid,
+            [$"has {(children.Count == 1 ? "a child process" : $"{children.Count} child processes")} ({named}) it has not waited for, " +
+             $"which would be left behind: checkpoint them with it with --tree (om checkpoint --tree {pid} -o DIR)"]));
+    }
+}
