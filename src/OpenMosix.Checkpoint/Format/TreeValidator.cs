@@ -47,6 +47,23 @@ internal static class TreeValidator
                 Require(end.Fd is >= 0 and < MaxFd && held.Add((end.Pid, end.Fd)), $"tree pipe {pipe.Name}: fd {end.Fd} of process {end.Pid} is out of range or listed twice");
             }
         }
+        ValidateFiles(tree, running, held);
+    }
+
+    private static void ValidateFiles(TreeImage tree, HashSet<int> running, HashSet<(int, int)> held)
+    {
+        Require(tree.Files is { Count: <= MaxPipes }, "tree section's file list is missing or too long");
+        foreach (var file in tree.Files)
+        {
+            if (file is not { Path: not null, Ends: not null }) throw Problem("a shared file is null or lacks its path or ends");
+            Require(file.Path.StartsWith('/') && !file.Path.Contains('\0', StringComparison.Ordinal), $"shared file {file.Path} is not an absolute path");
+            Require(file.Offset >= 0 && file.Ends.Count > 0, $"shared file {file.Path} has offset {file.Offset} or no descriptor");
+            foreach (var end in file.Ends)
+            {
+                Require(end is not null && running.Contains(end.Pid), $"shared file {file.Path} names a process that is not a running process of the tree");
+                Require(end!.Fd is >= 0 and < MaxFd && held.Add((end.Pid, end.Fd)), $"shared file {file.Path}: fd {end.Fd} of process {end.Pid} is out of range or listed twice");
+            }
+        }
     }
 
     /// <summary>Where each running process's image lies in the tree's directory.</summary>

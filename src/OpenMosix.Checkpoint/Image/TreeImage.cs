@@ -12,6 +12,9 @@ public sealed record TreeImage
     public List<TreeProcess> Processes { get; init; } = [];
     /// <summary>Pipes held by more than one process of the tree, both ends inside it: recreated once on restore.</summary>
     public List<TreePipe> Pipes { get; init; } = [];
+    /// <summary>Regular files opened once and held by more than one process of the tree (a script's <c>&gt; log</c>
+    /// inherited by its jobs): reopened once on restore, so that they share one offset again.</summary>
+    public List<TreeSharedFile> Files { get; init; } = [];
 }
 
 /// <summary>One process of a tree: its ids as the kernel knew them at the checkpoint.</summary>
@@ -35,11 +38,21 @@ public sealed record TreePipe
     /// <summary>Its name where it was taken (<c>pipe:[inode]</c>), informative.</summary>
     public required string Name { get; init; }
     public byte[] Contents { get; init; } = [];
-    public List<TreePipeEnd> Ends { get; init; } = [];
+    public List<TreeDescriptor> Ends { get; init; } = [];
 }
 
-/// <summary>One descriptor on a shared pipe: which process holds it at which number, and its flags.</summary>
-public sealed record TreePipeEnd
+/// <summary>A regular file's open file description shared inside the tree: its path, flags and offset.</summary>
+public sealed record TreeSharedFile
+{
+    public required string Path { get; init; }
+    /// <summary>Its open flags (fdinfo): access mode and status flags (O_APPEND among them).</summary>
+    public int Flags { get; init; }
+    public long Offset { get; init; }
+    public List<TreeDescriptor> Ends { get; init; } = [];
+}
+
+/// <summary>One descriptor on a shared pipe or file: which process holds it at which number, and its flags.</summary>
+public sealed record TreeDescriptor
 {
     public required int Pid { get; init; }
     public required int Fd { get; init; }

@@ -16,7 +16,12 @@ internal static class StubSpawner
     private const ulong BigStack = 16UL << 30;
     private static readonly Lock SpawnLock = new();
 
-    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger)
+    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger) =>
+        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger));
+
+    /// <summary>Runs <paramref name="start"/> with a path the stub can be executed from (by this process or, as root,
+    /// by another: a tree's child stub executes it from inside its parent's).</summary>
+    public static int WithStubFile(byte[] elf, Func<string, int> start)
     {
         // Executing a file that is open for writing fails (ETXTBSY): reopen the memfd read-only, drop the writer.
         string path;
@@ -26,7 +31,7 @@ internal static class StubSpawner
             using var readOnly = Descriptors.Open(path, OpenFlags.ReadOnly);
             writable.Dispose();
             path = $"/proc/{Environment.ProcessId}/fd/{readOnly.DangerousGetHandle()}";
-            return SpawnLocked(path, descriptors, wantedPid, logger);
+            return start(path);
         }
     }
 

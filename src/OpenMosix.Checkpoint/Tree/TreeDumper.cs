@@ -38,22 +38,34 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
                     continue;
                 }
                 if (parent != 0) RefuseNewcomer(pid, processes, frozen);
-                using (var writer = directory.OpenProcess(pid))
+                try
+                {
+                    using var writer = directory.OpenProcess(pid);
                     pageBytes += dumper.Dump(pid, writer, perProcess, frozen.Add).PageBytes;
+                }
+                catch (ProcessAccessException) when (parent != 0 && !frozen.Contains(pid))
+                {
+                    // It was exiting: ptrace refuses a process on its way out. It is a zombie in a moment (its parent
+                    // is frozen), or gone if its parent lets the kernel reap its children.
+                    directory.Forget(pid);
+                    if (Exited(pid) is { } ended) processes.Add(Describe(ended, parent, Zombie(pid, ended)));
+                    continue;
+                }
                 processes.Add(Describe(stat, parent, exitStatus: null));
                 foreach (var child in ProcFs.ReadChildren(pid)) queue.Enqueue((child, pid));
             }
             var pipes = TreePipeScan.Read(frozen);
             var problems = TreePipeScan.Unrebuildable(pipes).Concat(TreeIds.Unrebuildable(processes)).ToList();
             if (problems.Count > 0) throw new CantMoveException(new CantMoveReport(root, problems));
-            var tree = new TreeImage { RootPid = root, Processes = processes, Pipes = TreePipeScan.Describe(pipes) };
+            var tree = new TreeImage { RootPid = root, Processes = processes, Pipes = TreePipeScan.Describe(pipes), Files = TreeFileScan.Read(frozen) };
             directory.WriteTree(tree);
             directory.Commit();
+            var result = new TreeDumpResult(root, frozen.Count, processes.Count - frozen.Count, tree.Pipes.Count, pageBytes, clock.Elapsed);
             if (options.After == AfterDump.Kill) KillAll(frozen);
             else ThawAll(frozen);
             logger.LogInformation("Checkpointed the tree of {Pid}: {Running} processes, {Exited} exited, {Pipes} shared pipes, frozen {Ms:F1} ms",
-                root, frozen.Count, processes.Count - frozen.Count, tree.Pipes.Count, clock.Elapsed.TotalMilliseconds);
-            return new TreeDumpResult(root, frozen.Count, processes.Count - frozen.Count, tree.Pipes.Count, pageBytes, clock.Elapsed);
+                root, result.Running, result.Exited, result.SharedPipes, result.Frozen.TotalMilliseconds);
+            return result;
         }
         catch (Exception e)
         {
@@ -105,6 +117,27 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
         }
     }
 
+    /// <summary>The process once it has become a zombie, or null when it is gone; a bounded wait.</summary>
+    private static ProcStat? Exited(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (true)
+        {
+            ProcStat stat;
+            try
+            {
+                stat = ProcFs.ReadStat(pid);
+            }
+            catch (ProcessAccessException)
+            {
+                return null;
+            }
+            if (stat.State is 'Z' or 'X') return stat;
+            if (DateTime.UtcNow > deadline) throw new ProcessAccessException(pid, "refused to be traced and did not exit");
+            Thread.Sleep(1);
+        }
+    }
+
     /// <summary>The wait status its parent will collect (exit_code of /proc/PID/stat).</summary>
     private static int Zombie(int pid, ProcStat stat)
     {
@@ -153,6 +186,11 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
                 // stops queued before the kill come out first
             }
         }
+        // The children's PIDs are free again only once init (or a subreaper) has reaped them: a restore right after
+        // wants them. Their reaper is not ours to hurry, so this waits a bounded while.
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        foreach (var pid in frozen.Skip(1))
+            while (Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline) Thread.Sleep(1);
         frozen.Clear();
     }
 }

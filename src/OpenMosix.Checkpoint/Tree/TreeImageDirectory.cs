@@ -39,6 +39,9 @@ public sealed class TreeImageDirectory : IDisposable
     /// <summary>A writer for the image of process <paramref name="pid"/>; disposing it closes the file.</summary>
     internal ImageWriter OpenProcess(int pid) => new(Open(TreeValidator.ImageName(pid)), new ImageWriterOptions(_compress));
 
+    /// <summary>Drops the image begun for a process that turned out to have exited.</summary>
+    internal void Forget(int pid) => File.Delete(Path.Combine(_partial, TreeValidator.ImageName(pid)));
+
     internal void WriteTree(TreeImage tree)
     {
         using var writer = new ImageWriter(Open(TreeFileName), new ImageWriterOptions(_compress));

@@ -10,7 +10,7 @@ namespace OpenMosix.Checkpoint.Tree;
 /// </summary>
 internal static class TreePipeScan
 {
-    public sealed record Descriptor(string Name, TreePipeEnd End);
+    public sealed record Descriptor(string Name, TreeDescriptor End);
 
     /// <summary>Every pipe descriptor of <paramref name="pids"/>, in process then descriptor order.</summary>
     public static List<Descriptor> Read(IEnumerable<int> pids)
@@ -40,7 +40,7 @@ internal static class TreePipeScan
                     continue; // closed meanwhile
                 }
                 var mode = (OpenFlags)info.Flags & OpenFlags.AccessModeMask;
-                found.Add(new Descriptor(target, new TreePipeEnd
+                found.Add(new Descriptor(target, new TreeDescriptor
                 {
                     Pid = pid,
                     Fd = fd,
@@ -82,7 +82,7 @@ internal static class TreePipeScan
             .Select(d => $"process {d.End.Pid}: fd {d.End.Fd} is a pipe ({d.Name}) whose other end is outside the tree")];
     }
 
-    private static byte[] Peek(TreePipeEnd readEnd)
+    private static byte[] Peek(TreeDescriptor readEnd)
     {
         using var process = PidFd.Open(readEnd.Pid);
         using var end = process.GetFd(readEnd.Fd);
