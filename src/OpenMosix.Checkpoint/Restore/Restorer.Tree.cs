@@ -45,6 +45,7 @@ internal sealed partial class Restorer
                 var root = tree.RootPid;
                 stubs[root] = StartStub(images[root], rootMap, options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total);
                 made.Add(stubs[root].Pid);
+                StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
                 MakeChildren(tree, images, stubs, made, total);
                 JoinGroups(tree, stubs);
                 foreach (var p in running)

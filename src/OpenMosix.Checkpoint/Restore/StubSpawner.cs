@@ -58,6 +58,29 @@ internal static class StubSpawner
         }
     }
 
+    /// <summary>
+    /// Moves the next PID the kernel hands out past <paramref name="pid"/>, if it is not already: after a stub got
+    /// its old PID by rewinding ns_last_pid, every thread and process made next would take the PIDs that follow,
+    /// which a tree's children are about to ask for. Best effort: without the file nothing was rewound.
+    /// </summary>
+    public static void SkipPast(int pid)
+    {
+        try
+        {
+            using var lastPid = Descriptors.Open(LastPidPath, OpenFlags.ReadWrite);
+            Descriptors.LockExclusive(lastPid);
+            var text = new byte[16];
+            var length = RandomAccess.Read(lastPid, text, 0);
+            if (int.TryParse(Encoding.ASCII.GetString(text, 0, length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= pid)
+                return;
+            RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture)), 0);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+        {
+            // not root: no PID was asked for either
+        }
+    }
+
     // The kernel hands out ns_last_pid+1 to the next fork in this PID namespace; the flock keeps other restorers
     // (and CRIU-style tools, which lock the same file) out. Anything else that forks in between wins the race:
     // the stub that got another PID is killed and the attempt repeated a few times; then any PID will do, which the
