@@ -39,7 +39,7 @@ internal static class TreeValidator
             if (pipe is not { Name: not null, Contents: not null, Ends: not null }) throw Problem("a tree pipe is null or lacks its name, contents or ends");
             Require(pipe.Ends.TrueForAll(e => e is not null), $"tree pipe {pipe.Name} has a null end");
             Require(pipe.Contents.Length <= MaxPipeContents, $"tree pipe {pipe.Name} holds {pipe.Contents.Length} bytes");
-            Require(pipe.Ends.Any(e => e is { Write: true }) && pipe.Ends.Any(e => e is { Write: false }), $"tree pipe {pipe.Name} lacks a read or a write end");
+            Require(pipe.Ends.Any(e => e is { Write: false }), $"tree pipe {pipe.Name} has no read end");
             foreach (var end in pipe.Ends)
             {
                 Require(++ends <= MaxEnds, "too many tree pipe ends");

@@ -6,7 +6,8 @@ namespace OpenMosix.Checkpoint.Tree;
 /// The pipes a process tree shares, read from /proc: a pipe whose descriptors are spread over more than one process
 /// of the tree, with a read end and a write end among them (<c>producer | consumer</c>, make's jobserver). Such a
 /// pipe is made once on restore and given to each process at its numbers. A pipe one process holds both ends of
-/// alone is its own (rebuilt with it); one with an end outside the tree is the tree's stdio, or refused.
+/// alone is its own (rebuilt with it); one with an end outside the tree is the tree's stdio, or refused. A pipe with
+/// read ends only, and no writer left anywhere, is rebuilt as such (reading it gives end of file).
 /// </summary>
 internal static class TreePipeScan
 {
@@ -53,11 +54,27 @@ internal static class TreePipeScan
         return found;
     }
 
-    /// <summary>The names of the pipes shared inside the tree (see the class).</summary>
+    /// <summary>The names of the pipes shared inside the tree (see the class), and of those only read ends of which
+    /// are left anywhere (make's stdin for its jobs: a pipe whose writer it closed), which are rebuilt writer-less.</summary>
     public static HashSet<string> Shared(IEnumerable<Descriptor> descriptors) =>
         [.. descriptors.GroupBy(d => d.Name, StringComparer.Ordinal)
-            .Where(g => g.Select(d => d.End.Pid).Distinct().Count() > 1 && g.Any(d => d.End.Write) && g.Any(d => !d.End.Write))
+            .Where(g => (g.Select(d => d.End.Pid).Distinct().Count() > 1 && g.Any(d => d.End.Write) && g.Any(d => !d.End.Write))
+                        || (g.All(d => !d.End.Write) && Widowed(g.First().End)))
             .Select(g => g.Key)];
+
+    private static bool Widowed(TreeDescriptor readEnd)
+    {
+        try
+        {
+            using var process = PidFd.Open(readEnd.Pid);
+            using var end = process.GetFd(readEnd.Fd);
+            return Readiness.IsHungUp(end);
+        }
+        catch (Exception e) when (e is SyscallException or ProcessAccessException)
+        {
+            return false; // gone meanwhile: found again, or not, once frozen
+        }
+    }
 
     /// <summary>The shared pipes as the tree section records them, each with the bytes buffered in it now.</summary>
     public static List<TreePipe> Describe(List<Descriptor> descriptors)
