@@ -30,7 +30,7 @@ internal sealed partial class Restorer
             CpuCompatibility.Check(image);
         }
         WarnOnKernelDifference(images[tree.RootPid]);
-        foreach (var p in tree.Processes.Skip(1).Where(p => Signals.Exists(p.Pid)))
+        foreach (var p in tree.Processes.Skip(1).Where(p => HeldAfterReaping(p.Pid)))
             throw new RestoreException($"PID {p.Pid} of the tree is taken here ({Describe(p.Pid)}): its parent knows it by that PID, " +
                 "so the tree is rebuilt only where its children's PIDs are free");
 
@@ -119,6 +119,28 @@ internal sealed partial class Restorer
             var wanted = p.ProcessGroup == root.ProcessGroup ? rootGroup : stubs[p.ProcessGroup].Pid;
             if (injector.Call("getpgid", Getpgid, 0) != wanted) injector.Call($"setpgid to group {wanted}", Setpgid, 0, wanted);
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is in use here. A zombie holding it (a process of the tree just killed after
+    /// its checkpoint, orphaned, waiting for init to reap it) is given a bounded while to go.
+    /// </summary>
+    private static bool HeldAfterReaping(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Signals.Exists(pid))
+        {
+            try
+            {
+                if (ProcFs.ReadStat(pid).State is not ('Z' or 'X') || DateTime.UtcNow > deadline) return true;
+            }
+            catch (ProcessAccessException)
+            {
+                continue; // reaped just now
+            }
+            Thread.Sleep(2);
+        }
+        return false;
     }
 
     private static string Describe(int pid)

@@ -31,6 +31,8 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
             while (queue.TryDequeue(out var next))
             {
                 var (pid, parent) = next;
+                // A child of a frozen parent cannot be reaped, unless the parent lets the kernel reap its children.
+                if (parent != 0 && !Directory.Exists($"/proc/{pid}")) continue;
                 var stat = ProcFs.ReadStat(pid);
                 if (parent != 0 && stat.State is 'Z' or 'X')
                 {
@@ -84,7 +86,15 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
         foreach (var pid in members)
         {
             if (pid != root && IsZombie(pid)) continue;
-            var report = CantMoveAnalyzer.Analyze(pid, shared);
+            CantMoveReport report;
+            try
+            {
+                report = CantMoveAnalyzer.Analyze(pid, shared);
+            }
+            catch (ProcessAccessException) when (pid != root && !Directory.Exists($"/proc/{pid}"))
+            {
+                continue; // a short-lived child, reaped since the listing: not part of the tree any more
+            }
             reasons.AddRange(report.Reasons.Select(r => pid == root ? r : $"process {pid}: {r}"));
         }
         if (reasons.Count > 0) throw new CantMoveException(new CantMoveReport(root, reasons));
