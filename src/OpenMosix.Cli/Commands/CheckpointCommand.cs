@@ -46,7 +46,7 @@ internal static class CheckpointCommand
         using var engine = new CheckpointEngine(loggers);
         var toStdout = output == "-";
         DumpResult result;
-        TreeCheckpoint.RefuseChildren(pid);
+        TreeCheckpoint.RefuseChildren(engine, pid);
         using (var file = toStdout ? null : ImageFileTarget.Create(output, pid))
         {
             using var stream = file?.Stream ?? Console.OpenStandardOutput();

@@ -33,16 +33,15 @@ internal static class TreeCheckpoint
     }
 
     /// <summary>
-    /// Without --tree a process with children is refused before anything else is looked at, in one line that names
-    /// them and says how to take them along.
+    /// Without --tree a process with children is refused before anything is done to it, with every reason (the
+    /// children named among them) and how to take them along, in one line.
     /// </summary>
-    public static void RefuseChildren(int pid)
+    public static void RefuseChildren(CheckpointEngine engine, int pid)
     {
-        var children = ProcFs.ReadChildren(pid);
-        if (children.Count == 0) return;
-        var named = string.Join(", ", children.Take(8)) + (children.Count > 8 ? ", ..." : "");
+        if (ProcFs.ReadChildren(pid).Count == 0) return;
+        var report = engine.AnalyzeCantMove(pid);
+        if (report.CanMove) return; // its children were reaped meanwhile
         throw new CantMoveException(new CantMoveReport(pid,
-            [$"has {(children.Count == 1 ? "a child process" : $"{children.Count} child processes")} ({named}) it has not waited for, " +
-             $"which would be left behind: checkpoint them with it with --tree (om checkpoint --tree {pid} -o DIR)"]));
+            [.. report.Reasons, $"--tree checkpoints it with its children (om checkpoint --tree {pid} -o DIR)"]));
     }
 }
