@@ -40,6 +40,14 @@ public static class KernelObjects
         return r >= 0 ? r == 0 : throw new SyscallException("kcmp(KCMP_FILE)", Errno.Last, $"pid {pid} fds {fd1} and {fd2}");
     }
 
+    /// <summary>Whether a descriptor of one process and one of another share one open file description (inherited
+    /// across fork, or passed: kcmp KCMP_FILE).</summary>
+    public static bool SameOpenFile(int pid1, int fd1, int pid2, int fd2)
+    {
+        var r = Sys.KcmpFile(pid1, fd1, pid2, fd2);
+        return r >= 0 ? r == 0 : throw new SyscallException("kcmp(KCMP_FILE)", Errno.Last, $"pid {pid1} fd {fd1} and pid {pid2} fd {fd2}");
+    }
+
     /// <summary>The seals of a memfd (F_GET_SEALS); a memfd made without MFD_ALLOW_SEALING has F_SEAL_SEAL (1).</summary>
     public static int Seals(SafeFileHandle memfd)
     {

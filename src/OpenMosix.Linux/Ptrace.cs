@@ -11,11 +11,11 @@ public static partial class Ptrace
         PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a,
         PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201;
 
-    public const int O_TRACESYSGOOD = 1, O_TRACECLONE = 8, O_EXITKILL = 0x100000;
+    public const int O_TRACESYSGOOD = 1, O_TRACEFORK = 2, O_TRACECLONE = 8, O_EXITKILL = 0x100000;
     /// <summary>The tracee's seccomp filters do not apply while it is traced with this (root, CONFIG_CHECKPOINT_RESTORE,
     /// and a tracer not under seccomp itself): calls injected into it are not filtered.</summary>
     public const int O_SUSPEND_SECCOMP = 0x200000;
-    public const int EventStop = 128, EventClone = 3;
+    public const int EventStop = 128, EventFork = 1, EventClone = 3;
     private const int NT_X86_XSTATE = 0x202;
     private const uint PEEKSIGINFO_SHARED = 1;
     public const int SigInfoSize = 128;

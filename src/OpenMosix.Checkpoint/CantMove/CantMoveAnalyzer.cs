@@ -11,7 +11,9 @@ internal static class CantMoveAnalyzer
     /// <param name="forwarding">a migration's question: descriptors home can serve (<see cref="ForwardedDescriptors"/>)
     /// are listed in the report's <c>Forwarded</c>, not refused.</param>
     /// <param name="ownFilters">seccomp filters omd itself gave the process (its forwarding filter), which are not the process's.</param>
-    public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0)
+    /// <param name="treePipes">With a process tree's checkpoint: the pipes the tree holds both ends of (a child's
+    /// pipe to its sibling travels with them), and its children travel too.</param>
+    public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0, IReadOnlySet<string>? treePipes = null)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -25,7 +27,7 @@ internal static class CantMoveAnalyzer
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
         if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
-        if (ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
+        if (treePipes is null && ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
         PrivilegeReasons.Add(pid, reasons, ownFilters);
 
         SocketTable? sockets = null;
@@ -43,6 +45,7 @@ internal static class CantMoveAnalyzer
         SharedAnonymousMappings.AddReasons(pid, sharedAnonymous, reasons);
 
         var internalPipes = InternalPipes.Find(pid, descriptors);
+        if (treePipes is not null) internalPipes.UnionWith(treePipes);
         var forwarded = new List<string>();
         foreach (var (fd, target) in descriptors)
         {

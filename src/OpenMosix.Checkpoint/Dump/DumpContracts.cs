@@ -22,6 +22,9 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
 
     /// <summary>Descriptors forwarded already: a moved copy's placeholders, recorded as forwarded again.</summary>
     public IReadOnlySet<int>? Forwarded { get; init; }
+
+    /// <summary>A process tree's checkpoint: the process's children are checkpointed with it, not a reason to refuse.</summary>
+    public bool WithChildren { get; init; }
 }
 
 public sealed record DumpResult(

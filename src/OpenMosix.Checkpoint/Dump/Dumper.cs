@@ -44,7 +44,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         try
         {
             // Checked again now that it cannot fork any more: a child born since the analysis would be left behind.
-            if (CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
+            if (!options.WithChildren && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
                 throw new CantMoveException(new CantMoveReport(pid, [children]));
             (image, pageBytes) = Read(pid, sink, options, original, originalMask, others);
         }

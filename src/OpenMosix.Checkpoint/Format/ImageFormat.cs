@@ -7,7 +7,8 @@ namespace OpenMosix.Checkpoint.Format;
 /// section       u32 type | u32 codec | u32 raw length | u32 stored length | u64 xxhash3(payload) | u64 xxhash64(previous 24 bytes)
 ///               payload (stored length bytes)
 /// sections      Metadata (JSON of ProcessImage), then any number of Pages, then End; nothing after End.
-///               A pre-copy round has Layout (JSON of PrecopyLayout) in place of Metadata.
+///               A pre-copy round has Layout (JSON of PrecopyLayout) in place of Metadata; a process tree's
+///               directory has a file with Tree (JSON of TreeImage) in its place, then End without pages.
 /// Pages payload runs of: u64 address | u64 length | length bytes of page contents
 /// End payload   u64 page sections | u64 page bytes | u64 xxhash64 over the checksums of every Pages section
 /// </code>
@@ -16,9 +17,13 @@ namespace OpenMosix.Checkpoint.Format;
 public static class ImageFormat
 {
     public static ReadOnlySpan<byte> Magic => "OMXIMAGE"u8;
-    /// <summary>3: each thread's capabilities, securebits, no_new_privs and seccomp filters, and the dumpable flag (2
-    /// had every thread, 1 one). Older images are refused, not half read: restored, they would lose those limits.</summary>
-    public const uint Version = 3;
+    /// <summary>4: the tree section, which describes a process tree beside its processes' images. 3: each thread's
+    /// capabilities, securebits, no_new_privs and seccomp filters, and the dumpable flag (2 had every thread, 1 one).
+    /// Older images are refused, not half read: restored, they would lose those limits. A version 3 image is a process
+    /// image as version 4 writes it, and is read.</summary>
+    public const uint Version = 4;
+    /// <summary>The oldest version read: the last one that changed what a process image holds.</summary>
+    public const uint OldestReadable = 3;
     public const int FileHeaderSize = 32;
     public const int SectionHeaderSize = 32;
     public const int RunHeaderSize = 16;
@@ -40,6 +45,7 @@ public enum SectionType : uint
     Pages = 2,
     End = 3,
     Layout = 4,
+    Tree = 5,
 }
 
 public enum SectionCodec : uint

@@ -13,4 +13,5 @@ namespace OpenMosix.Checkpoint.Format;
     WriteIndented = false)]
 [JsonSerializable(typeof(ProcessImage))]
 [JsonSerializable(typeof(PrecopyLayout))]
+[JsonSerializable(typeof(TreeImage))]
 internal sealed partial class ImageJsonContext : JsonSerializerContext;

@@ -37,6 +37,8 @@ public sealed class ImageReader : IImageSource, IDisposable
     }
 
     public ImageFlags Flags { get; private set; }
+    /// <summary>The format version of the file header (after the first section was read).</summary>
+    public uint Version { get; private set; }
     public ulong PageSections => _pageSections;
     public ulong PageBytes => _pageBytes;
     public ulong PageRuns => _pageRuns;
@@ -58,6 +60,17 @@ public sealed class ImageReader : IImageSource, IDisposable
         _regions = MetadataValidator.Validate(layout);
         StartReadAhead();
         return layout;
+    }
+
+    /// <summary>Reads the tree section of a process tree's directory, and its end: a tree file holds no pages.</summary>
+    public TreeImage ReadTree()
+    {
+        var tree = ReadFirstSection(SectionType.Tree, ImageJsonContext.Default.TreeImage, "a valid process tree");
+        if (Version < 4) throw Corrupt.At(ImageFormat.FileHeaderSize, $"a tree section in a version {Version} file (trees came with version 4)");
+        TreeValidator.Validate(tree);
+        _regions = new RegionIndex([]);
+        if (ReadNextPageRun() is not null) throw Corrupt.At(_position, "a tree file holds pages");
+        return tree;
     }
 
     private T ReadFirstSection<T>(SectionType type, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> json, string what) where T : class
@@ -207,9 +220,10 @@ public sealed class ImageReader : IImageSource, IDisposable
             throw Corrupt.At(0, "file header checksum mismatch");
         if (version is 1 or 2)
             throw new CorruptImageException($"image format version {version} is from before {(version == 1 ? "threads" : "privilege limits")} were saved (this om reads version {ImageFormat.Version}): take the checkpoint again");
-        if (version != ImageFormat.Version)
+        if (version is < ImageFormat.OldestReadable or > ImageFormat.Version)
             throw new CorruptImageException($"unsupported image format version {version} (this om reads version {ImageFormat.Version})");
         Flags = (ImageFlags)BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+        Version = version;
         _position = header.Length;
     }
 

@@ -62,6 +62,13 @@ public sealed class ImageWriter : IImageSink, IDisposable
         WriteFirstSection(SectionType.Layout, layout, ImageJsonContext.Default.PrecopyLayout, "layout");
     }
 
+    /// <summary>The tree section of a process tree's directory; <see cref="Complete"/> then ends the file, without pages.</summary>
+    public void WriteTree(TreeImage tree)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        WriteFirstSection(SectionType.Tree, tree, ImageJsonContext.Default.TreeImage, "tree");
+    }
+
     /// <summary>The section that opens an image (metadata) or a pre-copy round (layout), as JSON.</summary>
     private void WriteFirstSection<T>(SectionType type, T value, JsonTypeInfo<T> info, string what)
     {

@@ -30,7 +30,7 @@ internal readonly record struct SectionHeader(SectionType Type, SectionCodec Cod
         var hash = BinaryPrimitives.ReadUInt64LittleEndian(source[16..]);
         var limit = type switch
         {
-            SectionType.Metadata or SectionType.Layout => ImageFormat.MaxMetadataBytes,
+            SectionType.Metadata or SectionType.Layout or SectionType.Tree => ImageFormat.MaxMetadataBytes,
             SectionType.Pages => ImageFormat.MaxPagesPayload,
             SectionType.End => ImageFormat.EndPayloadSize,
             _ => throw Corrupt.At(offset, $"unknown section type {(uint)type}"),

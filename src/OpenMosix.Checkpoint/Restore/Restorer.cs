@@ -71,17 +71,20 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// where the image has nothing), seizes it, and empties its address space down to the trampoline, with vdso and
     /// vvar moved to the image's addresses. A failure kills the stub.
     /// </summary>
+    /// <param name="make">Makes the stub from its ELF some other way (a tree's child, by its parent) and returns it
+    /// seized and stopped at its entry; null spawns it.</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
-        IEnumerable<MemoryRegion>? alsoTaken = null)
+        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
         var (brkSegment, trampoline) = PlaceTrampoline(space, image);
 
-        var pid = StubSpawner.Spawn(StubElf.Build(trampoline, brkSegment), descriptors, wantedPid, logger);
+        var elf = StubElf.Build(trampoline, brkSegment);
+        var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger);
         try
         {
-            Freezer.SeizeAndStop(pid, StubTraceOptions);
+            if (make is null) Freezer.SeizeAndStop(pid, StubTraceOptions);
             var regs = Ptrace.GetRegs(pid);
             if (regs.rip < trampoline || regs.rip >= trampoline + 0x1000)
                 throw new RestoreException($"restore stub {pid} stopped at 0x{regs.rip:x}, outside its code at 0x{trampoline:x}");

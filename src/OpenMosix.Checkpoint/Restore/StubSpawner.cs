@@ -16,7 +16,12 @@ internal static class StubSpawner
     private const ulong BigStack = 16UL << 30;
     private static readonly Lock SpawnLock = new();
 
-    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger)
+    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger) =>
+        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger));
+
+    /// <summary>Runs <paramref name="start"/> with a path the stub can be executed from (by this process or, as root,
+    /// by another: a tree's child stub executes it from inside its parent's).</summary>
+    public static int WithStubFile(byte[] elf, Func<string, int> start)
     {
         // Executing a file that is open for writing fails (ETXTBSY): reopen the memfd read-only, drop the writer.
         string path;
@@ -26,7 +31,7 @@ internal static class StubSpawner
             using var readOnly = Descriptors.Open(path, OpenFlags.ReadOnly);
             writable.Dispose();
             path = $"/proc/{Environment.ProcessId}/fd/{readOnly.DangerousGetHandle()}";
-            return SpawnLocked(path, descriptors, wantedPid, logger);
+            return start(path);
         }
     }
 
@@ -50,6 +55,29 @@ internal static class StubSpawner
                 ResourceLimits.Set(0, ResourceLimits.RLIMIT_STACK, stack);
                 ThreadPersonality.Set(persona);
             }
+        }
+    }
+
+    /// <summary>
+    /// Moves the next PID the kernel hands out past <paramref name="pid"/>, if it is not already: after a stub got
+    /// its old PID by rewinding ns_last_pid, every thread and process made next would take the PIDs that follow,
+    /// which a tree's children are about to ask for. Best effort: without the file nothing was rewound.
+    /// </summary>
+    public static void SkipPast(int pid)
+    {
+        try
+        {
+            using var lastPid = Descriptors.Open(LastPidPath, OpenFlags.ReadWrite);
+            Descriptors.LockExclusive(lastPid);
+            var text = new byte[16];
+            var length = RandomAccess.Read(lastPid, text, 0);
+            if (int.TryParse(Encoding.ASCII.GetString(text, 0, length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last >= pid)
+                return;
+            RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture)), 0);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+        {
+            // not root: no PID was asked for either
         }
     }
 

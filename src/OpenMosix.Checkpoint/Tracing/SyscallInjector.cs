@@ -11,7 +11,7 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
 
     public int Pid { get; } = pid;
     public ulong SyscallInstruction { get; set; } = syscallInstruction;
-    /// <summary>The thread the last injected clone created (reported by its PTRACE_EVENT_CLONE stop).</summary>
+    /// <summary>The thread or process the last injected clone created (reported by its PTRACE_EVENT_CLONE or _FORK stop).</summary>
     public int LastCloned { get; private set; }
 
     /// <summary>
@@ -50,8 +50,9 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
                 phase--;
                 continue;
             }
-            // An injected clone of a thread, with PTRACE_O_TRACECLONE: the new thread's id, between entry and exit.
-            if (status.PtraceEvent == Ptrace.EventClone)
+            // An injected clone of a thread, with PTRACE_O_TRACECLONE (or of a process, PTRACE_O_TRACEFORK): the new
+            // thread's or process's id, between entry and exit.
+            if (status.PtraceEvent is Ptrace.EventClone or Ptrace.EventFork)
             {
                 LastCloned = (int)Ptrace.GetEventMessage(Pid);
                 phase--;

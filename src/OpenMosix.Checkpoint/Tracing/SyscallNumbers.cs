@@ -12,6 +12,8 @@ internal static class SyscallNumbers
         EpollCreate1 = 291, MemfdCreate = 319, Mkdirat = 258, Fallocate = 285;
     // Threads: their creation on restore and what only a thread can say or set of itself.
     public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186, Membarrier = 324;
+    // Process trees: children made by their parents, their sessions and groups, and exited children.
+    public const long Execve = 59, Kill = 62, Setpgid = 109, Setsid = 112, Getpgid = 121, ExitGroup = 231;
     public const long MadvPopulateWrite = 23;
 
     public const long FDupFdCloexec = 1030, FSetFd = 2, FGetFl = 3, FSetFl = 4;

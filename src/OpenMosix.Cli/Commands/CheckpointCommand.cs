@@ -17,15 +17,24 @@ internal static class CheckpointCommand
         };
         var kill = new Option<bool>("--kill") { Description = "Kill the process once its image is complete (it keeps running otherwise)." };
         var compress = new Option<bool>("--compress") { Description = "Compress the image with LZ4." };
+        var tree = new Option<bool>("--tree")
+        {
+            Description = "Checkpoint the process with all its descendants into the directory -o (om restore rebuilds the tree).",
+        };
         var json = new Option<bool>("--json") { Description = "Print what was done as JSON on stdout instead of the line on stderr (not with -o -)." };
         var command = new Command("checkpoint", "Freeze a running process, write its image, then let it run on (or kill it).")
         {
-            pid, output, kill, compress, json,
+            pid, output, kill, compress, tree, json,
         };
         command.SetAction(parse =>
         {
             var target = parse.GetRequiredValue(output);
             if (parse.GetValue(json) && target == "-") throw new UsageException("--json and -o - both need standard output");
+            if (parse.GetValue(tree))
+            {
+                if (target == "-") throw new UsageException("--tree writes a directory: -o - cannot take it");
+                return TreeCheckpoint.Run(parse, Pids.Check(parse.GetValue(pid)), target, parse.GetValue(kill), parse.GetValue(compress), parse.GetValue(json));
+            }
             return Run(parse, Pids.Check(parse.GetValue(pid)), target, parse.GetValue(kill), parse.GetValue(compress), parse.GetValue(json));
         });
         return command;
@@ -37,6 +46,7 @@ internal static class CheckpointCommand
         using var engine = new CheckpointEngine(loggers);
         var toStdout = output == "-";
         DumpResult result;
+        TreeCheckpoint.RefuseChildren(engine, pid);
         using (var file = toStdout ? null : ImageFileTarget.Create(output, pid))
         {
             using var stream = file?.Stream ?? Console.OpenStandardOutput();

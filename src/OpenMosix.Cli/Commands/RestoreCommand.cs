@@ -10,7 +10,10 @@ internal static class RestoreCommand
 {
     public static Command Create()
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image file; `-` reads it from standard input." };
+        var image = new Argument<string>("IMAGE")
+        {
+            Description = "The image file, or the directory of a process tree (om checkpoint --tree); `-` reads an image from standard input.",
+        };
         var detach = new Option<bool>("--detach") { Description = "Print the new process's PID and return at once instead of waiting for it." };
         var json = new Option<bool>("--json")
         {
@@ -36,7 +39,11 @@ internal static class RestoreCommand
         using var loggers = CommandLine.Loggers(parse);
         using var engine = new CheckpointEngine(loggers);
         RestoredProcess restored;
-        if (path == "-")
+        if (path != "-" && Directory.Exists(path))
+        {
+            restored = TreeRestore.Run(engine, path);
+        }
+        else if (path == "-")
         {
             // A stream can be read once: it is checked section by section as it is restored; on damage the
             // half-built process is discarded.

@@ -16,6 +16,9 @@ internal sealed record WhoisJson(int Node, string Address);
 /// <summary>om checkpoint --json: what the stderr line says, as data.</summary>
 internal sealed record CheckpointJson(int Pid, string? Output, int Regions, int Descriptors, ulong PageBytes, double FrozenMs, bool Killed);
 
+/// <summary>om checkpoint --tree --json: what the tree's directory holds.</summary>
+internal sealed record TreeCheckpointJson(int Pid, string Output, int Processes, int Exited, int SharedPipes, ulong PageBytes, double FrozenMs, bool Killed);
+
 /// <summary>om restore --detach --json: the PID the process runs as now, and the one it had when its image was taken.</summary>
 internal sealed record RestoredJson(int Pid, int OriginalPid);
 
@@ -28,6 +31,7 @@ internal sealed record DashboardJson(string Url, string TokenFile);
 [JsonSerializable(typeof(NodeUpJson))]
 [JsonSerializable(typeof(WhoisJson))]
 [JsonSerializable(typeof(CheckpointJson))]
+[JsonSerializable(typeof(TreeCheckpointJson))]
 [JsonSerializable(typeof(ImageInfo))]
 [JsonSerializable(typeof(List<OpenMosix.Simulator.SimulationReport>))]
 [JsonSerializable(typeof(RestoredJson))]

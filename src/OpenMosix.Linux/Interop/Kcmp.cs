@@ -20,4 +20,6 @@ internal static partial class Sys
         Syscall6(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, fd, (nint)slot);
 
     internal static long KcmpFile(int pid, int fd1, int fd2) => Syscall6(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2);
+
+    internal static long KcmpFile(int pid1, int fd1, int pid2, int fd2) => Syscall6(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2);
 }

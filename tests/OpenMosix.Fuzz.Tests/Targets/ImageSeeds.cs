@@ -17,6 +17,31 @@ internal static class ImageSeeds
         yield return ("process.omi", Write(Process(), compress: false));
         yield return ("process-lz4.omi", Write(Process(), compress: true));
         yield return ("precopy-round.omi", WriteRound());
+        yield return ("process-tree.omi", WriteTree());
+    }
+
+    /// <summary>A tree file: a shell, two jobs (one of them exited), a pipe between them and a shared log.</summary>
+    private static byte[] WriteTree()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new ImageWriter(stream, new ImageWriterOptions(LeaveOpen: true)))
+        {
+            writer.WriteTree(new TreeImage
+            {
+                RootPid = 4242,
+                Processes =
+                [
+                    new TreeProcess { Pid = 4242, ProcessGroup = 4242, Session = 4000, ExitSignal = 17 },
+                    new TreeProcess { Pid = 4243, ParentPid = 4242, ProcessGroup = 4242, Session = 4000, ExitSignal = 17 },
+                    new TreeProcess { Pid = 4244, ParentPid = 4242, ProcessGroup = 4244, Session = 4000, ExitSignal = 17 },
+                    new TreeProcess { Pid = 4245, ParentPid = 4242, ProcessGroup = 4242, Session = 4000, ExitSignal = 17, ExitStatus = 9 },
+                ],
+                Pipes = [new TreePipe { Name = "pipe:[7]", Contents = [1, 2, 3], Ends = [new TreeDescriptor { Pid = 4243, Fd = 1, Write = true }, new TreeDescriptor { Pid = 4244, Fd = 0 }] }],
+                Files = [new TreeSharedFile { Path = "/tmp/seed.log", Flags = 1025, Offset = 9, Ends = [new TreeDescriptor { Pid = 4242, Fd = 2 }, new TreeDescriptor { Pid = 4244, Fd = 2 }] }],
+            });
+            writer.Complete();
+        }
+        return stream.ToArray();
     }
 
     private static ProcessImage Process() => new()

@@ -7,7 +7,7 @@ namespace OpenMosix.Fuzz.Tests.Targets;
 
 /// <summary>
 /// The image reader, as `om image info`, a restore and a migration target read an image: metadata (or a pre-copy
-/// layout) then every page run to the end section. Refusal: <see cref="CorruptImageException"/>.
+/// layout) then every page run to the end section; or a process tree's tree file, as `om restore DIR` reads it. Refusal: <see cref="CorruptImageException"/>.
 /// </summary>
 public sealed class ImageTarget : FuzzTarget
 {
@@ -19,8 +19,15 @@ public sealed class ImageTarget : FuzzTarget
     public override bool Run(byte[] input)
     {
         using var stream = new MemoryStream(input, writable: false);
-        if (input.Length >= ImageFormat.FileHeaderSize + 4
-            && BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(ImageFormat.FileHeaderSize)) == (uint)SectionType.Layout)
+        var first = input.Length >= ImageFormat.FileHeaderSize + 4 ? BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(ImageFormat.FileHeaderSize)) : 0;
+        if (first == (uint)SectionType.Tree)
+        {
+            using var reader = new ImageReader(stream);
+            var tree = reader.ReadTree();
+            if (tree.Processes[0].Pid != tree.RootPid) throw new PropertyViolation("a tree was read whose first process is not its root");
+            return true;
+        }
+        if (first == (uint)SectionType.Layout)
         {
             using var reader = new ImageReader(stream);
             reader.ReadLayout();
@@ -57,7 +64,7 @@ public sealed class ImageTarget : FuzzTarget
                 break;
             default:
                 var payload = ImageSections.Decoded(section);
-                var json = section.Type is (uint)SectionType.Metadata or (uint)SectionType.Layout && random.Next(4) > 0
+                var json = section.Type is (uint)SectionType.Metadata or (uint)SectionType.Layout or (uint)SectionType.Tree && random.Next(4) > 0
                     ? JsonMutator.Mutate(random, payload)
                     : null;
                 ImageSections.SetPayload(section, json ?? mutator.Mutate(payload, []), compress: random.Next(4) == 0);
