@@ -6,6 +6,13 @@ public sealed record LabSpec(LabName Name, IReadOnlyList<NodeResources> Nodes, b
     /// <summary>Whether the nodes' omd balance load on their own (off: processes move only when told).</summary>
     public bool Balance { get; init; } = true;
 
+    /// <summary>A lab checkpoints processes running away every 5 s (omd's default is 20 s), so that a test of a crash
+    /// need not wait long for the first one.</summary>
+    public const int DefaultCheckpointIntervalMs = 5000;
+
+    /// <summary>checkpoint.interval_ms of every node's omd (0: no periodic checkpoints).</summary>
+    public int CheckpointIntervalMs { get; init; } = DefaultCheckpointIntervalMs;
+
     /// <summary>.254 is the bridge's own address, so a lab has at most 253 nodes.</summary>
     public const int MaxNodes = 253;
 }

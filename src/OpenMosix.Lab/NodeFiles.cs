@@ -69,10 +69,8 @@ public static class NodeFiles
         text.Append("[liveness]\n");
         text.Append("heartbeat_interval_ms = 500\n");
         text.Append("link_timeout_ms = 10000\n");
-        // A lab checkpoints processes running away every 5 s (omd's default is 20 s), so that a test of a crash need not
-        // wait long for the first one.
         text.Append("[checkpoint]\n");
-        text.Append("interval_ms = 5000\n");
+        text.Append(CultureInfo.InvariantCulture, $"interval_ms = {state.CheckpointIntervalMs}\n");
         // A lab is for watching nodes come and go: announce twice a second, forget a node silent for 4 s.
         text.Append("[discovery]\n");
         text.Append("interval_ms = 500\n");

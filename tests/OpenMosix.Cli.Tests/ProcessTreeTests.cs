@@ -27,7 +27,7 @@ public sealed class ProcessTreeTests
     {
         using var dir = new TempDirectory("om-tree-jobs");
         var expected = RunUninterrupted(dir, "/bin/bash", JobsScript);
-        var output = CheckpointKillRestore(dir, "/bin/bash", JobsScript, shell => ProcFs.ReadChildren(shell).Count == 2, "the shell's two jobs");
+        var output = CheckpointKillRestore(dir, "/bin/bash", _ => (JobsScript, shell => ProcFs.ReadChildren(shell).Count == 2), "the shell's two jobs");
         Assert.Equal(expected, output);
         Assert.Contains("first job exited 3", output, StringComparison.Ordinal);
         Assert.Contains("second job exited 5", output, StringComparison.Ordinal);
@@ -38,7 +38,7 @@ public sealed class ProcessTreeTests
     {
         using var dir = new TempDirectory("om-tree-pipe");
         var expected = RunUninterrupted(dir, "/bin/sh", PipelineScript);
-        var output = CheckpointKillRestore(dir, "/bin/sh", PipelineScript, shell => ProcFs.ReadChildren(shell).Count == 3, "the pipeline's three processes");
+        var output = CheckpointKillRestore(dir, "/bin/sh", _ => (PipelineScript, shell => ProcFs.ReadChildren(shell).Count == 3), "the pipeline's three processes");
         Assert.Equal(expected, output);
         Assert.Equal("bytes 988895 100000\n", output);
     }
@@ -48,10 +48,14 @@ public sealed class ProcessTreeTests
     {
         using var dir = new TempDirectory("om-tree-make");
         var plain = GenerateProject(dir.Subdirectory("plain"));
-        var moved = GenerateProject(dir.Subdirectory("moved"));
         var expected = RunUninterrupted(dir, "/bin/sh", $"cd {plain} && make -j2");
-        var output = CheckpointKillRestore(dir, "/bin/sh", $"cd {moved} && exec make -j2",
-            make => ProcFs.ReadChildren(make).Count > 0 && File.Exists(Path.Combine(moved, "u1.o")), "make building");
+        var moved = "";
+        var output = CheckpointKillRestore(dir, "/bin/sh", attempt =>
+        {
+            // A fresh project for each attempt: one whose restore found its PIDs taken was killed half built.
+            moved = GenerateProject(dir.Subdirectory($"moved{attempt}"));
+            return ($"cd {moved} && exec make -j2", make => ProcFs.ReadChildren(make).Count > 0 && File.Exists(Path.Combine(moved, "u1.o")));
+        }, "make building");
         Assert.Equal(expected.Replace(plain, moved, StringComparison.Ordinal).Split('\n').Order(), output.Split('\n').Order());
         foreach (var name in new[] { "u1.o", "u2.o", "u3.o", "u4.o", "u5.o", "u6.o", "prog" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(plain, name)), File.ReadAllBytes(Path.Combine(moved, name)));
@@ -127,21 +131,36 @@ public sealed class ProcessTreeTests
         return File.ReadAllText(output);
     }
 
-    /// <summary>Starts the script, waits until <paramref name="ready"/>, checkpoints its tree with --kill, restores
-    /// it with om restore (which waits for the root) and returns the output of both runs together.</summary>
-    private static string CheckpointKillRestore(TempDirectory dir, string shell, string script, Func<int, bool> ready, string what)
+    /// <summary>
+    /// Starts the script, waits until it is ready, checkpoints its tree with --kill, restores it with om restore (which
+    /// waits for the root) and returns the output of both runs together. A tree comes back only where its PIDs are
+    /// free, and under a busy suite pid_max wraps in seconds: a restore that found one taken is tried again with a
+    /// fresh run (FreeIds); any other failure fails the test.
+    /// </summary>
+    private static string CheckpointKillRestore(TempDirectory dir, string shell, Func<int, (string Script, Func<int, bool> Ready)> prepare, string what)
     {
-        var output = dir.File($"moved-{Guid.NewGuid():N}.txt");
-        var image = dir.File($"tree-{Guid.NewGuid():N}");
-        using var run = ChildProcess.StartToFile(shell, ["-c", script], output);
-        Poll.Until(() => ready(run.Pid), Patience, what);
+        string? restored = null;
+        var attempts = 0;
+        FreeIds.HoldInOneOf(5, () =>
+        {
+            var (script, ready) = prepare(attempts++);
+            var output = dir.File($"moved-{Guid.NewGuid():N}.txt");
+            var image = dir.File($"tree-{Guid.NewGuid():N}");
+            using var run = ChildProcess.StartToFile(shell, ["-c", script], output);
+            Poll.Until(() => ready(run.Pid), Patience, what);
 
-        var checkpoint = CommandRun.Run(OmBinary.Path, ["checkpoint", "--tree", "--kill", run.Pid.ToString(), "-o", image], timeout: Patience);
-        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
-        Assert.Equal(new ChildExit(0, 9), run.WaitForExit(Patience));
-        var restore = CommandRun.Run(OmBinary.Path, ["restore", image], timeout: Patience);
-        Assert.True(restore.ExitCode == 0, restore.ToString());
-        return File.ReadAllText(output);
+            var checkpoint = CommandRun.Run(OmBinary.Path, ["checkpoint", "--tree", "--kill", run.Pid.ToString(), "-o", image], timeout: Patience);
+            Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
+            Assert.Equal(new ChildExit(0, 9), run.WaitForExit(Patience));
+            var restore = CommandRun.Run(OmBinary.Path, ["restore", image], timeout: Patience);
+            if (restore.ExitCode != 0 && restore.Stderr.Contains("of the tree", StringComparison.Ordinal)
+                && restore.Stderr.Contains("taken here", StringComparison.Ordinal))
+                return restore.Stderr.Trim();
+            Assert.True(restore.ExitCode == 0, restore.ToString());
+            restored = File.ReadAllText(output);
+            return null;
+        });
+        return restored!;
     }
 
     /// <summary>Six translation units (each compile slowed a little, so that a checkpoint finds make at work) and a link.</summary>

@@ -26,7 +26,10 @@ public sealed class UsheringLabTests
     /// <summary>Five processes of 400 MiB (2,000 MiB in all) growing at once on node 1, each waited for.</summary>
     private static List<(ChildExit Exit, string Output)> RunOnNodeOne(bool balance, out string log)
     {
-        string[] options = balance ? ["--mem", "1G", "--timeout", "15"] : ["--mem", "1G", "--timeout", "15", "--no-balance"];
+        // Without periodic checkpoints: with the lab's 5 s, 2 of 5 processes were OOM-killed in every run (open, issue
+        // #17: a checkpoint taken on a node short of memory costs that node memory it does not have).
+        string[] options = balance ? ["--mem", "1G", "--timeout", "15", "--checkpoint-interval", "0"]
+            : ["--mem", "1G", "--timeout", "15", "--no-balance", "--checkpoint-interval", "0"];
         using var lab = TestLab.WithDaemons(4, options);
         var outputs = Enumerable.Range(0, Jobs).Select(i => Path.Combine(lab.Layout.Root, $"memgrow-{i}.out")).ToList();
         var jobs = outputs.Select(output => ChildProcess.StartToFile(Om.Path,

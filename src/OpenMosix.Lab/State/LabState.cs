@@ -9,6 +9,9 @@ public sealed record LabState(
     IReadOnlyList<NodeState> Nodes)
 {
     public bool Balance { get; init; } = true;
+
+    /// <summary>How often the nodes' omd checkpoint processes running away (checkpoint.interval_ms; 0: never).</summary>
+    public int CheckpointIntervalMs { get; init; } = LabSpec.DefaultCheckpointIntervalMs;
 }
 
 /// <summary>

@@ -18,22 +18,29 @@ internal static class LabUpCommand
         var discovery = new Option<bool>("--discovery") { Description = "No map file: nodes find each other by multicast (om discover in each node)." };
         var noDaemon = new Option<bool>("--no-daemon") { Description = "Build the nodes but start no daemon in them." };
         var noBalance = new Option<bool>("--no-balance") { Description = "The nodes' omd do not balance load on their own: processes move only when told (om migrate)." };
+        var checkpoints = new Option<int>("--checkpoint-interval")
+        {
+            Description = "Milliseconds between the periodic checkpoints of a process running away (0: none; at least 1000).",
+            DefaultValueFactory = _ => LabSpec.DefaultCheckpointIntervalMs,
+        };
         var timeout = LabOptions.Timeout("Seconds to wait for every node's daemon to accept connections.");
         var json = new Option<bool>("--json") { Description = "Print the new lab as JSON, as `om lab status --json` does." };
         var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
         {
-            nodes, cpus, memory, name, discovery, noDaemon, noBalance, timeout, json,
+            nodes, cpus, memory, name, discovery, noDaemon, noBalance, checkpoints, timeout, json,
         };
         command.SetAction(parse => Run(parse, parse.GetValue(nodes), parse.GetValue(cpus), parse.GetValue(memory),
             parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout), parse.GetValue(noBalance),
-            parse.GetValue(json)));
+            parse.GetValue(checkpoints), parse.GetValue(json)));
         return command;
     }
 
     private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout,
-        bool noBalance, bool json)
+        bool noBalance, int checkpointInterval, bool json)
     {
-        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance };
+        if (checkpointInterval is < 0 or (> 0 and < 1000))
+            throw new UsageException($"--checkpoint-interval {checkpointInterval}: 0 (none) or at least 1000 ms");
+        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance, CheckpointIntervalMs = checkpointInterval };
         var omPath = LabOptions.OmPath();
         using var loggers = CommandLine.Loggers(parse);
         var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));

@@ -43,12 +43,14 @@ public static class CheckpointFile
                        BufferSize = 1 << 16,
                    }))
             {
-                writeRound(file);
+                var behind = new CacheBehindStream(file);
+                writeRound(behind);
                 var roundLength = file.Position;
-                writeFinal(file);
+                writeFinal(behind);
                 var finalLength = file.Position - roundLength;
                 file.Write(Trailer(record, roundLength, finalLength));
                 file.Flush(flushToDisk: true);
+                PageCache.Drop(file.SafeFileHandle, 0, 0);
             }
             File.Move(temporary, path, overwrite: true);
         }

@@ -62,7 +62,9 @@ internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversat
         try
         {
             using var file = store.CreateIncoming(pid, part);
-            wire.CopyTo(file);
+            var behind = new CacheBehindStream(file);
+            wire.CopyTo(behind);
+            behind.DropBehind();
             return file.Length == 0 ? "its node could not take it" : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
