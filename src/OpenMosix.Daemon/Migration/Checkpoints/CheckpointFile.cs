@@ -32,33 +32,16 @@ public static class CheckpointFile
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(writeRound);
         ArgumentNullException.ThrowIfNull(writeFinal);
-        var temporary = path + ".tmp";
-        try
+        Config.PrivateFile.Replace(path, file =>
         {
-            using (var file = new FileStream(temporary, new FileStreamOptions
-                   {
-                       Mode = FileMode.Create,
-                       Access = FileAccess.Write,
-                       UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                       BufferSize = 1 << 16,
-                   }))
-            {
-                var behind = new CacheBehindStream(file);
-                writeRound(behind);
-                var roundLength = file.Position;
-                writeFinal(behind);
-                var finalLength = file.Position - roundLength;
-                file.Write(Trailer(record, roundLength, finalLength));
-                file.Flush(flushToDisk: true);
-                PageCache.Drop(file.SafeFileHandle, 0, 0);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            var behind = new CacheBehindStream(file);
+            writeRound(behind);
+            var roundLength = file.Position;
+            writeFinal(behind);
+            var finalLength = file.Position - roundLength;
+            behind.Write(Trailer(record, roundLength, finalLength));
+            behind.DropBehind();
+        });
     }
 
     /// <summary>The record and where the two images lie in <paramref name="file"/>; a file that is cut, too short or
