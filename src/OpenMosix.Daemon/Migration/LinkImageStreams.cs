@@ -111,8 +111,9 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 }
 
 /// <summary>
-/// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd. Any other
-/// frame in the middle of an image is a protocol error, and so is the link closing before ImageEnd. A frame that does
+/// Reads an image out of a node link: the payloads of Image frames in order, end of stream at ImageEnd; the relay's
+/// own frames (stdio, forwarded calls) go to <paramref name="stdio"/>. Any other frame in the middle of an image is a
+/// protocol error, and so is the link closing before ImageEnd. A frame that does
 /// not come within the link's timeout ends the link (<see cref="ImageDeadline"/>): a restore on the tracer thread
 /// never waits for ever. A periodic checkpoint travels while the process runs on, so the other end's control messages
 /// may come between its frames: <paramref name="control"/>, if given, takes them (to be handled after the image).
@@ -149,8 +150,9 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
                 case FrameType.ImageEnd:
                     _ended = true;
                     break;
-                case FrameType.Stdio or FrameType.StdioEnd when stdio is not null:
-                    // Output the process wrote just before it froze travels beside its image.
+                case FrameType.Stdio or FrameType.StdioEnd or FrameType.Forward when stdio is not null:
+                    // Output the process wrote just before it froze travels beside its image, and so do the calls
+                    // on forwarded descriptors it makes while a pre-copy round or a checkpoint streams.
                     stdio(frame);
                     break;
                 case FrameType.Control when control is not null:
