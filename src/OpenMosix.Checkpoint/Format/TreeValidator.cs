@@ -21,7 +21,9 @@ internal static class TreeValidator
             var p = tree.Processes[i];
             Require(p is not null, $"tree process {i} is null");
             Require(p!.Pid > 0 && seen.Add(p.Pid), $"tree process {i} has PID {p.Pid}, not positive or listed twice");
-            Require(p.ProcessGroup > 0 && p.Session > 0, $"process {p.Pid} has process group {p.ProcessGroup} and session {p.Session}");
+            // 0 is what /proc shows when the leader lives outside this PID namespace (a container's processes whose
+            // session was made by the runtime): the restore inherits it, so only a negative id is damage.
+            Require(p.ProcessGroup >= 0 && p.Session >= 0, $"process {p.Pid} has process group {p.ProcessGroup} and session {p.Session}");
             Require(p.ExitSignal is >= 0 and <= 64, $"process {p.Pid} has exit signal {p.ExitSignal}");
             if (i == 0)
             {

@@ -67,6 +67,7 @@ public sealed class TreeSectionTests
         { "pipe without reader", "no read end" },
         { "relative shared file", "not an absolute path" },
         { "exit signal out of range", "exit signal" },
+        { "negative session", "session -1" },
     };
 
     [Theory]
@@ -78,6 +79,19 @@ public sealed class TreeSectionTests
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.StartsWith("corrupt tree section: ", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_tree_whose_session_and_group_leaders_live_outside_this_pid_namespace_reads_back()
+    {
+        // /proc gives 0 for a leader in an ancestor PID namespace: every process of a tree started in a container
+        // whose runtime made the session shows session 0.
+        var tree = Tree();
+        for (var i = 0; i < tree.Processes.Count; i++)
+            tree.Processes[i] = tree.Processes[i] with { Session = 0, ProcessGroup = tree.Processes[i].ProcessGroup == 100 ? 0 : tree.Processes[i].ProcessGroup };
+        var read = Read(Write(tree));
+        Assert.All(read.Processes, p => Assert.Equal(0, p.Session));
+        Assert.Equal([0, 0, 102, 0], read.Processes.Select(p => p.ProcessGroup));
     }
 
     [Fact]
@@ -102,6 +116,7 @@ public sealed class TreeSectionTests
             case "pipe without reader": tree.Pipes[0].Ends.RemoveAt(1); break;
             case "relative shared file": tree.Files[0] = tree.Files[0] with { Path = "log" }; break;
             case "exit signal out of range": p[1] = p[1] with { ExitSignal = 65 }; break;
+            case "negative session": p[2] = p[2] with { Session = -1 }; break;
         }
         return tree;
     }
