@@ -38,6 +38,14 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
                 {
                     if (!await TakeAsync(cancel).ConfigureAwait(false)) return;
                 }
+                catch (Exception e) when (e is not OperationCanceledException and not LinkException and not OutOfMemoryException)
+                {
+                    // A checkpoint that could not start (the process refused for the moment, a call on it failed)
+                    // costs that checkpoint alone: the guest runs on, its exit still goes home, the next one is whole.
+                    CheckpointLog.NotTaken(logger, guestPid, Interlocked.Read(ref _sequence) + 1, e.Message);
+                    _session?.Dispose();
+                    _session = null;
+                }
                 finally
                 {
                     _imaging.Release();

@@ -66,7 +66,16 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         var status = await exit.ConfigureAwait(false);
         // No checkpoint's frames may follow the exit status.
         await stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        await checkpoints.ConfigureAwait(false);
+        try
+        {
+            await checkpoints.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever became of the checkpoints, the exit status must still reach home: without it home takes
+            // the process for lost.
+            CheckpointLog.Failed(logger, guestPid, e.Message);
+        }
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
