@@ -17,6 +17,10 @@ if (options.Threads > 1)
     Console.WriteLine($"load average: {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after");
     return 0;
 }
+// One repetition first, not counted: the first dump and restore of a process pay once for what later ones reuse
+// (code compiled, buffers and threads made), up to 20x a later one's time.
+Console.Error.WriteLine("bench/checkpoint: warm-up (not counted)");
+SizeBench.Run(options, Math.Min(64, options.SizesMiB.Min()), Console.Error, repetitions: 1);
 var rows = new List<SizeResult>();
 foreach (var mib in options.SizesMiB)
 {

@@ -24,19 +24,20 @@ internal sealed record SizeResult(int MiB, IReadOnlyList<Repetition> Runs, long 
 /// </summary>
 internal static class SizeBench
 {
-    public static SizeResult Run(BenchOptions options, int mib, TextWriter progress)
+    /// <param name="repetitions">how many (default: the options' count for this size); a warm-up passes 1 and drops the result.</param>
+    public static SizeResult Run(BenchOptions options, int mib, TextWriter progress, int? repetitions = null)
     {
         var image = Path.Combine(options.Scratch, $"bench-{mib}.omimg");
         var floorFile = Path.Combine(options.Scratch, $"bench-{mib}.raw");
         var runs = new List<Repetition>();
         long imageBytes = 0;
         ulong touched, huge;
-        using var engine = new CheckpointEngine();
+        using var engine = new CheckpointEngine(StderrLoggerProvider.FromEnvironment());
         using (var target = BenchTarget.Start(options.Target, mib, options.Scratch))
         {
             touched = target.TouchedBytes;
             huge = target.AnonHugeBytes();
-            for (var rep = 0; rep < options.Repetitions(mib); rep++)
+            for (var rep = 0; rep < (repetitions ?? options.Repetitions(mib)); rep++)
             {
                 var load = LoadAverage.OneMinute();
                 var floorFirst = rep % 2 == 0;
@@ -108,7 +109,7 @@ internal static class SizeBench
         var watch = Stopwatch.StartNew();
         RestoredProcess restored;
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
-        using (var reader = new ImageReader(file))
+        using (var reader = new ImageReader(file, mapFile: true))
             restored = engine.Restore(reader, new RestoreOptions(TryOriginalPid: false));
         var elapsed = watch.Elapsed;
         Signals.Kill(restored.Pid, Signals.SIGKILL);
