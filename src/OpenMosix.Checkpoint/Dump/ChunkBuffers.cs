@@ -15,17 +15,28 @@ internal sealed class ChunkBuffers
 
     private ChunkBuffers()
     {
-        Data = new byte[Slots][];
+        Data = new Memory<byte>[Slots];
         Runs = new (ulong, int, int)[Slots][];
         for (var i = 0; i < Slots; i++)
         {
-            Data[i] = GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true);
+            Data[i] = PageAligned(GC.AllocateUninitializedArray<byte>(ChunkBytes + 4096, pinned: true));
             Runs[i] = new (ulong, int, int)[ChunkBytes / 4096];
         }
     }
 
-    public byte[][] Data { get; }
+    /// <summary>Each slot starts on a page boundary, as the pages copied into it do: the kernel's copy then writes
+    /// whole aligned pages, not each page across two (a pinned array's data starts 16 bytes past a boundary).</summary>
+    public Memory<byte>[] Data { get; }
     public (ulong Address, int Offset, int Length)[][] Runs { get; }
+
+    private static unsafe Memory<byte> PageAligned(byte[] pinned)
+    {
+        fixed (byte* start = pinned)
+        {
+            var skip = (int)((4096 - ((nuint)start & 4095)) & 4095);
+            return pinned.AsMemory(skip, ChunkBytes);
+        }
+    }
 
     public static ChunkBuffers Rent() => Pool.TryTake(out var buffers) ? buffers : new ChunkBuffers();
 

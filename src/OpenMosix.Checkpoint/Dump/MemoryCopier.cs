@@ -30,7 +30,7 @@ internal sealed class MemoryCopier : IDisposable
     private readonly List<(ulong Start, ulong End)> _touched = [];
     private bool _noScan;
     private SafeFileHandle? _mem;
-    private byte[] _buffer = [];
+    private Memory<byte> _buffer;
     private (ulong Address, int Offset, int Length)[] _runs = [];
     private int _current;
     /// <summary>Whether the current slot is taken (free of the sink) and not yet handed over.</summary>
@@ -125,7 +125,7 @@ internal sealed class MemoryCopier : IDisposable
                 for (var r = 0; r < count; r++)
                 {
                     var (address, at, length) = runs[r];
-                    sink.WritePages(address, buffer.AsSpan(at, length));
+                    sink.WritePages(address, buffer.Span.Slice(at, length));
                     StoredBytes += (ulong)length;
                     stored?.Invoke(address, length);
                 }
@@ -209,7 +209,7 @@ internal sealed class MemoryCopier : IDisposable
     private unsafe void Gather(MemoryRegion region, int runCount)
     {
         var readable = region.Protection.HasFlag(MemoryProtection.Read);
-        fixed (byte* buffer = _buffer)
+        fixed (byte* buffer = _buffer.Span)
         {
             for (var first = 0; first < runCount; first += ProcessMemory.MaxIoVecs)
             {
@@ -231,7 +231,7 @@ internal sealed class MemoryCopier : IDisposable
                 {
                     var (address, offset, length) = _runs[first + k];
                     if (got >= offset - _runs[first].Offset + length) continue;
-                    ReadThroughMemFile(address, _buffer.AsSpan(offset, length));
+                    ReadThroughMemFile(address, _buffer.Span.Slice(offset, length));
                 }
             }
         }
@@ -268,13 +268,13 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
-    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored,
+    private void Emit(IImageSink sink, Memory<byte> buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored,
         bool dropZeroPages)
     {
         for (var r = 0; r < runCount; r++)
         {
             var (address, offset, length) = runs[r];
-            var data = buffer.AsSpan(offset, length);
+            var data = buffer.Span.Slice(offset, length);
             if (!dropZeroPages)
             {
                 sink.WritePages(address, data);
