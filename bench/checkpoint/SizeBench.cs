@@ -103,13 +103,17 @@ internal static class SizeBench
         return result.Frozen;
     }
 
+    /// <summary>Restores map the image file as om restore does; OM_BENCH_READ_IMAGE=1 reads it into buffers instead
+    /// (as a restore from a stream does), to compare the two.</summary>
+    private static readonly bool MapImage = Environment.GetEnvironmentVariable("OM_BENCH_READ_IMAGE") != "1";
+
     /// <summary>From opening the image to the rebuilt process being ready to run; the process is then killed.</summary>
     internal static TimeSpan Restore(CheckpointEngine engine, string path)
     {
         var watch = Stopwatch.StartNew();
         RestoredProcess restored;
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
-        using (var reader = new ImageReader(file, mapFile: true))
+        using (var reader = new ImageReader(file, mapFile: MapImage))
             restored = engine.Restore(reader, new RestoreOptions(TryOriginalPid: false));
         var elapsed = watch.Elapsed;
         Signals.Kill(restored.Pid, Signals.SIGKILL);
