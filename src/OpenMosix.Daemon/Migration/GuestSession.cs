@@ -47,6 +47,9 @@ public sealed class GuestSession
     /// <summary>Memory promised to guests on their way here: an offer is weighed against what is left of it.</summary>
     public MemoryReservations? Reservations { get; init; }
 
+    /// <summary>What the guest's periodic checkpoints wait for (memory here and at home); null: they never wait.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Where arrivals are counted (/metrics).</summary>
     public MigrationCounters? Counters { get; init; }
 
@@ -101,7 +104,7 @@ public sealed class GuestSession
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
             Run(offer, restored);
-            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery, Forwarder = forwarder }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
+            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
         }
         finally
         {

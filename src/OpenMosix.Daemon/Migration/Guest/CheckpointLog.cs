@@ -17,4 +17,10 @@ internal static partial class CheckpointLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: no periodic checkpoints, this kernel cannot track its writes")]
     public static partial void Unsupported(ILogger logger, int guest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: checkpoints wait: {Reason}")]
+    public static partial void Deferred(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: checkpoints go on")]
+    public static partial void Resumed(ILogger logger, int guest);
 }

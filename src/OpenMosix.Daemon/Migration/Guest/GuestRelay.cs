@@ -26,6 +26,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
     public TimeSpan CheckpointEvery { get; init; }
 
+    /// <summary>What each periodic checkpoint waits for (<see cref="Checkpoints.CheckpointDeferral"/>); null: nothing.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Serves the copy's calls on descriptors home kept (their results come in Forward frames).</summary>
     public Forwarding.GuestForwarder? Forwarder { get; init; }
 
@@ -39,7 +42,10 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
             counted.TryGetValue(o.Key, out var c) ? c.Counted : null)).ToList();
         using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger) : null;
+        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
+        {
+            Conditions = CheckpointConditions,
+        } : null;
         var checkpoints = _checkpoints?.RunAsync(stopCheckpoints.Token) ?? Task.CompletedTask;
         var exit = engine.WhenExited(guestPid);
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
@@ -126,6 +132,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);
+                return false;
+            case CheckpointGo go:
+                _checkpoints?.Answered(go);
                 return false;
             case ComeHome request:
                 using (_checkpoints is null ? null : await _checkpoints.PauseAsync(cancel).ConfigureAwait(false))

@@ -34,6 +34,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(CheckpointFollows), "checkpoint")]
 [JsonDerivedType(typeof(CheckpointCounts), "checkpoint-counts")]
 [JsonDerivedType(typeof(CheckpointStored), "checkpoint-stored")]
+[JsonDerivedType(typeof(CheckpointAsk), "checkpoint-ask")]
+[JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -217,6 +219,21 @@ public sealed record CheckpointCounts(long Sequence, IReadOnlyList<OutputCount> 
 
 /// <summary>Home → target: the checkpoint is kept (null reason), or refused with why (the next one is taken whole).</summary>
 public sealed record CheckpointStored(long Sequence, string? Refused = null) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>
+/// Target → home, while relaying: may a checkpoint be sent now? Taking it in costs home CPU, disk and network, which
+/// must not stretch the freezes of processes home is moving out meanwhile (docs/reliability.md).
+/// </summary>
+public sealed record CheckpointAsk(long Sequence) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>Home → target: send it (<see cref="Wait"/> null), or not now, and why (the next tick asks again).</summary>
+public sealed record CheckpointGo(long Sequence, string? Wait = null) : MigrationMessage
 {
     public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
 }
