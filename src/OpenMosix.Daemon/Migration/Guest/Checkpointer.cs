@@ -57,7 +57,7 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
                 {
                     // A checkpoint that could not start (the process refused for the moment, a call on it failed)
                     // costs that checkpoint alone: the guest runs on, its exit still goes home, the next one is whole.
-                    CheckpointLog.NotTaken(logger, guestPid, Interlocked.Read(ref _sequence) + 1, e.Message);
+                    CheckpointLog.NotTaken(logger, guestPid, Interlocked.Read(ref _sequence), e.Message);
                     _session?.Dispose();
                     _session = null;
                 }
