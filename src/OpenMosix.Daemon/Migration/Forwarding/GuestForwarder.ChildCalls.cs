@@ -15,6 +15,10 @@ internal sealed partial class GuestForwarder
 {
     private const int ChildPollMs = 50, CancelCheckMs = 100, AncestorsLooked = 16;
     private readonly List<(ForwardOp Op, int Child, ForwardReply Reply)> _keptWaits = [];
+    // Waits one at a time, as reads on one fd are: a wait restarted after a signal, or one made in the signal's
+    // handler, must find the status its interrupted self got at home, not go home while that is on its way (home
+    // would answer ECHILD or nothing for a child already reaped).
+    private readonly SemaphoreSlim _waitGate = new(1, 1);
     // Set once home had no child at all for a wait for any: a deputy forks no more, so it never has one again.
     private volatile bool _homeChildless;
 
@@ -132,6 +136,27 @@ internal sealed partial class GuestForwarder
 
     /// <summary>wait4 or waitid: from what was kept, at home, here, or both ways for a wait that may take either.</summary>
     private async Task<Outcome> WaitAsync(SeccompNotice n, ForwardOp op, int selector, long options, ForwardRequest atHome)
+    {
+        if (!await EnterWaitAsync(n.Id).ConfigureAwait(false)) return Outcome.Interrupted;
+        try
+        {
+            return await WaitInOrderAsync(n, op, selector, options, atHome).ConfigureAwait(false);
+        }
+        finally
+        {
+            _waitGate.Release();
+        }
+    }
+
+    /// <summary>Takes the wait gate; false when the call went away meanwhile. Parked while the copy is sent home.</summary>
+    private async Task<bool> EnterWaitAsync(ulong notice)
+    {
+        while (!await _waitGate.WaitAsync(HoldSliceMs).ConfigureAwait(false))
+            if (!await ParkWhileHoldingAsync(notice).ConfigureAwait(false)) return false;
+        return true;
+    }
+
+    private async Task<Outcome> WaitInOrderAsync(SeccompNotice n, ForwardOp op, int selector, long options, ForwardRequest atHome)
     {
         if (TakeKept(op, selector) is { } kept) return Deliver(n, op, selector, kept);
         var ownGroup = ProcFs.ReadStat(_pid).ProcessGroup;
