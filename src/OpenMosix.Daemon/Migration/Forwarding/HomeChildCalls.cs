@@ -66,10 +66,10 @@ internal sealed class HomeChildCalls : IDisposable
                 _ => new(call.Id, -(long)Errno.EINVAL),
             };
         }
-        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException or IOException
-                                      or Checkpoint.Tracing.TraceeGoneException or ObjectDisposedException)
+        catch (Exception e)
         {
-            // The deputy is gone or no longer one (it came home): the copy's node finds out from the relay.
+            // The deputy is gone or no longer one (it came home), or the injection failed: the call is answered all the
+            // same, so the copy never waits for a reply that will not come; the relay finds out about the rest.
             _logger.LogDebug("Process {Pid}: forwarded {Op} could not be made in its deputy: {Reason}", _pid, call.Op, e.Message);
             reply = new(call.Id, -(long)Errno.EINTR);
         }
