@@ -44,7 +44,9 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         try
         {
             // Checked again now that it cannot fork any more: a child born since the analysis would be left behind.
-            if (!options.WithChildren && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
+            if (options.ForwardDescriptors && ChildrenAtHome.Reasons(pid).ToList() is { Count: > 0 } bound)
+                throw new CantMoveException(new CantMoveReport(pid, bound));
+            if (!options.WithChildren && !options.ForwardDescriptors && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
                 throw new CantMoveException(new CantMoveReport(pid, [children]));
             (image, pageBytes) = Read(pid, sink, options, original, originalMask, others);
         }

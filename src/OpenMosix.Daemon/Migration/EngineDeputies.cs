@@ -88,6 +88,9 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public long CloseDescriptor(int pid, int fd) => _engine.CloseInDeputy(pid, fd);
 
+    public long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>
+        _engine.CallInDeputy(pid, number, scratch, arguments);
+
     public void Dispose()
     {
         _events.Writer.TryComplete();

@@ -73,6 +73,7 @@ internal sealed partial class GuestForwarder : IDisposable
         if (frame.Type != FrameType.Forward) return false;
         var reply = ForwardWire.DecodeReply(frame.Payload);
         if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
+        if (ChildCallWire.IsChildCall(call.Op) && ChildCallWire.Problem(call.Op, reply) is { } problem) throw new LinkException(problem);
         call.Done.TrySetResult(reply);
         return true;
     }
@@ -139,6 +140,7 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private Task<Outcome> ServeAsync(SeccompNotice n)
     {
+        if (ServeChildCall(n) is { } childCall) return childCall;
         var fd = (int)(uint)n.Args[0];
         bool open;
         lock (_open) open = _open.Contains(fd);

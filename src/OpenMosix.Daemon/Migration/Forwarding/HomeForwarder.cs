@@ -18,9 +18,10 @@ internal sealed class HomeForwarder : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _token;
     private readonly ILogger _logger;
+    private readonly HomeChildCalls? _children;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
-    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger)
+    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies)
     {
         _pid = pid;
         _link = link;
@@ -28,6 +29,7 @@ internal sealed class HomeForwarder : IDisposable
         _logger = logger;
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
+        _children = deputies is null ? null : new HomeChildCalls(pid, deputies, SendAsync, logger, _token);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -36,13 +38,15 @@ internal sealed class HomeForwarder : IDisposable
     /// Serves the descriptors of <paramref name="asked"/> that the move left at home (the deputy's own, checked again
     /// here): a copy's node that names any other gets EBADF for its calls on it.
     /// </summary>
-    public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger)
+    /// <param name="deputies">the deputy's keeper, to serve the copy's calls about the children it left at home.</param>
+    public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger,
+        IDeputyHost? deputies = null)
     {
         var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid);
         var refused = asked.Where(fd => !atHome.Contains(fd)).ToList();
         if (refused.Count > 0)
             logger.LogWarning("Process {Pid}: node {Node} asked to forward fd {Fds}, which home did not keep for it", pid, link.PeerNode, string.Join(", ", refused));
-        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger);
+        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies);
     }
 
     private void Add(int number, SafeFileHandle fd) =>
@@ -53,6 +57,13 @@ internal sealed class HomeForwarder : IDisposable
     {
         if (frame.Type != FrameType.Forward) return false;
         var call = ForwardWire.DecodeRequest(frame.Payload);
+        if (ChildCallWire.IsChildCall(call.Op))
+        {
+            if (ChildCallWire.Problem(call) is { } problem) throw new LinkException(problem);
+            if (_children is null) throw new LinkException($"home serves no {call.Op} for process {_pid}");
+            _children.Take(call);
+            return true;
+        }
         if (call.Op == ForwardOp.Accept && (call.A1 is < 3 or > 1 << 20 || _descriptors.ContainsKey((int)call.A1)))
             throw new LinkException($"the copy's node wants an accepted connection as fd {call.A1}");
         if (!_descriptors.TryGetValue(call.Fd, out var descriptor) || !descriptor.Post(call))
@@ -108,6 +119,7 @@ internal sealed class HomeForwarder : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _children?.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();
         _descriptors.Clear();
         _stop.Dispose();

@@ -32,9 +32,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
         home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
         var relay = new HomeRelay(home, process, talk, trip, moveOn);
-        var forwarder = restored.Forwarded is { Count: > 0 } forwarded
-            ? Forwarding.HomeForwarder.Start(process.Pid, forwarded, talk.Link, home.Deputies.CloseDescriptor, home.Logger)
-            : null;
+        // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
         _ = Task.Run(() => relay.RunAsync(descriptors, forwarder), CancellationToken.None);
     }
 
