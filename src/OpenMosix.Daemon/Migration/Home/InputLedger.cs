@@ -5,15 +5,15 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// stay: kept until the copy's node says it was read (its usage reports), so that a trip home can put back what the
 /// copy left in its pipe or what was still on the way, and a trip that fails can send again what its node dropped.
 /// </summary>
-internal sealed class InputLedger
+internal sealed class InputLedger(long start = 0)
 {
     private readonly object _gate = new();
     private readonly Queue<byte[]> _chunks = new();
     // Offset of the first chunk kept, and how much of it is known read.
-    private long _base, _read;
-    private long _sent;
+    private long _base = start, _read = start;
+    private long _sent = start;
     // What the copy's node says it wrote into the copy's stdin: the window counts from there.
-    private long _written;
+    private long _written = start;
 
     /// <summary>How much input may be relayed ahead of what the copy's node wrote into its stdin: what a trip home can
     /// find queued on the link, in front of its messages, and what that node may have to hold.</summary>

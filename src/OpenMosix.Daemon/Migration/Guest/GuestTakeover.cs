@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenMosix.Daemon.Migration.Protocol;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>
+/// A guest whose home's omd went away without a drain (SIGKILL, a crash of omd alone) while its home node stays up:
+/// the copy is stopped (SIGSTOP: it can do nothing meanwhile, so it can never run beside a restart of it at home) and
+/// waits for a new omd at home to take it over (<see cref="Resume"/>). A home node that does not answer at all (a
+/// partition, a crash) is not waited for: the copy is killed as before, and home restarts it from its checkpoint.
+/// </summary>
+internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, GuestResumes? resumes, Func<ushort, IPEndPoint?>? homeEndpoint,
+    TimeSpan window, ILogger logger)
+{
+    /// <summary>How long home's node has to answer a connection (or refuse it) to count as up.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    private ushort Home => (ushort)offer.HomeNode;
+
+    /// <summary>What the omd that took over home has not got yet of each output (set by <see cref="WaitAsync"/>).</summary>
+    public IReadOnlyDictionary<int, byte[]>? Unsent { get; private set; }
+
+    /// <summary>Home's link is lost: true when the copy now waits, stopped, for a new omd at home.</summary>
+    public async Task<bool> DetachAsync()
+    {
+        if (resumes is null || homeEndpoint?.Invoke(Home) is not { } endpoint) return false;
+        if (!await IsUpAsync(endpoint).ConfigureAwait(false)) return false;
+        try
+        {
+            Signals.Kill(guestPid, Signals.SIGSTOP);
+        }
+        catch (ProcessAccessException)
+        {
+            // It ended just now: its exit waits for home like its output.
+        }
+        GuestLog.WaitingForHome(logger, guestPid, offer.Pid, Home, window.TotalSeconds);
+        return true;
+    }
+
+    /// <summary>The resumption once a new omd at home took the copy over (the copy runs again); null when none came
+    /// within the window, or it asked for output no longer kept: the copy is killed then.</summary>
+    public async Task<Resumption?> WaitAsync(CancellationToken cancel)
+    {
+        var resumed = await resumes!.WaitAsync(Home, offer.Pid, guestPid, window, cancel).ConfigureAwait(false);
+        string? refusal = null;
+        if (resumed is not null)
+        {
+            Unsent = stay.Unsent(resumed.Request.Delivered);
+            refusal = Unsent is null ? $"the output of guest {guestPid} since what home delivered is no longer kept" : null;
+        }
+        if (resumed is null || refusal is not null)
+        {
+            GuestLog.NotTakenOver(logger, guestPid, offer.Pid, Home, refusal ?? $"no omd of node {Home} took it over within {window.TotalSeconds:F0} s");
+            await KillAsync().ConfigureAwait(false);
+            if (resumed is not null) await RefuseAsync(resumed, refusal!).ConfigureAwait(false);
+            return null;
+        }
+        try
+        {
+            await resumed.Talk.SendAsync(new Resumed(stay.Input.Received), cancel).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            GuestLog.NotTakenOver(logger, guestPid, offer.Pid, Home, e.Message);
+            await KillAsync().ConfigureAwait(false);
+            resumed.Done.TrySetResult();
+            return null;
+        }
+        Signals.Kill(guestPid, Signals.SIGCONT);
+        GuestLog.TakenOver(logger, guestPid, offer.Pid, Home, Unsent!.Values.Sum(b => (long)b.Length));
+        return resumed;
+    }
+
+    /// <summary>A resume request from node <paramref name="talk"/>'s peer goes to the guest that waits for it, and
+    /// this returns once that guest's relay on this link ends; with none waiting, home hears so.</summary>
+    public static async Task HandAsync(GuestResumes? resumes, Conversation talk, Resume request, ILogger logger, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(talk);
+        ArgumentNullException.ThrowIfNull(request);
+        var resumption = new Resumption(talk, request);
+        if (resumes?.Hand(talk.Link.PeerNode, resumption) != true)
+        {
+            var why = $"no copy of process {request.HomePid} of node {talk.Link.PeerNode} waits here as {request.RemotePid} to be taken over";
+            GuestLog.Refused(logger, request.HomePid, talk.Link.PeerNode, why);
+            await talk.SendAsync(new Refuse(why), cancel).ConfigureAwait(false);
+            return;
+        }
+        await resumption.Done.Task.WaitAsync(cancel).ConfigureAwait(false);
+    }
+
+    private static async Task RefuseAsync(Resumption resumed, string why)
+    {
+        try
+        {
+            await resumed.Talk.SendAsync(new Refuse(why)).ConfigureAwait(false);
+        }
+        catch (LinkException)
+        {
+            // Gone already: it hears nothing either way.
+        }
+        resumed.Done.TrySetResult();
+    }
+
+    private async Task KillAsync()
+    {
+        try
+        {
+            Signals.Kill(guestPid, Signals.SIGKILL);
+        }
+        catch (ProcessAccessException)
+        {
+            // Ended already.
+        }
+        await stay.Exit.ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the node answers at its migration port: a connection taken, or refused (no omd listens).</summary>
+    private static async Task<bool> IsUpAsync(IPEndPoint endpoint)
+    {
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(ProbeTimeout);
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode == SocketError.ConnectionRefused;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
