@@ -76,7 +76,7 @@ internal sealed class DeputyKeeper(ILogger logger)
     /// </summary>
     public void Adopt(int pid)
     {
-        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD);
+        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
         var own = ProcFs.ReadMaps(pid).Where(m => !Restorer.SpecialNames.Contains(m.Name) && m.Name != "[vsyscall]").ToList();
         var trampoline = own.Where(m => m.Length == StubElf.TrampolineSize && m.Execute && m.Inode == 0).Select(m => m.Start).ToList();
         if (trampoline.Count != 1)

@@ -32,7 +32,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
 
     /// <summary>Asked when home's link is lost with the copy alive: true when the copy now waits for a new omd at home
     /// to take it over (it is stopped meanwhile), false to kill it.</summary>
-    public Func<Task<bool>>? Detach { get; init; }
+    public Func<NodeLink, Task<bool>>? Detach { get; init; }
 
     /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
@@ -46,7 +46,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         _input.Progress = written => _ = ReportWrittenAsync(written);
         if (Unsent is not null && !await SendUnsentAsync(cancel).ConfigureAwait(false))
         {
-            if (Detach is not null && await Detach().ConfigureAwait(false)) return true;
+            if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
             GuestLog.HomeLost(logger, guestPid, HomeNode, "the link broke as it was taken over");
             Signals.Kill(guestPid, Signals.SIGKILL);
             await stay.Exit.ConfigureAwait(false);
@@ -71,7 +71,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             await stop.CancelAsync().ConfigureAwait(false);
             return false;
         }
-        if (first == fromHome && !exit.IsCompleted && Detach is not null && await Detach().ConfigureAwait(false))
+        if (first == fromHome && !exit.IsCompleted && Detach is not null && await Detach(talk.Link).ConfigureAwait(false))
         {
             // Its home node is up, its omd gone: a new one may take the copy over. Everything stops here, losing nothing.
             await stop.CancelAsync().ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         {
             await stop.CancelAsync().ConfigureAwait(false);
             // Its exit status waits for a new omd at home, with the output it did not get.
-            if (Detach is not null && await Detach().ConfigureAwait(false)) return true;
+            if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
             GuestLog.HomeLost(logger, guestPid, HomeNode, e.Message);
         }
         await stop.CancelAsync().ConfigureAwait(false);

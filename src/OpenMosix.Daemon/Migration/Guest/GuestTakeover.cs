@@ -7,13 +7,16 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// <summary>
 /// A guest whose home's omd went away without a drain (SIGKILL, a crash of omd alone) while its home node stays up:
 /// the copy is stopped (SIGSTOP: it can do nothing meanwhile, so it can never run beside a restart of it at home) and
-/// waits for a new omd at home to take it over (<see cref="Resume"/>). A home node that does not answer at all (a
-/// partition, a crash) is not waited for: the copy is killed as before, and home restarts it from its checkpoint.
+/// waits for a new omd at home to take it over (<see cref="Resume"/>). It is told from the rest by how the link ended
+/// and by a probe: the link closed at once (the dead omd's kernel closed its socket), not declared dead by its silence,
+/// and a connection to home's migration port is refused (the node is up, no omd listens there). A home node gone
+/// silent (a partition, a crash) is not waited for: the copy is killed as before, and home restarts it from its
+/// checkpoint; nor is a home omd that is there and closed the link itself (its deputy was killed).
 /// </summary>
 internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, GuestResumes? resumes, Func<ushort, IPEndPoint?>? homeEndpoint,
     TimeSpan window, ILogger logger)
 {
-    /// <summary>How long home's node has to answer a connection (or refuse it) to count as up.</summary>
+    /// <summary>How long home's node has to refuse a connection to count as up without an omd.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     private ushort Home => (ushort)offer.HomeNode;
@@ -21,11 +24,13 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
     /// <summary>What the omd that took over home has not got yet of each output (set by <see cref="WaitAsync"/>).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; private set; }
 
-    /// <summary>Home's link is lost: true when the copy now waits, stopped, for a new omd at home.</summary>
-    public async Task<bool> DetachAsync()
+    /// <summary>Home's <paramref name="link"/> is lost: true when the copy now waits, stopped, for a new omd at home.</summary>
+    public async Task<bool> DetachAsync(NodeLink link)
     {
+        ArgumentNullException.ThrowIfNull(link);
         if (resumes is null || homeEndpoint?.Invoke(Home) is not { } endpoint) return false;
-        if (!await IsUpAsync(endpoint).ConfigureAwait(false)) return false;
+        if (link.Liveness is { } liveness && link.Silence >= liveness.HeartbeatInterval * LinkLiveness.MinimumIntervalsPerTimeout) return false;
+        if (!await HasNoOmdAsync(endpoint).ConfigureAwait(false)) return false;
         try
         {
             Signals.Kill(guestPid, Signals.SIGSTOP);
@@ -115,15 +120,15 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         await stay.Exit.ConfigureAwait(false);
     }
 
-    /// <summary>Whether the node answers at its migration port: a connection taken, or refused (no omd listens).</summary>
-    private static async Task<bool> IsUpAsync(IPEndPoint endpoint)
+    /// <summary>Whether the node is up with no omd at its migration port: the connection is refused.</summary>
+    private static async Task<bool> HasNoOmdAsync(IPEndPoint endpoint)
     {
         using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(ProbeTimeout);
         try
         {
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            return true;
+            return false;
         }
         catch (SocketException e)
         {
