@@ -118,17 +118,18 @@ public sealed class GuestSession
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
             Run(offer, restored);
-            var takeover = new GuestTakeover(offer, restored.Pid, stay, Resumes, HomeEndpoint, TakeoverWindow, _logger);
+            using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
+            var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
             var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);
             // Calls forwarded home are answered on the link they came by: such a copy cannot change links.
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, Forwarder = forwarder, Unsent = unsent,
-                       Detach = forwarder is null && Resumes is not null ? takeover.DetachAsync : null,
+                       Detach = forwarder is null ? takeover?.DetachAsync : null,
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))
             {
                 resumed?.Done.TrySetResult();
-                resumed = await takeover.WaitAsync(cancel).ConfigureAwait(false);
+                resumed = await takeover!.WaitAsync(cancel).ConfigureAwait(false);
                 if (resumed is null) break;
                 (talk, unsent, checkpointEvery) = (resumed.Talk, takeover.Unsent!, TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs));
                 _moves.End(null);

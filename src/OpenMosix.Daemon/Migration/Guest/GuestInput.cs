@@ -65,6 +65,9 @@ internal sealed class GuestInput : IDisposable
             case FrameType.StdioEnd when Open:
                 End();
                 return true;
+            // A new omd taking over home reads its stdin on from where the last one stopped: at its end, again.
+            case FrameType.StdioEnd when _handle is not null && frame.Payload is [0]:
+                return true;
             default:
                 return false;
         }

@@ -41,4 +41,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}) killed: {Reason}")]
     public static partial void NotTakenOver(ILogger logger, int guest, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the omd of home node {Home} still takes connections at {Endpoint}: not waiting for another")]
+    public static partial void NotWaiting(ILogger logger, int guest, int home, string endpoint);
 }

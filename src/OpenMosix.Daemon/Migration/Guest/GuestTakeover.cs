@@ -13,11 +13,18 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// silent (a partition, a crash) is not waited for: the copy is killed as before, and home restarts it from its
 /// checkpoint; nor is a home omd that is there and closed the link itself (its deputy was killed).
 /// </summary>
-internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, GuestResumes? resumes, Func<ushort, IPEndPoint?>? homeEndpoint,
+internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, GuestResumes.Expected expected, Func<ushort, IPEndPoint?>? homeEndpoint,
     TimeSpan window, ILogger logger)
 {
     /// <summary>How long home's node has to refuse a connection to count as up without an omd.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A dying omd's kernel may close the link's socket before its listening one (in the order of their descriptor
+    /// numbers): a connection taken in that moment is tried again a few times before home's omd counts as alive.
+    /// </summary>
+    private const int ProbeAttempts = 5;
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
 
     private ushort Home => (ushort)offer.HomeNode;
 
@@ -28,9 +35,21 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
     public async Task<bool> DetachAsync(NodeLink link)
     {
         ArgumentNullException.ThrowIfNull(link);
-        if (resumes is null || homeEndpoint?.Invoke(Home) is not { } endpoint) return false;
+        if (homeEndpoint?.Invoke(Home) is not { } endpoint) return false;
+        // The new omd asked already (it may start before this end noticed the old link was gone).
+        if (expected.Pending) return Stop();
         if (link.Liveness is { } liveness && link.Silence >= liveness.HeartbeatInterval * LinkLiveness.MinimumIntervalsPerTimeout) return false;
-        if (!await HasNoOmdAsync(endpoint).ConfigureAwait(false)) return false;
+        if (!await HasNoOmdAsync(endpoint).ConfigureAwait(false))
+        {
+            if (expected.Pending) return Stop();
+            GuestLog.NotWaiting(logger, guestPid, Home, endpoint.ToString());
+            return false;
+        }
+        return Stop();
+    }
+
+    private bool Stop()
+    {
         try
         {
             Signals.Kill(guestPid, Signals.SIGSTOP);
@@ -47,7 +66,7 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
     /// within the window, or it asked for output no longer kept: the copy is killed then.</summary>
     public async Task<Resumption?> WaitAsync(CancellationToken cancel)
     {
-        var resumed = await resumes!.WaitAsync(Home, offer.Pid, guestPid, window, cancel).ConfigureAwait(false);
+        var resumed = await expected.WaitAsync(window, cancel).ConfigureAwait(false);
         string? refusal = null;
         if (resumed is not null)
         {
@@ -58,7 +77,7 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         {
             GuestLog.NotTakenOver(logger, guestPid, offer.Pid, Home, refusal ?? $"no omd of node {Home} took it over within {window.TotalSeconds:F0} s");
             await KillAsync().ConfigureAwait(false);
-            if (resumed is not null) await RefuseAsync(resumed, refusal!).ConfigureAwait(false);
+            if (resumed is not null) await GuestResumes.RefuseAsync(resumed, refusal!).ConfigureAwait(false);
             return null;
         }
         try
@@ -94,19 +113,6 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         await resumption.Done.Task.WaitAsync(cancel).ConfigureAwait(false);
     }
 
-    private static async Task RefuseAsync(Resumption resumed, string why)
-    {
-        try
-        {
-            await resumed.Talk.SendAsync(new Refuse(why)).ConfigureAwait(false);
-        }
-        catch (LinkException)
-        {
-            // Gone already: it hears nothing either way.
-        }
-        resumed.Done.TrySetResult();
-    }
-
     private async Task KillAsync()
     {
         try
@@ -120,23 +126,40 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         await stay.Exit.ConfigureAwait(false);
     }
 
-    /// <summary>Whether the node is up with no omd at its migration port: the connection is refused.</summary>
+    /// <summary>Whether the node is up with no omd at its migration port: a connection is refused.</summary>
     private static async Task<bool> HasNoOmdAsync(IPEndPoint endpoint)
+    {
+        for (var attempt = 1; attempt <= ProbeAttempts; attempt++)
+        {
+            switch (await ProbeAsync(endpoint).ConfigureAwait(false))
+            {
+                case false:
+                    return true;
+                case null:
+                    return false;
+            }
+            if (attempt < ProbeAttempts) await Task.Delay(ProbeInterval).ConfigureAwait(false);
+        }
+        return false;
+    }
+
+    /// <summary>True: a connection was taken; false: refused; null: no answer in time (the node is unreachable).</summary>
+    private static async Task<bool?> ProbeAsync(IPEndPoint endpoint)
     {
         using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(ProbeTimeout);
         try
         {
             await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            return false;
+            return true;
         }
         catch (SocketException e)
         {
-            return e.SocketErrorCode == SocketError.ConnectionRefused;
+            return e.SocketErrorCode == SocketError.ConnectionRefused ? false : null;
         }
         catch (OperationCanceledException)
         {
-            return false;
+            return null;
         }
     }
 }
