@@ -125,7 +125,7 @@ public sealed class GuestSession
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, Forwarder = forwarder, Unsent = unsent,
-                       Detach = forwarder is null ? takeover?.DetachAsync : null,
+                       Detach = forwarder is null && takeover is not null ? takeover.DetachAsync : null,
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))
             {
                 resumed?.Done.TrySetResult();

@@ -11,16 +11,14 @@ internal sealed class SentOutput
     public const int Kept = 16 << 20;
 
     private readonly Lock _gate = new();
-    private readonly Queue<byte[]> _chunks = new();
-    private long _base, _total;
-    private int _kept;
+    private readonly KeptBytes _kept = new();
 
     /// <summary>Bytes handed to the link so far (sent, or on their way).</summary>
     public long Total
     {
         get
         {
-            lock (_gate) return _total;
+            lock (_gate) return _kept.End;
         }
     }
 
@@ -34,15 +32,9 @@ internal sealed class SentOutput
     {
         lock (_gate)
         {
-            _chunks.Enqueue(bytes.ToArray());
-            _total += bytes.Length;
-            _kept += bytes.Length;
-            while (_kept - _chunks.Peek().Length >= Kept)
-            {
-                var dropped = _chunks.Dequeue();
-                _kept -= dropped.Length;
-                _base += dropped.Length;
-            }
+            _kept.Add(bytes);
+            // Whole chunks go once the newer ones hold Kept bytes.
+            _kept.ForgetBefore(_kept.End - Kept);
         }
     }
 
@@ -52,20 +44,6 @@ internal sealed class SentOutput
     /// (or home claims more than was ever sent).</summary>
     public byte[]? After(long delivered)
     {
-        lock (_gate)
-        {
-            if (delivered < _base || delivered > _total) return null;
-            var bytes = new byte[_total - delivered];
-            var at = _base;
-            var done = 0;
-            foreach (var chunk in _chunks)
-            {
-                var skip = (int)Math.Clamp(delivered - at, 0, chunk.Length);
-                chunk.AsSpan(skip).CopyTo(bytes.AsSpan(done));
-                done += chunk.Length - skip;
-                at += chunk.Length;
-            }
-            return bytes;
-        }
+        lock (_gate) return delivered < _kept.Start || delivered > _kept.End ? null : _kept.From(delivered);
     }
 }
