@@ -47,6 +47,9 @@ public sealed class GuestSession
     /// <summary>Memory promised to guests on their way here: an offer is weighed against what is left of it.</summary>
     public MemoryReservations? Reservations { get; init; }
 
+    /// <summary>What the guest's periodic checkpoints wait for (memory here and at home); null: they never wait.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Where arrivals are counted (/metrics).</summary>
     public MigrationCounters? Counters { get; init; }
 
@@ -124,7 +127,7 @@ public sealed class GuestSession
             // Calls forwarded home are answered on the link they came by: such a copy cannot change links.
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
-                       CheckpointEvery = checkpointEvery, Forwarder = forwarder, Unsent = unsent,
+                       CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
                        Detach = forwarder is null && takeover is not null ? takeover.DetachAsync : null,
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))
             {

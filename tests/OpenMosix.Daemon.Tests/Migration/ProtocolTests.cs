@@ -18,6 +18,7 @@ public sealed class ProtocolTests
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
         new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
         new Commit(CheckpointMs: 20000), new CheckpointFollows(3, Whole: true), new CheckpointStored(3), new CheckpointStored(4, "no space"),
+        new CheckpointAsk(5), new CheckpointGo(5), new CheckpointGo(6, "home is moving 1 process out"),
         new CheckpointCounts(3, [new OutputCount(1, 4096), new OutputCount(2, 0)], InputRead: 12),
         new Resume(42, 4242, [new OutputCount(1, 1 << 20)], CheckpointMs: 5000), new Resume(43, 4343, []), new Resumed(300),
     ];

@@ -27,6 +27,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
     public TimeSpan CheckpointEvery { get; init; }
 
+    /// <summary>What each periodic checkpoint waits for (<see cref="Checkpoints.CheckpointDeferral"/>); null: nothing.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Serves the copy's calls on descriptors home kept (their results come in Forward frames).</summary>
     public Forwarding.GuestForwarder? Forwarder { get; init; }
 
@@ -56,7 +59,10 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
             stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key))).ToList();
         using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger) : null;
+        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
+        {
+            Conditions = CheckpointConditions,
+        } : null;
         var checkpoints = _checkpoints?.RunAsync(stopCheckpoints.Token) ?? Task.CompletedTask;
         var exit = stay.Exit;
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
@@ -92,7 +98,16 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         var status = await exit.ConfigureAwait(false);
         // No checkpoint's frames may follow the exit status.
         await stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        await checkpoints.ConfigureAwait(false);
+        try
+        {
+            await checkpoints.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever became of the checkpoints, the exit status must still reach home: without it home takes
+            // the process for lost.
+            CheckpointLog.Failed(logger, guestPid, e.Message);
+        }
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
@@ -172,6 +187,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);
+                return false;
+            case CheckpointGo go:
+                _checkpoints?.Answered(go);
                 return false;
             case ComeHome request:
                 using (_checkpoints is null ? null : await _checkpoints.PauseAsync(cancel).ConfigureAwait(false))

@@ -95,7 +95,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var inputStop = new CancellationTokenSource();
         var input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
-        var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) : null;
+        var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) { Busy = home.BusyForCheckpoints } : null;
         // Taken over: what the last omd delivered counts for this checkpoint keeper too (the copy's counts go on).
         if (inputBase > 0 || counts is not null)
             foreach (var fd in descriptors.Keys)
@@ -163,6 +163,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
         if (!cameHome && !restarted) End(status, lost);
+        if (restarted) await new CheckpointRestart(home).MoveOnAsync(process, talk.Link.PeerNode).ConfigureAwait(false);
 
         async Task HandleAsync(MigrationMessage message)
         {
@@ -209,6 +210,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     break;
                 case CheckpointCounts counts:
                     checkpoints?.Counted(counts);
+                    break;
+                case CheckpointAsk ask:
+                    await talk.SendAsync(new CheckpointGo(ask.Sequence, checkpoints is null ? "home keeps no checkpoints" : home.BusyForCheckpoints())).ConfigureAwait(false);
                     break;
             }
         }

@@ -36,6 +36,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(CheckpointStored), "checkpoint-stored")]
 [JsonDerivedType(typeof(Resume), "resume")]
 [JsonDerivedType(typeof(Resumed), "resumed")]
+[JsonDerivedType(typeof(CheckpointAsk), "checkpoint-ask")]
+[JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -242,6 +244,21 @@ public sealed record Resume(int HomePid, int RemotePid, IReadOnlyList<OutputCoun
 public sealed record Resumed(long InputReceived) : MigrationMessage
 {
     public override string? Problem() => Check(InputReceived >= 0, "input count out of range");
+}
+
+/// <summary>
+/// Target → home, while relaying: may a checkpoint be sent now? Taking it in costs home CPU, disk and network, which
+/// must not stretch the freezes of processes home is moving out meanwhile (docs/reliability.md).
+/// </summary>
+public sealed record CheckpointAsk(long Sequence) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>Home → target: send it (<see cref="Wait"/> null), or not now, and why (the next tick asks again).</summary>
+public sealed record CheckpointGo(long Sequence, string? Wait = null) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

@@ -74,6 +74,8 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointAsk), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(CheckpointGo), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay), MigrationPhase.Relaying),
@@ -81,9 +83,11 @@ public static class MigrationSteps
         (MigrationPhase.Returning, Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
         (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
-        // Home's answer to a checkpoint may cross its come-home: it changes nothing there.
+        // Home's answer to a checkpoint (or to its ask) may cross its come-home: it changes nothing there.
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.Returning, Side.Home, typeof(CheckpointStored), MigrationPhase.Returning),
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointGo), MigrationPhase.ReturnPrecopying),
+        (MigrationPhase.Returning, Side.Home, typeof(CheckpointGo), MigrationPhase.Returning),
     ];
 
     /// <summary>The kinds <paramref name="sender"/> may send in <paramref name="phase"/>.</summary>
