@@ -81,7 +81,15 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         {
             // Its home node is up, its omd gone: a new one may take the copy over. Everything stops here, losing nothing.
             await stop.CancelAsync().ConfigureAwait(false);
-            await checkpoints.ConfigureAwait(false);
+            try
+            {
+                await checkpoints.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failed checkpoint must not leave the stopped copy behind: the next relay takes the next one.
+                CheckpointLog.Failed(logger, guestPid, e.Message);
+            }
             await reports.ConfigureAwait(false);
             await Task.WhenAll(outputs).ConfigureAwait(false);
             return true;
