@@ -35,6 +35,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void MakeDeputy(int pid) => _engine.MakeDeputy(pid);
 
+    public void AdoptDeputy(int pid) => _engine.AdoptDeputy(pid);
+
     public void EndDeputy(int pid, ExitStatus status)
     {
         _rounds.TryRemove(pid, out _);

@@ -108,6 +108,20 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _home.CheckpointEvery = interval;
     }
 
+    /// <summary>
+    /// Processes running away are saved in <paramref name="runDirectory"/> as they go and come (away.json), so that an
+    /// omd started after this one died without a drain takes them over (<see cref="TakeOverAsync"/>).
+    /// </summary>
+    public void EnableTakeover(string runDirectory, ILogger logger) => _home.Away = new AwayStateFile(runDirectory, logger);
+
+    /// <summary>
+    /// Takes over the processes away the last omd left (away.json), trying to reach each one's node for at most
+    /// <paramref name="window"/>; those not taken over are lost (their deputies end as if killed).
+    /// </summary>
+    public Task TakeOverAsync(TimeSpan window) => _home.Away is { } away
+        ? new HomeTakeover(_home, _security, Liveness, _trip, _moveOn).RunAsync(away.Load(), window)
+        : Task.CompletedTask;
+
     public void Start()
     {
         _home.Deputies.SignalArrived += (pid, signal) =>
@@ -238,7 +252,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
             using var moving = _home.MovingOut();
             var (result, restored) = await new OutgoingMove(_home, process, target, talk, progress)
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, cancel).ConfigureAwait(false);
-            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn);
+            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint);
             keepLink = true;
             HomeLog.Moved(_home.Logger, process.Pid, target, result.RemotePid, result.ImageBytes >> 20, result.FrozenMs,
                 result.PrecopyRounds, result.PrecopyBytes >> 20);

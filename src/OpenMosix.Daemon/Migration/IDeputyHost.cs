@@ -13,6 +13,9 @@ public interface IDeputyHost
 {
     void MakeDeputy(int pid);
 
+    /// <summary>Traces again a deputy an omd that died left behind, parked as before (a takeover of home).</summary>
+    void AdoptDeputy(int pid) => throw new NotSupportedException("this deputy host cannot take over deputies");
+
     /// <summary>The deputy exits with exactly <paramref name="status"/>, so its parent's wait() sees the truth.</summary>
     void EndDeputy(int pid, ExitStatus status);
 

@@ -69,6 +69,19 @@ public sealed class MigrationStepsTests
         Assert.Equal(MigrationPhase.ReturnPrecopying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored)));
     }
 
+    [Fact]
+    public void A_takeover_of_home_resumes_straight_into_relaying_or_ends_refused()
+    {
+        Walk(MigrationPhase.Start, [
+            (Side.Home, typeof(Resume), MigrationPhase.Resuming),
+            (Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
+            (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+        ]);
+        Assert.Equal(MigrationPhase.Ended, MigrationSteps.After(MigrationPhase.Resuming, Side.Guest, typeof(Refuse)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(Resume)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Start, Side.Guest, typeof(Resumed)));
+    }
+
     /// <summary>Each message in turn from <paramref name="phase"/>, checking the phase after it.</summary>
     private static void Walk(MigrationPhase phase, (Side Sender, Type Message, MigrationPhase Expected)[] steps)
     {

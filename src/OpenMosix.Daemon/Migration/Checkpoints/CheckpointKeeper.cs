@@ -34,6 +34,12 @@ internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversat
         lock (_gate) return _delivered.GetValueOrDefault(fd);
     }
 
+    /// <summary>What an earlier omd delivered of output <paramref name="fd"/> this stay, before this one took the relay over.</summary>
+    public void DeliveredBefore(int fd, long bytes)
+    {
+        lock (_gate) _delivered[fd] = _delivered.GetValueOrDefault(fd) + bytes;
+    }
+
     public void Delivered(int fd, int bytes)
     {
         lock (_gate) _delivered[fd] = _delivered.GetValueOrDefault(fd) + bytes;

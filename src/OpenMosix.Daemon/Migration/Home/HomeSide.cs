@@ -20,6 +20,8 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public Checkpoints.CheckpointStore? Checkpoints { get; set; }
     /// <summary>How often a process running away is checkpointed (checkpoint.interval_ms).</summary>
     public TimeSpan CheckpointEvery { get; set; }
+    /// <summary>Where the processes away are saved for an omd that takes over after this one dies; null: not saved.</summary>
+    public AwayStateFile? Away { get; set; }
     /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>
     public Func<Migration.Checkpoints.NodeMemory?> Memory { get; set; } = () => null;
     public double KeepFreeFraction { get; set; } = 0.10;

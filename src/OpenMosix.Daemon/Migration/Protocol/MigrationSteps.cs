@@ -23,6 +23,8 @@ public enum MigrationPhase
     Returning,
     /// <summary>A pre-copy round of the trip home travels while the copy runs on; home takes it or says it stays.</summary>
     ReturnPrecopying,
+    /// <summary>A new omd at home asked to take over the relay of a copy that runs there (<see cref="Resume"/>).</summary>
+    Resuming,
     /// <summary>Refused, failed, called off, exited or home again: the link has nothing more to say.</summary>
     Ended,
 }
@@ -58,6 +60,9 @@ public static class MigrationSteps
         (MigrationPhase.Restored, Side.Home, typeof(Commit), MigrationPhase.Committed),
         (MigrationPhase.Restored, Side.Home, typeof(Abort), MigrationPhase.Ended),
         (MigrationPhase.Committed, Side.Guest, typeof(Running), MigrationPhase.Relaying),
+        (MigrationPhase.Start, Side.Home, typeof(Resume), MigrationPhase.Resuming),
+        (MigrationPhase.Resuming, Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
+        (MigrationPhase.Resuming, Side.Guest, typeof(Refuse), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
