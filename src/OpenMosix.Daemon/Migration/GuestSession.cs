@@ -124,17 +124,21 @@ public sealed class GuestSession
             using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
             var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
             var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);
-            // Calls forwarded home are answered on the link they came by: such a copy cannot change links.
+            // Calls on descriptors forwarded home are answered by the deputy of the omd that took them: such a copy
+            // cannot change links. Its calls about its children can (the new omd serves them).
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
-                       Detach = forwarder is null && takeover is not null ? takeover.DetachAsync : null,
+                       Detach = takeover is null ? null
+                           : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))
             {
                 resumed?.Done.TrySetResult();
                 resumed = await takeover!.WaitAsync(cancel).ConfigureAwait(false);
                 if (resumed is null) break;
                 (talk, unsent, checkpointEvery) = (resumed.Talk, takeover.Unsent!, TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs));
+                // Its calls about its children go on to the new omd's deputy there.
+                forwarder?.Relink(talk.Link);
                 _moves.End(null);
                 _moves = new MoveRequests(talk);
             }

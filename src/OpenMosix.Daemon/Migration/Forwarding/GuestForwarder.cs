@@ -16,7 +16,8 @@ internal sealed partial class GuestForwarder : IDisposable
     private const int ListenSliceMs = 250, HoldSliceMs = 10;
     private readonly int _pid;
     private readonly SafeFileHandle _listener;
-    private readonly NodeLink _link;
+    // Replaced when a new omd at home takes the process over on a new link (only a copy forwarding no descriptor).
+    private volatile NodeLink _link;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, (ForwardOp Op, TaskCompletionSource<ForwardReply> Done)> _pending = new();
     private readonly HashSet<int> _open;
@@ -42,6 +43,19 @@ internal sealed partial class GuestForwarder : IDisposable
     }
 
     public void Start() => _thread.Start();
+
+    /// <summary>Whether a descriptor of the copy is served at home now: such a copy cannot change links, as the
+    /// descriptor lives in the deputy of the omd that died.</summary>
+    public bool ForwardsDescriptors
+    {
+        get
+        {
+            lock (_open) return _open.Count > 0;
+        }
+    }
+
+    /// <summary>Calls go on over <paramref name="link"/>, a new omd's at home (a takeover).</summary>
+    public void Relink(NodeLink link) => _link = link;
 
     private void Listen()
     {

@@ -41,11 +41,27 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         if (link.Liveness is { } liveness && link.Silence >= liveness.HeartbeatInterval * LinkLiveness.MinimumIntervalsPerTimeout) return false;
         if (!await HasNoOmdAsync(endpoint).ConfigureAwait(false))
         {
-            if (expected.Pending) return Stop();
+            // An omd answers there: the one that closed the link, or already its successor (a restart after a crash
+            // takes well under a second), whose resume may be on its way. Give it a moment before giving up.
+            if (await ResumeComesAsync().ConfigureAwait(false)) return Stop();
             GuestLog.NotWaiting(logger, guestPid, Home, endpoint.ToString());
             return false;
         }
         return Stop();
+    }
+
+    /// <summary>How long a copy whose home answers on its port waits for a new omd's resume before it is given up.</summary>
+    internal static readonly TimeSpan ResumeGrace = TimeSpan.FromSeconds(5);
+
+    private async Task<bool> ResumeComesAsync()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!expected.Pending)
+        {
+            if (clock.Elapsed >= ResumeGrace) return false;
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        return true;
     }
 
     private bool Stop()

@@ -29,7 +29,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             p.Migrations++;
             p.RemotePid = restored.RemotePid;
         });
-        // Calls forwarded home are answered on the link they came by: such a process cannot be taken over.
+        // Descriptors forwarded home live in this omd's deputy: such a process cannot be taken over.
         var counts = restored.Forwarded is { Count: > 0 } || endpoint is null ? null : Saved(home, process, target, endpoint, restored);
         // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
         var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
@@ -46,7 +46,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         ReturnTrip trip, MoveOnRequests moveOn)
     {
         var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
-        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, null, counts, inputReceived);
+        // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
+        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived);
     }
 
     private static void Start(HomeSide home, ManagedProcess process, Conversation talk, Dictionary<int, SafeFileHandle> descriptors,
