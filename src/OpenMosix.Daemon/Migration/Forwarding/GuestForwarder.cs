@@ -70,8 +70,21 @@ internal sealed partial class GuestForwarder : IDisposable
                 }
                 if (!ForwardedCalls.WaitReady(_listener, write: false, ListenSliceMs)) continue;
                 if (Readiness.IsHungUp(_listener)) return; // the copy has ended
-                if (SeccompListener.Receive(_listener) is not { } notice) continue;
+                // Counted before the hold is looked at again (both full fences, as QuiesceAsync's): either the hold
+                // is seen here and nothing is taken, or the quiesce sees this call under way and waits for it. A call
+                // taken after the quiesce counted none was served at home while the copy was frozen, and the copy
+                // made it again where it went.
                 Interlocked.Increment(ref _active);
+                if (_holding)
+                {
+                    Interlocked.Decrement(ref _active);
+                    continue;
+                }
+                if (SeccompListener.Receive(_listener) is not { } notice)
+                {
+                    Interlocked.Decrement(ref _active);
+                    continue;
+                }
                 _ = Task.Run(() => HandleAsync(notice));
             }
         }
@@ -109,6 +122,7 @@ internal sealed partial class GuestForwarder : IDisposable
     public async Task<bool> QuiesceAsync(TimeSpan bound)
     {
         _holding = true;
+        Interlocked.MemoryBarrier();
         var deadline = DateTime.UtcNow + bound;
         while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         return Volatile.Read(ref _active) == 0;

@@ -170,7 +170,7 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
         if (_deferred is not null) CheckpointLog.Resumed(logger, guestPid);
         _deferred = null;
         var whole = _session is null;
-        _session ??= await Blocking.Run(() => engine.StartPrecopy(guestPid)).ConfigureAwait(false);
+        _session ??= await HeldAsync(() => Blocking.Run(() => engine.StartPrecopy(guestPid))).ConfigureAwait(false);
         if (_session is not { } session)
         {
             CheckpointLog.Unsupported(logger, guestPid);
@@ -237,7 +237,7 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
         {
             try
             {
-                (frozen, counts) = await Blocking.Run(() => Freeze(session, image, sequence)).ConfigureAwait(false);
+                (frozen, counts) = await HeldAsync(() => Blocking.Run(() => Freeze(session, image, sequence))).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not LinkException and not OutOfMemoryException)
             {
@@ -252,6 +252,30 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
         }).ConfigureAwait(false);
         return (bytes, frozen, counts, failure);
     }
+
+    /// <summary>
+    /// A stop of the copy (the write tracking's set-up, the freeze) with its forwarded calls held: one served at home
+    /// while the stop interrupted its wait would be made again once the copy runs. A call that waits at home (a read
+    /// with nothing to read) is not waited for beyond <see cref="ForwardedCallPatience"/>: it was not carried out.
+    /// </summary>
+    private async Task<T> HeldAsync<T>(Func<Task<T>> stop)
+    {
+        if (Forwarder is not { } forwarder) return await stop().ConfigureAwait(false);
+        await forwarder.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false);
+        try
+        {
+            return await stop().ConfigureAwait(false);
+        }
+        finally
+        {
+            forwarder.Resume();
+        }
+    }
+
+    private static readonly TimeSpan ForwardedCallPatience = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The copy's forwarded calls, held while a checkpoint stops it.</summary>
+    public Forwarding.GuestForwarder? Forwarder { get; init; }
 
     /// <summary>The final image into memory and the counts, with the process frozen; it runs on once they are taken.</summary>
     private (TimeSpan, CheckpointCounts) Freeze(IPrecopyRounds session, Stream image, long sequence)

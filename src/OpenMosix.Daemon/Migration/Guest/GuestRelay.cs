@@ -62,6 +62,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
         {
             Conditions = CheckpointConditions,
+            Forwarder = Forwarder,
         } : null;
         var checkpoints = _checkpoints?.RunAsync(stopCheckpoints.Token) ?? Task.CompletedTask;
         var exit = stay.Exit;

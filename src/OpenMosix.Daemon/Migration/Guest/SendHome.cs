@@ -23,8 +23,14 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         IPrecopyRounds? session = null;
         if (request.Precopy)
         {
+            // The pre-copy's set-up stops the copy too: a call served at home across that stop is made again.
+            if (Forwarded is not null) await Forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false);
             var (rounds, stays) = await PrecopyAsync(request.Rounds, cancel).ConfigureAwait(false);
-            if (stays) return false;
+            if (stays)
+            {
+                Forwarded?.Resume();
+                return false;
+            }
             session = rounds;
         }
         return await FreezeAndSendAsync(session, leaving, cancel).ConfigureAwait(false);
