@@ -78,6 +78,7 @@ internal sealed partial class GuestForwarder : IDisposable
                 if (_holding)
                 {
                     Interlocked.Decrement(ref _active);
+                    TakeWhileHeld();
                     continue;
                 }
                 if (SeccompListener.Receive(_listener) is not { } notice)
@@ -129,7 +130,52 @@ internal sealed partial class GuestForwarder : IDisposable
     }
 
     /// <summary>The copy stays here after all: its calls are taken again.</summary>
-    public void Resume() => _holding = false;
+    public void Resume()
+    {
+        _holding = false;
+        List<SeccompNotice> held;
+        lock (_held)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+        foreach (var notice in held)
+        {
+            Interlocked.Increment(ref _active);
+            _ = Task.Run(() => HandleAsync(notice));
+        }
+    }
+
+    // Calls taken while held and left unanswered: the freeze interrupts them and they are made again wherever the
+    // process runs next (not served here, they were carried out nowhere); served after all if the copy stays.
+    private readonly List<SeccompNotice> _held = [];
+
+    /// <summary>
+    /// While held, a signal the copy sends itself (pthread_kill, raise) is still let through at once: held, it would
+    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits.
+    /// </summary>
+    private void TakeWhileHeld()
+    {
+        if (SeccompListener.Receive(_listener) is not { } notice) return;
+        var toSelf = notice.Nr switch
+        {
+            SyscallNr.Tgkill or SyscallNr.Kill or SyscallNr.RtSigqueueinfo => (int)(uint)notice.Args[0] == _pid,
+            _ => false,
+        };
+        if (toSelf)
+        {
+            try
+            {
+                SeccompListener.Continue(_listener, notice.Id);
+            }
+            catch (SyscallException)
+            {
+                // It is no longer waiting (interrupted): it is made again and taken then.
+            }
+            return;
+        }
+        lock (_held) _held.Add(notice);
+    }
 
     private async Task HandleAsync(SeccompNotice notice)
     {

@@ -23,14 +23,10 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         IPrecopyRounds? session = null;
         if (request.Precopy)
         {
-            // The pre-copy's set-up stops the copy too: a call served at home across that stop is made again.
-            if (Forwarded is not null) await Forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false);
+            // Calls are not held over the rounds: one held there is restarted wherever the process goes next, with
+            // the arguments it had here (a pthread_kill's tgid is this node's PID, unknown at home: ESRCH).
             var (rounds, stays) = await PrecopyAsync(request.Rounds, cancel).ConfigureAwait(false);
-            if (stays)
-            {
-                Forwarded?.Resume();
-                return false;
-            }
+            if (stays) return false;
             session = rounds;
         }
         return await FreezeAndSendAsync(session, leaving, cancel).ConfigureAwait(false);
