@@ -39,18 +39,28 @@ public static class ImageFormat
     public const ulong UserSpaceEnd = 0x0000_8000_0000_0000;
 }
 
+/// <summary>What a section holds: the u32 type of its header, so the numbers are part of the format.</summary>
 public enum SectionType : uint
 {
+    /// <summary>The JSON of the <see cref="Image.ProcessImage"/>: everything but the memory contents; the first section.</summary>
     Metadata = 1,
+    /// <summary>Runs of page contents, each address | length | bytes; any number of them after the first section.</summary>
     Pages = 2,
+    /// <summary>The last section: how many Pages sections and bytes came, and a checksum over their checksums, so a
+    /// truncated or spliced image is found out (<see cref="ImageFormat.EndPayloadSize"/> bytes).</summary>
     End = 3,
+    /// <summary>The JSON of a <see cref="Image.PrecopyLayout"/>, first in a pre-copy round in place of Metadata.</summary>
     Layout = 4,
+    /// <summary>The JSON of a <see cref="Image.TreeImage"/>, first in a process tree's directory file in place of Metadata.</summary>
     Tree = 5,
 }
 
+/// <summary>How a section's payload is stored: the u32 codec of its header.</summary>
 public enum SectionCodec : uint
 {
+    /// <summary>As it is: stored length = raw length.</summary>
     Raw = 0,
+    /// <summary>An LZ4 block that decodes to raw length bytes.</summary>
     Lz4 = 1,
 }
 

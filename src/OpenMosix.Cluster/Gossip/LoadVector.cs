@@ -2,13 +2,18 @@ using System.Net;
 
 namespace OpenMosix.Cluster.Gossip;
 
+/// <summary>What the gossip makes of a node (a byte of its entry on the wire; docs/gossip.md, failure detection).</summary>
 public enum NodeState : byte
 {
+    /// <summary>Its entry was refreshed within the suspect timeout; any refresh makes a node alive again.</summary>
     Alive = 0,
+    /// <summary>Not refreshed for the suspect timeout: omd sends it no processes until it is alive again.</summary>
     Suspect = 1,
+    /// <summary>Not refreshed for the dead timeout either: taken to be down.</summary>
     Dead = 2,
 }
 
+/// <summary>A node's mosctl switches as it gossips them (a byte of its entry on the wire).</summary>
 [Flags]
 public enum NodeFlags : byte
 {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OpenMosix.Cluster.Gossip;
+using OpenMosix.Daemon.Config;
 
 namespace OpenMosix.Daemon.Balancing;
 
@@ -21,19 +22,15 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
     {
         try
         {
-            if (!File.Exists(Path)) return NodeFlags.None;
-            var saved = JsonSerializer.Deserialize(File.ReadAllBytes(Path), SwitchFileJsonContext.Default.SavedSwitches)
-                ?? throw new JsonException("the file holds null");
-            if (saved.Version != CurrentVersion)
-                throw new JsonException($"version {saved.Version} is not {CurrentVersion}");
+            var saved = StateFile.Read(Path, SwitchFileJsonContext.Default.SavedSwitches, CurrentVersion);
             var flags = NodeFlags.None;
-            foreach (var name in saved.On ?? [])
+            foreach (var name in saved?.On ?? [])
                 flags |= NodeSwitches.Names.TryGetValue(name, out var flag) ? flag : throw new JsonException($"no switch '{name}'");
             return flags;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (StateFile.Unreadable(e))
         {
-            LogUnreadable(logger, Path, OneLine(e.Message));
+            LogUnreadable(logger, Path, StateFile.Reason(e));
             return NodeFlags.None;
         }
     }
@@ -43,15 +40,13 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
         try
         {
             var saved = new SavedSwitches(CurrentVersion, NodeSwitches.NamesOf(flags));
-            Config.PrivateFile.Replace(Path, file => JsonSerializer.Serialize(file, saved, SwitchFileJsonContext.Default.SavedSwitches));
+            StateFile.Write(Path, saved, SwitchFileJsonContext.Default.SavedSwitches);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, OneLine(e.Message));
+            LogUnsaved(logger, Path, StateFile.Reason(e));
         }
     }
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "switches start off: {Path} is unreadable ({Reason})")]
     private static partial void LogUnreadable(ILogger logger, string path, string reason);
@@ -61,7 +56,7 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
 }
 
 /// <summary>The saved form of the switches: their mosctl names, under a version for later changes of shape.</summary>
-public sealed record SavedSwitches(int Version, IReadOnlyList<string>? On);
+public sealed record SavedSwitches(int Version, IReadOnlyList<string>? On) : IVersionedState;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SavedSwitches))]

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Balancing;
+using OpenMosix.Daemon.Config;
 
 namespace OpenMosix.Daemon.Processes;
 
@@ -27,13 +27,13 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         var saved = new SavedManaged(CurrentVersion, [.. registry.RunningAtHome().Select(Saved)]);
         try
         {
-            Config.PrivateFile.Replace(Path, file => JsonSerializer.Serialize(file, saved, ManagedStateJsonContext.Default.SavedManaged));
+            StateFile.Write(Path, saved, ManagedStateJsonContext.Default.SavedManaged);
             LogSaved(logger, saved.Processes?.Count ?? 0, Path);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, OneLine(e.Message));
+            LogUnsaved(logger, Path, StateFile.Reason(e));
             return false;
         }
     }
@@ -46,17 +46,15 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
     public int TakeBack(ProcessRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        SavedManaged saved;
+        SavedManaged? saved;
         try
         {
-            if (!File.Exists(Path)) return 0;
-            saved = JsonSerializer.Deserialize(File.ReadAllBytes(Path), ManagedStateJsonContext.Default.SavedManaged)
-                ?? throw new JsonException("the file holds null");
-            if (saved.Version != CurrentVersion) throw new JsonException($"version {saved.Version} is not {CurrentVersion}");
+            saved = StateFile.Read(Path, ManagedStateJsonContext.Default.SavedManaged, CurrentVersion);
+            if (saved is null) return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (StateFile.Unreadable(e))
         {
-            LogUnreadable(logger, Path, OneLine(e.Message));
+            LogUnreadable(logger, Path, StateFile.Reason(e));
             Remove();
             return 0;
         }
@@ -79,9 +77,9 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         {
             File.Delete(Path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, OneLine(e.Message));
+            LogUnsaved(logger, Path, StateFile.Reason(e));
         }
     }
 
@@ -102,8 +100,6 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         };
     }
 
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
-
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} managed processes saved to {Path} for the next omd")]
     private static partial void LogSaved(ILogger logger, int count, string path);
 
@@ -122,7 +118,7 @@ public sealed record SavedProcess(int Pid, ulong StartTime, uint Uid, string? Co
     RunRequest? Request, bool Adopted, int ParentPid, string? Program, int Migrations, double AwayCpuSeconds);
 
 /// <summary>The state file: its shape's version, and the processes.</summary>
-public sealed record SavedManaged(int Version, IReadOnlyList<SavedProcess?>? Processes);
+public sealed record SavedManaged(int Version, IReadOnlyList<SavedProcess?>? Processes) : IVersionedState;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SavedManaged))]

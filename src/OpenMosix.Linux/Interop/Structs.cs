@@ -83,7 +83,9 @@ internal struct UffdioCopy
     public ulong Destination;
     public ulong Source;
     public ulong Length;
+    /// <summary>mode: UFFDIO_COPY_MODE_DONTWAKE, UFFDIO_COPY_MODE_WP.</summary>
     public ulong Mode;
+    /// <summary>copy (out): the bytes copied, or a negated errno.</summary>
     public long Copied;
 }
 
@@ -108,17 +110,27 @@ internal struct UffdioWriteProtect
 [StructLayout(LayoutKind.Sequential)]
 internal struct PmScanArg
 {
+    /// <summary>size: the size of this struct, which tells the kernel its version.</summary>
     public ulong Size;
+    /// <summary>flags: PM_SCAN_WP_MATCHING (write-protect the pages it reports, in the same walk), PM_SCAN_CHECK_WPASYNC.</summary>
     public ulong Flags;
+    /// <summary>start, end: the range to walk.</summary>
     public ulong Start;
     public ulong End;
+    /// <summary>walk_end (out): where the walk stopped, before <see cref="End"/> when the vector or max_pages ran out.</summary>
     public ulong WalkEnd;
+    /// <summary>vec, vec_len: the <see cref="PageRegion"/> array the kernel fills, and its length.</summary>
     public ulong Vector;
     public ulong VectorLength;
+    /// <summary>max_pages: the most pages to report (0: no limit).</summary>
     public ulong MaxPages;
+    /// <summary>category_inverted: categories whose absence is what matches.</summary>
     public ulong CategoryInverted;
+    /// <summary>category_mask: a page matches only with all of these.</summary>
     public ulong CategoryMask;
+    /// <summary>category_anyof_mask: a page matches only with at least one of these (0: any page).</summary>
     public ulong CategoryAnyOfMask;
+    /// <summary>return_mask: the categories reported in each <see cref="PageRegion.Categories"/>.</summary>
     public ulong ReturnMask;
 }
 

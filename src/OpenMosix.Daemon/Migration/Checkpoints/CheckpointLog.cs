@@ -1,8 +1,36 @@
 namespace OpenMosix.Daemon.Migration.Checkpoints;
 
-/// <summary>What home logs about the checkpoints of its processes and their restarts.</summary>
+/// <summary>
+/// What the checkpoints of a process running away from home log, on both sides: the guest's node that takes them
+/// (the process named as guest N) and home that keeps them and restarts the process from them (process N).
+/// </summary>
 internal static partial class CheckpointLog
 {
+    // The guest's node.
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "guest {Guest}: checkpoint {Sequence} sent home ({Kind}, {Bytes} bytes, frozen {FrozenMs:F1} ms)")]
+    public static partial void Sent(ILogger logger, int guest, long sequence, string kind, long bytes, double frozenMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: checkpoint {Sequence} not kept: {Reason}; the next one is taken whole")]
+    public static partial void NotKept(ILogger logger, int guest, long sequence, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: checkpoint {Sequence} not taken: {Reason}; the next one is tried at the next interval, whole")]
+    public static partial void NotTaken(ILogger logger, int guest, long sequence, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "guest {Guest}: periodic checkpoints failed: {Reason}")]
+    public static partial void Failed(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: no periodic checkpoints, this kernel cannot track its writes")]
+    public static partial void Unsupported(ILogger logger, int guest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: checkpoints wait: {Reason}")]
+    public static partial void Deferred(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: checkpoints go on")]
+    public static partial void Resumed(ILogger logger, int guest);
+
+    // Home.
+
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: checkpoint {Sequence} stored")]
     public static partial void Stored(ILogger logger, int pid, long sequence);
 

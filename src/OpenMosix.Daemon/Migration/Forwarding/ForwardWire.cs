@@ -35,8 +35,7 @@ public static class ForwardWire
     public static byte[] Encode(ForwardRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Check(request.Address.Length <= MaxExtra && request.Data.Length <= MaxData, "request over its bounds");
-        var frame = new byte[RequestHead + request.Address.Length + request.Data.Length];
+        var frame = Frame(RequestHead, request.Address, request.Data, "request");
         var s = frame.AsSpan();
         s[0] = (byte)request.Op;
         BinaryPrimitives.WriteUInt32LittleEndian(s[1..], request.Id);
@@ -44,9 +43,6 @@ public static class ForwardWire
         BinaryPrimitives.WriteInt64LittleEndian(s[9..], request.A0);
         BinaryPrimitives.WriteInt64LittleEndian(s[17..], request.A1);
         BinaryPrimitives.WriteInt64LittleEndian(s[25..], request.A2);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[33..], (ushort)request.Address.Length);
-        request.Address.Span.CopyTo(s[RequestHead..]);
-        request.Data.Span.CopyTo(s[(RequestHead + request.Address.Length)..]);
         return frame;
     }
 
@@ -56,29 +52,21 @@ public static class ForwardWire
         Check(s.Length >= RequestHead, $"a forwarded call of {s.Length} bytes is shorter than its header");
         var op = (ForwardOp)s[0];
         Check(Enum.IsDefined(op), $"unknown forwarded call {s[0]}");
-        var addressLength = BinaryPrimitives.ReadUInt16LittleEndian(s[33..]);
-        Check(addressLength <= MaxExtra && RequestHead + addressLength <= s.Length, $"a forwarded call's address of {addressLength} bytes");
-        var dataLength = s.Length - RequestHead - addressLength;
-        Check(dataLength <= MaxData, $"a forwarded call's data of {dataLength} bytes (at most {MaxData})");
+        var (address, data) = Tail(frame, RequestHead, "a forwarded call's", "address");
         return new ForwardRequest(BinaryPrimitives.ReadUInt32LittleEndian(s[1..]), op, BinaryPrimitives.ReadInt32LittleEndian(s[5..]),
             BinaryPrimitives.ReadInt64LittleEndian(s[9..]), BinaryPrimitives.ReadInt64LittleEndian(s[17..]), BinaryPrimitives.ReadInt64LittleEndian(s[25..]))
         {
-            Address = frame.Slice(RequestHead, addressLength),
-            Data = frame[(RequestHead + addressLength)..],
+            Address = address,
+            Data = data,
         };
     }
 
     public static byte[] Encode(ForwardReply reply)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        Check(reply.Extra.Length <= MaxExtra && reply.Data.Length <= MaxData, "reply over its bounds");
-        var frame = new byte[ReplyHead + reply.Extra.Length + reply.Data.Length];
-        var s = frame.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, reply.Id);
-        BinaryPrimitives.WriteInt64LittleEndian(s[4..], reply.Result);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[12..], (ushort)reply.Extra.Length);
-        reply.Extra.Span.CopyTo(s[ReplyHead..]);
-        reply.Data.Span.CopyTo(s[(ReplyHead + reply.Extra.Length)..]);
+        var frame = Frame(ReplyHead, reply.Extra, reply.Data, "reply");
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, reply.Id);
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(4), reply.Result);
         return frame;
     }
 
@@ -86,17 +74,37 @@ public static class ForwardWire
     {
         var s = frame.Span;
         Check(s.Length >= ReplyHead, $"a forwarded result of {s.Length} bytes is shorter than its header");
-        var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(s[12..]);
-        Check(extraLength <= MaxExtra && ReplyHead + extraLength <= s.Length, $"a forwarded result's extra of {extraLength} bytes");
-        var dataLength = s.Length - ReplyHead - extraLength;
-        Check(dataLength <= MaxData, $"a forwarded result's data of {dataLength} bytes (at most {MaxData})");
+        var (extra, data) = Tail(frame, ReplyHead, "a forwarded result's", "extra");
         var result = BinaryPrimitives.ReadInt64LittleEndian(s[4..]);
-        Check(result >= -4095 && (result <= MaxData || dataLength == 0), $"a forwarded result of {result}");
-        return new ForwardReply(BinaryPrimitives.ReadUInt32LittleEndian(s), result)
-        {
-            Extra = frame.Slice(ReplyHead, extraLength),
-            Data = frame[(ReplyHead + extraLength)..],
-        };
+        Check(result >= -4095 && (result <= MaxData || data.Length == 0), $"a forwarded result of {result}");
+        return new ForwardReply(BinaryPrimitives.ReadUInt32LittleEndian(s), result) { Extra = extra, Data = data };
+    }
+
+    // Both frames end alike: the last field of the head is the length (u16) of the extra part (a request's address, a
+    // reply's extra), which follows the head; the data runs from there to the end of the frame.
+
+    /// <summary>A frame of <paramref name="head"/> bytes of head, its tail filled in; the caller writes the rest of the head.</summary>
+    private static byte[] Frame(int head, ReadOnlyMemory<byte> extra, ReadOnlyMemory<byte> data, string what)
+    {
+        Check(extra.Length <= MaxExtra && data.Length <= MaxData, $"{what} over its bounds");
+        var frame = new byte[head + extra.Length + data.Length];
+        var s = frame.AsSpan();
+        BinaryPrimitives.WriteUInt16LittleEndian(s[(head - 2)..], (ushort)extra.Length);
+        extra.Span.CopyTo(s[head..]);
+        data.Span.CopyTo(s[(head + extra.Length)..]);
+        return frame;
+    }
+
+    /// <summary>The extra part and the data of a frame whose head (<paramref name="head"/> bytes) is known to be there.</summary>
+    private static (ReadOnlyMemory<byte> Extra, ReadOnlyMemory<byte> Data) Tail(ReadOnlyMemory<byte> frame, int head,
+        string whose, string extraName)
+    {
+        var s = frame.Span;
+        var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(s[(head - 2)..]);
+        Check(extraLength <= MaxExtra && head + extraLength <= s.Length, $"{whose} {extraName} of {extraLength} bytes");
+        var dataLength = s.Length - head - extraLength;
+        Check(dataLength <= MaxData, $"{whose} data of {dataLength} bytes (at most {MaxData})");
+        return (frame.Slice(head, extraLength), frame[(head + extraLength)..]);
     }
 
     private static void Check(bool ok, string problem)

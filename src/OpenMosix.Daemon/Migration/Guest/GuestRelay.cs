@@ -1,4 +1,5 @@
 using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Daemon.Migration.Checkpoints;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace OpenMosix.Daemon.Config;
+
+/// <summary>The saved form of a state file: its shape carries a version, so that a later omd can tell an older shape.</summary>
+public interface IVersionedState
+{
+    int Version { get; }
+}
+
+/// <summary>
+/// A JSON file in which omd keeps state across its restarts (the mosctl switches, the managed processes): written
+/// whole through <see cref="PrivateFile"/>, read back only when it has the version this omd writes. What a file that
+/// cannot be read or written costs is for each caller to say in its own warning; it must never keep omd from starting.
+/// </summary>
+public static class StateFile
+{
+    /// <summary>
+    /// The state in <paramref name="path"/>, or null when there is no such file; a <see cref="JsonException"/> when it
+    /// holds null or another version than <paramref name="version"/>.
+    /// </summary>
+    public static T? Read<T>(string path, JsonTypeInfo<T> type, int version) where T : class, IVersionedState
+    {
+        if (!File.Exists(path)) return null;
+        var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), type) ?? throw new JsonException("the file holds null");
+        return state.Version == version ? state : throw new JsonException($"version {state.Version} is not {version}");
+    }
+
+    public static void Write<T>(string path, T state, JsonTypeInfo<T> type) =>
+        PrivateFile.Replace(path, file => JsonSerializer.Serialize(file, state, type));
+
+    /// <summary>Whether <paramref name="e"/> is what reading a state file may throw: the file is unusable, not omd.</summary>
+    public static bool Unreadable(Exception e) => Unwritable(e) || e is JsonException;
+
+    /// <summary>Whether <paramref name="e"/> is what writing a state file may throw.</summary>
+    public static bool Unwritable(Exception e) => e is IOException or UnauthorizedAccessException;
+
+    /// <summary>The reason for a warning, on one line.</summary>
+    public static string Reason(Exception e) => e.Message.ReplaceLineEndings(" ");
+}
