@@ -228,7 +228,9 @@ internal sealed class DeputyKeeper(ILogger logger)
     /// A deputy is one thread: every other thread runs exit() (only itself ends; its copy runs elsewhere). A thread
     /// id left free this way is what the thread gets back when the process comes home.
     /// </summary>
-    /// <summary>Every thread but the main one runs exit() (its copy runs elsewhere), which frees its id; returns how many.</summary>
+    /// <summary>Every thread but the main one runs exit() (its copy runs elsewhere), which frees its id; returns how many.
+    /// All are let go before any is waited for: they exit side by side, and where the copy waits for their ids (one PID
+    /// namespace) it gets them sooner.</summary>
     private static int EndOtherThreads(int pid, ulong syscall)
     {
         var others = ThreadGroup.OtherThreads(pid);
@@ -242,9 +244,10 @@ internal sealed class DeputyKeeper(ILogger logger)
             regs.rdi = 0;
             Ptrace.SetRegs(tid, regs);
             Ptrace.Continue(tid);
-            // A stop still queued (an interrupt from the freeze) comes out first: let it go on to its exit.
-            while (Waiting.WaitPid(tid, Waiting.WALL).Stopped) Ptrace.Continue(tid);
         }
+        // A stop still queued (an interrupt from the freeze) comes out first: let it go on to its exit.
+        foreach (var tid in others)
+            while (Waiting.WaitPid(tid, Waiting.WALL).Stopped) Ptrace.Continue(tid);
         return others.Count;
     }
 

@@ -159,5 +159,11 @@ internal sealed partial class ProcessBuilder
 
     /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all), as do capabilities,
     /// securebits and no_new_privs: every thread drops to its own.</summary>
-    public void RestoreThreadCredentials(RestoredThread thread) => DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges);
+    /// <param name="securebits">the main thread's securebits when it cloned the thread (<see cref="MainSecurebits"/>),
+    /// which the thread inherited and has not changed since.</param>
+    public void RestoreThreadCredentials(RestoredThread thread, int securebits) =>
+        DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges, securebits);
+
+    /// <summary>The main thread's securebits, read once before its threads are cloned: they inherit them.</summary>
+    public int MainSecurebits() => Securebits(injector);
 }

@@ -12,6 +12,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         SuspendSeccomp();
+        // Read once here rather than in every thread: each one cloned below starts with the main thread's.
+        int? securebits = image.Threads.Count > 0 ? build.MainSecurebits() : null;
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
@@ -27,8 +29,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
             logger.LogDebug("Process {Pid}: {Mutexes} held mutexes renamed for {Moved} changed thread ids", pid, renamedMutexes, moved.Count);
         }
         var set = clock.Elapsed;
-        foreach (var thread in threads) build.RestoreThreadCredentials(thread);
-        build.RestoreCredentials();
+        foreach (var thread in threads) build.RestoreThreadCredentials(thread, securebits!.Value);
+        build.RestoreCredentials(securebits);
         build.RestoreSeccomp(threads);
         build.RestoreDumpable();
         // A migration's copy (it may wait for ids) says it at information: what its threads add to its frozen time.
