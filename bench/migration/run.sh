@@ -28,6 +28,7 @@ done
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 make -s -C "$root/tests/Programs"
 lab=benchmig
+logs=/run/omlab/$lab
 "$om" lab down --name "$lab" > /dev/null 2>&1 || true
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
 "$om" lab up --name "$lab" --nodes 2 --cpus 1,1 > /dev/null
@@ -67,13 +68,35 @@ move_command() {
   else
     moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 $option 2>&1)
   fi
+  # With PHASES=1 the copy is let run before the kill: its node logs how long its threads took once home was told.
+  if [ "${PHASES:-0}" = 1 ]; then
+    local tries=0
+    until grep -q "process $pid of node 1 runs here as" "$logs/n2/omd.log"; do
+      tries=$((tries + 1)); [ "$tries" -lt 200 ] || { echo "the copy of $pid never ran" >&2; exit 1; }
+      sleep 0.05
+    done
+  fi
   kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
-  python3 - "$moved" <<'PY'
+  python3 - "$moved" "$pid" "${PHASES:-0}" "$logs" <<'PY'
 import re, sys
 m = re.search(r"\(([0-9.]+) MiB, frozen ([0-9]+) ms(?:, after \d+ pre-copy rounds? of [0-9.]+ MiB while it ran, ([0-9]+) ms in all)?\)", sys.argv[1])
 if not m: sys.exit("migration failed: " + sys.argv[1])
 frozen = int(m.group(2)) / 1000
-print(frozen, int(m.group(3)) / 1000 if m.group(3) else frozen, m.group(1))
+fields = [frozen, int(m.group(3)) / 1000 if m.group(3) else frozen, m.group(1)]
+if sys.argv[3] == "1":
+    pid, logs = sys.argv[2], sys.argv[4]
+    def last(path, pattern):
+        found = re.findall(pattern, open(path).read())
+        if not found: sys.exit(f"no line like {pattern!r} in {path}")
+        return found[-1]
+    number = r"([0-9.]+)"
+    home = last(f"{logs}/n1/omd.log", rf"process {pid} frozen {number} ms: final image dumped and sent in {number} ms, copy restored {number} ms later, running {number} ms later; deputy made in {number} ms")
+    release = last(f"{logs}/n2/omd.log", rf"process {pid} of node 1 runs here as \d+, let go {number} ms after home was told")
+    threads = re.findall(rf"\(was {pid}\): \d+ threads made in {number} ms \({number} ms of it waiting", open(f"{logs}/n2/omd.log").read())
+    made, waited = threads[-1] if threads else ("0", "0")
+    # sent, restored, running, deputy (home), let go, threads made, waited for ids (target): milliseconds
+    fields += [home[1], home[2], home[3], home[4], release, made, waited]
+print(*fields)
 PY
 }
 
@@ -134,14 +157,28 @@ p=$(printf '%s\n' "${plain[@]}" | median); m=$(printf '%s\n' "${managed[@]}" | m
 # time. Spinning threads share the node's one CPU with its omd, which then works slower: not the engine's cost alone.
 touch=$(mktemp /tmp/touchmem.XXXXXX)
 cc -O2 -pthread -o "$touch" "$root/bench/checkpoint/touchmem.c"
-t1=(); t16=(); w1=(); w16=()
+# Each move's phases come from the nodes' logs (milliseconds): home's final dump and transfer, the copy's restore,
+# commit until it runs, the deputy; then, on the target, from telling home until every thread runs (the "let go"
+# time: threads made, waiting for the ids home frees as it makes the deputy, in a lab's one PID namespace). The
+# frozen time `om migrate` reports ends when home is told; frozen until every thread runs is that plus "let go".
+t1=(); t16=(); w1=(); w16=(); p1=(); p16=()
 for round in $(seq "$rounds"); do
-  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 1 "$thread_mode")"; t1+=("$f"); w1+=("$t")
-  read -r f t _ <<< "$(move_command "" "$touch" "$thread_mib" 16 "$thread_mode")"; t16+=("$f"); w16+=("$t")
+  read -r f t _ rest <<< "$(PHASES=1 move_command "" "$touch" "$thread_mib" 1 "$thread_mode")"; t1+=("$f"); w1+=("$t"); p1+=("$rest")
+  read -r f t _ rest <<< "$(PHASES=1 move_command "" "$touch" "$thread_mib" 16 "$thread_mode")"; t16+=("$f"); w16+=("$t"); p16+=("$rest")
 done
 rm -f "$touch"
 t1m=$(printf '%s\n' "${t1[@]}" | median); t16m=$(printf '%s\n' "${t16[@]}" | median)
 w1m=$(printf '%s\n' "${w1[@]}" | median); w16m=$(printf '%s\n' "${w16[@]}" | median)
+# phase_table ROWS... -> one line per phase: median and range of each column, and the frozen-until-running sum
+phase_table() {
+  printf '%s\n' "$@" | python3 -c '
+import statistics, sys
+rows = [list(map(float, line.split())) for line in sys.stdin if line.strip()]
+names = ["final dump + send", "copy restored", "commit until running", "deputy made (home)", "let go (target)", "threads made", "waited for ids"]
+columns = list(zip(*rows)) + [tuple(r[0] + r[1] + r[2] + r[4] for r in rows)]
+for name, values in zip(names + ["frozen until every thread runs"], columns):
+    print(f"{name}: median {statistics.median(values):.1f} ms ({min(values):.1f}-{max(values):.1f})")'
+}
 
 # The same work at home and after a move, each timed by the program itself (benchprog): stdout throughput through
 # the relay, and a CPU-bound loop, interleaved.
@@ -192,6 +229,9 @@ if [ "$markdown" = 1 ]; then
   echo "| frozen | $t1m | $t16m | $(ratio "$t16m" "$t1m") |"
   echo "| whole move | $w1m | $w16m | $(ratio "$w16m" "$w1m") |"
   echo
+  echo "Phases, 1 thread:"; phase_table "${p1[@]}"
+  echo "Phases, 16 $thread_mode threads:"; phase_table "${p16[@]}"
+  echo
   echo "Load average at the end: $(load)."
 else
   printf '%-9s %8s %10s %10s %10s %10s %10s\n' memory copy_s pre_frozen pre_whole nopre_froz dirty_froz dirty_whole
@@ -203,4 +243,6 @@ else
   echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
   echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s"
   echo "threads, $thread_mib MiB: frozen 1 thread ${t1m}s, 16 $thread_mode threads ${t16m}s, ratio $(ratio "$t16m" "$t1m"); whole move ${w1m}s vs ${w16m}s; load $(load)"
+  echo "phases, 1 thread:"; phase_table "${p1[@]}"
+  echo "phases, 16 $thread_mode threads:"; phase_table "${p16[@]}"
 fi

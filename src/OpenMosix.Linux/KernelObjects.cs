@@ -58,6 +58,16 @@ public static class KernelObjects
         return (vm == 0, files == 0);
     }
 
+    /// <summary>Whether two threads share one descriptor table (CLONE_FILES) and one working directory, root and umask
+    /// (CLONE_FS), which a thread may have made its own with unshare: kcmp KCMP_FILES and KCMP_FS.</summary>
+    public static (bool Descriptors, bool FileSystem) SharesTables(int tid1, int tid2)
+    {
+        var files = Sys.KcmpResource(tid1, tid2, Sys.KCMP_FILES);
+        var fs = Sys.KcmpResource(tid1, tid2, Sys.KCMP_FS);
+        if (files < 0 || fs < 0) throw new SyscallException("kcmp(KCMP_FILES/KCMP_FS)", Errno.Last, $"threads {tid1} and {tid2}");
+        return (files == 0, fs == 0);
+    }
+
     /// <summary>The seals of a memfd (F_GET_SEALS); a memfd made without MFD_ALLOW_SEALING has F_SEAL_SEAL (1).</summary>
     public static int Seals(SafeFileHandle memfd)
     {

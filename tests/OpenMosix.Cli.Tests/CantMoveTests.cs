@@ -60,6 +60,21 @@ public sealed class CantMoveTests
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
+    /// <summary>A restored thread shares the process's descriptor table: one that made its own is named, not lost.</summary>
+    [Fact]
+    public async Task Cantmove_names_a_thread_with_a_descriptor_table_of_its_own_and_exits_1()
+    {
+        using var dir = new TempDirectory("om-e2e-threadfiles");
+        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "eng_unmovable", "threadfiles"));
+        await process.WaitForStdoutLinesAsync(1, TimeSpan.FromSeconds(20));
+
+        var report = await OmCli.CantMoveAsync(process.Pid);
+        Assert.True(report.ExitCode == 1, report.ToString());
+        Assert.Matches(@"its thread \d+ has a descriptor table of its own \(unshare CLONE_FILES\)", report.Stdout);
+        process.CloseStdin();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public async Task Cantmove_says_a_socket_is_forwarded_through_home_and_exits_0()
     {

@@ -29,6 +29,18 @@ public sealed class CompiledProgramRestoreTests
         MaxExtraDelay = TimeSpan.FromMilliseconds(1000),
     });
 
+    /// <summary>thr_state's four threads check their own mask, pending signals, alternate stack, name, nice, policy,
+    /// rseq and robust-list registrations, gs base and cached tid every round: through om checkpoint and om restore.</summary>
+    [Fact]
+    public Task Every_threads_own_kernel_state_survives_om_checkpoint_and_om_restore() => CheckpointFlow.RunAsync(new Scenario
+    {
+        Key = "thr_state 40 50",
+        Command = dir => Target(dir, "thr_state", "40", "50"),
+        Ready = PrintedLines(8),
+        ReadyDescription = "thr_state's threads checked their state eight times",
+        MaxExtraDelay = TimeSpan.FromMilliseconds(1000),
+    });
+
     [Fact]
     public Task Anonymous_shared_memory_only_this_process_maps_comes_back_shared_with_its_contents() => CheckpointFlow.RunAsync(new Scenario
     {

@@ -1,6 +1,9 @@
 // Holds one thing the engine cannot move, prints "ready", then waits for stdin to close.
 // usage: eng_unmovable mainexit|tcp|shared|pipe|deleted|inotify|io_uring|epollclosed|memfdmap|timer
+//                      |threadfiles|threadfs|threadnet|threadtracer
 // mainexit: the main thread ends (pthread_exit) and a second thread waits for stdin instead.
+// thread*: a second thread holds it: a descriptor table of its own (unshare CLONE_FILES), a working directory of its
+// own (unshare CLONE_FS), a network namespace of its own (unshare CLONE_NEWNET, as root), or a traced child.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,7 +17,9 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -26,6 +31,32 @@ static void wait_for_stdin_to_close(void) {
 }
 
 static void *waiter(void *arg) { (void)arg; wait_for_stdin_to_close(); exit(0); }
+
+static pthread_mutex_t set_up_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t set_up_done = PTHREAD_COND_INITIALIZER;
+static int set_up_result = -1;
+
+// A thread that makes some of its kernel state its own, then stays (parked) while the main thread waits for stdin.
+__attribute__((noreturn)) static void *apart(void *arg) {
+  const char *what = arg;
+  int ok = 0;
+  if (!strcmp(what, "threadfiles")) ok = unshare(CLONE_FILES) == 0;
+  else if (!strcmp(what, "threadfs")) ok = unshare(CLONE_FS) == 0 && chdir("/") == 0;
+  else if (!strcmp(what, "threadnet")) ok = unshare(CLONE_NEWNET) == 0;
+  else if (!strcmp(what, "threadtracer")) {
+    pid_t child = fork();  // traced by this thread, not by the main thread
+    if (child == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      for (;;) pause();
+    }
+    ok = child > 0 && ptrace(PTRACE_SEIZE, child, NULL, NULL) == 0;
+  }
+  pthread_mutex_lock(&set_up_lock);
+  set_up_result = ok;
+  pthread_cond_signal(&set_up_done);
+  pthread_mutex_unlock(&set_up_lock);
+  for (;;) pause();
+}
 
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "mainexit";
@@ -72,6 +103,13 @@ int main(int argc, char **argv) {
   } else if (!strcmp(what, "memfdmap")) {
     int m = memfd_create("gone", 0);  // mapped shared, then its only descriptor closed
     if (m != 3 || ftruncate(m, 4096) || mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0) == MAP_FAILED || close(m)) return 2;
+  } else if (!strncmp(what, "thread", 6)) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, apart, (void *)what)) return 2;
+    pthread_mutex_lock(&set_up_lock);
+    while (set_up_result < 0) pthread_cond_wait(&set_up_done, &set_up_lock);
+    pthread_mutex_unlock(&set_up_lock);
+    if (!set_up_result) return 2;
   } else if (!strcmp(what, "timer")) {
     timer_t t;
     if (timer_create(CLOCK_MONOTONIC, NULL, &t)) return 2;

@@ -3,14 +3,18 @@
 // queued again each round, and SIGUSR1 kept pending for good in odd threads), its own sigaltstack (and a handler that really runs on it), its name (comm),
 // its nice value, its scheduling policy (SCHED_BATCH on one thread, SCHED_IDLE on another), its __thread
 // variables, and glibc's cached TID (which must match the kernel's gettid, even if the TID changed: pthread_kill
-// on itself must work, and an error-checking mutex held across the round's sleep must unlock).
+// on itself must work, and an error-checking mutex held across the round's sleep must unlock); its registrations
+// with the kernel (glibc's rseq area and robust futex list, asked again of the kernel) and its gs base (set to a
+// value of its own by odd threads; glibc uses only fs, for __thread).
 // usage: thr_state [ROUNDS=40] [MS=50]
 #include "thr_common.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <asm/prctl.h>
 #include <sys/resource.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,6 +31,7 @@ static __thread int rounds_seen;
 static __thread uint64_t tls_pattern[8];
 static __thread char *alt_base;
 static __thread volatile int probe_runs, probe_on_alt_stack;
+static __thread void *robust_head;  // as glibc registered it when the thread started
 
 static const int policies[THREADS] = { SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_OTHER };
 
@@ -58,6 +63,35 @@ static void check_cached_tid(const char *who) {
   check_rc(pthread_mutex_unlock(&probe), "unlock(probe)");
   if (cached != kernel_tid()) fail("%s: glibc caches TID %d, the kernel says %d", who, cached, kernel_tid());
   if (pthread_kill(pthread_self(), 0) != 0) fail("%s: pthread_kill(self, 0) fails", who);
+}
+
+// The robust list the kernel holds for this thread must be glibc's, and its rseq area must still be registered: asked
+// to register the same area again, the kernel answers EBUSY (a thread without one would be registered now, silently).
+static void note_registrations(void) {
+  size_t length;
+  if (syscall(SYS_get_robust_list, 0, &robust_head, &length) != 0 || !robust_head) fail("get_robust_list: %s", strerror(errno));
+}
+
+static void check_registrations(const char *who) {
+  void *head = NULL;
+  size_t length;
+  if (syscall(SYS_get_robust_list, 0, &head, &length) != 0 || head != robust_head)
+    fail("%s: robust list is now %p, glibc registered %p", who, head, robust_head);
+  if (__rseq_size == 0) return;  // rseq off (glibc.pthread.rseq=0, or a kernel without it)
+  struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+  // glibc registers at least the original 32-byte struct rseq, even where it says fewer bytes are in use.
+  unsigned length_registered = __rseq_size < sizeof(struct rseq) ? sizeof(struct rseq) : __rseq_size;
+  if (syscall(SYS_rseq, area, length_registered, 0, RSEQ_SIG) != -1 || errno != EBUSY)
+    fail("%s: its rseq area %p is not registered any more (%s)", who, (void *)area, strerror(errno));
+}
+
+// Odd threads give their gs base a value of their own, which nothing else sets: it must come back with the thread.
+static unsigned long expected_gs(int index) { return index & 1 ? 0x6a5a00000000UL + ((unsigned long)index << 12) : 0; }
+
+static void check_gs(int index, const char *who) {
+  unsigned long gs = 1;
+  if (syscall(SYS_arch_prctl, ARCH_GET_GS, &gs) != 0 || gs != expected_gs(index))
+    fail("%s: gs base is now %#lx, set %#lx", who, gs, expected_gs(index));
 }
 
 static void expected_mask(int index, sigset_t *set) {
@@ -126,6 +160,8 @@ static void set_up(int index, const char *name) {
   if (sched_setscheduler(0, policies[index], &param) != 0) fail("%s: sched_setscheduler: %s", name, strerror(errno));
   if (setpriority(PRIO_PROCESS, (id_t)kernel_tid(), index + 1) != 0) fail("%s: setpriority: %s", name, strerror(errno));
   for (int i = 0; i < 8; i++) tls_pattern[i] = mix(MIX_SEED, (uint64_t)(index * 8 + i));
+  note_registrations();
+  if (expected_gs(index) && syscall(SYS_arch_prctl, ARCH_SET_GS, expected_gs(index)) != 0) fail("%s: ARCH_SET_GS: %s", name, strerror(errno));
   // Both stay pending for this thread only (both are blocked here): a restore must give them back to this thread.
   if (index & 1) check_rc(pthread_kill(pthread_self(), SIGUSR1), "pthread_kill(SIGUSR1)");
   check_rc(pthread_sigqueue(pthread_self(), SIGRTMIN + 3 + index, (union sigval){ .sival_int = 0 }), "pthread_sigqueue");
@@ -156,6 +192,8 @@ static void check_state(int index, const char *name, int round) {
     if (tls_pattern[i] != mix(MIX_SEED, (uint64_t)(index * 8 + i))) fail("%s: __thread array changed", name);
   if (++rounds_seen != round) fail("%s: __thread counter is %d in round %d", name, rounds_seen, round);
   check_cached_tid(name);
+  check_registrations(name);
+  check_gs(index, name);
   snprintf(reports[index], sizeof reports[index], "%s:mask=%llx:pend=%llx:nice=%d:%s:tls=%d:alt=%d", name, mask_bits(&mask), pending, nice,
            policy_name(policy), rounds_seen, probe_runs);
 }
@@ -188,6 +226,7 @@ int main(int argc, char **argv) {
   struct sigaction probe = { .sa_sigaction = on_probe, .sa_flags = SA_SIGINFO | SA_ONSTACK };
   sigemptyset(&probe.sa_mask);
   if (sigaction(PROBE_SIGNAL, &probe, NULL) != 0) fail("sigaction: %s", strerror(errno));
+  note_registrations();
   check_rc(pthread_barrier_init(&checked, NULL, THREADS + 1), "barrier_init");
   check_rc(pthread_barrier_init(&printed, NULL, THREADS + 1), "barrier_init");
   pthread_t threads[THREADS];
@@ -195,6 +234,7 @@ int main(int argc, char **argv) {
   for (int r = 1; r <= total_rounds; r++) {
     pthread_barrier_wait(&checked);
     check_cached_tid("main");
+    check_registrations("main");
     printf("round %d", r);
     for (int i = 0; i < THREADS; i++) printf(" %s", reports[i]);
     printf("\n");

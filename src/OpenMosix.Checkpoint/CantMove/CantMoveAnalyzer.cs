@@ -25,8 +25,10 @@ internal static class CantMoveAnalyzer
 
         var status = ProcFs.ReadStatus(pid);
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
-        if (status.Threads > 1) AddThreadReasons(pid, reasons);
-        foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
+        var tids = ProcFs.ReadTasks(pid);
+        ThreadReasons.Add(pid, tids, reasons);
+        foreach (var (tracee, tracer) in FindTracees(tids))
+            reasons.Add(tracer == pid ? $"traces process {tracee}" : $"its thread {tracer} traces process {tracee}");
         // A migration leaves the children at home with the deputy, their parent there; a checkpoint to a file cannot.
         if (forwarding) reasons.AddRange(ChildrenAtHome.Reasons(pid));
         else if (treePipes is null && ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
@@ -79,24 +81,6 @@ internal static class CantMoveAnalyzer
         _ => $"has {children.Count} child processes ({string.Join(", ", children.Take(5))}{(children.Count > 5 ? ", ..." : "")}) that it has not waited for; it can move once they have been waited for",
     };
 
-    /// <summary>Threads move with their process, except one traced by someone else. (A process whose main thread has
-    /// ended, pthread_exit in main, shows as a zombie above: a process is rebuilt around its main thread.)</summary>
-    private static void AddThreadReasons(int pid, List<string> reasons)
-    {
-        foreach (var tid in ProcFs.ReadTasks(pid))
-        {
-            try
-            {
-                if (tid != pid && ProcStatus.Parse(ProcFs.ReadText(pid, $"task/{tid}/status")).TracerPid is var by and not 0)
-                    reasons.Add($"its thread {tid} is being traced by process {by}");
-            }
-            catch (ProcessAccessException)
-            {
-                // the thread ended while we looked
-            }
-        }
-    }
-
     private static void AddMappingReason(MapsEntry m, List<string> reasons, HeldMemfds memfds)
     {
         var range = $"{m.Start:x}-{m.End:x}";
@@ -143,18 +127,20 @@ internal static class CantMoveAnalyzer
         };
     }
 
-    private static List<int> FindTracees(int pid)
+    /// <summary>Processes traced by one of <paramref name="tids"/> (a tracer is a thread: TracerPid names it), and by which.</summary>
+    private static List<(int Tracee, int Tracer)> FindTracees(IReadOnlyList<int> tids)
     {
-        var result = new List<int>();
+        var result = new List<(int, int)>();
         foreach (var other in ProcessTable.Pids())
         {
-            if (other == pid) continue;
+            if (tids.Contains(other)) continue;
             try
             {
                 foreach (var line in File.ReadLines($"/proc/{other}/status"))
                 {
                     if (!line.StartsWith("TracerPid:", StringComparison.Ordinal)) continue;
-                    if (int.Parse(line.AsSpan(10).Trim(), CultureInfo.InvariantCulture) == pid) result.Add(other);
+                    var tracer = int.Parse(line.AsSpan(10).Trim(), CultureInfo.InvariantCulture);
+                    if (tracer != 0 && tids.Contains(tracer)) result.Add((other, tracer));
                     break;
                 }
             }

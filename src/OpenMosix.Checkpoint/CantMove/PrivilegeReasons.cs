@@ -19,6 +19,9 @@ internal static class PrivilegeReasons
         ("net", "its network"), ("ipc", "its SysV IPC objects"), ("time", "its clocks"),
     ];
 
+    /// <summary>The kinds of namespace a process is refused in when they differ (a thread, when its differ from its main thread's).</summary>
+    public static IEnumerable<string> RefusedNamespaceKinds => RefusedNamespaces.Select(n => n.Kind);
+
     /// <param name="ownFilters">filters omd gave the process itself (its forwarding filter): not the process's to keep.</param>
     public static void Add(int pid, List<string> reasons, int ownFilters = 0)
     {

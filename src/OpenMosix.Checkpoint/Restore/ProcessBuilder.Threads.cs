@@ -17,6 +17,9 @@ internal sealed partial class ProcessBuilder
     private const int CloneArgsSize = 88, ChildTidOffset = 16, SetTidOffset = 64, SetTidSizeOffset = 72;
     private const int SsAutoDisarm = unchecked((int)0x80000000);
 
+    /// <summary>How long <see cref="CreateThreads"/> waited for ids the original process still held.</summary>
+    public TimeSpan WaitedForIds { get; private set; }
+
     /// <summary>A thread recreated in the restored process: stopped, every signal blocked, with the injector that drives it.</summary>
     public sealed record RestoredThread(ThreadImage Image, int Tid, SyscallInjector Injector);
 
@@ -53,11 +56,15 @@ internal sealed partial class ProcessBuilder
         if (taken) args[SetTidOffset..].Clear();
         ProcessMemory.Write(pid, _data, args);
         var tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
+        var waitedFrom = System.Diagnostics.Stopwatch.GetTimestamp();
+        var waited = false;
         while (tid == -(long)Errno.EEXIST && DateTime.UtcNow < waitUntil && HeldByOriginal(wantedTid))
         {
+            waited = true;
             Thread.Sleep(1);
             tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
         }
+        if (waited) WaitedForIds += System.Diagnostics.Stopwatch.GetElapsedTime(waitedFrom);
         if (tid < 0)
         {
             // EEXIST: the id is taken here; EPERM: no CAP_CHECKPOINT_RESTORE. Either way any id will do.
@@ -152,5 +159,11 @@ internal sealed partial class ProcessBuilder
 
     /// <summary>Groups, gids and uids belong to each thread (glibc's setuid changes them in all), as do capabilities,
     /// securebits and no_new_privs: every thread drops to its own.</summary>
-    public void RestoreThreadCredentials(RestoredThread thread) => DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges);
+    /// <param name="securebits">the main thread's securebits when it cloned the thread (<see cref="MainSecurebits"/>),
+    /// which the thread inherited and has not changed since.</param>
+    public void RestoreThreadCredentials(RestoredThread thread, int securebits) =>
+        DropTo(thread.Injector, thread.Tid, thread.Image.Settings.Privileges, securebits);
+
+    /// <summary>The main thread's securebits, read once before its threads are cloned: they inherit them.</summary>
+    public int MainSecurebits() => Securebits(injector);
 }

@@ -319,7 +319,8 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
     }
 
     /// <summary>Last, because it can only take privilege away: groups, gids, uids, then capabilities and the rest.</summary>
-    public void RestoreCredentials() => DropTo(injector, pid, image.MainThread.Privileges);
+    /// <param name="securebits">the main thread's securebits if already read (<see cref="MainSecurebits"/>).</param>
+    public void RestoreCredentials(int? securebits) => DropTo(injector, pid, image.MainThread.Privileges, securebits);
 
     /// <summary>
     /// The dumpable flag as it was, once nothing more is read through /proc as the process's user: changing ids

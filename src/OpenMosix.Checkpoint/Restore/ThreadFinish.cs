@@ -12,6 +12,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         SuspendSeccomp();
+        // Read once here rather than in every thread: each one cloned below starts with the main thread's.
+        int? securebits = image.Threads.Count > 0 ? build.MainSecurebits() : null;
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
@@ -27,12 +29,14 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
             logger.LogDebug("Process {Pid}: {Mutexes} held mutexes renamed for {Moved} changed thread ids", pid, renamedMutexes, moved.Count);
         }
         var set = clock.Elapsed;
-        foreach (var thread in threads) build.RestoreThreadCredentials(thread);
-        build.RestoreCredentials();
+        foreach (var thread in threads) build.RestoreThreadCredentials(thread, securebits!.Value);
+        build.RestoreCredentials(securebits);
         build.RestoreSeccomp(threads);
         build.RestoreDumpable();
-        logger.LogDebug("Process {Pid}: {Threads} threads made in {Made:F2} ms, set up in {Set:F2} ms, credentials in {Credentials:F2} ms",
-            pid, threads.Count, made.TotalMilliseconds, (set - made).TotalMilliseconds, (clock.Elapsed - set).TotalMilliseconds);
+        // A migration's copy (it may wait for ids) says it at information: what its threads add to its frozen time.
+        logger.Log(waitForOriginalIds > TimeSpan.Zero && threads.Count > 0 ? LogLevel.Information : LogLevel.Debug,
+            "Process {Pid} (was {OriginalPid}): {Threads} threads made in {Made:F2} ms ({Waited:F2} ms of it waiting for ids the original still held), set up in {Set:F2} ms, credentials in {Credentials:F2} ms",
+            pid, image.Origin.Pid, threads.Count, made.TotalMilliseconds, build.WaitedForIds.TotalMilliseconds, (set - made).TotalMilliseconds, (clock.Elapsed - set).TotalMilliseconds);
         build.DropTrampoline();
         // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
         Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));

@@ -118,9 +118,10 @@ public sealed class GuestSession
         {
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
             // threads take here where both share one PID namespace.
+            var told = System.Diagnostics.Stopwatch.StartNew();
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
-            Run(offer, restored);
+            Run(offer, restored, told);
             using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
             var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
             var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);
@@ -189,12 +190,12 @@ public sealed class GuestSession
     }
 
     /// <summary>Lets the committed copy go. One that cannot (its threads could not be made) is dead: the relay reports it.</summary>
-    private void Run(Offer offer, RestoredProcess restored)
+    private void Run(Offer offer, RestoredProcess restored, System.Diagnostics.Stopwatch told)
     {
         try
         {
             _engine.Thaw(restored.Pid);
-            GuestLog.Running(_logger, offer.Pid, offer.HomeNode, restored.Pid);
+            GuestLog.Running(_logger, offer.Pid, offer.HomeNode, restored.Pid, told.Elapsed.TotalMilliseconds);
         }
         catch (Checkpoint.Restore.RestoreException e)
         {

@@ -21,6 +21,10 @@ public sealed class CantMoveTests
     [InlineData("epollclosed", "fd 3 is an epoll instance watching fd 5, which is closed (the watched file stays registered through a duplicate)")]
     [InlineData("memfdmap", "has a shared mapping of /memfd:gone (deleted) at ")]
     [InlineData("timer", "has 1 POSIX timer (timer_create)")]
+    [InlineData("threadfiles", "has a descriptor table of its own (unshare CLONE_FILES)")]
+    [InlineData("threadfs", "has a working directory, root and umask of its own (unshare CLONE_FS)")]
+    [InlineData("threadnet", "runs in another net namespace (net:[")]
+    [InlineData("threadtracer", " traces process ")]
     public void Unmovable_process_is_refused_with_a_precise_reason_and_left_unharmed(string what, string reason)
     {
         using var dir = new TempDirectory();

@@ -80,9 +80,9 @@ internal static class SampleImages
         return (image, runs);
     }
 
-    private static byte[] Filled(int length, byte seed) => [.. Enumerable.Range(0, length).Select(i => (byte)(i * seed))];
+    public static byte[] Filled(int length, byte seed) => [.. Enumerable.Range(0, length).Select(i => (byte)(i * seed))];
 
-    private static byte[] SigInfo(int signal)
+    public static byte[] SigInfo(int signal)
     {
         var info = new byte[128];
         BitConverter.TryWriteBytes(info, signal);

@@ -12,8 +12,10 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Information, Message = "migration of process {Pid} from node {Home} called off: {Reason}")]
     public static partial void Aborted(ILogger logger, int pid, int home, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} runs here as {Guest}")]
-    public static partial void Running(ILogger logger, int pid, int home, int guest);
+    /// <param name="releaseMs">from telling home it runs until every thread of the copy runs: its threads made
+    /// meanwhile, waiting for ids its original still holds where both nodes share one PID namespace.</param>
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} runs here as {Guest}, let go {ReleaseMs:F1} ms after home was told")]
+    public static partial void Running(ILogger logger, int pid, int home, int guest, double releaseMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} is gone ({Reason}); killing it")]
     public static partial void HomeLost(ILogger logger, int guest, int home, string reason);

@@ -6,6 +6,12 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} moved to node {Node} (pid {RemotePid} there): {MiB} MiB frozen {FrozenMs:F0} ms, after {Rounds} pre-copy rounds of {PrecopiedMiB} MiB")]
     public static partial void Moved(ILogger logger, int pid, int node, int remotePid, long mib, double frozenMs, int rounds, long precopiedMiB);
 
+    /// <summary>Where a move's frozen time went: the final image dumped and sent, the copy restored (kept frozen),
+    /// commit until the target says it runs; then the deputy made, which frees the ids the copy's threads take where
+    /// both nodes share one PID namespace (a lab).</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} frozen {FrozenMs:F1} ms: final image dumped and sent in {SentMs:F1} ms, copy restored {RestoredMs:F1} ms later, running {RunningMs:F1} ms later; deputy made in {DeputyMs:F1} ms")]
+    public static partial void FrozenPhases(ILogger logger, int pid, double frozenMs, double sentMs, double restoredMs, double runningMs, double deputyMs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} executed a new program while its move to node {Node} began; moving it again")]
     public static partial void ExecutedDuringMove(ILogger logger, int pid, int node);
 

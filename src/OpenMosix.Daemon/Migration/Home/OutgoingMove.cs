@@ -27,10 +27,13 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
         var (session, rounds, precopied, bytes, frozenAt) = await SendImageAsync(precopy, precopyRounds, cancel).ConfigureAwait(false);
+        var sent = frozenAt.Elapsed;
         _progress.Enter(MigrationProgress.Restoring);
-        var restored = await CommitAsync(cancel).ConfigureAwait(false);
+        var (restored, restoredAt) = await CommitAsync(frozenAt, cancel).ConfigureAwait(false);
         var frozen = frozenAt.Elapsed;
         BecomeDeputy();
+        HomeLog.FrozenPhases(home.Logger, Pid, frozen.TotalMilliseconds, sent.TotalMilliseconds, (restoredAt - sent).TotalMilliseconds,
+            (frozen - restoredAt).TotalMilliseconds, (frozenAt.Elapsed - frozen).TotalMilliseconds);
         return (new MigrationResult(Pid, home.Self, target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid)
         {
             PrecopyRounds = rounds,
@@ -75,15 +78,17 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     }
 
     /// <summary>Waits for the copy, commits, and waits for it to run; otherwise the original runs on here.</summary>
-    private async Task<Restored> CommitAsync(CancellationToken cancel)
+    /// <returns>the copy, and when (on <paramref name="frozenAt"/>) the target said it was restored.</returns>
+    private async Task<(Restored, TimeSpan)> CommitAsync(Stopwatch frozenAt, CancellationToken cancel)
     {
         try
         {
             var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             if (answer is Failed failed) throw new MigrationException($"node {target} could not restore process {Pid}: {failed.Reason}");
+            var restoredAt = frozenAt.Elapsed;
             await talk.SendAsync(new Commit(home.Checkpoints is null ? 0 : (int)home.CheckpointEvery.TotalMilliseconds), cancel).ConfigureAwait(false);
             await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
-            return (Restored)answer;
+            return ((Restored)answer, restoredAt);
         }
         catch (Exception e) when (e is LinkException or MigrationException)
         {
