@@ -34,4 +34,9 @@ public sealed record DumpResult(
     ulong PageBytes,
     TimeSpan AttachToStopped,
     TimeSpan Frozen,
-    TimeSpan Total);
+    TimeSpan Total)
+{
+    /// <summary>Threads the freeze found only on a later pass over the task list: created while the others were being
+    /// stopped, and stopped and saved with them.</summary>
+    public IReadOnlyList<int> ThreadsBornWhileFreezing { get; init; } = [];
+}

@@ -22,7 +22,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // A main thread that has ended cannot be stopped (nor rebuilt around): refused before any seize.
         if (stat.State is 'Z' or 'X' && ProcFs.ReadTasks(pid).Count > 1)
             throw new CantMoveException(new CantMoveReport(pid, ["its main thread has exited while other threads run on"]));
-        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
+        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid), out var bornWhileFreezing);
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
@@ -87,7 +87,10 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             KilledTracee.Release(pid, isOurChild, logger);
             throw new TraceeGoneException(pid, $"process {pid} was killed while frozen for its checkpoint");
         }
-        var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed);
+        var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed)
+        {
+            ThreadsBornWhileFreezing = bornWhileFreezing,
+        };
         logger.LogInformation("Checkpointed {Pid}: {Threads} threads, {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
             pid, 1 + image.Threads.Count, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
         return result;

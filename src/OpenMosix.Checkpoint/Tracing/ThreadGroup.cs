@@ -7,14 +7,16 @@ namespace OpenMosix.Checkpoint.Tracing;
 /// </summary>
 internal static class ThreadGroup
 {
-    /// <summary>Seizes and stops every thread of <paramref name="pid"/>; returns their ids, the main thread first.</summary>
-    public static List<int> SeizeAndStopAll(int pid, int options)
+    /// <summary>Seizes and stops every thread of <paramref name="pid"/>; returns their ids, the main thread first.
+    /// <paramref name="foundLate"/>: the threads a later pass found, born while the others were being stopped.</summary>
+    public static List<int> SeizeAndStopAll(int pid, int options, out List<int> foundLate)
     {
         Freezer.SeizeAndStop(pid, options);
         var stopped = new List<int> { pid };
+        foundLate = [];
         try
         {
-            while (true)
+            for (var pass = 0; ; pass++)
             {
                 var fresh = new List<int>();
                 foreach (var tid in ProcFs.ReadTasks(pid))
@@ -39,6 +41,7 @@ internal static class ThreadGroup
                     {
                         Freezer.WaitForEventStop(tid);
                         stopped.Add(tid);
+                        if (pass > 0) foundLate.Add(tid);
                     }
                     catch (TraceeGoneException)
                     {

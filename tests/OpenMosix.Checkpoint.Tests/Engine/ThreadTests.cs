@@ -89,6 +89,28 @@ public sealed class ThreadTests
         });
 
     [Fact]
+    public void A_thread_born_while_the_others_are_being_stopped_is_stopped_and_saved_with_them() =>
+        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_spawner"), ["4", "20000"], (child, output) =>
+        {
+            Poll.UntilLines(output, 1, Patience);
+            using var engine = new CheckpointEngine();
+            // thr_spawner's threads do nothing but create and join threads: freezes are taken one after another until
+            // one finds a thread only on a later pass over the task list (made by a thread not yet stopped), which is
+            // within the first few here; bounded by the program's own end.
+            for (var attempt = 1; ; attempt++)
+            {
+                Assert.False(child.HasExited, $"no freeze out of {attempt - 1} met a thread being born");
+                var image = new InMemoryImage();
+                var result = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+                if (result.ThreadsBornWhileFreezing.Count == 0) continue;
+                var saved = image.Metadata.Threads.Select(t => t.Tid).ToHashSet();
+                Assert.All(result.ThreadsBornWhileFreezing, tid => Assert.Contains(tid, saved));
+                break;
+            }
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        });
+
+    [Fact]
     public void Restored_multithreaded_process_can_be_checkpointed_and_restored_again() =>
         RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_state"), ["50", "40"], (child, output) =>
         {
