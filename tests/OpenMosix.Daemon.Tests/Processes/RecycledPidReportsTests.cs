@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OpenMosix.Balancing.Demand;
 using OpenMosix.Daemon.Processes;
 using OpenMosix.Linux;
@@ -27,7 +26,8 @@ public sealed class RecycledPidReportsTests() : RecordingTrackerTests(1)
         PidRecycling.WaitPastTick(managed.StartTime, Patience);
         using var recycled = PidRecycling.StartAs(pid, "/bin/sleep", ["38"]);
 
-        var events = ReceiveUntil(source, e => e.Count(x => x.Kind == ProcessEventKind.Exec && x.Pid == pid) == 2);
+        var events = ProcessReports.ReceiveUntil(source, e => e.Count(x => x.Kind == ProcessEventKind.Exec && x.Pid == pid) == 2,
+            "the reports of the shell, its job and the PID's next process", Patience);
         var job = events.First(e => e.Kind == ProcessEventKind.Fork && e.ParentPid == pid).Pid;
         try
         {
@@ -45,17 +45,5 @@ public sealed class RecycledPidReportsTests() : RecordingTrackerTests(1)
         {
             Signals.Kill(job, Signals.SIGKILL);
         }
-    }
-
-    private static List<ProcessEvent> ReceiveUntil(ProcessEventSource source, Func<List<ProcessEvent>, bool> done)
-    {
-        var events = new List<ProcessEvent>();
-        var clock = Stopwatch.StartNew();
-        while (!done(events))
-        {
-            if (clock.Elapsed > Patience) throw new TimeoutException($"the reports did not come within {Patience.TotalSeconds:F0} s; got {events.Count}");
-            source.Receive(events, TimeSpan.FromMilliseconds(200));
-        }
-        return events;
     }
 }
