@@ -8,7 +8,8 @@ namespace OpenMosix.Linux.Tests;
 /// <summary>
 /// The forwarding filter run by the kernel: a python3 child installs it (no_new_privs, a listener), then makes calls;
 /// the test is its supervisor. Calls on forwarded numbers and on the reserved range reach the supervisor, with their
-/// arguments, and return what it answers; calls on other numbers, and calls the filter does not list, run as usual.
+/// arguments, and return what it answers; calls on other numbers (AT_FDCWD among them), and calls the filter does not
+/// list, run as usual.
 /// </summary>
 public sealed class ForwardingFilterTests
 {
@@ -20,6 +21,7 @@ public sealed class ForwardingFilterTests
         install_filter()
         sys.stdin.readline()
         print("local", os.write(8, b"local"), os.read(r, 100).decode(), flush=True)
+        print("path", os.stat("/").st_ino > 0, os.path.exists("/proc/self"), flush=True)
         print("forwarded", os.write(7, b"abc"), flush=True)
         try:
             os.read(150, 10)
@@ -29,7 +31,7 @@ public sealed class ForwardingFilterTests
         """;
 
     [Fact]
-    public void Calls_on_forwarded_and_reserved_numbers_reach_the_supervisor_and_others_run_locally()
+    public void Calls_on_forwarded_and_reserved_numbers_reach_the_supervisor_and_others_and_stats_of_paths_run_locally()
     {
         var program = ForwardingFilter.Build([7, 9], reservedFrom: 100);
         using var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
@@ -47,6 +49,9 @@ public sealed class ForwardingFilterTests
             child.StandardInput.Flush();
 
             Assert.Equal("local 5 local", ReadLine(child));
+            // A stat of a path (newfstatat at AT_FDCWD, -100: 0xffffff9c as the filter sees it, above any reserved
+            // number) is the node's own: no notification.
+            Assert.Equal("path True True", ReadLine(child));
 
             var write = Next(listener);
             Assert.Equal(SyscallNr.Write, write.Nr);

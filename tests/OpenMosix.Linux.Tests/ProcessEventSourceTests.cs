@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OpenMosix.Linux.Events;
 using OpenMosix.Linux.Interop;
 using OpenMosix.Linux.Proc;
@@ -12,18 +11,8 @@ public sealed class ProcessEventSourceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    /// <summary>Receives, in bounded waits, until <paramref name="done"/> holds for what was received.</summary>
-    private static List<ProcessEvent> ReceiveUntil(ProcessEventSource source, Func<List<ProcessEvent>, bool> done, string what)
-    {
-        var events = new List<ProcessEvent>();
-        var clock = Stopwatch.StartNew();
-        while (!done(events))
-        {
-            if (clock.Elapsed > Patience) throw new TimeoutException($"no {what} within {Patience.TotalSeconds:F0} s; got {events.Count} events");
-            source.Receive(events, TimeSpan.FromMilliseconds(200));
-        }
-        return events;
-    }
+    private static List<ProcessEvent> ReceiveUntil(ProcessEventSource source, Func<List<ProcessEvent>, bool> done, string what) =>
+        ProcessReports.ReceiveUntil(source, done, what, Patience);
 
     [Fact]
     public void A_shell_that_runs_a_program_is_seen_forked_execed_forking_and_exiting_with_its_status()

@@ -15,6 +15,15 @@ public static class PidRecycling
     private const string LastPid = "/proc/sys/kernel/ns_last_pid";
     private const int Attempts = 100;
 
+    /// <summary>
+    /// Waits until the clock has passed the start tick of an ended process (/proc/PID/stat's start time, in clock ticks
+    /// of 10 ms): the kernel hands a PID out again only after wrapping pid_max, long after; a process handed it at
+    /// once, as here, can be told from the ended one by its start time only from the next tick on.
+    /// </summary>
+    public static void WaitPastTick(ulong started, TimeSpan timeout) =>
+        Poll.Until(() => (ulong)(double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture) * 100) > started + 1,
+            timeout, "the clock to pass the ended process's start tick");
+
     /// <summary>Starts <paramref name="path"/> as PID <paramref name="pid"/>, which must be free.</summary>
     public static ChildProcess StartAs(int pid, string path, IReadOnlyList<string> arguments)
     {

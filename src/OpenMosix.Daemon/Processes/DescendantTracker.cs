@@ -82,7 +82,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
         switch (e.Kind)
         {
             case ProcessEventKind.Fork:
-                if (registry.RegisterChild(e.Pid, e.ParentPid) is { } child)
+                if (registry.RegisterForked(e.Pid, e.ParentPid) is { } child)
                 {
                     registry.Update(child, c => c.ExecutedAt = e.Timestamp);
                     LogChild(logger, e.Pid, e.ParentPid);
@@ -90,6 +90,9 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 break;
             case ProcessEventKind.Exec:
                 var execed = registry.FindHome(e.Pid);
+                // Ended already (its PID may name another process now): what it ran is unknown, not its parent's
+                // program, whose run times must not count its lifetime.
+                if (execed is null && registry.FindExited(e.Pid) is { } gone) registry.Update(gone, p => p.Program = null);
                 if (execed is null && !Policy().IsEmpty) AdoptIfCandidate(e);
                 if (execed is { State: ProcessState.Home })
                 {
@@ -113,6 +116,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 break;
             case ProcessEventKind.Lost:
                 LogLost(logger);
+                registry.ForgetUnreportedEnds();
                 Rescan();
                 break;
         }

@@ -37,6 +37,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         {
             if (_home.TryGetValue(pid, out var known) && known.State != ProcessState.Home)
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
+            SetAsideIfEnded(pid);
             var process = new ManagedProcess(pid, uid, Self, command)
             {
                 StartTime = started, Decay = decay, Hint = hint, Startup = startup,
@@ -72,6 +73,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost))
                 throw new InvalidOperationException($"process {pid} is already managed and {known.State.ToString().ToLowerInvariant()}");
             if (_guests.TryGetValue(pid, out var guest) && IsCurrent(guest)) throw new InvalidOperationException($"process {pid} runs here for another node");
+            SetAsideIfEnded(pid);
             var process = new ManagedProcess(pid, uid, Self, command)
             {
                 StartTime = started, Adopted = true, ParentPid = parentPid, Program = program,
@@ -104,10 +106,33 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         lock (_gate)
             parent = _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
                 : _guests.GetValueOrDefault(parentPid);
+        // A parent entry whose PID now names another process is a dead one's.
+        return parent is not null && IsCurrent(parent) ? RegisterChildOf(parent, pid, parentPid) : null;
+    }
+
+    /// <summary>
+    /// <see cref="RegisterChild"/> for the kernel's report of a fork, read in the order the kernel sent its reports,
+    /// maybe long after: the parent may have ended since (a subshell that starts a job and exits at once), or even its
+    /// PID been handed out again. Its exit is reported after its forks and before any news of the PID's next process, so
+    /// the forker is the entry under the parent's PID whose exit has not been read yet: one set aside as ended first,
+    /// then the one there, ended or not. A guest's end is not reported that way (its migration removes it): a guest
+    /// parent must still run. After lost reports this holds again once <see cref="ForgetUnreportedEnds"/> has run.
+    /// </summary>
+    public ManagedProcess? RegisterForked(int pid, int parentPid)
+    {
+        ManagedProcess? parent;
+        lock (_gate)
+            parent = _ended.TryGetValue(parentPid, out var ended) ? ended.Process
+                : _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
+                : _guests.GetValueOrDefault(parentPid) is { } guest && IsCurrent(guest) ? guest : null;
+        return parent is null ? null : RegisterChildOf(parent, pid, parentPid);
+    }
+
+    private ManagedProcess? RegisterChildOf(ManagedProcess parent, int pid, int parentPid)
+    {
         // Only the start times are read from /proc here (stat takes no mm lock): reading a child's cmdline takes its
         // mm lock, which its exec needs, and a fork loop under om run would pay for it. A child has its parent's uid
-        // and command line until it execs. A parent entry whose PID now names another process is a dead one's.
-        if (parent is null || !IsCurrent(parent)) return null;
+        // and command line until it execs.
         var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
@@ -285,6 +310,26 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             _ended.Remove(pid);
         foreach (var pid in _guests.Where(p => !IsCurrent(p.Value)).Select(p => p.Key).ToList())
             _guests.Remove(pid);
+    }
+
+    /// <summary>A new process is registered under <paramref name="pid"/> (om run, adoption: not from the kernel's
+    /// reports): an entry there of a process that ended is kept for its exit report, which may not have been read yet
+    /// and must not take the new one with it (under the gate).</summary>
+    private void SetAsideIfEnded(int pid)
+    {
+        if (_home.GetValueOrDefault(pid) is { State: ProcessState.Home or ProcessState.Lost } known && !IsCurrent(known)) SetAside(pid, known);
+    }
+
+    /// <summary>The kernel dropped reports: ends it reported may be among them, so the entries of processes that ended
+    /// are dropped now rather than kept for reports that may never come (and taken meanwhile for the forkers of their
+    /// PIDs' next processes: <see cref="RegisterForked"/>).</summary>
+    public void ForgetUnreportedEnds()
+    {
+        lock (_gate)
+        {
+            Prune();
+            _ended.Clear();
+        }
     }
 
     /// <summary>Out of the lookups, kept for its exit event (under the gate).</summary>

@@ -5,8 +5,9 @@ namespace OpenMosix.Linux.Seccomp;
 /// <summary>
 /// The seccomp filter that hands a moved process's calls on forwarded descriptors to omd: SECCOMP_RET_USER_NOTIF for
 /// the calls in <see cref="Calls"/> whose first argument is a forwarded number, or any number at or above the reserved
-/// range (descriptors forwarded later, an accepted connection), and SECCOMP_RET_ALLOW for everything else, so local
-/// descriptors run at full speed. Its first instruction loads a marker constant (no effect on the verdict) by which
+/// range (descriptors forwarded later, an accepted connection) that is a descriptor number at all (not negative:
+/// AT_FDCWD, -100, is 0xffffff9c to the filter, and a stat of a path is the node's own), and SECCOMP_RET_ALLOW for
+/// everything else, so local descriptors and paths run at full speed. Its first instruction loads a marker constant (no effect on the verdict) by which
 /// omd knows its own filter among a process's filters: it is never part of the process's image.
 /// </summary>
 public static class ForwardingFilter
@@ -31,7 +32,7 @@ public static class ForwardingFilter
 
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
     private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
-    private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000;
+    private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000, NegativeInt = 0x80000000;
     private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16;
 
     /// <summary>
@@ -50,12 +51,12 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // ja allow, arg0 load, one jeq per fd, [jge reserved], allow, notify.
+        // ja allow, arg0 load, one jeq per fd, [jge reserved, jge negative], allow, notify.
         var fds = forwarded.Distinct().Order().ToList();
         var always = childCalls ? ChildCalls : [];
         var callCount = Calls.Length + always.Length;
         var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
-        var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 1 : 0);
+        var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0);
         var notifyAt = allowAt + 1;
         // index i (from the arch check at 0) jumps to t with offset t - i - 1
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
@@ -66,7 +67,11 @@ public static class ForwardingFilter
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
-        if (reservedFrom > 0) program.Add((JgeK, Offset(checkFdAt + 1 + fds.Count, notifyAt), 0, (uint)reservedFrom));
+        if (reservedFrom > 0)
+        {
+            program.Add((JgeK, 0, Offset(checkFdAt + 1 + fds.Count, allowAt), (uint)reservedFrom));
+            program.Add((JgeK, Offset(checkFdAt + 2 + fds.Count, allowAt), Offset(checkFdAt + 2 + fds.Count, notifyAt), NegativeInt));
+        }
         program.Add((RetK, 0, 0, RetAllow));
         program.Add((RetK, 0, 0, RetUserNotif));
         var bytes = new byte[program.Count * 8];

@@ -155,10 +155,7 @@ public sealed class ProcessRegistryTests
             ended.Kill();
             ended.WaitForExit(Patience);
         }
-        // Start times count clock ticks (10 ms): the kernel hands a PID out again only after wrapping pid_max, long
-        // after; handing it out at once, as here, must wait for the next tick to be told apart.
-        Poll.Until(() => (ulong)(double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 100) > started + 1,
-            Patience, "the clock to pass the ended process's start tick");
+        PidRecycling.WaitPastTick(started, Patience);
 
         using var recycled = PidRecycling.StartAs(pid, "/bin/sleep", ["36"]);
 

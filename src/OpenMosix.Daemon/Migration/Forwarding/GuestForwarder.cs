@@ -218,8 +218,10 @@ internal sealed partial class GuestForwarder : IDisposable
         var fd = (int)(uint)n.Args[0];
         bool open;
         lock (_open) open = _open.Contains(fd);
+        // A negative number is no descriptor: AT_FDCWD (a stat of a path, from a filter made before such calls were
+        // let through) runs here, and the kernel answers any other.
         if (!open)
-            return Task.FromResult(fd >= _reservedFrom && fd < _reservedTop ? Outcome.RunLocally : new Outcome(-(long)Errno.EBADF));
+            return Task.FromResult(fd < 0 || (fd >= _reservedFrom && fd < _reservedTop) ? Outcome.RunLocally : new Outcome(-(long)Errno.EBADF));
         return n.Nr switch
         {
             SyscallNr.Read => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.Read),

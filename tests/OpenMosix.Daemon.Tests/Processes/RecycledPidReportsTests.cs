@@ -1,0 +1,49 @@
+using OpenMosix.Balancing.Demand;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Events;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Processes;
+
+/// <summary>The kernel's own reports, read only after the PID they are about was handed out again (root, as the tests
+/// run): what a busy omd reads late.</summary>
+public sealed class RecycledPidReportsTests() : RecordingTrackerTests(1)
+{
+    [Fact]
+    public void Reports_read_after_a_managed_parents_pid_went_to_another_process_manage_its_real_child_and_not_that_process()
+    {
+        using var source = ProcessEventSource.Open();
+        // The job leaves the shell's process group (setsid): the kernel hands out no PID still naming a group.
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        using var shell = ChildProcess.Start("/bin/sh", ["-c", "read x; setsid /bin/sleep 37 & exit 0"], stdin: stdinRead);
+        stdinRead.Dispose();
+        var pid = shell.Pid;
+        var managed = Registry.Register(pid, 0, DecayMode.Fast, JobHint.Cpu);
+        Registry.Update(managed, p => p.Locked = true);
+        using (var go = new FileStream(stdinWrite, FileAccess.Write)) go.Write("go\n"u8);
+        shell.WaitForExit(Patience);
+        PidRecycling.WaitPastTick(managed.StartTime, Patience);
+        using var recycled = PidRecycling.StartAs(pid, "/bin/sleep", ["38"]);
+
+        var events = ProcessReports.ReceiveUntil(source, e => e.Count(x => x.Kind == ProcessEventKind.Exec && x.Pid == pid) == 2,
+            "the reports of the shell, its job and the PID's next process", Patience);
+        var job = events.First(e => e.Kind == ProcessEventKind.Fork && e.ParentPid == pid).Pid;
+        try
+        {
+            using var tracker = Tracker();
+            foreach (var e in events) tracker.Handle(e);
+
+            var child = Registry.FindHome(job);
+            Assert.NotNull(child);
+            Assert.Equal((pid, true, DecayMode.Fast, JobHint.Cpu), (child.ParentPid, child.Locked, child.Decay, child.Hint));
+            Assert.Null(Registry.Find(pid));
+            Assert.Equal([job], Execed.Select(p => p.Pid).Distinct()); // setsid, then sleep
+            Assert.Equal([job], Registry.List().Processes.Select(p => p.Pid));
+        }
+        finally
+        {
+            Signals.Kill(job, Signals.SIGKILL);
+        }
+    }
+}
