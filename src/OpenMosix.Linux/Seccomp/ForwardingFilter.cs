@@ -22,6 +22,7 @@ public static class ForwardingFilter
         SyscallNr.Readv, SyscallNr.Writev, SyscallNr.Fcntl, SyscallNr.Newfstatat,
         SyscallNr.Accept, SyscallNr.Accept4, SyscallNr.Sendto, SyscallNr.Recvfrom, SyscallNr.Sendmsg, SyscallNr.Recvmsg,
         SyscallNr.Shutdown, SyscallNr.Getsockname, SyscallNr.Getpeername, SyscallNr.Setsockopt, SyscallNr.Getsockopt,
+        SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3,
     ];
 
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;

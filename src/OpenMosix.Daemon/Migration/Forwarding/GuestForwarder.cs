@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux.Seccomp;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
@@ -20,6 +21,8 @@ internal sealed partial class GuestForwarder : IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, (ForwardOp Op, TaskCompletionSource<ForwardReply> Done)> _pending = new();
     private readonly HashSet<int> _open;
+    // Every number the filter hands over besides the reserved range: the forwarded ones at restore.
+    private readonly HashSet<int> _covered;
     private readonly int _reservedFrom, _reservedTop;
     private readonly Thread _thread;
     private int _nextId;
@@ -29,13 +32,16 @@ internal sealed partial class GuestForwarder : IDisposable
     private volatile bool _holding;
     private int _active;
 
-    public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
+    public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, IReadOnlyDictionary<int, ForwardMirrorEnds> mirrors,
+        int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
     {
         _pid = pid;
         _listener = listener;
         _link = link;
         _logger = logger;
         _open = [.. forwarded];
+        _covered = [.. forwarded];
+        AddMirrors(mirrors);
         _reservedFrom = reservedFrom;
         _reservedTop = reservedTop;
         _thread = new Thread(Listen) { IsBackground = true, Name = $"forwarding for {pid}" };
@@ -71,6 +77,11 @@ internal sealed partial class GuestForwarder : IDisposable
     public bool Take(Frame frame)
     {
         if (frame.Type != FrameType.Forward) return false;
+        if (ForwardWire.IsNotice(frame.Payload))
+        {
+            ShowReadiness(ForwardWire.DecodeNotice(frame.Payload));
+            return true;
+        }
         var reply = ForwardWire.DecodeReply(frame.Payload);
         if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
         call.Done.TrySetResult(reply);
@@ -153,11 +164,11 @@ internal sealed partial class GuestForwarder : IDisposable
             SyscallNr.Writev => WriteAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Write),
             SyscallNr.Pwrite64 => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.WriteAt, offset: (long)n.Args[3]),
             SyscallNr.Lseek => SimpleAsync(new ForwardRequest(0, ForwardOp.Seek, fd, (long)n.Args[1], (long)n.Args[2])),
-            SyscallNr.Fcntl => FcntlAsync(fd, (long)n.Args[1], (long)n.Args[2]),
+            SyscallNr.Fcntl => FcntlAsync(n, fd, (long)n.Args[1], (long)n.Args[2]),
             SyscallNr.Close => CloseAsync(fd),
             SyscallNr.Fstat => StatusAsync(fd, n.Args[1]),
             SyscallNr.Newfstatat => ReadByte(n.Args[1]) == 0 && (n.Args[3] & AtEmptyPath) != 0 ? StatusAsync(fd, n.Args[2]) : Task.FromResult(Outcome.RunLocally),
-            _ => ServeSocketAsync(n, fd),
+            _ => ServeDescriptorAsync(n, fd),
         };
     }
 
@@ -165,8 +176,9 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private async Task<Outcome> SimpleAsync(ForwardRequest request) => new((await CallAsync(request).ConfigureAwait(false)).Result);
 
-    private Task<Outcome> FcntlAsync(int fd, long command, long argument) => command switch
+    private Task<Outcome> FcntlAsync(SeccompNotice n, int fd, long command, long argument) => command switch
     {
+        FDupFd or FDupFdCloexec => FcntlDuplicateAsync(n, fd, command, argument),
         ForwardedCalls.FGetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.GetFlags, fd)),
         ForwardedCalls.FSetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.SetFlags, fd, argument)),
         // close-on-exec belongs to the copy's own descriptor table: its placeholder holds it
@@ -176,7 +188,7 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private async Task<Outcome> CloseAsync(int fd)
     {
-        lock (_open) _open.Remove(fd);
+        ForgetNumber(fd);
         ForgetKept(fd);
         // The placeholder stays: its number must not be given to a file the program opens later, which the filter
         // would still hand over.
@@ -195,6 +207,7 @@ internal sealed partial class GuestForwarder : IDisposable
     private async Task<ForwardReply> CallAsync(ForwardRequest request)
     {
         var id = (uint)Interlocked.Increment(ref _nextId);
+        if (id == 0) id = (uint)Interlocked.Increment(ref _nextId); // 0 marks home's readiness notices
         var done = new TaskCompletionSource<ForwardReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = (request.Op, done);
         if (_stopped) Fail(id);
@@ -230,5 +243,10 @@ internal sealed partial class GuestForwarder : IDisposable
         foreach (var id in _pending.Keys) Fail(id);
         if (_thread.IsAlive) _thread.Join(ListenSliceMs * 4);
         _listener.Dispose();
+        lock (_open)
+        {
+            foreach (var mirror in _mirrors.Values) mirror.Dispose();
+            _mirrors.Clear();
+        }
     }
 }

@@ -18,6 +18,7 @@ internal sealed class HomeForwarder : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _token;
     private readonly ILogger _logger;
+    private readonly HomeReadiness _readiness;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
     private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger)
@@ -28,6 +29,7 @@ internal sealed class HomeForwarder : IDisposable
         _logger = logger;
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
+        _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -45,39 +47,67 @@ internal sealed class HomeForwarder : IDisposable
         return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger);
     }
 
-    private void Add(int number, SafeFileHandle fd) =>
-        _descriptors[number] = new HomeDescriptor(number, fd, (call, handle) => Serve(number, call, handle));
+    private void Add(int number, SafeFileHandle fd)
+    {
+        HomeDescriptor? descriptor = null;
+        descriptor = new HomeDescriptor(number, fd, (call, handle) => Serve(descriptor!, call, handle));
+        _descriptors[number] = descriptor;
+        _readiness.Add(number, fd);
+    }
 
     /// <summary>Takes a Forward frame from the copy's node; false for any other frame.</summary>
     public bool Take(Frame frame)
     {
         if (frame.Type != FrameType.Forward) return false;
         var call = ForwardWire.DecodeRequest(frame.Payload);
-        if (call.Op == ForwardOp.Accept && (call.A1 is < 3 or > 1 << 20 || _descriptors.ContainsKey((int)call.A1)))
-            throw new LinkException($"the copy's node wants an accepted connection as fd {call.A1}");
+        if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
+            && (number is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey((int)number)))
+            throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {number}");
         if (!_descriptors.TryGetValue(call.Fd, out var descriptor) || !descriptor.Post(call))
-            _ = SendAsync(new ForwardReply(call.Id, -(long)Errno.EBADF));
+            _ = SendAsync(ForwardWire.Encode(new ForwardReply(call.Id, -(long)Errno.EBADF)));
         return true;
     }
 
-    private ForwardReply Serve(int number, ForwardRequest call, SafeFileHandle fd)
+    private static long NewNumber(ForwardRequest call) => call.Op == ForwardOp.Accept ? call.A1 : call.A0;
+
+    private ForwardReply Serve(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
     {
         ForwardReply reply;
-        if (call.Op == ForwardOp.Close)
+        switch (call.Op)
         {
-            _descriptors.TryRemove(number, out _);
-            fd.Dispose();
-            bool inDeputy;
-            lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
-            reply = new ForwardReply(call.Id, inDeputy ? CloseInDeputy(number) : 0);
+            case ForwardOp.Close:
+                reply = Close(descriptor, call, fd);
+                break;
+            case ForwardOp.Duplicate:
+                reply = new ForwardReply(call.Id, _descriptors.TryAdd((int)call.A0, descriptor) ? 0 : -(long)Errno.EBUSY);
+                if (reply.Result == 0) descriptor.Names++;
+                break;
+            default:
+                reply = HomeCalls.Run(call, fd, _token, out var accepted);
+                if (accepted is not null) Add((int)call.A1, accepted);
+                break;
         }
-        else
-        {
-            reply = HomeCalls.Run(call, fd, _token, out var accepted);
-            if (accepted is not null) Add((int)call.A1, accepted);
-        }
-        if (!_token.IsCancellationRequested) SendAsync(reply).GetAwaiter().GetResult();
+        if (_token.IsCancellationRequested) return reply;
+        // What the call changed of the descriptor's readiness reaches the copy before its result.
+        if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
+        SendAsync(ForwardWire.Encode(reply)).GetAwaiter().GetResult();
         return reply;
+    }
+
+    /// <summary>Forgets one of the copy's numbers for the descriptor; closes it (and the deputy's) with the last.</summary>
+    private ForwardReply Close(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
+    {
+        var number = call.Fd;
+        _descriptors.TryRemove(number, out _);
+        if (--descriptor.Names == 0)
+        {
+            descriptor.Ended = true;
+            _readiness.Remove(descriptor.Key);
+            fd.Dispose();
+        }
+        bool inDeputy;
+        lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
+        return new ForwardReply(call.Id, inDeputy ? CloseInDeputy(number) : 0);
     }
 
     private long CloseInDeputy(int fd)
@@ -93,11 +123,11 @@ internal sealed class HomeForwarder : IDisposable
         }
     }
 
-    private async Task SendAsync(ForwardReply reply)
+    private async Task SendAsync(byte[] frame)
     {
         try
         {
-            await _link.SendAsync(FrameType.Forward, ForwardWire.Encode(reply), _token).ConfigureAwait(false);
+            await _link.SendAsync(FrameType.Forward, frame, _token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LinkException or OperationCanceledException or ObjectDisposedException or IOException)
         {
@@ -108,6 +138,7 @@ internal sealed class HomeForwarder : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _readiness.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();
         _descriptors.Clear();
         _stop.Dispose();
