@@ -9,6 +9,13 @@ internal static class SyscallRestart
 {
     private const long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514, ERESTART_RESTARTBLOCK = -516;
 
+    /// <summary>poll, select, pselect6, ppoll, epoll_wait, epoll_pwait, epoll_pwait2: waits for readiness that
+    /// re-execute with their own arguments rather than through restart_syscall, even in the same process. A process
+    /// interrupted twice (a pre-copy round, then the freeze) would otherwise be caught inside restart_syscall, which
+    /// names no call, and restart_syscall in the new process fails with EINTR. Re-executed, a wait's timeout starts
+    /// again, as it does in the new process anyway.</summary>
+    private static readonly HashSet<ulong> ReadinessWaits = [7, 23, 270, 271, 232, 281, 441];
+
     /// <param name="sameProcess">
     /// true when the registers go back into the process they came from: an interrupted sleep then continues with
     /// restart_syscall (its remaining time). In a new process the restart block is gone, so the original call is
@@ -25,7 +32,7 @@ internal static class SyscallRestart
                     regs.rip -= 2;
                     break;
                 case ERESTART_RESTARTBLOCK:
-                    regs.rax = sameProcess ? (ulong)SyscallNumbers.RestartSyscall : regs.orig_rax;
+                    regs.rax = sameProcess && !ReadinessWaits.Contains(regs.orig_rax) ? (ulong)SyscallNumbers.RestartSyscall : regs.orig_rax;
                     regs.rip -= 2;
                     break;
             }
