@@ -31,8 +31,9 @@ public readonly record struct ForwardNotice(int Fd, short Ready);
 /// </summary>
 public static class ForwardWire
 {
-    /// <summary>The most data one call carries: a larger read is shortened, a larger write split.</summary>
-    public const int MaxData = 256 << 10;
+    /// <summary>The most data one call carries: a larger read is shortened, a larger write split. A node link frame
+    /// holds 1 MiB: this leaves room for the header and an address.</summary>
+    public const int MaxData = (1 << 20) - 1024;
     /// <summary>The most an address (sockaddr_storage) or an option value may take.</summary>
     public const int MaxExtra = 256;
     private const int RequestHead = 1 + 4 + 4 + 24 + 2, ReplyHead = 4 + 8 + 2;

@@ -7,7 +7,8 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// of at most <see cref="ForwardWire.MaxData"/>.</summary>
 internal sealed partial class GuestForwarder
 {
-    private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20;
+    private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20, WriteWindow = 4;
+    private long _nextChain;
     // Bytes home read for a call that was interrupted before it returned them: the next read on that fd gets them.
     private readonly Dictionary<int, byte[]> _unread = [];
     // Bytes home wrote for a call that was interrupted before it returned: its restart does not write them twice.
@@ -121,36 +122,62 @@ internal sealed partial class GuestForwarder
         return data;
     }
 
-    /// <summary>A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does.</summary>
+    /// <summary>
+    /// A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does. Up to
+    /// <see cref="WriteWindow"/> pieces are on their way at once (home writes them in order), so a bulk write streams
+    /// instead of waiting a round trip per piece; they carry one chain number, and home writes none of a chain after
+    /// a piece of it came out short or failed, so nothing past the kernel's stopping point is written.
+    /// </summary>
     private async Task<Outcome> WriteAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
         int flags = 0, ReadOnlyMemory<byte> address = default, long offset = 0)
     {
         var total = Total(vecs);
-        long done = 0;
+        long done = 0, sent = 0, failure = 0;
         var written = new List<byte>();
-        var first = true;
-        // An empty send still sends (an empty datagram); an empty write writes nothing.
-        while (done < total || (first && total == 0 && op == ForwardOp.Send))
+        var chain = total > ForwardWire.MaxData ? Interlocked.Increment(ref _nextChain) : 0;
+        var inFlight = new Queue<(Task<ForwardReply> Reply, byte[] Piece)>();
+        bool first = true, ended = false, stopped = false, interrupted = false;
+        while (true)
         {
-            first = false;
-            if (!SeccompListener.IsValid(_listener, n.Id)) return Interrupted(fd, written);
-            var piece = Gather(vecs, done, (int)Math.Min(total - done, ForwardWire.MaxData));
-            var already = TakeUnreported(fd, piece);
-            if (already > 0)
+            // An empty send still sends (an empty datagram); an empty write writes nothing.
+            while (!ended && inFlight.Count < WriteWindow && (sent < total || (first && total == 0 && op == ForwardOp.Send)))
             {
-                done += already;
-                continue;
+                first = false;
+                if (!SeccompListener.IsValid(_listener, n.Id))
+                {
+                    interrupted = ended = true;
+                    break;
+                }
+                var piece = Gather(vecs, sent, (int)Math.Min(total - sent, ForwardWire.MaxData));
+                var already = inFlight.Count == 0 && done == sent ? TakeUnreported(fd, piece) : 0;
+                if (already > 0)
+                {
+                    done = sent += already;
+                    continue;
+                }
+                var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + sent, chain) { Data = piece, Address = address };
+                inFlight.Enqueue((CallAsync(request), piece));
+                sent += piece.Length;
+                if (piece.Length == 0) ended = true;
             }
-            var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + done) { Data = piece, Address = address };
-            var reply = await CallAsync(request).ConfigureAwait(false);
+            if (!inFlight.TryDequeue(out var next)) break;
+            var reply = await next.Reply.ConfigureAwait(false);
+            if (stopped) continue; // after a short or failed piece: home did not write it
             if (reply.Result < 0)
             {
-                if (reply.Result == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
-                return done > 0 ? new(done) : new(reply.Result);
+                failure = reply.Result;
+                stopped = ended = true;
+                continue;
             }
-            if (written.Count + reply.Result <= KeptWrittenLimit) written.AddRange(piece.AsSpan(0, (int)reply.Result));
+            if (written.Count + reply.Result <= KeptWrittenLimit) written.AddRange(next.Piece.AsSpan(0, (int)reply.Result));
             done += reply.Result;
-            if (reply.Result < piece.Length || piece.Length == 0) break;
+            if (reply.Result < next.Piece.Length) stopped = ended = true;
+        }
+        if (interrupted) return Interrupted(fd, written);
+        if (failure < 0)
+        {
+            if (failure == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
+            if (done == 0) return new(failure);
         }
         return new(done, done > 0 ? () => KeepUnreported(fd, [.. written]) : null);
     }

@@ -17,6 +17,9 @@ internal sealed class HomeDescriptor : IDisposable
     /// <summary>How many numbers of the copy name it (the forwarder's to count).</summary>
     public int Names { get; set; } = 1;
 
+    /// <summary>The write (chain number) of which a piece came out short or failed: its later pieces are not written.</summary>
+    public long BrokenChain { get; set; }
+
     /// <summary>Set by the call that closed its last number: the thread ends after it.</summary>
     public bool Ended { get; set; }
 

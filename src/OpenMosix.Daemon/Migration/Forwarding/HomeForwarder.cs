@@ -82,6 +82,16 @@ internal sealed class HomeForwarder : IDisposable
                 reply = new ForwardReply(call.Id, _descriptors.TryAdd((int)call.A0, descriptor) ? 0 : -(long)Errno.EBUSY);
                 if (reply.Result == 0) descriptor.Names++;
                 break;
+            case ForwardOp.Write or ForwardOp.WriteAt or ForwardOp.Send when call.A2 != 0:
+                // A piece of a write sent ahead: none after a short or failed piece of the same write is written.
+                if (descriptor.BrokenChain == call.A2)
+                {
+                    reply = new ForwardReply(call.Id, 0);
+                    break;
+                }
+                reply = HomeCalls.Run(call, fd, _token, out _);
+                if (reply.Result < call.Data.Length) descriptor.BrokenChain = call.A2;
+                break;
             default:
                 reply = HomeCalls.Run(call, fd, _token, out var accepted);
                 if (accepted is not null) Add((int)call.A1, accepted);

@@ -18,7 +18,7 @@ namespace OpenMosix.Daemon.Tests.Migration.Forwarding;
 public sealed class ForwardingLoopTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private const int HugeWrite = 600_000;
+    private const int HugeWrite = 3_000_000; // three pieces and a bit, sent ahead of their results
 
     private const string Child = FilteredPython.Preamble + """
         signal.signal(signal.SIGUSR1, lambda *a: print("sig", flush=True))
