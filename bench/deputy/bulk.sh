@@ -26,11 +26,7 @@ servers=()
 trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done; "$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
 lab_up --nodes 2 --cpus 1,1 --no-balance
 
-# wait_for FILE WORD PID: until the program prints WORD; fails if it dies first or takes more than five minutes.
-wait_for() {
-  local tries=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    kill -0 "$3" 2>/dev/null || { echo "the benchmark program ended early: $(cat "$1")" >&2; exit 1; }
+source "$here/wait.sh"
     tries=$((tries + 1)); [ "$tries" -lt 6000 ] || { echo "no '$2' after five minutes" >&2; exit 1; }
     sleep 0.05
   done
@@ -46,7 +42,7 @@ for round in $(seq "$rounds"); do
   wait_for "$work/server$round" listening "${servers[-1]}"
   "$om" lab exec --name "$lab" 1 -- "$om" run python3 "$here/bulk.py" "$port" "$mib" > "$out" 7> "$fifo" &
   runner=$!
-  wait_for "$out" ready "$runner"
+  wait_for "$out" ready "$runner" 300
   "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null 2>&1
   kill -USR1 "$runner"
   wait "$runner"

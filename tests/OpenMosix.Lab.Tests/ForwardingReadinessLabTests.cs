@@ -66,19 +66,6 @@ public sealed class ForwardingReadinessLabTests(MigrationLab fixture, ITestOutpu
         return ([.. lines.Where(l => !l.StartsWith("latency ", StringComparison.Ordinal))], latency);
     }
 
-    private const string LineServer = """
-        import socket, sys
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", int(sys.argv[1])))
-        s.listen(1)
-        print("listening", flush=True)
-        c, _ = s.accept()
-        for line in c.makefile("rb"):
-            c.sendall(b"echo: " + line.upper())
-        print("closed", flush=True)
-        """;
-
     // An event loop on selectors' default selector (epoll): the connection (non-blocking) and a local pipe in one
     // loop. (asyncio itself cannot be moved in a lab: it caches its PID, and the copy's differs from home's there.)
     private const string SelectorsClient = """
@@ -135,7 +122,7 @@ public sealed class ForwardingReadinessLabTests(MigrationLab fixture, ITestOutpu
     private IReadOnlyList<string> LoopConversation(bool move)
     {
         var port = Random.Shared.Next(20000, 40000);
-        using var server = _lab.InNode(1, ["python3", "-c", LineServer, $"{port}"]);
+        using var server = _lab.InNode(1, ["python3", "-c", ForwardingLabTests.Server, $"{port}"]);
         server.WaitForLines(1);
         using var client = _lab.Managed(1, "python3", "-c", SelectorsClient, $"{port}", "30");
         client.WaitForLines(6);

@@ -16,11 +16,17 @@ internal sealed partial class GuestForwarder
     // Reads on one fd one at a time: a read restarted after a signal must find what its interrupted self got.
     private readonly Dictionary<int, SemaphoreSlim> _readers = [];
 
-    private SemaphoreSlim ReaderOf(int fd)
+    // Writes on one fd one at a time, each answered before the next starts: a write restarted after its first try
+    // was interrupted (a pre-copy round's stop) must find what that try wrote, or home writes it twice.
+    private readonly Dictionary<int, SemaphoreSlim> _writers = [];
+
+    private SemaphoreSlim ReaderOf(int fd) => GateOf(_readers, fd);
+
+    private static SemaphoreSlim GateOf(Dictionary<int, SemaphoreSlim> gates, int fd)
     {
-        lock (_readers)
+        lock (gates)
         {
-            if (!_readers.TryGetValue(fd, out var gate)) _readers[fd] = gate = new SemaphoreSlim(1, 1);
+            if (!gates.TryGetValue(fd, out var gate)) gates[fd] = gate = new SemaphoreSlim(1, 1);
             return gate;
         }
     }
@@ -130,6 +136,32 @@ internal sealed partial class GuestForwarder
     /// </summary>
     private async Task<Outcome> WriteAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
         int flags = 0, ReadOnlyMemory<byte> address = default, long offset = 0)
+    {
+        var gate = GateOf(_writers, fd);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var outcome = await WriteInOrderAsync(n, fd, vecs, op, flags, address, offset).ConfigureAwait(false);
+            if (outcome.Gone) return outcome;
+            // Answered here, before the next write on this fd may look for what this one wrote.
+            try
+            {
+                if (!SeccompListener.Answer(_listener, n.Id, outcome.Result)) outcome.Undelivered?.Invoke();
+            }
+            catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+            {
+                // The copy ended, or the stay did: nobody waits for this answer.
+            }
+            return Outcome.Done;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<Outcome> WriteInOrderAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
+        int flags, ReadOnlyMemory<byte> address, long offset)
     {
         var total = Total(vecs);
         long done = 0, sent = 0, failure = 0;
