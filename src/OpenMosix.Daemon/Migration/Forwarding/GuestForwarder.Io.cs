@@ -253,6 +253,15 @@ internal sealed partial class GuestForwarder
         }
     }
 
+    private bool HasKept()
+    {
+        lock (_unread)
+        {
+            if (_unread.Count > 0) return true;
+        }
+        lock (_unreported) return _unreported.Count > 0;
+    }
+
     private void ForgetKept(int fd)
     {
         lock (_unread) _unread.Remove(fd);

@@ -104,8 +104,12 @@ internal sealed partial class GuestForwarder : IDisposable
     /// </summary>
     public async Task<bool> QuiesceAsync(TimeSpan bound)
     {
-        _holding = true;
         var deadline = DateTime.UtcNow + bound;
+        // A call a pre-copy round interrupted after home carried it out is restarted by the copy: served here, it
+        // finds what home did (bytes written, bytes read); restarted at home it would write them twice or lose them.
+        // So the copy runs on (within the bound) until its restarts have come.
+        while (HasKept() && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
+        _holding = true;
         while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         return Volatile.Read(ref _active) == 0;
     }
