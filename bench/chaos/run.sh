@@ -16,9 +16,14 @@
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
 #                                    (the process running), then started again with om lab restart
 #   sigkill1-frozen / sigkill2-frozen  the same during a move with --no-precopy (the process frozen, its image in flight)
+#   sigkill1-away / sigkill2-away    om lab restart --kill 1 / 2 while the process runs on node 2: omd SIGKILLed alone
+#                                    (no drain) and started again; home's new omd takes the process over
 #   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (skipped, with the reason, where the kernel has no sch_netem)
-#   fulldisk   om checkpoint into a 4 MiB tmpfs (ENOSPC) of a plain 16 MiB memticker on node 1: omd takes no
-#              checkpoints of its own yet (issue #17 part 2), so this is the checkpoint command's full disk
+#   fulldisk   home's checkpoint directory (a 64 MiB tmpfs in node 1) filled up once home holds the first checkpoint,
+#              so every later one fails with ENOSPC; then node 2 crashes (om lab kill 2): home must restart the
+#              process from the checkpoint it kept, with identical output
+#   cpfull     om checkpoint into a 4 MiB tmpfs (ENOSPC) of a plain 16 MiB memticker on node 1: the checkpoint
+#              command's full disk (the process keeps running)
 # usage: bench/chaos/run.sh [--rounds 3] [--faults cut5,cut15,...] [--markdown] [--lab NAME]
 # (--lab: the lab's name, benchchaos by default; a lab of that name is replaced, so two runs at once need two names)
 set -euo pipefail
@@ -27,7 +32,7 @@ source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,netem,fulldisk
+all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,sigkill1-away,sigkill2-away,netem,fulldisk,cpfull
 faults=$all_faults; rounds=3; markdown=0; lab=benchchaos
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -145,9 +150,10 @@ move_to_2() { local try
     "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null 2>> "$err" && { sleep 1; return 0; }
     sleep 2
   done; log "the move to node 2 failed: $(tail -1 "$err")"; return 1; }
-# move_checkpointed: moved to node 2 and running there until home holds its first checkpoint (bounded).
+# move_checkpointed: moved to node 2 and running there until home holds its first checkpoint (bounded). Looked for
+# inside node 1: fulldisk's tmpfs is mounted there only.
 move_checkpointed() { move_to_2 || return 1
-  until_true 30 test -e "$labdir/n1/state/checkpoints/$runner.ckpt" || log "no checkpoint of $runner at home after 30 s"; }
+  until_true 30 in_node test -e "$labdir/n1/state/checkpoints/$runner.ckpt" || log "no checkpoint of $runner at home after 30 s"; }
 cut_for() { fault_start=$(now); fault cut 2; sleep "$1"; fault heal 2; fault_end=$(now); }
 fault_cut5() { move_to_2 && cut_for 5; }
 fault_cut15() { move_checkpointed && cut_for 15; }
@@ -157,6 +163,8 @@ fault_kill2() { move_checkpointed || return 1; fault_start=$(now); fault kill 2
   until_true 30 eval '! kill -0 "$runner" 2>/dev/null || [ -s "$work/restarted" ]' || true; fault revive 2; fault_end=$(now); }
 fault_restart2() { move_to_2 || return 1; fault_start=$(now); fault restart 2; fault_end=$(now); }
 fault_restart1() { move_to_2 || return 1; fault_start=$(now); fault restart 1; fault_end=$(now); }
+fault_sigkill1-away() { move_to_2 || return 1; fault_start=$(now); fault restart 1 --kill; fault_end=$(now); }
+fault_sigkill2-away() { move_to_2 || return 1; fault_start=$(now); fault restart 2 --kill; fault_end=$(now); }
 fault_netem() { move_to_2 || return 1; fault_start=$(now); fault netem 2 --loss 5 --delay 50; sleep 5; fault netem 2 --clear; fault_end=$(now); }
 # sigkill_during NODE [--no-precopy]: the move starts; once node 2's omd has a child (the process it restores into),
 # the image is on its way: the omd of NODE is SIGKILLed then, and started again.
@@ -173,20 +181,32 @@ fault_sigkill1-pre() { sigkill_during 1; }
 fault_sigkill2-pre() { sigkill_during 2; }
 fault_sigkill1-frozen() { sigkill_during 1 --no-precopy; }
 fault_sigkill2-frozen() { sigkill_during 2 --no-precopy; }
-# fulldisk: a plain memticker (omd does not trace it, so `om checkpoint` may), checkpointed into the full tmpfs.
-fulldisk_once() { local ref status=0 identical=no lost=no pid started cp
+# fulldisk: home's checkpoint directory, a tmpfs mounted in node 1 for the run, filled once the first checkpoint is
+# stored; home must refuse the later ones (the guest runs on) and restart from the first after node 2 crashes.
+fault_fulldisk() { local dir=$labdir/n1/state/checkpoints
+  in_node sh -c "mount -t tmpfs -o size=64m,mode=0700 chaosckpt '$dir'" || { log "fulldisk: cannot mount a tmpfs on $dir"; return 1; }
+  move_checkpointed || return 1
+  in_node sh -c "cat /dev/zero > '$dir/filler' 2> /dev/null; true"
+  until_true 30 grep -q "process $runner: checkpoint [0-9]* refused: .*No space" "$labdir/n1/omd.log" || log "fulldisk: no checkpoint refused for a full disk after 30 s"
+  fault_start=$(now); fault kill 2
+  until_true 30 eval '! kill -0 "$runner" 2>/dev/null || [ -s "$work/restarted" ]' || true
+  fault revive 2; fault_end=$(now); }
+# fulldisk_done: the tmpfs goes once the run is over (the restarted process no longer needs its checkpoint).
+fulldisk_done() { in_node sh -c "umount '$labdir/n1/state/checkpoints'" 2> /dev/null || true; }
+# cpfull: a plain memticker (omd does not trace it, so `om checkpoint` may), checkpointed into the full tmpfs.
+cpfull_once() { local ref status=0 identical=no lost=no pid started cp
   out=$work/out; rm -f "$out"; ref=$(reference_of 16 100); started=$(now)
   read_at_home "$out"
   "$om" lab exec --name "$lab" 1 -- "$programs/memticker" 16 100 50 > "$work/pipe" & pid=$!
   until_true 60 grep -q '^tick 2$' "$out" || true
   cp=ok; "$om" lab exec --name "$lab" 1 -- "$om" checkpoint "$pid" -o "$full/image" > /dev/null 2> "$work/cperr" || cp=$(tail -1 "$work/cperr")
-  log "fulldisk: checkpoint: $cp; left in the tmpfs: $(ls "$full" | wc -l) files"
+  log "cpfull: checkpoint: $cp; left in the tmpfs: $(ls "$full" | wc -l) files"
   wait "$pid" && status=0 || status=$?
   reader_done
   cmp -s "$out" "$ref" && [ "$status" = 0 ] && identical=yes
   [ "$status" = 0 ] || lost=yes
-  results+=("fulldisk|$identical|$status|$lost|-|-|0|$(since "$started")")
-  log "fulldisk: identical $identical, status $status"
+  results+=("cpfull|$identical|$status|$lost|-|-|0|$(since "$started")")
+  log "cpfull: identical $identical, status $status"
   rm -f "$full"/* 2>/dev/null || true
 }
 
@@ -197,8 +217,10 @@ for kind in ${faults//,/ }; do
   if [ "$kind" = netem ] && [ -n "$netem_missing" ]; then skipped+=("netem: $netem_missing"); log "netem skipped: $netem_missing"; continue; fi
   for round in $(seq "$rounds"); do
     case "$kind" in
-      fulldisk) fulldisk_once ;;
+      cpfull) cpfull_once ;;
+      fulldisk) run_once "$kind" 16 700; fulldisk_done ;;
       cut15|kill2) run_once "$kind" 16 500 ;;
+      sigkill*-away) run_once "$kind" 16 300 ;;
       sigkill*) run_once "$kind" 512 300 ;;
       *) run_once "$kind" 16 300 ;;
     esac

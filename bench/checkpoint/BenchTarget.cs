@@ -42,6 +42,19 @@ internal sealed class BenchTarget : IDisposable
         return new BenchTarget(pid, mib, log, Convert.ToUInt64(address, 16));
     }
 
+    /// <summary>How much of the target's memory is in transparent huge pages (the floor reads the same pages, so the
+    /// same state; printed so that a machine with THP "always" is seen to differ from one with "madvise").</summary>
+    public ulong AnonHugeBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/smaps_rollup"))
+        {
+            if (!line.StartsWith("AnonHugePages:", StringComparison.Ordinal)) continue;
+            var kib = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            return ulong.Parse(kib, System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+
     public void Dispose()
     {
         try

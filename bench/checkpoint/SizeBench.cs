@@ -7,52 +7,81 @@ using OpenMosix.Linux;
 
 namespace OpenMosix.Bench.Checkpoint;
 
-internal sealed record SizeResult(
-    int MiB,
-    TimeSpan RawRead,
-    TimeSpan RawWrite,
-    TimeSpan DumpEngineOnly,
-    TimeSpan DumpToNull,
-    TimeSpan DumpToFile,
-    TimeSpan Restore,
-    long ImageBytes,
-    ulong TouchedBytes);
+/// <summary>One repetition: each cost measured next to its floor, and the load average when it started.</summary>
+internal sealed record Repetition(double Load, TimeSpan RawRead, TimeSpan DumpEngineOnly, TimeSpan DumpToNull, TimeSpan RawWrite, TimeSpan DumpToFile, TimeSpan Restore)
+{
+    public double DumpRatio => DumpToNull / RawRead;
+    public double DumpToFileRatio => DumpToFile / (RawRead + RawWrite);
+    public double RestoreRatio => Restore / RawWrite;
+}
 
-/// <summary>Measures one memory size: floors, dump to /dev/null, dump to a file, restore from that file.</summary>
+internal sealed record SizeResult(int MiB, IReadOnlyList<Repetition> Runs, long ImageBytes, ulong TouchedBytes, ulong TargetHugeBytes);
+
+/// <summary>
+/// Measures one memory size: floors, dump to /dev/null, dump to a file, restore from that file. Each ratio is taken
+/// within one repetition (cost and floor a few milliseconds apart, on the same pages), and which of the two goes first
+/// alternates from one repetition to the next (ABBA), so neither always finds the caches or free memory the other left.
+/// </summary>
 internal static class SizeBench
 {
-    public static SizeResult Run(BenchOptions options, int mib)
+    /// <param name="repetitions">how many (default: the options' count for this size); a warm-up passes 1 and drops the result.</param>
+    public static SizeResult Run(BenchOptions options, int mib, TextWriter progress, int? repetitions = null)
     {
         var image = Path.Combine(options.Scratch, $"bench-{mib}.omimg");
         var floorFile = Path.Combine(options.Scratch, $"bench-{mib}.raw");
-        var rawRead = new List<TimeSpan>();
-        var rawWrite = new List<TimeSpan>();
-        var engineOnly = new List<TimeSpan>();
-        var toNull = new List<TimeSpan>();
-        var toFile = new List<TimeSpan>();
-        var restore = new List<TimeSpan>();
+        var runs = new List<Repetition>();
         long imageBytes = 0;
-        ulong touched;
-        using var engine = new CheckpointEngine();
+        ulong touched, huge;
+        using var engine = new CheckpointEngine(StderrLoggerProvider.FromEnvironment());
         using (var target = BenchTarget.Start(options.Target, mib, options.Scratch))
         {
             touched = target.TouchedBytes;
-            for (var rep = 0; rep < options.Repetitions(mib); rep++)
+            huge = target.AnonHugeBytes();
+            for (var rep = 0; rep < (repetitions ?? options.Repetitions(mib)); rep++)
             {
-                rawRead.Add(Floors.RawRead(target));
-                engineOnly.Add(engine.Checkpoint(target.Pid, new DiscardSink(), new DumpOptions(AfterDump.Resume)).Frozen);
-                toNull.Add(Dump(engine, target.Pid, "/dev/null"));
-                PrepareMemory(options, touched, floorFile);
-                rawWrite.Add(Floors.RawWrite(target, floorFile));
-                toFile.Add(Dump(engine, target.Pid, image));
+                var load = LoadAverage.OneMinute();
+                var floorFirst = rep % 2 == 0;
+                // dump→null against raw read: both read the same frozen-or-not pages of the same target, from the
+                // same page tables (the target never changes its memory), into buffers that are already faulted in.
+                TimeSpan rawRead, toNull;
+                if (floorFirst)
+                {
+                    rawRead = Floors.RawRead(target);
+                    toNull = Dump(engine, target.Pid, "/dev/null");
+                }
+                else
+                {
+                    toNull = Dump(engine, target.Pid, "/dev/null");
+                    rawRead = Floors.RawRead(target);
+                }
+                var engineOnly = engine.Checkpoint(target.Pid, new DiscardSink(), new DumpOptions(AfterDump.Resume)).Frozen;
+                var toFile = Dump(engine, target.Pid, image);
                 imageBytes = new FileInfo(image).Length;
-                PrepareMemory(options, touched, floorFile);
-                restore.Add(Restore(engine, image));
+                // restore against raw write: both allocate as many fresh pages as the target touched, each right
+                // after the same memory preparation.
+                TimeSpan rawWrite, restore;
+                if (floorFirst)
+                {
+                    PrepareMemory(options, touched, floorFile);
+                    rawWrite = Floors.RawWrite(target, floorFile);
+                    PrepareMemory(options, touched, floorFile);
+                    restore = Restore(engine, image);
+                }
+                else
+                {
+                    PrepareMemory(options, touched, floorFile);
+                    restore = Restore(engine, image);
+                    PrepareMemory(options, touched, floorFile);
+                    rawWrite = Floors.RawWrite(target, floorFile);
+                }
+                var run = new Repetition(load, rawRead, engineOnly, toNull, rawWrite, toFile, restore);
+                runs.Add(run);
+                Report.PrintRepetition(progress, mib, rep, run);
             }
         }
         File.Delete(image);
         File.Delete(floorFile);
-        return new SizeResult(mib, Median(rawRead), Median(rawWrite), Median(engineOnly), Median(toNull), Median(toFile), Median(restore), imageBytes, touched);
+        return new SizeResult(mib, runs, imageBytes, touched, huge);
     }
 
     /// <summary>
@@ -74,23 +103,28 @@ internal static class SizeBench
         return result.Frozen;
     }
 
+    /// <summary>Restores map the image file as om restore does; OM_BENCH_READ_IMAGE=1 reads it into buffers instead
+    /// (as a restore from a stream does), to compare the two.</summary>
+    private static readonly bool MapImage = Environment.GetEnvironmentVariable("OM_BENCH_READ_IMAGE") != "1";
+
     /// <summary>From opening the image to the rebuilt process being ready to run; the process is then killed.</summary>
     internal static TimeSpan Restore(CheckpointEngine engine, string path)
     {
         var watch = Stopwatch.StartNew();
         RestoredProcess restored;
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
-        using (var reader = new ImageReader(file))
+        using (var reader = new ImageReader(file, mapFile: MapImage))
             restored = engine.Restore(reader, new RestoreOptions(TryOriginalPid: false));
         var elapsed = watch.Elapsed;
         Signals.Kill(restored.Pid, Signals.SIGKILL);
         engine.WaitForExit(restored);
         return elapsed;
     }
+}
 
-    private static TimeSpan Median(List<TimeSpan> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
+/// <summary>The machine's 1-minute load average, printed with every repetition.</summary>
+internal static class LoadAverage
+{
+    public static double OneMinute() =>
+        double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 }

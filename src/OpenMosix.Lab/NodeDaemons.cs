@@ -55,6 +55,13 @@ public static class NodeDaemons
             if (!IsRunningInNode(layout, node, pid)) return DaemonStop.Terminated;
             Thread.Sleep(20);
         }
+        return Kill(layout, node, pid);
+    }
+
+    /// <summary>omd SIGKILLed at once, as a crash of omd alone; waits until it is gone.</summary>
+    public static DaemonStop Kill(LabLayout layout, int node, int pid)
+    {
+        if (!IsRunningInNode(layout, node, pid)) return DaemonStop.NotRunning;
         Signal(pid, Signals.SIGKILL);
         var killed = System.Diagnostics.Stopwatch.StartNew();
         while (IsRunningInNode(layout, node, pid))

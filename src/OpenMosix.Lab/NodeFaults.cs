@@ -19,8 +19,10 @@ public static class NodeFaults
 {
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>omd stopped with SIGTERM (SIGKILL after <see cref="NodeDaemons.StopGrace"/>) and started again as `up` starts it.</summary>
-    public static RestartReport Restart(LabLayout layout, int node, string omPath, TimeSpan readyTimeout)
+    /// <summary>omd stopped with SIGTERM (SIGKILL after <see cref="NodeDaemons.StopGrace"/>), or with SIGKILL at once
+    /// when <paramref name="kill"/> (omd crashing alone: no drain, every other process of the node left running), and
+    /// started again as `up` starts it.</summary>
+    public static RestartReport Restart(LabLayout layout, int node, string omPath, TimeSpan readyTimeout, bool kill = false)
     {
         RestartReport report;
         PendingDaemon daemon;
@@ -29,7 +31,7 @@ public static class NodeFaults
             var (state, current) = Load(layout, node);
             if (current.Killed) throw WrongState(layout, node, "is killed; `om lab revive {0}` brings it back");
             if (current.DaemonPid is not { } old) throw WrongState(layout, node, "has no omd to restart (the lab was made with --no-daemon)");
-            var stop = NodeDaemons.Stop(layout, node, old);
+            var stop = kill ? NodeDaemons.Kill(layout, node, old) : NodeDaemons.Stop(layout, node, old);
             (var started, daemon) = NodeDaemons.Start(layout, current, omPath, withDiscovery: false);
             Save(layout, state, started with { DaemonRestarts = current.DaemonRestarts + 1 });
             report = new RestartReport(old, stop, daemon.Pid);

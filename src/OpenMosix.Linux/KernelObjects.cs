@@ -48,6 +48,16 @@ public static class KernelObjects
         return r >= 0 ? r == 0 : throw new SyscallException("kcmp(KCMP_FILE)", Errno.Last, $"pid {pid1} fd {fd1} and pid {pid2} fd {fd2}");
     }
 
+    /// <summary>Whether two processes share one address space (a vfork child before its exec, CLONE_VM) and whether
+    /// they share one descriptor table (CLONE_FILES): kcmp KCMP_VM and KCMP_FILES.</summary>
+    public static (bool Memory, bool Descriptors) Shares(int pid1, int pid2)
+    {
+        var vm = Sys.KcmpResource(pid1, pid2, Sys.KCMP_VM);
+        var files = Sys.KcmpResource(pid1, pid2, Sys.KCMP_FILES);
+        if (vm < 0 || files < 0) throw new SyscallException("kcmp(KCMP_VM/KCMP_FILES)", Errno.Last, $"pids {pid1} and {pid2}");
+        return (vm == 0, files == 0);
+    }
+
     /// <summary>The seals of a memfd (F_GET_SEALS); a memfd made without MFD_ALLOW_SEALING has F_SEAL_SEAL (1).</summary>
     public static int Seals(SafeFileHandle memfd)
     {

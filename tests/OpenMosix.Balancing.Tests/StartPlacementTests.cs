@@ -16,6 +16,23 @@ public sealed class StartPlacementTests
     }
 
     [Fact]
+    public void A_process_restarted_goes_where_it_runs_fastest_with_its_memory_and_home_keeps_it_when_none_is_faster()
+    {
+        const long GiB = 1L << 30;
+        var options = new BalancerOptions();
+        Assert.Null(StartPlacement.Fastest(1, [Node(1, 0), Node(3, 0)], options, GiB));
+        Assert.Equal((ushort)3, StartPlacement.Fastest(1, [Node(1, 1), Node(3, 0)], options, GiB));
+        // Node 3 is idle but cannot hold 4 GiB more; node 4 can.
+        NodeView Small(ushort id) => new(id, 10000, 1, 0, 2 * GiB, 4UL << 30);
+        Assert.Equal((ushort)4, StartPlacement.Fastest(1, [Node(1, 1), Small(3), Node(4, 0.5)], options, GiB + GiB * 3 / 4));
+        // Home cannot hold it: any node that can, even a busier one.
+        Assert.Equal((ushort)2, StartPlacement.Fastest(1, [Small(1), Node(2, 1)], options, 2 * GiB));
+        Assert.Null(StartPlacement.Fastest(1, [Node(1, 1), Node(3, 0, controls: NodeControls.Blocked)], options, 0));
+        // Placement at start switched off does not keep a restarted process home.
+        Assert.Equal((ushort)3, StartPlacement.Fastest(1, [Node(1, 1), Node(3, 0)], options with { PlaceAtStart = false }, 0));
+    }
+
+    [Fact]
     public void A_busy_node_starts_a_new_process_on_the_least_loaded_node()
     {
         Assert.Equal((ushort)3, StartPlacement.Choose(1, [Node(1, 1), Node(2, 1), Node(3, 0), Node(4, 0.5)], new BalancerOptions()));

@@ -220,6 +220,10 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         {
             Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "").Succeeded();
             File.Delete(loggedIn);
+            // The session's last processes may still be leaving it (a job's deputy ending after the shell's wait):
+            // a cgroup with tasks cannot be removed.
+            Poll.Until(() => File.ReadAllText(Path.Combine(scopes[^1], "cgroup.procs")).Trim().Length == 0, TimeSpan.FromSeconds(15),
+                "the login session's processes to end");
             foreach (var scope in Enumerable.Reverse(scopes)) Directory.Delete(scope);
         }
     }

@@ -14,7 +14,7 @@ public sealed class CheckpointRestartLabTests
 {
     /// <summary>Gossip's dead_after (9 s) or the link timeout (10 s), a heartbeat, the wait for the copy's node to give
     /// it up, the restore, and room for a loaded machine.</summary>
-    private static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(10 + 1 + 1 + 8);
+    internal static readonly TimeSpan RestartBound = TimeSpan.FromSeconds(10 + 1 + 1 + 8);
 
     [Fact]
     public void A_moved_process_whose_node_crashes_is_restarted_at_home_from_its_checkpoint_and_its_piped_output_is_that_of_an_uninterrupted_run()
@@ -67,6 +67,36 @@ public sealed class CheckpointRestartLabTests
         Assert.Equal(Uninterrupted("16", "400"), run.Lines());
     }
 
+    [Fact]
+    public void Input_a_restarted_process_had_read_after_its_checkpoint_is_fed_to_it_again_and_its_output_is_that_of_an_uninterrupted_run()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        using var run = lab.Managed(1, [TestPrograms.Locate("pipereader")], stdinRead);
+        stdinRead.Dispose();
+        using var feed = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write)) { AutoFlush = true };
+        var input = Enumerable.Range(0, 60).Select(i => $"line {i}").ToList();
+        foreach (var line in input[..20]) feed.WriteLine(line);
+        run.WaitForLines(20);
+        lab.Migrate(1, run.Pid, "2");
+        WaitForCheckpoints(lab, run.Pid);
+        // Read and answered by the copy after the checkpoint home holds, then lost with node 2: the restarted process
+        // must read them again (home still has them), and what it prints again must not reach the output twice.
+        foreach (var line in input[20..40]) feed.WriteLine(line);
+        run.WaitForLines(40);
+
+        Fault(lab, "kill").Succeeded();
+        lab.WaitForDaemonLog(1, $"process {run.Pid} restarted here from checkpoint", RestartBound + TimeSpan.FromSeconds(10));
+        var restarted = File.ReadAllLines(lab.Layout.NodeDaemonLog(1)).Last(l => l.Contains($"process {run.Pid} restarted here", StringComparison.Ordinal));
+        Assert.Matches(@"[1-9]\d* bytes of input fed again", restarted);
+        foreach (var line in input[40..]) feed.WriteLine(line);
+        feed.Close();
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        var reference = CommandRun.Run("sh", ["-c", $"seq 0 59 | sed 's/^/line /' | {TestPrograms.Locate("pipereader")}"]).Stdout;
+        Assert.Equal(reference.Split('\n', StringSplitOptions.RemoveEmptyEntries), run.Lines());
+    }
+
     private static (string, int) Where(TestLab lab, int pid)
     {
         var process = lab.Processes(1).Processes.Single(p => p.Pid == pid);
@@ -80,19 +110,25 @@ public sealed class CheckpointRestartLabTests
         var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", ticks, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
-        var checkpoint = CheckpointOf(lab, run.Pid);
+        WaitForCheckpoints(lab, run.Pid);
+        return run;
+    }
+
+    /// <summary>Until home holds a second checkpoint of the process (the first whole, the second merged into it).</summary>
+    internal static void WaitForCheckpoints(TestLab lab, int pid)
+    {
+        var checkpoint = CheckpointOf(lab, pid);
         Poll.Until(() => File.Exists(checkpoint), TimeSpan.FromSeconds(30), "home to store the first checkpoint");
         var first = File.GetLastWriteTimeUtc(checkpoint);
         Poll.Until(() => File.Exists(checkpoint) && File.GetLastWriteTimeUtc(checkpoint) != first, TimeSpan.FromSeconds(30), "home to store a second checkpoint");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(checkpoint));
-        return run;
     }
 
-    private static string CheckpointOf(TestLab lab, int pid) =>
+    internal static string CheckpointOf(TestLab lab, int pid) =>
         Path.Combine(lab.Layout.NodeDirectory(1), "state", "checkpoints", $"{pid}.ckpt");
 
     /// <summary>What memticker prints when nothing happens to it (the pause between ticks changes nothing printed).</summary>
-    private static List<string> Uninterrupted(string megabytes, string ticks) =>
+    internal static List<string> Uninterrupted(string megabytes, string ticks) =>
         [.. CommandRun.Run(TestPrograms.Locate("memticker"), [megabytes, ticks, "0"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 
     private static OmResult Fault(TestLab lab, string verb) => Om.Run(["lab", verb, "--name", lab.Name, "2"]);

@@ -71,19 +71,6 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
     }
 
     [Fact]
-    public void A_parent_with_children_refuses_to_move_naming_them_and_runs_on()
-    {
-        using var shell = Lab.Managed(1, "--lock", "bash", "-c", $"{Spinner} 2 > /dev/null & wait $!; echo \"child $?\"");
-        Poll.Until(() => ChildrenOf(shell.Pid).Count == 1, TimeSpan.FromSeconds(20), "the child to be managed");
-        var child = ChildrenOf(shell.Pid)[0].Pid;
-        var refused = Lab.Exec(1, Om.Path, "migrate", $"{shell.Pid}", "2");
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains($"child process ({child})", refused.Stderr, StringComparison.Ordinal);
-        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(60)).Code);
-        Assert.Equal(["child 0"], shell.Lines());
-    }
-
-    [Fact]
     public void Killing_the_parent_while_its_children_run_remotely_leaves_no_deputy_behind()
     {
         using var shell = Lab.Managed(1, "bash", "-c", $"for i in 1 2 3 4; do {Spinner} 3 > /dev/null & done; wait");

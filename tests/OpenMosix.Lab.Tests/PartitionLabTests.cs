@@ -70,7 +70,8 @@ public sealed class PartitionLabTests
         using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
         using var big = lab.Managed(1, TestPrograms.Locate("memticker"), "1500", "100", "50");
         using var small = lab.Managed(1, TestPrograms.Locate("sleeper"), "400", "50");
-        big.WaitForLines(2);
+        // Filling 1.5 GB took over 20 s in a loaded CI run (the other test projects run alongside).
+        big.WaitForLines(2, TimeSpan.FromSeconds(120));
         small.WaitForLines(2);
         var target = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
         var migrate = Task.Run(() => lab.Exec(1, Om.Path, "migrate", $"{big.Pid}", "2", "--no-precopy"), TestContext.Current.CancellationToken);

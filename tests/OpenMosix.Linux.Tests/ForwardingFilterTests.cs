@@ -98,7 +98,7 @@ public sealed class ForwardingFilterTests
         Assert.Throws<ArgumentException>(() => ForwardingFilter.Build([.. Enumerable.Range(3, ForwardingFilter.MaxForwarded + 1)]));
     }
 
-    private static SeccompNotice Next(SafeFileHandle listener)
+    internal static SeccompNotice Next(SafeFileHandle listener)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
@@ -107,7 +107,7 @@ public sealed class ForwardingFilterTests
         throw new TimeoutException("no notification from the filtered child");
     }
 
-    private static string ReadLine(Process child)
+    internal static string ReadLine(Process child)
     {
         var line = child.StandardOutput.ReadLineAsync();
         Assert.True(line.Wait(Patience), "the child said nothing");

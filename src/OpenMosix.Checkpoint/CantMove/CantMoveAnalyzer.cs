@@ -30,7 +30,9 @@ internal static class CantMoveAnalyzer
         if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
         if (status.Threads > 1) AddThreadReasons(pid, reasons);
         foreach (var tracee in FindTracees(pid)) reasons.Add($"traces process {tracee}");
-        if (treePipes is null && ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
+        // A migration leaves the children at home with the deputy, their parent there; a checkpoint to a file cannot.
+        if (forwarding) reasons.AddRange(ChildrenAtHome.Reasons(pid));
+        else if (treePipes is null && ChildrenReason(ProcFs.ReadChildren(pid)) is { } children) reasons.Add(children);
         PrivilegeReasons.Add(pid, reasons, ownFilters);
 
         SocketTable? sockets = null;

@@ -44,7 +44,9 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         try
         {
             // Checked again now that it cannot fork any more: a child born since the analysis would be left behind.
-            if (!options.WithChildren && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
+            if (options.ForwardDescriptors && ChildrenAtHome.Reasons(pid).ToList() is { Count: > 0 } bound)
+                throw new CantMoveException(new CantMoveReport(pid, bound));
+            if (!options.WithChildren && !options.ForwardDescriptors && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
                 throw new CantMoveException(new CantMoveReport(pid, [children]));
             (image, pageBytes) = Read(pid, sink, options, original, originalMask, others);
         }
@@ -211,9 +213,13 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 if (precopied.TryGetValue(region.Start, out var changed)) copier.CopyRanges(region, changed, sink);
                 else copier.Copy(region, sink, options.BytesWritten);
             }
+            var gathered = phase.Elapsed;
             copier.Finish();
             image.StoredPageBytes = copier.StoredBytes;
-            logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms", pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds);
+            var (select, read, wait, chunks) = copier.Breakdown;
+            logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored in {Ms:F2} ms ({Chunks} chunks: selecting pages {Select:F2} ms, reading {Read:F2} ms, waiting for the sink {Wait:F2} ms, last chunk to the sink {Last:F2} ms)",
+                pid, copier.StoredBytes, copier.ScannedBytes, phase.Elapsed.TotalMilliseconds, chunks, select.TotalMilliseconds, read.TotalMilliseconds,
+                wait.TotalMilliseconds, (phase.Elapsed - gathered).TotalMilliseconds);
             sink.Complete();
             return true;
         });

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Interop;
@@ -22,6 +22,7 @@ internal sealed class MemoryCopier : IDisposable
 
     private readonly int _pid;
     private readonly ChunkBuffers _buffers = ChunkBuffers.Rent();
+    private readonly ChunkPipeline _pipeline = new(ChunkBuffers.Slots);
     private readonly ulong[] _entries = new ulong[ChunkPages];
     private readonly IoVec[] _local = new IoVec[ProcessMemory.MaxIoVecs];
     private readonly IoVec[] _remote = new IoVec[ProcessMemory.MaxIoVecs];
@@ -29,11 +30,13 @@ internal sealed class MemoryCopier : IDisposable
     private readonly List<(ulong Start, ulong End)> _touched = [];
     private bool _noScan;
     private SafeFileHandle? _mem;
-    private byte[] _buffer = [];
+    private Memory<byte> _buffer;
     private (ulong Address, int Offset, int Length)[] _runs = [];
     private int _current;
-    /// <summary>The other buffer's runs on their way to the sink, on a second core, while this one is gathered.</summary>
-    private Task? _emitting;
+    /// <summary>Whether the current slot is taken (free of the sink) and not yet handed over.</summary>
+    private bool _holding;
+    private long _selectTicks, _readTicks, _waitTicks;
+    private int _chunks;
 
     public MemoryCopier(int pid)
     {
@@ -44,9 +47,14 @@ internal sealed class MemoryCopier : IDisposable
     public ulong StoredBytes { get; private set; }
     public ulong ScannedBytes { get; private set; }
 
+    /// <summary>Where the gathering thread spent its time, for the dump's phase log: picking pages (PAGEMAP_SCAN or
+    /// pagemap), copying them (process_vm_readv), and waiting for the sink to take the previous chunk.</summary>
+    public (TimeSpan Select, TimeSpan Read, TimeSpan WaitForSink, int Chunks) Breakdown =>
+        (Stopwatch.GetElapsedTime(0, _selectTicks), Stopwatch.GetElapsedTime(0, _readTicks), Stopwatch.GetElapsedTime(0, _waitTicks), _chunks);
+
     /// <summary>
-    /// Copies a region's touched pages to the sink. Gathering chunk N+1 overlaps with hashing and writing chunk N
-    /// (the process is frozen, so the second core is free); the sink still sees runs one at a time, in order.
+    /// Copies a region's touched pages to the sink. Gathering the next chunks overlaps with hashing and writing the
+    /// earlier ones (the process is frozen, so the second core is free); the sink still sees runs one at a time, in order.
     /// Call <see cref="Finish"/> after the last region.
     /// </summary>
     public void Copy(MemoryRegion region, IImageSink sink, IProgress<ulong>? progress, Action<ulong, int>? stored = null)
@@ -54,28 +62,32 @@ internal sealed class MemoryCopier : IDisposable
         var end = RegionBuilder.ContentsEnd(region);
         for (var chunk = region.Start; chunk < end; chunk += (ulong)ChunkPages * PageSize)
         {
-            _buffer = _buffers.Data[_current];
-            _runs = _buffers.Runs[_current];
+            var t0 = Stopwatch.GetTimestamp();
+            TakeSlot();
             var pages = (int)Math.Min(ChunkPages, (end - chunk) / PageSize);
             // A shared file's pages are the file's whether or not this process touched them: all are looked at.
             var scanned = region.Kind is not (RegionKind.FilePrivate or RegionKind.SharedFile) && !_noScan;
             var anyHuge = false;
+            var t1 = Stopwatch.GetTimestamp();
+            _waitTicks += t1 - t0;
             var runCount = scanned ? ScanRuns(chunk, pages, out anyHuge) : -1;
             scanned = runCount >= 0;
             if (!scanned) runCount = SelectRuns(region, chunk, pages);
+            var t2 = Stopwatch.GetTimestamp();
+            _selectTicks += t2 - t1;
             if (runCount == 0) continue;
             // Without the scan every page is looked at; with it only chunks holding huge pages, which may be all
             // zeros though not the huge zero page. A data page fails the test at its first non-zero word.
             var dropZeroPages = !scanned || anyHuge;
             Gather(region, runCount);
-            WaitForEmission();
+            _readTicks += Stopwatch.GetTimestamp() - t2;
+            _chunks++;
             var (buffer, runs) = (_buffer, _runs);
-            _emitting = Task.Factory.StartNew(() =>
+            Submit(() =>
             {
                 Emit(sink, buffer, runs, runCount, stored, dropZeroPages);
                 progress?.Report(StoredBytes);
-            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-            _current ^= 1;
+            });
         }
     }
 
@@ -89,8 +101,7 @@ internal sealed class MemoryCopier : IDisposable
         var done = 0UL;
         while (next < ranges.Count)
         {
-            _buffer = _buffers.Data[_current];
-            _runs = _buffers.Runs[_current];
+            TakeSlot();
             int runCount = 0, offset = 0;
             while (next < ranges.Count && runCount < _runs.Length && offset < _buffer.Length)
             {
@@ -108,31 +119,46 @@ internal sealed class MemoryCopier : IDisposable
                 }
             }
             Gather(region, runCount);
-            WaitForEmission();
             var (buffer, runs, count) = (_buffer, _runs, runCount);
-            _emitting = Task.Factory.StartNew(() =>
+            Submit(() =>
             {
                 for (var r = 0; r < count; r++)
                 {
                     var (address, at, length) = runs[r];
-                    sink.WritePages(address, buffer.AsSpan(at, length));
+                    sink.WritePages(address, buffer.Span.Slice(at, length));
                     StoredBytes += (ulong)length;
                     stored?.Invoke(address, length);
                 }
-            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-            _current ^= 1;
+            });
         }
     }
 
     /// <summary>Waits until every gathered page has reached the sink (rethrowing what the sink threw).</summary>
-    public void Finish() => WaitForEmission();
-
-    private void WaitForEmission()
+    public void Finish()
     {
-        if (_emitting is null) return;
-        var emitting = _emitting;
-        _emitting = null;
-        emitting.GetAwaiter().GetResult();
+        if (_holding)
+        {
+            _pipeline.ReturnSlot();
+            _holding = false;
+        }
+        _pipeline.Finish();
+    }
+
+    /// <summary>Makes the next slot current once the sink is done with it.</summary>
+    private void TakeSlot()
+    {
+        if (_holding) return;
+        _pipeline.AcquireSlot();
+        _holding = true;
+        _buffer = _buffers.Data[_current];
+        _runs = _buffers.Runs[_current];
+    }
+
+    private void Submit(Action emit)
+    {
+        _pipeline.Submit(emit);
+        _holding = false;
+        _current = (_current + 1) % ChunkBuffers.Slots;
     }
 
     /// <summary>Runs of data pages of a chunk of anonymous memory, from PAGEMAP_SCAN; -1 if this kernel lacks it.</summary>
@@ -183,7 +209,7 @@ internal sealed class MemoryCopier : IDisposable
     private unsafe void Gather(MemoryRegion region, int runCount)
     {
         var readable = region.Protection.HasFlag(MemoryProtection.Read);
-        fixed (byte* buffer = _buffer)
+        fixed (byte* buffer = _buffer.Span)
         {
             for (var first = 0; first < runCount; first += ProcessMemory.MaxIoVecs)
             {
@@ -205,7 +231,7 @@ internal sealed class MemoryCopier : IDisposable
                 {
                     var (address, offset, length) = _runs[first + k];
                     if (got >= offset - _runs[first].Offset + length) continue;
-                    ReadThroughMemFile(address, _buffer.AsSpan(offset, length));
+                    ReadThroughMemFile(address, _buffer.Span.Slice(offset, length));
                 }
             }
         }
@@ -242,13 +268,13 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
-    private void Emit(IImageSink sink, byte[] buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored,
+    private void Emit(IImageSink sink, Memory<byte> buffer, (ulong Address, int Offset, int Length)[] runs, int runCount, Action<ulong, int>? stored,
         bool dropZeroPages)
     {
         for (var r = 0; r < runCount; r++)
         {
             var (address, offset, length) = runs[r];
-            var data = buffer.AsSpan(offset, length);
+            var data = buffer.Span.Slice(offset, length);
             if (!dropZeroPages)
             {
                 sink.WritePages(address, data);
@@ -276,50 +302,10 @@ internal sealed class MemoryCopier : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            // A failed dump must not hand buffers back while a sink call still reads from them.
-            _emitting?.Wait();
-        }
-        catch (AggregateException)
-        {
-            // Already reported through Finish, or the dump is being abandoned for another error.
-        }
+        // A failed dump must not hand buffers back while a sink call still reads from them: this waits for it.
+        _pipeline.Dispose();
         ChunkBuffers.Return(_buffers);
         _pagemap.Dispose();
         _mem?.Dispose();
-    }
-}
-
-/// <summary>
-/// Two 16 MiB pinned chunk buffers with their run tables, pooled so that a dump does not pay for faulting in 32 MiB
-/// of fresh memory each time (engines in one process may dump at the same time: each rents its own pair).
-/// </summary>
-internal sealed class ChunkBuffers
-{
-    private const int ChunkBytes = 4096 * 4096;
-    private static readonly ConcurrentBag<ChunkBuffers> Pool = [];
-
-    private ChunkBuffers()
-    {
-        Data = [GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true), GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true)];
-        Runs = [new (ulong, int, int)[4096], new (ulong, int, int)[4096]];
-    }
-
-    public byte[][] Data { get; }
-    public (ulong Address, int Offset, int Length)[][] Runs { get; }
-
-    public static ChunkBuffers Rent() => Pool.TryTake(out var buffers) ? buffers : new ChunkBuffers();
-
-    /// <summary>Keeps at most two pairs (64 MiB) for reuse; more concurrent dumps than that allocate their own.</summary>
-    /// <summary>Drops the pairs kept for reuse (the engine's idle trim); pairs rented now come back as usual.</summary>
-    public static void Clear() => Pool.Clear();
-
-    /// <summary>How many pairs are kept for reuse now.</summary>
-    public static int Kept => Pool.Count;
-
-    public static void Return(ChunkBuffers buffers)
-    {
-        if (Pool.Count < 2) Pool.Add(buffers);
     }
 }

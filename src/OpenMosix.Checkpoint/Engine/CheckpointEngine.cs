@@ -226,6 +226,16 @@ public sealed partial class CheckpointEngine : IDisposable
         });
     }
 
+    /// <summary>
+    /// Takes over a deputy an earlier omd made and left when it died without a drain: traced again from this engine's
+    /// tracer thread and parked, its signals reported through <see cref="DeputySignal"/> as before.
+    /// </summary>
+    public void AdoptDeputy(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _tracer.RunBrief(pid, () => _deputies.Adopt(pid));
+    }
+
     /// <summary>The deputy exits with exactly <paramref name="status"/> (exit code, or death by that signal).</summary>
     public void EndDeputy(int pid, ExitStatus status)
     {

@@ -69,6 +69,26 @@ internal sealed class DeputyKeeper(ILogger logger)
         logger.LogInformation("Process {Pid} is a deputy now: {Mappings} mappings released", pid, maps.Count);
     }
 
+    /// <summary>
+    /// Traces again a deputy an earlier tracer left (an omd that died without a drain: the kernel let its tracees go,
+    /// and the deputy went on waiting in its pause loop, untraced) and parks it as before. What a trip home had begun
+    /// to build in it is unmapped. Throws when <paramref name="pid"/> holds no deputy trampoline (it is let go).
+    /// </summary>
+    public void Adopt(int pid)
+    {
+        Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
+        var own = ProcFs.ReadMaps(pid).Where(m => !Restorer.SpecialNames.Contains(m.Name) && m.Name != "[vsyscall]").ToList();
+        var trampoline = own.Where(m => m.Length == StubElf.TrampolineSize && m.Execute && m.Inode == 0).Select(m => m.Start).ToList();
+        if (trampoline.Count != 1)
+        {
+            Ptrace.Detach(pid);
+            throw new InvalidOperationException($"process {pid} is not a deputy: {trampoline.Count} trampolines among its {own.Count} mappings");
+        }
+        if (own.Count > 1) Repark(pid, trampoline[0]);
+        else Resume(pid, trampoline[0]);
+        logger.LogInformation("Process {Pid} is a deputy again, traced by this omd", pid);
+    }
+
     /// <summary>Looks at every deputy once without blocking: signals to forward, stops, deaths.</summary>
     public void Watch()
     {

@@ -36,8 +36,9 @@ internal sealed class ForwardedProcesses
         return null;
     }
 
-    /// <summary>How many of the process's seccomp filters are omd's (its forwarding filter).</summary>
-    public int OwnFilters(int pid) => Of(pid) is { Count: > 0 } ? 1 : 0;
+    /// <summary>How many of the process's seccomp filters are omd's (its forwarding filter, which every migration
+    /// target gets, for the calls about its children and parent if nothing else).</summary>
+    public int OwnFilters(int pid) => Of(pid) is not null ? 1 : 0;
 
     /// <summary>Whether <paramref name="pid"/> is a copy restored here as a migration target.</summary>
     public bool IsGuest(int pid) => Of(pid) is not null;

@@ -9,12 +9,12 @@ internal static class SyscallRestart
 {
     private const long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514, ERESTART_RESTARTBLOCK = -516;
 
-    /// <summary>poll, select, pselect6, ppoll, epoll_wait, epoll_pwait, epoll_pwait2: waits for readiness that
-    /// re-execute with their own arguments rather than through restart_syscall, even in the same process. A process
-    /// interrupted twice (a pre-copy round, then the freeze) would otherwise be caught inside restart_syscall, which
-    /// names no call, and restart_syscall in the new process fails with EINTR. Re-executed, a wait's timeout starts
-    /// again, as it does in the new process anyway.</summary>
-    private static readonly HashSet<ulong> ReadinessWaits = [7, 23, 270, 271, 232, 281, 441];
+    /// <summary>poll, select, ppoll, pselect6, epoll_wait, epoll_pwait, epoll_pwait2: waits for readiness, re-executed
+    /// with their own arguments rather than through restart_syscall even in the same process. A process interrupted
+    /// twice (a pre-copy's set-up, then the freeze) is otherwise caught inside restart_syscall, which names no call,
+    /// and restart_syscall in the new process fails with EINTR. Re-executed, the wait's timeout starts again, as it
+    /// does in a new process anyway.</summary>
+    private static readonly HashSet<ulong> ReadinessWaits = [7, 23, 271, 270, 232, 281, 441];
 
     /// <param name="sameProcess">
     /// true when the registers go back into the process they came from: an interrupted sleep then continues with

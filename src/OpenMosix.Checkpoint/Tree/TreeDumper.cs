@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Tracing;
 
 namespace OpenMosix.Checkpoint.Tree;
 
@@ -49,6 +50,15 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
                 {
                     // It was exiting: ptrace refuses a process on its way out. It is a zombie in a moment (its parent
                     // is frozen), or gone if its parent lets the kernel reap its children.
+                    directory.Forget(pid);
+                    if (Exited(pid) is { } ended) processes.Add(Describe(ended, parent, Zombie(pid, ended)));
+                    continue;
+                }
+                catch (TraceeGoneException e) when (parent != 0 && e.Pid == pid)
+                {
+                    // It ended while it was being frozen (a job's short `sleep`): its frozen parent has not reaped
+                    // it, so it is a zombie of the tree like one found exited, not a reason to give the tree up.
+                    frozen.Remove(pid);
                     directory.Forget(pid);
                     if (Exited(pid) is { } ended) processes.Add(Describe(ended, parent, Zombie(pid, ended)));
                     continue;

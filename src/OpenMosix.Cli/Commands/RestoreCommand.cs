@@ -56,7 +56,8 @@ internal static class RestoreCommand
         {
             ImageVerifier.VerifyFile(path);
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            using var reader = new ImageReader(file);
+            // Mapped: pages go from the page cache into the process, one copy (this process is the file's only user).
+            using var reader = new ImageReader(file, mapFile: true);
             using var progress = TerminalProgress.OnTerminal("restore");
             restored = engine.Restore(reader, new RestoreOptions { BytesRestored = progress });
         }

@@ -253,15 +253,17 @@ public sealed partial class BalanceLoop(
         foreach (var decision in decisions.Where(d => d.From == me && byPid.ContainsKey(d.Pid)))
         {
             var process = processes.First(p => p.Pid == decision.Pid);
-            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes);
+            // The target is promised its size and the growth ushering counts on (Balancer.Usher's need).
+            var promised = process.MemoryBytes + (ulong)(process.MemoryGrowth * options.UsherLookahead.TotalSeconds);
+            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes, promised);
         }
         return decisions;
     }
 
-    private void Start(ManagedProcess process, Decision decision, double demand, ulong memory)
+    private void Start(ManagedProcess process, Decision decision, double demand, ulong memory, ulong promised)
     {
         lock (_gate) _moving[process.Pid] = memory;
-        var move = _recent.Add(decision.To, Math.Min(demand, 1));
+        var move = _recent.Add(decision.To, Math.Min(demand, 1), (long)Math.Min(promised, long.MaxValue));
         var reason = decision.Reason.ToString().ToLowerInvariant();
         var guest = process.State == ProcessState.Guest;
         LogDecided(logger, guest ? "asking home to move guest" : "moving process", process.Pid, decision.To, reason, decision.Gain);

@@ -73,6 +73,9 @@ public sealed record OmdConfig
     public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;
     /// <summary>liveness.link_timeout_ms: a node link silent this long is dead (at least 3 heartbeat intervals; docs/reliability.md).</summary>
     public TimeSpan LinkTimeout { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultTimeout;
+    /// <summary>liveness.takeover_window_ms: how long a guest whose home's omd died (its node still up) waits, stopped,
+    /// for a new omd there to take it over, and how long a new omd tries to reach the nodes of its processes away.</summary>
+    public TimeSpan TakeoverWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>migration.guest_uids (default "1000-60000"), migration.guest_uids_from.N (node N's own list) and
     /// migration.allow_root_guests (default false): whose processes other nodes may send here, and whether root's move

@@ -62,6 +62,7 @@ public static class OmdConfigLoader
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             HeartbeatInterval = reader.Milliseconds("liveness.heartbeat_interval_ms", defaults.HeartbeatInterval, 10, 60_000),
             LinkTimeout = reader.Milliseconds("liveness.link_timeout_ms", defaults.LinkTimeout, 50, 3_600_000),
+            TakeoverWindow = reader.Milliseconds("liveness.takeover_window_ms", defaults.TakeoverWindow, 0, 3_600_000),
             Guests = Guests(reader, defaults.Guests),
             Balance = reader.Boolean("balance.enabled", defaults.Balance),
             BalanceInterval = reader.Milliseconds("balance.interval_ms", defaults.BalanceInterval, 100, 600_000),

@@ -96,6 +96,7 @@ public static partial class OmdHost
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,
+            RestartPlacement = config.Balance ? config.Balancer : null,
             MoveEnded = moves.Record,
             Counters = migrations,
             Liveness = liveness,
@@ -112,15 +113,20 @@ public static partial class OmdHost
         migration.Start();
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
+        var resumes = new Migration.Guest.GuestResumes();
         using var listener = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, links,
             (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
                 Blocked = () => switches.Blocked,
                 Directory = guests,
                 Reservations = reservations,
+                CheckpointConditions = new(sampler.ReadMemory, config.Balancer.UsherBelowFreeFraction),
                 Policy = config.Guests,
                 Counters = migrations,
                 Gate = gate,
+                Resumes = resumes,
+                TakeoverWindow = config.TakeoverWindow,
+                HomeEndpoint = node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
         var balancer = config.Balance
@@ -170,6 +176,9 @@ public static partial class OmdHost
         var managedState = new ManagedStateFile(runDirectory, loggers.CreateLogger("processes"));
         // Children they forked while no omd ran are found in /proc.
         if (managedState.TakeBack(processes) > 0) descendants.Rescan();
+        // Processes away the last omd left when it died without a drain: taken over while the rest starts.
+        migration.EnableTakeover(runDirectory, loggers.CreateLogger("migration"));
+        var takeover = Task.Run(() => migration.TakeOverAsync(config.TakeoverWindow), CancellationToken.None);
         using var procView = new ProcView(Path.Join(runDirectory, "proc"), processes,
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"))
         {
@@ -196,7 +205,7 @@ public static partial class OmdHost
                 routes => WebEndpoints.Map(routes.MapDashboard(dashboard), sources)).RunAsync(cancel))
             : Task.CompletedTask;
         var services = Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel),
-            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web);
+            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web, takeover);
         await Task.WhenAny(services, Task.Delay(Timeout.Infinite, shutdown.Requested)).ConfigureAwait(false);
         if (!services.IsCompleted)
         {

@@ -35,6 +35,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void MakeDeputy(int pid) => _engine.MakeDeputy(pid);
 
+    public void AdoptDeputy(int pid) => _engine.AdoptDeputy(pid);
+
     public void EndDeputy(int pid, ExitStatus status)
     {
         _rounds.TryRemove(pid, out _);
@@ -87,6 +89,9 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     public void LetRun(int pid) => _engine.Thaw(pid);
 
     public long CloseDescriptor(int pid, int fd) => _engine.CloseInDeputy(pid, fd);
+
+    public long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>
+        _engine.CallInDeputy(pid, number, scratch, arguments);
 
     public void Dispose()
     {

@@ -20,7 +20,7 @@ public sealed class GuestSession
     private readonly ProcessRegistry _registry;
     private readonly Func<ulong> _freeMemory;
     private readonly ILogger _logger;
-    private readonly MoveRequests _moves;
+    private MoveRequests _moves;
 
     public GuestSession(NodeLink link, IMigrationEngine engine, ProcessRegistry registry, Func<ulong> freeMemory, ILogger logger)
     {
@@ -47,15 +47,33 @@ public sealed class GuestSession
     /// <summary>Memory promised to guests on their way here: an offer is weighed against what is left of it.</summary>
     public MemoryReservations? Reservations { get; init; }
 
+    /// <summary>What the guest's periodic checkpoints wait for (memory here and at home); null: they never wait.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Where arrivals are counted (/metrics).</summary>
     public MigrationCounters? Counters { get; init; }
+
+    /// <summary>Where guests whose home's omd went away wait for a new one to take them over; null: they are killed.</summary>
+    public GuestResumes? Resumes { get; init; }
+
+    /// <summary>How long such a guest waits, stopped, before it is killed (liveness.takeover_window_ms).</summary>
+    public TimeSpan TakeoverWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where a home node's omd listens, to tell a node that is up (its omd gone) from one that is not.</summary>
+    public Func<ushort, System.Net.IPEndPoint?>? HomeEndpoint { get; init; }
 
     /// <summary>Where the conversation with home is (for tests and diagnostics).</summary>
     public MigrationPhase Phase => _talk.Phase;
 
     public async Task RunAsync(CancellationToken cancel)
     {
-        var offer = (Offer)await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false);
+        var first = await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false);
+        if (first is Resume resume)
+        {
+            await GuestTakeover.HandAsync(Resumes, _talk, resume, _logger, cancel).ConfigureAwait(false);
+            return;
+        }
+        var offer = (Offer)first;
         using var pipes = new RelayPipes(offer.TerminalModes, offer.TerminalSize);
         if ((Gate?.GuestRefusal() ?? Policy.Refusal((ushort)offer.HomeNode, offer.Owner) ?? OfferCheck.Refusal(offer, Blocked(), _freeMemory(), Reservations?.Reserved ?? 0)) is { } reason)
         {
@@ -94,6 +112,8 @@ public sealed class GuestSession
         Counters?.Count(MigrationDirection.In, MigrationOutcome.Moved);
         // Its memory now shows in this node's own measurement, soon enough for the next offer.
         reservation?.Keep(MemoryReservations.UntilMeasured);
+        using var stay = new GuestStay(pipes, _engine.WhenExited(restored.Pid));
+        Resumption? resumed = null;
         try
         {
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
@@ -101,10 +121,31 @@ public sealed class GuestSession
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
             Run(offer, restored);
-            await new GuestRelay(_engine, _talk, pipes, _moves, _logger) { CheckpointEvery = checkpointEvery, Forwarder = forwarder }.RunAsync(restored.Pid, cancel).ConfigureAwait(false);
+            using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
+            var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
+            var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);
+            // Calls on descriptors forwarded home are answered by the deputy of the omd that took them: such a copy
+            // cannot change links. Its calls about its children can (the new omd serves them).
+            while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
+                   {
+                       CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
+                       Detach = takeover is null ? null
+                           : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
+                   }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))
+            {
+                resumed?.Done.TrySetResult();
+                resumed = await takeover!.WaitAsync(cancel).ConfigureAwait(false);
+                if (resumed is null) break;
+                (talk, unsent, checkpointEvery) = (resumed.Talk, takeover.Unsent!, TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs));
+                // Its calls about its children go on to the new omd's deputy there.
+                forwarder?.Relink(talk.Link);
+                _moves.End(null);
+                _moves = new MoveRequests(talk);
+            }
         }
         finally
         {
+            resumed?.Done.TrySetResult();
             Directory?.Remove(guest.Pid);
             _registry.RemoveGuest(guest.Pid);
             _moves.End(null);

@@ -33,6 +33,33 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _placement = new RunPlacement(registry, selfNode, viewOf, (process, target) => MigrateAsync(process, target, CancellationToken.None), logger);
         _trip = new ReturnTrip(_home);
         _moveOn = new MoveOnRequests(_home, process => BringHomeAsync(process), (process, target) => MoveAsync(process, target, CancellationToken.None), NoRoomFor);
+        // Restored here frozen once, it goes on frozen once more: pre-copy would only lengthen its time here.
+        _home.MoveOut = (process, target) => MigrateAsync(process, target, CancellationToken.None, precopy: false);
+    }
+
+    /// <summary>
+    /// With it, a process restarted here from its checkpoint goes on at once to the node where it runs fastest with
+    /// its memory (<see cref="OpenMosix.Balancing.Policy.StartPlacement.Fastest"/>), home when none is better; null:
+    /// it stays here, as when balancing is off.
+    /// </summary>
+    public OpenMosix.Balancing.BalancerOptions? RestartPlacement
+    {
+        init => _home.RestartTarget = value is null ? null : (process, lost) => RestartTarget(process, lost, value);
+    }
+
+    private ushort? RestartTarget(ManagedProcess process, ushort lost, OpenMosix.Balancing.BalancerOptions options)
+    {
+        var nodes = _viewOf().Nodes.Where(n => n.Id != lost).Select(Balancing.ClusterViews.ToView).ToList();
+        long memory;
+        try
+        {
+            memory = Linux.Proc.ProcFs.ReadResidentBytes(process.Pid);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        return OpenMosix.Balancing.Policy.StartPlacement.Fastest(_home.Self, nodes, options, memory);
     }
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
@@ -48,9 +75,19 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <summary>This node's memory (total, free) now; with it, a process is brought home on its way to another node
     /// only if it fits here, keeping <see cref="KeepFreeFraction"/> free.</summary>
-    public Func<(ulong Total, ulong Free)>? LocalMemory { get; init; }
+    public Func<(ulong Total, ulong Free)>? LocalMemory
+    {
+        get => _localMemory;
+        init
+        {
+            _localMemory = value;
+            _home.Memory = () => value?.Invoke() is var (total, free) ? new Checkpoints.NodeMemory(total, free) : null;
+        }
+    }
 
-    public double KeepFreeFraction { get; init; } = 0.10;
+    private readonly Func<(ulong Total, ulong Free)>? _localMemory;
+
+    public double KeepFreeFraction { get => _home.KeepFreeFraction; init => _home.KeepFreeFraction = value; }
 
     /// <summary>Told of every move out and every trip home once it ends, moved or not (the dashboard's history).</summary>
     public Action<MoveEnded>? MoveEnded { get; init; }
@@ -70,6 +107,20 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _home.Checkpoints = store;
         _home.CheckpointEvery = interval;
     }
+
+    /// <summary>
+    /// Processes running away are saved in <paramref name="runDirectory"/> as they go and come (away.json), so that an
+    /// omd started after this one died without a drain takes them over (<see cref="TakeOverAsync"/>).
+    /// </summary>
+    public void EnableTakeover(string runDirectory, ILogger logger) => _home.Away = new AwayStateFile(runDirectory, logger);
+
+    /// <summary>
+    /// Takes over the processes away the last omd left (away.json), trying to reach each one's node for at most
+    /// <paramref name="window"/>; those not taken over are lost (their deputies end as if killed).
+    /// </summary>
+    public Task TakeOverAsync(TimeSpan window) => _home.Away is { } away
+        ? new HomeTakeover(_home, _security, Liveness, _trip, _moveOn).RunAsync(away.Load(), window)
+        : Task.CompletedTask;
 
     public void Start()
     {
@@ -198,9 +249,10 @@ public sealed class HomeMigration : Balancing.IProcessMover
         try
         {
             var talk = new Conversation(link, Side.Home);
+            using var moving = _home.MovingOut();
             var (result, restored) = await new OutgoingMove(_home, process, target, talk, progress)
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, cancel).ConfigureAwait(false);
-            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn);
+            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint);
             keepLink = true;
             HomeLog.Moved(_home.Logger, process.Pid, target, result.RemotePid, result.ImageBytes >> 20, result.FrozenMs,
                 result.PrecopyRounds, result.PrecopyBytes >> 20);

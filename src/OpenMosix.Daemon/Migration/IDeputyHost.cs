@@ -13,6 +13,9 @@ public interface IDeputyHost
 {
     void MakeDeputy(int pid);
 
+    /// <summary>Traces again a deputy an omd that died left behind, parked as before (a takeover of home).</summary>
+    void AdoptDeputy(int pid) => throw new NotSupportedException("this deputy host cannot take over deputies");
+
     /// <summary>The deputy exits with exactly <paramref name="status"/>, so its parent's wait() sees the truth.</summary>
     void EndDeputy(int pid, ExitStatus status);
 
@@ -39,6 +42,11 @@ public interface IDeputyHost
 
     /// <summary>Closes <paramref name="fd"/> in the deputy (its copy closed that forwarded descriptor); what close returned.</summary>
     long CloseDescriptor(int pid, int fd) => 0;
+
+    /// <summary>The deputy makes call <paramref name="number"/> itself (a wait for a child, a signal to one), with
+    /// <paramref name="scratch"/> in its memory at the address <paramref name="arguments"/> gets; what it returned.</summary>
+    long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>
+        throw new NotSupportedException("this deputy host cannot make calls in a deputy");
 
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, int>? SignalArrived;

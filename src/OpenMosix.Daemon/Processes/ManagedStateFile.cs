@@ -85,11 +85,11 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         }
     }
 
-    private static SavedProcess Saved(ManagedProcess p) => new(p.Pid, p.StartTime, p.Uid, p.Command, p.Locked,
+    internal static SavedProcess Saved(ManagedProcess p) => new(p.Pid, p.StartTime, p.Uid, p.Command, p.Locked,
         p.Decay is { } decay ? JobOptions.Name(decay) : null, p.Hint == JobHint.Measured ? null : p.Hint.ToString().ToLowerInvariant(),
         p.Request, p.Adopted, p.ParentPid, p.Program, p.Migrations, p.AwayCpuSeconds);
 
-    private static ManagedProcess Process(SavedProcess s, ushort self)
+    internal static ManagedProcess Process(SavedProcess s, ushort self)
     {
         // A word this omd does not know (a newer one wrote it) leaves the node's default in its place.
         JobOptions.TryParseDecay(s.Decay, out var decay);

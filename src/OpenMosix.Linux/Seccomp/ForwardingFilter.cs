@@ -25,6 +25,11 @@ public static class ForwardingFilter
         SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3,
     ];
 
+    /// <summary>x86_64 calls handed to omd whatever their arguments: those about the process's children and parent,
+    /// which stay at home with the deputy (omd lets the kernel run those that concern the node it runs on).</summary>
+    public static readonly int[] ChildCalls =
+        [SyscallNr.Wait4, SyscallNr.Waitid, SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo, SyscallNr.Getppid];
+
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
     private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
     private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000;
@@ -32,9 +37,10 @@ public static class ForwardingFilter
 
     /// <summary>
     /// The program (8-byte sock_filter instructions) for <paramref name="forwarded"/> descriptor numbers and, when
-    /// <paramref name="reservedFrom"/> is positive, every number from it up.
+    /// <paramref name="reservedFrom"/> is positive, every number from it up; with <paramref name="childCalls"/> also
+    /// every call of <see cref="ChildCalls"/>.
     /// </summary>
-    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0)
+    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -44,10 +50,11 @@ public static class ForwardingFilter
             (LdImm, 0, 0, Marker),
             (LdWAbs, 0, 0, OffsetArch),
         };
-        // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, ja allow, arg0 load,
-        // one jeq per fd, [jge reserved], allow, notify.
+        // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
+        // ja allow, arg0 load, one jeq per fd, [jge reserved], allow, notify.
         var fds = forwarded.Distinct().Order().ToList();
-        var callCount = Calls.Length;
+        var always = childCalls ? ChildCalls : [];
+        var callCount = Calls.Length + always.Length;
         var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
         var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 1 : 0);
         var notifyAt = allowAt + 1;
@@ -55,7 +62,8 @@ public static class ForwardingFilter
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
         program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
-        for (var c = 0; c < callCount; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)Calls[c]));
+        for (var c = 0; c < Calls.Length; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)Calls[c]));
+        for (var c = 0; c < always.Length; c++) program.Add((JeqK, Offset(3 + Calls.Length + c, notifyAt), 0, (uint)always[c]));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));

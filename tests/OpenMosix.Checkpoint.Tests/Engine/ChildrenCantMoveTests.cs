@@ -100,6 +100,30 @@ public sealed class ChildrenCantMoveTests
     }
 
     [Fact]
+    public void A_migration_leaves_a_child_at_home_but_refuses_one_that_shares_the_parents_memory()
+    {
+        WithParent("/bin/sleep 60", (parent, child, _) =>
+        {
+            using var engine = new CheckpointEngine();
+            Assert.DoesNotContain(engine.AnalyzeCantMove(parent.Pid, forwarding: true).Reasons, r => r.Contains($"({child})", StringComparison.Ordinal));
+        });
+        using var dir = new TempDirectory();
+        using var shared = ChildProcess.StartToFile(TestPrograms.Locate("vmchild"), [], dir.File("out"));
+        try
+        {
+            var sharing = 0;
+            Poll.Until(() => ProcFs.ReadChildren(shared.Pid) is [var only] && (sharing = only) > 0, Patience, "the child sharing its memory");
+            using var engine = new CheckpointEngine();
+            Assert.Contains($"has a child process ({sharing}) that shares its memory (vfork or CLONE_VM): it cannot stay at home without it",
+                engine.AnalyzeCantMove(shared.Pid, forwarding: true).Reasons);
+        }
+        finally
+        {
+            Signals.Kill(-shared.Pid, Signals.SIGKILL);
+        }
+    }
+
+    [Fact]
     public void A_process_without_children_gives_no_children_reason()
     {
         Assert.Null(CantMoveAnalyzer.ChildrenReason([]));

@@ -56,6 +56,7 @@ public sealed class OmdConfigTests
             [liveness]
             heartbeat_interval_ms = 200
             link_timeout_ms = 3000
+            takeover_window_ms = 12000
             [balance]
             enabled = false
             interval_ms = 250
@@ -95,7 +96,7 @@ public sealed class OmdConfigTests
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
-        Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3)), (config.HeartbeatInterval, config.LinkTimeout));
+        Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(12)), (config.HeartbeatInterval, config.LinkTimeout, config.TakeoverWindow));
         Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
         Assert.Equal(new OpenMosix.Balancing.BalancerOptions
         {

@@ -32,7 +32,19 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     /// <summary>Whether this "kernel" tracks writes: then a pre-copy copies a few bytes a round, and nothing is left after one.</summary>
     public bool TracksWrites { get; set; }
 
-    public IPrecopyRounds? StartPrecopy(int pid) => TracksWrites ? new FakeRounds(this, pid) : null;
+    public IPrecopyRounds? StartPrecopy(int pid)
+    {
+        if (StartPrecopyFails > 0)
+        {
+            StartPrecopyFails--;
+            Calls.Enqueue($"precopy-refused {pid}");
+            throw new InvalidOperationException("the process is stopped by another tracer");
+        }
+        return TracksWrites ? new FakeRounds(this, pid) : null;
+    }
+
+    /// <summary>How many pre-copies (a checkpoint's or a trip's) are refused before they start, as a process that cannot be seized for the moment refuses them.</summary>
+    public int StartPrecopyFails { get; set; }
 
     /// <summary>The next checkpoint finds that the process executed a new program meanwhile.</summary>
     public bool ReplacedOnce { get; set; }

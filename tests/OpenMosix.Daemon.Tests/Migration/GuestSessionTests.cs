@@ -131,6 +131,37 @@ public sealed class GuestSessionTests
     }
 
     [Fact]
+    public async Task A_guest_whose_checkpoints_cannot_start_runs_on_keeps_trying_and_still_reports_its_exit()
+    {
+        // Seen in the lab: one periodic checkpoint that failed before it began ended the checkpoints with an
+        // exception the relay then rethrew at the exit, so the exit status never went home and home gave the process
+        // up for lost.
+        using var copy = ChildProcess.Start("/bin/sh", ["-c", "sleep 1; exit 3"]);
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        await using (home)
+        await using (guest)
+        {
+            var engine = new FakeMigrationEngine { Copy = copy, TracksWrites = true, StartPrecopyFails = int.MaxValue };
+            var run = new GuestSession(guest, engine, new ProcessRegistry(2), () => 1UL << 30, NullLogger.Instance).RunAsync(TestContext.Current.CancellationToken);
+            await CommitAsync(home, checkpointMs: 50);
+            // Home says go to every checkpoint the guest asks for, so each one reaches the pre-copy that fails.
+            var asked = 0;
+            MigrationMessage message;
+            // The guest also reports its CPU use every second meanwhile.
+            while ((message = await MessageWire.ReceiveAsync(home, Answer, typeof(CheckpointAsk), typeof(Usage), typeof(Exited))) is not Exited)
+            {
+                if (message is not CheckpointAsk ask) continue;
+                asked++;
+                await MessageWire.SendAsync(home, new CheckpointGo(ask.Sequence), TestContext.Current.CancellationToken);
+            }
+            Assert.Equal(new Exited(3, 0), message);
+            Assert.True(asked >= 2, $"{asked} checkpoints asked for");
+            await run;
+            Assert.True(engine.Calls.Count(c => c == $"precopy-refused {copy.Pid}") >= 2, string.Join(", ", engine.Calls));
+        }
+    }
+
+    [Fact]
     public async Task A_move_home_could_not_make_reaches_the_caller_of_RequestMoveAsync()
     {
         using var copy = ChildProcess.Start("/bin/sleep", ["30"]);
@@ -259,11 +290,11 @@ public sealed class GuestSessionTests
         await home.SendAsync(FrameType.ImageEnd, ReadOnlyMemory<byte>.Empty, TestContext.Current.CancellationToken);
     }
 
-    private static async Task CommitAsync(NodeLink home)
+    private static async Task CommitAsync(NodeLink home, int checkpointMs = 0)
     {
         await SendOfferAndImageAsync(home);
         await MessageWire.ReceiveAsync<Restored>(home, Answer);
-        await MessageWire.SendAsync(home, new Commit(), TestContext.Current.CancellationToken);
+        await MessageWire.SendAsync(home, new Commit(checkpointMs), TestContext.Current.CancellationToken);
         await MessageWire.ReceiveAsync<Running>(home, Answer);
     }
 }

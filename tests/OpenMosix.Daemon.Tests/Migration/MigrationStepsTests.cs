@@ -47,8 +47,8 @@ public sealed class MigrationStepsTests
     [Fact]
     public void While_a_round_travels_home_only_home_speaks_and_a_stay_ends_the_trip()
     {
-        // Besides, the answer to a checkpoint sent before home asked for the process, which changes nothing there.
-        Assert.Equal([typeof(RoundTaken), typeof(Stay), typeof(CheckpointStored)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
+        // Besides, the answers to a checkpoint sent before home asked for the process, which change nothing there.
+        Assert.Equal([typeof(RoundTaken), typeof(Stay), typeof(CheckpointStored), typeof(CheckpointGo)], MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Home));
         Assert.Empty(MigrationSteps.Allowed(MigrationPhase.ReturnPrecopying, Side.Guest));
         Assert.Equal(MigrationPhase.Relaying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay)));
         Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PrecopyRound)));
@@ -58,6 +58,8 @@ public sealed class MigrationStepsTests
     public void A_checkpoint_travels_home_while_relaying_and_leaves_the_phase_as_it_was()
     {
         Walk(MigrationPhase.Relaying, [
+            (Side.Guest, typeof(CheckpointAsk), MigrationPhase.Relaying),
+            (Side.Home, typeof(CheckpointGo), MigrationPhase.Relaying),
             (Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
             (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
             (Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
@@ -65,6 +67,19 @@ public sealed class MigrationStepsTests
         ]);
         Assert.Null(MigrationSteps.After(MigrationPhase.Returning, Side.Guest, typeof(CheckpointFollows)));
         Assert.Equal(MigrationPhase.ReturnPrecopying, MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored)));
+    }
+
+    [Fact]
+    public void A_takeover_of_home_resumes_straight_into_relaying_or_ends_refused()
+    {
+        Walk(MigrationPhase.Start, [
+            (Side.Home, typeof(Resume), MigrationPhase.Resuming),
+            (Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
+            (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+        ]);
+        Assert.Equal(MigrationPhase.Ended, MigrationSteps.After(MigrationPhase.Resuming, Side.Guest, typeof(Refuse)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(Resume)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Start, Side.Guest, typeof(Resumed)));
     }
 
     /// <summary>Each message in turn from <paramref name="phase"/>, checking the phase after it.</summary>
@@ -82,7 +97,7 @@ public sealed class MigrationStepsTests
     {
         Assert.Equal([typeof(Accept), typeof(Refuse)], MigrationSteps.Allowed(MigrationPhase.Offered, Side.Guest));
         Assert.Equal([typeof(Restored), typeof(Failed)], MigrationSteps.Allowed(MigrationPhase.Final, Side.Guest));
-        Assert.Equal([typeof(WelcomeHome), typeof(Stay), typeof(CheckpointStored)], MigrationSteps.Allowed(MigrationPhase.Returning, Side.Home));
+        Assert.Equal([typeof(WelcomeHome), typeof(Stay), typeof(CheckpointStored), typeof(CheckpointGo)], MigrationSteps.Allowed(MigrationPhase.Returning, Side.Home));
         Assert.Empty(MigrationSteps.Allowed(MigrationPhase.Ended, Side.Home));
         Assert.Null(MigrationSteps.After(MigrationPhase.Offered, Side.Home, typeof(Commit)));
         Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(Exited)));

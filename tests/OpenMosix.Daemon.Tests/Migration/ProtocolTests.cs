@@ -18,7 +18,9 @@ public sealed class ProtocolTests
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
         new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
         new Commit(CheckpointMs: 20000), new CheckpointFollows(3, Whole: true), new CheckpointStored(3), new CheckpointStored(4, "no space"),
+        new CheckpointAsk(5), new CheckpointGo(5), new CheckpointGo(6, "home is moving 1 process out"),
         new CheckpointCounts(3, [new OutputCount(1, 4096), new OutputCount(2, 0)], InputRead: 12),
+        new Resume(42, 4242, [new OutputCount(1, 1 << 20)], CheckpointMs: 5000), new Resume(43, 4343, []), new Resumed(300),
     ];
 
     [Fact]
@@ -51,12 +53,16 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"input-taken\",\"written\":5,\"unread\":9,\"ended\":false}", "sent a bad 'input-taken': input counts out of range")]
     [InlineData("{\"kind\":\"checkpoint-counts\",\"sequence\":1,\"outputs\":[{\"fd\":1,\"bytes\":-5}],\"inputRead\":0}", "sent a bad 'checkpoint-counts': output counts out of range")]
     [InlineData("{\"kind\":\"checkpoint\",\"sequence\":0,\"whole\":true}", "sent a bad 'checkpoint': checkpoint sequence must be positive")]
+    [InlineData("{\"kind\":\"resume\",\"homePid\":0,\"remotePid\":5,\"delivered\":[]}", "sent a bad 'resume': pid must be positive")]
+    [InlineData("{\"kind\":\"resume\",\"homePid\":3,\"remotePid\":5,\"delivered\":[{\"fd\":1,\"bytes\":-1}]}", "sent a bad 'resume': output counts out of range")]
+    [InlineData("{\"kind\":\"resume\",\"homePid\":3,\"remotePid\":5}", "malformed control message")]
+    [InlineData("{\"kind\":\"resumed\",\"inputReceived\":-1}", "sent a bad 'resumed': input count out of range")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
-                typeof(CheckpointCounts), typeof(CheckpointFollows)];
+                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

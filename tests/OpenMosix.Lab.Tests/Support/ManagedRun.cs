@@ -63,8 +63,8 @@ internal sealed class ManagedRun : IDisposable
         lock (_lines) return [.. _lines];
     }
 
-    public void WaitForLines(int count) =>
-        Poll.Until(() => Lines().Count >= count, TimeSpan.FromSeconds(20), $"{count} lines from process {Pid}");
+    public void WaitForLines(int count, TimeSpan? timeout = null) =>
+        Poll.Until(() => Lines().Count >= count, timeout ?? TimeSpan.FromSeconds(20), $"{count} lines from process {Pid}");
 
     public void Dispose() => Process.Dispose();
 }

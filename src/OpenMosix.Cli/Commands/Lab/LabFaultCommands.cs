@@ -10,20 +10,28 @@ internal static class LabFaultCommands
 {
     private const string TimeoutDescription = "Seconds to wait for the new omd to accept connections on its socket.";
 
-    public static Command Restart() => WithTimeout("restart",
-        "Stop the node's omd with SIGTERM (SIGKILL if it is not gone within 10 s) and start it again as `up` does; waits until it accepts connections.",
-        (layout, node, timeout) =>
+    public static Command Restart()
+    {
+        var kill = new Option<bool>("--kill") { Description = "Kill omd with SIGKILL at once (a crash of omd alone: no drain; the node's other processes run on)." };
+        var command = WithTimeout("restart",
+            "Stop the node's omd with SIGTERM (SIGKILL if it is not gone within 15 s) and start it again as `up` does; waits until it accepts connections.",
+            (layout, node, timeout, parse) => Restarted(NodeFaults.Restart(layout, node, LabOptions.OmPath(), timeout, parse.GetValue(kill)), node, parse.GetValue(kill)));
+        command.Options.Add(kill);
+        return command;
+    }
+
+    private static (LabFaultJson, string) Restarted(RestartReport report, int node, bool kill)
+    {
+        var stopped = report.Stop switch
         {
-            var report = NodeFaults.Restart(layout, node, LabOptions.OmPath(), timeout);
-            var stopped = report.Stop switch
-            {
-                DaemonStop.NotRunning => $"omd {report.OldPid} was not running",
-                DaemonStop.Killed => $"omd {report.OldPid} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed",
-                _ => $"omd {report.OldPid} stopped",
-            };
-            return (new LabFaultJson(node, "restart") { OldDaemonPid = report.OldPid, Stop = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(report.Stop.ToString()), DaemonPid = report.StartedPid },
-                $"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
-        });
+            DaemonStop.NotRunning => $"omd {report.OldPid} was not running",
+            DaemonStop.Killed when kill => $"omd {report.OldPid} killed (SIGKILL)",
+            DaemonStop.Killed => $"omd {report.OldPid} ignored SIGTERM for {NodeDaemons.StopGrace.TotalSeconds:F0} s and was killed",
+            _ => $"omd {report.OldPid} stopped",
+        };
+        return (new LabFaultJson(node, "restart") { OldDaemonPid = report.OldPid, Stop = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(report.Stop.ToString()), DaemonPid = report.StartedPid },
+            $"node {node}: {stopped}; omd {report.StartedPid} started and accepting connections");
+    }
 
     public static Command Kill() => Simple("kill",
         "Crash the node: its network cut and every process in it (its cgroups and namespaces) killed with SIGKILL at once, as if it lost power.",
@@ -76,7 +84,10 @@ internal static class LabFaultCommands
             PrintDone);
     }
 
-    private static Command WithTimeout(string verb, string description, Func<LabLayout, int, TimeSpan, (LabFaultJson, string)> act)
+    private static Command WithTimeout(string verb, string description, Func<LabLayout, int, TimeSpan, (LabFaultJson, string)> act) =>
+        WithTimeout(verb, description, (layout, node, timeout, _) => act(layout, node, timeout));
+
+    private static Command WithTimeout(string verb, string description, Func<LabLayout, int, TimeSpan, ParseResult, (LabFaultJson, string)> act)
     {
         var node = LabOptions.Node("The node (1..N).");
         var name = LabOptions.Name();
@@ -86,7 +97,7 @@ internal static class LabFaultCommands
             {
                 var valid = ValidNode(parse.GetValue(node));
                 var wait = LabOptions.ValidTimeout(parse.GetValue(timeout));
-                return Done(act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, wait));
+                return Done(act(new LabLayout(LabName.Parse(parse.GetRequiredValue(name))), valid, wait, parse));
             },
             PrintDone);
     }

@@ -11,16 +11,33 @@ namespace OpenMosix.Daemon.Migration.Checkpoints;
 /// </summary>
 internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversation talk, ILogger logger)
 {
+    /// <summary>How long a merge waits at most for home to be less busy: the copy's node waits for the answer up to
+    /// 30 s, and would then take the next checkpoint whole.</summary>
+    public static readonly TimeSpan MostMergeWait = TimeSpan.FromSeconds(20);
+
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Why home should put off a merge now (<see cref="CheckpointDeferral.HomeBusy"/>), or null.</summary>
+    public Func<string?> Busy { get; init; } = () => null;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<int, long> _delivered = [];
     private CheckpointRecord? _awaiting, _committed;
     private (long Sequence, bool Whole, string? Failure)? _arriving;
     private Task _merging = Task.CompletedTask;
+    // Cancelled when the process no longer needs its checkpoints: a merge waiting for home is then dropped.
+    private readonly TaskCompletionSource _forgotten = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Bytes of output <paramref name="fd"/> delivered at home this stay.</summary>
     public long DeliveredOf(int fd)
     {
         lock (_gate) return _delivered.GetValueOrDefault(fd);
+    }
+
+    /// <summary>What an earlier omd delivered of output <paramref name="fd"/> this stay, before this one took the relay over.</summary>
+    public void DeliveredBefore(int fd, long bytes)
+    {
+        lock (_gate) _delivered[fd] = _delivered.GetValueOrDefault(fd) + bytes;
     }
 
     public void Delivered(int fd, int bytes)
@@ -88,6 +105,7 @@ internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversat
             string? refused = null;
             try
             {
+                await WhileBusyAsync(record.Sequence).ConfigureAwait(false);
                 store.Merge(record, arriving.Whole);
                 lock (_gate) _awaiting = record;
                 TryCommit();
@@ -96,8 +114,26 @@ internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversat
             {
                 refused = e.Message;
             }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
             await AnswerAsync(record.Sequence, refused).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>Waits, bounded, while home is busy moving processes out or short of memory.</summary>
+    private async Task WhileBusyAsync(long sequence)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        string? why = null;
+        while (waited.Elapsed < MostMergeWait && Busy() is { } busy)
+        {
+            why ??= busy;
+            await Task.WhenAny(Task.Delay(BusyPoll), _forgotten.Task).ConfigureAwait(false);
+            if (_forgotten.Task.IsCompleted) throw new OperationCanceledException();
+        }
+        if (why is not null) CheckpointLog.MergeWaited(logger, pid, sequence, waited.Elapsed.TotalSeconds, why);
     }
 
     private void TryCommit()
@@ -135,6 +171,7 @@ internal sealed class CheckpointKeeper(CheckpointStore store, int pid, Conversat
     /// <summary>The process no longer needs them (it ended, came home or was restarted): its files go.</summary>
     public async Task ForgetAsync()
     {
+        _forgotten.TrySetResult();
         await _merging.ConfigureAwait(false);
         try
         {

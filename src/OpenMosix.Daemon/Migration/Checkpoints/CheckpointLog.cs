@@ -20,4 +20,13 @@ internal static partial class CheckpointLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "process {Pid} could not be restarted from its checkpoint: {Reason}")]
     public static partial void RestartFailed(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: checkpoint {Sequence} merged after waiting {Seconds:F1} s ({Reason})")]
+    public static partial void MergeWaited(ILogger logger, int pid, long sequence, double seconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}, restarted here, goes on to node {Node}")]
+    public static partial void MovingOn(ILogger logger, int pid, int node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}, restarted here, stays here: it did not move to node {Node}: {Reason}")]
+    public static partial void StaysAfterRestart(ILogger logger, int pid, int node, string reason);
 }

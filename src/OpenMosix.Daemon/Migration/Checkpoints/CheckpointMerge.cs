@@ -17,7 +17,14 @@ public static class CheckpointMerge
 
     public static void Merge(Stream baseRound, Stream final, Stream output)
     {
-        var (kept, changed) = ReadFinal(final);
+        // Home merges on the node a process may have been ushered away from for lack of memory: the pages the final
+        // image carries (everything written since the last checkpoint, often tens of MiB) are streamed from its file
+        // alongside the round, both in ascending order (as every image's pages are), never gathered in memory.
+        using var finalImage = new ImageReader(final, leaveOpen: true);
+        var kept = finalImage.ReadMetadata().Precopy?.Kept.OrderBy(r => r.Start).ToList()
+            ?? throw new CorruptCheckpointException("the checkpoint's final image does not say which regions it kept");
+        using var changed = KeptPages(finalImage, kept).GetEnumerator();
+        var pending = changed.MoveNext();
         using var round = new ImageReader(baseRound, leaveOpen: true);
         var layout = round.ReadLayout();
         foreach (var range in kept)
@@ -26,40 +33,40 @@ public static class CheckpointMerge
         using var writer = new ImageWriter(output, new ImageWriterOptions(LeaveOpen: true));
         writer.WriteLayout(layout with { Tracked = kept });
         var runs = new RunBuilder(writer);
-        var next = 0;
         while (round.ReadNextPageRun() is { } run)
         {
             for (var offset = 0; offset < run.Data.Length; offset += PageSize)
             {
                 var page = run.Address + (ulong)offset;
                 if (!Inside(kept, page)) continue;
-                while (next < changed.Count && changed[next].Address < page) runs.Add(changed[next].Address, changed[next++].Data);
-                if (next < changed.Count && changed[next].Address == page) runs.Add(page, changed[next++].Data);
+                while (pending && changed.Current.Address < page) pending = AddAndMove(runs, changed);
+                if (pending && changed.Current.Address == page) pending = AddAndMove(runs, changed);
                 else runs.Add(page, run.Data.Span.Slice(offset, PageSize));
             }
         }
-        while (next < changed.Count) runs.Add(changed[next].Address, changed[next++].Data);
+        while (pending) pending = AddAndMove(runs, changed);
         runs.Flush();
         writer.Complete();
     }
 
-    /// <summary>What the final image kept, and its pages inside those regions, one by one in ascending order.</summary>
-    private static (List<AddressRange> Kept, List<(ulong Address, byte[] Data)> Pages) ReadFinal(Stream final)
+    private static bool AddAndMove(RunBuilder runs, IEnumerator<(ulong Address, ReadOnlyMemory<byte> Data)> pages)
     {
-        using var reader = new ImageReader(final, leaveOpen: true);
-        var image = reader.ReadMetadata();
-        var kept = image.Precopy?.Kept.OrderBy(r => r.Start).ToList()
-            ?? throw new CorruptCheckpointException("the checkpoint's final image does not say which regions it kept");
-        var pages = new List<(ulong, byte[])>();
+        runs.Add(pages.Current.Address, pages.Current.Data.Span);
+        return pages.MoveNext();
+    }
+
+    /// <summary>The final image's pages inside the kept regions, one by one in ascending order; each valid only until
+    /// the next is asked for (the reader reuses its buffers).</summary>
+    private static IEnumerable<(ulong Address, ReadOnlyMemory<byte> Data)> KeptPages(ImageReader reader, List<AddressRange> kept)
+    {
         while (reader.ReadNextPageRun() is { } run)
         {
             for (var offset = 0; offset < run.Data.Length; offset += PageSize)
             {
                 var page = run.Address + (ulong)offset;
-                if (Inside(kept, page)) pages.Add((page, run.Data.Span.Slice(offset, PageSize).ToArray()));
+                if (Inside(kept, page)) yield return (page, run.Data.Slice(offset, PageSize));
             }
         }
-        return (kept, pages);
     }
 
     private static bool Inside(List<AddressRange> sorted, ulong address)

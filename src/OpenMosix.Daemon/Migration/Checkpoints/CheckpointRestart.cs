@@ -78,6 +78,27 @@ internal sealed class CheckpointRestart(HomeSide home)
         return true;
     }
 
+    /// <summary>
+    /// A process just restarted here goes on to the node where it runs best, as the balancer would place it, leaving
+    /// out the node it was lost on; home keeps it when no node is better or the move fails. It was restored here
+    /// because the checkpoint is here: the move out streams it from its memory like any other move, and its output
+    /// and input pipes (<see cref="OutputSkip"/>, <see cref="InputFeed"/>) stay its descriptors at home, relayed.
+    /// </summary>
+    public async Task MoveOnAsync(ManagedProcess process, ushort lost)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        if (home.RestartTarget?.Invoke(process, lost) is not { } target || home.MoveOut is not { } move) return;
+        CheckpointLog.MovingOn(home.Logger, process.Pid, target);
+        try
+        {
+            await move(process, target).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException or ArgumentException)
+        {
+            CheckpointLog.StaysAfterRestart(home.Logger, process.Pid, target, e.Message);
+        }
+    }
+
     private static bool Alive(int pid)
     {
         try

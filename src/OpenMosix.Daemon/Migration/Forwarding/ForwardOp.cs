@@ -43,4 +43,21 @@ public enum ForwardOp : byte
     /// <summary>ioctl: A0 = the request, A1 = the argument when it is a value, A2 = how many bytes it gives back (the
     /// reply's Extra); the data is what it takes.</summary>
     Control = 19,
+
+    // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
+    // apart from the descriptor calls. Fd is 0 for all.
+    /// <summary>wait4: A0 = pid, A1 = options; the reply's Data is the status (4 bytes) and the struct rusage.</summary>
+    Wait = 40,
+    /// <summary>waitid: A0 = idtype, A1 = id, A2 = options; the reply's Data is the siginfo and the struct rusage.</summary>
+    WaitId = 41,
+    /// <summary>kill: A0 = pid, A1 = signal.</summary>
+    Kill = 42,
+    /// <summary>tgkill: A0 = tgid, A1 = tid, A2 = signal.</summary>
+    ThreadKill = 43,
+    /// <summary>rt_sigqueueinfo: A0 = pid, A1 = signal, the data is the siginfo.</summary>
+    QueueSignal = 44,
+    /// <summary>getppid.</summary>
+    ParentPid = 45,
+    /// <summary>The copy's call with id A0 was interrupted: a wait for it at home gives up (no reply of its own).</summary>
+    Cancel = 46,
 }

@@ -17,7 +17,8 @@ internal sealed partial class GuestForwarder : IDisposable
     private const int ListenSliceMs = 250, HoldSliceMs = 10;
     private readonly int _pid;
     private readonly SafeFileHandle _listener;
-    private readonly NodeLink _link;
+    // Replaced when a new omd at home takes the process over on a new link (only a copy forwarding no descriptor).
+    private volatile NodeLink _link;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, (ForwardOp Op, TaskCompletionSource<ForwardReply> Done)> _pending = new();
     private readonly HashSet<int> _open;
@@ -49,6 +50,19 @@ internal sealed partial class GuestForwarder : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>Whether a descriptor of the copy is served at home now: such a copy cannot change links, as the
+    /// descriptor lives in the deputy of the omd that died.</summary>
+    public bool ForwardsDescriptors
+    {
+        get
+        {
+            lock (_open) return _open.Count > 0;
+        }
+    }
+
+    /// <summary>Calls go on over <paramref name="link"/>, a new omd's at home (a takeover).</summary>
+    public void Relink(NodeLink link) => _link = link;
+
     private void Listen()
     {
         try
@@ -62,8 +76,22 @@ internal sealed partial class GuestForwarder : IDisposable
                 }
                 if (!ForwardedCalls.WaitReady(_listener, write: false, ListenSliceMs)) continue;
                 if (Readiness.IsHungUp(_listener)) return; // the copy has ended
-                if (SeccompListener.Receive(_listener) is not { } notice) continue;
+                // Counted before the hold is looked at again (both full fences, as QuiesceAsync's): either the hold
+                // is seen here and nothing is taken, or the quiesce sees this call under way and waits for it. A call
+                // taken after the quiesce counted none was served at home while the copy was frozen, and the copy
+                // made it again where it went.
                 Interlocked.Increment(ref _active);
+                if (_holding)
+                {
+                    Interlocked.Decrement(ref _active);
+                    TakeWhileHeld();
+                    continue;
+                }
+                if (SeccompListener.Receive(_listener) is not { } notice)
+                {
+                    Interlocked.Decrement(ref _active);
+                    continue;
+                }
                 _ = Task.Run(() => HandleAsync(notice));
             }
         }
@@ -84,6 +112,7 @@ internal sealed partial class GuestForwarder : IDisposable
         }
         var reply = ForwardWire.DecodeReply(frame.Payload);
         if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
+        if (ChildCallWire.IsChildCall(call.Op) && ChildCallWire.Problem(call.Op, reply) is { } problem) throw new LinkException(problem);
         call.Done.TrySetResult(reply);
         return true;
     }
@@ -110,12 +139,58 @@ internal sealed partial class GuestForwarder : IDisposable
         // So the copy runs on (within the bound) until its restarts have come.
         while (HasKept() && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         _holding = true;
+        Interlocked.MemoryBarrier();
         while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         return Volatile.Read(ref _active) == 0;
     }
 
     /// <summary>The copy stays here after all: its calls are taken again.</summary>
-    public void Resume() => _holding = false;
+    public void Resume()
+    {
+        _holding = false;
+        List<SeccompNotice> held;
+        lock (_held)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+        foreach (var notice in held)
+        {
+            Interlocked.Increment(ref _active);
+            _ = Task.Run(() => HandleAsync(notice));
+        }
+    }
+
+    // Calls taken while held and left unanswered: the freeze interrupts them and they are made again wherever the
+    // process runs next (not served here, they were carried out nowhere); served after all if the copy stays.
+    private readonly List<SeccompNotice> _held = [];
+
+    /// <summary>
+    /// While held, a signal the copy sends itself (pthread_kill, raise) is still let through at once: held, it would
+    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits.
+    /// </summary>
+    private void TakeWhileHeld()
+    {
+        if (SeccompListener.Receive(_listener) is not { } notice) return;
+        var toSelf = notice.Nr switch
+        {
+            SyscallNr.Tgkill or SyscallNr.Kill or SyscallNr.RtSigqueueinfo => (int)(uint)notice.Args[0] == _pid,
+            _ => false,
+        };
+        if (toSelf)
+        {
+            try
+            {
+                SeccompListener.Continue(_listener, notice.Id);
+            }
+            catch (SyscallException)
+            {
+                // It is no longer waiting (interrupted): it is made again and taken then.
+            }
+            return;
+        }
+        lock (_held) _held.Add(notice);
+    }
 
     private async Task HandleAsync(SeccompNotice notice)
     {
@@ -154,6 +229,7 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private Task<Outcome> ServeAsync(SeccompNotice n)
     {
+        if (ServeChildCall(n) is { } childCall) return childCall;
         var fd = (int)(uint)n.Args[0];
         bool open;
         lock (_open) open = _open.Contains(fd);

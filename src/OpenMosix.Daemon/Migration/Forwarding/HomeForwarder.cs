@@ -19,9 +19,10 @@ internal sealed class HomeForwarder : IDisposable
     private readonly CancellationToken _token;
     private readonly ILogger _logger;
     private readonly HomeReadiness _readiness;
+    private readonly HomeChildCalls? _children;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
-    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger)
+    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies)
     {
         _pid = pid;
         _link = link;
@@ -30,6 +31,7 @@ internal sealed class HomeForwarder : IDisposable
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
         _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
+        _children = deputies is null ? null : new HomeChildCalls(pid, deputies, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -38,13 +40,15 @@ internal sealed class HomeForwarder : IDisposable
     /// Serves the descriptors of <paramref name="asked"/> that the move left at home (the deputy's own, checked again
     /// here): a copy's node that names any other gets EBADF for its calls on it.
     /// </summary>
-    public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger)
+    /// <param name="deputies">the deputy's keeper, to serve the copy's calls about the children it left at home.</param>
+    public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger,
+        IDeputyHost? deputies = null)
     {
         var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid);
         var refused = asked.Where(fd => !atHome.Contains(fd)).ToList();
         if (refused.Count > 0)
             logger.LogWarning("Process {Pid}: node {Node} asked to forward fd {Fds}, which home did not keep for it", pid, link.PeerNode, string.Join(", ", refused));
-        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger);
+        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies);
     }
 
     private void Add(int number, SafeFileHandle fd)
@@ -60,6 +64,13 @@ internal sealed class HomeForwarder : IDisposable
     {
         if (frame.Type != FrameType.Forward) return false;
         var call = ForwardWire.DecodeRequest(frame.Payload);
+        if (ChildCallWire.IsChildCall(call.Op))
+        {
+            if (ChildCallWire.Problem(call) is { } problem) throw new LinkException(problem);
+            if (_children is null) throw new LinkException($"home serves no {call.Op} for process {_pid}");
+            _children.Take(call);
+            return true;
+        }
         if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
             && (number is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey((int)number)))
             throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {number}");
@@ -149,6 +160,7 @@ internal sealed class HomeForwarder : IDisposable
     {
         _stop.Cancel();
         _readiness.Dispose();
+        _children?.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();
         _descriptors.Clear();
         _stop.Dispose();

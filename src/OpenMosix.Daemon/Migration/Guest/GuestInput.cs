@@ -24,6 +24,8 @@ internal sealed class GuestInput : IDisposable
     // A hold drops what was queued, the page being written included: home sends it again from the count on.
     private int _epoch;
     private long _written;
+    // Bytes taken from home this stay: written, or queued to be (a hold drops the queue, and home sends it again).
+    private long _received;
 
     public GuestInput(SafeFileHandle? handle, bool terminal)
     {
@@ -45,6 +47,10 @@ internal sealed class GuestInput : IDisposable
     /// <summary>Bytes written into the copy's stdin since it came here.</summary>
     public long Written => Interlocked.Read(ref _written);
 
+    /// <summary>Bytes home relayed this stay that are written into the copy's stdin or queued to be: a new omd taking
+    /// over home relays what follows them.</summary>
+    public long Received => Interlocked.Read(ref _received);
+
     /// <summary>Whether the end of input reached the copy (its pipe is closed).</summary>
     public bool Ended => _ended;
 
@@ -58,6 +64,9 @@ internal sealed class GuestInput : IDisposable
                 return true;
             case FrameType.StdioEnd when Open:
                 End();
+                return true;
+            // A new omd taking over home reads its stdin on from where the last one stopped: at its end, again.
+            case FrameType.StdioEnd when _handle is not null && frame.Payload is [0]:
                 return true;
             default:
                 return false;
@@ -76,6 +85,7 @@ internal sealed class GuestInput : IDisposable
         lock (_gate)
         {
             _queue.Enqueue(bytes);
+            if (bytes is not null) Interlocked.Add(ref _received, bytes.Length);
             Monitor.PulseAll(_gate);
         }
     }
@@ -92,6 +102,7 @@ internal sealed class GuestInput : IDisposable
             _epoch++;
             _queue.Clear();
             while (_writing) Monitor.Wait(_gate);
+            Interlocked.Exchange(ref _received, Written);
         }
     }
 

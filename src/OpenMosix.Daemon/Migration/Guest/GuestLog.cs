@@ -32,4 +32,16 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} stays here: {Reason}")]
     public static partial void Stays(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}): node {Home} is up but its omd is gone; the copy is stopped and waits up to {Seconds} s for a new omd there to take it over")]
+    public static partial void WaitingForHome(ILogger logger, int guest, int pid, int home, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}) taken over by node {Home}'s new omd; {Bytes} bytes of output sent again, the copy runs on")]
+    public static partial void TakenOver(ILogger logger, int guest, int pid, int home, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}) killed: {Reason}")]
+    public static partial void NotTakenOver(ILogger logger, int guest, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the omd of home node {Home} still takes connections at {Endpoint}: not waiting for another")]
+    public static partial void NotWaiting(ILogger logger, int guest, int home, string endpoint);
 }

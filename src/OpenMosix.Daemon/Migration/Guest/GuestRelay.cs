@@ -7,15 +7,16 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// <summary>
 /// A guest's stay here: its outputs go home, home's input, signals and terminal size come in, and its exit status
 /// goes home after all its output. Home may take it back meanwhile. If home goes away, the guest is killed: a
-/// process without its home has no one to answer to.
+/// process without its home has no one to answer to; unless <see cref="Detach"/> says a new omd at home may take it
+/// over, and then the relay ends leaving it to wait (<see cref="GuestResumes"/>), its <paramref name="stay"/> kept.
 /// </summary>
-internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, RelayPipes pipes, MoveRequests moves, ILogger logger)
+internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, RelayPipes pipes, GuestStay stay, MoveRequests moves, ILogger logger)
 {
     /// <summary>How often home hears the copy's CPU time and memory.</summary>
     public static readonly TimeSpan UsageInterval = TimeSpan.FromSeconds(1);
 
     private volatile bool _wentHome;
-    private readonly GuestInput _input = new(pipes.Input, pipes.InputIsTerminal);
+    private readonly GuestInput _input = stay.Input;
     private CancellationToken _stopped;
     // Usage reports are control messages of the Relaying phase: none may slip in while the image goes home.
     private readonly SemaphoreSlim _reports = new(1, 1);
@@ -26,22 +27,45 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
     public TimeSpan CheckpointEvery { get; init; }
 
+    /// <summary>What each periodic checkpoint waits for (<see cref="Checkpoints.CheckpointDeferral"/>); null: nothing.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     /// <summary>Serves the copy's calls on descriptors home kept (their results come in Forward frames).</summary>
     public Forwarding.GuestForwarder? Forwarder { get; init; }
 
-    public async Task RunAsync(int guestPid, CancellationToken cancel)
+    /// <summary>Asked when home's link is lost with the copy alive: true when the copy now waits for a new omd at home
+    /// to take it over (it is stopped meanwhile), false to kill it.</summary>
+    public Func<NodeLink, Task<bool>>? Detach { get; init; }
+
+    /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
+    public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
+
+    /// <summary>Relays the copy until it ends or goes home (false), or until home is lost and the copy waits to be
+    /// taken over (true).</summary>
+    public async Task<bool> RunAsync(int guestPid, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         _stopped = stop.Token;
         _input.Progress = written => _ = ReportWrittenAsync(written);
-        // A terminal's output is not counted: what it shows is not replayed exactly once after a restart.
-        var counted = pipes.Outputs.Where(o => o.Key != pipes.TerminalOutput).ToDictionary(o => o.Key, o => (Pipe: o.Value, Counted: new PumpedBytes()));
+        if (Unsent is not null && !await SendUnsentAsync(cancel).ConfigureAwait(false))
+        {
+            if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
+            GuestLog.HomeLost(logger, guestPid, HomeNode, "the link broke as it was taken over");
+            Signals.Kill(guestPid, Signals.SIGKILL);
+            await stay.Exit.ConfigureAwait(false);
+            return false;
+        }
+        var counted = stay.Counted.ToDictionary(c => c.Key, c => (Pipe: pipes.Outputs[c.Key], Counted: c.Value));
         var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
-            counted.TryGetValue(o.Key, out var c) ? c.Counted : null)).ToList();
+            stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key))).ToList();
         using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger) : null;
+        _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
+        {
+            Conditions = CheckpointConditions,
+            Forwarder = Forwarder,
+        } : null;
         var checkpoints = _checkpoints?.RunAsync(stopCheckpoints.Token) ?? Task.CompletedTask;
-        var exit = engine.WhenExited(guestPid);
+        var exit = stay.Exit;
         var fromHome = ListenToHomeAsync(guestPid, stop.Token);
         using var stopReports = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var reports = ReportUsageAsync(guestPid, stopReports.Token);
@@ -52,7 +76,24 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             // It went home: its copy here is gone, and its exit is none of home's business.
             GuestLog.WentHome(logger, guestPid, HomeNode);
             await stop.CancelAsync().ConfigureAwait(false);
-            return;
+            return false;
+        }
+        if (first == fromHome && !exit.IsCompleted && Detach is not null && await Detach(talk.Link).ConfigureAwait(false))
+        {
+            // Its home node is up, its omd gone: a new one may take the copy over. Everything stops here, losing nothing.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await checkpoints.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failed checkpoint must not leave the stopped copy behind: the next relay takes the next one.
+                CheckpointLog.Failed(logger, guestPid, e.Message);
+            }
+            await reports.ConfigureAwait(false);
+            await Task.WhenAll(outputs).ConfigureAwait(false);
+            return true;
         }
         if (first == fromHome && !exit.IsCompleted)
         {
@@ -61,12 +102,21 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             Signals.Kill(guestPid, Signals.SIGKILL);
             await exit.ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
-            return;
+            return false;
         }
         var status = await exit.ConfigureAwait(false);
         // No checkpoint's frames may follow the exit status.
         await stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        await checkpoints.ConfigureAwait(false);
+        try
+        {
+            await checkpoints.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Whatever became of the checkpoints, the exit status must still reach home: without it home takes
+            // the process for lost.
+            CheckpointLog.Failed(logger, guestPid, e.Message);
+        }
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
@@ -78,9 +128,37 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         }
         catch (LinkException e)
         {
+            await stop.CancelAsync().ConfigureAwait(false);
+            // Its exit status waits for a new omd at home, with the output it did not get.
+            if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
             GuestLog.HomeLost(logger, guestPid, HomeNode, e.Message);
         }
         await stop.CancelAsync().ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>What a new omd at home never got, in order, and the ends it was not told of; false if the link broke again.</summary>
+    private async Task<bool> SendUnsentAsync(CancellationToken cancel)
+    {
+        try
+        {
+            foreach (var (fd, bytes) in Unsent!)
+            {
+                for (var at = 0; at < bytes.Length; at += 65536)
+                {
+                    var length = Math.Min(65536, bytes.Length - at);
+                    var frame = new byte[length + 1];
+                    frame[0] = (byte)fd;
+                    bytes.AsSpan(at, length).CopyTo(frame.AsSpan(1));
+                    await talk.Link.SendAsync(FrameType.Stdio, frame, cancel).ConfigureAwait(false);
+                }
+            }
+            return true;
+        }
+        catch (LinkException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Frames from home until the link ends or the process went home.</summary>
@@ -97,7 +175,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         }
         finally
         {
-            _input.Dispose();
+            // The stay keeps the copy's stdin: a new omd at home may take the relay over.
+            _input.Progress = null;
         }
     }
 
@@ -117,6 +196,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);
+                return false;
+            case CheckpointGo go:
+                _checkpoints?.Answered(go);
                 return false;
             case ComeHome request:
                 using (_checkpoints is null ? null : await _checkpoints.PauseAsync(cancel).ConfigureAwait(false))

@@ -6,21 +6,41 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// <summary>Each reads one output of the guest on a thread of its own (a pipe read blocks) and sends it home.</summary>
 internal static class OutputPumps
 {
-    /// <summary>A pipe's pump counts what it takes in <paramref name="counted"/> (for checkpoints), if given.</summary>
-    public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel, PumpedBytes? counted = null) => Blocking.Run(() =>
+    /// <summary>A pipe's pump counts what it takes in <paramref name="counted"/> (for checkpoints), if given, and keeps
+    /// what it sent in <paramref name="sent"/> (for a takeover of home), if given: then it ends without a word to home
+    /// when cancelled or when the link breaks, and whatever it read stays there to be sent again.</summary>
+    public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel, PumpedBytes? counted = null,
+        SentOutput? sent = null) => Blocking.Run(() =>
     {
         if (terminal) PumpTerminal(fd, output, talk, cancel);
-        else PumpPipe(fd, output, counted ?? new PumpedBytes(), talk.Link, cancel);
+        else if (sent is not null)
+        {
+            if (sent.EndSent) return 0;
+            try
+            {
+                if (!sent.Ended && !PumpPipe(fd, output, counted ?? new PumpedBytes(), sent, talk.Link, cancel)) return 0;
+                talk.Link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
+                sent.EndSent = true;
+            }
+            catch (Exception e) when (e is LinkException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Home is gone: what was read is kept in sent, for the omd that takes over home.
+            }
+            return 0;
+        }
+        else PumpPipe(fd, output, counted ?? new PumpedBytes(), null, talk.Link, cancel);
         talk.Link.SendAsync(FrameType.StdioEnd, new[] { (byte)fd }, cancel).GetAwaiter().GetResult();
         return 0;
     });
 
-    private static void PumpPipe(int fd, SafeFileHandle pipe, PumpedBytes counted, NodeLink link, CancellationToken cancel)
+    /// <summary>Pumps until the end of the pipe (true), or until cancelled when what it sent is kept (false).</summary>
+    private static bool PumpPipe(int fd, SafeFileHandle pipe, PumpedBytes counted, SentOutput? sent, NodeLink link, CancellationToken cancel)
     {
         var buffer = new byte[65536 + 1];
         buffer[0] = (byte)fd;
         while (true)
         {
+            if (sent is not null && cancel.IsCancellationRequested) return false;
             int? n;
             try
             {
@@ -31,7 +51,12 @@ internal static class OutputPumps
                 n = 0;
             }
             if (n is null) continue;
-            if (n == 0) return;
+            if (n == 0)
+            {
+                sent?.RecordEnd();
+                return true;
+            }
+            sent?.Record(buffer.AsSpan(1, n.Value));
             link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n.Value + 1), cancel).GetAwaiter().GetResult();
         }
     }

@@ -23,6 +23,8 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         IPrecopyRounds? session = null;
         if (request.Precopy)
         {
+            // Calls are not held over the rounds: one held there is restarted wherever the process goes next, with
+            // the arguments it had here (a pthread_kill's tgid is this node's PID, unknown at home: ESRCH).
             var (rounds, stays) = await PrecopyAsync(request.Rounds, cancel).ConfigureAwait(false);
             if (stays) return false;
             session = rounds;

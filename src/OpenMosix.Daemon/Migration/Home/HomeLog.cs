@@ -50,4 +50,16 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} came home, but the input its copy had not read could not be put back: {Reason}")]
     public static partial void InputNotPutBack(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} not saved as away ({Reason}): an omd started after a crash of this one will not take it over")]
+    public static partial void NotSavedAway(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "taking over {Count} processes away that the last omd left (away.json)")]
+    public static partial void TakingOver(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} ended while no omd ran (or its PID names another process now): not taken over")]
+    public static partial void NotAwayAnyMore(ILogger logger, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} taken over: its copy on node {Node} ({RemotePid}) is relayed again, {Delivered} bytes of its output were delivered before")]
+    public static partial void TakenOver(ILogger logger, int pid, int node, int remotePid, long delivered);
 }

@@ -18,7 +18,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
 
     /// <summary>The copy runs on <paramref name="target"/>: the process is now remote, and its relay starts.</summary>
     public static void Begin(HomeSide home, ManagedProcess process, ushort target, Conversation talk, Restored restored,
-        ReturnTrip trip, MoveOnRequests moveOn)
+        ReturnTrip trip, MoveOnRequests moveOn, System.Net.IPEndPoint? endpoint = null)
     {
         // A deputy keeps its descriptors: the relay takes them from it.
         var descriptors = OpenDescriptors(process.Pid, restored);
@@ -29,13 +29,53 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             p.Migrations++;
             p.RemotePid = restored.RemotePid;
         });
+        // Descriptors forwarded home live in this omd's deputy: such a process cannot be taken over.
+        var counts = restored.Forwarded is { Count: > 0 } || endpoint is null ? null : Saved(home, process, target, endpoint, restored);
+        // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
+        Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0);
+    }
+
+    /// <summary>
+    /// A new omd took the process over from one that died without a drain (<see cref="HomeTakeover"/>): its deputy
+    /// traced again, its copy's node relaying on <paramref name="talk"/>, which has sent again what
+    /// <paramref name="counts"/> says was not delivered; its input goes on after the <paramref name="inputReceived"/>
+    /// bytes that node has.
+    /// </summary>
+    public static void Resume(HomeSide home, ManagedProcess process, Conversation talk, SavedAway saved, DeliveredCounts counts, long inputReceived,
+        ReturnTrip trip, MoveOnRequests moveOn)
+    {
+        var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
+        // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
+        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived);
+    }
+
+    private static void Start(HomeSide home, ManagedProcess process, Conversation talk, Dictionary<int, SafeFileHandle> descriptors,
+        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase)
+    {
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
         home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
         var relay = new HomeRelay(home, process, talk, trip, moveOn);
-        var forwarder = restored.Forwarded is { Count: > 0 } forwarded
-            ? Forwarding.HomeForwarder.Start(process.Pid, forwarded, talk.Link, home.Deputies.CloseDescriptor, home.Logger)
-            : null;
-        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder), CancellationToken.None);
+        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase), CancellationToken.None);
+    }
+
+    /// <summary>The process away goes into the state file a new omd takes it over from; its delivered counts start.</summary>
+    private static DeliveredCounts? Saved(HomeSide home, ManagedProcess process, ushort target, System.Net.IPEndPoint endpoint, Restored restored)
+    {
+        if (home.Away is not { } away || restored.RelayedOutputs.Any(fd => fd >= DeliveredCounts.MaxFd)) return null;
+        try
+        {
+            var counts = away.Counts(process.Pid, fresh: true);
+            away.Add(new SavedAway(Processes.ManagedStateFile.Saved(process), target, endpoint.ToString(), restored.RemotePid,
+                restored.RelayedOutputs, restored.RelaysInput));
+            return counts;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            HomeLog.NotSavedAway(home.Logger, process.Pid, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
@@ -48,15 +88,19 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         return handles;
     }
 
-    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder)
+    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase)
     {
         descriptors.Remove(0, out var stdin);
         // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
-        var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? new InputLedger() : null;
+        var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? new InputLedger(inputBase) : null;
         var inputStop = new CancellationTokenSource();
         var input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
-        var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) : null;
+        var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) { Busy = home.BusyForCheckpoints } : null;
+        // Taken over: what the last omd delivered counts for this checkpoint keeper too (the copy's counts go on).
+        if (inputBase > 0 || counts is not null)
+            foreach (var fd in descriptors.Keys)
+                checkpoints?.DeliveredBefore(fd, counts?.Of(fd) ?? 0);
         void Write(Frame frame)
         {
             if (forwarder?.Take(frame) == true) return;
@@ -71,6 +115,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             {
                 // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
             }
+            counts?.Add(frame.Payload[0], frame.Payload.Length - 1);
         }
         ExitStatus? status = null;
         string? lost = null;
@@ -112,11 +157,14 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
             forwarder?.Dispose();
             stdin?.Dispose();
+            home.Away?.Remove(Pid);
+            counts?.Dispose();
             var relay = home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
         if (!cameHome && !restarted) End(status, lost);
+        if (restarted) await new CheckpointRestart(home).MoveOnAsync(process, talk.Link.PeerNode).ConfigureAwait(false);
 
         async Task HandleAsync(MigrationMessage message)
         {
@@ -164,38 +212,47 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 case CheckpointCounts counts:
                     checkpoints?.Counted(counts);
                     break;
+                case CheckpointAsk ask:
+                    await talk.SendAsync(new CheckpointGo(ask.Sequence, checkpoints is null ? "home keeps no checkpoints" : home.BusyForCheckpoints())).ConfigureAwait(false);
+                    break;
             }
         }
     }
 
     /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
-    private void End(ExitStatus? status, string? lost)
+    private void End(ExitStatus? status, string? lost) => End(home, process, status, lost);
+
+    /// <summary>The process is lost (its copy gone, or out of reach): the deputy ends as if killed.</summary>
+    public static void Lose(HomeSide home, ManagedProcess process, string why) => End(home, process, null, why);
+
+    private static void End(HomeSide home, ManagedProcess process, ExitStatus? status, string? lost)
     {
+        var pid = process.Pid;
         if (status is { } done)
         {
-            HomeLog.RemoteExit(home.Logger, Pid, done.ToString());
+            HomeLog.RemoteExit(home.Logger, pid, done.ToString());
             home.Registry.Update(process, p => p.State = ProcessState.Home);
-            TryEnd(done);
-            home.Registry.Forget(Pid);
+            TryEnd(home, pid, done);
+            home.Registry.Forget(pid);
             return;
         }
-        HomeLog.Lost(home.Logger, Pid, process.Where, lost ?? "unknown");
+        HomeLog.Lost(home.Logger, pid, process.Where, lost ?? "unknown");
         home.Registry.Update(process, p => p.State = ProcessState.Lost);
-        TryEnd(new ExitStatus(0, Signals.SIGKILL));
+        TryEnd(home, pid, new ExitStatus(0, Signals.SIGKILL));
     }
 
-    private void TryEnd(ExitStatus status)
+    private static void TryEnd(HomeSide home, int pid, ExitStatus status)
     {
         try
         {
-            home.Deputies.EndDeputy(Pid, status);
+            home.Deputies.EndDeputy(pid, status);
         }
         catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException
                                        or Checkpoint.Tracing.InjectionException or Checkpoint.Tracing.TraceeGoneException)
         {
             // Gone already (killed at home), or it cannot be driven: it must not hang its parent, so it dies.
-            HomeLog.DeputyGone(home.Logger, Pid, e.Message);
-            if (Signals.Exists(Pid)) Signals.Kill(Pid, Signals.SIGKILL);
+            HomeLog.DeputyGone(home.Logger, pid, e.Message);
+            if (Signals.Exists(pid)) Signals.Kill(pid, Signals.SIGKILL);
         }
     }
 

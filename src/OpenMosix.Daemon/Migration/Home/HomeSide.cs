@@ -20,4 +20,51 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public Checkpoints.CheckpointStore? Checkpoints { get; set; }
     /// <summary>How often a process running away is checkpointed (checkpoint.interval_ms).</summary>
     public TimeSpan CheckpointEvery { get; set; }
+    /// <summary>Where the processes away are saved for an omd that takes over after this one dies; null: not saved.</summary>
+    public AwayStateFile? Away { get; set; }
+    /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>
+    public Func<Migration.Checkpoints.NodeMemory?> Memory { get; set; } = () => null;
+    public double KeepFreeFraction { get; set; } = 0.10;
+
+    /// <summary>Where a process restarted here from its checkpoint goes on to, leaving out the node it was lost on
+    /// (null: it stays here); null when restarted processes stay home (balancing is off).</summary>
+    public Func<ManagedProcess, ushort, ushort?>? RestartTarget { get; set; }
+
+    /// <summary>Moves a process here out to a node (the move home makes for the balancer).</summary>
+    public Func<ManagedProcess, ushort, Task>? MoveOut { get; set; }
+
+    private int _movesOut;
+    private long _lastMoveOutEnded = -1;
+
+    /// <summary>Moves out under way (their offer sent, their copy not yet running there).</summary>
+    public int MovesOut => Volatile.Read(ref _movesOut);
+
+    /// <summary>Counts a move out until the returned handle is disposed.</summary>
+    public IDisposable MovingOut()
+    {
+        Interlocked.Increment(ref _movesOut);
+        return new Counted(() =>
+        {
+            Interlocked.Exchange(ref _lastMoveOutEnded, Environment.TickCount64);
+            Interlocked.Decrement(ref _movesOut);
+        });
+    }
+
+    /// <summary>Why merging a checkpoint waits now (<see cref="Migration.Checkpoints.CheckpointDeferral.HomeBusy"/>), or null.</summary>
+    public string? BusyForCheckpoints()
+    {
+        var ended = Interlocked.Read(ref _lastMoveOutEnded);
+        TimeSpan? since = ended < 0 ? null : TimeSpan.FromMilliseconds(Environment.TickCount64 - ended);
+        return Migration.Checkpoints.CheckpointDeferral.HomeBusy(Memory(), MovesOut, since, KeepFreeFraction);
+    }
+
+    private sealed class Counted(Action release) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) release();
+        }
+    }
 }

@@ -5,15 +5,14 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// stay: kept until the copy's node says it was read (its usage reports), so that a trip home can put back what the
 /// copy left in its pipe or what was still on the way, and a trip that fails can send again what its node dropped.
 /// </summary>
-internal sealed class InputLedger
+internal sealed class InputLedger(long start = 0)
 {
     private readonly object _gate = new();
-    private readonly Queue<byte[]> _chunks = new();
-    // Offset of the first chunk kept, and how much of it is known read.
-    private long _base, _read;
-    private long _sent;
+    private readonly KeptBytes _chunks = new(start);
+    // How much of what is kept is known read.
+    private long _read = start;
     // What the copy's node says it wrote into the copy's stdin: the window counts from there.
-    private long _written;
+    private long _written = start;
 
     /// <summary>How much input may be relayed ahead of what the copy's node wrote into its stdin: what a trip home can
     /// find queued on the link, in front of its messages, and what that node may have to hold.</summary>
@@ -24,7 +23,7 @@ internal sealed class InputLedger
     {
         get
         {
-            lock (_gate) return _sent;
+            lock (_gate) return _chunks.End;
         }
     }
 
@@ -35,8 +34,7 @@ internal sealed class InputLedger
     {
         lock (_gate)
         {
-            _chunks.Enqueue(bytes.ToArray());
-            _sent += bytes.Length;
+            _chunks.Add(bytes);
         }
     }
 
@@ -47,7 +45,7 @@ internal sealed class InputLedger
     {
         lock (_gate)
         {
-            _written = Math.Max(_written, Math.Min(written, _sent));
+            _written = Math.Max(_written, Math.Min(written, _chunks.End));
             Monitor.PulseAll(_gate);
         }
     }
@@ -57,9 +55,9 @@ internal sealed class InputLedger
     {
         lock (_gate)
         {
-            if (_sent - _written < Window) return true;
+            if (_chunks.End - _written < Window) return true;
             Monitor.Wait(_gate, wait);
-            return _sent - _written < Window;
+            return _chunks.End - _written < Window;
         }
     }
 
@@ -70,12 +68,8 @@ internal sealed class InputLedger
         Delivered(read);
         lock (_gate)
         {
-            while (_chunks.TryPeek(out var chunk) && _base + chunk.Length <= read)
-            {
-                _base += chunk.Length;
-                _chunks.Dequeue();
-            }
-            _read = Math.Max(_read, Math.Min(read, _sent));
+            _chunks.ForgetBefore(read);
+            _read = Math.Max(_read, Math.Min(read, _chunks.End));
         }
     }
 
@@ -84,18 +78,8 @@ internal sealed class InputLedger
     {
         lock (_gate)
         {
-            if (from < _read || from > _sent) throw new InvalidOperationException($"input from byte {from} on is not kept (bytes {_read} to {_sent} are)");
-            var bytes = new byte[_sent - from];
-            var at = _base;
-            var done = 0;
-            foreach (var chunk in _chunks)
-            {
-                var skip = (int)Math.Clamp(from - at, 0, chunk.Length);
-                chunk.AsSpan(skip).CopyTo(bytes.AsSpan(done));
-                done += chunk.Length - skip;
-                at += chunk.Length;
-            }
-            return bytes;
+            if (from < _read || from > _chunks.End) throw new InvalidOperationException($"input from byte {from} on is not kept (bytes {_read} to {_chunks.End} are)");
+            return _chunks.From(from);
         }
     }
 }

@@ -34,6 +34,10 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(CheckpointFollows), "checkpoint")]
 [JsonDerivedType(typeof(CheckpointCounts), "checkpoint-counts")]
 [JsonDerivedType(typeof(CheckpointStored), "checkpoint-stored")]
+[JsonDerivedType(typeof(Resume), "resume")]
+[JsonDerivedType(typeof(Resumed), "resumed")]
+[JsonDerivedType(typeof(CheckpointAsk), "checkpoint-ask")]
+[JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -217,6 +221,42 @@ public sealed record CheckpointCounts(long Sequence, IReadOnlyList<OutputCount> 
 
 /// <summary>Home → target: the checkpoint is kept (null reason), or refused with why (the next one is taken whole).</summary>
 public sealed record CheckpointStored(long Sequence, string? Refused = null) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>
+/// Home → target, first on a new link from an omd that took over home after the last one ended without a drain
+/// (SIGKILL, a crash): the copy of process <see cref="HomePid"/> running there as <see cref="RemotePid"/> is relayed
+/// on this link from now on. <see cref="Delivered"/>: how much of each relayed output home has delivered, so the
+/// target sends again what it sent after that; <see cref="CheckpointMs"/> as in <see cref="Commit"/>.
+/// </summary>
+public sealed record Resume(int HomePid, int RemotePid, IReadOnlyList<OutputCount> Delivered, int CheckpointMs = 0) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(HomePid > 0 && RemotePid > 0, "pid must be positive")
+        ?? Check(Delivered.Count <= 1024 && Delivered.All(o => o.Fd is > 0 and < 1024 && o.Bytes >= 0), "output counts out of range")
+        ?? Check(CheckpointMs >= 0, "checkpoint interval must not be negative");
+}
+
+/// <summary>Target → home: the copy is relayed on this link again; <see cref="InputReceived"/> bytes of its input
+/// reached the target this stay (home relays what follows them).</summary>
+public sealed record Resumed(long InputReceived) : MigrationMessage
+{
+    public override string? Problem() => Check(InputReceived >= 0, "input count out of range");
+}
+
+/// <summary>
+/// Target → home, while relaying: may a checkpoint be sent now? Taking it in costs home CPU, disk and network, which
+/// must not stretch the freezes of processes home is moving out meanwhile (docs/reliability.md).
+/// </summary>
+public sealed record CheckpointAsk(long Sequence) : MigrationMessage
+{
+    public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>Home → target: send it (<see cref="Wait"/> null), or not now, and why (the next tick asks again).</summary>
+public sealed record CheckpointGo(long Sequence, string? Wait = null) : MigrationMessage
 {
     public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
 }

@@ -23,6 +23,8 @@ public enum MigrationPhase
     Returning,
     /// <summary>A pre-copy round of the trip home travels while the copy runs on; home takes it or says it stays.</summary>
     ReturnPrecopying,
+    /// <summary>A new omd at home asked to take over the relay of a copy that runs there (<see cref="Resume"/>).</summary>
+    Resuming,
     /// <summary>Refused, failed, called off, exited or home again: the link has nothing more to say.</summary>
     Ended,
 }
@@ -58,6 +60,9 @@ public static class MigrationSteps
         (MigrationPhase.Restored, Side.Home, typeof(Commit), MigrationPhase.Committed),
         (MigrationPhase.Restored, Side.Home, typeof(Abort), MigrationPhase.Ended),
         (MigrationPhase.Committed, Side.Guest, typeof(Running), MigrationPhase.Relaying),
+        (MigrationPhase.Start, Side.Home, typeof(Resume), MigrationPhase.Resuming),
+        (MigrationPhase.Resuming, Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
+        (MigrationPhase.Resuming, Side.Guest, typeof(Refuse), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
@@ -69,6 +74,8 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointAsk), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(CheckpointGo), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(PrecopyRound), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(RoundTaken), MigrationPhase.Relaying),
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(Stay), MigrationPhase.Relaying),
@@ -76,9 +83,11 @@ public static class MigrationSteps
         (MigrationPhase.Returning, Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
         (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
-        // Home's answer to a checkpoint may cross its come-home: it changes nothing there.
+        // Home's answer to a checkpoint (or to its ask) may cross its come-home: it changes nothing there.
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored), MigrationPhase.ReturnPrecopying),
         (MigrationPhase.Returning, Side.Home, typeof(CheckpointStored), MigrationPhase.Returning),
+        (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointGo), MigrationPhase.ReturnPrecopying),
+        (MigrationPhase.Returning, Side.Home, typeof(CheckpointGo), MigrationPhase.Returning),
     ];
 
     /// <summary>The kinds <paramref name="sender"/> may send in <paramref name="phase"/>.</summary>

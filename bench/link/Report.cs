@@ -1,0 +1,43 @@
+using System.Globalization;
+
+internal static class Report
+{
+    public static void Print(List<LinkRun> runs, BenchOptions options)
+    {
+        var where = options.Machines
+            ? $"between two namespaces on a veth pair{(options.Rate is { } shaped ? $" shaped to {shaped}" : "")}, each end a process pinned to a core of its own"
+            : "over loopback, both ends in one process";
+        Console.WriteLine($"bench/link: {options.MiB} MiB in {options.FrameKiB} KiB frames {where}, {options.Rounds} ABBA rounds, medians; load {Load()}");
+        Console.WriteLine(options.Markdown
+            ? "| link | seconds | MB/s | CPU s, sender | CPU s, receiver |\n|---|---|---|---|---|"
+            : "link        seconds    MB/s  CPU s send  CPU s recv");
+        var tls = Medians(runs, secure: true);
+        var plain = Medians(runs, secure: false);
+        foreach (var (name, m) in new[] { ("TLS 1.3", tls), ("plain TCP", plain) })
+        {
+            var rate = F(options.MiB * 1.048576 / m.Seconds, "F0");
+            Console.WriteLine(options.Markdown
+                ? $"| {name} | {F(m.Seconds)} | {rate} | {F(m.SenderCpu)} | {F(m.ReceiverCpu)} |"
+                : $"{name,-10} {F(m.Seconds),8} {rate,7} {F(m.SenderCpu),11} {F(m.ReceiverCpu),11}");
+        }
+        var spread = string.Join(", ", runs.Where(r => r.Secure).Select(r => F(r.Seconds)));
+        var plainSpread = string.Join(", ", runs.Where(r => !r.Secure).Select(r => F(r.Seconds)));
+        Console.WriteLine($"TLS/plain time ratio: {F(tls.Seconds / plain.Seconds, "F2")} (goal <= 1.10); runs TLS [{spread}] plain [{plainSpread}]");
+    }
+
+    private static LinkRun Medians(List<LinkRun> runs, bool secure)
+    {
+        var mine = runs.Where(r => r.Secure == secure).ToList();
+        return new LinkRun(secure, Median(mine.Select(r => r.Seconds)), Median(mine.Select(r => r.SenderCpu)), Median(mine.Select(r => r.ReceiverCpu)));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static string F(double value, string format = "F3") => value.ToString(format, CultureInfo.InvariantCulture);
+}

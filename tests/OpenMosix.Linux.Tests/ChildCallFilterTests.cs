@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using OpenMosix.Linux.Seccomp;
+using OpenMosix.TestSupport;
+using static OpenMosix.Linux.Tests.ForwardingFilterTests;
+
+namespace OpenMosix.Linux.Tests;
+
+/// <summary>
+/// The forwarding filter of a migration target also hands over the calls about children and parent (wait4, kill,
+/// getppid, ...) whatever their arguments, so that omd can have them carried out at home; built without them, the
+/// filter lets them run.
+/// </summary>
+public sealed class ChildCallFilterTests
+{
+    private const string Child = FilteredPython.Preamble + """
+        install_filter()
+        sys.stdin.readline()
+        print("parent", os.getppid(), flush=True)
+        try:
+            os.kill(123456, 0)
+            print("kill 0", flush=True)
+        except OSError as e:
+            print("kill", e.errno, flush=True)
+        print("pid", os.getpid(), flush=True)
+        """;
+
+    [Fact]
+    public void Getppid_and_kill_reach_the_supervisor_and_return_what_it_answers()
+    {
+        using var child = Start(ForwardingFilter.Build([], reservedFrom: 100, childCalls: true), out var listener);
+        using var stop = Ending(child);
+        using (listener)
+        {
+            var parent = Next(listener);
+            Assert.Equal(SyscallNr.Getppid, parent.Nr);
+            Assert.True(SeccompListener.Answer(listener, parent.Id, 4242));
+            Assert.Equal("parent 4242", ReadLine(child));
+            var kill = Next(listener);
+            Assert.Equal((SyscallNr.Kill, 123456UL, 0UL), (kill.Nr, kill.Args[0], kill.Args[1]));
+            Assert.True(SeccompListener.Answer(listener, kill.Id, 0));
+            Assert.Equal("kill 0", ReadLine(child));
+            // getpid is none of them: the kernel answers.
+            Assert.Equal($"pid {child.Id}", ReadLine(child));
+        }
+        Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public void Without_child_calls_the_filter_lets_getppid_and_kill_run()
+    {
+        using var child = Start(ForwardingFilter.Build([7], reservedFrom: 100), out var listener);
+        using var stop = Ending(child);
+        using (listener)
+        {
+            Assert.Equal($"parent {Environment.ProcessId}", ReadLine(child));
+            Assert.Equal($"kill {(int)Errno.ESRCH}", ReadLine(child));
+        }
+        Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>Kills the child if the test ends before it did.</summary>
+    private static Disposer Ending(Process child) => new(() =>
+    {
+        if (!child.HasExited) child.Kill();
+    });
+
+    private sealed class Disposer(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    private static Process Start(byte[] program, out Microsoft.Win32.SafeHandles.SafeFileHandle listener)
+    {
+        var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var number = int.Parse(ReadLine(child), System.Globalization.CultureInfo.InvariantCulture);
+        using var pidfd = PidFd.Open(child.Id);
+        listener = pidfd.GetFd(number);
+        child.StandardInput.WriteLine("go");
+        child.StandardInput.Flush();
+        return child;
+    }
+}
