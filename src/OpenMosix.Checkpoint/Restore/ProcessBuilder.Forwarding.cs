@@ -66,12 +66,13 @@ internal sealed partial class ProcessBuilder
     }
 
     /// <summary>
-    /// Installs the forwarding filter (forwarded descriptors, and the calls about children and parent) in the main thread (threads made later inherit it) while the process still has
-    /// the restorer's CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
+    /// Installs the forwarding filter (forwarded descriptors, and the calls about children and parent but for a signal
+    /// to itself) in the main thread (threads made later inherit it) while the process still has the restorer's
+    /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
     /// </summary>
     public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded)
     {
-        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true));
+        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try
