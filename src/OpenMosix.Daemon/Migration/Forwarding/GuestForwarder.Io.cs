@@ -9,10 +9,6 @@ internal sealed partial class GuestForwarder
 {
     private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20, WriteWindow = 4;
     private long _nextChain;
-    // Bytes home read for a call that was interrupted before it returned them: the next read on that fd gets them.
-    private readonly Dictionary<int, byte[]> _unread = [];
-    // Bytes home wrote for a call that was interrupted before it returned: its restart does not write them twice.
-    private readonly Dictionary<int, byte[]> _unreported = [];
     // Reads on one fd one at a time: a read restarted after a signal must find what its interrupted self got.
     private readonly Dictionary<int, SemaphoreSlim> _readers = [];
 
@@ -218,53 +214,5 @@ internal sealed partial class GuestForwarder
     {
         if (written.Count > 0) KeepUnreported(fd, [.. written]);
         return Outcome.Interrupted;
-    }
-
-    private byte[]? TakeUnread(int fd, int want)
-    {
-        lock (_unread)
-        {
-            if (!_unread.Remove(fd, out var kept)) return null;
-            if (kept.Length > want) _unread[fd] = kept[want..];
-            return kept.Length > want ? kept[..want] : kept;
-        }
-    }
-
-    private void KeepUnread(int fd, byte[] data)
-    {
-        lock (_unread) _unread[fd] = _unread.Remove(fd, out var before) ? [.. data, .. before] : data;
-    }
-
-    private void KeepUnreported(int fd, byte[] written)
-    {
-        lock (_unreported) _unreported[fd] = written;
-    }
-
-    /// <summary>How much of <paramref name="piece"/> an interrupted call wrote already (its restart begins with it).</summary>
-    private int TakeUnreported(int fd, byte[] piece)
-    {
-        lock (_unreported)
-        {
-            if (!_unreported.Remove(fd, out var written)) return 0;
-            var n = Math.Min(written.Length, piece.Length);
-            if (!piece.AsSpan(0, n).SequenceEqual(written.AsSpan(0, n))) return 0;
-            if (written.Length > n) _unreported[fd] = written[n..];
-            return n;
-        }
-    }
-
-    private bool HasKept()
-    {
-        lock (_unread)
-        {
-            if (_unread.Count > 0) return true;
-        }
-        lock (_unreported) return _unreported.Count > 0;
-    }
-
-    private void ForgetKept(int fd)
-    {
-        lock (_unread) _unread.Remove(fd);
-        lock (_unreported) _unreported.Remove(fd);
     }
 }

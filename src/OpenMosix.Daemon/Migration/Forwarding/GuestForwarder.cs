@@ -134,9 +134,9 @@ internal sealed partial class GuestForwarder : IDisposable
     public async Task<bool> QuiesceAsync(TimeSpan bound)
     {
         var deadline = DateTime.UtcNow + bound;
-        // A call a pre-copy round interrupted after home carried it out is restarted by the copy: served here, it
-        // finds what home did (bytes written, bytes read); restarted at home it would write them twice or lose them.
-        // So the copy runs on (within the bound) until its restarts have come.
+        // A call interrupted after home carried it out (a pre-copy's set-up, a signal) is made again by the copy, and
+        // served here it finds what home did. One the copy is still stopped in at the freeze is recorded as returned
+        // (ResultsOf); one it makes again in its own code (a retry after EINTR) is waited for here, within the bound.
         while (HasKept() && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         _holding = true;
         Interlocked.MemoryBarrier();
@@ -167,7 +167,8 @@ internal sealed partial class GuestForwarder : IDisposable
 
     /// <summary>
     /// While held, a signal the copy sends itself (pthread_kill, raise) is still let through at once: held, it would
-    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits.
+    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits. (The filter
+    /// lets those through itself, as it knows the copy's PID; this stays the rule for any that reaches the listener.)
     /// </summary>
     private void TakeWhileHeld()
     {

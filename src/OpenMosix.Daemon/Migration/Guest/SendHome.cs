@@ -89,7 +89,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
             await LinkImageWriteStream.SendAsync(talk.Link, image =>
             {
-                engine.CheckpointFrozen(guestPid, image, session);
+                engine.CheckpointFrozen(guestPid, image, session, Forwarded);
                 frozen = true;
             }).ConfigureAwait(false);
         }
