@@ -73,6 +73,10 @@ internal sealed partial class GuestForwarder
             var request = op == ForwardOp.Receive
                 ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
                 : new ForwardRequest(0, op, fd, want, offset);
+            // A read whose turn came after it stopped waiting (a stop interrupted it, and its restart was served
+            // first) is not made at home: there it could wait for data that only the copy's next call brings, and
+            // hold up a freeze until it gives up with that read still under way at home.
+            if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
             var reply = await CallAsync(request).ConfigureAwait(false);
             if (reply.Result < 0) return new(reply.Result);
             data = reply.Data.ToArray();

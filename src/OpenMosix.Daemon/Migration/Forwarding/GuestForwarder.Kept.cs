@@ -26,10 +26,21 @@ internal sealed partial class GuestForwarder : ICarriedOutCalls
             var a = call.Arguments;
             var fd = (int)(uint)a[0];
             if (claimed.Contains(fd)) continue;
-            var result = call.Number switch
+            var result = CarriedOut(call.Number, fd, a);
+            if (result is not { } carried) continue;
+            claimed.Add(fd);
+            results[call.Tid] = carried;
+        }
+        return results;
+    }
+
+    private long? CarriedOut(long number, int fd, IReadOnlyList<ulong> a)
+    {
+        try
+        {
+            return number switch
             {
-                SyscallNr.Write or SyscallNr.Pwrite64 => WrittenFor(fd, [(a[1], a[2])]),
-                SyscallNr.Sendto => WrittenFor(fd, [(a[1], a[2])]),
+                SyscallNr.Write or SyscallNr.Pwrite64 or SyscallNr.Sendto => WrittenFor(fd, [(a[1], a[2])]),
                 SyscallNr.Writev => WrittenFor(fd, ReadIoVecs(a[1], a[2])),
                 SyscallNr.Read => ReadFor(fd, [(a[1], a[2])]),
                 SyscallNr.Readv => ReadFor(fd, ReadIoVecs(a[1], a[2])),
@@ -37,11 +48,11 @@ internal sealed partial class GuestForwarder : ICarriedOutCalls
                 SyscallNr.Recvfrom when a[4] == 0 && ((int)a[3] & ForwardedCalls.MsgPeek) == 0 => ReadFor(fd, [(a[1], a[2])]),
                 _ => null,
             };
-            if (result is not { } carried) continue;
-            claimed.Add(fd);
-            results[call.Tid] = carried;
         }
-        return results;
+        catch (SyscallException)
+        {
+            return null; // buffers it cannot read: the call is made again and fails there as it would have
+        }
     }
 
     /// <summary>How much home wrote for a write whose bytes begin with what was kept; null for any other write.</summary>

@@ -129,7 +129,8 @@ internal sealed partial class GuestForwarder : IDisposable
     /// <summary>
     /// Before the copy is frozen to go home: takes no new call and waits (at most <paramref name="bound"/>) until the
     /// calls under way are answered, so that none is carried out at home and then restarted there by the process.
-    /// False when one still waits (a read at home with nothing to read).
+    /// False when one still waits (a read at home with nothing to read). The wait for restarts before it has a bound
+    /// of its own: spent on them, it left none for the calls under way, which then went on at home during the freeze.
     /// </summary>
     public async Task<bool> QuiesceAsync(TimeSpan bound)
     {
@@ -140,9 +141,13 @@ internal sealed partial class GuestForwarder : IDisposable
         while (HasKept() && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         _holding = true;
         Interlocked.MemoryBarrier();
+        deadline = DateTime.UtcNow + bound;
         while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         return Volatile.Read(ref _active) == 0;
     }
+
+    /// <summary>The calls under way, for a log line: those waiting for home's result, by op.</summary>
+    public string Waiting => $"{Volatile.Read(ref _active)} under way, at home: {string.Join(", ", _pending.Values.Select(c => c.Op))}";
 
     /// <summary>The copy stays here after all: its calls are taken again.</summary>
     public void Resume()
