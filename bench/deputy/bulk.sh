@@ -27,10 +27,6 @@ trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done; "$om" la
 lab_up --nodes 2 --cpus 1,1 --no-balance
 
 source "$here/wait.sh"
-    tries=$((tries + 1)); [ "$tries" -lt 6000 ] || { echo "no '$2' after five minutes" >&2; exit 1; }
-    sleep 0.05
-  done
-}
 
 declare -A results
 for round in $(seq "$rounds"); do
