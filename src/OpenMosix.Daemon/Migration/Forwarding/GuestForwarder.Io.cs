@@ -165,7 +165,10 @@ internal sealed partial class GuestForwarder
     {
         var total = Total(vecs);
         long done = 0, sent = 0, failure = 0;
-        var written = new List<byte>();
+        // What home wrote, kept for a restart: the pieces themselves, joined only if the result is not delivered (a
+        // copy of every piece into one list cost a large allocation per MiB written).
+        var written = new List<ReadOnlyMemory<byte>>();
+        long kept = 0;
         var chain = total > ForwardWire.MaxData ? Interlocked.Increment(ref _nextChain) : 0;
         var inFlight = new Queue<(Task<ForwardReply> Reply, byte[] Piece)>();
         bool first = true, ended = false, stopped = false, interrupted = false;
@@ -201,7 +204,11 @@ internal sealed partial class GuestForwarder
                 stopped = ended = true;
                 continue;
             }
-            if (written.Count + reply.Result <= KeptWrittenLimit) written.AddRange(next.Piece.AsSpan(0, (int)reply.Result));
+            if (reply.Result > 0 && kept + reply.Result <= KeptWrittenLimit)
+            {
+                written.Add(next.Piece.AsMemory(0, (int)reply.Result));
+                kept += reply.Result;
+            }
             done += reply.Result;
             if (reply.Result < next.Piece.Length) stopped = ended = true;
         }
@@ -211,12 +218,24 @@ internal sealed partial class GuestForwarder
             if (failure == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
             if (done == 0) return new(failure);
         }
-        return new(done, done > 0 ? () => KeepUnreported(fd, [.. written]) : null);
+        return new(done, done > 0 ? () => KeepUnreported(fd, Joined(written)) : null);
     }
 
-    private Outcome Interrupted(int fd, List<byte> written)
+    private static byte[] Joined(List<ReadOnlyMemory<byte>> pieces)
     {
-        if (written.Count > 0) KeepUnreported(fd, [.. written]);
+        var joined = new byte[pieces.Sum(p => p.Length)];
+        var at = 0;
+        foreach (var piece in pieces)
+        {
+            piece.Span.CopyTo(joined.AsSpan(at));
+            at += piece.Length;
+        }
+        return joined;
+    }
+
+    private Outcome Interrupted(int fd, List<ReadOnlyMemory<byte>> written)
+    {
+        if (written.Count > 0) KeepUnreported(fd, Joined(written));
         return Outcome.Interrupted;
     }
 }
