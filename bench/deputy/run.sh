@@ -26,11 +26,7 @@ work=$(mktemp -d)
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
 lab_up --nodes 2 --cpus 1,1 --no-balance
 
-# wait_for FILE WORD PID: until the program prints WORD; fails if it dies first or takes more than a minute.
-wait_for() {
-  local tries=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    kill -0 "$3" 2>/dev/null || { echo "the benchmark program ended early: $(cat "$1")" >&2; exit 1; }
+source "$here/wait.sh"
     tries=$((tries + 1)); [ "$tries" -lt 1200 ] || { echo "no '$2' after a minute" >&2; exit 1; }
     sleep 0.05
   done

@@ -113,6 +113,27 @@ public static class ForwardedCalls
         return handle;
     }
 
+    /// <summary>ioctl with its argument in <paramref name="argument"/> (read and written by the kernel), or with
+    /// <paramref name="value"/> itself as the argument when <paramref name="argument"/> is empty.</summary>
+    public static unsafe long IoControl(SafeHandle fd, uint request, Span<byte> argument, long value)
+    {
+        fixed (byte* p = argument) return Result(Sys.Ioctl(fd, request, argument.IsEmpty ? (void*)value : p));
+    }
+
+    /// <summary>Another descriptor of the same open file (close-on-exec), or null with the negated errno in <paramref name="error"/>.</summary>
+    public static SafeFileHandle? Duplicate(SafeHandle fd, out long error)
+    {
+        var copy = Sys.FcntlDuplicate(fd, Sys.F_DUPFD_CLOEXEC, 0);
+        if (!copy.IsInvalid)
+        {
+            error = 0;
+            return copy;
+        }
+        error = -(long)Errno.Last;
+        copy.Dispose();
+        return null;
+    }
+
     /// <summary>Waits up to <paramref name="timeoutMs"/> for the descriptor to be readable (or writable); true when it
     /// is, or when it is in a state a call would report at once (hung up, an error).</summary>
     public static bool WaitReady(SafeFileHandle fd, bool write, int timeoutMs) =>

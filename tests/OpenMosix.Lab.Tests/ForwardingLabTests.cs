@@ -16,7 +16,8 @@ public sealed class ForwardingLabTests(MigrationLab fixture)
     private const int Rounds = 40;
     private readonly TestLab _lab = fixture.Lab;
 
-    private const string Server = """
+    /// <summary>A line echo server ("echo: " and the line upper-cased) for one connection; also ForwardingReadinessLabTests'.</summary>
+    internal const string Server = """
         import socket, sys
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

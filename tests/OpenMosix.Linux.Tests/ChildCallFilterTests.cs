@@ -58,6 +58,35 @@ public sealed class ChildCallFilterTests
         Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
     }
 
+    private const string SelfSignals = FilteredPython.Preamble + """
+        own = int(sys.argv[2])
+        install_filter()
+        sys.stdin.readline()
+        info = ctypes.create_string_buffer(128)
+        ctypes.c_int.from_buffer(info, 8).value = -1
+        print("self", os.kill(own, 0), libc.syscall(234, own, own, 0), libc.syscall(129, own, 0, info), flush=True)
+        os.kill(123456, 0)
+        print("other", flush=True)
+        """;
+
+    [Fact]
+    public void A_signal_to_the_process_itself_runs_without_the_supervisor_and_one_to_another_reaches_it()
+    {
+        // The filter's "own PID" is this test process's, which the child signals (signal 0: only checked).
+        var own = Environment.ProcessId;
+        using var child = Start(ForwardingFilter.Build([], reservedFrom: 100, childCalls: true, ownPid: own), out var listener, SelfSignals, $"{own}");
+        using var stop = Ending(child);
+        using (listener)
+        {
+            Assert.Equal("self None 0 0", ReadLine(child));
+            var kill = Next(listener);
+            Assert.Equal((SyscallNr.Kill, 123456UL), (kill.Nr, kill.Args[0]));
+            Assert.True(SeccompListener.Answer(listener, kill.Id, 0));
+            Assert.Equal("other", ReadLine(child));
+        }
+        Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+
     /// <summary>Kills the child if the test ends before it did.</summary>
     private static Disposer Ending(Process child) => new(() =>
     {
@@ -69,9 +98,9 @@ public sealed class ChildCallFilterTests
         public void Dispose() => action();
     }
 
-    private static Process Start(byte[] program, out Microsoft.Win32.SafeHandles.SafeFileHandle listener)
+    private static Process Start(byte[] program, out Microsoft.Win32.SafeHandles.SafeFileHandle listener, string script = Child, string argument = "")
     {
-        var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
+        var child = Process.Start(new ProcessStartInfo("python3", ["-c", script, Convert.ToHexString(program), argument])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

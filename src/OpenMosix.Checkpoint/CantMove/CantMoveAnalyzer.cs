@@ -13,7 +13,10 @@ internal static class CantMoveAnalyzer
     /// <param name="ownFilters">seccomp filters omd itself gave the process (its forwarding filter), which are not the process's.</param>
     /// <param name="treePipes">With a process tree's checkpoint: the pipes the tree holds both ends of (a child's
     /// pipe to its sibling travels with them), and its children travel too.</param>
-    public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0, IReadOnlySet<string>? treePipes = null)
+    /// <param name="placeholders">a copy's forwarded numbers: placeholders of descriptors its home holds, which stand in
+    /// for them when it goes home (a unix socket each, showing home's readiness), not descriptors of its own.</param>
+    public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0, IReadOnlySet<string>? treePipes = null,
+        IReadOnlySet<int>? placeholders = null)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -53,6 +56,7 @@ internal static class CantMoveAnalyzer
         var forwarded = new List<string>();
         foreach (var (fd, target) in descriptors)
         {
+            if (placeholders?.Contains(fd) == true) continue;
             if (forwarding && FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes))
             {
                 forwarded.Add(ForwardedDescriptors.Describe(fd, target));

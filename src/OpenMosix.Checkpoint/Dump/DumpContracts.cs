@@ -25,6 +25,9 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
 
     /// <summary>A process tree's checkpoint: the process's children are checkpointed with it, not a reason to refuse.</summary>
     public bool WithChildren { get; init; }
+
+    /// <summary>Which interrupted calls were carried out already (a moved copy's forwarded calls): recorded as returned.</summary>
+    public ICarriedOutCalls? CarriedOut { get; init; }
 }
 
 public sealed record DumpResult(

@@ -110,6 +110,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // Signals that arrive while we inject stay pending (and are delivered on resume) instead of stopping us.
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
         foreach (var thread in others) Ptrace.SetSignalMask(thread.Tid, ulong.MaxValue);
+        // Asked before any memory is read: a carried-out read's bytes go into its buffer.
+        var carriedOut = CarriedOut(options.CarriedOut, pid, original, others);
         var maps = ProcFs.ReadMaps(pid);
         var regions = maps.Select(m => RegionBuilder.Build(pid, m)).ToList();
         var syscallAt = ProcessInspector.FindSyscallInstruction(pid, regions);
@@ -151,7 +153,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // the all-blocked mask), and getitimer above then reported it as due. Read earlier, both would be lost.
         var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))
             .Concat(Ptrace.PeekSignals(pid, shared: true).Select(s => new PendingSignal(true, s))).ToList();
-        List<ThreadImage> threads = [.. others.Select(t => ThreadStateReader.Read(t, settings[t.Tid]))];
+        List<ThreadImage> threads = [.. others.Select(t => ThreadStateReader.Read(t, settings[t.Tid], ResultOf(carriedOut, t.Tid)))];
 
         // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
         List<MemoryRegion> finalRegions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))];
@@ -170,7 +172,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 CpuFeatures = ProcessInspector.ReadCpuFeatures(),
                 TakenAt = DateTimeOffset.UtcNow,
             },
-            Cpu = new CpuState { GeneralRegisters = SyscallRestart.Fix(original, sameProcess: false).ToBytes(), ExtendedState = xstate },
+            Cpu = new CpuState { GeneralRegisters = SyscallRestart.ForImage(original, ResultOf(carriedOut, pid)).ToBytes(), ExtendedState = xstate },
             Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending },
             Timers = new IntervalTimers { Real = DecodeTimer(raw, 0), Virtual = DecodeTimer(raw, 1), Profiling = DecodeTimer(raw, 2) },
             Rseq = rseq is { } r ? new RseqRegistration(r.AbiPointer, r.AbiSize, r.Signature, r.Flags) : null,
@@ -254,6 +256,16 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         }
         return actions;
     }
+
+    /// <summary>The results of interrupted calls that were carried out already, by thread (docs/forwarding.md).</summary>
+    private static IReadOnlyDictionary<int, long> CarriedOut(ICarriedOutCalls? known, int pid, UserRegs original, List<ThreadStateReader.Frozen> others)
+    {
+        if (known is null) return new Dictionary<int, long>();
+        List<InterruptedCall> calls = [.. others.Select(t => SyscallRestart.CallOf(t.Tid, t.Registers)).Prepend(SyscallRestart.CallOf(pid, original)).OfType<InterruptedCall>()];
+        return calls.Count == 0 ? new Dictionary<int, long>() : known.ResultsOf(calls);
+    }
+
+    private static long? ResultOf(IReadOnlyDictionary<int, long> carriedOut, int tid) => carriedOut.TryGetValue(tid, out var result) ? result : null;
 
     private static TimerValue DecodeTimer(byte[] raw, int which)
     {

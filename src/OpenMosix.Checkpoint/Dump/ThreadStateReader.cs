@@ -38,14 +38,14 @@ internal static class ThreadStateReader
     }
 
     /// <summary>The rest of a thread other than the main one; read after every injection (its pending signals last).</summary>
-    public static ThreadImage Read(Frozen thread, (ThreadSettings Settings, int Nice) own)
+    public static ThreadImage Read(Frozen thread, (ThreadSettings Settings, int Nice) own, long? carriedOut)
     {
         var tid = thread.Tid;
         var robust = RobustList.Get(tid);
         return new ThreadImage
         {
             Tid = tid,
-            GeneralRegisters = SyscallRestart.Fix(thread.Registers, sameProcess: false).ToBytes(),
+            GeneralRegisters = SyscallRestart.ForImage(thread.Registers, carriedOut).ToBytes(),
             ExtendedState = Ptrace.GetExtendedState(tid),
             BlockedMask = thread.Mask,
             Pending = [.. Ptrace.PeekSignals(tid, shared: false).Select(s => new PendingSignal(false, s))],

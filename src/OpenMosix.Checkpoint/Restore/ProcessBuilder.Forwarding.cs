@@ -6,8 +6,9 @@ using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 namespace OpenMosix.Checkpoint.Restore;
 
 /// <summary>
-/// Forwarded descriptors on a migration target: each forwarded number is held by a /dev/null placeholder, so that the
-/// program's own opens never get it, and a seccomp filter hands the program's calls on those numbers (and on numbers
+/// Forwarded descriptors on a migration target: each forwarded number is held by a placeholder, so that the program's
+/// own opens never get it: one end of a unix socket pair, whose other end the restorer takes, so that whoever serves
+/// the descriptor can show home's readiness on it to the program's poll, select and epoll. A seccomp filter hands the program's calls on those numbers (and on numbers
 /// in the reserved range at the top of its descriptor limit, for connections accepted later) to omd.
 /// </summary>
 internal sealed partial class ProcessBuilder
@@ -35,21 +36,43 @@ internal sealed partial class ProcessBuilder
         return Put(program);
     }
 
+    private const int SocketpairNr = 53, AfUnix = 1, SockStream = 1;
+    private readonly Dictionary<int, ForwardMirrorEnds> _forwardMirrors = [];
+
+    /// <summary>The restorer's ends of the placeholders (<see cref="ForwardMirrorEnds"/>), by forwarded number.</summary>
+    public IReadOnlyDictionary<int, ForwardMirrorEnds> ForwardMirrors => _forwardMirrors;
+
     private void PlaceForwardedPlaceholder(FileDescriptorRecord f)
     {
-        var opened = injector.Call($"open of /dev/null for forwarded fd {f.Fd}", Openat, AtFdCwd, (long)PutString("/dev/null"), (long)OpenFlags.ReadWrite, 0);
-        if (opened == f.Fd) return;
-        injector.Call($"dup3 to forwarded fd {f.Fd}", Dup3, opened, f.Fd, f.CloseOnExec ? (long)OpenFlags.CloseOnExec : 0);
-        injector.Raw(Close, opened);
+        var pair = Put(new byte[8]);
+        injector.Call($"socketpair for forwarded fd {f.Fd}", SocketpairNr, AfUnix, SockStream | (long)OpenFlags.CloseOnExec, 0, (long)pair);
+        Span<byte> ends = stackalloc byte[8];
+        ProcessMemory.Read(pid, pair, ends);
+        int placed = BinaryPrimitives.ReadInt32LittleEndian(ends), peer = BinaryPrimitives.ReadInt32LittleEndian(ends[4..]);
+        using var process = PidFd.Open(pid);
+        // The peer is taken first: the dup3 below may land on its number.
+        var peerEnd = process.GetFd(peer);
+        if (placed != f.Fd)
+        {
+            injector.Call($"dup3 to forwarded fd {f.Fd}", Dup3, placed, f.Fd, f.CloseOnExec ? (long)OpenFlags.CloseOnExec : 0);
+            injector.Raw(Close, placed);
+        }
+        else if (!f.CloseOnExec)
+        {
+            injector.Call($"fcntl(F_SETFD) of forwarded fd {f.Fd}", Fcntl, f.Fd, 2, 0);
+        }
+        if (peer != f.Fd) injector.Raw(Close, peer);
+        _forwardMirrors[f.Fd] = new ForwardMirrorEnds(process.GetFd(f.Fd), peerEnd);
     }
 
     /// <summary>
-    /// Installs the forwarding filter (forwarded descriptors, and the calls about children and parent) in the main thread (threads made later inherit it) while the process still has
-    /// the restorer's CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
+    /// Installs the forwarding filter (forwarded descriptors, and the calls about children and parent but for a signal
+    /// to itself) in the main thread (threads made later inherit it) while the process still has the restorer's
+    /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
     /// </summary>
     public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded)
     {
-        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true));
+        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

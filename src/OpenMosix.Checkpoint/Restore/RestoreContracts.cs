@@ -35,7 +35,7 @@ public sealed record RestoreOptions(
     public TimeSpan WaitForOriginalThreadIds { get; init; }
 
     /// <summary>
-    /// A migration target: descriptors the image records as forwarded get a placeholder (/dev/null) under their
+    /// A migration target: descriptors the image records as forwarded get a placeholder (a unix socket) under their
     /// number, and the process a seccomp filter that hands its calls on them to the restorer
     /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.
     /// </summary>
@@ -55,4 +55,12 @@ public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int Origin
     public int ReservedFrom { get; init; }
 
     public int ReservedTop { get; init; }
+
+    /// <summary>The restorer's ends of each forwarded number's placeholder (a unix socket pair), by number.</summary>
+    public IReadOnlyDictionary<int, ForwardMirrorEnds> ForwardMirrors { get; init; } = new Dictionary<int, ForwardMirrorEnds>();
 }
+
+/// <summary>A forwarded number's placeholder in the process (<paramref name="Placeholder"/>, the restorer's descriptor
+/// of that same socket) and the other end of its pair (<paramref name="Peer"/>): whoever serves the descriptor shows
+/// home's readiness on it, so the process's own poll, select and epoll see it.</summary>
+public sealed record ForwardMirrorEnds(Microsoft.Win32.SafeHandles.SafeFileHandle Placeholder, Microsoft.Win32.SafeHandles.SafeFileHandle Peer);

@@ -122,6 +122,7 @@ internal sealed partial class Restorer
         {
             Forwarded = forwarding.Fds,
             ForwardListener = forwarding.Listener,
+            ForwardMirrors = forwarding.Mirrors,
             ReservedFrom = ProcessBuilder.ReservedFrom(image),
             ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
         };

@@ -48,6 +48,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             {
                 Forwarded = forwarding.Fds,
                 ForwardListener = forwarding.Listener,
+                ForwardMirrors = forwarding.Mirrors,
                 ReservedFrom = ProcessBuilder.ReservedFrom(image),
                 ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
             };
@@ -135,7 +136,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// </summary>
     /// <returns>the forwarded descriptors and the listener of their filter (none when the image forwards nothing, or
     /// when it is rebuilt into its deputy, which holds the real descriptors).</returns>
-    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
+    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
         SyscallInjector injector, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions,
         IReadOnlySet<ulong>? kept = null)
     {
@@ -190,7 +191,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
         logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
             originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
-        return (forwarded, listener);
+        return (forwarded, listener, build.ForwardMirrors);
     }
 
     /// <summary>Forwarded descriptors are served by a migration's home; a restore that is not a migration target has none to give.</summary>

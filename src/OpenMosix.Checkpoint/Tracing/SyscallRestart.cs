@@ -1,3 +1,5 @@
+using OpenMosix.Checkpoint.Dump;
+
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>
@@ -23,7 +25,7 @@ internal static class SyscallRestart
     /// </param>
     public static UserRegs Fix(UserRegs regs, bool sameProcess)
     {
-        if ((long)regs.orig_rax >= 0)
+        if (IsInterrupted(regs))
         {
             switch ((long)regs.rax)
             {
@@ -37,6 +39,24 @@ internal static class SyscallRestart
                     break;
             }
         }
+        regs.orig_rax = ulong.MaxValue;
+        return regs;
+    }
+
+    private static bool IsInterrupted(UserRegs regs) =>
+        (long)regs.orig_rax >= 0 && (long)regs.rax is ERESTARTSYS or ERESTARTNOINTR or ERESTARTNOHAND or ERESTART_RESTARTBLOCK;
+
+    /// <summary>The call a stopped thread was interrupted in and would make again, or null.</summary>
+    public static InterruptedCall? CallOf(int tid, UserRegs regs) => IsInterrupted(regs)
+        ? new InterruptedCall(tid, (long)regs.orig_rax, [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9])
+        : null;
+
+    /// <summary>The registers for an image: the interrupted call returned <paramref name="carriedOut"/> when it was
+    /// carried out already (not made again), else it is made again as in any new process.</summary>
+    public static UserRegs ForImage(UserRegs regs, long? carriedOut)
+    {
+        if (carriedOut is not { } result || !IsInterrupted(regs)) return Fix(regs, sameProcess: false);
+        regs.rax = unchecked((ulong)result);
         regs.orig_rax = ulong.MaxValue;
         return regs;
     }

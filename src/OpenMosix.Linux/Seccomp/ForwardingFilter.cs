@@ -23,12 +23,17 @@ public static class ForwardingFilter
         SyscallNr.Readv, SyscallNr.Writev, SyscallNr.Fcntl, SyscallNr.Newfstatat,
         SyscallNr.Accept, SyscallNr.Accept4, SyscallNr.Sendto, SyscallNr.Recvfrom, SyscallNr.Sendmsg, SyscallNr.Recvmsg,
         SyscallNr.Shutdown, SyscallNr.Getsockname, SyscallNr.Getpeername, SyscallNr.Setsockopt, SyscallNr.Getsockopt,
+        SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3,
     ];
 
     /// <summary>x86_64 calls handed to omd whatever their arguments: those about the process's children and parent,
     /// which stay at home with the deputy (omd lets the kernel run those that concern the node it runs on).</summary>
     public static readonly int[] ChildCalls =
         [SyscallNr.Wait4, SyscallNr.Waitid, SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo, SyscallNr.Getppid];
+
+    /// <summary>Those of <see cref="ChildCalls"/> that send a signal to the process their first argument names: sent by
+    /// the process to itself (raise, pthread_kill), the kernel runs them without asking omd.</summary>
+    public static readonly int[] SignalCalls = [SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo];
 
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
     private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
@@ -38,9 +43,10 @@ public static class ForwardingFilter
     /// <summary>
     /// The program (8-byte sock_filter instructions) for <paramref name="forwarded"/> descriptor numbers and, when
     /// <paramref name="reservedFrom"/> is positive, every number from it up; with <paramref name="childCalls"/> also
-    /// every call of <see cref="ChildCalls"/>.
+    /// every call of <see cref="ChildCalls"/>, except a signal the process sends itself when <paramref name="ownPid"/>
+    /// (its PID as it sees it) is positive: such a call never waits for omd, nor for home while omd holds the calls.
     /// </summary>
-    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false)
+    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -51,19 +57,22 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // ja allow, arg0 load, one jeq per fd, [jge reserved, jge negative], allow, notify.
+        // ja allow, arg0 load, one jeq per fd, [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify.
         var fds = forwarded.Distinct().Order().ToList();
         var always = childCalls ? ChildCalls : [];
+        var toSelf = childCalls && ownPid > 0;
         var callCount = Calls.Length + always.Length;
         var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
-        var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0);
+        var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
+        var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
         var notifyAt = allowAt + 1;
         // index i (from the arch check at 0) jumps to t with offset t - i - 1
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
         program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
         for (var c = 0; c < Calls.Length; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)Calls[c]));
-        for (var c = 0; c < always.Length; c++) program.Add((JeqK, Offset(3 + Calls.Length + c, notifyAt), 0, (uint)always[c]));
+        for (var c = 0; c < always.Length; c++)
+            program.Add((JeqK, Offset(3 + Calls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
@@ -71,6 +80,12 @@ public static class ForwardingFilter
         {
             program.Add((JgeK, 0, Offset(checkFdAt + 1 + fds.Count, allowAt), (uint)reservedFrom));
             program.Add((JgeK, Offset(checkFdAt + 2 + fds.Count, allowAt), Offset(checkFdAt + 2 + fds.Count, notifyAt), NegativeInt));
+        }
+        if (toSelf)
+        {
+            program.Add((Ja, 0, 0, (uint)(allowAt - (checkSelfAt - 1) - 1)));
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            program.Add((JeqK, Offset(checkSelfAt + 1, allowAt), Offset(checkSelfAt + 1, notifyAt), (uint)ownPid));
         }
         program.Add((RetK, 0, 0, RetAllow));
         program.Add((RetK, 0, 0, RetUserNotif));

@@ -6,6 +6,7 @@ public static class SyscallNr
     public const int Read = 0, Write = 1, Close = 3, Fstat = 5, Lseek = 8, Pread64 = 17, Pwrite64 = 18, Readv = 19, Writev = 20,
         Accept = 43, Sendto = 44, Recvfrom = 45, Sendmsg = 46, Recvmsg = 47, Shutdown = 48, Getsockname = 51, Getpeername = 52,
         Setsockopt = 54, Getsockopt = 55, Fcntl = 72, Newfstatat = 262, Accept4 = 288;
+    public const int Ioctl = 16, Dup = 32, Dup2 = 33, Dup3 = 292;
 
     /// <summary>Calls about the process's children and its parent, carried out by the deputy at home.</summary>
     public const int Kill = 62, Wait4 = 61, Getppid = 110, RtSigqueueinfo = 129, Tgkill = 234, Waitid = 247;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
@@ -49,7 +50,7 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     /// <summary>The next checkpoint finds that the process executed a new program meanwhile.</summary>
     public bool ReplacedOnce { get; set; }
 
-    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
+    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null)
     {
         if (ReplacedOnce)
         {

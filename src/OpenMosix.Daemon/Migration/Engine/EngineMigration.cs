@@ -15,10 +15,10 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
 
     public IPrecopyRounds? StartPrecopy(int pid) => engine.StartPrecopy(pid, forward: true) is { } session ? new Rounds(session) : null;
 
-    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null)
+    public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null)
     {
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
-        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true });
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut });
     }
 
     public void Thaw(int pid) => engine.Thaw(pid);

@@ -1,4 +1,5 @@
 using OpenMosix.Checkpoint.CantMove;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
@@ -17,8 +18,9 @@ public interface IMigrationEngine
     IPrecopyRounds? StartPrecopy(int pid);
 
     /// <summary>Writes the image of <paramref name="pid"/> and keeps it frozen (on failure it runs on and the error
-    /// is rethrown). With <paramref name="precopy"/>, only what changed since its last round.</summary>
-    void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null);
+    /// is rethrown). With <paramref name="precopy"/>, only what changed since its last round. Interrupted calls that
+    /// <paramref name="carriedOut"/> knows were carried out already are recorded as returned.</summary>
+    void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null);
 
     /// <summary>Lets a process kept frozen run on where it is.</summary>
     void Thaw(int pid);

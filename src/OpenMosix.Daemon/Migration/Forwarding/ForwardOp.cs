@@ -38,6 +38,11 @@ public enum ForwardOp : byte
     /// <summary>accept4: A0 = flags, A1 = the number the connection gets in the copy (a forwarded descriptor from then
     /// on); the reply's Extra is the peer's address.</summary>
     Accept = 17,
+    /// <summary>dup/dup2/dup3/fcntl(F_DUPFD): A0 = the new number in the copy, which names the same open file from then on.</summary>
+    Duplicate = 18,
+    /// <summary>ioctl: A0 = the request, A1 = the argument when it is a value, A2 = how many bytes it gives back (the
+    /// reply's Extra); the data is what it takes.</summary>
+    Control = 19,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
     // apart from the descriptor calls. Fd is 0 for all.

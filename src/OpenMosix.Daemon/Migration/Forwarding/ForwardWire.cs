@@ -18,16 +18,22 @@ public sealed record ForwardReply(uint Id, long Result)
     public ReadOnlyMemory<byte> Data { get; init; } = ReadOnlyMemory<byte>.Empty;
 }
 
+/// <summary>Home's forwarded descriptor (named by the number it was first forwarded under) is now ready for
+/// <paramref name="Ready"/> (poll bits): sent when that changes, so that the copy's placeholder shows it.</summary>
+public readonly record struct ForwardNotice(int Fd, short Ready);
+
 /// <summary>
 /// Forward frames: binary, little-endian, one call or one result each. Calls are many and small and carry bytes,
 /// so they are not JSON control messages (no base64, no parse per call). A request is op u8, id u32, fd i32, three
 /// i64 arguments, address length u16, the address, then the data; a reply is id u32, result i64, extra length u16,
-/// the extra, then the data. Every length is checked against its bound before anything is taken from the frame.
+/// the extra, then the data. A notice is a reply with id 0 (no call has it): result the descriptor, data the u16 poll
+/// bits. Every length is checked against its bound before anything is taken from the frame.
 /// </summary>
 public static class ForwardWire
 {
-    /// <summary>The most data one call carries: a larger read is shortened, a larger write split.</summary>
-    public const int MaxData = 256 << 10;
+    /// <summary>The most data one call carries: a larger read is shortened, a larger write split. A node link frame
+    /// holds 1 MiB: this leaves room for the header and an address.</summary>
+    public const int MaxData = (1 << 20) - 1024;
     /// <summary>The most an address (sockaddr_storage) or an option value may take.</summary>
     public const int MaxExtra = 256;
     private const int RequestHead = 1 + 4 + 4 + 24 + 2, ReplyHead = 4 + 8 + 2;
@@ -106,6 +112,24 @@ public static class ForwardWire
         Check(dataLength <= MaxData, $"{whose} data of {dataLength} bytes (at most {MaxData})");
         return (frame.Slice(head, extraLength), frame[(head + extraLength)..]);
     }
+
+    public static byte[] Encode(ForwardNotice notice) =>
+        Encode(new ForwardReply(0, notice.Fd) { Data = BitConverter.GetBytes((ushort)notice.Ready) });
+
+    /// <summary>Whether a frame from home is a readiness notice rather than a call's result.</summary>
+    public static bool IsNotice(ReadOnlySpan<byte> frame) => frame.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(frame) == 0;
+
+    public static ForwardNotice DecodeNotice(ReadOnlyMemory<byte> frame)
+    {
+        var s = frame.Span;
+        Check(s.Length == ReplyHead + 2 && IsNotice(s) && BinaryPrimitives.ReadUInt16LittleEndian(s[12..]) == 0, $"a readiness notice of {s.Length} bytes");
+        var fd = BinaryPrimitives.ReadInt64LittleEndian(s[4..]);
+        Check(fd is >= 0 and <= MaxDescriptor, $"a readiness notice for fd {fd}");
+        return new ForwardNotice((int)fd, BinaryPrimitives.ReadInt16LittleEndian(s[ReplyHead..]));
+    }
+
+    /// <summary>The highest descriptor number a forwarded call may name as new (an accepted or duplicated descriptor).</summary>
+    public const int MaxDescriptor = 1 << 20;
 
     private static void Check(bool ok, string problem)
     {

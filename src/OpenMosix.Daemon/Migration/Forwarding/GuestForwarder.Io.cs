@@ -7,19 +7,22 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// of at most <see cref="ForwardWire.MaxData"/>.</summary>
 internal sealed partial class GuestForwarder
 {
-    private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20;
-    // Bytes home read for a call that was interrupted before it returned them: the next read on that fd gets them.
-    private readonly Dictionary<int, byte[]> _unread = [];
-    // Bytes home wrote for a call that was interrupted before it returned: its restart does not write them twice.
-    private readonly Dictionary<int, byte[]> _unreported = [];
+    private const int MaxIoVecs = 1024, KeptWrittenLimit = 4 << 20, WriteWindow = 4;
+    private long _nextChain;
     // Reads on one fd one at a time: a read restarted after a signal must find what its interrupted self got.
     private readonly Dictionary<int, SemaphoreSlim> _readers = [];
 
-    private SemaphoreSlim ReaderOf(int fd)
+    // Writes on one fd one at a time, each answered before the next starts: a write restarted after its first try
+    // was interrupted (a pre-copy round's stop) must find what that try wrote, or home writes it twice.
+    private readonly Dictionary<int, SemaphoreSlim> _writers = [];
+
+    private SemaphoreSlim ReaderOf(int fd) => GateOf(_readers, fd);
+
+    private static SemaphoreSlim GateOf(Dictionary<int, SemaphoreSlim> gates, int fd)
     {
-        lock (_readers)
+        lock (gates)
         {
-            if (!_readers.TryGetValue(fd, out var gate)) _readers[fd] = gate = new SemaphoreSlim(1, 1);
+            if (!gates.TryGetValue(fd, out var gate)) gates[fd] = gate = new SemaphoreSlim(1, 1);
             return gate;
         }
     }
@@ -70,6 +73,10 @@ internal sealed partial class GuestForwarder
             var request = op == ForwardOp.Receive
                 ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
                 : new ForwardRequest(0, op, fd, want, offset);
+            // A read whose turn came after it stopped waiting (a stop interrupted it, and its restart was served
+            // first) is not made at home: there it could wait for data that only the copy's next call brings, and
+            // hold up a freeze until it gives up with that read still under way at home.
+            if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
             var reply = await CallAsync(request).ConfigureAwait(false);
             if (reply.Result < 0) return new(reply.Result);
             data = reply.Data.ToArray();
@@ -121,82 +128,114 @@ internal sealed partial class GuestForwarder
         return data;
     }
 
-    /// <summary>A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does.</summary>
+    /// <summary>
+    /// A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does. Up to
+    /// <see cref="WriteWindow"/> pieces are on their way at once (home writes them in order), so a bulk write streams
+    /// instead of waiting a round trip per piece; they carry one chain number, and home writes none of a chain after
+    /// a piece of it came out short or failed, so nothing past the kernel's stopping point is written.
+    /// </summary>
     private async Task<Outcome> WriteAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
         int flags = 0, ReadOnlyMemory<byte> address = default, long offset = 0)
     {
-        var total = Total(vecs);
-        long done = 0;
-        var written = new List<byte>();
-        var first = true;
-        // An empty send still sends (an empty datagram); an empty write writes nothing.
-        while (done < total || (first && total == 0 && op == ForwardOp.Send))
+        var gate = GateOf(_writers, fd);
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            first = false;
-            if (!SeccompListener.IsValid(_listener, n.Id)) return Interrupted(fd, written);
-            var piece = Gather(vecs, done, (int)Math.Min(total - done, ForwardWire.MaxData));
-            var already = TakeUnreported(fd, piece);
-            if (already > 0)
+            var outcome = await WriteInOrderAsync(n, fd, vecs, op, flags, address, offset).ConfigureAwait(false);
+            if (outcome.Gone) return outcome;
+            // Answered here, before the next write on this fd may look for what this one wrote.
+            try
             {
-                done += already;
-                continue;
+                if (!SeccompListener.Answer(_listener, n.Id, outcome.Result)) outcome.Undelivered?.Invoke();
             }
-            var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + done) { Data = piece, Address = address };
-            var reply = await CallAsync(request).ConfigureAwait(false);
+            catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+            {
+                // The copy ended, or the stay did: nobody waits for this answer.
+            }
+            return Outcome.Done;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<Outcome> WriteInOrderAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
+        int flags, ReadOnlyMemory<byte> address, long offset)
+    {
+        var total = Total(vecs);
+        long done = 0, sent = 0, failure = 0;
+        // What home wrote, kept for a restart: the pieces themselves, joined only if the result is not delivered (a
+        // copy of every piece into one list cost a large allocation per MiB written).
+        var written = new List<ReadOnlyMemory<byte>>();
+        long kept = 0;
+        var chain = total > ForwardWire.MaxData ? Interlocked.Increment(ref _nextChain) : 0;
+        var inFlight = new Queue<(Task<ForwardReply> Reply, byte[] Piece)>();
+        bool first = true, ended = false, stopped = false, interrupted = false;
+        while (true)
+        {
+            // An empty send still sends (an empty datagram); an empty write writes nothing.
+            while (!ended && inFlight.Count < WriteWindow && (sent < total || (first && total == 0 && op == ForwardOp.Send)))
+            {
+                first = false;
+                if (!SeccompListener.IsValid(_listener, n.Id))
+                {
+                    interrupted = ended = true;
+                    break;
+                }
+                var piece = Gather(vecs, sent, (int)Math.Min(total - sent, ForwardWire.MaxData));
+                var already = inFlight.Count == 0 && done == sent ? TakeUnreported(fd, piece) : 0;
+                if (already > 0)
+                {
+                    done = sent += already;
+                    continue;
+                }
+                var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + sent, chain) { Data = piece, Address = address };
+                inFlight.Enqueue((CallAsync(request), piece));
+                sent += piece.Length;
+                if (piece.Length == 0) ended = true;
+            }
+            if (!inFlight.TryDequeue(out var next)) break;
+            var reply = await next.Reply.ConfigureAwait(false);
+            if (stopped) continue; // after a short or failed piece: home did not write it
             if (reply.Result < 0)
             {
-                if (reply.Result == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
-                return done > 0 ? new(done) : new(reply.Result);
+                failure = reply.Result;
+                stopped = ended = true;
+                continue;
             }
-            if (written.Count + reply.Result <= KeptWrittenLimit) written.AddRange(piece.AsSpan(0, (int)reply.Result));
+            if (reply.Result > 0 && kept + reply.Result <= KeptWrittenLimit)
+            {
+                written.Add(next.Piece.AsMemory(0, (int)reply.Result));
+                kept += reply.Result;
+            }
             done += reply.Result;
-            if (reply.Result < piece.Length || piece.Length == 0) break;
+            if (reply.Result < next.Piece.Length) stopped = ended = true;
         }
-        return new(done, done > 0 ? () => KeepUnreported(fd, [.. written]) : null);
+        if (interrupted) return Interrupted(fd, written);
+        if (failure < 0)
+        {
+            if (failure == -(long)Errno.EPIPE && (flags & ForwardedCalls.MsgNoSignal) == 0) Signals.Kill(_pid, Signals.SIGPIPE);
+            if (done == 0) return new(failure);
+        }
+        return new(done, done > 0 ? () => KeepUnreported(fd, Joined(written)) : null);
     }
 
-    private Outcome Interrupted(int fd, List<byte> written)
+    private static byte[] Joined(List<ReadOnlyMemory<byte>> pieces)
     {
-        if (written.Count > 0) KeepUnreported(fd, [.. written]);
+        var joined = new byte[pieces.Sum(p => p.Length)];
+        var at = 0;
+        foreach (var piece in pieces)
+        {
+            piece.Span.CopyTo(joined.AsSpan(at));
+            at += piece.Length;
+        }
+        return joined;
+    }
+
+    private Outcome Interrupted(int fd, List<ReadOnlyMemory<byte>> written)
+    {
+        if (written.Count > 0) KeepUnreported(fd, Joined(written));
         return Outcome.Interrupted;
-    }
-
-    private byte[]? TakeUnread(int fd, int want)
-    {
-        lock (_unread)
-        {
-            if (!_unread.Remove(fd, out var kept)) return null;
-            if (kept.Length > want) _unread[fd] = kept[want..];
-            return kept.Length > want ? kept[..want] : kept;
-        }
-    }
-
-    private void KeepUnread(int fd, byte[] data)
-    {
-        lock (_unread) _unread[fd] = _unread.Remove(fd, out var before) ? [.. data, .. before] : data;
-    }
-
-    private void KeepUnreported(int fd, byte[] written)
-    {
-        lock (_unreported) _unreported[fd] = written;
-    }
-
-    /// <summary>How much of <paramref name="piece"/> an interrupted call wrote already (its restart begins with it).</summary>
-    private int TakeUnreported(int fd, byte[] piece)
-    {
-        lock (_unreported)
-        {
-            if (!_unreported.Remove(fd, out var written)) return 0;
-            var n = Math.Min(written.Length, piece.Length);
-            if (!piece.AsSpan(0, n).SequenceEqual(written.AsSpan(0, n))) return 0;
-            if (written.Length > n) _unreported[fd] = written[n..];
-            return n;
-        }
-    }
-
-    private void ForgetKept(int fd)
-    {
-        lock (_unread) _unread.Remove(fd);
-        lock (_unreported) _unreported.Remove(fd);
     }
 }

@@ -121,18 +121,29 @@ internal sealed partial class GuestForwarder
     /// </summary>
     private async Task<Outcome> AcceptAsync(SeccompNotice n, int fd, ulong address, ulong lengthAt, int flags)
     {
-        var number = FreeReservedNumber();
+        var number = FreeReservedNumber(0);
         if (number < 0) return new(-(long)Errno.EMFILE);
+        // The mirror is there before home's first notice for the connection, which comes before the result.
+        var (mirror, copysEnd) = ReadinessMirror.Create();
+        lock (_open)
+        {
+            _mirrors[number] = mirror;
+            _keyOf[number] = number;
+        }
         var reply = await CallAsync(new ForwardRequest(0, ForwardOp.Accept, fd, flags, number)).ConfigureAwait(false);
-        if (reply.Result < 0) return new(reply.Result);
+        if (reply.Result < 0)
+        {
+            ForgetNumber(number);
+            return new(reply.Result);
+        }
         try
         {
-            using var placeholder = Descriptors.Open("/dev/null", OpenFlags.ReadWrite | OpenFlags.CloseOnExec);
-            SeccompListener.AddDescriptor(_listener, n.Id, placeholder, number, (flags & SockCloexec) != 0);
+            SeccompListener.AddDescriptor(_listener, n.Id, copysEnd, number, (flags & SockCloexec) != 0);
         }
         catch (SyscallException)
         {
             // The accept was interrupted: the connection is closed at home (the peer sees it closed).
+            ForgetNumber(number);
             _ = CallAsync(new ForwardRequest(0, ForwardOp.Close, number));
             return Outcome.Interrupted;
         }
@@ -140,12 +151,13 @@ internal sealed partial class GuestForwarder
         return new(PutAddress(reply.Extra.Span, address, lengthAt, number));
     }
 
-    private int FreeReservedNumber()
+    /// <summary>A free number of the reserved range, at least <paramref name="lowest"/>; -1 when none is.</summary>
+    private int FreeReservedNumber(int lowest)
     {
         lock (_open)
         {
-            for (var number = _reservedTop - 1; number >= _reservedFrom; number--)
-                if (!_open.Contains(number) && !FileStatus.TryOf($"/proc/{_pid}/fd/{number}", out _, out _)) return number;
+            for (var number = _reservedTop - 1; number >= Math.Max(_reservedFrom, lowest); number--)
+                if (!_open.Contains(number) && !_keyOf.ContainsKey(number) && !FileStatus.TryOf($"/proc/{_pid}/fd/{number}", out _, out _)) return number;
         }
         return -1;
     }

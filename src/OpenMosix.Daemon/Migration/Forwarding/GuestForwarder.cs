@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux.Seccomp;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
@@ -21,6 +22,8 @@ internal sealed partial class GuestForwarder : IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, (ForwardOp Op, TaskCompletionSource<ForwardReply> Done)> _pending = new();
     private readonly HashSet<int> _open;
+    // Every number the filter hands over besides the reserved range: the forwarded ones at restore.
+    private readonly HashSet<int> _covered;
     private readonly int _reservedFrom, _reservedTop;
     private readonly Thread _thread;
     private int _nextId;
@@ -30,13 +33,16 @@ internal sealed partial class GuestForwarder : IDisposable
     private volatile bool _holding;
     private int _active;
 
-    public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
+    public GuestForwarder(int pid, SafeFileHandle listener, IReadOnlyList<int> forwarded, IReadOnlyDictionary<int, ForwardMirrorEnds> mirrors,
+        int reservedFrom, int reservedTop, NodeLink link, ILogger logger)
     {
         _pid = pid;
         _listener = listener;
         _link = link;
         _logger = logger;
         _open = [.. forwarded];
+        _covered = [.. forwarded];
+        AddMirrors(mirrors);
         _reservedFrom = reservedFrom;
         _reservedTop = reservedTop;
         _thread = new Thread(Listen) { IsBackground = true, Name = $"forwarding for {pid}" };
@@ -99,6 +105,11 @@ internal sealed partial class GuestForwarder : IDisposable
     public bool Take(Frame frame)
     {
         if (frame.Type != FrameType.Forward) return false;
+        if (ForwardWire.IsNotice(frame.Payload))
+        {
+            ShowReadiness(ForwardWire.DecodeNotice(frame.Payload));
+            return true;
+        }
         var reply = ForwardWire.DecodeReply(frame.Payload);
         if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
         if (ChildCallWire.IsChildCall(call.Op) && ChildCallWire.Problem(call.Op, reply) is { } problem) throw new LinkException(problem);
@@ -118,16 +129,25 @@ internal sealed partial class GuestForwarder : IDisposable
     /// <summary>
     /// Before the copy is frozen to go home: takes no new call and waits (at most <paramref name="bound"/>) until the
     /// calls under way are answered, so that none is carried out at home and then restarted there by the process.
-    /// False when one still waits (a read at home with nothing to read).
+    /// False when one still waits (a read at home with nothing to read). The wait for restarts before it has a bound
+    /// of its own: spent on them, it left none for the calls under way, which then went on at home during the freeze.
     /// </summary>
     public async Task<bool> QuiesceAsync(TimeSpan bound)
     {
+        var deadline = DateTime.UtcNow + bound;
+        // A call interrupted after home carried it out (a pre-copy's set-up, a signal) is made again by the copy, and
+        // served here it finds what home did. One the copy is still stopped in at the freeze is recorded as returned
+        // (ResultsOf); one it makes again in its own code (a retry after EINTR) is waited for here, within the bound.
+        while (HasKept() && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         _holding = true;
         Interlocked.MemoryBarrier();
-        var deadline = DateTime.UtcNow + bound;
+        deadline = DateTime.UtcNow + bound;
         while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline) await Task.Delay(HoldSliceMs).ConfigureAwait(false);
         return Volatile.Read(ref _active) == 0;
     }
+
+    /// <summary>The calls under way, for a log line: those waiting for home's result, by op.</summary>
+    public string Waiting => $"{Volatile.Read(ref _active)} under way, at home: {string.Join(", ", _pending.Values.Select(c => c.Op))}";
 
     /// <summary>The copy stays here after all: its calls are taken again.</summary>
     public void Resume()
@@ -152,7 +172,8 @@ internal sealed partial class GuestForwarder : IDisposable
 
     /// <summary>
     /// While held, a signal the copy sends itself (pthread_kill, raise) is still let through at once: held, it would
-    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits.
+    /// be made again at home with this node's PID in its arguments, unknown there. Any other call waits. (The filter
+    /// lets those through itself, as it knows the copy's PID; this stays the rule for any that reaches the listener.)
     /// </summary>
     private void TakeWhileHeld()
     {
@@ -231,11 +252,11 @@ internal sealed partial class GuestForwarder : IDisposable
             SyscallNr.Writev => WriteAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Write),
             SyscallNr.Pwrite64 => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.WriteAt, offset: (long)n.Args[3]),
             SyscallNr.Lseek => SimpleAsync(new ForwardRequest(0, ForwardOp.Seek, fd, (long)n.Args[1], (long)n.Args[2])),
-            SyscallNr.Fcntl => FcntlAsync(fd, (long)n.Args[1], (long)n.Args[2]),
+            SyscallNr.Fcntl => FcntlAsync(n, fd, (long)n.Args[1], (long)n.Args[2]),
             SyscallNr.Close => CloseAsync(fd),
             SyscallNr.Fstat => StatusAsync(fd, n.Args[1]),
             SyscallNr.Newfstatat => ReadByte(n.Args[1]) == 0 && (n.Args[3] & AtEmptyPath) != 0 ? StatusAsync(fd, n.Args[2]) : Task.FromResult(Outcome.RunLocally),
-            _ => ServeSocketAsync(n, fd),
+            _ => ServeDescriptorAsync(n, fd),
         };
     }
 
@@ -243,8 +264,9 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private async Task<Outcome> SimpleAsync(ForwardRequest request) => new((await CallAsync(request).ConfigureAwait(false)).Result);
 
-    private Task<Outcome> FcntlAsync(int fd, long command, long argument) => command switch
+    private Task<Outcome> FcntlAsync(SeccompNotice n, int fd, long command, long argument) => command switch
     {
+        FDupFd or FDupFdCloexec => FcntlDuplicateAsync(n, fd, command, argument),
         ForwardedCalls.FGetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.GetFlags, fd)),
         ForwardedCalls.FSetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.SetFlags, fd, argument)),
         // close-on-exec belongs to the copy's own descriptor table: its placeholder holds it
@@ -254,7 +276,7 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private async Task<Outcome> CloseAsync(int fd)
     {
-        lock (_open) _open.Remove(fd);
+        ForgetNumber(fd);
         ForgetKept(fd);
         // The placeholder stays: its number must not be given to a file the program opens later, which the filter
         // would still hand over.
@@ -273,6 +295,7 @@ internal sealed partial class GuestForwarder : IDisposable
     private async Task<ForwardReply> CallAsync(ForwardRequest request)
     {
         var id = (uint)Interlocked.Increment(ref _nextId);
+        if (id == 0) id = (uint)Interlocked.Increment(ref _nextId); // 0 marks home's readiness notices
         var done = new TaskCompletionSource<ForwardReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = (request.Op, done);
         if (_stopped) Fail(id);
@@ -308,5 +331,10 @@ internal sealed partial class GuestForwarder : IDisposable
         foreach (var id in _pending.Keys) Fail(id);
         if (_thread.IsAlive) _thread.Join(ListenSliceMs * 4);
         _listener.Dispose();
+        lock (_open)
+        {
+            foreach (var mirror in _mirrors.Values) mirror.Dispose();
+            _mirrors.Clear();
+        }
     }
 }

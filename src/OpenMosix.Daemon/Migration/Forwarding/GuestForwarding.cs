@@ -7,6 +7,6 @@ internal static class GuestForwarding
 {
     public static GuestForwarder? For(RestoredProcess restored, NodeLink link, ILogger logger) =>
         restored.ForwardListener is { } listener
-            ? new GuestForwarder(restored.Pid, listener, restored.Forwarded, restored.ReservedFrom, restored.ReservedTop, link, logger)
+            ? new GuestForwarder(restored.Pid, listener, restored.Forwarded, restored.ForwardMirrors, restored.ReservedFrom, restored.ReservedTop, link, logger)
             : null;
 }

@@ -101,9 +101,22 @@ internal static class HomeCalls
                 accepted = connection;
                 return reply with { Result = r, Extra = r == 0 ? address.AsMemory(0, Math.Min(length, address.Length)) : ReadOnlyMemory<byte>.Empty };
             }
+            case ForwardOp.Control:
+                return Control(call, fd);
             default:
                 return reply with { Result = -(long)Errno.EINVAL };
         }
+    }
+
+    /// <summary>An ioctl of <see cref="ForwardedIoctls"/>, with exactly the bytes its shape says; any other is not known here.</summary>
+    private static ForwardReply Control(ForwardRequest call, SafeFileHandle fd)
+    {
+        var reply = new ForwardReply(call.Id, -(long)Errno.ENOTTY);
+        if (ForwardedIoctls.Of((uint)call.A0) is not { } shape || call.Data.Length != shape.In || call.A2 != shape.Out) return reply;
+        var argument = new byte[Math.Max(shape.In, shape.Out)];
+        call.Data.Span.CopyTo(argument);
+        var r = ForwardedCalls.IoControl(fd, (uint)call.A0, argument, call.A1);
+        return reply with { Result = r, Extra = r >= 0 ? argument.AsMemory(0, shape.Out) : ReadOnlyMemory<byte>.Empty };
     }
 
     private static int Count(long asked) => (int)Math.Clamp(asked, 0, ForwardWire.MaxData);

@@ -6,9 +6,23 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// <summary>
 /// One forwarded descriptor at home: its calls are carried out one after the other, in the order they came, on a
 /// thread of its own, so that a read waiting for data holds neither omd's other work nor the other descriptors.
+/// The copy may know it under several numbers (it duplicated it): <see cref="Key"/> is the first, under which its
+/// readiness is noticed, and it ends when the last is closed.
 /// </summary>
 internal sealed class HomeDescriptor : IDisposable
 {
+    /// <summary>The number the copy first knew it under.</summary>
+    public int Key { get; }
+
+    /// <summary>How many numbers of the copy name it (the forwarder's to count).</summary>
+    public int Names { get; set; } = 1;
+
+    /// <summary>The write (chain number) of which a piece came out short or failed: its later pieces are not written.</summary>
+    public long BrokenChain { get; set; }
+
+    /// <summary>Set by the call that closed its last number: the thread ends after it.</summary>
+    public bool Ended { get; set; }
+
     private readonly Channel<ForwardRequest> _calls = Channel.CreateUnbounded<ForwardRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SafeFileHandle _fd;
     private readonly Func<ForwardRequest, SafeFileHandle, ForwardReply> _run;
@@ -16,6 +30,7 @@ internal sealed class HomeDescriptor : IDisposable
 
     public HomeDescriptor(int number, SafeFileHandle fd, Func<ForwardRequest, SafeFileHandle, ForwardReply> run)
     {
+        Key = number;
         _fd = fd;
         _run = run;
         _thread = new Thread(Serve) { IsBackground = true, Name = $"forwarded fd {number}" };
@@ -34,7 +49,7 @@ internal sealed class HomeDescriptor : IDisposable
                 while (reader.TryRead(out var call))
                 {
                     _run(call, _fd);
-                    if (call.Op == ForwardOp.Close) return;
+                    if (Ended) return;
                 }
             }
         }

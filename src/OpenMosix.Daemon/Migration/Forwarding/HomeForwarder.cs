@@ -18,6 +18,7 @@ internal sealed class HomeForwarder : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationToken _token;
     private readonly ILogger _logger;
+    private readonly HomeReadiness _readiness;
     private readonly HomeChildCalls? _children;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
@@ -29,7 +30,8 @@ internal sealed class HomeForwarder : IDisposable
         _logger = logger;
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
-        _children = deputies is null ? null : new HomeChildCalls(pid, deputies, SendAsync, logger, _token);
+        _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
+        _children = deputies is null ? null : new HomeChildCalls(pid, deputies, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -49,8 +51,13 @@ internal sealed class HomeForwarder : IDisposable
         return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies);
     }
 
-    private void Add(int number, SafeFileHandle fd) =>
-        _descriptors[number] = new HomeDescriptor(number, fd, (call, handle) => Serve(number, call, handle));
+    private void Add(int number, SafeFileHandle fd)
+    {
+        HomeDescriptor? descriptor = null;
+        descriptor = new HomeDescriptor(number, fd, (call, handle) => Serve(descriptor!, call, handle));
+        _descriptors[number] = descriptor;
+        _readiness.Add(number, fd);
+    }
 
     /// <summary>Takes a Forward frame from the copy's node; false for any other frame.</summary>
     public bool Take(Frame frame)
@@ -64,31 +71,64 @@ internal sealed class HomeForwarder : IDisposable
             _children.Take(call);
             return true;
         }
-        if (call.Op == ForwardOp.Accept && (call.A1 is < 3 or > 1 << 20 || _descriptors.ContainsKey((int)call.A1)))
-            throw new LinkException($"the copy's node wants an accepted connection as fd {call.A1}");
+        if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
+            && (number is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey((int)number)))
+            throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {number}");
         if (!_descriptors.TryGetValue(call.Fd, out var descriptor) || !descriptor.Post(call))
-            _ = SendAsync(new ForwardReply(call.Id, -(long)Errno.EBADF));
+            _ = SendAsync(ForwardWire.Encode(new ForwardReply(call.Id, -(long)Errno.EBADF)));
         return true;
     }
 
-    private ForwardReply Serve(int number, ForwardRequest call, SafeFileHandle fd)
+    private static long NewNumber(ForwardRequest call) => call.Op == ForwardOp.Accept ? call.A1 : call.A0;
+
+    private ForwardReply Serve(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
     {
         ForwardReply reply;
-        if (call.Op == ForwardOp.Close)
+        switch (call.Op)
         {
-            _descriptors.TryRemove(number, out _);
-            fd.Dispose();
-            bool inDeputy;
-            lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
-            reply = new ForwardReply(call.Id, inDeputy ? CloseInDeputy(number) : 0);
+            case ForwardOp.Close:
+                reply = Close(descriptor, call, fd);
+                break;
+            case ForwardOp.Duplicate:
+                reply = new ForwardReply(call.Id, _descriptors.TryAdd((int)call.A0, descriptor) ? 0 : -(long)Errno.EBUSY);
+                if (reply.Result == 0) descriptor.Names++;
+                break;
+            case ForwardOp.Write or ForwardOp.WriteAt or ForwardOp.Send when call.A2 != 0:
+                // A piece of a write sent ahead: none after a short or failed piece of the same write is written.
+                if (descriptor.BrokenChain == call.A2)
+                {
+                    reply = new ForwardReply(call.Id, 0);
+                    break;
+                }
+                reply = HomeCalls.Run(call, fd, _token, out _);
+                if (reply.Result < call.Data.Length) descriptor.BrokenChain = call.A2;
+                break;
+            default:
+                reply = HomeCalls.Run(call, fd, _token, out var accepted);
+                if (accepted is not null) Add((int)call.A1, accepted);
+                break;
         }
-        else
-        {
-            reply = HomeCalls.Run(call, fd, _token, out var accepted);
-            if (accepted is not null) Add((int)call.A1, accepted);
-        }
-        if (!_token.IsCancellationRequested) SendAsync(reply).GetAwaiter().GetResult();
+        if (_token.IsCancellationRequested) return reply;
+        // What the call changed of the descriptor's readiness reaches the copy before its result.
+        if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
+        SendAsync(ForwardWire.Encode(reply)).GetAwaiter().GetResult();
         return reply;
+    }
+
+    /// <summary>Forgets one of the copy's numbers for the descriptor; closes it (and the deputy's) with the last.</summary>
+    private ForwardReply Close(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
+    {
+        var number = call.Fd;
+        _descriptors.TryRemove(number, out _);
+        if (--descriptor.Names == 0)
+        {
+            descriptor.Ended = true;
+            _readiness.Remove(descriptor.Key);
+            fd.Dispose();
+        }
+        bool inDeputy;
+        lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
+        return new ForwardReply(call.Id, inDeputy ? CloseInDeputy(number) : 0);
     }
 
     private long CloseInDeputy(int fd)
@@ -104,11 +144,11 @@ internal sealed class HomeForwarder : IDisposable
         }
     }
 
-    private async Task SendAsync(ForwardReply reply)
+    private async Task SendAsync(byte[] frame)
     {
         try
         {
-            await _link.SendAsync(FrameType.Forward, ForwardWire.Encode(reply), _token).ConfigureAwait(false);
+            await _link.SendAsync(FrameType.Forward, frame, _token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LinkException or OperationCanceledException or ObjectDisposedException or IOException)
         {
@@ -119,6 +159,7 @@ internal sealed class HomeForwarder : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _readiness.Dispose();
         _children?.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();
         _descriptors.Clear();

@@ -281,7 +281,7 @@ internal sealed class Checkpointer(IMigrationEngine engine, Conversation talk, i
     private (TimeSpan, CheckpointCounts) Freeze(IPrecopyRounds session, Stream image, long sequence)
     {
         var clock = Stopwatch.StartNew();
-        engine.CheckpointFrozen(guestPid, image, session);
+        engine.CheckpointFrozen(guestPid, image, session, Forwarder);
         _residentAtLast = Resident() ?? _residentAtLast;
         try
         {

@@ -82,14 +82,14 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     private async Task<bool> FreezeAndSendAsync(IPrecopyRounds? session, Action leaving, CancellationToken cancel)
     {
         var frozen = false;
-        if (Forwarded is not null && !await Forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false))
-            logger.LogWarning("Process {Pid} goes home while a forwarded call still waits at home", guestPid);
         try
         {
+            if (Forwarded is not null && !await QuiesceAsync(Forwarded).ConfigureAwait(false))
+                logger.LogWarning("Process {Pid} goes home while a forwarded call still waits at home ({Calls})", guestPid, Forwarded.Waiting);
             await talk.SendAsync(new ImageFollows(), cancel).ConfigureAwait(false);
             await LinkImageWriteStream.SendAsync(talk.Link, image =>
             {
-                engine.CheckpointFrozen(guestPid, image, session);
+                engine.CheckpointFrozen(guestPid, image, session, Forwarded);
                 frozen = true;
             }).ConfigureAwait(false);
         }
@@ -148,6 +148,44 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         // Home sends again, after its verdict, what was dropped since the count.
         input.Resume();
         return false;
+    }
+
+    /// <summary>
+    /// The copy's forwarded calls held and those under way answered, with home's frames read meanwhile: nothing else
+    /// reads the link between the last round and the image, and a call whose result waited there unread was still
+    /// under way at the freeze, carried out at home and then made again there by the process (a line sent twice).
+    /// </summary>
+    private async Task<bool> QuiesceAsync(Forwarding.GuestForwarder forwarded)
+    {
+        using var quiet = new CancellationTokenSource();
+        var reading = ReadDuringQuiesceAsync(forwarded, quiet.Token);
+        try
+        {
+            return await forwarded.QuiesceAsync(ForwardedCallPatience).ConfigureAwait(false);
+        }
+        finally
+        {
+            await quiet.CancelAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadDuringQuiesceAsync(Forwarding.GuestForwarder forwarded, CancellationToken quiet)
+    {
+        try
+        {
+            while (await talk.Link.ReceiveAsync(quiet).ConfigureAwait(false) is { } frame)
+            {
+                if (input.Take(frame) || forwarded.Take(frame)) continue;
+                // Home's answer to a checkpoint sent before it asked for the process; nothing else comes before the image.
+                if (frame.Type != FrameType.Control || talk.Read(frame) is not CheckpointStored)
+                    throw new LinkException($"node {talk.Link.PeerNode} sent an unexpected {frame.Type} frame before the image home");
+            }
+        }
+        catch (OperationCanceledException) when (quiet.IsCancellationRequested)
+        {
+            // Quiet: the image follows, and the verdict's loop reads on.
+        }
     }
 
     /// <summary>

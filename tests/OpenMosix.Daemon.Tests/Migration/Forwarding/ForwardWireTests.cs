@@ -64,6 +64,40 @@ public sealed class ForwardWireTests
         Assert.Throws<LinkException>(() => ForwardWire.DecodeReply(new byte[13]));
     }
 
+    [Fact]
+    public void A_readiness_notice_survives_a_round_trip_and_is_told_apart_from_a_result()
+    {
+        var frame = ForwardWire.Encode(new ForwardNotice(1040, 0x2005));
+        Assert.True(ForwardWire.IsNotice(frame));
+        Assert.False(ForwardWire.IsNotice(ForwardWire.Encode(new ForwardReply(1, 0))));
+        Assert.Equal(new ForwardNotice(1040, 0x2005), ForwardWire.DecodeNotice(frame));
+    }
+
+    [Fact]
+    public void A_notice_of_the_wrong_size_with_extra_bytes_or_for_an_impossible_descriptor_is_refused()
+    {
+        var longer = ForwardWire.Encode(new ForwardReply(0, 7) { Data = new byte[3] });
+        Assert.Contains("readiness notice of 17 bytes", Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(longer)).Message, StringComparison.Ordinal);
+        var withExtra = ForwardWire.Encode(new ForwardReply(0, 7) { Extra = new byte[1], Data = new byte[1] });
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(withExtra));
+        var negative = ForwardWire.Encode(new ForwardNotice(0, 1));
+        BinaryPrimitives.WriteInt64LittleEndian(negative.AsSpan(4), -1);
+        Assert.Contains("for fd -1", Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(negative)).Message, StringComparison.Ordinal);
+        var huge = ForwardWire.Encode(new ForwardNotice(0, 1));
+        BinaryPrimitives.WriteInt64LittleEndian(huge.AsSpan(4), ForwardWire.MaxDescriptor + 1L);
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(huge));
+    }
+
+    [Fact]
+    public void A_duplicate_and_an_ioctl_with_its_argument_survive_a_round_trip()
+    {
+        var dup = ForwardWire.DecodeRequest(ForwardWire.Encode(new ForwardRequest(3, ForwardOp.Duplicate, 5, 1060)));
+        Assert.Equal((ForwardOp.Duplicate, 5, 1060L), (dup.Op, dup.Fd, dup.A0));
+        var control = ForwardWire.DecodeRequest(ForwardWire.Encode(new ForwardRequest(4, ForwardOp.Control, 5, 0x5421, 0, 0) { Data = new byte[] { 1, 0, 0, 0 } }));
+        Assert.Equal((ForwardOp.Control, 0x5421L), (control.Op, control.A0));
+        Assert.Equal(new byte[] { 1, 0, 0, 0 }, control.Data.ToArray());
+    }
+
     private static byte[] Request(byte op = (byte)ForwardOp.Read, int addressLength = 0, int? actualAddress = null, int extraData = 0)
     {
         var frame = new byte[35 + (actualAddress ?? addressLength) + extraData];

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Forwarding;
 using OpenMosix.Linux;
@@ -17,7 +18,7 @@ namespace OpenMosix.Daemon.Tests.Migration.Forwarding;
 public sealed class ForwardingLoopTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private const int HugeWrite = 600_000;
+    private const int HugeWrite = 3_000_000; // three pieces and a bit, sent ahead of their results
 
     private const string Child = FilteredPython.Preamble + """
         signal.signal(signal.SIGUSR1, lambda *a: print("sig", flush=True))
@@ -53,7 +54,7 @@ public sealed class ForwardingLoopTests
             var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
             using var pidfd = PidFd.Open(child.Pid);
             using var homeSide = HomeForwarder.Start(child.Pid, [7, 8], home, (_, _) => 0, NullLogger.Instance);
-            using var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7, 8], 1000, 1064, guest, NullLogger.Instance);
+            using var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7, 8], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
             var homeLoop = Pump(home, homeSide.Take);
             var guestLoop = Pump(guest, guestSide.Take);
             guestSide.Start();

@@ -1,0 +1,48 @@
+# Bulk transfer through descriptors home keeps (issue #15): N MiB written to fd 7 (a FIFO read at home), written to a
+# TCP connection to a sink in node 1 and read from one to a source in node 1, timed where the process starts and again
+# after SIGUSR1 (sent once it has moved, when all three are forwarded through home). Prints MiB/s of each.
+import os, signal, socket, sys, time
+
+port, mib = int(sys.argv[1]), int(sys.argv[2])
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+sink = socket.create_connection(("127.0.0.1", port))
+sink.sendall(b"S")
+source = socket.create_connection(("127.0.0.1", port))
+source.sendall(b"R")
+chunk = memoryview(b"x" * (1 << 20))
+
+
+def rate(move):
+    start = time.perf_counter()
+    move()
+    return mib / (time.perf_counter() - start)
+
+
+def to_pipe():
+    for _ in range(mib):
+        done = 0
+        while done < len(chunk):
+            done += os.write(7, chunk[done:])
+
+
+def to_socket():
+    for _ in range(mib):
+        sink.sendall(chunk)
+
+
+def from_socket():
+    buffer, left = bytearray(1 << 20), mib << 20
+    while left > 0:
+        left -= source.recv_into(buffer, min(left, len(buffer)))
+
+
+def measure(where):
+    print("%s pipe %.1f" % (where, rate(to_pipe)), flush=True)
+    print("%s send %.1f" % (where, rate(to_socket)), flush=True)
+    print("%s recv %.1f" % (where, rate(from_socket)), flush=True)
+
+
+measure("home")
+print("ready", flush=True)
+signal.sigwait({signal.SIGUSR1})
+measure("moved")
