@@ -107,7 +107,7 @@ public sealed class GuestKeeper
         {
             omd = PidFd.Open(omdPid);
         }
-        catch (ProcessAccessException)
+        catch (Exception e) when (e is ProcessAccessException or SyscallException)
         {
             return;
         }
