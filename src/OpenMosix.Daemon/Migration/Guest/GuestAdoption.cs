@@ -20,6 +20,11 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
         GuestResumes.Expected Expected);
 
     private readonly List<Adopted> _adopted = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _held = new();
+
+    /// <summary>Whether <paramref name="pid"/> is a guest adopted here: it cannot go home (its tracer is taken), so an
+    /// orderly stop leaves it to its keeper for the next omd, as a kill would.</summary>
+    public bool Holds(int pid) => _held.ContainsKey(pid);
 
     /// <summary>Takes over what the dead omd held of each of its guests; to be done before this omd takes connections.</summary>
     public int Prepare()
@@ -75,6 +80,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
         var expected = resumes.Expect((ushort)saved.Home, saved.HomePid, saved.CopyPid);
         _adopted.Add(new Adopted(saved, new GuestStay(pipes, exit), pipes, listener, kept, expected));
+        _held[saved.CopyPid] = true;
         GuestLog.Adopted(logger, saved.CopyPid, saved.HomePid, saved.Home, keeping.Window.TotalSeconds);
         return null;
     }
@@ -83,9 +89,15 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     {
         var (saved, stay, pipes) = (adopted.Saved, adopted.Stay, adopted.Pipes);
         Resumption? resumed = null;
+        var left = false;
         try
         {
             resumed = await adopted.Expected.WaitAsync(keeping.Window, cancel).ConfigureAwait(false);
+            if (resumed is null && cancel.IsCancellationRequested)
+            {
+                left = LeaveToKeeper(saved);
+                return;
+            }
             if (resumed is null)
             {
                 GuestLog.NotTakenOver(logger, saved.CopyPid, saved.HomePid, saved.Home, $"its home did not resume it within {keeping.Window.TotalSeconds:F0} s");
@@ -102,9 +114,15 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);
             GuestLog.ResumedHere(logger, saved.CopyPid, saved.HomePid, saved.Home);
             var moves = new MoveRequests(resumed.Talk);
-            await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger) { Forwarder = forwarder }
+            // Home lost: the copy is killed, as any guest's; this omd stopping: it is left to its keeper.
+            var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
+                {
+                    Forwarder = forwarder,
+                    Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
+                }
                 .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
             moves.End(null);
+            if (detached) left = LeaveToKeeper(saved);
         }
         catch (Exception e) when (e is LinkException or ProcessAccessException)
         {
@@ -115,12 +133,29 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
         {
             resumed?.Done.TrySetResult();
             adopted.Expected.Dispose();
-            adopted.Kept?.Dispose();
+            // Left: its keeper and its entry stay for the next omd.
+            if (!left) adopted.Kept?.Dispose();
             adopted.Listener?.Dispose();
             registry.RemoveGuest(saved.CopyPid);
+            _held.TryRemove(saved.CopyPid, out _);
             stay.Dispose();
             pipes.Dispose();
         }
+    }
+
+    /// <summary>omd stops: the copy is stopped now (its keeper would do so as omd ends) and left for the next omd.</summary>
+    private bool LeaveToKeeper(SavedGuest saved)
+    {
+        try
+        {
+            Signals.Kill(saved.CopyPid, Signals.SIGSTOP);
+        }
+        catch (ProcessAccessException)
+        {
+            // Ended: the next omd finds it gone, and its home restarts or loses it.
+        }
+        GuestLog.LeftToKeeper(logger, saved.CopyPid, saved.HomePid, saved.Home);
+        return true;
     }
 
     private static async Task KillAsync(int pid, GuestStay stay)

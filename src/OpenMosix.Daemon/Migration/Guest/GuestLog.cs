@@ -56,4 +56,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}) resumed by its home after this node's omd was replaced; the copy runs on")]
     public static partial void ResumedHere(ILogger logger, int guest, int pid, int home);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, cannot go home: left stopped to its keeper for the next omd")]
+    public static partial void LeftToKeeper(ILogger logger, int guest, int pid, int home);
 }
