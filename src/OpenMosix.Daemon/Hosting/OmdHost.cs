@@ -219,6 +219,7 @@ public static partial class OmdHost
             // Everything still serves while the drain runs: the links it moves processes over, and `om ps`.
             await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown")) { LeftToKeeper = pid => adoption?.Holds(pid) == true }
                 .RunAsync(config.DrainTimeout, shutdown.Immediate).ConfigureAwait(false);
+            if (adoption is not null) await adoption.StopForNextOmdAsync().ConfigureAwait(false);
             managedState.Save(processes);
             await stopping.CancelAsync().ConfigureAwait(false);
         }

@@ -21,6 +21,36 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
 
     private readonly List<Adopted> _adopted = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _held = new();
+    // The adopted guests relayed now: their stay, pipes and the output counts their relay began at.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (GuestStay Stay, RelayPipes Pipes, IReadOnlyList<OutputCount> From)> _relaying = new();
+
+    /// <summary>How long an orderly stop waits for an adopted copy's output to be handed to its link.</summary>
+    private static readonly TimeSpan FlushBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// omd stops in order: each adopted copy relayed now is stopped and what it wrote is sent home before the relay
+    /// ends (what a relay read and had not sent would be lost with this omd; what stays in the pipe goes to the next).
+    /// </summary>
+    public async Task StopForNextOmdAsync()
+    {
+        foreach (var (pid, (stay, pipes, from)) in _relaying)
+        {
+            try
+            {
+                Signals.Kill(pid, Signals.SIGSTOP);
+            }
+            catch (ProcessAccessException)
+            {
+                continue;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes, from)) await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether every byte the copy wrote into its counted outputs was handed to the link.</summary>
+    private static bool Flushed(GuestStay stay, RelayPipes pipes, IReadOnlyList<OutputCount> from) =>
+        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total - (from.FirstOrDefault(d => d.Fd == c.Key)?.Bytes ?? 0));
 
     /// <summary>Whether <paramref name="pid"/> is a guest adopted here: it cannot go home (its tracer is taken), so an
     /// orderly stop leaves it to its keeper for the next omd, as a kill would.</summary>
@@ -105,6 +135,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                 return;
             }
             stay.CountSentFrom(resumed.Request.Delivered);
+            _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
             // Input home relayed that the dead omd had not written into the copy's stdin is lost with it.
             await resumed.Talk.SendAsync(new Resumed(0), cancel).ConfigureAwait(false);
             using var forwarder = adopted.Listener is { } listener
@@ -138,6 +169,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             adopted.Listener?.Dispose();
             registry.RemoveGuest(saved.CopyPid);
             _held.TryRemove(saved.CopyPid, out _);
+            _relaying.TryRemove(saved.CopyPid, out _);
             stay.Dispose();
             pipes.Dispose();
         }
