@@ -52,6 +52,7 @@ internal static class CommandCatalog
             CantMoveCommand.Create(),
             ImageCommand.Create(),
             DaemonCommand.Create(),
+            GuestKeeperCommand.Create(),
             StatusCommand.Create(),
             DashboardCommand.Create(),
             MonCommand.Create(),

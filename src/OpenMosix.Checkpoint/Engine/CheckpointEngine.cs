@@ -335,13 +335,16 @@ public sealed partial class CheckpointEngine : IDisposable
             try
             {
                 var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
+                if (status.Stopped && _adopted.Contains(pid)) PassOnStop(pid, status);
                 if (status.Raw == -1 || status.Stopped) continue;
                 _exitWatches.Remove(pid);
+                _adopted.Remove(pid);
                 watch.TrySetResult(status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
             }
             catch (SyscallException e)
             {
                 _exitWatches.Remove(pid);
+                _adopted.Remove(pid);
                 watch.TrySetException(e);
             }
         }

@@ -63,6 +63,10 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>Heartbeats this end has sent so far.</summary>
     public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
 
+    /// <summary>Whether the peer went silent (three heartbeats missed) rather than closed the link: a partition or a
+    /// dead node, not a process that died on a node that is up.</summary>
+    public bool WentSilent => Liveness is { } liveness && Silence >= liveness.HeartbeatInterval * LinkLiveness.MinimumIntervalsPerTimeout;
+
     /// <summary>How long the peer has sent nothing (zero while this end is not reading what it sent). A restart
     /// after a partition waits until the peer, hearing as little, has surely given up its own end.</summary>
     public TimeSpan Silence => TimeSpan.FromMilliseconds(_reader.SilentFor(Environment.TickCount64));

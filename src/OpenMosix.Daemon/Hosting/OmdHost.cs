@@ -114,6 +114,8 @@ public static partial class OmdHost
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
         var resumes = new Migration.Guest.GuestResumes();
+        var guestKeeping = Migration.Guest.GuestKeeping.For(Environment.ProcessPath,
+            new Migration.Guest.GuestStateFile(Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix", loggers.CreateLogger("guest")), config.TakeoverWindow);
         using var listener = new MigrationListener(config.MigrationPort, () => cluster.Identity.Id, links,
             (link, stop) => new GuestSession(link, migrating, processes, () => sampler.ReadMemory().Free, loggers.CreateLogger("guest"))
             {
@@ -126,6 +128,7 @@ public static partial class OmdHost
                 Gate = gate,
                 Resumes = resumes,
                 TakeoverWindow = config.TakeoverWindow,
+                Keeping = guestKeeping,
                 HomeEndpoint = node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
@@ -170,6 +173,10 @@ public static partial class OmdHost
         // The socket first: a second omd is told so, rather than that the gossip port is taken.
         admin.Bind();
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
+        // Guests the last omd left when it died without a drain, adopted before any home can ask for them.
+        var adoption = guestKeeping is null ? null
+            : new Migration.Guest.GuestAdoption(migrating, processes, resumes, guestKeeping, loggers.CreateLogger("guest"));
+        if (adoption?.Prepare() > 0) _ = Task.Run(() => adoption.RunAsync(cancel), CancellationToken.None);
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
         // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.
         var runDirectory = Path.GetDirectoryName(config.SocketPath) ?? "/run/openmosix";
@@ -210,8 +217,9 @@ public static partial class OmdHost
         if (!services.IsCompleted)
         {
             // Everything still serves while the drain runs: the links it moves processes over, and `om ps`.
-            await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown"))
+            await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown")) { LeftToKeeper = pid => adoption?.Holds(pid) == true }
                 .RunAsync(config.DrainTimeout, shutdown.Immediate).ConfigureAwait(false);
+            if (adoption is not null) await adoption.StopForNextOmdAsync().ConfigureAwait(false);
             managedState.Save(processes);
             await stopping.CancelAsync().ConfigureAwait(false);
         }

@@ -22,17 +22,22 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
 
     private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Guests that cannot go home and are left to their keeper for the next omd (adopted from a dead omd).</summary>
+    public Func<int, bool> LeftToKeeper { get; init; } = _ => false;
+
+    private List<ManagedProcess> Guests() => [.. registry.Guests().Where(g => !LeftToKeeper(g.Pid))];
+
     public async Task RunAsync(TimeSpan bound, CancellationToken immediate)
     {
         gate.Close();
         var clock = Stopwatch.StartNew();
         if (bound <= TimeSpan.Zero)
         {
-            LogNoDrain(logger, registry.Away().Count, registry.Guests().Count);
+            LogNoDrain(logger, registry.Away().Count, Guests().Count);
             LoseTheRest(new Dictionary<ManagedProcess, Task<string?>>(), "the drain is off (shutdown.drain_timeout_ms = 0)");
             return;
         }
-        LogDraining(logger, registry.Away().Count, registry.Guests().Count, bound.TotalSeconds);
+        LogDraining(logger, registry.Away().Count, Guests().Count, bound.TotalSeconds);
         var moves = new Dictionary<ManagedProcess, Task<string?>>();
         var tries = new Dictionary<ManagedProcess, int>();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(immediate);
@@ -43,7 +48,7 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         {
             foreach (var process in registry.Away())
                 Start(process, () => BringHomeAsync(process));
-            foreach (var guest in registry.Guests())
+            foreach (var guest in Guests())
                 Start(guest, () => SendHomeAsync(guest));
             var open = moves.Values.Where(t => !t.IsCompleted).ToList();
             if (open.Count == 0 && !MovingOut(moves)) break;
@@ -125,7 +130,7 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
             LogLost(logger, process.Pid, process.Command, process.Where, Reason(process));
             lost++;
         }
-        foreach (var guest in registry.Guests())
+        foreach (var guest in Guests())
         {
             LogGuestLost(logger, guest.Pid, guest.RemotePid, guest.Home, Reason(guest));
             try

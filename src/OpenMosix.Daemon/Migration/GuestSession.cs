@@ -59,6 +59,9 @@ public sealed class GuestSession
     /// <summary>How long such a guest waits, stopped, before it is killed (liveness.takeover_window_ms).</summary>
     public TimeSpan TakeoverWindow { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How guests are kept for an omd started after this one dies without a drain; null: they die with it.</summary>
+    public GuestKeeping? Keeping { get; init; }
+
     /// <summary>Where a home node's omd listens, to tell a node that is up (its omd gone) from one that is not.</summary>
     public Func<ushort, System.Net.IPEndPoint?>? HomeEndpoint { get; init; }
 
@@ -116,6 +119,11 @@ public sealed class GuestSession
         Resumption? resumed = null;
         try
         {
+            // Kept before it runs: an omd killed from here on leaves its pipes to the keeper. A copy with descriptors
+            // forwarded home is not (home cannot resume it either).
+            using var kept = Keeping is { } keeping && restored.Forwarded.Count == 0
+                ? KeptGuest.Start(keeping, KeptGuest.Describe(offer, restored.Pid, pipes, restored), pipes, restored.ForwardListener, _logger)
+                : null;
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
             // threads take here where both share one PID namespace.
             var told = System.Diagnostics.Stopwatch.StartNew();

@@ -118,9 +118,14 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// Takes over the processes away the last omd left (away.json), trying to reach each one's node for at most
     /// <paramref name="window"/>; those not taken over are lost (their deputies end as if killed).
     /// </summary>
-    public Task TakeOverAsync(TimeSpan window) => _home.Away is { } away
-        ? new HomeTakeover(_home, _security, Liveness, _trip, _moveOn).RunAsync(away.Load(), window)
-        : Task.CompletedTask;
+    public Task TakeOverAsync(TimeSpan window)
+    {
+        if (_home.Away is not { } away) return Task.CompletedTask;
+        var takeover = new HomeTakeover(_home, _security, Liveness, _trip, _moveOn);
+        // The same resume serves a process whose copy's omd died (killed without a drain) and was replaced.
+        _home.ResumeAway = (process, saved, counts) => takeover.ResumeAsync(process, saved, counts, window);
+        return takeover.RunAsync(away.Load(), window);
+    }
 
     public void Start()
     {

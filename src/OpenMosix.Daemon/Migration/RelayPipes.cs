@@ -69,6 +69,15 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
         return inherited;
     }
 
+    /// <summary>The pipes of a guest adopted from a dead omd: its ends as the guest's keeper held them.</summary>
+    public static RelayPipes Adopted(SafeFileHandle? input, bool inputIsTerminal, IReadOnlyDictionary<int, SafeFileHandle> outputs, int? terminalOutput)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        var pipes = new RelayPipes { Input = input, InputIsTerminal = inputIsTerminal, TerminalOutput = terminalOutput };
+        foreach (var (fd, output) in outputs) pipes.Outputs[fd] = output;
+        return pipes;
+    }
+
     /// <summary>Once the guest holds its ends, omd closes its copies, so that the guest's exit ends the outputs.</summary>
     public void CloseGuestEnds()
     {

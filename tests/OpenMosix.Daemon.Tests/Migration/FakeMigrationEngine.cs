@@ -80,6 +80,8 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
         return new ExitStatus(exit.Code, exit.Signal);
     });
 
+    public Task<ExitStatus> AdoptGuest(int pid) => WhenExited(pid);
+
     public void MakeDeputy(int pid) => Calls.Enqueue($"make-deputy {pid}");
 
     public void EndDeputy(int pid, ExitStatus status) => Calls.Enqueue($"end-deputy {pid} {status}");

@@ -33,6 +33,8 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
 
     public Task<ExitStatus> WhenExited(int pid) => engine.WhenExited(pid);
 
+    public Task<ExitStatus> AdoptGuest(int pid) => engine.AdoptGuest(pid);
+
     private sealed class Rounds(PrecopySession session) : IPrecopyRounds
     {
         public PrecopySession Session { get; } = session;

@@ -35,6 +35,10 @@ public interface IMigrationEngine
 
     /// <summary>Completes when a restored process has ended.</summary>
     Task<ExitStatus> WhenExited(int pid);
+
+    /// <summary>Traces a copy a dead omd left (not this process's child) for the rest of its stay; completes when it
+    /// has ended, with its status.</summary>
+    Task<ExitStatus> AdoptGuest(int pid);
 }
 
 /// <summary>The pre-copy of one running process at home.</summary>

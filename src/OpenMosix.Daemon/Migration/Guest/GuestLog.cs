@@ -46,4 +46,19 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the omd of home node {Home} still takes connections at {Endpoint}: not waiting for another")]
     public static partial void NotWaiting(ILogger logger, int guest, int home, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: no keeper holds its pipes ({Reason}): it dies with this omd if this omd is killed")]
+    public static partial void NotKept(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}) adopted from the omd that died here; it waits, stopped, up to {Seconds} s for its home to resume it")]
+    public static partial void Adopted(ILogger logger, int guest, int pid, int home, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}) left by the omd that died here not adopted: {Reason}")]
+    public static partial void NotAdopted(ILogger logger, int guest, int pid, int home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}) resumed by its home after this node's omd was replaced; the copy runs on")]
+    public static partial void ResumedHere(ILogger logger, int guest, int pid, int home);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, cannot go home: left stopped to its keeper for the next omd")]
+    public static partial void LeftToKeeper(ILogger logger, int guest, int pid, int home);
 }

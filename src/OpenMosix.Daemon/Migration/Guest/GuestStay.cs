@@ -44,5 +44,13 @@ internal sealed class GuestStay : IDisposable
         return unsent;
     }
 
+    /// <summary>An adopted stay (the omd that relayed it died): what this omd sends of each output counts from what
+    /// home says it delivered, since what the dead omd read and home never got is gone with it.</summary>
+    public void CountSentFrom(IReadOnlyList<Protocol.OutputCount> delivered)
+    {
+        ArgumentNullException.ThrowIfNull(delivered);
+        foreach (var fd in Sent.Keys.ToList()) Sent[fd] = new SentOutput(delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0);
+    }
+
     public void Dispose() => Input.Dispose();
 }

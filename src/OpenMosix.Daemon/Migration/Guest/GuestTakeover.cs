@@ -38,7 +38,7 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         if (homeEndpoint?.Invoke(Home) is not { } endpoint) return false;
         // The new omd asked already (it may start before this end noticed the old link was gone).
         if (expected.Pending) return Stop();
-        if (link.Liveness is { } liveness && link.Silence >= liveness.HeartbeatInterval * LinkLiveness.MinimumIntervalsPerTimeout) return false;
+        if (link.WentSilent) return false;
         if (!await HasNoOmdAsync(endpoint).ConfigureAwait(false))
         {
             // An omd answers there: the one that closed the link, or already its successor (a restart after a crash

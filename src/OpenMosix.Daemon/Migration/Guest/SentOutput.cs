@@ -6,12 +6,12 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// socket. The last <see cref="Kept"/> bytes are kept, more than a link can hold in flight (both ends' TCP buffers
 /// and the two frames a link queues); home says from which count it needs them (<see cref="Protocol.Resume"/>).
 /// </summary>
-internal sealed class SentOutput
+internal sealed class SentOutput(long start = 0)
 {
     public const int Kept = 16 << 20;
 
     private readonly Lock _gate = new();
-    private readonly KeptBytes _kept = new();
+    private readonly KeptBytes _kept = new(start);
 
     /// <summary>Bytes handed to the link so far (sent, or on their way).</summary>
     public long Total

@@ -66,6 +66,12 @@ public sealed partial class AwayStateFile(string directory, ILogger logger)
         return entries;
     }
 
+    /// <summary>The entry of a process away, or null.</summary>
+    public SavedAway? Find(int pid)
+    {
+        lock (_gate) return _away.GetValueOrDefault(pid);
+    }
+
     public void Add(SavedAway entry)
     {
         ArgumentNullException.ThrowIfNull(entry);

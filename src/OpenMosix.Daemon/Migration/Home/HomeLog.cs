@@ -68,4 +68,7 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} taken over: its copy on node {Node} ({RemotePid}) is relayed again, {Delivered} bytes of its output were delivered before")]
     public static partial void TakenOver(ILogger logger, int pid, int node, int remotePid, long delivered);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: the link with node {Node} closed ({Reason}) while that node is up: waiting for a new omd there to resume its copy")]
+    public static partial void WaitingForCopyNode(ILogger logger, int pid, int node, string reason);
 }

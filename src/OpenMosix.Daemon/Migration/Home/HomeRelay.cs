@@ -121,6 +121,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         string? lost = null;
         var cameHome = false;
         var restarted = false;
+        var resumedThere = false;
         try
         {
             while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
@@ -151,18 +152,30 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             await inputStop.CancelAsync().ConfigureAwait(false);
             await input.ConfigureAwait(false);
             inputStop.Dispose();
-            if (lost is not null && checkpoints is not null)
+            if (lost is not null && counts is not null)
+            {
+                var why = await ResumeAfterItsOmdDiedAsync(counts, lost).ConfigureAwait(false);
+                resumedThere = why == Resumed;
+                if (resumedThere) forwarder?.Dispose();
+                else if (why is not null) lost = $"{lost}; {why}";
+            }
+            if (lost is not null && !resumedThere && checkpoints is not null)
                 restarted = await new CheckpointRestart(home).TryAsync(process, checkpoints, talk.Link, new CheckpointRestart.Stdio(stdin, ledger, outputs), lost).ConfigureAwait(false);
-            if (checkpoints is not null) await checkpoints.ForgetAsync().ConfigureAwait(false);
+            // A relay resumed on a new link keeps the process's checkpoint, its entry away and its counts.
+            if (checkpoints is not null && !resumedThere) await checkpoints.ForgetAsync().ConfigureAwait(false);
             foreach (var output in outputs.Values) await output.DisposeAsync().ConfigureAwait(false);
-            forwarder?.Dispose();
             stdin?.Dispose();
-            home.Away?.Remove(Pid);
-            counts?.Dispose();
-            var relay = home.Relays.Remove(Pid);
+            if (!resumedThere)
+            {
+                forwarder?.Dispose();
+                home.Away?.Remove(Pid);
+                counts?.Dispose();
+            }
+            var relay = resumedThere ? null : home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
+        if (resumedThere) return;
         if (!cameHome && !restarted) End(status, lost);
         if (restarted) await new CheckpointRestart(home).MoveOnAsync(process, talk.Link.PeerNode).ConfigureAwait(false);
 
@@ -218,6 +231,26 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             }
         }
     }
+
+    /// <summary>
+    /// The link closed (not silent: the copy's node is up) with the copy's state unknown: its omd may have been killed
+    /// and a new one adopted the copy, stopped. Home gives up this relay (a new one takes the process's registration
+    /// over) and asks that node, within the takeover window, to relay the copy on a new link, as a new omd at home
+    /// would (<see cref="HomeTakeover"/>). <see cref="Resumed"/> once the relay runs again; otherwise why not (null
+    /// when this does not apply), and the process is restarted from its checkpoint or lost, as before. Never two copies: the waiting copy runs again only if resumed.
+    /// </summary>
+    private async Task<string?> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost)
+    {
+        if (home.ResumeAway is not { } resume || talk.Link.WentSilent || home.Away?.Find(Pid) is not { } saved || !Signals.Exists(Pid)) return null;
+        var relay = home.Relays.Remove(Pid);
+        await talk.Link.DisposeAsync().ConfigureAwait(false);
+        HomeLog.WaitingForCopyNode(home.Logger, Pid, saved.Node, lost);
+        var why = await resume(process, saved, counts).ConfigureAwait(false);
+        if (why is not null && relay is not null) home.Relays.Add(relay);
+        return why is null ? Resumed : $"not resumed on node {saved.Node}: {why}";
+    }
+
+    private const string Resumed = "resumed";
 
     /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
     private void End(ExitStatus? status, string? lost) => End(home, process, status, lost);

@@ -22,6 +22,9 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public TimeSpan CheckpointEvery { get; set; }
     /// <summary>Where the processes away are saved for an omd that takes over after this one dies; null: not saved.</summary>
     public AwayStateFile? Away { get; set; }
+    /// <summary>Asks the copy's node, within the takeover window, to relay a process on a new link (after its omd
+    /// there was killed and replaced); completes with null once the relay runs again, or with why not. Null: never.</summary>
+    public Func<ManagedProcess, SavedAway, DeliveredCounts, Task<string?>>? ResumeAway { get; set; }
     /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>
     public Func<Migration.Checkpoints.NodeMemory?> Memory { get; set; } = () => null;
     public double KeepFreeFraction { get; set; } = 0.10;

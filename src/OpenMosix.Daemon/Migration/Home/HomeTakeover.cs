@@ -66,7 +66,7 @@ internal sealed class HomeTakeover(HomeSide home, LinkSecurity security, LinkLiv
     }
 
     /// <summary>Asks the copy's node until it answers or the window closes; null once the relay runs again, or why not.</summary>
-    private async Task<string?> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window)
+    internal async Task<string?> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window)
     {
         var endpoint = IPEndPoint.Parse(saved.Endpoint);
         var clock = System.Diagnostics.Stopwatch.StartNew();

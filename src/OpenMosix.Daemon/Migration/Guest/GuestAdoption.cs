@@ -1,0 +1,205 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Daemon.Migration.Protocol;
+
+namespace OpenMosix.Daemon.Migration.Guest;
+
+/// <summary>
+/// A new omd adopts the guests the last omd of this node left when it died without a drain (guests.json). For each
+/// copy still alive (PID and start time) whose keeper is still there, it takes the copy's pipe ends and listener from
+/// the keeper (pidfd_getfd), traces the copy for its exit status (it is init's child now), starts a keeper of its own
+/// and ends the old one, all before it takes connections; then the copy waits, stopped, for its home to resume it on
+/// a new link (<see cref="Resume"/>, which home sends when it sees its link close). Resumed, the copy runs on and is
+/// relayed as before, without periodic checkpoints (its tracer is taken: see docs/reliability.md). Not resumed within
+/// the window, it is killed: home restarts it from its checkpoint, or loses it.
+/// </summary>
+internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry registry, GuestResumes resumes, GuestKeeping keeping, ILogger logger)
+{
+    private sealed record Adopted(SavedGuest Saved, GuestStay Stay, RelayPipes Pipes, SafeFileHandle? Listener, KeptGuest? Kept,
+        GuestResumes.Expected Expected);
+
+    private readonly List<Adopted> _adopted = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _held = new();
+    // The adopted guests relayed now: their stay, pipes and the output counts their relay began at.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (GuestStay Stay, RelayPipes Pipes, IReadOnlyList<OutputCount> From)> _relaying = new();
+
+    /// <summary>How long an orderly stop waits for an adopted copy's output to be handed to its link.</summary>
+    private static readonly TimeSpan FlushBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// omd stops in order: each adopted copy relayed now is stopped and what it wrote is sent home before the relay
+    /// ends (what a relay read and had not sent would be lost with this omd; what stays in the pipe goes to the next).
+    /// </summary>
+    public async Task StopForNextOmdAsync()
+    {
+        foreach (var (pid, (stay, pipes, from)) in _relaying)
+        {
+            try
+            {
+                Signals.Kill(pid, Signals.SIGSTOP);
+            }
+            catch (ProcessAccessException)
+            {
+                continue;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes, from)) await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether every byte the copy wrote into its counted outputs was handed to the link.</summary>
+    private static bool Flushed(GuestStay stay, RelayPipes pipes, IReadOnlyList<OutputCount> from) =>
+        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total - (from.FirstOrDefault(d => d.Fd == c.Key)?.Bytes ?? 0));
+
+    /// <summary>Whether <paramref name="pid"/> is a guest adopted here: it cannot go home (its tracer is taken), so an
+    /// orderly stop leaves it to its keeper for the next omd, as a kill would.</summary>
+    public bool Holds(int pid) => _held.ContainsKey(pid);
+
+    /// <summary>Takes over what the dead omd held of each of its guests; to be done before this omd takes connections.</summary>
+    public int Prepare()
+    {
+        foreach (var saved in keeping.State.Load())
+        {
+            var why = TryAdopt(saved);
+            if (why is null) continue;
+            GuestLog.NotAdopted(logger, saved.CopyPid, saved.HomePid, saved.Home, why);
+            keeping.State.Remove(saved.CopyPid);
+        }
+        return _adopted.Count;
+    }
+
+    /// <summary>Each adopted guest waits for its home, then is relayed until its stay ends.</summary>
+    public Task RunAsync(CancellationToken cancel) =>
+        Task.WhenAll(_adopted.Select(adopted => Task.Run(() => RelayAsync(adopted, cancel), CancellationToken.None)));
+
+    private string? TryAdopt(SavedGuest saved)
+    {
+        if (ProcessRegistry.StartTimeOf(saved.CopyPid) != saved.CopyStart) return "the copy has ended";
+        if (ProcessRegistry.StartTimeOf(saved.KeeperPid) != saved.KeeperStart) return "its keeper is gone (the copy is killed by it)";
+        var held = new List<SafeFileHandle>();
+        try
+        {
+            using (var keeper = PidFd.Open(saved.KeeperPid))
+                for (var i = 0; i < saved.Held; i++)
+                    held.Add(GuestKeeper.Take(keeper, i));
+        }
+        catch (Exception e) when (e is SyscallException or ProcessAccessException)
+        {
+            foreach (var handle in held) handle.Dispose();
+            return $"its pipes could not be taken from its keeper: {e.Message}";
+        }
+        Task<ExitStatus> exit;
+        try
+        {
+            exit = engine.AdoptGuest(saved.CopyPid);
+        }
+        catch (Exception e) when (e is SyscallException or ProcessAccessException)
+        {
+            foreach (var handle in held) handle.Dispose();
+            return $"it could not be traced: {e.Message}";
+        }
+        var outputs = saved.Outputs.Select((fd, i) => (fd, held[i])).ToDictionary(o => o.fd, o => o.Item2);
+        var input = saved.Input ? held[saved.Outputs.Count] : null;
+        var listener = saved.Listener ? held[^1] : null;
+        var pipes = RelayPipes.Adopted(input, saved.InputIsTerminal, outputs, saved.TerminalOutput);
+        var kept = KeptGuest.Start(keeping, saved, pipes, listener, logger);
+        GuestKeeper.Of(saved.KeeperPid).End();
+        registry.AddGuest(saved.CopyPid, saved.Uid, (ushort)saved.Home, saved.Command, saved.HomePid,
+            Balancing.JobOptions.TryParseDecay(saved.Decay, out var decay) ? decay : null,
+            Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
+        var expected = resumes.Expect((ushort)saved.Home, saved.HomePid, saved.CopyPid);
+        _adopted.Add(new Adopted(saved, new GuestStay(pipes, exit), pipes, listener, kept, expected));
+        _held[saved.CopyPid] = true;
+        GuestLog.Adopted(logger, saved.CopyPid, saved.HomePid, saved.Home, keeping.Window.TotalSeconds);
+        return null;
+    }
+
+    private async Task RelayAsync(Adopted adopted, CancellationToken cancel)
+    {
+        var (saved, stay, pipes) = (adopted.Saved, adopted.Stay, adopted.Pipes);
+        Resumption? resumed = null;
+        var left = false;
+        try
+        {
+            resumed = await adopted.Expected.WaitAsync(keeping.Window, cancel).ConfigureAwait(false);
+            if (resumed is null && cancel.IsCancellationRequested)
+            {
+                left = LeaveToKeeper(saved);
+                return;
+            }
+            if (resumed is null)
+            {
+                GuestLog.NotTakenOver(logger, saved.CopyPid, saved.HomePid, saved.Home, $"its home did not resume it within {keeping.Window.TotalSeconds:F0} s");
+                await KillAsync(saved.CopyPid, stay).ConfigureAwait(false);
+                return;
+            }
+            stay.CountSentFrom(resumed.Request.Delivered);
+            _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
+            // Input home relayed that the dead omd had not written into the copy's stdin is lost with it.
+            await resumed.Talk.SendAsync(new Resumed(0), cancel).ConfigureAwait(false);
+            using var forwarder = adopted.Listener is { } listener
+                ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
+                : null;
+            forwarder?.Start();
+            Signals.Kill(saved.CopyPid, Signals.SIGCONT);
+            GuestLog.ResumedHere(logger, saved.CopyPid, saved.HomePid, saved.Home);
+            var moves = new MoveRequests(resumed.Talk);
+            // Home lost: the copy is killed, as any guest's; this omd stopping: it is left to its keeper.
+            var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
+                {
+                    Forwarder = forwarder,
+                    Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
+                }
+                .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
+            moves.End(null);
+            if (detached) left = LeaveToKeeper(saved);
+        }
+        catch (Exception e) when (e is LinkException or ProcessAccessException)
+        {
+            GuestLog.NotTakenOver(logger, saved.CopyPid, saved.HomePid, saved.Home, e.Message);
+            await KillAsync(saved.CopyPid, stay).ConfigureAwait(false);
+        }
+        finally
+        {
+            resumed?.Done.TrySetResult();
+            adopted.Expected.Dispose();
+            // Left: its keeper and its entry stay for the next omd.
+            if (!left) adopted.Kept?.Dispose();
+            adopted.Listener?.Dispose();
+            registry.RemoveGuest(saved.CopyPid);
+            _held.TryRemove(saved.CopyPid, out _);
+            _relaying.TryRemove(saved.CopyPid, out _);
+            stay.Dispose();
+            pipes.Dispose();
+        }
+    }
+
+    /// <summary>omd stops: the copy is stopped now (its keeper would do so as omd ends) and left for the next omd.</summary>
+    private bool LeaveToKeeper(SavedGuest saved)
+    {
+        try
+        {
+            Signals.Kill(saved.CopyPid, Signals.SIGSTOP);
+        }
+        catch (ProcessAccessException)
+        {
+            // Ended: the next omd finds it gone, and its home restarts or loses it.
+        }
+        GuestLog.LeftToKeeper(logger, saved.CopyPid, saved.HomePid, saved.Home);
+        return true;
+    }
+
+    private static async Task KillAsync(int pid, GuestStay stay)
+    {
+        try
+        {
+            Signals.Kill(pid, Signals.SIGKILL);
+        }
+        catch (ProcessAccessException)
+        {
+            // Ended already.
+        }
+        await stay.Exit.ConfigureAwait(false);
+    }
+}
