@@ -139,7 +139,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             // Input home relayed that the dead omd had not written into the copy's stdin is lost with it.
             await resumed.Talk.SendAsync(new Resumed(0), cancel).ConfigureAwait(false);
             using var forwarder = adopted.Listener is { } listener
-                ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
+                ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], new Dictionary<int, OpenMosix.Checkpoint.Restore.ForwardMirrorEnds>(), saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
                 : null;
             forwarder?.Start();
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);
