@@ -124,6 +124,7 @@ public sealed class GuestSession
             using var kept = Keeping is { } keeping && restored.Forwarded.Count == 0
                 ? KeptGuest.Start(keeping, KeptGuest.Describe(offer, restored.Pid, pipes, restored), pipes, restored.ForwardListener, _logger)
                 : null;
+            if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its
             // threads take here where both share one PID namespace.
             var told = System.Diagnostics.Stopwatch.StartNew();

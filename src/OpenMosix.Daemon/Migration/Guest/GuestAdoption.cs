@@ -109,7 +109,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             Balancing.JobOptions.TryParseDecay(saved.Decay, out var decay) ? decay : null,
             Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
         var expected = resumes.Expect((ushort)saved.Home, saved.HomePid, saved.CopyPid);
-        _adopted.Add(new Adopted(saved, new GuestStay(pipes, exit), pipes, listener, kept, expected));
+        var stay = new GuestStay(pipes, exit);
+        if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
+        _adopted.Add(new Adopted(saved, stay, pipes, listener, kept, expected));
         _held[saved.CopyPid] = true;
         GuestLog.Adopted(logger, saved.CopyPid, saved.HomePid, saved.Home, keeping.Window.TotalSeconds);
         return null;

@@ -21,6 +21,7 @@ internal sealed class GuestInput : IDisposable
     private readonly Task _writer;
     private bool _held, _paused, _disposed, _writing;
     private volatile bool _ended;
+    private Action? _whenEnded;
     // A hold drops what was queued, the page being written included: home sends it again from the count on.
     private int _epoch;
     private long _written;
@@ -179,6 +180,7 @@ internal sealed class GuestInput : IDisposable
         var reported = 0L;
         byte[]? chunk = null;
         var (offset, epoch) = (0, 0);
+        Action? ended = null;
         while (true)
         {
             lock (_gate)
@@ -195,7 +197,8 @@ internal sealed class GuestInput : IDisposable
                     {
                         _ended = true;
                         _handle!.Dispose();
-                        return 0;
+                        ended = _whenEnded;
+                        break;
                     }
                 }
                 _writing = true;
@@ -220,6 +223,27 @@ internal sealed class GuestInput : IDisposable
                 Progress?.Invoke(written);
             }
         }
+        // Outside the lock: what is told may take a while (a keeper replaced).
+        ended?.Invoke();
+        return 0;
+    }
+
+    /// <summary>
+    /// <paramref name="action"/> runs once the end of input has reached the copy (its pipe closed here), at once if
+    /// it already has: another holder of the pipe's write end (the guest's keeper) must let go of it too, or the copy
+    /// never reads end of file.
+    /// </summary>
+    public void WhenEnded(Action action)
+    {
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                _whenEnded += action;
+                return;
+            }
+        }
+        action();
     }
 
     public void Dispose()

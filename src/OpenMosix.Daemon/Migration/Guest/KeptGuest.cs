@@ -19,14 +19,21 @@ public sealed record GuestKeeping(string OmPath, GuestStateFile State, TimeSpan 
 internal sealed class KeptGuest : IDisposable
 {
     private readonly GuestKeeping _keeping;
-    private readonly GuestKeeper _keeper;
-    private readonly int _copyPid;
+    private readonly Lock _gate = new();
+    private readonly RelayPipes _pipes;
+    private readonly SafeFileHandle? _listener;
+    private readonly ILogger _logger;
+    private GuestKeeper? _keeper;
+    private SavedGuest _saved;
 
-    private KeptGuest(GuestKeeping keeping, GuestKeeper keeper, int copyPid)
+    private KeptGuest(GuestKeeping keeping, GuestKeeper keeper, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, ILogger logger)
     {
         _keeping = keeping;
         _keeper = keeper;
-        _copyPid = copyPid;
+        _saved = saved;
+        _pipes = pipes;
+        _listener = listener;
+        _logger = logger;
     }
 
     /// <summary>Starts a keeper of <paramref name="pipes"/> (and <paramref name="listener"/>) for the copy, and saves
@@ -36,6 +43,13 @@ internal sealed class KeptGuest : IDisposable
         ArgumentNullException.ThrowIfNull(keeping);
         ArgumentNullException.ThrowIfNull(saved);
         ArgumentNullException.ThrowIfNull(pipes);
+        return StartKeeper(keeping, saved, pipes, listener, logger) is { } started
+            ? new KeptGuest(keeping, started.Keeper, started.Saved, pipes, listener, logger)
+            : null;
+    }
+
+    private static (GuestKeeper Keeper, SavedGuest Saved)? StartKeeper(GuestKeeping keeping, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, ILogger logger)
+    {
         var held = saved.Outputs.Select(fd => pipes.Outputs[fd]).ToList();
         if (saved.Input) held.Add(pipes.Input!);
         if (saved.Listener) held.Add(listener!);
@@ -49,8 +63,27 @@ internal sealed class KeptGuest : IDisposable
             GuestLog.NotKept(logger, saved.CopyPid, e.Message);
             return null;
         }
-        keeping.State.Add(saved with { KeeperPid = keeper.Pid, KeeperStart = ProcessRegistry.StartTimeOf(keeper.Pid) ?? 0 });
-        return new KeptGuest(keeping, keeper, saved.CopyPid);
+        saved = saved with { KeeperPid = keeper.Pid, KeeperStart = ProcessRegistry.StartTimeOf(keeper.Pid) ?? 0 };
+        keeping.State.Add(saved);
+        return (keeper, saved);
+    }
+
+    /// <summary>
+    /// The copy's input ended: its keeper's copy of the stdin pipe's write end would keep the copy from ever reading
+    /// end of file, so a keeper of the rest takes its place (a copy without a keeper, if none can start, rather than
+    /// a copy that waits for ever).
+    /// </summary>
+    public void InputEnded()
+    {
+        lock (_gate)
+        {
+            if (_keeper is null || !_saved.Input) return;
+            var old = _keeper;
+            var started = StartKeeper(_keeping, _saved with { Input = false }, _pipes, _listener, _logger);
+            old.End();
+            if (started is null) _keeping.State.Remove(_saved.CopyPid);
+            (_keeper, _saved) = started is { } s ? (s.Keeper, s.Saved) : (null, _saved);
+        }
     }
 
     /// <summary>What the state file says of a copy just committed here (its keeper not yet started).</summary>
@@ -66,7 +99,11 @@ internal sealed class KeptGuest : IDisposable
 
     public void Dispose()
     {
-        _keeper.End();
-        _keeping.State.Remove(_copyPid);
+        lock (_gate)
+        {
+            _keeper?.End();
+            _keeper = null;
+            _keeping.State.Remove(_saved.CopyPid);
+        }
     }
 }
