@@ -41,8 +41,10 @@ public sealed class AdoptionLabTests(ForkLab fixture)
                 return false;
             }
         });
-        Poll.Until(() => Find() is not null, TimeSpan.FromSeconds(10), $"process {parent}'s child {program}");
-        return Find()!.Value;
+        // The child found is kept: asked again, a child that execs all the time may be between two programs.
+        int? found = null;
+        Poll.Until(() => (found = Find()) is not null, TimeSpan.FromSeconds(10), $"process {parent}'s child {program}");
+        return found!.Value;
     }
 
     [Fact]
