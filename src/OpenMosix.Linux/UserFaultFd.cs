@@ -6,7 +6,7 @@ namespace OpenMosix.Linux;
 /// pages with UFFDIO_COPY, which allocates each page and copies into it in one pass: unlike faulting the pages in
 /// and then writing them with process_vm_writev, nothing is zero-filled first and no get_user_pages walk is needed.
 /// </summary>
-public sealed class UserFaultFd : IDisposable
+public sealed partial class UserFaultFd : IDisposable
 {
     /// <summary>userfaultfd(2) flag: only faults from user mode are handled; a kernel access to a missing page of a
     /// registered range (e.g. process_vm_writev) fails with EFAULT instead of waiting for a handler.</summary>

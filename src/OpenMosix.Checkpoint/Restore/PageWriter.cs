@@ -8,8 +8,10 @@ namespace OpenMosix.Checkpoint.Restore;
 /// filled straight from the image's buffer with UFFDIO_COPY. The others (pages a process changed in a private file
 /// mapping, or all of them where userfaultfd is unavailable) go with process_vm_writev: small runs are staged in one
 /// 16 MB buffer and written up to 1024 iovecs per call; big runs are prefaulted and written straight from the source.
+/// With <paramref name="lazy"/> (post-copy), runs in covered regions are not written but noted there as pending.
 /// </summary>
-internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, UserFaultPages? userFaults, Action<ulong, ulong>? prefault = null)
+internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, UserFaultPages? userFaults, Action<ulong, ulong>? prefault = null,
+    Postcopy.PendingPages? lazy = null)
 {
     private const int StagingSize = 16 << 20, DirectThreshold = 1 << 20;
 
@@ -28,6 +30,11 @@ internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, U
     public unsafe void Add(PageRun run)
     {
         var region = RegionOf(run.Address, (ulong)run.Data.Length);
+        if (lazy is not null && userFaults is not null && userFaults.Covers(region))
+        {
+            lazy.Add(run.Address, (ulong)run.Data.Length);
+            return;
+        }
         if (userFaults is not null && userFaults.Covers(region))
         {
             var start = Stopwatch.GetTimestamp();

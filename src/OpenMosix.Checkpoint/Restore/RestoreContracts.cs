@@ -40,6 +40,17 @@ public sealed record RestoreOptions(
     /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.
     /// </summary>
     public bool ForwardDescriptors { get; init; }
+
+    /// <summary>
+    /// Post-copy: the process's private anonymous memory is left missing and filled on fault (and in the background)
+    /// from this source, by <see cref="RestoredProcess.Postcopy"/>; the image's pages for that memory are passed over.
+    /// Null: every page is written before the process runs.
+    /// </summary>
+    public Postcopy.IPageSource? LazyPages { get; init; }
+
+    /// <summary>With <see cref="LazyPages"/>: push the pages no fault asked for in the background (off in tests that
+    /// need every page to come by fault).</summary>
+    public bool PushLazyPages { get; init; } = true;
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)
@@ -58,6 +69,10 @@ public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int Origin
 
     /// <summary>The restorer's ends of each forwarded number's placeholder (a unix socket pair), by number.</summary>
     public IReadOnlyDictionary<int, ForwardMirrorEnds> ForwardMirrors { get; init; } = new Dictionary<int, ForwardMirrorEnds>();
+
+    /// <summary>With <see cref="RestoreOptions.LazyPages"/>: what serves the missing pages (owned by the caller; null when
+    /// no page was left missing).</summary>
+    public Postcopy.PostcopyServer? Postcopy { get; init; }
 }
 
 /// <summary>A forwarded number's placeholder in the process (<paramref name="Placeholder"/>, the restorer's descriptor

@@ -1,6 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using System.Diagnostics;
 using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Postcopy;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;
@@ -43,7 +44,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         try
         {
             CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
-            var forwarding = Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions);
+            var forwarding = Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions,
+                lazyPages: options.LazyPages);
             return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed)
             {
                 Forwarded = forwarding.Fds,
@@ -51,6 +53,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 ForwardMirrors = forwarding.Mirrors,
                 ReservedFrom = ProcessBuilder.ReservedFrom(image),
                 ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
+                Postcopy = forwarding.Postcopy,
             };
         }
         catch
@@ -136,9 +139,11 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// </summary>
     /// <returns>the forwarded descriptors and the listener of their filter (none when the image forwards nothing, or
     /// when it is rebuilt into its deputy, which holds the real descriptors).</returns>
-    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
+    /// <param name="lazyPages">Post-copy (a fresh restore only): private anonymous memory is left missing, served
+    /// from this source by the returned server, started before anything of the process can touch it.</param>
+    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors, PostcopyServer? Postcopy) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
         SyscallInjector injector, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions,
-        IReadOnlySet<ulong>? kept = null)
+        IReadOnlySet<ulong>? kept = null, IPageSource? lazyPages = null)
     {
         var originalPid = image.Origin.Pid;
         bool Kept(MemoryRegion r) => kept?.Contains(r.Start) == true;
@@ -151,10 +156,13 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         // UFFDIO_COPY fills anonymous memory only: a shared file's pages are written through its mapping.
         // UFFDIO_COPY fills private anonymous memory only: shared memory (a file's, or anonymous) is written through.
         var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && r.Kind is not (RegionKind.SharedFile or RegionKind.SharedAnonymous) && !Kept(r));
-        using (var userFaults = FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
+        var pending = lazyPages is null ? null : new PendingPages();
+        PostcopyServer? postcopy = null;
+        using (var userFaults = lazyPages is not null ? UserFaultPages.OpenForServing(pid, injector, fresh)
+            : FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
         {
             var writer = new PageWriter(pid, withContents, userFaults,
-                (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite));
+                (address, length) => injector.Raw(Madvise, (long)address, (long)length, MadvPopulateWrite), pending);
             var reading = TimeSpan.Zero;
             // A restore takes seconds, mostly waiting for the sender: meanwhile other processes are let run, turned
             // into deputies, ended (a target taking two processes at once would otherwise hold the first frozen).
@@ -166,13 +174,43 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 tracer.ServeBrief();
             }
             writer.Flush();
-            userFaults?.Release();
+            // Whatever the rest of the restore touches of the missing memory (a system call's buffer, a thread's
+            // stack) is served from now on.
+            if (pending is { IsEmpty: false }) postcopy = StartPostcopy(pid, userFaults!.TakeDescriptor(), pending, lazyPages!, options.PushLazyPages);
+            else userFaults?.Release();
             pageBytes = writer.Written;
             logger.LogDebug("Restore of {OriginalPid}: page phase {Pages:F2} ms ({How}): waiting for the image {Reading:F2} ms, prefault {Prefault:F2} ms, writing {Write:F2} ms",
-                originalPid, (total.Elapsed - layoutReady).TotalMilliseconds, userFaults is null ? "process_vm_writev" : "UFFDIO_COPY",
+                originalPid, (total.Elapsed - layoutReady).TotalMilliseconds, postcopy is not null ? $"post-copy, {pending!.Bytes / 1048576.0:F1} MiB left missing" : userFaults is null ? "process_vm_writev" : "UFFDIO_COPY",
                 reading.TotalMilliseconds, writer.PrefaultTime.TotalMilliseconds, writer.WriteTime.TotalMilliseconds);
         }
         var pagesWritten = total.Elapsed;
+        try
+        {
+            var (fds, listener, mirrors) = Finish(pid, image, options, build, descriptors, traceOptions);
+            logger.LogDebug("Restore of {OriginalPid}: layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
+                originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
+            logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
+                originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
+            return (fds, listener, mirrors, postcopy);
+        }
+        catch
+        {
+            postcopy?.Dispose();
+            throw;
+        }
+    }
+
+    private PostcopyServer StartPostcopy(int pid, UserFaultFd fd, PendingPages pending, IPageSource source, bool push)
+    {
+        var server = new PostcopyServer(fd, pending, source, PidFd.Open(pid), push, logger);
+        server.Start();
+        return server;
+    }
+
+    /// <summary>After the pages: files, process state, the forwarding filter, threads; let go unless kept frozen.</summary>
+    private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors) Finish(int pid, ProcessImage image,
+        RestoreOptions options, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, int traceOptions)
+    {
         build.ProtectRegions();
         build.RestoreFiles(descriptors, options.ForwardDescriptors);
         build.RestoreProcessState();
@@ -187,10 +225,6 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         // back (in one PID namespace, as in a lab, the home node's frozen process holds them until it is a deputy).
         if (options.KeepFrozen && image.Threads.Count > 0) _deferred[pid] = finish;
         else finish.Run(detach: !options.KeepFrozen);
-        logger.LogDebug("Restore of {OriginalPid}: layout at {Layout:F2} ms, pages at {Pages:F2} ms, done at {Done:F2} ms",
-            originalPid, layoutReady.TotalMilliseconds, pagesWritten.TotalMilliseconds, total.Elapsed.TotalMilliseconds);
-        logger.LogInformation("Restored process {OriginalPid} as {Pid}: {MiB:F1} MiB of pages in {Ms:F1} ms",
-            originalPid, pid, pageBytes / 1048576.0, total.Elapsed.TotalMilliseconds);
         return (forwarded, listener, build.ForwardMirrors);
     }
 

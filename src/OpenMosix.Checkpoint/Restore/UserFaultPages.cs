@@ -12,7 +12,7 @@ namespace OpenMosix.Checkpoint.Restore;
 /// </summary>
 internal sealed class UserFaultPages : IDisposable
 {
-    private readonly UserFaultFd _fd;
+    private UserFaultFd? _fd;
     private readonly HashSet<MemoryRegion> _registered;
 
     private UserFaultPages(UserFaultFd fd, HashSet<MemoryRegion> registered)
@@ -27,30 +27,55 @@ internal sealed class UserFaultPages : IDisposable
     {
         // UserModeOnly: a kernel-mode access to a missing registered page (a stray process_vm_writev) fails with
         // EFAULT instead of waiting for a fault handler that would never answer.
-        var inStub = injector.Raw(Userfaultfd, UserFaultFd.FlagsForNew);
-        if (inStub < 0)
+        try
         {
-            logger.LogInformation("userfaultfd refused in the restore stub ({Error}): pages are written with process_vm_writev", Errno.FromNegated(inStub).Name());
+            return Open(pid, injector, anonymousWithContents, UserFaultFd.FlagsForNew, 0);
+        }
+        catch (SyscallException e)
+        {
+            logger.LogInformation("userfaultfd unusable for the restored process ({Error}): pages are written with process_vm_writev", e.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// For post-copy: the regions stay registered and their pages missing, for a <see cref="Postcopy.PostcopyServer"/>
+    /// to fill on fault. Every access waits for its page, a system call's too, and the server hears of forks, moves
+    /// and discards. Throws when the kernel refuses (there is no other way to run a process whose pages are elsewhere).
+    /// </summary>
+    public static UserFaultPages OpenForServing(int pid, SyscallInjector injector, IEnumerable<MemoryRegion> anonymousWithContents)
+    {
+        try
+        {
+            return Open(pid, injector, anonymousWithContents, UserFaultFd.FlagsForServing, UserFaultFd.ServingEvents);
+        }
+        catch (SyscallException e)
+        {
+            throw new RestoreException($"post-copy needs a userfaultfd that serves kernel accesses and forks: {e.Message}");
+        }
+    }
+
+    private static UserFaultPages Open(int pid, SyscallInjector injector, IEnumerable<MemoryRegion> regions, long flags, ulong features)
+    {
+        var inStub = injector.Raw(Userfaultfd, flags);
+        if (inStub < 0) throw new SyscallException("userfaultfd (in the restore stub)", Errno.FromNegated(inStub));
         UserFaultFd? fd = null;
         try
         {
             using (var process = PidFd.Open(pid))
-                fd = UserFaultFd.Adopt(process.GetFd((int)inStub));
+                fd = UserFaultFd.Adopt(process.GetFd((int)inStub), features);
             var registered = new HashSet<MemoryRegion>();
-            foreach (var r in anonymousWithContents)
+            foreach (var r in regions)
             {
                 fd.RegisterMissing(r.Start, r.Length);
                 registered.Add(r);
             }
             return new UserFaultPages(fd, registered);
         }
-        catch (SyscallException e)
+        catch
         {
             fd?.Dispose();
-            logger.LogInformation("userfaultfd unusable for the restored process ({Error}): pages are written with process_vm_writev", e.Message);
-            return null;
+            throw;
         }
         finally
         {
@@ -60,13 +85,24 @@ internal sealed class UserFaultPages : IDisposable
 
     public bool Covers(MemoryRegion region) => _registered.Contains(region);
 
-    public void Copy(ulong address, ReadOnlySpan<byte> pages) => _fd.Copy(address, pages);
+    public void Copy(ulong address, ReadOnlySpan<byte> pages) => Descriptor.Copy(address, pages);
 
     public void Release()
     {
-        foreach (var r in _registered) _fd.Unregister(r.Start, r.Length);
+        foreach (var r in _registered) Descriptor.Unregister(r.Start, r.Length);
         _registered.Clear();
     }
 
-    public void Dispose() => _fd.Dispose();
+    /// <summary>Hands the descriptor, its regions still registered, to whoever serves their faults from now on.</summary>
+    public UserFaultFd TakeDescriptor()
+    {
+        var fd = Descriptor;
+        _fd = null;
+        _registered.Clear();
+        return fd;
+    }
+
+    private UserFaultFd Descriptor => _fd ?? throw new ObjectDisposedException(nameof(UserFaultPages));
+
+    public void Dispose() => _fd?.Dispose();
 }

@@ -89,6 +89,16 @@ internal struct UffdioCopy
     public long Copied;
 }
 
+/// <summary>struct uffdio_zeropage.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct UffdioZeroPage
+{
+    public UffdioRange Range;
+    public ulong Mode;
+    /// <summary>zeropage (out): the bytes mapped, or a negated errno.</summary>
+    public long Mapped;
+}
+
 /// <summary>struct pollfd.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct PollFd

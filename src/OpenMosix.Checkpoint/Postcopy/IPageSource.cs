@@ -1,0 +1,12 @@
+namespace OpenMosix.Checkpoint.Postcopy;
+
+/// <summary>
+/// Where a post-copied process's missing pages come from: the memory it had when it was frozen (at home, the frozen
+/// deputy; in a test, an image). Called from the serving thread, one request at a time per process.
+/// </summary>
+public interface IPageSource
+{
+    /// <summary>Fills <paramref name="destination"/> with the pages at <paramref name="address"/> (whole pages, all
+    /// in the image). Throws when they cannot be had (the link to home is gone): the process cannot go on.</summary>
+    void Fetch(ulong address, Span<byte> destination);
+}
