@@ -4,15 +4,17 @@ namespace OpenMosix.Checkpoint.Postcopy;
 /// The pages of a post-copied process that the page source still has to deliver, as sorted disjoint ranges
 /// [Start, End). A page leaves when it is copied, unmapped or discarded; a move of the memory moves its pending pages.
 /// A missing page that is not pending was never in the image (or was discarded since), so it is a zero page.
+/// Each range also knows where its pages were when the process was frozen (Origin: the address of Start then),
+/// which is how the page source knows them.
 /// </summary>
 internal sealed class PendingPages
 {
     private const ulong PageSize = 4096;
-    private readonly List<(ulong Start, ulong End)> _ranges;
+    private readonly List<(ulong Start, ulong End, ulong Origin)> _ranges;
 
     public PendingPages() => _ranges = [];
 
-    private PendingPages(List<(ulong Start, ulong End)> ranges) => _ranges = ranges;
+    private PendingPages(List<(ulong Start, ulong End, ulong Origin)> ranges) => _ranges = ranges;
 
     public bool IsEmpty => _ranges.Count == 0;
 
@@ -24,22 +26,29 @@ internal sealed class PendingPages
     /// <summary>A fork's child starts with the same pages missing as its parent had.</summary>
     public PendingPages Clone() => new([.. _ranges]);
 
-    public void Add(ulong start, ulong length)
+    /// <summary>Pages [start, start+length) are pending, frozen at the same addresses (a restore's image).</summary>
+    public void Add(ulong start, ulong length) => Add(start, length, start);
+
+    /// <summary>Adds [start, start+length), whose pages were at <paramref name="origin"/> when frozen; it must not
+    /// overlap what is pending. It joins a neighbour that continues it both here and at its origin.</summary>
+    private void Add(ulong start, ulong length, ulong origin)
     {
         if (length == 0) return;
         var end = start + length;
         var i = FirstEndingAfter(start);
-        // Merge with every range that touches [start, end), including ones that end exactly at start.
-        if (i > 0 && _ranges[i - 1].End == start) i--;
-        var j = i;
-        while (j < _ranges.Count && _ranges[j].Start <= end)
+        if (i > 0 && _ranges[i - 1].End == start && _ranges[i - 1].Origin + (start - _ranges[i - 1].Start) == origin)
         {
-            start = Math.Min(start, _ranges[j].Start);
-            end = Math.Max(end, _ranges[j].End);
-            j++;
+            i--;
+            origin = _ranges[i].Origin;
+            start = _ranges[i].Start;
+            _ranges.RemoveAt(i);
         }
-        _ranges.RemoveRange(i, j - i);
-        _ranges.Insert(i, (start, end));
+        if (i < _ranges.Count && _ranges[i].Start == end && origin + (end - start) == _ranges[i].Origin)
+        {
+            end = _ranges[i].End;
+            _ranges.RemoveAt(i);
+        }
+        _ranges.Insert(i, (start, end, origin));
     }
 
     public void Remove(ulong start, ulong length)
@@ -48,12 +57,12 @@ internal sealed class PendingPages
         var end = start + length;
         var i = FirstEndingAfter(start);
         var j = i;
-        var kept = new List<(ulong, ulong)>(2);
+        var kept = new List<(ulong, ulong, ulong)>(2);
         while (j < _ranges.Count && _ranges[j].Start < end)
         {
             var r = _ranges[j];
-            if (r.Start < start) kept.Add((r.Start, start));
-            if (r.End > end) kept.Add((end, r.End));
+            if (r.Start < start) kept.Add((r.Start, start, r.Origin));
+            if (r.End > end) kept.Add((end, r.End, r.Origin + (end - r.Start)));
             j++;
         }
         _ranges.RemoveRange(i, j - i);
@@ -67,6 +76,13 @@ internal sealed class PendingPages
         var i = FirstEndingAfter(page);
         if (i == _ranges.Count || _ranges[i].Start > page) return 0;
         return Math.Min(_ranges[i].End - page, most);
+    }
+
+    /// <summary>Where pending <paramref name="page"/> was when the process was frozen.</summary>
+    public ulong OriginOf(ulong page)
+    {
+        var r = _ranges[FirstEndingAfter(page)];
+        return r.Origin + (page - r.Start);
     }
 
     /// <summary>The first pending run at or after <paramref name="cursor"/>, else from the lowest address (a move may
@@ -83,14 +99,17 @@ internal sealed class PendingPages
     /// <summary>[from, from+length) moved to [to, to+length) (mremap): its pending pages move with it.</summary>
     public void Move(ulong from, ulong to, ulong length)
     {
-        var moved = new List<(ulong Start, ulong End)>();
+        var moved = new List<(ulong Start, ulong End, ulong Origin)>();
         var end = from + length;
         for (var i = FirstEndingAfter(from); i < _ranges.Count && _ranges[i].Start < end; i++)
-            moved.Add((Math.Max(_ranges[i].Start, from), Math.Min(_ranges[i].End, end)));
+        {
+            var s = Math.Max(_ranges[i].Start, from);
+            moved.Add((s, Math.Min(_ranges[i].End, end), _ranges[i].Origin + (s - _ranges[i].Start)));
+        }
         Remove(from, length);
         // What was mapped at the destination is gone (the kernel unmaps it first); nothing of it stays pending.
         Remove(to, length);
-        foreach (var (s, e) in moved) Add(s - from + to, e - s);
+        foreach (var (s, e, origin) in moved) Add(s - from + to, e - s, origin);
     }
 
     private int FirstEndingAfter(ulong address)

@@ -11,7 +11,8 @@ public sealed partial class PostcopyServer
     private Errno Deliver(ulong start, ulong length)
     {
         var data = _buffer.AsSpan(0, (int)length);
-        _source.Fetch(start, data);
+        // A run is pending in one piece, so its pages were together when frozen too.
+        _source.Fetch(_pending.OriginOf(start), data);
         var done = 0UL;
         var single = false;
         while (done < length)
