@@ -3,21 +3,11 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Checkpoint.Tests.Engine;
 
-/// <summary>
-/// Serves a post-copied process's pages from a local image, as home serves them from the frozen process. After
-/// <see cref="FailAfter"/> fetches it fails, as a link that died would.
-/// </summary>
+/// <summary>Serves a post-copied process's pages from a local image, as home serves them from the frozen process.</summary>
 internal sealed class ImagePageSource(InMemoryImage image) : IPageSource
 {
-    private int _fetches;
-
-    public int FailAfter { get; init; } = int.MaxValue;
-
-    public int Fetches => Volatile.Read(ref _fetches);
-
     public void Fetch(ulong address, Span<byte> destination)
     {
-        if (Interlocked.Increment(ref _fetches) > FailAfter) throw new IOException("the link to home is gone (test)");
         var runs = image.Runs;
         var done = 0;
         while (done < destination.Length)
@@ -42,5 +32,17 @@ internal sealed class ImagePageSource(InMemoryImage image) : IPageSource
             else high = mid;
         }
         return low;
+    }
+}
+
+/// <summary>A page source behind a link that dies after <paramref name="failAfter"/> fetches.</summary>
+internal sealed class DyingLink(IPageSource inner, int failAfter) : IPageSource
+{
+    private int _fetches;
+
+    public void Fetch(ulong address, Span<byte> destination)
+    {
+        if (Interlocked.Increment(ref _fetches) > failAfter) throw new IOException("the link to home is gone (test)");
+        inner.Fetch(address, destination);
     }
 }

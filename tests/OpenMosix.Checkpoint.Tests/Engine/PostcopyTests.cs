@@ -139,7 +139,7 @@ public sealed class PostcopyTests
             child.WaitForExit(Patience);
             var options = new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }, TryOriginalPid: false)
             {
-                LazyPages = new ImagePageSource(image) { FailAfter = failAfter },
+                LazyPages = new DyingLink(new ImagePageSource(image), failAfter),
                 PushLazyPages = push,
             };
             var restored = engine.Restore(image, options);
