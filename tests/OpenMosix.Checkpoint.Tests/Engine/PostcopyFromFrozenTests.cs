@@ -22,10 +22,8 @@ public sealed class PostcopyFromFrozenTests
     {
         using var dir = new TempDirectory();
         var (read, write) = Pipe();
-        using var original = ChildProcess.StartToFile(TestPrograms.Locate("lazywalk"), ["16"], dir.File("out"), read);
-        Poll.UntilLines(dir.File("out"), 1, Patience);
-        UntilBlockedIn(original.Pid, 0);
-        var ready = File.ReadAllText(dir.File("out")).Trim().Split(' ')[1];
+        var (original, ready) = PostcopyTests.LazyRun.StartWaiting(dir, read, 16);
+        using var _ = original;
 
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();

@@ -101,7 +101,7 @@ public sealed class PostcopyTests
     }
 
     /// <summary>lazywalk checkpointed, killed and restored lazily, blocked reading its next command.</summary>
-    private sealed class LazyRun : IDisposable
+    internal sealed class LazyRun : IDisposable
     {
         private readonly TempDirectory _dir;
         private readonly SafeFileHandle _input;
@@ -128,10 +128,8 @@ public sealed class PostcopyTests
         {
             var dir = new TempDirectory();
             var (read, write) = Pipe();
-            using var child = ChildProcess.StartToFile(TestPrograms.Locate("lazywalk"), [Megabytes.ToString(System.Globalization.CultureInfo.InvariantCulture)], dir.File("out"), read);
-            Poll.UntilLines(dir.File("out"), 1, Patience);
-            UntilBlockedIn(child.Pid, 0);
-            var ready = File.ReadAllText(dir.File("out")).Trim().Split(' ')[1];
+            var (child, ready) = StartWaiting(dir, read, Megabytes);
+            using var _ = child;
 
             var engine = new CheckpointEngine();
             var image = new InMemoryImage();
@@ -145,6 +143,16 @@ public sealed class PostcopyTests
             var restored = engine.Restore(image, options);
             read.Dispose();
             return new LazyRun(dir, write, engine, restored, ready);
+        }
+
+        /// <summary>Starts lazywalk on <paramref name="input"/> and waits for it to fill its memory and wait for a
+        /// command; returns it and its checksum.</summary>
+        public static (ChildProcess Child, string Ready) StartWaiting(TempDirectory dir, SafeFileHandle input, int megabytes)
+        {
+            var child = ChildProcess.StartToFile(TestPrograms.Locate("lazywalk"), [megabytes.ToString(System.Globalization.CultureInfo.InvariantCulture)], dir.File("out"), input);
+            Poll.UntilLines(dir.File("out"), 1, Patience);
+            UntilBlockedIn(child.Pid, 0);
+            return (child, File.ReadAllText(dir.File("out")).Trim().Split(' ')[1]);
         }
 
         public void Send(string command) => WriteAll(_input, command + "\n");
