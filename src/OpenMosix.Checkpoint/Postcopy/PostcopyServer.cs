@@ -126,9 +126,10 @@ public sealed partial class PostcopyServer : IDisposable
             var faultsDone = ServeQueuedFaults();
             if (_gone) return PostcopyOutcome.ProcessGone;
             if (_pending.IsEmpty) return PostcopyOutcome.AllPagesIn;
-            if (!faultsDone || read > 0) continue;
-            if (_push) Push();
-            else if (!Readiness.WaitReadable(_fd.Handle, Idle) && !_fd.AddressSpaceAlive(_probe)) return PostcopyOutcome.ProcessGone;
+            if (read > 0) continue;
+            // While the address space changes (EAGAIN), the event that says how comes next: wait for it, not spin.
+            if (!faultsDone || (_push && Push() == Errno.EAGAIN)) Readiness.WaitReadable(_fd.Handle, Idle);
+            else if (!_push && !Readiness.WaitReadable(_fd.Handle, Idle) && !_fd.AddressSpaceAlive(_probe)) return PostcopyOutcome.ProcessGone;
         }
     }
 
@@ -196,11 +197,14 @@ public sealed partial class PostcopyServer : IDisposable
         return Deliver(page, length);
     }
 
-    private void Push()
+    private Errno Push()
     {
         var (start, length) = _pending.NextFrom(_cursor, PushChunk);
-        if (length == 0) return;
-        if (Deliver(start, length) == 0) BytesPushed += length;
+        if (length == 0) return 0;
+        var result = Deliver(start, length);
+        if (result == Errno.EAGAIN) return result;
+        BytesPushed += length;
         _cursor = start + length;
+        return 0;
     }
 }
