@@ -84,7 +84,7 @@ public sealed class LinkFrameTarget : FuzzTarget
     {
         try
         {
-            await peer.WriteRawAsync(input, cancel);
+            await peer.WriteAsPeerAsync(input, cancel);
         }
         catch (IOException)
         {
