@@ -17,10 +17,8 @@ public sealed class LinkRecordTests : IDisposable
     [Fact]
     public async Task A_frame_altered_on_the_wire_breaks_the_link_with_a_reason_instead_of_arriving()
     {
-        using var tap = new WireTap((IPEndPoint)_listener.LocalEndPoint!);
-        var (client, server) = await Link(tap);
-        await using var _ = client;
-        await using var __ = server;
+        await using var link = await Link();
+        var (tap, client, server) = link;
         tap.FlipByteAt(tap.Seen.Length + FrameWriter.HeaderSize + 100);
         await client.SendAsync(FrameType.Image, new byte[4096], Cancel);
         var error = await Assert.ThrowsAsync<LinkException>(() => server.ReceiveAsync(Cancel));
@@ -30,10 +28,8 @@ public sealed class LinkRecordTests : IDisposable
     [Fact]
     public async Task A_frame_replayed_on_the_wire_breaks_the_link_after_the_genuine_one()
     {
-        using var tap = new WireTap((IPEndPoint)_listener.LocalEndPoint!);
-        var (client, server) = await Link(tap);
-        await using var _ = client;
-        await using var __ = server;
+        await using var link = await Link();
+        var (tap, client, server) = link;
         var before = tap.Seen.Length;
         await client.SendAsync(FrameType.Control, "{\"kind\":\"signal\",\"signal\":9}"u8.ToArray(), Cancel);
         Assert.Equal(FrameType.Control, (await server.ReceiveAsync(Cancel))!.Value.Type);
@@ -45,10 +41,8 @@ public sealed class LinkRecordTests : IDisposable
     [Fact]
     public async Task Frames_after_the_handshake_are_not_TLS_records_but_travel_sealed_both_ways()
     {
-        using var tap = new WireTap((IPEndPoint)_listener.LocalEndPoint!);
-        var (client, server) = await Link(tap);
-        await using var _ = client;
-        await using var __ = server;
+        await using var link = await Link();
+        var (tap, client, server) = link;
         var before = tap.Seen.Length;
         var payload = "stdout of a guest"u8.ToArray();
         await client.SendAsync(FrameType.Stdio, payload, Cancel);
@@ -67,11 +61,22 @@ public sealed class LinkRecordTests : IDisposable
         _pki.Dispose();
     }
 
-    /// <summary>Node 3 dials node 7 through the tap; once both ends are up, the tap has seen all of node 3's handshake.</summary>
-    private async Task<(NodeLink Client, NodeLink Server)> Link(WireTap tap)
+    /// <summary>Node 3 dials node 7 through a tap; once both ends are up, the tap has seen all of node 3's handshake.</summary>
+    private async Task<TappedLink> Link()
     {
+        var tap = new WireTap((IPEndPoint)_listener.LocalEndPoint!);
         var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, _ => Here));
         var client = await NodeLink.ConnectAsync(tap.Endpoint, 3, 7, _pki.Links(3, Here, _ => Here), Cancel);
-        return (client, await serverSide);
+        return new TappedLink(tap, client, await serverSide);
+    }
+
+    private sealed record TappedLink(WireTap Tap, NodeLink Client, NodeLink Server) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await Server.DisposeAsync();
+            Tap.Dispose();
+        }
     }
 }
