@@ -327,6 +327,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
         _closing.Cancel();
         _stream.Dispose();
+        // After the socket (RecordDirection.Dispose).
         _sealing?.Dispose();
         _opening?.Dispose();
         _writeLock.Dispose();

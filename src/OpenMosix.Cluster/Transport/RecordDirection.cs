@@ -75,10 +75,11 @@ internal sealed class RecordDirection : IDisposable
         return true;
     }
 
+    /// <summary>Erases the secret and frees the key. The link closes its socket first, so that a record sealed meanwhile by
+    /// a sender that raced the close never leaves.</summary>
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_secret);
-        CryptographicOperations.ZeroMemory(_iv);
         _aes.Dispose();
     }
 
