@@ -4,9 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using OpenMosix.Cluster.Security;
 using OpenMosix.Cluster.Transport;
 
-// Node link throughput: node 1 streams image frames to node 2 through the real NodeLink, once over mutual TLS 1.3
-// (what omd runs) and once with the same framing over plain TCP, in ABBA order so that drift (turbo, a neighbour's
-// load) falls on both alike. Handshakes are not in the timing; the receiver allocates each frame as omd's reader does.
+// Node link throughput: node 1 streams image frames to node 2 through the real NodeLink, once secured as omd runs it
+// (mutual TLS 1.3, then AES-GCM records keyed inside it) and once with the same framing over plain TCP, in ABBA order
+// so that drift (turbo, a neighbour's load) falls on both alike. Handshakes are not in the timing; the receiver
+// allocates each frame as omd's reader does.
 // By default both ends run in this process over loopback, sharing every core. With --machines each end is a process
 // of its own in its own network namespace, pinned to a core of its own, over a veth pair (optionally shaped to
 // --rate by tbf): two one-core machines on a wire, where each side pays only its own half of the AES work.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/link: node link throughput over loopback, mutual TLS 1.3 (what omd runs) against the same framing over plain
-# TCP, side by side in ABBA order; prints both and the ratio (goal: TLS at most 1.10 times the plain time).
+# bench/link: node link throughput over loopback, secured as omd runs it (mutual TLS 1.3, then AES-GCM records of its
+# own) against the same framing over plain TCP, side by side in ABBA order; prints both and the ratio (goal: the
+# secured link at most 1.10 times the plain time).
 # --machines: each end a process in a network namespace of its own, pinned to a core of its own, over a veth pair
 # (two one-core machines on a wire; needs root); --rate RATE shapes that wire with tbf (e.g. 1gbit, 10gbit).
 # Usage: bench/link/run.sh [--mib 512] [--frame-kib 1024] [--rounds 2] [--machines] [--rate RATE] [--markdown]

@@ -22,12 +22,15 @@ internal static class LinkSockets
     }
 }
 
-/// <summary>A TCP relay that keeps every byte the client sends: what someone on the path would capture.</summary>
+/// <summary>A TCP relay that keeps every byte the client sends: what someone on the path would capture. It can also
+/// alter one byte the client sends, or slip bytes of its own to the server: what someone on the path could do.</summary>
 internal sealed class WireTap : IDisposable
 {
     private readonly Socket _listener = LinkSockets.Listen();
     private readonly MemoryStream _seen = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<Socket> _server = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _flipAt = -1;
 
     public WireTap(IPEndPoint target) => _ = RelayAsync(target);
 
@@ -39,6 +42,16 @@ internal sealed class WireTap : IDisposable
         {
             lock (_seen) return _seen.ToArray();
         }
+    }
+
+    /// <summary>The client's byte at this offset of its stream (counted from its first) will reach the server with a bit flipped.</summary>
+    public void FlipByteAt(long offset) => Interlocked.Exchange(ref _flipAt, offset);
+
+    /// <summary>Sends <paramref name="bytes"/> to the server as if the client had (while the client sends nothing).</summary>
+    public async Task InjectAsync(byte[] bytes)
+    {
+        var server = await _server.Task;
+        await server.SendAsync(bytes, _stop.Token);
     }
 
     public void Dispose()
@@ -53,6 +66,7 @@ internal sealed class WireTap : IDisposable
         using var client = await _listener.AcceptAsync(_stop.Token);
         using var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await server.ConnectAsync(target, _stop.Token);
+        _server.SetResult(server);
         await Task.WhenAny(Pump(client, server, record: true), Pump(server, client, record: false));
     }
 
@@ -65,7 +79,14 @@ internal sealed class WireTap : IDisposable
             while ((n = await from.ReceiveAsync(buffer, _stop.Token)) > 0)
             {
                 if (record)
-                    lock (_seen) _seen.Write(buffer, 0, n);
+                {
+                    lock (_seen)
+                    {
+                        var flip = Interlocked.Read(ref _flipAt) - _seen.Length;
+                        _seen.Write(buffer, 0, n);
+                        if (flip >= 0 && flip < n) buffer[flip] ^= 0x01;
+                    }
+                }
                 await to.SendAsync(buffer.AsMemory(0, n), _stop.Token);
             }
             to.Shutdown(SocketShutdown.Send);

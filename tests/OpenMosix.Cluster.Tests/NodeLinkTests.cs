@@ -164,7 +164,7 @@ public sealed class NodeLinkTests : IDisposable
             var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
             var client = await Dial(7, _pki.Links(3, Here, Everyone));
             await using var server = await serverSide;
-            await client.WriteRawAsync(header, Cancel);
+            await client.WriteAsPeerAsync(header, Cancel);
             client.Dispose();
             var error = await Assert.ThrowsAsync<LinkException>(() => server.ReceiveAsync(Cancel));
             Assert.Contains(expected, error.Message, StringComparison.Ordinal);

@@ -3,22 +3,16 @@ using System.Net.Sockets;
 namespace OpenMosix.Cluster.Transport;
 
 /// <summary>
-/// The stream under a link's TLS. TLS cuts a frame into records of 16 KiB and would read and write each with a system
-/// call of its own; here reads and writes are each buffered on their own (a link's reader and writer run at once), so
-/// records cross the socket in large batches. A read returns what is buffered or what one read of the socket brings,
-/// never waiting for more (<see cref="BufferedStream"/> would wait to fill a request, and a link waiting for an
-/// answer would hang). Once
-/// <see cref="BufferWrites"/> is set, writes reach the socket at <see cref="Flush"/>, which the link calls after every
-/// frame; before, during the TLS handshake, they go straight through (the handshake does not flush).
+/// The socket of a secured link, under its TLS handshake and then its records. Reads are buffered, so that a frame's
+/// header and small frames do not each cost a system call; a read at least as large as the buffer, when nothing is
+/// buffered, goes straight into the caller's memory (a large record's payload). A read returns what is buffered or
+/// what one read of the socket brings, never waiting for more (<see cref="BufferedStream"/> would wait to fill a
+/// request, and a link waiting for an answer would hang). Writes go straight to the socket: each is a whole record.
 /// </summary>
 internal sealed class BufferedDuplexStream(NetworkStream socket, int bufferSize) : Stream
 {
     private readonly byte[] _reads = new byte[bufferSize];
     private int _readStart, _readEnd;
-    private readonly BufferedStream _writes = new(socket, bufferSize);
-
-    /// <summary>Set after the handshake: from then on the link flushes what it writes.</summary>
-    public bool BufferWrites { get; set; }
 
     public override bool CanRead => true;
     public override bool CanWrite => true;
@@ -64,25 +58,23 @@ internal sealed class BufferedDuplexStream(NetworkStream socket, int bufferSize)
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        if (BufferWrites) _writes.Write(buffer);
-        else socket.Write(buffer);
-    }
+    public override void Write(ReadOnlySpan<byte> buffer) => socket.Write(buffer);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        BufferWrites ? _writes.WriteAsync(buffer, cancellationToken) : socket.WriteAsync(buffer, cancellationToken);
+        socket.WriteAsync(buffer, cancellationToken);
 
-    public override void Flush() => _writes.Flush();
-    public override Task FlushAsync(CancellationToken cancellationToken) => _writes.FlushAsync(cancellationToken);
+    public override void Flush()
+    {
+        // Nothing is held back.
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    // What is still buffered is dropped: every frame was flushed when it was sent, and a link being closed has
-    // nothing more to say. Disposing the buffers would flush them into a socket that may be gone.
     protected override void Dispose(bool disposing)
     {
         if (disposing) socket.Dispose();

@@ -8,32 +8,39 @@ namespace OpenMosix.Cluster.Transport;
 /// a short queue for <see cref="ReceiveAsync"/>. Reading on regardless is what lets a link hear its peer while the
 /// code that owns it is busy elsewhere (sending an image, restoring one), so silence means the peer, never us. The
 /// queue is short so that a slow consumer (a relay writing to a full pipe) still holds the sender back as TCP would;
-/// while it is full the link is not silent: the peer has said plenty and waits for us.
+/// while it is full the link is not silent: the peer has said plenty and waits for us. On a secured link each frame is
+/// a record (<see cref="FrameWriter"/>): its payload is read straight into the frame's own array and decrypted there.
 /// </summary>
 internal sealed class FrameReader
 {
     /// <summary>Frames read ahead of the consumer (up to 1 MiB each).</summary>
     private const int QueuedFrames = 2;
-    private const int HeaderSize = 5;
+    private const int HeaderSize = FrameWriter.HeaderSize;
 
     private readonly Stream _stream;
+    private readonly RecordDirection? _opening;
     private readonly ushort _peer;
     private readonly Func<string?> _deadReason;
     private readonly byte[] _header = new byte[HeaderSize];
+    private readonly byte[] _tag = new byte[RecordDirection.TagSize];
     private readonly Channel<Frame> _frames = Channel.CreateBounded<Frame>(
         new BoundedChannelOptions(QueuedFrames) { SingleReader = false, SingleWriter = true });
     private long _lastHeard = Environment.TickCount64;
     private volatile bool _waitingForConsumer;
     private volatile LinkException? _failure;
 
+    /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
-    public FrameReader(Stream stream, ushort peer, Func<string?> deadReason)
+    public FrameReader(Stream stream, RecordDirection? opening, ushort peer, Func<string?> deadReason)
     {
         _stream = stream;
+        _opening = opening;
         _peer = peer;
         _deadReason = deadReason;
-        _ = Task.Run(PumpAsync, CancellationToken.None);
     }
+
+    /// <summary>Starts reading frames for good; before, the handshake may read one with <see cref="ReadFrameAsync"/>.</summary>
+    public void Start() => _ = Task.Run(PumpAsync, CancellationToken.None);
 
     /// <summary>How long nothing has come from the peer, in ms of <see cref="Environment.TickCount64"/>; zero while
     /// the queue is full (we are not listening, the peer is not silent).</summary>
@@ -54,7 +61,7 @@ internal sealed class FrameReader
     {
         try
         {
-            while (await ReadFrameAsync().ConfigureAwait(false) is { } frame)
+            while (await ReadFrameAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 if (frame.Type == FrameType.Heartbeat) continue;
                 if (_frames.Writer.TryWrite(frame)) continue;
@@ -92,26 +99,34 @@ internal sealed class FrameReader
         }
     }
 
-    private async Task<Frame?> ReadFrameAsync()
+    /// <summary>The next frame, or null at a clean end between frames.</summary>
+    public async Task<Frame?> ReadFrameAsync(CancellationToken cancel)
     {
-        if (await _stream.ReadAsync(_header.AsMemory(0, 1)).ConfigureAwait(false) == 0) return null;
+        if (await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false) == 0) return null;
         Heard();
-        await ReadFullyAsync(_header.AsMemory(1, 4)).ConfigureAwait(false);
+        await ReadFullyAsync(_header.AsMemory(1, 4), cancel).ConfigureAwait(false);
         var type = (FrameType)_header[0];
         if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
         var payload = new byte[length];
-        await ReadFullyAsync(payload).ConfigureAwait(false);
+        await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
+        if (_opening is not null)
+        {
+            var record = _opening.Records;
+            await ReadFullyAsync(_tag, cancel).ConfigureAwait(false);
+            if (!_opening.TryOpen(_header, payload, _tag))
+                throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
+        }
         return new Frame(type, payload);
     }
 
     /// <summary>Every piece of a frame counts as a sign of life: a large frame on a slow path takes a while.</summary>
-    private async Task ReadFullyAsync(Memory<byte> buffer)
+    private async Task ReadFullyAsync(Memory<byte> buffer, CancellationToken cancel)
     {
         while (buffer.Length > 0)
         {
-            var read = await _stream.ReadAsync(buffer).ConfigureAwait(false);
+            var read = await _stream.ReadAsync(buffer, cancel).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException();
             Heard();
             buffer = buffer[read..];

@@ -8,24 +8,25 @@ using System.Security.Authentication;
 namespace OpenMosix.Cluster.Transport;
 
 /// <summary>
-/// A TLS 1.3 connection between two omds that authenticated each other with their node certificates
+/// A connection between two omds that authenticated each other with their node certificates in TLS 1.3
 /// (<see cref="LinkSecurity"/>), carrying frames (<c>type u8 | length u32 | payload</c>, at most
-/// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends "OMNL", the protocol version and its
-/// node id, and the server answers the same; each side refuses a peer whose claimed id is not the one its
-/// certificate names. Everything after the TCP handshake is encrypted and authenticated by TLS, so nobody on the path
-/// reads a process's memory or slips a frame in. Writes are serialised; frames are read all the time
+/// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends, inside TLS, "OMNL", the protocol version,
+/// its node id and a fresh key share, and the server answers the same; each side refuses a peer whose claimed id is
+/// not the one its certificate names. From the two shares both derive the keys of a record layer of their own
+/// (<see cref="LinkKeys"/>), which carries every frame after that as one AES-GCM record: the TLS session authenticated
+/// the peer and hid the shares, and the records then cost little more than the AES itself. The client's first record
+/// confirms the keys, and the server says nothing more before it (so no record is ever read as TLS). Nobody on the path
+/// reads a process's memory or slips, replays or reorders a frame. Writes are serialised; frames are read all the time
 /// (<see cref="FrameReader"/>) and taken by one consumer at a time. With <see cref="LinkLiveness"/> both ends send
 /// heartbeats and a silent link is declared dead and closed (<see cref="LinkWatchdog"/>).
 /// </summary>
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    /// <summary>3: heartbeat frames (an end of version 2 would take one for a protocol error).</summary>
-    public const byte ProtocolVersion = 3;
-    private const int HelloSize = 4 + 1 + 2, HeaderSize = 5;
-    /// <summary>Smaller frames go out as one TLS record with their header; larger ones are not copied for it.</summary>
-    private const int CoalesceBelow = 16 * 1024;
-    /// <summary>Bytes of TLS records gathered for one read or write of the socket.</summary>
+    /// <summary>4: key shares in the hello and frames as records of our own after it (3: heartbeat frames, in TLS).</summary>
+    public const byte ProtocolVersion = 4;
+    private const int HelloSize = 4 + 1 + 2 + LinkKeys.ShareSize;
+    /// <summary>Bytes gathered for one read of the socket (frame headers and small frames come many to a read).</summary>
     private const int SocketBuffer = 256 * 1024;
     private static ReadOnlySpan<byte> Magic => "OMNL"u8;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
@@ -33,24 +34,36 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private readonly Stream _stream;
     private readonly Socket _socket;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly byte[] _sendHeader = new byte[HeaderSize];
+    private readonly FrameWriter _writer;
     private readonly FrameReader _reader;
+    private readonly RecordDirection? _sealing, _opening;
     private readonly CancellationTokenSource _closing = new();
     private long _lastSent = Environment.TickCount64;
     private long _heartbeatsSent;
     private int _disposed;
     private string? _deadReason;
 
-    private NodeLink(Stream stream, Socket socket, ushort peer, IPAddress remote, LinkLiveness? liveness)
+    /// <summary>A link whose frames go sealed by <paramref name="sealing"/> and opened by <paramref name="opening"/>
+    /// (both null on a plain link); it reads nothing until <see cref="Start"/>.</summary>
+    private NodeLink(Stream stream, Socket socket, ushort peer, IPAddress remote, LinkLiveness? liveness,
+        RecordDirection? sealing, RecordDirection? opening)
     {
         _stream = stream;
         _socket = socket;
         PeerNode = peer;
         RemoteAddress = remote;
         Liveness = liveness;
-        _reader = new FrameReader(stream, peer, () => Volatile.Read(ref _deadReason));
-        if (liveness is not null)
+        (_sealing, _opening) = (sealing, opening);
+        _writer = new FrameWriter(stream, sealing);
+        _reader = new FrameReader(stream, opening, peer, () => Volatile.Read(ref _deadReason));
+    }
+
+    private NodeLink Start()
+    {
+        _reader.Start();
+        if (Liveness is { } liveness)
             _ = Task.Run(() => LinkWatchdog.RunAsync(this, _reader, liveness, _closing.Token), CancellationToken.None);
+        return this;
     }
 
     /// <summary>The other node's id: named by its certificate, claimed in its hello, and at its address in the map.</summary>
@@ -82,7 +95,9 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(security);
         var who = $"node {peerNode} at {endpoint}";
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        BufferedDuplexStream? wire = null;
         SslStream? tls = null;
+        NodeLink? link = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(HandshakeTimeout);
         try
@@ -96,8 +111,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException($"cannot connect to {who}: {e.Message}", e);
             }
-            var wire = Wire(socket);
-            tls = new SslStream(wire);
+            wire = Wire(socket);
+            tls = new SslStream(wire, leaveInnerStreamOpen: true);
             var check = security.Check(endpoint, peerNode);
             try
             {
@@ -107,21 +122,32 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException(check.Problem is { } problem ? $"link to {who} refused: {problem}" : $"TLS with {who} failed: {e.Message}", e);
             }
-            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
+            var share = LinkKeys.NewShare();
+            await SayHello(tls, selfNode, share, timeout.Token).ConfigureAwait(false);
             // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
             // shows here, as an alert or a hang-up instead of its hello.
-            var claimed = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
+            var (claimed, peerShare) = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
-            return new NodeLink(tls, socket, peerNode, endpoint.Address, liveness);
+            LeaveTls(ref tls);
+            var (sealing, opening) = LinkKeys.Derive(share, peerShare, selfNode, peerNode, asClient: true);
+            link = new NodeLink(wire, socket, peerNode, endpoint.Address, liveness, sealing, opening);
+            // The first record: it proves our keys to the server, and tells it TLS is over on this side.
+            await link._writer.WriteAsync(FrameType.Heartbeat, ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
+            return link.Start();
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            Close(tls, socket);
+            Close(link, tls, wire, socket);
             throw new LinkException($"{who} did not complete the handshake within {HandshakeTimeout.TotalSeconds:F0} s");
+        }
+        catch (IOException e)
+        {
+            Close(link, tls, wire, socket);
+            throw new LinkException($"link to {who} broke during the handshake: {e.Message}", e);
         }
         catch
         {
-            Close(tls, socket);
+            Close(link, tls, wire, socket);
             throw;
         }
     }
@@ -136,12 +162,13 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         var from = remote.ToString();
         var wire = Wire(socket);
-        var tls = new SslStream(wire);
+        SslStream? tls = new(wire, leaveInnerStreamOpen: true);
+        NodeLink? link = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(HandshakeTimeout);
+        var check = security.Check(remote, expected: null);
         try
         {
-            var check = security.Check(remote, expected: null);
             try
             {
                 await tls.AuthenticateAsServerAsync(security.ServerOptions(check), timeout.Token).ConfigureAwait(false);
@@ -150,20 +177,32 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException(check.Problem ?? $"TLS failed: {e.Message}", e);
             }
-            var claimed = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
+            var (claimed, peerShare) = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
-            await SayHello(tls, wire, selfNode, timeout.Token).ConfigureAwait(false);
-            return new NodeLink(tls, socket, check.Node, remote.Address, liveness);
+            var share = LinkKeys.NewShare();
+            await SayHello(tls, selfNode, share, timeout.Token).ConfigureAwait(false);
+            LeaveTls(ref tls);
+            var (sealing, opening) = LinkKeys.Derive(peerShare, share, check.Node, selfNode, asClient: false);
+            link = new NodeLink(wire, socket, check.Node, remote.Address, liveness, sealing, opening);
+            var first = await link._reader.ReadFrameAsync(timeout.Token).ConfigureAwait(false);
+            if (first?.Type != FrameType.Heartbeat)
+                throw new LinkException($"node {check.Node} did not begin its records with a heartbeat");
+            return link.Start();
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            await tls.DisposeAsync().ConfigureAwait(false);
+            Close(link, tls, wire, socket);
             throw new LinkException($"{from} did not complete the handshake within {HandshakeTimeout.TotalSeconds:F0} s");
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException)
+        {
+            Close(link, tls, wire, socket);
+            throw new LinkException($"node {check.Node} broke off the handshake: {e.Message}", e);
         }
         catch
         {
-            await tls.DisposeAsync().ConfigureAwait(false);
+            Close(link, tls, wire, socket);
             throw;
         }
     }
@@ -255,51 +294,31 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     private async Task WriteFrameAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
         Volatile.Write(ref _lastSent, Environment.TickCount64);
-        byte[]? joined = null;
         try
         {
-            if (payload.Length < CoalesceBelow)
-            {
-                joined = ArrayPool<byte>.Shared.Rent(HeaderSize + payload.Length);
-                WriteHeader(joined, type, payload.Length);
-                payload.Span.CopyTo(joined.AsSpan(HeaderSize));
-                await _stream.WriteAsync(joined.AsMemory(0, HeaderSize + payload.Length), cancel).ConfigureAwait(false);
-            }
-            else
-            {
-                WriteHeader(_sendHeader, type, payload.Length);
-                await _stream.WriteAsync(_sendHeader, cancel).ConfigureAwait(false);
-                await _stream.WriteAsync(payload, cancel).ConfigureAwait(false);
-            }
-            await _stream.FlushAsync(cancel).ConfigureAwait(false);
+            await _writer.WriteAsync(type, payload, cancel).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
         {
             throw new LinkException(Volatile.Read(ref _deadReason) ?? $"link to node {PeerNode} broke: {e.Message}", e);
         }
-        finally
-        {
-            if (joined is not null) ArrayPool<byte>.Shared.Return(joined);
-        }
     }
 
     /// <summary>
     /// The same framing over a plain TCP socket, unauthenticated and in clear: only for bench/link, which measures
-    /// what TLS costs against it.
+    /// what the secured link costs against it.
     /// </summary>
     internal static NodeLink Unsecured(Socket socket, ushort peer)
     {
         ArgumentNullException.ThrowIfNull(socket);
         socket.NoDelay = true;
-        return new NodeLink(new NetworkStream(socket, ownsSocket: true), socket, peer, ((IPEndPoint)socket.RemoteEndPoint!).Address, liveness: null);
+        return new NodeLink(new NetworkStream(socket, ownsSocket: true), socket, peer, ((IPEndPoint)socket.RemoteEndPoint!).Address,
+            liveness: null, sealing: null, opening: null).Start();
     }
 
-    /// <summary>Bytes outside the framing: only for tests that play a hostile peer.</summary>
-    internal async Task WriteRawAsync(byte[] bytes, CancellationToken cancel)
-    {
-        await _stream.WriteAsync(bytes, cancel).ConfigureAwait(false);
-        await _stream.FlushAsync(cancel).ConfigureAwait(false);
-    }
+    /// <summary>Frames as a hostile peer holding the link's keys could write them (<see cref="FrameWriter.WriteAsPeerAsync"/>):
+    /// only for tests and fuzzing.</summary>
+    internal Task WriteAsPeerAsync(byte[] bytes, CancellationToken cancel) => _writer.WriteAsPeerAsync(bytes, cancel);
 
     public void Dispose()
     {
@@ -308,6 +327,9 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
         _closing.Cancel();
         _stream.Dispose();
+        // After the socket (RecordDirection.Dispose).
+        _sealing?.Dispose();
+        _opening?.Dispose();
         _writeLock.Dispose();
         _closing.Dispose();
     }
@@ -318,51 +340,54 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static void WriteHeader(byte[] header, FrameType type, int length)
-    {
-        header[0] = (byte)type;
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)length);
-    }
-
-    /// <summary>The first message after the handshake, and from it on writes are batched (and flushed per frame).</summary>
-    private static async Task SayHello(SslStream tls, BufferedDuplexStream wire, ushort node, CancellationToken cancel)
-    {
-        wire.BufferWrites = true;
-        await tls.WriteAsync(Hello(node), cancel).ConfigureAwait(false);
-        await tls.FlushAsync(cancel).ConfigureAwait(false);
-    }
-
-    private static byte[] Hello(ushort node)
+    /// <summary>The one message each side sends in TLS after the handshake: who it is, and its key share.</summary>
+    private static async Task SayHello(SslStream tls, ushort node, byte[] share, CancellationToken cancel)
     {
         var hello = new byte[HelloSize];
         Magic.CopyTo(hello);
         hello[4] = ProtocolVersion;
         BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(5), node);
-        return hello;
+        share.CopyTo(hello.AsSpan(7));
+        await tls.WriteAsync(hello, cancel).ConfigureAwait(false);
+        await tls.FlushAsync(cancel).ConfigureAwait(false);
     }
 
-    private static async Task<ushort> ReadHello(SslStream tls, string from, string hungUp, CancellationToken cancel)
+    private static async Task<(ushort Node, byte[] Share)> ReadHello(SslStream tls, string from, string hungUp, CancellationToken cancel)
     {
         var hello = new byte[HelloSize];
         try
         {
-            await tls.ReadExactlyAsync(hello, cancel).ConfigureAwait(false);
+            await tls.ReadExactlyAsync(hello.AsMemory(0, 5), cancel).ConfigureAwait(false);
+            if (!hello.AsSpan(0, 4).SequenceEqual(Magic)) throw new LinkException($"{from} does not speak the openMosix node protocol");
+            if (hello[4] != ProtocolVersion)
+                throw new LinkException($"{from} speaks node protocol version {hello[4]}, this node {ProtocolVersion}");
+            await tls.ReadExactlyAsync(hello.AsMemory(5), cancel).ConfigureAwait(false);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or AuthenticationException)
         {
             throw new LinkException(hungUp, e);
         }
-        if (!hello.AsSpan(0, 4).SequenceEqual(Magic)) throw new LinkException($"{from} does not speak the openMosix node protocol");
-        if (hello[4] != ProtocolVersion)
-            throw new LinkException($"{from} speaks node protocol version {hello[4]}, this node {ProtocolVersion}");
-        return BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5));
+        return (BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5)), hello[7..]);
+    }
+
+    /// <summary>
+    /// Done with TLS: its session authenticated the peer and carried the shares, and from here on the socket carries
+    /// records only. Disposing the SslStream frees its native state and writes nothing (no close_notify); it holds no
+    /// bytes of ours either, since the peer sends no record before it has read our hello.
+    /// </summary>
+    private static void LeaveTls(ref SslStream? tls)
+    {
+        tls?.Dispose();
+        tls = null;
     }
 
     private static BufferedDuplexStream Wire(Socket socket) => new(new NetworkStream(socket, ownsSocket: true), SocketBuffer);
 
-    private static void Close(SslStream? tls, Socket socket)
+    private static void Close(NodeLink? link, SslStream? tls, Stream? wire, Socket socket)
     {
-        if (tls is not null) tls.Dispose();
+        tls?.Dispose();
+        if (link is not null) link.Dispose();
+        else if (wire is not null) wire.Dispose();
         else socket.Dispose();
     }
 }

@@ -9,8 +9,9 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Fuzz.Tests.Targets;
 
 /// <summary>
-/// A node link on loopback: after a real (TLS, test CA) handshake the peer writes the input as raw bytes and closes; this side reads
-/// frames until the end, each Control frame parsed as a migration message. Refusal: <see cref="LinkException"/>.
+/// A node link on loopback: after a real (TLS, test CA) handshake the peer writes the input as a peer holding the link's keys
+/// could (whole frames sealed as records, the rest raw) and closes; this side reads frames until the end, each Control frame
+/// parsed as a migration message. Refusal: <see cref="LinkException"/>.
 /// </summary>
 public sealed class LinkFrameTarget : FuzzTarget
 {
@@ -84,7 +85,7 @@ public sealed class LinkFrameTarget : FuzzTarget
     {
         try
         {
-            await peer.WriteRawAsync(input, cancel);
+            await peer.WriteAsPeerAsync(input, cancel);
         }
         catch (IOException)
         {
