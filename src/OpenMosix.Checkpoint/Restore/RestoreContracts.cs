@@ -40,6 +40,12 @@ public sealed record RestoreOptions(
     /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.
     /// </summary>
     public bool ForwardDescriptors { get; init; }
+
+    /// <summary>
+    /// A migration target: the terminal the process is given (relayed to home's) becomes its controlling terminal, in
+    /// a session of its own that it leads, so tcgetpgrp, tcsetpgrp, /dev/tty and job control work on it.
+    /// </summary>
+    public bool ControllingTerminal { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)
