@@ -15,13 +15,16 @@ internal sealed partial class ProcessBuilder
     /// <summary>
     /// Makes the stub the leader of a session of its own (it is no group leader: posix_spawn'd into omd's group) and
     /// gives that session the lowest terminal descriptor as its controlling terminal, which makes the stub's group the
-    /// terminal's foreground group. Nothing when the image has no terminal.
+    /// terminal's foreground group. Nothing when the image has no terminal. A failure leaves the copy as it was before
+    /// (in omd's session, without a controlling terminal), which is no reason to refuse the move: it is logged.
     /// </summary>
     public void TakeControllingTerminal()
     {
         var fd = image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).DefaultIfEmpty(-1).Min();
         if (fd < 0) return;
-        injector.Call("setsid", Setsid);
-        injector.Call($"ioctl(TIOCSCTTY) of fd {fd}", Ioctl, fd, TIOCSCTTY, 0);
+        var result = injector.Raw(Setsid);
+        if (result >= 0) result = injector.Raw(Ioctl, fd, TIOCSCTTY, 0);
+        if (result < 0)
+            logger.LogWarning("Process {Pid} keeps running without a controlling terminal: {Error}", pid, Errno.FromNegated(result).Describe());
     }
 }
