@@ -7,7 +7,7 @@ namespace OpenMosix.Linux;
 public static class Terminal
 {
     private const nuint TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TIOCGWINSZ = 0x5413, FIONREAD = 0x541B, TIOCSWINSZ = 0x5414,
-        TIOCPKT = 0x5420, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
+        TIOCPKT = 0x5420, TIOCGPGRP = 0x540F, TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431;
     public const int TermiosSize = 60, WinsizeSize = 8;
     // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
     private const int LocalFlags = 12, EndOfFileCharacter = 17 + 4;
@@ -73,6 +73,14 @@ public static class Terminal
         int queued;
         if (Sys.Ioctl(tty, FIONREAD, &queued) != 0) throw SyscallException.FromLastError("ioctl(FIONREAD)");
         return queued;
+    }
+
+    /// <summary>The foreground process group of a terminal (of a pseudo-terminal's slave, asked through its master,
+    /// which any process may); 0 when it has none (not a session's controlling terminal).</summary>
+    public static unsafe int ForegroundGroup(SafeFileHandle tty)
+    {
+        int group;
+        return Sys.Ioctl(tty, TIOCGPGRP, &group) == 0 ? group : 0;
     }
 
     public static unsafe byte[]? ReadSize(SafeFileHandle tty)

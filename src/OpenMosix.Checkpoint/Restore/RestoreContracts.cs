@@ -51,6 +51,12 @@ public sealed record RestoreOptions(
     /// <summary>With <see cref="LazyPages"/>: push the pages no fault asked for in the background (off in tests that
     /// need every page to come by fault).</summary>
     public bool PushLazyPages { get; init; } = true;
+
+    /// <summary>
+    /// A migration target: the terminal the process is given (relayed to home's) becomes its controlling terminal, in
+    /// a session of its own that it leads, so tcgetpgrp, tcsetpgrp, /dev/tty and job control work on it.
+    /// </summary>
+    public bool ControllingTerminal { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)

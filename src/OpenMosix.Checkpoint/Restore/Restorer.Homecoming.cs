@@ -28,7 +28,7 @@ internal sealed partial class Restorer
         var (injector, build) = EmptyDeputy(pid, image, deputyTrampoline, image.Regions, out newTrampoline);
         CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(pid).Length);
         // The copy had another PID where it ran: Rebuild fixes what caches it (glibc's tid) since pid differs.
-        _ = Rebuild(pid, image, source, options with { ForwardDescriptors = false }, injector, build, OwnDescriptors(pid), total, Ptrace.O_TRACESYSGOOD);
+        _ = Rebuild(pid, image, source, options with { ForwardDescriptors = false, ControllingTerminal = false }, injector, build, OwnDescriptors(pid), total, Ptrace.O_TRACESYSGOOD);
         return new RestoredProcess(pid, image.Origin.Pid == pid, image.Origin.Pid, total.Elapsed);
     }
 

@@ -113,7 +113,7 @@ internal sealed partial class Restorer
 
         var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
         if (!target.IntoDeputy) RequireForwarding(image, options);
-        var forwarding = Rebuild(pid, image, source, target.IntoDeputy ? options with { ForwardDescriptors = false } : options, injector, builder,
+        var forwarding = Rebuild(pid, image, source, target.IntoDeputy ? options with { ForwardDescriptors = false, ControllingTerminal = false } : options, injector, builder,
             target.Descriptors, total, target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept);
         target.Finished = true;
         logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze",

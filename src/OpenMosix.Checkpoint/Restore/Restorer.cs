@@ -213,6 +213,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     {
         build.ProtectRegions();
         build.RestoreFiles(descriptors, options.ForwardDescriptors);
+        if (options.ControllingTerminal) build.TakeControllingTerminal();
         build.RestoreProcessState();
         var forwarded = options.ForwardDescriptors
             ? image.Files.Where(f => f.Kind == FileKind.Forwarded && !descriptors.ContainsKey(f.Fd)).Select(f => f.Fd).ToList()

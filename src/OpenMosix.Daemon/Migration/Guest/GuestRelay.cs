@@ -193,7 +193,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             case ForwardSignal signal:
                 // A resize at home: the guest's terminal takes the new size before the guest hears of it.
                 if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master) Terminal.WriteSize(master, size);
-                Signals.Kill(guestPid, signal.Signal);
+                CopySignals.Deliver(guestPid, signal.Signal, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);

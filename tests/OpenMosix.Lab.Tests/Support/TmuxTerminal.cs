@@ -1,0 +1,46 @@
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests.Support;
+
+/// <summary>A tmux session playing the user's terminal at home: keys typed into it, its screen read back.</summary>
+internal sealed class TmuxTerminal : IDisposable
+{
+    private readonly string _session = $"om{Guid.NewGuid():N}"[..12];
+
+    private TmuxTerminal()
+    {
+    }
+
+    /// <summary>A 150x50 terminal running <paramref name="command"/> (through sh).</summary>
+    public static TmuxTerminal Start(string command)
+    {
+        var terminal = new TmuxTerminal();
+        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", terminal._session, "-x", "150", "-y", "50", command]);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        return terminal;
+    }
+
+    public List<string> Lines() =>
+        [.. CommandRun.Run("tmux", ["capture-pane", "-t", _session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
+
+    /// <summary>Types <paramref name="line"/> and Enter.</summary>
+    public void Type(string line) => CommandRun.Run("tmux", ["send-keys", "-t", _session, line, "Enter"]);
+
+    /// <summary>One key in tmux's names (C-c, C-z).</summary>
+    public void Key(string key) => CommandRun.Run("tmux", ["send-keys", "-t", _session, key]);
+
+    /// <summary>Waits for a line <paramref name="line"/> accepts; fails with <paramref name="what"/> and the screen's end.</summary>
+    public void Shows(Func<string, bool> line, string what)
+    {
+        try
+        {
+            Poll.Until(() => Lines().Any(line), TimeSpan.FromSeconds(30), what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; the terminal shows:\n{string.Join('\n', Lines().Where(l => l.Length > 0).TakeLast(12))}", e);
+        }
+    }
+
+    public void Dispose() => CommandRun.Run("tmux", ["kill-session", "-t", _session]);
+}
