@@ -1,3 +1,4 @@
+using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;
 
