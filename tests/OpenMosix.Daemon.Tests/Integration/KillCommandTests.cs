@@ -1,3 +1,4 @@
+using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Integration;

@@ -1,6 +1,8 @@
-using OpenMosix.Daemon.Processes;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Processes;
 
