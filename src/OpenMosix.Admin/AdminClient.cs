@@ -96,6 +96,10 @@ public sealed class AdminClient : IDisposable
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/adopt", Json(new AdoptRequest(tree), AdminJsonContext.Default.AdoptRequest),
             AdminJsonContext.Default.ProcessList, cancel);
 
+    public Task<ProcessRow> SignalAsync(int pid, int signal, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/signal", Json(new SignalRequest(signal), AdminJsonContext.Default.SignalRequest),
+            AdminJsonContext.Default.ProcessRow, cancel);
+
     public Task<ProcessRow> ReleaseAsync(int pid, CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/release", null, AdminJsonContext.Default.ProcessRow, cancel);
 

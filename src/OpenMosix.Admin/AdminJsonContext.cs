@@ -21,6 +21,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(MigrateRequest))]
 [JsonSerializable(typeof(AdoptRequest))]
+[JsonSerializable(typeof(SignalRequest))]
 [JsonSerializable(typeof(ManageView))]
 [JsonSerializable(typeof(SwitchChange))]
 [JsonSerializable(typeof(NodeSwitchList))]

@@ -4,7 +4,9 @@ namespace OpenMosix.Admin;
 /// A managed process as `om ps` shows it. Home and Where are node ids; State: home (running at home), migrating,
 /// remote (running on Where, the deputy at home), lost (its node died), guest (running here for another home).
 /// ParentPid: the managed process that forked it (0 for one started with om run, and for guests). Origin: how it came to
-/// be managed: run (om run), child (forked by a managed process), adopted (om adopt, migrate of any PID), guest.
+/// be managed: run (om run), child (forked by a managed process), adopted (om adopt, migrate of any PID), guest, or
+/// forked-away (forked on node Where, or on the node it moved on from, by a process of this node running there: Pid is
+/// its PID on the node it was born on, RemotePid where it runs; its parent there waits for it).
 /// </summary>
 public sealed record ProcessRow(
     int Pid,
@@ -36,6 +38,10 @@ public sealed record RunRequest(int On, IReadOnlyList<int> Among, bool Fallback,
 
 /// <summary>mosctl manage: omd.toml [manage] in effect: users (names, uids, "*"), cgroup rules, program patterns.</summary>
 public sealed record ManageView(IReadOnlyList<string> Users, IReadOnlyList<string> Cgroups, IReadOnlyList<string> Programs);
+
+/// <summary>om kill: a signal (1-64) for a managed process of this node, wherever it runs, or one its processes away
+/// forked on their nodes (listed here with origin "forked-away").</summary>
+public sealed record SignalRequest(int Signal);
 
 /// <summary>om adopt: the process, and with Tree its descendants too.</summary>
 public sealed record AdoptRequest(bool Tree);

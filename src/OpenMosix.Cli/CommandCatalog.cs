@@ -68,6 +68,7 @@ internal static class CommandCatalog
             MigrateCommand.Create(),
             AdoptionCommands.Adopt(),
             AdoptionCommands.Release(),
+            KillCommand.Create(),
             PsCommand.Create(),
             WhereCommand.Create(),
             LabCommand.Create(),

@@ -95,7 +95,7 @@ public sealed class NodeFailureLabTests
     private static ManagedRun Start(TestLab lab, string program, params string[] arguments) => lab.Managed(1, program, arguments);
 
     /// <summary>A node crash as its peers see it: every process of the node killed at once.</summary>
-    private static void CrashNode(TestLab lab, int node)
+    internal static void CrashNode(TestLab lab, int node)
     {
         foreach (var line in File.ReadAllLines(Path.Combine(lab.Layout.CpuCgroup(node), "cgroup.procs")))
             if (int.TryParse(line, out var pid)) Signals.Kill(pid, Signals.SIGKILL);

@@ -55,6 +55,7 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
                 ("POST", "procs", 4) when segments[3] == "adopt" => Adopt(segments[2], request.Body, caller),
                 ("POST", "procs", 4) when segments[3] == "release" => Release(segments[2], caller),
+                ("POST", "procs", 4) when segments[3] == "signal" => Signal(segments[2], request.Body, caller),
                 ("GET", "stats", 3) when segments[2] == "gossip" =>
                     HttpResponse.Json(cluster.Stats(), AdminJsonContext.Default.GossipStats),
                 (_, "health" or "nodes" or "map" or "speed" or "stats" or "procs" or "switches" or "bring" or "expel" or "tune" or "decay" or "manage", _) =>
@@ -221,6 +222,7 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
             return HttpResponse.Error(400, $"'{text}' is not a PID");
         return processes.Find(pid) is { } process
             ? HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow)
+            : processes.ForkedAway.Row(pid, processes.Self) is { } forked ? HttpResponse.Json(forked, AdminJsonContext.Default.ProcessRow)
             : HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
     }
 

@@ -139,6 +139,7 @@ public sealed class GuestSession
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
+                       Registry = _registry,
                        Detach = takeover is null ? null
                            : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))

@@ -33,6 +33,9 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     public JobHint Hint { get; set; }
     /// <summary>The managed process that forked it (0: it registered itself with om run).</summary>
     public int ParentPid { get; init; }
+    /// <summary>The guest (its PID here) whose copy forked it or one of its ancestors here (remote fork): that guest's
+    /// home lists it as its own (0: none).</summary>
+    public int ForkedByGuest { get; init; }
     /// <summary>Where om run asked it to run (--on, --among, --fallback, --home); its descendants inherit it.</summary>
     public RunRequest? Request { get; set; }
     /// <summary>The program it runs since its last exec (null before any exec seen by omd).</summary>

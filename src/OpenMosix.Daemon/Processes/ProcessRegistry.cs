@@ -141,7 +141,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             var child = new ManagedProcess(pid, parent.Uid, Self, parent.Command)
             {
                 StartTime = started, ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
-                Program = parent.Program,
+                Program = parent.Program, ForkedByGuest = parent.State == ProcessState.Guest ? parent.Pid : parent.ForkedByGuest,
             };
             _home[pid] = child;
             return child;
@@ -242,6 +242,20 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         lock (_gate) return [.. _home.Values.Where(p => p.State == ProcessState.Remote)];
     }
 
+    /// <summary>What the copy of <paramref name="guestPid"/> forked here, at any depth, that is still managed here: its
+    /// home lists them (remote fork).</summary>
+    public IReadOnlyList<ManagedProcess> ForkedBy(int guestPid)
+    {
+        lock (_gate)
+        {
+            Prune();
+            return [.. _home.Values.Where(p => p.ForkedByGuest == guestPid && p.ForkedByGuest != 0)];
+        }
+    }
+
+    /// <summary>The processes this node's copies away forked on their nodes (remote fork), as those nodes report them.</summary>
+    public ForkedAway ForkedAway { get; } = new();
+
     /// <summary>Other nodes' processes running here now.</summary>
     public IReadOnlyList<ManagedProcess> Guests()
     {
@@ -267,7 +281,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         lock (_gate)
         {
             Prune();
-            var rows = _home.Values.Concat(_guests.Values).OrderBy(p => p.Pid).Select(Row).ToList();
+            var rows = _home.Values.Concat(_guests.Values).Select(Row).Concat(ForkedAway.Rows(Self)).OrderBy(p => p.Pid).ToList();
             return new ProcessList(Self, rows);
         }
     }

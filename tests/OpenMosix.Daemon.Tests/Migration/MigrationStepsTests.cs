@@ -70,6 +70,22 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public void A_copy_reports_its_forks_and_home_signals_them_only_while_relaying()
+    {
+        Walk(MigrationPhase.Relaying, [
+            (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+            (Side.Guest, typeof(ForkedThere), MigrationPhase.Relaying),
+            (Side.Home, typeof(SignalForked), MigrationPhase.Relaying),
+            (Side.Guest, typeof(ForkedThere), MigrationPhase.Relaying),
+        ]);
+        // The copy's image going home: no report may come between its frames, no signal meet it frozen.
+        Assert.Null(MigrationSteps.After(MigrationPhase.Returning, Side.Guest, typeof(ForkedThere)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Guest, typeof(ForkedThere)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Returning, Side.Home, typeof(SignalForked)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Offered, Side.Guest, typeof(ForkedThere)));
+    }
+
+    [Fact]
     public void A_takeover_of_home_resumes_straight_into_relaying_or_ends_refused()
     {
         Walk(MigrationPhase.Start, [

@@ -21,6 +21,8 @@ public sealed class ProtocolTests
         new CheckpointAsk(5), new CheckpointGo(5), new CheckpointGo(6, "home is moving 1 process out"),
         new CheckpointCounts(3, [new OutputCount(1, 4096), new OutputCount(2, 0)], InputRead: 12),
         new Resume(42, 4242, [new OutputCount(1, 1 << 20)], CheckpointMs: 5000), new Resume(43, 4343, []), new Resumed(300),
+        new ForkedThere([new ForkedChild(5001, 42, 1000, 2, 5001, "remote", "spinner 8", 1.5, 1 << 20),
+            new ForkedChild(5002, 5001, 1000, 3, 777, "migrating", "spinner 8", 0, 0)]), new ForkedThere([]), new SignalForked(5001, 15),
     ];
 
     [Fact]
@@ -57,12 +59,21 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"resume\",\"homePid\":3,\"remotePid\":5,\"delivered\":[{\"fd\":1,\"bytes\":-1}]}", "sent a bad 'resume': output counts out of range")]
     [InlineData("{\"kind\":\"resume\",\"homePid\":3,\"remotePid\":5}", "malformed control message")]
     [InlineData("{\"kind\":\"resumed\",\"inputReceived\":-1}", "sent a bad 'resumed': input count out of range")]
+    [InlineData("{\"kind\":\"signal-forked\",\"pid\":0,\"signal\":9}", "sent a bad 'signal-forked': pid must be positive")]
+    [InlineData("{\"kind\":\"signal-forked\",\"pid\":5,\"signal\":65}", "sent a bad 'signal-forked': signal out of range")]
+    [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":0,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
+        "sent a bad 'forked': a child's fields out of range")]
+    [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"guest\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
+        "sent a bad 'forked': a child's fields out of range")]
+    [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0},{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
+        "sent a bad 'forked': a child listed twice")]
+    [InlineData("{\"kind\":\"forked\"}", "malformed control message")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
-                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed)];
+                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

@@ -151,6 +151,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
                 {
                     Forwarder = forwarder,
+                    Registry = registry,
                     Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
                 }
                 .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);

@@ -61,4 +61,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, cannot go home: left stopped to its keeper for the next omd")]
     public static partial void LeftToKeeper(ILogger logger, int guest, int pid, int home);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: its home's signal for process {Pid} not sent: no process the copy forked here runs under that PID")]
+    public static partial void NoForkedChild(ILogger logger, int guest, int pid);
 }

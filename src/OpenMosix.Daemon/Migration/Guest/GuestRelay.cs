@@ -24,6 +24,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     private bool _returning;
     private ushort HomeNode => talk.Link.PeerNode;
     private Checkpointer? _checkpoints;
+    private ForkReports? _forks;
 
     /// <summary>How often the copy is checkpointed home, as home asked in its commit (zero: never).</summary>
     public TimeSpan CheckpointEvery { get; init; }
@@ -38,6 +39,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// to take it over (it is stopped meanwhile), false to kill it.</summary>
     public Func<NodeLink, Task<bool>>? Detach { get; init; }
 
+    /// <summary>Where the copy's forks here are found, for its home (remote fork); null: home does not hear of them.</summary>
+    public ProcessRegistry? Registry { get; init; }
+
     /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
 
@@ -48,6 +52,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         _stopped = stop.Token;
         _input.Progress = written => _ = ReportWrittenAsync(written);
+        _forks = Registry is null ? null : new ForkReports(Registry, guestPid);
         if (Unsent is not null && !await SendUnsentAsync(cancel).ConfigureAwait(false))
         {
             if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
@@ -195,6 +200,9 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master) Terminal.WriteSize(master, size);
                 CopySignals.Deliver(guestPid, signal.Signal, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
+            case SignalForked forked:
+                if (_forks?.Signal(forked) != true) GuestLog.NoForkedChild(logger, guestPid, forked.Pid);
+                return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);
                 return false;
@@ -251,7 +259,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         }
     }
 
-    /// <summary>The copy's CPU time and resident memory, to home every <see cref="UsageInterval"/> until it ends.</summary>
+    /// <summary>The copy's CPU time and resident memory, and what it forked here, to home every <see cref="UsageInterval"/> until it ends.</summary>
     private async Task ReportUsageAsync(int guestPid, CancellationToken cancel)
     {
         try
@@ -274,6 +282,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 try
                 {
                     if (!_returning) await talk.SendAsync(new Usage(cpu, resident, _input.Read(guestPid)), cancel).ConfigureAwait(false);
+                    if (!_returning && _forks?.Due() is { } forks) await talk.SendAsync(forks, cancel).ConfigureAwait(false);
                 }
                 finally
                 {

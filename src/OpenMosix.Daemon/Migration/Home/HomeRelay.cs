@@ -171,6 +171,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 home.Away?.Remove(Pid);
                 counts?.Dispose();
             }
+            // What the copy forked is not listed past its link: a new link (resumed) reports it again.
+            home.Registry.ForkedAway.Clear(Pid);
             var relay = resumedThere ? null : home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
@@ -200,6 +202,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     break;
                 case InputWritten written:
                     ledger?.Delivered(written.Written);
+                    break;
+                case ForkedThere forked:
+                    home.Registry.ForkedAway.Set(Pid, talk.Link.PeerNode, [.. forked.Children.Select(ForkedAwayOf)]);
                     break;
                 case PrecopyRound:
                     await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);
@@ -251,6 +256,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     }
 
     private const string Resumed = "resumed";
+
+    private static ForkedAway.Forked ForkedAwayOf(ForkedChild c) =>
+        new(c.Pid, c.ParentPid, c.Uid, (ushort)c.Where, c.RemotePid, c.State, c.Command, c.CpuSeconds, c.MemoryBytes);
 
     /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
     private void End(ExitStatus? status, string? lost) => End(home, process, status, lost);

@@ -57,6 +57,25 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
         }
     }
 
+    /// <summary>A signal for a process the copy forked on its node (<see cref="SignalForked"/>): null once on its way,
+    /// else why not. Not while the copy travels home: its node takes no such message then.</summary>
+    public string? SignalForked(int pid, int signal)
+    {
+        lock (_held)
+        {
+            if (_returning || Talk.Phase != MigrationPhase.Relaying) return "the process that forked it is moving; try again";
+            try
+            {
+                _ = Talk.SendAsync(new Protocol.SignalForked(pid, signal));
+                return null;
+            }
+            catch (LinkException e)
+            {
+                return $"the link to its node is gone ({e.Message})";
+            }
+        }
+    }
+
     /// <summary>After the trip home: held signals go to the process here (it came home) or on to its copy (it stays).</summary>
     public void ReleaseHeld(bool cameHome)
     {

@@ -38,6 +38,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(Resumed), "resumed")]
 [JsonDerivedType(typeof(CheckpointAsk), "checkpoint-ask")]
 [JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
+[JsonDerivedType(typeof(ForkedThere), "forked")]
+[JsonDerivedType(typeof(SignalForked), "signal-forked")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -259,6 +261,43 @@ public sealed record CheckpointAsk(long Sequence) : MigrationMessage
 public sealed record CheckpointGo(long Sequence, string? Wait = null) : MigrationMessage
 {
     public override string? Problem() => Check(Sequence > 0, "checkpoint sequence must be positive");
+}
+
+/// <summary>One process the copy forked on its node (or a descendant of one), as home lists it: its PID on that node
+/// (its birth node: where its deputy stays if it moves on), the PID home knows its parent by (the deputy's for the
+/// copy's own children), where it runs now and under which PID there, and what it uses.</summary>
+public sealed record ForkedChild(int Pid, int ParentPid, int Uid, int Where, int RemotePid, string State, string Command,
+    double CpuSeconds, long MemoryBytes)
+{
+    public const int MaxCommand = 4096;
+
+    public static readonly IReadOnlySet<string> States = new HashSet<string>(StringComparer.Ordinal) { "home", "migrating", "remote", "lost" };
+
+    public bool IsValid() =>
+        Pid > 0 && ParentPid > 0 && Uid >= 0 && Where is > 0 and <= ushort.MaxValue && RemotePid >= 0 && States.Contains(State)
+        && Command.Length <= MaxCommand && double.IsFinite(CpuSeconds) && CpuSeconds is >= 0 and < 1e12 && MemoryBytes >= 0;
+}
+
+/// <summary>
+/// Target → home, with the copy's usage and whenever they change: every process the copy forked there that still
+/// runs, at any depth (remote fork). Each report is whole, so one lost with a broken link, or a child that ended,
+/// leaves nothing stale: home lists exactly these, with its own node as their home.
+/// </summary>
+public sealed record ForkedThere(IReadOnlyList<ForkedChild> Children) : MigrationMessage
+{
+    public const int MaxChildren = 4096;
+
+    public override string? Problem() =>
+        Check(Children.Count <= MaxChildren, $"more than {MaxChildren} children")
+        ?? Check(Children.All(c => c.IsValid()), "a child's fields out of range")
+        ?? Check(Children.Select(c => c.Pid).Distinct().Count() == Children.Count, "a child listed twice");
+}
+
+/// <summary>Home → target: a signal for <see cref="Pid"/>, a process the copy forked there (`om kill` at home). The
+/// target sends it only to a process it reported in <see cref="ForkedThere"/> for this copy.</summary>
+public sealed record SignalForked(int Pid, int Signal) : MigrationMessage
+{
+    public override string? Problem() => Check(Pid > 0, "pid must be positive") ?? Check(Signal is > 0 and < 65, "signal out of range");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

@@ -70,6 +70,8 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(ForkedThere), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(SignalForked), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),

@@ -1,0 +1,101 @@
+using OpenMosix.Daemon.Migration.Guest;
+using OpenMosix.Daemon.Migration.Protocol;
+using OpenMosix.Daemon.Processes;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Processes;
+
+/// <summary>Remote fork: what a guest's copy forks on its node is reported to its home, and home lists it.</summary>
+public sealed class ForkedAwayTests
+{
+    private const int Guest = 5_100_001, Child = 5_100_002, Grandchild = 5_100_003, Local = 5_100_004, LocalChild = 5_100_005, DeputyAtHome = 4242;
+
+    private readonly Dictionary<int, ulong> _started = new() { [Guest] = 10, [Child] = 11, [Grandchild] = 12, [Local] = 13, [LocalChild] = 14 };
+
+    private ProcessRegistry NodeTwo()
+    {
+        var registry = new ProcessRegistry(2, pid => _started.TryGetValue(pid, out var t) ? t : null);
+        registry.AddGuest(Guest, 1000, home: 1, "bash job.sh", homePid: DeputyAtHome);
+        return registry;
+    }
+
+    [Fact]
+    public void What_a_guests_copy_forks_here_at_any_depth_is_its_homes_and_nothing_else_is()
+    {
+        var registry = NodeTwo();
+        registry.Register(Local, 1000);
+        registry.RegisterForked(Child, Guest);
+        registry.RegisterForked(Grandchild, Child);
+        registry.RegisterForked(LocalChild, Local);
+
+        Assert.Equal([Child, Grandchild], registry.ForkedBy(Guest).Select(p => p.Pid).Order());
+        Assert.Empty(registry.ForkedBy(Local));
+        Assert.Equal(0, registry.Find(LocalChild)!.ForkedByGuest);
+    }
+
+    [Fact]
+    public void Home_hears_each_child_with_the_parent_it_knows_and_once_more_when_the_last_has_ended()
+    {
+        var registry = NodeTwo();
+        var reports = new ForkReports(registry, Guest);
+        Assert.Null(reports.Due());
+        registry.RegisterForked(Child, Guest);
+        registry.RegisterForked(Grandchild, Child);
+
+        var report = reports.Due()!;
+
+        // The copy's own child is the deputy's at home; a grandchild its parent's, by its PID here.
+        Assert.Equal([(Child, DeputyAtHome), (Grandchild, Child)], report.Children.Select(c => (c.Pid, c.ParentPid)).Order());
+        Assert.All(report.Children, c => Assert.Equal((2, c.Pid, "remote", 1000), (c.Where, c.RemotePid, c.State, c.Uid)));
+        Assert.Null(report.Problem());
+        _started.Remove(Child);
+        _started.Remove(Grandchild);
+        Assert.Empty(reports.Due()!.Children);
+        Assert.Null(reports.Due());
+    }
+
+    [Fact]
+    public void A_signal_from_home_goes_only_to_a_process_of_that_copys_tree()
+    {
+        var registry = NodeTwo();
+        registry.Register(Local, 1000);
+        var reports = new ForkReports(registry, Guest);
+
+        Assert.False(reports.Signal(new SignalForked(Local, 15)));
+        Assert.False(reports.Signal(new SignalForked(Guest, 15)));
+    }
+
+    [Fact]
+    public void A_signal_from_home_reaches_a_real_child_of_the_copy()
+    {
+        using var child = ChildProcess.Start("/bin/sleep", ["36"]);
+        _started[child.Pid] = ProcessRegistry.StartTimeOf(child.Pid)!.Value;
+        var registry = NodeTwo();
+        registry.RegisterForked(child.Pid, Guest);
+
+        Assert.True(new ForkReports(registry, Guest).Signal(new SignalForked(child.Pid, Signals.SIGKILL)));
+
+        Assert.Equal(Signals.SIGKILL, child.WaitForExit(TimeSpan.FromSeconds(10)).Signal);
+    }
+
+    [Fact]
+    public void Home_lists_each_nodes_last_report_with_itself_as_home_until_the_copys_link_ends()
+    {
+        var home = new ProcessRegistry(1, _ => null);
+        home.ForkedAway.Set(DeputyAtHome, 2, [new ForkedAway.Forked(Child, DeputyAtHome, 1000, 2, Child, "remote", "spinner 8", 1.5, 4096)]);
+        home.ForkedAway.Set(DeputyAtHome, 2, [
+            new ForkedAway.Forked(Child, DeputyAtHome, 1000, 3, 777, "remote", "spinner 8", 2.5, 4096),
+            new ForkedAway.Forked(Grandchild, Child, 1000, 2, Grandchild, "remote", "sleep 9", 0, 0),
+        ]);
+
+        var rows = home.List().Processes;
+
+        Assert.Equal([(Child, 1, 3, 777, DeputyAtHome, "forked-away"), (Grandchild, 1, 2, Grandchild, Child, "forked-away")],
+            rows.Select(r => (r.Pid, r.Home, r.Where, r.RemotePid, r.ParentPid, r.Origin)));
+        Assert.Equal((DeputyAtHome, (ushort)2), (home.ForkedAway.Find(Grandchild)!.Value.DeputyPid, home.ForkedAway.Find(Grandchild)!.Value.Node));
+        home.ForkedAway.Clear(DeputyAtHome);
+        Assert.Empty(home.List().Processes);
+        Assert.Null(home.ForkedAway.Find(Child));
+    }
+}
