@@ -40,6 +40,10 @@ public sealed record RestoreOptions(
     /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.
     /// </summary>
     public bool ForwardDescriptors { get; init; }
+
+    /// <summary>With <see cref="ForwardDescriptors"/>: its home has home paths, so the filter also hands over every call
+    /// that names a path (open, stat, access, readlink), for the restorer to send those of home's files home.</summary>
+    public bool ForwardPaths { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)
