@@ -25,12 +25,22 @@ public sealed class HomeFilesLab : IDisposable
                                     + " && ln -s after.txt link && mkdir sub && printf 'below\\n' > sub/inner.txt").Succeeded();
             File.AppendAllText(Lab.Layout.NodeConfigFile(1), $"[files]\nhome_paths = [\"{Directory}\"]\n");
             Om.Run("lab", "restart", "--name", Lab.Name, "1").Succeeded();
+            Poll.Until(() => SeesNode2Alive(), TimeSpan.FromSeconds(30), "node 1's new omd to hear of node 2");
         }
         catch
         {
             Dispose();
             throw;
         }
+    }
+
+    private bool SeesNode2Alive()
+    {
+        var status = Lab.Exec(1, Om.Path, "status", "--json");
+        if (status.ExitCode != 0) return false;
+        using var json = System.Text.Json.JsonDocument.Parse(status.Stdout);
+        return json.RootElement.GetProperty("nodes").EnumerateArray()
+            .Any(n => n.GetProperty("id").GetInt32() == 2 && n.GetProperty("state").GetString() == "alive");
     }
 
     public void Dispose()
@@ -78,8 +88,8 @@ public sealed class HomeFilesLabTests(HomeFilesLab fixture) : IClassFixture<Home
         except FileNotFoundError as e:
             print("missing: ENOENT", e.errno, flush=True)
         os.chdir("/")
-        with open(d + "/" + out, "w") as w:
-            w.write("written by the program\\n")
+        with open(d + "/sub/" + out, "w") as w:
+            w.write("written by the program\n")
         for i in range(70):
             with open(d + "/after.txt") as again:
                 again.read()
@@ -100,8 +110,8 @@ public sealed class HomeFilesLabTests(HomeFilesLab fixture) : IClassFixture<Home
         Assert.Equal("after: opened after the move 22", moved[2]);
         Assert.Equal("link: after.txt", moved[4]);
         Assert.Contains("missing: ENOENT 2", moved);
-        Assert.Equal("written by the program", _lab.Exec(1, "cat", Path.Combine(_home, "moved.txt")).Succeeded().Stdout.Trim());
-        Assert.NotEqual(0, _lab.Exec(2, "test", "-e", Path.Combine(_home, "moved.txt")).ExitCode);
+        Assert.Equal("written by the program", _lab.Exec(1, "cat", Path.Combine(_home, "sub", "moved.txt")).Succeeded().Stdout.Trim());
+        Assert.NotEqual(0, _lab.Exec(2, "test", "-e", Path.Combine(_home, "sub", "moved.txt")).ExitCode);
     }
 
     private IReadOnlyList<string> Run(bool move, string output)

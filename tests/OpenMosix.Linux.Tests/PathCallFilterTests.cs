@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OpenMosix.Linux.Seccomp;
 using OpenMosix.TestSupport;
 using static OpenMosix.Linux.Tests.ForwardingFilterTests;
@@ -30,20 +29,10 @@ public sealed class PathCallFilterTests
     [Fact]
     public void Calls_on_paths_reach_the_supervisor_which_lets_them_run_or_answers_them_and_getdents_on_a_forwarded_number_does_too()
     {
-        var program = ForwardingFilter.Build([7], reservedFrom: 100, pathCalls: true);
-        using var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        using var child = StartFiltered(Child, ForwardingFilter.Build([7], reservedFrom: 100, pathCalls: true));
         try
         {
-            var listenerNumber = int.Parse(ReadLine(child), System.Globalization.CultureInfo.InvariantCulture);
-            using var pidfd = PidFd.Open(child.Id);
-            using var listener = pidfd.GetFd(listenerNumber);
-            child.StandardInput.WriteLine("go");
-            child.StandardInput.Flush();
+            using var listener = TakeListener(child);
 
             var stat = Next(listener);
             Assert.Equal((SyscallNr.Newfstatat, 0xffffff9cUL), (stat.Nr, stat.Args[0] & 0xffffffff));
