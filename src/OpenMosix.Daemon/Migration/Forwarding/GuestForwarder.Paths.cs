@@ -24,9 +24,11 @@ internal sealed partial class GuestForwarder
     /// calls serve (newfstatat of a forwarded descriptor with AT_EMPTY_PATH: an fstat).</summary>
     private Task<Outcome>? ServePathCall(SeccompNotice n)
     {
-        if (HomePaths.IsEmpty || Array.IndexOf(ForwardingFilter.PathCalls, n.Nr) < 0) return null;
-        // A child forked here inherited the filter: its calls are this node's.
-        if (!Directory.Exists($"/proc/{_pid}/task/{n.Pid}")) return Task.FromResult(Outcome.RunLocally);
+        if (Array.IndexOf(ForwardingFilter.PathCalls, n.Nr) < 0 || (HomePaths.IsEmpty && n.Nr == SyscallNr.Newfstatat)) return null;
+        // Without home paths (a copy adopted by a new omd here, which does not know them) and for a child forked here
+        // (it inherited the filter) every path is this node's. Not let through to the descriptor calls: the first
+        // argument of open, stat, access and readlink is the path's address, no descriptor.
+        if (HomePaths.IsEmpty || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}")) return Task.FromResult(Outcome.RunLocally);
         var a = n.Args;
         var pathFirst = n.Nr is SyscallNr.Open or SyscallNr.Stat or SyscallNr.Lstat or SyscallNr.Access or SyscallNr.Readlink;
         var dirfd = pathFirst ? AtFdCwd : (int)(uint)a[0];
