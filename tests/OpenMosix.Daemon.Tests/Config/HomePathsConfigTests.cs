@@ -56,7 +56,7 @@ public sealed class HomePathsConfigTests
         Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.PathStatus, PathCallWire.AtFdCwd) { Data = "x"u8.ToArray() }));
         Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.PathStatus, PathCallWire.AtFdCwd, 0x1000) { Data = path }));
         Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.Open, PathCallWire.AtFdCwd, 0, 0, 2) { Data = path }));
-        Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.Access, PathCallWire.AtFdCwd, 0) { Data = [.. path, 0, .. path] }));
+        Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.Access, PathCallWire.AtFdCwd, 0) { Data = new byte[] { (byte)'/', 0, (byte)'x' } }));
         Assert.NotNull(PathCallWire.Problem(new ForwardRequest(1, ForwardOp.ReadLink, PathCallWire.AtFdCwd, 0) { Data = path }));
     }
 }
