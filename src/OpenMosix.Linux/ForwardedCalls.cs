@@ -34,6 +34,12 @@ public static class ForwardedCalls
         fixed (byte* p = data) return Result(Sys.Pwrite(fd, p, (nuint)data.Length, offset));
     }
 
+    /// <summary>getdents64: whole linux_dirent64 records, from the directory's offset (the open file's, shared).</summary>
+    public static unsafe long ReadDirectory(SafeHandle fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer) return Result(Sys.Getdents64(fd, p, (nuint)buffer.Length));
+    }
+
     public static long Seek(SafeHandle fd, long offset, int whence) => Result(Sys.Lseek(fd, offset, whence));
 
     public static long Control(SafeHandle fd, int command, int argument) => Result(Sys.Fcntl(fd, command, argument));

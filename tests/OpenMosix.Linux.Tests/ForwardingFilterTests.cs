@@ -37,20 +37,10 @@ public sealed class ForwardingFilterTests
     [Fact]
     public void Calls_on_forwarded_and_reserved_numbers_reach_the_supervisor_and_others_and_stats_of_paths_run_locally()
     {
-        var program = ForwardingFilter.Build([7, 9], reservedFrom: 100);
-        using var child = Process.Start(new ProcessStartInfo("python3", ["-c", Child, Convert.ToHexString(program)])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        using var child = StartFiltered(Child, ForwardingFilter.Build([7, 9], reservedFrom: 100));
         try
         {
-            var listenerNumber = int.Parse(ReadLine(child), System.Globalization.CultureInfo.InvariantCulture);
-            using var pidfd = PidFd.Open(child.Id);
-            using var listener = pidfd.GetFd(listenerNumber);
-            child.StandardInput.WriteLine("go");
-            child.StandardInput.Flush();
+            using var listener = TakeListener(child);
 
             Assert.Equal("local 5 local", ReadLine(child));
             // A stat of a path (newfstatat at AT_FDCWD, -100: 0xffffff9c as the filter sees it, above any reserved
@@ -101,6 +91,26 @@ public sealed class ForwardingFilterTests
     public void More_forwarded_descriptors_than_the_filter_can_hold_are_refused()
     {
         Assert.Throws<ArgumentException>(() => ForwardingFilter.Build([.. Enumerable.Range(3, ForwardingFilter.MaxForwarded + 1)]));
+    }
+
+    /// <summary>A python3 child that installs <paramref name="program"/> and waits for a line on its stdin.</summary>
+    internal static Process StartFiltered(string child, byte[] program) =>
+        Process.Start(new ProcessStartInfo("python3", ["-c", child, Convert.ToHexString(program)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+
+    /// <summary>The filter's listener, taken out of the child (which printed its number), and the child let go on.</summary>
+    internal static SafeFileHandle TakeListener(Process child)
+    {
+        var listenerNumber = int.Parse(ReadLine(child), System.Globalization.CultureInfo.InvariantCulture);
+        using var pidfd = PidFd.Open(child.Id);
+        var listener = pidfd.GetFd(listenerNumber);
+        child.StandardInput.WriteLine("go");
+        child.StandardInput.Flush();
+        return listener;
     }
 
     internal static SeccompNotice Next(SafeFileHandle listener)

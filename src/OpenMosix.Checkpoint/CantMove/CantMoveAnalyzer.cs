@@ -15,8 +15,9 @@ internal static class CantMoveAnalyzer
     /// pipe to its sibling travels with them), and its children travel too.</param>
     /// <param name="placeholders">a copy's forwarded numbers: placeholders of descriptors its home holds, which stand in
     /// for them when it goes home (a unix socket each, showing home's readiness), not descriptors of its own.</param>
+    /// <param name="homePaths">with <paramref name="forwarding"/>: files below these are forwarded too.</param>
     public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0, IReadOnlySet<string>? treePipes = null,
-        IReadOnlySet<int>? placeholders = null)
+        IReadOnlySet<int>? placeholders = null, HomePaths? homePaths = null)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -57,7 +58,7 @@ internal static class CantMoveAnalyzer
         foreach (var (fd, target) in descriptors)
         {
             if (placeholders?.Contains(fd) == true) continue;
-            if (forwarding && FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes))
+            if (forwarding && FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes, homePaths))
             {
                 forwarded.Add(ForwardedDescriptors.Describe(fd, target));
                 continue;

@@ -20,6 +20,9 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
     /// home, instead of refused.</summary>
     public bool ForwardDescriptors { get; init; }
 
+    /// <summary>With <see cref="ForwardDescriptors"/>: files below these directories are forwarded too.</summary>
+    public CantMove.HomePaths? HomePaths { get; init; }
+
     /// <summary>Descriptors forwarded already: a moved copy's placeholders, recorded as forwarded again.</summary>
     public IReadOnlySet<int>? Forwarded { get; init; }
 

@@ -195,7 +195,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 RobustListLength = robust.Length,
             },
             Regions = finalRegions,
-            Files = ProcessInspector.ReadFiles(pid, options.ForwardDescriptors, options.Forwarded),
+            Files = ProcessInspector.ReadFiles(pid, options.ForwardDescriptors, options.Forwarded, options.HomePaths),
             MainThread = mainSettings,
             Threads = threads,
             Precopy = options.Precopy?.Delta(precopied.Keys),

@@ -47,7 +47,7 @@ public sealed class PrecopySession : IDisposable
     /// on, then registers and write-protects its private anonymous regions. Null when this kernel or its policy
     /// cannot track writes (the caller migrates without pre-copy); the process is never left stopped.
     /// </summary>
-    internal static PrecopySession? Start(int pid, ILogger logger, bool forward = false, IReadOnlySet<int>? forwarded = null)
+    internal static PrecopySession? Start(int pid, ILogger logger, bool forward = false, IReadOnlySet<int>? forwarded = null, CantMove.HomePaths? homePaths = null)
     {
         var clock = Stopwatch.StartNew();
         Freezer.SeizeAndStop(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid));
@@ -84,7 +84,7 @@ public sealed class PrecopySession : IDisposable
             {
                 refused = Errno.FromNegated(created).Name();
             }
-            files = ProcessInspector.ReadFiles(pid, forward, forwarded);
+            files = ProcessInspector.ReadFiles(pid, forward, forwarded, homePaths);
         }
         catch
         {

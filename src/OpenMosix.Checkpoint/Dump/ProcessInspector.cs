@@ -11,7 +11,8 @@ internal static class ProcessInspector
 
     /// <param name="forward">a migration: descriptors home can serve become <see cref="FileKind.Forwarded"/> records.</param>
     /// <param name="forwarded">descriptors forwarded already (a moved copy's placeholders): recorded as forwarded again.</param>
-    public static List<FileDescriptorRecord> ReadFiles(int pid, bool forward = false, IReadOnlySet<int>? forwarded = null)
+    /// <param name="homePaths">with <paramref name="forward"/>: files below these are forwarded too.</param>
+    public static List<FileDescriptorRecord> ReadFiles(int pid, bool forward = false, IReadOnlySet<int>? forwarded = null, HomePaths? homePaths = null)
     {
         var files = new List<FileDescriptorRecord>();
         var descriptors = ProcFs.ReadDescriptors(pid);
@@ -21,7 +22,7 @@ internal static class ProcessInspector
         foreach (var (fd, target) in descriptors.OrderBy(d => d.Fd))
         {
             if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _)) continue;
-            if (forwarded?.Contains(fd) == true || (forward && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes)))
+            if (forwarded?.Contains(fd) == true || (forward && ForwardedDescriptors.IsForwarded(fd, target, st!.Type, internalPipes, homePaths)))
             {
                 files.Add(new FileDescriptorRecord { Fd = fd, Kind = FileKind.Forwarded, Path = target, CloseOnExec = ProcFs.ReadFdInfo(pid, fd).CloseOnExec });
                 continue;

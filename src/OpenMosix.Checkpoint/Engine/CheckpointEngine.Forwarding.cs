@@ -7,12 +7,12 @@ namespace OpenMosix.Checkpoint.Engine;
 public sealed partial class CheckpointEngine
 {
     /// <summary>The descriptors of <paramref name="pid"/> a migration leaves at home and forwards (read from /proc).</summary>
-    public static IReadOnlyList<int> ForwardableDescriptors(int pid)
+    public static IReadOnlyList<int> ForwardableDescriptors(int pid, CantMove.HomePaths? homePaths = null)
     {
         var descriptors = ProcFs.ReadDescriptors(pid);
         var internalPipes = CantMove.InternalPipes.Find(pid, descriptors);
         return [.. descriptors.Where(d => FileStatus.TryOf($"/proc/{pid}/fd/{d.Fd}", out var st, out _)
-                                        && CantMove.ForwardedDescriptors.IsForwarded(d.Fd, d.Target, st!.Type, internalPipes))
+                                        && CantMove.ForwardedDescriptors.IsForwarded(d.Fd, d.Target, st!.Type, internalPipes, homePaths))
             .Select(d => d.Fd)];
     }
 

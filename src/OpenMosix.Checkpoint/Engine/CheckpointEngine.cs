@@ -41,12 +41,16 @@ public sealed partial class CheckpointEngine : IDisposable
         set => _restorer.FillWithUserFaults = value;
     }
 
+    /// <summary>Directories whose files are this node's own (omd.toml's home paths): a migration forwards descriptors of
+    /// files below them instead of reopening them on the target.</summary>
+    public HomePaths HomePaths { get; init; } = HomePaths.None;
+
     /// <summary>Why the process cannot be moved, found from /proc without touching it.</summary>
     /// <param name="forwarding">asked for a migration: descriptors home can serve are listed as forwarded, not refused.</param>
     public CantMoveReport AnalyzeCantMove(int pid, bool forwarding = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
     }
 
     /// <summary>
@@ -61,7 +65,8 @@ public sealed partial class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         // A copy running here forwards what home left at home; nothing it opened here can be left behind.
         if (_forwarding.IsGuest(pid)) options = options with { ForwardDescriptors = false };
-        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        if (options.ForwardDescriptors) options = options with { HomePaths = HomePaths };
+        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
         if (!report.CanMove) throw new CantMoveException(report);
         if (options.Forwarded is null && _forwarding.Of(pid) is { } forwarded) options = options with { Forwarded = forwarded };
         return Long(() =>
@@ -82,12 +87,12 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         forward &= !_forwarding.IsGuest(pid);
-        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
         if (!report.CanMove) throw new CantMoveException(report);
         return Long(() =>
         {
             using var busy = _tracer.Busy(pid);
-            return PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid));
+            return PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid), HomePaths);
         });
     }
 

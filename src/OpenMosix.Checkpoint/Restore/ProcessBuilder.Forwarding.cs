@@ -70,9 +70,9 @@ internal sealed partial class ProcessBuilder
     /// to itself) in the main thread (threads made later inherit it) while the process still has the restorer's
     /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
     /// </summary>
-    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded)
+    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false)
     {
-        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid));
+        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

@@ -57,6 +57,10 @@ public sealed record RestoreOptions(
     /// a session of its own that it leads, so tcgetpgrp, tcsetpgrp, /dev/tty and job control work on it.
     /// </summary>
     public bool ControllingTerminal { get; init; }
+
+    /// <summary>With <see cref="ForwardDescriptors"/>: its home has home paths, so the filter also hands over every call
+    /// that names a path (open, stat, access, readlink), for the restorer to send those of home's files home.</summary>
+    public bool ForwardPaths { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)

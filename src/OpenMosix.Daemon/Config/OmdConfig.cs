@@ -106,6 +106,10 @@ public sealed record OmdConfig
     /// <summary>log.level: trace, debug, information, warning, error.</summary>
     public string LogLevel { get; init; } = "information";
 
+    /// <summary>[files] home_paths: directories whose files are this node's own; a process from here that moves uses
+    /// them at home, through its deputy (docs/forwarding.md#home-files).</summary>
+    public IReadOnlyList<string> HomePaths { get; init; } = [];
+
     /// <summary>[manage]: candidates from birth (<see cref="Processes.ManagePolicy"/>).</summary>
     public IReadOnlyList<string> ManageUsers { get; init; } = [];
     public IReadOnlyList<string> ManageCgroups { get; init; } = [];

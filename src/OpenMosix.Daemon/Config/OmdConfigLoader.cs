@@ -74,10 +74,15 @@ public static class OmdConfigLoader
             ManageUsers = reader.TextList("manage.users"),
             ManageCgroups = reader.TextList("manage.cgroups"),
             ManagePrograms = reader.TextList("manage.programs"),
+            HomePaths = reader.TextList("files.home_paths"),
         };
         reader.RejectUnknown();
         if (config.LinkTimeout < config.HeartbeatInterval * Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout)
             throw new ConfigException($"{fileName}: liveness.link_timeout_ms must be at least {Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout} times liveness.heartbeat_interval_ms");
+        if (config.HomePaths.Count > Checkpoint.CantMove.HomePaths.MaxPrefixes)
+            throw new ConfigException($"{fileName}: files.home_paths has more than {Checkpoint.CantMove.HomePaths.MaxPrefixes} paths");
+        if (config.HomePaths.Select(Checkpoint.CantMove.HomePaths.Problem).FirstOrDefault(p => p is not null) is { } homePath)
+            throw new ConfigException($"{fileName}: files.home_paths: {homePath}");
         if (config.CheckpointInterval > TimeSpan.Zero && config.CheckpointInterval < TimeSpan.FromSeconds(1))
             throw new ConfigException($"{fileName}: checkpoint.interval_ms must be 0 (off) or at least 1000");
         return config;

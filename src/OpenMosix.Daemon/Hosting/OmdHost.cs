@@ -78,7 +78,10 @@ public static partial class OmdHost
             DeclaredDead = node => cluster.HoldsDead(node, DateTimeOffset.UtcNow),
             Died = (node, reason) => LogLinkDead(linkLogger, node, reason),
         };
-        using var engine = new CheckpointEngine(loggers) { TrimWhenIdle = TimeSpan.FromSeconds(3) };
+        using var engine = new CheckpointEngine(loggers)
+        {
+            TrimWhenIdle = TimeSpan.FromSeconds(3), HomePaths = new Checkpoint.CantMove.HomePaths(config.HomePaths),
+        };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
@@ -92,6 +95,7 @@ public static partial class OmdHost
             () => cluster.View(DateTimeOffset.UtcNow), links, loggers.CreateLogger("migration"))
         {
             Precopy = config.Precopy,
+            HomePaths = config.HomePaths,
             PrecopyRounds = config.PrecopyRounds,
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,

@@ -64,6 +64,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <summary>Copy memory while the process runs and freeze it only for the rest (migration.precopy).</summary>
     public bool Precopy { get; init; } = true;
+    /// <summary>Directories whose files stay this node's ([files] home_paths): told to targets in the offer.</summary>
+    public IReadOnlyList<string> HomePaths
+    {
+        get => _home.HomePaths.Prefixes;
+        init => _home.HomePaths = new Checkpoint.CantMove.HomePaths(value);
+    }
     /// <summary>Whether root's processes (a uid 0, or capabilities) may leave this node (migration.allow_root_guests).</summary>
     public bool AllowRoot { get; init; }
     /// <summary>Heartbeats and timeout of the links to targets ([liveness]); null: none.</summary>

@@ -23,13 +23,21 @@ public static class ForwardingFilter
         SyscallNr.Readv, SyscallNr.Writev, SyscallNr.Fcntl, SyscallNr.Newfstatat,
         SyscallNr.Accept, SyscallNr.Accept4, SyscallNr.Sendto, SyscallNr.Recvfrom, SyscallNr.Sendmsg, SyscallNr.Recvmsg,
         SyscallNr.Shutdown, SyscallNr.Getsockname, SyscallNr.Getpeername, SyscallNr.Setsockopt, SyscallNr.Getsockopt,
-        SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3,
+        SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3, SyscallNr.Getdents64,
     ];
 
     /// <summary>x86_64 calls handed to omd whatever their arguments: those about the process's children and parent,
     /// which stay at home with the deputy (omd lets the kernel run those that concern the node it runs on).</summary>
     public static readonly int[] ChildCalls =
         [SyscallNr.Wait4, SyscallNr.Waitid, SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo, SyscallNr.Getppid];
+
+    /// <summary>x86_64 calls that name a path, handed to omd whatever their arguments when the process has home paths
+    /// (files only home has, docs/forwarding.md): omd decides by the path, and lets the kernel run every other.</summary>
+    public static readonly int[] PathCalls =
+    [
+        SyscallNr.Open, SyscallNr.Stat, SyscallNr.Lstat, SyscallNr.Access, SyscallNr.Readlink, SyscallNr.Openat, SyscallNr.Newfstatat,
+        SyscallNr.Readlinkat, SyscallNr.Faccessat, SyscallNr.Faccessat2, SyscallNr.Statx, SyscallNr.Openat2,
+    ];
 
     /// <summary>Those of <see cref="ChildCalls"/> that send a signal to the process their first argument names: sent by
     /// the process to itself (raise, pthread_kill), the kernel runs them without asking omd.</summary>
@@ -45,8 +53,10 @@ public static class ForwardingFilter
     /// <paramref name="reservedFrom"/> is positive, every number from it up; with <paramref name="childCalls"/> also
     /// every call of <see cref="ChildCalls"/>, except a signal the process sends itself when <paramref name="ownPid"/>
     /// (its PID as it sees it) is positive: such a call never waits for omd, nor for home while omd holds the calls.
+    /// With <paramref name="pathCalls"/> also every call of <see cref="PathCalls"/>: each open and stat of the process
+    /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them.
     /// </summary>
-    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0)
+    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -59,9 +69,10 @@ public static class ForwardingFilter
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
         // ja allow, arg0 load, one jeq per fd, [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify.
         var fds = forwarded.Distinct().Order().ToList();
-        var always = childCalls ? ChildCalls : [];
+        int[] always = [.. childCalls ? ChildCalls : [], .. pathCalls ? PathCalls : []];
+        var fdCalls = Calls.Except(always).ToArray();
         var toSelf = childCalls && ownPid > 0;
-        var callCount = Calls.Length + always.Length;
+        var callCount = fdCalls.Length + always.Length;
         var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
         var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
         var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
@@ -70,9 +81,9 @@ public static class ForwardingFilter
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
         program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
-        for (var c = 0; c < Calls.Length; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)Calls[c]));
+        for (var c = 0; c < fdCalls.Length; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)fdCalls[c]));
         for (var c = 0; c < always.Length; c++)
-            program.Add((JeqK, Offset(3 + Calls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
+            program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));

@@ -24,7 +24,14 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     public void Thaw(int pid) => engine.Thaw(pid);
 
     public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) =>
-        new Incoming(engine, new RestoreOptions { KeepFrozen = true, ForwardDescriptors = true, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal, WaitForOriginalThreadIds = ThreadIdPatience });
+        Receive(descriptorsFor, refusal, forwardPaths: false);
+
+    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths) =>
+        new Incoming(engine, new RestoreOptions
+        {
+            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
+            WaitForOriginalThreadIds = ThreadIdPatience,
+        });
 
     /// <summary>How long a copy's threads wait for their ids while the original (in the same PID namespace) still holds them.</summary>
     internal static readonly TimeSpan ThreadIdPatience = TimeSpan.FromSeconds(2);

@@ -30,6 +30,11 @@ public interface IMigrationEngine
     /// (<see cref="ImageRefusedException"/>).</summary>
     IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal);
 
+    /// <summary>As <see cref="Receive(Func{ProcessImage, IReadOnlyDictionary{int, int}}, Func{ProcessImage, string?})"/>; with
+    /// <paramref name="forwardPaths"/> (its home has home paths) the copy's calls on paths are handed to its forwarder too.</summary>
+    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths) =>
+        Receive(descriptorsFor, refusal);
+
     /// <summary>Kills a process kept frozen (a copy not committed, or one that went home).</summary>
     void KillFrozen(int pid);
 

@@ -43,6 +43,21 @@ public enum ForwardOp : byte
     /// <summary>ioctl: A0 = the request, A1 = the argument when it is a value, A2 = how many bytes it gives back (the
     /// reply's Extra); the data is what it takes.</summary>
     Control = 19,
+    /// <summary>getdents64: A0 = count; the reply's data is the linux_dirent64 records.</summary>
+    ReadDirectory = 20,
+
+    // Calls that name a path below the home paths, carried out by the deputy at home (PathCallWire). Fd is the
+    // forwarded directory a relative path starts from, or AT_FDCWD (-100) with an absolute path; the data is the path.
+    /// <summary>openat: A0 = flags, A1 = mode, A2 = the number the file gets in the copy (a forwarded descriptor from then on).</summary>
+    Open = 30,
+    /// <summary>newfstatat: A0 = flags; the reply's data is the struct stat.</summary>
+    PathStatus = 31,
+    /// <summary>statx: A0 = flags, A1 = mask; the reply's data is the struct statx.</summary>
+    PathStatx = 32,
+    /// <summary>readlinkat: A0 = room; the reply's data is the link's target.</summary>
+    ReadLink = 33,
+    /// <summary>faccessat2: A0 = mode, A1 = flags.</summary>
+    Access = 34,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
     // apart from the descriptor calls. Fd is 0 for all.

@@ -115,41 +115,10 @@ internal sealed partial class GuestForwarder
         return new((await CallAsync(new ForwardRequest(0, ForwardOp.SetOption, fd, level, name) { Data = bytes }).ConfigureAwait(false)).Result);
     }
 
-    /// <summary>
-    /// A connection accepted at home becomes a forwarded descriptor: it gets a free number of the reserved range
-    /// (which the filter hands over), held in the copy by a placeholder installed into the waiting call.
-    /// </summary>
-    private async Task<Outcome> AcceptAsync(SeccompNotice n, int fd, ulong address, ulong lengthAt, int flags)
-    {
-        var number = FreeReservedNumber(0);
-        if (number < 0) return new(-(long)Errno.EMFILE);
-        // The mirror is there before home's first notice for the connection, which comes before the result.
-        var (mirror, copysEnd) = ReadinessMirror.Create();
-        lock (_open)
-        {
-            _mirrors[number] = mirror;
-            _keyOf[number] = number;
-        }
-        var reply = await CallAsync(new ForwardRequest(0, ForwardOp.Accept, fd, flags, number)).ConfigureAwait(false);
-        if (reply.Result < 0)
-        {
-            ForgetNumber(number);
-            return new(reply.Result);
-        }
-        try
-        {
-            SeccompListener.AddDescriptor(_listener, n.Id, copysEnd, number, (flags & SockCloexec) != 0);
-        }
-        catch (SyscallException)
-        {
-            // The accept was interrupted: the connection is closed at home (the peer sees it closed).
-            ForgetNumber(number);
-            _ = CallAsync(new ForwardRequest(0, ForwardOp.Close, number));
-            return Outcome.Interrupted;
-        }
-        lock (_open) _open.Add(number);
-        return new(PutAddress(reply.Extra.Span, address, lengthAt, number));
-    }
+    /// <summary>A connection accepted at home becomes a forwarded descriptor of its own (<see cref="NewDescriptorAsync"/>).</summary>
+    private Task<Outcome> AcceptAsync(SeccompNotice n, int fd, ulong address, ulong lengthAt, int flags) =>
+        NewDescriptorAsync(n, number => new ForwardRequest(0, ForwardOp.Accept, fd, flags, number), (flags & SockCloexec) != 0,
+            done => PutAddress(done.Reply.Extra.Span, address, lengthAt, done.Number));
 
     /// <summary>A free number of the reserved range, at least <paramref name="lowest"/>; -1 when none is.</summary>
     private int FreeReservedNumber(int lowest)

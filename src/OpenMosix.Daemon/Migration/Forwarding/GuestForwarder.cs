@@ -236,6 +236,7 @@ internal sealed partial class GuestForwarder : IDisposable
     private Task<Outcome> ServeAsync(SeccompNotice n)
     {
         if (ServeChildCall(n) is { } childCall) return childCall;
+        if (ServePathCall(n) is { } pathCall) return pathCall;
         var fd = (int)(uint)n.Args[0];
         bool open;
         lock (_open) open = _open.Contains(fd);
@@ -248,6 +249,7 @@ internal sealed partial class GuestForwarder : IDisposable
             SyscallNr.Read => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.Read),
             SyscallNr.Readv => ReadAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Read),
             SyscallNr.Pread64 => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.ReadAt, (long)n.Args[3]),
+            SyscallNr.Getdents64 => ReadAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.ReadDirectory),
             SyscallNr.Write => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.Write),
             SyscallNr.Writev => WriteAsync(n, fd, ReadIoVecs(n.Args[1], n.Args[2]), ForwardOp.Write),
             SyscallNr.Pwrite64 => WriteAsync(n, fd, [(n.Args[1], n.Args[2])], ForwardOp.WriteAt, offset: (long)n.Args[3]),
@@ -278,9 +280,12 @@ internal sealed partial class GuestForwarder : IDisposable
     {
         ForgetNumber(fd);
         ForgetKept(fd);
-        // The placeholder stays: its number must not be given to a file the program opens later, which the filter
-        // would still hand over.
-        return new((await CallAsync(new ForwardRequest(0, ForwardOp.Close, fd)).ConfigureAwait(false)).Result);
+        // The placeholder of a number forwarded at restore stays: that number must not be given to a file the program
+        // opens later, which the filter would still hand over. One of the reserved range goes (the kernel closes it):
+        // a descriptor of the program's own under such a number is let through, and the number is free again for
+        // the next file opened at home (there are only so many).
+        var result = (await CallAsync(new ForwardRequest(0, ForwardOp.Close, fd)).ConfigureAwait(false)).Result;
+        return _covered.Contains(fd) || result < 0 ? new(result) : Outcome.RunLocally;
     }
 
     private async Task<Outcome> StatusAsync(int fd, ulong buffer)

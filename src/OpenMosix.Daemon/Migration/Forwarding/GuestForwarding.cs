@@ -5,8 +5,12 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// <summary>Makes the forwarder of a copy just restored, when it has forwarded descriptors.</summary>
 internal static class GuestForwarding
 {
-    public static GuestForwarder? For(RestoredProcess restored, NodeLink link, ILogger logger) =>
+    /// <param name="homePaths">the home paths of the copy's home (its offer's): its calls on paths below them go home.</param>
+    public static GuestForwarder? For(RestoredProcess restored, NodeLink link, ILogger logger, Checkpoint.CantMove.HomePaths? homePaths = null) =>
         restored.ForwardListener is { } listener
             ? new GuestForwarder(restored.Pid, listener, restored.Forwarded, restored.ForwardMirrors, restored.ReservedFrom, restored.ReservedTop, link, logger)
+            {
+                HomePaths = homePaths ?? Checkpoint.CantMove.HomePaths.None,
+            }
             : null;
 }

@@ -23,18 +23,24 @@ internal static class HomeCalls
             {
                 var buffer = new byte[Count(call.A0)];
                 var n = Blocking(fd, write: false, dontWait: false, stop, () => ForwardedCalls.Read(fd, buffer));
-                return n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
+                return Filled(reply, buffer, n);
             }
             case ForwardOp.ReadAt:
             {
                 var buffer = new byte[Count(call.A0)];
                 var n = ForwardedCalls.ReadAt(fd, buffer, call.A1);
-                return n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
+                return Filled(reply, buffer, n);
             }
             case ForwardOp.Write:
                 return reply with { Result = Blocking(fd, write: true, dontWait: false, stop, () => ForwardedCalls.Write(fd, call.Data.Span)) };
             case ForwardOp.WriteAt:
                 return reply with { Result = ForwardedCalls.WriteAt(fd, call.Data.Span, call.A1) };
+            case ForwardOp.ReadDirectory:
+            {
+                var buffer = new byte[Count(call.A0)];
+                var n = ForwardedCalls.ReadDirectory(fd, buffer);
+                return Filled(reply, buffer, n);
+            }
             case ForwardOp.Seek:
                 return reply with { Result = ForwardedCalls.Seek(fd, call.A0, (int)call.A1) };
             case ForwardOp.GetFlags:
@@ -118,6 +124,10 @@ internal static class HomeCalls
         var r = ForwardedCalls.IoControl(fd, (uint)call.A0, argument, call.A1);
         return reply with { Result = r, Extra = r >= 0 ? argument.AsMemory(0, shape.Out) : ReadOnlyMemory<byte>.Empty };
     }
+
+    /// <summary>The reply of a call that read <paramref name="n"/> bytes into <paramref name="buffer"/> (or failed).</summary>
+    private static ForwardReply Filled(ForwardReply reply, byte[] buffer, long n) =>
+        n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
 
     private static int Count(long asked) => (int)Math.Clamp(asked, 0, ForwardWire.MaxData);
 

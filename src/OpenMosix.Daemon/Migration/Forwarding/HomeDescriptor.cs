@@ -37,6 +37,22 @@ internal sealed class HomeDescriptor : IDisposable
         _thread.Start();
     }
 
+    /// <summary>What the descriptor is open on, as /proc shows it (a directory's path, for calls relative to it).</summary>
+    public string? Target
+    {
+        get
+        {
+            try
+            {
+                return new FileInfo($"/proc/self/fd/{_fd.DangerousGetHandle()}").LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                return null; // closed meanwhile
+            }
+        }
+    }
+
     public bool Post(ForwardRequest call) => _calls.Writer.TryWrite(call);
 
     private void Serve()

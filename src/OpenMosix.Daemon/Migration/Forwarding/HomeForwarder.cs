@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using System.Collections.Concurrent;
+using OpenMosix.Checkpoint.CantMove;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
@@ -20,9 +21,11 @@ internal sealed class HomeForwarder : IDisposable
     private readonly ILogger _logger;
     private readonly HomeReadiness _readiness;
     private readonly HomeChildCalls? _children;
+    private readonly HomePathCalls? _paths;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
-    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies)
+    private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies,
+        HomePaths homePaths)
     {
         _pid = pid;
         _link = link;
@@ -32,6 +35,9 @@ internal sealed class HomeForwarder : IDisposable
         _inDeputy = [.. forwarded];
         _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
         _children = deputies is null ? null : new HomeChildCalls(pid, deputies, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
+        if (deputies is not null && !homePaths.IsEmpty)
+            _paths = new HomePathCalls(pid, deputies, homePaths, fd => _descriptors.TryGetValue(fd, out var d) ? d.Target : null, AddOpened,
+                reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -41,14 +47,17 @@ internal sealed class HomeForwarder : IDisposable
     /// here): a copy's node that names any other gets EBADF for its calls on it.
     /// </summary>
     /// <param name="deputies">the deputy's keeper, to serve the copy's calls about the children it left at home.</param>
+    /// <param name="homePaths">this node's home paths: files below them stayed here, and the copy's calls on paths below
+    /// them are made here by the deputy.</param>
     public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger,
-        IDeputyHost? deputies = null)
+        IDeputyHost? deputies = null, HomePaths? homePaths = null)
     {
-        var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid);
+        homePaths ??= HomePaths.None;
+        var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid, homePaths);
         var refused = asked.Where(fd => !atHome.Contains(fd)).ToList();
         if (refused.Count > 0)
             logger.LogWarning("Process {Pid}: node {Node} asked to forward fd {Fds}, which home did not keep for it", pid, link.PeerNode, string.Join(", ", refused));
-        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies);
+        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies, homePaths);
     }
 
     private void Add(int number, SafeFileHandle fd)
@@ -57,6 +66,15 @@ internal sealed class HomeForwarder : IDisposable
         descriptor = new HomeDescriptor(number, fd, (call, handle) => Serve(descriptor!, call, handle));
         _descriptors[number] = descriptor;
         _readiness.Add(number, fd);
+    }
+
+    /// <summary>A file the deputy opened for the copy becomes forwarded descriptor <paramref name="number"/>; false when
+    /// the copy's node gave that number to another meanwhile.</summary>
+    private bool AddOpened(int number, SafeFileHandle fd)
+    {
+        if (_token.IsCancellationRequested || _descriptors.ContainsKey(number)) return false;
+        Add(number, fd);
+        return true;
     }
 
     /// <summary>Takes a Forward frame from the copy's node; false for any other frame.</summary>
@@ -69,6 +87,15 @@ internal sealed class HomeForwarder : IDisposable
             if (ChildCallWire.Problem(call) is { } problem) throw new LinkException(problem);
             if (_children is null) throw new LinkException($"home serves no {call.Op} for process {_pid}");
             _children.Take(call);
+            return true;
+        }
+        if (PathCallWire.IsPathCall(call.Op))
+        {
+            if (PathCallWire.Problem(call) is { } problem) throw new LinkException(problem);
+            if (_paths is null) throw new LinkException($"home has no home paths for process {_pid}");
+            if (call.Op == ForwardOp.Open && _descriptors.ContainsKey((int)call.A2))
+                throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {call.A2}");
+            _paths.Take(call);
             return true;
         }
         if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number

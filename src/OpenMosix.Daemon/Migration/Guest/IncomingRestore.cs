@@ -13,9 +13,9 @@ internal static class IncomingRestore
 {
     /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
-        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel)
+        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false)
     {
-        var incoming = engine.Receive(pipes.Create, refusal);
+        var incoming = engine.Receive(pipes.Create, refusal, forwardPaths);
         try
         {
             while (await talk.ReceiveAsync(GuestSession.AnswerTimeout).ConfigureAwait(false) is PrecopyRound)

@@ -32,7 +32,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         // Descriptors forwarded home live in this omd's deputy: such a process cannot be taken over.
         var counts = restored.Forwarded is { Count: > 0 } || endpoint is null ? null : Saved(home, process, target, endpoint, restored);
         // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
-        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies,
+            home.HomePaths);
         Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0);
     }
 
@@ -47,7 +48,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     {
         var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
         // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
-        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies);
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies, home.HomePaths);
         Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived);
     }
 

@@ -14,6 +14,8 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public ILogger Logger { get; } = logger;
     public RelayTable Relays { get; } = new();
     public ushort Self => selfNode();
+    /// <summary>Directories whose files stay this node's: a moved process's files there are served from here.</summary>
+    public Checkpoint.CantMove.HomePaths HomePaths { get; set; } = Checkpoint.CantMove.HomePaths.None;
     /// <summary>Where moves are counted as they end (/metrics).</summary>
     public Web.Metrics.MigrationCounters Counters { get; set; } = new();
     /// <summary>Where the checkpoints of processes running away are kept; null: none are taken.</summary>

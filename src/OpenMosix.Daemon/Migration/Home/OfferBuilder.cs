@@ -6,7 +6,7 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// <summary>The offer for a process at home: what the target needs to weigh it and to give it the same surroundings.</summary>
 internal static class OfferBuilder
 {
-    public static Offer For(ManagedProcess process, ushort homeNode)
+    public static Offer For(ManagedProcess process, ushort homeNode, Checkpoint.CantMove.HomePaths? homePaths = null)
     {
         var pid = process.Pid;
         var uname = SystemInfo.Uname();
@@ -15,7 +15,10 @@ internal static class OfferBuilder
             ProcFs.ReadResidentBytes(pid), MappedFiles(pid),
             Decay: process.Decay is { } decay ? Balancing.JobOptions.Name(decay) : null,
             Hint: process.Hint == OpenMosix.Balancing.Demand.JobHint.Measured ? null : process.Hint.ToString().ToLowerInvariant(),
-            TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid));
+            TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid))
+        {
+            HomePaths = homePaths is null || homePaths.IsEmpty ? null : homePaths.Prefixes,
+        };
     }
 
     /// <summary>The modes and size of the terminal on the process's stdio, if one of 0-2 is a terminal.</summary>

@@ -66,13 +66,18 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
 {
     public const int MaxFiles = 2048;
 
+    /// <summary>Home's home paths ([files] home_paths): the copy's opens and stats of paths below them are sent home.</summary>
+    public IReadOnlyList<string>? HomePaths { get; init; }
+
     public override string? Problem() =>
         Check(Pid > 0, "pid must be positive")
         ?? Check(IsNode(HomeNode), "home node out of range")
         ?? Check(MemoryBytes >= 0, "memory must not be negative")
         ?? Check(Files.Count <= MaxFiles, $"more than {MaxFiles} files")
         ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length")
-        ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups");
+        ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups")
+        ?? Check(HomePaths is null || (HomePaths.Count <= Checkpoint.CantMove.HomePaths.MaxPrefixes && HomePaths.All(p => Checkpoint.CantMove.HomePaths.Problem(p) is null)),
+            "home paths that are not absolute directories");
 }
 
 public sealed record Accept : MigrationMessage;
