@@ -69,7 +69,7 @@ public sealed partial class CheckpointEngine : IDisposable
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
             // take its exit from the dump).
             using var busy = _tracer.Busy(pid);
-            return _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen));
+            return WithWatchReleased(pid, () => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
         });
     }
 
@@ -87,7 +87,7 @@ public sealed partial class CheckpointEngine : IDisposable
         return Long(() =>
         {
             using var busy = _tracer.Busy(pid);
-            return PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid));
+            return WithWatchReleased(pid, () => PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid)));
         });
     }
 
@@ -164,6 +164,7 @@ public sealed partial class CheckpointEngine : IDisposable
             Finish(pid);
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
+            RetakeWatch(pid);
         });
     }
 
@@ -294,7 +295,7 @@ public sealed partial class CheckpointEngine : IDisposable
             var threads = ThreadGroup.OtherThreads(pid);
             Signals.Kill(pid, Signals.SIGKILL);
             ThreadGroup.CollectKilledThreads(threads);
-            if (ours)
+            if (!CollectKilledAdopted(pid) && ours)
                 while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
                 {
                     // ptrace stops may still be reported before the exit
@@ -331,7 +332,7 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         foreach (var (pid, watch) in _exitWatches.ToList())
         {
-            if (_frozen.Contains(pid) || _tracer.IsBusy(pid)) continue;
+            if (_frozen.Contains(pid) || _tracer.IsBusy(pid) || _released.Contains(pid)) continue;
             try
             {
                 var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
