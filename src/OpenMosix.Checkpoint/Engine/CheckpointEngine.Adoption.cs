@@ -25,6 +25,8 @@ public sealed partial class CheckpointEngine
         {
             Ptrace.Seize(pid, 0);
             _adopted.Add(pid);
+            // Its checkpoints and trips take it for the guest it is: its forwarding filter is omd's, not its own.
+            _forwarding.Adopted(pid);
             var watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
             _exitWatches[pid] = watch;
             return watch.Task;

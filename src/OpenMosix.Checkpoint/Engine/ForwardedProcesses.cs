@@ -20,6 +20,10 @@ internal sealed class ForwardedProcesses
         _byPid[restored.Pid] = (ProcFs.ReadStat(restored.Pid).StartTime, restored.Forwarded.ToHashSet());
     }
 
+    /// <summary>A copy restored by an omd that died (adopted: <see cref="CheckpointEngine.AdoptGuest"/>): a guest with
+    /// its forwarding filter, and no descriptor forwarded (such a copy is not kept for a next omd).</summary>
+    public void Adopted(int pid) => _byPid[pid] = (ProcFs.ReadStat(pid).StartTime, new HashSet<int>());
+
     /// <summary>The forwarded numbers of <paramref name="pid"/>, or null when it has none (or is another process now).</summary>
     public IReadOnlySet<int>? Of(int pid)
     {
