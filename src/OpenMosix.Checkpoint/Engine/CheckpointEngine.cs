@@ -46,7 +46,7 @@ public sealed partial class CheckpointEngine : IDisposable
     public CantMoveReport AnalyzeCantMove(int pid, bool forwarding = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), ownTrace: _forwarding.IsAdopted(pid));
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ public sealed partial class CheckpointEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         // A copy running here forwards what home left at home; nothing it opened here can be left behind.
         if (_forwarding.IsGuest(pid)) options = options with { ForwardDescriptors = false };
-        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), ownTrace: _forwarding.IsAdopted(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         if (options.Forwarded is null && _forwarding.Of(pid) is { } forwarded) options = options with { Forwarded = forwarded };
         return Long(() =>
@@ -82,7 +82,7 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         forward &= !_forwarding.IsGuest(pid);
-        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid));
+        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), ownTrace: _forwarding.IsAdopted(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         return Long(() =>
         {
