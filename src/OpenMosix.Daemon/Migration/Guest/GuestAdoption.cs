@@ -37,7 +37,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     /// </summary>
     public async Task StopForNextOmdAsync()
     {
-        foreach (var (pid, (stay, pipes, from)) in _relaying)
+        foreach (var (pid, (stay, pipes, _)) in _relaying)
         {
             try
             {
@@ -48,13 +48,13 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                 continue;
             }
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes, from)) await Task.Delay(20).ConfigureAwait(false);
+            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes)) await Task.Delay(20).ConfigureAwait(false);
         }
     }
 
     /// <summary>Whether every byte the copy wrote into its counted outputs was handed to the link.</summary>
-    private static bool Flushed(GuestStay stay, RelayPipes pipes, IReadOnlyList<OutputCount> from) =>
-        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total - (from.FirstOrDefault(d => d.Fd == c.Key)?.Bytes ?? 0));
+    private static bool Flushed(GuestStay stay, RelayPipes pipes) =>
+        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total);
 
     /// <summary>Whether <paramref name="pid"/> is a guest adopted here: not in the guest directory (the drain, the
     /// balancer and expel do not ask it to move), so an orderly stop leaves it to its keeper for the next omd, as a

@@ -51,7 +51,13 @@ internal sealed class GuestStay : IDisposable
     public void CountSentFrom(IReadOnlyList<Protocol.OutputCount> delivered)
     {
         ArgumentNullException.ThrowIfNull(delivered);
-        foreach (var fd in Sent.Keys.ToList()) Sent[fd] = new SentOutput(delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0);
+        foreach (var fd in Sent.Keys.ToList())
+        {
+            var from = delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0;
+            Sent[fd] = new SentOutput(from);
+            // Its checkpoints count its output from the same point as home does (a restart drops what home has).
+            Counted[fd] = new PumpedBytes(from);
+        }
     }
 
     public void Dispose() => Input.Dispose();
