@@ -75,6 +75,104 @@ public sealed class GuestTakeoverLabTests
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
+    /// <summary>Its trace for its exit status is let go for the trip and taken again by the copy it leaves, or by
+    /// nothing when it comes home: a taken-over copy travels like any other.</summary>
+    [Theory]
+    [InlineData("home")]
+    [InlineData("3")]
+    public void A_taken_over_copy_moves_home_or_on_with_om_migrate_and_its_piped_output_is_that_of_an_uninterrupted_run(string target)
+    {
+        using var lab = TestLab.WithDaemons(target == "home" ? 2 : 3, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        var copy = TakenOverByANewOmd(lab, run);
+
+        lab.Migrate(1, run.Pid, target);
+        var row = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
+        Assert.Equal(target == "home" ? ("home", 1) : ("remote", 3), (row.State, row.Where));
+        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
+        run.WaitForLines(run.Lines().Count + 3);
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+    }
+
+    [Fact]
+    public void A_taken_over_copy_is_checkpointed_periodically_and_restarted_from_such_a_checkpoint_when_its_node_crashes()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance", "--checkpoint-interval", "1000");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        TakenOverByANewOmd(lab, run);
+        var stored = Stored(lab, run.Pid);
+
+        // Two more after the takeover: the first whole, the next merged into it.
+        Poll.Until(() => Stored(lab, run.Pid) >= stored + 2, TimeSpan.FromSeconds(30), "home to store two checkpoints of the taken-over copy");
+        Om.Run(["lab", "kill", "--name", lab.Name, "2"]).Succeeded();
+        lab.WaitForDaemonLog(1, $"process {run.Pid} restarted here from checkpoint", TimeSpan.FromSeconds(45));
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+    }
+
+    [Fact]
+    public void Input_in_flight_when_the_copys_omd_is_killed_and_input_written_while_it_is_down_reach_the_copy_exactly_once()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        var input = new byte[(1 << 20) + (256 << 10)];
+        new Random(17).NextBytes(input);
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        using var run = lab.Managed(1, [TestPrograms.Locate("slowreader"), "256", "2"], stdinRead);
+        stdinRead.Dispose();
+        using var down = new ManualResetEventSlim();
+        // The first MiB at once: it waits in the copy's pipe and in its omd's queue while the reader takes its time;
+        // the rest once that omd is dead.
+        var feeder = new Thread(() =>
+        {
+            using var feed = new FileStream(stdinWrite, FileAccess.Write);
+            feed.Write(input.AsSpan(0, 1 << 20));
+            down.Wait();
+            feed.Write(input.AsSpan(1 << 20));
+        }) { IsBackground = true };
+        feeder.Start();
+        run.WaitForLines(2);
+        lab.Migrate(1, run.Pid, "2");
+        var copy = Copy(lab, run.Pid);
+        run.WaitForLines(run.Lines().Count + 1);
+
+        Signals.Kill(lab.ReadStatus().Nodes.Single(n => n.Id == 2).DaemonPid!.Value, Signals.SIGKILL);
+        lab.WaitForDaemonLog(1, $"process {run.Pid}: the link with node 2 closed");
+        down.Set();
+        Om.Run(["lab", "restart", "--name", lab.Name, "2"]).Succeeded();
+        lab.WaitForDaemonLog(2, $"guest {copy} (process {run.Pid} of node 1) resumed by its home");
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.True(feeder.Join(TimeSpan.FromSeconds(5)));
+        // The case this is about happened: the dead omd had taken input it never wrote into the copy's stdin.
+        Assert.Contains("bytes of input its copy's node had taken and not written into its stdin sent again", File.ReadAllText(lab.Layout.NodeDaemonLog(1)),
+            StringComparison.Ordinal);
+        Assert.Equal($"slowreader done bytes={input.Length} hash={HomecomingLabTests.Fnv1a(input):x16}", run.Lines()[^1]);
+        Assert.DoesNotContain($"process {run.Pid} restarted here", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+    }
+
+    /// <summary>Node 2's omd SIGKILLed and started again: the copy adopted there and resumed by home; returns the copy.</summary>
+    private static int TakenOverByANewOmd(TestLab lab, ManagedRun run)
+    {
+        var copy = Copy(lab, run.Pid);
+        Om.Run(["lab", "restart", "--kill", "--name", lab.Name, "2"]).Succeeded();
+        lab.WaitForDaemonLog(2, $"guest {copy} (process {run.Pid} of node 1) resumed by its home");
+        Assert.Equal(copy, Copy(lab, run.Pid));
+        run.WaitForLines(run.Lines().Count + 3);
+        return copy;
+    }
+
+    /// <summary>How many checkpoints of <paramref name="pid"/> home has stored so far.</summary>
+    private static int Stored(TestLab lab, int pid) =>
+        System.Text.RegularExpressions.Regex.Count(File.ReadAllText(lab.Layout.NodeDaemonLog(1)), $@"process {pid}: checkpoint \d+ stored");
+
     private static void WaitForDaemonLogCount(TestLab lab, int node, string text, int count) =>
         Poll.Until(() => File.ReadAllText(lab.Layout.NodeDaemonLog(node)).Split(text).Length - 1 >= count, TimeSpan.FromSeconds(30),
             $"node {node}'s omd to log '{text}' {count} times");

@@ -82,7 +82,7 @@ public sealed class HomecomingLabTests(MigrationLab fixture)
             match.Groups[4].Success ? long.Parse(match.Groups[4].Value, CultureInfo.InvariantCulture) : frozenMs);
     }
 
-    private static ulong Fnv1a(byte[] bytes)
+    internal static ulong Fnv1a(byte[] bytes)
     {
         var hash = 0xcbf29ce484222325UL;
         foreach (var b in bytes) hash = (hash ^ b) * 0x100000001b3UL;

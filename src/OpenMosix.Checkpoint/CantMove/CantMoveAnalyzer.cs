@@ -16,8 +16,10 @@ internal static class CantMoveAnalyzer
     /// <param name="placeholders">a copy's forwarded numbers: placeholders of descriptors its home holds, which stand in
     /// for them when it goes home (a unix socket each, showing home's readiness), not descriptors of its own.</param>
     /// <param name="homePaths">with <paramref name="forwarding"/>: files below these are forwarded too.</param>
+    /// <param name="ownTrace">the process is traced by a thread of this process on purpose (an adopted guest's exit
+    /// watch, let go for the checkpoint itself): that tracer is not a reason.</param>
     public static CantMoveReport Analyze(int pid, bool forwarding = false, int ownFilters = 0, IReadOnlySet<string>? treePipes = null,
-        IReadOnlySet<int>? placeholders = null, HomePaths? homePaths = null)
+        IReadOnlySet<int>? placeholders = null, HomePaths? homePaths = null, bool ownTrace = false)
     {
         ProcFs.RequireProcess(pid);
         var reasons = new List<string>();
@@ -28,7 +30,7 @@ internal static class CantMoveAnalyzer
         if (pid == Environment.ProcessId) return new CantMoveReport(pid, ["is the checkpointing process itself"]);
 
         var status = ProcFs.ReadStatus(pid);
-        if (status.TracerPid != 0) reasons.Add($"is being traced by process {status.TracerPid}");
+        if (status.TracerPid != 0 && !(ownTrace && Directory.Exists($"/proc/self/task/{status.TracerPid}"))) reasons.Add($"is being traced by process {status.TracerPid}");
         var tids = ProcFs.ReadTasks(pid);
         ThreadReasons.Add(pid, tids, reasons);
         foreach (var (tracee, tracer) in FindTracees(tids))

@@ -5,11 +5,16 @@ namespace OpenMosix.Checkpoint.Engine;
 /// init with the dead omd's other children), so its exit status can be had only as its tracer. It is seized (leader
 /// only, no options) and kept traced for the rest of its stay; the idle watch passes every signal it gets straight
 /// on and lets a stop signal stop it (PTRACE_LISTEN), so it behaves as if untraced, and reaps its exit like a child's.
+/// A checkpoint or a trip of it needs a trace of its own (all its threads, its own options): the watch's trace is let
+/// go just before (<see cref="ReleaseWatch"/>, on the tracer thread, the copy stopped for it) and taken again as soon as
+/// the copy runs on (<see cref="RetakeWatch"/>); while it is kept frozen the freeze's trace stands in for the watch.
 /// </summary>
 public sealed partial class CheckpointEngine
 {
     private static readonly int[] GroupStopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly HashSet<int> _adopted = [];
+    // Adopted guests whose watch's trace is let go for a checkpoint or a trip (busy or frozen meanwhile).
+    private readonly HashSet<int> _released = [];
 
     /// <summary>Traces <paramref name="pid"/> (a copy left by a dead omd) for its exit; completes when it has ended.
     /// Throws <see cref="ProcessAccessException"/> or <see cref="SyscallException"/> when it cannot be traced.</summary>
@@ -20,6 +25,8 @@ public sealed partial class CheckpointEngine
         {
             Ptrace.Seize(pid, 0);
             _adopted.Add(pid);
+            // Its checkpoints and trips take it for the guest it is: its forwarding filter is omd's, not its own.
+            _forwarding.Adopted(pid);
             var watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
             _exitWatches[pid] = watch;
             return watch.Task;
@@ -45,5 +52,91 @@ public sealed partial class CheckpointEngine
         {
             // Killed meanwhile: its exit comes next.
         }
+    }
+
+    /// <summary>
+    /// Lets go of an adopted guest's exit-watch trace so that a checkpoint can seize it (tracer thread, the guest busy).
+    /// It is stopped for the detach, which needs a ptrace-stop; a signal met on the way is passed on, and an exit met on
+    /// the way ends the watch with its status (the caller then finds the process gone).
+    /// </summary>
+    private void ReleaseWatch(int pid)
+    {
+        if (!_adopted.Contains(pid) || _released.Contains(pid)) return;
+        Ptrace.Interrupt(pid);
+        while (true)
+        {
+            var status = Waiting.WaitPid(pid, Waiting.WALL);
+            if (!status.Stopped)
+            {
+                EndWatch(pid, status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+                throw new TraceeGoneException(pid, status);
+            }
+            if (status.PtraceEvent == Ptrace.EventStop) break;
+            Ptrace.Continue(pid, status.StopSignal);
+            Ptrace.Interrupt(pid);
+        }
+        // A group-stop stays one after the detach, as it would untraced.
+        Ptrace.Detach(pid);
+        _released.Add(pid);
+    }
+
+    /// <summary>
+    /// The checkpoint or trip let the adopted guest run on (detached): its exit watch traces it again. One that ended
+    /// in between (a few instructions) was reaped by init, its status unknown here: the watch fails with why.
+    /// </summary>
+    private void RetakeWatch(int pid)
+    {
+        if (!_released.Remove(pid)) return;
+        try
+        {
+            Ptrace.Seize(pid, 0);
+        }
+        catch (SyscallException e)
+        {
+            _adopted.Remove(pid);
+            if (_exitWatches.Remove(pid, out var watch))
+                watch.TrySetException(new TraceeGoneException(pid, $"process {pid} ended while its trace was let go for a checkpoint ({e.Message})"));
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> (a checkpoint or a pre-copy's set-up) with an adopted guest's watch let
+    /// go, and watches it again after unless <paramref name="work"/> left it frozen.</summary>
+    private T WithWatchReleased<T>(int pid, Func<T> work)
+    {
+        ReleaseWatch(pid);
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            if (!_frozen.Contains(pid)) RetakeWatch(pid);
+        }
+    }
+
+    /// <summary>An adopted guest killed while frozen: collected as its tracer (which hands it on to init) and its watch ended.</summary>
+    private bool CollectKilledAdopted(int pid)
+    {
+        if (!_released.Remove(pid)) return false;
+        _adopted.Remove(pid);
+        try
+        {
+            while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
+            {
+                // ptrace stops may still be reported before the exit
+            }
+        }
+        catch (SyscallException)
+        {
+            // Collected already.
+        }
+        return true;
+    }
+
+    private void EndWatch(int pid, ExitStatus status)
+    {
+        _adopted.Remove(pid);
+        _released.Remove(pid);
+        if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(status);
     }
 }

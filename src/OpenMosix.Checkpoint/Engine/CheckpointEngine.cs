@@ -50,7 +50,7 @@ public sealed partial class CheckpointEngine : IDisposable
     public CantMoveReport AnalyzeCantMove(int pid, bool forwarding = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
+        return CantMoveAnalyzer.Analyze(pid, forwarding && !_forwarding.IsGuest(pid), _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths, ownTrace: _forwarding.IsAdopted(pid));
     }
 
     /// <summary>
@@ -66,7 +66,7 @@ public sealed partial class CheckpointEngine : IDisposable
         // A copy running here forwards what home left at home; nothing it opened here can be left behind.
         if (_forwarding.IsGuest(pid)) options = options with { ForwardDescriptors = false };
         if (options.ForwardDescriptors) options = options with { HomePaths = HomePaths };
-        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
+        var report = CantMoveAnalyzer.Analyze(pid, options.ForwardDescriptors, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths, ownTrace: _forwarding.IsAdopted(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         if (options.Forwarded is null && _forwarding.Of(pid) is { } forwarded) options = options with { Forwarded = forwarded };
         return Long(() =>
@@ -74,7 +74,7 @@ public sealed partial class CheckpointEngine : IDisposable
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
             // take its exit from the dump).
             using var busy = _tracer.Busy(pid);
-            return _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen));
+            return WithWatchReleased(pid, () => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
         });
     }
 
@@ -87,12 +87,12 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         forward &= !_forwarding.IsGuest(pid);
-        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths);
+        var report = CantMoveAnalyzer.Analyze(pid, forward, _forwarding.OwnFilters(pid), placeholders: _forwarding.Of(pid), homePaths: HomePaths, ownTrace: _forwarding.IsAdopted(pid));
         if (!report.CanMove) throw new CantMoveException(report);
         return Long(() =>
         {
             using var busy = _tracer.Busy(pid);
-            return PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid), HomePaths);
+            return WithWatchReleased(pid, () => PrecopySession.Start(pid, _logger, forward, _forwarding.Of(pid), HomePaths));
         });
     }
 
@@ -169,6 +169,7 @@ public sealed partial class CheckpointEngine : IDisposable
             Finish(pid);
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
+            RetakeWatch(pid);
         });
     }
 
@@ -299,7 +300,7 @@ public sealed partial class CheckpointEngine : IDisposable
             var threads = ThreadGroup.OtherThreads(pid);
             Signals.Kill(pid, Signals.SIGKILL);
             ThreadGroup.CollectKilledThreads(threads);
-            if (ours)
+            if (!CollectKilledAdopted(pid) && ours)
                 while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
                 {
                     // ptrace stops may still be reported before the exit
@@ -336,7 +337,7 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         foreach (var (pid, watch) in _exitWatches.ToList())
         {
-            if (_frozen.Contains(pid) || _tracer.IsBusy(pid)) continue;
+            if (_frozen.Contains(pid) || _tracer.IsBusy(pid) || _released.Contains(pid)) continue;
             try
             {
                 var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);

@@ -20,6 +20,25 @@ internal sealed class ForwardedProcesses
         _byPid[restored.Pid] = (ProcFs.ReadStat(restored.Pid).StartTime, restored.Forwarded.ToHashSet());
     }
 
+    /// <summary>A copy restored by an omd that died (adopted: <see cref="CheckpointEngine.AdoptGuest"/>): a guest with
+    /// its forwarding filter, and no descriptor forwarded (such a copy is not kept for a next omd).</summary>
+    public void Adopted(int pid)
+    {
+        _byPid[pid] = (ProcFs.ReadStat(pid).StartTime, new HashSet<int>());
+        _adopted[pid] = true;
+    }
+
+    private readonly ConcurrentDictionary<int, bool> _adopted = new();
+
+    /// <summary>Whether <paramref name="pid"/> is an adopted guest (traced by the engine's exit watch).</summary>
+    public bool IsAdopted(int pid)
+    {
+        if (IsGuest(pid)) return _adopted.ContainsKey(pid);
+        // Gone, or another process now: its PID inherits nothing.
+        _adopted.TryRemove(pid, out _);
+        return false;
+    }
+
     /// <summary>The forwarded numbers of <paramref name="pid"/>, or null when it has none (or is another process now).</summary>
     public IReadOnlySet<int>? Of(int pid)
     {

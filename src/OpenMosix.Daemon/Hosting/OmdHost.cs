@@ -179,7 +179,10 @@ public static partial class OmdHost
         gossip.Bind(identity.Address, NodeIdentity.LocalAddresses());
         // Guests the last omd left when it died without a drain, adopted before any home can ask for them.
         var adoption = guestKeeping is null ? null
-            : new Migration.Guest.GuestAdoption(migrating, processes, resumes, guestKeeping, loggers.CreateLogger("guest"));
+            : new Migration.Guest.GuestAdoption(migrating, processes, resumes, guestKeeping, loggers.CreateLogger("guest"))
+            {
+                CheckpointConditions = new(sampler.ReadMemory, config.Balancer.UsherBelowFreeFraction),
+            };
         if (adoption?.Prepare() > 0) _ = Task.Run(() => adoption.RunAsync(cancel), CancellationToken.None);
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
         // Only once this omd owns the socket: a second one, refused above, must not touch the first one's files.

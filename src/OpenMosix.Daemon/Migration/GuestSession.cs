@@ -116,14 +116,15 @@ public sealed class GuestSession
         Counters?.Count(MigrationDirection.In, MigrationOutcome.Moved);
         // Its memory now shows in this node's own measurement, soon enough for the next offer.
         reservation?.Keep(MemoryReservations.UntilMeasured);
-        using var stay = new GuestStay(pipes, _engine.WhenExited(restored.Pid));
+        using var stay = new GuestStay(pipes, _engine.WhenExited(restored.Pid),
+            Keeping is not null && pipes.Input is not null && !pipes.InputIsTerminal ? InputTally.Create() : null);
         Resumption? resumed = null;
         try
         {
             // Kept before it runs: an omd killed from here on leaves its pipes to the keeper. A copy with descriptors
             // forwarded home is not (home cannot resume it either).
             using var kept = Keeping is { } keeping && restored.Forwarded.Count == 0
-                ? KeptGuest.Start(keeping, KeptGuest.Describe(offer, restored.Pid, pipes, restored), pipes, restored.ForwardListener, _logger)
+                ? KeptGuest.Start(keeping, KeptGuest.Describe(offer, restored.Pid, pipes, restored), pipes, restored.ForwardListener, stay.Input.Tally, _logger)
                 : null;
             if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
             // Told before it runs: home turns the original into its deputy meanwhile, which gives back the ids its

@@ -129,7 +129,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
         if (_home.Away is not { } away) return Task.CompletedTask;
         var takeover = new HomeTakeover(_home, _security, Liveness, _trip, _moveOn);
         // The same resume serves a process whose copy's omd died (killed without a drain) and was replaced.
-        _home.ResumeAway = (process, saved, counts) => takeover.ResumeAsync(process, saved, counts, window);
+        _home.ResumeAway = (process, saved, counts, ledger) => takeover.ResumeAsync(process, saved, counts, window, ledger);
         return takeover.RunAsync(away.Load(), window);
     }
 
@@ -137,7 +137,11 @@ public sealed class HomeMigration : Balancing.IProcessMover
     {
         _home.Deputies.SignalArrived += (pid, signal) =>
         {
-            if (_home.Relays.Find(pid) is not { } relay) return;
+            if (_home.Relays.Find(pid) is not { } relay)
+            {
+                _home.SignalsOnHold.TryHold(pid, signal);
+                return;
+            }
             // A window size change: the copy's terminal must have the new size when the copy asks for it.
             var size = signal == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
             relay.Forward(signal, size);

@@ -11,11 +11,15 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// the keeper (pidfd_getfd), traces the copy for its exit status (it is init's child now), starts a keeper of its own
 /// and ends the old one, all before it takes connections; then the copy waits, stopped, for its home to resume it on
 /// a new link (<see cref="Resume"/>, which home sends when it sees its link close). Resumed, the copy runs on and is
-/// relayed as before, without periodic checkpoints (its tracer is taken: see docs/reliability.md). Not resumed within
-/// the window, it is killed: home restarts it from its checkpoint, or loses it.
+/// relayed as before, checkpointed as home asks in its resume, and free to go home or on (the engine lets go of its
+/// exit watch for those: see docs/reliability.md). Not resumed within the window, it is killed: home restarts it from
+/// its checkpoint, or loses it.
 /// </summary>
 internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry registry, GuestResumes resumes, GuestKeeping keeping, ILogger logger)
 {
+    /// <summary>What each periodic checkpoint of an adopted copy waits for, as for any guest; null: nothing.</summary>
+    public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
     private sealed record Adopted(SavedGuest Saved, GuestStay Stay, RelayPipes Pipes, SafeFileHandle? Listener, KeptGuest? Kept,
         GuestResumes.Expected Expected);
 
@@ -33,7 +37,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     /// </summary>
     public async Task StopForNextOmdAsync()
     {
-        foreach (var (pid, (stay, pipes, from)) in _relaying)
+        foreach (var (pid, (stay, pipes, _)) in _relaying)
         {
             try
             {
@@ -44,16 +48,17 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                 continue;
             }
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes, from)) await Task.Delay(20).ConfigureAwait(false);
+            while (clock.Elapsed < FlushBound && !Flushed(stay, pipes)) await Task.Delay(20).ConfigureAwait(false);
         }
     }
 
     /// <summary>Whether every byte the copy wrote into its counted outputs was handed to the link.</summary>
-    private static bool Flushed(GuestStay stay, RelayPipes pipes, IReadOnlyList<OutputCount> from) =>
-        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total - (from.FirstOrDefault(d => d.Fd == c.Key)?.Bytes ?? 0));
+    private static bool Flushed(GuestStay stay, RelayPipes pipes) =>
+        stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total);
 
-    /// <summary>Whether <paramref name="pid"/> is a guest adopted here: it cannot go home (its tracer is taken), so an
-    /// orderly stop leaves it to its keeper for the next omd, as a kill would.</summary>
+    /// <summary>Whether <paramref name="pid"/> is a guest adopted here: not in the guest directory (the drain, the
+    /// balancer and expel do not ask it to move), so an orderly stop leaves it to its keeper for the next omd, as a
+    /// kill would.</summary>
     public bool Holds(int pid) => _held.ContainsKey(pid);
 
     /// <summary>Takes over what the dead omd held of each of its guests; to be done before this omd takes connections.</summary>
@@ -100,16 +105,19 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             return $"it could not be traced: {e.Message}";
         }
         var outputs = saved.Outputs.Select((fd, i) => (fd, held[i])).ToDictionary(o => o.fd, o => o.Item2);
-        var input = saved.Input ? held[saved.Outputs.Count] : null;
-        var listener = saved.Listener ? held[^1] : null;
+        var at = saved.Outputs.Count;
+        var input = saved.Input ? held[at++] : null;
+        var tally = saved.InputTally ? InputTally.Of(held[at++]) : null;
+        var listener = saved.Listener ? held[at] : null;
         var pipes = RelayPipes.Adopted(input, saved.InputIsTerminal, outputs, saved.TerminalOutput);
-        var kept = KeptGuest.Start(keeping, saved, pipes, listener, logger);
+        // Its input goes on from what the dead omd wrote into its stdin: home sends again what it had taken beyond.
+        var stay = new GuestStay(pipes, exit, tally, tally?.Read() ?? 0);
+        var kept = KeptGuest.Start(keeping, saved, pipes, listener, tally?.Handle, logger);
         GuestKeeper.Of(saved.KeeperPid).End();
         registry.AddGuest(saved.CopyPid, saved.Uid, (ushort)saved.Home, saved.Command, saved.HomePid,
             Balancing.JobOptions.TryParseDecay(saved.Decay, out var decay) ? decay : null,
             Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
         var expected = resumes.Expect((ushort)saved.Home, saved.HomePid, saved.CopyPid);
-        var stay = new GuestStay(pipes, exit);
         if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
         _adopted.Add(new Adopted(saved, stay, pipes, listener, kept, expected));
         _held[saved.CopyPid] = true;
@@ -138,8 +146,8 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             }
             stay.CountSentFrom(resumed.Request.Delivered);
             _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
-            // Input home relayed that the dead omd had not written into the copy's stdin is lost with it.
-            await resumed.Talk.SendAsync(new Resumed(0), cancel).ConfigureAwait(false);
+            // Home sends again whatever it relayed past what reached the copy's stdin (the dead omd's queue).
+            await resumed.Talk.SendAsync(new Resumed(stay.Input.Received), cancel).ConfigureAwait(false);
             using var forwarder = adopted.Listener is { } listener
                 ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], new Dictionary<int, OpenMosix.Checkpoint.Restore.ForwardMirrorEnds>(), saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
                 : null;
@@ -148,8 +156,11 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             GuestLog.ResumedHere(logger, saved.CopyPid, saved.HomePid, saved.Home);
             var moves = new MoveRequests(resumed.Talk);
             // Home lost: the copy is killed, as any guest's; this omd stopping: it is left to its keeper.
+            // Checkpointed and free to go home like any copy: the engine lets go of its exit watch for either.
             var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
                 {
+                    CheckpointEvery = TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs),
+                    CheckpointConditions = CheckpointConditions,
                     Forwarder = forwarder,
                     Registry = registry,
                     Detach = _ => Task.FromResult(cancel.IsCancellationRequested),

@@ -19,6 +19,7 @@ internal sealed class GuestInput : IDisposable
     private readonly SafeFileHandle? _handle;
     private readonly FileStatus? _pipe;
     private readonly Task _writer;
+    private readonly InputTally? _tally;
     private bool _held, _paused, _disposed, _writing;
     private volatile bool _ended;
     private Action? _whenEnded;
@@ -28,9 +29,13 @@ internal sealed class GuestInput : IDisposable
     // Bytes taken from home this stay: written, or queued to be (a hold drops the queue, and home sends it again).
     private long _received;
 
-    public GuestInput(SafeFileHandle? handle, bool terminal)
+    /// <param name="tally">where the count of what was written is kept for a next omd (<see cref="InputTally"/>), owned.</param>
+    /// <param name="start">what an omd that died had written already: the counts go on from there.</param>
+    public GuestInput(SafeFileHandle? handle, bool terminal, InputTally? tally = null, long start = 0)
     {
         _handle = handle;
+        _tally = tally;
+        _written = _received = start;
         _pipe = handle is null || terminal ? null : FileStatus.Of($"/proc/self/fd/{handle.DangerousGetHandle()}");
         Open = handle is not null;
         _writer = handle is null ? Task.CompletedTask : Blocking.Run(WriteAll);
@@ -217,6 +222,7 @@ internal sealed class GuestInput : IDisposable
             offset += n;
             if (offset == chunk.Length) chunk = null;
             var written = Interlocked.Add(ref _written, n);
+            RecordTally(written);
             if (written - reported >= ProgressStep)
             {
                 reported = written;
@@ -227,6 +233,22 @@ internal sealed class GuestInput : IDisposable
         ended?.Invoke();
         return 0;
     }
+
+    /// <summary>What the tally holds is what home sends again from if this omd dies now.</summary>
+    private void RecordTally(long written)
+    {
+        try
+        {
+            _tally?.Record(written);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // A memory file refuses nothing but a closed handle: the stay is over.
+        }
+    }
+
+    /// <summary>The tally the keeper is given a copy of; null when none is kept.</summary>
+    public SafeFileHandle? Tally => _tally?.Handle;
 
     /// <summary>
     /// <paramref name="action"/> runs once the end of input has reached the copy (its pipe closed here), at once if
@@ -255,5 +277,6 @@ internal sealed class GuestInput : IDisposable
         }
         _writer.Wait(TimeSpan.FromSeconds(1));
         if (!_ended) _handle?.Dispose();
+        _tally?.Dispose();
     }
 }

@@ -86,10 +86,11 @@ public sealed partial class GuestStateFile(string directory, ILogger logger)
 /// </summary>
 public sealed record SavedGuest(int CopyPid, ulong CopyStart, int Home, int HomePid, int KeeperPid, ulong KeeperStart,
     IReadOnlyList<int> Outputs, bool Input, bool InputIsTerminal, int? TerminalOutput, bool Listener, int ReservedFrom, int ReservedTop,
-    uint Uid, string Command, string? Decay, string? Hint)
+    uint Uid, string Command, string? Decay, string? Hint, bool InputTally = false)
 {
-    /// <summary>How many descriptors the keeper holds.</summary>
-    public int Held => Outputs.Count + (Input ? 1 : 0) + (Listener ? 1 : 0);
+    /// <summary>How many descriptors the keeper holds: the outputs, the stdin, the stdin's tally
+    /// (<see cref="Guest.InputTally"/>), the listener, in that order.</summary>
+    public int Held => Outputs.Count + (Input ? 1 : 0) + (InputTally ? 1 : 0) + (Listener ? 1 : 0);
 }
 
 /// <summary>The state file: its shape's version, and the guests.</summary>

@@ -7,10 +7,12 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal sealed class GuestStay : IDisposable
 {
-    public GuestStay(RelayPipes pipes, Task<Checkpoint.Engine.ExitStatus> exit)
+    /// <param name="tally">kept for a next omd when the copy's stdin is a pipe; <paramref name="inputFrom"/>: what a
+    /// dead omd wrote into it already (an adopted stay).</param>
+    public GuestStay(RelayPipes pipes, Task<Checkpoint.Engine.ExitStatus> exit, InputTally? tally = null, long inputFrom = 0)
     {
         ArgumentNullException.ThrowIfNull(pipes);
-        Input = new GuestInput(pipes.Input, pipes.InputIsTerminal);
+        Input = new GuestInput(pipes.Input, pipes.InputIsTerminal, tally, inputFrom);
         // A terminal's output is not counted: what it shows is not replayed exactly once after a restart.
         foreach (var fd in pipes.Outputs.Keys.Where(fd => fd != pipes.TerminalOutput))
         {
@@ -49,7 +51,13 @@ internal sealed class GuestStay : IDisposable
     public void CountSentFrom(IReadOnlyList<Protocol.OutputCount> delivered)
     {
         ArgumentNullException.ThrowIfNull(delivered);
-        foreach (var fd in Sent.Keys.ToList()) Sent[fd] = new SentOutput(delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0);
+        foreach (var fd in Sent.Keys.ToList())
+        {
+            var from = delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0;
+            Sent[fd] = new SentOutput(from);
+            // Its checkpoints count its output from the same point as home does (a restart drops what home has).
+            Counted[fd] = new PumpedBytes(from);
+        }
     }
 
     public void Dispose() => Input.Dispose();

@@ -22,12 +22,15 @@ internal sealed class KeptGuest : IDisposable
     private readonly Lock _gate = new();
     private readonly RelayPipes _pipes;
     private readonly SafeFileHandle? _listener;
+    private readonly SafeFileHandle? _tally;
     private readonly ILogger _logger;
     private GuestKeeper? _keeper;
     private SavedGuest _saved;
 
-    private KeptGuest(GuestKeeping keeping, GuestKeeper keeper, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, ILogger logger)
+    private KeptGuest(GuestKeeping keeping, GuestKeeper keeper, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, SafeFileHandle? tally,
+        ILogger logger)
     {
+        _tally = tally;
         _keeping = keeping;
         _keeper = keeper;
         _saved = saved;
@@ -37,21 +40,25 @@ internal sealed class KeptGuest : IDisposable
     }
 
     /// <summary>Starts a keeper of <paramref name="pipes"/> (and <paramref name="listener"/>) for the copy, and saves
-    /// it as <paramref name="saved"/> says (its keeper's PID filled in); null, logged, when no keeper could start.</summary>
-    public static KeptGuest? Start(GuestKeeping keeping, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, ILogger logger)
+    /// it as <paramref name="saved"/> says (its keeper's PID filled in); null, logged, when no keeper could start.
+    /// <paramref name="tally"/>: the count of what was written into its stdin (<see cref="InputTally"/>), if kept.</summary>
+    public static KeptGuest? Start(GuestKeeping keeping, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, SafeFileHandle? tally, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(keeping);
         ArgumentNullException.ThrowIfNull(saved);
         ArgumentNullException.ThrowIfNull(pipes);
-        return StartKeeper(keeping, saved, pipes, listener, logger) is { } started
-            ? new KeptGuest(keeping, started.Keeper, started.Saved, pipes, listener, logger)
+        saved = saved with { InputTally = tally is not null };
+        return StartKeeper(keeping, saved, pipes, listener, tally, logger) is { } started
+            ? new KeptGuest(keeping, started.Keeper, started.Saved, pipes, listener, tally, logger)
             : null;
     }
 
-    private static (GuestKeeper Keeper, SavedGuest Saved)? StartKeeper(GuestKeeping keeping, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener, ILogger logger)
+    private static (GuestKeeper Keeper, SavedGuest Saved)? StartKeeper(GuestKeeping keeping, SavedGuest saved, RelayPipes pipes, SafeFileHandle? listener,
+        SafeFileHandle? tally, ILogger logger)
     {
         var held = saved.Outputs.Select(fd => pipes.Outputs[fd]).ToList();
         if (saved.Input) held.Add(pipes.Input!);
+        if (saved.InputTally) held.Add(tally!);
         if (saved.Listener) held.Add(listener!);
         GuestKeeper keeper;
         try
@@ -79,7 +86,8 @@ internal sealed class KeptGuest : IDisposable
         {
             if (_keeper is null || !_saved.Input) return;
             var old = _keeper;
-            var started = StartKeeper(_keeping, _saved with { Input = false }, _pipes, _listener, _logger);
+            // The tally stays: home sends again from it what the copy never got before the end.
+            var started = StartKeeper(_keeping, _saved with { Input = false }, _pipes, _listener, _tally, _logger);
             old.End();
             if (started is null) _keeping.State.Remove(_saved.CopyPid);
             (_keeper, _saved) = started is { } s ? (s.Keeper, s.Saved) : (null, _saved);

@@ -7,11 +7,12 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// with the process frozen for a checkpoint, plus what still sits in the pipe, is exactly what the process wrote:
 /// a restart from that checkpoint writes again from there on, and home drops what it delivered already.
 /// </summary>
-internal sealed class PumpedBytes
+/// <param name="taken">what counts as taken before this pump: an adopted stay's counts go on from what home delivered.</param>
+internal sealed class PumpedBytes(long taken = 0)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Lock _gate = new();
-    private long _taken;
+    private long _taken = taken;
 
     /// <summary>Reads what the pipe holds once it holds something (0 at end of file); null while it is still empty.</summary>
     public int? Read(SafeFileHandle pipe, Span<byte> buffer)

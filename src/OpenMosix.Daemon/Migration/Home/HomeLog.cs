@@ -71,4 +71,10 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: the link with node {Node} closed ({Reason}) while that node is up: waiting for a new omd there to resume its copy")]
     public static partial void WaitingForCopyNode(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: {Bytes} bytes of input its copy's node had taken and not written into its stdin sent again from byte {From}")]
+    public static partial void InputSentAgain(ILogger logger, int pid, long bytes, long from);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: its input from byte {From} on cannot be sent again: {Reason}")]
+    public static partial void InputNotSentAgain(ILogger logger, int pid, long from, string reason);
 }

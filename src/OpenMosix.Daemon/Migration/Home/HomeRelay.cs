@@ -41,24 +41,29 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     /// A new omd took the process over from one that died without a drain (<see cref="HomeTakeover"/>): its deputy
     /// traced again, its copy's node relaying on <paramref name="talk"/>, which has sent again what
     /// <paramref name="counts"/> says was not delivered; its input goes on after the <paramref name="inputReceived"/>
-    /// bytes that node has.
+    /// bytes that node has; with <paramref name="ledger"/> (this omd's last relay of it) what follows them is sent again
+    /// first.
     /// </summary>
     public static void Resume(HomeSide home, ManagedProcess process, Conversation talk, SavedAway saved, DeliveredCounts counts, long inputReceived,
-        ReturnTrip trip, MoveOnRequests moveOn)
+        ReturnTrip trip, MoveOnRequests moveOn, InputLedger? ledger = null)
     {
         var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
         // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
         var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies, home.HomePaths);
-        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived);
+        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived, ledger);
     }
 
     private static void Start(HomeSide home, ManagedProcess process, Conversation talk, Dictionary<int, SafeFileHandle> descriptors,
-        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase)
+        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase, InputLedger? carried = null)
     {
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
-        home.Relays.Add(new RelayState(talk, process) { Terminal = terminal });
+        var state = new RelayState(talk, process) { Terminal = terminal };
+        home.Relays.Add(state);
+        // Sent to the deputy while the copy waited to be resumed: they follow the output sent again.
+        foreach (var signal in home.SignalsOnHold.Close(process.Pid))
+            state.Forward(signal, signal == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
         var relay = new HomeRelay(home, process, talk, trip, moveOn);
-        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase), CancellationToken.None);
+        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried), CancellationToken.None);
     }
 
     /// <summary>The process away goes into the state file a new omd takes it over from; its delivered counts start.</summary>
@@ -89,13 +94,16 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         return handles;
     }
 
-    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase)
+    private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase,
+        InputLedger? carried)
     {
         descriptors.Remove(0, out var stdin);
         // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
-        var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? new InputLedger(inputBase) : null;
+        var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? carried ?? new InputLedger(inputBase) : null;
         var inputStop = new CancellationTokenSource();
-        var input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+        var input = ledger == carried && ledger is not null
+            ? InputReplay.ThenPump(ledger, inputBase, stdin!, Pid, talk.Link, home.Logger, inputStop.Token)
+            : InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
         var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) { Busy = home.BusyForCheckpoints } : null;
         // Taken over: what the last omd delivered counts for this checkpoint keeper too (the copy's counts go on).
@@ -155,7 +163,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             inputStop.Dispose();
             if (lost is not null && counts is not null)
             {
-                var why = await ResumeAfterItsOmdDiedAsync(counts, lost).ConfigureAwait(false);
+                var why = await ResumeAfterItsOmdDiedAsync(counts, lost, ledger).ConfigureAwait(false);
                 resumedThere = why == Resumed;
                 if (resumedThere) forwarder?.Dispose();
                 else if (why is not null) lost = $"{lost}; {why}";
@@ -245,13 +253,16 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     /// would (<see cref="HomeTakeover"/>). <see cref="Resumed"/> once the relay runs again; otherwise why not (null
     /// when this does not apply), and the process is restarted from its checkpoint or lost, as before. Never two copies: the waiting copy runs again only if resumed.
     /// </summary>
-    private async Task<string?> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost)
+    private async Task<string?> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost, InputLedger? ledger)
     {
         if (home.ResumeAway is not { } resume || talk.Link.WentSilent || home.Away?.Find(Pid) is not { } saved || !Signals.Exists(Pid)) return null;
         var relay = home.Relays.Remove(Pid);
         await talk.Link.DisposeAsync().ConfigureAwait(false);
         HomeLog.WaitingForCopyNode(home.Logger, Pid, saved.Node, lost);
-        var why = await resume(process, saved, counts).ConfigureAwait(false);
+        home.SignalsOnHold.Open(Pid);
+        var why = await resume(process, saved, counts, ledger).ConfigureAwait(false);
+        // Not resumed: the copy was killed there, and what was held goes with it.
+        if (why is not null) home.SignalsOnHold.Close(Pid);
         if (why is not null && relay is not null) home.Relays.Add(relay);
         return why is null ? Resumed : $"not resumed on node {saved.Node}: {why}";
     }

@@ -25,8 +25,11 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     /// <summary>Where the processes away are saved for an omd that takes over after this one dies; null: not saved.</summary>
     public AwayStateFile? Away { get; set; }
     /// <summary>Asks the copy's node, within the takeover window, to relay a process on a new link (after its omd
-    /// there was killed and replaced); completes with null once the relay runs again, or with why not. Null: never.</summary>
-    public Func<ManagedProcess, SavedAway, DeliveredCounts, Task<string?>>? ResumeAway { get; set; }
+    /// there was killed and replaced); completes with null once the relay runs again, or with why not. Null: never.
+    /// The input ledger of the relay that ended goes on in the new one, which sends again what that node did not write.</summary>
+    public Func<ManagedProcess, SavedAway, DeliveredCounts, InputLedger?, Task<string?>>? ResumeAway { get; set; }
+    /// <summary>Signals to deputies whose copies wait for <see cref="ResumeAway"/>.</summary>
+    public SignalsOnHold SignalsOnHold { get; } = new();
     /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>
     public Func<Migration.Checkpoints.NodeMemory?> Memory { get; set; } = () => null;
     public double KeepFreeFraction { get; set; } = 0.10;

@@ -65,8 +65,9 @@ internal sealed class HomeTakeover(HomeSide home, LinkSecurity security, LinkLiv
         HomeRelay.Lose(home, process, $"not taken over from node {saved.Node}: {why}");
     }
 
-    /// <summary>Asks the copy's node until it answers or the window closes; null once the relay runs again, or why not.</summary>
-    internal async Task<string?> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window)
+    /// <summary>Asks the copy's node until it answers or the window closes; null once the relay runs again, or why not.
+    /// <paramref name="ledger"/>: the input the last relay of this omd kept (none when the omd that relayed it died).</summary>
+    internal async Task<string?> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window, InputLedger? ledger = null)
     {
         var endpoint = IPEndPoint.Parse(saved.Endpoint);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -84,7 +85,7 @@ internal sealed class HomeTakeover(HomeSide home, LinkSecurity security, LinkLiv
                 {
                     case Resumed resumed:
                         HomeLog.TakenOver(home.Logger, process.Pid, saved.Node, saved.RemotePid, saved.Outputs.Sum(counts.Of));
-                        HomeRelay.Resume(home, process, talk, saved, counts, resumed.InputReceived, trip, moveOn);
+                        HomeRelay.Resume(home, process, talk, saved, counts, resumed.InputReceived, trip, moveOn, ledger);
                         return null;
                     case Refuse refused:
                         await link.DisposeAsync().ConfigureAwait(false);
