@@ -18,10 +18,7 @@ public sealed class ForwardingBulkLabTests(MigrationLab fixture)
     /// <summary>Counts and hashes what one connection brings until its end.</summary>
     private const string Sink = """
         import hashlib, socket, sys
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", int(sys.argv[1])))
-        s.listen(1)
+        s = socket.create_server(("127.0.0.1", int(sys.argv[1])))
         print("listening", flush=True)
         c, _ = s.accept()
         h, n = hashlib.sha256(), 0
@@ -75,7 +72,7 @@ public sealed class ForwardingBulkLabTests(MigrationLab fixture)
             pipeHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         }) { IsBackground = true };
         reader.Start();
-        using var streamer = Start(["python3", "-c", Streamer, $"{port}"], pipeWrite);
+        using var streamer = StartWithFd7(_lab, ["python3", "-c", Streamer, $"{port}"], pipeWrite);
         streamer.WaitForLines(1);
         _lab.Migrate(1, streamer.Pid, "2");
         Signals.Kill(streamer.Pid, Signals.SIGUSR1);
@@ -109,7 +106,7 @@ public sealed class ForwardingBulkLabTests(MigrationLab fixture)
     public void A_write_home_could_not_make_for_a_write_answered_ahead_fails_the_next_write_with_epipe()
     {
         var (pipeRead, pipeWrite) = Descriptors.CreatePipe();
-        using var writer = Start(["python3", "-c", Writer], pipeWrite);
+        using var writer = StartWithFd7(_lab, ["python3", "-c", Writer], pipeWrite);
         writer.WaitForLines(1);
         _lab.Migrate(1, writer.Pid, "2");
         Signals.Kill(writer.Pid, Signals.SIGUSR1);
@@ -123,17 +120,18 @@ public sealed class ForwardingBulkLabTests(MigrationLab fixture)
         Assert.StartsWith("broken pipe after ", writer.Lines()[^1]);
     }
 
-    /// <summary>om run of <paramref name="program"/> in node 1 with <paramref name="fd7"/> as its fd 7.</summary>
-    private ManagedRun Start(string[] program, Microsoft.Win32.SafeHandles.SafeFileHandle fd7)
+    /// <summary>om run of <paramref name="program"/> in node 1 of <paramref name="lab"/> with <paramref name="fd7"/> as
+    /// its fd 7 (closed here); also ForwardingLabTests'.</summary>
+    internal static ManagedRun StartWithFd7(TestLab lab, string[] program, Microsoft.Win32.SafeHandles.SafeFileHandle fd7)
     {
         var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        string[] command = ["lab", "exec", "--name", _lab.Name, "1", "--", Om.Path, "run", .. program];
+        string[] command = ["lab", "exec", "--name", lab.Name, "1", "--", Om.Path, "run", .. program];
         using (fd7)
         using (stdoutWrite)
         {
             var process = ChildProcess.Start(Om.Path, command, stdout: stdoutWrite,
                 inherited: new Dictionary<int, Microsoft.Win32.SafeHandles.SafeFileHandle> { [7] = fd7 });
-            return new ManagedRun(process, stdoutRead, Path.Combine(_lab.Layout.NodeDirectory(1), $"bulk-{Guid.NewGuid():N}.out"));
+            return new ManagedRun(process, stdoutRead, Path.Combine(lab.Layout.NodeDirectory(1), $"fd7-{Guid.NewGuid():N}.out"));
         }
     }
 }

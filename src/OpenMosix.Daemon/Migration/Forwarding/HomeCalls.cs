@@ -136,7 +136,8 @@ internal static class HomeCalls
 
     /// <summary>
     /// A piece written behind (the copy's call was answered when it was sent): all of it, as a blocking write of the
-    /// program's would; what was written, or the error when nothing was.
+    /// program's would; its length, or the error that stopped it even after part of it was written (the copy was told
+    /// all of it was: the error is what its next write must get, EPIPE rather than a short count).
     /// </summary>
     private static long Whole(ReadOnlyMemory<byte> data, Func<ReadOnlyMemory<byte>, long> write)
     {
@@ -144,7 +145,8 @@ internal static class HomeCalls
         while (done < data.Length)
         {
             var n = write(data[(int)done..]);
-            if (n <= 0) return done > 0 ? done : n;
+            if (n < 0) return n;
+            if (n == 0) return done;
             done += n;
         }
         return done;
