@@ -115,13 +115,15 @@ internal sealed partial class GuestForwarder
     }
 
     /// <summary>Home's answer to a piece written behind: a failure is kept for the next write (not one of a chain whose
-    /// failure was reported already: home skipped the rest of it).</summary>
+    /// failure was reported already, nor a piece home skipped: the piece that broke the chain says why).</summary>
     private async Task AnsweredBehindAsync(Behind behind, long chain, Task<ForwardReply> answer, int length)
     {
         try
         {
             var reply = await answer.ConfigureAwait(false);
-            if (reply.Result < length)
+            // 0 is a piece home skipped after one of its chain failed: that one's error is the one to report (the
+            // answers' continuations may run out of order, so the skipped piece's could come first).
+            if (reply.Result < length && reply.Result != 0)
             {
                 lock (_behind)
                 {
