@@ -27,10 +27,6 @@ trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXI
 lab_up --nodes 2 --cpus 1,1 --no-balance
 
 source "$here/wait.sh"
-    tries=$((tries + 1)); [ "$tries" -lt 1200 ] || { echo "no '$2' after a minute" >&2; exit 1; }
-    sleep 0.05
-  done
-}
 
 home=(); moved=(); homenull=(); movednull=()
 for round in $(seq "$rounds"); do

@@ -128,16 +128,7 @@ public sealed class ForwardingLabTests(MigrationLab fixture)
             stream.CopyTo(pipe);
         }) { IsBackground = true };
         reader.Start();
-        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        var command = new[] { "lab", "exec", "--name", _lab.Name, "1", "--", Om.Path, "run", "python3", "-c", Client, $"{port}", $"{Rounds}" };
-        ManagedRun client;
-        using (pipeWrite)
-        using (stdoutWrite)
-        {
-            var process = ChildProcess.Start(Om.Path, command, stdout: stdoutWrite, inherited: new Dictionary<int, Microsoft.Win32.SafeHandles.SafeFileHandle> { [7] = pipeWrite });
-            client = new ManagedRun(process, stdoutRead, Path.Combine(_lab.Layout.NodeDirectory(1), $"forwarding-{Guid.NewGuid():N}.out"));
-        }
-        using (client)
+        using (var client = ForwardingBulkLabTests.StartWithFd7(_lab, ["python3", "-c", Client, $"{port}", $"{Rounds}"], pipeWrite))
         {
             client.WaitForLines(6);
             if (move)

@@ -109,7 +109,8 @@ internal sealed class FrameReader
         if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
-        var payload = new byte[length];
+        // Filled by the read below: not zeroed first (a MiB per frame of a bulk transfer).
+        var payload = GC.AllocateUninitializedArray<byte>((int)length);
         await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         if (_opening is not null)
         {

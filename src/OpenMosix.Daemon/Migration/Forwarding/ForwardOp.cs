@@ -5,7 +5,8 @@ public enum ForwardOp : byte
 {
     /// <summary>read: A0 = count.</summary>
     Read = 1,
-    /// <summary>write: the data.</summary>
+    /// <summary>write: the data; A1 = <see cref="ForwardWire.WholePiece"/> for a piece written behind (all of it is
+    /// written), A2 = the chain.</summary>
     Write = 2,
     /// <summary>pread64: A0 = count, A1 = offset.</summary>
     ReadAt = 3,
@@ -21,7 +22,7 @@ public enum ForwardOp : byte
     Close = 8,
     /// <summary>fstat: the reply's data is the struct stat.</summary>
     Status = 9,
-    /// <summary>sendto/sendmsg: A0 = flags, Address = the destination (may be empty), the data.</summary>
+    /// <summary>sendto/sendmsg: A0 = flags, Address = the destination (may be empty), the data; A1, A2 as for a write.</summary>
     Send = 10,
     /// <summary>recvfrom/recvmsg: A0 = count, A1 = flags, A2 = 1 to want the sender's address (the reply's Extra).</summary>
     Receive = 11,
@@ -58,6 +59,10 @@ public enum ForwardOp : byte
     ReadLink = 33,
     /// <summary>faccessat2: A0 = mode, A1 = flags.</summary>
     Access = 34,
+
+    /// <summary>Whether the copy may write behind on the descriptor: 1 for a pipe, FIFO or stream socket in blocking
+    /// mode, else 0.</summary>
+    Streams = 21,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
     // apart from the descriptor calls. Fd is 0 for all.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
@@ -34,6 +35,8 @@ public static class ForwardWire
     /// <summary>The most data one call carries: a larger read is shortened, a larger write split. A node link frame
     /// holds 1 MiB: this leaves room for the header and an address.</summary>
     public const int MaxData = (1 << 20) - 1024;
+    /// <summary>A1 of a write or send piece written behind: home writes all of it (looping as a blocking write would).</summary>
+    public const long WholePiece = 1;
     /// <summary>The most an address (sockaddr_storage) or an option value may take.</summary>
     public const int MaxExtra = 256;
     private const int RequestHead = 1 + 4 + 4 + 24 + 2, ReplyHead = 4 + 8 + 2;
@@ -42,14 +45,58 @@ public static class ForwardWire
     {
         ArgumentNullException.ThrowIfNull(request);
         var frame = Frame(RequestHead, request.Address, request.Data, "request");
-        var s = frame.AsSpan();
+        WriteRequestHead(frame, request);
+        return frame;
+    }
+
+    /// <summary>
+    /// A request whose <paramref name="dataLength"/> bytes of data the caller puts in place itself, at
+    /// <paramref name="dataAt"/> (read there straight from the copy's memory): a frame from <see cref="ArrayPool{T}.Shared"/>,
+    /// its first <paramref name="length"/> bytes the frame, to be returned to the pool once it is sent. A bulk write
+    /// copied each piece into a buffer of its own and again into its frame, both allocated per MiB.
+    /// </summary>
+    public static byte[] RentRequest(ForwardRequest request, int dataLength, out int dataAt, out int length)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Check(request.Address.Length <= MaxExtra && dataLength is >= 0 and <= MaxData && request.Data.IsEmpty, "request over its bounds");
+        dataAt = RequestHead + request.Address.Length;
+        length = dataAt + dataLength;
+        var frame = ArrayPool<byte>.Shared.Rent(length);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(RequestHead - 2), (ushort)request.Address.Length);
+        request.Address.Span.CopyTo(frame.AsSpan(RequestHead));
+        WriteRequestHead(frame, request);
+        return frame;
+    }
+
+    /// <summary>Puts the call's id into a request frame made with id 0.</summary>
+    public static void StampId(Span<byte> request, uint id) => BinaryPrimitives.WriteUInt32LittleEndian(request[1..], id);
+
+    /// <summary>Where a reply's data begins in a frame from <see cref="RentReply"/>: a read at home reads into it there.</summary>
+    public const int ReplyDataAt = ReplyHead;
+
+    /// <summary>A pooled frame for a reply with no extra and at most <paramref name="maxData"/> bytes of data, read
+    /// into it at <see cref="ReplyDataAt"/>; <see cref="FinishReply"/> writes its head.</summary>
+    public static byte[] RentReply(int maxData) => ArrayPool<byte>.Shared.Rent(ReplyHead + Math.Clamp(maxData, 0, MaxData));
+
+    /// <summary>The head of a reply in a frame of <see cref="RentReply"/> with <paramref name="dataLength"/> bytes of data
+    /// in place; its length.</summary>
+    public static int FinishReply(Span<byte> frame, uint id, long result, int dataLength)
+    {
+        Check(dataLength is >= 0 and <= MaxData && frame.Length >= ReplyHead + dataLength, "reply over its bounds");
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, id);
+        BinaryPrimitives.WriteInt64LittleEndian(frame[4..], result);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[(ReplyHead - 2)..], 0);
+        return ReplyHead + dataLength;
+    }
+
+    private static void WriteRequestHead(Span<byte> s, ForwardRequest request)
+    {
         s[0] = (byte)request.Op;
         BinaryPrimitives.WriteUInt32LittleEndian(s[1..], request.Id);
         BinaryPrimitives.WriteInt32LittleEndian(s[5..], request.Fd);
         BinaryPrimitives.WriteInt64LittleEndian(s[9..], request.A0);
         BinaryPrimitives.WriteInt64LittleEndian(s[17..], request.A1);
         BinaryPrimitives.WriteInt64LittleEndian(s[25..], request.A2);
-        return frame;
     }
 
     public static ForwardRequest DecodeRequest(ReadOnlyMemory<byte> frame)

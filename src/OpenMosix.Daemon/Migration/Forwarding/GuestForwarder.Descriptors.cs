@@ -65,7 +65,7 @@ internal sealed partial class GuestForwarder
             SyscallNr.Dup3 => (int)a[1] == fd || (a[2] & ~(ulong)CloseOnExec) != 0
                 ? Task.FromResult(new Outcome(-(long)Errno.EINVAL))
                 : DuplicateOntoAsync(n, fd, (int)a[1], (a[2] & CloseOnExec) != 0),
-            SyscallNr.Ioctl => IoctlAsync(n, fd, (uint)a[1], a[2]),
+            SyscallNr.Ioctl => ForgetWriteMode(IoctlAsync(n, fd, (uint)a[1], a[2])),
             _ => ServeSocketAsync(n, fd),
         };
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using OpenMosix.Linux.Seccomp;
 
@@ -62,7 +63,7 @@ internal sealed partial class GuestForwarder
         var want = (int)Math.Min(Total(vecs), ForwardWire.MaxData);
         if (want == 0 && op != ForwardOp.Receive) return new(0);
         var peek = (flags & ForwardedCalls.MsgPeek) != 0;
-        byte[] data;
+        ReadOnlyMemory<byte> data;
         var address = ReadOnlyMemory<byte>.Empty;
         if (op != ForwardOp.ReadAt && !peek && TakeUnread(fd, want) is { } kept)
         {
@@ -79,20 +80,20 @@ internal sealed partial class GuestForwarder
             if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
             var reply = await CallAsync(request).ConfigureAwait(false);
             if (reply.Result < 0) return new(reply.Result);
-            data = reply.Data.ToArray();
+            data = reply.Data; // a slice of the frame as read from the link: scattered from there, copied only to be kept
             address = reply.Extra;
             if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
         }
         var keep = op != ForwardOp.ReadAt && !peek;
         if (!SeccompListener.IsValid(_listener, n.Id))
         {
-            if (keep) KeepUnread(fd, data);
+            if (keep) KeepUnread(fd, data.ToArray());
             return Outcome.Interrupted;
         }
-        Scatter(vecs, data);
+        Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
         // Answered here, before the next read on this fd may look for bytes kept for it.
-        if (!SeccompListener.Answer(_listener, n.Id, result) && keep && data.Length > 0) KeepUnread(fd, data);
+        if (!SeccompListener.Answer(_listener, n.Id, result) && keep && data.Length > 0) KeepUnread(fd, data.ToArray());
         return Outcome.Done;
     }
 
@@ -110,6 +111,13 @@ internal sealed partial class GuestForwarder
     private byte[] Gather(List<(ulong Address, ulong Length)> vecs, long from, int count)
     {
         var data = new byte[count];
+        Gather(vecs, from, data);
+        return data;
+    }
+
+    private void Gather(List<(ulong Address, ulong Length)> vecs, long from, Span<byte> data)
+    {
+        var count = data.Length;
         var at = 0;
         var skip = (ulong)from;
         foreach (var (address, length) in vecs)
@@ -121,27 +129,31 @@ internal sealed partial class GuestForwarder
                 continue;
             }
             var part = (int)Math.Min(length - skip, (ulong)(count - at));
-            ProcessMemory.Read(_pid, address + skip, data.AsSpan(at, part));
+            ProcessMemory.Read(_pid, address + skip, data.Slice(at, part));
             at += part;
             skip = 0;
         }
-        return data;
     }
 
     /// <summary>
     /// A write (or send) in pieces; a short or failed piece ends it with what was written, as the kernel does. Up to
     /// <see cref="WriteWindow"/> pieces are on their way at once (home writes them in order), so a bulk write streams
     /// instead of waiting a round trip per piece; they carry one chain number, and home writes none of a chain after
-    /// a piece of it came out short or failed, so nothing past the kernel's stopping point is written.
+    /// a piece of it came out short or failed, so nothing past the kernel's stopping point is written. On a blocking
+    /// pipe, FIFO or stream socket the write is written behind instead (<see cref="WriteBehindAsync"/>). Each piece is
+    /// read from the copy's memory straight into its frame, one from the pool, given back once the call is answered.
     /// </summary>
     private async Task<Outcome> WriteAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
         int flags = 0, ReadOnlyMemory<byte> address = default, long offset = 0)
     {
         var gate = GateOf(_writers, fd);
         await gate.WaitAsync().ConfigureAwait(false);
+        var frames = new List<byte[]>();
         try
         {
-            var outcome = await WriteInOrderAsync(n, fd, vecs, op, flags, address, offset).ConfigureAwait(false);
+            var outcome = await MayWriteBehindAsync(fd, op, flags, address).ConfigureAwait(false)
+                ? await WriteBehindAsync(n, fd, vecs, op, flags, frames).ConfigureAwait(false)
+                : await WriteInOrderAsync(n, fd, vecs, op, flags, address, offset, frames).ConfigureAwait(false);
             if (outcome.Gone) return outcome;
             // Answered here, before the next write on this fd may look for what this one wrote.
             try
@@ -157,11 +169,24 @@ internal sealed partial class GuestForwarder
         finally
         {
             gate.Release();
+            foreach (var frame in frames) ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
+    /// <summary>The next piece of a write, from <paramref name="sent"/> on, read from the copy's memory into a pooled
+    /// frame (added to <paramref name="frames"/>); the frame to send and the piece's bytes within it.</summary>
+    private (Memory<byte> Frame, ReadOnlyMemory<byte> Piece) NextPiece(List<(ulong Address, ulong Length)> vecs, long sent, long total,
+        ForwardRequest request, List<byte[]> frames)
+    {
+        var length = (int)Math.Min(total - sent, ForwardWire.MaxData);
+        var frame = ForwardWire.RentRequest(request, length, out var dataAt, out var frameLength);
+        frames.Add(frame);
+        Gather(vecs, sent, frame.AsSpan(dataAt, length));
+        return (frame.AsMemory(0, frameLength), frame.AsMemory(dataAt, length));
+    }
+
     private async Task<Outcome> WriteInOrderAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op,
-        int flags, ReadOnlyMemory<byte> address, long offset)
+        int flags, ReadOnlyMemory<byte> address, long offset, List<byte[]> frames)
     {
         var total = Total(vecs);
         long done = 0, sent = 0, failure = 0;
@@ -170,7 +195,7 @@ internal sealed partial class GuestForwarder
         var written = new List<ReadOnlyMemory<byte>>();
         long kept = 0;
         var chain = total > ForwardWire.MaxData ? Interlocked.Increment(ref _nextChain) : 0;
-        var inFlight = new Queue<(Task<ForwardReply> Reply, byte[] Piece)>();
+        var inFlight = new Queue<(Task<ForwardReply> Reply, ReadOnlyMemory<byte> Piece)>();
         bool first = true, ended = false, stopped = false, interrupted = false;
         while (true)
         {
@@ -183,15 +208,15 @@ internal sealed partial class GuestForwarder
                     interrupted = ended = true;
                     break;
                 }
-                var piece = Gather(vecs, sent, (int)Math.Min(total - sent, ForwardWire.MaxData));
-                var already = inFlight.Count == 0 && done == sent ? TakeUnreported(fd, piece) : 0;
+                var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + sent, chain) { Address = address };
+                var (frame, piece) = NextPiece(vecs, sent, total, request, frames);
+                var already = inFlight.Count == 0 && done == sent ? TakeUnreported(fd, piece.Span) : 0;
                 if (already > 0)
                 {
                     done = sent += already;
                     continue;
                 }
-                var request = new ForwardRequest(0, op, fd, op == ForwardOp.Send ? flags : 0, offset + sent, chain) { Data = piece, Address = address };
-                inFlight.Enqueue((CallAsync(request), piece));
+                inFlight.Enqueue((await SendCallAsync(op, frame).ConfigureAwait(false), piece));
                 sent += piece.Length;
                 if (piece.Length == 0) ended = true;
             }
@@ -206,7 +231,7 @@ internal sealed partial class GuestForwarder
             }
             if (reply.Result > 0 && kept + reply.Result <= KeptWrittenLimit)
             {
-                written.Add(next.Piece.AsMemory(0, (int)reply.Result));
+                written.Add(next.Piece[..(int)reply.Result]);
                 kept += reply.Result;
             }
             done += reply.Result;

@@ -96,13 +96,13 @@ internal sealed partial class GuestForwarder : ICarriedOutCalls
     }
 
     /// <summary>How much of <paramref name="piece"/> an interrupted call wrote already (its restart begins with it).</summary>
-    private int TakeUnreported(int fd, byte[] piece)
+    private int TakeUnreported(int fd, ReadOnlySpan<byte> piece)
     {
         lock (_kept)
         {
             if (!_unreported.Remove(fd, out var written)) return 0;
             var n = Math.Min(written.Length, piece.Length);
-            if (!piece.AsSpan(0, n).SequenceEqual(written.AsSpan(0, n))) return 0;
+            if (!piece[..n].SequenceEqual(written.AsSpan(0, n))) return 0;
             if (written.Length > n) _unreported[fd] = written[n..];
             return n;
         }

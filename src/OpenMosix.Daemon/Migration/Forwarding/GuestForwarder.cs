@@ -270,7 +270,7 @@ internal sealed partial class GuestForwarder : IDisposable
     {
         FDupFd or FDupFdCloexec => FcntlDuplicateAsync(n, fd, command, argument),
         ForwardedCalls.FGetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.GetFlags, fd)),
-        ForwardedCalls.FSetFl => SimpleAsync(new ForwardRequest(0, ForwardOp.SetFlags, fd, argument)),
+        ForwardedCalls.FSetFl => ForgetWriteMode(SimpleAsync(new ForwardRequest(0, ForwardOp.SetFlags, fd, argument))),
         // close-on-exec belongs to the copy's own descriptor table: its placeholder holds it
         ForwardedCalls.FGetFd or ForwardedCalls.FSetFd => Task.FromResult(Outcome.RunLocally),
         _ => Task.FromResult(new Outcome(-(long)Errno.EINVAL)),
@@ -280,6 +280,7 @@ internal sealed partial class GuestForwarder : IDisposable
     {
         ForgetNumber(fd);
         ForgetKept(fd);
+        ForgetBehind(fd);
         // The placeholder of a number forwarded at restore stays: that number must not be given to a file the program
         // opens later, which the filter would still hand over. One of the reserved range goes (the kernel closes it):
         // a descriptor of the program's own under such a number is let through, and the number is free again for
@@ -297,22 +298,30 @@ internal sealed partial class GuestForwarder : IDisposable
     }
 
     /// <summary>Sends a call home and waits for its result; when the link is gone, the error the kernel would give.</summary>
-    private async Task<ForwardReply> CallAsync(ForwardRequest request)
+    private async Task<ForwardReply> CallAsync(ForwardRequest request) =>
+        await (await SendCallAsync(request.Op, ForwardWire.Encode(request)).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>
+    /// Sends a call (its frame made with id 0, given its id here) and returns, once the link has taken the frame, the
+    /// task of its result: the frame may be reused from then on.
+    /// </summary>
+    private async Task<Task<ForwardReply>> SendCallAsync(ForwardOp op, Memory<byte> frame)
     {
         var id = (uint)Interlocked.Increment(ref _nextId);
         if (id == 0) id = (uint)Interlocked.Increment(ref _nextId); // 0 marks home's readiness notices
         var done = new TaskCompletionSource<ForwardReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = (request.Op, done);
+        _pending[id] = (op, done);
         if (_stopped) Fail(id);
+        ForwardWire.StampId(frame.Span, id);
         try
         {
-            await _link.SendAsync(FrameType.Forward, ForwardWire.Encode(request with { Id = id })).ConfigureAwait(false);
+            await _link.SendAsync(FrameType.Forward, frame).ConfigureAwait(false);
         }
         catch (Exception e) when (e is LinkException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             Fail(id);
         }
-        return await done.Task.ConfigureAwait(false);
+        return done.Task;
     }
 
     private void Fail(uint id)

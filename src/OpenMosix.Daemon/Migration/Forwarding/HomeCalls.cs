@@ -19,20 +19,18 @@ internal static class HomeCalls
         var reply = new ForwardReply(call.Id, 0);
         switch (call.Op)
         {
-            case ForwardOp.Read:
-            {
-                var buffer = new byte[Count(call.A0)];
-                var n = Blocking(fd, write: false, dontWait: false, stop, () => ForwardedCalls.Read(fd, buffer));
-                return Filled(reply, buffer, n);
-            }
             case ForwardOp.ReadAt:
             {
                 var buffer = new byte[Count(call.A0)];
                 var n = ForwardedCalls.ReadAt(fd, buffer, call.A1);
                 return Filled(reply, buffer, n);
             }
+            case ForwardOp.Write when call.A1 == ForwardWire.WholePiece:
+                return reply with { Result = Whole(call.Data, data => Blocking(fd, write: true, dontWait: false, stop, () => ForwardedCalls.Write(fd, data.Span))) };
             case ForwardOp.Write:
                 return reply with { Result = Blocking(fd, write: true, dontWait: false, stop, () => ForwardedCalls.Write(fd, call.Data.Span)) };
+            case ForwardOp.Streams:
+                return reply with { Result = IsBlockingStream(fd) ? 1 : 0 };
             case ForwardOp.WriteAt:
                 return reply with { Result = ForwardedCalls.WriteAt(fd, call.Data.Span, call.A1) };
             case ForwardOp.ReadDirectory:
@@ -56,14 +54,13 @@ internal static class HomeCalls
             case ForwardOp.Send:
             {
                 var flags = (int)call.A0 | ForwardedCalls.MsgNoSignal;
-                return reply with
-                {
-                    Result = Blocking(fd, write: true, dontWait: (flags & ForwardedCalls.MsgDontWait) != 0, stop,
-                        () => ForwardedCalls.Send(fd, call.Data.Span, flags | ForwardedCalls.MsgDontWait, call.Address.Span)),
-                };
+                long Send(ReadOnlyMemory<byte> data) => Blocking(fd, write: true, dontWait: (flags & ForwardedCalls.MsgDontWait) != 0, stop,
+                    () => ForwardedCalls.Send(fd, data.Span, flags | ForwardedCalls.MsgDontWait, call.Address.Span));
+                return reply with { Result = call.A1 == ForwardWire.WholePiece ? Whole(call.Data, Send) : Send(call.Data) };
             }
             case ForwardOp.Receive:
             {
+                // A receive that wants no address is read straight into its reply's frame (ReadInto).
                 var buffer = new byte[Count(call.A0)];
                 var address = new byte[call.A2 != 0 ? ForwardedCalls.MaxAddress : 0];
                 var length = 0;
@@ -128,6 +125,57 @@ internal static class HomeCalls
     /// <summary>The reply of a call that read <paramref name="n"/> bytes into <paramref name="buffer"/> (or failed).</summary>
     private static ForwardReply Filled(ForwardReply reply, byte[] buffer, long n) =>
         n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
+
+    /// <summary>
+    /// A read, or a receive that wants no sender's address, straight into a reply's frame at <paramref name="at"/>
+    /// (room for <see cref="Count"/> of what was asked): a bulk read allocated a buffer per MiB and copied it again
+    /// into its frame.
+    /// </summary>
+    public static long ReadInto(ForwardRequest call, SafeFileHandle fd, CancellationToken stop, byte[] frame, int at)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var count = Count(call.A0);
+        if (call.Op == ForwardOp.Read) return Blocking(fd, write: false, dontWait: false, stop, () => ForwardedCalls.Read(fd, frame.AsSpan(at, count)));
+        var flags = (int)call.A1;
+        return Blocking(fd, write: false, dontWait: (flags & ForwardedCalls.MsgDontWait) != 0, stop,
+            () => ForwardedCalls.Receive(fd, frame.AsSpan(at, count), flags | ForwardedCalls.MsgDontWait, [], out _));
+    }
+
+    /// <summary>Whether a call is one <see cref="ReadInto"/> serves.</summary>
+    public static bool ReadsIntoFrame(ForwardRequest call) => call.Op == ForwardOp.Read || (call.Op == ForwardOp.Receive && call.A2 == 0);
+
+    /// <summary>
+    /// A piece written behind (the copy's call was answered when it was sent): all of it, as a blocking write of the
+    /// program's would; its length, or the error that stopped it even after part of it was written (the copy was told
+    /// all of it was: the error is what its next write must get, EPIPE rather than a short count).
+    /// </summary>
+    private static long Whole(ReadOnlyMemory<byte> data, Func<ReadOnlyMemory<byte>, long> write)
+    {
+        long done = 0;
+        while (done < data.Length)
+        {
+            var n = write(data[(int)done..]);
+            if (n < 0) return n;
+            if (n == 0) return done;
+            done += n;
+        }
+        return done;
+    }
+
+    private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000, SolSocket = 1, SoType = 3, SockStream = 1;
+
+    /// <summary>A pipe, FIFO or stream socket in blocking mode: one whose writes may be written behind.</summary>
+    private static bool IsBlockingStream(SafeFileHandle fd)
+    {
+        if (ForwardedCalls.IsNonBlocking(fd)) return false;
+        var stat = new byte[ForwardedCalls.StatSize];
+        if (ForwardedCalls.Status(fd, stat) < 0) return false;
+        var type = BitConverter.ToInt32(stat, SModeAt) & SIfMt;
+        if (type == SIfIfo) return true;
+        if (type != SIfSock) return false;
+        var value = new byte[4];
+        return ForwardedCalls.GetOption(fd, SolSocket, SoType, value, out var length) == 0 && length == 4 && BitConverter.ToInt32(value) == SockStream;
+    }
 
     private static int Count(long asked) => (int)Math.Clamp(asked, 0, ForwardWire.MaxData);
 

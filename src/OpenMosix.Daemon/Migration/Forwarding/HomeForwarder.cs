@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using System.Collections.Concurrent;
 using OpenMosix.Checkpoint.CantMove;
@@ -130,6 +131,8 @@ internal sealed class HomeForwarder : IDisposable
                 reply = HomeCalls.Run(call, fd, _token, out _);
                 if (reply.Result < call.Data.Length) descriptor.BrokenChain = call.A2;
                 break;
+            case var _ when HomeCalls.ReadsIntoFrame(call):
+                return ServeRead(descriptor, call, fd);
             default:
                 reply = HomeCalls.Run(call, fd, _token, out var accepted);
                 if (accepted is not null) Add((int)call.A1, accepted);
@@ -140,6 +143,26 @@ internal sealed class HomeForwarder : IDisposable
         if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
         SendAsync(ForwardWire.Encode(reply)).GetAwaiter().GetResult();
         return reply;
+    }
+
+    /// <summary>A read whose bytes go straight into its reply's frame, one from the pool.</summary>
+    private ForwardReply ServeRead(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
+    {
+        var frame = ForwardWire.RentReply((int)Math.Clamp(call.A0, 0, ForwardWire.MaxData));
+        try
+        {
+            var n = HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
+            if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
+            if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
+            // A datagram longer than asked (MSG_TRUNC) returns its length with what fitted.
+            var length = ForwardWire.FinishReply(frame, call.Id, n, n > 0 ? (int)Math.Min(n, Math.Clamp(call.A0, 0, ForwardWire.MaxData)) : 0);
+            SendAsync(frame.AsMemory(0, length)).GetAwaiter().GetResult();
+            return new ForwardReply(call.Id, n);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
     }
 
     /// <summary>Forgets one of the copy's numbers for the descriptor; closes it (and the deputy's) with the last.</summary>
@@ -171,7 +194,7 @@ internal sealed class HomeForwarder : IDisposable
         }
     }
 
-    private async Task SendAsync(byte[] frame)
+    private async Task SendAsync(ReadOnlyMemory<byte> frame)
     {
         try
         {

@@ -29,6 +29,32 @@ public sealed class ForwardWireTests
     }
 
     [Fact]
+    public void A_pooled_request_filled_in_place_and_stamped_with_its_id_reads_back_as_the_request_it_encodes()
+    {
+        var request = new ForwardRequest(0, ForwardOp.Send, 5, 0x4000, ForwardWire.WholePiece, 77) { Address = new byte[] { 1, 2 } };
+        var frame = ForwardWire.RentRequest(request, 3, out var dataAt, out var length);
+        "xyz"u8.CopyTo(frame.AsSpan(dataAt));
+        ForwardWire.StampId(frame, 41);
+        var got = ForwardWire.DecodeRequest(frame.AsMemory(0, length));
+        Assert.Equal((41u, ForwardOp.Send, 5, 0x4000L, ForwardWire.WholePiece, 77L), (got.Id, got.Op, got.Fd, got.A0, got.A1, got.A2));
+        Assert.Equal(new byte[] { 1, 2 }, got.Address.ToArray());
+        Assert.Equal("xyz"u8.ToArray(), got.Data.ToArray());
+        System.Buffers.ArrayPool<byte>.Shared.Return(frame);
+    }
+
+    [Fact]
+    public void A_pooled_reply_read_into_in_place_reads_back_with_its_result_and_only_the_bytes_read()
+    {
+        var frame = ForwardWire.RentReply(ForwardWire.MaxData);
+        "data"u8.CopyTo(frame.AsSpan(ForwardWire.ReplyDataAt));
+        var length = ForwardWire.FinishReply(frame, 12, 4, 4);
+        var got = ForwardWire.DecodeReply(frame.AsMemory(0, length));
+        Assert.Equal((12u, 4L, 0), (got.Id, got.Result, got.Extra.Length));
+        Assert.Equal("data"u8.ToArray(), got.Data.ToArray());
+        System.Buffers.ArrayPool<byte>.Shared.Return(frame);
+    }
+
+    [Fact]
     public void The_largest_piece_of_data_fits_a_frame_and_a_larger_one_is_refused_before_sending()
     {
         var largest = ForwardWire.Encode(new ForwardRequest(1, ForwardOp.Write, 3) { Data = new byte[ForwardWire.MaxData] });
