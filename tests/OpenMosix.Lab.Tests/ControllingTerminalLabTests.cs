@@ -60,9 +60,11 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
 
         terminal.Type("echo through dev tty > /dev/tty");
         terminal.Shows(l => l == "through dev tty", "the moved shell to write to /dev/tty");
-        terminal.Type("sleep 300 &");
+        // A length no other test's sleep has: the job is found by its command line among every process of the host.
+        var seconds = (3000 + Environment.TickCount64 % 6000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        terminal.Type($"sleep {seconds} &");
         terminal.Type("jobs");
-        terminal.Shows(l => l.StartsWith("[1]+", StringComparison.Ordinal) && l.Contains("Running", StringComparison.Ordinal) && l.Contains("sleep 300", StringComparison.Ordinal),
+        terminal.Shows(l => l.StartsWith("[1]+", StringComparison.Ordinal) && l.Contains("Running", StringComparison.Ordinal) && l.Contains($"sleep {seconds}", StringComparison.Ordinal),
             "jobs to list the background job");
         var reader = $"reader-{Guid.NewGuid():N}"[..15];
         terminal.Type($"(exec -a {reader} cat) &");
@@ -70,7 +72,7 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
         terminal.Type("jobs");
         terminal.Shows(l => l.Contains("Stopped", StringComparison.Ordinal) && l.Contains(reader, StringComparison.Ordinal), "the shell to see SIGTTIN stop the job");
         terminal.Type("kill %2; fg %1");
-        var sleeper = ForegroundSleep("300");
+        var sleeper = ForegroundSleep(seconds);
         terminal.Key("C-c");
         Poll.Until(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(20), "^C at home to end the moved shell's foreground job");
         Assert.Equal(0, Find(reader));

@@ -111,6 +111,7 @@ internal sealed class FrameReader
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
         // Filled by the read below: not zeroed first (a MiB per frame of a bulk transfer).
         var payload = GC.AllocateUninitializedArray<byte>((int)length);
+        FrameGarbage.Allocated(payload.Length);
         await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         if (_opening is not null)
         {
