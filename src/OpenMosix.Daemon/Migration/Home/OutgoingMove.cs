@@ -101,12 +101,16 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
 
     private void BecomeDeputy()
     {
+        // A signal the deputy gets before its relay starts (a resize right after `om migrate` returns) is held and
+        // forwarded when the relay starts (HomeRelay), not dropped.
+        home.SignalsOnHold.Open(Pid);
         try
         {
             home.Deputies.MakeDeputy(Pid);
         }
         catch (Checkpoint.Tracing.TraceeGoneException e)
         {
+            home.SignalsOnHold.Close(Pid);
             // Killed at home while it waited frozen (the OOM killer on the node it is leaving): it is dead to its
             // parent, so its copy must not live on; closing the link (the caller does) ends it on the target.
             home.Registry.Update(process, p => p.State = ProcessState.Home);

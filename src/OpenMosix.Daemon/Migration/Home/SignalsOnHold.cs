@@ -1,8 +1,9 @@
 namespace OpenMosix.Daemon.Migration.Home;
 
 /// <summary>
-/// Signals sent to a deputy while home waits for a new omd on its copy's node to resume the copy (no relay to forward
-/// them on): held, in order, and forwarded once the copy is relayed again; dropped with the wait if it is not (the
+/// Signals sent to a deputy with no relay to forward them on: between its making and its relay's start, or while home
+/// waits for a new omd on its copy's node to resume the copy. They are
+/// held, in order, and forwarded once the copy is relayed (again); dropped with the wait if it is not (the
 /// copy was killed there, as the process is restarted or lost).
 /// </summary>
 internal sealed class SignalsOnHold
