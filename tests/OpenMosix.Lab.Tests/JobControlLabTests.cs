@@ -20,9 +20,9 @@ public sealed class JobControlLabTests(ForkLab fixture)
     {
         var spinner = TestPrograms.Locate("spinner");
         var session = $"om{Guid.NewGuid():N}"[..12];
-        List<string> Lines() => [.. CommandRun.Run("tmux", ["capture-pane", "-t", session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
-        void Type(string line) => CommandRun.Run("tmux", ["send-keys", "-t", session, line, "Enter"]);
-        void Key(string key) => CommandRun.Run("tmux", ["send-keys", "-t", session, key]);
+        List<string> Lines() => [.. CommandRun.Run("tmux", ["-L", session, "capture-pane", "-t", session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
+        void Type(string line) => CommandRun.Run("tmux", ["-L", session, "send-keys", "-t", session, line, "Enter"]);
+        void Key(string key) => CommandRun.Run("tmux", ["-L", session, "send-keys", "-t", session, key]);
         void Shows(Func<string, bool> line, string what)
         {
             try
@@ -34,7 +34,7 @@ public sealed class JobControlLabTests(ForkLab fixture)
                 throw new TimeoutException($"{e.Message}; the terminal shows:\n{string.Join('\n', Lines().Where(l => l.Length > 0).TakeLast(12))}", e);
             }
         }
-        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", session, "-x", "150", "-y", "50",
+        var started = CommandRun.Run("tmux", ["-L", session, "new-session", "-d", "-s", session, "-x", "150", "-y", "50",
             $"{Om.Path} lab exec --name {Lab.Name} 1 -- {Om.Path} run /bin/bash --norc --noprofile -i; echo EXITED $?; sleep 60"]);
         Assert.True(started.ExitCode == 0, started.ToString());
         try
@@ -84,7 +84,7 @@ public sealed class JobControlLabTests(ForkLab fixture)
         }
         finally
         {
-            CommandRun.Run("tmux", ["kill-session", "-t", session]);
+            CommandRun.Run("tmux", ["-L", session, "kill-session", "-t", session]);
         }
     }
 }

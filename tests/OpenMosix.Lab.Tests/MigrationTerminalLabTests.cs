@@ -13,9 +13,9 @@ public sealed class MigrationTerminalLabTests(MigrationLab fixture)
     public void An_interactive_program_in_a_terminal_keeps_answering_while_it_runs_on_another_node()
     {
         var session = $"om{Guid.NewGuid():N}"[..12];
-        string Screen() => CommandRun.Run("tmux", ["capture-pane", "-t", session, "-p"]).Stdout;
-        void Type(string keys) => CommandRun.Run("tmux", ["send-keys", "-t", session, keys, "Enter"]);
-        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+        string Screen() => CommandRun.Run("tmux", ["-L", session, "capture-pane", "-t", session, "-p"]).Stdout;
+        void Type(string keys) => CommandRun.Run("tmux", ["-L", session, "send-keys", "-t", session, keys, "Enter"]);
+        var started = CommandRun.Run("tmux", ["-L", session, "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
             $"{Om.Path} lab exec --name {_lab.Name} 1 -- {Om.Path} run /usr/bin/bc -l; echo EXITED $?; sleep 60"]);
         Assert.True(started.ExitCode == 0, started.ToString());
         try
@@ -33,7 +33,7 @@ public sealed class MigrationTerminalLabTests(MigrationLab fixture)
         }
         finally
         {
-            CommandRun.Run("tmux", ["kill-session", "-t", session]);
+            CommandRun.Run("tmux", ["-L", session, "kill-session", "-t", session]);
         }
     }
 
@@ -62,10 +62,10 @@ public sealed class MigrationTerminalLabTests(MigrationLab fixture)
         var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"tty-{Guid.NewGuid():N}.py");
         File.WriteAllText(script, Script);
         var session = $"om{Guid.NewGuid():N}"[..12];
-        List<string> Lines() => [.. CommandRun.Run("tmux", ["capture-pane", "-t", session, "-p"]).Stdout.Split('\n').Select(l => l.Trim())];
-        void Keys(params string[] keys) => CommandRun.Run("tmux", ["send-keys", "-t", session, .. keys]);
+        List<string> Lines() => [.. CommandRun.Run("tmux", ["-L", session, "capture-pane", "-t", session, "-p"]).Stdout.Split('\n').Select(l => l.Trim())];
+        void Keys(params string[] keys) => CommandRun.Run("tmux", ["-L", session, "send-keys", "-t", session, .. keys]);
         void Shows(string line, string what) => Poll.Until(() => Lines().Contains(line), TimeSpan.FromSeconds(20), what);
-        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+        var started = CommandRun.Run("tmux", ["-L", session, "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
             $"{Om.Path} lab exec --name {_lab.Name} 1 -- {Om.Path} run /usr/bin/python3 {script}; echo EXITED $?; sleep 60"]);
         Assert.True(started.ExitCode == 0, started.ToString());
         try
@@ -73,7 +73,7 @@ public sealed class MigrationTerminalLabTests(MigrationLab fixture)
             Shows("ready", "the program to start");
             var python = _lab.Processes(1).Processes.Single(p => p.Command.Contains(script, StringComparison.Ordinal));
             _lab.Migrate(1, python.Pid, "2");
-            CommandRun.Run("tmux", ["resize-window", "-t", session, "-x", "90", "-y", "25"]);
+            CommandRun.Run("tmux", ["-L", session, "resize-window", "-t", session, "-x", "90", "-y", "25"]);
             Shows("size 90x25", "the moved program to see the new window size");
             Keys("hello", "Enter");
             Shows("got hello", "a line typed at home to reach the program");
@@ -95,7 +95,7 @@ public sealed class MigrationTerminalLabTests(MigrationLab fixture)
         }
         finally
         {
-            CommandRun.Run("tmux", ["kill-session", "-t", session]);
+            CommandRun.Run("tmux", ["-L", session, "kill-session", "-t", session]);
         }
     }
 }

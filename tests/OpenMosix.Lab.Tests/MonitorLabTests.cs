@@ -26,8 +26,8 @@ public sealed class MonitorLabTests
         Assert.Equal([1, 2, 3], json.Nodes.Select(n => n.Id));
 
         var session = $"om{Guid.NewGuid():N}"[..12];
-        List<string> Screen() => [.. CommandRun.Run("tmux", ["capture-pane", "-t", session, "-p"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
-        void Key(string key) => CommandRun.Run("tmux", ["send-keys", "-t", session, key]);
+        List<string> Screen() => [.. CommandRun.Run("tmux", ["-L", session, "capture-pane", "-t", session, "-p"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
+        void Key(string key) => CommandRun.Run("tmux", ["-L", session, "send-keys", "-t", session, key]);
         void Shows(Func<List<string>, bool> screen, string what)
         {
             try
@@ -39,7 +39,7 @@ public sealed class MonitorLabTests
                 throw new TimeoutException($"{e.Message}; the terminal shows:\n{string.Join('\n', Screen())}", e);
             }
         }
-        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+        var started = CommandRun.Run("tmux", ["-L", session, "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
             $"echo BEFORE; {Om.Path} lab exec --name {lab.Name} 1 -- {Om.Path} mon --interval 0.5; echo EXITED $?; sleep 60"]);
         Assert.True(started.ExitCode == 0, started.ToString());
         try
@@ -63,7 +63,7 @@ public sealed class MonitorLabTests
         }
         finally
         {
-            CommandRun.Run("tmux", ["kill-session", "-t", session]);
+            CommandRun.Run("tmux", ["-L", session, "kill-session", "-t", session]);
         }
     }
 }

@@ -2,7 +2,9 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests.Support;
 
-/// <summary>A tmux session playing the user's terminal at home: keys typed into it, its screen read back.</summary>
+/// <summary>A tmux session playing the user's terminal at home: keys typed into it, its screen read back. Each on a
+/// server of its own (-L): on the shared one, a test ending its last session stopped the server under another test's
+/// new-session ("server exited unexpectedly", in CI).</summary>
 internal sealed class TmuxTerminal : IDisposable
 {
     private readonly string _session = $"om{Guid.NewGuid():N}"[..12];
@@ -15,19 +17,19 @@ internal sealed class TmuxTerminal : IDisposable
     public static TmuxTerminal Start(string command)
     {
         var terminal = new TmuxTerminal();
-        var started = CommandRun.Run("tmux", ["new-session", "-d", "-s", terminal._session, "-x", "150", "-y", "50", command]);
+        var started = CommandRun.Run("tmux", ["-L", terminal._session, "new-session", "-d", "-s", terminal._session, "-x", "150", "-y", "50", command]);
         Assert.True(started.ExitCode == 0, started.ToString());
         return terminal;
     }
 
     public List<string> Lines() =>
-        [.. CommandRun.Run("tmux", ["capture-pane", "-t", _session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
+        [.. CommandRun.Run("tmux", ["-L", _session, "capture-pane", "-t", _session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
 
     /// <summary>Types <paramref name="line"/> and Enter.</summary>
-    public void Type(string line) => CommandRun.Run("tmux", ["send-keys", "-t", _session, line, "Enter"]);
+    public void Type(string line) => CommandRun.Run("tmux", ["-L", _session, "send-keys", "-t", _session, line, "Enter"]);
 
     /// <summary>One key in tmux's names (C-c, C-z).</summary>
-    public void Key(string key) => CommandRun.Run("tmux", ["send-keys", "-t", _session, key]);
+    public void Key(string key) => CommandRun.Run("tmux", ["-L", _session, "send-keys", "-t", _session, key]);
 
     /// <summary>Waits for a line <paramref name="line"/> accepts; fails with <paramref name="what"/> and the screen's end.</summary>
     public void Shows(Func<string, bool> line, string what)
@@ -42,5 +44,5 @@ internal sealed class TmuxTerminal : IDisposable
         }
     }
 
-    public void Dispose() => CommandRun.Run("tmux", ["kill-session", "-t", _session]);
+    public void Dispose() => CommandRun.Run("tmux", ["-L", _session, "kill-session", "-t", _session]);
 }
