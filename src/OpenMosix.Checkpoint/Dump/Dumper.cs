@@ -191,6 +191,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 CachedTidAddress = ProcessInspector.FindCachedTid(pid, original.fs_base),
                 MembarrierRegistrations = membarriers,
                 Dumpable = dumpable,
+                OomScoreAdjust = ProcFs.ReadOomScoreAdjust(pid),
                 RobustListHead = robust.Head,
                 RobustListLength = robust.Length,
             },

@@ -43,6 +43,7 @@ internal static class MetadataValidator
         }
         Require(image.Regions.Count is > 0 and <= MaxRegions, $"{image.Regions.Count} memory regions");
         Require(image.Files.Count <= MaxFiles, $"{image.Files.Count} file descriptors");
+        Require(image.Attributes.OomScoreAdjust is >= -1000 and <= 1000, $"oom_score_adj {image.Attributes.OomScoreAdjust}");
         Require(image.Attributes.Limits.Count <= 64, $"{image.Attributes.Limits.Count} resource limits");
         foreach (var file in image.Files)
             Require(file.Fd >= 0 && file.Offset >= 0, $"file descriptor {file.Fd} at offset {file.Offset}");

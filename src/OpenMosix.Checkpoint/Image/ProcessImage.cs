@@ -107,6 +107,11 @@ public sealed class ProcessAttributes
     public int ParentDeathSignal { get; init; }
     /// <summary>PR_GET_DUMPABLE (version 3): 0 keeps its memory and /proc files from its own uid; restored as it was.</summary>
     public int Dumpable { get; init; }
+    /// <summary>
+    /// /proc/PID/oom_score_adj, so that a job its owner offered to the OOM killer first (or kept from it) is treated so
+    /// on every node. Absent from older images: 0, the kernel's default.
+    /// </summary>
+    public int OomScoreAdjust { get; init; }
 }
 
 public sealed class Credentials

@@ -40,6 +40,7 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         build.DropTrampoline();
         // The restorer (omd) may run with a better priority than the processes it restores: the process takes its own.
         Niceness.Set(pid, Math.Clamp(image.Attributes.Nice, -20, 19));
+        OomScore.Restore(pid, image.Attributes.OomScoreAdjust, logger);
         foreach (var thread in threads)
         {
             var t = thread.Image;

@@ -53,6 +53,8 @@ public static class ProcFs
     }
 
     public static string ReadComm(int pid) => ReadText(pid, "comm").TrimEnd('\n');
+    /// <summary>/proc/PID/oom_score_adj: -1000 (never chosen by the OOM killer) to 1000 (chosen first).</summary>
+    public static int ReadOomScoreAdjust(int pid) => int.Parse(ReadText(pid, "oom_score_adj").Trim(), CultureInfo.InvariantCulture);
     public static ulong ReadPersonality(int pid) => ulong.Parse(ReadText(pid, "personality").Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
     public static List<(ulong Soft, ulong Hard)> ReadLimits(int pid) => LimitsParser.Parse(ReadText(pid, "limits"));
     public static byte[] ReadAuxv(int pid) => ReadBytes(pid, "auxv");

@@ -93,6 +93,27 @@ public sealed class StateTests
     }
 
     [Theory]
+    [InlineData(500)]
+    [InlineData(1000)]
+    public void A_process_keeps_the_oom_score_adjustment_its_owner_gave_it(int adjust)
+    {
+        using var dir = new TempDirectory();
+        using var child = ChildProcess.StartToFile("/usr/bin/choom", ["-n", $"{adjust}", "--", TestPrograms.Locate("counter"), "30"], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 3, Patience);
+        Assert.Equal(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(child.Pid));
+        Assert.NotEqual(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(Environment.ProcessId));
+
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+        Assert.Equal(adjust, image.Metadata.Attributes.OomScoreAdjust);
+        var restored = engine.Restore(image, new RestoreOptions(TryOriginalPid: false));
+        Assert.Equal(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(restored.Pid));
+        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
+    }
+
+    [Theory]
     [InlineData(AfterDump.Resume)]
     [InlineData(AfterDump.Kill)]
     public void Process_frozen_inside_sigsuspend_keeps_its_real_mask_after_the_signal(AfterDump after)
