@@ -156,4 +156,26 @@ public sealed class ProcParserTests
         var nofile = ResourceLimits.Get(Environment.ProcessId, ResourceLimits.RLIMIT_NOFILE);
         Assert.Equal((nofile.Current, nofile.Maximum), own[ResourceLimits.RLIMIT_NOFILE]);
     }
+
+    [Fact]
+    public void Meminfo_gives_total_and_available_in_bytes_whatever_lines_surround_them()
+    {
+        const string text = "MemTotal:       24628164 kB\nMemFree:        20000000 kB\nMemAvailable:   22000000 kB\n" +
+            "Buffers:          123 kB\nHugePages_Total:       0\nDirectMap1G:    4194304 kB";
+        Assert.Equal(new MemInfo(24628164UL * 1024, 22000000UL * 1024), MemInfo.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("MemFree:  1 kB\nMemAvailable:  2 kB\n")]
+    [InlineData("MemTotal:  12x kB\n")]
+    [InlineData("MemTotal:\n")]
+    public void Meminfo_without_a_readable_total_is_refused(string text) =>
+        Assert.Throws<FormatException>(() => MemInfo.Parse(text));
+
+    [Fact]
+    public void This_machines_meminfo_reads_as_a_total_above_what_is_available()
+    {
+        var info = MemInfo.Read();
+        Assert.True(info.Total > 0 && info.Available > 0 && info.Available <= info.Total, $"{info}");
+    }
 }

@@ -2,8 +2,8 @@ namespace OpenMosix.Daemon.Admin;
 
 /// <summary>
 /// Part of omd's state shown as a tree of <see cref="WatchedFiles"/> (the classic /proc/hpc and /proc/PID files):
-/// <see cref="Refresh"/> writes the true values, now and every second while <see cref="RunAsync"/> runs, and a write
-/// by someone else reaches <see cref="OnRequest"/>.
+/// <see cref="Refresh"/> writes the true values (omd's <see cref="Hosting.NodeClock"/> calls it every second), and a
+/// write by someone else reaches <see cref="OnRequest"/>.
 /// </summary>
 public abstract class WatchedFileView : IDisposable
 {
@@ -13,8 +13,6 @@ public abstract class WatchedFileView : IDisposable
 
     /// <summary>Brings the files in line with omd's state.</summary>
     public abstract void Refresh();
-
-    public Task RunAsync(CancellationToken cancel) => WatchedFiles.RefreshEverySecondAsync(Refresh, cancel);
 
     public void Dispose()
     {

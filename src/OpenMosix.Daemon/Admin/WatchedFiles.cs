@@ -31,22 +31,6 @@ public sealed class WatchedFiles : IDisposable
 
     public string Root { get; }
 
-    /// <summary>Calls <paramref name="refresh"/> now and then every second until omd stops.</summary>
-    public static async Task RefreshEverySecondAsync(Action refresh, CancellationToken cancel)
-    {
-        ArgumentNullException.ThrowIfNull(refresh);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
-        {
-            do refresh();
-            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException)
-        {
-            // omd is stopping.
-        }
-    }
-
     /// <summary>Writes <paramref name="value"/> (and a newline) unless the file already holds it.</summary>
     /// <param name="owner">a uid that may write requests into it (mode 0644, owned by them); null: root only.</param>
     public void Write(string relativePath, string value, int? owner = null)

@@ -30,6 +30,7 @@ public sealed partial class BalanceLoop(
     ILogger logger)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan _lastRound;
     private readonly Dictionary<int, Measured> _measured = [];
     private readonly Dictionary<int, ulong> _moving = [];
     private readonly RecentMoves _recent = new(loadHalfLife);
@@ -72,29 +73,24 @@ public sealed partial class BalanceLoop(
     /// tenth of a gigabyte in a second.</summary>
     public static readonly TimeSpan MemoryWatch = TimeSpan.FromMilliseconds(200);
 
-    public async Task RunAsync(TimeSpan interval, CancellationToken stop)
+    /// <summary>How often <see cref="Tick"/> must run for rounds every <paramref name="interval"/> and the memory watch.</summary>
+    public static TimeSpan TickPeriod(TimeSpan interval) => interval < MemoryWatch ? interval : MemoryWatch;
+
+    /// <summary>
+    /// Called every <see cref="TickPeriod"/> (omd's <see cref="Hosting.NodeClock"/>): a round when
+    /// <paramref name="interval"/> has passed since the last one, or at once when this node runs short of memory.
+    /// </summary>
+    public void Tick(TimeSpan interval)
     {
-        using var timer = new PeriodicTimer(interval < MemoryWatch ? interval : MemoryWatch);
-        var last = TimeSpan.Zero;
         try
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-            {
-                try
-                {
-                    if (_clock.Elapsed - last < interval - MemoryWatch / 2 && !ShortOfMemory()) continue;
-                    last = _clock.Elapsed;
-                    Round();
-                }
-                catch (Exception e) when (e is IOException or SyscallException or ProcessAccessException or InvalidOperationException)
-                {
-                    LogRoundFailed(logger, e.Message);
-                }
-            }
+            if (_clock.Elapsed - _lastRound < interval - MemoryWatch / 2 && !ShortOfMemory()) return;
+            _lastRound = _clock.Elapsed;
+            Round();
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is IOException or SyscallException or ProcessAccessException or InvalidOperationException)
         {
-            // omd is stopping.
+            LogRoundFailed(logger, e.Message);
         }
     }
 

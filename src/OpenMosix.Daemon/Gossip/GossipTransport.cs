@@ -6,8 +6,8 @@ using OpenMosix.Daemon.Measurement;
 namespace OpenMosix.Daemon.Gossip;
 
 /// <summary>
-/// Moves gossip over UDP: every interval it samples the node, asks <see cref="ClusterState"/> for a round and sends
-/// it; meanwhile it hands every datagram received to the state. Datagrams of any size are read whole so an
+/// Moves gossip over UDP: every interval (<see cref="Round"/>) it samples the node, asks <see cref="ClusterState"/> for a
+/// round and sends it; meanwhile it hands every datagram received to the state. Datagrams of any size are read whole so an
 /// oversized one is counted as such rather than truncated into something that might parse.
 /// </summary>
 public sealed partial class GossipTransport(
@@ -15,7 +15,6 @@ public sealed partial class GossipTransport(
     LocalSampler sampler,
     Func<Cluster.Gossip.NodeFlags> flags,
     int port,
-    TimeSpan interval,
     ILogger logger) : IDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -41,22 +40,23 @@ public sealed partial class GossipTransport(
         LogListening(logger, address.ToString(), port);
     }
 
-    public Task RunAsync(CancellationToken cancel) => Task.WhenAll(SendLoopAsync(cancel), ReceiveLoopAsync(cancel));
+    /// <summary>Hands every datagram received to the state until <paramref name="cancel"/> fires. Rounds are sent by
+    /// <see cref="Round"/>, which omd's <see cref="NodeClock"/> calls every gossip interval.</summary>
+    public Task RunAsync(CancellationToken cancel) => ReceiveLoopAsync(cancel);
 
     public void Dispose() => _socket.Dispose();
 
-    private async Task SendLoopAsync(CancellationToken cancel)
+    /// <summary>One gossip round: this node sampled, and the packets the state chooses sent (UDP sends do not block).</summary>
+    public void Round()
     {
-        using var timer = new PeriodicTimer(interval);
-        do
+        if (Keys?.Poll() == true)
+            state.UseKeyring(Keys.Current);
+        state.UpdateSelf(sampler.Sample(), sampler.Resources, flags());
+        foreach (var (to, packet) in state.Tick(DateTimeOffset.UtcNow))
         {
             try
             {
-                if (Keys?.Poll() == true)
-                    state.UseKeyring(Keys.Current);
-                state.UpdateSelf(sampler.Sample(), sampler.Resources, flags());
-                foreach (var (to, packet) in state.Tick(DateTimeOffset.UtcNow))
-                    await _socket.SendToAsync(packet, SocketFlags.None, new IPEndPoint(to, port), cancel).ConfigureAwait(false);
+                _socket.SendTo(packet, SocketFlags.None, new IPEndPoint(to, port));
             }
             catch (SocketException e)
             {
@@ -64,7 +64,6 @@ public sealed partial class GossipTransport(
                 LogSendFailed(logger, e.SocketErrorCode.ToString());
             }
         }
-        while (await UdpLoops.NextTickAsync(timer, cancel).ConfigureAwait(false));
     }
 
     private Task ReceiveLoopAsync(CancellationToken cancel) =>

@@ -164,8 +164,7 @@ public static partial class OmdHost
             Started = balancer is null ? null : balancer.Started,
         };
         using var admin = new AdminServer(config.SocketPath, routes, logger);
-        using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort,
-            config.Gossip.Interval, logger) { Keys = keyring };
+        using var gossip = new GossipTransport(cluster, sampler, () => switches.Current, config.GossipPort, logger) { Keys = keyring };
         // SIGHUP rereads the keyring (the file is also watched); without a handler it would end omd.
         using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP,
             context =>
@@ -210,16 +209,23 @@ public static partial class OmdHost
             LogNotInCluster(logger, config.MapPath);
 
         // The balancer stops when the drain begins: it would only be refused.
-        using var balancingStop = CancellationTokenSource.CreateLinkedTokenSource(cancel, shutdown.Requested);
-        var balancing = balancer?.RunAsync(config.BalanceInterval, balancingStop.Token) ?? Task.CompletedTask;
+        var clock = new NodeClock(loggers.CreateLogger("clock"));
+        if (balancer is not null)
+            clock.Every("balancing", BalanceLoop.TickPeriod(config.BalanceInterval), () =>
+            {
+                if (!shutdown.Requested.IsCancellationRequested) balancer.Tick(config.BalanceInterval);
+            });
+        clock.Every("gossip", config.Gossip.Interval, gossip.Round);
+        clock.Every("proc view", TimeSpan.FromSeconds(1), procView.Refresh);
+        clock.Every("hpc view", TimeSpan.FromSeconds(1), hpc.Refresh);
+        clock.Every("dashboard history", dashboard.History.Interval, () => dashboard.History.Record(dashboard.Cluster(), DateTimeOffset.UtcNow));
         // Started beside the rest, never before it: omd is ready (its socket answers) whatever the listener does.
         var sources = new WebSources(() => cluster.View(DateTimeOffset.UtcNow), processes, cluster.Stats, migrations, startedAt);
         var web = config.WebListen is { } endpoint
             ? Task.Run(() => new WebListener(endpoint, credentials.Certificate, loggers,
                 routes => WebEndpoints.Map(routes.MapDashboard(dashboard), sources)).RunAsync(cancel))
             : Task.CompletedTask;
-        var services = Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), procView.RunAsync(cancel), hpc.RunAsync(cancel),
-            dashboard.History.RunAsync(dashboard.Cluster, cancel), balancing, web, takeover);
+        var services = Task.WhenAll(admin.RunAsync(cancel), gossip.RunAsync(cancel), listener.RunAsync(cancel), clock.RunAsync(cancel), web, takeover);
         await Task.WhenAny(services, Task.Delay(Timeout.Infinite, shutdown.Requested)).ConfigureAwait(false);
         if (!services.IsCompleted)
         {

@@ -56,21 +56,6 @@ public sealed class NodeHistory(TimeSpan interval, int capacity)
         }
     }
 
-    /// <summary>Takes a reading every <see cref="Interval"/> until cancelled.</summary>
-    public async Task RunAsync(Func<ClusterView> cluster, CancellationToken cancel)
-    {
-        ArgumentNullException.ThrowIfNull(cluster);
-        using var timer = new PeriodicTimer(Interval);
-        try
-        {
-            do Record(cluster(), DateTimeOffset.UtcNow);
-            while (await timer.WaitForNextTickAsync(cancel).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-        }
-    }
-
     private static NodeHistoryView ToView(int id, List<HistorySample> samples) =>
         new(id, [.. samples.Select(s => s.AtMs)], [.. samples.Select(s => Math.Round(s.Load, 3))], [.. samples.Select(s => s.UsedMemory)]);
 
