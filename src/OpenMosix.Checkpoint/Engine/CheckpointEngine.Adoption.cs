@@ -59,7 +59,7 @@ public sealed partial class CheckpointEngine
     /// <summary>
     /// Lends an adopted guest's exit-watch trace to a checkpoint (tracer thread, the guest busy). It is stopped, as a
     /// freeze would stop it; a signal met on the way is passed on, and an exit met on the way ends the watch with its
-    /// status (the caller then finds the process gone). Until 2026-12-07 the trace was let go here (a detach, which
+    /// status (the caller then finds the process gone). Until 2026-12-06 the trace was let go here (a detach, which
     /// the freeze's seize followed), and an exit in between went to init unseen.
     /// </summary>
     private void ReleaseWatch(int pid)
