@@ -40,7 +40,8 @@ while [ $# -gt 0 ]; do
     --faults) faults=$2; shift 2 ;;
     --markdown) markdown=1; shift ;;
     --lab) lab=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
+    -h|--help) sed -n '2,/^# (--lab/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "unknown argument $1 (--help says what it takes)" >&2; exit 2 ;;
   esac
 done
 for f in ${faults//,/ }; do [[ ",$all_faults," == *",$f,"* ]] || { echo "unknown fault $f (known: $all_faults)" >&2; exit 2; }; done

@@ -11,12 +11,10 @@ namespace OpenMosix.Lab.Tests;
 /// </summary>
 public sealed class GuestTakeoverLabTests
 {
-    /// <summary>`--kill`: omd SIGKILLed; `--stop`: an orderly restart, which leaves an adopted copy to its keeper
-    /// (it cannot go home) for the next omd to adopt again.</summary>
+    /// <summary>omd SIGKILLed once, or twice in a row (the adopted copy has a keeper of the new omd's).</summary>
     [Theory]
     [InlineData("--kill")]
     [InlineData("--kill --kill")]
-    [InlineData("--kill --stop")]
     public void A_moved_process_survives_restarts_of_the_omd_its_copy_runs_under_and_its_piped_output_is_that_of_an_uninterrupted_run(string restarts)
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
@@ -27,12 +25,12 @@ public sealed class GuestTakeoverLabTests
         run.WaitForLines(run.Lines().Count + 3);
 
         var kill = 0;
-        foreach (var how in restarts.Split(' '))
+        foreach (var _ in restarts.Split(' '))
         {
             kill++;
-            // The adopted copy has a keeper of the new omd's: a second restart is survived as the first.
-            var restart = Om.Run(how == "--kill" ? ["lab", "restart", "--kill", "--name", lab.Name, "2"] : ["lab", "restart", "--name", lab.Name, "2"]).Succeeded();
-            Assert.Equal(how == "--kill", restart.Stdout.Contains("killed (SIGKILL)", StringComparison.Ordinal));
+            // The adopted copy has a keeper of the new omd's: a second kill is survived as the first.
+            var restart = Om.Run(["lab", "restart", "--kill", "--name", lab.Name, "2"]).Succeeded();
+            Assert.Contains("killed (SIGKILL)", restart.Stdout, StringComparison.Ordinal);
             WaitForDaemonLogCount(lab, 2, $"guest {copy} (process {run.Pid} of node 1) adopted", kill);
             WaitForDaemonLogCount(lab, 1, $"process {run.Pid} taken over", kill);
             WaitForDaemonLogCount(lab, 2, $"guest {copy} (process {run.Pid} of node 1) resumed by its home", kill);
@@ -47,6 +45,47 @@ public sealed class GuestTakeoverLabTests
         Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
         // Its exit went home through the new omd, which reaped it (its tracer) for init to take it away.
         Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy to be reaped");
+        Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+    }
+
+    /// <summary>
+    /// Taken over, the copy is a guest like any other on its node: listed there, and sent home by `mosctl expel` or by
+    /// the drain of an orderly stop of that node's omd (`om lab restart 2`: SIGTERM), not left to its keeper.
+    /// </summary>
+    [Theory]
+    [InlineData("expel")]
+    [InlineData("restart")]
+    public void A_taken_over_copy_is_listed_on_its_node_and_sent_home_by_mosctl_expel_or_the_drain_of_its_omd_with_the_output_of_an_uninterrupted_run(string how)
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        var copy = TakenOverByANewOmd(lab, run);
+        var listed = lab.Processes(2).Processes.Single(p => p.Pid == copy);
+        Assert.Equal(("guest", 1, run.Pid), (listed.State, listed.Home, listed.RemotePid));
+
+        if (how == "expel")
+        {
+            Assert.Equal("sent 1 guest home; switches: block\n", lab.Exec(2, Om.Path, "mosctl", "expel").Succeeded().Stdout);
+        }
+        else
+        {
+            Om.Run(["lab", "restart", "--name", lab.Name, "2"]).Succeeded();
+            lab.WaitForDaemonLog(2, $"stopping: guest {copy} (process {run.Pid} of node 1) went home");
+        }
+        var row = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
+        Assert.Equal(("home", 1), (row.State, row.Where));
+        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
+        run.WaitForLines(run.Lines().Count + 3);
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.DoesNotContain($"process {run.Pid} lost", home, StringComparison.Ordinal);
+        Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
+        var away = File.ReadAllText(lab.Layout.NodeDaemonLog(2));
+        Assert.DoesNotContain("left stopped to its keeper", away, StringComparison.Ordinal);
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 

@@ -283,7 +283,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
     private static void Resume(int pid, UserRegs original, ulong mask)
     {
         PutBack(pid, original, mask);
-        Ptrace.Detach(pid);
+        HeldTraces.Detach(pid);
     }
 
     /// <summary>A stopped thread's own registers (its interrupted syscall set to restart) and signal mask.</summary>

@@ -97,7 +97,7 @@ public sealed class PrecopySession : IDisposable
             {
                 Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
                 Ptrace.SetSignalMask(pid, mask);
-                Ptrace.Detach(pid);
+                HeldTraces.Detach(pid);
             }
             catch (Exception e) when (KilledTracee.Is(e))
             {

@@ -5,15 +5,17 @@ namespace OpenMosix.Checkpoint.Engine;
 /// init with the dead omd's other children), so its exit status can be had only as its tracer. It is seized (leader
 /// only, no options) and kept traced for the rest of its stay; the idle watch passes every signal it gets straight
 /// on and lets a stop signal stop it (PTRACE_LISTEN), so it behaves as if untraced, and reaps its exit like a child's.
-/// A checkpoint or a trip of it needs a trace of its own (all its threads, its own options): the watch's trace is let
-/// go just before (<see cref="ReleaseWatch"/>, on the tracer thread, the copy stopped for it) and taken again as soon as
-/// the copy runs on (<see cref="RetakeWatch"/>); while it is kept frozen the freeze's trace stands in for the watch.
+/// A checkpoint or a trip of it needs a trace of its own (all its threads, its own options): the watch stops the copy
+/// and lends its trace of the main thread to the freeze (<see cref="ReleaseWatch"/>, <see cref="HeldTraces"/>: the
+/// freeze sets its options on it rather than seizing, and gives it back rather than detaching), and has it back as soon
+/// as the copy runs on (<see cref="RetakeWatch"/>); while it is kept frozen the freeze's trace stands in for the
+/// watch. The main thread is never untraced on the way, so an exit at any moment is reported to this tracer.
 /// </summary>
 public sealed partial class CheckpointEngine
 {
     private static readonly int[] GroupStopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly HashSet<int> _adopted = [];
-    // Adopted guests whose watch's trace is let go for a checkpoint or a trip (busy or frozen meanwhile).
+    // Adopted guests whose watch's trace is lent to a checkpoint or a trip (busy or frozen meanwhile).
     private readonly HashSet<int> _released = [];
 
     /// <summary>Traces <paramref name="pid"/> (a copy left by a dead omd) for its exit; completes when it has ended.
@@ -55,17 +57,19 @@ public sealed partial class CheckpointEngine
     }
 
     /// <summary>
-    /// Lets go of an adopted guest's exit-watch trace so that a checkpoint can seize it (tracer thread, the guest busy).
-    /// It is stopped for the detach, which needs a ptrace-stop; a signal met on the way is passed on, and an exit met on
-    /// the way ends the watch with its status (the caller then finds the process gone).
+    /// Lends an adopted guest's exit-watch trace to a checkpoint (tracer thread, the guest busy). It is stopped, as a
+    /// freeze would stop it; a signal met on the way is passed on, and an exit met on the way ends the watch with its
+    /// status (the caller then finds the process gone). Until 2026-12-06 the trace was let go here (a detach, which
+    /// the freeze's seize followed), and an exit in between went to init unseen.
     /// </summary>
     private void ReleaseWatch(int pid)
     {
         if (!_adopted.Contains(pid) || _released.Contains(pid)) return;
         Ptrace.Interrupt(pid);
+        WaitStatus status;
         while (true)
         {
-            var status = Waiting.WaitPid(pid, Waiting.WALL);
+            status = Waiting.WaitPid(pid, Waiting.WALL);
             if (!status.Stopped)
             {
                 EndWatch(pid, status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
@@ -75,18 +79,34 @@ public sealed partial class CheckpointEngine
             Ptrace.Continue(pid, status.StopSignal);
             Ptrace.Interrupt(pid);
         }
-        // A group-stop stays one after the detach, as it would untraced.
-        Ptrace.Detach(pid);
+        if (GroupStopSignals.Contains(status.StopSignal))
+        {
+            // In a group-stop (a job-control stop, or SIGSTOP from outside) it is let go as before, staying stopped
+            // (a lent trace resumed by the freeze's injections would stop again at once): stopped, it cannot end in
+            // the gap before the freeze's seize but by SIGKILL.
+            Ptrace.Detach(pid);
+        }
+        else
+        {
+            HeldTraces.Lend(pid);
+        }
         _released.Add(pid);
     }
 
     /// <summary>
-    /// The checkpoint or trip let the adopted guest run on (detached): its exit watch traces it again. One that ended
-    /// in between (a few instructions) was reaped by init, its status unknown here: the watch fails with why.
+    /// The checkpoint or trip let the adopted guest run on (the trace given back, options cleared), or failed before
+    /// it took the trace (it is let run on now): its exit watch waits for it again. One killed while frozen had its
+    /// exit collected by the freeze: the watch's next wait finds it gone (ECHILD) and fails.
     /// </summary>
     private void RetakeWatch(int pid)
     {
         if (!_released.Remove(pid)) return;
+        if (HeldTraces.IsLent(pid))
+        {
+            HeldTraces.Return(pid);
+            return;
+        }
+        // Let go in its group-stop: seized again (it stayed stopped, unless a SIGCONT came just then).
         try
         {
             Ptrace.Seize(pid, 0);
@@ -99,8 +119,8 @@ public sealed partial class CheckpointEngine
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> (a checkpoint or a pre-copy's set-up) with an adopted guest's watch let
-    /// go, and watches it again after unless <paramref name="work"/> left it frozen.</summary>
+    /// <summary>Runs <paramref name="work"/> (a checkpoint or a pre-copy's set-up) with an adopted guest's watch's
+    /// trace lent to it, and watches it again after unless <paramref name="work"/> left it frozen.</summary>
     private T WithWatchReleased<T>(int pid, Func<T> work)
     {
         ReleaseWatch(pid);
@@ -118,6 +138,7 @@ public sealed partial class CheckpointEngine
     private bool CollectKilledAdopted(int pid)
     {
         if (!_released.Remove(pid)) return false;
+        HeldTraces.Return(pid, alive: false);
         _adopted.Remove(pid);
         try
         {
@@ -137,6 +158,7 @@ public sealed partial class CheckpointEngine
     {
         _adopted.Remove(pid);
         _released.Remove(pid);
+        HeldTraces.Return(pid, alive: false);
         if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(status);
     }
 }

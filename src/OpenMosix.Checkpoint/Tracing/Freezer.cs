@@ -6,6 +6,8 @@ internal static class Freezer
     /// <summary>Seizes and stops <paramref name="pid"/>. Signals that race with the stop are delivered, not lost.</summary>
     public static void SeizeAndStop(int pid, int options)
     {
+        // Lent by its exit watch: traced and stopped already.
+        if (HeldTraces.TakeOver(pid, options)) return;
         Ptrace.Seize(pid, options);
         try
         {
@@ -14,7 +16,7 @@ internal static class Freezer
         }
         catch
         {
-            try { Ptrace.Detach(pid); } catch (SyscallException) { }
+            try { HeldTraces.Detach(pid); } catch (SyscallException) { }
             throw;
         }
     }

@@ -32,7 +32,7 @@ internal static class KilledTracee
     {
         try
         {
-            Ptrace.Detach(pid);
+            HeldTraces.Detach(pid);
         }
         catch (SyscallException e) when (Is(e))
         {

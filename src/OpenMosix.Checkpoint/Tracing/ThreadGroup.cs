@@ -80,7 +80,7 @@ internal static class ThreadGroup
     {
         try
         {
-            Ptrace.Detach(tid);
+            HeldTraces.Detach(tid);
         }
         catch (SyscallException)
         {

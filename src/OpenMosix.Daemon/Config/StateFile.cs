@@ -20,10 +20,23 @@ public static class StateFile
     /// The state in <paramref name="path"/>, or null when there is no such file; a <see cref="JsonException"/> when it
     /// holds null or another version than <paramref name="version"/>.
     /// </summary>
-    public static T? Read<T>(string path, JsonTypeInfo<T> type, int version) where T : class, IVersionedState
+    public static T? Read<T>(string path, JsonTypeInfo<T> type, int version) where T : class, IVersionedState =>
+        File.Exists(path) ? Parse(File.ReadAllBytes(path), type, version) : null;
+
+    /// <summary>The state in <paramref name="json"/>; a <see cref="JsonException"/> when it is not JSON of that shape,
+    /// holds null or another version than <paramref name="version"/>.</summary>
+    public static T Parse<T>(byte[] json, JsonTypeInfo<T> type, int version) where T : class, IVersionedState
     {
-        if (!File.Exists(path)) return null;
-        var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), type) ?? throw new JsonException("the file holds null");
+        T state;
+        try
+        {
+            state = JsonSerializer.Deserialize(json, type) ?? throw new JsonException("the file holds null");
+        }
+        catch (ArgumentException e)
+        {
+            // What the serializer throws for some malformed input: as unusable as any other.
+            throw new JsonException(e.Message, e);
+        }
         return state.Version == version ? state : throw new JsonException($"version {state.Version} is not {version}");
     }
 

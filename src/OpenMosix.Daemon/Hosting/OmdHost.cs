@@ -181,6 +181,7 @@ public static partial class OmdHost
             : new Migration.Guest.GuestAdoption(migrating, processes, resumes, guestKeeping, loggers.CreateLogger("guest"))
             {
                 CheckpointConditions = new(sampler.ReadMemory, config.Balancer.UsherBelowFreeFraction),
+                Directory = guests,
             };
         if (adoption?.Prepare() > 0) _ = Task.Run(() => adoption.RunAsync(cancel), CancellationToken.None);
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);
@@ -230,7 +231,11 @@ public static partial class OmdHost
         if (!services.IsCompleted)
         {
             // Everything still serves while the drain runs: the links it moves processes over, and `om ps`.
-            await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown")) { LeftToKeeper = pid => adoption?.Holds(pid) == true }
+            await new ShutdownDrain(migration, processes, guests, gate, loggers.CreateLogger("shutdown"))
+                {
+                    Waiting = pid => adoption?.Waiting(pid) == true,
+                    LeftToKeeper = pid => adoption?.Holds(pid) == true,
+                }
                 .RunAsync(config.DrainTimeout, shutdown.Immediate).ConfigureAwait(false);
             if (adoption is not null) await adoption.StopForNextOmdAsync().ConfigureAwait(false);
             managedState.Save(processes);

@@ -8,7 +8,8 @@ namespace OpenMosix.Daemon.Hosting;
 /// come home (pre-copied, as `mosctl bring`) and its guests are sent home (as `mosctl expel`), a few at a time, within
 /// shutdown.drain_timeout_ms. The gate is closed first, so nothing leaves or arrives meanwhile; a move out already
 /// under way is waited for and then brought back. Whatever is still away at the end is lost (its deputy dies with
-/// omd), and a guest still here is killed (its home loses it: never two copies): one log line each, with why.
+/// omd), and a guest still here is killed (its home loses it: never two copies): one log line each, with why; but a
+/// guest adopted from an omd that died is left stopped to its keeper instead, for the next omd to adopt again.
 /// </summary>
 public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegistry registry, GuestDirectory guests, StopGate gate, ILogger logger)
 {
@@ -22,10 +23,15 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
 
     private static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Guests that cannot go home and are left to their keeper for the next omd (adopted from a dead omd).</summary>
+    /// <summary>Guests no home can be asked for yet (adopted from a dead omd, waiting, stopped, for their home to
+    /// resume them): not sent home, left to their keeper for the next omd.</summary>
+    public Func<int, bool> Waiting { get; init; } = _ => false;
+
+    /// <summary>Guests that are left to their keeper for the next omd, rather than killed, when they could not be
+    /// sent home (adopted from a dead omd: a keeper holds them, and their home resumes them from the next omd).</summary>
     public Func<int, bool> LeftToKeeper { get; init; } = _ => false;
 
-    private List<ManagedProcess> Guests() => [.. registry.Guests().Where(g => !LeftToKeeper(g.Pid))];
+    private List<ManagedProcess> Guests() => [.. registry.Guests().Where(g => !Waiting(g.Pid))];
 
     public async Task RunAsync(TimeSpan bound, CancellationToken immediate)
     {
@@ -34,7 +40,7 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         if (bound <= TimeSpan.Zero)
         {
             LogNoDrain(logger, registry.Away().Count, Guests().Count);
-            LoseTheRest(new Dictionary<ManagedProcess, Task<string?>>(), "the drain is off (shutdown.drain_timeout_ms = 0)");
+            _ = LoseTheRest(new Dictionary<ManagedProcess, Task<string?>>(), "the drain is off (shutdown.drain_timeout_ms = 0)", out _);
             return;
         }
         LogDraining(logger, registry.Away().Count, Guests().Count, bound.TotalSeconds);
@@ -64,8 +70,8 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         var why = immediate.IsCancellationRequested
             ? "omd was told to stop at once (a second SIGTERM or SIGINT)"
             : $"not moved within the drain's {bound.TotalSeconds:0.#} s (shutdown.drain_timeout_ms)";
-        var lost = LoseTheRest(moves, why);
-        LogDrained(logger, moves.Count - lost, lost, clock.ElapsedMilliseconds);
+        var lost = LoseTheRest(moves, why, out var kept);
+        LogDrained(logger, moves.Count - lost - kept, lost, clock.ElapsedMilliseconds);
     }
 
     /// <summary>A move out that began before the gate closed: it is brought back once it has arrived.</summary>
@@ -118,9 +124,11 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         }
     }
 
-    /// <summary>Logs each process still away or moving, and each guest still here (killed), as lost; returns how many.</summary>
-    private int LoseTheRest(Dictionary<ManagedProcess, Task<string?>> moves, string why)
+    /// <summary>Logs each process still away or moving, and each guest still here (killed), as lost; returns how many.
+    /// <paramref name="kept"/>: guests left to their keeper instead (<see cref="LeftToKeeper"/>).</summary>
+    private int LoseTheRest(Dictionary<ManagedProcess, Task<string?>> moves, string why, out int kept)
     {
+        kept = 0;
         string Reason(ManagedProcess p) =>
             moves.TryGetValue(p, out var move) && move.IsCompletedSuccessfully && move.Result is { } failed ? failed : why;
         var lost = 0;
@@ -132,6 +140,13 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
         }
         foreach (var guest in Guests())
         {
+            if (LeftToKeeper(guest.Pid))
+            {
+                // Stopped and left by its adoption once the drain is over (as a kill of omd would leave it).
+                LogGuestKept(logger, guest.Pid, guest.RemotePid, guest.Home, Reason(guest));
+                kept++;
+                continue;
+            }
             LogGuestLost(logger, guest.Pid, guest.RemotePid, guest.Home, Reason(guest));
             try
             {
@@ -164,6 +179,9 @@ public sealed partial class ShutdownDrain(HomeMigration migration, ProcessRegist
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Pid} (process {HomePid} of node {Home}) lost at stop, killed: {Reason}")]
     private static partial void LogGuestLost(ILogger logger, int pid, int homePid, ushort home, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Pid} (process {HomePid} of node {Home}) not sent home at stop, left to its keeper for the next omd: {Reason}")]
+    private static partial void LogGuestKept(ILogger logger, int pid, int homePid, ushort home, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping: drain done, {Moved} moved, {Lost} lost, in {Ms} ms")]
     private static partial void LogDrained(ILogger logger, int moved, int lost, long ms);

@@ -3,16 +3,25 @@ using System.Collections.Concurrent;
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
-/// The guests running here, by their local PID, with the session that relays each to its home: how this node's
-/// balancer and mosctl expel ask a guest's home to move it on.
+/// The guests running here, by their local PID, with how a move of each is asked of its home: through the session
+/// that relays it, or through the relay of a copy this omd adopted from one that died (<see cref="Guest.GuestAdoption"/>).
+/// How this node's balancer, mosctl expel, `om migrate` here and the drain at stop ask a guest's home to move it on.
 /// </summary>
 public sealed class GuestDirectory
 {
-    private readonly ConcurrentDictionary<int, GuestSession> _sessions = new();
+    private readonly ConcurrentDictionary<int, Func<ushort, string, Task<string?>>> _guests = new();
 
-    public void Add(int guestPid, GuestSession session) => _sessions[guestPid] = session;
+    public void Add(int guestPid, GuestSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Add(guestPid, (target, reason) => session.RequestMoveAsync(guestPid, target, reason));
+    }
 
-    public void Remove(int guestPid) => _sessions.TryRemove(guestPid, out _);
+    /// <summary>Registers a guest by how a move of it is asked for: completes with null once it left, else why it
+    /// stays. Registering it again replaces that (an adopted copy once its home resumed it).</summary>
+    public void Add(int guestPid, Func<ushort, string, Task<string?>> requestMove) => _guests[guestPid] = requestMove;
+
+    public void Remove(int guestPid) => _guests.TryRemove(guestPid, out _);
 
     /// <summary>
     /// Asks the guest's home to move it to <paramref name="target"/> (its home's id brings it home). Completes with
@@ -20,7 +29,7 @@ public sealed class GuestDirectory
     /// a request for it is already under way.
     /// </summary>
     public Task<string?> RequestMoveAsync(int guestPid, ushort target, string reason) =>
-        _sessions.TryGetValue(guestPid, out var session)
-            ? session.RequestMoveAsync(guestPid, target, reason)
+        _guests.TryGetValue(guestPid, out var requestMove)
+            ? requestMove(target, reason)
             : Task.FromResult<string?>($"process {guestPid} is not a guest here");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
@@ -38,6 +39,49 @@ public sealed class AdoptedGuestTests
 
         Assert.Equal(new ExitStatus(0, Signals.SIGTERM), await exit.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
+
+    /// <summary>
+    /// A checkpoint, a pre-copy's set-up or a freeze kept until a thaw borrows the exit watch's trace of the main
+    /// thread instead of detaching and seizing again (an exit in between went to init, its status lost): the process
+    /// runs on after each, traced by the engine all along, and its exit code is reported.
+    /// </summary>
+    [Theory]
+    [InlineData("resume")]
+    [InlineData("frozen")]
+    [InlineData("precopy")]
+    public async Task An_adopted_process_runs_on_after_a_checkpoint_under_the_same_trace_and_its_exit_code_is_reported(string how)
+    {
+        var pid = Orphan(BusyThenExit7);
+        using var engine = new CheckpointEngine();
+        var exit = engine.AdoptGuest(pid);
+        var tracer = TracerOf(pid);
+
+        switch (how)
+        {
+            case "resume":
+                engine.Checkpoint(pid, new InMemoryImage(), new DumpOptions(AfterDump.Resume));
+                break;
+            case "frozen":
+                engine.Checkpoint(pid, new InMemoryImage(), new DumpOptions(AfterDump.KeepFrozen));
+                Assert.Equal('t', State(pid));
+                engine.Thaw(pid);
+                break;
+            default:
+                engine.StartPrecopy(pid)?.Dispose();
+                break;
+        }
+
+        Assert.Equal(tracer, TracerOf(pid));
+        Assert.NotEqual('t', State(pid));
+        Assert.Equal(new ExitStatus(7, 0), await exit.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A second or two of shell arithmetic (no child to keep it from being checkpointed), then exit 7.</summary>
+    private const string BusyThenExit7 = "i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); done; exit 7";
+
+    private static int TracerOf(int pid) =>
+        int.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("TracerPid:", StringComparison.Ordinal))["TracerPid:".Length..].Trim(),
+            CultureInfo.InvariantCulture);
 
     /// <summary>A shell running <paramref name="script"/> whose parent has exited: it belongs to init now.</summary>
     private static int Orphan(string script)

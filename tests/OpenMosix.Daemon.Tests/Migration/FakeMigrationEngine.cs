@@ -82,7 +82,15 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
 
     public Task<ExitStatus> AdoptGuest(int pid) => WhenExited(pid);
 
-    public void MakeDeputy(int pid) => Calls.Enqueue($"make-deputy {pid}");
+    /// <summary>Done as the deputy is made, after it: a signal raised here comes in the moment between the deputy's
+    /// making and its relay's start, as the deputy's tracer may report one.</summary>
+    public Action<int>? WhenDeputyMade { get; set; }
+
+    public void MakeDeputy(int pid)
+    {
+        Calls.Enqueue($"make-deputy {pid}");
+        WhenDeputyMade?.Invoke(pid);
+    }
 
     public void EndDeputy(int pid, ExitStatus status) => Calls.Enqueue($"end-deputy {pid} {status}");
 

@@ -131,6 +131,28 @@ public sealed class HomeMigrationTests : IDisposable
         }
     }
 
+    /// <summary>Signals the deputy gets between its making and its relay's start (a resize, a ^C right as `om migrate`
+    /// returns) are held and forwarded first, in order, when the relay starts: without the hold they found no relay
+    /// and were dropped.</summary>
+    [Fact]
+    public async Task Signals_sent_to_the_deputy_right_as_it_is_made_are_forwarded_in_order_once_its_relay_starts()
+    {
+        _engine.WhenDeputyMade = pid =>
+        {
+            _engine.RaiseSignal(pid, Signals.SIGUSR1);
+            _engine.RaiseSignal(pid, Signals.SIGTERM);
+        };
+        var (_, target) = await MoveAsync(relayedOutputs: [1]);
+        await using (target)
+        {
+            Assert.Equal(new ForwardSignal(Signals.SIGUSR1), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+            Assert.Equal(new ForwardSignal(Signals.SIGTERM), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+            // And one after the relay started is forwarded as ever, after them.
+            _engine.RaiseSignal(_child.Pid, Signals.SIGUSR2);
+            Assert.Equal(new ForwardSignal(Signals.SIGUSR2), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+        }
+    }
+
     [Fact]
     public async Task A_link_closing_mid_relay_marks_the_process_lost_and_its_deputy_killed()
     {

@@ -11,14 +11,19 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// the keeper (pidfd_getfd), traces the copy for its exit status (it is init's child now), starts a keeper of its own
 /// and ends the old one, all before it takes connections; then the copy waits, stopped, for its home to resume it on
 /// a new link (<see cref="Resume"/>, which home sends when it sees its link close). Resumed, the copy runs on and is
-/// relayed as before, checkpointed as home asks in its resume, and free to go home or on (the engine lets go of its
-/// exit watch for those: see docs/reliability.md). Not resumed within the window, it is killed: home restarts it from
-/// its checkpoint, or loses it.
+/// relayed as before, checkpointed as home asks in its resume, and free to go home or on (the engine lends its exit
+/// watch's trace to those: see docs/reliability.md); it is in the guest directory then, so this node's balancer, mosctl
+/// expel and the drain at stop move it like any guest. Not resumed within the window, it is killed: home restarts it
+/// from its checkpoint, or loses it.
 /// </summary>
 internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry registry, GuestResumes resumes, GuestKeeping keeping, ILogger logger)
 {
     /// <summary>What each periodic checkpoint of an adopted copy waits for, as for any guest; null: nothing.</summary>
     public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
+
+    /// <summary>Where this node's balancer, mosctl expel, `om migrate` here and the drain at stop find an adopted copy
+    /// to ask its home to move it, as any guest, once its home has resumed it.</summary>
+    public GuestDirectory? Directory { get; init; }
 
     private sealed record Adopted(SavedGuest Saved, GuestStay Stay, RelayPipes Pipes, SafeFileHandle? Listener, KeptGuest? Kept,
         GuestResumes.Expected Expected);
@@ -56,10 +61,14 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     private static bool Flushed(GuestStay stay, RelayPipes pipes) =>
         stay.Counted.All(c => c.Value.Written(pipes.Outputs[c.Key]) == stay.Sent[c.Key].Total);
 
-    /// <summary>Whether <paramref name="pid"/> is a guest adopted here: not in the guest directory (the drain, the
-    /// balancer and expel do not ask it to move), so an orderly stop leaves it to its keeper for the next omd, as a
-    /// kill would.</summary>
+    /// <summary>Whether <paramref name="pid"/> is a guest adopted here. Resumed, it is in the guest directory like any
+    /// guest (the drain sends it home); one an orderly stop could not send home is not killed but left stopped to its
+    /// keeper for the next omd, as a kill of this omd would leave it.</summary>
     public bool Holds(int pid) => _held.ContainsKey(pid);
+
+    /// <summary>Whether <paramref name="pid"/> is an adopted guest that still waits, stopped, for its home to resume it:
+    /// no home can be asked to move it yet.</summary>
+    public bool Waiting(int pid) => _held.ContainsKey(pid) && !_relaying.ContainsKey(pid);
 
     /// <summary>Takes over what the dead omd held of each of its guests; to be done before this omd takes connections.</summary>
     public int Prepare()
@@ -121,6 +130,8 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
         if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
         _adopted.Add(new Adopted(saved, stay, pipes, listener, kept, expected));
         _held[saved.CopyPid] = true;
+        // Listed from now on, so that expel and the balancer say why it stays rather than that it is no guest.
+        Directory?.Add(saved.CopyPid, (_, _) => Task.FromResult<string?>($"it waits, stopped, for a new omd of node {saved.Home} to resume it"));
         GuestLog.Adopted(logger, saved.CopyPid, saved.HomePid, saved.Home, keeping.Window.TotalSeconds);
         return null;
     }
@@ -129,6 +140,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     {
         var (saved, stay, pipes) = (adopted.Saved, adopted.Stay, adopted.Pipes);
         Resumption? resumed = null;
+        MoveRequests? moves = null;
         var left = false;
         try
         {
@@ -145,18 +157,21 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                 return;
             }
             stay.CountSentFrom(resumed.Request.Delivered);
-            _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
             // Home sends again whatever it relayed past what reached the copy's stdin (the dead omd's queue).
             await resumed.Talk.SendAsync(new Resumed(stay.Input.Received), cancel).ConfigureAwait(false);
+            // A guest like any other from here on: the balancer, expel, `om migrate` here and the drain ask its home
+            // to move it (a request sent now follows the resumed on the link).
+            var requests = moves = new MoveRequests(resumed.Talk);
+            Directory?.Add(saved.CopyPid, (target, reason) => requests.RequestAsync(saved.CopyPid, target, reason));
+            _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
             using var forwarder = adopted.Listener is { } listener
                 ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], new Dictionary<int, OpenMosix.Checkpoint.Restore.ForwardMirrorEnds>(), saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
                 : null;
             forwarder?.Start();
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);
             GuestLog.ResumedHere(logger, saved.CopyPid, saved.HomePid, saved.Home);
-            var moves = new MoveRequests(resumed.Talk);
             // Home lost: the copy is killed, as any guest's; this omd stopping: it is left to its keeper.
-            // Checkpointed and free to go home like any copy: the engine lets go of its exit watch for either.
+            // Checkpointed and free to go home like any copy: the engine lends its exit watch's trace for either.
             var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
                 {
                     CheckpointEvery = TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs),
@@ -166,13 +181,27 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                     Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
                 }
                 .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
-            moves.End(null);
             if (detached) left = LeaveToKeeper(saved);
         }
         catch (Exception e) when (e is LinkException or ProcessAccessException)
         {
             GuestLog.NotTakenOver(logger, saved.CopyPid, saved.HomePid, saved.Home, e.Message);
             await KillAsync(saved.CopyPid, stay).ConfigureAwait(false);
+        }
+        catch (OpenMosix.Checkpoint.Tracing.TraceeGoneException e)
+        {
+            // Its exit watch failed: its exit was taken by another trace of it (one killed while frozen for a
+            // checkpoint, its end collected by the freeze; docs/reliability.md). Its status is unknown: home hears the
+            // link close and finds no copy to resume, so it restarts the process from its checkpoint, or loses it.
+            GuestLog.EndedUnwatched(logger, saved.CopyPid, saved.HomePid, saved.Home, e.Message);
+            try
+            {
+                Signals.Kill(saved.CopyPid, Signals.SIGKILL);
+            }
+            catch (ProcessAccessException)
+            {
+                // Gone, as its watch said.
+            }
         }
         finally
         {
@@ -181,6 +210,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             // Left: its keeper and its entry stay for the next omd.
             if (!left) adopted.Kept?.Dispose();
             adopted.Listener?.Dispose();
+            Directory?.Remove(saved.CopyPid);
+            // A request under way ends with the stay: it left (home, on, or ended), or stays stopped for the next omd.
+            moves?.End(left ? "left stopped to its keeper for the next omd" : null);
             registry.RemoveGuest(saved.CopyPid);
             _held.TryRemove(saved.CopyPid, out _);
             _relaying.TryRemove(saved.CopyPid, out _);

@@ -44,6 +44,9 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}) killed: {Reason}")]
     public static partial void NotTakenOver(ILogger logger, int guest, int pid, int home, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, ended with its exit status unknown here ({Reason}): its home restarts it from its checkpoint or loses it")]
+    public static partial void EndedUnwatched(ILogger logger, int guest, int pid, int home, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the omd of home node {Home} still takes connections at {Endpoint}: not waiting for another")]
     public static partial void NotWaiting(ILogger logger, int guest, int home, string endpoint);
 
@@ -59,7 +62,7 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}) resumed by its home after this node's omd was replaced; the copy runs on")]
     public static partial void ResumedHere(ILogger logger, int guest, int pid, int home);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, cannot go home: left stopped to its keeper for the next omd")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} (process {Pid} of node {Home}), adopted, not sent home: left stopped to its keeper for the next omd")]
     public static partial void LeftToKeeper(ILogger logger, int guest, int pid, int home);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: its home's signal for process {Pid} not sent: no process the copy forked here runs under that PID")]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace OpenMosix.Daemon.Migration.Guest;
@@ -11,67 +10,21 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// (<see cref="GuestAdoption"/>). A file that cannot be read costs one warning and is ignored.
 /// </summary>
 public sealed partial class GuestStateFile(string directory, ILogger logger)
+    : Config.KeyedStateFile<SavedGuest, SavedGuestFile>(System.IO.Path.Join(directory, FileName), GuestStateJsonContext.Default.SavedGuestFile, CurrentVersion)
 {
     public const string FileName = "guests.json";
     public const int CurrentVersion = 1;
 
-    private readonly Lock _gate = new();
-    private readonly Dictionary<int, SavedGuest> _guests = [];
+    protected override int KeyOf(SavedGuest entry) => entry.CopyPid;
 
-    public string Path { get; } = System.IO.Path.Join(directory, FileName);
+    protected override IReadOnlyList<SavedGuest> EntriesOf(SavedGuestFile file) =>
+        [.. (file.Guests ?? []).OfType<SavedGuest>().Where(g => g.CopyPid > 0 && g.KeeperPid > 0 && g.HomePid > 0)];
 
-    /// <summary>The guests the last omd left; they stay in the file until each is adopted again or given up.</summary>
-    public IReadOnlyList<SavedGuest> Load()
-    {
-        if (!File.Exists(Path)) return [];
-        try
-        {
-            var file = JsonSerializer.Deserialize(File.ReadAllBytes(Path), GuestStateJsonContext.Default.SavedGuestFile)
-                ?? throw new JsonException("the file holds null");
-            if (file.Version != CurrentVersion) throw new JsonException($"version {file.Version} is not {CurrentVersion}");
-            var guests = (file.Guests ?? []).OfType<SavedGuest>().Where(g => g.CopyPid > 0 && g.KeeperPid > 0 && g.HomePid > 0).ToList();
-            lock (_gate)
-                foreach (var guest in guests)
-                    _guests[guest.CopyPid] = guest;
-            return guests;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or ArgumentException)
-        {
-            LogUnreadable(logger, Path, e.Message.ReplaceLineEndings(" "));
-            return [];
-        }
-    }
+    protected override SavedGuestFile FileOf(IReadOnlyList<SavedGuest> entries) => new(CurrentVersion, entries);
 
-    public void Add(SavedGuest guest)
-    {
-        ArgumentNullException.ThrowIfNull(guest);
-        lock (_gate)
-        {
-            _guests[guest.CopyPid] = guest;
-            Write();
-        }
-    }
+    protected override void Unreadable(string reason) => LogUnreadable(logger, Path, reason);
 
-    public void Remove(int copyPid)
-    {
-        lock (_gate)
-        {
-            if (_guests.Remove(copyPid)) Write();
-        }
-    }
-
-    private void Write()
-    {
-        var file = new SavedGuestFile(CurrentVersion, [.. _guests.Values.OrderBy(g => g.CopyPid)]);
-        try
-        {
-            Config.PrivateFile.Replace(Path, stream => JsonSerializer.Serialize(stream, file, GuestStateJsonContext.Default.SavedGuestFile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogUnsaved(logger, Path, e.Message.ReplaceLineEndings(" "));
-        }
-    }
+    protected override void Unsaved(string reason) => LogUnsaved(logger, Path, reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guests not saved to {Path} ({Reason}): an omd started after a crash of this one will not adopt them")]
     private static partial void LogUnsaved(ILogger logger, string path, string reason);
@@ -94,7 +47,7 @@ public sealed record SavedGuest(int CopyPid, ulong CopyStart, int Home, int Home
 }
 
 /// <summary>The state file: its shape's version, and the guests.</summary>
-public sealed record SavedGuestFile(int Version, IReadOnlyList<SavedGuest?>? Guests);
+public sealed record SavedGuestFile(int Version, IReadOnlyList<SavedGuest?>? Guests) : Config.IVersionedState;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SavedGuestFile))]

@@ -13,50 +13,19 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// RUN_DIR/away/PID.delivered). A file that cannot be read or understood costs one warning and is ignored.
 /// </summary>
 public sealed partial class AwayStateFile(string directory, ILogger logger)
+    : Config.KeyedStateFile<SavedAway, SavedAwayFile>(System.IO.Path.Join(directory, FileName), AwayStateJsonContext.Default.SavedAwayFile, CurrentVersion)
 {
     public const string FileName = "away.json";
     public const int CurrentVersion = 1;
 
-    private readonly Lock _gate = new();
-    private readonly Dictionary<int, SavedAway> _away = [];
-
-    public string Path { get; } = System.IO.Path.Join(directory, FileName);
-
     public string CountsDirectory { get; } = System.IO.Path.Join(directory, "away");
 
-    /// <summary>The processes away that the last omd left, as the file says; empty when it says nothing usable.
-    /// They stay in the file until each is taken over or given up (<see cref="Remove"/>).</summary>
-    public IReadOnlyList<SavedAway> Load()
-    {
-        if (!File.Exists(Path)) return [];
-        try
-        {
-            var saved = Parse(File.ReadAllBytes(Path));
-            lock (_gate)
-                foreach (var entry in saved)
-                    _away[entry.Process.Pid] = entry;
-            return saved;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            LogUnreadable(logger, Path, e.Message.ReplaceLineEndings(" "));
-            return [];
-        }
-    }
-
     /// <summary>The entries of a file's bytes; a <see cref="JsonException"/> in one line saying what is wrong.</summary>
-    public static IReadOnlyList<SavedAway> Parse(byte[] json)
+    public static IReadOnlyList<SavedAway> Parse(byte[] json) =>
+        Entries(Config.StateFile.Parse(json, AwayStateJsonContext.Default.SavedAwayFile, CurrentVersion));
+
+    private static List<SavedAway> Entries(SavedAwayFile file)
     {
-        SavedAwayFile file;
-        try
-        {
-            file = JsonSerializer.Deserialize(json, AwayStateJsonContext.Default.SavedAwayFile) ?? throw new JsonException("the file holds null");
-        }
-        catch (ArgumentException e)
-        {
-            throw new JsonException(e.Message, e);
-        }
-        if (file.Version != CurrentVersion) throw new JsonException($"version {file.Version} is not {CurrentVersion}");
         var entries = new List<SavedAway>();
         foreach (var entry in file.Away ?? [])
         {
@@ -66,54 +35,30 @@ public sealed partial class AwayStateFile(string directory, ILogger logger)
         return entries;
     }
 
-    /// <summary>The entry of a process away, or null.</summary>
-    public SavedAway? Find(int pid)
-    {
-        lock (_gate) return _away.GetValueOrDefault(pid);
-    }
-
-    public void Add(SavedAway entry)
-    {
-        ArgumentNullException.ThrowIfNull(entry);
-        lock (_gate)
-        {
-            _away[entry.Process.Pid] = entry;
-            Write();
-        }
-    }
-
-    /// <summary>The process is not away any more (home, ended, lost): out of the file, its counts removed.</summary>
-    public void Remove(int pid)
-    {
-        lock (_gate)
-        {
-            if (!_away.Remove(pid)) return;
-            Write();
-        }
-        try
-        {
-            File.Delete(DeliveredCounts.PathOf(CountsDirectory, pid));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogUnsaved(logger, Path, e.Message);
-        }
-    }
-
     /// <summary>The delivered counts of <paramref name="pid"/>: zero for a move out (<paramref name="fresh"/>), or as
     /// the last omd left them.</summary>
     public DeliveredCounts Counts(int pid, bool fresh) => DeliveredCounts.Open(CountsDirectory, pid, fresh);
 
-    private void Write()
+    protected override int KeyOf(SavedAway entry) => entry.Process.Pid;
+
+    protected override IReadOnlyList<SavedAway> EntriesOf(SavedAwayFile file) => Entries(file);
+
+    protected override SavedAwayFile FileOf(IReadOnlyList<SavedAway> entries) => new(CurrentVersion, entries);
+
+    protected override void Unreadable(string reason) => LogUnreadable(logger, Path, reason);
+
+    protected override void Unsaved(string reason) => LogUnsaved(logger, Path, reason);
+
+    /// <summary>The process is not away any more (home, ended, lost): its counts go with its entry.</summary>
+    protected override void Removed(int key)
     {
-        var file = new SavedAwayFile(CurrentVersion, [.. _away.Values.OrderBy(a => a.Process.Pid)]);
         try
         {
-            Config.PrivateFile.Replace(Path, stream => JsonSerializer.Serialize(stream, file, AwayStateJsonContext.Default.SavedAwayFile));
+            File.Delete(DeliveredCounts.PathOf(CountsDirectory, key));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogUnsaved(logger, Path, e.Message.ReplaceLineEndings(" "));
+            LogUnsaved(logger, Path, e.Message);
         }
     }
 
@@ -141,7 +86,7 @@ public sealed record SavedAway(SavedProcess Process, int Node, string Endpoint, 
 }
 
 /// <summary>The state file: its shape's version, and the processes away.</summary>
-public sealed record SavedAwayFile(int Version, IReadOnlyList<SavedAway?>? Away);
+public sealed record SavedAwayFile(int Version, IReadOnlyList<SavedAway?>? Away) : Config.IVersionedState;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(SavedAwayFile))]
