@@ -11,8 +11,7 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
         if (request is null) return HttpResponse.Error(400, "empty migration request");
         var adoptedNow = false;

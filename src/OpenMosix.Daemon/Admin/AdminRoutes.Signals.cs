@@ -8,8 +8,7 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse Signal(string text, byte[] body, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         if (JsonSerializer.Deserialize(body, AdminJsonContext.Default.SignalRequest) is not { } request)
             return HttpResponse.Error(400, "empty signal request");
         if (request.Signal is < 1 or > 64) return HttpResponse.Error(400, $"{request.Signal} is not a signal (1-64)");
