@@ -31,7 +31,7 @@ public sealed partial class AdminRoutes
         if (processes.ForkedAway.Find(pid) is not { } forked || processes.ForkedAway.Row(pid, processes.Self) is not { } shown)
             return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node");
         if (Refused(caller, pid, (uint)forked.Child.Uid) is { } denied) return denied;
-        return migration.SignalForked(forked.DeputyPid, pid, request.Signal) is { } why
+        return forked.Route.Signal(pid, request.Signal) is { } why
             ? HttpResponse.Error(409, $"process {pid} on node {forked.Node}: {why}")
             : HttpResponse.Json(shown, AdminJsonContext.Default.ProcessRow);
     }

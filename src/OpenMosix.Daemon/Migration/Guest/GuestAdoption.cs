@@ -20,6 +20,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     /// <summary>What each periodic checkpoint of an adopted copy waits for, as for any guest; null: nothing.</summary>
     public Checkpoints.CheckpointConditions? CheckpointConditions { get; init; }
 
+    /// <summary>How this node moves what an adopted copy forked here when its home asks; null: such requests are turned down.</summary>
+    public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForked { get; init; }
+
     private sealed record Adopted(SavedGuest Saved, GuestStay Stay, RelayPipes Pipes, SafeFileHandle? Listener, KeptGuest? Kept,
         GuestResumes.Expected Expected);
 
@@ -162,7 +165,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                     CheckpointEvery = TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs),
                     CheckpointConditions = CheckpointConditions,
                     Forwarder = forwarder,
-                    Registry = registry,
+                    Registry = registry, MoveForkedChild = MoveForked,
                     Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
                 }
                 .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
