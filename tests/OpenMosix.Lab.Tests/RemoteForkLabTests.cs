@@ -1,6 +1,8 @@
+using System.Globalization;
 using OpenMosix.Admin;
 using OpenMosix.Lab.Tests.Support;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
@@ -21,6 +23,8 @@ public sealed class RemoteForkLabTests : IDisposable
 
     /// <summary>A shell started at home, moved to node 2 while it runs builtins only, that then runs <paramref name="jobs"/>
     /// there; its first line is the PIDs of the jobs it started (theirs on node 2).</summary>
+    private static string Spinner => TestPrograms.Locate("spinner");
+
     private ManagedRun ShellForkingOnNodeTwo(TestLab lab, string jobs)
     {
         var script = $$"""
@@ -80,6 +84,95 @@ public sealed class RemoteForkLabTests : IDisposable
         Assert.Equal(new ChildExit(0, Signals.SIGKILL), shell.Process.WaitForExit(TimeSpan.FromSeconds(30)));
         lab.WaitForDaemonLog(1, $"process {shell.Pid} lost: node 2 is gone");
         Poll.Until(() => ForkedAway(lab).Count == 0, TimeSpan.FromSeconds(10), "home to drop the children of the lost shell");
+    }
+
+    [Fact]
+    public void A_child_forked_away_is_moved_on_to_a_third_node_by_om_migrate_at_home_and_its_parent_waits_for_it_as_before()
+    {
+        using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
+        const string jobs = """
+            {0} {1} & a=$!
+            {0} {1} & b=$!
+            echo "$a $b"
+            wait $a; echo "status $?"
+            wait $b; echo "status $?"
+            """;
+        using var shell = ShellForkingOnNodeTwo(lab, string.Format(CultureInfo.InvariantCulture, jobs, Spinner, 4));
+        // The jobs' own lines may come first.
+        Poll.Until(() => shell.Lines().Any(IsPids), TimeSpan.FromSeconds(30), "the shell's line of its jobs' PIDs");
+        var b = int.Parse(shell.Lines().First(IsPids).Split(' ')[1], CultureInfo.InvariantCulture);
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == b), TimeSpan.FromSeconds(20), "home to list the second job");
+
+        var moved = lab.Exec(1, Om.Path, "migrate", $"{b}", "3").Succeeded();
+
+        Assert.Contains($"process {b} moved from node 2 to node 3", moved.Stderr, StringComparison.Ordinal);
+        // Home lists it on node 3, still its shell's child; its birth node keeps its deputy there, under the same PID.
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == b && p.Where == 3), TimeSpan.FromSeconds(10), "home to list the job on node 3");
+        Assert.Equal(shell.Pid, ForkedAway(lab).Single(p => p.Pid == b).ParentPid);
+        Assert.Contains(lab.Processes(2).Processes, p => p.Pid == b && p.State == "remote" && p.Where == 3);
+        Assert.Contains(lab.Processes(3).Processes, p => p.State == "guest" && p.Home == 2 && p.RemotePid == b);
+
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(180)));
+        // What a plain run of the same jobs prints, in the order the waits decide; the spinners' lines come as they run.
+        var lines = shell.Lines().Where(l => !IsPids(l)).ToList();
+        Assert.Equal(["status 0", "status 0"], lines.Where(l => l.StartsWith("status", StringComparison.Ordinal)));
+        Assert.Equal(["spinner done", "spinner done", "spinner start", "spinner start"],
+            lines.Where(l => !l.StartsWith("status", StringComparison.Ordinal)).Order());
+        var plain = Plain(string.Format(CultureInfo.InvariantCulture, jobs, Spinner, 0.2)).Where(l => !IsPids(l));
+        Assert.Equal(plain.Order(), lines.Order());
+        Poll.Until(() => !lab.Processes(2).Processes.Any(p => p.Pid == b), TimeSpan.FromSeconds(10), "no deputy left on node 2");
+    }
+
+    [Fact]
+    public void A_child_that_outlives_its_copy_is_listed_at_home_until_it_ends_and_the_copy_ends_at_once_with_its_status()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var shell = ShellForkingOnNodeTwo(lab, $$"""
+            bash -c 'while [ ! -e {{Marker("end")}} ]; do :; done; echo "orphan done"; exit 5' &
+            echo "$!"
+            while [ ! -e {{Marker("done")}} ]; do :; done
+            exit 7
+            """);
+        shell.WaitForLines(1, TimeSpan.FromSeconds(30));
+        var orphan = int.Parse(shell.Lines()[0], CultureInfo.InvariantCulture);
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == orphan && p.ParentPid == shell.Pid), TimeSpan.FromSeconds(20), "home to list the child");
+
+        File.WriteAllText(Marker("done"), "");
+
+        // The shell's parent sees it end with its status while its child runs on, as at home.
+        Assert.Equal(new ChildExit(7, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == orphan && p.ParentPid == 1), TimeSpan.FromSeconds(20), "home to list the orphan under 1");
+        Assert.Equal((1, 2, "remote"), ForkedAway(lab).Where(p => p.Pid == orphan).Select(p => (p.Home, p.Where, p.State)).Single());
+        Assert.DoesNotContain(lab.Processes(1).Processes, p => p.Pid == shell.Pid);
+        // Signals from home reach it over the link that outlives its parent (the lab's nodes share this PID namespace).
+        lab.Exec(1, Om.Path, "kill", "-s", "STOP", $"{orphan}").Succeeded();
+        Poll.Until(() => ProcFs.ReadStat(orphan).State == 'T', TimeSpan.FromSeconds(10), "the orphan to stop");
+        lab.Exec(1, Om.Path, "kill", "-s", "CONT", $"{orphan}").Succeeded();
+
+        File.WriteAllText(Marker("end"), "");
+        // Its output still reaches the shell's stdout at home, after which home lets it go.
+        Poll.Until(() => shell.Lines().Contains("orphan done"), TimeSpan.FromSeconds(30), "the orphan's last line at home");
+        Assert.Equal([$"{orphan}", "orphan done"], shell.Lines());
+        Poll.Until(() => !ForkedAway(lab).Any(p => p.Pid == orphan), TimeSpan.FromSeconds(10), "home to drop the ended orphan");
+        lab.WaitForDaemonLog(2, "the last process it forked here ended");
+    }
+
+    private static bool IsPids(string line) => line.Split(' ') is [var a, var b] && int.TryParse(a, out _) && int.TryParse(b, out _);
+
+    /// <summary>The same jobs run straight here, without openMosix: the lines they print.</summary>
+    private static IReadOnlyList<string> Plain(string jobs)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"om-rfork-plain-{Guid.NewGuid():N}");
+        try
+        {
+            using var run = ChildProcess.StartToFile("/bin/bash", ["-c", jobs], output);
+            Assert.Equal(new ChildExit(0, 0), run.WaitForExit(TimeSpan.FromSeconds(60)));
+            return File.ReadAllLines(output);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 
     public void Dispose()

@@ -56,8 +56,44 @@ internal sealed class ForwardedProcesses
     }
 
     /// <summary>How many of the process's seccomp filters are omd's (its forwarding filter, which every migration
-    /// target gets, for the calls about its children and parent if nothing else).</summary>
-    public int OwnFilters(int pid) => Of(pid) is not null ? 1 : 0;
+    /// target gets, for the calls about its children and parent if nothing else, and which what a copy forks inherits:
+    /// remote fork).</summary>
+    public int OwnFilters(int pid) => Of(pid) is not null || Inherits(pid) ? 1 : 0;
+
+    // Descendants of copies found so, by PID and start time: one orphaned since (its copy ended) keeps the filter.
+    private readonly ConcurrentDictionary<int, ulong> _inherited = new();
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> descends from a copy restored here, and so runs under the forwarding filter it
+    /// inherited at fork (installed with the restorer's CAP_SYS_ADMIN: taken for the process's own, it would make a
+    /// process without that capability or no_new_privs unmovable). Found by its ancestry in /proc while the copy
+    /// lives, and remembered for after; an orphan first looked at after its copy ended is not recognised.
+    /// </summary>
+    private bool Inherits(int pid)
+    {
+        try
+        {
+            var started = ProcFs.ReadStat(pid).StartTime;
+            if (_inherited.TryGetValue(pid, out var known) && known == started) return true;
+            var at = pid;
+            for (var depth = 0; depth < 64; depth++)
+            {
+                var parent = ProcFs.ReadStat(at).PPid;
+                if (parent <= 1) return false;
+                if (IsGuest(parent))
+                {
+                    _inherited[pid] = started;
+                    return true;
+                }
+                at = parent;
+            }
+        }
+        catch (Exception e) when (e is ProcessAccessException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            // It, or an ancestor, ended while we looked.
+        }
+        return false;
+    }
 
     /// <summary>Whether <paramref name="pid"/> is a copy restored here as a migration target.</summary>
     public bool IsGuest(int pid) => Of(pid) is not null;

@@ -33,8 +33,7 @@ public sealed partial class AdminRoutes
 
     private HttpResponse Adopt(string text, byte[] body, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         var request = body.Length == 0 ? new AdoptRequest(false) : JsonSerializer.Deserialize(body, AdminJsonContext.Default.AdoptRequest);
         if (request is null) return HttpResponse.Error(400, "empty adoption request");
         if (processes.Find(pid) is { } known)
@@ -70,8 +69,7 @@ public sealed partial class AdminRoutes
 
     private HttpResponse Release(string text, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         if (processes.Find(pid) is not { } process || process.State == ProcessState.Guest)
             return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node");
         if (!caller.IsRoot && caller.Uid != process.Uid)

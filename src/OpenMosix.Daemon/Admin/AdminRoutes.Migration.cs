@@ -11,14 +11,15 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
         if (request is null) return HttpResponse.Error(400, "empty migration request");
         var adoptedNow = false;
         var process = processes.Find(pid);
         if (process is { State: ProcessState.Guest })
             return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
+        // Listed here as forked away (remote fork): its node moves it, as one of its own.
+        if (process is null && processes.ForkedAway.Find(pid) is { } forked) return MigrateForked(pid, forked, request, caller);
         if (process is null)
         {
             // Any process may move, as in openMosix: one not managed yet is adopted on the spot.
@@ -39,6 +40,29 @@ public sealed partial class AdminRoutes
         return HttpResponse.Stream(MigrationEvents.MediaType,
             send => MigrationEvents.Line(Move(process, request, adoptedNow, new ProgressLines(send))),
             bug => MigrationEvents.Line(new MigrationEvent(Error: bug, Status: 500)));
+    }
+
+    /// <summary>
+    /// om migrate here of a process a copy of this node's forked on its node: that node (its birth node, where its parent
+    /// waits for it and its deputy stays) is asked over the copy's link to move it to the target, "home" being that
+    /// node. The answer is the move's result alone (no progress lines: the move runs there).
+    /// </summary>
+    private static HttpResponse MigrateForked(int pid, (IForkedRoute Route, ushort Node, ForkedAway.Forked Child) forked, MigrateRequest request,
+        PeerCredentials caller)
+    {
+        if (!caller.IsRoot && caller.Uid != forked.Child.Uid)
+            return HttpResponse.Error(403, $"process {pid} belongs to uid {forked.Child.Uid}; only its owner or root may move it");
+        if (new Migration.Protocol.MoveForked(pid, request.Target).Problem() is not null)
+            return HttpResponse.Error(400, $"'{request.Target}' is not a node id, home or balance");
+        try
+        {
+            return HttpResponse.Json(forked.Route.MoveAsync(pid, request.Target, request.Precopy).GetAwaiter().GetResult(),
+                AdminJsonContext.Default.MigrationResult);
+        }
+        catch (MigrationException e)
+        {
+            return HttpResponse.Error(409, $"process {pid} on node {forked.Node}: {e.Message}");
+        }
     }
 
     /// <summary>The move's outcome: its result, or its error with the status a single answer gives it.</summary>

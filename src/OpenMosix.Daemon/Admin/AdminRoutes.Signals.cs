@@ -8,8 +8,7 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse Signal(string text, byte[] body, PeerCredentials caller)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         if (JsonSerializer.Deserialize(body, AdminJsonContext.Default.SignalRequest) is not { } request)
             return HttpResponse.Error(400, "empty signal request");
         if (request.Signal is < 1 or > 64) return HttpResponse.Error(400, $"{request.Signal} is not a signal (1-64)");
@@ -32,7 +31,7 @@ public sealed partial class AdminRoutes
         if (processes.ForkedAway.Find(pid) is not { } forked || processes.ForkedAway.Row(pid, processes.Self) is not { } shown)
             return HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node");
         if (Refused(caller, pid, (uint)forked.Child.Uid) is { } denied) return denied;
-        return migration.SignalForked(forked.DeputyPid, pid, request.Signal) is { } why
+        return forked.Route.Signal(pid, request.Signal) is { } why
             ? HttpResponse.Error(409, $"process {pid} on node {forked.Node}: {why}")
             : HttpResponse.Json(shown, AdminJsonContext.Default.ProcessRow);
     }

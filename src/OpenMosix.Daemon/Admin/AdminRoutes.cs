@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using OpenMosix.Cluster.Map;
 using OpenMosix.Daemon.Gossip;
@@ -218,12 +219,24 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
 
     private HttpResponse Process(string text)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-            return HttpResponse.Error(400, $"'{text}' is not a PID");
+        if (!TryPid(text, out var pid, out var notPid)) return notPid;
         return processes.Find(pid) is { } process
             ? HttpResponse.Json(processes.Row(process), AdminJsonContext.Default.ProcessRow)
             : processes.ForkedAway.Row(pid, processes.Self) is { } forked ? HttpResponse.Json(forked, AdminJsonContext.Default.ProcessRow)
             : HttpResponse.Error(404, $"process {pid} is not managed by openMosix on this node (start it with `om run`)");
+    }
+
+    /// <summary>The PID a route names (/v1/procs/PID/...): digits only, positive; otherwise the 400 answer saying so.
+    /// One parser for every route, so that each refuses the same texts with the same words.</summary>
+    private static bool TryPid(string text, out int pid, [NotNullWhen(false)] out HttpResponse? notPid)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out pid) && pid > 0)
+        {
+            notPid = null;
+            return true;
+        }
+        notPid = HttpResponse.Error(400, $"'{text}' is not a PID");
+        return false;
     }
 
     private static HttpResponse? RootOnly(PeerCredentials caller, string what) =>

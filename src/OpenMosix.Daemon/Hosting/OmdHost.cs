@@ -115,6 +115,9 @@ public static partial class OmdHost
             throw new DaemonStartException($"checkpoint.dir {config.CheckpointDirectory}: {e.Message}");
         }
         migration.Start();
+        // A guest's home asks this node to move what the guest forked here: this node's own processes, moved as such.
+        Task<MigrationResult> MoveOwn(ManagedProcess process, string target, bool? precopy) =>
+            migration.MoveAsync(process, target, CancellationToken.None, precopy);
         var guests = new GuestDirectory();
         var reservations = new MemoryReservations();
         var resumes = new Migration.Guest.GuestResumes();
@@ -134,6 +137,7 @@ public static partial class OmdHost
                 TakeoverWindow = config.TakeoverWindow,
                 Keeping = guestKeeping,
                 HomeEndpoint = node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
+                MoveForked = MoveOwn,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
         var balancer = config.Balance
@@ -182,6 +186,7 @@ public static partial class OmdHost
             {
                 CheckpointConditions = new(sampler.ReadMemory, config.Balancer.UsherBelowFreeFraction),
                 Directory = guests,
+                MoveForked = MoveOwn,
             };
         if (adoption?.Prepare() > 0) _ = Task.Run(() => adoption.RunAsync(cancel), CancellationToken.None);
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);

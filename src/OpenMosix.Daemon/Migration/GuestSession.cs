@@ -65,6 +65,10 @@ public sealed class GuestSession
     /// <summary>Where a home node's omd listens, to tell a node that is up (its omd gone) from one that is not.</summary>
     public Func<ushort, System.Net.IPEndPoint?>? HomeEndpoint { get; init; }
 
+    /// <summary>How this node moves a process a guest forked here when the guest's home asks (remote fork: `om migrate`
+    /// at home); null: such requests are turned down.</summary>
+    public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForked { get; init; }
+
     /// <summary>Where the conversation with home is (for tests and diagnostics).</summary>
     public MigrationPhase Phase => _talk.Phase;
 
@@ -141,7 +145,7 @@ public sealed class GuestSession
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
-                       Registry = _registry,
+                       Registry = _registry, MoveForkedChild = MoveForked,
                        Detach = takeover is null ? null
                            : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))

@@ -279,11 +279,6 @@ public sealed class HomeMigration : Balancing.IProcessMover
         }
     }
 
-    /// <summary>`om kill` here of a process the copy of <paramref name="deputyPid"/> forked on its node (remote fork):
-    /// null once the signal is on its way over that copy's link, else why not.</summary>
-    public string? SignalForked(int deputyPid, int pid, int signal) =>
-        _home.Relays.Find(deputyPid) is { } relay ? relay.SignalForked(pid, signal) : "the process that forked it is no longer away";
-
     /// <summary>
     /// Brings a moved process home: its node pre-copies it while it runs on (unless <paramref name="precopy"/> or
     /// migration.precopy says not to), freezes it and streams the rest of its image back, and it is rebuilt into its

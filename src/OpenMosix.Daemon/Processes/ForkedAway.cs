@@ -3,42 +3,45 @@ namespace OpenMosix.Daemon.Processes;
 /// <summary>
 /// Processes this node's copies forked on the nodes they run on (remote fork), as those nodes report them over each
 /// copy's link: home is their home too, so `om ps` here lists them (with the node they run on, and the deputy of the
-/// copy that forked them as parent) and `om kill` here reaches them. They stay the real children of their copy there,
-/// which waits for them: what is kept here is only each node's last report, replaced whole by the next one and dropped
-/// when the copy's link ends.
+/// copy that forked them as parent) and `om kill` and `om migrate` here reach them. They stay the real children of
+/// their copy there, which waits for them: what is kept here is only each link's last report, replaced whole by the
+/// next one and dropped when the link ends, which is after the last of them ended when they outlive their copy.
+/// Reports are kept by the link that brought them (<see cref="IForkedRoute"/>), not by the deputy's PID: a deputy that
+/// ended while its copy's children run on gives its PID back, and the next process under it has links of its own.
 /// </summary>
 public sealed class ForkedAway
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, (ushort Node, IReadOnlyList<Forked> Children)> _byDeputy = [];
+    private readonly Dictionary<IForkedRoute, (ushort Node, IReadOnlyList<Forked> Children)> _byRoute = [];
 
     /// <summary>One such process: its PID on its birth node, and how it is listed here.</summary>
     public sealed record Forked(int Pid, int ParentPid, int Uid, ushort Where, int RemotePid, string State, string Command,
         double CpuSeconds, long MemoryBytes);
 
-    /// <summary>The copy of <paramref name="deputyPid"/>, on <paramref name="node"/>, reported these children.</summary>
-    public void Set(int deputyPid, ushort node, IReadOnlyList<Forked> children)
+    /// <summary>The copy whose link is <paramref name="route"/>, on <paramref name="node"/>, reported these children.</summary>
+    public void Set(IForkedRoute route, ushort node, IReadOnlyList<Forked> children)
     {
         lock (_gate)
         {
-            if (children.Count == 0) _byDeputy.Remove(deputyPid);
-            else _byDeputy[deputyPid] = (node, children);
+            if (children.Count == 0) _byRoute.Remove(route);
+            else _byRoute[route] = (node, children);
         }
     }
 
-    /// <summary>The copy's link ended (it exited, came home, or its node went away): its reports end with it.</summary>
-    public void Clear(int deputyPid)
+    /// <summary>The link ended (the copy exited and nothing it forked outlives it, it came home, or its node went away):
+    /// its reports end with it.</summary>
+    public void Clear(IForkedRoute route)
     {
-        lock (_gate) _byDeputy.Remove(deputyPid);
+        lock (_gate) _byRoute.Remove(route);
     }
 
-    /// <summary>The process listed under <paramref name="pid"/>, with the deputy whose link reaches it; null if none.</summary>
-    public (int DeputyPid, ushort Node, Forked Child)? Find(int pid)
+    /// <summary>The process listed under <paramref name="pid"/>, with the link that reaches it; null if none.</summary>
+    public (IForkedRoute Route, ushort Node, Forked Child)? Find(int pid)
     {
         lock (_gate)
         {
-            foreach (var (deputy, (node, children)) in _byDeputy)
-                if (children.FirstOrDefault(c => c.Pid == pid) is { } child) return (deputy, node, child);
+            foreach (var (route, (node, children)) in _byRoute)
+                if (children.FirstOrDefault(c => c.Pid == pid) is { } child) return (route, node, child);
             return null;
         }
     }
@@ -46,15 +49,36 @@ public sealed class ForkedAway
     /// <summary>Every one as `om ps` shows it here, at home.</summary>
     public IReadOnlyList<ProcessRow> Rows(ushort self)
     {
-        lock (_gate) return [.. _byDeputy.Values.SelectMany(r => r.Children).Select(c => RowOf(c, self))];
+        lock (_gate) return [.. _byRoute.Values.SelectMany(r => r.Children).Select(c => RowOf(c, self))];
     }
 
     /// <summary>The one listed under <paramref name="pid"/> as `om ps` shows it; null if none.</summary>
     public ProcessRow? Row(int pid, ushort self) => Find(pid) is { } found ? RowOf(found.Child, self) : null;
+
+    /// <summary>Those that run here, on <paramref name="self"/>, as guests of their birth node: (that node, their PID
+    /// here). `om ps` lists each once, under the PID it is known by at home.</summary>
+    public IReadOnlySet<(ushort Node, int Pid)> HostedHere(ushort self)
+    {
+        lock (_gate)
+            return _byRoute.Values.SelectMany(r => r.Children.Where(c => c.Where == self && c.RemotePid > 0).Select(c => (r.Node, c.RemotePid)))
+                .ToHashSet();
+    }
 
     private static ProcessRow RowOf(Forked c, ushort self) =>
         new(c.Pid, c.Uid, self, c.Where, c.State, 0, false, [], c.CpuSeconds, c.MemoryBytes, c.Command, c.RemotePid, c.ParentPid, Origin);
 
     /// <summary>How `om ps` names where such a process came from.</summary>
     public const string Origin = "forked-away";
+}
+
+/// <summary>The link of a copy away that reaches what it forked on its node: `om kill` and `om migrate` at home go over it.</summary>
+public interface IForkedRoute
+{
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> there: null once on its way, else why not.</summary>
+    string? Signal(int pid, int signal);
+
+    /// <summary>Has <paramref name="pid"/> moved to <paramref name="target"/> (a node id, "home": its birth node, or
+    /// "balance") by its node, as that node moves its own processes; throws <see cref="Migration.MigrationException"/>
+    /// with that node's reason when it did not move.</summary>
+    Task<MigrationResult> MoveAsync(int pid, string target, bool? precopy);
 }

@@ -281,7 +281,11 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         lock (_gate)
         {
             Prune();
-            var rows = _home.Values.Concat(_guests.Values).Select(Row).Concat(ForkedAway.Rows(Self)).OrderBy(p => p.Pid).ToList();
+            // A process of this node forked away and moved on to here runs here as its birth node's guest: it is listed
+            // once, as home knows it.
+            var hosted = ForkedAway.HostedHere(Self);
+            var rows = _home.Values.Concat(_guests.Values.Where(g => !hosted.Contains((g.Home, g.Pid)))).Select(Row)
+                .Concat(ForkedAway.Rows(Self)).OrderBy(p => p.Pid).ToList();
             return new ProcessList(Self, rows);
         }
     }

@@ -86,6 +86,28 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public void Home_moves_what_a_copy_forked_while_relaying_and_after_the_copy_ended_while_its_forks_outlive_it()
+    {
+        Walk(MigrationPhase.Relaying, [
+            (Side.Home, typeof(MoveForked), MigrationPhase.Relaying),
+            (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+            (Side.Guest, typeof(ForkedMoved), MigrationPhase.Relaying),
+            (Side.Guest, typeof(Outlived), MigrationPhase.Outliving),
+            (Side.Guest, typeof(ForkedThere), MigrationPhase.Outliving),
+            (Side.Home, typeof(SignalForked), MigrationPhase.Outliving),
+            (Side.Home, typeof(MoveForked), MigrationPhase.Outliving),
+            (Side.Guest, typeof(ForkedMoved), MigrationPhase.Outliving),
+            (Side.Guest, typeof(ForkedThere), MigrationPhase.Outliving),
+        ]);
+        // The copy is gone: nothing of it travels any more, only what it forked.
+        Assert.Equal([typeof(ForkedThere), typeof(ForkedMoved)], MigrationSteps.Allowed(MigrationPhase.Outliving, Side.Guest));
+        Assert.Equal([typeof(SignalForked), typeof(MoveForked)], MigrationSteps.Allowed(MigrationPhase.Outliving, Side.Home));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Returning, Side.Home, typeof(MoveForked)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.ReturnPrecopying, Side.Guest, typeof(ForkedMoved)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Ended, Side.Guest, typeof(ForkedThere)));
+    }
+
+    [Fact]
     public void A_takeover_of_home_resumes_straight_into_relaying_or_ends_refused()
     {
         Walk(MigrationPhase.Start, [

@@ -1,4 +1,5 @@
 using System.Text;
+using OpenMosix.Admin;
 using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Protocol;
 using OpenMosix.Linux;
@@ -23,6 +24,9 @@ public sealed class ProtocolTests
         new Resume(42, 4242, [new OutputCount(1, 1 << 20)], CheckpointMs: 5000), new Resume(43, 4343, []), new Resumed(300),
         new ForkedThere([new ForkedChild(5001, 42, 1000, 2, 5001, "remote", "spinner 8", 1.5, 1 << 20),
             new ForkedChild(5002, 5001, 1000, 3, 777, "migrating", "spinner 8", 0, 0)]), new ForkedThere([]), new SignalForked(5001, 15),
+        new MoveForked(5001, "3"), new MoveForked(5001, "home", Precopy: false),
+        new ForkedMoved(5001, Result: new MigrationResult(5001, 2, 3, 4096, 12, 777) { PrecopyRounds = 2, PrecopyBytes = 8192, TotalMs = 40 }),
+        new ForkedMoved(5001, Error: "process 5001 cannot move: has children", Refused: true), new Outlived(7, 0), new Outlived(0, 9),
     ];
 
     [Fact]
@@ -60,6 +64,11 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"resume\",\"homePid\":3,\"remotePid\":5}", "malformed control message")]
     [InlineData("{\"kind\":\"resumed\",\"inputReceived\":-1}", "sent a bad 'resumed': input count out of range")]
     [InlineData("{\"kind\":\"signal-forked\",\"pid\":0,\"signal\":9}", "sent a bad 'signal-forked': pid must be positive")]
+    [InlineData("{\"kind\":\"move-forked\",\"pid\":5,\"target\":\"../3\"}", "sent a bad 'move-forked': target is not a node id, home or balance")]
+    [InlineData("{\"kind\":\"move-forked\",\"pid\":5,\"target\":\"123456\"}", "sent a bad 'move-forked': target is not a node id, home or balance")]
+    [InlineData("{\"kind\":\"forked-moved\",\"pid\":5}", "sent a bad 'forked-moved': a result or an error, one of them")]
+    [InlineData("{\"kind\":\"forked-moved\",\"pid\":5,\"error\":\"two\\nlines\"}", "sent a bad 'forked-moved': error longer than one line")]
+    [InlineData("{\"kind\":\"exit-outlived\",\"code\":300,\"signal\":0}", "sent a bad 'exit-outlived': exit status out of range")]
     [InlineData("{\"kind\":\"signal-forked\",\"pid\":5,\"signal\":65}", "sent a bad 'signal-forked': signal out of range")]
     [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":0,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
         "sent a bad 'forked': a child's fields out of range")]
@@ -73,7 +82,8 @@ public sealed class ProtocolTests
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
-                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked)];
+                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
+                typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

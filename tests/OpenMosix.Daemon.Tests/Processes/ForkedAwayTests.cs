@@ -38,7 +38,7 @@ public sealed class ForkedAwayTests
     public void Home_hears_each_child_with_the_parent_it_knows_and_once_more_when_the_last_has_ended()
     {
         var registry = NodeTwo();
-        var reports = new ForkReports(registry, Guest);
+        var reports = new ForkReports(registry, Guest, _ => false);
         Assert.Null(reports.Due());
         registry.RegisterForked(Child, Guest);
         registry.RegisterForked(Grandchild, Child);
@@ -56,11 +56,63 @@ public sealed class ForkedAwayTests
     }
 
     [Fact]
+    public void Children_that_outlive_the_copy_are_reported_on_as_orphans_until_the_last_ends()
+    {
+        var registry = NodeTwo();
+        var reports = new ForkReports(registry, Guest, _ => false);
+        registry.RegisterForked(Child, Guest);
+        registry.RegisterForked(Grandchild, Child);
+
+        // The copy ends: its entry goes, its children stay this node's own.
+        _started.Remove(Guest);
+        reports.CopyEnded = true;
+
+        Assert.True(reports.AnyLeft);
+        Assert.Equal([(Child, 1), (Grandchild, Child)], reports.Due()!.Children.Select(c => (c.Pid, c.ParentPid)).Order());
+        _started.Remove(Child);
+        Assert.True(reports.AnyLeft);
+        Assert.Equal([Grandchild], reports.Due()!.Children.Select(c => c.Pid));
+        _started.Remove(Grandchild);
+        Assert.False(reports.AnyLeft);
+        Assert.Empty(reports.Due()!.Children);
+    }
+
+    [Fact]
+    public void An_orphan_that_ended_and_is_not_reaped_yet_is_not_waited_for()
+    {
+        // A real child that exits and is left unreaped: a zombie, as an orphan is until whoever adopted it reaps it.
+        using var child = ChildProcess.Start("/bin/true", []);
+        Poll.Until(() => OpenMosix.Linux.Proc.ProcFs.ReadStat(child.Pid).State == 'Z', TimeSpan.FromSeconds(10), "the child to exit");
+        _started[child.Pid] = ProcessRegistry.StartTimeOf(child.Pid)!.Value;
+        var registry = NodeTwo();
+        registry.RegisterForked(child.Pid, Guest);
+        Assert.Single(registry.ForkedBy(Guest));
+
+        var reports = new ForkReports(registry, Guest);
+
+        Assert.False(reports.AnyLeft);
+        Assert.Null(reports.Due());
+    }
+
+    [Fact]
+    public void Home_finds_what_a_copy_forked_only_under_its_tree()
+    {
+        var registry = NodeTwo();
+        registry.Register(Local, 1000);
+        registry.RegisterForked(Child, Guest);
+        var reports = new ForkReports(registry, Guest, _ => false);
+
+        Assert.Equal(Child, reports.Find(Child)?.Pid);
+        Assert.Null(reports.Find(Local));
+        Assert.Null(reports.Find(Guest));
+    }
+
+    [Fact]
     public void A_signal_from_home_goes_only_to_a_process_of_that_copys_tree()
     {
         var registry = NodeTwo();
         registry.Register(Local, 1000);
-        var reports = new ForkReports(registry, Guest);
+        var reports = new ForkReports(registry, Guest, _ => false);
 
         Assert.False(reports.Signal(new SignalForked(Local, 15)));
         Assert.False(reports.Signal(new SignalForked(Guest, 15)));
@@ -74,7 +126,7 @@ public sealed class ForkedAwayTests
         var registry = NodeTwo();
         registry.RegisterForked(child.Pid, Guest);
 
-        Assert.True(new ForkReports(registry, Guest).Signal(new SignalForked(child.Pid, Signals.SIGKILL)));
+        Assert.True(new ForkReports(registry, Guest, _ => false).Signal(new SignalForked(child.Pid, Signals.SIGKILL)));
 
         Assert.Equal(Signals.SIGKILL, child.WaitForExit(TimeSpan.FromSeconds(10)).Signal);
     }
@@ -83,8 +135,9 @@ public sealed class ForkedAwayTests
     public void Home_lists_each_nodes_last_report_with_itself_as_home_until_the_copys_link_ends()
     {
         var home = new ProcessRegistry(1, _ => null);
-        home.ForkedAway.Set(DeputyAtHome, 2, [new ForkedAway.Forked(Child, DeputyAtHome, 1000, 2, Child, "remote", "spinner 8", 1.5, 4096)]);
-        home.ForkedAway.Set(DeputyAtHome, 2, [
+        var link = new Route();
+        home.ForkedAway.Set(link, 2, [new ForkedAway.Forked(Child, DeputyAtHome, 1000, 2, Child, "remote", "spinner 8", 1.5, 4096)]);
+        home.ForkedAway.Set(link, 2, [
             new ForkedAway.Forked(Child, DeputyAtHome, 1000, 3, 777, "remote", "spinner 8", 2.5, 4096),
             new ForkedAway.Forked(Grandchild, Child, 1000, 2, Grandchild, "remote", "sleep 9", 0, 0),
         ]);
@@ -93,9 +146,35 @@ public sealed class ForkedAwayTests
 
         Assert.Equal([(Child, 1, 3, 777, DeputyAtHome, "forked-away"), (Grandchild, 1, 2, Grandchild, Child, "forked-away")],
             rows.Select(r => (r.Pid, r.Home, r.Where, r.RemotePid, r.ParentPid, r.Origin)));
-        Assert.Equal((DeputyAtHome, (ushort)2), (home.ForkedAway.Find(Grandchild)!.Value.DeputyPid, home.ForkedAway.Find(Grandchild)!.Value.Node));
-        home.ForkedAway.Clear(DeputyAtHome);
+        Assert.Equal((link, (ushort)2), (home.ForkedAway.Find(Grandchild)!.Value.Route, home.ForkedAway.Find(Grandchild)!.Value.Node));
+        // Another copy's link (the deputy's PID handed out again) neither replaces nor clears these.
+        home.ForkedAway.Clear(new Route());
+        Assert.Equal(2, home.List().Processes.Count);
+        home.ForkedAway.Clear(link);
         Assert.Empty(home.List().Processes);
         Assert.Null(home.ForkedAway.Find(Child));
+    }
+
+    [Fact]
+    public void A_forked_away_process_moved_on_to_home_is_listed_once_under_the_pid_home_knows()
+    {
+        var started = new Dictionary<int, ulong> { [6000] = 5 };
+        var home = new ProcessRegistry(1, pid => started.TryGetValue(pid, out var t) ? t : null);
+        // Moved from its birth node 2 to node 1: a guest here, PID 6000, of node 2, where it is Child.
+        home.AddGuest(6000, 1000, home: 2, "spinner 8", homePid: Child);
+        home.ForkedAway.Set(new Route(), 2, [new ForkedAway.Forked(Child, DeputyAtHome, 1000, 1, 6000, "remote", "spinner 8", 1, 4096)]);
+
+        var rows = home.List().Processes;
+
+        Assert.Equal([(Child, 1, 6000, "forked-away")], rows.Select(r => (r.Pid, r.Where, r.RemotePid, r.Origin)));
+    }
+
+    /// <summary>A copy's link as home's lists know it; nothing goes over it here.</summary>
+    private sealed class Route : IForkedRoute
+    {
+        public string? Signal(int pid, int signal) => "not here";
+
+        public Task<OpenMosix.Admin.MigrationResult> MoveAsync(int pid, string target, bool? precopy) =>
+            Task.FromException<OpenMosix.Admin.MigrationResult>(new InvalidOperationException("not here"));
     }
 }

@@ -25,6 +25,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     /// to ask its home to move it, as any guest, once its home has resumed it.</summary>
     public GuestDirectory? Directory { get; init; }
 
+    /// <summary>How this node moves what an adopted copy forked here when its home asks; null: such requests are turned down.</summary>
+    public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForked { get; init; }
+
     private sealed record Adopted(SavedGuest Saved, GuestStay Stay, RelayPipes Pipes, SafeFileHandle? Listener, KeptGuest? Kept,
         GuestResumes.Expected Expected);
 
@@ -178,6 +181,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                     CheckpointConditions = CheckpointConditions,
                     Forwarder = forwarder,
                     Registry = registry,
+                    MoveForkedChild = MoveForked,
                     Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
                 }
                 .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);

@@ -67,4 +67,13 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: its home's signal for process {Pid} not sent: no process the copy forked here runs under that PID")]
     public static partial void NoForkedChild(ILogger logger, int guest, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {Status}; what it forked here runs on, reported home until it ends")]
+    public static partial void Outlived(ILogger logger, int guest, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the last process it forked here ended; its link closes")]
+    public static partial void OutlivedEnded(ILogger logger, int guest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: home's move of process {Pid} to {Target}: {Outcome}")]
+    public static partial void ForkedMoveAnswered(ILogger logger, int guest, int pid, string target, string outcome);
 }

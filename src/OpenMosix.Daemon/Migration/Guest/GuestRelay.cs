@@ -11,7 +11,7 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// process without its home has no one to answer to; unless <see cref="Detach"/> says a new omd at home may take it
 /// over, and then the relay ends leaving it to wait (<see cref="GuestResumes"/>), its <paramref name="stay"/> kept.
 /// </summary>
-internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, RelayPipes pipes, GuestStay stay, MoveRequests moves, ILogger logger)
+internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation talk, RelayPipes pipes, GuestStay stay, MoveRequests moves, ILogger logger)
 {
     /// <summary>How often home hears the copy's CPU time and memory.</summary>
     public static readonly TimeSpan UsageInterval = TimeSpan.FromSeconds(1);
@@ -42,6 +42,10 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
     /// <summary>Where the copy's forks here are found, for its home (remote fork); null: home does not hear of them.</summary>
     public ProcessRegistry? Registry { get; init; }
 
+    /// <summary>How this node moves a process the copy forked here when its home asks (<see cref="MoveForked"/>): as it
+    /// moves its own; null: such requests are turned down.</summary>
+    public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForkedChild { get; init; }
+
     /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
 
@@ -62,8 +66,8 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             return false;
         }
         var counted = stay.Counted.ToDictionary(c => c.Key, c => (Pipe: pipes.Outputs[c.Key], Counted: c.Value));
-        var outputs = pipes.Outputs.Select(o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
-            stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key))).ToList();
+        var outputs = pipes.Outputs.ToDictionary(o => o.Key, o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
+            stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key)));
         using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
         {
@@ -98,7 +102,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
                 CheckpointLog.Failed(logger, guestPid, e.Message);
             }
             await reports.ConfigureAwait(false);
-            await Task.WhenAll(outputs).ConfigureAwait(false);
+            await Task.WhenAll(outputs.Values).ConfigureAwait(false);
             return true;
         }
         if (first == fromHome && !exit.IsCompleted)
@@ -123,10 +127,12 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             // the process for lost.
             CheckpointLog.Failed(logger, guestPid, e.Message);
         }
-        // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
-        await Task.WhenAll(outputs).ConfigureAwait(false);
+        // What it forked here runs on: the link stays for them, their output and their reports.
+        if (_forks?.AnyLeft == true) return await OutliveAsync(guestPid, status, outputs, fromHome, stop, cancel).ConfigureAwait(false);
+        // Everything the guest wrote goes home before its exit status does, and nothing after it.
+        await Task.WhenAll(outputs.Values).ConfigureAwait(false);
         GuestLog.Exited(logger, guestPid, status.ToString());
         try
         {
@@ -209,6 +215,10 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
             case SignalForked forked:
                 if (_forks?.Signal(forked) != true) GuestLog.NoForkedChild(logger, guestPid, forked.Pid);
                 return false;
+            case MoveForked move:
+                // On a task of its own: the move takes its own links, and this one goes on relaying meanwhile.
+                _ = Task.Run(() => MoveForkedAsync(guestPid, move), CancellationToken.None);
+                return false;
             case CheckpointStored stored:
                 _checkpoints?.Answered(stored);
                 return false;
@@ -231,6 +241,7 @@ internal sealed class GuestRelay(IMigrationEngine engine, Conversation talk, Rel
         if (!wentHome)
         {
             await SetReturningAsync(false, cancel).ConfigureAwait(false);
+            await SendHeldAnswersAsync().ConfigureAwait(false);
             // What was written meanwhile went unreported: home would wait for it before relaying more.
             if (pipes.Input is not null) await ReportWrittenAsync(_input.Written).ConfigureAwait(false);
         }

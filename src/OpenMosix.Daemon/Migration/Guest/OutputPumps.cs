@@ -58,6 +58,7 @@ internal static class OutputPumps
             }
             sent?.Record(buffer.AsSpan(1, n.Value));
             link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n.Value + 1), cancel).GetAwaiter().GetResult();
+            counted.Sent(n.Value);
         }
     }
 
@@ -100,11 +101,12 @@ internal static class OutputPumps
                 talk.SendAsync(new TerminalModesChanged(meant), cancel).GetAwaiter().GetResult();
                 sent = meant;
             }
-            catch (LinkException) when (talk.Phase is MigrationPhase.Returning or MigrationPhase.ReturnPrecopying)
+            catch (LinkException) when (talk.Phase is MigrationPhase.Returning or MigrationPhase.ReturnPrecopying or MigrationPhase.Outliving)
             {
                 // Its image (or a pre-copy round) is on the way home: the conversation
                 // holds the message back, as it would land in the middle of the image. If it stays, the next change
-                // carries the modes again.
+                // carries the modes again. Or the copy ended and what it forked changed them: home's terminal keeps
+                // the modes the copy left (no message of the copy travels once it ended).
             }
         }
     }

@@ -77,4 +77,10 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: its input from byte {From} on cannot be sent again: {Reason}")]
     public static partial void InputNotSentAgain(ILogger logger, int pid, long from, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} ended on node {Node}; what it forked there runs on, listed here until it ends")]
+    public static partial void Outliving(ILogger logger, int pid, int node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "what process {Pid} forked on node {Node} is out of reach: {Reason}")]
+    public static partial void OutlivingEnded(ILogger logger, int pid, int node, string reason);
 }

@@ -16,6 +16,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
 {
     private int Pid => process.Pid;
 
+    /// <summary>This relay's state in the relay table: the way to what the copy forked on its node.</summary>
+    public required RelayState Route { get; init; }
+
     /// <summary>The copy runs on <paramref name="target"/>: the process is now remote, and its relay starts.</summary>
     public static void Begin(HomeSide home, ManagedProcess process, ushort target, Conversation talk, Restored restored,
         ReturnTrip trip, MoveOnRequests moveOn, System.Net.IPEndPoint? endpoint = null)
@@ -62,7 +65,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         // Sent to the deputy while the copy waited to be resumed: they follow the output sent again.
         foreach (var signal in home.SignalsOnHold.Close(process.Pid))
             state.Forward(signal, signal == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
-        var relay = new HomeRelay(home, process, talk, trip, moveOn);
+        var relay = new HomeRelay(home, process, talk, trip, moveOn) { Route = state };
         _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried), CancellationToken.None);
     }
 
@@ -131,6 +134,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var cameHome = false;
         var restarted = false;
         var resumedThere = false;
+        var outlived = false;
         try
         {
             while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
@@ -151,8 +155,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 await HandleAsync(message).ConfigureAwait(false);
             }
             lost = status is null && !cameHome ? "the link closed without an exit status" : null;
+            if (outlived) await OutliveAsync().ConfigureAwait(false);
         }
-        catch (LinkException e)
+        catch (LinkException e) when (!outlived)
         {
             lost = e.Message;
         }
@@ -177,18 +182,63 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             if (!resumedThere)
             {
                 forwarder?.Dispose();
-                home.Away?.Remove(Pid);
+                // Once outlived, the PID is no longer this process's: its entries went when its deputy ended.
+                if (!outlived) home.Away?.Remove(Pid);
                 counts?.Dispose();
             }
             // What the copy forked is not listed past its link: a new link (resumed) reports it again.
-            home.Registry.ForkedAway.Clear(Pid);
-            var relay = resumedThere ? null : home.Relays.Remove(Pid);
+            home.Registry.ForkedAway.Clear(Route);
+            Route.EndForked(lost ?? "the link to its node ended");
+            var relay = resumedThere || outlived ? null : home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
-        if (resumedThere) return;
+        if (resumedThere || outlived) return;
         if (!cameHome && !restarted) End(status, lost);
         if (restarted) await new CheckpointRestart(home).MoveOnAsync(process, talk.Link.PeerNode).ConfigureAwait(false);
+
+        // The copy ended and what it forked there runs on (remote fork): the deputy ends now, as the process did, for its
+        // parent here; the link stays for those processes (their output to the same descriptors, their reports, home's
+        // signals and moves for them) until the copy's node closes it, after the last of them ended. Everything kept
+        // under the deputy's PID goes now: that PID may name another process before the link ends.
+        async Task OutliveAsync()
+        {
+            await inputStop.CancelAsync().ConfigureAwait(false);
+            await input.ConfigureAwait(false);
+            if (checkpoints is not null) await checkpoints.ForgetAsync().ConfigureAwait(false);
+            checkpoints = null;
+            counts?.Dispose();
+            counts = null;
+            home.Away?.Remove(Pid);
+            home.Relays.Remove(Pid)?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: it ended first"));
+            End(status, null);
+            HomeLog.Outliving(home.Logger, Pid, talk.Link.PeerNode);
+            try
+            {
+                while (await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+                {
+                    if (frame.Type != FrameType.Control)
+                    {
+                        Write(frame);
+                        continue;
+                    }
+                    switch (talk.Read(frame))
+                    {
+                        case ForkedThere forked:
+                            home.Registry.ForkedAway.Set(Route, talk.Link.PeerNode, [.. forked.Children.Select(ForkedAwayOf)]);
+                            break;
+                        case ForkedMoved moved:
+                            Route.Answered(moved);
+                            break;
+                    }
+                }
+            }
+            catch (LinkException e)
+            {
+                // Its node went away, or broke the protocol: what the copy forked there is out of reach, and is that node's.
+                HomeLog.OutlivingEnded(home.Logger, Pid, talk.Link.PeerNode, e.Message);
+            }
+        }
 
         async Task HandleAsync(MigrationMessage message)
         {
@@ -196,6 +246,13 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             {
                 case Exited exited:
                     status = new ExitStatus(exited.Code, exited.Signal);
+                    break;
+                case Outlived ended:
+                    status = new ExitStatus(ended.Code, ended.Signal);
+                    outlived = true;
+                    break;
+                case ForkedMoved moved:
+                    Route.Answered(moved);
                     break;
                 case TerminalModesChanged changed:
                     ApplyTerminalModes(changed.Modes);
@@ -213,7 +270,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     ledger?.Delivered(written.Written);
                     break;
                 case ForkedThere forked:
-                    home.Registry.ForkedAway.Set(Pid, talk.Link.PeerNode, [.. forked.Children.Select(ForkedAwayOf)]);
+                    home.Registry.ForkedAway.Set(Route, talk.Link.PeerNode, [.. forked.Children.Select(ForkedAwayOf)]);
                     break;
                 case PrecopyRound:
                     await trip.TakeRoundAsync(process, talk, Write).ConfigureAwait(false);

@@ -3,8 +3,9 @@ using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration.Home;
 
-/// <summary>One moved process's link, and a pending request to bring it home.</summary>
-internal sealed class RelayState(Conversation talk, ManagedProcess process)
+/// <summary>One moved process's link, and a pending request to bring it home. It is also the way to what the copy
+/// forked on its node (remote fork): home's signals and moves for those go over it, as long as it lasts.</summary>
+internal sealed class RelayState(Conversation talk, ManagedProcess process) : IForkedRoute
 {
     public Conversation Talk { get; } = talk;
     public ManagedProcess Process { get; } = process;
@@ -14,6 +15,8 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
 
     private readonly List<(int Signal, byte[]? Size)> _held = [];
     private bool _returning;
+    private readonly Dictionary<int, TaskCompletionSource<MigrationResult>> _forkedMoves = [];
+    private string? _ended;
 
     /// <summary>
     /// Asks the copy's node to send the process home. Under the same lock as <see cref="Forward"/>, so that no signal
@@ -63,7 +66,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
     {
         lock (_held)
         {
-            if (_returning || Talk.Phase != MigrationPhase.Relaying) return "the process that forked it is moving; try again";
+            if (_returning || Talk.Phase is not (MigrationPhase.Relaying or MigrationPhase.Outliving)) return "the process that forked it is moving; try again";
             try
             {
                 _ = Talk.SendAsync(new Protocol.SignalForked(pid, signal));
@@ -74,6 +77,57 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process)
                 return $"the link to its node is gone ({e.Message})";
             }
         }
+    }
+
+    string? IForkedRoute.Signal(int pid, int signal) => SignalForked(pid, signal);
+
+    /// <summary>`om migrate` at home of a process the copy forked on its node: that node is asked to move it
+    /// (<see cref="MoveForked"/>), and its answer (<see cref="Answered"/>) ends the task. One move per process at a
+    /// time; not while the copy travels home; failed with the link's end if no answer came by then.</summary>
+    public Task<MigrationResult> MoveAsync(int pid, string target, bool? precopy)
+    {
+        lock (_held)
+        {
+            if (_ended is not null) throw new MigrationException($"process {pid} is out of reach: {_ended}");
+            if (_returning || Talk.Phase is not (MigrationPhase.Relaying or MigrationPhase.Outliving))
+                throw new MigrationException("the process that forked it is moving; try again") { Refused = true };
+            if (_forkedMoves.ContainsKey(pid)) throw new MigrationException($"process {pid} is being moved already") { Refused = true };
+            var done = new TaskCompletionSource<MigrationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _forkedMoves[pid] = done;
+            try
+            {
+                _ = Talk.SendAsync(new MoveForked(pid, target, precopy));
+            }
+            catch (LinkException e)
+            {
+                _forkedMoves.Remove(pid);
+                throw new MigrationException($"the link to its node is gone ({e.Message})", e);
+            }
+            return done.Task;
+        }
+    }
+
+    /// <summary>The copy's node answered a <see cref="MoveForked"/>.</summary>
+    public void Answered(ForkedMoved answer)
+    {
+        TaskCompletionSource<MigrationResult>? done;
+        lock (_held) _forkedMoves.Remove(answer.Pid, out done);
+        if (answer.Result is { } result) done?.TrySetResult(result);
+        else done?.TrySetException(new MigrationException(answer.Error ?? "not moved") { Refused = answer.Refused });
+    }
+
+    /// <summary>The link ended: moves still waiting for their answer fail with <paramref name="why"/> (whether the
+    /// process moved is then for `om ps` to tell), and no more are asked for.</summary>
+    public void EndForked(string why)
+    {
+        List<TaskCompletionSource<MigrationResult>> waiting;
+        lock (_held)
+        {
+            _ended = why;
+            waiting = [.. _forkedMoves.Values];
+            _forkedMoves.Clear();
+        }
+        foreach (var done in waiting) done.TrySetException(new MigrationException($"no answer from node {Talk.Link.PeerNode}: {why}"));
     }
 
     /// <summary>After the trip home: held signals go to the process here (it came home) or on to its copy (it stays).</summary>

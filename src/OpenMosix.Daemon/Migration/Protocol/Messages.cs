@@ -40,6 +40,9 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
 [JsonDerivedType(typeof(ForkedThere), "forked")]
 [JsonDerivedType(typeof(SignalForked), "signal-forked")]
+[JsonDerivedType(typeof(MoveForked), "move-forked")]
+[JsonDerivedType(typeof(ForkedMoved), "forked-moved")]
+[JsonDerivedType(typeof(Outlived), "exit-outlived")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -303,6 +306,38 @@ public sealed record ForkedThere(IReadOnlyList<ForkedChild> Children) : Migratio
 public sealed record SignalForked(int Pid, int Signal) : MigrationMessage
 {
     public override string? Problem() => Check(Pid > 0, "pid must be positive") ?? Check(Signal is > 0 and < 65, "signal out of range");
+}
+
+/// <summary>Home → target: `om migrate` at home of <see cref="Pid"/>, a process the copy forked there: that node moves it
+/// to <see cref="Target"/> (a node id, "home" for its birth node, where its deputy and its parent are, or "balance") as
+/// it moves a process of its own, and answers <see cref="ForkedMoved"/>.</summary>
+public sealed record MoveForked(int Pid, string Target, bool? Precopy = null) : MigrationMessage
+{
+    public override string? Problem() =>
+        Check(Pid > 0, "pid must be positive")
+        ?? Check(Target is "home" or "balance" || (Target.Length is > 0 and <= 5 && Target.All(char.IsAsciiDigit)), "target is not a node id, home or balance");
+}
+
+/// <summary>Target → home: how the move of <see cref="Pid"/> asked for by <see cref="MoveForked"/> ended: its result, or
+/// why not (<see cref="Refused"/>: it did not start, as `om migrate` tells a refusal from a failure).</summary>
+public sealed record ForkedMoved(int Pid, MigrationResult? Result = null, string? Error = null, bool Refused = false) : MigrationMessage
+{
+    public const int MaxError = 1024;
+
+    public override string? Problem() =>
+        Check(Pid > 0, "pid must be positive")
+        ?? Check((Result is null) != (Error is null), "a result or an error, one of them")
+        ?? Check(Error is null || (Error.Length <= MaxError && !Error.Contains('\n', StringComparison.Ordinal)), "error longer than one line");
+}
+
+/// <summary>
+/// Target → home, instead of <see cref="Exited"/> when processes the copy forked there outlive it: the copy ended so
+/// (after all the output it wrote), and the link stays for those processes (remote fork): their output, their reports
+/// (<see cref="ForkedThere"/>) and home's signals and moves for them, until the last one ends and the target closes it.
+/// </summary>
+public sealed record Outlived(int Code, int Signal) : MigrationMessage
+{
+    public override string? Problem() => Check(Code is >= 0 and < 256 && Signal is >= 0 and < 65, "exit status out of range");
 }
 
 // Strict on purpose: both ends are this code, so a missing or extra field is a broken peer, not a version to tolerate.

@@ -25,6 +25,9 @@ public enum MigrationPhase
     ReturnPrecopying,
     /// <summary>A new omd at home asked to take over the relay of a copy that runs there (<see cref="Resume"/>).</summary>
     Resuming,
+    /// <summary>The copy ended and what it forked there runs on: their output, reports, signals and moves travel until
+    /// the target closes the link.</summary>
+    Outliving,
     /// <summary>Refused, failed, called off, exited or home again: the link has nothing more to say.</summary>
     Ended,
 }
@@ -72,7 +75,14 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(ForkedThere), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(SignalForked), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(MoveForked), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(ForkedMoved), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Exited), MigrationPhase.Ended),
+        (MigrationPhase.Relaying, Side.Guest, typeof(Outlived), MigrationPhase.Outliving),
+        (MigrationPhase.Outliving, Side.Guest, typeof(ForkedThere), MigrationPhase.Outliving),
+        (MigrationPhase.Outliving, Side.Guest, typeof(ForkedMoved), MigrationPhase.Outliving),
+        (MigrationPhase.Outliving, Side.Home, typeof(SignalForked), MigrationPhase.Outliving),
+        (MigrationPhase.Outliving, Side.Home, typeof(MoveForked), MigrationPhase.Outliving),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointFollows), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(CheckpointCounts), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(CheckpointStored), MigrationPhase.Relaying),
