@@ -107,6 +107,9 @@ public sealed class ProcessAttributes
     public int ParentDeathSignal { get; init; }
     /// <summary>PR_GET_DUMPABLE (version 3): 0 keeps its memory and /proc files from its own uid; restored as it was.</summary>
     public int Dumpable { get; init; }
+    /// <summary>Its process group where it was taken (0 in older images): a program that cached that number (a shell,
+    /// its own group) names its group so after a move, where the group has another number.</summary>
+    public int ProcessGroup { get; init; }
 }
 
 public sealed class Credentials

@@ -150,6 +150,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             await resumed.Talk.SendAsync(new Resumed(stay.Input.Received), cancel).ConfigureAwait(false);
             using var forwarder = adopted.Listener is { } listener
                 ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], new Dictionary<int, OpenMosix.Checkpoint.Restore.ForwardMirrorEnds>(), saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
+                {
+                    HomeGroup = saved.HomeGroup,
+                }
                 : null;
             forwarder?.Start();
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);
