@@ -9,7 +9,7 @@ public static partial class Ptrace
     private const long PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_DETACH = 17,
         PTRACE_SYSCALL = 24, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
         PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a,
-        PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201;
+        PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202;
 
     public const int O_TRACESYSGOOD = 1, O_TRACEFORK = 2, O_TRACECLONE = 8, O_EXITKILL = 0x100000;
     /// <summary>The tracee's seccomp filters do not apply while it is traced with this (root, CONFIG_CHECKPOINT_RESTORE,
@@ -89,6 +89,15 @@ public static partial class Ptrace
             var io = new IoVec((nint)p, (nuint)state.Length);
             Check(Sys.Ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, (nint)(&io)), "PTRACE_SETREGSET NT_X86_XSTATE", pid);
         }
+    }
+
+    /// <summary>The siginfo (128 bytes) of the signal a tracee in signal-delivery-stop is stopped for.</summary>
+    public static unsafe byte[] GetSigInfo(int pid)
+    {
+        var info = new byte[SigInfoSize];
+        fixed (byte* p = info)
+            Check(Sys.Ptrace(PTRACE_GETSIGINFO, pid, 0, (nint)p), "PTRACE_GETSIGINFO", pid);
+        return info;
     }
 
     public static unsafe ulong GetSignalMask(int pid)

@@ -187,6 +187,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 Nice = stat.Nice,
                 Brk = brk,
                 StartStack = stat.StartStack,
+                ProcessGroup = stat.ProcessGroup,
                 Auxv = ProcFs.ReadAuxv(pid),
                 CachedTidAddress = ProcessInspector.FindCachedTid(pid, original.fs_base),
                 MembarrierRegistrations = membarriers,

@@ -195,7 +195,7 @@ public sealed partial class CheckpointEngine : IDisposable
     }
 
     /// <summary>Raised on the tracer thread for every signal sent to a deputy (kept from it) for forwarding.</summary>
-    public event Action<int, int>? DeputySignal
+    public event Action<int, ArrivedSignal>? DeputySignal
     {
         add => _deputies.SignalArrived += value;
         remove => _deputies.SignalArrived -= value;

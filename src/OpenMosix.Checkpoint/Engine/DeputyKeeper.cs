@@ -9,7 +9,8 @@ namespace OpenMosix.Checkpoint.Engine;
 /// one-segment trampoline and the vdso is unmapped, so it holds almost no memory), keeps its PID, parent and
 /// descriptors, and waits in a `pause` loop with every signal unblocked, so each signal sent to it stops it for
 /// its tracer: the keeper reports it for forwarding and suppresses it here. Stop signals also stop the deputy
-/// (so a shell sees its job stopped) until SIGCONT. Everything runs on the tracer thread.
+/// (so a shell sees its job stopped) until SIGCONT, when the program would stop: their action is the default, or the
+/// program stops itself. Everything runs on the tracer thread.
 /// </summary>
 internal sealed class DeputyKeeper(ILogger logger)
 {
@@ -20,7 +21,7 @@ internal sealed class DeputyKeeper(ILogger logger)
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly Dictionary<int, ulong> _trampolines = [];
 
-    public event Action<int, int>? SignalArrived;
+    public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int, ExitStatus>? Died;
 
     public IReadOnlyCollection<int> All => _trampolines.Keys;
@@ -172,7 +173,7 @@ internal sealed class DeputyKeeper(ILogger logger)
                 // In group-stop: an interrupt on a group-stopped tracee reports the same stop; it is ours now.
                 return trampoline;
             }
-            SignalArrived?.Invoke(pid, status.StopSignal);
+            SignalArrived?.Invoke(pid, Arrived(pid, status.StopSignal));
             Ptrace.Continue(pid, 0);
             Ptrace.Interrupt(pid);
         }
@@ -219,9 +220,45 @@ internal sealed class DeputyKeeper(ILogger logger)
             else Ptrace.Continue(pid, 0);
             return;
         }
-        SignalArrived?.Invoke(pid, signal);
+        var info = SigInfo(pid);
+        SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
-        Ptrace.Continue(pid, StopSignals.Contains(signal) ? signal : 0);
+        Ptrace.Continue(pid, DeputyStop(pid, signal, info));
+    }
+
+    private static ArrivedSignal Arrived(int pid, int signal) =>
+        SigInfo(pid) is { } info ? ArrivedSignal.FromSigInfo(info) : new ArrivedSignal(signal);
+
+    /// <summary>The siginfo of the signal a deputy in signal-delivery-stop stopped for; null if it cannot be read.</summary>
+    private static byte[]? SigInfo(int pid)
+    {
+        try
+        {
+            return Ptrace.GetSigInfo(pid);
+        }
+        catch (SyscallException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The signal that stops the deputy as the program would be stopped, or 0. SIGSTOP always stops; another stop
+    /// signal when its action is the default. One the program ignores (a shell's SIGTSTP) would not stop it, and one it
+    /// catches (an editor's) runs its handler instead: in the emptied deputy that handler's code and stack are gone, so
+    /// it is never delivered there (the copy runs it). But a stop signal the deputy sent itself is the copy's own
+    /// kill(0, SIGTSTP), made at home: an editor's handler sends it after setting the default action back, so the
+    /// program stops; the deputy's actions are the ones it had when it moved, so it is stopped with SIGSTOP then.
+    /// </summary>
+    private static int DeputyStop(int pid, int signal, byte[]? info)
+    {
+        if (signal == Signals.SIGSTOP) return signal;
+        if (!StopSignals.Contains(signal)) return 0;
+        var status = ProcFs.ReadStatus(pid);
+        if (((status.SigIgn | status.SigCgt) & (1UL << (signal - 1))) == 0) return signal;
+        // si_pid, the sender, follows signo, errno and code (and padding) in a kill's siginfo.
+        var selfSent = info is not null && ArrivedSignal.FromSigInfo(info).FromProcess && BitConverter.ToInt32(info, 16) == pid;
+        return selfSent ? Signals.SIGSTOP : 0;
     }
 
     /// <summary>

@@ -112,6 +112,9 @@ public sealed class ProcessAttributes
     /// on every node. Absent from older images: 0, the kernel's default.
     /// </summary>
     public int OomScoreAdjust { get; init; }
+    /// <summary>Its process group where it was taken (0 in older images): a program that cached that number (a shell,
+    /// its own group) names its group so after a move, where the group has another number.</summary>
+    public int ProcessGroup { get; init; }
 }
 
 public sealed class Credentials

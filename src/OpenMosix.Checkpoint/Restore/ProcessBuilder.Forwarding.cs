@@ -68,11 +68,15 @@ internal sealed partial class ProcessBuilder
     /// <summary>
     /// Installs the forwarding filter (forwarded descriptors, and the calls about children and parent but for a signal
     /// to itself) in the main thread (threads made later inherit it) while the process still has the restorer's
-    /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process.
+    /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process. With
+    /// <paramref name="terminalGroups"/> a process with a terminal (its controlling terminal now) also hands over its
+    /// tcsetpgrp calls, for home's number of its group (<see cref="RestoredProcess.HomeGroup"/>).
     /// </summary>
-    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false)
+    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false, bool terminalGroups = false)
     {
-        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls));
+        var terminal = terminalGroups && image.Files.Any(f => f.Kind == FileKind.Terminal);
+        var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls,
+            terminalGroups: terminal));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

@@ -77,6 +77,9 @@ public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int Origin
 
     public int ReservedTop { get; init; }
 
+    /// <summary>The process group the process was in where its image was taken (its home's number; 0 if unknown).</summary>
+    public int HomeGroup { get; init; }
+
     /// <summary>The restorer's ends of each forwarded number's placeholder (a unix socket pair), by number.</summary>
     public IReadOnlyDictionary<int, ForwardMirrorEnds> ForwardMirrors { get; init; } = new Dictionary<int, ForwardMirrorEnds>();
 

@@ -123,6 +123,7 @@ internal sealed partial class Restorer
             Forwarded = forwarding.Fds,
             ForwardListener = forwarding.Listener,
             ForwardMirrors = forwarding.Mirrors,
+            HomeGroup = image.Attributes.ProcessGroup,
             ReservedFrom = ProcessBuilder.ReservedFrom(image),
             ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
         };

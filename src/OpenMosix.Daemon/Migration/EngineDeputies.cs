@@ -30,7 +30,7 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
         });
     }
 
-    public event Action<int, int>? SignalArrived;
+    public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int>? DeputyDied;
 
     public void MakeDeputy(int pid) => _engine.MakeDeputy(pid);

@@ -143,7 +143,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
                 return;
             }
             // A window size change: the copy's terminal must have the new size when the copy asks for it.
-            var size = signal == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
+            var size = signal.Number == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
             relay.Forward(signal, size);
         };
         // SIGKILL at home: the copy dies with it (closing the link tells the target so).

@@ -49,7 +49,7 @@ public interface IDeputyHost
         throw new NotSupportedException("this deputy host cannot make calls in a deputy");
 
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
-    event Action<int, int>? SignalArrived;
+    event Action<int, ArrivedSignal>? SignalArrived;
 
     /// <summary>Raised (on any thread) when a deputy ended by itself (SIGKILL cannot be intercepted).</summary>
     event Action<int>? DeputyDied;

@@ -14,6 +14,7 @@ public sealed class ProcStat
     public char State => _fields[3][0];
     public int PPid => (int)Number(4);
     public int ProcessGroup => (int)Number(5);
+    public int Session => (int)Number(6);
     /// <summary>The foreground process group of its controlling terminal (-1: it has none).</summary>
     public int TerminalForegroundGroup => (int)(long)Number(8);
     public ulong Flags => Number(9);

@@ -39,6 +39,11 @@ public static class ForwardingFilter
         SyscallNr.Readlinkat, SyscallNr.Faccessat, SyscallNr.Faccessat2, SyscallNr.Statx, SyscallNr.Openat2,
     ];
 
+    /// <summary>ioctl's request that sets a terminal's foreground process group (tcsetpgrp), handed to omd whatever the
+    /// descriptor when the filter is built with terminal groups: a moved shell names its group by the number it had at
+    /// home, which omd turns into its number on the node it runs on.</summary>
+    public const uint SetForegroundGroup = 0x5410; // TIOCSPGRP
+
     /// <summary>Those of <see cref="ChildCalls"/> that send a signal to the process their first argument names: sent by
     /// the process to itself (raise, pthread_kill), the kernel runs them without asking omd.</summary>
     public static readonly int[] SignalCalls = [SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo];
@@ -46,7 +51,7 @@ public static class ForwardingFilter
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
     private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
     private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000, NegativeInt = 0x80000000;
-    private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16;
+    private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16, OffsetArg1 = 24;
 
     /// <summary>
     /// The program (8-byte sock_filter instructions) for <paramref name="forwarded"/> descriptor numbers and, when
@@ -54,9 +59,11 @@ public static class ForwardingFilter
     /// every call of <see cref="ChildCalls"/>, except a signal the process sends itself when <paramref name="ownPid"/>
     /// (its PID as it sees it) is positive: such a call never waits for omd, nor for home while omd holds the calls.
     /// With <paramref name="pathCalls"/> also every call of <see cref="PathCalls"/>: each open and stat of the process
-    /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them.
+    /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them. With
+    /// <paramref name="terminalGroups"/> also every ioctl <see cref="SetForegroundGroup"/> (a shell's, once per job).
     /// </summary>
-    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false)
+    public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false,
+        bool terminalGroups = false)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -67,13 +74,15 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // ja allow, arg0 load, one jeq per fd, [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify.
+        // ja allow, [arg1 load, jeq TIOCSPGRP], arg0 load, one jeq per fd, [jge reserved, jge negative],
+        // [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's jeq goes to the arg1 load.
         var fds = forwarded.Distinct().Order().ToList();
         int[] always = [.. childCalls ? ChildCalls : [], .. pathCalls ? PathCalls : []];
         var fdCalls = Calls.Except(always).ToArray();
         var toSelf = childCalls && ownPid > 0;
         var callCount = fdCalls.Length + always.Length;
-        var checkFdAt = 3 + callCount + 1; // index of the arg0 load, counted from the arch check
+        var checkRequestAt = 3 + callCount + 1; // index of the arg1 load, when there is one
+        var checkFdAt = checkRequestAt + (terminalGroups ? 2 : 0); // index of the arg0 load, counted from the arch check
         var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
         var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
         var notifyAt = allowAt + 1;
@@ -81,10 +90,16 @@ public static class ForwardingFilter
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
         program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
-        for (var c = 0; c < fdCalls.Length; c++) program.Add((JeqK, Offset(3 + c, checkFdAt), 0, (uint)fdCalls[c]));
+        for (var c = 0; c < fdCalls.Length; c++)
+            program.Add((JeqK, Offset(3 + c, terminalGroups && fdCalls[c] == SyscallNr.Ioctl ? checkRequestAt : checkFdAt), 0, (uint)fdCalls[c]));
         for (var c = 0; c < always.Length; c++)
             program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
+        if (terminalGroups)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg1));
+            program.Add((JeqK, Offset(checkRequestAt + 1, notifyAt), 0, SetForegroundGroup));
+        }
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
         if (reservedFrom > 0)

@@ -66,7 +66,7 @@ public sealed class DeputyTests
         using var engine = new CheckpointEngine();
         var signals = new List<int>();
         var died = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
         engine.DeputyDied += (pid, status) => died.TrySetResult(status);
         engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
         engine.MakeDeputy(child.Pid);
@@ -90,7 +90,7 @@ public sealed class DeputyTests
         var (child, _) = Start(dir, "sleeper", "1000", "20");
         using var engine = new CheckpointEngine();
         var signals = new List<int>();
-        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
         engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
         engine.MakeDeputy(child.Pid);
 
@@ -101,6 +101,60 @@ public sealed class DeputyTests
         Signals.Kill(child.Pid, Signals.SIGCONT);
         Poll.Until(() => { lock (signals) return signals.Contains(Signals.SIGCONT); }, EngineFixtures.Patience, "SIGCONT to be reported");
         lock (signals) Assert.Contains(Signals.SIGTSTP, signals);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    /// <summary>A program that catches a stop signal (an editor) or ignores it (a shell) is not stopped by it: neither is
+    /// its deputy, and the handler, whose code and stack the deputy gave back, is never run there (it would die of
+    /// SIGSEGV, which would be forwarded to the copy).</summary>
+    [Theory]
+    [InlineData("catch")]
+    [InlineData("ignore")]
+    public void A_stop_signal_the_program_catches_or_ignores_is_reported_as_sent_by_a_process_and_neither_stops_nor_breaks_the_deputy(string mode)
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "stopcatcher", mode, "1000", "20");
+        using var engine = new CheckpointEngine();
+        var signals = new List<ArrivedSignal>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        Signals.Kill(child.Pid, Signals.SIGTSTP);
+        Poll.Until(() => { lock (signals) return signals.Count > 0; }, EngineFixtures.Patience, "SIGTSTP to be reported");
+        // Reported in order: once SIGUSR1 is, anything SIGTSTP led to in the deputy (a SIGSEGV) was reported before it.
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
+        Poll.Until(() => { lock (signals) return signals.Any(s => s.Number == Signals.SIGUSR1); }, EngineFixtures.Patience, "SIGUSR1 to be reported");
+        ArrivedSignal[] expected = [new(Signals.SIGTSTP, FromProcess: true), new(Signals.SIGUSR1, FromProcess: true)];
+        lock (signals) Assert.Equal(expected, signals);
+        // Back in its pause loop (a stopped deputy stays in a tracing stop, 't').
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "S", EngineFixtures.Patience, "the deputy to wait in its pause loop, not stopped");
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    /// <summary>An editor's ^Z handler sets the default action back and sends itself SIGTSTP (kill(0), which its copy has
+    /// its deputy make at home; here a kill of its own PID): the program stops, and so does its deputy, though its actions are those it moved with.</summary>
+    [Fact]
+    public void A_stop_signal_the_deputy_sends_itself_for_its_copy_stops_it_even_where_the_program_caught_it_when_it_moved()
+    {
+        using var dir = new TempDirectory();
+        var (child, _) = Start(dir, "stopcatcher", "catch", "1000", "20");
+        using var engine = new CheckpointEngine();
+        var signals = new List<ArrivedSignal>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal); };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        // kill of its own PID, not of its group (kill(0)): here the group is the test host's.
+        const long Kill = 62;
+        Assert.Equal(0, engine.CallInDeputy(child.Pid, Kill, [], _ => [child.Pid, Signals.SIGTSTP]));
+        Poll.Until(() => { lock (signals) return signals.Contains(new ArrivedSignal(Signals.SIGTSTP, FromProcess: true)); }, EngineFixtures.Patience, "SIGTSTP to be reported");
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "t", EngineFixtures.Patience, "the deputy to stop");
+        Signals.Kill(child.Pid, Signals.SIGCONT);
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "S", EngineFixtures.Patience, "SIGCONT to resume the deputy");
+        lock (signals) Assert.DoesNotContain(signals, s => s.Number == Signals.SIGSEGV);
         engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
     }

@@ -6,6 +6,7 @@ using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Daemon.Tests.Migration;
@@ -25,7 +26,7 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     /// <summary>Checkpoints fail after writing part of the image (and leave the process running, as the dumper does).</summary>
     public string? CheckpointFails { get; set; }
 
-    public event Action<int, int>? SignalArrived;
+    public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int>? DeputyDied;
 
     public CantMoveReport AnalyzeCantMove(int pid) => new(pid, []);
@@ -130,7 +131,7 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
         return write;
     }
 
-    public void RaiseSignal(int pid, int signal) => SignalArrived?.Invoke(pid, signal);
+    public void RaiseSignal(int pid, int signal) => SignalArrived?.Invoke(pid, new ArrivedSignal(signal));
 
     public void RaiseDied(int pid) => DeputyDied?.Invoke(pid);
 

@@ -235,6 +235,7 @@ internal sealed partial class GuestForwarder : IDisposable
 
     private Task<Outcome> ServeAsync(SeccompNotice n)
     {
+        if (ServeTerminalCall(n) is { } terminalCall) return terminalCall;
         if (ServeChildCall(n) is { } childCall) return childCall;
         if (ServePathCall(n) is { } pathCall) return pathCall;
         var fd = (int)(uint)n.Args[0];

@@ -11,6 +11,7 @@ internal static class GuestForwarding
             ? new GuestForwarder(restored.Pid, listener, restored.Forwarded, restored.ForwardMirrors, restored.ReservedFrom, restored.ReservedTop, link, logger)
             {
                 HomePaths = homePaths ?? Checkpoint.CantMove.HomePaths.None,
+                HomeGroup = restored.HomeGroup,
             }
             : null;
 }

@@ -35,7 +35,7 @@ internal sealed class HomeChildCalls : IDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private void OnSignal(int pid, int signal)
+    private void OnSignal(int pid, ArrivedSignal signal)
     {
         if (pid == _pid) Interlocked.Exchange(ref _signalled, NewSignal()).TrySetResult();
     }

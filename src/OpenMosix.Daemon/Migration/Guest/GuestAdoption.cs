@@ -169,6 +169,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
             using var forwarder = adopted.Listener is { } listener
                 ? new Forwarding.GuestForwarder(saved.CopyPid, listener, [], new Dictionary<int, OpenMosix.Checkpoint.Restore.ForwardMirrorEnds>(), saved.ReservedFrom, saved.ReservedTop, resumed.Talk.Link, logger)
+                {
+                    HomeGroup = saved.HomeGroup,
+                }
                 : null;
             forwarder?.Start();
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);

@@ -202,15 +202,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
                 moves.End(failed.Reason);
                 return false;
             case ForwardSignal signal:
-                // A resize at home: the guest's terminal takes the new size before the guest hears of it. When that
-                // terminal is the copy's controlling terminal, the kernel has just sent SIGWINCH to its foreground
-                // group, as home's kernel did: one more would be a second signal for one resize.
-                if (signal.TerminalSize is { } size && pipes.TerminalMaster is { } master)
-                {
-                    Terminal.WriteSize(master, size);
-                    if (signal.Signal == Signals.SIGWINCH && Terminal.ForegroundGroup(master) > 0) return false;
-                }
-                CopySignals.Deliver(guestPid, signal.Signal, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
+                CopySignals.Deliver(guestPid, signal, pipes.TerminalMaster, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
             case SignalForked forked:
                 if (_forks?.Signal(forked) != true) GuestLog.NoForkedChild(logger, guestPid, forked.Pid);

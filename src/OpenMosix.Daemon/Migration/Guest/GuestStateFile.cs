@@ -36,10 +36,11 @@ public sealed partial class GuestStateFile(string directory, ILogger logger)
 /// <summary>
 /// One guest as the state file keeps it. The keeper holds, from its descriptor 3 on: each of <see cref="Outputs"/> in
 /// that order, then the copy's stdin when <see cref="Input"/>, then the forwarding listener when <see cref="Listener"/>.
+/// <see cref="HomeGroup"/> is the copy's process group at home, which its tcsetpgrp calls are turned from.
 /// </summary>
 public sealed record SavedGuest(int CopyPid, ulong CopyStart, int Home, int HomePid, int KeeperPid, ulong KeeperStart,
     IReadOnlyList<int> Outputs, bool Input, bool InputIsTerminal, int? TerminalOutput, bool Listener, int ReservedFrom, int ReservedTop,
-    uint Uid, string Command, string? Decay, string? Hint, bool InputTally = false)
+    uint Uid, string Command, string? Decay, string? Hint, bool InputTally = false, int HomeGroup = 0)
 {
     /// <summary>How many descriptors the keeper holds: the outputs, the stdin, the stdin's tally
     /// (<see cref="Guest.InputTally"/>), the listener, in that order.</summary>

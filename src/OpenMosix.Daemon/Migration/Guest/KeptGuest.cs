@@ -102,7 +102,8 @@ internal sealed class KeptGuest : IDisposable
         ArgumentNullException.ThrowIfNull(restored);
         return new SavedGuest(copyPid, ProcessRegistry.StartTimeOf(copyPid) ?? 0, offer.HomeNode, offer.Pid, 0, 0,
             [.. pipes.Outputs.Keys.Order()], pipes.Input is not null, pipes.InputIsTerminal, pipes.TerminalOutput,
-            restored.ForwardListener is not null, restored.ReservedFrom, restored.ReservedTop, (uint)offer.Uid, offer.Command, offer.Decay, offer.Hint);
+            restored.ForwardListener is not null, restored.ReservedFrom, restored.ReservedTop, (uint)offer.Uid, offer.Command, offer.Decay, offer.Hint,
+            HomeGroup: restored.HomeGroup);
     }
 
     public void Dispose()

@@ -64,7 +64,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         home.Relays.Add(state);
         // Sent to the deputy while the copy waited to be resumed: they follow the output sent again.
         foreach (var signal in home.SignalsOnHold.Close(process.Pid))
-            state.Forward(signal, signal == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
+            state.Forward(signal, signal.Number == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
         var relay = new HomeRelay(home, process, talk, trip, moveOn) { Route = state };
         _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried), CancellationToken.None);
     }

@@ -13,7 +13,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     public SafeFileHandle? Terminal { get; init; }
     public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
 
-    private readonly List<(int Signal, byte[]? Size)> _held = [];
+    private readonly List<(ArrivedSignal Signal, byte[]? Size)> _held = [];
     private bool _returning;
     private readonly Dictionary<int, TaskCompletionSource<MigrationResult>> _forkedMoves = [];
     private string? _ended;
@@ -40,7 +40,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     /// for, a signal is held back (it would meet the copy frozen, or land in the middle of its image) until the
     /// trip ends, and then goes to wherever the process runs (<see cref="ReleaseHeld"/>).
     /// </summary>
-    public void Forward(int signal, byte[]? size)
+    public void Forward(ArrivedSignal signal, byte[]? size)
     {
         lock (_held)
         {
@@ -51,7 +51,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
             }
             try
             {
-                _ = Talk.SendAsync(new ForwardSignal(signal, size));
+                _ = Talk.SendAsync(new ForwardSignal(signal.Number, size, signal.FromProcess));
             }
             catch (LinkException)
             {
@@ -133,7 +133,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     /// <summary>After the trip home: held signals go to the process here (it came home) or on to its copy (it stays).</summary>
     public void ReleaseHeld(bool cameHome)
     {
-        List<(int Signal, byte[]? Size)> held;
+        List<(ArrivedSignal Signal, byte[]? Size)> held;
         lock (_held)
         {
             held = [.. _held];
@@ -149,7 +149,7 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
             }
             try
             {
-                Linux.Signals.Kill(Process.Pid, signal);
+                Linux.Signals.Kill(Process.Pid, signal.Number);
             }
             catch (Linux.ProcessAccessException)
             {

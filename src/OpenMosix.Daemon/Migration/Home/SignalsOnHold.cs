@@ -9,7 +9,7 @@ namespace OpenMosix.Daemon.Migration.Home;
 internal sealed class SignalsOnHold
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, List<int>> _held = [];
+    private readonly Dictionary<int, List<ArrivedSignal>> _held = [];
 
     /// <summary>Signals to <paramref name="pid"/> are held from now on.</summary>
     public void Open(int pid)
@@ -18,7 +18,7 @@ internal sealed class SignalsOnHold
     }
 
     /// <summary>Holds <paramref name="signal"/> if <paramref name="pid"/>'s copy waits to be resumed; false otherwise.</summary>
-    public bool TryHold(int pid, int signal)
+    public bool TryHold(int pid, ArrivedSignal signal)
     {
         lock (_gate)
         {
@@ -29,7 +29,7 @@ internal sealed class SignalsOnHold
     }
 
     /// <summary>The wait is over: what was held, in the order it came.</summary>
-    public IReadOnlyList<int> Close(int pid)
+    public IReadOnlyList<ArrivedSignal> Close(int pid)
     {
         lock (_gate) return _held.Remove(pid, out var signals) ? signals : [];
     }

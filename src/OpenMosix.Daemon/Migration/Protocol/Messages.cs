@@ -127,8 +127,10 @@ public sealed record Abort(string Reason) : MigrationMessage;
 /// <summary>Target → home: the copy runs; the link relays from now on.</summary>
 public sealed record Running : MigrationMessage;
 
-/// <summary>Home → target: a signal sent to the deputy, for the copy; with SIGWINCH the terminal's new size.</summary>
-public sealed record ForwardSignal(int Signal, byte[]? TerminalSize = null) : MigrationMessage
+/// <summary>Home → target: a signal sent to the deputy, for the copy; with SIGWINCH the terminal's new size.
+/// <paramref name="FromProcess"/>: a process sent it (kill), not the terminal (^C), so it is for the process itself
+/// rather than its terminal's foreground group.</summary>
+public sealed record ForwardSignal(int Signal, byte[]? TerminalSize = null, bool FromProcess = false) : MigrationMessage
 {
     public override string? Problem() =>
         Check(Signal is > 0 and < 65, "signal out of range") ?? Check(IsSize(TerminalSize), "terminal size of the wrong length");
