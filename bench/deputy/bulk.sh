@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
-lab=benchbulk
+lab=${OM_BENCH_LAB:-benchbulk}
 source "$here/../common.sh"
 work=$(mktemp -d)
 servers=()

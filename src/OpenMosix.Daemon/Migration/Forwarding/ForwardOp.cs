@@ -63,6 +63,12 @@ public enum ForwardOp : byte
     /// <summary>Whether the copy may write behind on the descriptor: 1 for a pipe, FIFO or stream socket in blocking
     /// mode, else 0.</summary>
     Streams = 21,
+    /// <summary>Read-ahead on a stream socket: A0 = count. Home peeks (MSG_PEEK at the socket's peek offset, without
+    /// waiting) at most that many bytes past those it peeked for the copy before and not yet consumed; the reply's data
+    /// are they (EOPNOTSUPP: not a stream socket; EAGAIN: nothing past them now). Nothing leaves home's socket.</summary>
+    PeekAhead = 22,
+    /// <summary>The copy read A0 bytes of those peeked ahead: home takes them out of its socket now.</summary>
+    Consumed = 23,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
     // apart from the descriptor calls. Fd is 0 for all.

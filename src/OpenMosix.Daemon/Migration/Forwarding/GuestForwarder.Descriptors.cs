@@ -102,6 +102,8 @@ internal sealed partial class GuestForwarder
             _mirrors.TryGetValue(key, out mirror);
         }
         if (mirror is null) return new(-(long)Errno.EBADF);
+        // Home's peek offset is the descriptor's: reads under two numbers would share it.
+        StopAhead(key);
         var reply = await CallAsync(new ForwardRequest(0, ForwardOp.Duplicate, fd, number)).ConfigureAwait(false);
         if (reply.Result < 0) return new(reply.Result);
         try

@@ -71,6 +71,11 @@ internal sealed partial class GuestForwarder
         }
         else
         {
+            if (op is ForwardOp.Read or ForwardOp.Receive)
+            {
+                var plain = op == ForwardOp.Read || (!wantAddress && (flags & ~(ForwardedCalls.MsgDontWait | ForwardedCalls.MsgPeek)) == 0);
+                if (await ReadAheadAsync(n, fd, vecs, want, plain, peek, afterwards).ConfigureAwait(false) is { } served) return served;
+            }
             var request = op == ForwardOp.Receive
                 ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
                 : new ForwardRequest(0, op, fd, want, offset);
@@ -93,7 +98,14 @@ internal sealed partial class GuestForwarder
         Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
         // Answered here, before the next read on this fd may look for bytes kept for it.
-        if (!SeccompListener.Answer(_listener, n.Id, result) && keep && data.Length > 0) KeepUnread(fd, data.ToArray());
+        if (!SeccompListener.Answer(_listener, n.Id, result))
+        {
+            if (keep && data.Length > 0) KeepUnread(fd, data.ToArray());
+        }
+        else if (keep && data.Length > 0 && op is ForwardOp.Read or ForwardOp.Receive)
+        {
+            await AheadAfterReadAsync(fd).ConfigureAwait(false);
+        }
         return Outcome.Done;
     }
 

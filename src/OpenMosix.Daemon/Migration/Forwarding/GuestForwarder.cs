@@ -282,6 +282,7 @@ internal sealed partial class GuestForwarder : IDisposable
         ForgetNumber(fd);
         ForgetKept(fd);
         ForgetBehind(fd);
+        ForgetAhead(fd);
         // The placeholder of a number forwarded at restore stays: that number must not be given to a file the program
         // opens later, which the filter would still hand over. One of the reserved range goes (the kernel closes it):
         // a descriptor of the program's own under such a number is let through, and the number is free again for

@@ -165,16 +165,21 @@ internal static class HomeCalls
     private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000, SolSocket = 1, SoType = 3, SockStream = 1;
 
     /// <summary>A pipe, FIFO or stream socket in blocking mode: one whose writes may be written behind.</summary>
-    private static bool IsBlockingStream(SafeFileHandle fd)
+    private static bool IsBlockingStream(SafeFileHandle fd) => !ForwardedCalls.IsNonBlocking(fd) && (TypeOf(fd) == SIfIfo || IsStreamSocket(fd));
+
+    /// <summary>A stream socket (TCP, unix stream): one whose bytes can be peeked ahead of its reader.</summary>
+    public static bool IsStreamSocket(SafeFileHandle fd)
     {
-        if (ForwardedCalls.IsNonBlocking(fd)) return false;
-        var stat = new byte[ForwardedCalls.StatSize];
-        if (ForwardedCalls.Status(fd, stat) < 0) return false;
-        var type = BitConverter.ToInt32(stat, SModeAt) & SIfMt;
-        if (type == SIfIfo) return true;
-        if (type != SIfSock) return false;
+        if (TypeOf(fd) != SIfSock) return false;
         var value = new byte[4];
         return ForwardedCalls.GetOption(fd, SolSocket, SoType, value, out var length) == 0 && length == 4 && BitConverter.ToInt32(value) == SockStream;
+    }
+
+    /// <summary>The file type bits of its mode (S_IFMT), 0 when fstat fails.</summary>
+    private static int TypeOf(SafeFileHandle fd)
+    {
+        var stat = new byte[ForwardedCalls.StatSize];
+        return ForwardedCalls.Status(fd, stat) < 0 ? 0 : BitConverter.ToInt32(stat, SModeAt) & SIfMt;
     }
 
     private static int Count(long asked) => (int)Math.Clamp(asked, 0, ForwardWire.MaxData);

@@ -20,6 +20,16 @@ internal sealed class HomeDescriptor : IDisposable
     /// <summary>The write (chain number) of which a piece came out short or failed: its later pieces are not written.</summary>
     public long BrokenChain { get; set; }
 
+    /// <summary>Bytes peeked ahead for the copy (<see cref="ForwardOp.PeekAhead"/>) and not yet consumed: where the next
+    /// peek begins. A plain read or receive starts again from the socket's head (the copy dropped what it held).</summary>
+    public int Peeked { get; set; }
+
+    /// <summary>Whether it is a stream socket, read ahead by peeking; null until asked.</summary>
+    public bool? PeeksAhead { get; set; }
+
+    /// <summary>An internet socket, whose bytes a consume discards without copying (MSG_TRUNC).</summary>
+    public bool Discards { get; set; }
+
     /// <summary>Set by the call that closed its last number: the thread ends after it.</summary>
     public bool Ended { get; set; }
 

@@ -112,8 +112,15 @@ internal sealed class HomeForwarder : IDisposable
     private ForwardReply Serve(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
     {
         ForwardReply reply;
+        // The copy drops what it read ahead before any other read: this one starts from the socket's head.
+        if (call.Op is ForwardOp.Read or ForwardOp.Receive) descriptor.Peeked = 0;
         switch (call.Op)
         {
+            case ForwardOp.PeekAhead:
+                return ServeRead(descriptor, call, fd, peek: true);
+            case ForwardOp.Consumed:
+                reply = new ForwardReply(call.Id, HomeAhead.Consume(descriptor, fd, call.A0));
+                break;
             case ForwardOp.Close:
                 reply = Close(descriptor, call, fd);
                 break;
@@ -132,7 +139,7 @@ internal sealed class HomeForwarder : IDisposable
                 if (reply.Result < call.Data.Length) descriptor.BrokenChain = call.A2;
                 break;
             case var _ when HomeCalls.ReadsIntoFrame(call):
-                return ServeRead(descriptor, call, fd);
+                return ServeRead(descriptor, call, fd, peek: false);
             default:
                 reply = HomeCalls.Run(call, fd, _token, out var accepted);
                 if (accepted is not null) Add((int)call.A1, accepted);
@@ -145,13 +152,15 @@ internal sealed class HomeForwarder : IDisposable
         return reply;
     }
 
-    /// <summary>A read whose bytes go straight into its reply's frame, one from the pool.</summary>
-    private ForwardReply ServeRead(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd)
+    /// <summary>A read (or a peek ahead) whose bytes go straight into its reply's frame, one from the pool.</summary>
+    private ForwardReply ServeRead(HomeDescriptor descriptor, ForwardRequest call, SafeFileHandle fd, bool peek)
     {
         var frame = ForwardWire.RentReply((int)Math.Clamp(call.A0, 0, ForwardWire.MaxData));
         try
         {
-            var n = HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
+            var n = peek
+                ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)))
+                : HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
             if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
             if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
             // A datagram longer than asked (MSG_TRUNC) returns its length with what fitted.

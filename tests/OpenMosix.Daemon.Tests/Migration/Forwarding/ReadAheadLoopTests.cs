@@ -1,0 +1,228 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Cluster.Transport;
+using OpenMosix.Daemon.Migration.Forwarding;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
+using OpenMosix.Linux.Seccomp;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Daemon.Tests.Migration.Forwarding;
+
+/// <summary>
+/// Read-ahead on a forwarded stream socket (docs/forwarding.md), both ends over a real node link with a real filtered
+/// python3 child whose fd 7 is one end of a connection (unix stream or TCP on loopback); the test holds the other end
+/// and a duplicate of the child's, which stands in for the deputy's descriptor at home. Home only peeks ahead, so what
+/// the child has not read is still in home's socket when the stay ends, whatever the copy's node had read ahead.
+/// </summary>
+public sealed class ReadAheadLoopTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private const int First = (3 << 20) + 5, Second = (6 << 20) + 99, SecondRead = (4 << 20) + 3;
+
+    /// <summary>Reads exactly First bytes in reads of many sizes and says whether poll still finds fd 7 readable; then
+    /// peeks, reads SecondRead bytes (one receive with MSG_WAITALL among them) and waits for the end.</summary>
+    private const string Child = FilteredPython.Preamble + """
+        import hashlib, select, socket
+        install_filter()
+        s = socket.socket(fileno=7)
+        sizes = [1, 4095, 65536, 1 << 20, 3 << 20, 777, (1 << 20) + 1]
+        def take(count, waitall_at=-1):
+            h, got, i = hashlib.sha256(), 0, 0
+            while got < count:
+                size = min(sizes[i % len(sizes)], count - got)
+                b = s.recv(size, socket.MSG_WAITALL) if i == waitall_at else os.read(7, size)
+                if not b: break
+                if i == waitall_at and len(b) != size: sys.exit("short MSG_WAITALL")
+                h.update(b); got += len(b); i += 1
+            return got, h.hexdigest()
+        sys.stdin.readline()
+        got, digest = take(int(sys.argv[2]))
+        p = select.poll(); p.register(7, select.POLLIN)
+        print("one", got, digest, len(p.poll(0)), flush=True)
+        sys.stdin.readline()
+        peeked = s.recv(10, socket.MSG_PEEK)
+        got, digest = take(int(sys.argv[3]), waitall_at=5)
+        print("two", got, digest, peeked.hex(), flush=True)
+        sys.stdin.readline()
+        """;
+
+    [Theory]
+    [InlineData("unix")]
+    [InlineData("tcp")]
+    public async Task A_stream_read_ahead_gives_every_byte_once_in_order_and_leaves_what_the_program_did_not_read_at_home(string kind)
+    {
+        var (peer, childEnd, owners) = Connect(kind);
+        using var sockets = owners;
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+        using var control = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write, 1)) { AutoFlush = true };
+        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
+        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
+        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", Child, program, $"{First}", $"{SecondRead}"], stdin: stdinRead, stdout: stdoutWrite,
+            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
+        stdinRead.Dispose();
+        stdoutWrite.Dispose();
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        var stream = RandomNumberGenerator.GetBytes(First + Second);
+        try
+        {
+            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
+            using var pidfd = PidFd.Open(child.Pid);
+            var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
+            var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
+            var homeLoop = Pump(home, homeSide.Take);
+            var guestLoop = Pump(guest, guestSide.Take);
+            guestSide.Start();
+
+            // All of the first part is there before the child reads: read ahead, it is still all the child gets, and
+            // once it has read the last byte its socket is not readable any more.
+            var writer = Task.Run(() => Descriptors.WriteAll(peer, stream.AsSpan(0, First)), TestContext.Current.CancellationToken);
+            await control.WriteLineAsync("go".AsMemory(), TestContext.Current.CancellationToken);
+            Assert.Equal($"one {First} {Hex(SHA256.HashData(stream.AsSpan(0, First)))} 0", await Line(lines));
+            await writer.WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+            // The second part is more than the child reads: the rest is still in home's socket when the stay ends.
+            writer = Task.Run(() => Descriptors.WriteAll(peer, stream.AsSpan(First)), TestContext.Current.CancellationToken);
+            await control.WriteLineAsync("go".AsMemory(), TestContext.Current.CancellationToken);
+            var second = stream[First..];
+            Assert.Equal($"two {SecondRead} {Hex(SHA256.HashData(second[..SecondRead]))} {Hex(second[..10])}", await Line(lines));
+            Assert.True(guestSide.ReadsServedAhead > 0, "some of the child's reads were served from bytes read ahead");
+            // As a move or a freeze does: no new call taken, those under way (the consumes of the last reads) answered.
+            Assert.True(await guestSide.QuiesceAsync(TimeSpan.FromSeconds(10)));
+            guestSide.Dispose();
+            homeSide.Dispose();
+            await home.DisposeAsync();
+            await guest.DisposeAsync();
+            await Task.WhenAll(homeLoop, guestLoop).WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+            var rest = new byte[Second - SecondRead];
+            using var deputys = Descriptors.Duplicate(childEnd);
+            ForwardedCalls.Control(deputys, ForwardedCalls.FSetFl, (int)OpenFlags.ReadWrite);
+            var at = 0;
+            while (at < rest.Length)
+            {
+                var n = Descriptors.Read(deputys, rest.AsSpan(at));
+                Assert.True(n > 0, $"home's socket ended after {at} of the {rest.Length} bytes the child did not read");
+                at += n;
+            }
+            Assert.Equal(Hex(SHA256.HashData(second[SecondRead..])), Hex(SHA256.HashData(rest)));
+            await writer.WaitAsync(Patience, TestContext.Current.CancellationToken);
+            Assert.Equal(-(long)Errno.EAGAIN, ForwardedCalls.Receive(deputys, new byte[1], ForwardedCalls.MsgDontWait, [], out _));
+        }
+        finally
+        {
+            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            await guest.DisposeAsync();
+            await home.DisposeAsync();
+            peer.Dispose();
+            childEnd.Dispose();
+        }
+    }
+
+    /// <summary>Reads fd 7 a MiB at a time to its end, and once more after it.</summary>
+    private const string ToTheEnd = FilteredPython.Preamble + """
+        import hashlib
+        install_filter()
+        h, got = hashlib.sha256(), 0
+        while True:
+            b = os.read(7, 1 << 20)
+            if not b: break
+            h.update(b); got += len(b)
+        print("end", got, h.hexdigest(), len(os.read(7, 100)), flush=True)
+        """;
+
+    [Theory]
+    [InlineData("unix")]
+    [InlineData("tcp")]
+    public async Task End_of_file_reaches_a_program_reading_ahead_after_the_last_byte_and_again_after_it(string kind)
+    {
+        var (peer, childEnd, owners) = Connect(kind);
+        using var sockets = owners;
+        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
+        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
+        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", ToTheEnd, program], stdout: stdoutWrite,
+            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
+        stdoutWrite.Dispose();
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        var stream = RandomNumberGenerator.GetBytes((5 << 20) + 4321);
+        try
+        {
+            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
+            using var pidfd = PidFd.Open(child.Pid);
+            using var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
+            using var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
+            _ = Pump(home, homeSide.Take);
+            _ = Pump(guest, guestSide.Take);
+            guestSide.Start();
+            Descriptors.WriteAll(peer, stream);
+            ForwardedCalls.Shutdown(peer, 1);
+            Assert.Equal($"end {stream.Length} {Hex(SHA256.HashData(stream))} 0", await Line(lines));
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        }
+        finally
+        {
+            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            await guest.DisposeAsync();
+            await home.DisposeAsync();
+            peer.Dispose();
+            childEnd.Dispose();
+        }
+    }
+
+    /// <summary>A connection of <paramref name="kind"/>, both ends blocking: the test's end, the child's end, and what
+    /// owns them (the .NET sockets of a TCP connection).</summary>
+    private static (SafeFileHandle Peer, SafeFileHandle ChildEnd, IDisposable Owners) Connect(string kind)
+    {
+        if (kind == "unix")
+        {
+            var (a, b) = ForwardedReadiness.CreateSocketPair();
+            Blocking(a);
+            Blocking(b);
+            return (a, b, new Owners([]));
+        }
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        var accepted = listener.Accept();
+        var peer = Descriptors.Duplicate(new SafeFileHandle(client.Handle, ownsHandle: false));
+        var childEnd = Descriptors.Duplicate(new SafeFileHandle(accepted.Handle, ownsHandle: false));
+        Blocking(peer);
+        Blocking(childEnd);
+        return (peer, childEnd, new Owners([client, accepted]));
+    }
+
+    private sealed class Owners(IDisposable[] owned) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var o in owned) o.Dispose();
+        }
+    }
+
+    private static void Blocking(SafeFileHandle fd) => ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, (int)OpenFlags.ReadWrite);
+
+    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    private static async Task Pump(NodeLink link, Func<Frame, bool> take)
+    {
+        try
+        {
+            while (await link.ReceiveAsync(CancellationToken.None) is { } frame) take(frame);
+        }
+        catch (Exception e) when (e is LinkException or ObjectDisposedException or IOException)
+        {
+            // the link went
+        }
+    }
+
+    private static async Task<string> Line(StreamReader lines) =>
+        await lines.ReadLineAsync().WaitAsync(Patience) ?? throw new InvalidOperationException("the child ended early");
+}
