@@ -23,6 +23,7 @@ public sealed class ProtocolTests
         new Resume(42, 4242, [new OutputCount(1, 1 << 20)], CheckpointMs: 5000), new Resume(43, 4343, []), new Resumed(300),
         new ForkedThere([new ForkedChild(5001, 42, 1000, 2, 5001, "remote", "spinner 8", 1.5, 1 << 20),
             new ForkedChild(5002, 5001, 1000, 3, 777, "migrating", "spinner 8", 0, 0)]), new ForkedThere([]), new SignalForked(5001, 15),
+        new PostcopyFinal(), new PagesHeld(64 << 20, 12, 340),
     ];
 
     [Fact]
@@ -68,12 +69,15 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0},{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
         "sent a bad 'forked': a child listed twice")]
     [InlineData("{\"kind\":\"forked\"}", "malformed control message")]
+    [InlineData("{\"kind\":\"pages-held\",\"bytes\":-1,\"faults\":0,\"milliseconds\":0}", "sent a bad 'pages-held': page counts out of range")]
+    [InlineData("{\"kind\":\"pages-held\",\"bytes\":4096}", "malformed control message")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
-                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked)];
+                typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
+                typeof(PagesHeld)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

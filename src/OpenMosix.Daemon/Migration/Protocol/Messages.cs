@@ -40,6 +40,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(CheckpointGo), "checkpoint-go")]
 [JsonDerivedType(typeof(ForkedThere), "forked")]
 [JsonDerivedType(typeof(SignalForked), "signal-forked")]
+[JsonDerivedType(typeof(PostcopyFinal), "postcopy-final")]
+[JsonDerivedType(typeof(PagesHeld), "pages-held")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
