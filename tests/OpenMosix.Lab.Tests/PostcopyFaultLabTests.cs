@@ -6,8 +6,9 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Lab.Tests;
 
 /// <summary>
-/// Faults in the middle of a post-copy (issue #20, docs/reliability.md): node 2's link slowed with netem so that the
-/// copy fetches its memory for many seconds; each test gets a 2-node lab of its own, since it cuts or shapes node 2.
+/// Faults in the middle of a post-copy (issue #20, docs/reliability.md): a process of 1 GiB, whose copy fetches its
+/// memory for seconds (netem, which could slow a smaller one down, is missing from some kernels); each test gets a
+/// 2-node lab of its own, since it cuts node 2 or kills the process.
 /// The process is never lost: until the copy holds every page home keeps the original frozen and whole.
 /// </summary>
 public sealed class PostcopyFaultLabTests
@@ -19,10 +20,10 @@ public sealed class PostcopyFaultLabTests
     public void A_cut_of_the_target_mid_post_copy_leaves_the_process_running_at_home_with_the_output_of_an_unmoved_run()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        string[] arguments = ["64", "60", "100"];
+        string[] arguments = ["1024", "40", "100"];
         var reference = PostcopyLabTests.Uninterrupted(arguments);
         using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), arguments);
-        run.WaitForLines(2);
+        run.WaitForLines(2, TimeSpan.FromSeconds(120));
         var copy = SlowPostcopy(lab, run.Pid);
         Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
 
@@ -45,10 +46,10 @@ public sealed class PostcopyFaultLabTests
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         // Moved during its last pause, after its last pass: the copy wakes and exits before it has touched, or been
         // pushed, most of its memory.
-        string[] arguments = ["64", "2", "8000", "5"];
+        string[] arguments = ["1024", "2", "2500", "5"];
         var reference = PostcopyLabTests.Uninterrupted(arguments);
         using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), arguments);
-        run.WaitForLines(2);
+        run.WaitForLines(2, TimeSpan.FromSeconds(120));
         SlowPostcopy(lab, run.Pid);
         Assert.Equal(new ChildExit(5, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(180)));
         Assert.Equal(reference, run.Lines());
@@ -58,8 +59,8 @@ public sealed class PostcopyFaultLabTests
     public void A_process_killed_at_home_mid_post_copy_is_gone_on_both_nodes()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), "64", "100000", "100");
-        run.WaitForLines(1);
+        using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), "1024", "100000", "100");
+        run.WaitForLines(1, TimeSpan.FromSeconds(120));
         var copy = SlowPostcopy(lab, run.Pid);
         Signals.Kill(run.Pid, Signals.SIGKILL);
         Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
@@ -67,11 +68,10 @@ public sealed class PostcopyFaultLabTests
         Poll.Until(() => !lab.Processes(1).Processes.Any(p => p.Pid == run.Pid), LinkBound, $"home to forget process {run.Pid}");
     }
 
-    /// <summary>Moves the process to node 2 by post-copy over a link delayed 25 ms each way (a page request takes a
-    /// round trip: 64 MiB take many seconds) and returns its copy's PID once the copy runs there, still fetching.</summary>
+    /// <summary>Moves the process to node 2 by post-copy and returns its copy's PID once the copy runs there, still
+    /// fetching (checked: a post-copy already over fails the test, it does not pass it).</summary>
     private static int SlowPostcopy(TestLab lab, int pid)
     {
-        Om.Run(["lab", "netem", "--name", lab.Name, "2", "--delay", "25"]).Succeeded();
         var moved = PostcopyLabTests.Moved(lab, pid, "2", "--postcopy", "always");
         Assert.True(moved.Postcopy);
         Assert.DoesNotContain($"Process {pid}: post-copy to node 2 done", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
