@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # bench/migration: how long a migrating process is frozen (stopped at home → running on the target) for processes
 # of 64 MiB, 512 MiB and 2 GiB, next to the floor: a plain TCP copy of the same bytes between the same two lab
-# nodes, measured alternately in the same run. Also the cost of being managed: a CPU-bound program under `om run`
+# nodes, measured alternately in the same run. A process that rewrites all of its memory all the time (dirtier) is
+# moved both ways, pre-copy (--postcopy never) and post-copy (--postcopy always: frozen until its copy runs, whole
+# until the copy holds every page). Also the cost of being managed: a CPU-bound program under `om run`
 # against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
 # Also a process of 16 threads (idle, or spinning with --busy-threads) against one of a single thread with the same
 # memory, moved alternately.
 # With --home, only the trip home: a process moved to node 2 is brought home with pre-copy and without, alternately.
-# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--busy-threads] [--home] [--markdown]
+# With --moves-only, only the moves and their floor (the first table).
+# usage: bench/migration/run.sh [--sizes 64,512,2048] [--rounds 3] [--thread-mib 256] [--busy-threads] [--home] [--moves-only] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256; thread_mode=idle; home_only=0
+sizes=64,512,2048; rounds=3; markdown=0; thread_mib=256; thread_mode=idle; home_only=0; moves_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
@@ -22,12 +25,13 @@ while [ $# -gt 0 ]; do
     --thread-mib) thread_mib=$2; shift 2 ;;
     --busy-threads) thread_mode=busy; shift ;;
     --home) home_only=1; shift ;;
+    --moves-only) moves_only=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 make -s -C "$root/tests/Programs"
-lab=benchmig
+lab=${BENCH_LAB:-benchmig}   # another name (BENCH_LAB) lets two runs coexist
 logs=/run/omlab/$lab
 "$om" lab down --name "$lab" > /dev/null 2>&1 || true
 trap '"$om" lab down --name "$lab" > /dev/null 2>&1 || true' EXIT
@@ -68,6 +72,16 @@ move_command() {
   else
     moved=$("$om" lab exec --name "$lab" 1 -- "$om" migrate "$pid" 2 $option 2>&1)
   fi
+  # A post-copy has moved once the copy holds every page: until then home keeps the original (killing it earlier
+  # would end the move, not measure it). Home logs how long that took after the copy began to run.
+  local fetched=""
+  if [[ "$option" == *"--postcopy always"* ]]; then
+    local tries=0
+    until fetched=$(grep -oP "Process $pid: post-copy to node 2 done in \K[0-9]+" "$logs/n1/omd.log" | tail -1) && [ -n "$fetched" ]; do
+      tries=$((tries + 1)); [ "$tries" -lt 2400 ] || { echo "the post-copy of $pid never ended" >&2; exit 1; }
+      sleep 0.05
+    done
+  fi
   # With PHASES=1 the copy is let run before the kill: its node logs how long its threads took once home was told.
   if [ "${PHASES:-0}" = 1 ]; then
     local tries=0
@@ -77,12 +91,15 @@ move_command() {
     done
   fi
   kill -9 "$pid" 2>/dev/null || true; wait "$runner" 2>/dev/null || true; rm -f "$out"
-  python3 - "$moved" "$pid" "${PHASES:-0}" "$logs" <<'PY'
+  python3 - "$moved" "$pid" "${PHASES:-0}" "$logs" "$fetched" <<'PY'
 import re, sys
-m = re.search(r"\(([0-9.]+) MiB, frozen ([0-9]+) ms(?:, after \d+ pre-copy rounds? of [0-9.]+ MiB while it ran, ([0-9]+) ms in all)?\)", sys.argv[1])
+m = re.search(r"\(([0-9.]+) MiB, frozen ([0-9]+) ms(?:, after \d+ pre-copy rounds? of [0-9.]+ MiB while it ran, ([0-9]+) ms in all)?(?:, post-copy: its memory follows)?\)", sys.argv[1])
 if not m: sys.exit("migration failed: " + sys.argv[1])
 frozen = int(m.group(2)) / 1000
-fields = [frozen, int(m.group(3)) / 1000 if m.group(3) else frozen, m.group(1)]
+whole = int(m.group(3)) / 1000 if m.group(3) else frozen
+# Post-copy: the whole move ends when the copy holds every page (home's log: that long after the copy began to run).
+if sys.argv[5]: whole = frozen + int(sys.argv[5]) / 1000
+fields = [frozen, whole, m.group(1)]
 if sys.argv[3] == "1":
     pid, logs = sys.argv[2], sys.argv[4]
     def last(path, pattern):
@@ -128,18 +145,29 @@ dirtier=$(mktemp /tmp/dirtier.XXXXXX)
 cc -O2 -o "$dirtier" "$here/dirtier.c"
 rows=()
 for mib in ${sizes//,/ }; do
-  pf=(); pt=(); nf=(); copies=(); dirty=(); dtotal=()
+  pf=(); pt=(); nf=(); copies=(); dirty=(); dtotal=(); post=(); ptotal=()
   for round in $(seq "$rounds"); do
     read -r f t _ <<< "$(move "$programs/memticker" "$mib")"; pf+=("$f"); pt+=("$t")
     read -r f _ _ <<< "$(move "$programs/memticker" "$mib" --no-precopy)"; nf+=("$f")
-    read -r f t _ <<< "$(move "$dirtier" "$mib")"; dirty+=("$f"); dtotal+=("$t")
+    read -r f t _ <<< "$(move "$dirtier" "$mib" "--postcopy never")"; dirty+=("$f"); dtotal+=("$t")
+    read -r f t _ <<< "$(move "$dirtier" "$mib" "--postcopy always")"; post+=("$f"); ptotal+=("$t")
     copies+=("$("$om" lab exec --name "$lab" 1 -- python3 "$here/tcpcopy.py" send "$target" 7777 "$mib")")
   done
   c=$(printf '%s\n' "${copies[@]}" | median)
   m() { printf '%s\n' "$@" | median; }
-  rows+=("$mib MiB|$c|$(m "${pf[@]}")|$(m "${pt[@]}")|$(m "${nf[@]}")|$(m "${dirty[@]}")|$(m "${dtotal[@]}")")
+  rows+=("$mib MiB|$c|$(m "${pf[@]}")|$(m "${pt[@]}")|$(m "${nf[@]}")|$(m "${dirty[@]}")|$(m "${dtotal[@]}")|$(m "${post[@]}")|$(m "${ptotal[@]}")")
 done
 rm -f "$dirtier"
+if [ "$moves_only" = 1 ]; then
+  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, post-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r a c pf pt nf df dt qf qt <<< "$r"
+    echo "| $a | $c | $pf | $(ratio "$pf" "$c") | $pt | $(ratio "$pt" "$c") | $nf | $(ratio "$nf" "$c") | $df | $(ratio "$df" "$c") | $dt | $qf | $(ratio "$qf" "$c") | $qt | $(ratio "$qt" "$c") |"
+  done
+  echo "load $(load)"
+  exit 0
+fi
 
 # Managed but never moved: the same CPU-bound run (memticker 1 MiB, 0 ticks, is cheap; the checksum loop of a
 # 512 MiB one is CPU-bound), plainly and under om run, interleaved.
@@ -210,11 +238,11 @@ wlm=$(printf '%s\n' "${wl[@]}" | median); wmm=$(printf '%s\n' "${wm[@]}" | media
 clm=$(printf '%s\n' "${cl[@]}" | median); cmm=$(printf '%s\n' "${cm[@]}" | median)
 
 if [ "$markdown" = 1 ]; then
-  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing: frozen (s) | ÷ copy | whole move (s) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, post-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do
-    IFS='|' read -r a c pf pt nf df dt <<< "$r"
-    echo "| $a | $c | $pf | $(ratio "$pf" "$c") | $pt | $(ratio "$pt" "$c") | $nf | $(ratio "$nf" "$c") | $df | $(ratio "$df" "$c") | $dt |"
+    IFS='|' read -r a c pf pt nf df dt qf qt <<< "$r"
+    echo "| $a | $c | $pf | $(ratio "$pf" "$c") | $pt | $(ratio "$pt" "$c") | $nf | $(ratio "$nf" "$c") | $df | $(ratio "$df" "$c") | $dt | $qf | $(ratio "$qf" "$c") | $qt | $(ratio "$qt" "$c") |"
   done
   echo
   echo "Managed but not moved (memticker 512 MiB, CPU-bound checksum): plain $p s, under om run $m s: $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')×."
@@ -234,11 +262,11 @@ if [ "$markdown" = 1 ]; then
   echo
   echo "Load average at the end: $(load)."
 else
-  printf '%-9s %8s %10s %10s %10s %10s %10s\n' memory copy_s pre_frozen pre_whole nopre_froz dirty_froz dirty_whole
+  printf '%-9s %8s %10s %10s %10s %10s %10s %10s %10s\n' memory copy_s pre_frozen pre_whole nopre_froz dirty_froz dirty_whole post_froz post_whole
   for r in "${rows[@]}"; do
-    IFS='|' read -r a c pf pt nf df dt <<< "$r"
-    printf '%-9s %8s %10s %10s %10s %10s %10s   frozen/copy %s (no pre-copy %s, always writing %s)\n' "$a" "$c" "$pf" "$pt" "$nf" "$df" "$dt" \
-      "$(ratio "$pf" "$c")" "$(ratio "$nf" "$c")" "$(ratio "$df" "$c")"
+    IFS='|' read -r a c pf pt nf df dt qf qt <<< "$r"
+    printf '%-9s %8s %10s %10s %10s %10s %10s %10s %10s   frozen/copy %s (no pre-copy %s, always writing: pre-copy %s, post-copy %s)\n' "$a" "$c" "$pf" "$pt" "$nf" "$df" "$dt" "$qf" "$qt" \
+      "$(ratio "$pf" "$c")" "$(ratio "$nf" "$c")" "$(ratio "$df" "$c")" "$(ratio "$qf" "$c")"
   done
   echo "managed but not moved: plain ${p}s, om run ${m}s, ratio $(awk -v p="$p" -v m="$m" 'BEGIN{printf "%.3f", m/p}')"
   echo "stdout 512 MiB: home ${wlm}s, moved ${wmm}s; CPU loop: home ${clm}s, moved ${cmm}s"

@@ -103,8 +103,8 @@ public sealed class AdminClient : IDisposable
     public Task<ProcessRow> ReleaseAsync(int pid, CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/release", null, AdminJsonContext.Default.ProcessRow, cancel);
 
-    public Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy = null, CancellationToken cancel = default) =>
-        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy), AdminJsonContext.Default.MigrateRequest),
+    public Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy = null, CancellationToken cancel = default, string? postcopy = null) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy) { Postcopy = postcopy }, AdminJsonContext.Default.MigrateRequest),
             AdminJsonContext.Default.MigrationResult, cancel);
 
     /// <summary>
@@ -113,11 +113,11 @@ public sealed class AdminClient : IDisposable
     /// omd that does not stream answers the result alone.
     /// </summary>
     public async Task<MigrationResult> MigrateAsync(int pid, string target, bool? precopy, IProgress<MigrationProgress> progress,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, string? postcopy = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/procs/{pid}/migrate")
         {
-            Content = Json(new MigrateRequest(target, precopy, Progress: true), AdminJsonContext.Default.MigrateRequest),
+            Content = Json(new MigrateRequest(target, precopy, Progress: true) { Postcopy = postcopy }, AdminJsonContext.Default.MigrateRequest),
         };
         using var response = await ExchangeAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel).ConfigureAwait(false);
         if (response.Content.Headers.ContentType?.MediaType != MigrationEvents.MediaType)

@@ -61,7 +61,11 @@ public sealed record BringResult(IReadOnlyList<int> Brought, IReadOnlyList<strin
 /// is configured (migration.precopy); false: freeze first and copy everything while frozen. Progress: answer with
 /// a stream of <see cref="MigrationEvent"/> lines (<see cref="MigrationEvents"/>) instead of one result; an omd
 /// that predates it ignores it and answers the one result.</summary>
-public sealed record MigrateRequest(string Target, bool? Precopy = null, bool Progress = false);
+public sealed record MigrateRequest(string Target, bool? Precopy = null, bool Progress = false)
+{
+    /// <summary>migration.postcopy for this move: auto, never or always; null: as omd is configured.</summary>
+    public string? Postcopy { get; init; }
+}
 
 /// <summary>
 /// A move done: ImageBytes crossed the link while the process was frozen (FrozenMs); with pre-copy, PrecopyBytes
@@ -72,4 +76,6 @@ public sealed record MigrationResult(int Pid, int From, int To, long ImageBytes,
     public int PrecopyRounds { get; init; }
     public long PrecopyBytes { get; init; }
     public long TotalMs { get; init; }
+    /// <summary>Post-copy: the copy ran once the rest of the image was there, and fetched its memory from home then.</summary>
+    public bool Postcopy { get; init; }
 }

@@ -13,6 +13,11 @@ public sealed record LabSpec(LabName Name, IReadOnlyList<NodeResources> Nodes, b
     /// <summary>checkpoint.interval_ms of every node's omd (0: no periodic checkpoints).</summary>
     public int CheckpointIntervalMs { get; init; } = DefaultCheckpointIntervalMs;
 
+    /// <summary>migration.postcopy of every node's omd (auto, never, always); null: omd's default.</summary>
+    public string? Postcopy { get; init; }
+
+    public static readonly IReadOnlyList<string> PostcopyModes = ["auto", "never", "always"];
+
     /// <summary>.254 is the bridge's own address, so a lab has at most 253 nodes.</summary>
     public const int MaxNodes = 253;
 }

@@ -29,6 +29,10 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
     /// <summary>A process tree's checkpoint: the process's children are checkpointed with it, not a reason to refuse.</summary>
     public bool WithChildren { get; init; }
 
+    /// <summary>Post-copy: the pages of private anonymous memory (<see cref="Postcopy.LazyMemory"/>) are left out of the
+    /// image, to be served from the frozen process on fault. Not with <see cref="Precopy"/>.</summary>
+    public bool LeaveLazyMemory { get; init; }
+
     /// <summary>Which interrupted calls were carried out already (a moved copy's forwarded calls): recorded as returned.</summary>
     public ICarriedOutCalls? CarriedOut { get; init; }
 }

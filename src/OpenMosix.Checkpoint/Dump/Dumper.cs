@@ -217,6 +217,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             using var copier = new MemoryCopier(pid);
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents))
             {
+                if (options.LeaveLazyMemory && Postcopy.LazyMemory.IsLazy(region)) continue;
                 if (precopied.TryGetValue(region.Start, out var changed)) copier.CopyRanges(region, changed, sink);
                 else copier.Copy(region, sink, options.BytesWritten);
             }

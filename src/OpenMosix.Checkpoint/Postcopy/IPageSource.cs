@@ -9,4 +9,13 @@ public interface IPageSource
     /// <summary>Fills <paramref name="destination"/> with the pages at <paramref name="address"/> (whole pages, all
     /// in the image). Throws when they cannot be had (the link to home is gone): the process cannot go on.</summary>
     void Fetch(ulong address, Span<byte> destination);
+
+    /// <summary>As <see cref="Fetch"/>, but true when every byte of those pages is zero, <paramref name="destination"/>
+    /// then left as it was: the pages are mapped as zero pages instead of being allocated and filled (memory the
+    /// process reserved and never touched stays unallocated on its new node, as it was at home).</summary>
+    bool FetchUnlessZero(ulong address, Span<byte> destination)
+    {
+        Fetch(address, destination);
+        return false;
+    }
 }

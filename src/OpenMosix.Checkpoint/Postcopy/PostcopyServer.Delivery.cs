@@ -12,7 +12,7 @@ public sealed partial class PostcopyServer
     {
         var data = _buffer.AsSpan(0, (int)length);
         // A run is pending in one piece, so its pages were together when frozen too.
-        _source.Fetch(_pending.OriginOf(start), data);
+        if (_source.FetchUnlessZero(_pending.OriginOf(start), data)) return DeliverZeros(start, length);
         var done = 0UL;
         var single = false;
         while (done < length)
@@ -49,6 +49,40 @@ public sealed partial class PostcopyServer
                     return Errno.EAGAIN;
                 default:
                     throw new SyscallException("ioctl(UFFDIO_COPY)", error, $"0x{start + done:x}+{length - done}");
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>[start, start+length) held only zeros at home: mapped as zero pages, one by one where the whole range
+    /// cannot be (a page already there, or no longer ours), as <see cref="Deliver"/> does.</summary>
+    private Errno DeliverZeros(ulong start, ulong length)
+    {
+        var error = _fd.TryZeroPage(start, length);
+        if (error == 0)
+        {
+            _pending.Remove(start, length);
+            return 0;
+        }
+        for (var page = start; page < start + length; page += PageSize)
+        {
+            error = _fd.TryZeroPage(page, PageSize);
+            switch (error)
+            {
+                case 0 or Errno.ENOENT:
+                    _pending.Remove(page, PageSize);
+                    break;
+                case Errno.EEXIST:
+                    _pending.Remove(page, PageSize);
+                    _fd.Wake(page, PageSize);
+                    break;
+                case Errno.ESRCH:
+                    _gone = true;
+                    return 0;
+                case Errno.EAGAIN:
+                    return Errno.EAGAIN;
+                default:
+                    throw new SyscallException("ioctl(UFFDIO_ZEROPAGE)", error, $"0x{page:x}");
             }
         }
         return 0;

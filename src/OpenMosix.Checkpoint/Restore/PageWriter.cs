@@ -32,6 +32,8 @@ internal sealed class PageWriter(int pid, IReadOnlyList<MemoryRegion> regions, U
         var region = RegionOf(run.Address, (ulong)run.Data.Length);
         if (lazy is not null && userFaults is not null && userFaults.Covers(region))
         {
+            // Pending already when whole regions are (a run the image holds anyway): noted once.
+            lazy.Remove(run.Address, (ulong)run.Data.Length);
             lazy.Add(run.Address, (ulong)run.Data.Length);
             return;
         }

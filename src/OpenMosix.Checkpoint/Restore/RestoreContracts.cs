@@ -48,6 +48,11 @@ public sealed record RestoreOptions(
     /// </summary>
     public Postcopy.IPageSource? LazyPages { get; init; }
 
+    /// <summary>With <see cref="LazyPages"/>: the image left private anonymous memory out
+    /// (<see cref="Dump.DumpOptions.LeaveLazyMemory"/>), so every page of it is missing, whatever the image holds: the
+    /// source says which were never touched (zero pages).</summary>
+    public bool LazyWholeRegions { get; init; }
+
     /// <summary>With <see cref="LazyPages"/>: push the pages no fault asked for in the background (off in tests that
     /// need every page to come by fault).</summary>
     public bool PushLazyPages { get; init; } = true;

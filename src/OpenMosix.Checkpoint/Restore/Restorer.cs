@@ -158,6 +158,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         // UFFDIO_COPY fills private anonymous memory only: shared memory (a file's, or anonymous) is written through.
         var fresh = withContents.Where(r => !ProcessBuilder.MappedFromFile(r) && r.Kind is not (RegionKind.SharedFile or RegionKind.SharedAnonymous) && !Kept(r));
         var pending = lazyPages is null ? null : new PendingPages();
+        if (pending is not null && options.LazyWholeRegions)
+            foreach (var r in fresh.Where(LazyMemory.IsLazy)) pending.Add(r.Start, r.Length);
         PostcopyServer? postcopy = null;
         using (var userFaults = lazyPages is not null ? UserFaultPages.OpenForServing(pid, injector, fresh)
             : FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)

@@ -28,6 +28,9 @@ internal sealed class FrameReader
     private long _lastHeard = Environment.TickCount64;
     private volatile bool _waitingForConsumer;
     private volatile LinkException? _failure;
+    private IPageFrames? _pages;
+    private int _pagesTold;
+    private volatile bool _ended;
 
     /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
@@ -45,6 +48,19 @@ internal sealed class FrameReader
     /// <summary>How long nothing has come from the peer, in ms of <see cref="Environment.TickCount64"/>; zero while
     /// the queue is full (we are not listening, the peer is not silent).</summary>
     public long SilentFor(long now) => _waitingForConsumer ? 0 : now - Volatile.Read(ref _lastHeard);
+
+    public void DivertPages(IPageFrames handler)
+    {
+        Volatile.Write(ref _pages, handler);
+        // Ended already: it is told now, as it would have been.
+        if (_ended) TellPagesEnded();
+    }
+
+    private void TellPagesEnded()
+    {
+        if (Volatile.Read(ref _pages) is not { } pages || Interlocked.Exchange(ref _pagesTold, 1) == 1) return;
+        pages.LinkEnded(_failure?.Message ?? $"link to node {_peer} closed");
+    }
 
     /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
     public async Task<Frame?> ReceiveAsync(CancellationToken cancel)
@@ -64,6 +80,12 @@ internal sealed class FrameReader
             while (await ReadFrameAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 if (frame.Type == FrameType.Heartbeat) continue;
+                if (frame.Type == FrameType.Pages)
+                {
+                    if (Volatile.Read(ref _pages) is not { } pages) throw new LinkException($"node {_peer} sent a Pages frame outside a post-copy");
+                    pages.Arrived(frame);
+                    continue;
+                }
                 if (_frames.Writer.TryWrite(frame)) continue;
                 _waitingForConsumer = true;
                 try
@@ -96,6 +118,8 @@ internal sealed class FrameReader
         finally
         {
             _frames.Writer.TryComplete();
+            _ended = true;
+            TellPagesEnded();
         }
     }
 

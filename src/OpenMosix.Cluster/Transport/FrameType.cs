@@ -19,6 +19,10 @@ public enum FrameType : byte
     /// <summary>A call on a forwarded descriptor (copy's node → home) or its result (home → copy's node); binary,
     /// see OpenMosix.Daemon.Migration.Forwarding.ForwardWire.</summary>
     Forward = 7,
+    /// <summary>Post-copy pages: a copy's node asks home for pages of its process's memory, home answers with them
+    /// (binary, see OpenMosix.Daemon.Migration.Postcopy.PageWire). Handed to the link's page handler as they arrive,
+    /// never queued behind control and stdio frames (<see cref="NodeLink.DivertPages"/>).</summary>
+    Pages = 8,
 }
 
 public readonly record struct Frame(FrameType Type, byte[] Payload);

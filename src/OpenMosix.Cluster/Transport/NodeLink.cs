@@ -23,8 +23,9 @@ namespace OpenMosix.Cluster.Transport;
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    /// <summary>4: key shares in the hello and frames as records of our own after it (3: heartbeat frames, in TLS).</summary>
-    public const byte ProtocolVersion = 4;
+    /// <summary>5: Pages frames (post-copy); 4: key shares in the hello and frames as records of our own after it (3:
+    /// heartbeat frames, in TLS).</summary>
+    public const byte ProtocolVersion = 5;
     private const int HelloSize = 4 + 1 + 2 + LinkKeys.ShareSize;
     /// <summary>Bytes gathered for one read of the socket (frame headers and small frames come many to a read).</summary>
     private const int SocketBuffer = 256 * 1024;
@@ -224,6 +225,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
 
     /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
     public Task<Frame?> ReceiveAsync(CancellationToken cancel = default) => _reader.ReceiveAsync(cancel);
+
+    /// <summary>
+    /// From now on <see cref="FrameType.Pages"/> frames go to <paramref name="handler"/> as they are read (on the
+    /// link's reading thread: it must not block), whoever consumes the other frames and in whatever phase; told once
+    /// when the link ends, with why. A page a post-copied process waits for must not wait behind the control step
+    /// the conversation is at. Without a handler a Pages frame is a protocol error.
+    /// </summary>
+    public void DivertPages(IPageFrames handler) => _reader.DivertPages(handler);
 
     /// <summary>
     /// Declares the link dead (its peer silent, its node dead, an image stalled) and closes it: every send and receive

@@ -70,7 +70,8 @@ public sealed partial class AdminRoutes
     {
         try
         {
-            return new MigrationEvent(Result: migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy, progress)
+            var postcopy = request.Postcopy is { } mode ? Migration.Postcopy.PostcopyChoice.Parse(mode) : (Migration.Postcopy.PostcopyMode?)null;
+            return new MigrationEvent(Result: migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy, progress, postcopy)
                 .GetAwaiter().GetResult());
         }
         catch (Exception e) when (e is ArgumentException or MigrationException)

@@ -68,6 +68,8 @@ public sealed record OmdConfig
     public bool Precopy { get; init; } = true;
     /// <summary>migration.precopy_rounds: most rounds before the freeze (fewer when the changes stop shrinking).</summary>
     public int PrecopyRounds { get; init; } = 4;
+    /// <summary>migration.postcopy: auto (when pre-copy would not converge), never or always (docs/migration.md).</summary>
+    public Migration.Postcopy.PostcopyMode Postcopy { get; init; } = Migration.Postcopy.PostcopyMode.Auto;
 
     /// <summary>liveness.heartbeat_interval_ms: a node link with nothing to send for this long sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;

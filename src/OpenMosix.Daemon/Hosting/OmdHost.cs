@@ -97,6 +97,8 @@ public static partial class OmdHost
             Precopy = config.Precopy,
             HomePaths = config.HomePaths,
             PrecopyRounds = config.PrecopyRounds,
+            Postcopy = config.Postcopy,
+            LinkBytesPerSecond = config.Balancer.LinkBytesPerSecond,
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
             KeepFreeFraction = config.Balancer.KeepFreeFraction,

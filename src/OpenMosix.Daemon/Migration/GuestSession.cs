@@ -113,6 +113,7 @@ public sealed class GuestSession
             GuestLog.Aborted(_logger, offer.Pid, offer.HomeNode, calledOff);
             Counters?.Count(MigrationDirection.In, MigrationOutcome.Failed);
             _engine.KillFrozen(restored.Pid);
+            restored.Postcopy?.Dispose();
             return;
         }
 
@@ -127,7 +128,8 @@ public sealed class GuestSession
         {
             // Kept before it runs: an omd killed from here on leaves its pipes to the keeper. A copy with descriptors
             // forwarded home is not (home cannot resume it either).
-            using var kept = Keeping is { } keeping && restored.Forwarded.Count == 0
+            // Nor one still fetching its memory (post-copy): its pages die with this omd, and it must die with them.
+            using var kept = Keeping is { } keeping && restored.Forwarded.Count == 0 && restored.Postcopy is null
                 ? KeptGuest.Start(keeping, KeptGuest.Describe(offer, restored.Pid, pipes, restored), pipes, restored.ForwardListener, stay.Input.Tally, _logger)
                 : null;
             if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
@@ -137,6 +139,7 @@ public sealed class GuestSession
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
             Run(offer, restored, told);
+            if (restored.Postcopy is { } postcopy) _ = Postcopy.PagesReport.RunAsync(postcopy, _talk, offer.Pid, _logger);
             using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
             var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
             var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);

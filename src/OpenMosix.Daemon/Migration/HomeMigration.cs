@@ -3,6 +3,7 @@ using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Daemon.Migration.Engine;
 using OpenMosix.Daemon.Migration.Home;
 using OpenMosix.Daemon.Migration.Protocol;
+using PostcopyMode = OpenMosix.Daemon.Migration.Postcopy.PostcopyMode;
 using OpenMosix.Daemon.Web.Metrics;
 
 namespace OpenMosix.Daemon.Migration;
@@ -78,6 +79,10 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public StopGate? Gate { get; init; }
     /// <summary>Most pre-copy rounds (migration.precopy_rounds).</summary>
     public int PrecopyRounds { get; init; } = 4;
+    /// <summary>migration.postcopy: when a move out starts the copy before its memory is there.</summary>
+    public PostcopyMode Postcopy { get; init; } = PostcopyMode.Auto;
+    /// <summary>The link speed the auto choice of post-copy assumes (balance.link_mb_per_second).</summary>
+    public double LinkBytesPerSecond { get; init; } = 100e6;
 
     /// <summary>This node's memory (total, free) now; with it, a process is brought home on its way to another node
     /// only if it fits here, keeping <see cref="KeepFreeFraction"/> free.</summary>
@@ -161,7 +166,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
     /// node, until the balancer decides). Throws <see cref="ArgumentException"/> for a target that makes no sense.
     /// </summary>
     public Task<MigrationResult> MoveAsync(ManagedProcess process, string target, CancellationToken cancel, bool? precopy = null,
-        IProgress<MigrationProgress>? progress = null)
+        IProgress<MigrationProgress>? progress = null, PostcopyMode? postcopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
         ArgumentNullException.ThrowIfNull(target);
@@ -182,17 +187,17 @@ public sealed class HomeMigration : Balancing.IProcessMover
             progress?.Report(new MigrationProgress(MigrationProgress.Home, 0, 0, 0));
         if (node == _home.Self) return BringHomeAsync(process, precopy);
         if (process.State == ProcessState.Remote)
-            return ViaHomeAsync(process, node, cancel, precopy, progress);
-        return MigrateAsync(process, node, cancel, precopy, progress);
+            return ViaHomeAsync(process, node, cancel, precopy, progress, postcopy);
+        return MigrateAsync(process, node, cancel, precopy, progress, postcopy);
     }
 
     /// <summary>From one remote node to another: home first (a moment at home, frozen), then out again.</summary>
     private async Task<MigrationResult> ViaHomeAsync(ManagedProcess process, ushort node, CancellationToken cancel, bool? precopy,
-        IProgress<MigrationProgress>? progress)
+        IProgress<MigrationProgress>? progress, PostcopyMode? postcopy)
     {
         var from = process.Where;
         await BringHomeAsync(process, precopy).ConfigureAwait(false);
-        var result = await MigrateAsync(process, node, cancel, precopy, progress).ConfigureAwait(false);
+        var result = await MigrateAsync(process, node, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         return result with { From = from };
     }
 
@@ -207,25 +212,26 @@ public sealed class HomeMigration : Balancing.IProcessMover
 
     /// <inheritdoc cref="MigrateAsync(ManagedProcess, ushort, CancellationToken, bool?)"/>
     /// <param name="progress">Hears how far the move has got (`om migrate` shows it on a terminal).</param>
+    /// <param name="postcopy">migration.postcopy for this move; null: as configured (<see cref="Postcopy"/>).</param>
     public Task<MigrationResult> MigrateAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
-        IProgress<MigrationProgress>? progress)
+        IProgress<MigrationProgress>? progress, PostcopyMode? postcopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return Reported(process, target, () => MigrateOnceOrTwiceAsync(process, target, cancel, precopy, progress));
+        return Reported(process, target, () => MigrateOnceOrTwiceAsync(process, target, cancel, precopy, progress, postcopy ?? Postcopy));
     }
 
     private async Task<MigrationResult> MigrateOnceOrTwiceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
-        IProgress<MigrationProgress>? progress)
+        IProgress<MigrationProgress>? progress, PostcopyMode postcopy)
     {
         await WaitForExecAsync(process).ConfigureAwait(false);
         try
         {
-            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
         catch (MigrationException e) when (Replaced(e))
         {
             HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
-            return await MigrateOnceAsync(process, target, cancel, precopy, progress).ConfigureAwait(false);
+            return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
     }
 
@@ -237,7 +243,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
     }
 
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
-        IProgress<MigrationProgress>? progress)
+        IProgress<MigrationProgress>? progress, PostcopyMode postcopy)
     {
         if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home") { Refused = true };
         if (Gate?.OutwardRefusal(process.Pid) is { } stopping) throw new MigrationException(stopping) { Refused = true };
@@ -265,9 +271,9 @@ public sealed class HomeMigration : Balancing.IProcessMover
         {
             var talk = new Conversation(link, Side.Home);
             using var moving = _home.MovingOut();
-            var (result, restored) = await new OutgoingMove(_home, process, target, talk, progress)
-                .RunAsync(precopy ?? Precopy, PrecopyRounds, cancel).ConfigureAwait(false);
-            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint);
+            var (result, restored, hold) = await new OutgoingMove(_home, process, target, talk, progress)
+                .RunAsync(precopy ?? Precopy, PrecopyRounds, postcopy, LinkBytesPerSecond, cancel).ConfigureAwait(false);
+            HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint, hold);
             keepLink = true;
             HomeLog.Moved(_home.Logger, process.Pid, target, result.RemotePid, result.ImageBytes >> 20, result.FrozenMs,
                 result.PrecopyRounds, result.PrecopyBytes >> 20);

@@ -19,9 +19,10 @@ internal static class PrecopyDriver
     /// round, else why it did not (a <see cref="MigrationException"/> then).</summary>
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes)> RunAsync(
         IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
-        Home.MoveProgress? progress = null)
+        Home.MoveProgress? progress = null, IPrecopyRounds? started = null)
     {
-        var session = await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
+        // Started already: its write tracking measured the process before the first round (post-copy's auto choice).
+        var session = started ?? await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
         if (session is null) return (null, 0, 0);
         try
         {

@@ -12,6 +12,9 @@ public sealed record LabState(
 
     /// <summary>How often the nodes' omd checkpoint processes running away (checkpoint.interval_ms; 0: never).</summary>
     public int CheckpointIntervalMs { get; init; } = LabSpec.DefaultCheckpointIntervalMs;
+
+    /// <summary>migration.postcopy of the nodes' omd (auto, never, always); null: omd's default.</summary>
+    public string? Postcopy { get; init; }
 }
 
 /// <summary>

@@ -53,6 +53,7 @@ public sealed class OmdConfigTests
             port = 6002
             precopy = false
             precopy_rounds = 2
+            postcopy = "always"
             [liveness]
             heartbeat_interval_ms = 200
             link_timeout_ms = 3000
@@ -96,6 +97,7 @@ public sealed class OmdConfigTests
         Assert.Equal(TimeSpan.FromSeconds(3), config.DiscoveryForgetAfter);
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
+        Assert.Equal(OpenMosix.Daemon.Migration.Postcopy.PostcopyMode.Always, config.Postcopy);
         Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(12)), (config.HeartbeatInterval, config.LinkTimeout, config.TakeoverWindow));
         Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
         Assert.Equal(new OpenMosix.Balancing.BalancerOptions
@@ -153,6 +155,8 @@ public sealed class OmdConfigTests
     [InlineData("[node]\naddress = \"not-an-ip\"\n", ":2: node.address: 'not-an-ip' is not an IPv4 address")]
     [InlineData("[discovery]\ngroup = \"10.0.0.1\"\n", "is not a multicast address")]
     [InlineData("[log]\nlevel = \"loud\"\n", ":2: log.level must be one of")]
+    [InlineData("[migration]\npostcopy = \"sometimes\"\n", ":2: migration.postcopy must be one of auto, never, always")]
+    [InlineData("[migration]\npostcopy = true\n", ":2: migration.postcopy")]
     [InlineData("[migration]\nprecopy = 1\n", ":2: migration.precopy must be true or false")]
     [InlineData("[node\nid = 1\n", ":1: Unexpected token found")]
     [InlineData("id 1\n", ":1: Expecting `=` after a key")]

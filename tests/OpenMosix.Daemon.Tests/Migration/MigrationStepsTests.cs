@@ -28,6 +28,27 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public void A_post_copied_move_says_so_in_place_of_final_and_the_copy_tells_home_once_it_holds_every_page()
+    {
+        Walk(MigrationPhase.Start,
+                 [
+                     (Side.Home, typeof(Offer), MigrationPhase.Offered),
+                     (Side.Guest, typeof(Accept), MigrationPhase.Accepted),
+                     (Side.Home, typeof(PostcopyFinal), MigrationPhase.Final),
+                     (Side.Guest, typeof(Restored), MigrationPhase.Restored),
+                     (Side.Home, typeof(Commit), MigrationPhase.Committed),
+                     (Side.Guest, typeof(Running), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(Usage), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(PagesHeld), MigrationPhase.Relaying),
+                     (Side.Guest, typeof(Exited), MigrationPhase.Ended),
+                 ]);
+        // Pages are held only once the copy runs, and only the copy's node says so.
+        Assert.Null(MigrationSteps.After(MigrationPhase.Restored, Side.Guest, typeof(PagesHeld)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PagesHeld)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Home, typeof(PostcopyFinal)));
+    }
+
+    [Fact]
     public void A_pre_copied_trip_home_sends_rounds_while_relaying_and_ends_with_the_image_and_the_input_count()
     {
         Walk(MigrationPhase.Relaying,

@@ -27,6 +27,7 @@ public sealed class ProtocolTests
         new MoveForked(5001, "3"), new MoveForked(5001, "home", Precopy: false),
         new ForkedMoved(5001, Result: new MigrationResult(5001, 2, 3, 4096, 12, 777) { PrecopyRounds = 2, PrecopyBytes = 8192, TotalMs = 40 }),
         new ForkedMoved(5001, Error: "process 5001 cannot move: has children", Refused: true), new Outlived(7, 0), new Outlived(0, 9),
+        new PostcopyFinal(), new PagesHeld(64 << 20, 12, 340),
     ];
 
     [Fact]
@@ -77,6 +78,8 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"forked\",\"children\":[{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0},{\"pid\":5,\"parentPid\":4,\"uid\":0,\"where\":2,\"remotePid\":5,\"state\":\"remote\",\"command\":\"x\",\"cpuSeconds\":0,\"memoryBytes\":0}]}",
         "sent a bad 'forked': a child listed twice")]
     [InlineData("{\"kind\":\"forked\"}", "malformed control message")]
+    [InlineData("{\"kind\":\"pages-held\",\"bytes\":-1,\"faults\":0,\"milliseconds\":0}", "sent a bad 'pages-held': page counts out of range")]
+    [InlineData("{\"kind\":\"pages-held\",\"bytes\":4096}", "malformed control message")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
@@ -84,6 +87,7 @@ public sealed class ProtocolTests
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
                 typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
                 typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived)];
+                typeof(PagesHeld)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

@@ -23,24 +23,30 @@ internal static class LabUpCommand
             Description = "Milliseconds between the periodic checkpoints of a process running away (0: none; at least 1000).",
             DefaultValueFactory = _ => LabSpec.DefaultCheckpointIntervalMs,
         };
+        var postcopy = new Option<string?>("--postcopy")
+        {
+            Description = "migration.postcopy of every node's omd: auto, never or always (default: omd's, auto).",
+        };
         var timeout = LabOptions.Timeout("Seconds to wait for every node's daemon to accept connections.");
         var json = new Option<bool>("--json") { Description = "Print the new lab as JSON, as `om lab status --json` does." };
         var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
         {
-            nodes, cpus, memory, name, discovery, noDaemon, noBalance, checkpoints, timeout, json,
+            nodes, cpus, memory, name, discovery, noDaemon, noBalance, checkpoints, postcopy, timeout, json,
         };
         command.SetAction(parse => Run(parse, parse.GetValue(nodes), parse.GetValue(cpus), parse.GetValue(memory),
             parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout), parse.GetValue(noBalance),
-            parse.GetValue(checkpoints), parse.GetValue(json)));
+            parse.GetValue(checkpoints), parse.GetValue(postcopy), parse.GetValue(json)));
         return command;
     }
 
     private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout,
-        bool noBalance, int checkpointInterval, bool json)
+        bool noBalance, int checkpointInterval, string? postcopy, bool json)
     {
+        if (postcopy is not null && !LabSpec.PostcopyModes.Contains(postcopy))
+            throw new UsageException($"--postcopy {postcopy}: auto, never or always");
         if (checkpointInterval is < 0 or (> 0 and < 1000))
             throw new UsageException($"--checkpoint-interval {checkpointInterval}: 0 (none) or at least 1000 ms");
-        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance, CheckpointIntervalMs = checkpointInterval };
+        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance, CheckpointIntervalMs = checkpointInterval, Postcopy = postcopy };
         var omPath = LabOptions.OmPath();
         using var loggers = CommandLine.Loggers(parse);
         var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));

@@ -11,20 +11,28 @@ internal static class MigrateCommand
             Description = "Freeze the process first and copy all of its memory frozen, instead of copying it while it runs " +
                           "and freezing it only for what changed meanwhile (the default, migration.precopy in omd.toml).",
         };
+        var postcopy = new Option<string?>("--postcopy")
+        {
+            Description = "auto, never or always: whether the copy starts at once and fetches its memory from here as it needs it " +
+                          "(post-copy; default: migration.postcopy in omd.toml, auto: when the process writes too fast for pre-copy).",
+        };
         return ResultCommand.Create("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
             "Root may move any process, a user only their own; a process not managed yet is adopted (see `om adopt`). Also run as `migrate`.",
-            [pid, target, noPrecopy], AdminJsonContext.Default.MigrationResult,
+            [pid, target, noPrecopy, postcopy], AdminJsonContext.Default.MigrationResult,
             parse =>
             {
                 var process = Pids.Check(parse.GetValue(pid));
                 var precopy = parse.GetValue(noPrecopy) ? false : (bool?)null;
+                var mode = parse.GetValue(postcopy);
+                if (mode is not null and not ("auto" or "never" or "always"))
+                    throw new UsageException($"--postcopy {mode}: auto, never or always");
                 // Without progress, the timeout bounds the whole move; with it, each wait for the next step.
                 using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
                 using var line = TerminalProgress.OnTerminal($"migration of PID {process}");
                 var move = line is null
-                    ? omd.MigrateAsync(process, parse.GetValue(target)!, precopy)
-                    : omd.MigrateAsync(process, parse.GetValue(target)!, precopy, new MigrationLine(line));
+                    ? omd.MigrateAsync(process, parse.GetValue(target)!, precopy, postcopy: mode)
+                    : omd.MigrateAsync(process, parse.GetValue(target)!, precopy, new MigrationLine(line), postcopy: mode);
                 return move.GetAwaiter().GetResult();
             },
             Print,
@@ -50,6 +58,6 @@ internal static class MigrateCommand
             ? $", after {result.PrecopyRounds} pre-copy round{(result.PrecopyRounds == 1 ? "" : "s")} of {result.PrecopyBytes / 1048576.0:0.0} MiB while it ran, {result.TotalMs} ms in all"
             : "";
         Console.Error.WriteLine($"process {result.Pid} moved from node {result.From} to node {result.To} " +
-            $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms{precopied})");
+            $"({result.ImageBytes / 1048576.0:0.0} MiB, frozen {result.FrozenMs} ms{precopied}{(result.Postcopy ? ", post-copy: its memory follows" : "")})");
     }
 }

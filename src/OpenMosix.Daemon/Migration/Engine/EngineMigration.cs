@@ -21,6 +21,20 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut });
     }
 
+    public void CheckpointFrozenLeavingMemory(int pid, Stream image)
+    {
+        using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { ForwardDescriptors = true, LeaveLazyMemory = true });
+    }
+
+    public IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
+        Checkpoint.Postcopy.IPageSource pages) =>
+        new Incoming(engine, new RestoreOptions
+        {
+            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
+            WaitForOriginalThreadIds = ThreadIdPatience, LazyPages = pages, LazyWholeRegions = true,
+        });
+
     public void Thaw(int pid) => engine.Thaw(pid);
 
     public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) =>

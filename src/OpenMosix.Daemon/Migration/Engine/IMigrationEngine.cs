@@ -22,6 +22,17 @@ public interface IMigrationEngine
     /// <paramref name="carriedOut"/> knows were carried out already are recorded as returned.</summary>
     void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null);
 
+    /// <summary>Post-copy: as <see cref="CheckpointFrozen"/> without pre-copy, leaving the pages of private anonymous
+    /// memory out of the image (the process, kept frozen, serves them).</summary>
+    void CheckpointFrozenLeavingMemory(int pid, Stream image) =>
+        throw new NotSupportedException("this engine cannot leave memory out of an image (post-copy)");
+
+    /// <summary>Post-copy: rebuilds an incoming process whose image left its private anonymous memory out; the pages
+    /// come from <paramref name="pages"/> on fault and in the background (<see cref="RestoredProcess.Postcopy"/>).</summary>
+    IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
+        Checkpoint.Postcopy.IPageSource pages) =>
+        throw new NotSupportedException("this engine cannot restore a process without its memory (post-copy)");
+
     /// <summary>Lets a process kept frozen run on where it is.</summary>
     void Thaw(int pid);
 

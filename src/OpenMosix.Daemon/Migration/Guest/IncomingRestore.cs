@@ -11,6 +11,10 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// </summary>
 internal static class IncomingRestore
 {
+    /// <summary>How long a post-copied copy waits for one answer from home before the link is declared dead (a dead
+    /// link is noticed sooner by its heartbeats).</summary>
+    public static readonly TimeSpan PagePatience = TimeSpan.FromSeconds(60);
+
     /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
         Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false)
@@ -18,7 +22,8 @@ internal static class IncomingRestore
         var incoming = engine.Receive(pipes.Create, refusal, forwardPaths);
         try
         {
-            while (await talk.ReceiveAsync(GuestSession.AnswerTimeout).ConfigureAwait(false) is PrecopyRound)
+            MigrationMessage next;
+            while ((next = await talk.ReceiveAsync(GuestSession.AnswerTimeout).ConfigureAwait(false)) is PrecopyRound)
             {
                 await Blocking.Run(() =>
                 {
@@ -26,6 +31,13 @@ internal static class IncomingRestore
                     return 0;
                 }).ConfigureAwait(false);
                 await talk.SendAsync(new RoundTaken(), cancel).ConfigureAwait(false);
+            }
+            if (next is PostcopyFinal)
+            {
+                // Its memory stays at home and comes as it is needed: what rounds brought (none, from this code) is void.
+                incoming.Abandon();
+                var pages = new Postcopy.LinkPageSource(talk.Link, PagePatience).Attach();
+                incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages);
             }
             return await Blocking.Run(() => incoming.Finish(new LinkImageReadStream(talk.Link))).ConfigureAwait(false);
         }

@@ -21,7 +21,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
 
     /// <summary>The copy runs on <paramref name="target"/>: the process is now remote, and its relay starts.</summary>
     public static void Begin(HomeSide home, ManagedProcess process, ushort target, Conversation talk, Restored restored,
-        ReturnTrip trip, MoveOnRequests moveOn, System.Net.IPEndPoint? endpoint = null)
+        ReturnTrip trip, MoveOnRequests moveOn, System.Net.IPEndPoint? endpoint = null, PostcopyHold? postcopy = null)
     {
         // A deputy keeps its descriptors: the relay takes them from it.
         var descriptors = OpenDescriptors(process.Pid, restored);
@@ -33,11 +33,13 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             p.RemotePid = restored.RemotePid;
         });
         // Descriptors forwarded home live in this omd's deputy: such a process cannot be taken over.
-        var counts = restored.Forwarded is { Count: > 0 } || endpoint is null ? null : Saved(home, process, target, endpoint, restored);
+        // Nor can one moved by post-copy (not yet: a new omd would find the original, not a deputy; its copy dies with
+        // the link either way).
+        var counts = restored.Forwarded is { Count: > 0 } || endpoint is null || postcopy is not null ? null : Saved(home, process, target, endpoint, restored);
         // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
         var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies,
             home.HomePaths);
-        Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0);
+        Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0, postcopy: postcopy);
     }
 
     /// <summary>
@@ -57,7 +59,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     }
 
     private static void Start(HomeSide home, ManagedProcess process, Conversation talk, Dictionary<int, SafeFileHandle> descriptors,
-        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase, InputLedger? carried = null)
+        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase, InputLedger? carried = null,
+        PostcopyHold? postcopy = null)
     {
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
         var state = new RelayState(talk, process) { Terminal = terminal };
@@ -66,7 +69,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         foreach (var signal in home.SignalsOnHold.Close(process.Pid))
             state.Forward(signal, signal.Number == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
         var relay = new HomeRelay(home, process, talk, trip, moveOn) { Route = state };
-        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried), CancellationToken.None);
+        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried, postcopy), CancellationToken.None);
     }
 
     /// <summary>The process away goes into the state file a new omd takes it over from; its delivered counts start.</summary>
@@ -98,15 +101,21 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     }
 
     private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase,
-        InputLedger? carried)
+        InputLedger? carried, PostcopyHold? postcopy)
     {
         descriptors.Remove(0, out var stdin);
         // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
         var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? carried ?? new InputLedger(inputBase) : null;
         var inputStop = new CancellationTokenSource();
-        var input = ledger == carried && ledger is not null
+        // Post-copy: no input leaves home before the copy holds every page: should it die for want of one, the original
+        // runs on here and reads that input itself.
+        var input = postcopy is not null ? Task.CompletedTask
+            : ledger == carried && ledger is not null
             ? InputReplay.ThenPump(ledger, inputBase, stdin!, Pid, talk.Link, home.Logger, inputStop.Token)
             : InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+        // Post-copy: what the copy writes and asks of home is held back until it holds every page, then delivered in
+        // order; should it die first, the original runs on here from where it was frozen and does it all again itself.
+        var heldBack = postcopy is not null ? new List<Frame>() : null;
         var outputs = descriptors.ToDictionary(d => d.Key, d => new FileStream(d.Value, FileAccess.Write, 0, isAsync: false));
         var checkpoints = home.Checkpoints is { } store ? new CheckpointKeeper(store, Pid, talk, home.Logger) { Busy = home.BusyForCheckpoints } : null;
         // Taken over: what the last omd delivered counts for this checkpoint keeper too (the copy's counts go on).
@@ -115,6 +124,11 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 checkpoints?.DeliveredBefore(fd, counts?.Of(fd) ?? 0);
         void Write(Frame frame)
         {
+            if (heldBack is not null)
+            {
+                heldBack.Add(frame);
+                return;
+            }
             if (forwarder?.Take(frame) == true) return;
             if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
             // Counted as delivered even when the reader is gone: the process wrote it, and will not need it again.
@@ -135,6 +149,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var restarted = false;
         var resumedThere = false;
         var outlived = false;
+        // Post-copy not over when the link ended: the original, whole, runs on here (nothing is lost, nothing restarted).
+        var ranOnHere = false;
         try
         {
             while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
@@ -166,6 +182,15 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             await inputStop.CancelAsync().ConfigureAwait(false);
             await input.ConfigureAwait(false);
             inputStop.Dispose();
+            if (lost is not null && postcopy is { Released: false })
+            {
+                // Runs on here, or (killed here meanwhile) is gone as its parent saw: no deputy to end either way.
+                ranOnHere = true;
+                // What the copy wrote meanwhile is dropped: the original writes it again.
+                heldBack = null;
+                await postcopy.ResumeHereAsync(lost).ConfigureAwait(false);
+                lost = null;
+            }
             if (lost is not null && counts is not null)
             {
                 var why = await ResumeAfterItsOmdDiedAsync(counts, lost, ledger).ConfigureAwait(false);
@@ -193,7 +218,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
             await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
-        if (resumedThere || outlived) return;
+        if (resumedThere || outlived || ranOnHere) return;
         if (!cameHome && !restarted) End(status, lost);
         if (restarted) await new CheckpointRestart(home).MoveOnAsync(process, talk.Link.PeerNode).ConfigureAwait(false);
 
@@ -240,19 +265,36 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
             }
         }
 
+        // Every page is with the copy (or it ended): the original becomes the deputy, what was held back is delivered,
+        // and its input goes to the copy from now on.
+        async Task ReleasedAsync(PagesHeld? held)
+        {
+            await ReleaseAsync(postcopy!, held).ConfigureAwait(false);
+            var frames = heldBack;
+            heldBack = null;
+            foreach (var frame in frames ?? []) Write(frame);
+            if (held is not null) input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+        }
+
         async Task HandleAsync(MigrationMessage message)
         {
             switch (message)
             {
                 case Exited exited:
+                    // Ended before it held every page: it needs no more, and its deputy ends as it did.
+                    if (postcopy is not null) await ReleasedAsync(null).ConfigureAwait(false);
                     status = new ExitStatus(exited.Code, exited.Signal);
                     break;
                 case Outlived ended:
+                    if (postcopy is not null) await ReleasedAsync(null).ConfigureAwait(false);
                     status = new ExitStatus(ended.Code, ended.Signal);
                     outlived = true;
                     break;
                 case ForkedMoved moved:
                     Route.Answered(moved);
+                    break;
+                case PagesHeld held:
+                    if (postcopy is not null) await ReleasedAsync(held).ConfigureAwait(false);
                     break;
                 case TerminalModesChanged changed:
                     ApplyTerminalModes(changed.Modes);
@@ -297,9 +339,23 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                     checkpoints?.Counted(counts);
                     break;
                 case CheckpointAsk ask:
-                    await talk.SendAsync(new CheckpointGo(ask.Sequence, checkpoints is null ? "home keeps no checkpoints" : home.BusyForCheckpoints())).ConfigureAwait(false);
+                    await talk.SendAsync(new CheckpointGo(ask.Sequence, checkpoints is null ? "home keeps no checkpoints"
+                        : postcopy is { Released: false } ? "its memory is still coming (post-copy)" : home.BusyForCheckpoints())).ConfigureAwait(false);
                     break;
             }
+        }
+    }
+
+    /// <summary>The post-copied original becomes the deputy; killed here meanwhile, the link ends (and the copy with it).</summary>
+    private async Task ReleaseAsync(PostcopyHold hold, PagesHeld? held)
+    {
+        try
+        {
+            await hold.ReleaseAsync(held).ConfigureAwait(false);
+        }
+        catch (MigrationException e)
+        {
+            talk.Link.Abandon(e.Message);
         }
     }
 

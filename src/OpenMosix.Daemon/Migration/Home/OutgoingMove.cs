@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Daemon.Migration.Postcopy;
 using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration.Home;
@@ -19,6 +20,16 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     /// <summary>The result for the caller, and what the target relays (for the relay to open at home).</summary>
     public async Task<(MigrationResult Result, Restored Restored)> RunAsync(bool precopy, int precopyRounds, CancellationToken cancel)
     {
+        var (result, restored, _) = await RunAsync(precopy, precopyRounds, PostcopyMode.Never, 0, cancel).ConfigureAwait(false);
+        return (result, restored);
+    }
+
+    /// <summary>As above; with post-copy (<paramref name="postcopy"/>, <see cref="PostcopyChoice"/>) the copy runs
+    /// before its memory is there, and the original stays frozen and whole, serving it, until the returned hold is
+    /// released (<see cref="PostcopyHold"/>).</summary>
+    public async Task<(MigrationResult Result, Restored Restored, PostcopyHold? Hold)> RunAsync(bool precopy, int precopyRounds, PostcopyMode postcopy,
+        double linkBytesPerSecond, CancellationToken cancel)
+    {
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
         await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths), cancel).ConfigureAwait(false);
         if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
@@ -26,12 +37,37 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
-        var (session, rounds, precopied, bytes, frozenAt) = await SendImageAsync(precopy, precopyRounds, cancel).ConfigureAwait(false);
+        var (usePostcopy, started) = await ChoosePostcopyAsync(precopy, postcopy, linkBytesPerSecond).ConfigureAwait(false);
+        var service = usePostcopy ? new HomePageService(talk.Link, new Checkpoint.Postcopy.FrozenProcessPages(Pid), home.Logger).Attach() : null;
+        (IPrecopyRounds?, int, long, long, Stopwatch) sentImage;
+        try
+        {
+            sentImage = await SendImageAsync(precopy && !usePostcopy, precopyRounds, cancel, started, service is not null).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (service is not null) await service.Stop("the move failed").ConfigureAwait(false);
+            throw;
+        }
+        var (_, rounds, precopied, bytes, frozenAt) = sentImage;
         var sent = frozenAt.Elapsed;
         _progress.Enter(MigrationProgress.Restoring);
-        var (restored, restoredAt) = await CommitAsync(frozenAt, cancel).ConfigureAwait(false);
+        Restored restored;
+        TimeSpan restoredAt;
+        try
+        {
+            (restored, restoredAt) = await CommitAsync(frozenAt, cancel).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The original was thawed: it must not be read any more for a copy that will not run.
+            if (service is not null) await service.Stop("the move was called off").ConfigureAwait(false);
+            throw;
+        }
         var frozen = frozenAt.Elapsed;
-        BecomeDeputy();
+        // Post-copy: the original stays frozen and whole until the copy holds every page (the relay releases it).
+        var hold = service is null ? null : new PostcopyHold(home, process, target, service);
+        if (hold is null) BecomeDeputy();
         HomeLog.FrozenPhases(home.Logger, Pid, frozen.TotalMilliseconds, sent.TotalMilliseconds, (restoredAt - sent).TotalMilliseconds,
             (frozen - restoredAt).TotalMilliseconds, (frozenAt.Elapsed - frozen).TotalMilliseconds);
         return (new MigrationResult(Pid, home.Self, target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid)
@@ -39,13 +75,56 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             PrecopyRounds = rounds,
             PrecopyBytes = precopied,
             TotalMs = (long)whole.Elapsed.TotalMilliseconds,
-        }, restored);
+            Postcopy = hold is not null,
+        }, restored, hold);
+    }
+
+    /// <summary>
+    /// Post-copy or not: always, never, or (auto, with pre-copy on) when the process writes too fast for pre-copy to
+    /// converge, measured with the pre-copy's own write tracking over <see cref="PostcopyChoice.Probe"/>; a pre-copy
+    /// chosen goes on with that tracking (<paramref name="started"/>). A kernel without write tracking: no probe, no
+    /// pre-copy, no post-copy in auto.
+    /// </summary>
+    private async Task<(bool Postcopy, IPrecopyRounds? Started)> ChoosePostcopyAsync(bool precopy, PostcopyMode mode, double linkBytesPerSecond)
+    {
+        if (mode == PostcopyMode.Always) return (true, null);
+        if (mode == PostcopyMode.Never || !precopy) return (false, null);
+        var session = await Blocking.Run(() => home.Engine.StartPrecopy(Pid)).ConfigureAwait(false);
+        if (session is null) return (false, null);
+        try
+        {
+            var watched = Stopwatch.StartNew();
+            await Task.Delay(PostcopyChoice.Probe).ConfigureAwait(false);
+            var written = (long)Math.Min(session.PendingBytes(), long.MaxValue);
+            var elapsed = watched.Elapsed;
+            long resident;
+            try
+            {
+                resident = Linux.Proc.ProcFs.ReadResidentBytes(Pid);
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile: the pre-copy finds out and says so.
+                resident = 0;
+            }
+            if (!PostcopyChoice.Prefer(resident, written, elapsed, linkBytesPerSecond)) return (false, session);
+            home.Logger.LogInformation("Process {Pid} wrote {MiB:F1} MiB in {Ms:F0} ms ({Resident} MiB resident): post-copy, as pre-copy would not converge at {Link:F0} MB/s",
+                Pid, written / 1048576.0, elapsed.TotalMilliseconds, resident >> 20, linkBytesPerSecond / 1e6);
+            session.Dispose();
+            return (true, null);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Pre-copy rounds if asked for, then the final image, frozen.</summary>
-    private async Task<(IPrecopyRounds?, int, long, long, Stopwatch)> SendImageAsync(bool precopy, int precopyRounds, CancellationToken cancel)
+    private async Task<(IPrecopyRounds?, int, long, long, Stopwatch)> SendImageAsync(bool precopy, int precopyRounds, CancellationToken cancel,
+        IPrecopyRounds? started, bool postcopy)
     {
-        IPrecopyRounds? session = null;
+        IPrecopyRounds? session = started;
         try
         {
             var (rounds, precopied) = (0, 0L);
@@ -53,11 +132,15 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                 (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
                     await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed
                         ? $"node {target} could not take the pre-copy of process {Pid}: {failed.Reason}"
-                        : null, cancel, _progress).ConfigureAwait(false);
-            await talk.SendAsync(new Final(), cancel).ConfigureAwait(false);
+                        : null, cancel, _progress, started).ConfigureAwait(false);
+            await talk.SendAsync(postcopy ? new PostcopyFinal() : (MigrationMessage)new Final(), cancel).ConfigureAwait(false);
             var frozenAt = Stopwatch.StartNew();
             _progress.Enter(MigrationProgress.Frozen);
-            var bytes = await LinkImageWriteStream.SendAsync(talk.Link, image => home.Engine.CheckpointFrozen(Pid, image, session), _progress.PerFrame).ConfigureAwait(false);
+            var bytes = await LinkImageWriteStream.SendAsync(talk.Link, image =>
+            {
+                if (postcopy) home.Engine.CheckpointFrozenLeavingMemory(Pid, image);
+                else home.Engine.CheckpointFrozen(Pid, image, session);
+            }, _progress.PerFrame).ConfigureAwait(false);
             _progress.Done(bytes);
             return (session, rounds, precopied, bytes, frozenAt);
         }

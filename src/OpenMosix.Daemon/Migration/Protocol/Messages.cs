@@ -43,6 +43,8 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(MoveForked), "move-forked")]
 [JsonDerivedType(typeof(ForkedMoved), "forked-moved")]
 [JsonDerivedType(typeof(Outlived), "exit-outlived")]
+[JsonDerivedType(typeof(PostcopyFinal), "postcopy-final")]
+[JsonDerivedType(typeof(PagesHeld), "pages-held")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>

@@ -1,0 +1,40 @@
+// Post-copy's worst case and its lab test target: touches MB megabytes, prints "ready", then in each of PASSES passes
+// rewrites one word of every page (all of its memory is written again, pass after pass, faster than any link copies
+// it), sleeping MS milliseconds between passes; every 8th pass and at the end it prints a checksum of all of it, and
+// it exits with status EXIT. Deterministic: the same arguments print the same lines however the run is frozen,
+// moved or cut up.
+// usage: rewriter [MB=64] [PASSES=100] [MS=0] [EXIT=0]
+#define _DEFAULT_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static uint64_t mix(uint64_t x) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; }
+
+int main(int argc, char **argv) {
+  size_t mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 64;
+  long passes = argc > 2 ? atol(argv[2]) : 100;
+  long ms = argc > 3 ? atol(argv[3]) : 0;
+  int code = argc > 4 ? atoi(argv[4]) : 0;
+  size_t words = (mb << 20) / 8, pages = words / 512;
+  uint64_t *area = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (area == MAP_FAILED) { perror("mmap"); return 1; }
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (size_t i = 0; i < words; i++) area[i] = x = mix(x);
+  printf("ready %zu MB\n", mb);
+  fflush(stdout);
+  struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
+  for (long pass = 1; pass <= passes; pass++) {
+    for (size_t p = 0; p < pages; p++) area[p * 512 + (size_t)pass % 512] += mix((uint64_t)pass * pages + p + 1);
+    if (pass % 8 == 0 || pass == passes) {
+      uint64_t sum = 0;
+      for (size_t i = 0; i < words; i++) sum = sum * 1099511628211ULL + area[i];
+      printf("pass %ld %016llx\n", pass, (unsigned long long)sum);
+      fflush(stdout);
+    }
+    if (ms > 0) nanosleep(&pause, NULL);
+  }
+  return code;
+}
