@@ -5,6 +5,7 @@
 # frames in clear after the same handshake. memticker is moved from node 1 to node 2 with pre-copy and without, in
 # both labs alternately (ABBA, so drift falls on both), and a plain TCP copy of the same bytes runs in each lab as the
 # floor. Prints medians with their ranges, the secured ÷ plain ratios (goal <= 1.10) and the load. Needs root.
+# The plain build is published on every run (incremental, but NativeAOT: minutes on a loaded machine).
 # usage: bench/migration/links.sh [--sizes 64,512] [--rounds 3] [--name benchlinks] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
