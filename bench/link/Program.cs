@@ -24,7 +24,7 @@ if (options.Machines)
     await TwoMachines.RunAsync(wire, certificates, secure: true, 16, options);
     await TwoMachines.RunAsync(wire, certificates, secure: false, 16, options);
     for (var round = 0; round < options.Rounds; round++)
-        foreach (var secure in new[] { true, false, false, true })
+        foreach (var secure in options.Order())
             runs.Add(await TwoMachines.RunAsync(wire, certificates, secure, options.MiB, options));
 }
 else
@@ -34,7 +34,7 @@ else
     await Loopback.RunAsync(home, target, secure: true, 16, options.FrameKiB);
     await Loopback.RunAsync(home, target, secure: false, 16, options.FrameKiB);
     for (var round = 0; round < options.Rounds; round++)
-        foreach (var secure in new[] { true, false, false, true })
+        foreach (var secure in options.Order())
             runs.Add(await Loopback.RunAsync(home, target, secure, options.MiB, options.FrameKiB));
 }
 Report.Print(runs, options);
@@ -51,8 +51,11 @@ LinkSecurity Node(ushort id)
 internal sealed record LinkRun(bool Secure, double Seconds, double SenderCpu, double ReceiverCpu);
 
 internal sealed record BenchOptions(int MiB, int FrameKiB, int Rounds, bool Markdown, bool Machines, string? Rate, string? Role,
-    string? Address, string? Directory, bool Secure)
+    string? Address, string? Directory, bool Secure, bool? Only = null)
 {
+    /// <summary>The links of one round: ABBA, or with --only (for a profiler) the one kind alone.</summary>
+    public bool[] Order() => Only is { } only ? [only] : [true, false, false, true];
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions(512, 1024, 2, false, false, null, null, null, null, true);
@@ -71,7 +74,8 @@ internal sealed record BenchOptions(int MiB, int FrameKiB, int Rounds, bool Mark
                 "--address" => options with { Address = args[++i] },
                 "--dir" => options with { Directory = args[++i] },
                 "--plain" => options with { Secure = false },
-                _ => throw new ArgumentException($"unknown argument {args[i]} (--mib N, --frame-kib N, --rounds N, --machines, --rate RATE, --markdown)"),
+                "--only" => options with { Only = args[++i] switch { "tls" => true, "plain" => false, var other => throw new ArgumentException($"--only tls or --only plain, not {other}") } },
+                _ => throw new ArgumentException($"unknown argument {args[i]} (--mib N, --frame-kib N, --rounds N, --machines, --rate RATE, --only tls|plain, --markdown)"),
             };
         }
         return options;

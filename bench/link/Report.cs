@@ -11,15 +11,16 @@ internal static class Report
         Console.WriteLine(options.Markdown
             ? "| link | seconds | MB/s | CPU s, sender | CPU s, receiver |\n|---|---|---|---|---|"
             : "link        seconds    MB/s  CPU s send  CPU s recv");
-        var tls = Medians(runs, secure: true);
-        var plain = Medians(runs, secure: false);
-        foreach (var (name, m) in new[] { ("TLS 1.3", tls), ("plain TCP", plain) })
+        var kinds = new[] { ("TLS 1.3", true), ("plain TCP", false) }.Where(kind => runs.Any(r => r.Secure == kind.Item2));
+        foreach (var (name, m) in kinds.Select(kind => (kind.Item1, Medians(runs, kind.Item2))))
         {
             var rate = F(options.MiB * 1.048576 / m.Seconds, "F0");
             Console.WriteLine(options.Markdown
                 ? $"| {name} | {F(m.Seconds)} | {rate} | {F(m.SenderCpu)} | {F(m.ReceiverCpu)} |"
                 : $"{name,-10} {F(m.Seconds),8} {rate,7} {F(m.SenderCpu),11} {F(m.ReceiverCpu),11}");
         }
+        if (!runs.Any(r => r.Secure) || runs.All(r => r.Secure)) return;
+        var (tls, plain) = (Medians(runs, secure: true), Medians(runs, secure: false));
         var spread = string.Join(", ", runs.Where(r => r.Secure).Select(r => F(r.Seconds)));
         var plainSpread = string.Join(", ", runs.Where(r => !r.Secure).Select(r => F(r.Seconds)));
         Console.WriteLine($"TLS/plain time ratio: {F(tls.Seconds / plain.Seconds, "F2")} (goal <= 1.10); runs TLS [{spread}] plain [{plainSpread}]");

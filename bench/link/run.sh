@@ -4,7 +4,8 @@
 # secured link at most 1.10 times the plain time).
 # --machines: each end a process in a network namespace of its own, pinned to a core of its own, over a veth pair
 # (two one-core machines on a wire; needs root); --rate RATE shapes that wire with tbf (e.g. 1gbit, 10gbit).
-# Usage: bench/link/run.sh [--mib 512] [--frame-kib 1024] [--rounds 2] [--machines] [--rate RATE] [--markdown]
+# --only tls|plain runs one kind alone (for a profiler; no ratio then).
+# Usage: bench/link/run.sh [--mib 512] [--frame-kib 1024] [--rounds 2] [--machines] [--rate RATE] [--only tls|plain] [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dotnet run -c Release --project "$here/OpenMosix.Bench.Link.csproj" -- "$@"

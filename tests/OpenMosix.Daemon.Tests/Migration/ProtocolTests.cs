@@ -86,8 +86,7 @@ public sealed class ProtocolTests
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
                 typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
-                typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived)];
-                typeof(PagesHeld)];
+                typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived), typeof(PagesHeld)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
