@@ -37,7 +37,20 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
-        var (usePostcopy, started) = await ChoosePostcopyAsync(precopy, postcopy, linkBytesPerSecond).ConfigureAwait(false);
+        (bool, IPrecopyRounds?) choice;
+        try
+        {
+            choice = await ChoosePostcopyAsync(precopy, postcopy, linkBytesPerSecond).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // As a failed pre-copy: the process runs on here, and one that exec'd under the probe is tried again
+            // (HomeMigration.Replaced looks for the cause inside).
+            home.Registry.Update(process, p => p.State = ProcessState.Home);
+            if (e is MigrationException) throw;
+            throw new MigrationException($"checkpoint of process {Pid} failed: {e.Message}", e);
+        }
+        var (usePostcopy, started) = choice;
         var service = usePostcopy ? new HomePageService(talk.Link, new Checkpoint.Postcopy.FrozenProcessPages(Pid), home.Logger).Attach() : null;
         (IPrecopyRounds?, int, long, long, Stopwatch) sentImage;
         try
