@@ -23,15 +23,6 @@ public sealed partial class NodeClock(ILogger logger)
         lock (_jobs) _jobs.Add(new Job(name, (long)(period.TotalSeconds * Stopwatch.Frequency), work));
     }
 
-    /// <summary>The jobs registered so far, with their periods (for tests and the log).</summary>
-    public IReadOnlyList<(string Name, TimeSpan Period)> Jobs
-    {
-        get
-        {
-            lock (_jobs) return [.. _jobs.Select(j => (j.Name, TimeSpan.FromSeconds(j.Period / (double)Stopwatch.Frequency)))];
-        }
-    }
-
     /// <summary>How many times the clock's thread has woken to run what was due: one wakeup per instant, whatever
     /// number of jobs fell on it.</summary>
     public long Instants => Interlocked.Read(ref _instants);
