@@ -9,7 +9,7 @@ namespace OpenMosix.Lab.Tests;
 /// Every process a candidate, as in openMosix: processes started plainly (not with om run) are adopted by `migrate`
 /// or `om adopt`, move with the same transparency, and are given back by `om release`.
 /// </summary>
-[Collection(ForkLab.Collection)]
+[Collection(ForkLab.ShellsCollection)]
 public sealed class AdoptionLabTests(ForkLab fixture)
 {
     private TestLab Lab => fixture.Lab;

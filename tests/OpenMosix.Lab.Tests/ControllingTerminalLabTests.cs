@@ -9,7 +9,7 @@ namespace OpenMosix.Lab.Tests;
 /// A moved program's terminal is its controlling terminal (tmux plays the user's terminal at home): tcgetpgrp,
 /// tcsetpgrp, TIOCGSID and /dev/tty answer on the node it runs on, and a moved shell's own job control works there.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class ControllingTerminalLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;

@@ -4,19 +4,6 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
 
-/// <summary>Four nodes of half a CPU each, with omd: shared by the fork-and-forget tests, one at a time.</summary>
-public sealed class ForkLab : IDisposable
-{
-    internal TestLab Lab { get; } = TestLab.WithDaemons(4, "--cpus", "0.5,0.5,0.5,0.5", "--timeout", "15");
-
-    public const string Collection = "fork lab";
-
-    public void Dispose() => Lab.Dispose();
-}
-
-[CollectionDefinition(ForkLab.Collection)]
-public sealed class ForkLabCollection : ICollectionFixture<ForkLab>;
-
 /// <summary>
 /// Fork-and-forget, as openMosix users knew it: what a managed process forks is managed from birth, spreads over the
 /// cluster by itself, and its parent waits for it as if nothing had moved.

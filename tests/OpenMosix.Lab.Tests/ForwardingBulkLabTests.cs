@@ -10,7 +10,7 @@ namespace OpenMosix.Lab.Tests;
 /// written behind (answered once their pieces are on the link, docs/forwarding.md): the bytes still arrive whole and
 /// in order, end of file still follows them, and an error home met is given to the program's next write.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingBulkLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;

@@ -10,7 +10,7 @@ namespace OpenMosix.Lab.Tests;
 /// node 1; moved to node 2 in the middle, it goes on with both, and pipe, conversation and output are those of a run
 /// that did not move.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingLabTests(MigrationLab fixture)
 {
     private const int Rounds = 40;

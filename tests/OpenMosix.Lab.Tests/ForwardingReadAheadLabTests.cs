@@ -9,7 +9,7 @@ namespace OpenMosix.Lab.Tests;
 /// stops reading while the copy's node holds bytes read ahead for it, and is brought home then, reads those bytes at
 /// home from its own socket: every byte once, in order, then end of file.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
 {
     private const int Total = 48 << 20, Away = 16 << 20;

@@ -10,7 +10,7 @@ namespace OpenMosix.Lab.Tests;
 /// duplicates it and asks ioctls of it; a python3 event loop on epoll (selectors) goes on with its conversation.
 /// Each gives what it gives when it did not move.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingReadinessLabTests(MigrationLab fixture, ITestOutputHelper output)
 {
     private readonly TestLab _lab = fixture.Lab;

@@ -7,7 +7,7 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Lab.Tests;
 
 /// <summary>Issue #17 part 4: nothing is lost coming home, and the trip home is pre-copied like the trip out.</summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ThreadsCollection)]
 public sealed class HomecomingLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;

@@ -10,7 +10,7 @@ namespace OpenMosix.Lab.Tests;
 /// jobs are the deputies at home, in the process groups the shell made, so `jobs`, `kill %N`, ^Z, `bg`, `fg` and ^C
 /// act on them as on local jobs, and the signals reach the copies.
 /// </summary>
-[Collection(ForkLab.Collection)]
+[Collection(ForkLab.ShellsCollection)]
 public sealed class JobControlLabTests(ForkLab fixture)
 {
     private TestLab Lab => fixture.Lab;

@@ -8,24 +8,6 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
 
-/// <summary>A 3-node lab with omd in every node, shared by the migration tests (each uses its own processes).</summary>
-public sealed class MigrationLab : IDisposable
-{
-    // Node 3 is small (384 MiB): a node that must refuse a big process (400 MiB) for want of memory. Not smaller: omd
-    // itself takes 100-135 MB there while it moves processes (image buffers), and in a 256 MiB node its GC heap (limited
-    // to 3/4 of the node) once ran out in the middle of a restore.
-    // No automatic balancing: these tests move processes themselves and must find them where they put them.
-    internal TestLab Lab { get; } = TestLab.WithDaemons(3, "--timeout", "15", "--mem", "4G,4G,384M", "--no-balance");
-
-    public const string Collection = "migration lab";
-
-    public void Dispose() => Lab.Dispose();
-}
-
-/// <summary>The migration test classes share one lab and run one after the other.</summary>
-[CollectionDefinition(MigrationLab.Collection)]
-public sealed class MigrationLabCollection : ICollectionFixture<MigrationLab>;
-
 /// <summary>Issue #5 end to end: real programs started with `om run` in node 1 and moved while they run.</summary>
 [Collection(MigrationLab.Collection)]
 public sealed class MigrationLabTests(MigrationLab fixture)
@@ -161,20 +143,6 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     }
 
     [Fact]
-    public void A_python_program_moved_away_and_back_finishes_with_the_output_of_an_uninterrupted_run()
-    {
-        const string Script = "import time\nfor i in range(120):\n    print(i, i * i % 9973, flush=True)\n    time.sleep(0.02)\n";
-        var reference = CommandRun.Run("/usr/bin/python3", ["-c", Script]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        using var run = _lab.Managed(1, "/usr/bin/python3", "-c", Script);
-        run.WaitForLines(10);
-        _lab.Migrate(1, run.Pid, "3");
-        run.WaitForLines(run.Lines().Count + 10);
-        _lab.Migrate(1, run.Pid, "home");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(reference, run.Lines());
-    }
-
-    [Fact]
     public void A_one_gigabyte_process_leaves_a_deputy_of_under_two_megabytes_at_home()
     {
         // 15 s of ticks: a loaded machine may take seconds to touch the gigabyte and to pre-copy it, and the move
@@ -203,41 +171,6 @@ public sealed class MigrationLabTests(MigrationLab fixture)
         Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(20)));
     }
 
-    [Theory]
-    [InlineData("xz", 400_000, "-T1", "-6", "-c")]
-    [InlineData("gzip", 3_000_000, "-9", "-c")]
-    public void A_compressor_moved_mid_file_writes_the_same_bytes_as_an_uninterrupted_run(string program, int lines, params string[] options)
-    {
-        var input = Path.Combine(_lab.Layout.NodeDirectory(1), $"input-{program}");
-        var random = new Random(5);
-        using (var file = File.Create(input))
-            for (var i = 0; i < lines; i++) file.Write(System.Text.Encoding.ASCII.GetBytes($"{i} {random.Next(1000)} openMosix\n"));
-        var output = input + ".out";
-        using var run = _lab.Managed(1, ["sh", "-c", $"exec {Om.Path} run /usr/bin/{program} {string.Join(' ', options)} {input} > {output}"], null);
-        Poll.Until(() => File.Exists(output) && new FileInfo(output).Length > 0 || run.Process.HasExited, TimeSpan.FromSeconds(20), "the compressor to start writing");
-        Assert.False(run.Process.HasExited, "the compressor finished before it could be moved; give it a larger input");
-        _lab.Migrate(1, run.Pid, "3");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        var expected = RunToBytes($"/usr/bin/{program}", [.. options, input]);
-        Assert.Equal(expected, File.ReadAllBytes(output));
-    }
-
-    [Fact]
-    public void The_middle_of_a_pipeline_moves_and_the_pipeline_produces_what_it_would_have()
-    {
-        var output = Path.Combine(_lab.Layout.NodeDirectory(1), $"pipeline-{Guid.NewGuid():N}.out");
-        const string Producer = "i=0; while [ $i -lt 400 ]; do echo \"line $i\"; i=$((i+1)); sleep 0.01; done";
-        var reference = CommandRun.Run("sh", ["-c", $"{Producer} | {TestPrograms.Locate("pipereader")}"]).Stdout;
-        using var run = _lab.Managed(1, ["sh", "-c", $"{Producer} | {Om.Path} run {TestPrograms.Locate("pipereader")} | cat > {output}"], null);
-        ProcessRow? filter = null;
-        Poll.Until(() => (filter = _lab.Processes(1).Processes.FirstOrDefault(p => p.Command.Contains("pipereader", StringComparison.Ordinal)
-            && !p.Command.Contains(" run ", StringComparison.Ordinal))) is not null, TimeSpan.FromSeconds(20), "the filter to start");
-        Poll.Until(() => File.Exists(output) && new FileInfo(output).Length > 0, TimeSpan.FromSeconds(20), "output from the filter");
-        _lab.Migrate(1, filter!.Pid, "2");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(reference, File.ReadAllText(output));
-    }
-
     [Fact]
     public void A_node_without_the_programs_files_refuses_it_and_it_runs_on_at_home()
     {
@@ -253,30 +186,6 @@ public sealed class MigrationLabTests(MigrationLab fixture)
         Assert.Contains($"node 2 refused process {run.Pid}: {inNode} does not exist on this node", refused.Stderr, StringComparison.Ordinal);
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.StartsWith("sleeper done ticks=60", run.Lines()[^1], StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Bc_moved_in_the_middle_of_a_long_calculation_prints_the_same_digits()
-    {
-        const string Program = "scale=2000; for (i = 1; i <= 8; i++) { print i, \": \", a(1/i), \"\\n\" }";
-        var reference = CommandRun.Run("/usr/bin/bc", ["-l"], stdin: Program + "\n").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"calc-{Guid.NewGuid():N}.bc");
-        File.WriteAllText(script, Program + "\nquit\n");
-        using var run = _lab.Managed(1, "/usr/bin/bc", "-l", script);
-        run.WaitForLines(1);
-        _lab.Migrate(1, run.Pid, "2");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(reference, run.Lines());
-    }
-
-    private static byte[] RunToBytes(string program, string[] arguments)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true };
-        using var process = System.Diagnostics.Process.Start(info)!;
-        using var bytes = new MemoryStream();
-        process.StandardOutput.BaseStream.CopyTo(bytes);
-        process.WaitForExit();
-        return bytes.ToArray();
     }
 
     private static long Rss(int pid) =>

@@ -8,7 +8,7 @@ namespace OpenMosix.Lab.Tests;
 /// `om migrate` with omd's real progress stream: on a terminal (script(1) gives om one inside the node) the move's
 /// steps show on one line of stderr, erased before the result; on a pipe om asks for none and prints the result alone.
 /// </summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class MigrationProgressLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;

@@ -4,7 +4,7 @@ using OpenMosix.TestSupport;
 namespace OpenMosix.Lab.Tests;
 
 /// <summary>Moved programs and their terminal (tmux plays the user's terminal at home).</summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ForwardingCollection)]
 public sealed class MigrationTerminalLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;

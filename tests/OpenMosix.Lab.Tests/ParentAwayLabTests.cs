@@ -9,7 +9,7 @@ namespace OpenMosix.Lab.Tests;
 /// carries out its waits, its signals to them and getppid, and its SIGCHLD comes to it; what it prints is what it
 /// prints unmoved. The parents are locked so that only the test moves anything.
 /// </summary>
-[Collection(ForkLab.Collection)]
+[Collection(ForkLab.ShellsCollection)]
 public sealed class ParentAwayLabTests(ForkLab fixture)
 {
     private TestLab Lab => fixture.Lab;

@@ -8,7 +8,9 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>
 /// Node links under a partition (issue #17, liveness): a process moved from node 1 to node 2, then `om lab cut 2`.
 /// Each test gets a 2-node lab of its own, since it cuts a node. The lab's omd.toml: heartbeats every 0.5 s, link
-/// timeout 10 s, gossip dead after 9 s (docs/reliability.md).
+/// timeout 10 s, gossip dead after 9 s (docs/reliability.md). A failure carries the end of every node's omd log and
+/// the kernel's killed processes, and keeps the logs (FailureReport): the 5 s partition's process was once SIGKILLed
+/// at home in a CI rehearsal, and nothing kept told by whom.
 /// </summary>
 public sealed class PartitionLabTests
 {
@@ -20,79 +22,100 @@ public sealed class PartitionLabTests
     public void A_moved_process_survives_a_5_s_partition_and_its_piped_output_is_that_of_an_uninterrupted_run()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = MovedToNode2(lab, "300");
-        var remote = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
-        Assert.Equal(("remote", 2), (remote.State, remote.Where));
+        lab.ExplainingFailure(() =>
+        {
+            using var run = MovedToNode2(lab, "300");
+            var remote = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
+            Assert.Equal(("remote", 2), (remote.State, remote.Where));
 
-        Fault(lab, "cut").Succeeded();
-        var lines = run.Lines().Count;
-        // The partition itself: five seconds in which nothing crosses to or from node 2.
-        Thread.Sleep(TimeSpan.FromSeconds(5));
-        Assert.True(Signals.Exists(remote.RemotePid), "the copy on node 2 ended during the partition");
-        Fault(lab, "heal").Succeeded();
+            // The partition itself: five seconds in which nothing crosses to or from node 2, counted from the start of
+            // `om lab cut` (the port is disabled somewhere within it) to that of `om lab heal`, so that what a loaded
+            // machine adds to the two commands does not make it longer than the five seconds this test is about.
+            var partition = Stopwatch.StartNew();
+            Fault(lab, "cut").Succeeded();
+            var cut = partition.Elapsed;
+            var lines = run.Lines().Count;
+            if (TimeSpan.FromSeconds(5) - partition.Elapsed is { Ticks: > 0 } rest) Thread.Sleep(rest);
+            Assert.True(Signals.Exists(remote.RemotePid), "the copy on node 2 ended during the partition");
+            var heal = partition.Elapsed;
+            Fault(lab, "heal").Succeeded();
+            var healed = partition.Elapsed;
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.True(run.Lines().Count > lines + 20, "the copy's output during the cut was not delivered");
-        Assert.Equal(Uninterrupted("16", "300"), run.Lines());
-        Assert.DoesNotContain("declared dead", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
-        Assert.DoesNotContain("declared dead", File.ReadAllText(lab.Layout.NodeDaemonLog(2)), StringComparison.Ordinal);
+            // Killed at home once in a CI rehearsal, cause unknown. One suspect: the link's TCP retransmissions back off
+            // during a cut (with a 200 ms RTO they are due 3.0, 6.2 and 12.6 s after the first lost heartbeat; with
+            // 300 ms, 4.5 and 9.3 s), so a partition only a little longer, or a larger RTO on a loaded machine, is heard
+            // of after the 10 s link timeout. Say how long this one was; the omd logs say the rest (FailureReport).
+            var exit = run.Process.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(exit == new ChildExit(0, 0), $"the process ended {exit}; the cut took {cut.TotalSeconds:F2} s, the heal " +
+                $"began {heal.TotalSeconds:F2} s and ended {healed.TotalSeconds:F2} s after the cut began");
+            Assert.True(run.Lines().Count > lines + 20, "the copy's output during the cut was not delivered");
+            Assert.Equal(Uninterrupted("16", "300"), run.Lines());
+            Assert.DoesNotContain("declared dead", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+            Assert.DoesNotContain("declared dead", File.ReadAllText(lab.Layout.NodeDaemonLog(2)), StringComparison.Ordinal);
+        });
     }
 
     [Fact]
     public void A_partition_longer_than_the_timeout_loses_the_copy_at_home_in_time_and_leaves_no_copy_on_node_2()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = MovedToNode2(lab, "100000");
-        var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
-        Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
+        lab.ExplainingFailure(() =>
+        {
+            using var run = MovedToNode2(lab, "100000");
+            var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+            Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
 
-        Fault(lab, "cut").Succeeded();
-        var clock = Stopwatch.StartNew();
+            Fault(lab, "cut").Succeeded();
+            var clock = Stopwatch.StartNew();
 
-        // Home: the deputy ends as if killed; node 2, on its own side of the cut, kills the copy.
-        Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(LostBound + TimeSpan.FromSeconds(30)));
-        Assert.True(clock.Elapsed <= LostBound, $"home declared the copy lost after {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
-        lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
-        lab.WaitForDaemonLog(1, "link with node 2 declared dead");
-        Poll.Until(() => !Signals.Exists(copy), LostBound, $"node 2 to kill the copy {copy}");
-        lab.WaitForDaemonLog(2, "link with node 1 declared dead");
-        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(5), $"declared dead after only {clock.Elapsed.TotalSeconds:F1} s");
+            // Home: the deputy ends as if killed; node 2, on its own side of the cut, kills the copy.
+            Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(LostBound + TimeSpan.FromSeconds(30)));
+            Assert.True(clock.Elapsed <= LostBound, $"home declared the copy lost after {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
+            lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
+            lab.WaitForDaemonLog(1, "link with node 2 declared dead");
+            Poll.Until(() => !Signals.Exists(copy), LostBound, $"node 2 to kill the copy {copy}");
+            lab.WaitForDaemonLog(2, "link with node 1 declared dead");
+            Assert.True(clock.Elapsed > TimeSpan.FromSeconds(5), $"declared dead after only {clock.Elapsed.TotalSeconds:F1} s");
 
-        Fault(lab, "heal").Succeeded();
-        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive", TimeSpan.FromSeconds(20), "node 1 to see node 2 again");
-        Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
-        Assert.False(Signals.Exists(copy), $"the copy {copy} came back after the heal");
+            Fault(lab, "heal").Succeeded();
+            Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive", TimeSpan.FromSeconds(20), "node 1 to see node 2 again");
+            Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+            Assert.False(Signals.Exists(copy), $"the copy {copy} came back after the heal");
+        });
     }
 
     [Fact]
     public async Task An_image_stalled_by_a_partition_ends_within_the_bound_keeps_the_process_at_home_and_frees_the_tracer()
     {
         using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
-        using var big = lab.Managed(1, TestPrograms.Locate("memticker"), "1500", "100", "50");
-        using var small = lab.Managed(1, TestPrograms.Locate("sleeper"), "400", "50");
-        // Filling 1.5 GB took over 20 s in a loaded CI run (the other test projects run alongside).
-        big.WaitForLines(2, TimeSpan.FromSeconds(120));
-        small.WaitForLines(2);
-        var target = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
-        var migrate = Task.Run(() => lab.Exec(1, Om.Path, "migrate", $"{big.Pid}", "2", "--no-precopy"), TestContext.Current.CancellationToken);
-        // The image is on its way once node 2's omd has a child (the process it restores into): cut it off then.
-        Poll.Until(() => NodeFailureLabTests.ChildrenOf(target).Any() || migrate.IsCompleted, TimeSpan.FromSeconds(30), "node 2 to start restoring");
-        Assert.False(migrate.IsCompleted, "the transfer finished before node 2 could be cut off");
-        Fault(lab, "cut").Succeeded();
-        var clock = Stopwatch.StartNew();
+        await lab.ExplainingFailureAsync(async () =>
+        {
+            using var big = lab.Managed(1, TestPrograms.Locate("memticker"), "1500", "100", "50");
+            using var small = lab.Managed(1, TestPrograms.Locate("sleeper"), "400", "50");
+            // Filling 1.5 GB took over 20 s in a loaded CI run (the other test projects run alongside).
+            big.WaitForLines(2, TimeSpan.FromSeconds(120));
+            small.WaitForLines(2);
+            var target = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
+            var migrate = Task.Run(() => lab.Exec(1, Om.Path, "migrate", $"{big.Pid}", "2", "--no-precopy"), TestContext.Current.CancellationToken);
+            // The image is on its way once node 2's omd has a child (the process it restores into): cut it off then.
+            Poll.Until(() => NodeFailureLabTests.ChildrenOf(target).Any() || migrate.IsCompleted, TimeSpan.FromSeconds(30), "node 2 to start restoring");
+            Assert.False(migrate.IsCompleted, "the transfer finished before node 2 could be cut off");
+            Fault(lab, "cut").Succeeded();
+            var clock = Stopwatch.StartNew();
 
-        // Home's tracer thread streams the frozen image into the stalled link: another move waits for it, and gets it
-        // once the link is declared dead, not when TCP gives up.
-        var other = lab.Exec(1, Om.Path, "migrate", $"{small.Pid}", "3");
-        var failed = await migrate;
+            // Home's tracer thread streams the frozen image into the stalled link: another move waits for it, and gets it
+            // once the link is declared dead, not when TCP gives up.
+            var other = lab.Exec(1, Om.Path, "migrate", $"{small.Pid}", "3");
+            var failed = await migrate;
 
-        Assert.True(clock.Elapsed <= LostBound, $"the stalled image held the tracer for {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
-        Assert.Equal(0, other.ExitCode);
-        Assert.Equal(1, failed.ExitCode);
-        Assert.EndsWith($"process {big.Pid} runs on here\n", failed.Stderr, StringComparison.Ordinal);
-        Assert.Equal(new ChildExit(0, 0), big.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(Uninterrupted("1500", "100"), big.Lines());
-        Assert.Equal(new ChildExit(0, 0), small.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.True(clock.Elapsed <= LostBound, $"the stalled image held the tracer for {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
+            Assert.Equal(0, other.ExitCode);
+            Assert.Equal(1, failed.ExitCode);
+            Assert.EndsWith($"process {big.Pid} runs on here\n", failed.Stderr, StringComparison.Ordinal);
+            Assert.Equal(new ChildExit(0, 0), big.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Equal(Uninterrupted("1500", "100"), big.Lines());
+            Assert.Equal(new ChildExit(0, 0), small.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        });
     }
 
     /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1 and moved to node 2.</summary>

@@ -6,7 +6,7 @@ namespace OpenMosix.Lab.Tests;
 
 /// <summary>Issue #14 end to end: multithreaded programs started with `om run` in node 1 and moved while all their
 /// threads run; every thread must keep working wherever the process is, and its deputy must end as it does.</summary>
-[Collection(MigrationLab.Collection)]
+[Collection(MigrationLab.ThreadsCollection)]
 public sealed class ThreadMigrationLabTests(MigrationLab fixture)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

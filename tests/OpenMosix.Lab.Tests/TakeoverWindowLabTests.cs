@@ -1,0 +1,37 @@
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+using static OpenMosix.Lab.Tests.Support.TakenOverCopies;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// The other side of the guest takeover (GuestTakeoverLabTests): a copy whose node's omd stays dead is kept stopped
+/// by its keeper for the takeover window (30 s), then killed, and home restarts the process from its checkpoint. The
+/// longest lab test (the window, a restart and the rest of the run): a class of its own so that it runs beside others.
+/// </summary>
+public sealed class TakeoverWindowLabTests
+{
+    [Fact]
+    public void A_copy_whose_omd_stays_down_past_the_takeover_window_is_killed_there_and_restarted_at_home_from_its_checkpoint()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = MovedToNode2(lab, "1200");
+        CheckpointRestartLabTests.WaitForCheckpoints(lab, run.Pid);
+        var copy = Copy(lab, run.Pid);
+
+        var omd = lab.ReadStatus().Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
+        Signals.Kill(omd, Signals.SIGKILL);
+        lab.WaitForDaemonLog(1, $"process {run.Pid}: the link with node 2 closed");
+        // Within the window the copy waits stopped: it writes nothing that a restart would write again.
+        Poll.Until(() => !Signals.Exists(copy) || TakenOverCopies.State(copy) is 'T' or 't', TimeSpan.FromSeconds(5), "the copy to be stopped by its keeper");
+        lab.WaitForDaemonLog(1, $"process {run.Pid} restarted here from checkpoint", TimeSpan.FromSeconds(75));
+        Assert.True(!Signals.Exists(copy) || TakenOverCopies.State(copy) is 'T' or 't' or 'Z', "the copy ran on node 2 when home restarted the process");
+        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(15), "the keeper to kill the copy");
+        Om.Run(["lab", "restart", "--name", lab.Name, "2"]).Succeeded();
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "1200"), run.Lines());
+        Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+    }
+}
