@@ -242,8 +242,9 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
     public void Dispose()
     {
         _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(2));
-        _stop.Dispose();
+        // A thread still running after the bound (a loaded machine) waits on the token's handle: disposing it under
+        // that thread would throw there and end omd, so it is then left to the finalizer.
+        if (_thread is null || _thread.Join(TimeSpan.FromSeconds(2))) _stop.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "no process events from the kernel ({Reason}): descendants of managed processes, and processes [manage] names, are found by reading /proc every half second")]

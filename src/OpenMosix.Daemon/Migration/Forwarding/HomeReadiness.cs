@@ -115,9 +115,34 @@ internal sealed class HomeReadiness : IDisposable
         return added;
     }
 
-    private void Wake() => ForwardedCalls.Write(_wakeWrite, [1]);
+    private void Wake()
+    {
+        try
+        {
+            ForwardedCalls.Write(_wakeWrite, [1]);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The poll thread has ended: there is nothing left to wake.
+        }
+    }
 
+    // The poll thread owns the wake pipe and closes it when it ends: Dispose cannot wait for it for ever (a loaded node
+    // may not schedule it within the join's bound), and a pipe closed under its poll ended omd.
     private void Watch()
+    {
+        try
+        {
+            PollUntilStopped();
+        }
+        finally
+        {
+            _wakeRead.Dispose();
+            _wakeWrite.Dispose();
+        }
+    }
+
+    private void PollUntilStopped()
     {
         var entries = new List<PollFd>();
         var round = new List<Watched>();
@@ -160,7 +185,5 @@ internal sealed class HomeReadiness : IDisposable
         _stopped = true;
         Wake();
         if (Thread.CurrentThread != _thread) _thread.Join(SliceMs * 2);
-        _wakeRead.Dispose();
-        _wakeWrite.Dispose();
     }
 }
