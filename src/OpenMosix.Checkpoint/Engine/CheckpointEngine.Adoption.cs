@@ -72,7 +72,7 @@ public sealed partial class CheckpointEngine
             status = Waiting.WaitPid(pid, Waiting.WALL);
             if (!status.Stopped)
             {
-                EndWatch(pid, status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+                EndWatch(pid, ExitStatus.Of(status));
                 throw new TraceeGoneException(pid, status);
             }
             if (status.PtraceEvent == Ptrace.EventStop) break;
@@ -114,7 +114,10 @@ public sealed partial class CheckpointEngine
         catch (SyscallException e)
         {
             _adopted.Remove(pid);
-            if (_exitWatches.Remove(pid, out var watch))
+            if (!_exitWatches.Remove(pid, out var watch)) return;
+            if (ReapedExits.TryTake(pid, out var reaped))
+                watch.TrySetResult(ExitStatus.Of(reaped));
+            else
                 watch.TrySetException(new TraceeGoneException(pid, $"process {pid} ended while its trace was let go for a checkpoint ({e.Message})"));
         }
     }

@@ -314,7 +314,7 @@ public sealed partial class CheckpointEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(process);
         var status = Waiting.WaitPid(process.Pid, Waiting.WALL);
-        return status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal);
+        return ExitStatus.Of(status);
     }
 
     /// <summary>
@@ -328,7 +328,10 @@ public sealed partial class CheckpointEngine : IDisposable
         return _tracer.RunBrief(pid, () =>
         {
             if (!_exitWatches.TryGetValue(pid, out var watch))
+            {
+                ReapedExits.Forget(pid);
                 _exitWatches[pid] = watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
             return watch.Task;
         });
     }
@@ -345,13 +348,17 @@ public sealed partial class CheckpointEngine : IDisposable
                 if (status.Raw == -1 || status.Stopped) continue;
                 _exitWatches.Remove(pid);
                 _adopted.Remove(pid);
-                watch.TrySetResult(status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+                watch.TrySetResult(ExitStatus.Of(status));
             }
             catch (SyscallException e)
             {
                 _exitWatches.Remove(pid);
                 _adopted.Remove(pid);
-                watch.TrySetException(e);
+                // Reaped by a checkpoint's or a trip's own wait, which found it gone: that wait has its end.
+                if (e.Error == Errno.ECHILD && ReapedExits.TryTake(pid, out var reaped))
+                    watch.TrySetResult(ExitStatus.Of(reaped));
+                else
+                    watch.TrySetException(e);
             }
         }
     }

@@ -113,7 +113,7 @@ internal sealed class DeputyKeeper(ILogger logger)
             if (!status.Stopped)
             {
                 _trampolines.Remove(pid);
-                Died?.Invoke(pid, status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal));
+                Died?.Invoke(pid, ExitStatus.Of(status));
                 continue;
             }
             HandleStop(pid, status);

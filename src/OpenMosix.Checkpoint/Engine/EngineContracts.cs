@@ -13,5 +13,7 @@ public readonly record struct ExitStatus(int Code, int Signal)
 {
     public bool Signaled => Signal != 0;
     public int ShellCode => Signaled ? 128 + Signal : Code;
+    /// <summary>The end a waitpid reported (an exit or a killing signal, not a stop).</summary>
+    public static ExitStatus Of(OpenMosix.Linux.WaitStatus status) => status.Exited ? new ExitStatus(status.ExitCode, 0) : new ExitStatus(0, status.TermSignal);
     public override string ToString() => Signaled ? $"killed by signal {Signal}" : $"exited with code {Code}";
 }

@@ -39,9 +39,14 @@ internal static class Freezer
 /// <summary>The traced process exited or was killed while the engine worked on it.</summary>
 public sealed class TraceeGoneException : Exception
 {
+    /// <summary>Its end, <paramref name="status"/>, was taken from the kernel by the engine's wait: it is kept for the
+    /// process's exit watch (<see cref="ReapedExits"/>), since no later wait can have it.</summary>
     public TraceeGoneException(int pid, WaitStatus status)
-        : base($"process {pid} {(status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by signal {status.TermSignal}")} while being traced") =>
+        : base($"process {pid} {(status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by signal {status.TermSignal}")} while being traced")
+    {
         Pid = pid;
+        ReapedExits.Record(pid, status);
+    }
 
     /// <summary>Found gone by a request answered with ESRCH, its end already handed to its parent.</summary>
     public TraceeGoneException(int pid, string message)
