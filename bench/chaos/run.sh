@@ -18,6 +18,8 @@
 #   sigkill1-frozen / sigkill2-frozen  the same during a move with --no-precopy (the process frozen, its image in flight)
 #   sigkill1-away / sigkill2-away    om lab restart --kill 1 / 2 while the process runs on node 2: omd SIGKILLed alone
 #                                    (no drain) and started again; home's new omd takes the process over
+#   sigkill21-away  om lab restart --kill 2, then (once home resumed the copy the new omd of node 2 adopted) om lab
+#                   restart --kill 1: the adopted copy waits for home's next omd, which takes the process over
 #   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (skipped, with the reason, where the kernel has no sch_netem)
 #   fulldisk   home's checkpoint directory (a 64 MiB tmpfs in node 1) filled up once home holds the first checkpoint,
 #              so every later one fails with ENOSPC; then node 2 crashes (om lab kill 2): home must restart the
@@ -32,7 +34,7 @@ source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,sigkill1-away,sigkill2-away,netem,fulldisk,cpfull
+all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,sigkill1-away,sigkill2-away,sigkill21-away,netem,fulldisk,cpfull
 faults=$all_faults; rounds=3; markdown=0; lab=benchchaos
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -166,6 +168,9 @@ fault_restart2() { move_to_2 || return 1; fault_start=$(now); fault restart 2; f
 fault_restart1() { move_to_2 || return 1; fault_start=$(now); fault restart 1; fault_end=$(now); }
 fault_sigkill1-away() { move_to_2 || return 1; fault_start=$(now); fault restart 1 --kill; fault_end=$(now); }
 fault_sigkill2-away() { move_to_2 || return 1; fault_start=$(now); fault restart 2 --kill; fault_end=$(now); }
+fault_sigkill21-away() { move_to_2 || return 1; fault_start=$(now); fault restart 2 --kill
+  until_true 30 grep -q "(process $runner of node 1) resumed by its home" "$labdir/n2/omd.log" || log "the copy of $runner was not resumed on node 2 within 30 s"
+  fault restart 1 --kill; fault_end=$(now); }
 fault_netem() { move_to_2 || return 1; fault_start=$(now); fault netem 2 --loss 5 --delay 50; sleep 5; fault netem 2 --clear; fault_end=$(now); }
 # sigkill_during NODE [--no-precopy]: the move starts; once node 2's omd has a child (the process it restores into),
 # the image is on its way: the omd of NODE is SIGKILLed then, and started again.

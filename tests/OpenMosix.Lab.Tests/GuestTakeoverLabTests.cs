@@ -44,6 +44,37 @@ public sealed class GuestTakeoverLabTests
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
+    /// <summary>
+    /// The copy adopted by node 2's new omd, then home's omd SIGKILLed in turn (node 1 up): the copy is stopped and
+    /// waits for home's next omd as any copy does, which takes the process over from away.json and resumes it. Until
+    /// 2026-12-07 the adopted copy was killed then, and home's next omd restarted the process from its checkpoint.
+    /// </summary>
+    [Fact]
+    public void An_adopted_copy_survives_a_kill_of_its_homes_omd_in_turn_and_its_piped_output_is_that_of_an_uninterrupted_run()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "800", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        run.WaitForLines(run.Lines().Count + 3);
+        var copy = TakenOverByANewOmd(lab, run);
+
+        var restart = Om.Run(["lab", "restart", "--kill", "--name", lab.Name, "1"]).Succeeded();
+        Assert.Contains("killed (SIGKILL)", restart.Stdout, StringComparison.Ordinal);
+        lab.WaitForDaemonLog(2, $"guest {copy} (process {run.Pid} of node 1) taken over by node 1's new omd");
+        WaitForDaemonLogCount(lab, 1, $"process {run.Pid} taken over", 2);
+        Assert.Equal(copy, Copy(lab, run.Pid));
+        run.WaitForLines(run.Lines().Count + 3);
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "800"), run.Lines());
+        var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.DoesNotContain($"process {run.Pid} lost", home, StringComparison.Ordinal);
+        Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
+        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy to be reaped");
+        Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+    }
+
     [Fact]
     public void Input_in_flight_when_the_copys_omd_is_killed_and_input_written_while_it_is_down_reach_the_copy_exactly_once()
     {

@@ -22,7 +22,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // A main thread that has ended cannot be stopped (nor rebuilt around): refused before any seize.
         if (stat.State is 'Z' or 'X' && ProcFs.ReadTasks(pid).Count > 1)
             throw new CantMoveException(new CantMoveReport(pid, ["its main thread has exited while other threads run on"]));
-        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid), out var bornWhileFreezing);
+        // A process in a group-stop (^Z, SIGSTOP) is taken as it is: its image says so, and let go it stays stopped.
+        var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid), out var bornWhileFreezing, out var stoppedBy);
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
         var original = Ptrace.GetRegs(pid);
@@ -48,7 +49,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 throw new CantMoveException(new CantMoveReport(pid, bound));
             if (!options.WithChildren && !options.ForwardDescriptors && CantMoveAnalyzer.ChildrenReason(ProcFs.ReadChildren(pid)) is { } children)
                 throw new CantMoveException(new CantMoveReport(pid, [children]));
-            (image, pageBytes) = Read(pid, sink, options, original, originalMask, others);
+            (image, pageBytes) = Read(pid, sink, options, original, originalMask, others, stoppedBy);
         }
         catch (Exception e)
         {
@@ -97,7 +98,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
     }
 
     private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask,
-        List<ThreadStateReader.Frozen> others)
+        List<ThreadStateReader.Frozen> others, int stoppedBy)
     {
         var phase = Stopwatch.StartNew();
         var xstate = Ptrace.GetExtendedState(pid);
@@ -173,7 +174,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 TakenAt = DateTimeOffset.UtcNow,
             },
             Cpu = new CpuState { GeneralRegisters = SyscallRestart.ForImage(original, ResultOf(carriedOut, pid)).ToBytes(), ExtendedState = xstate },
-            Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending },
+            Signals = new SignalState { BlockedMask = originalMask, Actions = DecodeActions(raw, status.SigCgt | status.SigIgn), Pending = pending, StoppedBy = stoppedBy },
             Timers = new IntervalTimers { Real = DecodeTimer(raw, 0), Virtual = DecodeTimer(raw, 1), Profiling = DecodeTimer(raw, 2) },
             Rseq = rseq is { } r ? new RseqRegistration(r.AbiPointer, r.AbiSize, r.Signature, r.Flags) : null,
             Attributes = new ProcessAttributes

@@ -82,8 +82,8 @@ public sealed partial class CheckpointEngine
         if (GroupStopSignals.Contains(status.StopSignal))
         {
             // In a group-stop (a job-control stop, or SIGSTOP from outside) it is let go as before, staying stopped
-            // (a lent trace resumed by the freeze's injections would stop again at once): stopped, it cannot end in
-            // the gap before the freeze's seize but by SIGKILL.
+            // (a lent trace is given back with PTRACE_CONT, which would let it run out of its stop; the freeze's own
+            // seize finds the stop and keeps it): stopped, it cannot end in the gap but by SIGKILL.
             Ptrace.Detach(pid);
         }
         else

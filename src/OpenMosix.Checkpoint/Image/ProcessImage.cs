@@ -56,6 +56,9 @@ public sealed class SignalState
     /// <summary>Index 0 is signal 1. Default actions are stored too so that the array is always 64 long.</summary>
     public required SignalAction[] Actions { get; init; }
     public List<PendingSignal> Pending { get; init; } = [];
+    /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when taken, 0 when it ran: the restored
+    /// process is stopped the same way until SIGCONT. Absent from older images: 0.</summary>
+    public int StoppedBy { get; init; }
 }
 
 /// <summary>The kernel's struct sigaction for x86_64 rt_sigaction.</summary>

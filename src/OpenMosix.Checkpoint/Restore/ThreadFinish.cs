@@ -54,6 +54,12 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
         var renamed = threads.Count(t => t.Tid != t.Image.Tid);
         if (renamed > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, renamed, threads.Count);
+        // Taken in a group-stop (^Z, SIGSTOP): stopped again before anything of it runs, until SIGCONT.
+        if (image.Signals.StoppedBy != 0)
+        {
+            var by = GroupStop.Enter(pid, image.Signals.StoppedBy);
+            logger.LogInformation("Process {Pid} is stopped (signal {Signal}) as it was when taken, until SIGCONT", pid, by);
+        }
         if (!detach) return;
         foreach (var thread in threads) Ptrace.Detach(thread.Tid);
         Ptrace.Detach(pid);

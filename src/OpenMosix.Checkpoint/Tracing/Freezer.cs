@@ -4,15 +4,16 @@ namespace OpenMosix.Checkpoint.Tracing;
 internal static class Freezer
 {
     /// <summary>Seizes and stops <paramref name="pid"/>. Signals that race with the stop are delivered, not lost.</summary>
-    public static void SeizeAndStop(int pid, int options)
+    /// <returns>the signal of the group-stop it is in (^Z, SIGSTOP: it stays stopped when let go), or 0.</returns>
+    public static int SeizeAndStop(int pid, int options)
     {
-        // Lent by its exit watch: traced and stopped already.
-        if (HeldTraces.TakeOver(pid, options)) return;
+        // Lent by its exit watch: traced and stopped already (only a running thread is lent).
+        if (HeldTraces.TakeOver(pid, options)) return 0;
         Ptrace.Seize(pid, options);
         try
         {
             Ptrace.Interrupt(pid);
-            WaitForEventStop(pid);
+            return WaitForEventStop(pid);
         }
         catch
         {
@@ -21,13 +22,16 @@ internal static class Freezer
         }
     }
 
-    public static void WaitForEventStop(int pid)
+    /// <summary>Waits for the event stop of a seize or an interrupt; returns its group-stop signal, or 0 (SIGTRAP).</summary>
+    public static int WaitForEventStop(int pid)
     {
         while (true)
         {
             var status = Waiting.WaitPid(pid);
             if (!status.Stopped) throw new TraceeGoneException(pid, status);
-            if (status.PtraceEvent == Ptrace.EventStop) return;
+            // A seized tracee's event stop reports the signal of the group-stop its process is in (seizing a stopped
+            // process traps it at once, before the interrupt), SIGTRAP when there is none.
+            if (status.PtraceEvent == Ptrace.EventStop) return GroupStop.IsStopSignal(status.StopSignal) ? status.StopSignal : 0;
             // A signal-delivery-stop: pass the signal on and ask again.
             var signal = status.StopSignal;
             Ptrace.Continue(pid, signal == (Signals.SIGTRAP | 0x80) ? 0 : signal);

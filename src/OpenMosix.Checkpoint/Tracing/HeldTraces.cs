@@ -4,7 +4,7 @@ namespace OpenMosix.Checkpoint.Tracing;
 /// Main threads this tracer thread already traces for another purpose (an adopted guest's exit watch), stopped and
 /// lent to a freeze: the freeze takes that trace over (its own options set, no seize) instead of seizing, and gives it
 /// back (options cleared, the thread let run on) instead of detaching. Only a running thread is lent: one in a
-/// group-stop would stop again at the freeze's first injected call. Ptrace allows one tracer per
+/// group-stop would be given back by PTRACE_CONT, which lets it run out of its stop. Ptrace allows one tracer per
 /// thread, so a detach and a seize would leave the process untraced in between, where an exit would be reaped by its
 /// parent (init) and its status lost to the watch. Per tracer thread: every ptrace request runs on the one that traces.
 /// </summary>

@@ -44,8 +44,10 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
             Ptrace.Syscall(Pid);
             var status = Waiting.WaitPid(Pid);
             if (!status.Stopped) throw new TraceeGoneException(Pid, status);
-            // A PTRACE_INTERRUPT that was still pending surfaces as an event stop: not this call's business.
-            if (status.PtraceEvent == Ptrace.EventStop && status.StopSignal == Signals.SIGTRAP)
+            // A PTRACE_INTERRUPT that was still pending surfaces as an event stop: not this call's business. In a
+            // process in a group-stop (^Z, SIGSTOP) that trap reports the stop signal instead of SIGTRAP (the seize of
+            // a stopped process traps it once, the freeze's interrupt once more, at the first resume): the same.
+            if (status.PtraceEvent == Ptrace.EventStop && (status.StopSignal == Signals.SIGTRAP || GroupStop.IsStopSignal(status.StopSignal)))
             {
                 phase--;
                 continue;

@@ -9,9 +9,13 @@ internal static class ThreadGroup
 {
     /// <summary>Seizes and stops every thread of <paramref name="pid"/>; returns their ids, the main thread first.
     /// <paramref name="foundLate"/>: the threads a later pass found, born while the others were being stopped.</summary>
-    public static List<int> SeizeAndStopAll(int pid, int options, out List<int> foundLate)
+    public static List<int> SeizeAndStopAll(int pid, int options, out List<int> foundLate) =>
+        SeizeAndStopAll(pid, options, out foundLate, out _);
+
+    /// <summary>As above; <paramref name="stoppedBy"/>: the signal of the group-stop the process is in, or 0.</summary>
+    public static List<int> SeizeAndStopAll(int pid, int options, out List<int> foundLate, out int stoppedBy)
     {
-        Freezer.SeizeAndStop(pid, options);
+        stoppedBy = Freezer.SeizeAndStop(pid, options);
         var stopped = new List<int> { pid };
         foundLate = [];
         try

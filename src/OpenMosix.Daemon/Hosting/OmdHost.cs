@@ -189,6 +189,7 @@ public static partial class OmdHost
                 CheckpointConditions = new(sampler.ReadMemory, config.Balancer.UsherBelowFreeFraction),
                 Directory = guests,
                 MoveForked = MoveOwn,
+                HomeEndpoint = node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
             };
         if (adoption?.Prepare() > 0) _ = Task.Run(() => adoption.RunAsync(cancel), CancellationToken.None);
         listener.Bind(LinkSourceAddress(identity.Address) ?? IPAddress.Any);

@@ -141,7 +141,7 @@ public sealed class GuestSession
             Run(offer, restored, told);
             if (restored.Postcopy is { } postcopy) _ = Postcopy.PagesReport.RunAsync(postcopy, _talk, offer.Pid, _logger);
             using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
-            var takeover = expected is null ? null : new GuestTakeover(offer, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
+            var takeover = expected is null ? null : new GuestTakeover((ushort)offer.HomeNode, offer.Pid, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);
             var (talk, unsent) = (_talk, (IReadOnlyDictionary<int, byte[]>?)null);
             // Calls on descriptors forwarded home are answered by the deputy of the omd that took them: such a copy
             // cannot change links. Its calls about its children can (the new omd serves them).

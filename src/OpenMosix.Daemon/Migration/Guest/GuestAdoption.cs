@@ -25,6 +25,9 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
     /// to ask its home to move it, as any guest, once its home has resumed it.</summary>
     public GuestDirectory? Directory { get; init; }
 
+    /// <summary>Home's migration endpoint, probed when home's link closes: a node up with no omd listening is waited for.</summary>
+    public Func<ushort, System.Net.IPEndPoint?>? HomeEndpoint { get; init; }
+
     /// <summary>How this node moves what an adopted copy forked here when its home asks; null: such requests are turned down.</summary>
     public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForked { get; init; }
 
@@ -176,19 +179,50 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
             forwarder?.Start();
             Signals.Kill(saved.CopyPid, Signals.SIGCONT);
             GuestLog.ResumedHere(logger, saved.CopyPid, saved.HomePid, saved.Home);
-            // Home lost: the copy is killed, as any guest's; this omd stopping: it is left to its keeper.
-            // Checkpointed and free to go home like any copy: the engine lends its exit watch's trace for either.
-            var detached = await new GuestRelay(engine, resumed.Talk, pipes, stay, moves, logger)
+            // Home's omd killed in turn (its node up): the copy is stopped and waits for the next omd there to resume
+            // it, as any guest's (GuestTakeover); home lost otherwise: it is killed; this omd stopping: it is left to
+            // its keeper. Checkpointed and free to go home like any copy: the engine lends its exit watch's trace.
+            var takeover = new GuestTakeover((ushort)saved.Home, saved.HomePid, saved.CopyPid, stay, adopted.Expected, HomeEndpoint, keeping.Window, logger);
+            var (talk, unsent) = (resumed.Talk, (IReadOnlyDictionary<int, byte[]>?)null);
+            while (true)
+            {
+                var homeGone = false;
+                var detached = await new GuestRelay(engine, talk, pipes, stay, moves, logger)
+                    {
+                        CheckpointEvery = TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs),
+                        CheckpointConditions = CheckpointConditions,
+                        Forwarder = forwarder,
+                        Registry = registry,
+                        MoveForkedChild = MoveForked,
+                        Unsent = unsent,
+                        Detach = async link => cancel.IsCancellationRequested || (homeGone = await takeover.DetachAsync(link).ConfigureAwait(false)),
+                    }
+                    .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
+                if (!detached) break;
+                if (!homeGone || cancel.IsCancellationRequested)
                 {
-                    CheckpointEvery = TimeSpan.FromMilliseconds(resumed.Request.CheckpointMs),
-                    CheckpointConditions = CheckpointConditions,
-                    Forwarder = forwarder,
-                    Registry = registry,
-                    MoveForkedChild = MoveForked,
-                    Detach = _ => Task.FromResult(cancel.IsCancellationRequested),
+                    left = LeaveToKeeper(saved);
+                    break;
                 }
-                .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);
-            if (detached) left = LeaveToKeeper(saved);
+                moves.End(null);
+                Directory?.Add(saved.CopyPid, (_, _) => Task.FromResult<string?>($"it waits, stopped, for a new omd of node {saved.Home} to resume it"));
+                _relaying.TryRemove(saved.CopyPid, out _);
+                resumed.Done.TrySetResult();
+                resumed = await takeover.WaitAsync(cancel, killOnStop: false).ConfigureAwait(false);
+                if (resumed is null)
+                {
+                    // This omd stops while the copy waits: left to its keeper like one never resumed. Otherwise no omd
+                    // took it over in time, and it was killed: home restarts the process from its checkpoint.
+                    if (cancel.IsCancellationRequested) left = LeaveToKeeper(saved);
+                    break;
+                }
+                (talk, unsent) = (resumed.Talk, takeover.Unsent);
+                // Its calls about its children go on to the new omd's deputy there.
+                forwarder?.Relink(talk.Link);
+                var next = moves = new MoveRequests(talk);
+                Directory?.Add(saved.CopyPid, (target, reason) => next.RequestAsync(saved.CopyPid, target, reason));
+                _relaying[saved.CopyPid] = (stay, pipes, resumed.Request.Delivered);
+            }
         }
         catch (Exception e) when (e is LinkException or ProcessAccessException)
         {

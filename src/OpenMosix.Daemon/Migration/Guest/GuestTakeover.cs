@@ -13,7 +13,7 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// silent (a partition, a crash) is not waited for: the copy is killed as before, and home restarts it from its
 /// checkpoint; nor is a home omd that is there and closed the link itself (its deputy was killed).
 /// </summary>
-internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, GuestResumes.Expected expected, Func<ushort, IPEndPoint?>? homeEndpoint,
+internal sealed class GuestTakeover(ushort home, int homePid, int guestPid, GuestStay stay, GuestResumes.Expected expected, Func<ushort, IPEndPoint?>? homeEndpoint,
     TimeSpan window, ILogger logger)
 {
     /// <summary>How long home's node has to refuse a connection to count as up without an omd.</summary>
@@ -26,7 +26,7 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
     private const int ProbeAttempts = 5;
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
 
-    private ushort Home => (ushort)offer.HomeNode;
+    private ushort Home => home;
 
     /// <summary>What the omd that took over home has not got yet of each output (set by <see cref="WaitAsync"/>).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; private set; }
@@ -74,15 +74,18 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         {
             // It ended just now: its exit waits for home like its output.
         }
-        GuestLog.WaitingForHome(logger, guestPid, offer.Pid, Home, window.TotalSeconds);
+        GuestLog.WaitingForHome(logger, guestPid, homePid, Home, window.TotalSeconds);
         return true;
     }
 
     /// <summary>The resumption once a new omd at home took the copy over (the copy runs again); null when none came
-    /// within the window, or it asked for output no longer kept: the copy is killed then.</summary>
-    public async Task<Resumption?> WaitAsync(CancellationToken cancel)
+    /// within the window, or it asked for output no longer kept: the copy is killed then. With
+    /// <paramref name="killOnStop"/> false, a wait ended by this omd's stop returns null and leaves the copy stopped (an
+    /// adopted copy is left to its keeper for the next omd).</summary>
+    public async Task<Resumption?> WaitAsync(CancellationToken cancel, bool killOnStop = true)
     {
         var resumed = await expected.WaitAsync(window, cancel).ConfigureAwait(false);
+        if (resumed is null && !killOnStop && cancel.IsCancellationRequested) return null;
         string? refusal = null;
         if (resumed is not null)
         {
@@ -91,7 +94,7 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         }
         if (resumed is null || refusal is not null)
         {
-            GuestLog.NotTakenOver(logger, guestPid, offer.Pid, Home, refusal ?? $"no omd of node {Home} took it over within {window.TotalSeconds:F0} s");
+            GuestLog.NotTakenOver(logger, guestPid, homePid, Home, refusal ?? $"no omd of node {Home} took it over within {window.TotalSeconds:F0} s");
             await KillAsync().ConfigureAwait(false);
             if (resumed is not null) await GuestResumes.RefuseAsync(resumed, refusal!).ConfigureAwait(false);
             return null;
@@ -102,13 +105,13 @@ internal sealed class GuestTakeover(Offer offer, int guestPid, GuestStay stay, G
         }
         catch (LinkException e)
         {
-            GuestLog.NotTakenOver(logger, guestPid, offer.Pid, Home, e.Message);
+            GuestLog.NotTakenOver(logger, guestPid, homePid, Home, e.Message);
             await KillAsync().ConfigureAwait(false);
             resumed.Done.TrySetResult();
             return null;
         }
         Signals.Kill(guestPid, Signals.SIGCONT);
-        GuestLog.TakenOver(logger, guestPid, offer.Pid, Home, Unsent!.Values.Sum(b => (long)b.Length));
+        GuestLog.TakenOver(logger, guestPid, homePid, Home, Unsent!.Values.Sum(b => (long)b.Length));
         return resumed;
     }
 

@@ -1,0 +1,73 @@
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// A process in a group-stop (kill -STOP, ^Z) moves, is checkpointed and comes home stopped, and SIGCONT to it (its
+/// deputy at home while it is away) resumes it wherever it is (issue #17). Until 2026-12-07 no stopped copy could be
+/// checkpointed: the freeze's injected calls stopped again with the group-stop.
+/// </summary>
+public sealed class StoppedProcessLabTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static char State(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State;
+
+    /// <summary>Holds while <paramref name="pid"/> stays in state T and the process writes nothing, for 1 s.</summary>
+    private static void StaysStopped(int pid, ManagedRun run, string where)
+    {
+        Poll.Until(() => State(pid) == 'T', Patience, $"the process to be stopped {where}");
+        var lines = run.Lines().Count;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.True(State(pid) == 'T', $"process {pid} ran again {where} (state {State(pid)})");
+            Thread.Sleep(50);
+        }
+        Assert.Equal(lines, run.Lines().Count);
+    }
+
+    [Fact]
+    public void A_stopped_process_moves_stopped_is_checkpointed_stopped_resumes_on_SIGCONT_and_comes_home_stopped_with_its_output_whole()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "300", "50");
+        run.WaitForLines(3);
+
+        // Stopped at home, then moved: the copy arrives stopped and stays so.
+        Signals.Kill(run.Pid, Signals.SIGSTOP);
+        Poll.Until(() => State(run.Pid) == 'T', Patience, "the process to stop at home");
+        lab.Migrate(1, run.Pid, "2");
+        var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        Assert.NotEqual(0, copy);
+        StaysStopped(copy, run, "on node 2 after its move");
+        // Checkpointed while stopped (the first whole, the second merged into it), and still stopped after.
+        CheckpointRestartLabTests.WaitForCheckpoints(lab, run.Pid);
+        StaysStopped(copy, run, "on node 2 after its checkpoints");
+
+        // SIGCONT to the deputy resumes the copy on node 2.
+        var before = run.Lines().Count;
+        Signals.Kill(run.Pid, Signals.SIGCONT);
+        run.WaitForLines(before + 10);
+
+        // Stopped while away (kill -STOP of its deputy): the copy and the deputy stop, and its parent sees it stopped.
+        Signals.Kill(run.Pid, Signals.SIGSTOP);
+        StaysStopped(copy, run, "on node 2 after SIGSTOP to its deputy");
+        Poll.Until(() => Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED) is { Stopped: true } s && s.StopSignal == Signals.SIGSTOP,
+            Patience, "its parent to see it stopped by SIGSTOP");
+        CheckpointRestartLabTests.WaitForCheckpoints(lab, run.Pid);
+
+        // Home, still stopped, until SIGCONT.
+        lab.Migrate(1, run.Pid, "home");
+        Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+        Assert.False(Signals.Exists(copy), $"the copy {copy} still exists on node 2 after the trip home");
+        StaysStopped(run.Pid, run, "at home after its trip home");
+        Signals.Kill(run.Pid, Signals.SIGCONT);
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "300"), run.Lines());
+        Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+    }
+}
