@@ -157,6 +157,74 @@ public sealed class RemoteForkLabTests : IDisposable
         lab.WaitForDaemonLog(2, "the last process it forked here ended");
     }
 
+    [Fact]
+    public void A_parent_away_with_children_on_its_node_refuses_to_move_naming_them_and_moves_once_it_has_waited_for_them()
+    {
+        using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
+        using var shell = ShellForkingOnNodeTwo(lab, $$"""
+            sleep 300 & a=$!
+            echo "$a"
+            wait $a; echo "status $?"
+            while [ ! -e {{Marker("done")}} ]; do :; done
+            """);
+        shell.WaitForLines(1, TimeSpan.FromSeconds(30));
+        var child = int.Parse(shell.Lines()[0], CultureInfo.InvariantCulture);
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == child), TimeSpan.FromSeconds(20), "home to list the child");
+
+        // Home or on to a third node: it would leave its child behind without a parent there.
+        foreach (var target in new[] { "home", "3" })
+        {
+            var refused = lab.Exec(1, Om.Path, "migrate", $"{shell.Pid}", target);
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains($"has a child process ({child}) on node 2", refused.Stderr + refused.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Contains(lab.Processes(1).Processes, p => p.Pid == shell.Pid && p.State == "remote" && p.Where == 2);
+        Assert.Contains(ForkedAway(lab), p => p.Pid == child && p.ParentPid == shell.Pid);
+
+        lab.Exec(1, Om.Path, "kill", $"{child}").Succeeded();
+        shell.WaitForLines(2, TimeSpan.FromSeconds(30));
+        Assert.Equal("status 143", shell.Lines()[1]);
+        Poll.Until(() => !ForkedAway(lab).Any(p => p.Pid == child), TimeSpan.FromSeconds(10), "home to drop the reaped child");
+        lab.Migrate(1, shell.Pid, "3");
+        Assert.Contains(lab.Processes(1).Processes, p => p.Pid == shell.Pid && p.State == "remote" && p.Where == 3);
+        File.WriteAllText(Marker("done"), "");
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void What_a_child_moved_on_forks_on_its_new_node_is_listed_signalled_and_moved_from_the_jobs_home()
+    {
+        using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance");
+        using var shell = ShellForkingOnNodeTwo(lab, $$"""
+            bash -c 'while [ ! -e {{Marker("fork")}} ]; do :; done; sleep 300 & echo "grandchild $!"; wait $!; echo "grandchild status $?"; exit 4' & b=$!
+            echo "$b"
+            wait $b; echo "status $?"
+            """);
+        shell.WaitForLines(1, TimeSpan.FromSeconds(30));
+        var child = int.Parse(shell.Lines()[0], CultureInfo.InvariantCulture);
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == child), TimeSpan.FromSeconds(20), "home to list the child");
+        lab.Exec(1, Om.Path, "migrate", $"{child}", "3").Succeeded();
+        File.WriteAllText(Marker("fork"), "");
+
+        Poll.Until(() => shell.Lines().Any(l => l.StartsWith("grandchild ", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the child to fork on node 3");
+        var grandchild = int.Parse(shell.Lines().First(l => l.StartsWith("grandchild ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+        // Born on node 3, which tells node 2 (the child's home), which tells node 1 (the job's home).
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == grandchild), TimeSpan.FromSeconds(20), "the job's home to list the grandchild");
+        Assert.Equal((3, child), ForkedAway(lab).Where(p => p.Pid == grandchild).Select(p => ((int)p.Where, p.ParentPid)).Single());
+        Assert.Contains("\\_ sleep 300", lab.Exec(1, Om.Path, "ps", "--tree").Succeeded().Stdout, StringComparison.Ordinal);
+
+        // Moved from the job's home (node 3 moves it as its own), then killed from there.
+        var moved = lab.Exec(1, Om.Path, "migrate", $"{grandchild}", "1").Succeeded();
+        Assert.Contains($"process {grandchild} moved from node 3 to node 1", moved.Stderr + moved.Stdout, StringComparison.Ordinal);
+        Poll.Until(() => ForkedAway(lab).Any(p => p.Pid == grandchild && p.Where == 1), TimeSpan.FromSeconds(20), "home to list the grandchild on node 1");
+        Assert.Contains($"signalled {grandchild}", lab.Exec(1, Om.Path, "kill", $"{grandchild}").Succeeded().Stdout, StringComparison.Ordinal);
+
+        Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal([$"{child}", $"grandchild {grandchild}", "grandchild status 143", "status 4"], shell.Lines());
+        Poll.Until(() => ForkedAway(lab).Count == 0, TimeSpan.FromSeconds(20), "home to drop them all");
+        Poll.Until(() => !Enumerable.Range(1, 3).Any(n => lab.Processes(n).Processes.Any(p => p.State == "guest")), TimeSpan.FromSeconds(20), "no guest left anywhere");
+    }
+
     private static bool IsPids(string line) => line.Split(' ') is [var a, var b] && int.TryParse(a, out _) && int.TryParse(b, out _);
 
     /// <summary>The same jobs run straight here, without openMosix: the lines they print.</summary>
@@ -177,6 +245,6 @@ public sealed class RemoteForkLabTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var name in new[] { "moved", "end", "done" }) File.Delete(Marker(name));
+        foreach (var name in new[] { "moved", "end", "done", "fork" }) File.Delete(Marker(name));
     }
 }

@@ -293,7 +293,26 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public Task<MigrationResult> BringHomeAsync(ManagedProcess process, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return Reported(process, _home.Self, () => _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds));
+        return Reported(process, _home.Self, () => LeavesChildren(process) is { } refused
+            ? Task.FromException<MigrationResult>(refused)
+            : _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds));
+    }
+
+    /// <summary>
+    /// A copy away that has children it forked on its node cannot leave them: its deputy there would be needed as their
+    /// parent, and a node keeps deputies only for its own processes (moving a process tree between nodes is not done).
+    /// Refused before anything is asked of its node, by the children its node last reported; one forked since is found
+    /// there when the copy is frozen, and the trip is refused then.
+    /// </summary>
+    private MigrationException? LeavesChildren(ManagedProcess process)
+    {
+        if (process.State != ProcessState.Remote || _home.Relays.Find(process.Pid) is not { } route) return null;
+        var children = _home.Registry.ForkedAway.ChildrenOf(route);
+        if (children.Count == 0) return null;
+        var which = children.Count == 1 ? $"a child process ({children[0]})" : $"{children.Count} child processes ({string.Join(", ", children.Take(5))}{(children.Count > 5 ? ", ..." : "")})";
+        return new MigrationException($"process {process.Pid} cannot move: it has {which} on node {process.Where} that it forked there and has not " +
+            "waited for; a parent away from home moves only without children on its node (moving a process tree between nodes is not done yet)")
+        { Refused = true };
     }
 
     /// <summary>

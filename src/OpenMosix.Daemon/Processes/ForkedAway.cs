@@ -46,6 +46,24 @@ public sealed class ForkedAway
         }
     }
 
+    /// <summary>
+    /// What the copies of <paramref name="deputies"/> (processes of this node that moved on) reported forking where they
+    /// run: a copy away that forked them here tells its own home of them in turn, so that the job's home lists its
+    /// whole tree, and reaches them through that link.
+    /// </summary>
+    public IReadOnlyList<(IForkedRoute Route, Forked Child)> ReportedThrough(IReadOnlySet<int> deputies)
+    {
+        lock (_gate)
+            return [.. _byRoute.Where(r => deputies.Contains(r.Key.Deputy)).SelectMany(r => r.Value.Children.Select(c => (r.Key, c)))];
+    }
+
+    /// <summary>The PIDs of the processes <paramref name="route"/>'s copy forked itself (its direct children), as last reported.</summary>
+    public IReadOnlyList<int> ChildrenOf(IForkedRoute route)
+    {
+        lock (_gate)
+            return _byRoute.TryGetValue(route, out var report) ? [.. report.Children.Where(c => c.ParentPid == route.Deputy).Select(c => c.Pid)] : [];
+    }
+
     /// <summary>Every one as `om ps` shows it here, at home.</summary>
     public IReadOnlyList<ProcessRow> Rows(ushort self)
     {
@@ -74,6 +92,9 @@ public sealed class ForkedAway
 /// <summary>The link of a copy away that reaches what it forked on its node: `om kill` and `om migrate` at home go over it.</summary>
 public interface IForkedRoute
 {
+    /// <summary>The deputy here of the copy whose link this is (its PID at home).</summary>
+    int Deputy { get; }
+
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/> there: null once on its way, else why not.</summary>
     string? Signal(int pid, int signal);
 

@@ -56,6 +56,34 @@ public sealed class ForkedAwayTests
     }
 
     [Fact]
+    public void What_a_child_that_moved_on_forked_where_it_runs_goes_on_to_the_copys_home_and_nothing_else_does()
+    {
+        var registry = NodeTwo();
+        registry.Register(Local, 1000);
+        registry.RegisterForked(Child, Guest);
+        registry.Update(registry.Find(Child)!, p => (p.State, p.Where, p.RemotePid) = (ProcessState.Remote, 3, 777));
+        registry.Update(registry.Find(Local)!, p => (p.State, p.Where, p.RemotePid) = (ProcessState.Remote, 3, 778));
+        var fromChild = new Route(Child);
+        // The child's copy on node 3 forked there; so did a process of this node outside the copy's tree.
+        registry.ForkedAway.Set(fromChild, 3, [new ForkedAway.Forked(Grandchild, Child, 1000, 4, 888, "remote", "sleep 9", 0.5, 4096)]);
+        registry.ForkedAway.Set(new Route(Local), 3, [new ForkedAway.Forked(LocalChild, Local, 1000, 3, LocalChild, "remote", "sleep 8", 0, 0)]);
+        var reports = new ForkReports(registry, Guest, _ => false);
+
+        var report = reports.Due()!;
+
+        Assert.Equal([(Child, DeputyAtHome, 3, 777), (Grandchild, Child, 4, 888)],
+            report.Children.Select(c => (c.Pid, c.ParentPid, c.Where, c.RemotePid)).Order());
+        Assert.Null(report.Problem());
+        // Home's signals and moves for the grandchild go on over the child's link; nothing reaches the other tree.
+        Assert.Same(fromChild, reports.MovedOnRoute(Grandchild));
+        Assert.Null(reports.MovedOnRoute(LocalChild));
+        Assert.False(reports.Signal(new SignalForked(LocalChild, 15)));
+        // The same PID listed twice (another node's PID space) is listed once.
+        registry.ForkedAway.Set(fromChild, 3, [new ForkedAway.Forked(Child, Child, 1000, 3, 999, "remote", "sleep 7", 0, 0)]);
+        Assert.Equal([Child], reports.Due()!.Children.Select(c => c.Pid));
+    }
+
+    [Fact]
     public void Children_that_outlive_the_copy_are_reported_on_as_orphans_until_the_last_ends()
     {
         var registry = NodeTwo();
@@ -170,8 +198,10 @@ public sealed class ForkedAwayTests
     }
 
     /// <summary>A copy's link as home's lists know it; nothing goes over it here.</summary>
-    private sealed class Route : IForkedRoute
+    private sealed class Route(int deputy = DeputyAtHome) : IForkedRoute
     {
+        public int Deputy => deputy;
+
         public string? Signal(int pid, int signal) => "not here";
 
         public Task<OpenMosix.Admin.MigrationResult> MoveAsync(int pid, string target, bool? precopy) =>

@@ -28,11 +28,34 @@ internal sealed class ForkReports(ProcessRegistry registry, int guestPid, Func<i
     public ForkedThere? Due()
     {
         if (_homePid == 0) return null;
-        var children = Living().Select(Describe).ToList();
+        var living = Living().ToList();
+        var children = living.Select(Describe).ToList();
+        AddMovedOnForks(living, children);
         if (children.Count == 0 && !_reported) return null;
         _reported = children.Count > 0;
         return new ForkedThere(children);
     }
+
+    /// <summary>
+    /// The forks of those that moved on, as their nodes report them here (a copy's forks are its home's to list, and
+    /// this node is the home of what the copy forked here): they go on to the copy's home, which then lists the whole
+    /// tree; a PID already listed (another node's PID space) and any beyond the report's bound are left out.
+    /// </summary>
+    private void AddMovedOnForks(List<ManagedProcess> living, List<ForkedChild> children)
+    {
+        var movedOn = living.Where(p => p.State == ProcessState.Remote).Select(p => p.Pid).ToHashSet();
+        if (movedOn.Count == 0) return;
+        var listed = children.Select(c => c.Pid).ToHashSet();
+        foreach (var (_, c) in registry.ForkedAway.ReportedThrough(movedOn))
+            if (children.Count < ForkedThere.MaxChildren && listed.Add(c.Pid))
+                children.Add(new ForkedChild(c.Pid, c.ParentPid, c.Uid, c.Where, c.RemotePid, c.State, c.Command, c.CpuSeconds, c.MemoryBytes));
+    }
+
+    /// <summary>The link to what a process of this copy's tree that moved on forked where it runs, if
+    /// <paramref name="pid"/> is listed there: home's signals and moves for it go on over that link.</summary>
+    public IForkedRoute? MovedOnRoute(int pid) =>
+        registry.ForkedAway.Find(pid) is { } found && registry.Find(found.Route.Deputy) is { } deputy && deputy.ForkedByGuest == guestPid
+            ? found.Route : null;
 
     /// <summary>What the copy forked here that has not ended: an orphan that ended is a zombie until whoever adopted it
     /// reaps it, and is not waited for.</summary>
@@ -65,10 +88,11 @@ internal sealed class ForkReports(ProcessRegistry registry, int guestPid, Func<i
     public ManagedProcess? Find(int pid) => registry.Find(pid) is { } process && process.ForkedByGuest == guestPid ? process : null;
 
     /// <summary>A signal from home for one of the copy's descendants here: sent only to a process of this copy's tree
-    /// (its deputy, if it moved on, relays it); false when there is none such under that PID.</summary>
+    /// (its deputy, if it moved on, relays it), or on to what one that moved on forked there; false when there is none
+    /// such under that PID.</summary>
     public bool Signal(SignalForked request)
     {
-        if (Find(request.Pid) is null) return false;
+        if (Find(request.Pid) is null) return MovedOnRoute(request.Pid) is { } route && route.Signal(request.Pid, request.Signal) is null;
         try
         {
             Signals.Kill(request.Pid, request.Signal);

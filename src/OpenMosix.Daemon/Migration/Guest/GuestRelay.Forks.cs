@@ -58,11 +58,16 @@ internal sealed partial class GuestRelay
     }
 
     /// <summary>Home asked to move a process the copy forked here: this node moves it as one of its own (it keeps its
-    /// deputy, which its parent here waits for), and tells home how that went.</summary>
+    /// deputy, which its parent here waits for), or asks the node that one of those that moved on forked it on, and
+    /// tells home how that went.</summary>
     private async Task MoveForkedAsync(int guestPid, MoveForked request)
     {
         ForkedMoved answer;
-        if (_forks?.Find(request.Pid) is not { } process || MoveForkedChild is not { } move)
+        // One forked by a process of the copy's tree that moved on is moved by the node it was born on, asked in turn.
+        var process = _forks?.Find(request.Pid);
+        var further = process is null ? _forks?.MovedOnRoute(request.Pid) : null;
+        var move = MoveForkedChild;
+        if (further is null && (process is null || move is null))
         {
             answer = new ForkedMoved(request.Pid, Error: $"no process {request.Pid} forked by this copy is managed on its node", Refused: true);
         }
@@ -70,7 +75,10 @@ internal sealed partial class GuestRelay
         {
             try
             {
-                answer = new ForkedMoved(request.Pid, Result: await move(process, request.Target, request.Precopy).ConfigureAwait(false));
+                var result = further is not null
+                    ? await further.MoveAsync(request.Pid, request.Target, request.Precopy).ConfigureAwait(false)
+                    : await move!(process!, request.Target, request.Precopy).ConfigureAwait(false);
+                answer = new ForkedMoved(request.Pid, Result: result);
             }
             catch (Exception e) when (e is MigrationException or ArgumentException or ProcessAccessException or SyscallException or IOException)
             {

@@ -81,6 +81,8 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
 
     string? IForkedRoute.Signal(int pid, int signal) => SignalForked(pid, signal);
 
+    int IForkedRoute.Deputy => Process.Pid;
+
     /// <summary>`om migrate` at home of a process the copy forked on its node: that node is asked to move it
     /// (<see cref="MoveForked"/>), and its answer (<see cref="Answered"/>) ends the task. One move per process at a
     /// time; not while the copy travels home; failed with the link's end if no answer came by then.</summary>
