@@ -23,6 +23,7 @@ internal sealed class HomeForwarder : IDisposable
     private readonly HomeReadiness _readiness;
     private readonly HomeChildCalls? _children;
     private readonly HomePathCalls? _paths;
+    private readonly HomeTerminal _terminal;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
     private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies,
@@ -35,6 +36,7 @@ internal sealed class HomeForwarder : IDisposable
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
         _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
+        _terminal = new HomeTerminal(pid, SendAsync, logger);
         _children = deputies is null ? null : new HomeChildCalls(pid, deputies, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         if (deputies is not null && !homePaths.IsEmpty)
             _paths = new HomePathCalls(pid, deputies, homePaths, fd => _descriptors.TryGetValue(fd, out var d) ? d.Target : null, AddOpened,
@@ -97,6 +99,11 @@ internal sealed class HomeForwarder : IDisposable
             if (call.Op == ForwardOp.Open && _descriptors.ContainsKey((int)call.A2))
                 throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {call.A2}");
             _paths.Take(call);
+            return true;
+        }
+        if (call.Op == ForwardOp.BackgroundRead)
+        {
+            _terminal.Take(call);
             return true;
         }
         if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
@@ -218,6 +225,7 @@ internal sealed class HomeForwarder : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _terminal.Dispose();
         _readiness.Dispose();
         _children?.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();
