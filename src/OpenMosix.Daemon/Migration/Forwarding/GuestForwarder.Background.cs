@@ -31,7 +31,10 @@ internal sealed partial class GuestForwarder
 
     private async Task<Outcome> TerminalReadAsync(SeccompNotice n, int fd)
     {
-        if (Volatile.Read(ref _homeTerminal) == TerminalForeground || !IsTerminal(fd)) return Outcome.RunLocally;
+        // What the copy forked here reads its terminal under this node's job control (the kernel's, here): only the
+        // copy's own threads are in home's job.
+        if (Volatile.Read(ref _homeTerminal) == TerminalForeground || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}") || !IsTerminal(fd))
+            return Outcome.RunLocally;
         var ignored = IgnoresTerminalInput(n.Pid);
         while (true)
         {

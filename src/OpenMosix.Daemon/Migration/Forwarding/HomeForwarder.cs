@@ -166,7 +166,7 @@ internal sealed class HomeForwarder : IDisposable
         try
         {
             var n = peek
-                ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)))
+                ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)), _pid)
                 : HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
             if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
             if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
@@ -191,6 +191,7 @@ internal sealed class HomeForwarder : IDisposable
             descriptor.Ended = true;
             _readiness.Remove(descriptor.Key);
             fd.Dispose();
+            descriptor.Pipe?.Dispose();
         }
         bool inDeputy;
         lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
