@@ -14,6 +14,27 @@ public sealed class ForwardingProgramsLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;
 
+    /// <summary>Serves one GET with the file, 64 KiB every 150 ms (about 7 s for 3 MiB: curl is moved with most of it
+    /// still to come; curl's own --limit-rate let a loopback transfer through at once).</summary>
+    private const string SlowWebServer = """
+        import socket, sys, time
+        data = open(sys.argv[2], "rb").read()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+        s.listen(1)
+        print("listening", flush=True)
+        c, _ = s.accept()
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(data))
+        for at in range(0, len(data), 65536):
+            c.sendall(data[at:at + 65536])
+            time.sleep(0.15)
+        c.close()
+        """;
+
     [Fact]
     public void Curl_moved_mid_download_from_a_web_server_at_home_writes_the_file_the_server_served()
     {
@@ -23,12 +44,11 @@ public sealed class ForwardingProgramsLabTests(MigrationLab fixture)
         File.WriteAllBytes(Path.Combine(directory, "file"), served);
         var output = Path.Combine(directory, "downloaded");
         var port = Random.Shared.Next(20000, 40000);
-        using var server = _lab.InNode(1, ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, $"{port}"]);
+        using var server = _lab.InNode(1, ["python3", "-c", SlowWebServer, $"{port}", Path.Combine(directory, "file")]);
         try
         {
             server.WaitForLines(1);
-            // About 10 s at this rate: it is moved with most of the file still to come.
-            using var curl = _lab.Managed(1, "curl", "--silent", "--show-error", "--fail", "--limit-rate", "300k", "--output", output, $"http://127.0.0.1:{port}/file");
+            using var curl = _lab.Managed(1, "curl", "--silent", "--show-error", "--fail", "--output", output, $"http://127.0.0.1:{port}/file");
             Poll.Until(() => File.Exists(output) && new FileInfo(output).Length > 0, TimeSpan.FromSeconds(30), "curl to start writing the file");
             _lab.Migrate(1, curl.Pid, "2");
             Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == curl.Pid).State);
