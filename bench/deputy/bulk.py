@@ -1,5 +1,5 @@
-# Bulk transfer through descriptors home keeps (issue #15): N MiB written to fd 7 (a FIFO read at home), written to a
-# TCP connection to a sink in node 1 and read from one to a source in node 1, timed where the process starts and again
+# Bulk transfer through descriptors home keeps (issue #15): N MiB written to fd 7 (a FIFO read at home), read from fd 8
+# (a pipe written at home), written to a TCP connection to a sink in node 1 and read from one to a source in node 1, timed where the process starts and again
 # after SIGUSR1 (sent once it has moved, when all three are forwarded through home). Prints MiB/s of each.
 import os, signal, socket, sys, time
 
@@ -25,6 +25,18 @@ def to_pipe():
             done += os.write(7, chunk[done:])
 
 
+pipe_in = open(8, "rb", buffering=0, closefd=False)
+
+
+def from_pipe():
+    buffer, left = memoryview(bytearray(1 << 20)), mib << 20
+    while left > 0:
+        n = pipe_in.readinto(buffer[:min(left, len(buffer))])
+        if not n:
+            raise SystemExit("fd 8 ended")
+        left -= n
+
+
 def to_socket():
     for _ in range(mib):
         sink.sendall(chunk)
@@ -38,6 +50,7 @@ def from_socket():
 
 def measure(where):
     print("%s pipe %.1f" % (where, rate(to_pipe)), flush=True)
+    print("%s pipein %.1f" % (where, rate(from_pipe)), flush=True)
     print("%s send %.1f" % (where, rate(to_socket)), flush=True)
     print("%s recv %.1f" % (where, rate(from_socket)), flush=True)
 

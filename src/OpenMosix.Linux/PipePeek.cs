@@ -42,4 +42,55 @@ public static class PipePeek
             return bytes;
         }
     }
+    /// <summary>The pipe's capacity (F_GETPIPE_SZ), or a negated errno.</summary>
+    public static int Capacity(SafeFileHandle end) => Sys.Fcntl(end, Sys.F_GETPIPE_SZ, 0) is var n and >= 0 ? n : -(int)Errno.Last;
+
+    /// <summary>Sets the pipe's capacity to at least <paramref name="bytes"/> (F_SETPIPE_SZ); what it is now, or a negated errno.</summary>
+    public static int Grow(SafeFileHandle end, int bytes) => Sys.Fcntl(end, Sys.F_SETPIPE_SZ, bytes) is var n and >= 0 ? n : -(int)Errno.Last;
+
+    /// <summary>
+    /// Copies into <paramref name="into"/> the bytes of the pipe <paramref name="readEnd"/> that follow its first
+    /// <paramref name="skip"/>, without taking any out of it: tee(2) copies its head into <paramref name="scratch"/> (an
+    /// empty pipe of ours, at least as large), whose first <paramref name="skip"/> bytes are thrown away. How many, or a
+    /// negated errno (EAGAIN: nothing past them now). The scratch pipe is empty again on return.
+    /// </summary>
+    public static unsafe long CopyAfter(SafeFileHandle readEnd, (SafeFileHandle Read, SafeFileHandle Write) scratch, int skip, Span<byte> into)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        var copied = Sys.Tee(readEnd, scratch.Write, (nuint)(skip + into.Length), Sys.SPLICE_F_NONBLOCK);
+        if (copied < 0) return -(long)Errno.Last;
+        var thrown = (int)Math.Min(copied, skip);
+        if (thrown > 0)
+        {
+            var away = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(thrown, 1 << 16));
+            try
+            {
+                fixed (byte* p = away)
+                {
+                    for (var done = 0; done < thrown;)
+                    {
+                        var n = Sys.Read(scratch.Read, p, (nuint)Math.Min(away.Length, thrown - done));
+                        if (n <= 0) throw SyscallException.FromLastError("read(pipe copy)");
+                        done += (int)n;
+                    }
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(away);
+            }
+        }
+        var wanted = (int)(copied - thrown);
+        if (wanted == 0) return -(long)Errno.EAGAIN;
+        fixed (byte* p = into)
+        {
+            for (var done = 0; done < wanted;)
+            {
+                var n = Sys.Read(scratch.Read, p + done, (nuint)(wanted - done));
+                if (n <= 0) throw SyscallException.FromLastError("read(pipe copy)");
+                done += (int)n;
+            }
+        }
+        return wanted;
+    }
 }

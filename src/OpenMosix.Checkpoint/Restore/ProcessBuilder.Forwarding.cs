@@ -70,13 +70,16 @@ internal sealed partial class ProcessBuilder
     /// to itself) in the main thread (threads made later inherit it) while the process still has the restorer's
     /// CAP_SYS_ADMIN, so no no_new_privs is needed, and takes its listener out of the process. With
     /// <paramref name="terminalGroups"/> a process with a terminal (its controlling terminal now) also hands over its
-    /// tcsetpgrp calls, for home's number of its group (<see cref="RestoredProcess.HomeGroup"/>).
+    /// tcsetpgrp calls, for home's number of its group (<see cref="RestoredProcess.HomeGroup"/>), and its reads of the
+    /// descriptors that are its terminal, for home's job control (SIGTTIN while home's terminal has it in the background).
     /// </summary>
     public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false, bool terminalGroups = false)
     {
         var terminal = terminalGroups && image.Files.Any(f => f.Kind == FileKind.Terminal);
+        // The lowest few: stdio, nearly always (the filter holds at most 8).
+        int[] terminalReads = terminal ? [.. image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).Order().Take(8)] : [];
         var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls,
-            terminalGroups: terminal));
+            terminalGroups: terminal, terminalReads: terminalReads));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

@@ -61,9 +61,12 @@ public static class ForwardingFilter
     /// With <paramref name="pathCalls"/> also every call of <see cref="PathCalls"/>: each open and stat of the process
     /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them. With
     /// <paramref name="terminalGroups"/> also every ioctl <see cref="SetForegroundGroup"/> (a shell's, once per job).
+    /// With <paramref name="terminalReads"/> also read and readv on those numbers (the process's terminal): omd lets
+    /// them run while home's terminal has the process in its foreground, and stops the process with SIGTTIN (or
+    /// answers EIO) while it does not, as home's kernel would.
     /// </summary>
     public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false,
-        bool terminalGroups = false)
+        bool terminalGroups = false, IReadOnlyCollection<int>? terminalReads = null)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -74,15 +77,20 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // ja allow, [arg1 load, jeq TIOCSPGRP], arg0 load, one jeq per fd, [jge reserved, jge negative],
-        // [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's jeq goes to the arg1 load.
+        // ja allow, [arg1 load, jeq TIOCSPGRP], [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
+        // [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's
+        // jeq goes to the arg1 load (not TIOCSPGRP: on to the fd checks); with terminal reads read's and readv's go to
+        // the terminal fds' load (none of them: on to the fd checks).
         var fds = forwarded.Distinct().Order().ToList();
+        var terminalFds = (terminalReads ?? []).Where(fd => fd >= 0 && !fds.Contains(fd)).Distinct().Order().ToList();
+        if (terminalFds.Count > 8) throw new ArgumentException($"at most 8 terminal descriptors, not {terminalFds.Count}", nameof(terminalReads));
         int[] always = [.. childCalls ? ChildCalls : [], .. pathCalls ? PathCalls : []];
         var fdCalls = Calls.Except(always).ToArray();
         var toSelf = childCalls && ownPid > 0;
         var callCount = fdCalls.Length + always.Length;
         var checkRequestAt = 3 + callCount + 1; // index of the arg1 load, when there is one
-        var checkFdAt = checkRequestAt + (terminalGroups ? 2 : 0); // index of the arg0 load, counted from the arch check
+        var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 : 0); // index of the terminal fds' arg0 load, if any
+        var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 1 + terminalFds.Count : 0); // index of the arg0 load, counted from the arch check
         var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
         var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
         var notifyAt = allowAt + 1;
@@ -91,14 +99,24 @@ public static class ForwardingFilter
         program.Add((LdWAbs, 0, 0, OffsetNr));
         program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
         for (var c = 0; c < fdCalls.Length; c++)
-            program.Add((JeqK, Offset(3 + c, terminalGroups && fdCalls[c] == SyscallNr.Ioctl ? checkRequestAt : checkFdAt), 0, (uint)fdCalls[c]));
+        {
+            var to = terminalGroups && fdCalls[c] == SyscallNr.Ioctl ? checkRequestAt
+                : terminalFds.Count > 0 && fdCalls[c] is SyscallNr.Read or SyscallNr.Readv ? checkTerminalAt
+                : checkFdAt;
+            program.Add((JeqK, Offset(3 + c, to), 0, (uint)fdCalls[c]));
+        }
         for (var c = 0; c < always.Length; c++)
             program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
         if (terminalGroups)
         {
             program.Add((LdWAbs, 0, 0, OffsetArg1));
-            program.Add((JeqK, Offset(checkRequestAt + 1, notifyAt), 0, SetForegroundGroup));
+            program.Add((JeqK, Offset(checkRequestAt + 1, notifyAt), Offset(checkRequestAt + 1, checkFdAt), SetForegroundGroup));
+        }
+        if (terminalFds.Count > 0)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            for (var t = 0; t < terminalFds.Count; t++) program.Add((JeqK, Offset(checkTerminalAt + 1 + t, notifyAt), 0, (uint)terminalFds[t]));
         }
         program.Add((LdWAbs, 0, 0, OffsetArg0));
         for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));

@@ -69,6 +69,11 @@ public enum ForwardOp : byte
     PeekAhead = 22,
     /// <summary>The copy read A0 bytes of those peeked ahead: home takes them out of its socket now.</summary>
     Consumed = 23,
+    /// <summary>The copy reads its terminal (not a forwarded descriptor; fd 0): A0 = 1 when the calling thread ignores
+    /// or blocks SIGTTIN. Home answers 0 while its terminal has the deputy's group in the foreground (the read runs on
+    /// the copy's node); else EIO when A0 is 1 or the group is orphaned, or 1 once it sent SIGTTIN to the group, as
+    /// its kernel would have (the signal, relayed, stops the copy and so interrupts the read).</summary>
+    BackgroundRead = 24,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered
     // apart from the descriptor calls. Fd is 0 for all.

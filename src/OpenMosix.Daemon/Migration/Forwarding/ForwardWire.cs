@@ -171,9 +171,15 @@ public static class ForwardWire
         var s = frame.Span;
         Check(s.Length == ReplyHead + 2 && IsNotice(s) && BinaryPrimitives.ReadUInt16LittleEndian(s[12..]) == 0, $"a readiness notice of {s.Length} bytes");
         var fd = BinaryPrimitives.ReadInt64LittleEndian(s[4..]);
-        Check(fd is >= 0 and <= MaxDescriptor, $"a readiness notice for fd {fd}");
-        return new ForwardNotice((int)fd, BinaryPrimitives.ReadInt16LittleEndian(s[ReplyHead..]));
+        Check(fd is >= TerminalNotice and <= MaxDescriptor, $"a readiness notice for fd {fd}");
+        var ready = BinaryPrimitives.ReadInt16LittleEndian(s[ReplyHead..]);
+        Check(fd != TerminalNotice || ready is 0 or 1, $"a terminal notice of {ready}");
+        return new ForwardNotice((int)fd, ready);
     }
+
+    /// <summary>The descriptor of a notice about home's terminal: its Ready is 1 while the terminal has the deputy's
+    /// group in the background, 0 while in the foreground.</summary>
+    public const int TerminalNotice = -1;
 
     /// <summary>The highest descriptor number a forwarded call may name as new (an accepted or duplicated descriptor).</summary>
     public const int MaxDescriptor = 1 << 20;

@@ -12,7 +12,8 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// would fail (EPERM: a group of another session) and the shell, its terminal's foreground group gone, would end at its
 /// next read (EIO). So the filter hands every tcsetpgrp (ioctl TIOCSPGRP) here, and home's number of the copy's group
 /// is turned into its number here before the kernel carries the call out. Only that one number is turned, one way:
-/// getpgrp and tcgetpgrp answer this node's numbers, which agree with each other.
+/// getpgrp and tcgetpgrp answer this node's numbers, which agree with each other. Reads of the terminal are handed
+/// here too, for home's job control (GuestForwarder.Background.cs).
 /// </summary>
 internal sealed partial class GuestForwarder
 {
@@ -23,10 +24,14 @@ internal sealed partial class GuestForwarder
     /// is never a terminal and is answered as its ioctls are).</summary>
     private Task<Outcome>? ServeTerminalCall(SeccompNotice n)
     {
-        if (n.Nr != SyscallNr.Ioctl || (uint)n.Args[1] != ForwardingFilter.SetForegroundGroup) return null;
+        var reads = n.Nr is SyscallNr.Read or SyscallNr.Readv;
+        if (!reads && (n.Nr != SyscallNr.Ioctl || (uint)n.Args[1] != ForwardingFilter.SetForegroundGroup)) return null;
         bool forwarded;
         lock (_open) forwarded = _open.Contains((int)(uint)n.Args[0]);
         if (forwarded) return null;
+        // A read the filter hands over on a number that is not forwarded: the copy's terminal, or what the program put
+        // under that number since (or one of the reserved range, which the kernel answers).
+        if (reads) return Covered((int)(uint)n.Args[0]) ? null : TerminalReadAsync(n, (int)(uint)n.Args[0]);
         if (HomeGroup > 0) TurnHomeGroup(n);
         return Task.FromResult(Outcome.RunLocally);
     }

@@ -107,7 +107,9 @@ internal sealed partial class GuestForwarder : IDisposable
         if (frame.Type != FrameType.Forward) return false;
         if (ForwardWire.IsNotice(frame.Payload))
         {
-            ShowReadiness(ForwardWire.DecodeNotice(frame.Payload));
+            var notice = ForwardWire.DecodeNotice(frame.Payload);
+            if (notice.Fd == ForwardWire.TerminalNotice) ShowHomeTerminal(notice.Ready != 0);
+            else ShowReadiness(notice);
             return true;
         }
         var reply = ForwardWire.DecodeReply(frame.Payload);

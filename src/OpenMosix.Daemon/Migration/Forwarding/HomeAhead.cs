@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
 /// <summary>
-/// Home's half of read-ahead on a forwarded stream socket. Bytes are peeked, not read: they stay in home's socket
+/// Home's half of read-ahead on a forwarded stream socket (and on a pipe, <see cref="PipeAhead"/>). Bytes are peeked, not read: they stay in home's socket
 /// until the copy has read them (<see cref="ForwardOp.Consumed"/>), so whatever happens to the copy's buffer (a move
 /// home, a move on, a freeze, a read the buffer cannot serve) loses nothing and repeats nothing: a plain read at home
 /// finds the bytes the copy did not read at the socket's head, as it would have without read-ahead. The peek offset
@@ -16,14 +16,21 @@ internal static class HomeAhead
 
     /// <summary>Peeks into <paramref name="into"/> what follows the bytes peeked before, without waiting; how many, or
     /// a negated errno (EOPNOTSUPP for a descriptor that is not a stream socket, EAGAIN for nothing there yet).</summary>
-    public static long Peek(HomeDescriptor descriptor, SafeFileHandle fd, Span<byte> into)
+    public static long Peek(HomeDescriptor descriptor, SafeFileHandle fd, Span<byte> into, int deputy)
     {
         if (descriptor.PeeksAhead is null)
         {
             descriptor.PeeksAhead = HomeCalls.IsStreamSocket(fd);
             descriptor.Discards = descriptor.PeeksAhead == true && Domain(fd) is AfInet or AfInet6;
+            if (descriptor.PeeksAhead == false && (descriptor.Pipe = PipeAhead.For(fd, deputy)) is not null) descriptor.PeeksAhead = true;
         }
         if (descriptor.PeeksAhead != true) return -(long)Errno.EOPNOTSUPP;
+        if (descriptor.Pipe is { } pipe)
+        {
+            var copied = pipe.Peek(fd, descriptor.Peeked, into);
+            if (copied > 0) descriptor.Peeked += (int)copied;
+            return copied;
+        }
         var set = ForwardedCalls.SetOption(fd, SolSocket, SoPeekOff, BitConverter.GetBytes(descriptor.Peeked));
         if (set < 0)
         {
@@ -46,6 +53,12 @@ internal static class HomeAhead
     public static long Consume(HomeDescriptor descriptor, SafeFileHandle fd, long count)
     {
         if (count <= 0 || count > descriptor.Peeked) return -(long)Errno.EINVAL;
+        if (descriptor.Pipe is { } pipe)
+        {
+            var took = pipe.Consume(fd, count);
+            descriptor.Peeked -= (int)took;
+            return took;
+        }
         var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(count, DiscardPiece));
         try
         {

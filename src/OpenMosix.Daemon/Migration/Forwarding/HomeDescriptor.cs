@@ -27,6 +27,9 @@ internal sealed class HomeDescriptor : IDisposable
     /// <summary>Whether it is a stream socket, read ahead by peeking; null until asked.</summary>
     public bool? PeeksAhead { get; set; }
 
+    /// <summary>A pipe read ahead by copying its head (tee); null for a socket or anything not read ahead.</summary>
+    public PipeAhead? Pipe { get; set; }
+
     /// <summary>An internet socket, whose bytes a consume discards without copying (MSG_TRUNC).</summary>
     public bool Discards { get; set; }
 
@@ -90,5 +93,6 @@ internal sealed class HomeDescriptor : IDisposable
     {
         _calls.Writer.TryComplete();
         _fd.Dispose();
+        Pipe?.Dispose();
     }
 }

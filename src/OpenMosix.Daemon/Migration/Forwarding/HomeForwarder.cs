@@ -23,6 +23,7 @@ internal sealed class HomeForwarder : IDisposable
     private readonly HomeReadiness _readiness;
     private readonly HomeChildCalls? _children;
     private readonly HomePathCalls? _paths;
+    private readonly HomeTerminal _terminal;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
     private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies,
@@ -35,6 +36,7 @@ internal sealed class HomeForwarder : IDisposable
         _token = _stop.Token;
         _inDeputy = [.. forwarded];
         _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
+        _terminal = new HomeTerminal(pid, SendAsync, logger);
         _children = deputies is null ? null : new HomeChildCalls(pid, deputies, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         if (deputies is not null && !homePaths.IsEmpty)
             _paths = new HomePathCalls(pid, deputies, homePaths, fd => _descriptors.TryGetValue(fd, out var d) ? d.Target : null, AddOpened,
@@ -99,6 +101,11 @@ internal sealed class HomeForwarder : IDisposable
             _paths.Take(call);
             return true;
         }
+        if (call.Op == ForwardOp.BackgroundRead)
+        {
+            _terminal.Take(call);
+            return true;
+        }
         if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
             && (number is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey((int)number)))
             throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {number}");
@@ -159,7 +166,7 @@ internal sealed class HomeForwarder : IDisposable
         try
         {
             var n = peek
-                ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)))
+                ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)), _pid)
                 : HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
             if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
             if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
@@ -184,6 +191,7 @@ internal sealed class HomeForwarder : IDisposable
             descriptor.Ended = true;
             _readiness.Remove(descriptor.Key);
             fd.Dispose();
+            descriptor.Pipe?.Dispose();
         }
         bool inDeputy;
         lock (_inDeputy) inDeputy = _inDeputy.Remove(number);
@@ -218,6 +226,7 @@ internal sealed class HomeForwarder : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _terminal.Dispose();
         _readiness.Dispose();
         _children?.Dispose();
         foreach (var descriptor in _descriptors.Values) descriptor.Dispose();

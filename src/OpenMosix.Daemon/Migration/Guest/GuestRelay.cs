@@ -202,6 +202,8 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
                 moves.End(failed.Reason);
                 return false;
             case ForwardSignal signal:
+                // A shell's bg and fg move home's terminal's foreground, then send SIGCONT: the copy's next read asks.
+                Forwarder?.TerminalMayHaveChanged();
                 CopySignals.Deliver(guestPid, signal, pipes.TerminalMaster, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
             case SignalForked forked:

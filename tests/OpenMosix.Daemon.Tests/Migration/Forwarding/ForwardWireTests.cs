@@ -107,8 +107,11 @@ public sealed class ForwardWireTests
         var withExtra = ForwardWire.Encode(new ForwardReply(0, 7) { Extra = new byte[1], Data = new byte[1] });
         Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(withExtra));
         var negative = ForwardWire.Encode(new ForwardNotice(0, 1));
-        BinaryPrimitives.WriteInt64LittleEndian(negative.AsSpan(4), -1);
-        Assert.Contains("for fd -1", Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(negative)).Message, StringComparison.Ordinal);
+        BinaryPrimitives.WriteInt64LittleEndian(negative.AsSpan(4), -2);
+        Assert.Contains("for fd -2", Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(negative)).Message, StringComparison.Ordinal);
+        // -1 is home's terminal (background or not), nothing else.
+        Assert.Equal(new ForwardNotice(ForwardWire.TerminalNotice, 1), ForwardWire.DecodeNotice(ForwardWire.Encode(new ForwardNotice(ForwardWire.TerminalNotice, 1))));
+        Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(ForwardWire.Encode(new ForwardNotice(ForwardWire.TerminalNotice, 4))));
         var huge = ForwardWire.Encode(new ForwardNotice(0, 1));
         BinaryPrimitives.WriteInt64LittleEndian(huge.AsSpan(4), ForwardWire.MaxDescriptor + 1L);
         Assert.Throws<LinkException>(() => ForwardWire.DecodeNotice(huge));

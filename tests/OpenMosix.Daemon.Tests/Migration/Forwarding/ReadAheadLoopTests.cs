@@ -124,6 +124,83 @@ public sealed class ReadAheadLoopTests
         }
     }
 
+    /// <summary>Reads exactly argv[2] bytes of fd 7, a pipe, in reads of many sizes; waits for a line.</summary>
+    private const string PipeChild = FilteredPython.Preamble + """
+        import hashlib
+        install_filter()
+        sizes = [1, 4095, 65536, 1 << 20, 777, (1 << 20) + 1, 100000]
+        h, got, i, count = hashlib.sha256(), 0, 0, int(sys.argv[2])
+        while got < count:
+            b = os.read(7, min(sizes[i % len(sizes)], count - got))
+            if not b: break
+            h.update(b); got += len(b); i += 1
+        print("read", got, h.hexdigest(), flush=True)
+        sys.stdin.readline()
+        """;
+
+    /// <summary>
+    /// A pipe is read ahead by copying its head (tee), never by taking bytes out of it: every byte reaches the child
+    /// once, in order, and what it did not read is all still in home's pipe when the stay ends, whatever the copy's
+    /// node had read ahead.
+    /// </summary>
+    [Fact]
+    public async Task A_pipe_read_ahead_gives_every_byte_once_in_order_and_leaves_what_the_program_did_not_read_in_homes_pipe()
+    {
+        var (childEnd, peer) = Descriptors.CreatePipe();
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+        using var control = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write, 1)) { AutoFlush = true };
+        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
+        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
+        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", PipeChild, program, $"{First}"], stdin: stdinRead, stdout: stdoutWrite,
+            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
+        stdinRead.Dispose();
+        stdoutWrite.Dispose();
+        var (home, guest) = await LinkPairs.ConnectAsync();
+        var stream = RandomNumberGenerator.GetBytes(First + Second);
+        try
+        {
+            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
+            using var pidfd = PidFd.Open(child.Pid);
+            var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
+            var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
+            var homeLoop = Pump(home, homeSide.Take);
+            var guestLoop = Pump(guest, guestSide.Take);
+            guestSide.Start();
+            var writer = Task.Run(() => Descriptors.WriteAll(peer, stream), TestContext.Current.CancellationToken);
+            Assert.Equal($"read {First} {Hex(SHA256.HashData(stream.AsSpan(0, First)))}", await Line(lines));
+            Assert.True(guestSide.ReadsServedAhead > 0, "some of the child's reads were served from bytes read ahead");
+            Assert.True(await guestSide.QuiesceAsync(TimeSpan.FromSeconds(10)));
+            guestSide.Dispose();
+            homeSide.Dispose();
+            await home.DisposeAsync();
+            await guest.DisposeAsync();
+            await Task.WhenAll(homeLoop, guestLoop).WaitAsync(Patience, TestContext.Current.CancellationToken);
+
+            using var deputys = Descriptors.Duplicate(childEnd);
+            var rest = Task.Run(() =>
+            {
+                using var read = new MemoryStream();
+                var buffer = new byte[1 << 16];
+                for (int n; (n = Descriptors.Read(deputys, buffer)) > 0;) read.Write(buffer, 0, n);
+                return read.ToArray();
+            }, TestContext.Current.CancellationToken);
+            await writer.WaitAsync(Patience, TestContext.Current.CancellationToken);
+            peer.Dispose();
+            Signals.Kill(child.Pid, Signals.SIGKILL);
+            childEnd.Dispose();
+            Assert.Equal(Hex(SHA256.HashData(stream.AsSpan(First))), Hex(SHA256.HashData(await rest.WaitAsync(Patience, TestContext.Current.CancellationToken))));
+        }
+        finally
+        {
+            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            await guest.DisposeAsync();
+            await home.DisposeAsync();
+            peer.Dispose();
+            childEnd.Dispose();
+        }
+    }
+
     /// <summary>Reads fd 7 a MiB at a time to its end, and once more after it.</summary>
     private const string ToTheEnd = FilteredPython.Preamble + """
         import hashlib

@@ -1,0 +1,92 @@
+using OpenMosix.Linux.Proc;
+using OpenMosix.Linux.Seccomp;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// Home's job control over a moved program's reads of its terminal. The copy's terminal here has the copy's own group
+/// in its foreground for good: only home's terminal knows whether the program's job is in the background there. So
+/// the filter hands reads of the copy's terminal numbers here. While home last said its terminal has the deputy's
+/// group in the foreground, the kernel runs them at once (a notification and an answer, no crossing of the link);
+/// otherwise home is asked, and does what its kernel does for a background read: EIO when the reader ignores or
+/// blocks SIGTTIN or its group is orphaned, else SIGTTIN to the deputy's group. That signal stops the deputy at home
+/// (the shell there sees its job stopped) and, relayed, the copy, which interrupts the waiting read; the kernel makes
+/// it again once the job is continued, and it is asked about again then.
+/// </summary>
+internal sealed partial class GuestForwarder
+{
+    private const int TerminalUnknown = -1, TerminalForeground = 0, TerminalBackground = 1;
+    private const int StoppedCheckMs = 20, AskAgainMs = 1000;
+    private const ulong DevTty = 0x500; // /dev/tty, major 5 minor 0, as stat and /proc/PID/stat encode it
+
+    // What home last said of its terminal. Unknown at first and again after every signal relayed to the copy: a
+    // shell's bg and fg move its terminal's foreground, then send SIGCONT, and home's notice of the move may be on its
+    // way still when the continued copy reads again.
+    private int _homeTerminal = TerminalUnknown;
+
+    /// <summary>A signal from home is about to reach the copy: its job may have changed places at home.</summary>
+    public void TerminalMayHaveChanged() => Volatile.Write(ref _homeTerminal, TerminalUnknown);
+
+    private void ShowHomeTerminal(bool background) => Volatile.Write(ref _homeTerminal, background ? TerminalBackground : TerminalForeground);
+
+    private async Task<Outcome> TerminalReadAsync(SeccompNotice n, int fd)
+    {
+        // What the copy forked here reads its terminal under this node's job control (the kernel's, here): only the
+        // copy's own threads are in home's job.
+        if (Volatile.Read(ref _homeTerminal) == TerminalForeground || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}") || !IsTerminal(fd))
+            return Outcome.RunLocally;
+        var ignored = IgnoresTerminalInput(n.Pid);
+        while (true)
+        {
+            var reply = await CallAsync(new ForwardRequest(0, ForwardOp.BackgroundRead, 0, ignored ? 1 : 0)).ConfigureAwait(false);
+            if (reply.Result == 0)
+            {
+                ShowHomeTerminal(background: false);
+                return Outcome.RunLocally;
+            }
+            if (reply.Result < 0) return new(reply.Result);
+            ShowHomeTerminal(background: true);
+            // SIGTTIN is on its way back: the stop it brings interrupts this call. Should the job be brought to the
+            // foreground first, the read runs; should neither come, home is asked again (and signals again, as the
+            // kernel does for each read made in the background).
+            for (var waited = 0; waited < AskAgainMs; waited += StoppedCheckMs)
+            {
+                await Task.Delay(StoppedCheckMs).ConfigureAwait(false);
+                if (_stopped || !SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
+                if (Volatile.Read(ref _homeTerminal) == TerminalForeground) return Outcome.RunLocally;
+            }
+        }
+    }
+
+    /// <summary>Whether the copy's <paramref name="fd"/> is its controlling terminal (or /dev/tty): another file the
+    /// program put under a number the filter hands over is read as ever.</summary>
+    private bool IsTerminal(int fd)
+    {
+        try
+        {
+            var device = FileStatus.Of(ProcFs.Path(_pid, $"fd/{fd}"));
+            if (device.Type != FileType.CharacterDevice) return false;
+            return device.RawDevice == DevTty || device.RawDevice == ProcFs.ReadStat(_pid).Number(7);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            // Not open (EBADF is the kernel's answer), or the copy is gone.
+            return false;
+        }
+    }
+
+    /// <summary>Whether thread <paramref name="tid"/> of the copy ignores or blocks SIGTTIN: its read in the background
+    /// then fails with EIO, as the kernel's would.</summary>
+    private bool IgnoresTerminalInput(int tid)
+    {
+        try
+        {
+            var status = ProcStatus.Parse(ProcFs.ReadText(_pid, $"task/{tid}/status"));
+            return ((status.SigIgn | status.SigBlk) & (1UL << (Signals.SIGTTIN - 1))) != 0;
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
+    }
+}
