@@ -2,8 +2,8 @@
 # bench/migration: how long a migrating process is frozen (stopped at home → running on the target) for processes
 # of 64 MiB, 512 MiB and 2 GiB, next to the floor: a plain TCP copy of the same bytes between the same two lab
 # nodes, measured alternately in the same run. A process that rewrites all of its memory all the time (dirtier) is
-# moved both ways, pre-copy (--postcopy never) and post-copy (--postcopy always: frozen until its copy runs, whole
-# until the copy holds every page). Also the cost of being managed: a CPU-bound program under `om run`
+# moved both ways, pre-copy (--postcopy never) and as omd chooses by default (--postcopy auto: post-copy once it sees
+# pre-copy cannot converge; frozen until its copy runs, whole until the copy holds every page). Also the cost of being managed: a CPU-bound program under `om run`
 # against the same program started plainly, interleaved. Needs root; uses a 2-node lab (1 CPU each).
 # Also a process of 16 threads (idle, or spinning with --busy-threads) against one of a single thread with the same
 # memory, moved alternately.
@@ -75,7 +75,7 @@ move_command() {
   # A post-copy has moved once the copy holds every page: until then home keeps the original (killing it earlier
   # would end the move, not measure it). Home logs how long that took after the copy began to run.
   local fetched=""
-  if [[ "$option" == *"--postcopy always"* ]]; then
+  if [[ "$moved" == *"post-copy: its memory follows"* ]]; then
     local tries=0
     until fetched=$(grep -oP "Process $pid: post-copy to node 2 done in \K[0-9]+" "$logs/n1/omd.log" | tail -1) && [ -n "$fetched" ]; do
       tries=$((tries + 1)); [ "$tries" -lt 2400 ] || { echo "the post-copy of $pid never ended" >&2; exit 1; }
@@ -97,8 +97,9 @@ m = re.search(r"\(([0-9.]+) MiB, frozen ([0-9]+) ms(?:, after \d+ pre-copy round
 if not m: sys.exit("migration failed: " + sys.argv[1])
 frozen = int(m.group(2)) / 1000
 whole = int(m.group(3)) / 1000 if m.group(3) else frozen
-# Post-copy: the whole move ends when the copy holds every page (home's log: that long after the copy began to run).
-if sys.argv[5]: whole = frozen + int(sys.argv[5]) / 1000
+# Post-copy: the whole move ends when the copy holds every page (home's log: that long after the copy began to run),
+# after the rounds if any went first.
+if sys.argv[5]: whole += int(sys.argv[5]) / 1000
 fields = [frozen, whole, m.group(1)]
 if sys.argv[3] == "1":
     pid, logs = sys.argv[2], sys.argv[4]
@@ -150,7 +151,7 @@ for mib in ${sizes//,/ }; do
     read -r f t _ <<< "$(move "$programs/memticker" "$mib")"; pf+=("$f"); pt+=("$t")
     read -r f _ _ <<< "$(move "$programs/memticker" "$mib" --no-precopy)"; nf+=("$f")
     read -r f t _ <<< "$(move "$dirtier" "$mib" "--postcopy never")"; dirty+=("$f"); dtotal+=("$t")
-    read -r f t _ <<< "$(move "$dirtier" "$mib" "--postcopy always")"; post+=("$f"); ptotal+=("$t")
+    read -r f t _ <<< "$(move "$dirtier" "$mib" "--postcopy auto")"; post+=("$f"); ptotal+=("$t")
     copies+=("$("$om" lab exec --name "$lab" 1 -- python3 "$here/tcpcopy.py" send "$target" 7777 "$mib")")
   done
   c=$(printf '%s\n' "${copies[@]}" | median)
@@ -159,7 +160,7 @@ for mib in ${sizes//,/ }; do
 done
 rm -f "$dirtier"
 if [ "$moves_only" = 1 ]; then
-  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, post-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
+  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, auto (post-copy): frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do
     IFS='|' read -r a c pf pt nf df dt qf qt <<< "$r"
@@ -238,7 +239,7 @@ wlm=$(printf '%s\n' "${wl[@]}" | median); wmm=$(printf '%s\n' "${wm[@]}" | media
 clm=$(printf '%s\n' "${cl[@]}" | median); cmm=$(printf '%s\n' "${cm[@]}" | median)
 
 if [ "$markdown" = 1 ]; then
-  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, post-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
+  echo "| memory | TCP copy (s) | pre-copy: frozen (s) | ÷ copy | whole move (s) | ÷ copy | no pre-copy: frozen (s) | ÷ copy | always writing, pre-copy: frozen (s) | ÷ copy | whole move (s) | always writing, auto (post-copy): frozen (s) | ÷ copy | whole move (s) | ÷ copy |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do
     IFS='|' read -r a c pf pt nf df dt qf qt <<< "$r"

@@ -16,6 +16,9 @@ public sealed record LabSpec(LabName Name, IReadOnlyList<NodeResources> Nodes, b
     /// <summary>migration.postcopy of every node's omd (auto, never, always); null: omd's default.</summary>
     public string? Postcopy { get; init; }
 
+    /// <summary>migration.precopy_rounds of every node's omd; null: omd's default.</summary>
+    public int? PrecopyRounds { get; init; }
+
     public static readonly IReadOnlyList<string> PostcopyModes = ["auto", "never", "always"];
 
     /// <summary>.254 is the bridge's own address, so a lab has at most 253 nodes.</summary>

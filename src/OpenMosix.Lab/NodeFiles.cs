@@ -80,6 +80,7 @@ public static class NodeFiles
         text.Append("guest_uids = \"1-4294967294\"\n");
         text.Append("allow_root_guests = true\n");
         if (state.Postcopy is { } postcopy) text.Append(CultureInfo.InvariantCulture, $"postcopy = \"{postcopy}\"\n");
+        if (state.PrecopyRounds is { } rounds) text.Append(CultureInfo.InvariantCulture, $"precopy_rounds = {rounds}\n");
         // omd's stop brings its processes home and sends its guests home first: within 8 s, less than the lab's
         // wait for a stopping omd (NodeDaemons.StopGrace), so `om lab restart` loses nothing a drain can save.
         text.Append("[shutdown]\n");

@@ -40,6 +40,34 @@ public sealed class PostcopyFaultLabTests
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
+    /// <summary>
+    /// Never two copies (docs/migration.md#post-copy): in a partition the copy's node ends the copy after half the
+    /// link timeout of silence, while home keeps the original frozen until its own end has been silent a whole
+    /// timeout and a heartbeat; only then does the original run on, and it prints what an unmoved run prints.
+    /// </summary>
+    [Fact]
+    public void In_a_partition_mid_post_copy_the_copy_is_gone_before_home_runs_the_original_on()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        string[] arguments = ["1024", "40", "100"];
+        var reference = PostcopyLabTests.Uninterrupted(arguments);
+        using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), arguments);
+        run.WaitForLines(2, TimeSpan.FromSeconds(120));
+        var copy = SlowPostcopy(lab, run.Pid);
+
+        Fault(lab, "cut").Succeeded();
+        Poll.Until(() => !Signals.Exists(copy), LinkBound, $"node 2 to end the copy {copy} in the partition");
+        // The copy is gone; the original has not run a step yet: still stopped under omd's ptrace, not resumed.
+        Assert.Equal('t', OpenMosix.Linux.Proc.ProcFs.ReadStat(run.Pid).State);
+        Assert.DoesNotContain($"Process {run.Pid}: its post-copy to node 2 broke", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+        lab.WaitForDaemonLog(2, "mid-post-copy; its copy here is killed before home may run the original on", TimeSpan.FromSeconds(5));
+
+        lab.WaitForDaemonLog(1, $"Process {run.Pid}: its post-copy to node 2 broke", LinkBound + TimeSpan.FromSeconds(10));
+        Fault(lab, "heal").Succeeded();
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(reference, run.Lines());
+    }
+
     [Fact]
     public void A_process_that_exits_mid_post_copy_ends_at_home_with_its_status_and_all_its_output()
     {

@@ -30,7 +30,9 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
     public bool WithChildren { get; init; }
 
     /// <summary>Post-copy: the pages of private anonymous memory (<see cref="Postcopy.LazyMemory"/>) are left out of the
-    /// image, to be served from the frozen process on fault. Not with <see cref="Precopy"/>.</summary>
+    /// image, to be served from the frozen process on fault. With <see cref="Precopy"/>, regions the target holds from
+    /// the rounds leave out only what changed since the last round, listed in the image's
+    /// <see cref="Image.PrecopyDelta.Missing"/>.</summary>
     public bool LeaveLazyMemory { get; init; }
 
     /// <summary>Which interrupted calls were carried out already (a moved copy's forwarded calls): recorded as returned.</summary>

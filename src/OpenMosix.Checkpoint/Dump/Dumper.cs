@@ -159,6 +159,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         // Re-read: the scratch page is gone again, and the layout must be exactly what the pages describe.
         List<MemoryRegion> finalRegions = [.. ProcFs.ReadMaps(pid).Select(m => RegionBuilder.Build(pid, m))];
         var precopied = options.Precopy?.PlanFinal(finalRegions) ?? [];
+        // Post-copy after pre-copy rounds: what the kept regions changed since the last round stays here too.
+        var missing = options.LeaveLazyMemory && options.Precopy is not null ? Postcopy.LazyMemory.LeftMissing(precopied, finalRegions) : null;
         var image = new ProcessImage
         {
             Origin = new ImageOrigin
@@ -201,7 +203,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             Files = ProcessInspector.ReadFiles(pid, options.ForwardDescriptors, options.Forwarded, options.HomePaths),
             MainThread = mainSettings,
             Threads = threads,
-            Precopy = options.Precopy?.Delta(precopied.Keys),
+            Precopy = options.Precopy?.Delta(precopied.Keys, missing),
         };
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
         // Nothing more is injected: every thread gets its own registers and signal mask back now, still stopped, not
@@ -218,6 +220,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             using var copier = new MemoryCopier(pid);
             foreach (var region in image.Regions.Where(RegionBuilder.HasContents))
             {
+                // Left at home: a lazy region whole, or a kept one's changes (the image's Precopy.Missing).
                 if (options.LeaveLazyMemory && Postcopy.LazyMemory.IsLazy(region)) continue;
                 if (precopied.TryGetValue(region.Start, out var changed)) copier.CopyRanges(region, changed, sink);
                 else copier.Copy(region, sink, options.BytesWritten);

@@ -288,13 +288,14 @@ public sealed class PrecopySession : IDisposable
         return plan;
     }
 
-    internal PrecopyDelta Delta(IEnumerable<ulong> keptStarts)
+    internal PrecopyDelta Delta(IEnumerable<ulong> keptStarts, List<AddressRange>? missing = null)
     {
         var kept = keptStarts.ToHashSet();
         return new PrecopyDelta
         {
             Rounds = Rounds,
             Kept = [.. _regions.Where(r => kept.Contains(r.Region.Start)).Select(r => new AddressRange(r.Region.Start, r.Region.End))],
+            Missing = missing ?? [],
         };
     }
 

@@ -50,7 +50,11 @@ internal static class MetadataPresence
         });
         Regions(image.Regions, "Regions");
         Files(image.Files, "Files");
-        if (image.Precopy is { } precopy) Present(precopy.Kept, "Precopy.Kept");
+        if (image.Precopy is { } precopy)
+        {
+            Present(precopy.Kept, "Precopy.Kept");
+            Present(precopy.Missing, "Precopy.Missing");
+        }
     }
 
     public static void Check(PrecopyLayout layout)

@@ -35,4 +35,11 @@ public sealed class PrecopyDelta
 {
     public List<AddressRange> Kept { get; init; } = [];
     public int Rounds { get; init; }
+
+    /// <summary>
+    /// Post-copy after the rounds: the pages of kept regions that changed since the last round, left out of this
+    /// image (ascending, disjoint, page-aligned, each inside one kept region). The target drops what it holds of them
+    /// and fetches them from the frozen original like the rest of a post-copy. Empty for a frozen final image.
+    /// </summary>
+    public List<AddressRange> Missing { get; init; } = [];
 }

@@ -160,7 +160,7 @@ public sealed partial class PostcopyServer : IDisposable
         lock (_children) _children.Add(child);
         child.Start();
         if (_doomed) child._stop = true;
-        _logger.LogDebug("Post-copy: a fork's child is served too ({MiB:F1} MiB still missing)", _pending.Bytes / 1048576.0);
+        _logger.LogInformation("Post-copy: a fork's child is served too ({MiB:F1} MiB still missing)", _pending.Bytes / 1048576.0);
     }
 
     /// <summary>False when the address space is changing (EAGAIN): its events must be read before going on.</summary>

@@ -95,6 +95,8 @@ internal sealed partial class Restorer
             kept.Add(range.Start);
         }
 
+        var missing = MissingPages(image, delta, kept, options);
+
         var layoutImage = LayoutImage(target.Layout, target.Tracked);
         var layoutBuilder = new ProcessBuilder(pid, layoutImage, injector, target.Trampoline, new AddressSpace(), logger);
         foreach (var region in target.Tracked.Where(r => !kept.Contains(r.Start)))
@@ -111,13 +113,18 @@ internal sealed partial class Restorer
                 throw new RestoreException($"brk(0x{image.Attributes.Brk:x}) gave 0x{end:x}: the heap cannot be rebuilt");
         }
 
+        // Post-copy after the rounds: what changed since the last round is dropped here, to be fetched from home.
+        foreach (var range in missing)
+            injector.Call($"madvise(MADV_DONTNEED) of {range.Start:x}-{range.End:x}", Madvise, (long)range.Start, (long)range.Length, MadvDontneed);
+
         var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
         if (!target.IntoDeputy) RequireForwarding(image, options);
         var forwarding = Rebuild(pid, image, source, target.IntoDeputy ? options with { ForwardDescriptors = false, ControllingTerminal = false } : options, injector, builder,
-            target.Descriptors, total, target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept);
+            target.Descriptors, total, target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept, target.IntoDeputy ? null : options.LazyPages, missing);
         target.Finished = true;
-        logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze",
-            image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0);
+        logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze{Postcopy}",
+            image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0,
+            forwarding.Postcopy is null ? "" : $", {missing.Sum(r => (double)r.Length) / 1048576.0:F1} MiB of them changed since and fetched by post-copy");
         return new RestoredProcess(pid, pid == image.Origin.Pid, image.Origin.Pid, total.Elapsed)
         {
             Forwarded = forwarding.Fds,
@@ -126,7 +133,29 @@ internal sealed partial class Restorer
             HomeGroup = image.Attributes.ProcessGroup,
             ReservedFrom = ProcessBuilder.ReservedFrom(image),
             ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
+            Postcopy = forwarding.Postcopy,
         };
+    }
+
+    /// <summary>
+    /// The pages a post-copy after the rounds left at home (<see cref="PrecopyDelta.Missing"/>): each range ascending,
+    /// page-aligned and inside a kept region the post-copy serves; only with a page source to fetch them from.
+    /// </summary>
+    private static List<AddressRange> MissingPages(ProcessImage image, PrecopyDelta delta, HashSet<ulong> kept, RestoreOptions options)
+    {
+        if (delta.Missing.Count == 0) return [];
+        if (options.LazyPages is null)
+            throw new RestoreException("the final image left changed pages at home for a post-copy, and nothing here fetches them");
+        var previousEnd = 0UL;
+        foreach (var range in delta.Missing)
+        {
+            var region = image.Regions.FirstOrDefault(r => r.Start <= range.Start && range.End <= r.End);
+            if (range.Start % 4096 != 0 || range.End % 4096 != 0 || range.Start >= range.End || range.Start < previousEnd
+                || region is null || !kept.Contains(region.Start) || !Postcopy.LazyMemory.IsLazy(region))
+                throw new CorruptImageException($"corrupt image: pages 0x{range.Start:x}-0x{range.End:x} left at home are not in order inside one kept region");
+            previousEnd = range.End;
+        }
+        return delta.Missing;
     }
 
     /// <summary>Kills the stub of a pre-copy that will not be completed; a deputy is the caller's to park again.</summary>

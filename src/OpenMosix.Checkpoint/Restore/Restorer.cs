@@ -144,7 +144,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// from this source by the returned server, started before anything of the process can touch it.</param>
     private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors, PostcopyServer? Postcopy) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
         SyscallInjector injector, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions,
-        IReadOnlySet<ulong>? kept = null, IPageSource? lazyPages = null)
+        IReadOnlySet<ulong>? kept = null, IPageSource? lazyPages = null, IReadOnlyList<AddressRange>? missing = null)
     {
         var originalPid = image.Origin.Pid;
         bool Kept(MemoryRegion r) => kept?.Contains(r.Start) == true;
@@ -160,8 +160,15 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var pending = lazyPages is null ? null : new PendingPages();
         if (pending is not null && options.LazyWholeRegions)
             foreach (var r in fresh.Where(LazyMemory.IsLazy)) pending.Add(r.Start, r.Length);
+        // Post-copy after pre-copy rounds: kept regions hold their pages but those that changed since the last round.
+        var served = fresh;
+        if (pending is not null && missing is { Count: > 0 })
+        {
+            foreach (var range in missing) pending.Add(range.Start, range.Length);
+            served = fresh.Concat(withContents.Where(r => Kept(r) && missing.Any(m => r.Start <= m.Start && m.End <= r.End))).ToList();
+        }
         PostcopyServer? postcopy = null;
-        using (var userFaults = lazyPages is not null ? UserFaultPages.OpenForServing(pid, injector, fresh)
+        using (var userFaults = lazyPages is not null ? UserFaultPages.OpenForServing(pid, injector, served)
             : FillWithUserFaults ? UserFaultPages.TryOpen(pid, injector, fresh, logger) : null)
         {
             var writer = new PageWriter(pid, withContents, userFaults,

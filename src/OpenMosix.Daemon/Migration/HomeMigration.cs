@@ -293,9 +293,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public Task<MigrationResult> BringHomeAsync(ManagedProcess process, bool? precopy = null)
     {
         ArgumentNullException.ThrowIfNull(process);
-        return Reported(process, _home.Self, () => LeavesChildren(process) is { } refused
-            ? Task.FromException<MigrationResult>(refused)
-            : _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds));
+        return Reported(process, _home.Self, async () =>
+        {
+            if (LeavesChildren(process) is { } refused) throw refused;
+            await WaitForPagesAsync(process).ConfigureAwait(false);
+            return await _trip.BringHomeAsync(process, precopy ?? Precopy, PrecopyRounds).ConfigureAwait(false);
+        });
     }
 
     /// <summary>
@@ -313,6 +316,29 @@ public sealed class HomeMigration : Balancing.IProcessMover
         return new MigrationException($"process {process.Pid} cannot move: it has {which} on node {process.Where} that it forked there and has not " +
             "waited for; a parent away from home moves only without children on its node (moving a process tree between nodes is not done yet)")
         { Refused = true };
+    }
+
+    /// <summary>
+    /// A copy still fetching its memory from here (post-copy) does not travel on: half its memory is here, in the
+    /// frozen original. A trip home (`om migrate PID home`, a drain, mosctl bring) or a move on (the node's balancer,
+    /// expel) waits until it holds every page; if the post-copy breaks meanwhile, the original runs here and the move
+    /// is refused with that reason.
+    /// </summary>
+    private async Task WaitForPagesAsync(ManagedProcess process)
+    {
+        if (_home.Relays.Find(process.Pid)?.Postcopy is not { Over.IsCompleted: false } hold) return;
+        var from = process.Where;
+        HomeLog.WaitsForPostcopy(_home.Logger, process.Pid, from);
+        try
+        {
+            await hold.Over.WaitAsync(ReturnTrip.Limit).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new MigrationException($"process {process.Pid}'s copy on node {from} still fetches its memory from here (post-copy) after {ReturnTrip.Limit.TotalMinutes:F0} min");
+        }
+        if (process.State != ProcessState.Remote)
+            throw new MigrationException($"process {process.Pid} runs here again: its post-copy to node {from} broke while the move waited for it") { Refused = true };
     }
 
     /// <summary>

@@ -1,11 +1,13 @@
 using OpenMosix.Daemon.Migration.Engine;
+using OpenMosix.Daemon.Migration.Postcopy;
 using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
 /// Copies the process's memory to the other end in rounds while it runs on: everything first, then what it wrote
-/// meanwhile, until that stops shrinking, drops under <see cref="SmallEnough"/>, or the rounds run out. Each round is
+/// meanwhile, until that stops shrinking, drops under <see cref="SmallEnough"/>, or the rounds run out
+/// (<see cref="PostcopyChoice.AfterRound"/>). Each round is
 /// an image of its own on the link, acknowledged by the other end. A kernel without write tracking means no pre-copy
 /// (the whole image then goes frozen); a refusal of the other end ends the move with the process untouched. Home
 /// drives it on the way out, the node the copy runs on on the way home.
@@ -16,18 +18,21 @@ internal static class PrecopyDriver
     public const long SmallEnough = 4 << 20;
 
     /// <summary>The rounds; <paramref name="answer"/> waits for the other end's answer to one: null when it took the
-    /// round, else why it did not (a <see cref="MigrationException"/> then).</summary>
-    public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes)> RunAsync(
+    /// round, else why it did not (a <see cref="MigrationException"/> then). With <paramref name="postcopy"/> (a move
+    /// out in auto mode) rounds that do not converge end in <see cref="NextStep.Postcopy"/>
+    /// (<see cref="Postcopy.PostcopyChoice.AfterRound"/>).</summary>
+    public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes, bool Postcopy)> RunAsync(
         IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
-        Home.MoveProgress? progress = null, IPrecopyRounds? started = null)
+        Home.MoveProgress? progress = null, IPrecopyRounds? started = null, bool postcopy = false)
     {
         // Started already: its write tracking measured the process before the first round (post-copy's auto choice).
         var session = started ?? await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
-        if (session is null) return (null, 0, 0);
+        if (session is null) return (null, 0, 0, false);
         try
         {
             var total = 0L;
             var previous = long.MaxValue;
+            var next = NextStep.Freeze;
             for (var round = 1; round <= maxRounds; round++)
             {
                 await talk.SendAsync(new PrecopyRound(round), cancel).ConfigureAwait(false);
@@ -36,13 +41,13 @@ internal static class PrecopyDriver
                 progress?.Done(sent);
                 if (await answer().ConfigureAwait(false) is { } refused) throw new MigrationException(refused);
                 total += sent;
-                // Stop once what is left is small, or no longer shrinking: another round would not shorten the freeze.
                 // What is left is known without copying it: the pages written since this round began.
                 var pending = (long)Math.Min(session.PendingBytes(), long.MaxValue);
-                if (ShouldStop(round, sent, previous, pending)) break;
+                next = Postcopy.PostcopyChoice.AfterRound(round, maxRounds, sent, previous, pending, postcopy);
+                if (next != NextStep.Round) break;
                 previous = sent;
             }
-            return (session, session.Rounds, total);
+            return (session, session.Rounds, total, next == NextStep.Postcopy);
         }
         catch
         {
@@ -50,8 +55,4 @@ internal static class PrecopyDriver
             throw;
         }
     }
-
-    /// <summary>Whether another round after this one would not shorten the freeze.</summary>
-    public static bool ShouldStop(int round, long sent, long previous, long pending) =>
-        sent < SmallEnough || pending < SmallEnough || pending > sent / 2 || (round > 1 && sent > previous / 2);
 }

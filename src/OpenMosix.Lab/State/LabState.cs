@@ -15,6 +15,9 @@ public sealed record LabState(
 
     /// <summary>migration.postcopy of the nodes' omd (auto, never, always); null: omd's default.</summary>
     public string? Postcopy { get; init; }
+
+    /// <summary>migration.precopy_rounds of the nodes' omd; null: omd's default.</summary>
+    public int? PrecopyRounds { get; init; }
 }
 
 /// <summary>

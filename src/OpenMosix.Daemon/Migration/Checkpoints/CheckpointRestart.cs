@@ -115,7 +115,7 @@ internal sealed class CheckpointRestart(HomeSide home)
     /// The copy's node kills the copy once its own link has heard nothing from home for the link timeout: both ends
     /// went silent together, so home waits until its end has been silent that long, and a heartbeat more.
     /// </summary>
-    private static async Task WaitForCopyGivenUpAsync(NodeLink link)
+    internal static async Task WaitForCopyGivenUpAsync(NodeLink link)
     {
         if (link.Liveness is not { } liveness) return;
         var left = liveness.Timeout + liveness.HeartbeatInterval - link.Silence;

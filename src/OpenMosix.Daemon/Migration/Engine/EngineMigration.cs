@@ -21,10 +21,13 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut });
     }
 
-    public void CheckpointFrozenLeavingMemory(int pid, Stream image)
+    public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
     {
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
-        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { ForwardDescriptors = true, LeaveLazyMemory = true });
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen)
+        {
+            Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, LeaveLazyMemory = true,
+        });
     }
 
     public IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
@@ -75,18 +78,25 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     private sealed class Incoming(CheckpointEngine engine, RestoreOptions options) : IIncomingProcess
     {
         private PrecopyTarget? _stub;
+        private RestoreOptions _options = options;
 
         public void TakeRound(Stream round)
         {
             using var reader = new ImageReader(round, leaveOpen: true);
-            if (_stub is null) _stub = engine.BeginPrecopyRestore(reader, options);
+            if (_stub is null) _stub = engine.BeginPrecopyRestore(reader, _options);
             else engine.ContinuePrecopyRestore(_stub, reader);
         }
 
         public RestoredProcess Finish(Stream image)
         {
             using var reader = new ImageReader(image, leaveOpen: true);
-            return _stub is null ? engine.Restore(reader, options) : engine.FinishPrecopyRestore(_stub, reader, options);
+            return _stub is null ? engine.Restore(reader, _options) : engine.FinishPrecopyRestore(_stub, reader, _options);
+        }
+
+        public bool LeaveMemoryAtHome(Checkpoint.Postcopy.IPageSource pages)
+        {
+            _options = _options with { LazyPages = pages, LazyWholeRegions = true };
+            return true;
         }
 
         public void Abandon()

@@ -22,9 +22,10 @@ public interface IMigrationEngine
     /// <paramref name="carriedOut"/> knows were carried out already are recorded as returned.</summary>
     void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null);
 
-    /// <summary>Post-copy: as <see cref="CheckpointFrozen"/> without pre-copy, leaving the pages of private anonymous
-    /// memory out of the image (the process, kept frozen, serves them).</summary>
-    void CheckpointFrozenLeavingMemory(int pid, Stream image) =>
+    /// <summary>Post-copy: as <see cref="CheckpointFrozen"/>, leaving the pages of private anonymous memory out of the
+    /// image (the process, kept frozen, serves them); after pre-copy rounds (<paramref name="precopy"/>) only what
+    /// changed since the last one.</summary>
+    void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null) =>
         throw new NotSupportedException("this engine cannot leave memory out of an image (post-copy)");
 
     /// <summary>Post-copy: rebuilds an incoming process whose image left its private anonymous memory out; the pages
@@ -74,6 +75,10 @@ public interface IIncomingProcess
     void TakeRound(Stream round);
 
     RestoredProcess Finish(Stream image);
+
+    /// <summary>Post-copy (after any rounds taken): the final image leaves memory at home, fetched from
+    /// <paramref name="pages"/>. False when this process cannot be finished so (the caller starts afresh).</summary>
+    bool LeaveMemoryAtHome(Checkpoint.Postcopy.IPageSource pages) => false;
 
     /// <summary>Drops what the rounds built (no-op once finished).</summary>
     void Abandon();

@@ -34,10 +34,13 @@ internal static class IncomingRestore
             }
             if (next is PostcopyFinal)
             {
-                // Its memory stays at home and comes as it is needed: what rounds brought (none, from this code) is void.
-                incoming.Abandon();
+                // Its memory stays at home and comes as it is needed; after rounds, what changed since the last one.
                 var pages = new Postcopy.LinkPageSource(talk.Link, PagePatience).Attach();
-                incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages);
+                if (!incoming.LeaveMemoryAtHome(pages))
+                {
+                    incoming.Abandon();
+                    incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages);
+                }
             }
             return await Blocking.Run(() => incoming.Finish(new LinkImageReadStream(talk.Link))).ConfigureAwait(false);
         }

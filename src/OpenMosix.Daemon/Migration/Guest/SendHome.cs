@@ -37,7 +37,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         try
         {
-            var (session, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel).ConfigureAwait(false);
+            var (session, _, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel).ConfigureAwait(false);
             return (session, false);
         }
         catch (MigrationException e)

@@ -12,6 +12,9 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} frozen {FrozenMs:F1} ms: final image dumped and sent in {SentMs:F1} ms, copy restored {RestoredMs:F1} ms later, running {RunningMs:F1} ms later; deputy made in {DeputyMs:F1} ms")]
     public static partial void FrozenPhases(ILogger logger, int pid, double frozenMs, double sentMs, double restoredMs, double runningMs, double deputyMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: its copy on node {Node} still fetches its memory from here (post-copy); the move waits until it holds every page")]
+    public static partial void WaitsForPostcopy(ILogger logger, int pid, int node);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} executed a new program while its move to node {Node} began; moving it again")]
     public static partial void ExecutedDuringMove(ILogger logger, int pid, int node);
 

@@ -63,7 +63,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         PostcopyHold? postcopy = null)
     {
         var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
-        var state = new RelayState(talk, process) { Terminal = terminal };
+        var state = new RelayState(talk, process) { Terminal = terminal, Postcopy = postcopy };
         home.Relays.Add(state);
         // Sent to the deputy while the copy waited to be resumed: they follow the output sent again.
         foreach (var signal in home.SignalsOnHold.Close(process.Pid))
@@ -188,6 +188,9 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 ranOnHere = true;
                 // What the copy wrote meanwhile is dropped: the original writes it again.
                 heldBack = null;
+                // Never two copies: a link that went silent may have carried pages-held, so the copy's node may run it
+                // on until its own end times out too (a copy still fetching it kills after half that: PagesReport).
+                if (talk.Link.WentSilent) await CheckpointRestart.WaitForCopyGivenUpAsync(talk.Link).ConfigureAwait(false);
                 await postcopy.ResumeHereAsync(lost).ConfigureAwait(false);
                 lost = null;
             }

@@ -51,18 +51,11 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             throw new MigrationException($"checkpoint of process {Pid} failed: {e.Message}", e);
         }
         var (usePostcopy, started) = choice;
-        var service = usePostcopy ? new HomePageService(talk.Link, new Checkpoint.Postcopy.FrozenProcessPages(Pid), home.Logger).Attach() : null;
-        (IPrecopyRounds?, int, long, long, Stopwatch) sentImage;
-        try
-        {
-            sentImage = await SendImageAsync(precopy && !usePostcopy, precopyRounds, cancel, started, service is not null).ConfigureAwait(false);
-        }
-        catch
-        {
-            if (service is not null) await service.Stop("the move failed").ConfigureAwait(false);
-            throw;
-        }
-        var (_, rounds, precopied, bytes, frozenAt) = sentImage;
+        // Auto with pre-copy: rounds that do not converge end in post-copy of what they could not catch up with.
+        var mayPostcopy = usePostcopy || (postcopy == PostcopyMode.Auto && precopy);
+        var sentImage = await SendImageAsync(precopy && !usePostcopy, precopyRounds, cancel, started, usePostcopy, mayPostcopy).ConfigureAwait(false);
+        var service = sentImage.Service;
+        var (rounds, precopied, bytes, frozenAt) = (sentImage.Rounds, sentImage.Precopied, sentImage.Bytes, sentImage.FrozenAt);
         var sent = frozenAt.Elapsed;
         _progress.Enter(MigrationProgress.Restoring);
         Restored restored;
@@ -120,7 +113,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                 // Gone meanwhile: the pre-copy finds out and says so.
                 resident = 0;
             }
-            if (!PostcopyChoice.Prefer(resident, written, elapsed, linkBytesPerSecond)) return (false, session);
+            if (!PostcopyChoice.PreferAtOnce(resident, written, elapsed, linkBytesPerSecond)) return (false, session);
             home.Logger.LogInformation("Process {Pid} wrote {MiB:F1} MiB in {Ms:F0} ms ({Resident} MiB resident): post-copy, as pre-copy would not converge at {Link:F0} MB/s",
                 Pid, written / 1048576.0, elapsed.TotalMilliseconds, resident >> 20, linkBytesPerSecond / 1e6);
             session.Dispose();
@@ -133,38 +126,59 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         }
     }
 
-    /// <summary>Pre-copy rounds if asked for, then the final image, frozen.</summary>
-    private async Task<(IPrecopyRounds?, int, long, long, Stopwatch)> SendImageAsync(bool precopy, int precopyRounds, CancellationToken cancel,
-        IPrecopyRounds? started, bool postcopy)
+    /// <summary>What <see cref="SendImageAsync"/> sent: rounds, their bytes, the final image's, when the freeze began,
+    /// and home's page service when the copy is to fetch the rest (post-copy).</summary>
+    private sealed record SentImage(int Rounds, long Precopied, long Bytes, Stopwatch FrozenAt, HomePageService? Service);
+
+    /// <summary>Pre-copy rounds if asked for, then the final image, frozen: whole, or (post-copy: chosen before, or by
+    /// rounds that did not converge when <paramref name="mayPostcopy"/>) without the memory the copy fetches.</summary>
+    private async Task<SentImage> SendImageAsync(bool precopy, int precopyRounds, CancellationToken cancel,
+        IPrecopyRounds? started, bool postcopy, bool mayPostcopy)
     {
         IPrecopyRounds? session = started;
+        HomePageService? service = null;
         try
         {
             var (rounds, precopied) = (0, 0L);
             if (precopy)
-                (session, rounds, precopied) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
+            {
+                bool rest;
+                (session, rounds, precopied, rest) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
                     await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed
                         ? $"node {target} could not take the pre-copy of process {Pid}: {failed.Reason}"
-                        : null, cancel, _progress, started).ConfigureAwait(false);
+                        : null, cancel, _progress, started, mayPostcopy).ConfigureAwait(false);
+                postcopy = rest;
+                if (postcopy)
+                    home.Logger.LogInformation("Process {Pid}: the pre-copy did not converge ({Rounds} rounds, {MiB:F1} MiB): the rest by post-copy",
+                        Pid, rounds, precopied / 1048576.0);
+            }
+            // Before the copy can ask: it asks once its image is being restored.
+            if (postcopy) service = new HomePageService(talk.Link, new Checkpoint.Postcopy.FrozenProcessPages(Pid), home.Logger).Attach();
             await talk.SendAsync(postcopy ? new PostcopyFinal() : (MigrationMessage)new Final(), cancel).ConfigureAwait(false);
             var frozenAt = Stopwatch.StartNew();
             _progress.Enter(MigrationProgress.Frozen);
             var bytes = await LinkImageWriteStream.SendAsync(talk.Link, image =>
             {
-                if (postcopy) home.Engine.CheckpointFrozenLeavingMemory(Pid, image);
+                if (postcopy) home.Engine.CheckpointFrozenLeavingMemory(Pid, image, session);
                 else home.Engine.CheckpointFrozen(Pid, image, session);
             }, _progress.PerFrame).ConfigureAwait(false);
             _progress.Done(bytes);
-            return (session, rounds, precopied, bytes, frozenAt);
+            return new SentImage(rounds, precopied, bytes, frozenAt, service);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            if (service is not null) await service.Stop("the move failed").ConfigureAwait(false);
             // The dumper resumed the process before rethrowing (a pre-copy never stopped it for longer than a call).
             home.Registry.Update(process, p => p.State = ProcessState.Home);
             if (e is MigrationException) throw;
             if (e is LinkException || e.InnerException is LinkException)
                 throw new MigrationException($"node {target} failed during the transfer ({e.Message}); process {Pid} runs on here", e);
             throw new MigrationException($"checkpoint of process {Pid} failed: {e.Message}", e);
+        }
+        catch
+        {
+            if (service is not null) await service.Stop("the move was cancelled").ConfigureAwait(false);
+            throw;
         }
         finally
         {

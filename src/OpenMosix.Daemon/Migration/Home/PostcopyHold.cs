@@ -13,6 +13,11 @@ namespace OpenMosix.Daemon.Migration.Home;
 internal sealed class PostcopyHold(HomeSide home, ManagedProcess process, ushort target, HomePageService service)
 {
     private readonly System.Diagnostics.Stopwatch _since = System.Diagnostics.Stopwatch.StartNew();
+    private readonly TaskCompletionSource _over = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the post-copy is over either way: the original is the deputy (or gone), or runs on here.
+    /// A trip home or a move on waits for it (<see cref="HomeMigration"/>): the copy must hold every page first.</summary>
+    public Task Over => _over.Task;
 
     /// <summary>The original was given up for its copy (a deputy now, or about to be).</summary>
     public bool Released { get; private set; }
@@ -24,6 +29,18 @@ internal sealed class PostcopyHold(HomeSide home, ManagedProcess process, ushort
     {
         if (Released) return;
         Released = true;
+        try
+        {
+            await ReleaseNowAsync(held).ConfigureAwait(false);
+        }
+        finally
+        {
+            _over.TrySetResult();
+        }
+    }
+
+    private async Task ReleaseNowAsync(PagesHeld? held)
+    {
         await service.Stop(held is null ? "the copy ended" : "every page is held there").ConfigureAwait(false);
         home.Logger.LogInformation(
             "Process {Pid}: post-copy to node {Node} done in {Ms:F0} ms ({How}): {MiB:F1} MiB served from the frozen original in {Requests} requests ({ZeroMiB:F1} MiB of it zero pages)",
@@ -50,6 +67,18 @@ internal sealed class PostcopyHold(HomeSide home, ManagedProcess process, ushort
     public async Task<bool> ResumeHereAsync(string why)
     {
         Released = true;
+        try
+        {
+            return await ResumeNowAsync(why).ConfigureAwait(false);
+        }
+        finally
+        {
+            _over.TrySetResult();
+        }
+    }
+
+    private async Task<bool> ResumeNowAsync(string why)
+    {
         await service.Stop(why).ConfigureAwait(false);
         try
         {

@@ -11,6 +11,8 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     public ManagedProcess Process { get; } = process;
     /// <summary>The process's terminal at home, if its stdio is one: takes the modes the copy sets, gives its size.</summary>
     public SafeFileHandle? Terminal { get; init; }
+    /// <summary>Moved by post-copy: the original kept whole until its copy holds every page.</summary>
+    public PostcopyHold? Postcopy { get; init; }
     public TaskCompletionSource<MigrationResult>? Homecoming { get; set; }
 
     private readonly List<(ArrivedSignal Signal, byte[]? Size)> _held = [];

@@ -8,7 +8,7 @@ namespace OpenMosix.Daemon.Migration.Postcopy;
 /// it ended or executed another program) home hears it (<see cref="PagesHeld"/>) and lets the original go. When the
 /// pages could not be had, the copy was killed (<see cref="PostcopyServer"/>) and the link is declared dead, so that
 /// home, which still has the original whole, runs it on: a copy that died for want of pages is never reported home
-/// as the process's end.
+/// as the process's end. A home silent for half the link timeout meanwhile ends the copy too (never two copies).
 /// </summary>
 internal static class PagesReport
 {
@@ -16,6 +16,14 @@ internal static class PagesReport
     {
         try
         {
+            if (await HomeWentSilentAsync(server, talk.Link).ConfigureAwait(false) is { } silent)
+            {
+                // Never two copies: home runs the original on once its end of the link has been silent a whole
+                // timeout and a heartbeat; the copy is gone long before, and has done nothing more meanwhile.
+                logger.LogWarning("Process {Pid}: home silent for {Ms:F0} ms mid-post-copy; its copy here is killed before home may run the original on", homePid, silent.TotalMilliseconds);
+                talk.Link.Abandon($"home was silent for {silent.TotalSeconds:F1} s in the middle of the post-copy of process {homePid}");
+                return;
+            }
             var outcome = await server.Completion.ConfigureAwait(false);
             if (outcome == PostcopyOutcome.Killed)
             {
@@ -35,7 +43,26 @@ internal static class PagesReport
         }
         finally
         {
+            // A copy still missing pages is killed (a link abandoned above also fails its next fetch).
             server.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Waits for the post-copy to end, watching the link: null when it ended; how long home had been silent when that
+    /// reached half the link timeout first. A copy whose pages come from a home it cannot hear must stop at once, not
+    /// after the link timeout, when home, hearing as little, may already run the original on.
+    /// </summary>
+    private static async Task<TimeSpan?> HomeWentSilentAsync(PostcopyServer server, NodeLink link)
+    {
+        if (link.Liveness is not { } liveness) return null;
+        var limit = liveness.Timeout / 2;
+        var look = liveness.HeartbeatInterval / 4;
+        while (!server.Completion.IsCompleted)
+        {
+            await Task.WhenAny(server.Completion, Task.Delay(look)).ConfigureAwait(false);
+            if (!server.Completion.IsCompleted && link.Silence >= limit) return link.Silence;
+        }
+        return null;
     }
 }

@@ -35,6 +35,76 @@ public sealed class PostcopyChoiceTests
         Assert.False(PostcopyChoice.Prefer(0, 0, Probe, Link));
     }
 
+    private const long MiB = 1 << 20;
+
+    [Fact]
+    public void A_process_that_wrote_half_its_memory_or_more_within_the_probe_is_post_copied_before_any_round()
+    {
+        // 96 MiB resident, all of it written within 100 ms (a fast rewriter): a round would be sent again whole.
+        Assert.True(PostcopyChoice.PreferAtOnce(96 * MiB, 96 * MiB, Probe, Link));
+        Assert.True(PostcopyChoice.PreferAtOnce(512 * MiB, 256 * MiB, Probe, Link));
+    }
+
+    [Fact]
+    public void A_process_quiet_but_for_a_hot_region_is_pre_copied_even_though_it_writes_fast()
+    {
+        // 512 MiB resident, a 32 MiB region rewritten over and over: fast, but the rounds send the rest.
+        Assert.True(PostcopyChoice.Prefer(512 * MiB, 32 * MiB, Probe, Link));
+        Assert.False(PostcopyChoice.PreferAtOnce(512 * MiB, 32 * MiB, Probe, Link));
+    }
+
+    [Fact]
+    public void A_process_writing_slowly_is_not_post_copied_before_any_round()
+    {
+        Assert.False(PostcopyChoice.PreferAtOnce(8 * MiB, 4 * MiB, TimeSpan.FromSeconds(10), Link));
+    }
+
+    [Fact]
+    public void Rounds_go_on_while_what_is_left_halves_each_time()
+    {
+        // Round 1 sent 512 MiB, 40 MiB written meanwhile; round 2 sent those 40, 8 written meanwhile.
+        Assert.Equal(NextStep.Round, PostcopyChoice.AfterRound(1, 4, 512 * MiB, long.MaxValue, 40 * MiB, postcopy: true));
+        Assert.Equal(NextStep.Round, PostcopyChoice.AfterRound(2, 4, 40 * MiB, 512 * MiB, 8 * MiB, postcopy: true));
+    }
+
+    [Fact]
+    public void What_is_left_under_small_enough_is_frozen_whatever_the_round()
+    {
+        Assert.Equal(NextStep.Freeze, PostcopyChoice.AfterRound(1, 4, 512 * MiB, long.MaxValue, 3 * MiB, postcopy: true));
+        Assert.Equal(NextStep.Freeze, PostcopyChoice.AfterRound(4, 4, 6 * MiB, 12 * MiB, 3 * MiB, postcopy: true));
+    }
+
+    [Fact]
+    public void A_hot_region_the_rounds_cannot_catch_up_with_goes_by_post_copy_after_them()
+    {
+        // Round 2 sent the 32 MiB hot region and it was all written again meanwhile: another round would send it again.
+        Assert.Equal(NextStep.Postcopy, PostcopyChoice.AfterRound(2, 4, 32 * MiB, 512 * MiB, 32 * MiB, postcopy: true));
+        // A round that sent more than half the one before, too: nothing is converging.
+        Assert.Equal(NextStep.Postcopy, PostcopyChoice.AfterRound(3, 4, 30 * MiB, 40 * MiB, 10 * MiB, postcopy: true));
+    }
+
+    [Fact]
+    public void A_process_rewriting_everything_goes_by_post_copy_after_its_first_round()
+    {
+        Assert.Equal(NextStep.Postcopy, PostcopyChoice.AfterRound(1, 4, 512 * MiB, long.MaxValue, 512 * MiB, postcopy: true));
+    }
+
+    [Fact]
+    public void Rounds_used_up_with_more_than_small_enough_left_end_in_post_copy()
+    {
+        // Still shrinking, but the last round allowed: 8 MiB left.
+        Assert.Equal(NextStep.Postcopy, PostcopyChoice.AfterRound(4, 4, 20 * MiB, 80 * MiB, 8 * MiB, postcopy: true));
+        Assert.Equal(NextStep.Postcopy, PostcopyChoice.AfterRound(1, 1, 512 * MiB, long.MaxValue, 32 * MiB, postcopy: true));
+    }
+
+    [Fact]
+    public void Without_post_copy_rounds_that_do_not_converge_end_in_the_freeze_as_before()
+    {
+        Assert.Equal(NextStep.Freeze, PostcopyChoice.AfterRound(2, 4, 32 * MiB, 512 * MiB, 32 * MiB, postcopy: false));
+        Assert.Equal(NextStep.Freeze, PostcopyChoice.AfterRound(4, 4, 20 * MiB, 80 * MiB, 8 * MiB, postcopy: false));
+        Assert.Equal(NextStep.Round, PostcopyChoice.AfterRound(1, 4, 512 * MiB, long.MaxValue, 40 * MiB, postcopy: false));
+    }
+
     [Theory]
     [InlineData("auto", PostcopyMode.Auto)]
     [InlineData("never", PostcopyMode.Never)]
