@@ -11,6 +11,16 @@ public static class Descriptors
         return (new SafeFileHandle(fds[0], true), new SafeFileHandle(fds[1], true));
     }
 
+    /// <summary>
+    /// Asks for a pipe of <paramref name="bytes"/> (F_SETPIPE_SZ, rounded up by the kernel to a power of two pages);
+    /// returns the size it has, which stays as it was where the kernel refuses (over an unprivileged user's limit).
+    /// </summary>
+    public static int TryResizePipe(SafeFileHandle end, int bytes)
+    {
+        var size = Sys.Fcntl(end, Sys.F_SETPIPE_SZ, bytes);
+        return size > 0 ? size : Sys.Fcntl(end, Sys.F_GETPIPE_SZ, 0);
+    }
+
     /// <summary>An anonymous in-memory file (close-on-exec) holding <paramref name="contents"/>.</summary>
     public static unsafe SafeFileHandle CreateMemoryFile(string name, ReadOnlySpan<byte> contents)
     {

@@ -172,6 +172,24 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     }
 
     [Fact]
+    public void A_moved_process_writing_as_fast_as_its_pipe_takes_it_delivers_every_byte_home_in_order()
+    {
+        // Its reader at home waits for a gate: the writer fills its pipe and blocks, is moved, and then writes 96 MiB
+        // at full speed through the relay (full frames from a large pipe on node 2, their arrays reused at home).
+        var output = Path.Combine(_lab.Layout.NodeDirectory(1), $"relay-{Guid.NewGuid():N}.out");
+        var gate = output + ".gate";
+        var writer = TestPrograms.Locate("pipewriter");
+        using var run = _lab.Managed(1, ["sh", "-c", $"{Om.Path} run {writer} 96 | (while [ ! -e {gate} ]; do sleep 0.05; done; cat > {output})"], null);
+        ProcessRow? moving = null;
+        Poll.Until(() => (moving = _lab.Processes(1).Processes.FirstOrDefault(p => p.Command.Contains("pipewriter", StringComparison.Ordinal)
+            && !p.Command.Contains(" run ", StringComparison.Ordinal))) is not null, TimeSpan.FromSeconds(20), "the writer to start");
+        _lab.Migrate(1, moving!.Pid, "2");
+        File.WriteAllText(gate, "");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.True(RunToBytes(writer, ["96"]).AsSpan().SequenceEqual(File.ReadAllBytes(output)), "the output at home differs from an unmoved run's");
+    }
+
+    [Fact]
     public void A_node_without_the_programs_files_refuses_it_and_it_runs_on_at_home()
     {
         // /run/openmosix is each node's own: a program copied there exists in node 1 only.

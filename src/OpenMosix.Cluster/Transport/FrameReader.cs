@@ -134,8 +134,7 @@ internal sealed class FrameReader
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
         // Filled by the read below: not zeroed first (a MiB per frame of a bulk transfer).
-        var payload = GC.AllocateUninitializedArray<byte>((int)length);
-        FrameGarbage.Allocated(payload.Length);
+        var payload = FramePool.Take((int)length);
         await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         if (_opening is not null)
         {

@@ -9,7 +9,10 @@ namespace OpenMosix.Daemon.Migration;
 public sealed class LinkImageWriteStream(NodeLink link) : Stream
 {
     private const int FrameBytes = 1 << 20;
+    /// <summary>Writes from this size on are sent from the caller's memory (<see cref="SendDirect"/>).</summary>
+    private const int DirectFrom = 64 * 1024;
     private readonly MemoryStream _pending = new(FrameBytes);
+    private readonly PinnedSpan _pinned = new();
     private bool _completed;
 
     public long BytesSent { get; private set; }
@@ -66,6 +69,11 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        if (buffer.Length >= DirectFrom)
+        {
+            SendDirect(buffer);
+            return;
+        }
         while (buffer.Length > 0)
         {
             var room = FrameBytes - (int)_pending.Length;
@@ -100,11 +108,34 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
         base.Dispose(disposing);
     }
 
+    /// <summary>
+    /// A large write (a run of pages from the dumper's chunk buffers, a batch of small runs) leaves in frames cut
+    /// from the caller's memory: copying it into a frame of our own first, and that into a new array for the link,
+    /// cost two more touches of every byte and a fresh MiB to fault in per frame. What is pending (a section's header)
+    /// goes ahead as a short frame. The memory is pinned for no longer than the sends, which return once the link has
+    /// taken each frame (sealed into the link's own buffer, or written to the socket).
+    /// </summary>
+    private void SendDirect(ReadOnlySpan<byte> buffer)
+    {
+        Flush();
+        _pinned.Use(buffer, memory =>
+        {
+            for (var offset = 0; offset < memory.Length; offset += FrameBytes)
+            {
+                var frame = memory.Slice(offset, Math.Min(FrameBytes, memory.Length - offset));
+                ImageDeadline.Send(link, FrameType.Image, frame);
+                BytesSent += frame.Length;
+                FrameSent?.Invoke(BytesSent);
+            }
+        });
+    }
+
     private void SendPending()
     {
-        var frame = _pending.ToArray();
-        ImageDeadline.Send(link, FrameType.Image, frame);
-        BytesSent += frame.Length;
+        // The link is done with the frame when the send returns: the pending buffer itself goes, not a copy of it.
+        var length = (int)_pending.Length;
+        ImageDeadline.Send(link, FrameType.Image, _pending.GetBuffer().AsMemory(0, length));
+        BytesSent += length;
         _pending.SetLength(0);
         FrameSent?.Invoke(BytesSent);
     }
@@ -144,10 +175,14 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
             switch (frame.Type)
             {
                 case FrameType.Image:
+                    // Read out: no one else holds an image frame, and the next one is received into it.
+                    FramePool.Return(_current);
                     _current = frame.Payload;
                     _offset = 0;
                     break;
                 case FrameType.ImageEnd:
+                    FramePool.Return(_current);
+                    (_current, _offset) = ([], 0);
                     _ended = true;
                     break;
                 case FrameType.Stdio or FrameType.StdioEnd or FrameType.Forward when stdio is not null:

@@ -61,6 +61,9 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
             }
             else
             {
+                // The size of a frame: what the copy writes while its pump sends the last read goes home in one
+                // frame, not in pieces of the default 64 KiB with a wakeup, a read and a frame each.
+                Descriptors.TryResizePipe(read, NodeLink.MaxPayload);
                 Outputs[file.Fd] = read;
                 _guestEnds.Add(write);
                 inherited[file.Fd] = (int)write.DangerousGetHandle();

@@ -17,15 +17,30 @@ public sealed class GuestTakeoverPartsTests
         Assert.Empty(sent.After(14)!);
         Assert.Null(sent.After(15));
 
-        // At least the last Kept bytes, whole chunks: an older chunk goes once the newer ones hold Kept bytes.
+        // The last Kept bytes, in order across the ring's end: older bytes are refused.
         var big = new SentOutput();
-        big.Record(new byte[SentOutput.Kept]);
-        big.Record(new byte[10]);
-        Assert.Equal(SentOutput.Kept + 10, big.After(0)!.Length);
+        var pattern = Enumerable.Range(0, SentOutput.Kept).Select(i => (byte)(i * 7 + i / 4096)).ToArray();
+        big.Record(pattern);
+        big.Record(Encoding.ASCII.GetBytes("0123456789"));
+        Assert.Null(big.After(0));
+        Assert.Equal([.. pattern[10..], .. Encoding.ASCII.GetBytes("0123456789")], big.After(10));
+        Assert.Equal("56789", Encoding.ASCII.GetString(big.After(SentOutput.Kept + 5)!));
         big.Record(new byte[SentOutput.Kept]);
         Assert.Equal(2L * SentOutput.Kept + 10, big.Total);
         Assert.Null(big.After(SentOutput.Kept));
         Assert.Equal(SentOutput.Kept, big.After(SentOutput.Kept + 10)!.Length);
+
+        // A ring still growing keeps everything; one chunk larger than Kept keeps its own last Kept bytes.
+        var growing = new SentOutput(start: 100);
+        var chunks = Enumerable.Range(0, 40).Select(i => Enumerable.Repeat((byte)i, 3000 + i).ToArray()).ToList();
+        foreach (var chunk in chunks) growing.Record(chunk);
+        Assert.Equal(chunks.SelectMany(c => c).ToArray(), growing.After(100));
+        Assert.Null(growing.After(99));
+        var huge = new SentOutput();
+        var hugeChunk = Enumerable.Range(0, SentOutput.Kept + 3).Select(i => (byte)(i % 251)).ToArray();
+        huge.Record(hugeChunk);
+        Assert.Equal(hugeChunk[3..], huge.After(3));
+        Assert.Null(huge.After(2));
     }
 
     [Fact]

@@ -118,6 +118,44 @@ public sealed class LinkStreamingTests
         Assert.Equal(Expected(Lines), homeLines.Concat(relayed));
     }
 
+    [Fact]
+    public async Task Images_streamed_back_to_back_arrive_byte_for_byte_whatever_the_sizes_of_their_writes()
+    {
+        // Small writes gathered into frames, large ones sent from the writer's memory in frames of their own (a
+        // section header going ahead as a short frame), and full frames whose arrays the reader hands back for the
+        // next ones: three images in a row, so that reused arrays carry the later images.
+        int[] sizes = [48, 1 << 20, 7, 64 * 1024, (4 << 20) + 4096, 65535, 3, (1 << 20) - 48, 300_000, 16, 2 << 20];
+        var (sending, receiving) = await LinkPairs.ConnectAsync();
+        using (sending)
+        using (receiving)
+        {
+            for (var image = 0; image < 3; image++)
+            {
+                var random = new Random(image);
+                var writes = sizes.Select(size => RandomBytes(random, size)).ToList();
+                var sent = LinkImageWriteStream.SendAsync(sending, wire =>
+                {
+                    foreach (var write in writes) wire.Write(write);
+                });
+                var received = await Task.Run(() =>
+                {
+                    using var copy = new MemoryStream();
+                    new LinkImageReadStream(receiving).CopyTo(copy, 100_000);
+                    return copy.ToArray();
+                }, TestContext.Current.CancellationToken);
+                Assert.Equal(writes.Sum(w => (long)w.Length), await sent);
+                Assert.Equal(writes.SelectMany(w => w).ToArray(), received);
+            }
+        }
+    }
+
+    private static byte[] RandomBytes(Random random, int size)
+    {
+        var bytes = new byte[size];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
     private static string[] Expected(int lines)
     {
         var sum = 1469598103934665603UL;

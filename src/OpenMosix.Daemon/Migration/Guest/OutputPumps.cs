@@ -36,7 +36,8 @@ internal static class OutputPumps
     /// <summary>Pumps until the end of the pipe (true), or until cancelled when what it sent is kept (false).</summary>
     private static bool PumpPipe(int fd, SafeFileHandle pipe, PumpedBytes counted, SentOutput? sent, NodeLink link, CancellationToken cancel)
     {
-        var buffer = new byte[65536 + 1];
+        // As much as a frame holds (the pipe is that large, RelayPipes): one read, one frame, however fast the copy writes.
+        var buffer = new byte[NodeLink.MaxPayload];
         buffer[0] = (byte)fd;
         while (true)
         {

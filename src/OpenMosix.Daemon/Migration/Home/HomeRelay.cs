@@ -142,6 +142,8 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
                 // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
             }
             counts?.Add(frame.Payload[0], frame.Payload.Length - 1);
+            // Delivered, and held by nothing else: a full frame (a copy writing fast fills its pipe) takes the next one.
+            FramePool.Return(frame.Payload);
         }
         ExitStatus? status = null;
         string? lost = null;
