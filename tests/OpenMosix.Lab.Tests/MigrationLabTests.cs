@@ -186,7 +186,7 @@ public sealed class MigrationLabTests(MigrationLab fixture)
         _lab.Migrate(1, moving!.Pid, "2");
         File.WriteAllText(gate, "");
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.True(RunToBytes(writer, ["96"]).AsSpan().SequenceEqual(File.ReadAllBytes(output)), "the output at home differs from an unmoved run's");
+        Assert.True(RealProgramsMovedMidRunLabTests.RunToBytes(writer, ["96"]).AsSpan().SequenceEqual(File.ReadAllBytes(output)), "the output at home differs from an unmoved run's");
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class RealProgramsMovedMidRunLabTests(MigrationLab fixture)
         Assert.Equal(reference, run.Lines());
     }
 
-    private static byte[] RunToBytes(string program, string[] arguments)
+    internal static byte[] RunToBytes(string program, string[] arguments)
     {
         var info = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true };
         using var process = System.Diagnostics.Process.Start(info)!;

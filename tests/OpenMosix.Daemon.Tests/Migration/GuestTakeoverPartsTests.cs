@@ -23,7 +23,7 @@ public sealed class GuestTakeoverPartsTests
         big.Record(pattern);
         big.Record(Encoding.ASCII.GetBytes("0123456789"));
         Assert.Null(big.After(0));
-        Assert.Equal([.. pattern[10..], .. Encoding.ASCII.GetBytes("0123456789")], big.After(10));
+        Assert.Equal([.. pattern[10..], .. Encoding.ASCII.GetBytes("0123456789")], big.After(10)!);
         Assert.Equal("56789", Encoding.ASCII.GetString(big.After(SentOutput.Kept + 5)!));
         big.Record(new byte[SentOutput.Kept]);
         Assert.Equal(2L * SentOutput.Kept + 10, big.Total);
