@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using NSec.Cryptography;
 
@@ -82,6 +83,7 @@ public static class RecordCiphers
         var gcm = AesGcm.IsSupported ? RecordCipher.Aes128Gcm : RecordCipher.None;
         try
         {
+            NativeLibrary.SetDllImportResolver(typeof(AeadAlgorithm).Assembly, FindLibsodium);
             // NSec loads libsodium, checks its version and runs its self-tests here.
             _ = AeadAlgorithm.Aegis128L.KeySize + AeadAlgorithm.Aegis256.KeySize;
             return (gcm | RecordCipher.Aegis128L | RecordCipher.Aegis256, null);
@@ -89,7 +91,23 @@ public static class RecordCiphers
         catch (Exception e) when (e is PlatformNotSupportedException or DllNotFoundException or EntryPointNotFoundException
                                        or InvalidOperationException or TypeInitializationException)
         {
-            return (gcm, $"libsodium did not load ({(e.InnerException ?? e).Message})");
+            // The loader's own message lists every path it tried, several lines' worth: one line says as much.
+            return (gcm, (e.InnerException ?? e) is DllNotFoundException
+                ? "libsodium.so not found beside om, in ../lib/openmosix or on the system's library path"
+                : $"libsodium did not load: {(e.InnerException ?? e).Message}");
         }
+    }
+
+    /// <summary>
+    /// The libsodium om ships: beside the binary (artifacts/bin, where publishing puts it), or in ../lib/openmosix
+    /// (where install.sh and the package put it, out of bin/); else wherever the system's loader finds one of that name.
+    /// NSec accepts only the version it was built for, so a system libsodium of another version leaves AEGIS out.
+    /// </summary>
+    private static IntPtr FindLibsodium(string name, System.Reflection.Assembly assembly, DllImportSearchPath? paths)
+    {
+        if (name != "libsodium") return IntPtr.Zero;
+        foreach (var candidate in new[] { "libsodium.so", "../lib/openmosix/libsodium.so" }.Select(file => Path.Combine(AppContext.BaseDirectory, file)))
+            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle)) return handle;
+        return IntPtr.Zero;
     }
 }
