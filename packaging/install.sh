@@ -75,6 +75,13 @@ link() {
 # om itself tells which classic names it answers to, so this list cannot fall behind CommandCatalog.
 classic=$("$om" classic-names)
 put 0755 "$om" "$prefix/bin/om"
+# The libsodium om was built with (AEGIS records on node links); om finds it in ../lib/openmosix. Without it om still
+# runs, and its links fall back to AES-128-GCM (omd's log says so).
+if [ -f "$(dirname "$om")/libsodium.so" ]; then
+  put 0644 "$(dirname "$om")/libsodium.so" "$prefix/lib/openmosix/libsodium.so"
+else
+  echo "install.sh: no libsodium.so beside $om: node links of this node will use AES-128-GCM, not AEGIS" >&2
+fi
 while read -r name _; do link om "$prefix/bin/$name"; done <<< "$classic"
 
 # Man pages: docs/man/NAME.SECTION. A classic name without a page of its own (runhome, cpujob, ...) gets a .so link to

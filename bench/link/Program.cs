@@ -5,7 +5,7 @@ using OpenMosix.Cluster.Security;
 using OpenMosix.Cluster.Transport;
 
 // Node link throughput: node 1 streams image frames to node 2 through the real NodeLink, once secured as omd runs it
-// (mutual TLS 1.3, then AES-GCM records keyed inside it) and once with the same framing over plain TCP, in ABBA order
+// (mutual TLS 1.3, then records keyed inside it, under the cipher both ends choose or the one --cipher names) and once with the same framing over plain TCP, in ABBA order
 // so that drift (turbo, a neighbour's load) falls on both alike. Handshakes are not in the timing; the receiver
 // allocates each frame as omd's reader does.
 // By default both ends run in this process over loopback, sharing every core. With --machines each end is a process
@@ -29,8 +29,8 @@ if (options.Machines)
 }
 else
 {
-    var home = Node(1);
-    var target = Node(2);
+    var home = Node(1, options.Ciphers);
+    var target = Node(2, options.Ciphers);
     await Loopback.RunAsync(home, target, secure: true, 16, options.FrameKiB);
     await Loopback.RunAsync(home, target, secure: false, 16, options.FrameKiB);
     for (var round = 0; round < options.Rounds; round++)
@@ -40,19 +40,24 @@ else
 Report.Print(runs, options);
 return 0;
 
-LinkSecurity Node(ushort id)
+LinkSecurity Node(ushort id, RecordCipher ciphers)
 {
     var certificate = ClusterCertificates.IssueNode(ca, id, IPAddress.Loopback, now);
     var trust = new ClusterTrust([X509CertificateLoader.LoadCertificate(ca.RawData)]);
-    return new LinkSecurity(NodeCredentials.From(certificate, trust), _ => IPAddress.Loopback);
+    return new LinkSecurity(NodeCredentials.From(certificate, trust), _ => IPAddress.Loopback) { Ciphers = ciphers };
 }
 
 /// <summary>One timed transfer: wall time, and CPU time of the sending and receiving ends (one figure on loopback).</summary>
 internal sealed record LinkRun(bool Secure, double Seconds, double SenderCpu, double ReceiverCpu);
 
 internal sealed record BenchOptions(int MiB, int FrameKiB, int Rounds, bool Markdown, bool Machines, string? Rate, string? Role,
-    string? Address, string? Directory, bool Secure, bool? Only = null)
+    string? Address, string? Directory, bool Secure, bool? Only = null, string? Cipher = null)
 {
+    /// <summary>What both ends offer: the one --cipher names, or every one this process has (the fastest then wins).</summary>
+    public RecordCipher Ciphers => Cipher is null ? RecordCiphers.Supported
+        : RecordCiphers.Preference.FirstOrDefault(c => RecordCiphers.Name(c) == Cipher) is var one and not RecordCipher.None ? one
+        : throw new ArgumentException($"--cipher {string.Join(" | ", RecordCiphers.Preference.Select(RecordCiphers.Name))}, not {Cipher}");
+
     /// <summary>The links of one round: ABBA, or with --only (for a profiler) the one kind alone.</summary>
     public bool[] Order() => Only is { } only ? [only] : [true, false, false, true];
 
@@ -74,8 +79,9 @@ internal sealed record BenchOptions(int MiB, int FrameKiB, int Rounds, bool Mark
                 "--address" => options with { Address = args[++i] },
                 "--dir" => options with { Directory = args[++i] },
                 "--plain" => options with { Secure = false },
+                "--cipher" => options with { Cipher = args[++i] },
                 "--only" => options with { Only = args[++i] switch { "tls" => true, "plain" => false, var other => throw new ArgumentException($"--only tls or --only plain, not {other}") } },
-                _ => throw new ArgumentException($"unknown argument {args[i]} (--mib N, --frame-kib N, --rounds N, --machines, --rate RATE, --only tls|plain, --markdown)"),
+                _ => throw new ArgumentException($"unknown argument {args[i]} (--mib N, --frame-kib N, --rounds N, --machines, --rate RATE, --only tls|plain, --cipher NAME, --markdown)"),
             };
         }
         return options;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenMosix.Cluster.Transport;
 
 internal static class Report
 {
@@ -7,7 +8,8 @@ internal static class Report
         var where = options.Machines
             ? $"between two namespaces on a veth pair{(options.Rate is { } shaped ? $" shaped to {shaped}" : "")}, each end a process pinned to a core of its own"
             : "over loopback, both ends in one process";
-        Console.WriteLine($"bench/link: {options.MiB} MiB in {options.FrameKiB} KiB frames {where}, {options.Rounds} ABBA rounds, medians; load {Load()}");
+        Console.WriteLine($"bench/link: {options.MiB} MiB in {options.FrameKiB} KiB frames {where}, {options.Rounds} ABBA rounds, medians; " +
+            $"secured records under {RecordCiphers.Name(RecordCiphers.Choose(options.Ciphers, options.Ciphers))}; load {Load()}");
         Console.WriteLine(options.Markdown
             ? "| link | seconds | MB/s | CPU s, sender | CPU s, receiver |\n|---|---|---|---|---|"
             : "link        seconds    MB/s  CPU s send  CPU s recv");

@@ -18,7 +18,8 @@ internal static class TwoMachines
 
     public static async Task<LinkRun> RunAsync(Wire wire, Certificates certificates, bool secure, int mib, BenchOptions options)
     {
-        string[] common = ["--mib", Invariant(mib), "--frame-kib", Invariant(options.FrameKiB), "--dir", certificates.Directory, "--address", Addresses[1].ToString(), .. secure ? Array.Empty<string>() : ["--plain"]];
+        string[] common = ["--mib", Invariant(mib), "--frame-kib", Invariant(options.FrameKiB), "--dir", certificates.Directory, "--address", Addresses[1].ToString(), .. secure ? Array.Empty<string>() : ["--plain"],
+            .. options.Cipher is { } cipher ? ["--cipher", cipher] : Array.Empty<string>()];
         using var receiver = Start(wire.Namespaces[1], core: 1, ["--role", "receive", .. common]);
         if (await receiver.StandardOutput.ReadLineAsync() != "listening")
             throw new InvalidOperationException($"the receiving end did not start: {await receiver.StandardError.ReadToEndAsync()}");
@@ -34,7 +35,7 @@ internal static class TwoMachines
         var directory = options.Directory ?? throw new ArgumentException("--role needs --dir");
         var target = new IPEndPoint(IPAddress.Parse(options.Address ?? throw new ArgumentException("--role needs --address")), Port);
         var self = role == "send" ? (ushort)1 : (ushort)2;
-        var security = Security(directory, self);
+        var security = Security(directory, self, options.Ciphers);
         var frames = Frames.Count(options.MiB, options.FrameKiB);
         if (role == "receive")
         {
@@ -72,13 +73,14 @@ internal static class TwoMachines
         return 0;
     }
 
-    private static LinkSecurity Security(string directory, ushort self)
+    private static LinkSecurity Security(string directory, ushort self, RecordCipher ciphers)
     {
         var certificate = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(directory, $"node{self}.p12"), null);
         var trust = new ClusterTrust([X509CertificateLoader.LoadCertificateFromFile(Path.Combine(directory, "ca.der"))]);
         return new LinkSecurity(NodeCredentials.From(certificate, trust), node => node is 1 or 2 ? Addresses[node - 1] : null)
         {
             LocalAddress = () => Addresses[self - 1],
+            Ciphers = ciphers,
         };
     }
 

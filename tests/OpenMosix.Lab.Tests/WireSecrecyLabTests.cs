@@ -8,7 +8,8 @@ namespace OpenMosix.Lab.Tests;
 
 /// <summary>
 /// Issue #16's acceptance on the wire: a capture of the lab's bridge while a process moves out and back and the
-/// nodes gossip holds none of the process's memory and none of the nodes' figures in clear.
+/// nodes gossip holds none of the process's memory and none of the nodes' figures in clear. Both omds load the
+/// libsodium om ships, so the image travels under AEGIS-128L (the fastest cipher both offer).
 /// </summary>
 public sealed class WireSecrecyLabTests
 {
@@ -18,6 +19,7 @@ public sealed class WireSecrecyLabTests
     public void A_capture_of_the_bridge_during_migrations_and_gossip_shows_no_process_memory_and_no_load_figures()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        foreach (var node in new[] { 1, 2 }) lab.WaitForDaemonLog(node, "node link records offered under aegis-128l, aegis-256, aes-128-gcm");
         var totals = JsonSerializer.Deserialize(lab.Exec(1, Om.Path, "status", "--json").Succeeded().Stdout, AdminJsonContext.Default.ClusterView)!
             .Nodes.Select(n => n.TotalMemory).ToList();
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Threading.Channels;
 
@@ -9,7 +10,9 @@ namespace OpenMosix.Cluster.Transport;
 /// code that owns it is busy elsewhere (sending an image, restoring one), so silence means the peer, never us. The
 /// queue is short so that a slow consumer (a relay writing to a full pipe) still holds the sender back as TCP would;
 /// while it is full the link is not silent: the peer has said plenty and waits for us. On a secured link each frame is
-/// a record (<see cref="FrameWriter"/>): its payload is read straight into the frame's own array and decrypted there.
+/// a record (<see cref="FrameWriter"/>): its payload and tag are read into one pooled buffer and decrypted from there
+/// into the frame's own array (the ciphers of libsodium take the tag after the ciphertext; the bytes go through memory
+/// once either way).
 /// </summary>
 internal sealed class FrameReader
 {
@@ -22,7 +25,6 @@ internal sealed class FrameReader
     private readonly ushort _peer;
     private readonly Func<string?> _deadReason;
     private readonly byte[] _header = new byte[HeaderSize];
-    private readonly byte[] _tag = new byte[RecordDirection.TagSize];
     private readonly Channel<Frame> _frames = Channel.CreateBounded<Frame>(
         new BoundedChannelOptions(QueuedFrames) { SingleReader = false, SingleWriter = true });
     private long _lastHeard = Environment.TickCount64;
@@ -133,17 +135,28 @@ internal sealed class FrameReader
         if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
-        // Filled by the read below: not zeroed first (a MiB per frame of a bulk transfer).
+        // Filled by the read or the decryption below: not zeroed first (a MiB per frame of a bulk transfer).
         var payload = FramePool.Take((int)length);
-        await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
-        if (_opening is not null)
+        if (_opening is null) await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
+        else await OpenRecordAsync(_opening, payload, cancel).ConfigureAwait(false);
+        return new Frame(type, payload);
+    }
+
+    private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)
+    {
+        var record = opening.Records;
+        var size = payload.Length + opening.TagSize;
+        var sealedPart = ArrayPool<byte>.Shared.Rent(size);
+        try
         {
-            var record = _opening.Records;
-            await ReadFullyAsync(_tag, cancel).ConfigureAwait(false);
-            if (!_opening.TryOpen(_header, payload, _tag))
+            await ReadFullyAsync(sealedPart.AsMemory(0, size), cancel).ConfigureAwait(false);
+            if (!opening.TryOpen(_header, sealedPart.AsSpan(0, size), payload))
                 throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
         }
-        return new Frame(type, payload);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sealedPart);
+        }
     }
 
     /// <summary>Every piece of a frame counts as a sign of life: a large frame on a slow path takes a while.</summary>

@@ -6,7 +6,7 @@ namespace OpenMosix.Cluster.Transport;
 /// <summary>
 /// Writes a link's frames (<c>type u8 | length u32 | payload</c>), one caller at a time (the link's write lock). On a
 /// secured link each frame is one record: the header in clear and authenticated, the payload encrypted straight from
-/// the caller's memory into one pooled buffer, then the AES-GCM tag; the whole record leaves in one write. On a plain
+/// the caller's memory into one pooled buffer, then the tag; the whole record leaves in one write. On a plain
 /// link (bench/link's floor) the frame goes as it is.
 /// </summary>
 internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
@@ -58,7 +58,7 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     /// <summary>The frame in one write from a pooled buffer: sealed as a record, or (a small plain frame) joined to its header.</summary>
     private async Task WritePooledAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
-        var size = HeaderSize + payload.Length + (sealing is null ? 0 : RecordDirection.TagSize);
+        var size = HeaderSize + payload.Length + (sealing?.TagSize ?? 0);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
@@ -75,6 +75,6 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     {
         WriteHeader(frame, type, payload.Length);
         if (sealing is null) payload.CopyTo(frame[HeaderSize..]);
-        else sealing.Seal(frame[..HeaderSize], payload, frame.Slice(HeaderSize, payload.Length), frame[(HeaderSize + payload.Length)..]);
+        else sealing.Seal(frame[..HeaderSize], payload, frame[HeaderSize..]);
     }
 }

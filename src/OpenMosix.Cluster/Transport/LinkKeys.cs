@@ -9,8 +9,9 @@ namespace OpenMosix.Cluster.Transport;
 /// each side sends <see cref="ShareSize"/> fresh random bytes inside the TLS session, and the frames after it go as
 /// records of our own (<see cref="FrameWriter"/>, <see cref="FrameReader"/>), a whole frame per record, encrypted in
 /// place. Only the two authenticated ends ever see both shares (they crossed in TLS), so only they can derive the
-/// keys: HKDF-Extract over both shares, then one traffic secret per direction, expanded with the direction and both
-/// node ids. Fresh shares make every link's keys its own; neither side alone chooses them. See docs/security.md.
+/// keys: HKDF-Extract over both shares, then one traffic secret per direction, expanded with the direction, both node
+/// ids and the cipher the two chose (<see cref="RecordCiphers.Choose"/>), so that no key serves two ciphers. Fresh
+/// shares make every link's keys its own; neither side alone chooses them. See docs/security.md.
 /// </summary>
 internal static class LinkKeys
 {
@@ -23,7 +24,7 @@ internal static class LinkKeys
 
     /// <summary>The sending and receiving directions of one end: the client's sending one is the server's receiving one.</summary>
     public static (RecordDirection Sending, RecordDirection Receiving) Derive(ReadOnlySpan<byte> clientShare, ReadOnlySpan<byte> serverShare,
-        ushort clientNode, ushort serverNode, bool asClient)
+        ushort clientNode, ushort serverNode, bool asClient, RecordCipher cipher = RecordCipher.Aes128Gcm)
     {
         if (clientShare.Length != ShareSize || serverShare.Length != ShareSize)
             throw new ArgumentException($"a key share is {ShareSize} bytes");
@@ -33,21 +34,23 @@ internal static class LinkKeys
         Span<byte> master = stackalloc byte[RecordDirection.SecretSize];
         HKDF.Extract(HashAlgorithmName.SHA256, both, Salt, master);
         CryptographicOperations.ZeroMemory(both);
-        var toServer = Direction(master, ClientToServerLabel, clientNode, serverNode);
-        var toClient = Direction(master, ServerToClientLabel, clientNode, serverNode);
+        var toServer = Direction(master, ClientToServerLabel, clientNode, serverNode, cipher);
+        var toClient = Direction(master, ServerToClientLabel, clientNode, serverNode, cipher);
         CryptographicOperations.ZeroMemory(master);
         return asClient ? (toServer, toClient) : (toClient, toServer);
     }
 
-    private static RecordDirection Direction(ReadOnlySpan<byte> master, ReadOnlySpan<byte> label, ushort clientNode, ushort serverNode)
+    private static RecordDirection Direction(ReadOnlySpan<byte> master, ReadOnlySpan<byte> label, ushort clientNode, ushort serverNode,
+        RecordCipher cipher)
     {
-        Span<byte> info = stackalloc byte[label.Length + 4];
+        Span<byte> info = stackalloc byte[label.Length + 5];
         label.CopyTo(info);
         BinaryPrimitives.WriteUInt16LittleEndian(info[label.Length..], clientNode);
         BinaryPrimitives.WriteUInt16LittleEndian(info[(label.Length + 2)..], serverNode);
+        info[label.Length + 4] = (byte)cipher;
         Span<byte> secret = stackalloc byte[RecordDirection.SecretSize];
         HKDF.Expand(HashAlgorithmName.SHA256, master, secret, info);
-        var direction = new RecordDirection(secret);
+        var direction = new RecordDirection(secret, cipher);
         CryptographicOperations.ZeroMemory(secret);
         return direction;
     }

@@ -23,6 +23,10 @@ public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAdd
 
     public NodeCredentials Credentials { get; } = credentials;
 
+    /// <summary>The record ciphers this node offers in its hello (<see cref="RecordCiphers.Choose"/>): by default every one
+    /// this process can run.</summary>
+    public RecordCipher Ciphers { get; init; } = RecordCiphers.Supported;
+
     /// <summary>The address links to other nodes leave from (this node's address in the map), or null for the kernel's choice.</summary>
     public Func<IPAddress?> LocalAddress { get; init; } = () => null;
 

@@ -11,9 +11,11 @@ namespace OpenMosix.Cluster.Transport;
 /// A connection between two omds that authenticated each other with their node certificates in TLS 1.3
 /// (<see cref="LinkSecurity"/>), carrying frames (<c>type u8 | length u32 | payload</c>, at most
 /// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends, inside TLS, "OMNL", the protocol version,
-/// its node id and a fresh key share, and the server answers the same; each side refuses a peer whose claimed id is
-/// not the one its certificate names. From the two shares both derive the keys of a record layer of their own
-/// (<see cref="LinkKeys"/>), which carries every frame after that as one AES-GCM record: the TLS session authenticated
+/// its node id, a fresh key share and the record ciphers it has, and the server answers the same; each side refuses a
+/// peer whose claimed id is not the one its certificate names, and both take the first cipher in
+/// <see cref="RecordCiphers.Preference"/> that both listed (none in common: both refuse the link, saying so). From the
+/// two shares both derive the keys of a record layer of their own (<see cref="LinkKeys"/>), which carries every frame
+/// after that as one record under that cipher (AEGIS-128L where both ends have libsodium): the TLS session authenticated
 /// the peer and hid the shares, and the records then cost little more than the AES itself. The client's first record
 /// confirms the keys, and the server says nothing more before it (so no record is ever read as TLS). Nobody on the path
 /// reads a process's memory or slips, replays or reorders a frame. Writes are serialised; frames are read all the time
@@ -23,10 +25,10 @@ namespace OpenMosix.Cluster.Transport;
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    /// <summary>5: Pages frames (post-copy); 4: key shares in the hello and frames as records of our own after it (3:
-    /// heartbeat frames, in TLS).</summary>
-    public const byte ProtocolVersion = 5;
-    private const int HelloSize = 4 + 1 + 2 + LinkKeys.ShareSize;
+    /// <summary>6: the record ciphers in the hello; 5: Pages frames (post-copy); 4: key shares in the hello and frames as
+    /// records of our own after it (3: heartbeat frames, in TLS).</summary>
+    public const byte ProtocolVersion = 6;
+    private const int HelloSize = 4 + 1 + 2 + LinkKeys.ShareSize + 1;
     /// <summary>Bytes gathered for one read of the socket (frame headers and small frames come many to a read).</summary>
     private const int SocketBuffer = 256 * 1024;
     private static ReadOnlySpan<byte> Magic => "OMNL"u8;
@@ -70,6 +72,9 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>The other node's id: named by its certificate, claimed in its hello, and at its address in the map.</summary>
     public ushort PeerNode { get; }
     public IPAddress RemoteAddress { get; }
+
+    /// <summary>The cipher of this link's records (<see cref="RecordCipher.None"/> on a plain link).</summary>
+    public RecordCipher Cipher => _sealing?.Cipher ?? RecordCipher.None;
 
     /// <summary>The heartbeats and timeout this link keeps, or null for none.</summary>
     public LinkLiveness? Liveness { get; }
@@ -124,13 +129,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
                 throw new LinkException(check.Problem is { } problem ? $"link to {who} refused: {problem}" : $"TLS with {who} failed: {e.Message}", e);
             }
             var share = LinkKeys.NewShare();
-            await SayHello(tls, selfNode, share, timeout.Token).ConfigureAwait(false);
+            await SayHello(tls, selfNode, share, security.Ciphers, timeout.Token).ConfigureAwait(false);
             // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
             // shows here, as an alert or a hang-up instead of its hello.
-            var (claimed, peerShare) = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
+            var (claimed, peerShare, offered) = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
+            var cipher = Agree(security.Ciphers, offered, $"link to {who} refused");
             LeaveTls(ref tls);
-            var (sealing, opening) = RecordKeys(share, peerShare, selfNode, peerNode, asClient: true);
+            var (sealing, opening) = RecordKeys(share, peerShare, selfNode, peerNode, asClient: true, cipher);
             link = new NodeLink(wire, socket, peerNode, endpoint.Address, liveness, sealing, opening);
             // The first record: it proves our keys to the server, and tells it TLS is over on this side.
             await link._writer.WriteAsync(FrameType.Heartbeat, ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
@@ -178,13 +184,15 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException(check.Problem ?? $"TLS failed: {e.Message}", e);
             }
-            var (claimed, peerShare) = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
+            var (claimed, peerShare, offered) = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
             var share = LinkKeys.NewShare();
-            await SayHello(tls, selfNode, share, timeout.Token).ConfigureAwait(false);
+            // Said even when no cipher is in common: the client then learns why from our list, not from a hang-up.
+            await SayHello(tls, selfNode, share, security.Ciphers, timeout.Token).ConfigureAwait(false);
+            var cipher = Agree(security.Ciphers, offered, $"node {check.Node}");
             LeaveTls(ref tls);
-            var (sealing, opening) = RecordKeys(peerShare, share, check.Node, selfNode, asClient: false);
+            var (sealing, opening) = RecordKeys(peerShare, share, check.Node, selfNode, asClient: false, cipher);
             link = new NodeLink(wire, socket, check.Node, remote.Address, liveness, sealing, opening);
             var first = await link._reader.ReadFrameAsync(timeout.Token).ConfigureAwait(false);
             if (first?.Type != FrameType.Heartbeat)
@@ -349,19 +357,21 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The one message each side sends in TLS after the handshake: who it is, and its key share.</summary>
-    private static async Task SayHello(SslStream tls, ushort node, byte[] share, CancellationToken cancel)
+    /// <summary>The one message each side sends in TLS after the handshake: who it is, its key share and its ciphers.</summary>
+    private static async Task SayHello(SslStream tls, ushort node, byte[] share, RecordCipher ciphers, CancellationToken cancel)
     {
         var hello = new byte[HelloSize];
         Magic.CopyTo(hello);
         hello[4] = ProtocolVersion;
         BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(5), node);
         share.CopyTo(hello.AsSpan(7));
+        hello[7 + LinkKeys.ShareSize] = (byte)ciphers;
         await tls.WriteAsync(hello, cancel).ConfigureAwait(false);
         await tls.FlushAsync(cancel).ConfigureAwait(false);
     }
 
-    private static async Task<(ushort Node, byte[] Share)> ReadHello(SslStream tls, string from, string hungUp, CancellationToken cancel)
+    private static async Task<(ushort Node, byte[] Share, RecordCipher Ciphers)> ReadHello(SslStream tls, string from, string hungUp,
+        CancellationToken cancel)
     {
         var hello = new byte[HelloSize];
         try
@@ -376,8 +386,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         {
             throw new LinkException(hungUp, e);
         }
-        return (BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5)), hello[7..]);
+        return (BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5)), hello[7..(7 + LinkKeys.ShareSize)], (RecordCipher)hello[^1]);
     }
+
+    /// <summary>The cipher both ends take (the same on both: the choice depends on the two lists alone), or the one-line
+    /// refusal each end gives when they have none in common.</summary>
+    private static RecordCipher Agree(RecordCipher ours, RecordCipher theirs, string refused) =>
+        RecordCiphers.Choose(ours, theirs) is var cipher and not RecordCipher.None ? cipher
+            : throw new LinkException($"{refused}: no record cipher in common (it offers {RecordCiphers.Describe(theirs)}; this node {RecordCiphers.Describe(ours)})");
 
     /// <summary>
     /// Done with TLS: its session authenticated the peer and carried the shares, and from here on the socket carries
@@ -394,14 +410,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// bench/migration/links.sh alone (OM_BENCH_PLAIN_RECORDS, never a product build) there are none: the frames go in
     /// clear after the same handshake, the floor a secured migration is measured against, and omd's log says so.</summary>
     private static (RecordDirection? Sealing, RecordDirection? Opening) RecordKeys(byte[] clientShare, byte[] serverShare,
-        ushort clientNode, ushort serverNode, bool asClient)
+        ushort clientNode, ushort serverNode, bool asClient, RecordCipher cipher)
     {
 #if OM_BENCH_PLAIN_RECORDS
         if (Interlocked.Exchange(ref _plainRecordsSaid, 1) == 0)
             Console.Error.WriteLine("node links of this build (for bench/migration/links.sh only) carry their frames in clear after the TLS handshake");
         return (null, null);
 #else
-        return LinkKeys.Derive(clientShare, serverShare, clientNode, serverNode, asClient);
+        return LinkKeys.Derive(clientShare, serverShare, clientNode, serverNode, asClient, cipher);
 #endif
     }
 

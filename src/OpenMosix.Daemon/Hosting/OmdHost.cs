@@ -71,6 +71,7 @@ public static partial class OmdHost
             cluster.LoadMap(map, config.MapPath, startedAt);
         using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
         var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
+        LogLinkCiphers(logger, RecordCiphers.Describe(links.Ciphers), RecordCiphers.Missing is { } missing ? $" ({missing}: no AEGIS)" : "");
 
         var linkLogger = loggers.CreateLogger("link");
         var liveness = new LinkLiveness(config.HeartbeatInterval, config.LinkTimeout)
@@ -269,6 +270,9 @@ public static partial class OmdHost
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node link records offered under {Ciphers}{Missing}")]
+    private static partial void LogLinkCiphers(ILogger logger, string ciphers, string missing);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gossip encrypted under keys {Ids}; entries {Signing}")]
     private static partial void LogGossipSecurity(ILogger logger, string ids, string signing);
