@@ -43,6 +43,26 @@ public sealed class ParentAwayLabTests(ForkLab fixture)
     }
 
     [Fact]
+    public void Make_moved_away_mid_build_collects_its_compilers_at_home_and_builds_the_same_objects_as_a_plain_make()
+    {
+        using var work = new TempDirectory("om-make-away");
+        var generator = Path.Combine(TestPrograms.RepositoryRoot, "bench", "trees", "gen-sources.sh");
+        foreach (var tree in new[] { "plain", "managed" })
+            Assert.Equal(0, CommandRun.Run("bash", [generator, work.File(tree), "6", "80"]).ExitCode);
+        var plain = CommandRun.Run("make", ["-s", "-j2", "-C", work.File("plain")], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+
+        // Locked, and so its jobs: they stay on node 1 while make itself runs on node 2, with its jobserver pipe.
+        using var make = Lab.Managed(1, "--lock", "make", "-s", "-j2", "-C", work.File("managed"));
+        Poll.Until(() => Lab.Processes(1).Processes.Any(p => p.ParentPid == make.Pid), TimeSpan.FromSeconds(30), "make to start its first job");
+        MoveAndWait(make.Pid, 2);
+        Assert.Equal(0, make.Process.WaitForExit(TimeSpan.FromSeconds(180)).Code);
+        foreach (var file in Directory.GetFiles(work.File("plain"), "*.o").Select(Path.GetFileName))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(work.File("plain"), file!)), File.ReadAllBytes(Path.Combine(work.File("managed"), file!)));
+        Assert.Equal(CommandRun.Run(work.File("plain/program"), []).Stdout, CommandRun.Run(work.File("managed/program"), []).Stdout);
+    }
+
+    [Fact]
     public void A_moved_c_parent_sees_its_parent_kills_a_child_at_home_gets_sigchld_and_reaps_all_even_one_moved_elsewhere()
     {
         var program = TestPrograms.Locate("parentaway");
