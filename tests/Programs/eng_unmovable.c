@@ -83,8 +83,10 @@ int main(int argc, char **argv) {
       for (;;) pause();
     }
   } else if (!strcmp(what, "pipe")) {
-    int p[2];  // only the read end stays: its other end is not this process's to take along
-    if (pipe(p) || p[0] != 3 || close(p[1])) return 2;
+    // Only the read end stays, with a byte still to read: it must reach this reader, and the pipe's buffer cannot
+    // travel without taking it out (an empty pipe nobody can write to would travel, rebuilt without a write end).
+    int p[2];
+    if (pipe(p) || p[0] != 3 || write(p[1], "x", 1) != 1 || close(p[1])) return 2;
   } else if (!strcmp(what, "deleted")) {
     char path[] = "/tmp/eng_unmovable.XXXXXX";
     int fd = mkstemp(path);

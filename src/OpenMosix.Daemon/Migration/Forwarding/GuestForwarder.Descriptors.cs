@@ -82,7 +82,11 @@ internal sealed partial class GuestForwarder
         if (target < 0 || target >= _reservedTop && !_covered.Contains(target)) return new(-(long)Errno.EBADF);
         if (!Covered(target))
         {
-            _logger.LogWarning("Process {Pid}: dup2 of forwarded fd {Fd} onto fd {Target}, which cannot be forwarded (refused: EINVAL)", _pid, fd, target);
+            // The filter's numbers were fixed when it was installed: a call on this one would run on the node, not
+            // reach home. Stdio (0-2) is relayed, not forwarded, so a forwarded descriptor cannot become it.
+            _logger.LogWarning("Process {Pid}: dup2 of forwarded fd {Fd} onto fd {Target} refused with EINVAL: {What}", _pid, fd, target,
+                target <= 2 ? "a moved process's stdio is relayed from home, and cannot be replaced by a descriptor forwarded through home"
+                    : "only the numbers forwarded when it moved and the reserved range above them can hold a forwarded descriptor");
             return new(-(long)Errno.EINVAL);
         }
         bool taken;
