@@ -125,16 +125,7 @@ internal sealed partial class Restorer
         logger.LogInformation("Completed pre-copied process {OriginalPid} as {Pid}: {Kept} of {Tracked} regions kept over {Rounds} rounds, {MiB:F1} MiB before the freeze{Postcopy}",
             image.Origin.Pid, pid, kept.Count, target.Tracked.Count, target.Rounds, target.BytesWritten / 1048576.0,
             forwarding.Postcopy is null ? "" : $", {missing.Sum(r => (double)r.Length) / 1048576.0:F1} MiB of them changed since and fetched by post-copy");
-        return new RestoredProcess(pid, pid == image.Origin.Pid, image.Origin.Pid, total.Elapsed)
-        {
-            Forwarded = forwarding.Fds,
-            ForwardListener = forwarding.Listener,
-            ForwardMirrors = forwarding.Mirrors,
-            HomeGroup = image.Attributes.ProcessGroup,
-            ReservedFrom = ProcessBuilder.ReservedFrom(image),
-            ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
-            Postcopy = forwarding.Postcopy,
-        };
+        return Restored(pid, image, forwarding, total.Elapsed);
     }
 
     /// <summary>

@@ -46,16 +46,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
             var forwarding = Rebuild(stub.Pid, image, source, options, stub.Injector, stub.Builder, descriptors, total, StubTraceOptions,
                 lazyPages: options.LazyPages);
-            return new RestoredProcess(stub.Pid, stub.Pid == originalPid, originalPid, total.Elapsed)
-            {
-                Forwarded = forwarding.Fds,
-                ForwardListener = forwarding.Listener,
-                ForwardMirrors = forwarding.Mirrors,
-                HomeGroup = image.Attributes.ProcessGroup,
-                ReservedFrom = ProcessBuilder.ReservedFrom(image),
-                ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
-                Postcopy = forwarding.Postcopy,
-            };
+            return Restored(stub.Pid, image, forwarding, total.Elapsed);
         }
         catch
         {
@@ -142,6 +133,21 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// when it is rebuilt into its deputy, which holds the real descriptors).</returns>
     /// <param name="lazyPages">Post-copy (a fresh restore only): private anonymous memory is left missing, served
     /// from this source by the returned server, started before anything of the process can touch it.</param>
+    /// <summary>The process rebuilt as <paramref name="pid"/>, with what its rebuild set up to serve it from home.</summary>
+    private static RestoredProcess Restored(int pid, ProcessImage image,
+        (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors, PostcopyServer? Postcopy) forwarding,
+        TimeSpan total) =>
+        new(pid, pid == image.Origin.Pid, image.Origin.Pid, total)
+        {
+            Forwarded = forwarding.Fds,
+            ForwardListener = forwarding.Listener,
+            ForwardMirrors = forwarding.Mirrors,
+            HomeGroup = image.Attributes.ProcessGroup,
+            ReservedFrom = ProcessBuilder.ReservedFrom(image),
+            ReservedTop = ProcessBuilder.ReservedFrom(image) + ProcessBuilder.ReservedCount,
+            Postcopy = forwarding.Postcopy,
+        };
+
     private (IReadOnlyList<int> Fds, SafeFileHandle? Listener, IReadOnlyDictionary<int, ForwardMirrorEnds> Mirrors, PostcopyServer? Postcopy) Rebuild(int pid, ProcessImage image, IImageSource source, RestoreOptions options,
         SyscallInjector injector, ProcessBuilder build, IReadOnlyDictionary<int, int> descriptors, Stopwatch total, int traceOptions,
         IReadOnlySet<ulong>? kept = null, IPageSource? lazyPages = null, IReadOnlyList<AddressRange>? missing = null)

@@ -71,13 +71,7 @@ public sealed class ReadAheadLoopTests
         var stream = RandomNumberGenerator.GetBytes(First + Second);
         try
         {
-            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
-            using var pidfd = PidFd.Open(child.Pid);
-            var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
-            var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
-            var homeLoop = Pump(home, homeSide.Take);
-            var guestLoop = Pump(guest, guestSide.Take);
-            guestSide.Start();
+            var (homeSide, guestSide, loops) = await StartStayAsync(child, lines, home, guest);
 
             // All of the first part is there before the child reads: read ahead, it is still all the child gets, and
             // once it has read the last byte its socket is not readable any more.
@@ -92,13 +86,7 @@ public sealed class ReadAheadLoopTests
             var second = stream[First..];
             Assert.Equal($"two {SecondRead} {Hex(SHA256.HashData(second[..SecondRead]))} {Hex(second[..10])}", await Line(lines));
             Assert.True(guestSide.ReadsServedAhead > 0, "some of the child's reads were served from bytes read ahead");
-            // As a move or a freeze does: no new call taken, those under way (the consumes of the last reads) answered.
-            Assert.True(await guestSide.QuiesceAsync(TimeSpan.FromSeconds(10)));
-            guestSide.Dispose();
-            homeSide.Dispose();
-            await home.DisposeAsync();
-            await guest.DisposeAsync();
-            await Task.WhenAll(homeLoop, guestLoop).WaitAsync(Patience, TestContext.Current.CancellationToken);
+            await EndStayAsync(homeSide, guestSide, home, guest, loops);
 
             var rest = new byte[Second - SecondRead];
             using var deputys = Descriptors.Duplicate(childEnd);
@@ -160,22 +148,11 @@ public sealed class ReadAheadLoopTests
         var stream = RandomNumberGenerator.GetBytes(First + Second);
         try
         {
-            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
-            using var pidfd = PidFd.Open(child.Pid);
-            var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
-            var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
-            var homeLoop = Pump(home, homeSide.Take);
-            var guestLoop = Pump(guest, guestSide.Take);
-            guestSide.Start();
+            var (homeSide, guestSide, loops) = await StartStayAsync(child, lines, home, guest);
             var writer = Task.Run(() => Descriptors.WriteAll(peer, stream), TestContext.Current.CancellationToken);
             Assert.Equal($"read {First} {Hex(SHA256.HashData(stream.AsSpan(0, First)))}", await Line(lines));
             Assert.True(guestSide.ReadsServedAhead > 0, "some of the child's reads were served from bytes read ahead");
-            Assert.True(await guestSide.QuiesceAsync(TimeSpan.FromSeconds(10)));
-            guestSide.Dispose();
-            homeSide.Dispose();
-            await home.DisposeAsync();
-            await guest.DisposeAsync();
-            await Task.WhenAll(homeLoop, guestLoop).WaitAsync(Patience, TestContext.Current.CancellationToken);
+            await EndStayAsync(homeSide, guestSide, home, guest, loops);
 
             using var deputys = Descriptors.Duplicate(childEnd);
             var rest = Task.Run(() =>
@@ -230,13 +207,9 @@ public sealed class ReadAheadLoopTests
         var stream = RandomNumberGenerator.GetBytes((5 << 20) + 4321);
         try
         {
-            var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
-            using var pidfd = PidFd.Open(child.Pid);
-            using var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
-            using var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
-            _ = Pump(home, homeSide.Take);
-            _ = Pump(guest, guestSide.Take);
-            guestSide.Start();
+            var (homeSide, guestSide, _) = await StartStayAsync(child, lines, home, guest);
+            using var homeOwned = homeSide;
+            using var guestOwned = guestSide;
             Descriptors.WriteAll(peer, stream);
             ForwardedCalls.Shutdown(peer, 1);
             Assert.Equal($"end {stream.Length} {Hex(SHA256.HashData(stream))} 0", await Line(lines));
@@ -287,6 +260,31 @@ public sealed class ReadAheadLoopTests
     private static void Blocking(SafeFileHandle fd) => ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, (int)OpenFlags.ReadWrite);
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    /// <summary>Both ends of a stay over <paramref name="home"/> and <paramref name="guest"/> for the filtered child, whose
+    /// first line names its seccomp listener; the pumps end with the links.</summary>
+    private static async Task<(HomeForwarder Home, GuestForwarder Guest, Task Loops)> StartStayAsync(ChildProcess child, StreamReader lines, NodeLink home, NodeLink guest)
+    {
+        var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
+        using var pidfd = PidFd.Open(child.Pid);
+        var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
+        var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
+        var loops = Task.WhenAll(Pump(home, homeSide.Take), Pump(guest, guestSide.Take));
+        guestSide.Start();
+        return (homeSide, guestSide, loops);
+    }
+
+    /// <summary>Ends a stay as a move or a freeze does: no new call taken, those under way (the consumes of the last
+    /// reads) answered; then both ends and their links go.</summary>
+    private static async Task EndStayAsync(HomeForwarder homeSide, GuestForwarder guestSide, NodeLink home, NodeLink guest, Task loops)
+    {
+        Assert.True(await guestSide.QuiesceAsync(TimeSpan.FromSeconds(10)));
+        guestSide.Dispose();
+        homeSide.Dispose();
+        await home.DisposeAsync();
+        await guest.DisposeAsync();
+        await loops.WaitAsync(Patience, TestContext.Current.CancellationToken);
+    }
 
     private static async Task Pump(NodeLink link, Func<Frame, bool> take)
     {
