@@ -24,10 +24,14 @@ public sealed class GroupStopTests
             Patience, $"process {pid} to stop");
     }
 
-    /// <summary>Holds while the process stays stopped and writes nothing for <paramref name="time"/>.</summary>
+    /// <summary>Holds while the process stays stopped and writes nothing for <paramref name="time"/>. A tracee let go in
+    /// its group-stop is woken by the kernel to stop again (ptrace's unlink sets JOBCTL_STOP_PENDING and wakes it): it
+    /// shows 'R' until it is scheduled and re-enters the stop, which on a loaded machine can take a while (seen in CI,
+    /// 2026-12-07). So the state is first awaited; that no program code ran meanwhile is what the line count shows.</summary>
     private static void StaysStopped(int pid, string output, TimeSpan time)
     {
         var lines = Poll.CountLines(output);
+        Poll.Until(() => State(pid) == 'T', Patience, $"process {pid} to be back in its group-stop");
         var until = DateTime.UtcNow + time;
         while (DateTime.UtcNow < until)
         {
