@@ -63,6 +63,22 @@ public sealed class PostcopyLabTests(PostcopyLab fixture) : IClassFixture<Postco
     }
 
     [Fact]
+    public void Auto_ends_the_probe_of_a_process_asleep_through_a_window_of_it_and_pre_copies_the_process()
+    {
+        // memticker ticks once and then sleeps for a minute: none of its threads wants a CPU while the probe watches.
+        using var sleeper = _lab.Managed(1, TestPrograms.Locate("memticker"), "64", "2", "60000");
+        sleeper.WaitForLines(2);
+
+        var moved = Moved(_lab, sleeper.Pid, "2", "--postcopy", "auto");
+
+        Assert.False(moved.Postcopy, "the sleeping process was post-copied");
+        Assert.True(moved.PrecopyRounds > 0, "the sleeping process was not pre-copied");
+        _lab.WaitForDaemonLog(1, $"Process {sleeper.Pid} slept through the first", TimeSpan.FromSeconds(5));
+        Signals.Kill(sleeper.Pid, Signals.SIGKILL);
+        Assert.Equal(new ChildExit(0, Signals.SIGKILL), sleeper.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
     public void Never_for_one_move_freezes_the_rewriting_process_for_its_whole_memory_as_before()
     {
         string[] arguments = ["32", "300", "5"];

@@ -19,6 +19,31 @@ public readonly record struct SchedStat(TimeSpan Running, TimeSpan Waiting)
 
     public static SchedStat Read(int pid) => Parse(ProcFs.ReadText(pid, "schedstat"));
 
+    /// <summary>The sum over every thread of <paramref name="pid"/> (/proc/PID/task/TID/schedstat), and whether one of
+    /// them is runnable now (state R in its stat): its wait is only added to schedstat once it gets a CPU, so a busy
+    /// thread kept off the CPUs of a crowded node shows no new time until then. A thread that ends while they are read
+    /// is left out.</summary>
+    public static (SchedStat Sum, bool AnyRunnable) ReadAllThreads(int pid)
+    {
+        var (running, waiting, runnable) = (TimeSpan.Zero, TimeSpan.Zero, false);
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var one = Parse(File.ReadAllText(Path.Combine(task, "schedstat")));
+                (running, waiting) = (running + one.Running, waiting + one.Waiting);
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat.LastIndexOf(')') + 2;
+                runnable |= state > 1 && state < stat.Length && stat[state] == 'R';
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Ended meanwhile: it wants no CPU any more.
+            }
+        }
+        return (new SchedStat(running, waiting), runnable);
+    }
+
     private static TimeSpan FromNanoseconds(string word) =>
         TimeSpan.FromTicks((long)(ulong.Parse(word, NumberStyles.None, CultureInfo.InvariantCulture) / 100));
 }

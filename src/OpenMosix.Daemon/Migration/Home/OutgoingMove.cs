@@ -99,10 +99,12 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         if (session is null) return (false, null);
         try
         {
-            var watched = Stopwatch.StartNew();
-            await Task.Delay(PostcopyChoice.Probe).ConfigureAwait(false);
-            var written = (long)Math.Min(session.PendingBytes(), long.MaxValue);
-            var elapsed = watched.Elapsed;
+            var (written, elapsed, quiet) = await ProbeAsync(session).ConfigureAwait(false);
+            if (quiet)
+            {
+                home.Logger.LogInformation("Process {Pid} slept through the first {Ms:F0} ms of the probe: pre-copy", Pid, elapsed.TotalMilliseconds);
+                return (false, session);
+            }
             long resident;
             try
             {
@@ -123,6 +125,51 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Watches the process's writes for <see cref="PostcopyChoice.Probe"/>, or less once it sleeps through a
+    /// <see cref="PostcopyChoice.QuietWindow"/> (<see cref="PostcopyChoice.SleptThrough"/>, from the CPU its threads
+    /// wanted, read every few ms). Windows follow each other: the brief run of a thread resumed after the tracking's
+    /// stop, late on a crowded node, spoils one window, not the probe.
+    /// </summary>
+    private async Task<(long Written, TimeSpan Elapsed, bool Quiet)> ProbeAsync(IPrecopyRounds session)
+    {
+        var watched = Stopwatch.StartNew();
+        var (windowStart, cpuAtStart) = (TimeSpan.Zero, WantedCpu());
+        while (true)
+        {
+            await Task.Delay(PostcopyChoice.Probe / 20).ConfigureAwait(false);
+            var elapsed = watched.Elapsed;
+            if (elapsed - windowStart >= PostcopyChoice.QuietWindow || cpuAtStart is null)
+            {
+                var now = WantedCpu();
+                if (cpuAtStart is { } before && now is { } after && PostcopyChoice.SleptThrough(elapsed - windowStart, after - before, 0))
+                {
+                    var pending = (long)Math.Min(session.PendingBytes(), long.MaxValue);
+                    if (PostcopyChoice.SleptThrough(elapsed - windowStart, after - before, pending)) return (pending, elapsed, true);
+                }
+                // A runnable thread spoils the window: the next begins at the next read that finds none.
+                (windowStart, cpuAtStart) = (elapsed, now);
+            }
+            if (elapsed >= PostcopyChoice.Probe) break;
+        }
+        return ((long)Math.Min(session.PendingBytes(), long.MaxValue), watched.Elapsed, false);
+    }
+
+    /// <summary>CPU time every thread of the process wanted so far; null while one of them is runnable (wanting a CPU
+    /// now), or once it is gone (the pre-copy finds out).</summary>
+    private TimeSpan? WantedCpu()
+    {
+        try
+        {
+            var (sum, runnable) = Linux.Proc.SchedStat.ReadAllThreads(Pid);
+            return runnable ? null : sum.Wanting;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
         }
     }
 

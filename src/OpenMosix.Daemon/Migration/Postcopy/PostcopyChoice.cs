@@ -36,6 +36,21 @@ public static class PostcopyChoice
     /// <summary>How long the write tracking watches before the first round, in auto mode.</summary>
     public static readonly TimeSpan Probe = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The probe ends once the process slept through this long a window of it (<see cref="SleptThrough"/>).</summary>
+    public static readonly TimeSpan QuietWindow = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Whether the probe may end with pre-copy after a window of <paramref name="watched"/> (at least
+    /// <see cref="QuietWindow"/>) in which the process's threads together wanted a CPU (ran, or waited runnable: a busy
+    /// process on a crowded node waits) under a tenth of the time, having written less than
+    /// <see cref="PrecopyDriver.SmallEnough"/> since the probe began. A process that
+    /// rewrites its whole memory all the time is CPU-bound, so one asleep nine tenths of the window is not one; should
+    /// it turn hot later, the first round shows it and the rest goes by post-copy (<see cref="AfterRound"/>). Every
+    /// idle process moved in auto mode no longer waits the whole probe (100 ms of a 64 MiB move's ~300).
+    /// </summary>
+    public static bool SleptThrough(TimeSpan watched, TimeSpan wantedCpu, long writtenBytes) =>
+        watched >= QuietWindow && wantedCpu * 10 < watched && writtenBytes < PrecopyDriver.SmallEnough;
+
     public static PostcopyMode Parse(string text) => text switch
     {
         "auto" => PostcopyMode.Auto,

@@ -110,4 +110,30 @@ public sealed class PostcopyChoiceTests
     [InlineData("never", PostcopyMode.Never)]
     [InlineData("always", PostcopyMode.Always)]
     public void The_three_settings_parse(string text, PostcopyMode mode) => Assert.Equal(mode, PostcopyChoice.Parse(text));
+
+    [Fact]
+    public void A_process_asleep_through_the_quiet_window_ends_the_probe_early()
+    {
+        // 20 ms watched, its threads wanted 1 ms of CPU, wrote 4 pages.
+        Assert.True(PostcopyChoice.SleptThrough(PostcopyChoice.QuietWindow, TimeSpan.FromMilliseconds(1), 16 << 10));
+    }
+
+    [Fact]
+    public void The_probe_is_not_ended_early_before_the_quiet_window()
+    {
+        Assert.False(PostcopyChoice.SleptThrough(PostcopyChoice.QuietWindow / 2, TimeSpan.Zero, 0));
+    }
+
+    [Fact]
+    public void A_process_waiting_for_a_cpu_is_watched_for_the_whole_probe()
+    {
+        // On a crowded node a CPU-bound process runs little but waits runnable: what it wanted counts, not what it got.
+        Assert.False(PostcopyChoice.SleptThrough(TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(25), 0));
+    }
+
+    [Fact]
+    public void A_process_that_wrote_much_while_mostly_asleep_is_watched_for_the_whole_probe()
+    {
+        Assert.False(PostcopyChoice.SleptThrough(TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(1), 8 * MiB));
+    }
 }
