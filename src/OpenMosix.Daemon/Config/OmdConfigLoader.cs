@@ -204,7 +204,8 @@ public static class OmdConfigLoader
                 if (ciphers.Contains(cipher)) throw Error(line, $"{key}: '{name}' is listed twice");
                 ciphers.Add(cipher);
             }
-            return ciphers;
+            // The default's own instance when it says the same: OmdConfig is a record, and a list compares by reference.
+            return ciphers.SequenceEqual(fallback) ? fallback : ciphers;
         }
 
         /// <summary>A list of uids and ranges, "1000-60000,65534"; "" is none.</summary>
