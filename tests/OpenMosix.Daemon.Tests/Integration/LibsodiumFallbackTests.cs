@@ -59,6 +59,22 @@ public sealed class LibsodiumFallbackTests
         Assert.Equal(RecordCipher.Aegis128L, link);
     }
 
+    [Fact]
+    public void A_cipher_list_this_node_cannot_run_at_all_stops_omd_with_one_line_saying_why()
+    {
+        using var install = new TempDirectory("om-sodium");
+        var om = Install(install, "bin");
+        using var cluster = new LoopbackCluster(2);
+        File.AppendAllText(cluster.ConfigPath(1), "\n[link]\nrecord_ciphers = [\"aegis-256\"]\n");
+
+        using var daemon = ChildProcess.StartToFile(om, ["daemon", "--config", cluster.ConfigPath(1)], cluster.LogPath(1));
+
+        Assert.NotEqual(0, daemon.WaitForExit(TimeSpan.FromSeconds(60)).Code);
+        var log = cluster.Log(1);
+        Assert.Single(log.Split('\n'), l => l.Contains("link.record_ciphers: this node can run none of aegis-256 (", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", log, StringComparison.Ordinal);
+    }
+
     /// <summary>om alone, copied into DIR/<paramref name="bin"/>.</summary>
     private static string Install(TempDirectory install, string bin)
     {
