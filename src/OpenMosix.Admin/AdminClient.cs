@@ -61,6 +61,10 @@ public sealed class AdminClient : IDisposable
     public Task<ExpelResult> ExpelAsync(CancellationToken cancel = default) =>
         SendAsync(HttpMethod.Post, "v1/expel", null, AdminJsonContext.Default.ExpelResult, cancel);
 
+    /// <summary>`mosctl getlink`: this node's link settings in effect (omd.toml names).</summary>
+    public Task<TuneList> LinkAsync(CancellationToken cancel = default) =>
+        GetAsync("v1/link", AdminJsonContext.Default.TuneList, cancel);
+
     public Task<TuneList> TuneAsync(CancellationToken cancel = default) =>
         GetAsync("v1/tune", AdminJsonContext.Default.TuneList, cancel);
 

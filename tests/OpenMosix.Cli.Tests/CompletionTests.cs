@@ -28,7 +28,7 @@ public sealed class CompletionTests : IDisposable
     [Fact]
     public void A_classic_name_completes_as_the_command_it_stands_for()
     {
-        Assert.Equal(["getdecay", "getfree", "getload", "getmem", "getspeed", "gettune", "getutil"], Suggest("mosctl", "get"));
+        Assert.Equal(["getdecay", "getfree", "getlink", "getload", "getmem", "getspeed", "gettune", "getutil"], Suggest("mosctl", "get"));
         Assert.Contains("--cpujob", Suggest("runhome", "--"));
     }
 

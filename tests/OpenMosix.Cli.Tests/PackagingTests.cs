@@ -30,6 +30,9 @@ public sealed class PackagingTests : IDisposable
         Assert.True(install.ExitCode == 0, install.ToString());
         Assert.False(Directory.Exists(_prefix) || Directory.Exists(_etc), "install.sh wrote outside DESTDIR");
         Assert.True(File.Exists(Staged(_prefix, "bin", "om")));
+        // The libsodium om was published with, where om looks for it (../lib/openmosix): AEGIS records on node links.
+        Assert.Equal(File.ReadAllBytes(Path.Join(Path.GetDirectoryName(TestPaths.Om), "libsodium.so")),
+            File.ReadAllBytes(Staged(_prefix, "lib", "openmosix", "libsodium.so")));
         Assert.All(OmCommandTree.ClassicNames().Keys, name =>
         {
             Assert.Equal("om", new FileInfo(Staged(_prefix, "bin", name)).LinkTarget);
@@ -82,6 +85,7 @@ public sealed class PackagingTests : IDisposable
 
         Assert.Contains(" ./usr/bin/om\n", contents.Stdout, StringComparison.Ordinal);
         Assert.Contains(" ./usr/bin/mosrun -> om\n", contents.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" ./usr/lib/openmosix/libsodium.so\n", contents.Stdout, StringComparison.Ordinal);
         Assert.All(ManPage.Files(), page =>
             Assert.Contains($" ./usr/share/man/man{page[^1]}/{Path.GetFileName(page)}\n", contents.Stdout, StringComparison.Ordinal));
         Assert.Contains(" ./etc/init.d/openmosix\n", contents.Stdout, StringComparison.Ordinal);

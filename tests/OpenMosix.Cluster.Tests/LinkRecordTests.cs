@@ -85,6 +85,22 @@ public sealed class LinkRecordTests : IDisposable
         Assert.Equal("ping"u8.ToArray(), (await accepted.ReceiveAsync(Cancel))!.Value.Payload);
     }
 
+    [Theory]
+    [InlineData(RecordCipher.Aes128Gcm)]
+    [InlineData(RecordCipher.Aegis256)]
+    public async Task The_accepting_node_chooses_by_its_own_order_and_the_dialling_node_takes_its_choice(RecordCipher first)
+    {
+        // Node 7 (accepting) puts `first` before the faster AEGIS-128L; node 3 offers all three in the usual order.
+        var order = new[] { first }.Concat(RecordCiphers.Preference.Where(c => c != first)).ToList();
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, new LinkSecurity(_pki.Node(7, Here), _ => Here) { CipherOrder = order });
+        await using var dialled = await NodeLink.ConnectAsync((IPEndPoint)_listener.LocalEndPoint!, 3, 7,
+            Offering(3, RecordCipher.Aes128Gcm | RecordCipher.Aegis128L | RecordCipher.Aegis256), Cancel);
+        await using var accepted = await serverSide;
+        Assert.Equal((first, first), (dialled.Cipher, accepted.Cipher));
+        await dialled.SendAsync(FrameType.Control, "ping"u8.ToArray(), Cancel);
+        Assert.Equal("ping"u8.ToArray(), (await accepted.ReceiveAsync(Cancel))!.Value.Payload);
+    }
+
     [Fact]
     public async Task Two_nodes_with_no_cipher_in_common_both_refuse_the_link_in_one_line_that_names_both_lists()
     {

@@ -157,6 +157,20 @@ public sealed class RecordLayerTests
         Assert.Equal("none", RecordCiphers.Describe(RecordCipher.None));
     }
 
+    [Fact]
+    public void The_accepting_end_chooses_by_its_own_order_and_the_dialling_end_takes_that_one_cipher()
+    {
+        const RecordCipher all = RecordCipher.Aes128Gcm | RecordCipher.Aegis128L | RecordCipher.Aegis256;
+        Assert.Equal(RecordCipher.Aes128Gcm, RecordCiphers.Choose([RecordCipher.Aes128Gcm, RecordCipher.Aegis128L], all));
+        Assert.Equal(RecordCipher.Aegis128L, RecordCiphers.Choose([RecordCipher.Aes128Gcm, RecordCipher.Aegis128L], RecordCipher.Aegis128L | RecordCipher.Aegis256));
+        Assert.Equal(RecordCipher.None, RecordCiphers.Choose([RecordCipher.Aegis256], RecordCipher.Aes128Gcm | RecordCipher.Aegis128L));
+        // The answer names the choice alone: the dialling end, whatever it lists, takes exactly that one.
+        Assert.Equal(RecordCipher.Aes128Gcm, RecordCiphers.Choose(all, RecordCipher.Aes128Gcm));
+        Assert.Equal("aes-128-gcm, aegis-128l", RecordCiphers.Describe([RecordCipher.Aes128Gcm, RecordCipher.Aegis128L]));
+        Assert.Equal(RecordCipher.Aegis256, RecordCiphers.Parse("aegis-256"));
+        Assert.Null(RecordCiphers.Parse("aes-256-gcm"));
+    }
+
     private static (RecordDirection Sending, RecordDirection Receiving) Pair(RecordCipher cipher)
     {
         var secret = RandomNumberGenerator.GetBytes(RecordDirection.SecretSize);

@@ -23,9 +23,19 @@ public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAdd
 
     public NodeCredentials Credentials { get; } = credentials;
 
-    /// <summary>The record ciphers this node offers in its hello (<see cref="RecordCiphers.Choose"/>): by default every one
-    /// this process can run.</summary>
-    public RecordCipher Ciphers { get; init; } = RecordCiphers.Supported;
+    private readonly IReadOnlyList<RecordCipher> _order = [.. RecordCiphers.Preference.Where(c => (RecordCiphers.Supported & c) != 0)];
+
+    /// <summary>The record ciphers this node offers in its hello, in the order it chooses by on the links it accepts
+    /// (omd.toml link.record_ciphers; <see cref="RecordCiphers.Choose(IReadOnlyList{RecordCipher}, RecordCipher)"/>): by
+    /// default every one this process can run, fastest first.</summary>
+    public IReadOnlyList<RecordCipher> CipherOrder { get => _order; init => _order = [.. value]; }
+
+    /// <summary>The same ciphers as a set; set alone, in <see cref="RecordCiphers.Preference"/>'s order.</summary>
+    public RecordCipher Ciphers
+    {
+        get => RecordCiphers.Set(_order);
+        init => _order = [.. RecordCiphers.Preference.Where(c => (value & c) != 0)];
+    }
 
     /// <summary>The address links to other nodes leave from (this node's address in the map), or null for the kernel's choice.</summary>
     public Func<IPAddress?> LocalAddress { get; init; } = () => null;

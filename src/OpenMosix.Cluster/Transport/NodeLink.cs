@@ -12,8 +12,9 @@ namespace OpenMosix.Cluster.Transport;
 /// (<see cref="LinkSecurity"/>), carrying frames (<c>type u8 | length u32 | payload</c>, at most
 /// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends, inside TLS, "OMNL", the protocol version,
 /// its node id, a fresh key share and the record ciphers it has, and the server answers the same; each side refuses a
-/// peer whose claimed id is not the one its certificate names, and both take the first cipher in
-/// <see cref="RecordCiphers.Preference"/> that both listed (none in common: both refuse the link, saying so). From the
+/// peer whose claimed id is not the one its certificate names. The server chooses the first cipher of its own order
+/// (omd.toml link.record_ciphers) that the client listed and answers with it alone; the client takes it (none in
+/// common: the server answers its whole list and both refuse the link, saying so). From the
 /// two shares both derive the keys of a record layer of their own (<see cref="LinkKeys"/>), which carries every frame
 /// after that as one record under that cipher (AEGIS-128L where both ends have libsodium): the TLS session authenticated
 /// the peer and hid the shares, and the records then cost little more than the AES itself. The client's first record
@@ -134,7 +135,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             // shows here, as an alert or a hang-up instead of its hello.
             var (claimed, peerShare, offered) = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
-            var cipher = Agree(security.Ciphers, offered, $"link to {who} refused");
+            var cipher = RecordCiphers.Choose(security.Ciphers, offered) is var common and not RecordCipher.None ? common
+                : throw new LinkException($"link to {who} refused: {NoneInCommon(offered, RecordCiphers.Describe(security.CipherOrder))}");
             LeaveTls(ref tls);
             var (sealing, opening) = RecordKeys(share, peerShare, selfNode, peerNode, asClient: true, cipher);
             link = new NodeLink(wire, socket, peerNode, endpoint.Address, liveness, sealing, opening);
@@ -188,9 +190,13 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
             var share = LinkKeys.NewShare();
-            // Said even when no cipher is in common: the client then learns why from our list, not from a hang-up.
-            await SayHello(tls, selfNode, share, security.Ciphers, timeout.Token).ConfigureAwait(false);
-            var cipher = Agree(security.Ciphers, offered, $"node {check.Node}");
+            // This end chooses, by its own order, and answers with its choice alone, which the client takes
+            // (RecordCiphers.Choose). With none in common it answers its whole list: the client then learns why from
+            // it, not from a hang-up.
+            var cipher = RecordCiphers.Choose(security.CipherOrder, offered);
+            await SayHello(tls, selfNode, share, cipher is RecordCipher.None ? security.Ciphers : cipher, timeout.Token).ConfigureAwait(false);
+            if (cipher is RecordCipher.None)
+                throw new LinkException($"node {check.Node}: {NoneInCommon(offered, RecordCiphers.Describe(security.CipherOrder))}");
             LeaveTls(ref tls);
             var (sealing, opening) = RecordKeys(peerShare, share, check.Node, selfNode, asClient: false, cipher);
             link = new NodeLink(wire, socket, check.Node, remote.Address, liveness, sealing, opening);
@@ -389,11 +395,9 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         return (BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5)), hello[7..(7 + LinkKeys.ShareSize)], (RecordCipher)hello[^1]);
     }
 
-    /// <summary>The cipher both ends take (the same on both: the choice depends on the two lists alone), or the one-line
-    /// refusal each end gives when they have none in common.</summary>
-    private static RecordCipher Agree(RecordCipher ours, RecordCipher theirs, string refused) =>
-        RecordCiphers.Choose(ours, theirs) is var cipher and not RecordCipher.None ? cipher
-            : throw new LinkException($"{refused}: no record cipher in common (it offers {RecordCiphers.Describe(theirs)}; this node {RecordCiphers.Describe(ours)})");
+    /// <summary>The end of the one-line refusal each end gives when the two have no record cipher in common.</summary>
+    private static string NoneInCommon(RecordCipher theirs, string ours) =>
+        $"no record cipher in common (it offers {RecordCiphers.Describe(theirs)}; this node {ours})";
 
     /// <summary>
     /// Done with TLS: its session authenticated the peer and carried the shares, and from here on the socket carries

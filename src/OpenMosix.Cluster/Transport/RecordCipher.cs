@@ -33,9 +33,31 @@ public static class RecordCiphers
     /// <summary>Why AEGIS is missing here (libsodium not found or not the version NSec needs), or null.</summary>
     public static string? Missing => Probe.Value.Missing;
 
-    /// <summary>The first cipher in <see cref="Preference"/> both ends listed, or <see cref="RecordCipher.None"/>.</summary>
+    /// <summary>The first cipher in <see cref="Preference"/> both ends listed, or <see cref="RecordCipher.None"/>: how the
+    /// dialling end reads the accepting end's answer, which names the one cipher it chose (or, from an omd before
+    /// link.record_ciphers, its whole list, from which it chose by this same order).</summary>
     public static RecordCipher Choose(RecordCipher ours, RecordCipher theirs) =>
         Preference.FirstOrDefault(cipher => (ours & theirs & cipher) != 0);
+
+    /// <summary>The accepting end's choice: the first cipher of its own order (link.record_ciphers) the dialling end
+    /// listed too, or <see cref="RecordCipher.None"/>.</summary>
+    public static RecordCipher Choose(IReadOnlyList<RecordCipher> ourOrder, RecordCipher theirs)
+    {
+        ArgumentNullException.ThrowIfNull(ourOrder);
+        return ourOrder.FirstOrDefault(cipher => (theirs & cipher) != 0);
+    }
+
+    /// <summary>The ciphers of a list as one set (the bits a hello carries).</summary>
+    public static RecordCipher Set(IEnumerable<RecordCipher> ciphers) =>
+        ciphers.Aggregate(RecordCipher.None, (set, cipher) => set | cipher);
+
+    /// <summary>The cipher a name (as omd.toml and the logs write it) stands for, or null.</summary>
+    public static RecordCipher? Parse(string name) =>
+        Preference.Select(cipher => (RecordCipher?)cipher).FirstOrDefault(cipher => Name(cipher!.Value) == name);
+
+    /// <summary>The names of a list in its own order, as omd.toml takes them ("none" for none).</summary>
+    public static string Describe(IReadOnlyList<RecordCipher> order) =>
+        order.Count == 0 ? "none" : string.Join(", ", order.Select(Name));
 
     public static string Name(RecordCipher cipher) => cipher switch
     {

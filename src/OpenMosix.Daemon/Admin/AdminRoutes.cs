@@ -43,6 +43,7 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
                 ("PUT", "speed", 2) => RootOnly(caller, "set the speed") ?? SetSpeed(request.Body),
                 ("GET", "switches", 2) => HttpResponse.Json(SwitchList(), AdminJsonContext.Default.NodeSwitchList),
                 ("POST", "switches", 2) => RootOnly(caller, "change this node's switches") ?? SetSwitch(request.Body),
+                ("GET", "link", 2) => HttpResponse.Json(Hosting.LinkSettings.Of(_config), AdminJsonContext.Default.TuneList),
                 ("GET", "tune", 2) => HttpResponse.Json(Balancing.Tunables.Of(_config, _decay.Rates), AdminJsonContext.Default.TuneList),
                 ("GET", "decay", 2) => HttpResponse.Json(DecayNow(), AdminJsonContext.Default.DecaySetting),
                 ("POST", "decay", 2) => RootOnly(caller, "change the decay half-lives") ?? SetDecay(request.Body),

@@ -71,6 +71,11 @@ public sealed record OmdConfig
     /// <summary>migration.postcopy: auto (when pre-copy would not converge), never or always (docs/migration.md).</summary>
     public Migration.Postcopy.PostcopyMode Postcopy { get; init; } = Migration.Postcopy.PostcopyMode.Auto;
 
+    /// <summary>link.record_ciphers: the ciphers this node's links may carry their records under, in the order it chooses
+    /// by on the links it accepts (the dialling node takes that choice); default all three, fastest first. Those this
+    /// process cannot run (AEGIS without libsodium) are left out at start, with a warning.</summary>
+    public IReadOnlyList<OpenMosix.Cluster.Transport.RecordCipher> RecordCiphers { get; init; } = OpenMosix.Cluster.Transport.RecordCiphers.Preference;
+
     /// <summary>liveness.heartbeat_interval_ms: a node link with nothing to send for this long sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;
     /// <summary>liveness.link_timeout_ms: a node link silent this long is dead (at least 3 heartbeat intervals; docs/reliability.md).</summary>

@@ -61,6 +61,7 @@ public static class OmdConfigLoader
             Precopy = reader.Boolean("migration.precopy", defaults.Precopy),
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             Postcopy = Migration.Postcopy.PostcopyChoice.Parse(reader.Choice("migration.postcopy", "auto", ["auto", "never", "always"])),
+            RecordCiphers = reader.RecordCiphers("link.record_ciphers", defaults.RecordCiphers),
             HeartbeatInterval = reader.Milliseconds("liveness.heartbeat_interval_ms", defaults.HeartbeatInterval, 10, 60_000),
             LinkTimeout = reader.Milliseconds("liveness.link_timeout_ms", defaults.LinkTimeout, 50, 3_600_000),
             TakeoverWindow = reader.Milliseconds("liveness.takeover_window_ms", defaults.TakeoverWindow, 0, 3_600_000),
@@ -186,6 +187,25 @@ public static class OmdConfigLoader
             if (value is not Tomlyn.Model.TomlArray array || array.Any(item => item is not string { Length: > 0 }))
                 throw Error(line, $"{key} must be an array of non-empty strings");
             return [.. array.Cast<string>()];
+        }
+
+        /// <summary>A non-empty array of record cipher names, each once, in the order of preference.</summary>
+        public IReadOnlyList<RecordCipher> RecordCiphers(string key, IReadOnlyList<RecordCipher> fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            var known = string.Join(", ", Cluster.Transport.RecordCiphers.Preference.Select(Cluster.Transport.RecordCiphers.Name));
+            if (value is not Tomlyn.Model.TomlArray { Count: > 0 } array)
+                throw Error(line, $"{key} must be a non-empty array of record ciphers, such as [\"{known.Replace(", ", "\", \"", StringComparison.Ordinal)}\"]");
+            var ciphers = new List<RecordCipher>();
+            foreach (var item in array)
+            {
+                if (item is not string name || Cluster.Transport.RecordCiphers.Parse(name) is not { } cipher)
+                    throw Error(line, $"{key}: '{Shown(item?.ToString() ?? "")}' is not a record cipher (known: {known})");
+                if (ciphers.Contains(cipher)) throw Error(line, $"{key}: '{name}' is listed twice");
+                ciphers.Add(cipher);
+            }
+            // The default's own instance when it says the same: OmdConfig is a record, and a list compares by reference.
+            return ciphers.SequenceEqual(fallback) ? fallback : ciphers;
         }
 
         /// <summary>A list of uids and ranges, "1000-60000,65534"; "" is none.</summary>

@@ -70,8 +70,13 @@ public static partial class OmdHost
         if (map is not null)
             cluster.LoadMap(map, config.MapPath, startedAt);
         using var credentials = NodeTls.Load(config.TlsDirectory, cluster.Identity, logger);
-        var links = new LinkSecurity(credentials, cluster.AddressOf) { LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
-        LogLinkCiphers(logger, RecordCiphers.Describe(links.Ciphers), RecordCiphers.Missing is { } missing ? $" ({missing}: no AEGIS)" : "");
+        var (offered, leftOut) = LinkSettings.Split(config.RecordCiphers, RecordCiphers.Supported);
+        if (offered.Count == 0)
+            throw new DaemonStartException($"link.record_ciphers: this node can run none of {RecordCiphers.Describe(config.RecordCiphers)} ({RecordCiphers.Missing})");
+        var links = new LinkSecurity(credentials, cluster.AddressOf) { CipherOrder = offered, LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
+        // A missing or broken libsodium costs AEGIS only: one warning, and the links run under AES-128-GCM.
+        if (leftOut.Count == 0) LogLinkCiphers(logger, RecordCiphers.Describe(offered));
+        else LogLinkCiphersWithout(logger, RecordCiphers.Describe(offered), RecordCiphers.Missing ?? "", RecordCiphers.Describe(leftOut));
 
         var linkLogger = loggers.CreateLogger("link");
         var liveness = new LinkLiveness(config.HeartbeatInterval, config.LinkTimeout)
@@ -271,8 +276,11 @@ public static partial class OmdHost
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "node link records offered under {Ciphers}{Missing}")]
-    private static partial void LogLinkCiphers(ILogger logger, string ciphers, string missing);
+    [LoggerMessage(Level = LogLevel.Information, Message = "node link records offered under {Ciphers}")]
+    private static partial void LogLinkCiphers(ILogger logger, string ciphers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "node link records offered under {Ciphers} ({Missing}: no {LeftOut})")]
+    private static partial void LogLinkCiphersWithout(ILogger logger, string ciphers, string missing, string leftOut);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gossip encrypted under keys {Ids}; entries {Signing}")]
     private static partial void LogGossipSecurity(ILogger logger, string ids, string signing);

@@ -36,6 +36,7 @@ internal static class MosctlCommand
             Bring(),
             Expel(),
             GetTune(),
+            GetLink(),
             GetDecay(),
             SetDecay(),
             Manage(),
@@ -150,15 +151,22 @@ internal static class MosctlCommand
     private static Command GetTune() =>
         ResultCommand.Create("gettune",
             "Print every balancer tunable in effect on this node, one per line: its omd.toml name ([balance]), value and unit.",
-            [], AdminJsonContext.Default.TuneList, _ => AdminCall.Run(c => c.TuneAsync()),
-            list =>
-            {
-                var tunables = list.Tunables;
-                var nameWidth = tunables.Max(t => t.Name.Length);
-                var valueWidth = tunables.Max(t => t.Value.Length);
-                foreach (var t in tunables)
-                    Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
-            });
+            [], AdminJsonContext.Default.TuneList, _ => AdminCall.Run(c => c.TuneAsync()), PrintTunables);
+
+    private static Command GetLink() =>
+        ResultCommand.Create("getlink",
+            "Print this node's node link settings in effect, one per line as omd.toml names them: the port, the record " +
+            "ciphers it offers in the order it chooses by (those of link.record_ciphers it can run) and the liveness timings.",
+            [], AdminJsonContext.Default.TuneList, _ => AdminCall.Run(c => c.LinkAsync()), PrintTunables);
+
+    private static void PrintTunables(TuneList list)
+    {
+        var tunables = list.Tunables;
+        var nameWidth = tunables.Max(t => t.Name.Length);
+        var valueWidth = tunables.Max(t => t.Value.Length);
+        foreach (var t in tunables)
+            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.Value.PadRight(valueWidth)}  {t.Unit}".TrimEnd());
+    }
 
     private static Command Manage()
     {
