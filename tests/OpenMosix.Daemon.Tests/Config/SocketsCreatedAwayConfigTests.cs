@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenMosix.Daemon.Config;
 using OpenMosix.Daemon.Migration.Forwarding;
+using OpenMosix.Linux;
 
 namespace OpenMosix.Daemon.Tests.Config;
 
