@@ -99,6 +99,21 @@ public static class ForwardedCalls
         return r;
     }
 
+    /// <summary>bind with the program's address bytes (a socket made at home for a moved process).</summary>
+    public static unsafe long Bind(SafeHandle socket, ReadOnlySpan<byte> address)
+    {
+        fixed (byte* a = address) return Result(Sys.Bind(socket, address.IsEmpty ? null : a, (uint)address.Length));
+    }
+
+    /// <summary>connect as the socket's mode makes it: EINPROGRESS on a non-blocking one (the caller waits and asks
+    /// SO_ERROR, as the kernel's blocking connect does inside).</summary>
+    public static unsafe long Connect(SafeHandle socket, ReadOnlySpan<byte> address)
+    {
+        fixed (byte* a = address) return Result(Sys.Connect(socket, address.IsEmpty ? null : a, (uint)address.Length));
+    }
+
+    public static long Listen(SafeHandle socket, int backlog) => Result(Sys.Listen(socket, backlog));
+
     /// <summary>A connection taken from a listening socket (close-on-exec here; <paramref name="nonBlocking"/> as
     /// accept4's SOCK_NONBLOCK), or the negated errno in <paramref name="error"/>.</summary>
     public static unsafe SafeFileHandle? Accept(SafeHandle socket, bool nonBlocking, Span<byte> address, out int addressLength, out long error)

@@ -72,14 +72,15 @@ internal sealed partial class ProcessBuilder
     /// <paramref name="terminalGroups"/> a process with a terminal (its controlling terminal now) also hands over its
     /// tcsetpgrp calls, for home's number of its group (<see cref="RestoredProcess.HomeGroup"/>), and its reads of the
     /// descriptors that are its terminal, for home's job control (SIGTTIN while home's terminal has it in the background).
+    /// With <paramref name="socketCalls"/> it hands over its socket calls of the internet families, made at home.
     /// </summary>
-    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false, bool terminalGroups = false)
+    public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false, bool terminalGroups = false, bool socketCalls = false)
     {
         var terminal = terminalGroups && image.Files.Any(f => f.Kind == FileKind.Terminal);
         // The lowest few: stdio, nearly always (the filter holds at most 8).
         int[] terminalReads = terminal ? [.. image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).Order().Take(8)] : [];
         var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls,
-            terminalGroups: terminal, terminalReads: terminalReads));
+            terminalGroups: terminal, terminalReads: terminalReads, socketCalls: socketCalls));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try

@@ -66,6 +66,10 @@ public sealed record RestoreOptions(
     /// <summary>With <see cref="ForwardDescriptors"/>: its home has home paths, so the filter also hands over every call
     /// that names a path (open, stat, access, readlink), for the restorer to send those of home's files home.</summary>
     public bool ForwardPaths { get; init; }
+
+    /// <summary>With <see cref="ForwardDescriptors"/>: its home makes the sockets it creates away (of the internet
+    /// families), so the filter also hands over socket of those families (docs/forwarding.md).</summary>
+    public bool ForwardSockets { get; init; }
 }
 
 public sealed record RestoredProcess(int Pid, bool SamePidAsOriginal, int OriginalPid, TimeSpan Total)

@@ -117,6 +117,11 @@ public sealed record OmdConfig
     /// them at home, through its deputy (docs/forwarding.md#home-files).</summary>
     public IReadOnlyList<string> HomePaths { get; init; } = [];
 
+    /// <summary>[forwarding] sockets_created_away: "home" (the default, as in openMosix) makes the internet sockets a
+    /// process from here creates while away at home, through its deputy, so it reaches what home reaches with home's
+    /// address; "node": they are the node's where it runs (docs/forwarding.md#sockets-created-away).</summary>
+    public string SocketsCreatedAway { get; init; } = "home";
+
     /// <summary>[manage]: candidates from birth (<see cref="Processes.ManagePolicy"/>).</summary>
     public IReadOnlyList<string> ManageUsers { get; init; } = [];
     public IReadOnlyList<string> ManageCgroups { get; init; } = [];

@@ -77,6 +77,7 @@ public static class OmdConfigLoader
             ManageCgroups = reader.TextList("manage.cgroups"),
             ManagePrograms = reader.TextList("manage.programs"),
             HomePaths = reader.TextList("files.home_paths"),
+            SocketsCreatedAway = reader.Choice("forwarding.sockets_created_away", defaults.SocketsCreatedAway, ["home", "node"]),
         };
         reader.RejectUnknown();
         if (config.LinkTimeout < config.HeartbeatInterval * Cluster.Transport.LinkLiveness.MinimumIntervalsPerTimeout)

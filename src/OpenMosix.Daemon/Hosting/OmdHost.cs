@@ -102,6 +102,7 @@ public static partial class OmdHost
         {
             Precopy = config.Precopy,
             HomePaths = config.HomePaths,
+            SocketsAtHome = config.SocketsCreatedAway == "home",
             PrecopyRounds = config.PrecopyRounds,
             Postcopy = config.Postcopy,
             LinkBytesPerSecond = config.Balancer.LinkBytesPerSecond,

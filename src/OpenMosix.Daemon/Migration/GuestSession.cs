@@ -98,11 +98,11 @@ public sealed class GuestSession
                 if (refused) GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, why);
                 else GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why);
                 Counters?.Count(MigrationDirection.In, refused ? MigrationOutcome.Refused : MigrationOutcome.Failed);
-            }, cancel, forwardPaths: offer.HomePaths is { Count: > 0 }).ConfigureAwait(false);
+            }, cancel, forwardPaths: offer.HomePaths is { Count: > 0 }, forwardSockets: offer.SocketsAtHome).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
         using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger,
-            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []));
+            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []), offer.SocketsAtHome);
         await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null)
         {
             Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,

@@ -71,6 +71,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
         get => _home.HomePaths.Prefixes;
         init => _home.HomePaths = new Checkpoint.CantMove.HomePaths(value);
     }
+    /// <summary>Whether the sockets a moved process creates away are made here (forwarding.sockets_created_away).</summary>
+    public bool SocketsAtHome
+    {
+        get => _home.SocketsAtHome;
+        init => _home.SocketsAtHome = value;
+    }
     /// <summary>Whether root's processes (a uid 0, or capabilities) may leave this node (migration.allow_root_guests).</summary>
     public bool AllowRoot { get; init; }
     /// <summary>Heartbeats and timeout of the links to targets ([liveness]); null: none.</summary>

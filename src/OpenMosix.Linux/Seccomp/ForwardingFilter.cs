@@ -24,7 +24,13 @@ public static class ForwardingFilter
         SyscallNr.Accept, SyscallNr.Accept4, SyscallNr.Sendto, SyscallNr.Recvfrom, SyscallNr.Sendmsg, SyscallNr.Recvmsg,
         SyscallNr.Shutdown, SyscallNr.Getsockname, SyscallNr.Getpeername, SyscallNr.Setsockopt, SyscallNr.Getsockopt,
         SyscallNr.Ioctl, SyscallNr.Dup, SyscallNr.Dup2, SyscallNr.Dup3, SyscallNr.Getdents64,
+        SyscallNr.Connect, SyscallNr.Bind, SyscallNr.Listen,
     ];
+
+    /// <summary>The address families whose sockets a copy makes at home when the filter is built with socket calls:
+    /// AF_INET and AF_INET6 (docs/forwarding.md, sockets created away). Every other family is the node's, and its
+    /// socket call never reaches omd.</summary>
+    public static readonly int[] HomeSocketFamilies = [2, 10];
 
     /// <summary>x86_64 calls handed to omd whatever their arguments: those about the process's children and parent,
     /// which stay at home with the deputy (omd lets the kernel run those that concern the node it runs on).</summary>
@@ -61,12 +67,13 @@ public static class ForwardingFilter
     /// With <paramref name="pathCalls"/> also every call of <see cref="PathCalls"/>: each open and stat of the process
     /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them. With
     /// <paramref name="terminalGroups"/> also every ioctl <see cref="SetForegroundGroup"/> (a shell's, once per job).
+    /// With <paramref name="socketCalls"/> also socket of the <see cref="HomeSocketFamilies"/> (its first argument).
     /// With <paramref name="terminalReads"/> also read and readv on those numbers (the process's terminal): omd lets
     /// them run while home's terminal has the process in its foreground, and stops the process with SIGTTIN (or
     /// answers EIO) while it does not, as home's kernel would.
     /// </summary>
     public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false,
-        bool terminalGroups = false, IReadOnlyCollection<int>? terminalReads = null)
+        bool terminalGroups = false, IReadOnlyCollection<int>? terminalReads = null, bool socketCalls = false)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -77,7 +84,7 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // ja allow, [arg1 load, jeq TIOCSPGRP], [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
+        // [jeq socket], ja allow, [arg0 load, one jeq per home family], [arg1 load, jeq TIOCSPGRP], [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
         // [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's
         // jeq goes to the arg1 load (not TIOCSPGRP: on to the fd checks); with terminal reads read's and readv's go to
         // the terminal fds' load (none of them: on to the fd checks).
@@ -87,8 +94,9 @@ public static class ForwardingFilter
         int[] always = [.. childCalls ? ChildCalls : [], .. pathCalls ? PathCalls : []];
         var fdCalls = Calls.Except(always).ToArray();
         var toSelf = childCalls && ownPid > 0;
-        var callCount = fdCalls.Length + always.Length;
-        var checkRequestAt = 3 + callCount + 1; // index of the arg1 load, when there is one
+        var callCount = fdCalls.Length + always.Length + (socketCalls ? 1 : 0);
+        var checkFamilyAt = 3 + callCount + 1; // index of socket's arg0 load, when there is one
+        var checkRequestAt = checkFamilyAt + (socketCalls ? 1 + HomeSocketFamilies.Length : 0); // index of the arg1 load, when there is one
         var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 : 0); // index of the terminal fds' arg0 load, if any
         var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 1 + terminalFds.Count : 0); // index of the arg0 load, counted from the arch check
         var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
@@ -107,7 +115,17 @@ public static class ForwardingFilter
         }
         for (var c = 0; c < always.Length; c++)
             program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
+        if (socketCalls) program.Add((JeqK, Offset(3 + callCount - 1, checkFamilyAt), 0, (uint)SyscallNr.Socket));
         program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
+        if (socketCalls)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            for (var f = 0; f < HomeSocketFamilies.Length; f++)
+            {
+                var at = checkFamilyAt + 1 + f;
+                program.Add((JeqK, Offset(at, notifyAt), f == HomeSocketFamilies.Length - 1 ? Offset(at, allowAt) : (byte)0, (uint)HomeSocketFamilies[f]));
+            }
+        }
         if (terminalGroups)
         {
             program.Add((LdWAbs, 0, 0, OffsetArg1));

@@ -6,6 +6,12 @@ public static class SyscallNr
     public const int Read = 0, Write = 1, Close = 3, Fstat = 5, Lseek = 8, Pread64 = 17, Pwrite64 = 18, Readv = 19, Writev = 20,
         Accept = 43, Sendto = 44, Recvfrom = 45, Sendmsg = 46, Recvmsg = 47, Shutdown = 48, Getsockname = 51, Getpeername = 52,
         Setsockopt = 54, Getsockopt = 55, Fcntl = 72, Newfstatat = 262, Accept4 = 288;
+    /// <summary>connect, bind and listen of a forwarded socket (one made at home for the copy, or forwarded at the move).</summary>
+    public const int Connect = 42, Bind = 49, Listen = 50;
+
+    /// <summary>socket: of the internet families, made at home by the deputy (forwarding.sockets_created_away = "home").</summary>
+    public const int Socket = 41;
+
     public const int Ioctl = 16, Dup = 32, Dup2 = 33, Dup3 = 292;
 
     /// <summary>getdents64 on a forwarded descriptor (a directory home opened) is read at home.</summary>

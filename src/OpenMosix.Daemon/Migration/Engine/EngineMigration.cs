@@ -31,10 +31,10 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     }
 
     public IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
-        Checkpoint.Postcopy.IPageSource pages) =>
+        Checkpoint.Postcopy.IPageSource pages, bool forwardSockets = false) =>
         new Incoming(engine, new RestoreOptions
         {
-            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
+            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ForwardSockets = forwardSockets, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
             WaitForOriginalThreadIds = ThreadIdPatience, LazyPages = pages, LazyWholeRegions = true,
         });
 
@@ -43,10 +43,11 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) =>
         Receive(descriptorsFor, refusal, forwardPaths: false);
 
-    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths) =>
+    public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
+        bool forwardSockets = false) =>
         new Incoming(engine, new RestoreOptions
         {
-            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
+            KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ForwardSockets = forwardSockets, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
             WaitForOriginalThreadIds = ThreadIdPatience,
         });
 

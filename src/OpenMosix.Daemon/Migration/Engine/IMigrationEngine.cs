@@ -31,7 +31,7 @@ public interface IMigrationEngine
     /// <summary>Post-copy: rebuilds an incoming process whose image left its private anonymous memory out; the pages
     /// come from <paramref name="pages"/> on fault and in the background (<see cref="RestoredProcess.Postcopy"/>).</summary>
     IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
-        Checkpoint.Postcopy.IPageSource pages) =>
+        Checkpoint.Postcopy.IPageSource pages, bool forwardSockets = false) =>
         throw new NotSupportedException("this engine cannot restore a process without its memory (post-copy)");
 
     /// <summary>Lets a process kept frozen run on where it is.</summary>
@@ -43,8 +43,10 @@ public interface IMigrationEngine
     IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal);
 
     /// <summary>As <see cref="Receive(Func{ProcessImage, IReadOnlyDictionary{int, int}}, Func{ProcessImage, string?})"/>; with
-    /// <paramref name="forwardPaths"/> (its home has home paths) the copy's calls on paths are handed to its forwarder too.</summary>
-    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths) =>
+    /// <paramref name="forwardPaths"/> (its home has home paths) the copy's calls on paths are handed to its forwarder too;
+    /// with <paramref name="forwardSockets"/> (its home makes its sockets) its socket calls of the internet families.</summary>
+    IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
+        bool forwardSockets = false) =>
         Receive(descriptorsFor, refusal);
 
     /// <summary>Kills a process kept frozen (a copy not committed, or one that went home).</summary>

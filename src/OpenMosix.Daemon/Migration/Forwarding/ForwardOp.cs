@@ -47,6 +47,18 @@ public enum ForwardOp : byte
     /// <summary>getdents64: A0 = count; the reply's data is the linux_dirent64 records.</summary>
     ReadDirectory = 20,
 
+    /// <summary>connect: Address = the peer's address (a blocking socket waits at home for the connection).</summary>
+    Connect = 25,
+    /// <summary>bind: Address = the socket's own address (a port below home's unprivileged start needs the process's
+    /// CAP_NET_BIND_SERVICE, as at home).</summary>
+    Bind = 26,
+    /// <summary>listen: A0 = backlog.</summary>
+    Listen = 27,
+    /// <summary>socket, of an internet family, made by the deputy at home (sockets_created_away = "home"): Fd = the
+    /// number it gets in the copy (a forwarded descriptor from then on), A0 = family, A1 = type (with its SOCK_
+    /// flags), A2 = protocol.</summary>
+    Socket = 28,
+
     // Calls that name a path below the home paths, carried out by the deputy at home (PathCallWire). Fd is the
     // forwarded directory a relative path starts from, or AT_FDCWD (-100) with an absolute path; the data is the path.
     /// <summary>openat: A0 = flags, A1 = mode, A2 = the number the file gets in the copy (a forwarded descriptor from then on).</summary>

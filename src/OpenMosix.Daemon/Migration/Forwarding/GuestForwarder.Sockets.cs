@@ -7,11 +7,35 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// <summary>
 /// Socket calls: send and receive families (addresses carried both ways; descriptors passed in control messages are
 /// refused with EOPNOTSUPP), shutdown, options, names, and accept, whose connection becomes a forwarded descriptor
-/// of its own under a number of the reserved range, installed into the copy with SECCOMP_IOCTL_NOTIF_ADDFD.
+/// of its own under a number of the reserved range, installed into the copy with SECCOMP_IOCTL_NOTIF_ADDFD; and the
+/// sockets the copy makes while away, of the internet families, made at home by the deputy (as openMosix made them)
+/// and forwarded from then on in the same way, connect, bind and listen included.
 /// </summary>
 internal sealed partial class GuestForwarder
 {
     private const int MsgHeaderSize = 56, SockCloexec = 0x80000;
+
+    /// <summary>Home makes the copy's new internet sockets (its omd.toml's forwarding.sockets_created_away, told in the
+    /// offer); false: they are this node's, and the filter does not hand socket over at all.</summary>
+    public bool SocketsAtHome { get; init; }
+
+    /// <summary>
+    /// socket of a family the filter hands over (AF_INET, AF_INET6): made at home by the deputy, so that it has home's
+    /// network namespace (its addresses, routes, loopback) and the process's own credentials check it (a raw socket
+    /// needs CAP_NET_RAW as at home); it becomes a forwarded descriptor as an accepted connection does. Null for
+    /// another call. A child forked here (it inherited the filter), or a copy whose home makes no sockets (a filter
+    /// built by an omd that did), makes its sockets here.
+    /// </summary>
+    private Task<Outcome>? ServeSocketCreation(SeccompNotice n)
+    {
+        if (n.Nr != SyscallNr.Socket) return null;
+        var family = (int)(uint)n.Args[0];
+        if (!SocketsAtHome || Array.IndexOf(ForwardingFilter.HomeSocketFamilies, family) < 0 || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}"))
+            return Task.FromResult(Outcome.RunLocally);
+        var type = (long)(uint)n.Args[1];
+        return NewDescriptorAsync(n, number => new ForwardRequest(0, ForwardOp.Socket, number, family, type, (long)(uint)n.Args[2]),
+            (type & SockCloexec) != 0, done => done.Number);
+    }
 
     private Task<Outcome> ServeSocketAsync(SeccompNotice n, int fd)
     {
@@ -27,11 +51,20 @@ internal sealed partial class GuestForwarder
             SyscallNr.Getsockname or SyscallNr.Getpeername => NameAsync(fd, n.Nr == SyscallNr.Getpeername, a[1], a[2]),
             SyscallNr.Getsockopt => GetOptionAsync(fd, (long)a[1], (long)a[2], a[3], a[4]),
             SyscallNr.Setsockopt => SetOptionAsync(fd, (long)a[1], (long)a[2], a[3], a[4]),
+            SyscallNr.Connect => AddressCallAsync(fd, ForwardOp.Connect, a[1], a[2]),
+            SyscallNr.Bind => AddressCallAsync(fd, ForwardOp.Bind, a[1], a[2]),
+            SyscallNr.Listen => SimpleAsync(new ForwardRequest(0, ForwardOp.Listen, fd, (int)(uint)a[1])),
             SyscallNr.Accept => AcceptAsync(n, fd, a[1], a[2], 0),
             SyscallNr.Accept4 => AcceptAsync(n, fd, a[1], a[2], (int)a[3]),
             _ => Task.FromResult(Outcome.RunLocally),
         };
     }
+
+    /// <summary>connect or bind with the program's address, carried out at home on its socket there.</summary>
+    private Task<Outcome> AddressCallAsync(int fd, ForwardOp op, ulong address, ulong length) =>
+        length is 0 or > ForwardedCalls.MaxAddress
+            ? Task.FromResult(new Outcome(-(long)Errno.EINVAL))
+            : SimpleAsync(new ForwardRequest(0, op, fd) { Address = ReadAddress(address, length) });
 
     private ReadOnlyMemory<byte> ReadAddress(ulong address, ulong length)
     {

@@ -240,6 +240,7 @@ internal sealed partial class GuestForwarder : IDisposable
         if (ServeTerminalCall(n) is { } terminalCall) return terminalCall;
         if (ServeChildCall(n) is { } childCall) return childCall;
         if (ServePathCall(n) is { } pathCall) return pathCall;
+        if (ServeSocketCreation(n) is { } socketCall) return socketCall;
         var fd = (int)(uint)n.Args[0];
         bool open;
         lock (_open) open = _open.Contains(fd);

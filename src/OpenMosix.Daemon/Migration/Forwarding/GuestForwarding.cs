@@ -6,12 +6,15 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 internal static class GuestForwarding
 {
     /// <param name="homePaths">the home paths of the copy's home (its offer's): its calls on paths below them go home.</param>
-    public static GuestForwarder? For(RestoredProcess restored, NodeLink link, ILogger logger, Checkpoint.CantMove.HomePaths? homePaths = null) =>
+    /// <param name="socketsAtHome">its home makes the sockets it creates here (the offer's): its filter hands them over.</param>
+    public static GuestForwarder? For(RestoredProcess restored, NodeLink link, ILogger logger, Checkpoint.CantMove.HomePaths? homePaths = null,
+        bool socketsAtHome = false) =>
         restored.ForwardListener is { } listener
             ? new GuestForwarder(restored.Pid, listener, restored.Forwarded, restored.ForwardMirrors, restored.ReservedFrom, restored.ReservedTop, link, logger)
             {
                 HomePaths = homePaths ?? Checkpoint.CantMove.HomePaths.None,
                 HomeGroup = restored.HomeGroup,
+                SocketsAtHome = socketsAtHome,
             }
             : null;
 }

@@ -74,6 +74,12 @@ internal static class HomeCalls
                     Extra = n >= 0 ? address.AsMemory(0, Math.Min(length, address.Length)) : ReadOnlyMemory<byte>.Empty,
                 };
             }
+            case ForwardOp.Connect:
+                return reply with { Result = Connect(fd, call.Address, stop) };
+            case ForwardOp.Bind:
+                return reply with { Result = ForwardedCalls.Bind(fd, call.Address.Span) };
+            case ForwardOp.Listen:
+                return reply with { Result = ForwardedCalls.Listen(fd, (int)Math.Clamp(call.A0, int.MinValue, int.MaxValue)) };
             case ForwardOp.Shutdown:
                 return reply with { Result = ForwardedCalls.Shutdown(fd, (int)call.A0) };
             case ForwardOp.GetOption:
@@ -122,6 +128,32 @@ internal static class HomeCalls
         return reply with { Result = r, Extra = r >= 0 ? argument.AsMemory(0, shape.Out) : ReadOnlyMemory<byte>.Empty };
     }
 
+    /// <summary>
+    /// connect as the program's call behaves: on a non-blocking socket at once (EINPROGRESS, as at home); on a
+    /// blocking one the connection is started non-blocking and waited for in slices (so the stay's end can give it
+    /// up), then its outcome read from SO_ERROR, as the kernel's blocking connect does; the socket's mode is put back.
+    /// </summary>
+    private static long Connect(SafeFileHandle fd, ReadOnlyMemory<byte> address, CancellationToken stop)
+    {
+        if (ForwardedCalls.IsNonBlocking(fd)) return ForwardedCalls.Connect(fd, address.Span);
+        var flags = (int)ForwardedCalls.Control(fd, ForwardedCalls.FGetFl, 0);
+        ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, flags | (int)NonBlock);
+        try
+        {
+            var r = ForwardedCalls.Connect(fd, address.Span);
+            if (r != -(long)Errno.EINPROGRESS) return r;
+            while (!ForwardedCalls.WaitReady(fd, write: true, WaitSliceMs))
+                if (stop.IsCancellationRequested) return -(long)Errno.EINTR;
+            var value = new byte[4];
+            var e = ForwardedCalls.GetOption(fd, SolSocket, SoError, value, out _);
+            return e < 0 ? e : -(long)BitConverter.ToInt32(value);
+        }
+        finally
+        {
+            ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, flags);
+        }
+    }
+
     /// <summary>The reply of a call that read <paramref name="n"/> bytes into <paramref name="buffer"/> (or failed).</summary>
     private static ForwardReply Filled(ForwardReply reply, byte[] buffer, long n) =>
         n > 0 ? reply with { Result = n, Data = buffer.AsMemory(0, (int)n) } : reply with { Result = n };
@@ -162,7 +194,7 @@ internal static class HomeCalls
         return done;
     }
 
-    private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000, SolSocket = 1, SoType = 3, SockStream = 1;
+    private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000, SolSocket = 1, SoType = 3, SoError = 4, SockStream = 1;
 
     /// <summary>A pipe, FIFO or stream socket in blocking mode: one whose writes may be written behind.</summary>
     private static bool IsBlockingStream(SafeFileHandle fd) => !ForwardedCalls.IsNonBlocking(fd) && (TypeOf(fd) == SIfIfo || IsStreamSocket(fd));

@@ -23,11 +23,12 @@ internal sealed class HomeForwarder : IDisposable
     private readonly HomeReadiness _readiness;
     private readonly HomeChildCalls? _children;
     private readonly HomePathCalls? _paths;
+    private readonly HomeSocketCalls? _sockets;
     private readonly HomeTerminal _terminal;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
     private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies,
-        HomePaths homePaths)
+        HomePaths homePaths, bool makeSockets)
     {
         _pid = pid;
         _link = link;
@@ -41,6 +42,8 @@ internal sealed class HomeForwarder : IDisposable
         if (deputies is not null && !homePaths.IsEmpty)
             _paths = new HomePathCalls(pid, deputies, homePaths, fd => _descriptors.TryGetValue(fd, out var d) ? d.Target : null, AddOpened,
                 reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
+        if (deputies is not null && makeSockets)
+            _sockets = new HomeSocketCalls(pid, deputies, AddOpened, reply => SendAsync(ForwardWire.Encode(reply)), logger, _token);
         using var process = PidFd.Open(pid);
         foreach (var fd in forwarded) Add(fd, process.GetFd(fd));
     }
@@ -52,15 +55,16 @@ internal sealed class HomeForwarder : IDisposable
     /// <param name="deputies">the deputy's keeper, to serve the copy's calls about the children it left at home.</param>
     /// <param name="homePaths">this node's home paths: files below them stayed here, and the copy's calls on paths below
     /// them are made here by the deputy.</param>
+    /// <param name="makeSockets">the copy's new internet sockets are made here by the deputy (forwarding.sockets_created_away).</param>
     public static HomeForwarder Start(int pid, IReadOnlyList<int> asked, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger,
-        IDeputyHost? deputies = null, HomePaths? homePaths = null)
+        IDeputyHost? deputies = null, HomePaths? homePaths = null, bool makeSockets = false)
     {
         homePaths ??= HomePaths.None;
         var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid, homePaths);
         var refused = asked.Where(fd => !atHome.Contains(fd)).ToList();
         if (refused.Count > 0)
             logger.LogWarning("Process {Pid}: node {Node} asked to forward fd {Fds}, which home did not keep for it", pid, link.PeerNode, string.Join(", ", refused));
-        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies, homePaths);
+        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies, homePaths, makeSockets);
     }
 
     private void Add(int number, SafeFileHandle fd)
@@ -99,6 +103,15 @@ internal sealed class HomeForwarder : IDisposable
             if (call.Op == ForwardOp.Open && _descriptors.ContainsKey((int)call.A2))
                 throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {call.A2}");
             _paths.Take(call);
+            return true;
+        }
+        if (call.Op == ForwardOp.Socket)
+        {
+            if (_sockets is null) throw new LinkException($"home makes no sockets for process {_pid}");
+            if (call.Fd is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey(call.Fd) || call.Address.Length != 0 || call.Data.Length != 0
+                || call.A1 is < 0 or > uint.MaxValue || call.A2 is < 0 or > uint.MaxValue)
+                throw new LinkException($"the copy's node wants a socket as fd {call.Fd}, type {call.A1}, protocol {call.A2}");
+            _sockets.Take(call);
             return true;
         }
         if (call.Op == ForwardOp.BackgroundRead)
@@ -144,6 +157,9 @@ internal sealed class HomeForwarder : IDisposable
                 }
                 reply = HomeCalls.Run(call, fd, _token, out _);
                 if (reply.Result < call.Data.Length) descriptor.BrokenChain = call.A2;
+                break;
+            case ForwardOp.Bind or ForwardOp.Connect or ForwardOp.SetOption when HomeSocketCalls.Refusal(_pid, call, _logger) is < 0 and var refused:
+                reply = new ForwardReply(call.Id, refused);
                 break;
             case var _ when HomeCalls.ReadsIntoFrame(call):
                 return ServeRead(descriptor, call, fd, peek: false);

@@ -17,9 +17,9 @@ internal static class IncomingRestore
 
     /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
-        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false)
+        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false, bool forwardSockets = false)
     {
-        var incoming = engine.Receive(pipes.Create, refusal, forwardPaths);
+        var incoming = engine.Receive(pipes.Create, refusal, forwardPaths, forwardSockets);
         try
         {
             MigrationMessage next;
@@ -39,7 +39,7 @@ internal static class IncomingRestore
                 if (!incoming.LeaveMemoryAtHome(pages))
                 {
                     incoming.Abandon();
-                    incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages);
+                    incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages, forwardSockets);
                 }
             }
             return await Blocking.Run(() => incoming.Finish(new LinkImageReadStream(talk.Link))).ConfigureAwait(false);

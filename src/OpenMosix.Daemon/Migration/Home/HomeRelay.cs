@@ -38,7 +38,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         var counts = restored.Forwarded is { Count: > 0 } || endpoint is null || postcopy is not null ? null : Saved(home, process, target, endpoint, restored);
         // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
         var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies,
-            home.HomePaths);
+            home.HomePaths, home.SocketsAtHome);
         Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0, postcopy: postcopy);
     }
 
@@ -54,7 +54,7 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
     {
         var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
         // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
-        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies, home.HomePaths);
+        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies, home.HomePaths, home.SocketsAtHome);
         Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived, ledger);
     }
 

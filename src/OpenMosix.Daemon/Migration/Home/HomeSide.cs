@@ -16,6 +16,9 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     public ushort Self => selfNode();
     /// <summary>Directories whose files stay this node's: a moved process's files there are served from here.</summary>
     public Checkpoint.CantMove.HomePaths HomePaths { get; set; } = Checkpoint.CantMove.HomePaths.None;
+    /// <summary>Whether this node makes the sockets its moved processes create away (forwarding.sockets_created_away =
+    /// "home"), as openMosix did; false: they are the node's where each runs.</summary>
+    public bool SocketsAtHome { get; set; } = true;
     /// <summary>Where moves are counted as they end (/metrics).</summary>
     public Web.Metrics.MigrationCounters Counters { get; set; } = new();
     /// <summary>Where the checkpoints of processes running away are kept; null: none are taken.</summary>

@@ -6,7 +6,7 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// <summary>The offer for a process at home: what the target needs to weigh it and to give it the same surroundings.</summary>
 internal static class OfferBuilder
 {
-    public static Offer For(ManagedProcess process, ushort homeNode, Checkpoint.CantMove.HomePaths? homePaths = null)
+    public static Offer For(ManagedProcess process, ushort homeNode, Checkpoint.CantMove.HomePaths? homePaths = null, bool socketsAtHome = false)
     {
         var pid = process.Pid;
         var uname = SystemInfo.Uname();
@@ -18,6 +18,7 @@ internal static class OfferBuilder
             TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid))
         {
             HomePaths = homePaths is null || homePaths.IsEmpty ? null : homePaths.Prefixes,
+            SocketsAtHome = socketsAtHome,
         };
     }
 

@@ -31,7 +31,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         double linkBytesPerSecond, CancellationToken cancel)
     {
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
-        await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths), cancel).ConfigureAwait(false);
+        await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths, home.SocketsAtHome), cancel).ConfigureAwait(false);
         if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
             throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
 

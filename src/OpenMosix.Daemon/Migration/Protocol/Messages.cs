@@ -74,6 +74,10 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
     /// <summary>Home's home paths ([files] home_paths): the copy's opens and stats of paths below them are sent home.</summary>
     public IReadOnlyList<string>? HomePaths { get; init; }
 
+    /// <summary>Home makes the sockets of the internet families the copy creates away (forwarding.sockets_created_away
+    /// = "home"): the copy's socket calls of those families are sent home. False: they are the target's own.</summary>
+    public bool SocketsAtHome { get; init; }
+
     public override string? Problem() =>
         Check(Pid > 0, "pid must be positive")
         ?? Check(IsNode(HomeNode), "home node out of range")
