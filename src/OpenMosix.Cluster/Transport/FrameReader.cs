@@ -24,7 +24,11 @@ internal sealed class FrameReader
     private readonly RecordDirection? _opening;
     private readonly ushort _peer;
     private readonly Func<string?> _deadReason;
+    /// <summary>Records from this size on are read into <see cref="_bulk"/>.</summary>
+    private const int BulkFrom = 64 * 1024;
+
     private readonly byte[] _header = new byte[HeaderSize];
+    private byte[]? _bulk;
     private readonly Channel<Frame> _frames = Channel.CreateBounded<Frame>(
         new BoundedChannelOptions(QueuedFrames) { SingleReader = false, SingleWriter = true });
     private long _lastHeard = Environment.TickCount64;
@@ -128,9 +132,14 @@ internal sealed class FrameReader
     /// <summary>The next frame, or null at a clean end between frames.</summary>
     public async Task<Frame?> ReadFrameAsync(CancellationToken cancel)
     {
-        if (await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false) == 0) return null;
+        // After a large record another is likely: its header is read alone, so that its payload comes straight from
+        // the socket into its buffer and not partly through the stream's read-ahead.
+        var read = _bulk is not null && _stream is BufferedDuplexStream wire
+            ? await wire.ReadWithoutAheadAsync(_header, cancel).ConfigureAwait(false)
+            : await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false);
+        if (read == 0) return null;
         Heard();
-        await ReadFullyAsync(_header.AsMemory(1, 4), cancel).ConfigureAwait(false);
+        await ReadFullyAsync(_header.AsMemory(read), cancel).ConfigureAwait(false);
         var type = (FrameType)_header[0];
         if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
@@ -146,7 +155,11 @@ internal sealed class FrameReader
     {
         var record = opening.Records;
         var size = payload.Length + opening.TagSize;
-        var sealedPart = ArrayPool<byte>.Shared.Rent(size);
+        // Large records follow each other (an image, a relay of a fast writer): their buffer is kept from one to the
+        // next, as the writer's is (FrameWriter.BulkBuffer); rented for each, it was often a new one. One reader.
+        var bulk = payload.Length >= BulkFrom;
+        var sealedPart = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
+        if (!bulk) ReleaseBulk();
         try
         {
             await ReadFullyAsync(sealedPart.AsMemory(0, size), cancel).ConfigureAwait(false);
@@ -155,8 +168,22 @@ internal sealed class FrameReader
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(sealedPart);
+            if (!bulk) ArrayPool<byte>.Shared.Return(sealedPart);
         }
+    }
+
+    private byte[] BulkBuffer(int size)
+    {
+        if (_bulk is { } kept && kept.Length >= size) return kept;
+        ReleaseBulk();
+        return _bulk = ArrayPool<byte>.Shared.Rent(Math.Max(size, NodeLink.MaxPayload + 32));
+    }
+
+    private void ReleaseBulk()
+    {
+        if (_bulk is null) return;
+        ArrayPool<byte>.Shared.Return(_bulk);
+        _bulk = null;
     }
 
     /// <summary>Every piece of a frame counts as a sign of life: a large frame on a slow path takes a while.</summary>

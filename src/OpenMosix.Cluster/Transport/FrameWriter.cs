@@ -15,7 +15,13 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     /// <summary>Smaller plain frames go out in one write with their header; larger ones are not copied for it.</summary>
     private const int CoalesceBelow = 16 * 1024;
 
+    /// <summary>Frames from this size on are sealed into <see cref="_bulk"/>.</summary>
+    private const int BulkFrom = 64 * 1024;
+    /// <summary>The largest tag of a record cipher (AEGIS).</summary>
+    private const int MaxTagSize = 32;
+
     private readonly byte[] _header = new byte[HeaderSize];
+    private byte[]? _bulk;
 
     public async Task WriteAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
@@ -59,7 +65,9 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     private async Task WritePooledAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
         var size = HeaderSize + payload.Length + (sealing?.TagSize ?? 0);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var bulk = payload.Length >= BulkFrom;
+        var buffer = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
+        if (!bulk) ReleaseBulk();
         try
         {
             Fill(buffer.AsSpan(0, size), type, payload.Span);
@@ -67,8 +75,29 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!bulk) ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// The buffer large frames are sealed into, kept from one to the next while they follow each other (a relay of a
+    /// fast writer's output, an image): a buffer rented for each went back to the pool from whatever thread finished the
+    /// write, and the writer's thread then often found none and had a new one of 2 MiB made (perf, 2026-12-07: the
+    /// collector busy on the copy's node during a relay). Writes are serialised (the link's write lock).
+    /// </summary>
+    private byte[] BulkBuffer(int size)
+    {
+        if (_bulk is { } kept && kept.Length >= size) return kept;
+        ReleaseBulk();
+        return _bulk = ArrayPool<byte>.Shared.Rent(Math.Max(size, HeaderSize + NodeLink.MaxPayload + MaxTagSize));
+    }
+
+    /// <summary>A small frame: the large ones stopped for now, and an idle link holds no MiB.</summary>
+    private void ReleaseBulk()
+    {
+        if (_bulk is null) return;
+        ArrayPool<byte>.Shared.Return(_bulk);
+        _bulk = null;
     }
 
     private void Fill(Span<byte> frame, byte type, ReadOnlySpan<byte> payload)

@@ -1,4 +1,5 @@
 using System.Text;
+using OpenMosix.Cluster.Transport;
 using OpenMosix.Daemon.Migration.Guest;
 using OpenMosix.Daemon.Migration.Protocol;
 
@@ -41,6 +42,46 @@ public sealed class GuestTakeoverPartsTests
         huge.Record(hugeChunk);
         Assert.Equal(hugeChunk[3..], huge.After(3));
         Assert.Null(huge.After(2));
+    }
+
+    [Fact]
+    public void Output_read_straight_into_the_ring_is_kept_in_order_with_the_byte_a_frame_borrows_put_back()
+    {
+        // As the pump does: read into the room, count it taken, send it with the descriptor in the byte before, put
+        // that byte back. Reads of varying sizes, past the ring's end several times over.
+        var sent = new SentOutput(start: 7);
+        var written = new List<byte>();
+        var random = new Random(20);
+        long total = 0;
+        while (total < 3L * SentOutput.Capacity)
+        {
+            var room = sent.Room(NodeLink.MaxPayload - 1);
+            Assert.InRange(room.Length, 2, NodeLink.MaxPayload);
+            var n = Math.Min(room.Length - 1, random.Next(1, NodeLink.MaxPayload));
+            for (var i = 0; i < n; i++) room.Span[1 + i] = (byte)((total + i) * 31 % 253);
+            sent.Took(n);
+            var borrowed = room.Span[0];
+            room.Span[0] = 1;
+            Assert.Equal(1, room.Span[0]);
+            room.Span[0] = borrowed;
+            total += n;
+        }
+        Assert.Equal(7 + total, sent.Total);
+        // At least the last Kept bytes, byte for byte (the borrowed ones among them put back); nothing before what is kept.
+        var from = 7 + total - SentOutput.Kept;
+        var kept = sent.After(from)!;
+        Assert.Equal(SentOutput.Kept, kept.Length);
+        for (var i = 0; i < kept.Length; i++)
+            Assert.Equal((byte)((from - 7 + i) * 31 % 253), kept[i]);
+        Assert.Null(sent.After(7 + total - SentOutput.Capacity - 1));
+
+        // Still growing, everything is kept, starting from the first byte.
+        var young = new SentOutput();
+        var room2 = young.Room(100);
+        "hello"u8.CopyTo(room2.Span[1..]);
+        young.Took(5);
+        young.Record(" world"u8);
+        Assert.Equal("hello world", Encoding.ASCII.GetString(young.After(0)!));
     }
 
     [Fact]

@@ -37,15 +37,17 @@ internal static class OutputPumps
     private static bool PumpPipe(int fd, SafeFileHandle pipe, PumpedBytes counted, SentOutput? sent, NodeLink link, CancellationToken cancel)
     {
         // As much as a frame holds (the pipe is that large, RelayPipes): one read, one frame, however fast the copy writes.
-        var buffer = new byte[NodeLink.MaxPayload];
-        buffer[0] = (byte)fd;
+        // What is kept for a takeover is read into where it is kept, and the frame sent from there.
+        var buffer = sent is null ? new byte[NodeLink.MaxPayload] : null;
         while (true)
         {
             if (sent is not null && cancel.IsCancellationRequested) return false;
+            // The frame: the descriptor's number, then what the read brings.
+            var frame = buffer is not null ? buffer.AsMemory() : sent!.Room(NodeLink.MaxPayload - 1);
             int? n;
             try
             {
-                n = counted.Read(pipe, buffer.AsSpan(1));
+                n = counted.Read(pipe, frame.Span[1..]);
             }
             catch (SyscallException)
             {
@@ -57,8 +59,19 @@ internal static class OutputPumps
                 sent?.RecordEnd();
                 return true;
             }
-            sent?.Record(buffer.AsSpan(1, n.Value));
-            link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n.Value + 1), cancel).GetAwaiter().GetResult();
+            sent?.Took(n.Value);
+            // The byte before the read belongs to the ring (the last one kept): it carries the number while the frame
+            // is sealed and sent, and is put back after.
+            var borrowed = frame.Span[0];
+            frame.Span[0] = (byte)fd;
+            try
+            {
+                link.SendAsync(FrameType.Stdio, frame[..(n.Value + 1)], cancel).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                frame.Span[0] = borrowed;
+            }
             counted.Sent(n.Value);
         }
     }

@@ -12,93 +12,13 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// link breaks first, the process restarts here from its last checkpoint; without one it is lost and the deputy ends
 /// as if SIGKILLed.
 /// </summary>
-internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversation talk, ReturnTrip trip, MoveOnRequests moveOn)
+internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, Conversation talk, ReturnTrip trip, MoveOnRequests moveOn)
 {
     private int Pid => process.Pid;
 
     /// <summary>This relay's state in the relay table: the way to what the copy forked on its node.</summary>
     public required RelayState Route { get; init; }
 
-    /// <summary>The copy runs on <paramref name="target"/>: the process is now remote, and its relay starts.</summary>
-    public static void Begin(HomeSide home, ManagedProcess process, ushort target, Conversation talk, Restored restored,
-        ReturnTrip trip, MoveOnRequests moveOn, System.Net.IPEndPoint? endpoint = null, PostcopyHold? postcopy = null)
-    {
-        // A deputy keeps its descriptors: the relay takes them from it.
-        var descriptors = OpenDescriptors(process.Pid, restored);
-        home.Registry.Update(process, p =>
-        {
-            p.State = ProcessState.Remote;
-            p.Where = target;
-            p.Migrations++;
-            p.RemotePid = restored.RemotePid;
-        });
-        // Descriptors forwarded home live in this omd's deputy: such a process cannot be taken over.
-        // Nor can one moved by post-copy (not yet: a new omd would find the original, not a deputy; its copy dies with
-        // the link either way).
-        var counts = restored.Forwarded is { Count: > 0 } || endpoint is null || postcopy is not null ? null : Saved(home, process, target, endpoint, restored);
-        // Also when nothing is forwarded: the copy's calls about its children and parent are served here.
-        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, restored.Forwarded ?? [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies,
-            home.HomePaths, home.SocketsAtHome);
-        Start(home, process, talk, descriptors, trip, moveOn, forwarder, counts, 0, postcopy: postcopy);
-    }
-
-    /// <summary>
-    /// A new omd took the process over from one that died without a drain (<see cref="HomeTakeover"/>): its deputy
-    /// traced again, its copy's node relaying on <paramref name="talk"/>, which has sent again what
-    /// <paramref name="counts"/> says was not delivered; its input goes on after the <paramref name="inputReceived"/>
-    /// bytes that node has; with <paramref name="ledger"/> (this omd's last relay of it) what follows them is sent again
-    /// first.
-    /// </summary>
-    public static void Resume(HomeSide home, ManagedProcess process, Conversation talk, SavedAway saved, DeliveredCounts counts, long inputReceived,
-        ReturnTrip trip, MoveOnRequests moveOn, InputLedger? ledger = null)
-    {
-        var restored = new Restored(saved.RemotePid, saved.Outputs, saved.Input);
-        // Nothing forwarded (such a process is not taken over), but its calls about its children are served here.
-        var forwarder = Forwarding.HomeForwarder.Start(process.Pid, [], talk.Link, home.Deputies.CloseDescriptor, home.Logger, home.Deputies, home.HomePaths, home.SocketsAtHome);
-        Start(home, process, talk, OpenDescriptors(process.Pid, restored), trip, moveOn, forwarder, counts, inputReceived, ledger);
-    }
-
-    private static void Start(HomeSide home, ManagedProcess process, Conversation talk, Dictionary<int, SafeFileHandle> descriptors,
-        ReturnTrip trip, MoveOnRequests moveOn, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase, InputLedger? carried = null,
-        PostcopyHold? postcopy = null)
-    {
-        var terminal = descriptors.Values.FirstOrDefault(d => Terminal.ReadModes(d) is not null);
-        var state = new RelayState(talk, process) { Terminal = terminal, Postcopy = postcopy };
-        home.Relays.Add(state);
-        // Sent to the deputy while the copy waited to be resumed: they follow the output sent again.
-        foreach (var signal in home.SignalsOnHold.Close(process.Pid))
-            state.Forward(signal, signal.Number == Signals.SIGWINCH && terminal is { IsClosed: false } ? Terminal.ReadSize(terminal) : null);
-        var relay = new HomeRelay(home, process, talk, trip, moveOn) { Route = state };
-        _ = Task.Run(() => relay.RunAsync(descriptors, forwarder, counts, inputBase, carried, postcopy), CancellationToken.None);
-    }
-
-    /// <summary>The process away goes into the state file a new omd takes it over from; its delivered counts start.</summary>
-    private static DeliveredCounts? Saved(HomeSide home, ManagedProcess process, ushort target, System.Net.IPEndPoint endpoint, Restored restored)
-    {
-        if (home.Away is not { } away || restored.RelayedOutputs.Any(fd => fd >= DeliveredCounts.MaxFd)) return null;
-        try
-        {
-            var counts = away.Counts(process.Pid, fresh: true);
-            away.Add(new SavedAway(Processes.ManagedStateFile.Saved(process), target, endpoint.ToString(), restored.RemotePid,
-                restored.RelayedOutputs, restored.RelaysInput));
-            return counts;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            HomeLog.NotSavedAway(home.Logger, process.Pid, e.Message);
-            return null;
-        }
-    }
-
-    /// <summary>Copies of the original's descriptors the target relays (its stdio), taken before it becomes a deputy.</summary>
-    private static Dictionary<int, SafeFileHandle> OpenDescriptors(int pid, Restored restored)
-    {
-        var handles = new Dictionary<int, SafeFileHandle>();
-        using var pidfd = PidFd.Open(pid);
-        foreach (var fd in restored.RelayedOutputs) handles[fd] = pidfd.GetFd(fd);
-        if (restored.RelaysInput) handles[0] = pidfd.GetFd(0);
-        return handles;
-    }
 
     private async Task RunAsync(Dictionary<int, SafeFileHandle> descriptors, Forwarding.HomeForwarder? forwarder, DeliveredCounts? counts, long inputBase,
         InputLedger? carried, PostcopyHold? postcopy)
@@ -361,83 +281,6 @@ internal sealed class HomeRelay(HomeSide home, ManagedProcess process, Conversat
         catch (MigrationException e)
         {
             talk.Link.Abandon(e.Message);
-        }
-    }
-
-    /// <summary>
-    /// The link closed (not silent: the copy's node is up) with the copy's state unknown: its omd may have been killed
-    /// and a new one adopted the copy, stopped. Home gives up this relay (a new one takes the process's registration
-    /// over) and asks that node, within the takeover window, to relay the copy on a new link, as a new omd at home
-    /// would (<see cref="HomeTakeover"/>). <see cref="Resumed"/> once the relay runs again; otherwise why not (null
-    /// when this does not apply), and the process is restarted from its checkpoint or lost, as before. Never two copies: the waiting copy runs again only if resumed.
-    /// </summary>
-    private async Task<string?> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost, InputLedger? ledger)
-    {
-        if (home.ResumeAway is not { } resume || talk.Link.WentSilent || home.Away?.Find(Pid) is not { } saved || !Signals.Exists(Pid)) return null;
-        var relay = home.Relays.Remove(Pid);
-        await talk.Link.DisposeAsync().ConfigureAwait(false);
-        HomeLog.WaitingForCopyNode(home.Logger, Pid, saved.Node, lost);
-        home.SignalsOnHold.Open(Pid);
-        var why = await resume(process, saved, counts, ledger).ConfigureAwait(false);
-        // Not resumed: the copy was killed there, and what was held goes with it.
-        if (why is not null) home.SignalsOnHold.Close(Pid);
-        if (why is not null && relay is not null) home.Relays.Add(relay);
-        return why is null ? Resumed : $"not resumed on node {saved.Node}: {why}";
-    }
-
-    private const string Resumed = "resumed";
-
-    private static ForkedAway.Forked ForkedAwayOf(ForkedChild c) =>
-        new(c.Pid, c.ParentPid, c.Uid, (ushort)c.Where, c.RemotePid, c.State, c.Command, c.CpuSeconds, c.MemoryBytes);
-
-    /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
-    private void End(ExitStatus? status, string? lost) => End(home, process, status, lost);
-
-    /// <summary>The process is lost (its copy gone, or out of reach): the deputy ends as if killed.</summary>
-    public static void Lose(HomeSide home, ManagedProcess process, string why) => End(home, process, null, why);
-
-    private static void End(HomeSide home, ManagedProcess process, ExitStatus? status, string? lost)
-    {
-        var pid = process.Pid;
-        if (status is { } done)
-        {
-            HomeLog.RemoteExit(home.Logger, pid, done.ToString());
-            home.Registry.Update(process, p => p.State = ProcessState.Home);
-            TryEnd(home, pid, done);
-            home.Registry.Forget(pid);
-            return;
-        }
-        HomeLog.Lost(home.Logger, pid, process.Where, lost ?? "unknown");
-        home.Registry.Update(process, p => p.State = ProcessState.Lost);
-        TryEnd(home, pid, new ExitStatus(0, Signals.SIGKILL));
-    }
-
-    private static void TryEnd(HomeSide home, int pid, ExitStatus status)
-    {
-        try
-        {
-            home.Deputies.EndDeputy(pid, status);
-        }
-        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException
-                                       or Checkpoint.Tracing.InjectionException or Checkpoint.Tracing.TraceeGoneException)
-        {
-            // Gone already (killed at home), or it cannot be driven: it must not hang its parent, so it dies.
-            HomeLog.DeputyGone(home.Logger, pid, e.Message);
-            if (Signals.Exists(pid)) Signals.Kill(pid, Signals.SIGKILL);
-        }
-    }
-
-    /// <summary>The copy changed its terminal's modes: the real terminal, here, takes them, as if it had done so at home.</summary>
-    private void ApplyTerminalModes(byte[] modes)
-    {
-        if (home.Relays.Find(Pid)?.Terminal is not { IsClosed: false } terminal) return;
-        try
-        {
-            Terminal.WriteModes(terminal, modes);
-        }
-        catch (SyscallException e)
-        {
-            HomeLog.TerminalModes(home.Logger, Pid, e.Message);
         }
     }
 }
