@@ -48,8 +48,8 @@ public sealed class BackgroundReadLabTests(MigrationLab fixture)
             Poll.Until(() => ProcFs.ReadStat(python).Number(8) == ProcFs.ReadStat(python).Number(5), TimeSpan.FromSeconds(20), "fg to give the job home's terminal");
             terminal.Type("typed after fg");
             terminal.Shows(l => l.EndsWith("got typed after fg", StringComparison.Ordinal), "the moved job to read the line typed once it is in the foreground");
-            // Typed only once the job has ended: keys typed while a moved job holds the terminal go to its copy (the
-            // relay reads them ahead), and what it has not read when it ends is not handed back to the shell.
+            // Typed once the job has ended, so that the shell's answer is the job's status (keys typed ahead at the job
+            // go back to the shell too: TypedAheadLabTests).
             Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
             terminal.Type("echo status $?");
             terminal.Shows(l => l == "status 0", "the job to end well");

@@ -23,6 +23,12 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
     /// <summary>The pseudo-terminal's master, to set its size and modes (owned by <see cref="Outputs"/>).</summary>
     public SafeFileHandle? TerminalMaster => TerminalOutput is { } fd ? Outputs[fd] : null;
 
+    /// <summary>omd's own open of the slave whose master is <see cref="Input"/>: it keeps the slave's input queue past
+    /// the copy's exit, so that what the copy left unread can go back to home's terminal (<see cref="TakeUnreadInput"/>).
+    /// Held, it also keeps the master from reading EIO, which is how the terminal's pump ends: it is let go of when the
+    /// copy ends (<see cref="ReleaseTerminalPeer"/>).</summary>
+    private SafeFileHandle? _terminalPeer;
+
     /// <summary>Creates the pipes for <paramref name="image"/>; returns image fd → the guest's end, for the restorer.</summary>
     public IReadOnlyDictionary<int, int> Create(ProcessImage image)
     {
@@ -38,6 +44,7 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
             {
                 Input = Descriptors.Duplicate(master);
                 InputIsTerminal = true;
+                _terminalPeer = TerminalInput.OpenPeer(master);
             }
             var output = terminalFds.FirstOrDefault(fd => fd != 0, -1);
             if (output >= 0)
@@ -81,6 +88,42 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
         return pipes;
     }
 
+    /// <summary>What is queued unread in the copy's terminal (it ended), taken out; then the slave is let go of.</summary>
+    public byte[] TakeUnreadInput()
+    {
+        try
+        {
+            return _terminalPeer is { } peer ? TerminalInput.Drain(peer) : [];
+        }
+        finally
+        {
+            ReleaseTerminalPeer();
+        }
+    }
+
+    /// <summary>Throws away what the copy's terminal holds unread (home's terminal made ^C a signal and threw its own
+    /// away); false when it cannot (no terminal input, or the slave already let go of).</summary>
+    public bool FlushTerminalInput()
+    {
+        if (_terminalPeer is not { IsClosed: false } peer) return false;
+        try
+        {
+            TerminalInput.Flush(peer);
+            return true;
+        }
+        catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Lets go of omd's open of the slave, so the terminal's pump reads EIO once the copy's are closed too.</summary>
+    public void ReleaseTerminalPeer()
+    {
+        _terminalPeer?.Dispose();
+        _terminalPeer = null;
+    }
+
     /// <summary>Once the guest holds its ends, omd closes its copies, so that the guest's exit ends the outputs.</summary>
     public void CloseGuestEnds()
     {
@@ -90,6 +133,7 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
 
     public void Dispose()
     {
+        ReleaseTerminalPeer();
         CloseGuestEnds();
         Input?.Dispose();
         foreach (var output in Outputs.Values) output.Dispose();

@@ -25,6 +25,11 @@ internal sealed class TmuxTerminal : IDisposable
     public List<string> Lines() =>
         [.. CommandRun.Run("tmux", ["-L", _session, "capture-pane", "-t", _session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
 
+    /// <summary>The path of the pseudo-terminal the session's program runs on (its slave): what the user's terminal
+    /// holds can be asked of it (its input queue).</summary>
+    public string PaneTerminal() =>
+        CommandRun.Run("tmux", ["-L", _session, "display-message", "-p", "-t", _session, "#{pane_tty}"]).Stdout.Trim();
+
     /// <summary>Types <paramref name="line"/> and Enter.</summary>
     public void Type(string line) => CommandRun.Run("tmux", ["-L", _session, "send-keys", "-t", _session, line, "Enter"]);
 

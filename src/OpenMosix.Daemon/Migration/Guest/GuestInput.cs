@@ -28,6 +28,12 @@ internal sealed class GuestInput : IDisposable
     private long _written;
     // Bytes taken from home this stay: written, or queued to be (a hold drops the queue, and home sends it again).
     private long _received;
+    // Bytes taken from home since this input was made, never set back (a hold drops bytes, home sends a terminal's
+    // none again): home counts what it sent the same way, and what it sent past this was still on the link.
+    private long _taken;
+    // The writer's chunk and how far it wrote it, as of its last pause between pages (under the gate).
+    private byte[]? _current;
+    private int _currentOffset;
 
     /// <param name="tally">where the count of what was written is kept for a next omd (<see cref="InputTally"/>), owned.</param>
     /// <param name="start">what an omd that died had written already: the counts go on from there.</param>
@@ -91,7 +97,11 @@ internal sealed class GuestInput : IDisposable
         lock (_gate)
         {
             _queue.Enqueue(bytes);
-            if (bytes is not null) Interlocked.Add(ref _received, bytes.Length);
+            if (bytes is not null)
+            {
+                Interlocked.Add(ref _received, bytes.Length);
+                _taken += bytes.Length;
+            }
             Monitor.PulseAll(_gate);
         }
     }
@@ -108,7 +118,43 @@ internal sealed class GuestInput : IDisposable
             _epoch++;
             _queue.Clear();
             while (_writing) Monitor.Wait(_gate);
+            _current = null;
             Interlocked.Exchange(ref _received, Written);
+        }
+    }
+
+    /// <summary>
+    /// The copy ended: nothing more is written, and what was taken from home but not written (in order) is returned
+    /// with the count of all bytes taken (<paramref name="taken"/>), for home's terminal.
+    /// </summary>
+    public byte[] TakeUnwritten(out long taken)
+    {
+        lock (_gate)
+        {
+            _held = true;
+            while (_writing) Monitor.Wait(_gate);
+            _epoch++;
+            var left = new MemoryStream();
+            if (_current is { } current) left.Write(current, _currentOffset, current.Length - _currentOffset);
+            foreach (var bytes in _queue)
+                if (bytes is not null) left.Write(bytes);
+            _queue.Clear();
+            _current = null;
+            taken = _taken;
+            return left.ToArray();
+        }
+    }
+
+    /// <summary>Throws away what was taken from home and not written yet (the terminal at home threw its typed-ahead
+    /// keys away when ^C made a signal); writing goes on with what comes next.</summary>
+    public void DropUnwritten()
+    {
+        lock (_gate)
+        {
+            while (_writing) Monitor.Wait(_gate);
+            _epoch++;
+            _queue.Clear();
+            _current = null;
         }
     }
 
@@ -191,6 +237,7 @@ internal sealed class GuestInput : IDisposable
             lock (_gate)
             {
                 _writing = false;
+                (_current, _currentOffset) = (epoch == _epoch ? chunk : null, offset);
                 Monitor.PulseAll(_gate);
                 while (!_disposed && (_held || _paused || ((chunk is null || epoch != _epoch) && _queue.Count == 0))) Monitor.Wait(_gate);
                 if (_disposed) return 0;

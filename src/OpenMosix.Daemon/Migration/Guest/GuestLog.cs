@@ -76,4 +76,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: home's move of process {Pid} to {Target}: {Outcome}")]
     public static partial void ForkedMoveAnswered(ILogger logger, int guest, int pid, string target, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: what it left unread in its terminal could not be taken for home: {Reason}")]
+    public static partial void UnreadInputLost(ILogger logger, int guest, string reason);
 }

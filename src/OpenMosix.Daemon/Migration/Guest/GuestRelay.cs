@@ -84,6 +84,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         if (_wentHome)
         {
             // It went home: its copy here is gone, and its exit is none of home's business.
+            pipes.ReleaseTerminalPeer();
             GuestLog.WentHome(logger, guestPid, HomeNode);
             await stop.CancelAsync().ConfigureAwait(false);
             return false;
@@ -92,6 +93,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         {
             // Its home node is up, its omd gone: a new one may take the copy over. Everything stops here, losing nothing.
             await stop.CancelAsync().ConfigureAwait(false);
+            pipes.ReleaseTerminalPeer();
             try
             {
                 await checkpoints.ConfigureAwait(false);
@@ -109,6 +111,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         {
             // Home is gone (or broke the protocol): the guest must not live on alone.
             GuestLog.HomeLost(logger, guestPid, HomeNode, fromHome.Exception?.GetBaseException().Message ?? "link closed");
+            pipes.ReleaseTerminalPeer();
             Signals.Kill(guestPid, Signals.SIGKILL);
             await exit.ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
@@ -130,13 +133,19 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         await stopReports.CancelAsync().ConfigureAwait(false);
         await reports.ConfigureAwait(false);
         // What it forked here runs on: the link stays for them, their output and their reports.
-        if (_forks?.AnyLeft == true) return await OutliveAsync(guestPid, status, outputs, fromHome, stop, cancel).ConfigureAwait(false);
+        if (_forks?.AnyLeft == true)
+        {
+            // They may read the terminal still: what is queued there is theirs.
+            pipes.ReleaseTerminalPeer();
+            return await OutliveAsync(guestPid, status, outputs, fromHome, stop, cancel).ConfigureAwait(false);
+        }
+        var exited = UnreadTerminalInput(guestPid, new Exited(status.Code, status.Signal));
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await Task.WhenAll(outputs.Values).ConfigureAwait(false);
         GuestLog.Exited(logger, guestPid, status.ToString());
         try
         {
-            await talk.SendAsync(new Exited(status.Code, status.Signal), cancel).ConfigureAwait(false);
+            await talk.SendAsync(exited, cancel).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
@@ -147,6 +156,46 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         }
         await stop.CancelAsync().ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// The copy ended with home's terminal for stdin: the keys typed ahead that it did not read (queued in its
+    /// pseudo-terminal here, or not written into it yet) go home with its exit status, where they wait in the terminal
+    /// for the shell as they would have had it never moved. Nothing more is written into the terminal from here on.
+    /// </summary>
+    private Exited UnreadTerminalInput(int guestPid, Exited exited)
+    {
+        if (!pipes.InputIsTerminal)
+        {
+            pipes.ReleaseTerminalPeer();
+            return exited;
+        }
+        var unwritten = _input.TakeUnwritten(out var taken);
+        byte[] queued;
+        try
+        {
+            queued = pipes.TakeUnreadInput();
+        }
+        catch (SyscallException e)
+        {
+            GuestLog.UnreadInputLost(logger, guestPid, e.Message);
+            queued = [];
+        }
+        var unread = queued.Length + unwritten.Length <= Exited.MaxUnreadInput ? [.. queued, .. unwritten] : queued;
+        return exited with { UnreadInput = unread.Length > 0 ? unread : null, InputReceived = taken };
+    }
+
+    /// <summary>Whether home's terminal made <paramref name="signal"/> of a key and threw its typed-ahead input away then
+    /// (^C, ^\, ^Z without NOFLSH): what the relay read ahead of it is thrown away here too.</summary>
+    private bool TerminalSignalFlushes(ForwardSignal signal) =>
+        pipes.InputIsTerminal && !signal.FromProcess && signal.Signal is Signals.SIGINT or Signals.SIGQUIT or Signals.SIGTSTP
+        && pipes.Input is { } master && TerminalInput.FlushesOnSignal(Terminal.ReadModes(master));
+
+    private void FlushTerminalInput()
+    {
+        // Bytes typed before the key came ahead of the signal on the link: they are queued or written by now.
+        _input.DropUnwritten();
+        pipes.FlushTerminalInput();
     }
 
     /// <summary>What a new omd at home never got, in order, and the ends it was not told of; false if the link broke again.</summary>
@@ -204,6 +253,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
             case ForwardSignal signal:
                 // A shell's bg and fg move home's terminal's foreground, then send SIGCONT: the copy's next read asks.
                 Forwarder?.TerminalMayHaveChanged();
+                if (TerminalSignalFlushes(signal)) FlushTerminalInput();
                 CopySignals.Deliver(guestPid, signal, pipes.TerminalMaster, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
             case SignalForked forked:

@@ -86,4 +86,10 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "what process {Pid} forked on node {Node} is out of reach: {Reason}")]
     public static partial void OutlivingEnded(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} ended away with {Count} of {Bytes} bytes typed ahead unread: put back into its terminal")]
+    public static partial void InputPutBack(ILogger logger, int pid, int count, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} ended away with {Bytes} bytes typed ahead unread, which could not be put back into its terminal: {Reason}")]
+    public static partial void InputNotPutBack(ILogger logger, int pid, int bytes, string reason);
 }

@@ -24,15 +24,17 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
         InputLedger? carried, PostcopyHold? postcopy)
     {
         descriptors.Remove(0, out var stdin);
-        // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed.
+        // What the copy may not have read of a pipe is kept until it has; a terminal's input is typed, not owed, but counted
+        // with its tail kept, so that keys a job leaves unread go back to the terminal (TypedInput).
         var ledger = stdin is not null && Terminal.ReadModes(stdin) is null ? carried ?? new InputLedger(inputBase) : null;
+        var typed = stdin is not null && ledger is null ? new TypedInput() : null;
         var inputStop = new CancellationTokenSource();
         // Post-copy: no input leaves home before the copy holds every page: should it die for want of one, the original
         // runs on here and reads that input itself.
         var input = postcopy is not null ? Task.CompletedTask
             : ledger == carried && ledger is not null
             ? InputReplay.ThenPump(ledger, inputBase, stdin!, Pid, talk.Link, home.Logger, inputStop.Token)
-            : InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+            : InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token, typed);
         // Post-copy: what the copy writes and asks of home is held back until it holds every page, then delivered in
         // order; should it die first, the original runs on here from where it was frozen and does it all again itself.
         var heldBack = postcopy is not null ? new List<Frame>() : null;
@@ -198,7 +200,7 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
             var frames = heldBack;
             heldBack = null;
             foreach (var frame in frames ?? []) Write(frame);
-            if (held is not null) input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+            if (held is not null) input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token, typed);
         }
 
         async Task HandleAsync(MigrationMessage message)
@@ -209,6 +211,11 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
                     // Ended before it held every page: it needs no more, and its deputy ends as it did.
                     if (postcopy is not null) await ReleasedAsync(null).ConfigureAwait(false);
                     status = new ExitStatus(exited.Code, exited.Signal);
+                    if (typed is null || exited.InputReceived < 0) break;
+                    // Before its deputy ends: its parent (the shell) reads the terminal only after that.
+                    await inputStop.CancelAsync().ConfigureAwait(false);
+                    await input.ConfigureAwait(false);
+                    TypedInput.PutBack(stdin!, typed, exited, Pid, home.Logger);
                     break;
                 case Outlived ended:
                     if (postcopy is not null) await ReleasedAsync(null).ConfigureAwait(false);
@@ -258,7 +265,7 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
                     }
                     inputStop.Dispose();
                     inputStop = new CancellationTokenSource();
-                    input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token);
+                    input = InputPump.Start(stdin, Pid, talk.Link, ledger, inputStop.Token, typed);
                     break;
                 case CheckpointCounts counts:
                     checkpoints?.Counted(counts);

@@ -14,11 +14,12 @@ internal static class InputPump
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(100), BackgroundCheck = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Pumps until cancelled or the end of input; what it sends of a pipe is kept in <paramref name="ledger"/>.</summary>
-    public static Task Start(SafeFileHandle? stdin, int deputy, NodeLink link, InputLedger? ledger, CancellationToken cancel) =>
+    /// <summary>Pumps until cancelled or the end of input; what it sends of a pipe is kept in <paramref name="ledger"/>,
+    /// of a terminal in <paramref name="typed"/>.</summary>
+    public static Task Start(SafeFileHandle? stdin, int deputy, NodeLink link, InputLedger? ledger, CancellationToken cancel, TypedInput? typed = null) =>
         stdin is null ? Task.CompletedTask : Blocking.Run(() =>
         {
-            Pump(stdin, deputy, link, ledger, cancel);
+            Pump(stdin, deputy, link, ledger, typed, cancel);
             return 0;
         });
 
@@ -37,7 +38,7 @@ internal static class InputPump
         }
     }
 
-    private static void Pump(SafeFileHandle stdin, int deputy, NodeLink link, InputLedger? ledger, CancellationToken cancel)
+    private static void Pump(SafeFileHandle stdin, int deputy, NodeLink link, InputLedger? ledger, TypedInput? typed, CancellationToken cancel)
     {
         var buffer = new byte[65536 + 1];
         var terminal = Terminal.ReadModes(stdin) is not null;
@@ -70,6 +71,7 @@ internal static class InputPump
                     buffer[0] = 0;
                     buffer[1] = Terminal.EndOfFile(modes);
                     link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, 2), cancel).GetAwaiter().GetResult();
+                    typed?.Record(buffer.AsSpan(1, 1));
                     continue;
                 }
                 if (n == 0)
@@ -81,6 +83,7 @@ internal static class InputPump
                 buffer[0] = 0;
                 ledger?.Record(buffer.AsSpan(1, n));
                 link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n + 1), cancel).GetAwaiter().GetResult();
+                typed?.Record(buffer.AsSpan(1, n));
             }
         }
         catch (Exception e) when (e is LinkException or IOException or OperationCanceledException or ObjectDisposedException or SyscallException)

@@ -142,10 +142,22 @@ public sealed record ForwardSignal(int Signal, byte[]? TerminalSize = null, bool
         Check(Signal is > 0 and < 65, "signal out of range") ?? Check(IsSize(TerminalSize), "terminal size of the wrong length");
 }
 
-/// <summary>Target → home: the copy ended so (after all its output).</summary>
+/// <summary>Target → home: the copy ended so (after all its output). With a terminal for stdin, what it left unread
+/// there (<see cref="UnreadInput"/>, in order) and how many bytes of home's input its node took in all
+/// (<see cref="InputReceived"/>; -1: none counted): home puts both, and what it sent past that count, back into its
+/// terminal for the next reader, as if the process had never moved.</summary>
 public sealed record Exited(int Code, int Signal) : MigrationMessage
 {
-    public override string? Problem() => Check(Code is >= 0 and < 256 && Signal is >= 0 and < 65, "exit status out of range");
+    /// <summary>The most unread terminal input given back (the slave's queue is 4 KiB; the rest waited to be written).</summary>
+    public const int MaxUnreadInput = 1 << 20;
+
+    public byte[]? UnreadInput { get; init; }
+    public long InputReceived { get; init; } = -1;
+
+    public override string? Problem() =>
+        Check(Code is >= 0 and < 256 && Signal is >= 0 and < 65, "exit status out of range")
+        ?? Check(UnreadInput is null || UnreadInput.Length <= MaxUnreadInput, "unread input too long")
+        ?? Check(InputReceived >= -1, "input count out of range");
 }
 
 /// <summary>Target → home: please move the process on to <see cref="Target"/> (home's own id: bring it home).</summary>

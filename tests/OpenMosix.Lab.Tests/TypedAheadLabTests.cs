@@ -1,0 +1,101 @@
+using Microsoft.Win32.SafeHandles;
+using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Interop;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Lab.Tests;
+
+/// <summary>
+/// Keys typed at home while a moved foreground job runs are read ahead by the relay (the job might read or poll its
+/// terminal), so they leave home's terminal. What the job did not read when it ends must reach the shell, as it would
+/// had the job never moved; and what ^C threw away at home stays thrown away. An interactive bash at home on node 1
+/// (tmux plays the user's terminal), the job moved to node 2. Every step waits on what the terminal shows or holds:
+/// the typed line's echo, then home's terminal's input queue empty (the relay took the line).
+/// </summary>
+[Collection(MigrationLab.Collection)]
+public sealed class TypedAheadLabTests(MigrationLab fixture)
+{
+    private readonly TestLab _lab = fixture.Lab;
+
+    // Never reads its stdin; ends once the go file exists. With "catch", ^C only says so (the job ends later).
+    private const string Script = """
+        import os, signal, sys, time
+        if sys.argv[1] == "catch":
+            signal.signal(signal.SIGINT, lambda *_: print("interrupted", flush=True))
+        print("started", sys.argv[1], flush=True)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print("job done", flush=True)
+        """;
+
+    [Fact]
+    public void Keys_typed_ahead_that_a_moved_foreground_job_leaves_unread_reach_the_shell_when_it_ends()
+    {
+        var (terminal, go) = StartMovedForegroundJob("plain");
+        using (terminal)
+        {
+            TypeAhead(terminal, "echo typed ahead $((6*7))");
+            File.WriteAllText(go, "");
+            terminal.Shows(l => l == "job done", "the moved job to end");
+            terminal.Shows(l => l == "typed ahead 42", "the shell to run the line typed while the moved job ran");
+        }
+    }
+
+    [Fact]
+    public void Keys_typed_before_ctrl_c_at_a_moved_job_are_thrown_away_and_keys_typed_after_it_reach_the_shell()
+    {
+        var (terminal, go) = StartMovedForegroundJob("catch");
+        using (terminal)
+        {
+            TypeAhead(terminal, "echo before interrupt $((6*7))");
+            terminal.Key("C-c");
+            // The terminal echoes ^C with no new line: the job's word follows it.
+            terminal.Shows(l => l.EndsWith("interrupted", StringComparison.Ordinal), "the moved job to get ^C");
+            TypeAhead(terminal, "echo after interrupt $((6*7))");
+            File.WriteAllText(go, "");
+            terminal.Shows(l => l == "after interrupt 42", "the shell to run the line typed after ^C");
+            // The shell runs its input in order: had the line typed before ^C survived, it would show above.
+            Assert.DoesNotContain("before interrupt 42", terminal.Lines());
+        }
+    }
+
+    /// <summary>Types <paramref name="line"/> at the moved job; returns once home's terminal echoed it and the relay
+    /// took it out of home's terminal (its input queue is empty: canonical mode counts whole lines).</summary>
+    private static void TypeAhead(TmuxTerminal terminal, string line)
+    {
+        terminal.Type(line);
+        terminal.Shows(l => l == line, "home's terminal to echo the line typed at the moved job");
+        using var tty = OpenPaneTerminal(terminal);
+        Poll.Until(() => Terminal.QueuedInput(tty) == 0, TimeSpan.FromSeconds(30), "the relay to read the typed line ahead for the moved job");
+    }
+
+    private static SafeFileHandle OpenPaneTerminal(TmuxTerminal terminal) =>
+        Descriptors.Open(terminal.PaneTerminal(), OpenFlags.ReadOnly | OpenFlags.NoControllingTerminal | OpenFlags.NonBlock);
+
+    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its foreground; it is moved to node 2.</summary>
+    private (TmuxTerminal Terminal, string Go) StartMovedForegroundJob(string mode)
+    {
+        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"typeahead-{Guid.NewGuid():N}.py");
+        var go = $"{script}.go";
+        File.WriteAllText(script, Script);
+        var terminal = TmuxTerminal.Start($"{Om.Path} lab exec --name {_lab.Name} 1 -- /bin/bash --norc --noprofile -i; echo EXITED $?; sleep 60");
+        try
+        {
+            terminal.Type("PS1='ready> '");
+            terminal.Shows(l => l == "ready>", "the shell's prompt");
+            terminal.Type($"{Om.Path} run /usr/bin/python3 {script} {mode} {go}");
+            terminal.Shows(l => l == $"started {mode}", "the job to start");
+            var python = _lab.Processes(1).Processes.Single(p => p.Command.Contains(script, StringComparison.Ordinal)).Pid;
+            _lab.Migrate(1, python, "2");
+            Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == python).State);
+            return (terminal, go);
+        }
+        catch
+        {
+            terminal.Dispose();
+            throw;
+        }
+    }
+}
