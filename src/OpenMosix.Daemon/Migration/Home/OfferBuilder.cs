@@ -18,6 +18,8 @@ internal static class OfferBuilder
             TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid))
         {
             HomePaths = homePaths is null || homePaths.IsEmpty ? null : homePaths.Prefixes,
+            Locked = process.Locked,
+            Request = process.Request,
         };
     }
 
