@@ -35,14 +35,23 @@ public sealed class RemoteForkSettingsLabTests : IDisposable
         Assert.True(lab.Processes(1).Processes.Single(p => p.Pid == shell.Pid).Locked, "om run --lock locks the shell at home");
 
         lab.Migrate(1, shell.Pid, "2");
+        ProcessRow Guest(int node, int home, int homePid) =>
+            lab.Processes(node).Processes.Single(p => p.State == "guest" && p.Home == home && p.RemotePid == homePid);
+        Assert.True(Guest(2, 1, shell.Pid).Locked, "the copy on node 2 carries the lock it has at home");
+
+        // Unlocked and locked again at home through its lock file while away: its copy is told each time.
+        var lockFile = Path.Join(lab.Layout.NodeHostRunDirectory(1), "proc", $"{shell.Pid}", "lock");
+        Poll.Until(() => File.Exists(lockFile), Patience, "the shell's lock file at home");
+        File.WriteAllText(lockFile, "0\n");
+        Poll.Until(() => !Guest(2, 1, shell.Pid).Locked, Patience, "unlocking at home to unlock the copy on node 2");
+        File.WriteAllText(lockFile, "1\n");
+        Poll.Until(() => Guest(2, 1, shell.Pid).Locked, Patience, "locking at home again to lock the copy on node 2");
+
         File.WriteAllText(Marker("moved"), "");
         shell.WaitForLines(1, Patience);
         var child = int.Parse(shell.Lines()[0], CultureInfo.InvariantCulture);
 
-        // Its copy on node 2 is locked, and so is the child it forked there, managed there from birth.
-        ProcessRow Guest(int node, int home, int homePid) =>
-            lab.Processes(node).Processes.Single(p => p.State == "guest" && p.Home == home && p.RemotePid == homePid);
-        Assert.True(Guest(2, 1, shell.Pid).Locked, "the copy on node 2 carries the lock it has at home");
+        // The child the copy forked there, managed there from birth, is locked as the copy is.
         Poll.Until(() => lab.Processes(2).Processes.Any(p => p.Pid == child && p.Home == 2), Patience, "node 2 to manage the child its guest forked");
         Assert.True(lab.Processes(2).Processes.Single(p => p.Pid == child && p.Home == 2).Locked, "the child born on node 2 inherits its parent's lock");
 

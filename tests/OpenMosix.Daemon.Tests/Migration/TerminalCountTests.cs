@@ -35,7 +35,7 @@ public sealed class TerminalCountTests
                 sent += n - 1;
                 counted.Sent(n - 1);
             }
-            await drained.WaitAsync(TimeSpan.FromSeconds(30));
+            await drained.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
             Assert.Equal(Written, sent);
         }
     }
@@ -46,6 +46,6 @@ public sealed class TerminalCountTests
         var (master, slave) = Terminal.OpenPseudoTerminal(null, null);
         using (master)
         using (slave)
-            await new PumpedBytes().SentAllWrittenToTerminalAsync(master).WaitAsync(TimeSpan.FromSeconds(10));
+            await new PumpedBytes().SentAllWrittenToTerminalAsync(master).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 }
