@@ -22,7 +22,7 @@ public sealed class CompletionTests : IDisposable
     [Fact]
     public void After_om_migrate_a_dash_dash_word_gets_its_options()
     {
-        Assert.Equal(["--debug", "--help", "--json", "--no-precopy", "--postcopy"], Suggest("om", "migrate", "--"));
+        Assert.Equal(["--debug", "--help", "--json", "--no-precopy", "--postcopy", "--tree"], Suggest("om", "migrate", "--"));
     }
 
     [Fact]

@@ -212,6 +212,7 @@ public static partial class OmdHost
             (process, target) => migration.MoveAsync(process, target, CancellationToken.None), loggers.CreateLogger("proc"))
         {
             MoveGuest = (pid, target) => guests.RequestMoveAsync(pid, target, "migrate file"),
+            LockChanged = migration.LockChanged,
         };
         using var hpc = new HpcTree(Path.Join(runDirectory, "hpc"), cluster, sampler, switches, decay, routes, loggers.CreateLogger("hpc"));
         // The web dashboard's sources (the web listener maps them); root's token for its moves is made anew each start.

@@ -203,7 +203,8 @@ public sealed class GuestSession
         // A home that sends what this node does not know: the guest is measured with this node's defaults.
         var guest = _registry.AddGuest(restored.Pid, (uint)offer.Uid, (ushort)offer.HomeNode, offer.Command, offer.Pid,
             Balancing.JobOptions.TryParseDecay(offer.Decay, out var decay) ? decay : null,
-            Balancing.JobOptions.TryParseHint(offer.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
+            Balancing.JobOptions.TryParseHint(offer.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured,
+            offer.Locked, offer.Request);
         Directory?.Add(restored.Pid, this);
         return guest;
     }

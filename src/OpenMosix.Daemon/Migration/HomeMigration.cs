@@ -161,6 +161,13 @@ public sealed class HomeMigration : Balancing.IProcessMover
         _home.Deputies.DeputyDied += pid => _home.Relays.Find(pid)?.Talk.Link.Dispose();
     }
 
+    /// <summary>The process was locked or unlocked here: if it runs away, its copy is told (<see cref="RelayState.ChangeLock"/>).</summary>
+    public void LockChanged(ManagedProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        _home.Relays.Find(process.Pid)?.ChangeLock(process.Locked);
+    }
+
     /// <inheritdoc cref="RunPlacement.PlaceAfterExec"/>
     public void PlaceAfterExec(ManagedProcess process, RunRequest placement) => _placement.PlaceAfterExec(process, placement);
 

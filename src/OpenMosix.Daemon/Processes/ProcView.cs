@@ -17,6 +17,9 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
     /// <summary>Sends a guest on (to its home or another node); answers why not, or null. Null: guests cannot be moved from here.</summary>
     public Func<int, ushort, Task<string?>>? MoveGuest { get; init; }
 
+    /// <summary>A process of this node was locked or unlocked through its file (its copy away is told).</summary>
+    public Action<ManagedProcess>? LockChanged { get; init; }
+
     /// <summary>Brings the files in line with the registry: new processes appear, gone ones disappear.</summary>
     public override void Refresh()
     {
@@ -48,7 +51,11 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
             return;
         if (parts[1] == "lock")
         {
-            if (request is "0" or "1") registry.Update(process, p => p.Locked = request == "1");
+            if (request is "0" or "1")
+            {
+                registry.Update(process, p => p.Locked = request == "1");
+                if (process.State != ProcessState.Guest) LockChanged?.Invoke(process);
+            }
             else LogBadWrite(logger, path, request);
             Refresh();
             return;

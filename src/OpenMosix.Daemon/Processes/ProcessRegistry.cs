@@ -197,7 +197,10 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         foreach (var child in children) GiveBack(child);
     }
 
-    public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured)
+    /// <summary>A copy of another node's process now runs here, with the settings it has at home (its lock, decay, job
+    /// hint and placement wishes): the balancer here heeds them, and what it forks here inherits them.</summary>
+    public ManagedProcess AddGuest(int pid, uint uid, ushort home, string command, int homePid, DecayMode? decay = null, JobHint hint = JobHint.Measured,
+        bool locked = false, RunRequest? request = null)
     {
         var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
@@ -205,6 +208,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             var guest = new ManagedProcess(pid, uid, home, command)
             {
                 StartTime = started, State = ProcessState.Guest, Where = Self, RemotePid = homePid, Decay = decay, Hint = hint,
+                Locked = locked, Request = request,
             };
             _guests[pid] = guest;
             return guest;

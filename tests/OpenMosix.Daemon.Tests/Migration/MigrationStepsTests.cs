@@ -18,6 +18,7 @@ public sealed class MigrationStepsTests
                      (Side.Home, typeof(Commit), MigrationPhase.Committed),
                      (Side.Guest, typeof(Running), MigrationPhase.Relaying),
                      (Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
+                     (Side.Home, typeof(LockChanged), MigrationPhase.Relaying),
                      (Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
                      (Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
                      (Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),

@@ -12,6 +12,7 @@ public sealed class ProtocolTests
     [
         new Offer(42, 1000, 1, "counter 5", "6.8.0 #1", 1 << 20, [new FileFingerprint("/bin/true", 123)], "slow", "cpu",
             new byte[Terminal.TermiosSize], new byte[Terminal.WinsizeSize]),
+        new Offer(43, 1000, 1, "bash", "6.8.0 #1", 1 << 20, []) { Locked = true, Request = new RunRequest(0, [2, 3], Fallback: true, Home: false, Lock: true, "fast") },
         new Accept(), new Refuse("blocked"), new PrecopyRound(2), new RoundTaken(), new Final(),
         new Restored(4242, [1, 2], RelaysInput: true), new Restored(4243, [1], RelaysInput: false) { Forwarded = [7, 9] }, new Failed("no memory"), new Commit(), new Abort("changed its mind"),
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
@@ -27,7 +28,7 @@ public sealed class ProtocolTests
         new MoveForked(5001, "3"), new MoveForked(5001, "home", Precopy: false),
         new ForkedMoved(5001, Result: new MigrationResult(5001, 2, 3, 4096, 12, 777) { PrecopyRounds = 2, PrecopyBytes = 8192, TotalMs = 40 }),
         new ForkedMoved(5001, Error: "process 5001 cannot move: has children", Refused: true), new Outlived(7, 0), new Outlived(0, 9),
-        new PostcopyFinal(), new PagesHeld(64 << 20, 12, 340),
+        new PostcopyFinal(), new PagesHeld(64 << 20, 12, 340), new LockChanged(true),
     ];
 
     [Fact]
@@ -80,13 +81,15 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"forked\"}", "malformed control message")]
     [InlineData("{\"kind\":\"pages-held\",\"bytes\":-1,\"faults\":0,\"milliseconds\":0}", "sent a bad 'pages-held': page counts out of range")]
     [InlineData("{\"kind\":\"pages-held\",\"bytes\":4096}", "malformed control message")]
+    [InlineData("{\"kind\":\"offer\",\"pid\":5,\"uid\":0,\"homeNode\":1,\"command\":\"x\",\"kernel\":\"k\",\"memoryBytes\":0,\"files\":[],\"request\":{\"on\":0,\"among\":[2,0],\"fallback\":false,\"home\":false,\"lock\":false}}",
+        "sent a bad 'offer': a placement wish naming nodes out of range")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
             : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
                 typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
-                typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived), typeof(PagesHeld)];
+                typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived), typeof(PagesHeld), typeof(Offer)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));
         Assert.StartsWith("node 7 ", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

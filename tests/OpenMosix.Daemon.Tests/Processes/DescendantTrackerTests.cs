@@ -62,14 +62,15 @@ public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
     }
 
     [Fact]
-    public void A_fork_of_a_process_away_is_ignored_and_a_fork_of_a_guest_is_managed_here()
+    public void A_fork_of_a_process_away_is_ignored_and_a_fork_of_a_guest_is_managed_here_with_every_setting_home_gave_the_guest()
     {
         using var away = StartSleep("75");
         using var guest = StartSleep("76");
         using var first = StartSleep("77");
         using var second = StartSleep("78");
         Registry.Update(Registry.Register(away.Pid, 0), p => (p.State, p.Where) = (ProcessState.Remote, 2));
-        Registry.AddGuest(guest.Pid, 0, home: 1, "guest", homePid: 900, DecayMode.None, JobHint.Io);
+        var wishes = new RunRequest(0, [2, 3], Fallback: false, Home: false, Lock: true);
+        Registry.AddGuest(guest.Pid, 0, home: 1, "guest", homePid: 900, DecayMode.None, JobHint.Io, locked: true, request: wishes);
         using var tracker = Tracker();
 
         tracker.Handle(new ProcessEvent(ProcessEventKind.Fork, first.Pid, away.Pid, Born));
@@ -78,7 +79,7 @@ public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
         Assert.Null(Registry.FindHome(first.Pid));
         var child = Registry.FindHome(second.Pid);
         Assert.NotNull(child);
-        Assert.Equal(((ushort)4, guest.Pid, DecayMode.None, JobHint.Io), (child.Home, child.ParentPid, child.Decay, child.Hint));
+        Assert.Equal(((ushort)4, guest.Pid, DecayMode.None, JobHint.Io, true, wishes), (child.Home, child.ParentPid, child.Decay, child.Hint, child.Locked, child.Request));
     }
 
     [Fact]

@@ -16,13 +16,19 @@ internal static class MigrateCommand
             Description = "auto, never or always: whether the copy starts at once and fetches its memory from here as it needs it " +
                           "(post-copy; default: migration.postcopy in omd.toml, auto: when the process writes too fast for pre-copy).",
         };
+        var tree = new Option<bool>("--tree")
+        {
+            Description = "Not built: moving a process with its descendants between running nodes. Refused with the commands " +
+                          "that do it today (om checkpoint --tree, then om restore on the target).",
+        };
         return ResultCommand.Create("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
             "Root may move any process, a user only their own; a process not managed yet is adopted (see `om adopt`). Also run as `migrate`.",
-            [pid, target, noPrecopy, postcopy], AdminJsonContext.Default.MigrationResult,
+            [pid, target, noPrecopy, postcopy, tree], AdminJsonContext.Default.MigrationResult,
             parse =>
             {
                 var process = Pids.Check(parse.GetValue(pid));
+                if (parse.GetValue(tree)) throw new UsageException(TreeRefusal(process, parse.GetValue(target)!));
                 var precopy = parse.GetValue(noPrecopy) ? false : (bool?)null;
                 var mode = parse.GetValue(postcopy);
                 if (mode is not null and not ("auto" or "never" or "always"))
@@ -38,6 +44,17 @@ internal static class MigrateCommand
             Print,
             json: new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." });
     }
+
+    /// <summary>
+    /// `om migrate --tree`: not built (all or nothing over one link per process, an abort half-way thawing on their old
+    /// node the parents already gone, is more than is done); nothing is done to the tree, and the way that works today
+    /// is given with this PID and node, so that it can be copied.
+    /// </summary>
+    public static string TreeRefusal(int pid, string target) =>
+        $"--tree: moving process {pid} with its descendants between running nodes is not built, nothing was done; " +
+        $"to take the tree along: `om checkpoint --tree {pid} -o DIR --kill` here, then `om restore DIR` on " +
+        $"{(target is "home" or "balance" ? "the node wanted" : $"node {target}")} (DIR where both nodes see it; " +
+        "without --kill the tree runs on here)";
 
     /// <summary>omd's reports of the move, on the terminal's progress line.</summary>
     private sealed class MigrationLine(TerminalProgress line) : IProgress<MigrationProgress>

@@ -131,7 +131,8 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
         GuestKeeper.Of(saved.KeeperPid).End();
         registry.AddGuest(saved.CopyPid, saved.Uid, (ushort)saved.Home, saved.Command, saved.HomePid,
             Balancing.JobOptions.TryParseDecay(saved.Decay, out var decay) ? decay : null,
-            Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured);
+            Balancing.JobOptions.TryParseHint(saved.Hint, out var hint) ? hint : OpenMosix.Balancing.Demand.JobHint.Measured,
+            saved.Locked, saved.Request);
         var expected = resumes.Expect((ushort)saved.Home, saved.HomePid, saved.CopyPid);
         if (kept is not null) stay.Input.WhenEnded(kept.InputEnded);
         _adopted.Add(new Adopted(saved, stay, pipes, listener, kept, expected));

@@ -17,15 +17,19 @@ internal sealed partial class GuestRelay
     /// The copy ended and processes it forked here run on. What the copy wrote (all that is in its pipes now: it writes
     /// no more) goes home first, then its exit status (<see cref="Outlived"/>), though its children hold the pipes open;
     /// their output follows as they write it, and their reports every <see cref="UsageInterval"/> until none is left
-    /// and the pipes are closed. Home's signals and moves for them are served meanwhile. A terminal's output has no
-    /// count to wait for: what the copy wrote last may follow its exit status there.
+    /// and the pipes are closed. Home's signals and moves for them are served meanwhile. A terminal's output goes home
+    /// first too (what waits in the terminal when the copy's end is read, <see cref="PumpedBytes.SentAllWrittenToTerminalAsync"/>):
+    /// its parent at home, a shell, prints its next line only after the job's last one.
     /// </summary>
     private async Task<bool> OutliveAsync(int guestPid, ExitStatus status, Dictionary<int, Task> outputs, Task fromHome,
         CancellationTokenSource stop, CancellationToken cancel)
     {
         _forks!.CopyEnded = true;
+        var terminal = pipes.TerminalOutput is { } fd && stay.TerminalCounted is { } shown
+            ? Task.WhenAny(shown.SentAllWrittenToTerminalAsync(pipes.Outputs[fd]), outputs[fd])
+            : Task.CompletedTask;
         await Task.WhenAll(stay.Counted.Select(c =>
-            Task.WhenAny(c.Value.SentAllWrittenAsync(pipes.Outputs[c.Key]), outputs[c.Key]))).ConfigureAwait(false);
+            Task.WhenAny(c.Value.SentAllWrittenAsync(pipes.Outputs[c.Key]), outputs[c.Key])).Append(terminal)).ConfigureAwait(false);
         GuestLog.Outlived(logger, guestPid, status.ToString());
         try
         {

@@ -67,7 +67,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         }
         var counted = stay.Counted.ToDictionary(c => c.Key, c => (Pipe: pipes.Outputs[c.Key], Counted: c.Value));
         var outputs = pipes.Outputs.ToDictionary(o => o.Key, o => OutputPumps.Start(o.Key, o.Value, o.Key == pipes.TerminalOutput, talk, stop.Token,
-            stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key)));
+            o.Key == pipes.TerminalOutput ? stay.TerminalCounted : stay.Counted.GetValueOrDefault(o.Key), stay.Sent.GetValueOrDefault(o.Key)));
         using var stopCheckpoints = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         _checkpoints = CheckpointEvery > TimeSpan.Zero ? new Checkpointer(engine, talk, guestPid, CheckpointEvery, counted, _input, logger)
         {
@@ -255,6 +255,10 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
                 Forwarder?.TerminalMayHaveChanged();
                 if (TerminalSignalFlushes(signal)) FlushTerminalInput();
                 CopySignals.Deliver(guestPid, signal, pipes.TerminalMaster, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
+                return false;
+            case LockChanged changed:
+                // Heeded by this node's balancer, and inherited by what the copy forks from now on.
+                if (Registry?.Find(guestPid) is { State: ProcessState.Guest } guest) Registry.Update(guest, g => g.Locked = changed.Locked);
                 return false;
             case SignalForked forked:
                 if (_forks?.Signal(forked) != true) GuestLog.NoForkedChild(logger, guestPid, forked.Pid);

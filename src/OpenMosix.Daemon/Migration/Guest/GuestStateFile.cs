@@ -40,7 +40,8 @@ public sealed partial class GuestStateFile(string directory, ILogger logger)
 /// </summary>
 public sealed record SavedGuest(int CopyPid, ulong CopyStart, int Home, int HomePid, int KeeperPid, ulong KeeperStart,
     IReadOnlyList<int> Outputs, bool Input, bool InputIsTerminal, int? TerminalOutput, bool Listener, int ReservedFrom, int ReservedTop,
-    uint Uid, string Command, string? Decay, string? Hint, bool InputTally = false, int HomeGroup = 0)
+    uint Uid, string Command, string? Decay, string? Hint, bool InputTally = false, int HomeGroup = 0, bool Locked = false,
+    OpenMosix.Admin.RunRequest? Request = null)
 {
     /// <summary>How many descriptors the keeper holds: the outputs, the stdin, the stdin's tally
     /// (<see cref="Guest.InputTally"/>), the listener, in that order.</summary>

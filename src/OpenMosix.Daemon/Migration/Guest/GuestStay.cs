@@ -20,7 +20,12 @@ internal sealed class GuestStay : IDisposable
             Sent[fd] = new SentOutput();
         }
         Exit = exit;
+        if (pipes.TerminalOutput is not null) TerminalCounted = new PumpedBytes();
     }
+
+    /// <summary>What the terminal's pump took and sent (not for checkpoints): a copy that ended while what it forked
+    /// holds the terminal open sends its exit status once what it wrote there went home.</summary>
+    public PumpedBytes? TerminalCounted { get; }
 
     public GuestInput Input { get; }
 

@@ -103,7 +103,7 @@ internal sealed class KeptGuest : IDisposable
         return new SavedGuest(copyPid, ProcessRegistry.StartTimeOf(copyPid) ?? 0, offer.HomeNode, offer.Pid, 0, 0,
             [.. pipes.Outputs.Keys.Order()], pipes.Input is not null, pipes.InputIsTerminal, pipes.TerminalOutput,
             restored.ForwardListener is not null, restored.ReservedFrom, restored.ReservedTop, (uint)offer.Uid, offer.Command, offer.Decay, offer.Hint,
-            HomeGroup: restored.HomeGroup);
+            HomeGroup: restored.HomeGroup, Locked: offer.Locked, Request: offer.Request);
     }
 
     public void Dispose()

@@ -12,7 +12,7 @@ internal static class OutputPumps
     public static Task Start(int fd, SafeFileHandle output, bool terminal, Conversation talk, CancellationToken cancel, PumpedBytes? counted = null,
         SentOutput? sent = null) => Blocking.Run(() =>
     {
-        if (terminal) PumpTerminal(fd, output, talk, cancel);
+        if (terminal) PumpTerminal(fd, output, talk, counted ?? new PumpedBytes(), cancel);
         else if (sent is not null)
         {
             if (sent.EndSent) return 0;
@@ -80,30 +80,24 @@ internal static class OutputPumps
     /// Reads the pseudo-terminal's master, in packet mode: data goes home as output; a report that the program
     /// changed its terminal's modes sends the new modes home, where they are applied to the real terminal (echo,
     /// line editing and ^C happen there). EXTPROC, which a program building its modes from scratch may clear, is set
-    /// again, so the slave never starts echoing or editing itself.
+    /// again, so the slave never starts echoing or editing itself. What it takes and sends is counted in
+    /// <paramref name="counted"/>, so that a copy's exit status may wait for its last output (<see cref="PumpedBytes.SentAllWrittenToTerminalAsync"/>).
     /// </summary>
-    private static void PumpTerminal(int fd, SafeFileHandle master, Conversation talk, CancellationToken cancel)
+    private static void PumpTerminal(int fd, SafeFileHandle master, Conversation talk, PumpedBytes counted, CancellationToken cancel)
     {
         var buffer = new byte[65536 + 1];
         byte[]? sent = null;
         while (true)
         {
-            int n;
-            try
-            {
-                n = Descriptors.Read(master, buffer);
-            }
-            catch (SyscallException)
-            {
-                // EIO once the last slave is closed: the guest is gone.
-                n = 0;
-            }
+            // 0: EIO once the last slave is closed (the guest is gone) and all was read.
+            if (counted.ReadPacket(master, buffer) is not { } n) continue;
             if (n == 0) return;
             if (buffer[0] == 0)
             {
                 if (n == 1) continue;
                 buffer[0] = (byte)fd;
                 talk.Link.SendAsync(FrameType.Stdio, buffer.AsMemory(0, n), cancel).GetAwaiter().GetResult();
+                counted.Sent(n - 1);
                 continue;
             }
             if ((buffer[0] & Terminal.PacketModesChanged) == 0 || Terminal.ReadModes(master) is not { } modes) continue;

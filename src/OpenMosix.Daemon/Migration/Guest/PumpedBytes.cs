@@ -29,6 +29,31 @@ internal sealed class PumpedBytes(long taken = 0)
         }
     }
 
+    /// <summary>
+    /// <see cref="Read"/> for a pseudo-terminal's master in packet mode: each read starts with a header byte, and only
+    /// what follows a zero header (data, not a report of changed modes) is counted, as only that is in
+    /// <see cref="SentAllWrittenAsync"/>'s count of what waits in the terminal. Null while there is nothing to read;
+    /// 0 once the last slave is closed and everything was read (EIO).
+    /// </summary>
+    public int? ReadPacket(SafeFileHandle master, Span<byte> buffer)
+    {
+        if (!Readiness.WaitReadable(master, Poll)) return null;
+        lock (_gate)
+        {
+            int n;
+            try
+            {
+                n = Descriptors.Read(master, buffer);
+            }
+            catch (SyscallException)
+            {
+                return 0; // EIO: no slave is left open, and nothing is left to read
+            }
+            if (n > 1 && buffer[0] == 0) _taken += n - 1;
+            return n;
+        }
+    }
+
     /// <summary>The pump sent home <paramref name="bytes"/> more of what it took.</summary>
     public void Sent(int bytes)
     {
@@ -55,6 +80,37 @@ internal sealed class PumpedBytes(long taken = 0)
             _marks.Add((mark, done));
             return done.Task;
         }
+    }
+
+    /// <summary>
+    /// <see cref="SentAllWrittenAsync"/> for a pseudo-terminal's master: what a slave wrote reaches the master's read
+    /// buffer through the kernel's flip buffers, which a poll pushes through first (n_tty_poll flushes them), and that
+    /// buffer holds 4 KiB at most, the rest waiting in the flip buffers: so it is counted again once the pump caught up,
+    /// until it is empty, at most <paramref name="rounds"/> times (the processes the copy forked may write on without
+    /// end, and its exit status must still go home).
+    /// </summary>
+    public async Task SentAllWrittenToTerminalAsync(SafeFileHandle master, int rounds = 64)
+    {
+        for (var round = 0; round < rounds; round++)
+        {
+            Readiness.WaitReadable(master, TimeSpan.Zero);
+            Task caughtUp;
+            lock (_gate)
+            {
+                var unread = PipePeek.Unread(master);
+                if (unread == 0 && _sent >= _taken) return;
+                caughtUp = MarkLocked(_taken + unread);
+            }
+            await caughtUp.ConfigureAwait(false);
+        }
+    }
+
+    private Task MarkLocked(long mark)
+    {
+        if (_sent >= mark) return Task.CompletedTask;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _marks.Add((mark, done));
+        return done.Task;
     }
 
     /// <summary>Everything the process wrote into the pipe so far: what was taken out and what is left in it.</summary>

@@ -19,6 +19,8 @@ internal static class OfferBuilder
         {
             HomePaths = homePaths is null || homePaths.IsEmpty ? null : homePaths.Prefixes,
             SocketsAtHome = socketsAtHome,
+            Locked = process.Locked,
+            Request = process.Request,
         };
     }
 

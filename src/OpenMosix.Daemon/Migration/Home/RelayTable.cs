@@ -62,6 +62,33 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
         }
     }
 
+    /// <summary>
+    /// The process was locked or unlocked at home: its copy is told, as a signal would be, unless the process is on its
+    /// way home; then the last change waits for the trip's end and goes to the copy if it stays (one that came home
+    /// has home's entry, which has the change already).
+    /// </summary>
+    public void ChangeLock(bool locked)
+    {
+        lock (_held)
+        {
+            if (_returning || Talk.Phase != MigrationPhase.Relaying)
+            {
+                _lockHeld = locked;
+                return;
+            }
+            try
+            {
+                _ = Talk.SendAsync(new LockChanged(locked));
+            }
+            catch (LinkException)
+            {
+                // The link is gone: the relay's end settles the process.
+            }
+        }
+    }
+
+    private bool? _lockHeld;
+
     /// <summary>A signal for a process the copy forked on its node (<see cref="SignalForked"/>): null once on its way,
     /// else why not. Not while the copy travels home: its node takes no such message then.</summary>
     public string? SignalForked(int pid, int signal)
@@ -138,12 +165,15 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     public void ReleaseHeld(bool cameHome)
     {
         List<(ArrivedSignal Signal, byte[]? Size)> held;
+        bool? lockHeld;
         lock (_held)
         {
             held = [.. _held];
             _held.Clear();
             _returning = false;
+            (lockHeld, _lockHeld) = (_lockHeld, null);
         }
+        if (!cameHome && lockHeld is { } locked) ChangeLock(locked);
         foreach (var (signal, size) in held)
         {
             if (!cameHome)

@@ -45,6 +45,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(Outlived), "exit-outlived")]
 [JsonDerivedType(typeof(PostcopyFinal), "postcopy-final")]
 [JsonDerivedType(typeof(PagesHeld), "pages-held")]
+[JsonDerivedType(typeof(LockChanged), "lock")]
 public abstract record MigrationMessage
 {
     /// <summary>Why the fields make no sense, or null.</summary>
@@ -78,6 +79,17 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
     /// = "home"): the copy's socket calls of those families are sent home. False: they are the target's own.</summary>
     public bool SocketsAtHome { get; init; }
 
+    /// <summary>Home's lock on it (om run --lock, the lock file of its /proc view): the target's balancer does not move
+    /// it on, and what it forks there is locked from birth, as its children at home would be.</summary>
+    public bool Locked { get; init; }
+
+    /// <summary>Where om run asked it to run (--on, --among, --fallback, --home): what it forks there inherits them
+    /// and is placed at exec by them, as its children at home would be.</summary>
+    public OpenMosix.Admin.RunRequest? Request { get; init; }
+
+    /// <summary>The most nodes a placement wish in an offer may name.</summary>
+    public const int MaxWishedNodes = 4096;
+
     public override string? Problem() =>
         Check(Pid > 0, "pid must be positive")
         ?? Check(IsNode(HomeNode), "home node out of range")
@@ -86,7 +98,9 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
         ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length")
         ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups")
         ?? Check(HomePaths is null || (HomePaths.Count <= Checkpoint.CantMove.HomePaths.MaxPrefixes && HomePaths.All(p => Checkpoint.CantMove.HomePaths.Problem(p) is null)),
-            "home paths that are not absolute directories");
+            "home paths that are not absolute directories")
+        ?? Check(Request is null || ((Request.On == 0 || IsNode(Request.On)) && Request.Among is { Count: <= MaxWishedNodes } among && among.All(IsNode)),
+            "a placement wish naming nodes out of range");
 }
 
 public sealed record Accept : MigrationMessage;
@@ -205,6 +219,10 @@ public sealed record WelcomeHome : MigrationMessage;
 
 /// <summary>Home → target: it could not be rebuilt at home; it runs on there.</summary>
 public sealed record Stay(string Reason) : MigrationMessage;
+
+/// <summary>Home → copy: the process was locked or unlocked at home (the lock file of its /proc view) while away: its
+/// node's balancer heeds it from now on, and what the copy forks from now on inherits it.</summary>
+public sealed record LockChanged(bool Locked) : MigrationMessage;
 
 /// <summary>Target → home: the copy set its terminal's modes (struct termios), for the real terminal at home.</summary>
 public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage

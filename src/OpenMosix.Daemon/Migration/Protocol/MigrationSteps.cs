@@ -68,6 +68,7 @@ public static class MigrationSteps
         (MigrationPhase.Resuming, Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
         (MigrationPhase.Resuming, Side.Guest, typeof(Refuse), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Home, typeof(LockChanged), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
