@@ -70,6 +70,11 @@ public sealed record OmdConfig
     public int PrecopyRounds { get; init; } = 4;
     /// <summary>migration.postcopy: auto (when pre-copy would not converge), never or always (docs/migration.md).</summary>
     public Migration.Postcopy.PostcopyMode Postcopy { get; init; } = Migration.Postcopy.PostcopyMode.Auto;
+    /// <summary>migration.bandwidth_limit_mib_s: MiB/s one move's image and its post-copy background fetch take at
+    /// most (faults are never held back); 0: no limit.</summary>
+    public int BandwidthLimit { get; init; }
+    /// <summary>The highest limit: far above any link, and small enough that a frame's time at the limit is never 0.</summary>
+    public const int MaxBandwidthLimit = 1_000_000;
 
     /// <summary>liveness.heartbeat_interval_ms: a node link with nothing to send for this long sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;

@@ -81,6 +81,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public int PrecopyRounds { get; init; } = 4;
     /// <summary>migration.postcopy: when a move out starts the copy before its memory is there.</summary>
     public PostcopyMode Postcopy { get; init; } = PostcopyMode.Auto;
+    /// <summary>MiB/s a move out sends at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
+    public int BandwidthLimit
+    {
+        get => _home.BandwidthLimit;
+        init => _home.BandwidthLimit = value;
+    }
     /// <summary>The link speed the auto choice of post-copy assumes (balance.link_mb_per_second).</summary>
     public double LinkBytesPerSecond { get; init; } = 100e6;
 

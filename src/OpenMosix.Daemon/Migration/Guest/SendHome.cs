@@ -14,6 +14,9 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     /// <summary>Takes the results of forwarded calls, which the copy goes on making while it is pre-copied home.</summary>
     public Forwarding.GuestForwarder? Forwarded { get; init; }
 
+    /// <summary>Holds the rounds and the image to the bandwidth limit; null: none.</summary>
+    public BandwidthPacer? Pacer { get; init; }
+
     /// <summary>How long the trip home waits for forwarded calls under way (a read at home may wait for good).</summary>
     private static readonly TimeSpan ForwardedCallPatience = TimeSpan.FromSeconds(2);
 
@@ -37,7 +40,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         try
         {
-            var (session, _, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel).ConfigureAwait(false);
+            var (session, _, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel, pacer: Pacer).ConfigureAwait(false);
             return (session, false);
         }
         catch (MigrationException e)
@@ -91,7 +94,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             {
                 engine.CheckpointFrozen(guestPid, image, session, Forwarded);
                 frozen = true;
-            }).ConfigureAwait(false);
+            }, pacer: Pacer).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
