@@ -234,18 +234,11 @@ public sealed class HomeMigration : Balancing.IProcessMover
         {
             return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
-        catch (MigrationException e) when (Replaced(e))
+        catch (MigrationException e) when (ProcessReplacedException.Explains(e, process.Pid))
         {
             HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
             return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
-    }
-
-    private static bool Replaced(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-            if (e is ProcessReplacedException or Linux.Proc.AddressSpaceGoneException) return true;
-        return false;
     }
 
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,

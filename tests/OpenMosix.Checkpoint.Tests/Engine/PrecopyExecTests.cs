@@ -10,7 +10,8 @@ namespace OpenMosix.Checkpoint.Tests.Engine;
 /// A process that executes a new program while its pre-copy runs (`om run` registers a process just before its exec;
 /// a new machine's cold caches made that exec late enough for a migration to begin first). The kernel then answers
 /// PAGEMAP_SCAN on the old handle with ESRCH: the address space it was opened on is gone. The pre-copy must say so
-/// plainly, as void, and the process must run on untouched.
+/// plainly, as void, and the process must run on untouched. A process that exits loses its address space too, and
+/// must not be taken for one that exec'd.
 /// </summary>
 public sealed class PrecopyExecTests
 {
@@ -37,6 +38,32 @@ public sealed class PrecopyExecTests
         }
         Assert.False(child.HasExited, "the process runs on after its pre-copy was voided");
         Assert.EndsWith("/sleep", ExecutableOf(child.Pid), StringComparison.Ordinal);
+    }
+
+    /// <summary>An exit loses the address space as an exec does, but there is nothing to copy again: the pre-copy
+    /// says the process exited (a guest sent home once logged "executed a new program" for it).</summary>
+    [Fact]
+    public void A_process_that_exits_between_rounds_is_said_to_have_exited_not_to_have_executed_a_new_program()
+    {
+        var (read, write) = Pipe();
+        using var child = ChildProcess.Start("/bin/bash", ["-c", "read line && exit 3"], stdin: read);
+        read.Dispose();
+        using (write)
+        {
+            UntilBlockedIn(child.Pid, 0);
+            using var engine = new CheckpointEngine();
+            using var session = engine.StartPrecopy(child.Pid);
+            Assert.NotNull(session);
+            WriteRound(session);
+
+            WriteAll(write, "go\n");
+            Poll.Until(() => OpenMosix.Linux.Proc.ProcFs.HasEnded(child.Pid), Patience, $"process {child.Pid} to exit");
+
+            var ended = Assert.Throws<ProcessEndedException>(() => WriteRound(session));
+            Assert.Equal(child.Pid, ended.Pid);
+            Assert.Equal($"process {child.Pid} exited while it was being copied", ended.Message);
+            Assert.Throws<ProcessEndedException>(() => session.PendingBytes());
+        }
     }
 
     private static void WriteRound(PrecopySession session)

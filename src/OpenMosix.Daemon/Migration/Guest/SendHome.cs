@@ -57,11 +57,19 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         {
             // Its round could not be written (the copy exec'd or ended): home reads a truncated round and answers
             // "stay", which must be heard before anything else is said. Before any round, it goes home frozen instead.
-            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            Failed(e);
             if (talk.Phase != MigrationPhase.ReturnPrecopying) return (null, false);
             await AnswerAsync().ConfigureAwait(false);
             return (null, true);
         }
+    }
+
+    /// <summary>A copy that exited under its trip home did not fail to go: its exit goes home as any guest's does
+    /// (the relay reports it once home's verdict, "stay", is heard). One that exec'd runs on here, its trip void.</summary>
+    private void Failed(Exception e)
+    {
+        if (Checkpoint.Dump.ProcessEndedException.Explains(e, guestPid)) GuestLog.ExitedOnWayHome(logger, guestPid);
+        else GuestLog.SendHomeFailed(logger, guestPid, e.Message);
     }
 
     /// <summary>Home's answer to a round: null when taken, else why it stays. Input relayed meanwhile goes to the
@@ -104,7 +112,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         {
             // The checkpoint failed and let the process run on. The image was ended all the same, so home reads a
             // truncated image, refuses it and answers "stay", which is read below like any verdict.
-            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            Failed(e);
         }
         finally
         {
