@@ -25,7 +25,7 @@ public static class LabProvisioner
 
         var subnet = SubnetAllocator.Allocate(spec.Name);
         var nodes = spec.Nodes.Select((r, i) => new NodeState(i + 1, SubnetAllocator.Address(subnet, i + 1), r.Cpus, r.MemoryLimitBytes)).ToList();
-        var state = new LabState(spec.Name.Value, subnet, spec.Discovery, DateTimeOffset.UtcNow, nodes) { Balance = spec.Balance, CheckpointIntervalMs = spec.CheckpointIntervalMs, Postcopy = spec.Postcopy, PrecopyRounds = spec.PrecopyRounds };
+        var state = new LabState(spec.Name.Value, subnet, spec.Discovery, DateTimeOffset.UtcNow, nodes) { Balance = spec.Balance, CheckpointIntervalMs = spec.CheckpointIntervalMs, Postcopy = spec.Postcopy, PrecopyRounds = spec.PrecopyRounds, BandwidthLimit = spec.BandwidthLimit };
         logger.LogDebug("Lab {Lab}: {Nodes} nodes on 10.77.{Subnet}.0/24", spec.Name, nodes.Count, subnet);
         try
         {

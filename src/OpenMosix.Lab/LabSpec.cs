@@ -19,6 +19,12 @@ public sealed record LabSpec(LabName Name, IReadOnlyList<NodeResources> Nodes, b
     /// <summary>migration.precopy_rounds of every node's omd; null: omd's default.</summary>
     public int? PrecopyRounds { get; init; }
 
+    /// <summary>migration.bandwidth_limit_mib_s of every node's omd; null: omd's default (no limit).</summary>
+    public int? BandwidthLimit { get; init; }
+
+    /// <summary>The highest bandwidth limit omd takes (OmdConfig.MaxBandwidthLimit: the lab does not reference omd).</summary>
+    public const int MaxBandwidthLimit = 1_000_000;
+
     public static readonly IReadOnlyList<string> PostcopyModes = ["auto", "never", "always"];
 
     /// <summary>.254 is the bridge's own address, so a lab has at most 253 nodes.</summary>

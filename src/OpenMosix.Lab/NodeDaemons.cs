@@ -75,19 +75,7 @@ public static class NodeDaemons
 
     // A zombie has finished running: it no longer holds the node's socket or ports, only its parent has yet to reap it.
     private static bool IsRunningInNode(LabLayout layout, int node, int pid) =>
-        LabInspector.IsInNode(layout, node, pid) && !IsZombie(pid);
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            return OpenMosix.Linux.Proc.ProcStat.Parse(File.ReadAllText($"/proc/{pid}/stat")).State is 'Z' or 'X';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+        LabInspector.IsInNode(layout, node, pid) && !OpenMosix.Linux.Proc.ProcFs.HasEnded(pid);
 
     private static void Signal(int pid, int signal)
     {

@@ -81,6 +81,7 @@ public static class NodeFiles
         text.Append("allow_root_guests = true\n");
         if (state.Postcopy is { } postcopy) text.Append(CultureInfo.InvariantCulture, $"postcopy = \"{postcopy}\"\n");
         if (state.PrecopyRounds is { } rounds) text.Append(CultureInfo.InvariantCulture, $"precopy_rounds = {rounds}\n");
+        if (state.BandwidthLimit is { } limit) text.Append(CultureInfo.InvariantCulture, $"bandwidth_limit_mib_s = {limit}\n");
         // omd's stop brings its processes home and sends its guests home first: within 8 s, less than the lab's
         // wait for a stopping omd (NodeDaemons.StopGrace), so `om lab restart` loses nothing a drain can save.
         text.Append("[shutdown]\n");

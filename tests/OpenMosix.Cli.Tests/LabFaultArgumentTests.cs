@@ -3,7 +3,7 @@ using OpenMosix.Cli.Tests.Support;
 namespace OpenMosix.Cli.Tests;
 
 /// <summary>
-/// `om lab restart | kill | revive | cut | heal | netem` refuse bad arguments in one line before touching anything:
+/// `om lab restart | kill | revive | cut | heal | netem` (and `om lab up`'s bandwidth limit) refuse bad arguments in one line before touching anything:
 /// usage errors exit 2, a lab that does not exist exits 1. No lab is made here (the lab tests inject real faults).
 /// </summary>
 public sealed class LabFaultArgumentTests
@@ -24,6 +24,15 @@ public sealed class LabFaultArgumentTests
     {
         var result = await OmCli.RunAsync(["lab", "netem", "--name", NoSuchLab, "2", .. options]);
         Assert.Equal((2, $"om: {message}\n"), (result.ExitCode, result.Stderr));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1000001")]
+    public async Task Lab_up_refuses_a_bandwidth_limit_out_of_range_in_one_line_before_building_anything(string limit)
+    {
+        var result = await OmCli.RunAsync(["lab", "up", "--name", NoSuchLab, "-n", "2", "--bandwidth-limit", limit]);
+        Assert.Equal((2, $"om: --bandwidth-limit {limit}: 0 (no limit) to 1000000 MiB/s\n"), (result.ExitCode, result.Stderr));
     }
 
     [Theory]

@@ -21,7 +21,7 @@ internal static class WriterlessPipes
             .GroupBy(d => d.Target, StringComparer.Ordinal)
             .Where(g => IsWriterless([.. g.Select(d => d.Fd)], writerOnNode: false, Unread(pid, g.First().Fd)))
             .Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
-        if (candidates.Count > 0) candidates.ExceptWith(OpenForWriting(candidates));
+        if (candidates.Count > 0) candidates.ExceptWith(PipeHolders.Held(candidates, writing: true));
         return candidates;
     }
 
@@ -43,45 +43,6 @@ internal static class WriterlessPipes
         catch (Exception e) when (e is SyscallException or ProcessAccessException)
         {
             return -1;
-        }
-    }
-
-    /// <summary>Those of <paramref name="pipes"/> some process on this node holds open for writing (every one of them
-    /// when a process's descriptors cannot be read: the safe side).</summary>
-    private static HashSet<string> OpenForWriting(IReadOnlySet<string> pipes)
-    {
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var pid in ProcessTable.Pids())
-        {
-            List<(int Fd, string Target)> descriptors;
-            try
-            {
-                descriptors = ProcFs.ReadDescriptors(pid);
-            }
-            catch (Exception e) when (e is ProcessAccessException or IOException)
-            {
-                if (Directory.Exists($"/proc/{pid}")) return [.. pipes]; // unreadable: it might write
-                continue; // gone
-            }
-            foreach (var (fd, target) in descriptors)
-                if (pipes.Contains(target) && Writes(pid, fd)) written.Add(target);
-        }
-        return written;
-    }
-
-    private static bool Writes(int pid, int fd)
-    {
-        try
-        {
-            return ((OpenFlags)ProcFs.ReadFdInfo(pid, fd).Flags & OpenFlags.AccessModeMask) != OpenFlags.ReadOnly;
-        }
-        catch (ProcessAccessException) when (!Directory.Exists($"/proc/{pid}"))
-        {
-            return false; // its process ended: it writes no more
-        }
-        catch (Exception e) when (e is ProcessAccessException or IOException or FormatException)
-        {
-            return true; // closed meanwhile, or unreadable: counted as a writer, the safe side
         }
     }
 }

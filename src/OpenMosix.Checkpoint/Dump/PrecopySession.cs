@@ -243,7 +243,9 @@ public sealed class PrecopySession : IDisposable
         return Guarded(() => PlanFinalOf(finalRegions));
     }
 
-    /// <summary>An exec since the session began leaves its pagemap handle on an address space that is gone.</summary>
+    /// <summary>An exec since the session began leaves its pagemap handle on an address space that is gone, and so
+    /// does an exit: the process's state tells which (an exited one is a zombie until reaped, or gone). Any other
+    /// failure to read an exited process is its exit too.</summary>
     private T Guarded<T>(Func<T> work)
     {
         try
@@ -252,9 +254,18 @@ public sealed class PrecopySession : IDisposable
         }
         catch (AddressSpaceGoneException e)
         {
-            throw new ProcessReplacedException(Pid, e);
+            throw Vanished(Pid, e);
+        }
+        catch (Exception e) when (e is IOException or SyscallException or ProcessAccessException && ProcFs.HasEnded(Pid))
+        {
+            // An exited process's /proc files cannot be opened at all (ESRCH), before any handle could outlive it.
+            throw new ProcessEndedException(Pid, e);
         }
     }
+
+    /// <summary>What a lost address space of <paramref name="pid"/> means: an exit, or an exec.</summary>
+    internal static Exception Vanished(int pid, AddressSpaceGoneException e) =>
+        ProcFs.HasEnded(pid) ? new ProcessEndedException(pid, e) : new ProcessReplacedException(pid, e);
 
     private Dictionary<ulong, List<(ulong Start, ulong End)>> PlanFinalOf(IReadOnlyList<MemoryRegion> finalRegions)
     {

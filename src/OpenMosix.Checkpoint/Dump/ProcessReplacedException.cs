@@ -9,4 +9,17 @@ public sealed class ProcessReplacedException(int pid, Exception inner)
     : Exception($"process {pid} executed a new program while it was being copied; the copy so far is void", inner)
 {
     public int Pid { get; } = pid;
+
+    /// <summary>Whether <paramref name="e"/>, or what it wraps, says that <paramref name="pid"/> executed a new program
+    /// under its copy: this exception, or a lost address space of a process that still runs.</summary>
+    public static bool Explains(Exception? e, int pid)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is ProcessReplacedException) return true;
+            if (e is ProcessEndedException) return false;
+            if (e is Linux.Proc.AddressSpaceGoneException) return !Linux.Proc.ProcFs.HasEnded(pid);
+        }
+        return false;
+    }
 }

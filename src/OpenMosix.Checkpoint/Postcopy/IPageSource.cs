@@ -18,4 +18,13 @@ public interface IPageSource
         Fetch(address, destination);
         return false;
     }
+
+    /// <summary>Whether the background push may fetch <paramref name="bytes"/> more now (they are then counted);
+    /// false with how long to wait when a bandwidth limit holds it back. Faults never ask: a faulting thread waits for
+    /// its page, whatever the limit.</summary>
+    bool MayPush(long bytes, out TimeSpan wait)
+    {
+        wait = TimeSpan.Zero;
+        return true;
+    }
 }

@@ -128,7 +128,10 @@ public sealed partial class PostcopyServer : IDisposable
             if (_pending.IsEmpty) return PostcopyOutcome.AllPagesIn;
             if (read > 0) continue;
             // While the address space changes (EAGAIN), the event that says how comes next: wait for it, not spin.
-            if (!faultsDone || (_push && Push() == Errno.EAGAIN)) Readiness.WaitReadable(_fd.Handle, Idle);
+            // A push held back by a bandwidth limit waits as long, unless a fault comes first.
+            if (!faultsDone) Readiness.WaitReadable(_fd.Handle, Idle);
+            else if (_push && Push(out var held) is var pushed && (pushed == Errno.EAGAIN || held > TimeSpan.Zero))
+                Readiness.WaitReadable(_fd.Handle, pushed == Errno.EAGAIN || held > Idle ? Idle : held);
             else if (!_push && !Readiness.WaitReadable(_fd.Handle, Idle) && !_fd.AddressSpaceAlive(_probe)) return PostcopyOutcome.ProcessGone;
         }
     }
@@ -197,10 +200,12 @@ public sealed partial class PostcopyServer : IDisposable
         return Deliver(page, length);
     }
 
-    private Errno Push()
+    /// <summary>Brings the next pending run in; <paramref name="held"/>: how long a bandwidth limit holds it back.</summary>
+    private Errno Push(out TimeSpan held)
     {
+        held = TimeSpan.Zero;
         var (start, length) = _pending.NextFrom(_cursor, PushChunk);
-        if (length == 0) return 0;
+        if (length == 0 || !_source.MayPush((long)length, out held)) return 0;
         var result = Deliver(start, length);
         if (result == Errno.EAGAIN) return result;
         BytesPushed += length;

@@ -95,7 +95,7 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
         var reasons = new List<string>();
         foreach (var pid in members)
         {
-            if (pid != root && IsZombie(pid)) continue;
+            if (pid != root && ProcFs.HasEnded(pid)) continue;
             CantMoveReport report;
             try
             {
@@ -123,18 +123,6 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
         var all = new List<int> { root };
         for (var i = 0; i < all.Count; i++) all.AddRange(ProcFs.ReadChildren(all[i]));
         return all;
-    }
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            return ProcFs.ReadStat(pid).State is 'Z' or 'X';
-        }
-        catch (ProcessAccessException)
-        {
-            return true; // gone already
-        }
     }
 
     /// <summary>The process once it has become a zombie, or null when it is gone; a bounded wait.</summary>

@@ -70,6 +70,11 @@ public sealed record OmdConfig
     public int PrecopyRounds { get; init; } = 4;
     /// <summary>migration.postcopy: auto (when pre-copy would not converge), never or always (docs/migration.md).</summary>
     public Migration.Postcopy.PostcopyMode Postcopy { get; init; } = Migration.Postcopy.PostcopyMode.Auto;
+    /// <summary>migration.bandwidth_limit_mib_s: MiB/s one move's image and its post-copy background fetch take at
+    /// most (faults are never held back); 0: no limit.</summary>
+    public int BandwidthLimit { get; init; }
+    /// <summary>The highest limit: far above any link, and small enough that a frame's time at the limit is never 0.</summary>
+    public const int MaxBandwidthLimit = 1_000_000;
 
     /// <summary>link.record_ciphers: the ciphers this node's links may carry their records under, in the order it chooses
     /// by on the links it accepts (the dialling node takes that choice); default all three, fastest first. Those this

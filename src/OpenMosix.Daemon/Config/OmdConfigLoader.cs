@@ -62,6 +62,7 @@ public static class OmdConfigLoader
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             Postcopy = Migration.Postcopy.PostcopyChoice.Parse(reader.Choice("migration.postcopy", "auto", ["auto", "never", "always"])),
             RecordCiphers = reader.RecordCiphers("link.record_ciphers", defaults.RecordCiphers),
+            BandwidthLimit = (int)reader.Integer("migration.bandwidth_limit_mib_s", defaults.BandwidthLimit, 0, OmdConfig.MaxBandwidthLimit),
             HeartbeatInterval = reader.Milliseconds("liveness.heartbeat_interval_ms", defaults.HeartbeatInterval, 10, 60_000),
             LinkTimeout = reader.Milliseconds("liveness.link_timeout_ms", defaults.LinkTimeout, 50, 3_600_000),
             TakeoverWindow = reader.Milliseconds("liveness.takeover_window_ms", defaults.TakeoverWindow, 0, 3_600_000),

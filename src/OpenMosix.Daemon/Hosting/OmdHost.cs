@@ -105,6 +105,7 @@ public static partial class OmdHost
             SocketsAtHome = config.SocketsCreatedAway == "home",
             PrecopyRounds = config.PrecopyRounds,
             Postcopy = config.Postcopy,
+            BandwidthLimit = config.BandwidthLimit,
             LinkBytesPerSecond = config.Balancer.LinkBytesPerSecond,
             AllowRoot = config.Guests.AllowRoot,
             LocalMemory = sampler.ReadMemory,
@@ -147,6 +148,7 @@ public static partial class OmdHost
                 Keeping = guestKeeping,
                 HomeEndpoint = node => cluster.AddressOf(node) is { } address ? new IPEndPoint(address, config.MigrationPort) : null,
                 MoveForked = MoveOwn,
+                BandwidthLimit = config.BandwidthLimit,
             }.RunAsync(stop),
             logger) { Liveness = liveness };
         var balancer = config.Balance
@@ -220,6 +222,13 @@ public static partial class OmdHost
         var dashboard = DashboardSources.Of(cluster, processes, routes, new NodeHistory(), moves, dashboardToken);
         LogStarted(logger, identity.Id, identity.Address.ToString(), resources.Speed, resources.EffectiveCpus,
             resources.Capacity, resources.TotalMemory >> 20, map?.Count ?? 0);
+        LogMigrationSettings(logger, config.MigrationPort, config.Precopy ? $"up to {config.PrecopyRounds} rounds" : "off",
+            config.Postcopy switch
+            {
+                Migration.Postcopy.PostcopyMode.Auto => "auto",
+                Migration.Postcopy.PostcopyMode.Never => "never",
+                _ => "always",
+            }, config.BandwidthLimit > 0 ? $"{config.BandwidthLimit} MiB/s" : "none");
         LogGossipSecurity(logger, string.Join(',', keyring.Current.Secrets.Select(s => s.Id)),
             origins is null ? "unsigned (no certificate)" : "signed by origin (required)");
         if (!cluster.InCluster)
@@ -270,6 +279,10 @@ public static partial class OmdHost
         Message = "omd started: node {Node} at {Address}, speed {Speed}, {Cpus} CPUs, capacity {Capacity}, {MemoryMiB} MiB, map of {MapNodes} nodes")]
     private static partial void LogStarted(ILogger logger, ushort node, string address, uint speed, double cpus, uint capacity,
         ulong memoryMiB, int mapNodes);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "migrations: port {Port}, pre-copy {Precopy}, post-copy {Postcopy}, bandwidth limit {Limit}")]
+    private static partial void LogMigrationSettings(ILogger logger, int port, string precopy, string postcopy, string limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "link with node {Node} declared dead: {Reason}")]
     private static partial void LogLinkDead(ILogger logger, ushort node, string reason);

@@ -69,6 +69,10 @@ public sealed class GuestSession
     /// at home); null: such requests are turned down.</summary>
     public Func<ManagedProcess, string, bool?, Task<MigrationResult>>? MoveForked { get; init; }
 
+    /// <summary>MiB/s this node fetches a post-copied guest's memory in the background, and sends a guest's image
+    /// home, at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
+    public int BandwidthLimit { get; init; }
+
     /// <summary>Where the conversation with home is (for tests and diagnostics).</summary>
     public MigrationPhase Phase => _talk.Phase;
 
@@ -98,7 +102,8 @@ public sealed class GuestSession
                 if (refused) GuestLog.Refused(_logger, offer.Pid, offer.HomeNode, why);
                 else GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why);
                 Counters?.Count(MigrationDirection.In, refused ? MigrationOutcome.Refused : MigrationOutcome.Failed);
-            }, cancel, forwardPaths: offer.HomePaths is { Count: > 0 }, forwardSockets: offer.SocketsAtHome).ConfigureAwait(false);
+            }, cancel, forwardPaths: offer.HomePaths is { Count: > 0 }, forwardSockets: offer.SocketsAtHome,
+                pushPacer: BandwidthPacer.ForLimit(BandwidthLimit)).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
         using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger,
@@ -148,7 +153,7 @@ public sealed class GuestSession
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
-                       Registry = _registry, MoveForkedChild = MoveForked,
+                       Registry = _registry, MoveForkedChild = MoveForked, BandwidthLimit = BandwidthLimit,
                        Detach = takeover is null ? null
                            : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))

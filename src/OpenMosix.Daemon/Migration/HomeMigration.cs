@@ -87,6 +87,12 @@ public sealed class HomeMigration : Balancing.IProcessMover
     public int PrecopyRounds { get; init; } = 4;
     /// <summary>migration.postcopy: when a move out starts the copy before its memory is there.</summary>
     public PostcopyMode Postcopy { get; init; } = PostcopyMode.Auto;
+    /// <summary>MiB/s a move out sends at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
+    public int BandwidthLimit
+    {
+        get => _home.BandwidthLimit;
+        init => _home.BandwidthLimit = value;
+    }
     /// <summary>The link speed the auto choice of post-copy assumes (balance.link_mb_per_second).</summary>
     public double LinkBytesPerSecond { get; init; } = 100e6;
 
@@ -241,18 +247,11 @@ public sealed class HomeMigration : Balancing.IProcessMover
         {
             return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
-        catch (MigrationException e) when (Replaced(e))
+        catch (MigrationException e) when (ProcessReplacedException.Explains(e, process.Pid))
         {
             HomeLog.ExecutedDuringMove(_home.Logger, process.Pid, target);
             return await MigrateOnceAsync(process, target, cancel, precopy, progress, postcopy).ConfigureAwait(false);
         }
-    }
-
-    private static bool Replaced(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-            if (e is ProcessReplacedException or Linux.Proc.AddressSpaceGoneException) return true;
-        return false;
     }
 
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,

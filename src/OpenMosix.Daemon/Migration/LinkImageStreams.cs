@@ -20,6 +20,10 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     /// <summary>Called with <see cref="BytesSent"/> after each frame.</summary>
     public Action<long>? FrameSent { get; init; }
 
+    /// <summary>Holds each frame back to the move's bandwidth limit (migration.bandwidth_limit_mib_s); null: none. The
+    /// sender's thread sleeps for it, as it waits for a slow link.</summary>
+    public BandwidthPacer? Pacer { get; init; }
+
     /// <summary>
     /// Sends one whole image on the link on a blocking thread: <paramref name="write"/> writes it (a checkpoint, a
     /// pre-copy round), then the end marker follows. Returns the bytes sent. When <paramref name="write"/> fails the
@@ -27,10 +31,10 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     /// next message, instead of taking that message for the middle of an image. <paramref name="sent"/> hears the
     /// bytes sent so far after each frame (a move's progress).
     /// </summary>
-    public static Task<long> SendAsync(NodeLink link, Action<Stream> write, Action<long>? sent = null) => Blocking.Run(() =>
+    public static Task<long> SendAsync(NodeLink link, Action<Stream> write, Action<long>? sent = null, BandwidthPacer? pacer = null) => Blocking.Run(() =>
     {
         ArgumentNullException.ThrowIfNull(write);
-        using var wire = new LinkImageWriteStream(link) { FrameSent = sent };
+        using var wire = new LinkImageWriteStream(link) { FrameSent = sent, Pacer = pacer };
         try
         {
             write(wire);
@@ -123,6 +127,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
             for (var offset = 0; offset < memory.Length; offset += FrameBytes)
             {
                 var frame = memory.Slice(offset, Math.Min(FrameBytes, memory.Length - offset));
+                Pacer?.Pace(frame.Length);
                 ImageDeadline.Send(link, FrameType.Image, frame);
                 BytesSent += frame.Length;
                 FrameSent?.Invoke(BytesSent);
@@ -134,6 +139,7 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
     {
         // The link is done with the frame when the send returns: the pending buffer itself goes, not a copy of it.
         var length = (int)_pending.Length;
+        Pacer?.Pace(length);
         ImageDeadline.Send(link, FrameType.Image, _pending.GetBuffer().AsMemory(0, length));
         BytesSent += length;
         _pending.SetLength(0);

@@ -20,10 +20,11 @@ internal static class PrecopyDriver
     /// <summary>The rounds; <paramref name="answer"/> waits for the other end's answer to one: null when it took the
     /// round, else why it did not (a <see cref="MigrationException"/> then). With <paramref name="postcopy"/> (a move
     /// out in auto mode) rounds that do not converge end in <see cref="NextStep.Postcopy"/>
-    /// (<see cref="Postcopy.PostcopyChoice.AfterRound"/>).</summary>
+    /// (<see cref="Postcopy.PostcopyChoice.AfterRound"/>). <paramref name="pacer"/> holds the rounds to the move's
+    /// bandwidth limit.</summary>
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes, bool Postcopy)> RunAsync(
         IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
-        Home.MoveProgress? progress = null, IPrecopyRounds? started = null, bool postcopy = false)
+        Home.MoveProgress? progress = null, IPrecopyRounds? started = null, bool postcopy = false, BandwidthPacer? pacer = null)
     {
         // Started already: its write tracking measured the process before the first round (post-copy's auto choice).
         var session = started ?? await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
@@ -37,7 +38,7 @@ internal static class PrecopyDriver
             {
                 await talk.SendAsync(new PrecopyRound(round), cancel).ConfigureAwait(false);
                 progress?.Enter(OpenMosix.Admin.MigrationProgress.Precopy, round);
-                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame).ConfigureAwait(false);
+                var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame, pacer).ConfigureAwait(false);
                 progress?.Done(sent);
                 if (await answer().ConfigureAwait(false) is { } refused) throw new MigrationException(refused);
                 total += sent;

@@ -18,6 +18,9 @@ public sealed record LabState(
 
     /// <summary>migration.precopy_rounds of the nodes' omd; null: omd's default.</summary>
     public int? PrecopyRounds { get; init; }
+
+    /// <summary>migration.bandwidth_limit_mib_s of the nodes' omd (MiB/s); null: omd's default (no limit).</summary>
+    public int? BandwidthLimit { get; init; }
 }
 
 /// <summary>

@@ -42,6 +42,20 @@ public static class ProcFs
     public static List<MapsEntry> ReadMaps(int pid) => MapsParser.Parse(ReadText(pid, "maps"));
     public static ProcStatus ReadStatus(int pid) => ProcStatus.Parse(ReadText(pid, "status"));
     public static ProcStat ReadStat(int pid) => ProcStat.Parse(ReadText(pid, "stat"));
+
+    /// <summary>Whether <paramref name="pid"/> has exited: a zombie (or dying) not yet reaped, or gone from /proc (a
+    /// stat that cannot be read or parsed counts as gone: it is no process to go on with).</summary>
+    public static bool HasEnded(int pid)
+    {
+        try
+        {
+            return ReadStat(pid).State is 'Z' or 'X';
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return true;
+        }
+    }
     public static FdInfo ReadFdInfo(int pid, int fd) => FdInfo.Parse(ReadText(pid, $"fdinfo/{fd}"));
     /// <summary>VmRSS of /proc/PID/status in bytes (0 for a process without memory, such as a zombie).</summary>
     public static long ReadResidentBytes(int pid)

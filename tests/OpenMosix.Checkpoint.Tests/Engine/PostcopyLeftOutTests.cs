@@ -35,42 +35,27 @@ public sealed class PostcopyLeftOutTests
     [Fact]
     public async Task An_image_without_its_private_memory_is_small_and_the_copy_served_from_the_frozen_original_finds_every_page()
     {
-        using var dir = new TempDirectory();
-        var (read, write) = Pipe();
-        var (original, ready) = PostcopyTests.LazyRun.StartWaiting(dir, read, 16);
-        using var _ = original;
-
-        using var engine = new CheckpointEngine();
-        var whole = new InMemoryImage();
-        engine.Checkpoint(original.Pid, whole, new DumpOptions(AfterDump.KeepFrozen));
-        engine.Thaw(original.Pid);
-        var image = new InMemoryImage();
-        engine.Checkpoint(original.Pid, image, new DumpOptions(AfterDump.KeepFrozen) { LeaveLazyMemory = true });
+        using var original = FrozenOriginal.Start();
+        var whole = original.Checkpoint();
+        original.Thaw();
+        var image = original.Checkpoint(leaveLazyMemory: true);
         // The program's 16 MiB (and its heap and stack) stay behind: what travels is what files and the kernel hold.
         Assert.True(image.PageBytes + (12UL << 20) < whole.PageBytes, $"{image.PageBytes >> 20} MiB of {whole.PageBytes >> 20} MiB in the image");
 
-        var source = new Counting(new FrozenProcessPages(original.Pid));
-        var options = new RestoreOptions(new Dictionary<int, int> { [0] = (int)read.DangerousGetHandle() }, TryOriginalPid: false)
-        {
-            LazyPages = source,
-            LazyWholeRegions = true,
-        };
-        var copy = engine.Restore(image, options);
-        read.Dispose();
+        var source = new Counting(new FrozenProcessPages(original.Process.Pid));
+        var copy = original.RestoreCopy(image, source, push: true, wholeRegions: true);
         using var server = copy.Postcopy ?? throw new InvalidOperationException("nothing was left missing");
 
-        WriteAll(write, "sum\n");
-        Poll.UntilLines(dir.File("out"), 2, Patience);
+        original.Send("sum");
+        original.UntilLines(2);
         Assert.Equal(PostcopyOutcome.AllPagesIn, await server.Completion.WaitAsync(Patience, TestContext.Current.CancellationToken));
         // Every page of those regions was asked for (runs of untouched memory among them come as zero pages).
         Assert.True(source.Bytes >= 16L << 20, $"{source.Bytes >> 20} MiB served");
-        WriteAll(write, "quit\n");
-        Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(copy, Patience));
-        Assert.Equal($"sum {ready} {ready}", File.ReadLines(dir.File("out")).ElementAt(1));
+        original.Send("quit");
+        Assert.Equal(new ExitStatus(0, 0), original.Engine.WaitForExitWithin(copy, Patience));
+        Assert.Equal($"sum {original.Ready} {original.Ready}", original.SumLine);
         // The original, frozen all along, is let go and ends too.
-        engine.Thaw(original.Pid);
-        WriteAll(write, "quit\n");
-        Assert.Equal(new ChildExit(0, 0), original.WaitForExit(Patience));
-        write.Dispose();
+        original.Thaw();
+        original.Quit();
     }
 }

@@ -54,6 +54,7 @@ public sealed class OmdConfigTests
             precopy = false
             precopy_rounds = 2
             postcopy = "always"
+            bandwidth_limit_mib_s = 32
             [liveness]
             heartbeat_interval_ms = 200
             link_timeout_ms = 3000
@@ -98,6 +99,7 @@ public sealed class OmdConfigTests
         Assert.Equal(6002, config.MigrationPort);
         Assert.Equal((false, 2), (config.Precopy, config.PrecopyRounds));
         Assert.Equal(OpenMosix.Daemon.Migration.Postcopy.PostcopyMode.Always, config.Postcopy);
+        Assert.Equal(32, config.BandwidthLimit);
         Assert.Equal((TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(12)), (config.HeartbeatInterval, config.LinkTimeout, config.TakeoverWindow));
         Assert.Equal((false, TimeSpan.FromMilliseconds(250)), (config.Balance, config.BalanceInterval));
         Assert.Equal(new OpenMosix.Balancing.BalancerOptions
@@ -158,6 +160,9 @@ public sealed class OmdConfigTests
     [InlineData("[migration]\npostcopy = \"sometimes\"\n", ":2: migration.postcopy must be one of auto, never, always")]
     [InlineData("[migration]\npostcopy = true\n", ":2: migration.postcopy")]
     [InlineData("[migration]\nprecopy = 1\n", ":2: migration.precopy must be true or false")]
+    [InlineData("[migration]\nbandwidth_limit_mib_s = -1\n", ":2: migration.bandwidth_limit_mib_s must be between 0 and 1000000")]
+    [InlineData("[migration]\nbandwidth_limit_mib_s = 2.5\n", ":2: migration.bandwidth_limit_mib_s must be an integer")]
+    [InlineData("[migration]\nbandwidth_limit_mib_s = \"32M\"\n", ":2: migration.bandwidth_limit_mib_s must be an integer")]
     [InlineData("[node\nid = 1\n", ":1: Unexpected token found")]
     [InlineData("id 1\n", ":1: Expecting `=` after a key")]
     [InlineData("[node]\nid = 1\nid = 2\n", ":3: The key `node.id` is already defined")]

@@ -23,6 +23,14 @@ public sealed class MembershipTests
         Assert.Single(view.Nodes, n => n.IsSelf);
     }
 
+    /// <summary>
+    /// docs/gossip.md: an entry not refreshed for DeadAfter is Dead, and in a cluster this small (fanout 3, every node
+    /// hears every other each round) a crashed node's last news is at most a round older than the crash. So the
+    /// promise is DeadAfter and a round after the crash, on the observer's own clock: the row's age says when it last
+    /// heard of node 3. When a loaded machine lets the test see the verdict is not the promise (a poll through the admin
+    /// socket took seconds under lab load: 5.26 s against a 4 s bound); the tolerance is one more round, for a tick of
+    /// node 3's or the observer's gossip that came late.
+    /// </summary>
     [Fact]
     public void A_node_killed_with_sigkill_is_seen_dead_by_all_within_the_bound_and_alive_after_restart()
     {
@@ -31,17 +39,33 @@ public sealed class MembershipTests
         foreach (var observer in new[] { 1, 2 })
             Poll.Until(() => cluster.StateSeenBy(observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive");
 
+        var promise = LoopbackCluster.DeadAfter + LoopbackCluster.Interval;
+        var tolerance = LoopbackCluster.Interval;
         var clock = Stopwatch.StartNew();
         cluster.Kill(3);
-        // The bound: dead_after since the last news from node 3, which can be up to a round older than the kill.
-        var bound = LoopbackCluster.DeadAfter + LoopbackCluster.Interval * 2 + TimeSpan.FromMilliseconds(500);
         foreach (var observer in new[] { 1, 2 })
-            Poll.Until(() => cluster.StateSeenBy(observer, 3) == "dead", bound + TimeSpan.FromSeconds(5),
-                $"node {observer} to see node 3 dead");
-        var detection = clock.Elapsed;
-        Assert.True(detection <= bound, $"node 3 was declared dead after {detection.TotalMilliseconds:F0} ms, bound {bound.TotalMilliseconds:F0} ms");
-        Assert.True(detection >= LoopbackCluster.SuspectAfter,
-            $"declared dead after only {detection.TotalMilliseconds:F0} ms: faster than the suspect time means it was not aging");
+        {
+            NodeRow? dead = null;
+            var (asked, answered) = (TimeSpan.Zero, TimeSpan.Zero);
+            Poll.Until(() =>
+            {
+                asked = clock.Elapsed;
+                var row = cluster.View(observer).Nodes.Single(n => n.Id == 3);
+                answered = clock.Elapsed;
+                if (row.State == NodeLiveness.Dead) dead = row;
+                return dead is not null;
+            }, promise + TimeSpan.FromSeconds(30), $"node {observer} to see node 3 dead");
+            // The observer measured the age between the question and the answer: when it last heard of node 3 lies
+            // between these two, and each bound is held to the side of the promise it can prove broken.
+            var age = TimeSpan.FromMilliseconds(dead!.AgeMs);
+            var (earliest, latest) = (asked - age + LoopbackCluster.DeadAfter, answered - age + LoopbackCluster.DeadAfter);
+            Assert.True(age >= LoopbackCluster.DeadAfter, $"node {observer} declared node 3 dead at age {dead.AgeMs} ms");
+            Assert.True(earliest <= promise + tolerance,
+                $"node {observer} declared node 3 dead at least {earliest.TotalMilliseconds:F0} ms after the kill (its last news " +
+                $"was {age.TotalMilliseconds:F0} ms old when asked); the promise is {promise.TotalMilliseconds:F0} ms and a round");
+            Assert.True(latest >= LoopbackCluster.SuspectAfter,
+                $"declared dead {latest.TotalMilliseconds:F0} ms after the kill: faster than the suspect time means it was not aging");
+        }
 
         cluster.Start(3);
         foreach (var observer in new[] { 1, 2 })

@@ -31,27 +31,33 @@ internal static class LabUpCommand
         {
             Description = "migration.precopy_rounds of every node's omd: most pre-copy rounds of a move, 1 to 30 (default: omd's, 4).",
         };
+        var bandwidthLimit = new Option<int?>("--bandwidth-limit")
+        {
+            Description = "migration.bandwidth_limit_mib_s of every node's omd: MiB/s a move sends at most, 0 for no limit (default: omd's, none).",
+        };
         var timeout = LabOptions.Timeout("Seconds to wait for every node's daemon to accept connections.");
         var json = new Option<bool>("--json") { Description = "Print the new lab as JSON, as `om lab status --json` does." };
         var command = new Command("up", "Create a lab: per node a network namespace on a bridge, a mount namespace, cgroups, and omd.")
         {
-            nodes, cpus, memory, name, discovery, noDaemon, noBalance, checkpoints, postcopy, precopyRounds, timeout, json,
+            nodes, cpus, memory, name, discovery, noDaemon, noBalance, checkpoints, postcopy, precopyRounds, bandwidthLimit, timeout, json,
         };
         command.SetAction(parse => Run(parse, parse.GetValue(nodes), parse.GetValue(cpus), parse.GetValue(memory),
             parse.GetRequiredValue(name), parse.GetValue(discovery), parse.GetValue(noDaemon), parse.GetValue(timeout), parse.GetValue(noBalance),
-            parse.GetValue(checkpoints), parse.GetValue(postcopy), parse.GetValue(precopyRounds), parse.GetValue(json)));
+            parse.GetValue(checkpoints), parse.GetValue(postcopy), parse.GetValue(precopyRounds), parse.GetValue(bandwidthLimit), parse.GetValue(json)));
         return command;
     }
 
     private static int Run(ParseResult parse, int nodes, string? cpus, string? memory, string name, bool discovery, bool noDaemon, double timeout,
-        bool noBalance, int checkpointInterval, string? postcopy, int? precopyRounds, bool json)
+        bool noBalance, int checkpointInterval, string? postcopy, int? precopyRounds, int? bandwidthLimit, bool json)
     {
+        if (bandwidthLimit is < 0 or > LabSpec.MaxBandwidthLimit)
+            throw new UsageException($"--bandwidth-limit {bandwidthLimit}: 0 (no limit) to {LabSpec.MaxBandwidthLimit} MiB/s");
         if (precopyRounds is < 1 or > 30) throw new UsageException($"--precopy-rounds {precopyRounds}: 1 to 30");
         if (postcopy is not null && !LabSpec.PostcopyModes.Contains(postcopy))
             throw new UsageException($"--postcopy {postcopy}: auto, never or always");
         if (checkpointInterval is < 0 or (> 0 and < 1000))
             throw new UsageException($"--checkpoint-interval {checkpointInterval}: 0 (none) or at least 1000 ms");
-        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance, CheckpointIntervalMs = checkpointInterval, Postcopy = postcopy, PrecopyRounds = precopyRounds };
+        var spec = new LabSpec(LabName.Parse(name), ResourceLists.Build(nodes, cpus, memory), discovery, !noDaemon, LabOptions.ValidTimeout(timeout)) { Balance = !noBalance, CheckpointIntervalMs = checkpointInterval, Postcopy = postcopy, PrecopyRounds = precopyRounds, BandwidthLimit = bandwidthLimit };
         var omPath = LabOptions.OmPath();
         using var loggers = CommandLine.Loggers(parse);
         var state = LabProvisioner.Up(spec, omPath, loggers.CreateLogger("OpenMosix.Lab"));

@@ -24,7 +24,7 @@ internal sealed class CheckpointRestart(HomeSide home)
         var pid = process.Pid;
         var from = process.Where;
         // A deputy killed at home ends its relay too: nothing to restart.
-        if (!Alive(pid)) return false;
+        if (OpenMosix.Linux.Proc.ProcFs.HasEnded(pid)) return false;
         StoredCheckpoint? stored;
         try
         {
@@ -96,18 +96,6 @@ internal sealed class CheckpointRestart(HomeSide home)
         catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException or ArgumentException)
         {
             CheckpointLog.StaysAfterRestart(home.Logger, process.Pid, target, e.Message);
-        }
-    }
-
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            return OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
-        {
-            return false;
         }
     }
 

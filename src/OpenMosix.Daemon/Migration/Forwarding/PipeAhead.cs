@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Proc;
 
@@ -29,8 +28,9 @@ internal sealed class PipeAhead : IDisposable
     public static PipeAhead? For(SafeFileHandle fd, int deputy)
     {
         var link = LinkOf($"/proc/self/fd/{fd.DangerousGetHandle()}");
-        if (link is null || !link.StartsWith("pipe:", StringComparison.Ordinal) || !ReadsOnly(Environment.ProcessId, (int)fd.DangerousGetHandle())) return null;
-        if (OtherReaders(link, deputy)) return null;
+        if (link is null || !link.StartsWith("pipe:", StringComparison.Ordinal) || !PipeHolders.OpenFor(Environment.ProcessId, (int)fd.DangerousGetHandle(), writing: false)) return null;
+        // Any other reader (a process but the deputy and this omd) would move the head under the peeks.
+        if (PipeHolders.Held(new HashSet<string>(StringComparer.Ordinal) { link }, writing: false, deputy, Environment.ProcessId).Count > 0) return null;
         var capacity = PipePeek.Capacity(fd);
         if (capacity < Window) capacity = Math.Max(capacity, PipePeek.Grow(fd, Window));
         if (capacity <= 0) return null;
@@ -59,43 +59,6 @@ internal sealed class PipeAhead : IDisposable
             taken += n;
         }
         return taken;
-    }
-
-    /// <summary>Whether any process but the deputy and this omd holds <paramref name="pipe"/> open for reading.</summary>
-    private static bool OtherReaders(string pipe, int deputy)
-    {
-        foreach (var process in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(process), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
-            if (pid == deputy || pid == Environment.ProcessId) continue;
-            IEnumerable<string> fds;
-            try
-            {
-                fds = [.. Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")];
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue; // gone, or a kernel thread's
-            }
-            foreach (var fd in fds)
-                if (LinkOf(fd) == pipe && int.TryParse(Path.GetFileName(fd), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && ReadsOnly(pid, number))
-                    return true;
-        }
-        return false;
-    }
-
-    /// <summary>Whether descriptor <paramref name="fd"/> of <paramref name="pid"/> is open for reading only (a pipe's
-    /// read end); true when that cannot be told (it went meanwhile: counting it as a reader is the safe side).</summary>
-    private static bool ReadsOnly(int pid, int fd)
-    {
-        try
-        {
-            return (ProcFs.ReadFdInfo(pid, fd).Flags & 3) == 0;
-        }
-        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
-        {
-            return true;
-        }
     }
 
     private static string? LinkOf(string path)

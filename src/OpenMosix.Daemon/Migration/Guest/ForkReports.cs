@@ -12,7 +12,7 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// <param name="ended">whether a PID names a process that ended and is not reaped yet (a zombie); null: read in /proc.</param>
 internal sealed class ForkReports(ProcessRegistry registry, int guestPid, Func<int, bool>? ended = null)
 {
-    private readonly Func<int, bool> _ended = ended ?? IsZombie;
+    private readonly Func<int, bool> _ended = ended ?? OpenMosix.Linux.Proc.ProcFs.HasEnded;
     // Read while the copy is registered: once it ended it is no longer, and home still knows it by its deputy's PID.
     private readonly int _homePid = registry.Find(guestPid) is { State: ProcessState.Guest } guest ? guest.RemotePid : 0;
     private bool _reported;
@@ -60,18 +60,6 @@ internal sealed class ForkReports(ProcessRegistry registry, int guestPid, Func<i
     /// <summary>What the copy forked here that has not ended: an orphan that ended is a zombie until whoever adopted it
     /// reaps it, and is not waited for.</summary>
     private IEnumerable<ManagedProcess> Living() => registry.ForkedBy(guestPid).Where(p => !_ended(p.Pid));
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            return OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State is 'Z' or 'X';
-        }
-        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
-        {
-            return true;
-        }
-    }
 
     private ForkedChild Describe(ManagedProcess process)
     {

@@ -32,6 +32,9 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} could not be sent home: {Reason}")]
     public static partial void SendHomeFailed(ILogger logger, int guest, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} exited on its way home; its exit goes home instead")]
+    public static partial void ExitedOnWayHome(ILogger logger, int guest);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest} stays here: {Reason}")]
     public static partial void Stays(ILogger logger, int guest, string reason);
 

@@ -49,6 +49,9 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
 
+    /// <summary>MiB/s the trip home sends at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
+    public int BandwidthLimit { get; init; }
+
     /// <summary>Relays the copy until it ends or goes home (false), or until home is lost and the copy waits to be
     /// taken over (true).</summary>
     public async Task<bool> RunAsync(int guestPid, CancellationToken cancel)
@@ -285,7 +288,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     private async Task<bool> ComeHomeAsync(int guestPid, ComeHome request, CancellationToken cancel)
     {
         await SetReturningAsync(true, cancel).ConfigureAwait(false);
-        var wentHome = await new SendHome(engine, talk, guestPid, _input, logger) { Forwarded = Forwarder }.RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
+        var wentHome = await new SendHome(engine, talk, guestPid, _input, logger) { Forwarded = Forwarder, Pacer = BandwidthPacer.ForLimit(BandwidthLimit) }.RunAsync(request, () => _wentHome = true, cancel).ConfigureAwait(false);
         if (!wentHome)
         {
             await SetReturningAsync(false, cancel).ConfigureAwait(false);

@@ -15,9 +15,11 @@ internal static class IncomingRestore
     /// link is noticed sooner by its heartbeats).</summary>
     public static readonly TimeSpan PagePatience = TimeSpan.FromSeconds(60);
 
-    /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).</summary>
+    /// <summary>The restored copy, frozen; null when it failed or its image was refused (logged, and home told).
+    /// <paramref name="pushPacer"/> holds a post-copy's background fetch to the bandwidth limit.</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
-        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false, bool forwardSockets = false)
+        Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false,
+        bool forwardSockets = false, BandwidthPacer? pushPacer = null)
     {
         var incoming = engine.Receive(pipes.Create, refusal, forwardPaths, forwardSockets);
         try
@@ -35,7 +37,7 @@ internal static class IncomingRestore
             if (next is PostcopyFinal)
             {
                 // Its memory stays at home and comes as it is needed; after rounds, what changed since the last one.
-                var pages = new Postcopy.LinkPageSource(talk.Link, PagePatience).Attach();
+                var pages = new Postcopy.LinkPageSource(talk.Link, PagePatience) { Pacer = pushPacer }.Attach();
                 if (!incoming.LeaveMemoryAtHome(pages))
                 {
                     incoming.Abandon();

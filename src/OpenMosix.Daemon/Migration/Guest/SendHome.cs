@@ -14,6 +14,9 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     /// <summary>Takes the results of forwarded calls, which the copy goes on making while it is pre-copied home.</summary>
     public Forwarding.GuestForwarder? Forwarded { get; init; }
 
+    /// <summary>Holds the rounds and the image to the bandwidth limit; null: none.</summary>
+    public BandwidthPacer? Pacer { get; init; }
+
     /// <summary>How long the trip home waits for forwarded calls under way (a read at home may wait for good).</summary>
     private static readonly TimeSpan ForwardedCallPatience = TimeSpan.FromSeconds(2);
 
@@ -37,7 +40,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
     {
         try
         {
-            var (session, _, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel).ConfigureAwait(false);
+            var (session, _, _, _) = await PrecopyDriver.RunAsync(engine, guestPid, talk, maxRounds, AnswerAsync, cancel, pacer: Pacer).ConfigureAwait(false);
             return (session, false);
         }
         catch (MigrationException e)
@@ -54,11 +57,19 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         {
             // Its round could not be written (the copy exec'd or ended): home reads a truncated round and answers
             // "stay", which must be heard before anything else is said. Before any round, it goes home frozen instead.
-            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            Failed(e);
             if (talk.Phase != MigrationPhase.ReturnPrecopying) return (null, false);
             await AnswerAsync().ConfigureAwait(false);
             return (null, true);
         }
+    }
+
+    /// <summary>A copy that exited under its trip home did not fail to go: its exit goes home as any guest's does
+    /// (the relay reports it once home's verdict, "stay", is heard). One that exec'd runs on here, its trip void.</summary>
+    private void Failed(Exception e)
+    {
+        if (Checkpoint.Dump.ProcessEndedException.Explains(e, guestPid)) GuestLog.ExitedOnWayHome(logger, guestPid);
+        else GuestLog.SendHomeFailed(logger, guestPid, e.Message);
     }
 
     /// <summary>Home's answer to a round: null when taken, else why it stays. Input relayed meanwhile goes to the
@@ -91,7 +102,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             {
                 engine.CheckpointFrozen(guestPid, image, session, Forwarded);
                 frozen = true;
-            }).ConfigureAwait(false);
+            }, pacer: Pacer).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
@@ -101,7 +112,7 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         {
             // The checkpoint failed and let the process run on. The image was ended all the same, so home reads a
             // truncated image, refuses it and answers "stay", which is read below like any verdict.
-            GuestLog.SendHomeFailed(logger, guestPid, e.Message);
+            Failed(e);
         }
         finally
         {

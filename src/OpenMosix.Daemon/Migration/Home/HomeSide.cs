@@ -36,6 +36,8 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>
     public Func<Migration.Checkpoints.NodeMemory?> Memory { get; set; } = () => null;
     public double KeepFreeFraction { get; set; } = 0.10;
+    /// <summary>MiB/s each move out may send at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
+    public int BandwidthLimit { get; set; }
 
     /// <summary>Where a process restarted here from its checkpoint goes on to, leaving out the node it was lost on
     /// (null: it stays here); null when restarted processes stay home (balancing is off).</summary>

@@ -14,6 +14,8 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     IProgress<MigrationProgress>? progress = null)
 {
     private readonly MoveProgress _progress = new(progress);
+    /// <summary>One limit for the whole move: its pre-copy rounds and its final image.</summary>
+    private readonly BandwidthPacer? _pacer = BandwidthPacer.ForLimit(home.BandwidthLimit);
 
     private int Pid => process.Pid;
 
@@ -193,7 +195,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                 (session, rounds, precopied, rest) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
                     await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed
                         ? $"node {target} could not take the pre-copy of process {Pid}: {failed.Reason}"
-                        : null, cancel, _progress, started, mayPostcopy).ConfigureAwait(false);
+                        : null, cancel, _progress, started, mayPostcopy, _pacer).ConfigureAwait(false);
                 postcopy = rest;
                 if (postcopy)
                     home.Logger.LogInformation("Process {Pid}: the pre-copy did not converge ({Rounds} rounds, {MiB:F1} MiB): the rest by post-copy",
@@ -208,7 +210,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             {
                 if (postcopy) home.Engine.CheckpointFrozenLeavingMemory(Pid, image, session);
                 else home.Engine.CheckpointFrozen(Pid, image, session);
-            }, _progress.PerFrame).ConfigureAwait(false);
+            }, _progress.PerFrame, _pacer).ConfigureAwait(false);
             _progress.Done(bytes);
             return new SentImage(rounds, precopied, bytes, frozenAt, service);
         }

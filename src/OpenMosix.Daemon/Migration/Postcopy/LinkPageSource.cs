@@ -29,6 +29,15 @@ public sealed class LinkPageSource(NodeLink link, TimeSpan patience) : IPageSour
     public long ZeroBytes => Interlocked.Read(ref _zero);
     private long _fetched, _zero;
 
+    /// <summary>Paces the background push (migration.bandwidth_limit_mib_s); null: no limit. Faults are never paced.</summary>
+    public BandwidthPacer? Pacer { get; init; }
+
+    bool IPageSource.MayPush(long bytes, out TimeSpan wait)
+    {
+        wait = TimeSpan.Zero;
+        return Pacer is null || Pacer.TryReserve(bytes, out wait);
+    }
+
     /// <summary>Starts taking the link's Pages frames.</summary>
     public LinkPageSource Attach()
     {

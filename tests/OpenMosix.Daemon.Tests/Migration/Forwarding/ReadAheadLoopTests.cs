@@ -58,20 +58,13 @@ public sealed class ReadAheadLoopTests
     {
         var (peer, childEnd, owners) = Connect(kind);
         using var sockets = owners;
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        using var control = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write, 1)) { AutoFlush = true };
-        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
-        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
-        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", Child, program, $"{First}", $"{SecondRead}"], stdin: stdinRead, stdout: stdoutWrite,
-            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
-        stdinRead.Dispose();
-        stdoutWrite.Dispose();
+        using var child = FilteredChild.Start(Child, childEnd, controlled: true, $"{First}", $"{SecondRead}");
+        var (control, lines) = (child.Control!, child.Lines);
         var (home, guest) = await LinkPairs.ConnectAsync();
         var stream = RandomNumberGenerator.GetBytes(First + Second);
         try
         {
-            var (homeSide, guestSide, loops) = await StartStayAsync(child, lines, home, guest);
+            var (homeSide, guestSide, loops) = await StartStayAsync(child, home, guest);
 
             // All of the first part is there before the child reads: read ahead, it is still all the child gets, and
             // once it has read the last byte its socket is not readable any more.
@@ -104,7 +97,7 @@ public sealed class ReadAheadLoopTests
         }
         finally
         {
-            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            child.Kill();
             await guest.DisposeAsync();
             await home.DisposeAsync();
             peer.Dispose();
@@ -135,20 +128,13 @@ public sealed class ReadAheadLoopTests
     public async Task A_pipe_read_ahead_gives_every_byte_once_in_order_and_leaves_what_the_program_did_not_read_in_homes_pipe()
     {
         var (childEnd, peer) = Descriptors.CreatePipe();
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        using var control = new StreamWriter(new FileStream(stdinWrite, FileAccess.Write, 1)) { AutoFlush = true };
-        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
-        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
-        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", PipeChild, program, $"{First}"], stdin: stdinRead, stdout: stdoutWrite,
-            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
-        stdinRead.Dispose();
-        stdoutWrite.Dispose();
+        using var child = FilteredChild.Start(PipeChild, childEnd, controlled: true, $"{First}");
+        var lines = child.Lines;
         var (home, guest) = await LinkPairs.ConnectAsync();
         var stream = RandomNumberGenerator.GetBytes(First + Second);
         try
         {
-            var (homeSide, guestSide, loops) = await StartStayAsync(child, lines, home, guest);
+            var (homeSide, guestSide, loops) = await StartStayAsync(child, home, guest);
             var writer = Task.Run(() => Descriptors.WriteAll(peer, stream), TestContext.Current.CancellationToken);
             Assert.Equal($"read {First} {Hex(SHA256.HashData(stream.AsSpan(0, First)))}", await Line(lines));
             Assert.True(guestSide.ReadsServedAhead > 0, "some of the child's reads were served from bytes read ahead");
@@ -164,13 +150,13 @@ public sealed class ReadAheadLoopTests
             }, TestContext.Current.CancellationToken);
             await writer.WaitAsync(Patience, TestContext.Current.CancellationToken);
             peer.Dispose();
-            Signals.Kill(child.Pid, Signals.SIGKILL);
+            child.Kill();
             childEnd.Dispose();
             Assert.Equal(Hex(SHA256.HashData(stream.AsSpan(First))), Hex(SHA256.HashData(await rest.WaitAsync(Patience, TestContext.Current.CancellationToken))));
         }
         finally
         {
-            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            child.Kill();
             await guest.DisposeAsync();
             await home.DisposeAsync();
             peer.Dispose();
@@ -197,27 +183,22 @@ public sealed class ReadAheadLoopTests
     {
         var (peer, childEnd, owners) = Connect(kind);
         using var sockets = owners;
-        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        using var lines = new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1));
-        var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
-        using var child = ChildProcess.Start("/usr/bin/python3", ["-c", ToTheEnd, program], stdout: stdoutWrite,
-            inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
-        stdoutWrite.Dispose();
+        using var child = FilteredChild.Start(ToTheEnd, childEnd, controlled: false);
         var (home, guest) = await LinkPairs.ConnectAsync();
         var stream = RandomNumberGenerator.GetBytes((5 << 20) + 4321);
         try
         {
-            var (homeSide, guestSide, _) = await StartStayAsync(child, lines, home, guest);
+            var (homeSide, guestSide, _) = await StartStayAsync(child, home, guest);
             using var homeOwned = homeSide;
             using var guestOwned = guestSide;
             Descriptors.WriteAll(peer, stream);
             ForwardedCalls.Shutdown(peer, 1);
-            Assert.Equal($"end {stream.Length} {Hex(SHA256.HashData(stream))} 0", await Line(lines));
-            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+            Assert.Equal($"end {stream.Length} {Hex(SHA256.HashData(stream))} 0", await Line(child.Lines));
+            Assert.Equal(new ChildExit(0, 0), child.Process.WaitForExit(Patience));
         }
         finally
         {
-            if (!child.HasExited) Signals.Kill(child.Pid, Signals.SIGKILL);
+            child.Kill();
             await guest.DisposeAsync();
             await home.DisposeAsync();
             peer.Dispose();
@@ -257,18 +238,56 @@ public sealed class ReadAheadLoopTests
         }
     }
 
+    /// <summary>A python3 <paramref name="script"/> under the forwarding filter for fd 7, which is
+    /// <paramref name="childEnd"/>: its stdout read by lines, and with <paramref name="controlled"/> its stdin written
+    /// by the test (a line lets it go on). Killed when disposed, if it still runs.</summary>
+    private sealed class FilteredChild(ChildProcess process, StreamReader lines, StreamWriter? control) : IDisposable
+    {
+        public ChildProcess Process => process;
+        public StreamReader Lines => lines;
+        public StreamWriter? Control => control;
+
+        public static FilteredChild Start(string script, SafeFileHandle childEnd, bool controlled, params string[] arguments)
+        {
+            SafeFileHandle? stdinRead = null, stdinWrite = null;
+            if (controlled) (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+            var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+            var program = Convert.ToHexString(ForwardingFilter.Build([7], reservedFrom: 1000));
+            var child = ChildProcess.Start("/usr/bin/python3", ["-c", script, program, .. arguments], stdin: stdinRead, stdout: stdoutWrite,
+                inherited: new Dictionary<int, SafeFileHandle> { [7] = childEnd });
+            stdinRead?.Dispose();
+            stdoutWrite.Dispose();
+            return new(child, new StreamReader(new FileStream(stdoutRead, FileAccess.Read, 1)),
+                stdinWrite is null ? null : new StreamWriter(new FileStream(stdinWrite, FileAccess.Write, 1)) { AutoFlush = true });
+        }
+
+        public void Kill()
+        {
+            if (!process.HasExited) Signals.Kill(process.Pid, Signals.SIGKILL);
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            control?.Dispose();
+            lines.Dispose();
+            process.Dispose();
+        }
+    }
+
     private static void Blocking(SafeFileHandle fd) => ForwardedCalls.Control(fd, ForwardedCalls.FSetFl, (int)OpenFlags.ReadWrite);
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
 
     /// <summary>Both ends of a stay over <paramref name="home"/> and <paramref name="guest"/> for the filtered child, whose
     /// first line names its seccomp listener; the pumps end with the links.</summary>
-    private static async Task<(HomeForwarder Home, GuestForwarder Guest, Task Loops)> StartStayAsync(ChildProcess child, StreamReader lines, NodeLink home, NodeLink guest)
+    private static async Task<(HomeForwarder Home, GuestForwarder Guest, Task Loops)> StartStayAsync(FilteredChild child, NodeLink home, NodeLink guest)
     {
-        var listenerNumber = int.Parse(await Line(lines), System.Globalization.CultureInfo.InvariantCulture);
-        using var pidfd = PidFd.Open(child.Pid);
-        var homeSide = HomeForwarder.Start(child.Pid, [7], home, (_, _) => 0, NullLogger.Instance);
-        var guestSide = new GuestForwarder(child.Pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
+        var pid = child.Process.Pid;
+        var listenerNumber = int.Parse(await Line(child.Lines), System.Globalization.CultureInfo.InvariantCulture);
+        using var pidfd = PidFd.Open(pid);
+        var homeSide = HomeForwarder.Start(pid, [7], home, (_, _) => 0, NullLogger.Instance);
+        var guestSide = new GuestForwarder(pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
         var loops = Task.WhenAll(Pump(home, homeSide.Take), Pump(guest, guestSide.Take));
         guestSide.Start();
         return (homeSide, guestSide, loops);

@@ -1,0 +1,25 @@
+namespace OpenMosix.Checkpoint.Dump;
+
+/// <summary>
+/// The process exited (a zombie now, or reaped) while its pre-copy ran: its address space went as an exec's would, but
+/// there is no new program to copy again. A move of it is over, not retried; a trip home of a guest that exits is
+/// ended by the exit itself (its status goes home as any guest's).
+/// </summary>
+public sealed class ProcessEndedException(int pid, Exception inner)
+    : Exception($"process {pid} exited while it was being copied", inner)
+{
+    public int Pid { get; } = pid;
+
+    /// <summary>Whether <paramref name="e"/>, or what it wraps, says that <paramref name="pid"/> exited under its copy:
+    /// this exception, or a lost address space of a process that has ended.</summary>
+    public static bool Explains(Exception? e, int pid)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is ProcessEndedException) return true;
+            if (e is ProcessReplacedException) return false;
+            if (e is Linux.Proc.AddressSpaceGoneException) return Linux.Proc.ProcFs.HasEnded(pid);
+        }
+        return false;
+    }
+}
