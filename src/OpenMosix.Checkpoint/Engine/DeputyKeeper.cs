@@ -20,6 +20,10 @@ internal sealed class DeputyKeeper(ILogger logger)
     private const int ItimervalSize = 32;
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly Dictionary<int, ulong> _trampolines = [];
+    // Deputies stopped, or being stopped to follow their copy; and the signals this omd sent each to follow its copy,
+    // not yet arrived (a stop signal and SIGCONT each flush the other from what is pending, so at most one of each).
+    private readonly HashSet<int> _stopped = [];
+    private readonly Dictionary<int, HashSet<int>> _following = [];
 
     public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int, ExitStatus>? Died;
@@ -207,6 +211,27 @@ internal sealed class DeputyKeeper(ILogger logger)
         Park(pid, trampoline, Ptrace.GetRegs(pid));
     }
 
+    /// <summary>
+    /// The copy stopped (by <paramref name="signal"/>) or went on (0) on its node, by a signal sent there: the deputy
+    /// does the same, so that its parent's wait and shell see it, by a signal this omd sends it and does not forward
+    /// (the copy had it already). One already stopped, or running, is left so: a stop home forwarded comes back
+    /// from the copy's node as the copy obeys it.
+    /// </summary>
+    public void FollowCopy(int pid, int signal)
+    {
+        if (!_trampolines.ContainsKey(pid) || (signal != 0) == _stopped.Contains(pid)) return;
+        var sent = signal == 0 ? Signals.SIGCONT : signal;
+        if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
+        // What the kernel flushes from the pending signals as this one is sent never arrives.
+        if (signal == 0) pending.RemoveWhere(StopSignals.Contains);
+        else pending.Remove(Signals.SIGCONT);
+        pending.Add(sent);
+        // The state wanted from now on, whatever of the earlier signals is still on its way.
+        if (signal == 0) _stopped.Remove(pid);
+        else _stopped.Add(pid);
+        Signals.Kill(pid, sent);
+    }
+
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
     public void Forget(int pid) => _trampolines.Remove(pid);
 
@@ -216,11 +241,35 @@ internal sealed class DeputyKeeper(ILogger logger)
         if (status.PtraceEvent == Ptrace.EventStop)
         {
             // Group-stop (a stop signal we let through): stay stopped, but hear SIGCONT. Anything else: back to pause.
-            if (StopSignals.Contains(signal)) Ptrace.Listen(pid);
-            else Ptrace.Continue(pid, 0);
+            if (StopSignals.Contains(signal))
+            {
+                _stopped.Add(pid);
+                Ptrace.Listen(pid);
+            }
+            else
+            {
+                Ptrace.Continue(pid, 0);
+            }
             return;
         }
         var info = SigInfo(pid);
+        if (_following.TryGetValue(pid, out var following) && following.Remove(signal))
+        {
+            // Sent here to follow the copy: acted on, not forwarded. A stop stops it only if a later SIGCONT did not
+            // overtake it (the copy went on since); one the deputy's actions would not stop it with (they are those it
+            // had when it moved) stops it as SIGSTOP: the copy did stop.
+            var stop = 0;
+            if (signal != Signals.SIGCONT && _stopped.Contains(pid))
+            {
+                stop = DeputyStop(pid, signal, info);
+                if (stop == 0) stop = Signals.SIGSTOP;
+            }
+            // It runs again (its group-stop, if it had reached one, is over), unless a stop follows.
+            if (signal == Signals.SIGCONT && !following.Any(StopSignals.Contains)) _stopped.Remove(pid);
+            Ptrace.Continue(pid, stop);
+            return;
+        }
+        if (signal == Signals.SIGCONT) _stopped.Remove(pid);
         SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
         Ptrace.Continue(pid, DeputyStop(pid, signal, info));
@@ -288,8 +337,11 @@ internal sealed class DeputyKeeper(ILogger logger)
         return others.Count;
     }
 
-    private static void Park(int pid, ulong trampoline, UserRegs template)
+    private void Park(int pid, ulong trampoline, UserRegs template)
     {
+        // Let go in its pause loop, it runs, whatever stop it was in.
+        _stopped.Remove(pid);
+        _following.Remove(pid);
         var regs = template;
         regs.rip = trampoline + StubElf.EntryOffset;
         regs.orig_rax = ulong.MaxValue;

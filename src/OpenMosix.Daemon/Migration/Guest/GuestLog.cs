@@ -76,4 +76,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: home's move of process {Pid} to {Target}: {Outcome}")]
     public static partial void ForkedMoveAnswered(ILogger logger, int guest, int pid, string target, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {State} on this node; node {Home} told, for its deputy")]
+    public static partial void JobStateSent(ILogger logger, int guest, ushort home, string state);
 }

@@ -86,4 +86,7 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "what process {Pid} forked on node {Node} is out of reach: {Reason}")]
     public static partial void OutlivingEnded(ILogger logger, int pid, int node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}'s copy {State} on its node; its deputy follows")]
+    public static partial void CopyJobState(ILogger logger, int pid, string state);
 }

@@ -28,6 +28,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(WelcomeHome), "home")]
 [JsonDerivedType(typeof(Stay), "stay")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
+[JsonDerivedType(typeof(CopyJobState), "copy-job")]
 [JsonDerivedType(typeof(Usage), "usage")]
 [JsonDerivedType(typeof(InputTaken), "input-taken")]
 [JsonDerivedType(typeof(InputWritten), "input-written")]
@@ -189,6 +190,13 @@ public sealed record WelcomeHome : MigrationMessage;
 
 /// <summary>Home → target: it could not be rebuilt at home; it runs on there.</summary>
 public sealed record Stay(string Reason) : MigrationMessage;
+
+/// <summary>Target → home: the copy was stopped (by <paramref name="Signal"/>) or continued on its node, by a signal
+/// sent there and not by home: its deputy stops or goes on with it, so that its parent and shell see what it does.</summary>
+public sealed record CopyJobState(bool Stopped, int Signal) : MigrationMessage
+{
+    public override string? Problem() => Stopped ? Check(Signal is > 0 and < 65, "stop signal out of range") : Check(Signal == 0, "a resumption has no signal");
+}
 
 /// <summary>Target → home: the copy set its terminal's modes (struct termios), for the real terminal at home.</summary>
 public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage
