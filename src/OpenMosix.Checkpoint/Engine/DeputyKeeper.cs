@@ -21,7 +21,8 @@ internal sealed class DeputyKeeper(ILogger logger)
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly Dictionary<int, ulong> _trampolines = [];
     // Deputies stopped, or being stopped to follow their copy; and the signals this omd sent each to follow its copy,
-    // not yet arrived (a stop signal and SIGCONT each flush the other from what is pending, so at most one of each).
+    // not yet arrived (one the kernel flushed, a stop overtaken by SIGCONT, stays listed: only a signal this omd sent
+    // is matched against the list, so a stale entry costs nothing).
     private readonly HashSet<int> _stopped = [];
     private readonly Dictionary<int, HashSet<int>> _following = [];
 
@@ -222,9 +223,6 @@ internal sealed class DeputyKeeper(ILogger logger)
         if (!_trampolines.ContainsKey(pid) || (signal != 0) == _stopped.Contains(pid)) return;
         var sent = signal == 0 ? Signals.SIGCONT : signal;
         if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
-        // What the kernel flushes from the pending signals as this one is sent never arrives.
-        if (signal == 0) pending.RemoveWhere(StopSignals.Contains);
-        else pending.Remove(Signals.SIGCONT);
         pending.Add(sent);
         // The state wanted from now on, whatever of the earlier signals is still on its way.
         if (signal == 0) _stopped.Remove(pid);
@@ -241,19 +239,12 @@ internal sealed class DeputyKeeper(ILogger logger)
         if (status.PtraceEvent == Ptrace.EventStop)
         {
             // Group-stop (a stop signal we let through): stay stopped, but hear SIGCONT. Anything else: back to pause.
-            if (StopSignals.Contains(signal))
-            {
-                _stopped.Add(pid);
-                Ptrace.Listen(pid);
-            }
-            else
-            {
-                Ptrace.Continue(pid, 0);
-            }
+            if (StopSignals.Contains(signal)) Ptrace.Listen(pid);
+            else Ptrace.Continue(pid, 0);
             return;
         }
         var info = SigInfo(pid);
-        if (_following.TryGetValue(pid, out var following) && following.Remove(signal))
+        if (SentByThisProcess(info) && _following.TryGetValue(pid, out var following) && following.Remove(signal))
         {
             // Sent here to follow the copy: acted on, not forwarded. A stop stops it only if a later SIGCONT did not
             // overtake it (the copy went on since); one the deputy's actions would not stop it with (they are those it
@@ -264,16 +255,20 @@ internal sealed class DeputyKeeper(ILogger logger)
                 stop = DeputyStop(pid, signal, info);
                 if (stop == 0) stop = Signals.SIGSTOP;
             }
-            // It runs again (its group-stop, if it had reached one, is over), unless a stop follows.
-            if (signal == Signals.SIGCONT && !following.Any(StopSignals.Contains)) _stopped.Remove(pid);
             Ptrace.Continue(pid, stop);
             return;
         }
         if (signal == Signals.SIGCONT) _stopped.Remove(pid);
         SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
-        Ptrace.Continue(pid, DeputyStop(pid, signal, info));
+        var deputyStop = DeputyStop(pid, signal, info);
+        if (deputyStop != 0) _stopped.Add(pid);
+        Ptrace.Continue(pid, deputyStop);
     }
+
+    /// <summary>Whether a kill from this process sent the signal (si_pid, after signo, errno, code and padding).</summary>
+    private static bool SentByThisProcess(byte[]? info) =>
+        info is not null && ArrivedSignal.FromSigInfo(info).FromProcess && BitConverter.ToInt32(info, 16) == Environment.ProcessId;
 
     private static ArrivedSignal Arrived(int pid, int signal) =>
         SigInfo(pid) is { } info ? ArrivedSignal.FromSigInfo(info) : new ArrivedSignal(signal);
