@@ -16,6 +16,10 @@
 #   sigkill1-pre / sigkill2-pre      omd of node 1 / 2 SIGKILLed while `om migrate` pre-copies a 512 MiB memticker
 #                                    (the process running), then started again with om lab restart
 #   sigkill1-frozen / sigkill2-frozen  the same during a move with --no-precopy (the process frozen, its image in flight)
+#   sigkill1-home / sigkill2-home    the same during a trip home (`om migrate PID home` of a 512 MiB memticker moved to
+#                                    node 2), once its deputy at home holds 64 MiB of the trip's pre-copy
+#   sigkill1-post / sigkill2-post    the same mid-post-copy: once `om migrate --postcopy always` says the copy runs on
+#                                    node 2 (a 512 MiB memticker, its memory still at home unless the log says it is over)
 #   sigkill1-away / sigkill2-away    om lab restart --kill 1 / 2 while the process runs on node 2: omd SIGKILLed alone
 #                                    (no drain) and started again; home's new omd takes the process over
 #   sigkill21-away  om lab restart --kill 2, then (once home resumed the copy the new omd of node 2 adopted) om lab
@@ -34,7 +38,7 @@ source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,sigkill1-away,sigkill2-away,sigkill21-away,netem,fulldisk,cpfull
+all_faults=cut5,cut15,kill2,restart2,restart1,sigkill1-pre,sigkill2-pre,sigkill1-frozen,sigkill2-frozen,sigkill1-home,sigkill2-home,sigkill1-post,sigkill2-post,sigkill1-away,sigkill2-away,sigkill21-away,netem,fulldisk,cpfull
 faults=$all_faults; rounds=3; markdown=0; lab=benchchaos
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -183,6 +187,33 @@ sigkill_during() { local node=$1 target victim mig
   wait "$mig" 2>/dev/null || true
   log "om migrate: $(tail -1 "$err")"
   fault restart "$node"; fault_end=$(now); }
+rss_kib() { awk '/^VmRSS/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# sigkill_homeward NODE: moved to node 2, then brought home; once the deputy at home has taken 64 MiB of the trip's
+# pre-copy (its resident memory, near zero while it is a deputy), the omd of NODE is SIGKILLed, and started again.
+sigkill_homeward() { local node=$1 victim mig
+  move_to_2 || return 1
+  victim=$(daemon_pid "$node")
+  "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" home > /dev/null 2>> "$err" & mig=$!
+  until_true 120 eval '[ "$(rss_kib "$runner")" -gt 65536 ] || ! kill -0 "$mig" 2>/dev/null' || true
+  kill -0 "$mig" 2>/dev/null || log "the trip home ended before omd could be killed"
+  kill -9 "$victim"; fault_start=$(now)
+  # Started again before `om migrate` is waited for: home may wait for a new omd on node 2 before it answers.
+  fault restart "$node"; fault_end=$(now)
+  wait "$mig" 2>/dev/null || true
+  log "om migrate home: $(tail -1 "$err")"; }
+# sigkill_postcopy NODE: moved to node 2 by post-copy; as soon as the copy runs there (its memory still at home), the
+# omd of NODE is SIGKILLed, and started again. A post-copy home already logged as done is said so (the run then tests
+# a process away, not a post-copy).
+sigkill_postcopy() { local node=$1 victim
+  victim=$(daemon_pid "$node")
+  "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 --postcopy always > /dev/null 2>> "$err" || { log "the post-copy move failed: $(tail -1 "$err")"; return 1; }
+  kill -9 "$victim"; fault_start=$(now)
+  grep -q "Process $runner: post-copy to node 2 done" "$labdir/n1/omd.log" && log "the post-copy was over before omd was killed"
+  fault restart "$node"; fault_end=$(now); }
+fault_sigkill1-home() { sigkill_homeward 1; }
+fault_sigkill2-home() { sigkill_homeward 2; }
+fault_sigkill1-post() { sigkill_postcopy 1; }
+fault_sigkill2-post() { sigkill_postcopy 2; }
 fault_sigkill1-pre() { sigkill_during 1; }
 fault_sigkill2-pre() { sigkill_during 2; }
 fault_sigkill1-frozen() { sigkill_during 1 --no-precopy; }

@@ -2,7 +2,7 @@ namespace OpenMosix.Linux;
 
 public static class Waiting
 {
-    public const int WNOHANG = 1, WUNTRACED = 2, WALL = 0x40000000;
+    public const int WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000;
     private const int P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
 
     /// <summary>waitpid, retried on EINTR.</summary>

@@ -70,4 +70,55 @@ public sealed class StoppedProcessLabTests
         Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "300"), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
+
+    /// <summary>The state of the deputy at home as `ps` shows it: t or T when stopped (a traced deputy is in a tracing
+    /// stop, its parent told of the group-stop), S in its pause loop.</summary>
+    private static bool DeputyStopped(int pid) => State(pid) is 'T' or 't';
+
+    private static void ParentSeesStop(ManagedRun run, string why) =>
+        Poll.Until(() => Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED) is { Stopped: true } s && s.StopSignal == Signals.SIGSTOP,
+            Patience, $"its parent to see it stopped by SIGSTOP {why}");
+
+    private static void ParentSeesContinue(ManagedRun run, string why) =>
+        Poll.Until(() => Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WCONTINUED).Continued, Patience, $"its parent to see it continued {why}");
+
+    [Fact]
+    public void A_copy_stopped_and_continued_on_its_own_node_stops_and_continues_its_deputy_and_its_parent_sees_both()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        Assert.NotEqual(0, copy);
+        run.WaitForLines(run.Lines().Count + 3);
+        Assert.False(DeputyStopped(run.Pid), $"the deputy {run.Pid} is stopped (state {State(run.Pid)}) while its copy runs");
+
+        // kill -STOP of the copy on node 2: the deputy stops with it, and its parent at home sees the stop.
+        Signals.Kill(copy, Signals.SIGSTOP);
+        ParentSeesStop(run, "sent to its copy on node 2");
+        Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) though its parent was told it stopped");
+        StaysStopped(copy, run, "on node 2 after SIGSTOP there");
+
+        // kill -CONT of the copy there: the deputy goes on, its parent sees it continued, and the output flows again.
+        var before = run.Lines().Count;
+        Signals.Kill(copy, Signals.SIGCONT);
+        ParentSeesContinue(run, "after SIGCONT to its copy on node 2");
+        run.WaitForLines(before + 5);
+        Poll.Until(() => !DeputyStopped(run.Pid), Patience, "the deputy to leave its stop");
+
+        // Stopped there again, continued from home (SIGCONT to the deputy, as `fg` or `bg` would): both go on.
+        Signals.Kill(copy, Signals.SIGSTOP);
+        ParentSeesStop(run, "sent to its copy on node 2 a second time");
+        before = run.Lines().Count;
+        Signals.Kill(run.Pid, Signals.SIGCONT);
+        ParentSeesContinue(run, "after SIGCONT to its deputy");
+        run.WaitForLines(before + 5);
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+        var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", homeLog, StringComparison.Ordinal);
+        Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
+    }
 }

@@ -41,16 +41,22 @@ public sealed partial class CheckpointEngine
             if (_frozen.Contains(pid) || _tracer.IsBusy(pid) || _released.Contains(pid)) continue;
             try
             {
-                var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
+                var status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL | JobWaitOptions(pid));
                 if (status.Stopped && _adopted.Contains(pid)) PassOnStop(pid, status);
-                if (status.Raw == -1 || status.Stopped) continue;
+                if (status.Raw == -1 || status.Stopped || status.Continued)
+                {
+                    ReportJobChange(pid, status);
+                    continue;
+                }
                 _exitWatches.Remove(pid);
+                _jobWatches.Remove(pid);
                 _adopted.Remove(pid);
                 watch.TrySetResult(ExitStatus.Of(status));
             }
             catch (SyscallException e)
             {
                 _exitWatches.Remove(pid);
+                _jobWatches.Remove(pid);
                 _adopted.Remove(pid);
                 // Reaped by a checkpoint's or a trip's own wait, which found it gone: that wait has its end.
                 if (e.Error == Errno.ECHILD && ReapedExits.TryTake(pid, out var reaped))

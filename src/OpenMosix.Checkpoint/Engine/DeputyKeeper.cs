@@ -20,6 +20,11 @@ internal sealed class DeputyKeeper(ILogger logger)
     private const int ItimervalSize = 32;
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly Dictionary<int, ulong> _trampolines = [];
+    // Deputies stopped, or being stopped to follow their copy; and the signals this omd sent each to follow its copy,
+    // not yet arrived (one the kernel flushed, a stop overtaken by SIGCONT, stays listed: only a signal this omd sent
+    // is matched against the list, so a stale entry costs nothing).
+    private readonly HashSet<int> _stopped = [];
+    private readonly Dictionary<int, HashSet<int>> _following = [];
 
     public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int, ExitStatus>? Died;
@@ -207,6 +212,24 @@ internal sealed class DeputyKeeper(ILogger logger)
         Park(pid, trampoline, Ptrace.GetRegs(pid));
     }
 
+    /// <summary>
+    /// The copy stopped (by <paramref name="signal"/>) or went on (0) on its node, by a signal sent there: the deputy
+    /// does the same, so that its parent's wait and shell see it, by a signal this omd sends it and does not forward
+    /// (the copy had it already). One already stopped, or running, is left so: a stop home forwarded comes back
+    /// from the copy's node as the copy obeys it.
+    /// </summary>
+    public void FollowCopy(int pid, int signal)
+    {
+        if (!_trampolines.ContainsKey(pid) || (signal != 0) == _stopped.Contains(pid)) return;
+        var sent = signal == 0 ? Signals.SIGCONT : signal;
+        if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
+        pending.Add(sent);
+        // The state wanted from now on, whatever of the earlier signals is still on its way.
+        if (signal == 0) _stopped.Remove(pid);
+        else _stopped.Add(pid);
+        Signals.Kill(pid, sent);
+    }
+
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
     public void Forget(int pid) => _trampolines.Remove(pid);
 
@@ -221,10 +244,31 @@ internal sealed class DeputyKeeper(ILogger logger)
             return;
         }
         var info = SigInfo(pid);
+        if (SentByThisProcess(info) && _following.TryGetValue(pid, out var following) && following.Remove(signal))
+        {
+            // Sent here to follow the copy: acted on, not forwarded. A stop stops it only if a later SIGCONT did not
+            // overtake it (the copy went on since); one the deputy's actions would not stop it with (they are those it
+            // had when it moved) stops it as SIGSTOP: the copy did stop.
+            var stop = 0;
+            if (signal != Signals.SIGCONT && _stopped.Contains(pid))
+            {
+                stop = DeputyStop(pid, signal, info);
+                if (stop == 0) stop = Signals.SIGSTOP;
+            }
+            Ptrace.Continue(pid, stop);
+            return;
+        }
+        if (signal == Signals.SIGCONT) _stopped.Remove(pid);
         SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
-        Ptrace.Continue(pid, DeputyStop(pid, signal, info));
+        var deputyStop = DeputyStop(pid, signal, info);
+        if (deputyStop != 0) _stopped.Add(pid);
+        Ptrace.Continue(pid, deputyStop);
     }
+
+    /// <summary>Whether a kill from this process sent the signal (si_pid, after signo, errno, code and padding).</summary>
+    private static bool SentByThisProcess(byte[]? info) =>
+        info is not null && ArrivedSignal.FromSigInfo(info).FromProcess && BitConverter.ToInt32(info, 16) == Environment.ProcessId;
 
     private static ArrivedSignal Arrived(int pid, int signal) =>
         SigInfo(pid) is { } info ? ArrivedSignal.FromSigInfo(info) : new ArrivedSignal(signal);
@@ -288,8 +332,11 @@ internal sealed class DeputyKeeper(ILogger logger)
         return others.Count;
     }
 
-    private static void Park(int pid, ulong trampoline, UserRegs template)
+    private void Park(int pid, ulong trampoline, UserRegs template)
     {
+        // Let go in its pause loop, it runs, whatever stop it was in.
+        _stopped.Remove(pid);
+        _following.Remove(pid);
         var regs = template;
         regs.rip = trampoline + StubElf.EntryOffset;
         regs.orig_rax = ulong.MaxValue;

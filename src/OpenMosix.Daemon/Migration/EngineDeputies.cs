@@ -88,6 +88,8 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
 
     public void LetRun(int pid) => _engine.Thaw(pid);
 
+    public void FollowCopy(int pid, int signal) => _engine.FollowCopyInDeputy(pid, signal);
+
     public long CloseDescriptor(int pid, int fd) => _engine.CloseInDeputy(pid, fd);
 
     public long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>

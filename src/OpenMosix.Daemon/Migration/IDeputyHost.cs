@@ -48,6 +48,12 @@ public interface IDeputyHost
     long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>
         throw new NotSupportedException("this deputy host cannot make calls in a deputy");
 
+    /// <summary>The copy was stopped by <paramref name="signal"/> (or continued: 0) on its own node: the deputy stops (or
+    /// goes on) too, without that being forwarded back to the copy; nothing when it is so already.</summary>
+    void FollowCopy(int pid, int signal)
+    {
+    }
+
     /// <summary>Raised (on any thread) for a signal sent to the deputy, which was kept from it, for forwarding.</summary>
     event Action<int, ArrivedSignal>? SignalArrived;
 

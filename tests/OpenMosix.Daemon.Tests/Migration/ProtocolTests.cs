@@ -18,7 +18,7 @@ public sealed class ProtocolTests
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
         new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
-        new TerminalModesChanged(new byte[Terminal.TermiosSize]), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
+        new TerminalModesChanged(new byte[Terminal.TermiosSize]), new CopyJobState(true, 19), new CopyJobState(false, 0), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
         new Commit(CheckpointMs: 20000), new CheckpointFollows(3, Whole: true), new CheckpointStored(3), new CheckpointStored(4, "no space"),
         new CheckpointAsk(5), new CheckpointGo(5), new CheckpointGo(6, "home is moving 1 process out"),
         new CheckpointCounts(3, [new OutputCount(1, 4096), new OutputCount(2, 0)], InputRead: 12),
@@ -83,11 +83,13 @@ public sealed class ProtocolTests
     [InlineData("{\"kind\":\"pages-held\",\"bytes\":4096}", "malformed control message")]
     [InlineData("{\"kind\":\"offer\",\"pid\":5,\"uid\":0,\"homeNode\":1,\"command\":\"x\",\"kernel\":\"k\",\"memoryBytes\":0,\"files\":[],\"request\":{\"on\":0,\"among\":[2,0],\"fallback\":false,\"home\":false,\"lock\":false}}",
         "sent a bad 'offer': a placement wish naming nodes out of range")]
+    [InlineData("{\"kind\":\"copy-job\",\"stopped\":false,\"signal\":9}", "sent a bad 'copy-job': a resumption has no signal")]
+    [InlineData("{\"kind\":\"copy-job\",\"stopped\":true,\"signal\":0}", "sent a bad 'copy-job': stop signal out of range")]
     public void A_bad_control_message_is_one_line_naming_the_peer(string json, string expected)
     {
         var expectedTypes = json.Contains("commit", StringComparison.Ordinal)
             ? new[] { typeof(Accept), typeof(Refuse) }
-            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(Usage), typeof(InputTaken),
+            : [typeof(Accept), typeof(Refuse), typeof(ForwardSignal), typeof(TerminalModesChanged), typeof(CopyJobState), typeof(Usage), typeof(InputTaken),
                 typeof(CheckpointCounts), typeof(CheckpointFollows), typeof(Resume), typeof(Resumed), typeof(ForkedThere), typeof(SignalForked),
                 typeof(MoveForked), typeof(ForkedMoved), typeof(Outlived), typeof(PagesHeld), typeof(Offer)];
         var error = Assert.Throws<LinkException>(() => MessageWire.Parse(new Frame(FrameType.Control, Encoding.UTF8.GetBytes(json)), 7, expectedTypes));

@@ -47,6 +47,7 @@ public sealed class MessageTarget : FuzzTarget
         yield return new WelcomeHome();
         yield return new Stay("could not rebuild");
         yield return new TerminalModesChanged(new byte[Terminal.TermiosSize]);
+        yield return new CopyJobState(true, 19);
     }
 
     public override bool Run(byte[] input)

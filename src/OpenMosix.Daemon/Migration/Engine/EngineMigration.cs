@@ -60,6 +60,8 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
 
     public Task<ExitStatus> AdoptGuest(int pid) => engine.AdoptGuest(pid);
 
+    public void WatchJobControl(int pid, Action<int> changed) => engine.WatchJobControl(pid, changed);
+
     private sealed class Rounds(PrecopySession session) : IPrecopyRounds
     {
         public PrecopySession Session { get; } = session;

@@ -55,6 +55,12 @@ public interface IMigrationEngine
     /// <summary>Completes when a restored process has ended.</summary>
     Task<ExitStatus> WhenExited(int pid);
 
+    /// <summary>Reports each stop (its signal) and resumption (0) of a restored process watched by
+    /// <see cref="WhenExited"/>, on a thread that must not wait; engines that cannot watch them report nothing.</summary>
+    void WatchJobControl(int pid, Action<int> changed)
+    {
+    }
+
     /// <summary>Traces a copy a dead omd left (not this process's child) for the rest of its stay; completes when it
     /// has ended, with its status.</summary>
     Task<ExitStatus> AdoptGuest(int pid);

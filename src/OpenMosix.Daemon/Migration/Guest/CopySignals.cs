@@ -41,6 +41,22 @@ internal static class CopySignals
         if ((group <= 0 || group == copy) && StopsByDefault(copy, number)) Signals.Kill(target, Signals.SIGSTOP);
     }
 
+    /// <summary>Whether <paramref name="signal"/> from home leaves the copy stopped (true), running (false, SIGCONT), or
+    /// as it was (null).</summary>
+    public static bool? StateAfter(int copy, int signal)
+    {
+        if (signal == Signals.SIGCONT) return false;
+        if (signal == Signals.SIGSTOP) return true;
+        try
+        {
+            return StopsByDefault(copy, signal) ? true : null;
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     private static bool StopsByDefault(int copy, int signal)
     {
         if (!TerminalStops.Contains(signal)) return false;

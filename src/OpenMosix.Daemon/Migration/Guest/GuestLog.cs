@@ -82,4 +82,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: what it left unread in its terminal could not be taken for home: {Reason}")]
     public static partial void UnreadInputLost(ILogger logger, int guest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {State} on this node; node {Home} told, for its deputy")]
+    public static partial void JobStateSent(ILogger logger, int guest, ushort home, string state);
 }

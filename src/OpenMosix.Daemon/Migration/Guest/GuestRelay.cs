@@ -60,6 +60,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         _stopped = stop.Token;
         _input.Progress = written => _ = ReportWrittenAsync(written);
         _forks = Registry is null ? null : new ForkReports(Registry, guestPid);
+        WatchJobControl(guestPid);
         if (Unsent is not null && !await SendUnsentAsync(cancel).ConfigureAwait(false))
         {
             if (Detach is not null && await Detach(talk.Link).ConfigureAwait(false)) return true;
@@ -257,6 +258,7 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
                 // A shell's bg and fg move home's terminal's foreground, then send SIGCONT: the copy's next read asks.
                 Forwarder?.TerminalMayHaveChanged();
                 if (TerminalSignalFlushes(signal)) FlushTerminalInput();
+                HomeSignalled(guestPid, signal);
                 CopySignals.Deliver(guestPid, signal, pipes.TerminalMaster, pipes.TerminalMaster ?? (pipes.InputIsTerminal ? pipes.Input : null));
                 return false;
             case LockChanged changed:

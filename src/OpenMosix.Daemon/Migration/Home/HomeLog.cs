@@ -92,4 +92,7 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} ended away with {Bytes} bytes typed ahead unread, which could not be put back into its terminal: {Reason}")]
     public static partial void InputNotPutBack(ILogger logger, int pid, int bytes, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}'s copy {State} on its node; its deputy follows")]
+    public static partial void CopyJobState(ILogger logger, int pid, string state);
 }

@@ -26,6 +26,8 @@ internal sealed partial class HomeRelay
         // Not resumed: the copy was killed there, and what was held goes with it.
         if (why is not null) home.SignalsOnHold.Close(Pid);
         if (why is not null && relay is not null) home.Relays.Add(relay);
+        // A trip home the link broke (its omd killed as it sent the image) is over: `om migrate` hears so, not never.
+        if (why is null) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {lost}; it runs on on node {saved.Node}"));
         return why is null ? Resumed : $"not resumed on node {saved.Node}: {why}";
     }
 

@@ -231,6 +231,11 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
                 case TerminalModesChanged changed:
                     ApplyTerminalModes(changed.Modes);
                     break;
+                case CopyJobState job when postcopy is not { Released: false }:
+                    // Stopped or continued on its node: its deputy follows, for its parent's wait and its shell.
+                    HomeLog.CopyJobState(home.Logger, Pid, job.Stopped ? $"stopped by signal {job.Signal}" : "continued");
+                    home.Deputies.FollowCopy(Pid, job.Stopped ? job.Signal : 0);
+                    break;
                 case Usage usage:
                     home.Registry.Update(process, p =>
                     {

@@ -28,6 +28,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(WelcomeHome), "home")]
 [JsonDerivedType(typeof(Stay), "stay")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
+[JsonDerivedType(typeof(CopyJobState), "copy-job")]
 [JsonDerivedType(typeof(Usage), "usage")]
 [JsonDerivedType(typeof(InputTaken), "input-taken")]
 [JsonDerivedType(typeof(InputWritten), "input-written")]
@@ -223,6 +224,13 @@ public sealed record Stay(string Reason) : MigrationMessage;
 /// <summary>Home → copy: the process was locked or unlocked at home (the lock file of its /proc view) while away: its
 /// node's balancer heeds it from now on, and what the copy forks from now on inherits it.</summary>
 public sealed record LockChanged(bool Locked) : MigrationMessage;
+
+/// <summary>Target → home: the copy was stopped (by <paramref name="Signal"/>) or continued on its node, by a signal
+/// sent there and not by home: its deputy stops or goes on with it, so that its parent and shell see what it does.</summary>
+public sealed record CopyJobState(bool Stopped, int Signal) : MigrationMessage
+{
+    public override string? Problem() => Stopped ? Check(Signal is > 0 and < 65, "stop signal out of range") : Check(Signal == 0, "a resumption has no signal");
+}
 
 /// <summary>Target → home: the copy set its terminal's modes (struct termios), for the real terminal at home.</summary>
 public sealed record TerminalModesChanged(byte[] Modes) : MigrationMessage

@@ -72,6 +72,7 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(ComeHome), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(TerminalModesChanged), MigrationPhase.Relaying),
+        (MigrationPhase.Relaying, Side.Guest, typeof(CopyJobState), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(MoveRequest), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(Usage), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Guest, typeof(InputWritten), MigrationPhase.Relaying),

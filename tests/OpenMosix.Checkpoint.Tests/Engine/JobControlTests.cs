@@ -1,0 +1,70 @@
+using OpenMosix.Checkpoint.Dump;
+using OpenMosix.Checkpoint.Engine;
+using OpenMosix.Linux;
+using OpenMosix.TestSupport;
+
+namespace OpenMosix.Checkpoint.Tests.Engine;
+
+/// <summary>
+/// A copy stopped or continued on its own node (issue #17): the engine that watches the copy's exit hears its stops and
+/// resumptions, and the engine at home stops or resumes the deputy without taking that for a signal to forward.
+/// </summary>
+public sealed class JobControlTests
+{
+    private static char State(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2][0];
+
+    [Fact]
+    public async Task A_watched_process_s_stops_and_resumptions_are_reported_once_each_and_its_exit_still_ends_the_watch()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
+        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        using var engine = new CheckpointEngine();
+        var exit = engine.WhenExited(child.Pid);
+        var changes = new List<int>();
+        engine.WatchJobControl(child.Pid, change => { lock (changes) changes.Add(change); });
+
+        Signals.Kill(child.Pid, Signals.SIGSTOP);
+        Poll.Until(() => { lock (changes) return changes.Count >= 1; }, EngineFixtures.Patience, "the stop to be reported");
+        Signals.Kill(child.Pid, Signals.SIGCONT);
+        Poll.Until(() => { lock (changes) return changes.Count >= 2; }, EngineFixtures.Patience, "the resumption to be reported");
+        Signals.Kill(child.Pid, Signals.SIGKILL);
+
+        Assert.Equal(new ExitStatus(0, Signals.SIGKILL), await exit.WaitAsync(EngineFixtures.Patience, TestContext.Current.CancellationToken));
+        lock (changes) Assert.Equal([Signals.SIGSTOP, 0], changes);
+    }
+
+    [Fact]
+    /// <remarks>What its parent sees is tested in the lab (StoppedProcessLabTests): here the test is the deputy's parent
+    /// and its tracer's process at once, and a wait of its own for the deputy would take the tracer's stops.</remarks>
+    public void A_deputy_follows_its_copy_s_stop_and_resumption_and_neither_is_reported_for_forwarding()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
+        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        // The copy stopped on its node: the deputy stops (a tracing stop, 't', in its group-stop).
+        engine.FollowCopyInDeputy(child.Pid, Signals.SIGSTOP);
+        Poll.Until(() => State(child.Pid) == 't', EngineFixtures.Patience, "the deputy to stop");
+        // Reported again (a stop home forwarded, coming back from the copy's node): the deputy is stopped already.
+        engine.FollowCopyInDeputy(child.Pid, Signals.SIGSTOP);
+
+        // The copy continued there: so does the deputy.
+        engine.FollowCopyInDeputy(child.Pid, 0);
+        Poll.Until(() => State(child.Pid) == 'S', EngineFixtures.Patience, "the deputy back in its pause loop");
+
+        // Signals sent to it are still reported, in order: none was before this one.
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
+        Poll.Until(() => { lock (signals) return signals.Count > 0; }, EngineFixtures.Patience, "SIGUSR1 to be reported");
+        lock (signals) Assert.Equal([Signals.SIGUSR1], signals);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+}
