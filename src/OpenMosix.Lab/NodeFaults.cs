@@ -120,7 +120,7 @@ public static class NodeFaults
     private static LabLock Lock(LabLayout layout)
     {
         if (!Environment.IsPrivilegedProcess) throw new LabException($"lab {layout.Name}: faults need root (cgroups, links, signals)");
-        return LabLock.Acquire();
+        return LabLock.AcquireFor(layout);
     }
 
     private static (LabState State, NodeState Node) Load(LabLayout layout, int node)
