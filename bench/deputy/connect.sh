@@ -18,15 +18,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -x "$om" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
-lab=${OM_BENCH_LAB:-benchconnect}
-source "$here/../common.sh"
-work=$(mktemp -d)
-servers=()
-trap 'for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done; "$om" lab down --name "$lab" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
-lab_up --nodes 2 --cpus 1,1 --no-balance
-
 source "$here/wait.sh"
+deputy_lab benchconnect
 
 declare -A results
 for round in $(seq "$rounds"); do

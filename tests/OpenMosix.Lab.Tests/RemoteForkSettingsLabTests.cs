@@ -42,10 +42,15 @@ public sealed class RemoteForkSettingsLabTests : IDisposable
         // Unlocked and locked again at home through its lock file while away: its copy is told each time.
         var lockFile = Path.Join(lab.Layout.NodeHostRunDirectory(1), "proc", $"{shell.Pid}", "lock");
         Poll.Until(() => File.Exists(lockFile), Patience, "the shell's lock file at home");
-        File.WriteAllText(lockFile, "0\n");
-        Poll.Until(() => !Guest(2, 1, shell.Pid).Locked, Patience, "unlocking at home to unlock the copy on node 2");
-        File.WriteAllText(lockFile, "1\n");
-        Poll.Until(() => Guest(2, 1, shell.Pid).Locked, Patience, "locking at home again to lock the copy on node 2");
+        // Failed once in a CI rehearsal (2026-12-07: the unlock never reached the copy in 30 s; 2 of 2 alone after,
+        // cause not found): a failure keeps both omds' logs (FailureReport).
+        lab.ExplainingFailure(() =>
+        {
+            File.WriteAllText(lockFile, "0\n");
+            Poll.Until(() => !Guest(2, 1, shell.Pid).Locked, Patience, "unlocking at home to unlock the copy on node 2");
+            File.WriteAllText(lockFile, "1\n");
+            Poll.Until(() => Guest(2, 1, shell.Pid).Locked, Patience, "locking at home again to lock the copy on node 2");
+        });
 
         File.WriteAllText(Marker("moved"), "");
         shell.WaitForLines(1, Patience);
