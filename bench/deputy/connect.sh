@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 source "$here/wait.sh"
-deputy_lab benchconnect
+deputy_lab benchconn
 
 declare -A results
 for round in $(seq "$rounds"); do
