@@ -20,11 +20,15 @@ while [ $# -gt 0 ]; do
 done
 out=$root/artifacts/bench/ab
 mkdir -p "$out"
-basetree=$out/base-tree
-rm -rf "$basetree"; git -C "$root" worktree prune
-git -C "$root" worktree add --detach -q "$basetree" "$base"
+# The base is checked out and built once per commit and kept (artifacts/ is not tracked): a rebuild under load costs
+# minutes. `git worktree prune` forgets it once artifacts/bench/ab is removed.
+basetree=$out/base-$(git -C "$root" rev-parse --short "$base")
+if [ ! -d "$basetree" ]; then
+  git -C "$root" worktree prune
+  git -C "$root" worktree add --detach -q "$basetree" "$base"
+fi
 scratch=$(mktemp -d /dev/shm/om-ab.XXXXXX)
-trap 'rm -rf "$scratch"; git -C "$root" worktree remove --force "$basetree" 2>/dev/null || true' EXIT
+trap 'rm -rf "$scratch"' EXIT
 proj=bench/checkpoint/OpenMosix.Bench.Checkpoint.csproj
 dll=bench/checkpoint/bin/Release/net10.0/linux-x64/OpenMosix.Bench.Checkpoint.dll
 for tree in "$basetree" "$root"; do
