@@ -3,18 +3,23 @@
 # (ABBA by round), each round one bench process per side with --runs N per size. Every repetition's ratios (each cost
 # over the floor measured beside it in the same process) are pooled per side and size; the medians, ranges and the
 # load are printed. On these shared 2-core machines a change is judged by these side-by-side ratios, never by one run.
-# usage: bench/checkpoint/ab.sh BASE [--rounds 4] [--sizes 64,2048] [--runs 9] [--dump-only]   (root)
+# --rt runs both sides under SCHED_FIFO (chrt -f 1; the target and every thread inherit it): the other helpers' builds
+# then cannot preempt the bench, which measures engine and floor as on an idle machine (the kernel's RT throttling
+# still leaves others 5 % of each second). Without it, at loads of 30-50, one run put the change 2x ahead of the
+# base and the next 2x behind.
+# usage: bench/checkpoint/ab.sh BASE [--rounds 4] [--sizes 64,2048] [--runs 9] [--dump-only] [--rt]   (root)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/scripts/close-inherited-fds.sh"
 base=$1; shift
-rounds=4; sizes=64,2048; runs=9; extra=()
+rounds=4; sizes=64,2048; runs=9; extra=(); prio=()
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --dump-only) extra+=(--dump-only); shift ;;
+    --rt) prio=(chrt -f 1); shift ;;
     *) echo "ab.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -31,14 +36,13 @@ scratch=$(mktemp -d /dev/shm/om-ab.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 proj=bench/checkpoint/OpenMosix.Bench.Checkpoint.csproj
 dll=bench/checkpoint/bin/Release/net10.0/linux-x64/OpenMosix.Bench.Checkpoint.dll
-for tree in "$basetree" "$root"; do
-  dotnet build "$tree/$proj" -c Release -v quiet -nologo -clp:ErrorsOnly >/dev/null
-done
+[ -f "$basetree/$dll" ] || dotnet build "$basetree/$proj" -c Release -v quiet -nologo -clp:ErrorsOnly >/dev/null
+dotnet build "$root/$proj" -c Release -v quiet -nologo -clp:ErrorsOnly >/dev/null
 gcc -O2 -Wall -Wextra -Werror -pthread -o "$out/touchmem" "$root/bench/checkpoint/touchmem.c"
-echo "A/B: base $(git -C "$root" rev-parse --short "$base") against work tree $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes'), sizes $sizes, $rounds rounds of $runs runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "A/B: base $(git -C "$root" rev-parse --short "$base") against work tree $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes'), sizes $sizes, $rounds rounds of $runs runs${prio:+ under SCHED_FIFO}, load $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # side round
   local tree=$root; [ "$1" = base ] && tree=$basetree
-  dotnet "$tree/$dll" --target "$out/touchmem" --scratch "$scratch" --sizes "$sizes" --runs "$runs" "${extra[@]}" 2>&1 >/dev/null \
+  "${prio[@]}" dotnet "$tree/$dll" --target "$out/touchmem" --scratch "$scratch" --sizes "$sizes" --runs "$runs" "${extra[@]}" 2>&1 >/dev/null \
     | grep -E '^  [0-9]+ MiB #' | grep -v '^$' | sed "s/^/$1 $2 /" >> "$out/reps.txt"
 }
 : > "$out/reps.txt"
