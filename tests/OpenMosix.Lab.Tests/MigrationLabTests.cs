@@ -263,7 +263,8 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_move_to_a_node_whose_daemon_is_down_fails_clearly_and_the_process_runs_on_at_home()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "400");
+        // Runs until the test ends, however long the refused move takes (400 lines, 8 s, could end first under load).
+        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "usr1");
         run.WaitForLines(3);
         var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "9");
         Assert.Equal(1, refused.ExitCode);
@@ -276,7 +277,7 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_user_cannot_move_another_users_process()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "400");
+        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "usr1");
         run.WaitForLines(2);
         var attempt = _lab.Exec(1, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Om.Path, "migrate", $"{run.Pid}", "2");
         Assert.Equal(1, attempt.ExitCode);
