@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Proc;
 using OpenMosix.Linux.Seccomp;
+using static OpenMosix.Linux.SocketConstants;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
@@ -18,7 +19,6 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
     ILogger logger, CancellationToken stop)
 {
     private const long SocketCall = 41, SockCloexec = 0x80000;
-    private const int AfUnix = 1, AfInet = 2, AfInet6 = 10;
     private const int CapNetBindService = 10, CapNetAdmin = 12, CapNetRaw = 13;
 
     /// <summary>Takes a socket call (checked already) and answers it when it is done.</summary>
@@ -95,7 +95,7 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
     /// <summary>The capability a setsockopt needs (as the kernel asks it), or -1 for none.</summary>
     private static int OptionCapability(ForwardRequest call)
     {
-        const int SolSocket = 1, SolIp = 0, SolIpv6 = 41;
+        const int SolIp = 0, SolIpv6 = 41;
         const int SoPriority = 12, SoBindToDevice = 25, SoSndBufForce = 32, SoRcvBufForce = 33, SoMark = 36, IpTransparent = 19, Ipv6Transparent = 75;
         return (call.A0, call.A1) switch
         {
