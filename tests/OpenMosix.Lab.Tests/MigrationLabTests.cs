@@ -199,6 +199,27 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     }
 
     [Fact]
+    public void A_moved_process_s_piped_stdout_at_home_is_grown_to_take_a_whole_link_frame_in_one_write()
+    {
+        using var run = _lab.Managed(1, TestPrograms.Locate("exitcode"), "0", "400", "40");
+        run.WaitForLines(2);
+        Assert.True(PipeSize(run.Pid) < 1 << 20, "the pipe was 1 MiB already before the move");
+        _lab.Migrate(1, run.Pid, "2");
+        // Grown before the move is answered: its relay starts with it.
+        Assert.Equal(1 << 20, PipeSize(run.Pid));
+        Signals.Kill(run.Pid, Signals.SIGTERM);
+        Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The size of the pipe a process's stdout is, through /proc (as its reader: it has a writer, so the open
+    /// does not wait).</summary>
+    private static int PipeSize(int pid)
+    {
+        using var end = Descriptors.Open($"/proc/{pid}/fd/1", Linux.Interop.OpenFlags.ReadOnly | Linux.Interop.OpenFlags.NonBlock);
+        return Descriptors.TryGrowPipe(end, 0);
+    }
+
+    [Fact]
     public void A_node_without_the_programs_files_refuses_it_and_it_runs_on_at_home()
     {
         // /run/openmosix is each node's own: a program copied there exists in node 1 only.
