@@ -135,9 +135,11 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             var share = LinkKeys.NewShare();
             await LinkHello.SayAsync(tls, selfNode, share, security.Ciphers, security.Versions, timeout.Token).ConfigureAwait(false);
             // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
-            // shows here, as an alert or a hang-up instead of its hello.
-            var (claimed, peerShare, offered, versions) = await LinkHello.ReadAsync(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
+            // shows here, as an alert or a hang-up instead of its hello; so does a node of version 6's refusal of
+            // our lowest version (it answers no hello to a version byte not its own).
+            var (claimed, peerShare, offered, versions) = await LinkHello.ReadAsync(tls, who, $"{who} refused this node's certificate or its protocol versions (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
+            security.VersionsHeard?.Invoke(peerNode, versions);
             var protocol = LinkHello.Agree(security.Versions, versions, $"link to {who} refused: it");
             var cipher = RecordCiphers.Choose(security.Ciphers, offered) is var common and not RecordCipher.None ? common
                 : throw new LinkException($"link to {who} refused: {NoneInCommon(offered, RecordCiphers.Describe(security.CipherOrder))}");
@@ -193,6 +195,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             var (claimed, peerShare, offered, versions) = await LinkHello.ReadAsync(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
+            security.VersionsHeard?.Invoke(check.Node, versions);
             var share = LinkKeys.NewShare();
             // This end chooses, by its own order, and answers with its choice alone, which the client takes
             // (RecordCiphers.Choose). With none in common it answers its whole list, and it always answers with its

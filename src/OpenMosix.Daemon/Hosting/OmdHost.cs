@@ -73,9 +73,16 @@ public static partial class OmdHost
         var (offered, leftOut) = LinkSettings.Split(config.RecordCiphers, RecordCiphers.Supported);
         if (offered.Count == 0)
             throw new DaemonStartException($"link.record_ciphers: this node can run none of {RecordCiphers.Describe(config.RecordCiphers)} ({RecordCiphers.Missing})");
-        var links = new LinkSecurity(credentials, cluster.AddressOf) { CipherOrder = offered, Versions = config.ProtocolVersions, LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
-        // A missing or broken libsodium costs AEGIS only: one warning, and the links run under AES-128-GCM.
+        var links = new LinkSecurity(credentials, cluster.AddressOf)
+        {
+            CipherOrder = offered,
+            Versions = config.ProtocolVersions,
+            VersionsHeard = cluster.HeardVersions,
+            LocalAddress = () => LinkSourceAddress(cluster.Identity.Address),
+        };
+        cluster.OwnVersions = config.ProtocolVersions;
         LogLinkVersions(logger, config.ProtocolVersions.Describe());
+        // A missing or broken libsodium costs AEGIS only: one warning, and the links run under AES-128-GCM.
         if (leftOut.Count == 0) LogLinkCiphers(logger, RecordCiphers.Describe(offered));
         else LogLinkCiphersWithout(logger, RecordCiphers.Describe(offered), RecordCiphers.Missing ?? "", RecordCiphers.Describe(leftOut));
 
