@@ -278,6 +278,7 @@ public sealed class HomeMigration : Balancing.IProcessMover
             HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
+        if (link.Protocol < ProtocolRange.Latest) HomeLog.OlderPeer(_home.Logger, target, link.Protocol, link.PeerVersions.Describe());
         var keepLink = false;
         try
         {

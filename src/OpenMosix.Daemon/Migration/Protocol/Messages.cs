@@ -229,6 +229,9 @@ public sealed record LockChanged(bool Locked) : MigrationMessage;
 /// sent there and not by home: its deputy stops or goes on with it, so that its parent and shell see what it does.</summary>
 public sealed record CopyJobState(bool Stopped, int Signal) : MigrationMessage
 {
+    /// <summary>The node protocol version from which the home node knows this message: none is sent on an older link.</summary>
+    public const byte SinceProtocol = 7;
+
     public override string? Problem() => Stopped ? Check(Signal is > 0 and < 65, "stop signal out of range") : Check(Signal == 0, "a resumption has no signal");
 }
 
