@@ -118,8 +118,8 @@ internal sealed class HomeForwarder : IDisposable
     {
         if (result < 0)
         {
-            // The copy keeps the descriptor while it stays; coming home, it would not find it (the trip is refused).
-            _logger.LogWarning("Process {Pid}: its deputy could not keep fd {Fd} ({Error}); the process cannot come home with it",
+            // The copy keeps the descriptor while it stays; coming home, the process finds that number closed.
+            _logger.LogWarning("Process {Pid}: its deputy could not keep fd {Fd} ({Error}); the process will not have it if it comes home",
                 _pid, number, Errno.FromNegated(result).Describe());
             return;
         }
