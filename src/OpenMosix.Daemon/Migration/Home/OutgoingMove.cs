@@ -34,8 +34,11 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     {
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
         await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths, home.SocketsAtHome), cancel).ConfigureAwait(false);
-        if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
+        var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
+        if (answer is Refuse refuse)
             throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
+        // Files the target lacks stay here, in the deputy, and are forwarded as a deleted file is.
+        home.Engine.ForwardAlso(Pid, (answer as Accept)?.Forward ?? []);
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
