@@ -110,6 +110,52 @@ public sealed class TreeMoveTests : IDisposable
         foreach (var link in links.Values) await link.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_link_that_breaks_after_one_member_s_image_leaves_every_member_at_home_thawed()
+    {
+        var (parent, child) = (_registry.Register(_parent.Pid, 0), _registry.Register(_child.Pid, 0));
+        var move = _home.MigrateTreeAsync([parent, child], 2, null, TestContext.Current.CancellationToken);
+        var links = await TakeBothImagesAsync();
+        await MessageWire.SendAsync(links[_parent.Pid], new Restored(4001, [], false), TestContext.Current.CancellationToken);
+        // The child's target goes away before it says whether it restored its copy.
+        await links[_child.Pid].DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => move.WaitAsync(Answer, TestContext.Current.CancellationToken));
+        Assert.StartsWith($"the tree of process {_parent.Pid} stays here, every process running on: process {_child.Pid}: ", error.Message, StringComparison.Ordinal);
+        Assert.Null(await links[_parent.Pid].ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken));
+        Assert.All([parent, child], p => Assert.Equal(ProcessState.Home, p.State));
+        Assert.Contains($"thaw {_parent.Pid}", _engine.Calls);
+        Assert.DoesNotContain(_engine.Calls, c => c.StartsWith("make-deputy", StringComparison.Ordinal));
+        await links[_parent.Pid].DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_member_with_a_live_child_outside_the_tree_once_all_are_frozen_keeps_the_whole_tree_home()
+    {
+        // A shell whose job was forked after the tree was read: the job is no member, so the shell must not leave it.
+        using var shell = ChildProcess.Start("/bin/bash", ["-c", "sleep 60 & wait"]);
+        Poll.Until(() => Linux.Proc.ProcFs.ReadChildren(shell.Pid).Count == 1, Answer, "the shell to fork its job");
+        var job = Linux.Proc.ProcFs.ReadChildren(shell.Pid)[0];
+        var (parent, child) = (_registry.Register(shell.Pid, 0), _registry.Register(_child.Pid, 0));
+        var move = _home.MigrateTreeAsync([parent, child], 2, null, TestContext.Current.CancellationToken);
+        var links = await TakeBothImagesAsync();
+        await MessageWire.SendAsync(links[shell.Pid], new Restored(4001, [], false), TestContext.Current.CancellationToken);
+        await MessageWire.SendAsync(links[_child.Pid], new Restored(4002, [], false), TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<MigrationException>(() => move.WaitAsync(Answer, TestContext.Current.CancellationToken));
+        Assert.Equal($"the tree of process {shell.Pid} stays here, every process running on: process {shell.Pid} forked process {job} while the tree was being moved",
+            error.Message);
+        foreach (var link in links.Values)
+        {
+            Assert.Null(await link.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken));
+            await link.DisposeAsync();
+        }
+        Assert.All([parent, child], p => Assert.Equal(ProcessState.Home, p.State));
+        Assert.DoesNotContain(_engine.Calls, c => c.StartsWith("make-deputy", StringComparison.Ordinal));
+        using var orphan = System.Diagnostics.Process.GetProcessById(job);
+        orphan.Kill();
+    }
+
     /// <summary>Accepts both members' links, each identified by its offer, and takes each one's final image.</summary>
     private async Task<Dictionary<int, NodeLink>> TakeBothImagesAsync()
     {
