@@ -79,6 +79,31 @@ public sealed class TreeMoveLabTests(TreeMoveLab fixture) : IClassFixture<TreeMo
     }
 
     [Fact]
+    public void Make_j2_with_its_two_recipes_moves_as_a_tree_and_finishes_as_a_plain_make_does()
+    {
+        using var work = new TempDirectory("om-treemake");
+        // Two recipes that spin (shell builtins only: nothing forks during the move) until the marker appears.
+        File.WriteAllText(work.File("Makefile"), """
+            all: one two
+            	@echo done
+            one two:
+            	@while [ ! -e marker ]; do :; done; echo $@ > $@.out
+
+            """);
+        using var make = Lab.Managed(1, "make", "-s", "-j2", "-C", work.Path);
+        Poll.Until(() => Lab.Processes(1).Processes.Count(p => p.ParentPid == make.Pid && p.State == "home") == 2, Bound, "make to start both recipes");
+        var recipes = Lab.Processes(1).Processes.Where(p => p.ParentPid == make.Pid).Select(p => p.Pid).ToArray();
+
+        var moved = JsonSerializer.Deserialize(MoveTree(make.Pid, "2").Succeeded().Stdout, AdminJsonContext.Default.TreeMigrationResult)!;
+        Assert.Equal(recipes.Append(make.Pid).Order(), moved.Moved.Select(m => m.Pid).Order());
+        AllAt("remote", 2, [.. recipes.Append(make.Pid)]);
+        File.WriteAllText(work.File("marker"), "");
+        Assert.Equal(0, make.Process.WaitForExit(Bound).Code);
+        Assert.Equal(["done"], make.Lines());
+        Assert.Equal(["one\n", "two\n"], new[] { "one.out", "two.out" }.Select(f => File.ReadAllText(work.File(f))));
+    }
+
+    [Fact]
     public void A_tree_moved_away_comes_home_as_a_tree_and_its_statuses_are_those_of_an_unmoved_run()
     {
         using var work = new TempDirectory("om-treehome");
