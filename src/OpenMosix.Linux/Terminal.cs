@@ -11,7 +11,7 @@ public static class Terminal
     public const int TermiosSize = 60, WinsizeSize = 8;
     // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
     private const int LocalFlags = 12, EndOfFileCharacter = 17 + 4;
-    private const uint EXTPROC = 0x10000;
+    private const uint EXTPROC = 0x10000, TOSTOP = 0x100;
 
     /// <summary>The status byte a master in packet mode reads when the slave's modes changed (with EXTPROC set).</summary>
     public const byte PacketModesChanged = 0x40;
@@ -30,6 +30,10 @@ public static class Terminal
         ArgumentNullException.ThrowIfNull(modes);
         return (BitConverter.ToUInt32(modes, LocalFlags) & EXTPROC) != 0;
     }
+
+    /// <summary>Whether TOSTOP is set: a write from a background process group of the terminal's session stops that
+    /// group with SIGTTOU (unless the writer ignores or blocks it).</summary>
+    public static bool StopsBackgroundWrites(byte[]? modes) => modes is { Length: TermiosSize } && (BitConverter.ToUInt32(modes, LocalFlags) & TOSTOP) != 0;
 
     /// <summary><paramref name="modes"/> with EXTPROC set or cleared.</summary>
     public static byte[] WithExternalProcessing(byte[] modes, bool on)

@@ -116,6 +116,8 @@ internal sealed class HomeForwarder : IDisposable
         }
         if (call.Op == ForwardOp.BackgroundRead)
         {
+            if (call.A1 is < (long)TerminalUse.Read or > (long)TerminalUse.Change)
+                throw new LinkException($"the copy's node asks about a use {call.A1} of its terminal");
             _terminal.Take(call);
             return true;
         }
