@@ -42,9 +42,11 @@ for round in $(seq "$rounds"); do
   runner=$(cat "$work/runner$round")
   "$om" lab exec --name "$lab" 1 -- "$om" migrate "$runner" 2 > /dev/null 2>&1
   kill -USR1 "$runner"
-  wait "$runner_shell" || true
   servers+=("$(cat "$work/sleeper$round")")
+  wait_for "$out" "moved shared" "$runner" 600
+  # The sleeper's read end keeps cat writing to the pipe, and the pipeline (which wait waits for whole) running.
   kill "$(cat "$work/sleeper$round")" 2>/dev/null || true
+  wait "$runner_shell" || true
   while read -r where what rate; do results[$where.$what]+="$rate "; done < "$out"
 done
 row() { local h m; h=$(median ${results[home.$1]}); m=$(median ${results[moved.$1]}); echo "$2 | $h | $m | $(ratio "$m" "$h")"; }
