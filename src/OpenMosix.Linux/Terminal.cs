@@ -11,7 +11,8 @@ public static class Terminal
     public const int TermiosSize = 60, WinsizeSize = 8;
     // c_lflag at offset 12 of struct termios, c_cc from offset 17; VEOF is c_cc[4].
     private const int LocalFlags = 12, EndOfFileCharacter = 17 + 4;
-    private const uint EXTPROC = 0x10000;
+    private const uint EXTPROC = 0x10000, TOSTOP = 0x100, ICANON = 0x2;
+    private const int ControlCharacters = 17, VEOF = 4, VEOL = 11, VEOL2 = 16;
 
     /// <summary>The status byte a master in packet mode reads when the slave's modes changed (with EXTPROC set).</summary>
     public const byte PacketModesChanged = 0x40;
@@ -29,6 +30,27 @@ public static class Terminal
     {
         ArgumentNullException.ThrowIfNull(modes);
         return (BitConverter.ToUInt32(modes, LocalFlags) & EXTPROC) != 0;
+    }
+
+    /// <summary>Whether TOSTOP is set: a write from a background process group of the terminal's session stops that
+    /// group with SIGTTOU (unless the writer ignores or blocks it).</summary>
+    public static bool StopsBackgroundWrites(byte[]? modes) => modes is { Length: TermiosSize } && (BitConverter.ToUInt32(modes, LocalFlags) & TOSTOP) != 0;
+
+    /// <summary>Whether ICANON is set: input is read a line at a time (where EXTPROC does not make it raw).</summary>
+    public static bool IsCanonical(byte[] modes)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        return modes.Length == TermiosSize && (BitConverter.ToUInt32(modes, LocalFlags) & ICANON) != 0;
+    }
+
+    /// <summary>The bytes that end a canonical line: newline and the EOF, EOL and EOL2 characters that are set.</summary>
+    public static byte[] LineEnds(byte[] modes)
+    {
+        ArgumentNullException.ThrowIfNull(modes);
+        var ends = new List<byte> { (byte)'\n' };
+        foreach (var index in (ReadOnlySpan<int>)[VEOF, VEOL, VEOL2])
+            if (modes.Length == TermiosSize && modes[ControlCharacters + index] is var c and not 0 && !ends.Contains(c)) ends.Add(c);
+        return [.. ends];
     }
 
     /// <summary><paramref name="modes"/> with EXTPROC set or cleared.</summary>

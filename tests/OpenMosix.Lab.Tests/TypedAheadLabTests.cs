@@ -18,7 +18,8 @@ public sealed class TypedAheadLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;
 
-    // Never reads its stdin; ends once the go file exists. With "catch", ^C only says so (the job ends later).
+    // Never reads its stdin but with "readline" (one line, through Python's buffered sys.stdin); ends once the go file
+    // exists. With "catch", ^C only says so (the job ends later).
     private const string Script = """
         import os, signal, sys, time
         if sys.argv[1] == "catch":
@@ -27,6 +28,8 @@ public sealed class TypedAheadLabTests(MigrationLab fixture)
         deadline = time.monotonic() + 120
         while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
             time.sleep(0.05)
+        if sys.argv[1] == "readline":
+            print("read", sys.stdin.readline().strip(), flush=True)
         print("job done", flush=True)
         """;
 
@@ -40,6 +43,23 @@ public sealed class TypedAheadLabTests(MigrationLab fixture)
             File.WriteAllText(go, "");
             terminal.Shows(l => l == "job done", "the moved job to end");
             terminal.Shows(l => l == "typed ahead 42", "the shell to run the line typed while the moved job ran");
+        }
+    }
+
+    [Fact]
+    public void A_moved_job_that_reads_one_line_through_a_buffered_reader_leaves_the_next_line_typed_ahead_to_the_shell()
+    {
+        var (terminal, go) = StartMovedForegroundJob("readline");
+        using (terminal)
+        {
+            TypeAhead(terminal, "the job's line");
+            TypeAhead(terminal, "echo for the shell $((6*7))");
+            File.WriteAllText(go, "");
+            // At home a read of a canonical terminal takes one line, however much the reader asks for (Python's
+            // sys.stdin asks for 8 KiB): the second line stays in the terminal for the shell.
+            terminal.Shows(l => l == "read the job's line", "the moved job to read the first line typed ahead");
+            terminal.Shows(l => l == "job done", "the moved job to end");
+            terminal.Shows(l => l == "for the shell 42", "the shell to run the second line typed while the moved job ran");
         }
     }
 

@@ -101,6 +101,21 @@ public sealed class RelayPipes(byte[]? terminalModes = null, byte[]? terminalSiz
         }
     }
 
+    /// <summary>Whether the copy's terminal holds input it has not read (poll of omd's own open of the slave, which makes
+    /// the kernel take in what the master wrote first); null when it cannot be told (no terminal input, or let go of).</summary>
+    public bool? TerminalInputQueued()
+    {
+        if (_terminalPeer is not { IsClosed: false } peer) return null;
+        try
+        {
+            return Readiness.WaitReadable(peer, TimeSpan.Zero);
+        }
+        catch (Exception e) when (e is SyscallException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Throws away what the copy's terminal holds unread (home's terminal made ^C a signal and threw its own
     /// away); false when it cannot (no terminal input, or the slave already let go of).</summary>
     public bool FlushTerminalInput()

@@ -50,6 +50,19 @@ public static class ForwardingFilter
     /// home, which omd turns into its number on the node it runs on.</summary>
     public const uint SetForegroundGroup = 0x5410; // TIOCSPGRP
 
+    /// <summary>The ioctl requests the kernel lets a process make on its controlling terminal from the background only
+    /// after tty_check_change (SIGTTOU to its group, unless it ignores or blocks that signal): tcsetpgrp, the tcsetattr
+    /// family, tcflow, tcflush, tcdrain and the break requests, and a line discipline's change. Handed to omd with
+    /// terminal groups, for home's job control (docs/forwarding.md).</summary>
+    public static readonly uint[] TerminalChanges =
+    [
+        SetForegroundGroup, 0x5402, 0x5403, 0x5404, // TCSETS, TCSETSW, TCSETSF
+        0x5406, 0x5407, 0x5408, // TCSETA, TCSETAW, TCSETAF
+        0x5409, 0x540A, 0x540B, 0x5425, // TCSBRK (tcdrain), TCXONC (tcflow), TCFLSH (tcflush), TCSBRKP
+        0x5423, 0x5427, 0x5428, // TIOCSETD, TIOCSBRK, TIOCCBRK
+        0x402C542B, 0x402C542C, 0x402C542D, // TCSETS2, TCSETSW2, TCSETSF2
+    ];
+
     /// <summary>Those of <see cref="ChildCalls"/> that send a signal to the process their first argument names: sent by
     /// the process to itself (raise, pthread_kill), the kernel runs them without asking omd.</summary>
     public static readonly int[] SignalCalls = [SyscallNr.Kill, SyscallNr.Tgkill, SyscallNr.RtSigqueueinfo];
@@ -70,10 +83,12 @@ public static class ForwardingFilter
     /// With <paramref name="socketCalls"/> also socket of the <see cref="HomeSocketFamilies"/> (its first argument).
     /// With <paramref name="terminalReads"/> also read and readv on those numbers (the process's terminal): omd lets
     /// them run while home's terminal has the process in its foreground, and stops the process with SIGTTIN (or
-    /// answers EIO) while it does not, as home's kernel would.
+    /// answers EIO) while it does not, as home's kernel would. With <paramref name="terminalWrites"/> (home's terminal
+    /// had TOSTOP when the process moved) write and writev on those numbers too, for SIGTTOU. With terminal groups
+    /// every ioctl of <see cref="TerminalChanges"/>, whatever the descriptor.
     /// </summary>
     public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false,
-        bool terminalGroups = false, IReadOnlyCollection<int>? terminalReads = null, bool socketCalls = false)
+        bool terminalGroups = false, IReadOnlyCollection<int>? terminalReads = null, bool socketCalls = false, bool terminalWrites = false)
     {
         ArgumentNullException.ThrowIfNull(forwarded);
         if (forwarded.Count > MaxForwarded) throw new ArgumentException($"at most {MaxForwarded} forwarded descriptors, not {forwarded.Count}", nameof(forwarded));
@@ -84,10 +99,11 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // [jeq socket], ja allow, [arg0 load, one jeq per home family], [arg1 load, jeq TIOCSPGRP], [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
+        // [jeq socket], ja allow, [arg0 load, one jeq per home family], [arg1 load, one jeq per terminal change, ja fd checks],
+        // [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
         // [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's
-        // jeq goes to the arg1 load (not TIOCSPGRP: on to the fd checks); with terminal reads read's and readv's go to
-        // the terminal fds' load (none of them: on to the fd checks).
+        // jeq goes to the arg1 load (not a terminal change: on to the fd checks); with terminal reads read's and readv's
+        // (and write's and writev's with terminal writes) go to the terminal fds' load (none of them: on to the fd checks).
         var fds = forwarded.Distinct().Order().ToList();
         var terminalFds = (terminalReads ?? []).Where(fd => fd >= 0 && !fds.Contains(fd)).Distinct().Order().ToList();
         if (terminalFds.Count > 8) throw new ArgumentException($"at most 8 terminal descriptors, not {terminalFds.Count}", nameof(terminalReads));
@@ -97,7 +113,7 @@ public static class ForwardingFilter
         var callCount = fdCalls.Length + always.Length + (socketCalls ? 1 : 0);
         var checkFamilyAt = 3 + callCount + 1; // index of socket's arg0 load, when there is one
         var checkRequestAt = checkFamilyAt + (socketCalls ? 1 + HomeSocketFamilies.Length : 0); // index of the arg1 load, when there is one
-        var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 : 0); // index of the terminal fds' arg0 load, if any
+        var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 + TerminalChanges.Length : 0); // index of the terminal fds' arg0 load, if any
         var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 1 + terminalFds.Count : 0); // index of the arg0 load, counted from the arch check
         var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
         var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
@@ -109,7 +125,8 @@ public static class ForwardingFilter
         for (var c = 0; c < fdCalls.Length; c++)
         {
             var to = terminalGroups && fdCalls[c] == SyscallNr.Ioctl ? checkRequestAt
-                : terminalFds.Count > 0 && fdCalls[c] is SyscallNr.Read or SyscallNr.Readv ? checkTerminalAt
+                : terminalFds.Count > 0 && (fdCalls[c] is SyscallNr.Read or SyscallNr.Readv || (terminalWrites && fdCalls[c] is SyscallNr.Write or SyscallNr.Writev))
+                    ? checkTerminalAt
                 : checkFdAt;
             program.Add((JeqK, Offset(3 + c, to), 0, (uint)fdCalls[c]));
         }
@@ -129,7 +146,8 @@ public static class ForwardingFilter
         if (terminalGroups)
         {
             program.Add((LdWAbs, 0, 0, OffsetArg1));
-            program.Add((JeqK, Offset(checkRequestAt + 1, notifyAt), Offset(checkRequestAt + 1, checkFdAt), SetForegroundGroup));
+            for (var r = 0; r < TerminalChanges.Length; r++) program.Add((JeqK, Offset(checkRequestAt + 1 + r, notifyAt), 0, TerminalChanges[r]));
+            program.Add((Ja, 0, 0, (uint)(checkFdAt - (checkRequestAt + 1 + TerminalChanges.Length) - 1)));
         }
         if (terminalFds.Count > 0)
         {

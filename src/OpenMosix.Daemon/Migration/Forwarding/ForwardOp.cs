@@ -81,10 +81,13 @@ public enum ForwardOp : byte
     PeekAhead = 22,
     /// <summary>The copy read A0 bytes of those peeked ahead: home takes them out of its socket now.</summary>
     Consumed = 23,
-    /// <summary>The copy reads its terminal (not a forwarded descriptor; fd 0): A0 = 1 when the calling thread ignores
-    /// or blocks SIGTTIN. Home answers 0 while its terminal has the deputy's group in the foreground (the read runs on
-    /// the copy's node); else EIO when A0 is 1 or the group is orphaned, or 1 once it sent SIGTTIN to the group, as
-    /// its kernel would have (the signal, relayed, stops the copy and so interrupts the read).</summary>
+    /// <summary>The copy reads (A1 = 0), writes with TOSTOP (A1 = 1) or changes (A1 = 2: tcsetattr, tcsetpgrp...) its
+    /// terminal (not a forwarded descriptor; fd 0): A0 = 1 when the calling thread ignores or blocks SIGTTIN (a read)
+    /// or SIGTTOU. Home answers 0 while its terminal has the deputy's group in the foreground (the call runs on the
+    /// copy's node); 2 when it runs though in the background (a write with no TOSTOP now, SIGTTOU ignored); else EIO
+    /// for a read when A0 is 1 or when the group is orphaned, or 1 once it sent SIGTTIN or SIGTTOU to the group, as its
+    /// kernel would have (the signal, relayed, stops the copy and so interrupts the call). A node from before A1 sends
+    /// 0: a read, as it meant.</summary>
     BackgroundRead = 24,
 
     // Calls about the children the process left at home, carried out by its deputy there (ChildCallWire); numbered

@@ -76,7 +76,7 @@ public static class ForwardWire
 
     /// <summary>A pooled frame for a reply with no extra and at most <paramref name="maxData"/> bytes of data, read
     /// into it at <see cref="ReplyDataAt"/>; <see cref="FinishReply"/> writes its head.</summary>
-    public static byte[] RentReply(int maxData) => ArrayPool<byte>.Shared.Rent(ReplyHead + Math.Clamp(maxData, 0, MaxData));
+    public static byte[] RentReply(int maxData) => ArrayPool<byte>.Shared.Rent(ReplyHead + 1 + Math.Clamp(maxData, 0, MaxData));
 
     /// <summary>The head of a reply in a frame of <see cref="RentReply"/> with <paramref name="dataLength"/> bytes of data
     /// in place; its length.</summary>
@@ -87,6 +87,23 @@ public static class ForwardWire
         BinaryPrimitives.WriteInt64LittleEndian(frame[4..], result);
         BinaryPrimitives.WriteUInt16LittleEndian(frame[(ReplyHead - 2)..], 0);
         return ReplyHead + dataLength;
+    }
+
+    /// <summary>Extra of a peek's reply whose bytes came from a checked pipe: each consume must be waited for.</summary>
+    public const byte CheckedAhead = 1;
+
+    /// <summary>As <see cref="FinishReply"/>, with an extra of one byte, <see cref="CheckedAhead"/>: the data in place at
+    /// <see cref="ReplyDataAt"/> moves one byte on, so the frame must hold one more (<see cref="RentReply"/> rents one
+    /// more than the largest data).</summary>
+    public static int FinishCheckedReply(Span<byte> frame, uint id, long result, int dataLength)
+    {
+        Check(dataLength is >= 0 and <= MaxData && frame.Length >= ReplyHead + 1 + dataLength, "reply over its bounds");
+        frame.Slice(ReplyHead, dataLength).CopyTo(frame[(ReplyHead + 1)..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, id);
+        BinaryPrimitives.WriteInt64LittleEndian(frame[4..], result);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[(ReplyHead - 2)..], 1);
+        frame[ReplyHead] = CheckedAhead;
+        return ReplyHead + 1 + dataLength;
     }
 
     private static void WriteRequestHead(Span<byte> s, ForwardRequest request)

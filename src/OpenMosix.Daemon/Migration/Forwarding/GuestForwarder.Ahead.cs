@@ -29,6 +29,9 @@ internal sealed partial class GuestForwarder
         public volatile bool Off;
         /// <summary>The last peek found nothing past what was peeked: one request at a time until data comes.</summary>
         public bool Dry;
+        /// <summary>Home reads it ahead as a checked pipe (a FIFO, or one other processes at home read too): each read
+        /// waits for its consume's answer, which may bring the bytes it really took.</summary>
+        public bool Checked;
         public readonly Queue<ReadOnlyMemory<byte>> Held = new();
         public long Bytes;
         /// <summary>Peeks sent, in order, not yet taken into <see cref="Held"/>.</summary>
@@ -94,6 +97,8 @@ internal sealed partial class GuestForwarder
         if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
         Interlocked.Increment(ref _servedAhead);
         var count = (int)Math.Min(want, ahead.Bytes);
+        // A checked consume's answer carries at most one frame of the bytes it took instead: a pipe's read may be short.
+        if (ahead.Checked) count = Math.Min(count, ForwardWire.MaxData);
         var data = Front(ahead, count, take: !peek);
         Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(ReadOnlyMemory<byte>.Empty, count) ?? count;
@@ -105,6 +110,17 @@ internal sealed partial class GuestForwarder
         // Home takes the bytes out of its socket before the read is answered: a freeze after the answer finds them
         // gone at home, and one before it finds them kept here (below) for the read's restart.
         var consumed = await SendCountedAsync(new ForwardRequest(0, ForwardOp.Consumed, fd, count)).ConfigureAwait(false);
+        if (ahead.Checked && await consumed.ConfigureAwait(false) is var answer && (answer.Result != count || !answer.Data.IsEmpty))
+        {
+            // Another reader at home took bytes between: what is held is not the pipe's head. The read returns what its
+            // consume really took; none (the pipe is empty now), it goes home as a plain read, which waits there.
+            ahead.Drop();
+            if (answer.Data.IsEmpty) return null;
+            Scatter(vecs, answer.Data.Span);
+            result = afterwards?.Invoke(ReadOnlyMemory<byte>.Empty, answer.Data.Length) ?? answer.Data.Length;
+            if (!SeccompListener.Answer(_listener, n.Id, result)) KeepUnread(fd, answer.Data.ToArray());
+            return Outcome.Done;
+        }
         if (ahead.Bytes == 0) await TakeComingAsync(ahead, wait: true).ConfigureAwait(false);
         // Nothing left here: the read returns once home's readiness, as the consume left it, is on the placeholder
         // (home notices it before it answers), so a poll after this read does not see bytes that are gone.
@@ -123,6 +139,7 @@ internal sealed partial class GuestForwarder
             _ = ahead.Coming.Dequeue();
             if (reply.Result > 0)
             {
+                if (reply.Extra.Span is [ForwardWire.CheckedAhead]) ahead.Checked = true;
                 ahead.Held.Enqueue(reply.Data[..(int)Math.Min(reply.Result, reply.Data.Length)]);
                 ahead.Bytes += Math.Min(reply.Result, reply.Data.Length);
                 ahead.Dry = false;

@@ -20,20 +20,35 @@ internal sealed partial class GuestForwarder
     /// <summary>The copy's process group at home (from its image); 0 when unknown, and nothing is turned.</summary>
     public int HomeGroup { get; init; }
 
-    /// <summary>A tcsetpgrp on a terminal, served; null for any other call (or one on a forwarded descriptor, which
-    /// is never a terminal and is answered as its ioctls are).</summary>
+    /// <summary>A read, a write or a change of the copy's terminal (tcsetpgrp among them), served; null for any other
+    /// call (or one on a forwarded descriptor, which is never a terminal and is answered as its ioctls are).</summary>
     private Task<Outcome>? ServeTerminalCall(SeccompNotice n)
     {
-        var reads = n.Nr is SyscallNr.Read or SyscallNr.Readv;
-        if (!reads && (n.Nr != SyscallNr.Ioctl || (uint)n.Args[1] != ForwardingFilter.SetForegroundGroup)) return null;
+        TerminalUse? use = n.Nr switch
+        {
+            SyscallNr.Read or SyscallNr.Readv => TerminalUse.Read,
+            SyscallNr.Write or SyscallNr.Writev => TerminalUse.Write,
+            SyscallNr.Ioctl when ForwardingFilter.TerminalChanges.Contains((uint)n.Args[1]) => TerminalUse.Change,
+            _ => null,
+        };
+        if (use is not { } kind) return null;
+        var fd = (int)(uint)n.Args[0];
         bool forwarded;
-        lock (_open) forwarded = _open.Contains((int)(uint)n.Args[0]);
+        lock (_open) forwarded = _open.Contains(fd);
         if (forwarded) return null;
-        // A read the filter hands over on a number that is not forwarded: the copy's terminal, or what the program put
-        // under that number since (or one of the reserved range, which the kernel answers).
-        if (reads) return Covered((int)(uint)n.Args[0]) ? null : TerminalReadAsync(n, (int)(uint)n.Args[0]);
-        if (HomeGroup > 0) TurnHomeGroup(n);
-        return Task.FromResult(Outcome.RunLocally);
+        // A call the filter hands over on a number that is not forwarded: the copy's terminal, or what the program put
+        // under that number since (or a number the filter covers, answered as forwarded numbers are).
+        if (Covered(fd)) return null;
+        return kind == TerminalUse.Change ? ChangeTerminalAsync(n, fd) : TerminalCheckAsync(n, fd, kind);
+    }
+
+    private async Task<Outcome> ChangeTerminalAsync(SeccompNotice n, int fd)
+    {
+        var outcome = await TerminalCheckAsync(n, fd, TerminalUse.Change).ConfigureAwait(false);
+        // tcsetpgrp from an orphaned background group fails with ENOTTY where the others fail with EIO (tiocspgrp).
+        if ((uint)n.Args[1] == ForwardingFilter.SetForegroundGroup && outcome.Result == -(long)Errno.EIO) return new(-(long)Errno.ENOTTY);
+        if (outcome.Local && (uint)n.Args[1] == ForwardingFilter.SetForegroundGroup && HomeGroup > 0) TurnHomeGroup(n);
+        return outcome;
     }
 
     /// <summary>Home's number of the copy's group in the caller's argument becomes the copy's number here, unless that

@@ -50,14 +50,18 @@ internal static class HomeAhead
         }
     }
 
-    /// <summary>Takes <paramref name="count"/> bytes the copy read of those peeked out of the socket; how many it took.</summary>
-    public static long Consume(HomeDescriptor descriptor, SafeFileHandle fd, long count)
+    /// <summary>Takes <paramref name="count"/> bytes the copy read of those peeked out of the socket; how many it took.
+    /// <paramref name="instead"/>: for a checked pipe (<see cref="PipeAhead.Checked"/>) whose head was not what the copy
+    /// read, the bytes taken instead, which its read returns.</summary>
+    public static long Consume(HomeDescriptor descriptor, SafeFileHandle fd, long count, out byte[]? instead)
     {
+        instead = null;
         if (count <= 0 || count > descriptor.Peeked) return -(long)Errno.EINVAL;
         if (descriptor.Pipe is { } pipe)
         {
-            var took = pipe.Consume(fd, count);
-            descriptor.Peeked -= (int)took;
+            var took = pipe.Consume(fd, count, out instead);
+            // Differing, the copy drops all it holds: the next peek begins at the head.
+            descriptor.Peeked = instead is null ? descriptor.Peeked - (int)took : 0;
             return took;
         }
         var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(count, DiscardPiece));

@@ -158,6 +158,8 @@ internal sealed class HomeForwarder : IDisposable
         }
         if (call.Op == ForwardOp.BackgroundRead)
         {
+            if (call.A1 is < (long)TerminalUse.Read or > (long)TerminalUse.Change)
+                throw new LinkException($"the copy's node asks about a use {call.A1} of its terminal");
             _terminal.Take(call);
             return true;
         }
@@ -175,13 +177,17 @@ internal sealed class HomeForwarder : IDisposable
     {
         ForwardReply reply;
         // The copy drops what it read ahead before any other read: this one starts from the socket's head.
-        if (call.Op is ForwardOp.Read or ForwardOp.Receive) descriptor.Peeked = 0;
+        if (call.Op is ForwardOp.Read or ForwardOp.Receive)
+        {
+            descriptor.Peeked = 0;
+            descriptor.Pipe?.Forget();
+        }
         switch (call.Op)
         {
             case ForwardOp.PeekAhead:
                 return ServeRead(descriptor, call, fd, peek: true);
             case ForwardOp.Consumed:
-                reply = new ForwardReply(call.Id, HomeAhead.Consume(descriptor, fd, call.A0));
+                reply = new ForwardReply(call.Id, HomeAhead.Consume(descriptor, fd, call.A0, out var taken)) { Data = taken ?? ReadOnlyMemory<byte>.Empty };
                 break;
             case ForwardOp.Close:
                 reply = Close(descriptor, call, fd);
@@ -237,7 +243,11 @@ internal sealed class HomeForwarder : IDisposable
             if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
             if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
             // A datagram longer than asked (MSG_TRUNC) returns its length with what fitted.
-            var length = ForwardWire.FinishReply(frame, call.Id, n, n > 0 ? (int)Math.Min(n, Math.Clamp(call.A0, 0, ForwardWire.MaxData)) : 0);
+            var data = n > 0 ? (int)Math.Min(n, Math.Clamp(call.A0, 0, ForwardWire.MaxData)) : 0;
+            // A peek of a checked pipe says so (an extra of one byte): the copy then waits for each consume's answer.
+            var length = peek && descriptor.Pipe is { Checked: true }
+                ? ForwardWire.FinishCheckedReply(frame, call.Id, n, data)
+                : ForwardWire.FinishReply(frame, call.Id, n, data);
             SendAsync(frame.AsMemory(0, length)).GetAwaiter().GetResult();
             return new ForwardReply(call.Id, n);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenMosix.Linux.Proc;
+using OpenMosix.Linux.Interop;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
@@ -50,26 +51,55 @@ internal sealed class HomeTerminal : IDisposable
         }
     }
 
-    /// <summary>A read of the copy's terminal while its node does not know it in the foreground: answered on a task of its
-    /// own (an orphan check reads /proc).</summary>
+    /// <summary>A read, write or change of the copy's terminal while its node does not know it in the foreground:
+    /// answered on a task of its own (an orphan check reads /proc).</summary>
     public void Take(ForwardRequest call) =>
-        _ = Task.Run(async () => await _send(ForwardWire.Encode(new ForwardReply(call.Id, Answer(call.A0 != 0)))).ConfigureAwait(false));
+        _ = Task.Run(async () => await _send(ForwardWire.Encode(new ForwardReply(call.Id, Answer(call.A0 != 0, (TerminalUse)call.A1)))).ConfigureAwait(false));
 
-    private long Answer(bool ignored)
+    private long Answer(bool ignored, TerminalUse use)
     {
         var stat = StatOf(_deputy);
         if (InBackground(stat) is not true) return 0;
-        if (ignored || Orphaned(stat!.ProcessGroup, stat.Session)) return -(long)Errno.EIO;
+        // The kernel checks a write only where the terminal has TOSTOP (n_tty_write), and lets a write or a change by
+        // a caller that ignores or blocks SIGTTOU through (tty_check_change); the copy's node asks only for writes
+        // made while home's terminal had TOSTOP at the move: `stty -tostop` since lets them through.
+        if (use == TerminalUse.Write && !StopsBackgroundWrites(stat!)) return GuestForwarder.BackgroundAllowed;
+        if (ignored && use != TerminalUse.Read) return GuestForwarder.BackgroundAllowed;
+        if ((ignored && use == TerminalUse.Read) || Orphaned(stat!.ProcessGroup, stat.Session)) return -(long)Errno.EIO;
+        var signal = use == TerminalUse.Read ? Signals.SIGTTIN : Signals.SIGTTOU;
         try
         {
-            Signals.Kill(-stat.ProcessGroup, Signals.SIGTTIN);
-            _logger.LogInformation("Process {Pid}: read its terminal from home's background: SIGTTIN to its group {Group}", _deputy, stat.ProcessGroup);
+            Signals.Kill(-stat.ProcessGroup, signal);
+            _logger.LogInformation("Process {Pid}: {Use} its terminal from home's background: {Signal} to its group {Group}", _deputy,
+                use switch { TerminalUse.Read => "read", TerminalUse.Write => "wrote to", _ => "changed" }, signal == Signals.SIGTTIN ? "SIGTTIN" : "SIGTTOU",
+                stat.ProcessGroup);
             return 1;
         }
         catch (Exception e) when (e is SyscallException or ProcessAccessException)
         {
             return -(long)Errno.EIO;
         }
+    }
+
+    /// <summary>Whether home's terminal, the deputy's controlling terminal, has TOSTOP now: read through a descriptor of
+    /// the deputy's that is that terminal; true when none can be read (the copy's node asks only where it had TOSTOP).</summary>
+    private bool StopsBackgroundWrites(ProcStat stat)
+    {
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(ProcFs.Path(_deputy, "fd")))
+            {
+                if (!FileStatus.TryOf(entry, out var status, out _) || status is not { Type: FileType.CharacterDevice } || status.RawDevice != (ulong)stat.Number(7))
+                    continue;
+                using var terminal = Descriptors.Open(entry, OpenFlags.ReadOnly | OpenFlags.NoControllingTerminal | OpenFlags.NonBlock | OpenFlags.CloseOnExec);
+                if (Terminal.ReadModes(terminal) is { } modes) return Terminal.StopsBackgroundWrites(modes);
+            }
+        }
+        catch (Exception e) when (e is SyscallException or IOException or UnauthorizedAccessException)
+        {
+            // The deputy is gone, or its terminal with it: the kernel's answer is the copy's node's assumption.
+        }
+        return true;
     }
 
     /// <summary>

@@ -50,6 +50,16 @@ internal sealed class GuestInput : IDisposable
     /// <summary>How often home hears how much was written: home relays no more than a window ahead of it.</summary>
     public const long ProgressStep = 256 << 10;
 
+    /// <summary>
+    /// Whether the copy's terminal holds input it has not read; null when it cannot be told. Set, input to a terminal
+    /// in canonical mode is written one line at a time, the next once the copy has read the last: the copy's terminal
+    /// is EXTPROC (home's edits lines), and such a terminal hands a read every line queued, where home's hands it one,
+    /// so a reader that buffers (stdio, Python's sys.stdin) took lines it never used and they went with it.
+    /// </summary>
+    public Func<bool?>? TerminalInputQueued { get; init; }
+
+    private static readonly TimeSpan LongestLineWait = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Told, on the writer's thread, how much was written so far, every <see cref="ProgressStep"/> bytes.</summary>
     public Action<long>? Progress { get; set; }
 
@@ -229,6 +239,7 @@ internal sealed class GuestInput : IDisposable
     private int WriteAll()
     {
         var reported = 0L;
+        var lineWait = TimeSpan.FromMilliseconds(1);
         byte[]? chunk = null;
         var (offset, epoch) = (0, 0);
         Action? ended = null;
@@ -258,6 +269,19 @@ internal sealed class GuestInput : IDisposable
             // Outside the lock: a hold waits for this page, never for the copy to read.
             if (!Readiness.WaitWritable(_handle!, Poll)) continue;
             var n = Math.Min(Page, chunk.Length - offset);
+            if (LineAtATime() is { } ends)
+            {
+                // The copy has not read the last line yet: the next waits (and the loop lets a hold in meanwhile).
+                if (TerminalInputQueued!() == true)
+                {
+                    Thread.Sleep(lineWait);
+                    lineWait = TimeSpan.FromTicks(Math.Min(lineWait.Ticks * 2, LongestLineWait.Ticks));
+                    continue;
+                }
+                lineWait = TimeSpan.FromMilliseconds(1);
+                var end = chunk.AsSpan(offset, n).IndexOfAny(ends);
+                if (end >= 0) n = end + 1;
+            }
             try
             {
                 Descriptors.WriteAll(_handle!, chunk.AsSpan(offset, n));
@@ -279,6 +303,16 @@ internal sealed class GuestInput : IDisposable
         // Outside the lock: what is told may take a while (a keeper replaced).
         ended?.Invoke();
         return 0;
+    }
+
+    /// <summary>The bytes that end a line of the copy's terminal when it is in canonical mode and its queue can be seen
+    /// (newline, and the modes' EOF, EOL and EOL2 characters); null otherwise: bytes are written as they come.</summary>
+    private byte[]? LineAtATime()
+    {
+        if (TerminalInputQueued is null || _pipe is not null || _handle is null) return null;
+        // The master's TCGETS answers the slave's modes: the program's own.
+        if (Terminal.ReadModes(_handle) is not { } modes || !Terminal.IsCanonical(modes)) return null;
+        return Terminal.LineEnds(modes);
     }
 
     /// <summary>What the tally holds is what home sends again from if this omd dies now.</summary>

@@ -12,7 +12,7 @@ internal sealed class GuestStay : IDisposable
     public GuestStay(RelayPipes pipes, Task<Checkpoint.Engine.ExitStatus> exit, InputTally? tally = null, long inputFrom = 0)
     {
         ArgumentNullException.ThrowIfNull(pipes);
-        Input = new GuestInput(pipes.Input, pipes.InputIsTerminal, tally, inputFrom);
+        Input = new GuestInput(pipes.Input, pipes.InputIsTerminal, tally, inputFrom) { TerminalInputQueued = pipes.TerminalInputQueued };
         // A terminal's output is not counted: what it shows is not replayed exactly once after a restart.
         foreach (var fd in pipes.Outputs.Keys.Where(fd => fd != pipes.TerminalOutput))
         {
