@@ -3,10 +3,10 @@
 # Needs root (apt-get); the .NET 10 SDK must already be on PATH.
 set -euo pipefail
 
-need_cmds=(gcc make python3 bc xz gzip sha256sum tmux ip ping nsenter groff)
+need_cmds=(gcc make python3 bc xz gzip sha256sum tmux ip ping nsenter groff curl)
 declare -A pkg_of=([gcc]=gcc [make]=make [python3]=python3 [bc]=bc [xz]=xz-utils [gzip]=gzip
                    [sha256sum]=coreutils [tmux]=tmux [ip]=iproute2
-                   [ping]=iputils-ping [nsenter]=util-linux [groff]=groff-base)
+                   [ping]=iputils-ping [nsenter]=util-linux [groff]=groff-base [curl]=curl)
 missing=()
 for c in "${need_cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || missing+=("${pkg_of[$c]}"); done
 # clang and lld back the NativeAOT linker step of `om`.

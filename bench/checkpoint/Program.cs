@@ -34,7 +34,8 @@ Console.WriteLine(options.ColdMemory
 Console.WriteLine($"load average: {loadBefore} before, {File.ReadAllText("/proc/loadavg").Split(' ')[0]} after");
 return 0;
 
-internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList<int> SizesMiB, bool Markdown, bool ColdMemory, int Threads, bool Busy, int Runs)
+internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList<int> SizesMiB, bool Markdown, bool ColdMemory, int Threads, bool Busy, int Runs,
+    bool DumpOnly = false)
 {
     public int Repetitions(int mib) => Math.Max(Runs, mib <= 64 ? 9 : 5);
 
@@ -47,6 +48,7 @@ internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList
         var threads = 1;
         var busy = false;
         var runs = 0;
+        var dumpOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -59,11 +61,12 @@ internal sealed record BenchOptions(string Target, string Scratch, IReadOnlyList
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--busy": busy = true; break;
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--dump-only": dumpOnly = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
         return new BenchOptions(
             target ?? throw new ArgumentException("--target TOUCHMEM is required"),
-            scratch ?? Path.GetTempPath(), sizes, markdown, cold, threads, busy, runs);
+            scratch ?? Path.GetTempPath(), sizes, markdown, cold, threads, busy, runs, dumpOnly);
     }
 }

@@ -54,6 +54,14 @@ internal static class SizeBench
                     toNull = Dump(engine, target.Pid, "/dev/null");
                     rawRead = Floors.RawRead(target);
                 }
+                if (options.DumpOnly)
+                {
+                    // Only the dump ratio: twice as many dumps in the same time, for an A/B of a dump change (ab.sh).
+                    var dumpOnly = new Repetition(load, rawRead, TimeSpan.Zero, toNull, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+                    runs.Add(dumpOnly);
+                    Report.PrintRepetition(progress, mib, rep, dumpOnly);
+                    continue;
+                }
                 var engineOnly = engine.Checkpoint(target.Pid, new DiscardSink(), new DumpOptions(AfterDump.Resume)).Frozen;
                 var toFile = Dump(engine, target.Pid, image);
                 imageBytes = new FileInfo(image).Length;

@@ -111,6 +111,12 @@ public sealed class AdminClient : IDisposable
         SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate", Json(new MigrateRequest(target, precopy) { Postcopy = postcopy }, AdminJsonContext.Default.MigrateRequest),
             AdminJsonContext.Default.MigrationResult, cancel);
 
+    /// <summary>om migrate --tree: the process and its descendants moved together, all or nothing (or, to home, each
+    /// member away brought back).</summary>
+    public Task<TreeMigrationResult> MigrateTreeAsync(int pid, string target, bool? precopy = null, CancellationToken cancel = default) =>
+        SendAsync(HttpMethod.Post, $"v1/procs/{pid}/migrate-tree", Json(new MigrateRequest(target, precopy), AdminJsonContext.Default.MigrateRequest),
+            AdminJsonContext.Default.TreeMigrationResult, cancel);
+
     /// <summary>
     /// A move that reports how far it has got to <paramref name="progress"/> while it runs. omd streams its progress
     /// (<see cref="MigrationEvents"/>); the client's timeout bounds the wait for each event, not the whole move. An

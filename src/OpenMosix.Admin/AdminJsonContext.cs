@@ -20,6 +20,7 @@ namespace OpenMosix.Admin;
 [JsonSerializable(typeof(ProcessRow))]
 [JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(MigrateRequest))]
+[JsonSerializable(typeof(TreeMigrationResult))]
 [JsonSerializable(typeof(AdoptRequest))]
 [JsonSerializable(typeof(SignalRequest))]
 [JsonSerializable(typeof(ManageView))]

@@ -14,7 +14,12 @@ public sealed record NodeRow(
     double Utilization,
     IReadOnlyList<string> Flags,
     long AgeMs,
-    bool IsSelf);
+    bool IsSelf)
+{
+    /// <summary>The node protocol versions the node speaks ("6-7"): this node's own, another's as its hello on the last
+    /// node link between the two said (gossip does not carry them); empty while no link has been made with it.</summary>
+    public string Protocol { get; init; } = "";
+}
 
 /// <summary>The daemon's view of the cluster. Mode: "map" (a map is loaded), or "off" (not in a cluster).</summary>
 public sealed record ClusterView(int Self, string Address, string Mode, IReadOnlyList<NodeRow> Nodes);

@@ -67,6 +67,10 @@ public sealed record MigrateRequest(string Target, bool? Precopy = null, bool Pr
     public string? Postcopy { get; init; }
 }
 
+/// <summary>om migrate --tree: the process whose tree it is, the node its members went to (this node's id when they came
+/// home), and each member's move, the root's first when it moved.</summary>
+public sealed record TreeMigrationResult(int Root, int To, IReadOnlyList<MigrationResult> Moved);
+
 /// <summary>
 /// A move done: ImageBytes crossed the link while the process was frozen (FrozenMs); with pre-copy, PrecopyBytes
 /// went before in PrecopyRounds rounds while it ran on, and TotalMs is the whole move.

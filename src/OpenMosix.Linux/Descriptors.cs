@@ -21,6 +21,18 @@ public static class Descriptors
         return size > 0 ? size : Sys.Fcntl(end, Sys.F_GETPIPE_SZ, 0);
     }
 
+    /// <summary>
+    /// Makes a pipe hold at least <paramref name="bytes"/> (F_SETPIPE_SZ), never less than it already does (a pipe its
+    /// owner made larger stays so); returns the size it has, or 0 when <paramref name="end"/> is not a pipe (a terminal,
+    /// a file), which is left as it is.
+    /// </summary>
+    public static int TryGrowPipe(SafeFileHandle end, int bytes)
+    {
+        var size = Sys.Fcntl(end, Sys.F_GETPIPE_SZ, 0);
+        if (size <= 0) return 0;
+        return size >= bytes ? size : TryResizePipe(end, bytes);
+    }
+
     /// <summary>An anonymous in-memory file (close-on-exec) holding <paramref name="contents"/>.</summary>
     public static unsafe SafeFileHandle CreateMemoryFile(string name, ReadOnlySpan<byte> contents)
     {

@@ -24,7 +24,7 @@ public sealed class ClusterLabTests
         using var lab = TestLab.WithDaemons(4, "--cpus", "0.5,0.5,0.5,0.5", "--timeout", "10");
         foreach (var node in new[] { 1, 2, 3, 4 })
         {
-            var view = Status(lab, node);
+            var view = NodeProbe.View(lab, node);
             Assert.Equal((node, "map"), (view.Self, view.Mode));
             Assert.Equal([1, 2, 3, 4], view.Nodes.Where(n => n.State == NodeLiveness.Alive).Select(n => n.Id));
             // The quota of 0.5 CPU shows in what the node announces.
@@ -37,14 +37,14 @@ public sealed class ClusterLabTests
         Signals.Kill(victim, Signals.SIGKILL);
         var bound = DeadAfter + Round * 2 + TimeSpan.FromSeconds(1);
         foreach (var observer in new[] { 1, 2, 4 })
-            Poll.Until(() => StateOf(lab, observer, 3) == "dead", bound + TimeSpan.FromSeconds(10), $"node {observer} to see node 3 dead");
+            Poll.Until(() => NodeProbe.StateSeen(lab, observer, 3) == "dead", bound + TimeSpan.FromSeconds(10), $"node {observer} to see node 3 dead");
         Assert.True(clock.Elapsed <= bound,
             $"all saw node 3 dead after {clock.Elapsed.TotalSeconds:F1} s; the configured bound is {bound.TotalSeconds:F1} s");
 
         using var restarted = StartInNode(lab, 3, "daemon", "--config", lab.Layout.NodeConfigFile(3));
         foreach (var observer in new[] { 1, 2, 4 })
-            Poll.Until(() => StateOf(lab, observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive again");
-        Poll.Until(() => Status(lab, 3).Nodes.Count(n => n.State == NodeLiveness.Alive) == 4, Settle, "the restarted node 3 to see all alive");
+            Poll.Until(() => NodeProbe.StateSeen(lab, observer, 3) == "alive", Settle, $"node {observer} to see node 3 alive again");
+        Poll.Until(() => NodeProbe.View(lab, 3).Nodes.Count(n => n.State == NodeLiveness.Alive) == 4, Settle, "the restarted node 3 to see all alive");
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class ClusterLabTests
     {
         using var lab = TestLab.WithDaemons(4, "--discovery", "--timeout", "15");
         foreach (var node in new[] { 1, 2, 3, 4 })
-            Assert.Equal([1, 2, 3, 4], Status(lab, node).Nodes.Where(n => n.State == NodeLiveness.Alive).Select(n => n.Id));
+            Assert.Equal([1, 2, 3, 4], NodeProbe.View(lab, node).Nodes.Where(n => n.State == NodeLiveness.Alive).Select(n => n.Id));
         Assert.Equal("omdiscd", Map(lab, 1).Source);
 
         var leaving = lab.Status.Nodes.Single(n => n.Id == 4);
@@ -64,21 +64,14 @@ public sealed class ClusterLabTests
         using var daemon = StartInNode(lab, 4, "daemon", "--config", lab.Layout.NodeConfigFile(4));
         using var discovery = StartInNode(lab, 4, "discover", "-n", "-i", "eth0", "--config", lab.Layout.NodeConfigFile(4));
         foreach (var observer in new[] { 1, 2, 3 })
-            Poll.Until(() => StateOf(lab, observer, 4) == "alive", Settle, $"node {observer} to see node 4 alive again");
+            Poll.Until(() => NodeProbe.StateSeen(lab, observer, 4) == "alive", Settle, $"node {observer} to see node 4 alive again");
         // The returning node builds its own map from the announcements it hears, a moment after the others saw it.
         Poll.Until(() => Map(lab, 4).Nodes.Select(n => n.Id).SequenceEqual([1, 2, 3, 4]), Settle, "node 4 to map all four nodes again");
     }
 
-    private static ClusterView Status(TestLab lab, int node) =>
-        JsonSerializer.Deserialize(lab.Exec(node, Om.Path, "status", "--json").Succeeded().Stdout,
-            AdminJsonContext.Default.ClusterView)!;
-
     private static MapView Map(TestLab lab, int node) =>
         JsonSerializer.Deserialize(lab.Exec(node, Om.Path, "showmap", "--json").Succeeded().Stdout,
             AdminJsonContext.Default.MapView)!;
-
-    private static string? StateOf(TestLab lab, int observer, int node) =>
-        Status(lab, observer).Nodes.FirstOrDefault(n => n.Id == node)?.State.Name();
 
     /// <summary>Starts `om ARGS` inside a node as a long-running child of the test (killed on dispose, and by `lab down`).</summary>
     private static ChildProcess StartInNode(TestLab lab, int node, params string[] arguments) =>

@@ -75,6 +75,38 @@ public sealed class GuestTakeoverLabTests
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
+    /// <summary>
+    /// A copy adopted by node 2's new omd (traced, not its child) is watched for stops as a copy it restored is: `kill
+    /// -STOP` of it there stops its deputy at home and its parent sees the stop, `kill -CONT` there resumes both. The
+    /// stop it was adopted in (its keeper's SIGSTOP while node 2 had no omd) is not reported: the deputy ran on through
+    /// the takeover. Until 2026-12-07 an adopted copy's own stops were not reported home at all.
+    /// </summary>
+    [Fact]
+    public void An_adopted_copy_stopped_and_continued_on_its_node_stops_and_continues_its_deputy_and_its_parent_sees_both()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = MovedToNode2(lab, "600");
+        var copy = TakenOverByANewOmd(lab, run);
+        Assert.False(StoppedProcessLabTests.DeputyStopped(run.Pid), $"the deputy {run.Pid} was stopped by the takeover (state {TakenOverCopies.State(run.Pid)})");
+        Assert.False(Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED).Stopped, "its parent was told of the takeover's stop");
+
+        Signals.Kill(copy, Signals.SIGSTOP);
+        StoppedProcessLabTests.ParentSeesStop(run, "sent to its adopted copy on node 2");
+        Assert.True(StoppedProcessLabTests.DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {TakenOverCopies.State(run.Pid)}) though its parent was told it stopped");
+        Assert.Contains(TakenOverCopies.State(copy), "Tt");
+
+        var before = run.Lines().Count;
+        Signals.Kill(copy, Signals.SIGCONT);
+        StoppedProcessLabTests.ParentSeesContinue(run, "after SIGCONT to its adopted copy on node 2");
+        run.WaitForLines(before + 5);
+        Poll.Until(() => !StoppedProcessLabTests.DeputyStopped(run.Pid), TimeSpan.FromSeconds(30), "the deputy to leave its stop");
+
+        EndsAsIfUninterrupted(lab, run, "600");
+        var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", home, StringComparison.Ordinal);
+        Assert.Contains($"process {run.Pid}'s copy continued on its node", home, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Input_in_flight_when_the_copys_omd_is_killed_and_input_written_while_it_is_down_reach_the_copy_exactly_once()
     {

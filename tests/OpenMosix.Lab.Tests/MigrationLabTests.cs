@@ -132,14 +132,23 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_program_moved_back_and_forth_fifty_times_and_across_all_nodes_prints_exactly_what_it_would_have()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "1500");
+        // The counter runs until told to stop, not for a fixed number of lines: under load the 58 moves took longer
+        // than 1,500 lines of 20 ms, and the program ended before the moves did.
+        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "usr1");
         run.WaitForLines(5);
         var targets = Enumerable.Range(0, 25).SelectMany(_ => new[] { "2", "home" }).Concat(["2", "3", "home", "3", "2", "home"]).ToList();
         foreach (var target in targets)
             _lab.Migrate(1, run.Pid, target);
+        // A move between two away nodes counts twice (2 to 3 and 3 to 2 each pass through home).
         Assert.Equal(targets.Count + 2, _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).Migrations);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
-        Assert.Equal(CounterLines(1500), run.Lines());
+        run.WaitForLines(run.Lines().Count + 5, TimeSpan.FromSeconds(60));
+        Signals.Kill(run.Pid, Signals.SIGUSR1);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
+        var lines = run.Lines();
+        var stopped = Regex.Match(lines[^1], @"^counter stopped after (\d+) lines$");
+        Assert.True(stopped.Success, $"last line: {lines[^1]}");
+        var printed = int.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(CounterLines(printed), lines.Take(lines.Count - 1));
     }
 
     [Fact]
@@ -187,6 +196,27 @@ public sealed class MigrationLabTests(MigrationLab fixture)
         File.WriteAllText(gate, "");
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
         Assert.True(RealProgramsMovedMidRunLabTests.RunToBytes(writer, ["96"]).AsSpan().SequenceEqual(File.ReadAllBytes(output)), "the output at home differs from an unmoved run's");
+    }
+
+    [Fact]
+    public void A_moved_process_s_piped_stdout_at_home_is_grown_to_take_a_whole_link_frame_in_one_write()
+    {
+        using var run = _lab.Managed(1, TestPrograms.Locate("exitcode"), "0", "400", "40");
+        run.WaitForLines(2);
+        Assert.True(PipeSize(run.Pid) < 1 << 20, "the pipe was 1 MiB already before the move");
+        _lab.Migrate(1, run.Pid, "2");
+        // Grown before the move is answered: its relay starts with it.
+        Assert.Equal(1 << 20, PipeSize(run.Pid));
+        Signals.Kill(run.Pid, Signals.SIGTERM);
+        Assert.Equal(new ChildExit(0, Signals.SIGTERM), run.Process.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The size of the pipe a process's stdout is, through /proc (as its reader: it has a writer, so the open
+    /// does not wait).</summary>
+    private static int PipeSize(int pid)
+    {
+        using var end = Descriptors.Open($"/proc/{pid}/fd/1", Linux.Interop.OpenFlags.ReadOnly | Linux.Interop.OpenFlags.NonBlock);
+        return Descriptors.TryGrowPipe(end, 0);
     }
 
     [Fact]
@@ -254,7 +284,8 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_move_to_a_node_whose_daemon_is_down_fails_clearly_and_the_process_runs_on_at_home()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "400");
+        // Runs until the test ends, however long the refused move takes (400 lines, 8 s, could end first under load).
+        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "usr1");
         run.WaitForLines(3);
         var refused = _lab.Exec(1, Om.Path, "migrate", $"{run.Pid}", "9");
         Assert.Equal(1, refused.ExitCode);
@@ -267,7 +298,7 @@ public sealed class MigrationLabTests(MigrationLab fixture)
     [Fact]
     public void A_user_cannot_move_another_users_process()
     {
-        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "400");
+        using var run = _lab.Managed(1, TestPrograms.Locate("counter"), "usr1");
         run.WaitForLines(2);
         var attempt = _lab.Exec(1, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Om.Path, "migrate", $"{run.Pid}", "2");
         Assert.Equal(1, attempt.ExitCode);

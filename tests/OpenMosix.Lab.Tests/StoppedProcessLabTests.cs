@@ -73,13 +73,13 @@ public sealed class StoppedProcessLabTests
 
     /// <summary>The state of the deputy at home as `ps` shows it: t or T when stopped (a traced deputy is in a tracing
     /// stop, its parent told of the group-stop), S in its pause loop.</summary>
-    private static bool DeputyStopped(int pid) => State(pid) is 'T' or 't';
+    internal static bool DeputyStopped(int pid) => State(pid) is 'T' or 't';
 
-    private static void ParentSeesStop(ManagedRun run, string why) =>
+    internal static void ParentSeesStop(ManagedRun run, string why) =>
         Poll.Until(() => Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED) is { Stopped: true } s && s.StopSignal == Signals.SIGSTOP,
             Patience, $"its parent to see it stopped by SIGSTOP {why}");
 
-    private static void ParentSeesContinue(ManagedRun run, string why) =>
+    internal static void ParentSeesContinue(ManagedRun run, string why) =>
         Poll.Until(() => Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WCONTINUED).Continued, Patience, $"its parent to see it continued {why}");
 
     [Fact]
@@ -119,6 +119,39 @@ public sealed class StoppedProcessLabTests
         Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
         var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", homeLog, StringComparison.Ordinal);
+        Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_process_moved_while_stopped_has_a_stopped_deputy_and_SIGCONT_to_its_copy_there_resumes_both_and_its_parent_sees_it()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        run.WaitForLines(3);
+
+        // Stopped at home (its parent takes the stop), then moved: the deputy is stopped too, and the parent is not
+        // told of a second stop (the process never ran between).
+        Signals.Kill(run.Pid, Signals.SIGSTOP);
+        ParentSeesStop(run, "at home");
+        lab.Migrate(1, run.Pid, "2");
+        var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        Assert.NotEqual(0, copy);
+        StaysStopped(copy, run, "on node 2 after its move");
+        Poll.Until(() => DeputyStopped(run.Pid), Patience, "the deputy at home to be stopped while its copy is");
+        Assert.True(Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED) is { Stopped: false },
+            "its parent was told of a stop a second time");
+
+        // kill -CONT of the copy on node 2: the deputy goes on with it, its parent sees it continued, the output flows.
+        var before = run.Lines().Count;
+        Signals.Kill(copy, Signals.SIGCONT);
+        ParentSeesContinue(run, "after SIGCONT to its copy on node 2");
+        run.WaitForLines(before + 5);
+        Poll.Until(() => !DeputyStopped(run.Pid), Patience, "the deputy to leave its stop");
+
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "400"), run.Lines());
+        var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.Contains($"process {run.Pid}'s copy continued on its node", homeLog, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
     }
 }

@@ -2,11 +2,14 @@
 // parent directory 0755 if missing) with a size that is not a whole number of pages, mapped with more pages than the
 // file has, and each round a few counters spread over it (some pages stay holes) are updated and printed, with a
 // checksum of the file read back through read(2), which must match the mapping. Deterministic output.
-// usage: sharedfile PATH [ROUNDS=40] [MS=50] [watch]
+// usage: sharedfile PATH [ROUNDS=40] [MS=50] [watch|HOLD]
 // watch: maps an existing PATH read-only and prints nothing but "watching"; a second user of the same file.
+// HOLD (a number): after round HOLD it waits for SIGUSR1 before going on, so a test can checkpoint it at a known
+// round however slow the machine.
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,12 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  int hold = argc > 4 ? atoi(argv[4]) : -1;
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  if (hold > 0 && sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) { perror("sigprocmask"); return 1; }
+
   char parent[4096];
   snprintf(parent, sizeof parent, "%s", path);
   if (mkdir(dirname(parent), 0755) != 0 && errno != EEXIST) { perror("mkdir"); return 1; }
@@ -64,6 +73,10 @@ int main(int argc, char **argv) {
     uint64_t seen = checksum(map, FILE_SIZE), read = checksum(back, FILE_SIZE);
     printf("round %d sum=%016llx %s\n", r, (unsigned long long)seen, seen == read ? "file agrees" : "FILE DIFFERS");
     fflush(stdout);
+    if (r == hold) {
+      int sig;
+      if (sigwait(&usr1, &sig) != 0) { perror("sigwait"); return 1; }
+    }
     nanosleep(&pause, NULL);
   }
   printf("sharedfile done\n");

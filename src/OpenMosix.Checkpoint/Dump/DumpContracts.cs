@@ -51,4 +51,7 @@ public sealed record DumpResult(
     /// <summary>Threads the freeze found only on a later pass over the task list: created while the others were being
     /// stopped, and stopped and saved with them.</summary>
     public IReadOnlyList<int> ThreadsBornWhileFreezing { get; init; } = [];
+
+    /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when it was frozen, or 0.</summary>
+    public int StoppedBy { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using OpenMosix.Checkpoint.CantMove;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
@@ -91,6 +92,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed)
         {
             ThreadsBornWhileFreezing = bornWhileFreezing,
+            StoppedBy = stoppedBy,
         };
         logger.LogInformation("Checkpointed {Pid}: {Threads} threads, {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
             pid, 1 + image.Threads.Count, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
@@ -99,6 +101,22 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
 
     private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask,
         List<ThreadStateReader.Frozen> others, int stoppedBy)
+    {
+        // Pages gathered early must be dropped, and their gatherer stopped, before a failed dump resumes the process.
+        var early = new StrongBox<EarlyPages?>();
+        try
+        {
+            return Read(pid, sink, options, original, originalMask, others, stoppedBy, early);
+        }
+        catch
+        {
+            early.Value?.Abandon();
+            throw;
+        }
+    }
+
+    private (ProcessImage, ulong) Read(int pid, IImageSink sink, DumpOptions options, UserRegs original, ulong originalMask,
+        List<ThreadStateReader.Frozen> others, int stoppedBy, StrongBox<EarlyPages?> early)
     {
         var phase = Stopwatch.StartNew();
         var xstate = Ptrace.GetExtendedState(pid);
@@ -115,6 +133,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         var carriedOut = CarriedOut(options.CarriedOut, pid, original, others);
         var maps = ProcFs.ReadMaps(pid);
         var regions = maps.Select(m => RegionBuilder.Build(pid, m)).ToList();
+        // The pages are gathered meanwhile (a pre-copy's final image plans its pages from the final layout: after).
+        if (options.Precopy is null) early.Value = EarlyPages.Start(pid, regions, sink, options);
         var syscallAt = ProcessInspector.FindSyscallInstruction(pid, regions);
         if (syscallAt == 0) throw new InjectionException($"process {pid} has no syscall instruction in its code to inject through");
         var injector = new SyscallInjector(pid, syscallAt, original);
@@ -205,6 +225,12 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             Threads = threads,
             Precopy = options.Precopy?.Delta(precopied.Keys, missing),
         };
+        if (early.Value is { } stale && !EarlyPages.SameContents(stale.Regions, finalRegions))
+        {
+            logger.LogDebug("Process {Pid}: layout changed while its state was read; its pages are gathered again", pid);
+            stale.Abandon();
+            early.Value = null;
+        }
         logger.LogDebug("Process {Pid}: state read and injected in {Ms:F2} ms", pid, phase.Elapsed.TotalMilliseconds);
         // Nothing more is injected: every thread gets its own registers and signal mask back now, still stopped, not
         // only once its pages are out. The pages take long (seconds for a big process over a link), and a tracer that
@@ -213,6 +239,17 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         foreach (var thread in others) PutBack(thread.Tid, thread.Registers, thread.Mask);
         PutBack(pid, original, originalMask);
         phase.Restart();
+        if (early.Value is { } pages)
+        {
+            pages.Release(image);
+            tracer.WaitServingBrief(pages.Done);
+            pages.Finish();
+            image.StoredPageBytes = pages.StoredBytes;
+            var (select, read, wait, chunks) = pages.Breakdown;
+            logger.LogDebug("Process {Pid}: {Stored} of {Scanned} bytes stored {Ms:F2} ms after the state was read, gathered while it was ({Chunks} chunks: selecting pages {Select:F2} ms, reading {Read:F2} ms, waiting for the sink {Wait:F2} ms)",
+                pid, pages.StoredBytes, pages.ScannedBytes, pages.AfterRelease.TotalMilliseconds, chunks, select.TotalMilliseconds, read.TotalMilliseconds, wait.TotalMilliseconds);
+            return (image, image.StoredPageBytes);
+        }
         // No ptrace from here on: the process stays stopped whoever reads its memory.
         tracer.Aside(() =>
         {

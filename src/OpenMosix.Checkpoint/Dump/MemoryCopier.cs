@@ -133,6 +133,14 @@ internal sealed class MemoryCopier : IDisposable
         }
     }
 
+    /// <summary>Queues <paramref name="action"/> for the sink thread ahead of every chunk gathered after it (it takes a
+    /// slot until it has run): <see cref="EarlyPages"/> holds the pages back with it until the metadata is known.</summary>
+    public void First(Action action)
+    {
+        TakeSlot();
+        Submit(action);
+    }
+
     /// <summary>Waits until every gathered page has reached the sink (rethrowing what the sink threw).</summary>
     public void Finish()
     {

@@ -17,6 +17,9 @@ public sealed partial class CheckpointEngine
     private readonly HashSet<int> _adopted = [];
     // Adopted guests whose watch's trace is lent to a checkpoint or a trip (busy or frozen meanwhile).
     private readonly HashSet<int> _released = [];
+    // Adopted guests whose first group-stop as this tracer's is still to come: the one they were in when seized (the
+    // keeper's SIGSTOP while a new omd was awaited, which home must not take for the user's).
+    private readonly HashSet<int> _seizedStopPending = [];
 
     /// <summary>Traces <paramref name="pid"/> (a copy left by a dead omd) for its exit; completes when it has ended.
     /// Throws <see cref="ProcessAccessException"/> or <see cref="SyscallException"/> when it cannot be traced.</summary>
@@ -27,6 +30,7 @@ public sealed partial class CheckpointEngine
         {
             Ptrace.Seize(pid, 0);
             _adopted.Add(pid);
+            _seizedStopPending.Add(pid);
             // Its checkpoints and trips take it for the guest it is: its forwarding filter is omd's, not its own.
             _forwarding.Adopted(pid);
             var watch = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,9 +47,12 @@ public sealed partial class CheckpointEngine
             if (status.PtraceEvent == Ptrace.EventStop)
             {
                 // A group-stop (its SIGSTOP while it waited to be taken over, a job-control stop) stays one until
-                // SIGCONT; any other event stop (the end of a listen) just goes on.
-                if (GroupStopSignals.Contains(status.StopSignal)) Ptrace.Listen(pid);
+                // SIGCONT; any other event stop (the end of a listen: SIGCONT came) just goes on. Both are reported
+                // as a parent's wait would report them (AdoptedJobChange), but for the stop it was seized in.
+                var stopped = GroupStopSignals.Contains(status.StopSignal);
+                if (stopped) Ptrace.Listen(pid);
                 else Ptrace.Continue(pid);
+                if (!_seizedStopPending.Remove(pid) || !stopped) AdoptedJobChange(pid, stopped ? status.StopSignal : 0);
                 return;
             }
             Ptrace.Continue(pid, status.StopSignal);
@@ -65,6 +72,8 @@ public sealed partial class CheckpointEngine
     private void ReleaseWatch(int pid)
     {
         if (!_adopted.Contains(pid) || _released.Contains(pid)) return;
+        // The stop it was seized in, if still unseen, is this freeze's now: the next one is the user's.
+        _seizedStopPending.Remove(pid);
         Ptrace.Interrupt(pid);
         WaitStatus status;
         while (true)

@@ -35,6 +35,10 @@ public sealed partial class CheckpointEngine
             try
             {
                 _deputies.Make(pid);
+                // Moved while stopped: the deputy stops too, so `ps` and the shell at home see the process stopped
+                // while its copy is. Its group is still stopped as the kernel sees it (only SIGCONT ends that), so
+                // its parent is not told of a stop a second time; SIGCONT to it, or to its copy, resumes both.
+                if (_frozenStopped.Remove(pid, out var stoppedBy)) _deputies.FollowCopy(pid, stoppedBy);
             }
             catch (Exception e) when (KilledTracee.Is(e))
             {

@@ -4,8 +4,9 @@ namespace OpenMosix.Checkpoint.Engine;
 /// Job control of restored guests: a copy stopped or continued on its own node (`kill -STOP` there) is a change its
 /// home must hear of, so that the deputy, which its parent and shell watch, stops and goes on with it. The copy is this
 /// process's child, so the exit watch's waitpid reports its stops (WUNTRACED) and resumptions (WCONTINUED) too, once
-/// each, as it would to a parent at home. Adopted guests (traced, not our children) are not watched so: their stops
-/// come as ptrace stops, among them the takeover's own SIGSTOP, which home must not take for the user's.
+/// each, as it would to a parent at home. An adopted guest (traced, not our child) is watched through its ptrace stops
+/// instead: its group-stops and their ends (PassOnStop), but for the one it was seized in (the takeover's own SIGSTOP,
+/// which home must not take for the user's).
 /// </summary>
 public sealed partial class CheckpointEngine
 {
@@ -40,6 +41,14 @@ public sealed partial class CheckpointEngine
 
     private int JobWaitOptions(int pid) =>
         _jobWatches.ContainsKey(pid) && !_adopted.Contains(pid) ? Waiting.WUNTRACED | Waiting.WCONTINUED : 0;
+
+    /// <summary>An adopted guest (traced, not our child) entered a group-stop by <paramref name="signal"/>, or left one
+    /// (0), as its tracer saw it; the end of a listen with no stop before it reads as a resumption, which a watcher
+    /// that never heard of a stop ignores.</summary>
+    private void AdoptedJobChange(int pid, int signal)
+    {
+        if (_jobWatches.TryGetValue(pid, out var changed)) changed(signal);
+    }
 
     private void ReportJobChange(int pid, WaitStatus status)
     {

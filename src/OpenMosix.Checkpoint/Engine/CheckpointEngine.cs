@@ -18,6 +18,8 @@ public sealed partial class CheckpointEngine : IDisposable
     private readonly Dumper _dumper;
     private readonly Restorer _restorer;
     private readonly HashSet<int> _frozen = [];
+    // Processes kept frozen that were in a group-stop when frozen: its signal.
+    private readonly Dictionary<int, int> _frozenStopped = [];
     private readonly DeputyKeeper _deputies;
     private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
     private readonly ForwardedProcesses _forwarding = new();
@@ -76,7 +78,11 @@ public sealed partial class CheckpointEngine : IDisposable
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
             // take its exit from the dump).
             using var busy = _tracer.Busy(pid);
-            return WithWatchReleased(pid, () => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
+            var result = WithWatchReleased(pid, () => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
+            // Kept frozen in a group-stop: the deputy made of it goes back into that stop (MakeDeputy).
+            if (options.After == AfterDump.KeepFrozen && result.StoppedBy != 0) _frozenStopped[pid] = result.StoppedBy;
+            else _frozenStopped.Remove(pid);
+            return result;
         });
     }
 
@@ -99,6 +105,7 @@ public sealed partial class CheckpointEngine : IDisposable
         _tracer.RunBrief(pid, () =>
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
+            _frozenStopped.Remove(pid);
             Finish(pid);
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
@@ -161,6 +168,7 @@ public sealed partial class CheckpointEngine : IDisposable
         _tracer.RunBrief(pid, () =>
         {
             _frozen.Remove(pid);
+            _frozenStopped.Remove(pid);
             _restorer.TakeDeferred(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
             var threads = ThreadGroup.OtherThreads(pid);
@@ -226,6 +234,7 @@ public sealed partial class CheckpointEngine : IDisposable
                 }
             }
             _frozen.Clear();
+            _frozenStopped.Clear();
             // A deputy let go would run again at home while its copy runs remotely: it ends with the engine
             // (its copy ends when the node link closes).
             foreach (var pid in _deputies.All.ToList())

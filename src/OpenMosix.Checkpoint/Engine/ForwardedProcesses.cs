@@ -39,20 +39,41 @@ internal sealed class ForwardedProcesses
         return false;
     }
 
-    /// <summary>The forwarded numbers of <paramref name="pid"/>, or null when it has none (or is another process now).</summary>
+    /// <summary>The forwarded numbers of <paramref name="pid"/>, or null when it has none (or is another process now):
+    /// those of its restore and those it got while away (<see cref="Later"/>).</summary>
     public IReadOnlySet<int>? Of(int pid)
     {
         if (!_byPid.TryGetValue(pid, out var entry)) return null;
         try
         {
-            if (ProcFs.ReadStat(pid).StartTime == entry.StartTime) return entry.Fds;
+            if (ProcFs.ReadStat(pid).StartTime == entry.StartTime)
+            {
+                if (!_later.TryGetValue(pid, out var later) || later.IsEmpty) return entry.Fds;
+                var all = new HashSet<int>(entry.Fds);
+                all.UnionWith(later.Keys);
+                return all;
+            }
         }
         catch (Exception e) when (e is ProcessAccessException or IOException)
         {
             // gone
         }
         _byPid.TryRemove(pid, out _);
+        _later.TryRemove(pid, out _);
         return null;
+    }
+
+    // Numbers a copy got while away (a socket it made, a connection it accepted, a file opened at home, a duplicate),
+    // each held at home by its deputy under that number: placeholders as those of its restore are.
+    private readonly ConcurrentDictionary<int, ConcurrentDictionary<int, byte>> _later = new();
+
+    /// <summary>Number <paramref name="fd"/> of guest <paramref name="pid"/> is forwarded from now on (<paramref name="open"/>),
+    /// or no longer (its copy closed it). A number of its restore stays one: the copy keeps that placeholder.</summary>
+    public void Later(int pid, int fd, bool open)
+    {
+        if (!_byPid.ContainsKey(pid)) return;
+        if (open) _later.GetOrAdd(pid, _ => new())[fd] = 0;
+        else if (_later.TryGetValue(pid, out var later)) later.TryRemove(fd, out _);
     }
 
     /// <summary>How many of the process's seccomp filters are omd's (its forwarding filter, which every migration

@@ -169,6 +169,8 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
             if (f.Kind == FileKind.Forwarded)
             {
                 if (forward && !inherited.ContainsKey(f.Fd)) PlaceForwardedPlaceholder(f);
+                // Home: the deputy's own stands in, with the close-on-exec the copy gave its placeholder.
+                else if (!forward && inherited.ContainsKey(f.Fd)) injector.Raw(Fcntl, f.Fd, 2, f.CloseOnExec ? 1 : 0);
                 continue;
             }
             if (f.Kind == FileKind.InternalPipe || KernelObjectDescriptors.Handles(f.Kind)) continue;

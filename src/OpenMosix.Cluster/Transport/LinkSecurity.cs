@@ -37,6 +37,14 @@ public sealed class LinkSecurity(NodeCredentials credentials, Func<ushort, IPAdd
         init => _order = [.. RecordCiphers.Preference.Where(c => (value & c) != 0)];
     }
 
+    /// <summary>The node protocol versions this node says it speaks in its hello: <see cref="ProtocolRange.Current"/>, or
+    /// an older range a test gives it (omd.toml link.protocol_versions) to stand for a node of an older version.</summary>
+    public ProtocolRange Versions { get; init; } = ProtocolRange.Current;
+
+    /// <summary>Told of the versions each peer says it speaks, from every hello read (a refused link's too), so that
+    /// `om status` can show them.</summary>
+    public Action<ushort, ProtocolRange>? VersionsHeard { get; init; }
+
     /// <summary>The address links to other nodes leave from (this node's address in the map), or null for the kernel's choice.</summary>
     public Func<IPAddress?> LocalAddress { get; init; } = () => null;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -10,9 +9,10 @@ namespace OpenMosix.Cluster.Transport;
 /// <summary>
 /// A connection between two omds that authenticated each other with their node certificates in TLS 1.3
 /// (<see cref="LinkSecurity"/>), carrying frames (<c>type u8 | length u32 | payload</c>, at most
-/// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends, inside TLS, "OMNL", the protocol version,
-/// its node id, a fresh key share and the record ciphers it has, and the server answers the same; each side refuses a
-/// peer whose claimed id is not the one its certificate names. The server chooses the first cipher of its own order
+/// <see cref="MaxPayload"/> bytes). After the TLS handshake the client sends, inside TLS, its hello (<see cref="LinkHello"/>:
+/// the protocol versions it speaks, its node id, a fresh key share and the record ciphers it has), and the server answers
+/// the same; each side refuses a peer whose claimed id is not the one its certificate names, or with which it has no
+/// protocol version in common (<see cref="ProtocolRange"/>). The server chooses the first cipher of its own order
 /// (omd.toml link.record_ciphers) that the client listed and answers with it alone; the client takes it (none in
 /// common: the server answers its whole list and both refuse the link, saying so). From the
 /// two shares both derive the keys of a record layer of their own (<see cref="LinkKeys"/>), which carries every frame
@@ -26,13 +26,8 @@ namespace OpenMosix.Cluster.Transport;
 public sealed class NodeLink : IAsyncDisposable, IDisposable
 {
     public const int MaxPayload = 1 << 20;
-    /// <summary>6: the record ciphers in the hello; 5: Pages frames (post-copy); 4: key shares in the hello and frames as
-    /// records of our own after it (3: heartbeat frames, in TLS).</summary>
-    public const byte ProtocolVersion = 6;
-    private const int HelloSize = 4 + 1 + 2 + LinkKeys.ShareSize + 1;
     /// <summary>Bytes gathered for one read of the socket (frame headers and small frames come many to a read).</summary>
     private const int SocketBuffer = 256 * 1024;
-    private static ReadOnlySpan<byte> Magic => "OMNL"u8;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Stream _stream;
@@ -50,8 +45,10 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>A link whose frames go sealed by <paramref name="sealing"/> and opened by <paramref name="opening"/>
     /// (both null on a plain link); it reads nothing until <see cref="Start"/>.</summary>
     private NodeLink(Stream stream, Socket socket, ushort peer, IPAddress remote, LinkLiveness? liveness,
-        RecordDirection? sealing, RecordDirection? opening)
+        RecordDirection? sealing, RecordDirection? opening, byte protocol, ProtocolRange peerVersions)
     {
+        Protocol = protocol;
+        PeerVersions = peerVersions;
         _stream = stream;
         _socket = socket;
         PeerNode = peer;
@@ -73,6 +70,12 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>The other node's id: named by its certificate, claimed in its hello, and at its address in the map.</summary>
     public ushort PeerNode { get; }
     public IPAddress RemoteAddress { get; }
+
+    /// <summary>The node protocol version both ends agreed on in their hellos (<see cref="ProtocolRange.Negotiate"/>).</summary>
+    public byte Protocol { get; }
+
+    /// <summary>The versions the other node said it speaks.</summary>
+    public ProtocolRange PeerVersions { get; }
 
     /// <summary>The cipher of this link's records (<see cref="RecordCipher.None"/> on a plain link).</summary>
     public RecordCipher Cipher => _sealing?.Cipher ?? RecordCipher.None;
@@ -130,16 +133,19 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
                 throw new LinkException(check.Problem is { } problem ? $"link to {who} refused: {problem}" : $"TLS with {who} failed: {e.Message}", e);
             }
             var share = LinkKeys.NewShare();
-            await SayHello(tls, selfNode, share, security.Ciphers, timeout.Token).ConfigureAwait(false);
+            await LinkHello.SayAsync(tls, selfNode, share, security.Ciphers, security.Versions, timeout.Token).ConfigureAwait(false);
             // In TLS 1.3 the server judges our certificate after our side of the handshake is done: its refusal
-            // shows here, as an alert or a hang-up instead of its hello.
-            var (claimed, peerShare, offered) = await ReadHello(tls, who, $"{who} refused this node's certificate (its log says why)", timeout.Token).ConfigureAwait(false);
+            // shows here, as an alert or a hang-up instead of its hello; so does a node of version 6's refusal of
+            // our lowest version (it answers no hello to a version byte not its own).
+            var (claimed, peerShare, offered, versions) = await LinkHello.ReadAsync(tls, who, $"{who} refused this node's certificate or its protocol versions (its log says why)", timeout.Token).ConfigureAwait(false);
             if (claimed != peerNode) throw new LinkException($"link to {who} refused: it claims to be node {claimed}");
+            security.VersionsHeard?.Invoke(peerNode, versions);
+            var protocol = LinkHello.Agree(security.Versions, versions, $"link to {who} refused: it");
             var cipher = RecordCiphers.Choose(security.Ciphers, offered) is var common and not RecordCipher.None ? common
                 : throw new LinkException($"link to {who} refused: {NoneInCommon(offered, RecordCiphers.Describe(security.CipherOrder))}");
             LeaveTls(ref tls);
             var (sealing, opening) = RecordKeys(share, peerShare, selfNode, peerNode, asClient: true, cipher);
-            link = new NodeLink(wire, socket, peerNode, endpoint.Address, liveness, sealing, opening);
+            link = new NodeLink(wire, socket, peerNode, endpoint.Address, liveness, sealing, opening, protocol, versions);
             // The first record: it proves our keys to the server, and tells it TLS is over on this side.
             await link._writer.WriteAsync(FrameType.Heartbeat, ReadOnlyMemory<byte>.Empty, timeout.Token).ConfigureAwait(false);
             return link.Start();
@@ -186,20 +192,23 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             {
                 throw new LinkException(check.Problem ?? $"TLS failed: {e.Message}", e);
             }
-            var (claimed, peerShare, offered) = await ReadHello(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
+            var (claimed, peerShare, offered, versions) = await LinkHello.ReadAsync(tls, from, $"{from} hung up during the handshake", timeout.Token).ConfigureAwait(false);
             if (claimed != check.Node)
                 throw new LinkException($"node {check.Node}: it claims to be node {claimed}");
+            security.VersionsHeard?.Invoke(check.Node, versions);
             var share = LinkKeys.NewShare();
             // This end chooses, by its own order, and answers with its choice alone, which the client takes
-            // (RecordCiphers.Choose). With none in common it answers its whole list: the client then learns why from
-            // it, not from a hang-up.
+            // (RecordCiphers.Choose). With none in common it answers its whole list, and it always answers with its
+            // versions: the client then learns why from it, not from a hang-up.
             var cipher = RecordCiphers.Choose(security.CipherOrder, offered);
-            await SayHello(tls, selfNode, share, cipher is RecordCipher.None ? security.Ciphers : cipher, timeout.Token).ConfigureAwait(false);
+            await LinkHello.SayAsync(tls, selfNode, share, cipher is RecordCipher.None ? security.Ciphers : cipher, security.Versions,
+                timeout.Token).ConfigureAwait(false);
+            var protocol = LinkHello.Agree(security.Versions, versions, $"node {check.Node}");
             if (cipher is RecordCipher.None)
                 throw new LinkException($"node {check.Node}: {NoneInCommon(offered, RecordCiphers.Describe(security.CipherOrder))}");
             LeaveTls(ref tls);
             var (sealing, opening) = RecordKeys(peerShare, share, check.Node, selfNode, asClient: false, cipher);
-            link = new NodeLink(wire, socket, check.Node, remote.Address, liveness, sealing, opening);
+            link = new NodeLink(wire, socket, check.Node, remote.Address, liveness, sealing, opening, protocol, versions);
             var first = await link._reader.ReadFrameAsync(timeout.Token).ConfigureAwait(false);
             if (first?.Type != FrameType.Heartbeat)
                 throw new LinkException($"node {check.Node} did not begin its records with a heartbeat");
@@ -336,7 +345,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(socket);
         socket.NoDelay = true;
         return new NodeLink(new NetworkStream(socket, ownsSocket: true), socket, peer, ((IPEndPoint)socket.RemoteEndPoint!).Address,
-            liveness: null, sealing: null, opening: null).Start();
+            liveness: null, sealing: null, opening: null, ProtocolRange.Latest, ProtocolRange.Current).Start();
     }
 
     /// <summary>Frames as a hostile peer holding the link's keys could write them (<see cref="FrameWriter.WriteAsPeerAsync"/>):
@@ -361,38 +370,6 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     {
         Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>The one message each side sends in TLS after the handshake: who it is, its key share and its ciphers.</summary>
-    private static async Task SayHello(SslStream tls, ushort node, byte[] share, RecordCipher ciphers, CancellationToken cancel)
-    {
-        var hello = new byte[HelloSize];
-        Magic.CopyTo(hello);
-        hello[4] = ProtocolVersion;
-        BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(5), node);
-        share.CopyTo(hello.AsSpan(7));
-        hello[7 + LinkKeys.ShareSize] = (byte)ciphers;
-        await tls.WriteAsync(hello, cancel).ConfigureAwait(false);
-        await tls.FlushAsync(cancel).ConfigureAwait(false);
-    }
-
-    private static async Task<(ushort Node, byte[] Share, RecordCipher Ciphers)> ReadHello(SslStream tls, string from, string hungUp,
-        CancellationToken cancel)
-    {
-        var hello = new byte[HelloSize];
-        try
-        {
-            await tls.ReadExactlyAsync(hello.AsMemory(0, 5), cancel).ConfigureAwait(false);
-            if (!hello.AsSpan(0, 4).SequenceEqual(Magic)) throw new LinkException($"{from} does not speak the openMosix node protocol");
-            if (hello[4] != ProtocolVersion)
-                throw new LinkException($"{from} speaks node protocol version {hello[4]}, this node {ProtocolVersion}");
-            await tls.ReadExactlyAsync(hello.AsMemory(5), cancel).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is EndOfStreamException or IOException or AuthenticationException)
-        {
-            throw new LinkException(hungUp, e);
-        }
-        return (BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(5)), hello[7..(7 + LinkKeys.ShareSize)], (RecordCipher)hello[^1]);
     }
 
     /// <summary>The end of the one-line refusal each end gives when the two have no record cipher in common.</summary>

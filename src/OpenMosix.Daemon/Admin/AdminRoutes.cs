@@ -55,6 +55,7 @@ public sealed partial class AdminRoutes(ClusterState cluster, LocalSampler sampl
                 ("GET", "procs", 2) => HttpResponse.Json(processes.List(), AdminJsonContext.Default.ProcessList),
                 ("GET", "procs", 3) => Process(segments[2]),
                 ("POST", "procs", 4) when segments[3] == "migrate" => Migrate(segments[2], request.Body, caller),
+                ("POST", "procs", 4) when segments[3] == "migrate-tree" => MigrateTree(segments[2], request.Body, caller),
                 ("POST", "procs", 4) when segments[3] == "adopt" => Adopt(segments[2], request.Body, caller),
                 ("POST", "procs", 4) when segments[3] == "release" => Release(segments[2], caller),
                 ("POST", "procs", 4) when segments[3] == "signal" => Signal(segments[2], request.Body, caller),

@@ -81,6 +81,10 @@ public sealed record OmdConfig
     /// process cannot run (AEGIS without libsodium) are left out at start, with a warning.</summary>
     public IReadOnlyList<OpenMosix.Cluster.Transport.RecordCipher> RecordCiphers { get; init; } = OpenMosix.Cluster.Transport.RecordCiphers.Preference;
 
+    /// <summary>link.protocol_versions: the node protocol versions this node says it speaks ("6-7"), default all this build
+    /// speaks. For tests only: an older range makes the node stand for one of an older version (ProtocolRange).</summary>
+    public OpenMosix.Cluster.Transport.ProtocolRange ProtocolVersions { get; init; } = OpenMosix.Cluster.Transport.ProtocolRange.Current;
+
     /// <summary>liveness.heartbeat_interval_ms: a node link with nothing to send for this long sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = OpenMosix.Cluster.Transport.LinkLiveness.DefaultInterval;
     /// <summary>liveness.link_timeout_ms: a node link silent this long is dead (at least 3 heartbeat intervals; docs/reliability.md).</summary>

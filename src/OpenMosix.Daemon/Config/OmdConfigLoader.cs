@@ -62,6 +62,7 @@ public static class OmdConfigLoader
             PrecopyRounds = (int)reader.Integer("migration.precopy_rounds", defaults.PrecopyRounds, 1, 30),
             Postcopy = Migration.Postcopy.PostcopyChoice.Parse(reader.Choice("migration.postcopy", "auto", ["auto", "never", "always"])),
             RecordCiphers = reader.RecordCiphers("link.record_ciphers", defaults.RecordCiphers),
+            ProtocolVersions = reader.Protocols("link.protocol_versions", defaults.ProtocolVersions),
             BandwidthLimit = (int)reader.Integer("migration.bandwidth_limit_mib_s", defaults.BandwidthLimit, 0, OmdConfig.MaxBandwidthLimit),
             HeartbeatInterval = reader.Milliseconds("liveness.heartbeat_interval_ms", defaults.HeartbeatInterval, 10, 60_000),
             LinkTimeout = reader.Milliseconds("liveness.link_timeout_ms", defaults.LinkTimeout, 50, 3_600_000),
@@ -208,6 +209,15 @@ public static class OmdConfigLoader
             }
             // The default's own instance when it says the same: OmdConfig is a record, and a list compares by reference.
             return ciphers.SequenceEqual(fallback) ? fallback : ciphers;
+        }
+
+        /// <summary>A range of node protocol versions, "6-7" or "6", none above what this build speaks.</summary>
+        public ProtocolRange Protocols(string key, ProtocolRange fallback)
+        {
+            if (!TryGet(key, out var value, out var line)) return fallback;
+            if (value is not string text || ProtocolRange.Parse(text) is not { } range || range.Max > ProtocolRange.Latest)
+                throw Error(line, $"{key} must be a quoted range of versions up to {ProtocolRange.Latest}, such as \"{ProtocolRange.Current}\"");
+            return range;
         }
 
         /// <summary>A list of uids and ranges, "1000-60000,65534"; "" is none.</summary>

@@ -205,6 +205,17 @@ public sealed class ClusterState
         lock (_gate) return _node.TryGetPeer(node, now, out var peer) && peer.Vector.State == NodeState.Dead;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ushort, ProtocolRange> _versions = new();
+
+    /// <summary>The node protocol versions this node speaks (link.protocol_versions), as `om status` shows them.</summary>
+    public ProtocolRange OwnVersions { get; set; } = ProtocolRange.Current;
+
+    /// <summary>A node link's hello said <paramref name="node"/> speaks <paramref name="versions"/>.</summary>
+    public void HeardVersions(ushort node, ProtocolRange versions) => _versions[node] = versions;
+
+    private string VersionsOf(int node) =>
+        node == _node.Id ? OwnVersions.ToString() : _versions.TryGetValue((ushort)node, out var heard) ? heard.ToString() : "";
+
     public ClusterView View(DateTimeOffset now)
     {
         lock (_gate)
@@ -222,6 +233,7 @@ public sealed class ClusterState
                 if (rows.All(r => r.Id != node.Id))
                     rows.Add(new NodeRow(node.Id, node.Address.ToString(), NodeLiveness.Unknown, 0, 0, 0, 0, 0, 0, 0, [], -1, false));
             rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+            rows = [.. rows.Select(r => r with { Protocol = VersionsOf(r.Id) })];
             return new ClusterView(_node.Id, _measured.Address.ToString(), inCluster ? "map" : "off", rows);
         }
     }

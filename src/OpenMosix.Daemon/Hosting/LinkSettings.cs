@@ -25,7 +25,8 @@ public static class LinkSettings
         return Split(config.RecordCiphers, RecordCiphers.Supported).Offered;
     }
 
-    /// <summary>`mosctl getlink`: the port, the record ciphers offered (in the order this node chooses by) and liveness.</summary>
+    /// <summary>`mosctl getlink`: the port, the record ciphers offered (in the order this node chooses by), the node protocol
+    /// versions spoken and liveness.</summary>
     public static TuneList Of(OmdConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -33,6 +34,7 @@ public static class LinkSettings
         [
             new("migration.port", config.MigrationPort.ToString(CultureInfo.InvariantCulture), ""),
             new("link.record_ciphers", Toml(Offered(config)), ""),
+            new("link.protocol_versions", $"\"{config.ProtocolVersions}\"", ""),
             new("liveness.heartbeat_interval_ms", Number(config.HeartbeatInterval), "ms"),
             new("liveness.link_timeout_ms", Number(config.LinkTimeout), "ms"),
         ]);

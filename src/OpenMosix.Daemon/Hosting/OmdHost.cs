@@ -73,7 +73,15 @@ public static partial class OmdHost
         var (offered, leftOut) = LinkSettings.Split(config.RecordCiphers, RecordCiphers.Supported);
         if (offered.Count == 0)
             throw new DaemonStartException($"link.record_ciphers: this node can run none of {RecordCiphers.Describe(config.RecordCiphers)} ({RecordCiphers.Missing})");
-        var links = new LinkSecurity(credentials, cluster.AddressOf) { CipherOrder = offered, LocalAddress = () => LinkSourceAddress(cluster.Identity.Address) };
+        var links = new LinkSecurity(credentials, cluster.AddressOf)
+        {
+            CipherOrder = offered,
+            Versions = config.ProtocolVersions,
+            VersionsHeard = cluster.HeardVersions,
+            LocalAddress = () => LinkSourceAddress(cluster.Identity.Address),
+        };
+        cluster.OwnVersions = config.ProtocolVersions;
+        LogLinkVersions(logger, config.ProtocolVersions.Describe());
         // A missing or broken libsodium costs AEGIS only: one warning, and the links run under AES-128-GCM.
         if (leftOut.Count == 0) LogLinkCiphers(logger, RecordCiphers.Describe(offered));
         else LogLinkCiphersWithout(logger, RecordCiphers.Describe(offered), RecordCiphers.Missing ?? "", RecordCiphers.Describe(leftOut));
@@ -290,6 +298,9 @@ public static partial class OmdHost
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node links speak node protocol {Versions}")]
+    private static partial void LogLinkVersions(ILogger logger, string versions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node link records offered under {Ciphers}")]
     private static partial void LogLinkCiphers(ILogger logger, string ciphers);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
@@ -91,6 +92,10 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     public void FollowCopy(int pid, int signal) => _engine.FollowCopyInDeputy(pid, signal);
 
     public long CloseDescriptor(int pid, int fd) => _engine.CloseInDeputy(pid, fd);
+
+    public long PutDescriptor(int pid, SafeHandle fd, int number) => _engine.PutInDeputy(pid, fd, number);
+
+    public long MoveDescriptor(int pid, int from, int number) => _engine.MoveInDeputy(pid, from, number);
 
     public long CallInDeputy(int pid, long number, byte[] scratch, Func<long, long[]> arguments) =>
         _engine.CallInDeputy(pid, number, scratch, arguments);

@@ -94,7 +94,10 @@ public sealed class GuestSession
             return;
         }
         using var reservation = Reservations?.Reserve(offer.MemoryBytes);
-        await _talk.SendAsync(new Accept(), cancel).ConfigureAwait(false);
+        var lacking = OfferCheck.Lacking(offer);
+        if (lacking is { Count: > 0 }) _logger.LogInformation("Process {Pid} from node {Home}: this node lacks or has other files for fd {Fds}, which stay at home",
+            offer.Pid, offer.HomeNode, string.Join(", ", lacking));
+        await _talk.SendAsync(new Accept { Forward = lacking }, cancel).ConfigureAwait(false);
 
         var restored = await IncomingRestore.RunAsync(_engine, _talk, pipes, image => GuestAdmission.ImageRefusal(offer.Owner!, image),
             (why, refused) =>
@@ -107,7 +110,7 @@ public sealed class GuestSession
         if (restored is null) return;
         pipes.CloseGuestEnds();
         using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger,
-            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []), offer.SocketsAtHome);
+            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []), offer.SocketsAtHome, (fd, open) => _engine.ForwardedLater(restored.Pid, fd, open));
         await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null)
         {
             Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,

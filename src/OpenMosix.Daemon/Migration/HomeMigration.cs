@@ -14,7 +14,7 @@ namespace OpenMosix.Daemon.Migration;
 /// with the copy's exit status, or as if SIGKILLed when the copy's node dies. It brings the process home, or on to
 /// another node, when asked (<see cref="ReturnTrip"/>, <see cref="MoveOnRequests"/>).
 /// </summary>
-public sealed class HomeMigration : Balancing.IProcessMover
+public sealed partial class HomeMigration : Balancing.IProcessMover
 {
     private readonly HomeSide _home;
     private readonly Func<ushort, IPEndPoint?> _endpointOf;
@@ -255,17 +255,9 @@ public sealed class HomeMigration : Balancing.IProcessMover
     }
 
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
-        IProgress<MigrationProgress>? progress, PostcopyMode postcopy)
+        IProgress<MigrationProgress>? progress, PostcopyMode postcopy, TreeGate? tree = null)
     {
-        if (target == _home.Self) throw new MigrationException($"process {process.Pid} is already home") { Refused = true };
-        if (Gate?.OutwardRefusal(process.Pid) is { } stopping) throw new MigrationException(stopping) { Refused = true };
-        if (process.State != ProcessState.Home)
-            throw new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home") { Refused = true };
-        var report = _home.Engine.AnalyzeCantMove(process.Pid);
-        if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
-            report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
-        _home.Registry.Update(process, p => p.CantMove = report.Reasons);
-        if (!report.CanMove) throw new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}") { Refused = true };
+        if (OutwardRefusal(process, target) is { } refused) throw refused;
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
 
         NodeLink link;
@@ -278,12 +270,13 @@ public sealed class HomeMigration : Balancing.IProcessMover
             HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
+        if (link.Protocol < ProtocolRange.Latest) HomeLog.OlderPeer(_home.Logger, target, link.Protocol, link.PeerVersions.Describe());
         var keepLink = false;
         try
         {
             var talk = new Conversation(link, Side.Home);
             using var moving = _home.MovingOut();
-            var (result, restored, hold) = await new OutgoingMove(_home, process, target, talk, progress)
+            var (result, restored, hold) = await new OutgoingMove(_home, process, target, talk, progress) { Gate = tree }
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, postcopy, LinkBytesPerSecond, cancel).ConfigureAwait(false);
             HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint, hold);
             keepLink = true;
@@ -295,6 +288,21 @@ public sealed class HomeMigration : Balancing.IProcessMover
         {
             if (!keepLink) await link.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Why <paramref name="process"/> cannot leave for <paramref name="target"/> now (its cantmove reasons, kept
+    /// in its row), or null: asked before anything is sent.</summary>
+    private MigrationException? OutwardRefusal(ManagedProcess process, ushort target)
+    {
+        if (target == _home.Self) return new MigrationException($"process {process.Pid} is already home") { Refused = true };
+        if (Gate?.OutwardRefusal(process.Pid) is { } stopping) return new MigrationException(stopping) { Refused = true };
+        if (process.State != ProcessState.Home)
+            return new MigrationException($"process {process.Pid} is {process.State.ToString().ToLowerInvariant()}, not at home") { Refused = true };
+        var report = _home.Engine.AnalyzeCantMove(process.Pid);
+        if (!AllowRoot && ProcessOwner.Of(process.Pid) is { IsRoot: true } owner)
+            report = new(process.Pid, [.. report.Reasons, $"is root's ({owner.Describe()}): root processes move only with migration.allow_root_guests = true"]);
+        _home.Registry.Update(process, p => p.CantMove = report.Reasons);
+        return report.CanMove ? null : new MigrationException($"process {process.Pid} cannot move: {string.Join("; ", report.Reasons)}") { Refused = true };
     }
 
     /// <summary>

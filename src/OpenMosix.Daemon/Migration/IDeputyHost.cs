@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Restore;
@@ -42,6 +43,19 @@ public interface IDeputyHost
 
     /// <summary>Closes <paramref name="fd"/> in the deputy (its copy closed that forwarded descriptor); what close returned.</summary>
     long CloseDescriptor(int pid, int fd) => 0;
+
+    /// <summary>Gives the deputy omd's descriptor <paramref name="fd"/> under <paramref name="number"/> (a connection
+    /// accepted for its copy, a second name of a forwarded one), so the process has it when it comes home; 0 or a
+    /// negated errno.</summary>
+    long PutDescriptor(int pid, SafeHandle fd, int number) => -(long)Errno.ENOSYS;
+
+    /// <summary>Moves the deputy's descriptor <paramref name="from"/> (one it made for its copy) to
+    /// <paramref name="number"/>, its copy's number for it; 0 or a negated errno (then <paramref name="from"/> is closed).</summary>
+    long MoveDescriptor(int pid, int from, int number)
+    {
+        CloseDescriptor(pid, from);
+        return -(long)Errno.ENOSYS;
+    }
 
     /// <summary>The deputy makes call <paramref name="number"/> itself (a wait for a child, a signal to one), with
     /// <paramref name="scratch"/> in its memory at the address <paramref name="arguments"/> gets; what it returned.</summary>

@@ -2,7 +2,10 @@ namespace OpenMosix.Daemon.Migration;
 
 /// <summary>
 /// The tail of a byte stream from some offset on, kept as the chunks it came in, so that what followed a count can
-/// be given again (input a copy may not have read, output a dead omd never got). Not thread-safe: its owner locks.
+/// be given again: input a copy may not have read (<see cref="Home.InputLedger"/>), keys typed at a moved job that
+/// were still on the link when it ended (<see cref="Home.TypedInput"/>). Output a dead omd never got is kept in a ring
+/// instead (<see cref="Guest.SentOutput"/>), which its pump reads the pipe into: a chunk per read cost the relay a
+/// copy and the collector's time. Not thread-safe: its owner locks.
 /// </summary>
 internal sealed class KeptBytes(long start = 0)
 {

@@ -90,12 +90,13 @@ public sealed class SharedFileTests
     private const string Counters = "perf/counters", ReferenceCounters = "expected/counters";
 
     /// <summary>sharedfile twice for ROUNDS rounds: an undisturbed reference on its own file, and the run to disturb on
-    /// <see cref="Counters"/>, once that has printed <paramref name="lines"/> lines.</summary>
+    /// <see cref="Counters"/>, once that has printed <paramref name="lines"/> lines. Both hold after that round until
+    /// SIGUSR1 (<see cref="EndsLikeReference"/> sends it), so a slow checkpoint still finds the round it expects.</summary>
     private static Runs StartBesideReference(TempDirectory dir, string rounds, int lines)
     {
         var program = TestPrograms.Locate("sharedfile");
-        var runs = new Runs(ChildProcess.StartToFile(program, [dir.File(ReferenceCounters), rounds, "20"], dir.File("expected.out")),
-            ChildProcess.StartToFile(program, [dir.File(Counters), rounds, "20"], dir.File("out")));
+        var runs = new Runs(ChildProcess.StartToFile(program, [dir.File(ReferenceCounters), rounds, "20", $"{lines}"], dir.File("expected.out")),
+            ChildProcess.StartToFile(program, [dir.File(Counters), rounds, "20", $"{lines}"], dir.File("out")));
         Poll.UntilLines(dir.File("out"), lines, Patience);
         return runs;
     }
@@ -112,6 +113,8 @@ public sealed class SharedFileTests
     /// <summary>The restored run ends with code 0, printing what the reference printed and leaving the same file.</summary>
     private static void EndsLikeReference(CheckpointEngine engine, RestoredProcess restored, ChildProcess reference, TempDirectory dir)
     {
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
+        Signals.Kill(reference.Pid, Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected.out")), File.ReadAllText(dir.File("out")));

@@ -48,7 +48,32 @@ public sealed class RecordCiphersConfigTests
     public void Getlink_shows_the_ciphers_offered_as_omd_toml_writes_them()
     {
         var rows = LinkSettings.Of(Parse("[\"aes-128-gcm\", \"aegis-128l\"]")).Tunables;
-        Assert.Equal(["migration.port", "link.record_ciphers", "liveness.heartbeat_interval_ms", "liveness.link_timeout_ms"], rows.Select(r => r.Name));
+        Assert.Equal(["migration.port", "link.record_ciphers", "link.protocol_versions", "liveness.heartbeat_interval_ms", "liveness.link_timeout_ms"],
+            rows.Select(r => r.Name));
+        Assert.Equal($"\"6-{ProtocolRange.Latest}\"", rows[2].Value);
         Assert.Equal("[\"aes-128-gcm\", \"aegis-128l\"]", rows[1].Value);
     }
+
+    [Theory]
+    [InlineData("\"6\"", 6, 6)]
+    [InlineData("\"6-7\"", 6, 7)]
+    [InlineData("\"5\"", 5, 5)]
+    public void Link_protocol_versions_takes_a_range_up_to_what_this_build_speaks(string value, int min, int max) =>
+        Assert.Equal(new ProtocolRange((byte)min, (byte)max), OmdConfigLoader.Parse($"[link]\nprotocol_versions = {value}\n", "omd.toml").ProtocolVersions);
+
+    [Theory]
+    [InlineData("\"8\"")]
+    [InlineData("\"7-6\"")]
+    [InlineData("\"six\"")]
+    [InlineData("7")]
+    public void Link_protocol_versions_refuses_anything_else_in_one_line(string value)
+    {
+        var error = Assert.Throws<ConfigException>(() => OmdConfigLoader.Parse($"[link]\nprotocol_versions = {value}\n", "omd.toml"));
+        Assert.Contains($"link.protocol_versions must be a quoted range of versions up to {ProtocolRange.Latest}, such as \"6-{ProtocolRange.Latest}\"", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Link_protocol_versions_defaults_to_every_version_this_build_speaks() =>
+        Assert.Equal(ProtocolRange.Current, OmdConfigLoader.Parse("", "omd.toml").ProtocolVersions);
 }

@@ -44,7 +44,12 @@ internal static class NodeProbe
             .SelectMany(dir => File.ReadAllLines(Path.Combine(dir, "cgroup.procs")))
             .Select(line => int.Parse(line, CultureInfo.InvariantCulture)).ToHashSet();
 
-    /// <summary>"alive", "suspect", "dead" as <paramref name="observer"/>'s omd sees <paramref name="node"/> (`om status`).</summary>
+    /// <summary>The cluster as <paramref name="observer"/>'s omd sees it (`om status --json`).</summary>
+    public static ClusterView View(TestLab lab, int observer) =>
+        JsonSerializer.Deserialize(lab.Exec(observer, Om.Path, "status", "--json").Succeeded().Stdout, AdminJsonContext.Default.ClusterView)!;
+
+    /// <summary>"alive", "suspect", "dead" as <paramref name="observer"/>'s omd sees <paramref name="node"/> (`om status`);
+    /// null while that omd does not answer.</summary>
     public static string? StateSeen(TestLab lab, int observer, int node)
     {
         var status = lab.Exec(observer, Om.Path, "status", "--json");

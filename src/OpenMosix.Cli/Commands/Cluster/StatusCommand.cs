@@ -6,7 +6,7 @@ internal static class StatusCommand
     {
         return ResultCommand.Create("status",
             "Show every node of the cluster as this node's omd knows it: state, load, speed, CPUs, memory, flags and " +
-            "how old the information is. `*` marks this node. The JSON form is documented in docs/omd.md.",
+            "how old the information is, and the node protocol versions it speaks (as its last node link's hello said). `*` marks this node. The JSON form is documented in docs/omd.md.",
             [], AdminJsonContext.Default.ClusterView, _ => AdminCall.Run(c => c.NodesAsync()), Print);
     }
 
@@ -20,7 +20,7 @@ internal static class StatusCommand
     public static string Format(ClusterView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        var table = new TextTable("NODE", "ADDRESS", "STATE", "LOAD", "SPEED", "CPUS", "CAPACITY", "FREE/TOTAL", "UTIL", "FLAGS", "AGE");
+        var table = new TextTable("NODE", "ADDRESS", "STATE", "LOAD", "SPEED", "CPUS", "CAPACITY", "FREE/TOTAL", "UTIL", "FLAGS", "AGE", "PROTO");
         foreach (var node in view.Nodes)
         {
             var known = node.AgeMs >= 0;
@@ -35,7 +35,8 @@ internal static class StatusCommand
                 known ? $"{Units.Bytes(node.FreeMemory)}/{Units.Bytes(node.TotalMemory)}" : "-",
                 known ? node.Utilization.ToString("0%", CultureInfo.InvariantCulture) : "-",
                 node.Flags.Count == 0 ? "-" : string.Join(',', node.Flags),
-                Units.Age(node.AgeMs));
+                Units.Age(node.AgeMs),
+                node.Protocol.Length == 0 ? "-" : node.Protocol);
         }
         return table.ToString();
     }

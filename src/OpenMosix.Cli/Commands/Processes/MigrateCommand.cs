@@ -18,17 +18,17 @@ internal static class MigrateCommand
         };
         var tree = new Option<bool>("--tree")
         {
-            Description = "Not built: moving a process with its descendants between running nodes. Refused with the commands " +
-                          "that do it today (om checkpoint --tree, then om restore on the target).",
+            Description = "Move the process and its descendants here together, all or nothing: each keeps its PID, parent and deputy " +
+                          "here, and on any failure every one runs on where it was. With home: bring back each of them that runs away.",
         };
-        return ResultCommand.Create("migrate",
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." };
+        var command = ResultCommand.Create("migrate",
             "Move a managed process to another node now, while it runs; it keeps its PID, parent and terminal here. " +
             "Root may move any process, a user only their own; a process not managed yet is adopted (see `om adopt`). Also run as `migrate`.",
             [pid, target, noPrecopy, postcopy, tree], AdminJsonContext.Default.MigrationResult,
             parse =>
             {
                 var process = Pids.Check(parse.GetValue(pid));
-                if (parse.GetValue(tree)) throw new UsageException(TreeRefusal(process, parse.GetValue(target)!));
                 var precopy = parse.GetValue(noPrecopy) ? false : (bool?)null;
                 var mode = parse.GetValue(postcopy);
                 if (mode is not null and not ("auto" or "never" or "always"))
@@ -42,19 +42,33 @@ internal static class MigrateCommand
                 return move.GetAwaiter().GetResult();
             },
             Print,
-            json: new Option<bool>("--json") { Description = "Print the result as JSON on stdout instead of the line on stderr." });
+            json: json);
+        // --tree answers with every member's move: its own result type, printed and written as JSON its own way.
+        var single = (System.CommandLine.Invocation.SynchronousCommandLineAction)command.Action!;
+        command.SetAction(parse =>
+        {
+            if (!parse.GetValue(tree)) return single.Invoke(parse);
+            var process = Pids.Check(parse.GetValue(pid));
+            if (parse.GetValue(postcopy) is { } mode and not "never")
+                throw new UsageException($"--tree --postcopy {mode}: a tree moves without post-copy (each member's original is its deputy once committed)");
+            var precopy = parse.GetValue(noPrecopy) ? false : (bool?)null;
+            // Bounded as a single move without progress: the moves of the members run side by side.
+            using var omd = new AdminClient(timeout: TimeSpan.FromMinutes(10));
+            var result = omd.MigrateTreeAsync(process, parse.GetValue(target)!, precopy).GetAwaiter().GetResult();
+            JsonOutput.Print(parse, json, result, AdminJsonContext.Default.TreeMigrationResult, () => PrintTree(result, parse.GetValue(target) == "home"));
+            return 0;
+        });
+        return command;
     }
 
-    /// <summary>
-    /// `om migrate --tree`: not built (all or nothing over one link per process, an abort half-way thawing on their old
-    /// node the parents already gone, is more than is done); nothing is done to the tree, and the way that works today
-    /// is given with this PID and node, so that it can be copied.
-    /// </summary>
-    public static string TreeRefusal(int pid, string target) =>
-        $"--tree: moving process {pid} with its descendants between running nodes is not built, nothing was done; " +
-        $"to take the tree along: `om checkpoint --tree {pid} -o DIR --kill` here, then `om restore DIR` on " +
-        $"{(target is "home" or "balance" ? "the node wanted" : $"node {target}")} (DIR where both nodes see it; " +
-        "without --kill the tree runs on here)";
+    private static void PrintTree(TreeMigrationResult result, bool home)
+    {
+        var pids = string.Join(", ", result.Moved.Select(m => m.Pid));
+        var frozen = result.Moved.Max(m => m.FrozenMs);
+        var bytes = result.Moved.Sum(m => m.ImageBytes);
+        Console.Error.WriteLine($"tree of process {result.Root}: {result.Moved.Count} process{(result.Moved.Count == 1 ? "" : "es")} ({pids}) {(home ? "brought home to" : "moved to")} node {result.To} " +
+            $"({bytes / 1048576.0:0.0} MiB, each frozen at most {frozen} ms)");
+    }
 
     /// <summary>omd's reports of the move, on the terminal's progress line.</summary>
     private sealed class MigrationLine(TerminalProgress line) : IProgress<MigrationProgress>

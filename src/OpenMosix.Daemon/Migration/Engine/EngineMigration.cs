@@ -18,7 +18,10 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     public void CheckpointFrozen(int pid, Stream image, IPrecopyRounds? precopy = null, ICarriedOutCalls? carriedOut = null)
     {
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
-        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen) { Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut });
+        engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen)
+        {
+            Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut, Forwarded = Also(pid),
+        });
     }
 
     public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
@@ -26,9 +29,20 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));
         engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen)
         {
-            Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, LeaveLazyMemory = true,
+            Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, LeaveLazyMemory = true, Forwarded = Also(pid),
         });
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlySet<int>> _also = new();
+
+    public void ForwardAlso(int pid, IReadOnlyCollection<int> fds)
+    {
+        if (fds.Count == 0) _also.TryRemove(pid, out _);
+        else _also[pid] = fds.ToHashSet();
+    }
+
+    /// <summary>What the target of this move lacks (<see cref="ForwardAlso"/>), for this image only; null: nothing more.</summary>
+    private IReadOnlySet<int>? Also(int pid) => _also.TryRemove(pid, out var fds) ? fds : null;
 
     public IIncomingProcess ReceivePostcopy(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal, bool forwardPaths,
         Checkpoint.Postcopy.IPageSource pages, bool forwardSockets = false) =>
@@ -39,6 +53,8 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         });
 
     public void Thaw(int pid) => engine.Thaw(pid);
+
+    public void ForwardedLater(int pid, int fd, bool open) => engine.ForwardsLater(pid, fd, open);
 
     public IIncomingProcess Receive(Func<ProcessImage, IReadOnlyDictionary<int, int>> descriptorsFor, Func<ProcessImage, string?> refusal) =>
         Receive(descriptorsFor, refusal, forwardPaths: false);

@@ -34,6 +34,18 @@ public interface IMigrationEngine
         Checkpoint.Postcopy.IPageSource pages, bool forwardSockets = false) =>
         throw new NotSupportedException("this engine cannot restore a process without its memory (post-copy)");
 
+    /// <summary>The next image of <paramref name="pid"/> (a move from home) leaves descriptors <paramref name="fds"/> at
+    /// home, forwarded, besides those it always does: files the target lacks.</summary>
+    void ForwardAlso(int pid, IReadOnlyCollection<int> fds)
+    {
+    }
+
+    /// <summary>A copy restored here got forwarded number <paramref name="fd"/> while away (<paramref name="open"/>), held
+    /// at home by its deputy, or closed it: its trip home records it as forwarded.</summary>
+    void ForwardedLater(int pid, int fd, bool open)
+    {
+    }
+
     /// <summary>Lets a process kept frozen run on where it is.</summary>
     void Thaw(int pid);
 

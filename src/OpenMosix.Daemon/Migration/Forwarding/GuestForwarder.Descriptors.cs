@@ -51,6 +51,7 @@ internal sealed partial class GuestForwarder
             if (_keyOf.Remove(fd, out var key) && !_keyOf.ContainsValue(key) && _mirrors.Remove(key, out var mirror)) gone = mirror;
         }
         gone?.Dispose();
+        NumberChanged?.Invoke(fd, false);
     }
 
     private bool Covered(int number) => _covered.Contains(number) || (number >= _reservedFrom && number < _reservedTop);
@@ -125,6 +126,7 @@ internal sealed partial class GuestForwarder
             _open.Add(number);
             _keyOf[number] = key;
         }
+        NumberChanged?.Invoke(number, true);
         return new(number);
     }
 

@@ -131,6 +131,7 @@ internal sealed partial class GuestForwarder
             return Outcome.Interrupted;
         }
         lock (_open) _open.Add(number);
+        NumberChanged?.Invoke(number, true);
         return new(result((reply, number)));
     }
 

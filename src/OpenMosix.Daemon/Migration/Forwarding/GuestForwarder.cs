@@ -50,6 +50,10 @@ internal sealed partial class GuestForwarder : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>Told of each number the copy gets while away (true) or closes (false), all held by its deputy at home
+    /// under that number: its trip home records them as forwarded (<see cref="Engine.IMigrationEngine.ForwardedLater"/>).</summary>
+    public Action<int, bool>? NumberChanged { get; init; }
+
     /// <summary>Whether a descriptor of the copy is served at home now: such a copy cannot change links, as the
     /// descriptor lives in the deputy of the omd that died.</summary>
     public bool ForwardsDescriptors

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using static OpenMosix.Linux.SocketConstants;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
@@ -11,7 +12,7 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// </summary>
 internal static class HomeAhead
 {
-    private const int SolSocket = 1, SoPeekOff = 42, SoDomain = 39, AfInet = 2, AfInet6 = 10, MsgTrunc = 0x20;
+    private const int MsgTrunc = 0x20;
     private const int DiscardPiece = 1 << 20;
 
     /// <summary>Peeks into <paramref name="into"/> what follows the bytes peeked before, without waiting; how many, or

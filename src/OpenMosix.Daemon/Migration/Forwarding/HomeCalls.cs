@@ -1,4 +1,6 @@
 using Microsoft.Win32.SafeHandles;
+using static OpenMosix.Linux.SocketConstants;
+
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
 /// <summary>
@@ -194,7 +196,7 @@ internal static class HomeCalls
         return done;
     }
 
-    private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000, SolSocket = 1, SoType = 3, SoError = 4, SockStream = 1;
+    private const int SModeAt = 24, SIfMt = 0xF000, SIfIfo = 0x1000, SIfSock = 0xC000;
 
     /// <summary>A pipe, FIFO or stream socket in blocking mode: one whose writes may be written behind.</summary>
     private static bool IsBlockingStream(SafeFileHandle fd) => !ForwardedCalls.IsNonBlocking(fd) && (TypeOf(fd) == SIfIfo || IsStreamSocket(fd));

@@ -25,6 +25,7 @@ internal sealed class HomeForwarder : IDisposable
     private readonly HomePathCalls? _paths;
     private readonly HomeSocketCalls? _sockets;
     private readonly HomeTerminal _terminal;
+    private readonly IDeputyHost? _deputies;
 
     /// <param name="closeInDeputy">closes a descriptor in the deputy (pid, fd), so that its other end sees it closed.</param>
     private HomeForwarder(int pid, IReadOnlyCollection<int> forwarded, NodeLink link, Func<int, int, long> closeInDeputy, ILogger logger, IDeputyHost? deputies,
@@ -35,6 +36,7 @@ internal sealed class HomeForwarder : IDisposable
         _closeInDeputy = closeInDeputy;
         _logger = logger;
         _token = _stop.Token;
+        _deputies = deputies;
         _inDeputy = [.. forwarded];
         _readiness = new HomeReadiness(notice => SendAsync(ForwardWire.Encode(notice)), pid);
         _terminal = new HomeTerminal(pid, SendAsync, logger);
@@ -61,10 +63,12 @@ internal sealed class HomeForwarder : IDisposable
     {
         homePaths ??= HomePaths.None;
         var atHome = Checkpoint.Engine.CheckpointEngine.ForwardableDescriptors(pid, homePaths);
-        var refused = asked.Where(fd => !atHome.Contains(fd)).ToList();
+        // A regular file is left here when the target lacked it (its accept said so).
+        bool Kept(int fd) => atHome.Contains(fd) || (FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) && st!.Type == FileType.Regular);
+        var refused = asked.Where(fd => !Kept(fd)).ToList();
         if (refused.Count > 0)
             logger.LogWarning("Process {Pid}: node {Node} asked to forward fd {Fds}, which home did not keep for it", pid, link.PeerNode, string.Join(", ", refused));
-        return new HomeForwarder(pid, [.. asked.Where(atHome.Contains)], link, closeInDeputy, logger, deputies, homePaths, makeSockets);
+        return new HomeForwarder(pid, [.. asked.Where(Kept)], link, closeInDeputy, logger, deputies, homePaths, makeSockets);
     }
 
     private void Add(int number, SafeFileHandle fd)
@@ -75,13 +79,51 @@ internal sealed class HomeForwarder : IDisposable
         _readiness.Add(number, fd);
     }
 
-    /// <summary>A file the deputy opened for the copy becomes forwarded descriptor <paramref name="number"/>; false when
-    /// the copy's node gave that number to another meanwhile.</summary>
-    private bool AddOpened(int number, SafeFileHandle fd)
+    /// <summary>A file or socket the deputy made for the copy (its <paramref name="inDeputy"/>) becomes forwarded
+    /// descriptor <paramref name="number"/>, which the deputy keeps it under; false when the copy's node gave that
+    /// number to another meanwhile (the caller closes both).</summary>
+    private bool AddOpened(int number, SafeFileHandle fd, int inDeputy)
     {
         if (_token.IsCancellationRequested || _descriptors.ContainsKey(number)) return false;
         Add(number, fd);
+        KeptInDeputy(number, InDeputy(number, () => _deputies!.MoveDescriptor(_pid, inDeputy, number)));
         return true;
+    }
+
+    /// <summary>
+    /// The deputy holds the copy's new number <paramref name="number"/> too (a connection accepted at home, a second
+    /// name): the process has it when it comes home, as it has those forwarded when it moved (docs/forwarding.md).
+    /// </summary>
+    private void PutInDeputy(int number, SafeFileHandle fd)
+    {
+        if (_deputies is not null) KeptInDeputy(number, InDeputy(number, () => _deputies.PutDescriptor(_pid, fd, number)));
+    }
+
+    private long InDeputy(int number, Func<long> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception e) when (e is SyscallException or InvalidOperationException or ProcessAccessException or IOException
+                                      or Checkpoint.Tracing.InjectionException or NotSupportedException)
+        {
+            _logger.LogWarning("Process {Pid}: fd {Fd} could not be given to its deputy: {Reason}", _pid, number, e.Message);
+            return -(long)Errno.EIO;
+        }
+    }
+
+    /// <summary>Which numbers the deputy holds: closed there with the copy's close, and the process's own at home.</summary>
+    private void KeptInDeputy(int number, long result)
+    {
+        if (result < 0)
+        {
+            // The copy keeps the descriptor while it stays; coming home, the process finds that number closed.
+            _logger.LogWarning("Process {Pid}: its deputy could not keep fd {Fd} ({Error}); the process will not have it if it comes home",
+                _pid, number, Errno.FromNegated(result).Describe());
+            return;
+        }
+        lock (_inDeputy) _inDeputy.Add(number);
     }
 
     /// <summary>Takes a Forward frame from the copy's node; false for any other frame.</summary>
@@ -146,7 +188,11 @@ internal sealed class HomeForwarder : IDisposable
                 break;
             case ForwardOp.Duplicate:
                 reply = new ForwardReply(call.Id, _descriptors.TryAdd((int)call.A0, descriptor) ? 0 : -(long)Errno.EBUSY);
-                if (reply.Result == 0) descriptor.Names++;
+                if (reply.Result == 0)
+                {
+                    descriptor.Names++;
+                    PutInDeputy((int)call.A0, fd);
+                }
                 break;
             case ForwardOp.Write or ForwardOp.WriteAt or ForwardOp.Send when call.A2 != 0:
                 // A piece of a write sent ahead: none after a short or failed piece of the same write is written.
@@ -165,7 +211,11 @@ internal sealed class HomeForwarder : IDisposable
                 return ServeRead(descriptor, call, fd, peek: false);
             default:
                 reply = HomeCalls.Run(call, fd, _token, out var accepted);
-                if (accepted is not null) Add((int)call.A1, accepted);
+                if (accepted is not null)
+                {
+                    Add((int)call.A1, accepted);
+                    PutInDeputy((int)call.A1, accepted);
+                }
                 break;
         }
         if (_token.IsCancellationRequested) return reply;

@@ -8,11 +8,11 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// Home's side of the copy's calls on paths below the home paths: the deputy makes each itself (injected,
 /// <see cref="IDeputyHost.CallInDeputy"/>), so the kernel resolves the path in home's mount namespace, from home's
 /// working directory, and checks it with the process's own credentials, as for the process at home. A file it opens
-/// is taken out of the deputy (pidfd_getfd) and served from then on as a forwarded descriptor under the number the copy
-/// gave it. Nothing is cached: each call sees home's file as it is when the call is made.
+/// is duplicated out of the deputy (pidfd_getfd) and served from then on as a forwarded descriptor under the number the
+/// copy gave it, which the deputy keeps it under (the process has it when it comes home). Nothing is cached: each call sees home's file as it is when the call is made.
 /// </summary>
 internal sealed class HomePathCalls(int pid, IDeputyHost deputy, HomePaths homePaths, Func<int, string?> directoryOf,
-    Func<int, SafeFileHandle, bool> adopt, Func<ForwardReply, Task> send, ILogger logger, CancellationToken stop)
+    Func<int, SafeFileHandle, int, bool> adopt, Func<ForwardReply, Task> send, ILogger logger, CancellationToken stop)
 {
     private const long Openat = 257, Newfstatat = 262, Readlinkat = 267, Statx = 332, Faccessat2 = 439;
     private const long ONonBlock = 0x800, OCloexec = 0x80000;
@@ -89,13 +89,16 @@ internal sealed class HomePathCalls(int pid, IDeputyHost deputy, HomePaths homeP
             using var process = PidFd.Open(pid);
             file = process.GetFd((int)r);
         }
-        finally
+        catch
         {
             deputy.CloseDescriptor(pid, (int)r);
+            throw;
         }
         if ((call.A0 & ONonBlock) == 0)
             ForwardedCalls.Control(file, ForwardedCalls.FSetFl, (int)(ForwardedCalls.Control(file, ForwardedCalls.FGetFl, 0) & ~ONonBlock));
-        if (adopt((int)call.A2, file)) return new(call.Id, 0);
+        // The deputy keeps it too, under the copy's number, for when the process comes home.
+        if (adopt((int)call.A2, file, (int)r)) return new(call.Id, 0);
+        deputy.CloseDescriptor(pid, (int)r);
         file.Dispose();
         return new(call.Id, -(long)Errno.EBUSY);
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Linux.Proc;
 using OpenMosix.Linux.Seccomp;
+using static OpenMosix.Linux.SocketConstants;
 
 namespace OpenMosix.Daemon.Migration.Forwarding;
 
@@ -10,15 +11,15 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// Home's side of the sockets a moved process makes while away (forwarding.sockets_created_away = "home"): the deputy
 /// makes each itself (injected, <see cref="IDeputyHost.CallInDeputy"/>), so the socket is in home's network namespace
 /// and the kernel checks it with the process's own credentials (a raw socket needs its CAP_NET_RAW) and charges it to
-/// the process; it is then taken out of the deputy (pidfd_getfd) and served from then on as a forwarded descriptor
-/// under the number the copy gave it, as a file the deputy opened for it is. Its later calls are carried out by omd,
+/// the process; omd takes a duplicate (pidfd_getfd) and serves it from then on as a forwarded descriptor under the
+/// number the copy gave it, as a file the deputy opened for it is, and the deputy keeps it under that number, so the
+/// process has it when it comes home. Its later calls are carried out by omd,
 /// whose credentials are root's: <see cref="Refusal"/> keeps to those a call needs the process's own for.
 /// </summary>
-internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, SafeFileHandle, bool> adopt, Func<ForwardReply, Task> send,
+internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, SafeFileHandle, int, bool> adopt, Func<ForwardReply, Task> send,
     ILogger logger, CancellationToken stop)
 {
     private const long SocketCall = 41, SockCloexec = 0x80000;
-    private const int AfUnix = 1, AfInet = 2, AfInet6 = 10;
     private const int CapNetBindService = 10, CapNetAdmin = 12, CapNetRaw = 13;
 
     /// <summary>Takes a socket call (checked already) and answers it when it is done.</summary>
@@ -56,11 +57,14 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
             using var process = PidFd.Open(pid);
             socket = process.GetFd((int)r);
         }
-        finally
+        catch
         {
             deputy.CloseDescriptor(pid, (int)r);
+            throw;
         }
-        if (adopt(call.Fd, socket)) return new(call.Id, 0);
+        // The deputy keeps it too, under the copy's number, for when the process comes home.
+        if (adopt(call.Fd, socket, (int)r)) return new(call.Id, 0);
+        deputy.CloseDescriptor(pid, (int)r);
         socket.Dispose();
         return new(call.Id, -(long)Errno.EBUSY);
     }
@@ -95,7 +99,7 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
     /// <summary>The capability a setsockopt needs (as the kernel asks it), or -1 for none.</summary>
     private static int OptionCapability(ForwardRequest call)
     {
-        const int SolSocket = 1, SolIp = 0, SolIpv6 = 41;
+        const int SolIp = 0, SolIpv6 = 41;
         const int SoPriority = 12, SoBindToDevice = 25, SoSndBufForce = 32, SoRcvBufForce = 33, SoMark = 36, IpTransparent = 19, Ipv6Transparent = 75;
         return (call.A0, call.A1) switch
         {

@@ -34,6 +34,9 @@ internal sealed partial class GuestRelay
     private void OnJobChange(int signal)
     {
         var stopped = signal != 0;
+        // A home of node protocol 6 knows no copy-job message (it would end the relay): its deputy runs on, as it did
+        // before version 7, and SIGCONT to it still resumes the copy.
+        if (talk.Link.Protocol < CopyJobState.SinceProtocol) return;
         lock (_jobLock)
         {
             if (stopped == _homeSeesStopped) return;

@@ -25,4 +25,23 @@ internal static class OfferCheck
                    + (reserved > 0 ? $" after {reserved >> 20} MiB promised to guests on their way" : "");
         return null;
     }
+
+    /// <summary>
+    /// The descriptors of the offer's open files this node lacks or has different, which home is to keep and forward:
+    /// a path missing here, or of another size. The same device and inode is the same file (a shared filesystem, as
+    /// DFSA used it); another file of the same path and size is taken for the same, as a mapped file is. Null: none.
+    /// </summary>
+    public static List<int>? Lacking(Offer offer)
+    {
+        if (offer.OpenFiles is not { Count: > 0 } files) return null;
+        List<int>? lacking = null;
+        foreach (var file in files)
+        {
+            if (FileStatus.TryOf(file.Path, out var st, out _) && st!.Type == FileType.Regular
+                && ((st.Device == file.Device && st.Inode == file.Inode) || st.Size == file.Size))
+                continue;
+            (lacking ??= []).Add(file.Fd);
+        }
+        return lacking;
+    }
 }

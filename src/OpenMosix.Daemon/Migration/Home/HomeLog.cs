@@ -48,6 +48,9 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
     public static partial void DeputyGone(ILogger logger, int pid, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "node link to node {Node} at node protocol {Version} (it speaks {Versions})")]
+    public static partial void OlderPeer(ILogger logger, int node, int version, string versions);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "node link to node {Node} failed: {Reason}")]
     public static partial void LinkFailed(ILogger logger, int node, string reason);
 
@@ -95,4 +98,7 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}'s copy {State} on its node; its deputy follows")]
     public static partial void CopyJobState(ILogger logger, int pid, string state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the tree of process {Pid} did not move to node {Node}: {Reason}")]
+    public static partial void TreeStayed(ILogger logger, int pid, ushort node, string reason);
 }

@@ -84,7 +84,15 @@ internal sealed partial class HomeRelay
     {
         var handles = new Dictionary<int, SafeFileHandle>();
         using var pidfd = PidFd.Open(pid);
-        foreach (var fd in restored.RelayedOutputs) handles[fd] = pidfd.GetFd(fd);
+        foreach (var fd in restored.RelayedOutputs)
+        {
+            handles[fd] = pidfd.GetFd(fd);
+            // A pipe of the default 64 KiB took each 1 MiB frame of a fast writer's output in 16 writes, this omd's
+            // relay blocking and woken for each (perf of home's omd in bench/migration/relay.sh: a third of its CPU
+            // in context switches and wakeups). Grown to a frame's size (never shrunk), a frame goes in one write
+            // while the reader keeps up. The pipe is the process's own: it keeps the larger size, as if it had asked.
+            Descriptors.TryGrowPipe(handles[fd], NodeLink.MaxPayload);
+        }
         if (restored.RelaysInput) handles[0] = pidfd.GetFd(0);
         return handles;
     }

@@ -18,6 +18,7 @@ internal static class OfferBuilder
             TerminalModes: modes, TerminalSize: size, Owner: ProcessOwner.Of(pid))
         {
             HomePaths = homePaths is null || homePaths.IsEmpty ? null : homePaths.Prefixes,
+            OpenFiles = OpenFiles(pid, homePaths),
             SocketsAtHome = socketsAtHome,
             Locked = process.Locked,
             Request = process.Request,
@@ -60,6 +61,33 @@ internal static class OfferBuilder
             {
                 // Gone since it was mapped: the cantmove analysis reports deleted files.
             }
+        }
+        return files;
+    }
+
+    /// <summary>
+    /// The regular files the process holds open that a target might lack: not below the home paths (forwarded anyway),
+    /// not deleted (forwarded anyway), not a memfd (travels). The target names those it lacks or has different, and
+    /// they stay here (docs/forwarding.md). Null when there are none.
+    /// </summary>
+    internal const int MaxOpenFiles = 1024, MaxOpenFilePathBytes = 64 << 10;
+
+    internal static List<OpenFile>? OpenFiles(int pid, Checkpoint.CantMove.HomePaths? homePaths)
+    {
+        List<OpenFile>? files = null;
+        var pathBytes = 0;
+        foreach (var (fd, target) in ProcFs.ReadDescriptors(pid))
+        {
+            // The offer is one control message (at most 256 KiB, mapped files included): a file past these bounds is
+            // not offered, and is reopened by path on the target as before.
+            if (files?.Count >= MaxOpenFiles || pathBytes > MaxOpenFilePathBytes) break;
+            if (!target.StartsWith('/') || target.EndsWith(" (deleted)", StringComparison.Ordinal) || target.StartsWith("/memfd:", StringComparison.Ordinal)
+                || homePaths?.Covers(target) == true)
+                continue;
+            if (!FileStatus.TryOf($"/proc/{pid}/fd/{fd}", out var st, out _) || st!.Type != FileType.Regular) continue;
+            files ??= [];
+            files.Add(new OpenFile(fd, target, st.Device, st.Inode, st.Size));
+            pathBytes += System.Text.Encoding.UTF8.GetByteCount(target);
         }
         return files;
     }

@@ -19,6 +19,9 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
 
     private int Pid => process.Pid;
 
+    /// <summary>With `om migrate --tree`: where this member waits for the others before its freeze and its commit.</summary>
+    public TreeGate? Gate { get; init; }
+
     /// <summary>The result for the caller, and what the target relays (for the relay to open at home).</summary>
     public async Task<(MigrationResult Result, Restored Restored)> RunAsync(bool precopy, int precopyRounds, CancellationToken cancel)
     {
@@ -34,8 +37,11 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     {
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
         await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths, home.SocketsAtHome), cancel).ConfigureAwait(false);
-        if (await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Refuse refuse)
+        var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
+        if (answer is Refuse refuse)
             throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
+        // Files the target lacks stay here, in the deputy, and are forwarded as a deleted file is.
+        home.Engine.ForwardAlso(Pid, (answer as Accept)?.Forward ?? []);
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
@@ -201,6 +207,8 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                     home.Logger.LogInformation("Process {Pid}: the pre-copy did not converge ({Rounds} rounds, {MiB:F1} MiB): the rest by post-copy",
                         Pid, rounds, precopied / 1048576.0);
             }
+            // A tree's members freeze only once every member's pre-copy is done (or not at all: the gate throws).
+            if (Gate is not null) await Gate.FreezeAsync().ConfigureAwait(false);
             // Before the copy can ask: it asks once its image is being restored.
             if (postcopy) service = new HomePageService(talk.Link, new Checkpoint.Postcopy.FrozenProcessPages(Pid), home.Logger).Attach();
             await talk.SendAsync(postcopy ? new PostcopyFinal() : (MigrationMessage)new Final(), cancel).ConfigureAwait(false);
@@ -245,6 +253,8 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             if (answer is Failed failed) throw new MigrationException($"node {target} could not restore process {Pid}: {failed.Reason}");
             var restoredAt = frozenAt.Elapsed;
+            // A tree's members commit only once every member's copy is restored; otherwise this one is thawed here.
+            if (Gate is not null) await Gate.CommitAsync().ConfigureAwait(false);
             await talk.SendAsync(new Commit(home.Checkpoints is null ? 0 : (int)home.CheckpointEvery.TotalMilliseconds), cancel).ConfigureAwait(false);
             await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             return ((Restored)answer, restoredAt);

@@ -13,24 +13,23 @@ internal sealed class TypedInput
     public const int Kept = 256 << 10;
 
     private readonly object _gate = new();
-    private readonly LinkedList<byte[]> _tail = new();
-    private long _kept;
+    private readonly KeptBytes _tail = new();
 
     /// <summary>Bytes sent since the relay began.</summary>
-    public long Sent { get; private set; }
+    public long Sent
+    {
+        get
+        {
+            lock (_gate) return _tail.End;
+        }
+    }
 
     public void Record(ReadOnlySpan<byte> bytes)
     {
         lock (_gate)
         {
-            _tail.AddLast(bytes.ToArray());
-            _kept += bytes.Length;
-            Sent += bytes.Length;
-            while (_tail.First is { } first && _kept - first.Value.Length >= Kept)
-            {
-                _kept -= first.Value.Length;
-                _tail.RemoveFirst();
-            }
+            _tail.Add(bytes);
+            _tail.ForgetBefore(_tail.End - Kept);
         }
     }
 
@@ -40,11 +39,8 @@ internal sealed class TypedInput
     {
         lock (_gate)
         {
-            var count = Sent - received;
-            if (received < 0 || count <= 0) return [];
-            count = Math.Min(count, _kept);
-            var all = _tail.SelectMany(b => b).ToArray();
-            return all[^(int)count..];
+            if (received < 0 || received >= _tail.End) return [];
+            return _tail.From(Math.Max(received, _tail.Start));
         }
     }
 

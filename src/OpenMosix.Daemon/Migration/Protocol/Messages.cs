@@ -64,6 +64,10 @@ public abstract record MigrationMessage
 /// <summary>A file the process runs from (its program, a mapped library) with its size: the target must have the same one.</summary>
 public sealed record FileFingerprint(string Path, long Size);
 
+/// <summary>A regular file the process holds open (outside the home paths), as home sees it: the target says which it
+/// lacks or has different (<see cref="Accept.Forward"/>), and those stay at home, forwarded.</summary>
+public sealed record OpenFile(int Fd, string Path, ulong Device, ulong Inode, long Size);
+
 /// <summary>Home → target: a process to take, and what it needs there. The terminal fields are there when its stdio
 /// was a terminal (struct termios, struct winsize); decay and hint when they are not the defaults. Owner says whose it
 /// is: the target refuses an offer without one, and an image whose credentials are not exactly these.</summary>
@@ -79,6 +83,9 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
     /// <summary>Home makes the sockets of the internet families the copy creates away (forwarding.sockets_created_away
     /// = "home"): the copy's socket calls of those families are sent home. False: they are the target's own.</summary>
     public bool SocketsAtHome { get; init; }
+
+    /// <summary>The regular files it holds open outside the home paths (none: null); at most <see cref="MaxFiles"/>.</summary>
+    public IReadOnlyList<OpenFile>? OpenFiles { get; init; }
 
     /// <summary>Home's lock on it (om run --lock, the lock file of its /proc view): the target's balancer does not move
     /// it on, and what it forks there is locked from birth, as its children at home would be.</summary>
@@ -96,6 +103,8 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
         ?? Check(IsNode(HomeNode), "home node out of range")
         ?? Check(MemoryBytes >= 0, "memory must not be negative")
         ?? Check(Files.Count <= MaxFiles, $"more than {MaxFiles} files")
+        ?? Check(OpenFiles is null || (OpenFiles.Count <= MaxFiles && OpenFiles.All(f => f.Fd >= 0 && f.Path.StartsWith('/') && f.Size >= 0)),
+            $"more than {MaxFiles} open files, or one that is not a descriptor of an absolute path")
         ?? Check(IsModes(TerminalModes) && IsSize(TerminalSize), "terminal modes or size of the wrong length")
         ?? Check(Owner is null || (Owner.Groups.Count <= ProcessOwner.MaxGroups), "an owner with too many groups")
         ?? Check(HomePaths is null || (HomePaths.Count <= Checkpoint.CantMove.HomePaths.MaxPrefixes && HomePaths.All(p => Checkpoint.CantMove.HomePaths.Problem(p) is null)),
@@ -104,7 +113,15 @@ public sealed record Offer(int Pid, int Uid, int HomeNode, string Command, strin
             "a placement wish naming nodes out of range");
 }
 
-public sealed record Accept : MigrationMessage;
+/// <summary>Target → home: it takes the process. <see cref="Forward"/>: the descriptors of the offer's open files it
+/// lacks or has different, which home leaves in the deputy and forwards (none: null).</summary>
+public sealed record Accept : MigrationMessage
+{
+    public IReadOnlyList<int>? Forward { get; init; }
+
+    public override string? Problem() =>
+        Check(Forward is null || (Forward.Count <= Offer.MaxFiles && Forward.All(fd => fd >= 0)), "descriptors to forward out of range");
+}
 
 public sealed record Refuse(string Reason) : MigrationMessage;
 
@@ -229,6 +246,9 @@ public sealed record LockChanged(bool Locked) : MigrationMessage;
 /// sent there and not by home: its deputy stops or goes on with it, so that its parent and shell see what it does.</summary>
 public sealed record CopyJobState(bool Stopped, int Signal) : MigrationMessage
 {
+    /// <summary>The node protocol version from which the home node knows this message: none is sent on an older link.</summary>
+    public const byte SinceProtocol = 7;
+
     public override string? Problem() => Stopped ? Check(Signal is > 0 and < 65, "stop signal out of range") : Check(Signal == 0, "a resumption has no signal");
 }
 
