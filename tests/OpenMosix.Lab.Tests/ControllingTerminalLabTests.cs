@@ -112,6 +112,7 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTSTP])
             print("ready", flush=True)
             sys.stdin.readline()
+            print("read", flush=True)
             signal.sigwaitinfo([signal.SIGTSTP])
             print("caught SIGTSTP", flush=True)
             child = os.fork()
@@ -138,6 +139,8 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
         _lab.Migrate(1, python, "2");
         Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == python).State);
         terminal.Type("go");
+        // ^Z throws away what its terminal holds unread (no NOFLSH), as at home: "go" must be read before it is pressed.
+        terminal.Shows(l => l == "read", "the program to read its line before ^Z");
 
         terminal.Key("C-z");
         // The terminal at home echoes ^Z (ECHOCTL) where the line then goes on.

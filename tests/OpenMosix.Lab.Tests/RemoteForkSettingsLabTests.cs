@@ -7,7 +7,7 @@ namespace OpenMosix.Lab.Tests;
 
 /// <summary>
 /// What a process has at home follows it and what it forks away: its lock reaches its copy and the children the copy
-/// forks on its node, and stays with those when they move on; and a job away that ends while what it forked holds its
+/// forks on its node (at their fork: a later change reaches the copy only), and stays with those when they move on; and a job away that ends while what it forked holds its
 /// terminal open has its last output on home's terminal before its shell at home goes on. Each test gets a lab of its
 /// own without balancing, so that nothing moves but what the test moves. Every wait is on what the product reports:
 /// `om ps` of each node, the lines on the terminal.
@@ -59,6 +59,16 @@ public sealed class RemoteForkSettingsLabTests : IDisposable
         // The child the copy forked there, managed there from birth, is locked as the copy is.
         Poll.Until(() => lab.Processes(2).Processes.Any(p => p.Pid == child && p.Home == 2), Patience, "node 2 to manage the child its guest forked");
         Assert.True(lab.Processes(2).Processes.Single(p => p.Pid == child && p.Home == 2).Locked, "the child born on node 2 inherits its parent's lock");
+
+        // A lock changed at home later reaches the copy, not what the copy forked before: as in openMosix, a child takes
+        // its parent's settings at its fork and has its own from then on (docs/migration.md). Checked once the copy has
+        // the change: one message from home changes the copy's lock, and nothing else is sent for the child.
+        lab.ExplainingFailure(() =>
+        {
+            File.WriteAllText(lockFile, "0\n");
+            Poll.Until(() => !Guest(2, 1, shell.Pid).Locked, Patience, "unlocking the shell at home to unlock its copy on node 2");
+        });
+        Assert.True(lab.Processes(2).Processes.Single(p => p.Pid == child && p.Home == 2).Locked, "the child forked before the unlock keeps its lock");
 
         // Moved on from home to node 3 (a locked process moves when told to): its copy there is locked too.
         Poll.Until(() => lab.Processes(1).Processes.Any(p => p.Pid == child && p.Origin == "forked-away"), Patience, "home to list the child");

@@ -31,6 +31,8 @@ public sealed partial class CheckpointEngine : IDisposable
         _logger = factory.CreateLogger<CheckpointEngine>();
         _dumper = new Dumper(factory.CreateLogger<Dumper>(), _tracer);
         _restorer = new Restorer(factory.CreateLogger<Restorer>(), _tracer);
+        // A copy's stand-in session leader ends by itself once the copy and its group are gone: reaped as it does.
+        _restorer.HolderMade = pid => _exitWatches[pid] = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         _deputies = new DeputyKeeper(factory.CreateLogger<DeputyKeeper>());
         _tracer.Idle = WatchDeputies;
         _tracer.IdleWanted = () => _exitWatches.Count > 0 || _deputies.All.Count > 0;

@@ -29,6 +29,8 @@ public sealed class PrecopyTarget
     /// <summary>The regions filled so far, as mapped in the stub.</summary>
     internal List<MemoryRegion> Tracked { get; }
     internal bool Finished { get; set; }
+    /// <summary>Born in a stand-in leader's session (<see cref="SessionHolder"/>): the copy joins its terminal as a member.</summary>
+    internal bool HeldSession { get; init; }
     /// <summary>Laid out in a deputy coming home, not in a stub: failing, it stays a deputy instead of being killed.</summary>
     internal bool IntoDeputy { get; init; }
 }

@@ -22,14 +22,19 @@ internal sealed partial class Restorer
         var tracked = TrackedRegions(layout);
         var image = LayoutImage(layout, tracked);
         var descriptors = InheritedDescriptors(options, image);
-        var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(layout.Pid) ? layout.Pid : 0, total, layout.Regions);
+        var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(layout.Pid) ? layout.Pid : 0, total, layout.Regions,
+            holdSession: options.ControllingTerminal);
         try
         {
             stub.Builder.MapRegions();
             var filled = FillRound(stub.Pid, stub.Injector, round, tracked, FillWithUserFaults);
             logger.LogDebug("Pre-copy of {Pid}: stub {Stub} laid out and {MiB:F1} MiB of round 1 written in {Ms:F1} ms",
                 layout.Pid, stub.Pid, filled / 1048576.0, total.Elapsed.TotalMilliseconds);
-            return new PrecopyTarget(stub.Pid, layout, stub.Injector, stub.Trampoline, descriptors, tracked) { BytesWritten = filled };
+            return new PrecopyTarget(stub.Pid, layout, stub.Injector, stub.Trampoline, descriptors, tracked)
+            {
+                BytesWritten = filled,
+                HeldSession = stub.Builder.HeldSession,
+            };
         }
         catch
         {
@@ -117,7 +122,7 @@ internal sealed partial class Restorer
         foreach (var range in missing)
             injector.Call($"madvise(MADV_DONTNEED) of {range.Start:x}-{range.End:x}", Madvise, (long)range.Start, (long)range.Length, MadvDontneed);
 
-        var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger);
+        var builder = new ProcessBuilder(pid, image, injector, target.Trampoline, new AddressSpace(), logger) { HeldSession = target.HeldSession };
         if (!target.IntoDeputy) RequireForwarding(image, options);
         var forwarding = Rebuild(pid, image, source, target.IntoDeputy ? options with { ForwardDescriptors = false, ControllingTerminal = false } : options, injector, builder,
             target.Descriptors, total, target.IntoDeputy ? Ptrace.O_TRACESYSGOOD : StubTraceOptions, kept, target.IntoDeputy ? null : options.LazyPages, missing);

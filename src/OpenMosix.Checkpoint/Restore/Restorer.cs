@@ -40,7 +40,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         var originalPid = image.Origin.Pid;
         var descriptors = InheritedDescriptors(options, image);
 
-        var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(originalPid) ? originalPid : 0, total);
+        var stub = StartStub(image, descriptors, options.TryOriginalPid && !Signals.Exists(originalPid) ? originalPid : 0, total,
+            holdSession: options.ControllingTerminal);
         try
         {
             CpuCompatibility.CheckExtendedStateSize(image.Cpu.ExtendedState.Length, Ptrace.GetExtendedState(stub.Pid).Length);
@@ -62,6 +63,14 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
 
     private sealed record Stub(int Pid, SyscallInjector Injector, ProcessBuilder Builder, ulong Trampoline);
 
+    /// <summary>Told of every stand-in session leader made (a child of this process that ends by itself): the engine
+    /// reaps it.</summary>
+    internal Action<int>? HolderMade { get; set; }
+
+    /// <summary>The image's lowest terminal descriptor, when the new process inherits it; else -1.</summary>
+    private static int TerminalDescriptor(ProcessImage image, IReadOnlyDictionary<int, int> descriptors) =>
+        image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).DefaultIfEmpty(-1).Min() is var fd && descriptors.ContainsKey(fd) ? fd : -1;
+
     /// <summary>
     /// Spawns a stub for <paramref name="image"/>'s layout (its break where the image's heap starts, a trampoline
     /// where the image has nothing), seizes it, and empties its address space down to the trampoline, with vdso and
@@ -69,14 +78,28 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// </summary>
     /// <param name="make">Makes the stub from its ELF some other way (a tree's child, by its parent) and returns it
     /// seized and stopped at its entry; null spawns it.</param>
+    /// <param name="holdSession">the stub is a migration's copy that gets its terminal as its controlling terminal: when
+    /// the image has a terminal it is born a member of a stand-in leader's session (<see cref="SessionHolder"/>).</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
-        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null)
+        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
         var (brkSegment, trampoline) = PlaceTrampoline(space, image);
 
         var elf = StubElf.Build(trampoline, brkSegment);
+        var holder = 0;
+        if (make is null && holdSession && TerminalDescriptor(image, descriptors) is >= 0 and var terminal)
+        {
+            make = stubElf =>
+            {
+                var (stub, made) = SessionHolder.Make(stubElf, trampoline, descriptors, terminal, wantedPid, StubTraceOptions, logger);
+                holder = made;
+                // Ours to reap whenever it leaves, which it decides by itself.
+                HolderMade?.Invoke(made);
+                return stub;
+            };
+        }
         var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger);
         try
         {
@@ -87,7 +110,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
             logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms", image.Origin.Pid, total.Elapsed.TotalMilliseconds);
-            var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger);
+            var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger) { HeldSession = holder > 0 };
             build.ReplaceStubAddressSpace(brkSegment);
             return new Stub(pid, injector, build, trampoline);
         }

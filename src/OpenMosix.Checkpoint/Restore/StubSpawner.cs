@@ -16,8 +16,9 @@ internal static class StubSpawner
     private const ulong BigStack = 16UL << 30;
     private static readonly Lock SpawnLock = new();
 
-    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger) =>
-        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger));
+    /// <param name="newSession">started as the leader of a session of its own (a copy's stand-in session leader).</param>
+    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession = false) =>
+        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger, newSession));
 
     /// <summary>Runs <paramref name="start"/> with a path the stub can be executed from (by this process or, as root,
     /// by another: a tree's child stub executes it from inside its parent's).</summary>
@@ -35,7 +36,7 @@ internal static class StubSpawner
         }
     }
 
-    private static int SpawnLocked(string path, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger)
+    private static int SpawnLocked(string path, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession)
     {
         lock (SpawnLock)
         {
@@ -47,7 +48,7 @@ internal static class StubSpawner
             ResourceLimits.Set(0, ResourceLimits.RLIMIT_STACK, big);
             try
             {
-                var request = new SpawnRequest(path, ["om-restore"]) { Environment = [], Descriptors = descriptors };
+                var request = new SpawnRequest(path, ["om-restore"]) { Environment = [], Descriptors = descriptors, NewSession = newSession };
                 return wantedPid > 1 ? SpawnWithPid(request, wantedPid, logger) : ProcessSpawner.Spawn(request);
             }
             finally

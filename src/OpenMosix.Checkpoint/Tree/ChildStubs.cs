@@ -72,36 +72,47 @@ internal static class ChildStubs
         }
     }
 
-    private static int Fork(ParentStub parent, TreeProcess child)
+    private static int Fork(ParentStub parent, TreeProcess child) => Fork(parent, child.Pid, child.ExitSignal, 0);
+
+    /// <summary>A child of <paramref name="parent"/> (with <paramref name="flags"/>, clone3's: CLONE_PARENT makes it its
+    /// parent's sibling instead, and then <paramref name="exitSignal"/> must be 0) under PID <paramref name="pid"/> (0: any), seized and stopped at its birth.</summary>
+    internal static int Fork(ParentStub parent, int pid, int exitSignal, ulong flags)
     {
         Span<byte> args = stackalloc byte[CloneArgsSize + 8];
         args.Clear();
-        BinaryPrimitives.WriteUInt64LittleEndian(args[ExitSignalOffset..], (ulong)child.ExitSignal);
-        BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidOffset..], parent.Trampoline + ScratchOffset + CloneArgsSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], child.Pid);
+        BinaryPrimitives.WriteUInt64LittleEndian(args, flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(args[ExitSignalOffset..], (ulong)exitSignal);
+        if (pid > 0)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidOffset..], parent.Trampoline + ScratchOffset + CloneArgsSize);
+            BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
+            BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], pid);
+        }
         ProcessMemory.Write(parent.Pid, parent.Trampoline + ScratchOffset, args);
-        Ptrace.SetOptions(parent.Pid, TraceOptions | Ptrace.O_TRACEFORK);
-        long pid;
+        // With CLONE_PARENT clone3 takes no exit signal (the child gets its parent's): ptrace reports a clone then.
+        Ptrace.SetOptions(parent.Pid, TraceOptions | Ptrace.O_TRACEFORK | Ptrace.O_TRACECLONE);
+        long made;
         try
         {
-            pid = parent.Injector.Raw(Clone3, (long)(parent.Trampoline + ScratchOffset), CloneArgsSize);
+            made = parent.Injector.Raw(Clone3, (long)(parent.Trampoline + ScratchOffset), CloneArgsSize);
         }
         finally
         {
             Ptrace.SetOptions(parent.Pid, TraceOptions);
         }
-        if (pid < 0)
-            throw new RestoreException(pid == -(long)Errno.EEXIST
-                ? $"PID {child.Pid} of the tree was taken here meanwhile: its parent knows it by that PID"
-                : $"cannot make process {child.Pid} as a child of {parent.Pid}: {Errno.FromNegated(pid).Describe()}");
-        if (pid != parent.Injector.LastCloned) throw new RestoreException($"clone3 returned {pid}, but ptrace reported {parent.Injector.LastCloned}");
-        Freezer.WaitForEventStop((int)pid);
-        Ptrace.SetOptions((int)pid, TraceOptions);
-        return (int)pid;
+        if (made < 0)
+            throw new RestoreException(made == -(long)Errno.EEXIST
+                ? $"PID {pid} of the tree was taken here meanwhile: its parent knows it by that PID"
+                : $"cannot make process {pid} as a child of {parent.Pid}: {Errno.FromNegated(made).Describe()}");
+        if (made != parent.Injector.LastCloned) throw new RestoreException($"clone3 returned {made}, but ptrace reported {parent.Injector.LastCloned}");
+        Freezer.WaitForEventStop((int)made);
+        Ptrace.SetOptions((int)made, TraceOptions);
+        return (int)made;
     }
 
-    private static void Exec(int pid, ParentStub parent, string path)
+    /// <summary>Executes the stub ELF at <paramref name="path"/> in <paramref name="pid"/>, a fork of
+    /// <paramref name="parent"/>'s stub stopped under our trace: a fresh stub then, stopped at its entry.</summary>
+    internal static void Exec(int pid, ParentStub parent, string path)
     {
         // argv = { "om-restore", NULL }, envp = { NULL }, then the strings.
         var at = parent.Trampoline + ScratchOffset;

@@ -101,4 +101,9 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/{Path}: '{Value}' refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string path, string value, string reason);
+
+    protected override void OnLost(Exception error) => LogLost(logger, error.Message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/: the file watcher lost events ({Error}): every file is read again")]
+    private static partial void LogLost(ILogger logger, string error);
 }

@@ -7,7 +7,7 @@ namespace OpenMosix.Daemon.Admin;
 /// </summary>
 public abstract class WatchedFileView : IDisposable
 {
-    protected WatchedFileView(string root) => Files = new WatchedFiles(root, OnRequest);
+    protected WatchedFileView(string root) => Files = new WatchedFiles(root, OnRequest, OnLost);
 
     protected WatchedFiles Files { get; }
 
@@ -22,4 +22,7 @@ public abstract class WatchedFileView : IDisposable
 
     /// <summary>A write by someone else: the file's path relative to the root, and the text written.</summary>
     protected abstract void OnRequest(string path, string value);
+
+    /// <summary>The watcher lost events (every file is read again next): a line in omd's log.</summary>
+    protected abstract void OnLost(Exception error);
 }

@@ -6,7 +6,8 @@ namespace OpenMosix.Daemon.Admin;
 /// reader never sees a half-written value and the watcher never takes omd's writes for a request; what omd wrote
 /// last is remembered, so only a different, non-empty value written by someone else reaches <c>request</c> (its path
 /// relative to the root and the text written). omd rewrites the true value after acting, so a refused request reads back as
-/// it was.
+/// it was. inotify drops events when its queue is full (IN_Q_OVERFLOW, the watcher's Error): then every file is read
+/// again (<see cref="Rescan"/>), so a request written meanwhile is acted on all the same, only later.
 /// </summary>
 public sealed class WatchedFiles : IDisposable
 {
@@ -14,11 +15,14 @@ public sealed class WatchedFiles : IDisposable
     private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly Action<string, string> _request;
+    private readonly Action<Exception>? _lost;
 
-    public WatchedFiles(string root, Action<string, string> request)
+    /// <param name="lost">told when the watcher lost events (before the files are read again): for omd's log.</param>
+    public WatchedFiles(string root, Action<string, string> request, Action<Exception>? lost = null)
     {
         Root = root;
         _request = request;
+        _lost = lost;
         Directory.CreateDirectory(root);
         _watcher = new FileSystemWatcher(root)
         {
@@ -26,6 +30,7 @@ public sealed class WatchedFiles : IDisposable
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size,
         };
         _watcher.Changed += (_, e) => OnChanged(e.FullPath);
+        _watcher.Error += (_, e) => OnLost(e.GetException());
         _watcher.EnableRaisingEvents = true;
     }
 
@@ -85,6 +90,29 @@ public sealed class WatchedFiles : IDisposable
         }
     }
 
+    /// <summary>Reads every file again, as if each had just changed: what someone else wrote and no event reported
+    /// (lost in an overflow) reaches <c>request</c>; what omd wrote, or a request already seen, does not.</summary>
+    public void Rescan()
+    {
+        List<string> files;
+        try
+        {
+            files = [.. Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A directory went away while listed (a process ended): what is left is read at the next loss, if any.
+            return;
+        }
+        foreach (var path in files) OnChanged(path);
+    }
+
+    private void OnLost(Exception e)
+    {
+        _lost?.Invoke(e);
+        Rescan();
+    }
+
     private void OnChanged(string path)
     {
         if (Path.GetFileName(path).StartsWith('.')) return;
@@ -93,7 +121,7 @@ public sealed class WatchedFiles : IDisposable
         {
             text = File.ReadAllText(path);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return;
         }

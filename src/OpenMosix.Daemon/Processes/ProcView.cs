@@ -91,4 +91,9 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: move to '{Target}' written to its where or migrate file refused: {Reason}")]
     private static partial void LogMoveRefused(ILogger logger, int pid, string target, string reason);
+
+    protected override void OnLost(Exception error) => LogLost(logger, error.Message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "proc/: the file watcher lost events ({Error}): every file is read again")]
+    private static partial void LogLost(ILogger logger, string error);
 }
