@@ -3,18 +3,16 @@ namespace OpenMosix.Daemon.Admin;
 /// <summary>
 /// A tree of small text files omd keeps current (the classic /proc/hpc and /proc/PID files, under /run/openmosix)
 /// and in which a write by someone else is a request. omd's own writes go aside and are renamed into place, so a
-/// reader never sees a half-written value and the watcher never takes omd's writes for a request: a change event on a
-/// file is always someone else's write. It reaches <c>request</c> (its path relative to the root and the text
-/// written) once however many events inotify gives it (the last request's text, inode and modification time are
-/// remembered), and also when its text is what omd last wrote: that value may be stale (a lock set another way and
-/// not yet written back when the user writes "0" to lift it). omd rewrites the true value after acting, so a refused
-/// request reads back as it was. inotify drops events when its queue is full (IN_Q_OVERFLOW, the watcher's Error): then every file is read
+/// reader never sees a half-written value and the watcher never takes omd's writes for a request; what omd wrote
+/// last is remembered, so only a different, non-empty value written by someone else reaches <c>request</c> (its path
+/// relative to the root and the text written). omd rewrites the true value after acting, so a refused request reads back as
+/// it was. inotify drops events when its queue is full (IN_Q_OVERFLOW, the watcher's Error): then every file is read
 /// again (<see cref="Rescan"/>), so a request written meanwhile is acted on all the same, only later.
 /// </summary>
 public sealed class WatchedFiles : IDisposable
 {
     private readonly FileSystemWatcher _watcher;
-    private readonly Dictionary<string, Version> _known = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly Action<string, string> _request;
     private readonly Action<Exception>? _lost;
@@ -29,15 +27,9 @@ public sealed class WatchedFiles : IDisposable
         _watcher = new FileSystemWatcher(root)
         {
             IncludeSubdirectories = true,
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName,
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size,
         };
-        _watcher.Changed += (_, e) => OnChanged(e.FullPath, changed: true);
-        // A directory omd makes (a new process's) is watched only from when the watcher sees it made: a write into it
-        // before then has no event, so its files are read once the watch is there.
-        _watcher.Created += (_, e) =>
-        {
-            if (Directory.Exists(e.FullPath)) Rescan(e.FullPath);
-        };
+        _watcher.Changed += (_, e) => OnChanged(e.FullPath);
         _watcher.Error += (_, e) => OnLost(e.GetException());
         _watcher.EnableRaisingEvents = true;
     }
@@ -51,7 +43,10 @@ public sealed class WatchedFiles : IDisposable
         var path = Path.Join(Root, relativePath);
         var text = value + "\n";
         lock (_gate)
-            if (_known.TryGetValue(path, out var known) && known.Text == text && File.Exists(path)) return;
+        {
+            if (_written.TryGetValue(path, out var known) && known == text && File.Exists(path)) return;
+            _written[path] = text;
+        }
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var aside = Path.Join(directory, "." + Path.GetFileName(path) + ".new");
@@ -59,7 +54,6 @@ public sealed class WatchedFiles : IDisposable
         File.SetUnixFileMode(aside, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         if (owner is { } uid) Chown(aside, uid);
         File.Move(aside, path, overwrite: true);
-        lock (_gate) _known[path] = new Version(text, 0, 0, Requested: false);
     }
 
     /// <summary>Removes the directories directly under <paramref name="relativeDirectory"/> ("" for the root) that are not in <paramref name="keep"/>.</summary>
@@ -78,8 +72,8 @@ public sealed class WatchedFiles : IDisposable
                 // Someone holds it open; the next refresh tries again.
             }
             lock (_gate)
-                foreach (var stale in _known.Keys.Where(k => k.StartsWith(directory + "/", StringComparison.Ordinal)).ToList())
-                    _known.Remove(stale);
+                foreach (var stale in _written.Keys.Where(k => k.StartsWith(directory + "/", StringComparison.Ordinal)).ToList())
+                    _written.Remove(stale);
         }
     }
 
@@ -98,21 +92,19 @@ public sealed class WatchedFiles : IDisposable
 
     /// <summary>Reads every file again, as if each had just changed: what someone else wrote and no event reported
     /// (lost in an overflow) reaches <c>request</c>; what omd wrote, or a request already seen, does not.</summary>
-    public void Rescan() => Rescan(Root);
-
-    private void Rescan(string directory)
+    public void Rescan()
     {
         List<string> files;
         try
         {
-            files = [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)];
+            files = [.. Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A directory went away while listed (a process ended): what is left is read at the next loss, if any.
             return;
         }
-        foreach (var path in files) OnChanged(path, changed: false);
+        foreach (var path in files) OnChanged(path);
     }
 
     private void OnLost(Exception e)
@@ -121,9 +113,7 @@ public sealed class WatchedFiles : IDisposable
         Rescan();
     }
 
-    /// <param name="changed">an event said the file was written (by someone else: omd renames); false when read again
-    /// after lost events, where a text omd wrote or a request already seen is no request.</param>
-    private void OnChanged(string path, bool changed)
+    private void OnChanged(string path)
     {
         if (Path.GetFileName(path).StartsWith('.')) return;
         string text;
@@ -137,25 +127,14 @@ public sealed class WatchedFiles : IDisposable
         }
         // `echo 2 > file` truncates before it writes: the empty file in between is no request.
         if (text.Trim().Length == 0) return;
-        // Stat after the read: a write landing in between leaves a version whose text differs from the file's next read.
-        var version = Version.Of(path, text);
         lock (_gate)
         {
-            // The same write seen twice (inotify may report one write as several changes) is one request; once acted
+            // The same text seen twice (inotify may report one write as several changes) is one request; once acted
             // on, the refresh finds the file differing from the true value and writes that back.
-            if (_known.TryGetValue(path, out var known) && (changed ? known == version : known.Text == text)) return;
-            _known[path] = version;
+            if (_written.TryGetValue(path, out var known) && known == text) return;
+            _written[path] = text;
         }
         _request(Path.GetRelativePath(Root, path), text.Trim());
-    }
-
-    /// <summary>A file's text as omd wrote it (<paramref name="Requested"/> false) or as a request read it, with the
-    /// inode and modification time that tell one write from the next.</summary>
-    private readonly record struct Version(string Text, ulong Inode, long Modified, bool Requested)
-    {
-        public static Version Of(string path, string text) => Linux.FileStatus.TryOf(path, out var status, out _)
-            ? new(text, status!.Inode, status.ModifiedNanoseconds, Requested: true)
-            : new(text, 0, 0, Requested: true);
     }
 
     private static void Chown(string path, int uid)

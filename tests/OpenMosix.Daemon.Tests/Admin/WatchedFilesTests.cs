@@ -10,8 +10,6 @@ public sealed class WatchedFilesTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"om-watched-{Guid.NewGuid():N}");
 
-    /// <summary>The file is in a directory omd has just made, which the watcher watches only once it has seen it made:
-    /// a write at once after omd's is read when the watch is added if its event came too early.</summary>
     [Fact]
     public void A_write_by_someone_else_is_a_request_and_omds_own_write_is_not()
     {
@@ -21,19 +19,6 @@ public sealed class WatchedFilesTests : IDisposable
         File.WriteAllText(Path.Join(_root, "1", "lock"), "0\n");
         Poll.Until(() => !requests.IsEmpty, Patience, "the write to be seen");
         Assert.Equal([("1/lock", "0")], requests);
-    }
-
-    /// <summary>omd's file still says "0" from before a lock set another way (not yet written back) when the user
-    /// writes "0" to lift it: the same text, but a new write, so a request.</summary>
-    [Fact]
-    public void A_write_of_the_text_omd_wrote_last_is_still_a_request()
-    {
-        var requests = new ConcurrentQueue<(string Path, string Text)>();
-        using var files = new WatchedFiles(_root, (path, text) => requests.Enqueue((path, text)));
-        files.Write("lock", "0");
-        File.WriteAllText(Path.Join(_root, "lock"), "0\n");
-        Poll.Until(() => !requests.IsEmpty, Patience, "the write to be seen");
-        Assert.Equal([("lock", "0")], requests);
     }
 
     /// <summary>
