@@ -9,7 +9,16 @@ internal static class Freezer
     {
         // Lent by its exit watch: traced and stopped already (only a running thread is lent).
         if (HeldTraces.TakeOver(pid, options)) return 0;
-        Ptrace.Seize(pid, options);
+        try
+        {
+            Ptrace.Seize(pid, options);
+        }
+        catch (ProcessAccessException) when (ProcFs.HasEnded(pid))
+        {
+            // The kernel refuses to attach to a process on its way out with the same EPERM as to one traced by
+            // another: say which it is.
+            throw new TraceeGoneException(pid, $"process {pid} exited before it could be stopped");
+        }
         try
         {
             Ptrace.Interrupt(pid);

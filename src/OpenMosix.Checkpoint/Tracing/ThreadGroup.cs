@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace OpenMosix.Checkpoint.Tracing;
 /// </summary>
 internal static class ThreadGroup
 {
+    /// <summary>For tests, per process: called with the pass and the task list just read, before any listed thread
+    /// is seized, so a test can make a thread be born at the one moment a freeze can miss it.</summary>
+    internal static readonly ConcurrentDictionary<int, Action<int, IReadOnlyList<int>>> TaskListReadHooks = new();
+
     /// <summary>Seizes and stops every thread of <paramref name="pid"/>; returns their ids, the main thread first.
     /// <paramref name="foundLate"/>: the threads a later pass found, born while the others were being stopped.</summary>
     public static List<int> SeizeAndStopAll(int pid, int options, out List<int> foundLate) =>
@@ -23,7 +29,9 @@ internal static class ThreadGroup
             for (var pass = 0; ; pass++)
             {
                 var fresh = new List<int>();
-                foreach (var tid in ProcFs.ReadTasks(pid))
+                var tasks = ProcFs.ReadTasks(pid);
+                if (TaskListReadHooks.TryGetValue(pid, out var hook)) hook(pass, tasks);
+                foreach (var tid in tasks)
                 {
                     if (stopped.Contains(tid)) continue;
                     try

@@ -2,6 +2,9 @@ using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Checkpoint.Tracing;
+using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 using static OpenMosix.Checkpoint.Tests.Engine.ThreadFixtures;
@@ -89,26 +92,41 @@ public sealed class ThreadTests
         });
 
     [Fact]
-    public void A_thread_born_while_the_others_are_being_stopped_is_stopped_and_saved_with_them() =>
-        RunDisturbedBesideUndisturbed(TestPrograms.Locate("thr_spawner"), ["4", "20000"], (child, output) =>
+    public void A_thread_born_while_the_others_are_being_stopped_is_stopped_and_saved_with_them()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("thr_latecomer"), [], output);
+        Poll.UntilLines(output, 1, Patience);
+        UntilThreads(child.Pid, 2);
+        // Once the freezer has read the task list (main stopped, its midwife listed but not yet stopped), the midwife
+        // is made to create a thread: only a later look at the list can find it.
+        IReadOnlyList<int> listedFirst = [];
+        ThreadGroup.TaskListReadHooks[child.Pid] = (pass, tasks) =>
         {
-            Poll.UntilLines(output, 1, Patience);
+            if (pass != 0) return;
+            listedFirst = tasks;
+            Signals.Kill(child.Pid, Signals.SIGUSR1);
+            Poll.Until(() => ThreadCount(child.Pid) == 3, Patience, "the midwife to make its newborn");
+        };
+        try
+        {
             using var engine = new CheckpointEngine();
-            // thr_spawner's threads do nothing but create and join threads: freezes are taken one after another until
-            // one finds a thread only on a later pass over the task list (made by a thread not yet stopped), which is
-            // within the first few here; bounded by the program's own end.
-            for (var attempt = 1; ; attempt++)
-            {
-                Assert.False(child.HasExited, $"no freeze out of {attempt - 1} met a thread being born");
-                var image = new InMemoryImage();
-                var result = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
-                if (result.ThreadsBornWhileFreezing.Count == 0) continue;
-                var saved = image.Metadata.Threads.Select(t => t.Tid).ToHashSet();
-                Assert.All(result.ThreadsBornWhileFreezing, tid => Assert.Contains(tid, saved));
-                break;
-            }
-            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
-        });
+            var image = new InMemoryImage();
+            var result = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+            var newborn = Assert.Single(ProcFs.ReadTasks(child.Pid), tid => !listedFirst.Contains(tid));
+            Assert.Equal([newborn], result.ThreadsBornWhileFreezing);
+            Assert.Contains(newborn, image.Metadata.Threads.Select(t => t.Tid));
+        }
+        finally
+        {
+            ThreadGroup.TaskListReadHooks.TryRemove(child.Pid, out _);
+        }
+        // Resumed whole: the newborn takes its signal and ends, the midwife joins it, the program ends as unfrozen.
+        Signals.Kill(child.Pid, Signals.SIGUSR2);
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        Assert.Equal("ready\ndone\n", File.ReadAllText(output));
+    }
 
     [Fact]
     public void Restored_multithreaded_process_can_be_checkpointed_and_restored_again() =>
