@@ -8,11 +8,6 @@ namespace OpenMosix.Cluster.Transport;
 /// secured link each frame is one record: the header in clear and authenticated, the payload encrypted straight from
 /// the caller's memory into one pooled buffer, then the tag; the whole record leaves in one write. On a plain
 /// link (bench/link's floor) the frame goes as it is.
-/// A large record is pipelined: its write is started and left in flight, and the next record is sealed into the other
-/// of two buffers meanwhile, so the cipher of one record runs while the kernel copies the one before (on two cores,
-/// or while this end waits for the peer to make room). Records still leave in the order they were sealed (each
-/// write starts after the one before has finished), and every frame that is not a large record, and the link's
-/// close, first waits for the one in flight (<see cref="DrainAsync"/>).
 /// </summary>
 internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
 {
@@ -26,20 +21,10 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     private const int MaxTagSize = 32;
 
     private readonly byte[] _header = new byte[HeaderSize];
-    /// <summary>The two buffers large records are sealed into, by turns (<see cref="BulkBuffer"/>).</summary>
-    private readonly byte[]?[] _bulk = new byte[2][];
-    private int _nextBulk;
-    /// <summary>The write of the last large record, left running when its frame's call returned.</summary>
-    private Task? _inFlight;
+    private byte[]? _bulk;
 
     public async Task WriteAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
-        if (sealing is not null && payload.Length >= BulkFrom)
-        {
-            await WriteRecordPipelinedAsync((byte)type, payload, cancel).ConfigureAwait(false);
-            return;
-        }
-        await DrainAsync().ConfigureAwait(false);
         if (sealing is null && payload.Length >= CoalesceBelow)
         {
             WriteHeader(_header, (byte)type, payload.Length);
@@ -58,7 +43,6 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
     /// </summary>
     public async Task WriteAsPeerAsync(byte[] bytes, CancellationToken cancel)
     {
-        await DrainAsync().ConfigureAwait(false);
         var rest = bytes.AsMemory();
         while (sealing is not null && rest.Length >= HeaderSize)
         {
@@ -77,56 +61,13 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
         BinaryPrimitives.WriteUInt32LittleEndian(header[1..], (uint)length);
     }
 
-    /// <summary>
-    /// Waits for the large record in flight, if any, to be in the kernel's hands; a failure of its write is thrown
-    /// here. Called under the link's write lock, or once the link is closing.
-    /// </summary>
-    public Task DrainAsync()
-    {
-        var inFlight = _inFlight;
-        _inFlight = null;
-        return inFlight ?? Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// At the link's close: lets the large record in flight reach the kernel (a send of it had returned, as if it had),
-    /// for at most <paramref name="bound"/> (a peer that does not read it by then loses it, as a dead one would).
-    /// </summary>
-    public void LetInFlightGo(TimeSpan bound)
-    {
-        try
-        {
-            Volatile.Read(ref _inFlight)?.Wait(bound);
-        }
-        catch (AggregateException)
-        {
-            // It failed: the link is closing anyway.
-        }
-    }
-
-    /// <summary>
-    /// A large record sealed into the buffer not in flight while the record before is still being written, then
-    /// written once that one has gone, and left in flight. Its write does not take the caller's token: cancelled
-    /// after the call returned, it would cut a record in two; a link that must stop is shut down instead, which
-    /// fails the write.
-    /// </summary>
-    private async Task WriteRecordPipelinedAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
-    {
-        cancel.ThrowIfCancellationRequested();
-        var size = HeaderSize + payload.Length + sealing!.TagSize;
-        var buffer = BulkBuffer(_nextBulk, size);
-        Fill(buffer.AsSpan(0, size), type, payload.Span);
-        await DrainAsync().ConfigureAwait(false);
-        _inFlight = stream.WriteAsync(buffer.AsMemory(0, size), CancellationToken.None).AsTask();
-        _nextBulk ^= 1;
-    }
-
     /// <summary>The frame in one write from a pooled buffer: sealed as a record, or (a small plain frame) joined to its header.</summary>
     private async Task WritePooledAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
         var size = HeaderSize + payload.Length + (sealing?.TagSize ?? 0);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        ReleaseBulk();
+        var bulk = payload.Length >= BulkFrom;
+        var buffer = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
+        if (!bulk) ReleaseBulk();
         try
         {
             Fill(buffer.AsSpan(0, size), type, payload.Span);
@@ -134,33 +75,29 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!bulk) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
     /// <summary>
-    /// One of the two buffers large records are sealed into, kept from one to the next while they follow each other (a
-    /// relay of a fast writer's output, an image): a buffer rented for each went back to the pool from whatever thread
-    /// finished the write, and the writer's thread then often found none and had a new one of 2 MiB made (perf,
-    /// 2026-12-07: the collector busy on the copy's node during a relay). Writes are serialised (the link's write lock).
+    /// The buffer large frames are sealed into, kept from one to the next while they follow each other (a relay of a
+    /// fast writer's output, an image): a buffer rented for each went back to the pool from whatever thread finished the
+    /// write, and the writer's thread then often found none and had a new one of 2 MiB made (perf, 2026-12-07: the
+    /// collector busy on the copy's node during a relay). Writes are serialised (the link's write lock).
     /// </summary>
-    private byte[] BulkBuffer(int which, int size)
+    private byte[] BulkBuffer(int size)
     {
-        if (_bulk[which] is { } kept && kept.Length >= size) return kept;
-        if (_bulk[which] is { } small) ArrayPool<byte>.Shared.Return(small);
-        return _bulk[which] = ArrayPool<byte>.Shared.Rent(Math.Max(size, HeaderSize + NodeLink.MaxPayload + MaxTagSize));
+        if (_bulk is { } kept && kept.Length >= size) return kept;
+        ReleaseBulk();
+        return _bulk = ArrayPool<byte>.Shared.Rent(Math.Max(size, HeaderSize + NodeLink.MaxPayload + MaxTagSize));
     }
 
-    /// <summary>A small frame, after the record in flight has gone: the large ones stopped for now, and an idle link
-    /// holds no MiB.</summary>
+    /// <summary>A small frame: the large ones stopped for now, and an idle link holds no MiB.</summary>
     private void ReleaseBulk()
     {
-        for (var which = 0; which < _bulk.Length; which++)
-        {
-            if (_bulk[which] is not { } kept) continue;
-            ArrayPool<byte>.Shared.Return(kept);
-            _bulk[which] = null;
-        }
+        if (_bulk is null) return;
+        ArrayPool<byte>.Shared.Return(_bulk);
+        _bulk = null;
     }
 
     private void Fill(Span<byte> frame, byte type, ReadOnlySpan<byte> payload)

@@ -29,8 +29,6 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>Bytes gathered for one read of the socket (frame headers and small frames come many to a read).</summary>
     private const int SocketBuffer = 256 * 1024;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
-    /// <summary>How long a close waits for a large record still being written (<see cref="FrameWriter"/>).</summary>
-    private static readonly TimeSpan InFlightAtClose = TimeSpan.FromSeconds(5);
 
     private readonly Stream _stream;
     private readonly Socket _socket;
@@ -357,7 +355,6 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        if (Volatile.Read(ref _deadReason) is null) _writer.LetInFlightGo(InFlightAtClose);
         // Closed by its owner: nothing to declare dead any more, and a send from now on says so.
         Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
         _closing.Cancel();
