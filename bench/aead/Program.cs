@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using NSec.Cryptography;
-using OpenMosix.Cluster.Transport;
 
 // The candidates for a node link's record cipher, sealing and opening in place on one thread, at the record sizes the
 // link sends (1 MiB image frames, 64 KiB, 4 KiB control and stdio frames): GB per CPU second of this thread, the
@@ -21,7 +20,6 @@ foreach (var size in sizes)
     Row("ChaCha20-Poly1305", size, ChaCha(buffer, size));
     Row("AEGIS-128L (libsodium)", size, Sodium(AeadAlgorithm.Aegis128L, buffer, size));
     Row("AEGIS-256 (libsodium)", size, Sodium(AeadAlgorithm.Aegis256, buffer, size));
-    Row("AEGIS-128X2 (om)", size, Om(new Aegis128X2Records(RandomNumberGenerator.GetBytes(16)), buffer, size));
     Row("memcpy (for scale)", size, (() => buffer.AsSpan(0, size).CopyTo(buffer.AsSpan(16)), () =>
     {
         buffer.AsSpan(16, size).CopyTo(buffer);
@@ -80,15 +78,6 @@ double Rate(Action run, int size)
     var sealedRecord = new byte[size + algorithm.TagSize];
     return (() => algorithm.Encrypt(key, nonce, header, plain.AsSpan(0, size), sealedRecord),
         () => algorithm.Decrypt(key, nonce, header, sealedRecord, plain.AsSpan(0, size)));
-}
-
-// om's own AEGIS-128X2 (Aegis128X2Records, AES-NI): sealed in place, opened into a second buffer, as above.
-(Action, Func<bool>) Om(OpenMosix.Cluster.Transport.RecordAead aead, byte[] buffer, int size)
-{
-    var nonce = new byte[16];
-    var opened = new byte[size];
-    return (() => aead.Seal(nonce, header, buffer.AsSpan(0, size), buffer.AsSpan(0, size + aead.TagSize)),
-        () => aead.TryOpen(nonce, header, buffer.AsSpan(0, size + aead.TagSize), opened));
 }
 
 static TimeSpan ThreadCpu()
