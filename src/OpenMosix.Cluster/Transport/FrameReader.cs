@@ -154,18 +154,6 @@ internal sealed class FrameReader
     private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)
     {
         var record = opening.Records;
-        if (payload.Length >= BulkFrom)
-        {
-            var chunkBuffer = BulkBuffer(FrameWriter.Chunk + 64);
-            for (var done = 0; done < payload.Length; done += FrameWriter.Chunk)
-            {
-                var piece = Math.Min(FrameWriter.Chunk, payload.Length - done);
-                await ReadDirectAsync(chunkBuffer.AsMemory(0, piece + opening.TagSize), cancel).ConfigureAwait(false);
-                if (!opening.TryOpen(_header, chunkBuffer.AsSpan(0, piece + opening.TagSize), payload.AsSpan(done, piece)))
-                    throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
-            }
-            return;
-        }
         var size = payload.Length + opening.TagSize;
         // Large records follow each other (an image, a relay of a fast writer): their buffer is kept from one to the
         // next, as the writer's is (FrameWriter.BulkBuffer); rented for each, it was often a new one. One reader.
@@ -204,23 +192,6 @@ internal sealed class FrameReader
         while (buffer.Length > 0)
         {
             var read = await _stream.ReadAsync(buffer, cancel).ConfigureAwait(false);
-            if (read == 0) throw new EndOfStreamException();
-            Heard();
-            buffer = buffer[read..];
-        }
-    }
-
-    /// <summary>EXPERIMENT: what is read ahead, then straight from the socket (no copy through the read-ahead).</summary>
-    private async Task ReadDirectAsync(Memory<byte> buffer, CancellationToken cancel)
-    {
-        if (_stream is not BufferedDuplexStream wire)
-        {
-            await ReadFullyAsync(buffer, cancel).ConfigureAwait(false);
-            return;
-        }
-        while (buffer.Length > 0)
-        {
-            var read = await wire.ReadWithoutAheadAsync(buffer, cancel).ConfigureAwait(false);
             if (read == 0) throw new EndOfStreamException();
             Heard();
             buffer = buffer[read..];

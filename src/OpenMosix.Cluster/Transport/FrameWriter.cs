@@ -61,30 +61,9 @@ internal sealed class FrameWriter(Stream stream, RecordDirection? sealing)
         BinaryPrimitives.WriteUInt32LittleEndian(header[1..], (uint)length);
     }
 
-    /// <summary>EXPERIMENT: a large frame's payload sealed as records of this many bytes, each written as soon as sealed.</summary>
-    internal const int Chunk = 64 * 1024;
-
     /// <summary>The frame in one write from a pooled buffer: sealed as a record, or (a small plain frame) joined to its header.</summary>
     private async Task WritePooledAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancel)
     {
-        if (sealing is not null && payload.Length >= BulkFrom)
-        {
-            var tag = sealing.TagSize;
-            var total = HeaderSize + payload.Length + (payload.Length + Chunk - 1) / Chunk * tag;
-            var wire = BulkBuffer(total + Chunk);
-            WriteHeader(wire, type, payload.Length);
-            var at = HeaderSize;
-            var start = 0;
-            for (var done = 0; done < payload.Length; done += Chunk)
-            {
-                var piece = Math.Min(Chunk, payload.Length - done);
-                sealing.Seal(wire.AsSpan(0, HeaderSize), payload.Span.Slice(done, piece), wire.AsSpan(at, piece + tag));
-                at += piece + tag;
-                await stream.WriteAsync(wire.AsMemory(start, at - start), cancel).ConfigureAwait(false);
-                start = at;
-            }
-            return;
-        }
         var size = HeaderSize + payload.Length + (sealing?.TagSize ?? 0);
         var bulk = payload.Length >= BulkFrom;
         var buffer = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
