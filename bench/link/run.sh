@@ -6,6 +6,9 @@
 # --machines: each end a process in a network namespace of its own, pinned to a core of its own, over a veth pair
 # (two one-core machines on a wire; needs root); --rate RATE shapes that wire with tbf (e.g. 1gbit, 10gbit).
 # --only tls|plain runs one kind alone (for a profiler; no ratio then).
+# On a machine other sessions load, run it under SCHED_FIFO (as root: chrt -f 1 bench/link/run.sh ...): its threads
+# then take the cores whenever they can run, as on a quiet machine (at load 50-90 the ratios of plain runs spread
+# 0.5-1.6 otherwise, and within a few hundredths under chrt). bench/link/compare.sh sets a change against its base.
 # Usage: bench/link/run.sh [--mib 512] [--frame-kib 1024] [--rounds 2] [--machines] [--rate RATE] [--only tls|plain]
 #                          [--cipher NAME] [--markdown]
 set -euo pipefail
