@@ -58,7 +58,7 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
         {
             var response = routes.Handle(request, Root);
             if (response.Status >= 400) LogRefused(logger, path, value, ErrorOf(response));
-            Refresh();
+            RefreshAfterRequest(path);
         });
     }
 
@@ -103,6 +103,11 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
     private static partial void LogRefused(ILogger logger, string path, string value, string reason);
 
     protected override void OnLost(Exception error) => LogLost(logger, error.Message);
+
+    protected override void OnFailed(string path, Exception error) => LogFailed(logger, Path.GetRelativePath(Files.Root, path), error.Message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/{Path}: {Error} (omd goes on; the next refresh writes the true values)")]
+    private static partial void LogFailed(ILogger logger, string path, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/: the file watcher lost events ({Error}): every file is read again")]
     private static partial void LogLost(ILogger logger, string error);

@@ -7,7 +7,7 @@ namespace OpenMosix.Daemon.Admin;
 /// </summary>
 public abstract class WatchedFileView : IDisposable
 {
-    protected WatchedFileView(string root) => Files = new WatchedFiles(root, OnRequest, OnLost);
+    protected WatchedFileView(string root) => Files = new WatchedFiles(root, OnRequest, OnLost, OnFailed);
 
     protected WatchedFiles Files { get; }
 
@@ -25,4 +25,24 @@ public abstract class WatchedFileView : IDisposable
 
     /// <summary>The watcher lost events (every file is read again next): a line in omd's log.</summary>
     protected abstract void OnLost(Exception error);
+
+    /// <summary>Something failed in the watcher's handlers (acting on a request, or the refresh after it) or in
+    /// <see cref="RefreshAfterRequest"/> (the file's full path, and what was thrown): a line in omd's log; omd and the
+    /// watcher go on.</summary>
+    protected abstract void OnFailed(string path, Exception error);
+
+    /// <summary>A refresh after a request acted on away from the watcher's thread (a task of its own): what it throws
+    /// goes to omd's log, not to an unobserved task; the clock's next refresh tries again.</summary>
+    /// <param name="path">the request's file, relative to the root.</param>
+    protected void RefreshAfterRequest(string path)
+    {
+        try
+        {
+            Refresh();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            OnFailed(Path.Join(Files.Root, path), e);
+        }
+    }
 }

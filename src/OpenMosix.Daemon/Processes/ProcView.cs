@@ -72,7 +72,7 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
             {
                 LogMoveRefused(logger, pid, request, e.Message);
             }
-            Refresh();
+            RefreshAfterRequest(path);
         });
     }
 
@@ -93,6 +93,11 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
     private static partial void LogMoveRefused(ILogger logger, int pid, string target, string reason);
 
     protected override void OnLost(Exception error) => LogLost(logger, error.Message);
+
+    protected override void OnFailed(string path, Exception error) => LogFailed(logger, Path.GetRelativePath(Files.Root, path), error.Message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "proc/{Path}: {Error} (omd goes on; the next refresh writes the true values)")]
+    private static partial void LogFailed(ILogger logger, string path, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "proc/: the file watcher lost events ({Error}): every file is read again")]
     private static partial void LogLost(ILogger logger, string error);
