@@ -183,6 +183,48 @@ public sealed class NodeLinkTests : IDisposable
         Assert.Null(await server.ReceiveAsync(Cancel));
     }
 
+    [Fact]
+    public async Task Frames_a_waiting_receiver_takes_on_the_reading_thread_and_those_it_leaves_arrive_in_the_order_sent()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        await using var client = await Dial(7, _pki.Links(3, Here, Everyone));
+        await using var server = await serverSide;
+        var sent = new List<(FrameType Type, byte Number)>();
+        for (byte i = 0; i < 200; i++) sent.Add((i % 7 == 3 ? FrameType.Control : FrameType.Stdio, i));
+        // Sent while the receiver takes them (their bytes outgrow the sockets' buffers).
+        var sending = Task.Run(async () =>
+        {
+            foreach (var (type, number) in sent)
+            {
+                // Large and small, so that some wait in the queue while the receiver is busy and some meet it waiting.
+                var payload = new byte[number % 5 == 0 ? 300_000 : 2];
+                payload[0] = number;
+                await client.SendAsync(type, payload, Cancel);
+            }
+            // The last word: the receiver stops at it (it is not taken on the reading thread).
+            await client.SendAsync(FrameType.Control, new byte[] { 255 }, Cancel);
+        }, Cancel);
+        var seen = new List<(FrameType Type, byte Number)>();
+        var inlined = 0;
+        bool Take(Frame frame)
+        {
+            if (frame.Type != FrameType.Stdio) return false;
+            lock (seen) seen.Add((frame.Type, frame.Payload[0]));
+            inlined++;
+            return true;
+        }
+        while (await server.ReceiveAsync(Take, Cancel) is { } frame && frame.Payload[0] != 255)
+        {
+            lock (seen) seen.Add((frame.Type, frame.Payload[0]));
+            // Now and then busy, so frames queue up and come back through the queue.
+            if (frame.Payload[0] % 3 == 0) await Task.Delay(5, Cancel);
+        }
+        await sending;
+        Assert.Equal(sent, seen);
+        // Some went each way (a receiver never waiting, or never busy, would not test the order across the two).
+        Assert.InRange(inlined, 1, sent.Count(s => s.Type == FrameType.Stdio) - 1);
+    }
+
     public void Dispose()
     {
         _listener.Dispose();

@@ -37,6 +37,9 @@ internal sealed class FrameReader
     private IPageFrames? _pages;
     private int _pagesTold;
     private volatile bool _ended;
+    /// <summary>The sink of a consumer waiting in <see cref="ReceiveAsync"/>, and the gate it is called and cleared under.</summary>
+    private readonly Lock _inlineGate = new();
+    private Func<Frame, bool>? _inline;
 
     /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
@@ -68,14 +71,54 @@ internal sealed class FrameReader
         pages.LinkEnded(_failure?.Message ?? $"link to node {_peer} closed");
     }
 
-    /// <summary>The next frame, or null when the other side closed the connection cleanly between frames.</summary>
-    public async Task<Frame?> ReceiveAsync(CancellationToken cancel)
+    /// <summary>The next frame, or null when the other side closed the connection cleanly between frames. While the
+    /// caller waits with nothing queued, <paramref name="inline"/> (if given) is offered each frame on the reading
+    /// thread as it is read (<see cref="NodeLink.ReceiveAsync(Func{Frame, bool}, CancellationToken)"/>).</summary>
+    public async Task<Frame?> ReceiveAsync(CancellationToken cancel, Func<Frame, bool>? inline = null)
     {
         while (true)
         {
             if (_frames.Reader.TryRead(out var frame)) return frame;
-            if (!await _frames.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
-                return _failure is { } failure ? throw new LinkException(failure.Message, failure) : null;
+            bool more;
+            if (inline is null) more = await _frames.Reader.WaitToReadAsync(cancel).ConfigureAwait(false);
+            else
+            {
+                lock (_inlineGate) _inline = inline;
+                try
+                {
+                    more = await _frames.Reader.WaitToReadAsync(cancel).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Taken under the gate: a frame the sink is taking now is done before this caller goes on.
+                    lock (_inlineGate) _inline = null;
+                }
+            }
+            if (!more) return _failure is { } failure ? throw new LinkException(failure.Message, failure) : null;
+        }
+    }
+
+    /// <summary>
+    /// Offers <paramref name="frame"/> to the waiting consumer's sink on this thread, if one waits with nothing queued
+    /// before it (so the order of frames holds): a relay's frame goes into home's pipe without a hop to another thread
+    /// and back. While the sink works (a pipe write may block on a slow reader) the link is not silent: we are not
+    /// listening, as with a full queue.
+    /// </summary>
+    private bool TryInline(Frame frame)
+    {
+        lock (_inlineGate)
+        {
+            if (_inline is not { } sink || _frames.Reader.Count > 0) return false;
+            _waitingForConsumer = true;
+            try
+            {
+                return sink(frame);
+            }
+            finally
+            {
+                Volatile.Write(ref _lastHeard, Environment.TickCount64);
+                _waitingForConsumer = false;
+            }
         }
     }
 
@@ -92,7 +135,7 @@ internal sealed class FrameReader
                     pages.Arrived(frame);
                     continue;
                 }
-                if (_frames.Writer.TryWrite(frame)) continue;
+                if (TryInline(frame) || _frames.Writer.TryWrite(frame)) continue;
                 _waitingForConsumer = true;
                 try
                 {

@@ -250,6 +250,14 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     public Task<Frame?> ReceiveAsync(CancellationToken cancel = default) => _reader.ReceiveAsync(cancel);
 
     /// <summary>
+    /// The next frame <paramref name="inline"/> did not take. While this waits with nothing queued, each frame read is
+    /// first offered to <paramref name="inline"/> on the link's reading thread (true: taken, in order, and not
+    /// returned): a relay's output is written where it goes without being handed to another thread. It must not wait
+    /// for anything this link has yet to receive; the link reads nothing else meanwhile, and counts as not silent.
+    /// </summary>
+    public Task<Frame?> ReceiveAsync(Func<Frame, bool> inline, CancellationToken cancel = default) => _reader.ReceiveAsync(cancel, inline);
+
+    /// <summary>
     /// From now on <see cref="FrameType.Pages"/> frames go to <paramref name="handler"/> as they are read (on the
     /// link's reading thread: it must not block), whoever consumes the other frames and in whatever phase; told once
     /// when the link ends, with why. A page a post-copied process waits for must not wait behind the control step

@@ -67,6 +67,14 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
             // Delivered, and held by nothing else: a full frame (a copy writing fast fills its pipe) takes the next one.
             FramePool.Return(frame.Payload);
         }
+        // Output read off the link while this loop waits is written on the link's reading thread (no hop to this loop's
+        // thread and back per frame); anything else, or output held back, comes to the loop in order.
+        bool Inline(Frame frame)
+        {
+            if (frame.Type != FrameType.Stdio || heldBack is not null) return false;
+            Write(frame);
+            return true;
+        }
         ExitStatus? status = null;
         string? lost = null;
         var cameHome = false;
@@ -77,7 +85,7 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
         var ranOnHere = false;
         try
         {
-            while (status is null && !cameHome && await talk.Link.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (status is null && !cameHome && await talk.Link.ReceiveAsync(Inline, CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 if (frame.Type != FrameType.Control)
                 {
