@@ -266,10 +266,6 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         }
         for (var i = 0; i < a.Limits.Count; i++)
         {
-            // Set from here when that raises no hard limit (prlimit64 on the process: an injected call costs two
-            // ptrace stops, and there are 16 limits). A raise is made in the process as before, so that whether it is
-            // allowed stays the process's capability, not this one's; so is a set refused from here (another user's).
-            if (TrySetLimit(i, a.Limits[i].Soft, a.Limits[i].Hard)) continue;
             BinaryPrimitives.WriteUInt64LittleEndian(rl, a.Limits[i].Soft);
             BinaryPrimitives.WriteUInt64LittleEndian(rl[8..], a.Limits[i].Hard);
             if (injector.Raw(Prlimit64, 0, i, (long)Put(rl), 0) == -(long)Errno.EPERM)
@@ -299,20 +295,6 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
             var info = (long)Put(p.SigInfo);
             if (p.Shared) injector.Call($"rt_sigqueueinfo({p.Number})", RtSigqueueinfo, pid, p.Number, info);
             else injector.Call($"rt_tgsigqueueinfo({p.Number})", RtTgsigqueueinfo, pid, pid, p.Number, info);
-        }
-    }
-
-    private bool TrySetLimit(int resource, ulong soft, ulong hard)
-    {
-        try
-        {
-            if (hard > ResourceLimits.Get(pid, resource).Maximum || soft > hard) return false;
-            ResourceLimits.Set(pid, resource, new RLimit { Current = soft, Maximum = hard });
-            return true;
-        }
-        catch (SyscallException)
-        {
-            return false;
         }
     }
 

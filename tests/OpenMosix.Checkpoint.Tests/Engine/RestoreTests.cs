@@ -49,7 +49,7 @@ public sealed class RestoreTests
     public void Restored_process_has_the_soft_and_hard_limits_it_had_lowered()
     {
         using var dir = new TempDirectory();
-        // Lowered below what this test runner (and so the restore's stub) has: set on the stub from the engine.
+        // Lowered below what this test runner (and so the restore's stub) has: the restore must lower the stub's too.
         var script = $"ulimit -Sn 150 && ulimit -Hn 300 && ulimit -Sl 64 && ulimit -Hl 128 && exec {TestPrograms.Locate("counter")} 1000";
         using var child = ChildProcess.StartToFile("/bin/sh", ["-c", script], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 2, Patience);
