@@ -42,6 +42,21 @@ public sealed unsafe class MappedFile : MemoryManager<byte>
         return new SliceManager(this, offset, length).Memory;
     }
 
+    /// <summary>
+    /// Drops this mapping's page-table entries for the whole pages inside [offset, offset+length): a reader done with a
+    /// part lets go of it as it goes, so that unmapping the rest at the end is short (zapping 64 MiB of entries took
+    /// ~2 ms at munmap, paid after the restored process was ready). The bytes stay the file's: touching the range
+    /// again maps them again from the page cache.
+    /// </summary>
+    public void Release(long offset, long length)
+    {
+        if (_unmapped || length <= 0 || offset < 0 || offset + length > _length) return;
+        const long page = 4096;
+        var start = (offset + page - 1) & ~(page - 1);
+        var end = (offset + length) & ~(page - 1);
+        if (end > start) _ = Sys.Madvise(_address + (nint)start, (nuint)(end - start), Sys.MADV_DONTNEED);
+    }
+
     public override Span<byte> GetSpan() =>
         _length <= int.MaxValue ? new Span<byte>((void*)_address, (int)_length) : throw new InvalidOperationException("take a Slice of a mapping over 2 GiB");
 

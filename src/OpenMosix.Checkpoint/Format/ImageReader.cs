@@ -253,12 +253,16 @@ public sealed class ImageReader : IImageSource, IDisposable
         // A file tells how much is left: a section claiming more is refused before its buffer (up to 64 MiB) is taken.
         if (_stream.CanSeek && header.StoredLength > _stream.Length - _stream.Position)
             throw Corrupt.Truncated(_position + _stream.Length - _stream.Position, $"{header.StoredLength} bytes of a {header.Type} section");
+        // The section this buffer held before was consumed two sections ago (a run is not used once the next
+        // section is taken): its page-table entries go now, on this read-ahead thread, beside the caller's writing.
+        if (into.Mapped is not null) _map?.Release(into.MappedAt, into.Mapped.Value.Length);
         into.Mapped = null;
         ReadOnlySpan<byte> stored;
         if (_map is not null && header.Codec == SectionCodec.Raw && _mapBase + _position + header.StoredLength <= _map.Length)
         {
             // Checked and handed out where the page cache holds it: the stream only skips over it.
-            into.Mapped = _map.Slice(_mapBase + _position, header.StoredLength);
+            into.MappedAt = _mapBase + _position;
+            into.Mapped = _map.Slice(into.MappedAt, header.StoredLength);
             _stream.Seek(header.StoredLength, SeekOrigin.Current);
             _position += header.StoredLength;
             stored = into.Mapped.Value.Span;
@@ -331,6 +335,8 @@ public sealed class ImageReader : IImageSource, IDisposable
         public bool Compressed;
         /// <summary>The section's bytes in the mapped image file, when they are used from there.</summary>
         public ReadOnlyMemory<byte>? Mapped;
+        /// <summary>Where <see cref="Mapped"/> starts in the mapping.</summary>
+        public long MappedAt;
         public ReadOnlyMemory<byte> Payload => Compressed ? Decoded : Mapped ?? Stored;
         public SectionHeader Header;
         public int Length;

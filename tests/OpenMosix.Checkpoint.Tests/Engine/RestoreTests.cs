@@ -3,6 +3,7 @@ using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.TestSupport;
+using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 
 namespace OpenMosix.Checkpoint.Tests.Engine;
@@ -42,6 +43,34 @@ public sealed class RestoreTests
     {
         const string script = "import hashlib,time\nh=hashlib.sha256()\nfor i in range(50):\n h.update(str(i).encode())\n print(i,h.hexdigest()[:16],flush=True)\n time.sleep(0.02)\n";
         KillAfterLinesThenRestore("/usr/bin/python3", ["-c", script], 12);
+    }
+
+    [Fact]
+    public void Restored_process_has_the_soft_and_hard_limits_it_had_lowered()
+    {
+        using var dir = new TempDirectory();
+        // Lowered below what this test runner (and so the restore's stub) has: the restore must lower the stub's too.
+        var script = $"ulimit -Sn 150 && ulimit -Hn 300 && ulimit -Sl 64 && ulimit -Hl 128 && exec {TestPrograms.Locate("counter")} 1000";
+        using var child = ChildProcess.StartToFile("/bin/sh", ["-c", script], dir.File("out"));
+        Poll.UntilLines(dir.File("out"), 2, Patience);
+        using var engine = new CheckpointEngine();
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
+        child.WaitForExit(Patience);
+
+        var restored = engine.Restore(image, new RestoreOptions { TryOriginalPid = false, KeepFrozen = true });
+        try
+        {
+            var files = ResourceLimits.Get(restored.Pid, ResourceLimits.RLIMIT_NOFILE);
+            var locked = ResourceLimits.Get(restored.Pid, 8);
+            Assert.Equal((150UL, 300UL), (files.Current, files.Maximum));
+            Assert.Equal((64UL * 1024, 128UL * 1024), (locked.Current, locked.Maximum));
+            Assert.Equal(ResourceLimits.Get(0, 3).Maximum, ResourceLimits.Get(restored.Pid, 3).Maximum);
+        }
+        finally
+        {
+            engine.KillFrozen(restored.Pid);
+        }
     }
 
     [Fact]
