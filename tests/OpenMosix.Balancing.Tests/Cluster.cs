@@ -23,6 +23,14 @@ internal sealed class Cluster(BalancerOptions? options = null)
         return this;
     }
 
+    /// <summary>Node <paramref name="id"/> gossips that it speaks node protocol versions min-max.</summary>
+    public Cluster Speaks(ushort id, byte min, byte max)
+    {
+        var i = _nodes.FindIndex(n => n.Id == id);
+        _nodes[i] = _nodes[i] with { ProtocolMin = min, ProtocolMax = max };
+        return this;
+    }
+
     public Cluster Jobs(ushort node, int count, double demand = 1.0, ulong memory = 64 << 20, TimeSpan? age = null, ushort? home = null)
     {
         for (var i = 0; i < count; i++)

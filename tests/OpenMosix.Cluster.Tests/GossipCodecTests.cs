@@ -71,8 +71,8 @@ public sealed class GossipCodecTests : IDisposable
     [Fact]
     public void A_packet_holds_as_many_entries_as_fit_in_1200_bytes_and_no_more()
     {
-        Assert.Equal(18, GossipCodec.MaxEntries);
-        Assert.Equal(9, GossipCodec.MaxSignedEntries);
+        Assert.Equal(17, GossipCodec.MaxEntries);
+        Assert.Equal(8, GossipCodec.MaxSignedEntries);
         Assert.True(GossipCodec.Overhead + (GossipCodec.MaxEntries + 1) * GossipCodec.EntrySize > 1200);
         var tooMany = Enumerable.Range(1, GossipCodec.MaxEntries + 1).Select(i => Vector((ushort)i)).ToArray();
         Assert.Throws<ArgumentException>(() => GossipCodec.Encode(new PacketHeader(1, 1, 1), Now, tooMany, null, [], _keys));

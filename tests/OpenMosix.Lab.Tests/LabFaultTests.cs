@@ -126,10 +126,49 @@ public sealed class LabFaultTests
 
         var netem = Fault(lab, "netem", 2, "--delay", "50", "--loss", "1");
 
-        Assert.Equal((1, "om: lab netem: this kernel has no netem queueing discipline (sch_netem, CONFIG_NET_SCH_NETEM); " +
-            "delay and loss cannot be emulated here\n"), (netem.ExitCode, netem.Stderr));
+        Assert.Equal((1, "om: lab netem: this kernel has no netem queueing discipline (sch_netem, CONFIG_NET_SCH_NETEM): " +
+            "loss can be emulated without it (--loss alone), delay cannot\n"), (netem.ExitCode, netem.Stderr));
         Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
-        Assert.DoesNotContain("netem", CommandRun.Run("tc", ["qdisc", "show", "dev", lab.Layout.Name.HostVeth(2)]).Stdout, StringComparison.Ordinal);
+        var queue = CommandRun.Run("tc", ["qdisc", "show", "dev", lab.Layout.Name.HostVeth(2)]).Stdout;
+        Assert.DoesNotContain("netem", queue, StringComparison.Ordinal);
+        Assert.DoesNotContain("htb", queue, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Loss_without_netem_drops_packets_both_ways_and_a_process_moved_across_it_ends_as_if_uninterrupted()
+    {
+        Assert.SkipWhen(NodeProbe.KernelHasNetem(), "this kernel has sch_netem (netem's loss is tested by the chaos bench)");
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        run.WaitForLines(3);
+
+        Assert.Equal("node 2: netem delay 0 ms, loss 8 % each way\n", Fault(lab, "netem", 2, "--loss", "8").Succeeded().Stdout);
+        Assert.Equal(new State.NetemSettings(8, 0), lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+
+        // There and back across the lossy link; the copy's output crosses it all the while.
+        lab.Migrate(1, run.Pid, "2");
+        run.WaitForLines(run.Lines().Count + 5);
+        lab.Migrate(1, run.Pid, "home");
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(180)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+
+        // Packets were dropped on each end: what the node received (host end) and what it sent (its eth0). A 16 MiB
+        // move is over ten thousand packets each way: at 8 % none dropped has a chance below 1e-300.
+        Assert.True(Dropped(CommandRun.Run("tc", ["-s", "qdisc", "show", "dev", lab.Layout.Name.HostVeth(2)]).Stdout) > 0, "no loss toward node 2");
+        Assert.True(Dropped(lab.Exec(2, "tc", "-s", "qdisc", "show", "dev", "eth0").Succeeded().Stdout) > 0, "no loss from node 2");
+
+        Fault(lab, "netem", 2, "--clear").Succeeded();
+        Assert.DoesNotContain("htb", CommandRun.Run("tc", ["qdisc", "show", "dev", lab.Layout.Name.HostVeth(2)]).Stdout, StringComparison.Ordinal);
+        Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+    }
+
+    /// <summary>The packets the dropping pfifo (handle 2:) of the loss filter dropped, from `tc -s qdisc show`.</summary>
+    private static long Dropped(string stats)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(stats, @"qdisc pfifo 2: [^\n]*\n\s*Sent \d+ bytes \d+ pkt \(dropped (\d+)");
+        Assert.True(match.Success, stats);
+        return long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

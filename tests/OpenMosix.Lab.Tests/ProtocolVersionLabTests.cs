@@ -69,6 +69,33 @@ public sealed class ProtocolVersionLabTests
     }
 
     [Fact]
+    public void Every_node_knows_every_nodes_versions_from_gossip_before_any_link_and_the_balancer_never_sends_load_to_a_node_that_cannot_speak_with_home()
+    {
+        // Three nodes of half a CPU: node 2 stands for a node of a version node 1 does not speak, node 3 for a current one.
+        using var lab = TestLab.WithDaemons(3, "--cpus", "0.5,0.5,0.5", "--timeout", "15");
+        File.AppendAllText(lab.Layout.NodeConfigFile(2), "[link]\nprotocol_versions = \"5\"\n");
+        Om.Run("lab", "restart", "--name", lab.Name, "2").Succeeded();
+        lab.WaitForDaemonLog(2, "node links speak node protocol version 5", Patience);
+
+        // No process has moved, so no link was made: what `om status` shows came by gossip.
+        Poll.Until(() => Protocol(lab, 1, 2) == "5" && Protocol(lab, 3, 2) == "5", Patience, "nodes 1 and 3 to learn node 2's version by gossip");
+        Poll.Until(() => Protocol(lab, 2, 1) == "6-7" && Protocol(lab, 2, 3) == "6-7", Patience, "node 2 to learn nodes 1 and 3's versions by gossip");
+        Assert.Equal("6-7", Protocol(lab, 1, 3));
+        Assert.DoesNotContain("node link to node", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^ *2 .* 5 *$", lab.Exec(1, Om.Path, "status").Succeeded().Stdout);
+
+        // Four CPU-bound jobs on node 1, whose half CPU cannot hold them: node 2 (idle, and first by id among equals)
+        // is never chosen, at the start or by the balancer; node 3 takes its share.
+        using var jobs = Jobs.Start(lab, 1, 4, "spinner", "120");
+        Poll.Until(() => jobs.Where().Count(node => node == 3) == 2, TimeSpan.FromSeconds(90), "two jobs on node 3");
+        Assert.DoesNotContain(2, jobs.Where());
+        var log = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+        Assert.DoesNotContain("to node 2", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("starts on node 2", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("node 2 refused", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Nodes_with_no_version_in_common_refuse_the_move_in_one_line_naming_both_and_the_process_runs_on_at_home()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");

@@ -123,6 +123,45 @@ public sealed class StoppedProcessLabTests
     }
 
     [Fact]
+    public void A_stop_sent_to_a_copy_while_it_is_frozen_for_a_checkpoint_stops_it_its_deputy_and_its_parent_sees_it()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        // Node 2 holds a copy frozen for a checkpoint while this file exists (omd.toml, for tests only).
+        var hold = Path.Combine(lab.Layout.NodeDirectory(2), "hold-freeze");
+        var config = File.ReadAllText(lab.Layout.NodeConfigFile(2));
+        File.WriteAllText(lab.Layout.NodeConfigFile(2), config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_file = \"{hold}\"\n", StringComparison.Ordinal));
+        Om.Run("lab", "restart", "--name", lab.Name, "2").Succeeded();
+        Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive" && NodeProbe.StateSeen(lab, 2, 1) == "alive", Patience, "nodes 1 and 2 to see each other alive");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        run.WaitForLines(3);
+        lab.Migrate(1, run.Pid, "2");
+        var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        Assert.NotEqual(0, copy);
+        run.WaitForLines(run.Lines().Count + 3);
+
+        // The next periodic checkpoint freezes the copy and node 2 holds it; kill -STOP of the copy meanwhile.
+        File.WriteAllText(hold, "");
+        lab.WaitForDaemonLog(2, $"process {copy} frozen for a checkpoint, held while", TimeSpan.FromSeconds(60));
+        Assert.Equal('t', State(copy));
+        Signals.Kill(copy, Signals.SIGSTOP);
+        File.Delete(hold);
+
+        // Once let go the copy stops, home hears of it: the deputy stops and its parent sees the stop.
+        ParentSeesStop(run, "sent to its copy while frozen for a checkpoint");
+        Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) though its parent was told it stopped");
+        StaysStopped(copy, run, "on node 2 after SIGSTOP while frozen");
+        Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+
+        var before = run.Lines().Count;
+        Signals.Kill(run.Pid, Signals.SIGCONT);
+        ParentSeesContinue(run, "after SIGCONT to its deputy");
+        run.WaitForLines(before + 5);
+        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+        Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_process_moved_while_stopped_has_a_stopped_deputy_and_SIGCONT_to_its_copy_there_resumes_both_and_its_parent_sees_it()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");

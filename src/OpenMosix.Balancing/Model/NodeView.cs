@@ -16,6 +16,18 @@ public readonly record struct NodeView(
     NodeControls Controls = NodeControls.None,
     bool Alive = true)
 {
+    /// <summary>The node protocol versions it speaks, lowest and highest, as its gossip entry says; 0-0 when it does
+    /// not say (an older node: a link to it negotiates or refuses in one line).</summary>
+    public byte ProtocolMin { get; init; }
+
+    /// <inheritdoc cref="ProtocolMin"/>
+    public byte ProtocolMax { get; init; }
+
+    /// <summary>Whether the two nodes share a protocol version, so a link between them can be made: true when
+    /// either has not said which it speaks.</summary>
+    public bool SpeaksWith(NodeView other) =>
+        ProtocolMin == 0 || other.ProtocolMin == 0 || Math.Max(ProtocolMin, other.ProtocolMin) <= Math.Min(ProtocolMax, other.ProtocolMax);
+
     /// <summary>How many reference CPUs the node is worth.</summary>
     public double Capacity => Math.Max(Cpus, 1) * Speed / LoadMath.ReferenceSpeed;
 }

@@ -143,11 +143,14 @@ public static class Balancer
         }
 
         /// <summary>Nodes that may take <paramref name="p"/>: alive, telling their load, not blocked, not one that
-        /// refused it, and left with enough free memory after it (<paramref name="need"/>: its size, or more when it grows).</summary>
+        /// refused it, speaking a protocol version with this node and with the process's home (the copy's node talks
+        /// to both), and left with enough free memory after it (<paramref name="need"/>: its size, or more when it grows).</summary>
         public IEnumerable<Working> Targets(ProcessView p, double? need = null) =>
             nodes.Values.Where(t => t.View.Id != self && t.View.Alive
                                     && (t.View.Controls & (NodeControls.Blocked | NodeControls.Quiet | NodeControls.Expel)) == 0
                                     && !p.Refused.Contains(t.View.Id)
+                                    && t.View.SpeaksWith(Here.View)
+                                    && (p.Home == self || !nodes.TryGetValue(p.Home, out var origin) || t.View.SpeaksWith(origin.View))
                                     && Fits(t, need ?? p.MemoryBytes)
                                     && (!p.PassesHome || t.View.Id == p.Home || (nodes.TryGetValue(p.Home, out var home) && home.View.Alive && Fits(home, need ?? p.MemoryBytes))));
 

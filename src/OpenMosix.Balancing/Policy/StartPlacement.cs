@@ -33,7 +33,7 @@ public static class StartPlacement
         var rateHere = LoadMath.Rate(here, here.Load + 1);
         NodeView? best = null;
         var bestRate = Fits(here) ? rateHere * (1 + options.Margin) : 0;
-        foreach (var node in nodes.Where(n => n.Id != self && n.Alive
+        foreach (var node in nodes.Where(n => n.Id != self && n.Alive && n.SpeaksWith(here)
                                               && (n.Controls & (NodeControls.Blocked | NodeControls.Quiet | NodeControls.Expel)) == 0
                                               && Fits(n))
                      .OrderBy(n => LoadMath.Normalized(n, n.Load)).ThenBy(n => n.Id))

@@ -37,6 +37,10 @@ public sealed record DumpOptions(AfterDump After = AfterDump.Resume, IProgress<u
 
     /// <summary>Which interrupted calls were carried out already (a moved copy's forwarded calls): recorded as returned.</summary>
     public ICarriedOutCalls? CarriedOut { get; init; }
+
+    /// <summary>For tests: called with the process's PID once it is frozen, before anything of it is read (a test holds
+    /// the freeze open in it, to send the process a signal while it is frozen).</summary>
+    public Action<int>? WhileFrozen { get; init; }
 }
 
 public sealed record DumpResult(
@@ -51,6 +55,9 @@ public sealed record DumpResult(
     /// <summary>Threads the freeze found only on a later pass over the task list: created while the others were being
     /// stopped, and stopped and saved with them.</summary>
     public IReadOnlyList<int> ThreadsBornWhileFreezing { get; init; } = [];
+
+    /// <summary>Kept frozen, it was sent SIGSTOP meanwhile: the engine sends it again when it lets the process go.</summary>
+    public bool StopHeld { get; init; }
 
     /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when it was frozen, or 0.</summary>
     public int StoppedBy { get; init; }

@@ -24,9 +24,11 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         if (stat.State is 'Z' or 'X' && ProcFs.ReadTasks(pid).Count > 1)
             throw new CantMoveException(new CantMoveReport(pid, ["its main thread has exited while other threads run on"]));
         // A process in a group-stop (^Z, SIGSTOP) is taken as it is: its image says so, and let go it stays stopped.
+        HeldStops.Take(pid);
         var threads = ThreadGroup.SeizeAndStopAll(pid, Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid), out var bornWhileFreezing, out var stoppedBy);
         var attachToStopped = total.Elapsed;
         var frozen = Stopwatch.StartNew();
+        options.WhileFrozen?.Invoke(pid);
         var original = Ptrace.GetRegs(pid);
         List<ThreadStateReader.Frozen> others;
         try
@@ -59,6 +61,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             // The other threads first: once the main thread runs again, any of them may be asked to exit.
             foreach (var thread in others) TryResume(thread.Tid, thread.Registers, thread.Mask, isOurChild: false);
             TryResume(pid, original, originalMask, isOurChild);
+            TryResendStop(pid);
             throw;
         }
 
@@ -74,6 +77,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
                 case AfterDump.Resume:
                     foreach (var thread in others) Resume(thread.Tid, thread.Registers, thread.Mask);
                     Resume(pid, original, originalMask);
+                    HeldStops.Resend(pid);
                     break;
                 case AfterDump.KeepFrozen:
                     foreach (var thread in others.Prepend(new ThreadStateReader.Frozen(pid, original, originalMask)))
@@ -93,6 +97,8 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         {
             ThreadsBornWhileFreezing = bornWhileFreezing,
             StoppedBy = stoppedBy,
+            // Kept frozen: its stop is sent again when it is let go (CheckpointEngine.Thaw).
+            StopHeld = options.After == AfterDump.KeepFrozen && HeldStops.Take(pid),
         };
         logger.LogInformation("Checkpointed {Pid}: {Threads} threads, {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
             pid, 1 + image.Threads.Count, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);
@@ -334,6 +340,18 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
     {
         Ptrace.SetRegs(tid, SyscallRestart.Fix(original, sameProcess: true));
         Ptrace.SetSignalMask(tid, mask);
+    }
+
+    private static void TryResendStop(int pid)
+    {
+        try
+        {
+            HeldStops.Resend(pid);
+        }
+        catch (SyscallException)
+        {
+            // Gone meanwhile: nothing left to stop.
+        }
     }
 
     private void TryResume(int pid, UserRegs original, ulong mask, bool isOurChild)

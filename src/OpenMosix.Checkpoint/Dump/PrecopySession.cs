@@ -98,6 +98,7 @@ public sealed class PrecopySession : IDisposable
                 Ptrace.SetRegs(pid, SyscallRestart.Fix(original, sameProcess: true));
                 Ptrace.SetSignalMask(pid, mask);
                 HeldTraces.Detach(pid);
+                HeldStops.Resend(pid);
             }
             catch (Exception e) when (KilledTracee.Is(e))
             {

@@ -38,6 +38,8 @@ public sealed partial class CheckpointEngine
                 // Moved while stopped: the deputy stops too, so `ps` and the shell at home see the process stopped
                 // while its copy is. Its group is still stopped as the kernel sees it (only SIGCONT ends that), so
                 // its parent is not told of a stop a second time; SIGCONT to it, or to its copy, resumes both.
+                // A stop sent while it was frozen for its trip is not carried to the copy (docs/reliability.md).
+                _stopsWhileFrozen.Remove(pid);
                 if (_frozenStopped.Remove(pid, out var stoppedBy)) _deputies.FollowCopy(pid, stoppedBy);
             }
             catch (Exception e) when (KilledTracee.Is(e))

@@ -50,6 +50,18 @@ public sealed partial class CheckpointEngine
         if (_jobWatches.TryGetValue(pid, out var changed)) changed(signal);
     }
 
+    private static bool IsStopped(int pid)
+    {
+        try
+        {
+            return ProcFs.ReadStat(pid).State == 'T';
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or FormatException)
+        {
+            return false;
+        }
+    }
+
     private void ReportJobChange(int pid, WaitStatus status)
     {
         if (_adopted.Contains(pid) || !_jobWatches.TryGetValue(pid, out var changed)) return;

@@ -20,6 +20,13 @@ public sealed partial class CheckpointEngine : IDisposable
     private readonly HashSet<int> _frozen = [];
     // Processes kept frozen that were in a group-stop when frozen: its signal.
     private readonly Dictionary<int, int> _frozenStopped = [];
+    // Kept frozen by a checkpoint and stopped by a signal meanwhile: what Thaw owes the process and its watcher.
+    private readonly Dictionary<int, StopWhileFrozen> _stopsWhileFrozen = [];
+
+    /// <param name="Resend">the SIGSTOP was taken out of the way of an injected call: sent again once let go.</param>
+    /// <param name="Signal">the stop it entered while being seized (the kernel tells its parent nothing of it once it
+    /// is let go): reported to its job watch instead; 0 when none.</param>
+    private readonly record struct StopWhileFrozen(bool Resend, int Signal);
     private readonly DeputyKeeper _deputies;
     private readonly Dictionary<int, TaskCompletionSource<ExitStatus>> _exitWatches = [];
     private readonly ForwardedProcesses _forwarding = new();
@@ -78,7 +85,12 @@ public sealed partial class CheckpointEngine : IDisposable
             // Brief work and the idle watch run while its pages are copied: they leave it alone (a waitpid there would
             // take its exit from the dump).
             using var busy = _tracer.Busy(pid);
+            var wasStopped = IsStopped(pid);
             var result = WithWatchReleased(pid, () => _dumper.Dump(pid, sink, options, frozen => _frozen.Add(frozen)));
+            var stoppedMeanwhile = !wasStopped && result.StoppedBy != 0 ? result.StoppedBy : 0;
+            if (options.After == AfterDump.KeepFrozen && (result.StopHeld || stoppedMeanwhile != 0))
+                _stopsWhileFrozen[pid] = new StopWhileFrozen(result.StopHeld, stoppedMeanwhile);
+            else _stopsWhileFrozen.Remove(pid);
             // Kept frozen in a group-stop: the deputy made of it goes back into that stop (MakeDeputy).
             if (options.After == AfterDump.KeepFrozen && result.StoppedBy != 0) _frozenStopped[pid] = result.StoppedBy;
             else _frozenStopped.Remove(pid);
@@ -110,6 +122,13 @@ public sealed partial class CheckpointEngine : IDisposable
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
             RetakeWatch(pid);
+            // A stop sent while it was frozen: sent again (its parent's wait, the exit watch, sees it), or, one it
+            // entered while being seized, which the kernel reports to no one now, told to its watcher here.
+            if (_stopsWhileFrozen.Remove(pid, out var stop))
+            {
+                if (stop.Resend) Signals.Kill(pid, Signals.SIGSTOP);
+                else if (_jobWatches.TryGetValue(pid, out var changed)) changed(stop.Signal);
+            }
         });
     }
 
@@ -169,6 +188,7 @@ public sealed partial class CheckpointEngine : IDisposable
         {
             _frozen.Remove(pid);
             _frozenStopped.Remove(pid);
+            _stopsWhileFrozen.Remove(pid);
             _restorer.TakeDeferred(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
             var threads = ThreadGroup.OtherThreads(pid);
@@ -235,6 +255,7 @@ public sealed partial class CheckpointEngine : IDisposable
             }
             _frozen.Clear();
             _frozenStopped.Clear();
+            _stopsWhileFrozen.Clear();
             // A deputy let go would run again at home while its copy runs remotely: it ends with the engine
             // (its copy ends when the node link closes).
             foreach (var pid in _deputies.All.ToList())

@@ -60,6 +60,13 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
                 phase--;
                 continue;
             }
+            // A SIGSTOP sent meanwhile (it cannot be blocked): out of the way for the call, sent again on release.
+            if (status.PtraceEvent == 0 && status.StopSignal == Signals.SIGSTOP)
+            {
+                HeldStops.Note(Pid);
+                phase--;
+                continue;
+            }
             if (status.StopSignal != (Signals.SIGTRAP | 0x80))
                 throw new InjectionException($"injected syscall {number} in process {Pid}: unexpected stop ({status})");
         }

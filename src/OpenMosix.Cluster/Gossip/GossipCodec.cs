@@ -11,18 +11,22 @@ namespace OpenMosix.Cluster.Gossip;
 /// in clear, and authenticated as associated data, <c>magic "OMGP" | format u8 | key id u16 | sender u16 | salt u16 |
 /// sequence u64</c> (<see cref="HeaderSize"/> bytes; the last 12 are the nonce); then encrypted
 /// <c>unix ms i64 | flags u8 | count u8 | certificate length u16 | certificate | count × (entry [| signature])</c>;
-/// then the 16-byte tag. A packet never exceeds <see cref="MaxPacketSize"/> so it fits one UDP datagram without IP
+/// then the 16-byte tag. Entries are <see cref="GossipEntryCodec.RangedSize"/> bytes in format 3 (with the origin's
+/// protocol versions), <see cref="GossipEntryCodec.Size"/> in format 2, which nodes before it speak and which a node
+/// still sends to a peer it last heard in format 2 (<see cref="GossipNode"/>). A packet never exceeds <see cref="MaxPacketSize"/> so it fits one UDP datagram without IP
 /// fragmentation on any sane path.
 /// </summary>
 public static class GossipCodec
 {
     public const int MaxPacketSize = 1200;
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
+    /// <summary>The format of nodes that do not gossip their protocol versions: read, and sent to them.</summary>
+    public const byte LegacyFormat = 2;
     public const int HeaderSize = 19;
     private const int NonceOffset = 7;
     private const int BodyHeaderSize = 12;
     public const int Overhead = HeaderSize + BodyHeaderSize + PacketKeys.TagSize;
-    public const int EntrySize = GossipEntryCodec.Size;
+    public const int EntrySize = GossipEntryCodec.RangedSize;
     public const int SignedEntrySize = EntrySize + OriginSignature.Size;
     public const int MaxEntries = (MaxPacketSize - Overhead) / EntrySize;
     public const int MaxSignedEntries = (MaxPacketSize - Overhead) / SignedEntrySize;
@@ -36,14 +40,19 @@ public static class GossipCodec
 
     /// <param name="signatures">One origin signature per entry, or null for an unsigned packet.</param>
     /// <param name="certificate">The sender's certificate to send along, or empty.</param>
+    /// <param name="format"><see cref="FormatVersion"/>, or <see cref="LegacyFormat"/> for a node before it (then no
+    /// entry may carry protocol versions).</param>
     public static byte[] Encode(PacketHeader header, DateTimeOffset timestamp, IReadOnlyList<LoadVector> entries,
-        IReadOnlyList<byte[]>? signatures, ReadOnlySpan<byte> certificate, PacketKeys keys)
+        IReadOnlyList<byte[]>? signatures, ReadOnlySpan<byte> certificate, PacketKeys keys, byte format = FormatVersion)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(keys);
         if (signatures is not null && signatures.Count != entries.Count)
             throw new ArgumentException("one signature per entry is needed", nameof(signatures));
-        var entrySize = signatures is null ? EntrySize : SignedEntrySize;
+        if (format is not (FormatVersion or LegacyFormat))
+            throw new ArgumentException($"gossip format {format} is not one this build writes", nameof(format));
+        var entryBytes = EntryBytes(format);
+        var entrySize = signatures is null ? entryBytes : entryBytes + OriginSignature.Size;
         var length = Overhead + certificate.Length + entries.Count * entrySize;
         if (length > MaxPacketSize || entries.Count > byte.MaxValue)
             throw new ArgumentException($"{entries.Count} entries and a {certificate.Length}-byte certificate do not fit one packet", nameof(entries));
@@ -57,18 +66,18 @@ public static class GossipCodec
         var at = BodyHeaderSize + certificate.Length;
         for (var i = 0; i < entries.Count; i++, at += entrySize)
         {
-            GossipEntryCodec.Write(body.AsSpan(at, EntrySize), entries[i]);
+            GossipEntryCodec.WriteRanged(body.AsSpan(at, entryBytes), entries[i]);
             if (signatures is null) continue;
             if (signatures[i].Length != OriginSignature.Size)
                 throw new ArgumentException($"signature {i} has {signatures[i].Length} bytes, not {OriginSignature.Size}", nameof(signatures));
-            signatures[i].CopyTo(body.AsSpan(at + EntrySize));
+            signatures[i].CopyTo(body.AsSpan(at + entryBytes));
         }
 
         var packet = new byte[length];
         var span = packet.AsSpan();
         var keyId = keys.SendingKeyId(timestamp);
         Magic.CopyTo(span);
-        span[4] = FormatVersion;
+        span[4] = format;
         BinaryPrimitives.WriteUInt16LittleEndian(span[5..], keyId);
         BinaryPrimitives.WriteUInt16LittleEndian(span[7..], header.Sender);
         BinaryPrimitives.WriteUInt16LittleEndian(span[9..], header.Salt);
@@ -87,6 +96,21 @@ public static class GossipCodec
         packet = null;
         if (!TryReadHeader(data, keys, guard, out var keyId, out var sender, out var sequence, out reason))
             return false;
+        if (!TryReadBody(data, keys, guard, keyId, sender, sequence, out packet, out reason))
+            return false;
+        packet = packet with { Format = data[4] };
+        return true;
+    }
+
+    /// <summary>Entry bytes in a packet of <paramref name="format"/>, signature not counted.</summary>
+    private static int EntryBytes(byte format) => format == LegacyFormat ? GossipEntryCodec.Size : GossipEntryCodec.RangedSize;
+
+    private static bool TryReadBody(ReadOnlySpan<byte> data, PacketKeys keys, ReplayGuard guard, ushort keyId, ushort sender,
+        ulong sequence, [MaybeNullWhen(false)] out GossipPacket packet, out RejectReason reason)
+    {
+        packet = null;
+        reason = default;
+        var entryBytes = EntryBytes(data[4]);
         var body = new byte[data.Length - HeaderSize - PacketKeys.TagSize];
         if (!keys.TryOpen(keyId, data[NonceOffset..HeaderSize], data[HeaderSize..^PacketKeys.TagSize], data[^PacketKeys.TagSize..],
                 body, data[..HeaderSize]))
@@ -100,7 +124,7 @@ public static class GossipCodec
         var flags = body[8];
         var count = body[9];
         var certificateLength = BinaryPrimitives.ReadUInt16LittleEndian(body.AsSpan(10));
-        var entrySize = flags == SignedFlag ? SignedEntrySize : EntrySize;
+        var entrySize = flags == SignedFlag ? entryBytes + OriginSignature.Size : entryBytes;
         if (flags > SignedFlag || body.Length != BodyHeaderSize + certificateLength + count * entrySize)
             return Reject(RejectReason.BadCount, out reason);
 
@@ -108,11 +132,11 @@ public static class GossipCodec
         var signatures = ImmutableArray.CreateBuilder<byte[]>(flags == SignedFlag ? count : 0);
         for (var at = BodyHeaderSize + certificateLength; at < body.Length; at += entrySize)
         {
-            if (!GossipEntryCodec.TryRead(body.AsSpan(at, EntrySize), out var entry))
+            if (!GossipEntryCodec.TryReadRanged(body.AsSpan(at, entryBytes), out var entry))
                 return Reject(RejectReason.BadEntry, out reason);
             entries.Add(entry);
             if (flags == SignedFlag)
-                signatures.Add(body.AsSpan(at + EntrySize, OriginSignature.Size).ToArray());
+                signatures.Add(body.AsSpan(at + entryBytes, OriginSignature.Size).ToArray());
         }
         guard.Accept(sender, sequence);
         packet = new GossipPacket(sender, sequence, DateTimeOffset.FromUnixTimeMilliseconds(unixMs), entries.MoveToImmutable())
@@ -137,7 +161,7 @@ public static class GossipCodec
             return Reject(RejectReason.TooShort, out reason);
         if (!data[..4].SequenceEqual(Magic))
             return Reject(RejectReason.BadMagic, out reason);
-        if (data[4] != FormatVersion)
+        if (data[4] is not (FormatVersion or LegacyFormat))
             return Reject(RejectReason.UnsupportedVersion, out reason);
         keyId = BinaryPrimitives.ReadUInt16LittleEndian(data[5..]);
         sender = BinaryPrimitives.ReadUInt16LittleEndian(data[7..]);

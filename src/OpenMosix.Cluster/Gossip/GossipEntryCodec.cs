@@ -1,31 +1,69 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using OpenMosix.Cluster.Transport;
 
 namespace OpenMosix.Cluster.Gossip;
 
 /// <summary>
 /// One load vector on the wire, <see cref="Size"/> bytes little-endian: node u16 | state u8 | flags u8 | address 16
 /// (IPv4 as IPv4-mapped IPv6) | load f64 | speed u32 | cpus u16 | capacity u32 | total u64 | free u64 | version u64 |
-/// utilization u16 (thousandths, at most 1000).
+/// utilization u16 (thousandths, at most 1000). Since gossip format 3 an entry is <see cref="RangedSize"/> bytes: the
+/// same and the node protocol versions its origin speaks, min u8 | max u8, both 0 for an entry whose origin did not say
+/// (an older node's, relayed): so a node knows every node's versions before any link is made.
 /// </summary>
 public static class GossipEntryCodec
 {
     public const int Size = 64;
+    public const int RangedSize = Size + 2;
     private const int StateOffset = 2;
     private const NodeFlags KnownFlags = NodeFlags.Blocked | NodeFlags.Quiet | NodeFlags.Stay | NodeFlags.LocalStay;
     private static ReadOnlySpan<byte> SignedDomain => "OMGE"u8;
 
     /// <summary>
     /// What an origin signs for <paramref name="entry"/>: a domain tag and the entry's bytes with the state zeroed
-    /// (the state is each relayer's own view of the node, not the origin's word).
+    /// (the state is each relayer's own view of the node, not the origin's word), its versions included when it has
+    /// them. An entry without versions signs the 64 bytes an older node signs, so its signature holds when relayed in
+    /// either format; one with versions cannot be stripped of them or given others without breaking its signature.
     /// </summary>
     public static byte[] SignedBytes(LoadVector entry)
     {
-        var bytes = new byte[SignedDomain.Length + Size];
+        ArgumentNullException.ThrowIfNull(entry);
+        var size = entry.Protocols is null ? Size : RangedSize;
+        var bytes = new byte[SignedDomain.Length + size];
         SignedDomain.CopyTo(bytes);
-        Write(bytes.AsSpan(SignedDomain.Length), entry with { State = NodeState.Alive });
+        WriteRanged(bytes.AsSpan(SignedDomain.Length, size), entry with { State = NodeState.Alive });
         return bytes;
+    }
+
+    /// <summary>Writes <paramref name="entry"/> in <paramref name="span"/>.Length bytes: <see cref="Size"/> (format 2,
+    /// no versions) or <see cref="RangedSize"/> (format 3: its versions, or 0-0 when it has none).</summary>
+    public static void WriteRanged(Span<byte> span, LoadVector entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (span.Length == Size && entry.Protocols is not null)
+            throw new ArgumentException($"node {entry.NodeId}'s entry has protocol versions, which format 2 cannot carry", nameof(entry));
+        Write(span[..Size], entry);
+        if (span.Length == Size) return;
+        span[Size] = entry.Protocols?.Min ?? 0;
+        span[Size + 1] = entry.Protocols?.Max ?? 0;
+    }
+
+    /// <summary>Reads an entry of <paramref name="span"/>.Length bytes (<see cref="Size"/> or <see cref="RangedSize"/>);
+    /// versions other than 0-0 or 1 &lt;= min &lt;= max make it invalid.</summary>
+    public static bool TryReadRanged(ReadOnlySpan<byte> span, out LoadVector entry)
+    {
+        if (!TryRead(span[..Size], out entry)) return false;
+        if (span.Length == Size) return true;
+        var (min, max) = (span[Size], span[Size + 1]);
+        if (min == 0 && max == 0) return true;
+        if (min == 0 || min > max)
+        {
+            entry = null!;
+            return false;
+        }
+        entry = entry with { Protocols = new ProtocolRange(min, max) };
+        return true;
     }
 
     public static void Write(Span<byte> span, LoadVector entry)

@@ -34,6 +34,11 @@ public sealed class GossipNode
     private LoadVector _self;
     private byte[]? _selfSignature;
     private ulong _signedVersion;
+    private byte[]? _legacySignature;
+    private ulong _legacyVersion;
+    /// <summary>Peers whose last packet was in format 2: they cannot read format 3, so they are sent format 2, without
+    /// protocol versions (docs/gossip.md, protocol versions). A peer never heard is sent format 3.</summary>
+    private readonly HashSet<ushort> _legacyPeers = [];
 
     /// <param name="self">This node's first vector; its version is replaced.</param>
     /// <param name="peers">Node ids to gossip to before anything was heard (usually every node of the map).</param>
@@ -128,6 +133,7 @@ public sealed class GossipNode
         if (_knownPeers.Remove(id))
             _targets.RemoveAt(_targets.BinarySearch(id));
         _table.Remove(id);
+        _legacyPeers.Remove(id);
         _guard.Forget(id);
     }
 
@@ -167,10 +173,38 @@ public sealed class GossipNode
         var signatures = _origins is null ? null : window.ConvertAll(w => w.Signature!);
         var targets = PickTargets();
         var packets = new List<(ushort, byte[])>(targets.Count);
+        List<LoadVector>? legacyEntries = null;
+        List<byte[]>? legacySignatures = null;
         foreach (var target in targets)
-            packets.Add((target, GossipCodec.Encode(new PacketHeader(Id, _salt, ++_sequence), now, entries, signatures,
-                certificate, _keys)));
+        {
+            if (!_legacyPeers.Contains(target))
+            {
+                packets.Add((target, GossipCodec.Encode(new PacketHeader(Id, _salt, ++_sequence), now, entries, signatures,
+                    certificate, _keys)));
+                continue;
+            }
+            if (legacyEntries is null) (legacyEntries, legacySignatures) = LegacyWindow(window);
+            packets.Add((target, GossipCodec.Encode(new PacketHeader(Id, _salt, ++_sequence), now, legacyEntries, legacySignatures,
+                certificate, _keys, GossipCodec.LegacyFormat)));
+        }
         return packets;
+    }
+
+    /// <summary>
+    /// The window as a node of format 2 can take it: this node's own entry without its versions (signed again so),
+    /// and the entries that have none; an entry with versions is signed with them and cannot be sent without, so an
+    /// older node hears of a newer one only from itself.
+    /// </summary>
+    private (List<LoadVector>, List<byte[]>?) LegacyWindow(List<(LoadVector Vector, byte[]? Signature)> window)
+    {
+        var entries = new List<LoadVector> { _self with { Protocols = null } };
+        var signatures = _origins is null ? null : new List<byte[]> { LegacySelfSignature()! };
+        foreach (var (vector, signature) in window.Skip(1).Where(w => w.Vector.Protocols is null))
+        {
+            entries.Add(vector);
+            signatures?.Add(signature!);
+        }
+        return (entries, signatures);
     }
 
     /// <summary>Authenticates and merges a received packet; returns null when accepted, else why it was dropped.</summary>
@@ -179,6 +213,10 @@ public sealed class GossipNode
         _now = now;
         if (!GossipCodec.TryDecode(data, _keys, _guard, out var packet, out var reason))
             return Count(reason);
+        // The sender id is any key holder's word, but so is everything a packet says of its sender's format: the
+        // worst a liar gets is a peer sent format 2, which still carries every entry that node needs to know of.
+        if (packet.Format == GossipCodec.LegacyFormat && packet.Sender != Id) _legacyPeers.Add(packet.Sender);
+        else _legacyPeers.Remove(packet.Sender);
         if (_origins is not null && !packet.IsSigned)
             return Count(RejectReason.Unsigned);
         if (_origins is not null && packet.Certificate is { } certificate && !_origins.Learn(packet.Sender, certificate))
@@ -351,6 +389,19 @@ public sealed class GossipNode
         return _selfSignature;
     }
 
+    /// <summary>This node's signature of its current vector without protocol versions, for format-2 peers.</summary>
+    private byte[]? LegacySelfSignature()
+    {
+        if (_origins is null)
+            return null;
+        if (_legacySignature is null || _legacyVersion != _self.Version)
+        {
+            _legacySignature = _origins.Sign(GossipEntryCodec.SignedBytes(_self with { Protocols = null }));
+            _legacyVersion = _self.Version;
+        }
+        return _legacySignature;
+    }
+
     private static bool SendsBefore(PeerEntry a, PeerEntry b) =>
         a.TimesSent != b.TimesSent ? a.TimesSent < b.TimesSent
         : a.LastUpdate != b.LastUpdate ? a.LastUpdate > b.LastUpdate
@@ -360,7 +411,7 @@ public sealed class GossipNode
     private static bool SameMeasurements(LoadVector a, LoadVector b) =>
         a.Load.Equals(b.Load) && a.Speed == b.Speed && a.Cpus == b.Cpus && a.Capacity == b.Capacity
         && a.TotalMemory == b.TotalMemory && a.FreeMemory == b.FreeMemory && a.Flags == b.Flags
-        && a.NodeId == b.NodeId && a.Address.Equals(b.Address);
+        && a.NodeId == b.NodeId && a.Address.Equals(b.Address) && a.Protocols == b.Protocols;
 
     private List<ushort> PickTargets()
     {

@@ -12,6 +12,9 @@ public sealed record GossipPacket(ushort Sender, ulong Sequence, DateTimeOffset 
     public ImmutableArray<byte[]> Signatures { get; init; } = [];
     public byte[]? Certificate { get; init; }
     public ushort KeyId { get; init; }
+    /// <summary>The gossip format it came in: <see cref="GossipCodec.LegacyFormat"/> from a node that does not gossip
+    /// its protocol versions.</summary>
+    public byte Format { get; init; } = GossipCodec.FormatVersion;
     public bool IsSigned => !Signatures.IsEmpty;
 }
 

@@ -51,4 +51,8 @@ public sealed record LoadVector(
 
     /// <summary>Share of the node's CPU capacity in use, in thousandths (0-1000): `mosctl getutil`.</summary>
     public ushort Utilization { get; init; }
+
+    /// <summary>The node protocol versions the node speaks, as it gossips them (format 3); null from a node that does
+    /// not say (an older build): its versions are then learnt only when a link is made.</summary>
+    public Transport.ProtocolRange? Protocols { get; init; }
 }

@@ -25,7 +25,13 @@ public static class ClusterViews
         if (row.Flags.Contains("quiet")) controls |= NodeControls.Quiet;
         if (row.Flags.Contains("stay")) controls |= NodeControls.Stay;
         if (row.Flags.Contains("local-stay")) controls |= NodeControls.LocalStay;
+        // Versions gossiped or learnt by a link; none known leaves 0-0, which the balancer does not hold against a node.
+        var versions = row.Protocol.Length == 0 ? null : OpenMosix.Cluster.Transport.ProtocolRange.Parse(row.Protocol);
         return new NodeView((ushort)row.Id, (double)capacity / cpus, cpus, row.Load * capacity / LoadMath.ReferenceSpeed,
-            row.FreeMemory, (ulong)Math.Max(0, row.TotalMemory), controls, row.State == NodeLiveness.Alive);
+            row.FreeMemory, (ulong)Math.Max(0, row.TotalMemory), controls, row.State == NodeLiveness.Alive)
+        {
+            ProtocolMin = versions?.Min ?? 0,
+            ProtocolMax = versions?.Max ?? 0,
+        };
     }
 }

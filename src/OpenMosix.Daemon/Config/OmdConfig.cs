@@ -36,6 +36,10 @@ public sealed record OmdConfig
     /// <summary>checkpoint.dir: where home keeps those checkpoints (0700); default state_dir/checkpoints.</summary>
     public string CheckpointDirectory { get; init; } = "/var/lib/openmosix/checkpoints";
 
+    /// <summary>checkpoint.test_hold_file, for tests only: while this file exists, a copy frozen here for a checkpoint
+    /// (or its trip home) is held frozen (at most a minute), so that a test can signal it meanwhile. Null: never.</summary>
+    public string? CheckpointTestHoldFile { get; init; }
+
     /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>

@@ -47,6 +47,7 @@ public static class OmdConfigLoader
             StateDirectory = stateDirectory,
             CheckpointInterval = reader.Milliseconds("checkpoint.interval_ms", defaults.CheckpointInterval, 0, 86_400_000),
             CheckpointDirectory = reader.PathNear("checkpoint.dir", Path.Combine(stateDirectory, "checkpoints")),
+            CheckpointTestHoldFile = reader.Has("checkpoint.test_hold_file") ? reader.PathNear("checkpoint.test_hold_file", "") : null,
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
             OriginSignatures = reader.Choice("gossip.origin_signatures", defaults.OriginSignatures, ["auto", "required", "off"]),
@@ -295,6 +296,8 @@ public static class OmdConfigLoader
                 if (!_used.Contains(key))
                     throw Error(line, $"unknown key '{Shown(key)}' (see docs/omd.md for the keys omd knows)");
         }
+
+        public bool Has(string key) => TryGet(key, out _, out _);
 
         private bool TryGet(string key, out object value, out int line)
         {

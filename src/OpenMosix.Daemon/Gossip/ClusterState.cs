@@ -42,7 +42,7 @@ public sealed class ClusterState
         _configuredAddress = configuredAddress;
         _localAddresses = localAddresses;
         var identity = NodeIdentity.Resolve(configuredId, configuredAddress, _map, localAddresses());
-        _measured = initial with { NodeId = identity.Id, Address = identity.Address };
+        _measured = initial with { NodeId = identity.Id, Address = identity.Address, Protocols = _ownVersions };
         _node = NewNode(identity, now);
     }
 
@@ -207,14 +207,35 @@ public sealed class ClusterState
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ushort, ProtocolRange> _versions = new();
 
-    /// <summary>The node protocol versions this node speaks (link.protocol_versions), as `om status` shows them.</summary>
-    public ProtocolRange OwnVersions { get; set; } = ProtocolRange.Current;
+    private ProtocolRange _ownVersions = ProtocolRange.Current;
+
+    /// <summary>The node protocol versions this node speaks (link.protocol_versions): gossiped in its entry, so every
+    /// node knows them before any link is made (`om status`, the balancer's choice of targets).</summary>
+    public ProtocolRange OwnVersions
+    {
+        get
+        {
+            lock (_gate) return _ownVersions;
+        }
+        set
+        {
+            lock (_gate)
+            {
+                _ownVersions = value;
+                _measured = _measured with { Protocols = value };
+                _node.UpdateSelf(_measured);
+            }
+        }
+    }
 
     /// <summary>A node link's hello said <paramref name="node"/> speaks <paramref name="versions"/>.</summary>
     public void HeardVersions(ushort node, ProtocolRange versions) => _versions[node] = versions;
 
-    private string VersionsOf(int node) =>
-        node == _node.Id ? OwnVersions.ToString() : _versions.TryGetValue((ushort)node, out var heard) ? heard.ToString() : "";
+    /// <summary>What the node's gossip entry says, or else what a link's hello said (a node that does not gossip its
+    /// versions), or "" when neither has been heard.</summary>
+    private string VersionsOf(LoadVector vector) =>
+        vector.Protocols?.ToString()
+        ?? (_versions.TryGetValue(vector.NodeId, out var heard) ? heard.ToString() : "");
 
     public ClusterView View(DateTimeOffset now)
     {
@@ -226,14 +247,16 @@ public sealed class ClusterState
             {
                 var isSelf = peer.Vector.NodeId == _node.Id;
                 if (!isSelf && !_map.TryGetNode(peer.Vector.NodeId, out _)) continue;
-                rows.Add(ToRow(peer, isSelf));
+                rows.Add(ToRow(peer, isSelf) with { Protocol = VersionsOf(peer.Vector) });
             }
             // Map nodes never heard from are listed too: an administrator wants to see who is missing.
             foreach (var node in _map.Nodes)
                 if (rows.All(r => r.Id != node.Id))
-                    rows.Add(new NodeRow(node.Id, node.Address.ToString(), NodeLiveness.Unknown, 0, 0, 0, 0, 0, 0, 0, [], -1, false));
+                    rows.Add(new NodeRow(node.Id, node.Address.ToString(), NodeLiveness.Unknown, 0, 0, 0, 0, 0, 0, 0, [], -1, false)
+                    {
+                        Protocol = _versions.TryGetValue(node.Id, out var heard) ? heard.ToString() : "",
+                    });
             rows.Sort((a, b) => a.Id.CompareTo(b.Id));
-            rows = [.. rows.Select(r => r with { Protocol = VersionsOf(r.Id) })];
             return new ClusterView(_node.Id, _measured.Address.ToString(), inCluster ? "map" : "off", rows);
         }
     }

@@ -100,7 +100,7 @@ public static partial class OmdHost
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
-        var migrating = new EngineMigration(engine);
+        var migrating = new EngineMigration(engine) { WhileFrozen = HoldFreeze(config.CheckpointTestHoldFile, logger) };
         var gate = new StopGate();
         var moves = new MigrationHistory();
         var migrations = new MigrationCounters();
@@ -298,6 +298,19 @@ public static partial class OmdHost
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
+
+    /// <summary>checkpoint.test_hold_file: a copy frozen for a checkpoint is held while the file exists (at most a
+    /// minute; tests only), and omd says so, so that a test can signal it while it is frozen.</summary>
+    private static Action<int>? HoldFreeze(string? file, ILogger logger) => file is null ? null : pid =>
+    {
+        if (!File.Exists(file)) return;
+        LogFreezeHeld(logger, pid, file);
+        var until = Environment.TickCount64 + 60_000;
+        while (File.Exists(file) && Environment.TickCount64 < until) Thread.Sleep(10);
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} frozen for a checkpoint, held while {File} exists (checkpoint.test_hold_file)")]
+    private static partial void LogFreezeHeld(ILogger logger, int pid, string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node links speak node protocol {Versions}")]
     private static partial void LogLinkVersions(ILogger logger, string versions);

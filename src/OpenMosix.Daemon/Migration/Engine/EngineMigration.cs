@@ -21,8 +21,12 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen)
         {
             Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, CarriedOut = carriedOut, Forwarded = Also(pid),
+            WhileFrozen = WhileFrozen,
         });
     }
+
+    /// <summary>For tests (omd.toml checkpoint.test_hold_file): called once a copy checkpointed here is frozen.</summary>
+    public Action<int>? WhileFrozen { get; init; }
 
     public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
     {

@@ -1,0 +1,26 @@
+namespace OpenMosix.Checkpoint.Tracing;
+
+/// <summary>
+/// SIGSTOPs that reached a process while this tracer thread injected calls into it (every other signal is blocked
+/// then; SIGSTOP cannot be). The injector takes such a stop out of the way, as it must to run its call, and notes it
+/// here; whoever lets the process go sends it again (<see cref="Resend"/>), so the process stops as it was told to and
+/// its parent's wait sees the stop, instead of the stop being lost with a failed checkpoint. Per tracer thread.
+/// </summary>
+internal static class HeldStops
+{
+    [ThreadStatic]
+    private static HashSet<int>? t_held;
+
+    public static void Note(int pid) => (t_held ??= []).Add(pid);
+
+    /// <summary>Whether a stop of <paramref name="pid"/> is held, forgetting it.</summary>
+    public static bool Take(int pid) => t_held?.Remove(pid) == true;
+
+    /// <summary>Sends a held stop of <paramref name="pid"/>, let go (or about to be), again; false when none was held.</summary>
+    public static bool Resend(int pid)
+    {
+        if (!Take(pid)) return false;
+        Signals.Kill(pid, Signals.SIGSTOP);
+        return true;
+    }
+}
