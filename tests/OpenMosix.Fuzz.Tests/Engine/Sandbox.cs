@@ -5,7 +5,7 @@ public readonly record struct Outcome(bool Accepted, Exception? Error, TimeSpan 
 
 /// <summary>
 /// Runs each input on a worker thread of its own while the caller watches the clock: an input that loops forever is
-/// reported after the time limit instead of hanging the test run (.NET cannot abort a thread; the stuck worker is a
+/// reported once it has run the time limit on the CPU instead of hanging the test run (.NET cannot abort a thread; the stuck worker is a
 /// background thread and is left behind once the run has failed).
 /// </summary>
 public sealed class Sandbox : IDisposable
@@ -20,16 +20,49 @@ public sealed class Sandbox : IDisposable
     {
         var thread = new Thread(Work) { IsBackground = true, Name = "fuzz input", };
         thread.Start();
+        SpinWait.SpinUntil(() => _workerTid != 0);
     }
 
     public Outcome Run(Func<bool> job, TimeSpan limit)
     {
         if (_stuck) throw new InvalidOperationException("the sandbox's worker is stuck in an earlier input");
         _job = job;
+        var cpuBefore = WorkerCpuTime();
         _start.Release();
-        if (_done.Wait(limit)) return _outcome;
-        _stuck = true;
-        return new Outcome(false, null, limit, 0, TimedOut: true);
+        // The limit is what the input may run, not how long it may wait for a core: on a loaded machine (CI runs the
+        // lab beside this) an input can be kept off the CPU for longer than the limit. An input that keeps the worker
+        // waiting longer than the limit is stuck once its own CPU time reaches the limit, or after a wall-clock cap.
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        while (!_done.Wait(limit))
+        {
+            if (WorkerCpuTime() - cpuBefore < limit && wall.Elapsed < limit * WallClockCapFactor) continue;
+            _stuck = true;
+            return new Outcome(false, null, wall.Elapsed, 0, TimedOut: true);
+        }
+        return _outcome;
+    }
+
+    /// <summary>How many times the limit an input may take by the wall clock while it has not run the limit.</summary>
+    private const int WallClockCapFactor = 15;
+
+    private volatile int _workerTid;
+
+    /// <summary>The worker thread's user and system time (from /proc/self/task/TID/stat, in clock ticks of 10 ms).</summary>
+    private TimeSpan WorkerCpuTime()
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/self/task/{_workerTid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields[0] is the state (field 3 of stat): utime and stime are fields 14 and 15.
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromMilliseconds(ticks * 10);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.MaxValue;
+        }
     }
 
     public void Dispose()
@@ -41,6 +74,8 @@ public sealed class Sandbox : IDisposable
 
     private void Work()
     {
+        // "/proc/thread-self" names this thread as PID/task/TID.
+        _workerTid = int.Parse(Path.GetFileName(new DirectoryInfo("/proc/thread-self").LinkTarget!), System.Globalization.CultureInfo.InvariantCulture);
         while (true)
         {
             _start.Wait();
