@@ -18,9 +18,9 @@ public sealed class PrecopyTests
 {
     [Fact]
     public void A_process_changing_its_memory_during_the_rounds_finishes_exactly_like_an_uninterrupted_run() =>
-        // 3 s: it must outlive the rounds on a loaded machine. The final image holds far less than the process's
-        // memory: only what changed since the last round.
-        PrecopiedEndsLikeUninterrupted("churner", ["24", "200", "15"], 4, 3,
+        // Held after 12 ticks (its 13th line, churner's HOLD), so that it outlives the rounds however slow the machine.
+        // The final image holds far less than the process's memory: only what changed since the last round.
+        PrecopiedEndsLikeUninterrupted("churner", ["24", "200", "15"], "12", 4, 3,
             final => Assert.True(final.Length < 12 << 20, $"final image of {final.Length} bytes for a 24 MiB process"));
 
     /// <summary>Issue #14: write tracking is per address space, so it sees every thread's writes. thr_compute's eight
@@ -28,17 +28,19 @@ public sealed class PrecopyTests
     /// thread the rounds missed would leave a stale slice in the copy and change every later total.</summary>
     [Fact]
     public void A_process_whose_eight_threads_rewrite_their_memory_during_the_rounds_finishes_exactly_like_an_uninterrupted_run() =>
-        PrecopiedEndsLikeUninterrupted("thr_compute", ["8", "16", "30", "100"], 3, 2, _ => { });
+        PrecopiedEndsLikeUninterrupted("thr_compute", ["8", "16", "30", "100"], "9", 3, 2, _ => { });
 
     /// <summary>Runs <paramref name="program"/> beside a reference run; copies it in three pre-copy rounds while it
     /// prints <paramref name="linesPerRound"/> more lines after each, then the final image (killing it); the copy
-    /// must end with the same output and exit 0.</summary>
-    private static void PrecopiedEndsLikeUninterrupted(string program, string[] arguments, int linesBefore, int linesPerRound, Action<MemoryStream> checkFinal)
+    /// must end with the same output and exit 0. The copied run takes <paramref name="hold"/> as its last argument:
+    /// it waits for SIGUSR1 once it has printed the last line the rounds wait for, so that it is still there for the
+    /// final image however slow the machine; the copy is let go.</summary>
+    private static void PrecopiedEndsLikeUninterrupted(string program, string[] arguments, string hold, int linesBefore, int linesPerRound, Action<MemoryStream> checkFinal)
     {
         using var dir = new TempDirectory();
         var path = TestPrograms.Locate(program);
         using var reference = ChildProcess.StartToFile(path, arguments, dir.File("expected"));
-        using var child = ChildProcess.StartToFile(path, arguments, dir.File("out"));
+        using var child = ChildProcess.StartToFile(path, [.. arguments, hold], dir.File("out"));
         Poll.UntilLines(dir.File("out"), linesBefore, Patience);
 
         using var engine = new CheckpointEngine();
@@ -70,6 +72,7 @@ public sealed class PrecopyTests
         using var finalReader = new ImageReader(final);
         var restored = engine.FinishPrecopyRestore(target, finalReader, new RestoreOptions(TryOriginalPid: false));
         Assert.Equal(target.Pid, restored.Pid);
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
 
         var exit = engine.WaitForExitWithin(restored, Patience);
         Assert.Equal(new ExitStatus(0, 0), exit);
@@ -82,9 +85,10 @@ public sealed class PrecopyTests
     {
         using var dir = new TempDirectory();
         var churner = TestPrograms.Locate("churner");
-        string[] arguments = ["8", "150", "10"]; // 1.5 s: it must outlive the round on a loaded machine
+        string[] arguments = ["8", "150", "10"];
         using var reference = ChildProcess.StartToFile(churner, arguments, dir.File("expected"));
-        using var child = ChildProcess.StartToFile(churner, arguments, dir.File("out"));
+        // Held after 2 ticks (churner's HOLD), so that it outlives the round however slow the machine.
+        using var child = ChildProcess.StartToFile(churner, [.. arguments, "2"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 3, Patience);
 
         using var engine = new CheckpointEngine();
@@ -102,6 +106,7 @@ public sealed class PrecopyTests
         engine.AbandonPrecopyRestore(target);
         Assert.False(Signals.Exists(target.Pid) && !File.ReadAllText($"/proc/{target.Pid}/stat").Contains(") Z", StringComparison.Ordinal), "the stub is gone");
         Assert.DoesNotContain(File.ReadLines($"/proc/{child.Pid}/smaps"), l => l.StartsWith("VmFlags:", StringComparison.Ordinal) && l.Split(' ').Contains("uw"));
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
