@@ -62,10 +62,10 @@ public sealed class ChildProcess : IDisposable
         return WaitForExit(() => deadline.Elapsed <= timeout, () => $"within {timeout.TotalSeconds:F0} s");
     }
 
-    /// <summary>Waits for the exit of a child that computes, for as long as it keeps using CPU time (at most
-    /// <paramref name="idle"/> without, <see cref="CpuProgressBound"/>), and reaps it: its running time on a loaded
-    /// machine is the machine's, not the test's to guess.</summary>
-    public ChildExit WaitForExitWhileItComputes(TimeSpan idle)
+    /// <summary>Waits for the exit of a child that computes, for as long as it keeps running (using CPU time or waiting
+    /// for a CPU; at most <paramref name="idle"/> without, <see cref="CpuProgressBound"/>), and reaps it: its running
+    /// time on a loaded machine is the machine's, not the test's to guess.</summary>
+    public ChildExit WaitForExitWhileItRuns(TimeSpan idle)
     {
         var bound = new CpuProgressBound(Pid, idle);
         return WaitForExit(bound.Holds, bound.ToString);
