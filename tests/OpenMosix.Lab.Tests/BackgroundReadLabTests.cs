@@ -33,13 +33,7 @@ public sealed class BackgroundReadLabTests(MigrationLab fixture)
     {
         using var job = StartMovedBackgroundJob("default");
         var (terminal, python) = (job.Terminal, job.Python);
-        job.Release();
-        var copy = _lab.Processes(1).Processes.Single(p => p.Pid == python).RemotePid;
-        // In one lab every node's processes are the host's: the copy's state is read here.
-        Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), "SIGTTIN to stop the moved job's copy");
-        // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
-        terminal.Type("echo stopped $(jobs -sp)");
-        terminal.Shows(l => l == $"stopped {python}", "the shell at home to list its moved job stopped");
+        job.ReleaseUntilStopped("SIGTTIN");
         terminal.Type("fg");
         // Typed only once fg gave the job the terminal (stat's tpgid): keys typed before are the shell's.
         Poll.Until(() => ProcFs.ReadStat(python).Number(8) == ProcFs.ReadStat(python).Number(5), TimeSpan.FromSeconds(20), "fg to give the job home's terminal");

@@ -1,6 +1,5 @@
 using OpenMosix.Lab.Tests.Support;
 using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
@@ -53,13 +52,7 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
     {
         using var job = StartMovedBackgroundJob(mode, tostop);
         var (terminal, python) = (job.Terminal, job.Python);
-        job.Release();
-        var copy = _lab.Processes(1).Processes.Single(p => p.Pid == python).RemotePid;
-        // In one lab every node's processes are the host's: the copy's state is read here.
-        Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), "SIGTTOU to stop the moved job's copy");
-        // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
-        terminal.Type("echo stopped $(jobs -sp)");
-        terminal.Shows(l => l == $"stopped {python}", "the shell at home to list its moved job stopped");
+        job.ReleaseUntilStopped("SIGTTOU");
         Assert.DoesNotContain(terminal.Lines(), l => l.EndsWith(output, StringComparison.Ordinal));
         terminal.Type("fg");
         terminal.Shows(l => l.EndsWith(output, StringComparison.Ordinal), "the moved job's output once fg continued it");

@@ -1,3 +1,6 @@
+using OpenMosix.Linux.Proc;
+using OpenMosix.TestSupport;
+
 namespace OpenMosix.Lab.Tests.Support;
 
 /// <summary>
@@ -8,8 +11,11 @@ namespace OpenMosix.Lab.Tests.Support;
 /// </summary>
 internal sealed class MovedShellJob : IDisposable
 {
-    private MovedShellJob(TmuxTerminal terminal, int python, string go)
+    private readonly TestLab _lab;
+
+    private MovedShellJob(TestLab lab, TmuxTerminal terminal, int python, string go)
     {
+        _lab = lab;
         Terminal = terminal;
         Python = python;
         Go = go;
@@ -41,6 +47,19 @@ internal sealed class MovedShellJob : IDisposable
     /// <summary>Lets the job go on.</summary>
     public void Release() => File.WriteAllText(Go, "");
 
+    /// <summary>Lets the job go and waits until home's job control stopped it (by <paramref name="signal"/>): its copy
+    /// on node 2 is stopped, and the shell at home lists it among its stopped jobs.</summary>
+    public void ReleaseUntilStopped(string signal)
+    {
+        Release();
+        var copy = _lab.Processes(1).Processes.Single(p => p.Pid == Python).RemotePid;
+        // In one lab every node's processes are the host's: the copy's state is read here.
+        Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), $"{signal} to stop the moved job's copy");
+        // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
+        Terminal.Type("echo stopped $(jobs -sp)");
+        Terminal.Shows(l => l == $"stopped {Python}", "the shell at home to list its moved job stopped");
+    }
+
     /// <summary>Writes <paramref name="script"/> into node 1's directory, starts an unmanaged bash at home on node 1 that
     /// runs it with `om run` in its foreground or background, waits for its "started MODE", runs
     /// <paramref name="beforeMove"/> (the terminal set up as the test needs) and moves the job to node 2.</summary>
@@ -60,7 +79,7 @@ internal sealed class MovedShellJob : IDisposable
             var python = lab.Processes(1).Processes.Single(p => p.Command.Contains(path, StringComparison.Ordinal)).Pid;
             lab.Migrate(1, python, "2");
             Assert.Equal("remote", lab.Processes(1).Processes.Single(p => p.Pid == python).State);
-            return new MovedShellJob(terminal, python, $"{path}.go");
+            return new MovedShellJob(lab, terminal, python, $"{path}.go");
         }
         catch
         {
