@@ -115,7 +115,8 @@ public sealed class PrecopyTests
     public void A_final_image_of_a_pre_copy_is_refused_by_a_plain_restore()
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("churner"), ["4", "200", "10"], dir.File("out"));
+        // Held after its first tick (churner's HOLD): the round and the final image find it however slow the machine.
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("churner"), ["4", "200", "10", "1"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 2, Patience);
         using var engine = new CheckpointEngine();
         using var session = engine.StartPrecopy(child.Pid);
