@@ -16,81 +16,48 @@ public sealed class BackgroundReadLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;
 
-    private const string Script = """
-        import os, signal, sys, time
+    private static readonly string Script = MovedShellJob.Script(
+        """
         if sys.argv[1] == "ignore":
             signal.signal(signal.SIGTTIN, signal.SIG_IGN)
-        print("started", sys.argv[1], flush=True)
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """,
+        """
         try:
             print("got", sys.stdin.readline().strip(), flush=True)
         except OSError as e:
             print("read failed", e.errno, flush=True)
-        """;
+        """);
 
     [Fact]
     public void A_moved_job_reading_the_terminal_in_home_shells_background_is_stopped_by_sigttin_and_fg_gives_it_the_line_typed()
     {
-        var (terminal, python, go) = StartMovedBackgroundJob("default");
-        using (terminal)
-        {
-            File.WriteAllText(go, "");
-            var copy = _lab.Processes(1).Processes.Single(p => p.Pid == python).RemotePid;
-            // In one lab every node's processes are the host's: the copy's state is read here.
-            Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), "SIGTTIN to stop the moved job's copy");
-            // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
-            terminal.Type("echo stopped $(jobs -sp)");
-            terminal.Shows(l => l == $"stopped {python}", "the shell at home to list its moved job stopped");
-            terminal.Type("fg");
-            // Typed only once fg gave the job the terminal (stat's tpgid): keys typed before are the shell's.
-            Poll.Until(() => ProcFs.ReadStat(python).Number(8) == ProcFs.ReadStat(python).Number(5), TimeSpan.FromSeconds(20), "fg to give the job home's terminal");
-            terminal.Type("typed after fg");
-            terminal.Shows(l => l.EndsWith("got typed after fg", StringComparison.Ordinal), "the moved job to read the line typed once it is in the foreground");
-            // Typed once the job has ended, so that the shell's answer is the job's status (keys typed ahead at the job
-            // go back to the shell too: TypedAheadLabTests).
-            Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
-            terminal.Type("echo status $?");
-            terminal.Shows(l => l == "status 0", "the job to end well");
-        }
+        using var job = StartMovedBackgroundJob("default");
+        var (terminal, python) = (job.Terminal, job.Python);
+        job.ReleaseUntilStopped("SIGTTIN");
+        terminal.Type("fg");
+        // Typed only once fg gave the job the terminal (stat's tpgid): keys typed before are the shell's.
+        Poll.Until(() => ProcFs.ReadStat(python).Number(8) == ProcFs.ReadStat(python).Number(5), TimeSpan.FromSeconds(20), "fg to give the job home's terminal");
+        terminal.Type("typed after fg");
+        terminal.Shows(l => l.EndsWith("got typed after fg", StringComparison.Ordinal), "the moved job to read the line typed once it is in the foreground");
+        // Typed once the job has ended, so that the shell's answer is the job's status (keys typed ahead at the job
+        // go back to the shell too: TypedAheadLabTests).
+        Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
+        terminal.Type("echo status $?");
+        terminal.Shows(l => l == "status 0", "the job to end well");
     }
 
     [Fact]
     public void A_moved_job_that_ignores_sigttin_and_reads_the_terminal_in_home_shells_background_gets_eio()
     {
-        var (terminal, _, go) = StartMovedBackgroundJob("ignore");
-        using (terminal)
-        {
-            File.WriteAllText(go, "");
-            terminal.Shows(l => l.EndsWith("read failed 5", StringComparison.Ordinal), "the moved job's read in the background to fail with EIO");
-            terminal.Type("echo stopped $(jobs -sp) done");
-            terminal.Shows(l => l == "stopped done", "the shell to list no stopped job");
-        }
+        using var job = StartMovedBackgroundJob("ignore");
+        var terminal = job.Terminal;
+        job.Release();
+        terminal.Shows(l => l.EndsWith("read failed 5", StringComparison.Ordinal), "the moved job's read in the background to fail with EIO");
+        terminal.Type("echo stopped $(jobs -sp) done");
+        terminal.Shows(l => l == "stopped done", "the shell to list no stopped job");
     }
 
-    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its background; it is moved to node 2.</summary>
-    private (TmuxTerminal Terminal, int Python, string Go) StartMovedBackgroundJob(string mode)
-    {
-        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"bgread-{Guid.NewGuid():N}.py");
-        var go = $"{script}.go";
-        File.WriteAllText(script, Script);
-        var terminal = TmuxTerminal.Start($"{Om.Path} lab exec --name {_lab.Name} 1 -- /bin/bash --norc --noprofile -i; echo EXITED $?; sleep 60");
-        try
-        {
-            terminal.Type("PS1='ready> '");
-            terminal.Shows(l => l == "ready>", "the shell's prompt");
-            terminal.Type($"{Om.Path} run /usr/bin/python3 {script} {mode} {go} &");
-            terminal.Shows(l => l.EndsWith($"started {mode}", StringComparison.Ordinal), "the job to start");
-            var python = _lab.Processes(1).Processes.Single(p => p.Command.Contains(script, StringComparison.Ordinal)).Pid;
-            _lab.Migrate(1, python, "2");
-            Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == python).State);
-            return (terminal, python, go);
-        }
-        catch
-        {
-            terminal.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The script in an unmanaged bash's background at home on node 1, moved to node 2.</summary>
+    private MovedShellJob StartMovedBackgroundJob(string mode) =>
+        MovedShellJob.Start(_lab, "bgread", Script, mode, background: true);
 }

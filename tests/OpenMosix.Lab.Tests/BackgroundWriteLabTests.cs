@@ -1,6 +1,5 @@
 using OpenMosix.Lab.Tests.Support;
 using OpenMosix.Linux;
-using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
@@ -17,20 +16,18 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
 {
     private readonly TestLab _lab = fixture.Lab;
 
-    private const string Script = """
-        import os, signal, sys, termios, time
+    private static readonly string Script = MovedShellJob.Script(
+        """
         if sys.argv[1] == "ignore":
             signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-        print("started", sys.argv[1], flush=True)
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """,
+        """
         if sys.argv[1] == "change":
             termios.tcsetattr(1, termios.TCSANOW, termios.tcgetattr(1))
             print("changed", "the", "modes", flush=True)
         else:
             print("wrote", "from", sys.argv[1], flush=True)
-        """;
+        """);
 
     [Fact]
     public void A_moved_job_writing_to_a_tostop_terminal_from_home_shells_background_is_stopped_by_sigttou_and_fg_lets_its_output_arrive() =>
@@ -43,63 +40,33 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
     [Fact]
     public void A_moved_job_that_ignores_sigttou_writes_to_a_tostop_terminal_from_home_shells_background()
     {
-        var (terminal, _, go) = StartMovedBackgroundJob("ignore", tostop: true);
-        using (terminal)
-        {
-            File.WriteAllText(go, "");
-            terminal.Shows(l => l.EndsWith("wrote from ignore", StringComparison.Ordinal), "the moved job's write in the background to reach the terminal");
-            terminal.Type("echo stopped $(jobs -sp) done");
-            terminal.Shows(l => l == "stopped done", "the shell to list no stopped job");
-        }
+        using var job = StartMovedBackgroundJob("ignore", tostop: true);
+        var terminal = job.Terminal;
+        job.Release();
+        terminal.Shows(l => l.EndsWith("wrote from ignore", StringComparison.Ordinal), "the moved job's write in the background to reach the terminal");
+        terminal.Type("echo stopped $(jobs -sp) done");
+        terminal.Shows(l => l == "stopped done", "the shell to list no stopped job");
     }
 
     private void StoppedThenContinuedByFg(string mode, bool tostop, string output)
     {
-        var (terminal, python, go) = StartMovedBackgroundJob(mode, tostop);
-        using (terminal)
-        {
-            File.WriteAllText(go, "");
-            var copy = _lab.Processes(1).Processes.Single(p => p.Pid == python).RemotePid;
-            // In one lab every node's processes are the host's: the copy's state is read here.
-            Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), "SIGTTOU to stop the moved job's copy");
-            // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
-            terminal.Type("echo stopped $(jobs -sp)");
-            terminal.Shows(l => l == $"stopped {python}", "the shell at home to list its moved job stopped");
-            Assert.DoesNotContain(terminal.Lines(), l => l.EndsWith(output, StringComparison.Ordinal));
-            terminal.Type("fg");
-            terminal.Shows(l => l.EndsWith(output, StringComparison.Ordinal), "the moved job's output once fg continued it");
-            Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
-            terminal.Type("echo status $?");
-            terminal.Shows(l => l == "status 0", "the job to end well");
-        }
+        using var job = StartMovedBackgroundJob(mode, tostop);
+        var (terminal, python) = (job.Terminal, job.Python);
+        job.ReleaseUntilStopped("SIGTTOU");
+        Assert.DoesNotContain(terminal.Lines(), l => l.EndsWith(output, StringComparison.Ordinal));
+        terminal.Type("fg");
+        terminal.Shows(l => l.EndsWith(output, StringComparison.Ordinal), "the moved job's output once fg continued it");
+        Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
+        terminal.Type("echo status $?");
+        terminal.Shows(l => l == "status 0", "the job to end well");
     }
 
-    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its background, sets TOSTOP on its
-    /// terminal where asked (before the move: the copy's node hands over writes only where home's terminal had it),
-    /// and the job is moved to node 2.</summary>
-    private (TmuxTerminal Terminal, int Python, string Go) StartMovedBackgroundJob(string mode, bool tostop)
-    {
-        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"bgwrite-{Guid.NewGuid():N}.py");
-        var go = $"{script}.go";
-        File.WriteAllText(script, Script);
-        var terminal = TmuxTerminal.Start($"{Om.Path} lab exec --name {_lab.Name} 1 -- /bin/bash --norc --noprofile -i; echo EXITED $?; sleep 60");
-        try
+    /// <summary>The script in an unmanaged bash's background at home on node 1, with TOSTOP set on its terminal where
+    /// asked (before the move: the copy's node hands over writes only where home's terminal had it), moved to node 2.</summary>
+    private MovedShellJob StartMovedBackgroundJob(string mode, bool tostop) =>
+        MovedShellJob.Start(_lab, "bgwrite", Script, mode, background: true, terminal =>
         {
-            terminal.Type("PS1='ready> '");
-            terminal.Shows(l => l == "ready>", "the shell's prompt");
-            terminal.Type($"{Om.Path} run /usr/bin/python3 {script} {mode} {go} &");
-            terminal.Shows(l => l.EndsWith($"started {mode}", StringComparison.Ordinal), "the job to start");
             terminal.Type($"stty {(tostop ? "" : "-")}tostop; echo tostop $(stty -a | grep -o -- '-*tostop')");
             terminal.Shows(l => l == $"tostop {(tostop ? "" : "-")}tostop", "the shell to set the terminal's TOSTOP");
-            var python = _lab.Processes(1).Processes.Single(p => p.Command.Contains(script, StringComparison.Ordinal)).Pid;
-            _lab.Migrate(1, python, "2");
-            Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == python).State);
-            return (terminal, python, go);
-        }
-        catch
-        {
-            terminal.Dispose();
-            throw;
-        }
-    }
+        });
 }

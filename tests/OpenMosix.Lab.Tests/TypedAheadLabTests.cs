@@ -20,65 +20,57 @@ public sealed class TypedAheadLabTests(MigrationLab fixture)
 
     // Never reads its stdin but with "readline" (one line, through Python's buffered sys.stdin); ends once the go file
     // exists. With "catch", ^C only says so (the job ends later).
-    private const string Script = """
-        import os, signal, sys, time
+    private static readonly string Script = MovedShellJob.Script(
+        """
         if sys.argv[1] == "catch":
             signal.signal(signal.SIGINT, lambda *_: print("interrupted", flush=True))
-        print("started", sys.argv[1], flush=True)
-        deadline = time.monotonic() + 120
-        while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """,
+        """
         if sys.argv[1] == "readline":
             print("read", sys.stdin.readline().strip(), flush=True)
         print("job done", flush=True)
-        """;
+        """);
 
     [Fact]
     public void Keys_typed_ahead_that_a_moved_foreground_job_leaves_unread_reach_the_shell_when_it_ends()
     {
-        var (terminal, go) = StartMovedForegroundJob("plain");
-        using (terminal)
-        {
-            TypeAhead(terminal, "echo typed ahead $((6*7))");
-            File.WriteAllText(go, "");
-            terminal.Shows(l => l == "job done", "the moved job to end");
-            terminal.Shows(l => l == "typed ahead 42", "the shell to run the line typed while the moved job ran");
-        }
+        using var job = StartMovedForegroundJob("plain");
+        var terminal = job.Terminal;
+        TypeAhead(terminal, "echo typed ahead $((6*7))");
+        job.Release();
+        terminal.Shows(l => l == "job done", "the moved job to end");
+        terminal.Shows(l => l == "typed ahead 42", "the shell to run the line typed while the moved job ran");
     }
 
     [Fact]
     public void A_moved_job_that_reads_one_line_through_a_buffered_reader_leaves_the_next_line_typed_ahead_to_the_shell()
     {
-        var (terminal, go) = StartMovedForegroundJob("readline");
-        using (terminal)
-        {
-            TypeAhead(terminal, "the job's line");
-            TypeAhead(terminal, "echo for the shell $((6*7))");
-            File.WriteAllText(go, "");
-            // At home a read of a canonical terminal takes one line, however much the reader asks for (Python's
-            // sys.stdin asks for 8 KiB): the second line stays in the terminal for the shell.
-            terminal.Shows(l => l == "read the job's line", "the moved job to read the first line typed ahead");
-            terminal.Shows(l => l == "job done", "the moved job to end");
-            terminal.Shows(l => l == "for the shell 42", "the shell to run the second line typed while the moved job ran");
-        }
+        using var job = StartMovedForegroundJob("readline");
+        var terminal = job.Terminal;
+        TypeAhead(terminal, "the job's line");
+        TypeAhead(terminal, "echo for the shell $((6*7))");
+        job.Release();
+        // At home a read of a canonical terminal takes one line, however much the reader asks for (Python's
+        // sys.stdin asks for 8 KiB): the second line stays in the terminal for the shell.
+        terminal.Shows(l => l == "read the job's line", "the moved job to read the first line typed ahead");
+        terminal.Shows(l => l == "job done", "the moved job to end");
+        terminal.Shows(l => l == "for the shell 42", "the shell to run the second line typed while the moved job ran");
     }
 
     [Fact]
     public void Keys_typed_before_ctrl_c_at_a_moved_job_are_thrown_away_and_keys_typed_after_it_reach_the_shell()
     {
-        var (terminal, go) = StartMovedForegroundJob("catch");
-        using (terminal)
-        {
-            TypeAhead(terminal, "echo before interrupt $((6*7))");
-            terminal.Key("C-c");
-            // The terminal echoes ^C with no new line: the job's word follows it.
-            terminal.Shows(l => l.EndsWith("interrupted", StringComparison.Ordinal), "the moved job to get ^C");
-            TypeAhead(terminal, "echo after interrupt $((6*7))");
-            File.WriteAllText(go, "");
-            terminal.Shows(l => l == "after interrupt 42", "the shell to run the line typed after ^C");
-            // The shell runs its input in order: had the line typed before ^C survived, it would show above.
-            Assert.DoesNotContain("before interrupt 42", terminal.Lines());
-        }
+        using var job = StartMovedForegroundJob("catch");
+        var terminal = job.Terminal;
+        TypeAhead(terminal, "echo before interrupt $((6*7))");
+        terminal.Key("C-c");
+        // The terminal echoes ^C with no new line: the job's word follows it.
+        terminal.Shows(l => l.EndsWith("interrupted", StringComparison.Ordinal), "the moved job to get ^C");
+        TypeAhead(terminal, "echo after interrupt $((6*7))");
+        job.Release();
+        terminal.Shows(l => l == "after interrupt 42", "the shell to run the line typed after ^C");
+        // The shell runs its input in order: had the line typed before ^C survived, it would show above.
+        Assert.DoesNotContain("before interrupt 42", terminal.Lines());
     }
 
     /// <summary>Types <paramref name="line"/> at the moved job; returns once home's terminal echoed it and the relay
@@ -94,28 +86,7 @@ public sealed class TypedAheadLabTests(MigrationLab fixture)
     private static SafeFileHandle OpenPaneTerminal(TmuxTerminal terminal) =>
         Descriptors.Open(terminal.PaneTerminal(), OpenFlags.ReadOnly | OpenFlags.NoControllingTerminal | OpenFlags.NonBlock);
 
-    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its foreground; it is moved to node 2.</summary>
-    private (TmuxTerminal Terminal, string Go) StartMovedForegroundJob(string mode)
-    {
-        var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"typeahead-{Guid.NewGuid():N}.py");
-        var go = $"{script}.go";
-        File.WriteAllText(script, Script);
-        var terminal = TmuxTerminal.Start($"{Om.Path} lab exec --name {_lab.Name} 1 -- /bin/bash --norc --noprofile -i; echo EXITED $?; sleep 60");
-        try
-        {
-            terminal.Type("PS1='ready> '");
-            terminal.Shows(l => l == "ready>", "the shell's prompt");
-            terminal.Type($"{Om.Path} run /usr/bin/python3 {script} {mode} {go}");
-            terminal.Shows(l => l == $"started {mode}", "the job to start");
-            var python = _lab.Processes(1).Processes.Single(p => p.Command.Contains(script, StringComparison.Ordinal)).Pid;
-            _lab.Migrate(1, python, "2");
-            Assert.Equal("remote", _lab.Processes(1).Processes.Single(p => p.Pid == python).State);
-            return (terminal, go);
-        }
-        catch
-        {
-            terminal.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The script in an unmanaged bash's foreground at home on node 1, moved to node 2.</summary>
+    private MovedShellJob StartMovedForegroundJob(string mode) =>
+        MovedShellJob.Start(_lab, "typeahead", Script, mode, background: false);
 }

@@ -58,8 +58,22 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Waits for the exit (bounded) and reaps the child.</summary>
     public ChildExit WaitForExit(TimeSpan timeout)
     {
-        if (_exit is { } done) return done;
         var deadline = Stopwatch.StartNew();
+        return WaitForExit(() => deadline.Elapsed <= timeout, () => $"within {timeout.TotalSeconds:F0} s");
+    }
+
+    /// <summary>Waits for the exit of a child that computes, for as long as it keeps running (using CPU time or waiting
+    /// for a CPU; at most <paramref name="idle"/> without, <see cref="CpuProgressBound"/>), and reaps it: its running
+    /// time on a loaded machine is the machine's, not the test's to guess.</summary>
+    public ChildExit WaitForExitWhileItRuns(TimeSpan idle)
+    {
+        var bound = new CpuProgressBound(Pid, idle);
+        return WaitForExit(bound.Holds, bound.ToString);
+    }
+
+    private ChildExit WaitForExit(Func<bool> holds, Func<string> bound)
+    {
+        if (_exit is { } done) return done;
         while (true)
         {
             var status = Waiting.WaitPid(Pid, Waiting.WNOHANG | Waiting.WALL);
@@ -68,7 +82,7 @@ public sealed class ChildProcess : IDisposable
                 _exit = status.Exited ? new ChildExit(status.ExitCode, 0) : new ChildExit(0, status.TermSignal);
                 return _exit.Value;
             }
-            if (deadline.Elapsed > timeout) throw new TimeoutException($"process {Pid} did not exit within {timeout.TotalSeconds:F0} s");
+            if (!holds()) throw new TimeoutException($"process {Pid} did not exit {bound()}");
             Thread.Sleep(5);
         }
     }

@@ -3,10 +3,13 @@
 // so `thr_compute 1 MB` and `thr_compute 16 MB` print the same "round N total=..." lines and use the same memory
 // (thread stacks are kept small): the benchmarks compare freezing and dumping a 16-thread process with a 1-thread
 // one of the same size.
-// usage: thr_compute [THREADS=16] [MB=64] [ROUNDS=20] [MS=50]   (MS: pause of the main thread between rounds)
+// usage: thr_compute [THREADS=16] [MB=64] [ROUNDS=20] [MS=50] [HOLD]   (MS: pause of the main thread between rounds)
+// HOLD: after round HOLD's line the main thread waits for SIGUSR1 (blocked in every thread, taken by sigwait), the
+// others at the next round's barrier, so that a test can copy it while it surely runs, however slow the machine.
 #include "thr_common.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 #define MAX_THREADS 256
 
@@ -40,6 +43,11 @@ int main(int argc, char **argv) {
   long mb = argc > 2 ? atol(argv[2]) : 64;
   total_rounds = argc > 3 ? atoi(argv[3]) : 20;
   long ms = argc > 4 ? atol(argv[4]) : 50;
+  int hold = argc > 5 ? atoi(argv[5]) : -1;
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  if (hold >= 0) check_rc(pthread_sigmask(SIG_BLOCK, &usr1, NULL), "pthread_sigmask");  // threads inherit it
   if (threads < 1 || threads > MAX_THREADS || mb < 1 || total_rounds < 1 || ms < 0)
     fail("usage: %s [THREADS=1..%d] [MB>=1] [ROUNDS>=1] [MS>=0]", argv[0], MAX_THREADS);
   size_t words = (size_t)mb << 17;
@@ -67,6 +75,10 @@ int main(int argc, char **argv) {
     for (int t = 0; t < threads; t++) total += slices[t].sum;
     printf("round %d total=%016llx\n", r, (unsigned long long)total);
     fflush(stdout);
+    if (r == hold) {
+      int sig;
+      check_rc(sigwait(&usr1, &sig), "sigwait");
+    }
   }
   for (int t = 0; t < threads; t++) check_rc(pthread_join(ids[t], NULL), "pthread_join");
   for (int t = 0; t < threads; t++) printf("thread %d sum=%016llx\n", t, (unsigned long long)slices[t].sum);

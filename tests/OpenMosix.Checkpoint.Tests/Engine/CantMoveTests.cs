@@ -54,7 +54,7 @@ public sealed class CantMoveTests
     public void Single_threaded_program_with_plain_files_can_move()
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["100"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["100", "1"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 1, Patience);
         using var engine = new CheckpointEngine();
         var report = engine.AnalyzeCantMove(child.Pid);

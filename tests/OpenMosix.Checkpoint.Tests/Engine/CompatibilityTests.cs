@@ -2,6 +2,7 @@ using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 
@@ -20,11 +21,12 @@ public sealed class CompatibilityTests
     public void Image_needing_a_cpu_feature_this_machine_lacks_is_refused_naming_the_feature()
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["30"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["30", "2"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 2, Patience);
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
         engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
         var here = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
         var lacking = new[] { "amx_tile", "avx_vnni", "rtm", "avx512f", "sha_ni" }.FirstOrDefault(f => !here.Contains(f));
         Assert.SkipWhen(lacking is null, "this CPU has every feature the test could claim");

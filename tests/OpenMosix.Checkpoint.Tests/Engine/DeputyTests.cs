@@ -164,7 +164,9 @@ public sealed class DeputyTests
     {
         const int Lines = 150;
         using var dir = new TempDirectory();
-        var (child, output) = Start(dir, "counter", $"{Lines}");
+        // Held after 2 lines and after 12 (counter's HOLDs), so that each checkpoint finds it running however slow
+        // the machine: it prints lines 3 to 12 away, the rest home again.
+        var (child, output) = Start(dir, "counter", $"{Lines}", "2", "12");
         using var home = new CheckpointEngine();
         using var away = new CheckpointEngine();
 
@@ -174,6 +176,7 @@ public sealed class DeputyTests
         home.MakeDeputy(child.Pid);
         away.Thaw(copy.Pid);
         var printedAway = Poll.CountLines(output);
+        Signals.Kill(copy.Pid, Signals.SIGUSR1);
         Poll.Until(() => Poll.CountLines(output) >= printedAway + 10, EngineFixtures.Patience, "the copy to print on");
 
         var inbound = new InMemoryImage();
@@ -181,6 +184,7 @@ public sealed class DeputyTests
         away.KillFrozen(copy.Pid);
         var back = home.RestoreInto(child.Pid, inbound, new RestoreOptions());
         Assert.Equal(child.Pid, back.Pid);
+        Signals.Kill(back.Pid, Signals.SIGUSR1);
 
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
         var expected = new List<string>();

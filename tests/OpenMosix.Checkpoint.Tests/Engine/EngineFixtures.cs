@@ -27,19 +27,20 @@ internal static class EngineFixtures
     public static (SafeFileHandle Read, SafeFileHandle Write) Pipe() => Descriptors.CreatePipe();
 
     /// <summary>
-    /// Waits, at most <paramref name="timeout"/>, for a restored process to end. One that hangs is killed and the test
-    /// fails, instead of the whole suite waiting forever on it.
+    /// Waits for a restored process to end while it keeps using CPU time, at most <paramref name="idle"/> without
+    /// (<see cref="CpuProgressBound"/>: a restored program that computes takes what the loaded machine gives it). One
+    /// that hangs is killed and the test fails, instead of the whole suite waiting forever on it.
     /// </summary>
-    public static ExitStatus WaitForExitWithin(this CheckpointEngine engine, RestoredProcess restored, TimeSpan timeout)
+    public static ExitStatus WaitForExitWithin(this CheckpointEngine engine, RestoredProcess restored, TimeSpan idle)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var bound = new CpuProgressBound(restored.Pid, idle);
         while (!HasEnded(restored.Pid))
         {
-            if (DateTime.UtcNow > deadline)
+            if (!bound.Holds())
             {
                 Signals.Kill(restored.Pid, Signals.SIGKILL);
                 engine.WaitForExit(restored);
-                throw new TimeoutException($"restored process {restored.Pid} did not end within {timeout.TotalSeconds:F0} s (killed)");
+                throw new TimeoutException($"restored process {restored.Pid} did not end {bound} (killed)");
             }
             Thread.Sleep(10);
         }

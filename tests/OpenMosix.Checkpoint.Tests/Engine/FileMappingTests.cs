@@ -111,11 +111,12 @@ public sealed class FileMappingTests
     public void Page_run_outside_every_region_is_a_corrupt_image()
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["30"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["30", "2"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 2, Patience);
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
         engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+        OpenMosix.Linux.Signals.Kill(child.Pid, OpenMosix.Linux.Signals.SIGUSR1);
 
         var e = Assert.Throws<CorruptImageException>(() => engine.Restore(new BogusRunSource(image.Metadata), new RestoreOptions { TryOriginalPid = false }));
         Assert.Contains("outside the image's memory regions", e.Message, StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
+using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
@@ -10,11 +11,16 @@ namespace OpenMosix.Checkpoint.Tests.Engine;
 
 public sealed class RestoreTests
 {
-    private static void KillAfterLinesThenRestore(string program, string[] arguments, int afterLines)
+    /// <summary>A program is checkpointed after its first lines, killed and restored; it must then print what an
+    /// undisturbed run of it prints. With <paramref name="holds"/>, the program takes <paramref name="afterLines"/> as
+    /// a last argument and waits there for SIGUSR1 (counter's HOLD), so that the checkpoint finds it running however
+    /// slow the machine; the restored process is let go. Without, it runs on (eng_heap's rounds take CPU time, and a
+    /// slow machine slows it as much as the test).</summary>
+    private static void KillAfterLinesThenRestore(string program, string[] arguments, int afterLines, bool holds)
     {
         using var dir = new TempDirectory();
         using var reference = ChildProcess.StartToFile(program, arguments, dir.File("expected"));
-        using var child = ChildProcess.StartToFile(program, arguments, dir.File("out"));
+        using var child = ChildProcess.StartToFile(program, holds ? [.. arguments, $"{afterLines}"] : arguments, dir.File("out"));
         Poll.UntilLines(dir.File("out"), afterLines, Patience);
 
         using var engine = new CheckpointEngine();
@@ -25,6 +31,7 @@ public sealed class RestoreTests
 
         var restored = engine.Restore(image, new RestoreOptions());
         Assert.Equal(child.Pid, restored.OriginalPid);
+        if (holds) Signals.Kill(restored.Pid, Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
@@ -32,17 +39,30 @@ public sealed class RestoreTests
 
     [Fact]
     public void Counter_restored_after_kill_finishes_with_identical_output() =>
-        KillAfterLinesThenRestore(TestPrograms.Locate("counter"), ["60"], 10);
+        KillAfterLinesThenRestore(TestPrograms.Locate("counter"), ["60"], 10, holds: true);
 
     [Fact]
     public void Heap_that_grows_and_trims_keeps_working_after_restore() =>
-        KillAfterLinesThenRestore(TestPrograms.Locate("eng_heap"), ["60"], 25);
+        KillAfterLinesThenRestore(TestPrograms.Locate("eng_heap"), ["60"], 25, holds: false);
 
     [Fact]
     public void Python_interpreter_restored_mid_run_prints_the_same_lines()
     {
-        const string script = "import hashlib,time\nh=hashlib.sha256()\nfor i in range(50):\n h.update(str(i).encode())\n print(i,h.hexdigest()[:16],flush=True)\n time.sleep(0.02)\n";
-        KillAfterLinesThenRestore("/usr/bin/python3", ["-c", script], 12);
+        // Given a line count, it waits there for SIGUSR1, as counter does.
+        const string script = """
+            import hashlib, signal, sys, time
+            hold = int(sys.argv[1]) if len(sys.argv) > 1 else -1
+            if hold >= 0:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+            h = hashlib.sha256()
+            for i in range(50):
+                h.update(str(i).encode())
+                print(i, h.hexdigest()[:16], flush=True)
+                if i + 1 == hold:
+                    signal.sigwait({signal.SIGUSR1})
+                time.sleep(0.02)
+            """;
+        KillAfterLinesThenRestore("/usr/bin/python3", ["-c", script], 12, holds: true);
     }
 
     [Fact]
@@ -77,7 +97,7 @@ public sealed class RestoreTests
     public void Restored_process_gets_its_original_pid_when_it_is_free() => FreeIds.HoldInOneOf(5, () =>
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["20"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(TestPrograms.Locate("counter"), ["20", "3"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 3, Patience);
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
@@ -85,6 +105,7 @@ public sealed class RestoreTests
         child.WaitForExit(Patience);
 
         var restored = engine.Restore(image, new RestoreOptions());
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(20, Poll.CountLines(dir.File("out")));
         return restored.SamePidAsOriginal ? null : $"restored as {restored.Pid}, original {restored.OriginalPid}";
@@ -145,11 +166,12 @@ public sealed class RestoreTests
         using var dir = new TempDirectory();
         var counter = TestPrograms.Locate("counter");
         using var reference = ChildProcess.StartToFile(counter, ["40"], dir.File("expected"));
-        using var child = ChildProcess.StartToFile(counter, ["40"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(counter, ["40", "8"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 8, Patience);
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
         var dump = engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Resume));
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
         Assert.True(image.Completed);
         Assert.True(dump.RegionCount > 5);
         Assert.Equal(0, child.WaitForExit(Patience).Code);
@@ -163,11 +185,13 @@ public sealed class RestoreTests
         using var dir = new TempDirectory();
         var counter = TestPrograms.Locate("counter");
         using var reference = ChildProcess.StartToFile(counter, ["30"], dir.File("expected"));
-        using var child = ChildProcess.StartToFile(counter, ["30"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(counter, ["30", "5"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 5, Patience);
         using (var engine = new CheckpointEngine())
         {
             engine.Checkpoint(child.Pid, new InMemoryImage(), new DumpOptions(AfterDump.KeepFrozen));
+            // Let go while frozen: it would print on, were it not frozen.
+            Signals.Kill(child.Pid, Signals.SIGUSR1);
             var lines = Poll.CountLines(dir.File("out"));
             Assert.Equal('t', OpenMosix.Linux.Proc.ProcFs.ReadStat(child.Pid).State);
             Assert.Equal(lines, Poll.CountLines(dir.File("out")));
@@ -183,7 +207,7 @@ public sealed class RestoreTests
         using var dir = new TempDirectory();
         var counter = TestPrograms.Locate("counter");
         using var reference = ChildProcess.StartToFile(counter, ["40"], dir.File("expected"));
-        using var shell = ChildProcess.StartToFile("/bin/sh", ["-c", $"\"{counter}\" 40 & echo $! > \"{dir.File("pid")}\"; wait"], dir.File("out"));
+        using var shell = ChildProcess.StartToFile("/bin/sh", ["-c", $"\"{counter}\" 40 5 & echo $! > \"{dir.File("pid")}\"; wait"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 5, Patience);
         var pid = int.Parse(File.ReadAllText(dir.File("pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -194,6 +218,7 @@ public sealed class RestoreTests
         Assert.False(OpenMosix.Linux.Signals.Exists(pid));
 
         var restored = engine.Restore(image, new RestoreOptions());
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(0, reference.WaitForExit(Patience).Code);
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));

@@ -130,13 +130,14 @@ public sealed class RollbackTests
         using var dir = new TempDirectory();
         var counter = TestPrograms.Locate("counter");
         using var reference = ChildProcess.StartToFile(counter, ["40"], dir.File("expected"));
-        using var child = ChildProcess.StartToFile(counter, ["40"], dir.File("out"));
+        using var child = ChildProcess.StartToFile(counter, ["40", "5"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 5, Patience);
 
         using var engine = new CheckpointEngine();
         var sink = new FailingSink();
         var e = Assert.Throws<IOException>(() => engine.Checkpoint(child.Pid, sink, new DumpOptions(AfterDump.Kill)));
         Assert.Contains("simulated", e.Message, StringComparison.Ordinal);
+        OpenMosix.Linux.Signals.Kill(child.Pid, OpenMosix.Linux.Signals.SIGUSR1);
 
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
         Assert.Equal(0, reference.WaitForExit(Patience).Code);

@@ -53,7 +53,7 @@ public sealed class StateTests
         File.SetUnixFileMode(dir.File("out"), (UnixFileMode)0x1b6);
         var counter = TestPrograms.Locate("counter");
         using var output = File.OpenHandle(dir.File("out"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-        using var child = ChildProcess.Start("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", counter, "40"],
+        using var child = ChildProcess.Start("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", counter, "40", "5"],
             stdout: output, workingDirectory: dir.Path);
         Poll.UntilLines(dir.File("out"), 5, Patience);
 
@@ -69,6 +69,7 @@ public sealed class StateTests
         Assert.Equal([65534u, 65534, 65534, 65534], status.Gid);
         Assert.Empty(status.Groups);
         Assert.Equal(dir.Path, OpenMosix.Linux.Proc.ProcFs.ReadWorkingDirectory(restored.Pid));
+        OpenMosix.Linux.Signals.Kill(restored.Pid, OpenMosix.Linux.Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(40, Poll.CountLines(dir.File("out")));
     }
@@ -79,7 +80,7 @@ public sealed class StateTests
     public void A_process_keeps_its_nice_value_whatever_the_restorer_runs_at(int nice)
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile("/usr/bin/nice", ["-n", $"{nice}", TestPrograms.Locate("counter"), "30"], dir.File("out"));
+        using var child = ChildProcess.StartToFile("/usr/bin/nice", ["-n", $"{nice}", TestPrograms.Locate("counter"), "30", "3"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 3, Patience);
         Assert.Equal(nice, OpenMosix.Linux.Proc.ProcFs.ReadStat(child.Pid).Nice);
 
@@ -89,6 +90,7 @@ public sealed class StateTests
         child.WaitForExit(Patience);
         var restored = engine.Restore(image, new RestoreOptions(TryOriginalPid: false));
         Assert.Equal(nice, OpenMosix.Linux.Proc.ProcFs.ReadStat(restored.Pid).Nice);
+        OpenMosix.Linux.Signals.Kill(restored.Pid, OpenMosix.Linux.Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
     }
 
@@ -98,7 +100,7 @@ public sealed class StateTests
     public void A_process_keeps_the_oom_score_adjustment_its_owner_gave_it(int adjust)
     {
         using var dir = new TempDirectory();
-        using var child = ChildProcess.StartToFile("/usr/bin/choom", ["-n", $"{adjust}", "--", TestPrograms.Locate("counter"), "30"], dir.File("out"));
+        using var child = ChildProcess.StartToFile("/usr/bin/choom", ["-n", $"{adjust}", "--", TestPrograms.Locate("counter"), "30", "3"], dir.File("out"));
         Poll.UntilLines(dir.File("out"), 3, Patience);
         Assert.Equal(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(child.Pid));
         Assert.NotEqual(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(Environment.ProcessId));
@@ -110,6 +112,7 @@ public sealed class StateTests
         Assert.Equal(adjust, image.Metadata.Attributes.OomScoreAdjust);
         var restored = engine.Restore(image, new RestoreOptions(TryOriginalPid: false));
         Assert.Equal(adjust, OpenMosix.Linux.Proc.ProcFs.ReadOomScoreAdjust(restored.Pid));
+        OpenMosix.Linux.Signals.Kill(restored.Pid, OpenMosix.Linux.Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
     }
 

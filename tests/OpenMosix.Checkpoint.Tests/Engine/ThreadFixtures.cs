@@ -34,7 +34,7 @@ internal static class ThreadFixtures
         using var reference = ChildProcess.StartToFile(program, arguments, dir.File("expected"));
         using var child = ChildProcess.StartToFile(program, arguments, dir.File("out"));
         disturb(child, dir.File("out"));
-        Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
+        Assert.Equal(new ChildExit(0, 0), reference.WaitForExitWhileItRuns(Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
     }
 

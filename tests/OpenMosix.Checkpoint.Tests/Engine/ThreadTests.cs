@@ -75,7 +75,7 @@ public sealed class ThreadTests
             UntilThreads(child.Pid, threads);
             using var engine = new CheckpointEngine();
             engine.CheckpointAndResume(child.Pid);
-            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExitWhileItRuns(Patience));
         });
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class ThreadTests
                 Poll.UntilLines(output, round, Patience);
                 engine.CheckpointAndResume(child.Pid);
             }
-            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExitWhileItRuns(Patience));
         });
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class ThreadTests
         }
         // Resumed whole: the newborn takes its signal and ends, the midwife joins it, the program ends as unfrozen.
         Signals.Kill(child.Pid, Signals.SIGUSR2);
-        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExitWhileItRuns(Patience));
         Assert.Equal("ready\ndone\n", File.ReadAllText(output));
     }
 
@@ -238,6 +238,6 @@ public sealed class ThreadTests
             Assert.Equal(ThreadsIn(image.Metadata), copyThreads.Count);
             Assert.Empty(copyThreads.Intersect(image.Metadata.Threads.Select(t => t.Tid)));
             Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(copy, Patience));
-            Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
+            Assert.Equal(new ChildExit(0, 0), child.WaitForExitWhileItRuns(Patience));
         });
 }

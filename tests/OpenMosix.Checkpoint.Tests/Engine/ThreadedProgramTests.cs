@@ -116,7 +116,7 @@ public sealed class ThreadedProgramTests
         File.WriteAllText(Path.Combine(project, "Program.cs"), ThreadedScripts.DotnetProgram);
         var output = Path.Combine(project, "out");
         using (var build = ChildProcess.StartToFile(dotnet, ["build", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"], dir.File("build.log")))
-            Assert.True(build.WaitForExit(LongPatience) == new ChildExit(0, 0), File.ReadAllText(dir.File("build.log")));
+            Assert.True(build.WaitForExitWhileItRuns(LongPatience) == new ChildExit(0, 0), File.ReadAllText(dir.File("build.log")));
         // The runtime's diagnostics server listens on a unix socket, and sockets do not move yet (issue #15): off.
         RoundTrip(dir, "/usr/bin/env", _ => ["DOTNET_EnableDiagnostics=0", dotnet, Path.Combine(output, "Rounds.dll"), "60", "30"],
             (child, run) => AtRound(run, 10) && ThreadCount(child.Pid) >= 6);
