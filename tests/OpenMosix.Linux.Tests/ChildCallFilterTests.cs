@@ -87,6 +87,51 @@ public sealed class ChildCallFilterTests
         Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
     }
 
+    private const string SelfStops = FilteredPython.Preamble + """
+        own = int(sys.argv[2])
+        install_filter()
+        sys.stdin.readline()
+        info = ctypes.create_string_buffer(128)
+        ctypes.c_int.from_buffer(info, 8).value = -1
+        # tgkill's signal is its third argument: a thread numbered 20 with signal 0 is no stop, the kernel runs it.
+        print("self", os.kill(own, 0), libc.syscall(234, own, 20, 0) == -1, flush=True)
+        print("kill", os.kill(own, 20), flush=True)
+        print("tgkill", libc.syscall(234, own, own, 21), flush=True)
+        print("sigqueue", libc.syscall(129, own, 22, info), flush=True)
+        """;
+
+    [Fact]
+    public void A_terminal_stop_the_process_sends_itself_reaches_the_supervisor_whichever_call_sends_it()
+    {
+        // Its group is orphaned on the node, where the kernel would drop such a stop: omd has it made at home.
+        var own = Environment.ProcessId;
+        using var child = Start(ForwardingFilter.Build([], reservedFrom: 100, childCalls: true, ownPid: own), out var listener, SelfStops, $"{own}");
+        using var stop = Ending(child);
+        using (listener)
+        {
+            Assert.Equal("self None True", ReadLine(child));
+            foreach (var (nr, signal, line) in new[] { (SyscallNr.Kill, 20UL, "kill None"), (SyscallNr.Tgkill, 21UL, "tgkill 0"), (SyscallNr.RtSigqueueinfo, 22UL, "sigqueue 0") })
+            {
+                var call = Next(listener);
+                Assert.Equal((nr, (ulong)own, signal), (call.Nr, call.Args[0], nr == SyscallNr.Tgkill ? call.Args[2] : call.Args[1]));
+                Assert.True(SeccompListener.Answer(listener, call.Id, 0));
+                Assert.Equal(line, ReadLine(child));
+            }
+        }
+        Assert.True(child.WaitForExit(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public void The_signals_to_itself_lengthen_no_jump_of_a_filter_with_every_kind_of_call()
+    {
+        // Each jump spans at most 255 instructions, the arch check's to the common "allow" the longest. The signals to
+        // itself are looked at after the common ends: 175 forwarded descriptors fit with every kind of call (172 when
+        // that check came before them; MaxForwarded fits only with fewer kinds).
+        var program = ForwardingFilter.Build([.. Enumerable.Range(3, 175)], reservedFrom: 1000, childCalls: true, ownPid: 4242,
+            pathCalls: true, terminalGroups: true, terminalReads: [0, 1, 2], socketCalls: true, terminalWrites: true);
+        Assert.True(ForwardingFilter.IsForwardingFilter(program));
+    }
+
     /// <summary>Kills the child if the test ends before it did.</summary>
     private static Disposer Ending(Process child) => new(() =>
     {

@@ -110,7 +110,8 @@ public sealed class GuestSession
         if (restored is null) return;
         pipes.CloseGuestEnds();
         using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger,
-            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []), offer.SocketsAtHome, (fd, open) => _engine.ForwardedLater(restored.Pid, fd, open));
+            new Checkpoint.CantMove.HomePaths(offer.HomePaths ?? []), offer.SocketsAtHome, (fd, open) => _engine.ForwardedLater(restored.Pid, fd, open),
+            offer.Pid);
         await _talk.SendAsync(new Restored(restored.Pid, [.. pipes.Outputs.Keys.Order()], pipes.Input is not null)
         {
             Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,

@@ -15,9 +15,26 @@ namespace OpenMosix.Daemon.Migration;
 /// </summary>
 public sealed partial class HomeMigration
 {
-    /// <summary>How long a member waits at either point of the gate for the others: under the 30 s a target waits for
-    /// home's next word, so that a target never gives up on a member home still means to commit.</summary>
-    public static readonly TimeSpan TreeWait = TimeSpan.FromSeconds(20);
+    /// <summary>How long a member waits at either point of the gate for the others (<see cref="TreeWaitFor"/> of this
+    /// node's link timeout).</summary>
+    public TimeSpan TreeWait => TreeWaitFor(Liveness?.Timeout ?? LinkLiveness.DefaultTimeout);
+
+    /// <summary>
+    /// How long a tree's member may wait at the gate for the others, given the link timeout: a target waits
+    /// <see cref="GuestSession.AnswerTimeout"/> for home's next word (the final image, the commit) after its last
+    /// answer, and the word home sends once the gate opens may take up to a link timeout to arrive on a link still
+    /// live (longer, and the link is dead and both ends drop the move). So the wait is the target's patience less one
+    /// link timeout: a target never gives up on a member home still means to move. The margin is at least 1 s (home's
+    /// own scheduling under load, with a very short link timeout) and at most half the patience (a link timeout as
+    /// long as the patience or longer is no bound on the word's delay, and the members still get a while to meet).
+    /// The defaults (30 s, 10 s) give 20 s.
+    /// </summary>
+    public static TimeSpan TreeWaitFor(TimeSpan linkTimeout)
+    {
+        var patience = GuestSession.AnswerTimeout;
+        var margin = TimeSpan.FromTicks(Math.Clamp(linkTimeout.Ticks, TimeSpan.FromSeconds(1).Ticks, patience.Ticks / 2));
+        return patience - margin;
+    }
 
     /// <summary>
     /// Moves <paramref name="members"/> (a process at home first, then its descendants at home) to

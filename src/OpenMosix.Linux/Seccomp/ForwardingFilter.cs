@@ -70,13 +70,18 @@ public static class ForwardingFilter
     private const ushort LdWAbs = 0x20, LdImm = 0x00, JeqK = 0x15, JgeK = 0x35, Ja = 0x05, RetK = 0x06;
     private const uint AuditArchX8664 = 0xc000003e, X32Bit = 0x40000000;
     private const uint RetAllow = 0x7fff0000, RetUserNotif = 0x7fc00000, NegativeInt = 0x80000000;
-    private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16, OffsetArg1 = 24;
+    private const int OffsetNr = 0, OffsetArch = 4, OffsetArg0 = 16, OffsetArg1 = 24, OffsetArg2 = 32;
+
+    /// <summary>SIGTSTP, SIGTTIN, SIGTTOU: sent by the process to itself, they still reach omd (see <see cref="Build"/>).</summary>
+    public static readonly int[] TerminalStops = [20, 21, 22];
 
     /// <summary>
     /// The program (8-byte sock_filter instructions) for <paramref name="forwarded"/> descriptor numbers and, when
     /// <paramref name="reservedFrom"/> is positive, every number from it up; with <paramref name="childCalls"/> also
     /// every call of <see cref="ChildCalls"/>, except a signal the process sends itself when <paramref name="ownPid"/>
-    /// (its PID as it sees it) is positive: such a call never waits for omd, nor for home while omd holds the calls.
+    /// (its PID as it sees it) is positive: such a call never waits for omd, nor for home while omd holds the calls;
+    /// but a terminal stop it sends itself (<see cref="TerminalStops"/>: kill's and rt_sigqueueinfo's second argument,
+    /// tgkill's third) does reach omd, which has it made at home, where the process's group is not orphaned.
     /// With <paramref name="pathCalls"/> also every call of <see cref="PathCalls"/>: each open and stat of the process
     /// then costs a notification (docs/forwarding.md), which is why only a process with home paths gets them. With
     /// <paramref name="terminalGroups"/> also every ioctl <see cref="SetForegroundGroup"/> (a shell's, once per job).
@@ -101,7 +106,9 @@ public static class ForwardingFilter
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
         // [jeq socket], ja allow, [arg0 load, one jeq per home family], [arg1 load, one jeq per terminal change, ja fd checks],
         // [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
-        // [jge reserved, jge negative], [ja allow, arg0 load, jeq own PID], allow, notify. With terminal groups ioctl's
+        // [jge reserved, jge negative], allow, notify, [arg0 load, jeq own PID, nr load, jeq tgkill, arg1 load, ja, arg2 load,
+        // one jeq per terminal stop, allow, notify]: a signal to itself is looked at after the common ends, so that it
+        // lengthens no jump to them (each at most 255 instructions, with up to MaxForwarded descriptors between). With terminal groups ioctl's
         // jeq goes to the arg1 load (not a terminal change: on to the fd checks); with terminal reads read's and readv's
         // (and write's and writev's with terminal writes) go to the terminal fds' load (none of them: on to the fd checks).
         var fds = forwarded.Distinct().Order().ToList();
@@ -115,9 +122,10 @@ public static class ForwardingFilter
         var checkRequestAt = checkFamilyAt + (socketCalls ? 1 + HomeSocketFamilies.Length : 0); // index of the arg1 load, when there is one
         var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 + TerminalChanges.Length : 0); // index of the terminal fds' arg0 load, if any
         var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 1 + terminalFds.Count : 0); // index of the arg0 load, counted from the arch check
-        var checkSelfAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0) + 1; // its arg0 load, after a ja allow
-        var allowAt = toSelf ? checkSelfAt + 2 : checkSelfAt - 1;
+        var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0);
         var notifyAt = allowAt + 1;
+        var checkSelfAt = notifyAt + 1; // its arg0 load, when the process's signals to itself are looked at
+        var selfNotifyAt = checkSelfAt + 8 + TerminalStops.Length; // after its own allow
         // index i (from the arch check at 0) jumps to t with offset t - i - 1
         program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
@@ -161,14 +169,26 @@ public static class ForwardingFilter
             program.Add((JgeK, 0, Offset(checkFdAt + 1 + fds.Count, allowAt), (uint)reservedFrom));
             program.Add((JgeK, Offset(checkFdAt + 2 + fds.Count, allowAt), Offset(checkFdAt + 2 + fds.Count, notifyAt), NegativeInt));
         }
-        if (toSelf)
-        {
-            program.Add((Ja, 0, 0, (uint)(allowAt - (checkSelfAt - 1) - 1)));
-            program.Add((LdWAbs, 0, 0, OffsetArg0));
-            program.Add((JeqK, Offset(checkSelfAt + 1, allowAt), Offset(checkSelfAt + 1, notifyAt), (uint)ownPid));
-        }
         program.Add((RetK, 0, 0, RetAllow));
         program.Add((RetK, 0, 0, RetUserNotif));
+        if (toSelf)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            program.Add((JeqK, 0, Offset(checkSelfAt + 1, selfNotifyAt), (uint)ownPid));
+            // To itself: the signal's number is tgkill's third argument, the second of kill and rt_sigqueueinfo.
+            program.Add((LdWAbs, 0, 0, OffsetNr));
+            program.Add((JeqK, 2, 0, (uint)SyscallNr.Tgkill));
+            program.Add((LdWAbs, 0, 0, OffsetArg1));
+            program.Add((Ja, 0, 0, 1));
+            program.Add((LdWAbs, 0, 0, OffsetArg2));
+            for (var t = 0; t < TerminalStops.Length; t++)
+            {
+                var at = checkSelfAt + 7 + t;
+                program.Add((JeqK, Offset(at, selfNotifyAt), 0, (uint)TerminalStops[t]));
+            }
+            program.Add((RetK, 0, 0, RetAllow));
+            program.Add((RetK, 0, 0, RetUserNotif));
+        }
         var bytes = new byte[program.Count * 8];
         for (var i = 0; i < program.Count; i++)
         {

@@ -156,6 +156,27 @@ public sealed class TreeMoveTests : IDisposable
         orphan.Kill();
     }
 
+    [Theory]
+    [InlineData(10_000, 20_000)] // the defaults: 30 s of the target's patience less a 10 s link timeout
+    [InlineData(4_000, 26_000)]
+    [InlineData(100, 29_000)] // a margin of at least 1 s, for home's own scheduling
+    [InlineData(60_000, 15_000)] // a link timeout beyond the patience bounds nothing: half of it is kept
+    public void The_members_wait_for_each_other_the_target_s_patience_less_one_link_timeout(int linkTimeoutMs, int expectedMs)
+    {
+        var wait = HomeMigration.TreeWaitFor(TimeSpan.FromMilliseconds(linkTimeoutMs));
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), wait);
+        Assert.True(wait < GuestSession.AnswerTimeout);
+    }
+
+    [Fact]
+    public void A_node_s_configured_link_timeout_sets_how_long_its_tree_members_wait_for_each_other()
+    {
+        var configured = new HomeMigration(_engine, _engine, _registry, () => 1, _ => null, () => new ClusterView(1, "127.0.0.1", "test", []),
+            LinkPairs.Security(1), NullLogger.Instance) { Liveness = new LinkLiveness(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)) };
+        Assert.Equal(TimeSpan.FromSeconds(25), configured.TreeWait);
+        Assert.Equal(TimeSpan.FromSeconds(20), _home.TreeWait); // no liveness configured: the default link timeout's
+    }
+
     /// <summary>Accepts both members' links, each identified by its offer, and takes each one's final image.</summary>
     private async Task<Dictionary<int, NodeLink>> TakeBothImagesAsync()
     {

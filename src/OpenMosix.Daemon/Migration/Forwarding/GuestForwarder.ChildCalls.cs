@@ -38,9 +38,11 @@ internal sealed partial class GuestForwarder
                         new ForwardRequest(0, ForwardOp.WaitId, 0, (long)(uint)n.Args[0], (int)n.Args[1], (long)(uint)n.Args[3])),
                 _ => Task.FromResult(Outcome.RunLocally), // a pidfd names a process of this node
             },
-            SyscallNr.Kill => SignalAsync((int)n.Args[0], (int)n.Args[1], new ForwardRequest(0, ForwardOp.Kill, 0, (int)n.Args[0], (int)n.Args[1])),
-            SyscallNr.Tgkill => SignalAsync((int)n.Args[0], 0, new ForwardRequest(0, ForwardOp.ThreadKill, 0, (int)n.Args[0], (int)n.Args[1], (int)n.Args[2])),
-            SyscallNr.RtSigqueueinfo => QueueSignalAsync(n),
+            SyscallNr.Kill => SelfStop(n, (int)n.Args[0], (int)n.Args[1])
+                ?? SignalAsync((int)n.Args[0], (int)n.Args[1], new ForwardRequest(0, ForwardOp.Kill, 0, (int)n.Args[0], (int)n.Args[1])),
+            SyscallNr.Tgkill => SelfStop(n, (int)n.Args[0], (int)n.Args[2])
+                ?? SignalAsync((int)n.Args[0], 0, new ForwardRequest(0, ForwardOp.ThreadKill, 0, (int)n.Args[0], (int)n.Args[1], (int)n.Args[2])),
+            SyscallNr.RtSigqueueinfo => SelfStop(n, (int)n.Args[0], (int)n.Args[1]) ?? QueueSignalAsync(n),
             _ => ParentAsync(),
         };
     }

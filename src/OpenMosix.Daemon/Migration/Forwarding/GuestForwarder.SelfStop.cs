@@ -1,0 +1,79 @@
+using OpenMosix.Linux.Proc;
+using OpenMosix.Linux.Seccomp;
+
+namespace OpenMosix.Daemon.Migration.Forwarding;
+
+/// <summary>
+/// A terminal stop signal (SIGTSTP, SIGTTIN, SIGTTOU) the copy sends itself with the default action: `less`'s
+/// kill(getpid(), SIGTSTP), raise(SIGTSTP), an editor's suspend after it set the default action back. The kernel here
+/// would discard it, the copy's group being orphaned on this node (why it stays so: docs/forwarding.md); at home, under
+/// a shell with job control, the process stops inside its call, which returns once it is continued. So omd stops the
+/// copy with SIGSTOP while the call still waits, which interrupts it: the kernel makes it again once the copy is
+/// continued, and that second call (the same thread's, the same signal) is answered 0 without stopping again. Then the
+/// deputy sends the signal to itself at home (home's PID), where home's kernel stops it as the unmoved process, so its
+/// shell sees the job stopped by that signal. The stop relayed back from home finds the copy stopped, and SIGCONT
+/// discards it with the stop; should it lag, the copy's stop here is reported home as any (CopyJobState).
+/// </summary>
+internal sealed partial class GuestForwarder
+{
+    /// <summary>Home's PID of the copy (its deputy's); 0: not known, a terminal stop to itself is the kernel's here.</summary>
+    public int HomePid { get; init; }
+
+    // Threads whose call was interrupted by the stop it asked for, with its signal: the call made again is answered.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _stoppedForItself = new();
+
+    /// <summary>A terminal stop to the copy itself (kill or rt_sigqueueinfo of its PID, tgkill of its threads); null for
+    /// any other call.</summary>
+    private Task<Outcome>? SelfStop(SeccompNotice n, int target, int signal)
+    {
+        if (HomePid <= 0 || target != _pid || Array.IndexOf(ForwardingFilter.TerminalStops, signal) < 0) return null;
+        // The call made again after the stop it asked for: it is done.
+        if (_stoppedForItself.TryRemove(n.Pid, out var asked) && asked == signal) return Task.FromResult(new Outcome(0));
+        // Ignored or caught, it does what it does here; blocked by the calling thread, it waits here (and is dropped
+        // when unblocked, as before: the copy's mask is the node's to keep).
+        if (!StopsByDefault(n.Pid, signal)) return Task.FromResult(Outcome.RunLocally);
+        _stoppedForItself[n.Pid] = signal;
+        try
+        {
+            Signals.Kill(_pid, Signals.SIGSTOP);
+        }
+        catch (SyscallException)
+        {
+            _stoppedForItself.TryRemove(n.Pid, out _);
+            return Task.FromResult(Outcome.Interrupted); // It ended meanwhile.
+        }
+        _ = MakeAtHomeAsync(signal);
+        // Not answered: the stop interrupted the call, which the kernel makes again once the copy is continued.
+        return Task.FromResult(Outcome.Interrupted);
+    }
+
+    private async Task MakeAtHomeAsync(int signal)
+    {
+        try
+        {
+            var result = (await CallAsync(new ForwardRequest(0, ForwardOp.Kill, 0, HomePid, signal)).ConfigureAwait(false)).Result;
+            if (result < 0) _logger.LogDebug("Process {Pid}: its stop by signal {Signal} could not be made at home: {Error}", _pid, signal, Errno.FromNegated(result).Describe());
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits this call: whatever it failed with is logged, not left unobserved.
+            // The stay is over, or home is gone: its stop here was reported as any other.
+            _logger.LogDebug("Process {Pid}: its stop by signal {Signal} did not reach home: {Reason}", _pid, signal, e.Message);
+        }
+    }
+
+    /// <summary>Whether <paramref name="signal"/> would stop the copy by its default action: neither ignored nor
+    /// caught (the process's actions), nor blocked by thread <paramref name="tid"/>.</summary>
+    private bool StopsByDefault(int tid, int signal)
+    {
+        try
+        {
+            var status = ProcStatus.Parse(ProcFs.ReadText(_pid, $"task/{tid}/status"));
+            return ((status.SigIgn | status.SigCgt | status.SigBlk) & (1UL << (signal - 1))) == 0;
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
+    }
+}
