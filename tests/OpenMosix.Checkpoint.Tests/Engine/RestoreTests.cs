@@ -4,7 +4,6 @@ using OpenMosix.Checkpoint.Image;
 using OpenMosix.Checkpoint.Restore;
 using OpenMosix.Linux;
 using OpenMosix.TestSupport;
-using OpenMosix.Linux;
 using static OpenMosix.Checkpoint.Tests.Engine.EngineFixtures;
 
 namespace OpenMosix.Checkpoint.Tests.Engine;
