@@ -10,7 +10,7 @@ namespace OpenMosix.Lab.Tests;
 /// writes to the terminal after `stty tostop`, or changes its modes (tcsetattr) with or without it: home's job control
 /// holds as if it had not moved. It is stopped by SIGTTOU (the shell lists it stopped, its copy on the other node is
 /// stopped, and nothing it wrote shows), and `fg` continues it and its output arrives; one that ignores SIGTTOU writes
-/// from the background, as the kernel lets it.
+/// from the background, as the kernel lets it. TOSTOP set at home after the move counts from then on, as it would.
 /// </summary>
 [Collection(MigrationLab.Collection)]
 public sealed class BackgroundWriteLabTests(MigrationLab fixture)
@@ -37,6 +37,10 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
         StoppedThenContinuedByFg("default", tostop: true, "wrote from default");
 
     [Fact]
+    public void A_moved_job_writing_from_home_shells_background_after_stty_tostop_typed_at_home_after_the_move_is_stopped_by_sigttou() =>
+        StoppedThenContinuedByFg("default", tostop: false, "wrote from default", tostopAfterMove: true);
+
+    [Fact]
     public void A_moved_job_changing_the_terminals_modes_from_home_shells_background_is_stopped_by_sigttou_and_fg_lets_it_go_on() =>
         StoppedThenContinuedByFg("change", tostop: false, "changed the modes");
 
@@ -53,13 +57,20 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
         }
     }
 
-    private void StoppedThenContinuedByFg(string mode, bool tostop, string output)
+    private void StoppedThenContinuedByFg(string mode, bool tostop, string output, bool tostopAfterMove = false)
     {
         var (terminal, python, go) = StartMovedBackgroundJob(mode, tostop);
         using (terminal)
         {
-            File.WriteAllText(go, "");
             var copy = _lab.Processes(1).Processes.Single(p => p.Pid == python).RemotePid;
+            if (tostopAfterMove)
+            {
+                terminal.Type("stty tostop; echo tostop now $(stty -a | grep -o -- '-*tostop')");
+                terminal.Shows(l => l == "tostop now tostop", "the shell to set the terminal's TOSTOP after the move");
+                // Home watches its terminal and tells the copy's node: the write must come once that node knows.
+                _lab.WaitForDaemonLog(2, $"Process {copy}: home's terminal has its job in the background, TOSTOP set", TimeSpan.FromSeconds(30));
+            }
+            File.WriteAllText(go, "");
             // In one lab every node's processes are the host's: the copy's state is read here.
             Poll.Until(() => ProcFs.ReadStat(copy).State is 'T' or 't', TimeSpan.FromSeconds(30), "SIGTTOU to stop the moved job's copy");
             // The job's group is the program's (om run execs it): the shell lists it among its stopped jobs.
@@ -74,9 +85,8 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
         }
     }
 
-    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its background, sets TOSTOP on its
-    /// terminal where asked (before the move: the copy's node hands over writes only where home's terminal had it),
-    /// and the job is moved to node 2.</summary>
+    /// <summary>An unmanaged bash at home on node 1 runs the script with om run in its background, sets or clears TOSTOP
+    /// on its terminal as asked (before the move), and the job is moved to node 2.</summary>
     private (TmuxTerminal Terminal, int Python, string Go) StartMovedBackgroundJob(string mode, bool tostop)
     {
         var script = Path.Combine(_lab.Layout.NodeDirectory(1), $"bgwrite-{Guid.NewGuid():N}.py");
