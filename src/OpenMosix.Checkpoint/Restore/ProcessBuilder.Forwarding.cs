@@ -72,8 +72,10 @@ internal sealed partial class ProcessBuilder
     /// <paramref name="terminalGroups"/> a process with a terminal (its controlling terminal now) also hands over its
     /// tcsetpgrp calls, for home's number of its group (<see cref="RestoredProcess.HomeGroup"/>), and its reads of the
     /// descriptors that are its terminal, for home's job control (SIGTTIN while home's terminal has it in the background),
-    /// its requests that change the terminal (SIGTTOU there), and, where its terminal has TOSTOP (given home's modes
-    /// when the move began), its writes of those descriptors (SIGTTOU).
+    /// its requests that change the terminal (SIGTTOU there), and its writes of those descriptors (SIGTTOU where home's
+    /// terminal has TOSTOP at the time of the write: `stty tostop` may come at home after the move, and a filter cannot
+    /// be changed once installed, so every write of the terminal costs a notification, answered here while home's
+    /// terminal has the job in its foreground or has no TOSTOP).
     /// With <paramref name="socketCalls"/> it hands over its socket calls of the internet families, made at home.
     /// </summary>
     public SafeFileHandle InstallForwardingFilter(IReadOnlyCollection<int> forwarded, bool pathCalls = false, bool terminalGroups = false, bool socketCalls = false)
@@ -82,7 +84,7 @@ internal sealed partial class ProcessBuilder
         // The lowest few: stdio, nearly always (the filter holds at most 8).
         int[] terminalReads = terminal ? [.. image.Files.Where(f => f.Kind == FileKind.Terminal).Select(f => f.Fd).Order().Take(8)] : [];
         var at = PutFilterProgram(ForwardingFilter.Build(forwarded, ReservedFrom(image), childCalls: true, ownPid: pid, pathCalls: pathCalls,
-            terminalGroups: terminal, terminalReads: terminalReads, socketCalls: socketCalls, terminalWrites: terminal && StopsBackgroundWrites(terminalReads[0])));
+            terminalGroups: terminal, terminalReads: terminalReads, socketCalls: socketCalls, terminalWrites: terminal));
         var listener = injector.Raw(SyscallNumbers.Seccomp, SeccompSetModeFilter, SeccompFilterFlagNewListener, (long)at);
         if (listener < 0) throw new RestoreException($"the forwarding filter cannot be installed: {Errno.FromNegated(listener).Describe()}");
         try
@@ -93,23 +95,6 @@ internal sealed partial class ProcessBuilder
         finally
         {
             injector.Raw(Close, listener);
-        }
-    }
-
-    /// <summary>Whether the process's terminal under <paramref name="fd"/> has TOSTOP: only then does each of its writes
-    /// of the terminal cost a notification.</summary>
-    private bool StopsBackgroundWrites(int fd)
-    {
-        try
-        {
-            using var process = PidFd.Open(pid);
-            using var terminal = process.GetFd(fd);
-            return Terminal.StopsBackgroundWrites(Terminal.ReadModes(terminal));
-        }
-        catch (SyscallException)
-        {
-            // No terminal there after all: nothing to stop.
-            return false;
         }
     }
 }

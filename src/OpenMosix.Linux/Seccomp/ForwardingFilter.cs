@@ -88,8 +88,8 @@ public static class ForwardingFilter
     /// With <paramref name="socketCalls"/> also socket of the <see cref="HomeSocketFamilies"/> (its first argument).
     /// With <paramref name="terminalReads"/> also read and readv on those numbers (the process's terminal): omd lets
     /// them run while home's terminal has the process in its foreground, and stops the process with SIGTTIN (or
-    /// answers EIO) while it does not, as home's kernel would. With <paramref name="terminalWrites"/> (home's terminal
-    /// had TOSTOP when the process moved) write and writev on those numbers too, for SIGTTOU. With terminal groups
+    /// answers EIO) while it does not, as home's kernel would. With <paramref name="terminalWrites"/> write and writev
+    /// on those numbers too, for SIGTTOU where home's terminal has TOSTOP when the write is made. With terminal groups
     /// every ioctl of <see cref="TerminalChanges"/>, whatever the descriptor.
     /// </summary>
     public static byte[] Build(IReadOnlyCollection<int> forwarded, int reservedFrom = 0, bool childCalls = false, int ownPid = 0, bool pathCalls = false,

@@ -190,12 +190,13 @@ public static class ForwardWire
         var fd = BinaryPrimitives.ReadInt64LittleEndian(s[4..]);
         Check(fd is >= TerminalNotice and <= MaxDescriptor, $"a readiness notice for fd {fd}");
         var ready = BinaryPrimitives.ReadInt16LittleEndian(s[ReplyHead..]);
-        Check(fd != TerminalNotice || ready is 0 or 1, $"a terminal notice of {ready}");
+        Check(fd != TerminalNotice || ready is >= 0 and <= 2, $"a terminal notice of {ready}");
         return new ForwardNotice((int)fd, ready);
     }
 
-    /// <summary>The descriptor of a notice about home's terminal: its Ready is 1 while the terminal has the deputy's
-    /// group in the background, 0 while in the foreground.</summary>
+    /// <summary>The descriptor of a notice about home's terminal: its Ready is 0 while the terminal has the deputy's
+    /// group in the foreground, 1 while in the background with TOSTOP set, 2 while in the background without TOSTOP
+    /// (writes from there run without asking home).</summary>
     public const int TerminalNotice = -1;
 
     /// <summary>The highest descriptor number a forwarded call may name as new (an accepted or duplicated descriptor).</summary>

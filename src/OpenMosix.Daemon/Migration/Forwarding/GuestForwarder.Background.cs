@@ -7,7 +7,7 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 internal enum TerminalUse { Read = 0, Write = 1, Change = 2 }
 
 /// <summary>
-/// Home's job control over a moved program's reads of its terminal, its writes where the terminal has TOSTOP, and its
+/// Home's job control over a moved program's reads of its terminal, its writes (where the terminal has TOSTOP), and its
 /// changes of the terminal (tcsetattr, tcsetpgrp, tcflush...). The copy's terminal here has the copy's own group in its
 /// foreground for good: only home's terminal knows whether the program's job is in the background there. So the filter
 /// hands those calls here. While home last said its terminal has the deputy's group in the foreground, the kernel runs
@@ -20,7 +20,8 @@ internal enum TerminalUse { Read = 0, Write = 1, Change = 2 }
 /// </summary>
 internal sealed partial class GuestForwarder
 {
-    private const int TerminalUnknown = -1, TerminalForeground = 0, TerminalBackground = 1;
+    // Home's terminal notices' values: in the background with TOSTOP (or not known to lack it), and without it.
+    private const int TerminalUnknown = -1, TerminalForeground = 0, TerminalBackground = 1, TerminalBackgroundWritable = 2;
     private const int StoppedCheckMs = 20, AskAgainMs = 1000;
     /// <summary>Home's answer to a write in its background when its terminal has no TOSTOP: the write runs.</summary>
     internal const long BackgroundAllowed = 2;
@@ -36,11 +37,21 @@ internal sealed partial class GuestForwarder
 
     private void ShowHomeTerminal(bool background) => Volatile.Write(ref _homeTerminal, background ? TerminalBackground : TerminalForeground);
 
+    /// <summary>Home's notice of its terminal: where it has the deputy's group, and in the background whether TOSTOP is
+    /// set. Logged, as a test waits for the copy's node to know of a `stty tostop` typed at home.</summary>
+    private void ShowHomeTerminal(short notice)
+    {
+        if (Interlocked.Exchange(ref _homeTerminal, notice) == notice) return;
+        _logger.LogInformation("Process {Pid}: home's terminal has its job in the {Where}", _pid,
+            notice switch { TerminalForeground => "foreground", TerminalBackground => "background, TOSTOP set", _ => "background, TOSTOP clear" });
+    }
+
     private async Task<Outcome> TerminalCheckAsync(SeccompNotice n, int fd, TerminalUse use)
     {
         // What the copy forked here uses its terminal under this node's job control (the kernel's, here): only the
         // copy's own threads are in home's job.
-        if (Volatile.Read(ref _homeTerminal) == TerminalForeground || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}") || !IsTerminal(fd))
+        var known = Volatile.Read(ref _homeTerminal);
+        if (known == TerminalForeground || (known == TerminalBackgroundWritable && use == TerminalUse.Write) || !Directory.Exists($"/proc/{_pid}/task/{n.Pid}") || !IsTerminal(fd))
             return Outcome.RunLocally;
         var ignored = Ignores(n.Pid, use == TerminalUse.Read ? Signals.SIGTTIN : Signals.SIGTTOU);
         // The kernel lets a write or a change through from the background when the caller ignores or blocks SIGTTOU

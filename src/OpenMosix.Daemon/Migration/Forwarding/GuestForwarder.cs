@@ -112,7 +112,7 @@ internal sealed partial class GuestForwarder : IDisposable
         if (ForwardWire.IsNotice(frame.Payload))
         {
             var notice = ForwardWire.DecodeNotice(frame.Payload);
-            if (notice.Fd == ForwardWire.TerminalNotice) ShowHomeTerminal(notice.Ready != 0);
+            if (notice.Fd == ForwardWire.TerminalNotice) ShowHomeTerminal(notice.Ready);
             else ShowReadiness(notice);
             return true;
         }

@@ -7,8 +7,9 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// <summary>
 /// Home's job control for a moved program's reads of its terminal (GuestForwarder.Background.cs): whether home's
 /// terminal has the deputy's group in its foreground, told to the copy's node when that changes (a notice, so that its
-/// reads in the foreground never cross the link), and, for a read made in the background, what home's kernel would do:
-/// EIO when the reader ignores or blocks SIGTTIN or the group is orphaned, else SIGTTIN to the deputy's group.
+/// reads and writes in the foreground, and its writes in the background without TOSTOP, never cross the link), and, for
+/// a read, write or change made in the background, what home's kernel would do: EIO when the reader ignores or blocks
+/// SIGTTIN or the group is orphaned, else SIGTTIN (SIGTTOU) to the deputy's group.
 /// </summary>
 internal sealed class HomeTerminal : IDisposable
 {
@@ -40,10 +41,13 @@ internal sealed class HomeTerminal : IDisposable
     /// <summary>Tells the copy's node where the deputy's group is, when that changed since it was last told.</summary>
     private void Notice()
     {
-        if (_stopped || InBackground(StatOf(_deputy)) is not { } background) return;
+        var stat = StatOf(_deputy);
+        if (_stopped || InBackground(stat) is not { } background) return;
         lock (_lock)
         {
-            var now = background ? 1 : 0;
+            // In the background, whether TOSTOP is set too: `stty tostop` at home after the move must stop the job's
+            // next write, and without it the copy's node lets writes from the background through without asking.
+            var now = !background ? 0 : StopsBackgroundWrites(stat!) ? 1 : 2;
             if (now == _shown) return;
             _shown = now;
             // Sent under the lock, so that notices leave in the order their states were read.
@@ -54,7 +58,14 @@ internal sealed class HomeTerminal : IDisposable
     /// <summary>A read, write or change of the copy's terminal while its node does not know it in the foreground:
     /// answered on a task of its own (an orphan check reads /proc).</summary>
     public void Take(ForwardRequest call) =>
-        _ = Task.Run(async () => await _send(ForwardWire.Encode(new ForwardReply(call.Id, Answer(call.A0 != 0, (TerminalUse)call.A1)))).ConfigureAwait(false));
+        _ = Task.Run(async () =>
+        {
+            var answer = Answer(call.A0 != 0, (TerminalUse)call.A1);
+            // The copy's node asks when it does not know where its job is (after each signal relayed to it): the next
+            // watch tells it again, so that its writes in the background without TOSTOP stop asking.
+            lock (_lock) _shown = -1;
+            await _send(ForwardWire.Encode(new ForwardReply(call.Id, answer))).ConfigureAwait(false);
+        });
 
     private long Answer(bool ignored, TerminalUse use)
     {
