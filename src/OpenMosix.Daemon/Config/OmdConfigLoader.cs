@@ -311,7 +311,9 @@ public static class OmdConfigLoader
             return false;
         }
 
-        private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {reason}");
+        // Every reason is shown on one line, whatever value from the file it quotes (a parser of its own, such as the
+        // uid ranges', quotes a string's line breaks as they are).
+        private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {Shown(reason)}");
 
         /// <summary>A string or quoted key from the file as it can be shown in a one-line error: "\n" escapes
         /// stand for its line breaks, as they were written.</summary>
