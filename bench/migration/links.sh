@@ -6,14 +6,14 @@
 # both labs alternately (ABBA, so drift falls on both), and a plain TCP copy of the same bytes runs in each lab as the
 # floor. Prints medians with their ranges, the secured ÷ plain ratios (goal <= 1.10) and the load. Needs root.
 # The plain build is published on every run (incremental, but NativeAOT: minutes on a loaded machine).
-# usage: bench/migration/links.sh [--sizes 64,512] [--rounds 3] [--name benchlinks] [--markdown]
+# usage: bench/migration/links.sh [--sizes 64,512] [--rounds 3] [--name blinks] (at most 9 characters: each lab adds one) [--markdown]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/close-inherited-fds.sh"
 root=$(cd "$here/../.." && pwd)
 om=${OM_BIN:-$root/artifacts/bin/om}
 programs=${OM_TEST_PROGRAMS:-$root/tests/Programs/build}
-sizes=64,512; rounds=3; markdown=0; name=benchlinks
+sizes=64,512; rounds=3; markdown=0; name=blinks
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
