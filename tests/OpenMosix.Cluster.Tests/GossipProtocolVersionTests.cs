@@ -14,16 +14,9 @@ namespace OpenMosix.Cluster.Tests;
 public sealed class GossipProtocolVersionTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 7, 11, 0, 0, TimeSpan.Zero);
-    private readonly PacketKeys _keys = TestKeys.Gossip((1, 100));
-    private readonly TestAuthority _authority = new(Start);
-    private readonly List<IDisposable> _owned = [];
+    private readonly SignedGossipCluster _cluster = new(Start);
 
-    public void Dispose()
-    {
-        foreach (var owned in _owned) owned.Dispose();
-        _keys.Dispose();
-        _authority.Dispose();
-    }
+    public void Dispose() => _cluster.Dispose();
 
     private static LoadVector Measurements(ushort id, ProtocolRange? versions) => new(
         id, IPAddress.Parse($"10.1.0.{id}"), NodeState.Alive, 1.0, LoadVector.ReferenceSpeed, 4, 40_000,
@@ -35,22 +28,12 @@ public sealed class GossipProtocolVersionTests : IDisposable
     /// <summary>A version as a node started at <see cref="Start"/> gives its entries (unix ms × 1024).</summary>
     private static readonly ulong ClockVersion = (ulong)Start.ToUnixTimeMilliseconds() << 10;
 
-    private CertificateOriginKeys Origins(ushort id)
-    {
-        var origins = _authority.Origins(id, Start);
-        _owned.Add(origins);
-        return origins;
-    }
-
     private GossipNode Node(ushort id, ProtocolRange? versions, params ushort[] peers) =>
-        new(Measurements(id, versions), peers, _keys, new GossipOptions(), new Random(id), Start, Origins(id));
-
-    private static byte[] To(IReadOnlyList<(ushort Destination, byte[] Packet)> packets, ushort destination) =>
-        packets.Single(p => p.Destination == destination).Packet;
+        new(Measurements(id, versions), peers, _cluster.Keys, new GossipOptions(), new Random(id), Start, _cluster.Origins(id));
 
     private GossipPacket Decode(byte[] packet)
     {
-        Assert.True(GossipCodec.TryDecode(packet, _keys, new ReplayGuard(TimeSpan.FromSeconds(30), () => Start),
+        Assert.True(GossipCodec.TryDecode(packet, _cluster.Keys, new ReplayGuard(TimeSpan.FromSeconds(30), () => Start),
             out var decoded, out var reason), reason.ToString());
         return decoded;
     }
@@ -60,13 +43,13 @@ public sealed class GossipProtocolVersionTests : IDisposable
     {
         // Unsigned gossip, so node 3 takes node 1's entry from node 2 without having node 1's certificate first.
         GossipNode Unsigned(ushort id, ProtocolRange versions, params ushort[] peers) =>
-            new(Measurements(id, versions), peers, _keys, new GossipOptions(), new Random(id), Start);
+            new(Measurements(id, versions), peers, _cluster.Keys, new GossipOptions(), new Random(id), Start);
         var one = Unsigned(1, new ProtocolRange(6, 7), 2);
         var two = Unsigned(2, ProtocolRange.Current, 1, 3);
         var three = Unsigned(3, ProtocolRange.Current, 2);
 
-        Assert.Null(two.OnPacket(Start, To(one.OnTick(Start), 2)));
-        Assert.Null(three.OnPacket(Start, To(two.OnTick(Start), 3)));
+        Assert.Null(two.OnPacket(Start, SignedGossipCluster.To(one.OnTick(Start), 2)));
+        Assert.Null(three.OnPacket(Start, SignedGossipCluster.To(two.OnTick(Start), 3)));
 
         Assert.True(three.TryGetPeer(1, Start, out var heard));
         Assert.Equal(new ProtocolRange(6, 7), heard.Vector.Protocols);
@@ -104,16 +87,16 @@ public sealed class GossipProtocolVersionTests : IDisposable
     {
         var one = Node(1, ProtocolRange.Current, 2);
         // Node 2 is an older build: format 2, its entry signed over the 64 bytes it knows.
-        var two = Origins(2);
+        var two = _cluster.Origins(2);
         var old = Measurements(2, null) with { Version = ClockVersion };
         var legacy = GossipCodec.Encode(new PacketHeader(2, 9, 1), Start, [old], [two.Sign(GossipEntryCodec.SignedBytes(old))],
-            two.OwnCertificate.Span, _keys, GossipCodec.LegacyFormat);
+            two.OwnCertificate.Span, _cluster.Keys, GossipCodec.LegacyFormat);
 
         Assert.Null(one.OnPacket(Start, legacy));
         Assert.True(one.TryGetPeer(2, Start, out var heard));
         Assert.Null(heard.Vector.Protocols);
 
-        var answer = To(one.OnTick(Start.AddSeconds(1)), 2);
+        var answer = SignedGossipCluster.To(one.OnTick(Start.AddSeconds(1)), 2);
         Assert.Equal(GossipCodec.LegacyFormat, answer[4]);
         Assert.Null(Decode(answer).Entries.Single(e => e.NodeId == 1).Protocols);
         // What an older node checks of it: node 1's entry signed without versions (here a reader of both formats).
@@ -124,8 +107,8 @@ public sealed class GossipProtocolVersionTests : IDisposable
         // Upgraded, node 2 speaks format 3: it is answered in format 3, with node 1's versions.
         var newer = Measurements(2, ProtocolRange.Current) with { Version = ClockVersion + 5000 };
         Assert.Null(one.OnPacket(Start.AddSeconds(2), GossipCodec.Encode(new PacketHeader(2, 9, 2), Start.AddSeconds(2), [newer],
-            [two.Sign(GossipEntryCodec.SignedBytes(newer))], [], _keys)));
-        var upgraded = To(one.OnTick(Start.AddSeconds(3)), 2);
+            [two.Sign(GossipEntryCodec.SignedBytes(newer))], [], _cluster.Keys)));
+        var upgraded = SignedGossipCluster.To(one.OnTick(Start.AddSeconds(3)), 2);
         Assert.Equal(GossipCodec.FormatVersion, upgraded[4]);
         Assert.Equal(ProtocolRange.Current, Decode(upgraded).Entries.Single(e => e.NodeId == 1).Protocols);
     }
@@ -135,19 +118,19 @@ public sealed class GossipProtocolVersionTests : IDisposable
     {
         var one = Node(1, ProtocolRange.Current, 2, 3, 4);
         var three = Node(3, ProtocolRange.Current, 1);
-        var four = Origins(4);
+        var four = _cluster.Origins(4);
         var old4 = Measurements(4, null) with { Version = ClockVersion };
-        Assert.Null(one.OnPacket(Start, To(three.OnTick(Start), 1)));
+        Assert.Null(one.OnPacket(Start, SignedGossipCluster.To(three.OnTick(Start), 1)));
         Assert.Null(one.OnPacket(Start, GossipCodec.Encode(new PacketHeader(4, 9, 1), Start, [old4],
-            [four.Sign(GossipEntryCodec.SignedBytes(old4))], four.OwnCertificate.Span, _keys, GossipCodec.LegacyFormat)));
+            [four.Sign(GossipEntryCodec.SignedBytes(old4))], four.OwnCertificate.Span, _cluster.Keys, GossipCodec.LegacyFormat)));
 
         var sent = one.OnTick(Start.AddSeconds(1));
-        var toFour = Decode(To(sent, 4));
+        var toFour = Decode(SignedGossipCluster.To(sent, 4));
         Assert.Equal(GossipCodec.LegacyFormat, toFour.Format);
         Assert.DoesNotContain(toFour.Entries, e => e.NodeId == 3);
         Assert.All(toFour.Entries, e => Assert.Null(e.Protocols));
         // Format 3 carries both: node 3 with its versions, node 4 (which has none) relayed as it signed it.
-        var toThree = Decode(To(sent, 3));
+        var toThree = Decode(SignedGossipCluster.To(sent, 3));
         Assert.Null(toThree.Entries.Single(e => e.NodeId == 4).Protocols);
     }
 }
