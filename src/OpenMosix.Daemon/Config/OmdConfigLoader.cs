@@ -204,7 +204,7 @@ public static class OmdConfigLoader
             foreach (var item in array)
             {
                 if (item is not string name || Cluster.Transport.RecordCiphers.Parse(name) is not { } cipher)
-                    throw Error(line, $"{key}: '{Shown(item?.ToString() ?? "")}' is not a record cipher (known: {known})");
+                    throw Error(line, $"{key}: '{item}' is not a record cipher (known: {known})");
                 if (ciphers.Contains(cipher)) throw Error(line, $"{key}: '{name}' is listed twice");
                 ciphers.Add(cipher);
             }
@@ -266,7 +266,7 @@ public static class OmdConfigLoader
             if (value is not string text) throw Error(line, $"{key} must be a quoted address");
             if (text.Length == 0) return null;
             if (!IPAddress.TryParse(text, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-                throw Error(line, $"{key}: '{Shown(text)}' is not an IPv4 address");
+                throw Error(line, $"{key}: '{text}' is not an IPv4 address");
             return address;
         }
 
@@ -278,7 +278,7 @@ public static class OmdConfigLoader
             if (text.Length == 0) return null;
             // IPEndPoint.TryParse takes a bare address too (port 0): a listener needs its port said.
             if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port == 0 || !text.EndsWith($":{endpoint.Port}", StringComparison.Ordinal))
-                throw Error(line, $"{key}: '{Shown(text)}' is not an address:port such as \"127.0.0.1:5726\" (port 1-65535)");
+                throw Error(line, $"{key}: '{text}' is not an address:port such as \"127.0.0.1:5726\" (port 1-65535)");
             return endpoint;
         }
 
@@ -294,7 +294,7 @@ public static class OmdConfigLoader
         {
             foreach (var (key, (_, line)) in values)
                 if (!_used.Contains(key))
-                    throw Error(line, $"unknown key '{Shown(key)}' (see docs/omd.md for the keys omd knows)");
+                    throw Error(line, $"unknown key '{key}' (see docs/omd.md for the keys omd knows)");
         }
 
         public bool Has(string key) => TryGet(key, out _, out _);
@@ -311,8 +311,8 @@ public static class OmdConfigLoader
             return false;
         }
 
-        // Every reason is shown on one line, whatever value from the file it quotes (a parser of its own, such as the
-        // uid ranges', quotes a string's line breaks as they are).
+        // Every reason is shown on one line, whatever value from the file it quotes, here rather than at each quote:
+        // parsers of their own (the uid ranges') quote values too.
         private ConfigException Error(int line, string reason) => new($"{fileName}:{line}: {Shown(reason)}");
 
         /// <summary>A string or quoted key from the file as it can be shown in a one-line error: "\n" escapes
