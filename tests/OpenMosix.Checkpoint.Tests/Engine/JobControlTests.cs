@@ -13,17 +13,39 @@ public sealed class JobControlTests
 {
     private static char State(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2][0];
 
+    /// <summary>sleeper printing a line every 20 ms into <paramref name="output"/>, once it has printed two.</summary>
+    private static ChildProcess StartSleeper(string output)
+    {
+        var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
+        try
+        {
+            Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+            return child;
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The job-control changes the engine reports for <paramref name="pid"/>, in order (lock it to read).</summary>
+    private static List<int> WatchJobControl(CheckpointEngine engine, int pid)
+    {
+        var changes = new List<int>();
+        engine.WatchJobControl(pid, change => { lock (changes) changes.Add(change); });
+        return changes;
+    }
+
     [Fact]
     public async Task A_watched_process_s_stops_and_resumptions_are_reported_once_each_and_its_exit_still_ends_the_watch()
     {
         using var dir = new TempDirectory();
         var output = dir.File("out");
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
-        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        using var child = StartSleeper(output);
         using var engine = new CheckpointEngine();
         var exit = engine.WhenExited(child.Pid);
-        var changes = new List<int>();
-        engine.WatchJobControl(child.Pid, change => { lock (changes) changes.Add(change); });
+        var changes = WatchJobControl(engine, child.Pid);
 
         Signals.Kill(child.Pid, Signals.SIGSTOP);
         Poll.Until(() => { lock (changes) return changes.Count >= 1; }, EngineFixtures.Patience, "the stop to be reported");
@@ -42,12 +64,10 @@ public sealed class JobControlTests
     {
         using var dir = new TempDirectory();
         var output = dir.File("out");
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
-        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        using var child = StartSleeper(output);
         using var engine = new CheckpointEngine();
         var exit = engine.WhenExited(child.Pid);
-        var changes = new List<int>();
-        engine.WatchJobControl(child.Pid, change => { lock (changes) changes.Add(change); });
+        var changes = WatchJobControl(engine, child.Pid);
 
         // Sent once it is frozen, before the calls the checkpoint injects: until 2026-12-07 the first of them met the
         // SIGSTOP, the checkpoint failed and the stop was lost with it.
@@ -72,8 +92,7 @@ public sealed class JobControlTests
     {
         using var dir = new TempDirectory();
         var output = dir.File("out");
-        using var child = ChildProcess.StartToFile(TestPrograms.Locate("sleeper"), ["1000", "20"], output);
-        Poll.Until(() => Poll.CountLines(output) >= 2, EngineFixtures.Patience, "the program's first lines");
+        using var child = StartSleeper(output);
         using var engine = new CheckpointEngine();
         var signals = new List<int>();
         engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
