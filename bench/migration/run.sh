@@ -99,7 +99,7 @@ frozen = int(m.group(2)) / 1000
 whole = int(m.group(3)) / 1000 if m.group(3) else frozen
 # Post-copy: the whole move ends when the copy holds every page (home's log: that long after the copy began to run),
 # after the rounds if any went first.
-if sys.argv[5]: whole += int(sys.argv[5]) / 1000
+if sys.argv[5]: whole = round(whole + int(sys.argv[5]) / 1000, 3)  # a sum of floats prints as 2.3489999999999998
 fields = [frozen, whole, m.group(1)]
 if sys.argv[3] == "1":
     pid, logs = sys.argv[2], sys.argv[4]
