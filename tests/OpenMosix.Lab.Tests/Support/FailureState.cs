@@ -24,8 +24,7 @@ internal static class FailureState
             var limit = Number(File.ReadAllText(Path.Combine(directory, "memory.limit_in_bytes"))) >> 20;
             var parts = new List<string> { $"usage {usage} of {limit} MiB" };
             foreach (var line in File.ReadLines(Path.Combine(directory, "memory.oom_control")))
-                if (line.StartsWith("oom_kill", StringComparison.Ordinal) || line.StartsWith("under_oom", StringComparison.Ordinal))
-                    parts.Add(line);
+                if (line.Split(' ')[0] is "oom_kill" or "under_oom") parts.Add(line);
             var stat = File.ReadLines(Path.Combine(directory, "memory.stat")).Select(l => l.Split(' '))
                 .Where(f => f.Length == 2 && StatKeys.Contains(f[0])).ToDictionary(f => f[0], f => Number(f[1]));
             foreach (var key in StatKeys.Where(stat.ContainsKey))
