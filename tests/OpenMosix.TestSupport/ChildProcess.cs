@@ -65,9 +65,14 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Waits for the exit of a child that computes, for as long as it keeps running (using CPU time or waiting
     /// for a CPU; at most <paramref name="idle"/> without, <see cref="CpuProgressBound"/>), and reaps it: its running
     /// time on a loaded machine is the machine's, not the test's to guess.</summary>
-    public ChildExit WaitForExitWhileItRuns(TimeSpan idle)
+    public ChildExit WaitForExitWhileItRuns(TimeSpan idle) => WaitForExitWhileItRuns(idle, idle * 10);
+
+    /// <summary>As <see cref="WaitForExitWhileItRuns(TimeSpan)"/>, at most <paramref name="cap"/> in all: for a child
+    /// whose running time is set by its own clock rather than by the work it does, so that one spinning where it should
+    /// sleep is not waited for ten idle bounds long.</summary>
+    public ChildExit WaitForExitWhileItRuns(TimeSpan idle, TimeSpan cap)
     {
-        var bound = new CpuProgressBound(Pid, idle);
+        var bound = new CpuProgressBound(Pid, idle, cap);
         return WaitForExit(bound.Holds, bound.ToString);
     }
 

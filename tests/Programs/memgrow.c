@@ -1,6 +1,7 @@
 /* Grows to SIZE MiB at RATE MiB/s (each page written with a value of its own), holds it for HOLD seconds, then checks
  * every page and prints "ok SIZE MiB" (exit 0) or where it differs (exit 3). The ushering test target: a process that
  * needs more memory as it goes, as a simulation filling its grid does. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,16 @@ static double now(void)
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void nap(double seconds)
+/* Sleeps until the monotonic clock reads DUE, not at all if it already does. The time left comes from one reading
+ * of the clock: with two (one to compare, one to subtract) a loaded machine could pass DUE in between, the negative
+ * time that gave made nanosleep fail with EINVAL, and a loop that retried every failure spun in the kernel for good
+ * (a job that never ended, UsheringLabTests). Only an interruption is retried, with the time still left. */
+static void sleep_until(double due)
 {
-    struct timespec t = {(time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9)};
-    while (nanosleep(&t, &t) != 0) {}
+    double left = due - now();
+    if (left <= 0) return;
+    struct timespec t = {(time_t)left, (long)((left - (time_t)left) * 1e9)};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {}
 }
 
 int main(int argc, char **argv)
@@ -37,10 +44,9 @@ int main(int argc, char **argv)
     for (long m = 0; m < size; m++) {
         for (long off = 0; off < mib; off += page)
             memory[(m * mib + off) / 8] = (uint64_t)(m * mib + off) * 2654435761u + 1;
-        double due = start + (double)(m + 1) / rate;
-        if (now() < due) nap(due - now());
+        sleep_until(start + (double)(m + 1) / rate);
     }
-    nap(hold);
+    sleep_until(now() + hold);
     for (long m = 0; m < size; m++)
         for (long off = 0; off < mib; off += page)
             if (memory[(m * mib + off) / 8] != (uint64_t)(m * mib + off) * 2654435761u + 1) {

@@ -16,7 +16,9 @@ internal static class FailureReport
 
     private const int TailLines = 40;
 
-    public static void ExplainingFailure(this TestLab lab, Action test)
+    /// <param name="watched">Processes whose state the report describes too (a wait that timed out: which stage of
+    /// its start a process was in, whether it was running, blocked in the kernel or stopped under a tracer).</param>
+    public static void ExplainingFailure(this TestLab lab, Action test, IEnumerable<int>? watched = null)
     {
         try
         {
@@ -24,7 +26,7 @@ internal static class FailureReport
         }
         catch (Exception failure)
         {
-            throw new LabTestFailure(Explain(lab, failure), failure);
+            throw new LabTestFailure(Explain(lab, failure, watched ?? []), failure);
         }
     }
 
@@ -36,14 +38,14 @@ internal static class FailureReport
         }
         catch (Exception failure)
         {
-            throw new LabTestFailure(Explain(lab, failure), failure);
+            throw new LabTestFailure(Explain(lab, failure, []), failure);
         }
     }
 
     /// <summary>The failure's message, then for each node the end of its omd log (the whole log kept), then the
-    /// kernel's lines about killed processes. Nothing here may hide the failure itself: each part that cannot be read
-    /// says so in one line.</summary>
-    private static string Explain(TestLab lab, Exception failure)
+    /// kernel's lines about killed processes, each node's memory cgroup and the watched processes. Nothing here may
+    /// hide the failure itself: each part that cannot be read says so in one line.</summary>
+    private static string Explain(TestLab lab, Exception failure, IEnumerable<int> watched)
     {
         var text = new StringBuilder(failure.Message).Append('\n');
         var kept = Path.Combine(KeptLogs, lab.Name);
@@ -64,6 +66,10 @@ internal static class FailureReport
             }
         }
         text.Append("--- kernel log: killed processes ---\n").Append(KilledByTheKernel());
+        text.Append("--- memory cgroups ---\n");
+        for (var node = 1; File.Exists(lab.Layout.NodeConfigFile(node)); node++)
+            text.Append($"node {node}: ").Append(FailureState.MemoryCgroup(lab.Layout.MemoryCgroup(node))).Append('\n');
+        foreach (var pid in watched) text.Append(FailureState.Process(pid));
         return text.ToString();
     }
 
