@@ -164,6 +164,115 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         Assert.Equal(reference, moved);
     }
 
+    /// <summary>At home: a descriptor limit of 80 (the reserved range for numbers got away is 67-79), a connection,
+    /// and /dev/null open on every number up to 65 (66 left for its restore). Away (after the first step): closes
+    /// those (its node's own), and puts the connection under each reserved number with dup2, 79 down to 67, so that
+    /// the deputy, which still holds its files, has no number left below its limit for the passing of the last one
+    /// (a socket pair and the number received); talks on fd 67, and again after the second step (it came home).</summary>
+    private const string HighNumber = """
+        import os, resource, socket, sys
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (80, hard))
+        def step():
+            print("ready", flush=True)
+            sys.stdin.readline()
+        def talk(s, what):
+            s.sendall(what)
+            b = b""
+            while not b.endswith(b"\n"):
+                r = s.recv(1)
+                if not r:
+                    break
+                b += r
+            print(b.decode().strip(), flush=True)
+        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        held = []
+        while not held or held[-1] < 65:
+            held.append(os.open("/dev/null", os.O_RDONLY))
+        step()
+        for fd in held:
+            os.close(fd)
+        for n in range(79, 66, -1):
+            os.dup2(c.fileno(), n)
+        k = socket.socket(fileno=67)
+        talk(k, b"one\n")
+        step()
+        talk(k, b"two\n")
+        print("done", flush=True)
+        """;
+
+    [Fact]
+    public void A_connection_duplicated_away_onto_numbers_the_deputy_has_no_room_below_its_limit_for_comes_home_open_under_each()
+    {
+        var port = Random.Shared.Next(20000, 40000);
+        using var server = _lab.InNode(1, ["python3", "-c", Server, $"{port}", "home1"]);
+        server.WaitForLines(1, Patience);
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        ManagedRun run;
+        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", HighNumber, $"{port}"], stdinRead);
+        using (run)
+        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        {
+            run.WaitForLines(1, Patience);
+            _lab.Migrate(1, run.Pid, "2");
+            Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+            Go(stdin);
+            run.WaitForLines(3, Patience);
+            _lab.Migrate(1, run.Pid, "home");
+            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            Go(stdin);
+            Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
+            Assert.Equal(["ready", "home1: ONE", "ready", "home1: TWO", "done"], run.Lines());
+            Assert.Equal(new ChildExit(0, 0), server.Process.WaitForExit(Patience));
+            Assert.DoesNotContain($"Process {run.Pid}: its deputy could not keep", File.ReadAllText(_lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A descriptor limit of 80 (the reserved range 67-79) and /dev/null open on every number up to 66, so
+    /// that a restore finds no number free below the reserved range (the forwarding filter's listener gets one in it).
+    /// Away: reads the last, and opens /dev/null once more (a reserved number, its node's own); home again: the same.</summary>
+    private const string Crowded = """
+        import os, resource, sys
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (80, hard))
+        held = []
+        while not held or held[-1] < 66:
+            held.append(os.open("/dev/null", os.O_RDONLY))
+        def step(what):
+            n = os.open("/dev/null", os.O_RDONLY)
+            print(what, held[-1], os.read(held[-1], 1), n >= 67, os.read(n, 1), flush=True)
+            os.close(n)
+            sys.stdin.readline()
+        step("home")
+        step("away")
+        step("back")
+        print("done", flush=True)
+        """;
+
+    [Fact]
+    public void A_process_with_every_number_below_the_reserved_range_taken_moves_and_comes_home_and_runs_on()
+    {
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        ManagedRun run;
+        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", Crowded], stdinRead);
+        using (run)
+        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        {
+            run.WaitForLines(1, Patience);
+            _lab.Migrate(1, run.Pid, "2");
+            Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+            Go(stdin);
+            run.WaitForLines(2, Patience);
+            _lab.Migrate(1, run.Pid, "home");
+            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            Go(stdin);
+            run.WaitForLines(3, Patience);
+            Go(stdin);
+            Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
+            Assert.Equal(["home 66 b'' True b''", "away 66 b'' True b''", "back 66 b'' True b''", "done"], run.Lines());
+        }
+    }
+
     /// <summary>Reads a file a line at a time, between the steps stdin gives it: what it read before each step and
     /// after the last, and what it got by a pread and an fstat of the same descriptor at the end.</summary>
     private const string Reader = """

@@ -124,10 +124,10 @@ public sealed class ChildCallFilterTests
     [Fact]
     public void The_signals_to_itself_lengthen_no_jump_of_a_filter_with_every_kind_of_call()
     {
-        // Each jump spans at most 255 instructions, the arch check's to the common "allow" the longest. The signals to
-        // itself are looked at after the common ends: 175 forwarded descriptors fit with every kind of call (172 when
-        // that check came before them; MaxForwarded fits only with fewer kinds).
-        var program = ForwardingFilter.Build([.. Enumerable.Range(3, 175)], reservedFrom: 1000, childCalls: true, ownPid: 4242,
+        // Each jump spans at most 255 instructions: each section of the filter ends in its own verdicts, so the signals
+        // to itself lengthen no jump over the descriptors' list, and MaxForwarded fits with every kind of call (175 did
+        // when the sections shared one pair of verdicts at the end; ForwardingFilterLayoutTests checks its verdicts).
+        var program = ForwardingFilter.Build([.. Enumerable.Range(3, ForwardingFilter.MaxForwarded)], reservedFrom: 1000, childCalls: true, ownPid: 4242,
             pathCalls: true, terminalGroups: true, terminalReads: [0, 1, 2], socketCalls: true, terminalWrites: true);
         Assert.True(ForwardingFilter.IsForwardingFilter(program));
     }

@@ -61,6 +61,8 @@ public sealed partial class CheckpointEngine
         ArgumentNullException.ThrowIfNull(fd);
         return _tracer.RunBrief(pid, () =>
         {
+            // Room for the number and for the passing's three (a socket pair and the number received).
+            DeputyRoom.Ensure(pid, number, 3, _logger);
             var trampoline = _deputies.Stop(pid);
             var regs = Ptrace.GetRegs(pid);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
@@ -96,7 +98,12 @@ public sealed partial class CheckpointEngine
                 if (received == number) return 0;
                 var placed = injector.Raw(Dup3, received, number, 0);
                 injector.Raw(Close, received);
-                return placed < 0 ? placed : 0;
+                if (placed < 0) return placed;
+                // The pair took the lowest free numbers, which may be the one wanted: dup3 closed that end already, and
+                // closing it again below closed the descriptor just placed (the process came home without it).
+                if (sending == number) sending = -1;
+                if (receiving == number) receiving = -1;
+                return 0;
             }
             finally
             {
@@ -118,6 +125,7 @@ public sealed partial class CheckpointEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _tracer.RunBrief(pid, () =>
         {
+            DeputyRoom.Ensure(pid, number, 0, _logger);
             var trampoline = _deputies.Stop(pid);
             var regs = Ptrace.GetRegs(pid);
             try

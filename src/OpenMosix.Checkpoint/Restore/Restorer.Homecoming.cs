@@ -67,6 +67,9 @@ internal sealed partial class Restorer
         IEnumerable<MemoryRegion> regions, out ulong newTrampoline)
     {
         newTrampoline = deputyTrampoline;
+        // Room for every mapped file the rebuild opens at once (and a few more): the image's limits are set after its
+        // descriptors (RestoreProcessState), and those it does not have are closed before.
+        DeputyRoom.Ensure(pid, -1, regions.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() + 16, logger);
         var space = new AddressSpace();
         foreach (var r in regions) space.Reserve(r.Start, r.End);
         foreach (var m in OpenMosix.Linux.Proc.ProcFs.ReadMaps(pid)) space.Reserve(m.Start, m.End);

@@ -9,7 +9,7 @@ internal static class SyscallNumbers
         SetTidAddress = 218, RestartSyscall = 219, SetRobustList = 273, Openat = 257, Dup3 = 292, Pipe2 = 293, Fcntl = 72,
         RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34, Madvise = 28, Userfaultfd = 323,
         Ftruncate = 77, Fchmod = 91, EpollCtl = 233, TimerfdCreate = 283, TimerfdSettime = 286, Signalfd4 = 289, Eventfd2 = 290,
-        EpollCreate1 = 291, MemfdCreate = 319, Mkdirat = 258, Fallocate = 285;
+        EpollCreate1 = 291, MemfdCreate = 319, Mkdirat = 258, Fallocate = 285, CloseRange = 436;
     // Threads: their creation on restore and what only a thread can say or set of itself.
     public const long Clone3 = 435, Sigaltstack = 131, SchedSetscheduler = 144, Exit = 60, Gettid = 186, Membarrier = 324;
     // Process trees: children made by their parents, their sessions and groups, and exited children.

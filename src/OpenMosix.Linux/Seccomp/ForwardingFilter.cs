@@ -104,13 +104,14 @@ public static class ForwardingFilter
             (LdWAbs, 0, 0, OffsetArch),
         };
         // Layout after the two loads: arch check, nr load, x32 check, one jeq per call, [one jeq per child call],
-        // [jeq socket], ja allow, [arg0 load, one jeq per home family], [arg1 load, one jeq per terminal change, ja fd checks],
-        // [arg0 load, one jeq per terminal fd], arg0 load, one jeq per fd,
-        // [jge reserved, jge negative], allow, notify, [arg0 load, jeq own PID, nr load, jeq tgkill, arg1 load, ja, arg2 load,
-        // one jeq per terminal stop, allow, notify]: a signal to itself is looked at after the common ends, so that it
-        // lengthens no jump to them (each at most 255 instructions, with up to MaxForwarded descriptors between). With terminal groups ioctl's
-        // jeq goes to the arg1 load (not a terminal change: on to the fd checks); with terminal reads read's and readv's
-        // (and write's and writev's with terminal writes) go to the terminal fds' load (none of them: on to the fd checks).
+        // [jeq socket], allow, notify, [the process's signal to itself: arg0 load, jeq own PID, nr load, jeq tgkill, arg1
+        // load, ja, arg2 load, one jeq per terminal stop, allow, notify], [arg0 load, one jeq per home family, allow,
+        // notify], [arg1 load, one jeq per terminal change, ja fd checks, notify], [arg0 load, one jeq per terminal fd, ja
+        // fd checks, notify], arg0 load, one jeq per fd, [jge reserved, jge negative], allow, notify. Each section ends in
+        // its own verdicts, so no jump spans another section's list: a jump spans at most 255 instructions, and only the
+        // fd list is long (MaxForwarded fits with every kind of call). With terminal groups ioctl's jeq goes to the arg1
+        // load (not a terminal change: on to the fd checks); with terminal reads read's and readv's (and write's and
+        // writev's with terminal writes) go to the terminal fds' load (none of them: on to the fd checks).
         var fds = forwarded.Distinct().Order().ToList();
         var terminalFds = (terminalReads ?? []).Where(fd => fd >= 0 && !fds.Contains(fd)).Distinct().Order().ToList();
         if (terminalFds.Count > 8) throw new ArgumentException($"at most 8 terminal descriptors, not {terminalFds.Count}", nameof(terminalReads));
@@ -118,18 +119,23 @@ public static class ForwardingFilter
         var fdCalls = Calls.Except(always).ToArray();
         var toSelf = childCalls && ownPid > 0;
         var callCount = fdCalls.Length + always.Length + (socketCalls ? 1 : 0);
-        var checkFamilyAt = 3 + callCount + 1; // index of socket's arg0 load, when there is one
-        var checkRequestAt = checkFamilyAt + (socketCalls ? 1 + HomeSocketFamilies.Length : 0); // index of the arg1 load, when there is one
-        var checkTerminalAt = checkRequestAt + (terminalGroups ? 2 + TerminalChanges.Length : 0); // index of the terminal fds' arg0 load, if any
-        var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 1 + terminalFds.Count : 0); // index of the arg0 load, counted from the arch check
+        // index i (from the arch check at 0) jumps to t with offset t - i - 1
+        var allowCallsAt = 3 + callCount;
+        var notifyCallsAt = allowCallsAt + 1;
+        var checkSelfAt = notifyCallsAt + 1; // its arg0 load, when the process's signals to itself are looked at
+        var selfNotifyAt = checkSelfAt + 8 + TerminalStops.Length; // after its own allow
+        var checkFamilyAt = checkSelfAt + (toSelf ? 9 + TerminalStops.Length : 0); // socket's arg0 load, when there is one
+        var familyNotifyAt = checkFamilyAt + 1 + HomeSocketFamilies.Length + 1;
+        var checkRequestAt = checkFamilyAt + (socketCalls ? 3 + HomeSocketFamilies.Length : 0); // the arg1 load, when there is one
+        var requestNotifyAt = checkRequestAt + 2 + TerminalChanges.Length;
+        var checkTerminalAt = checkRequestAt + (terminalGroups ? 3 + TerminalChanges.Length : 0); // the terminal fds' arg0 load, if any
+        var terminalNotifyAt = checkTerminalAt + 2 + terminalFds.Count;
+        var checkFdAt = checkTerminalAt + (terminalFds.Count > 0 ? 3 + terminalFds.Count : 0); // the fds' arg0 load
         var allowAt = checkFdAt + 1 + fds.Count + (reservedFrom > 0 ? 2 : 0);
         var notifyAt = allowAt + 1;
-        var checkSelfAt = notifyAt + 1; // its arg0 load, when the process's signals to itself are looked at
-        var selfNotifyAt = checkSelfAt + 8 + TerminalStops.Length; // after its own allow
-        // index i (from the arch check at 0) jumps to t with offset t - i - 1
-        program.Add((JeqK, 0, Offset(0, allowAt), AuditArchX8664));
+        program.Add((JeqK, 0, Offset(0, allowCallsAt), AuditArchX8664));
         program.Add((LdWAbs, 0, 0, OffsetNr));
-        program.Add((JgeK, Offset(2, allowAt), 0, X32Bit));
+        program.Add((JgeK, Offset(2, allowCallsAt), 0, X32Bit));
         for (var c = 0; c < fdCalls.Length; c++)
         {
             var to = terminalGroups && fdCalls[c] == SyscallNr.Ioctl ? checkRequestAt
@@ -139,36 +145,8 @@ public static class ForwardingFilter
             program.Add((JeqK, Offset(3 + c, to), 0, (uint)fdCalls[c]));
         }
         for (var c = 0; c < always.Length; c++)
-            program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyAt), 0, (uint)always[c]));
+            program.Add((JeqK, Offset(3 + fdCalls.Length + c, toSelf && SignalCalls.Contains(always[c]) ? checkSelfAt : notifyCallsAt), 0, (uint)always[c]));
         if (socketCalls) program.Add((JeqK, Offset(3 + callCount - 1, checkFamilyAt), 0, (uint)SyscallNr.Socket));
-        program.Add((Ja, 0, 0, (uint)(allowAt - (3 + callCount) - 1)));
-        if (socketCalls)
-        {
-            program.Add((LdWAbs, 0, 0, OffsetArg0));
-            for (var f = 0; f < HomeSocketFamilies.Length; f++)
-            {
-                var at = checkFamilyAt + 1 + f;
-                program.Add((JeqK, Offset(at, notifyAt), f == HomeSocketFamilies.Length - 1 ? Offset(at, allowAt) : (byte)0, (uint)HomeSocketFamilies[f]));
-            }
-        }
-        if (terminalGroups)
-        {
-            program.Add((LdWAbs, 0, 0, OffsetArg1));
-            for (var r = 0; r < TerminalChanges.Length; r++) program.Add((JeqK, Offset(checkRequestAt + 1 + r, notifyAt), 0, TerminalChanges[r]));
-            program.Add((Ja, 0, 0, (uint)(checkFdAt - (checkRequestAt + 1 + TerminalChanges.Length) - 1)));
-        }
-        if (terminalFds.Count > 0)
-        {
-            program.Add((LdWAbs, 0, 0, OffsetArg0));
-            for (var t = 0; t < terminalFds.Count; t++) program.Add((JeqK, Offset(checkTerminalAt + 1 + t, notifyAt), 0, (uint)terminalFds[t]));
-        }
-        program.Add((LdWAbs, 0, 0, OffsetArg0));
-        for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
-        if (reservedFrom > 0)
-        {
-            program.Add((JgeK, 0, Offset(checkFdAt + 1 + fds.Count, allowAt), (uint)reservedFrom));
-            program.Add((JgeK, Offset(checkFdAt + 2 + fds.Count, allowAt), Offset(checkFdAt + 2 + fds.Count, notifyAt), NegativeInt));
-        }
         program.Add((RetK, 0, 0, RetAllow));
         program.Add((RetK, 0, 0, RetUserNotif));
         if (toSelf)
@@ -189,6 +167,38 @@ public static class ForwardingFilter
             program.Add((RetK, 0, 0, RetAllow));
             program.Add((RetK, 0, 0, RetUserNotif));
         }
+        if (socketCalls)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            for (var f = 0; f < HomeSocketFamilies.Length; f++)
+                program.Add((JeqK, Offset(checkFamilyAt + 1 + f, familyNotifyAt), 0, (uint)HomeSocketFamilies[f]));
+            program.Add((RetK, 0, 0, RetAllow));
+            program.Add((RetK, 0, 0, RetUserNotif));
+        }
+        if (terminalGroups)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg1));
+            for (var r = 0; r < TerminalChanges.Length; r++) program.Add((JeqK, Offset(checkRequestAt + 1 + r, requestNotifyAt), 0, TerminalChanges[r]));
+            program.Add((Ja, 0, 0, (uint)(checkFdAt - (checkRequestAt + 1 + TerminalChanges.Length) - 1)));
+            program.Add((RetK, 0, 0, RetUserNotif));
+        }
+        if (terminalFds.Count > 0)
+        {
+            program.Add((LdWAbs, 0, 0, OffsetArg0));
+            for (var t = 0; t < terminalFds.Count; t++) program.Add((JeqK, Offset(checkTerminalAt + 1 + t, terminalNotifyAt), 0, (uint)terminalFds[t]));
+            program.Add((Ja, 0, 0, 1));
+            program.Add((RetK, 0, 0, RetUserNotif));
+        }
+        program.Add((LdWAbs, 0, 0, OffsetArg0));
+        for (var f = 0; f < fds.Count; f++) program.Add((JeqK, Offset(checkFdAt + 1 + f, notifyAt), 0, (uint)fds[f]));
+        if (reservedFrom > 0)
+        {
+            program.Add((JgeK, 0, Offset(checkFdAt + 1 + fds.Count, allowAt), (uint)reservedFrom));
+            program.Add((JgeK, Offset(checkFdAt + 2 + fds.Count, allowAt), Offset(checkFdAt + 2 + fds.Count, notifyAt), NegativeInt));
+        }
+        program.Add((RetK, 0, 0, RetAllow));
+        program.Add((RetK, 0, 0, RetUserNotif));
+        if (program.Count - 2 != notifyAt + 1) throw new InvalidOperationException($"filter layout of {program.Count - 2} instructions, not {notifyAt + 1}");
         var bytes = new byte[program.Count * 8];
         for (var i = 0; i < program.Count; i++)
         {
