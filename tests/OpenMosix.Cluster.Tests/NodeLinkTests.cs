@@ -231,9 +231,9 @@ public sealed class NodeLinkTests : IDisposable
         var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
         await using var client = await Dial(7, _pki.Links(3, Here, Everyone));
         await using var server = await serverSide;
-        // A MiB outgrows loopback's first receive buffer, so the reader takes it in pieces and waits for the rest with
-        // a low-water mark; the small frame after it is all the sender says until it hears back: a mark left set would
-        // keep it waiting for ever.
+        // A MiB outgrows loopback's first receive buffer, so the reader takes it in pieces; the small frame after it is
+        // all the sender says until it hears back. A reader that waits for more than one frame's bytes at once (a
+        // socket low-water mark left set after a large record, tried for issue #20) would keep it waiting for ever.
         for (var i = 0; i < 8; i++)
         {
             var big = new byte[NodeLink.MaxPayload];
