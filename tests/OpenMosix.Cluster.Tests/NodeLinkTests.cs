@@ -225,6 +225,33 @@ public sealed class NodeLinkTests : IDisposable
         Assert.InRange(inlined, 1, sent.Count(s => s.Type == FrameType.Stdio) - 1);
     }
 
+    [Fact]
+    public async Task A_lone_small_frame_after_a_large_one_read_in_pieces_arrives_without_waiting_for_more_bytes()
+    {
+        var serverSide = LinkSockets.AcceptOne(_listener, 7, _pki.Links(7, Here, Everyone));
+        await using var client = await Dial(7, _pki.Links(3, Here, Everyone));
+        await using var server = await serverSide;
+        // A MiB outgrows loopback's first receive buffer, so the reader takes it in pieces; the small frame after it is
+        // all the sender says until it hears back. A reader that waits for more than one frame's bytes at once (a
+        // socket low-water mark left set after a large record, tried for issue #20) would keep it waiting for ever.
+        for (var i = 0; i < 8; i++)
+        {
+            var big = new byte[NodeLink.MaxPayload];
+            Random.Shared.NextBytes(big);
+            await client.SendAsync(FrameType.Image, big, Cancel);
+            await client.SendAsync(FrameType.Control, new byte[] { (byte)i }, Cancel);
+            var image = await server.ReceiveAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+            var small = await server.ReceiveAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+            Assert.Equal(big, image!.Value.Payload);
+            Assert.Equal(new byte[] { (byte)i }, small!.Value.Payload);
+            // And the other way, a small frame alone after a large one from the server.
+            await server.SendAsync(FrameType.Stdio, big, Cancel);
+            await server.SendAsync(FrameType.Control, new byte[] { (byte)(i + 100) }, Cancel);
+            Assert.Equal(big, (await client.ReceiveAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel))!.Value.Payload);
+            Assert.Equal(new byte[] { (byte)(i + 100) }, (await client.ReceiveAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel))!.Value.Payload);
+        }
+    }
+
     public void Dispose()
     {
         _listener.Dispose();
