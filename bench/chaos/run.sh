@@ -24,8 +24,8 @@
 #                                    (no drain) and started again; home's new omd takes the process over
 #   sigkill21-away  om lab restart --kill 2, then (once home resumed the copy the new omd of node 2 adopted) om lab
 #                   restart --kill 1: the adopted copy waits for home's next omd, which takes the process over
-#   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (where the kernel has no sch_netem: --loss 5 alone, which
-#              om lab emulates without netem; delay cannot be)
+#   netem      om lab netem 2 --loss 5 --delay 50 for 5 s (where the kernel has no sch_netem, om lab emulates both
+#              without it: the loss by a tc filter, the delay by a relay, docs/lab.md)
 #   fulldisk   home's checkpoint directory (a 64 MiB tmpfs in node 1) filled up once home holds the first checkpoint,
 #              so every later one fails with ENOSPC; then node 2 crashes (om lab kill 2): home must restart the
 #              process from the checkpoint it kept, with identical output
@@ -250,7 +250,7 @@ cpfull_once() { local ref status=0 identical=no lost=no pid started cp
 
 netem_missing=
 netem_delay=50
-unshare -n tc qdisc add dev lo root netem delay 1ms 2>/dev/null || { netem_missing="this kernel has no sch_netem (CONFIG_NET_SCH_NETEM): loss alone, no delay"; netem_delay=0; }
+unshare -n tc qdisc add dev lo root netem delay 1ms 2>/dev/null || netem_missing="this kernel has no sch_netem (CONFIG_NET_SCH_NETEM): loss by a tc filter, delay by om lab's relay"
 skipped=()
 for kind in ${faults//,/ }; do
   if [ "$kind" = netem ] && [ -n "$netem_missing" ]; then log "netem: $netem_missing"; fi

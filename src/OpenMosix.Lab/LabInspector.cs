@@ -33,7 +33,7 @@ public static class LabInspector
                 node.DiscoverPid,
                 node.DiscoverPid is { } p && IsInNode(layout, node.Id, p),
                 node.Killed,
-                ports.TryGetValue(layout.Name.HostVeth(node.Id), out var port) && port == "disabled",
+                ports.TryGetValue(DelayRelays.BridgePortOf(layout, node), out var port) && port == "disabled",
                 node.Netem,
                 node.DaemonRestarts,
                 node.Revivals);

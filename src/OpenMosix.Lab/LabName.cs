@@ -31,6 +31,8 @@ public sealed partial record LabName
 
     public string Bridge => $"{Value}br";
     public string HostVeth(int node) => $"{Value}v{node}";
+    /// <summary>The tap a delay relay puts on the bridge in the node's place (`om lab netem --delay` without netem).</summary>
+    public string RelayTap(int node) => $"{Value}t{node}";
     public string NetworkNamespace(int node) => $"{Value}-{node}";
     public string CgroupGroup => CgroupPrefix + Value;
 

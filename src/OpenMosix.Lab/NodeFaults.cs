@@ -50,7 +50,7 @@ public static class NodeFaults
         using var labLock = Lock(layout);
         var (state, current) = Load(layout, node);
         if (current.Killed) throw WrongState(layout, node, "is already killed; `om lab revive {0}` brings it back");
-        if (!current.Cut) BridgePort.Disable(layout.Name.HostVeth(node));
+        if (!current.Cut) BridgePort.Disable(DelayRelays.BridgePortOf(layout, current));
         var victims = LabProcesses.FindInNode(layout, node).Count;
         var survivors = LabProcesses.KillAllInNode(layout, node, KillTimeout);
         // Recorded even when something survived: the node is down either way, and revive finishes the job.
@@ -74,7 +74,7 @@ public static class NodeFaults
             var survivors = LabProcesses.KillAllInNode(layout, node, KillTimeout);
             if (survivors.Count > 0)
                 throw new LabException($"lab {layout.Name}: node {node}: {survivors.Count} processes still alive after {KillTimeout.TotalSeconds:F0} s");
-            BridgePort.Enable(layout.Name.HostVeth(node));
+            BridgePort.Enable(DelayRelays.BridgePortOf(layout, current));
             var revived = current with { Killed = false, Cut = false, Revivals = current.Revivals + 1 };
             // A node that never had an omd (--no-daemon) comes back without one.
             if (current.DaemonPid is not null) (revived, daemon) = NodeDaemons.Start(layout, revived, omPath, state.Discovery);
@@ -91,7 +91,7 @@ public static class NodeFaults
         var (state, current) = Load(layout, node);
         if (current.Killed) throw WrongState(layout, node, "is killed, its network is cut already; `om lab revive {0}` brings it back");
         if (current.Cut) throw WrongState(layout, node, "is cut off already; `om lab heal {0}` reconnects it");
-        BridgePort.Disable(layout.Name.HostVeth(node));
+        BridgePort.Disable(DelayRelays.BridgePortOf(layout, current));
         Save(layout, state, current with { Cut = true });
     }
 
@@ -101,19 +101,25 @@ public static class NodeFaults
         var (state, current) = Load(layout, node);
         if (current.Killed) throw WrongState(layout, node, "is killed; `om lab revive {0}` brings it back");
         if (!current.Cut) throw WrongState(layout, node, "is not cut off; `om lab cut {0}` cuts it");
-        BridgePort.Enable(layout.Name.HostVeth(node));
+        BridgePort.Enable(DelayRelays.BridgePortOf(layout, current));
         Save(layout, state, current with { Cut = false });
     }
 
-    /// <summary>Delay and loss on the node's link in both directions, or (null) the link back to normal.</summary>
-    public static void Netem(LabLayout layout, int node, NetemSettings? settings)
+    /// <summary>Delay and loss on the node's link in both directions, or (null) the link back to normal. Without netem
+    /// in the kernel the delay is a relay's (<see cref="DelayRelay"/>, started from <paramref name="omPath"/>).</summary>
+    public static void Netem(LabLayout layout, int node, NetemSettings? settings, string omPath)
     {
         if (settings?.Problem() is { } problem) throw new LabException(problem);
         using var labLock = Lock(layout);
         var (state, current) = Load(layout, node);
         var netns = layout.Name.NetworkNamespace(node);
+        // An earlier relay goes first, whatever comes next: settings are applied whole, never on top of old ones.
+        DelayRelays.Stop(layout, current);
+        current = current with { DelayRelayPid = null, Netem = null };
+        Save(layout, state, current);
         if (settings is null) LinkEmulation.Clear(netns, layout.Name.HostVeth(node));
-        else LinkEmulation.Apply(netns, layout.Name.HostVeth(node), settings);
+        else if (!LinkEmulation.Apply(netns, layout.Name.HostVeth(node), settings) && settings.DelayMilliseconds > 0)
+            current = current with { DelayRelayPid = DelayRelays.Start(layout, current, settings, omPath) };
         Save(layout, state, current with { Netem = settings });
     }
 

@@ -20,6 +20,10 @@ public sealed class LabFaultArgumentTests
     [InlineData(new[] { "--clear", "--delay", "10" }, "--clear contradicts --loss and --delay")]
     [InlineData(new[] { "--clear", "--loss", "1" }, "--clear contradicts --loss and --delay")]
     [InlineData(new string[0], "give --loss P, --delay MS (or both), or --clear")]
+    [InlineData(new[] { "--clear", "--jitter", "1" }, "--clear contradicts --jitter")]
+    [InlineData(new[] { "--loss", "1", "--jitter", "3" }, "--jitter needs --delay")]
+    [InlineData(new[] { "--delay", "5", "--jitter", "8" }, "--jitter must be between 0 and the delay (5 ms), not 8")]
+    [InlineData(new[] { "--delay", "5", "--jitter", "-1" }, "--jitter must be between 0 and the delay (5 ms), not -1")]
     public async Task Netem_refuses_bad_values_in_one_line_before_looking_for_the_lab(string[] options, string message)
     {
         var result = await OmCli.RunAsync(["lab", "netem", "--name", NoSuchLab, "2", .. options]);

@@ -16,7 +16,7 @@ public sealed class StoppedProcessLabTests
     private static char State(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State;
 
     /// <summary>Holds while <paramref name="pid"/> stays in state T and the process writes nothing, for 1 s.</summary>
-    private static void StaysStopped(int pid, ManagedRun run, string where)
+    internal static void StaysStopped(int pid, ManagedRun run, string where)
     {
         Poll.Until(() => State(pid) == 'T', Patience, $"the process to be stopped {where}");
         var lines = run.Lines().Count;

@@ -59,6 +59,7 @@ public sealed record DumpResult(
     /// <summary>Kept frozen, it was sent SIGSTOP meanwhile: the engine sends it again when it lets the process go.</summary>
     public bool StopHeld { get; init; }
 
-    /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when it was frozen, or 0.</summary>
+    /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when it was frozen, or 0; kept frozen,
+    /// SIGSTOP when one was sent meanwhile (its image records the stop).</summary>
     public int StoppedBy { get; init; }
 }

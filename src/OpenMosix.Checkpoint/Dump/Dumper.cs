@@ -96,7 +96,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         var result = new DumpResult(pid, image.Regions.Count, image.Files.Count, pageBytes, attachToStopped, frozen.Elapsed, total.Elapsed)
         {
             ThreadsBornWhileFreezing = bornWhileFreezing,
-            StoppedBy = stoppedBy,
+            StoppedBy = image.Signals.StoppedBy,
             // Kept frozen: its stop is sent again when it is let go (CheckpointEngine.Thaw).
             StopHeld = options.After == AfterDump.KeepFrozen && HeldStops.Take(pid),
         };
@@ -176,6 +176,10 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
         {
             injector.Raw(Munmap, (long)scratch, ScratchSize);
         }
+        // A SIGSTOP that met an injected call while the process is kept frozen for a trip or a checkpoint: its image
+        // records the stop, so that it stops wherever it runs next (a move that succeeds lets go of no process here
+        // to send the stop again to), and home's deputy follows it (CheckpointEngine.MakeDeputy).
+        if (stoppedBy == 0 && options.After == AfterDump.KeepFrozen && HeldStops.Holds(pid, others.Select(t => t.Tid))) stoppedBy = Signals.SIGSTOP;
         // Pending signals are read only now: a timer that expired while we injected has queued its signal (held by
         // the all-blocked mask), and getitimer above then reported it as due. Read earlier, both would be lost.
         var pending = Ptrace.PeekSignals(pid, shared: false).Select(s => new PendingSignal(false, s))

@@ -13,6 +13,16 @@ internal static class HeldStops
 
     public static void Note(int pid) => (t_held ??= []).Add(pid);
 
+    /// <summary>Whether a stop of <paramref name="pid"/> is held, or of one of its <paramref name="threads"/> (a stop
+    /// goes to the whole process, whichever thread an injected call met it in), keeping it held for the process.</summary>
+    public static bool Holds(int pid, IEnumerable<int> threads)
+    {
+        if (t_held is null) return false;
+        foreach (var tid in threads)
+            if (t_held.Remove(tid)) t_held.Add(pid);
+        return t_held.Contains(pid);
+    }
+
     /// <summary>Whether a stop of <paramref name="pid"/> is held, forgetting it.</summary>
     public static bool Take(int pid) => t_held?.Remove(pid) == true;
 

@@ -8,7 +8,8 @@ namespace OpenMosix.Lab.Host;
 /// sends, so they apply in both directions as on a bad cable. tc netem where the kernel has it. A kernel without
 /// sch_netem (this project's test machines: a Firecracker kernel with htb and pfifo, the u32 and bpf classifiers and
 /// no tc actions, no nftables or iptables) still gets the loss: an htb root whose classic BPF filter sends a random
-/// share of the packets (BPF's `ld rand`) to a class whose pfifo holds none, so they are dropped. Delay needs netem.
+/// share of the packets (BPF's `ld rand`) to a class whose pfifo holds none, so they are dropped; the delay is then a
+/// user-space relay's (<see cref="DelayRelay"/>), which the caller starts when <see cref="Apply"/> says netem did none.
 /// </summary>
 public static class LinkEmulation
 {
@@ -24,12 +25,15 @@ public static class LinkEmulation
         return string.Create(CultureInfo.InvariantCulture, $"4,32 0 0 4294963256,53 1 0 {threshold},6 0 0 65538,6 0 0 0");
     }
 
-    public static void Apply(string netns, string hostVeth, NetemSettings settings)
+    /// <summary>Shapes both ends; true when netem did it all, false when only the loss is done (no netem here), and
+    /// a delay asked for is left to a relay.</summary>
+    public static bool Apply(string netns, string hostVeth, NetemSettings settings)
     {
         var byNetem = Shape(settings, [], hostVeth, hostVeth, byNetem: null);
         try
         {
             Shape(settings, ["-n", netns], "eth0", $"eth0 in {netns}", byNetem);
+            return byNetem;
         }
         catch (LabException)
         {
@@ -58,11 +62,9 @@ public static class LinkEmulation
             if (!result.Stderr.Contains("qdisc kind is unknown", StringComparison.Ordinal))
                 throw new LabException($"netem on {name}: `{result.CommandLine}` failed: {result.Reason}");
         }
-        if (settings.DelayMilliseconds > 0)
-            throw new LabException("lab netem: this kernel has no netem queueing discipline (sch_netem, CONFIG_NET_SCH_NETEM): " +
-                "loss can be emulated without it (--loss alone), delay cannot");
         // From the default queue, or from an earlier loss filter, whose classes would be in the way.
         Delete([.. where, "qdisc", "del", "dev", device, "root"], name);
+        if (settings.LossPercent <= 0) return false;
         string[][] steps =
         [
             ["qdisc", "add", "dev", device, "root", "handle", "1:", "htb", "default", "1"],

@@ -37,6 +37,8 @@ public sealed record NodeState(int Id, string Address, double Cpus, long? Memory
     public bool Cut { get; init; }
     /// <summary>The delay and loss `om lab netem` put on the node's link; null when there is none.</summary>
     public NetemSettings? Netem { get; init; }
+    /// <summary>The process that delays the node's link where the kernel has no netem (DelayRelay); null: none.</summary>
+    public int? DelayRelayPid { get; init; }
     /// <summary>How many times `om lab restart` restarted the node's omd.</summary>
     public int DaemonRestarts { get; init; }
     /// <summary>How many times `om lab revive` brought the node back after `om lab kill`.</summary>

@@ -86,6 +86,34 @@ public sealed class JobControlTests
     }
 
     [Fact]
+    public void A_stop_sent_while_the_process_is_frozen_for_its_move_is_in_its_image_and_its_deputy_stops_without_forwarding_it()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        using var child = StartSleeper(output);
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
+
+        // Until 2026-12-07 the stop was sent again only when the process was let go: a move that succeeds lets go of
+        // none, so its copy ran on and its deputy with it.
+        var result = engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen) { WhileFrozen = pid => Signals.Kill(pid, Signals.SIGSTOP) });
+        Assert.Equal(Signals.SIGSTOP, result.StoppedBy);
+        engine.MakeDeputy(child.Pid);
+        Poll.Until(() => State(child.Pid) == 't', EngineFixtures.Patience, "the deputy to stop with its copy");
+
+        // Its copy starts stopped (the image says so): the stop is not forwarded to it a second time. The copy
+        // continued there, the deputy goes on, and what is sent to it next is the first signal reported.
+        engine.FollowCopyInDeputy(child.Pid, 0);
+        Poll.Until(() => State(child.Pid) == 'S', EngineFixtures.Patience, "the deputy back in its pause loop");
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
+        Poll.Until(() => { lock (signals) return signals.Count > 0; }, EngineFixtures.Patience, "SIGUSR1 to be reported");
+        lock (signals) Assert.Equal([Signals.SIGUSR1], signals);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    [Fact]
     /// <remarks>What its parent sees is tested in the lab (StoppedProcessLabTests): here the test is the deputy's parent
     /// and its tracer's process at once, and a wait of its own for the deputy would take the tracer's stops.</remarks>
     public void A_deputy_follows_its_copy_s_stop_and_resumption_and_neither_is_reported_for_forwarding()

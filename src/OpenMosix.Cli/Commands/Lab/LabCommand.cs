@@ -15,5 +15,6 @@ internal static class LabCommand
         LabFaultCommands.Cut(),
         LabFaultCommands.Heal(),
         LabNetemCommand.Create(),
+        LabLinkRelayCommand.Create(),
     };
 }

@@ -25,7 +25,8 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         });
     }
 
-    /// <summary>For tests (omd.toml checkpoint.test_hold_file): called once a copy checkpointed here is frozen.</summary>
+    /// <summary>For tests (omd.toml checkpoint.test_hold_file): called once a process checkpointed here (for a
+    /// checkpoint or a trip, with post-copy or without) is frozen.</summary>
     public Action<int>? WhileFrozen { get; init; }
 
     public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
@@ -34,6 +35,7 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         engine.Checkpoint(pid, writer, new DumpOptions(AfterDump.KeepFrozen)
         {
             Precopy = (precopy as Rounds)?.Session, ForwardDescriptors = true, LeaveLazyMemory = true, Forwarded = Also(pid),
+            WhileFrozen = WhileFrozen,
         });
     }
 
