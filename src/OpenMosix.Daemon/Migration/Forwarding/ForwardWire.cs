@@ -17,9 +17,6 @@ public sealed record ForwardRequest(uint Id, ForwardOp Op, int Fd, long A0 = 0, 
 /// <summary>What the call returned (a negated errno for a failure), and what it gave back.</summary>
 public sealed record ForwardReply(uint Id, long Result)
 {
-    /// <summary>The link's payload array <see cref="Data"/> lies in, for the one who consumed the data last to give back
-    /// to the link's pool (<see cref="FramePool"/>); null: nobody gives it back.</summary>
-    internal byte[]? Payload { get; init; }
 
     /// <summary>An address or an option value.</summary>
     public ReadOnlyMemory<byte> Extra { get; init; } = ReadOnlyMemory<byte>.Empty;

@@ -64,7 +64,6 @@ internal sealed partial class GuestForwarder
         if (want == 0 && op != ForwardOp.Receive) return new(0);
         var peek = (flags & ForwardedCalls.MsgPeek) != 0;
         ReadOnlyMemory<byte> data;
-        byte[]? payload = null;
         var address = ReadOnlyMemory<byte>.Empty;
         if (op != ForwardOp.ReadAt && !peek && TakeUnread(fd, want) is { } kept)
         {
@@ -88,7 +87,6 @@ internal sealed partial class GuestForwarder
             if (reply.Result < 0) return new(reply.Result);
             data = reply.Data; // a slice of the frame as read from the link: scattered from there, copied only to be kept
             address = reply.Extra;
-            payload = reply.Payload;
             if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
         }
         var keep = op != ForwardOp.ReadAt && !peek;
@@ -104,8 +102,6 @@ internal sealed partial class GuestForwarder
         {
             if (keep && data.Length > 0) KeepUnread(fd, data.ToArray());
         }
-        // The bytes are in the copy (or kept as a copy of their own): the frame goes back to the link's pool.
-        if (payload is not null) FramePool.Return(payload);
         else if (keep && data.Length > 0 && op is ForwardOp.Read or ForwardOp.Receive)
         {
             await AheadAfterReadAsync(fd).ConfigureAwait(false);
