@@ -42,6 +42,20 @@ public static class PipePeek
             return bytes;
         }
     }
+    private static readonly Lazy<SafeFileHandle> DevNull = new(() => Descriptors.Open("/dev/null", OpenFlags.WriteOnly | OpenFlags.CloseOnExec));
+
+    /// <summary>
+    /// Takes at most <paramref name="count"/> bytes out of the head of the pipe <paramref name="readEnd"/> without
+    /// copying them anywhere (splice(2) into /dev/null) and without waiting: how many (0 once its writers are gone and it
+    /// is empty), or a negated errno (EAGAIN: empty now).
+    /// </summary>
+    public static long Discard(SafeFileHandle readEnd, long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var n = Sys.Splice(readEnd, 0, DevNull.Value, 0, (nuint)count, Sys.SPLICE_F_NONBLOCK);
+        return n >= 0 ? n : -(long)Errno.Last;
+    }
+
     /// <summary>The pipe's capacity (F_GETPIPE_SZ), or a negated errno.</summary>
     public static int Capacity(SafeFileHandle end) => Sys.Fcntl(end, Sys.F_GETPIPE_SZ, 0) is var n and >= 0 ? n : -(int)Errno.Last;
 
@@ -60,25 +74,13 @@ public static class PipePeek
         var copied = Sys.Tee(readEnd, scratch.Write, (nuint)(skip + into.Length), Sys.SPLICE_F_NONBLOCK);
         if (copied < 0) return -(long)Errno.Last;
         var thrown = (int)Math.Min(copied, skip);
-        if (thrown > 0)
+        // The copies of bytes peeked before go to /dev/null by splice: page references dropped, no byte copied (read
+        // into a buffer, up to a MiB was copied for nothing per peek).
+        for (var done = 0; done < thrown;)
         {
-            var away = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(thrown, 1 << 16));
-            try
-            {
-                fixed (byte* p = away)
-                {
-                    for (var done = 0; done < thrown;)
-                    {
-                        var n = Sys.Read(scratch.Read, p, (nuint)Math.Min(away.Length, thrown - done));
-                        if (n <= 0) throw SyscallException.FromLastError("read(pipe copy)");
-                        done += (int)n;
-                    }
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(away);
-            }
+            var n = Discard(scratch.Read, thrown - done);
+            if (n <= 0) throw new SyscallException("splice", n < 0 ? Errno.FromNegated(n) : Errno.EIO, "throwing away a pipe copy's head");
+            done += (int)n;
         }
         var wanted = (int)(copied - thrown);
         if (wanted == 0) return -(long)Errno.EAGAIN;

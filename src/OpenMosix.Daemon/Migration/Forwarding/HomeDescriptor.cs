@@ -78,6 +78,8 @@ internal sealed class HomeDescriptor : IDisposable
                 while (reader.TryRead(out var call))
                 {
                     _run(call, _fd);
+                    // Written (or refused): nothing holds the piece's bytes any more.
+                    if (call.Payload is { } payload) FramePool.Return(payload);
                     if (Ended) return;
                 }
             }

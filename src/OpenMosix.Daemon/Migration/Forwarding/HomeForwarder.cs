@@ -166,10 +166,15 @@ internal sealed class HomeForwarder : IDisposable
         if (call.Op is ForwardOp.Accept or ForwardOp.Duplicate && NewNumber(call) is var number
             && (number is < 3 or > ForwardWire.MaxDescriptor || _descriptors.ContainsKey((int)number)))
             throw new LinkException($"the copy's node wants a new forwarded descriptor as fd {number}");
+        // A piece of a bulk write: its payload goes back to the link's pool once written (HomeDescriptor).
+        if (call.Op is ForwardOp.Write or ForwardOp.WriteAt or ForwardOp.Send && call.Data.Length >= BulkPiece) call = call with { Payload = frame.Payload };
         if (!_descriptors.TryGetValue(call.Fd, out var descriptor) || !descriptor.Post(call))
             _ = SendAsync(ForwardWire.Encode(new ForwardReply(call.Id, -(long)Errno.EBADF)));
         return true;
     }
+
+    /// <summary>Payloads from this size on are worth giving back: FramePool keeps large ones only.</summary>
+    private const int BulkPiece = 64 * 1024;
 
     private static long NewNumber(ForwardRequest call) => call.Op == ForwardOp.Accept ? call.A1 : call.A0;
 
