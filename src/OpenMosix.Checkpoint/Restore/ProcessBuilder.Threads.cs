@@ -17,6 +17,10 @@ internal sealed partial class ProcessBuilder
     private const int CloneArgsSize = 88, ChildTidOffset = 16, SetTidOffset = 64, SetTidSizeOffset = 72;
     private const int SsAutoDisarm = unchecked((int)0x80000000);
 
+    /// <summary>The process is rebuilt in its tree's PID namespace of its own (TreePidNamespace), where its ids and
+    /// its threads' are the old ones, whatever they are here.</summary>
+    public bool InnerIds { get; init; }
+
     /// <summary>How long <see cref="CreateThreads"/> waited for ids the original process still held.</summary>
     public TimeSpan WaitedForIds { get; private set; }
 
@@ -52,19 +56,22 @@ internal sealed partial class ProcessBuilder
         BinaryPrimitives.WriteUInt64LittleEndian(args[SetTidSizeOffset..], 1);
         BinaryPrimitives.WriteInt32LittleEndian(args[CloneArgsSize..], wantedTid);
         // An id in use here (the original still runs beside its copy) is not asked for when there is no waiting for it.
-        var taken = DateTime.UtcNow >= waitUntil && Directory.Exists($"/proc/{wantedTid}");
+        // In a tree's PID namespace of its own every id of the tree is free.
+        var taken = !InnerIds && DateTime.UtcNow >= waitUntil && Directory.Exists($"/proc/{wantedTid}");
         if (taken) args[SetTidOffset..].Clear();
         ProcessMemory.Write(pid, _data, args);
         var tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
         var waitedFrom = System.Diagnostics.Stopwatch.GetTimestamp();
         var waited = false;
-        while (tid == -(long)Errno.EEXIST && DateTime.UtcNow < waitUntil && HeldByOriginal(wantedTid))
+        while (!InnerIds && tid == -(long)Errno.EEXIST && DateTime.UtcNow < waitUntil && HeldByOriginal(wantedTid))
         {
             waited = true;
             Thread.Sleep(1);
             tid = injector.Raw(Clone3, (long)_data, CloneArgsSize);
         }
         if (waited) WaitedForIds += System.Diagnostics.Stopwatch.GetElapsedTime(waitedFrom);
+        if (tid < 0 && InnerIds) throw new RestoreException($"thread {wantedTid} cannot have its id in its tree's PID namespace: {Errno.FromNegated(tid).Describe()}");
+        if (InnerIds) return injector.LastCloned; // the id asked for there, another one here
         if (tid < 0)
         {
             // EEXIST: the id is taken here; EPERM: no CAP_CHECKPOINT_RESTORE. Either way any id will do.
@@ -101,7 +108,7 @@ internal sealed partial class ProcessBuilder
             if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
             // Queued by the thread itself: the kernel lets only the target thread queue a signal that claims to come
             // from kill() or tgkill() (si_code SI_USER, SI_TKILL).
-            thread.Injector.Call($"rt_tgsigqueueinfo({p.Number}) for thread {thread.Tid}", RtTgsigqueueinfo, pid, thread.Tid, p.Number, (long)Put(p.SigInfo));
+            thread.Injector.Call($"rt_tgsigqueueinfo({p.Number}) for thread {thread.Tid}", RtTgsigqueueinfo, InnerIds ? image.Origin.Pid : pid, InnerIds ? thread.Image.Tid : thread.Tid, p.Number, (long)Put(p.SigInfo));
         }
     }
 
@@ -115,7 +122,8 @@ internal sealed partial class ProcessBuilder
         if (robustHead != 0) inThread.Call("set_robust_list", SetRobustList, (long)robustHead, (long)robustLength);
         if (rseq is { } r) inThread.Call("rseq", Rseq, (long)r.Address, r.Length, 0, r.Signature);
         if (clearChildTid != 0) inThread.Call("set_tid_address", SetTidAddress, (long)clearChildTid);
-        if (tid == oldTid) return;
+        // In a tree's PID namespace of its own the process sees its old ids: the cached one is right.
+        if (tid == oldTid || InnerIds) return;
         if (cachedTidAddress != 0)
         {
             Span<byte> value = stackalloc byte[4];

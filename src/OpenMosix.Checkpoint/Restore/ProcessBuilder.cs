@@ -293,8 +293,10 @@ internal sealed partial class ProcessBuilder(int pid, ProcessImage image, Syscal
         {
             if (p.SigInfo.Length != Ptrace.SigInfoSize) throw new CorruptImageException("pending signal info must be 128 bytes");
             var info = (long)Put(p.SigInfo);
-            if (p.Shared) injector.Call($"rt_sigqueueinfo({p.Number})", RtSigqueueinfo, pid, p.Number, info);
-            else injector.Call($"rt_tgsigqueueinfo({p.Number})", RtTgsigqueueinfo, pid, pid, p.Number, info);
+            // The process names itself as it sees itself (the kernel lets a process queue any siginfo to itself only).
+            var self = InnerIds ? image.Origin.Pid : pid;
+            if (p.Shared) injector.Call($"rt_sigqueueinfo({p.Number})", RtSigqueueinfo, self, p.Number, info);
+            else injector.Call($"rt_tgsigqueueinfo({p.Number})", RtTgsigqueueinfo, self, self, p.Number, info);
         }
     }
 

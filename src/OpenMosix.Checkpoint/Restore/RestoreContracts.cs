@@ -28,6 +28,13 @@ public sealed record RestoreOptions(
     public bool KeepFrozen { get; init; }
 
     /// <summary>
+    /// A tree (RestoreTree) is rebuilt in a PID namespace of its own, where every member and thread keeps its old id
+    /// whatever this node's namespace holds (a migration target that shares one with the tree's home, where the
+    /// deputies hold them). Its root is still the restorer's child; the namespace's init reaps its orphans.
+    /// </summary>
+    public bool OwnPidNamespace { get; init; }
+
+    /// <summary>
     /// How long a thread may wait for its old id while a thread of the process the image was taken from still holds
     /// it (a migration between nodes that share one PID namespace: the original gives its ids back as it becomes a
     /// deputy). Zero: a taken id is given up at once, and the thread gets a new one.

@@ -30,7 +30,9 @@ internal sealed partial class Restorer
             CpuCompatibility.Check(image);
         }
         WarnOnKernelDifference(images[tree.RootPid]);
-        foreach (var p in tree.Processes.Skip(1).Where(p => HeldAfterReaping(p.Pid)))
+        var own = options.OwnPidNamespace;
+        // In a namespace of the tree's own every PID of it is free.
+        foreach (var p in tree.Processes.Skip(1).Where(p => !own && HeldAfterReaping(p.Pid)))
             throw new RestoreException($"PID {p.Pid} of the tree is taken here ({Describe(p.Pid)}): its parent knows it by that PID, " +
                 "so the tree is rebuilt only where its children's PIDs are free");
 
@@ -43,11 +45,12 @@ internal sealed partial class Restorer
             {
                 rootMap = pipes.ForRoot(InheritedDescriptors(options, images[tree.RootPid]));
                 var root = tree.RootPid;
-                stubs[root] = StartStub(images[root], rootMap, options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total);
+                stubs[root] = StartStub(images[root], rootMap, !own && options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total,
+                    ownPidNamespace: own);
                 made.Add(stubs[root].Pid);
-                StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
-                MakeChildren(tree, images, stubs, made, total);
-                JoinGroups(tree, stubs);
+                if (!own) StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
+                MakeChildren(tree, images, stubs, made, total, own);
+                JoinGroups(tree, stubs, own);
                 foreach (var p in running)
                 {
                     var stub = stubs[p.Pid];
@@ -82,7 +85,8 @@ internal sealed partial class Restorer
     }
 
     /// <summary>Every process below the root, made by its parent's stub in tree order (parents first).</summary>
-    private void MakeChildren(TreeImage tree, Dictionary<int, ProcessImage> images, Dictionary<int, Stub> stubs, List<int> made, Stopwatch total)
+    private void MakeChildren(TreeImage tree, Dictionary<int, ProcessImage> images, Dictionary<int, Stub> stubs, List<int> made, Stopwatch total,
+        bool ownPidNamespace)
     {
         foreach (var p in tree.Processes.Skip(1))
         {
@@ -99,7 +103,7 @@ internal sealed partial class Restorer
                 var pid = ChildStubs.Make(parent, p, elf);
                 made.Add(pid);
                 return pid;
-            });
+            }, ownPidNamespace: ownPidNamespace);
             stubs[p.Pid] = stub;
             if (TreeIds.LeadsSession(p)) stub.Injector.Call("setsid", Setsid);
         }
@@ -107,16 +111,17 @@ internal sealed partial class Restorer
 
     /// <summary>
     /// Each process joins its group from inside: the root's (whatever group the root's stub is in), its own, or
-    /// that of another process of the tree, leaders first so that a group exists before anyone joins it.
+    /// that of another process of the tree, leaders first so that a group exists before anyone joins it. In a PID
+    /// namespace of the tree's own a group's id there is its old one.
     /// </summary>
-    private static void JoinGroups(TreeImage tree, Dictionary<int, Stub> stubs)
+    private static void JoinGroups(TreeImage tree, Dictionary<int, Stub> stubs, bool ownPidNamespace)
     {
         var root = tree.Processes[0];
         var rootGroup = stubs[root.Pid].Injector.Call("getpgid", Getpgid, 0);
         foreach (var p in tree.Processes.Skip(1).Where(p => p.ExitStatus is null).OrderBy(p => p.ProcessGroup == p.Pid ? 0 : 1))
         {
             var injector = stubs[p.Pid].Injector;
-            var wanted = p.ProcessGroup == root.ProcessGroup ? rootGroup : stubs[p.ProcessGroup].Pid;
+            var wanted = p.ProcessGroup == root.ProcessGroup ? rootGroup : ownPidNamespace ? p.ProcessGroup : stubs[p.ProcessGroup].Pid;
             if (injector.Call("getpgid", Getpgid, 0) != wanted) injector.Call($"setpgid to group {wanted}", Setpgid, 0, wanted);
         }
     }

@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using System.Diagnostics;
 using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Postcopy;
+using OpenMosix.Checkpoint.Tree;
 using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
 
 namespace OpenMosix.Checkpoint.Restore;
@@ -80,8 +81,10 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// seized and stopped at its entry; null spawns it.</param>
     /// <param name="holdSession">the stub is a migration's copy that gets its terminal as its controlling terminal: when
     /// the image has a terminal it is born a member of a stand-in leader's session (<see cref="SessionHolder"/>).</param>
+    /// <param name="ownPidNamespace">the stub is a tree's, in the tree's PID namespace of its own, where it has its old
+    /// ids; with no <paramref name="make"/> (the root) the namespace is made for it (<see cref="TreePidNamespace"/>).</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
-        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false)
+        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false, bool ownPidNamespace = false)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
@@ -100,6 +103,16 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 return stub;
             };
         }
+        if (make is null && ownPidNamespace)
+        {
+            make = stubElf =>
+            {
+                var (stub, init) = TreePidNamespace.MakeRoot(stubElf, trampoline, descriptors, image.Origin.Pid, StubTraceOptions, logger);
+                // Ours to reap whenever it leaves, which it decides by itself (nothing left in its namespace).
+                HolderMade?.Invoke(init);
+                return stub;
+            };
+        }
         var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger);
         try
         {
@@ -110,7 +123,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
             Ptrace.SetSignalMask(pid, ulong.MaxValue);
             var injector = new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs);
             logger.LogDebug("Restore of {OriginalPid}: stub stopped at {Stub:F2} ms", image.Origin.Pid, total.Elapsed.TotalMilliseconds);
-            var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger) { HeldSession = holder > 0 };
+            var build = new ProcessBuilder(pid, image, injector, trampoline, space, logger) { HeldSession = holder > 0, InnerIds = ownPidNamespace };
             build.ReplaceStubAddressSpace(brkSegment);
             return new Stub(pid, injector, build, trampoline);
         }

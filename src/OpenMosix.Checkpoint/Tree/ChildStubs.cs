@@ -75,7 +75,8 @@ internal static class ChildStubs
     private static int Fork(ParentStub parent, TreeProcess child) => Fork(parent, child.Pid, child.ExitSignal, 0);
 
     /// <summary>A child of <paramref name="parent"/> (with <paramref name="flags"/>, clone3's: CLONE_PARENT makes it its
-    /// parent's sibling instead, and then <paramref name="exitSignal"/> must be 0) under PID <paramref name="pid"/> (0: any), seized and stopped at its birth.</summary>
+    /// parent's sibling instead, and then <paramref name="exitSignal"/> must be 0) under PID <paramref name="pid"/> (0: any) in the parent's
+    /// PID namespace, seized and stopped at its birth. Returns its PID in ours.</summary>
     internal static int Fork(ParentStub parent, int pid, int exitSignal, ulong flags)
     {
         Span<byte> args = stackalloc byte[CloneArgsSize + 8];
@@ -104,10 +105,13 @@ internal static class ChildStubs
             throw new RestoreException(made == -(long)Errno.EEXIST
                 ? $"PID {pid} of the tree was taken here meanwhile: its parent knows it by that PID"
                 : $"cannot make process {pid} as a child of {parent.Pid}: {Errno.FromNegated(made).Describe()}");
-        if (made != parent.Injector.LastCloned) throw new RestoreException($"clone3 returned {made}, but ptrace reported {parent.Injector.LastCloned}");
-        Freezer.WaitForEventStop((int)made);
-        Ptrace.SetOptions((int)made, TraceOptions);
-        return (int)made;
+        // clone3 answers in the parent's own PID namespace, ptrace in ours: inside a tree's namespace of its own
+        // (TreePidNamespace) the child's PID there is the one asked for, and ours another.
+        var child = parent.Injector.LastCloned;
+        if (made != child && (pid <= 0 || made != pid)) throw new RestoreException($"clone3 returned {made}, but ptrace reported {child}");
+        Freezer.WaitForEventStop((int)child);
+        Ptrace.SetOptions((int)child, TraceOptions);
+        return (int)child;
     }
 
     /// <summary>Executes the stub ELF at <paramref name="path"/> in <paramref name="pid"/>, a fork of
