@@ -38,6 +38,7 @@ internal sealed partial class Restorer
 
         var stubs = new Dictionary<int, Stub>();
         var made = new List<int>();
+        TreePidNamespace? space = null;
         try
         {
             Dictionary<int, int> rootMap;
@@ -46,7 +47,7 @@ internal sealed partial class Restorer
                 rootMap = pipes.ForRoot(InheritedDescriptors(options, images[tree.RootPid]));
                 var root = tree.RootPid;
                 stubs[root] = StartStub(images[root], rootMap, !own && options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total,
-                    ownPidNamespace: own);
+                    ownPidNamespace: own, namespaceMade: n => space = n);
                 made.Add(stubs[root].Pid);
                 if (!own) StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
                 MakeChildren(tree, images, stubs, made, total, own);
@@ -61,6 +62,12 @@ internal sealed partial class Restorer
                 foreach (var p in running)
                     Rebuild(stubs[p.Pid].Pid, images[p.Pid], sources[p.Pid], options with { KeepFrozen = true }, stubs[p.Pid].Injector,
                         stubs[p.Pid].Builder, pipes.Inherited(rootMap, p.Pid), total, StubTraceOptions);
+            }
+            if (space is not null)
+            {
+                space.Seal();
+                // Ours to reap whenever it leaves, which it decides by itself (nothing left in its namespace).
+                HolderMade?.Invoke(space.Init);
             }
             logger.LogInformation("Restored the tree of {Pid}: {Count} processes in {Ms:F1} ms", tree.RootPid, running.Count, total.Elapsed.TotalMilliseconds);
             return [.. running.Select(p => new RestoredProcess(stubs[p.Pid].Pid, stubs[p.Pid].Pid == p.Pid, p.Pid, total.Elapsed))];
@@ -80,6 +87,7 @@ internal sealed partial class Restorer
                     // gone already
                 }
             }
+            space?.Abandon();
             throw;
         }
     }

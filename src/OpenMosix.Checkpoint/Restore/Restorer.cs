@@ -82,9 +82,11 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// <param name="holdSession">the stub is a migration's copy that gets its terminal as its controlling terminal: when
     /// the image has a terminal it is born a member of a stand-in leader's session (<see cref="SessionHolder"/>).</param>
     /// <param name="ownPidNamespace">the stub is a tree's, in the tree's PID namespace of its own, where it has its old
-    /// ids; with no <paramref name="make"/> (the root) the namespace is made for it (<see cref="TreePidNamespace"/>).</param>
+    /// ids; with no <paramref name="make"/> (the root) the namespace is made for it (<see cref="TreePidNamespace"/>) and
+    /// handed to <paramref name="namespaceMade"/>, to be sealed once every stub of the tree is made.</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
-        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false, bool ownPidNamespace = false)
+        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false, bool ownPidNamespace = false,
+        Action<TreePidNamespace>? namespaceMade = null)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
@@ -107,9 +109,8 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         {
             make = stubElf =>
             {
-                var (stub, init) = TreePidNamespace.MakeRoot(stubElf, trampoline, descriptors, image.Origin.Pid, StubTraceOptions, logger);
-                // Ours to reap whenever it leaves, which it decides by itself (nothing left in its namespace).
-                HolderMade?.Invoke(init);
+                var (stub, made) = TreePidNamespace.MakeRoot(stubElf, trampoline, descriptors, image.Origin.Pid, StubTraceOptions, logger);
+                namespaceMade?.Invoke(made);
                 return stub;
             };
         }

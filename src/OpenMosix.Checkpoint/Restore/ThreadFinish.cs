@@ -17,10 +17,13 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
-        var robust = RobustFutexes.Retarget(pid, [new(image.Attributes.RobustListHead, image.Origin.Pid, pid),
-            .. threads.Select(t => new RobustFutexes.Owner(t.Image.RobustListHead, t.Image.Tid, t.Tid))]);
+        // Ids the process sees: in its tree's PID namespace of its own (build.InnerIds) the old ones, which the
+        // mutexes it holds already name.
+        var inner = build.InnerIds;
+        var robust = RobustFutexes.Retarget(pid, [new(image.Attributes.RobustListHead, image.Origin.Pid, inner ? image.Origin.Pid : pid),
+            .. threads.Select(t => new RobustFutexes.Owner(t.Image.RobustListHead, t.Image.Tid, inner ? t.Image.Tid : t.Tid))]);
         if (robust > 0) logger.LogDebug("Process {Pid}: {Count} robust mutexes renamed for changed thread ids", pid, robust);
-        var moved = threads.Where(t => t.Tid != t.Image.Tid).ToDictionary(t => t.Image.Tid, t => t.Tid);
+        var moved = threads.Where(t => !inner && t.Tid != t.Image.Tid).ToDictionary(t => t.Image.Tid, t => t.Tid);
         if (moved.Count > 0)
         {
             // Where a thread's id changed, the main thread's did most likely too: both are searched for.
@@ -52,7 +55,7 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         Ptrace.SetExtendedState(pid, image.Cpu.ExtendedState);
         Ptrace.SetSignalMask(pid, image.Signals.BlockedMask);
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
-        var renamed = threads.Count(t => t.Tid != t.Image.Tid);
+        var renamed = threads.Count(t => !inner && t.Tid != t.Image.Tid);
         if (renamed > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, renamed, threads.Count);
         // Taken in a group-stop (^Z, SIGSTOP): stopped again before anything of it runs, until SIGCONT.
         if (image.Signals.StoppedBy != 0)

@@ -76,6 +76,50 @@ public sealed class TreePidNamespaceTests
         }
     }
 
+    [Fact]
+    public void A_threaded_member_finds_its_threads_under_the_ids_it_knows_in_the_trees_namespace()
+    {
+        // thr_state checks in every round, in every thread, glibc's cached TID against gettid, pthread_kill on itself,
+        // and its pending signals and names through /proc/self/task/TID (the namespace's own /proc): any miss ends it
+        // with a failure status, which the shell's wait reports.
+        using var dir = new TempDirectory("om-tree-pidns-threads");
+        var script = $"{TestPrograms.Locate("thr_state")} 400 50 & job=$!; wait $job; echo \"thr_state exited $?\"";
+        using var original = ChildProcess.StartToFile("/bin/bash", ["-c", script], dir.File("out"));
+        Poll.Until(() => ProcFs.ReadChildren(original.Pid) is [var job] && ProcFs.ReadStatus(job) is { Name: "thr_state", Threads: > 1 },
+            Patience, "thr_state and its threads");
+        var threaded = ProcFs.ReadChildren(original.Pid).Single();
+        using var engine = new CheckpointEngine();
+        using (var directory = TreeImageDirectory.Create(dir.File("tree"), compress: false))
+            engine.CheckpointTree(original.Pid, directory, new DumpOptions(AfterDump.Resume));
+        Signals.Kill(threaded, Signals.SIGSTOP);
+        Signals.Kill(original.Pid, Signals.SIGSTOP);
+        try
+        {
+            var tids = ProcFs.ReadTasks(threaded).Order().ToList();
+            var restored = RestoreTree(engine, dir.File("tree"));
+            var copy = restored.Single(r => r.OriginalPid == threaded);
+            try
+            {
+                Assert.Equal(tids, ProcFs.ReadTasks(copy.Pid).Select(t => NestedPids(copy.Pid, t)[^1]).Order());
+            }
+            catch (IOException)
+            {
+                Assert.Fail($"the copy ended at once: {engine.WaitForExitWithin(restored[0], Patience)}, {File.ReadAllText(dir.File("out"))[^400..]}");
+            }
+
+            Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored[0], Patience));
+            var output = File.ReadAllText(dir.File("out"));
+            Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
+            Assert.EndsWith("thr_state done threads=4 rounds=400\nthr_state exited 0\n", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signals.Kill(threaded, Signals.SIGKILL);
+            Signals.Kill(original.Pid, Signals.SIGKILL);
+            original.WaitForExit(Patience);
+        }
+    }
+
     private static List<RestoredProcess> RestoreTree(CheckpointEngine engine, string directory)
     {
         TreeImage tree;
@@ -116,8 +160,8 @@ public sealed class TreePidNamespaceTests
     private static string NamespaceOf(int pid) => new FileInfo($"/proc/{pid}/ns/pid").LinkTarget ?? "";
 
     /// <summary>The process's PID in each namespace it is in, ours first (NSpid of /proc/PID/status).</summary>
-    private static List<int> NestedPids(int pid) =>
-        [.. File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("NSpid:", StringComparison.Ordinal))["NSpid:".Length..]
+    private static List<int> NestedPids(int pid, int? tid = null) =>
+        [.. File.ReadAllLines(tid is { } t ? $"/proc/{pid}/task/{t}/status" : $"/proc/{pid}/status").Single(l => l.StartsWith("NSpid:", StringComparison.Ordinal))["NSpid:".Length..]
             .Split('\t', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
 
     private static IEnumerable<int> ProcessesIn(string namespaceLink)
