@@ -43,7 +43,10 @@ internal sealed partial class Restorer
             {
                 rootMap = pipes.ForRoot(InheritedDescriptors(options, images[tree.RootPid]));
                 var root = tree.RootPid;
-                stubs[root] = StartStub(images[root], rootMap, options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total);
+                // Its children's PIDs follow: the next PID moves past them the moment the root has its own (anything
+                // forking while the root's stub is set up would take them otherwise), and again once it is set up.
+                stubs[root] = StartStub(images[root], rootMap, options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total,
+                    skipPast: tree.Processes.Max(p => p.Pid));
                 made.Add(stubs[root].Pid);
                 StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
                 MakeChildren(tree, images, stubs, made, total);

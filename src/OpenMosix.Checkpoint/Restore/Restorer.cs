@@ -81,7 +81,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// <param name="holdSession">the stub is a migration's copy that gets its terminal as its controlling terminal: when
     /// the image has a terminal it is born a member of a stand-in leader's session (<see cref="SessionHolder"/>).</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
-        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false)
+        IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false, int skipPast = 0)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
@@ -100,7 +100,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 return stub;
             };
         }
-        var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger);
+        var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger, skipPast: skipPast);
         try
         {
             if (make is null) Freezer.SeizeAndStop(pid, StubTraceOptions);
