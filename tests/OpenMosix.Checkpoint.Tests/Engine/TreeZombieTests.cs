@@ -97,6 +97,31 @@ public sealed class TreeZombieTests
         Assert.EndsWith($"reaped {child} exited 5\n", File.ReadAllText(output), StringComparison.Ordinal);
     }
 
+    /// <summary>om cantmove asks as a migration does: the parent's deputy at home stays the zombie's parent and reaps
+    /// it for the moved parent, so an unreaped child is no reason; a checkpoint of the parent alone names it (om adds
+    /// how --tree takes it along); the zombie itself is refused as exited.</summary>
+    [Fact]
+    public void An_unreaped_child_lets_its_parent_migrate_and_is_named_by_a_checkpoint_of_the_parent_alone()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+        using var parent = ChildProcess.StartToFile(TestPrograms.Locate("unreaped"), ["3"], output);
+        var child = ChildOf(parent.Pid, output);
+        Signals.Kill(child, Signals.SIGUSR1);
+        Poll.Until(() => ProcFs.ReadStat(child).State == 'Z', Patience, $"child {child} to become a zombie");
+
+        using var engine = new CheckpointEngine();
+        var migration = engine.AnalyzeCantMove(parent.Pid, forwarding: true);
+        Assert.True(migration.CanMove, string.Join("; ", migration.Reasons));
+        var alone = Assert.Single(engine.AnalyzeCantMove(parent.Pid).Reasons);
+        Assert.Contains($"({child})", alone, StringComparison.Ordinal);
+        Assert.Equal(["is a zombie (already exited)"], engine.AnalyzeCantMove(child).Reasons);
+
+        Signals.Kill(parent.Pid, Signals.SIGUSR1);
+        Assert.Equal(new ChildExit(0, 0), parent.WaitForExit(Patience));
+        Assert.EndsWith($"reaped {child} exited 3\n", File.ReadAllText(output), StringComparison.Ordinal);
+    }
+
     /// <summary>The child `unreaped` forked, once it has said so and sits in its sigwait.</summary>
     private static int ChildOf(int parent, string output)
     {
