@@ -16,9 +16,6 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         int? securebits = image.Threads.Count > 0 ? build.MainSecurebits() : null;
         var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
         var made = clock.Elapsed;
-        foreach (var thread in threads.Where(t => t.Tid != t.Image.Tid))
-            if (RobustLockWaiters.MutexBeingLocked(pid, thread.Image.RobustListHead, thread.Image.Tid, thread.Image.GeneralRegisters) is { } futex)
-                throw new RestoreException(RobustLockWaiters.Refusal(thread.Image.Tid, thread.Tid, futex));
         foreach (var thread in threads) build.RestoreThreadState(thread);
         var robust = RobustFutexes.Retarget(pid, [new(image.Attributes.RobustListHead, image.Origin.Pid, pid),
             .. threads.Select(t => new RobustFutexes.Owner(t.Image.RobustListHead, t.Image.Tid, t.Tid))]);
@@ -66,15 +63,6 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         if (!detach) return;
         foreach (var thread in threads) Ptrace.Detach(thread.Tid);
         Ptrace.Detach(pid);
-    }
-
-    /// <summary>The main thread's part of <see cref="RobustLockWaiters"/>: its id is the process's, known (and its
-    /// memory in place) before the other threads are made, so a restore that cannot be right fails before it is let go.</summary>
-    public void RefuseMainThreadLockingUnderNewId()
-    {
-        if (pid != image.Origin.Pid
-            && RobustLockWaiters.MutexBeingLocked(pid, image.Attributes.RobustListHead, image.Origin.Pid, image.Cpu.GeneralRegisters) is { } futex)
-            throw new RestoreException(RobustLockWaiters.Refusal(image.Origin.Pid, pid, futex));
     }
 
     /// <summary>

@@ -32,9 +32,7 @@ public sealed class ThreadTests
 
     /// <summary>On a busy machine the ids of a killed process are recycled before its restore: threads come back with
     /// new ids, and what names a holder by id (robust and error-checking mutexes, glibc's cached tid) follows. Holding
-    /// only some of the ids makes chains: a thread is given the old id of another, which then needs a third. A thread
-    /// taken in the middle of locking a robust mutex keeps its old id in glibc's lock and cannot take a new one: that
-    /// restore is refused naming it, and the same image comes back whole once the ids are free.</summary>
+    /// only some of the ids makes chains: a thread is given the old id of another, which then needs a third.</summary>
     [Theory]
     [InlineData("thr_robust", "30 50", 3, 3, "main")]   // the main thread takes the holder's id, the holder the waiter's
     [InlineData("thr_robust", "30 50", 3, 3, "first")]  // the holder takes the waiter's id while the waiter is locking
@@ -49,45 +47,22 @@ public sealed class ThreadTests
         {
             Poll.UntilLines(output, afterLines, Patience);
             UntilThreads(child.Pid, threads);
-            using var engine = new CheckpointEngine();
-            var image = new InMemoryImage();
-            engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.Kill));
-            Assert.Equal(new ChildExit(0, 9), child.WaitForExit(Patience));
-            int[] ids = [image.Metadata.Origin.Pid, .. image.Metadata.Threads.Select(t => t.Tid).Order()];
-            int[] squatted = held switch { "main" => ids[..1], "first" => ids[1..2], _ => ids };
-            RestoredProcess? restored = null;
-            using (new IdSquatter(squatted))
-            {
-                try
-                {
-                    restored = engine.Restore(image, new RestoreOptions());
-                    Assert.DoesNotContain(squatted[0], ProcFs.ReadTasks(restored.Pid));
-                }
-                catch (RestoreException e) when (e.Message.Contains("was locking a robust mutex", StringComparison.Ordinal))
-                {
-                    Assert.Contains(squatted, id => e.Message.Contains($"thread {id} was locking a robust mutex", StringComparison.Ordinal));
-                }
-            }
-            restored ??= RestoreOnceIdsAreFree(engine, image);
-            var exit = engine.WaitForExitWithin(restored, Patience);
-            Assert.True(exit == new ExitStatus(0, 0), $"restored copy {exit}; it printed:\n{File.ReadAllText(output)}");
-        });
-
-    /// <summary>A refused image restored again with its ids free (a run on a busy machine may take one meanwhile).</summary>
-    private static RestoredProcess RestoreOnceIdsAreFree(CheckpointEngine engine, InMemoryImage image)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
+            IdSquatter? squatter = null;
             try
             {
-                return engine.Restore(image, new RestoreOptions());
+                var exit = CheckpointKillAndRestoreEndingWith(child, Patience, image =>
+                {
+                    int[] ids = [image.Origin.Pid, .. image.Threads.Select(t => t.Tid).Order()];
+                    squatter = new IdSquatter(held switch { "main" => ids[..1], "first" => ids[1..2], _ => ids });
+                    return restored => Assert.DoesNotContain(ids[held == "first" ? 1 : 0], OpenMosix.Linux.Proc.ProcFs.ReadTasks(restored.Pid));
+                });
+                Assert.True(exit == new ExitStatus(0, 0), $"restored copy {exit}; it printed:\n{File.ReadAllText(output)}");
             }
-            catch (RestoreException e) when (attempt < 3 && e.Message.Contains("was locking a robust mutex", StringComparison.Ordinal))
+            finally
             {
-                // pid_max wrapped under load and someone else took the id: another try
+                squatter?.Dispose();
             }
-        }
-    }
+        });
 
     [Theory]
     [InlineData("thr_blocking", "40 50 0", 8, 10)]
@@ -256,35 +231,13 @@ public sealed class ThreadTests
             Poll.UntilLines(output, afterLines, Patience);
             UntilThreads(child.Pid, threads);
             using var engine = new CheckpointEngine();
-            var (image, copy) = CopyBesideOriginal(engine, child.Pid);
+            var image = engine.CheckpointAndResume(child.Pid);
+            // Both write the same bytes at the same offsets of the output file: it ends as one run would leave it.
+            var copy = engine.Restore(image, new RestoreOptions());
             var copyThreads = OpenMosix.Linux.Proc.ProcFs.ReadTasks(copy.Pid);
             Assert.Equal(ThreadsIn(image.Metadata), copyThreads.Count);
-            // The original holds its threads' ids, but may end one of them (its rounds go on) before the copy's are
-            // made, which then takes that id back: at least one thread has a new id.
-            Assert.NotEmpty(copyThreads.Where(t => t != copy.Pid).Except(image.Metadata.Threads.Select(t => t.Tid)));
+            Assert.Empty(copyThreads.Intersect(image.Metadata.Threads.Select(t => t.Tid)));
             Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(copy, Patience));
             Assert.Equal(new ChildExit(0, 0), child.WaitForExitWhileItRuns(Patience));
         });
-
-    /// <summary>
-    /// A checkpoint of the running process and its copy, restored beside it (both write the same bytes at the same
-    /// offsets of the output file: it ends as one run would leave it). A copy whose thread was caught on its way into
-    /// a robust mutex's lock is refused (its id cannot change, see <see cref="RobustLockWaiters"/>); a thread is there
-    /// only for instants, or in a wait that a later checkpoint finds timed out, so the next checkpoint is taken.
-    /// </summary>
-    private static (InMemoryImage Image, RestoredProcess Copy) CopyBesideOriginal(CheckpointEngine engine, int pid)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var image = engine.CheckpointAndResume(pid);
-            try
-            {
-                return (image, engine.Restore(image, new RestoreOptions()));
-            }
-            catch (RestoreException e) when (attempt < 10 && e.Message.Contains("was locking a robust mutex", StringComparison.Ordinal))
-            {
-                Assert.Contains(image.Metadata.Threads, t => e.Message.Contains($"thread {t.Tid} was locking", StringComparison.Ordinal));
-            }
-        }
-    }
 }
