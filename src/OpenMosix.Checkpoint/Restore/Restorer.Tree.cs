@@ -46,8 +46,10 @@ internal sealed partial class Restorer
             {
                 rootMap = pipes.ForRoot(InheritedDescriptors(options, images[tree.RootPid]));
                 var root = tree.RootPid;
+                // Its children's PIDs follow: the next PID moves past them the moment the root has its own (anything
+                // forking while the root's stub is set up would take them otherwise), and again once it is set up.
                 stubs[root] = StartStub(images[root], rootMap, !own && options.TryOriginalPid && !Signals.Exists(root) ? root : 0, total,
-                    ownPidNamespace: own, namespaceMade: n => space = n);
+                    ownPidNamespace: own, namespaceMade: n => space = n, skipPast: own ? 0 : tree.Processes.Max(p => p.Pid));
                 made.Add(stubs[root].Pid);
                 if (!own) StubSpawner.SkipPast(tree.Processes.Max(p => p.Pid));
                 MakeChildren(tree, images, stubs, made, total, own);

@@ -86,7 +86,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
     /// handed to <paramref name="namespaceMade"/>, to be sealed once every stub of the tree is made.</param>
     private Stub StartStub(ProcessImage image, IReadOnlyDictionary<int, int> descriptors, int wantedPid, Stopwatch total,
         IEnumerable<MemoryRegion>? alsoTaken = null, Func<byte[], int>? make = null, bool holdSession = false, bool ownPidNamespace = false,
-        Action<TreePidNamespace>? namespaceMade = null)
+        Action<TreePidNamespace>? namespaceMade = null, int skipPast = 0)
     {
         var space = new AddressSpace();
         foreach (var r in image.Regions.Concat(alsoTaken ?? [])) space.Reserve(r.Start, r.End);
@@ -114,7 +114,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
                 return stub;
             };
         }
-        var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger);
+        var pid = make?.Invoke(elf) ?? StubSpawner.Spawn(elf, descriptors, wantedPid, logger, skipPast: skipPast);
         try
         {
             if (make is null) Freezer.SeizeAndStop(pid, StubTraceOptions);

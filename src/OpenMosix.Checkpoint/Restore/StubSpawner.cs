@@ -17,8 +17,10 @@ internal static class StubSpawner
     private static readonly Lock SpawnLock = new();
 
     /// <param name="newSession">started as the leader of a session of its own (a copy's stand-in session leader).</param>
-    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession = false) =>
-        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger, newSession));
+    /// <param name="skipPast">with <paramref name="wantedPid"/>: the PIDs above it up to this one are wanted next (a
+    /// tree's children), so the kernel's next PID moves past them as soon as the stub has its own, still under the lock.</param>
+    public static int Spawn(byte[] elf, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession = false, int skipPast = 0) =>
+        WithStubFile(elf, path => SpawnLocked(path, descriptors, wantedPid, logger, newSession, skipPast));
 
     /// <summary>Runs <paramref name="start"/> with a path the stub can be executed from (by this process or, as root,
     /// by another: a tree's child stub executes it from inside its parent's).</summary>
@@ -36,7 +38,7 @@ internal static class StubSpawner
         }
     }
 
-    private static int SpawnLocked(string path, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession)
+    private static int SpawnLocked(string path, IReadOnlyDictionary<int, int> descriptors, int wantedPid, ILogger logger, bool newSession, int skipPast)
     {
         lock (SpawnLock)
         {
@@ -49,7 +51,7 @@ internal static class StubSpawner
             try
             {
                 var request = new SpawnRequest(path, ["om-restore"]) { Environment = [], Descriptors = descriptors, NewSession = newSession };
-                return wantedPid > 1 ? SpawnWithPid(request, wantedPid, logger) : ProcessSpawner.Spawn(request);
+                return wantedPid > 1 ? SpawnWithPid(request, wantedPid, logger, skipPast) : ProcessSpawner.Spawn(request);
             }
             finally
             {
@@ -88,7 +90,7 @@ internal static class StubSpawner
     // caller checks and reports.
     private const int PidAttempts = 5;
 
-    private static int SpawnWithPid(SpawnRequest request, int wantedPid, ILogger logger)
+    private static int SpawnWithPid(SpawnRequest request, int wantedPid, ILogger logger, int skipPast)
     {
         try
         {
@@ -98,6 +100,8 @@ internal static class StubSpawner
             {
                 RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes((wantedPid - 1).ToString(CultureInfo.InvariantCulture)), 0);
                 var pid = ProcessSpawner.Spawn(request);
+                if (pid == wantedPid && skipPast > wantedPid)
+                    RandomAccess.Write(lastPid, Encoding.ASCII.GetBytes(skipPast.ToString(CultureInfo.InvariantCulture)), 0);
                 if (pid == wantedPid || attempt == PidAttempts || Signals.Exists(wantedPid)) return pid;
                 logger.LogDebug("Stub got PID {Pid} instead of {Wanted} (attempt {Attempt}); retrying", pid, wantedPid, attempt);
                 Signals.Kill(pid, Signals.SIGKILL);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenMosix.Checkpoint.CantMove;
 using OpenMosix.Checkpoint.Dump;
@@ -18,6 +19,10 @@ public sealed record TreeDumpResult(int RootPid, int Running, int Exited, int Sh
 /// </summary>
 internal sealed class TreeDumper(ILogger logger, Dumper dumper)
 {
+    /// <summary>Tests only: called with each running member of a root's tree just before it is analysed, before any
+    /// is frozen (a child can be made to exit exactly there).</summary>
+    internal static readonly ConcurrentDictionary<int, Action<int>> BeforeAnalysisHooks = new();
+
     public TreeDumpResult Dump(int root, TreeImageDirectory directory, DumpOptions options)
     {
         RefuseWhatCannotTravel(root);
@@ -40,7 +45,12 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
                     processes.Add(Describe(stat, parent, Zombie(pid, stat)));
                     continue;
                 }
-                if (parent != 0) RefuseNewcomer(pid, processes, frozen);
+                if (parent != 0 && EndedWhileAnalysed(pid, processes, frozen))
+                {
+                    // It exited since its state was read (a job's `sleep` ending): a zombie of the tree, as above.
+                    if (Exited(pid) is { } ended) processes.Add(Describe(ended, parent, Zombie(pid, ended)));
+                    continue;
+                }
                 try
                 {
                     using var writer = directory.OpenProcess(pid);
@@ -96,6 +106,7 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
         foreach (var pid in members)
         {
             if (pid != root && ProcFs.HasEnded(pid)) continue;
+            if (BeforeAnalysisHooks.TryGetValue(root, out var hook)) hook(pid);
             CantMoveReport report;
             try
             {
@@ -105,17 +116,33 @@ internal sealed class TreeDumper(ILogger logger, Dumper dumper)
             {
                 continue; // a short-lived child, reaped since the listing: not part of the tree any more
             }
+            // A child that exited while it was read (its parent has not reaped it yet) is a zombie the tree takes
+            // along with its status, not a reason to refuse the tree; whatever was read of it on its way out is moot.
+            if (pid != root && !report.CanMove && ProcFs.HasEnded(pid)) continue;
             reasons.AddRange(report.Reasons.Select(r => pid == root ? r : $"process {pid}: {r}"));
         }
         if (reasons.Count > 0) throw new CantMoveException(new CantMoveReport(root, reasons));
     }
 
-    /// <summary>A child born since the first look is analysed now that its parent is frozen.</summary>
-    private static void RefuseNewcomer(int pid, List<TreeProcess> known, List<int> frozen)
+    /// <summary>
+    /// A child born since the first look is analysed now that its parent is frozen. True when it exited meanwhile
+    /// (a zombie, or gone if its parent lets the kernel reap its children): then it is no reason to refuse the tree.
+    /// </summary>
+    private static bool EndedWhileAnalysed(int pid, List<TreeProcess> known, List<int> frozen)
     {
         var members = frozen.Append(pid).ToList();
-        var report = CantMoveAnalyzer.Analyze(pid, treePipes: TreePipeScan.Shared(TreePipeScan.Read(members)));
-        if (!report.CanMove) throw new CantMoveException(new CantMoveReport(known[0].Pid, [.. report.Reasons.Select(r => $"process {pid}: {r}")]));
+        CantMoveReport report;
+        try
+        {
+            report = CantMoveAnalyzer.Analyze(pid, treePipes: TreePipeScan.Shared(TreePipeScan.Read(members)));
+        }
+        catch (ProcessAccessException) when (!Directory.Exists($"/proc/{pid}"))
+        {
+            return true;
+        }
+        if (report.CanMove) return false;
+        if (ProcFs.HasEnded(pid)) return true;
+        throw new CantMoveException(new CantMoveReport(known[0].Pid, [.. report.Reasons.Select(r => $"process {pid}: {r}")]));
     }
 
     private static List<int> Descendants(int root)

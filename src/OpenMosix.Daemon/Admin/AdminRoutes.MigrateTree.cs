@@ -64,13 +64,18 @@ public sealed partial class AdminRoutes
             if (member is null)
             {
                 if (AdoptionCheck.Refusal(candidate, caller.Uid) is { } refusal)
+                {
+                    // Exited since the listing above (a job's short `sleep`): a zombie, no member, as above.
+                    if (candidate != pid && ProcFs.HasEnded(candidate)) continue;
                     return (members, HttpResponse.Error(RefusalStatus(refusal), candidate == pid ? refusal : $"process {candidate} of the tree of process {pid}: {refusal}"));
+                }
                 try
                 {
                     member = processes.Adopt(candidate);
                 }
                 catch (InvalidOperationException e)
                 {
+                    if (candidate != pid && ProcFs.HasEnded(candidate)) continue;
                     return (members, HttpResponse.Error(409, e.Message));
                 }
                 adopted.Add(member);
