@@ -46,4 +46,55 @@ public sealed class RecycledPidReportsTests() : RecordingTrackerTests(1)
             Signals.Kill(job, Signals.SIGKILL);
         }
     }
+
+    /// <summary>om run registers outside the kernel's reports: the exit of the process that had the PID before (any
+    /// process of the machine's, managed or not), read after the registration, once took the new process out of the
+    /// registry, and `om where` said it was not managed (ThreadMigrationLabTests, under load). Its own exit is still
+    /// taken.</summary>
+    [Fact]
+    public void The_exit_of_a_pids_earlier_process_read_after_om_run_registered_its_next_leaves_that_one_managed_until_its_own_exit()
+    {
+        using var source = ProcessEventSource.Open();
+        var (pid, next) = StrangersPidHandedOn();
+        using var recycled = next;
+        var managed = Registry.Register(pid, 0);
+        using var tracker = Tracker();
+
+        var before = ProcessReports.ReceiveUntil(source, e => e.Any(x => x.Kind == ProcessEventKind.Exit && x.Pid == pid),
+            "the report of the first process's exit", Patience);
+        foreach (var e in before) tracker.Handle(e);
+        Assert.Same(managed, Registry.Find(pid));
+        Assert.Equal([pid], Registry.List().Processes.Select(p => p.Pid));
+
+        Signals.Kill(pid, Signals.SIGKILL);
+        recycled.WaitForExit(Patience);
+        var own = ProcessReports.ReceiveUntil(source, e => e.Any(x => x.Kind == ProcessEventKind.Exit && x.Pid == pid),
+            "the report of the registered process's exit", Patience);
+        foreach (var e in own) tracker.Handle(e);
+        Assert.Null(Registry.FindExited(pid));
+        Assert.Null(Registry.Find(pid));
+    }
+
+    /// <summary>A process not managed here ends, and its PID is handed to a new one (sleep 39). Other processes forking
+    /// meanwhile (a busy machine) may take the PID first: then another stranger is tried, a bounded number of times.</summary>
+    private static (int Pid, ChildProcess Recycled) StrangersPidHandedOn()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var stranger = ChildProcess.Start("/bin/sleep", ["1000"]);
+            var pid = stranger.Pid;
+            var started = ProcessRegistry.StartTimeOf(pid) ?? throw new InvalidOperationException($"no start time for {pid}");
+            Signals.Kill(pid, Signals.SIGKILL);
+            stranger.WaitForExit(Patience);
+            PidRecycling.WaitPastTick(started, Patience);
+            try
+            {
+                return (pid, PidRecycling.StartAs(pid, "/bin/sleep", ["39"]));
+            }
+            catch (InvalidOperationException) when (attempt < 10)
+            {
+                // Taken by another fork first: try another PID.
+            }
+        }
+    }
 }
