@@ -105,13 +105,34 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
         Assert.True(threadsAtHome > 1, $"{run.Pid} runs {threadsAtHome} thread before the move");
         _lab.Migrate(1, run.Pid, away);
         Assert.Equal(away, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-        var guest = _lab.Processes(int.Parse(away, System.Globalization.CultureInfo.InvariantCulture)).Processes.Single(p => p.RemotePid == run.Pid);
-        // om migrate returns once the copy is told to run; its other threads are made as it starts, with their old
-        // ids once the deputy has given them back: a moment later under a busy suite.
-        Poll.Until(() => Threads(guest.Pid) > 1, TimeSpan.FromSeconds(10), $"the guest {guest.Pid} to run its threads");
+        var node = int.Parse(away, System.Globalization.CultureInfo.InvariantCulture);
+        var guest = _lab.Processes(node).Processes.Single(p => p.RemotePid == run.Pid);
+        // Every other thread the original had when it became the deputy is made on the guest, as both omds log (the
+        // guest's own count, once read here, changes with the program's rounds: thr_robust ends its helpers by round
+        // 2R/3, under load before this test could count them).
+        var ended = LoggedNumber(1, $@"Process {run.Pid} is a deputy now: .*?its (\d+) other threads ended");
+        var made = LoggedNumber(node, $@"Process {guest.Pid} \(was {run.Pid}\): (\d+) threads made");
+        Assert.True(ended > 0, $"{run.Pid} became a deputy with no other thread");
+        Assert.Equal(ended, made);
         run.WaitForLines(Math.Min(run.Lines().Count + 10, heldAfter), RoundsPatience);
         _lab.Migrate(1, run.Pid, "home");
         run.WaitForLines(Math.Min(run.Lines().Count + 5, heldAfter), RoundsPatience);
+    }
+
+    /// <summary>The number a node's omd logged in the first line matching <paramref name="pattern"/> (one group), once
+    /// it has (lines reach the file from a queue).</summary>
+    private int LoggedNumber(int node, string pattern)
+    {
+        var path = _lab.Layout.NodeDaemonLog(node);
+        System.Text.RegularExpressions.Match? found = null;
+        Poll.Until(() =>
+        {
+            if (!File.Exists(path)) return false;
+            using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            found = System.Text.RegularExpressions.Regex.Match(reader.ReadToEnd(), pattern);
+            return found.Success;
+        }, RoundsPatience, $"node {node}'s omd to log /{pattern}/");
+        return int.Parse(found!.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static int Threads(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStatus(pid).Threads;
