@@ -10,6 +10,11 @@ namespace OpenMosix.Lab.Tests;
 public sealed class ThreadMigrationLabTests(MigrationLab fixture)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    // The thr_ programs' rounds wait on each other, one thread at SCHED_IDLE: on a machine loaded by others (load 50)
+    // that thread may wait seconds for a CPU each round. Bounds for what waits on their rounds.
+    private static readonly TimeSpan RoundsPatience = TimeSpan.FromSeconds(180);
+    /// <summary>Rounds a thr_ program runs after its hold (HOLD_TAIL in tests/Programs/thr_common.h).</summary>
+    private const int HoldTail = 5;
     private readonly TestLab _lab = fixture.Lab;
 
     [Theory]
@@ -19,11 +24,24 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
     public void A_threaded_program_moved_away_and_back_home_prints_exactly_what_it_would_have(string program, string arguments)
     {
         var path = TestPrograms.Locate(program);
-        var reference = Lines(CommandRun.Run(path, arguments.Split(' ')).Stdout);
-        using var run = _lab.Managed(1, [path, .. arguments.Split(' ')], null);
-        MoveAwayAndBack(run, "2");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
-        Assert.Equal(reference, run.Lines());
+        string[] words = arguments.Split(' ');
+        // The program holds before its last rounds until the file `go` exists, which the test creates once its moves
+        // are done: it cannot end away before it is brought home, however slow the machine (it once ended on node 2
+        // under load 50 while the test still waited for its lines there). Its reference run names a file that exists.
+        var go = Path.Combine(_lab.Layout.NodeDirectory(1), $"go-{Guid.NewGuid():N}");
+        var gone = go + "-reference";
+        File.WriteAllText(gone, "");
+        var reference = Lines(CommandRun.Run(path, [.. words, gone], timeout: RoundsPatience).Stdout);
+        // Its omd logs are kept if it fails: `om where` once said "not managed" right after the move (a late report
+        // of another process's exit under the same PID, ProcessRegistry.FindExited).
+        _lab.ExplainingFailure(() =>
+        {
+            using var run = _lab.Managed(1, [path, .. words, go], null);
+            MoveAwayAndBack(run, "2", int.Parse(words[0], System.Globalization.CultureInfo.InvariantCulture) - HoldTail);
+            File.WriteAllText(go, "");
+            Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(RoundsPatience));
+            Assert.Equal(reference, run.Lines());
+        });
     }
 
     [Fact]
@@ -78,21 +96,43 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
     }
 
     /// <summary>Moves the process to <paramref name="away"/> once it has run a while, lets it run there, and brings it
-    /// home, checking that it really ran away with all its threads.</summary>
-    private void MoveAwayAndBack(ManagedRun run, string away)
+    /// home, checking that it really ran away with all its threads. A program that holds after line
+    /// <paramref name="heldAfter"/> is not waited for beyond it.</summary>
+    private void MoveAwayAndBack(ManagedRun run, string away, int heldAfter = int.MaxValue)
     {
-        run.WaitForLines(5);
+        run.WaitForLines(5, RoundsPatience);
         var threadsAtHome = Threads(run.Pid);
         Assert.True(threadsAtHome > 1, $"{run.Pid} runs {threadsAtHome} thread before the move");
         _lab.Migrate(1, run.Pid, away);
         Assert.Equal(away, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-        var guest = _lab.Processes(int.Parse(away, System.Globalization.CultureInfo.InvariantCulture)).Processes.Single(p => p.RemotePid == run.Pid);
-        // om migrate returns once the copy is told to run; its other threads are made as it starts, with their old
-        // ids once the deputy has given them back: a moment later under a busy suite.
-        Poll.Until(() => Threads(guest.Pid) > 1, TimeSpan.FromSeconds(10), $"the guest {guest.Pid} to run its threads");
-        run.WaitForLines(run.Lines().Count + 10);
+        var node = int.Parse(away, System.Globalization.CultureInfo.InvariantCulture);
+        var guest = _lab.Processes(node).Processes.Single(p => p.RemotePid == run.Pid);
+        // Every other thread the original had when it became the deputy is made on the guest, as both omds log (the
+        // guest's own count, once read here, changes with the program's rounds: thr_robust ends its helpers by round
+        // 2R/3, under load before this test could count them).
+        var ended = LoggedNumber(1, $@"Process {run.Pid} is a deputy now: .*?its (\d+) other threads ended");
+        var made = LoggedNumber(node, $@"Process {guest.Pid} \(was {run.Pid}\): (\d+) threads made");
+        Assert.True(ended > 0, $"{run.Pid} became a deputy with no other thread");
+        Assert.Equal(ended, made);
+        run.WaitForLines(Math.Min(run.Lines().Count + 10, heldAfter), RoundsPatience);
         _lab.Migrate(1, run.Pid, "home");
-        run.WaitForLines(run.Lines().Count + 5);
+        run.WaitForLines(Math.Min(run.Lines().Count + 5, heldAfter), RoundsPatience);
+    }
+
+    /// <summary>The number a node's omd logged in the first line matching <paramref name="pattern"/> (one group), once
+    /// it has (lines reach the file from a queue).</summary>
+    private int LoggedNumber(int node, string pattern)
+    {
+        var path = _lab.Layout.NodeDaemonLog(node);
+        System.Text.RegularExpressions.Match? found = null;
+        Poll.Until(() =>
+        {
+            if (!File.Exists(path)) return false;
+            using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            found = System.Text.RegularExpressions.Regex.Match(reader.ReadToEnd(), pattern);
+            return found.Success;
+        }, RoundsPatience, $"node {node}'s omd to log /{pattern}/");
+        return int.Parse(found!.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static int Threads(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStatus(pid).Threads;

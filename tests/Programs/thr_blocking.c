@@ -3,8 +3,8 @@
 // what it was waiting for) after a restore. Per round the main thread wakes each one its own way, waits until all
 // have handled that round, and prints one line with every thread's running checksum; at the end it checks that
 // every thread saw every round exactly once.
-// usage: thr_blocking [ROUNDS=40] [MS=50] [EPOLL=1]   (EPOLL=0 leaves the epoll thread out: the engine may refuse
-// an epoll instance for reasons of its own)
+// usage: thr_blocking [ROUNDS=40] [MS=50] [EPOLL=1] [HOLD]   (EPOLL=0 leaves the epoll thread out: the engine may
+// refuse an epoll instance for reasons of its own; HOLD: thr_common.h)
 #include "thr_common.h"
 
 #include <poll.h>
@@ -254,6 +254,7 @@ int main(int argc, char **argv) {
       if (present[i]) printf(" %s=%04x", names[i], (unsigned)(sums[i] & 0xffff));
     printf("\n");
     fflush(stdout);
+    hold_after(r, total_rounds, argc > 4 ? argv[4] : NULL);
   }
   int threads_done = 0;
   for (int i = 0; i < COUNT; i++) {

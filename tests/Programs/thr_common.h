@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 __attribute__((format(printf, 1, 2), noreturn)) static inline void fail(const char *format, ...) {
   va_list args;
@@ -56,6 +57,16 @@ static inline void parse_rounds(int argc, char **argv, int *rounds, long *ms, in
   *rounds = argc > 1 ? atoi(argv[1]) : default_rounds;
   *ms = argc > 2 ? atol(argv[2]) : default_ms;
   if (*rounds < 1 || *ms < 0) fail("usage: %s [ROUNDS>=1] [MS>=0]", argv[0]);
+}
+
+// HOLD (an optional argument naming a file): after the line of round ROUNDS - HOLD_TAIL the main thread waits, in
+// 10 ms sleeps, until that file exists, and prints nothing about it. A test that moves the program away and back
+// creates the file once its moves are done, so the program cannot end before them however slow the machine is; its
+// reference run names a file that exists, and its output is the same.
+#define HOLD_TAIL 5
+static inline void hold_after(int round, int rounds, const char *hold) {
+  if (!hold || round != rounds - HOLD_TAIL) return;
+  while (access(hold, F_OK) != 0) sleep_ms(10);
 }
 
 #endif

@@ -4,7 +4,7 @@
 // robust list, so the recoverer waiting for it gets EOWNERDEAD, makes it consistent and can lock it normally again.
 // After that the main thread locks and unlocks it every round. Owner TIDs live in the mutex word, so this is also
 // what goes wrong if a restore changes a thread's TID or loses its robust list.
-// usage: thr_robust [ROUNDS=30] [MS=50]   (ROUNDS >= 6)
+// usage: thr_robust [ROUNDS=30] [MS=50] [HOLD]   (ROUNDS >= 6; HOLD: thr_common.h)
 #include "thr_common.h"
 
 #include <pthread.h>
@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
     }
     printf("round %d owner=%s\n", r, owner_at(r));
     fflush(stdout);
+    hold_after(r, rounds, argc > 3 ? argv[3] : NULL);
   }
   printf("thr_robust done waiter_round=%d dier_round=%d recovered_round=%d\n", waiter_got_it, dier_holds, recovered);
   return 0;

@@ -6,7 +6,7 @@
 // on itself must work, and an error-checking mutex held across the round's sleep must unlock); its registrations
 // with the kernel (glibc's rseq area and robust futex list, asked again of the kernel) and its gs base (set to a
 // value of its own by odd threads; glibc uses only fs, for __thread).
-// usage: thr_state [ROUNDS=40] [MS=50]
+// usage: thr_state [ROUNDS=40] [MS=50] [HOLD]   (HOLD: thr_common.h)
 #include "thr_common.h"
 
 #include <pthread.h>
@@ -239,6 +239,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < THREADS; i++) printf(" %s", reports[i]);
     printf("\n");
     fflush(stdout);
+    hold_after(r, total_rounds, argc > 3 ? argv[3] : NULL);
     pthread_barrier_wait(&printed);
   }
   for (int i = 0; i < THREADS; i++) check_rc(pthread_join(threads[i], NULL), "pthread_join");

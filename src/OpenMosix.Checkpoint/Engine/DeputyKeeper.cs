@@ -12,7 +12,7 @@ namespace OpenMosix.Checkpoint.Engine;
 /// (so a shell sees its job stopped) until SIGCONT, when the program would stop: their action is the default, or the
 /// program stops itself. Everything runs on the tracer thread.
 /// </summary>
-internal sealed class DeputyKeeper(ILogger logger)
+internal sealed partial class DeputyKeeper(ILogger logger)
 {
     private const int SigactionSize = 32;
     private const ulong ExitGroupCall = 231, ExitCall = 60;
@@ -73,6 +73,7 @@ internal sealed class DeputyKeeper(ILogger logger)
             injector.Call($"munmap of {m.Start:x}-{m.End:x}", Munmap, (long)m.Start, (long)m.Length);
         }
         _trampolines[pid] = trampoline;
+        _setAside.Remove(pid);
         Park(pid, trampoline, regs);
         logger.LogInformation("Process {Pid} is a deputy now: {Mappings} mappings released in {Ms:F1} ms, its {Threads} other threads ended after {EndedMs:F1} ms",
             pid, maps.Count, clock.Elapsed.TotalMilliseconds, others, ended.TotalMilliseconds);
@@ -133,6 +134,7 @@ internal sealed class DeputyKeeper(ILogger logger)
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
         var regs = Ptrace.GetRegs(pid);
         _trampolines.Remove(pid);
+        _setAside.Remove(pid);
         if (!status.Signaled)
         {
             regs.rip = trampoline + StubElf.SyscallOffset;
@@ -231,7 +233,11 @@ internal sealed class DeputyKeeper(ILogger logger)
     }
 
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
-    public void Forget(int pid) => _trampolines.Remove(pid);
+    public void Forget(int pid)
+    {
+        _trampolines.Remove(pid);
+        _setAside.Remove(pid);
+    }
 
     private void HandleStop(int pid, WaitStatus status)
     {
@@ -255,15 +261,21 @@ internal sealed class DeputyKeeper(ILogger logger)
                 stop = DeputyStop(pid, signal, info);
                 if (stop == 0) stop = Signals.SIGSTOP;
             }
-            Ptrace.Continue(pid, stop);
+            ContinueFrom(pid, signal, stop);
             return;
         }
         if (signal == Signals.SIGCONT) _stopped.Remove(pid);
         SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
         var deputyStop = DeputyStop(pid, signal, info);
+        if (deputyStop == Signals.SIGSTOP && signal != Signals.SIGSTOP)
+        {
+            // Its own, and caught by the action it moved with: stopped by that signal all the same (DeputyKeeper.SelfStops).
+            StopByOwnSignal(pid, signal);
+            return;
+        }
         if (deputyStop != 0) _stopped.Add(pid);
-        Ptrace.Continue(pid, deputyStop);
+        ContinueFrom(pid, signal, deputyStop);
     }
 
     /// <summary>Whether a kill from this process sent the signal (si_pid, after signo, errno, code and padding).</summary>
@@ -292,7 +304,8 @@ internal sealed class DeputyKeeper(ILogger logger)
     /// catches (an editor's) runs its handler instead: in the emptied deputy that handler's code and stack are gone, so
     /// it is never delivered there (the copy runs it). But a stop signal the deputy sent itself is the copy's own
     /// kill(0, SIGTSTP), made at home: an editor's handler sends it after setting the default action back, so the
-    /// program stops; the deputy's actions are the ones it had when it moved, so it is stopped with SIGSTOP then.
+    /// program stops; the deputy's actions are the ones it had when it moved, so SIGSTOP is answered then, and the
+    /// deputy is stopped by the signal itself with the default action for the stop (<see cref="StopByOwnSignal"/>).
     /// </summary>
     private static int DeputyStop(int pid, int signal, byte[]? info)
     {

@@ -82,7 +82,7 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
         switch (e.Kind)
         {
             case ProcessEventKind.Fork:
-                if (registry.RegisterForked(e.Pid, e.ParentPid) is { } child)
+                if (registry.RegisterForked(e.Pid, e.ParentPid, e.Timestamp) is { } child)
                 {
                     registry.Update(child, c => c.ExecutedAt = e.Timestamp);
                     LogChild(logger, e.Pid, e.ParentPid);
@@ -107,7 +107,8 @@ public sealed partial class DescendantTracker(ProcessRegistry registry, ILogger 
                 }
                 break;
             case ProcessEventKind.Exit:
-                if (registry.FindExited(e.Pid) is { } ended)
+                // Only an entry registered before the exit: see FindExited.
+                if (registry.FindExited(e.Pid, e.Timestamp) is { } ended)
                 {
                     if (ended.Program is { } program && ended.ExecutedAt is { } start && e.Timestamp > start)
                         Ended?.Invoke(program, e.Timestamp - start);

@@ -15,6 +15,10 @@ public sealed class ManagedProcess(int pid, uint uid, ushort home, string comman
     /// <summary>Its start time (/proc/PID/stat field 22) when it was registered: a later process under the same PID has
     /// another, and is not this one (0: it had ended before it could be read).</summary>
     public ulong StartTime { get; init; }
+    /// <summary>When it was known to be alive as it was registered, on the monotonic clock the kernel stamps its process
+    /// reports with (its fork's report, or the moment omd began to register it): a report of an exit from before is
+    /// that of an earlier process under the same PID, read late (0: any).</summary>
+    public TimeSpan Since { get; init; }
     /// <summary>The command line; re-read while the process is here (om run registers before it execs the program).</summary>
     public string Command { get; set; } = command;
     public ushort Where { get; set; } = home;

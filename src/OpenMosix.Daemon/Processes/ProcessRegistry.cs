@@ -30,6 +30,8 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     /// the program; what it runs now and the descriptors its exec closes are recorded, so that moves wait for the exec.</summary>
     public ManagedProcess Register(int pid, uint uid, DecayMode? decay = null, JobHint hint = JobHint.Measured, bool execsNext = false)
     {
+        // Before anything is read of it: the caller runs now, so any exit reported before is another's.
+        var since = MonotonicClock.Now();
         var command = CommandOf(pid);
         var startup = execsNext ? OmStartup.Of(pid) : null;
         var started = _startTimeOf(pid) ?? 0;
@@ -40,7 +42,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             SetAsideIfEnded(pid);
             var process = new ManagedProcess(pid, uid, Self, command)
             {
-                StartTime = started, Decay = decay, Hint = hint, Startup = startup,
+                StartTime = started, Since = since, Decay = decay, Hint = hint, Startup = startup,
             };
             _home[pid] = process;
             return process;
@@ -54,6 +56,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     /// </summary>
     public ManagedProcess Adopt(int pid, int parentPid = 0, bool readCommand = true)
     {
+        var since = MonotonicClock.Now();
         uint uid;
         try
         {
@@ -76,7 +79,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             SetAsideIfEnded(pid);
             var process = new ManagedProcess(pid, uid, Self, command)
             {
-                StartTime = started, Adopted = true, ParentPid = parentPid, Program = program,
+                StartTime = started, Since = since, Adopted = true, ParentPid = parentPid, Program = program,
             };
             _home[pid] = process;
             return process;
@@ -102,12 +105,13 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     /// </summary>
     public ManagedProcess? RegisterChild(int pid, int parentPid)
     {
+        var since = MonotonicClock.Now();
         ManagedProcess? parent;
         lock (_gate)
             parent = _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
                 : _guests.GetValueOrDefault(parentPid);
         // A parent entry whose PID now names another process is a dead one's.
-        return parent is not null && IsCurrent(parent) ? RegisterChildOf(parent, pid, parentPid) : null;
+        return parent is not null && IsCurrent(parent) ? RegisterChildOf(parent, pid, parentPid, since) : null;
     }
 
     /// <summary>
@@ -117,18 +121,20 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     /// the forker is the entry under the parent's PID whose exit has not been read yet: one set aside as ended first,
     /// then the one there, ended or not. A guest's end is not reported that way (its migration removes it): a guest
     /// parent must still run. After lost reports this holds again once <see cref="ForgetUnreportedEnds"/> has run.
+    /// <paramref name="bornAt"/>: the fork report's time (null: now).
     /// </summary>
-    public ManagedProcess? RegisterForked(int pid, int parentPid)
+    public ManagedProcess? RegisterForked(int pid, int parentPid, TimeSpan? bornAt = null)
     {
+        var since = bornAt ?? MonotonicClock.Now();
         ManagedProcess? parent;
         lock (_gate)
             parent = _ended.TryGetValue(parentPid, out var ended) ? ended.Process
                 : _home.GetValueOrDefault(parentPid) is { State: ProcessState.Home or ProcessState.Migrating } home ? home
                 : _guests.GetValueOrDefault(parentPid) is { } guest && IsCurrent(guest) ? guest : null;
-        return parent is null ? null : RegisterChildOf(parent, pid, parentPid);
+        return parent is null ? null : RegisterChildOf(parent, pid, parentPid, since);
     }
 
-    private ManagedProcess? RegisterChildOf(ManagedProcess parent, int pid, int parentPid)
+    private ManagedProcess? RegisterChildOf(ManagedProcess parent, int pid, int parentPid, TimeSpan since)
     {
         // Only the start times are read from /proc here (stat takes no mm lock): reading a child's cmdline takes its
         // mm lock, which its exec needs, and a fork loop under om run would pay for it. A child has its parent's uid
@@ -140,7 +146,7 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost)) return null;
             var child = new ManagedProcess(pid, parent.Uid, Self, parent.Command)
             {
-                StartTime = started, ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
+                StartTime = started, Since = since, ParentPid = parentPid, Locked = parent.Locked, Decay = parent.Decay, Hint = parent.Hint, Request = parent.Request,
                 Program = parent.Program, ForkedByGuest = parent.State == ProcessState.Guest ? parent.Pid : parent.ForkedByGuest,
             };
             _home[pid] = child;
@@ -164,10 +170,17 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
 
     /// <summary>The entry under <paramref name="pid"/> as it is, for the kernel's news that its process exited (it may
     /// be reaped already, its start time unreadable): one a lookup already found ended comes first, since a new
-    /// process registered under the PID since then is alive.</summary>
-    public ManagedProcess? FindExited(int pid)
+    /// process registered under the PID since then is alive. With <paramref name="exitedAt"/> (the report's time) an
+    /// entry registered after it is not the one that exited: the report is of an earlier process under its PID (any
+    /// process of the machine's, managed or not: the kernel reports them all), read late, and must not take the live
+    /// one out of the registry (om run registers outside the kernel's reports, so they give no order to go by).</summary>
+    public ManagedProcess? FindExited(int pid, TimeSpan? exitedAt = null)
     {
-        lock (_gate) return _ended.TryGetValue(pid, out var ended) ? ended.Process : _home.GetValueOrDefault(pid);
+        lock (_gate)
+        {
+            var entry = _ended.TryGetValue(pid, out var ended) ? ended.Process : _home.GetValueOrDefault(pid);
+            return entry is not null && exitedAt is { } at && at < entry.Since ? null : entry;
+        }
     }
 
     /// <summary>Every home PID managed here, in any state.</summary>

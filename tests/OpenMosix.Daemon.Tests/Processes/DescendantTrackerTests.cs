@@ -11,7 +11,9 @@ namespace OpenMosix.Daemon.Tests.Processes;
 /// <summary>Fork-and-forget with a real registry and real processes: events fed by hand, then the kernel's own.</summary>
 public sealed class DescendantTrackerTests() : RecordingTrackerTests(4)
 {
-    private static readonly TimeSpan Born = TimeSpan.FromSeconds(1000), Execd = TimeSpan.FromSeconds(1001);
+    // On the kernel's clock, after the tests' registrations, as its reports of a registered process are: an exit
+    // reported from before a registration is an earlier process's (ProcessRegistry.FindExited).
+    private static readonly TimeSpan Born = MonotonicClock.Now() + TimeSpan.FromHours(1), Execd = Born + TimeSpan.FromSeconds(1);
 
     private static ChildProcess StartSleep(string seconds)
     {

@@ -14,7 +14,9 @@ namespace OpenMosix.Daemon.Tests.Processes;
 public sealed class ReportsInFlightTests : IDisposable
 {
     private const int Parent = 5_000_101, Child = 5_000_102, Grandchild = 5_000_103, Later = 5_000_104;
-    private static readonly TimeSpan At = TimeSpan.FromSeconds(2000);
+    // On the kernel's clock, after the tests' registrations, as its reports of a registered process are (an exit
+    // reported from before a registration is an earlier process's: ProcessRegistry.FindExited).
+    private static readonly TimeSpan At = OpenMosix.Linux.MonotonicClock.Now() + TimeSpan.FromHours(1);
     private readonly Dictionary<int, ulong> _started = [];
     private readonly List<ManagedProcess> _execed = [];
     private readonly List<(string Program, TimeSpan Lifetime)> _ended = [];

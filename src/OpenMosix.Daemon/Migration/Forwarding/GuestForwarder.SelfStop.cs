@@ -12,12 +12,19 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// continued, and that second call (the same thread's, the same signal) is answered 0 without stopping again. Then the
 /// deputy sends the signal to itself at home (home's PID), where home's kernel stops it as the unmoved process, so its
 /// shell sees the job stopped by that signal. The stop relayed back from home finds the copy stopped, and SIGCONT
-/// discards it with the stop; should it lag, the copy's stop here is reported home as any (CopyJobState).
+/// discards it with the stop. The copy's stop here is not reported home as well (CopyJobState), unless home could not
+/// be made to stop: home would then hear of one stop twice, and the second, behind a SIGCONT, would stop it again.
 /// </summary>
 internal sealed partial class GuestForwarder
 {
     /// <summary>Home's PID of the copy (its deputy's); 0: not known, a terminal stop to itself is the kernel's here.</summary>
     public int HomePid { get; init; }
+
+    /// <summary>Told (true) before omd stops the copy for a terminal stop it sent itself, whose stop home learns by the
+    /// deputy's own (that stop must not also go home as a stop seen here: arriving after a SIGCONT from home, it would
+    /// stop the deputy, and through it the copy, again); told (false) when home could not be made to stop, so that the
+    /// stop here goes home as any other. The relay of the copy sets it.</summary>
+    public Action<bool>? StopMadeAtHome { get; set; }
 
     // Threads whose call was interrupted by the stop it asked for, with its signal: the call made again is answered.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _stoppedForItself = new();
@@ -33,6 +40,7 @@ internal sealed partial class GuestForwarder
         // when unblocked, as before: the copy's mask is the node's to keep).
         if (!StopsByDefault(n.Pid, signal)) return Task.FromResult(Outcome.RunLocally);
         _stoppedForItself[n.Pid] = signal;
+        StopMadeAtHome?.Invoke(true);
         try
         {
             Signals.Kill(_pid, Signals.SIGSTOP);
@@ -40,6 +48,7 @@ internal sealed partial class GuestForwarder
         catch (SyscallException)
         {
             _stoppedForItself.TryRemove(n.Pid, out _);
+            StopMadeAtHome?.Invoke(false);
             return Task.FromResult(Outcome.Interrupted); // It ended meanwhile.
         }
         _ = MakeAtHomeAsync(signal);
@@ -52,14 +61,16 @@ internal sealed partial class GuestForwarder
         try
         {
             var result = (await CallAsync(new ForwardRequest(0, ForwardOp.Kill, 0, HomePid, signal)).ConfigureAwait(false)).Result;
-            if (result < 0) _logger.LogDebug("Process {Pid}: its stop by signal {Signal} could not be made at home: {Error}", _pid, signal, Errno.FromNegated(result).Describe());
+            if (result >= 0) return;
+            _logger.LogDebug("Process {Pid}: its stop by signal {Signal} could not be made at home: {Error}", _pid, signal, Errno.FromNegated(result).Describe());
         }
         catch (Exception e)
         {
             // Nobody awaits this call: whatever it failed with is logged, not left unobserved.
-            // The stay is over, or home is gone: its stop here was reported as any other.
             _logger.LogDebug("Process {Pid}: its stop by signal {Signal} did not reach home: {Reason}", _pid, signal, e.Message);
         }
+        // Its stop here goes home as any other (or, the stay being over, nowhere).
+        StopMadeAtHome?.Invoke(false);
     }
 
     /// <summary>Whether <paramref name="signal"/> would stop the copy by its default action: neither ignored nor

@@ -20,7 +20,17 @@ internal sealed partial class GuestRelay
     {
         _jobGuest = guestPid;
         lock (_jobLock) _homeSeesStopped = IsStopped(guestPid);
+        if (Forwarder is not null) Forwarder.StopMadeAtHome = StopMadeAtHome;
         engine.WatchJobControl(guestPid, OnJobChange);
+    }
+
+    /// <summary>The copy is about to be stopped for a terminal stop it sent itself, which its deputy makes at home
+    /// (<paramref name="made"/>): home will see it stopped without a report from here. Otherwise (home could not be made
+    /// to stop) the copy's stop goes home as any stop here.</summary>
+    private void StopMadeAtHome(bool made)
+    {
+        lock (_jobLock) _homeSeesStopped = made;
+        if (!made && IsStopped(_jobGuest)) OnJobChange(Signals.SIGSTOP);
     }
 
     /// <summary>Home sent <paramref name="signal"/>: what it believes of the copy after it.</summary>

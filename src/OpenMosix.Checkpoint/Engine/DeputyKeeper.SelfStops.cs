@@ -1,0 +1,109 @@
+using OpenMosix.Checkpoint.Restore;
+using static OpenMosix.Checkpoint.Tracing.SyscallNumbers;
+
+namespace OpenMosix.Checkpoint.Engine;
+
+/// <summary>
+/// A terminal stop signal the deputy sent itself (its copy's own kill(getpid(), SIGTSTP), made at home) while the
+/// action it moved with catches that signal: `less` and editors set the default action back on the copy before such a
+/// kill, so at home the program stops by that signal, and its shell says so (148 for SIGTSTP). The handler cannot run
+/// in the emptied deputy, so for the stop the deputy's action for the signal is made the default one and the signal
+/// sent again by this omd (acted on, not forwarded: the copy had it); the action it moved with is put back when SIGCONT
+/// continues it, so that a later ^Z is again the copy's handler's to decide. Should that fail, it stops by SIGSTOP, as
+/// before. All on the tracer thread.
+/// </summary>
+internal sealed partial class DeputyKeeper
+{
+    // The action (struct sigaction as the kernel gave it back) each deputy stopped by its own signal moved with.
+    private readonly Dictionary<int, (int Signal, byte[] Action)> _setAside = [];
+
+    /// <summary>In the signal-delivery-stop of <paramref name="signal"/>, the deputy's own and caught: stops it by that
+    /// signal with the default action (or by SIGSTOP when the action cannot be changed); the deputy runs on until then.</summary>
+    private void StopByOwnSignal(int pid, int signal)
+    {
+        var trampoline = _trampolines[pid];
+        var sent = Signals.SIGSTOP;
+        try
+        {
+            Ptrace.SetSignalMask(pid, ulong.MaxValue);
+            var regs = Ptrace.GetRegs(pid);
+            if (!_setAside.ContainsKey(pid))
+            {
+                try
+                {
+                    _setAside[pid] = (signal, SetAction(pid, trampoline, regs, signal, new byte[SigactionSize]));
+                    sent = signal;
+                }
+                catch (InjectionException e)
+                {
+                    logger.LogWarning("Deputy {Pid} stops by SIGSTOP, not by its own signal {Signal}: {Error}", pid, signal, e.Message);
+                }
+            }
+            Unpark(pid, trampoline, regs);
+        }
+        catch (TraceeGoneException)
+        {
+            return; // Killed meanwhile: the next watch finds it gone.
+        }
+        // Sent by this omd: HandleStop acts on it (stops the deputy by it), and does not forward it.
+        if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
+        pending.Add(sent);
+        _stopped.Add(pid);
+        Signals.Kill(pid, sent);
+    }
+
+    /// <summary>Lets the deputy go on from the stop it reported for <paramref name="signal"/>, stopped by
+    /// <paramref name="stop"/> (0: not stopped); SIGCONT first puts back an action set aside for a stop by its own signal.</summary>
+    private void ContinueFrom(int pid, int signal, int stop)
+    {
+        if (signal != Signals.SIGCONT || stop != 0 || !_setAside.Remove(pid, out var aside) || !_trampolines.TryGetValue(pid, out var trampoline))
+        {
+            Ptrace.Continue(pid, stop);
+            return;
+        }
+        try
+        {
+            Ptrace.SetSignalMask(pid, ulong.MaxValue);
+            var regs = Ptrace.GetRegs(pid);
+            try
+            {
+                SetAction(pid, trampoline, regs, aside.Signal, aside.Action);
+            }
+            catch (InjectionException e)
+            {
+                logger.LogWarning("Deputy {Pid}: the action of signal {Signal} it moved with could not be put back: {Error}", pid, aside.Signal, e.Message);
+            }
+            Unpark(pid, trampoline, regs);
+        }
+        catch (TraceeGoneException)
+        {
+            // Killed meanwhile: the next watch finds it gone.
+        }
+    }
+
+    /// <summary>rt_sigaction(<paramref name="signal"/>, <paramref name="action"/>) in the deputy; returns the action it
+    /// had.</summary>
+    private static byte[] SetAction(int pid, ulong trampoline, UserRegs regs, int signal, byte[] action)
+    {
+        var wanted = trampoline + StubElf.DataOffset;
+        var old = wanted + SigactionSize;
+        ProcessMemory.Write(pid, wanted, action);
+        new SyscallInjector(pid, trampoline + StubElf.SyscallOffset, regs)
+            .Call($"rt_sigaction({signal})", RtSigaction, signal, (long)wanted, (long)old, 8);
+        var had = new byte[SigactionSize];
+        ProcessMemory.Read(pid, old, had);
+        return had;
+    }
+
+    /// <summary>Back into the pause loop with every signal unblocked, as <see cref="Park"/> without forgetting what the
+    /// deputy follows or is stopped by.</summary>
+    private static void Unpark(int pid, ulong trampoline, UserRegs template)
+    {
+        var regs = template;
+        regs.rip = trampoline + StubElf.EntryOffset;
+        regs.orig_rax = ulong.MaxValue;
+        Ptrace.SetRegs(pid, regs);
+        Ptrace.SetSignalMask(pid, 0);
+        Ptrace.Continue(pid, 0);
+    }
+}
