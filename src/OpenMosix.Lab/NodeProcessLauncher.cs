@@ -1,6 +1,3 @@
-using OpenMosix.Linux;
-using OpenMosix.Linux.Interop;
-
 namespace OpenMosix.Lab;
 
 /// <summary>
@@ -10,26 +7,12 @@ namespace OpenMosix.Lab;
 /// </summary>
 public static class NodeProcessLauncher
 {
-    private const OpenFlags WriteOnlyCreateAppend = OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Append;
-
     public static int Start(LabLayout layout, int node, string omPath, IReadOnlyList<string> command, string logPath)
     {
         NodeEntry.RequireNode(layout, node);
-        using var stdin = Descriptors.Open("/dev/null", OpenFlags.ReadOnly);
-        using var log = Descriptors.Open(logPath, WriteOnlyCreateAppend, Convert.ToInt32("644", 8));
         var arguments = new List<string> { omPath, "lab", "exec", "--name", layout.Name.Value, $"{node}", "--" };
         arguments.AddRange(command);
-        return ProcessSpawner.Spawn(new SpawnRequest(omPath, arguments)
-        {
-            Descriptors = new Dictionary<int, int>
-            {
-                [0] = (int)stdin.DangerousGetHandle(),
-                [1] = (int)log.DangerousGetHandle(),
-                [2] = (int)log.DangerousGetHandle(),
-            },
-            NewSession = true,
-            WorkingDirectory = "/",
-        });
+        return DetachedProcess.Spawn(omPath, arguments, logPath);
     }
 
     /// <summary>`om daemon --config NODE/omd.toml`.</summary>

@@ -214,12 +214,10 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
         {
             run.WaitForLines(1, Patience);
-            _lab.Migrate(1, run.Pid, "2");
-            Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+            MoveTo(run, "2");
             Go(stdin);
             run.WaitForLines(3, Patience);
-            _lab.Migrate(1, run.Pid, "home");
-            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            MoveTo(run, "home");
             Go(stdin);
             Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
             Assert.Equal(["ready", "home1: ONE", "ready", "home1: TWO", "done"], run.Lines());
@@ -259,12 +257,10 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
         {
             run.WaitForLines(1, Patience);
-            _lab.Migrate(1, run.Pid, "2");
-            Assert.Equal("2", _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
+            MoveTo(run, "2");
             Go(stdin);
             run.WaitForLines(2, Patience);
-            _lab.Migrate(1, run.Pid, "home");
-            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            MoveTo(run, "home");
             Go(stdin);
             run.WaitForLines(3, Patience);
             Go(stdin);
@@ -322,12 +318,7 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
             for (var step = 0; step < 2; step++)
             {
                 run.WaitForLines(step + 1, Patience);
-                if (step < moves.Length)
-                {
-                    _lab.Migrate(1, run.Pid, moves[step]);
-                    if (moves[step] == "home") Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-                    else Assert.Equal(moves[step], _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-                }
+                if (step < moves.Length) MoveTo(run, moves[step]);
                 Go(stdin);
             }
             Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
@@ -358,11 +349,7 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
         {
             run.WaitForLines(1, Patience);
-            if (away is not null)
-            {
-                _lab.Migrate(1, run.Pid, away);
-                Assert.Equal(away, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-            }
+            if (away is not null) MoveTo(run, away);
             Go(stdin);
             run.WaitForLines(5, Patience);
             var listening = run.Lines()[4];
@@ -370,12 +357,7 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
             using var caller = _lab.InNode(1, ["python3", "-c", Caller, listening["listening on ".Length..]]);
             // "ready" again: it accepted, read the caller's line and holds only the duplicate.
             run.WaitForLines(7, Patience);
-            if (then is not null)
-            {
-                _lab.Migrate(1, run.Pid, then);
-                if (then == "home") Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-                else Assert.Equal(then, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-            }
+            if (then is not null) MoveTo(run, then);
             Go(stdin);
             Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(Patience));
             Assert.Equal(new ChildExit(0, 0), caller.Process.WaitForExit(Patience));
@@ -384,6 +366,15 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
             lines[4] = "listening on"; // the port is the kernel's choice
             return new Outcome(lines, string.Join(" / ", server.Lines()), string.Join(" / ", caller.Lines()));
         }
+    }
+
+    /// <summary>Moves the process and checks it is where it was sent: home's listing for a trip home, `om where`
+    /// otherwise.</summary>
+    private void MoveTo(ManagedRun run, string node)
+    {
+        _lab.Migrate(1, run.Pid, node);
+        if (node == "home") Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+        else Assert.Equal(node, _lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
     }
 
     private static void Go(FileStream stdin)

@@ -350,11 +350,6 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         // Let go in its pause loop, it runs, whatever stop it was in.
         _stopped.Remove(pid);
         _following.Remove(pid);
-        var regs = template;
-        regs.rip = trampoline + StubElf.EntryOffset;
-        regs.orig_rax = ulong.MaxValue;
-        Ptrace.SetRegs(pid, regs);
-        Ptrace.SetSignalMask(pid, 0);
-        Ptrace.Continue(pid, 0);
+        Unpark(pid, trampoline, template);
     }
 }

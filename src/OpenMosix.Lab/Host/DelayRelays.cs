@@ -27,26 +27,11 @@ public static class DelayRelays
         var veth = layout.Name.HostVeth(node.Id);
         var tap = layout.Name.RelayTap(node.Id);
         var logPath = Path.Combine(layout.NodeDirectory(node.Id), "link-relay.log");
-        int pid;
-        using (var stdin = Descriptors.Open("/dev/null", OpenFlags.ReadOnly))
-        using (var log = Descriptors.Open(logPath, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Append, Convert.ToInt32("644", 8)))
-        {
-            pid = ProcessSpawner.Spawn(new SpawnRequest(omPath,
-            [
-                omPath, "lab", "link-relay", "--name", layout.Name.Value, $"{node.Id}",
-                "--delay", Format(settings.DelayMilliseconds), "--jitter", Format(settings.JitterMilliseconds),
-            ])
-            {
-                Descriptors = new Dictionary<int, int>
-                {
-                    [0] = (int)stdin.DangerousGetHandle(),
-                    [1] = (int)log.DangerousGetHandle(),
-                    [2] = (int)log.DangerousGetHandle(),
-                },
-                NewSession = true,
-                WorkingDirectory = "/",
-            });
-        }
+        var pid = DetachedProcess.Spawn(omPath,
+        [
+            omPath, "lab", "link-relay", "--name", layout.Name.Value, $"{node.Id}",
+            "--delay", Format(settings.DelayMilliseconds), "--jitter", Format(settings.JitterMilliseconds),
+        ], logPath);
         try
         {
             // The relay opens its packet socket on the veth first, then makes the tap: a tap means both are open.
