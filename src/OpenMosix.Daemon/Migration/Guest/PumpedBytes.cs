@@ -86,7 +86,7 @@ internal sealed class PumpedBytes(long taken = 0)
     /// <see cref="SentAllWrittenAsync"/> for a pseudo-terminal's master: what a slave wrote reaches the master's read
     /// buffer through the kernel's flip buffers, which a poll pushes through first (n_tty_poll flushes them), and that
     /// buffer holds 4 KiB at most, the rest waiting in the flip buffers: so it is counted again once the pump caught up,
-    /// until it is empty, at most <paramref name="rounds"/> times (the processes the copy forked may write on without
+    /// until it is empty and stays so for a poll, at most <paramref name="rounds"/> times (the processes the copy forked may write on without
     /// end, and its exit status must still go home).
     /// </summary>
     public async Task SentAllWrittenToTerminalAsync(SafeFileHandle master, int rounds = 64)
@@ -94,12 +94,19 @@ internal sealed class PumpedBytes(long taken = 0)
         for (var round = 0; round < rounds; round++)
         {
             Readiness.WaitReadable(master, TimeSpan.Zero);
-            Task caughtUp;
+            Task? caughtUp = null;
             lock (_gate)
             {
                 var unread = PipePeek.Unread(master);
-                if (unread == 0 && _sent >= _taken) return;
-                caughtUp = MarkLocked(_taken + unread);
+                if (unread != 0 || _sent < _taken) caughtUp = MarkLocked(_taken + unread);
+            }
+            if (caughtUp is null)
+            {
+                // Empty, and all of it sent: but the flip buffers refill the read buffer from a kernel worker that the
+                // pump's last read only queued, which a loaded machine may not have run yet (a CI run saw the wait end
+                // with 5,119 of 10,000 bytes sent). Empty only if it stays so for a poll's length.
+                if (!Readiness.WaitReadable(master, Poll)) return;
+                continue;
             }
             await caughtUp.ConfigureAwait(false);
         }
