@@ -157,7 +157,7 @@ public sealed class GuestSession
             while (await new GuestRelay(_engine, talk, pipes, stay, _moves, _logger)
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
-                       Registry = _registry, MoveForkedChild = MoveForked, BandwidthLimit = BandwidthLimit,
+                       Registry = _registry, MoveForkedChild = MoveForked, BandwidthLimit = BandwidthLimit, ExitReported = expected is null ? null : expected.Exiting,
                        Detach = takeover is null ? null
                            : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))

@@ -113,4 +113,67 @@ public sealed class GuestTakeoverPartsTests
         Assert.Equal(0, resumes.Count);
         Assert.False(resumes.Hand(1, new Resumption(null!, new Resume(42, 4242, []))));
     }
+
+    [Fact]
+    public void An_exit_sent_home_is_remembered_for_that_home_and_that_copy_until_it_is_too_old()
+    {
+        var now = 1_000L;
+        var resumes = new GuestResumes { Now = () => now };
+        using (var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242))
+            expected.Exiting(new Exited(3, 0) { UnreadInput = [1, 2] });
+        Assert.Equal(new Exited(3, 0), resumes.RecentExit(1, 42, 4242));
+        Assert.Null(resumes.RecentExit(2, 42, 4242));
+        Assert.Null(resumes.RecentExit(1, 42, 9999));
+        Assert.Null(resumes.RecentExit(1, 43, 4242));
+        now += (long)GuestResumes.ExitsKept.TotalMilliseconds + 1;
+        Assert.Null(resumes.RecentExit(1, 42, 4242));
+    }
+
+    [Fact]
+    public async Task Home_asking_after_its_link_broke_under_the_exit_hears_the_exit_and_not_a_refusal()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var resumes = new GuestResumes();
+        using (var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242))
+            expected.Exiting(new Exited(0, 0));
+        var (homeLink, guestLink) = await LinkPairs.ConnectAsync();
+        await using (homeLink)
+        await using (guestLink)
+        {
+            var home = new Conversation(homeLink, Side.Home);
+            var guest = new Conversation(guestLink, Side.Guest);
+            await home.SendAsync(new Resume(42, 4242, []), cancel);
+            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            await GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
+            Assert.Equal(new Exited(0, 0), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            // Another copy of that process is none this node knows: refused, as before.
+            (home, guest) = (new Conversation(homeLink, Side.Home), new Conversation(guestLink, Side.Guest));
+            await home.SendAsync(new Resume(42, 9999, []), cancel);
+            request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            await GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
+            Assert.IsType<Refuse>(await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
+        }
+    }
+
+    [Fact]
+    public async Task Home_asking_while_the_exited_guest_still_ends_hears_the_exit()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var resumes = new GuestResumes();
+        var (homeLink, guestLink) = await LinkPairs.ConnectAsync();
+        await using (homeLink)
+        await using (guestLink)
+        {
+            var home = new Conversation(homeLink, Side.Home);
+            var guest = new Conversation(guestLink, Side.Guest);
+            await home.SendAsync(new Resume(42, 4242, []), cancel);
+            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            using (var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242))
+            {
+                expected.Exiting(new Exited(0, 15));
+                Assert.True(resumes.Hand(1, new Resumption(guest, request)));
+            }
+            Assert.Equal(new Exited(0, 15), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
+        }
+    }
 }

@@ -196,6 +196,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                         Registry = registry,
                         MoveForkedChild = MoveForked,
                         Unsent = unsent,
+                        ExitReported = adopted.Expected.Exiting,
                         Detach = async link => cancel.IsCancellationRequested || (homeGone = await takeover.DetachAsync(link).ConfigureAwait(false)),
                     }
                     .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);

@@ -85,4 +85,7 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} {State} on this node; node {Home} told, for its deputy")]
     public static partial void JobStateSent(ILogger logger, int guest, ushort home, string state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home}: its copy here {Status} before node {Home} asked; told again")]
+    public static partial void ExitToldAgain(ILogger logger, int pid, ushort home, string status);
 }

@@ -49,6 +49,14 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     /// <summary>Output to send home first, before the pumps go on: what a new omd at home never got (a takeover).</summary>
     public IReadOnlyDictionary<int, byte[]>? Unsent { get; init; }
 
+    /// <summary>Told the copy's exit status as it goes home (<see cref="GuestResumes.Expected.Exiting"/>): this node
+    /// remembers it a while, for home to ask should the link break before home read it.</summary>
+    public Action<Exited>? ExitReported { get; init; }
+
+    /// <summary>How long the copy's node waits, its exit sent, for home to close the link (home reads what came before
+    /// and ends the deputy first); then it closes it itself.</summary>
+    public static readonly TimeSpan HomeCloseWait = TimeSpan.FromSeconds(30);
+
     /// <summary>MiB/s the trip home sends at most (migration.bandwidth_limit_mib_s); 0: no limit.</summary>
     public int BandwidthLimit { get; init; }
 
@@ -147,9 +155,14 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         // Everything the guest wrote goes home before its exit status does, and nothing after it.
         await Task.WhenAll(outputs.Values).ConfigureAwait(false);
         GuestLog.Exited(logger, guestPid, status.ToString());
+        ExitReported?.Invoke(exited);
         try
         {
             await talk.SendAsync(exited, cancel).ConfigureAwait(false);
+            // Home closes the link once it has read the exit. Closed from here first, the link could break under a
+            // frame home is still sending (an answer, a heartbeat), and home would stop reading before the exit.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await WaitForHomeToCloseAsync(fromHome, cancel).ConfigureAwait(false);
         }
         catch (LinkException e)
         {
@@ -160,6 +173,30 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         }
         await stop.CancelAsync().ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>Reads and drops what home still sends until it closes the link (or it breaks, or
+    /// <see cref="HomeCloseWait"/> passes): a link closed with unread bytes is reset, not closed.</summary>
+    private async Task WaitForHomeToCloseAsync(Task listening, CancellationToken cancel)
+    {
+        try
+        {
+            await listening.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or LinkException)
+        {
+            // Stopped: the link is read on below.
+        }
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        wait.CancelAfter(HomeCloseWait);
+        try
+        {
+            while (await talk.Link.ReceiveAsync(wait.Token).ConfigureAwait(false) is { } frame) FramePool.Return(frame.Payload);
+        }
+        catch (Exception e) when (e is OperationCanceledException or LinkException)
+        {
+            // Broken, or home is slow: the exit is remembered here (ExitReported) for it to ask.
+        }
     }
 
     /// <summary>

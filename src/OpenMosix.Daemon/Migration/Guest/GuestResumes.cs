@@ -19,6 +19,17 @@ public sealed class GuestResumes
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(ushort Home, int HomePid), Expected> _guests = [];
+    private readonly Dictionary<(ushort Home, int HomePid), (int RemotePid, Exited Exit, long At)> _exits = [];
+
+    /// <summary>How long a guest's exit is remembered for its home (<see cref="RecentExit"/>): longer than home takes
+    /// to find a link broken (its link timeout) and ask.</summary>
+    public static readonly TimeSpan ExitsKept = TimeSpan.FromMinutes(2);
+
+    /// <summary>The most exits remembered at once: the oldest go first.</summary>
+    public const int MostExitsKept = 4096;
+
+    /// <summary>The clock exits are kept by, in ms (tests set it).</summary>
+    internal Func<long> Now { get; init; } = () => Environment.TickCount64;
 
     /// <summary>A guest that may be taken over: one resume request at a time is kept for it.</summary>
     internal sealed class Expected(GuestResumes owner, ushort home, int homePid, int remotePid) : IDisposable
@@ -37,6 +48,10 @@ public sealed class GuestResumes
         }
 
         internal bool Offer(Resumption resumption) => _arrived.TrySetResult(resumption);
+
+        /// <summary>The copy exited and its status goes home now: remembered a while, for home to ask should the link
+        /// break before home read it (<see cref="RecentExit"/>).</summary>
+        public void Exiting(Exited exited) => owner.RememberExit(home, homePid, RemotePid, exited);
 
         /// <summary>The request, once one comes within <paramref name="window"/>; null if none does. Once taken, the
         /// next request (a later takeover) is awaited anew.</summary>
@@ -70,7 +85,9 @@ public sealed class GuestResumes
                 untaken = _arrived.Task.IsCompletedSuccessfully ? _arrived.Task.Result : null;
                 _arrived.TrySetCanceled();
             }
-            if (untaken is not null) _ = RefuseAsync(untaken, $"the copy of process {homePid} of node {home} has ended");
+            // Asked as the copy ended (home's link broke after its exit was sent): home hears how it ended.
+            if (untaken is not null && owner.RecentExit(home, homePid, RemotePid) is { } exited) _ = AnswerAsync(untaken, exited);
+            else if (untaken is not null) _ = RefuseAsync(untaken, $"the copy of process {homePid} of node {home} has ended");
         }
     }
 
@@ -93,6 +110,30 @@ public sealed class GuestResumes
                 && expected.Offer(resumption);
     }
 
+    private void RememberExit(ushort home, int homePid, int remotePid, Exited exited)
+    {
+        lock (_gate)
+        {
+            var now = Now();
+            foreach (var key in _exits.Where(e => now - e.Value.At > ExitsKept.TotalMilliseconds).Select(e => e.Key).ToList()) _exits.Remove(key);
+            if (_exits.Count >= MostExitsKept) _exits.Remove(_exits.MinBy(e => e.Value.At).Key);
+            _exits[(home, homePid)] = (remotePid, exited with { UnreadInput = null }, now);
+        }
+    }
+
+    /// <summary>
+    /// How copy <paramref name="remotePid"/> of process <paramref name="homePid"/> of node <paramref name="home"/>
+    /// ended, if it did here within <see cref="ExitsKept"/>; null otherwise. Home asks (a <see cref="Resume"/>) when its
+    /// link broke before it read the exit: the copy's exit then reaches it once, by this answer, and its deputy ends as
+    /// the copy did instead of as if killed.
+    /// </summary>
+    internal Exited? RecentExit(ushort home, int homePid, int remotePid)
+    {
+        lock (_gate)
+            return _exits.TryGetValue((home, homePid), out var e) && e.RemotePid == remotePid && Now() - e.At <= ExitsKept.TotalMilliseconds
+                ? e.Exit : null;
+    }
+
     /// <summary>How many guests may be taken over now.</summary>
     public int Count
     {
@@ -102,11 +143,13 @@ public sealed class GuestResumes
         }
     }
 
-    internal static async Task RefuseAsync(Resumption resumption, string why)
+    internal static Task RefuseAsync(Resumption resumption, string why) => AnswerAsync(resumption, new Refuse(why));
+
+    private static async Task AnswerAsync(Resumption resumption, MigrationMessage answer)
     {
         try
         {
-            await resumption.Talk.SendAsync(new Refuse(why)).ConfigureAwait(false);
+            await resumption.Talk.SendAsync(answer).ConfigureAwait(false);
         }
         catch (LinkException)
         {

@@ -124,6 +124,14 @@ internal sealed class GuestTakeover(ushort home, int homePid, int guestPid, Gues
         var resumption = new Resumption(talk, request);
         if (resumes?.Hand(talk.Link.PeerNode, resumption) != true)
         {
+            if (resumes?.RecentExit(talk.Link.PeerNode, request.HomePid, request.RemotePid) is { } exited)
+            {
+                // It ended here and home's link broke before home read that: home hears the exit now, and ends its
+                // deputy as the copy ended, not as if killed.
+                GuestLog.ExitToldAgain(logger, request.HomePid, talk.Link.PeerNode, new Checkpoint.Engine.ExitStatus(exited.Code, exited.Signal).ToString());
+                await talk.SendAsync(exited, cancel).ConfigureAwait(false);
+                return;
+            }
             var why = $"no copy of process {request.HomePid} of node {talk.Link.PeerNode} waits here as {request.RemotePid} to be taken over";
             GuestLog.Refused(logger, request.HomePid, talk.Link.PeerNode, why);
             await talk.SendAsync(new Refuse(why), cancel).ConfigureAwait(false);

@@ -101,4 +101,7 @@ internal static partial class HomeLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the tree of process {Pid} did not move to node {Node}: {Reason}")]
     public static partial void TreeStayed(ILogger logger, int pid, ushort node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: its copy had ended on node {Node} before the link broke; node {Node} told its exit status")]
+    public static partial void ExitHeardLate(ILogger logger, int pid, int node);
 }

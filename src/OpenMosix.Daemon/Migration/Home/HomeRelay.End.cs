@@ -15,20 +15,22 @@ internal sealed partial class HomeRelay
     /// would (<see cref="HomeTakeover"/>). <see cref="Resumed"/> once the relay runs again; otherwise why not (null
     /// when this does not apply), and the process is restarted from its checkpoint or lost, as before. Never two copies: the waiting copy runs again only if resumed.
     /// </summary>
-    private async Task<string?> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost, InputLedger? ledger)
+    private async Task<ResumeAnswer> ResumeAfterItsOmdDiedAsync(DeliveredCounts counts, string lost, InputLedger? ledger)
     {
-        if (home.ResumeAway is not { } resume || talk.Link.WentSilent || home.Away?.Find(Pid) is not { } saved || !Signals.Exists(Pid)) return null;
+        if (home.ResumeAway is not { } resume || talk.Link.WentSilent || home.Away?.Find(Pid) is not { } saved || !Signals.Exists(Pid)) return new(null);
         var relay = home.Relays.Remove(Pid);
         await talk.Link.DisposeAsync().ConfigureAwait(false);
         HomeLog.WaitingForCopyNode(home.Logger, Pid, saved.Node, lost);
         home.SignalsOnHold.Open(Pid);
-        var why = await resume(process, saved, counts, ledger).ConfigureAwait(false);
-        // Not resumed: the copy was killed there, and what was held goes with it.
-        if (why is not null) home.SignalsOnHold.Close(Pid);
-        if (why is not null && relay is not null) home.Relays.Add(relay);
+        var (why, ended) = await resume(process, saved, counts, ledger).ConfigureAwait(false);
+        // Not resumed: the copy was killed there or had ended, and what was held goes with it.
+        if (why is not null || ended is not null) home.SignalsOnHold.Close(Pid);
+        if ((why is not null || ended is not null) && relay is not null) home.Relays.Add(relay);
+        // Its exit was sent as the link broke: the node remembered it, and the deputy ends as the copy did.
+        if (ended is not null) return new(null, ended);
         // A trip home the link broke (its omd killed as it sent the image) is over: `om migrate` hears so, not never.
         if (why is null) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {lost}; it runs on on node {saved.Node}"));
-        return why is null ? Resumed : $"not resumed on node {saved.Node}: {why}";
+        return new(why is null ? Resumed : $"not resumed on node {saved.Node}: {why}");
     }
 
     private const string Resumed = "resumed";
@@ -38,6 +40,9 @@ internal sealed partial class HomeRelay
 
     /// <summary>The copy is gone: the deputy ends as it did, or as if killed when nobody knows how it ended.</summary>
     private void End(ExitStatus? status, string? lost) => End(home, process, status, lost);
+
+    /// <summary>The copy ended as <paramref name="status"/> says, heard late (asked of its node): the deputy ends so.</summary>
+    public static void EndAs(HomeSide home, ManagedProcess process, ExitStatus status) => End(home, process, status, null);
 
     /// <summary>The process is lost (its copy gone, or out of reach): the deputy ends as if killed.</summary>
     public static void Lose(HomeSide home, ManagedProcess process, string why) => End(home, process, null, why);

@@ -128,9 +128,10 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
             }
             if (lost is not null && counts is not null)
             {
-                var why = await ResumeAfterItsOmdDiedAsync(counts, lost, ledger).ConfigureAwait(false);
+                var (why, ended) = await ResumeAfterItsOmdDiedAsync(counts, lost, ledger).ConfigureAwait(false);
                 resumedThere = why == Resumed;
                 if (resumedThere) forwarder?.Dispose();
+                else if (ended is not null) (status, lost) = (ended, null);
                 else if (why is not null) lost = $"{lost}; {why}";
             }
             if (lost is not null && !resumedThere && checkpoints is not null)

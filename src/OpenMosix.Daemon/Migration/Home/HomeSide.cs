@@ -30,7 +30,7 @@ internal sealed class HomeSide(IMigrationEngine engine, IDeputyHost deputies, Pr
     /// <summary>Asks the copy's node, within the takeover window, to relay a process on a new link (after its omd
     /// there was killed and replaced); completes with null once the relay runs again, or with why not. Null: never.
     /// The input ledger of the relay that ended goes on in the new one, which sends again what that node did not write.</summary>
-    public Func<ManagedProcess, SavedAway, DeliveredCounts, InputLedger?, Task<string?>>? ResumeAway { get; set; }
+    public Func<ManagedProcess, SavedAway, DeliveredCounts, InputLedger?, Task<ResumeAnswer>>? ResumeAway { get; set; }
     /// <summary>Signals to deputies whose copies wait for <see cref="ResumeAway"/>.</summary>
     public SignalsOnHold SignalsOnHold { get; } = new();
     /// <summary>This node's memory now (null: not known), and the fraction of it to keep free.</summary>

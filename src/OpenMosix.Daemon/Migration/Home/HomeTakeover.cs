@@ -1,4 +1,5 @@
 using System.Net;
+using OpenMosix.Checkpoint.Engine;
 using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration.Home;
@@ -58,16 +59,18 @@ internal sealed class HomeTakeover(HomeSide home, LinkSecurity security, LinkLiv
             return;
         }
         var counts = home.Away!.Counts(pid, fresh: false);
-        var why = await ResumeAsync(process, saved, counts, window).ConfigureAwait(false);
-        if (why is null) return;
+        var (why, ended) = await ResumeAsync(process, saved, counts, window).ConfigureAwait(false);
+        if (why is null && ended is null) return;
         counts.Dispose();
         home.Away.Remove(pid);
-        HomeRelay.Lose(home, process, $"not taken over from node {saved.Node}: {why}");
+        if (ended is { } status) HomeRelay.EndAs(home, process, status);
+        else HomeRelay.Lose(home, process, $"not taken over from node {saved.Node}: {why}");
     }
 
-    /// <summary>Asks the copy's node until it answers or the window closes; null once the relay runs again, or why not.
+    /// <summary>Asks the copy's node until it answers or the window closes: no reason once the relay runs again, the
+    /// copy's exit status when it ended there before home heard it (the node remembers recent exits), or why not.
     /// <paramref name="ledger"/>: the input the last relay of this omd kept (none when the omd that relayed it died).</summary>
-    internal async Task<string?> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window, InputLedger? ledger = null)
+    internal async Task<ResumeAnswer> ResumeAsync(ManagedProcess process, SavedAway saved, DeliveredCounts counts, TimeSpan window, InputLedger? ledger = null)
     {
         var endpoint = IPEndPoint.Parse(saved.Endpoint);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -86,18 +89,26 @@ internal sealed class HomeTakeover(HomeSide home, LinkSecurity security, LinkLiv
                     case Resumed resumed:
                         HomeLog.TakenOver(home.Logger, process.Pid, saved.Node, saved.RemotePid, saved.Outputs.Sum(counts.Of));
                         HomeRelay.Resume(home, process, talk, saved, counts, resumed.InputReceived, trip, moveOn, ledger);
-                        return null;
+                        return new(null);
+                    case Exited exited:
+                        await link.DisposeAsync().ConfigureAwait(false);
+                        HomeLog.ExitHeardLate(home.Logger, process.Pid, saved.Node);
+                        return new(null, new ExitStatus(exited.Code, exited.Signal));
                     case Refuse refused:
                         await link.DisposeAsync().ConfigureAwait(false);
-                        return refused.Reason;
+                        return new(refused.Reason);
                 }
             }
             catch (Exception e) when (e is LinkException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
             {
                 if (link is not null) await link.DisposeAsync().ConfigureAwait(false);
-                if (clock.Elapsed + Retry >= window) return e.Message;
+                if (clock.Elapsed + Retry >= window) return new(e.Message);
             }
             await Task.Delay(Retry).ConfigureAwait(false);
         }
     }
 }
+
+/// <summary>A resume's answer: neither set once the relay runs again; <paramref name="Ended"/> when the copy had ended
+/// on its node before home heard it; otherwise <paramref name="Why"/> not.</summary>
+internal readonly record struct ResumeAnswer(string? Why, ExitStatus? Ended = null);

@@ -67,6 +67,8 @@ public static class MigrationSteps
         (MigrationPhase.Start, Side.Home, typeof(Resume), MigrationPhase.Resuming),
         (MigrationPhase.Resuming, Side.Guest, typeof(Resumed), MigrationPhase.Relaying),
         (MigrationPhase.Resuming, Side.Guest, typeof(Refuse), MigrationPhase.Ended),
+        // The copy had ended before home read its exit (the link broke under it): its node remembered the status.
+        (MigrationPhase.Resuming, Side.Guest, typeof(Exited), MigrationPhase.Ended),
         (MigrationPhase.Relaying, Side.Home, typeof(ForwardSignal), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(LockChanged), MigrationPhase.Relaying),
         (MigrationPhase.Relaying, Side.Home, typeof(MoveFailed), MigrationPhase.Relaying),
