@@ -140,16 +140,11 @@ public sealed class GuestTakeoverPartsTests
         await using (homeLink)
         await using (guestLink)
         {
-            var home = new Conversation(homeLink, Side.Home);
-            var guest = new Conversation(guestLink, Side.Guest);
-            await home.SendAsync(new Resume(42, 4242, []), cancel);
-            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            var (home, guest, request) = await AskAsync(homeLink, guestLink, remotePid: 4242, cancel);
             await GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
             Assert.Equal(new Exited(0, 0), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
             // Another copy of that process is none this node knows: refused, as before.
-            (home, guest) = (new Conversation(homeLink, Side.Home), new Conversation(guestLink, Side.Guest));
-            await home.SendAsync(new Resume(42, 9999, []), cancel);
-            request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            (home, guest, request) = await AskAsync(homeLink, guestLink, remotePid: 9999, cancel);
             await GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
             Assert.IsType<Refuse>(await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
         }
@@ -164,10 +159,7 @@ public sealed class GuestTakeoverPartsTests
         await using (homeLink)
         await using (guestLink)
         {
-            var home = new Conversation(homeLink, Side.Home);
-            var guest = new Conversation(guestLink, Side.Guest);
-            await home.SendAsync(new Resume(42, 4242, []), cancel);
-            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            var (home, guest, request) = await AskAsync(homeLink, guestLink, remotePid: 4242, cancel);
             using (var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242))
             {
                 expected.Exiting(new Exited(0, 15));
@@ -175,5 +167,16 @@ public sealed class GuestTakeoverPartsTests
             }
             Assert.Equal(new Exited(0, 15), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
         }
+    }
+
+    /// <summary>Home asks the node for its copy <paramref name="remotePid"/> of process 42 over a fresh conversation on
+    /// the pair; returns both ends and the request as the node received it.</summary>
+    private static async Task<(Conversation Home, Conversation Guest, Resume Request)> AskAsync(
+        NodeLink homeLink, NodeLink guestLink, int remotePid, CancellationToken cancel)
+    {
+        var home = new Conversation(homeLink, Side.Home);
+        var guest = new Conversation(guestLink, Side.Guest);
+        await home.SendAsync(new Resume(42, remotePid, []), cancel);
+        return (home, guest, Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1))));
     }
 }
