@@ -207,11 +207,9 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         var port = Random.Shared.Next(20000, 40000);
         using var server = _lab.InNode(1, ["python3", "-c", Server, $"{port}", "home1"]);
         server.WaitForLines(1, Patience);
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        ManagedRun run;
-        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", HighNumber, $"{port}"], stdinRead);
+        var (run, stdin) = ManagedWithStdin(["python3", "-c", HighNumber, $"{port}"]);
         using (run)
-        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        using (stdin)
         {
             run.WaitForLines(1, Patience);
             MoveTo(run, "2");
@@ -250,11 +248,9 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
     [Fact]
     public void A_process_with_every_number_below_the_reserved_range_taken_moves_and_comes_home_and_runs_on()
     {
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        ManagedRun run;
-        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", Crowded], stdinRead);
+        var (run, stdin) = ManagedWithStdin(["python3", "-c", Crowded]);
         using (run)
-        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        using (stdin)
         {
             run.WaitForLines(1, Patience);
             MoveTo(run, "2");
@@ -309,11 +305,9 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
     /// <summary>The reader on node 1, moved to each of <paramref name="moves"/> in turn between its steps.</summary>
     private List<string> ReadAcross(string path, string[] moves)
     {
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        ManagedRun run;
-        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", Reader, path], stdinRead);
+        var (run, stdin) = ManagedWithStdin(["python3", "-c", Reader, path]);
         using (run)
-        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        using (stdin)
         {
             for (var step = 0; step < 2; step++)
             {
@@ -342,11 +336,9 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
         var port = Random.Shared.Next(20000, 40000);
         using var server = _lab.InNode(1, ["python3", "-c", Server, $"{port}", "home1"]);
         server.WaitForLines(1, Patience);
-        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
-        ManagedRun run;
-        using (stdinRead) run = _lab.Managed(1, ["python3", "-c", Program, $"{port}"], stdinRead);
+        var (run, stdin) = ManagedWithStdin(["python3", "-c", Program, $"{port}"]);
         using (run)
-        using (var stdin = new FileStream(stdinWrite, FileAccess.Write))
+        using (stdin)
         {
             run.WaitForLines(1, Patience);
             if (away is not null) MoveTo(run, away);
@@ -366,6 +358,14 @@ public sealed class ForwardedDescriptorsTravelLabTests(ThreeNodeForwardingLab fi
             lines[4] = "listening on"; // the port is the kernel's choice
             return new Outcome(lines, string.Join(" / ", server.Lines()), string.Join(" / ", caller.Lines()));
         }
+    }
+
+    /// <summary>Starts <paramref name="command"/> with `om run` in node 1, its stdin a pipe whose write end the test
+    /// keeps (each line written lets the program take its next step).</summary>
+    private (ManagedRun Run, FileStream Stdin) ManagedWithStdin(string[] command)
+    {
+        var (stdinRead, stdinWrite) = Descriptors.CreatePipe();
+        using (stdinRead) return (_lab.Managed(1, command, stdinRead), new FileStream(stdinWrite, FileAccess.Write));
     }
 
     /// <summary>Moves the process and checks it is where it was sent: home's listing for a trip home, `om where`
