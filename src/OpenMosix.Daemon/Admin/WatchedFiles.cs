@@ -152,11 +152,16 @@ public sealed class WatchedFiles : IDisposable
     private void OnChanged(string path)
     {
         if (Path.GetFileName(path).StartsWith('.')) return;
-        if (Stamp.Read(path) is not { } stamp) return;
-        // `echo 2 > file` truncates before it writes: the empty file in between is no request.
-        if (stamp.Text.Trim().Length == 0) return;
+        Stamp stamp;
         lock (_gate)
         {
+            // Read under the lock omd's writes take to stamp themselves: what is read is then omd's last write, the
+            // one it is about to rename over it, or someone else's. Read outside it, a reading could be two of omd's
+            // writes old by the time it was compared (a CI rehearsal took omd's own "0" for a request).
+            if (Stamp.Read(path) is not { } read) return;
+            stamp = read;
+            // `echo 2 > file` truncates before it writes: the empty file in between is no request.
+            if (stamp.Text.Trim().Length == 0) return;
             var state = State(path);
             // omd's own write (in place, or the one about to replace it), or a write already taken (inotify may
             // report one write as several changes, and a rescan reads what events reported too).
