@@ -9,7 +9,7 @@ namespace OpenMosix.Checkpoint.Format;
 /// Reads an image from any stream, front to back. Everything is checked as it arrives: checksums, bounds, and that
 /// every page run lies, ascending and page-aligned, inside a region of the metadata that carries contents. Any
 /// damage is a <see cref="CorruptImageException"/>; a reader never allocates more than the format's limits.
-/// While the caller consumes one pages section, the next is read, checked and decompressed on another core (a thread of its own: <see cref="ReadAheadThread{T}"/>).
+/// While the caller consumes one pages section, the next is read, checked and decompressed on another core.
 /// </summary>
 public sealed class ImageReader : IImageSource, IDisposable
 {
@@ -23,7 +23,6 @@ public sealed class ImageReader : IImageSource, IDisposable
     private LoadedSection _current = new();
     private LoadedSection _spare = new();
     private Task<LoadedSection>? _next;
-    private readonly ReadAheadThread<LoadedSection> _readAhead = new();
     private int _runOffset;
     private long _position;
     private RegionIndex? _regions;
@@ -110,7 +109,7 @@ public sealed class ImageReader : IImageSource, IDisposable
     private void StartReadAhead()
     {
         var spare = _spare;
-        _next = _readAhead.Run(() => Load(spare));
+        _next = Task.Run(() => Load(spare));
     }
 
     public PageRun? ReadNextPageRun()
@@ -127,7 +126,7 @@ public sealed class ImageReader : IImageSource, IDisposable
                     NotePagesSection(section.Header.PayloadHash);
                     if (section.Length == 0) throw Corrupt.At(section.Start, "empty pages section");
                     var spare = _spare;
-                    _next = _readAhead.Run(() => Load(spare));
+                    _next = Task.Run(() => Load(spare));
                     break;
                 case SectionType.End:
                     CheckEnd(section);
@@ -153,7 +152,6 @@ public sealed class ImageReader : IImageSource, IDisposable
             // A read-ahead that failed: the caller has stopped reading, so there is no one left to tell.
         }
         _next = null;
-        _readAhead.Dispose();
         _current.ReturnBuffers();
         _spare.ReturnBuffers();
         ((IDisposable?)_map)?.Dispose();
@@ -170,7 +168,7 @@ public sealed class ImageReader : IImageSource, IDisposable
         if (_next is null && WaitForSection is not null)
         {
             var spare = _spare;
-            _next = _readAhead.Run(() => Load(spare));
+            _next = Task.Run(() => Load(spare));
         }
         if (_next is { } pending)
         {
