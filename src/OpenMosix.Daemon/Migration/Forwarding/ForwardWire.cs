@@ -17,10 +17,6 @@ public sealed record ForwardRequest(uint Id, ForwardOp Op, int Fd, long A0 = 0, 
 /// <summary>What the call returned (a negated errno for a failure), and what it gave back.</summary>
 public sealed record ForwardReply(uint Id, long Result)
 {
-    /// <summary>The link's payload array <see cref="Data"/> lies in, for whoever used the bytes last to give back to the
-    /// link's pool (<see cref="FramePool"/>): a new MiB per read or peek reply was the copy's node's page clearing, page
-    /// faults and background GC (perf, 2026-12-07, ~9 % of its samples). Null: nobody gives it back.</summary>
-    internal byte[]? Payload { get; init; }
 
     /// <summary>An address or an option value.</summary>
     public ReadOnlyMemory<byte> Extra { get; init; } = ReadOnlyMemory<byte>.Empty;

@@ -14,9 +14,7 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// </summary>
 internal sealed partial class GuestForwarder
 {
-    // 8 pieces: with 4 (4 MiB) a moved TCP receive under load found the window drained whenever this omd or home's
-    // was not scheduled for a while; home's pipe is twice that (PipeAhead.Window), TCP's receive buffer up to 32 MiB.
-    private const int AheadPieces = 8;
+    private const int AheadPieces = 4;
     private const long AheadWindow = AheadPieces * (long)ForwardWire.MaxData;
     private readonly Dictionary<int, Ahead> _ahead = [];
     private long _servedAhead;
@@ -34,8 +32,7 @@ internal sealed partial class GuestForwarder
         /// <summary>Home reads it ahead as a checked pipe (a FIFO, or one other processes at home read too): each read
         /// waits for its consume's answer, which may bring the bytes it really took.</summary>
         public bool Checked;
-        /// <summary>The bytes held, each with the link's payload array it lies in (given back once its last byte is read).</summary>
-        public readonly Queue<(ReadOnlyMemory<byte> Bytes, byte[]? Payload)> Held = new();
+        public readonly Queue<ReadOnlyMemory<byte>> Held = new();
         public long Bytes;
         /// <summary>Peeks sent, in order, not yet taken into <see cref="Held"/>.</summary>
         public readonly Queue<Task<ForwardReply>> Coming = new();
@@ -102,23 +99,7 @@ internal sealed partial class GuestForwarder
         var count = (int)Math.Min(want, ahead.Bytes);
         // A checked consume's answer carries at most one frame of the bytes it took instead: a pipe's read may be short.
         if (ahead.Checked) count = Math.Min(count, ForwardWire.MaxData);
-        // Payloads whose last byte this read takes go back to the link's pool once nothing reads them, when it returns
-        // (a new MiB per peek was the copy's node's page clearing and background GC).
-        var spent = new List<byte[]>(2);
-        try
-        {
-            return await ServeAheadAsync(n, fd, vecs, ahead, count, peek, afterwards, spent).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var payload in spent) FramePool.Return(payload);
-        }
-    }
-
-    private async Task<Outcome?> ServeAheadAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, Ahead ahead, int count, bool peek,
-        Func<ReadOnlyMemory<byte>, long, long>? afterwards, List<byte[]> spent)
-    {
-        var data = Front(ahead, count, take: !peek, spent);
+        var data = Front(ahead, count, take: !peek);
         Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(ReadOnlyMemory<byte>.Empty, count) ?? count;
         if (peek)
@@ -131,7 +112,6 @@ internal sealed partial class GuestForwarder
         var consumed = await SendCountedAsync(new ForwardRequest(0, ForwardOp.Consumed, fd, count)).ConfigureAwait(false);
         if (ahead.Checked && await consumed.ConfigureAwait(false) is var answer && (answer.Result != count || !answer.Data.IsEmpty))
         {
-            if (answer.Payload is { } instead) spent.Add(instead);
             // Another reader at home took bytes between: what is held is not the pipe's head. The read returns what its
             // consume really took; none (the pipe is empty now), it goes home as a plain read, which waits there.
             ahead.Drop();
@@ -160,7 +140,7 @@ internal sealed partial class GuestForwarder
             if (reply.Result > 0)
             {
                 if (reply.Extra.Span is [ForwardWire.CheckedAhead]) ahead.Checked = true;
-                ahead.Held.Enqueue((reply.Data[..(int)Math.Min(reply.Result, reply.Data.Length)], reply.Payload));
+                ahead.Held.Enqueue(reply.Data[..(int)Math.Min(reply.Result, reply.Data.Length)]);
                 ahead.Bytes += Math.Min(reply.Result, reply.Data.Length);
                 ahead.Dry = false;
                 continue;
@@ -171,39 +151,36 @@ internal sealed partial class GuestForwarder
     }
 
     /// <summary>The first <paramref name="count"/> bytes held (a slice of one frame when they lie in one), removed with
-    /// <paramref name="take"/>; the payloads whose last byte was taken are added to <paramref name="spent"/>, to be given
-    /// back once the slice returned is no longer read.</summary>
-    private static ReadOnlyMemory<byte> Front(Ahead ahead, int count, bool take, List<byte[]> spent)
+    /// <paramref name="take"/>.</summary>
+    private static ReadOnlyMemory<byte> Front(Ahead ahead, int count, bool take)
     {
         var first = ahead.Held.Peek();
-        if (first.Bytes.Length >= count && !take) return first.Bytes[..count];
-        if (first.Bytes.Length >= count)
+        if (first.Length >= count && !take) return first[..count];
+        if (first.Length >= count)
         {
             ahead.Held.Dequeue();
-            if (first.Bytes.Length > count) Requeue(ahead, (first.Bytes[count..], first.Payload));
-            else if (first.Payload is { } payload) spent.Add(payload);
+            if (first.Length > count) Requeue(ahead, first[count..]);
             ahead.Bytes -= count;
-            return first.Bytes[..count];
+            return first[..count];
         }
         var joined = new byte[count];
         var at = 0;
-        var pieces = take ? null : new List<(ReadOnlyMemory<byte> Bytes, byte[]? Payload)>(ahead.Held);
+        var pieces = take ? null : new List<ReadOnlyMemory<byte>>(ahead.Held);
         var index = 0;
         while (at < count)
         {
             var piece = take ? ahead.Held.Dequeue() : pieces![index++];
-            var part = Math.Min(piece.Bytes.Length, count - at);
-            piece.Bytes.Span[..part].CopyTo(joined.AsSpan(at));
+            var part = Math.Min(piece.Length, count - at);
+            piece.Span[..part].CopyTo(joined.AsSpan(at));
             at += part;
-            if (take && part < piece.Bytes.Length) Requeue(ahead, (piece.Bytes[part..], piece.Payload));
-            else if (take && piece.Payload is { } payload) spent.Add(payload);
+            if (take && part < piece.Length) Requeue(ahead, piece[part..]);
         }
         if (take) ahead.Bytes -= count;
         return joined;
     }
 
     /// <summary>Puts the rest of a piece back at the front of what is held.</summary>
-    private static void Requeue(Ahead ahead, (ReadOnlyMemory<byte> Bytes, byte[]? Payload) rest)
+    private static void Requeue(Ahead ahead, ReadOnlyMemory<byte> rest)
     {
         var after = ahead.Held.ToArray();
         ahead.Held.Clear();

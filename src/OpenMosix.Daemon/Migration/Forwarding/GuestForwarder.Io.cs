@@ -87,29 +87,8 @@ internal sealed partial class GuestForwarder
             if (reply.Result < 0) return new(reply.Result);
             data = reply.Data; // a slice of the frame as read from the link: scattered from there, copied only to be kept
             address = reply.Extra;
-            if (reply.Result > data.Length) // a datagram longer than asked (MSG_TRUNC)
-            {
-                if (reply.Payload is { } truncated) FramePool.Return(truncated);
-                return new(reply.Result);
-            }
-            // The bytes are in the copy, or kept as a copy of their own, once this returns: the frame goes back to
-            // the link's pool.
-            try
-            {
-                return await DeliverAsync(n, fd, vecs, op, peek, data, address, afterwards).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (reply.Payload is { } payload) FramePool.Return(payload);
-            }
+            if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
         }
-        return await DeliverAsync(n, fd, vecs, op, peek, data, address, afterwards).ConfigureAwait(false);
-    }
-
-    /// <summary>Puts a read's bytes into the copy and answers it; kept for the read's restart where it stopped waiting.</summary>
-    private async Task<Outcome> DeliverAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, ForwardOp op, bool peek,
-        ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> address, Func<ReadOnlyMemory<byte>, long, long>? afterwards)
-    {
         var keep = op != ForwardOp.ReadAt && !peek;
         if (!SeccompListener.IsValid(_listener, n.Id))
         {

@@ -14,7 +14,7 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// </summary>
 internal sealed partial class GuestForwarder : IDisposable
 {
-    private const int ListenSliceMs = 250, HoldSliceMs = 10, BulkReply = 64 * 1024;
+    private const int ListenSliceMs = 250, HoldSliceMs = 10;
     private readonly int _pid;
     private readonly SafeFileHandle _listener;
     // Replaced when a new omd at home takes the process over on a new link (only a copy forwarding no descriptor).
@@ -117,8 +117,6 @@ internal sealed partial class GuestForwarder : IDisposable
             return true;
         }
         var reply = ForwardWire.DecodeReply(frame.Payload);
-        // Bulk bytes (a read's, a peek's): whoever reads them last gives the payload back to the link's pool.
-        if (reply.Data.Length >= BulkReply) reply = reply with { Payload = frame.Payload };
         if (!_pending.TryRemove(reply.Id, out var call)) throw new LinkException($"home sent the result of forwarded call {reply.Id}, which is not waiting");
         if (ChildCallWire.IsChildCall(call.Op) && ChildCallWire.Problem(call.Op, reply) is { } problem) throw new LinkException(problem);
         call.Done.TrySetResult(reply);

@@ -20,16 +20,8 @@ namespace OpenMosix.Daemon.Migration.Forwarding;
 /// </summary>
 internal sealed class PipeAhead : IDisposable
 {
-    /// <summary>
-    /// The capacity home's pipe is given: twice what the copy's node reads ahead (<see cref="GuestForwarder"/>'s window),
-    /// so the writer at home stays that far ahead of what the copy holds and each peek finds a whole piece. At 1 MiB, a
-    /// read's piece, the copy's read and consume of a MiB left the pipe empty: the peek sent with the consume came back
-    /// short (what the writer had put back by then) or dry, and the next read went home, a round trip per read (bulk.sh's
-    /// moved pipe read 0.3-0.5x home). Past pipe-max-size needs CAP_SYS_RESOURCE, which omd has as root; refused, the
-    /// default maximum.
-    /// </summary>
-    public const int Window = 16 << 20;
-    private const int DefaultMaximum = 1 << 20;
+    /// <summary>The capacity home's pipe is given: a forwarded read's piece, about (the default pipe-max-size).</summary>
+    public const int Window = 1 << 20;
     private readonly (SafeFileHandle Read, SafeFileHandle Write) _scratch;
     // Checked: a non-blocking open of the same pipe, so that a consume never waits when another reader emptied it, and
     // the bytes peeked for the copy and not consumed yet, in order (the first piece from _keptFrom on).
@@ -60,7 +52,6 @@ internal sealed class PipeAhead : IDisposable
         var shared = !anonymous || PipeHolders.Held(new HashSet<string>(StringComparer.Ordinal) { link }, writing: false, deputy, Environment.ProcessId).Count > 0;
         var capacity = PipePeek.Capacity(fd);
         if (capacity < Window) capacity = Math.Max(capacity, PipePeek.Grow(fd, Window));
-        if (capacity < DefaultMaximum) capacity = Math.Max(capacity, PipePeek.Grow(fd, DefaultMaximum));
         if (capacity <= 0) return null;
         SafeFileHandle? nonBlocking = null;
         try
