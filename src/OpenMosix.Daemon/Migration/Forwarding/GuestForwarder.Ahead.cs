@@ -100,7 +100,7 @@ internal sealed partial class GuestForwarder
         // A checked consume's answer carries at most one frame of the bytes it took instead: a pipe's read may be short.
         if (ahead.Checked) count = Math.Min(count, ForwardWire.MaxData);
         var data = Front(ahead, count, take: !peek);
-        Scatter(vecs, data);
+        Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(ReadOnlyMemory<byte>.Empty, count) ?? count;
         if (peek)
         {
@@ -126,7 +126,7 @@ internal sealed partial class GuestForwarder
         // (home notices it before it answers), so a poll after this read does not see bytes that are gone.
         if (ahead.Bytes == 0) await consumed.ConfigureAwait(false);
         else await TopUpAsync(fd, ahead).ConfigureAwait(false);
-        if (!SeccompListener.Answer(_listener, n.Id, result)) KeepUnread(fd, Joined(data));
+        if (!SeccompListener.Answer(_listener, n.Id, result)) KeepUnread(fd, data.ToArray());
         return Outcome.Done;
     }
 
@@ -150,26 +150,33 @@ internal sealed partial class GuestForwarder
         }
     }
 
-    /// <summary>
-    /// The first <paramref name="count"/> bytes held, as slices of the frames they came in (removed with
-    /// <paramref name="take"/>), scattered into the copy from there. A read of 1 MiB takes one piece (1 MiB less 1 KiB)
-    /// and the head of the next: joining them cost a new MiB array and a copy per read (the copy's node's page clearing).
-    /// </summary>
-    private static List<ReadOnlyMemory<byte>> Front(Ahead ahead, int count, bool take)
+    /// <summary>The first <paramref name="count"/> bytes held (a slice of one frame when they lie in one), removed with
+    /// <paramref name="take"/>.</summary>
+    private static ReadOnlyMemory<byte> Front(Ahead ahead, int count, bool take)
     {
-        var slices = new List<ReadOnlyMemory<byte>>(2);
-        var pieces = take ? null : ahead.Held.ToArray();
-        var (at, index) = (0, 0);
+        var first = ahead.Held.Peek();
+        if (first.Length >= count && !take) return first[..count];
+        if (first.Length >= count)
+        {
+            ahead.Held.Dequeue();
+            if (first.Length > count) Requeue(ahead, first[count..]);
+            ahead.Bytes -= count;
+            return first[..count];
+        }
+        var joined = new byte[count];
+        var at = 0;
+        var pieces = take ? null : new List<ReadOnlyMemory<byte>>(ahead.Held);
+        var index = 0;
         while (at < count)
         {
             var piece = take ? ahead.Held.Dequeue() : pieces![index++];
             var part = Math.Min(piece.Length, count - at);
-            slices.Add(piece[..part]);
+            piece.Span[..part].CopyTo(joined.AsSpan(at));
             at += part;
             if (take && part < piece.Length) Requeue(ahead, piece[part..]);
         }
         if (take) ahead.Bytes -= count;
-        return slices;
+        return joined;
     }
 
     /// <summary>Puts the rest of a piece back at the front of what is held.</summary>

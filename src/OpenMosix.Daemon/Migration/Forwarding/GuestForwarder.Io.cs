@@ -120,25 +120,6 @@ internal sealed partial class GuestForwarder
         }
     }
 
-    /// <summary>Scatters <paramref name="slices"/>, one after the other, into the copy's buffers.</summary>
-    private void Scatter(List<(ulong Address, ulong Length)> vecs, List<ReadOnlyMemory<byte>> slices)
-    {
-        var (vec, into) = (0, 0UL);
-        foreach (var slice in slices)
-        {
-            var left = slice.Span;
-            while (!left.IsEmpty && vec < vecs.Count)
-            {
-                var (address, length) = vecs[vec];
-                var part = (int)Math.Min(length - into, (ulong)left.Length);
-                if (part > 0) ProcessMemory.Write(_pid, address + into, left[..part]);
-                left = left[part..];
-                into += (ulong)part;
-                if (into == length) (vec, into) = (vec + 1, 0UL);
-            }
-        }
-    }
-
     private byte[] Gather(List<(ulong Address, ulong Length)> vecs, long from, int count)
     {
         var data = new byte[count];
