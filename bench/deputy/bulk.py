@@ -1,6 +1,7 @@
 # Bulk transfer through descriptors home keeps (issue #15): N MiB written to fd 7 (a FIFO read at home), read from fd 8
 # (a pipe written at home), written to a TCP connection to a sink in node 1 and read from one to a source in node 1, timed where the process starts and again
-# after SIGUSR1 (sent once it has moved, when all three are forwarded through home). Prints MiB/s of each.
+# after SIGUSR1 (sent once it has moved, when all three are forwarded through home), each moved phase after a SIGUSR1
+# of its own (bulk.sh reads the omds' CPU times between phases). Prints MiB/s of each.
 import os, signal, socket, sys, time
 
 port, mib = int(sys.argv[1]), int(sys.argv[2])
@@ -48,14 +49,19 @@ def from_socket():
         left -= source.recv_into(buffer, min(left, len(buffer)))
 
 
-def measure(where):
-    print("%s pipe %.1f" % (where, rate(to_pipe)), flush=True)
-    print("%s pipein %.1f" % (where, rate(from_pipe)), flush=True)
-    print("%s send %.1f" % (where, rate(to_socket)), flush=True)
-    print("%s recv %.1f" % (where, rate(from_socket)), flush=True)
+def measure(where, gate=lambda what: None):
+    for what, move in (("pipe", to_pipe), ("pipein", from_pipe), ("send", to_socket), ("recv", from_socket)):
+        gate(what)
+        print("%s %s %.1f" % (where, what, rate(move)), flush=True)
+
+
+def next_phase(what):
+    # Moved, each phase waits for a SIGUSR1: bench.sh reads the omds' CPU times while they are idle, before and after.
+    print("next %s" % what, flush=True)
+    signal.sigwait({signal.SIGUSR1})
 
 
 measure("home")
 print("ready", flush=True)
 signal.sigwait({signal.SIGUSR1})
-measure("moved")
+measure("moved", next_phase)
