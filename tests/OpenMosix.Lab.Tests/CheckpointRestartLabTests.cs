@@ -78,6 +78,21 @@ public sealed class CheckpointRestartLabTests
     internal static string CheckpointOf(TestLab lab, int pid) =>
         Path.Combine(lab.Layout.NodeDirectory(1), "state", "checkpoints", $"{pid}.ckpt");
 
+    /// <summary>
+    /// Ends a memticker started with "usr1" for its ticks, once it has ticked three more times where it runs now:
+    /// SIGUSR1 to its PID at home, which home forwards wherever it runs. Returns its exit (bounded).
+    /// </summary>
+    internal static ChildExit EndTicking(ManagedRun run)
+    {
+        run.WaitForLines(run.Lines().Count + 3);
+        Signals.Kill(run.Pid, Signals.SIGUSR1);
+        return run.Process.WaitForExit(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>What a 16 MB memticker prints when nothing happens to it in as many ticks as <paramref name="lines"/> hold.</summary>
+    internal static List<string> UninterruptedAsLong(IReadOnlyList<string> lines) =>
+        Uninterrupted("16", $"{lines.Count(l => l.StartsWith("tick ", StringComparison.Ordinal))}");
+
     /// <summary>What memticker prints when nothing happens to it (the pause between ticks changes nothing printed).</summary>
     internal static List<string> Uninterrupted(string megabytes, string ticks) =>
         [.. CommandRun.Run(TestPrograms.Locate("memticker"), [megabytes, ticks, "0"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
