@@ -20,7 +20,7 @@ public sealed class GuestTakeoverLabTests
     public void A_moved_process_survives_restarts_of_the_omd_its_copy_runs_under_and_its_piped_output_is_that_of_an_uninterrupted_run(string restarts)
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = MovedToNode2(lab, "500");
+        using var run = MovedToNode2(lab, UntilEnded);
         var copy = Copy(lab, run.Pid);
         run.WaitForLines(run.Lines().Count + 3);
 
@@ -38,7 +38,7 @@ public sealed class GuestTakeoverLabTests
             run.WaitForLines(run.Lines().Count + 3);
         }
 
-        EndsAsIfUninterrupted(lab, run, "500");
+        EndsAsIfUninterrupted(lab, run, UntilEnded);
         // Its exit went home through the new omd, which reaped it (its tracer) for init to take it away.
         Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy to be reaped");
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
@@ -53,7 +53,7 @@ public sealed class GuestTakeoverLabTests
     public void An_adopted_copy_survives_a_kill_of_its_homes_omd_in_turn_and_its_piped_output_is_that_of_an_uninterrupted_run()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "800", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         run.WaitForLines(run.Lines().Count + 3);
@@ -66,8 +66,8 @@ public sealed class GuestTakeoverLabTests
         Assert.Equal(copy, Copy(lab, run.Pid));
         run.WaitForLines(run.Lines().Count + 3);
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "800"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.DoesNotContain($"process {run.Pid} lost", home, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
@@ -85,7 +85,7 @@ public sealed class GuestTakeoverLabTests
     public void An_adopted_copy_stopped_and_continued_on_its_node_stops_and_continues_its_deputy_and_its_parent_sees_both()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = MovedToNode2(lab, "600");
+        using var run = MovedToNode2(lab, UntilEnded);
         var copy = TakenOverByANewOmd(lab, run);
         Assert.False(StoppedProcessLabTests.DeputyStopped(run.Pid), $"the deputy {run.Pid} was stopped by the takeover (state {TakenOverCopies.State(run.Pid)})");
         Assert.False(Waiting.WaitPid(run.Pid, Waiting.WNOHANG | Waiting.WUNTRACED).Stopped, "its parent was told of the takeover's stop");
@@ -101,7 +101,7 @@ public sealed class GuestTakeoverLabTests
         run.WaitForLines(before + 5);
         Poll.Until(() => !StoppedProcessLabTests.DeputyStopped(run.Pid), TimeSpan.FromSeconds(30), "the deputy to leave its stop");
 
-        EndsAsIfUninterrupted(lab, run, "600");
+        EndsAsIfUninterrupted(lab, run, UntilEnded);
         var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", home, StringComparison.Ordinal);
         Assert.Contains($"process {run.Pid}'s copy continued on its node", home, StringComparison.Ordinal);

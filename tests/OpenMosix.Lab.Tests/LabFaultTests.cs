@@ -123,7 +123,7 @@ public sealed class LabFaultTests
     {
         Assert.SkipWhen(NodeProbe.KernelHasNetem(), "this kernel has sch_netem (netem's delay is tested above)");
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         Assert.Equal("node 2: netem delay 50 ± 5 ms, loss 0 % each way\n", Fault(lab, "netem", 2, "--delay", "50", "--jitter", "5").Succeeded().Stdout);
@@ -144,8 +144,8 @@ public sealed class LabFaultTests
         Fault(lab, "heal", 2).Succeeded();
         Poll.Until(() => NodeProbe.Pings(lab, 1, 2), Settle, "node 1 to ping node 2 again after the heal");
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(180)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
 
         // Cleared: the relay and its tap gone, the veth back on the bridge, round trips short again (under 90 ms is
@@ -162,7 +162,7 @@ public sealed class LabFaultTests
     {
         Assert.SkipWhen(NodeProbe.KernelHasNetem(), "this kernel has sch_netem (netem's loss is tested by the chaos bench)");
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         Assert.Equal("node 2: netem delay 0 ms, loss 8 % each way\n", Fault(lab, "netem", 2, "--loss", "8").Succeeded().Stdout);
@@ -172,8 +172,8 @@ public sealed class LabFaultTests
         lab.Migrate(1, run.Pid, "2");
         run.WaitForLines(run.Lines().Count + 5);
         lab.Migrate(1, run.Pid, "home");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(180)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
 
         // Packets were dropped on each end: what the node received (host end) and what it sent (its eth0). A 16 MiB

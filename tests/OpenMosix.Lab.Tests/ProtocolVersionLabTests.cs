@@ -38,7 +38,7 @@ public sealed class ProtocolVersionLabTests
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         Speak(lab, 1, "6", "version 6");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
@@ -60,8 +60,8 @@ public sealed class ProtocolVersionLabTests
 
         // Home again over a version-6 link, and the rest of the run there.
         lab.Migrate(1, run.Pid, "home");
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain("told, for its deputy", File.ReadAllText(lab.Layout.NodeDaemonLog(2)), StringComparison.Ordinal);
         var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.DoesNotContain($"process {run.Pid}'s copy stopped", homeLog, StringComparison.Ordinal);

@@ -13,7 +13,7 @@ public sealed class RestartElsewhereLabTests
     public void A_process_whose_node_crashes_is_restarted_and_finishes_on_the_idle_third_node_when_home_is_busy_with_its_output_that_of_an_uninterrupted_run()
     {
         using var lab = TestLab.WithDaemons(3, "--timeout", "15");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         CheckpointRestartLabTests.WaitForCheckpoints(lab, run.Pid);
@@ -26,8 +26,8 @@ public sealed class RestartElsewhereLabTests
         Poll.Until(() => Where(lab, run.Pid) == ("remote", 3), TimeSpan.FromSeconds(20), $"process {run.Pid} to run on node 3");
         Assert.Contains(lab.Processes(3).Processes, p => p.State == "guest" && p.RemotePid == run.Pid);
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 

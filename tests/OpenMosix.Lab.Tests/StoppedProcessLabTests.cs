@@ -33,7 +33,7 @@ public sealed class StoppedProcessLabTests
     public void A_stopped_process_moves_stopped_is_checkpointed_stopped_resumes_on_SIGCONT_and_comes_home_stopped_with_its_output_whole()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "300", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         // Stopped at home, then moved: the copy arrives stopped and stays so.
@@ -66,8 +66,8 @@ public sealed class StoppedProcessLabTests
         StaysStopped(run.Pid, run, "at home after its trip home");
         Signals.Kill(run.Pid, Signals.SIGCONT);
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "300"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 
@@ -86,7 +86,7 @@ public sealed class StoppedProcessLabTests
     public void A_copy_stopped_and_continued_on_its_own_node_stops_and_continues_its_deputy_and_its_parent_sees_both()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
@@ -115,8 +115,8 @@ public sealed class StoppedProcessLabTests
         ParentSeesContinue(run, "after SIGCONT to its deputy");
         run.WaitForLines(before + 5);
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.Contains($"process {run.Pid}'s copy stopped by signal 19 on its node", homeLog, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
@@ -132,7 +132,7 @@ public sealed class StoppedProcessLabTests
         File.WriteAllText(lab.Layout.NodeConfigFile(2), config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_file = \"{hold}\"\n", StringComparison.Ordinal));
         Om.Run("lab", "restart", "--name", lab.Name, "2").Succeeded();
         Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive" && NodeProbe.StateSeen(lab, 2, 1) == "alive", Patience, "nodes 1 and 2 to see each other alive");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "600", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
@@ -156,8 +156,8 @@ public sealed class StoppedProcessLabTests
         Signals.Kill(run.Pid, Signals.SIGCONT);
         ParentSeesContinue(run, "after SIGCONT to its deputy");
         run.WaitForLines(before + 5);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "600"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 
@@ -165,7 +165,7 @@ public sealed class StoppedProcessLabTests
     public void A_process_moved_while_stopped_has_a_stopped_deputy_and_SIGCONT_to_its_copy_there_resumes_both_and_its_parent_sees_it()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         // Stopped at home (its parent takes the stop), then moved: the deputy is stopped too, and the parent is not
@@ -187,8 +187,8 @@ public sealed class StoppedProcessLabTests
         run.WaitForLines(before + 5);
         Poll.Until(() => !DeputyStopped(run.Pid), Patience, "the deputy to leave its stop");
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "400"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.Contains($"process {run.Pid}'s copy continued on its node", homeLog, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);

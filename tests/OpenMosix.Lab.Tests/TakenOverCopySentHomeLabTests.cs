@@ -18,7 +18,7 @@ public sealed class TakenOverCopySentHomeLabTests
     public void A_taken_over_copy_is_listed_on_its_node_and_sent_home_by_mosctl_expel_or_the_drain_of_its_omd_with_the_output_of_an_uninterrupted_run(string how)
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = MovedToNode2(lab, "500");
+        using var run = MovedToNode2(lab, UntilEnded);
         var copy = TakenOverByANewOmd(lab, run);
         var listed = lab.Processes(2).Processes.Single(p => p.Pid == copy);
         Assert.Equal(("guest", 1, run.Pid), (listed.State, listed.Home, listed.RemotePid));
@@ -37,7 +37,7 @@ public sealed class TakenOverCopySentHomeLabTests
         Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
         run.WaitForLines(run.Lines().Count + 3);
 
-        EndsAsIfUninterrupted(lab, run, "500");
+        EndsAsIfUninterrupted(lab, run, UntilEnded);
         var away = File.ReadAllText(lab.Layout.NodeDaemonLog(2));
         Assert.DoesNotContain("left stopped to its keeper", away, StringComparison.Ordinal);
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");

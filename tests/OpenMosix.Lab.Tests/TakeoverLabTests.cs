@@ -14,7 +14,7 @@ public sealed class TakeoverLabTests
     public void A_moved_process_survives_a_sigkill_of_home_s_omd_and_its_piped_output_is_that_of_an_uninterrupted_run()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "500", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         Assert.Equal(("remote", 2), Where(lab, run.Pid));
@@ -28,8 +28,8 @@ public sealed class TakeoverLabTests
         Assert.Equal(("remote", 2), Where(lab, run.Pid));
         run.WaitForLines(run.Lines().Count + 3);
 
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
-        Assert.Equal(PartitionLabTests.Uninterrupted("16", "500"), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain(" lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }

@@ -10,7 +10,8 @@ namespace OpenMosix.Lab.Tests.Support;
 /// </summary>
 internal static class TakenOverCopies
 {
-    /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1, moved to node 2 after 3 ticks.</summary>
+    /// <summary>memticker (16 MB, a tick every 50 ms) started with om run on node 1, moved to node 2 after 3 ticks;
+    /// <paramref name="ticks"/> is how many, or <see cref="UntilEnded"/>.</summary>
     public static ManagedRun MovedToNode2(TestLab lab, string ticks)
     {
         var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", ticks, "50");
@@ -61,10 +62,21 @@ internal static class TakenOverCopies
 
     /// <summary>The end of a taken-over copy's story: the process ends with the output of an uninterrupted run, and
     /// home never lost it nor restarted it from a checkpoint.</summary>
+    /// <summary>The ticks argument of memticker for a run the test ends itself (CheckpointRestartLabTests.EndTicking).</summary>
+    public const string UntilEnded = "usr1";
+
     public static void EndsAsIfUninterrupted(TestLab lab, ManagedRun run, string ticks)
     {
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", ticks), run.Lines());
+        if (ticks == UntilEnded)
+        {
+            Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+            Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
+        }
+        else
+        {
+            Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(90)));
+            Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", ticks), run.Lines());
+        }
         var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.DoesNotContain($"process {run.Pid} lost", home, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
