@@ -28,9 +28,13 @@ public sealed record BalancerOptions
     public bool PlaceAtStart { get; init; } = true;
     /// <summary>Ushering starts when a node's free memory falls below this fraction of its total.</summary>
     public double UsherBelowFreeFraction { get; init; } = 0.10;
-    /// <summary>Ushering looks this far ahead: memory that processes are growing by (at their measured rate) over this
-    /// time counts as used already, so a node filling fast starts ushering early enough for the moves to finish.</summary>
+    /// <summary>Ushering looks ahead at least this far: memory that processes are growing by (at their measured rate)
+    /// until a process's move would end counts as used already, so a node filling fast starts ushering early enough
+    /// for the moves to finish. The time a move takes follows the node's measured moves
+    /// (<see cref="Policy.UsherSchedule"/>); this is its floor.</summary>
     public TimeSpan UsherLookahead { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Ushering never looks further ahead than this, however slow the node's moves have been.</summary>
+    public TimeSpan UsherLookaheadMax { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>A node accepts a guest only if it keeps at least this fraction of its memory free afterwards.</summary>
     public double KeepFreeFraction { get; init; } = 0.10;
 }

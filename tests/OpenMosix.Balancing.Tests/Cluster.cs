@@ -52,7 +52,8 @@ internal sealed class Cluster(BalancerOptions? options = null)
         return n with { Load = here.Sum(p => Math.Min(p.Demand, 1)), FreeMemory = (long)n.TotalMemory - (long)used };
     })];
 
-    public IReadOnlyList<Decision> Decide(ushort node) => Balancer.Decide(node, Views(), _processes, Options);
+    /// <summary>Node <paramref name="node"/>'s decisions; <paramref name="moves"/>: how long its moves take (null: the link's speed).</summary>
+    public IReadOnlyList<Decision> Decide(ushort node, MoveTimes? moves = null) => Balancer.Decide(node, Views(), _processes, Options, moves);
 
     public void Apply(IEnumerable<Decision> decisions)
     {

@@ -10,7 +10,10 @@ namespace OpenMosix.Balancing.Policy;
 /// </summary>
 public static class Balancer
 {
-    public static IReadOnlyList<Decision> Decide(ushort self, IReadOnlyList<NodeView> nodes, IReadOnlyList<ProcessView> processes, BalancerOptions options)
+    /// <param name="moves">How long moves out of <paramref name="self"/> take (its measured speed, the moves already
+    /// decided); null: the link's speed from <paramref name="options"/>, nothing under way.</param>
+    public static IReadOnlyList<Decision> Decide(ushort self, IReadOnlyList<NodeView> nodes, IReadOnlyList<ProcessView> processes, BalancerOptions options,
+        MoveTimes? moves = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(processes);
@@ -33,24 +36,27 @@ public static class Balancer
 
         var movable = running.Where(p => !round.Moved(p) && !p.Locked && !p.CantMove
                                          && !(p.Home == self && controls.HasFlag(NodeControls.LocalStay))).ToList();
-        Usher(round, movable);
+        Usher(round, movable, new UsherSchedule(moves ?? MoveTimes.FromLink(options), options));
         BalanceLoad(round, movable);
         return round.Decisions;
     }
 
     /// <summary>
-    /// Short of memory, now or within the lookahead at the rate its processes grow: the biggest processes go first,
-    /// each where the most memory stays free after it (its growth included), until what is left here is enough.
+    /// Short of memory, now or by the time a process's move would end at the rate the processes here grow
+    /// (<see cref="UsherSchedule"/>): the biggest processes go first, each where the most memory stays free after it
+    /// (its growth over its look-ahead included), until what is left here is enough for the moves still to come. A
+    /// process whose move would still end in time stays for now: a later round sends it if it must.
     /// </summary>
-    private static void Usher(Round round, List<ProcessView> movable)
+    private static void Usher(Round round, List<ProcessView> movable, UsherSchedule schedule)
     {
         var here = round.Here;
-        var ahead = round.Options.UsherLookahead.TotalSeconds;
         var threshold = here.View.TotalMemory * round.Options.UsherBelowFreeFraction;
-        var projected = here.Free - ahead * movable.Sum(p => p.MemoryGrowth);
-        foreach (var p in movable.OrderByDescending(p => p.MemoryBytes + ahead * p.MemoryGrowth).ThenBy(p => p.Pid))
+        var growing = movable.Sum(p => p.MemoryGrowth);
+        foreach (var p in movable.OrderByDescending(p => p.MemoryBytes + schedule.Lookahead(p.MemoryBytes) * p.MemoryGrowth).ThenBy(p => p.Pid))
         {
-            if (projected >= threshold) break;
+            var ahead = schedule.Lookahead(p.MemoryBytes);
+            // Here.Free already counts the memory of the processes this round sent away as free.
+            if (here.Free - ahead * growing >= threshold) continue;
             var need = p.MemoryBytes + ahead * p.MemoryGrowth;
             var target = round.Targets(p, need)
                 .OrderByDescending(t => t.Free - need - t.View.TotalMemory * round.Options.KeepFreeFraction)
@@ -59,7 +65,9 @@ public static class Balancer
                 .FirstOrDefault();
             if (target is null) continue;
             round.Move(p, target, MoveReason.Memory, need: need);
-            projected += need;
+            schedule.Decided(p.MemoryBytes);
+            // Frozen for its move, then gone: it no longer fills this node.
+            growing -= p.MemoryGrowth;
         }
     }
 

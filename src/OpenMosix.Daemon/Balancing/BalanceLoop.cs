@@ -32,7 +32,7 @@ public sealed partial class BalanceLoop(
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan _lastRound;
     private readonly Dictionary<int, Measured> _measured = [];
-    private readonly Dictionary<int, ulong> _moving = [];
+    private readonly Dictionary<int, Moving> _moving = [];
     private readonly RecentMoves _recent = new(loadHalfLife);
     private readonly Lock _gate = new();
     private readonly Lock _placing = new();
@@ -137,7 +137,7 @@ public sealed partial class BalanceLoop(
             if (StartPlacement.Choose(me, Views(me, now, here), options) is not { } chosen) return;
             to = chosen;
             move = _recent.Add(to, 1);
-            lock (_gate) _moving[process.Pid] = 0;
+            lock (_gate) _moving[process.Pid] = new Moving(0, now);
         }
         LogPlaced(logger, process.Pid, to);
         _ = Task.Run(async () =>
@@ -146,6 +146,7 @@ public sealed partial class BalanceLoop(
             {
                 await HomeMigration.WaitForExecAsync(process).ConfigureAwait(false);
                 await _turns.WaitAsync().ConfigureAwait(false);
+                Began(process.Pid);
                 try
                 {
                     // Just started, it is small: one short freeze moves it; pre-copy rounds would only add to the wait.
@@ -201,12 +202,12 @@ public sealed partial class BalanceLoop(
     private bool ShortOfMemory()
     {
         var (total, free) = localMemory();
-        return free + Leaving() - Volatile.Read(ref _growthHere) * options.UsherLookahead.TotalSeconds < total * options.UsherBelowFreeFraction;
+        return free + Leaving() - Volatile.Read(ref _growthHere) * Volatile.Read(ref _aheadHere) < total * options.UsherBelowFreeFraction;
     }
 
     private ulong Leaving()
     {
-        lock (_gate) return _moving.Values.Aggregate(0UL, (sum, bytes) => sum + bytes);
+        lock (_gate) return _moving.Values.Aggregate(0UL, (sum, moving) => sum + moving.Bytes);
     }
 
     /// <summary>One round: measure, decide, start the moves. Returns the decisions made (for tests).</summary>
@@ -242,31 +243,39 @@ public sealed partial class BalanceLoop(
                 });
             }
         }
-        Volatile.Write(ref _growthHere, processes.Sum(p => p.MemoryGrowth));
+        var times = MoveTimesNow(now);
+        var growth = processes.Sum(p => p.MemoryGrowth);
+        var ahead = new UsherSchedule(times, options).Lookahead(processes.Count == 0 ? 0 : processes.Max(p => p.MemoryBytes));
+        Volatile.Write(ref _growthHere, growth);
+        Volatile.Write(ref _aheadHere, ahead);
         if (processes.Count == 0) return [];
         var nodes = Views(me, now, processes.Sum(p => Math.Min(p.Demand, 1)) + unmeasured);
-        var decisions = Balancer.Decide(me, nodes, processes, options);
+        var decisions = Balancer.Decide(me, nodes, processes, options, times);
+        // The target is promised its size and the growth ushering counts on (Balancer.Usher's need).
+        var promised = Promised(decisions, processes, times, options);
+        if (promised.Count > 0) LogUsherAhead(logger, ahead, 1 / times.SecondsPerByte / 1048576.0, times.Pending.Count, growth / 1048576.0);
         foreach (var decision in decisions.Where(d => d.From == me && byPid.ContainsKey(d.Pid)))
         {
             var process = processes.First(p => p.Pid == decision.Pid);
-            // The target is promised its size and the growth ushering counts on (Balancer.Usher's need).
-            var promised = process.MemoryBytes + (ulong)(process.MemoryGrowth * options.UsherLookahead.TotalSeconds);
-            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes, promised);
+            Start(byPid[decision.Pid], decision, process.Demand, process.MemoryBytes, promised.GetValueOrDefault(decision.Pid, process.MemoryBytes));
         }
         return decisions;
     }
 
     private void Start(ManagedProcess process, Decision decision, double demand, ulong memory, ulong promised)
     {
-        lock (_gate) _moving[process.Pid] = memory;
+        var guest = process.State == ProcessState.Guest;
+        var sample = !guest && decision.Reason == MoveReason.Memory;
+        lock (_gate) _moving[process.Pid] = new Moving(memory, _clock.Elapsed, sample);
         var move = _recent.Add(decision.To, Math.Min(demand, 1), (long)Math.Min(promised, long.MaxValue));
         var reason = decision.Reason.ToString().ToLowerInvariant();
-        var guest = process.State == ProcessState.Guest;
         LogDecided(logger, guest ? "asking home to move guest" : "moving process", process.Pid, decision.To, reason, decision.Gain);
         _ = Task.Run(async () =>
         {
             string? failure = null;
             await _turns.WaitAsync().ConfigureAwait(false);
+            Began(process.Pid);
+            var took = Stopwatch.StartNew();
             try
             {
                 if (guest) failure = await guests.RequestMoveAsync(process.Pid, decision.To, reason).ConfigureAwait(false);
@@ -274,6 +283,7 @@ public sealed partial class BalanceLoop(
                 // for the rounds it takes, and the memory is only freed when the move ends.
                 else await migration.MigrateAsync(process, decision.To, CancellationToken.None,
                     precopy: decision.Reason == MoveReason.Memory ? false : null).ConfigureAwait(false);
+                if (sample) Timed(memory, took);
             }
             catch (Exception e) when (e is MigrationException or ProcessAccessException or SyscallException or IOException or ArgumentException)
             {

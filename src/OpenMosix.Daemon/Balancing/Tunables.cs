@@ -31,6 +31,7 @@ public static class Tunables
             new("usher_below_free_percent", Number(b.UsherBelowFreeFraction * 100), "%"),
             new("keep_free_percent", Number(b.KeepFreeFraction * 100), "%"),
             new("usher_lookahead_ms", Number(b.UsherLookahead.TotalMilliseconds), "ms"),
+            new("usher_lookahead_max_ms", Number(b.UsherLookaheadMax.TotalMilliseconds), "ms"),
             new("slow_half_life_ms", Number(decay.Slow.TotalMilliseconds), "ms"),
             new("fast_half_life_ms", Number(decay.Fast.TotalMilliseconds), "ms"),
         ]);

@@ -112,11 +112,15 @@ public static class OmdConfigLoader
             UsherBelowFreeFraction = reader.Real("balance.usher_below_free_percent", defaults.UsherBelowFreeFraction * 100, 0, 90) / 100,
             KeepFreeFraction = reader.Real("balance.keep_free_percent", defaults.KeepFreeFraction * 100, 0, 90) / 100,
             UsherLookahead = reader.Milliseconds("balance.usher_lookahead_ms", defaults.UsherLookahead, 0, 600_000),
+            UsherLookaheadMax = reader.Milliseconds("balance.usher_lookahead_max_ms", defaults.UsherLookaheadMax, 0, 600_000),
             PlaceAtStart = reader.Boolean("balance.place_at_start", defaults.PlaceAtStart),
         };
         // A guest that left its new node below the ushering mark would be ushered on at once: ping-pong.
         if (options.KeepFreeFraction < options.UsherBelowFreeFraction)
             throw new ConfigException($"{fileName}: balance.keep_free_percent must not be below balance.usher_below_free_percent");
+        // The floor above the ceiling would leave the measured moves no say: refused rather than one quietly winning.
+        if (options.UsherLookaheadMax < options.UsherLookahead)
+            throw new ConfigException($"{fileName}: balance.usher_lookahead_max_ms must not be below balance.usher_lookahead_ms");
         return options;
     }
 

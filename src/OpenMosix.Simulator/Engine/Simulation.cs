@@ -176,7 +176,11 @@ public sealed partial class Simulation
             views.AddRange(window.Select(ViewOf));
             var processes = node.Jobs.Select(j => new ProcessView(j.Id, (ushort)node.Id, (ushort)j.Home, 1.0,
                 TimeSpan.FromSeconds(_now - j.Arrival), (ulong)j.Memory) { SinceLastMove = TimeSpan.FromSeconds(Math.Min(_now - j.LastMove, 1e9)) }).ToList();
-            foreach (var decision in Balancer.Decide((ushort)node.Id, views, processes, _balancer))
+            // A simulated move takes exactly the overhead plus its memory over the link (Move), and moves are not
+            // taken in turns: the link's move times are the measured ones here. A job's memory changes in steps (a
+            // newborn's 1 MiB, then its full size): the policy is given no growth rate, so its look-ahead changes
+            // nothing here.
+            foreach (var decision in Balancer.Decide((ushort)node.Id, views, processes, _balancer, MoveTimes.FromLink(_balancer)))
                 Move(node, _jobs[decision.Pid], _nodes[decision.To - 1]);
         }
     }

@@ -180,6 +180,8 @@ public sealed class OmdConfigTests
     [InlineData("[balance]\nusher_below_free_percent = 95\n", ":2: balance.usher_below_free_percent must be between 0 and 90")]
     [InlineData("[balance]\nkeep_free_percent = -5\n", ":2: balance.keep_free_percent must be between 0 and 90")]
     [InlineData("[balance]\nusher_below_free_percent = 20\nkeep_free_percent = 10\n", ": balance.keep_free_percent must not be below balance.usher_below_free_percent")]
+    [InlineData("[balance]\nusher_lookahead_max_ms = 1000\n", ": balance.usher_lookahead_max_ms must not be below balance.usher_lookahead_ms")]
+    [InlineData("[balance]\nusher_lookahead_max_ms = 700000\n", ":2: balance.usher_lookahead_max_ms must be between 0 and 600000")]
     [InlineData("[balance]\nslow_half_life_ms = 50\n", ":2: balance.slow_half_life_ms must be between 100 and 86400000")]
     [InlineData("[balance]\nfast_half_life_ms = 0\n", ":2: balance.fast_half_life_ms must be between 100 and 86400000")]
     [InlineData("[balance]\nslow_half_life_ms = 2000\n", ": balance.fast_half_life_ms must not be greater than balance.slow_half_life_ms")]

@@ -41,7 +41,7 @@ public sealed class JsonCommandTests
             var whois = Json(cluster.Om(1, ["mosctl", "whois", .. asked, "--json"]));
             Assert.Equal((1, address), (whois.GetProperty("node").GetInt32(), whois.GetProperty("address").GetString()));
         }
-        Assert.Equal(17, Json(cluster.Om(1, "mosctl", "gettune", "--json")).GetProperty("tunables").GetArrayLength());
+        Assert.Equal(18, Json(cluster.Om(1, "mosctl", "gettune", "--json")).GetProperty("tunables").GetArrayLength());
         var decay = Json(cluster.Om(1, "mosctl", "getdecay", "--json"));
         Assert.Equal((60.0, 4.0, "fast"),
             (decay.GetProperty("slowSeconds").GetDouble(), decay.GetProperty("fastSeconds").GetDouble(), decay.GetProperty("defaultMode").GetString()));

@@ -15,12 +15,13 @@ public sealed class TuneCommandTests
         var run = cluster.Om(1, "mosctl", "gettune");
         Assert.True(run.ExitCode == 0, run.ToString());
         var lines = run.Stdout.TrimEnd().Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
-        Assert.Equal(17, lines.Count);
+        Assert.Equal(18, lines.Count);
         Assert.Contains("margin 0.3 fraction", lines);
         Assert.Contains("link_mb_per_second 12.5 MB/s", lines);
         Assert.Contains("cooldown_ms 8000 ms", lines);
         Assert.Contains("cost_factor 2 times", lines);
         Assert.Contains("usher_below_free_percent 10 %", lines);
+        Assert.Contains("usher_lookahead_max_ms 30000 ms", lines);
         Assert.Contains("slow_half_life_ms 60000 ms", lines);
     }
 
