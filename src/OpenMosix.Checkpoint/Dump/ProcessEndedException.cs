@@ -12,14 +12,5 @@ public sealed class ProcessEndedException(int pid, Exception inner)
 
     /// <summary>Whether <paramref name="e"/>, or what it wraps, says that <paramref name="pid"/> exited under its copy:
     /// this exception, or a lost address space of a process that has ended.</summary>
-    public static bool Explains(Exception? e, int pid)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is ProcessEndedException) return true;
-            if (e is ProcessReplacedException) return false;
-            if (e is Linux.Proc.AddressSpaceGoneException) return Linux.Proc.ProcFs.HasEnded(pid);
-        }
-        return false;
-    }
+    public static bool Explains(Exception? e, int pid) => CopyLoss.Ended(e, pid) is true;
 }

@@ -42,13 +42,8 @@ public sealed partial class PostcopyServer
                     done += PageSize;
                     single = false;
                     break;
-                case Errno.ESRCH:
-                    _gone = true;
-                    return 0;
-                case Errno.EAGAIN:
-                    return Errno.EAGAIN;
                 default:
-                    throw new SyscallException("ioctl(UFFDIO_COPY)", error, $"0x{start + done:x}+{length - done}");
+                    return Interrupted(error, "ioctl(UFFDIO_COPY)", start + done, length - done);
             }
         }
         return 0;
@@ -76,16 +71,28 @@ public sealed partial class PostcopyServer
                     _pending.Remove(page, PageSize);
                     _fd.Wake(page, PageSize);
                     break;
-                case Errno.ESRCH:
-                    _gone = true;
-                    return 0;
-                case Errno.EAGAIN:
-                    return Errno.EAGAIN;
                 default:
-                    throw new SyscallException("ioctl(UFFDIO_ZEROPAGE)", error, $"0x{page:x}");
+                    return Interrupted(error, "ioctl(UFFDIO_ZEROPAGE)", page, PageSize);
             }
         }
         return 0;
+    }
+
+    /// <summary>How a delivery ends at an error it cannot step past: the process gone (ESRCH: 0, the server ends), its
+    /// address space changing (EAGAIN: returned, to read its events first), or any other error thrown, naming
+    /// [at, at+left).</summary>
+    private Errno Interrupted(Errno error, string call, ulong at, ulong left)
+    {
+        switch (error)
+        {
+            case Errno.ESRCH:
+                _gone = true;
+                return 0;
+            case Errno.EAGAIN:
+                return Errno.EAGAIN;
+            default:
+                throw new SyscallException(call, error, $"0x{at:x}+{left}");
+        }
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using OpenMosix.Daemon.Migration;
 using OpenMosix.Linux.Proc;
 
@@ -14,12 +13,8 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse MigrateTree(string text, byte[] body, PeerCredentials caller)
     {
-        if (!TryPid(text, out var pid, out var notPid)) return notPid;
-        var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
-        if (request is null) return HttpResponse.Error(400, "empty migration request");
-        if (processes.Find(pid) is { State: ProcessState.Guest })
-            return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
-        if (processes.Find(pid) is null && processes.ForkedAway.Find(pid) is { } forked)
+        if (!TryMigration(text, body, out var pid, out var request, out var managed, out var refused)) return refused;
+        if (managed is null && processes.ForkedAway.Find(pid) is { } forked)
             return HttpResponse.Error(409, $"process {pid} runs on node {forked.Node}, where a copy of this node's forked it; " +
                 "a tree moves from the node its processes are the kernel's children of");
         var adopted = new List<ManagedProcess>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using OpenMosix.Daemon.Migration;
 
@@ -11,13 +12,8 @@ public sealed partial class AdminRoutes
 {
     private HttpResponse Migrate(string text, byte[] body, PeerCredentials caller)
     {
-        if (!TryPid(text, out var pid, out var notPid)) return notPid;
-        var request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
-        if (request is null) return HttpResponse.Error(400, "empty migration request");
+        if (!TryMigration(text, body, out var pid, out var request, out var process, out var refused)) return refused;
         var adoptedNow = false;
-        var process = processes.Find(pid);
-        if (process is { State: ProcessState.Guest })
-            return HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
         // Listed here as forked away (remote fork): its node moves it, as one of its own.
         if (process is null && processes.ForkedAway.Find(pid) is { } forked) return MigrateForked(pid, forked, request, caller);
         if (process is null)
@@ -40,6 +36,20 @@ public sealed partial class AdminRoutes
         return HttpResponse.Stream(MigrationEvents.MediaType,
             send => MigrationEvents.Line(Move(process, request, adoptedNow, new ProgressLines(send))),
             bug => MigrationEvents.Line(new MigrationEvent(Error: bug, Status: 500)));
+    }
+
+    /// <summary>What both om migrate routes read first: the PID, the request, and the process if this node manages it; a
+    /// refusal where the text is no PID, the body no request, or the process a guest here (its home moves it).</summary>
+    private bool TryMigration(string text, byte[] body, out int pid, [NotNullWhen(true)] out MigrateRequest? request,
+        out ManagedProcess? process, [NotNullWhen(false)] out HttpResponse? refusal)
+    {
+        (request, process) = (null, null);
+        if (!TryPid(text, out pid, out refusal)) return false;
+        request = JsonSerializer.Deserialize(body, AdminJsonContext.Default.MigrateRequest);
+        if (request is null) refusal = HttpResponse.Error(400, "empty migration request");
+        else if ((process = processes.Find(pid)) is { State: ProcessState.Guest })
+            refusal = HttpResponse.Error(404, $"process {pid} runs here for another node; move it from its home node");
+        return refusal is null;
     }
 
     /// <summary>

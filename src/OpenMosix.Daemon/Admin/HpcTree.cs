@@ -13,7 +13,7 @@ namespace OpenMosix.Daemon.Admin;
 /// admin API's own routes, with their checks, and the true value is written back after it (a refusal is logged).
 /// </summary>
 public sealed partial class HpcTree(string root, ClusterState cluster, LocalSampler sampler, NodeSwitches switches,
-    DecaySettings decay, AdminRoutes routes, ILogger logger) : WatchedFileView(root)
+    DecaySettings decay, AdminRoutes routes, ILogger logger) : WatchedFileView(root, "hpc", logger)
 {
     private static readonly PeerCredentials Root = new(Environment.ProcessId, 0, 0);
 
@@ -49,7 +49,7 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
     {
         if (Request(path, value) is not { } request)
         {
-            LogRefused(logger, path, value, "not a file that takes writes, or not a value it takes");
+            LogRefused(Logger, path, value, "not a file that takes writes, or not a value it takes");
             Refresh();
             return;
         }
@@ -57,7 +57,7 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
         _ = Task.Run(() =>
         {
             var response = routes.Handle(request, Root);
-            if (response.Status >= 400) LogRefused(logger, path, value, ErrorOf(response));
+            if (response.Status >= 400) LogRefused(Logger, path, value, ErrorOf(response));
             RefreshAfterRequest(path);
         });
     }
@@ -101,14 +101,4 @@ public sealed partial class HpcTree(string root, ClusterState cluster, LocalSamp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/{Path}: '{Value}' refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string path, string value, string reason);
-
-    protected override void OnLost(Exception error) => LogLost(logger, error.Message);
-
-    protected override void OnFailed(string path, Exception error) => LogFailed(logger, Path.GetRelativePath(Files.Root, path), error.Message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/{Path}: {Error} (omd goes on; the next refresh writes the true values)")]
-    private static partial void LogFailed(ILogger logger, string path, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "hpc/: the file watcher lost events ({Error}): every file is read again")]
-    private static partial void LogLost(ILogger logger, string error);
 }

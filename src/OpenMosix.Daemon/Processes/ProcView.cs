@@ -12,7 +12,7 @@ namespace OpenMosix.Daemon.Processes;
 /// after acting, so a refused request reads back unchanged (the reason is in omd's log).
 /// </summary>
 public sealed partial class ProcView(string root, ProcessRegistry registry, Func<ManagedProcess, string, Task> move, ILogger logger)
-    : WatchedFileView(root)
+    : WatchedFileView(root, "proc", logger)
 {
     /// <summary>Sends a guest on (to its home or another node); answers why not, or null. Null: guests cannot be moved from here.</summary>
     public Func<int, ushort, Task<string?>>? MoveGuest { get; init; }
@@ -56,7 +56,7 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
                 registry.Update(process, p => p.Locked = request == "1");
                 if (process.State != ProcessState.Guest) LockChanged?.Invoke(process);
             }
-            else LogBadWrite(logger, path, request);
+            else LogBadWrite(Logger, path, request);
             Refresh();
             return;
         }
@@ -70,7 +70,7 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                LogMoveRefused(logger, pid, request, e.Message);
+                LogMoveRefused(Logger, pid, request, e.Message);
             }
             RefreshAfterRequest(path);
         });
@@ -91,14 +91,4 @@ public sealed partial class ProcView(string root, ProcessRegistry registry, Func
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid}: move to '{Target}' written to its where or migrate file refused: {Reason}")]
     private static partial void LogMoveRefused(ILogger logger, int pid, string target, string reason);
-
-    protected override void OnLost(Exception error) => LogLost(logger, error.Message);
-
-    protected override void OnFailed(string path, Exception error) => LogFailed(logger, Path.GetRelativePath(Files.Root, path), error.Message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "proc/{Path}: {Error} (omd goes on; the next refresh writes the true values)")]
-    private static partial void LogFailed(ILogger logger, string path, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "proc/: the file watcher lost events ({Error}): every file is read again")]
-    private static partial void LogLost(ILogger logger, string error);
 }

@@ -19,24 +19,7 @@ internal sealed class HomePathCalls(int pid, IDeputyHost deputy, HomePaths homeP
     private const int Scratch = Checkpoint.Engine.CheckpointEngine.DeputyScratchBytes;
 
     /// <summary>Takes a path call (checked already) and answers it when it is done.</summary>
-    public void Take(ForwardRequest call) => _ = Task.Run(() => AnswerAsync(call), CancellationToken.None);
-
-    private async Task AnswerAsync(ForwardRequest call)
-    {
-        ForwardReply reply;
-        try
-        {
-            reply = Answer(call);
-        }
-        catch (Exception e)
-        {
-            // The deputy is gone or no longer one, or the injection failed: answered all the same, so the copy never
-            // waits for a reply that will not come.
-            logger.LogDebug("Process {Pid}: forwarded {Op} could not be made in its deputy: {Reason}", pid, call.Op, e.Message);
-            reply = new(call.Id, -(long)Errno.EINTR);
-        }
-        if (!stop.IsCancellationRequested) await send(reply).ConfigureAwait(false);
-    }
+    public void Take(ForwardRequest call) => DeputyCalls.Answer(call, pid, Answer, send, logger, stop);
 
     private ForwardReply Answer(ForwardRequest call)
     {
@@ -83,24 +66,11 @@ internal sealed class HomePathCalls(int pid, IDeputyHost deputy, HomePaths homeP
     {
         var r = InDeputy(Openat, scratch, a => [PathCallWire.AtFdCwd, a, call.A0 | ONonBlock | OCloexec, call.A1]);
         if (r < 0) return new(call.Id, r);
-        SafeFileHandle file;
-        try
+        return DeputyCalls.Adopt(call, pid, deputy, (int)r, (int)call.A2, adopt, file =>
         {
-            using var process = PidFd.Open(pid);
-            file = process.GetFd((int)r);
-        }
-        catch
-        {
-            deputy.CloseDescriptor(pid, (int)r);
-            throw;
-        }
-        if ((call.A0 & ONonBlock) == 0)
-            ForwardedCalls.Control(file, ForwardedCalls.FSetFl, (int)(ForwardedCalls.Control(file, ForwardedCalls.FGetFl, 0) & ~ONonBlock));
-        // The deputy keeps it too, under the copy's number, for when the process comes home.
-        if (adopt((int)call.A2, file, (int)r)) return new(call.Id, 0);
-        deputy.CloseDescriptor(pid, (int)r);
-        file.Dispose();
-        return new(call.Id, -(long)Errno.EBUSY);
+            if ((call.A0 & ONonBlock) == 0)
+                ForwardedCalls.Control(file, ForwardedCalls.FSetFl, (int)(ForwardedCalls.Control(file, ForwardedCalls.FGetFl, 0) & ~ONonBlock));
+        });
     }
 
     /// <summary>The absolute path the call names (a relative one from the forwarded directory it starts at), or null

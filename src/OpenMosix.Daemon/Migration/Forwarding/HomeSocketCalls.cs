@@ -23,24 +23,7 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
     private const int CapNetBindService = 10, CapNetAdmin = 12, CapNetRaw = 13;
 
     /// <summary>Takes a socket call (checked already) and answers it when it is done.</summary>
-    public void Take(ForwardRequest call) => _ = Task.Run(() => AnswerAsync(call), CancellationToken.None);
-
-    private async Task AnswerAsync(ForwardRequest call)
-    {
-        ForwardReply reply;
-        try
-        {
-            reply = Make(call);
-        }
-        catch (Exception e)
-        {
-            // The deputy is gone or no longer one, or the injection failed: answered all the same, so the copy never
-            // waits for a reply that will not come.
-            logger.LogDebug("Process {Pid}: a socket could not be made in its deputy: {Reason}", pid, e.Message);
-            reply = new(call.Id, -(long)Errno.EINTR);
-        }
-        if (!stop.IsCancellationRequested) await send(reply).ConfigureAwait(false);
-    }
+    public void Take(ForwardRequest call) => DeputyCalls.Answer(call, pid, Make, send, logger, stop);
 
     private ForwardReply Make(ForwardRequest call)
     {
@@ -50,23 +33,7 @@ internal sealed class HomeSocketCalls(int pid, IDeputyHost deputy, Func<int, Saf
             return new(call.Id, -(long)Errno.EAFNOSUPPORT);
         }
         var r = deputy.CallInDeputy(pid, SocketCall, [], _ => [call.A0, call.A1 | SockCloexec, call.A2]);
-        if (r < 0) return new(call.Id, r);
-        SafeFileHandle socket;
-        try
-        {
-            using var process = PidFd.Open(pid);
-            socket = process.GetFd((int)r);
-        }
-        catch
-        {
-            deputy.CloseDescriptor(pid, (int)r);
-            throw;
-        }
-        // The deputy keeps it too, under the copy's number, for when the process comes home.
-        if (adopt(call.Fd, socket, (int)r)) return new(call.Id, 0);
-        deputy.CloseDescriptor(pid, (int)r);
-        socket.Dispose();
-        return new(call.Id, -(long)Errno.EBUSY);
+        return r < 0 ? new(call.Id, r) : DeputyCalls.Adopt(call, pid, deputy, (int)r, call.Fd, adopt);
     }
 
     /// <summary>

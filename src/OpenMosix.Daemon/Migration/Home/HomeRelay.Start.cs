@@ -1,6 +1,4 @@
 using Microsoft.Win32.SafeHandles;
-using OpenMosix.Checkpoint.Engine;
-using OpenMosix.Daemon.Migration.Checkpoints;
 using OpenMosix.Daemon.Migration.Protocol;
 
 namespace OpenMosix.Daemon.Migration.Home;
