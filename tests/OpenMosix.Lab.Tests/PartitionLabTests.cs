@@ -55,6 +55,50 @@ public sealed class PartitionLabTests
         });
     }
 
+    /// <summary>
+    /// The race between a copy's exit and its link (docs/reliability.md, "An exit the link breaks under"), forced: the
+    /// copy is told to exit (SIGUSR1, sent straight to it) while node 2 is cut off, so its last output and its exit
+    /// status are the last frames node 2 sends, into a link that carries nothing, while home's heartbeats pile up on the
+    /// other side. A node that closed the link after the exit (as before) has the heal meet a closed socket, which
+    /// resets it under home's queued writes; now it waits for home to close. Home's shell must see the copy's own exit
+    /// code, and every line once. The cut lasts about 5 s, as the survived partition above, under the 10 s timeout.
+    /// </summary>
+    [Fact]
+    public void A_copy_that_exits_while_its_link_is_cut_gives_home_its_exit_code_and_output_once_after_the_heal()
+    {
+        using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
+        lab.ExplainingFailure(() =>
+        {
+            using var run = lab.Managed(1, TestPrograms.Locate("exitonusr1"), "7", "50");
+            run.WaitForLines(3);
+            lab.Migrate(1, run.Pid, "2");
+            var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+            run.WaitForLines(run.Lines().Count + 3);
+
+            var partition = Stopwatch.StartNew();
+            Fault(lab, "cut").Succeeded();
+            Signals.Kill(copy, Signals.SIGUSR1);
+            // The condition the product reports: node 2's omd has the copy's exit (and has sent it into the cut link),
+            // within the 5 s the cut may last (TCP's backoff would carry a longer one past the link timeout).
+            lab.WaitForDaemonLog(2, $"guest {copy} exited with code 7", TimeSpan.FromSeconds(5) - partition.Elapsed);
+            var exited = partition.Elapsed;
+            Assert.True(Signals.Exists(run.Pid), "home's deputy ended while node 2 was cut off");
+            if (TimeSpan.FromSeconds(5) - partition.Elapsed is { Ticks: > 0 } rest) Thread.Sleep(rest);
+            var heal = partition.Elapsed;
+            Fault(lab, "heal").Succeeded();
+
+            var exit = run.Process.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(exit == new ChildExit(7, 0), $"home's shell saw {exit}; the copy exited {exited.TotalSeconds:F2} s into the cut, healed at {heal.TotalSeconds:F2} s");
+            var lines = run.Lines();
+            var ticks = lines.Count - 1;
+            Assert.Equal([.. Enumerable.Range(0, ticks).Select(i => $"tick {i}"), $"exitonusr1 exiting with 7 after {ticks} ticks"], lines);
+            var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
+            Assert.Single(homeLog.Split('\n'), l => l.Contains($"process {run.Pid} ended on its remote node: exited with code 7", StringComparison.Ordinal));
+            Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
+            Assert.DoesNotContain("declared dead", homeLog, StringComparison.Ordinal);
+        });
+    }
+
     /// <summary>No periodic checkpoints in this lab: with one stored (the lab takes the first 5 s after the move, and a
     /// loaded machine once let 5 s pass before the cut) home restarts the process from it instead of losing it, which
     /// CheckpointRestartLabTests show; this test is about the loss.</summary>

@@ -17,11 +17,17 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
     private const int HoldTail = 5;
     private readonly TestLab _lab = fixture.Lab;
 
+    /// <param name="heldAfter">the round after which the program holds (HOLD in tests/Programs).</param>
+    /// <param name="movedAfter">the line after which it is moved. thr_robust's threads come and go with its rounds
+    /// (its main thread is alone at round R/3 and from round 2R/3 on, and a loaded test once moved it there: no thread
+    /// to move, no "threads made" for the test to read, and a 180 s wait): it is moved once it holds, in the round
+    /// before its dier dies, its dier holding the robust mutex and its recoverer in a timed lock of it; the owner's
+    /// death comes after its trip home.</param>
     [Theory]
-    [InlineData("thr_blocking", "100 50 0")]
-    [InlineData("thr_state", "100 50")]
-    [InlineData("thr_robust", "60 50")]
-    public void A_threaded_program_moved_away_and_back_home_prints_exactly_what_it_would_have(string program, string arguments)
+    [InlineData("thr_blocking", "100 50 0", 100 - HoldTail, 5)]
+    [InlineData("thr_state", "100 50", 100 - HoldTail, 5)]
+    [InlineData("thr_robust", "60 50", 2 * 60 / 3 - 1, 2 * 60 / 3 - 1)]
+    public void A_threaded_program_moved_away_and_back_home_prints_exactly_what_it_would_have(string program, string arguments, int heldAfter, int movedAfter)
     {
         var path = TestPrograms.Locate(program);
         string[] words = arguments.Split(' ');
@@ -37,7 +43,7 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
         _lab.ExplainingFailure(() =>
         {
             using var run = _lab.Managed(1, [path, .. words, go], null);
-            MoveAwayAndBack(run, "2", int.Parse(words[0], System.Globalization.CultureInfo.InvariantCulture) - HoldTail);
+            MoveAwayAndBack(run, "2", heldAfter, movedAfter);
             File.WriteAllText(go, "");
             Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(RoundsPatience));
             Assert.Equal(reference, run.Lines());
@@ -98,9 +104,9 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
     /// <summary>Moves the process to <paramref name="away"/> once it has run a while, lets it run there, and brings it
     /// home, checking that it really ran away with all its threads. A program that holds after line
     /// <paramref name="heldAfter"/> is not waited for beyond it.</summary>
-    private void MoveAwayAndBack(ManagedRun run, string away, int heldAfter = int.MaxValue)
+    private void MoveAwayAndBack(ManagedRun run, string away, int heldAfter = int.MaxValue, int movedAfter = 5)
     {
-        run.WaitForLines(5, RoundsPatience);
+        run.WaitForLines(movedAfter, RoundsPatience);
         var threadsAtHome = Threads(run.Pid);
         Assert.True(threadsAtHome > 1, $"{run.Pid} runs {threadsAtHome} thread before the move");
         _lab.Migrate(1, run.Pid, away);

@@ -24,19 +24,35 @@ internal sealed partial class ProcessBuilder
     /// <summary>How long <see cref="CreateThreads"/> waited for ids the original process still held.</summary>
     public TimeSpan WaitedForIds { get; private set; }
 
+    /// <summary>How many threads <see cref="CreateThreads"/> found locking a robust mutex (given the longer wait).</summary>
+    public int LockersWaitedFor { get; private set; }
+
+    /// <summary>The old ids of the threads locking a robust mutex that still got new ones (their id was someone else's).</summary>
+    public List<int> LockersRenamed { get; } = [];
+
     /// <summary>A thread recreated in the restored process: stopped, every signal blocked, with the injector that drives it.</summary>
     public sealed record RestoredThread(ThreadImage Image, int Tid, SyscallInjector Injector);
 
     /// <param name="traceOptions">the ptrace options the main thread was seized with; new threads inherit them.</param>
     /// <param name="waitUntil">until when a thread waits for its old id while the original process still holds it.</param>
-    public List<RestoredThread> CreateThreads(int traceOptions, DateTime waitUntil)
+    /// <param name="lockersWaitUntil">the same for a thread taken while locking a robust mutex (<see cref="RobustLockers"/>).</param>
+    public List<RestoredThread> CreateThreads(int traceOptions, DateTime waitUntil, DateTime lockersWaitUntil)
     {
         if (image.Threads.Count == 0) return [];
         Ptrace.SetOptions(pid, traceOptions | Ptrace.O_TRACECLONE);
         var created = new List<RestoredThread>(image.Threads.Count);
         foreach (var thread in image.Threads)
         {
-            var tid = Clone(thread.Tid, ClearChildTid(thread), waitUntil);
+            // Read only when it changes something: a copy fetching its memory (post-copy) waits no longer anyway.
+            var locking = lockersWaitUntil > waitUntil && !InnerIds && RobustLockers.MayBeLocking(pid, thread.RobustListHead, thread.Tid);
+            if (locking)
+            {
+                LockersWaitedFor++;
+                logger.LogInformation("Process {Pid}: thread {Tid} was locking a robust mutex; it waits for its id until {Until:HH:mm:ss.fff} UTC while the original holds it",
+                    pid, thread.Tid, lockersWaitUntil);
+            }
+            var tid = Clone(thread.Tid, ClearChildTid(thread), locking ? lockersWaitUntil : waitUntil);
+            if (locking && tid != thread.Tid) LockersRenamed.Add(thread.Tid);
             Freezer.WaitForEventStop(tid);
             Ptrace.SetSignalMask(tid, ulong.MaxValue);
             created.Add(new RestoredThread(thread, tid, new SyscallInjector(tid, injector.SyscallInstruction, Ptrace.GetRegs(tid)).WithoutStack()));

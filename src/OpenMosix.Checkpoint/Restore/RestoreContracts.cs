@@ -42,6 +42,14 @@ public sealed record RestoreOptions(
     public TimeSpan WaitForOriginalThreadIds { get; init; }
 
     /// <summary>
+    /// The same wait for a thread taken while locking a robust mutex (<see cref="RobustLockers"/>): under a new id it
+    /// would take the mutex in its old id's name and fail to unlock it, so it waits longer than the others, as long as
+    /// the original takes to give its ids back on a loaded node. Shorter than
+    /// <see cref="WaitForOriginalThreadIds"/> (zero, the default) means as long.
+    /// </summary>
+    public TimeSpan WaitForOriginalLockerIds { get; init; }
+
+    /// <summary>
     /// A migration target: descriptors the image records as forwarded get a placeholder (a unix socket) under their
     /// number, and the process a seccomp filter that hands its calls on them to the restorer
     /// (<see cref="RestoredProcess.ForwardListener"/>). Without it such an image is refused.

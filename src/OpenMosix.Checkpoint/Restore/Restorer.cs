@@ -274,7 +274,7 @@ internal sealed partial class Restorer(ILogger logger, TracerThread tracer)
         // Before the threads are made (they inherit it) and before the credentials drop (installing it needs CAP_SYS_ADMIN).
         // Every migration target gets it: the calls about the process's children and parent are carried out at home.
         var listener = options.ForwardDescriptors ? build.InstallForwardingFilter(forwarded, options.ForwardPaths, options.ControllingTerminal, options.ForwardSockets) : null;
-        var finish = new ThreadFinish(pid, image, build, traceOptions, options.WaitForOriginalThreadIds, logger);
+        var finish = new ThreadFinish(pid, image, build, traceOptions, options.WaitForOriginalThreadIds, options.WaitForOriginalLockerIds, logger);
         // A copy kept frozen gets its threads only when it is let go: by then the original may have given their ids
         // back (in one PID namespace, as in a lab, the home node's frozen process holds them until it is a deputy).
         if (options.KeepFrozen && image.Threads.Count > 0) _deferred[pid] = finish;

@@ -5,7 +5,8 @@ namespace OpenMosix.Checkpoint.Restore;
 /// process is still privileged: asking for their old ids needs CAP_CHECKPOINT_RESTORE) and set up, every thread
 /// drops to the image's credentials, the trampoline goes, and each thread gets its registers back.
 /// </summary>
-internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder build, int traceOptions, TimeSpan waitForOriginalIds, ILogger logger)
+internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder build, int traceOptions, TimeSpan waitForOriginalIds,
+    TimeSpan waitForLockerIds, ILogger logger)
 {
     /// <param name="detach">let every thread run; false leaves them stopped under the engine's seize.</param>
     public void Run(bool detach)
@@ -14,7 +15,8 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         SuspendSeccomp();
         // Read once here rather than in every thread: each one cloned below starts with the main thread's.
         int? securebits = image.Threads.Count > 0 ? build.MainSecurebits() : null;
-        var threads = build.CreateThreads(traceOptions, DateTime.UtcNow + waitForOriginalIds);
+        var now = DateTime.UtcNow;
+        var threads = build.CreateThreads(traceOptions, now + waitForOriginalIds, now + (waitForLockerIds > waitForOriginalIds ? waitForLockerIds : waitForOriginalIds));
         var made = clock.Elapsed;
         foreach (var thread in threads) build.RestoreThreadState(thread);
         // Ids the process sees: in its tree's PID namespace of its own (build.InnerIds) the old ones, which the
@@ -57,6 +59,12 @@ internal sealed class ThreadFinish(int pid, ProcessImage image, ProcessBuilder b
         Ptrace.SetRegs(pid, UserRegs.FromBytes(image.Cpu.GeneralRegisters));
         var renamed = threads.Count(t => !inner && t.Tid != t.Image.Tid);
         if (renamed > 0) logger.LogInformation("Process {Pid}: {Moved} of {Threads} threads got new ids (theirs are taken here)", pid, renamed, threads.Count);
+        if (build.LockersWaitedFor > 0)
+            logger.LogInformation("Process {Pid}: {Lockers} threads were locking a robust mutex and waited for their own ids", pid, build.LockersWaitedFor);
+        // Another process has the id: nothing better is possible here, but a failure of the program's unlock is explained.
+        if (build.LockersRenamed.Count > 0)
+            logger.LogWarning("Process {Pid}: threads {Tids} were locking a robust mutex and got new ids (theirs are another process's here); glibc goes on locking with the old id, so their unlock of that mutex may fail with EPERM",
+                pid, string.Join(",", build.LockersRenamed));
         // Taken in a group-stop (^Z, SIGSTOP): stopped again before anything of it runs, until SIGCONT.
         if (image.Signals.StoppedBy != 0)
         {

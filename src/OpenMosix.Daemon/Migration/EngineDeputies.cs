@@ -51,6 +51,7 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
         {
             KeepFrozen = true,
             WaitForOriginalThreadIds = Engine.EngineMigration.ThreadIdPatience,
+            WaitForOriginalLockerIds = Engine.EngineMigration.LockerIdPatience,
         };
         return _rounds.TryRemove(pid, out var rounds)
             ? _engine.FinishPrecopyInto(rounds, reader, options)

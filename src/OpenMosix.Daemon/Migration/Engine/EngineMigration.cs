@@ -70,11 +70,20 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
         new Incoming(engine, new RestoreOptions
         {
             KeepFrozen = true, ForwardDescriptors = true, ForwardPaths = forwardPaths, ForwardSockets = forwardSockets, ControllingTerminal = true, DescriptorsFor = descriptorsFor, Refusal = refusal,
-            WaitForOriginalThreadIds = ThreadIdPatience,
+            WaitForOriginalThreadIds = ThreadIdPatience, WaitForOriginalLockerIds = LockerIdPatience,
         });
 
     /// <summary>How long a copy's threads wait for their ids while the original (in the same PID namespace) still holds them.</summary>
     internal static readonly TimeSpan ThreadIdPatience = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The same for a thread taken while locking a robust mutex, which cannot go on under another id
+    /// (RobustLockers): the original gives the ids back once home made it a deputy (a move away) or the copy's node
+    /// killed it (a trip home): milliseconds mostly (at most 89 ms in 34 lab moves at load 42-63), but nothing
+    /// bounds it on a loaded node, and past the 2 s the thread could not go on. Not for a post-copy copy: its original
+    /// keeps them until the copy has all its pages.
+    /// </summary>
+    internal static readonly TimeSpan LockerIdPatience = TimeSpan.FromSeconds(30);
 
     public void KillFrozen(int pid) => engine.KillFrozen(pid);
 
