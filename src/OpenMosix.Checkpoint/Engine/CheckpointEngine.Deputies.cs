@@ -41,6 +41,7 @@ public sealed partial class CheckpointEngine
                 // A SIGSTOP sent while it was frozen for its trip is in its image (the copy starts stopped): the
                 // deputy stops with it here, and its parent, told of no stop yet, is told now.
                 _stopsWhileFrozen.Remove(pid);
+                _pendingAtImage.Remove(pid);
                 if (_frozenStopped.Remove(pid, out var stoppedBy)) _deputies.FollowCopy(pid, stoppedBy);
                 // One sent after its image was taken met the deputy's making: sent again to the deputy, which
                 // stops and forwards it to the copy as it does any signal sent to it.

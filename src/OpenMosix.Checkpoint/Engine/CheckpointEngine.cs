@@ -94,6 +94,7 @@ public sealed partial class CheckpointEngine : IDisposable
             // Kept frozen in a group-stop: the deputy made of it goes back into that stop (MakeDeputy).
             if (options.After == AfterDump.KeepFrozen && result.StoppedBy != 0) _frozenStopped[pid] = result.StoppedBy;
             else _frozenStopped.Remove(pid);
+            NotePendingAtImage(pid, options.After == AfterDump.KeepFrozen);
             return result;
         });
     }
@@ -118,6 +119,7 @@ public sealed partial class CheckpointEngine : IDisposable
         {
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             _frozenStopped.Remove(pid);
+            _pendingAtImage.Remove(pid);
             Finish(pid);
             ThreadGroup.DetachOthers(pid);
             KilledTracee.Detach(pid, _logger);
@@ -189,6 +191,7 @@ public sealed partial class CheckpointEngine : IDisposable
             _frozen.Remove(pid);
             _frozenStopped.Remove(pid);
             _stopsWhileFrozen.Remove(pid);
+            _pendingAtImage.Remove(pid);
             _restorer.TakeDeferred(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
             var threads = ThreadGroup.OtherThreads(pid);
@@ -256,6 +259,7 @@ public sealed partial class CheckpointEngine : IDisposable
             _frozen.Clear();
             _frozenStopped.Clear();
             _stopsWhileFrozen.Clear();
+            _pendingAtImage.Clear();
             // A deputy let go would run again at home while its copy runs remotely: it ends with the engine
             // (its copy ends when the node link closes).
             foreach (var pid in _deputies.All.ToList())

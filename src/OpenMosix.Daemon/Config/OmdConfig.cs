@@ -40,6 +40,12 @@ public sealed record OmdConfig
     /// (or its trip home) is held frozen (at most a minute), so that a test can signal it meanwhile. Null: never.</summary>
     public string? CheckpointTestHoldFile { get; init; }
 
+    /// <summary>checkpoint.test_hold_after_image_file, for tests only: while this file exists, a process whose image
+    /// this node has read for a move that succeeded is held frozen (at most a minute) before it is let go of here
+    /// (the original before it becomes a deputy, a copy before it is killed), so that a test can signal it in that
+    /// window. Null: never.</summary>
+    public string? CheckpointTestHoldAfterImageFile { get; init; }
+
     /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>

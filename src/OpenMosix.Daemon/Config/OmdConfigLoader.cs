@@ -48,6 +48,8 @@ public static class OmdConfigLoader
             CheckpointInterval = reader.Milliseconds("checkpoint.interval_ms", defaults.CheckpointInterval, 0, 86_400_000),
             CheckpointDirectory = reader.PathNear("checkpoint.dir", Path.Combine(stateDirectory, "checkpoints")),
             CheckpointTestHoldFile = reader.Has("checkpoint.test_hold_file") ? reader.PathNear("checkpoint.test_hold_file", "") : null,
+            CheckpointTestHoldAfterImageFile = reader.Has("checkpoint.test_hold_after_image_file")
+                ? reader.PathNear("checkpoint.test_hold_after_image_file", "") : null,
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
             OriginSignatures = reader.Choice("gossip.origin_signatures", defaults.OriginSignatures, ["auto", "required", "off"]),

@@ -100,7 +100,11 @@ public static partial class OmdHost
         var decay = new DecaySettings(config.Decay);
         using var deputies = new EngineDeputies(engine);
         var processes = new ProcessRegistry(cluster.Identity.Id);
-        var migrating = new EngineMigration(engine) { WhileFrozen = HoldFreeze(config.CheckpointTestHoldFile, logger) };
+        var migrating = new EngineMigration(engine)
+        {
+            WhileFrozen = HoldFreeze(config.CheckpointTestHoldFile, logger),
+            AfterImage = HoldAfterImage(config.CheckpointTestHoldAfterImageFile, logger),
+        };
         var gate = new StopGate();
         var moves = new MigrationHistory();
         var migrations = new MigrationCounters();
@@ -311,6 +315,21 @@ public static partial class OmdHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} frozen for a checkpoint, held while {File} exists (checkpoint.test_hold_file)")]
     private static partial void LogFreezeHeld(ILogger logger, int pid, string file);
+
+    /// <summary>checkpoint.test_hold_after_image_file: a process whose image was read for a move that succeeded is held
+    /// frozen here while the file exists (at most a minute; tests only), and omd says so, so that a test can signal it
+    /// after its image was read and before it is let go of.</summary>
+    private static Action<int>? HoldAfterImage(string? file, ILogger logger) => file is null ? null : pid =>
+    {
+        if (!File.Exists(file)) return;
+        LogAfterImageHeld(logger, pid, file);
+        var until = Environment.TickCount64 + 60_000;
+        while (File.Exists(file) && Environment.TickCount64 < until) Thread.Sleep(10);
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "process {Pid} frozen, its image read, held while {File} exists (checkpoint.test_hold_after_image_file)")]
+    private static partial void LogAfterImageHeld(ILogger logger, int pid, string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node links speak node protocol {Versions}")]
     private static partial void LogLinkVersions(ILogger logger, string versions);

@@ -144,4 +144,25 @@ public sealed class JobControlTests
         engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
     }
+
+    [Fact]
+    public void Signals_that_reach_a_process_kept_frozen_after_its_image_was_read_are_told_apart_from_those_in_its_image()
+    {
+        using var dir = new TempDirectory();
+        using var child = StartSleeper(dir.File("out"));
+        using var engine = new CheckpointEngine();
+        // Sent while frozen, before its queues are read: in the image, not one of those that came after.
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen) { WhileFrozen = pid => Signals.Kill(pid, Signals.SIGUSR2) });
+        Assert.Empty(engine.SignalsSinceImage(child.Pid));
+
+        Signals.Kill(child.Pid, Signals.SIGTERM);
+        Signals.Kill(child.Pid, Signals.SIGUSR2);
+        Signals.Kill(child.Pid, 35);
+        Signals.Kill(child.Pid, 35);
+        // A standard signal already queued is not queued twice; each real-time one is.
+        Assert.Equal([Signals.SIGTERM, 35, 35], engine.SignalsSinceImage(child.Pid));
+
+        engine.KillFrozen(child.Pid);
+        Assert.Empty(engine.SignalsSinceImage(child.Pid));
+    }
 }

@@ -67,6 +67,18 @@ public sealed class MigrationStepsTests
     }
 
     [Fact]
+    public void After_the_welcome_home_the_copys_node_may_send_only_the_signals_its_frozen_copy_got_after_its_image()
+    {
+        Assert.Equal([typeof(SignalsAfterImage)], MigrationSteps.Allowed(MigrationPhase.Ended, Side.Guest));
+        Assert.Equal(MigrationPhase.Ended, MigrationSteps.After(MigrationPhase.Ended, Side.Guest, typeof(SignalsAfterImage)));
+        Assert.Null(MigrationSteps.After(MigrationPhase.Relaying, Side.Guest, typeof(SignalsAfterImage)));
+        Assert.Null(new SignalsAfterImage([19, 20, 64]).Problem());
+        Assert.NotNull(new SignalsAfterImage([]).Problem());
+        Assert.NotNull(new SignalsAfterImage([0]).Problem());
+        Assert.NotNull(new SignalsAfterImage([65]).Problem());
+    }
+
+    [Fact]
     public void While_a_round_travels_home_only_home_speaks_and_a_stay_ends_the_trip()
     {
         // Besides, the answers to a checkpoint sent before home asked for the process, which change nothing there.

@@ -18,7 +18,7 @@ public sealed class ProtocolTests
         new Restored(4242, [1, 2], RelaysInput: true), new Restored(4243, [1], RelaysInput: false) { Forwarded = [7, 9] }, new Failed("no memory"), new Commit(), new Abort("changed its mind"),
         new Running(), new ForwardSignal(15), new ForwardSignal(28, new byte[Terminal.WinsizeSize]), new Exited(3, 0),
         new MoveRequest(5, "load", 4096), new MoveFailed("no room"), new ComeHome(), new ComeHome(Precopy: true, Rounds: 4), new ImageFollows(),
-        new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new Stay("restore failed"),
+        new InputTaken(4096, 100, Ended: true), new WelcomeHome(), new SignalsAfterImage([19, 20, 35]), new Stay("restore failed"),
         new TerminalModesChanged(new byte[Terminal.TermiosSize]), new CopyJobState(true, 19), new CopyJobState(false, 0), new Usage(12.5, 1 << 20), new Usage(1, 2, InputRead: 300), new InputWritten(1 << 20),
         new Commit(CheckpointMs: 20000), new CheckpointFollows(3, Whole: true), new CheckpointStored(3), new CheckpointStored(4, "no space"),
         new CheckpointAsk(5), new CheckpointGo(5), new CheckpointGo(6, "home is moving 1 process out"),

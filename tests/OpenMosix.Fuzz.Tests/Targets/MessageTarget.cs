@@ -46,6 +46,7 @@ public sealed class MessageTarget : FuzzTarget
         yield return new ImageFollows();
         yield return new WelcomeHome();
         yield return new Stay("could not rebuild");
+        yield return new SignalsAfterImage([19, 20]);
         yield return new TerminalModesChanged(new byte[Terminal.TermiosSize]);
         yield return new CopyJobState(true, 19);
     }

@@ -29,6 +29,14 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
     /// checkpoint or a trip, with post-copy or without) is frozen.</summary>
     public Action<int>? WhileFrozen { get; init; }
 
+    /// <summary>For tests (omd.toml checkpoint.test_hold_after_image_file): called once the move of a process whose
+    /// image was read here succeeded, before it is let go of here.</summary>
+    public Action<int>? AfterImage { get; init; }
+
+    void IMigrationEngine.AfterImage(int pid) => AfterImage?.Invoke(pid);
+
+    public IReadOnlyList<int> SignalsSinceImage(int pid) => engine.SignalsSinceImage(pid);
+
     public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
     {
         using var writer = new ImageWriter(image, new ImageWriterOptions(LeaveOpen: true));

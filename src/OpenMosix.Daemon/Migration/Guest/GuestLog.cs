@@ -26,6 +26,12 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest} went home to node {Home}")]
     public static partial void WentHome(ILogger logger, int guest, int home);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: signals {Signals} reached it after its image home was read, sent home")]
+    public static partial void SignalsAfterImage(ILogger logger, int guest, string signals);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: signals that reached it after its image home was read could not be sent home: {Reason}")]
+    public static partial void SignalsAfterImageLost(ILogger logger, int guest, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} did not move it on: {Reason}")]
     public static partial void MoveRefused(ILogger logger, int guest, int home, string reason);
 

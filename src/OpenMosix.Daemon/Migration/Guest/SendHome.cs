@@ -149,8 +149,14 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         }
         if (verdict is WelcomeHome && frozen)
         {
+            engine.AfterImage(guestPid);
             leaving();
+            // A signal that reached the frozen copy after its image was read is not in the image: read from its queues
+            // just before it dies and sent home, which sends it to the process there, instead of dying with the copy.
+            // One sent between this read and the kill is lost still (microseconds, not the whole wait for the verdict).
+            var late = engine.SignalsSinceImage(guestPid);
             engine.KillFrozen(guestPid);
+            if (late.Count > 0) await SendLateSignalsAsync(late).ConfigureAwait(false);
             return true;
         }
         GuestLog.Stays(logger, guestPid, (verdict as Stay)?.Reason ?? "its image did not reach home whole");
@@ -159,6 +165,21 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
         // Home sends again, after its verdict, what was dropped since the count.
         input.Resume();
         return false;
+    }
+
+    /// <summary>Signals the copy got after its image, for home (which sends them to the process there).</summary>
+    private async Task SendLateSignalsAsync(IReadOnlyList<int> late)
+    {
+        GuestLog.SignalsAfterImage(logger, guestPid, string.Join(' ', late));
+        try
+        {
+            await talk.SendAsync(new SignalsAfterImage([.. late.Take(SignalsAfterImage.Max)])).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            // Home closed the link after its welcome (an omd that does not read them) or went away: they are lost.
+            GuestLog.SignalsAfterImageLost(logger, guestPid, e.Message);
+        }
     }
 
     /// <summary>

@@ -33,6 +33,12 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home from node {Node}: {MiB} MiB, frozen {FrozenMs:F0} ms")]
     public static partial void CameHome(ILogger logger, int pid, int node, long mib, double frozenMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: signals {Signals} reached its copy on node {Node} after its image home was read; sent to it here")]
+    public static partial void SignalsAfterImage(ILogger logger, int pid, int node, string signals);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: signals that reached its copy after its image home was read found it ended here: {Reason}")]
+    public static partial void SignalsAfterImageLost(ILogger logger, int pid, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: node {Node} asks to move it to node {Target} ({Reason})")]
     public static partial void MoveRequested(ILogger logger, int pid, int node, int target, string reason);
 

@@ -152,7 +152,10 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
             Route.EndForked(lost ?? "the link to its node ended");
             var relay = resumedThere || outlived ? null : home.Relays.Remove(Pid);
             if (!cameHome) relay?.Homecoming?.TrySetException(new MigrationException($"process {Pid} did not come home: {(restarted ? $"it was restarted here ({lost})" : lost ?? "it ended first")}"));
-            await talk.Link.DisposeAsync().ConfigureAwait(false);
+            // Home: the copy's node may still send the signals its frozen copy got after its image was read, and closes
+            // the link once the copy is gone; read until then on the side, the process running here meanwhile.
+            if (cameHome) _ = ReturnTrip.SignalsAfterImageAsync(home, Pid, talk);
+            else await talk.Link.DisposeAsync().ConfigureAwait(false);
         }
         if (resumedThere || outlived || ranOnHere) return;
         if (!cameHome && !restarted) End(status, lost);

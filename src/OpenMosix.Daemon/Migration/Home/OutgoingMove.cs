@@ -81,7 +81,11 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         var frozen = frozenAt.Elapsed;
         // Post-copy: the original stays frozen and whole until the copy holds every page (the relay releases it).
         var hold = service is null ? null : new PostcopyHold(home, process, target, service);
-        if (hold is null) BecomeDeputy();
+        if (hold is null)
+        {
+            home.Engine.AfterImage(Pid);
+            BecomeDeputy();
+        }
         HomeLog.FrozenPhases(home.Logger, Pid, frozen.TotalMilliseconds, sent.TotalMilliseconds, (restoredAt - sent).TotalMilliseconds,
             (frozen - restoredAt).TotalMilliseconds, (frozenAt.Elapsed - frozen).TotalMilliseconds);
         return (new MigrationResult(Pid, home.Self, target, bytes, (long)frozen.TotalMilliseconds, restored.RemotePid)

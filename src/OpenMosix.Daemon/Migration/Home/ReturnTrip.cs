@@ -147,6 +147,49 @@ internal sealed class ReturnTrip(HomeSide home)
         return true;
     }
 
+    /// <summary>How long home waits, after its welcome, for the copy's node to send signals the frozen copy got after
+    /// its image and close the link: it closes it at once once the copy is gone.</summary>
+    private static readonly TimeSpan AfterImagePatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// After the welcome home: signals that reached the frozen copy after its image was read (the copy's node sends
+    /// them once it killed the copy, then closes the link) are sent to the process here, wherever it runs by then (a
+    /// deputy forwards them to its copy); then the link is closed. Nothing more is read from the link.
+    /// </summary>
+    public static async Task SignalsAfterImageAsync(HomeSide home, int pid, Conversation talk)
+    {
+        using var patience = new CancellationTokenSource(AfterImagePatience);
+        try
+        {
+            while (await talk.Link.ReceiveAsync(patience.Token).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type != FrameType.Control || talk.Read(frame) is not SignalsAfterImage late) continue;
+                HomeLog.SignalsAfterImage(home.Logger, pid, talk.Link.PeerNode, string.Join(' ', late.Signals));
+                foreach (var signal in late.Signals)
+                {
+                    try
+                    {
+                        Signals.Kill(pid, signal);
+                    }
+                    catch (SyscallException e)
+                    {
+                        // It ended here meanwhile: the signal would have found no process at its node either.
+                        HomeLog.SignalsAfterImageLost(home.Logger, pid, e.Message);
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is LinkException or OperationCanceledException)
+        {
+            // The copy's node went away, or never closed the link: nothing more comes from it.
+        }
+        finally
+        {
+            await talk.Link.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>What is left of an image home could not use, so that the next frame is the one after it.</summary>
     private static Task DrainAsync(LinkImageReadStream wire) => Blocking.Run(() =>
     {

@@ -27,6 +27,7 @@ namespace OpenMosix.Daemon.Migration.Protocol;
 [JsonDerivedType(typeof(ImageFollows), "image-follows")]
 [JsonDerivedType(typeof(WelcomeHome), "home")]
 [JsonDerivedType(typeof(Stay), "stay")]
+[JsonDerivedType(typeof(SignalsAfterImage), "signals-after-image")]
 [JsonDerivedType(typeof(TerminalModesChanged), "terminal-modes")]
 [JsonDerivedType(typeof(CopyJobState), "copy-job")]
 [JsonDerivedType(typeof(Usage), "usage")]
@@ -234,6 +235,19 @@ public sealed record InputTaken(long Written, long Unread, bool Ended) : Migrati
 
 /// <summary>Home → target: the process runs at home now; its copy there ends.</summary>
 public sealed record WelcomeHome : MigrationMessage;
+
+/// <summary>
+/// Target → home, after the welcome home: signals that reached the frozen copy there after its image was read (each
+/// queued instance, in order), which the image does not hold and the copy's end would lose; home sends them to the
+/// process. Sent only when there are some; a home that closed the link already (an older omd) never reads it.
+/// </summary>
+public sealed record SignalsAfterImage(IReadOnlyList<int> Signals) : MigrationMessage
+{
+    public const int Max = 4096;
+
+    public override string? Problem() => Check(Signals is { Count: > 0 and <= Max } && Signals.All(s => s is >= 1 and <= 64),
+        "signals after the image out of range");
+}
 
 /// <summary>Home → target: it could not be rebuilt at home; it runs on there.</summary>
 public sealed record Stay(string Reason) : MigrationMessage;

@@ -100,6 +100,8 @@ public static class MigrationSteps
         (MigrationPhase.Relaying, Side.Guest, typeof(ImageFollows), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Guest, typeof(InputTaken), MigrationPhase.Returning),
         (MigrationPhase.Returning, Side.Home, typeof(WelcomeHome), MigrationPhase.Ended),
+        // Signals that reached the copy after its image, sent home after the welcome (the copy is gone by then).
+        (MigrationPhase.Ended, Side.Guest, typeof(SignalsAfterImage), MigrationPhase.Ended),
         (MigrationPhase.Returning, Side.Home, typeof(Stay), MigrationPhase.Relaying),
         // Home's answer to a checkpoint (or to its ask) may cross its come-home: it changes nothing there.
         (MigrationPhase.ReturnPrecopying, Side.Home, typeof(CheckpointStored), MigrationPhase.ReturnPrecopying),

@@ -1,0 +1,79 @@
+using OpenMosix.Checkpoint.Tracing;
+
+namespace OpenMosix.Checkpoint.Engine;
+
+/// <summary>
+/// Signals that reach a process kept frozen after its image was read. The image holds what was pending when it was
+/// read; what comes later waits in the kernel's queues of the frozen process, and a move that succeeds kills that
+/// process (a copy that went home or on) and with it the signal. The queues are noted when the image is read, so
+/// that what came since can be told apart and carried to wherever the process runs next (docs/reliability.md).
+/// </summary>
+public sealed partial class CheckpointEngine
+{
+    // Kept frozen after a checkpoint: the signal numbers queued when its image was read, shared and per thread.
+    private readonly Dictionary<int, List<int>> _pendingAtImage = [];
+
+    /// <summary>Notes what is queued for <paramref name="pid"/> as its image is read (tracer thread).</summary>
+    private void NotePendingAtImage(int pid, bool keptFrozen)
+    {
+        if (!keptFrozen)
+        {
+            _pendingAtImage.Remove(pid);
+            return;
+        }
+        try
+        {
+            _pendingAtImage[pid] = Queued(pid);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or TraceeGoneException)
+        {
+            _pendingAtImage.Remove(pid); // Gone: its end settles the move.
+        }
+    }
+
+    /// <summary>
+    /// The signals that reached <paramref name="pid"/>, kept frozen by a checkpoint, since its image was read, in the
+    /// order of its queues (shared first); each queued instance of a real-time signal counts. Empty when none came,
+    /// when it was not frozen by a checkpoint here, or when it is gone.
+    /// </summary>
+    public IReadOnlyList<int> SignalsSinceImage(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _tracer.RunBrief(pid, () =>
+        {
+            if (!_frozen.Contains(pid) || !_pendingAtImage.TryGetValue(pid, out var before)) return (IReadOnlyList<int>)[];
+            List<int> now;
+            try
+            {
+                now = Queued(pid);
+            }
+            catch (Exception e) when (e is SyscallException or IOException or TraceeGoneException)
+            {
+                return [];
+            }
+            // What was queued at the image is in the image: each of those instances is taken out once.
+            var left = new List<int>(before);
+            return [.. now.Where(signal => !left.Remove(signal))];
+        });
+    }
+
+    /// <summary>Signal numbers queued for the process (shared) and each of its threads, in queue order.</summary>
+    private static List<int> Queued(int pid)
+    {
+        var queued = new List<int>();
+        foreach (var info in Ptrace.PeekSignals(pid, shared: true)) queued.Add(BitConverter.ToInt32(info, 0));
+        foreach (var info in Ptrace.PeekSignals(pid, shared: false)) queued.Add(BitConverter.ToInt32(info, 0));
+        foreach (var tid in ThreadGroup.OtherThreads(pid))
+        {
+            try
+            {
+                foreach (var info in Ptrace.PeekSignals(tid, shared: false)) queued.Add(BitConverter.ToInt32(info, 0));
+            }
+            catch (SyscallException)
+            {
+                // A thread that ended meanwhile took its own queue with it.
+            }
+        }
+        return queued;
+    }
+}
