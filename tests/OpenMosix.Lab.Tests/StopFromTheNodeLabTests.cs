@@ -25,9 +25,12 @@ public sealed class StopFromTheNodeLabTests(MigrationLab fixture)
     [InlineData("STOP", 19)]
     public void A_stop_signal_a_process_of_the_copys_node_sends_it_stops_the_job_at_home_and_sigcont_from_home_lets_it_go_on(string name, int signal)
     {
-        // SIGCONT blocked and waited for: the program says it went on only once continued, whatever the load.
+        // SIGCONT blocked and waited for: the program says it went on only once continued, whatever the load. The stop
+        // signals take their default action: om run, started from a terminal, leaves SIGTTIN and SIGTTOU ignored.
         const string Script = """
             import os, signal, sys
+            for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+                signal.signal(s, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCONT])
             print("ready", flush=True)
             sys.stdin.readline()

@@ -80,8 +80,10 @@ internal sealed class HomeChildCalls : IDisposable
     /// <summary>The answer to a terminal stop the copy sent itself (made here as the deputy's own) that home's kernel
     /// discards, the deputy's group being orphaned here (no job control: started by setsid, nohup-like, or its shell
     /// gone): kill returns 0 at home and nothing stops, so the copy, which its node stopped while it asked, is to go on.
-    /// Never a kill's own result (0 or a negated errno); a node that predates it takes it for success, as before.</summary>
-    public const long DiscardedInOrphanedGroup = 1;
+    /// ECANCELED, which kill of its own PID with a valid signal never returns. A node that predates it takes the op for
+    /// failed and reports the copy's stop home as any other (the deputy then stops by SIGSTOP: seen stopped, not lost);
+    /// a positive result would break the wire's rules for a kill (ChildCallWire) and end the stay.</summary>
+    public const long DiscardedInOrphanedGroup = -(long)Errno.ECANCELED;
 
     /// <summary>Whether <paramref name="call"/> is the copy's terminal stop to itself and the deputy's group is orphaned
     /// here, where the kernel would discard it for the unmoved process: it is then not made at all (made, a stop the
