@@ -55,6 +55,35 @@ public sealed class StopFromTheNodeLabTests(MigrationLab fixture)
         });
     }
 
+    [Fact]
+    public void A_terminal_stop_a_process_of_the_node_sends_a_copy_whose_group_is_orphaned_at_home_leaves_it_running_as_at_home()
+    {
+        // setsid: the job's group is orphaned at home, whose kernel would discard the stop for the unmoved program. On
+        // its node the copy's group has a keeper, so the kernel there stops it: home then has it continued.
+        const string Script = """
+            import os, signal, sys
+            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+            print("ready", flush=True)
+            sys.stdin.readline()
+            print("pid", os.getpid(), flush=True)
+            for line in sys.stdin:
+                print("echo", line.strip(), flush=True)
+            """;
+        _lab.ExplainingFailure(() =>
+        {
+            var (terminal, deputy, copy) = MovedUnderShell(_lab, Script, "orphannodestop", "setsid -w");
+            using (terminal)
+            {
+                Assert.True(OrphanedGroups.OfProcess(deputy), "the setsid job's group is orphaned at home");
+                _lab.Exec(2, "kill", "-TSTP", $"{copy}").Succeeded();
+                _lab.WaitForDaemonLog(1, $"process {deputy}'s copy stopped by signal 20 on its node, which its group, orphaned here, discards", Bound);
+                terminal.Type("again");
+                terminal.Shows(l => l == "echo again", "the moved program to go on reading its terminal");
+                Assert.DoesNotContain(terminal.Lines(), l => l.StartsWith("EXITED", StringComparison.Ordinal));
+            }
+        });
+    }
+
     /// <summary>Runs <paramref name="script"/> with python3 in tmux under bash with job control (`set -m`), started by
     /// <paramref name="launcher"/> (e.g. `setsid -w`; empty: the job itself), moves it to node 2 once it says `ready`,
     /// types it a line and returns once it printed its PID on node 2 (`pid N`). bash prints `EXITED` and the job's
