@@ -91,10 +91,11 @@ public sealed class SelfStopLabTests(MigrationLab fixture)
             """;
         _lab.ExplainingFailure(() =>
         {
-            var (terminal, deputy, copy) = StopFromTheNodeLabTests.MovedUnderShell(_lab, Script, "orphanstop", "setsid -w");
+            var (terminal, _, copy) = StopFromTheNodeLabTests.MovedUnderShell(_lab, Script, "orphanstop", "setsid -w");
             using (terminal)
             {
-                Assert.True(OrphanedGroups.OfProcess(deputy), "the setsid job's group is orphaned at home");
+                // Not stopped (the shell would print EXITED 148): it goes on and ends, gone before its group could be
+                // looked at here (StopFromTheNodeLabTests checks such a group is orphaned at home).
                 terminal.Shows(l => l == "went on", "the moved program to go on after its discarded stop");
                 terminal.Shows(l => l == "EXITED 0", "the moved program to end as unmoved, never seen stopped");
                 Poll.Until(() => State(copy) is '?' or 'Z', Bound, "the copy to end");
