@@ -76,6 +76,33 @@ public sealed class SelfStopLabTests(MigrationLab fixture)
         });
     }
 
+    [Fact]
+    public void A_moved_program_whose_group_is_orphaned_at_home_goes_on_after_sending_itself_sigtstp_as_it_would_at_home()
+    {
+        // setsid: the program leads a session of its own at home, its parent in another: its group is orphaned there,
+        // and home's kernel discards a terminal stop it sends itself. It goes on, as unmoved, and is never seen stopped.
+        const string Script = """
+            import os, signal, sys
+            print("ready", flush=True)
+            sys.stdin.readline()
+            print("pid", os.getpid(), flush=True)
+            os.kill(os.getpid(), signal.SIGTSTP)
+            print("went on", flush=True)
+            """;
+        _lab.ExplainingFailure(() =>
+        {
+            var (terminal, _, copy) = StopFromTheNodeLabTests.MovedUnderShell(_lab, Script, "orphanstop", "setsid -w");
+            using (terminal)
+            {
+                // Not stopped (the shell would print EXITED 148): it goes on and ends, gone before its group could be
+                // looked at here (StopFromTheNodeLabTests checks such a group is orphaned at home).
+                terminal.Shows(l => l == "went on", "the moved program to go on after its discarded stop");
+                terminal.Shows(l => l == "EXITED 0", "the moved program to end as unmoved, never seen stopped");
+                Poll.Until(() => State(copy) is '?' or 'Z', Bound, "the copy to end");
+            }
+        });
+    }
+
     /// <summary>Runs <paramref name="script"/> under a job-control shell at home (its group not orphaned there), moves
     /// it to node 2, lets it read its line and waits until the copy (its PID printed on node 2) is stopped and home's
     /// shell has seen its job stopped by SIGTSTP (128 + 20), as for the unmoved program (`om lab exec`, the job's

@@ -15,6 +15,12 @@ namespace OpenMosix.Checkpoint.Restore;
 /// holder lets go of every descriptor and runs <see cref="Code"/> untraced: it waits for the copy's end (a pidfd),
 /// takes its terminal's foreground back for its own group as a shell does after its foreground job, and leaves once
 /// the copy's group is empty (five times a second it asks kill(-group, 0)). Its own exit hangs up only its own group.
+/// The copy's group has a keeper: a child of the holder, so of the session, that joins the copy's group and pauses
+/// there with every signal blocked. At home the job's group is not orphaned (its shell, in the session, is a member's
+/// parent); here the copy's parent, omd, is in another session, and the keeper is what keeps the group from being
+/// orphaned, so that the kernel stops the copy by a terminal stop any process of this node sends it (SIGTSTP, SIGTTIN,
+/// SIGTTOU: discarded in an orphaned group), and omd, its parent, sees it stop and tells home. The holder kills the
+/// keeper once the copy ends (SIGCHLD ignored, so the kernel reaps it), and the keeper dies with the holder.
 /// </summary>
 internal static class SessionHolder
 {
@@ -22,7 +28,12 @@ internal static class SessionHolder
     /// <summary>Where the holder's code goes in its trampoline segment: above the data page and the clone scratch.</summary>
     private const ulong CodeOffset = 0x2000;
     private const ulong NameOffset = StubElf.DataOffset + 0x700;
-    private const int PollFdAt = 0xc0, OwnGroupAt = 0xc8, CopyGroupAt = 0xcc;
+    private const int PollFdAt = 0xc0, OwnGroupAt = 0xc8, CopyGroupAt = 0xcc, KeeperAt = 0xec;
+    private const ulong KeeperCodeOffset = CodeOffset + 0x100, SigactionOffset = StubElf.DataOffset + 0x600;
+    private const int Sigchld = 17, SigKill = 9;
+    /// <summary>pause(); jmp back: every signal is blocked, so only SIGKILL ends it (SIGSTOP and SIGCONT stop and
+    /// continue it, in the group as its members).</summary>
+    private static readonly byte[] KeeperCode = [0xb8, 0x22, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7];
 
     /// <summary>
     /// x86-64, position-independent, data at fixed offsets after the code:
@@ -30,11 +41,13 @@ internal static class SessionHolder
     /// wait:  poll(&amp;pollfd, 1, -1) until it returns 1           ; pollfd = { copy's pidfd, POLLIN }
     ///        fd = open("/dev/tty", O_RDWR|O_NOCTTY|O_CLOEXEC)
     ///        if fd >= 0: ioctl(fd, TIOCSPGRP, &amp;own); close(fd)  ; SIGTTOU is blocked: allowed from the background
+    ///        if keeper > 0: kill(keeper, SIGKILL)
     /// group: if kill(-copy, 0) == -ESRCH: exit_group(0)
     ///        nanosleep(&amp;{0, 200 ms}, NULL); jmp group
     /// 0xc0: pollfd (int fd, short events = POLLIN), 0xc8: own group, 0xcc: minus the copy's group,
-    /// 0xd0: timespec { 0, 200,000,000 }, 0xe0: "/dev/tty"
+    /// 0xd0: timespec { 0, 200,000,000 }, 0xe0: "/dev/tty", 0xec: the keeper's PID (0: none)
     /// </code>
+    /// The keeper's code is <see cref="KeeperCode"/>: pause() for ever.
     /// </summary>
     private static readonly byte[] Code = Build();
 
@@ -47,12 +60,14 @@ internal static class SessionHolder
             0x00, 0x00, 0x00, 0x48, 0x8d, 0x3d, 0xb6, 0x00, 0x00, 0x00, 0xbe, 0x02, 0x01, 0x08, 0x00, 0x0f,
             0x05, 0x48, 0x85, 0xc0, 0x78, 0x23, 0x48, 0x89, 0xc3, 0x48, 0x89, 0xc7, 0xb8, 0x10, 0x00, 0x00,
             0x00, 0xbe, 0x10, 0x54, 0x00, 0x00, 0x48, 0x8d, 0x15, 0x7b, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48,
-            0x89, 0xdf, 0xb8, 0x03, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xb8, 0x3e, 0x00, 0x00, 0x00, 0x48, 0x63,
-            0x3d, 0x67, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x0f, 0x05, 0x48, 0x83, 0xf8, 0xfd, 0x74, 0x12, 0xb8,
-            0x23, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x3d, 0x55, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x0f, 0x05, 0xeb,
-            0xd8, 0xb8, 0xe7, 0x00, 0x00, 0x00, 0x31, 0xff, 0x0f, 0x05, 0xeb, 0xf5,
+            0x89, 0xdf, 0xb8, 0x03, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x48, 0x63, 0x3d, 0x8c, 0x00, 0x00, 0x00,
+            0x48, 0x85, 0xff, 0x7e, 0x0c, 0xb8, 0x3e, 0x00, 0x00, 0x00, 0xbe, 0x09, 0x00, 0x00, 0x00, 0x0f,
+            0x05, 0xb8, 0x3e, 0x00, 0x00, 0x00, 0x48, 0x63, 0x3d, 0x4f, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x0f,
+            0x05, 0x48, 0x83, 0xf8, 0xfd, 0x74, 0x12, 0xb8, 0x23, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x3d, 0x3d,
+            0x00, 0x00, 0x00, 0x31, 0xf6, 0x0f, 0x05, 0xeb, 0xd8, 0xb8, 0xe7, 0x00, 0x00, 0x00, 0x31, 0xff,
+            0x0f, 0x05, 0xeb, 0xf5,
         ];
-        var code = new byte[0xe9];
+        var code = new byte[0xf0];
         text.CopyTo(code, 0);
         BinaryPrimitives.WriteInt16LittleEndian(code.AsSpan(PollFdAt + 4), 1); // POLLIN
         BinaryPrimitives.WriteInt64LittleEndian(code.AsSpan(0xd8), 200_000_000); // a fifth of a second
@@ -99,10 +114,12 @@ internal static class SessionHolder
             // The holder keeps none of the copy's descriptors: a relay pipe or the terminal held open here would never end.
             injector.Call("close_range", CloseRange, 0, uint.MaxValue, 0);
             var pidfd = injector.Call("pidfd_open", PidfdOpen, stub, 0);
+            var keeper = MakeKeeper(parent, trampoline, stub, logger);
             var code = (byte[])Code.Clone();
             BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(PollFdAt), (int)pidfd);
             BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(OwnGroupAt), holder);
             BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(CopyGroupAt), -stub);
+            BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(KeeperAt), keeper);
             ProcessMemory.Write(holder, trampoline + CodeOffset, code);
             var regs = Ptrace.GetRegs(holder);
             regs.rip = trampoline + CodeOffset;
@@ -116,6 +133,46 @@ internal static class SessionHolder
             if (stub > 0) Kill(stub);
             Kill(holder);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Makes the copy's stub the leader of a group of its own (which the restore keeps: the copy's group is its own
+    /// here, as a job's is) and the keeper a member of it: a fork of the holder, so a child of the session's leader in
+    /// another group, with every signal blocked, dying with the holder. Returns its PID, or 0 where it could not be made:
+    /// the copy then runs as before, its group orphaned here (logged).
+    /// </summary>
+    private static int MakeKeeper(ParentStub holder, ulong trampoline, int stub, ILogger logger)
+    {
+        var keeper = 0;
+        try
+        {
+            var regs = Ptrace.GetRegs(stub);
+            new SyscallInjector(stub, trampoline + StubElf.SyscallOffset, regs).Call("setpgid of the copy", Setpgid, 0, 0);
+            Ptrace.SetRegs(stub, regs);
+            // SIG_IGN for SIGCHLD: the keeper, once killed, is reaped by the kernel (a zombie would stay in the group).
+            // The copy's stub, born before, keeps the default.
+            var ignore = new byte[32];
+            BinaryPrimitives.WriteInt64LittleEndian(ignore, 1); // SIG_IGN
+            ProcessMemory.Write(holder.Pid, trampoline + SigactionOffset, ignore);
+            holder.Injector.Call("rt_sigaction(SIGCHLD)", RtSigaction, Sigchld, (long)(trampoline + SigactionOffset), 0, 8);
+            keeper = ChildStubs.Fork(holder, 0, Sigchld, 0);
+            holder.Injector.Call("setpgid of the keeper", Setpgid, keeper, stub);
+            var own = new SyscallInjector(keeper, trampoline + StubElf.SyscallOffset, Ptrace.GetRegs(keeper));
+            own.Call("prctl(PR_SET_PDEATHSIG)", Prctl, PrSetPdeathsig, SigKill);
+            ProcessMemory.Write(keeper, trampoline + KeeperCodeOffset, KeeperCode);
+            var at = Ptrace.GetRegs(keeper);
+            at.rip = trampoline + KeeperCodeOffset;
+            at.orig_rax = ulong.MaxValue;
+            Ptrace.SetRegs(keeper, at);
+            Ptrace.Detach(keeper);
+            return keeper;
+        }
+        catch (Exception e) when (e is RestoreException or InjectionException or SyscallException or TraceeGoneException)
+        {
+            logger.LogWarning("Process {Pid}: no keeper for its group ({Error}); terminal stops sent to it on this node are discarded", stub, e.Message);
+            if (keeper > 0) Kill(keeper);
+            return 0;
         }
     }
 

@@ -61,6 +61,11 @@ internal sealed partial class GuestForwarder
         try
         {
             var result = (await CallAsync(new ForwardRequest(0, ForwardOp.Kill, 0, HomePid, signal)).ConfigureAwait(false)).Result;
+            if (result == HomeChildCalls.DiscardedInOrphanedGroup)
+            {
+                GoOnAsAtHome(signal);
+                return;
+            }
             if (result >= 0) return;
             _logger.LogDebug("Process {Pid}: its stop by signal {Signal} could not be made at home: {Error}", _pid, signal, Errno.FromNegated(result).Describe());
         }
@@ -71,6 +76,26 @@ internal sealed partial class GuestForwarder
         }
         // Its stop here goes home as any other (or, the stay being over, nowhere).
         StopMadeAtHome?.Invoke(false);
+    }
+
+    /// <summary>
+    /// Home's kernel discarded the stop (the deputy's group is orphaned there: no job control, the program started by
+    /// setsid or nohup-like, or its shell gone), so the unmoved process would have run on, its kill returning 0: the
+    /// copy, stopped here while it asked, is continued, and the call the kernel makes again is answered 0 as after any
+    /// stop. Home, told before it stopped (<see cref="StopMadeAtHome"/>), hears of the resumption as of any here, and
+    /// finds its deputy running already. A SIGCONT handler of the program runs once, as it would not at home.
+    /// </summary>
+    private void GoOnAsAtHome(int signal)
+    {
+        _logger.LogDebug("Process {Pid}: its stop by signal {Signal} is discarded at home (orphaned group): it goes on", _pid, signal);
+        try
+        {
+            Signals.Kill(_pid, Signals.SIGCONT);
+        }
+        catch (SyscallException)
+        {
+            // It ended meanwhile.
+        }
     }
 
     /// <summary>Whether <paramref name="signal"/> would stop the copy by its default action: neither ignored nor

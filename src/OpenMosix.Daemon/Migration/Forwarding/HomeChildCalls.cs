@@ -59,6 +59,7 @@ internal sealed class HomeChildCalls : IDisposable
             reply = call.Op switch
             {
                 ForwardOp.Wait or ForwardOp.WaitId => await WaitAsync(call).ConfigureAwait(false),
+                ForwardOp.Kill when DiscardedHere(call) => new(call.Id, DiscardedInOrphanedGroup),
                 ForwardOp.Kill => new(call.Id, InDeputy(Kill, [], _ => [call.A0, call.A1])),
                 ForwardOp.ThreadKill => new(call.Id, InDeputy(Tgkill, [], _ => [call.A0, call.A1, call.A2])),
                 ForwardOp.QueueSignal => new(call.Id, InDeputy(RtSigqueueinfo, call.Data.ToArray(), at => [call.A0, call.A1, at])),
@@ -75,6 +76,21 @@ internal sealed class HomeChildCalls : IDisposable
         }
         if (!_stop.IsCancellationRequested) await _send(reply).ConfigureAwait(false);
     }
+
+    /// <summary>The answer to a terminal stop the copy sent itself (made here as the deputy's own) that home's kernel
+    /// discards, the deputy's group being orphaned here (no job control: started by setsid, nohup-like, or its shell
+    /// gone): kill returns 0 at home and nothing stops, so the copy, which its node stopped while it asked, is to go on.
+    /// ECANCELED, which kill of its own PID with a valid signal never returns. A node that predates it takes the op for
+    /// failed and reports the copy's stop home as any other (the deputy then stops by SIGSTOP: seen stopped, not lost);
+    /// a positive result would break the wire's rules for a kill (ChildCallWire) and end the stay.</summary>
+    public const long DiscardedInOrphanedGroup = -(long)Errno.ECANCELED;
+
+    /// <summary>Whether <paramref name="call"/> is the copy's terminal stop to itself and the deputy's group is orphaned
+    /// here, where the kernel would discard it for the unmoved process: it is then not made at all (made, a stop the
+    /// deputy catches would stop it by the default action, DeputyKeeper.SelfStops).</summary>
+    private bool DiscardedHere(ForwardRequest call) =>
+        call.A0 == _pid && Array.IndexOf(OpenMosix.Linux.Seccomp.ForwardingFilter.TerminalStops, (int)call.A1) >= 0
+        && OrphanedGroups.OfProcess(_pid);
 
     private long InDeputy(long number, byte[] scratch, Func<long, long[]> arguments) => _deputy.CallInDeputy(_pid, number, scratch, arguments);
 

@@ -9,9 +9,10 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// controlling terminal is its pseudo-terminal; the signals a terminal sends (^C, ^\, ^Z at home reach the deputy,
 /// in home's foreground group) go to that terminal's foreground group here, as the kernel would send them: a moved
 /// shell's foreground job gets them, not the shell. The same signals sent by a process (`kill -INT` of the deputy)
-/// go to the copy itself, as they would have at home. The copy's own group has no parent in its session (its parent
-/// is omd), so the kernel discards a terminal stop signal (SIGTSTP, SIGTTIN, SIGTTOU) that would stop it by default:
-/// the copy is stopped with SIGSTOP instead, which a stop at home would have done.
+/// go to the copy itself, as they would have at home. A copy without a keeper in its group (no terminal, so no
+/// stand-in session; SessionHolder) is in an orphaned group here, where the kernel discards a terminal stop signal
+/// (SIGTSTP, SIGTTIN, SIGTTOU) that would stop it by default: the copy is stopped with SIGSTOP as well, which a stop at
+/// home would have done (with a keeper it is already stopped by the signal itself).
 /// </summary>
 internal static class CopySignals
 {

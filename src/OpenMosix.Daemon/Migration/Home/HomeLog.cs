@@ -105,6 +105,9 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}'s copy {State} on its node; its deputy follows")]
     public static partial void CopyJobState(ILogger logger, int pid, string state);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}'s copy stopped by signal {Signal} on its node, which its group, orphaned here, discards: it is continued")]
+    public static partial void CopyStopDiscarded(ILogger logger, int pid, int signal);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "the tree of process {Pid} did not move to node {Node}: {Reason}")]
     public static partial void TreeStayed(ILogger logger, int pid, ushort node, string reason);
 

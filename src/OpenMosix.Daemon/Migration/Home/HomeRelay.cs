@@ -243,6 +243,12 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
                 case TerminalModesChanged changed:
                     ApplyTerminalModes(changed.Modes);
                     break;
+                case CopyJobState job when postcopy is not { Released: false } && job.Stopped && DiscardedHere(job.Signal):
+                    // A terminal stop another process of its node sent it, where its group is orphaned here: this kernel
+                    // would have discarded it for the unmoved process, which ran on. Nobody here could continue the copy.
+                    HomeLog.CopyStopDiscarded(home.Logger, Pid, job.Signal);
+                    Route.Forward(new ArrivedSignal(Signals.SIGCONT, FromProcess: true), null);
+                    break;
                 case CopyJobState job when postcopy is not { Released: false }:
                     // Stopped or continued on its node: its deputy follows, for its parent's wait and its shell.
                     HomeLog.CopyJobState(home.Logger, Pid, job.Stopped ? $"stopped by signal {job.Signal}" : "continued");
@@ -307,4 +313,10 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
             talk.Link.Abandon(e.Message);
         }
     }
+
+    /// <summary>Whether home's kernel discards <paramref name="signal"/> for the process: a terminal stop signal (SIGTSTP,
+    /// SIGTTIN, SIGTTOU) while the deputy's group is orphaned here (no job control: setsid, nohup-like, its shell
+    /// gone).</summary>
+    private bool DiscardedHere(int signal) =>
+        Array.IndexOf(OpenMosix.Linux.Seccomp.ForwardingFilter.TerminalStops, signal) >= 0 && OpenMosix.Linux.Proc.OrphanedGroups.OfProcess(Pid);
 }
