@@ -27,6 +27,7 @@ public sealed class LongestFirst : ITestCollectionOrderer
         [ForkLab.ShellsCollection] = 194,
         [ForkLab.Collection] = 122,
         [MigrationLab.Collection] = 118,
+        [nameof(SignalsAfterImageLabTests)] = 150,
         [nameof(StopDuringTripLabTests)] = 114,
         [nameof(TreeMoveLabTests)] = 114,
         [MigrationLab.ProgramsCollection] = 113,
