@@ -25,6 +25,10 @@ public sealed class DeputyTests
         return (child, output);
     }
 
+    /// <summary>In its group-stop: a seized tracee reports that stop from a job-control trap, which the kernel's stack of
+    /// the task shows (ptrace_do_notify), and a signal-delivery-stop does not (the deputy is never interrupted here).</summary>
+    private static bool InGroupStop(int pid) => File.ReadAllText($"/proc/{pid}/stack").Contains("ptrace_do_notify", StringComparison.Ordinal);
+
     internal static long Rss(int pid) =>
         long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
@@ -151,7 +155,10 @@ public sealed class DeputyTests
         const long Kill = 62;
         Assert.Equal(0, engine.CallInDeputy(child.Pid, Kill, [], _ => [child.Pid, Signals.SIGTSTP]));
         Poll.Until(() => { lock (signals) return signals.Contains(new ArrivedSignal(Signals.SIGTSTP, FromProcess: true)); }, EngineFixtures.Patience, "SIGTSTP to be reported");
-        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "t", EngineFixtures.Patience, "the deputy to stop");
+        // Stopped as a shell sees it (the group-stop), not merely in a tracing stop ('t' already at the delivery of its
+        // own SIGTSTP): a SIGCONT sent before the stop omd sends again for it would be flushed by that stop, as the
+        // kernel flushes a pending SIGCONT at any stop signal, and no shell continues a job it has not seen stop.
+        Poll.Until(() => InGroupStop(child.Pid), EngineFixtures.Patience, "the deputy to stop (group-stop)");
         Signals.Kill(child.Pid, Signals.SIGCONT);
         Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "S", EngineFixtures.Patience, "SIGCONT to resume the deputy");
         lock (signals) Assert.DoesNotContain(signals, s => s.Number == Signals.SIGSEGV);
