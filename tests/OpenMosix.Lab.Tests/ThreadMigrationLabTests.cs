@@ -40,14 +40,18 @@ public sealed class ThreadMigrationLabTests(MigrationLab fixture)
         var reference = Lines(CommandRun.Run(path, [.. words, gone], timeout: RoundsPatience).Stdout);
         // Its omd logs are kept if it fails: `om where` once said "not managed" right after the move (a late report
         // of another process's exit under the same PID, ProcessRegistry.FindExited).
+        // The process and its threads are described if a wait times out (a run at load once stopped printing after
+        // coming home, every omd log silent about it).
+        var watched = new List<int>();
         _lab.ExplainingFailure(() =>
         {
             using var run = _lab.Managed(1, [path, .. words, go], null);
+            watched.Add(run.Pid);
             MoveAwayAndBack(run, "2", heldAfter, movedAfter);
             File.WriteAllText(go, "");
             Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(RoundsPatience));
             Assert.Equal(reference, run.Lines());
-        });
+        }, watched);
     }
 
     [Fact]

@@ -52,6 +52,13 @@ internal static class FailureState
             text.Append($"process {pid} ({stat[(open + 1)..close]}): state {fields[0]}, wchan {wchan}, parent {fields[1]}, tracer {tracer}\n");
             foreach (var frame in Readable($"/proc/{pid}/stack").Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(12))
                 text.Append("    ").Append(frame).Append('\n');
+            // A threaded process that stopped making progress: which of its threads waits where.
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task").Select(Path.GetFileName).Where(t => t != $"{pid}"))
+            {
+                var taskStat = Readable($"/proc/{pid}/task/{task}/stat");
+                var state = taskStat.Length > taskStat.LastIndexOf(')') + 2 ? taskStat[(taskStat.LastIndexOf(')') + 2)..].Split(' ')[0] : "?";
+                text.Append($"  thread {task}: state {state}, wchan {Readable($"/proc/{pid}/task/{task}/wchan")}\n");
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
