@@ -18,17 +18,19 @@ public sealed class SelfStopLabTests(MigrationLab fixture)
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly TestLab _lab = fixture.Lab;
 
+    /// <summary>Reads a line once ready, then sends itself SIGTSTP with the default action and says it went on.</summary>
+    private const string Script = """
+        import os, signal, sys
+        print("ready", flush=True)
+        sys.stdin.readline()
+        print("pid", os.getpid(), flush=True)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        print("went on", flush=True)
+        """;
+
     [Fact]
     public void A_moved_program_that_sends_itself_sigtstp_stops_on_its_node_and_at_home_and_goes_on_after_sigcont_from_home()
     {
-        const string Script = """
-            import os, signal, sys
-            print("ready", flush=True)
-            sys.stdin.readline()
-            print("pid", os.getpid(), flush=True)
-            os.kill(os.getpid(), signal.SIGTSTP)
-            print("went on", flush=True)
-            """;
         _lab.ExplainingFailure(() =>
         {
             var (terminal, deputy, copy) = MoveAndStop(Script, "selfstop");
@@ -81,14 +83,6 @@ public sealed class SelfStopLabTests(MigrationLab fixture)
     {
         // setsid: the program leads a session of its own at home, its parent in another: its group is orphaned there,
         // and home's kernel discards a terminal stop it sends itself. It goes on, as unmoved, and is never seen stopped.
-        const string Script = """
-            import os, signal, sys
-            print("ready", flush=True)
-            sys.stdin.readline()
-            print("pid", os.getpid(), flush=True)
-            os.kill(os.getpid(), signal.SIGTSTP)
-            print("went on", flush=True)
-            """;
         _lab.ExplainingFailure(() =>
         {
             var (terminal, _, copy) = StopFromTheNodeLabTests.MovedUnderShell(_lab, Script, "orphanstop", "setsid -w");
