@@ -121,11 +121,7 @@ internal static class SessionHolder
             BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(CopyGroupAt), -stub);
             BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(KeeperAt), keeper);
             ProcessMemory.Write(holder, trampoline + CodeOffset, code);
-            var regs = Ptrace.GetRegs(holder);
-            regs.rip = trampoline + CodeOffset;
-            regs.orig_rax = ulong.MaxValue;
-            Ptrace.SetRegs(holder, regs);
-            Ptrace.Detach(holder);
+            RunFrom(holder, trampoline + CodeOffset);
             return (stub, holder);
         }
         catch
@@ -134,6 +130,16 @@ internal static class SessionHolder
             Kill(holder);
             throw;
         }
+    }
+
+    /// <summary>Lets a stopped tracee go at <paramref name="code"/>, written into it: no syscall to restart there.</summary>
+    private static void RunFrom(int pid, ulong code)
+    {
+        var regs = Ptrace.GetRegs(pid);
+        regs.rip = code;
+        regs.orig_rax = ulong.MaxValue;
+        Ptrace.SetRegs(pid, regs);
+        Ptrace.Detach(pid);
     }
 
     /// <summary>
@@ -161,11 +167,7 @@ internal static class SessionHolder
             var own = new SyscallInjector(keeper, trampoline + StubElf.SyscallOffset, Ptrace.GetRegs(keeper));
             own.Call("prctl(PR_SET_PDEATHSIG)", Prctl, PrSetPdeathsig, SigKill);
             ProcessMemory.Write(keeper, trampoline + KeeperCodeOffset, KeeperCode);
-            var at = Ptrace.GetRegs(keeper);
-            at.rip = trampoline + KeeperCodeOffset;
-            at.orig_rax = ulong.MaxValue;
-            Ptrace.SetRegs(keeper, at);
-            Ptrace.Detach(keeper);
+            RunFrom(keeper, trampoline + KeeperCodeOffset);
             return keeper;
         }
         catch (Exception e) when (e is RestoreException or InjectionException or SyscallException or TraceeGoneException)
