@@ -7,7 +7,8 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>
 /// Issue #15 point 5: reads of a forwarded stream socket are read ahead (docs/forwarding.md). A moved program that
 /// stops reading while the copy's node holds bytes read ahead for it, and is brought home then, reads those bytes at
-/// home from its own socket: every byte once, in order, then end of file.
+/// home from its own socket: every byte once, in order, then end of file. Likewise a pipe only it reads, whose bytes
+/// home takes out ahead of its reads into a buffer of its own: given back in front of the pipe when it comes home.
 /// </summary>
 [Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
@@ -52,6 +53,57 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
         take(None)
         print("got", got, h.hexdigest(), flush=True)
         """;
+
+    /// <summary>As <see cref="Reader"/>, from fd 7, a pipe: argv[1] bytes away.</summary>
+    private const string PipeReader = """
+        import hashlib, os, signal, sys
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        h, got = hashlib.sha256(), 0
+        def take(count):
+            global got
+            sizes, i = [1, 4095, 65536, 1 << 20, 777, (1 << 20) + 1, 3 << 20], 0
+            while count is None or got < count:
+                b = os.read(7, sizes[i % len(sizes)] if count is None else min(sizes[i % len(sizes)], count - got))
+                if not b: return
+                h.update(b); got += len(b); i += 1
+        take(1 << 20)
+        print("ready", flush=True)
+        signal.sigwait({signal.SIGUSR1})
+        take(int(sys.argv[1]))
+        print("away", got, flush=True)
+        signal.sigwait({signal.SIGUSR1})
+        take(None)
+        print("got", got, h.hexdigest(), flush=True)
+        """;
+
+    [Fact]
+    public void A_program_brought_home_while_home_held_bytes_of_its_pipe_for_it_reads_every_byte_once_in_order_then_end_of_file() =>
+        _lab.ExplainingFailure(() =>
+        {
+            var (pipeRead, pipeWrite) = Descriptors.CreatePipe();
+            var stream = new byte[Total];
+            new Random(15).NextBytes(stream);
+            // Only the program holds the read end (the test's goes once it started): home drains it (DrainedPipe).
+            using var reader = ForwardingBulkLabTests.StartWithFd7(_lab, ["python3", "-c", PipeReader, $"{Away}"], pipeRead);
+            var writer = Task.Run(() =>
+            {
+                using (pipeWrite) Descriptors.WriteAll(pipeWrite, stream);
+            }, TestContext.Current.CancellationToken);
+            reader.WaitForLines(1);
+            _lab.Migrate(1, reader.Pid, "2");
+            Signals.Kill(reader.Pid, Signals.SIGUSR1);
+            reader.WaitForLines(2);
+            Assert.Equal($"away {Away}", reader.Lines()[1]);
+            // It waits for the signal now: home holds bytes it took out of the pipe for the reads its node made ahead.
+            _lab.Migrate(1, reader.Pid, "home");
+            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == reader.Pid).State);
+            Poll.Until(() => File.ReadAllText(_lab.Layout.NodeDaemonLog(1)).Contains($"process {reader.Pid} is at home with ", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "home's log of the bytes of the pipe it gave back");
+            Signals.Kill(reader.Pid, Signals.SIGUSR1);
+            Assert.Equal(new ChildExit(0, 0), reader.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+            Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the writer finished");
+            Assert.Equal($"got {Total} {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))}", reader.Lines()[^1]);
+        });
 
     [Fact]
     public void A_program_brought_home_while_bytes_were_read_ahead_for_it_reads_every_byte_once_in_order_then_end_of_file()
