@@ -162,13 +162,6 @@ public sealed partial class CheckpointEngine : IDisposable
         return OnFrozen(pid, () => InputReplacement.Replace(pid));
     }
 
-    /// <summary>A process kept frozen gets a new pipe as descriptor <paramref name="fd"/>, which it reads; returns its write end.</summary>
-    public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceInput(int pid, int fd)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return OnFrozen(pid, () => InputReplacement.ReplaceInput(pid, fd));
-    }
-
     /// <summary>A process kept frozen gets a new pipe as descriptor <paramref name="fd"/> (an output); returns its read end.</summary>
     public Microsoft.Win32.SafeHandles.SafeFileHandle ReplaceOutput(int pid, int fd)
     {

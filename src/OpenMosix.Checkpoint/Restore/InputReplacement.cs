@@ -16,13 +16,8 @@ namespace OpenMosix.Checkpoint.Restore;
 internal static class InputReplacement
 {
     private const long PageSize = 4096;
-    private const long FGetFd = 1, FdCloexec = 1;
 
     public static SafeFileHandle Replace(int pid) => Replace(pid, 0, processReads: true);
-
-    /// <summary>Descriptor <paramref name="fd"/> becomes the read end of a new pipe; returns its write end (a pipe whose
-    /// bytes home took out ahead of the process's reads, given back in front of what is left in it).</summary>
-    public static SafeFileHandle ReplaceInput(int pid, int fd) => Replace(pid, fd, processReads: true);
 
     /// <summary>Descriptor <paramref name="fd"/> becomes the write end of a new pipe; returns its read end.</summary>
     public static SafeFileHandle ReplaceOutput(int pid, int fd) => Replace(pid, fd, processReads: false);
@@ -39,8 +34,6 @@ internal static class InputReplacement
         try
         {
             var flags = injector.Call($"fcntl({fd}, F_GETFL)", Fcntl, fd, FGetFl);
-            // The number keeps its close-on-exec flag (dup3 clears it unless asked).
-            var closeOnExec = (injector.Call($"fcntl({fd}, F_GETFD)", Fcntl, fd, FGetFd) & FdCloexec) != 0;
             var page = injector.Call("mmap of a scratch page", Mmap, 0, PageSize, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
             try
             {
@@ -50,7 +43,7 @@ internal static class InputReplacement
                 var (read, write) = (BinaryPrimitives.ReadInt32LittleEndian(ends), BinaryPrimitives.ReadInt32LittleEndian(ends[4..]));
                 using var process = PidFd.Open(pid);
                 var ours = process.GetFd(processReads ? write : read);
-                injector.Call($"dup3 to fd {fd}", Dup3, processReads ? read : write, fd, closeOnExec ? (long)OpenFlags.CloseOnExec : 0);
+                injector.Call($"dup3 to fd {fd}", Dup3, processReads ? read : write, fd, 0);
                 injector.Call($"fcntl({fd}, F_SETFL)", Fcntl, fd, FSetFl, flags & ProcessBuilder.StatusFlags);
                 injector.Raw(Close, read);
                 injector.Raw(Close, write);

@@ -41,8 +41,6 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     public void EndDeputy(int pid, ExitStatus status)
     {
         _rounds.TryRemove(pid, out _);
-        // Bytes home took out of its pipes ahead of the copy's reads go with the process.
-        Forwarding.DrainedPipe.Forget(pid);
         _engine.EndDeputy(pid, status);
     }
 
@@ -87,8 +85,6 @@ public sealed class EngineDeputies : IDeputyHost, IDisposable
     }
 
     public SafeFileHandle ReplaceInput(int pid) => _engine.ReplaceInput(pid);
-
-    public SafeFileHandle ReplaceInput(int pid, int fd) => _engine.ReplaceInput(pid, fd);
 
     public SafeFileHandle ReplaceOutput(int pid, int fd) => _engine.ReplaceOutput(pid, fd);
 

@@ -34,10 +34,6 @@ public interface IDeputyHost
     /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as its stdin; returns the write end.</summary>
     SafeFileHandle ReplaceInput(int pid);
 
-    /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as descriptor <paramref name="fd"/>, which
-    /// it reads; returns the write end.</summary>
-    SafeFileHandle ReplaceInput(int pid, int fd) => fd == 0 ? ReplaceInput(pid) : throw new NotSupportedException("this deputy host cannot replace inputs");
-
     /// <summary>The process rebuilt at home (not let run yet) gets a new pipe as descriptor <paramref name="fd"/>, an
     /// output; returns the read end.</summary>
     SafeFileHandle ReplaceOutput(int pid, int fd) => throw new NotSupportedException("this deputy host cannot replace outputs");

@@ -57,8 +57,6 @@ internal sealed class CheckpointRestart(HomeSide home)
             }
             var dropped = SkipDelivered(pid, keeper, stored.Record, stdio.Outputs);
             var fedAgain = FeedInputAgain(pid, stored.Record.InputRead, stdio);
-            // Bytes home took out of its pipes ahead of the copy's reads, and the copy did not read, come first in them.
-            Forwarding.DrainedPipe.GiveBack(home.Deputies, pid, home.Logger);
             try
             {
                 home.Deputies.LetRun(pid);

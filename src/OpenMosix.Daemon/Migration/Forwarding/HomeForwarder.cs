@@ -75,15 +75,8 @@ internal sealed class HomeForwarder : IDisposable
     {
         HomeDescriptor? descriptor = null;
         descriptor = new HomeDescriptor(number, fd, (call, handle) => Serve(descriptor!, call, handle));
-        // A pipe whose head home took out during an earlier stay: its reads begin with what home holds.
-        if (DrainedPipe.Find(_pid, descriptor.Target) is { } drained)
-        {
-            descriptor.Pipe = PipeAhead.Of(drained);
-            descriptor.PeeksAhead = true;
-        }
         _descriptors[number] = descriptor;
-        // Readable while home holds bytes of its pipe for it, even when the pipe itself is empty.
-        _readiness.Add(number, fd, () => descriptor.Pipe?.Drained is { Held: > 0 });
+        _readiness.Add(number, fd);
     }
 
     /// <summary>A file or socket the deputy made for the copy (its <paramref name="inDeputy"/>) becomes forwarded
@@ -180,8 +173,6 @@ internal sealed class HomeForwarder : IDisposable
         return true;
     }
 
-    private const long Fionread = 0x541B;
-
     /// <summary>Payloads from this size on are worth giving back: FramePool keeps large ones only.</summary>
     private const int BulkPiece = 64 * 1024;
 
@@ -229,12 +220,6 @@ internal sealed class HomeForwarder : IDisposable
                 break;
             case var _ when HomeCalls.ReadsIntoFrame(call):
                 return ServeRead(descriptor, call, fd, peek: false);
-            case ForwardOp.Control when call.A0 == Fionread && descriptor.Pipe?.Drained is { } drained:
-                // The bytes home holds are the pipe's, to the program.
-                reply = HomeCalls.Run(call, fd, _token, out _);
-                if (reply.Result >= 0 && reply.Extra.Length == sizeof(int))
-                    reply = reply with { Extra = BitConverter.GetBytes((int)Math.Min(int.MaxValue, BitConverter.ToInt32(reply.Extra.Span) + drained.Held)) };
-                break;
             default:
                 reply = HomeCalls.Run(call, fd, _token, out var accepted);
                 if (accepted is not null)
@@ -259,8 +244,7 @@ internal sealed class HomeForwarder : IDisposable
         {
             var n = peek
                 ? HomeAhead.Peek(descriptor, fd, frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData)), _pid)
-                : (call.Op == ForwardOp.Read ? descriptor.Pipe?.Drained?.Read(frame.AsSpan(ForwardWire.ReplyDataAt, (int)Math.Clamp(call.A0, 0, ForwardWire.MaxData))) : null)
-                  ?? HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
+                : HomeCalls.ReadInto(call, fd, _token, frame, ForwardWire.ReplyDataAt);
             if (_token.IsCancellationRequested) return new ForwardReply(call.Id, n);
             if (!descriptor.Ended) _readiness.AfterCallAsync(descriptor.Key).GetAwaiter().GetResult();
             // A datagram longer than asked (MSG_TRUNC) returns its length with what fitted.
@@ -288,7 +272,6 @@ internal sealed class HomeForwarder : IDisposable
             descriptor.Ended = true;
             _readiness.Remove(descriptor.Key);
             fd.Dispose();
-            descriptor.Pipe?.Drained?.Close();
             descriptor.Pipe?.Dispose();
         }
         bool inDeputy;

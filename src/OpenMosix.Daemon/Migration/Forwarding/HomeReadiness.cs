@@ -16,12 +16,10 @@ internal sealed class HomeReadiness : IDisposable
     private const int SliceMs = 500;
     private const short Final = ForwardedReadiness.HangUp | ForwardedReadiness.Error;
 
-    private sealed class Watched(int key, SafeFileHandle fd, Func<bool>? held)
+    private sealed class Watched(int key, SafeFileHandle fd)
     {
         public readonly int Key = key;
         public readonly SafeFileHandle Fd = fd;
-        /// <summary>Whether home holds bytes taken out of it for the copy (a drained pipe): readable then.</summary>
-        public readonly Func<bool>? Held = held;
         public readonly SemaphoreSlim Lock = new(1, 1);
         /// <summary>What the copy was last told; -1 before the first notice.</summary>
         public short Shown = -1;
@@ -44,9 +42,9 @@ internal sealed class HomeReadiness : IDisposable
     }
 
     /// <summary>Watches <paramref name="fd"/>, known to the copy as <paramref name="key"/>; the copy is told its readiness now.</summary>
-    public void Add(int key, SafeFileHandle fd, Func<bool>? held = null)
+    public void Add(int key, SafeFileHandle fd)
     {
-        var watched = new Watched(key, fd, held);
+        var watched = new Watched(key, fd);
         lock (_watched) _watched[key] = watched;
         Check(watched).GetAwaiter().GetResult();
         Wake();
@@ -73,7 +71,6 @@ internal sealed class HomeReadiness : IDisposable
         try
         {
             var ready = ReadyNow(watched.Fd);
-            if (ready >= 0 && watched.Held?.Invoke() == true) ready |= ForwardedReadiness.In;
             changed = ready >= 0 && ready != watched.Shown;
             if (changed)
             {

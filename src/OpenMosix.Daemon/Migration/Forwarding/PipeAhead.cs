@@ -29,26 +29,11 @@ internal sealed class PipeAhead : IDisposable
     private readonly Queue<byte[]> _kept = new();
     private int _keptFrom;
 
-    // A pipe only the deputy reads: its bytes taken out at once into home's buffer (no scratch pipe, no tee).
-    private readonly DrainedPipe? _drained;
-
     private PipeAhead((SafeFileHandle, SafeFileHandle) scratch, SafeFileHandle? nonBlocking)
     {
         _scratch = scratch;
         _nonBlocking = nonBlocking;
     }
-
-    private PipeAhead(DrainedPipe drained)
-    {
-        _scratch = (new SafeFileHandle(), new SafeFileHandle());
-        _drained = drained;
-    }
-
-    /// <summary>Read-ahead on a pipe whose buffer an earlier stay left (<see cref="DrainedPipe.Find"/>).</summary>
-    public static PipeAhead Of(DrainedPipe drained) => new(drained);
-
-    /// <summary>Home's buffer of the pipe's head, where only the deputy reads it; null for a pipe read ahead by tee.</summary>
-    public DrainedPipe? Drained => _drained;
 
     /// <summary>Whether other readers at home may take bytes: consumes are compared, and the copy waits for them.</summary>
     public bool Checked => _nonBlocking is not null;
@@ -68,9 +53,6 @@ internal sealed class PipeAhead : IDisposable
         var capacity = PipePeek.Capacity(fd);
         if (capacity < Window) capacity = Math.Max(capacity, PipePeek.Grow(fd, Window));
         if (capacity <= 0) return null;
-        // Only the deputy reads it, and it is held: home takes its bytes out as they come, so its writer waits for the
-        // copy's reads only once home's buffer is full (DrainedPipe).
-        if (!shared) return new PipeAhead(DrainedPipe.Of(deputy, link, fd));
         SafeFileHandle? nonBlocking = null;
         try
         {
@@ -96,7 +78,6 @@ internal sealed class PipeAhead : IDisposable
     /// <summary>Copies what follows the <paramref name="skip"/> bytes peeked before; how many, or a negated errno.</summary>
     public long Peek(SafeFileHandle fd, int skip, Span<byte> into)
     {
-        if (_drained is not null) return _drained.Peek(skip, into);
         var copied = PipePeek.CopyAfter(fd, _scratch, skip, into);
         if (copied > 0 && Checked) _kept.Enqueue(into[..(int)copied].ToArray());
         return copied;
@@ -108,7 +89,6 @@ internal sealed class PipeAhead : IDisposable
     public long Consume(SafeFileHandle fd, long count, out byte[]? taken)
     {
         taken = null;
-        if (_drained is not null) return _drained.Consume(count);
         if (Checked) return ConsumeChecked((int)Math.Min(count, ForwardWire.MaxData), out taken);
         long took = 0;
         // Into /dev/null by splice, without waiting: no byte copied (read out 64 KiB at a time, each MiB the copy read
@@ -192,8 +172,6 @@ internal sealed class PipeAhead : IDisposable
         }
     }
 
-    /// <summary>The end of a stay: a drained pipe's buffer is kept for the next (it goes with the copy's close, the
-    /// process's end, or back into the pipe when it is rebuilt at home).</summary>
     public void Dispose()
     {
         _scratch.Read.Dispose();

@@ -63,12 +63,6 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} came home with {Bytes} bytes of input its copy had not read: they come first on its new stdin")]
     public static partial void InputPutBack(ILogger logger, int pid, int bytes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} is at home with {Bytes} bytes home had taken out of its pipe fd {Fd} ahead of its copy's reads: they come first on a new pipe")]
-    public static partial void PipeGivenBack(ILogger logger, int pid, int fd, int bytes);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "process {Pid} is at home, but the {Bytes} bytes home had taken out of its pipe fd {Fd} ahead of its copy's reads could not be given back: {Reason}")]
-    public static partial void PipeNotGivenBack(ILogger logger, int pid, int fd, int bytes, string reason);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "process {Pid}: feeding its stdin ended: {Reason}")]
     public static partial void InputFeedEnded(ILogger logger, int pid, string reason);
 

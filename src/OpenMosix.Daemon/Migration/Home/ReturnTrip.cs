@@ -113,8 +113,6 @@ internal sealed class ReturnTrip(HomeSide home)
             return false;
         }
         if (input is not null) PutBackInput(pid, ledger, input, stdin);
-        // Bytes home took out of its pipes ahead of the copy's reads come first in them.
-        Forwarding.DrainedPipe.GiveBack(home.Deputies, pid, home.Logger);
         try
         {
             await talk.SendAsync(new WelcomeHome()).ConfigureAwait(false);
