@@ -7,8 +7,8 @@ namespace OpenMosix.Lab.Tests;
 /// <summary>
 /// Issue #15 point 5: reads of a forwarded stream socket are read ahead (docs/forwarding.md). A moved program that
 /// stops reading while the copy's node holds bytes read ahead for it, and is brought home then, reads those bytes at
-/// home from its own socket: every byte once, in order, then end of file. Likewise a pipe only it reads, whose bytes
-/// home takes out ahead of its reads into a buffer of its own: given back in front of the pipe when it comes home.
+/// home from its own socket: every byte once, in order, then end of file. Likewise from a pipe only it reads, which
+/// home reads ahead by copying its head (tee): the bytes its node held are still in home's pipe.
 /// </summary>
 [Collection(MigrationLab.ForwardingCollection)]
 public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
@@ -83,7 +83,7 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
             var (pipeRead, pipeWrite) = Descriptors.CreatePipe();
             var stream = new byte[Total];
             new Random(15).NextBytes(stream);
-            // Only the program holds the read end (the test's goes once it started): home drains it (DrainedPipe).
+            // Only the program holds the read end (the test's goes once it started): read ahead without checks.
             using var reader = ForwardingBulkLabTests.StartWithFd7(_lab, ["python3", "-c", PipeReader, $"{Away}"], pipeRead);
             var writer = Task.Run(() =>
             {
@@ -94,11 +94,9 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
             Signals.Kill(reader.Pid, Signals.SIGUSR1);
             reader.WaitForLines(2);
             Assert.Equal($"away {Away}", reader.Lines()[1]);
-            // It waits for the signal now: home holds bytes it took out of the pipe for the reads its node made ahead.
+            // It waits for the signal now, not in a read: what its node read ahead is in that node's buffer.
             _lab.Migrate(1, reader.Pid, "home");
             Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == reader.Pid).State);
-            Poll.Until(() => File.ReadAllText(_lab.Layout.NodeDaemonLog(1)).Contains($"process {reader.Pid} is at home with ", StringComparison.Ordinal),
-                TimeSpan.FromSeconds(30), "home's log of the bytes of the pipe it gave back");
             Signals.Kill(reader.Pid, Signals.SIGUSR1);
             Assert.Equal(new ChildExit(0, 0), reader.Process.WaitForExit(TimeSpan.FromSeconds(120)));
             Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the writer finished");
