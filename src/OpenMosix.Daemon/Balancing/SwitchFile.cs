@@ -11,10 +11,11 @@ namespace OpenMosix.Daemon.Balancing;
 /// never half of one. A file that cannot be read or understood costs one warning and the switches start off: it must
 /// never keep omd from starting.
 /// </summary>
-public sealed partial class SwitchFile(string directory, ILogger logger)
+public sealed class SwitchFile(string directory, ILogger logger)
 {
     public const string FileName = "switches.json";
     public const int CurrentVersion = 1;
+    private static readonly StateFileWarnings Warnings = new("switches", "switches start off", "they last until omd stops");
 
     public string Path { get; } = System.IO.Path.Join(directory, FileName);
 
@@ -30,7 +31,7 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
         }
         catch (Exception e) when (StateFile.Unreadable(e))
         {
-            LogUnreadable(logger, Path, StateFile.Reason(e));
+            Warnings.Unreadable(logger, Path, StateFile.Reason(e));
             return NodeFlags.None;
         }
     }
@@ -44,15 +45,9 @@ public sealed partial class SwitchFile(string directory, ILogger logger)
         }
         catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, StateFile.Reason(e));
+            Warnings.Unsaved(logger, Path, StateFile.Reason(e));
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "switches start off: {Path} is unreadable ({Reason})")]
-    private static partial void LogUnreadable(ILogger logger, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "switches not saved to {Path} ({Reason}); they last until omd stops")]
-    private static partial void LogUnsaved(ILogger logger, string path, string reason);
 }
 
 /// <summary>The saved form of the switches: their mosctl names, under a version for later changes of shape.</summary>

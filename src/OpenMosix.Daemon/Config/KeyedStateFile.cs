@@ -6,9 +6,9 @@ namespace OpenMosix.Daemon.Config;
 /// A state file that keeps a set of entries by a key (a PID) for an omd that dies without a drain to leave to the
 /// next one: every change of the set writes the whole set again (<see cref="StateFile"/>: renamed into place, 0600), so
 /// the file always holds the last set, whatever moment omd dies in. The next omd loads it and removes each entry as it
-/// deals with it. A file that cannot be read or written costs one warning, which each kind says in its own words.
+/// deals with it. A file that cannot be read or written costs one warning (<paramref name="warnings"/>).
 /// </summary>
-public abstract class KeyedStateFile<TEntry, TFile>(string path, JsonTypeInfo<TFile> type, int version)
+public abstract class KeyedStateFile<TEntry, TFile>(string path, JsonTypeInfo<TFile> type, int version, StateFileWarnings warnings, ILogger logger)
     where TEntry : class
     where TFile : class, IVersionedState
 {
@@ -26,11 +26,8 @@ public abstract class KeyedStateFile<TEntry, TFile>(string path, JsonTypeInfo<TF
     /// <summary>The file that holds <paramref name="entries"/> (in key order).</summary>
     protected abstract TFile FileOf(IReadOnlyList<TEntry> entries);
 
-    /// <summary>Warns that the file was unreadable and is ignored.</summary>
-    protected abstract void Unreadable(string reason);
-
-    /// <summary>Warns that the set could not be written: a next omd would not find it.</summary>
-    protected abstract void Unsaved(string reason);
+    /// <summary>Warns that the set, or what goes with it, could not be written: a next omd would not find it.</summary>
+    protected void Unsaved(string reason) => warnings.Unsaved(logger, Path, reason);
 
     /// <summary>Done after <paramref name="key"/>'s entry left the set (outside its lock).</summary>
     protected virtual void Removed(int key)
@@ -52,7 +49,7 @@ public abstract class KeyedStateFile<TEntry, TFile>(string path, JsonTypeInfo<TF
         }
         catch (Exception e) when (StateFile.Unreadable(e))
         {
-            Unreadable(StateFile.Reason(e));
+            warnings.Unreadable(logger, Path, StateFile.Reason(e));
             return [];
         }
     }

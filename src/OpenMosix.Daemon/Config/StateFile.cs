@@ -11,8 +11,8 @@ public interface IVersionedState
 
 /// <summary>
 /// A JSON file in which omd keeps state across its restarts (the mosctl switches, the managed processes): written
-/// whole through <see cref="PrivateFile"/>, read back only when it has the version this omd writes. What a file that
-/// cannot be read or written costs is for each caller to say in its own warning; it must never keep omd from starting.
+/// whole through <see cref="PrivateFile"/>, read back only when it has the version this omd writes. A file that cannot
+/// be read or written costs a warning (<see cref="StateFileWarnings"/>); it must never keep omd from starting.
 /// </summary>
 public static class StateFile
 {
@@ -51,4 +51,22 @@ public static class StateFile
 
     /// <summary>The reason for a warning, on one line.</summary>
     public static string Reason(Exception e) => e.Message.ReplaceLineEndings(" ");
+}
+
+/// <summary>
+/// The two warnings of a state file, worded alike for every kind: it names what the file holds
+/// (<paramref name="holds"/>) and what follows for omd when it cannot be read (<paramref name="ifUnreadable"/>) and
+/// when it cannot be written (<paramref name="ifUnsaved"/>).
+/// </summary>
+public sealed partial class StateFileWarnings(string holds, string ifUnreadable, string ifUnsaved)
+{
+    public void Unreadable(ILogger logger, string path, string reason) => LogUnreadable(logger, path, reason, ifUnreadable);
+
+    public void Unsaved(ILogger logger, string path, string reason) => LogUnsaved(logger, holds, path, reason, ifUnsaved);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is unreadable ({Reason}): {Consequence}")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason, string consequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Holds} not saved to {Path} ({Reason}): {Consequence}")]
+    private static partial void LogUnsaved(ILogger logger, string holds, string path, string reason, string consequence);
 }

@@ -102,8 +102,8 @@ public static partial class OmdHost
         var processes = new ProcessRegistry(cluster.Identity.Id);
         var migrating = new EngineMigration(engine)
         {
-            WhileFrozen = HoldFreeze(config.CheckpointTestHoldFile, logger),
-            AfterImage = HoldAfterImage(config.CheckpointTestHoldAfterImageFile, logger),
+            WhileFrozen = HoldWhileFileExists(config.CheckpointTestHoldFile, "frozen for a checkpoint", "test_hold_file", logger),
+            AfterImage = HoldWhileFileExists(config.CheckpointTestHoldAfterImageFile, "frozen, its image read", "test_hold_after_image_file", logger),
         };
         var gate = new StopGate();
         var moves = new MigrationHistory();
@@ -303,33 +303,19 @@ public static partial class OmdHost
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
 
-    /// <summary>checkpoint.test_hold_file: a copy frozen for a checkpoint is held while the file exists (at most a
-    /// minute; tests only), and omd says so, so that a test can signal it while it is frozen.</summary>
-    private static Action<int>? HoldFreeze(string? file, ILogger logger) => file is null ? null : pid =>
+    /// <summary>checkpoint.test_hold_file and checkpoint.test_hold_after_image_file (tests only): a process frozen at
+    /// that <paramref name="moment"/> (for a checkpoint; its image read for a move that succeeded) is held frozen here
+    /// while the file exists, at most a minute, and omd says so, so that a test can signal it just then.</summary>
+    private static Action<int>? HoldWhileFileExists(string? file, string moment, string key, ILogger logger) => file is null ? null : pid =>
     {
         if (!File.Exists(file)) return;
-        LogFreezeHeld(logger, pid, file);
+        LogHeld(logger, pid, moment, file, key);
         var until = Environment.TickCount64 + 60_000;
         while (File.Exists(file) && Environment.TickCount64 < until) Thread.Sleep(10);
     };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} frozen for a checkpoint, held while {File} exists (checkpoint.test_hold_file)")]
-    private static partial void LogFreezeHeld(ILogger logger, int pid, string file);
-
-    /// <summary>checkpoint.test_hold_after_image_file: a process whose image was read for a move that succeeded is held
-    /// frozen here while the file exists (at most a minute; tests only), and omd says so, so that a test can signal it
-    /// after its image was read and before it is let go of.</summary>
-    private static Action<int>? HoldAfterImage(string? file, ILogger logger) => file is null ? null : pid =>
-    {
-        if (!File.Exists(file)) return;
-        LogAfterImageHeld(logger, pid, file);
-        var until = Environment.TickCount64 + 60_000;
-        while (File.Exists(file) && Environment.TickCount64 < until) Thread.Sleep(10);
-    };
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "process {Pid} frozen, its image read, held while {File} exists (checkpoint.test_hold_after_image_file)")]
-    private static partial void LogAfterImageHeld(ILogger logger, int pid, string file);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} {Moment}, held while {File} exists (checkpoint.{Key})")]
+    private static partial void LogHeld(ILogger logger, int pid, string moment, string file, string key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node links speak node protocol {Versions}")]
     private static partial void LogLinkVersions(ILogger logger, string versions);

@@ -270,7 +270,7 @@ public sealed partial class HomeMigration : Balancing.IProcessMover
             HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
-        if (link.Protocol < ProtocolRange.Latest) HomeLog.OlderPeer(_home.Logger, target, link.Protocol, link.PeerVersions.Describe());
+        LinkLog.WhenOlder(_home.Logger, link, "to");
         var keepLink = false;
         try
         {

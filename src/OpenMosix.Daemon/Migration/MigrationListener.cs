@@ -93,7 +93,7 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, L
                 return;
             }
         }
-        if (link.Protocol < ProtocolRange.Latest) LogOlderPeer(logger, link.PeerNode, link.Protocol, link.PeerVersions.Describe());
+        LinkLog.WhenOlder(logger, link, "from");
         await using (link)
         {
             try
@@ -127,9 +127,6 @@ public sealed partial class MigrationListener(int port, Func<ushort> selfNode, L
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node link from {Peer} refused: {Reason}")]
     private static partial void LogRejected(ILogger logger, string peer, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "node link from node {Node} at node protocol {Version} (it speaks {Versions})")]
-    private static partial void LogOlderPeer(ILogger logger, int node, int version, string versions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "link with node {Node} ended: {Reason}")]
     private static partial void LogSessionEnded(ILogger logger, int node, string reason);

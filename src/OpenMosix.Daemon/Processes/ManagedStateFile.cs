@@ -17,6 +17,8 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
 {
     public const string FileName = "managed.json";
     public const int CurrentVersion = 1;
+    private static readonly StateFileWarnings Warnings =
+        new("managed processes", "ignored, no process taken back", "the next omd will not know them");
 
     public string Path { get; } = System.IO.Path.Join(directory, FileName);
 
@@ -33,7 +35,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         }
         catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, StateFile.Reason(e));
+            Warnings.Unsaved(logger, Path, StateFile.Reason(e));
             return false;
         }
     }
@@ -54,7 +56,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         }
         catch (Exception e) when (StateFile.Unreadable(e))
         {
-            LogUnreadable(logger, Path, StateFile.Reason(e));
+            Warnings.Unreadable(logger, Path, StateFile.Reason(e));
             Remove();
             return 0;
         }
@@ -79,7 +81,7 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
         }
         catch (Exception e) when (StateFile.Unwritable(e))
         {
-            LogUnsaved(logger, Path, StateFile.Reason(e));
+            Warnings.Unsaved(logger, Path, StateFile.Reason(e));
         }
     }
 
@@ -102,12 +104,6 @@ public sealed partial class ManagedStateFile(string directory, ILogger logger)
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} managed processes saved to {Path} for the next omd")]
     private static partial void LogSaved(ILogger logger, int count, string path);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "managed processes not saved to {Path} ({Reason}): the next omd will not know them")]
-    private static partial void LogUnsaved(ILogger logger, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is unreadable ({Reason}): ignored, no process taken back")]
-    private static partial void LogUnreadable(ILogger logger, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "took back {Taken} managed processes from {Path} ({Gone} ended while omd was stopped)")]
     private static partial void LogTakenBack(ILogger logger, int taken, int gone, string path);

@@ -9,8 +9,9 @@ namespace OpenMosix.Daemon.Migration.Guest;
 /// needs to list it again. Written whole and renamed (0600) as guests come and go; the next omd adopts each one
 /// (<see cref="GuestAdoption"/>). A file that cannot be read costs one warning and is ignored.
 /// </summary>
-public sealed partial class GuestStateFile(string directory, ILogger logger)
-    : Config.KeyedStateFile<SavedGuest, SavedGuestFile>(System.IO.Path.Join(directory, FileName), GuestStateJsonContext.Default.SavedGuestFile, CurrentVersion)
+public sealed class GuestStateFile(string directory, ILogger logger)
+    : Config.KeyedStateFile<SavedGuest, SavedGuestFile>(System.IO.Path.Join(directory, FileName), GuestStateJsonContext.Default.SavedGuestFile, CurrentVersion,
+        new("guests", "ignored, no guest adopted", "an omd started after a crash of this one will not adopt them"), logger)
 {
     public const string FileName = "guests.json";
     public const int CurrentVersion = 1;
@@ -21,16 +22,6 @@ public sealed partial class GuestStateFile(string directory, ILogger logger)
         [.. (file.Guests ?? []).OfType<SavedGuest>().Where(g => g.CopyPid > 0 && g.KeeperPid > 0 && g.HomePid > 0)];
 
     protected override SavedGuestFile FileOf(IReadOnlyList<SavedGuest> entries) => new(CurrentVersion, entries);
-
-    protected override void Unreadable(string reason) => LogUnreadable(logger, Path, reason);
-
-    protected override void Unsaved(string reason) => LogUnsaved(logger, Path, reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "guests not saved to {Path} ({Reason}): an omd started after a crash of this one will not adopt them")]
-    private static partial void LogUnsaved(ILogger logger, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is unreadable ({Reason}): ignored, no guest adopted")]
-    private static partial void LogUnreadable(ILogger logger, string path, string reason);
 }
 
 /// <summary>

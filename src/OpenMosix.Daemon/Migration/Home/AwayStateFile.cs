@@ -12,8 +12,9 @@ namespace OpenMosix.Daemon.Migration.Home;
 /// the last. How much of each output home delivered is counted apart, as it is delivered (<see cref="DeliveredCounts"/>,
 /// RUN_DIR/away/PID.delivered). A file that cannot be read or understood costs one warning and is ignored.
 /// </summary>
-public sealed partial class AwayStateFile(string directory, ILogger logger)
-    : Config.KeyedStateFile<SavedAway, SavedAwayFile>(System.IO.Path.Join(directory, FileName), AwayStateJsonContext.Default.SavedAwayFile, CurrentVersion)
+public sealed class AwayStateFile(string directory, ILogger logger)
+    : Config.KeyedStateFile<SavedAway, SavedAwayFile>(System.IO.Path.Join(directory, FileName), AwayStateJsonContext.Default.SavedAwayFile, CurrentVersion,
+        new("processes away", "ignored, no process away taken over", "an omd started after a crash of this one will not take them over"), logger)
 {
     public const string FileName = "away.json";
     public const int CurrentVersion = 1;
@@ -45,10 +46,6 @@ public sealed partial class AwayStateFile(string directory, ILogger logger)
 
     protected override SavedAwayFile FileOf(IReadOnlyList<SavedAway> entries) => new(CurrentVersion, entries);
 
-    protected override void Unreadable(string reason) => LogUnreadable(logger, Path, reason);
-
-    protected override void Unsaved(string reason) => LogUnsaved(logger, Path, reason);
-
     /// <summary>The process is not away any more (home, ended, lost): its counts go with its entry.</summary>
     protected override void Removed(int key)
     {
@@ -58,15 +55,9 @@ public sealed partial class AwayStateFile(string directory, ILogger logger)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            LogUnsaved(logger, Path, e.Message);
+            Unsaved(e.Message);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "processes away not saved to {Path} ({Reason}): an omd started after a crash of this one will not take them over")]
-    private static partial void LogUnsaved(ILogger logger, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is unreadable ({Reason}): ignored, no process away taken over")]
-    private static partial void LogUnreadable(ILogger logger, string path, string reason);
 }
 
 /// <summary>

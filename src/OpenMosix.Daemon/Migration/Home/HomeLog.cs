@@ -54,9 +54,6 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "deputy {Pid} already gone: {Reason}")]
     public static partial void DeputyGone(ILogger logger, int pid, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "node link to node {Node} at node protocol {Version} (it speaks {Versions})")]
-    public static partial void OlderPeer(ILogger logger, int node, int version, string versions);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "node link to node {Node} failed: {Reason}")]
     public static partial void LinkFailed(ILogger logger, int node, string reason);
 
