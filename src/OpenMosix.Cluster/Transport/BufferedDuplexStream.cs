@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using OpenMosix.Linux;
 
 namespace OpenMosix.Cluster.Transport;
 
@@ -54,6 +55,22 @@ internal sealed class BufferedDuplexStream(NetworkStream socket, int bufferSize)
     /// socket (read ahead, a quarter of each MiB went through this buffer too).</summary>
     public ValueTask<int> ReadWithoutAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _readStart < _readEnd ? new(TakeBuffered(buffer.Span)) : socket.ReadAsync(buffer, cancellationToken);
+
+    /// <summary>
+    /// A blocking read on the caller's thread (<see cref="SocketWait"/>), by a consumer that has the link's socket to
+    /// itself (<see cref="FrameReader.ReceiveDirect"/>): what is buffered, or else one read of the socket, through the
+    /// buffer when <paramref name="ahead"/> and <paramref name="destination"/> is smaller than it, straight into
+    /// <paramref name="destination"/> otherwise. 0 at the end of the stream.
+    /// </summary>
+    public int ReadWaiting(Span<byte> destination, bool ahead, long deadline)
+    {
+        if (_readStart == _readEnd)
+        {
+            if (!ahead || destination.Length >= _reads.Length) return SocketWait.Receive(socket.Socket.SafeHandle, destination, deadline);
+            (_readStart, _readEnd) = (0, SocketWait.Receive(socket.Socket.SafeHandle, _reads, deadline));
+        }
+        return TakeBuffered(destination);
+    }
 
     private int TakeBuffered(Span<byte> destination)
     {

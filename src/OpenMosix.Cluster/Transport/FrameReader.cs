@@ -14,7 +14,7 @@ namespace OpenMosix.Cluster.Transport;
 /// into the frame's own array (the ciphers of libsodium take the tag after the ciphertext; the bytes go through memory
 /// once either way).
 /// </summary>
-internal sealed class FrameReader
+internal sealed partial class FrameReader
 {
     /// <summary>Frames read ahead of the consumer (up to 1 MiB each).</summary>
     private const int QueuedFrames = 2;
@@ -56,7 +56,8 @@ internal sealed class FrameReader
 
     /// <summary>How long nothing has come from the peer, in ms of <see cref="Environment.TickCount64"/>; zero while
     /// the queue is full (we are not listening, the peer is not silent).</summary>
-    public long SilentFor(long now) => _waitingForConsumer ? 0 : now - Volatile.Read(ref _lastHeard);
+    public long SilentFor(long now) =>
+        _waitingForConsumer || (Volatile.Read(ref _handover) == Parked && !_directReading) ? 0 : now - Volatile.Read(ref _lastHeard);
 
     public void DivertPages(IPageFrames handler)
     {
@@ -76,9 +77,15 @@ internal sealed class FrameReader
     /// thread as it is read (<see cref="NodeLink.ReceiveAsync(Func{Frame, bool}, CancellationToken)"/>).</summary>
     public async Task<Frame?> ReceiveAsync(CancellationToken cancel, Func<Frame, bool>? inline = null)
     {
+        // An image's reader left the socket to us without reaching the image's end (it failed): we read again.
+        if (Volatile.Read(ref _handover) != None) EndDirect();
         while (true)
         {
-            if (_frames.Reader.TryRead(out var frame)) return frame;
+            if (_frames.Reader.TryRead(out var frame))
+            {
+                if (frame.Type == FrameType.Heartbeat) continue; // a mark of the pump's parking (ReceiveDirect)
+                return frame;
+            }
             bool more;
             if (inline is null) more = await _frames.Reader.WaitToReadAsync(cancel).ConfigureAwait(false);
             else
@@ -126,27 +133,25 @@ internal sealed class FrameReader
     {
         try
         {
-            while (await ReadFrameAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (true)
             {
-                if (frame.Type == FrameType.Heartbeat) continue;
-                if (frame.Type == FrameType.Pages)
-                {
-                    if (Volatile.Read(ref _pages) is not { } pages) throw new LinkException($"node {_peer} sent a Pages frame outside a post-copy");
-                    pages.Arrived(frame);
-                    continue;
-                }
-                if (TryInline(frame) || _frames.Writer.TryWrite(frame)) continue;
-                _waitingForConsumer = true;
+                Frame? read;
+                var between = BetweenFrames();
                 try
                 {
-                    await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+                    read = await ReadFrameAsync(CancellationToken.None, between).ConfigureAwait(false);
                 }
-                finally
+                catch (OperationCanceledException) when (between.IsCancellationRequested)
                 {
-                    // What the peer sent meanwhile waits in the socket: the silence starts now, not when we stopped.
-                    Volatile.Write(ref _lastHeard, Environment.TickCount64);
-                    _waitingForConsumer = false;
+                    // An image's reader asked for the socket while no frame was coming: nothing of one was read.
+                    await ParkAsync().ConfigureAwait(false);
+                    continue;
                 }
+                if (read is not { } frame) break;
+                if (frame.Type == FrameType.Heartbeat) continue;
+                if (frame.Type == FrameType.Pages) Divert(frame);
+                else if (!TryInline(frame)) await QueueAsync(frame).ConfigureAwait(false);
+                if (Volatile.Read(ref _handover) == Wanted) await ParkAsync().ConfigureAwait(false);
             }
             // A link declared dead reads as ended (its socket was shut down): it did not end cleanly.
             if (_deadReason() is { } dead) _failure = new LinkException(dead);
@@ -173,22 +178,21 @@ internal sealed class FrameReader
     }
 
     /// <summary>The next frame, or null at a clean end between frames.</summary>
-    public async Task<Frame?> ReadFrameAsync(CancellationToken cancel)
+    /// <param name="firstByte">Cancels the wait for the frame's first byte only (none read: nothing is lost).</param>
+    public async Task<Frame?> ReadFrameAsync(CancellationToken cancel, CancellationToken firstByte = default)
     {
+        var first = firstByte.CanBeCanceled ? firstByte : cancel;
         // After a large record another is likely: its header is read alone, so that its payload comes straight from
         // the socket into its buffer and not partly through the stream's read-ahead.
         var read = _bulk is not null && _stream is BufferedDuplexStream wire
-            ? await wire.ReadWithoutAheadAsync(_header, cancel).ConfigureAwait(false)
-            : await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false);
+            ? await wire.ReadWithoutAheadAsync(_header, first).ConfigureAwait(false)
+            : await _stream.ReadAsync(_header.AsMemory(0, 1), first).ConfigureAwait(false);
         if (read == 0) return null;
         Heard();
         await ReadFullyAsync(_header.AsMemory(read), cancel).ConfigureAwait(false);
-        var type = (FrameType)_header[0];
-        if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
-        if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
+        var (type, length) = ParseHeader();
         // Filled by the read or the decryption below: not zeroed first (a MiB per frame of a bulk transfer).
-        var payload = FramePool.Take((int)length);
+        var payload = FramePool.Take(length);
         if (_opening is null) await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         else await OpenRecordAsync(_opening, payload, cancel).ConfigureAwait(false);
         return new Frame(type, payload);
@@ -196,22 +200,66 @@ internal sealed class FrameReader
 
     private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)
     {
-        var record = opening.Records;
-        var size = payload.Length + opening.TagSize;
-        // Large records follow each other (an image, a relay of a fast writer): their buffer is kept from one to the
-        // next, as the writer's is (FrameWriter.BulkBuffer); rented for each, it was often a new one. One reader.
-        var bulk = payload.Length >= BulkFrom;
-        var sealedPart = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
-        if (!bulk) ReleaseBulk();
+        var (sealedPart, size, bulk) = SealedBuffer(opening, payload.Length);
         try
         {
             await ReadFullyAsync(sealedPart.AsMemory(0, size), cancel).ConfigureAwait(false);
-            if (!opening.TryOpen(_header, sealedPart.AsSpan(0, size), payload))
-                throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
+            Open(opening, sealedPart.AsSpan(0, size), payload);
         }
         finally
         {
             if (!bulk) ArrayPool<byte>.Shared.Return(sealedPart);
+        }
+    }
+
+    /// <summary>Where a record of a <paramref name="length"/>-byte payload is read sealed. Large records follow each
+    /// other (an image, a relay of a fast writer): their buffer is kept from one to the next, as the writer's is
+    /// (FrameWriter.BulkBuffer); rented for each, it was often a new one. One reader at a time.</summary>
+    private (byte[] Buffer, int Size, bool Bulk) SealedBuffer(RecordDirection opening, int length)
+    {
+        var size = length + opening.TagSize;
+        var bulk = length >= BulkFrom;
+        var sealedPart = bulk ? BulkBuffer(size) : ArrayPool<byte>.Shared.Rent(size);
+        if (!bulk) ReleaseBulk();
+        return (sealedPart, size, bulk);
+    }
+
+    private void Open(RecordDirection opening, ReadOnlySpan<byte> sealedPart, Span<byte> payload)
+    {
+        var record = opening.Records;
+        if (!opening.TryOpen(_header, sealedPart, payload))
+            throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
+    }
+
+    private (FrameType Type, int Length) ParseHeader()
+    {
+        var type = (FrameType)_header[0];
+        if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
+        if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
+        return (type, (int)length);
+    }
+
+    private void Divert(Frame frame)
+    {
+        if (Volatile.Read(ref _pages) is not { } pages) throw new LinkException($"node {_peer} sent a Pages frame outside a post-copy");
+        pages.Arrived(frame);
+    }
+
+    /// <summary>Into the queue, waiting for room; while it waits the link is not silent.</summary>
+    private async ValueTask QueueAsync(Frame frame)
+    {
+        if (_frames.Writer.TryWrite(frame)) return;
+        _waitingForConsumer = true;
+        try
+        {
+            await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+        }
+        finally
+        {
+            // What the peer sent meanwhile waits in the socket: the silence starts now, not when we stopped.
+            Volatile.Write(ref _lastHeard, Environment.TickCount64);
+            _waitingForConsumer = false;
         }
     }
 

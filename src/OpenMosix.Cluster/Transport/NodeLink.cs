@@ -258,6 +258,18 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     public Task<Frame?> ReceiveAsync(Func<Frame, bool> inline, CancellationToken cancel = default) => _reader.ReceiveAsync(cancel, inline);
 
     /// <summary>
+    /// The next frame of an image, read on the caller's thread, which blocks until <paramref name="deadline"/>
+    /// (<see cref="Environment.TickCount64"/>; <see cref="long.MaxValue"/>: none; then <see cref="TimeoutException"/>):
+    /// this reader takes the socket over from the link's reading task until <see cref="EndImage"/> (or any other
+    /// receive), and opens an Image frame whose payload fits into <paramref name="into"/> there (<paramref name="written"/>
+    /// bytes; the frame's own payload is then empty). Null when the other side closed the link cleanly between frames.
+    /// </summary>
+    public Frame? ReceiveImage(Span<byte> into, out int written, long deadline) => _reader.ReceiveDirect(into, out written, deadline);
+
+    /// <summary>The image read by <see cref="ReceiveImage"/> ended: the link's reading task reads on.</summary>
+    public void EndImage() => _reader.EndDirect();
+
+    /// <summary>
     /// From now on <see cref="FrameType.Pages"/> frames go to <paramref name="handler"/> as they are read (on the
     /// link's reading thread: it must not block), whoever consumes the other frames and in whatever phase; told once
     /// when the link ends, with why. A page a post-copied process waits for must not wait behind the control step
@@ -290,6 +302,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
             // Closed already.
         }
         _socket.Dispose();
+        // A reader that took the socket over fails on it; the link's reading task must see the end as well.
+        _reader.EndDirect();
     }
 
     /// <summary>A heartbeat, unless a frame is being sent (which says as much) or the link is dead.</summary>
@@ -367,6 +381,7 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         Interlocked.CompareExchange(ref _deadReason, $"the link to node {PeerNode} was closed by this node", null);
         _closing.Cancel();
         _stream.Dispose();
+        _reader.EndDirect();
         // After the socket (RecordDirection.Dispose).
         _sealing?.Dispose();
         _opening?.Dispose();

@@ -9,15 +9,16 @@ namespace OpenMosix.Daemon.Migration;
 /// </summary>
 internal static class ImageDeadline
 {
-    public static Frame? Receive(NodeLink link)
+    /// <summary>The next frame of an image, read on this thread (<see cref="NodeLink.ReceiveImage"/>): an Image frame
+    /// that fits is opened into <paramref name="into"/> (<paramref name="written"/> bytes).</summary>
+    public static Frame? Receive(NodeLink link, Span<byte> into, out int written)
     {
-        if (link.Liveness?.Timeout is not { } timeout) return link.ReceiveAsync().GetAwaiter().GetResult();
-        using var deadline = new CancellationTokenSource(timeout);
+        if (link.Liveness?.Timeout is not { } timeout) return link.ReceiveImage(into, out written, long.MaxValue);
         try
         {
-            return link.ReceiveAsync(deadline.Token).GetAwaiter().GetResult();
+            return link.ReceiveImage(into, out written, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (TimeoutException)
         {
             throw Stalled(link, $"no image data came from node {link.PeerNode} for {Seconds(timeout)} s");
         }

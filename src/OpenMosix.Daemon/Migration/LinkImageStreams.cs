@@ -154,6 +154,8 @@ public sealed class LinkImageWriteStream(NodeLink link) : Stream
 /// not come within the link's timeout ends the link (<see cref="ImageDeadline"/>): a restore on the tracer thread
 /// never waits for ever. A periodic checkpoint travels while the process runs on, so the other end's control messages
 /// may come between its frames: <paramref name="control"/>, if given, takes them (to be handled after the image).
+/// The frames are read on the reading thread itself (<see cref="NodeLink.ReceiveImage"/>), each Image frame opened
+/// straight into the caller's buffer when it fits there (a section's bytes, read whole by the image reader).
 /// </summary>
 public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = null, Action<Frame>? control = null) : Stream
 {
@@ -176,8 +178,14 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
         while (_offset == _current.Length)
         {
             if (_ended) return 0;
-            var frame = ImageDeadline.Receive(link)
+            var frame = ImageDeadline.Receive(link, buffer, out var written)
                 ?? throw new LinkException($"node {link.PeerNode} closed the link in the middle of an image");
+            if (written > 0)
+            {
+                // Opened straight into the caller's buffer (a section's bytes): no copy out of a frame.
+                BytesReceived += written;
+                return written;
+            }
             switch (frame.Type)
             {
                 case FrameType.Image:
@@ -190,6 +198,7 @@ public sealed class LinkImageReadStream(NodeLink link, Action<Frame>? stdio = nu
                     FramePool.Return(_current);
                     (_current, _offset) = ([], 0);
                     _ended = true;
+                    link.EndImage();
                     break;
                 case FrameType.Stdio or FrameType.StdioEnd or FrameType.Forward when stdio is not null:
                     // Output the process wrote just before it froze travels beside its image, and so do the calls
