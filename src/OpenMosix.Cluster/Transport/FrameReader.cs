@@ -39,7 +39,7 @@ internal sealed class FrameReader
     private volatile bool _ended;
     /// <summary>The sink of a consumer waiting in <see cref="ReceiveAsync"/>, and the gate it is called and cleared under.</summary>
     private readonly Lock _inlineGate = new();
-    private Func<Frame, bool>? _inline;
+    private FrameSink? _inline;
 
     /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
@@ -74,7 +74,7 @@ internal sealed class FrameReader
     /// <summary>The next frame, or null when the other side closed the connection cleanly between frames. While the
     /// caller waits with nothing queued, <paramref name="inline"/> (if given) is offered each frame on the reading
     /// thread as it is read (<see cref="NodeLink.ReceiveAsync(Func{Frame, bool}, CancellationToken)"/>).</summary>
-    public async Task<Frame?> ReceiveAsync(CancellationToken cancel, Func<Frame, bool>? inline = null)
+    public async Task<Frame?> ReceiveAsync(CancellationToken cancel, FrameSink? inline = null)
     {
         while (true)
         {
@@ -99,12 +99,12 @@ internal sealed class FrameReader
     }
 
     /// <summary>
-    /// Offers <paramref name="frame"/> to the waiting consumer's sink on this thread, if one waits with nothing queued
-    /// before it (so the order of frames holds): a relay's frame goes into home's pipe without a hop to another thread
-    /// and back. While the sink works (a pipe write may block on a slow reader) the link is not silent: we are not
-    /// listening, as with a full queue.
+    /// Offers a frame to the waiting consumer's sink on this thread, if one waits with nothing queued before it (so
+    /// the order of frames holds): a relay's frame goes into home's pipe without a hop to another thread and back.
+    /// While the sink works (a pipe write may block on a slow reader) the link is not silent: we are not listening, as
+    /// with a full queue.
     /// </summary>
-    private bool TryInline(Frame frame)
+    private bool TryInline(FrameType type, ReadOnlySpan<byte> payload)
     {
         lock (_inlineGate)
         {
@@ -112,7 +112,7 @@ internal sealed class FrameReader
             _waitingForConsumer = true;
             try
             {
-                return sink(frame);
+                return sink(type, payload);
             }
             finally
             {
@@ -126,8 +126,21 @@ internal sealed class FrameReader
     {
         try
         {
-            while (await ReadFrameAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (await ReadHeaderAsync(CancellationToken.None).ConfigureAwait(false) is var (type, length) && type != 0)
             {
+                // A large record while a consumer waits to take frames on this thread: opened where it was read and
+                // offered from there, so that a relay's MiB goes from the socket's buffer to home's pipe without a
+                // payload array of its own (each length not kept by FramePool was a new one, cleared page by page).
+                if (_opening is not null && length >= BulkFrom && type != FrameType.Pages && Volatile.Read(ref _inline) is not null)
+                {
+                    var opened = await OpenInPlaceAsync(_opening, length, CancellationToken.None).ConfigureAwait(false);
+                    if (TryInline(type, opened.Span)) continue;
+                    var copy = FramePool.Take(length);
+                    opened.Span.CopyTo(copy);
+                    await QueueAsync(new Frame(type, copy)).ConfigureAwait(false);
+                    continue;
+                }
+                var frame = await ReadPayloadAsync(type, length, CancellationToken.None).ConfigureAwait(false);
                 if (frame.Type == FrameType.Heartbeat) continue;
                 if (frame.Type == FrameType.Pages)
                 {
@@ -135,18 +148,8 @@ internal sealed class FrameReader
                     pages.Arrived(frame);
                     continue;
                 }
-                if (TryInline(frame) || _frames.Writer.TryWrite(frame)) continue;
-                _waitingForConsumer = true;
-                try
-                {
-                    await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
-                }
-                finally
-                {
-                    // What the peer sent meanwhile waits in the socket: the silence starts now, not when we stopped.
-                    Volatile.Write(ref _lastHeard, Environment.TickCount64);
-                    _waitingForConsumer = false;
-                }
+                if (TryInline(frame.Type, frame.Payload)) continue;
+                await QueueAsync(frame).ConfigureAwait(false);
             }
             // A link declared dead reads as ended (its socket was shut down): it did not end cleanly.
             if (_deadReason() is { } dead) _failure = new LinkException(dead);
@@ -172,26 +175,68 @@ internal sealed class FrameReader
         }
     }
 
+    /// <summary>Into the queue for <see cref="ReceiveAsync"/>, waiting while it is full.</summary>
+    private async Task QueueAsync(Frame frame)
+    {
+        if (_frames.Writer.TryWrite(frame)) return;
+        _waitingForConsumer = true;
+        try
+        {
+            await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+        }
+        finally
+        {
+            // What the peer sent meanwhile waits in the socket: the silence starts now, not when we stopped.
+            Volatile.Write(ref _lastHeard, Environment.TickCount64);
+            _waitingForConsumer = false;
+        }
+    }
+
     /// <summary>The next frame, or null at a clean end between frames.</summary>
     public async Task<Frame?> ReadFrameAsync(CancellationToken cancel)
+    {
+        var (type, length) = await ReadHeaderAsync(cancel).ConfigureAwait(false);
+        return type == 0 ? null : await ReadPayloadAsync(type, length, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>The next frame's type and payload length; type 0 at a clean end between frames.</summary>
+    private async Task<(FrameType Type, int Length)> ReadHeaderAsync(CancellationToken cancel)
     {
         // After a large record another is likely: its header is read alone, so that its payload comes straight from
         // the socket into its buffer and not partly through the stream's read-ahead.
         var read = _bulk is not null && _stream is BufferedDuplexStream wire
             ? await wire.ReadWithoutAheadAsync(_header, cancel).ConfigureAwait(false)
             : await _stream.ReadAsync(_header.AsMemory(0, 1), cancel).ConfigureAwait(false);
-        if (read == 0) return null;
+        if (read == 0) return (0, 0);
         Heard();
         await ReadFullyAsync(_header.AsMemory(read), cancel).ConfigureAwait(false);
         var type = (FrameType)_header[0];
         if (!Enum.IsDefined(type)) throw new LinkException($"node {_peer} sent a frame of unknown type {_header[0]}");
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1));
         if (length > NodeLink.MaxPayload) throw new LinkException($"node {_peer} sent a frame of {length} bytes (at most {NodeLink.MaxPayload})");
+        return (type, (int)length);
+    }
+
+    private async Task<Frame> ReadPayloadAsync(FrameType type, int length, CancellationToken cancel)
+    {
         // Filled by the read or the decryption below: not zeroed first (a MiB per frame of a bulk transfer).
-        var payload = FramePool.Take((int)length);
+        var payload = FramePool.Take(length);
         if (_opening is null) await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         else await OpenRecordAsync(_opening, payload, cancel).ConfigureAwait(false);
         return new Frame(type, payload);
+    }
+
+    /// <summary>Reads a large record into the kept record buffer and opens it there (the plaintext over the
+    /// ciphertext): its payload, valid until the next record is read.</summary>
+    private async Task<ReadOnlyMemory<byte>> OpenInPlaceAsync(RecordDirection opening, int length, CancellationToken cancel)
+    {
+        var record = opening.Records;
+        var size = length + opening.TagSize;
+        var bulk = BulkBuffer(size);
+        await ReadFullyAsync(bulk.AsMemory(0, size), cancel).ConfigureAwait(false);
+        if (!opening.TryOpen(_header, bulk.AsSpan(0, size), bulk.AsSpan(0, length)))
+            throw new LinkException($"record {record} from node {_peer} failed authentication (altered, replayed, reordered or not sealed for this link)");
+        return bulk.AsMemory(0, length);
     }
 
     private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)
