@@ -198,6 +198,7 @@ public sealed class NodeLinkTests : IDisposable
             {
                 // Large and small, so that some wait in the queue while the receiver is busy and some meet it waiting.
                 var payload = new byte[number % 5 == 0 ? 300_000 : 2];
+                for (var k = 0; k < payload.Length; k++) payload[k] = (byte)(number * 31 + k);
                 payload[0] = number;
                 await client.SendAsync(type, payload, Cancel);
             }
@@ -206,21 +207,30 @@ public sealed class NodeLinkTests : IDisposable
         }, Cancel);
         var seen = new List<(FrameType Type, byte Number)>();
         var inlined = 0;
-        bool Take(Frame frame)
+        // Every byte as sent, whichever way it came (a large record taken on the reading thread is opened in place).
+        var whole = true;
+        void Check(ReadOnlySpan<byte> payload)
         {
-            if (frame.Type != FrameType.Stdio) return false;
-            lock (seen) seen.Add((frame.Type, frame.Payload[0]));
+            for (var k = 1; k < payload.Length; k++) whole &= payload[k] == (byte)(payload[0] * 31 + k);
+        }
+        bool Take(FrameType type, ReadOnlySpan<byte> payload)
+        {
+            if (type != FrameType.Stdio) return false;
+            Check(payload);
+            lock (seen) seen.Add((type, payload[0]));
             inlined++;
             return true;
         }
         while (await server.ReceiveAsync(Take, Cancel) is { } frame && frame.Payload[0] != 255)
         {
+            Check(frame.Payload);
             lock (seen) seen.Add((frame.Type, frame.Payload[0]));
             // Now and then busy, so frames queue up and come back through the queue.
             if (frame.Payload[0] % 3 == 0) await Task.Delay(5, Cancel);
         }
         await sending;
         Assert.Equal(sent, seen);
+        Assert.True(whole);
         // Some went each way (a receiver never waiting, or never busy, would not test the order across the two).
         Assert.InRange(inlined, 1, sent.Count(s => s.Type == FrameType.Stdio) - 1);
     }

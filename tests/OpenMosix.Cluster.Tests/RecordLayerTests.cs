@@ -35,6 +35,20 @@ public sealed class RecordLayerTests
     }
 
     [Theory, MemberData(nameof(Ciphers))]
+    public void A_record_opens_in_place_over_its_own_ciphertext_and_a_forged_one_does_not(RecordCipher cipher)
+    {
+        // A large relayed record is opened where it was read (FrameReader): the plaintext over the ciphertext.
+        using var link = new Link(cipher);
+        var payload = RandomNumberGenerator.GetBytes(300_000);
+        var record = Seal(link.ClientSends, 4, payload);
+        Assert.True(link.ServerReceives.TryOpen(record.Header, record.Sealed, record.Sealed.AsSpan(0, payload.Length)));
+        Assert.Equal(payload, record.Sealed[..payload.Length]);
+        var forged = Seal(link.ClientSends, 4, payload);
+        forged.Sealed[1000] ^= 1;
+        Assert.False(link.ServerReceives.TryOpen(forged.Header, forged.Sealed, forged.Sealed.AsSpan(0, payload.Length)));
+    }
+
+    [Theory, MemberData(nameof(Ciphers))]
     public void The_payload_does_not_travel_in_clear(RecordCipher cipher)
     {
         using var link = new Link(cipher);

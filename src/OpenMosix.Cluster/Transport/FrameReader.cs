@@ -39,7 +39,7 @@ internal sealed partial class FrameReader
     private volatile bool _ended;
     /// <summary>The sink of a consumer waiting in <see cref="ReceiveAsync"/>, and the gate it is called and cleared under.</summary>
     private readonly Lock _inlineGate = new();
-    private Func<Frame, bool>? _inline;
+    private FrameSink? _inline;
 
     /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
@@ -75,7 +75,7 @@ internal sealed partial class FrameReader
     /// <summary>The next frame, or null when the other side closed the connection cleanly between frames. While the
     /// caller waits with nothing queued, <paramref name="inline"/> (if given) is offered each frame on the reading
     /// thread as it is read (<see cref="NodeLink.ReceiveAsync(Func{Frame, bool}, CancellationToken)"/>).</summary>
-    public async Task<Frame?> ReceiveAsync(CancellationToken cancel, Func<Frame, bool>? inline = null)
+    public async Task<Frame?> ReceiveAsync(CancellationToken cancel, FrameSink? inline = null)
     {
         // An image's reader left the socket to us without reaching the image's end (it failed): we read again.
         if (Volatile.Read(ref _handover) != None) EndDirect();
@@ -106,12 +106,12 @@ internal sealed partial class FrameReader
     }
 
     /// <summary>
-    /// Offers <paramref name="frame"/> to the waiting consumer's sink on this thread, if one waits with nothing queued
-    /// before it (so the order of frames holds): a relay's frame goes into home's pipe without a hop to another thread
-    /// and back. While the sink works (a pipe write may block on a slow reader) the link is not silent: we are not
-    /// listening, as with a full queue.
+    /// Offers a frame to the waiting consumer's sink on this thread, if one waits with nothing queued before it (so
+    /// the order of frames holds): a relay's frame goes into home's pipe without a hop to another thread and back.
+    /// While the sink works (a pipe write may block on a slow reader) the link is not silent: we are not listening, as
+    /// with a full queue.
     /// </summary>
-    private bool TryInline(Frame frame)
+    private bool TryInline(FrameType type, ReadOnlySpan<byte> payload)
     {
         lock (_inlineGate)
         {
@@ -119,7 +119,7 @@ internal sealed partial class FrameReader
             _waitingForConsumer = true;
             try
             {
-                return sink(frame);
+                return sink(type, payload);
             }
             finally
             {
@@ -135,11 +135,11 @@ internal sealed partial class FrameReader
         {
             while (true)
             {
-                Frame? read;
+                (FrameType Type, int Length) header;
                 var between = BetweenFrames();
                 try
                 {
-                    read = await ReadFrameAsync(CancellationToken.None, between).ConfigureAwait(false);
+                    header = await ReadHeaderAsync(CancellationToken.None, between).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (between.IsCancellationRequested)
                 {
@@ -147,10 +147,28 @@ internal sealed partial class FrameReader
                     await ParkAsync().ConfigureAwait(false);
                     continue;
                 }
-                if (read is not { } frame) break;
-                if (frame.Type == FrameType.Heartbeat) continue;
-                if (frame.Type == FrameType.Pages) Divert(frame);
-                else if (!TryInline(frame)) await QueueAsync(frame).ConfigureAwait(false);
+                var (type, length) = header;
+                if (type == 0) break;
+                // A large record while a consumer waits to take frames on this thread: opened where it was read and
+                // offered from there, so that a relay's MiB goes from the socket's buffer to home's pipe without a
+                // payload array of its own (each length not kept by FramePool was a new one, cleared page by page).
+                if (_opening is not null && length >= BulkFrom && type != FrameType.Pages && Volatile.Read(ref _inline) is not null)
+                {
+                    var opened = await OpenInPlaceAsync(_opening, length, CancellationToken.None).ConfigureAwait(false);
+                    if (!TryInline(type, opened.Span))
+                    {
+                        var copy = FramePool.Take(length);
+                        opened.Span.CopyTo(copy);
+                        await QueueAsync(new Frame(type, copy)).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    var frame = await ReadPayloadAsync(type, length, CancellationToken.None).ConfigureAwait(false);
+                    if (frame.Type == FrameType.Heartbeat) continue;
+                    if (frame.Type == FrameType.Pages) Divert(frame);
+                    else if (!TryInline(frame.Type, frame.Payload)) await QueueAsync(frame).ConfigureAwait(false);
+                }
                 if (Volatile.Read(ref _handover) == Wanted) await ParkAsync().ConfigureAwait(false);
             }
             // A link declared dead reads as ended (its socket was shut down): it did not end cleanly.
@@ -181,21 +199,44 @@ internal sealed partial class FrameReader
     /// <param name="firstByte">Cancels the wait for the frame's first byte only (none read: nothing is lost).</param>
     public async Task<Frame?> ReadFrameAsync(CancellationToken cancel, CancellationToken firstByte = default)
     {
+        var (type, length) = await ReadHeaderAsync(cancel, firstByte).ConfigureAwait(false);
+        return type == 0 ? null : await ReadPayloadAsync(type, length, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>The next frame's type and payload length; type 0 at a clean end between frames.</summary>
+    /// <param name="firstByte">Cancels the wait for the frame's first byte only (none read: nothing is lost).</param>
+    private async Task<(FrameType Type, int Length)> ReadHeaderAsync(CancellationToken cancel, CancellationToken firstByte = default)
+    {
         var first = firstByte.CanBeCanceled ? firstByte : cancel;
         // After a large record another is likely: its header is read alone, so that its payload comes straight from
         // the socket into its buffer and not partly through the stream's read-ahead.
         var read = _bulk is not null && _stream is BufferedDuplexStream wire
             ? await wire.ReadWithoutAheadAsync(_header, first).ConfigureAwait(false)
             : await _stream.ReadAsync(_header.AsMemory(0, 1), first).ConfigureAwait(false);
-        if (read == 0) return null;
+        if (read == 0) return (0, 0);
         Heard();
         await ReadFullyAsync(_header.AsMemory(read), cancel).ConfigureAwait(false);
-        var (type, length) = ParseHeader();
+        return ParseHeader();
+    }
+
+    private async Task<Frame> ReadPayloadAsync(FrameType type, int length, CancellationToken cancel)
+    {
         // Filled by the read or the decryption below: not zeroed first (a MiB per frame of a bulk transfer).
         var payload = FramePool.Take(length);
         if (_opening is null) await ReadFullyAsync(payload, cancel).ConfigureAwait(false);
         else await OpenRecordAsync(_opening, payload, cancel).ConfigureAwait(false);
         return new Frame(type, payload);
+    }
+
+    /// <summary>Reads a large record into the kept record buffer and opens it there (the plaintext over the
+    /// ciphertext): its payload, valid until the next record is read.</summary>
+    private async Task<ReadOnlyMemory<byte>> OpenInPlaceAsync(RecordDirection opening, int length, CancellationToken cancel)
+    {
+        var size = length + opening.TagSize;
+        var bulk = BulkBuffer(size);
+        await ReadFullyAsync(bulk.AsMemory(0, size), cancel).ConfigureAwait(false);
+        Open(opening, bulk.AsSpan(0, size), bulk.AsSpan(0, length));
+        return bulk.AsMemory(0, length);
     }
 
     private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)

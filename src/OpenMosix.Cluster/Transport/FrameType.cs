@@ -26,3 +26,11 @@ public enum FrameType : byte
 }
 
 public readonly record struct Frame(FrameType Type, byte[] Payload);
+
+/// <summary>
+/// Takes a frame on the link's reading thread, or leaves it (false) for <see cref="NodeLink.ReceiveAsync(FrameSink, CancellationToken)"/>
+/// to return. <paramref name="payload"/> is the link's own memory, valid only during the call: a sink that takes the
+/// frame uses its bytes there (a relay writes them into home's pipe); one that leaves it gets them again as a
+/// <see cref="Frame"/>.
+/// </summary>
+public delegate bool FrameSink(FrameType type, ReadOnlySpan<byte> payload);

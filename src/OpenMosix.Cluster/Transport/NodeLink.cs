@@ -252,10 +252,11 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
     /// <summary>
     /// The next frame <paramref name="inline"/> did not take. While this waits with nothing queued, each frame read is
     /// first offered to <paramref name="inline"/> on the link's reading thread (true: taken, in order, and not
-    /// returned): a relay's output is written where it goes without being handed to another thread. It must not wait
-    /// for anything this link has yet to receive; the link reads nothing else meanwhile, and counts as not silent.
+    /// returned): a relay's output is written where it goes without being handed to another thread, and a large
+    /// record's from the buffer it was read and opened in. It must not wait for anything this link has yet to
+    /// receive; the link reads nothing else meanwhile, and counts as not silent.
     /// </summary>
-    public Task<Frame?> ReceiveAsync(Func<Frame, bool> inline, CancellationToken cancel = default) => _reader.ReceiveAsync(cancel, inline);
+    public Task<Frame?> ReceiveAsync(FrameSink inline, CancellationToken cancel = default) => _reader.ReceiveAsync(cancel, inline);
 
     /// <summary>
     /// The next frame of an image, read on the caller's thread, which blocks until <paramref name="deadline"/>

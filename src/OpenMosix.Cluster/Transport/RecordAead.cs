@@ -13,7 +13,8 @@ internal abstract class RecordAead : IDisposable
     /// the same memory) and writes the tag after it, authenticating <paramref name="header"/> too.</summary>
     public abstract void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> header, ReadOnlySpan<byte> plaintext, Span<byte> sealedPart);
 
-    /// <summary>False when the record does not authenticate; <paramref name="plaintext"/> is then not to be used.</summary>
+    /// <summary>Decrypts into <paramref name="plaintext"/> (which may begin at the same memory as <paramref name="sealedPart"/>);
+    /// false when the record does not authenticate, and <paramref name="plaintext"/> is then not to be used.</summary>
     public abstract bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> header, ReadOnlySpan<byte> sealedPart, Span<byte> plaintext);
 
     public abstract void Dispose();

@@ -68,7 +68,8 @@ internal sealed class RecordDirection : IDisposable
         Advance(plaintext.Length);
     }
 
-    /// <summary>Decrypts <paramref name="sealedPart"/> (ciphertext and tag) into <paramref name="payload"/>; false (and the
+    /// <summary>Decrypts <paramref name="sealedPart"/> (ciphertext and tag) into <paramref name="payload"/> (which may
+    /// begin at the same memory, or not overlap it at all); false (and the
     /// payload erased) when the record is not the next one this direction's peer sealed, byte for byte. The link must then
     /// close: what follows cannot be trusted.</summary>
     public bool TryOpen(ReadOnlySpan<byte> header, ReadOnlySpan<byte> sealedPart, Span<byte> payload)

@@ -52,27 +52,34 @@ internal sealed partial class HomeRelay(HomeSide home, ManagedProcess process, C
                 return;
             }
             if (forwarder?.Take(frame) == true) return;
-            if (frame.Type != FrameType.Stdio || frame.Payload.Length < 2 || !outputs.TryGetValue(frame.Payload[0], out var output)) return;
+            if (frame.Type != FrameType.Stdio) return;
+            Output(frame.Payload);
+            // Delivered, and held by nothing else: a full frame (a copy writing fast fills its pipe) takes the next one.
+            FramePool.Return(frame.Payload);
+        }
+        // A Stdio frame's payload: the descriptor's number, then the bytes.
+        void Output(ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length < 2 || !outputs.TryGetValue(payload[0], out var output)) return;
             // Counted as delivered even when the reader is gone: the process wrote it, and will not need it again.
-            checkpoints?.Delivered(frame.Payload[0], frame.Payload.Length - 1);
+            checkpoints?.Delivered(payload[0], payload.Length - 1);
             try
             {
-                output.Write(frame.Payload, 1, frame.Payload.Length - 1);
+                output.Write(payload[1..]);
             }
             catch (IOException)
             {
                 // The reader at home went away (a closed pipe): the copy would have got EPIPE; it runs on.
             }
-            counts?.Add(frame.Payload[0], frame.Payload.Length - 1);
-            // Delivered, and held by nothing else: a full frame (a copy writing fast fills its pipe) takes the next one.
-            FramePool.Return(frame.Payload);
+            counts?.Add(payload[0], payload.Length - 1);
         }
         // Output read off the link while this loop waits is written on the link's reading thread (no hop to this loop's
-        // thread and back per frame); anything else, or output held back, comes to the loop in order.
-        bool Inline(Frame frame)
+        // thread and back per frame), from the link's own buffer; anything else, or output held back, comes to the
+        // loop in order.
+        bool Inline(FrameType type, ReadOnlySpan<byte> payload)
         {
-            if (frame.Type != FrameType.Stdio || heldBack is not null) return false;
-            Write(frame);
+            if (type != FrameType.Stdio || heldBack is not null) return false;
+            Output(payload);
             return true;
         }
         ExitStatus? status = null;
