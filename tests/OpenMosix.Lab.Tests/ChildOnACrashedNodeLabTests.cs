@@ -31,11 +31,13 @@ public sealed class ChildOnACrashedNodeLabTests
     public void When_the_node_running_a_checkpointed_child_dies_it_is_restarted_at_home_and_its_parent_gets_its_real_status()
     {
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-        using var shell = Start(lab, "bash", "-c", $"{TestPrograms.Locate("memticker")} 16 600 50 > /dev/null & wait $!; echo \"child $?\"");
+        // The child ticks until SIGUSR1 (sent once it is restarted), then exits 0: a status only the restarted process can give.
+        using var shell = Start(lab, "bash", "-c", $"{TestPrograms.Locate("memticker")} 16 usr1 50 > /dev/null & wait $!; echo \"child $?\"");
         var child = MovedChild(lab, shell.Pid);
         CheckpointRestartLabTests.WaitForCheckpoints(lab, child);
         CrashNode(lab, 2);
         lab.WaitForDaemonLog(1, $"process {child} restarted here from checkpoint", CheckpointRestartLabTests.RestartBound + TimeSpan.FromSeconds(10));
+        Linux.Signals.Kill(child, Linux.Signals.SIGUSR1);
         Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(90)));
         Assert.Equal(["child 0"], shell.Lines());
         NothingLeftAtHome(lab, shell.Pid, child);

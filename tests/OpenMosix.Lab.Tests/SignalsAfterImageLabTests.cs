@@ -6,46 +6,69 @@ using static OpenMosix.Lab.Tests.StoppedProcessLabTests;
 namespace OpenMosix.Lab.Tests;
 
 /// <summary>
+/// Three nodes without balancing or periodic checkpoints (the only freezes are the tests' moves), shared by the tests
+/// of <see cref="SignalsAfterImageLabTests"/> one after the other: nodes 1 and 2 each hold a process frozen after its
+/// image was read (omd.toml `checkpoint.test_hold_after_image_file`) while their own hold file exists, which only a
+/// test's move creates, and always removes. A lab per test cost each test a lab's start, a restart of the holder's omd
+/// and the lab's removal (issue #12).
+/// </summary>
+public sealed class SignalsAfterImageLab : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    internal TestLab Lab { get; }
+
+    public SignalsAfterImageLab()
+    {
+        Lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance", "--checkpoint-interval", "0");
+        try
+        {
+            foreach (var holder in new[] { 1, 2 })
+            {
+                var config = File.ReadAllText(Lab.Layout.NodeConfigFile(holder));
+                File.WriteAllText(Lab.Layout.NodeConfigFile(holder),
+                    config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_after_image_file = \"{Hold(holder)}\"\n", StringComparison.Ordinal));
+                Om.Run("lab", "restart", "--name", Lab.Name, $"{holder}").Succeeded();
+            }
+            for (var a = 1; a <= 3; a++)
+                for (var b = 1; b <= 3; b++)
+                {
+                    var (from, to) = (a, b);
+                    if (from != to)
+                        Poll.Until(() => NodeProbe.StateSeen(Lab, from, to) == "alive", Patience, $"node {from} to see node {to} alive");
+                }
+        }
+        catch
+        {
+            Lab.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The file whose existence makes node <paramref name="holder"/> (1 or 2) hold a process it froze.</summary>
+    internal string Hold(int holder) => Path.Combine(Lab.Layout.NodeDirectory(holder), "hold");
+
+    public void Dispose() => Lab.Dispose();
+}
+
+/// <summary>
 /// Signals that reach a process frozen for a move after its image was read, and before the frozen process is let go
 /// of (the original at home before it becomes the deputy; a copy going home, or on through home, before its node kills
 /// it), issue #17. Until 2026-12-07 such a signal sent to a copy going home died with the copy. Each window is held
 /// open by omd.toml `checkpoint.test_hold_after_image_file` on the node that froze the process, and the signal is sent
 /// once that omd says it holds it: nothing here waits on the clock. stopcatcher counts the SIGTSTPs its handler sees, so a terminal stop is seen arriving whatever
-/// the process group it lands in (an orphaned group's kernel would discard a default one).
+/// the process group it lands in (an orphaned group's kernel would discard a default one). The programs tick until the
+/// test ends them (SIGUSR1 to their PID at home), and what they printed is checked tick by tick.
 /// </summary>
-public sealed class SignalsAfterImageLabTests
+public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IClassFixture<SignalsAfterImageLab>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private static char State(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State;
 
-    /// <summary>A lab of <paramref name="nodes"/> without periodic checkpoints, node <paramref name="holder"/> holding
-    /// by <paramref name="key"/> (a checkpoint.test_hold_* key) while the file returned exists.</summary>
-    private static (TestLab Lab, string Hold) LabHolding(int nodes, int holder, string key)
-    {
-        var lab = TestLab.WithDaemons(nodes, "--timeout", "15", "--no-balance", "--checkpoint-interval", "0");
-        try
-        {
-            var hold = Path.Combine(lab.Layout.NodeDirectory(holder), "hold");
-            var config = File.ReadAllText(lab.Layout.NodeConfigFile(holder));
-            File.WriteAllText(lab.Layout.NodeConfigFile(holder),
-                config.Replace("[checkpoint]\n", $"[checkpoint]\n{key} = \"{hold}\"\n", StringComparison.Ordinal));
-            Om.Run("lab", "restart", "--name", lab.Name, $"{holder}").Succeeded();
-            for (var a = 1; a <= nodes; a++)
-                for (var b = 1; b <= nodes; b++)
-                {
-                    var (from, to) = (a, b);
-                    if (from != to)
-                        Poll.Until(() => NodeProbe.StateSeen(lab, from, to) == "alive", Patience, $"node {from} to see node {to} alive");
-                }
-            return (lab, hold);
-        }
-        catch
-        {
-            lab.Dispose();
-            throw;
-        }
-    }
+    private TestLab Lab => fixture.Lab;
+
+    private static string Memticker => TestPrograms.Locate("memticker");
 
     /// <summary>`om migrate PID TARGET` from home; once node <paramref name="holder"/> logs <paramref name="held"/>,
     /// <paramref name="signal"/> goes to <paramref name="to"/>, then the hold is let go and the move must succeed.</summary>
@@ -80,20 +103,28 @@ public sealed class SignalsAfterImageLabTests
         Poll.Until(() => run.Lines().Any(l => l.EndsWith($" stops={stops}", StringComparison.Ordinal)), Patience,
             $"stopcatcher's handler to have seen {stops} SIGTSTP {why}");
 
-    private static void EndsWithOneStop(ManagedRun run, int ticks)
+    /// <summary>stopcatcher, ended by the test once it ticks on, printed every tick once and in order, and its handler
+    /// saw one SIGTSTP.</summary>
+    private static void EndsWithOneStop(ManagedRun run)
     {
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
         var lines = run.Lines();
-        Assert.Equal(ticks, lines.Count);
+        Assert.All(lines.Select((line, i) => (line, i)), l => Assert.StartsWith($"tick {l.i} stops=", l.line, StringComparison.Ordinal));
         Assert.EndsWith(" stops=1", lines[^1], StringComparison.Ordinal);
+    }
+
+    /// <summary>memticker, ticking again, ended by the test: its output is that of an unmoved run as long.</summary>
+    private static void EndsWhole(ManagedRun run)
+    {
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
     }
 
     [Fact]
     public void A_stop_sent_to_a_copy_after_its_image_home_was_read_stops_the_process_at_home_and_its_parent_sees_it()
     {
-        var (lab, hold) = LabHolding(2, 2, "test_hold_after_image_file");
-        using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        var (lab, hold) = (Lab, fixture.Hold(2));
+        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = CopyOn(lab, run.Pid, 2);
@@ -110,16 +141,14 @@ public sealed class SignalsAfterImageLabTests
         Signals.Kill(run.Pid, Signals.SIGCONT);
         ParentSeesContinue(run, "after SIGCONT at home");
         run.WaitForLines(before + 5);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "400"), run.Lines());
+        EndsWhole(run);
     }
 
     [Fact]
     public void A_SIGTSTP_sent_to_a_copy_after_its_image_home_was_read_reaches_the_process_at_home()
     {
-        var (lab, hold) = LabHolding(2, 2, "test_hold_after_image_file");
-        using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", "300", "50");
+        var (lab, hold) = (Lab, fixture.Hold(2));
+        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = CopyOn(lab, run.Pid, 2);
@@ -129,29 +158,27 @@ public sealed class SignalsAfterImageLabTests
         MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGTSTP);
         HandlerSees(run, 1, "sent to its copy after its image home was read");
         Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-        EndsWithOneStop(run, 300);
+        EndsWithOneStop(run);
     }
 
     [Fact]
     public void A_SIGTSTP_sent_to_a_process_after_its_image_was_read_for_its_move_away_reaches_its_copy_once()
     {
-        var (lab, hold) = LabHolding(2, 1, "test_hold_after_image_file");
-        using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", "300", "50");
+        var (lab, hold) = (Lab, fixture.Hold(1));
+        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGTSTP);
         CopyOn(lab, run.Pid, 2);
         HandlerSees(run, 1, "sent after its image was read for its move away");
-        EndsWithOneStop(run, 300);
+        EndsWithOneStop(run);
     }
 
     [Fact]
     public void A_stop_sent_to_a_process_after_its_image_was_read_for_its_move_away_stops_its_copy_and_its_parent_sees_it()
     {
-        var (lab, hold) = LabHolding(2, 1, "test_hold_after_image_file");
-        using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        var (lab, hold) = (Lab, fixture.Hold(1));
+        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGSTOP);
@@ -162,15 +189,14 @@ public sealed class SignalsAfterImageLabTests
         Signals.Kill(run.Pid, Signals.SIGCONT);
         ParentSeesContinue(run, "after SIGCONT to its deputy");
         run.WaitForLines(before + 5);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "400"), run.Lines());
+        EndsWhole(run);
     }
 
     [Fact]
     public void A_process_stopped_at_home_and_moved_on_from_node_2_to_node_3_stays_stopped_and_resumes_on_SIGCONT_with_its_output_whole()
     {
-        using var lab = TestLab.WithDaemons(3, "--timeout", "15", "--no-balance", "--checkpoint-interval", "0");
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        var lab = Lab;
+        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         Signals.Kill(run.Pid, Signals.SIGSTOP);
         ParentSeesStop(run, "sent at home");
@@ -191,8 +217,7 @@ public sealed class SignalsAfterImageLabTests
         Signals.Kill(run.Pid, Signals.SIGCONT);
         ParentSeesContinue(run, "after SIGCONT to its deputy, its copy on node 3");
         run.WaitForLines(before + 5);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", "400"), run.Lines());
+        EndsWhole(run);
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 }

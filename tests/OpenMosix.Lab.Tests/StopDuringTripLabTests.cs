@@ -61,15 +61,16 @@ public sealed class StopDuringTripLabTests
         move.GetAwaiter().GetResult();
     }
 
-    /// <summary>SIGCONT to the process at home (its deputy, if away): it goes on, its parent sees it, it ends whole.</summary>
-    private static void ContinuesAndEndsWhole(TestLab lab, ManagedRun run, string ticks)
+    /// <summary>SIGCONT to the process at home (its deputy, if away): it goes on, its parent sees it, and ended by the test
+    /// (memticker's "usr1") it ends whole.</summary>
+    private static void ContinuesAndEndsWhole(TestLab lab, ManagedRun run)
     {
         var before = run.Lines().Count;
         Signals.Kill(run.Pid, Signals.SIGCONT);
         ParentSeesContinue(run, "after SIGCONT to it at home");
         run.WaitForLines(before + 5);
-        Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
-        Assert.Equal(CheckpointRestartLabTests.Uninterrupted("16", ticks), run.Lines());
+        Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));
+        Assert.Equal(CheckpointRestartLabTests.UninterruptedAsLong(run.Lines()), run.Lines());
         Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 
@@ -78,7 +79,7 @@ public sealed class StopDuringTripLabTests
     {
         var (lab, hold) = LabHoldingFreezesOn(1);
         using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
 
         MigrateStoppingItWhileFrozen(lab, hold, 1, run.Pid, run.Pid, "2");
@@ -89,7 +90,7 @@ public sealed class StopDuringTripLabTests
         ParentSeesStop(run, "sent while it was frozen for its move");
         Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) though its parent was told it stopped");
         StaysStopped(copy, run, "on node 2 after a stop sent while it was frozen for its move");
-        ContinuesAndEndsWhole(lab, run, "400");
+        ContinuesAndEndsWhole(lab, run);
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class StopDuringTripLabTests
     {
         var (lab, hold) = LabHoldingFreezesOn(2);
         using var _ = lab;
-        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", "400", "50");
+        using var run = lab.Managed(1, TestPrograms.Locate("memticker"), "16", TakenOverCopies.UntilEnded, "50");
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
@@ -111,6 +112,6 @@ public sealed class StopDuringTripLabTests
         // Home, stopped: its parent, told of no stop before, sees this one.
         ParentSeesStop(run, "sent to its copy while it was frozen for its trip home");
         StaysStopped(run.Pid, run, "at home after a stop sent while it was frozen for its trip home");
-        ContinuesAndEndsWhole(lab, run, "400");
+        ContinuesAndEndsWhole(lab, run);
     }
 }

@@ -26,7 +26,7 @@ public sealed class UpgradeLabTests
             File.SetUnixFileMode(newOm, File.GetUnixFileMode(Om.Path));
 
             using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
-            using var run = MovedToNode2(lab, "800");
+            using var run = MovedToNode2(lab, UntilEnded);
             var copy = Copy(lab, run.Pid);
             run.WaitForLines(run.Lines().Count + 3);
 
@@ -50,7 +50,7 @@ public sealed class UpgradeLabTests
                 Assert.NotNull(pid);
                 Assert.Equal(newOm, File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName);
             }
-            EndsAsIfUninterrupted(lab, run, "800");
+            EndsAsIfUninterrupted(lab, run, UntilEnded);
             Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
         }
         finally
