@@ -135,6 +135,8 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         var regs = Ptrace.GetRegs(pid);
         _trampolines.Remove(pid);
         _setAside.Remove(pid);
+        // Its copy has ended: a stop sent to the deputy meanwhile has nothing left to stop.
+        HeldStops.Take(pid);
         if (!status.Signaled)
         {
             regs.rip = trampoline + StubElf.SyscallOffset;
@@ -160,7 +162,12 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         Signals.Kill(pid, signal);
     }
 
-    /// <summary>Stops a parked deputy for work on it (signals that race in are reported, not delivered).</summary>
+    /// <summary>
+    /// Stops a parked deputy for work on it (signals that race in are reported, not delivered). Stopped, every signal
+    /// is blocked: one sent to it meanwhile (a trip home waits stopped for its image) waits in its queue, where the
+    /// calls injected for the work do not meet it; parked again it is reported as any, and a process rebuilt into
+    /// the deputy gets it when let go. Only a SIGSTOP can meet them (<see cref="HeldStops"/>, sent again on parking).
+    /// </summary>
     public ulong Stop(int pid)
     {
         if (!_trampolines.TryGetValue(pid, out var trampoline))
@@ -174,10 +181,10 @@ internal sealed partial class DeputyKeeper(ILogger logger)
                 _trampolines.Remove(pid);
                 throw new TraceeGoneException(pid, status);
             }
-            if (status.PtraceEvent == Ptrace.EventStop && !StopSignals.Contains(status.StopSignal)) return trampoline;
+            // An event stop: the interrupt (in a group-stop, an interrupt reports the same stop; it is ours now).
             if (status.PtraceEvent == Ptrace.EventStop)
             {
-                // In group-stop: an interrupt on a group-stopped tracee reports the same stop; it is ours now.
+                Ptrace.SetSignalMask(pid, ulong.MaxValue);
                 return trampoline;
             }
             SignalArrived?.Invoke(pid, Arrived(pid, status.StopSignal));
@@ -351,5 +358,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         _stopped.Remove(pid);
         _following.Remove(pid);
         Unpark(pid, trampoline, template);
+        // A SIGSTOP an injected call met: sent again, it stops the deputy and is forwarded to the copy as any.
+        HeldStops.Resend(pid);
     }
 }
