@@ -34,7 +34,7 @@ public sealed partial class CheckpointEngine
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             try
             {
-                _deputies.Make(pid);
+                _deputies.Make(pid, _pendingAtImage.GetValueOrDefault(pid) ?? []);
                 // Moved while stopped: the deputy stops too, so `ps` and the shell at home see the process stopped
                 // while its copy is. Its group is still stopped as the kernel sees it (only SIGCONT ends that), so
                 // its parent is not told of a stop a second time; SIGCONT to it, or to its copy, resumes both.

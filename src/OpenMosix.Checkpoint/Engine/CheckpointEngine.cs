@@ -94,7 +94,7 @@ public sealed partial class CheckpointEngine : IDisposable
             // Kept frozen in a group-stop: the deputy made of it goes back into that stop (MakeDeputy).
             if (options.After == AfterDump.KeepFrozen && result.StoppedBy != 0) _frozenStopped[pid] = result.StoppedBy;
             else _frozenStopped.Remove(pid);
-            NotePendingAtImage(pid, options.After == AfterDump.KeepFrozen);
+            NotePendingAtImage(pid, options.After == AfterDump.KeepFrozen, result.PendingInImage);
             return result;
         });
     }

@@ -31,8 +31,9 @@ internal sealed partial class DeputyKeeper(ILogger logger)
 
     public IReadOnlyCollection<int> All => _trampolines.Keys;
 
-    /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy.</summary>
-    public void Make(int pid)
+    /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy; the signals
+    /// <paramref name="inImage"/> (queued when its image was read) are taken out of its queues.</summary>
+    public void Make(int pid, IReadOnlyList<int> inImage)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
@@ -67,6 +68,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         ProcessMemory.Write(pid, zero, new byte[ItimervalSize]);
         for (var which = 0; which < 3; which++)
             injector.Call($"setitimer({which}, off)", Setitimer, which, (long)zero, 0);
+        DropQueued(pid, injector, zero, inImage);
         foreach (var m in maps)
         {
             if (Restorer.SpecialNames.Contains(m.Name) || m.Name == "[vsyscall]") continue;
@@ -350,6 +352,24 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         foreach (var tid in others)
             while (Waiting.WaitPid(tid, Waiting.WALL).Stopped) Ptrace.Continue(tid);
         return others.Count;
+    }
+
+    /// <summary>
+    /// The signals its image holds went with the image, and its copy gets them there; reading a queue takes nothing out
+    /// of it, so the frozen original still holds them, and parked, the deputy would report each for forwarding: the
+    /// copy would get it twice. Each is taken out here once (rt_sigtimedwait without waiting: every signal is blocked),
+    /// the oldest instance of a real-time one first; what came after the image stays, and is forwarded.
+    /// </summary>
+    private static void DropQueued(int pid, SyscallInjector injector, ulong data, IReadOnlyList<int> inImage)
+    {
+        var call = new byte[24]; // a sigset, then a zero timespec
+        foreach (var signal in inImage)
+        {
+            if (signal is < 1 or > 64 || signal == Signals.SIGKILL || signal == Signals.SIGSTOP) continue;
+            BinaryPrimitives.WriteUInt64LittleEndian(call, 1UL << (signal - 1));
+            ProcessMemory.Write(pid, data, call);
+            injector.Raw(RtSigtimedwait, (long)data, 0, (long)data + 8, 8);
+        }
     }
 
     private void Park(int pid, ulong trampoline, UserRegs template)
