@@ -62,4 +62,8 @@ public sealed record DumpResult(
     /// <summary>The signal of the group-stop (^Z, SIGSTOP) the process was in when it was frozen, or 0; kept frozen,
     /// SIGSTOP when one was sent meanwhile (its image records the stop).</summary>
     public int StoppedBy { get; init; }
+
+    /// <summary>The numbers of the signals its image holds as queued (the process's and each thread's): they go with
+    /// the image, and whatever reaches the frozen process later does not.</summary>
+    public IReadOnlyList<int> PendingInImage { get; init; } = [];
 }

@@ -99,6 +99,7 @@ internal sealed class Dumper(ILogger logger, TracerThread tracer)
             StoppedBy = image.Signals.StoppedBy,
             // Kept frozen: its stop is sent again when it is let go (CheckpointEngine.Thaw).
             StopHeld = options.After == AfterDump.KeepFrozen && HeldStops.Take(pid),
+            PendingInImage = [.. image.Signals.Pending.Concat(image.Threads.SelectMany(t => t.Pending)).Select(p => p.Number)],
         };
         logger.LogInformation("Checkpointed {Pid}: {Threads} threads, {Regions} regions, {Files} fds, {PageMiB:F1} MiB of pages, stopped in {Attach:F2} ms, frozen {Frozen:F1} ms, {After}",
             pid, 1 + image.Threads.Count, result.RegionCount, result.FileCount, pageBytes / 1048576.0, attachToStopped.TotalMilliseconds, result.Frozen.TotalMilliseconds, options.After);

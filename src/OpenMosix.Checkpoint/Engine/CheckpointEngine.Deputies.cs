@@ -34,18 +34,17 @@ public sealed partial class CheckpointEngine
             if (!_frozen.Remove(pid)) throw new InvalidOperationException($"process {pid} is not kept frozen by this engine");
             try
             {
-                _deputies.Make(pid);
+                _deputies.Make(pid, _pendingAtImage.GetValueOrDefault(pid) ?? []);
                 // Moved while stopped: the deputy stops too, so `ps` and the shell at home see the process stopped
                 // while its copy is. Its group is still stopped as the kernel sees it (only SIGCONT ends that), so
                 // its parent is not told of a stop a second time; SIGCONT to it, or to its copy, resumes both.
                 // A SIGSTOP sent while it was frozen for its trip is in its image (the copy starts stopped): the
-                // deputy stops with it here, and its parent, told of no stop yet, is told now.
+                // deputy stops with it here, and its parent, told of no stop yet, is told now. One sent after its
+                // image was taken met the deputy's making: parked, the deputy got it again (DeputyKeeper.Park), and
+                // stops and forwards it to the copy as it does any signal sent to it.
                 _stopsWhileFrozen.Remove(pid);
                 _pendingAtImage.Remove(pid);
                 if (_frozenStopped.Remove(pid, out var stoppedBy)) _deputies.FollowCopy(pid, stoppedBy);
-                // One sent after its image was taken met the deputy's making: sent again to the deputy, which
-                // stops and forwards it to the copy as it does any signal sent to it.
-                else if (HeldStops.Take(pid)) Signals.Kill(pid, Signals.SIGSTOP);
             }
             catch (Exception e) when (KilledTracee.Is(e))
             {

@@ -63,6 +63,8 @@ public sealed partial class CheckpointEngine
         OnDeputy(pid, rebuild, (restored, _) =>
         {
             _deputies.Forget(pid);
+            // A SIGSTOP sent to it while it was rebuilt stops the process: when it is let go (Thaw), or now.
+            if (!options.KeepFrozen && HeldStops.Take(pid)) Signals.Kill(pid, Signals.SIGSTOP);
             return KeptFrozenIfAsked(restored, options);
         });
 

@@ -13,22 +13,13 @@ public sealed partial class CheckpointEngine
     // Kept frozen after a checkpoint: the signal numbers queued when its image was read, shared and per thread.
     private readonly Dictionary<int, List<int>> _pendingAtImage = [];
 
-    /// <summary>Notes what is queued for <paramref name="pid"/> as its image is read (tracer thread).</summary>
-    private void NotePendingAtImage(int pid, bool keptFrozen)
+    /// <summary>Notes what was queued for <paramref name="pid"/> as its image was read (tracer thread): what the image
+    /// holds, not what the queues hold once the dump is over (a signal that came while its pages were copied, seconds
+    /// for a big process, is not in the image and must be carried like any later one).</summary>
+    private void NotePendingAtImage(int pid, bool keptFrozen, IReadOnlyList<int> inImage)
     {
-        if (!keptFrozen)
-        {
-            _pendingAtImage.Remove(pid);
-            return;
-        }
-        try
-        {
-            _pendingAtImage[pid] = Queued(pid);
-        }
-        catch (Exception e) when (e is SyscallException or IOException or TraceeGoneException)
-        {
-            _pendingAtImage.Remove(pid); // Gone: its end settles the move.
-        }
+        if (keptFrozen) _pendingAtImage[pid] = [.. inImage];
+        else _pendingAtImage.Remove(pid);
     }
 
     /// <summary>

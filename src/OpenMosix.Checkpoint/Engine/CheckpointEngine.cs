@@ -94,7 +94,7 @@ public sealed partial class CheckpointEngine : IDisposable
             // Kept frozen in a group-stop: the deputy made of it goes back into that stop (MakeDeputy).
             if (options.After == AfterDump.KeepFrozen && result.StoppedBy != 0) _frozenStopped[pid] = result.StoppedBy;
             else _frozenStopped.Remove(pid);
-            NotePendingAtImage(pid, options.After == AfterDump.KeepFrozen);
+            NotePendingAtImage(pid, options.After == AfterDump.KeepFrozen, result.PendingInImage);
             return result;
         });
     }
@@ -125,12 +125,12 @@ public sealed partial class CheckpointEngine : IDisposable
             KilledTracee.Detach(pid, _logger);
             RetakeWatch(pid);
             // A stop sent while it was frozen: sent again (its parent's wait, the exit watch, sees it), or, one it
-            // entered while being seized, which the kernel reports to no one now, told to its watcher here.
-            if (_stopsWhileFrozen.Remove(pid, out var stop))
-            {
-                if (stop.Resend) Signals.Kill(pid, Signals.SIGSTOP);
-                else if (_jobWatches.TryGetValue(pid, out var changed)) changed(stop.Signal);
-            }
+            // entered while being seized, which the kernel reports to no one now, told to its watcher here. One that
+            // met a call injected since (a rebuild into its deputy on its trip home, a new stdin) is held as well.
+            var held = HeldStops.Take(pid);
+            if (_stopsWhileFrozen.Remove(pid, out var stop) && !stop.Resend && !held && _jobWatches.TryGetValue(pid, out var changed))
+                changed(stop.Signal);
+            if (held || stop.Resend) Signals.Kill(pid, Signals.SIGSTOP);
         });
     }
 
@@ -192,6 +192,7 @@ public sealed partial class CheckpointEngine : IDisposable
             _frozenStopped.Remove(pid);
             _stopsWhileFrozen.Remove(pid);
             _pendingAtImage.Remove(pid);
+            HeldStops.Take(pid);
             _restorer.TakeDeferred(pid);
             var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
             var threads = ThreadGroup.OtherThreads(pid);

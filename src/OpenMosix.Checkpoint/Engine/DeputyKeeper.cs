@@ -31,8 +31,9 @@ internal sealed partial class DeputyKeeper(ILogger logger)
 
     public IReadOnlyCollection<int> All => _trampolines.Keys;
 
-    /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy.</summary>
-    public void Make(int pid)
+    /// <summary>Turns a frozen process (stopped after its checkpoint) into a parked, emptied deputy; the signals
+    /// <paramref name="inImage"/> (queued when its image was read) are taken out of its queues.</summary>
+    public void Make(int pid, IReadOnlyList<int> inImage)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Ptrace.SetSignalMask(pid, ulong.MaxValue);
@@ -67,6 +68,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         ProcessMemory.Write(pid, zero, new byte[ItimervalSize]);
         for (var which = 0; which < 3; which++)
             injector.Call($"setitimer({which}, off)", Setitimer, which, (long)zero, 0);
+        DropQueued(pid, injector, zero, inImage);
         foreach (var m in maps)
         {
             if (Restorer.SpecialNames.Contains(m.Name) || m.Name == "[vsyscall]") continue;
@@ -135,6 +137,8 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         var regs = Ptrace.GetRegs(pid);
         _trampolines.Remove(pid);
         _setAside.Remove(pid);
+        // Its copy has ended: a stop sent to the deputy meanwhile has nothing left to stop.
+        HeldStops.Take(pid);
         if (!status.Signaled)
         {
             regs.rip = trampoline + StubElf.SyscallOffset;
@@ -160,7 +164,12 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         Signals.Kill(pid, signal);
     }
 
-    /// <summary>Stops a parked deputy for work on it (signals that race in are reported, not delivered).</summary>
+    /// <summary>
+    /// Stops a parked deputy for work on it (signals that race in are reported, not delivered). Stopped, every signal
+    /// is blocked: one sent to it meanwhile (a trip home waits stopped for its image) waits in its queue, where the
+    /// calls injected for the work do not meet it; parked again it is reported as any, and a process rebuilt into
+    /// the deputy gets it when let go. Only a SIGSTOP can meet them (<see cref="HeldStops"/>, sent again on parking).
+    /// </summary>
     public ulong Stop(int pid)
     {
         if (!_trampolines.TryGetValue(pid, out var trampoline))
@@ -174,10 +183,10 @@ internal sealed partial class DeputyKeeper(ILogger logger)
                 _trampolines.Remove(pid);
                 throw new TraceeGoneException(pid, status);
             }
-            if (status.PtraceEvent == Ptrace.EventStop && !StopSignals.Contains(status.StopSignal)) return trampoline;
+            // An event stop: the interrupt (in a group-stop, an interrupt reports the same stop; it is ours now).
             if (status.PtraceEvent == Ptrace.EventStop)
             {
-                // In group-stop: an interrupt on a group-stopped tracee reports the same stop; it is ours now.
+                Ptrace.SetSignalMask(pid, ulong.MaxValue);
                 return trampoline;
             }
             SignalArrived?.Invoke(pid, Arrived(pid, status.StopSignal));
@@ -345,11 +354,31 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         return others.Count;
     }
 
+    /// <summary>
+    /// The signals its image holds went with the image, and its copy gets them there; reading a queue takes nothing out
+    /// of it, so the frozen original still holds them, and parked, the deputy would report each for forwarding: the
+    /// copy would get it twice. Each is taken out here once (rt_sigtimedwait without waiting: every signal is blocked),
+    /// the oldest instance of a real-time one first; what came after the image stays, and is forwarded.
+    /// </summary>
+    private static void DropQueued(int pid, SyscallInjector injector, ulong data, IReadOnlyList<int> inImage)
+    {
+        var call = new byte[24]; // a sigset, then a zero timespec
+        foreach (var signal in inImage)
+        {
+            if (signal is < 1 or > 64 || signal == Signals.SIGKILL || signal == Signals.SIGSTOP) continue;
+            BinaryPrimitives.WriteUInt64LittleEndian(call, 1UL << (signal - 1));
+            ProcessMemory.Write(pid, data, call);
+            injector.Raw(RtSigtimedwait, (long)data, 0, (long)data + 8, 8);
+        }
+    }
+
     private void Park(int pid, ulong trampoline, UserRegs template)
     {
         // Let go in its pause loop, it runs, whatever stop it was in.
         _stopped.Remove(pid);
         _following.Remove(pid);
         Unpark(pid, trampoline, template);
+        // A SIGSTOP an injected call met: sent again, it stops the deputy and is forwarded to the copy as any.
+        HeldStops.Resend(pid);
     }
 }

@@ -2,9 +2,10 @@ namespace OpenMosix.Checkpoint.Tracing;
 
 /// <summary>
 /// SIGSTOPs that reached a process while this tracer thread injected calls into it (every other signal is blocked
-/// then; SIGSTOP cannot be). The injector takes such a stop out of the way, as it must to run its call, and notes it
-/// here; whoever lets the process go sends it again (<see cref="Resend"/>), so the process stops as it was told to and
-/// its parent's wait sees the stop, instead of the stop being lost with a failed checkpoint. Per tracer thread.
+/// then, or put back into its queue blocked by the injector; SIGSTOP cannot be blocked). The injector takes such a stop
+/// out of the way, as it must to run its call, and notes it here; whoever lets the process go sends it again
+/// (<see cref="Resend"/>: a checkpoint's resume, a parked deputy, a thawed process), so the process stops as it was told
+/// to and its parent's wait sees the stop, instead of the stop being lost with a failed checkpoint. Per tracer thread.
 /// </summary>
 internal static class HeldStops
 {

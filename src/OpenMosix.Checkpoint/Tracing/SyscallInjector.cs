@@ -39,9 +39,11 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
         regs.r8 = (ulong)a5;
         regs.r9 = (ulong)a6;
         Ptrace.SetRegs(Pid, regs);
+        var passOn = 0;
         for (var phase = 0; phase < 2; phase++)
         {
-            Ptrace.Syscall(Pid);
+            Ptrace.Syscall(Pid, passOn);
+            passOn = 0;
             var status = Waiting.WaitPid(Pid);
             if (!status.Stopped) throw new TraceeGoneException(Pid, status);
             // A PTRACE_INTERRUPT that was still pending surfaces as an event stop: not this call's business. In a
@@ -64,6 +66,19 @@ internal sealed class SyscallInjector(int pid, ulong syscallInstruction, UserReg
             if (status.PtraceEvent == 0 && status.StopSignal == Signals.SIGSTOP)
             {
                 HeldStops.Note(Pid);
+                phase--;
+                continue;
+            }
+            // Any other signal, one the thread did not block (a deputy parked with every signal open, stopped for work
+            // while a SIGTSTP or SIGUSR1 came): not this call's business either, and neither lost nor a failure. Every
+            // signal is blocked now and this one passed on from its delivery-stop: the kernel puts a signal a tracer
+            // passes on that is blocked by then back into the queue it came from (the thread's or the process's), its
+            // siginfo whole. It waits there like any blocked signal and is delivered once the thread runs with a mask of
+            // its own again (a second instance of a real-time signal already queued then comes before it).
+            if (status.PtraceEvent == 0 && status.StopSignal is > 0 and <= 64)
+            {
+                Ptrace.SetSignalMask(Pid, ulong.MaxValue);
+                passOn = status.StopSignal;
                 phase--;
                 continue;
             }

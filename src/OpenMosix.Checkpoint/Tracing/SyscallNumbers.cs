@@ -5,7 +5,7 @@ internal static class SyscallNumbers
 {
     public const long Read = 0, Close = 3, Lseek = 8, Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12,
         RtSigaction = 13, Mremap = 25, Getitimer = 36, Setitimer = 38, Nanosleep = 35, Chdir = 80, Umask = 95,
-        Setgroups = 116, Setresuid = 117, Setresgid = 119, Setfsuid = 122, Setfsgid = 123, RtSigqueueinfo = 129, Personality = 135, Prctl = 157,
+        Setgroups = 116, Setresuid = 117, Setresgid = 119, Setfsuid = 122, Setfsgid = 123, RtSigtimedwait = 128, RtSigqueueinfo = 129, Personality = 135, Prctl = 157,
         SetTidAddress = 218, RestartSyscall = 219, SetRobustList = 273, Openat = 257, Dup3 = 292, Pipe2 = 293, Fcntl = 72,
         RtTgsigqueueinfo = 297, Prlimit64 = 302, Rseq = 334, Pause = 34, Madvise = 28, Userfaultfd = 323,
         Ftruncate = 77, Fchmod = 91, EpollCtl = 233, TimerfdCreate = 283, TimerfdSettime = 286, Signalfd4 = 289, Eventfd2 = 290,

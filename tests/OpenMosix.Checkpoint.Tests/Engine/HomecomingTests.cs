@@ -98,7 +98,7 @@ public sealed class HomecomingTests
     }
 
     /// <summary>The process is frozen at home, restored away (running), and its original made a deputy.</summary>
-    private static RestoredProcess MoveAway(CheckpointEngine home, CheckpointEngine away, int pid)
+    internal static RestoredProcess MoveAway(CheckpointEngine home, CheckpointEngine away, int pid)
     {
         var outbound = new InMemoryImage();
         home.Checkpoint(pid, outbound, new DumpOptions(AfterDump.KeepFrozen));
@@ -108,7 +108,7 @@ public sealed class HomecomingTests
         return copy;
     }
 
-    private static ImageReader Round(PrecopySession session)
+    internal static ImageReader Round(PrecopySession session)
     {
         var stream = new MemoryStream();
         using (var writer = new ImageWriter(stream, new ImageWriterOptions(LeaveOpen: true))) session.WriteRound(writer);

@@ -146,6 +146,30 @@ public sealed class JobControlTests
     }
 
     [Fact]
+    public void A_signal_pending_when_the_image_for_a_move_away_is_read_goes_with_the_image_and_is_not_forwarded_again()
+    {
+        using var dir = new TempDirectory();
+        using var child = StartSleeper(dir.File("out"));
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        engine.DeputySignal += (pid, signal) => { lock (signals) signals.Add(signal.Number); };
+
+        // Sent while frozen, before its queues are read: the copy gets it from the image. The original's queue still
+        // holds it (reading a queue takes nothing out of it), and the deputy made of the original must not report it.
+        var image = new InMemoryImage();
+        engine.Checkpoint(child.Pid, image, new DumpOptions(AfterDump.KeepFrozen) { WhileFrozen = pid => Signals.Kill(pid, Signals.SIGUSR1) });
+        Assert.Contains(image.Metadata.Signals.Pending, p => p.Number == Signals.SIGUSR1);
+        engine.MakeDeputy(child.Pid);
+
+        // Reported in order: had the one in the image been reported too, it would come first.
+        Signals.Kill(child.Pid, Signals.SIGUSR2);
+        Poll.Until(() => { lock (signals) return signals.Count > 0; }, EngineFixtures.Patience, "SIGUSR2 to be reported");
+        lock (signals) Assert.Equal([Signals.SIGUSR2], signals);
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
+
+    [Fact]
     public void Signals_that_reach_a_process_kept_frozen_after_its_image_was_read_are_told_apart_from_those_in_its_image()
     {
         using var dir = new TempDirectory();
