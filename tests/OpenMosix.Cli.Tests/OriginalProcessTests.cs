@@ -29,7 +29,7 @@ public sealed class OriginalProcessTests
         var checkpoint = await OmCli.CheckpointAsync(process.Pid, dir.File("process.omimg"), kill: false);
         Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
         Assert.True(new FileInfo(dir.File("process.omimg")).Length > 0, "the image file is empty");
-        var status = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var status = await process.WaitForExitWhileItRunsAsync(scenario.RunTimeout);
         new ProgramOutcome(process.StdoutBytes, status, new Dictionary<string, byte[]>()).ShouldMatch(reference);
     }
 }

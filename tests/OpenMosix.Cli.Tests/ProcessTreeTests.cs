@@ -48,6 +48,7 @@ public sealed class ProcessTreeTests
     {
         using var dir = new TempDirectory("om-tree-make");
         var plain = GenerateProject(dir.Subdirectory("plain"));
+        File.WriteAllText(Path.Combine(plain, "go"), "");
         var expected = RunUninterrupted(dir, "/bin/sh", $"cd {plain} && make -j2");
         var moved = "";
         var output = CheckpointKillRestore(dir, "/bin/sh", attempt =>
@@ -55,7 +56,7 @@ public sealed class ProcessTreeTests
             // A fresh project for each attempt: one whose restore found its PIDs taken was killed half built.
             moved = GenerateProject(dir.Subdirectory($"moved{attempt}"));
             return ($"cd {moved} && exec make -j2", make => ProcFs.ReadChildren(make).Count > 0 && File.Exists(Path.Combine(moved, "u1.o")));
-        }, "make building");
+        }, "make building", () => File.WriteAllText(Path.Combine(moved, "go"), ""));
         Assert.Equal(expected.Replace(plain, moved, StringComparison.Ordinal).Split('\n').Order(), output.Split('\n').Order());
         foreach (var name in new[] { "u1.o", "u2.o", "u3.o", "u4.o", "u5.o", "u6.o", "prog" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(plain, name)), File.ReadAllBytes(Path.Combine(moved, name)));
@@ -135,9 +136,10 @@ public sealed class ProcessTreeTests
     /// Starts the script, waits until it is ready, checkpoints its tree with --kill, restores it with om restore (which
     /// waits for the root) and returns the output of both runs together. A tree comes back only where its PIDs are
     /// free, and under a busy suite pid_max wraps in seconds: a restore that found one taken is tried again with a
-    /// fresh run (FreeIds); any other failure fails the test.
+    /// fresh run (FreeIds); any other failure fails the test. <paramref name="beforeRestore"/> lets a held tree go.
     /// </summary>
-    private static string CheckpointKillRestore(TempDirectory dir, string shell, Func<int, (string Script, Func<int, bool> Ready)> prepare, string what)
+    private static string CheckpointKillRestore(TempDirectory dir, string shell, Func<int, (string Script, Func<int, bool> Ready)> prepare, string what,
+        Action? beforeRestore = null)
     {
         string? restored = null;
         var attempts = 0;
@@ -152,6 +154,7 @@ public sealed class ProcessTreeTests
             var checkpoint = CommandRun.Run(OmBinary.Path, ["checkpoint", "--tree", "--kill", run.Pid.ToString(), "-o", image], timeout: Patience);
             Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
             Assert.Equal(new ChildExit(0, 9), run.WaitForExit(Patience));
+            beforeRestore?.Invoke();
             var restore = CommandRun.Run(OmBinary.Path, ["restore", image], timeout: Patience);
             if (restore.ExitCode != 0 && restore.Stderr.Contains("of the tree", StringComparison.Ordinal)
                 && restore.Stderr.Contains("taken here", StringComparison.Ordinal))
@@ -163,13 +166,18 @@ public sealed class ProcessTreeTests
         return restored!;
     }
 
-    /// <summary>Six translation units (each compile slowed a little, so that a checkpoint finds make at work) and a link.</summary>
+    /// <summary>Every unit but u1 waits for a file `go` before it compiles: make is certain to be at work on two units
+    /// once u1.o exists, however a loaded machine paces it, until the test creates `go` (a run not checkpointed has it from
+    /// the start; a checkpointed one gets it between the checkpoint and the restore).</summary>
+    private const string HeldCompile = "[ $* = u1 ] || while [ ! -e go ]; do sleep 0.05; done; cc -O2 -fPIC -c -o $@ $<";
+
+    /// <summary>Six translation units and a link (<see cref="HeldCompile"/>).</summary>
     private static string GenerateProject(string directory)
     {
         for (var i = 1; i <= 6; i++)
             File.WriteAllText(Path.Combine(directory, $"u{i}.c"), $"int f{i}(int x) {{ int s = 0; for (int i = 0; i < x; i++) s += i * {i}; return s; }}\n");
         File.WriteAllText(Path.Combine(directory, "Makefile"),
-            "prog: u1.o u2.o u3.o u4.o u5.o u6.o\n\tcc -shared -o $@ $^\n%.o: %.c\n\tsleep 0.3; cc -O2 -fPIC -c -o $@ $<\n");
+            "prog: u1.o u2.o u3.o u4.o u5.o u6.o\n\tcc -shared -o $@ $^\n%.o: %.c\n\t" + HeldCompile + "\n");
         return directory;
     }
 }

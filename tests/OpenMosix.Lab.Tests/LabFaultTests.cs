@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using OpenMosix.Lab.State;
 using OpenMosix.Lab.Tests.Support;
 using OpenMosix.Linux;
+using OpenMosix.Linux.Proc;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
@@ -155,6 +157,80 @@ public sealed class LabFaultTests
         Assert.True(Directory.Exists($"/sys/class/net/{lab.Layout.Name.HostVeth(2)}/master"), "node 2's veth is not back on the bridge");
         Assert.InRange(NodeProbe.RoundTripMilliseconds(lab, 1, 2), 0, 90);
         Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+    }
+
+    [Fact]
+    public async Task Clear_returns_only_once_the_relay_has_ended_and_its_tap_is_gone()
+    {
+        Assert.SkipWhen(NodeProbe.KernelHasNetem(), "this kernel has sch_netem (no relay to end)");
+        Assert.SkipUnless(Directory.Exists(FrozenCgroup.Root), $"no cgroup v1 freezer at {FrozenCgroup.Root}");
+        using var lab = new TestLab(2);
+        Fault(lab, "netem", 2, "--delay", "50").Succeeded();
+        var relay = LabStateStore.Load(lab.Layout).Nodes.Single(n => n.Id == 2).DelayRelayPid!.Value;
+        var tap = $"/sys/class/net/{lab.Layout.Name.RelayTap(2)}";
+
+        // A SIGKILLed process ends, and closes its tap, only when it next runs: frozen, it cannot, which makes certain
+        // the window that a loaded (or quick) machine leaves to chance between the kill and the end.
+        using var frozen = new FrozenCgroup($"omtest-{lab.Name}", relay);
+        var cancel = TestContext.Current.CancellationToken;
+        var clear = Task.Run(() => Fault(lab, "netem", 2, "--clear"), cancel);
+        Poll.Until(() => (Pending(relay) & (1UL << (Signals.SIGKILL - 1))) != 0 || clear.IsCompleted, TimeSpan.FromSeconds(60),
+            "--clear to kill the relay");
+        // --clear that returned now would leave the tap to outlive it: it must still wait (2 s to see it does not return).
+        var early = await Task.WhenAny(clear, Task.Delay(TimeSpan.FromSeconds(2), cancel));
+        Assert.False(early == clear, $"--clear returned while its relay could not end: {(early == clear ? await clear : null)}");
+        Assert.True(Directory.Exists(tap), "the tap went before its relay ended");
+
+        frozen.Thaw();
+        (await clear.WaitAsync(TimeSpan.FromSeconds(60), cancel)).Succeeded();
+        Assert.False(Directory.Exists(tap), "the relay's tap outlived --clear");
+        Assert.True(Directory.Exists($"/sys/class/net/{lab.Layout.Name.HostVeth(2)}/master"), "node 2's veth is not back on the bridge");
+        Assert.Null(lab.ReadStatus().Nodes.Single(n => n.Id == 2).Netem);
+    }
+
+    /// <summary>Signals pending for the process or one of its threads (SigPnd | ShdPnd of its main thread).</summary>
+    private static ulong Pending(int pid)
+    {
+        var status = ProcStatus.Parse(File.ReadAllText($"/proc/{pid}/status"));
+        return status.SigPnd | status.ShdPnd;
+    }
+
+    /// <summary>A process held in a cgroup v1 freezer of the test's own until thawed (or disposed).</summary>
+    private sealed class FrozenCgroup : IDisposable
+    {
+        public const string Root = "/sys/fs/cgroup/freezer";
+        private readonly string _path;
+
+        public FrozenCgroup(string name, int pid)
+        {
+            _path = Path.Combine(Root, name);
+            Directory.CreateDirectory(_path);
+            File.WriteAllText(Path.Combine(_path, "cgroup.procs"), $"{pid}");
+            File.WriteAllText(Path.Combine(_path, "freezer.state"), "FROZEN");
+            Poll.Until(() => FreezerState == "FROZEN", TimeSpan.FromSeconds(30), $"process {pid} to freeze");
+        }
+
+        private string FreezerState => File.ReadAllText(Path.Combine(_path, "freezer.state")).Trim();
+
+        public void Thaw() => File.WriteAllText(Path.Combine(_path, "freezer.state"), "THAWED");
+
+        public void Dispose()
+        {
+            Thaw();
+            foreach (var pid in File.ReadAllLines(Path.Combine(_path, "cgroup.procs")))
+            {
+                try
+                {
+                    File.WriteAllText(Path.Combine(Root, "cgroup.procs"), pid);
+                }
+                catch (IOException)
+                {
+                    // Ended meanwhile.
+                }
+            }
+            Poll.Until(() => File.ReadAllText(Path.Combine(_path, "cgroup.procs")).Length == 0, TimeSpan.FromSeconds(30), $"{_path} to empty");
+            Directory.Delete(_path);
+        }
     }
 
     [Fact]

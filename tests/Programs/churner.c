@@ -2,9 +2,9 @@
 // mapping, discards a range with MADV_DONTNEED (zeros from then on), grows its heap with sbrk, and replaces a
 // second mapping with one of another size at the same place. At the end it prints a checksum of all of it.
 // Deterministic: the same arguments give the same output however its run is cut up, frozen or moved.
-// usage: churner [MB=32] [TICKS=60] [MS=20] [HOLD]
+// usage: churner [MB=32] [TICKS=60] [MS=20] [HOLD...]
 // HOLD: after its first HOLD ticks it waits for SIGUSR1 (blocked, taken by sigwait) before going on, so that a
-// test can copy it while it surely runs, however slow the machine.
+// test can copy it while it surely runs, however slow the machine; several HOLDs, several such stops.
 #define _DEFAULT_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -26,11 +26,13 @@ int main(int argc, char **argv) {
   size_t mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 32;
   long ticks = argc > 2 ? atol(argv[2]) : 60;
   long ms = argc > 3 ? atol(argv[3]) : 20;
-  long hold = argc > 4 ? atol(argv[4]) : -1;
+  long holds[16];
+  int nholds = 0;
+  for (int i = 4; i < argc && nholds < 16; i++) holds[nholds++] = atol(argv[i]);
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
-  if (hold >= 0 && sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) { perror("sigprocmask"); return 1; }
+  if (nholds > 0 && sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) { perror("sigprocmask"); return 1; }
   size_t page = 4096, pages = (mb << 20) / page, words_per_page = page / 8;
   uint64_t *big = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (big == MAP_FAILED) { perror("mmap"); return 1; }
@@ -71,7 +73,8 @@ int main(int argc, char **argv) {
     }
     printf("tick %ld\n", t);
     fflush(stdout);
-    if (t + 1 == hold) {
+    for (int i = 0; i < nholds; i++) {
+      if (t + 1 != holds[i]) continue;
       int sig;
       if (sigwait(&usr1, &sig) != 0) { perror("sigwait"); return 1; }
     }

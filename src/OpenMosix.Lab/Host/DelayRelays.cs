@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 using OpenMosix.Lab.State;
 using OpenMosix.Linux;
 using OpenMosix.Linux.Interop;
@@ -15,6 +16,10 @@ namespace OpenMosix.Lab.Host;
 public static class DelayRelays
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long `om lab netem` waits for a killed relay and its tap to be gone (a relay ends in well under a
+    /// second even at load 60; a longer wait means it is stuck, say frozen, and the command says so).</summary>
+    public static readonly TimeSpan EndTimeout = TimeSpan.FromSeconds(30);
     private const string Ip = "ip";
 
     /// <summary>The node's port on the lab bridge: its tap while a relay delays its link, else its host veth.</summary>
@@ -57,7 +62,9 @@ public static class DelayRelays
         }
     }
 
-    /// <summary>The host veth back on the bridge (cut still, if the node is), then the relay ended.</summary>
+    /// <summary>The host veth back on the bridge (cut still, if the node is), then the relay ended; returns once the
+    /// relay has ended and its tap is gone, or throws a one-line <see cref="LabException"/> after
+    /// <see cref="EndTimeout"/>.</summary>
     public static void Stop(LabLayout layout, NodeState node)
     {
         if (node.DelayRelayPid is not { } pid) return;
@@ -68,9 +75,50 @@ public static class DelayRelays
             ToolRun.Run($"put {veth} back on {layout.Name.Bridge}", Ip, "link", "set", "dev", veth, "master", layout.Name.Bridge);
             if (node.Cut || node.Killed) BridgePort.Disable(veth);
         }
-        // Only the relay: a PID recycled since belongs to something else.
-        if (!IsRelay(pid)) return;
-        Signals.Kill(pid, Signals.SIGKILL);
+        var clock = Stopwatch.StartNew();
+        End(node.Id, pid, clock);
+        // The tap closes with the relay's descriptors, before it counts as ended; this only makes sure of it.
+        var tap = layout.Name.RelayTap(node.Id);
+        while (Directory.Exists($"/sys/class/net/{tap}"))
+        {
+            if (clock.Elapsed > EndTimeout)
+                throw new LabException($"the tap {tap} of node {node.Id}'s link relay outlived the relay by {EndTimeout.TotalSeconds:F0} s");
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>Kills the relay <paramref name="pid"/> and waits for its end. SIGKILL only starts the end: the tap goes
+    /// when the relay's last thread closes it, and the relay is init's (its starter has exited), so waitpid cannot wait
+    /// for it; a pidfd turns readable once every thread has ended.</summary>
+    private static void End(int node, int pid, Stopwatch clock)
+    {
+        PidFd relay;
+        try
+        {
+            relay = PidFd.Open(pid);
+        }
+        catch (ProcessAccessException)
+        {
+            return;
+        }
+        using (relay)
+        {
+            // Only the relay: a PID recycled since belongs to something else (the pidfd holds the one checked here).
+            if (!IsRelay(pid)) return;
+            try
+            {
+                relay.SendSignal(Signals.SIGKILL);
+            }
+            catch (SyscallException e) when (e.Error == Errno.ESRCH)
+            {
+            }
+            using var watched = new SafeFileHandle(relay.DangerousGetHandle(), ownsHandle: false);
+            while (!Readiness.WaitReadable(watched, Remaining(clock)))
+            {
+                if (clock.Elapsed > EndTimeout)
+                    throw new LabException($"the link relay of node {node} (pid {pid}) did not end within {EndTimeout.TotalSeconds:F0} s of SIGKILL");
+            }
+        }
         try
         {
             // Ours when it failed as it started; otherwise init's to collect.
@@ -80,6 +128,9 @@ public static class DelayRelays
         {
         }
     }
+
+    private static TimeSpan Remaining(Stopwatch clock) =>
+        EndTimeout - clock.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
 
     private static bool IsRelay(int pid)
     {

@@ -42,7 +42,7 @@ internal static class CheckpointFlow
         using var restored = OmCli.StartRestore(image, dir.Path, asTestUser: scenario.AsTestUser);
         if (scenario.AfterRestore is { } resume) await resume(restored);
         else restored.CloseStdin();
-        var status = await restored.WaitForExitAsync(scenario.RunTimeout);
+        var status = await restored.WaitForExitWhileItRunsAsync(scenario.RunTimeout);
         if (restored.StderrText.Length > 0) TestLog.Line("om restore stderr: " + restored.StderrText.TrimEnd());
         scenario.CheckRestoreStderr?.Invoke(restored.StderrText);
 
@@ -60,7 +60,7 @@ internal static class CheckpointFlow
         if (scenario.AfterStart is { } feed) await feed(process);
         if (scenario.AfterRestore is { } resume) await resume(process);
         else process.CloseStdin();
-        var status = await process.WaitForExitAsync(scenario.RunTimeout);
+        var status = await process.WaitForExitWhileItRunsAsync(scenario.RunTimeout);
         return new ProgramOutcome(process.StdoutBytes, status, Collect(scenario, dir.Path));
     }
 

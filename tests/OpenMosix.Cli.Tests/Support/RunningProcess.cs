@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests.Support;
 
@@ -80,18 +81,41 @@ internal sealed class RunningProcess : IDisposable
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         limit.CancelAfter(timeout);
+        return await WaitAsync(limit.Token, untilOutputEnds, () => $"within {timeout.TotalSeconds:0} s");
+    }
+
+    /// <summary>
+    /// Waits for the exit and the end of the output of a program that computes: as long as it (or a descendant) uses
+    /// or waits for a CPU, at most <paramref name="idle"/> without, ten times that in all (<see cref="CpuProgressBound"/>).
+    /// A wall-clock bound taken from a quiet machine fails a run that a machine at load 100 only makes slow.
+    /// </summary>
+    public async Task<int> WaitForExitWhileItRunsAsync(TimeSpan idle)
+    {
+        var bound = new CpuProgressBound(Pid, idle);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var waiting = WaitAsync(limit.Token, untilOutputEnds: true, bound.ToString);
+        while (!waiting.IsCompleted)
+        {
+            if (!bound.Holds()) await limit.CancelAsync();
+            await Task.WhenAny(waiting, Task.Delay(100, TestContext.Current.CancellationToken));
+        }
+        return await waiting;
+    }
+
+    private async Task<int> WaitAsync(CancellationToken token, bool untilOutputEnds, Func<string> bound)
+    {
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            await process.WaitForExitAsync(token);
             if (untilOutputEnds)
             {
-                if (stdout is not null) await stdout.Completion.WaitAsync(limit.Token);
-                await stderr.Completion.WaitAsync(limit.Token);
+                if (stdout is not null) await stdout.Completion.WaitAsync(token);
+                await stderr.Completion.WaitAsync(token);
             }
         }
         catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"pid {Pid} did not finish within {timeout.TotalSeconds:0} s; stderr: {StderrText}");
+            throw new TimeoutException($"pid {Pid} did not finish {bound()}; stderr: {StderrText}");
         }
         return process.ExitCode;
     }

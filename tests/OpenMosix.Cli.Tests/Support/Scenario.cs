@@ -36,7 +36,8 @@ internal sealed record Scenario
     /// <summary>Checks what om restore said on stderr.</summary>
     public Action<string>? CheckRestoreStderr { get; init; }
 
-    /// <summary>Every target finishes in seconds; a restored copy that hangs must not hold the suite for long.</summary>
+    /// <summary>Every target finishes in seconds of CPU; a run is waited for while it uses or waits for a CPU, and this
+    /// long without (a copy that hangs must not hold the suite for long; <see cref="RunningProcess.WaitForExitWhileItRunsAsync"/>).</summary>
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public static Func<RunningProcess, bool> PrintedBytes(long bytes) => process => process.StdoutLength >= bytes;
