@@ -24,6 +24,7 @@ internal sealed partial class DeputyKeeper
     // SIGRTMAX: real-time, so queued apart from any the program gets, and taken after every standard signal (a SIGCONT
     // pending is taken first). This omd sends it to a deputy for nothing else: from this omd it is never forwarded.
     private const int OwnStopMarker = 64;
+    private const int OwnStopWaitMs = 10_000;
     // The action (struct sigaction as the kernel gave it back) each deputy stopped by its own signal moved with.
     private readonly Dictionary<int, (int Signal, byte[] Action)> _setAside = [];
     // The stop each deputy that stopped itself is to make at its OwnStopMarker.
@@ -62,10 +63,20 @@ internal sealed partial class DeputyKeeper
         Signals.Kill(pid, OwnStopMarker);
         // Taken now, not left pending to the next work on the deputy (a trip home would hand it to the program): the
         // deputy runs its pause loop, so its next stop is the marker's, or that of a signal taken before it (handled
-        // as ever); a group-stop meanwhile (another's SIGSTOP) leaves it pending until SIGCONT, for HandleStop then.
+        // as ever). A group-stop meanwhile (another's SIGSTOP) leaves it pending until SIGCONT, and a deputy that does
+        // not run (its cgroup frozen) must not hold up the tracer thread: HandleStop takes the marker whenever it comes.
+        var deadline = Environment.TickCount64 + OwnStopWaitMs;
         while (_ownStops.ContainsKey(pid) && _trampolines.ContainsKey(pid))
         {
-            if (WatchOne(pid, 0) is not { } status || (status.PtraceEvent == Ptrace.EventStop && StopSignals.Contains(status.StopSignal))) break;
+            var status = WatchOne(pid, Waiting.WNOHANG);
+            if (status is { PtraceEvent: Ptrace.EventStop } s && StopSignals.Contains(s.StopSignal)) return;
+            if (status is not null) continue;
+            if (Environment.TickCount64 > deadline)
+            {
+                logger.LogWarning("Deputy {Pid} has not taken the signal for its own stop after {Ms} ms; it stops when it does", pid, OwnStopWaitMs);
+                return;
+            }
+            Thread.Sleep(1);
         }
     }
 
