@@ -104,28 +104,33 @@ internal sealed partial class DeputyKeeper(ILogger logger)
     /// <summary>Looks at every deputy once without blocking: signals to forward, stops, deaths.</summary>
     public void Watch()
     {
-        foreach (var pid in _trampolines.Keys.ToList())
+        foreach (var pid in _trampolines.Keys.ToList()) WatchOne(pid, Waiting.WNOHANG);
+    }
+
+    /// <summary>Handles the deputy's next stop or its death (waiting for one unless <paramref name="options"/> has
+    /// WNOHANG); returns the stop handled, or null.</summary>
+    private WaitStatus? WatchOne(int pid, int options)
+    {
+        WaitStatus status;
+        try
         {
-            WaitStatus status;
-            try
-            {
-                status = Waiting.WaitPid(pid, Waiting.WNOHANG | Waiting.WALL);
-            }
-            catch (SyscallException e) when (e.Error == Errno.ECHILD)
-            {
-                _trampolines.Remove(pid);
-                Died?.Invoke(pid, new ExitStatus(0, Signals.SIGKILL));
-                continue;
-            }
-            if (status.Raw == -1) continue;
-            if (!status.Stopped)
-            {
-                _trampolines.Remove(pid);
-                Died?.Invoke(pid, ExitStatus.Of(status));
-                continue;
-            }
-            HandleStop(pid, status);
+            status = Waiting.WaitPid(pid, options | Waiting.WALL);
         }
+        catch (SyscallException e) when (e.Error == Errno.ECHILD)
+        {
+            _trampolines.Remove(pid);
+            Died?.Invoke(pid, new ExitStatus(0, Signals.SIGKILL));
+            return null;
+        }
+        if (status.Raw == -1) return null;
+        if (!status.Stopped)
+        {
+            _trampolines.Remove(pid);
+            Died?.Invoke(pid, ExitStatus.Of(status));
+            return null;
+        }
+        HandleStop(pid, status);
+        return status;
     }
 
     /// <summary>Ends the deputy with exactly <paramref name="status"/>, as its parent will see it.</summary>
@@ -139,6 +144,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         _setAside.Remove(pid);
         // Its copy has ended: a stop sent to the deputy meanwhile has nothing left to stop.
         HeldStops.Take(pid);
+        _ownStops.Remove(pid);
         if (!status.Signaled)
         {
             regs.rip = trampoline + StubElf.SyscallOffset;
@@ -189,7 +195,10 @@ internal sealed partial class DeputyKeeper(ILogger logger)
                 Ptrace.SetSignalMask(pid, ulong.MaxValue);
                 return trampoline;
             }
-            SignalArrived?.Invoke(pid, Arrived(pid, status.StopSignal));
+            // One this omd sent to follow the copy (or for a stop of its own) was acted on there: never forwarded.
+            var info = SigInfo(pid);
+            if (!FollowedHere(pid, status.StopSignal, info))
+                SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(status.StopSignal) : ArrivedSignal.FromSigInfo(info));
             Ptrace.Continue(pid, 0);
             Ptrace.Interrupt(pid);
         }
@@ -246,6 +255,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
     {
         _trampolines.Remove(pid);
         _setAside.Remove(pid);
+        _ownStops.Remove(pid);
     }
 
     private void HandleStop(int pid, WaitStatus status)
@@ -259,7 +269,13 @@ internal sealed partial class DeputyKeeper(ILogger logger)
             return;
         }
         var info = SigInfo(pid);
-        if (SentByThisProcess(info) && _following.TryGetValue(pid, out var following) && following.Remove(signal))
+        if (signal == OwnStopMarker && SentByThisProcess(info))
+        {
+            // For the deputy's stop by its own signal (DeputyKeeper.SelfStops), unless a SIGCONT came since.
+            ContinueFrom(pid, signal, TakeOwnStop(pid));
+            return;
+        }
+        if (FollowedHere(pid, signal, info))
         {
             // Sent here to follow the copy: acted on, not forwarded. A stop stops it only if a later SIGCONT did not
             // overtake it (the copy went on since); one the deputy's actions would not stop it with (they are those it
@@ -285,6 +301,17 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         }
         if (deputyStop != 0) _stopped.Add(pid);
         ContinueFrom(pid, signal, deputyStop);
+    }
+
+    /// <summary>Whether this omd sent <paramref name="signal"/> (in the deputy's signal-delivery-stop, with
+    /// <paramref name="info"/>) to follow the copy, or for a stop of its own: taken off the list of those on their way.</summary>
+    private bool FollowedHere(int pid, int signal, byte[]? info)
+    {
+        if (!SentByThisProcess(info)) return false;
+        if (signal != OwnStopMarker) return _following.TryGetValue(pid, out var following) && following.Remove(signal);
+        // Taken by Stop: the deputy is worked on and let go running (Park), so the stop is not made.
+        _ownStops.Remove(pid);
+        return true;
     }
 
     /// <summary>Whether a kill from this process sent the signal (si_pid, after signo, errno, code and padding).</summary>
@@ -377,6 +404,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         // Let go in its pause loop, it runs, whatever stop it was in.
         _stopped.Remove(pid);
         _following.Remove(pid);
+        _ownStops.Remove(pid);
         Unpark(pid, trampoline, template);
         // A SIGSTOP an injected call met: sent again, it stops the deputy and is forwarded to the copy as any.
         HeldStops.Resend(pid);
