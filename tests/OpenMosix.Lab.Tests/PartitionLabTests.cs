@@ -93,8 +93,12 @@ public sealed class PartitionLabTests
             var lines = run.Lines();
             var ticks = lines.Count - 1;
             Assert.Equal([.. Enumerable.Range(0, ticks).Select(i => $"tick {i}"), $"exitonusr1 exiting with 7 after {ticks} ticks"], lines);
+            // omd's console logger writes on a thread of its own: the line home logs before it ends the deputy may land
+            // in the file after the shell saw the exit (a read at once once found it missing, 1.7 s after the heal).
+            var ended = $"process {run.Pid} ended on its remote node: exited with code 7";
+            lab.WaitForDaemonLog(1, ended);
             var homeLog = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
-            Assert.Single(homeLog.Split('\n'), l => l.Contains($"process {run.Pid} ended on its remote node: exited with code 7", StringComparison.Ordinal));
+            Assert.Single(homeLog.Split('\n'), l => l.Contains(ended, StringComparison.Ordinal));
             Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
             Assert.DoesNotContain("declared dead", homeLog, StringComparison.Ordinal);
         });

@@ -123,101 +123,116 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
     [Fact]
     public void A_stop_sent_to_a_copy_after_its_image_home_was_read_stops_the_process_at_home_and_its_parent_sees_it()
     {
-        var (lab, hold) = (Lab, fixture.Hold(2));
-        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
-        run.WaitForLines(3);
-        lab.Migrate(1, run.Pid, "2");
-        var copy = CopyOn(lab, run.Pid, 2);
-        run.WaitForLines(run.Lines().Count + 3);
+        Lab.ExplainingFailure(() =>
+        {
+            var (lab, hold) = (Lab, fixture.Hold(2));
+            using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
+            lab.Migrate(1, run.Pid, "2");
+            var copy = CopyOn(lab, run.Pid, 2);
+            run.WaitForLines(run.Lines().Count + 3);
 
-        MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGSTOP);
-        lab.WaitForDaemonLog(1, $"process {run.Pid}: signals 19 reached its copy on node 2 after its image home was read", Patience);
-        Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-        Poll.Until(() => !Signals.Exists(copy), Patience, $"the copy {copy} to end on node 2 after the trip home");
+            MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGSTOP);
+            lab.WaitForDaemonLog(1, $"process {run.Pid}: signals 19 reached its copy on node 2 after its image home was read", Patience);
+            Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            Poll.Until(() => !Signals.Exists(copy), Patience, $"the copy {copy} to end on node 2 after the trip home");
 
-        ParentSeesStop(run, "sent to its copy after its image home was read");
-        StaysStopped(run.Pid, run, "at home after a stop sent to its copy after its image home was read");
-        var before = run.Lines().Count;
-        Signals.Kill(run.Pid, Signals.SIGCONT);
-        ParentSeesContinue(run, "after SIGCONT at home");
-        run.WaitForLines(before + 5);
-        EndsWhole(run);
+            ParentSeesStop(run, "sent to its copy after its image home was read");
+            StaysStopped(run.Pid, run, "at home after a stop sent to its copy after its image home was read");
+            var before = run.Lines().Count;
+            Signals.Kill(run.Pid, Signals.SIGCONT);
+            ParentSeesContinue(run, "after SIGCONT at home");
+            run.WaitForLines(before + 5);
+            EndsWhole(run);
+        });
     }
 
     [Fact]
     public void A_SIGTSTP_sent_to_a_copy_after_its_image_home_was_read_reaches_the_process_at_home()
     {
-        var (lab, hold) = (Lab, fixture.Hold(2));
-        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
-        run.WaitForLines(3);
-        lab.Migrate(1, run.Pid, "2");
-        var copy = CopyOn(lab, run.Pid, 2);
-        run.WaitForLines(run.Lines().Count + 3);
-        Assert.EndsWith(" stops=0", run.Lines()[^1], StringComparison.Ordinal);
+        Lab.ExplainingFailure(() =>
+        {
+            var (lab, hold) = (Lab, fixture.Hold(2));
+            using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
+            lab.Migrate(1, run.Pid, "2");
+            var copy = CopyOn(lab, run.Pid, 2);
+            run.WaitForLines(run.Lines().Count + 3);
+            Assert.EndsWith(" stops=0", run.Lines()[^1], StringComparison.Ordinal);
 
-        MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGTSTP);
-        HandlerSees(run, 1, "sent to its copy after its image home was read");
-        Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-        EndsWithOneStop(run);
+            MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGTSTP);
+            HandlerSees(run, 1, "sent to its copy after its image home was read");
+            Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            EndsWithOneStop(run);
+        });
     }
 
     [Fact]
     public void A_SIGTSTP_sent_to_a_process_after_its_image_was_read_for_its_move_away_reaches_its_copy_once()
     {
-        var (lab, hold) = (Lab, fixture.Hold(1));
-        using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
-        run.WaitForLines(3);
+        Lab.ExplainingFailure(() =>
+        {
+            var (lab, hold) = (Lab, fixture.Hold(1));
+            using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
 
-        MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGTSTP);
-        CopyOn(lab, run.Pid, 2);
-        HandlerSees(run, 1, "sent after its image was read for its move away");
-        EndsWithOneStop(run);
+            MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGTSTP);
+            CopyOn(lab, run.Pid, 2);
+            HandlerSees(run, 1, "sent after its image was read for its move away");
+            EndsWithOneStop(run);
+        });
     }
 
     [Fact]
     public void A_stop_sent_to_a_process_after_its_image_was_read_for_its_move_away_stops_its_copy_and_its_parent_sees_it()
     {
-        var (lab, hold) = (Lab, fixture.Hold(1));
-        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
-        run.WaitForLines(3);
+        Lab.ExplainingFailure(() =>
+        {
+            var (lab, hold) = (Lab, fixture.Hold(1));
+            using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
 
-        MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGSTOP);
-        var copy = CopyOn(lab, run.Pid, 2);
-        ParentSeesStop(run, "sent after its image was read for its move away");
-        StaysStopped(copy, run, "on node 2 after a stop sent after its image was read");
-        var before = run.Lines().Count;
-        Signals.Kill(run.Pid, Signals.SIGCONT);
-        ParentSeesContinue(run, "after SIGCONT to its deputy");
-        run.WaitForLines(before + 5);
-        EndsWhole(run);
+            MigrateSignallingWhileHeld(lab, hold, 1, AfterImage(run.Pid), run.Pid, "2", run.Pid, Signals.SIGSTOP);
+            var copy = CopyOn(lab, run.Pid, 2);
+            ParentSeesStop(run, "sent after its image was read for its move away");
+            StaysStopped(copy, run, "on node 2 after a stop sent after its image was read");
+            var before = run.Lines().Count;
+            Signals.Kill(run.Pid, Signals.SIGCONT);
+            ParentSeesContinue(run, "after SIGCONT to its deputy");
+            run.WaitForLines(before + 5);
+            EndsWhole(run);
+        });
     }
 
     [Fact]
     public void A_process_stopped_at_home_and_moved_on_from_node_2_to_node_3_stays_stopped_and_resumes_on_SIGCONT_with_its_output_whole()
     {
-        var lab = Lab;
-        using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
-        run.WaitForLines(3);
-        Signals.Kill(run.Pid, Signals.SIGSTOP);
-        ParentSeesStop(run, "sent at home");
-        StaysStopped(run.Pid, run, "at home");
+        Lab.ExplainingFailure(() =>
+        {
+            var lab = Lab;
+            using var run = lab.Managed(1, Memticker, "16", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
+            Signals.Kill(run.Pid, Signals.SIGSTOP);
+            ParentSeesStop(run, "sent at home");
+            StaysStopped(run.Pid, run, "at home");
 
-        lab.Migrate(1, run.Pid, "2");
-        var second = CopyOn(lab, run.Pid, 2);
-        StaysStopped(second, run, "on node 2");
-        Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 2");
+            lab.Migrate(1, run.Pid, "2");
+            var second = CopyOn(lab, run.Pid, 2);
+            StaysStopped(second, run, "on node 2");
+            Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 2");
 
-        lab.Migrate(1, run.Pid, "3");
-        var third = CopyOn(lab, run.Pid, 3);
-        Poll.Until(() => !Signals.Exists(second), Patience, $"the copy {second} to end on node 2 after the move on");
-        StaysStopped(third, run, "on node 3 after its move on while stopped");
-        Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 3");
+            lab.Migrate(1, run.Pid, "3");
+            var third = CopyOn(lab, run.Pid, 3);
+            Poll.Until(() => !Signals.Exists(second), Patience, $"the copy {second} to end on node 2 after the move on");
+            StaysStopped(third, run, "on node 3 after its move on while stopped");
+            Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 3");
 
-        var before = run.Lines().Count;
-        Signals.Kill(run.Pid, Signals.SIGCONT);
-        ParentSeesContinue(run, "after SIGCONT to its deputy, its copy on node 3");
-        run.WaitForLines(before + 5);
-        EndsWhole(run);
-        Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+            var before = run.Lines().Count;
+            Signals.Kill(run.Pid, Signals.SIGCONT);
+            ParentSeesContinue(run, "after SIGCONT to its deputy, its copy on node 3");
+            run.WaitForLines(before + 5);
+            EndsWhole(run);
+            Assert.DoesNotContain($"process {run.Pid} lost", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
+        });
     }
 }
