@@ -31,45 +31,27 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
         """;
 
     /// <summary>Reads 1 MiB at home, then (moved, on SIGUSR1) argv[2] bytes in reads of many sizes, then (on the next
-    /// SIGUSR1) the rest to end of file; prints what it got.</summary>
+    /// SIGUSR1) the rest to end of file; prints what it got. argv[1]: the port of a server on home's loopback to
+    /// connect to, or "fd7" to read the pipe on its fd 7.</summary>
     private const string Reader = """
         import hashlib, os, signal, socket, sys
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        if sys.argv[1] == "fd7":
+            read = lambda n: os.read(7, n)
+        else:
+            read = socket.create_connection(("127.0.0.1", int(sys.argv[1]))).recv
         h, got = hashlib.sha256(), 0
         def take(count):
             global got
             sizes, i = [1, 4095, 65536, 1 << 20, 777, (1 << 20) + 1, 3 << 20], 0
             while count is None or got < count:
-                b = c.recv(sizes[i % len(sizes)] if count is None else min(sizes[i % len(sizes)], count - got))
+                b = read(sizes[i % len(sizes)] if count is None else min(sizes[i % len(sizes)], count - got))
                 if not b: return
                 h.update(b); got += len(b); i += 1
         take(1 << 20)
         print("ready", flush=True)
         signal.sigwait({signal.SIGUSR1})
         take(int(sys.argv[2]))
-        print("away", got, flush=True)
-        signal.sigwait({signal.SIGUSR1})
-        take(None)
-        print("got", got, h.hexdigest(), flush=True)
-        """;
-
-    /// <summary>As <see cref="Reader"/>, from fd 7, a pipe: argv[1] bytes away.</summary>
-    private const string PipeReader = """
-        import hashlib, os, signal, sys
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-        h, got = hashlib.sha256(), 0
-        def take(count):
-            global got
-            sizes, i = [1, 4095, 65536, 1 << 20, 777, (1 << 20) + 1, 3 << 20], 0
-            while count is None or got < count:
-                b = os.read(7, sizes[i % len(sizes)] if count is None else min(sizes[i % len(sizes)], count - got))
-                if not b: return
-                h.update(b); got += len(b); i += 1
-        take(1 << 20)
-        print("ready", flush=True)
-        signal.sigwait({signal.SIGUSR1})
-        take(int(sys.argv[1]))
         print("away", got, flush=True)
         signal.sigwait({signal.SIGUSR1})
         take(None)
@@ -84,7 +66,7 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
             var stream = new byte[Total];
             new Random(15).NextBytes(stream);
             // Only the program holds the read end (the test's goes once it started): read ahead without checks.
-            using var reader = ForwardingBulkLabTests.StartWithFd7(_lab, ["python3", "-c", PipeReader, $"{Away}"], pipeRead);
+            using var reader = ForwardingBulkLabTests.StartWithFd7(_lab, ["python3", "-c", Reader, "fd7", $"{Away}"], pipeRead);
             var writer = Task.Run(() =>
             {
                 using (pipeWrite) Descriptors.WriteAll(pipeWrite, stream);
