@@ -20,26 +20,7 @@ public sealed class DeputySignalOnTripHomeLabTests
     private static char State(int pid) => OpenMosix.Linux.Proc.ProcFs.ReadStat(pid).State;
 
     /// <summary>A lab of two nodes without periodic checkpoints, node 2 holding each freeze while the file returned exists.</summary>
-    private static (TestLab Lab, string Hold) LabHoldingFreezesOnNode2()
-    {
-        var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance", "--checkpoint-interval", "0");
-        try
-        {
-            var hold = Path.Combine(lab.Layout.NodeDirectory(2), "hold-freeze");
-            var config = File.ReadAllText(lab.Layout.NodeConfigFile(2));
-            File.WriteAllText(lab.Layout.NodeConfigFile(2),
-                config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_file = \"{hold}\"\n", StringComparison.Ordinal));
-            Om.Run("lab", "restart", "--name", lab.Name, "2").Succeeded();
-            Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive" && NodeProbe.StateSeen(lab, 2, 1) == "alive", Patience,
-                "nodes 1 and 2 to see each other alive");
-            return (lab, hold);
-        }
-        catch
-        {
-            lab.Dispose();
-            throw;
-        }
-    }
+    private static (TestLab Lab, string Hold) LabHoldingFreezesOnNode2() => StopDuringTripLabTests.LabHoldingFreezesOn(2);
 
     /// <summary><paramref name="program"/> moved to node 2, running there.</summary>
     private static ManagedRun MovedToNode2(TestLab lab, params string[] program)

@@ -20,7 +20,7 @@ public sealed class StopDuringTripLabTests
 
     /// <summary>A lab of two nodes without periodic checkpoints (the only freeze is the trip's), node
     /// <paramref name="holder"/> holding every freeze while the file returned exists.</summary>
-    private static (TestLab Lab, string Hold) LabHoldingFreezesOn(int holder)
+    internal static (TestLab Lab, string Hold) LabHoldingFreezesOn(int holder)
     {
         var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance", "--checkpoint-interval", "0");
         try
