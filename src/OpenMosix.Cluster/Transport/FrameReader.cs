@@ -232,11 +232,11 @@ internal sealed partial class FrameReader
     /// ciphertext): its payload, valid until the next record is read.</summary>
     private async Task<ReadOnlyMemory<byte>> OpenInPlaceAsync(RecordDirection opening, int length, CancellationToken cancel)
     {
-        var size = length + opening.TagSize;
-        var bulk = BulkBuffer(size);
-        await ReadFullyAsync(bulk.AsMemory(0, size), cancel).ConfigureAwait(false);
-        Open(opening, bulk.AsSpan(0, size), bulk.AsSpan(0, length));
-        return bulk.AsMemory(0, length);
+        // A large record's buffer is the kept one (SealedBuffer), so what is opened in it stays there for the caller.
+        var (sealedPart, size, _) = SealedBuffer(opening, length);
+        await ReadFullyAsync(sealedPart.AsMemory(0, size), cancel).ConfigureAwait(false);
+        Open(opening, sealedPart.AsSpan(0, size), sealedPart.AsSpan(0, length));
+        return sealedPart.AsMemory(0, length);
     }
 
     private async Task OpenRecordAsync(RecordDirection opening, byte[] payload, CancellationToken cancel)
