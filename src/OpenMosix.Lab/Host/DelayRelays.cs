@@ -82,7 +82,7 @@ public static class DelayRelays
         while (Directory.Exists($"/sys/class/net/{tap}"))
         {
             if (clock.Elapsed > EndTimeout)
-                throw new LabException($"the tap {tap} of node {node.Id}'s link relay outlived the relay by {EndTimeout.TotalSeconds:F0} s");
+                throw new LabException($"the tap {tap} of node {node.Id}'s link relay is still there {EndTimeout.TotalSeconds:F0} s after the relay was killed");
             Thread.Sleep(10);
         }
     }
