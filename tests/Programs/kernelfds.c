@@ -3,7 +3,8 @@
 // round) and a nested epoll; a memfd mapped twice (read-write and read-only, as W^X JITs do), sealed and sparse; an
 // eventfd counter that only grows, an expired one-shot timerfd and an absolute realtime timerfd read at the end.
 // Every line it prints is the same in every run, so a restored copy's output can be compared byte for byte.
-// usage: kernelfds ROUNDS
+// usage: kernelfds ROUNDS [HOLD]   HOLD: after printing round HOLD it waits for SIGWINCH (blocked, taken by sigwait), so
+// that a test finds it running however slow the machine; the output is the same with or without it.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,11 @@ static void add(int ep, int fd, uint32_t events, uint64_t tag) {
 
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 40;
+  int hold = argc > 2 ? atoi(argv[2]) : -1;
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  if (hold >= 0 && sigprocmask(SIG_BLOCK, &winch, NULL)) fail("sigprocmask SIGWINCH");
   int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   int inner_efd = eventfd(0, EFD_NONBLOCK);
   int acc = eventfd(0, EFD_NONBLOCK);
@@ -132,6 +138,8 @@ int main(int argc, char **argv) {
     printf("round %d: eventfd %llu signal %d pipe %c nested %d semaphore %s memfd %s/%s\n", i, (unsigned long long)counter,
            signo, byte, nested, s, ro, via_fd);
     fflush(stdout);
+    int sig;
+    if (i == hold && sigwait(&winch, &sig)) fail("sigwait");
   }
   uint64_t total = 0, fired = 0;
   if (read(acc, &total, 8) != 8 || read(oneshot, &fired, 8) != 8) fail("read at end");
