@@ -58,6 +58,8 @@ public sealed class ExitUnderBrokenLinkLabTests
             Assert.Single(homeLog.Split('\n'), l => l.Contains(ended, StringComparison.Ordinal));
             Assert.DoesNotContain($"process {run.Pid} lost", homeLog, StringComparison.Ordinal);
             Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
+            // The window was the one meant: node 2 saw its link break after the exit went home, before home closed it.
+            lab.WaitForDaemonLog(2, $"guest {copy}: the link broke after its exit went home");
         });
     }
 
