@@ -169,6 +169,57 @@ public sealed class GuestTakeoverPartsTests
         }
     }
 
+    /// <summary>
+    /// The link broke after the exit went home and before home closed it (a reset, a timeout, home's omd killed), so
+    /// home may have read neither the exit nor the last output: asked, the node sends the output past what home says it
+    /// delivered, as a resumed relay would, then the exit, and holds the link until home closes it.
+    /// </summary>
+    [Fact]
+    public async Task Home_asking_after_its_link_broke_under_the_exit_is_sent_the_output_it_did_not_get_then_the_exit()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var resumes = new GuestResumes();
+        var sent = new SentOutput();
+        sent.Record(Encoding.ASCII.GetBytes("tick 0\n"));
+        sent.Record(Encoding.ASCII.GetBytes("last\n"));
+        using (var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242))
+        {
+            expected.Exiting(new Exited(7, 0));
+            expected.KeepOutput(new Dictionary<int, SentOutput> { [1] = sent }, inputReceived: 5);
+        }
+        var (homeLink, guestLink) = await LinkPairs.ConnectAsync();
+        await using (guestLink)
+        {
+            var home = new Conversation(homeLink, Side.Home);
+            var guest = new Conversation(guestLink, Side.Guest);
+            await home.SendAsync(new Resume(42, 4242, [new OutputCount(1, 7)]), cancel);
+            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            var told = GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
+            Assert.Equal(new Resumed(5), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            var output = (await homeLink.ReceiveAsync(cancel))!.Value;
+            Assert.Equal(FrameType.Stdio, output.Type);
+            Assert.Equal([1, .. Encoding.ASCII.GetBytes("last\n")], output.Payload);
+            Assert.Equal(new Exited(7, 0), home.Read((await homeLink.ReceiveAsync(cancel))!.Value));
+            // Held until home closes it: closed first from there, the link could be reset under what home still reads.
+            Assert.False(told.IsCompleted);
+            await homeLink.DisposeAsync();
+            await told.WaitAsync(TimeSpan.FromMinutes(1), cancel);
+        }
+
+        // Home that had delivered all of it hears the exit alone, as before.
+        (homeLink, guestLink) = await LinkPairs.ConnectAsync();
+        await using (homeLink)
+        await using (guestLink)
+        {
+            var home = new Conversation(homeLink, Side.Home);
+            var guest = new Conversation(guestLink, Side.Guest);
+            await home.SendAsync(new Resume(42, 4242, [new OutputCount(1, 12)]), cancel);
+            var request = Assert.IsType<Resume>(await guest.ReceiveAsync(TimeSpan.FromMinutes(1)));
+            await GuestTakeover.HandAsync(resumes, guest, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancel);
+            Assert.Equal(new Exited(7, 0), await home.ReceiveAsync(TimeSpan.FromMinutes(1)));
+        }
+    }
+
     /// <summary>Home asks the node for its copy <paramref name="remotePid"/> of process 42 over a fresh conversation on
     /// the pair; returns both ends and the request as the node received it.</summary>
     private static async Task<(Conversation Home, Conversation Guest, Resume Request)> AskAsync(

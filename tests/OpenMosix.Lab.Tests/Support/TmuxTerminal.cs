@@ -22,8 +22,9 @@ internal sealed class TmuxTerminal : IDisposable
         return terminal;
     }
 
-    public List<string> Lines() =>
-        [.. CommandRun.Run("tmux", ["-L", _session, "capture-pane", "-t", _session, "-p", "-S", "-200"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
+    /// <summary>The screen and the last <paramref name="history"/> lines scrolled off it (tmux keeps 2000).</summary>
+    public List<string> Lines(int history = 200) =>
+        [.. CommandRun.Run("tmux", ["-L", _session, "capture-pane", "-t", _session, "-p", "-S", $"-{history}"]).Stdout.Split('\n').Select(l => l.TrimEnd())];
 
     /// <summary>The path of the pseudo-terminal the session's program runs on (its slave): what the user's terminal
     /// holds can be asked of it (its input queue).</summary>

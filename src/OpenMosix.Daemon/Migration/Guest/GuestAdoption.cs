@@ -197,6 +197,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                         MoveForkedChild = MoveForked,
                         Unsent = unsent,
                         ExitReported = adopted.Expected.Exiting,
+                        ExitMayBeUnread = adopted.Expected.ExitMayBeUnread,
                         Detach = async link => cancel.IsCancellationRequested || (homeGone = await takeover.DetachAsync(link).ConfigureAwait(false)),
                     }
                     .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);

@@ -94,4 +94,13 @@ internal static partial class GuestLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home}: its copy here {Status} before node {Home} asked; told again")]
     public static partial void ExitToldAgain(ILogger logger, int pid, ushort home, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home}: {Bytes} bytes of its copy's output sent again with its exit")]
+    public static partial void OutputToldAgain(ILogger logger, int pid, ushort home, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process {Pid} of node {Home}: the output its copy sent before its exit is no longer all kept here; its exit told alone")]
+    public static partial void OutputNoLongerKept(ILogger logger, int pid, ushort home);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "guest {Guest}: the link broke after its exit went home, before node {Home} closed it; its exit and its last output kept for node {Home} to ask")]
+    public static partial void ExitMayBeUnread(ILogger logger, int guest, ushort home);
 }

@@ -53,6 +53,11 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     /// remembers it a while, for home to ask should the link break before home read it.</summary>
     public Action<Exited>? ExitReported { get; init; }
 
+    /// <summary>Told when the link broke after the exit went home, before home closed it
+    /// (<see cref="GuestResumes.Expected.ExitMayBeUnread"/>): home may have read neither the exit nor the output before
+    /// it, and this node keeps that output with the exit for home to ask.</summary>
+    public Action<GuestStay>? ExitMayBeUnread { get; init; }
+
     /// <summary>How long the copy's node waits, its exit sent, for home to close the link (home reads what came before
     /// and ends the deputy first); then it closes it itself.</summary>
     public static readonly TimeSpan HomeCloseWait = TimeSpan.FromSeconds(30);
@@ -162,7 +167,11 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
             // Home closes the link once it has read the exit. Closed from here first, the link could break under a
             // frame home is still sending (an answer, a heartbeat), and home would stop reading before the exit.
             await stop.CancelAsync().ConfigureAwait(false);
-            await WaitForHomeToCloseAsync(fromHome, cancel).ConfigureAwait(false);
+            if (!await WaitForHomeToCloseAsync(fromHome, cancel).ConfigureAwait(false))
+            {
+                GuestLog.ExitMayBeUnread(logger, guestPid, HomeNode);
+                ExitMayBeUnread?.Invoke(stay);
+            }
         }
         catch (LinkException e)
         {
@@ -176,8 +185,9 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     }
 
     /// <summary>Reads and drops what home still sends until it closes the link (or it breaks, or
-    /// <see cref="HomeCloseWait"/> passes): a link closed with unread bytes is reset, not closed.</summary>
-    private async Task WaitForHomeToCloseAsync(Task listening, CancellationToken cancel)
+    /// <see cref="HomeCloseWait"/> passes): a link closed with unread bytes is reset, not closed. True when home
+    /// closed it, having read everything before.</summary>
+    private async Task<bool> WaitForHomeToCloseAsync(Task listening, CancellationToken cancel)
     {
         try
         {
@@ -187,15 +197,24 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         {
             // Stopped: the link is read on below.
         }
+        return await WaitForCloseAsync(talk.Link, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and drops what the peer still sends on <paramref name="link"/> until it closes it (true), or the
+    /// link breaks, or <see cref="HomeCloseWait"/> passes (false).</summary>
+    internal static async Task<bool> WaitForCloseAsync(NodeLink link, CancellationToken cancel)
+    {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         wait.CancelAfter(HomeCloseWait);
         try
         {
-            while (await talk.Link.ReceiveAsync(wait.Token).ConfigureAwait(false) is { } frame) FramePool.Return(frame.Payload);
+            while (await link.ReceiveAsync(wait.Token).ConfigureAwait(false) is { } frame) FramePool.Return(frame.Payload);
+            return true;
         }
         catch (Exception e) when (e is OperationCanceledException or LinkException)
         {
             // Broken, or home is slow: the exit is remembered here (ExitReported) for it to ask.
+            return false;
         }
     }
 
@@ -244,22 +263,28 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     {
         try
         {
-            foreach (var (fd, bytes) in Unsent!)
-            {
-                for (var at = 0; at < bytes.Length; at += 65536)
-                {
-                    var length = Math.Min(65536, bytes.Length - at);
-                    var frame = new byte[length + 1];
-                    frame[0] = (byte)fd;
-                    bytes.AsSpan(at, length).CopyTo(frame.AsSpan(1));
-                    await talk.Link.SendAsync(FrameType.Stdio, frame, cancel).ConfigureAwait(false);
-                }
-            }
+            await SendOutputAsync(talk.Link, Unsent!, cancel).ConfigureAwait(false);
             return true;
         }
         catch (LinkException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Output home never got, each stream's bytes in order, as the pumps send it (Stdio frames).</summary>
+    internal static async Task SendOutputAsync(NodeLink link, IReadOnlyDictionary<int, byte[]> output, CancellationToken cancel)
+    {
+        foreach (var (fd, bytes) in output)
+        {
+            for (var at = 0; at < bytes.Length; at += 65536)
+            {
+                var length = Math.Min(65536, bytes.Length - at);
+                var frame = new byte[length + 1];
+                frame[0] = (byte)fd;
+                bytes.AsSpan(at, length).CopyTo(frame.AsSpan(1));
+                await link.SendAsync(FrameType.Stdio, frame, cancel).ConfigureAwait(false);
+            }
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class GuestResumes
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(ushort Home, int HomePid), Expected> _guests = [];
-    private readonly Dictionary<(ushort Home, int HomePid), (int RemotePid, Exited Exit, long At)> _exits = [];
+    private readonly Dictionary<(ushort Home, int HomePid), RememberedExit> _exits = [];
 
     /// <summary>How long a guest's exit is remembered for its home (<see cref="RecentExit"/>): longer than home takes
     /// to find a link broken (its link timeout) and ask.</summary>
@@ -27,6 +27,10 @@ public sealed class GuestResumes
 
     /// <summary>The most exits remembered at once: the oldest go first.</summary>
     public const int MostExitsKept = 4096;
+
+    /// <summary>The most of them kept with their output (up to <see cref="SentOutput.Kept"/> bytes of each stream):
+    /// only exits whose link broke before home closed it are; the oldest give theirs up first.</summary>
+    public const int MostOutputsKept = 64;
 
     /// <summary>The clock exits are kept by, in ms (tests set it).</summary>
     internal Func<long> Now { get; init; } = () => Environment.TickCount64;
@@ -52,6 +56,20 @@ public sealed class GuestResumes
         /// <summary>The copy exited and its status goes home now: remembered a while, for home to ask should the link
         /// break before home read it (<see cref="RecentExit"/>).</summary>
         public void Exiting(Exited exited) => owner.RememberExit(home, homePid, RemotePid, exited);
+
+        /// <summary>The link broke after the exit went home, before home closed it: home may have read neither the exit
+        /// nor the output before it. What the stay sent lately is kept with the exit, for home to be sent what it did
+        /// not get when it asks.</summary>
+        public void ExitMayBeUnread(GuestStay stay)
+        {
+            ArgumentNullException.ThrowIfNull(stay);
+            KeepOutput(stay.Sent, stay.Input.Received);
+        }
+
+        /// <summary><see cref="ExitMayBeUnread"/>: what the copy's output pumps sent (each ended), and how much of its
+        /// input this node took in all.</summary>
+        internal void KeepOutput(IReadOnlyDictionary<int, SentOutput> sent, long inputReceived) =>
+            owner.KeepOutput(home, homePid, RemotePid, sent, inputReceived);
 
         /// <summary>The request, once one comes within <paramref name="window"/>; null if none does. Once taken, the
         /// next request (a later takeover) is awaited anew.</summary>
@@ -86,7 +104,7 @@ public sealed class GuestResumes
                 _arrived.TrySetCanceled();
             }
             // Asked as the copy ended (home's link broke after its exit was sent): home hears how it ended.
-            if (untaken is not null && owner.RecentExit(home, homePid, RemotePid) is { } exited) _ = AnswerAsync(untaken, exited);
+            if (untaken is not null && owner.RecentEnd(home, homePid, RemotePid) is { } end) _ = AnswerAsync(untaken, end);
             else if (untaken is not null) _ = RefuseAsync(untaken, $"the copy of process {homePid} of node {home} has ended");
         }
     }
@@ -117,7 +135,19 @@ public sealed class GuestResumes
             var now = Now();
             foreach (var key in _exits.Where(e => now - e.Value.At > ExitsKept.TotalMilliseconds).Select(e => e.Key).ToList()) _exits.Remove(key);
             if (_exits.Count >= MostExitsKept) _exits.Remove(_exits.MinBy(e => e.Value.At).Key);
-            _exits[(home, homePid)] = (remotePid, exited with { UnreadInput = null }, now);
+            _exits[(home, homePid)] = new RememberedExit(remotePid, exited with { UnreadInput = null }, now);
+        }
+    }
+
+    private void KeepOutput(ushort home, int homePid, int remotePid, IReadOnlyDictionary<int, SentOutput> sent, long inputReceived)
+    {
+        lock (_gate)
+        {
+            if (!_exits.TryGetValue((home, homePid), out var e) || e.RemotePid != remotePid) return;
+            _exits[(home, homePid)] = e with { Output = sent, InputReceived = inputReceived };
+            var withOutput = _exits.Where(x => x.Value.Output is not null).ToList();
+            foreach (var (key, oldest) in withOutput.OrderBy(x => x.Value.At).Take(withOutput.Count - MostOutputsKept))
+                _exits[key] = oldest with { Output = null };
         }
     }
 
@@ -127,11 +157,14 @@ public sealed class GuestResumes
     /// link broke before it read the exit: the copy's exit then reaches it once, by this answer, and its deputy ends as
     /// the copy did instead of as if killed.
     /// </summary>
-    internal Exited? RecentExit(ushort home, int homePid, int remotePid)
+    internal Exited? RecentExit(ushort home, int homePid, int remotePid) => RecentEnd(home, homePid, remotePid)?.Exit;
+
+    /// <summary><see cref="RecentExit"/>, with the output kept with it (<see cref="Expected.ExitMayBeUnread"/>).</summary>
+    internal RememberedExit? RecentEnd(ushort home, int homePid, int remotePid)
     {
         lock (_gate)
             return _exits.TryGetValue((home, homePid), out var e) && e.RemotePid == remotePid && Now() - e.At <= ExitsKept.TotalMilliseconds
-                ? e.Exit : null;
+                ? e : null;
     }
 
     /// <summary>How many guests may be taken over now.</summary>
@@ -156,5 +189,67 @@ public sealed class GuestResumes
             // Gone already: it hears nothing either way.
         }
         resumption.Done.TrySetResult();
+    }
+
+    private static async Task AnswerAsync(Resumption resumption, RememberedExit end)
+    {
+        try
+        {
+            await TellAsync(resumption.Talk, resumption.Request, end, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (LinkException)
+        {
+            // Gone already: it hears nothing either way.
+        }
+        resumption.Done.TrySetResult();
+    }
+
+    /// <summary>
+    /// Tells home, asking on <paramref name="talk"/>, how its copy ended here. With none of its output to send again,
+    /// by its <see cref="Exited"/> alone; otherwise as a relay resumed on this link would: <see cref="Resumed"/>, the
+    /// output home did not deliver (from what <paramref name="request"/> says it did), the exit, and then the link is
+    /// held until home closes it, so that nothing it still sends resets the link under what home has to read. Returns
+    /// the bytes of output sent again; null when some of it was no longer kept (the exit alone is told then).
+    /// </summary>
+    internal static async Task<long?> TellAsync(Conversation talk, Resume request, RememberedExit end, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(talk);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(end);
+        var unsent = end.Unsent(request.Delivered);
+        if (unsent is null || unsent.Values.All(b => b.Length == 0))
+        {
+            await talk.SendAsync(end.Exit, cancel).ConfigureAwait(false);
+            return end.Output is null || unsent is not null ? 0 : null;
+        }
+        await talk.SendAsync(new Resumed(end.InputReceived), cancel).ConfigureAwait(false);
+        await GuestRelay.SendOutputAsync(talk.Link, unsent, cancel).ConfigureAwait(false);
+        await talk.SendAsync(end.Exit, cancel).ConfigureAwait(false);
+        await GuestRelay.WaitForCloseAsync(talk.Link, cancel).ConfigureAwait(false);
+        return unsent.Values.Sum(b => (long)b.Length);
+    }
+}
+
+/// <summary>A copy's exit as its node remembers it for home (<see cref="GuestResumes.RecentEnd"/>): with
+/// <see cref="Output"/> (what it sent of each output lately) and <see cref="InputReceived"/> when the link broke
+/// before home closed it.</summary>
+internal sealed record RememberedExit(int RemotePid, Exited Exit, long At)
+{
+    public IReadOnlyDictionary<int, SentOutput>? Output { get; init; }
+
+    public long InputReceived { get; init; }
+
+    /// <summary>What home has not been sent of each output, past what it says it delivered; null when nothing was
+    /// kept, or some of it is no longer.</summary>
+    public Dictionary<int, byte[]>? Unsent(IReadOnlyList<OutputCount> delivered)
+    {
+        if (Output is null) return null;
+        var unsent = new Dictionary<int, byte[]>();
+        foreach (var (fd, sent) in Output)
+        {
+            if (sent.After(delivered.FirstOrDefault(d => d.Fd == fd)?.Bytes ?? 0) is not { } bytes) return null;
+            unsent[fd] = bytes;
+        }
+        return unsent;
     }
 }

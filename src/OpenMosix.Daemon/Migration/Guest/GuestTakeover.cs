@@ -124,12 +124,14 @@ internal sealed class GuestTakeover(ushort home, int homePid, int guestPid, Gues
         var resumption = new Resumption(talk, request);
         if (resumes?.Hand(talk.Link.PeerNode, resumption) != true)
         {
-            if (resumes?.RecentExit(talk.Link.PeerNode, request.HomePid, request.RemotePid) is { } exited)
+            if (resumes?.RecentEnd(talk.Link.PeerNode, request.HomePid, request.RemotePid) is { } end)
             {
-                // It ended here and home's link broke before home read that: home hears the exit now, and ends its
-                // deputy as the copy ended, not as if killed.
-                GuestLog.ExitToldAgain(logger, request.HomePid, talk.Link.PeerNode, new Checkpoint.Engine.ExitStatus(exited.Code, exited.Signal).ToString());
-                await talk.SendAsync(exited, cancel).ConfigureAwait(false);
+                // It ended here and home's link broke before home read that: home hears the exit now, after the
+                // output it did not get, and ends its deputy as the copy ended, not as if killed.
+                GuestLog.ExitToldAgain(logger, request.HomePid, talk.Link.PeerNode, new Checkpoint.Engine.ExitStatus(end.Exit.Code, end.Exit.Signal).ToString());
+                var resent = await GuestResumes.TellAsync(talk, request, end, cancel).ConfigureAwait(false);
+                if (resent is null) GuestLog.OutputNoLongerKept(logger, request.HomePid, talk.Link.PeerNode);
+                else if (resent > 0) GuestLog.OutputToldAgain(logger, request.HomePid, talk.Link.PeerNode, resent.Value);
                 return;
             }
             var why = $"no copy of process {request.HomePid} of node {talk.Link.PeerNode} waits here as {request.RemotePid} to be taken over";
