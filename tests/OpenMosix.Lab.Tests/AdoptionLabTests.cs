@@ -258,9 +258,9 @@ public sealed class AdoptionLabTests(ForkLab fixture)
                 // Spread: each job is ended at home, wherever it runs (forwarded to a copy as any signal), once all
                 // have said they are ready for it; their lines reach the shell's stdout from wherever they run.
                 Poll.Until(() => shell.Lines().Count(l => l == "spinner start") == count, TimeSpan.FromSeconds(30), "every job's \"spinner start\"");
-                var jobs = Jobs();
+                var jobs = Descendants.Named(shell.Pid, "spinner");
                 Assert.Equal(count, jobs.Count);
-                foreach (var job in jobs) Signals.Kill(job.Pid, Signals.SIGUSR1);
+                foreach (var job in jobs) Signals.Kill(job, Signals.SIGUSR1);
                 Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
                 var lines = shell.Lines();
                 Assert.Equal("all done", lines[^1]);
@@ -270,33 +270,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         finally
         {
             // After a failure, no job may spin on in the lab the next tests share (a deputy's end ends its copy).
-            if (!shell.Process.HasExited) KillDescendants(shell.Pid);
-        }
-    }
-
-    /// <summary>SIGKILLs every descendant of <paramref name="pid"/>, children first, as far as they can be read.</summary>
-    private static void KillDescendants(int pid)
-    {
-        IReadOnlyList<int> children;
-        try
-        {
-            children = ProcFs.ReadChildren(pid);
-        }
-        catch (ProcessAccessException)
-        {
-            return;
-        }
-        foreach (var child in children)
-        {
-            KillDescendants(child);
-            try
-            {
-                Signals.Kill(child, Signals.SIGKILL);
-            }
-            catch (ProcessAccessException)
-            {
-                // already gone
-            }
+            if (!shell.Process.HasExited) Descendants.Kill(shell.Pid);
         }
     }
 

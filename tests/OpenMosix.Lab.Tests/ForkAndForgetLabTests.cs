@@ -114,12 +114,12 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
             Poll.Until(() => Children().Count == 4, TimeSpan.FromSeconds(20), "node 2 to manage the four children born there");
             Poll.Until(() => Children().Any(c => c.State == "remote" && c.Where != 2), TimeSpan.FromSeconds(30),
                 "node 2 to place some of them on other nodes");
-            // Each ended at its home, node 2, wherever it runs now (forwarded to a copy as any signal), once it has
-            // said "spinner start" (printed once its SIGUSR1 handler is set).
+            // Each ended at its home, node 2, by its PID there, wherever it runs now (forwarded to a copy as any
+            // signal), once it has said "spinner start" (printed once its SIGUSR1 handler is set).
             Poll.Until(() => shell.Lines().Count(l => l == "spinner start") == 4, TimeSpan.FromSeconds(30), "every child's \"spinner start\"");
-            var children = Children();
+            var children = Descendants.Named(guest, "spinner");
             Assert.Equal(4, children.Count);
-            foreach (var child in children) Signals.Kill(child.Pid, Signals.SIGUSR1);
+            foreach (var child in children) Signals.Kill(child, Signals.SIGUSR1);
             Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
             var lines = shell.Lines();
             Assert.Equal(Enumerable.Repeat("status 0", 4), lines.Where(l => l.StartsWith("status", StringComparison.Ordinal)));
@@ -129,8 +129,7 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
         finally
         {
             // After a failure, no child may spin on in the lab the next tests share (a deputy's end ends its copy).
-            if (!shell.Process.HasExited)
-                foreach (var child in Children()) Lab.Exec(2, "kill", "-KILL", $"{child.Pid}");
+            if (!shell.Process.HasExited) Descendants.Kill(guest);
         }
     }
 

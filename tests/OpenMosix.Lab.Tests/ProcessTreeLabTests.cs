@@ -60,14 +60,15 @@ public sealed class ProcessTreeLabTests(ForkLab fixture)
                 "the six jobs to be managed and one of them to run away from node 1");
             // "spinner start" is printed once a job's SIGUSR1 handler is set (before, the signal would kill it).
             Poll.Until(() => xargs.Lines().Count(l => l == "spinner start") == 6, TimeSpan.FromSeconds(30), "every job's \"spinner start\"");
-            foreach (var job in Jobs()) Signals.Kill(job.Pid, Signals.SIGUSR1);
+            var jobs = Descendants.Named(xargs.Pid, "spinner");
+            Assert.Equal(6, jobs.Count);
+            foreach (var job in jobs) Signals.Kill(job, Signals.SIGUSR1);
             Assert.Equal(0, xargs.Process.WaitForExit(TimeSpan.FromSeconds(60)).Code);
         }
         finally
         {
             // After a failure, no job may spin on in the lab the next tests share (a deputy's end ends its copy).
-            if (!xargs.Process.HasExited)
-                foreach (var job in Jobs()) Lab.Exec(1, "kill", "-KILL", $"{job.Pid}");
+            if (!xargs.Process.HasExited) Descendants.Kill(xargs.Pid);
         }
         Assert.Equal(6, xargs.Lines().Count(line => line == "spinner done"));
         Assert.Equal(6, xargs.Lines().Count(line => line == "spinner start"));
