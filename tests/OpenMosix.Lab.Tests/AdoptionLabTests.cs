@@ -15,13 +15,16 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     private TestLab Lab => fixture.Lab;
 
     private static string Spinner => TestPrograms.Locate("spinner");
-    private static readonly Lazy<string> Rate = new(() => CommandRun.Run(Spinner, ["--rate"]).Stdout.Trim());
 
     /// <summary>The shell's lines cut to their first two words (a spinner's lines go on with numbers that vary).</summary>
     private static string[] FirstTwoWords(ManagedRun shell) => [.. shell.Lines().Select(l => l.Split(' ', 3) is [var a, var b, ..] ? $"{a} {b}" : l)];
 
-    /// <summary>A spinner worth <paramref name="seconds"/> of CPU, all of them at the same measured rate.</summary>
-    private static string Job(int seconds) => $"{Spinner} {seconds} {Rate.Value}";
+    /// <summary>A spinner that uses CPU until the test sends it SIGUSR1 once it has seen what it waits for (the job
+    /// moved, or the jobs spread), then prints "spinner done" and exits 0; it prints "spinner start" once its handler
+    /// is set, and the test signals it only after that line (before, SIGUSR1 would kill it). A fixed amount of work
+    /// (4-6 s of CPU each, on half-CPU nodes) was waited out after the last check: 15-40 s of each test
+    /// (docs/testing.md).</summary>
+    private static string Job => $"{Spinner} usr1";
 
     /// <summary>`om lab exec 1 -- bash -c SCRIPT`, not managed, its stdout a pipe the test reads.</summary>
     private ManagedRun Plain(string script) => Lab.InNode(1, ["bash", "-c", script]);
@@ -50,7 +53,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     [Fact]
     public void A_program_started_plainly_moves_with_migrate_and_back_and_its_shell_sees_its_output_and_status()
     {
-        using var shell = Plain($"{Job(6)}; echo \"status $?\"");
+        using var shell = Plain($"{Job}; echo \"status $?\"");
         var job = ChildRunning(shell.Pid, Spinner);
         Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == job);
 
@@ -58,6 +61,8 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         var row = Lab.Processes(1).Processes.Single(p => p.Pid == job);
         Assert.Equal(("remote", 2, "adopted"), (row.State, row.Where, row.Origin));
         Lab.Migrate(1, job, "home");
+        shell.WaitForLines(1); // "spinner start": printed once its SIGUSR1 handler is set
+        Signals.Kill(job, Signals.SIGUSR1);
         Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(["spinner start", "spinner done", "status 0"], FirstTwoWords(shell));
     }
@@ -65,7 +70,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
     [Fact]
     public void Release_of_a_plain_process_away_brings_it_home_untraced_and_its_shell_sees_it_end_as_it_would_have()
     {
-        using var shell = Plain($"{Job(6)}; echo \"status $?\"");
+        using var shell = Plain($"{Job}; echo \"status $?\"");
         var job = ChildRunning(shell.Pid, Spinner);
         Lab.Migrate(1, job, "2");
 
@@ -73,6 +78,8 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == job);
         Assert.Equal(0, ProcFs.ReadStatus(job).TracerPid);
         Poll.Until(() => !Lab.Processes(2).Processes.Any(p => p.Home == 1 && p.RemotePid == job), TimeSpan.FromSeconds(10), "node 2 to hold nothing of it");
+        shell.WaitForLines(1); // "spinner start": printed once its SIGUSR1 handler is set
+        Signals.Kill(job, Signals.SIGUSR1);
         Assert.Equal(new ChildExit(0, 0), shell.Process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(["spinner start", "spinner done", "status 0"], FirstTwoWords(shell));
     }
@@ -174,7 +181,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Lab.Exec(1, Om.Path, "mosctl", "manage", "--users", "nobody").Succeeded();
         try
         {
-            using var shell = Plain($"exec runuser -u nobody -- bash -c 'for i in 1 2 3 4 5 6 7 8; do {Job(4)} > /dev/null & done; wait; echo all done'");
+            using var shell = Plain($"exec runuser -u nobody -- bash -c 'for i in 1 2 3 4 5 6 7 8; do {Job} & done; wait; echo all done'");
             JobsSpreadAndEnd(shell, 8, p => p.Uid == 65534 && p.Command.StartsWith(Spinner, StringComparison.Ordinal), "the user's eight jobs to be managed");
         }
         finally
@@ -190,7 +197,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", $"/omlab-{Lab.Name}/n1").Succeeded();
         try
         {
-            using var shell = Plain($"for i in 1 2 3 4 5 6; do {Job(4)} > /dev/null & done; wait; echo all done");
+            using var shell = Plain($"for i in 1 2 3 4 5 6; do {Job} & done; wait; echo all done");
             JobsSpreadAndEnd(shell, 6, p => p.Origin is "adopted" or "child" && p.Command.StartsWith(Spinner, StringComparison.Ordinal), "the six jobs to be managed (adopted, or children of the adopted shell)");
         }
         finally
@@ -211,7 +218,7 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         Lab.Exec(1, Om.Path, "mosctl", "manage", "--cgroups", "user.slice").Succeeded();
         try
         {
-            using var shell = Plain($"while [ ! -e {loggedIn} ]; do sleep 0.05; done; for i in 1 2 3 4 5 6; do {Job(4)} > /dev/null & done; wait; echo all done");
+            using var shell = Plain($"while [ ! -e {loggedIn} ]; do sleep 0.05; done; for i in 1 2 3 4 5 6; do {Job} & done; wait; echo all done");
             // Once it is the shell: om lab exec joins node 1's cgroup itself before it becomes the shell.
             Poll.Until(() => ProcFs.ReadCommandLine(shell.Pid) is ["bash", ..], TimeSpan.FromSeconds(10), "the shell to run");
             File.WriteAllText(Path.Combine(scopes[^1], "cgroup.procs"), $"{shell.Pid}");
@@ -241,14 +248,30 @@ public sealed class AdoptionLabTests(ForkLab fixture)
         IReadOnlyList<Admin.ProcessRow> Jobs() => [.. Lab.Processes(1).Processes.Where(isJob)];
         // Failed in two CI rehearsals of three on 2026-12-07 (adoption past 40 s; `om ps` printing nothing) without a
         // cause: a failure keeps every node's omd log (FailureReport).
-        Lab.ExplainingFailure(() =>
+        try
         {
-            // 40 s: a CI run under load once took over 20 s to adopt six jobs of a login session (cause not found).
-            Poll.Until(() => Jobs().Count == count, TimeSpan.FromSeconds(40), what);
-            Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
-            Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
-            Assert.Equal(["all done"], shell.Lines());
-        });
+            Lab.ExplainingFailure(() =>
+            {
+                // 40 s: a CI run under load once took over 20 s to adopt six jobs of a login session (cause not found).
+                Poll.Until(() => Jobs().Count == count, TimeSpan.FromSeconds(40), what);
+                Poll.Until(() => Jobs().Select(j => j.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30), "the jobs to run on three nodes or more");
+                // Spread: each job is ended at home, wherever it runs (forwarded to a copy as any signal), once all
+                // have said they are ready for it; their lines reach the shell's stdout from wherever they run.
+                Poll.Until(() => shell.Lines().Count(l => l == "spinner start") == count, TimeSpan.FromSeconds(30), "every job's \"spinner start\"");
+                var jobs = Descendants.Named(shell.Pid, "spinner");
+                Assert.Equal(count, jobs.Count);
+                foreach (var job in jobs) Signals.Kill(job, Signals.SIGUSR1);
+                Assert.Equal(0, WaitOrExplain(shell, TimeSpan.FromSeconds(120)).Code);
+                var lines = shell.Lines();
+                Assert.Equal("all done", lines[^1]);
+                Assert.Equal([.. Enumerable.Repeat("spinner done", count), .. Enumerable.Repeat("spinner start", count)], lines.SkipLast(1).Order(StringComparer.Ordinal));
+            });
+        }
+        finally
+        {
+            // After a failure, no job may spin on in the lab the next tests share (a deputy's end ends its copy).
+            if (!shell.Process.HasExited) Descendants.Kill(shell.Pid);
+        }
     }
 
     /// <summary>Waits for the shell; if it does not end, the failure says where every process of the lab stood and

@@ -1,5 +1,6 @@
 using OpenMosix.Admin;
 using OpenMosix.Lab.Tests.Support;
+using OpenMosix.Linux;
 using OpenMosix.TestSupport;
 
 namespace OpenMosix.Lab.Tests;
@@ -19,21 +20,37 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
     [Fact]
     public void Background_jobs_of_a_managed_shell_are_managed_from_birth_spread_and_waited_for_with_their_statuses()
     {
-        // The last job is killed by the shell once they have spread: its status must be the signal's, as at home.
+        // Once they have spread (and each has said "spinner start", printed once its SIGUSR1 handler is set) the shell
+        // ends them: the first five with SIGUSR1, which their spinner (`usr1`) takes to end with status 0, the last
+        // with SIGTERM, whose status must be the signal's, as at home. A fixed amount of work (4 s of CPU each on
+        // half-CPU nodes) was waited out after the spread (docs/testing.md).
         var script = $$"""
-            for i in 1 2 3 4 5 6; do {{Spinner}} 4 > /dev/null & pids+=($!); done
+            for i in 1 2 3 4 5 6; do {{Spinner}} usr1 & pids+=($!); done
             while [ ! -e {{Marker("spread")}} ]; do sleep 0.1; done
+            kill -USR1 "${pids[@]:0:5}"
             kill -TERM ${pids[5]}
             for p in "${pids[@]}"; do wait $p; echo "status $?"; done
             """;
         using var shell = Lab.Managed(1, "bash", "-c", script);
-        Poll.Until(() => ChildrenOf(shell.Pid).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 6,
-            TimeSpan.FromSeconds(20), "the six jobs to be managed as children of the shell");
-        Poll.Until(() => ChildrenOf(shell.Pid).Select(p => p.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30),
-            "the jobs to run on at least three nodes");
-        File.WriteAllText(Marker("spread"), "");
+        try
+        {
+            Poll.Until(() => ChildrenOf(shell.Pid).Count(p => p.Command.Contains("spinner", StringComparison.Ordinal)) == 6,
+                TimeSpan.FromSeconds(20), "the six jobs to be managed as children of the shell");
+            Poll.Until(() => ChildrenOf(shell.Pid).Select(p => p.Where).Distinct().Count() >= 3, TimeSpan.FromSeconds(30),
+                "the jobs to run on at least three nodes");
+            Poll.Until(() => shell.Lines().Count(l => l == "spinner start") == 6, TimeSpan.FromSeconds(30), "every job's \"spinner start\"");
+        }
+        finally
+        {
+            // Also after a failure: the shell ends its jobs, none spins on in the lab the next tests share.
+            File.WriteAllText(Marker("spread"), "");
+        }
         Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
-        Assert.Equal([.. Enumerable.Repeat("status 0", 5), "status 143"], shell.Lines());
+        var lines = shell.Lines();
+        Assert.Equal([.. Enumerable.Repeat("status 0", 5), "status 143"], lines.Where(l => l.StartsWith("status", StringComparison.Ordinal)));
+        // Every job's lines reached the shell's stdout from wherever it ran; the one ended by SIGTERM printed no "done".
+        Assert.Equal([.. Enumerable.Repeat("spinner done", 5), .. Enumerable.Repeat("spinner start", 6)],
+            lines.Where(l => !l.StartsWith("status", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Lab.WaitForDaemonLog(1, "starts on node");
         Poll.Until(() => ChildrenOf(shell.Pid).Count == 0, TimeSpan.FromSeconds(10), "no deputy left behind");
     }
@@ -80,11 +97,11 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
     [Fact]
     public void A_process_running_away_from_home_forks_managed_children_that_are_placed_and_waited_for()
     {
-        var rate = CommandRun.Run(Spinner, ["--rate"]).Stdout.Trim();
-        // Builtins only at first (no fork), so that the shell is on node 2 before its children are born.
+        // Builtins only at first (no fork), so that the shell is on node 2 before its children are born. The children
+        // spin until the test has seen them placed and sends each SIGUSR1 (8 s of CPU each were waited out before).
         var script = $$"""
             x=0; while [ $x -lt 100000 ]; do x=$((x+1)); done
-            for i in 1 2 3 4; do {{Spinner}} 8 {{rate}} > /dev/null & pids+=($!); done
+            for i in 1 2 3 4; do {{Spinner}} usr1 & pids+=($!); done
             for p in "${pids[@]}"; do wait $p; echo "status $?"; done
             """;
         using var shell = Lab.Managed(1, "--on", "2", "bash", "-c", script);
@@ -92,11 +109,28 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
             TimeSpan.FromSeconds(20), "the shell to run on node 2");
         var guest = Lab.Processes(2).Processes.Single(p => p.State == "guest" && p.RemotePid == shell.Pid).Pid;
         IReadOnlyList<ProcessRow> Children() => [.. Lab.Processes(2).Processes.Where(p => p.ParentPid == guest)];
-        Poll.Until(() => Children().Count == 4, TimeSpan.FromSeconds(20), "node 2 to manage the four children born there");
-        Poll.Until(() => Children().Any(c => c.State == "remote" && c.Where != 2), TimeSpan.FromSeconds(30),
-            "node 2 to place some of them on other nodes");
-        Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
-        Assert.Equal(Enumerable.Repeat("status 0", 4), shell.Lines());
+        try
+        {
+            Poll.Until(() => Children().Count == 4, TimeSpan.FromSeconds(20), "node 2 to manage the four children born there");
+            Poll.Until(() => Children().Any(c => c.State == "remote" && c.Where != 2), TimeSpan.FromSeconds(30),
+                "node 2 to place some of them on other nodes");
+            // Each ended at its home, node 2, by its PID there, wherever it runs now (forwarded to a copy as any
+            // signal), once it has said "spinner start" (printed once its SIGUSR1 handler is set).
+            Poll.Until(() => shell.Lines().Count(l => l == "spinner start") == 4, TimeSpan.FromSeconds(30), "every child's \"spinner start\"");
+            var children = Descendants.Named(guest, "spinner");
+            Assert.Equal(4, children.Count);
+            foreach (var child in children) Signals.Kill(child, Signals.SIGUSR1);
+            Assert.Equal(0, shell.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
+            var lines = shell.Lines();
+            Assert.Equal(Enumerable.Repeat("status 0", 4), lines.Where(l => l.StartsWith("status", StringComparison.Ordinal)));
+            Assert.Equal([.. Enumerable.Repeat("spinner done", 4), .. Enumerable.Repeat("spinner start", 4)],
+                lines.Where(l => !l.StartsWith("status", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            // After a failure, no child may spin on in the lab the next tests share (a deputy's end ends its copy).
+            if (!shell.Process.HasExited) Descendants.Kill(guest);
+        }
     }
 
     private readonly string _markers = Path.Combine(Path.GetTempPath(), $"om-fork-{Guid.NewGuid():N}");

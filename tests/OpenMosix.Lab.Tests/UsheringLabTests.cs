@@ -15,10 +15,11 @@ public sealed class UsheringLabTests
     //
     // With balancing they grow at 10 MiB/s: under load 40 to 60 (three such labs at once) a move out of node 1 kept its
     // process frozen 2.5 to 7.4 s, one after the other, and at 20 MiB/s the four others outgrew ushering's 2 s
-    // look-ahead in 3 runs of 3; without, the OOM killer's part does not depend on the rate.
-    private const int Jobs = 5, MiB = 350, UsheredRate = 10, Rate = 20, HoldSeconds = 4;
+    // look-ahead in 3 runs of 3; without, the OOM killer's part does not depend on the rate, so they grow at 40 MiB/s
+    // (the node is full after about 5 s rather than 10, and the jobs left finish 9 s sooner).
+    private const int Jobs = 5, MiB = 350, UsheredRate = 10, Rate = 40, HoldSeconds = 4;
 
-    // A job grows for 17.5 or 35 s and holds for 4 by its clock, using CPU at every MiB (its page faults, about 0.5 s in
+    // A job grows for 8.75 or 35 s and holds for 4 by its clock, using CPU at every MiB (its page faults, about 0.5 s in
     // all) and while it checks its pages: one that neither uses nor waits for a CPU for 30 s is stuck whatever the load,
     // and one still running after 120 s (three times its planned life, its CPU at 3 % of a core under load 60) spins.
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30), Cap = TimeSpan.FromSeconds(120);
