@@ -22,6 +22,9 @@ public sealed record ForwardReply(uint Id, long Result)
     public ReadOnlyMemory<byte> Extra { get; init; } = ReadOnlyMemory<byte>.Empty;
     /// <summary>Bytes read or received, or a struct stat.</summary>
     public ReadOnlyMemory<byte> Data { get; init; } = ReadOnlyMemory<byte>.Empty;
+    /// <summary>The <see cref="ReadPieces"/> array <see cref="Data"/> lies in, given back by whoever scattered its last
+    /// byte; null: nobody gives it back.</summary>
+    internal byte[]? Lease { get; init; }
 }
 
 /// <summary>Home's forwarded descriptor (named by the number it was first forwarded under) is now ready for

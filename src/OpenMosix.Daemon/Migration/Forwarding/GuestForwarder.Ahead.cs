@@ -32,14 +32,14 @@ internal sealed partial class GuestForwarder
         /// <summary>Home reads it ahead as a checked pipe (a FIFO, or one other processes at home read too): each read
         /// waits for its consume's answer, which may bring the bytes it really took.</summary>
         public bool Checked;
-        public readonly Queue<ReadOnlyMemory<byte>> Held = new();
+        public readonly Queue<Piece> Held = new();
         public long Bytes;
         /// <summary>Peeks sent, in order, not yet taken into <see cref="Held"/>.</summary>
         public readonly Queue<Task<ForwardReply>> Coming = new();
 
         public bool Empty => Bytes == 0 && Coming.Count == 0;
 
-        /// <summary>Forgets what it holds: home still has those bytes at its socket's head.</summary>
+        /// <summary>Forgets what it holds: home still has those bytes at its socket's head (their arrays become garbage).</summary>
         public void Drop()
         {
             Held.Clear();
@@ -48,6 +48,9 @@ internal sealed partial class GuestForwarder
             Dry = false;
         }
     }
+
+    /// <summary>Bytes held, and the <see cref="ReadPieces"/> array they lie in (null: none), given back with the last of them.</summary>
+    private readonly record struct Piece(ReadOnlyMemory<byte> Bytes, byte[]? Lease);
 
     private Ahead? AheadOf(int fd, bool create)
     {
@@ -99,7 +102,22 @@ internal sealed partial class GuestForwarder
         var count = (int)Math.Min(want, ahead.Bytes);
         // A checked consume's answer carries at most one frame of the bytes it took instead: a pipe's read may be short.
         if (ahead.Checked) count = Math.Min(count, ForwardWire.MaxData);
-        var data = Front(ahead, count, take: !peek);
+        var done = new List<byte[]>();
+        var data = Front(ahead, count, take: !peek, done);
+        try
+        {
+            return await ServeAheadAsync(n, fd, vecs, ahead, count, data, peek, afterwards).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every byte of these is in the copy's memory or kept (copied) for the read's restart.
+            foreach (var lease in done) ReadPieces.Return(lease);
+        }
+    }
+
+    private async Task<Outcome?> ServeAheadAsync(SeccompNotice n, int fd, List<(ulong Address, ulong Length)> vecs, Ahead ahead, int count,
+        ReadOnlyMemory<byte> data, bool peek, Func<ReadOnlyMemory<byte>, long, long>? afterwards)
+    {
         Scatter(vecs, data.Span);
         var result = afterwards?.Invoke(ReadOnlyMemory<byte>.Empty, count) ?? count;
         if (peek)
@@ -140,7 +158,7 @@ internal sealed partial class GuestForwarder
             if (reply.Result > 0)
             {
                 if (reply.Extra.Span is [ForwardWire.CheckedAhead]) ahead.Checked = true;
-                ahead.Held.Enqueue(reply.Data[..(int)Math.Min(reply.Result, reply.Data.Length)]);
+                ahead.Held.Enqueue(new Piece(reply.Data[..(int)Math.Min(reply.Result, reply.Data.Length)], reply.Lease));
                 ahead.Bytes += Math.Min(reply.Result, reply.Data.Length);
                 ahead.Dry = false;
                 continue;
@@ -150,37 +168,41 @@ internal sealed partial class GuestForwarder
         }
     }
 
-    /// <summary>The first <paramref name="count"/> bytes held (a slice of one frame when they lie in one), removed with
-    /// <paramref name="take"/>.</summary>
-    private static ReadOnlyMemory<byte> Front(Ahead ahead, int count, bool take)
+    /// <summary>The first <paramref name="count"/> bytes held (a slice of one piece when they lie in one, else joined in a
+    /// <see cref="ReadPieces"/> array), removed with <paramref name="take"/>; the arrays to give back once the read has
+    /// scattered them are added to <paramref name="done"/> (pieces taken whole, the joined array).</summary>
+    private static ReadOnlyMemory<byte> Front(Ahead ahead, int count, bool take, List<byte[]> done)
     {
         var first = ahead.Held.Peek();
-        if (first.Length >= count && !take) return first[..count];
-        if (first.Length >= count)
+        if (first.Bytes.Length >= count && !take) return first.Bytes[..count];
+        if (first.Bytes.Length >= count)
         {
             ahead.Held.Dequeue();
-            if (first.Length > count) Requeue(ahead, first[count..]);
+            if (first.Bytes.Length > count) Requeue(ahead, first with { Bytes = first.Bytes[count..] });
+            else if (first.Lease is { } lease) done.Add(lease);
             ahead.Bytes -= count;
-            return first[..count];
+            return first.Bytes[..count];
         }
-        var joined = new byte[count];
+        var joined = ReadPieces.Rent();
+        done.Add(joined);
         var at = 0;
-        var pieces = take ? null : new List<ReadOnlyMemory<byte>>(ahead.Held);
+        var pieces = take ? null : new List<Piece>(ahead.Held);
         var index = 0;
         while (at < count)
         {
             var piece = take ? ahead.Held.Dequeue() : pieces![index++];
-            var part = Math.Min(piece.Length, count - at);
-            piece.Span[..part].CopyTo(joined.AsSpan(at));
+            var part = Math.Min(piece.Bytes.Length, count - at);
+            piece.Bytes.Span[..part].CopyTo(joined.AsSpan(at));
             at += part;
-            if (take && part < piece.Length) Requeue(ahead, piece[part..]);
+            if (take && part < piece.Bytes.Length) Requeue(ahead, piece with { Bytes = piece.Bytes[part..] });
+            else if (take && piece.Lease is { } lease) done.Add(lease);
         }
         if (take) ahead.Bytes -= count;
-        return joined;
+        return joined.AsMemory(0, count);
     }
 
     /// <summary>Puts the rest of a piece back at the front of what is held.</summary>
-    private static void Requeue(Ahead ahead, ReadOnlyMemory<byte> rest)
+    private static void Requeue(Ahead ahead, Piece rest)
     {
         var after = ahead.Held.ToArray();
         ahead.Held.Clear();

@@ -65,48 +65,58 @@ internal sealed partial class GuestForwarder
         var peek = (flags & ForwardedCalls.MsgPeek) != 0;
         ReadOnlyMemory<byte> data;
         var address = ReadOnlyMemory<byte>.Empty;
-        if (op != ForwardOp.ReadAt && !peek && TakeUnread(fd, want) is { } kept)
+        byte[]? lease = null;
+        try
         {
-            data = kept;
-        }
-        else
-        {
-            if (op is ForwardOp.Read or ForwardOp.Receive)
+            if (op != ForwardOp.ReadAt && !peek && TakeUnread(fd, want) is { } kept)
             {
-                var plain = op == ForwardOp.Read || (!wantAddress && (flags & ~(ForwardedCalls.MsgDontWait | ForwardedCalls.MsgPeek)) == 0);
-                if (await ReadAheadAsync(n, fd, vecs, want, plain, peek, afterwards).ConfigureAwait(false) is { } served) return served;
+                data = kept;
             }
-            var request = op == ForwardOp.Receive
-                ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
-                : new ForwardRequest(0, op, fd, want, offset);
-            // A read whose turn came after it stopped waiting (a stop interrupted it, and its restart was served
-            // first) is not made at home: there it could wait for data that only the copy's next call brings, and
-            // hold up a freeze until it gives up with that read still under way at home.
-            if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
-            var reply = await CallAsync(request).ConfigureAwait(false);
-            if (reply.Result < 0) return new(reply.Result);
-            data = reply.Data; // a slice of the frame as read from the link: scattered from there, copied only to be kept
-            address = reply.Extra;
-            if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
+            else
+            {
+                if (op is ForwardOp.Read or ForwardOp.Receive)
+                {
+                    var plain = op == ForwardOp.Read || (!wantAddress && (flags & ~(ForwardedCalls.MsgDontWait | ForwardedCalls.MsgPeek)) == 0);
+                    if (await ReadAheadAsync(n, fd, vecs, want, plain, peek, afterwards).ConfigureAwait(false) is { } served) return served;
+                }
+                var request = op == ForwardOp.Receive
+                    ? new ForwardRequest(0, op, fd, want, flags, wantAddress ? 1 : 0)
+                    : new ForwardRequest(0, op, fd, want, offset);
+                // A read whose turn came after it stopped waiting (a stop interrupted it, and its restart was served
+                // first) is not made at home: there it could wait for data that only the copy's next call brings, and
+                // hold up a freeze until it gives up with that read still under way at home.
+                if (!SeccompListener.IsValid(_listener, n.Id)) return Outcome.Interrupted;
+                var reply = await CallAsync(request).ConfigureAwait(false);
+                lease = reply.Lease;
+                if (reply.Result < 0) return new(reply.Result);
+                data = reply.Data; // a slice of the frame as read from the link: scattered from there, copied only to be kept
+                address = reply.Extra;
+                if (reply.Result > data.Length) return new(reply.Result); // a datagram longer than asked (MSG_TRUNC)
+            }
+            var keep = op != ForwardOp.ReadAt && !peek;
+            if (!SeccompListener.IsValid(_listener, n.Id))
+            {
+                if (keep) KeepUnread(fd, data.ToArray());
+                return Outcome.Interrupted;
+            }
+            Scatter(vecs, data.Span);
+            var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
+            // Answered here, before the next read on this fd may look for bytes kept for it.
+            if (!SeccompListener.Answer(_listener, n.Id, result))
+            {
+                if (keep && data.Length > 0) KeepUnread(fd, data.ToArray());
+            }
+            else if (keep && data.Length > 0 && op is ForwardOp.Read or ForwardOp.Receive)
+            {
+                await AheadAfterReadAsync(fd).ConfigureAwait(false);
+            }
+            return Outcome.Done;
         }
-        var keep = op != ForwardOp.ReadAt && !peek;
-        if (!SeccompListener.IsValid(_listener, n.Id))
+        finally
         {
-            if (keep) KeepUnread(fd, data.ToArray());
-            return Outcome.Interrupted;
+            // The reply's array, once its bytes are in the copy's memory or kept (copied) for the read's restart.
+            ReadPieces.Return(lease);
         }
-        Scatter(vecs, data.Span);
-        var result = afterwards?.Invoke(address, data.Length) ?? data.Length;
-        // Answered here, before the next read on this fd may look for bytes kept for it.
-        if (!SeccompListener.Answer(_listener, n.Id, result))
-        {
-            if (keep && data.Length > 0) KeepUnread(fd, data.ToArray());
-        }
-        else if (keep && data.Length > 0 && op is ForwardOp.Read or ForwardOp.Receive)
-        {
-            await AheadAfterReadAsync(fd).ConfigureAwait(false);
-        }
-        return Outcome.Done;
     }
 
     private void Scatter(List<(ulong Address, ulong Length)> vecs, ReadOnlySpan<byte> data)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 using OpenMosix.Checkpoint.Restore;
@@ -122,6 +123,42 @@ internal sealed partial class GuestForwarder : IDisposable
         call.Done.TrySetResult(reply);
         return true;
     }
+
+    /// <summary>
+    /// A Forward frame offered on the link's reading thread (<see cref="NodeLink.ReceiveAsync(FrameSink, CancellationToken)"/>)
+    /// in the record buffer it was opened in: the result of a read or a peek that brought bytes is copied into a
+    /// <see cref="ReadPieces"/> array (its <see cref="ForwardReply.Lease"/>) and handed to its call, with no array of its
+    /// own length and no hop through the link's queue. False for anything else (taken by <see cref="Take"/> after the queue).
+    /// </summary>
+    public bool TakeInline(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < LeaseFrom || ForwardWire.IsNotice(payload)) return false;
+        if (!_pending.TryGetValue(BinaryPrimitives.ReadUInt32LittleEndian(payload), out var waiting)
+            || waiting.Op is not (ForwardOp.PeekAhead or ForwardOp.Read or ForwardOp.Receive)) return false;
+        var lease = ReadPieces.Rent();
+        payload.CopyTo(lease);
+        ForwardReply reply;
+        try
+        {
+            reply = ForwardWire.DecodeReply(lease.AsMemory(0, payload.Length)) with { Lease = lease };
+        }
+        catch (LinkException)
+        {
+            // The queue's Take finds the same fault and ends the link with it.
+            ReadPieces.Return(lease);
+            return false;
+        }
+        if (!_pending.TryRemove(reply.Id, out var call))
+        {
+            ReadPieces.Return(lease);
+            return false;
+        }
+        call.Done.TrySetResult(reply);
+        return true;
+    }
+
+    /// <summary>Replies from this size on are taken into a <see cref="ReadPieces"/> array: below it a new array is cheap.</summary>
+    private const int LeaseFrom = 64 * 1024;
 
     /// <summary>What a call is answered: a result, nothing (it is no longer waiting), or "let the kernel run it".</summary>
     private readonly record struct Outcome(long Result, Action? Undelivered = null, bool Gone = false, bool Local = false)

@@ -293,7 +293,8 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     {
         try
         {
-            while (await talk.Link.ReceiveAsync(cancel).ConfigureAwait(false) is { } frame)
+            // Results of reads and peeks are taken on the link's reading thread while this waits (GuestForwarder.TakeInline).
+            while (await talk.Link.ReceiveAsync(TakeInline, cancel).ConfigureAwait(false) is { } frame)
             {
                 if (_input.Take(frame) || Forwarder?.Take(frame) == true) continue;
                 if (frame.Type != FrameType.Control) throw new LinkException($"node {HomeNode} sent an unexpected {frame.Type} frame to a guest");
@@ -306,6 +307,8 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
             _input.Progress = null;
         }
     }
+
+    private bool TakeInline(FrameType type, ReadOnlySpan<byte> payload) => type == FrameType.Forward && Forwarder?.TakeInline(payload) == true;
 
     /// <summary>One message from home; true when the process went home.</summary>
     private async Task<bool> OnMessageAsync(int guestPid, MigrationMessage message, CancellationToken cancel)

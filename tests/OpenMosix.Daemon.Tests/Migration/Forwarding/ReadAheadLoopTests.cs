@@ -288,7 +288,8 @@ public sealed class ReadAheadLoopTests
         using var pidfd = PidFd.Open(pid);
         var homeSide = HomeForwarder.Start(pid, [7], home, (_, _) => 0, NullLogger.Instance);
         var guestSide = new GuestForwarder(pid, pidfd.GetFd(listenerNumber), [7], new Dictionary<int, ForwardMirrorEnds>(), 1000, 1064, guest, NullLogger.Instance);
-        var loops = Task.WhenAll(Pump(home, homeSide.Take), Pump(guest, guestSide.Take));
+        // The copy's node takes results of reads and peeks on the link's reading thread, as GuestRelay does.
+        var loops = Task.WhenAll(Pump(home, homeSide.Take), Pump(guest, guestSide.Take, (type, payload) => type == FrameType.Forward && guestSide.TakeInline(payload)));
         guestSide.Start();
         return (homeSide, guestSide, loops);
     }
@@ -305,11 +306,11 @@ public sealed class ReadAheadLoopTests
         await loops.WaitAsync(Patience, TestContext.Current.CancellationToken);
     }
 
-    private static async Task Pump(NodeLink link, Func<Frame, bool> take)
+    private static async Task Pump(NodeLink link, Func<Frame, bool> take, FrameSink? inline = null)
     {
         try
         {
-            while (await link.ReceiveAsync(CancellationToken.None) is { } frame) take(frame);
+            while (await (inline is null ? link.ReceiveAsync(CancellationToken.None) : link.ReceiveAsync(inline, CancellationToken.None)) is { } frame) take(frame);
         }
         catch (Exception e) when (e is LinkException or ObjectDisposedException or IOException)
         {
