@@ -18,8 +18,15 @@ public readonly record struct ChildExit(int Code, int Signal)
 public sealed class ChildProcess : IDisposable
 {
     private ChildExit? _exit;
+    // Taken while the child cannot have been reaped yet: after a tracer reaped it (an engine killing what it froze),
+    // its PID may already name another process, which Kill and HasExited must never touch.
+    private readonly PidFd _handle;
 
-    private ChildProcess(int pid) => Pid = pid;
+    private ChildProcess(int pid)
+    {
+        Pid = pid;
+        _handle = PidFd.Open(pid);
+    }
 
     public int Pid { get; }
 
@@ -81,8 +88,8 @@ public sealed class ChildProcess : IDisposable
         if (_exit is { } done) return done;
         while (true)
         {
-            var status = Waiting.WaitPid(Pid, Waiting.WNOHANG | Waiting.WALL);
-            if (status.Raw != -1 && !status.Stopped)
+            var status = Waiting.TryReap(_handle);
+            if (status.Raw != -1)
             {
                 _exit = status.Exited ? new ChildExit(status.ExitCode, 0) : new ChildExit(0, status.TermSignal);
                 return _exit.Value;
@@ -96,22 +103,20 @@ public sealed class ChildProcess : IDisposable
     {
         get
         {
-            if (_exit is not null) return true;
-            var stat = $"/proc/{Pid}/stat";
-            return !File.Exists(stat) || File.ReadAllText(stat).Split(' ')[2] is "Z" or "X";
+            return _exit is not null || _handle.HasEnded;
         }
     }
 
     public void Kill()
     {
-        if (_exit is null && Signals.Exists(Pid)) Signals.Kill(Pid, Signals.SIGKILL);
+        if (_exit is null) _handle.TrySendSignal(Signals.SIGKILL);
     }
 
     public void Dispose()
     {
-        if (_exit is not null) return;
         try
         {
+            if (_exit is not null) return;
             Kill();
             WaitForExit(TimeSpan.FromSeconds(10));
         }
@@ -119,5 +124,12 @@ public sealed class ChildProcess : IDisposable
         {
             // already reaped elsewhere
         }
+        finally
+        {
+            _handle.Dispose();
+        }
     }
+
+    /// <summary>Whether this very process is still there (running or a zombie), never a later one with its PID.</summary>
+    public bool Exists => _handle.Exists;
 }

@@ -74,7 +74,7 @@ public sealed class PostcopyAfterPrecopyTests
         // Every page it fetched came from the original, frozen and whole all along; now it goes (killed and reaped
         // by the engine: it is this process's child).
         engine.KillFrozen(child.Pid);
-        Assert.False(Signals.Exists(child.Pid), $"the original {child.Pid} outlived its copy's post-copy");
+        Assert.False(child.Exists, $"the original {child.Pid} outlived its copy's post-copy");
         Assert.Equal(new ExitStatus(0, 0), engine.WaitForExitWithin(restored, Patience));
         Assert.Equal(new ChildExit(0, 0), reference.WaitForExit(Patience));
         Assert.Equal(File.ReadAllText(dir.File("expected")), File.ReadAllText(dir.File("out")));
@@ -105,10 +105,13 @@ public sealed class PostcopyAfterPrecopyTests
         }
         final.Position = 0;
         using var finalReader = new ImageReader(final);
+        // Watched by a pidfd: the PID alone may name another process once the stub is reaped (tests beside this one
+        // restore processes under their old PIDs, rewinding the PID allocator).
+        using var stub = PidFd.Open(target.Pid);
         var refused = Assert.Throws<RestoreException>(() => engine.FinishPrecopyRestore(target, finalReader, new RestoreOptions(TryOriginalPid: false)));
         Assert.Contains("nothing here fetches them", refused.Message, StringComparison.Ordinal);
         // The stub is gone, and the original, frozen, runs on untouched.
-        Assert.False(Signals.Exists(target.Pid), $"stub {target.Pid} left behind");
+        Assert.False(stub.Exists, $"stub {target.Pid} left behind");
         engine.Thaw(child.Pid);
         Assert.Equal(new ChildExit(0, 0), child.WaitForExit(Patience));
     }

@@ -212,9 +212,10 @@ public sealed class RestoreTests
 
         using var engine = new CheckpointEngine();
         var image = new InMemoryImage();
+        using var counterHandle = PidFd.Open(pid);
         engine.Checkpoint(pid, image, new DumpOptions(AfterDump.Kill));
         shell.WaitForExit(Patience); // its `wait` reaped the killed counter
-        Assert.False(OpenMosix.Linux.Signals.Exists(pid));
+        Assert.False(counterHandle.Exists);
 
         var restored = engine.Restore(image, new RestoreOptions());
         Signals.Kill(restored.Pid, Signals.SIGUSR1);

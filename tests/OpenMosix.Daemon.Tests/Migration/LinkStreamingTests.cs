@@ -20,8 +20,10 @@ public sealed class LinkStreamingTests
         using var dir = new TempDirectory();
         var before = dir.File("before.out");
         var after = dir.File("after.out");
-        using var original = ChildProcess.StartToFile(TestPrograms.Locate("counter"), [$"{Lines}"], before);
-        Poll.Until(() => Poll.CountLines(before) >= 10, TimeSpan.FromSeconds(10), "the counter to print 10 lines");
+        // Held after its 20th line until SIGUSR1 (counter's HOLD): at load 150 its 3 s of lines could end before the
+        // checkpoint began, and a dump that fails leaves the restore waiting on the link.
+        using var original = ChildProcess.StartToFile(TestPrograms.Locate("counter"), [$"{Lines}", "20"], before);
+        Poll.Until(() => Poll.CountLines(before) >= 20, TimeSpan.FromSeconds(30), "the counter to print 20 lines");
 
         var (sending, receiving) = await LinkPairs.ConnectAsync();
         using var source = new CheckpointEngine();
@@ -62,13 +64,14 @@ public sealed class LinkStreamingTests
         // Only one copy may ever run: the original dies before the copy is let go.
         var printedBefore = Poll.CountLines(before);
         source.KillFrozen(original.Pid);
-        Assert.False(Signals.Exists(original.Pid), "the original still exists after KillFrozen (the engine reaps its own children)");
+        Assert.False(original.Exists, "the original still exists after KillFrozen (the engine reaps its own children)");
         target.Thaw(restored.Pid);
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
         Assert.Equal(new ExitStatus(0, 0), target.WaitForExit(restored));
 
         // Its stdout is a regular file: the copy reopened it by path at the frozen offset and wrote on where the
         // original stopped, so the file holds the uninterrupted sequence, and nothing went to the relay descriptor.
-        Assert.InRange(printedBefore, 10, Lines - 1);
+        Assert.Equal(20, printedBefore);
         Assert.Equal(Expected(Lines), File.ReadAllLines(before));
         Assert.Equal(0, new FileInfo(after).Length);
     }
@@ -79,11 +82,12 @@ public sealed class LinkStreamingTests
         const int Lines = 120;
         var (homeRead, homeWrite) = Descriptors.CreatePipe();
         var (relayRead, relayWrite) = Descriptors.CreatePipe();
-        using var original = ChildProcess.Start(TestPrograms.Locate("counter"), [$"{Lines}"], stdout: homeWrite);
+        using var original = ChildProcess.Start(TestPrograms.Locate("counter"), [$"{Lines}", "20"], stdout: homeWrite);
         homeWrite.Dispose();
         var homeLines = new List<string>();
         using var homeReader = new StreamReader(new FileStream(homeRead, FileAccess.Read));
-        while (homeLines.Count < 10) homeLines.Add(homeReader.ReadLine()!);
+        // Held after its 20th line until SIGUSR1, so that the checkpoint finds it running however slow the machine.
+        while (homeLines.Count < 20) homeLines.Add(homeReader.ReadLine()!);
 
         var (sending, receiving) = await LinkPairs.ConnectAsync();
         using var source = new CheckpointEngine();
@@ -111,7 +115,9 @@ public sealed class LinkStreamingTests
         // What the original wrote before the freeze is still in the home pipe: read it all.
         string? line;
         while ((line = homeReader.ReadLine()) is not null) homeLines.Add(line);
+        Assert.Equal(20, homeLines.Count);
         target.Thaw(restored.Pid);
+        Signals.Kill(restored.Pid, Signals.SIGUSR1);
         using var relayReader = new StreamReader(new FileStream(relayRead, FileAccess.Read));
         var relayed = relayReader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(new ExitStatus(0, 0), target.WaitForExit(restored));
