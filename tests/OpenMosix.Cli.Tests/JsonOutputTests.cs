@@ -126,7 +126,7 @@ public sealed class JsonOutputTests
         }
         finally
         {
-            if (ours) handle.SendSignal(Signals.SIGKILL);
+            if (ours) handle.TrySendSignal(Signals.SIGKILL);
         }
     }
 

@@ -67,7 +67,7 @@ public sealed class ChildOnACrashedNodeLabTests
     {
         Poll.Until(() => lab.Processes(1).Processes.Any(p => p.ParentPid == shell), TimeSpan.FromSeconds(20), "the child to be managed");
         var child = lab.Processes(1).Processes.Single(p => p.ParentPid == shell).Pid;
-        var handle = Watched.Process(child);
+        var handle = Linux.PidFd.Open(child);
         try
         {
             lab.Exec(1, Om.Path, "migrate", $"{child}", "2").Succeeded();
@@ -87,6 +87,6 @@ public sealed class ChildOnACrashedNodeLabTests
     {
         Poll.Until(() => !lab.Processes(1).Processes.Any(p => p.Pid == child.Pid || p.Pid == shell), TimeSpan.FromSeconds(10),
             "home to forget the shell and its child");
-        Assert.False(Watched.Exists(child), $"process {child.Pid} is still there (a deputy or a zombie)");
+        Assert.False(child.Exists, $"process {child.Pid} is still there (a deputy or a zombie)");
     }
 }

@@ -22,7 +22,7 @@ public sealed class LabFaultTests
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         using var sleeper = NodeProbe.StartSleeper(lab, 2);
         var old = lab.Status.Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
-        using var oldOmd = Watched.Process(old);
+        using var oldOmd = Linux.PidFd.Open(old);
 
         var restart = Fault(lab, "restart", 2).Succeeded();
 

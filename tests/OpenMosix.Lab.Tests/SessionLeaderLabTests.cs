@@ -55,20 +55,19 @@ public sealed class SessionLeaderLabTests(MigrationLab fixture)
         var sleeper = Find($"sleep {seconds}");
         Assert.True(sleeper > 0, $"the child `sleep {seconds}` must still run after the job ended");
         // By pidfds: once reaped, their PIDs may name other processes (a kill by PID could hit one).
-        using var sleeperFd = Watched.Process(sleeper);
+        using var sleeperFd = Linux.PidFd.Open(sleeper);
         try
         {
             Assert.Equal(0UL, Pending(sleeper) & Sighup);
             var session = ProcFs.ReadStat(sleeper).Session;
-            using var leader = Watched.Process(session);
-            Assert.True(Watched.Exists(sleeperFd), $"the child `sleep {seconds}` ended while its session was read");
-            sleeperFd.SendSignal(Signals.SIGKILL);
+            using var leader = Linux.PidFd.Open(session);
+            Assert.True(sleeperFd.TrySendSignal(Signals.SIGKILL), $"the child `sleep {seconds}` ended while its session was read");
             // The session's leader here (the stand-in) leaves with the last of its members, reaped: no zombie stays.
-            Poll.Until(() => !Watched.Exists(leader), TimeSpan.FromSeconds(30), "the session's leader to go once the child is gone");
+            Poll.Until(() => !leader.Exists, TimeSpan.FromSeconds(30), "the session's leader to go once the child is gone");
         }
         finally
         {
-            Watched.KillIfThere(sleeperFd);
+            _ = sleeperFd.TrySendSignal(Signals.SIGKILL);
         }
     }
 

@@ -21,7 +21,7 @@ internal sealed class MovedShellJob : IDisposable
         Python = python;
         Go = go;
         // Taken while the job waits for its go file: once the shell has reaped it, its PID may name another process.
-        _deputy = Watched.Process(python);
+        _deputy = Linux.PidFd.Open(python);
     }
 
     public TmuxTerminal Terminal { get; }
@@ -30,7 +30,7 @@ internal sealed class MovedShellJob : IDisposable
     public int Python { get; }
 
     /// <summary>Whether the job has ended and its shell reaped it (by its pidfd, not its PID).</summary>
-    public bool Gone => !Watched.Exists(_deputy);
+    public bool Gone => !_deputy.Exists;
 
     /// <summary>The file whose existence lets the job go on (it gives up by itself after 120 s).</summary>
     public string Go { get; }

@@ -3,16 +3,13 @@ using OpenMosix.Linux;
 namespace OpenMosix.Lab.Tests.Support;
 
 /// <summary>
-/// A process the test asks about after it may have ended, by a pidfd taken while it was known to run. Its PID alone
-/// is not enough: other test assemblies restore processes under their old PIDs by writing ns_last_pid, which rewinds
-/// the PID allocator, so a PID reaped a moment ago is soon handed out again, and `kill(pid, 0)` or /proc/PID then
-/// answer for another process.
+/// A process the test asks about after it may have ended, by a pidfd taken while it was known to run (asked with
+/// <see cref="PidFd.Exists"/>). Its PID alone is not enough: other test assemblies restore processes under their old
+/// PIDs by writing ns_last_pid, which rewinds the PID allocator, so a PID reaped a moment ago is soon handed out again,
+/// and `kill(pid, 0)` or /proc/PID then answer for another process (docs/testing.md).
 /// </summary>
 internal static class Watched
 {
-    /// <summary>A pidfd on <paramref name="pid"/>, which the caller knows to be the process it means now.</summary>
-    public static PidFd Process(int pid) => PidFd.Open(pid);
-
     /// <summary>A pidfd on <paramref name="pid"/>, or null when no process has that PID any more (it is gone: what
     /// the caller waits for); <paramref name="isIt"/> checks, after the pidfd is open, that the PID still names the
     /// process meant (a PID read from a listing may already have been reaped and handed out again).</summary>
@@ -50,33 +47,7 @@ internal static class Watched
     public static char State(PidFd process)
     {
         var state = TakenOverCopies.State(process.Pid);
-        return Exists(process) ? state : 'X';
-    }
-
-    /// <summary>SIGKILL to the process if it is still there (never to a later process of its PID).</summary>
-    public static void KillIfThere(PidFd process)
-    {
-        try
-        {
-            process.SendSignal(Signals.SIGKILL);
-        }
-        catch (SyscallException e) when (e.Error == Errno.ESRCH)
-        {
-        }
-    }
-
-    /// <summary>Whether the process still exists (a zombie does), asked with signal 0 through its pidfd.</summary>
-    public static bool Exists(PidFd process)
-    {
-        try
-        {
-            process.SendSignal(0);
-            return true;
-        }
-        catch (SyscallException e) when (e.Error == Errno.ESRCH)
-        {
-            return false;
-        }
+        return process.Exists ? state : 'X';
     }
 }
 
@@ -86,7 +57,7 @@ internal sealed class PidFds(IEnumerable<PidFd?> handles) : IDisposable
     private readonly List<PidFd> _handles = [.. handles.OfType<PidFd>()];
 
     /// <summary>Whether every one of them has ended and been reaped.</summary>
-    public bool NoneLeft => _handles.All(handle => !Watched.Exists(handle));
+    public bool NoneLeft => _handles.All(handle => !handle.Exists);
 
     public void Dispose()
     {
