@@ -5,9 +5,14 @@ using OpenMosix.TestSupport;
 
 namespace OpenMosix.Cli.Tests;
 
-/// <summary>A valid image of a running sleeper, taken once for the class (the sleeper is left to finish).</summary>
+/// <summary>
+/// A valid image of a running sleeper, taken once for the class. The sleeper ticks until SIGUSR1 (a `sleeper 40 50`
+/// ended within its 2 s at load 100, before the checkpoint reached it), and is let go once its image is taken.
+/// </summary>
 public sealed class ValidImageFixture : IAsyncLifetime
 {
+    public const int TickMs = 50;
+
     private readonly TempDirectory dir = new("valid-image");
 
     public string ImagePath => dir.File("valid.omimg");
@@ -16,11 +21,13 @@ public sealed class ValidImageFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        using var process = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "sleeper", "40", "50"));
+        using var process = RunningProcess.Start(HeldSleeper.Spec(dir.Path, TickMs));
         process.CloseStdin();
         await process.WaitForStdoutLinesAsync(3, TimeSpan.FromSeconds(20));
+        if (process.HasExited) throw new InvalidOperationException($"the sleeper ended before its checkpoint, though it was never told to: {process.StderrText}");
         var checkpoint = await OmCli.CheckpointAsync(process.Pid, ImagePath, kill: false);
         if (checkpoint.ExitCode != 0) throw new InvalidOperationException("could not take the valid image: " + checkpoint);
+        HeldSleeper.Release(process.Pid);
         var status = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         if (status != 0) throw new InvalidOperationException($"sleeper ended with {status} after a checkpoint without --kill");
         Bytes = await File.ReadAllBytesAsync(ImagePath);
@@ -47,18 +54,17 @@ public sealed class ImageFileTests(ValidImageFixture valid) : IClassFixture<Vali
     [Fact]
     public async Task Image_of_a_process_left_running_restores_and_continues_from_the_checkpoint()
     {
-        var reference = await ReferenceCache.GetAsync("sleeper 40 50", () => CheckpointFlow.RunUninterruptedAsync(new Scenario
-        {
-            Key = "sleeper 40 50",
-            Command = dir => CompiledProgramRestoreTests.Target(dir, "sleeper", "40", "50"),
-            Ready = _ => true,
-            ReadyDescription = "",
-        }));
         using var dir = new TempDirectory("om-e2e-" + "valid-restore");
         using var restored = OmCli.StartRestore(valid.ImagePath, dir.Path);
         restored.CloseStdin();
+        // The copy ticks until it is let go: once it has printed, it is told to end (it is om restore's child).
+        await restored.WaitForStdoutLinesAsync(2, TimeSpan.FromSeconds(20));
+        var children = ProcFs.Children(restored.Pid);
+        Assert.True(children.Count == 1, $"om restore (pid {restored.Pid}) should have exactly the restored process as child, has [{string.Join(", ", children)}]: {restored.StderrText}");
+        HeldSleeper.Release(children[0]);
         var status = await restored.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(status == 0, $"om restore of the unmodified image exited {status}: {restored.StderrText}");
+        var reference = await HeldSleeper.ReferenceAsync(HeldSleeper.Ticks(restored.StdoutBytes), ValidImageFixture.TickMs);
 
         // The copy starts where the image was taken: what it prints is the rest of the reference, from a line start.
         var rest = restored.StdoutBytes;

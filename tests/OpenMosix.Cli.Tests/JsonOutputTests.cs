@@ -114,14 +114,19 @@ public sealed class JsonOutputTests
         await om.WaitForStdoutLinesAsync(4, TimeSpan.FromSeconds(10));
         var restored = JsonDocument.Parse(om.StdoutText).RootElement;
         var pid = restored.GetProperty("pid").GetInt32();
+        Assert.True(pid > 0);
+        // Killed through a pidfd, taken while /proc shows the restored sleep under its PID: detached, it is init's to
+        // reap, and a SIGKILL by PID could hit a later process of the same PID (another test's).
+        using var handle = PidFd.Open(pid);
+        var ours = File.ReadAllText($"/proc/{pid}/comm").TrimEnd() == "sleep";
         try
         {
+            Assert.True(ours, $"process {pid} is not the restored sleep");
             Assert.Equal(sleeper.Pid, restored.GetProperty("originalPid").GetInt32());
-            Assert.True(pid > 0);
         }
         finally
         {
-            Signals.Kill(pid, Signals.SIGKILL);
+            if (ours) handle.TrySendSignal(Signals.SIGKILL);
         }
     }
 

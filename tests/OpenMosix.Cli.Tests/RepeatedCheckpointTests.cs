@@ -6,25 +6,19 @@ namespace OpenMosix.Cli.Tests;
 /// <summary>A process checkpointed, killed and restored again and again: each restored copy is checkpointed in turn.</summary>
 public sealed class RepeatedCheckpointTests
 {
-    private const int Generations = 20;
+    private const int Generations = 20, TickMs = 20;
 
     [Fact]
     public async Task Process_restored_twenty_times_in_a_row_finishes_identically()
     {
-        string[] arguments = ["400", "20"];
-        var reference = await ReferenceCache.GetAsync("sleeper 400 20", () => CheckpointFlow.RunUninterruptedAsync(new Scenario
-        {
-            Key = "sleeper 400 20",
-            Command = dir => CompiledProgramRestoreTests.Target(dir, "sleeper", arguments),
-            Ready = _ => true,
-            ReadyDescription = "",
-        }));
         var random = TestSeed.Create();
         using var dir = new TempDirectory("om-e2e-" + "generations");
         var output = new List<byte>();
 
-        // Generation 0 is the original; generation k runs under the k-th `om restore`, whose child it is.
-        var current = RunningProcess.Start(CompiledProgramRestoreTests.Target(dir.Path, "sleeper", arguments));
+        // Generation 0 is the original; generation k runs under the k-th `om restore`, whose child it is. The sleeper
+        // ticks until SIGUSR1 (a `sleeper 400 20` had ended at generation 13 under load): each generation is
+        // checkpointed wherever its tick loop is, and only the last is let go.
+        var current = RunningProcess.Start(HeldSleeper.Spec(dir.Path, TickMs));
         var pid = current.Pid;
         try
         {
@@ -34,7 +28,7 @@ public sealed class RepeatedCheckpointTests
                 await current.WaitForStdoutLinesAsync(printed + 2, TimeSpan.FromSeconds(20));
                 var delay = random.Next(0, 60);
                 await Task.Delay(delay, TestContext.Current.CancellationToken);
-                Assert.False(current.HasExited, $"generation {generation - 1} ended before its checkpoint: the program is too short");
+                Assert.False(current.HasExited, $"generation {generation - 1} ended before its checkpoint, though it was never told to: {current.StderrText}");
 
                 var image = dir.File($"generation{generation}.omimg");
                 TestLog.Line($"generation {generation}: checkpoint pid {pid} after {delay} ms");
@@ -54,8 +48,14 @@ public sealed class RepeatedCheckpointTests
                 pid = children[0];
             }
 
+            // The last copy ticks on after its restore before it is let go: it runs, not only exists.
+            await current.WaitForStdoutLinesAsync(current.StdoutLines + 2, TimeSpan.FromSeconds(20));
+            HeldSleeper.Release(pid);
             var finalStatus = await current.WaitForExitAsync(TimeSpan.FromSeconds(60));
             output.AddRange(current.StdoutBytes);
+            var ticks = HeldSleeper.Ticks([.. output]);
+            TestLog.Line($"the generations printed {ticks} ticks in all");
+            var reference = await HeldSleeper.ReferenceAsync(ticks, TickMs);
             new ProgramOutcome([.. output], finalStatus, new Dictionary<string, byte[]>()).ShouldMatch(reference);
         }
         finally

@@ -41,7 +41,7 @@ public sealed class BackgroundReadLabTests(MigrationLab fixture)
         terminal.Shows(l => l.EndsWith("got typed after fg", StringComparison.Ordinal), "the moved job to read the line typed once it is in the foreground");
         // Typed once the job has ended, so that the shell's answer is the job's status (keys typed ahead at the job
         // go back to the shell too: TypedAheadLabTests).
-        Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
+        Poll.Until(() => job.Gone, TimeSpan.FromSeconds(30), "the moved job to end");
         terminal.Type("echo status $?");
         terminal.Shows(l => l == "status 0", "the job to end well");
     }

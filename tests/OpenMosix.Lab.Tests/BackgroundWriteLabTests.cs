@@ -68,7 +68,7 @@ public sealed class BackgroundWriteLabTests(MigrationLab fixture)
         Assert.DoesNotContain(terminal.Lines(), l => l.EndsWith(output, StringComparison.Ordinal));
         terminal.Type("fg");
         terminal.Shows(l => l.EndsWith(output, StringComparison.Ordinal), "the moved job's output once fg continued it");
-        Poll.Until(() => !Signals.Exists(python), TimeSpan.FromSeconds(30), "the moved job to end");
+        Poll.Until(() => job.Gone, TimeSpan.FromSeconds(30), "the moved job to end");
         terminal.Type("echo status $?");
         terminal.Shows(l => l == "status 0", "the job to end well");
     }

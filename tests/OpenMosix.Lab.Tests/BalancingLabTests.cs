@@ -64,7 +64,7 @@ public sealed class BalancingLabTests
 
         Assert.Equal("brought 2 processes home; switches: lstay\n", lab.Exec(1, Om.Path, "mosctl", "bring").Succeeded().Stdout);
         Assert.Equal([1, 1], jobs.Where());
-        Assert.All(jobs.All, job => Assert.True(Signals.Exists(job.Pid)));
+        Assert.All(jobs.All, job => Assert.False(job.HasExited));
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class BalancingLabTests
         Assert.Equal("sent 2 guests home; switches: block\n", lab.Exec(2, Om.Path, "mosctl", "expel").Succeeded().Stdout);
         Assert.Equal([1, 1], jobs.Where());
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
-        Assert.All(jobs.All, job => Assert.True(Signals.Exists(job.Pid)));
+        Assert.All(jobs.All, job => Assert.False(job.HasExited));
         var refused = lab.Exec(1, Om.Path, "migrate", $"{jobs.All[0].Pid}", "2");
         Assert.Contains("blocked", refused.Stderr, StringComparison.Ordinal);
     }
@@ -102,7 +102,7 @@ public sealed class BalancingLabTests
         Assert.Contains("home (node 1) has no room for its 3", expel.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, lab.Processes(1).Processes.Single(p => p.Pid == guest.Pid).Where);
         Assert.Single(lab.Processes(2).Processes, p => p.State == "guest");
-        Assert.True(Signals.Exists(guest.Pid));
+        Assert.False(guest.HasExited);
     }
 
     [Fact]
@@ -121,6 +121,6 @@ public sealed class BalancingLabTests
         lab.WaitForDaemonLog(2, "balancer: asking home to move guest");
         lab.WaitForDaemonLog(1, "node 2 asks to move it to node 3");
         Assert.Equal([2, 2], locals.Where());
-        Assert.All(guests.All.Concat(locals.All), job => Assert.True(Signals.Exists(job.Pid)));
+        Assert.All(guests.All.Concat(locals.All), job => Assert.False(job.HasExited));
     }
 }

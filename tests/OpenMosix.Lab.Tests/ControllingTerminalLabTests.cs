@@ -71,6 +71,7 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
         var seconds = (3000 + Environment.TickCount64 % 6000).ToString(System.Globalization.CultureInfo.InvariantCulture);
         terminal.Type($"sleep {seconds}");
         var sleeper = ForegroundSleep(seconds);
+        using var sleeperFd = Linux.PidFd.Open(sleeper);
         terminal.Key("C-z");
         terminal.Shows(l => l.StartsWith("[1]+", StringComparison.Ordinal) && l.Contains("Stopped", StringComparison.Ordinal) && l.Contains($"sleep {seconds}", StringComparison.Ordinal),
             "^Z at home to stop the moved shell's foreground job");
@@ -87,7 +88,7 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
         terminal.Type("kill %2; fg %1");
         Assert.Equal(sleeper, ForegroundSleep(seconds));
         terminal.Key("C-c");
-        Poll.Until(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(20), "^C at home to end the moved shell's foreground job");
+        Poll.Until(() => !sleeperFd.Exists, TimeSpan.FromSeconds(20), "^C at home to end the moved shell's foreground job");
         terminal.Type("/bin/echo third $((6*9))");
         terminal.Shows(l => l == "third 54", "the shell to go on after its jobs");
         Assert.Equal(0, Find(reader));
@@ -150,10 +151,11 @@ public sealed class ControllingTerminalLabTests(MigrationLab fixture)
         Poll.Until(() => ProcFs.ReadStat(python).State == 'S', TimeSpan.FromSeconds(20), "the deputy to be left running by a caught ^Z");
         var sleeper = 0;
         Poll.Until(() => (sleeper = Find($"sleep {seconds}")) > 0, TimeSpan.FromSeconds(20), "the program's foreground job");
+        using var sleeperFd = Linux.PidFd.Open(sleeper);
 
         Signals.Kill(python, Signals.SIGINT);
         terminal.Shows(l => l == "got SIGINT", "a SIGINT sent to the process at home to reach the moved program");
-        Assert.True(Directory.Exists($"/proc/{sleeper}"), "a SIGINT sent to the process must not reach its terminal's foreground job");
+        Assert.True(sleeperFd.Exists, "a SIGINT sent to the process must not reach its terminal's foreground job");
         terminal.Key("C-c");
         terminal.Shows(l => l.EndsWith("child ended by signal 2", StringComparison.Ordinal), "^C at home to end the moved program's foreground job");
         terminal.Shows(l => l == "pending False", "^C to reach the foreground job only");

@@ -46,6 +46,7 @@ public sealed class DeputySignalOnTripHomeLabTests
     private static void HomeSignallingTheDeputy(TestLab lab, string hold, ManagedRun run, int signal)
     {
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        using var copyFd = Linux.PidFd.Open(copy);
         File.WriteAllText(hold, "");
         var move = Task.Run(() => lab.Migrate(1, run.Pid, "home"));
         try
@@ -64,7 +65,7 @@ public sealed class DeputySignalOnTripHomeLabTests
         // Home (or ended there already: a SIGUSR1 ends memticker at once), not running on at node 2.
         var row = lab.Processes(1).Processes.SingleOrDefault(p => p.Pid == run.Pid);
         Assert.True(row is null || row.State == "home", $"process {run.Pid} is {row?.State} at node {row?.Where} after its trip home");
-        Poll.Until(() => !Signals.Exists(copy), Patience, $"the copy {copy} to end on node 2 after the trip home");
+        Poll.Until(() => !copyFd.Exists, Patience, $"the copy {copy} to end on node 2 after the trip home");
         Assert.DoesNotContain("unexpected stop", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
     }
 

@@ -80,16 +80,21 @@ public sealed class ForkAndForgetLabTests(ForkLab fixture)
         using var shell = Lab.Managed(1, "bash", "-c", $"for i in 1 2 3 4; do {Spinner} 3 > /dev/null & done; wait");
         Poll.Until(() => ChildrenOf(shell.Pid).Count(p => p.State == "remote") >= 2, TimeSpan.FromSeconds(30), "children to run remotely");
         var children = ChildrenOf(shell.Pid).Select(p => p.Pid).ToList();
-        var copies = new[] { 2, 3, 4 }.SelectMany(n => Lab.Processes(n).Processes).Where(p => p.State == "guest" && children.Contains(p.RemotePid))
-            .Select(p => p.Pid).ToList();
+        var copies = new[] { 2, 3, 4 }.SelectMany(n => Lab.Processes(n).Processes.Where(p => p.State == "guest" && children.Contains(p.RemotePid))
+            .Select(p => (Node: n, p.Pid))).ToList();
         Assert.NotEmpty(copies);
+        // Watched by pidfds, each checked to be the process listed once it is open (one that ended before is gone
+        // already): once reaped, a PID may name another process at once.
+        using var childFds = new PidFds(children.Select(pid => Watched.ProcessIfThere(pid, p => Watched.ParentOf(p) == shell.Pid)));
+        using var copyFds = new PidFds(copies.Select(copy => Watched.ProcessIfThere(copy.Pid,
+            p => Lab.Processes(copy.Node).Processes.Any(row => row.Pid == p && row.State == "guest"))));
         shell.Process.Kill();
         shell.Process.WaitForExit(TimeSpan.FromSeconds(10));
         // Orphaned, the deputies go on relaying until their copies end; then nothing of them may stay.
         Poll.Until(() => !Lab.Processes(1).Processes.Any(p => children.Contains(p.Pid)), TimeSpan.FromSeconds(60),
             "the orphaned children to finish and be forgotten");
-        Poll.Until(() => children.All(pid => !Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(10), "no zombie left");
-        Poll.Until(() => copies.All(pid => !Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(10), "no copy left on the other nodes, zombie or not");
+        Poll.Until(() => childFds.NoneLeft, TimeSpan.FromSeconds(10), "no zombie left");
+        Poll.Until(() => copyFds.NoneLeft, TimeSpan.FromSeconds(10), "no copy left on the other nodes, zombie or not");
         foreach (var node in new[] { 2, 3, 4 })
             Assert.DoesNotContain(Lab.Processes(node).Processes, p => p.State == "guest");
     }

@@ -22,6 +22,7 @@ public sealed class GuestTakeoverLabTests
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         using var run = MovedToNode2(lab, UntilEnded);
         var copy = Copy(lab, run.Pid);
+        using var copyFd = Linux.PidFd.Open(copy);
         run.WaitForLines(run.Lines().Count + 3);
 
         var kill = 0;
@@ -40,7 +41,7 @@ public sealed class GuestTakeoverLabTests
 
         EndsAsIfUninterrupted(lab, run, UntilEnded);
         // Its exit went home through the new omd, which reaped it (its tracer) for init to take it away.
-        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy to be reaped");
+        Poll.Until(() => !copyFd.Exists, TimeSpan.FromSeconds(10), "the copy to be reaped");
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 
@@ -58,6 +59,7 @@ public sealed class GuestTakeoverLabTests
         lab.Migrate(1, run.Pid, "2");
         run.WaitForLines(run.Lines().Count + 3);
         var copy = TakenOverByANewOmd(lab, run);
+        using var copyFd = Linux.PidFd.Open(copy);
 
         var restart = Om.Run(["lab", "restart", "--kill", "--name", lab.Name, "1"]).Succeeded();
         Assert.Contains("killed (SIGKILL)", restart.Stdout, StringComparison.Ordinal);
@@ -71,7 +73,7 @@ public sealed class GuestTakeoverLabTests
         var home = File.ReadAllText(lab.Layout.NodeDaemonLog(1));
         Assert.DoesNotContain($"process {run.Pid} lost", home, StringComparison.Ordinal);
         Assert.DoesNotContain($"process {run.Pid} restarted here", home, StringComparison.Ordinal);
-        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy to be reaped");
+        Poll.Until(() => !copyFd.Exists, TimeSpan.FromSeconds(10), "the copy to be reaped");
         Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
     }
 

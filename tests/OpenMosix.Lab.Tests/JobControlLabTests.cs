@@ -56,6 +56,7 @@ public sealed class JobControlLabTests(ForkLab fixture)
             Type($"{spinner} 300 > /dev/null");
             Poll.Until(() => Jobs().Count == 3, TimeSpan.FromSeconds(20), "the foreground job to be managed");
             var foreground = Jobs().Single(j => !background.Contains(j.Pid)).Pid;
+            using var foregroundFd = Linux.PidFd.Open(foreground);
             // Placed away at once if node 1 is busy; moved by hand if not: ^Z and ^C must reach a copy on another node.
             Poll.Until(() => Jobs().Single(j => j.Pid == foreground).State is "home" or "remote", TimeSpan.FromSeconds(20), "its placement to end");
             // "home" may also be the instant before the balancer's own move starts: then that move takes it away.
@@ -74,7 +75,7 @@ public sealed class JobControlLabTests(ForkLab fixture)
             Key("C-c");
             // As a user would, the next command is typed at the prompt: keys typed while the job still holds the
             // terminal are the job's (the relay sends them to the copy).
-            Poll.Until(() => !Directory.Exists($"/proc/{foreground}"), TimeSpan.FromSeconds(20), "^C to end the foreground job");
+            Poll.Until(() => !foregroundFd.Exists, TimeSpan.FromSeconds(20), "^C to end the foreground job");
             Type("echo status $?");
             Shows(l => l == "status 130", "^C to end the foreground job by SIGINT");
 

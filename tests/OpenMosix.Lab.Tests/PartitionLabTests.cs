@@ -27,6 +27,7 @@ public sealed class PartitionLabTests
             using var run = MovedToNode2(lab, TakenOverCopies.UntilEnded);
             var remote = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
             Assert.Equal(("remote", 2), (remote.State, remote.Where));
+            using var copy = Linux.PidFd.Open(remote.RemotePid);
 
             // The partition itself: five seconds in which nothing crosses to or from node 2, counted from the start of
             // `om lab cut` (the port is disabled somewhere within it) to that of `om lab heal`, so that what a loaded
@@ -36,7 +37,7 @@ public sealed class PartitionLabTests
             var cut = partition.Elapsed;
             var lines = run.Lines().Count;
             if (TimeSpan.FromSeconds(5) - partition.Elapsed is { Ticks: > 0 } rest) Thread.Sleep(rest);
-            Assert.True(Signals.Exists(remote.RemotePid), "the copy on node 2 ended during the partition");
+            Assert.True(copy.Exists, "the copy on node 2 ended during the partition");
             var heal = partition.Elapsed;
             Fault(lab, "heal").Succeeded();
             var healed = partition.Elapsed;
@@ -83,7 +84,7 @@ public sealed class PartitionLabTests
             // within the 5 s the cut may last (TCP's backoff would carry a longer one past the link timeout).
             lab.WaitForDaemonLog(2, $"guest {copy} exited with code 7", TimeSpan.FromSeconds(5) - partition.Elapsed);
             var exited = partition.Elapsed;
-            Assert.True(Signals.Exists(run.Pid), "home's deputy ended while node 2 was cut off");
+            Assert.False(run.Process.HasExited, "home's deputy ended while node 2 was cut off");
             if (TimeSpan.FromSeconds(5) - partition.Elapsed is { Ticks: > 0 } rest) Thread.Sleep(rest);
             var heal = partition.Elapsed;
             Fault(lab, "heal").Succeeded();
@@ -115,7 +116,8 @@ public sealed class PartitionLabTests
         {
             using var run = MovedToNode2(lab, "100000");
             var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
-            Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
+            using var copyFd = Linux.PidFd.Open(copy);
+            Assert.True(copyFd.Exists, $"no copy {copy} on node 2");
 
             Fault(lab, "cut").Succeeded();
             var clock = Stopwatch.StartNew();
@@ -125,14 +127,14 @@ public sealed class PartitionLabTests
             Assert.True(clock.Elapsed <= LostBound, $"home declared the copy lost after {clock.Elapsed.TotalSeconds:F1} s; the bound is {LostBound.TotalSeconds:F0} s");
             lab.WaitForDaemonLog(1, $"process {run.Pid} lost: node 2 is gone");
             lab.WaitForDaemonLog(1, "link with node 2 declared dead");
-            Poll.Until(() => !Signals.Exists(copy), LostBound, $"node 2 to kill the copy {copy}");
+            Poll.Until(() => !copyFd.Exists, LostBound, $"node 2 to kill the copy {copy}");
             lab.WaitForDaemonLog(2, "link with node 1 declared dead");
             Assert.True(clock.Elapsed > TimeSpan.FromSeconds(5), $"declared dead after only {clock.Elapsed.TotalSeconds:F1} s");
 
             Fault(lab, "heal").Succeeded();
             Poll.Until(() => NodeProbe.StateSeen(lab, 1, 2) == "alive", TimeSpan.FromSeconds(20), "node 1 to see node 2 again");
             Assert.DoesNotContain(lab.Processes(2).Processes, p => p.State == "guest");
-            Assert.False(Signals.Exists(copy), $"the copy {copy} came back after the heal");
+            Assert.False(copyFd.Exists, $"the copy {copy} came back after the heal");
         });
     }
 

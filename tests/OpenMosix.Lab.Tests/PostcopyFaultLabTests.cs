@@ -36,14 +36,15 @@ public sealed class PostcopyFaultLabTests
         using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), arguments);
         run.WaitForLines(1, TimeSpan.FromSeconds(120));
         var copy = SlowPostcopy(lab, run.Pid);
-        Assert.True(Signals.Exists(copy), $"no copy {copy} on node 2");
+        using var copyFd = Linux.PidFd.Open(copy);
+        Assert.True(copyFd.Exists, $"no copy {copy} on node 2");
 
         CutMidPostcopy(lab, run.Pid);
         var clock = Stopwatch.StartNew();
         lab.WaitForDaemonLog(1, $"Process {run.Pid}: its post-copy to node 2 broke", LinkBound + TimeSpan.FromSeconds(10));
         Assert.True(clock.Elapsed <= LinkBound, $"home ran the original on after {clock.Elapsed.TotalSeconds:F1} s; the bound is {LinkBound.TotalSeconds:F0} s");
         Assert.Equal("1", lab.Exec(1, Om.Path, "where", $"{run.Pid}").Succeeded().Stdout.Trim());
-        Poll.Until(() => !Signals.Exists(copy), LinkBound, $"node 2 to kill the copy {copy}");
+        Poll.Until(() => !copyFd.Exists, LinkBound, $"node 2 to kill the copy {copy}");
         Fault(lab, "heal").Succeeded();
 
         Assert.Equal(new ChildExit(0, 0), run.Process.WaitForExit(TimeSpan.FromSeconds(120)));
@@ -65,9 +66,10 @@ public sealed class PostcopyFaultLabTests
         using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), arguments);
         run.WaitForLines(1, TimeSpan.FromSeconds(120));
         var copy = SlowPostcopy(lab, run.Pid);
+        using var copyFd = Linux.PidFd.Open(copy);
 
         CutMidPostcopy(lab, run.Pid);
-        Poll.Until(() => !Signals.Exists(copy), LinkBound, $"node 2 to end the copy {copy} in the partition");
+        Poll.Until(() => !copyFd.Exists, LinkBound, $"node 2 to end the copy {copy} in the partition");
         // The copy is gone; the original has not run a step yet: still stopped under omd's ptrace, not resumed.
         Assert.Equal('t', OpenMosix.Linux.Proc.ProcFs.ReadStat(run.Pid).State);
         Assert.DoesNotContain($"Process {run.Pid}: its post-copy to node 2 broke", File.ReadAllText(lab.Layout.NodeDaemonLog(1)), StringComparison.Ordinal);
@@ -101,9 +103,10 @@ public sealed class PostcopyFaultLabTests
         using var run = lab.Managed(1, TestPrograms.Locate("rewriter"), "1024", "100000", "100");
         run.WaitForLines(1, TimeSpan.FromSeconds(120));
         var copy = SlowPostcopy(lab, run.Pid);
+        using var copyFd = Linux.PidFd.Open(copy);
         Signals.Kill(run.Pid, Signals.SIGKILL);
         Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(60)));
-        Poll.Until(() => !Signals.Exists(copy), LinkBound, $"node 2 to end the copy {copy}");
+        Poll.Until(() => !copyFd.Exists, LinkBound, $"node 2 to end the copy {copy}");
         Poll.Until(() => !lab.Processes(1).Processes.Any(p => p.Pid == run.Pid), LinkBound, $"home to forget process {run.Pid}");
     }
 

@@ -53,18 +53,21 @@ public sealed class SessionLeaderLabTests(MigrationLab fixture)
         terminal.Shows(l => l == "EXITED 0", "the job to end with status 0 while its child runs on");
 
         var sleeper = Find($"sleep {seconds}");
+        Assert.True(sleeper > 0, $"the child `sleep {seconds}` must still run after the job ended");
+        // By pidfds: once reaped, their PIDs may name other processes (a kill by PID could hit one).
+        using var sleeperFd = Linux.PidFd.Open(sleeper);
         try
         {
-            Assert.True(sleeper > 0, $"the child `sleep {seconds}` must still run after the job ended");
             Assert.Equal(0UL, Pending(sleeper) & Sighup);
             var session = ProcFs.ReadStat(sleeper).Session;
-            Signals.Kill(sleeper, Signals.SIGKILL);
+            using var leader = Linux.PidFd.Open(session);
+            Assert.True(sleeperFd.TrySendSignal(Signals.SIGKILL), $"the child `sleep {seconds}` ended while its session was read");
             // The session's leader here (the stand-in) leaves with the last of its members, reaped: no zombie stays.
-            Poll.Until(() => !Directory.Exists($"/proc/{session}"), TimeSpan.FromSeconds(30), "the session's leader to go once the child is gone");
+            Poll.Until(() => !leader.Exists, TimeSpan.FromSeconds(30), "the session's leader to go once the child is gone");
         }
         finally
         {
-            if (sleeper > 0 && Directory.Exists($"/proc/{sleeper}")) CommandRun.Run("kill", ["-KILL", $"{sleeper}"]);
+            _ = sleeperFd.TrySendSignal(Signals.SIGKILL);
         }
     }
 

@@ -130,12 +130,13 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
             run.WaitForLines(3);
             lab.Migrate(1, run.Pid, "2");
             var copy = CopyOn(lab, run.Pid, 2);
+            using var copyFd = Linux.PidFd.Open(copy);
             run.WaitForLines(run.Lines().Count + 3);
 
             MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGSTOP);
             lab.WaitForDaemonLog(1, $"process {run.Pid}: signals 19 reached its copy on node 2 after its image home was read", Patience);
             Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-            Poll.Until(() => !Signals.Exists(copy), Patience, $"the copy {copy} to end on node 2 after the trip home");
+            Poll.Until(() => !copyFd.Exists, Patience, $"the copy {copy} to end on node 2 after the trip home");
 
             ParentSeesStop(run, "sent to its copy after its image home was read");
             StaysStopped(run.Pid, run, "at home after a stop sent to its copy after its image home was read");
@@ -218,12 +219,13 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
 
             lab.Migrate(1, run.Pid, "2");
             var second = CopyOn(lab, run.Pid, 2);
+            using var secondFd = Linux.PidFd.Open(second);
             StaysStopped(second, run, "on node 2");
             Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 2");
 
             lab.Migrate(1, run.Pid, "3");
             var third = CopyOn(lab, run.Pid, 3);
-            Poll.Until(() => !Signals.Exists(second), Patience, $"the copy {second} to end on node 2 after the move on");
+            Poll.Until(() => !secondFd.Exists, Patience, $"the copy {second} to end on node 2 after the move on");
             StaysStopped(third, run, "on node 3 after its move on while stopped");
             Assert.True(DeputyStopped(run.Pid), $"the deputy {run.Pid} runs (state {State(run.Pid)}) while its copy is stopped on node 3");
 

@@ -102,12 +102,13 @@ public sealed class StopDuringTripLabTests
         run.WaitForLines(3);
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        using var copyFd = Linux.PidFd.Open(copy);
         Assert.NotEqual(0, copy);
         run.WaitForLines(run.Lines().Count + 3);
 
         MigrateStoppingItWhileFrozen(lab, hold, 2, run.Pid, copy, "home");
         Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-        Assert.False(Signals.Exists(copy), $"the copy {copy} still exists on node 2 after the trip home");
+        Assert.False(copyFd.Exists, $"the copy {copy} still exists on node 2 after the trip home");
 
         // Home, stopped: its parent, told of no stop before, sees this one.
         ParentSeesStop(run, "sent to its copy while it was frozen for its trip home");

@@ -41,6 +41,7 @@ public sealed class StoppedProcessLabTests
         Poll.Until(() => State(run.Pid) == 'T', Patience, "the process to stop at home");
         lab.Migrate(1, run.Pid, "2");
         var copy = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).RemotePid;
+        using var copyFd = Linux.PidFd.Open(copy);
         Assert.NotEqual(0, copy);
         StaysStopped(copy, run, "on node 2 after its move");
         // Checkpointed while stopped (the first whole, the second merged into it), and still stopped after.
@@ -62,7 +63,7 @@ public sealed class StoppedProcessLabTests
         // Home, still stopped, until SIGCONT.
         lab.Migrate(1, run.Pid, "home");
         Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-        Assert.False(Signals.Exists(copy), $"the copy {copy} still exists on node 2 after the trip home");
+        Assert.False(copyFd.Exists, $"the copy {copy} still exists on node 2 after the trip home");
         StaysStopped(run.Pid, run, "at home after its trip home");
         Signals.Kill(run.Pid, Signals.SIGCONT);
 

@@ -22,11 +22,12 @@ public sealed class TakenOverCopyMovesAndCheckpointsLabTests
         using var lab = TestLab.WithDaemons(target == "home" ? 2 : 3, "--timeout", "15", "--no-balance");
         using var run = MovedToNode2(lab, UntilEnded);
         var copy = TakenOverByANewOmd(lab, run);
+        using var copyFd = Linux.PidFd.Open(copy);
 
         lab.Migrate(1, run.Pid, target);
         var row = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
         Assert.Equal(target == "home" ? ("home", 1) : ("remote", 3), (row.State, row.Where));
-        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
+        Poll.Until(() => !copyFd.Exists, TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
         run.WaitForLines(run.Lines().Count + 3);
 
         Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));

@@ -20,6 +20,7 @@ public sealed class TakenOverCopySentHomeLabTests
         using var lab = TestLab.WithDaemons(2, "--timeout", "15", "--no-balance");
         using var run = MovedToNode2(lab, UntilEnded);
         var copy = TakenOverByANewOmd(lab, run);
+        using var copyFd = Linux.PidFd.Open(copy);
         var listed = lab.Processes(2).Processes.Single(p => p.Pid == copy);
         Assert.Equal(("guest", 1, run.Pid), (listed.State, listed.Home, listed.RemotePid));
 
@@ -34,7 +35,7 @@ public sealed class TakenOverCopySentHomeLabTests
         }
         var row = lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
         Assert.Equal(("home", 1), (row.State, row.Where));
-        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
+        Poll.Until(() => !copyFd.Exists, TimeSpan.FromSeconds(10), "the copy left on node 2 to be gone");
         run.WaitForLines(run.Lines().Count + 3);
 
         EndsAsIfUninterrupted(lab, run, UntilEnded);

@@ -20,15 +20,16 @@ public sealed class TakeoverWindowLabTests
         using var run = MovedToNode2(lab, "usr1");
         CheckpointRestartLabTests.WaitForCheckpoints(lab, run.Pid);
         var copy = Copy(lab, run.Pid);
+        using var copyFd = Linux.PidFd.Open(copy);
 
         var omd = lab.ReadStatus().Nodes.Single(n => n.Id == 2).DaemonPid!.Value;
         Signals.Kill(omd, Signals.SIGKILL);
         lab.WaitForDaemonLog(1, $"process {run.Pid}: the link with node 2 closed");
         // Within the window the copy waits stopped: it writes nothing that a restart would write again.
-        Poll.Until(() => !Signals.Exists(copy) || TakenOverCopies.State(copy) is 'T' or 't', TimeSpan.FromSeconds(5), "the copy to be stopped by its keeper");
+        Poll.Until(() => !copyFd.Exists || Watched.State(copyFd) is 'T' or 't', TimeSpan.FromSeconds(5), "the copy to be stopped by its keeper");
         lab.WaitForDaemonLog(1, $"process {run.Pid} restarted here from checkpoint", TimeSpan.FromSeconds(75));
-        Assert.True(!Signals.Exists(copy) || TakenOverCopies.State(copy) is 'T' or 't' or 'Z', "the copy ran on node 2 when home restarted the process");
-        Poll.Until(() => !Signals.Exists(copy), TimeSpan.FromSeconds(15), "the keeper to kill the copy");
+        Assert.True(!copyFd.Exists || Watched.State(copyFd) is 'T' or 't' or 'Z', "the copy ran on node 2 when home restarted the process");
+        Poll.Until(() => !copyFd.Exists, TimeSpan.FromSeconds(15), "the keeper to kill the copy");
         Om.Run(["lab", "restart", "--name", lab.Name, "2"]).Succeeded();
 
         Assert.Equal(new ChildExit(0, 0), CheckpointRestartLabTests.EndTicking(run));

@@ -59,6 +59,9 @@ public sealed class TreeMigrationFaultLabTests(ForkLab fixture)
         // Forks of the copy on node 2 (remote forks) are its children there.
         Poll.Until(() => Lab.Processes(2).Processes.Any(p => p.ParentPid == guest), TimeSpan.FromSeconds(20), "the moved parent to fork on node 2");
 
+        // Watched by pidfds while they wait for the release: once the parent has reaped them, their PIDs may name
+        // other processes at once.
+        using var children = new PidFds(before.Concat(bornDuring).Select(c => Watched.ProcessIfThere(c, p => Watched.ParentOf(p) == parent.Pid)));
         File.WriteAllText(markers.File("stop"), "");
         File.WriteAllText(markers.File("release"), "");
         Assert.Equal(0, parent.Process.WaitForExit(TimeSpan.FromSeconds(120)).Code);
@@ -66,7 +69,7 @@ public sealed class TreeMigrationFaultLabTests(ForkLab fixture)
         Assert.EndsWith(" wrong 0", summary, StringComparison.Ordinal);
         Assert.True(int.Parse(summary.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= before.Count + bornDuring.Count, summary);
 
-        NothingLeftOf(parent.Pid, [.. before, .. bornDuring]);
+        NothingLeftOf(parent.Pid, [.. before, .. bornDuring], children);
         Poll.Until(() => !Lab.Processes(2).Processes.Any(p => p.Pid == guest || p.ParentPid == guest), TimeSpan.FromSeconds(20),
             "node 2 to forget the copy and the children it forked");
     }
@@ -74,11 +77,11 @@ public sealed class TreeMigrationFaultLabTests(ForkLab fixture)
     private ProcessRow? Row(int node, int pid) => Lab.Processes(node).Processes.FirstOrDefault(p => p.Pid == pid);
 
     /// <summary>No deputy, entry or zombie of the parent or of its children at home, none of them a guest elsewhere.</summary>
-    private void NothingLeftOf(int parent, IReadOnlyCollection<int> children)
+    private void NothingLeftOf(int parent, IReadOnlyCollection<int> children, PidFds watched)
     {
         Poll.Until(() => !Lab.Processes(1).Processes.Any(p => p.Pid == parent || children.Contains(p.Pid) || p.ParentPid == parent),
             TimeSpan.FromSeconds(20), "home to forget the parent and its children");
-        Poll.Until(() => children.All(c => !Directory.Exists($"/proc/{c}")), TimeSpan.FromSeconds(10), "no child left, zombie or not");
+        Poll.Until(() => watched.NoneLeft, TimeSpan.FromSeconds(10), "no child left, zombie or not");
         foreach (var node in new[] { 2, 3, 4 })
             Assert.DoesNotContain(Lab.Processes(node).Processes, p => p.State == "guest" && p.RemotePid == parent);
     }

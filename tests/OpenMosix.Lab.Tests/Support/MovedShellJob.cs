@@ -12,6 +12,7 @@ namespace OpenMosix.Lab.Tests.Support;
 internal sealed class MovedShellJob : IDisposable
 {
     private readonly TestLab _lab;
+    private readonly Linux.PidFd _deputy;
 
     private MovedShellJob(TestLab lab, TmuxTerminal terminal, int python, string go)
     {
@@ -19,12 +20,17 @@ internal sealed class MovedShellJob : IDisposable
         Terminal = terminal;
         Python = python;
         Go = go;
+        // Taken while the job waits for its go file: once the shell has reaped it, its PID may name another process.
+        _deputy = Linux.PidFd.Open(python);
     }
 
     public TmuxTerminal Terminal { get; }
 
     /// <summary>The job's pid at home (its deputy once moved).</summary>
     public int Python { get; }
+
+    /// <summary>Whether the job has ended and its shell reaped it (by its pidfd, not its PID).</summary>
+    public bool Gone => !_deputy.Exists;
 
     /// <summary>The file whose existence lets the job go on (it gives up by itself after 120 s).</summary>
     public string Go { get; }
@@ -88,5 +94,9 @@ internal sealed class MovedShellJob : IDisposable
         }
     }
 
-    public void Dispose() => Terminal.Dispose();
+    public void Dispose()
+    {
+        _deputy.Dispose();
+        Terminal.Dispose();
+    }
 }
