@@ -28,13 +28,16 @@ public sealed class FrameReaderDirectTests
             lock (cuts) cuts.Add(reason);
         });
         reader.Start();
+        var buffer = new byte[4096];
+        // The reader takes the socket (nothing comes: it gives up between frames, the reading task parked for it).
+        await Task.Factory.StartNew(() => Assert.Throws<TimeoutException>(() => reader.ReceiveDirect(buffer, out _, Environment.TickCount64 + 300)),
+            Cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await using var peerStream = new NetworkStream(peer, ownsSocket: false);
         await new FrameWriter(peerStream, sealing: null).WriteAsync(FrameType.Image, new byte[] { 7, 8, 9 }, Cancel);
 
-        var buffer = new byte[4096];
         var failure = await Task.Factory.StartNew(() =>
         {
-            // The socket is this reader's from here (the reading task parked).
+            // Read off the socket by this reader itself, opened into its buffer.
             Assert.Equal(FrameType.Image, reader.ReceiveDirect(buffer, out var written, Environment.TickCount64 + 30_000)!.Value.Type);
             Assert.Equal(3, written);
             stream.Dispose();
