@@ -256,20 +256,26 @@ public sealed class MigrationLabTests(MigrationLab fixture)
         return lines;
     }
 
+    /// <summary>The deputy SIGKILLed at home: home sends the copy SIGKILL and node 2 reports its end (once, in a fresh-clone
+    /// rehearsal, the guest was still listed 10 s on: home only closed the link then, which node 2 tells from a dead
+    /// omd by a probe and a 5 s grace). Keeps the omd logs if it fails again.</summary>
     [Fact]
     public void Om_ps_shows_a_moved_process_remote_at_home_and_as_a_guest_where_it_runs()
     {
         using var run = _lab.Managed(1, TestPrograms.Locate("sleeper"), "200", "50");
         run.WaitForLines(2);
-        _lab.Migrate(1, run.Pid, "2");
-        var home = _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
-        Assert.Equal(("remote", 1, 2, 1), (home.State, home.Home, home.Where, home.Migrations));
-        var guest = _lab.Processes(2).Processes.Single(p => p.RemotePid == run.Pid);
-        Assert.Equal(("guest", 1), (guest.State, guest.Home));
-        Signals.Kill(run.Pid, Signals.SIGKILL);
-        Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(10)));
-        Poll.Until(() => _lab.Processes(2).Processes.All(p => p.RemotePid != run.Pid), TimeSpan.FromSeconds(10),
-            "the guest to die with its deputy");
+        _lab.ExplainingFailure(() =>
+        {
+            _lab.Migrate(1, run.Pid, "2");
+            var home = _lab.Processes(1).Processes.Single(p => p.Pid == run.Pid);
+            Assert.Equal(("remote", 1, 2, 1), (home.State, home.Home, home.Where, home.Migrations));
+            var guest = _lab.Processes(2).Processes.Single(p => p.RemotePid == run.Pid);
+            Assert.Equal(("guest", 1), (guest.State, guest.Home));
+            Signals.Kill(run.Pid, Signals.SIGKILL);
+            Assert.Equal(new ChildExit(0, Signals.SIGKILL), run.Process.WaitForExit(TimeSpan.FromSeconds(10)));
+            Poll.Until(() => _lab.Processes(2).Processes.All(p => p.RemotePid != run.Pid), TimeSpan.FromSeconds(10),
+                "the guest to die with its deputy");
+        });
     }
 
     [Fact]

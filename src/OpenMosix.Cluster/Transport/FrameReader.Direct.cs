@@ -100,20 +100,26 @@ internal sealed partial class FrameReader
         }
     }
 
-    /// <summary>The next frame from the socket, or null when it ended between frames.</summary>
+    /// <summary>The next frame from the socket, or null when it ended between frames. A failure in the middle of a
+    /// frame (or of the socket) leaves a link no one can read on: it is cut (<see cref="Cut"/>), so that the link's
+    /// reading task, its watchdog and its page handler hear its end, not only this reader.</summary>
     private Frame? ReadDirect(BufferedDuplexStream wire, Span<byte> into, out int written, long deadline)
     {
         written = 0;
         _directReading = true;
         // Listening from now: the time this consumer spent on the last frame is not the peer's silence.
         Heard();
+        // From a frame's first byte to its end: a read that stops in between leaves the socket inside that frame.
+        var inFrame = false;
         try
         {
             while (true)
             {
+                inFrame = false;
                 // After a large record another is likely: its header is read alone (see ReadFrameAsync).
                 var read = wire.ReadWaiting(_header, ahead: _bulk is null, deadline);
                 if (read == 0) return null;
+                inFrame = true;
                 Heard();
                 ReadFully(wire, _header.AsSpan(read), deadline);
                 var (type, length) = ParseHeader();
@@ -122,6 +128,7 @@ internal sealed partial class FrameReader
                 var target = inPlace ? into[..length] : payload.AsSpan();
                 if (_opening is null) ReadFully(wire, target, deadline);
                 else OpenRecord(wire, _opening, target, deadline);
+                inFrame = false;
                 if (type == FrameType.Heartbeat) continue;
                 if (type == FrameType.Pages)
                 {
@@ -132,19 +139,45 @@ internal sealed partial class FrameReader
                 return new Frame(type, payload);
             }
         }
+        catch (TimeoutException) when (inFrame)
+        {
+            // Nothing before the deadline but part of a frame: the caller gives up, and the link cannot go on.
+            Cut($"node {_peer} sent part of a frame and then nothing until the reader's deadline");
+            throw;
+        }
         catch (EndOfStreamException e)
         {
-            throw new LinkException(_deadReason() ?? $"link to node {_peer} closed in the middle of a frame", e);
+            throw Cut(new LinkException(_deadReason() ?? $"link to node {_peer} closed in the middle of a frame", e));
         }
         catch (SyscallException e)
         {
-            throw new LinkException(_deadReason() ?? $"link to node {_peer} broke: {e.Message}", e);
+            throw Cut(new LinkException(_deadReason() ?? $"link to node {_peer} broke: {e.Message}", e));
+        }
+        catch (ObjectDisposedException e)
+        {
+            // Closed by its owner under this reader (NodeLink.Dispose): a link failure, as the reading task says it.
+            throw Cut(new LinkException(_deadReason() ?? $"the link to node {_peer} was closed by this node", e));
+        }
+        catch (LinkException e)
+        {
+            // A record that fails authentication, a frame of no known type or too long, Pages outside a post-copy.
+            throw Cut(e);
         }
         finally
         {
             _directReading = false;
         }
     }
+
+    private LinkException Cut(LinkException failure)
+    {
+        Cut(failure.Message);
+        return failure;
+    }
+
+    /// <summary>The link is declared dead with <paramref name="reason"/> (NodeLink.Abandon: its socket shut down, the
+    /// first reason kept, the reading task let go to read its end and say so).</summary>
+    private void Cut(string reason) => _cut(reason);
 
     private void OpenRecord(BufferedDuplexStream wire, RecordDirection opening, Span<byte> payload, long deadline)
     {

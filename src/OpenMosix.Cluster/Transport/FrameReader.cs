@@ -24,6 +24,7 @@ internal sealed partial class FrameReader
     private readonly RecordDirection? _opening;
     private readonly ushort _peer;
     private readonly Func<string?> _deadReason;
+    private readonly Action<string> _cut;
     /// <summary>Records from this size on are read into <see cref="_bulk"/>.</summary>
     private const int BulkFrom = 64 * 1024;
 
@@ -43,12 +44,15 @@ internal sealed partial class FrameReader
 
     /// <param name="opening">The receiving direction of the link's record layer, or null for a plain link.</param>
     /// <param name="deadReason">Why the link was declared dead, if it was: the reason every later read fails with.</param>
-    public FrameReader(Stream stream, RecordDirection? opening, ushort peer, Func<string?> deadReason)
+    /// <param name="cut">Told when an image's reader failed in the middle of a frame (<see cref="ReceiveDirect"/>): the
+    /// link cannot be read on from there, and must be declared dead with that reason (NodeLink.Abandon).</param>
+    public FrameReader(Stream stream, RecordDirection? opening, ushort peer, Func<string?> deadReason, Action<string> cut)
     {
         _stream = stream;
         _opening = opening;
         _peer = peer;
         _deadReason = deadReason;
+        _cut = cut;
     }
 
     /// <summary>Starts reading frames for good; before, the handshake may read one with <see cref="ReadFrameAsync"/>.</summary>

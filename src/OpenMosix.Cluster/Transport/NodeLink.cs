@@ -56,7 +56,8 @@ public sealed class NodeLink : IAsyncDisposable, IDisposable
         Liveness = liveness;
         (_sealing, _opening) = (sealing, opening);
         _writer = new FrameWriter(stream, sealing);
-        _reader = new FrameReader(stream, opening, peer, () => Volatile.Read(ref _deadReason));
+        // An image's reader that fails in the middle of a frame leaves a link no one can read on: it is declared dead.
+        _reader = new FrameReader(stream, opening, peer, () => Volatile.Read(ref _deadReason), Abandon);
     }
 
     private NodeLink Start()

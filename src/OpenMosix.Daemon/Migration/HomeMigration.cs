@@ -163,8 +163,33 @@ public sealed partial class HomeMigration : Balancing.IProcessMover
             var size = signal.Number == Signals.SIGWINCH && relay.Terminal is { IsClosed: false } terminal ? Terminal.ReadSize(terminal) : null;
             relay.Forward(signal, size);
         };
-        // SIGKILL at home: the copy dies with it (closing the link tells the target so).
-        _home.Deputies.DeputyDied += pid => _home.Relays.Find(pid)?.Talk.Link.Dispose();
+        // SIGKILL at home: the copy dies with it. Said on the link, its node kills it at once and reports its end; the
+        // link closed alone reads there as home's omd gone, which that node takes seconds to tell from this (its probe of
+        // home's port and the grace for a new omd's resume, GuestTakeover), the copy running on meanwhile.
+        _home.Deputies.DeputyDied += pid =>
+        {
+            if (_home.Relays.Find(pid) is not { } relay)
+            {
+                // Killed before its relay started (or while its copy waits to be resumed): held as the copy's SIGKILL,
+                // forwarded first when the relay starts, as a signal to the deputy then would be. Before, it was lost
+                // and the copy ran on.
+                _home.SignalsOnHold.TryHold(pid, new ArrivedSignal(Signals.SIGKILL));
+                return;
+            }
+            if (relay.KillCopy()) _ = CloseUnlessEndedAsync(pid, relay);
+            else relay.Talk.Link.Dispose();
+        };
+    }
+
+    /// <summary>How long home waits, its deputy killed, for the copy's node to report the copy's end before it closes
+    /// the link (which ends the copy too, later).</summary>
+    public TimeSpan CopyKillPatience { get; init; } = TimeSpan.FromSeconds(5);
+
+    private async Task CloseUnlessEndedAsync(int pid, RelayState relay)
+    {
+        await Task.Delay(CopyKillPatience).ConfigureAwait(false);
+        // Still relaying the same copy: its node did not answer (a copy that outlived it by its forks left the table).
+        if (_home.Relays.Find(pid) == relay) await relay.Talk.Link.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>The process was locked or unlocked here: if it runs away, its copy is told (<see cref="RelayState.ChangeLock"/>).</summary>

@@ -131,6 +131,62 @@ public sealed class HomeMigrationTests : IDisposable
         }
     }
 
+    /// <summary>The deputy SIGKILLed at home (no tracer intercepts that): its copy is sent SIGKILL on the link and ends as
+    /// any copy does, its node reporting the exit. Before, home only closed the link, which the copy's node tells from
+    /// home's omd killed only after probing home's port and a 5 s grace for a new omd's resume, the copy running on.</summary>
+    [Fact]
+    public async Task A_deputy_killed_at_home_has_its_copy_killed_over_the_link_and_its_relay_ends_with_the_copys_exit()
+    {
+        var (_, target) = await MoveAsync(relayedOutputs: [1]);
+        await using (target)
+        {
+            _engine.RaiseDied(_child.Pid);
+            Assert.Equal(new ForwardSignal(Signals.SIGKILL), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+            await MessageWire.SendAsync(target, new Exited(0, Signals.SIGKILL), TestContext.Current.CancellationToken);
+            Poll.Until(() => _registry.Find(_child.Pid) is null, Answer, "the process to be forgotten");
+            Assert.Contains($"end-deputy {_child.Pid} killed by signal 9", _engine.Calls);
+        }
+    }
+
+    /// <summary>The deputy killed between its making and its relay's start: its copy gets SIGKILL once the relay starts
+    /// (the death held as signals then are). Before, no relay was found, nothing was said, and the copy ran on.</summary>
+    [Fact]
+    public async Task A_deputy_killed_as_it_is_made_has_its_copy_killed_once_its_relay_starts()
+    {
+        _engine.WhenDeputyMade = _engine.RaiseDied;
+        var (_, target) = await MoveAsync(relayedOutputs: [1]);
+        await using (target)
+        {
+            Assert.Equal(new ForwardSignal(Signals.SIGKILL), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+            await MessageWire.SendAsync(target, new Exited(0, Signals.SIGKILL), TestContext.Current.CancellationToken);
+            Poll.Until(() => _registry.Find(_child.Pid) is null, Answer, "the process to be forgotten");
+        }
+    }
+
+    /// <summary>The copy's node says nothing after that SIGKILL: home closes the link after its patience, which ends
+    /// the copy there too (as the link's close alone did before), and the process is lost here.</summary>
+    [Fact]
+    public async Task A_deputy_killed_at_home_whose_copys_node_does_not_answer_has_its_link_closed_after_a_while()
+    {
+        var home = new HomeMigration(_engine, _engine, _registry, () => 1, node => node == 2 ? LinkPairs.Endpoint(_listener) : null,
+            () => new ClusterView(1, "127.0.0.1", "test", []), LinkPairs.Security(1), NullLogger.Instance)
+        { Precopy = false, AllowRoot = true, CopyKillPatience = TimeSpan.FromMilliseconds(300) };
+        home.Start();
+        var (process, target) = await MoveAsync(relayedOutputs: [1], home: home);
+        await using (target)
+        {
+            _engine.RaiseDied(_child.Pid);
+            Assert.Equal(new ForwardSignal(Signals.SIGKILL), await MessageWire.ReceiveAsync<ForwardSignal>(target, Answer));
+            var end = await Record.ExceptionAsync(async () =>
+            {
+                while (await target.ReceiveAsync(TestContext.Current.CancellationToken).WaitAsync(Answer, TestContext.Current.CancellationToken) is { } frame)
+                    Assert.Equal(FrameType.Heartbeat, frame.Type);
+            });
+            Assert.True(end is null or LinkException, $"home did not close the link: {end}");
+            Poll.Until(() => process.State == ProcessState.Lost, Answer, "the process to be lost at home");
+        }
+    }
+
     /// <summary>Signals the deputy gets between its making and its relay's start (a resize, a ^C right as `om migrate`
     /// returns) are held and forwarded first, in order, when the relay starts: without the hold they found no relay
     /// and were dropped.</summary>
@@ -339,10 +395,11 @@ public sealed class HomeMigrationTests : IDisposable
     }
 
     /// <summary>A migration to node 2 through to the copy running; returns the target's end of the relay.</summary>
-    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false, bool relaysInput = false)
+    private async Task<(ManagedProcess, NodeLink)> MoveAsync(IReadOnlyList<int> relayedOutputs, bool firstTryVoided = false, bool relaysInput = false,
+        HomeMigration? home = null)
     {
         var process = _registry.Register(_child.Pid, 0);
-        var move = _home.MigrateAsync(process, 2, TestContext.Current.CancellationToken);
+        var move = (home ?? _home).MigrateAsync(process, 2, TestContext.Current.CancellationToken);
         if (firstTryVoided)
         {
             // Home gives the first link up after its final image failed, and starts over on a new one.

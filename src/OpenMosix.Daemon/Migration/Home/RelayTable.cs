@@ -63,6 +63,28 @@ internal sealed class RelayState(Conversation talk, ManagedProcess process) : IF
     }
 
     /// <summary>
+    /// Its deputy died at home (SIGKILL, which no tracer intercepts): the copy is sent SIGKILL as any signal to the deputy
+    /// would be, so that its node kills it at once and reports its end as for any exit. False when that cannot be said
+    /// now (the process is on its way home, or its copy still fetches its memory): closing the link ends the copy then.
+    /// </summary>
+    public bool KillCopy()
+    {
+        lock (_held)
+        {
+            if (_returning || Talk.Phase != MigrationPhase.Relaying || Postcopy is { Released: false }) return false;
+            try
+            {
+                _ = Talk.SendAsync(new ForwardSignal(Linux.Signals.SIGKILL));
+                return true;
+            }
+            catch (LinkException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
     /// The process was locked or unlocked at home: its copy is told, as a signal would be, unless the process is on its
     /// way home; then the last change waits for the trip's end and goes to the copy if it stays (one that came home
     /// has home's entry, which has the change already).
