@@ -78,7 +78,9 @@ public sealed class GuestSession
 
     public async Task RunAsync(CancellationToken cancel)
     {
+        var clock = new MoveClock();
         var first = await _talk.ReceiveAsync(AnswerTimeout).ConfigureAwait(false);
+        clock.Mark("offer");
         if (first is Resume resume)
         {
             await GuestTakeover.HandAsync(Resumes, _talk, resume, _logger, cancel).ConfigureAwait(false);
@@ -98,6 +100,7 @@ public sealed class GuestSession
         if (lacking is { Count: > 0 }) _logger.LogInformation("Process {Pid} from node {Home}: this node lacks or has other files for fd {Fds}, which stay at home",
             offer.Pid, offer.HomeNode, string.Join(", ", lacking));
         await _talk.SendAsync(new Accept { Forward = lacking }, cancel).ConfigureAwait(false);
+        clock.Mark("accept");
 
         var restored = await IncomingRestore.RunAsync(_engine, _talk, pipes, image => GuestAdmission.ImageRefusal(offer.Owner!, image),
             (why, refused) =>
@@ -106,7 +109,7 @@ public sealed class GuestSession
                 else GuestLog.RestoreFailed(_logger, offer.Pid, offer.HomeNode, why);
                 Counters?.Count(MigrationDirection.In, refused ? MigrationOutcome.Refused : MigrationOutcome.Failed);
             }, cancel, forwardPaths: offer.HomePaths is { Count: > 0 }, forwardSockets: offer.SocketsAtHome,
-                pushPacer: BandwidthPacer.ForLimit(BandwidthLimit)).ConfigureAwait(false);
+                pushPacer: BandwidthPacer.ForLimit(BandwidthLimit), mark: clock.Mark).ConfigureAwait(false);
         if (restored is null) return;
         pipes.CloseGuestEnds();
         using var forwarder = Forwarding.GuestForwarding.For(restored, _talk.Link, _logger,
@@ -116,7 +119,9 @@ public sealed class GuestSession
         {
             Forwarded = restored.Forwarded.Count > 0 ? restored.Forwarded : null,
         }, cancel).ConfigureAwait(false);
+        clock.Mark("restored told");
         var (calledOff, checkpointEvery) = await DecisionAsync().ConfigureAwait(false);
+        clock.Mark("commit");
         if (calledOff is not null)
         {
             GuestLog.Aborted(_logger, offer.Pid, offer.HomeNode, calledOff);
@@ -147,7 +152,10 @@ public sealed class GuestSession
             var told = System.Diagnostics.Stopwatch.StartNew();
             await _talk.SendAsync(new Running(), cancel).ConfigureAwait(false);
             forwarder?.Start();
+            clock.Mark("kept, running told");
             Run(offer, restored, told);
+            clock.Mark("let go");
+            GuestLog.MovePhases(_logger, offer.Pid, offer.HomeNode, clock.ToString());
             if (restored.Postcopy is { } postcopy) _ = Postcopy.PagesReport.RunAsync(postcopy, _talk, offer.Pid, _logger);
             using var expected = Resumes?.Expect((ushort)offer.HomeNode, offer.Pid, restored.Pid);
             var takeover = expected is null ? null : new GuestTakeover((ushort)offer.HomeNode, offer.Pid, restored.Pid, stay, expected, HomeEndpoint, TakeoverWindow, _logger);

@@ -282,7 +282,9 @@ public sealed partial class HomeMigration : Balancing.IProcessMover
     private async Task<MigrationResult> MigrateOnceAsync(ManagedProcess process, ushort target, CancellationToken cancel, bool? precopy,
         IProgress<MigrationProgress>? progress, PostcopyMode postcopy, TreeGate? tree = null)
     {
+        var clock = new MoveClock();
         if (OutwardRefusal(process, target) is { } refused) throw refused;
+        clock.Mark("checks");
         var endpoint = _endpointOf(target) ?? throw new MigrationException($"node {target} is not in the map");
 
         NodeLink link;
@@ -295,18 +297,21 @@ public sealed partial class HomeMigration : Balancing.IProcessMover
             HomeLog.LinkFailed(_home.Logger, target, e.Message);
             throw new MigrationException($"node {target}: {e.Message}", e);
         }
+        clock.Mark("link");
         LinkLog.WhenOlder(_home.Logger, link, "to");
         var keepLink = false;
         try
         {
             var talk = new Conversation(link, Side.Home);
             using var moving = _home.MovingOut();
-            var (result, restored, hold) = await new OutgoingMove(_home, process, target, talk, progress) { Gate = tree }
+            var (result, restored, hold) = await new OutgoingMove(_home, process, target, talk, progress) { Gate = tree, Clock = clock }
                 .RunAsync(precopy ?? Precopy, PrecopyRounds, postcopy, LinkBytesPerSecond, cancel).ConfigureAwait(false);
             HomeRelay.Begin(_home, process, target, talk, restored, _trip, _moveOn, endpoint, hold);
             keepLink = true;
+            clock.Mark("relay");
             HomeLog.Moved(_home.Logger, process.Pid, target, result.RemotePid, result.ImageBytes >> 20, result.FrozenMs,
                 result.PrecopyRounds, result.PrecopyBytes >> 20);
+            HomeLog.MovePhases(_home.Logger, process.Pid, target, clock.ToString());
             return result;
         }
         finally

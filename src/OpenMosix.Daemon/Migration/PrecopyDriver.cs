@@ -24,10 +24,12 @@ internal static class PrecopyDriver
     /// bandwidth limit.</summary>
     public static async Task<(IPrecopyRounds? Session, int Rounds, long Bytes, bool Postcopy)> RunAsync(
         IMigrationEngine engine, int pid, Conversation talk, int maxRounds, Func<Task<string?>> answer, CancellationToken cancel,
-        Home.MoveProgress? progress = null, IPrecopyRounds? started = null, bool postcopy = false, BandwidthPacer? pacer = null)
+        Home.MoveProgress? progress = null, IPrecopyRounds? started = null, bool postcopy = false, BandwidthPacer? pacer = null,
+        Action<string>? mark = null)
     {
         // Started already: its write tracking measured the process before the first round (post-copy's auto choice).
         var session = started ?? await Blocking.Run(() => engine.StartPrecopy(pid)).ConfigureAwait(false);
+        if (started is null) mark?.Invoke("tracking");
         if (session is null) return (null, 0, 0, false);
         try
         {
@@ -40,7 +42,9 @@ internal static class PrecopyDriver
                 progress?.Enter(OpenMosix.Admin.MigrationProgress.Precopy, round);
                 var sent = await LinkImageWriteStream.SendAsync(talk.Link, session.WriteRound, progress?.PerFrame, pacer).ConfigureAwait(false);
                 progress?.Done(sent);
+                mark?.Invoke($"round {round}");
                 if (await answer().ConfigureAwait(false) is { } refused) throw new MigrationException(refused);
+                mark?.Invoke($"round {round} taken");
                 total += sent;
                 // What is left is known without copying it: the pages written since this round began.
                 var pending = (long)Math.Min(session.PendingBytes(), long.MaxValue);

@@ -17,6 +17,10 @@ internal static partial class GuestLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} runs here as {Guest}, let go {ReleaseMs:F1} ms after home was told")]
     public static partial void Running(ILogger logger, int pid, int home, int guest, double releaseMs);
 
+    /// <summary>Where an arrival went on this side (<see cref="MoveClock"/>), from the link's first message on.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} of node {Home} arrived, by phase: {Phases}")]
+    public static partial void MovePhases(ILogger logger, int pid, int home, string phases);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "guest {Guest}: home node {Home} is gone ({Reason}); killing it")]
     public static partial void HomeLost(ILogger logger, int guest, int home, string reason);
 

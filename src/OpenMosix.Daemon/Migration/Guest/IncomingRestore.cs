@@ -19,7 +19,7 @@ internal static class IncomingRestore
     /// <paramref name="pushPacer"/> holds a post-copy's background fetch to the bandwidth limit.</summary>
     public static async Task<RestoredProcess?> RunAsync(IMigrationEngine engine, Conversation talk, RelayPipes pipes,
         Func<ProcessImage, string?> refusal, Action<string, bool> failed, CancellationToken cancel, bool forwardPaths = false,
-        bool forwardSockets = false, BandwidthPacer? pushPacer = null)
+        bool forwardSockets = false, BandwidthPacer? pushPacer = null, Action<string>? mark = null)
     {
         var incoming = engine.Receive(pipes.Create, refusal, forwardPaths, forwardSockets);
         try
@@ -33,6 +33,7 @@ internal static class IncomingRestore
                     return 0;
                 }).ConfigureAwait(false);
                 await talk.SendAsync(new RoundTaken(), cancel).ConfigureAwait(false);
+                mark?.Invoke("round");
             }
             if (next is PostcopyFinal)
             {
@@ -44,7 +45,10 @@ internal static class IncomingRestore
                     incoming = engine.ReceivePostcopy(pipes.Create, refusal, forwardPaths, pages, forwardSockets);
                 }
             }
-            return await Blocking.Run(() => incoming.Finish(new LinkImageReadStream(talk.Link))).ConfigureAwait(false);
+            mark?.Invoke("final asked");
+            var finished = await Blocking.Run(() => incoming.Finish(new LinkImageReadStream(talk.Link))).ConfigureAwait(false);
+            mark?.Invoke("final image");
+            return finished;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -12,6 +12,12 @@ internal static partial class HomeLog
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} frozen {FrozenMs:F1} ms: final image dumped and sent in {SentMs:F1} ms, copy restored {RestoredMs:F1} ms later, running {RunningMs:F1} ms later; deputy made in {DeputyMs:F1} ms")]
     public static partial void FrozenPhases(ILogger logger, int pid, double frozenMs, double sentMs, double restoredMs, double runningMs, double deputyMs);
 
+    /// <summary>Where a whole move out went, from the request on (<see cref="MoveClock"/>): the checks, the link,
+    /// the offer, the write tracking, the probe, each pre-copy round and its answer, the final image, the restore,
+    /// commit until running, the deputy, the relay.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid} to node {Node} by phase: {Phases}")]
+    public static partial void MovePhases(ILogger logger, int pid, int node, string phases);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "process {Pid}: its copy on node {Node} still fetches its memory from here (post-copy); the move waits until it holds every page")]
     public static partial void WaitsForPostcopy(ILogger logger, int pid, int node);
 

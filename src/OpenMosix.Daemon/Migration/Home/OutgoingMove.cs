@@ -22,6 +22,9 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
     /// <summary>With `om migrate --tree`: where this member waits for the others before its freeze and its commit.</summary>
     public TreeGate? Gate { get; init; }
 
+    /// <summary>Where the move's phases are timed for its log line (<see cref="HomeLog.MovePhases"/>).</summary>
+    public MoveClock Clock { get; init; } = new();
+
     /// <summary>The result for the caller, and what the target relays (for the relay to open at home).</summary>
     public async Task<(MigrationResult Result, Restored Restored)> RunAsync(bool precopy, int precopyRounds, CancellationToken cancel)
     {
@@ -42,6 +45,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
         // Files the target lacks stay here, in the deputy, and are forwarded as a deleted file is.
         home.Engine.ForwardAlso(Pid, (answer as Accept)?.Forward ?? []);
+        Clock.Mark("offer");
 
         home.Registry.Update(process, p => p.State = ProcessState.Migrating);
         var whole = Stopwatch.StartNew();
@@ -79,12 +83,14 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             throw;
         }
         var frozen = frozenAt.Elapsed;
+        Clock.Mark("running");
         // Post-copy: the original stays frozen and whole until the copy holds every page (the relay releases it).
         var hold = service is null ? null : new PostcopyHold(home, process, target, service);
         if (hold is null)
         {
             home.Engine.AfterImage(Pid);
             BecomeDeputy();
+            Clock.Mark("deputy");
         }
         HomeLog.FrozenPhases(home.Logger, Pid, frozen.TotalMilliseconds, sent.TotalMilliseconds, (restoredAt - sent).TotalMilliseconds,
             (frozen - restoredAt).TotalMilliseconds, (frozenAt.Elapsed - frozen).TotalMilliseconds);
@@ -108,10 +114,12 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         if (mode == PostcopyMode.Always) return (true, null);
         if (mode == PostcopyMode.Never || !precopy) return (false, null);
         var session = await Blocking.Run(() => home.Engine.StartPrecopy(Pid)).ConfigureAwait(false);
+        Clock.Mark("tracking");
         if (session is null) return (false, null);
         try
         {
             var (written, elapsed, quiet) = await ProbeAsync(session).ConfigureAwait(false);
+            Clock.Mark("probe");
             if (quiet)
             {
                 home.Logger.LogInformation("Process {Pid} slept through the first {Ms:F0} ms of the probe: pre-copy", Pid, elapsed.TotalMilliseconds);
@@ -205,7 +213,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                 (session, rounds, precopied, rest) = await PrecopyDriver.RunAsync(home.Engine, Pid, talk, precopyRounds, async () =>
                     await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false) is Failed failed
                         ? $"node {target} could not take the pre-copy of process {Pid}: {failed.Reason}"
-                        : null, cancel, _progress, started, mayPostcopy, _pacer).ConfigureAwait(false);
+                        : null, cancel, _progress, started, mayPostcopy, _pacer, Clock.Mark).ConfigureAwait(false);
                 postcopy = rest;
                 if (postcopy)
                     home.Logger.LogInformation("Process {Pid}: the pre-copy did not converge ({Rounds} rounds, {MiB:F1} MiB): the rest by post-copy",
@@ -223,6 +231,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
                 if (postcopy) home.Engine.CheckpointFrozenLeavingMemory(Pid, image, session);
                 else home.Engine.CheckpointFrozen(Pid, image, session);
             }, _progress.PerFrame, _pacer).ConfigureAwait(false);
+            Clock.Mark("final image");
             _progress.Done(bytes);
             return new SentImage(rounds, precopied, bytes, frozenAt, service);
         }
@@ -257,6 +266,7 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
             var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
             if (answer is Failed failed) throw new MigrationException($"node {target} could not restore process {Pid}: {failed.Reason}");
             var restoredAt = frozenAt.Elapsed;
+            Clock.Mark("restored");
             // A tree's members commit only once every member's copy is restored; otherwise this one is thawed here.
             if (Gate is not null) await Gate.CommitAsync().ConfigureAwait(false);
             await talk.SendAsync(new Commit(home.Checkpoints is null ? 0 : (int)home.CheckpointEvery.TotalMilliseconds), cancel).ConfigureAwait(false);
