@@ -76,6 +76,33 @@ public sealed class AdoptedMoveGiveBackTests : IDisposable
         Assert.DoesNotContain(_registry.List().Processes, p => p.Pid == _child.Pid);
     }
 
+    [Theory]
+    [InlineData("io")]
+    [InlineData("cancelled")]
+    public async Task Omd_answers_a_failure_of_the_move_in_one_line_even_one_that_looks_like_the_clients_stream_failing(string kind)
+    {
+        var failure = Failure(kind, _child.Pid);
+        _engine.AnalyzeFails = _ => failure;
+        var path = Path.Combine(Path.GetTempPath(), $"om-giveback-{Guid.NewGuid():N}.sock");
+        using var server = new AdminServer(path, _routes, NullLogger.Instance);
+        server.Bind();
+        using var stop = new CancellationTokenSource();
+        var serving = server.RunAsync(stop.Token);
+        try
+        {
+            using var omd = new AdminClient(path, TimeSpan.FromSeconds(60));
+            var error = await Assert.ThrowsAsync<AdminException>(() => omd.MigrateAsync(_child.Pid, "2", cancel: TestContext.Current.CancellationToken));
+
+            Assert.Equal((500, $"omd failed: {failure.GetType().Name}: {failure.Message}"), (error.StatusCode, error.Message));
+            Assert.Null(_registry.Find(_child.Pid));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await serving;
+        }
+    }
+
     [Fact]
     public void A_process_adopted_to_be_moved_that_cannot_move_is_refused_in_one_line_and_given_back()
     {
