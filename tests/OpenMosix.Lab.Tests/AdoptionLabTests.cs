@@ -93,7 +93,11 @@ public sealed class AdoptionLabTests(ForkLab fixture)
             var run = Lab.Exec(1, Om.Path, "migrate", $"{pid}", "2");
             if (run.ExitCode == 0) return true;
             Assert.Matches("^om: [^\n]+\n$", run.Stderr);
-            Assert.DoesNotContain(Lab.Processes(1).Processes, p => p.Pid == pid);
+            // A failure names the refusal and what omd logged as failed (a route's exception is logged, not answered).
+            if (Lab.Processes(1).Processes.Where(p => p.Pid == pid || p.ParentPid == pid).ToList() is { Count: > 0 } left)
+                Assert.Fail($"process {pid} is still managed after \"{run.Stderr.Trim()}\": " +
+                    string.Join("; ", left.Select(p => $"{p.Pid} {p.Origin} {p.State} {p.Command}")) + "\nnode 1's last errors:\n" +
+                    string.Join('\n', File.ReadLines(Lab.Layout.NodeDaemonLog(1)).Where(l => l.Contains("fail", StringComparison.Ordinal)).TakeLast(5)));
             try
             {
                 Assert.Equal(0, ProcFs.ReadStatus(pid).TracerPid);

@@ -24,15 +24,8 @@ internal static class InternalPipes
         foreach (var (fd, target) in descriptors)
         {
             if (!target.StartsWith("pipe:", StringComparison.Ordinal)) continue;
-            OpenFlags mode;
-            try
-            {
-                mode = (OpenFlags)ProcFs.ReadFdInfo(pid, fd).Flags & OpenFlags.AccessModeMask;
-            }
-            catch (IOException)
-            {
-                continue; // closed meanwhile
-            }
+            if (ProcFs.ReadFdInfoIfOpen(pid, fd) is not { } info) continue; // closed meanwhile
+            var mode = (OpenFlags)info.Flags & OpenFlags.AccessModeMask;
             if (mode is OpenFlags.WriteOnly or OpenFlags.ReadWrite) writes.Add(target);
             if (mode != OpenFlags.WriteOnly) reads.Add(target);
         }

@@ -31,15 +31,7 @@ internal static class TreePipeScan
             foreach (var (fd, target) in descriptors.OrderBy(d => d.Fd))
             {
                 if (!target.StartsWith("pipe:", StringComparison.Ordinal)) continue;
-                FdInfo info;
-                try
-                {
-                    info = ProcFs.ReadFdInfo(pid, fd);
-                }
-                catch (IOException)
-                {
-                    continue; // closed meanwhile
-                }
+                if (ProcFs.ReadFdInfoIfOpen(pid, fd) is not { } info) continue; // closed meanwhile
                 var mode = (OpenFlags)info.Flags & OpenFlags.AccessModeMask;
                 found.Add(new Descriptor(target, new TreeDescriptor
                 {

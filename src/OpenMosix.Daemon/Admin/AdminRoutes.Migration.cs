@@ -31,7 +31,10 @@ public sealed partial class AdminRoutes
             adoptedNow = true;
         }
         if (!caller.IsRoot && caller.Uid != process.Uid)
+        {
+            if (adoptedNow) processes.GiveBack(process);
             return HttpResponse.Error(403, $"process {pid} belongs to uid {process.Uid}; only its owner or root may move it");
+        }
         if (!request.Progress) return Answer(Move(process, request, adoptedNow, null));
         return HttpResponse.Stream(MigrationEvents.MediaType,
             send => MigrationEvents.Line(Move(process, request, adoptedNow, new ProgressLines(send))),
@@ -75,20 +78,27 @@ public sealed partial class AdminRoutes
         }
     }
 
-    /// <summary>The move's outcome: its result, or its error with the status a single answer gives it.</summary>
+    /// <summary>The move's outcome: its result, or its error with the status a single answer gives it. A process
+    /// adopted by this request (<paramref name="adoptedNow"/>) is given back as it was whenever it did not move, by a
+    /// refusal or by any other failure (a /proc read, a syscall, the link, a bug: those still reach the admin server,
+    /// which answers them in one line); one that was managed before, or that moved, stays managed.</summary>
     private MigrationEvent Move(ManagedProcess process, MigrateRequest request, bool adoptedNow, IProgress<MigrationProgress>? progress)
     {
+        var moved = false;
         try
         {
             var postcopy = request.Postcopy is { } mode ? Migration.Postcopy.PostcopyChoice.Parse(mode) : (Migration.Postcopy.PostcopyMode?)null;
-            return new MigrationEvent(Result: migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy, progress, postcopy)
-                .GetAwaiter().GetResult());
+            var result = migration.MoveAsync(process, request.Target, CancellationToken.None, request.Precopy, progress, postcopy).GetAwaiter().GetResult();
+            moved = true;
+            return new MigrationEvent(Result: result);
         }
         catch (Exception e) when (e is ArgumentException or MigrationException)
         {
-            // A process adopted only to be moved is given back as it was when the move does not happen.
-            if (adoptedNow) processes.GiveBack(process);
             return new MigrationEvent(Error: e.Message, Status: e is ArgumentException ? 400 : 409);
+        }
+        finally
+        {
+            if (adoptedNow && !moved) processes.GiveBack(process);
         }
     }
 

@@ -117,9 +117,7 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A bug, not a bad request: the caller still gets one line, the log gets the details.
-            LogFailed(logger, e.ToString());
-            response = HttpResponse.Error(500, $"omd failed: {e.GetType().Name}: {e.Message}");
+            response = Failed(e);
         }
         try
         {
@@ -137,12 +135,12 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
     /// holds its place among the blocking routes until its last line.</summary>
     private async Task<HttpResponse?> RouteAsync(HttpRequest request, PeerCredentials caller, Stream stream, CancellationToken cancel)
     {
-        if (request.Method == "GET") return await Task.Run(() => routes.Handle(request, caller), cancel).ConfigureAwait(false);
+        if (request.Method == "GET") return await Task.Run(() => Handle(request, caller), cancel).ConfigureAwait(false);
         await _blockingRoutes.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
             // A route may block for long: not on a pool thread.
-            var response = await Migration.Blocking.Run(() => routes.Handle(request, caller)).ConfigureAwait(false);
+            var response = await Migration.Blocking.Run(() => Handle(request, caller)).ConfigureAwait(false);
             if (response.Streamed is null) return response;
             await StreamedAnswer.SendAsync(stream, response, WriteTimeout, e => LogFailed(logger, e.ToString()), cancel).ConfigureAwait(false);
             return null;
@@ -151,6 +149,27 @@ public sealed partial class AdminServer(string socketPath, AdminRoutes routes, I
         {
             _blockingRoutes.Release();
         }
+    }
+
+    /// <summary>The route's answer. Whatever a route throws is its own failure, answered: an IOException from a /proc
+    /// read or a cancellation inside a move must not be taken for the client's stream failing, which gets no answer.</summary>
+    private HttpResponse Handle(HttpRequest request, PeerCredentials caller)
+    {
+        try
+        {
+            return routes.Handle(request, caller);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Failed(e);
+        }
+    }
+
+    /// <summary>A bug, not a bad request: the caller still gets one line, the log gets the details.</summary>
+    private HttpResponse Failed(Exception e)
+    {
+        LogFailed(logger, e.ToString());
+        return HttpResponse.Error(500, $"omd failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "admin API listening on {Path}")]

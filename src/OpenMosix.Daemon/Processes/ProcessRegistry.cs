@@ -142,6 +142,9 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         var started = _startTimeOf(pid) ?? 0;
         lock (_gate)
         {
+            // The parent was given back or released since it was found (its adoption's move did not happen): what it
+            // forked is not managed either, or it would be left behind as a managed child of an unmanaged process.
+            if (!IsListed(parent)) return null;
             // A PID held by a deputy cannot be handed out again; any other entry under it is a dead process's.
             if (_home.TryGetValue(pid, out var known) && known.State is not (ProcessState.Home or ProcessState.Lost)) return null;
             var child = new ManagedProcess(pid, parent.Uid, Self, parent.Command)
@@ -201,9 +204,14 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
     }
 
     /// <summary>Gives back a process adopted only to be moved when the move did not happen, with what it forked
-    /// meanwhile and is still here at home (managed from birth as its children): all are left as they were before.</summary>
+    /// meanwhile and is still here at home (managed from birth as its children): all are left as they were before.
+    /// One that is not at home (it moved, or a move of it is under way) is not given back: it is managed now. A fork
+    /// reported after this finds no parent to register its child under (<see cref="RegisterChildOf"/>).</summary>
     public void GiveBack(ManagedProcess process)
     {
+        ArgumentNullException.ThrowIfNull(process);
+        lock (_gate)
+            if (process.State != ProcessState.Home) return;
         ForgetEnded(process);
         List<ManagedProcess> children;
         lock (_gate) children = [.. _home.Values.Where(c => c.ParentPid == process.Pid && c.State == ProcessState.Home && !c.Adopted)];
@@ -373,6 +381,11 @@ public sealed class ProcessRegistry(ushort self, Func<int, ulong?>? startTimeOf 
         _home.Remove(pid);
         _ended[pid] = (process, Environment.TickCount64);
     }
+
+    /// <summary>The entry is still this registry's: at home (or set aside for its exit report) or a guest (under the gate).</summary>
+    private bool IsListed(ManagedProcess process) =>
+        _home.GetValueOrDefault(process.Pid) == process || _guests.GetValueOrDefault(process.Pid) == process
+        || (_ended.TryGetValue(process.Pid, out var ended) && ended.Process == process);
 
     /// <summary>Its PID still names it: a process runs under it, started when it did.</summary>
     private bool IsCurrent(ManagedProcess process) => _startTimeOf(process.Pid) is { } started && started == process.StartTime;

@@ -57,6 +57,22 @@ public static class ProcFs
         }
     }
     public static FdInfo ReadFdInfo(int pid, int fd) => FdInfo.Parse(ReadText(pid, $"fdinfo/{fd}"));
+
+    /// <summary>The fdinfo of a descriptor listed a moment ago, or null when it is not open any more (closed meanwhile,
+    /// or its process gone): its missing file is reported by <see cref="ReadText"/> as a missing process, which a
+    /// caller that only catches IOException for a closed descriptor would let escape (a shell closing its command
+    /// substitution's pipe while it was analysed for a move did).</summary>
+    public static FdInfo? ReadFdInfoIfOpen(int pid, int fd)
+    {
+        try
+        {
+            return ReadFdInfo(pid, fd);
+        }
+        catch (Exception e) when (e is IOException or ProcessAccessException)
+        {
+            return null;
+        }
+    }
     /// <summary>VmRSS of /proc/PID/status in bytes (0 for a process without memory, such as a zombie).</summary>
     public static long ReadResidentBytes(int pid)
     {

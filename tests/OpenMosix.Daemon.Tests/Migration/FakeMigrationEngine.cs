@@ -29,7 +29,12 @@ internal sealed class FakeMigrationEngine : IMigrationEngine, IDeputyHost
     public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int>? DeputyDied;
 
-    public CantMoveReport AnalyzeCantMove(int pid) => new(pid, []);
+    /// <summary>Why the process cannot move (none: it can).</summary>
+    public IReadOnlyList<string> CantMove { get; set; } = [];
+    /// <summary>The cantmove analysis fails this way: a /proc read or a syscall racing the process's own changes, a bug.</summary>
+    public Func<int, Exception>? AnalyzeFails { get; set; }
+
+    public CantMoveReport AnalyzeCantMove(int pid) => AnalyzeFails is { } fail ? throw fail(pid) : new(pid, CantMove);
 
     /// <summary>Whether this "kernel" tracks writes: then a pre-copy copies a few bytes a round, and nothing is left after one.</summary>
     public bool TracksWrites { get; set; }

@@ -39,8 +39,18 @@ internal sealed class OutgoingMove(HomeSide home, ManagedProcess process, ushort
         double linkBytesPerSecond, CancellationToken cancel)
     {
         home.Registry.Update(process, p => p.Command = ProcessRegistry.CommandOf(Pid));
-        await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths, home.SocketsAtHome), cancel).ConfigureAwait(false);
-        var answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
+        MigrationMessage answer;
+        try
+        {
+            await talk.SendAsync(OfferBuilder.For(process, home.Self, home.HomePaths, home.SocketsAtHome), cancel).ConfigureAwait(false);
+            answer = await talk.ReceiveAsync(HomeSide.AnswerTimeout).ConfigureAwait(false);
+        }
+        catch (LinkException e)
+        {
+            // Nothing was done to the process yet: a move that did not happen, as a refusal is (the caller gives back a
+            // process adopted for it).
+            throw new MigrationException($"node {target}: {e.Message}", e);
+        }
         if (answer is Refuse refuse)
             throw new MigrationException($"node {target} refused process {Pid}: {refuse.Reason}") { Refused = true };
         // Files the target lacks stay here, in the deputy, and are forwarded as a deleted file is.
