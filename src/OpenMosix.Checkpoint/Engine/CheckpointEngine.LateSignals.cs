@@ -48,6 +48,22 @@ public sealed partial class CheckpointEngine
         });
     }
 
+    /// <summary>For tests: called just before <see cref="EndFrozen"/> ends the process, with its PID (omd.toml
+    /// `checkpoint.test_hold_before_end_file` holds it there; a unit test signals it there).</summary>
+    public Action<int>? BeforeEnd { get; init; }
+
+    /// <summary>
+    /// Ends <paramref name="pid"/>, kept frozen by a checkpoint after a move that succeeded (a copy that went home, or
+    /// on), and returns the signals that reached it since its image was read (as <see cref="SignalsSinceImage"/>).
+    /// </summary>
+    public IReadOnlyList<int> EndFrozen(int pid)
+    {
+        var late = SignalsSinceImage(pid);
+        BeforeEnd?.Invoke(pid);
+        KillFrozen(pid);
+        return late;
+    }
+
     /// <summary>Signal numbers queued for the process (shared) and each of its threads, in queue order.</summary>
     private static List<int> Queued(int pid)
     {
