@@ -76,6 +76,20 @@ public sealed class EndFrozenTests
     }
 
     [Fact]
+    public void A_process_frozen_in_a_group_stop_is_ended_and_a_signal_sent_just_before_is_returned()
+    {
+        using var dir = new TempDirectory();
+        using var child = Start(dir, "sleeper", "1000", "20");
+        Signals.Kill(child.Pid, Signals.SIGSTOP);
+        Poll.Until(() => File.ReadAllText($"/proc/{child.Pid}/stat").Split(' ')[2] == "T", EngineFixtures.Patience, "the process to stop");
+        using var engine = new CheckpointEngine { BeforeEnd = pid => Signals.Kill(pid, Signals.SIGUSR2) };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+
+        Assert.Equal([Signals.SIGUSR2], engine.EndFrozen(child.Pid));
+        Assert.False(Signals.Exists(child.Pid), "the process still exists after EndFrozen");
+    }
+
+    [Fact]
     public void A_process_not_frozen_after_an_image_is_ended_with_no_signals()
     {
         using var dir = new TempDirectory();
