@@ -27,7 +27,8 @@ public sealed class SignalsAfterImageLab : IDisposable
             {
                 var config = File.ReadAllText(Lab.Layout.NodeConfigFile(holder));
                 File.WriteAllText(Lab.Layout.NodeConfigFile(holder),
-                    config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_after_image_file = \"{Hold(holder)}\"\n", StringComparison.Ordinal));
+                    config.Replace("[checkpoint]\n", $"[checkpoint]\ntest_hold_after_image_file = \"{Hold(holder)}\"\n"
+                        + $"test_hold_before_end_file = \"{HoldBeforeEnd(holder)}\"\n", StringComparison.Ordinal));
                 Om.Run("lab", "restart", "--name", Lab.Name, $"{holder}").Succeeded();
             }
             for (var a = 1; a <= 3; a++)
@@ -47,6 +48,10 @@ public sealed class SignalsAfterImageLab : IDisposable
 
     /// <summary>The file whose existence makes node <paramref name="holder"/> (1 or 2) hold a process it froze.</summary>
     internal string Hold(int holder) => Path.Combine(Lab.Layout.NodeDirectory(holder), "hold");
+
+    /// <summary>The file whose existence makes node <paramref name="holder"/> hold a copy that went on from there just
+    /// before it ends it (omd.toml `checkpoint.test_hold_before_end_file`).</summary>
+    internal string HoldBeforeEnd(int holder) => Path.Combine(Lab.Layout.NodeDirectory(holder), "hold-before-end");
 
     public void Dispose() => Lab.Dispose();
 }
@@ -163,6 +168,28 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
 
             MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGTSTP);
             HandlerSees(run, 1, "sent to its copy after its image home was read");
+            Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
+            EndsWithOneStop(run);
+        });
+    }
+
+    /// <summary>Held by omd.toml `checkpoint.test_hold_before_end_file` on node 2 (the copy's queues were read before this
+    /// moment until 2026-12-08, so a signal sent in it died with the copy).</summary>
+    [Fact]
+    public void A_SIGTSTP_sent_to_a_copy_just_before_its_node_ends_it_reaches_the_process_at_home()
+    {
+        Lab.ExplainingFailure(() =>
+        {
+            var (lab, hold) = (Lab, fixture.HoldBeforeEnd(2));
+            using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
+            run.WaitForLines(3);
+            lab.Migrate(1, run.Pid, "2");
+            var copy = CopyOn(lab, run.Pid, 2);
+            run.WaitForLines(run.Lines().Count + 3);
+            Assert.EndsWith(" stops=0", run.Lines()[^1], StringComparison.Ordinal);
+
+            MigrateSignallingWhileHeld(lab, hold, 2, $"process {copy} went on from here, about to be ended, held while", run.Pid, "home", copy, Signals.SIGTSTP);
+            HandlerSees(run, 1, "sent to its copy just before its node ended it");
             Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
             EndsWithOneStop(run);
         });

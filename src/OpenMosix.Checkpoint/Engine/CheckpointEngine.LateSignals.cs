@@ -1,3 +1,4 @@
+using OpenMosix.Checkpoint.Dump;
 using OpenMosix.Checkpoint.Tracing;
 
 namespace OpenMosix.Checkpoint.Engine;
@@ -48,13 +49,85 @@ public sealed partial class CheckpointEngine
         });
     }
 
+    /// <summary>For tests: called just before <see cref="EndFrozen"/> ends the process, with its PID (omd.toml
+    /// `checkpoint.test_hold_before_end_file` holds it there; a unit test signals it there).</summary>
+    public Action<int>? BeforeEnd { get; init; }
+
+    /// <summary>
+    /// Ends <paramref name="pid"/>, kept frozen by a checkpoint after a move that succeeded (a copy that went home, or
+    /// on), and returns the signals that reached it since its image was read, as <see cref="SignalsSinceImage"/> but
+    /// read when no signal can reach it any more: it is ended by an exit_group with its exit traced, and its queues are
+    /// read at the exit stops (<see cref="TracedExit"/>), so a signal sent to it up to the end is returned, and one sent
+    /// later is dropped by the kernel, not queued. Killed instead (the old way, a signal sent in the last moment lost)
+    /// only when the call cannot be made in it; killed with none returned when it was not frozen by a checkpoint here.
+    /// </summary>
+    public IReadOnlyList<int> EndFrozen(int pid)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        BeforeEnd?.Invoke(pid);
+        return _tracer.RunBrief(pid, () =>
+        {
+            if (!_frozen.Contains(pid) || !_pendingAtImage.TryGetValue(pid, out var before))
+            {
+                var (mine, others) = LetGoOfFrozen(pid);
+                Signals.Kill(pid, Signals.SIGKILL);
+                CollectEnded(pid, mine, others);
+                return (IReadOnlyList<int>)[];
+            }
+            var (ours, threads) = LetGoOfFrozen(pid);
+            var now = new List<int>();
+            try
+            {
+                var options = Ptrace.O_TRACESYSGOOD | PrivilegeReader.SeizeOptions(pid);
+                now.InsertRange(0, TracedExit.Run(pid, threads, options, (tid, main) => now.AddRange(Queued(tid, shared: main, [tid]))));
+            }
+            catch (Exception e) when (e is InjectionException or SyscallException or IOException)
+            {
+                _logger.LogWarning("Process {Pid} is killed, not ended with its exit traced (a signal sent to it in this moment may be lost): {Error}", pid, e.Message);
+                now = TryQueued(pid);
+                try
+                {
+                    Signals.Kill(pid, Signals.SIGKILL);
+                }
+                catch (ProcessAccessException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+            catch (TraceeGoneException)
+            {
+                // Killed meanwhile (by the OOM killer): what its queues held went with it.
+            }
+            CollectEnded(pid, ours, threads);
+            // What was queued at the image is in the image: each of those instances is taken out once.
+            var left = new List<int>(before);
+            return [.. now.Where(signal => !left.Remove(signal))];
+        });
+    }
+
+    private static List<int> TryQueued(int pid)
+    {
+        try
+        {
+            return Queued(pid);
+        }
+        catch (Exception e) when (e is SyscallException or IOException or TraceeGoneException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Signal numbers queued for the process (shared) and each of its threads, in queue order.</summary>
-    private static List<int> Queued(int pid)
+    private static List<int> Queued(int pid) => Queued(pid, shared: true, [pid, .. ThreadGroup.OtherThreads(pid)]);
+
+    /// <summary>Signal numbers queued for the process of <paramref name="pid"/> (with <paramref name="shared"/>), then for
+    /// each of <paramref name="threads"/>, in queue order.</summary>
+    private static List<int> Queued(int pid, bool shared, IEnumerable<int> threads)
     {
         var queued = new List<int>();
-        foreach (var info in Ptrace.PeekSignals(pid, shared: true)) queued.Add(BitConverter.ToInt32(info, 0));
-        foreach (var info in Ptrace.PeekSignals(pid, shared: false)) queued.Add(BitConverter.ToInt32(info, 0));
-        foreach (var tid in ThreadGroup.OtherThreads(pid))
+        if (shared)
+            foreach (var info in Ptrace.PeekSignals(pid, shared: true)) queued.Add(BitConverter.ToInt32(info, 0));
+        foreach (var tid in threads)
         {
             try
             {

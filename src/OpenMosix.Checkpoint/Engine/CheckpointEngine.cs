@@ -188,23 +188,43 @@ public sealed partial class CheckpointEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _tracer.RunBrief(pid, () =>
         {
-            _frozen.Remove(pid);
-            _frozenStopped.Remove(pid);
-            _stopsWhileFrozen.Remove(pid);
-            _pendingAtImage.Remove(pid);
-            HeldStops.Take(pid);
-            _restorer.TakeDeferred(pid);
-            var ours = ProcFs.ReadStat(pid).PPid == Environment.ProcessId;
-            var threads = ThreadGroup.OtherThreads(pid);
+            var (ours, threads) = LetGoOfFrozen(pid);
             Signals.Kill(pid, Signals.SIGKILL);
-            ThreadGroup.CollectKilledThreads(threads);
+            CollectEnded(pid, ours, threads);
+        });
+    }
+
+    /// <summary>Forgets <paramref name="pid"/> as kept frozen, about to be ended (tracer thread); returns whether it is a
+    /// child of omd itself and its other threads, read before it ends.</summary>
+    private (bool Ours, List<int> Threads) LetGoOfFrozen(int pid)
+    {
+        _frozen.Remove(pid);
+        _frozenStopped.Remove(pid);
+        _stopsWhileFrozen.Remove(pid);
+        _pendingAtImage.Remove(pid);
+        HeldStops.Take(pid);
+        _restorer.TakeDeferred(pid);
+        return (ProcFs.ReadStat(pid).PPid == Environment.ProcessId, ThreadGroup.OtherThreads(pid));
+    }
+
+    /// <summary>Collects a process ended while kept frozen (tracer thread): its threads' exits, its own if it is ours; its
+    /// exit watch hears of a kill, however it was ended (the copy did not exit: it was called off or went on).</summary>
+    private void CollectEnded(int pid, bool ours, List<int> threads)
+    {
+        ThreadGroup.CollectKilledThreads(threads);
+        try
+        {
             if (!CollectKilledAdopted(pid) && ours)
                 while (Waiting.WaitPid(pid, Waiting.WALL).Stopped)
                 {
                     // ptrace stops may still be reported before the exit
                 }
-            if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(new ExitStatus(0, Signals.SIGKILL));
-        });
+        }
+        catch (SyscallException e) when (e.Error == Errno.ECHILD)
+        {
+            // Collected already: it was killed while it was being ended (TraceeGoneException).
+        }
+        if (_exitWatches.Remove(pid, out var watch)) watch.TrySetResult(new ExitStatus(0, Signals.SIGKILL));
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ internal sealed partial class DeputyKeeper
     private const int OwnStopWaitMs = 10_000;
     // The action (struct sigaction as the kernel gave it back) each deputy stopped by its own signal moved with.
     private readonly Dictionary<int, (int Signal, byte[] Action)> _setAside = [];
-    // The stop each deputy that stopped itself is to make at its OwnStopMarker.
+    // The stop each deputy that stopped itself, or follows its copy's stop, is to make at its OwnStopMarker.
     private readonly Dictionary<int, int> _ownStops = [];
 
     /// <summary>In the signal-delivery-stop of <paramref name="signal"/>, the deputy's own and caught: stops it by that
@@ -58,13 +58,22 @@ internal sealed partial class DeputyKeeper
         {
             return; // Killed meanwhile: the next watch finds it gone.
         }
-        _ownStops[pid] = sent;
+        StopAtMarker(pid, sent);
+    }
+
+    /// <summary>Has the deputy stop by <paramref name="stop"/> when it takes <see cref="OwnStopMarker"/>, sent now, unless a
+    /// SIGCONT comes first (its own stop, or its copy's it follows), and waits for that.</summary>
+    private void StopAtMarker(int pid, int stop)
+    {
+        _ownStops[pid] = stop;
         _stopped.Add(pid);
         Signals.Kill(pid, OwnStopMarker);
         // Taken now, not left pending to the next work on the deputy (a trip home would hand it to the program): the
         // deputy runs its pause loop, so its next stop is the marker's, or that of a signal taken before it (handled
         // as ever). A group-stop meanwhile (another's SIGSTOP) leaves it pending until SIGCONT, and a deputy that does
         // not run (its cgroup frozen) must not hold up the tracer thread: HandleStop takes the marker whenever it comes.
+        // Nor can one held in the stop of a signal being reported (a report's handler following its copy: tests).
+        if (_reporting == pid) return;
         var deadline = Environment.TickCount64 + OwnStopWaitMs;
         while (_ownStops.ContainsKey(pid) && _trampolines.ContainsKey(pid))
         {

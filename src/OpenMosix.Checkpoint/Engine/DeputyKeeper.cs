@@ -20,11 +20,13 @@ internal sealed partial class DeputyKeeper(ILogger logger)
     private const int ItimervalSize = 32;
     private static readonly int[] StopSignals = [Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU];
     private readonly Dictionary<int, ulong> _trampolines = [];
-    // Deputies stopped, or being stopped to follow their copy; and the signals this omd sent each to follow its copy,
-    // not yet arrived (one the kernel flushed, a stop overtaken by SIGCONT, stays listed: only a signal this omd sent
-    // is matched against the list, so a stale entry costs nothing).
+    // Deputies stopped, or being stopped to follow their copy; and the SIGCONTs this omd sent each to follow its copy,
+    // not yet arrived (one the kernel flushed stays listed: only a signal this omd sent is matched against the list, so
+    // a stale entry costs nothing). A stop is followed by the marker of DeputyKeeper.SelfStops, never a stop signal.
     private readonly HashSet<int> _stopped = [];
     private readonly Dictionary<int, HashSet<int>> _following = [];
+    // The deputy whose signal is being reported (held in its delivery-stop until the report returns), or 0.
+    private int _reporting;
 
     public event Action<int, ArrivedSignal>? SignalArrived;
     public event Action<int, ExitStatus>? Died;
@@ -198,7 +200,7 @@ internal sealed partial class DeputyKeeper(ILogger logger)
             // One this omd sent to follow the copy (or for a stop of its own) was acted on there: never forwarded.
             var info = SigInfo(pid);
             if (!FollowedHere(pid, status.StopSignal, info))
-                SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(status.StopSignal) : ArrivedSignal.FromSigInfo(info));
+                Report(pid, info is null ? new ArrivedSignal(status.StopSignal) : ArrivedSignal.FromSigInfo(info));
             Ptrace.Continue(pid, 0);
             Ptrace.Interrupt(pid);
         }
@@ -235,19 +237,27 @@ internal sealed partial class DeputyKeeper(ILogger logger)
     /// <summary>
     /// The copy stopped (by <paramref name="signal"/>) or went on (0) on its node, by a signal sent there: the deputy
     /// does the same, so that its parent's wait and shell see it, by a signal this omd sends it and does not forward
-    /// (the copy had it already). One already stopped, or running, is left so: a stop home forwarded comes back
+    /// (the copy had it already): SIGCONT, or for a stop the marker a SIGCONT pending wins over (DeputyKeeper.SelfStops). One already stopped, or running, is left so: a stop home forwarded comes back
     /// from the copy's node as the copy obeys it.
     /// </summary>
     public void FollowCopy(int pid, int signal)
     {
         if (!_trampolines.ContainsKey(pid) || (signal != 0) == _stopped.Contains(pid)) return;
-        var sent = signal == 0 ? Signals.SIGCONT : signal;
-        if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
-        pending.Add(sent);
         // The state wanted from now on, whatever of the earlier signals is still on its way.
-        if (signal == 0) _stopped.Remove(pid);
-        else _stopped.Add(pid);
-        Signals.Kill(pid, sent);
+        if (signal == 0)
+        {
+            if (!_following.TryGetValue(pid, out var pending)) _following[pid] = pending = [];
+            pending.Add(Signals.SIGCONT);
+            _stopped.Remove(pid);
+            Signals.Kill(pid, Signals.SIGCONT);
+            return;
+        }
+        // Not sent as a stop signal, which would discard a SIGCONT pending (one sent to the deputy here, on its way to
+        // the copy, which its stop there came before: the copy would stay stopped, and the deputy with it). The marker
+        // discards nothing; the SIGCONT is taken before it and forwarded, and the stop made at the marker only if no
+        // SIGCONT came since (DeputyKeeper.SelfStops), as on the copy. One the deputy's actions would not stop it with
+        // (those it had when it moved) is made as SIGSTOP: the copy did stop.
+        StopAtMarker(pid, DeputyStop(pid, signal, null) is var stop and not 0 ? stop : Signals.SIGSTOP);
     }
 
     /// <summary>The deputy is no longer one (restored into, or handed back): forget it without touching it.</summary>
@@ -277,20 +287,12 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         }
         if (FollowedHere(pid, signal, info))
         {
-            // Sent here to follow the copy: acted on, not forwarded. A stop stops it only if a later SIGCONT did not
-            // overtake it (the copy went on since); one the deputy's actions would not stop it with (they are those it
-            // had when it moved) stops it as SIGSTOP: the copy did stop.
-            var stop = 0;
-            if (signal != Signals.SIGCONT && _stopped.Contains(pid))
-            {
-                stop = DeputyStop(pid, signal, info);
-                if (stop == 0) stop = Signals.SIGSTOP;
-            }
-            ContinueFrom(pid, signal, stop);
+            // A SIGCONT sent here to follow the copy: acted on, not forwarded (a stop is made at the marker).
+            ContinueFrom(pid, signal, 0);
             return;
         }
         if (signal == Signals.SIGCONT) _stopped.Remove(pid);
-        SignalArrived?.Invoke(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
+        Report(pid, info is null ? new ArrivedSignal(signal) : ArrivedSignal.FromSigInfo(info));
         // A stop signal also stops the deputy, so the shell sees its job stopped; the rest are kept from it.
         var deputyStop = DeputyStop(pid, signal, info);
         if (deputyStop == Signals.SIGSTOP && signal != Signals.SIGSTOP)
@@ -301,6 +303,21 @@ internal sealed partial class DeputyKeeper(ILogger logger)
         }
         if (deputyStop != 0) _stopped.Add(pid);
         ContinueFrom(pid, signal, deputyStop);
+    }
+
+    /// <summary>Reports a signal for forwarding; the deputy is held in its delivery-stop meanwhile.</summary>
+    private void Report(int pid, ArrivedSignal signal)
+    {
+        var outer = _reporting;
+        _reporting = pid;
+        try
+        {
+            SignalArrived?.Invoke(pid, signal);
+        }
+        finally
+        {
+            _reporting = outer;
+        }
     }
 
     /// <summary>Whether this omd sent <paramref name="signal"/> (in the deputy's signal-delivery-stop, with

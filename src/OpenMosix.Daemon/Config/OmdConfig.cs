@@ -46,6 +46,11 @@ public sealed record OmdConfig
     /// window. Null: never.</summary>
     public string? CheckpointTestHoldAfterImageFile { get; init; }
 
+    /// <summary>checkpoint.test_hold_before_end_file, for tests only: while this file exists, a copy that went home (or
+    /// on, through home) is held frozen (at most a minute) just before its node ends it, after everything else about
+    /// its trip is done, so that a test can signal it in the last moment it can still be signalled. Null: never.</summary>
+    public string? CheckpointTestHoldBeforeEndFile { get; init; }
+
     /// <summary>gossip.port: UDP port for load gossip, the same on every node.</summary>
     public int GossipPort { get; init; } = 5723;
     /// <summary>gossip.interval_ms, gossip.fanout, gossip.suspect_after_ms, gossip.dead_after_ms, gossip.replay_window_ms.</summary>

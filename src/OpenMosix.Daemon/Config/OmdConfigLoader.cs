@@ -50,6 +50,8 @@ public static class OmdConfigLoader
             CheckpointTestHoldFile = reader.Has("checkpoint.test_hold_file") ? reader.PathNear("checkpoint.test_hold_file", "") : null,
             CheckpointTestHoldAfterImageFile = reader.Has("checkpoint.test_hold_after_image_file")
                 ? reader.PathNear("checkpoint.test_hold_after_image_file", "") : null,
+            CheckpointTestHoldBeforeEndFile = reader.Has("checkpoint.test_hold_before_end_file")
+                ? reader.PathNear("checkpoint.test_hold_before_end_file", "") : null,
             GossipPort = (int)reader.Integer("gossip.port", defaults.GossipPort, 1, 65535),
             Gossip = gossip,
             OriginSignatures = reader.Choice("gossip.origin_signatures", defaults.OriginSignatures, ["auto", "required", "off"]),

@@ -95,6 +95,7 @@ public static partial class OmdHost
         using var engine = new CheckpointEngine(loggers)
         {
             TrimWhenIdle = TimeSpan.FromSeconds(3), HomePaths = new Checkpoint.CantMove.HomePaths(config.HomePaths),
+            BeforeEnd = HoldWhileFileExists(config.CheckpointTestHoldBeforeEndFile, "went on from here, about to be ended", "test_hold_before_end_file", logger),
         };
         var switches = new NodeSwitches(new SwitchFile(config.StateDirectory, logger));
         var decay = new DecaySettings(config.Decay);
@@ -303,8 +304,9 @@ public static partial class OmdHost
         Message = "not in a cluster: no map at {MapPath} lists this node; waiting for `setpe -w` or omdiscd")]
     private static partial void LogNotInCluster(ILogger logger, string mapPath);
 
-    /// <summary>checkpoint.test_hold_file and checkpoint.test_hold_after_image_file (tests only): a process frozen at
-    /// that <paramref name="moment"/> (for a checkpoint; its image read for a move that succeeded) is held frozen here
+    /// <summary>checkpoint.test_hold_file, test_hold_after_image_file and test_hold_before_end_file (tests only): a process
+    /// frozen at that <paramref name="moment"/> (for a checkpoint; its image read for a move that succeeded; a copy that
+    /// went on, about to be ended) is held frozen here
     /// while the file exists, at most a minute, and omd says so, so that a test can signal it just then.</summary>
     private static Action<int>? HoldWhileFileExists(string? file, string moment, string key, ILogger logger) => file is null ? null : pid =>
     {

@@ -189,4 +189,40 @@ public sealed class JobControlTests
         engine.KillFrozen(child.Pid);
         Assert.Empty(engine.SignalsSinceImage(child.Pid));
     }
+
+    /// <summary>
+    /// A SIGCONT sent to the deputy at home while its copy's stop is on its way home (queued, to be forwarded to the
+    /// copy) must not be discarded by the deputy's following that stop: a stop signal sent discards a pending SIGCONT,
+    /// so the copy stayed stopped and the deputy with it. The deputy follows by the marker of its own stops
+    /// (DeputyKeeper.SelfStops) instead: the SIGCONT is taken first and forwarded, and no stop is made. The SIGCONT is
+    /// sent, and the stop followed, from the report of a SIGUSR1 on the tracer thread, while the deputy is held in that
+    /// signal's delivery-stop: it is certainly queued when the stop is followed.
+    /// </summary>
+    [Fact]
+    public void A_SIGCONT_queued_for_the_deputy_when_it_follows_its_copy_s_stop_is_forwarded_and_leaves_it_running()
+    {
+        using var dir = new TempDirectory();
+        using var child = StartSleeper(dir.File("out"));
+        using var engine = new CheckpointEngine();
+        var signals = new List<int>();
+        engine.DeputySignal += (pid, signal) =>
+        {
+            lock (signals) signals.Add(signal.Number);
+            if (signal.Number != Signals.SIGUSR1) return;
+            Signals.Kill(pid, Signals.SIGCONT);
+            engine.FollowCopyInDeputy(pid, Signals.SIGSTOP);
+        };
+        engine.Checkpoint(child.Pid, new NullSink(), new DumpOptions(AfterDump.KeepFrozen));
+        engine.MakeDeputy(child.Pid);
+
+        Signals.Kill(child.Pid, Signals.SIGUSR1);
+        Poll.Until(() => { lock (signals) return signals.Count >= 2; }, EngineFixtures.Patience, "the SIGCONT to be reported for forwarding");
+        lock (signals) Assert.Equal([Signals.SIGUSR1, Signals.SIGCONT], signals);
+        // The marker taken (nothing pending) and the deputy back in its pause loop, not stopped.
+        Poll.Until(() => OpenMosix.Linux.Proc.ProcFs.ReadStatus(child.Pid).ShdPnd == 0 && State(child.Pid) == 'S', EngineFixtures.Patience,
+            "the deputy to take the marker and wait in its pause loop");
+        Assert.Equal('S', State(child.Pid));
+        engine.EndDeputy(child.Pid, new ExitStatus(0, 0));
+        Assert.Equal(new ChildExit(0, 0), child.WaitForExit(EngineFixtures.Patience));
+    }
 }

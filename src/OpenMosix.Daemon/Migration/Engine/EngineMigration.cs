@@ -35,7 +35,7 @@ public sealed class EngineMigration(CheckpointEngine engine) : IMigrationEngine
 
     void IMigrationEngine.AfterImage(int pid) => AfterImage?.Invoke(pid);
 
-    public IReadOnlyList<int> SignalsSinceImage(int pid) => engine.SignalsSinceImage(pid);
+    public IReadOnlyList<int> EndFrozen(int pid) => engine.EndFrozen(pid);
 
     public void CheckpointFrozenLeavingMemory(int pid, Stream image, IPrecopyRounds? precopy = null)
     {

@@ -64,9 +64,14 @@ public interface IMigrationEngine
     /// <summary>Kills a process kept frozen (a copy not committed, or one that went home).</summary>
     void KillFrozen(int pid);
 
-    /// <summary>The signals that reached <paramref name="pid"/>, kept frozen by a checkpoint here, since its image was
-    /// read: they are not in the image, and go where the process runs next.</summary>
-    IReadOnlyList<int> SignalsSinceImage(int pid) => [];
+    /// <summary>Ends <paramref name="pid"/>, kept frozen by a checkpoint here after a move that succeeded (a copy that
+    /// went home, or on), and returns the signals that reached it since its image was read: they are not in the image,
+    /// and go where the process runs next.</summary>
+    IReadOnlyList<int> EndFrozen(int pid)
+    {
+        KillFrozen(pid);
+        return [];
+    }
 
     /// <summary>For tests: the move of <paramref name="pid"/>, whose image was read here, succeeded; it is about to be
     /// let go of here (made a deputy, or killed).</summary>

@@ -152,10 +152,8 @@ internal sealed class SendHome(IMigrationEngine engine, Conversation talk, int g
             engine.AfterImage(guestPid);
             leaving();
             // A signal that reached the frozen copy after its image was read is not in the image: read from its queues
-            // just before it dies and sent home, which sends it to the process there, instead of dying with the copy.
-            // One sent between this read and the kill is lost still (microseconds, not the whole wait for the verdict).
-            var late = engine.SignalsSinceImage(guestPid);
-            engine.KillFrozen(guestPid);
+            // as it is ended and sent home, which sends it to the process there, instead of dying with the copy.
+            var late = engine.EndFrozen(guestPid);
             if (late.Count > 0) await SendLateSignalsAsync(late).ConfigureAwait(false);
             return true;
         }
