@@ -154,33 +154,23 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
     }
 
     [Fact]
-    public void A_SIGTSTP_sent_to_a_copy_after_its_image_home_was_read_reaches_the_process_at_home()
-    {
-        Lab.ExplainingFailure(() =>
-        {
-            var (lab, hold) = (Lab, fixture.Hold(2));
-            using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
-            run.WaitForLines(3);
-            lab.Migrate(1, run.Pid, "2");
-            var copy = CopyOn(lab, run.Pid, 2);
-            run.WaitForLines(run.Lines().Count + 3);
-            Assert.EndsWith(" stops=0", run.Lines()[^1], StringComparison.Ordinal);
-
-            MigrateSignallingWhileHeld(lab, hold, 2, AfterImage(copy), run.Pid, "home", copy, Signals.SIGTSTP);
-            HandlerSees(run, 1, "sent to its copy after its image home was read");
-            Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
-            EndsWithOneStop(run);
-        });
-    }
+    public void A_SIGTSTP_sent_to_a_copy_after_its_image_home_was_read_reaches_the_process_at_home() =>
+        SigtstpToACopyGoingHomeReachesIt(fixture.Hold(2), AfterImage, "sent to its copy after its image home was read");
 
     /// <summary>Held by omd.toml `checkpoint.test_hold_before_end_file` on node 2 (the copy's queues were read before this
     /// moment until 2026-12-08, so a signal sent in it died with the copy).</summary>
     [Fact]
-    public void A_SIGTSTP_sent_to_a_copy_just_before_its_node_ends_it_reaches_the_process_at_home()
+    public void A_SIGTSTP_sent_to_a_copy_just_before_its_node_ends_it_reaches_the_process_at_home() =>
+        SigtstpToACopyGoingHomeReachesIt(fixture.HoldBeforeEnd(2), copy => $"process {copy} went on from here, about to be ended, held while",
+            "sent to its copy just before its node ended it");
+
+    /// <summary>A stopcatcher moved to node 2 and brought home with node 2 held at <paramref name="hold"/> (its log line
+    /// <paramref name="held"/> of the copy): the SIGTSTP sent to the copy then is caught once, at home.</summary>
+    private void SigtstpToACopyGoingHomeReachesIt(string hold, Func<int, string> held, string when)
     {
         Lab.ExplainingFailure(() =>
         {
-            var (lab, hold) = (Lab, fixture.HoldBeforeEnd(2));
+            var lab = Lab;
             using var run = lab.Managed(1, TestPrograms.Locate("stopcatcher"), "catch", TakenOverCopies.UntilEnded, "50");
             run.WaitForLines(3);
             lab.Migrate(1, run.Pid, "2");
@@ -188,8 +178,8 @@ public sealed class SignalsAfterImageLabTests(SignalsAfterImageLab fixture) : IC
             run.WaitForLines(run.Lines().Count + 3);
             Assert.EndsWith(" stops=0", run.Lines()[^1], StringComparison.Ordinal);
 
-            MigrateSignallingWhileHeld(lab, hold, 2, $"process {copy} went on from here, about to be ended, held while", run.Pid, "home", copy, Signals.SIGTSTP);
-            HandlerSees(run, 1, "sent to its copy just before its node ended it");
+            MigrateSignallingWhileHeld(lab, hold, 2, held(copy), run.Pid, "home", copy, Signals.SIGTSTP);
+            HandlerSees(run, 1, when);
             Assert.Equal("home", lab.Processes(1).Processes.Single(p => p.Pid == run.Pid).State);
             EndsWithOneStop(run);
         });
