@@ -166,7 +166,7 @@ public sealed class GuestSession
                    {
                        CheckpointEvery = checkpointEvery, CheckpointConditions = CheckpointConditions, Forwarder = forwarder, Unsent = unsent,
                        Registry = _registry, MoveForkedChild = MoveForked, BandwidthLimit = BandwidthLimit, ExitReported = expected is null ? null : expected.Exiting,
-                       ExitMayBeUnread = expected is null ? null : expected.ExitMayBeUnread,
+                       ExitMayBeUnread = expected is null ? null : expected.ExitMayBeUnread, ExitRead = expected is null ? null : expected.ExitRead,
                        Detach = takeover is null ? null
                            : link => forwarder is { ForwardsDescriptors: true } ? Task.FromResult(false) : takeover.DetachAsync(link),
                    }.RunAsync(restored.Pid, cancel).ConfigureAwait(false))

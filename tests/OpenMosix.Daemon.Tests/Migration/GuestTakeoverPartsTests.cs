@@ -220,6 +220,29 @@ public sealed class GuestTakeoverPartsTests
         }
     }
 
+    /// <summary>
+    /// The output is kept from the moment the exit goes home, since home's next omd may ask before the node sees the old
+    /// link break (a cut gives no sign; a fresh-clone run lost the last lines so), and let go only when home closed the
+    /// link having read everything: then a later ask hears the exit alone.
+    /// </summary>
+    [Fact]
+    public void Output_kept_with_an_exit_goes_once_home_closed_the_link_and_the_exit_stays()
+    {
+        var resumes = new GuestResumes();
+        var sent = new SentOutput();
+        sent.Record(Encoding.ASCII.GetBytes("last\n"));
+        using var expected = resumes.Expect(home: 1, homePid: 42, remotePid: 4242);
+        expected.Exiting(new Exited(7, 0));
+        expected.KeepOutput(new Dictionary<int, SentOutput> { [1] = sent }, inputReceived: 5);
+        Assert.NotNull(resumes.RecentEnd(1, 42, 4242)?.Output);
+
+        expected.ExitRead();
+        var end = resumes.RecentEnd(1, 42, 4242);
+        Assert.NotNull(end);
+        Assert.Null(end.Output);
+        Assert.Equal(new Exited(7, 0), end.Exit);
+    }
+
     /// <summary>Home asks the node for its copy <paramref name="remotePid"/> of process 42 over a fresh conversation on
     /// the pair; returns both ends and the request as the node received it.</summary>
     private static async Task<(Conversation Home, Conversation Guest, Resume Request)> AskAsync(

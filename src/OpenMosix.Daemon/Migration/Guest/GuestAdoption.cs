@@ -198,6 +198,7 @@ internal sealed class GuestAdoption(IMigrationEngine engine, ProcessRegistry reg
                         Unsent = unsent,
                         ExitReported = adopted.Expected.Exiting,
                         ExitMayBeUnread = adopted.Expected.ExitMayBeUnread,
+                        ExitRead = adopted.Expected.ExitRead,
                         Detach = async link => cancel.IsCancellationRequested || (homeGone = await takeover.DetachAsync(link).ConfigureAwait(false)),
                     }
                     .RunAsync(saved.CopyPid, cancel).ConfigureAwait(false);

@@ -53,10 +53,13 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
     /// remembers it a while, for home to ask should the link break before home read it.</summary>
     public Action<Exited>? ExitReported { get; init; }
 
-    /// <summary>Told when the link broke after the exit went home, before home closed it
-    /// (<see cref="GuestResumes.Expected.ExitMayBeUnread"/>): home may have read neither the exit nor the output before
-    /// it, and this node keeps that output with the exit for home to ask.</summary>
+    /// <summary>Told as the exit goes home: until home closes the link it may read neither the exit nor the output before
+    /// it (<see cref="GuestResumes.Expected.ExitMayBeUnread"/>), so this node keeps that output with the exit for home
+    /// to ask.</summary>
     public Action<GuestStay>? ExitMayBeUnread { get; init; }
+
+    /// <summary>Told when home closed the link after the exit, having read it all: the output kept for it goes.</summary>
+    public Action? ExitRead { get; init; }
 
     /// <summary>How long the copy's node waits, its exit sent, for home to close the link (home reads what came before
     /// and ends the deputy first); then it closes it itself.</summary>
@@ -164,14 +167,14 @@ internal sealed partial class GuestRelay(IMigrationEngine engine, Conversation t
         try
         {
             await talk.SendAsync(exited, cancel).ConfigureAwait(false);
+            // Kept from now, not once the link is seen broken: a cut link gives no sign here, and home's next omd can
+            // ask before this side's wait ends (a fresh-clone run, 8 December: the exit told alone, the output lost).
+            ExitMayBeUnread?.Invoke(stay);
             // Home closes the link once it has read the exit. Closed from here first, the link could break under a
             // frame home is still sending (an answer, a heartbeat), and home would stop reading before the exit.
             await stop.CancelAsync().ConfigureAwait(false);
-            if (!await WaitForHomeToCloseAsync(fromHome, cancel).ConfigureAwait(false))
-            {
-                GuestLog.ExitMayBeUnread(logger, guestPid, HomeNode);
-                ExitMayBeUnread?.Invoke(stay);
-            }
+            if (await WaitForHomeToCloseAsync(fromHome, cancel).ConfigureAwait(false)) ExitRead?.Invoke();
+            else GuestLog.ExitMayBeUnread(logger, guestPid, HomeNode);
         }
         catch (LinkException e)
         {

@@ -57,14 +57,18 @@ public sealed class GuestResumes
         /// break before home read it (<see cref="RecentExit"/>).</summary>
         public void Exiting(Exited exited) => owner.RememberExit(home, homePid, RemotePid, exited);
 
-        /// <summary>The link broke after the exit went home, before home closed it: home may have read neither the exit
-        /// nor the output before it. What the stay sent lately is kept with the exit, for home to be sent what it did
-        /// not get when it asks.</summary>
+        /// <summary>The exit went home, and until home closes the link it may have read neither the exit nor the output
+        /// before it. What the stay sent lately is kept with the exit, for home to be sent what it did not get when it
+        /// asks (<see cref="ExitRead"/> lets it go).</summary>
         public void ExitMayBeUnread(GuestStay stay)
         {
             ArgumentNullException.ThrowIfNull(stay);
             KeepOutput(stay.Sent, stay.Input.Received);
         }
+
+        /// <summary>Home closed the link after the exit, having read everything before it: the output kept for it goes
+        /// (the exit is still remembered).</summary>
+        public void ExitRead() => owner.DropOutput(home, homePid, RemotePid);
 
         /// <summary><see cref="ExitMayBeUnread"/>: what the copy's output pumps sent (each ended), and how much of its
         /// input this node took in all.</summary>
@@ -137,6 +141,13 @@ public sealed class GuestResumes
             if (_exits.Count >= MostExitsKept) _exits.Remove(_exits.MinBy(e => e.Value.At).Key);
             _exits[(home, homePid)] = new RememberedExit(remotePid, exited with { UnreadInput = null }, now);
         }
+    }
+
+    private void DropOutput(ushort home, int homePid, int remotePid)
+    {
+        lock (_gate)
+            if (_exits.TryGetValue((home, homePid), out var e) && e.RemotePid == remotePid)
+                _exits[(home, homePid)] = e with { Output = null };
     }
 
     private void KeepOutput(ushort home, int homePid, int remotePid, IReadOnlyDictionary<int, SentOutput> sent, long inputReceived)
