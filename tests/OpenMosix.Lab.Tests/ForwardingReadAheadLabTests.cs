@@ -71,19 +71,25 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
             {
                 using (pipeWrite) Descriptors.WriteAll(pipeWrite, stream);
             }, TestContext.Current.CancellationToken);
-            reader.WaitForLines(1);
-            _lab.Migrate(1, reader.Pid, "2");
-            Signals.Kill(reader.Pid, Signals.SIGUSR1);
-            reader.WaitForLines(2);
-            Assert.Equal($"away {Away}", reader.Lines()[1]);
-            // It waits for the signal now, not in a read: what its node read ahead is in that node's buffer.
-            _lab.Migrate(1, reader.Pid, "home");
-            Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == reader.Pid).State);
-            Signals.Kill(reader.Pid, Signals.SIGUSR1);
+            ReadAwayThenBroughtHome(reader);
             Assert.Equal(new ChildExit(0, 0), reader.Process.WaitForExit(TimeSpan.FromSeconds(120)));
             Assert.True(writer.Wait(TimeSpan.FromSeconds(30)), "the writer finished");
             Assert.Equal($"got {Total} {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream))}", reader.Lines()[^1]);
         });
+
+    /// <summary>The reader moved to node 2 reads <see cref="Away"/> bytes there, then is brought home while it waits for
+    /// the signal, not in a read, so what its node read ahead is in that node's buffer; then it is let go at home.</summary>
+    private void ReadAwayThenBroughtHome(ManagedRun reader)
+    {
+        reader.WaitForLines(1);
+        _lab.Migrate(1, reader.Pid, "2");
+        Signals.Kill(reader.Pid, Signals.SIGUSR1);
+        reader.WaitForLines(2);
+        Assert.Equal($"away {Away}", reader.Lines()[1]);
+        _lab.Migrate(1, reader.Pid, "home");
+        Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == reader.Pid).State);
+        Signals.Kill(reader.Pid, Signals.SIGUSR1);
+    }
 
     [Fact]
     public void A_program_brought_home_while_bytes_were_read_ahead_for_it_reads_every_byte_once_in_order_then_end_of_file()
@@ -92,15 +98,7 @@ public sealed class ForwardingReadAheadLabTests(MigrationLab fixture)
         using var source = _lab.InNode(1, ["python3", "-c", Source, $"{port}", $"{Total}"]);
         source.WaitForLines(1);
         using var reader = _lab.Managed(1, "python3", "-c", Reader, $"{port}", $"{Away}");
-        reader.WaitForLines(1);
-        _lab.Migrate(1, reader.Pid, "2");
-        Signals.Kill(reader.Pid, Signals.SIGUSR1);
-        reader.WaitForLines(2);
-        Assert.Equal($"away {Away}", reader.Lines()[1]);
-        // It waits for the signal now, not in a read: what its node read ahead is in that node's buffer.
-        _lab.Migrate(1, reader.Pid, "home");
-        Assert.Equal("home", _lab.Processes(1).Processes.Single(p => p.Pid == reader.Pid).State);
-        Signals.Kill(reader.Pid, Signals.SIGUSR1);
+        ReadAwayThenBroughtHome(reader);
         Assert.Equal(new ChildExit(0, 0), reader.Process.WaitForExit(TimeSpan.FromSeconds(120)));
         Assert.Equal(new ChildExit(0, 0), source.Process.WaitForExit(TimeSpan.FromSeconds(30)));
         var sent = source.Lines()[^1].Split(' ');
